@@ -1,0 +1,83 @@
+# mqlcal build. `make` builds build/mqlcal; `make test` and `make demo` install missing Debian
+# packages first (scripts/install-deps.sh). Objects live under build/ (build-asan/ for sanitizers).
+
+CC      ?= cc
+BUILD   ?= build
+OPT     ?= -O2 -g
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+ifeq ($(CI),true)
+WARN    += -Werror
+endif
+CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L
+CFLAGS  += -std=c11 $(OPT) $(WARN) $(SAN)
+LDFLAGS += $(SAN)
+
+# GSL's CBLAS: OpenBLAS when installed (about 10x faster IRLS), else GSL's reference CBLAS.
+BLAS    := $(if $(wildcard /usr/lib/x86_64-linux-gnu/libopenblas.so /usr/lib/*/libopenblas.so /usr/lib/libopenblas.so),-lopenblas,-lgslcblas)
+LDLIBS  := -lgsl $(BLAS) -lcsv -ljansson -lpthread -lm
+
+LIB_SRC := $(filter-out src/main.c src/cli.c src/cmd_%.c,$(wildcard src/*.c))
+CMD_SRC := src/main.c src/cli.c $(wildcard src/cmd_*.c)
+LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
+CMD_OBJ := $(CMD_SRC:src/%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC := $(wildcard scripts/*.c)
+TOOL_BIN := $(TOOL_SRC:scripts/%.c=$(BUILD)/tools/%)
+
+.PHONY: all deps test test-unit test-asan valgrind demo bench clean
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/mqlcal $(TEST_BIN) $(TOOL_BIN)
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/%.o: src/%.c $(wildcard include/mqlcal/*.h) | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libmqlcal.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/mqlcal: $(CMD_OBJ) $(BUILD)/libmqlcal.a
+	$(CC) $(LDFLAGS) $(CMD_OBJ) $(BUILD)/libmqlcal.a $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libmqlcal.a | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $< $(BUILD)/libmqlcal.a $(LDLIBS) -lcmocka -o $@
+
+$(BUILD)/tools/%: scripts/%.c $(BUILD)/libmqlcal.a | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $< $(BUILD)/libmqlcal.a $(LDLIBS) -o $@
+
+$(BUILD):
+	@mkdir -p $@
+
+# Every test: unit tests (cmocka), CLI tests, then the unit tests again under ASan+UBSan.
+# tests/run.sh prints the closing "N passed, N failed" line.
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all
+	@tests/run.sh build build-asan
+
+test-unit: all
+	@tests/run.sh --unit-only build
+
+test-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all
+	@tests/run.sh build-asan
+
+valgrind: all
+	@tests/run.sh --valgrind build
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+bench: all
+	@scripts/bench
+
+clean:
+	rm -rf build build-asan

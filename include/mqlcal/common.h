@@ -1,0 +1,54 @@
+/* common.h: status codes, the caller-owned error message, and small helpers every module shares.
+ * Library modules return an mql_status and describe failures in an mql_err; only cmd_*.c print. */
+#ifndef MQLCAL_COMMON_H
+#define MQLCAL_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MQL_VERSION "0.1.0"
+
+/* Status codes double as the process exit codes (see README "Exit codes"). */
+typedef enum mql_status {
+    MQL_OK = 0,
+    MQL_EDATA = 1,    /* the data or a model is invalid: bad CSV, missing column, no positives... */
+    MQL_EUSAGE = 2,   /* bad command line */
+    MQL_EIO = 3,      /* a file could not be opened, read or written */
+    MQL_ENOCONV = 4,  /* the fit did not converge */
+    MQL_ENOMEM = 5    /* out of memory or an internal limit */
+} mql_status;
+
+/* A caller-owned error message. Modules fill it with context such as
+ * "leads.csv:42: column 'acv': 'twelve' is not a number". */
+typedef struct mql_err {
+    char msg[1024];
+} mql_err;
+
+/* Formats into err (NULL-safe) and returns status, so callers can write
+ * `return mql_err_set(err, MQL_EDATA, "...", ...);`. */
+int mql_err_set(mql_err *err, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Prefixes an existing message: "context: old message". */
+int mql_err_prefix(mql_err *err, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* strdup that returns NULL on NULL input (and on failure). */
+char *mql_strdup(const char *s);
+char *mql_strndup(const char *s, size_t n);
+
+/* Case-insensitive ASCII comparison (locale independent). */
+int mql_strcasecmp(const char *a, const char *b);
+
+/* Parses a whole string as a double with strtod semantics: returns 0 and sets *out only when the
+ * entire string (after optional surrounding blanks) is a finite number. */
+int mql_parse_double(const char *s, double *out);
+
+/* Parses a whole string as a long in [lo, hi]; returns 0 on success. */
+int mql_parse_long(const char *s, long lo, long hi, long *out);
+
+/* 64-bit FNV-1a over bytes, chainable: pass the previous value (start with MQL_FNV_INIT). */
+#define MQL_FNV_INIT UINT64_C(14695981039346656037)
+uint64_t mql_fnv1a(uint64_t h, const void *data, size_t n);
+
+#endif

@@ -1,0 +1,50 @@
+/* csv.h: streaming CSV reader on libcsv (BOM, CRLF, delimiter detection, UTF-8 check, line
+ * numbers) and small writing helpers. The file is never held whole: rows are handed to a callback. */
+#ifndef MQLCAL_CSV_H
+#define MQLCAL_CSV_H
+
+#include <stdio.h>
+#include "mqlcal/common.h"
+
+/* One record as handed to the row callback. Fields are NUL-terminated (len excludes the NUL) and
+ * valid only during the callback. index is 0 for the header row; line is the physical line on which
+ * the record starts (1-based), for messages. */
+typedef struct mql_csv_row {
+    size_t index;
+    size_t line;
+    size_t n_fields;
+    char *const *field;
+    const size_t *len;
+} mql_csv_row;
+
+/* Row callback: return MQL_OK to go on, anything else (with err filled) to stop reading. */
+typedef int (*mql_csv_row_fn)(const mql_csv_row *row, void *ctx, mql_err *err);
+
+typedef struct mql_csv_opts {
+    char delim;             /* 0: detect among ',' ';' '\t' from the header line */
+    int allow_ragged;       /* 0: a record whose field count differs from the header is an error */
+} mql_csv_opts;
+
+/* Summary of a read, filled by mql_csv_read when not NULL. */
+typedef struct mql_csv_info {
+    char delim;             /* delimiter used */
+    size_t n_records;       /* data records, header excluded */
+    size_t n_bytes;         /* bytes read */
+    uint64_t hash;          /* FNV-1a of all bytes read (training-data fingerprint) */
+} mql_csv_info;
+
+/* Reads path ("-" = stdin) record by record and calls fn for each, header first. Validates UTF-8,
+ * field counts against the header, quoting (unterminated quote), and rejects an empty file.
+ * Errors name "path:line: column N 'name': ...". Returns MQL_OK, MQL_EIO or MQL_EDATA, or the
+ * callback's status. opts may be NULL. */
+int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, void *ctx,
+                 mql_csv_info *info, mql_err *err);
+
+/* Writes one field, quoted when it holds the delimiter, a quote, CR or LF, or leading/trailing
+ * blanks. Returns 0 or EOF on a write error. */
+int mql_csv_put(FILE *f, const char *s, char delim);
+
+/* Writes a double for machine reading: "%.17g" shortest round-trip form; NAN as empty. */
+int mql_csv_put_double(FILE *f, double v);
+
+#endif

@@ -1,0 +1,106 @@
+/* table.h: the columnar lead table read from a CRM export, with type inference, missing-value
+ * placeholders, and the outcome / SQL / date / ACV roles and joins of DESIGN section 3. */
+#ifndef MQLCAL_TABLE_H
+#define MQLCAL_TABLE_H
+
+#include <stdint.h>
+#include "mqlcal/common.h"
+
+typedef enum mql_coltype {
+    MQL_COL_NUMERIC = 0,
+    MQL_COL_BOOLEAN,
+    MQL_COL_CATEGORICAL,
+    MQL_COL_DATE,
+    MQL_COL_ID          /* identifier-like text: almost every value distinct; never a feature */
+} mql_coltype;
+
+const char *mql_coltype_name(mql_coltype t);   /* "numeric", "boolean", ... */
+
+#define MQL_NA_CODE UINT32_MAX
+
+/* One column. Exactly one of num / code is used:
+ *  NUMERIC, BOOLEAN (0/1), DATE (days since 1970-01-01; the fraction is the time of day): num[],
+ *    NAN marks a missing cell;
+ *  CATEGORICAL, ID: code[] indexes levels[]; MQL_NA_CODE marks a missing cell. */
+typedef struct mql_column {
+    char *name;
+    mql_coltype type;
+    size_t n_missing;
+    double *num;
+    uint32_t *code;
+    char **levels;           /* distinct non-missing values, in first-seen order */
+    size_t *level_count;     /* rows per level */
+    size_t n_levels;
+    size_t n_distinct;       /* distinct non-missing values, for every type */
+    char *true_label;        /* BOOLEAN: the spellings seen, e.g. "yes" / "no" */
+    char *false_label;
+    int has_time;            /* DATE: some value carried HH:MM:SS */
+} mql_column;
+
+typedef struct mql_table {
+    char *source;            /* path as given, for messages */
+    size_t n_rows;
+    size_t n_cols;
+    mql_column *cols;
+    char delim;
+    size_t n_bytes;
+    uint64_t hash;           /* FNV-1a of the file's bytes */
+} mql_table;
+
+typedef struct mql_read_opts {
+    char delim;                       /* 0: detect */
+    const char *const *na;            /* placeholder spellings read as missing (case-insensitive); */
+    size_t n_na;                      /*   NULL/0: the defaults "", NA, N/A, null, Select, unknown, none, - */
+    const char *const *categorical;   /* columns forced categorical (numbers kept as text) */
+    size_t n_categorical;
+    const char *const *only;          /* when non-NULL, keep just these columns (others are parsed */
+    size_t n_only;                    /*   for validity but not stored) */
+} mql_read_opts;
+
+/* Reads a CSV into a table; opts may be NULL. On failure *out is NULL and err names file, line and
+ * column. The caller frees the table with mql_table_free. */
+int mql_table_read(const char *path, const mql_read_opts *opts, mql_table **out, mql_err *err);
+void mql_table_free(mql_table *t);
+
+/* Index of the column called name, or -1. */
+long mql_table_find(const mql_table *t, const char *name);
+
+/* Text of cell (col, row) for display, written into buf: the level, the number in shortest form,
+ * the date as YYYY-MM-DD[ HH:MM:SS], or "" when missing. Returns buf. */
+const char *mql_cell_text(const mql_column *c, size_t row, char *buf, size_t cap);
+
+/* Whether cell (col, row) is missing. */
+int mql_cell_missing(const mql_column *c, size_t row);
+
+/* Date helpers: "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS" (also with 'T') to days since 1970-01-01.
+ * Returns 0 on success; *has_time says whether a time part was present. */
+int mql_date_parse(const char *s, size_t len, double *days, int *has_time);
+/* Formats days as YYYY-MM-DD (with_time: YYYY-MM-DD HH:MM:SS) into buf. */
+void mql_date_format(double days, int with_time, char *buf, size_t cap);
+
+/* Whether text is a "truthy" outcome cell: 1, true, yes, y, won (case-insensitive). */
+int mql_truthy(const char *s);
+
+/* How a 0/1 role (outcome, SQL stage) is read from a column: DESIGN section 3. */
+typedef struct mql_flag_spec {
+    char *column;          /* column name */
+    char *value;           /* "COL=VALUE": positive when equal (case-insensitive); NULL: truthy rule */
+} mql_flag_spec;
+
+/* Parses "COL" or "COL=VALUE" (the first '=' splits). Returns MQL_OK or MQL_EUSAGE. */
+int mql_flag_spec_parse(const char *text, mql_flag_spec *spec, mql_err *err);
+void mql_flag_spec_clear(mql_flag_spec *spec);
+
+/* Evaluates a flag on every row: out[i] = 1 or 0 (missing cells are 0, except that nothing is
+ * positive by accident: a numeric column is positive when the value is 1 or equals VALUE; a date
+ * column when non-empty). out has t->n_rows entries, caller-allocated. */
+int mql_flag_eval(const mql_table *t, const mql_flag_spec *spec, unsigned char *out, mql_err *err);
+
+/* --join FILE --key COL: out[i] = 1 when row i's key appears in FILE's column COL. */
+int mql_join_eval(const mql_table *t, const char *key, const char *join_path, char delim,
+                  unsigned char *out, mql_err *err);
+
+/* Forces column c categorical (numbers and dates become their text). */
+int mql_column_to_categorical(mql_column *c, mql_err *err);
+
+#endif

@@ -1,0 +1,72 @@
+/* main.c: the command table and dispatcher. `mqlcal help CMD` runs `mqlcal CMD --help`. */
+#include <stdio.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "mqlcal/cli.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"inspect", cmd_inspect, "profile the columns of a lead export and its outcome"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "mqlcal %s: calibrate B2B lead-scoring models from CRM exports\n\n"
+               "usage: mqlcal COMMAND [options] [files]\n\ncommands:\n", MQL_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "  %-10s %s\n", "help", "help CMD shows a command's options (same as CMD --help)");
+    fprintf(f, "\nexit codes: 0 ok, 1 data or validation error, 2 usage error, 3 I/O error,\n"
+               "            4 fit did not converge, 5 out of memory\n");
+}
+
+static const command *find(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    /* GSL's default handler aborts; every GSL status is checked by the caller instead. */
+    gsl_set_error_handler_off();
+
+    if (argc < 2) {
+        usage(stderr);
+        return MQL_EUSAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("mqlcal %s\n", MQL_VERSION);
+        return MQL_OK;
+    }
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 ||
+        (strcmp(name, "help") == 0 && argc == 2)) {
+        usage(stdout);
+        return MQL_OK;
+    }
+    if (strcmp(name, "help") == 0) {
+        const command *c = find(argv[2]);
+        if (!c) {
+            cli_error("unknown command '%s' (see 'mqlcal help')", argv[2]);
+            return MQL_EUSAGE;
+        }
+        char *args[] = {argv[2], "--help", NULL};
+        return c->run(2, args);
+    }
+    const command *c = find(name);
+    if (!c) {
+        cli_error("unknown command '%s' (see 'mqlcal help')", name);
+        return MQL_EUSAGE;
+    }
+    return c->run(argc - 1, argv + 1);
+}

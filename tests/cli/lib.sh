@@ -1,0 +1,40 @@
+# lib.sh: helpers for CLI tests. Source it; $MQLCAL is the binary under test.
+# Each check prints "ok NAME" or "not ok NAME" with the reason; tests/run.sh counts them.
+# Work files go to a fresh directory under tests/tmp, removed at exit.
+: "${MQLCAL:=build/mqlcal}"
+FIX=tests/fixtures
+mkdir -p tests/tmp
+TMP=$(mktemp -d tests/tmp/cli.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+OUT="$TMP/stdout"
+ERR="$TMP/stderr"
+
+# run ARGS...: runs mqlcal with stdout/stderr captured; sets RC.
+run() {
+    "$MQLCAL" "$@" >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+}
+
+# expect NAME RC PATTERN: the last run exited with RC and stderr matches the grep -E PATTERN
+# (empty PATTERN: stderr not checked).
+expect() {
+    if [ "$RC" != "$2" ]; then
+        echo "not ok $1: exit $RC, wanted $2"; sed 's/^/#   /' "$ERR" | head -n 5; return
+    fi
+    if [ -n "$3" ] && ! grep -Eq -- "$3" "$ERR"; then
+        echo "not ok $1: stderr lacks /$3/"; sed 's/^/#   /' "$ERR" | head -n 5; return
+    fi
+    echo "ok $1"
+}
+
+# expect_out NAME PATTERN: the last run's stdout matches the grep -E PATTERN.
+expect_out() {
+    if grep -Eq -- "$2" "$OUT"; then echo "ok $1"; else
+        echo "not ok $1: stdout lacks /$2/"; head -n 20 "$OUT" | sed 's/^/#   /'; fi
+}
+
+# check NAME CONDITION...: runs a shell test (e.g. check name [ -f file ]).
+check() {
+    name=$1; shift
+    if "$@"; then echo "ok $name"; else echo "not ok $name: $*"; fi
+}
