@@ -1,0 +1,948 @@
+/* metrics.c: evaluation statistics on score / probability arrays against 0/1 outcomes.
+ * Definitions and references are stated in include/mqlcal/metrics.h; comments here say how. */
+#include "mqlcal/metrics.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_cdf.h>
+
+/* ================================================================================================
+ * Shared pieces: a sortable row, input checks, quantiles as R and numpy compute them.
+ * ============================================================================================== */
+
+typedef struct row {
+    double s;                 /* sort key: score or probability */
+    double w;                 /* weight (1 when unweighted) */
+    double p;                 /* second value carried along (probability for bands) */
+    unsigned char y;
+} row;
+
+static int row_cmp(const void *a, const void *b)
+{
+    double x = ((const row *)a)->s, z = ((const row *)b)->s;
+    return (x > z) - (x < z);
+}
+
+static int dbl_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, z = *(const double *)b;
+    return (x > z) - (x < z);
+}
+
+/* Copies the inputs into one row array (allocated once, caller frees) after checking them:
+ * finite scores, weights finite and >= 0. Fills the weighted class totals. */
+static int rows_load(const double *score, const unsigned char *y, const double *w, size_t n,
+                     row **out, double *wpos, double *wneg, mql_err *err)
+{
+    *out = NULL;
+    if (n == 0)
+        return mql_err_set(err, MQL_EDATA, "no rows to evaluate");
+    if (!score || !y)
+        return mql_err_set(err, MQL_EDATA, "missing score or outcome array");
+    row *r = malloc(n * sizeof *r);
+    if (!r)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory for %zu rows", n);
+    double tp = 0, tn = 0;
+    for (size_t i = 0; i < n; i++) {
+        double wi = w ? w[i] : 1.0;
+        if (!isfinite(score[i])) {
+            free(r);
+            return mql_err_set(err, MQL_EDATA, "row %zu: score is not a finite number", i + 1);
+        }
+        if (!isfinite(wi) || wi < 0) {
+            free(r);
+            return mql_err_set(err, MQL_EDATA, "row %zu: weight must be finite and >= 0", i + 1);
+        }
+        r[i].s = score[i];
+        r[i].w = wi;
+        r[i].p = 0;
+        r[i].y = y[i] ? 1 : 0;
+        if (r[i].y)
+            tp += wi;
+        else
+            tn += wi;
+    }
+    *out = r;
+    *wpos = tp;
+    *wneg = tn;
+    return MQL_OK;
+}
+
+static int need_both_classes(double wpos, double wneg, mql_err *err)
+{
+    if (!(wpos > 0))
+        return mql_err_set(err, MQL_EDATA, "no positive outcomes: the metric is undefined");
+    if (!(wneg > 0))
+        return mql_err_set(err, MQL_EDATA, "no negative outcomes: the metric is undefined");
+    return MQL_OK;
+}
+
+static int check_probs(const double *p, size_t n, int open, mql_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        int bad = open ? !(p[i] > 0 && p[i] < 1) : !(p[i] >= 0 && p[i] <= 1);
+        if (bad)
+            return mql_err_set(err, MQL_EDATA, "row %zu: probability %.17g is outside %s", i + 1,
+                               p[i], open ? "(0, 1)" : "[0, 1]");
+    }
+    return MQL_OK;
+}
+
+/* R quantile(x, prob, type = 7) on sorted x[0..n-1], with R's exact arithmetic:
+ * index = 1 + (n - 1) prob, qs = x[lo], and when index > lo and x[hi] != qs,
+ * qs = (1 - h) qs + h x[hi]. Matching the arithmetic matters because a break equal to a tied
+ * score decides which group the tie joins. */
+static double quantile_r7(const double *x, size_t n, double prob)
+{
+    double index = 1.0 + (double)(n - 1) * prob;
+    double lo = floor(index), hi = ceil(index);
+    double qs = x[(size_t)lo - 1], xh = x[(size_t)hi - 1];
+    if (index > lo && xh != qs) {
+        double h = index - lo;
+        qs = (1 - h) * qs + h * xh;
+    }
+    return qs;
+}
+
+/* np.percentile(x, q * 100) with numpy's default 'linear' method on sorted x: q is first divided
+ * back by 100, virtual index (n - 1) q, and _lerp's two-sided form. */
+static double percentile_np(const double *x, size_t n, double q)
+{
+    q = (q * 100.0) / 100.0;
+    double v = (double)(n - 1) * q;
+    double prev = floor(v);
+    size_t i = (size_t)prev, j = i + 1;
+    if (v >= (double)(n - 1))
+        return x[n - 1];
+    if (j > n - 1)
+        j = n - 1;
+    double g = v - prev, a = x[i], b = x[j], d = b - a;
+    return g >= 0.5 ? b - d * (1 - g) : a + d * g;
+}
+
+/* Removes repeated values from a sorted array in place; returns the new length. */
+static size_t unique_sorted(double *v, size_t k)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++)
+        if (m == 0 || v[i] != v[m - 1])
+            v[m++] = v[i];
+    return m;
+}
+
+/* Number of cuts <= s (band of mql_reliability_bands) or < s (right-closed bins). */
+static size_t count_cuts(const double *cuts, size_t m, double s, int right_closed)
+{
+    size_t lo = 0, hi = m;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (right_closed ? cuts[mid] < s : cuts[mid] <= s)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* ================================================================================================
+ * Discrimination
+ * ============================================================================================== */
+
+int mql_auc(const double *score, const unsigned char *y, const double *w, size_t n, double *auc,
+            mql_err *err)
+{
+    row *r;
+    double wp, wn;
+    int rc = rows_load(score, y, w, n, &r, &wp, &wn, err);
+    if (rc)
+        return rc;
+    if ((rc = need_both_classes(wp, wn, err))) {
+        free(r);
+        return rc;
+    }
+    qsort(r, n, sizeof *r, row_cmp);
+    /* Each positive scores the negative weight strictly below it plus half the tied weight. */
+    double area = 0, neg_below = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        double gp = 0, gn = 0;
+        for (; j < n && r[j].s == r[i].s; j++) {
+            if (r[j].y)
+                gp += r[j].w;
+            else
+                gn += r[j].w;
+        }
+        area += gp * (neg_below + 0.5 * gn);
+        neg_below += gn;
+        i = j;
+    }
+    free(r);
+    *auc = area / (wp * wn);
+    return MQL_OK;
+}
+
+double mql_z_for_level(double level)
+{
+    return gsl_cdf_ugaussian_Pinv((1.0 + level) / 2.0);
+}
+
+int mql_auc_ci(const double *score, const unsigned char *y, size_t n, double level,
+               mql_auc_interval *out, mql_err *err)
+{
+    if (!(level > 0 && level < 1))
+        return mql_err_set(err, MQL_EDATA, "confidence level %g is not in (0, 1)", level);
+    row *r;
+    double wp, wn;
+    int rc = rows_load(score, y, NULL, n, &r, &wp, &wn, err);
+    if (rc)
+        return rc;
+    if (wp < 2 || wn < 2) {
+        free(r);
+        return mql_err_set(err, MQL_EDATA,
+                           "DeLong interval needs at least 2 positives and 2 negatives "
+                           "(have %.0f and %.0f)", wp, wn);
+    }
+    qsort(r, n, sizeof *r, row_cmp);
+    /* Sun & Xu midranks: for a positive, (combined midrank - midrank among positives) / n_neg
+     * reduces to (negatives below + half the tied negatives) / n_neg; for a negative,
+     * 1 - (positives below + half the tied positives) / n_pos. Pass 1: AUC = mean of the former;
+     * pass 2: the two sample variances. */
+    double m = wp, k = wn;
+    for (int pass = 0; pass < 2; pass++) {
+        double neg_below = 0, pos_below = 0, sum10 = 0, ss10 = 0, ss01 = 0;
+        for (size_t i = 0; i < n;) {
+            size_t j = i;
+            double gp = 0, gn = 0;
+            for (; j < n && r[j].s == r[i].s; j++) {
+                if (r[j].y)
+                    gp += 1;
+                else
+                    gn += 1;
+            }
+            double v10 = (neg_below + 0.5 * gn) / k;
+            double v01 = 1.0 - (pos_below + 0.5 * gp) / m;
+            if (pass == 0) {
+                sum10 += gp * v10;
+            } else {
+                ss10 += gp * (v10 - out->auc) * (v10 - out->auc);
+                ss01 += gn * (v01 - out->auc) * (v01 - out->auc);
+            }
+            neg_below += gn;
+            pos_below += gp;
+            i = j;
+        }
+        if (pass == 0) {
+            out->auc = sum10 / m;
+        } else {
+            double var = ss10 / (m - 1) / m + ss01 / (k - 1) / k;
+            out->se = sqrt(var);
+        }
+    }
+    free(r);
+    double z = mql_z_for_level(level);
+    out->lo = fmax(0.0, out->auc - z * out->se);
+    out->hi = fmin(1.0, out->auc + z * out->se);
+    out->gini = 2 * out->auc - 1;
+    out->gini_lo = 2 * out->lo - 1;
+    out->gini_hi = 2 * out->hi - 1;
+    out->n_pos = (size_t)m;
+    out->n_neg = (size_t)k;
+    return MQL_OK;
+}
+
+int mql_ks(const double *score, const unsigned char *y, const double *w, size_t n,
+           mql_ks_result *out, mql_err *err)
+{
+    row *r;
+    double wp, wn;
+    int rc = rows_load(score, y, w, n, &r, &wp, &wn, err);
+    if (rc)
+        return rc;
+    if ((rc = need_both_classes(wp, wn, err))) {
+        free(r);
+        return rc;
+    }
+    qsort(r, n, sizeof *r, row_cmp);
+    /* Walk thresholds from the top score down; cumulative weights above give TPR and FPR. */
+    double tp = 0, fp = 0;
+    out->ks = -1;
+    for (size_t j = n; j > 0;) {
+        size_t i = j;
+        double s = r[j - 1].s;
+        for (; i > 0 && r[i - 1].s == s; i--) {
+            if (r[i - 1].y)
+                tp += r[i - 1].w;
+            else
+                fp += r[i - 1].w;
+        }
+        double tpr = tp / wp, fpr = fp / wn, d = fabs(tpr - fpr);
+        if (d > out->ks) {
+            out->ks = d;
+            out->threshold = s;
+            out->tpr = tpr;
+            out->fpr = fpr;
+        }
+        j = i;
+    }
+    free(r);
+    return MQL_OK;
+}
+
+/* ================================================================================================
+ * Probability accuracy
+ * ============================================================================================== */
+
+static int weights_total(const double *w, size_t n, double *tot, mql_err *err)
+{
+    double t = 0;
+    for (size_t i = 0; i < n; i++) {
+        double wi = w ? w[i] : 1.0;
+        if (!isfinite(wi) || wi < 0)
+            return mql_err_set(err, MQL_EDATA, "row %zu: weight must be finite and >= 0", i + 1);
+        t += wi;
+    }
+    if (!(t > 0))
+        return mql_err_set(err, MQL_EDATA, "no rows with positive weight");
+    *tot = t;
+    return MQL_OK;
+}
+
+int mql_brier(const double *p, const unsigned char *y, const double *w, size_t n, double *out,
+              mql_err *err)
+{
+    double tot;
+    int rc;
+    if (n == 0)
+        return mql_err_set(err, MQL_EDATA, "no rows to evaluate");
+    if ((rc = check_probs(p, n, 0, err)) || (rc = weights_total(w, n, &tot, err)))
+        return rc;
+    double s = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (y[i] ? 1.0 : 0.0) - p[i];
+        s += (w ? w[i] : 1.0) * d * d;
+    }
+    *out = s / tot;
+    return MQL_OK;
+}
+
+int mql_logloss(const double *p, const unsigned char *y, const double *w, size_t n, double *out,
+                mql_err *err)
+{
+    double tot;
+    int rc;
+    if (n == 0)
+        return mql_err_set(err, MQL_EDATA, "no rows to evaluate");
+    if ((rc = check_probs(p, n, 0, err)) || (rc = weights_total(w, n, &tot, err)))
+        return rc;
+    const double eps = DBL_EPSILON;
+    double s = 0;
+    for (size_t i = 0; i < n; i++) {
+        double q = fmin(fmax(p[i], eps), 1 - eps);
+        s -= (w ? w[i] : 1.0) * (y[i] ? log(q) : log(1 - q));
+    }
+    *out = s / tot;
+    return MQL_OK;
+}
+
+int mql_wilson(double k, double n, double z, double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    if (!isfinite(k) || !isfinite(n) || !isfinite(z) || !(n > 0) || k < 0 || k > n || !(z > 0))
+        return MQL_EDATA;
+    /* R prop.test with YATES = 0, same operation order. */
+    double est = k / n, z22n = z * z / (2 * n);
+    double root = z * sqrt(est * (1 - est) / n + z22n / (2 * n));
+    *hi = est >= 1 ? 1.0 : (est + z22n + root) / (1 + 2 * z22n);
+    *lo = est <= 0 ? 0.0 : (est + z22n - root) / (1 + 2 * z22n);
+    return MQL_OK;
+}
+
+/* ================================================================================================
+ * Calibration
+ * ============================================================================================== */
+
+int mql_hosmer_lemeshow(const double *p, const unsigned char *y, size_t n, size_t g,
+                        mql_hl_group *groups, mql_hl *out, mql_err *err)
+{
+    if (g < 3)
+        return mql_err_set(err, MQL_EDATA, "Hosmer-Lemeshow needs at least 3 groups (asked %zu)",
+                           g);
+    if (n == 0)
+        return mql_err_set(err, MQL_EDATA, "no rows to evaluate");
+    int rc = check_probs(p, n, 0, err);
+    if (rc)
+        return rc;
+    double wp, wn;
+    row *r;
+    if ((rc = rows_load(p, y, NULL, n, &r, &wp, &wn, err)))
+        return rc;
+    double *br = malloc((g + 1) * sizeof *br);
+    if (!br) {
+        free(r);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
+    qsort(r, n, sizeof *r, row_cmp);
+    /* quantile() needs the sorted values themselves; read them through the row array. */
+    double *xs = malloc(n * sizeof *xs);
+    if (!xs) {
+        free(r);
+        free(br);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        xs[i] = r[i].s;
+    /* seq(0, 1, 1/g) is 0 + (0:g) * (1/g), capped at 1. */
+    double by = 1.0 / (double)g;
+    for (size_t i = 0; i <= g; i++)
+        br[i] = quantile_r7(xs, n, fmin((double)i * by, 1.0));
+    free(xs);
+    qsort(br, g + 1, sizeof *br, dbl_cmp);
+    size_t nb = unique_sorted(br, g + 1);
+    if (nb < 2) {
+        double only = br[0];
+        free(r);
+        free(br);
+        return mql_err_set(err, MQL_EDATA,
+                           "Hosmer-Lemeshow: all predicted probabilities are equal (%.17g)", only);
+    }
+    /* cut(include.lowest = TRUE): bin k is (br[k], br[k+1]], bin 0 also takes br[0]. */
+    size_t used = 0, i = 0;
+    double chisq = 0;
+    for (size_t k = 0; k + 1 < nb; k++) {
+        mql_hl_group gr = {br[k], br[k + 1], 0, 0, 0, 0, 0};
+        /* the last group takes the maximum even if seq() left its break a hair below 1 */
+        for (; i < n && (k + 2 == nb || r[i].s <= br[k + 1]); i++) {
+            gr.n++;
+            gr.obs1 += r[i].y;
+            gr.obs0 += 1 - r[i].y;
+            gr.exp1 += r[i].s;
+            gr.exp0 += 1 - r[i].s;
+        }
+        if (gr.n == 0)
+            continue;
+        if (!(gr.exp1 > 0) || !(gr.exp0 > 0)) {
+            free(r);
+            free(br);
+            return mql_err_set(err, MQL_EDATA,
+                               "Hosmer-Lemeshow: group (%.6g, %.6g] has an expected count of 0",
+                               gr.lo, gr.hi);
+        }
+        chisq += (gr.obs1 - gr.exp1) * (gr.obs1 - gr.exp1) / gr.exp1 +
+                 (gr.obs0 - gr.exp0) * (gr.obs0 - gr.exp0) / gr.exp0;
+        groups[used++] = gr;
+    }
+    free(r);
+    free(br);
+    if (used < 3)
+        return mql_err_set(err, MQL_EDATA,
+                           "Hosmer-Lemeshow: only %zu distinct groups (ties); need 3 for df >= 1",
+                           used);
+    out->chisq = chisq;
+    out->df = (int)used - 2;
+    out->p_value = gsl_cdf_chisq_Q(chisq, (double)out->df);
+    out->groups_used = used;
+    out->groups_asked = g;
+    return MQL_OK;
+}
+
+/* log(1 + exp(t)) without overflow. */
+static double softplus(double t)
+{
+    return t > 0 ? t + log1p(exp(-t)) : log1p(exp(t));
+}
+
+static double inv_logit(double t)
+{
+    return t >= 0 ? 1.0 / (1.0 + exp(-t)) : exp(t) / (1.0 + exp(t));
+}
+
+static double logit_dev(const double *x, const double *off, const unsigned char *y,
+                        const double *w, size_t n, double a, double b)
+{
+    double d = 0;
+    for (size_t i = 0; i < n; i++) {
+        double eta = a + (x ? b * x[i] : 0) + (off ? off[i] : 0);
+        d += (w ? w[i] : 1.0) * (y[i] ? softplus(-eta) : softplus(eta));
+    }
+    return 2 * d;
+}
+
+/* Fisher information (= negative Hessian) and score of the logistic log-likelihood at (a, b). */
+static void logit_info(const double *x, const double *off, const unsigned char *y,
+                       const double *w, size_t n, double a, double b, double h[3], double gr[2])
+{
+    h[0] = h[1] = h[2] = gr[0] = gr[1] = 0;
+    for (size_t i = 0; i < n; i++) {
+        double xi = x ? x[i] : 0, eta = a + b * xi + (off ? off[i] : 0);
+        double mu = inv_logit(eta), wi = w ? w[i] : 1.0, v = wi * mu * (1 - mu);
+        double res = wi * ((y[i] ? 1.0 : 0.0) - mu);
+        h[0] += v;
+        h[1] += v * xi;
+        h[2] += v * xi * xi;
+        gr[0] += res;
+        gr[1] += res * xi;
+    }
+}
+
+/* Maximises the logistic likelihood of eta = a + b x + off by Newton's method with step halving.
+ * x == NULL fits the intercept only (b stays 0). Stops when the step falls below 1e-10 or the
+ * deviance changes by less than 1e-15 relative; cov = inverse information (a,a), (a,b), (b,b). */
+static int logit_newton(const double *x, const double *off, const unsigned char *y,
+                        const double *w, size_t n, double *a, double *b, double cov[3], int *iter,
+                        mql_err *err)
+{
+    double dev = logit_dev(x, off, y, w, n, *a, *b), h[3], gr[2];
+    for (int it = 1; it <= 100; it++) {
+        logit_info(x, off, y, w, n, *a, *b, h, gr);
+        double da, db = 0;
+        if (x) {
+            double det = h[0] * h[2] - h[1] * h[1];
+            if (!(det > 0) || !isfinite(det))
+                return mql_err_set(err, MQL_EDATA,
+                                   "logistic fit: singular information (constant predictor?)");
+            da = (h[2] * gr[0] - h[1] * gr[1]) / det;
+            db = (h[0] * gr[1] - h[1] * gr[0]) / det;
+        } else {
+            if (!(h[0] > 0))
+                return mql_err_set(err, MQL_EDATA, "logistic fit: zero information");
+            da = gr[0] / h[0];
+        }
+        double t = 1, dnew = dev;
+        for (int half = 0; half < 40; half++, t *= 0.5) {
+            dnew = logit_dev(x, off, y, w, n, *a + t * da, *b + t * db);
+            if (dnew <= dev * (1 + 1e-15))
+                break;
+        }
+        *a += t * da;
+        *b += t * db;
+        double change = fabs(dnew - dev) / (fabs(dnew) + 0.1);
+        double step = fmax(fabs(t * da), fabs(t * db));
+        dev = dnew;
+        if (step < 1e-10 || change < 1e-15) {
+            logit_info(x, off, y, w, n, *a, *b, h, gr);
+            if (x) {
+                double det = h[0] * h[2] - h[1] * h[1];
+                cov[0] = h[2] / det;
+                cov[1] = -h[1] / det;
+                cov[2] = h[0] / det;
+            } else {
+                cov[0] = 1 / h[0];
+                cov[1] = cov[2] = 0;
+            }
+            *iter = it;
+            return MQL_OK;
+        }
+    }
+    return mql_err_set(err, MQL_ENOCONV,
+                       "logistic fit did not converge in 100 Newton steps (separation: the "
+                       "outcome is perfectly predicted by the score?)");
+}
+
+int mql_calibration(const double *p, const unsigned char *y, const double *w, size_t n,
+                    mql_calib *out, mql_err *err)
+{
+    double wp = 0, wn = 0;
+    int rc;
+    if (n == 0)
+        return mql_err_set(err, MQL_EDATA, "no rows to evaluate");
+    if ((rc = check_probs(p, n, 1, err)))
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        double wi = w ? w[i] : 1.0;
+        if (!isfinite(wi) || wi < 0)
+            return mql_err_set(err, MQL_EDATA, "row %zu: weight must be finite and >= 0", i + 1);
+        if (y[i])
+            wp += wi;
+        else
+            wn += wi;
+    }
+    if ((rc = need_both_classes(wp, wn, err)))
+        return rc;
+    double *lp = malloc(n * sizeof *lp);
+    if (!lp)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory for %zu rows", n);
+    for (size_t i = 0; i < n; i++)
+        lp[i] = log(p[i] / (1 - p[i]));
+    double a = 0, b = 0, cov[3];
+    rc = logit_newton(NULL, lp, y, w, n, &a, &b, cov, &out->iter_citl, err);
+    if (rc == MQL_OK) {
+        out->citl = a;
+        out->citl_se = sqrt(cov[0]);
+        a = 0;
+        b = 1;
+        rc = logit_newton(lp, NULL, y, w, n, &a, &b, cov, &out->iter_slope, err);
+    }
+    if (rc == MQL_OK) {
+        out->slope_a = a;
+        out->slope = b;
+        out->slope_a_se = sqrt(cov[0]);
+        out->slope_se = sqrt(cov[2]);
+    }
+    free(lp);
+    if (rc)
+        return mql_err_prefix(err, rc, "calibration");
+    return MQL_OK;
+}
+
+static void rel_finish(mql_rel_bin *b, double z)
+{
+    if (b->n == 0) {
+        b->rate = b->rate_lo = b->rate_hi = b->mean_pred = NAN;
+        return;
+    }
+    b->rate = b->events / (double)b->n;
+    mql_wilson(b->events, (double)b->n, z, &b->rate_lo, &b->rate_hi);
+}
+
+int mql_reliability_quantile(const double *p, const unsigned char *y, size_t n, size_t n_bins,
+                             mql_rel_bin *bins, size_t *n_used, mql_err *err)
+{
+    if (n_bins == 0)
+        return mql_err_set(err, MQL_EDATA, "reliability table needs at least 1 bin");
+    if (n == 0)
+        return mql_err_set(err, MQL_EDATA, "no rows to evaluate");
+    int rc = check_probs(p, n, 0, err);
+    if (rc)
+        return rc;
+    double wp, wn;
+    row *r;
+    if ((rc = rows_load(p, y, NULL, n, &r, &wp, &wn, err)))
+        return rc;
+    double *e = malloc((n_bins + 1 + n) * sizeof *e), *xs = e + n_bins + 1;
+    if (!e) {
+        free(r);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
+    qsort(r, n, sizeof *r, row_cmp);
+    for (size_t i = 0; i < n; i++)
+        xs[i] = r[i].s;
+    /* np.linspace(0, 1, n_bins + 1): i * (1 / n_bins), the last one exactly 1. */
+    double step = 1.0 / (double)n_bins;
+    for (size_t k = 0; k <= n_bins; k++)
+        e[k] = percentile_np(xs, n, k == n_bins ? 1.0 : (double)k * step);
+    /* searchsorted(e[1:-1], p, 'left') = number of inner edges < p. Rows are sorted, so the bin
+     * index only moves forward. */
+    double z = mql_z_for_level(0.95);
+    size_t used = 0, i = 0;
+    for (size_t k = 0; k < n_bins; k++) {
+        mql_rel_bin b = {e[k], e[k + 1], 0, 0, 0, 0, 0, 0};
+        double sp = 0;
+        for (; i < n && (k == n_bins - 1 || r[i].s <= e[k + 1]); i++) {
+            b.n++;
+            b.events += r[i].y;
+            sp += r[i].s;
+        }
+        if (b.n == 0)
+            continue;
+        b.mean_pred = sp / (double)b.n;
+        rel_finish(&b, z);
+        bins[used++] = b;
+    }
+    free(e);
+    free(r);
+    *n_used = used;
+    return MQL_OK;
+}
+
+static int check_cuts(const double *cuts, size_t m, mql_err *err)
+{
+    for (size_t k = 0; k < m; k++) {
+        if (!isfinite(cuts[k]))
+            return mql_err_set(err, MQL_EDATA, "band cut %zu is not a finite number", k + 1);
+        if (k > 0 && !(cuts[k] > cuts[k - 1]))
+            return mql_err_set(err, MQL_EDATA,
+                               "band cuts must increase strictly (%.17g then %.17g)",
+                               cuts[k - 1], cuts[k]);
+    }
+    return MQL_OK;
+}
+
+int mql_reliability_bands(const double *score, const double *p, const unsigned char *y, size_t n,
+                          const double *cuts, size_t m, mql_rel_bin *bins, mql_err *err)
+{
+    int rc = check_cuts(cuts, m, err);
+    if (rc)
+        return rc;
+    if (p && (rc = check_probs(p, n, 0, err)))
+        return rc;
+    for (size_t k = 0; k <= m; k++) {
+        mql_rel_bin b = {k ? cuts[k - 1] : -INFINITY, k < m ? cuts[k] : INFINITY, 0, 0, 0, 0, 0,
+                         0};
+        bins[k] = b;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(score[i]))
+            return mql_err_set(err, MQL_EDATA, "row %zu: score is not a finite number", i + 1);
+        mql_rel_bin *b = &bins[count_cuts(cuts, m, score[i], 0)];
+        b->n++;
+        b->events += y[i] ? 1 : 0;
+        if (p)
+            b->mean_pred += p[i];
+    }
+    double z = mql_z_for_level(0.95);
+    for (size_t k = 0; k <= m; k++) {
+        bins[k].mean_pred = p && bins[k].n ? bins[k].mean_pred / (double)bins[k].n : NAN;
+        rel_finish(&bins[k], z);
+    }
+    return MQL_OK;
+}
+
+/* ================================================================================================
+ * Stability, gains
+ * ============================================================================================== */
+
+int mql_psi_compute(const double *base, size_t n_base, const double *cur, size_t n_cur,
+                    const double *cuts, size_t m, mql_psi_bin *bins, mql_psi *out, mql_err *err)
+{
+    if (n_base == 0 || n_cur == 0)
+        return mql_err_set(err, MQL_EDATA, "PSI needs rows in both samples (baseline %zu, "
+                           "current %zu)", n_base, n_cur);
+    for (size_t i = 0; i < n_base; i++)
+        if (!isfinite(base[i]))
+            return mql_err_set(err, MQL_EDATA, "baseline row %zu: score is not finite", i + 1);
+    for (size_t i = 0; i < n_cur; i++)
+        if (!isfinite(cur[i]))
+            return mql_err_set(err, MQL_EDATA, "current row %zu: score is not finite", i + 1);
+    int right_closed = cuts == NULL, rc;
+    double q[9];
+    if (cuts) {
+        if ((rc = check_cuts(cuts, m, err)))
+            return rc;
+    } else {
+        double *xs = malloc(n_base * sizeof *xs);
+        if (!xs)
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        memcpy(xs, base, n_base * sizeof *xs);
+        qsort(xs, n_base, sizeof *xs, dbl_cmp);
+        for (size_t k = 0; k < 9; k++)
+            q[k] = quantile_r7(xs, n_base, (double)(k + 1) / 10.0);
+        free(xs);
+        m = unique_sorted(q, 9);
+        cuts = q;
+    }
+    for (size_t k = 0; k <= m; k++) {
+        mql_psi_bin b = {k ? cuts[k - 1] : -INFINITY, k < m ? cuts[k] : INFINITY, 0, 0, 0, 0, 0};
+        bins[k] = b;
+    }
+    for (size_t i = 0; i < n_base; i++)
+        bins[count_cuts(cuts, m, base[i], right_closed)].n_base++;
+    for (size_t i = 0; i < n_cur; i++)
+        bins[count_cuts(cuts, m, cur[i], right_closed)].n_cur++;
+    out->psi = 0;
+    out->n_bins = m + 1;
+    out->empty_base = out->empty_cur = 0;
+    for (size_t k = 0; k <= m; k++) {
+        mql_psi_bin *b = &bins[k];
+        /* Empty-bin rule: half a row's share keeps ln() finite and is small next to any real bin. */
+        if (b->n_base) {
+            b->share_base = (double)b->n_base / (double)n_base;
+        } else {
+            b->share_base = 0.5 / (double)n_base;
+            out->empty_base++;
+        }
+        if (b->n_cur) {
+            b->share_cur = (double)b->n_cur / (double)n_cur;
+        } else {
+            b->share_cur = 0.5 / (double)n_cur;
+            out->empty_cur++;
+        }
+        b->term = (b->share_cur - b->share_base) * log(b->share_cur / b->share_base);
+        out->psi += b->term;
+    }
+    return MQL_OK;
+}
+
+int mql_gains_table(const double *score, const unsigned char *y, size_t n, mql_gains_row *rows,
+                    size_t *n_rows, mql_err *err)
+{
+    row *r;
+    double wp, wn;
+    int rc = rows_load(score, y, NULL, n, &r, &wp, &wn, err);
+    if (rc)
+        return rc;
+    if (!(wp > 0)) {
+        free(r);
+        return mql_err_set(err, MQL_EDATA, "gains table: no events");
+    }
+    qsort(r, n, sizeof *r, row_cmp);
+    mql_gains_row acc[10];
+    memset(acc, 0, sizeof acc);
+    for (size_t d = 0; d < 10; d++) {
+        acc[d].min_score = INFINITY;
+        acc[d].max_score = -INFINITY;
+    }
+    /* Descending: rank = rows with a strictly higher score, constant within a tie group. */
+    for (size_t j = n; j > 0;) {
+        size_t i = j, above = n - j;
+        size_t d = (10 * above) / n;
+        double s = r[j - 1].s;
+        for (; i > 0 && r[i - 1].s == s; i--) {
+            acc[d].leads++;
+            acc[d].events += r[i - 1].y;
+        }
+        acc[d].min_score = fmin(acc[d].min_score, s);
+        acc[d].max_score = fmax(acc[d].max_score, s);
+        j = i;
+    }
+    free(r);
+    double overall = wp / (double)n;
+    size_t used = 0, cl = 0, ce = 0;
+    for (size_t d = 0; d < 10; d++) {
+        if (acc[d].leads == 0)
+            continue;
+        mql_gains_row g = acc[d];
+        cl += g.leads;
+        ce += g.events;
+        g.cum_leads = cl;
+        g.cum_events = ce;
+        g.rate = (double)g.events / (double)g.leads;
+        g.cum_share_events = (double)ce / wp;
+        g.lift = g.rate / overall;
+        g.cum_lift = ((double)ce / (double)cl) / overall;
+        rows[used++] = g;
+    }
+    *n_rows = used;
+    return MQL_OK;
+}
+
+/* ================================================================================================
+ * Recalibration maps
+ * ============================================================================================== */
+
+void mql_isotonic_free(mql_isotonic *m)
+{
+    if (!m)
+        return;
+    free(m->x);
+    free(m->y);
+    free(m);
+}
+
+int mql_isotonic_fit(const double *x, const unsigned char *y, const double *w, size_t n,
+                     mql_isotonic **out, mql_err *err)
+{
+    *out = NULL;
+    row *r;
+    double wp, wn;
+    int rc = rows_load(x, y, w, n, &r, &wp, &wn, err);
+    if (rc)
+        return rc;
+    if (!(wp + wn > 0)) {
+        free(r);
+        return mql_err_set(err, MQL_EDATA, "isotonic fit: no rows with positive weight");
+    }
+    /* Drop zero weights, sort, merge equal x into (x, weighted mean y, summed weight). */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (r[i].w > 0)
+            r[m++] = r[i];
+    qsort(r, m, sizeof *r, row_cmp);
+    mql_isotonic *iso = calloc(1, sizeof *iso);
+    double *wt = malloc(m * sizeof *wt);
+    if (iso) {
+        iso->x = malloc(m * sizeof *iso->x);
+        iso->y = malloc(m * sizeof *iso->y);
+    }
+    if (!iso || !wt || !iso->x || !iso->y) {
+        free(r);
+        free(wt);
+        mql_isotonic_free(iso);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory for isotonic fit");
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < m;) {
+        double sw = 0, swy = 0, xv = r[i].s;
+        for (; i < m && r[i].s == xv; i++) {
+            sw += r[i].w;
+            swy += r[i].w * r[i].y;
+        }
+        iso->x[k] = xv;
+        iso->y[k] = swy / sw;
+        wt[k++] = sw;
+    }
+    free(r);
+    /* Pool adjacent violators over blocks; a block is (start, value, weight). Blocks are kept in
+     * the arrays' prefix: block b starts at start[b]; reuse iso->y for values as we go. */
+    size_t *start = malloc((k + 1) * sizeof *start);
+    double *bv = malloc(k * sizeof *bv), *bw = malloc(k * sizeof *bw);
+    if (!start || !bv || !bw) {
+        free(start);
+        free(bv);
+        free(bw);
+        free(wt);
+        mql_isotonic_free(iso);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory for isotonic fit");
+    }
+    size_t nb = 0;
+    for (size_t i = 0; i < k; i++) {
+        start[nb] = i;
+        bv[nb] = iso->y[i];
+        bw[nb] = wt[i];
+        nb++;
+        while (nb > 1 && bv[nb - 2] >= bv[nb - 1]) {
+            double ww = bw[nb - 2] + bw[nb - 1];
+            bv[nb - 2] = (bw[nb - 2] * bv[nb - 2] + bw[nb - 1] * bv[nb - 1]) / ww;
+            bw[nb - 2] = ww;
+            nb--;
+        }
+    }
+    start[nb] = k;
+    for (size_t b = 0; b < nb; b++)
+        for (size_t i = start[b]; i < start[b + 1]; i++)
+            iso->y[i] = bv[b];
+    iso->k = k;
+    free(start);
+    free(bv);
+    free(bw);
+    free(wt);
+    *out = iso;
+    return MQL_OK;
+}
+
+double mql_isotonic_predict(const mql_isotonic *m, double x)
+{
+    if (isnan(x))
+        return NAN;
+    if (m->k == 1)
+        return m->y[0];
+    x = fmin(fmax(x, m->x[0]), m->x[m->k - 1]);
+    /* scipy interp1d: hi = searchsorted(xk, x, 'left') clipped to [1, k - 1], lo = hi - 1. */
+    size_t hi = count_cuts(m->x, m->k, x, 1);
+    if (hi < 1)
+        hi = 1;
+    if (hi > m->k - 1)
+        hi = m->k - 1;
+    size_t lo = hi - 1;
+    double slope = (m->y[hi] - m->y[lo]) / (m->x[hi] - m->x[lo]);
+    return slope * (x - m->x[lo]) + m->y[lo];
+}
+
+int mql_platt_fit(const double *score, const unsigned char *y, const double *w, size_t n,
+                  mql_platt *out, mql_err *err)
+{
+    row *r;
+    double wp, wn;
+    int rc = rows_load(score, y, w, n, &r, &wp, &wn, err);
+    if (rc)
+        return rc;
+    free(r);
+    if ((rc = need_both_classes(wp, wn, err)))
+        return rc;
+    double a = log(wp / wn), b = 0, cov[3];
+    rc = logit_newton(score, NULL, y, w, n, &a, &b, cov, &out->iter, err);
+    if (rc)
+        return mql_err_prefix(err, rc, "Platt scaling");
+    out->a = a;
+    out->b = b;
+    out->se_a = sqrt(cov[0]);
+    out->se_b = sqrt(cov[2]);
+    out->cov_ab = cov[1];
+    return MQL_OK;
+}
+
+double mql_platt_predict(const mql_platt *m, double score)
+{
+    return inv_logit(m->a + m->b * score);
+}
