@@ -8,7 +8,14 @@
 # pROC is not installed either, so the DeLong variance is computed from its definition
 # (DeLong et al. 1988: placement values over the full m x n comparison matrix), which is an
 # independent check of the C code's one-sort midrank (Sun & Xu 2014) computation.
-# glm fits use epsilon = 1e-14 so the references are the converged MLE, not R's 1e-8 stopping point.
+# glm fits use epsilon = 1e-14 so the references are the converged MLE, not R's 1e-8 stopping point,
+# and are then refitted from their own estimate (start = coef) so that the standard errors use
+# working weights at the MLE (glm's SEs use the weights of its last iteration, one step behind).
+fit <- function(formula, y, x, ww) {
+    dd <- data.frame(y = y, x = x, ww = ww)
+    f <- glm(formula, family = binomial, data = dd, weights = ww, control = ctl)
+    glm(formula, family = binomial, data = dd, weights = ww, control = ctl, start = coef(f))
+}
 
 d <- read.table("tests/fixtures/metrics/leads.txt", comment.char = "#",
                 col.names = c("points", "p_cont", "p_pts", "y", "w", "p_coarse"))
@@ -56,8 +63,8 @@ for (tag in c("cont", "pts")) {
     for (wt in c("", "_w")) {
         lp <- qlogis(d[[paste0("p_", tag)]])
         ww <- if (wt == "") rep(1, nrow(d)) else d$w
-        f0 <- glm(d$y ~ offset(lp), family = binomial, weights = ww, control = ctl)
-        f1 <- glm(d$y ~ lp, family = binomial, weights = ww, control = ctl)
+        f0 <- fit(y ~ offset(x), d$y, lp, ww)
+        f1 <- fit(y ~ x, d$y, lp, ww)
         s0 <- summary(f0)$coefficients; s1 <- summary(f1)$coefficients
         pre <- paste0("cal_", tag, wt)
         put(paste0(pre, "_citl"), s0[1, 1]); put(paste0(pre, "_citl_se"), s0[1, 2])
@@ -69,7 +76,7 @@ for (tag in c("cont", "pts")) {
 ## Platt scaling as plain glm(y ~ score).
 for (wt in c("", "_w")) {
     ww <- if (wt == "") rep(1, nrow(d)) else d$w
-    f <- glm(y ~ points, family = binomial, data = d, weights = ww, control = ctl)
+    f <- fit(y ~ x, d$y, d$points, ww)
     s <- summary(f)$coefficients
     put(paste0("platt", wt, "_a"), s[1, 1]); put(paste0("platt", wt, "_b"), s[2, 1])
     put(paste0("platt", wt, "_se_a"), s[1, 2]); put(paste0("platt", wt, "_se_b"), s[2, 2])

@@ -458,24 +458,24 @@ static double inv_logit(double t)
     return t >= 0 ? 1.0 / (1.0 + exp(-t)) : exp(t) / (1.0 + exp(t));
 }
 
-static double logit_dev(const double *x, const double *off, const unsigned char *y,
+static double logit_dev(const double *x, double xbar, const double *off, const unsigned char *y,
                         const double *w, size_t n, double a, double b)
 {
     double d = 0;
     for (size_t i = 0; i < n; i++) {
-        double eta = a + (x ? b * x[i] : 0) + (off ? off[i] : 0);
+        double eta = a + (x ? b * (x[i] - xbar) : 0) + (off ? off[i] : 0);
         d += (w ? w[i] : 1.0) * (y[i] ? softplus(-eta) : softplus(eta));
     }
     return 2 * d;
 }
 
 /* Fisher information (= negative Hessian) and score of the logistic log-likelihood at (a, b). */
-static void logit_info(const double *x, const double *off, const unsigned char *y,
+static void logit_info(const double *x, double xbar, const double *off, const unsigned char *y,
                        const double *w, size_t n, double a, double b, double h[3], double gr[2])
 {
     h[0] = h[1] = h[2] = gr[0] = gr[1] = 0;
     for (size_t i = 0; i < n; i++) {
-        double xi = x ? x[i] : 0, eta = a + b * xi + (off ? off[i] : 0);
+        double xi = x ? x[i] - xbar : 0, eta = a + b * xi + (off ? off[i] : 0);
         double mu = inv_logit(eta), wi = w ? w[i] : 1.0, v = wi * mu * (1 - mu);
         double res = wi * ((y[i] ? 1.0 : 0.0) - mu);
         h[0] += v;
@@ -487,57 +487,76 @@ static void logit_info(const double *x, const double *off, const unsigned char *
 }
 
 /* Maximises the logistic likelihood of eta = a + b x + off by Newton's method with step halving.
- * x == NULL fits the intercept only (b stays 0). Stops when the step falls below 1e-10 or the
- * deviance changes by less than 1e-15 relative; cov = inverse information (a,a), (a,b), (b,b). */
+ * x == NULL fits the intercept only (b stays 0). Converged when the Newton step falls below
+ * 1e-10 (1 + |coefficient|): Newton converges quadratically, so the estimate is then exact to
+ * rounding, tighter than R's deviance rule (the references use glm epsilon = 1e-14). No relative
+ * deviance rule, because under separation the deviance shrinks to 0 and such a rule would declare
+ * a divergent fit converged. cov = inverse information (a,a), (a,b), (b,b). */
 static int logit_newton(const double *x, const double *off, const unsigned char *y,
-                        const double *w, size_t n, double *a, double *b, double cov[3], int *iter,
-                        mql_err *err)
+                        const double *w, size_t n, double *a_out, double *b_out, double cov[3],
+                        int *iter, mql_err *err)
 {
-    double dev = logit_dev(x, off, y, w, n, *a, *b), h[3], gr[2];
+    /* Newton runs on the centred predictor (a' = a + b xbar), which keeps the 2 x 2 information
+     * well conditioned for scores far from 0; results are mapped back at the end. */
+    double wsum = 0, xbar = 0, h[3], gr[2];
+    for (size_t i = 0; i < n; i++) {
+        wsum += w ? w[i] : 1.0;
+        xbar += x ? (w ? w[i] : 1.0) * x[i] : 0;
+    }
+    xbar /= wsum;
+    double b0 = *b_out, a0 = *a_out + b0 * xbar;
+    double dev = logit_dev(x, xbar, off, y, w, n, a0, b0);
     for (int it = 1; it <= 100; it++) {
-        logit_info(x, off, y, w, n, *a, *b, h, gr);
-        double da, db = 0;
+        if (dev < 1e-9 * wsum)
+            break;                                    /* fitted probabilities all 0 or 1 */
+        logit_info(x, xbar, off, y, w, n, a0, b0, h, gr);
+        double da, db = 0, det = h[0] * h[2] - h[1] * h[1];
+        if (x && !(det > 1e-13 * h[0] * h[2])) {
+            if (it > 1)
+                break;                                /* information vanished while diverging */
+            return mql_err_set(err, MQL_EDATA,
+                               "logistic fit: singular information (the predictor is constant)");
+        }
+        if (!(h[0] > 0))
+            break;
         if (x) {
-            double det = h[0] * h[2] - h[1] * h[1];
-            if (!(det > 0) || !isfinite(det))
-                return mql_err_set(err, MQL_EDATA,
-                                   "logistic fit: singular information (constant predictor?)");
             da = (h[2] * gr[0] - h[1] * gr[1]) / det;
             db = (h[0] * gr[1] - h[1] * gr[0]) / det;
         } else {
-            if (!(h[0] > 0))
-                return mql_err_set(err, MQL_EDATA, "logistic fit: zero information");
             da = gr[0] / h[0];
         }
         double t = 1, dnew = dev;
         for (int half = 0; half < 40; half++, t *= 0.5) {
-            dnew = logit_dev(x, off, y, w, n, *a + t * da, *b + t * db);
-            if (dnew <= dev * (1 + 1e-15))
+            /* halve only on a real increase: near the optimum the change is rounding noise */
+            dnew = logit_dev(x, xbar, off, y, w, n, a0 + t * da, b0 + t * db);
+            if (dnew <= dev + 1e-10 * (fabs(dev) + 1))
                 break;
         }
-        *a += t * da;
-        *b += t * db;
-        double change = fabs(dnew - dev) / (fabs(dnew) + 0.1);
-        double step = fmax(fabs(t * da), fabs(t * db));
+        a0 += t * da;
+        b0 += t * db;
         dev = dnew;
-        if (step < 1e-10 || change < 1e-15) {
-            logit_info(x, off, y, w, n, *a, *b, h, gr);
+        if (fmax(fabs(t * da), fabs(t * db)) < 1e-10 * (1 + fmax(fabs(a0), fabs(b0)))) {
+            logit_info(x, xbar, off, y, w, n, a0, b0, h, gr);
             if (x) {
-                double det = h[0] * h[2] - h[1] * h[1];
-                cov[0] = h[2] / det;
-                cov[1] = -h[1] / det;
-                cov[2] = h[0] / det;
+                /* inverse information for (a', b), then a = a' - b xbar */
+                det = h[0] * h[2] - h[1] * h[1];
+                double vaa = h[2] / det, vab = -h[1] / det, vbb = h[0] / det;
+                cov[0] = vaa - 2 * xbar * vab + xbar * xbar * vbb;
+                cov[1] = vab - xbar * vbb;
+                cov[2] = vbb;
             } else {
                 cov[0] = 1 / h[0];
                 cov[1] = cov[2] = 0;
             }
+            *a_out = a0 - b0 * xbar;
+            *b_out = b0;
             *iter = it;
             return MQL_OK;
         }
     }
     return mql_err_set(err, MQL_ENOCONV,
-                       "logistic fit did not converge in 100 Newton steps (separation: the "
-                       "outcome is perfectly predicted by the score?)");
+                       "logistic fit did not converge (separation: the outcome is perfectly "
+                       "predicted by the score?)");
 }
 
 int mql_calibration(const double *p, const unsigned char *y, const double *w, size_t n,
