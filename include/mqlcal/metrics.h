@@ -109,8 +109,8 @@ typedef struct mql_calib {
 /* Logistic recalibration of the logit (Cox 1958; Steyerberg, Clinical Prediction Models, ch. 15):
  * calibration-in-the-large = R glm(y ~ offset(qlogis(p)), binomial, weights = w) intercept;
  * slope = R glm(y ~ qlogis(p), binomial) coefficient. Both are maximum-likelihood fits by Newton's
- * method run to full convergence (relative deviance change < 1e-13), SEs from the inverse Fisher
- * information. Perfect calibration is intercept 0, slope 1. EDATA when a p is not in (0, 1) (the
+ * method (centred predictor, step halving) run until the step is below 1e-10 relative, SEs from
+ * the inverse Fisher information at the estimate. Perfect calibration is intercept 0, slope 1. EDATA when a p is not in (0, 1) (the
  * logit must be finite) or a class is missing; ENOCONV when Newton fails (separation). */
 int mql_calibration(const double *p, const unsigned char *y, const double *w, size_t n,
                     mql_calib *out, mql_err *err);
