@@ -955,31 +955,31 @@ static int build_boolean(mql_design *d, const mql_column *col, size_t n_rows, mq
     return fail ? mql_err_set(err, MQL_ENOMEM, "out of memory") : MQL_OK;
 }
 
+/* Builds a NUMERIC feature: linear, explicit cuts, or quantile bins. Only quantile bins need
+ * the values sorted; the linear case is one pass (min, max, integer-ness, missing). */
 static int build_numeric(mql_design *d, const mql_column *col, size_t n_rows,
                          const mql_design_opts *o, mql_feature *f, int *skip, mql_err *err)
 {
-    double *v = malloc((n_rows ? n_rows : 1) * sizeof *v);
-    if (!v)
-        return mql_err_set(err, MQL_ENOMEM, "out of memory");
     size_t nv = 0, na = 0;
     int integer = 1;
+    double lo = INFINITY, hi = -INFINITY;
     for (size_t r = 0; r < n_rows; r++) {
         double x = col->num[r];
         if (isnan(x)) {
             na++;
             continue;
         }
+        nv++;
         integer &= is_integral(x);
-        v[nv++] = x;
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
     }
-    int fail = 0, rc = MQL_OK;
+    int fail = 0;
+    double *v = NULL;
     char a[40];
-    if (nv > 0)
-        qsort(v, nv, sizeof *v, cmp_double);
-    if (nv == 0 || (v[0] == v[nv - 1] && na == 0)) {
+    if (nv == 0 || (lo == hi && na == 0)) {
         *skip = 1;
-        if (nv)
-            fmt_num(v[0], a, sizeof a);
+        fmt_num(lo, a, sizeof a);
         fail = nv == 0 ? note(d, "%s: all missing, not a feature", col->name)
                        : note(d, "%s: constant (%s in every row), not a feature", col->name, a);
         goto done;
@@ -998,51 +998,54 @@ static int build_numeric(mql_design *d, const mql_column *col, size_t n_rows,
             nb = o->col_bins[i].n_bins;
     if (cs) {
         f->enc = MQL_ENC_BINNED;
-        f->cuts = malloc(cs->n_cuts * sizeof *f->cuts);
-        if (!f->cuts) {
+        if (!(f->cuts = malloc(cs->n_cuts * sizeof *f->cuts))) {
             fail = 1;
             goto done;
         }
         memcpy(f->cuts, cs->cuts, cs->n_cuts * sizeof *f->cuts);
         f->n_cuts = cs->n_cuts;
     } else if (nb >= 2) {
+        v = malloc(nv * sizeof *v);
         f->cuts = malloc((nb - 1) * sizeof *f->cuts);
-        if (!f->cuts) {
+        if (!v || !f->cuts) {
             fail = 1;
             goto done;
         }
+        nv = 0;
+        for (size_t r = 0; r < n_rows; r++)
+            if (!isnan(col->num[r]))
+                v[nv++] = col->num[r];
+        qsort(v, nv, sizeof *v, cmp_double);
         f->n_cuts = quantile_cuts(v, nv, nb, f->cuts);
         if (f->n_cuts > 0) {
             f->enc = MQL_ENC_BINNED;
         } else {
             free(f->cuts);
             f->cuts = NULL;
-            fmt_num(v[0], a, sizeof a);
+            fmt_num(lo, a, sizeof a);
             fail = note(d, "%s: a single value (%s) besides missing cells; no bins, linear term",
                         col->name, a);
         }
     }
     if (f->enc == MQL_ENC_BINNED) {
-        f->bin_count = calloc(f->n_cuts + 1, sizeof *f->bin_count);
-        if (!f->bin_count) {
+        if (!(f->bin_count = calloc(f->n_cuts + 1, sizeof *f->bin_count))) {
             fail = 1;
             goto done;
         }
-        for (size_t i = 0; i < nv; i++)
-            f->bin_count[bin_of(f->cuts, f->n_cuts, v[i])]++;
-        for (size_t b = 0; b <= f->n_cuts && !fail; b++) {
-            if (f->bin_count[b])
+        for (size_t r = 0; r < n_rows; r++)
+            if (!isnan(col->num[r]))
+                f->bin_count[bin_of(f->cuts, f->n_cuts, col->num[r])]++;
+        for (size_t k = 0; k <= f->n_cuts && !fail; k++) {
+            if (f->bin_count[k])
                 continue;
-            char *h = bin_human(f, b);
+            char *h = bin_human(f, k);
             fail = !h || note(d, "%s: bin '%s' is empty in the training data", col->name, h);
             free(h);
         }
     }
 done:
     free(v);
-    if (fail)
-        rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
-    return rc;
+    return fail ? mql_err_set(err, MQL_ENOMEM, "out of memory") : MQL_OK;
 }
 
 int mql_design_build(const mql_table *t, const mql_design_opts *o, mql_design **out,
@@ -1268,7 +1271,7 @@ int mql_design_bind(const mql_design *d, const mql_table *t, mql_design_binding 
 
 /* Rows are written in blocks small enough to stay in cache while every feature visits them,
  * so each feature's loop is branch-light and the output is written once. */
-#define FILL_BLOCK 256
+#define FILL_BLOCK 64
 
 static void fill_codes(const mql_bound_feature *bf, const mql_feature *f, size_t r0, size_t m,
                        double *x, size_t p)
@@ -1288,24 +1291,31 @@ static void fill_codes(const mql_bound_feature *bf, const mql_feature *f, size_t
     }
 }
 
-/* LINEAR (value, missing imputed 0) and BOOLEAN (indicator of a non-zero value) over num[]. */
+/* LINEAR (value, missing imputed 0) and BOOLEAN (indicator of a non-zero value) over num[].
+ * One loop per case keeps the inner loops free of encoding tests. */
 static void fill_value(const mql_bound_feature *bf, const mql_feature *f, size_t r0, size_t m,
                        double *x, size_t p)
 {
     const double *v = bf->col->num + r0;
-    int indicator = f->enc == MQL_ENC_BOOLEAN;
     double *xc = x + f->term0;
-    if (f->has_missing) {
+    if (f->enc == MQL_ENC_BOOLEAN) {
         for (size_t r = 0; r < m; r++) {
             double a = v[r];
-            int miss = isnan(a);
-            xc[r * p] = miss ? 0.0 : indicator ? (a != 0.0) : a;
+            xc[r * p] = a == a && a != 0.0;
+            if (f->has_missing)
+                xc[r * p + 1] = a != a;
+        }
+    } else if (f->has_missing) {
+        for (size_t r = 0; r < m; r++) {
+            double a = v[r];
+            int miss = a != a;   /* NaN */
+            xc[r * p] = miss ? 0.0 : a;
             xc[r * p + 1] = miss;
         }
     } else {
         for (size_t r = 0; r < m; r++) {
             double a = v[r];
-            xc[r * p] = isnan(a) ? 0.0 : indicator ? (a != 0.0) : a;
+            xc[r * p] = a == a ? a : 0.0;
         }
     }
 }
