@@ -94,6 +94,17 @@ static const char *type_word(mql_coltype t)
     return "of unknown type";
 }
 
+static const char *enc_word(mql_encoding e)
+{
+    switch (e) {
+    case MQL_ENC_CATEGORICAL: return "categorical";
+    case MQL_ENC_BOOLEAN: return "boolean";
+    case MQL_ENC_LINEAR: return "linear";
+    case MQL_ENC_BINNED: return "binned";
+    }
+    return "unknown";
+}
+
 static const char *src_name(const mql_table *t)
 {
     return t->source ? t->source : "the table";
@@ -267,7 +278,8 @@ int mql_design_opts_parse_bins(mql_design_opts *o, const char *text, mql_err *er
     long nb;
     if (!text || eq == text || mql_parse_long(num, 2, 100, &nb) != 0)
         return mql_err_set(err, MQL_EUSAGE,
-                           "--bins: expected N or COLUMN=N with N an integer from 2 to 100, got '%s'",
+                           "--bins: expected N or COLUMN=N with N an integer from 2 to 100, "
+                           "got '%s'",
                            text ? text : "");
     if (!eq) {
         o->bins = (size_t)nb;
@@ -520,8 +532,8 @@ static int feature_check(const mql_feature *f, mql_err *err)
              (f->type == MQL_COL_NUMERIC &&
               (f->enc == MQL_ENC_LINEAR || f->enc == MQL_ENC_BINNED));
     if (!ok)
-        return mql_err_set(err, MQL_EDATA, "design: feature '%s': encoding %d does not fit type %d",
-                           nm, (int)f->enc, (int)f->type);
+        return mql_err_set(err, MQL_EDATA, "design: feature '%s': a %s encoding does not fit a %s "
+                           "column", nm, enc_word(f->enc), type_word(f->type));
     if (f->group != MQL_GROUP_FIT && f->group != MQL_GROUP_ENGAGEMENT)
         return mql_err_set(err, MQL_EDATA, "design: feature '%s': unknown group %d", nm,
                            (int)f->group);
@@ -544,21 +556,21 @@ static int feature_check(const mql_feature *f, mql_err *err)
             qsort(all, n, sizeof *all, cmp_str_ptr);
             for (size_t k = 1; k < n && rc == MQL_OK; k++)
                 if (strcmp(all[k - 1], all[k]) == 0)
-                    rc = mql_err_set(err, MQL_EDATA, "design: feature '%s': level '%s' appears twice",
-                                     nm, all[k]);
+                    rc = mql_err_set(err, MQL_EDATA,
+                                     "design: feature '%s': level '%s' appears twice", nm, all[k]);
         }
         free(all);
         return rc;
     }
     if (f->enc == MQL_ENC_BINNED) {
         if (f->n_cuts == 0 || !f->cuts)
-            return mql_err_set(err, MQL_EDATA, "design: feature '%s' is binned but has no cut points",
-                               nm);
+            return mql_err_set(err, MQL_EDATA,
+                               "design: feature '%s' is binned but has no cut points", nm);
         for (size_t k = 0; k < f->n_cuts; k++)
             if (!isfinite(f->cuts[k]) || (k > 0 && !(f->cuts[k] > f->cuts[k - 1])))
                 return mql_err_set(err, MQL_EDATA,
-                                   "design: feature '%s': cut points must be finite and strictly increasing",
-                                   nm);
+                                   "design: feature '%s': cut points must be finite and "
+                                   "strictly increasing", nm);
     }
     return MQL_OK;
 }
@@ -699,8 +711,8 @@ static int check_opts(const mql_table *t, const mql_design_opts *o, mql_err *err
                                src);
         if (list_has(o->roles, o->n_roles, o->features[i]))
             return mql_err_set(err, MQL_EUSAGE,
-                               "--features: column '%s' is the outcome, SQL, date, ACV or key column",
-                               o->features[i]);
+                               "--features: column '%s' is the outcome, SQL, date, ACV or key "
+                               "column", o->features[i]);
         mql_coltype ty = t->cols[c].type;
         if (ty == MQL_COL_ID)
             return mql_err_set(err, MQL_EUSAGE,
@@ -724,7 +736,8 @@ static int check_opts(const mql_table *t, const mql_design_opts *o, mql_err *err
         const mql_ref_spec *r = &o->ref[i];
         long c = table_find(t, r->column);
         if (c < 0)
-            return mql_err_set(err, MQL_EUSAGE, "--reference: no column '%s' in %s", r->column, src);
+            return mql_err_set(err, MQL_EUSAGE, "--reference: no column '%s' in %s", r->column,
+                               src);
         const mql_column *col = &t->cols[c];
         if (col->type != MQL_COL_CATEGORICAL)
             return mql_err_set(err, MQL_EUSAGE, "--reference: column '%s' is %s, not categorical",

@@ -94,7 +94,8 @@ typedef enum mql_encoding {
     MQL_ENC_CATEGORICAL = 0,   /* treatment coding against levels[0] */
     MQL_ENC_BOOLEAN,           /* one indicator of the true value; false is the reference */
     MQL_ENC_LINEAR,            /* the value itself, missing imputed 0 */
-    MQL_ENC_BINNED             /* indicators of bins 1..n_cuts; bin 0 (below cuts[0]) is reference */
+    MQL_ENC_BINNED             /* indicators of bins 1..n_cuts; bin 0 (below cuts[0]) is the
+                                  reference */
 } mql_encoding;
 
 /* One feature. "in" fields define the encoding (what a saved model stores); "derived" fields are
@@ -105,7 +106,8 @@ typedef enum mql_encoding {
  *  LINEAR:      "col", then "col=(missing)";
  *  BINNED:      "col=[cuts[k-1],cuts[k])" for bins k = 1..n_cuts (the last "[c,inf)"), then
  *               "col=(missing)".
- * Bins: bin 0 is (-inf, cuts[0]), bin k is [cuts[k-1], cuts[k]), bin n_cuts is [cuts[n_cuts-1], inf). */
+ * Bins: bin 0 is (-inf, cuts[0]), bin k is [cuts[k-1], cuts[k]), bin n_cuts is
+ * [cuts[n_cuts-1], inf). */
 typedef struct mql_feature {
     char *name;                /* in: column name */
     mql_coltype type;          /* in: NUMERIC, BOOLEAN or CATEGORICAL */
@@ -113,7 +115,8 @@ typedef struct mql_feature {
                                   BINNED for NUMERIC */
     mql_group group;           /* in */
     char **levels;             /* in, CATEGORICAL: levels[0] is the reference, the rest have terms;
-                                  order: reference, then descending training count, ties byte order */
+                                  built order: reference, then descending training count, ties in
+                                  byte order (strcmp) */
     size_t n_levels;
     size_t *level_count;       /* in, optional (may be NULL): training rows per level */
     char **pooled;             /* in, CATEGORICAL: rare levels pooled into "(other)" */
@@ -124,11 +127,13 @@ typedef struct mql_feature {
     double *cuts;              /* in, BINNED: strictly increasing, n_cuts >= 1 */
     size_t n_cuts;
     size_t *bin_count;         /* in, optional (may be NULL), BINNED: n_cuts + 1 training counts */
-    int integer;               /* in, NUMERIC: the training values were all integers (labels "3-5") */
+    int integer;               /* in, NUMERIC: the training values were all integers, so bins
+                                  read "3-5" */
     char *true_label;          /* in, BOOLEAN, optional: spellings, e.g. "yes" / "no" */
     char *false_label;
     long table_col;            /* in, informational: column index in the training table, or -1 */
-    char **bin_text;           /* derived, BINNED: n_cuts + 1 human labels: "below 3", "3-5", "6+" */
+    char **bin_text;           /* derived, BINNED: n_cuts + 1 human labels: "below 3", "3-5",
+                                  "6+"; "2.5 to under 10" for fractional cuts or data */
     size_t term0;              /* derived: first design column of this feature */
     size_t n_terms;            /* derived: design columns of this feature */
 } mql_feature;

@@ -92,7 +92,8 @@ static const char *const job[NR] = {
     "Manager", "Director", "VP", "Manager", NULL, "CEO", "Manager", "Director",
     "VP", "Intern", "Manager", "Director", "VP", "Manager", "Director", "VP",
     "Manager", NULL, "Director", "VP", "Manager", "Director", "VP", "Manager"};
-static const double demo[NR] = {1, 0, 1, 0, 0, 1, 0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1, 0};
+static const double demo[NR] = {1, 0, 1, 0, 0, 1, 0, 1, 1, 0, 0, 0,
+                                1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1, 0};
 /* sorted non-missing visits: 0 x6, 1 x3, 2 x3, 3 x2, 4, 5 x2, 6, 7, 8, 9, 12 (22 values) */
 static const double visits[NR] = {0, 3, 5, 1, NA_, 8, 0, 2, 4, 0, 1, 6,
                                   7, 0, 3, 2, 9, NA_, 0, 5, 1, 0, 12, 2};
@@ -405,7 +406,8 @@ static void test_fill_exact(void **state)
     assert_int_equal(mql_design_bind(d, t, &b, &err), MQL_OK);
     double x[NR * 9];
     assert_int_equal(mql_design_fill(b, 0, NR, x, &err), MQL_OK);
-    /* columns: 1, Director, VP, (other), job (missing), demo, visits, visits (missing), employees */
+    /* columns: 1, Director, VP, (other), job (missing), demo, visits, visits (missing),
+     * employees */
     static const double r0[] = {1, 0, 0, 0, 0, 1, 0, 0, 12};      /* Manager, yes, 0, 12 */
     static const double r2[] = {1, 0, 1, 0, 0, 1, 5, 0, 800};     /* VP */
     static const double r4[] = {1, 0, 0, 0, 1, 0, 0, 1, 150};     /* job and visits missing */
@@ -600,8 +602,8 @@ static void test_bind_new_table(void **state)
     col_num(n4, 2, "demo_request", MQL_COL_BOOLEAN, dm2);
     col_num(n4, 3, "pricing_page_visits", MQL_COL_NUMERIC, vis);
     assert_int_equal(mql_design_bind(d, n4, &b, &err), MQL_EDATA);
-    assert_string_equal(err.msg,
-                        "new.csv: column 'employees' is categorical, but the model reads it as numeric");
+    assert_string_equal(err.msg, "new.csv: column 'employees' is categorical, but the model "
+                                 "reads it as numeric");
     tab_free(n4);
     mql_table *n5 = tab_new("new.csv", M, 4);
     col_num(n5, 0, "employees", MQL_COL_NUMERIC, emp);
@@ -609,8 +611,8 @@ static void test_bind_new_table(void **state)
     col_num(n5, 2, "demo_request", MQL_COL_BOOLEAN, dm2);
     col_num(n5, 3, "pricing_page_visits", MQL_COL_NUMERIC, vis);
     assert_int_equal(mql_design_bind(d, n5, &b, &err), MQL_EDATA);
-    assert_string_equal(err.msg,
-                        "new.csv: column 'job_level' is numeric, but the model reads it as categorical");
+    assert_string_equal(err.msg, "new.csv: column 'job_level' is numeric, but the model reads "
+                                 "it as categorical");
     tab_free(n5);
 
     mql_design_free(d);
@@ -670,7 +672,7 @@ static void test_from_parts(void **state)
         {"dupname", "design: feature 'job_level' appears twice"},
         {"duplevel", "design: feature 'job_level': level 'CEO' appears twice"},
         {"nolevels", "design: feature 'job_level' has no reference level"},
-        {"enc", "design: feature 'opted_in': encoding 2 does not fit type 1"},
+        {"enc", "design: feature 'opted_in': a linear encoding does not fit a boolean column"},
         {"nocuts", "design: feature 'visits' is binned but has no cut points"},
         {"noname", "design: a feature has no name"},
     };
@@ -739,9 +741,11 @@ static void test_parser_errors(void **state)
          "--reference: expected 'first', 'frequent' or COLUMN=LEVEL, got 'job_level='"},
         {mql_design_opts_parse_reference, "job_level=VP", "job_level=CEO",
          "--reference: column 'job_level' given twice"},
-        {mql_design_opts_parse_cuts, NULL, "employees", "--cuts: expected COLUMN=a,b,c, got 'employees'"},
+        {mql_design_opts_parse_cuts, NULL, "employees",
+         "--cuts: expected COLUMN=a,b,c, got 'employees'"},
         {mql_design_opts_parse_cuts, NULL, "=1,2", "--cuts: expected COLUMN=a,b,c, got '=1,2'"},
-        {mql_design_opts_parse_cuts, NULL, "employees=", "--cuts: expected COLUMN=a,b,c, got 'employees='"},
+        {mql_design_opts_parse_cuts, NULL, "employees=",
+         "--cuts: expected COLUMN=a,b,c, got 'employees='"},
         {mql_design_opts_parse_cuts, NULL, NULL, "--cuts: expected COLUMN=a,b,c, got ''"},
         {mql_design_opts_parse_cuts, NULL, "employees=100,abc",
          "--cuts employees=100,abc: 'abc' is not a number"},
@@ -768,7 +772,8 @@ static void test_parser_errors(void **state)
         {parse_fit, NULL, "a,,b", "--fit: empty column name in 'a,,b'"},
         {parse_eng, NULL, "a, ", "--engagement: empty column name in 'a, '"},
         {mql_design_opts_parse_features, NULL, ",x", "--features: empty column name in ',x'"},
-        {mql_design_opts_parse_exclude, NULL, NULL, "--exclude: expected a comma-separated list of columns"},
+        {mql_design_opts_parse_exclude, NULL, NULL,
+         "--exclude: expected a comma-separated list of columns"},
         {mql_design_opts_parse_min_level_count, NULL, "-1",
          "--min-level-count: expected a non-negative integer, got '-1'"},
         {mql_design_opts_parse_min_level_count, NULL, "ten",
@@ -874,7 +879,8 @@ static void test_build_option_errors(void **state)
     mql_design_opts_init(&o);
     assert_int_equal(mql_design_opts_parse_reference(&o, "tier=z", &err), MQL_OK);
     assert_int_equal(mql_design_build(u, &o, &d, &err), MQL_EUSAGE);
-    assert_string_equal(err.msg, "--reference tier=z: level 'z' does not occur in the training rows");
+    assert_string_equal(err.msg,
+                        "--reference tier=z: level 'z' does not occur in the training rows");
     mql_design_opts_clear(&o);
     tab_free(u);
     tab_free(t);
