@@ -16,6 +16,12 @@
 #define GLM_MAX_THREADS 16
 #define GLM_AUTO_THREAD_ROWS 32768
 
+/* OpenBLAS threads its own kernels, which only costs time on our small per-chunk products and
+ * oversubscribes the cores when our own passes are threaded: the fit runs it single-threaded and
+ * restores the setting afterwards. Weak references keep GSL's reference CBLAS usable. */
+extern int openblas_get_num_threads(void) __attribute__((weak));
+extern void openblas_set_num_threads(int n) __attribute__((weak));
+
 /* ---------------------------------------------------------------- the logit link, R's way */
 
 /* R's C_logit_linkinv / C_logit_mu_eta clamp |eta| > 30 so that mu stays inside (0, 1) and
@@ -242,35 +248,53 @@ static int part_chunk(glm_part *t, size_t row0, size_t m)
             double ms = (w * y + 0.5) / (w + 1.0);
             eta = log(ms / (1.0 - ms));
         }
-        mu = r_linkinv(eta, &mu_eta);
         double *xr = x + r * p;
         if (w == 0.0) {
             memset(xr, 0, p * sizeof *xr);
             t->wz[r] = 0.0;
             continue;
         }
-        double dev_i = 2.0 * w * (y_log_y(y, mu) + y_log_y(1.0 - y, 1.0 - mu));
+        double s, z, dev_i;
+        if (eta >= -R_THRESH && eta <= R_THRESH) {
+            /* the common case, with R's W = w mu.eta^2 / var simplified (mu.eta = var here) */
+            double e = exp(eta), ope = 1.0 + e;
+            mu = e / ope;
+            mu_eta = mu / ope;
+            s = sqrt(w * mu_eta);
+        } else {
+            mu = r_linkinv(eta, &mu_eta);
+            s = sqrt(w * mu_eta * mu_eta / (mu * (1.0 - mu)));
+        }
+        z = eta + (y - mu) / mu_eta;
+        if (y == 0.0)
+            dev_i = 2.0 * w * -log(1.0 - mu);
+        else if (y == 1.0)
+            dev_i = 2.0 * w * -log(mu);
+        else
+            dev_i = 2.0 * w * (y_log_y(y, mu) + y_log_y(1.0 - y, 1.0 - mu));
         t->dev += dev_i;
         if (mu > 1.0 - eps10 || mu < eps10)
             t->n_extreme++;
         /* R's binomial()$aic: dbinom(round(w y), round(w), mu, log = TRUE) summed over w > 0.
          * For integer w and w y this is a beta-free constant minus dev_i / 2. */
-        double nn = nearbyint(w), k = nearbyint(w * y);
-        if (nn == w && k == w * y) {
+        if (w == 1.0 && (y == 0.0 || y == 1.0)) {
             t->dev_int += dev_i;
-            if (!sh->beta)
-                t->ll_const += lchoose_int(nn, k) + w * (y_log_y(y, 1.0) + y_log_y(1.0 - y, 1.0));
         } else {
-            double ll = lchoose_int(nn, k);
-            if (k > 0.0)
-                ll += k * log(mu);
-            if (nn > k)
-                ll += (nn - k) * log(1.0 - mu);
-            t->ll_nonint += ll;
+            double nn = nearbyint(w), k = nearbyint(w * y);
+            if (nn == w && k == w * y) {
+                t->dev_int += dev_i;
+                if (!sh->beta)
+                    t->ll_const += lchoose_int(nn, k) +
+                                   w * (y_log_y(y, 1.0) + y_log_y(1.0 - y, 1.0));
+            } else {
+                double ll = lchoose_int(nn, k);
+                if (k > 0.0)
+                    ll += k * log(mu);
+                if (nn > k)
+                    ll += (nn - k) * log(1.0 - mu);
+                t->ll_nonint += ll;
+            }
         }
-        double var = mu * (1.0 - mu);
-        double s = sqrt(w * mu_eta * mu_eta / var);
-        double z = eta + (y - mu) / mu_eta;
         for (size_t j = 0; j < p; j++)
             xr[j] *= s;
         t->wz[r] = s * z;
@@ -682,6 +706,11 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
                                      : (d->n >= GLM_AUTO_THREAD_ROWS ? 2 : 1);
     if (nthreads > d->n)
         nthreads = d->n;
+    int blas_threads = 0;
+    if (openblas_get_num_threads && openblas_set_num_threads) {
+        blas_threads = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+    }
     glm_work *ws = work_new(d, nthreads, icpt);
     mql_glm_result *r = result_new(d->n, p);
     if (!ws || !r) {
@@ -772,6 +801,8 @@ done:
     r->state = (o->l2 == 0.0 && (r->n_extreme > 0 || any_sep)) ? MQL_GLM_SEPARATED
                                 : (conv ? MQL_GLM_CONVERGED : MQL_GLM_NOT_CONVERGED);
     work_free(ws);
+    if (blas_threads > 0)
+        openblas_set_num_threads(blas_threads);
     *out = r;
     if (!conv)
         return mql_err_set(err, MQL_ENOCONV,
@@ -780,6 +811,8 @@ done:
     return MQL_OK;
 fail:
     work_free(ws);
+    if (blas_threads > 0)
+        openblas_set_num_threads(blas_threads);
     mql_glm_result_free(r);
     return st;
 }

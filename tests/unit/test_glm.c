@@ -217,11 +217,9 @@ static void test_quasi_separation(void **state)
     mql_glm_result *r = NULL;
     mql_err e;
     assert_int_equal(fit_fixture(fx, NULL, &r, &e), MQL_OK);
-    check_against_r(r, &R, 2);
-    /* The diverging coefficient follows R's iterates; it is checked at a looser 1e-4 because
-     * its value is set by where the convergence rule happens to stop, not by the data. */
-    assert_close(r->beta[2], R.coef[2], 1e-4, 0);
-    assert_close(r->se[2], R.se[2], 1e-4, 0);
+    /* The diverging coefficient is set by where R's convergence rule stops; we follow R's
+     * iterates (including its clamping of |eta| > 30), so it matches at the usual tolerance. */
+    check_against_r(r, &R, -1);
     assert_int_equal(r->state, MQL_GLM_SEPARATED);
     assert_int_equal(r->separated[2], 1);
     assert_int_equal(r->separated[1], 0);
@@ -271,10 +269,9 @@ static void test_complete_separation(void **state)
     assert_int_equal(r->iterations, 25);
     assert_int_equal(r->state, MQL_GLM_SEPARATED);
     assert_int_equal(r->n_extreme, R.n_extreme);
-    /* the coefficients run off to infinity along R's path; their direction matches R */
-    assert_true(r->beta[1] > 50.0 && R.coef[1] > 50.0);
-    assert_close(r->beta[0] / r->beta[1], R.coef[0] / R.coef[1], 1e-3, 0);
-    assert_true(r->deviance < 1e-6);
+    /* the coefficients run off to infinity; after 25 iterations of R's path they still agree */
+    assert_true(r->beta[1] > 50.0 && r->deviance < 1e-6);
+    check_against_r(r, &R, -1);
     mql_glm_result_free(r);
     fixture_free(fx);
 }
