@@ -132,6 +132,7 @@ typedef struct glm_shared {
     size_t p;
     const double *shift;        /* p, shift[0] = 0 */
     const double *beta;         /* p in the shifted parametrisation, or NULL: R's mustart */
+    double *beta_raw;           /* p: the same coefficients on the unshifted columns */
     int check;                  /* validate X (first pass) */
     int intercept;
 } glm_shared;
@@ -167,12 +168,11 @@ static double lchoose_int(double n, double k)
 static void sep_count(const double *x, size_t m, size_t p, const double *y, const double *w,
                       double *pos, double *neg, unsigned char *binary)
 {
-    for (size_t r = 0; r < m; r++) {
-        double wr = w ? w[r] : 1.0;
-        if (wr == 0.0)
-            continue;
-        for (size_t j = 1; j < p; j++) {
-            double v = x[r * p + j];
+    for (size_t j = 1; j < p; j++) {
+        for (size_t r = 0; binary[j] && r < m; r++) {
+            double wr = w ? w[r] : 1.0, v = x[r * p + j];
+            if (wr == 0.0)
+                continue;
             if (v == 1.0) {
                 pos[j] += wr * y[r];
                 neg[j] += wr * (1.0 - y[r]);
@@ -213,9 +213,13 @@ static int part_chunk(glm_part *t, size_t row0, size_t m)
     if (st != MQL_OK)
         return st;
     if (sh->check) {
+        /* v * 0 is NaN exactly when v is not finite; rows are only searched when it is */
+        double probe = 0.0;
+        for (size_t k = 0; k < m * p; k++)
+            probe += x[k] * 0.0;
         for (size_t r = 0; r < m; r++) {
             const double *xr = x + r * p;
-            for (size_t j = 0; j < p; j++)
+            for (size_t j = 0; isnan(probe) && j < p; j++)
                 if (!isfinite(xr[j]))
                     return mql_err_set(&t->err, MQL_EDATA,
                                        "design row %zu, column %zu: value %g is not finite",
@@ -227,13 +231,10 @@ static int part_chunk(glm_part *t, size_t row0, size_t m)
         }
         sep_count(x, m, p, d->y + row0, d->w ? d->w + row0 : NULL, t->pos, t->neg, t->binary);
     }
-    if (sh->intercept)
-        for (size_t r = 0; r < m; r++)
-            for (size_t j = 1; j < p; j++)
-                x[r * p + j] -= sh->shift[j];
     if (sh->beta)
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)p, 1.0, x, (int)p, sh->beta, 1,
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)p, 1.0, x, (int)p, sh->beta_raw, 1,
                     0.0, t->eta, 1);
+    const double *restrict c = sh->shift;
 
     const double *yv = d->y + row0;
     const double *wv = d->w ? d->w + row0 : NULL;
@@ -295,8 +296,10 @@ static int part_chunk(glm_part *t, size_t row0, size_t m)
                 t->ll_nonint += ll;
             }
         }
+        /* shifted and scaled in one sweep: sqrt(W) (x - c) */
+        double *restrict xs = xr;
         for (size_t j = 0; j < p; j++)
-            xr[j] *= s;
+            xs[j] = (xs[j] - c[j]) * s;
         t->wz[r] = s * z;
     }
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)p, (int)m, 1.0, x, (int)p, 1.0, t->a,
@@ -361,6 +364,7 @@ static void work_free(glm_work *ws)
     free(ws->shift);
     free(ws->beta);
     free(ws->beta_old);
+    free(ws->sh.beta_raw);
     free(ws->kept);
     gsl_matrix_free(ws->sys);
     gsl_vector_free(ws->rhs);
@@ -400,11 +404,12 @@ static glm_work *work_new(const mql_glm_data *d, size_t nthreads, int intercept)
     ws->shift = calloc(p, sizeof *ws->shift);
     ws->beta = calloc(p, sizeof *ws->beta);
     ws->beta_old = calloc(p, sizeof *ws->beta_old);
+    ws->sh.beta_raw = calloc(p, sizeof *ws->sh.beta_raw);
     ws->kept = malloc(p * sizeof *ws->kept);
     ws->sys = gsl_matrix_alloc(p, p);
     ws->rhs = gsl_vector_alloc(p);
     ws->sol = gsl_vector_alloc(p);
-    if (!ok || !ws->a || !ws->b || !ws->shift || !ws->beta || !ws->beta_old || !ws->kept ||
+    if (!ok || !ws->a || !ws->b || !ws->shift || !ws->beta || !ws->beta_old || !ws->sh.beta_raw || !ws->kept ||
         !ws->sys || !ws->rhs || !ws->sol) {
         work_free(ws);
         return NULL;
@@ -419,6 +424,11 @@ static int work_pass(glm_work *ws, const double *beta, int check, mql_err *err)
 {
     ws->sh.beta = beta;
     ws->sh.check = check;
+    if (beta) {
+        memcpy(ws->sh.beta_raw, beta, ws->p * sizeof *beta);
+        for (size_t j = 1; j < ws->p; j++)
+            ws->sh.beta_raw[0] -= ws->shift[j] * beta[j];
+    }
     pthread_t tid[GLM_MAX_THREADS];
     int started[GLM_MAX_THREADS] = {0};
     for (size_t i = 1; i < ws->nthreads; i++)
