@@ -173,13 +173,12 @@ static void ob_fixed4(outbuf *o, double v)
         scaled = -scaled;
     }
     ob_long(o, scaled / 10000);
-    char frac[5];
+    char frac[4];
     long r = scaled % 10000;
     for (int i = 3; i >= 0; i--) {
         frac[i] = (char)('0' + r % 10);
         r /= 10;
     }
-    frac[4] = '.';
     ob_char(o, '.');
     ob_mem(o, frac, 4);
 }
