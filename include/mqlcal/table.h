@@ -35,6 +35,7 @@ typedef struct mql_column {
     char *true_label;        /* BOOLEAN: the spellings seen, e.g. "yes" / "no" */
     char *false_label;
     int has_time;            /* DATE: some value carried HH:MM:SS */
+    size_t n_rows;           /* cells in num[] / code[] (the table's n_rows) */
 } mql_column;
 
 typedef struct mql_table {
