@@ -313,8 +313,8 @@ static int batch_carry(reader *r, batch *from, batch *to)
 }
 
 /* Reading runs as a two-stage pipeline on two threads, because libcsv's byte loop alone takes
- * about half the time budget: a producer thread reads chunks and parses them into batches while
- * the calling thread hashes the raw bytes and runs the callbacks. Two slots alternate. */
+ * about half the time budget: a producer thread reads, hashes and parses chunks into batches
+ * while the calling thread runs the callbacks. Two slots alternate. */
 typedef struct slot {
     batch b;
     unsigned char *raw;
@@ -333,6 +333,7 @@ typedef struct pipeline {
     FILE *f;
     char delim;
     size_t n_bytes;
+    uint64_t hash;           /* FNV-1a of the bytes read so far */
     mql_err perr;            /* the producer's messages */
 } pipeline;
 
@@ -357,6 +358,7 @@ static int producer_chunk(pipeline *pl, slot *s, struct csv_parser *p, int *firs
         return MQL_OK;
     }
     pl->n_bytes += s->raw_n;
+    pl->hash = mql_fnv1a(pl->hash, s->raw, s->raw_n);
     const unsigned char *d = s->raw;
     size_t m = s->raw_n;
     if (*first) {
@@ -454,7 +456,7 @@ int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, 
         st = mql_err_set(err, MQL_ENOMEM, "%s: cannot start the reader thread", path);
         goto destroy;
     }
-    uint64_t hash = MQL_FNV_INIT;
+    pl->hash = MQL_FNV_INIT;
     size_t index = 0;
     for (int k = 0;; k ^= 1) {
         slot *s = &pl->slot[k];
@@ -462,7 +464,6 @@ int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, 
         while (!s->ready)
             pthread_cond_wait(&pl->cv, &pl->mu);
         pthread_mutex_unlock(&pl->mu);
-        hash = mql_fnv1a(hash, s->raw, s->raw_n);
         if (s->status) {
             st = s->status;
             memcpy(err->msg, pl->perr.msg, sizeof err->msg);
@@ -484,7 +485,7 @@ int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, 
         info->delim = pl->delim;
         info->n_records = pl->r.n_records - 1;
         info->n_bytes = pl->n_bytes;
-        info->hash = hash;
+        info->hash = pl->hash;
     }
 destroy:
     pthread_mutex_destroy(&pl->mu);

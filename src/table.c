@@ -1081,11 +1081,17 @@ static int no_column(const mql_table *t, const char *name, mql_err *err)
                        cols);
 }
 
+int mql_table_require(const mql_table *t, const char *name, long *col, mql_err *err)
+{
+    *col = mql_table_find(t, name);
+    return *col < 0 ? no_column(t, name, err) : MQL_OK;
+}
+
 int mql_flag_eval(const mql_table *t, const mql_flag_spec *spec, unsigned char *out, mql_err *err)
 {
-    long j = mql_table_find(t, spec->column);
-    if (j < 0)
-        return no_column(t, spec->column, err);
+    long j;
+    if (mql_table_require(t, spec->column, &j, err))
+        return MQL_EUSAGE;
     const mql_column *c = &t->cols[j];
     size_t n = t->n_rows;
     const char *val = spec->value;
@@ -1144,9 +1150,9 @@ static int cmp_double(const void *a, const void *b)
 int mql_join_eval(const mql_table *t, const char *key, const char *join_path, char delim,
                   unsigned char *out, mql_err *err)
 {
-    long j = mql_table_find(t, key);
-    if (j < 0)
-        return no_column(t, key, err);
+    long j;
+    if (mql_table_require(t, key, &j, err))
+        return MQL_EUSAGE;
     const char *only[1] = {key};
     mql_read_opts o = {.delim = delim, .categorical = only, .n_categorical = 1, .only = only,
                        .n_only = 1};

@@ -66,6 +66,10 @@ void mql_table_free(mql_table *t);
 /* Index of the column called name, or -1. */
 long mql_table_find(const mql_table *t, const char *name);
 
+/* Like mql_table_find, but a missing column is MQL_EUSAGE with the message
+ * "no column 'x' in leads.csv (columns: a, b, ...)". */
+int mql_table_require(const mql_table *t, const char *name, long *col, mql_err *err);
+
 /* Text of cell (col, row) for display, written into buf: the level, the number in shortest form,
  * the date as YYYY-MM-DD[ HH:MM:SS], or "" when missing. Returns buf. */
 const char *mql_cell_text(const mql_column *c, size_t row, char *buf, size_t cap);
