@@ -173,6 +173,9 @@ static void top_levels(const mql_column *c, size_t n_rows, char *buf, size_t cap
     }
     if (c->n_levels > nb && o < cap)
         snprintf(buf + o, cap - o, ", +%zu more", c->n_levels - nb);
+    for (char *p = buf; *p; p++)     /* a level with a line break must not break the table */
+        if ((unsigned char)*p < 0x20)
+            *p = ' ';
 }
 
 /* The leakage check of one column against y; fills note and returns 1 when suspect. */

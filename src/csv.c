@@ -446,6 +446,7 @@ int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, 
         goto done;
     }
     pl->f = f;
+    pl->hash = MQL_FNV_INIT;
     pl->delim = opts && opts->delim ? opts->delim : 0;
     pl->r = (reader){.path = is_stdin ? "<stdin>" : path, .err = &pl->perr, .line = 1,
                      .allow_ragged = opts && opts->allow_ragged};
@@ -456,7 +457,6 @@ int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, 
         st = mql_err_set(err, MQL_ENOMEM, "%s: cannot start the reader thread", path);
         goto destroy;
     }
-    pl->hash = MQL_FNV_INIT;
     size_t index = 0;
     for (int k = 0;; k ^= 1) {
         slot *s = &pl->slot[k];

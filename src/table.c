@@ -824,17 +824,30 @@ static int finish_column(colb *c, mql_column *col, size_t n)
         miss += c->code[i] == MQL_NA_CODE;
     col->n_missing = miss;
     dict *d = &c->d;
-    int w0 = d->n == 2 ? bool_word(d->lev[0]) : -1, w1 = d->n == 2 ? bool_word(d->lev[1]) : -1;
-    if (!c->forced && w0 >= 0 && w1 >= 0 && w0 / 2 == w1 / 2 && w0 != w1) {
-        uint32_t tcode = w0 % 2 == 0 ? 0 : 1;
+    /* Boolean: every level is a spelling (any case) of one true/false pair, both sides seen. */
+    long tcode = -1, fcode = -1;
+    int pair = -1, is_bool = !c->forced && d->n >= 2;
+    for (size_t k = 0; is_bool && k < d->n; k++) {
+        int w = bool_word(d->lev[k]);
+        if (w < 0 || (pair >= 0 && w / 2 != pair)) {
+            is_bool = 0;
+            break;
+        }
+        pair = w / 2;
+        if (w % 2 == 0 && tcode < 0)
+            tcode = (long)k;
+        if (w % 2 == 1 && fcode < 0)
+            fcode = (long)k;
+    }
+    if (is_bool && tcode >= 0 && fcode >= 0) {
         col->type = MQL_COL_BOOLEAN;
         col->n_distinct = 2;
         if (!(col->true_label = mql_strdup(d->lev[tcode])) ||
-            !(col->false_label = mql_strdup(d->lev[1 - tcode])) ||
+            !(col->false_label = mql_strdup(d->lev[fcode])) ||
             !(col->num = malloc((n ? n : 1) * sizeof *col->num)))
             return -1;
         for (size_t i = 0; i < n; i++)
-            col->num[i] = c->code[i] == MQL_NA_CODE ? NAN : (c->code[i] == tcode ? 1.0 : 0.0);
+            col->num[i] = c->code[i] == MQL_NA_CODE ? NAN : bool_word(d->lev[c->code[i]]) % 2 == 0;
         dict_free(d);
         return 0;
     }
