@@ -513,10 +513,11 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
     return MQL_OK;
 }
 
-/* Rewrites a numeric or date column as text: the values seen so far become their text. */
-static int to_text(colb *c, size_t n_rows)
+/* Rewrites a numeric or date column as text: the n_rows values seen so far become their text;
+ * the code array gets room for cap rows. */
+static int to_text(colb *c, size_t n_rows, size_t cap)
 {
-    uint32_t *code = malloc((n_rows ? n_rows : 1) * sizeof *code);
+    uint32_t *code = malloc((cap > n_rows ? cap : n_rows ? n_rows : 1) * sizeof *code);
     if (!code)
         return -1;
     for (size_t i = 0; i < n_rows; i++) {
@@ -630,7 +631,7 @@ static int on_row(const mql_csv_row *row, void *ctx, mql_err *err)
         default:
             break;
         }
-        if (c->mode != M_TEXT && to_text(c, i))
+        if (c->mode != M_TEXT && to_text(c, i, b->cap_rows))
             goto nomem;
         if (dict_add(&c->d, s, n, &c->code[i]))
             goto nomem;
@@ -804,7 +805,7 @@ static int finish_column(colb *c, mql_column *col, size_t n)
             /* Integer identifiers: besides the distinct share, the values must be dense (an
              * auto-increment key) or the name must say id, so amounts in whole dollars with
              * mostly distinct values stay numeric. */
-            if (to_text(c, n))
+            if (to_text(c, n, n))
                 return -1;
             col->type = MQL_COL_ID;
             col->code = c->code;
@@ -1045,7 +1046,7 @@ int mql_column_to_categorical(mql_column *c, mql_err *err)
         free(c->true_label);
         free(c->false_label);
         c->true_label = c->false_label = NULL;
-    } else if (to_text(&b, n)) {
+    } else if (to_text(&b, n, n)) {
         free(b.code);
         dict_free(&b.d);
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
