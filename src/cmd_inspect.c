@@ -367,6 +367,12 @@ int cmd_inspect(int argc, char **argv)
             snprintf(note, sizeof note, "outcome");
         else if (jj == d.key_col)
             snprintf(note, sizeof note, "join key");
+        else if (jj == d.sql_col)
+            snprintf(note, sizeof note, "SQL stage (--sql)");
+        else if (jj == d.acv_col)
+            snprintf(note, sizeof note, "deal value (--acv): filled for won deals by design");
+        else if (jj == d.date_col)
+            snprintf(note, sizeof note, "lead created date (--date)");
         else if (c->n_distinct == 0)
             snprintf(note, sizeof note, "constant: every cell is missing");
         else if (c->n_distinct == 1 && c->n_missing == 0)
@@ -377,7 +383,8 @@ int cmd_inspect(int argc, char **argv)
         else if (d.y)
             leak_check(c, d.y, t->n_rows, d.n_pos, note, sizeof note);
         oom |= mql_tab_add_str(tab, note[0] ? note : NULL);
-        if (note[0] && jj != d.outcome_col && jj != d.key_col) {
+        if (note[0] && jj != d.outcome_col && jj != d.key_col && jj != d.sql_col &&
+            jj != d.acv_col && jj != d.date_col) {
             size_t n = strlen(c->name) + strlen(note) + 4;
             if ((warn[n_warn] = malloc(n)))
                 snprintf(warn[n_warn++], n, "%s: %s", c->name, note);
