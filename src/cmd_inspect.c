@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mqlcal/cli.h"
+#include "mqlcal/metrics.h"
 #include "mqlcal/report_table.h"
 #include "mqlcal/table.h"
 
@@ -43,18 +44,6 @@ static void usage(FILE *f)
             "exit codes: 0 ok, 1 invalid data (bad CSV, outcome without positives or negatives),\n"
             "2 usage (unknown option or column), 3 file cannot be read\n",
             leak_rule, cli_leads_usage);
-}
-
-/* Wilson score interval for k successes in n trials at 95% (z = 1.959964): the interval used for
- * every proportion (Wilson 1927; R: prop.test(correct = FALSE)). */
-static void inspect_wilson95(size_t k, size_t n, double *lo, double *hi)
-{
-    const double z = 1.959963984540054;
-    double p = (double)k / (double)n, z2n = z * z / (double)n;
-    double centre = (p + z2n / 2) / (1 + z2n);
-    double half = z * sqrt(p * (1 - p) / (double)n + z2n / (4 * (double)n)) / (1 + z2n);
-    *lo = fmax(0.0, centre - half);
-    *hi = fmin(1.0, centre + half);
 }
 
 /* 1234567 -> "1,234,567". */
@@ -400,7 +389,7 @@ int cmd_inspect(int argc, char **argv)
     double lo = NAN, hi = NAN, rate = NAN;
     if (d.y) {
         rate = (double)d.n_pos / (double)t->n_rows;
-        inspect_wilson95(d.n_pos, t->n_rows, &lo, &hi);
+        mql_wilson((double)d.n_pos, (double)t->n_rows, mql_z_for_level(0.95), &lo, &hi);
     }
     if ((st = cli_out_open(&out, "-")))
         goto done;
