@@ -503,6 +503,10 @@ int mql_bt_recommend(const mql_bt_sweep *s, const mql_bt_constraint *c, mql_bt_r
 /* Shortest text that reads back as x (thresholds must be shown exactly: 0.35 not 0.350000). */
 static void fmt_exact(double x, char *buf, size_t cap)
 {
+    if (x == floor(x) && fabs(x) < 1e15) {   /* points: "80", never "8e+01" */
+        snprintf(buf, cap, "%.0f", x == 0 ? 0.0 : x);
+        return;
+    }
     for (int p = 1; p <= 17; p++) {
         snprintf(buf, cap, "%.*g", p, x);
         if (strtod(buf, NULL) == x)
@@ -532,12 +536,12 @@ size_t mql_bt_rec_sentence(const mql_bt_sweep *s, const mql_bt_constraint *c,
     const mql_bt_row *row = &s->rows[r->index];
     int len = 0;
     fmt_exact(row->threshold, thr, sizeof thr);
-    fmt_trim(row->mqls_per_month, 1, vol, sizeof vol);
+    fmt_trim(row->mqls_per_month, 2, vol, sizeof vol);
     if (c->goal == MQL_GOAL_MIN_RATE)
         fmt_trim(100.0 * c->value, 2, lim, sizeof lim);
     else
         fmt_trim(c->value, 2, lim, sizeof lim);
-    fmt_trim(r->shortfall, 1, gap, sizeof gap);
+    fmt_trim(r->shortfall, 2, gap, sizeof gap);
     const char *rn = rate_name(c->rate);
     switch (r->status) {
     case MQL_REC_OVER:
@@ -574,7 +578,7 @@ size_t mql_bt_rec_sentence(const mql_bt_sweep *s, const mql_bt_constraint *c,
         } else if (r->has_above) {
             const mql_bt_row *up = &s->rows[r->above];
             fmt_exact(up->threshold, thr2, sizeof thr2);
-            fmt_trim(up->mqls_per_month, 1, vol2, sizeof vol2);
+            fmt_trim(up->mqls_per_month, 2, vol2, sizeof vol2);
             len = snprintf(buf, cap,
                            "threshold %s gives %s MQLs/month, the closest to the target %s from "
                            "below; the next looser threshold %s gives %s",

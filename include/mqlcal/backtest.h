@@ -155,9 +155,10 @@ int mql_bt_recommend(const mql_bt_sweep *s, const mql_bt_constraint *c, mql_bt_r
 /* Writes the recommendation as one sentence into buf (always NUL-terminated when cap > 0), worded
  * the same for every front end, e.g. "even the strictest threshold 95 gives 212 MQLs/month, 12 over
  * capacity 200" or "the best MQL-to-SQL is 21.3% at threshold 90, 3.7 points short of 25%".
- * Numbers: thresholds in shortest round-trip form, volumes with one decimal (".0" dropped), rates
- * in percent with one decimal. Returns the sentence's full length (as snprintf does), so a result
- * >= cap means it was truncated. */
+ * Numbers: thresholds in shortest round-trip form; volumes, capacity and target with at most two
+ * decimals (trailing zeros dropped: 212, 1.83); rates and rate gaps in percent with one decimal;
+ * the required rate R in percent with at most two decimals (25%, 12.5%). Returns the sentence's
+ * full length (as snprintf does), so a result >= cap means it was truncated. */
 size_t mql_bt_rec_sentence(const mql_bt_sweep *s, const mql_bt_constraint *c,
                            const mql_bt_rec *r, char *buf, size_t cap);
 
