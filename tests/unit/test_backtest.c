@@ -227,6 +227,71 @@ static void test_sweep_probabilities(void **state)
     mql_bt_sweep_free(s);
 }
 
+/* The radix sort and single pass against a direct count per threshold, on 3000 random leads with
+ * negative, fractional and heavily tied scores, random censoring and missing months. Counts must
+ * agree exactly; the ACV sums to 1e-9 relative (summation order differs). */
+static void test_sweep_brute_force(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    static double sc[N], acv[N];
+    static unsigned char y[N], q[N], cz[N];
+    static long mo[N];
+    unsigned long x = 12345;   /* a fixed LCG: the data are the same on every run */
+    for (size_t i = 0; i < N; i++) {
+        x = x * 6364136223846793005UL + 1442695040888963407UL;
+        int v = (int)((x >> 33) % 41) - 20;         /* -20 .. 20 */
+        sc[i] = v == 0 && (x >> 7) % 2 ? -0.0 : v * 0.25;   /* ties, both zeros, negatives */
+        y[i] = ((x >> 20) % 7) < (unsigned)(v + 20) / 8;
+        q[i] = y[i] || ((x >> 13) % 3 == 0);
+        cz[i] = (x >> 40) % 11 == 0;
+        mo[i] = (x >> 45) % 17 == 0 ? MQL_NO_MONTH : 600 + (long)((x >> 50) % 12);
+        acv[i] = y[i] && (x >> 9) % 5 ? 1000.0 + (double)((x >> 24) % 9000) : NAN;
+    }
+    mql_bt_input in = {N, sc, y, q, mo, acv, cz};
+    const double given[] = {-5.5, -5, -0.1, 0, 0.3, 2.25, 5, 6};
+    for (int mode = 0; mode < 2; mode++) {
+        mql_bt_sweep *s;
+        mql_err err;
+        assert_int_equal(mql_bt_sweep_run(&in, mode ? given : NULL, mode ? 8 : 0, &s, &err), MQL_OK);
+        assert_int_equal(s->n_rows, mode ? 8 : 41);
+        long lo = LONG_MAX, hi = LONG_MIN;
+        for (size_t i = 0; i < N; i++)
+            if (mo[i] != MQL_NO_MONTH) {
+                lo = mo[i] < lo ? mo[i] : lo;
+                hi = mo[i] > hi ? mo[i] : hi;
+            }
+        assert_int_equal(s->totals.n_months, (size_t)(hi - lo + 1));
+        for (size_t j = 0; j < s->n_rows; j++) {
+            const mql_bt_row *r = &s->rows[j];
+            if (j > 0)
+                assert_true(r->threshold > s->rows[j - 1].threshold);
+            size_t mq = 0, ce = 0, sq = 0, wo = 0;
+            double av = 0;
+            for (size_t i = 0; i < N; i++) {
+                if (!(sc[i] >= r->threshold))
+                    continue;
+                mq++;
+                if (cz[i]) {
+                    ce++;
+                    continue;
+                }
+                sq += q[i];
+                wo += y[i];
+                if (y[i] && !isnan(acv[i]))
+                    av += acv[i];
+            }
+            assert_int_equal(r->mqls, mq);
+            assert_int_equal(r->censored, ce);
+            assert_int_equal(r->sqls, sq);
+            assert_int_equal(r->won, wo);
+            assert_close(r->acv_won, av, 1e-9, 0);
+            assert_close(r->mqls_per_month, (double)mq / (double)(hi - lo + 1), 1e-12, 0);
+        }
+        mql_bt_sweep_free(s);
+    }
+}
+
 static void test_thresholds_parse(void **state)
 {
     (void)state;
@@ -490,25 +555,31 @@ static void test_banding_choose(void **state)
     assert_int_equal(mql_banding_choose(s, &c, NAN, &ch, &err), MQL_EUSAGE);
     mql_bt_sweep_free(s);
 
-    /* an MQL band with no matured lead has no rate to halve */
+    /* a constraint that is not met still gives hi (its closest row): won rates t 1: 2/3,
+     * t 5: 1/2, t 10: none (its one lead is censored); 100% is not met, the best is 2/3 at t 1,
+     * the loosest row, so there is no row below it for a nurture band */
     const double sc[] = {10, 5, 5, 1};
     const unsigned char y[] = {0, 1, 0, 1}, cz[] = {1, 0, 0, 0};
     mql_bt_input in = {4, sc, y, NULL, NULL, NULL, cz};
     assert_int_equal(mql_bt_sweep_run(&in, NULL, 0, &s, &err), MQL_OK);
-    mql_bt_constraint c2 = {MQL_GOAL_MIN_RATE, 1.0, MQL_RATE_WON, 0};   /* 1/1 at 1? no: */
-    /* won rates: t 1: 2/3, t 5: 1/2, t 10: none -> not met, best 2/3 at 1, so hi = 1 */
+    mql_bt_constraint c2 = {MQL_GOAL_MIN_RATE, 1.0, MQL_RATE_WON, 0};
     assert_int_equal(mql_banding_choose(s, &c2, NAN, &ch, &err), MQL_OK);
     assert_int_equal(ch.rec.status, MQL_REC_SHORT_RATE);
     assert_int_equal(ch.hi_index, 0);
     assert_false(ch.found);   /* nothing below the loosest row */
     mql_bt_sweep_free(s);
+    /* an MQL band with no matured lead has no MQL-to-won rate to halve for the default floor */
     const double sc2[] = {10, 5};
     const unsigned char y2[] = {0, 1}, c3[] = {1, 0};
     mql_bt_input in2 = {2, sc2, y2, NULL, NULL, NULL, c3};
     const double t10 = 10;
     assert_int_equal(mql_bt_sweep_run(&in2, &t10, 1, &s, &err), MQL_OK);
     mql_bt_constraint c4 = {MQL_GOAL_MIN_RATE, 0.5, MQL_RATE_WON, 0};
-    assert_int_equal(mql_banding_choose(s, &c4, NAN, &ch, &err), MQL_EDATA);   /* no rated row */
+    mql_bt_rec r4;
+    assert_int_equal(mql_bt_recommend(s, &c4, &r4, &err), MQL_EDATA);   /* no rated row at all */
+    s->rows[0].won_rate = 0.6;   /* a row with a rate but no rated lead: only the floor fails */
+    assert_int_equal(mql_banding_choose(s, &c4, NAN, &ch, &err), MQL_EDATA);
+    assert_non_null(strstr(err.msg, "has no matured lead"));
     mql_bt_sweep_free(s);
 }
 
@@ -816,6 +887,7 @@ int main(void)
         cmocka_unit_test(test_sweep_rows),
         cmocka_unit_test(test_sweep_given_thresholds),
         cmocka_unit_test(test_sweep_probabilities),
+        cmocka_unit_test(test_sweep_brute_force),
         cmocka_unit_test(test_thresholds_parse),
         cmocka_unit_test(test_capacity),
         cmocka_unit_test(test_min_rate),
