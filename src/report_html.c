@@ -544,8 +544,9 @@ size_t mql_html_nice_ticks(double lo, double hi, mql_axis_fmt fmt, size_t max_ti
     for (int iter = 0; iter < 40; iter++) {
         if (fmt == MQL_AXIS_INT && s < 1)
             s = 1;
-        a = floor(lo / s) * s;
-        b = ceil(hi / s) * s;
+        /* The slack keeps 0.18 / 0.01 = 17.999999999999996 from adding a tick below. */
+        a = floor(lo / s + 1e-9) * s;
+        b = ceil(hi / s - 1e-9) * s;
         double k = (b - a) / s;
         nt = (size_t)llround(k) + 1;
         if (nt <= max_ticks)
@@ -1451,7 +1452,7 @@ int mql_html_heatmap(mql_html *doc, const mql_heatmap *c)
              mql_html_tick_label(vhi, step, c->value_fmt, buf, sizeof buf));
         kx += 260;
     }
-    if (any_nan || vlo > vhi) {
+    if (any_nan) {
         fputs("<rect", f);
         attr(f, "x", kx);
         attr(f, "y", ky);

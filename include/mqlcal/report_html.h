@@ -30,7 +30,8 @@ typedef struct mql_html mql_html;
 mql_html *mql_html_begin(FILE *f, const char *title, const char *subtitle);
 
 /* Closes the open section, writes the footer line (may be NULL), closes the document, flushes f
- * and frees doc. Returns MQL_OK or the first failure recorded (err filled; err may be NULL). */
+ * and frees doc. Returns MQL_OK or the first failure recorded (err filled; err may be NULL); after
+ * a failure the document is left unfinished and the caller should discard the output. */
 int mql_html_end(mql_html *doc, const char *footer, mql_err *err);
 
 /* Frees doc without finishing the document (for a caller abandoning the output). NULL-safe. */

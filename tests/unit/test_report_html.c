@@ -98,7 +98,7 @@ static int well_formed(const char *s, char *why, size_t cap)
                 snprintf(why, cap, "nesting too deep");
                 return 0;
             }
-            strcpy(stack[depth++], name);   /* len < 16 checked above */
+            memcpy(stack[depth++], name, len + 1);   /* len < 16 checked above */
             if (strcmp(name, "style") == 0) {
                 q = strstr(q, "</style>");
                 if (!q) {
@@ -424,7 +424,8 @@ static void build_degenerate(mql_html *doc)
     double one_x[] = {50}, one_y[] = {0.3};
     double eq_x[] = {1, 2, 3, 4}, eq_y[] = {0.2, 0.2, 0.2, 0.2};
     double nan_y[] = {NAN, NAN, NAN, NAN};
-    double mix_x[] = {1, NAN, 3, INFINITY, 5, 6}, mix_y[] = {NAN, 2, 3, 4, -INFINITY, 1e300};
+    /* y = 9 lies above the fixed range 0..4: it must be clamped to the plot's top */
+    double mix_x[] = {1, NAN, 3, INFINITY, 5, 6, 7}, mix_y[] = {NAN, 2, 3, 4, -INFINITY, 9, 1e300};
     double big_x[] = {-1e308, 1e308}, big_y[] = {1e308, -1e308};
     double lo1[] = {0.1}, hi1[] = {NAN};
     mql_series s_one = {"single", one_y, lo1, hi1, 0}, s_eq = {"equal", eq_y, NULL, NULL, 0};
@@ -436,7 +437,7 @@ static void build_degenerate(mql_html *doc)
     mql_line_chart c3 = {.title = "all equal", .x = eq_x, .n = 4, .series = &s_eq, .n_series = 1,
                          .x_axis = {"x", MQL_AXIS_INT, 0, 0, 0}};
     mql_line_chart c4 = {.title = "all missing", .x = eq_x, .n = 4, .series = &s_nan, .n_series = 1};
-    mql_line_chart c5 = {.title = "mixed", .x = mix_x, .n = 6, .series = &s_mix, .n_series = 1,
+    mql_line_chart c5 = {.title = "mixed", .x = mix_x, .n = 7, .series = &s_mix, .n_series = 1,
                          .y_axis = {"fixed", MQL_AXIS_NUM, 0, 0, 4}};
     mql_line_chart c6 = {.title = "huge", .x = big_x, .n = 2, .series = &s_big, .n_series = 1};
     mql_line_chart c7 = {.title = "no series", .x = eq_x, .n = 4};
