@@ -10,7 +10,10 @@
 #include "mqlcal/common.h"
 
 /* Fills rows [row0, row0 + m) of the n x p design matrix into x, row-major (x[r * p + j]).
- * Returns MQL_OK or a status with err filled. */
+ * Returns MQL_OK or a status with err filled. It is called once per IRLS iteration for every row
+ * and must return the same values each time. With opts.threads > 1 (the default for large n) it
+ * is called concurrently from worker threads for disjoint row ranges, each with its own x and
+ * err, so it must only read ctx. */
 typedef int (*mql_glm_fill_fn)(void *ctx, size_t row0, size_t m, double *x, mql_err *err);
 
 typedef struct mql_glm_data {
@@ -25,12 +28,24 @@ typedef struct mql_glm_data {
 /* Convenience: a fill callback over an in-memory gsl_matrix (ctx = the matrix). */
 int mql_glm_fill_matrix(void *ctx, size_t row0, size_t m, double *x, mql_err *err);
 
+/* Ridge (opts.l2 = lambda > 0) minimises the penalised deviance
+ *     D(beta) + lambda * sum_{j in P} beta_j^2,   D = -2 * loglik + const (R's deviance),
+ * where P is every column except the intercept (with intercept = 1) or every column (intercept = 0).
+ * The Hessian of D is 2 X'WX and that of the penalty 2 lambda I_P, so each Newton step solves
+ *     (X'WX + lambda I_P) beta_new = X'W z,   z = eta + (y - mu) / (mu (1 - mu)),  W = w mu (1 - mu),
+ * and the reported covariance is (X'WX + lambda I_P)^-1. Convergence and step halving use the
+ * penalised deviance; result.deviance, loglik and aic are the unpenalised ones (aic counts rank
+ * parameters, not ridge's effective degrees of freedom). */
 typedef struct mql_glm_opts {
     int max_iter;             /* default 25 (R) */
     double tol;               /* default 1e-8: |dev - dev_old| / (|dev| + 0.1) < tol (R) */
-    double l2;                /* ridge lambda on the penalised deviance dev + lambda * |beta[1:]|^2;
-                                 0 = none; the intercept (column 0) is never penalised */
-    int intercept;            /* 1 when column 0 is the intercept (default 1) */
+    double l2;                /* ridge lambda >= 0 (see above); 0 = none (default) */
+    int intercept;            /* 1 when column 0 is the intercept, all ones (default 1) */
+    double alias_tol;         /* default 1e-7: a column is aliased when the norm of its residual
+                                 on the kept earlier columns is below alias_tol times its norm */
+    int threads;              /* worker threads for the passes over X; 0 = auto (default: 2 when
+                                 n >= 32768, else 1). Results are deterministic for a given n and
+                                 thread count. */
 } mql_glm_opts;
 
 void mql_glm_opts_default(mql_glm_opts *o);
@@ -38,7 +53,10 @@ void mql_glm_opts_default(mql_glm_opts *o);
 typedef enum mql_glm_state {
     MQL_GLM_CONVERGED = 0,
     MQL_GLM_NOT_CONVERGED,    /* hit max_iter */
-    MQL_GLM_SEPARATED         /* converged or not, fitted probabilities reached 0 or 1 */
+    MQL_GLM_SEPARATED         /* converged or not, the maximum-likelihood estimate does not exist
+                                 (l2 = 0 only): fitted probabilities numerically 0 or 1
+                                 (n_extreme > 0), or a kept 0/1 column whose x = 1 rows are all
+                                 events or all non-events (separated[j] != 0) */
 } mql_glm_state;
 
 typedef struct mql_glm_result {
@@ -56,18 +74,27 @@ typedef struct mql_glm_result {
     int iterations;
     int converged;
     mql_glm_state state;
-    size_t n_extreme;         /* rows with fitted p < 1e-10 or > 1 - 1e-10 (R's warning) */
+    signed char *separated;   /* p; as mql_glm_separation_check's sep, 0 for aliased columns */
+    size_t n_extreme;         /* rows with w > 0 and fitted p < eps or > 1 - eps, eps = 10 *
+                                 DBL_EPSILON (R's "fitted probabilities numerically 0 or 1") */
 } mql_glm_result;
 
-/* Fits the model. On MQL_OK or MQL_ENOCONV *out holds a result (with converged = 0 for ENOCONV);
- * on other errors *out is NULL. The caller frees with mql_glm_result_free. */
+/* Fits the model (see mql_glm_opts for the objective). On MQL_OK or MQL_ENOCONV *out holds a
+ * result (with converged = 0 for ENOCONV); on other errors *out is NULL. Errors: MQL_EUSAGE for
+ * bad arguments or options, MQL_EDATA for invalid data (y outside [0, 1], negative or non-finite
+ * weights, all weights zero, n or p zero, non-finite X, a column 0 that is not all ones with
+ * intercept = 1, a singular system after aliasing), a fill callback's own status otherwise.
+ * Row and column indices in messages are 0-based. The caller frees with mql_glm_result_free. */
 int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **out, mql_err *err);
 void mql_glm_result_free(mql_glm_result *r);
 
 /* Quasi-complete separation by one binary column: for each column j that takes only the values
- * 0 and 1, counts the weighted events and non-events among rows with x_j = 1. sep[j] is set to
- * +1 when all such rows are events, -1 when none is, 0 otherwise (and for non-binary columns);
- * cnt[j] receives the weighted row count with x_j = 1. Column 0 (intercept) is skipped. */
+ * 0 and 1 (on rows with w > 0), counts the weighted events and non-events among rows with x_j = 1.
+ * sep[j] is set to +1 when all such rows are events, -1 when none is, 0 otherwise (and for
+ * non-binary columns and columns with no x_j = 1 row); cnt[j] receives the weighted row count
+ * with x_j = 1 (0 for non-binary columns). Column 0 (intercept) is skipped (sep[0] = 0,
+ * cnt[0] = 0). sep and cnt are caller-owned arrays of length p. Returns MQL_OK, MQL_EUSAGE for
+ * bad arguments, MQL_EDATA for invalid y or w, or the fill callback's status. */
 int mql_glm_separation_check(const mql_glm_data *d, signed char *sep, double *cnt, mql_err *err);
 
 /* Linear predictor and probability for one row x (length p) given beta; aliased (NAN) betas

@@ -1,0 +1,863 @@
+/* glm.c: binomial logistic regression by IRLS (Newton, canonical logit link), following R's
+ * glm.fit / binomial() step by step so coefficients, SEs, deviance and AIC agree with R. */
+#include "mqlcal/glm.h"
+
+#include <float.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cblas.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
+
+#define GLM_CHUNK 4096          /* rows per fill call: the chunk (p <= 64) stays in L2 */
+#define GLM_MAX_THREADS 16
+#define GLM_AUTO_THREAD_ROWS 32768
+
+/* OpenBLAS threads its own kernels, which only costs time on our small per-chunk products and
+ * oversubscribes the cores when our own passes are threaded: the fit runs it single-threaded and
+ * restores the setting afterwards. Weak references keep GSL's reference CBLAS usable. */
+extern int openblas_get_num_threads(void) __attribute__((weak));
+extern void openblas_set_num_threads(int n) __attribute__((weak));
+
+/* ---------------------------------------------------------------- the logit link, R's way */
+
+/* R's C_logit_linkinv / C_logit_mu_eta clamp |eta| > 30 so that mu stays inside (0, 1) and
+ * dmu/deta >= DBL_EPSILON; we copy them so separated fits follow R's iterates exactly. */
+#define R_THRESH 30.0
+
+static double r_linkinv(double eta, double *mu_eta)
+{
+    double t;
+    if (eta < -R_THRESH)
+        t = DBL_EPSILON;
+    else if (eta > R_THRESH)
+        t = 1.0 / DBL_EPSILON;
+    else
+        t = exp(eta);
+    double opt = 1.0 + t;
+    *mu_eta = (eta > R_THRESH || eta < -R_THRESH) ? DBL_EPSILON : t / (opt * opt);
+    return t / opt;
+}
+
+/* R's y_log_y: y * log(y / mu) with 0 log 0 = 0. */
+static double y_log_y(double y, double mu)
+{
+    return y != 0.0 ? y * log(y / mu) : 0.0;
+}
+
+double mql_logistic(double eta)
+{
+    if (eta >= 0.0)
+        return 1.0 / (1.0 + exp(-eta));
+    double e = exp(eta);
+    return e / (1.0 + e);
+}
+
+double mql_glm_eta(const double *x, const double *beta, size_t p)
+{
+    double s = 0.0;
+    for (size_t j = 0; j < p; j++)
+        if (!isnan(beta[j]))
+            s += x[j] * beta[j];
+    return s;
+}
+
+void mql_glm_opts_default(mql_glm_opts *o)
+{
+    o->max_iter = 25;
+    o->tol = 1e-8;
+    o->l2 = 0.0;
+    o->intercept = 1;
+    o->alias_tol = 1e-7;
+    o->threads = 0;
+}
+
+int mql_glm_fill_matrix(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
+{
+    const gsl_matrix *X = ctx;
+    if (!X || row0 > X->size1 || m > X->size1 - row0)
+        return mql_err_set(err, MQL_EUSAGE, "design rows %zu..%zu outside the %zu-row matrix",
+                           row0, row0 + m, X ? X->size1 : 0);
+    for (size_t r = 0; r < m; r++)
+        memcpy(x + r * X->size2, X->data + (row0 + r) * X->tda, X->size2 * sizeof(double));
+    return MQL_OK;
+}
+
+/* ---------------------------------------------------------------- results */
+
+void mql_glm_result_free(mql_glm_result *r)
+{
+    if (!r)
+        return;
+    free(r->beta);
+    free(r->se);
+    free(r->aliased);
+    free(r->separated);
+    gsl_matrix_free(r->cov);
+    free(r);
+}
+
+static mql_glm_result *result_new(size_t n, size_t p)
+{
+    mql_glm_result *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->n = n;
+    r->p = p;
+    r->beta = malloc(p * sizeof *r->beta);
+    r->se = malloc(p * sizeof *r->se);
+    r->aliased = calloc(p, 1);
+    r->separated = calloc(p, 1);
+    r->cov = gsl_matrix_alloc(p, p);
+    if (!r->beta || !r->se || !r->aliased || !r->separated || !r->cov) {
+        mql_glm_result_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* ---------------------------------------------------------------- passes over the data */
+
+/* One pass over X evaluates, at the current coefficients, the deviance and the pieces of the
+ * next Newton system: A = X'WX (upper triangle) and b = X'Wz. Rows are split into contiguous
+ * ranges, one per thread; each range has its own accumulators, summed in range order so the
+ * result does not depend on scheduling. Non-intercept columns are shifted by c (the weighted
+ * means of the first chunk) so X'WX stays well conditioned when a column has a large mean; the
+ * shifted intercept is mapped back at the end. */
+typedef struct glm_shared {
+    const mql_glm_data *d;
+    size_t p;
+    const double *shift;        /* p, shift[0] = 0 */
+    const double *beta;         /* p in the shifted parametrisation, or NULL: R's mustart */
+    double *beta_raw;           /* p: the same coefficients on the unshifted columns */
+    int check;                  /* validate X (first pass) */
+    int intercept;
+} glm_shared;
+
+typedef struct glm_part {
+    const glm_shared *sh;
+    size_t row0, row1;
+    double *x;                  /* GLM_CHUNK x p */
+    double *eta;                /* GLM_CHUNK */
+    double *wz;                 /* GLM_CHUNK */
+    double *a;                  /* p x p */
+    double *b;                  /* p */
+    double *pos, *neg;          /* p: separation counts (first pass) */
+    unsigned char *binary;      /* p */
+    double dev;                 /* sum of unit deviances */
+    double dev_int;             /* part of dev from rows with integer w and w*y */
+    double ll_nonint;           /* log-likelihood of the other rows (w > 0) */
+    double ll_const;            /* beta-free part of the log-likelihood of integer rows */
+    size_t n_extreme;
+    int status;
+    mql_err err;
+} glm_part;
+
+static double lchoose_int(double n, double k)
+{
+    if (k == 0.0 || k == n)
+        return 0.0;
+    return lgamma(n + 1.0) - lgamma(k + 1.0) - lgamma(n - k + 1.0);
+}
+
+/* Adds a chunk's weighted events (pos) and non-events (neg) among rows with x_j = 1, and clears
+ * binary[j] when column j holds a value other than 0 and 1 on a row with w > 0. */
+static void sep_count(const double *x, size_t m, size_t p, const double *y, const double *w,
+                      double *pos, double *neg, unsigned char *binary)
+{
+    for (size_t j = 1; j < p; j++) {
+        for (size_t r = 0; binary[j] && r < m; r++) {
+            double wr = w ? w[r] : 1.0, v = x[r * p + j];
+            if (wr == 0.0)
+                continue;
+            if (v == 1.0) {
+                pos[j] += wr * y[r];
+                neg[j] += wr * (1.0 - y[r]);
+            } else if (v != 0.0) {
+                binary[j] = 0;
+            }
+        }
+    }
+}
+
+static void sep_decide(size_t p, const double *pos, const double *neg,
+                       const unsigned char *binary, signed char *sep, double *cnt)
+{
+    sep[0] = 0;
+    if (cnt)
+        cnt[0] = 0.0;
+    for (size_t j = 1; j < p; j++) {
+        double c = binary[j] ? pos[j] + neg[j] : 0.0;
+        sep[j] = 0;
+        if (cnt)
+            cnt[j] = c;
+        if (c == 0.0)
+            continue;
+        if (neg[j] == 0.0)
+            sep[j] = 1;
+        else if (pos[j] == 0.0)
+            sep[j] = -1;
+    }
+}
+
+static int part_chunk(glm_part *t, size_t row0, size_t m)
+{
+    const glm_shared *sh = t->sh;
+    const mql_glm_data *d = sh->d;
+    size_t p = sh->p;
+    double *x = t->x;
+    int st = d->fill(d->ctx, row0, m, x, &t->err);
+    if (st != MQL_OK)
+        return st;
+    if (sh->check) {
+        /* v * 0 is NaN exactly when v is not finite; rows are only searched when it is */
+        double probe = 0.0;
+        for (size_t k = 0; k < m * p; k++)
+            probe += x[k] * 0.0;
+        for (size_t r = 0; r < m; r++) {
+            const double *xr = x + r * p;
+            for (size_t j = 0; isnan(probe) && j < p; j++)
+                if (!isfinite(xr[j]))
+                    return mql_err_set(&t->err, MQL_EDATA,
+                                       "design row %zu, column %zu: value %g is not finite",
+                                       row0 + r, j, xr[j]);
+            if (sh->intercept && xr[0] != 1.0)
+                return mql_err_set(&t->err, MQL_EDATA,
+                                   "design row %zu, column 0: intercept column holds %g, not 1",
+                                   row0 + r, xr[0]);
+        }
+        sep_count(x, m, p, d->y + row0, d->w ? d->w + row0 : NULL, t->pos, t->neg, t->binary);
+    }
+    if (sh->beta)
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)p, 1.0, x, (int)p, sh->beta_raw, 1,
+                    0.0, t->eta, 1);
+    const double *restrict c = sh->shift;
+
+    const double *yv = d->y + row0;
+    const double *wv = d->w ? d->w + row0 : NULL;
+    const double eps10 = 10.0 * DBL_EPSILON;
+    for (size_t r = 0; r < m; r++) {
+        double y = yv[r], w = wv ? wv[r] : 1.0;
+        double eta, mu_eta, mu;
+        if (sh->beta) {
+            eta = t->eta[r];
+        } else {
+            /* binomial()$initialize: mustart = (w y + 0.5) / (w + 1), eta = logit(mustart) */
+            double ms = (w * y + 0.5) / (w + 1.0);
+            eta = log(ms / (1.0 - ms));
+        }
+        double *xr = x + r * p;
+        if (w == 0.0) {
+            memset(xr, 0, p * sizeof *xr);
+            t->wz[r] = 0.0;
+            continue;
+        }
+        double s, z, dev_i;
+        if (eta >= -R_THRESH && eta <= R_THRESH) {
+            /* the common case, with R's W = w mu.eta^2 / var simplified (mu.eta = var here) */
+            double e = exp(eta), ope = 1.0 + e;
+            mu = e / ope;
+            mu_eta = mu / ope;
+            s = sqrt(w * mu_eta);
+        } else {
+            mu = r_linkinv(eta, &mu_eta);
+            s = sqrt(w * mu_eta * mu_eta / (mu * (1.0 - mu)));
+        }
+        z = eta + (y - mu) / mu_eta;
+        if (y == 0.0)
+            dev_i = 2.0 * w * -log(1.0 - mu);
+        else if (y == 1.0)
+            dev_i = 2.0 * w * -log(mu);
+        else
+            dev_i = 2.0 * w * (y_log_y(y, mu) + y_log_y(1.0 - y, 1.0 - mu));
+        t->dev += dev_i;
+        if (mu > 1.0 - eps10 || mu < eps10)
+            t->n_extreme++;
+        /* R's binomial()$aic: dbinom(round(w y), round(w), mu, log = TRUE) summed over w > 0.
+         * For integer w and w y this is a beta-free constant minus dev_i / 2. */
+        if (w == 1.0 && (y == 0.0 || y == 1.0)) {
+            t->dev_int += dev_i;
+        } else {
+            double nn = nearbyint(w), k = nearbyint(w * y);
+            if (nn == w && k == w * y) {
+                t->dev_int += dev_i;
+                if (!sh->beta)
+                    t->ll_const += lchoose_int(nn, k) +
+                                   w * (y_log_y(y, 1.0) + y_log_y(1.0 - y, 1.0));
+            } else {
+                double ll = lchoose_int(nn, k);
+                if (k > 0.0)
+                    ll += k * log(mu);
+                if (nn > k)
+                    ll += (nn - k) * log(1.0 - mu);
+                t->ll_nonint += ll;
+            }
+        }
+        /* shifted and scaled in one sweep: sqrt(W) (x - c) */
+        double *restrict xs = xr;
+        for (size_t j = 0; j < p; j++)
+            xs[j] = (xs[j] - c[j]) * s;
+        t->wz[r] = s * z;
+    }
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)p, (int)m, 1.0, x, (int)p, 1.0, t->a,
+                (int)p);
+    cblas_dgemv(CblasRowMajor, CblasTrans, (int)m, (int)p, 1.0, x, (int)p, t->wz, 1, 1.0, t->b, 1);
+    return MQL_OK;
+}
+
+static void *part_run(void *arg)
+{
+    glm_part *t = arg;
+    size_t p = t->sh->p;
+    memset(t->a, 0, p * p * sizeof *t->a);
+    memset(t->b, 0, p * sizeof *t->b);
+    if (t->sh->check) {
+        memset(t->pos, 0, p * sizeof *t->pos);
+        memset(t->neg, 0, p * sizeof *t->neg);
+        memset(t->binary, 1, p);
+    }
+    t->dev = t->dev_int = t->ll_nonint = t->ll_const = 0.0;
+    t->n_extreme = 0;
+    t->status = MQL_OK;
+    for (size_t r = t->row0; r < t->row1; r += GLM_CHUNK) {
+        size_t m = t->row1 - r < GLM_CHUNK ? t->row1 - r : GLM_CHUNK;
+        t->status = part_chunk(t, r, m);
+        if (t->status != MQL_OK)
+            break;
+    }
+    return NULL;
+}
+
+/* The fit's workspace, allocated once: nothing in the iteration loop allocates. */
+typedef struct glm_work {
+    size_t p, nthreads;
+    glm_shared sh;
+    glm_part part[GLM_MAX_THREADS];
+    double *a, *b;              /* summed X'WX (upper) and X'Wz, p x p and p */
+    double dev, dev_int, ll_nonint, ll_const;
+    size_t n_extreme;
+    double *shift, *beta, *beta_old;
+    size_t *kept;               /* rank indices of the non-aliased columns */
+    gsl_matrix *sys;            /* rank x rank system, then its Cholesky factor (p x p block) */
+    gsl_vector *rhs, *sol;
+} glm_work;
+
+static void work_free(glm_work *ws)
+{
+    if (!ws)
+        return;
+    for (size_t i = 0; i < GLM_MAX_THREADS; i++) {
+        free(ws->part[i].x);
+        free(ws->part[i].eta);
+        free(ws->part[i].wz);
+        free(ws->part[i].a);
+        free(ws->part[i].b);
+        free(ws->part[i].pos);
+        free(ws->part[i].neg);
+        free(ws->part[i].binary);
+    }
+    free(ws->a);
+    free(ws->b);
+    free(ws->shift);
+    free(ws->beta);
+    free(ws->beta_old);
+    free(ws->sh.beta_raw);
+    free(ws->kept);
+    gsl_matrix_free(ws->sys);
+    gsl_vector_free(ws->rhs);
+    gsl_vector_free(ws->sol);
+    free(ws);
+}
+
+static glm_work *work_new(const mql_glm_data *d, size_t nthreads, int intercept)
+{
+    size_t p = d->p;
+    glm_work *ws = calloc(1, sizeof *ws);
+    if (!ws)
+        return NULL;
+    ws->p = p;
+    ws->nthreads = nthreads;
+    ws->sh.d = d;
+    ws->sh.p = p;
+    ws->sh.intercept = intercept;
+    int ok = 1;
+    for (size_t i = 0; i < nthreads; i++) {
+        glm_part *t = &ws->part[i];
+        t->sh = &ws->sh;
+        t->row0 = d->n * i / nthreads;
+        t->row1 = d->n * (i + 1) / nthreads;
+        t->x = malloc(GLM_CHUNK * p * sizeof *t->x);
+        t->eta = malloc(GLM_CHUNK * sizeof *t->eta);
+        t->wz = malloc(GLM_CHUNK * sizeof *t->wz);
+        t->a = malloc(p * p * sizeof *t->a);
+        t->b = malloc(p * sizeof *t->b);
+        t->pos = malloc(p * sizeof *t->pos);
+        t->neg = malloc(p * sizeof *t->neg);
+        t->binary = malloc(p);
+        ok = ok && t->x && t->eta && t->wz && t->a && t->b && t->pos && t->neg && t->binary;
+    }
+    ws->a = malloc(p * p * sizeof *ws->a);
+    ws->b = malloc(p * sizeof *ws->b);
+    ws->shift = calloc(p, sizeof *ws->shift);
+    ws->beta = calloc(p, sizeof *ws->beta);
+    ws->beta_old = calloc(p, sizeof *ws->beta_old);
+    ws->sh.beta_raw = calloc(p, sizeof *ws->sh.beta_raw);
+    ws->kept = malloc(p * sizeof *ws->kept);
+    ws->sys = gsl_matrix_alloc(p, p);
+    ws->rhs = gsl_vector_alloc(p);
+    ws->sol = gsl_vector_alloc(p);
+    if (!ok || !ws->a || !ws->b || !ws->shift || !ws->beta || !ws->beta_old || !ws->sh.beta_raw || !ws->kept ||
+        !ws->sys || !ws->rhs || !ws->sol) {
+        work_free(ws);
+        return NULL;
+    }
+    ws->sh.shift = ws->shift;
+    return ws;
+}
+
+/* Runs one pass at beta (shifted parametrisation; NULL = R's starting values) and sums the
+ * per-thread parts. Returns the first failing range's status with its message. */
+static int work_pass(glm_work *ws, const double *beta, int check, mql_err *err)
+{
+    ws->sh.beta = beta;
+    ws->sh.check = check;
+    if (beta) {
+        memcpy(ws->sh.beta_raw, beta, ws->p * sizeof *beta);
+        for (size_t j = 1; j < ws->p; j++)
+            ws->sh.beta_raw[0] -= ws->shift[j] * beta[j];
+    }
+    pthread_t tid[GLM_MAX_THREADS];
+    int started[GLM_MAX_THREADS] = {0};
+    for (size_t i = 1; i < ws->nthreads; i++)
+        started[i] = pthread_create(&tid[i], NULL, part_run, &ws->part[i]) == 0;
+    part_run(&ws->part[0]);
+    for (size_t i = 1; i < ws->nthreads; i++) {
+        if (started[i])
+            pthread_join(tid[i], NULL);
+        else
+            part_run(&ws->part[i]);   /* no thread available: same work, same sums */
+    }
+    size_t p = ws->p;
+    memset(ws->a, 0, p * p * sizeof *ws->a);
+    memset(ws->b, 0, p * sizeof *ws->b);
+    ws->dev = ws->dev_int = ws->ll_nonint = ws->ll_const = 0.0;
+    ws->n_extreme = 0;
+    for (size_t i = 0; i < ws->nthreads; i++) {
+        glm_part *t = &ws->part[i];
+        if (t->status != MQL_OK) {
+            if (err)
+                *err = t->err;
+            return t->status;
+        }
+        for (size_t k = 0; k < p * p; k++)
+            ws->a[k] += t->a[k];
+        for (size_t k = 0; k < p; k++)
+            ws->b[k] += t->b[k];
+        ws->dev += t->dev;
+        ws->dev_int += t->dev_int;
+        ws->ll_nonint += t->ll_nonint;
+        ws->ll_const += t->ll_const;
+        ws->n_extreme += t->n_extreme;
+        if (check && i > 0)
+            for (size_t k = 0; k < p; k++) {
+                ws->part[0].pos[k] += t->pos[k];
+                ws->part[0].neg[k] += t->neg[k];
+                ws->part[0].binary[k] &= t->binary[k];
+            }
+    }
+    return MQL_OK;
+}
+
+/* Shift for each non-intercept column: its prior-weighted mean over the first chunk. Any value
+ * near the column's centre removes the intercept's collinearity with it; the exact mean would
+ * need an extra pass over X. */
+static int compute_shift(glm_work *ws, mql_err *err)
+{
+    const mql_glm_data *d = ws->sh.d;
+    size_t p = ws->p, m = d->n < GLM_CHUNK ? d->n : GLM_CHUNK;
+    double *x = ws->part[0].x;
+    int st = d->fill(d->ctx, 0, m, x, err);
+    if (st != MQL_OK)
+        return st;
+    double sw = 0.0;
+    for (size_t r = 0; r < m; r++) {
+        double w = d->w ? d->w[r] : 1.0;
+        sw += w;
+        for (size_t j = 1; j < p; j++)
+            ws->shift[j] += w * x[r * p + j];
+    }
+    for (size_t j = 1; j < p; j++)
+        ws->shift[j] = (sw > 0.0 && isfinite(ws->shift[j])) ? ws->shift[j] / sw : 0.0;
+    return MQL_OK;
+}
+
+/* ---------------------------------------------------------------- aliasing and the Newton step */
+
+static double sym_at(const double *a, size_t p, size_t i, size_t j)
+{
+    return i <= j ? a[i * p + j] : a[j * p + i];
+}
+
+/* R's rule (LINPACK dqrdc2 with limited pivoting): a column whose norm, after removing its
+ * projection on the kept earlier columns, falls below tol times its original norm is moved to
+ * the end, i.e. aliased; earlier columns always win. Done here as a sequential Cholesky of the
+ * first iteration's X'WX (the weights R's first QR uses). The residual is unaffected by the
+ * shift when the intercept is kept; the original (unshifted) squared norm is rebuilt from the
+ * shifted sums. R's glm.fit uses tol = 1e-11 on the QR; normal equations square the condition
+ * number, so we use 1e-7 (R's qr() default), which flags columns with R^2 > 1 - 1e-14 on the
+ * others as aliased where R would keep them with useless standard errors. */
+static size_t detect_aliasing(glm_work *ws, double tol, unsigned char *aliased)
+{
+    size_t p = ws->p, rank = 0;
+    const double *a = ws->a;
+    double *l = ws->sys->data;           /* lower factor, rows = columns of X, cols = kept order */
+    size_t tda = ws->sys->tda;
+    for (size_t j = 0; j < p; j++) {
+        double ss = a[j * p + j];
+        if (ws->sh.intercept && j > 0) {
+            double c = ws->shift[j];
+            ss += 2.0 * c * a[j] + c * c * a[0];
+            if (ss < 0.0)
+                ss = 0.0;
+        }
+        double dj = a[j * p + j];
+        for (size_t t = 0; t < rank; t++) {
+            size_t k = ws->kept[t];
+            double v = sym_at(a, p, k, j);
+            for (size_t s = 0; s < t; s++)
+                v -= l[j * tda + s] * l[k * tda + s];
+            v /= l[k * tda + t];
+            l[j * tda + t] = v;
+            dj -= v * v;
+        }
+        if (!(ss > 0.0) || !(dj > tol * tol * ss)) {
+            aliased[j] = 1;
+            continue;
+        }
+        aliased[j] = 0;
+        l[j * tda + rank] = sqrt(dj);
+        ws->kept[rank++] = j;
+    }
+    return rank;
+}
+
+/* Solves (A + lambda I_P) beta = b on the kept columns; the factor stays in ws->sys for the
+ * covariance. Returns MQL_EDATA when the system is not positive definite. */
+static int newton_solve(glm_work *ws, size_t rank, double lambda, int intercept, int iter,
+                        double *beta, mql_err *err)
+{
+    size_t p = ws->p;
+    gsl_matrix_view S = gsl_matrix_submatrix(ws->sys, 0, 0, rank, rank);
+    gsl_vector_view rhs = gsl_vector_subvector(ws->rhs, 0, rank);
+    gsl_vector_view sol = gsl_vector_subvector(ws->sol, 0, rank);
+    for (size_t s = 0; s < rank; s++) {
+        size_t i = ws->kept[s];
+        for (size_t t = s; t < rank; t++) {
+            double v = sym_at(ws->a, p, i, ws->kept[t]);
+            gsl_matrix_set(&S.matrix, s, t, v);
+            gsl_matrix_set(&S.matrix, t, s, v);
+        }
+        if (!(intercept && i == 0))
+            *gsl_matrix_ptr(&S.matrix, s, s) += lambda;
+        gsl_vector_set(&rhs.vector, s, ws->b[i]);
+    }
+    if (gsl_linalg_cholesky_decomp1(&S.matrix) != GSL_SUCCESS ||
+        gsl_linalg_cholesky_solve(&S.matrix, &rhs.vector, &sol.vector) != GSL_SUCCESS)
+        return mql_err_set(err, MQL_EDATA,
+                           "iteration %d: the weighted cross-product X'WX of the %zu kept columns "
+                           "is singular", iter, rank);
+    memset(beta, 0, p * sizeof *beta);
+    for (size_t s = 0; s < rank; s++)
+        beta[ws->kept[s]] = gsl_vector_get(&sol.vector, s);
+    return MQL_OK;
+}
+
+static double penalty(const double *beta, size_t p, double lambda, int intercept)
+{
+    if (lambda == 0.0)
+        return 0.0;
+    double s = 0.0;
+    for (size_t j = intercept ? 1 : 0; j < p; j++)
+        s += beta[j] * beta[j];
+    return lambda * s;
+}
+
+/* ---------------------------------------------------------------- the fit */
+
+static int check_inputs(const mql_glm_data *d, double *sum_w, double *events, size_t *n_ok,
+                        mql_err *err)
+{
+    if (!d || !d->fill || !d->y)
+        return mql_err_set(err, MQL_EUSAGE, "glm: missing data, fill callback or y");
+    if (d->n == 0)
+        return mql_err_set(err, MQL_EDATA, "glm: no rows");
+    if (d->p == 0)
+        return mql_err_set(err, MQL_EDATA, "glm: no columns in the design matrix");
+    if (d->p > (size_t)1 << 20)
+        return mql_err_set(err, MQL_ENOMEM, "glm: %zu columns is beyond the supported size", d->p);
+    double sw = 0.0, ev = 0.0;
+    size_t ok = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        double y = d->y[i], w = d->w ? d->w[i] : 1.0;
+        if (!(y >= 0.0 && y <= 1.0))
+            return mql_err_set(err, MQL_EDATA, "row %zu: response %g is outside [0, 1]", i, y);
+        if (!(w >= 0.0) || !isfinite(w))
+            return mql_err_set(err, MQL_EDATA, "row %zu: weight %g is negative or not finite",
+                               i, w);
+        sw += w;
+        ev += w * y;
+        ok += w > 0.0;
+    }
+    if (ok == 0)
+        return mql_err_set(err, MQL_EDATA, "glm: all %zu weights are zero", d->n);
+    *sum_w = sw;
+    *events = ev;
+    *n_ok = ok;
+    return MQL_OK;
+}
+
+static int check_opts(const mql_glm_opts *o, mql_err *err)
+{
+    if (o->max_iter < 1)
+        return mql_err_set(err, MQL_EUSAGE, "glm: max_iter %d must be at least 1", o->max_iter);
+    if (!(o->tol > 0.0) || !isfinite(o->tol))
+        return mql_err_set(err, MQL_EUSAGE, "glm: tolerance %g must be positive", o->tol);
+    if (!(o->l2 >= 0.0) || !isfinite(o->l2))
+        return mql_err_set(err, MQL_EUSAGE, "glm: l2 penalty %g must be >= 0", o->l2);
+    if (!(o->alias_tol > 0.0 && o->alias_tol < 1.0))
+        return mql_err_set(err, MQL_EUSAGE, "glm: aliasing tolerance %g must be in (0, 1)",
+                           o->alias_tol);
+    if (o->threads < 0 || o->threads > GLM_MAX_THREADS)
+        return mql_err_set(err, MQL_EUSAGE, "glm: threads %d must be in 0..%d", o->threads,
+                           GLM_MAX_THREADS);
+    return MQL_OK;
+}
+
+/* Null deviance: the intercept-only fit is the weighted mean (R's wtdmu); without an intercept
+ * R evaluates mu = linkinv(0) = 1/2. */
+static double null_deviance(const mql_glm_data *d, double mu0)
+{
+    double dev = 0.0;
+    for (size_t i = 0; i < d->n; i++) {
+        double w = d->w ? d->w[i] : 1.0;
+        if (w > 0.0)
+            dev += 2.0 * w * (y_log_y(d->y[i], mu0) + y_log_y(1.0 - d->y[i], 1.0 - mu0));
+    }
+    return dev;
+}
+
+/* Copies the final state into r: coefficients mapped back from the shifted parametrisation,
+ * covariance from the factor of the last Newton system (R's summary.glm uses the QR of the last
+ * weighted least-squares fit, i.e. the weights before the final update). */
+static int finish(glm_work *ws, size_t rank, int intercept, mql_glm_result *r, mql_err *err)
+{
+    size_t p = ws->p;
+    gsl_matrix_view S = gsl_matrix_submatrix(ws->sys, 0, 0, rank, rank);
+    if (gsl_linalg_cholesky_invert(&S.matrix) != GSL_SUCCESS)
+        return mql_err_set(err, MQL_EDATA, "glm: cannot invert the final information matrix");
+    gsl_matrix_set_all(r->cov, NAN);
+    for (size_t s = 0; s < rank; s++)
+        for (size_t t = 0; t < rank; t++)
+            gsl_matrix_set(r->cov, ws->kept[s], ws->kept[t], gsl_matrix_get(&S.matrix, s, t));
+    for (size_t j = 0; j < p; j++)
+        r->beta[j] = r->aliased[j] ? NAN : ws->beta[j];
+    if (intercept && !r->aliased[0]) {
+        /* beta0 = beta0_s - sum c_j beta_j; cov = T cov_s T' with T = I - e0 c'. */
+        double *c = ws->shift;
+        for (size_t s = 1; s < rank; s++)
+            r->beta[0] -= c[ws->kept[s]] * ws->beta[ws->kept[s]];
+        double *row0 = ws->rhs->data;    /* (T cov_s)[0][k] for kept k, scratch */
+        for (size_t t = 0; t < rank; t++) {
+            size_t k = ws->kept[t];
+            double v = gsl_matrix_get(r->cov, 0, k);
+            for (size_t s = 1; s < rank; s++)
+                v -= c[ws->kept[s]] * gsl_matrix_get(r->cov, ws->kept[s], k);
+            row0[t] = v;
+        }
+        double v00 = row0[0];
+        for (size_t s = 1; s < rank; s++)
+            v00 -= c[ws->kept[s]] * row0[s];
+        for (size_t t = 1; t < rank; t++) {
+            gsl_matrix_set(r->cov, 0, ws->kept[t], row0[t]);
+            gsl_matrix_set(r->cov, ws->kept[t], 0, row0[t]);
+        }
+        gsl_matrix_set(r->cov, 0, 0, v00);
+    }
+    for (size_t j = 0; j < p; j++)
+        r->se[j] = r->aliased[j] ? NAN : sqrt(gsl_matrix_get(r->cov, j, j));
+    return MQL_OK;
+}
+
+int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **out, mql_err *err)
+{
+    if (!out)
+        return mql_err_set(err, MQL_EUSAGE, "glm: no output pointer");
+    *out = NULL;
+    mql_glm_opts def;
+    if (!o) {
+        mql_glm_opts_default(&def);
+        o = &def;
+    }
+    int st = check_opts(o, err);
+    if (st != MQL_OK)
+        return st;
+    double sum_w = 0.0, events = 0.0;
+    size_t n_ok = 0;
+    st = check_inputs(d, &sum_w, &events, &n_ok, err);
+    if (st != MQL_OK)
+        return st;
+
+    size_t p = d->p;
+    int icpt = o->intercept ? 1 : 0;
+    size_t nthreads = o->threads > 0 ? (size_t)o->threads
+                                     : (d->n >= GLM_AUTO_THREAD_ROWS ? 2 : 1);
+    if (nthreads > d->n)
+        nthreads = d->n;
+    int blas_threads = 0;
+    if (openblas_get_num_threads && openblas_set_num_threads) {
+        blas_threads = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+    }
+    glm_work *ws = work_new(d, nthreads, icpt);
+    mql_glm_result *r = result_new(d->n, p);
+    if (!ws || !r) {
+        st = mql_err_set(err, MQL_ENOMEM, "glm: out of memory for %zu columns", p);
+        goto fail;
+    }
+    if (icpt && (st = compute_shift(ws, err)) != MQL_OK)
+        goto fail;
+
+    /* Iteration 0: R's starting values; validates X and fixes the aliased columns. */
+    if ((st = work_pass(ws, NULL, 1, err)) != MQL_OK)
+        goto fail;
+    const double ll_const = ws->ll_const;   /* beta-free, computed in pass 0 only */
+    size_t rank = detect_aliasing(ws, o->alias_tol, r->aliased);
+    if (rank == 0) {
+        st = mql_err_set(err, MQL_EDATA, "glm: every column of the design matrix is zero");
+        goto fail;
+    }
+    if (icpt && r->aliased[0]) {
+        st = mql_err_set(err, MQL_EDATA, "glm: the intercept column is aliased");
+        goto fail;
+    }
+    sep_decide(p, ws->part[0].pos, ws->part[0].neg, ws->part[0].binary, r->separated, NULL);
+    int any_sep = 0;
+    for (size_t j = 0; j < p; j++) {
+        if (r->aliased[j])
+            r->separated[j] = 0;
+        any_sep |= r->separated[j] != 0;
+    }
+    double pdev_old = ws->dev, pdev = ws->dev;
+    int iter = 0, conv = 0, have_old = 0;
+    while (iter < o->max_iter) {
+        iter++;
+        if ((st = newton_solve(ws, rank, o->l2, icpt, iter, ws->beta, err)) != MQL_OK)
+            goto fail;
+        if ((st = work_pass(ws, ws->beta, 0, err)) != MQL_OK)
+            goto fail;
+        pdev = ws->dev + penalty(ws->beta, p, o->l2, icpt);
+        /* Step halving: R halves while the deviance is not finite; like glm2 we also halve when
+         * the penalised deviance rises by more than the convergence tolerance (never the case on
+         * a fit where R's deviance falls monotonically, so R's iterates are unchanged there). */
+        int halvings = 0;
+        while (have_old && (!isfinite(pdev) || (pdev - pdev_old) / (fabs(pdev) + 0.1) >= o->tol)) {
+            if (++halvings > o->max_iter) {
+                memcpy(ws->beta, ws->beta_old, p * sizeof *ws->beta);
+                if ((st = work_pass(ws, ws->beta, 0, err)) != MQL_OK)
+                    goto fail;
+                pdev = ws->dev + penalty(ws->beta, p, o->l2, icpt);
+                goto done;
+            }
+            for (size_t j = 0; j < p; j++)
+                ws->beta[j] = 0.5 * (ws->beta[j] + ws->beta_old[j]);
+            if ((st = work_pass(ws, ws->beta, 0, err)) != MQL_OK)
+                goto fail;
+            pdev = ws->dev + penalty(ws->beta, p, o->l2, icpt);
+        }
+        if (!isfinite(pdev)) {
+            st = mql_err_set(err, MQL_EDATA,
+                             "glm: no finite deviance at iteration %d (no valid coefficients)",
+                             iter);
+            goto fail;
+        }
+        if (fabs(pdev - pdev_old) / (fabs(pdev) + 0.1) < o->tol) {
+            conv = 1;
+            break;
+        }
+        /* The halving pass (if any) overwrote A and b with the system at the halved beta, which
+         * is where the next Newton step starts from, as in R. */
+        memcpy(ws->beta_old, ws->beta, p * sizeof *ws->beta);
+        have_old = 1;
+        pdev_old = pdev;
+    }
+done:
+    if ((st = finish(ws, rank, icpt, r, err)) != MQL_OK)
+        goto fail;
+    r->rank = rank;
+    r->deviance = ws->dev;
+    r->loglik = ll_const - 0.5 * ws->dev_int + ws->ll_nonint;
+    r->aic = -2.0 * r->loglik + 2.0 * (double)rank;
+    r->null_deviance = null_deviance(d, icpt ? events / sum_w : 0.5);
+    r->df_null = (double)n_ok - (double)icpt;
+    r->df_residual = (double)n_ok - (double)rank;
+    r->n_weighted = sum_w;
+    r->events = events;
+    r->iterations = iter;
+    r->converged = conv;
+    r->n_extreme = ws->n_extreme;
+    r->state = (o->l2 == 0.0 && (r->n_extreme > 0 || any_sep)) ? MQL_GLM_SEPARATED
+                                : (conv ? MQL_GLM_CONVERGED : MQL_GLM_NOT_CONVERGED);
+    work_free(ws);
+    if (blas_threads > 0)
+        openblas_set_num_threads(blas_threads);
+    *out = r;
+    if (!conv)
+        return mql_err_set(err, MQL_ENOCONV,
+                           "glm: no convergence after %d iterations (deviance %.10g)", iter,
+                           r->deviance);
+    return MQL_OK;
+fail:
+    work_free(ws);
+    if (blas_threads > 0)
+        openblas_set_num_threads(blas_threads);
+    mql_glm_result_free(r);
+    return st;
+}
+
+/* ---------------------------------------------------------------- separation */
+
+int mql_glm_separation_check(const mql_glm_data *d, signed char *sep, double *cnt, mql_err *err)
+{
+    if (!sep || !cnt)
+        return mql_err_set(err, MQL_EUSAGE, "glm: separation check needs sep and cnt arrays");
+    double sw, ev;
+    size_t n_ok;
+    int st = check_inputs(d, &sw, &ev, &n_ok, err);
+    if (st != MQL_OK)
+        return st;
+    size_t p = d->p;
+    double *x = malloc(GLM_CHUNK * p * sizeof *x);
+    double *pos = calloc(p, sizeof *pos), *neg = calloc(p, sizeof *neg);
+    unsigned char *binary = malloc(p);
+    if (!x || !pos || !neg || !binary) {
+        st = mql_err_set(err, MQL_ENOMEM, "glm: out of memory");
+        goto out;
+    }
+    memset(binary, 1, p);
+    for (size_t r0 = 0; r0 < d->n; r0 += GLM_CHUNK) {
+        size_t m = d->n - r0 < GLM_CHUNK ? d->n - r0 : GLM_CHUNK;
+        if ((st = d->fill(d->ctx, r0, m, x, err)) != MQL_OK)
+            goto out;
+        sep_count(x, m, p, d->y + r0, d->w ? d->w + r0 : NULL, pos, neg, binary);
+    }
+    sep_decide(p, pos, neg, binary, sep, cnt);
+out:
+    free(x);
+    free(pos);
+    free(neg);
+    free(binary);
+    return st;
+}
