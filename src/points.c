@@ -17,7 +17,7 @@
 /* Shortest "%.Ng" (N <= 17) that reads back as v: 3, 2.5, 9.9999999999999982. */
 static void fmt_num(double v, char *buf, size_t cap)
 {
-    for (int prec = 1; prec <= 17; prec++) {
+    for (int prec = 15; prec <= 17; prec++) {
         snprintf(buf, cap, "%.*g", prec, v);
         if (strtod(buf, NULL) == v)
             return;
@@ -1356,13 +1356,15 @@ static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_
                 s->lo[s->n++] = c;
         }
     }
-    /* representative = median (lower middle) of the training values in each step */
+    /* representative = mean of the training values in each step: beta * mean is the average
+     * exact contribution of the step's leads, the least-squares constant for the step */
     size_t i0 = 0;
     for (size_t k = 0; k < s->n; k++) {
         size_t i1 = i0;
+        double sum = 0;
         while (i1 < nv && (k + 1 == s->n || v[i1] < s->lo[k + 1]))
-            i1++;
-        s->rep[k] = i1 > i0 ? v[i0 + (i1 - i0 - 1) / 2] : (k ? s->lo[k] : v[0]);
+            sum += v[i1++];
+        s->rep[k] = i1 > i0 ? sum / (double)(i1 - i0) : s->lo[k];
         i0 = i1;
     }
     free(v);
