@@ -14,6 +14,8 @@ typedef struct command {
 
 static const command commands[] = {
     {"inspect", cmd_inspect, "profile the columns of a lead export and its outcome"},
+    {"score", cmd_score, "score leads: points, sub-scores, probability, band, MQL flag, reasons"},
+    {"rules", cmd_rules, "print a model's points table (readable, rules CSV, JSON, Markdown)"},
 };
 
 static void usage(FILE *f)
