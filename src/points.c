@@ -858,13 +858,14 @@ int mql_points_read_stream(FILE *f, const char *name, mql_points **out, mql_err 
         } else {
             mql_group g;
             mql_rule *nr = realloc(m->rules, (m->n_rules + 1) * sizeof *nr);
+            if (nr)
+                m->rules = nr;
             if (!nr)
                 rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
             else if (nf == 5 && parse_group(fld[4], &g))
                 rc = mql_err_set(err, MQL_EDATA, "%s:%zu: group '%s' is neither fit nor "
                                  "engagement", name, ln, fld[4]);
             else {
-                m->rules = nr;
                 if (nf < 5)
                     g = MQL_GROUP_FIT;
                 rc = mql_rule_init(&m->rules[m->n_rules], fld[0], fld[1], fld[2], pts, g, err);
