@@ -35,6 +35,7 @@ typedef struct mql_column {
     char *true_label;        /* BOOLEAN: the spellings seen, e.g. "yes" / "no" */
     char *false_label;
     int has_time;            /* DATE: some value carried HH:MM:SS */
+    size_t n_rows;           /* cells in num[] / code[] (the table's n_rows) */
 } mql_column;
 
 typedef struct mql_table {
@@ -64,6 +65,10 @@ void mql_table_free(mql_table *t);
 
 /* Index of the column called name, or -1. */
 long mql_table_find(const mql_table *t, const char *name);
+
+/* Like mql_table_find, but a missing column is MQL_EUSAGE with the message
+ * "no column 'x' in leads.csv (columns: a, b, ...)". */
+int mql_table_require(const mql_table *t, const char *name, long *col, mql_err *err);
 
 /* Text of cell (col, row) for display, written into buf: the level, the number in shortest form,
  * the date as YYYY-MM-DD[ HH:MM:SS], or "" when missing. Returns buf. */

@@ -1,0 +1,438 @@
+/* cli.c: what the subcommands share: messages on stderr, option matching, atomic output files,
+ * and the lead-file options (--outcome, --join, --na, ...) with their loading and checks. */
+#include "mqlcal/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("mqlcal: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("mqlcal: warning: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **val)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return 0;
+    if (a[n] == '=') {
+        *val = a + n + 1;
+        (*i)++;
+        return 1;
+    }
+    if (a[n] != '\0')
+        return 0;
+    if (*i + 1 >= argc) {
+        cli_error("%s needs a value", name);
+        return -1;
+    }
+    *val = argv[*i + 1];
+    *i += 2;
+    return 1;
+}
+
+/* ---- atomic output ---- */
+
+int cli_out_open(cli_out *o, const char *path)
+{
+    memset(o, 0, sizeof *o);
+    if (!path || strcmp(path, "-") == 0) {
+        o->f = stdout;
+        return MQL_OK;
+    }
+    size_t n = strlen(path) + 16;
+    o->path = mql_strdup(path);
+    o->tmp = malloc(n);
+    if (!o->path || !o->tmp) {
+        free(o->path);
+        free(o->tmp);
+        o->path = o->tmp = NULL;
+        cli_error("out of memory");
+        return MQL_ENOMEM;
+    }
+    snprintf(o->tmp, n, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+        cli_error("%s: cannot create: %s", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(o->tmp);
+        }
+        free(o->path);
+        free(o->tmp);
+        o->path = o->tmp = NULL;
+        return MQL_EIO;
+    }
+    return MQL_OK;
+}
+
+int cli_out_close(cli_out *o, int ok)
+{
+    int st = MQL_OK;
+    if (!o->f)
+        return MQL_OK;
+    if (!o->path) {           /* stdout: make sure it was really written */
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            cli_error("cannot write to standard output: %s", strerror(errno));
+            st = MQL_EIO;
+        }
+        o->f = NULL;
+        return st;
+    }
+    int bad = fflush(o->f) != 0 || ferror(o->f);
+    int err_no = errno;
+    if (fclose(o->f) != 0 && !bad) {
+        bad = 1;
+        err_no = errno;
+    }
+    o->f = NULL;
+    if (ok && bad) {
+        cli_error("%s: write error: %s", o->path, strerror(err_no));
+        st = MQL_EIO;
+    }
+    if (ok && !bad && rename(o->tmp, o->path) != 0) {
+        cli_error("%s: cannot replace: %s", o->path, strerror(errno));
+        st = MQL_EIO;
+    }
+    if (!ok || st)
+        unlink(o->tmp);
+    free(o->path);
+    free(o->tmp);
+    o->path = o->tmp = NULL;
+    return st;
+}
+
+/* ---- leads options ---- */
+
+const char *const cli_leads_usage =
+    "lead file options:\n"
+    "  --outcome COL        outcome: positive when the cell is 1/true/yes/y/won (any case);\n"
+    "                       a date column is positive when filled\n"
+    "  --outcome COL=VALUE  positive when the cell equals VALUE (any case; numbers compare\n"
+    "                       as numbers)\n"
+    "  --join FILE --key COL  outcome from a second file: positive when the lead's COL value\n"
+    "                       appears in FILE's column COL (e.g. closed deals by lead id)\n"
+    "  --sql COL[=VALUE]    an earlier stage (SQL / accepted by sales), same rules\n"
+    "  --date COL           lead created date (YYYY-MM-DD[ HH:MM:SS])\n"
+    "  --acv COL            deal value of won deals (numeric)\n"
+    "  --na LIST            comma-separated placeholders read as missing, replacing the\n"
+    "                       defaults NA,N/A,null,Select,unknown,none,- (any case); empty\n"
+    "                       cells are always missing\n"
+    "  --delim C            separator: ',', ';' or 'tab' (default: detected from the header)\n"
+    "  --categorical LIST   columns read as categories even when they hold numbers\n"
+    "  --exclude LIST       columns that are not features\n"
+    "  --features LIST      use only these columns as features\n";
+
+int cli_leads_opt(cli_leads *l, int argc, char **argv, int *i)
+{
+    struct {
+        const char *name;
+        const char **slot;
+    } opts[] = {
+        {"--outcome", &l->outcome}, {"--sql", &l->sql}, {"--date", &l->date},
+        {"--acv", &l->acv}, {"--join", &l->join}, {"--key", &l->key}, {"--na", &l->na},
+        {"--delim", &l->delim}, {"--categorical", &l->categorical}, {"--exclude", &l->exclude},
+        {"--features", &l->features},
+    };
+    for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
+        int r = cli_opt(argc, argv, i, opts[k].name, opts[k].slot);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+/* A comma-separated list split into trimmed strings (owned). */
+typedef struct name_list {
+    char **v;
+    size_t n;
+} name_list;
+
+static void list_free(name_list *l)
+{
+    for (size_t k = 0; k < l->n; k++)
+        free(l->v[k]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+static int list_split(const char *s, name_list *l)
+{
+    l->v = NULL;
+    l->n = 0;
+    if (!s)
+        return 0;
+    size_t cap = 1;
+    for (const char *p = s; *p; p++)
+        cap += *p == ',';
+    if (!(l->v = calloc(cap, sizeof *l->v)))
+        return -1;
+    const char *p = s;
+    for (;;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        while (n && (*p == ' ' || *p == '\t'))
+            p++, n--;
+        while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        if (!(l->v[l->n++] = mql_strndup(p, n))) {
+            list_free(l);
+            return -1;
+        }
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+/* Column index for an option's column, or -1 after printing a usage error. */
+static long role_column(const mql_table *t, const char *opt, const char *name)
+{
+    long j;
+    mql_err err;
+    if (mql_table_require(t, name, &j, &err))
+        cli_error("%s: %s", opt, err.msg);
+    return j;
+}
+
+/* Evaluates --outcome / --sql into *out with its positive count. */
+static int eval_flag(const mql_table *t, const char *opt, const char *text, unsigned char **out,
+                     size_t *n_pos, long *col)
+{
+    mql_flag_spec spec;
+    mql_err err;
+    int st = mql_flag_spec_parse(text, &spec, &err);
+    if (st) {
+        cli_error("%s: %s", opt, err.msg);
+        return st;
+    }
+    *col = mql_table_find(t, spec.column);
+    if (!(*out = malloc(t->n_rows ? t->n_rows : 1))) {
+        mql_flag_spec_clear(&spec);
+        cli_error("out of memory");
+        return MQL_ENOMEM;
+    }
+    st = mql_flag_eval(t, &spec, *out, &err);
+    mql_flag_spec_clear(&spec);
+    if (st) {
+        cli_error("%s: %s", opt, err.msg);
+        return st;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < t->n_rows; i++)
+        k += (*out)[i];
+    *n_pos = k;
+    return MQL_OK;
+}
+
+static int parse_delim(const char *s, char *out)
+{
+    if (!s) {
+        *out = 0;
+        return 0;
+    }
+    if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0 || strcmp(s, "\t") == 0)
+        *out = '\t';
+    else if (strcmp(s, ",") == 0 || strcmp(s, ";") == 0 || strcmp(s, "|") == 0)
+        *out = s[0];
+    else
+        return -1;
+    return 0;
+}
+
+int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
+{
+    memset(d, 0, sizeof *d);
+    d->outcome_col = d->sql_col = d->date_col = d->acv_col = d->key_col = -1;
+    name_list na = {0}, cat = {0}, excl = {0}, feat = {0};
+    mql_read_opts ro = {0};
+    mql_err err;
+    int st = MQL_OK;
+    if (!l->path) {
+        cli_error("no lead file given");
+        return MQL_EUSAGE;
+    }
+    if (parse_delim(l->delim, &ro.delim)) {
+        cli_error("--delim: expected ',', ';', '|' or 'tab', got '%s'", l->delim);
+        return MQL_EUSAGE;
+    }
+    if (l->outcome && l->join) {
+        cli_error("--outcome and --join both set the outcome: give one");
+        return MQL_EUSAGE;
+    }
+    if ((l->join != NULL) != (l->key != NULL)) {
+        cli_error("--join FILE and --key COL go together");
+        return MQL_EUSAGE;
+    }
+    if (need_outcome && !l->outcome && !l->join) {
+        cli_error("an outcome is required: --outcome COL[=VALUE] or --join FILE --key COL");
+        return MQL_EUSAGE;
+    }
+    if (list_split(l->na, &na) || list_split(l->categorical, &cat) ||
+        list_split(l->exclude, &excl) || list_split(l->features, &feat)) {
+        cli_error("out of memory");
+        st = MQL_ENOMEM;
+        goto done;
+    }
+    if (l->na) {
+        /* Empty cells stay missing whatever the list says. */
+        char **v = realloc(na.v, (na.n + 1) * sizeof *v);
+        if (!v || !(v[na.n] = mql_strdup(""))) {
+            if (v)
+                na.v = v;
+            cli_error("out of memory");
+            st = MQL_ENOMEM;
+            goto done;
+        }
+        na.v = v;
+        na.n++;
+        ro.na = (const char *const *)na.v;
+        ro.n_na = na.n;
+    }
+    ro.categorical = (const char *const *)cat.v;
+    ro.n_categorical = cat.n;
+    if ((st = mql_table_read(l->path, &ro, &d->table, &err))) {
+        if (st == MQL_EUSAGE)
+            cli_error("--categorical: %s", err.msg);
+        else
+            cli_error("%s", err.msg);
+        goto done;
+    }
+    const mql_table *t = d->table;
+    if (l->outcome &&
+        (st = eval_flag(t, "--outcome", l->outcome, &d->y, &d->n_pos, &d->outcome_col)))
+        goto done;
+    if (l->join) {
+        if ((d->key_col = role_column(t, "--key", l->key)) < 0) {
+            st = MQL_EUSAGE;
+            goto done;
+        }
+        if (!(d->y = malloc(t->n_rows ? t->n_rows : 1))) {
+            cli_error("out of memory");
+            st = MQL_ENOMEM;
+            goto done;
+        }
+        if ((st = mql_join_eval(t, l->key, l->join, 0, d->y, &err))) {
+            cli_error("%s%s", st == MQL_EUSAGE ? "--key: " : "", err.msg);
+            goto done;
+        }
+        for (size_t i = 0; i < t->n_rows; i++)
+            d->n_pos += d->y[i];
+    }
+    size_t n_out = strlen(l->outcome ? l->outcome : l->key ? l->key : "") +
+                   strlen(l->join ? l->join : "") + 16;
+    if ((l->outcome || l->join) && (d->outcome_label = malloc(n_out)))
+        snprintf(d->outcome_label, n_out, l->outcome ? "%s" : "%s in %s",
+                 l->outcome ? l->outcome : l->key, l->join ? l->join : "");
+    if (d->y && d->n_pos == 0) {
+        cli_error("%s %s: no positive rows (0 of %zu); positive means 1/true/yes/y/won, or use "
+                  "--outcome COL=VALUE", l->outcome ? "--outcome" : "--join",
+                  l->outcome ? l->outcome : l->join, t->n_rows);
+        st = MQL_EDATA;
+        goto done;
+    }
+    if (d->y && d->n_pos == t->n_rows) {
+        cli_error("%s %s: only positive rows (%zu of %zu); the outcome needs both won and not "
+                  "won leads", l->outcome ? "--outcome" : "--join",
+                  l->outcome ? l->outcome : l->join, d->n_pos, t->n_rows);
+        st = MQL_EDATA;
+        goto done;
+    }
+    if (l->sql && (st = eval_flag(t, "--sql", l->sql, &d->sql, &d->n_sql, &d->sql_col)))
+        goto done;
+    if (l->date) {
+        if ((d->date_col = role_column(t, "--date", l->date)) < 0) {
+            st = MQL_EUSAGE;
+            goto done;
+        }
+        const mql_column *c = &t->cols[d->date_col];
+        if (c->type != MQL_COL_DATE) {
+            cli_error("--date: column '%s' is %s, not a date (YYYY-MM-DD[ HH:MM:SS])", c->name,
+                      mql_coltype_name(c->type));
+            st = MQL_EDATA;
+            goto done;
+        }
+    }
+    if (l->acv) {
+        if ((d->acv_col = role_column(t, "--acv", l->acv)) < 0) {
+            st = MQL_EUSAGE;
+            goto done;
+        }
+        const mql_column *c = &t->cols[d->acv_col];
+        if (c->type != MQL_COL_NUMERIC) {
+            cli_error("--acv: column '%s' is %s, not numeric", c->name,
+                      mql_coltype_name(c->type));
+            st = MQL_EDATA;
+            goto done;
+        }
+    }
+    const name_list *lists[2] = {&excl, &feat};
+    const char *lname[2] = {"--exclude", "--features"};
+    for (int q = 0; q < 2; q++)
+        for (size_t k = 0; k < lists[q]->n; k++)
+            if (role_column(t, lname[q], lists[q]->v[k]) < 0) {
+                st = MQL_EUSAGE;
+                goto done;
+            }
+    if (!(d->feature = calloc(t->n_cols ? t->n_cols : 1, 1))) {
+        cli_error("out of memory");
+        st = MQL_ENOMEM;
+        goto done;
+    }
+    for (size_t j = 0; j < t->n_cols; j++) {
+        long jj = (long)j;
+        int role = jj == d->outcome_col || jj == d->sql_col || jj == d->date_col ||
+                   jj == d->acv_col || jj == d->key_col;
+        int listed = 0, excluded = 0;
+        for (size_t k = 0; k < feat.n; k++)
+            listed |= strcmp(feat.v[k], t->cols[j].name) == 0;
+        for (size_t k = 0; k < excl.n; k++)
+            excluded |= strcmp(excl.v[k], t->cols[j].name) == 0;
+        if (feat.n)
+            d->feature[j] = listed && !excluded && !role;
+        else
+            d->feature[j] = !role && !excluded && t->cols[j].type != MQL_COL_ID;
+    }
+done:
+    list_free(&na);
+    list_free(&cat);
+    list_free(&excl);
+    list_free(&feat);
+    if (st)
+        cli_data_free(d);
+    return st;
+}
+
+void cli_data_free(cli_data *d)
+{
+    if (!d)
+        return;
+    mql_table_free(d->table);
+    free(d->y);
+    free(d->sql);
+    free(d->feature);
+    free(d->outcome_label);
+    memset(d, 0, sizeof *d);
+    d->outcome_col = d->sql_col = d->date_col = d->acv_col = d->key_col = -1;
+}

@@ -1,0 +1,457 @@
+/* cmd_inspect.c: `mqlcal inspect`: profiles a lead export (types, missing shares, levels, ranges),
+ * the outcome base rate with its Wilson interval, and warnings (constant, identifier-like and
+ * leakage-suspect columns). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mqlcal/cli.h"
+#include "mqlcal/report_table.h"
+#include "mqlcal/table.h"
+
+/* The leakage rule, printed in --help and in the report. */
+#define LEAK_PRECISION 0.98
+#define LEAK_RECALL 0.80
+#define LEAK_MIN_POS 5
+static const char *const leak_rule =
+    "a column is a leakage suspect when being filled, being empty, or holding one value "
+    "marks rows that are >= 98% positive and cover >= 80% of all positives (at least 5): "
+    "such a column is usually filled after the outcome is known";
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: mqlcal inspect FILE [lead file options] [--format table|csv|json|md]\n"
+            "\n"
+            "Profiles the columns of a lead export: inferred type (numeric, boolean, date,\n"
+            "categorical, id), missing share, distinct values, the top 3 levels with counts\n"
+            "(categorical, boolean), min / median / max (numeric), the date range (date), and\n"
+            "with --outcome or --join the base rate with its Wilson 95%% interval. FILE '-' is\n"
+            "standard input.\n"
+            "\n"
+            "Warnings: constant columns; identifier-like columns (>= 95%% distinct over >= 20\n"
+            "filled rows, or named id / *_id with every value distinct; integers also need dense\n"
+            "values or an id name); they are not used as features; leakage suspects: %s.\n"
+            "\n"
+            "%s"
+            "\n"
+            "output:\n"
+            "  --format F           table (default) or md: summary, column table and warnings;\n"
+            "                       csv: the column table only; json: one object with all of it\n"
+            "  -h, --help           this help\n"
+            "\n"
+            "exit codes: 0 ok, 1 invalid data (bad CSV, outcome without positives or negatives),\n"
+            "2 usage (unknown option or column), 3 file cannot be read\n",
+            leak_rule, cli_leads_usage);
+}
+
+/* Wilson score interval for k successes in n trials at 95% (z = 1.959964): the interval used for
+ * every proportion (Wilson 1927; R: prop.test(correct = FALSE)). */
+static void inspect_wilson95(size_t k, size_t n, double *lo, double *hi)
+{
+    const double z = 1.959963984540054;
+    double p = (double)k / (double)n, z2n = z * z / (double)n;
+    double centre = (p + z2n / 2) / (1 + z2n);
+    double half = z * sqrt(p * (1 - p) / (double)n + z2n / (4 * (double)n)) / (1 + z2n);
+    *lo = fmax(0.0, centre - half);
+    *hi = fmin(1.0, centre + half);
+}
+
+/* 1234567 -> "1,234,567". */
+static const char *group3(size_t v, char *buf, size_t cap)
+{
+    char raw[32];
+    int n = snprintf(raw, sizeof raw, "%zu", v);
+    size_t o = 0;
+    for (int i = 0; i < n && o + 2 < cap; i++) {
+        if (i && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = raw[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+static void swap_d(double *a, double *b)
+{
+    double t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* k-th smallest of v[0..n) (Hoare's quickselect, median-of-three pivot); reorders v. */
+static double select_kth(double *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < v[lo])
+            swap_d(&v[mid], &v[lo]);
+        if (v[hi] < v[lo])
+            swap_d(&v[hi], &v[lo]);
+        if (v[hi] < v[mid])
+            swap_d(&v[hi], &v[mid]);
+        double pivot = v[mid];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                swap_d(&v[i], &v[j]);
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return v[k];
+    }
+    return v[k];
+}
+
+/* Min, median (R's: mean of the two middle values for an even count) and max of the filled
+ * values; NAN when none. */
+static int num_summary(const mql_column *c, size_t n, double *mn, double *med, double *mx)
+{
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v)
+        return -1;
+    size_t m = 0;
+    *mn = INFINITY;
+    *mx = -INFINITY;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(c->num[i])) {
+            v[m++] = c->num[i];
+            *mn = fmin(*mn, c->num[i]);
+            *mx = fmax(*mx, c->num[i]);
+        }
+    if (m == 0) {
+        *mn = *med = *mx = NAN;
+    } else {
+        double upper = select_kth(v, m, m / 2);
+        if (m % 2) {
+            *med = upper;
+        } else {
+            double lower = -INFINITY;       /* the largest value left of the upper middle */
+            for (size_t i = 0; i < m / 2; i++)
+                lower = fmax(lower, v[i]);
+            *med = (lower + upper) / 2;
+        }
+    }
+    free(v);
+    return 0;
+}
+
+/* "US 1234 (12.3%), DE 987 (9.9%), FR 55 (0.6%), +7 more" */
+static void top_levels(const mql_column *c, size_t n_rows, char *buf, size_t cap)
+{
+    size_t best[3] = {0}, nb = 0;
+    for (size_t k = 0; k < c->n_levels; k++) {
+        size_t pos = nb < 3 ? nb++ : 3;
+        while (pos > 0 && c->level_count[best[pos - 1]] < c->level_count[k]) {
+            if (pos < 3)
+                best[pos] = best[pos - 1];
+            pos--;
+        }
+        if (pos < 3)
+            best[pos] = k;
+    }
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t q = 0; q < nb && o < cap; q++) {
+        size_t k = best[q];
+        o += (size_t)snprintf(buf + o, cap - o, "%s%.40s %zu (%.1f%%)", q ? ", " : "",
+                              c->levels[k], c->level_count[k],
+                              100.0 * (double)c->level_count[k] / (double)n_rows);
+    }
+    if (c->n_levels > nb && o < cap)
+        snprintf(buf + o, cap - o, ", +%zu more", c->n_levels - nb);
+}
+
+/* The leakage check of one column against y; fills note and returns 1 when suspect. */
+static int leak_check(const mql_column *c, const unsigned char *y, size_t n, size_t n_pos,
+                      char *note, size_t cap)
+{
+    if (n_pos < LEAK_MIN_POS)
+        return 0;
+    /* Indicators: filled, empty, and (for categorical / boolean columns of up to 50 levels)
+     * each value. Counts: rows with the indicator, and positives among them. */
+    size_t n_ind = 2, n_val = 0;
+    if (c->type == MQL_COL_CATEGORICAL && c->n_levels <= 50)
+        n_val = c->n_levels;
+    else if (c->type == MQL_COL_BOOLEAN)
+        n_val = 2;
+    n_ind += n_val;
+    size_t *cnt = calloc(2 * n_ind, sizeof *cnt);
+    if (!cnt)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t ind;
+        int miss = mql_cell_missing(c, i);
+        ind = miss ? 1 : 0;
+        cnt[2 * ind] += 1;
+        cnt[2 * ind + 1] += y[i];
+        if (miss || !n_val)
+            continue;
+        ind = 2 + (c->type == MQL_COL_BOOLEAN ? (size_t)(c->num[i] != 0) : c->code[i]);
+        cnt[2 * ind] += 1;
+        cnt[2 * ind + 1] += y[i];
+    }
+    int found = 0;
+    for (size_t q = 0; q < n_ind && !found; q++) {
+        size_t f = cnt[2 * q], a = cnt[2 * q + 1];
+        if (f == 0 || f == n)
+            continue;
+        double prec = (double)a / (double)f, rec = (double)a / (double)n_pos;
+        if (prec < LEAK_PRECISION || rec < LEAK_RECALL)
+            continue;
+        char what[128];
+        if (q == 0)
+            snprintf(what, sizeof what, "filled");
+        else if (q == 1)
+            snprintf(what, sizeof what, "empty");
+        else if (c->type == MQL_COL_BOOLEAN)
+            snprintf(what, sizeof what, "'%.60s'", q == 3 ? c->true_label : c->false_label);
+        else
+            snprintf(what, sizeof what, "'%.60s'", c->levels[q - 2]);
+        snprintf(note, cap,
+                 "leakage suspect: %s on %zu rows, %.1f%% of them positive, covering %.1f%% of "
+                 "positives", what, f, 100 * prec, 100 * rec);
+        found = 1;
+    }
+    free(cnt);
+    return found;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+typedef struct inspect_opts {
+    cli_leads leads;
+    mql_format format;
+} inspect_opts;
+
+static int parse_args(int argc, char **argv, inspect_opts *o)
+{
+    for (int i = 1; i < argc;) {
+        const char *a = argv[i], *val;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return -1;
+        }
+        int r = cli_leads_opt(&o->leads, argc, argv, &i);
+        if (r < 0)
+            return MQL_EUSAGE;
+        if (r > 0)
+            continue;
+        r = cli_opt(argc, argv, &i, "--format", &val);
+        if (r < 0)
+            return MQL_EUSAGE;
+        if (r > 0) {
+            if (mql_format_parse(val, &o->format)) {
+                cli_error("--format: expected table, csv, json or md, got '%s'", val);
+                return MQL_EUSAGE;
+            }
+            continue;
+        }
+        if (a[0] == '-' && a[1] != '\0') {
+            cli_error("inspect: unknown option '%s' (see 'mqlcal inspect --help')", a);
+            return MQL_EUSAGE;
+        }
+        if (o->leads.path) {
+            cli_error("inspect: one lead file only ('%s' and '%s')", o->leads.path, a);
+            return MQL_EUSAGE;
+        }
+        o->leads.path = a;
+        i++;
+    }
+    if (!o->leads.path) {
+        cli_error("inspect: no lead file given (see 'mqlcal inspect --help')");
+        return MQL_EUSAGE;
+    }
+    return MQL_OK;
+}
+
+static const char *delim_name(char d)
+{
+    return d == '\t' ? "tab" : d == ';' ? ";" : d == '|' ? "|" : ",";
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+    inspect_opts o = {.format = MQL_FMT_TABLE};
+    int st = parse_args(argc, argv, &o);
+    if (st)
+        return st < 0 ? MQL_OK : st;
+    cli_data d;
+    if ((st = cli_leads_load(&o.leads, &d, 0)))
+        return st;
+    const mql_table *t = d.table;
+    static const char *const names[] = {"column", "type", "missing", "missing_pct", "distinct",
+                                        "min", "median", "max", "top_levels", "note"};
+    mql_tab *tab = mql_tab_new(10, names);
+    char **warn = calloc(t->n_cols ? t->n_cols : 1, sizeof *warn);
+    size_t n_warn = 0;
+    cli_out out = {0};
+    if (!tab || !warn) {
+        cli_error("out of memory");
+        st = MQL_ENOMEM;
+        goto done;
+    }
+    int oom = 0;
+    for (size_t j = 0; j < t->n_cols; j++) {
+        const mql_column *c = &t->cols[j];
+        char note[512] = "", top[512] = "", buf[64];
+        double mn = NAN, med = NAN, mx = NAN;
+        long jj = (long)j;
+        oom |= mql_tab_row(tab) | mql_tab_add_str(tab, c->name) |
+               mql_tab_add_str(tab, mql_coltype_name(c->type)) |
+               mql_tab_add_int(tab, (long long)c->n_missing) |
+               mql_tab_add_num(tab, 100.0 * (double)c->n_missing / (double)t->n_rows, "%.1f") |
+               mql_tab_add_int(tab, (long long)c->n_distinct);
+        if (c->type == MQL_COL_NUMERIC && num_summary(c, t->n_rows, &mn, &med, &mx))
+            oom = 1;
+        if (c->type == MQL_COL_NUMERIC) {
+            oom |= mql_tab_add_num(tab, mn, "%.6g") | mql_tab_add_num(tab, med, "%.6g") |
+                   mql_tab_add_num(tab, mx, "%.6g");
+        } else if (c->type == MQL_COL_DATE && c->n_distinct) {
+            double lo = INFINITY, hi = -INFINITY;
+            for (size_t i = 0; i < t->n_rows; i++)
+                if (!isnan(c->num[i])) {
+                    lo = fmin(lo, c->num[i]);
+                    hi = fmax(hi, c->num[i]);
+                }
+            mql_date_format(lo, 0, buf, sizeof buf);
+            oom |= mql_tab_add_str(tab, buf) | mql_tab_add_str(tab, NULL);
+            mql_date_format(hi, 0, buf, sizeof buf);
+            oom |= mql_tab_add_str(tab, buf);
+        } else {
+            oom |= mql_tab_add_str(tab, NULL) | mql_tab_add_str(tab, NULL) |
+                   mql_tab_add_str(tab, NULL);
+        }
+        if (c->type == MQL_COL_CATEGORICAL || c->type == MQL_COL_ID) {
+            top_levels(c, t->n_rows, top, sizeof top);
+        } else if (c->type == MQL_COL_BOOLEAN) {
+            size_t k1 = 0;
+            for (size_t i = 0; i < t->n_rows; i++)
+                k1 += c->num[i] == 1.0;
+            size_t k0 = t->n_rows - c->n_missing - k1;
+            snprintf(top, sizeof top, "%.40s %zu (%.1f%%), %.40s %zu (%.1f%%)", c->true_label,
+                     k1, 100.0 * (double)k1 / (double)t->n_rows, c->false_label, k0,
+                     100.0 * (double)k0 / (double)t->n_rows);
+        }
+        oom |= mql_tab_add_str(tab, top[0] ? top : NULL);
+        if (jj == d.outcome_col)
+            snprintf(note, sizeof note, "outcome");
+        else if (jj == d.key_col)
+            snprintf(note, sizeof note, "join key");
+        else if (c->n_distinct == 0)
+            snprintf(note, sizeof note, "constant: every cell is missing");
+        else if (c->n_distinct == 1 && c->n_missing == 0)
+            snprintf(note, sizeof note, "constant: one value");
+        else if (c->type == MQL_COL_ID)
+            snprintf(note, sizeof note, "identifier-like: %zu distinct of %zu filled; not a "
+                     "feature", c->n_distinct, t->n_rows - c->n_missing);
+        else if (d.y)
+            leak_check(c, d.y, t->n_rows, d.n_pos, note, sizeof note);
+        oom |= mql_tab_add_str(tab, note[0] ? note : NULL);
+        if (note[0] && jj != d.outcome_col && jj != d.key_col) {
+            size_t n = strlen(c->name) + strlen(note) + 4;
+            if ((warn[n_warn] = malloc(n)))
+                snprintf(warn[n_warn++], n, "%s: %s", c->name, note);
+            else
+                oom = 1;
+        }
+    }
+    if (oom) {
+        cli_error("out of memory");
+        st = MQL_ENOMEM;
+        goto done;
+    }
+    double lo = NAN, hi = NAN, rate = NAN;
+    if (d.y) {
+        rate = (double)d.n_pos / (double)t->n_rows;
+        inspect_wilson95(d.n_pos, t->n_rows, &lo, &hi);
+    }
+    if ((st = cli_out_open(&out, "-")))
+        goto done;
+    FILE *f = out.f;
+    char b1[32], b2[32];
+    if (o.format == MQL_FMT_CSV) {
+        mql_tab_write(tab, f, MQL_FMT_CSV);
+    } else if (o.format == MQL_FMT_JSON) {
+        fputs("{\"file\": ", f);
+        json_str(f, t->source);
+        fprintf(f, ", \"rows\": %zu, \"columns\": %zu, \"delimiter\": ", t->n_rows, t->n_cols);
+        json_str(f, delim_name(t->delim));
+        fprintf(f, ", \"bytes\": %zu, \"fnv1a\": \"%016llx\",\n \"outcome\": ", t->n_bytes,
+                (unsigned long long)t->hash);
+        if (d.y) {
+            fputs("{\"spec\": ", f);
+            json_str(f, d.outcome_label ? d.outcome_label : "");
+            fprintf(f, ", \"positives\": %zu, \"rows\": %zu, \"rate\": %.17g, "
+                       "\"wilson95_low\": %.17g, \"wilson95_high\": %.17g}",
+                    d.n_pos, t->n_rows, rate, lo, hi);
+        } else {
+            fputs("null", f);
+        }
+        fputs(",\n \"leakage_rule\": ", f);
+        json_str(f, leak_rule);
+        fputs(",\n \"warnings\": [", f);
+        for (size_t k = 0; k < n_warn; k++) {
+            fputs(k ? ", " : "", f);
+            json_str(f, warn[k]);
+        }
+        fputs("],\n \"column_table\": ", f);
+        mql_tab_write(tab, f, MQL_FMT_JSON);
+        fputs("}\n", f);
+    } else {
+        int md = o.format == MQL_FMT_MD;
+        fprintf(f, "%sfile       %s\n", md ? "    " : "", t->source);
+        fprintf(f, "%srows       %s\n", md ? "    " : "", group3(t->n_rows, b1, sizeof b1));
+        fprintf(f, "%scolumns    %zu\n", md ? "    " : "", t->n_cols);
+        fprintf(f, "%sdelimiter  '%s'\n", md ? "    " : "", delim_name(t->delim));
+        if (d.y)
+            fprintf(f, "%soutcome    %s: %s positive of %s = %.2f%% (95%% Wilson interval "
+                       "%.2f%% to %.2f%%)\n", md ? "    " : "",
+                    d.outcome_label ? d.outcome_label : "", group3(d.n_pos, b1, sizeof b1),
+                    group3(t->n_rows, b2, sizeof b2), 100 * rate, 100 * lo, 100 * hi);
+        fputc('\n', f);
+        mql_tab_write(tab, f, o.format);
+        if (n_warn) {
+            fprintf(f, "\nwarnings:\n");
+            for (size_t k = 0; k < n_warn; k++)
+                fprintf(f, "%s%s\n", md ? "- " : "  ", warn[k]);
+        }
+        if (d.y)
+            fprintf(f, "\nleakage rule: %s.\n", leak_rule);
+    }
+    st = cli_out_close(&out, 1);
+done:
+    if (warn)
+        for (size_t k = 0; k < n_warn; k++)
+            free(warn[k]);
+    free(warn);
+    mql_tab_free(tab);
+    cli_data_free(&d);
+    return st;
+}

@@ -1,0 +1,544 @@
+/* csv.c: streaming CSV reader on libcsv. Bytes are read in 1 MiB chunks, parsed by libcsv into
+ * batches of records (with UTF-8, quoting and field-count checks and physical line numbers), and
+ * each record is handed to the caller's callback. The file is never held whole. */
+#include "mqlcal/csv.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK (1u << 20)
+
+
+/* One parsed record: where its fields start in the batch, how many, and its first line. */
+typedef struct brec {
+    size_t first, nf, line;
+} brec;
+
+/* Records parsed from one chunk: field bytes (each NUL-terminated) in one arena, with offsets,
+ * so the arena can grow while libcsv runs; pointers are made only when the batch is handed on. */
+typedef struct batch {
+    char *bytes;
+    size_t n_bytes, cap_bytes;
+    size_t *off, *len;
+    size_t n_fields, cap_fields;
+    char **ptr;
+    size_t cap_ptr;
+    brec *rec;
+    size_t n_rec, cap_rec;
+} batch;
+
+typedef struct reader {
+    const char *path;
+    int status;              /* first error; libcsv cannot be stopped mid-chunk, so later
+                                callbacks are ignored once this is set */
+    mql_err *err;
+    size_t line;             /* physical line of the current parse position */
+    size_t rec_line;         /* line on which the current record started */
+    size_t rec_nf;           /* fields of the current record so far */
+    size_t rec_first;        /* index in the batch of the record's first field */
+    int prev_term;           /* last record terminator seen (CR, LF) */
+    size_t n_header;         /* 0 until the header is read */
+    char **header;           /* header names, for messages */
+    size_t n_records;        /* records completed, header included */
+    int allow_ragged;
+    batch *b;                /* the batch being filled */
+} reader;
+
+static void batch_free(batch *b)
+{
+    free(b->bytes);
+    free(b->off);
+    free(b->len);
+    free(b->ptr);
+    free(b->rec);
+    memset(b, 0, sizeof *b);
+}
+
+/* Grows *p (elements of size elem) to hold need elements, doubling. Returns 0 or -1. */
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 256;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(*p, c * elem);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+/* Makes room for one more field (offset and length arrays share one capacity). */
+static int batch_room_field(batch *b, size_t n)
+{
+    if (grow((void **)&b->bytes, &b->cap_bytes, b->n_bytes + n + 1, 1))
+        return -1;
+    if (b->n_fields < b->cap_fields)
+        return 0;
+    size_t c = b->cap_fields ? 2 * b->cap_fields : 1024;
+    size_t *o = realloc(b->off, c * sizeof *o);
+    if (!o)
+        return -1;
+    b->off = o;
+    size_t *l = realloc(b->len, c * sizeof *l);
+    if (!l)
+        return -1;
+    b->len = l;
+    b->cap_fields = c;
+    return 0;
+}
+
+static void batch_put(batch *b, const void *data, size_t n)
+{
+    memcpy(b->bytes + b->n_bytes, data, n);
+    b->bytes[b->n_bytes + n] = '\0';
+    b->off[b->n_fields] = b->n_bytes;
+    b->len[b->n_fields] = n;
+    b->n_bytes += n + 1;
+    b->n_fields++;
+}
+
+/* The name of 0-based column j for messages ("column 3 'industry'"). */
+static void column_label(const reader *r, size_t j, char *buf, size_t cap)
+{
+    if (j < r->n_header)
+        snprintf(buf, cap, "column %zu '%.200s'", j + 1, r->header[j]);
+    else
+        snprintf(buf, cap, "column %zu", j + 1);
+}
+
+/* Length of a valid UTF-8 sequence starting at s (at most n bytes), or 0 when invalid. Rejects
+ * overlong forms, surrogates and code points above U+10FFFF. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    if (c >= 0xC2 && c <= 0xDF)
+        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+            return 0;
+        if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] >= 0xA0))
+            return 0;
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+            return 0;
+        if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90))
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+/* Nonzero when some byte of x is >= 0x80 or < 0x20 (a control byte such as LF): the plain-ASCII
+ * fast path skips 8 bytes at a time while this is zero. */
+static inline uint64_t special_bytes(uint64_t x)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    return (x | ((x - ones * 0x20) & ~x)) & highs;
+}
+
+/* Checks one field: valid UTF-8, and counts the line breaks inside it (a quoted field may span
+ * lines). Returns 0 or -1 with the error set. */
+static int scan_field(reader *r, const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (special_bytes(w))
+            break;
+        i += 8;
+    }
+    for (; i < n; i++) {
+        unsigned char c = s[i];
+        if (c >= 0x20 && c < 0x80)
+            continue;
+        if (c == '\n' || (c == '\r' && (i + 1 == n || s[i + 1] != '\n'))) {
+            r->line++;
+        } else if (c >= 0x80) {
+            size_t k = utf8_seq(s + i, n - i);
+            if (!k) {
+                char lab[256];
+                column_label(r, r->rec_nf, lab, sizeof lab);
+                r->status = mql_err_set(r->err, MQL_EDATA,
+                                        "%s:%zu: %s: invalid UTF-8 byte 0x%02X (save the export "
+                                        "as UTF-8)", r->path, r->line, lab, c);
+                return -1;
+            }
+            i += k - 1;
+        }
+    }
+    return 0;
+}
+
+static void on_field(void *data, size_t n, void *ctx)
+{
+    reader *r = ctx;
+    batch *b = r->b;
+    if (r->status)
+        return;
+    if (r->rec_nf == 0) {
+        r->rec_line = r->line;
+        r->rec_first = b->n_fields;
+    }
+    if (scan_field(r, data, n))
+        return;
+    if (batch_room_field(b, n)) {
+        r->status = mql_err_set(r->err, MQL_ENOMEM, "%s: out of memory", r->path);
+        return;
+    }
+    batch_put(b, data, n);
+    r->rec_nf++;
+}
+
+static void on_record(int term, void *ctx)
+{
+    reader *r = ctx;
+    batch *b = r->b;
+    /* Line accounting: every terminator ends a line except the LF of a CRLF pair, which libcsv
+     * (with CSV_REPALL_NL) reports as an empty record right after the CR one. */
+    int lf_of_crlf = term == '\n' && r->prev_term == '\r' && r->rec_nf == 0;
+    if (term == '\n' || term == '\r')
+        r->prev_term = term;
+    if (r->status)
+        return;
+    size_t nf = r->rec_nf;
+    r->rec_nf = 0;
+    if (nf == 0) {           /* a blank line, or the LF of CRLF */
+        if (!lf_of_crlf && term >= 0)
+            r->line++;
+        return;
+    }
+    if (term >= 0)
+        r->line++;
+    if (r->n_records == 0) {
+        r->header = calloc(nf, sizeof *r->header);
+        if (!r->header) {
+            r->status = mql_err_set(r->err, MQL_ENOMEM, "%s: out of memory", r->path);
+            return;
+        }
+        r->n_header = nf;
+        for (size_t j = 0; j < nf; j++)
+            if (!(r->header[j] = mql_strdup(b->bytes + b->off[r->rec_first + j]))) {
+                r->status = mql_err_set(r->err, MQL_ENOMEM, "%s: out of memory", r->path);
+                return;
+            }
+    } else if (nf != r->n_header && !r->allow_ragged) {
+        r->status = mql_err_set(r->err, MQL_EDATA, "%s:%zu: %zu field%s, header has %zu",
+                                r->path, r->rec_line, nf, nf == 1 ? "" : "s", r->n_header);
+        return;
+    }
+    if (grow((void **)&b->rec, &b->cap_rec, b->n_rec + 1, sizeof *b->rec)) {
+        r->status = mql_err_set(r->err, MQL_ENOMEM, "%s: out of memory", r->path);
+        return;
+    }
+    b->rec[b->n_rec++] = (brec){r->rec_first, nf, r->rec_line};
+    r->n_records++;
+}
+
+/* The delimiter of the header line: the most frequent of ',', ';', TAB outside quotes, ',' on a
+ * tie or when none occurs. Looks at the first line of buf only. */
+static char detect_delim(const unsigned char *s, size_t n)
+{
+    size_t comma = 0, semi = 0, tab = 0;
+    int inq = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c == '"')
+            inq = !inq;
+        else if (inq)
+            continue;
+        else if (c == '\n' || c == '\r')
+            break;
+        else if (c == ',')
+            comma++;
+        else if (c == ';')
+            semi++;
+        else if (c == '\t')
+            tab++;
+    }
+    if (semi > comma && semi > tab)
+        return ';';
+    if (tab > comma && tab > semi)
+        return '\t';
+    return ',';
+}
+
+/* Hands every complete record of the batch to fn. */
+static int batch_deliver(batch *b, const char *path, mql_csv_row_fn fn, void *ctx, size_t *index,
+                         mql_err *err)
+{
+    if (!b->n_rec)
+        return MQL_OK;
+    if (b->cap_ptr < b->n_fields) {
+        free(b->ptr);
+        b->cap_ptr = b->cap_fields;
+        if (!(b->ptr = malloc(b->cap_ptr * sizeof *b->ptr)))
+            return mql_err_set(err, MQL_ENOMEM, "%s: out of memory", path);
+    }
+    for (size_t k = 0; k < b->n_fields; k++)
+        b->ptr[k] = b->bytes + b->off[k];
+    for (size_t i = 0; i < b->n_rec; i++) {
+        const brec *q = &b->rec[i];
+        mql_csv_row row = {*index, q->line, q->nf, b->ptr + q->first, b->len + q->first};
+        int st = fn(&row, ctx, err);
+        if (st)
+            return st;
+        (*index)++;
+    }
+    return MQL_OK;
+}
+
+/* Moves the fields of a record still being parsed (it continues in the next chunk) from batch
+ * from to the empty batch to. Returns 0 or -1 when out of memory. */
+static int batch_carry(reader *r, batch *from, batch *to)
+{
+    size_t first = r->rec_nf ? r->rec_first : from->n_fields;
+    for (size_t k = first; k < from->n_fields; k++) {
+        if (batch_room_field(to, from->len[k]))
+            return -1;
+        batch_put(to, from->bytes + from->off[k], from->len[k]);
+    }
+    from->n_fields = first;
+    r->rec_first = 0;
+    return 0;
+}
+
+/* Reading runs as a two-stage pipeline on two threads, because libcsv's byte loop alone takes
+ * about half the time budget: a producer thread reads, hashes and parses chunks into batches
+ * while the calling thread runs the callbacks. Two slots alternate. */
+typedef struct slot {
+    batch b;
+    unsigned char *raw;
+    size_t raw_n;
+    int ready;               /* 1: filled by the producer, owned by the consumer */
+    int status;              /* the producer's error, reported when the consumer gets here */
+    int end;                 /* last slot of the file */
+} slot;
+
+typedef struct pipeline {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    slot slot[2];
+    int stop;                /* the consumer has quit */
+    reader r;
+    FILE *f;
+    char delim;
+    size_t n_bytes;
+    uint64_t hash;           /* FNV-1a of the bytes read so far */
+    mql_err perr;            /* the producer's messages */
+} pipeline;
+
+static int producer_chunk(pipeline *pl, slot *s, struct csv_parser *p, int *first)
+{
+    reader *r = &pl->r;
+    s->raw_n = fread(s->raw, 1, CHUNK, pl->f);
+    if (s->raw_n == 0) {
+        s->end = 1;
+        if (ferror(pl->f))
+            return mql_err_set(&pl->perr, MQL_EIO, "%s: cannot read: %s", r->path,
+                               strerror(errno));
+        if (csv_fini(p, on_field, on_record, r) && !r->status)
+            return mql_err_set(&pl->perr, MQL_EDATA,
+                               "%s:%zu: unterminated quoted field starting here", r->path,
+                               r->line);
+        if (r->status)
+            return r->status;
+        if (r->n_records == 0)
+            return mql_err_set(&pl->perr, MQL_EDATA, "%s: empty file (no header line)",
+                               r->path);
+        return MQL_OK;
+    }
+    pl->n_bytes += s->raw_n;
+    pl->hash = mql_fnv1a(pl->hash, s->raw, s->raw_n);
+    const unsigned char *d = s->raw;
+    size_t m = s->raw_n;
+    if (*first) {
+        *first = 0;
+        if (m >= 3 && d[0] == 0xEF && d[1] == 0xBB && d[2] == 0xBF) {
+            d += 3;
+            m -= 3;
+        }
+        if (!pl->delim)
+            pl->delim = detect_delim(d, m);
+        csv_set_delim(p, (unsigned char)pl->delim);
+    }
+    size_t used = csv_parse(p, d, m, on_field, on_record, r);
+    if (r->status)
+        return r->status;
+    if (used != m) {
+        char lab[256];
+        column_label(r, r->rec_nf, lab, sizeof lab);
+        if (csv_error(p) == CSV_EPARSE)
+            return mql_err_set(&pl->perr, MQL_EDATA,
+                               "%s:%zu: %s: malformed quoting (a quote inside a field must be "
+                               "doubled, and a quoted field must end at a separator)",
+                               r->path, r->line, lab);
+        return mql_err_set(&pl->perr, MQL_ENOMEM, "%s: %s", r->path,
+                           csv_strerror(csv_error(p)));
+    }
+    return MQL_OK;
+}
+
+static void *producer(void *arg)
+{
+    pipeline *pl = arg;
+    reader *r = &pl->r;
+    struct csv_parser p;
+    batch carry = {0};
+    int first = 1, k = 0, init = csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL |
+                                                  CSV_REPALL_NL);
+    for (;;) {
+        slot *s = &pl->slot[k];
+        pthread_mutex_lock(&pl->mu);
+        while (s->ready && !pl->stop)
+            pthread_cond_wait(&pl->cv, &pl->mu);
+        int stop = pl->stop;
+        pthread_mutex_unlock(&pl->mu);
+        if (stop)
+            break;
+        s->b.n_bytes = s->b.n_fields = s->b.n_rec = 0;
+        r->b = &s->b;
+        if (init) {
+            s->status = mql_err_set(&pl->perr, MQL_ENOMEM, "%s: out of memory", r->path);
+        } else if (batch_carry(r, &carry, &s->b)) {
+            s->status = mql_err_set(&pl->perr, MQL_ENOMEM, "%s: out of memory", r->path);
+        } else {
+            carry.n_bytes = carry.n_fields = 0;
+            s->status = producer_chunk(pl, s, &p, &first);
+            if (!s->status && !s->end && batch_carry(r, &s->b, &carry))
+                s->status = mql_err_set(&pl->perr, MQL_ENOMEM, "%s: out of memory", r->path);
+        }
+        int done = s->status || s->end;
+        pthread_mutex_lock(&pl->mu);
+        s->ready = 1;
+        pthread_cond_broadcast(&pl->cv);
+        pthread_mutex_unlock(&pl->mu);
+        if (done)
+            break;
+        k ^= 1;
+    }
+    if (!init)
+        csv_free(&p);
+    batch_free(&carry);
+    return NULL;
+}
+
+int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, void *ctx,
+                 mql_csv_info *info, mql_err *err)
+{
+    int is_stdin = strcmp(path, "-") == 0;
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    if (!f)
+        return mql_err_set(err, MQL_EIO, "%s: cannot open: %s", path, strerror(errno));
+    pipeline *pl = calloc(1, sizeof *pl);
+    int st = MQL_OK;
+    if (!pl || !(pl->slot[0].raw = malloc(CHUNK)) || !(pl->slot[1].raw = malloc(CHUNK))) {
+        st = mql_err_set(err, MQL_ENOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    pl->f = f;
+    pl->delim = opts && opts->delim ? opts->delim : 0;
+    pl->r = (reader){.path = is_stdin ? "<stdin>" : path, .err = &pl->perr, .line = 1,
+                     .allow_ragged = opts && opts->allow_ragged};
+    pthread_mutex_init(&pl->mu, NULL);
+    pthread_cond_init(&pl->cv, NULL);
+    pthread_t th;
+    if (pthread_create(&th, NULL, producer, pl)) {
+        st = mql_err_set(err, MQL_ENOMEM, "%s: cannot start the reader thread", path);
+        goto destroy;
+    }
+    pl->hash = MQL_FNV_INIT;
+    size_t index = 0;
+    for (int k = 0;; k ^= 1) {
+        slot *s = &pl->slot[k];
+        pthread_mutex_lock(&pl->mu);
+        while (!s->ready)
+            pthread_cond_wait(&pl->cv, &pl->mu);
+        pthread_mutex_unlock(&pl->mu);
+        if (s->status) {
+            st = s->status;
+            memcpy(err->msg, pl->perr.msg, sizeof err->msg);
+        } else {
+            st = batch_deliver(&s->b, pl->r.path, fn, ctx, &index, err);
+        }
+        int end = s->end;
+        pthread_mutex_lock(&pl->mu);
+        s->ready = 0;
+        if (st)
+            pl->stop = 1;
+        pthread_cond_broadcast(&pl->cv);
+        pthread_mutex_unlock(&pl->mu);
+        if (st || end)
+            break;
+    }
+    pthread_join(th, NULL);
+    if (!st && info) {
+        info->delim = pl->delim;
+        info->n_records = pl->r.n_records - 1;
+        info->n_bytes = pl->n_bytes;
+        info->hash = pl->hash;
+    }
+destroy:
+    pthread_mutex_destroy(&pl->mu);
+    pthread_cond_destroy(&pl->cv);
+done:
+    if (pl) {
+        for (int k = 0; k < 2; k++) {
+            batch_free(&pl->slot[k].b);
+            free(pl->slot[k].raw);
+        }
+        if (pl->r.header)
+            for (size_t j = 0; j < pl->r.n_header; j++)
+                free(pl->r.header[j]);
+        free(pl->r.header);
+        free(pl);
+    }
+    if (!is_stdin)
+        fclose(f);
+    return st;
+}
+
+/* ---- writing ---- */
+
+int mql_csv_put(FILE *f, const char *s, char delim)
+{
+    if (!s)
+        s = "";
+    size_t n = strlen(s);
+    int quote = n > 0 && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t');
+    for (size_t i = 0; i < n && !quote; i++)
+        quote = s[i] == delim || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+    if (!quote)
+        return fwrite(s, 1, n, f) == n ? 0 : EOF;
+    if (putc('"', f) == EOF)
+        return EOF;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"' && putc('"', f) == EOF)
+            return EOF;
+        if (putc(s[i], f) == EOF)
+            return EOF;
+    }
+    return putc('"', f) == EOF ? EOF : 0;
+}
+
+int mql_csv_put_double(FILE *f, double v)
+{
+    if (isnan(v))
+        return 0;
+    char buf[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return fputs(buf, f) == EOF ? EOF : 0;
+}

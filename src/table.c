@@ -1,0 +1,1210 @@
+/* table.c: the columnar lead table. Columns are typed while the CSV streams past (numbers and
+ * dates as doubles, text dictionary-encoded), then inferred as numeric / boolean / date /
+ * categorical / identifier-like; also the outcome flags and joins of DESIGN section 3. */
+#include "mqlcal/table.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mqlcal/csv.h"
+
+static const char *const default_na[] = {"", "NA", "N/A", "null", "Select", "unknown", "none", "-"};
+
+const char *mql_coltype_name(mql_coltype t)
+{
+    switch (t) {
+    case MQL_COL_NUMERIC: return "numeric";
+    case MQL_COL_BOOLEAN: return "boolean";
+    case MQL_COL_CATEGORICAL: return "categorical";
+    case MQL_COL_DATE: return "date";
+    case MQL_COL_ID: return "id";
+    }
+    return "?";
+}
+
+/* ======================================================================== dictionary ==== */
+
+/* Distinct strings in first-seen order with an open-addressing index (slot = level + 1). */
+typedef struct dict {
+    uint32_t *slot;
+    size_t mask;
+    char **lev;
+    uint32_t *len, *hash;
+    size_t *count;
+    size_t n, cap;
+} dict;
+
+/* A fast non-cryptographic hash of short strings, 8 bytes at a time. */
+static inline uint32_t str_hash(const char *s, size_t n)
+{
+    uint64_t h = UINT64_C(0x9E3779B97F4A7C15) ^ n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * UINT64_C(0xBF58476D1CE4E5B9);
+        h ^= h >> 31;
+        s += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    h = (h ^ w) * UINT64_C(0x94D049BB133111EB);
+    h ^= h >> 29;
+    h *= UINT64_C(0xBF58476D1CE4E5B9);
+    return (uint32_t)(h >> 32);
+}
+
+static void dict_free(dict *d)
+{
+    if (d->lev)
+        for (size_t i = 0; i < d->n; i++)
+            free(d->lev[i]);
+    free(d->lev);
+    free(d->slot);
+    free(d->len);
+    free(d->hash);
+    free(d->count);
+    memset(d, 0, sizeof *d);
+}
+
+static int dict_rehash(dict *d, size_t n_slot)
+{
+    uint32_t *slot = calloc(n_slot, sizeof *slot);
+    if (!slot)
+        return -1;
+    size_t mask = n_slot - 1;
+    for (size_t k = 0; k < d->n; k++) {
+        size_t i = d->hash[k] & mask;
+        while (slot[i])
+            i = (i + 1) & mask;
+        slot[i] = (uint32_t)(k + 1);
+    }
+    free(d->slot);
+    d->slot = slot;
+    d->mask = mask;
+    return 0;
+}
+
+/* Index of s in d, or -1. */
+static long dict_find(const dict *d, const char *s, size_t n)
+{
+    if (!d->slot)
+        return -1;
+    uint32_t h = str_hash(s, n);
+    for (size_t i = h & d->mask; d->slot[i]; i = (i + 1) & d->mask) {
+        uint32_t k = d->slot[i] - 1;
+        if (d->hash[k] == h && d->len[k] == n && memcmp(d->lev[k], s, n) == 0)
+            return (long)k;
+    }
+    return -1;
+}
+
+/* Adds one occurrence of s (n bytes): *code receives its level. Returns 0 or -1 (no memory). */
+static int dict_add(dict *d, const char *s, size_t n, uint32_t *code)
+{
+    if (!d->slot && dict_rehash(d, 16))
+        return -1;
+    uint32_t h = str_hash(s, n);
+    size_t i = h & d->mask;
+    for (; d->slot[i]; i = (i + 1) & d->mask) {
+        uint32_t k = d->slot[i] - 1;
+        if (d->hash[k] == h && d->len[k] == n && memcmp(d->lev[k], s, n) == 0) {
+            d->count[k]++;
+            *code = k;
+            return 0;
+        }
+    }
+    if (d->n >= UINT32_MAX - 1)
+        return -1;
+    if (d->n == d->cap) {
+        size_t c = d->cap ? 2 * d->cap : 8;
+        char **l = realloc(d->lev, c * sizeof *l);
+        if (!l)
+            return -1;
+        d->lev = l;
+        uint32_t *ln = realloc(d->len, c * sizeof *ln);
+        if (!ln)
+            return -1;
+        d->len = ln;
+        uint32_t *hs = realloc(d->hash, c * sizeof *hs);
+        if (!hs)
+            return -1;
+        d->hash = hs;
+        size_t *cn = realloc(d->count, c * sizeof *cn);
+        if (!cn)
+            return -1;
+        d->count = cn;
+        d->cap = c;
+    }
+    char *copy = mql_strndup(s, n);
+    if (!copy)
+        return -1;
+    size_t k = d->n++;
+    d->lev[k] = copy;
+    d->len[k] = (uint32_t)n;
+    d->hash[k] = h;
+    d->count[k] = 1;
+    d->slot[i] = (uint32_t)(k + 1);
+    *code = (uint32_t)k;
+    if (2 * d->n > d->mask + 1 && dict_rehash(d, 2 * (d->mask + 1)))
+        return -1;
+    return 0;
+}
+
+/* ======================================================================== values ==== */
+
+static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Thousands separators are accepted only where they cannot be a decimal comma: two or more
+ * groups ("1,234,567") or groups followed by a decimal point ("12,500.50"). Copies the number
+ * without commas into buf; returns 0 when s matches the pattern. */
+static int strip_thousands(const char *s, size_t n, char *buf, size_t cap)
+{
+    size_t i = 0, o = 0, groups = 0;
+    if (n + 1 > cap)
+        return -1;
+    if (s[i] == '-' || s[i] == '+')
+        buf[o++] = s[i++];
+    size_t lead = 0;
+    while (i < n && is_digit(s[i]) && lead < 4)
+        buf[o++] = s[i++], lead++;
+    if (lead == 0 || lead > 3)
+        return -1;
+    while (i < n && s[i] == ',') {
+        if (i + 4 > n || !is_digit(s[i + 1]) || !is_digit(s[i + 2]) || !is_digit(s[i + 3]))
+            return -1;
+        memcpy(buf + o, s + i + 1, 3);
+        o += 3;
+        i += 4;
+        groups++;
+    }
+    int frac = 0;
+    if (i < n && s[i] == '.') {
+        buf[o++] = s[i++];
+        while (i < n && is_digit(s[i]))
+            buf[o++] = s[i++], frac = 1;
+        if (!frac)
+            return -1;
+    }
+    if (i != n || groups == 0 || (groups < 2 && !frac))
+        return -1;
+    buf[o] = '\0';
+    return 0;
+}
+
+/* Parses a decimal number (sign, digits, '.', exponent, unambiguous thousands separators).
+ * Exact fast path when the mantissa fits 2^53 and the power of ten is at most 22 (both then
+ * exact doubles, so one multiply or divide rounds correctly); strtod otherwise. s must be
+ * NUL-terminated at s[n]. Returns 0 and sets *out, or -1. */
+static int parse_num(const char *s, size_t n, double *out)
+{
+    size_t i = 0;
+    int neg = 0;
+    if (i < n && (s[i] == '-' || s[i] == '+'))
+        neg = s[i++] == '-';
+    uint64_t m = 0;
+    int nd = 0, exp10 = 0, digits = 0;
+    for (; i < n && is_digit(s[i]); i++, digits++)
+        if (nd < 19) {
+            m = m * 10 + (uint64_t)(s[i] - '0');
+            nd += m != 0;
+        } else {
+            exp10++;
+            nd = 99;
+        }
+    if (i < n && s[i] == ',') {
+        char buf[96];
+        if (strip_thousands(s, n, buf, sizeof buf))
+            return -1;
+        return parse_num(buf, strlen(buf), out);
+    }
+    if (i < n && s[i] == '.') {
+        i++;
+        for (; i < n && is_digit(s[i]); i++, digits++)
+            if (nd < 19) {
+                m = m * 10 + (uint64_t)(s[i] - '0');
+                nd += m != 0;
+                exp10--;
+            } else {
+                nd = 99;
+            }
+    }
+    if (!digits)
+        return -1;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        int eneg = 0, e = 0, ed = 0;
+        if (i < n && (s[i] == '-' || s[i] == '+'))
+            eneg = s[i++] == '-';
+        for (; i < n && is_digit(s[i]); i++, ed++)
+            if (e < 10000)
+                e = e * 10 + (s[i] - '0');
+        if (!ed)
+            return -1;
+        exp10 += eneg ? -e : e;
+    }
+    if (i != n)
+        return -1;
+    if (nd <= 19 && m <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
+        double v = (double)m;
+        v = exp10 < 0 ? v / pow10_exact[-exp10] : v * pow10_exact[exp10];
+        *out = neg ? -v : v;
+        return 0;
+    }
+    /* The syntax is plain decimal, so strtod reads exactly these bytes. */
+    char *end;
+    double v = strtod(s, &end);
+    if (end != s + n || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int two(const char *s)
+{
+    return is_digit(s[0]) && is_digit(s[1]) ? (s[0] - '0') * 10 + (s[1] - '0') : -1;
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's
+ * days_from_civil). */
+static long days_from_civil(long y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (long)doe - 719468;
+}
+
+static int leap(long y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int mql_date_parse(const char *s, size_t len, double *days, int *has_time)
+{
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (len < 10 || s[4] != '-' || s[7] != '-')
+        return -1;
+    int hi = two(s), lo = two(s + 2), mo = two(s + 5), d = two(s + 8);
+    if (hi < 0 || lo < 0 || mo < 1 || mo > 12 || d < 1)
+        return -1;
+    long y = hi * 100 + lo;
+    if (d > mdays[mo - 1] + (mo == 2 && leap(y)))
+        return -1;
+    double v = (double)days_from_civil(y, (unsigned)mo, (unsigned)d);
+    int t = 0;
+    if (len > 10) {
+        if ((s[10] != ' ' && s[10] != 'T') || len < 16 || s[13] != ':')
+            return -1;
+        int hh = two(s + 11), mm = two(s + 14), ss = 0;
+        size_t i = 16;
+        if (len >= 19 && s[16] == ':') {
+            ss = two(s + 17);
+            i = 19;
+            if (i < len && s[i] == '.') {       /* fractional seconds, ignored */
+                i++;
+                while (i < len && is_digit(s[i]))
+                    i++;
+            }
+        }
+        if (i < len && s[i] == 'Z')
+            i++;
+        if (i != len || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
+            return -1;
+        v += (hh * 3600 + mm * 60 + ss) / 86400.0;
+        t = 1;
+    }
+    *days = v;
+    if (has_time)
+        *has_time = t;
+    return 0;
+}
+
+void mql_date_format(double days, int with_time, char *buf, size_t cap)
+{
+    if (isnan(days)) {
+        snprintf(buf, cap, "%s", "");
+        return;
+    }
+    double fl = floor(days);
+    long z = (long)fl + 719468;
+    long era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long y = (long)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+    if (!with_time) {
+        snprintf(buf, cap, "%04ld-%02u-%02u", y, m, d);
+        return;
+    }
+    long secs = lround((days - fl) * 86400.0);
+    if (secs >= 86400)
+        secs = 86399;
+    snprintf(buf, cap, "%04ld-%02u-%02u %02ld:%02ld:%02ld", y, m, d, secs / 3600,
+             secs / 60 % 60, secs % 60);
+}
+
+/* Shortest "%.{15,16,17}g" text that reads back as v exactly; integers without exponent. */
+static void num_text(double v, char *buf, size_t cap)
+{
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(buf, cap, "%.0f", v == 0 ? 0.0 : v);
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, cap, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+int mql_truthy(const char *s)
+{
+    static const char *const yes[] = {"1", "true", "yes", "y", "won"};
+    if (!s)
+        return 0;
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        if (mql_strcasecmp(s, yes[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* ======================================================================== reading ==== */
+
+typedef enum cmode { M_EMPTY, M_NUM, M_DATE, M_TEXT } cmode;
+
+/* A column being built while the file streams. */
+typedef struct colb {
+    cmode mode;
+    int forced;              /* --categorical: text from the first value */
+    long out;                /* index among the stored columns, -1 when not stored */
+    double *num;
+    uint32_t *code;
+    dict d;
+    int has_time;
+} colb;
+
+typedef struct builder {
+    const char *path;
+    const mql_read_opts *opts;
+    mql_table *t;
+    colb *cb;
+    size_t n_file_cols;
+    size_t cap_rows;
+    const char *const *na;
+    size_t n_na;
+    size_t *na_len;
+    unsigned char na_first[256];     /* lower-cased first bytes of the placeholders */
+    uint64_t na_lens;                /* bit k: some placeholder has length k (< 64) */
+    int na_empty;                    /* "" is a placeholder */
+} builder;
+
+static int lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+/* Whether field s (n bytes) is a missing-value placeholder; most fields are rejected on their
+ * length or first byte without a comparison. */
+static int is_na(const builder *b, const char *s, size_t n)
+{
+    if (n == 0)
+        return b->na_empty;
+    if (n >= 64 || !(b->na_lens >> n & 1) || !b->na_first[(unsigned char)lower(s[0])])
+        return 0;
+    for (size_t k = 0; k < b->n_na; k++) {
+        if (b->na_len[k] != n)
+            continue;
+        size_t i = 0;
+        while (i < n && lower((unsigned char)s[i]) == lower((unsigned char)b->na[k][i]))
+            i++;
+        if (i == n)
+            return 1;
+    }
+    return 0;
+}
+
+static int in_list(const char *name, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(name, list[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* "a, b, c" for messages, cut with ", ..." to fit. */
+static void column_list(char *const *names, size_t n, size_t stride, char *buf, size_t cap)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t j = 0; j < n; j++) {
+        const char *nm = *(char *const *)((const char *)names + j * stride);
+        size_t need = strlen(nm) + 2;
+        if (o + need + 6 >= cap) {
+            snprintf(buf + o, cap - o, "%s...", j ? ", " : "");
+            return;
+        }
+        o += (size_t)snprintf(buf + o, cap - o, "%s%s", j ? ", " : "", nm);
+    }
+}
+
+static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
+{
+    const mql_read_opts *o = b->opts;
+    b->n_file_cols = row->n_fields;
+    b->cb = calloc(row->n_fields, sizeof *b->cb);
+    if (!b->cb)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    size_t n_store = 0;
+    for (size_t j = 0; j < row->n_fields; j++) {
+        const char *name = row->field[j];
+        if (!row->len[j])
+            return mql_err_set(err, MQL_EDATA, "%s:%zu: column %zu has an empty header name",
+                               b->path, row->line, j + 1);
+        for (size_t k = 0; k < j; k++)
+            if (strcmp(row->field[k], name) == 0)
+                return mql_err_set(err, MQL_EDATA,
+                                   "%s:%zu: duplicate column name '%s' (columns %zu and %zu)",
+                                   b->path, row->line, name, k + 1, j + 1);
+        b->cb[j].out = -1;
+        if (!o || !o->only || in_list(name, o->only, o->n_only))
+            b->cb[j].out = (long)n_store++;
+        b->cb[j].forced = o && o->categorical && in_list(name, o->categorical, o->n_categorical);
+    }
+    const char *const *lists[2] = {o ? o->only : NULL, o ? o->categorical : NULL};
+    size_t nl[2] = {o ? o->n_only : 0, o ? o->n_categorical : 0};
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; lists[l] && i < nl[l]; i++) {
+            size_t j = 0;
+            while (j < row->n_fields && strcmp(row->field[j], lists[l][i]) != 0)
+                j++;
+            if (j == row->n_fields) {
+                char cols[640];
+                column_list(row->field, row->n_fields, sizeof(char *), cols, sizeof cols);
+                return mql_err_set(err, MQL_EUSAGE, "no column '%s' in %s (columns: %s)",
+                                   lists[l][i], b->path, cols);
+            }
+        }
+    mql_table *t = b->t;
+    t->cols = calloc(n_store ? n_store : 1, sizeof *t->cols);
+    if (!t->cols)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    t->n_cols = n_store;
+    for (size_t j = 0; j < row->n_fields; j++)
+        if (b->cb[j].out >= 0 && !(t->cols[b->cb[j].out].name = mql_strdup(row->field[j])))
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    return MQL_OK;
+}
+
+/* Rewrites a numeric or date column as text: the values seen so far become their text. */
+static int to_text(colb *c, size_t n_rows)
+{
+    uint32_t *code = malloc((n_rows ? n_rows : 1) * sizeof *code);
+    if (!code)
+        return -1;
+    for (size_t i = 0; i < n_rows; i++) {
+        double v = c->num[i];
+        if (isnan(v)) {
+            code[i] = MQL_NA_CODE;
+            continue;
+        }
+        char buf[64];
+        if (c->mode == M_DATE)
+            mql_date_format(v, v != floor(v), buf, sizeof buf);
+        else
+            num_text(v, buf, sizeof buf);
+        if (dict_add(&c->d, buf, strlen(buf), &code[i])) {
+            free(code);
+            return -1;
+        }
+    }
+    free(c->num);
+    c->num = NULL;
+    c->code = code;
+    c->mode = M_TEXT;
+    return 0;
+}
+
+/* Makes room for row i in every stored column. */
+static int ensure_rows(builder *b, size_t i)
+{
+    if (i < b->cap_rows)
+        return 0;
+    size_t cap = b->cap_rows ? 2 * b->cap_rows : 4096;
+    for (size_t j = 0; j < b->n_file_cols; j++) {
+        colb *c = &b->cb[j];
+        if (c->num) {
+            double *p = realloc(c->num, cap * sizeof *p);
+            if (!p)
+                return -1;
+            c->num = p;
+        }
+        if (c->code) {
+            uint32_t *p = realloc(c->code, cap * sizeof *p);
+            if (!p)
+                return -1;
+            c->code = p;
+        }
+    }
+    b->cap_rows = cap;
+    return 0;
+}
+
+/* The first non-missing value of a column picks its mode; earlier rows become missing. */
+static int start_mode(builder *b, colb *c, const char *s, size_t n, size_t i)
+{
+    double v;
+    int ht;
+    if (!c->forced && parse_num(s, n, &v) == 0)
+        c->mode = M_NUM;
+    else if (!c->forced && mql_date_parse(s, n, &v, &ht) == 0)
+        c->mode = M_DATE;
+    else
+        c->mode = M_TEXT;
+    if (c->mode == M_TEXT) {
+        if (!(c->code = malloc(b->cap_rows * sizeof *c->code)))
+            return -1;
+        for (size_t k = 0; k < i; k++)
+            c->code[k] = MQL_NA_CODE;
+    } else {
+        if (!(c->num = malloc(b->cap_rows * sizeof *c->num)))
+            return -1;
+        for (size_t k = 0; k < i; k++)
+            c->num[k] = NAN;
+    }
+    return 0;
+}
+
+static int on_row(const mql_csv_row *row, void *ctx, mql_err *err)
+{
+    builder *b = ctx;
+    if (row->index == 0)
+        return on_header(b, row, err);
+    size_t i = b->t->n_rows;
+    if (ensure_rows(b, i))
+        return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
+    for (size_t j = 0; j < b->n_file_cols; j++) {
+        colb *c = &b->cb[j];
+        if (c->out < 0)
+            continue;
+        const char *s = row->field[j];
+        size_t n = row->len[j];
+        if (is_na(b, s, n)) {
+            if (c->mode == M_TEXT)
+                c->code[i] = MQL_NA_CODE;
+            else if (c->mode != M_EMPTY)
+                c->num[i] = NAN;
+            continue;
+        }
+        if (c->mode == M_EMPTY && start_mode(b, c, s, n, i))
+            goto nomem;
+        int ht;
+        switch (c->mode) {
+        case M_NUM:
+            if (parse_num(s, n, &c->num[i]) == 0)
+                continue;
+            break;
+        case M_DATE:
+            if (mql_date_parse(s, n, &c->num[i], &ht) == 0) {
+                c->has_time |= ht;
+                continue;
+            }
+            break;
+        default:
+            break;
+        }
+        if (c->mode != M_TEXT && to_text(c, i))
+            goto nomem;
+        if (dict_add(&c->d, s, n, &c->code[i]))
+            goto nomem;
+    }
+    b->t->n_rows++;
+    return MQL_OK;
+nomem:
+    return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
+}
+
+/* ======================================================================== inference ==== */
+
+/* Slot of a double's bits: mixes the high bits (where integer-valued doubles differ) down. */
+static inline size_t bits_slot(uint64_t x, size_t mask)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xFF51AFD7ED558CCD);
+    x ^= x >> 33;
+    return (size_t)x & mask;
+}
+
+/* Distinct non-NAN values of v (n entries), by hashing the bits. Also reports whether every
+ * value is an integer and whether all are 0 or 1. Returns (size_t)-1 when out of memory. */
+static size_t count_distinct(const double *v, size_t n, int *all_int, int *all01, double *lo,
+                             double *hi)
+{
+    size_t cap = 64, used = 0;
+    uint64_t *set = calloc(cap, sizeof *set);    /* bits + 1 of the value; 0 = empty */
+    uint8_t *full = calloc(cap, 1);
+    if (!set || !full) {
+        free(set);
+        free(full);
+        return (size_t)-1;
+    }
+    *all_int = *all01 = 1;
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double x = v[i];
+        if (isnan(x))
+            continue;
+        if (x == 0)
+            x = 0.0;          /* -0 and 0 are one value */
+        if (x != floor(x))
+            *all_int = 0;
+        if (x != 0 && x != 1)
+            *all01 = 0;
+        if (x < *lo)
+            *lo = x;
+        if (x > *hi)
+            *hi = x;
+        uint64_t bits;
+        memcpy(&bits, &x, 8);
+        size_t mask = cap - 1, k = bits_slot(bits, mask);
+        while (full[k] && set[k] != bits)
+            k = (k + 1) & mask;
+        if (full[k])
+            continue;
+        full[k] = 1;
+        set[k] = bits;
+        if (2 * ++used > cap) {
+            size_t nc = 2 * cap;
+            uint64_t *ns = calloc(nc, sizeof *ns);
+            uint8_t *nf = calloc(nc, 1);
+            if (!ns || !nf) {
+                free(ns);
+                free(nf);
+                free(set);
+                free(full);
+                return (size_t)-1;
+            }
+            for (size_t q = 0; q < cap; q++)
+                if (full[q]) {
+                    size_t r = bits_slot(set[q], nc - 1);
+                    while (nf[r])
+                        r = (r + 1) & (nc - 1);
+                    nf[r] = 1;
+                    ns[r] = set[q];
+                }
+            free(set);
+            free(full);
+            set = ns;
+            full = nf;
+            cap = nc;
+        }
+    }
+    free(set);
+    free(full);
+    return used;
+}
+
+/* Column names that announce an identifier: id, *_id, "* id", *-id, camelCase *Id. */
+static int id_like_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (mql_strcasecmp(name, "id") == 0)
+        return 1;
+    if (n < 3)
+        return 0;
+    const char *e = name + n - 3;
+    if ((e[0] == '_' || e[0] == ' ' || e[0] == '-' || e[0] == '.') && lower(e[1]) == 'i' &&
+        lower(e[2]) == 'd')
+        return 1;
+    return e[0] >= 'a' && e[0] <= 'z' && e[1] == 'I' && (e[2] == 'd' || e[2] == 'D');
+}
+
+/* The identifier rule: at least 20 filled rows with >= 95% distinct values, or an id-like name
+ * with every value distinct. */
+static int id_rule(const char *name, size_t distinct, size_t filled)
+{
+    if (filled >= 20 && (double)distinct >= 0.95 * (double)filled)
+        return 1;
+    return filled > 0 && distinct == filled && id_like_name(name);
+}
+
+/* Index of the spelling in the true/false pairs: pair * 2 + (0 true, 1 false), or -1. */
+static int bool_word(const char *s)
+{
+    static const char *const w[] = {"true", "false", "yes", "no", "y", "n", "t", "f", "1", "0"};
+    for (int k = 0; k < 10; k++)
+        if (mql_strcasecmp(s, w[k]) == 0)
+            return k;
+    return -1;
+}
+
+/* Moves the dictionary into the column's levels. */
+static void take_levels(mql_column *col, dict *d)
+{
+    col->levels = d->lev;
+    col->level_count = d->count;
+    col->n_levels = col->n_distinct = d->n;
+    d->lev = NULL;
+    d->count = NULL;
+    d->n = 0;
+    dict_free(d);
+}
+
+static int finish_column(colb *c, mql_column *col, size_t n)
+{
+    col->has_time = c->has_time;
+    col->n_rows = n;
+    if (c->mode == M_EMPTY) {          /* every cell missing: a constant categorical */
+        col->type = MQL_COL_CATEGORICAL;
+        col->code = malloc((n ? n : 1) * sizeof *col->code);
+        if (!col->code)
+            return -1;
+        for (size_t i = 0; i < n; i++)
+            col->code[i] = MQL_NA_CODE;
+        col->n_missing = n;
+        return 0;
+    }
+    if (c->mode == M_NUM || c->mode == M_DATE) {
+        int all_int, all01;
+        double lo, hi;
+        size_t nd = count_distinct(c->num, n, &all_int, &all01, &lo, &hi);
+        if (nd == (size_t)-1)
+            return -1;
+        size_t miss = 0;
+        for (size_t i = 0; i < n; i++)
+            miss += isnan(c->num[i]);
+        col->n_missing = miss;
+        col->n_distinct = nd;
+        if (c->mode == M_DATE) {
+            col->type = MQL_COL_DATE;
+        } else if (all01 && nd == 2) {
+            col->type = MQL_COL_BOOLEAN;
+            if (!(col->true_label = mql_strdup("1")) || !(col->false_label = mql_strdup("0")))
+                return -1;
+        } else if (all_int && id_rule(col->name, nd, n - miss) &&
+                   (id_like_name(col->name) || hi - lo + 1 <= 2.0 * (double)nd)) {
+            /* Integer identifiers: besides the distinct share, the values must be dense (an
+             * auto-increment key) or the name must say id, so amounts in whole dollars with
+             * mostly distinct values stay numeric. */
+            if (to_text(c, n))
+                return -1;
+            col->type = MQL_COL_ID;
+            col->code = c->code;
+            c->code = NULL;
+            take_levels(col, &c->d);
+            return 0;
+        } else {
+            col->type = MQL_COL_NUMERIC;
+        }
+        col->num = c->num;
+        c->num = NULL;
+        return 0;
+    }
+    /* text */
+    size_t miss = 0;
+    for (size_t i = 0; i < n; i++)
+        miss += c->code[i] == MQL_NA_CODE;
+    col->n_missing = miss;
+    dict *d = &c->d;
+    int w0 = d->n == 2 ? bool_word(d->lev[0]) : -1, w1 = d->n == 2 ? bool_word(d->lev[1]) : -1;
+    if (!c->forced && w0 >= 0 && w1 >= 0 && w0 / 2 == w1 / 2 && w0 != w1) {
+        uint32_t tcode = w0 % 2 == 0 ? 0 : 1;
+        col->type = MQL_COL_BOOLEAN;
+        col->n_distinct = 2;
+        if (!(col->true_label = mql_strdup(d->lev[tcode])) ||
+            !(col->false_label = mql_strdup(d->lev[1 - tcode])) ||
+            !(col->num = malloc((n ? n : 1) * sizeof *col->num)))
+            return -1;
+        for (size_t i = 0; i < n; i++)
+            col->num[i] = c->code[i] == MQL_NA_CODE ? NAN : (c->code[i] == tcode ? 1.0 : 0.0);
+        dict_free(d);
+        return 0;
+    }
+    col->type = !c->forced && id_rule(col->name, d->n, n - miss) ? MQL_COL_ID
+                                                                  : MQL_COL_CATEGORICAL;
+    col->code = c->code;
+    c->code = NULL;
+    take_levels(col, d);
+    return 0;
+}
+
+typedef struct finish_job {
+    builder *b;
+    size_t first;            /* columns first, first + 2, ... */
+    int failed;
+} finish_job;
+
+static void *finish_worker(void *arg)
+{
+    finish_job *job = arg;
+    builder *b = job->b;
+    for (size_t j = job->first; j < b->n_file_cols; j += 2)
+        if (b->cb[j].out >= 0 && finish_column(&b->cb[j], &b->t->cols[b->cb[j].out], b->t->n_rows))
+            job->failed = 1;
+    return NULL;
+}
+
+static void builder_free(builder *b)
+{
+    if (b->cb)
+        for (size_t j = 0; j < b->n_file_cols; j++) {
+            free(b->cb[j].num);
+            free(b->cb[j].code);
+            dict_free(&b->cb[j].d);
+        }
+    free(b->cb);
+    free(b->na_len);
+}
+
+int mql_table_read(const char *path, const mql_read_opts *opts, mql_table **out, mql_err *err)
+{
+    *out = NULL;
+    builder b = {.path = strcmp(path, "-") == 0 ? "<stdin>" : path, .opts = opts};
+    b.na = opts && opts->na ? opts->na : default_na;
+    b.n_na = opts && opts->na ? opts->n_na : sizeof default_na / sizeof default_na[0];
+    mql_table *t = calloc(1, sizeof *t);
+    b.na_len = calloc(b.n_na ? b.n_na : 1, sizeof *b.na_len);
+    int st;
+    if (!t || !b.na_len || !(t->source = mql_strdup(path))) {
+        st = mql_err_set(err, MQL_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t k = 0; k < b.n_na; k++) {
+        size_t n = b.na_len[k] = strlen(b.na[k]);
+        if (n == 0)
+            b.na_empty = 1;
+        else if (n < 64) {
+            b.na_lens |= UINT64_C(1) << n;
+            b.na_first[(unsigned char)lower((unsigned char)b.na[k][0])] = 1;
+        }
+    }
+    b.t = t;
+    mql_csv_opts co = {opts ? opts->delim : 0, 0};
+    mql_csv_info info;
+    if ((st = mql_csv_read(path, &co, on_row, &b, &info, err)))
+        goto fail;
+    if (t->n_rows == 0) {
+        st = mql_err_set(err, MQL_EDATA, "%s: no data rows (only a header line)", b.path);
+        goto fail;
+    }
+    t->delim = info.delim;
+    t->n_bytes = info.n_bytes;
+    t->hash = info.hash;
+    /* Inference (distinct counts over up to millions of values) runs on two threads, each
+     * taking every other column. */
+    finish_job jobs[2] = {{&b, 0, 0}, {&b, 1, 0}};
+    pthread_t th;
+    int threaded = pthread_create(&th, NULL, finish_worker, &jobs[1]) == 0;
+    finish_worker(&jobs[0]);
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        finish_worker(&jobs[1]);
+    if (jobs[0].failed || jobs[1].failed) {
+        st = mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b.path);
+        goto fail;
+    }
+    builder_free(&b);
+    *out = t;
+    return MQL_OK;
+fail:
+    builder_free(&b);
+    mql_table_free(t);
+    return st;
+}
+
+static void column_clear(mql_column *c)
+{
+    free(c->name);
+    free(c->num);
+    free(c->code);
+    if (c->levels)
+        for (size_t k = 0; k < c->n_levels; k++)
+            free(c->levels[k]);
+    free(c->levels);
+    free(c->level_count);
+    free(c->true_label);
+    free(c->false_label);
+}
+
+static void table_free_cols(mql_table *t)
+{
+    if (t->cols)
+        for (size_t j = 0; j < t->n_cols; j++)
+            column_clear(&t->cols[j]);
+    free(t->cols);
+    t->cols = NULL;
+}
+
+void mql_table_free(mql_table *t)
+{
+    if (!t)
+        return;
+    table_free_cols(t);
+    free(t->source);
+    free(t);
+}
+
+long mql_table_find(const mql_table *t, const char *name)
+{
+    for (size_t j = 0; t && name && j < t->n_cols; j++)
+        if (strcmp(t->cols[j].name, name) == 0)
+            return (long)j;
+    return -1;
+}
+
+int mql_cell_missing(const mql_column *c, size_t row)
+{
+    if (c->code)
+        return c->code[row] == MQL_NA_CODE;
+    return c->num ? isnan(c->num[row]) : 1;
+}
+
+const char *mql_cell_text(const mql_column *c, size_t row, char *buf, size_t cap)
+{
+    if (cap == 0)
+        return buf;
+    buf[0] = '\0';
+    if (mql_cell_missing(c, row))
+        return buf;
+    switch (c->type) {
+    case MQL_COL_CATEGORICAL:
+    case MQL_COL_ID:
+        snprintf(buf, cap, "%s", c->levels[c->code[row]]);
+        break;
+    case MQL_COL_BOOLEAN:
+        snprintf(buf, cap, "%s", c->num[row] != 0 ? c->true_label : c->false_label);
+        break;
+    case MQL_COL_DATE:
+        mql_date_format(c->num[row], c->has_time, buf, cap);
+        break;
+    case MQL_COL_NUMERIC:
+        num_text(c->num[row], buf, cap);
+        break;
+    }
+    return buf;
+}
+
+int mql_column_to_categorical(mql_column *c, mql_err *err)
+{
+    if (c->type == MQL_COL_CATEGORICAL)
+        return MQL_OK;
+    if (c->type == MQL_COL_ID) {
+        c->type = MQL_COL_CATEGORICAL;
+        return MQL_OK;
+    }
+    size_t n = c->n_rows;
+    colb b = {.mode = c->type == MQL_COL_DATE ? M_DATE : M_NUM, .num = c->num};
+    if (c->type == MQL_COL_BOOLEAN) {
+        if (!(b.code = malloc((n ? n : 1) * sizeof *b.code)))
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+            if (isnan(c->num[i])) {
+                b.code[i] = MQL_NA_CODE;
+                continue;
+            }
+            const char *s = c->num[i] != 0 ? c->true_label : c->false_label;
+            if (dict_add(&b.d, s, strlen(s), &b.code[i])) {
+                free(b.code);
+                dict_free(&b.d);
+                return mql_err_set(err, MQL_ENOMEM, "out of memory");
+            }
+        }
+        free(c->num);
+        free(c->true_label);
+        free(c->false_label);
+        c->true_label = c->false_label = NULL;
+    } else if (to_text(&b, n)) {
+        free(b.code);
+        dict_free(&b.d);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
+    c->num = NULL;
+    c->code = b.code;
+    c->type = MQL_COL_CATEGORICAL;
+    take_levels(c, &b.d);
+    return MQL_OK;
+}
+
+/* ======================================================================== flags and joins ==== */
+
+int mql_flag_spec_parse(const char *text, mql_flag_spec *spec, mql_err *err)
+{
+    spec->column = spec->value = NULL;
+    if (!text || !*text || *text == '=')
+        return mql_err_set(err, MQL_EUSAGE, "expected COL or COL=VALUE, got '%s'",
+                           text ? text : "");
+    const char *eq = strchr(text, '=');
+    spec->column = eq ? mql_strndup(text, (size_t)(eq - text)) : mql_strdup(text);
+    if (eq)
+        spec->value = mql_strdup(eq + 1);
+    if (!spec->column || (eq && !spec->value)) {
+        mql_flag_spec_clear(spec);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
+    return MQL_OK;
+}
+
+void mql_flag_spec_clear(mql_flag_spec *spec)
+{
+    if (!spec)
+        return;
+    free(spec->column);
+    free(spec->value);
+    spec->column = spec->value = NULL;
+}
+
+/* "no column 'x' in leads.csv (columns: a, b, ...)" with MQL_EUSAGE. */
+static int no_column(const mql_table *t, const char *name, mql_err *err)
+{
+    char cols[640];
+    column_list(&t->cols[0].name, t->n_cols, sizeof(mql_column), cols, sizeof cols);
+    return mql_err_set(err, MQL_EUSAGE, "no column '%s' in %s (columns: %s)", name, t->source,
+                       cols);
+}
+
+int mql_table_require(const mql_table *t, const char *name, long *col, mql_err *err)
+{
+    *col = mql_table_find(t, name);
+    return *col < 0 ? no_column(t, name, err) : MQL_OK;
+}
+
+int mql_flag_eval(const mql_table *t, const mql_flag_spec *spec, unsigned char *out, mql_err *err)
+{
+    long j;
+    if (mql_table_require(t, spec->column, &j, err))
+        return MQL_EUSAGE;
+    const mql_column *c = &t->cols[j];
+    size_t n = t->n_rows;
+    const char *val = spec->value;
+    double x;
+    switch (c->type) {
+    case MQL_COL_NUMERIC:
+        if (val && mql_parse_double(val, &x))
+            x = NAN;        /* a non-number VALUE matches no number */
+        for (size_t i = 0; i < n; i++)
+            out[i] = !isnan(c->num[i]) && c->num[i] == (val ? x : 1.0);
+        return MQL_OK;
+    case MQL_COL_BOOLEAN: {
+        double want = 1.0;
+        if (val) {
+            if (mql_strcasecmp(val, c->true_label) == 0 || bool_word(val) % 2 == 0)
+                want = 1.0;
+            else if (mql_strcasecmp(val, c->false_label) == 0 || bool_word(val) % 2 == 1)
+                want = 0.0;
+            else
+                want = NAN;
+        }
+        for (size_t i = 0; i < n; i++)
+            out[i] = !isnan(c->num[i]) && c->num[i] == want;
+        return MQL_OK;
+    }
+    case MQL_COL_DATE: {
+        int ht;
+        if (val && mql_date_parse(val, strlen(val), &x, &ht))
+            x = NAN;
+        for (size_t i = 0; i < n; i++)
+            out[i] = !isnan(c->num[i]) && (!val || c->num[i] == x);
+        return MQL_OK;
+    }
+    case MQL_COL_CATEGORICAL:
+    case MQL_COL_ID: {
+        unsigned char *pos = malloc(c->n_levels ? c->n_levels : 1);
+        if (!pos)
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        for (size_t k = 0; k < c->n_levels; k++)
+            pos[k] = val ? mql_strcasecmp(c->levels[k], val) == 0 : mql_truthy(c->levels[k]);
+        for (size_t i = 0; i < n; i++)
+            out[i] = c->code[i] != MQL_NA_CODE && pos[c->code[i]];
+        free(pos);
+        return MQL_OK;
+    }
+    }
+    return mql_err_set(err, MQL_EDATA, "column '%s': unknown type", c->name);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int mql_join_eval(const mql_table *t, const char *key, const char *join_path, char delim,
+                  unsigned char *out, mql_err *err)
+{
+    long j;
+    if (mql_table_require(t, key, &j, err))
+        return MQL_EUSAGE;
+    const char *only[1] = {key};
+    mql_read_opts o = {.delim = delim, .categorical = only, .n_categorical = 1, .only = only,
+                       .n_only = 1};
+    mql_table *jt;
+    int st = mql_table_read(join_path, &o, &jt, err);
+    if (st)
+        return st;
+    const mql_column *c = &t->cols[j], *k = &jt->cols[0];
+    size_t n = t->n_rows;
+    if (c->type == MQL_COL_CATEGORICAL || c->type == MQL_COL_ID) {
+        /* Index the join keys, then mark each lead level found there. */
+        dict d = {0};
+        uint32_t code;
+        unsigned char *hit = malloc(c->n_levels ? c->n_levels : 1);
+        for (size_t q = 0; hit && q < k->n_levels; q++)
+            if (dict_add(&d, k->levels[q], strlen(k->levels[q]), &code)) {
+                free(hit);
+                hit = NULL;
+            }
+        if (!hit) {
+            dict_free(&d);
+            mql_table_free(jt);
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        }
+        for (size_t q = 0; q < c->n_levels; q++)
+            hit[q] = dict_find(&d, c->levels[q], strlen(c->levels[q])) >= 0;
+        for (size_t i = 0; i < n; i++)
+            out[i] = c->code[i] != MQL_NA_CODE && hit[c->code[i]];
+        free(hit);
+        dict_free(&d);
+    } else {
+        /* Numbers, dates and booleans compare by value: "007" in one file matches 7. */
+        double *v = malloc((k->n_levels ? k->n_levels : 1) * sizeof *v);
+        if (!v) {
+            mql_table_free(jt);
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        }
+        size_t m = 0;
+        for (size_t q = 0; q < k->n_levels; q++) {
+            int ht;
+            double x;
+            if (c->type == MQL_COL_DATE
+                    ? mql_date_parse(k->levels[q], strlen(k->levels[q]), &x, &ht) == 0
+                    : mql_parse_double(k->levels[q], &x) == 0)
+                v[m++] = x;
+        }
+        qsort(v, m, sizeof *v, cmp_double);
+        for (size_t i = 0; i < n; i++)
+            out[i] = !isnan(c->num[i]) &&
+                     bsearch(&c->num[i], v, m, sizeof *v, cmp_double) != NULL;
+        free(v);
+    }
+    mql_table_free(jt);
+    return MQL_OK;
+}
