@@ -221,12 +221,13 @@ static int separation_report(const mql_glm_data *gd, const mql_design *d,
         char ph[256], c[32];
         term_phrase(d, s->term, ph, sizeof ph);
         count_text(s->count, c, sizeof c);
-        int one = s->count == 1;
-        sb_printf(&b, "%s%s %s lead%s with %s converted", k ? "; " : "",
-                  s->direction > 0 ? (one ? "the" : "all") : (one ? "the" : "none of the"),
-                  c, one ? "" : "s", ph);
-        if (one && s->direction < 0)
-            sb_printf(&b, " (not)");
+        const char *sepr = k ? "; " : "";
+        if (s->count == 1)
+            sb_printf(&b, "%sthe only lead with %s %s", sepr, ph,
+                      s->direction > 0 ? "converted" : "did not convert");
+        else
+            sb_printf(&b, "%s%s %s leads with %s converted", sepr,
+                      s->direction > 0 ? "all" : "none of the", c, ph);
     }
     if (diag->n_separated > show)
         sb_printf(&b, "; and %zu more term%s", diag->n_separated - show,
