@@ -451,12 +451,12 @@ int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, 
                      .allow_ragged = opts && opts->allow_ragged};
     pthread_mutex_init(&pl->mu, NULL);
     pthread_cond_init(&pl->cv, NULL);
+    pl->hash = MQL_FNV_INIT;   /* before the producer starts: it hashes the first chunk */
     pthread_t th;
     if (pthread_create(&th, NULL, producer, pl)) {
         st = mql_err_set(err, MQL_ENOMEM, "%s: cannot start the reader thread", path);
         goto destroy;
     }
-    pl->hash = MQL_FNV_INIT;
     size_t index = 0;
     for (int k = 0;; k ^= 1) {
         slot *s = &pl->slot[k];
