@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mqlcal/cli.h"
+#include "mqlcal/metrics.h"
 #include "mqlcal/report_table.h"
 #include "mqlcal/table.h"
 
@@ -43,18 +44,6 @@ static void usage(FILE *f)
             "exit codes: 0 ok, 1 invalid data (bad CSV, outcome without positives or negatives),\n"
             "2 usage (unknown option or column), 3 file cannot be read\n",
             leak_rule, cli_leads_usage);
-}
-
-/* Wilson score interval for k successes in n trials at 95% (z = 1.959964): the interval used for
- * every proportion (Wilson 1927; R: prop.test(correct = FALSE)). */
-static void inspect_wilson95(size_t k, size_t n, double *lo, double *hi)
-{
-    const double z = 1.959963984540054;
-    double p = (double)k / (double)n, z2n = z * z / (double)n;
-    double centre = (p + z2n / 2) / (1 + z2n);
-    double half = z * sqrt(p * (1 - p) / (double)n + z2n / (4 * (double)n)) / (1 + z2n);
-    *lo = fmax(0.0, centre - half);
-    *hi = fmin(1.0, centre + half);
 }
 
 /* 1234567 -> "1,234,567". */
@@ -173,6 +162,9 @@ static void top_levels(const mql_column *c, size_t n_rows, char *buf, size_t cap
     }
     if (c->n_levels > nb && o < cap)
         snprintf(buf + o, cap - o, ", +%zu more", c->n_levels - nb);
+    for (char *p = buf; *p; p++)     /* a level with a line break must not break the table */
+        if ((unsigned char)*p < 0x20)
+            *p = ' ';
 }
 
 /* The leakage check of one column against y; fills note and returns 1 when suspect. */
@@ -364,6 +356,12 @@ int cmd_inspect(int argc, char **argv)
             snprintf(note, sizeof note, "outcome");
         else if (jj == d.key_col)
             snprintf(note, sizeof note, "join key");
+        else if (jj == d.sql_col)
+            snprintf(note, sizeof note, "SQL stage (--sql)");
+        else if (jj == d.acv_col)
+            snprintf(note, sizeof note, "deal value (--acv): filled for won deals by design");
+        else if (jj == d.date_col)
+            snprintf(note, sizeof note, "lead created date (--date)");
         else if (c->n_distinct == 0)
             snprintf(note, sizeof note, "constant: every cell is missing");
         else if (c->n_distinct == 1 && c->n_missing == 0)
@@ -374,7 +372,8 @@ int cmd_inspect(int argc, char **argv)
         else if (d.y)
             leak_check(c, d.y, t->n_rows, d.n_pos, note, sizeof note);
         oom |= mql_tab_add_str(tab, note[0] ? note : NULL);
-        if (note[0] && jj != d.outcome_col && jj != d.key_col) {
+        if (note[0] && jj != d.outcome_col && jj != d.key_col && jj != d.sql_col &&
+            jj != d.acv_col && jj != d.date_col) {
             size_t n = strlen(c->name) + strlen(note) + 4;
             if ((warn[n_warn] = malloc(n)))
                 snprintf(warn[n_warn++], n, "%s: %s", c->name, note);
@@ -390,7 +389,7 @@ int cmd_inspect(int argc, char **argv)
     double lo = NAN, hi = NAN, rate = NAN;
     if (d.y) {
         rate = (double)d.n_pos / (double)t->n_rows;
-        inspect_wilson95(d.n_pos, t->n_rows, &lo, &hi);
+        mql_wilson((double)d.n_pos, (double)t->n_rows, mql_z_for_level(0.95), &lo, &hi);
     }
     if ((st = cli_out_open(&out, "-")))
         goto done;

@@ -145,19 +145,11 @@ static inline uint64_t special_bytes(uint64_t x)
     return (x | ((x - ones * 0x20) & ~x)) & highs;
 }
 
-/* Checks one field: valid UTF-8, and counts the line breaks inside it (a quoted field may span
- * lines). Returns 0 or -1 with the error set. */
+/* The slow path for a field holding a control or non-ASCII byte: checks UTF-8 and counts the
+ * line breaks inside it (a quoted field may span lines). Returns 0 or -1 with the error set. */
 static int scan_field(reader *r, const unsigned char *s, size_t n)
 {
-    size_t i = 0;
-    while (i + 8 <= n) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        if (special_bytes(w))
-            break;
-        i += 8;
-    }
-    for (; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         unsigned char c = s[i];
         if (c >= 0x20 && c < 0x80)
             continue;
@@ -189,13 +181,38 @@ static void on_field(void *data, size_t n, void *ctx)
         r->rec_line = r->line;
         r->rec_first = b->n_fields;
     }
-    if (scan_field(r, data, n))
-        return;
     if (batch_room_field(b, n)) {
         r->status = mql_err_set(r->err, MQL_ENOMEM, "%s: out of memory", r->path);
         return;
     }
-    batch_put(b, data, n);
+    /* Copy and look for control / non-ASCII bytes in one pass, 8 bytes at a time (the last word
+     * overlaps the previous one); only fields with such bytes take the slow check. */
+    const unsigned char *src = data;
+    unsigned char *dst = (unsigned char *)b->bytes + b->n_bytes;
+    uint64_t acc = 0, w;
+    if (n >= 8) {
+        size_t i = 0;
+        for (; i + 8 < n; i += 8) {
+            memcpy(&w, src + i, 8);
+            memcpy(dst + i, &w, 8);
+            acc |= special_bytes(w);
+        }
+        memcpy(&w, src + n - 8, 8);
+        memcpy(dst + n - 8, &w, 8);
+        acc |= special_bytes(w);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            dst[i] = src[i];
+            acc |= (uint64_t)(src[i] < 0x20 || src[i] >= 0x80);
+        }
+    }
+    if (acc && scan_field(r, src, n))
+        return;
+    dst[n] = '\0';
+    b->off[b->n_fields] = b->n_bytes;
+    b->len[b->n_fields] = n;
+    b->n_bytes += n + 1;
+    b->n_fields++;
     r->rec_nf++;
 }
 
@@ -313,8 +330,8 @@ static int batch_carry(reader *r, batch *from, batch *to)
 }
 
 /* Reading runs as a two-stage pipeline on two threads, because libcsv's byte loop alone takes
- * about half the time budget: a producer thread reads, hashes and parses chunks into batches
- * while the calling thread runs the callbacks. Two slots alternate. */
+ * about half the time budget: a producer thread reads and parses chunks into batches while the
+ * calling thread hashes the raw bytes and runs the callbacks. Two slots alternate. */
 typedef struct slot {
     batch b;
     unsigned char *raw;
@@ -333,7 +350,7 @@ typedef struct pipeline {
     FILE *f;
     char delim;
     size_t n_bytes;
-    uint64_t hash;           /* FNV-1a of the bytes read so far */
+    uint64_t hash;           /* FNV-1a of the bytes handed on so far (consumer side) */
     mql_err perr;            /* the producer's messages */
 } pipeline;
 
@@ -358,7 +375,6 @@ static int producer_chunk(pipeline *pl, slot *s, struct csv_parser *p, int *firs
         return MQL_OK;
     }
     pl->n_bytes += s->raw_n;
-    pl->hash = mql_fnv1a(pl->hash, s->raw, s->raw_n);
     const unsigned char *d = s->raw;
     size_t m = s->raw_n;
     if (*first) {
@@ -446,12 +462,12 @@ int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, 
         goto done;
     }
     pl->f = f;
+    pl->hash = MQL_FNV_INIT;
     pl->delim = opts && opts->delim ? opts->delim : 0;
     pl->r = (reader){.path = is_stdin ? "<stdin>" : path, .err = &pl->perr, .line = 1,
                      .allow_ragged = opts && opts->allow_ragged};
     pthread_mutex_init(&pl->mu, NULL);
     pthread_cond_init(&pl->cv, NULL);
-    pl->hash = MQL_FNV_INIT;   /* before the producer starts: it hashes the first chunk */
     pthread_t th;
     if (pthread_create(&th, NULL, producer, pl)) {
         st = mql_err_set(err, MQL_ENOMEM, "%s: cannot start the reader thread", path);
@@ -464,6 +480,7 @@ int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, 
         while (!s->ready)
             pthread_cond_wait(&pl->cv, &pl->mu);
         pthread_mutex_unlock(&pl->mu);
+        pl->hash = mql_fnv1a(pl->hash, s->raw, s->raw_n);
         if (s->status) {
             st = s->status;
             memcpy(err->msg, pl->perr.msg, sizeof err->msg);

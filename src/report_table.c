@@ -73,6 +73,26 @@ size_t mql_tab_rows(const mql_tab *t)
     return t->n_rows;
 }
 
+size_t mql_tab_cols(const mql_tab *t)
+{
+    return t->n_cols;
+}
+
+const char *mql_tab_name(const mql_tab *t, size_t j)
+{
+    return j < t->n_cols ? t->names[j] : NULL;
+}
+
+const char *mql_tab_cell(const mql_tab *t, size_t i, size_t j, int *numeric)
+{
+    if (i >= t->n_rows || j >= t->n_cols)
+        return NULL;
+    const cell *c = &t->cells[i * t->n_cols + j];
+    if (numeric)
+        *numeric = c->numeric;
+    return c->text ? c->text : "";
+}
+
 int mql_tab_row(mql_tab *t)
 {
     if (t->n_rows == t->cap_rows) {

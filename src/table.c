@@ -1,6 +1,7 @@
 /* table.c: the columnar lead table. Columns are typed while the CSV streams past (numbers and
  * dates as doubles, text dictionary-encoded), then inferred as numeric / boolean / date /
  * categorical / identifier-like; also the outcome flags and joins of DESIGN section 3. */
+#define _DEFAULT_SOURCE     /* madvise(MADV_HUGEPAGE) */
 #include "mqlcal/table.h"
 
 #include <math.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "mqlcal/csv.h"
 
@@ -27,9 +29,31 @@ const char *mql_coltype_name(mql_coltype t)
 
 /* ======================================================================== dictionary ==== */
 
-/* Distinct strings in first-seen order with an open-addressing index (slot = level + 1). */
+/* Allocates a large hash table (free()-able), asking for huge pages when it spans several: the
+ * tables of identifier columns are probed at random, and with 4 KiB pages nearly every probe
+ * would also miss the TLB. fill is the byte every entry starts with. */
+static void *table_alloc(size_t bytes, int fill)
+{
+    void *p = NULL;
+    const size_t huge = (size_t)2 << 20;
+    if (bytes >= 2 * huge) {
+        if (posix_memalign(&p, huge, bytes) != 0)
+            return NULL;
+#ifdef MADV_HUGEPAGE
+        madvise(p, bytes, MADV_HUGEPAGE);   /* a hint: failure only costs speed */
+#endif
+    } else if (!(p = malloc(bytes ? bytes : 1))) {
+        return NULL;
+    }
+    memset(p, fill, bytes);
+    return p;
+}
+
+/* Distinct strings in first-seen order with an open-addressing index. A slot holds the string's
+ * hash (high 32 bits) and level + 1 (low 32 bits, 0 = empty), so probing a long table of
+ * identifiers compares hashes without touching the level arrays. */
 typedef struct dict {
-    uint32_t *slot;
+    uint64_t *slot;
     size_t mask;
     char **lev;
     uint32_t *len, *hash;
@@ -73,7 +97,7 @@ static void dict_free(dict *d)
 
 static int dict_rehash(dict *d, size_t n_slot)
 {
-    uint32_t *slot = calloc(n_slot, sizeof *slot);
+    uint64_t *slot = table_alloc(n_slot * sizeof *slot, 0);
     if (!slot)
         return -1;
     size_t mask = n_slot - 1;
@@ -81,7 +105,7 @@ static int dict_rehash(dict *d, size_t n_slot)
         size_t i = d->hash[k] & mask;
         while (slot[i])
             i = (i + 1) & mask;
-        slot[i] = (uint32_t)(k + 1);
+        slot[i] = (uint64_t)d->hash[k] << 32 | (k + 1);
     }
     free(d->slot);
     d->slot = slot;
@@ -96,23 +120,25 @@ static long dict_find(const dict *d, const char *s, size_t n)
         return -1;
     uint32_t h = str_hash(s, n);
     for (size_t i = h & d->mask; d->slot[i]; i = (i + 1) & d->mask) {
-        uint32_t k = d->slot[i] - 1;
-        if (d->hash[k] == h && d->len[k] == n && memcmp(d->lev[k], s, n) == 0)
+        uint64_t e = d->slot[i];
+        size_t k = (uint32_t)e - 1;
+        if ((uint32_t)(e >> 32) == h && d->len[k] == n && memcmp(d->lev[k], s, n) == 0)
             return (long)k;
     }
     return -1;
 }
 
-/* Adds one occurrence of s (n bytes): *code receives its level. Returns 0 or -1 (no memory). */
-static int dict_add(dict *d, const char *s, size_t n, uint32_t *code)
+/* Adds one occurrence of s (n bytes) whose str_hash is h: *code receives its level. Returns 0 or
+ * -1 (no memory). */
+static int dict_add_hashed(dict *d, const char *s, size_t n, uint32_t h, uint32_t *code)
 {
     if (!d->slot && dict_rehash(d, 16))
         return -1;
-    uint32_t h = str_hash(s, n);
     size_t i = h & d->mask;
     for (; d->slot[i]; i = (i + 1) & d->mask) {
-        uint32_t k = d->slot[i] - 1;
-        if (d->hash[k] == h && d->len[k] == n && memcmp(d->lev[k], s, n) == 0) {
+        uint64_t e = d->slot[i];
+        uint32_t k = (uint32_t)e - 1;
+        if ((uint32_t)(e >> 32) == h && d->len[k] == n && memcmp(d->lev[k], s, n) == 0) {
             d->count[k]++;
             *code = k;
             return 0;
@@ -148,11 +174,28 @@ static int dict_add(dict *d, const char *s, size_t n, uint32_t *code)
     d->len[k] = (uint32_t)n;
     d->hash[k] = h;
     d->count[k] = 1;
-    d->slot[i] = (uint32_t)(k + 1);
+    d->slot[i] = (uint64_t)h << 32 | (k + 1);
     *code = (uint32_t)k;
     if (2 * d->n > d->mask + 1 && dict_rehash(d, 2 * (d->mask + 1)))
         return -1;
     return 0;
+}
+
+static int dict_add(dict *d, const char *s, size_t n, uint32_t *code)
+{
+    return dict_add_hashed(d, s, n, str_hash(s, n), code);
+}
+
+/* Starts loading the slot where s will be looked up, when the table is too big for the cache. */
+static inline void dict_prefetch(const dict *d, uint32_t h)
+{
+#if defined(__GNUC__)
+    if (d->mask >= 4095)
+        __builtin_prefetch(&d->slot[h & d->mask]);
+#else
+    (void)d;
+    (void)h;
+#endif
 }
 
 /* ======================================================================== values ==== */
@@ -398,6 +441,7 @@ typedef struct colb {
     double *num;
     uint32_t *code;
     dict d;
+    uint32_t hash;           /* str_hash of the current cell (text mode) */
     int has_time;
 } colb;
 
@@ -513,10 +557,11 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
     return MQL_OK;
 }
 
-/* Rewrites a numeric or date column as text: the values seen so far become their text. */
-static int to_text(colb *c, size_t n_rows)
+/* Rewrites a numeric or date column as text: the n_rows values seen so far become their text;
+ * the code array gets room for cap rows. */
+static int to_text(colb *c, size_t n_rows, size_t cap)
 {
-    uint32_t *code = malloc((n_rows ? n_rows : 1) * sizeof *code);
+    uint32_t *code = malloc((cap > n_rows ? cap : n_rows ? n_rows : 1) * sizeof *code);
     if (!code)
         return -1;
     for (size_t i = 0; i < n_rows; i++) {
@@ -600,6 +645,15 @@ static int on_row(const mql_csv_row *row, void *ctx, mql_err *err)
     size_t i = b->t->n_rows;
     if (ensure_rows(b, i))
         return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
+    /* Hash the cells of text columns with large dictionaries (identifiers) first and prefetch
+     * their slots, so the cache misses overlap with the other columns' work. */
+    for (size_t j = 0; j < b->n_file_cols; j++) {
+        colb *c = &b->cb[j];
+        if (c->mode == M_TEXT && c->d.mask >= 4095) {
+            c->hash = str_hash(row->field[j], row->len[j]);
+            dict_prefetch(&c->d, c->hash);
+        }
+    }
     for (size_t j = 0; j < b->n_file_cols; j++) {
         colb *c = &b->cb[j];
         if (c->out < 0)
@@ -630,9 +684,14 @@ static int on_row(const mql_csv_row *row, void *ctx, mql_err *err)
         default:
             break;
         }
-        if (c->mode != M_TEXT && to_text(c, i))
-            goto nomem;
-        if (dict_add(&c->d, s, n, &c->code[i]))
+        if (c->mode != M_TEXT) {
+            if (to_text(c, i, b->cap_rows))
+                goto nomem;
+            c->hash = str_hash(s, n);
+        } else if (c->d.mask < 4095) {
+            c->hash = str_hash(s, n);
+        }
+        if (dict_add_hashed(&c->d, s, n, c->hash, &c->code[i]))
             goto nomem;
     }
     b->t->n_rows++;
@@ -657,14 +716,12 @@ static inline size_t bits_slot(uint64_t x, size_t mask)
 static size_t count_distinct(const double *v, size_t n, int *all_int, int *all01, double *lo,
                              double *hi)
 {
+    /* All-ones bits are a NaN, never inserted (NaN cells are skipped), so they mark empty. */
+    const uint64_t empty = UINT64_MAX;
     size_t cap = 64, used = 0;
-    uint64_t *set = calloc(cap, sizeof *set);    /* bits + 1 of the value; 0 = empty */
-    uint8_t *full = calloc(cap, 1);
-    if (!set || !full) {
-        free(set);
-        free(full);
+    uint64_t *set = table_alloc(cap * sizeof *set, 0xFF);
+    if (!set)
         return (size_t)-1;
-    }
     *all_int = *all01 = 1;
     *lo = INFINITY;
     *hi = -INFINITY;
@@ -685,40 +742,31 @@ static size_t count_distinct(const double *v, size_t n, int *all_int, int *all01
         uint64_t bits;
         memcpy(&bits, &x, 8);
         size_t mask = cap - 1, k = bits_slot(bits, mask);
-        while (full[k] && set[k] != bits)
+        while (set[k] != empty && set[k] != bits)
             k = (k + 1) & mask;
-        if (full[k])
+        if (set[k] == bits)
             continue;
-        full[k] = 1;
         set[k] = bits;
         if (2 * ++used > cap) {
             size_t nc = 2 * cap;
-            uint64_t *ns = calloc(nc, sizeof *ns);
-            uint8_t *nf = calloc(nc, 1);
-            if (!ns || !nf) {
-                free(ns);
-                free(nf);
+            uint64_t *ns = table_alloc(nc * sizeof *ns, 0xFF);
+            if (!ns) {
                 free(set);
-                free(full);
                 return (size_t)-1;
             }
             for (size_t q = 0; q < cap; q++)
-                if (full[q]) {
+                if (set[q] != empty) {
                     size_t r = bits_slot(set[q], nc - 1);
-                    while (nf[r])
+                    while (ns[r] != empty)
                         r = (r + 1) & (nc - 1);
-                    nf[r] = 1;
                     ns[r] = set[q];
                 }
             free(set);
-            free(full);
             set = ns;
-            full = nf;
             cap = nc;
         }
     }
     free(set);
-    free(full);
     return used;
 }
 
@@ -804,7 +852,7 @@ static int finish_column(colb *c, mql_column *col, size_t n)
             /* Integer identifiers: besides the distinct share, the values must be dense (an
              * auto-increment key) or the name must say id, so amounts in whole dollars with
              * mostly distinct values stay numeric. */
-            if (to_text(c, n))
+            if (to_text(c, n, n))
                 return -1;
             col->type = MQL_COL_ID;
             col->code = c->code;
@@ -824,17 +872,30 @@ static int finish_column(colb *c, mql_column *col, size_t n)
         miss += c->code[i] == MQL_NA_CODE;
     col->n_missing = miss;
     dict *d = &c->d;
-    int w0 = d->n == 2 ? bool_word(d->lev[0]) : -1, w1 = d->n == 2 ? bool_word(d->lev[1]) : -1;
-    if (!c->forced && w0 >= 0 && w1 >= 0 && w0 / 2 == w1 / 2 && w0 != w1) {
-        uint32_t tcode = w0 % 2 == 0 ? 0 : 1;
+    /* Boolean: every level is a spelling (any case) of one true/false pair, both sides seen. */
+    long tcode = -1, fcode = -1;
+    int pair = -1, is_bool = !c->forced && d->n >= 2;
+    for (size_t k = 0; is_bool && k < d->n; k++) {
+        int w = bool_word(d->lev[k]);
+        if (w < 0 || (pair >= 0 && w / 2 != pair)) {
+            is_bool = 0;
+            break;
+        }
+        pair = w / 2;
+        if (w % 2 == 0 && tcode < 0)
+            tcode = (long)k;
+        if (w % 2 == 1 && fcode < 0)
+            fcode = (long)k;
+    }
+    if (is_bool && tcode >= 0 && fcode >= 0) {
         col->type = MQL_COL_BOOLEAN;
         col->n_distinct = 2;
         if (!(col->true_label = mql_strdup(d->lev[tcode])) ||
-            !(col->false_label = mql_strdup(d->lev[1 - tcode])) ||
+            !(col->false_label = mql_strdup(d->lev[fcode])) ||
             !(col->num = malloc((n ? n : 1) * sizeof *col->num)))
             return -1;
         for (size_t i = 0; i < n; i++)
-            col->num[i] = c->code[i] == MQL_NA_CODE ? NAN : (c->code[i] == tcode ? 1.0 : 0.0);
+            col->num[i] = c->code[i] == MQL_NA_CODE ? NAN : bool_word(d->lev[c->code[i]]) % 2 == 0;
         dict_free(d);
         return 0;
     }
@@ -1032,7 +1093,7 @@ int mql_column_to_categorical(mql_column *c, mql_err *err)
         free(c->true_label);
         free(c->false_label);
         c->true_label = c->false_label = NULL;
-    } else if (to_text(&b, n)) {
+    } else if (to_text(&b, n, n)) {
         free(b.code);
         dict_free(&b.d);
         return mql_err_set(err, MQL_ENOMEM, "out of memory");

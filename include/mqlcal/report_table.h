@@ -28,6 +28,12 @@ int mql_tab_add_int(mql_tab *t, long long v);
 int mql_tab_add_fmt(mql_tab *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 size_t mql_tab_rows(const mql_tab *t);
+size_t mql_tab_cols(const mql_tab *t);
+/* Column name j, or NULL when out of range. */
+const char *mql_tab_name(const mql_tab *t, size_t j);
+/* Display text of cell (i, j) as printed in the text table ("" when missing, NULL when out of
+ * range); *numeric (may be NULL) says whether it was added as a number. */
+const char *mql_tab_cell(const mql_tab *t, size_t i, size_t j, int *numeric);
 
 /* Writes the table; numbers right-aligned in text form. Returns 0 or -1 on a write error. */
 int mql_tab_write(const mql_tab *t, FILE *f, mql_format fmt);

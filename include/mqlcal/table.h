@@ -32,7 +32,9 @@ typedef struct mql_column {
     size_t *level_count;     /* rows per level */
     size_t n_levels;
     size_t n_distinct;       /* distinct non-missing values, for every type */
-    char *true_label;        /* BOOLEAN: the spellings seen, e.g. "yes" / "no" */
+    char *true_label;        /* BOOLEAN: the first spellings seen, e.g. "Yes" / "no" (a column is
+                                boolean when every value is, in any case, one word of a pair
+                                true/false, yes/no, y/n, t/f, 1/0); BOOLEAN keeps no levels */
     char *false_label;
     int has_time;            /* DATE: some value carried HH:MM:SS */
     size_t n_rows;           /* cells in num[] / code[] (the table's n_rows) */

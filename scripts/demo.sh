@@ -1,0 +1,15 @@
+#!/bin/sh
+# make demo: the quarterly review on the bundled synthetic lead export, written to reports/demo/.
+# Each step prints what it does; the outputs are listed at the end.
+set -eu
+cd "$(dirname "$0")/.."
+M=build/mqlcal
+D=reports/demo
+LEADS=datasets/synthetic-leads.csv
+mkdir -p "$D"
+
+echo "== mqlcal inspect $LEADS (profile the export, outcome closed_won)"
+$M inspect "$LEADS" --outcome closed_won --sql became_sql --date created_date --acv acv | tee "$D/inspect.txt"
+echo
+echo "demo outputs in $D/:"
+ls -1 "$D"

@@ -1,0 +1,242 @@
+/* test_csv.c: the streaming CSV reader: BOM, CRLF, delimiters, quoting, line numbers across
+ * chunk boundaries, every error path, and the writing helpers. */
+#include "testutil.h"
+
+#include <unistd.h>
+
+#include "mqlcal/csv.h"
+
+/* Collects every record as "line|f1|f2|..." lines into one string. */
+typedef struct collect {
+    char buf[8192];
+    size_t n_rows;
+    int stop_at;         /* > 0: fail on this record index */
+} collect;
+
+static int collect_row(const mql_csv_row *row, void *ctx, mql_err *err)
+{
+    collect *c = ctx;
+    if (c->stop_at && (int)row->index == c->stop_at)
+        return mql_err_set(err, MQL_EDATA, "stopped at %zu", row->index);
+    size_t o = strlen(c->buf);
+    o += (size_t)snprintf(c->buf + o, sizeof c->buf - o, "%zu", row->line);
+    for (size_t j = 0; j < row->n_fields; j++) {
+        assert_int_equal(strlen(row->field[j]), row->len[j]);
+        o += (size_t)snprintf(c->buf + o, sizeof c->buf - o, "|%s", row->field[j]);
+    }
+    snprintf(c->buf + o, sizeof c->buf - o, "\n");
+    c->n_rows++;
+    return MQL_OK;
+}
+
+static int read_text(const char *text, collect *c, mql_csv_info *info, mql_err *err)
+{
+    char path[64];
+    assert_non_null(write_temp(path, sizeof path, text));
+    int st = mql_csv_read(path, NULL, collect_row, c, info, err);
+    unlink(path);
+    return st;
+}
+
+static void test_bom_crlf_no_final_newline(void **state)
+{
+    (void)state;
+    collect c = {0};
+    mql_csv_info info;
+    mql_err err;
+    const char *text = "\xEF\xBB\xBFlead id,source\r\nL1,web\r\nL2,\"ads, paid\"";
+    assert_int_equal(read_text(text, &c, &info, &err), MQL_OK);
+    assert_string_equal(c.buf, "1|lead id|source\n2|L1|web\n3|L2|ads, paid\n");
+    assert_int_equal(info.n_records, 2);
+    assert_int_equal(info.delim, ',');
+    assert_int_equal(info.n_bytes, strlen(text));
+    /* the fingerprint covers every byte, BOM included */
+    assert_true(info.hash == mql_fnv1a(MQL_FNV_INIT, text, strlen(text)));
+}
+
+static void test_quoted_newlines_keep_line_numbers(void **state)
+{
+    (void)state;
+    collect c = {0};
+    mql_err err;
+    /* record 2 spans lines 2-4; a blank line (6) is skipped; record 4 starts on line 7 */
+    const char *text = "a,b\n1,\"x\ny\nz\"\n2,\"q\"\"uote\"\n\n3,last\n";
+    assert_int_equal(read_text(text, &c, NULL, &err), MQL_OK);
+    assert_string_equal(c.buf, "1|a|b\n2|1|x\ny\nz\n5|2|q\"uote\n7|3|last\n");
+}
+
+static void test_delimiter_detection(void **state)
+{
+    (void)state;
+    collect c = {0};
+    mql_csv_info info;
+    mql_err err;
+    assert_int_equal(read_text("a;b;\"c,d,e\"\n1;2;3\n", &c, &info, &err), MQL_OK);
+    assert_int_equal(info.delim, ';');   /* commas inside quotes do not count */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(read_text("a\tb c\td\n1\t2\t3\n", &c, &info, &err), MQL_OK);
+    assert_int_equal(info.delim, '\t');
+    assert_string_equal(c.buf, "1|a|b c|d\n2|1|2|3\n");
+    memset(&c, 0, sizeof c);
+    assert_int_equal(read_text("a;b,c\n1;2,3\n", &c, &info, &err), MQL_OK);
+    assert_int_equal(info.delim, ',');   /* a tie goes to ',' */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(read_text("single\nx\n", &c, &info, &err), MQL_OK);
+    assert_int_equal(info.delim, ',');   /* none found */
+}
+
+static void test_forced_delimiter_and_ragged(void **state)
+{
+    (void)state;
+    char path[64];
+    collect c = {0};
+    mql_err err;
+    mql_csv_opts o = {';', 1};
+    assert_non_null(write_temp(path, sizeof path, "a,b;c\n1,2;3;4\n5\n"));
+    assert_int_equal(mql_csv_read(path, &o, collect_row, &c, NULL, &err), MQL_OK);
+    unlink(path);
+    assert_string_equal(c.buf, "1|a,b|c\n2|1,2|3|4\n3|5\n");
+}
+
+/* A file of more than two 1 MiB chunks: records, including a multi-line quoted one, must come
+ * out whole and with their line numbers wherever the chunk boundaries fall. */
+typedef struct big_check {
+    size_t rows, bad;
+} big_check;
+
+static int big_row(const mql_csv_row *row, void *ctx, mql_err *err)
+{
+    (void)err;
+    big_check *b = ctx;
+    if (row->index == 0)
+        return MQL_OK;
+    size_t i = row->index;
+    char want[64];
+    snprintf(want, sizeof want, "row %zu has a long enough text field", i);
+    /* records before 20000 are one line each after the header; record 20000 has a 3-line
+     * field, so later records start two lines further down */
+    size_t line = i + 1 + (i > 20000 ? 2 : 0);
+    if (row->n_fields != 3 || strcmp(row->field[1], want) != 0 || row->line != line)
+        b->bad++;
+    if (i == 20000 && strcmp(row->field[2], "a\nb\nc") != 0)
+        b->bad++;
+    b->rows++;
+    return MQL_OK;
+}
+
+static void test_chunk_boundaries(void **state)
+{
+    (void)state;
+    char path[64] = "/tmp/mqlcal-test-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "id,text,extra\n");
+    for (size_t i = 1; i <= 60000; i++)
+        fprintf(f, "%zu,\"row %zu has a long enough text field\",%s\n", i, i,
+                i == 20000 ? "\"a\nb\nc\"" : "plain");
+    fclose(f);
+    big_check b = {0};
+    mql_csv_info info;
+    mql_err err;
+    assert_int_equal(mql_csv_read(path, NULL, big_row, &b, &info, &err), MQL_OK);
+    unlink(path);
+    assert_int_equal(b.rows, 60000);
+    assert_int_equal(b.bad, 0);
+    assert_int_equal(info.n_records, 60000);
+    assert_true(info.n_bytes > 2u << 20);
+}
+
+static void expect_error(const char *text, int status, const char *needle)
+{
+    collect c = {0};
+    mql_err err = {{0}};
+    char path[64];
+    assert_non_null(write_temp(path, sizeof path, text));
+    int st = mql_csv_read(path, NULL, collect_row, &c, NULL, &err);
+    unlink(path);
+    assert_int_equal(st, status);
+    if (!strstr(err.msg, needle))
+        fail_msg("message '%s' lacks '%s'", err.msg, needle);
+    assert_non_null(strstr(err.msg, path));
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    expect_error("a,b\n1,2\n3,\"open\n4,5\n", MQL_EDATA,
+                 ":3: unterminated quoted field starting here");
+    expect_error("a,b\n1,2\n3,4,5\n", MQL_EDATA, ":3: 3 fields, header has 2");
+    expect_error("a,b,c\n\"x\ny\",2,3\n3,4\n", MQL_EDATA, ":4: 2 fields, header has 3");
+    expect_error("", MQL_EDATA, "empty file");
+    expect_error("\n\n", MQL_EDATA, "empty file");
+    expect_error("id,industry\n1,ok\n2,Sant\xE9\n", MQL_EDATA,
+                 ":3: column 2 'industry': invalid UTF-8 byte 0xE9 (save the export as UTF-8)");
+    expect_error("id,t\n1,\xC0\xAF\n", MQL_EDATA, "invalid UTF-8 byte 0xC0");   /* overlong */
+    expect_error("id,t\n1,ab\"c\n", MQL_EDATA, ":2: column 2 't': malformed quoting");
+    /* valid multi-byte UTF-8 passes */
+    collect c = {0};
+    mql_err err;
+    assert_int_equal(read_text("id,t\n1,S\xC3\xA3o Paulo \xE2\x82\xAC \xF0\x9F\x98\x80\n", &c,
+                               NULL, &err), MQL_OK);
+}
+
+static void test_io_errors_and_callback_stop(void **state)
+{
+    (void)state;
+    collect c = {0};
+    mql_err err;
+    assert_int_equal(mql_csv_read("/nonexistent/leads.csv", NULL, collect_row, &c, NULL, &err),
+                     MQL_EIO);
+    assert_non_null(strstr(err.msg, "/nonexistent/leads.csv: cannot open: No such file"));
+    assert_int_equal(mql_csv_read("/tmp", NULL, collect_row, &c, NULL, &err), MQL_EIO);
+    assert_non_null(strstr(err.msg, "/tmp: cannot read: Is a directory"));
+    collect s = {.stop_at = 2};
+    assert_int_equal(read_text("a\n1\n2\n3\n", &s, NULL, &err), MQL_EDATA);
+    assert_string_equal(err.msg, "stopped at 2");
+    assert_int_equal(s.n_rows, 2);
+}
+
+static void test_put(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    mql_csv_put(f, "plain", ',');
+    fputc('|', f);
+    mql_csv_put(f, "a,b", ',');
+    fputc('|', f);
+    mql_csv_put(f, "say \"hi\"", ';');
+    fputc('|', f);
+    mql_csv_put(f, " lead", ',');
+    fputc('|', f);
+    mql_csv_put(f, "a;b", ',');
+    fputc('|', f);
+    mql_csv_put_double(f, 0.1);
+    fputc('|', f);
+    mql_csv_put_double(f, 1.0 / 3.0);
+    fputc('|', f);
+    mql_csv_put_double(f, NAN);
+    fputc('|', f);
+    mql_csv_put_double(f, 1e22);
+    fclose(f);
+    assert_string_equal(buf, "plain|\"a,b\"|\"say \"\"hi\"\"\"|\" lead\"|a;b|0.1|"
+                             "0.3333333333333333||1e+22");
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bom_crlf_no_final_newline),
+        cmocka_unit_test(test_quoted_newlines_keep_line_numbers),
+        cmocka_unit_test(test_delimiter_detection),
+        cmocka_unit_test(test_forced_delimiter_and_ragged),
+        cmocka_unit_test(test_chunk_boundaries),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_io_errors_and_callback_stop),
+        cmocka_unit_test(test_put),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
