@@ -16,6 +16,8 @@ static const command commands[] = {
     {"inspect", cmd_inspect, "profile the columns of a lead export and its outcome"},
     {"fit", cmd_fit, "fit a logistic regression, print its summary, write the model"},
     {"plan", cmd_plan, "pipeline math: revenue target and ACV back to MQLs needed"},
+    {"score", cmd_score, "score leads: points, sub-scores, probability, band, MQL flag, reasons"},
+    {"rules", cmd_rules, "print a model's points table (readable, rules CSV, JSON, Markdown)"},
 };
 
 static void usage(FILE *f)

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "mqlcal/points.h"
+
 mql_model *mql_model_new(void)
 {
     mql_model *m = calloc(1, sizeof *m);
@@ -45,6 +47,7 @@ void mql_model_free(mql_model *m)
     free(t->weight_column);
     mql_design_free(m->design);
     mql_glm_result_free(m->fit);
+    mql_points_free(m->points);
     free(m);
 }
 

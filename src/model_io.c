@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "mqlcal/points.h"
+
 /* ==== writing ================================================================================ */
 
 /* json_real for finite values, null otherwise (JSON has no NAN or infinity). */
@@ -186,6 +188,7 @@ int mql_model_write(const mql_model *m, FILE *f, mql_err *err)
     put(o, "training", training_json(&m->train, &fail), &fail);
     put(o, "design", design_json(m->design, &fail), &fail);
     put(o, "fit", fit_json(m->fit, m->design, m->l2, &fail), &fail);
+    put(o, "points", m->points ? mql_points_to_json(m->points) : json_null(), &fail);
     if (!o || fail) {
         json_decref(o);
         return mql_err_set(err, MQL_ENOMEM, "out of memory while writing the model");
@@ -650,11 +653,49 @@ int mql_model_read(const char *path, mql_model **out, mql_err *err)
                            "null", path);
     if (fj && !r.st)
         m->fit = read_fit(&r, fj, m->design, &m->l2);
+    json_t *pj = rd_obj(&r, root, "", "points", 1);
+    if (pj && !r.st) {
+        int st = mql_points_from_json(pj, &m->points, err);
+        if (st)
+            r.st = mql_err_prefix(err, st, "%s", path);
+    }
+    if (!r.st && !m->fit && !m->points)
+        r.st = mql_err_set(err, MQL_EDATA, "%s: the model has neither a fit nor points", path);
 out:
     json_decref(root);
     if (r.st) {
         mql_model_free(m);
         return r.st;
+    }
+    *out = m;
+    return MQL_OK;
+}
+
+/* ==== either kind of model file ============================================================== */
+
+int mql_model_load_any(const char *path, mql_model **out, mql_err *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return mql_err_set(err, MQL_EIO, "%s: cannot open: %s", path, strerror(errno));
+    int c;
+    while ((c = getc(f)) != EOF && (c == ' ' || c == '\t' || c == '\n' || c == '\r'))
+        ;
+    fclose(f);
+    if (c == '{')
+        return mql_model_read(path, out, err);
+    mql_model *m = mql_model_new();
+    if (!m)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    int st = mql_points_read_csv(path, &m->points, err);
+    if (st) {
+        mql_model_free(m);
+        return st;
+    }
+    if (!(m->train.file = mql_strdup(path))) {
+        mql_model_free(m);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
     }
     *out = m;
     return MQL_OK;

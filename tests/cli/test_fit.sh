@@ -11,6 +11,10 @@ expect_out fit_summary_deviance "^residual deviance +[0-9.]+ on 197 degrees of f
 expect_out fit_summary_lr "^LR chi-square"
 check fit_model_written grep -q '"format": "mqlcal-model"' "$TMP/model.json"
 check fit_model_terms grep -q '"term": "region=west"' "$TMP/model.json"
+check fit_model_points grep -q '"points": {' "$TMP/model.json"
+run rules "$TMP/model.json" --format csv
+expect fit_model_reread_by_rules 0 ""
+expect_out fit_rules_visits "^visits,"
 check fit_no_temp_left sh -c "! ls '$TMP' | grep -q tmp"
 
 # Same data, same bytes (SOURCE_DATE_EPOCH fixes the created time).
