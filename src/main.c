@@ -14,9 +14,10 @@ typedef struct command {
 
 static const command commands[] = {
     {"inspect", cmd_inspect, "profile the columns of a lead export and its outcome"},
-    {"plan", cmd_plan, "pipeline math: revenue target and ACV back to MQLs needed"},
+    {"fit", cmd_fit, "fit a logistic regression, print its summary, write the model"},
     {"score", cmd_score, "score leads: points, sub-scores, probability, band, MQL flag, reasons"},
     {"rules", cmd_rules, "print a model's points table (readable, rules CSV, JSON, Markdown)"},
+    {"plan", cmd_plan, "pipeline math: revenue target and ACV back to MQLs needed"},
 };
 
 static void usage(FILE *f)

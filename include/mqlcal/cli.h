@@ -9,6 +9,7 @@
 
 /* One entry per subcommand, each in src/cmd_NAME.c. Each returns an exit code (mql_status). */
 int cmd_inspect(int argc, char **argv);
+int cmd_fit(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_score(int argc, char **argv);
