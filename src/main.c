@@ -15,6 +15,7 @@ typedef struct command {
 static const command commands[] = {
     {"inspect", cmd_inspect, "profile the columns of a lead export and its outcome"},
     {"plan", cmd_plan, "pipeline math: revenue target and ACV back to MQLs needed"},
+    {"fit", cmd_fit, "fit a logistic regression, print its summary, write the model"},
 };
 
 static void usage(FILE *f)

@@ -10,6 +10,7 @@
 /* One entry per subcommand, each in src/cmd_NAME.c. Each returns an exit code (mql_status). */
 int cmd_inspect(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_fit(int argc, char **argv);
 
 /* Prints "mqlcal: " + message + newline to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,0 +1,461 @@
+/* cmd_fit.c: `mqlcal fit`: logistic regression of the outcome on the lead features, a glm-style
+ * summary on stdout (or the coefficient table as CSV / JSON), and the model file with -o. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gsl/gsl_cdf.h>
+#include <jansson.h>
+
+#include "mqlcal/cli.h"
+#include "mqlcal/model.h"
+#include "mqlcal/report_table.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: mqlcal fit LEADS.csv --outcome COL [lead file options] [design options]\n"
+            "                  [--l2 LAMBDA] [--max-iter N] [--tol T] [--weight COL]\n"
+            "                  [--format table|csv|json] [-o model.json]\n"
+            "\n"
+            "Fits a logistic regression of the outcome on the lead features by IRLS (R's glm:\n"
+            "same estimates, standard errors and convergence rule) and prints a glm-style\n"
+            "summary: the data, each term's coefficient, standard error, z, p, 95%% interval and\n"
+            "odds ratio, the null and residual deviance, the likelihood-ratio test, AIC and\n"
+            "McFadden's pseudo-R2. Notes (skipped columns) and warnings go to stderr.\n"
+            "\n"
+            "%s"
+            "\n"
+            "design options:\n"
+            "  --min-level-count N  categorical levels with fewer than N rows pool into\n"
+            "                       '(other)' (default 10; 0 keeps every level)\n"
+            "  --reference R        reference levels: 'frequent' (default: the most frequent\n"
+            "                       level), 'first' (byte order, as R), or COL=LEVEL (repeatable)\n"
+            "  --bins N | COL=N     quantile bins for numeric columns instead of a linear term\n"
+            "  --cuts COL=a,b,c     explicit bin edges for a numeric column (repeatable)\n"
+            "  --fit LIST           columns forced into the fit (who the lead is) group\n"
+            "  --engagement LIST    columns forced into the engagement (what it did) group\n"
+            "Missing cells are a level of their own ('(missing)'); a numeric column's missing\n"
+            "cells get an indicator term and 0 in the linear term.\n"
+            "\n"
+            "fit options:\n"
+            "  --l2 LAMBDA          ridge penalty LAMBDA * sum(beta^2) on every coefficient but\n"
+            "                       the intercept (default 0: plain maximum likelihood)\n"
+            "  --max-iter N         IRLS iterations (default 25, as R)\n"
+            "  --tol T              convergence: |dev - dev_old| / (|dev| + 0.1) < T (default 1e-8)\n"
+            "  --weight COL         frequency weights (a count per row, >= 0): aggregated rows\n"
+            "                       give the same fit as the raw rows\n"
+            "\n"
+            "output:\n"
+            "  --format F           table (default): the summary; csv: the coefficient table;\n"
+            "                       json: the coefficient table and the fit statistics\n"
+            "  -o FILE              write the model JSON to FILE (atomically; '-' = stdout, and\n"
+            "                       the summary then goes to stderr). SOURCE_DATE_EPOCH, when\n"
+            "                       set, fixes its 'created' time (reproducible files)\n"
+            "  -h, --help           this help\n"
+            "\n"
+            "problems the fit reports (policy):\n"
+            "  aliased terms        a term that is a linear combination of earlier terms is\n"
+            "                       dropped (shown as 'aliased', like R's NA) with a warning that\n"
+            "                       names it and the identical earlier term when there is one\n"
+            "  separation           a 0/1 term whose leads all converted or none did (or fitted\n"
+            "                       probabilities of exactly 0 or 1) has no finite estimate:\n"
+            "                       without --l2 the summary is printed, the terms are named with\n"
+            "                       their counts, no model is written and the exit code is 1; use\n"
+            "                       --l2 (e.g. --l2 1) or --min-level-count. With --l2 the fit\n"
+            "                       proceeds with a warning\n"
+            "  few events           fewer than 10 events per parameter (the smaller outcome class\n"
+            "                       over the parameters besides the intercept): a warning\n"
+            "  no convergence       exit 4, no model written\n"
+            "\n"
+            "exit codes: 0 ok, 1 invalid data or separation, 2 usage, 3 I/O, 4 no convergence\n",
+            cli_leads_usage);
+}
+
+typedef struct fit_opts {
+    cli_leads leads;
+    mql_design_opts design;
+    mql_glm_opts glm;
+    const char *weight;
+    const char *out;
+    mql_format format;
+} fit_opts;
+
+/* Runs one design-option parser; prints its error. */
+static int design_opt(int st, const mql_err *err)
+{
+    if (st)
+        cli_error("%s", err->msg);
+    return st;
+}
+
+static int parse_args(int argc, char **argv, fit_opts *o)
+{
+    mql_err err;
+    for (int i = 1; i < argc;) {
+        const char *a = argv[i], *val;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return -1;
+        }
+        int r = cli_leads_opt(&o->leads, argc, argv, &i);
+        if (r < 0)
+            return MQL_EUSAGE;
+        if (r > 0)
+            continue;
+        int st = MQL_OK;
+        if ((r = cli_opt(argc, argv, &i, "--min-level-count", &val)) > 0)
+            st = design_opt(mql_design_opts_parse_min_level_count(&o->design, val, &err), &err);
+        else if (r == 0 && (r = cli_opt(argc, argv, &i, "--reference", &val)) > 0)
+            st = design_opt(mql_design_opts_parse_reference(&o->design, val, &err), &err);
+        else if (r == 0 && (r = cli_opt(argc, argv, &i, "--bins", &val)) > 0)
+            st = design_opt(mql_design_opts_parse_bins(&o->design, val, &err), &err);
+        else if (r == 0 && (r = cli_opt(argc, argv, &i, "--cuts", &val)) > 0)
+            st = design_opt(mql_design_opts_parse_cuts(&o->design, val, &err), &err);
+        else if (r == 0 && (r = cli_opt(argc, argv, &i, "--fit", &val)) > 0)
+            st = design_opt(mql_design_opts_parse_group(&o->design, MQL_GROUP_FIT, val, &err),
+                            &err);
+        else if (r == 0 && (r = cli_opt(argc, argv, &i, "--engagement", &val)) > 0)
+            st = design_opt(mql_design_opts_parse_group(&o->design, MQL_GROUP_ENGAGEMENT, val,
+                                                        &err), &err);
+        else if (r == 0 && (r = cli_opt(argc, argv, &i, "--l2", &val)) > 0) {
+            if (mql_parse_double(val, &o->glm.l2) || o->glm.l2 < 0) {
+                cli_error("--l2: expected a number >= 0, got '%s'", val);
+                st = MQL_EUSAGE;
+            }
+        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--max-iter", &val)) > 0) {
+            long n;
+            if (mql_parse_long(val, 1, 10000, &n)) {
+                cli_error("--max-iter: expected an integer from 1 to 10000, got '%s'", val);
+                st = MQL_EUSAGE;
+            }
+            o->glm.max_iter = (int)n;
+        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--tol", &val)) > 0) {
+            if (mql_parse_double(val, &o->glm.tol) || !(o->glm.tol > 0 && o->glm.tol < 1)) {
+                cli_error("--tol: expected a number between 0 and 1 (exclusive), got '%s'", val);
+                st = MQL_EUSAGE;
+            }
+        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--weight", &val)) > 0) {
+            o->weight = val;
+        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "-o", &val)) > 0) {
+            o->out = val;
+        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--format", &val)) > 0) {
+            if (mql_format_parse(val, &o->format) || o->format == MQL_FMT_MD) {
+                cli_error("--format: expected table, csv or json, got '%s'", val);
+                st = MQL_EUSAGE;
+            }
+        }
+        if (r < 0)
+            return MQL_EUSAGE;
+        if (st)
+            return st;
+        if (r > 0)
+            continue;
+        if (a[0] == '-' && a[1] != '\0') {
+            cli_error("fit: unknown option '%s' (see 'mqlcal fit --help')", a);
+            return MQL_EUSAGE;
+        }
+        if (o->leads.path) {
+            cli_error("fit: one lead file only ('%s' and '%s')", o->leads.path, a);
+            return MQL_EUSAGE;
+        }
+        o->leads.path = a;
+        i++;
+    }
+    if (!o->leads.path) {
+        cli_error("fit: no lead file given (see 'mqlcal fit --help')");
+        return MQL_EUSAGE;
+    }
+    if (!o->leads.outcome && !o->leads.join) {
+        cli_error("fit: an outcome is required: --outcome COL[=VALUE] or --join FILE --key COL");
+        return MQL_EUSAGE;
+    }
+    if ((o->leads.features && design_opt(mql_design_opts_parse_features(
+                                             &o->design, o->leads.features, &err), &err)) ||
+        (o->leads.exclude && design_opt(mql_design_opts_parse_exclude(
+                                            &o->design, o->leads.exclude, &err), &err)))
+        return MQL_EUSAGE;
+    return MQL_OK;
+}
+
+/* Frequency weights from column name: numeric, finite, >= 0, no missing cell. */
+static int load_weights(const mql_table *t, const char *name, double **out)
+{
+    mql_err err;
+    long j;
+    if (mql_table_require(t, name, &j, &err)) {
+        cli_error("--weight: %s", err.msg);
+        return MQL_EUSAGE;
+    }
+    const mql_column *c = &t->cols[j];
+    if (c->type != MQL_COL_NUMERIC && c->type != MQL_COL_BOOLEAN) {
+        cli_error("--weight: column '%s' is %s, not numeric", name, mql_coltype_name(c->type));
+        return MQL_EDATA;
+    }
+    double *w = malloc((t->n_rows ? t->n_rows : 1) * sizeof *w);
+    if (!w) {
+        cli_error("out of memory");
+        return MQL_ENOMEM;
+    }
+    for (size_t i = 0; i < t->n_rows; i++) {
+        w[i] = c->num[i];
+        if (!(w[i] >= 0) || !isfinite(w[i])) {
+            cli_error("%s: row %zu: column '%s': weight %s; weights must be counts >= 0",
+                      t->source, i + 1, name, isnan(w[i]) ? "is missing" : "is negative");
+            free(w);
+            return MQL_EDATA;
+        }
+    }
+    *out = w;
+    return MQL_OK;
+}
+
+/* The training fingerprint from the loaded data and options. */
+static int fingerprint(mql_model *m, const fit_opts *o, const cli_data *d)
+{
+    mql_training *t = &m->train;
+    const char *outcome = o->leads.outcome ? o->leads.outcome : d->outcome_label;
+    int fail = !(t->file = mql_strdup(o->leads.path)) ||
+               (outcome && !(t->outcome = mql_strdup(outcome))) ||
+               (o->leads.sql && !(t->sql_column = mql_strdup(o->leads.sql))) ||
+               (o->leads.acv && !(t->acv_column = mql_strdup(o->leads.acv))) ||
+               (o->weight && !(t->weight_column = mql_strdup(o->weight)));
+    if (!fail && d->date_col >= 0) {
+        const mql_column *c = &d->table->cols[d->date_col];
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < d->table->n_rows; i++)
+            if (!isnan(c->num[i])) {
+                lo = c->num[i] < lo ? c->num[i] : lo;
+                hi = c->num[i] > hi ? c->num[i] : hi;
+            }
+        char buf[32];
+        fail = !(t->date_column = mql_strdup(o->leads.date));
+        if (!fail && lo <= hi) {
+            mql_date_format(lo, 0, buf, sizeof buf);
+            fail = !(t->date_min = mql_strdup(buf));
+            mql_date_format(hi, 0, buf, sizeof buf);
+            fail |= !(t->date_max = mql_strdup(buf));
+        }
+    }
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    long epoch;
+    if (!fail && sde && mql_parse_long(sde, 0, 253402300799L, &epoch) == 0) {
+        time_t tt = (time_t)epoch;
+        struct tm tmv;
+        char buf[32];
+        if (gmtime_r(&tt, &tmv) && strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tmv)) {
+            free(m->created);
+            fail = !(m->created = mql_strdup(buf));
+        }
+    }
+    if (fail)
+        cli_error("out of memory");
+    return fail ? MQL_ENOMEM : MQL_OK;
+}
+
+static const char *const coef_cols[] = {"term", "coef", "se", "z", "p", "ci_low", "ci_high",
+                                        "odds_ratio"};
+
+/* The coefficient table: one row per design term; aliased terms read "aliased" (R's NA). */
+static mql_tab *coef_table(const mql_model *m, mql_format fmt)
+{
+    const mql_glm_result *r = m->fit;
+    const double z975 = 1.959963984540054;
+    mql_tab *tab = mql_tab_new(8, coef_cols);
+    int fail = !tab;
+    for (size_t j = 0; !fail && j < r->p; j++) {
+        fail |= mql_tab_row(tab) || mql_tab_add_str(tab, mql_design_label(m->design, j));
+        if (r->aliased[j]) {
+            fail |= mql_tab_add_str(tab, fmt == MQL_FMT_TABLE ? "aliased" : NULL);
+            for (int k = 0; k < 6; k++)
+                fail |= mql_tab_add_str(tab, NULL);
+            continue;
+        }
+        double b = r->beta[j], se = r->se[j], z = b / se;
+        double p = 2.0 * gsl_cdf_ugaussian_Q(fabs(z));
+        fail |= mql_tab_add_num(tab, b, "%.5f") || mql_tab_add_num(tab, se, "%.5f") ||
+                mql_tab_add_num(tab, z, "%.2f") || mql_tab_add_num(tab, p, "%.3g") ||
+                mql_tab_add_num(tab, b - z975 * se, "%.4f") ||
+                mql_tab_add_num(tab, b + z975 * se, "%.4f") ||
+                mql_tab_add_num(tab, exp(b), "%.4g");
+    }
+    if (fail) {
+        mql_tab_free(tab);
+        return NULL;
+    }
+    return tab;
+}
+
+/* Fit statistics derived from the result (R: summary.glm, anova.glm test = "Chisq"). */
+typedef struct fit_stats {
+    double lr, lr_df, lr_p, mcfadden, base_rate;
+} fit_stats;
+
+static fit_stats stats_of(const mql_glm_result *r)
+{
+    fit_stats s;
+    s.lr = r->null_deviance - r->deviance;
+    s.lr_df = r->df_null - r->df_residual;
+    s.lr_p = s.lr_df > 0 && s.lr >= 0 ? gsl_cdf_chisq_Q(s.lr, s.lr_df) : NAN;
+    s.mcfadden = 1.0 - r->deviance / r->null_deviance;
+    s.base_rate = r->events / r->n_weighted;
+    return s;
+}
+
+static void print_summary(FILE *f, const mql_model *m, const mql_fit_diag *dg, const fit_opts *o,
+                          const mql_tab *tab)
+{
+    const mql_glm_result *r = m->fit;
+    fit_stats s = stats_of(r);
+    fprintf(f, "logistic regression: %s ~ %zu features (%zu terms)\n\n",
+            m->train.outcome ? m->train.outcome : "outcome", m->design->n_features,
+            m->design->p - 1);
+    fprintf(f, "data        %s\n", o->leads.path);
+    fprintf(f, "rows        %zu", r->n);
+    if (o->weight)
+        fprintf(f, " (weighted n %.10g, weights from '%s')", r->n_weighted, o->weight);
+    fprintf(f, "\nevents      %.10g (base rate %.2f%%)\n", r->events, 100.0 * s.base_rate);
+    fprintf(f, "events per parameter  %.1f (%zu parameters besides the intercept)\n",
+            dg->epv, dg->n_params);
+    if (m->l2 > 0)
+        fprintf(f, "ridge       l2 = %g (intercept unpenalised; SEs from the penalised "
+                   "information)\n", m->l2);
+    fputc('\n', f);
+    mql_tab_write(tab, f, MQL_FMT_TABLE);
+    fprintf(f, "\nnull deviance      %.4f on %.0f degrees of freedom\n", r->null_deviance,
+            r->df_null);
+    fprintf(f, "residual deviance  %.4f on %.0f degrees of freedom\n", r->deviance,
+            r->df_residual);
+    fprintf(f, "LR chi-square      %.4f on %.0f df, p = %.4g\n", s.lr, s.lr_df, s.lr_p);
+    fprintf(f, "AIC                %.4f\n", r->aic);
+    fprintf(f, "McFadden R2        %.4f\n", s.mcfadden);
+    fprintf(f, "iterations         %d (%s)\n", r->iterations,
+            r->converged ? "converged" : "NOT converged");
+}
+
+static int write_json_report(FILE *f, const mql_model *m, const mql_fit_diag *dg,
+                             const mql_tab *tab)
+{
+    const mql_glm_result *r = m->fit;
+    fit_stats s = stats_of(r);
+    json_t *o = json_object();
+    json_object_set_new(o, "n", json_integer((json_int_t)r->n));
+    json_object_set_new(o, "n_weighted", json_real(r->n_weighted));
+    json_object_set_new(o, "events", json_real(r->events));
+    json_object_set_new(o, "base_rate", json_real(s.base_rate));
+    json_object_set_new(o, "parameters", json_integer((json_int_t)dg->n_params));
+    json_object_set_new(o, "events_per_parameter", isfinite(dg->epv) ? json_real(dg->epv)
+                                                                      : json_null());
+    json_object_set_new(o, "l2", json_real(m->l2));
+    json_object_set_new(o, "null_deviance", json_real(r->null_deviance));
+    json_object_set_new(o, "df_null", json_real(r->df_null));
+    json_object_set_new(o, "deviance", json_real(r->deviance));
+    json_object_set_new(o, "df_residual", json_real(r->df_residual));
+    json_object_set_new(o, "lr_chisq", json_real(s.lr));
+    json_object_set_new(o, "lr_df", json_real(s.lr_df));
+    json_object_set_new(o, "lr_p", isfinite(s.lr_p) ? json_real(s.lr_p) : json_null());
+    json_object_set_new(o, "aic", json_real(r->aic));
+    json_object_set_new(o, "loglik", json_real(r->loglik));
+    json_object_set_new(o, "mcfadden_r2", json_real(s.mcfadden));
+    json_object_set_new(o, "iterations", json_integer(r->iterations));
+    json_object_set_new(o, "converged", json_boolean(r->converged));
+    json_t *w = json_array();
+    for (size_t k = 0; k < dg->n_warnings; k++)
+        json_array_append_new(w, json_string(dg->warnings[k]));
+    json_object_set_new(o, "warnings", w);
+    fputs("{\"coefficients\": ", f);
+    int bad = mql_tab_write(tab, f, MQL_FMT_JSON) != 0;
+    fputs(", \"statistics\": ", f);
+    bad |= json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) != 0;
+    fputs("}\n", f);
+    json_decref(o);
+    return bad ? -1 : 0;
+}
+
+int cmd_fit(int argc, char **argv)
+{
+    fit_opts o = {.format = MQL_FMT_TABLE};
+    mql_design_opts_init(&o.design);
+    mql_glm_opts_default(&o.glm);
+    cli_data d = {0};
+    mql_model *m = NULL;
+    mql_fit_diag dg;
+    mql_fit_diag_init(&dg);
+    mql_tab *tab = NULL;
+    double *w = NULL;
+    mql_err err;
+    int st = parse_args(argc, argv, &o);
+    if (st) {
+        st = st < 0 ? MQL_OK : st;
+        goto done;
+    }
+    if ((st = cli_leads_load(&o.leads, &d, 1)))
+        goto done;
+    if (o.weight && (st = load_weights(d.table, o.weight, &w)))
+        goto done;
+    const long roles[] = {d.outcome_col, d.sql_col, d.date_col, d.acv_col, d.key_col,
+                          o.weight ? mql_table_find(d.table, o.weight) : -1};
+    for (size_t k = 0; k < sizeof roles / sizeof roles[0]; k++)
+        if (roles[k] >= 0 &&
+            (st = mql_design_opts_add_role(&o.design, d.table->cols[roles[k]].name, &err))) {
+            cli_error("%s", err.msg);
+            goto done;
+        }
+    int train_st = mql_model_train(d.table, d.y, w, &o.design, &o.glm, &m, &dg, &err);
+    for (size_t k = 0; k < dg.n_notes; k++)
+        fprintf(stderr, "mqlcal: note: %s\n", dg.notes[k]);
+    if (!m) {
+        cli_error("%s", err.msg);
+        st = train_st;
+        goto done;
+    }
+    if ((st = fingerprint(m, &o, &d)))
+        goto done;
+    if (!(tab = coef_table(m, o.format))) {
+        cli_error("out of memory");
+        st = MQL_ENOMEM;
+        goto done;
+    }
+    /* With the model on stdout, the summary moves to stderr. */
+    int model_stdout = o.out && strcmp(o.out, "-") == 0;
+    FILE *sf = model_stdout ? stderr : stdout;
+    if (o.format == MQL_FMT_TABLE)
+        print_summary(sf, m, &dg, &o, tab);
+    else if (o.format == MQL_FMT_CSV)
+        mql_tab_write(tab, sf, MQL_FMT_CSV);
+    else
+        write_json_report(sf, m, &dg, tab);
+    for (size_t k = 0; k < dg.n_warnings; k++)
+        if (train_st == MQL_OK || strcmp(dg.warnings[k], err.msg) != 0)
+            cli_warn("%s", dg.warnings[k]);
+    if (train_st != MQL_OK) {
+        cli_error("%s", err.msg);
+        st = train_st;
+        goto done;
+    }
+    if (!model_stdout && (fflush(stdout) != 0 || ferror(stdout))) {
+        cli_error("cannot write to standard output");
+        st = MQL_EIO;
+        goto done;
+    }
+    if (o.out) {
+        cli_out out;
+        if ((st = cli_out_open(&out, o.out)))
+            goto done;
+        int wst = mql_model_write(m, out.f, &err);
+        if (wst)
+            cli_error("%s: %s", o.out, err.msg);
+        st = cli_out_close(&out, wst == MQL_OK);
+        if (wst)
+            st = wst;
+    }
+done:
+    mql_tab_free(tab);
+    mql_model_free(m);
+    mql_fit_diag_clear(&dg);
+    free(w);
+    cli_data_free(&d);
+    mql_design_opts_clear(&o.design);
+    return st;
+}

@@ -1,0 +1,408 @@
+/* model.c: the model object and the train step (design -> binding -> logistic fit -> checks) that
+ * fit, backtest and review share, with the diagnostics the user is told about. */
+#include "mqlcal/model.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+mql_model *mql_model_new(void)
+{
+    mql_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    char buf[32];
+    time_t now = time(NULL);
+    struct tm tmv;
+    if (!gmtime_r(&now, &tmv) || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tmv))
+        snprintf(buf, sizeof buf, "1970-01-01T00:00:00Z");
+    m->created = mql_strdup(buf);
+    m->tool_version = mql_strdup("mqlcal " MQL_VERSION);
+    m->train.events = NAN;
+    if (!m->created || !m->tool_version) {
+        mql_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void mql_model_free(mql_model *m)
+{
+    if (!m)
+        return;
+    free(m->created);
+    free(m->tool_version);
+    mql_training *t = &m->train;
+    free(t->file);
+    free(t->date_column);
+    free(t->date_min);
+    free(t->date_max);
+    free(t->outcome);
+    free(t->sql_column);
+    free(t->acv_column);
+    free(t->weight_column);
+    mql_design_free(m->design);
+    mql_glm_result_free(m->fit);
+    free(m);
+}
+
+/* ---- diagnostics ---- */
+
+void mql_fit_diag_init(mql_fit_diag *diag)
+{
+    memset(diag, 0, sizeof *diag);
+}
+
+void mql_fit_diag_clear(mql_fit_diag *diag)
+{
+    if (!diag)
+        return;
+    for (size_t k = 0; k < diag->n_notes; k++)
+        free(diag->notes[k]);
+    free(diag->notes);
+    for (size_t k = 0; k < diag->n_warnings; k++)
+        free(diag->warnings[k]);
+    free(diag->warnings);
+    free(diag->aliased);
+    free(diag->separated);
+    memset(diag, 0, sizeof *diag);
+}
+
+static int diag_warn(mql_fit_diag *diag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int diag_warn(mql_fit_diag *diag, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    char **v = s ? realloc(diag->warnings, (diag->n_warnings + 1) * sizeof *v) : NULL;
+    if (!v) {
+        free(s);
+        return -1;
+    }
+    diag->warnings = v;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    diag->warnings[diag->n_warnings++] = s;
+    return 0;
+}
+
+/* Growing text buffer for the separation message. */
+typedef struct sbuf {
+    char *s;
+    size_t len, cap;
+    int fail;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    if (b->fail)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || b->len + (size_t)n + 1 > b->cap) {
+        size_t cap = (b->len + (size_t)(n < 0 ? 0 : n) + 1) * 2;
+        char *s = n < 0 ? NULL : realloc(b->s, cap);
+        if (!s) {
+            b->fail = 1;
+            return;
+        }
+        b->s = s;
+        b->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+/* "demo_request=yes" for a boolean term, otherwise the term label. */
+static void term_phrase(const mql_design *d, size_t j, char *buf, size_t cap)
+{
+    long fi = d->term_feature[j];
+    const mql_feature *f = fi >= 0 ? &d->features[fi] : NULL;
+    if (f && f->enc == MQL_ENC_BOOLEAN && strcmp(d->labels[j], f->name) == 0)
+        snprintf(buf, cap, "%s=%s", f->name, f->true_label ? f->true_label : "true");
+    else
+        snprintf(buf, cap, "%s", d->labels[j]);
+}
+
+static void count_text(double c, char *buf, size_t cap)
+{
+    if (c == floor(c) && fabs(c) < 1e15)
+        snprintf(buf, cap, "%.0f", c);
+    else
+        snprintf(buf, cap, "%.4g", c);
+}
+
+/* ---- the checks after the fit ---- */
+
+#define SCAN_CHUNK 256
+
+/* For every aliased term, finds an earlier kept non-intercept column with exactly the same
+ * values on every row with positive weight (R's alias() would show the full combination; one
+ * identical column is what users can act on). */
+static int find_identical(const mql_glm_data *gd, const mql_glm_result *r, mql_fit_diag *diag,
+                          mql_err *err)
+{
+    size_t p = gd->p, na = diag->n_aliased;
+    if (na == 0)
+        return MQL_OK;
+    unsigned char *alive = malloc(na * p);
+    double *x = malloc(SCAN_CHUNK * p * sizeof *x);
+    int st = MQL_OK;
+    if (!alive || !x) {
+        st = mql_err_set(err, MQL_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t a = 0; a < na; a++)
+        for (size_t k = 0; k < p; k++)
+            alive[a * p + k] = k > 0 && k < diag->aliased[a].term && !r->aliased[k];
+    for (size_t r0 = 0; r0 < gd->n; r0 += SCAN_CHUNK) {
+        size_t m = gd->n - r0 < SCAN_CHUNK ? gd->n - r0 : SCAN_CHUNK;
+        if ((st = gd->fill(gd->ctx, r0, m, x, err)) != MQL_OK)
+            goto out;
+        for (size_t i = 0; i < m; i++) {
+            if (gd->w && !(gd->w[r0 + i] > 0))
+                continue;
+            const double *row = x + i * p;
+            for (size_t a = 0; a < na; a++) {
+                double v = row[diag->aliased[a].term];
+                unsigned char *al = alive + a * p;
+                for (size_t k = 1; k < diag->aliased[a].term; k++)
+                    al[k] &= row[k] == v;
+            }
+        }
+    }
+    for (size_t a = 0; a < na; a++) {
+        diag->aliased[a].identical_to = -1;
+        for (size_t k = 1; k < diag->aliased[a].term; k++)
+            if (alive[a * p + k]) {
+                diag->aliased[a].identical_to = (long)k;
+                break;
+            }
+    }
+out:
+    free(alive);
+    free(x);
+    return st;
+}
+
+/* Separation: the 0/1 terms the glm flagged, with counts from mql_glm_separation_check. Builds
+ * the message into err (MQL_EDATA) when l2 == 0; a warning otherwise. */
+static int separation_report(const mql_glm_data *gd, const mql_design *d,
+                             const mql_glm_result *r, double l2, mql_fit_diag *diag,
+                             mql_err *err)
+{
+    size_t p = gd->p;
+    signed char *sep = calloc(p, 1);
+    double *cnt = calloc(p, sizeof *cnt);
+    sbuf b = {0};
+    int st = MQL_OK;
+    if (!sep || !cnt || !(diag->separated = calloc(p, sizeof *diag->separated))) {
+        st = mql_err_set(err, MQL_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((st = mql_glm_separation_check(gd, sep, cnt, err)) != MQL_OK)
+        goto out;
+    for (size_t j = 1; j < p; j++)
+        if (sep[j] && !r->aliased[j])
+            diag->separated[diag->n_separated++] = (mql_sep_note){j, sep[j], cnt[j]};
+    const size_t show = 6;
+    for (size_t k = 0; k < diag->n_separated && k < show; k++) {
+        const mql_sep_note *s = &diag->separated[k];
+        char ph[256], c[32];
+        term_phrase(d, s->term, ph, sizeof ph);
+        count_text(s->count, c, sizeof c);
+        const char *sepr = k ? "; " : "";
+        if (s->count == 1)
+            sb_printf(&b, "%sthe only lead with %s %s", sepr, ph,
+                      s->direction > 0 ? "converted" : "did not convert");
+        else
+            sb_printf(&b, "%s%s %s leads with %s converted", sepr,
+                      s->direction > 0 ? "all" : "none of the", c, ph);
+    }
+    if (diag->n_separated > show)
+        sb_printf(&b, "; and %zu more term%s", diag->n_separated - show,
+                  diag->n_separated - show == 1 ? "" : "s");
+    if (diag->n_separated == 0)
+        sb_printf(&b, "%zu lead%s fitted at probability 0 or 1 (a combination of terms "
+                      "predicts the outcome perfectly)", r->n_extreme, r->n_extreme == 1 ? "" : "s");
+    if (b.fail) {
+        st = mql_err_set(err, MQL_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (l2 == 0.0) {
+        st = mql_err_set(err, MQL_EDATA,
+                         "separation: %s; %s maximum-likelihood coefficient%s infinite, so the "
+                         "model is not saved. Refit with a ridge penalty (e.g. --l2 1), or pool "
+                         "rare levels (--min-level-count N) or drop the term%s",
+                         b.s, diag->n_separated == 1 ? "its" : "their",
+                         diag->n_separated == 1 ? " is" : "s are",
+                         diag->n_separated == 1 ? "" : "s");
+        if (diag_warn(diag, "%s", err->msg))
+            st = mql_err_set(err, MQL_ENOMEM, "out of memory");
+    } else if (diag_warn(diag, "separation: %s; the ridge penalty (--l2 %g) keeps %s finite",
+                         b.s, l2, diag->n_separated == 1 ? "its coefficient" : "the coefficients")) {
+        st = mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
+out:
+    free(sep);
+    free(cnt);
+    free(b.s);
+    return st;
+}
+
+static int copy_notes(const mql_design *d, mql_fit_diag *diag)
+{
+    if (d->n_notes == 0)
+        return 0;
+    if (!(diag->notes = calloc(d->n_notes, sizeof *diag->notes)))
+        return -1;
+    for (size_t k = 0; k < d->n_notes; k++, diag->n_notes++)
+        if (!(diag->notes[k] = mql_strdup(d->notes[k])))
+            return -1;
+    return 0;
+}
+
+int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
+                    const mql_design_opts *dopts, const mql_glm_opts *gopts, mql_model **out,
+                    mql_fit_diag *diag, mql_err *err)
+{
+    *out = NULL;
+    mql_fit_diag local;
+    if (!diag)
+        diag = &local;
+    mql_fit_diag_init(diag);
+    mql_glm_opts gdef;
+    if (!gopts) {
+        mql_glm_opts_default(&gdef);
+        gopts = &gdef;
+    }
+    mql_model *m = NULL;
+    mql_design_binding *bind = NULL;
+    mql_glm_result *r = NULL;
+    double *yd = NULL;
+    mql_design *d = NULL;
+    int st = mql_design_build(t, dopts, &d, err);
+    if (st != MQL_OK)
+        goto out;
+    if (copy_notes(d, diag)) {
+        st = mql_err_set(err, MQL_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((st = mql_design_bind(d, t, &bind, err)) != MQL_OK)
+        goto out;
+    for (size_t k = 0; k < d->n_features; k++) {
+        diag->n_unseen_levels += bind->f[k].n_unseen_levels;
+        diag->n_unseen_rows += bind->f[k].n_unseen;
+    }
+    if (!(yd = malloc((t->n_rows ? t->n_rows : 1) * sizeof *yd))) {
+        st = mql_err_set(err, MQL_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < t->n_rows; i++)
+        yd[i] = y[i] ? 1.0 : 0.0;
+    mql_glm_data gd = {t->n_rows, d->p, mql_design_fill, bind, yd, w};
+    int fit_st = mql_glm_fit(&gd, gopts, &r, err);
+    if (fit_st != MQL_OK && fit_st != MQL_ENOCONV) {
+        st = fit_st;
+        goto out;
+    }
+    diag->state = r->state;
+    diag->n_extreme = r->n_extreme;
+    diag->events = r->events;
+    diag->non_events = r->n_weighted - r->events;
+    diag->n_params = r->rank > 0 ? r->rank - 1 : 0;
+    double minor = diag->events < diag->non_events ? diag->events : diag->non_events;
+    diag->epv = diag->n_params ? minor / (double)diag->n_params : INFINITY;
+
+    /* Aliasing, named like R's NA coefficients. */
+    for (size_t j = 0; j < d->p; j++)
+        diag->n_aliased += r->aliased[j] != 0;
+    if (diag->n_aliased) {
+        if (!(diag->aliased = calloc(diag->n_aliased, sizeof *diag->aliased))) {
+            st = mql_err_set(err, MQL_ENOMEM, "out of memory");
+            goto out;
+        }
+        size_t a = 0;
+        for (size_t j = 0; j < d->p; j++)
+            if (r->aliased[j])
+                diag->aliased[a++] = (mql_alias_note){j, -1};
+        if ((st = find_identical(&gd, r, diag, err)) != MQL_OK)
+            goto out;
+        for (size_t k = 0; k < diag->n_aliased; k++) {
+            const mql_alias_note *al = &diag->aliased[k];
+            int bad = al->identical_to >= 0
+                ? diag_warn(diag, "%s is aliased with earlier terms (identical to %s) and was "
+                                  "dropped", d->labels[al->term], d->labels[al->identical_to])
+                : diag_warn(diag, "%s is aliased with earlier terms (a linear combination of "
+                                  "them) and was dropped", d->labels[al->term]);
+            if (bad) {
+                st = mql_err_set(err, MQL_ENOMEM, "out of memory");
+                goto out;
+            }
+        }
+    }
+    int any_sep = 0, final = MQL_OK;
+    for (size_t j = 0; j < d->p; j++)
+        any_sep |= r->separated[j] != 0;
+    if (r->state == MQL_GLM_SEPARATED || (gopts->l2 > 0 && (any_sep || r->n_extreme > 0))) {
+        /* MQL_EDATA (l2 = 0, message in err) is the policy's verdict, not a failure here. */
+        final = separation_report(&gd, d, r, gopts->l2, diag, err);
+        if (final != MQL_OK && final != MQL_EDATA) {
+            st = final;
+            goto out;
+        }
+    }
+    if (diag->n_params && diag->epv < MQL_MIN_EPV &&
+        diag_warn(diag, "only %.1f events per parameter (%.0f %s, %zu parameters); below %.0f "
+                        "the coefficients are unstable: use fewer features, pool levels with "
+                        "--min-level-count, or add --l2", diag->epv, minor,
+                        diag->events <= diag->non_events ? "events" : "non-events",
+                        diag->n_params, MQL_MIN_EPV)) {
+        st = mql_err_set(err, MQL_ENOMEM, "out of memory");
+        goto out;
+    }
+    /* Separation explains a failure to converge, so it takes precedence. */
+    if (final == MQL_OK && fit_st == MQL_ENOCONV) {
+        final = mql_err_set(err, MQL_ENOCONV,
+                            "the fit did not converge in %d iterations (deviance %.10g); the "
+                            "model is not saved. Raise --max-iter, or simplify the model (--l2, "
+                            "--min-level-count, fewer features)", r->iterations, r->deviance);
+        if (diag_warn(diag, "%s", err->msg)) {
+            st = mql_err_set(err, MQL_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    st = final;
+    if (!(m = mql_model_new())) {
+        st = mql_err_set(err, MQL_ENOMEM, "out of memory");
+        goto out;
+    }
+    m->design = d;
+    m->fit = r;
+    m->l2 = gopts->l2;
+    m->train.rows = t->n_rows;
+    m->train.bytes = t->n_bytes;
+    m->train.hash = t->hash;
+    m->train.events = r->events;
+    d = NULL;
+    r = NULL;
+    *out = m;
+out:
+    free(yd);
+    mql_design_binding_free(bind);
+    mql_glm_result_free(r);
+    mql_design_free(d);
+    if (diag == &local)
+        mql_fit_diag_clear(&local);
+    return st;
+}

@@ -1,0 +1,345 @@
+/* score.c: applying a points model to leads, from a loaded table or record by record from a CSV
+ * stream. Both paths build an mql_cell per value and call mql_rule_match, so they agree. */
+#include "mqlcal/points.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One column the rules read: the rules on it, and for a table-bound categorical column the rule
+ * each level matches (computed once per level). */
+typedef struct scorer_feature {
+    const char *name;         /* borrowed from the first rule */
+    size_t *rules;            /* indices into m->rules */
+    size_t n_rules;
+    size_t col;               /* table column or header field */
+    const mql_column *c;      /* table-bound only */
+    long *level_rule;         /* categorical table columns: rule per level code, -1 none */
+    long na_rule;             /* rule a missing cell matches, -1 none */
+    size_t unmatched;         /* non-missing cells that matched no rule */
+} scorer_feature;
+
+struct mql_scorer {
+    const mql_points *m;
+    const mql_table *t;       /* NULL for header-bound scorers */
+    const char *const *na;
+    size_t n_na;
+    size_t n_fields;
+    scorer_feature *f;
+    size_t n_f;
+    long *hit;                /* n_f scratch: the matched rule per feature while scoring a row */
+};
+
+void mql_scorer_free(mql_scorer *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; s->f && i < s->n_f; i++) {
+        free(s->f[i].rules);
+        free(s->f[i].level_rule);
+    }
+    free(s->f);
+    free(s->hit);
+    free(s);
+}
+
+/* Groups the rules by feature, in order of first appearance. */
+static int group_rules(mql_scorer *s, mql_err *err)
+{
+    const mql_points *m = s->m;
+    s->f = calloc(m->n_rules ? m->n_rules : 1, sizeof *s->f);
+    if (!s->f)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < m->n_rules; i++) {
+        size_t k = 0;
+        while (k < s->n_f && strcmp(s->f[k].name, m->rules[i].feature) != 0)
+            k++;
+        scorer_feature *f = &s->f[k];
+        if (k == s->n_f) {
+            f->name = m->rules[i].feature;
+            f->na_rule = -1;
+            s->n_f++;
+        }
+        size_t *nr = realloc(f->rules, (f->n_rules + 1) * sizeof *nr);
+        if (!nr)
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        f->rules = nr;
+        f->rules[f->n_rules++] = i;
+    }
+    if (!(s->hit = malloc((s->n_f ? s->n_f : 1) * sizeof *s->hit)))
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    return MQL_OK;
+}
+
+/* The first rule of feature f that matches c (the reader guarantees there is at most one). */
+static long match_feature(const mql_points *m, const scorer_feature *f, const mql_cell *c)
+{
+    for (size_t k = 0; k < f->n_rules; k++)
+        if (mql_rule_match(&m->rules[f->rules[k]], c))
+            return (long)f->rules[k];
+    return -1;
+}
+
+/* Local forms of table.c's lookups, so scoring needs no more of the table module than its
+ * struct. */
+static long find_column(const mql_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->n_cols; i++)
+        if (t->cols[i].name && strcmp(t->cols[i].name, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+static int cell_missing(const mql_column *c, size_t row)
+{
+    return c->code ? c->code[row] == MQL_NA_CODE : isnan(c->num[row]);
+}
+
+/* A DATE cell as the CSV held it: YYYY-MM-DD[ HH:MM:SS] (days since 1970-01-01 to the civil
+ * date by H. Hinnant's days_from_civil inverse). */
+static const char *date_text(double days, int with_time, char *buf, size_t cap)
+{
+    double whole = floor(days);
+    long z = (long)whole + 719468;
+    long era = (z >= 0 ? z : z - 146096) / 146097;
+    long doe = z - era * 146097;
+    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
+    long mo = mp < 10 ? mp + 3 : mp - 9;
+    y += mo <= 2;
+    if (!with_time) {
+        snprintf(buf, cap, "%04ld-%02ld-%02ld", y, mo, d);
+    } else {
+        long sec = lround((days - whole) * 86400.0);
+        snprintf(buf, cap, "%04ld-%02ld-%02ld %02ld:%02ld:%02ld", y, mo, d, sec / 3600,
+                 sec / 60 % 60, sec % 60);
+    }
+    return buf;
+}
+
+static const char *source_name(const char *s)
+{
+    return s ? s : "the leads file";
+}
+
+/* Cell (col, row) of a table as the matching rule sees it. */
+static void table_cell(const mql_column *c, size_t row, mql_cell *cell, char *buf, size_t cap)
+{
+    if (cell_missing(c, row)) {
+        *cell = (mql_cell){NULL, 0, 1, 0, NAN};
+        return;
+    }
+    switch (c->type) {
+    case MQL_COL_NUMERIC:
+    case MQL_COL_BOOLEAN:
+        *cell = (mql_cell){NULL, 0, 0, 1, c->num[row]};
+        return;
+    case MQL_COL_DATE:
+        mql_cell_from_text(cell, date_text(c->num[row], c->has_time, buf, cap), NULL, 0);
+        return;
+    case MQL_COL_CATEGORICAL:
+    case MQL_COL_ID:
+        mql_cell_from_text(cell, c->levels[c->code[row]], NULL, 0);
+        return;
+    }
+}
+
+int mql_scorer_bind(const mql_points *m, const mql_table *t, mql_scorer **out, mql_err *err)
+{
+    *out = NULL;
+    mql_scorer *s = calloc(1, sizeof *s);
+    if (!s)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    s->m = m;
+    s->t = t;
+    int rc = group_rules(s, err);
+    for (size_t k = 0; k < s->n_f && rc == MQL_OK; k++) {
+        scorer_feature *f = &s->f[k];
+        long c = find_column(t, f->name);
+        if (c < 0) {
+            rc = mql_err_set(err, MQL_EDATA, "%s has no column '%s' that the model needs",
+                             source_name(t->source), f->name);
+            break;
+        }
+        f->col = (size_t)c;
+        f->c = &t->cols[c];
+        mql_cell miss = {NULL, 0, 1, 0, NAN};
+        f->na_rule = match_feature(m, f, &miss);
+        if (f->c->type != MQL_COL_CATEGORICAL && f->c->type != MQL_COL_ID)
+            continue;
+        /* One match per level, so scoring a row is a table lookup. */
+        size_t L = f->c->n_levels;
+        if (!(f->level_rule = malloc((L ? L : 1) * sizeof *f->level_rule))) {
+            rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+            break;
+        }
+        for (size_t l = 0; l < L; l++) {
+            mql_cell cell;
+            mql_cell_from_text(&cell, f->c->levels[l], NULL, 0);
+            f->level_rule[l] = match_feature(m, f, &cell);
+        }
+    }
+    /* Unmatched counts, per level for categorical columns, per row otherwise. */
+    for (size_t k = 0; k < s->n_f && rc == MQL_OK; k++) {
+        scorer_feature *f = &s->f[k];
+        for (size_t r = 0; r < t->n_rows; r++) {
+            if (cell_missing(f->c, r))
+                continue;
+            long hit;
+            if (f->level_rule) {
+                hit = f->c->code[r] < f->c->n_levels ? f->level_rule[f->c->code[r]] : -1;
+            } else {
+                mql_cell cell;
+                char buf[160];
+                table_cell(f->c, r, &cell, buf, sizeof buf);
+                hit = match_feature(m, f, &cell);
+            }
+            f->unmatched += hit < 0;
+        }
+    }
+    if (rc) {
+        mql_scorer_free(s);
+        return rc;
+    }
+    *out = s;
+    return MQL_OK;
+}
+
+int mql_scorer_bind_header(const mql_points *m, char *const *names, size_t n_names,
+                           const char *source, const char *const *na, size_t n_na,
+                           mql_scorer **out, mql_err *err)
+{
+    *out = NULL;
+    mql_scorer *s = calloc(1, sizeof *s);
+    if (!s)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    s->m = m;
+    s->na = na;
+    s->n_na = n_na;
+    s->n_fields = n_names;
+    int rc = group_rules(s, err);
+    for (size_t k = 0; k < s->n_f && rc == MQL_OK; k++) {
+        scorer_feature *f = &s->f[k];
+        size_t c = 0;
+        while (c < n_names && strcmp(names[c], f->name) != 0)
+            c++;
+        if (c == n_names)
+            rc = mql_err_set(err, MQL_EDATA, "%s has no column '%s' that the model needs",
+                             source_name(source), f->name);
+        f->col = c;
+    }
+    if (rc) {
+        mql_scorer_free(s);
+        return rc;
+    }
+    *out = s;
+    return MQL_OK;
+}
+
+/* Fills the sub-scores, probability, band, MQL flag and reasons from the matched rules. */
+static void finish(const mql_points *m, const long *hit, size_t n_hit, mql_score_result *r)
+{
+    r->score = r->fit = r->engagement = 0;
+    r->n_reasons = 0;
+    for (size_t i = 0; i < n_hit; i++) {
+        if (hit[i] < 0)
+            continue;
+        const mql_rule *ru = &m->rules[hit[i]];
+        if (ru->group == MQL_GROUP_ENGAGEMENT)
+            r->engagement += ru->points;
+        else
+            r->fit += ru->points;
+        if (ru->points == 0)
+            continue;
+        /* insertion into the top list: |points| descending, ties in rule order */
+        size_t pos = r->n_reasons;
+        while (pos > 0) {
+            const mql_rule *q = &m->rules[r->reason[pos - 1]];
+            long aq = labs(q->points), ar = labs(ru->points);
+            if (aq > ar || (aq == ar && r->reason[pos - 1] < (size_t)hit[i]))
+                break;
+            pos--;
+        }
+        if (pos >= MQL_N_REASONS)
+            continue;
+        size_t end = r->n_reasons < MQL_N_REASONS ? r->n_reasons : MQL_N_REASONS - 1;
+        for (size_t k = end; k > pos; k--)
+            r->reason[k] = r->reason[k - 1];
+        r->reason[pos] = (size_t)hit[i];
+        if (r->n_reasons < MQL_N_REASONS)
+            r->n_reasons++;
+    }
+    r->score = r->fit + r->engagement;
+    r->probability = mql_points_prob(m, (double)r->score);
+    r->band = mql_points_band(m, r->score);
+    r->is_mql = r->score >= m->threshold;
+}
+
+void mql_scorer_score_row(const mql_scorer *s, size_t row, mql_score_result *r)
+{
+    long *h = s->hit;
+    char buf[160];
+    for (size_t k = 0; k < s->n_f; k++) {
+        const scorer_feature *f = &s->f[k];
+        const mql_column *c = f->c;
+        if (cell_missing(c, row))
+            h[k] = f->na_rule;
+        else if (f->level_rule)
+            h[k] = c->code[row] < c->n_levels ? f->level_rule[c->code[row]] : -1;
+        else {
+            mql_cell cell;
+            table_cell(c, row, &cell, buf, sizeof buf);
+            h[k] = match_feature(s->m, f, &cell);
+        }
+    }
+    finish(s->m, h, s->n_f, r);
+}
+
+void mql_scorer_score_fields(mql_scorer *s, const char *const *fields, size_t n_fields,
+                             mql_score_result *r)
+{
+    long *h = s->hit;
+    for (size_t k = 0; k < s->n_f; k++) {
+        scorer_feature *f = &s->f[k];
+        mql_cell cell;
+        mql_cell_from_text(&cell, f->col < n_fields ? fields[f->col] : "", s->na, s->n_na);
+        h[k] = match_feature(s->m, f, &cell);
+        f->unmatched += h[k] < 0 && !cell.missing;
+    }
+    finish(s->m, h, s->n_f, r);
+}
+
+int mql_scorer_score_all(const mql_scorer *s, long *score, long *fit, long *engagement,
+                         mql_err *err)
+{
+    if (!s->t)
+        return mql_err_set(err, MQL_EDATA, "scorer: not bound to a table");
+    for (size_t r = 0; r < s->t->n_rows; r++) {
+        mql_score_result res;
+        mql_scorer_score_row(s, r, &res);
+        if (score)
+            score[r] = res.score;
+        if (fit)
+            fit[r] = res.fit;
+        if (engagement)
+            engagement[r] = res.engagement;
+    }
+    return MQL_OK;
+}
+
+size_t mql_scorer_n_features(const mql_scorer *s)
+{
+    return s->n_f;
+}
+
+const char *mql_scorer_feature(const mql_scorer *s, size_t k)
+{
+    return k < s->n_f ? s->f[k].name : NULL;
+}
+
+size_t mql_scorer_unmatched(const mql_scorer *s, size_t k)
+{
+    return k < s->n_f ? s->f[k].unmatched : 0;
+}
