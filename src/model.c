@@ -1,6 +1,7 @@
 /* model.c: the model object and the train step (design -> binding -> logistic fit -> checks) that
  * fit, backtest and review share, with the diagnostics the user is told about. */
 #include "mqlcal/model.h"
+#include "mqlcal/points.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -45,6 +46,7 @@ void mql_model_free(mql_model *m)
     free(t->weight_column);
     mql_design_free(m->design);
     mql_glm_result_free(m->fit);
+    mql_points_free(m->points);
     free(m);
 }
 

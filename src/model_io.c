@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "mqlcal/points.h"
+
 /* ==== writing ================================================================================ */
 
 /* json_real for finite values, null otherwise (JSON has no NAN or infinity). */
@@ -186,6 +188,7 @@ int mql_model_write(const mql_model *m, FILE *f, mql_err *err)
     put(o, "training", training_json(&m->train, &fail), &fail);
     put(o, "design", design_json(m->design, &fail), &fail);
     put(o, "fit", fit_json(m->fit, m->design, m->l2, &fail), &fail);
+    put(o, "points", m->points ? mql_points_to_json(m->points) : json_null(), &fail);
     if (!o || fail) {
         json_decref(o);
         return mql_err_set(err, MQL_ENOMEM, "out of memory while writing the model");
@@ -650,6 +653,11 @@ int mql_model_read(const char *path, mql_model **out, mql_err *err)
                            "null", path);
     if (fj && !r.st)
         m->fit = read_fit(&r, fj, m->design, &m->l2);
+    /* Models written before the points step carry no "points" key. */
+    json_t *pj = r.st || !json_object_get(root, "points") ? NULL
+                                                           : rd_obj(&r, root, "", "points", 1);
+    if (pj && !r.st && (r.st = mql_points_from_json(pj, &m->points, err)))
+        mql_err_prefix(err, r.st, "%s", path);
 out:
     json_decref(root);
     if (r.st) {
