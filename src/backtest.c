@@ -622,7 +622,7 @@ int mql_banding_compute(const mql_bt_input *in, double hi, double lo, mql_bandin
         acc_add(&a[x >= hi ? MQL_BAND_MQL : x >= lo ? MQL_BAND_NURTURE : MQL_BAND_REJECT], in, i);
     }
     for (int b = 0; b < 3; b++) {
-        mql_band *d = &out->band[b];
+        mql_bt_band *d = &out->band[b];
         d->leads = a[b].mqls;
         d->censored = a[b].censored;
         d->rated = a[b].mqls - a[b].censored;

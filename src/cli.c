@@ -1,8 +1,10 @@
 /* cli.c: what the subcommands share: messages on stderr, option matching, atomic output files,
  * and the lead-file options (--outcome, --join, --na, ...) with their loading and checks. */
 #include "mqlcal/cli.h"
+#include "mqlcal/points.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,4 +437,200 @@ void cli_data_free(cli_data *d)
     free(d->outcome_label);
     memset(d, 0, sizeof *d);
     d->outcome_col = d->sql_col = d->date_col = d->acv_col = d->key_col = -1;
+}
+
+/* ---- design and fit options (fit, backtest, review) ---- */
+
+const char *const cli_fit_usage =
+    "design options:\n"
+    "  --min-level-count N  categorical levels with fewer than N rows pool into\n"
+    "                       '(other)' (default 10; 0 keeps every level)\n"
+    "  --reference R        reference levels: 'frequent' (default: the most frequent\n"
+    "                       level), 'first' (byte order, as R), or COL=LEVEL (repeatable)\n"
+    "  --bins N | COL=N     quantile bins for numeric columns instead of a linear term\n"
+    "  --cuts COL=a,b,c     explicit bin edges for a numeric column (repeatable)\n"
+    "  --fit LIST           columns forced into the fit (who the lead is) group\n"
+    "  --engagement LIST    columns forced into the engagement (what it did) group\n"
+    "Missing cells are a level of their own ('(missing)'); a numeric column's missing\n"
+    "cells get an indicator term and 0 in the linear term.\n"
+    "\n"
+    "fit options:\n"
+    "  --l2 LAMBDA          ridge penalty LAMBDA * sum(beta^2) on every coefficient but\n"
+    "                       the intercept (default 0: plain maximum likelihood)\n"
+    "  --max-iter N         IRLS iterations (default 25, as R)\n"
+    "  --tol T              convergence: |dev - dev_old| / (|dev| + 0.1) < T (default 1e-8)\n"
+    "  --weight COL         frequency weights (a count per row, >= 0): aggregated rows\n"
+    "                       give the same fit as the raw rows\n";
+
+void cli_fit_opts_init(cli_fit_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    mql_design_opts_init(&o->design);
+    mql_glm_opts_default(&o->glm);
+}
+
+void cli_fit_opts_clear(cli_fit_opts *o)
+{
+    mql_design_opts_clear(&o->design);
+}
+
+/* Prints a design-option parser's error. */
+static int design_opt(int st, const mql_err *err)
+{
+    if (st)
+        cli_error("%s", err->msg);
+    return st;
+}
+
+int cli_fit_opt(cli_fit_opts *o, int argc, char **argv, int *i)
+{
+    mql_err err;
+    const char *val;
+    int r, st = MQL_OK;
+    if ((r = cli_opt(argc, argv, i, "--min-level-count", &val)) > 0)
+        st = design_opt(mql_design_opts_parse_min_level_count(&o->design, val, &err), &err);
+    else if (r == 0 && (r = cli_opt(argc, argv, i, "--reference", &val)) > 0)
+        st = design_opt(mql_design_opts_parse_reference(&o->design, val, &err), &err);
+    else if (r == 0 && (r = cli_opt(argc, argv, i, "--bins", &val)) > 0)
+        st = design_opt(mql_design_opts_parse_bins(&o->design, val, &err), &err);
+    else if (r == 0 && (r = cli_opt(argc, argv, i, "--cuts", &val)) > 0)
+        st = design_opt(mql_design_opts_parse_cuts(&o->design, val, &err), &err);
+    else if (r == 0 && (r = cli_opt(argc, argv, i, "--fit", &val)) > 0)
+        st = design_opt(mql_design_opts_parse_group(&o->design, MQL_GROUP_FIT, val, &err), &err);
+    else if (r == 0 && (r = cli_opt(argc, argv, i, "--engagement", &val)) > 0)
+        st = design_opt(mql_design_opts_parse_group(&o->design, MQL_GROUP_ENGAGEMENT, val, &err),
+                        &err);
+    else if (r == 0 && (r = cli_opt(argc, argv, i, "--l2", &val)) > 0) {
+        if (mql_parse_double(val, &o->glm.l2) || o->glm.l2 < 0) {
+            cli_error("--l2: expected a number >= 0, got '%s'", val);
+            st = MQL_EUSAGE;
+        }
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--max-iter", &val)) > 0) {
+        long n;
+        if (mql_parse_long(val, 1, 10000, &n)) {
+            cli_error("--max-iter: expected an integer from 1 to 10000, got '%s'", val);
+            st = MQL_EUSAGE;
+        } else {
+            o->glm.max_iter = (int)n;
+        }
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--tol", &val)) > 0) {
+        if (mql_parse_double(val, &o->glm.tol) || !(o->glm.tol > 0 && o->glm.tol < 1)) {
+            cli_error("--tol: expected a number between 0 and 1 (exclusive), got '%s'", val);
+            st = MQL_EUSAGE;
+        }
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--weight", &val)) > 0) {
+        o->weight = val;
+    }
+    if (r < 0 || st)
+        return -1;
+    return r;
+}
+
+int cli_fit_opts_finish(cli_fit_opts *o, const cli_leads *l)
+{
+    mql_err err;
+    if ((l->features &&
+         design_opt(mql_design_opts_parse_features(&o->design, l->features, &err), &err)) ||
+        (l->exclude &&
+         design_opt(mql_design_opts_parse_exclude(&o->design, l->exclude, &err), &err)))
+        return MQL_EUSAGE;
+    return MQL_OK;
+}
+
+/* Frequency weights from column name: numeric, finite, >= 0, no missing cell. */
+static int load_weights(const mql_table *t, const char *name, double **out)
+{
+    mql_err err;
+    long j;
+    if (mql_table_require(t, name, &j, &err)) {
+        cli_error("--weight: %s", err.msg);
+        return MQL_EUSAGE;
+    }
+    const mql_column *c = &t->cols[j];
+    if (c->type != MQL_COL_NUMERIC && c->type != MQL_COL_BOOLEAN) {
+        cli_error("--weight: column '%s' is %s, not numeric", name, mql_coltype_name(c->type));
+        return MQL_EDATA;
+    }
+    double *w = malloc((t->n_rows ? t->n_rows : 1) * sizeof *w);
+    if (!w) {
+        cli_error("out of memory");
+        return MQL_ENOMEM;
+    }
+    for (size_t i = 0; i < t->n_rows; i++) {
+        w[i] = c->num[i];
+        if (!(w[i] >= 0) || !isfinite(w[i])) {
+            cli_error("%s: row %zu: column '%s': weight %s; weights must be counts >= 0",
+                      t->source, i + 1, name, isnan(w[i]) ? "is missing" : "is negative");
+            free(w);
+            return MQL_EDATA;
+        }
+    }
+    *out = w;
+    return MQL_OK;
+}
+
+int cli_fit_prepare(cli_fit_opts *o, const cli_data *d, double **w)
+{
+    mql_err err;
+    int st;
+    *w = NULL;
+    if (o->weight && (st = load_weights(d->table, o->weight, w)))
+        return st;
+    const long roles[] = {d->outcome_col, d->sql_col, d->date_col, d->acv_col, d->key_col,
+                          o->weight ? mql_table_find(d->table, o->weight) : -1};
+    for (size_t k = 0; k < sizeof roles / sizeof roles[0]; k++)
+        if (roles[k] >= 0 &&
+            (st = mql_design_opts_add_role(&o->design, d->table->cols[roles[k]].name, &err))) {
+            cli_error("%s", err.msg);
+            free(*w);
+            *w = NULL;
+            return st;
+        }
+    return MQL_OK;
+}
+
+/* ---- models ---- */
+
+int cli_model_load(const char *path, mql_model **out)
+{
+    mql_err err;
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        cli_error("%s: cannot open: %s", path, strerror(errno));
+        return MQL_EIO;
+    }
+    int c;
+    while ((c = fgetc(f)) != EOF && (c == ' ' || c == '\t' || c == '\r' || c == '\n'))
+        ;
+    fclose(f);
+    int st;
+    if (c == '{') {
+        if ((st = mql_model_read(path, out, &err))) {
+            cli_error("%s", err.msg);
+            return st;
+        }
+        if (!(*out)->points) {
+            cli_error("%s: the model has no points table", path);
+            mql_model_free(*out);
+            *out = NULL;
+            return MQL_EDATA;
+        }
+        return MQL_OK;
+    }
+    mql_points *p = NULL;
+    if ((st = mql_points_read_csv(path, &p, &err))) {
+        cli_error("%s", err.msg);
+        return st;
+    }
+    mql_model *m = mql_model_new();
+    if (!m) {
+        mql_model_free(m);
+        mql_points_free(p);
+        cli_error("out of memory");
+        return MQL_ENOMEM;
+    }
+    m->points = p;
+    *out = m;
+    return MQL_OK;
 }

@@ -28,25 +28,7 @@ static void usage(FILE *f)
             "\n"
             "%s"
             "\n"
-            "design options:\n"
-            "  --min-level-count N  categorical levels with fewer than N rows pool into\n"
-            "                       '(other)' (default 10; 0 keeps every level)\n"
-            "  --reference R        reference levels: 'frequent' (default: the most frequent\n"
-            "                       level), 'first' (byte order, as R), or COL=LEVEL (repeatable)\n"
-            "  --bins N | COL=N     quantile bins for numeric columns instead of a linear term\n"
-            "  --cuts COL=a,b,c     explicit bin edges for a numeric column (repeatable)\n"
-            "  --fit LIST           columns forced into the fit (who the lead is) group\n"
-            "  --engagement LIST    columns forced into the engagement (what it did) group\n"
-            "Missing cells are a level of their own ('(missing)'); a numeric column's missing\n"
-            "cells get an indicator term and 0 in the linear term.\n"
-            "\n"
-            "fit options:\n"
-            "  --l2 LAMBDA          ridge penalty LAMBDA * sum(beta^2) on every coefficient but\n"
-            "                       the intercept (default 0: plain maximum likelihood)\n"
-            "  --max-iter N         IRLS iterations (default 25, as R)\n"
-            "  --tol T              convergence: |dev - dev_old| / (|dev| + 0.1) < T (default 1e-8)\n"
-            "  --weight COL         frequency weights (a count per row, >= 0): aggregated rows\n"
-            "                       give the same fit as the raw rows\n"
+            "%s"
             "\n"
             "output:\n"
             "  --format F           table (default): the summary; csv: the coefficient table;\n"
@@ -71,29 +53,18 @@ static void usage(FILE *f)
             "  no convergence       exit 4, no model written\n"
             "\n"
             "exit codes: 0 ok, 1 invalid data or separation, 2 usage, 3 I/O, 4 no convergence\n",
-            cli_leads_usage);
+            cli_leads_usage, cli_fit_usage);
 }
 
 typedef struct fit_opts {
     cli_leads leads;
-    mql_design_opts design;
-    mql_glm_opts glm;
-    const char *weight;
+    cli_fit_opts fit;
     const char *out;
     mql_format format;
 } fit_opts;
 
-/* Runs one design-option parser; prints its error. */
-static int design_opt(int st, const mql_err *err)
-{
-    if (st)
-        cli_error("%s", err->msg);
-    return st;
-}
-
 static int parse_args(int argc, char **argv, fit_opts *o)
 {
-    mql_err err;
     for (int i = 1; i < argc;) {
         const char *a = argv[i], *val;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -101,56 +72,22 @@ static int parse_args(int argc, char **argv, fit_opts *o)
             return -1;
         }
         int r = cli_leads_opt(&o->leads, argc, argv, &i);
+        if (r == 0)
+            r = cli_fit_opt(&o->fit, argc, argv, &i);
         if (r < 0)
             return MQL_EUSAGE;
         if (r > 0)
             continue;
-        int st = MQL_OK;
-        if ((r = cli_opt(argc, argv, &i, "--min-level-count", &val)) > 0)
-            st = design_opt(mql_design_opts_parse_min_level_count(&o->design, val, &err), &err);
-        else if (r == 0 && (r = cli_opt(argc, argv, &i, "--reference", &val)) > 0)
-            st = design_opt(mql_design_opts_parse_reference(&o->design, val, &err), &err);
-        else if (r == 0 && (r = cli_opt(argc, argv, &i, "--bins", &val)) > 0)
-            st = design_opt(mql_design_opts_parse_bins(&o->design, val, &err), &err);
-        else if (r == 0 && (r = cli_opt(argc, argv, &i, "--cuts", &val)) > 0)
-            st = design_opt(mql_design_opts_parse_cuts(&o->design, val, &err), &err);
-        else if (r == 0 && (r = cli_opt(argc, argv, &i, "--fit", &val)) > 0)
-            st = design_opt(mql_design_opts_parse_group(&o->design, MQL_GROUP_FIT, val, &err),
-                            &err);
-        else if (r == 0 && (r = cli_opt(argc, argv, &i, "--engagement", &val)) > 0)
-            st = design_opt(mql_design_opts_parse_group(&o->design, MQL_GROUP_ENGAGEMENT, val,
-                                                        &err), &err);
-        else if (r == 0 && (r = cli_opt(argc, argv, &i, "--l2", &val)) > 0) {
-            if (mql_parse_double(val, &o->glm.l2) || o->glm.l2 < 0) {
-                cli_error("--l2: expected a number >= 0, got '%s'", val);
-                st = MQL_EUSAGE;
-            }
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--max-iter", &val)) > 0) {
-            long n;
-            if (mql_parse_long(val, 1, 10000, &n)) {
-                cli_error("--max-iter: expected an integer from 1 to 10000, got '%s'", val);
-                st = MQL_EUSAGE;
-            }
-            o->glm.max_iter = (int)n;
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--tol", &val)) > 0) {
-            if (mql_parse_double(val, &o->glm.tol) || !(o->glm.tol > 0 && o->glm.tol < 1)) {
-                cli_error("--tol: expected a number between 0 and 1 (exclusive), got '%s'", val);
-                st = MQL_EUSAGE;
-            }
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--weight", &val)) > 0) {
-            o->weight = val;
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "-o", &val)) > 0) {
+        if ((r = cli_opt(argc, argv, &i, "-o", &val)) > 0) {
             o->out = val;
         } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--format", &val)) > 0) {
             if (mql_format_parse(val, &o->format) || o->format == MQL_FMT_MD) {
                 cli_error("--format: expected table, csv or json, got '%s'", val);
-                st = MQL_EUSAGE;
+                return MQL_EUSAGE;
             }
         }
         if (r < 0)
             return MQL_EUSAGE;
-        if (st)
-            return st;
         if (r > 0)
             continue;
         if (a[0] == '-' && a[1] != '\0') {
@@ -172,44 +109,7 @@ static int parse_args(int argc, char **argv, fit_opts *o)
         cli_error("fit: an outcome is required: --outcome COL[=VALUE] or --join FILE --key COL");
         return MQL_EUSAGE;
     }
-    if ((o->leads.features && design_opt(mql_design_opts_parse_features(
-                                             &o->design, o->leads.features, &err), &err)) ||
-        (o->leads.exclude && design_opt(mql_design_opts_parse_exclude(
-                                            &o->design, o->leads.exclude, &err), &err)))
-        return MQL_EUSAGE;
-    return MQL_OK;
-}
-
-/* Frequency weights from column name: numeric, finite, >= 0, no missing cell. */
-static int load_weights(const mql_table *t, const char *name, double **out)
-{
-    mql_err err;
-    long j;
-    if (mql_table_require(t, name, &j, &err)) {
-        cli_error("--weight: %s", err.msg);
-        return MQL_EUSAGE;
-    }
-    const mql_column *c = &t->cols[j];
-    if (c->type != MQL_COL_NUMERIC && c->type != MQL_COL_BOOLEAN) {
-        cli_error("--weight: column '%s' is %s, not numeric", name, mql_coltype_name(c->type));
-        return MQL_EDATA;
-    }
-    double *w = malloc((t->n_rows ? t->n_rows : 1) * sizeof *w);
-    if (!w) {
-        cli_error("out of memory");
-        return MQL_ENOMEM;
-    }
-    for (size_t i = 0; i < t->n_rows; i++) {
-        w[i] = c->num[i];
-        if (!(w[i] >= 0) || !isfinite(w[i])) {
-            cli_error("%s: row %zu: column '%s': weight %s; weights must be counts >= 0",
-                      t->source, i + 1, name, isnan(w[i]) ? "is missing" : "is negative");
-            free(w);
-            return MQL_EDATA;
-        }
-    }
-    *out = w;
-    return MQL_OK;
+    return cli_fit_opts_finish(&o->fit, &o->leads);
 }
 
 /* The training fingerprint from the loaded data and options. */
@@ -221,7 +121,7 @@ static int fingerprint(mql_model *m, const fit_opts *o, const cli_data *d)
                (outcome && !(t->outcome = mql_strdup(outcome))) ||
                (o->leads.sql && !(t->sql_column = mql_strdup(o->leads.sql))) ||
                (o->leads.acv && !(t->acv_column = mql_strdup(o->leads.acv))) ||
-               (o->weight && !(t->weight_column = mql_strdup(o->weight)));
+               (o->fit.weight && !(t->weight_column = mql_strdup(o->fit.weight)));
     if (!fail && d->date_col >= 0) {
         const mql_column *c = &d->table->cols[d->date_col];
         double lo = INFINITY, hi = -INFINITY;
@@ -314,8 +214,8 @@ static void print_summary(FILE *f, const mql_model *m, const mql_fit_diag *dg, c
             m->design->p - 1);
     fprintf(f, "data        %s\n", o->leads.path);
     fprintf(f, "rows        %zu", r->n);
-    if (o->weight)
-        fprintf(f, " (weighted n %.10g, weights from '%s')", r->n_weighted, o->weight);
+    if (o->fit.weight)
+        fprintf(f, " (weighted n %.10g, weights from '%s')", r->n_weighted, o->fit.weight);
     fprintf(f, "\nevents      %.10g (base rate %.2f%%)\n", r->events, 100.0 * s.base_rate);
     fprintf(f, "events per parameter  %.1f (%zu parameters besides the intercept)\n",
             dg->epv, dg->n_params);
@@ -377,8 +277,7 @@ static int write_json_report(FILE *f, const mql_model *m, const mql_fit_diag *dg
 int cmd_fit(int argc, char **argv)
 {
     fit_opts o = {.format = MQL_FMT_TABLE};
-    mql_design_opts_init(&o.design);
-    mql_glm_opts_default(&o.glm);
+    cli_fit_opts_init(&o.fit);
     cli_data d = {0};
     mql_model *m = NULL;
     mql_fit_diag dg;
@@ -393,17 +292,9 @@ int cmd_fit(int argc, char **argv)
     }
     if ((st = cli_leads_load(&o.leads, &d, 1)))
         goto done;
-    if (o.weight && (st = load_weights(d.table, o.weight, &w)))
+    if ((st = cli_fit_prepare(&o.fit, &d, &w)))
         goto done;
-    const long roles[] = {d.outcome_col, d.sql_col, d.date_col, d.acv_col, d.key_col,
-                          o.weight ? mql_table_find(d.table, o.weight) : -1};
-    for (size_t k = 0; k < sizeof roles / sizeof roles[0]; k++)
-        if (roles[k] >= 0 &&
-            (st = mql_design_opts_add_role(&o.design, d.table->cols[roles[k]].name, &err))) {
-            cli_error("%s", err.msg);
-            goto done;
-        }
-    int train_st = mql_model_train(d.table, d.y, w, &o.design, &o.glm, &m, &dg, &err);
+    int train_st = mql_model_train(d.table, d.y, w, &o.fit.design, &o.fit.glm, &m, &dg, &err);
     for (size_t k = 0; k < dg.n_notes; k++)
         fprintf(stderr, "mqlcal: note: %s\n", dg.notes[k]);
     if (!m) {
@@ -469,6 +360,6 @@ done:
     mql_fit_diag_clear(&dg);
     free(w);
     cli_data_free(&d);
-    mql_design_opts_clear(&o.design);
+    cli_fit_opts_clear(&o.fit);
     return st;
 }

@@ -166,7 +166,7 @@ size_t mql_bt_rec_sentence(const mql_bt_sweep *s, const mql_bt_constraint *c,
 
 typedef enum mql_band_id { MQL_BAND_MQL = 0, MQL_BAND_NURTURE, MQL_BAND_REJECT } mql_band_id;
 
-typedef struct mql_band {
+typedef struct mql_bt_band {
     size_t leads, censored, rated;
     size_t sqls, won;         /* among rated leads */
     double share;             /* leads / n */
@@ -175,11 +175,11 @@ typedef struct mql_band {
     double won_rate, won_lo, won_hi;   /* NAN when rated 0 */
     double won_share;         /* won / all rated won */
     double acv_won;           /* sum of acv over rated won leads of the band */
-} mql_band;
+} mql_bt_band;
 
 typedef struct mql_banding {
     double hi, lo;
-    mql_band band[3];         /* indexed by mql_band_id: >= hi, [lo, hi), < lo */
+    mql_bt_band band[3];      /* indexed by mql_band_id: >= hi, [lo, hi), < lo */
     mql_bt_totals totals;
 } mql_banding;
 

@@ -5,6 +5,9 @@
 
 #include <stdio.h>
 #include "mqlcal/common.h"
+#include "mqlcal/design.h"
+#include "mqlcal/glm.h"
+#include "mqlcal/model.h"
 #include "mqlcal/table.h"
 
 /* One entry per subcommand, each in src/cmd_NAME.c. Each returns an exit code (mql_status). */
@@ -13,6 +16,9 @@ int cmd_fit(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_score(int argc, char **argv);
+int cmd_backtest(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 /* Prints "mqlcal: " + message + newline to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -82,5 +88,39 @@ void cli_data_free(cli_data *d);
 
 /* The help text of the leads options, for each command's --help. */
 extern const char *const cli_leads_usage;
+
+/* The design and fit options of every command that fits a model (`fit`, `backtest`, `review`):
+ * --min-level-count, --reference, --bins, --cuts, --fit, --engagement, --l2, --max-iter, --tol,
+ * --weight. One parser, so the commands accept the same spellings and give the same errors. */
+typedef struct cli_fit_opts {
+    mql_design_opts design;
+    mql_glm_opts glm;
+    const char *weight;       /* --weight COL (argv string, not owned), NULL: none */
+} cli_fit_opts;
+
+/* Defaults (mql_design_opts_init, mql_glm_opts_default); _clear frees the design options. */
+void cli_fit_opts_init(cli_fit_opts *o);
+void cli_fit_opts_clear(cli_fit_opts *o);
+
+/* Matches one design / fit option at argv[*i]: 1 consumed (*i advanced), 0 not one of them,
+ * -1 error already printed (a bad value is a usage error). */
+int cli_fit_opt(cli_fit_opts *o, int argc, char **argv, int *i);
+
+/* After parsing: applies the leads options --features and --exclude to the design options.
+ * Prints its error; returns MQL_OK or MQL_EUSAGE. */
+int cli_fit_opts_finish(cli_fit_opts *o, const cli_leads *l);
+
+/* After loading: marks the role columns of d (outcome, SQL, date, ACV, key, weight) as never
+ * features and, with --weight, reads the frequency weights into *w (malloc'd, caller frees; NULL
+ * without --weight). Prints its error; returns the exit code. */
+int cli_fit_prepare(cli_fit_opts *o, const cli_data *d, double **w);
+
+/* The help text of the design and fit options. */
+extern const char *const cli_fit_usage;
+
+/* Loads MODEL: a model JSON written by mqlcal (it must hold a points table) or a hand-written
+ * rules CSV (wrapped in a model with no design or fit). Prints its error; returns the exit code.
+ * Free *out with mql_model_free. */
+int cli_model_load(const char *path, mql_model **out);
 
 #endif

@@ -487,7 +487,7 @@ static void test_banding(void **state)
      * nurture [50, 80): leads 6-12: 7 leads, 1 censored (10), 6 rated, SQL 6 8 11 12, won 8 12,
      *   ACV 20000
      * reject (< 50): leads 13-15: 3 rated, SQL 14, no won */
-    const mql_band *m = &b.band[MQL_BAND_MQL], *nu = &b.band[MQL_BAND_NURTURE],
+    const mql_bt_band *m = &b.band[MQL_BAND_MQL], *nu = &b.band[MQL_BAND_NURTURE],
                    *re = &b.band[MQL_BAND_REJECT];
     assert_int_equal(m->leads, 6);
     assert_int_equal(m->rated, 5);

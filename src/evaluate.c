@@ -1,0 +1,1357 @@
+/* evaluate.c: a points model applied to leads and everything measured on the result (scored
+ * set, summary, thresholds, reliability, bands, gains, PSI, histogram, grades, comparison and
+ * out-of-sample runs), as structs plus mql_tab tables shared by every front end. */
+#include "mqlcal/evaluate.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mqlcal/table_ops.h"
+
+static const double Z95 = 1.959963984540054;
+
+static int oom(mql_err *err)
+{
+    return mql_err_set(err, MQL_ENOMEM, "out of memory");
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* R's type-7 quantile of sorted x[0..n) at probability q. */
+static double quantile7(const double *x, size_t n, double q)
+{
+    double h = (double)(n - 1) * q;
+    size_t lo = (size_t)floor(h);
+    if (lo + 1 >= n)
+        return x[n - 1];
+    return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
+}
+
+/* ================================================================================================
+ * the scored set
+ * ============================================================================================== */
+
+void mql_scored_free(mql_scored *s)
+{
+    if (!s)
+        return;
+    free(s->score);
+    free(s->prob);
+    free(s->fit);
+    free(s->eng);
+    free(s->y);
+    free(s->sql);
+    free(s->date);
+    free(s->month);
+    free(s->acv);
+    free(s->censored);
+    free(s);
+}
+
+static mql_scored *scored_alloc(size_t n, int with_sub, int with_sql, int with_date,
+                                int with_acv, int with_cens)
+{
+    mql_scored *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    size_t m = n ? n : 1;
+    s->n = n;
+    s->end_day = NAN;
+    s->score = malloc(m * sizeof *s->score);
+    s->prob = malloc(m * sizeof *s->prob);
+    s->y = malloc(m);
+    int fail = !s->score || !s->prob || !s->y;
+    if (with_sub) {
+        s->fit = malloc(m * sizeof *s->fit);
+        s->eng = malloc(m * sizeof *s->eng);
+        fail |= !s->fit || !s->eng;
+    }
+    if (with_sql)
+        fail |= !(s->sql = malloc(m));
+    if (with_date) {
+        s->date = malloc(m * sizeof *s->date);
+        s->month = malloc(m * sizeof *s->month);
+        fail |= !s->date || !s->month;
+    }
+    if (with_acv)
+        fail |= !(s->acv = malloc(m * sizeof *s->acv));
+    if (with_cens)
+        fail |= !(s->censored = calloc(m, 1));
+    if (fail) {
+        mql_scored_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* The in-sample Platt map on the rated rows; fills prob for every row. */
+static int scored_platt(mql_scored *s, mql_err *err)
+{
+    double *sc = malloc((s->n ? s->n : 1) * sizeof *sc);
+    unsigned char *yy = malloc(s->n ? s->n : 1);
+    if (!sc || !yy) {
+        free(sc);
+        free(yy);
+        return oom(err);
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (!s->censored || !s->censored[i]) {
+            sc[k] = s->score[i];
+            yy[k++] = s->y[i] != 0;
+        }
+    int st = mql_platt_fit(sc, yy, NULL, k, &s->platt, err);
+    free(sc);
+    free(yy);
+    if (st)
+        return mql_err_prefix(err, st, "in-sample Platt map for a model without a score map");
+    s->prob_platt = 1;
+    for (size_t i = 0; i < s->n; i++)
+        s->prob[i] = mql_platt_predict(&s->platt, s->score[i]);
+    return MQL_OK;
+}
+
+static void fill_months(mql_scored *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        s->month[i] = mql_month_index(s->date[i]);
+}
+
+static int apply_censoring(mql_scored *s, long maturity, mql_err *err)
+{
+    if (maturity <= 0)
+        return MQL_OK;
+    if (!s->date)
+        return mql_err_set(err, MQL_EUSAGE, "--maturity needs a date column (--date)");
+    if (!(s->censored = calloc(s->n ? s->n : 1, 1)))
+        return oom(err);
+    s->maturity_days = maturity;
+    return mql_censor_mask(s->date, s->n, maturity, s->censored, &s->n_censored, NULL,
+                           &s->end_day, err);
+}
+
+int mql_scored_new(const mql_points *m, const mql_table *t, const mql_eval_roles *r,
+                   mql_scored **out, mql_err *err)
+{
+    *out = NULL;
+    if (!r->y)
+        return mql_err_set(err, MQL_EUSAGE, "evaluation needs an outcome (--outcome)");
+    if (r->date_col >= 0 && t->cols[r->date_col].type != MQL_COL_DATE)
+        return mql_err_set(err, MQL_EDATA, "%s: column '%s' is not a date column", t->source,
+                           t->cols[r->date_col].name);
+    if (r->acv_col >= 0 && t->cols[r->acv_col].type != MQL_COL_NUMERIC)
+        return mql_err_set(err, MQL_EDATA, "%s: column '%s' (ACV) is not numeric", t->source,
+                           t->cols[r->acv_col].name);
+    mql_scorer *sc = NULL;
+    int st = mql_scorer_bind(m, t, &sc, err);
+    if (st)
+        return st;
+    size_t n = t->n_rows, cap = n ? n : 1;
+    mql_scored *s = scored_alloc(n, 1, r->sql != NULL, r->date_col >= 0, r->acv_col >= 0, 0);
+    long *a = malloc(cap * sizeof *a), *b = malloc(cap * sizeof *b), *c = malloc(cap * sizeof *c);
+    if (!s || !a || !b || !c) {
+        st = oom(err);
+        goto fail;
+    }
+    if ((st = mql_scorer_score_all(sc, a, b, c, err)))
+        goto fail;
+    s->model = m;
+    s->threshold = m->threshold;
+    for (size_t i = 0; i < n; i++) {
+        s->score[i] = (double)a[i];
+        s->fit[i] = (double)b[i];
+        s->eng[i] = (double)c[i];
+        s->y[i] = r->y[i] != 0;
+        if (s->sql)
+            s->sql[i] = r->sql[i] != 0;
+        if (s->date)
+            s->date[i] = t->cols[r->date_col].num[i];
+        if (s->acv)
+            s->acv[i] = t->cols[r->acv_col].num[i];
+    }
+    if (s->date)
+        fill_months(s);
+    if ((st = apply_censoring(s, r->maturity_days, err)))
+        goto fail;
+    if (m->has_map) {
+        for (size_t i = 0; i < n; i++)
+            s->prob[i] = mql_points_prob(m, s->score[i]);
+    } else if ((st = scored_platt(s, err))) {
+        goto fail;
+    }
+    free(a);
+    free(b);
+    free(c);
+    mql_scorer_free(sc);
+    *out = s;
+    return MQL_OK;
+fail:
+    free(a);
+    free(b);
+    free(c);
+    mql_scorer_free(sc);
+    mql_scored_free(s);
+    return st;
+}
+
+int mql_scored_from_arrays(size_t n, const double *score, const double *prob,
+                           const unsigned char *y, const unsigned char *sql, const double *date,
+                           const double *acv, long threshold, mql_scored **out, mql_err *err)
+{
+    *out = NULL;
+    if (n == 0)
+        return mql_err_set(err, MQL_EDATA, "no leads to evaluate");
+    mql_scored *s = scored_alloc(n, 0, sql != NULL, date != NULL, acv != NULL, 0);
+    if (!s)
+        return oom(err);
+    s->threshold = threshold;
+    memcpy(s->score, score, n * sizeof *score);
+    for (size_t i = 0; i < n; i++)
+        s->y[i] = y[i] != 0;
+    if (sql)
+        for (size_t i = 0; i < n; i++)
+            s->sql[i] = sql[i] != 0;
+    if (date) {
+        memcpy(s->date, date, n * sizeof *date);
+        fill_months(s);
+    }
+    if (acv)
+        memcpy(s->acv, acv, n * sizeof *acv);
+    int st = MQL_OK;
+    if (prob)
+        memcpy(s->prob, prob, n * sizeof *prob);
+    else
+        st = scored_platt(s, err);
+    if (st) {
+        mql_scored_free(s);
+        return st;
+    }
+    *out = s;
+    return MQL_OK;
+}
+
+int mql_scored_subset(const mql_scored *s, const unsigned char *mask, mql_scored **out,
+                      mql_err *err)
+{
+    *out = NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++)
+        k += mask[i] != 0;
+    if (k == 0)
+        return mql_err_set(err, MQL_EDATA, "no leads in the evaluated part");
+    mql_scored *o = scored_alloc(k, s->fit != NULL, s->sql != NULL, s->date != NULL,
+                                 s->acv != NULL, s->censored != NULL);
+    if (!o)
+        return oom(err);
+    o->threshold = s->threshold;
+    o->model = s->model;
+    o->maturity_days = s->maturity_days;
+    o->end_day = s->end_day;
+    o->platt = s->platt;
+    size_t j = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (!mask[i])
+            continue;
+        o->score[j] = s->score[i];
+        o->prob[j] = s->prob[i];
+        o->y[j] = s->y[i];
+        if (o->fit) {
+            o->fit[j] = s->fit[i];
+            o->eng[j] = s->eng[i];
+        }
+        if (o->sql)
+            o->sql[j] = s->sql[i];
+        if (o->date) {
+            o->date[j] = s->date[i];
+            o->month[j] = s->month[i];
+        }
+        if (o->acv)
+            o->acv[j] = s->acv[i];
+        if (o->censored) {
+            o->censored[j] = s->censored[i];
+            o->n_censored += s->censored[i] != 0;
+        }
+        j++;
+    }
+    int st = s->prob_platt ? scored_platt(o, err) : MQL_OK;
+    if (st) {
+        mql_scored_free(o);
+        return st;
+    }
+    *out = o;
+    return MQL_OK;
+}
+
+mql_bt_input mql_scored_bt_input(const mql_scored *s)
+{
+    mql_bt_input in = {.n = s->n, .score = s->score, .won = s->y, .sql = s->sql,
+                       .month = s->month, .acv = s->acv, .censored = s->censored};
+    return in;
+}
+
+/* Copies of the rated rows' score, prob and y (censored dropped). *k is their count. */
+static int rated_arrays(const mql_scored *s, double **score, double **prob, unsigned char **y,
+                        size_t *k, mql_err *err)
+{
+    size_t cap = s->n ? s->n : 1;
+    *score = malloc(cap * sizeof **score);
+    *prob = malloc(cap * sizeof **prob);
+    *y = malloc(cap);
+    if (!*score || !*prob || !*y) {
+        free(*score);
+        free(*prob);
+        free(*y);
+        *score = *prob = NULL;
+        *y = NULL;
+        return oom(err);
+    }
+    size_t j = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (!s->censored || !s->censored[i]) {
+            (*score)[j] = s->score[i];
+            (*prob)[j] = s->prob[i];
+            (*y)[j++] = s->y[i];
+        }
+    *k = j;
+    return MQL_OK;
+}
+
+/* ================================================================================================
+ * summary
+ * ============================================================================================== */
+
+int mql_eval_summarize(const mql_scored *s, mql_eval_summary *out, mql_err *err)
+{
+    memset(out, 0, sizeof *out);
+    double *sc, *p;
+    unsigned char *y;
+    size_t k;
+    int st = rated_arrays(s, &sc, &p, &y, &k, err);
+    if (st)
+        return st;
+    out->n = s->n;
+    out->n_censored = s->n_censored;
+    out->n_rated = k;
+    for (size_t i = 0; i < k; i++)
+        out->events += y[i];
+    out->base_rate = k ? (double)out->events / (double)k : NAN;
+    out->prob_platt = s->prob_platt;
+    out->threshold = (double)s->threshold;
+    out->threshold_prob = s->prob_platt ? mql_platt_predict(&s->platt, out->threshold)
+                          : s->model ? mql_points_prob(s->model, out->threshold)
+                                     : NAN;
+    if ((st = mql_auc_ci(sc, y, k, 0.95, &out->auc, err)) ||
+        (st = mql_ks(sc, y, NULL, k, &out->ks, err)) ||
+        (st = mql_brier(p, y, NULL, k, &out->brier, err)) ||
+        (st = mql_logloss(p, y, NULL, k, &out->logloss, err)))
+        goto done;
+    mql_err e2;
+    if (mql_calibration(p, y, NULL, k, &out->calib, &e2) == MQL_OK)
+        out->has_calib = 1;
+    else
+        snprintf(out->calib_msg, sizeof out->calib_msg, "%.150s", e2.msg);
+    if (mql_hosmer_lemeshow(p, y, k, 10, out->hl_groups, &out->hl, &e2) == MQL_OK)
+        out->has_hl = 1;
+    else
+        snprintf(out->hl_msg, sizeof out->hl_msg, "%.150s", e2.msg);
+done:
+    free(sc);
+    free(p);
+    free(y);
+    return st;
+}
+
+static int sum_row(mql_tab *t, const char *metric, double v, const char *fmt, double lo,
+                   double hi, const char *note)
+{
+    return mql_tab_row(t) || mql_tab_add_str(t, metric) || mql_tab_add_num(t, v, fmt) ||
+           mql_tab_add_num(t, lo, fmt) || mql_tab_add_num(t, hi, fmt) || mql_tab_add_str(t, note);
+}
+
+mql_tab *mql_eval_summary_tab(const mql_eval_summary *m)
+{
+    static const char *const cols[] = {"metric", "value", "lo", "hi", "note"};
+    mql_tab *t = mql_tab_new(5, cols);
+    if (!t)
+        return NULL;
+    char note[256];
+    int fail = sum_row(t, "leads", (double)m->n, "%.0f", NAN, NAN, NULL) ||
+               sum_row(t, "censored", (double)m->n_censored, "%.0f", NAN, NAN,
+                       m->n_censored ? "counted in volume, excluded from rates and metrics"
+                                     : NULL) ||
+               sum_row(t, "rated leads", (double)m->n_rated, "%.0f", NAN, NAN, NULL) ||
+               sum_row(t, "won", (double)m->events, "%.0f", NAN, NAN, NULL) ||
+               sum_row(t, "base rate", m->base_rate, "%.4f", NAN, NAN, NULL) ||
+               sum_row(t, "AUC", m->auc.auc, "%.4f", m->auc.lo, m->auc.hi,
+                       "DeLong 95% interval") ||
+               sum_row(t, "Gini", m->auc.gini, "%.4f", m->auc.gini_lo, m->auc.gini_hi,
+                       "2 AUC - 1");
+    snprintf(note, sizeof note, "at score >= %.10g: TPR %.3f, FPR %.3f", m->ks.threshold,
+             m->ks.tpr, m->ks.fpr);
+    fail = fail || sum_row(t, "KS", m->ks.ks, "%.4f", NAN, NAN, note);
+    const char *pn = m->prob_platt ? MQL_EVAL_PLATT_NOTE : "probabilities from the model's map";
+    fail = fail || sum_row(t, "Brier", m->brier, "%.5f", NAN, NAN, pn) ||
+           sum_row(t, "log loss", m->logloss, "%.5f", NAN, NAN, pn);
+    if (m->has_calib) {
+        fail = fail ||
+               sum_row(t, "calibration intercept", m->calib.citl, "%.4f",
+                       m->calib.citl - Z95 * m->calib.citl_se,
+                       m->calib.citl + Z95 * m->calib.citl_se, "0 = calibrated in the large") ||
+               sum_row(t, "calibration slope", m->calib.slope, "%.4f",
+                       m->calib.slope - Z95 * m->calib.slope_se,
+                       m->calib.slope + Z95 * m->calib.slope_se, "1 = calibrated spread");
+    } else {
+        fail = fail || sum_row(t, "calibration slope", NAN, "%.4f", NAN, NAN, m->calib_msg);
+    }
+    if (m->has_hl) {
+        snprintf(note, sizeof note, "Hosmer-Lemeshow, %zu groups used of %zu, df %d",
+                 m->hl.groups_used, m->hl.groups_asked, m->hl.df);
+        fail = fail || sum_row(t, "HL chi-square", m->hl.chisq, "%.3f", NAN, NAN, note) ||
+               sum_row(t, "HL p", m->hl.p_value, "%.4g", NAN, NAN, NULL);
+    } else {
+        fail = fail || sum_row(t, "HL chi-square", NAN, "%.3f", NAN, NAN, m->hl_msg);
+    }
+    if (fail) {
+        mql_tab_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* "6.8%" style: one decimal, or two below 1%. */
+static void pct(char *buf, size_t cap, double p)
+{
+    double v = 100.0 * p;
+    snprintf(buf, cap, v < 1.0 ? "%.2f%%" : "%.1f%%", v);
+}
+
+size_t mql_eval_calib_sentence(const mql_eval_summary *m, char *buf, size_t cap)
+{
+    if (!m->has_calib)
+        return (size_t)snprintf(buf, cap, "calibration could not be estimated: %s",
+                                m->calib_msg);
+    double p = m->threshold_prob;
+    if (!(p > 0 && p < 1))
+        p = m->base_rate;
+    double obs = 1.0 / (1.0 + exp(-(m->calib.slope_a + m->calib.slope * log(p / (1 - p)))));
+    char a[32], b[32];
+    pct(a, sizeof a, p);
+    pct(b, sizeof b, obs);
+    const char *lead = obs < p * 0.95   ? "scores overstate conversion"
+                       : obs > p * 1.05 ? "scores understate conversion"
+                                        : "scores match conversion";
+    const char *spread = m->calib.slope < 0.9   ? "; slope below 1: the scores spread leads too "
+                                                  "far apart (typical of an overfitted or "
+                                                  "out-of-date model)"
+                         : m->calib.slope > 1.1 ? "; slope above 1: the scores separate leads "
+                                                  "less than the outcomes do"
+                                                : "";
+    return (size_t)snprintf(buf, cap, "%s: a lead the model gives %s converts at %s%s", lead, a,
+                            b, spread);
+}
+
+/* ================================================================================================
+ * thresholds
+ * ============================================================================================== */
+
+int mql_eval_sweep(const mql_scored *s, const double *thresholds, size_t n_thresholds,
+                   mql_bt_sweep **out, mql_err *err)
+{
+    mql_bt_input in = mql_scored_bt_input(s);
+    return mql_bt_sweep_run(&in, thresholds, n_thresholds, out, err);
+}
+
+static double thr_prob(const mql_scored *s, double thr)
+{
+    if (s->prob_platt)
+        return mql_platt_predict(&s->platt, thr);
+    return s->model ? mql_points_prob(s->model, thr) : NAN;
+}
+
+mql_tab *mql_eval_thresholds_tab(const mql_bt_sweep *sw, const mql_scored *s,
+                                 const size_t *rows, size_t n_rows)
+{
+    static const char *const cols[] = {
+        "threshold", "prob",     "mqls",   "share",    "mqls_per_month", "censored",
+        "sqls",      "sql_rate", "sql_lo", "sql_hi",   "won",            "won_rate",
+        "won_lo",    "won_hi",   "recall", "lift",     "f1",             "acv_won",
+        "acv_share", "below",    "won_missed"};
+    mql_tab *t = mql_tab_new(sizeof cols / sizeof cols[0], cols);
+    if (!t)
+        return NULL;
+    size_t m = rows ? n_rows : sw->n_rows;
+    int fail = 0;
+    for (size_t k = 0; k < m && !fail; k++) {
+        const mql_bt_row *r = &sw->rows[rows ? rows[k] : k];
+        int has_sql = sw->totals.has_sql;
+        fail = mql_tab_row(t) || mql_tab_add_num(t, r->threshold, "%.10g") ||
+               mql_tab_add_num(t, s ? thr_prob(s, r->threshold) : NAN, "%.4f") ||
+               mql_tab_add_int(t, (long long)r->mqls) || mql_tab_add_num(t, r->share, "%.4f") ||
+               mql_tab_add_num(t, r->mqls_per_month, "%.1f") ||
+               mql_tab_add_int(t, (long long)r->censored) ||
+               (has_sql ? mql_tab_add_int(t, (long long)r->sqls) : mql_tab_add_str(t, NULL)) ||
+               mql_tab_add_num(t, r->sql_rate, "%.4f") || mql_tab_add_num(t, r->sql_lo, "%.4f") ||
+               mql_tab_add_num(t, r->sql_hi, "%.4f") || mql_tab_add_int(t, (long long)r->won) ||
+               mql_tab_add_num(t, r->won_rate, "%.4f") || mql_tab_add_num(t, r->won_lo, "%.4f") ||
+               mql_tab_add_num(t, r->won_hi, "%.4f") || mql_tab_add_num(t, r->recall, "%.4f") ||
+               mql_tab_add_num(t, r->lift, "%.2f") || mql_tab_add_num(t, r->f1, "%.4f") ||
+               mql_tab_add_num(t, sw->totals.has_acv ? r->acv_won : NAN, "%.0f") ||
+               mql_tab_add_num(t, r->acv_share, "%.4f") ||
+               mql_tab_add_int(t, (long long)r->below) ||
+               mql_tab_add_int(t, (long long)r->won_missed);
+    }
+    if (fail) {
+        mql_tab_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* ================================================================================================
+ * reliability, bands, gains
+ * ============================================================================================== */
+
+int mql_eval_score_cuts(const mql_scored *s, size_t n_bands, double **cuts, size_t *n_cuts,
+                        mql_err *err)
+{
+    *cuts = NULL;
+    *n_cuts = 0;
+    if (n_bands < 2 || n_bands > 1000)
+        return mql_err_set(err, MQL_EUSAGE, "--bands: expected 2 to 1000 bands, got %zu",
+                           n_bands);
+    double *x = malloc(s->n * sizeof *x), *c = malloc((n_bands ? n_bands : 1) * sizeof *c);
+    if (!x || !c) {
+        free(x);
+        free(c);
+        return oom(err);
+    }
+    memcpy(x, s->score, s->n * sizeof *x);
+    qsort(x, s->n, sizeof *x, cmp_double);
+    size_t m = 0;
+    for (size_t k = 1; k < n_bands; k++) {
+        /* Cuts at whole scores (integer points): ceil keeps "score >= cut" a real threshold. */
+        double q = ceil(quantile7(x, s->n, (double)k / (double)n_bands) - 1e-9);
+        if (q > x[0] && (m == 0 || q > c[m - 1]))
+            c[m++] = q;
+    }
+    free(x);
+    *cuts = c;
+    *n_cuts = m;
+    return MQL_OK;
+}
+
+static int rel_tab_rows(mql_tab *t, const mql_rel_bin *b, size_t m, int score_bounds)
+{
+    int fail = 0;
+    for (size_t k = 0; k < m && !fail; k++) {
+        fail = mql_tab_row(t) || mql_tab_add_int(t, (long long)k + 1) ||
+               mql_tab_add_num(t, b[k].lo, score_bounds ? "%.10g" : "%.4f") ||
+               mql_tab_add_num(t, b[k].hi, score_bounds ? "%.10g" : "%.4f") ||
+               mql_tab_add_int(t, (long long)b[k].n) || mql_tab_add_num(t, b[k].events, "%.0f") ||
+               mql_tab_add_num(t, b[k].mean_pred, "%.4f") || mql_tab_add_num(t, b[k].rate, "%.4f") ||
+               mql_tab_add_num(t, b[k].rate_lo, "%.4f") || mql_tab_add_num(t, b[k].rate_hi, "%.4f");
+    }
+    return fail;
+}
+
+int mql_eval_reliability_bands(const mql_scored *s, const double *cuts, size_t n_cuts,
+                               mql_tab **out, mql_err *err)
+{
+    static const char *const cols[] = {"band",      "score_lo", "score_hi",
+                                       "leads",     "won",      "predicted",
+                                       "observed",  "observed_lo", "observed_hi"};
+    *out = NULL;
+    double *sc, *p;
+    unsigned char *y;
+    size_t k;
+    int st = rated_arrays(s, &sc, &p, &y, &k, err);
+    if (st)
+        return st;
+    mql_rel_bin *b = malloc((n_cuts + 1) * sizeof *b);
+    mql_tab *t = mql_tab_new(9, cols);
+    if (!b || !t)
+        st = oom(err);
+    else if (!(st = mql_reliability_bands(sc, p, y, k, cuts, n_cuts, b, err))) {
+        /* The score bands hold whole points: [lo, hi) reads as lo .. hi - 1 for integer cuts,
+         * so the table shows the bounds of the band's leads instead of the open ends. */
+        for (size_t j = 0; j <= n_cuts; j++) {
+            double lo = INFINITY, hi = -INFINITY;
+            for (size_t i = 0; i < k; i++) {
+                int in = (j == 0 || sc[i] >= cuts[j - 1]) && (j == n_cuts || sc[i] < cuts[j]);
+                if (in) {
+                    lo = sc[i] < lo ? sc[i] : lo;
+                    hi = sc[i] > hi ? sc[i] : hi;
+                }
+            }
+            b[j].lo = lo <= hi ? lo : NAN;
+            b[j].hi = lo <= hi ? hi : NAN;
+        }
+        if (rel_tab_rows(t, b, n_cuts + 1, 1))
+            st = oom(err);
+    }
+    free(b);
+    free(sc);
+    free(p);
+    free(y);
+    if (st) {
+        mql_tab_free(t);
+        return st;
+    }
+    *out = t;
+    return MQL_OK;
+}
+
+int mql_eval_reliability_quantile(const mql_scored *s, size_t n_bins, mql_tab **out,
+                                  mql_err *err)
+{
+    static const char *const cols[] = {"bin",      "p_lo",     "p_hi",        "leads",
+                                       "won",      "predicted", "observed",   "observed_lo",
+                                       "observed_hi"};
+    *out = NULL;
+    double *sc, *p;
+    unsigned char *y;
+    size_t k, used = 0;
+    int st = rated_arrays(s, &sc, &p, &y, &k, err);
+    if (st)
+        return st;
+    mql_rel_bin *b = malloc((n_bins ? n_bins : 1) * sizeof *b);
+    mql_tab *t = mql_tab_new(9, cols);
+    if (!b || !t)
+        st = oom(err);
+    else if (!(st = mql_reliability_quantile(p, y, k, n_bins, b, &used, err)) &&
+             rel_tab_rows(t, b, used, 0))
+        st = oom(err);
+    free(b);
+    free(sc);
+    free(p);
+    free(y);
+    if (st) {
+        mql_tab_free(t);
+        return st;
+    }
+    *out = t;
+    return MQL_OK;
+}
+
+int mql_eval_bands(const mql_scored *s, mql_tab **out, mql_err *err)
+{
+    static const char *const cols[] = {"band", "score_lo", "score_hi", "leads",  "censored",
+                                       "won",  "rate",     "rate_lo",  "rate_hi", "predicted"};
+    *out = NULL;
+    const mql_points *m = s->model;
+    if (!m || m->n_bands == 0)
+        return mql_err_set(err, MQL_EDATA, "the model has no score bands");
+    mql_tab *t = mql_tab_new(10, cols);
+    if (!t)
+        return oom(err);
+    int fail = 0;
+    for (size_t b = 0; b < m->n_bands && !fail; b++) {
+        const mql_band *bd = &m->bands[b];
+        size_t leads = 0, cens = 0, won = 0;
+        double psum = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            long v = (long)s->score[i];
+            if ((bd->lo != LONG_MIN && v < bd->lo) || (bd->hi != LONG_MAX && v > bd->hi))
+                continue;
+            leads++;
+            if (s->censored && s->censored[i]) {
+                cens++;
+                continue;
+            }
+            won += s->y[i];
+            psum += s->prob[i];
+        }
+        size_t rated = leads - cens;
+        double lo = NAN, hi = NAN;
+        if (rated)
+            mql_wilson((double)won, (double)rated, Z95, &lo, &hi);
+        fail = mql_tab_row(t) || mql_tab_add_str(t, bd->name) ||
+               mql_tab_add_num(t, bd->lo == LONG_MIN ? NAN : (double)bd->lo, "%.0f") ||
+               mql_tab_add_num(t, bd->hi == LONG_MAX ? NAN : (double)bd->hi, "%.0f") ||
+               mql_tab_add_int(t, (long long)leads) || mql_tab_add_int(t, (long long)cens) ||
+               mql_tab_add_int(t, (long long)won) ||
+               mql_tab_add_num(t, rated ? (double)won / (double)rated : NAN, "%.4f") ||
+               mql_tab_add_num(t, lo, "%.4f") || mql_tab_add_num(t, hi, "%.4f") ||
+               mql_tab_add_num(t, rated ? psum / (double)rated : NAN, "%.4f");
+    }
+    if (fail) {
+        mql_tab_free(t);
+        return oom(err);
+    }
+    *out = t;
+    return MQL_OK;
+}
+
+int mql_eval_gains(const mql_scored *s, mql_tab **out, mql_err *err)
+{
+    static const char *const cols[] = {"decile",  "score_min", "score_max", "leads",
+                                       "won",     "rate",      "cum_leads", "cum_won",
+                                       "capture", "lift",      "cum_lift"};
+    *out = NULL;
+    double *sc, *p;
+    unsigned char *y;
+    size_t k, nr = 0;
+    int st = rated_arrays(s, &sc, &p, &y, &k, err);
+    if (st)
+        return st;
+    mql_gains_row g[10];
+    mql_tab *t = NULL;
+    if (!(st = mql_gains_table(sc, y, k, g, &nr, err))) {
+        if (!(t = mql_tab_new(11, cols)))
+            st = oom(err);
+        for (size_t j = 0; !st && j < nr; j++)
+            if (mql_tab_row(t) || mql_tab_add_int(t, (long long)j + 1) ||
+                mql_tab_add_num(t, g[j].min_score, "%.10g") ||
+                mql_tab_add_num(t, g[j].max_score, "%.10g") ||
+                mql_tab_add_int(t, (long long)g[j].leads) ||
+                mql_tab_add_int(t, (long long)g[j].events) ||
+                mql_tab_add_num(t, g[j].rate, "%.4f") ||
+                mql_tab_add_int(t, (long long)g[j].cum_leads) ||
+                mql_tab_add_int(t, (long long)g[j].cum_events) ||
+                mql_tab_add_num(t, g[j].cum_share_events, "%.4f") ||
+                mql_tab_add_num(t, g[j].lift, "%.2f") || mql_tab_add_num(t, g[j].cum_lift, "%.2f"))
+                st = oom(err);
+    }
+    free(sc);
+    free(p);
+    free(y);
+    if (st) {
+        mql_tab_free(t);
+        return st;
+    }
+    *out = t;
+    return MQL_OK;
+}
+
+/* ================================================================================================
+ * PSI
+ * ============================================================================================== */
+
+int mql_eval_psi_compute(const mql_scored *s, mql_eval_psi *out, mql_err *err)
+{
+    memset(out, 0, sizeof *out);
+    long q0 = LONG_MAX, q1 = LONG_MIN;
+    if (s->date)
+        for (size_t i = 0; i < s->n; i++) {
+            long q = mql_quarter_index(s->date[i]);
+            if (q == LONG_MIN)
+                continue;
+            q0 = q < q0 ? q : q0;
+            q1 = q > q1 ? q : q1;
+        }
+    double *base = malloc(s->n * sizeof *base), *cur = malloc(s->n * sizeof *cur);
+    if (!base || !cur) {
+        free(base);
+        free(cur);
+        return oom(err);
+    }
+    size_t nb = 0, nc = 0;
+    if (q0 != LONG_MAX && q1 > q0) {
+        out->by_quarter = 1;
+        mql_quarter_label(q0, out->base_label, sizeof out->base_label);
+        mql_quarter_label(q1, out->cur_label, sizeof out->cur_label);
+        for (size_t i = 0; i < s->n; i++) {
+            long q = mql_quarter_index(s->date[i]);
+            if (q == q0)
+                base[nb++] = s->score[i];
+            else if (q == q1)
+                cur[nc++] = s->score[i];
+        }
+    } else {
+        size_t h = s->n / 2;
+        snprintf(out->base_label, sizeof out->base_label, "rows 1-%zu", h);
+        snprintf(out->cur_label, sizeof out->cur_label, "rows %zu-%zu", h + 1, s->n);
+        for (size_t i = 0; i < s->n; i++) {
+            if (i < h)
+                base[nb++] = s->score[i];
+            else
+                cur[nc++] = s->score[i];
+        }
+    }
+    out->n_base = nb;
+    out->n_cur = nc;
+    int st = mql_psi_compute(base, nb, cur, nc, NULL, 0, out->bins, &out->psi, err);
+    free(base);
+    free(cur);
+    return st;
+}
+
+mql_tab *mql_eval_psi_tab(const mql_eval_psi *p)
+{
+    static const char *const cols[] = {"bin",        "score_lo",  "score_hi",
+                                       "base_leads", "cur_leads", "base_share",
+                                       "cur_share",  "term"};
+    mql_tab *t = mql_tab_new(8, cols);
+    if (!t)
+        return NULL;
+    int fail = 0;
+    for (size_t k = 0; k < p->psi.n_bins && !fail; k++) {
+        const mql_psi_bin *b = &p->bins[k];
+        fail = mql_tab_row(t) || mql_tab_add_int(t, (long long)k + 1) ||
+               mql_tab_add_num(t, isfinite(b->lo) ? b->lo : NAN, "%.10g") ||
+               mql_tab_add_num(t, isfinite(b->hi) ? b->hi : NAN, "%.10g") ||
+               mql_tab_add_int(t, (long long)b->n_base) ||
+               mql_tab_add_int(t, (long long)b->n_cur) ||
+               mql_tab_add_num(t, b->share_base, "%.4f") ||
+               mql_tab_add_num(t, b->share_cur, "%.4f") || mql_tab_add_num(t, b->term, "%.5f");
+    }
+    if (fail) {
+        mql_tab_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* ================================================================================================
+ * histogram and grades
+ * ============================================================================================== */
+
+int mql_eval_histogram(const mql_scored *s, size_t n_bins, mql_tab **out, mql_err *err)
+{
+    static const char *const cols[] = {"bin_lo", "bin_hi", "won", "lost", "won_share",
+                                       "lost_share"};
+    *out = NULL;
+    if (n_bins == 0 || n_bins > 1000)
+        return mql_err_set(err, MQL_EUSAGE, "histogram: 1 to 1000 bins, not %zu", n_bins);
+    double lo = INFINITY, hi = -INFINITY;
+    size_t won = 0, lost = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->censored && s->censored[i])
+            continue;
+        lo = s->score[i] < lo ? s->score[i] : lo;
+        hi = s->score[i] > hi ? s->score[i] : hi;
+        if (s->y[i])
+            won++;
+        else
+            lost++;
+    }
+    if (!(lo <= hi))
+        return mql_err_set(err, MQL_EDATA, "histogram: no rated lead");
+    /* Whole-point bins: width = ceil(range / n_bins), at least 1, starting at floor(lo). */
+    double start = floor(lo), width = ceil((hi - start + 1) / (double)n_bins);
+    if (width < 1)
+        width = 1;
+    size_t m = (size_t)((hi - start) / width) + 1;
+    size_t *cw = calloc(m, sizeof *cw), *cl = calloc(m, sizeof *cl);
+    mql_tab *t = mql_tab_new(6, cols);
+    if (!cw || !cl || !t) {
+        free(cw);
+        free(cl);
+        mql_tab_free(t);
+        return oom(err);
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->censored && s->censored[i])
+            continue;
+        size_t b = (size_t)((s->score[i] - start) / width);
+        if (b >= m)
+            b = m - 1;
+        if (s->y[i])
+            cw[b]++;
+        else
+            cl[b]++;
+    }
+    int fail = 0;
+    for (size_t b = 0; b < m && !fail; b++) {
+        double a = start + (double)b * width;
+        fail = mql_tab_row(t) || mql_tab_add_num(t, a, "%.10g") ||
+               mql_tab_add_num(t, a + width, "%.10g") || mql_tab_add_int(t, (long long)cw[b]) ||
+               mql_tab_add_int(t, (long long)cl[b]) ||
+               mql_tab_add_num(t, won ? (double)cw[b] / (double)won : NAN, "%.4f") ||
+               mql_tab_add_num(t, lost ? (double)cl[b] / (double)lost : NAN, "%.4f");
+    }
+    free(cw);
+    free(cl);
+    if (fail) {
+        mql_tab_free(t);
+        return oom(err);
+    }
+    *out = t;
+    return MQL_OK;
+}
+
+/* Grade 0 (top) .. 3 of v by the quartiles q[0] <= q[1] <= q[2]. */
+static int quart_grade(double v, const double *q)
+{
+    return v >= q[2] ? 0 : v >= q[1] ? 1 : v >= q[0] ? 2 : 3;
+}
+
+static int quartiles(const double *v, size_t n, double *q, mql_err *err)
+{
+    double *x = malloc(n * sizeof *x);
+    if (!x)
+        return oom(err);
+    memcpy(x, v, n * sizeof *x);
+    qsort(x, n, sizeof *x, cmp_double);
+    for (int k = 0; k < 3; k++)
+        q[k] = quantile7(x, n, 0.25 * (k + 1));
+    free(x);
+    return MQL_OK;
+}
+
+int mql_eval_grades(const mql_scored *s, mql_tab **out, mql_err *err)
+{
+    static const char *const cols[] = {"grade", "fit_grade", "engagement", "leads",
+                                       "won",   "rate",      "rate_lo",    "rate_hi"};
+    *out = NULL;
+    if (!s->fit || !s->eng)
+        return mql_err_set(err, MQL_EDATA, "grades need the fit and engagement sub-scores");
+    double qf[3], qe[3];
+    int st;
+    if ((st = quartiles(s->fit, s->n, qf, err)) || (st = quartiles(s->eng, s->n, qe, err)))
+        return st;
+    size_t leads[16] = {0}, rated[16] = {0}, won[16] = {0};
+    for (size_t i = 0; i < s->n; i++) {
+        int c = quart_grade(s->fit[i], qf) * 4 + quart_grade(s->eng[i], qe);
+        leads[c]++;
+        if (!s->censored || !s->censored[i]) {
+            rated[c]++;
+            won[c] += s->y[i];
+        }
+    }
+    mql_tab *t = mql_tab_new(8, cols);
+    if (!t)
+        return oom(err);
+    int fail = 0;
+    for (int c = 0; c < 16 && !fail; c++) {
+        char g[4] = {(char)('A' + c / 4), (char)('1' + c % 4), 0, 0}, fg[2] = {g[0], 0};
+        double lo = NAN, hi = NAN;
+        if (rated[c])
+            mql_wilson((double)won[c], (double)rated[c], Z95, &lo, &hi);
+        fail = mql_tab_row(t) || mql_tab_add_str(t, g) || mql_tab_add_str(t, fg) ||
+               mql_tab_add_int(t, c % 4 + 1) || mql_tab_add_int(t, (long long)leads[c]) ||
+               mql_tab_add_int(t, (long long)won[c]) ||
+               mql_tab_add_num(t, rated[c] ? (double)won[c] / (double)rated[c] : NAN, "%.4f") ||
+               mql_tab_add_num(t, lo, "%.4f") || mql_tab_add_num(t, hi, "%.4f");
+    }
+    if (fail) {
+        mql_tab_free(t);
+        return oom(err);
+    }
+    *out = t;
+    return MQL_OK;
+}
+
+/* ================================================================================================
+ * comparison
+ * ============================================================================================== */
+
+void mql_compare_free(mql_compare *c)
+{
+    if (!c)
+        return;
+    mql_bt_sweep_free(c->old_at);
+    mql_bt_sweep_free(c->new_at);
+    free(c->rules);
+    free(c);
+}
+
+static int same_rule(const mql_rule *a, const mql_rule *b)
+{
+    return a->op == b->op && mql_strcasecmp(a->feature, b->feature) == 0 &&
+           mql_strcasecmp(a->value ? a->value : "", b->value ? b->value : "") == 0;
+}
+
+static int diff_rules(const mql_points *o, const mql_points *n, mql_compare *c, mql_err *err)
+{
+    size_t no = o ? o->n_rules : 0, nn = n ? n->n_rules : 0;
+    if (!(c->rules = calloc(no + nn + 1, sizeof *c->rules)))
+        return oom(err);
+    unsigned char *used = calloc(nn + 1, 1);
+    if (!used)
+        return oom(err);
+    for (size_t i = 0; i < no; i++) {
+        mql_rule_diff *d = &c->rules[c->n_rules++];
+        d->old_rule = &o->rules[i];
+        d->old_points = o->rules[i].points;
+        d->change = MQL_RULE_REMOVED;
+        for (size_t j = 0; j < nn; j++)
+            if (!used[j] && same_rule(&o->rules[i], &n->rules[j])) {
+                used[j] = 1;
+                d->new_rule = &n->rules[j];
+                d->new_points = n->rules[j].points;
+                d->change = d->new_points == d->old_points ? MQL_RULE_SAME : MQL_RULE_CHANGED;
+                break;
+            }
+    }
+    for (size_t j = 0; j < nn; j++)
+        if (!used[j]) {
+            mql_rule_diff *d = &c->rules[c->n_rules++];
+            d->new_rule = &n->rules[j];
+            d->new_points = n->rules[j].points;
+            d->change = MQL_RULE_ADDED;
+        }
+    free(used);
+    return MQL_OK;
+}
+
+int mql_compare_run(const mql_scored *olds, const mql_scored *news, mql_compare **out,
+                    mql_err *err)
+{
+    *out = NULL;
+    if (olds->n != news->n)
+        return mql_err_set(err, MQL_EDATA, "compare: the scored sets differ in size (%zu, %zu)",
+                           olds->n, news->n);
+    mql_compare *c = calloc(1, sizeof *c);
+    if (!c)
+        return oom(err);
+    double to = (double)olds->threshold, tn = (double)news->threshold;
+    int st;
+    if ((st = mql_eval_summarize(olds, &c->old_sum, err)) ||
+        (st = mql_eval_summarize(news, &c->new_sum, err)) ||
+        (st = mql_eval_sweep(olds, &to, 1, &c->old_at, err)) ||
+        (st = mql_eval_sweep(news, &tn, 1, &c->new_at, err)) ||
+        (st = diff_rules(olds->model, news->model, c, err))) {
+        mql_compare_free(c);
+        return st;
+    }
+    for (size_t i = 0; i < olds->n; i++) {
+        int a = olds->score[i] >= to, b = news->score[i] >= tn;
+        int k = a && b ? 0 : !a && b ? 1 : a ? 2 : 3;
+        c->move[k]++;
+        if (!olds->censored || !olds->censored[i]) {
+            c->move_rated[k]++;
+            c->move_won[k] += olds->y[i];
+        }
+    }
+    *out = c;
+    return MQL_OK;
+}
+
+static int cmp_row(mql_tab *t, const char *metric, double a, double b, const char *fmt)
+{
+    return mql_tab_row(t) || mql_tab_add_str(t, metric) || mql_tab_add_num(t, a, fmt) ||
+           mql_tab_add_num(t, b, fmt) || mql_tab_add_num(t, b - a, fmt);
+}
+
+mql_tab *mql_compare_metrics_tab(const mql_compare *c)
+{
+    static const char *const cols[] = {"metric", "old", "new", "change"};
+    mql_tab *t = mql_tab_new(4, cols);
+    if (!t)
+        return NULL;
+    const mql_eval_summary *o = &c->old_sum, *n = &c->new_sum;
+    const mql_bt_row *ro = &c->old_at->rows[0], *rn = &c->new_at->rows[0];
+    int fail = cmp_row(t, "AUC", o->auc.auc, n->auc.auc, "%.4f") ||
+               cmp_row(t, "Gini", o->auc.gini, n->auc.gini, "%.4f") ||
+               cmp_row(t, "KS", o->ks.ks, n->ks.ks, "%.4f") ||
+               cmp_row(t, "Brier", o->brier, n->brier, "%.5f") ||
+               cmp_row(t, "log loss", o->logloss, n->logloss, "%.5f") ||
+               cmp_row(t, "threshold", ro->threshold, rn->threshold, "%.10g") ||
+               cmp_row(t, "MQLs", (double)ro->mqls, (double)rn->mqls, "%.0f") ||
+               cmp_row(t, "MQLs per month", ro->mqls_per_month, rn->mqls_per_month, "%.1f") ||
+               cmp_row(t, "MQL-to-won", ro->won_rate, rn->won_rate, "%.4f") ||
+               cmp_row(t, "MQL-to-SQL", ro->sql_rate, rn->sql_rate, "%.4f") ||
+               cmp_row(t, "recall of won", ro->recall, rn->recall, "%.4f");
+    if (fail) {
+        mql_tab_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+mql_tab *mql_compare_migration_tab(const mql_compare *c)
+{
+    static const char *const cols[] = {"movement", "leads", "rated", "won", "won_rate"};
+    static const char *const names[] = {"stay MQL", "become MQL", "stop being MQL",
+                                        "stay non-MQL"};
+    mql_tab *t = mql_tab_new(5, cols);
+    if (!t)
+        return NULL;
+    int fail = 0;
+    for (int k = 0; k < 4 && !fail; k++)
+        fail = mql_tab_row(t) || mql_tab_add_str(t, names[k]) ||
+               mql_tab_add_int(t, (long long)c->move[k]) ||
+               mql_tab_add_int(t, (long long)c->move_rated[k]) ||
+               mql_tab_add_int(t, (long long)c->move_won[k]) ||
+               mql_tab_add_num(t, c->move_rated[k] ? (double)c->move_won[k] /
+                                                         (double)c->move_rated[k]
+                                                   : NAN,
+                               "%.4f");
+    if (fail) {
+        mql_tab_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+mql_tab *mql_compare_rules_tab(const mql_compare *c)
+{
+    static const char *const cols[] = {"feature", "operator", "value", "old_points", "new_points",
+                                       "change"};
+    static const char *const ch[] = {"same", "changed", "added", "removed"};
+    mql_tab *t = mql_tab_new(6, cols);
+    if (!t)
+        return NULL;
+    int fail = 0;
+    for (size_t k = 0; k < c->n_rules && !fail; k++) {
+        const mql_rule_diff *d = &c->rules[k];
+        const mql_rule *r = d->old_rule ? d->old_rule : d->new_rule;
+        fail = mql_tab_row(t) || mql_tab_add_str(t, r->feature) ||
+               mql_tab_add_str(t, mql_op_name(r->op)) || mql_tab_add_str(t, r->value) ||
+               (d->old_rule ? mql_tab_add_int(t, d->old_points) : mql_tab_add_str(t, NULL)) ||
+               (d->new_rule ? mql_tab_add_int(t, d->new_points) : mql_tab_add_str(t, NULL)) ||
+               mql_tab_add_str(t, ch[d->change]);
+    }
+    if (fail) {
+        mql_tab_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* ================================================================================================
+ * training and out-of-sample runs
+ * ============================================================================================== */
+
+int mql_eval_train(const mql_table *t, const unsigned char *y, const double *w,
+                   const mql_train_spec *spec, mql_model **out, mql_fit_diag *diag,
+                   mql_err *err)
+{
+    *out = NULL;
+    mql_model *m = NULL;
+    int st = mql_model_train(t, y, w, spec ? spec->design : NULL, spec ? spec->glm : NULL, &m,
+                             diag, err);
+    if (st) {
+        mql_model_free(m);
+        return st;
+    }
+    mql_design_binding *b = NULL;
+    mql_points_opts po;
+    if (spec)
+        po = spec->points;
+    else
+        mql_points_opts_default(&po);
+    if ((st = mql_design_bind(m->design, t, &b, err)) ||
+        (st = mql_points_from_fit_data(m->design, m->fit->beta, b, y, &po, &m->points, err))) {
+        mql_design_binding_free(b);
+        mql_model_free(m);
+        return st;
+    }
+    mql_design_binding_free(b);
+    m->l2 = spec && spec->glm ? spec->glm->l2 : 0;
+    *out = m;
+    return MQL_OK;
+}
+
+void mql_eval_runs_free(mql_eval_runs *runs)
+{
+    if (!runs)
+        return;
+    free(runs->parts);
+    mql_scored_free(runs->pooled);
+    free(runs);
+}
+
+/* Metrics of one tested part (s: its leads; score = integer points of its model). */
+static int part_metrics(const mql_scored *s, mql_eval_part *p, mql_err *err)
+{
+    double *sc, *pr;
+    unsigned char *y;
+    size_t k;
+    int st = rated_arrays(s, &sc, &pr, &y, &k, err);
+    if (st)
+        return st;
+    p->n_test = s->n;
+    p->test_rated = k;
+    p->test_won = 0;
+    for (size_t i = 0; i < k; i++)
+        p->test_won += y[i];
+    p->auc = p->brier = p->logloss = NAN;
+    if (p->test_won > 0 && p->test_won < k) {
+        mql_auc(sc, y, NULL, k, &p->auc, NULL);
+        mql_brier(pr, y, NULL, k, &p->brier, NULL);
+        mql_logloss(pr, y, NULL, k, &p->logloss, NULL);
+    }
+    free(sc);
+    free(pr);
+    free(y);
+    p->threshold = (double)s->threshold;
+    p->mqls = 0;
+    p->mqls_per_month = p->won_rate = p->sql_rate = p->recall = NAN;
+    if (p->test_won == 0) {
+        for (size_t i = 0; i < s->n; i++)
+            p->mqls += s->score[i] >= p->threshold;
+        return MQL_OK;
+    }
+    mql_bt_sweep *sw = NULL;
+    if ((st = mql_eval_sweep(s, &p->threshold, 1, &sw, err)))
+        return st;
+    const mql_bt_row *r = &sw->rows[0];
+    p->mqls = r->mqls;
+    p->mqls_per_month = r->mqls_per_month;
+    p->won_rate = r->won_rate;
+    p->sql_rate = r->sql_rate;
+    p->recall = r->recall;
+    mql_bt_sweep_free(sw);
+    return MQL_OK;
+}
+
+/* Appends the tested rows of s (mask) to the pooled arrays, score := probability. */
+static void pool_append(mql_scored *pool, size_t *k, const mql_scored *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        size_t j = (*k)++;
+        pool->score[j] = s->prob[i];
+        pool->prob[j] = s->prob[i];
+        pool->y[j] = s->y[i];
+        if (pool->sql)
+            pool->sql[j] = s->sql[i];
+        if (pool->date) {
+            pool->date[j] = s->date[i];
+            pool->month[j] = s->month[i];
+        }
+        if (pool->acv)
+            pool->acv[j] = s->acv[i];
+        if (pool->censored) {
+            pool->censored[j] = s->censored[i];
+            pool->n_censored += s->censored[i] != 0;
+        }
+    }
+}
+
+int mql_eval_run_parts(const mql_table *t, const mql_eval_roles *r, const long *part,
+                       size_t n_parts, const char *const *labels, mql_split_mode mode,
+                       const mql_points *fixed, const mql_train_spec *spec,
+                       mql_eval_runs **out, mql_err *err)
+{
+    *out = NULL;
+    size_t n = t->n_rows, cap = n ? n : 1;
+    mql_eval_runs *runs = calloc(1, sizeof *runs);
+    unsigned char *train = malloc(cap), *test = malloc(cap);
+    unsigned char *ysub = malloc(cap);
+    double *wsub = spec && spec->w ? malloc(cap * sizeof *wsub) : NULL;
+    mql_scored *fixed_scored = NULL;
+    int st = MQL_OK;
+    if (!runs || !train || !test || !ysub || (spec && spec->w && !wsub) ||
+        !(runs->parts = calloc(n_parts ? n_parts : 1, sizeof *runs->parts))) {
+        st = oom(err);
+        goto done;
+    }
+    size_t tested = 0;
+    for (size_t i = 0; i < n; i++)
+        tested += part[i] >= (mode == MQL_SPLIT_BEFORE ? 1 : 0) && part[i] < (long)n_parts;
+    if (fixed && (st = mql_scored_new(fixed, t, r, &fixed_scored, err)))
+        goto done;
+    runs->pooled = scored_alloc(tested, 0, r->sql != NULL, r->date_col >= 0, r->acv_col >= 0,
+                                r->maturity_days > 0);
+    if (!runs->pooled) {
+        st = oom(err);
+        goto done;
+    }
+    runs->pooled->threshold = 0;
+    size_t pooled_k = 0;
+    for (size_t j = (mode == MQL_SPLIT_BEFORE ? 1 : 0); j < n_parts; j++) {
+        mql_eval_part *p = &runs->parts[runs->n_parts++];
+        snprintf(p->label, sizeof p->label, "%s", labels[j]);
+        size_t ntr = 0, nte = 0;
+        for (size_t i = 0; i < n; i++) {
+            long q = part[i];
+            train[i] = q >= 0 && (mode == MQL_SPLIT_BEFORE ? q < (long)j : q != (long)j);
+            test[i] = q == (long)j;
+            ntr += train[i];
+            nte += test[i];
+        }
+        p->n_train = fixed ? 0 : ntr;
+        if (nte == 0 || (!fixed && ntr == 0)) {
+            st = mql_err_set(err, MQL_EDATA, "%s: no leads to %s", p->label,
+                             nte == 0 ? "test" : "train on");
+            goto done;
+        }
+        mql_scored *full = NULL, *sub = NULL;
+        mql_model *m = NULL;
+        if (fixed) {
+            st = mql_scored_subset(fixed_scored, test, &sub, err);
+        } else {
+            mql_table *tt = NULL;
+            size_t k = 0;
+            for (size_t i = 0; i < n; i++)
+                if (train[i]) {
+                    ysub[k] = r->y[i];
+                    if (wsub)
+                        wsub[k] = spec->w[i];
+                    k++;
+                }
+            if (!(st = mql_table_subset(t, train, &tt, err)) &&
+                !(st = mql_eval_train(tt, ysub, wsub, spec, &m, NULL, err)) &&
+                !(st = mql_scored_new(m->points, t, r, &full, err)))
+                st = mql_scored_subset(full, test, &sub, err);
+            mql_table_free(tt);
+        }
+        if (!st)
+            st = part_metrics(sub, p, err);
+        if (!st)
+            pool_append(runs->pooled, &pooled_k, sub);
+        mql_scored_free(sub);
+        mql_scored_free(full);
+        mql_model_free(m);
+        if (st) {
+            mql_err_prefix(err, st, "%s", p->label);
+            goto done;
+        }
+    }
+    snprintf(runs->pooled_part.label, sizeof runs->pooled_part.label, "pooled");
+    if ((st = part_metrics(runs->pooled, &runs->pooled_part, err)))
+        goto done;
+    /* Pooled threshold and volume have no single meaning across refits. */
+    runs->pooled_part.threshold = NAN;
+    runs->pooled_part.mqls = 0;
+    runs->pooled_part.mqls_per_month = runs->pooled_part.won_rate = NAN;
+    runs->pooled_part.sql_rate = runs->pooled_part.recall = NAN;
+    for (size_t j = 0; j < runs->n_parts; j++)
+        runs->pooled_part.n_train += runs->parts[j].n_train;
+done:
+    free(train);
+    free(test);
+    free(ysub);
+    free(wsub);
+    mql_scored_free(fixed_scored);
+    if (st) {
+        mql_eval_runs_free(runs);
+        return st;
+    }
+    *out = runs;
+    return MQL_OK;
+}
+
+static int runs_row(mql_tab *t, const mql_eval_part *p)
+{
+    return mql_tab_row(t) || mql_tab_add_str(t, p->label) ||
+           mql_tab_add_int(t, (long long)p->n_train) || mql_tab_add_int(t, (long long)p->n_test) ||
+           mql_tab_add_int(t, (long long)p->test_rated) ||
+           mql_tab_add_int(t, (long long)p->test_won) || mql_tab_add_num(t, p->auc, "%.4f") ||
+           mql_tab_add_num(t, p->brier, "%.5f") || mql_tab_add_num(t, p->logloss, "%.5f") ||
+           mql_tab_add_num(t, p->threshold, "%.10g") ||
+           (isnan(p->threshold) ? mql_tab_add_str(t, NULL)
+                                : mql_tab_add_int(t, (long long)p->mqls)) ||
+           mql_tab_add_num(t, p->mqls_per_month, "%.1f") ||
+           mql_tab_add_num(t, p->won_rate, "%.4f") || mql_tab_add_num(t, p->sql_rate, "%.4f") ||
+           mql_tab_add_num(t, p->recall, "%.4f");
+}
+
+mql_tab *mql_eval_runs_tab(const mql_eval_runs *runs, int with_pooled)
+{
+    static const char *const cols[] = {"part",      "n_train", "n_test",   "rated",
+                                       "won",       "auc",     "brier",    "logloss",
+                                       "threshold", "mqls",    "mqls_per_month", "won_rate",
+                                       "sql_rate",  "recall"};
+    mql_tab *t = mql_tab_new(14, cols);
+    if (!t)
+        return NULL;
+    int fail = 0;
+    for (size_t j = 0; j < runs->n_parts && !fail; j++)
+        fail = runs_row(t, &runs->parts[j]);
+    if (!fail && with_pooled)
+        fail = runs_row(t, &runs->pooled_part);
+    if (fail) {
+        mql_tab_free(t);
+        return NULL;
+    }
+    return t;
+}
