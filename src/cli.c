@@ -634,3 +634,180 @@ int cli_model_load(const char *path, mql_model **out)
     *out = m;
     return MQL_OK;
 }
+
+/* ---- plan options (plan, review) ---- */
+
+/* Parses "0.25", "25%", optionally followed by ",LO,HI" in the same units. Returns 0 or -1. */
+static int parse_fraction(const char *s, double *out)
+{
+    char buf[64];
+    size_t n = strlen(s);
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, s, n + 1);
+    double scale = 1.0;
+    if (buf[n - 1] == '%') {
+        buf[n - 1] = '\0';
+        scale = 0.01;
+    }
+    if (mql_parse_double(buf, out) != 0)
+        return -1;
+    *out *= scale;
+    return 0;
+}
+
+static int parse_rate(const char *opt, const char *s, mql_rate *r)
+{
+    char buf[192];
+    if (strlen(s) >= sizeof buf) {
+        cli_error("%s: value too long", opt);
+        return MQL_EUSAGE;
+    }
+    memcpy(buf, s, strlen(s) + 1);
+    char *parts[3] = {buf, NULL, NULL};
+    size_t k = 1;
+    for (char *c = buf; *c; c++)
+        if (*c == ',') {
+            if (k == 3)
+                goto bad;
+            *c = '\0';
+            parts[k++] = c + 1;
+        }
+    if (k == 2)
+        goto bad;
+    memset(r, 0, sizeof *r);
+    if (parse_fraction(parts[0], &r->value) != 0)
+        goto bad;
+    if (k == 3) {
+        if (parse_fraction(parts[1], &r->lo) != 0 || parse_fraction(parts[2], &r->hi) != 0)
+            goto bad;
+        r->has_interval = 1;
+    }
+    return MQL_OK;
+bad:
+    cli_error("%s: '%s' is not a rate (use 0.25, 25%% or RATE,LO,HI such as 25%%,20%%,31%%)", opt,
+              s);
+    return MQL_EUSAGE;
+}
+
+static int parse_number(const char *opt, const char *s, double *out)
+{
+    if (mql_parse_double(s, out) != 0) {
+        cli_error("%s: '%s' is not a number", opt, s);
+        return MQL_EUSAGE;
+    }
+    return MQL_OK;
+}
+
+int cli_plan_opt(cli_plan_opts *o, int argc, char **argv, int *i)
+{
+    struct {
+        const char *name;
+        const char **dst;
+    } opts[] = {{"--revenue", &o->revenue},   {"--acv", &o->acv},
+                {"--win-rate", &o->win},      {"--sql-to-opp", &o->s2o},
+                {"--mql-to-sql", &o->m2s},    {"--period", &o->period},
+                {"--cycle-days", &o->cycle},  {"--start", &o->start}};
+    for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
+        int r = cli_opt(argc, argv, i, opts[k].name, opts[k].dst);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+int cli_plan_build(const cli_plan_opts *o, int data, mql_dplan_in *in, const char **acv_col)
+{
+    memset(in, 0, sizeof *in);
+    if (acv_col)
+        *acv_col = NULL;
+    int st;
+    if (!data) {
+        const char *need[][2] = {{"--revenue", o->revenue},   {"--acv", o->acv},
+                                 {"--win-rate", o->win},      {"--sql-to-opp", o->s2o},
+                                 {"--mql-to-sql", o->m2s}};
+        for (size_t k = 0; k < sizeof need / sizeof need[0]; k++)
+            if (!need[k][1]) {
+                cli_error("plan: %s is required (see 'mqlcal plan --help')", need[k][0]);
+                return MQL_EUSAGE;
+            }
+    } else {
+        if (!o->revenue) {
+            cli_error("plan: --revenue is required");
+            return MQL_EUSAGE;
+        }
+        if (!o->acv) {
+            cli_error("plan: --acv is required: a number, or the column of won deals' values");
+            return MQL_EUSAGE;
+        }
+        if (!o->win != !o->s2o) {
+            cli_error("plan: --win-rate and --sql-to-opp go together (give both, or neither to "
+                      "take SQL-to-won from the data)");
+            return MQL_EUSAGE;
+        }
+    }
+    mql_funnel_in *b = &in->base;
+    if ((st = parse_number("--revenue", o->revenue, &b->revenue)))
+        return st;
+    double acv;
+    if (data && mql_parse_double(o->acv, &acv) != 0) {
+        *acv_col = o->acv;
+    } else {
+        if ((st = parse_number("--acv", o->acv, &b->acv)))
+            return st;
+        in->acv_given = 1;
+    }
+    if (o->win && (st = parse_rate("--win-rate", o->win, &b->win_rate)))
+        return st;
+    if (o->s2o && (st = parse_rate("--sql-to-opp", o->s2o, &b->sql_to_opp)))
+        return st;
+    if (o->m2s && (st = parse_rate("--mql-to-sql", o->m2s, &b->mql_to_sql)))
+        return st;
+    in->m2s_given = o->m2s != NULL;
+    in->s2w_given = o->win != NULL;
+    b->period = MQL_PERIOD_MONTH;
+    if (o->period) {
+        if (strcmp(o->period, "month") == 0)
+            b->period = MQL_PERIOD_MONTH;
+        else if (strcmp(o->period, "quarter") == 0)
+            b->period = MQL_PERIOD_QUARTER;
+        else {
+            cli_error("--period: '%s' is not month or quarter", o->period);
+            return MQL_EUSAGE;
+        }
+    }
+    if (o->cycle) {
+        long d;
+        if (mql_parse_long(o->cycle, 0, 3650, &d) != 0) {
+            cli_error("--cycle-days: '%s' is not a whole number of days from 0 to 3650", o->cycle);
+            return MQL_EUSAGE;
+        }
+        b->cycle_days = d;
+        b->has_cycle = 1;
+    }
+    if (o->start) {
+        double day;
+        int has_time;
+        if (mql_date_parse(o->start, strlen(o->start), &day, &has_time) != 0 || has_time) {
+            cli_error("--start: '%s' is not a date YYYY-MM-DD", o->start);
+            return MQL_EUSAGE;
+        }
+        b->start_day = (long)floor(day);
+        b->has_start = 1;
+    }
+    /* Validate the values now (data rates stand in as 1), before any data is read. */
+    mql_funnel_in probe = *b;
+    if (!in->acv_given)
+        probe.acv = 1;
+    if (!in->s2w_given)
+        probe.win_rate = probe.sql_to_opp = (mql_rate){.value = 1};
+    if (!in->m2s_given)
+        probe.mql_to_sql = (mql_rate){.value = 1};
+    mql_funnel_out fo;
+    mql_err err;
+    if ((st = mql_funnel_compute(&probe, &fo, &err))) {
+        cli_error("%s", err.msg);
+        return st;
+    }
+    return MQL_OK;
+}

@@ -1,12 +1,16 @@
 /* cmd_plan.c: `mqlcal plan`: pipeline math from a revenue target and ACV back to the deals,
  * opportunities, SQLs and MQLs needed per month and quarter (DESIGN section 5), each figure with
- * how it was computed, and the month by which the MQLs must be created. */
+ * how it was computed, and the month by which the MQLs must be created. With --model and --leads
+ * the rates missing from the flags come from the lead history at each threshold (plan.h), and
+ * the answer names the threshold whose history meets the target. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mqlcal/cli.h"
+#include "mqlcal/evaluate.h"
 #include "mqlcal/funnel.h"
+#include "mqlcal/plan.h"
 #include "mqlcal/report_table.h"
 #include "mqlcal/table.h"
 
@@ -16,6 +20,9 @@ static void usage(FILE *f)
             "usage: mqlcal plan --revenue R --acv A --win-rate W --sql-to-opp S --mql-to-sql M\n"
             "                   [--period month|quarter] [--cycle-days D] [--start YYYY-MM-DD]\n"
             "                   [--format table|csv|json|md]\n"
+            "       mqlcal plan --revenue R --model MODEL --leads LEADS.csv --outcome COL --sql COL\n"
+            "                   --date COL [--acv A|COL] [rates as above, each optional]\n"
+            "                   [--maturity DAYS] [lead file options] [--by-threshold]\n"
             "\n"
             "Back-solves the funnel: deals = revenue / ACV; opportunities = deals / win rate;\n"
             "SQLs = opportunities / SQL-to-opp rate; MQLs = SQLs / MQL-to-SQL rate; per month and\n"
@@ -39,70 +46,28 @@ static void usage(FILE *f)
             "  --format F           table (default), csv, json or md\n"
             "  -h, --help           this help\n"
             "\n"
-            "exit codes: 0 ok, 2 usage (missing or invalid option: rates outside (0, 1],\n"
-            "revenue or ACV <= 0, unknown period)\n");
-}
-
-/* Parses "0.25", "25%", optionally followed by ",LO,HI" in the same units. Returns 0 or -1. */
-static int parse_fraction(const char *s, double *out)
-{
-    char buf[64];
-    size_t n = strlen(s);
-    if (n == 0 || n >= sizeof buf)
-        return -1;
-    memcpy(buf, s, n + 1);
-    double scale = 1.0;
-    if (buf[n - 1] == '%') {
-        buf[n - 1] = '\0';
-        scale = 0.01;
-    }
-    if (mql_parse_double(buf, out) != 0)
-        return -1;
-    *out *= scale;
-    return 0;
-}
-
-static int parse_rate(const char *opt, const char *s, mql_rate *r)
-{
-    char buf[192];
-    if (strlen(s) >= sizeof buf) {
-        cli_error("%s: value too long", opt);
-        return MQL_EUSAGE;
-    }
-    memcpy(buf, s, strlen(s) + 1);
-    char *parts[3] = {buf, NULL, NULL};
-    size_t k = 1;
-    for (char *c = buf; *c; c++)
-        if (*c == ',') {
-            if (k == 3)
-                goto bad;
-            *c = '\0';
-            parts[k++] = c + 1;
-        }
-    if (k == 2)
-        goto bad;
-    memset(r, 0, sizeof *r);
-    if (parse_fraction(parts[0], &r->value) != 0)
-        goto bad;
-    if (k == 3) {
-        if (parse_fraction(parts[1], &r->lo) != 0 || parse_fraction(parts[2], &r->hi) != 0)
-            goto bad;
-        r->has_interval = 1;
-    }
-    return MQL_OK;
-bad:
-    cli_error("%s: '%s' is not a rate (use 0.25, 25%% or RATE,LO,HI such as 25%%,20%%,31%%)", opt,
-              s);
-    return MQL_EUSAGE;
-}
-
-static int parse_positive(const char *opt, const char *s, double *out)
-{
-    if (mql_parse_double(s, out) != 0) {
-        cli_error("%s: '%s' is not a number", opt, s);
-        return MQL_EUSAGE;
-    }
-    return MQL_OK;
+            "with data (rates from history; MODEL is a model JSON or a rules CSV):\n"
+            "  --model MODEL        the points model whose thresholds are planned\n"
+            "  --leads FILE         the lead history, scored by MODEL\n"
+            "  --acv A|COL          a number is the ACV; otherwise a column whose mean over the\n"
+            "                       matured won leads is the ACV\n"
+            "  --maturity DAYS      leads younger than DAYS at the data's end are censored:\n"
+            "                       counted in volume, not in rates\n"
+            "  --by-threshold       print the table per threshold (csv/json/md/table) instead\n"
+            "                       of the funnel at the chosen threshold\n"
+            "  At each threshold t (a lead is an MQL when its score >= t), over matured MQLs:\n"
+            "  MQL-to-SQL = SQL-flagged / matured MQLs unless --mql-to-sql is given; SQL-to-won\n"
+            "  = won SQL-flagged / SQL-flagged MQLs unless both --win-rate and --sql-to-opp are\n"
+            "  given. Data rates carry Wilson 95%% intervals into an MQL range. The answer is the\n"
+            "  highest threshold whose MQLs per month in history reach the MQLs it needs (and,\n"
+            "  with --mql-to-sql, whose history converts at least that well), or how far the\n"
+            "  closest one falls short.\n"
+            "%s"
+            "\n"
+            "exit codes: 0 ok, 1 invalid data (no SQL or won leads behind a rate, a model\n"
+            "feature missing from the leads), 2 usage (missing or invalid option: rates outside\n"
+            "(0, 1], revenue or ACV <= 0, unknown period), 3 file cannot be read\n",
+            cli_leads_usage);
 }
 
 /* "12,345.67" style with thousands separators for readability in the text table. */
@@ -123,7 +88,10 @@ static void money(double v, char *buf, size_t cap)
 }
 
 typedef struct plan_opts {
-    const char *revenue, *acv, *win, *s2o, *m2s, *period, *cycle, *start, *format;
+    cli_plan_opts plan;
+    const char *format, *model, *maturity;
+    int by_threshold;
+    cli_leads leads;
 } plan_opts;
 
 /* Adds one funnel stage row: name, per month, per quarter (each with the rounded-up count),
@@ -141,90 +109,37 @@ static int add_stage(mql_tab *t, const char *name, double m, double mc, double q
     return e;
 }
 
-int cmd_plan(int argc, char **argv)
+static int flush_stdout(void)
 {
-    plan_opts o = {0};
-    mql_format fmt = MQL_FMT_TABLE;
-    for (int i = 1; i < argc;) {
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            return MQL_OK;
-        }
-        struct {
-            const char *name;
-            const char **dst;
-        } opts[] = {{"--revenue", &o.revenue},   {"--acv", &o.acv},
-                    {"--win-rate", &o.win},      {"--sql-to-opp", &o.s2o},
-                    {"--mql-to-sql", &o.m2s},    {"--period", &o.period},
-                    {"--cycle-days", &o.cycle},  {"--start", &o.start},
-                    {"--format", &o.format}};
-        int hit = 0;
-        for (size_t k = 0; k < sizeof opts / sizeof opts[0] && !hit; k++) {
-            int r = cli_opt(argc, argv, &i, opts[k].name, opts[k].dst);
-            if (r < 0)
-                return MQL_EUSAGE;
-            hit = r;
-        }
-        if (!hit) {
-            cli_error("plan: unknown option or argument '%s' (see 'mqlcal plan --help')", a);
-            return MQL_EUSAGE;
-        }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_error("cannot write to standard output");
+        return MQL_EIO;
     }
-    if (o.format && mql_format_parse(o.format, &fmt) != 0) {
-        cli_error("--format: '%s' is not one of table, csv, json, md", o.format);
-        return MQL_EUSAGE;
-    }
-    const char *need[][2] = {{"--revenue", o.revenue},   {"--acv", o.acv},
-                             {"--win-rate", o.win},      {"--sql-to-opp", o.s2o},
-                             {"--mql-to-sql", o.m2s}};
-    for (size_t k = 0; k < sizeof need / sizeof need[0]; k++)
-        if (!need[k][1]) {
-            cli_error("plan: %s is required (see 'mqlcal plan --help')", need[k][0]);
-            return MQL_EUSAGE;
-        }
+    return MQL_OK;
+}
 
-    mql_funnel_in in = {0};
-    int st;
-    if ((st = parse_positive("--revenue", o.revenue, &in.revenue)) ||
-        (st = parse_positive("--acv", o.acv, &in.acv)) ||
-        (st = parse_rate("--win-rate", o.win, &in.win_rate)) ||
-        (st = parse_rate("--sql-to-opp", o.s2o, &in.sql_to_opp)) ||
-        (st = parse_rate("--mql-to-sql", o.m2s, &in.mql_to_sql)))
-        return st;
-    in.period = MQL_PERIOD_MONTH;
-    if (o.period) {
-        if (strcmp(o.period, "month") == 0)
-            in.period = MQL_PERIOD_MONTH;
-        else if (strcmp(o.period, "quarter") == 0)
-            in.period = MQL_PERIOD_QUARTER;
-        else {
-            cli_error("--period: '%s' is not month or quarter", o.period);
-            return MQL_EUSAGE;
-        }
+static void print_create_by(const mql_funnel_in *in, const mql_funnel_out *out)
+{
+    if (out->has_create_by) {
+        char d0[16];
+        mql_date_format((double)in->start_day, 0, d0, sizeof d0);
+        printf("Sales cycle %ld days: MQLs for deals closing from %s must be created by "
+               "%04d-%02d (%ld days earlier).\n",
+               in->cycle_days, d0, out->create_by_year, out->create_by_month, in->cycle_days);
+    } else if (in->has_cycle) {
+        printf("Sales cycle %ld days: MQLs must be created about %.1f months before the "
+               "deals they feed close (give --start for the calendar month).\n",
+               in->cycle_days, (double)in->cycle_days / (365.2425 / 12));
     }
-    if (o.cycle) {
-        long d;
-        if (mql_parse_long(o.cycle, 0, 3650, &d) != 0) {
-            cli_error("--cycle-days: '%s' is not a whole number of days from 0 to 3650", o.cycle);
-            return MQL_EUSAGE;
-        }
-        in.cycle_days = d;
-        in.has_cycle = 1;
-    }
-    if (o.start) {
-        double day;
-        int has_time;
-        if (mql_date_parse(o.start, strlen(o.start), &day, &has_time) != 0 || has_time) {
-            cli_error("--start: '%s' is not a date YYYY-MM-DD", o.start);
-            return MQL_EUSAGE;
-        }
-        in.start_day = (long)floor(day);
-        in.has_start = 1;
-    }
+}
 
+/* Every figure from flags. */
+static int plan_flags(const mql_funnel_in *inp, mql_format fmt)
+{
+    const mql_funnel_in in = *inp;
     mql_funnel_out out;
     mql_err err;
+    int st;
     if ((st = mql_funnel_compute(&in, &out, &err)) != MQL_OK) {
         cli_error("%s", err.msg);
         return st;
@@ -276,24 +191,138 @@ int cmd_plan(int argc, char **argv)
         printf("\nMQL-to-won = %.1f%% x %.1f%% x %.1f%% = %.2f%%: one MQL in %.1f becomes a deal.\n",
                100 * in.mql_to_sql.value, 100 * in.sql_to_opp.value, 100 * in.win_rate.value,
                100 * out.mql_to_won, 1 / out.mql_to_won);
-        if (out.has_create_by) {
-            char d0[16];
-            mql_date_format((double)in.start_day, 0, d0, sizeof d0);
-            printf("Sales cycle %ld days: MQLs for deals closing from %s must be created by "
-                   "%04d-%02d (%ld days earlier).\n",
-                   in.cycle_days, d0, out.create_by_year, out.create_by_month, in.cycle_days);
-        } else if (in.has_cycle) {
-            printf("Sales cycle %ld days: MQLs must be created about %.1f months before the "
-                   "deals they feed close (give --start for the calendar month).\n",
-                   in.cycle_days, (double)in.cycle_days / (365.2425 / 12));
-        }
+        print_create_by(&in, &out);
     } else {
         mql_tab_write(t, stdout, fmt);
     }
     mql_tab_free(t);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        cli_error("cannot write to standard output");
-        return MQL_EIO;
+    return flush_stdout();
+}
+
+/* Rates not given come from the lead history scored by the model (plan.h). */
+static int plan_data(plan_opts *o, mql_dplan_in *in, mql_format fmt)
+{
+    mql_model *m = NULL;
+    cli_data d = {0};
+    mql_scored *s = NULL;
+    mql_bt_sweep *sw = NULL;
+    mql_dplan *p = NULL;
+    mql_tab *t = NULL;
+    mql_err err;
+    long maturity = 0;
+    int st;
+    if (o->maturity && mql_parse_long(o->maturity, 0, 36500, &maturity) != 0) {
+        cli_error("--maturity: '%s' is not a whole number of days from 0 to 36500", o->maturity);
+        return MQL_EUSAGE;
     }
-    return MQL_OK;
+    if (maturity > 0 && !o->leads.date) {
+        cli_error("--maturity needs --date (the lead created date)");
+        return MQL_EUSAGE;
+    }
+    if ((st = cli_model_load(o->model, &m)) || (st = cli_leads_load(&o->leads, &d, 1)))
+        goto done;
+    mql_eval_roles roles = {.y = d.y, .sql = d.sql, .date_col = d.date_col,
+                            .acv_col = d.acv_col, .maturity_days = maturity};
+    if ((st = mql_scored_new(m->points, d.table, &roles, &s, &err))) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+    if ((st = mql_eval_sweep(s, NULL, 0, &sw, &err)) || (st = mql_dplan_run(s, sw, in, &p, &err))) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+    t = o->by_threshold ? mql_dplan_thresholds_tab(p) : mql_dplan_stages_tab(p);
+    if (!t) {
+        cli_error("out of memory");
+        st = MQL_ENOMEM;
+        goto done;
+    }
+    if (fmt == MQL_FMT_TABLE || fmt == MQL_FMT_MD) {
+        const char *h = fmt == MQL_FMT_MD ? "## " : "";
+        printf("%sPipeline plan from %s on %s (%zu leads, %zu months", h, o->model,
+               o->leads.path, s->n, p->n_months);
+        if (s->n_censored)
+            printf(", %zu censored younger than %ld days: counted in volume, not in rates",
+                   s->n_censored, maturity);
+        printf(")\n\n");
+        if (s->prob_platt)
+            printf("note: %s\n\n", MQL_EVAL_PLATT_NOTE);
+        if (!o->by_threshold)
+            printf("the funnel at threshold %g:\n\n", p->pick.threshold);
+        mql_tab_write(t, stdout, fmt);
+        char buf[1024];
+        mql_dplan_sentence(p, buf, sizeof buf);
+        printf("\n%s\n", buf);
+        print_create_by(&in->base, &p->funnel);
+    } else {
+        mql_tab_write(t, stdout, fmt);
+    }
+    st = flush_stdout();
+done:
+    mql_tab_free(t);
+    mql_dplan_free(p);
+    mql_bt_sweep_free(sw);
+    mql_scored_free(s);
+    cli_data_free(&d);
+    mql_model_free(m);
+    return st;
+}
+
+int cmd_plan(int argc, char **argv)
+{
+    plan_opts o = {0};
+    mql_format fmt = MQL_FMT_TABLE;
+    for (int i = 1; i < argc;) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return MQL_OK;
+        }
+        if (strcmp(a, "--by-threshold") == 0) {
+            o.by_threshold = 1;
+            i++;
+            continue;
+        }
+        /* Plan options first: --acv is a number or the ACV column. */
+        int r = cli_plan_opt(&o.plan, argc, argv, &i);
+        if (r == 0)
+            r = cli_opt(argc, argv, &i, "--format", &o.format);
+        if (r == 0)
+            r = cli_opt(argc, argv, &i, "--model", &o.model);
+        if (r == 0)
+            r = cli_opt(argc, argv, &i, "--leads", &o.leads.path);
+        if (r == 0)
+            r = cli_opt(argc, argv, &i, "--maturity", &o.maturity);
+        if (r == 0)
+            r = cli_leads_opt(&o.leads, argc, argv, &i);
+        if (r < 0)
+            return MQL_EUSAGE;
+        if (r == 0) {
+            cli_error("plan: unknown option or argument '%s' (see 'mqlcal plan --help')", a);
+            return MQL_EUSAGE;
+        }
+    }
+    if (o.format && mql_format_parse(o.format, &fmt) != 0) {
+        cli_error("--format: '%s' is not one of table, csv, json, md", o.format);
+        return MQL_EUSAGE;
+    }
+    int data = o.model || o.leads.path;
+    if (data && (!o.model || !o.leads.path)) {
+        cli_error("plan: --model and --leads go together");
+        return MQL_EUSAGE;
+    }
+    if (!data && (o.leads.outcome || o.leads.sql || o.leads.date || o.maturity ||
+                  o.by_threshold)) {
+        cli_error("plan: lead options, --maturity and --by-threshold need --model and --leads");
+        return MQL_EUSAGE;
+    }
+    mql_dplan_in in;
+    const char *acv_col = NULL;
+    int st = cli_plan_build(&o.plan, data, &in, &acv_col);
+    if (st)
+        return st;
+    if (!data)
+        return plan_flags(&in.base, fmt);
+    o.leads.acv = acv_col;
+    return plan_data(&o, &in, fmt);
 }

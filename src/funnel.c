@@ -199,3 +199,94 @@ int mql_threshold_for_plan(const mql_threshold_hist *hist, size_t n, double need
     }
     return MQL_OK;
 }
+
+int mql_threshold_for_needs(const mql_threshold_hist *hist, const double *need_per_month,
+                            size_t n, double need_rate, int use_lower_bound,
+                            mql_threshold_pick *out, mql_err *err)
+{
+    int check_rate_ = isfinite(need_rate);
+    if (check_rate_ && (!(need_rate > 0) || need_rate > 1))
+        return mql_err_set(err, MQL_EUSAGE, "required conversion %g is not in (0, 1]", need_rate);
+    if (n == 0)
+        return mql_err_set(err, MQL_EDATA, "no candidate thresholds");
+    size_t n_finite = 0;
+    for (size_t i = 0; i < n; i++) {
+        const mql_threshold_hist *h = &hist[i];
+        if (!isfinite(h->threshold) || !isfinite(h->mqls_per_month) || h->mqls_per_month < 0 ||
+            !isfinite(h->matured) || h->matured < 0 || !isfinite(h->converted) ||
+            h->converted < 0 || h->converted > h->matured)
+            return mql_err_set(err, MQL_EDATA,
+                               "threshold %g: invalid history (volume %g, %g of %g converted)",
+                               h->threshold, h->mqls_per_month, h->converted, h->matured);
+        if (isnan(need_per_month[i]))
+            continue;
+        if (!(need_per_month[i] > 0) || !isfinite(need_per_month[i]))
+            return mql_err_set(err, MQL_EUSAGE, "threshold %g: required MQLs per month %g is "
+                               "not positive", h->threshold, need_per_month[i]);
+        n_finite++;
+    }
+    if (n_finite == 0)
+        return mql_err_set(err, MQL_EDATA, "no candidate threshold has rates to plan with");
+    const double z = mql_z_for_level(0.95);
+    /* best: highest threshold meeting both; close: largest volume / need; rbest: best rate among
+     * rows with enough volume (ties towards the higher threshold). */
+    size_t best = n, close = n, rbest = n;
+    double close_ratio = -1, rbest_val = -1;
+    for (size_t i = 0; i < n; i++) {
+        const mql_threshold_hist *h = &hist[i];
+        double need = need_per_month[i];
+        if (isnan(need))
+            continue;
+        double ratio = h->mqls_per_month / need;
+        if (ratio > close_ratio ||
+            (ratio == close_ratio && h->threshold > hist[close].threshold)) {
+            close_ratio = ratio;
+            close = i;
+        }
+        if (h->mqls_per_month < need)
+            continue;
+        double judged = INFINITY;
+        if (check_rate_) {
+            if (h->matured <= 0)
+                continue;
+            double lo, hi;
+            mql_wilson(h->converted, h->matured, z, &lo, &hi);
+            judged = use_lower_bound ? lo : h->converted / h->matured;
+            if (judged > rbest_val ||
+                (judged == rbest_val && h->threshold > hist[rbest].threshold)) {
+                rbest_val = judged;
+                rbest = i;
+            }
+            if (judged < need_rate)
+                continue;
+        }
+        if (best == n || h->threshold > hist[best].threshold)
+            best = i;
+    }
+    size_t pick;
+    out->volume_short = 0;
+    out->rate_short_points = 0;
+    if (best < n) {
+        out->status = MQL_PICK_MET;
+        pick = best;
+    } else if (rbest < n) {
+        out->status = MQL_PICK_SHORT_RATE;
+        pick = rbest;
+        out->rate_short_points = (need_rate - rbest_val) * 100.0;
+    } else {
+        out->status = MQL_PICK_SHORT_VOLUME;
+        pick = close;
+        out->volume_short = need_per_month[close] - hist[close].mqls_per_month;
+    }
+    const mql_threshold_hist *h = &hist[pick];
+    out->index = pick;
+    out->threshold = h->threshold;
+    out->volume = h->mqls_per_month;
+    if (h->matured > 0) {
+        out->rate = h->converted / h->matured;
+        mql_wilson(h->converted, h->matured, z, &out->rate_lo, &out->rate_hi);
+    } else {
+        out->rate = out->rate_lo = out->rate_hi = NAN;
+    }
+    return MQL_OK;
+}

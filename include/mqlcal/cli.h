@@ -8,6 +8,7 @@
 #include "mqlcal/design.h"
 #include "mqlcal/glm.h"
 #include "mqlcal/model.h"
+#include "mqlcal/plan.h"
 #include "mqlcal/table.h"
 
 /* One entry per subcommand, each in src/cmd_NAME.c. Each returns an exit code (mql_status). */
@@ -122,5 +123,21 @@ extern const char *const cli_fit_usage;
  * rules CSV (wrapped in a model with no design or fit). Prints its error; returns the exit code.
  * Free *out with mql_model_free. */
 int cli_model_load(const char *path, mql_model **out);
+
+/* The pipeline-plan options shared by `plan` and `review`: --revenue, --acv, --win-rate,
+ * --sql-to-opp, --mql-to-sql, --period, --cycle-days, --start (argv strings, not owned). */
+typedef struct cli_plan_opts {
+    const char *revenue, *acv, *win, *s2o, *m2s, *period, *cycle, *start;
+} cli_plan_opts;
+
+/* Matches one plan option at argv[*i]: 1 consumed, 0 not one, -1 error printed. */
+int cli_plan_opt(cli_plan_opts *o, int argc, char **argv, int *i);
+
+/* Parses and validates the plan options into *in (rates as fractions "0.25", "25%" or
+ * "RATE,LO,HI"). data == 0: every figure is a flag (revenue, ACV and the three rates required).
+ * data != 0 (rates from a lead history): only --revenue and --acv are required; --acv that is not
+ * a number names the ACV column (*acv_col, else NULL); --win-rate and --sql-to-opp go together.
+ * Prints its error and returns MQL_EUSAGE; MQL_OK otherwise. */
+int cli_plan_build(const cli_plan_opts *o, int data, mql_dplan_in *in, const char **acv_col);
 
 #endif

@@ -103,4 +103,21 @@ int mql_threshold_for_plan(const mql_threshold_hist *hist, size_t n, double need
                            double need_rate, int use_lower_bound, mql_threshold_pick *out,
                            mql_err *err);
 
+/* The same question when each candidate has its own requirement: need_per_month[i] is the MQL
+ * volume candidate i must deliver given the conversion rates it is planned with (rates taken from
+ * the data at that threshold make the need differ per threshold). A candidate meets the plan when
+ * its volume >= need_per_month[i] and, when need_rate is finite, its historical conversion
+ * (converted / matured, or its Wilson lower bound with use_lower_bound) >= need_rate (a rate the
+ * plan assumed, e.g. --mql-to-sql, which history must support). need_per_month[i] NAN marks a
+ * candidate that cannot be planned with (a zero rate): it never meets. The highest meeting
+ * threshold is chosen. When none does: SHORT_RATE when some candidate has the volume but not the
+ * conversion (the best converting of those, gap in points), else SHORT_VOLUME naming the
+ * candidate closest to its need (largest volume / need) with volume_short = need - volume.
+ * With one constant need this is mql_threshold_for_plan. Errors as mql_threshold_for_plan
+ * (need_rate, when finite, in (0, 1]; a finite need must be > 0); EDATA when no candidate has a
+ * finite need. */
+int mql_threshold_for_needs(const mql_threshold_hist *hist, const double *need_per_month,
+                            size_t n, double need_rate, int use_lower_bound,
+                            mql_threshold_pick *out, mql_err *err);
+
 #endif
