@@ -14,7 +14,7 @@
 #define LEAK_PRECISION 0.98
 #define LEAK_RECALL 0.80
 #define LEAK_MIN_POS 5
-static const char *const leak_rule =
+const char *const cli_leak_rule =
     "a column is a leakage suspect when being filled, being empty, or holding one value "
     "marks rows that are >= 98% positive and cover >= 80% of all positives (at least 5): "
     "such a column is usually filled after the outcome is known";
@@ -43,7 +43,7 @@ static void usage(FILE *f)
             "\n"
             "exit codes: 0 ok, 1 invalid data (bad CSV, outcome without positives or negatives),\n"
             "2 usage (unknown option or column), 3 file cannot be read\n",
-            leak_rule, cli_leads_usage);
+            cli_leak_rule, cli_leads_usage);
 }
 
 /* 1234567 -> "1,234,567". */
@@ -288,26 +288,32 @@ static const char *delim_name(char d)
     return d == '\t' ? "tab" : d == ';' ? ";" : d == '|' ? "|" : ",";
 }
 
-int cmd_inspect(int argc, char **argv)
+void cli_inspect_free(cli_inspect *r)
 {
-    inspect_opts o = {.format = MQL_FMT_TABLE};
-    int st = parse_args(argc, argv, &o);
-    if (st)
-        return st < 0 ? MQL_OK : st;
-    cli_data d;
-    if ((st = cli_leads_load(&o.leads, &d, 0)))
-        return st;
+    if (!r)
+        return;
+    for (size_t k = 0; k < r->n_warn; k++)
+        free(r->warn[k]);
+    free(r->warn);
+    free(r->leak);
+    mql_tab_free(r->tab);
+    memset(r, 0, sizeof *r);
+}
+
+int cli_inspect_columns(const cli_data *dp, cli_inspect *r)
+{
+    const cli_data d = *dp;
     const mql_table *t = d.table;
     static const char *const names[] = {"column", "type", "missing", "missing_pct", "distinct",
                                         "min", "median", "max", "top_levels", "note"};
-    mql_tab *tab = mql_tab_new(10, names);
-    char **warn = calloc(t->n_cols ? t->n_cols : 1, sizeof *warn);
-    size_t n_warn = 0;
-    cli_out out = {0};
-    if (!tab || !warn) {
+    memset(r, 0, sizeof *r);
+    mql_tab *tab = r->tab = mql_tab_new(10, names);
+    char **warn = r->warn = calloc(t->n_cols ? t->n_cols : 1, sizeof *warn);
+    r->leak = calloc(t->n_cols ? t->n_cols : 1, 1);
+    if (!tab || !warn || !r->leak) {
+        cli_inspect_free(r);
         cli_error("out of memory");
-        st = MQL_ENOMEM;
-        goto done;
+        return MQL_ENOMEM;
     }
     int oom = 0;
     for (size_t j = 0; j < t->n_cols; j++) {
@@ -370,22 +376,45 @@ int cmd_inspect(int argc, char **argv)
             snprintf(note, sizeof note, "identifier-like: %zu distinct of %zu filled; not a "
                      "feature", c->n_distinct, t->n_rows - c->n_missing);
         else if (d.y)
-            leak_check(c, d.y, t->n_rows, d.n_pos, note, sizeof note);
+            r->leak[j] = (unsigned char)leak_check(c, d.y, t->n_rows, d.n_pos, note,
+                                                   sizeof note);
         oom |= mql_tab_add_str(tab, note[0] ? note : NULL);
         if (note[0] && jj != d.outcome_col && jj != d.key_col && jj != d.sql_col &&
             jj != d.acv_col && jj != d.date_col) {
             size_t n = strlen(c->name) + strlen(note) + 4;
-            if ((warn[n_warn] = malloc(n)))
-                snprintf(warn[n_warn++], n, "%s: %s", c->name, note);
+            if ((warn[r->n_warn] = malloc(n)))
+                snprintf(warn[r->n_warn++], n, "%s: %s", c->name, note);
             else
                 oom = 1;
         }
     }
     if (oom) {
+        cli_inspect_free(r);
         cli_error("out of memory");
-        st = MQL_ENOMEM;
-        goto done;
+        return MQL_ENOMEM;
     }
+    return MQL_OK;
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+    inspect_opts o = {.format = MQL_FMT_TABLE};
+    int st = parse_args(argc, argv, &o);
+    if (st)
+        return st < 0 ? MQL_OK : st;
+    cli_data d;
+    if ((st = cli_leads_load(&o.leads, &d, 0)))
+        return st;
+    const mql_table *t = d.table;
+    cli_inspect ins;
+    cli_out out = {0};
+    if ((st = cli_inspect_columns(&d, &ins))) {
+        cli_data_free(&d);
+        return st;
+    }
+    mql_tab *tab = ins.tab;
+    char **warn = ins.warn;
+    size_t n_warn = ins.n_warn;
     double lo = NAN, hi = NAN, rate = NAN;
     if (d.y) {
         rate = (double)d.n_pos / (double)t->n_rows;
@@ -414,7 +443,7 @@ int cmd_inspect(int argc, char **argv)
             fputs("null", f);
         }
         fputs(",\n \"leakage_rule\": ", f);
-        json_str(f, leak_rule);
+        json_str(f, cli_leak_rule);
         fputs(",\n \"warnings\": [", f);
         for (size_t k = 0; k < n_warn; k++) {
             fputs(k ? ", " : "", f);
@@ -442,15 +471,11 @@ int cmd_inspect(int argc, char **argv)
                 fprintf(f, "%s%s\n", md ? "- " : "  ", warn[k]);
         }
         if (d.y)
-            fprintf(f, "\nleakage rule: %s.\n", leak_rule);
+            fprintf(f, "\nleakage rule: %s.\n", cli_leak_rule);
     }
     st = cli_out_close(&out, 1);
 done:
-    if (warn)
-        for (size_t k = 0; k < n_warn; k++)
-            free(warn[k]);
-    free(warn);
-    mql_tab_free(tab);
+    cli_inspect_free(&ins);
     cli_data_free(&d);
     return st;
 }

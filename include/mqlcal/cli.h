@@ -9,6 +9,7 @@
 #include "mqlcal/glm.h"
 #include "mqlcal/model.h"
 #include "mqlcal/plan.h"
+#include "mqlcal/report_table.h"
 #include "mqlcal/table.h"
 
 /* One entry per subcommand, each in src/cmd_NAME.c. Each returns an exit code (mql_status). */
@@ -139,5 +140,19 @@ int cli_plan_opt(cli_plan_opts *o, int argc, char **argv, int *i);
  * a number names the ACV column (*acv_col, else NULL); --win-rate and --sql-to-opp go together.
  * Prints its error and returns MQL_EUSAGE; MQL_OK otherwise. */
 int cli_plan_build(const cli_plan_opts *o, int data, mql_dplan_in *in, const char **acv_col);
+
+/* The column profile of `inspect` (types, missing shares, levels, ranges, notes), shared with
+ * `review`: tab has one row per column; warn the notes worth a warning ("col: note"); leak[j] is 1
+ * for a leakage-suspect column (needs an outcome in d). The rule is cli_leak_rule. Prints its
+ * error and returns the exit code; free with cli_inspect_free (NULL-safe, zeroes). */
+typedef struct cli_inspect {
+    mql_tab *tab;
+    char **warn;
+    size_t n_warn;
+    unsigned char *leak;
+} cli_inspect;
+int cli_inspect_columns(const cli_data *d, cli_inspect *r);
+void cli_inspect_free(cli_inspect *r);
+extern const char *const cli_leak_rule;
 
 #endif
