@@ -18,6 +18,7 @@ static const command commands[] = {
     {"score", cmd_score, "score leads: points, sub-scores, probability, band, MQL flag, reasons"},
     {"rules", cmd_rules, "print a model's points table (readable, rules CSV, JSON, Markdown)"},
     {"plan", cmd_plan, "pipeline math: revenue target and ACV back to MQLs needed"},
+    {"review", cmd_review, "the whole quarterly review into one HTML report and CSV tables"},
 };
 
 static void usage(FILE *f)
