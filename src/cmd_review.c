@@ -4,6 +4,7 @@
  * replaced only once the new one is complete. */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "mqlcal/backtest.h"
 #include "mqlcal/cli.h"
 #include "mqlcal/evaluate.h"
+#include "mqlcal/metrics.h"
 #include "mqlcal/plan.h"
 #include "mqlcal/points.h"
 #include "mqlcal/report_html.h"
@@ -469,7 +471,7 @@ static int step_split(review *r)
     size_t n = t->n_rows;
     if (!o->train_until && !o->holdout) {
         snprintf(r->split_text, sizeof r->split_text,
-                 "no split: the new model is fitted and evaluated on the same %zu leads "
+                 "No split: the new model is fitted and evaluated on the same %zu leads "
                  "(in-sample), so its figures are optimistic; use --train-until or "
                  "--holdout-last for an honest test", n);
         r->n_train = r->n_eval = n;
@@ -494,7 +496,7 @@ static int step_split(review *r)
         }
         mql_split_roles(&sp, date, n, r->role);
         snprintf(r->split_text, sizeof r->split_text,
-                 "out-of-time: fitted on leads created up to %s, evaluated on the later ones",
+                 "Out-of-time: fitted on leads created up to %s, evaluated on the later ones",
                  o->train_until);
     } else {
         if ((st = mql_holdout_last(n, o->holdout_f, r->role, &r->err))) {
@@ -502,7 +504,7 @@ static int step_split(review *r)
             return st;
         }
         snprintf(r->split_text, sizeof r->split_text,
-                 "holdout: fitted on the first rows in file order, evaluated on the last %g%%",
+                 "Holdout: fitted on the first rows in file order, evaluated on the last %g%%",
                  100 * o->holdout_f);
     }
     unsigned char *mtrain = malloc(n ? n : 1), *meval = malloc(n ? n : 1);
@@ -905,6 +907,55 @@ static int step_findings(review *r)
                                         "leads, so its conversion rates need re-checking."
                                       : "");
     }
+    /* Calibration by period: the current score's stated probability against what happened in
+     * the earliest and the latest quarter (rated leads). */
+    if (!st && r->cur && r->cur_all->date) {
+        const mql_scored *s = r->cur_all;
+        long q0 = LONG_MAX, q1 = LONG_MIN;
+        for (size_t i = 0; i < s->n; i++) {
+            long q = mql_quarter_index(s->date[i]);
+            if (q == LONG_MIN)
+                continue;
+            q0 = q < q0 ? q : q0;
+            q1 = q > q1 ? q : q1;
+        }
+        double pred[2] = {0, 0}, won[2] = {0, 0}, cnt[2] = {0, 0};
+        for (size_t i = 0; q0 < q1 && i < s->n; i++) {
+            long q = mql_quarter_index(s->date[i]);
+            if ((q != q0 && q != q1) || (s->censored && s->censored[i]))
+                continue;
+            int k = q == q1;
+            pred[k] += s->prob[i];
+            won[k] += s->y[i];
+            cnt[k] += 1;
+        }
+        if (q0 < q1 && cnt[0] > 0 && cnt[1] > 0) {
+            char l0[16], l1[16];
+            double lo[2], hi[2];
+            int off = 0;
+            for (int k = 0; k < 2; k++) {
+                mql_wilson(won[k], cnt[k], mql_z_for_level(0.95), &lo[k], &hi[k]);
+                pred[k] /= cnt[k];
+                off |= pred[k] < lo[k] || pred[k] > hi[k];
+            }
+            mql_quarter_label(q0, l0, sizeof l0);
+            mql_quarter_label(q1, l1, sizeof l1);
+            kv(r, "current_pred_first_quarter", pred[0], "%.1f%%", 100 * pred[0]);
+            kv(r, "current_obs_first_quarter", won[0] / cnt[0], "%.1f%%", 100 * won[0] / cnt[0]);
+            kv(r, "current_pred_last_quarter", pred[1], "%.1f%%", 100 * pred[1]);
+            kv(r, "current_obs_last_quarter", won[1] / cnt[1], "%.1f%%", 100 * won[1] / cnt[1]);
+            st = finding(r, off ? MQL_CALLOUT_WARNING : MQL_CALLOUT_GOOD,
+                         off ? "Current scores no longer mean the same probability"
+                             : "Current scores keep their meaning over time",
+                         "Leads of %s: the current score's probability averaged %.1f%% and "
+                         "%.1f%% converted (95%% interval %.1f-%.1f%%); leads of %s: %.1f%% "
+                         "stated, %.1f%% converted (%.1f-%.1f%%).%s", l0, 100 * pred[0],
+                         100 * won[0] / cnt[0], 100 * lo[0], 100 * hi[0], l1, 100 * pred[1],
+                         100 * won[1] / cnt[1], 100 * lo[1], 100 * hi[1],
+                         off ? " The same score converts differently now than it did: "
+                               "thresholds and rates set on old data no longer hold." : "");
+        }
+    }
     if (!st && r->cur && r->cur_sum.has_calib && !r->cur_s->prob_platt) {
         const mql_calib *c = &r->cur_sum.calib;
         char s[400];
@@ -916,7 +967,8 @@ static int step_findings(review *r)
         st = finding(r, MQL_CALLOUT_INFO, "Current scores have no stated probability",
                      "The current rules file maps no score to a probability, so whether its "
                      "scores still mean what they did is judged by the score drift (PSI) "
-                     "above; the report's probabilities for it are an in-sample Platt fit.");
+                     "and by the first and latest quarter above, through an in-sample Platt "
+                     "fit of won on its score.");
     }
     if (!st && r->new_sum.has_calib) {
         char s[400];
@@ -1128,14 +1180,15 @@ static int html_models(review *r, mql_html *h)
             x[i] = ya[i] = yb[i] = NAN;
         for (size_t i = 0; i < a->n_rows; i++) {
             x[i] = a->rows[i].mqls_per_month;
-            ya[i] = a->rows[i].won_rate;
+            ya[i] = a->rows[i].rated >= 30 ? a->rows[i].won_rate : NAN;
         }
         for (size_t i = 0; i < b->n_rows; i++) {
             x[a->n_rows + 1 + i] = b->rows[i].mqls_per_month;
-            yb[a->n_rows + 1 + i] = b->rows[i].won_rate;
+            yb[a->n_rows + 1 + i] = b->rows[i].rated >= 30 ? b->rows[i].won_rate : NAN;
         }
         mql_series s[2] = {{.name = "current model", .y = ya}, {.name = "new model", .y = yb}};
-        mql_line_chart c = {.title = "MQL-to-won against MQL volume, one point per threshold",
+        mql_line_chart c = {.title = "MQL-to-won against MQL volume, one point per threshold "
+                                     "(thresholds with at least 30 rated MQLs)",
                             .source = "thresholds.csv, thresholds_current.csv",
                             .x = x, .n = n, .series = s, .n_series = 2,
                             .x_axis = {.label = "MQLs per month", .fmt = MQL_AXIS_INT,
@@ -1454,8 +1507,11 @@ static int write_html(review *r)
     k[nk] = (mql_kpi){"MQL-to-SQL in practice", "13-27%", "commonly quoted band", 1}, nk++;
     mql_html_kpis(h, k, nk);
     mql_html_callout(h, MQL_CALLOUT_INFO, "Recommendation", r->rec_text);
-    for (size_t q = 0; q < r->n_findings; q++) {
-        char *s = mql_strdup(r->findings[q]);
+    static const int order[] = {MQL_CALLOUT_WARNING, MQL_CALLOUT_INFO, MQL_CALLOUT_GOOD};
+    for (size_t q = 0; q < 3 * r->n_findings; q++) {
+        if (atoi(r->findings[q % r->n_findings]) != order[q / r->n_findings])
+            continue;
+        char *s = mql_strdup(r->findings[q % r->n_findings]);
         if (!s)
             break;
         char *t1 = strchr(s, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
@@ -1477,8 +1533,10 @@ static int write_html(review *r)
                    100 * tot->base_won_rate, r->split_text);
     if (tot->n_censored)
         mql_html_callout(h, MQL_CALLOUT_WARNING, "Censored leads",
-                         "Some leads are too young to have converted; they count in MQL "
-                         "volumes but not in any rate (see summary.csv: censored).");
+                         (snprintf(sub, sizeof sub, "%zu evaluation leads are younger than "
+                                   "--maturity %ld days at the data's end: too young to have "
+                                   "converted, they count in MQL volumes but not in any rate.",
+                                   tot->n_censored, r->o->maturity), sub));
     if (r->n_leak) {
         char s[800];
         snprintf(s, sizeof s, "Left out of the new model as leakage suspects: %s (%s).",
@@ -1494,10 +1552,25 @@ static int write_html(review *r)
     }
     for (size_t q = 0; q < r->diag.n_warnings; q++)
         mql_html_callout(h, MQL_CALLOUT_WARNING, "Fit warning", r->diag.warnings[q]);
-    for (size_t q = 0; q < r->diag.n_notes; q++)
-        mql_html_callout(h, MQL_CALLOUT_INFO, "Column note", r->diag.notes[q]);
-    for (size_t q = 0; q < r->ins.n_warn; q++)
-        mql_html_callout(h, MQL_CALLOUT_INFO, "Column profile", r->ins.warn[q]);
+    /* Skipped columns and profile notes in one box. */
+    {
+        size_t cap = 64, o = 0;
+        for (size_t q = 0; q < r->diag.n_notes; q++)
+            cap += strlen(r->diag.notes[q]) + 3;
+        for (size_t q = 0; q < r->ins.n_warn; q++)
+            cap += strlen(r->ins.warn[q]) + 3;
+        char *s = malloc(cap);
+        if (s) {
+            s[0] = '\0';
+            for (size_t q = 0; q < r->ins.n_warn; q++)
+                o += (size_t)snprintf(s + o, cap - o, "%s%s", o ? "; " : "", r->ins.warn[q]);
+            for (size_t q = 0; q < r->diag.n_notes; q++)
+                o += (size_t)snprintf(s + o, cap - o, "%s%s", o ? "; " : "", r->diag.notes[q]);
+            if (o)
+                mql_html_callout(h, MQL_CALLOUT_INFO, "Columns skipped or flagged", s);
+            free(s);
+        }
+    }
     mql_html_table(h, r->ins.tab, "Columns of the export", "columns.csv", MQL_HTML_NO_ROW, NULL);
 
     int st = html_models(r, h);
@@ -1604,6 +1677,10 @@ int cmd_review(int argc, char **argv)
         st = MQL_EIO;
         goto done;
     }
+    /* mkdtemp makes the directory private; give it the permissions of a plain mkdir. */
+    mode_t mask = umask(0);
+    umask(mask);
+    chmod(r.tmp, 0777 & ~mask);
     if ((st = write_files(&r)) || (st = write_summary_md(&r)) || (st = write_html(&r)) ||
         (st = install_dir(&o, r.tmp))) {
         rm_rf(r.tmp);
