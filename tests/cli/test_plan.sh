@@ -49,3 +49,57 @@ expect plan_bad_start 2 '--start'
 run help plan
 expect plan_help 0 ''
 expect_out plan_help_text 'usage: mqlcal plan'
+
+# ---- plan with data ---------------------------------------------------------------------------
+# tests/fixtures/plan_leads.csv: 12 leads over 2 months (2025-01, 2025-02); plan_rules.csv scores
+# grade A 20, B 10, C 0. By hand, over the matured MQLs at each threshold:
+#   t=20: 4 MQLs (2/month), 3 SQL -> MQL-to-SQL 3/4; 2 of the 3 SQLs won -> SQL-to-won 2/3
+#   t=10: 8 MQLs (4/month), 5 SQL -> 5/8; 3 won SQLs -> 3/5;   t=0: 12 (6/month), 6/12, 3/6.
+# ACV column mean over the won leads = (10000 + 14000 + 6000) / 3 = 10000.
+# Revenue 9000 a month: 0.9 deals; t=20 needs 0.9 / (2/3) = 1.35 SQLs, / 0.75 = 1.8 MQLs <= 2 in
+# history: met at the highest threshold 20.
+PL="--model $FIX/plan_rules.csv --leads $FIX/plan_leads.csv --outcome won --sql sql --date created"
+run plan --revenue 9000 --acv acv $PL --format csv
+expect plan_data_ok 0 ''
+expect_out plan_data_deals '^deals,0\.9,1,2\.7,3,"revenue / ACV 10,000 \(mean deal value of 3 won leads\)"'
+expect_out plan_data_sqls '^SQLs,1\.35,2,4\.05[0-9]*,5,deals / SQL-to-won 66\.7% \(2 won of 3 SQLs'
+expect_out plan_data_mqls '^MQLs,1\.8,2,5\.4[0-9]*,6,SQLs / MQL-to-SQL 75\.0% \(3 SQLs of 4 matured MQLs at threshold 20'
+expect_out plan_data_history '^MQLs in history,2,2,6,6,4 leads scored >= 20 over 2 months'
+# Intervals carried through: Wilson 95% of 3/4 is [0.300642, 0.954413], of 2/3 [0.207660,
+# 0.938508] (z = 1.959963984540054; (p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)).
+# Pessimistic MQLs = 0.9 / (0.300642 * 0.207660) = 14.41588; optimistic 0.9 / (0.954413 *
+# 0.938508) = 1.004774 (agreement to 6 significant digits).
+expect_out plan_data_pessimistic '^MQLs \(pessimistic\),14\.4158[78][0-9]*,15,'
+expect_out plan_data_optimistic '^MQLs \(optimistic\),1\.00477[0-9]*,2,'
+run plan --revenue 9000 --acv acv $PL
+expect plan_data_text 0 ''
+expect_out plan_data_met 'Threshold 20 meets the plan: it produced 2\.0 MQLs/month in history against 1\.8 needed \(1\.0-14\.4'
+expect_out plan_data_met_low 'low end of its interval it would be 12\.4 MQLs/month short'
+# Revenue 30000: 3 deals; needs 3 / (3/4 * 2/3) = 6 at t=20 (has 2), 3 / (5/8 * 3/5) = 8 at t=10
+# (has 4), 3 / (1/2 * 1/2) = 12 at t=0 (has 6). Closest (volume / need 0.5, the higher of the
+# tie): t=10, 4 short; MQL-to-won would need 3 / 4 = 75%.
+run plan --revenue 30000 --acv acv $PL
+expect plan_data_short_ok 0 ''
+expect_out plan_data_short_volume 'No threshold meets the plan: the closest, threshold 10, produced 4\.0 MQLs/month in history against 8\.0 needed .*: 4\.0 MQLs/month short \(or MQL-to-won would have to be 75\.00%'
+# Flags assumed: MQL-to-SQL 80%, win 50% x SQL-to-opp 50%: need 0.9 / (0.8 x 0.25) = 4.5 a month;
+# only t=0 has the volume (6) and its history converts 50%: 30 points short of 80%.
+run plan --revenue 9000 --acv 10000 --mql-to-sql 0.8 --win-rate 0.5 --sql-to-opp 0.5 $PL
+expect plan_data_flags_ok 0 ''
+expect_out plan_data_short_rate 'convert MQL-to-SQL at 50\.0% at best \(threshold 0, 6\.0 MQLs/month\), 30\.0 points short of the 80\.0%'
+run plan --revenue 9000 --acv acv $PL --by-threshold --format csv
+expect plan_data_by_threshold 0 ''
+# Every threshold meets 1.8-3.6 MQLs a month at revenue 9000 (t=10 needs 0.9 / 0.375 = 2.4 <= 4).
+expect_out plan_data_row10 '^10,4,8,5,0\.625,[0-9.]*,[0-9.]*,3,0\.6,[0-9.]*,[0-9.]*,0\.375,2\.4,[0-9.]*,[0-9.]*,yes$'
+# Usage and data errors of the data path.
+run plan --revenue 9000 --acv acv --model $FIX/plan_rules.csv --outcome won
+expect plan_data_needs_leads 2 '--model and --leads go together'
+run plan --revenue 9000 --acv acv --win-rate 0.5 $PL
+expect plan_data_win_alone 2 '--win-rate and --sql-to-opp go together'
+run plan --revenue 9000 --acv acv --model $FIX/plan_rules.csv --leads $FIX/plan_leads.csv --outcome won --date created
+expect plan_data_no_sql 2 'give --sql COL'
+run plan --revenue 9000 --acv acv --model $FIX/plan_rules.csv --leads $FIX/plan_leads.csv --outcome won --sql sql
+expect plan_data_no_date 1 'give --date COL'
+run plan --revenue 0 --acv acv $PL
+expect plan_data_zero_revenue 2 '--revenue'
+run plan --revenue 9000 --acv acv --outcome won
+expect plan_data_leads_without_model 2 'need --model and --leads'

@@ -174,6 +174,55 @@ static void test_threshold_pick(void **state)
     assert_true(pk.threshold == 80);
 }
 
+/* Per-candidate needs (mql_threshold_for_needs), on HIST. */
+static void test_threshold_needs(void **state)
+{
+    (void)state;
+    mql_threshold_pick pk;
+    mql_err err;
+    /* needs 100, 350, 50, 190 per month: met by 70 (120 >= 100), 80 (60 >= 50) and 60 (200 >=
+     * 190), not by 50 (300 < 350); the highest meeting threshold is 80 */
+    const double need1[] = {100, 350, 50, 190};
+    assert_int_equal(mql_threshold_for_needs(HIST, need1, 4, NAN, 0, &pk, &err), MQL_OK);
+    assert_int_equal(pk.status, MQL_PICK_MET);
+    assert_true(pk.threshold == 80 && pk.volume == 60);
+    /* 80 cannot be planned with (NAN need): 70 is next */
+    const double need2[] = {100, 350, NAN, 190};
+    assert_int_equal(mql_threshold_for_needs(HIST, need2, 4, NAN, 0, &pk, &err), MQL_OK);
+    assert_true(pk.status == MQL_PICK_MET && pk.threshold == 70);
+    /* with a required conversion of 7%: 70 (7.5%) meets, 60 (6%) does not */
+    const double need3[] = {100, 350, 80, 190};
+    assert_int_equal(mql_threshold_for_needs(HIST, need3, 4, 0.07, 0, &pk, &err), MQL_OK);
+    assert_true(pk.status == MQL_PICK_MET && pk.threshold == 70);
+    /* nobody has the volume: the closest by volume / need is 60 (200 / 250 = 0.8; 70: 120 / 200
+     * = 0.6, 50: 300 / 600 = 0.5, 80: 60 / 100 = 0.6) -> 50 short */
+    const double need4[] = {200, 600, 100, 250};
+    assert_int_equal(mql_threshold_for_needs(HIST, need4, 4, NAN, 0, &pk, &err), MQL_OK);
+    assert_int_equal(pk.status, MQL_PICK_SHORT_VOLUME);
+    assert_true(pk.threshold == 60);
+    assert_close(pk.volume_short, 50, 1e-12, 0);
+    /* volume at 50 and 60 but 9% required: best rate 6% at 60 -> 3 points short */
+    const double need5[] = {200, 250, 100, 150};
+    assert_int_equal(mql_threshold_for_needs(HIST, need5, 4, 0.09, 0, &pk, &err), MQL_OK);
+    assert_int_equal(pk.status, MQL_PICK_SHORT_RATE);
+    assert_true(pk.threshold == 60);
+    assert_close(pk.rate_short_points, 3.0, 1e-12, 0);
+    /* one constant need equals mql_threshold_for_plan */
+    const double need6[] = {150, 150, 150, 150};
+    mql_threshold_pick a;
+    assert_int_equal(mql_threshold_for_needs(HIST, need6, 4, 0.05, 0, &pk, &err), MQL_OK);
+    assert_int_equal(mql_threshold_for_plan(HIST, 4, 150, 0.05, 0, &a, &err), MQL_OK);
+    assert_true(pk.status == a.status && pk.index == a.index);
+    /* errors */
+    const double all_nan[] = {NAN, NAN, NAN, NAN}, negative[] = {1, -2, 1, 1};
+    assert_int_equal(mql_threshold_for_needs(HIST, all_nan, 4, NAN, 0, &pk, &err), MQL_EDATA);
+    assert_int_equal(mql_threshold_for_needs(HIST, negative, 4, NAN, 0, &pk, &err), MQL_EUSAGE);
+    assert_int_equal(mql_threshold_for_needs(HIST, need1, 4, 1.5, 0, &pk, &err), MQL_EUSAGE);
+    assert_int_equal(mql_threshold_for_needs(HIST, need1, 0, NAN, 0, &pk, &err), MQL_EDATA);
+    const mql_threshold_hist bad[] = {{10, 5, 3, 2}};
+    assert_int_equal(mql_threshold_for_needs(bad, need1, 1, NAN, 0, &pk, &err), MQL_EDATA);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -229,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_rate_from_counts),
         cmocka_unit_test(test_civil_dates),
         cmocka_unit_test(test_threshold_pick),
+        cmocka_unit_test(test_threshold_needs),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
