@@ -386,6 +386,8 @@ static const char *kv(review *r, const char *key, double value, const char *fmt,
     __attribute__((format(printf, 4, 5)));
 static const char *kv(review *r, const char *key, double value, const char *fmt, ...)
 {
+    if (!isfinite(value))
+        return "-";   /* no figure (e.g. per month without dates): not reported */
     char buf[256];
     va_list ap;
     va_start(ap, fmt);
@@ -811,6 +813,7 @@ static int step_findings(review *r)
     kv(r, "recommended_mql_to_sql", rr->sql_rate, "%.1f%%", 100 * rr->sql_rate);
     kv(r, "recommended_mql_to_won", rr->won_rate, "%.1f%%", 100 * rr->won_rate);
     kv(r, "recommended_recall", rr->recall, "%.1f%%", 100 * rr->recall);
+    kv(r, "recommended_mqls", (double)rr->mqls, "%zu", rr->mqls);
     kv(r, "new_model_threshold", (double)r->new_m->points->threshold, "%ld",
        r->new_m->points->threshold);
     kv(r, "l2", r->new_m->l2, "%g", r->new_m->l2);
@@ -842,8 +845,32 @@ static int step_findings(review *r)
     if (mql_tab_rows(r->kv) == 0)
         return oom();
 
-    /* Diagnosis 1: MQL-to-SQL against the band quoted in practice. */
     int st = MQL_OK;
+    /* Diagnosis 0: has the outcome rate moved between the training and the evaluation part? */
+    if (r->role) {
+        double k0 = 0, n0 = 0;
+        for (size_t i = 0; i < r->n_train; i++)
+            k0 += r->y_train[i];
+        n0 = (double)r->n_train;
+        const mql_bt_totals *te = &r->new_sw->totals;
+        double k1 = (double)te->won, n1 = (double)te->n_rated, lo0, hi0, lo1, hi1;
+        double z = mql_z_for_level(0.95);
+        if (n0 > 0 && n1 > 0) {
+            mql_wilson(k0, n0, z, &lo0, &hi0);
+            mql_wilson(k1, n1, z, &lo1, &hi1);
+            kv(r, "train_won_rate", k0 / n0, "%.1f%%", 100 * k0 / n0);
+            kv(r, "eval_won_rate", k1 / n1, "%.1f%%", 100 * k1 / n1);
+            if (hi0 < lo1 || hi1 < lo0)
+                st = finding(r, MQL_CALLOUT_WARNING, "The outcome rate moved",
+                             "%.1f%% of the training leads converted (95%% interval "
+                             "%.1f-%.1f%%) against %.1f%% of the evaluation leads (%.1f-%.1f%%). "
+                             "A model fitted on the earlier leads states probabilities for "
+                             "their rate: expect it to be off in level on the later ones even "
+                             "when it ranks them well.", 100 * k0 / n0, 100 * lo0, 100 * hi0,
+                             100 * k1 / n1, 100 * lo1, 100 * hi1);
+        }
+    }
+    /* Diagnosis 1: MQL-to-SQL against the band quoted in practice. */
     struct {
         const char *who;
         const mql_bt_row *row;
@@ -1376,6 +1403,12 @@ static int html_grades(review *r, mql_html *h)
                               "and 1 (most) to 4 by the engagement sub-score (what they did), "
                               "each by quartile; each cell shows its leads and conversion to "
                               "won.");
+    if (!(variance(r->new_s->eng, r->new_s->n) > 0) || !(variance(r->new_s->fit, r->new_s->n) > 0))
+        st = st ? st : mql_html_callout(h, MQL_CALLOUT_INFO, "One group has no spread",
+                                        "Every lead has the same fit or the same engagement "
+                                        "sub-score (no rule of that group in the new model), "
+                                        "so that grade cannot tell leads apart; name the "
+                                        "columns with --fit / --engagement.");
     size_t n, n2;
     double *leads = tab_col(r->t_grades, "leads", &n), *rate = tab_col(r->t_grades, "rate", &n2);
     char t1[16][32], t2[16][32];
@@ -1484,11 +1517,20 @@ static int write_html(review *r)
     mql_kpi k[6];
     size_t nk = 0;
     snprintf(v[nk], sizeof v[nk], "%g", rr->threshold);
-    snprintf(n[nk], sizeof n[nk], "%.1f MQLs/month", rr->mqls_per_month);
+    if (isfinite(rr->mqls_per_month))
+        snprintf(n[nk], sizeof n[nk], "%.1f MQLs/month", rr->mqls_per_month);
+    else
+        snprintf(n[nk], sizeof n[nk], "%zu MQLs (no --date: no monthly volume)", rr->mqls);
     k[nk] = (mql_kpi){"recommended threshold", v[nk], n[nk], 0}, nk++;
-    pct(v[nk], sizeof v[nk], rr->sql_rate);
-    snprintf(n[nk], sizeof n[nk], "MQL-to-won %.1f%%", 100 * rr->won_rate);
-    k[nk] = (mql_kpi){"MQL-to-SQL at it", v[nk], n[nk], 0}, nk++;
+    if (isfinite(rr->sql_rate)) {
+        pct(v[nk], sizeof v[nk], rr->sql_rate);
+        snprintf(n[nk], sizeof n[nk], "MQL-to-won %.1f%%", 100 * rr->won_rate);
+        k[nk] = (mql_kpi){"MQL-to-SQL at it", v[nk], n[nk], 0}, nk++;
+    } else {
+        pct(v[nk], sizeof v[nk], rr->won_rate);
+        snprintf(n[nk], sizeof n[nk], "recall %.1f%%", 100 * rr->recall);
+        k[nk] = (mql_kpi){"MQL-to-won at it", v[nk], n[nk], 0}, nk++;
+    }
     snprintf(v[nk], sizeof v[nk], "%.3f", r->new_sum.auc.auc);
     snprintf(n[nk], sizeof n[nk], "%s", r->role ? "on the evaluation leads" : "in-sample");
     k[nk] = (mql_kpi){"AUC, new model", v[nk], n[nk], 0}, nk++;
@@ -1688,9 +1730,13 @@ int cmd_review(int argc, char **argv)
     }
     const mql_bt_row *rr = &r.new_sw->rows[r.rec];
     printf("review written to %s/index.html\n", o.dir);
-    printf("new model AUC %.3f%s; recommended threshold %g: %.1f MQLs/month, MQL-to-won %.1f%%\n",
-           r.new_sum.auc.auc, r.role ? " (evaluation leads)" : " (in-sample)", rr->threshold,
-           rr->mqls_per_month, 100 * rr->won_rate);
+    printf("new model AUC %.3f%s; recommended threshold %g: ", r.new_sum.auc.auc,
+           r.role ? " (evaluation leads)" : " (in-sample)", rr->threshold);
+    if (isfinite(rr->mqls_per_month))
+        printf("%.1f MQLs/month", rr->mqls_per_month);
+    else
+        printf("%zu MQLs", rr->mqls);
+    printf(", MQL-to-won %.1f%%\n", 100 * rr->won_rate);
     if (r.refit_l2)
         cli_warn("the plain fit separates; refitted with --l2 1 (see the report)");
     if (fflush(stdout) != 0 || ferror(stdout)) {
