@@ -28,9 +28,9 @@ echo "== mqlcal plan (revenue 600,000 a month; rates from the current model's hi
 $M plan --revenue 600000 --acv acv --model datasets/current-model.rules.csv --leads "$LEADS" \
     --outcome closed_won --sql became_sql --date created_date --maturity 45 | tee "$S/plan.txt"
 echo
-echo "== mqlcal review $LEADS (current model vs a new fit, 2025Q4 held out, capacity 200 MQLs/month)"
+echo "== mqlcal review $LEADS (current model vs a new fit, the last two quarters held out, capacity 200 MQLs/month)"
 $M review "$LEADS" $ROLES --maturity 45 --current datasets/current-model.rules.csv \
-    --train-until 2025-09-30 --capacity 200 --revenue 600000 --cycle-days 45 -o "$D"
+    --train-until 2025-06-30 --capacity 200 --revenue 600000 --cycle-days 45 -o "$D"
 echo
 echo "demo outputs in $S/:"
 ls -1 "$S"

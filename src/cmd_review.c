@@ -687,7 +687,20 @@ static int step_evaluate(review *r)
             return st;
         }
         r->rec = rec.index;
-        mql_bt_rec_sentence(sw, &c, &rec, r->rec_text, sizeof r->rec_text);
+        size_t o = mql_bt_rec_sentence(sw, &c, &rec, r->rec_text, sizeof r->rec_text);
+        if (r->plan && o < sizeof r->rec_text) {
+            const mql_dplan_row *pr = &r->plan->rows[r->plan->pick.index];
+            if (r->plan->pick.status == MQL_PICK_MET && pr->threshold < sw->rows[r->rec].threshold)
+                snprintf(r->rec_text + o, sizeof r->rec_text - o,
+                         ". The revenue plan needs threshold %g (%.1f MQLs/month needed, %.1f in "
+                         "history): more than the capacity of %g allows, so either capacity or "
+                         "the target has to move.", pr->threshold, pr->need, pr->mqls_per_month,
+                         r->o->capacity);
+            else if (r->plan->pick.status == MQL_PICK_MET)
+                snprintf(r->rec_text + o, sizeof r->rec_text - o,
+                         ". The revenue plan is met within capacity (its threshold %g needs "
+                         "%.1f MQLs/month).", pr->threshold, pr->need);
+        }
     } else if (r->plan) {
         r->rec = r->plan->pick.index;
         mql_dplan_sentence(r->plan, r->rec_text, sizeof r->rec_text);
