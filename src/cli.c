@@ -3,6 +3,8 @@
 #include "mqlcal/cli.h"
 #include "mqlcal/points.h"
 
+#include <jansson.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -633,4 +635,62 @@ int cli_model_load(const char *path, mql_model **out)
     m->points = p;
     *out = m;
     return MQL_OK;
+}
+
+/* ---- report output ---- */
+
+int cli_tab_print(FILE *f, mql_format fmt, const char *title, const mql_tab *t)
+{
+    if (fmt == MQL_FMT_MD)
+        fprintf(f, "### %s\n\n", title);
+    else
+        fprintf(f, "%s:\n", title);
+    int rc = mql_tab_write(t, f, fmt == MQL_FMT_MD ? MQL_FMT_MD : MQL_FMT_TABLE);
+    fputc('\n', f);
+    return rc || ferror(f) ? -1 : 0;
+}
+
+static void json_key(cli_json *j, const char *key)
+{
+    fputs(j->n++ ? ",\n" : "\n", j->f);
+    json_t *k = json_string(key);
+    if (k)
+        json_dumpf(k, j->f, JSON_ENCODE_ANY);
+    json_decref(k);
+    fputs(": ", j->f);
+}
+
+void cli_json_begin(cli_json *j, FILE *f)
+{
+    j->f = f;
+    j->n = 0;
+    fputc('{', f);
+}
+
+void cli_json_tab(cli_json *j, const char *key, const mql_tab *t)
+{
+    json_key(j, key);
+    mql_tab_write(t, j->f, MQL_FMT_JSON);
+}
+
+void cli_json_str(cli_json *j, const char *key, const char *s)
+{
+    json_key(j, key);
+    json_t *v = s ? json_string(s) : json_null();
+    json_dumpf(v ? v : json_null(), j->f, JSON_ENCODE_ANY);
+    json_decref(v);
+}
+
+void cli_json_num(cli_json *j, const char *key, double v)
+{
+    json_key(j, key);
+    if (isfinite(v))
+        fprintf(j->f, "%.17g", v);
+    else
+        fputs("null", j->f);
+}
+
+void cli_json_end(cli_json *j)
+{
+    fputs("\n}\n", j->f);
 }

@@ -457,6 +457,68 @@ size_t mql_eval_calib_sentence(const mql_eval_summary *m, char *buf, size_t cap)
 }
 
 /* ================================================================================================
+ * recalibration
+ * ============================================================================================== */
+
+int mql_eval_recalibrate(const mql_scored *s, mql_points *m, mql_recal_method method,
+                         mql_err *err)
+{
+    double *sc, *p;
+    unsigned char *y;
+    size_t k;
+    int st = rated_arrays(s, &sc, &p, &y, &k, err);
+    if (st)
+        return st;
+    mql_platt pl;
+    mql_isotonic *iso = NULL;
+    char *name = mql_strdup(method == MQL_RECAL_PLATT ? "platt" : "isotonic");
+    double *ix = NULL, *iy = NULL;
+    if (!name)
+        st = oom(err);
+    else if (method == MQL_RECAL_PLATT)
+        st = mql_platt_fit(sc, y, NULL, k, &pl, err);
+    else if (!(st = mql_isotonic_fit(sc, y, NULL, k, &iso, err))) {
+        ix = malloc(iso->k * sizeof *ix);
+        iy = malloc(iso->k * sizeof *iy);
+        if (!ix || !iy)
+            st = oom(err);
+        else {
+            memcpy(ix, iso->x, iso->k * sizeof *ix);
+            memcpy(iy, iso->y, iso->k * sizeof *iy);
+        }
+    }
+    free(sc);
+    free(p);
+    free(y);
+    if (st) {
+        free(name);
+        free(ix);
+        free(iy);
+        mql_isotonic_free(iso);
+        return st;
+    }
+    free(m->map_method);
+    free(m->iso_x);
+    free(m->iso_y);
+    m->map_method = name;
+    m->has_map = 1;
+    if (method == MQL_RECAL_PLATT) {
+        m->map_a = pl.a;
+        m->map_b = pl.b;
+        m->iso_x = m->iso_y = NULL;
+        m->n_iso = 0;
+    } else {
+        /* No logistic map goes with the knots (written as null). */
+        m->map_a = m->map_b = NAN;
+        m->iso_x = ix;
+        m->iso_y = iy;
+        m->n_iso = iso->k;
+        mql_isotonic_free(iso);
+    }
+    return mql_points_make_bands(m, err);
+}
+
+/* ================================================================================================
  * thresholds
  * ============================================================================================== */
 

@@ -16,6 +16,9 @@ static const command commands[] = {
     {"inspect", cmd_inspect, "profile the columns of a lead export and its outcome"},
     {"plan", cmd_plan, "pipeline math: revenue target and ACV back to MQLs needed"},
     {"fit", cmd_fit, "fit a logistic regression, print its summary, write the model"},
+    {"backtest", cmd_backtest, "threshold sweep and recommendation; out-of-time, walk-forward, folds"},
+    {"calibrate", cmd_calibrate, "reliability and calibration statistics; re-fit the score map"},
+    {"compare", cmd_compare, "compare two models on the same leads: metrics, rules, migration"},
 };
 
 static void usage(FILE *f)

@@ -8,6 +8,7 @@
 #include "mqlcal/design.h"
 #include "mqlcal/glm.h"
 #include "mqlcal/model.h"
+#include "mqlcal/report_table.h"
 #include "mqlcal/table.h"
 
 /* One entry per subcommand, each in src/cmd_NAME.c. Each returns an exit code (mql_status). */
@@ -120,5 +121,21 @@ extern const char *const cli_fit_usage;
  * rules CSV (wrapped in a model with no design or fit). Prints its error; returns the exit code.
  * Free *out with mql_model_free. */
 int cli_model_load(const char *path, mql_model **out);
+
+/* Report output shared by backtest, calibrate and compare. cli_tab_print writes one titled
+ * table as text ("title:" line) or Markdown ("### title"), followed by a blank line. The JSON
+ * writer streams one object: cli_json_begin, then members (each call after the first writes the
+ * separating comma), then cli_json_end. Values: a table (array of row objects), a string, a
+ * number (NAN as null). All return 0 or -1 on a write error (also checked at cli_out_close). */
+int cli_tab_print(FILE *f, mql_format fmt, const char *title, const mql_tab *t);
+typedef struct cli_json {
+    FILE *f;
+    int n;
+} cli_json;
+void cli_json_begin(cli_json *j, FILE *f);
+void cli_json_tab(cli_json *j, const char *key, const mql_tab *t);
+void cli_json_str(cli_json *j, const char *key, const char *s);
+void cli_json_num(cli_json *j, const char *key, double v);
+void cli_json_end(cli_json *j);
 
 #endif
