@@ -19,6 +19,8 @@ static const command commands[] = {
     {"backtest", cmd_backtest, "threshold sweep and recommendation; out-of-time, walk-forward, folds"},
     {"calibrate", cmd_calibrate, "reliability and calibration statistics; re-fit the score map"},
     {"compare", cmd_compare, "compare two models on the same leads: metrics, rules, migration"},
+    {"score", cmd_score, "score leads: points, sub-scores, probability, band, MQL flag, reasons"},
+    {"rules", cmd_rules, "print a model's points table (readable, rules CSV, JSON, Markdown)"},
 };
 
 static void usage(FILE *f)

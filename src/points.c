@@ -75,10 +75,47 @@ const char *mql_op_name(mql_op op)
 const char *const mql_default_na[] = {"", "NA", "N/A", "null", "Select", "unknown", "none", "-"};
 const size_t mql_n_default_na = sizeof mql_default_na / sizeof mql_default_na[0];
 
+/* Thousands separators as table.c accepts them, only where they cannot be a decimal comma: two
+ * or more groups ("1,234,567") or groups followed by a decimal point ("12,500.50"). Copies the
+ * number without commas into buf; returns 0 when s matches the pattern. */
+static int strip_thousands(const char *s, size_t n, char *buf, size_t cap)
+{
+    size_t i = 0, o = 0, groups = 0, lead = 0;
+    if (n + 1 > cap)
+        return -1;
+    if (s[i] == '-' || s[i] == '+')
+        buf[o++] = s[i++];
+    while (i < n && isdigit((unsigned char)s[i]) && lead < 4)
+        buf[o++] = s[i++], lead++;
+    if (lead == 0 || lead > 3)
+        return -1;
+    while (i < n && s[i] == ',') {
+        if (i + 4 > n || !isdigit((unsigned char)s[i + 1]) || !isdigit((unsigned char)s[i + 2]) ||
+            !isdigit((unsigned char)s[i + 3]))
+            return -1;
+        memcpy(buf + o, s + i + 1, 3);
+        o += 3;
+        i += 4;
+        groups++;
+    }
+    int frac = 0;
+    if (i < n && s[i] == '.') {
+        buf[o++] = s[i++];
+        while (i < n && isdigit((unsigned char)s[i]))
+            buf[o++] = s[i++], frac = 1;
+        if (!frac)
+            return -1;
+    }
+    if (i != n || groups == 0 || (groups < 2 && !frac))
+        return -1;
+    buf[o] = '\0';
+    return 0;
+}
+
 void mql_cell_from_text(mql_cell *c, const char *text, const char *const *na, size_t n_na)
 {
-    static const char *const yes[] = {"true", "yes", "y"};
-    static const char *const no[] = {"false", "no", "n"};
+    static const char *const yes[] = {"true", "yes", "y", "t"};
+    static const char *const no[] = {"false", "no", "n", "f"};
     if (!na) {
         na = mql_default_na;
         n_na = mql_n_default_na;
@@ -94,19 +131,22 @@ void mql_cell_from_text(mql_cell *c, const char *text, const char *const *na, si
         c->missing = span_ieq(s, n, na[i], strlen(na[i]));
     if (c->missing)
         return;
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 4; i++) {
         if (span_ieq(s, n, yes[i], strlen(yes[i])) || span_ieq(s, n, no[i], strlen(no[i]))) {
             c->is_num = 1;
             c->num = span_ieq(s, n, yes[i], strlen(yes[i])) ? 1.0 : 0.0;
             return;
         }
     }
-    /* strtod needs a NUL-terminated copy; cells longer than any number are not numbers. */
-    char buf[64];
-    if (n < sizeof buf) {
+    /* strtod needs a NUL-terminated copy; cells longer than any number are not numbers.
+     * Hexadecimal is not a number here (table.c reads decimals only). */
+    char buf[96];
+    if (n < sizeof buf && !memchr(s, 'x', n) && !memchr(s, 'X', n)) {
         memcpy(buf, s, n);
         buf[n] = '\0';
         double v;
+        if (memchr(buf, ',', n) && strip_thousands(s, n, buf, sizeof buf))
+            return;
         if (mql_parse_double(buf, &v) == 0) {
             c->is_num = 1;
             c->num = v;
@@ -818,13 +858,14 @@ int mql_points_read_stream(FILE *f, const char *name, mql_points **out, mql_err 
         } else {
             mql_group g;
             mql_rule *nr = realloc(m->rules, (m->n_rules + 1) * sizeof *nr);
+            if (nr)
+                m->rules = nr;
             if (!nr)
                 rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
             else if (nf == 5 && parse_group(fld[4], &g))
                 rc = mql_err_set(err, MQL_EDATA, "%s:%zu: group '%s' is neither fit nor "
                                  "engagement", name, ln, fld[4]);
             else {
-                m->rules = nr;
                 if (nf < 5)
                     g = MQL_GROUP_FIT;
                 rc = mql_rule_init(&m->rules[m->n_rules], fld[0], fld[1], fld[2], pts, g, err);

@@ -18,6 +18,8 @@ int cmd_fit(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+int cmd_score(int argc, char **argv);
 
 /* Prints "mqlcal: " + message + newline to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -30,8 +30,10 @@ const char *mql_op_name(mql_op op);   /* "=", "!=", "in", ... */
  * A cell is one lead's value of one column. It is missing when empty (after trimming blanks) or
  * a placeholder of the NA list (case-insensitive; the default list is the one mql_table_read
  * uses: "", NA, N/A, null, Select, unknown, none, -). A non-missing cell is numeric when it
- * parses as a finite number (strtod, whole text), or when it is a boolean spelling: true, yes, y
- * read as 1 and false, no, n as 0 (case-insensitive). So "100.0" = 100, "Yes" = True = 1.
+ * parses as a finite decimal number (strtod on the whole text, no hexadecimal; thousands
+ * separators where table.c accepts them: "1,234,567", "12,500.50"), or when it is a boolean
+ * spelling table.c reads as boolean: true, yes, y, t as 1 and false, no, n, f as 0
+ * (case-insensitive). So "100.0" = 100, "Yes" = True = 1.
  * A rule matches a cell:
  *   missing           iff the cell is missing; every other operator never matches a missing cell;
  *   = v               iff both are numeric and equal, or else their texts are equal ignoring case;

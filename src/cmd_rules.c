@@ -1,0 +1,144 @@
+/* cmd_rules.c: `mqlcal rules MODEL`: prints a points model as a readable table (group, rule in
+ * words, points), as the rules CSV a CRM admin types in, as JSON or as Markdown. */
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+#include "mqlcal/cli.h"
+#include "mqlcal/points.h"
+#include "mqlcal/report_table.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: mqlcal rules MODEL [-o FILE] [--format table|csv|json|md]\n"
+            "\n"
+            "Prints the points table of MODEL (a model JSON written by mqlcal, or a rules CSV).\n"
+            "\n"
+            "  -o, --output FILE    write to FILE (atomically) instead of standard output\n"
+            "  --format F           table (default) / md: group, rule in words, points, then the\n"
+            "                       threshold and the bands; csv: the rules CSV format\n"
+            "                       (feature,operator,value,points,group; mqlcal reads it back\n"
+            "                       exactly); json: the points model as stored in model files\n"
+            "  -h, --help           this help\n"
+            "\n"
+            "exit codes: 0 ok, 1 invalid model, 2 usage, 3 file cannot be read or written\n");
+}
+
+/* The readable forms: one row per rule, then threshold and bands as text. */
+static int write_readable(const mql_points *m, FILE *f, mql_format fmt)
+{
+    static const char *const names[] = {"group", "rule", "points"};
+    mql_tab *t = mql_tab_new(3, names);
+    int bad = !t;
+    for (size_t i = 0; t && i < m->n_rules; i++) {
+        const mql_rule *r = &m->rules[i];
+        char words[512];
+        bad |= mql_tab_row(t) || mql_tab_add_str(t, r->group == MQL_GROUP_ENGAGEMENT
+                                                        ? "engagement" : "fit");
+        bad |= mql_tab_add_str(t, mql_rule_text(r, words, sizeof words));
+        bad |= mql_tab_add_fmt(t, "%+ld", r->points);
+    }
+    if (!bad)
+        bad |= mql_tab_write(t, f, fmt) != 0;
+    mql_tab_free(t);
+    if (bad)
+        return -1;
+    const char *nl = fmt == MQL_FMT_MD ? "\n\n" : "\n";
+    fprintf(f, "\nMQL when score >= %ld%s", m->threshold, nl);
+    long smin, smax;
+    mql_points_range(m, &smin, &smax);
+    fprintf(f, "scores range from %ld to %ld%s", smin, smax, nl);
+    if (m->has_map && m->map_method && strcmp(m->map_method, "isotonic") != 0)
+        fprintf(f, "P(won | score) = 1 / (1 + exp(-(%.6g + %.6g * score)))%s", m->map_a,
+                m->map_b, nl);
+    if (isfinite(m->pdo))
+        fprintf(f, "%.3g points double the odds of winning%s", m->pdo, nl);
+    for (size_t i = 0; i < m->n_bands; i++) {
+        const mql_band *b = &m->bands[i];
+        char lo[32], hi[32];
+        snprintf(lo, sizeof lo, "%ld", b->lo);
+        snprintf(hi, sizeof hi, "%ld", b->hi);
+        fprintf(f, "band %s: %s to %s", b->name, b->lo == LONG_MIN ? "below" : lo,
+                b->hi == LONG_MAX ? "above" : hi);
+        if (!isnan(b->p_lo))
+            fprintf(f, " (P(won) %.1f%% to %.1f%%)", 100 * b->p_lo, 100 * b->p_hi);
+        fputs(nl, f);
+    }
+    if (isfinite(m->auc_exact))
+        fprintf(f, "rounding cost on the training leads: AUC %.4f -> %.4f, log loss %.4f -> "
+                   "%.4f%s", m->auc_exact, m->auc_points, m->logloss_exact, m->logloss_points,
+                nl);
+    return ferror(f) ? -1 : 0;
+}
+
+int cmd_rules(int argc, char **argv)
+{
+    const char *model = NULL, *out = NULL, *val;
+    mql_format fmt = MQL_FMT_TABLE;
+    for (int i = 1; i < argc;) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return MQL_OK;
+        }
+        int r;
+        if ((r = cli_opt(argc, argv, &i, "-o", &val)) || (r = cli_opt(argc, argv, &i, "--output", &val))) {
+            if (r < 0)
+                return MQL_EUSAGE;
+            out = val;
+            continue;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--format", &val))) {
+            if (r < 0)
+                return MQL_EUSAGE;
+            if (mql_format_parse(val, &fmt)) {
+                cli_error("--format: expected table, csv, json or md, got '%s'", val);
+                return MQL_EUSAGE;
+            }
+            continue;
+        }
+        if (a[0] == '-' && a[1]) {
+            cli_error("rules: unknown option '%s' (see 'mqlcal rules --help')", a);
+            return MQL_EUSAGE;
+        }
+        if (model) {
+            cli_error("rules: one model only ('%s' and '%s')", model, a);
+            return MQL_EUSAGE;
+        }
+        model = a;
+        i++;
+    }
+    if (!model) {
+        cli_error("rules: no model given (see 'mqlcal rules --help')");
+        return MQL_EUSAGE;
+    }
+    mql_points *m;
+    mql_err err;
+    int st = mql_points_load(model, &m, &err);
+    if (st) {
+        cli_error("%s", err.msg);
+        return st;
+    }
+    cli_out o;
+    if ((st = cli_out_open(&o, out))) {
+        mql_points_free(m);
+        return st;
+    }
+    int ok;
+    if (fmt == MQL_FMT_CSV) {
+        ok = mql_points_write_csv(m, o.f) == MQL_OK;
+    } else if (fmt == MQL_FMT_JSON) {
+        json_t *j = mql_points_to_json(m);
+        ok = j && json_dumpf(j, o.f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 &&
+             fputc('\n', o.f) != EOF;
+        json_decref(j);
+    } else {
+        ok = write_readable(m, o.f, fmt) == 0;
+    }
+    mql_points_free(m);
+    if (!ok)
+        cli_error("rules: writing %s failed", out ? out : "standard output");
+    st = cli_out_close(&o, ok);
+    return ok ? st : MQL_EIO;
+}

@@ -1,0 +1,216 @@
+/* cmd_score.c: `mqlcal score MODEL LEADS.csv`: streams the leads record by record (flat memory)
+ * and writes each row with its score, fit / engagement sub-scores, probability, band, MQL flag
+ * and top three reasons appended. Output is atomic: a failure leaves no file behind. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mqlcal/cli.h"
+#include "mqlcal/csv.h"
+#include "mqlcal/points.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: mqlcal score MODEL LEADS.csv [-o FILE] [--threshold N] [--na LIST]\n"
+            "                    [--delim C]\n"
+            "\n"
+            "Scores every lead of LEADS.csv ('-' = standard input) with MODEL (a model JSON\n"
+            "written by mqlcal, or a rules CSV) and writes the rows with these columns added:\n"
+            "score, fit_score, engagement_score, probability (by the model's score map; empty\n"
+            "without one), band, is_mql (score >= threshold: 1 or 0), reason_1..reason_3 (the\n"
+            "matched rules by |points|, e.g. '+25 job_level = VP'). The file is read record by\n"
+            "record, so its size is not limited by memory. A value that matches no rule of its\n"
+            "feature (the reference level, or a level the model has never seen) scores 0 there.\n"
+            "\n"
+            "  -o, --output FILE    write to FILE (atomically) instead of standard output\n"
+            "  --threshold N        MQL threshold instead of the model's (bands move with it)\n"
+            "  --na LIST            comma-separated placeholders read as missing, replacing the\n"
+            "                       defaults NA,N/A,null,Select,unknown,none,- (empty is always\n"
+            "                       missing)\n"
+            "  --delim C            separator: ',', ';', '|' or 'tab' (default: detected)\n"
+            "  -h, --help           this help\n"
+            "\n"
+            "exit codes: 0 ok, 1 invalid model or leads (e.g. a column the model needs is\n"
+            "missing), 2 usage, 3 file cannot be read or written\n");
+}
+
+typedef struct score_ctx {
+    mql_points *m;
+    mql_scorer *s;
+    FILE *f;
+    const char *path;
+    const char *const *na;
+    size_t n_na;
+} score_ctx;
+
+static const char *const added[] = {"score", "fit_score", "engagement_score", "probability",
+                                    "band", "is_mql", "reason_1", "reason_2", "reason_3"};
+
+static int on_row(const mql_csv_row *row, void *vctx, mql_err *err)
+{
+    score_ctx *c = vctx;
+    FILE *f = c->f;
+    int bad = 0;
+    for (size_t k = 0; k < row->n_fields; k++)
+        bad |= (k && putc(',', f) == EOF) || mql_csv_put(f, row->field[k], ',') != 0;
+    if (row->index == 0) {
+        int rc = mql_scorer_bind_header(c->m, row->field, row->n_fields, c->path, c->na, c->n_na,
+                                        &c->s, err);
+        if (rc)
+            return rc;
+        for (size_t k = 0; k < sizeof added / sizeof added[0]; k++)
+            bad |= fprintf(f, ",%s", added[k]) < 0;
+    } else {
+        mql_score_result r;
+        mql_scorer_score_fields(c->s, (const char *const *)row->field, row->n_fields, &r);
+        bad |= fprintf(f, ",%ld,%ld,%ld,", r.score, r.fit, r.engagement) < 0;
+        if (!isnan(r.probability))
+            bad |= fprintf(f, "%.6g", r.probability) < 0;
+        bad |= putc(',', f) == EOF || mql_csv_put(f, r.band, ',') != 0;
+        bad |= fprintf(f, ",%d", r.is_mql) < 0;
+        for (size_t k = 0; k < MQL_N_REASONS; k++) {
+            char buf[600];
+            bad |= putc(',', f) == EOF;
+            if (k < r.n_reasons)
+                bad |= mql_csv_put(f, mql_reason_text(&c->m->rules[r.reason[k]], buf, sizeof buf),
+                                   ',') != 0;
+        }
+    }
+    bad |= putc('\n', f) == EOF;
+    if (bad)
+        return mql_err_set(err, MQL_EIO, "writing the scored leads failed: %s", strerror(errno));
+    return MQL_OK;
+}
+
+/* "a,b" -> a NULL-free list with "" added (empty cells stay missing). */
+static char **split_na(const char *s, size_t *n)
+{
+    size_t cap = 2;
+    for (const char *p = s; *p; p++)
+        cap += *p == ',';
+    char **v = calloc(cap, sizeof *v);
+    if (!v)
+        return NULL;
+    *n = 0;
+    const char *p = s;
+    for (;;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (!(v[(*n)++] = mql_strndup(p, len)))
+            break;
+        if (!e) {
+            if (!(v[*n] = mql_strdup("")))
+                break;
+            (*n)++;
+            return v;
+        }
+        p = e + 1;
+    }
+    for (size_t i = 0; i < *n; i++)
+        free(v[i]);
+    free(v);
+    return NULL;
+}
+
+int cmd_score(int argc, char **argv)
+{
+    const char *model = NULL, *leads = NULL, *out = NULL, *thr = NULL, *na = NULL,
+               *delim = NULL, *val;
+    for (int i = 1; i < argc;) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return MQL_OK;
+        }
+        int r = 0;
+        const char **slot = NULL;
+        if ((r = cli_opt(argc, argv, &i, "-o", &val)) ||
+            (r = cli_opt(argc, argv, &i, "--output", &val)))
+            slot = &out;
+        else if ((r = cli_opt(argc, argv, &i, "--threshold", &val)))
+            slot = &thr;
+        else if ((r = cli_opt(argc, argv, &i, "--na", &val)))
+            slot = &na;
+        else if ((r = cli_opt(argc, argv, &i, "--delim", &val)))
+            slot = &delim;
+        if (r < 0)
+            return MQL_EUSAGE;
+        if (r > 0) {
+            *slot = val;
+            continue;
+        }
+        if (a[0] == '-' && a[1]) {
+            cli_error("score: unknown option '%s' (see 'mqlcal score --help')", a);
+            return MQL_EUSAGE;
+        }
+        if (!model)
+            model = a;
+        else if (!leads)
+            leads = a;
+        else {
+            cli_error("score: one model and one lead file ('%s' is extra)", a);
+            return MQL_EUSAGE;
+        }
+        i++;
+    }
+    if (!model || !leads) {
+        cli_error("score: need MODEL and LEADS.csv (see 'mqlcal score --help')");
+        return MQL_EUSAGE;
+    }
+    long threshold = 0;
+    if (thr && mql_parse_long(thr, LONG_MIN / 4, LONG_MAX / 4, &threshold)) {
+        cli_error("--threshold: expected an integer score, got '%s'", thr);
+        return MQL_EUSAGE;
+    }
+    mql_csv_opts co = {0};
+    if (delim) {
+        if (strcmp(delim, "tab") == 0 || strcmp(delim, "\\t") == 0 || strcmp(delim, "\t") == 0)
+            co.delim = '\t';
+        else if (strcmp(delim, ",") == 0 || strcmp(delim, ";") == 0 || strcmp(delim, "|") == 0)
+            co.delim = delim[0];
+        else {
+            cli_error("--delim: expected ',', ';', '|' or 'tab', got '%s'", delim);
+            return MQL_EUSAGE;
+        }
+    }
+    score_ctx c = {0};
+    char **na_list = NULL;
+    size_t n_na = 0;
+    if (na && !(na_list = split_na(na, &n_na))) {
+        cli_error("out of memory");
+        return MQL_ENOMEM;
+    }
+    c.na = (const char *const *)na_list;
+    c.n_na = n_na;
+    c.path = strcmp(leads, "-") == 0 ? "standard input" : leads;
+    mql_err err;
+    int st = mql_points_load(model, &c.m, &err);
+    if (st == MQL_OK && thr) {
+        c.m->threshold = threshold;
+        st = mql_points_make_bands(c.m, &err);
+    }
+    if (st) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+    cli_out o;
+    if ((st = cli_out_open(&o, out)))
+        goto done;
+    c.f = o.f;
+    st = mql_csv_read(leads, &co, on_row, &c, NULL, &err);
+    if (st)
+        cli_error("%s", err.msg);
+    int cst = cli_out_close(&o, st == MQL_OK);
+    if (st == MQL_OK)
+        st = cst;
+done:
+    mql_scorer_free(c.s);
+    mql_points_free(c.m);
+    for (size_t i = 0; i < n_na; i++)
+        free(na_list[i]);
+    free(na_list);
+    return st;
+}
