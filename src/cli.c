@@ -596,44 +596,17 @@ int cli_fit_prepare(cli_fit_opts *o, const cli_data *d, double **w)
 int cli_model_load(const char *path, mql_model **out)
 {
     mql_err err;
-    *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        cli_error("%s: cannot open: %s", path, strerror(errno));
-        return MQL_EIO;
-    }
-    int c;
-    while ((c = fgetc(f)) != EOF && (c == ' ' || c == '\t' || c == '\r' || c == '\n'))
-        ;
-    fclose(f);
-    int st;
-    if (c == '{') {
-        if ((st = mql_model_read(path, out, &err))) {
-            cli_error("%s", err.msg);
-            return st;
-        }
-        if (!(*out)->points) {
-            cli_error("%s: the model has no points table", path);
-            mql_model_free(*out);
-            *out = NULL;
-            return MQL_EDATA;
-        }
-        return MQL_OK;
-    }
-    mql_points *p = NULL;
-    if ((st = mql_points_read_csv(path, &p, &err))) {
+    int st = mql_model_load_any(path, out, &err);
+    if (st) {
         cli_error("%s", err.msg);
         return st;
     }
-    mql_model *m = mql_model_new();
-    if (!m) {
-        mql_model_free(m);
-        mql_points_free(p);
-        cli_error("out of memory");
-        return MQL_ENOMEM;
+    if (!(*out)->points) {
+        cli_error("%s: the model has no points table (refit it with 'mqlcal fit -o')", path);
+        mql_model_free(*out);
+        *out = NULL;
+        return MQL_EDATA;
     }
-    m->points = p;
-    *out = m;
     return MQL_OK;
 }
 

@@ -10,6 +10,7 @@
 
 #include "mqlcal/cli.h"
 #include "mqlcal/model.h"
+#include "mqlcal/points.h"
 #include "mqlcal/report_table.h"
 
 static void usage(FILE *f)
@@ -331,6 +332,18 @@ int cmd_fit(int argc, char **argv)
         goto done;
     }
     if (o.out) {
+        /* The points table (points.h, default scale) goes into the model with the fit. */
+        mql_design_binding *b = NULL;
+        mql_points_opts po;
+        mql_points_opts_default(&po);
+        if ((st = mql_design_bind(m->design, d.table, &b, &err)) == MQL_OK)
+            st = mql_points_from_fit_data(m->design, m->fit->beta, b, d.y, &po, &m->points,
+                                          &err);
+        mql_design_binding_free(b);
+        if (st) {
+            cli_error("points: %s", err.msg);
+            goto done;
+        }
         cli_out out;
         if ((st = cli_out_open(&out, o.out)))
             goto done;

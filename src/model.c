@@ -1,13 +1,14 @@
 /* model.c: the model object and the train step (design -> binding -> logistic fit -> checks) that
  * fit, backtest and review share, with the diagnostics the user is told about. */
 #include "mqlcal/model.h"
-#include "mqlcal/points.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "mqlcal/points.h"
 
 mql_model *mql_model_new(void)
 {

@@ -653,16 +653,49 @@ int mql_model_read(const char *path, mql_model **out, mql_err *err)
                            "null", path);
     if (fj && !r.st)
         m->fit = read_fit(&r, fj, m->design, &m->l2);
-    /* Models written before the points step carry no "points" key. */
-    json_t *pj = r.st || !json_object_get(root, "points") ? NULL
-                                                           : rd_obj(&r, root, "", "points", 1);
-    if (pj && !r.st && (r.st = mql_points_from_json(pj, &m->points, err)))
-        mql_err_prefix(err, r.st, "%s", path);
+    json_t *pj = rd_obj(&r, root, "", "points", 1);
+    if (pj && !r.st) {
+        int st = mql_points_from_json(pj, &m->points, err);
+        if (st)
+            r.st = mql_err_prefix(err, st, "%s", path);
+    }
+    if (!r.st && !m->fit && !m->points)
+        r.st = mql_err_set(err, MQL_EDATA, "%s: the model has neither a fit nor points", path);
 out:
     json_decref(root);
     if (r.st) {
         mql_model_free(m);
         return r.st;
+    }
+    *out = m;
+    return MQL_OK;
+}
+
+/* ==== either kind of model file ============================================================== */
+
+int mql_model_load_any(const char *path, mql_model **out, mql_err *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return mql_err_set(err, MQL_EIO, "%s: cannot open: %s", path, strerror(errno));
+    int c;
+    while ((c = getc(f)) != EOF && (c == ' ' || c == '\t' || c == '\n' || c == '\r'))
+        ;
+    fclose(f);
+    if (c == '{')
+        return mql_model_read(path, out, err);
+    mql_model *m = mql_model_new();
+    if (!m)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    int st = mql_points_read_csv(path, &m->points, err);
+    if (st) {
+        mql_model_free(m);
+        return st;
+    }
+    if (!(m->train.file = mql_strdup(path))) {
+        mql_model_free(m);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
     }
     *out = m;
     return MQL_OK;

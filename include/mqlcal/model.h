@@ -118,10 +118,16 @@ int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
  * read back exactly; NAN as null). Returns MQL_OK, MQL_EIO on a write error, MQL_ENOMEM. */
 int mql_model_write(const mql_model *m, FILE *f, mql_err *err);
 
-/* Reads a model JSON written by mql_model_write. Errors are MQL_EDATA with the file and, for
+/* Reads a model JSON written by mql_model_write ("points" may be null; a model needs a fit or
+ * points or both). Errors are MQL_EDATA with the file and, for
  * malformed JSON, the line ("model.json: line 3: ..."); a newer format version is refused
  * ("format version 2 is newer than this mqlcal (reads 1)"); missing or mistyped keys are named.
  * MQL_EIO when the file cannot be read. The caller frees *out with mql_model_free. */
 int mql_model_read(const char *path, mql_model **out, mql_err *err);
+
+/* Reads either a model JSON (the first non-blank byte is '{') or a hand-written rules CSV, which
+ * gives a points-only model: design and fit NULL, points from mql_points_read_csv, training.file
+ * the path, created = now. Errors as the two readers'. The caller frees *out. */
+int mql_model_load_any(const char *path, mql_model **out, mql_err *err);
 
 #endif

@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include "mqlcal/model.h"
+#include "mqlcal/points.h"
 #include "mqlcal/table_ops.h"
 
 #define FIX "tests/fixtures/fit/"
@@ -333,6 +334,17 @@ static void test_roundtrip(void **state)
     m->train.outcome = mql_strdup("closed_won");
     m->train.date_column = mql_strdup("created_date");
     m->train.date_min = mql_strdup("2024-01-01");
+    /* Points ride along: the hand-written rules of the current production model. */
+    mql_model *rules = NULL;
+    if (mql_model_load_any("datasets/current-model.rules.csv", &rules, &err))
+        fail_msg("%s", err.msg);
+    assert_null(rules->design);
+    assert_null(rules->fit);
+    assert_non_null(rules->points);
+    assert_int_equal(rules->points->threshold, 75);
+    m->points = rules->points;
+    rules->points = NULL;
+    mql_model_free(rules);
     char path[64];
     assert_non_null(write_temp(path, sizeof path, ""));
     FILE *f = fopen(path, "w");
@@ -351,6 +363,13 @@ static void test_roundtrip(void **state)
     assert_int_equal(b->train.bytes, m->train.bytes);
     assert_true(b->train.hash == m->train.hash);
     assert_int_equal(b->design->p, m->design->p);
+    assert_non_null(b->points);
+    assert_int_equal(b->points->n_rules, m->points->n_rules);
+    assert_int_equal(b->points->threshold, 75);
+    for (size_t k = 0; k < m->points->n_rules; k++) {
+        assert_string_equal(b->points->rules[k].feature, m->points->rules[k].feature);
+        assert_int_equal(b->points->rules[k].points, m->points->rules[k].points);
+    }
     assert_int_equal(b->design->n_features, m->design->n_features);
     for (size_t j = 0; j < m->design->p; j++) {
         assert_string_equal(b->design->labels[j], m->design->labels[j]);
@@ -369,6 +388,12 @@ static void test_roundtrip(void **state)
         for (size_t j = 0; j < x->p; j++)
             assert_true(same_double(gsl_matrix_get(y->cov, i, j), gsl_matrix_get(x->cov, i, j)));
     }
+    /* load_any takes the JSON path for a model file. */
+    mql_model *c = NULL;
+    assert_int_equal(mql_model_load_any(path, &c, &err), MQL_OK);
+    assert_non_null(c->fit);
+    assert_true(same_double(c->fit->deviance, x->deviance));
+    mql_model_free(c);
     /* Writing the read model gives the same bytes. */
     char p2[64];
     assert_non_null(write_temp(p2, sizeof p2, ""));
@@ -424,9 +449,26 @@ static void test_read_errors(void **state)
     read_error("{\"format\": \"mqlcal-model\", \"version\": 1, \"created\": \"x\", \"tool\": "
                "\"t\", \"training\": {\"file\": null, \"rows\": 1, \"bytes\": 1, \"fnv1a64\": "
                "\"zz\"}}", MQL_EDATA, "training.fnv1a64 must be 16 hex digits");
+    read_error("{\"format\": \"mqlcal-model\", \"version\": 1, \"created\": \"x\", \"tool\": "
+               "\"t\", \"training\": {\"file\": null, \"rows\": 1, \"bytes\": 1, \"fnv1a64\": "
+               "\"00000000000000ff\", \"date_column\": null, \"date_min\": null, \"date_max\": "
+               "null, \"outcome\": null, \"sql_column\": null, \"acv_column\": null, "
+               "\"weight_column\": null, \"events\": null}, \"design\": null, \"fit\": null, "
+               "\"points\": 3}", MQL_EDATA, "points must be an object or null");
+    read_error("{\"format\": \"mqlcal-model\", \"version\": 1, \"created\": \"x\", \"tool\": "
+               "\"t\", \"training\": {\"file\": null, \"rows\": 1, \"bytes\": 1, \"fnv1a64\": "
+               "\"00000000000000ff\", \"date_column\": null, \"date_min\": null, \"date_max\": "
+               "null, \"outcome\": null, \"sql_column\": null, \"acv_column\": null, "
+               "\"weight_column\": null, \"events\": null}, \"design\": null, \"fit\": null, "
+               "\"points\": null}", MQL_EDATA, "neither a fit nor points");
     mql_model *m;
     mql_err err;
     assert_int_equal(mql_model_read("tests/fixtures/fit/no-such-model.json", &m, &err), MQL_EIO);
+    assert_int_equal(mql_model_load_any("tests/fixtures/fit/no-such-model.json", &m, &err),
+                     MQL_EIO);
+    /* A CSV that is not a rules file fails in the rules reader. */
+    assert_int_equal(mql_model_load_any(FIX "aliased.csv", &m, &err), MQL_EDATA);
+    assert_null(m);
 }
 
 /* Train errors: an option naming an unknown column is MQL_EUSAGE and no model. */
