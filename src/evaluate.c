@@ -1366,8 +1366,6 @@ int mql_eval_run_parts(const mql_table *t, const mql_eval_roles *r, const long *
     runs->pooled_part.mqls = 0;
     runs->pooled_part.mqls_per_month = runs->pooled_part.won_rate = NAN;
     runs->pooled_part.sql_rate = runs->pooled_part.recall = NAN;
-    for (size_t j = 0; j < runs->n_parts; j++)
-        runs->pooled_part.n_train += runs->parts[j].n_train;
 done:
     free(train);
     free(test);
@@ -1384,8 +1382,10 @@ done:
 
 static int runs_row(mql_tab *t, const mql_eval_part *p)
 {
+    /* The pooled row has no single training set. */
     return mql_tab_row(t) || mql_tab_add_str(t, p->label) ||
-           mql_tab_add_int(t, (long long)p->n_train) || mql_tab_add_int(t, (long long)p->n_test) ||
+           (isnan(p->threshold) ? mql_tab_add_str(t, NULL)
+                                : mql_tab_add_int(t, (long long)p->n_train)) || mql_tab_add_int(t, (long long)p->n_test) ||
            mql_tab_add_int(t, (long long)p->test_rated) ||
            mql_tab_add_int(t, (long long)p->test_won) || mql_tab_add_num(t, p->auc, "%.4f") ||
            mql_tab_add_num(t, p->brier, "%.5f") || mql_tab_add_num(t, p->logloss, "%.5f") ||
