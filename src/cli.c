@@ -1,6 +1,7 @@
 /* cli.c: what the subcommands share: messages on stderr, option matching, atomic output files,
  * and the lead-file options (--outcome, --join, --na, ...) with their loading and checks. */
 #include "mqlcal/cli.h"
+#include "mqlcal/model.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -435,4 +436,27 @@ void cli_data_free(cli_data *d)
     free(d->outcome_label);
     memset(d, 0, sizeof *d);
     d->outcome_col = d->sql_col = d->date_col = d->acv_col = d->key_col = -1;
+}
+
+/* ---- models ---- */
+
+int cli_model_points(const char *path, struct mql_points **out)
+{
+    mql_model *m = NULL;
+    mql_err err;
+    *out = NULL;
+    int st = mql_model_load_any(path, &m, &err);
+    if (st) {
+        cli_error("%s", err.msg);
+        return st;
+    }
+    if (!m->points) {
+        cli_error("%s: the model has no points table (write it with 'mqlcal fit ... -o')", path);
+        mql_model_free(m);
+        return MQL_EDATA;
+    }
+    *out = m->points;
+    m->points = NULL;
+    mql_model_free(m);
+    return MQL_OK;
 }

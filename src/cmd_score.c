@@ -187,14 +187,15 @@ int cmd_score(int argc, char **argv)
     c.n_na = n_na;
     c.path = strcmp(leads, "-") == 0 ? "standard input" : leads;
     mql_err err;
-    int st = mql_points_load(model, &c.m, &err);
-    if (st == MQL_OK && thr) {
-        c.m->threshold = threshold;
-        st = mql_points_make_bands(c.m, &err);
-    }
-    if (st) {
-        cli_error("%s", err.msg);
+    int st = cli_model_points(model, &c.m);
+    if (st)
         goto done;
+    if (thr) {
+        c.m->threshold = threshold;
+        if ((st = mql_points_make_bands(c.m, &err))) {
+            cli_error("%s", err.msg);
+            goto done;
+        }
     }
     cli_out o;
     if ((st = cli_out_open(&o, out)))
