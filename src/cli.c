@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void cli_error(const char *fmt, ...)
@@ -83,6 +84,11 @@ int cli_out_open(cli_out *o, const char *path)
         o->path = o->tmp = NULL;
         return MQL_EIO;
     }
+    /* mkstemp creates the file 0600; the renamed output should get the permissions any new file
+     * gets (0666 less the umask), like a plain fopen would give it. */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
     return MQL_OK;
 }
 

@@ -147,3 +147,7 @@ for pair in L0000001:10 L0000002:50 L0000003:45 L0000089:75 L0000125:-10 L000012
 done
 check "current model L0000089 is an MQL at 75" [ "$(field "$TMP/syn.csv" L0000089 is_mql)" = 1 ]
 check "scored synthetic has every row" [ "$(wc -l < "$TMP/syn.csv")" = 20001 ]
+
+# output files get ordinary permissions (0666 less the umask), not the temp file's 0600
+(umask 022; "$MQLCAL" score $R/small.rules.csv $L -o "$TMP/perm.csv" 2>/dev/null)
+check "scored output is 0644 under umask 022" [ "$(stat -c %a "$TMP/perm.csv")" = 644 ]
