@@ -1,16 +1,19 @@
 /* cli.c: what the subcommands share: messages on stderr, option matching, atomic output files,
  * and the lead-file options (--outcome, --join, --na, ...) with their loading and checks. */
 #include "mqlcal/cli.h"
-#include "mqlcal/points.h"
-
-#include <jansson.h>
 
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <jansson.h>
+
+#include "mqlcal/model.h"
+#include "mqlcal/points.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -86,6 +89,11 @@ int cli_out_open(cli_out *o, const char *path)
         o->path = o->tmp = NULL;
         return MQL_EIO;
     }
+    /* mkstemp creates the file 0600; the renamed output should get the permissions any new file
+     * gets (0666 less the umask), like a plain fopen would give it. */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
     return MQL_OK;
 }
 
@@ -666,4 +674,27 @@ void cli_json_num(cli_json *j, const char *key, double v)
 void cli_json_end(cli_json *j)
 {
     fputs("\n}\n", j->f);
+}
+
+/* ---- models ---- */
+
+int cli_model_points(const char *path, struct mql_points **out)
+{
+    mql_model *m = NULL;
+    mql_err err;
+    *out = NULL;
+    int st = mql_model_load_any(path, &m, &err);
+    if (st) {
+        cli_error("%s", err.msg);
+        return st;
+    }
+    if (!m->points) {
+        cli_error("%s: the model has no points table (write it with 'mqlcal fit ... -o')", path);
+        mql_model_free(m);
+        return MQL_EDATA;
+    }
+    *out = m->points;
+    m->points = NULL;
+    mql_model_free(m);
+    return MQL_OK;
 }

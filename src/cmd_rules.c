@@ -59,8 +59,12 @@ static int write_readable(const mql_points *m, FILE *f, mql_format fmt)
         char lo[32], hi[32];
         snprintf(lo, sizeof lo, "%ld", b->lo);
         snprintf(hi, sizeof hi, "%ld", b->hi);
-        fprintf(f, "band %s: %s to %s", b->name, b->lo == LONG_MIN ? "below" : lo,
-                b->hi == LONG_MAX ? "above" : hi);
+        if (b->lo == LONG_MIN)
+            fprintf(f, "band %s: %s and below", b->name, hi);
+        else if (b->hi == LONG_MAX)
+            fprintf(f, "band %s: %s and above", b->name, lo);
+        else
+            fprintf(f, "band %s: %s to %s", b->name, lo, hi);
         if (!isnan(b->p_lo))
             fprintf(f, " (P(won) %.1f%% to %.1f%%)", 100 * b->p_lo, 100 * b->p_hi);
         fputs(nl, f);
@@ -114,12 +118,9 @@ int cmd_rules(int argc, char **argv)
         return MQL_EUSAGE;
     }
     mql_points *m;
-    mql_err err;
-    int st = mql_points_load(model, &m, &err);
-    if (st) {
-        cli_error("%s", err.msg);
+    int st = cli_model_points(model, &m);
+    if (st)
         return st;
-    }
     cli_out o;
     if ((st = cli_out_open(&o, out))) {
         mql_points_free(m);

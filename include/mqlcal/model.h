@@ -125,9 +125,10 @@ int mql_model_write(const mql_model *m, FILE *f, mql_err *err);
  * MQL_EIO when the file cannot be read. The caller frees *out with mql_model_free. */
 int mql_model_read(const char *path, mql_model **out, mql_err *err);
 
-/* Reads either a model JSON (the first non-blank byte is '{') or a hand-written rules CSV, which
- * gives a points-only model: design and fit NULL, points from mql_points_read_csv, training.file
- * the path, created = now. Errors as the two readers'. The caller frees *out. */
+/* Reads a model JSON (the first non-blank byte is '{' and it has a "format" key), a bare points
+ * JSON as `mqlcal rules --format json` writes it, or a hand-written rules CSV; the last two give
+ * a points-only model: design and fit NULL, training.file the path, created = now. Errors as the
+ * readers' (mql_model_read, mql_points_from_json, mql_points_read_csv). The caller frees *out. */
 int mql_model_load_any(const char *path, mql_model **out, mql_err *err);
 
 #endif
