@@ -618,6 +618,19 @@ int cli_model_load(const char *path, mql_model **out)
     return MQL_OK;
 }
 
+int cli_model_points(const char *path, struct mql_points **out)
+{
+    mql_model *m = NULL;
+    *out = NULL;
+    int st = cli_model_load(path, &m);
+    if (st)
+        return st;
+    *out = m->points;
+    m->points = NULL;
+    mql_model_free(m);
+    return MQL_OK;
+}
+
 /* ---- report output ---- */
 
 int cli_tab_print(FILE *f, mql_format fmt, const char *title, const mql_tab *t)
@@ -674,27 +687,4 @@ void cli_json_num(cli_json *j, const char *key, double v)
 void cli_json_end(cli_json *j)
 {
     fputs("\n}\n", j->f);
-}
-
-/* ---- models ---- */
-
-int cli_model_points(const char *path, struct mql_points **out)
-{
-    mql_model *m = NULL;
-    mql_err err;
-    *out = NULL;
-    int st = mql_model_load_any(path, &m, &err);
-    if (st) {
-        cli_error("%s", err.msg);
-        return st;
-    }
-    if (!m->points) {
-        cli_error("%s: the model has no points table (write it with 'mqlcal fit ... -o')", path);
-        mql_model_free(m);
-        return MQL_EDATA;
-    }
-    *out = m->points;
-    m->points = NULL;
-    mql_model_free(m);
-    return MQL_OK;
 }

@@ -87,10 +87,8 @@ typedef struct cli_data {
 int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome);
 void cli_data_free(cli_data *d);
 
-/* Loads MODEL (a model JSON written by mqlcal, or a hand-written rules CSV) with
- * mql_model_load_any and hands over its points table in *out (the caller frees it with
- * mql_points_free). Prints the error and returns the exit code: 1 for a bad or newer-format file
- * or a model without a points table, 3 when it cannot be read. */
+/* cli_model_load (below), keeping only the points table: *out is the caller's to free with
+ * mql_points_free. */
 struct mql_points;
 int cli_model_points(const char *path, struct mql_points **out);
 
