@@ -3,6 +3,7 @@
 #include "mqlcal/cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -470,13 +471,21 @@ const char *const cli_fit_usage =
     "  --max-iter N         IRLS iterations (default 25, as R)\n"
     "  --tol T              convergence: |dev - dev_old| / (|dev| + 0.1) < T (default 1e-8)\n"
     "  --weight COL         frequency weights (a count per row, >= 0): aggregated rows\n"
-    "                       give the same fit as the raw rows\n";
+    "                       give the same fit as the raw rows\n"
+    "\n"
+    "points options (the integer points table made from the fit):\n"
+    "  --max-points N       scale so the best possible lead scores about N points above\n"
+    "                       the baseline lead (default 100)\n"
+    "  --pdo N              points that double the odds of winning (overrides --max-points)\n"
+    "  --threshold N        the MQL threshold (default: the score whose probability is\n"
+    "                       closest to twice the training base rate)\n";
 
 void cli_fit_opts_init(cli_fit_opts *o)
 {
     memset(o, 0, sizeof *o);
     mql_design_opts_init(&o->design);
     mql_glm_opts_default(&o->glm);
+    mql_points_opts_default(&o->points);
 }
 
 void cli_fit_opts_clear(cli_fit_opts *o)
@@ -530,6 +539,21 @@ int cli_fit_opt(cli_fit_opts *o, int argc, char **argv, int *i)
         }
     } else if (r == 0 && (r = cli_opt(argc, argv, i, "--weight", &val)) > 0) {
         o->weight = val;
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--pdo", &val)) > 0) {
+        if (mql_parse_double(val, &o->points.pdo) || !(o->points.pdo > 0)) {
+            cli_error("--pdo: expected a number of points > 0, got '%s'", val);
+            st = MQL_EUSAGE;
+        }
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--max-points", &val)) > 0) {
+        if (mql_parse_double(val, &o->points.max_points) || !(o->points.max_points >= 10)) {
+            cli_error("--max-points: expected a number of points >= 10, got '%s'", val);
+            st = MQL_EUSAGE;
+        }
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--threshold", &val)) > 0) {
+        if (mql_parse_long(val, -1000000, 1000000, &o->points.threshold)) {
+            cli_error("--threshold: expected a whole number of points, got '%s'", val);
+            st = MQL_EUSAGE;
+        }
     }
     if (r < 0 || st)
         return -1;
@@ -629,6 +653,58 @@ int cli_model_points(const char *path, struct mql_points **out)
     m->points = NULL;
     mql_model_free(m);
     return MQL_OK;
+}
+
+/* ---- points tables ---- */
+
+int cli_points_print(FILE *f, const mql_points *m, mql_format fmt)
+{
+    static const char *const names[] = {"group", "rule", "points"};
+    mql_tab *t = mql_tab_new(3, names);
+    int bad = !t;
+    for (size_t i = 0; t && i < m->n_rules; i++) {
+        const mql_rule *r = &m->rules[i];
+        char words[512];
+        bad |= mql_tab_row(t) || mql_tab_add_str(t, r->group == MQL_GROUP_ENGAGEMENT
+                                                        ? "engagement" : "fit");
+        bad |= mql_tab_add_str(t, mql_rule_text(r, words, sizeof words));
+        bad |= mql_tab_add_fmt(t, "%+ld", r->points);
+    }
+    if (!bad)
+        bad |= mql_tab_write(t, f, fmt) != 0;
+    mql_tab_free(t);
+    if (bad)
+        return -1;
+    const char *nl = fmt == MQL_FMT_MD ? "\n\n" : "\n";
+    fprintf(f, "\nMQL when score >= %ld%s", m->threshold, nl);
+    long smin, smax;
+    mql_points_range(m, &smin, &smax);
+    fprintf(f, "scores range from %ld to %ld%s", smin, smax, nl);
+    if (m->has_map && m->map_method && strcmp(m->map_method, "isotonic") != 0)
+        fprintf(f, "P(won | score) = 1 / (1 + exp(-(%.6g + %.6g * score)))%s", m->map_a,
+                m->map_b, nl);
+    if (isfinite(m->pdo))
+        fprintf(f, "%.3g points double the odds of winning%s", m->pdo, nl);
+    for (size_t i = 0; i < m->n_bands; i++) {
+        const mql_band *b = &m->bands[i];
+        char lo[32], hi[32];
+        snprintf(lo, sizeof lo, "%ld", b->lo);
+        snprintf(hi, sizeof hi, "%ld", b->hi);
+        if (b->lo == LONG_MIN)
+            fprintf(f, "band %s: %s and below", b->name, hi);
+        else if (b->hi == LONG_MAX)
+            fprintf(f, "band %s: %s and above", b->name, lo);
+        else
+            fprintf(f, "band %s: %s to %s", b->name, lo, hi);
+        if (!isnan(b->p_lo))
+            fprintf(f, " (P(won) %.1f%% to %.1f%%)", 100 * b->p_lo, 100 * b->p_hi);
+        fputs(nl, f);
+    }
+    if (isfinite(m->auc_exact))
+        fprintf(f, "rounding cost on the training leads: AUC %.4f -> %.4f, log loss %.4f -> "
+                   "%.4f%s", m->auc_exact, m->auc_points, m->logloss_exact, m->logloss_points,
+                nl);
+    return ferror(f) ? -1 : 0;
 }
 
 /* ---- report output ---- */

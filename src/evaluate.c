@@ -1184,19 +1184,10 @@ int mql_eval_train(const mql_table *t, const unsigned char *y, const double *w,
         mql_model_free(m);
         return st;
     }
-    mql_design_binding *b = NULL;
-    mql_points_opts po;
-    if (spec)
-        po = spec->points;
-    else
-        mql_points_opts_default(&po);
-    if ((st = mql_design_bind(m->design, t, &b, err)) ||
-        (st = mql_points_from_fit_data(m->design, m->fit->beta, b, y, &po, &m->points, err))) {
-        mql_design_binding_free(b);
+    if ((st = mql_model_add_points(m, t, y, spec ? &spec->points : NULL, err))) {
         mql_model_free(m);
         return st;
     }
-    mql_design_binding_free(b);
     m->l2 = spec && spec->glm ? spec->glm->l2 : 0;
     *out = m;
     return MQL_OK;

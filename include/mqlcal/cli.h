@@ -102,6 +102,7 @@ typedef struct cli_fit_opts {
     mql_design_opts design;
     mql_glm_opts glm;
     const char *weight;       /* --weight COL (argv string, not owned), NULL: none */
+    mql_points_opts points;   /* --pdo, --max-points, --threshold: the points scale */
 } cli_fit_opts;
 
 /* Defaults (mql_design_opts_init, mql_glm_opts_default); _clear frees the design options. */
@@ -128,6 +129,10 @@ extern const char *const cli_fit_usage;
  * rules CSV (wrapped in a model with no design or fit). Prints its error; returns the exit code.
  * Free *out with mql_model_free. */
 int cli_model_load(const char *path, mql_model **out);
+
+/* Writes a points table readably (table or md: group, rule in words, points; then the
+ * threshold, score range, score map, bands and rounding cost). Returns 0 or -1. */
+int cli_points_print(FILE *f, const struct mql_points *m, mql_format fmt);
 
 /* Report output shared by backtest, calibrate and compare. cli_tab_print writes one titled
  * table as text ("title:" line) or Markdown ("### title"), followed by a blank line. The JSON

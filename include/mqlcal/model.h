@@ -9,6 +9,7 @@
 #include "mqlcal/common.h"
 #include "mqlcal/design.h"
 #include "mqlcal/glm.h"
+#include "mqlcal/points.h"
 #include "mqlcal/table.h"
 
 #define MQL_MODEL_FORMAT "mqlcal-model"
@@ -111,6 +112,15 @@ void mql_fit_diag_clear(mql_fit_diag *diag);
 int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
                     const mql_design_opts *dopts, const mql_glm_opts *gopts, mql_model **out,
                     mql_fit_diag *diag, mql_err *err);
+
+/* The points step after a successful train: binds the model's design to the training table t,
+ * converts the coefficients into the integer points table (mql_points_from_fit_data with po, NULL
+ * for the defaults; y is the training outcome for the rounding cost and the default threshold)
+ * and runs the self-check (mql_points_self_check: the exported rules must score every training
+ * lead exactly as the model does, else MQL_EDATA naming the first lead). Sets m->points (freeing
+ * any earlier table). Returns MQL_OK, MQL_EUSAGE for bad points options, MQL_EDATA, MQL_ENOMEM. */
+int mql_model_add_points(mql_model *m, const mql_table *t, const unsigned char *y,
+                         const mql_points_opts *po, mql_err *err);
 
 /* ---- model files (model_io.c) ------------------------------------------------------------ */
 
