@@ -236,6 +236,31 @@ int mql_scored_from_arrays(size_t n, const double *score, const double *prob,
     return MQL_OK;
 }
 
+/* Copies lead i of s into row j of o, for every array o has (o's optional arrays are a subset of
+ * s's); keeps o->n_censored counting. */
+static void scored_copy_row(mql_scored *o, size_t j, const mql_scored *s, size_t i)
+{
+    o->score[j] = s->score[i];
+    o->prob[j] = s->prob[i];
+    o->y[j] = s->y[i];
+    if (o->fit) {
+        o->fit[j] = s->fit[i];
+        o->eng[j] = s->eng[i];
+    }
+    if (o->sql)
+        o->sql[j] = s->sql[i];
+    if (o->date) {
+        o->date[j] = s->date[i];
+        o->month[j] = s->month[i];
+    }
+    if (o->acv)
+        o->acv[j] = s->acv[i];
+    if (o->censored) {
+        o->censored[j] = s->censored[i];
+        o->n_censored += s->censored[i] != 0;
+    }
+}
+
 int mql_scored_subset(const mql_scored *s, const unsigned char *mask, mql_scored **out,
                       mql_err *err)
 {
@@ -258,26 +283,7 @@ int mql_scored_subset(const mql_scored *s, const unsigned char *mask, mql_scored
     for (size_t i = 0; i < s->n; i++) {
         if (!mask[i])
             continue;
-        o->score[j] = s->score[i];
-        o->prob[j] = s->prob[i];
-        o->y[j] = s->y[i];
-        if (o->fit) {
-            o->fit[j] = s->fit[i];
-            o->eng[j] = s->eng[i];
-        }
-        if (o->sql)
-            o->sql[j] = s->sql[i];
-        if (o->date) {
-            o->date[j] = s->date[i];
-            o->month[j] = s->month[i];
-        }
-        if (o->acv)
-            o->acv[j] = s->acv[i];
-        if (o->censored) {
-            o->censored[j] = s->censored[i];
-            o->n_censored += s->censored[i] != 0;
-        }
-        j++;
+        scored_copy_row(o, j++, s, i);
     }
     int st = s->prob_platt ? scored_platt(o, err) : MQL_OK;
     if (st) {
@@ -1251,21 +1257,8 @@ static void pool_append(mql_scored *pool, size_t *k, const mql_scored *s)
 {
     for (size_t i = 0; i < s->n; i++) {
         size_t j = (*k)++;
+        scored_copy_row(pool, j, s, i);
         pool->score[j] = s->prob[i];
-        pool->prob[j] = s->prob[i];
-        pool->y[j] = s->y[i];
-        if (pool->sql)
-            pool->sql[j] = s->sql[i];
-        if (pool->date) {
-            pool->date[j] = s->date[i];
-            pool->month[j] = s->month[i];
-        }
-        if (pool->acv)
-            pool->acv[j] = s->acv[i];
-        if (pool->censored) {
-            pool->censored[j] = s->censored[i];
-            pool->n_censored += s->censored[i] != 0;
-        }
     }
 }
 
