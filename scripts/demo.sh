@@ -14,7 +14,10 @@ mkdir -p "$S"
 # reports/demo from before review existed held these step outputs only: move them out of the way
 # so review may own the directory.
 if [ -d "$D" ] && [ ! -e "$D/.mqlcal-review" ]; then
-    for f in inspect.txt fit.txt model.json; do [ -e "$D/$f" ] && mv "$D/$f" "$S/$f.old"; done
+    for f in inspect.txt fit.txt model.json backtest.txt thresholds.csv backtest-oot.txt \
+        walk-forward.txt calibrate.txt current-recalibrated.json calibration.csv compare.txt; do
+        if [ -e "$D/$f" ]; then mv "$D/$f" "$S/$f.old"; fi
+    done
     rmdir "$D" 2>/dev/null || true
 fi
 
@@ -24,13 +27,32 @@ echo
 echo "== mqlcal fit $LEADS (logistic regression of closed_won; close_date and sql_date leak the outcome)"
 $M fit "$LEADS" $ROLES --exclude close_date,sql_date -o "$S/model.json" | tee "$S/fit.txt"
 echo
+L="--outcome closed_won --sql became_sql --date created_date --acv acv --exclude close_date,sql_date"
+echo "== mqlcal backtest (the fitted model, SDR capacity 150 MQLs/month; the last 60 days are censored)"
+$M backtest "$S/model.json" "$LEADS" $L --capacity 150 --maturity 60 | tee "$S/backtest.txt"
+$M backtest "$S/model.json" "$LEADS" $L --capacity 150 --maturity 60 --format csv >"$S/thresholds.csv"
+echo
+echo "== mqlcal backtest out of time (fit on leads to 2025-06-30, test on the later ones)"
+$M backtest "$LEADS" $L --train-until 2025-06-30 --capacity 150 | tee "$S/backtest-oot.txt"
+echo
+echo "== mqlcal backtest --walk-forward (refit before each quarter, test on it)"
+$M backtest "$LEADS" $L --walk-forward | tee "$S/walk-forward.txt"
+echo
+echo "== mqlcal calibrate (the current hand-written rules; -o adds a Platt score map)"
+$M calibrate datasets/current-model.rules.csv "$LEADS" $L -o "$S/current-recalibrated.json" \
+    | tee "$S/calibrate.txt"
+$M calibrate datasets/current-model.rules.csv "$LEADS" $L --format csv >"$S/calibration.csv"
+echo
+echo "== mqlcal compare (current rules vs the fitted model)"
+$M compare datasets/current-model.rules.csv "$S/model.json" "$LEADS" $L | tee "$S/compare.txt"
+echo
 echo "== mqlcal plan (revenue 600,000 a month; rates from the current model's history)"
 $M plan --revenue 600000 --acv acv --model datasets/current-model.rules.csv --leads "$LEADS" \
     --outcome closed_won --sql became_sql --date created_date --maturity 45 | tee "$S/plan.txt"
 echo
-echo "== mqlcal review $LEADS (current model vs a new fit, the last two quarters held out, capacity 200 MQLs/month)"
+echo "== mqlcal review $LEADS (current model vs a new fit, the last two quarters held out, capacity 150 MQLs/month, as the backtest)"
 $M review "$LEADS" $ROLES --maturity 45 --current datasets/current-model.rules.csv \
-    --train-until 2025-06-30 --capacity 200 --revenue 600000 --cycle-days 45 -o "$D"
+    --train-until 2025-06-30 --capacity 150 --revenue 600000 --cycle-days 45 -o "$D"
 echo
 echo "demo outputs in $S/:"
 ls -1 "$S"

@@ -1,14 +1,20 @@
 /* cli.c: what the subcommands share: messages on stderr, option matching, atomic output files,
  * and the lead-file options (--outcome, --join, --na, ...) with their loading and checks. */
 #include "mqlcal/cli.h"
-#include "mqlcal/points.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <jansson.h>
+
+#include "mqlcal/model.h"
+#include "mqlcal/points.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -84,6 +90,11 @@ int cli_out_open(cli_out *o, const char *path)
         o->path = o->tmp = NULL;
         return MQL_EIO;
     }
+    /* mkstemp creates the file 0600; the renamed output should get the permissions any new file
+     * gets (0666 less the umask), like a plain fopen would give it. */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
     return MQL_OK;
 }
 
@@ -460,13 +471,21 @@ const char *const cli_fit_usage =
     "  --max-iter N         IRLS iterations (default 25, as R)\n"
     "  --tol T              convergence: |dev - dev_old| / (|dev| + 0.1) < T (default 1e-8)\n"
     "  --weight COL         frequency weights (a count per row, >= 0): aggregated rows\n"
-    "                       give the same fit as the raw rows\n";
+    "                       give the same fit as the raw rows\n"
+    "\n"
+    "points options (the integer points table made from the fit):\n"
+    "  --max-points N       scale so the best possible lead scores about N points above\n"
+    "                       the baseline lead (default 100)\n"
+    "  --pdo N              points that double the odds of winning (overrides --max-points)\n"
+    "  --threshold N        the MQL threshold (default: the score whose probability is\n"
+    "                       closest to twice the training base rate)\n";
 
 void cli_fit_opts_init(cli_fit_opts *o)
 {
     memset(o, 0, sizeof *o);
     mql_design_opts_init(&o->design);
     mql_glm_opts_default(&o->glm);
+    mql_points_opts_default(&o->points);
 }
 
 void cli_fit_opts_clear(cli_fit_opts *o)
@@ -520,6 +539,21 @@ int cli_fit_opt(cli_fit_opts *o, int argc, char **argv, int *i)
         }
     } else if (r == 0 && (r = cli_opt(argc, argv, i, "--weight", &val)) > 0) {
         o->weight = val;
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--pdo", &val)) > 0) {
+        if (mql_parse_double(val, &o->points.pdo) || !(o->points.pdo > 0)) {
+            cli_error("--pdo: expected a number of points > 0, got '%s'", val);
+            st = MQL_EUSAGE;
+        }
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--max-points", &val)) > 0) {
+        if (mql_parse_double(val, &o->points.max_points) || !(o->points.max_points >= 10)) {
+            cli_error("--max-points: expected a number of points >= 10, got '%s'", val);
+            st = MQL_EUSAGE;
+        }
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--threshold", &val)) > 0) {
+        if (mql_parse_long(val, -1000000, 1000000, &o->points.threshold)) {
+            cli_error("--threshold: expected a whole number of points, got '%s'", val);
+            st = MQL_EUSAGE;
+        }
     }
     if (r < 0 || st)
         return -1;
@@ -594,44 +628,17 @@ int cli_fit_prepare(cli_fit_opts *o, const cli_data *d, double **w)
 int cli_model_load(const char *path, mql_model **out)
 {
     mql_err err;
-    *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        cli_error("%s: cannot open: %s", path, strerror(errno));
-        return MQL_EIO;
-    }
-    int c;
-    while ((c = fgetc(f)) != EOF && (c == ' ' || c == '\t' || c == '\r' || c == '\n'))
-        ;
-    fclose(f);
-    int st;
-    if (c == '{') {
-        if ((st = mql_model_read(path, out, &err))) {
-            cli_error("%s", err.msg);
-            return st;
-        }
-        if (!(*out)->points) {
-            cli_error("%s: the model has no points table", path);
-            mql_model_free(*out);
-            *out = NULL;
-            return MQL_EDATA;
-        }
-        return MQL_OK;
-    }
-    mql_points *p = NULL;
-    if ((st = mql_points_read_csv(path, &p, &err))) {
+    int st = mql_model_load_any(path, out, &err);
+    if (st) {
         cli_error("%s", err.msg);
         return st;
     }
-    mql_model *m = mql_model_new();
-    if (!m) {
-        mql_model_free(m);
-        mql_points_free(p);
-        cli_error("out of memory");
-        return MQL_ENOMEM;
+    if (!(*out)->points) {
+        cli_error("%s: the model has no points table (refit it with 'mqlcal fit -o')", path);
+        mql_model_free(*out);
+        *out = NULL;
+        return MQL_EDATA;
     }
-    m->points = p;
-    *out = m;
     return MQL_OK;
 }
 
@@ -810,4 +817,129 @@ int cli_plan_build(const cli_plan_opts *o, int data, mql_dplan_in *in, const cha
         return st;
     }
     return MQL_OK;
+}
+
+/* ---- models: the points only ---- */
+
+int cli_model_points(const char *path, struct mql_points **out)
+{
+    mql_model *m = NULL;
+    *out = NULL;
+    int st = cli_model_load(path, &m);
+    if (st)
+        return st;
+    *out = m->points;
+    m->points = NULL;
+    mql_model_free(m);
+    return MQL_OK;
+}
+
+/* ---- points tables ---- */
+
+int cli_points_print(FILE *f, const mql_points *m, mql_format fmt)
+{
+    static const char *const names[] = {"group", "rule", "points"};
+    mql_tab *t = mql_tab_new(3, names);
+    int bad = !t;
+    for (size_t i = 0; t && i < m->n_rules; i++) {
+        const mql_rule *r = &m->rules[i];
+        char words[512];
+        bad |= mql_tab_row(t) || mql_tab_add_str(t, r->group == MQL_GROUP_ENGAGEMENT
+                                                        ? "engagement" : "fit");
+        bad |= mql_tab_add_str(t, mql_rule_text(r, words, sizeof words));
+        bad |= mql_tab_add_fmt(t, "%+ld", r->points);
+    }
+    if (!bad)
+        bad |= mql_tab_write(t, f, fmt) != 0;
+    mql_tab_free(t);
+    if (bad)
+        return -1;
+    const char *nl = fmt == MQL_FMT_MD ? "\n\n" : "\n";
+    fprintf(f, "\nMQL when score >= %ld%s", m->threshold, nl);
+    long smin, smax;
+    mql_points_range(m, &smin, &smax);
+    fprintf(f, "scores range from %ld to %ld%s", smin, smax, nl);
+    if (m->has_map && m->map_method && strcmp(m->map_method, "isotonic") != 0)
+        fprintf(f, "P(won | score) = 1 / (1 + exp(-(%.6g + %.6g * score)))%s", m->map_a,
+                m->map_b, nl);
+    if (isfinite(m->pdo))
+        fprintf(f, "%.3g points double the odds of winning%s", m->pdo, nl);
+    for (size_t i = 0; i < m->n_bands; i++) {
+        const mql_band *b = &m->bands[i];
+        char lo[32], hi[32];
+        snprintf(lo, sizeof lo, "%ld", b->lo);
+        snprintf(hi, sizeof hi, "%ld", b->hi);
+        if (b->lo == LONG_MIN)
+            fprintf(f, "band %s: %s and below", b->name, hi);
+        else if (b->hi == LONG_MAX)
+            fprintf(f, "band %s: %s and above", b->name, lo);
+        else
+            fprintf(f, "band %s: %s to %s", b->name, lo, hi);
+        if (!isnan(b->p_lo))
+            fprintf(f, " (P(won) %.1f%% to %.1f%%)", 100 * b->p_lo, 100 * b->p_hi);
+        fputs(nl, f);
+    }
+    if (isfinite(m->auc_exact))
+        fprintf(f, "rounding cost on the training leads: AUC %.4f -> %.4f, log loss %.4f -> "
+                   "%.4f%s", m->auc_exact, m->auc_points, m->logloss_exact, m->logloss_points,
+                nl);
+    return ferror(f) ? -1 : 0;
+}
+
+/* ---- report output ---- */
+
+int cli_tab_print(FILE *f, mql_format fmt, const char *title, const mql_tab *t)
+{
+    if (fmt == MQL_FMT_MD)
+        fprintf(f, "### %s\n\n", title);
+    else
+        fprintf(f, "%s:\n", title);
+    int rc = mql_tab_write(t, f, fmt == MQL_FMT_MD ? MQL_FMT_MD : MQL_FMT_TABLE);
+    fputc('\n', f);
+    return rc || ferror(f) ? -1 : 0;
+}
+
+static void json_key(cli_json *j, const char *key)
+{
+    fputs(j->n++ ? ",\n" : "\n", j->f);
+    json_t *k = json_string(key);
+    if (k)
+        json_dumpf(k, j->f, JSON_ENCODE_ANY);
+    json_decref(k);
+    fputs(": ", j->f);
+}
+
+void cli_json_begin(cli_json *j, FILE *f)
+{
+    j->f = f;
+    j->n = 0;
+    fputc('{', f);
+}
+
+void cli_json_tab(cli_json *j, const char *key, const mql_tab *t)
+{
+    json_key(j, key);
+    mql_tab_write(t, j->f, MQL_FMT_JSON);
+}
+
+void cli_json_str(cli_json *j, const char *key, const char *s)
+{
+    json_key(j, key);
+    json_t *v = s ? json_string(s) : json_null();
+    json_dumpf(v ? v : json_null(), j->f, JSON_ENCODE_ANY);
+    json_decref(v);
+}
+
+void cli_json_num(cli_json *j, const char *key, double v)
+{
+    json_key(j, key);
+    if (isfinite(v))
+        fprintf(j->f, "%.17g", v);
+    else
+        fputs("null", j->f);
+}
+
+void cli_json_end(cli_json *j)
+{
+    fputs("\n}\n", j->f);
 }

@@ -304,6 +304,11 @@ int cmd_fit(int argc, char **argv)
     }
     if ((st = fingerprint(m, &o, &d)))
         goto done;
+    /* The points table and its self-check: only for a model that may be used. */
+    if (train_st == MQL_OK && (st = mql_model_add_points(m, d.table, d.y, &o.fit.points, &err))) {
+        cli_error("points: %s", err.msg);
+        goto done;
+    }
     if (!(tab = coef_table(m, o.format))) {
         cli_error("out of memory");
         st = MQL_ENOMEM;
@@ -312,8 +317,14 @@ int cmd_fit(int argc, char **argv)
     /* With the model on stdout, the summary moves to stderr. */
     int model_stdout = o.out && strcmp(o.out, "-") == 0;
     FILE *sf = model_stdout ? stderr : stdout;
-    if (o.format == MQL_FMT_TABLE)
+    if (o.format == MQL_FMT_TABLE) {
         print_summary(sf, m, &dg, &o, tab);
+        if (m->points) {
+            fputs("\npoints table (self-check passed: the exported rules score every training "
+                  "lead as the model does)\n\n", sf);
+            cli_points_print(sf, m->points, MQL_FMT_TABLE);
+        }
+    }
     else if (o.format == MQL_FMT_CSV)
         mql_tab_write(tab, sf, MQL_FMT_CSV);
     else
@@ -332,18 +343,6 @@ int cmd_fit(int argc, char **argv)
         goto done;
     }
     if (o.out) {
-        /* The points table (points.h, default scale) goes into the model with the fit. */
-        mql_design_binding *b = NULL;
-        mql_points_opts po;
-        mql_points_opts_default(&po);
-        if ((st = mql_design_bind(m->design, d.table, &b, &err)) == MQL_OK)
-            st = mql_points_from_fit_data(m->design, m->fit->beta, b, d.y, &po, &m->points,
-                                          &err);
-        mql_design_binding_free(b);
-        if (st) {
-            cli_error("points: %s", err.msg);
-            goto done;
-        }
         cli_out out;
         if ((st = cli_out_open(&out, o.out)))
             goto done;

@@ -585,8 +585,8 @@ static int step_fit(review *r)
     const mql_table *t = r->train_t ? r->train_t : r->d.table;
     const unsigned char *y = r->train_t ? r->y_train : r->d.y;
     const double *w = r->train_t ? r->w_train : r->w;
-    mql_train_spec spec = {.design = &o->fit.design, .glm = &o->fit.glm, .w = w};
-    mql_points_opts_default(&spec.points);
+    mql_train_spec spec = {.design = &o->fit.design, .glm = &o->fit.glm, .w = w,
+                           .points = o->fit.points};
     mql_fit_diag_init(&r->diag);
     int st = mql_eval_train(t, y, w, &spec, &r->new_m, &r->diag, &r->err);
     if (st == MQL_EDATA && r->diag.n_separated > 0 && !o->l2_given) {

@@ -25,52 +25,6 @@ static void usage(FILE *f)
             "exit codes: 0 ok, 1 invalid model, 2 usage, 3 file cannot be read or written\n");
 }
 
-/* The readable forms: one row per rule, then threshold and bands as text. */
-static int write_readable(const mql_points *m, FILE *f, mql_format fmt)
-{
-    static const char *const names[] = {"group", "rule", "points"};
-    mql_tab *t = mql_tab_new(3, names);
-    int bad = !t;
-    for (size_t i = 0; t && i < m->n_rules; i++) {
-        const mql_rule *r = &m->rules[i];
-        char words[512];
-        bad |= mql_tab_row(t) || mql_tab_add_str(t, r->group == MQL_GROUP_ENGAGEMENT
-                                                        ? "engagement" : "fit");
-        bad |= mql_tab_add_str(t, mql_rule_text(r, words, sizeof words));
-        bad |= mql_tab_add_fmt(t, "%+ld", r->points);
-    }
-    if (!bad)
-        bad |= mql_tab_write(t, f, fmt) != 0;
-    mql_tab_free(t);
-    if (bad)
-        return -1;
-    const char *nl = fmt == MQL_FMT_MD ? "\n\n" : "\n";
-    fprintf(f, "\nMQL when score >= %ld%s", m->threshold, nl);
-    long smin, smax;
-    mql_points_range(m, &smin, &smax);
-    fprintf(f, "scores range from %ld to %ld%s", smin, smax, nl);
-    if (m->has_map && m->map_method && strcmp(m->map_method, "isotonic") != 0)
-        fprintf(f, "P(won | score) = 1 / (1 + exp(-(%.6g + %.6g * score)))%s", m->map_a,
-                m->map_b, nl);
-    if (isfinite(m->pdo))
-        fprintf(f, "%.3g points double the odds of winning%s", m->pdo, nl);
-    for (size_t i = 0; i < m->n_bands; i++) {
-        const mql_band *b = &m->bands[i];
-        char lo[32], hi[32];
-        snprintf(lo, sizeof lo, "%ld", b->lo);
-        snprintf(hi, sizeof hi, "%ld", b->hi);
-        fprintf(f, "band %s: %s to %s", b->name, b->lo == LONG_MIN ? "below" : lo,
-                b->hi == LONG_MAX ? "above" : hi);
-        if (!isnan(b->p_lo))
-            fprintf(f, " (P(won) %.1f%% to %.1f%%)", 100 * b->p_lo, 100 * b->p_hi);
-        fputs(nl, f);
-    }
-    if (isfinite(m->auc_exact))
-        fprintf(f, "rounding cost on the training leads: AUC %.4f -> %.4f, log loss %.4f -> "
-                   "%.4f%s", m->auc_exact, m->auc_points, m->logloss_exact, m->logloss_points,
-                nl);
-    return ferror(f) ? -1 : 0;
-}
 
 int cmd_rules(int argc, char **argv)
 {
@@ -114,12 +68,9 @@ int cmd_rules(int argc, char **argv)
         return MQL_EUSAGE;
     }
     mql_points *m;
-    mql_err err;
-    int st = mql_points_load(model, &m, &err);
-    if (st) {
-        cli_error("%s", err.msg);
+    int st = cli_model_points(model, &m);
+    if (st)
         return st;
-    }
     cli_out o;
     if ((st = cli_out_open(&o, out))) {
         mql_points_free(m);
@@ -134,7 +85,7 @@ int cmd_rules(int argc, char **argv)
              fputc('\n', o.f) != EOF;
         json_decref(j);
     } else {
-        ok = write_readable(m, o.f, fmt) == 0;
+        ok = cli_points_print(o.f, m, fmt) == 0;
     }
     mql_points_free(m);
     if (!ok)

@@ -528,21 +528,27 @@ done:
 
 int mql_csv_put(FILE *f, const char *s, char delim)
 {
-    if (!s)
-        s = "";
-    size_t n = strlen(s);
+    return s ? mql_csv_put_n(f, s, strlen(s), delim) : 0;
+}
+
+int mql_csv_put_n(FILE *f, const char *s, size_t n, char delim)
+{
     int quote = n > 0 && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t');
     for (size_t i = 0; i < n && !quote; i++)
         quote = s[i] == delim || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
     if (!quote)
         return fwrite(s, 1, n, f) == n ? 0 : EOF;
+    /* Quoted: write the runs between quote characters whole, doubling each quote. */
     if (putc('"', f) == EOF)
         return EOF;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"' && putc('"', f) == EOF)
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && s[i] != '"')
+            continue;
+        size_t run = i - start + (i < n); /* the quote itself ends the run */
+        if (fwrite(s + start, 1, run, f) != run || (i < n && putc('"', f) == EOF))
             return EOF;
-        if (putc(s[i], f) == EOF)
-            return EOF;
+        start = i + 1;
     }
     return putc('"', f) == EOF ? EOF : 0;
 }

@@ -236,6 +236,31 @@ int mql_scored_from_arrays(size_t n, const double *score, const double *prob,
     return MQL_OK;
 }
 
+/* Copies lead i of s into row j of o, for every array o has (o's optional arrays are a subset of
+ * s's); keeps o->n_censored counting. */
+static void scored_copy_row(mql_scored *o, size_t j, const mql_scored *s, size_t i)
+{
+    o->score[j] = s->score[i];
+    o->prob[j] = s->prob[i];
+    o->y[j] = s->y[i];
+    if (o->fit) {
+        o->fit[j] = s->fit[i];
+        o->eng[j] = s->eng[i];
+    }
+    if (o->sql)
+        o->sql[j] = s->sql[i];
+    if (o->date) {
+        o->date[j] = s->date[i];
+        o->month[j] = s->month[i];
+    }
+    if (o->acv)
+        o->acv[j] = s->acv[i];
+    if (o->censored) {
+        o->censored[j] = s->censored[i];
+        o->n_censored += s->censored[i] != 0;
+    }
+}
+
 int mql_scored_subset(const mql_scored *s, const unsigned char *mask, mql_scored **out,
                       mql_err *err)
 {
@@ -258,26 +283,7 @@ int mql_scored_subset(const mql_scored *s, const unsigned char *mask, mql_scored
     for (size_t i = 0; i < s->n; i++) {
         if (!mask[i])
             continue;
-        o->score[j] = s->score[i];
-        o->prob[j] = s->prob[i];
-        o->y[j] = s->y[i];
-        if (o->fit) {
-            o->fit[j] = s->fit[i];
-            o->eng[j] = s->eng[i];
-        }
-        if (o->sql)
-            o->sql[j] = s->sql[i];
-        if (o->date) {
-            o->date[j] = s->date[i];
-            o->month[j] = s->month[i];
-        }
-        if (o->acv)
-            o->acv[j] = s->acv[i];
-        if (o->censored) {
-            o->censored[j] = s->censored[i];
-            o->n_censored += s->censored[i] != 0;
-        }
-        j++;
+        scored_copy_row(o, j++, s, i);
     }
     int st = s->prob_platt ? scored_platt(o, err) : MQL_OK;
     if (st) {
@@ -454,6 +460,68 @@ size_t mql_eval_calib_sentence(const mql_eval_summary *m, char *buf, size_t cap)
                                                 : "";
     return (size_t)snprintf(buf, cap, "%s: a lead the model gives %s converts at %s%s", lead, a,
                             b, spread);
+}
+
+/* ================================================================================================
+ * recalibration
+ * ============================================================================================== */
+
+int mql_eval_recalibrate(const mql_scored *s, mql_points *m, mql_recal_method method,
+                         mql_err *err)
+{
+    double *sc, *p;
+    unsigned char *y;
+    size_t k;
+    int st = rated_arrays(s, &sc, &p, &y, &k, err);
+    if (st)
+        return st;
+    mql_platt pl;
+    mql_isotonic *iso = NULL;
+    char *name = mql_strdup(method == MQL_RECAL_PLATT ? "platt" : "isotonic");
+    double *ix = NULL, *iy = NULL;
+    if (!name)
+        st = oom(err);
+    else if (method == MQL_RECAL_PLATT)
+        st = mql_platt_fit(sc, y, NULL, k, &pl, err);
+    else if (!(st = mql_isotonic_fit(sc, y, NULL, k, &iso, err))) {
+        ix = malloc(iso->k * sizeof *ix);
+        iy = malloc(iso->k * sizeof *iy);
+        if (!ix || !iy)
+            st = oom(err);
+        else {
+            memcpy(ix, iso->x, iso->k * sizeof *ix);
+            memcpy(iy, iso->y, iso->k * sizeof *iy);
+        }
+    }
+    free(sc);
+    free(p);
+    free(y);
+    if (st) {
+        free(name);
+        free(ix);
+        free(iy);
+        mql_isotonic_free(iso);
+        return st;
+    }
+    free(m->map_method);
+    free(m->iso_x);
+    free(m->iso_y);
+    m->map_method = name;
+    m->has_map = 1;
+    if (method == MQL_RECAL_PLATT) {
+        m->map_a = pl.a;
+        m->map_b = pl.b;
+        m->iso_x = m->iso_y = NULL;
+        m->n_iso = 0;
+    } else {
+        /* No logistic map goes with the knots (written as null). */
+        m->map_a = m->map_b = NAN;
+        m->iso_x = ix;
+        m->iso_y = iy;
+        m->n_iso = iso->k;
+        mql_isotonic_free(iso);
+    }
+    return mql_points_make_bands(m, err);
 }
 
 /* ================================================================================================
@@ -1122,19 +1190,10 @@ int mql_eval_train(const mql_table *t, const unsigned char *y, const double *w,
         mql_model_free(m);
         return st;
     }
-    mql_design_binding *b = NULL;
-    mql_points_opts po;
-    if (spec)
-        po = spec->points;
-    else
-        mql_points_opts_default(&po);
-    if ((st = mql_design_bind(m->design, t, &b, err)) ||
-        (st = mql_points_from_fit_data(m->design, m->fit->beta, b, y, &po, &m->points, err))) {
-        mql_design_binding_free(b);
+    if ((st = mql_model_add_points(m, t, y, spec ? &spec->points : NULL, err))) {
         mql_model_free(m);
         return st;
     }
-    mql_design_binding_free(b);
     m->l2 = spec && spec->glm ? spec->glm->l2 : 0;
     *out = m;
     return MQL_OK;
@@ -1198,21 +1257,8 @@ static void pool_append(mql_scored *pool, size_t *k, const mql_scored *s)
 {
     for (size_t i = 0; i < s->n; i++) {
         size_t j = (*k)++;
+        scored_copy_row(pool, j, s, i);
         pool->score[j] = s->prob[i];
-        pool->prob[j] = s->prob[i];
-        pool->y[j] = s->y[i];
-        if (pool->sql)
-            pool->sql[j] = s->sql[i];
-        if (pool->date) {
-            pool->date[j] = s->date[i];
-            pool->month[j] = s->month[i];
-        }
-        if (pool->acv)
-            pool->acv[j] = s->acv[i];
-        if (pool->censored) {
-            pool->censored[j] = s->censored[i];
-            pool->n_censored += s->censored[i] != 0;
-        }
     }
 }
 
@@ -1304,8 +1350,6 @@ int mql_eval_run_parts(const mql_table *t, const mql_eval_roles *r, const long *
     runs->pooled_part.mqls = 0;
     runs->pooled_part.mqls_per_month = runs->pooled_part.won_rate = NAN;
     runs->pooled_part.sql_rate = runs->pooled_part.recall = NAN;
-    for (size_t j = 0; j < runs->n_parts; j++)
-        runs->pooled_part.n_train += runs->parts[j].n_train;
 done:
     free(train);
     free(test);
@@ -1322,8 +1366,10 @@ done:
 
 static int runs_row(mql_tab *t, const mql_eval_part *p)
 {
+    /* The pooled row has no single training set. */
     return mql_tab_row(t) || mql_tab_add_str(t, p->label) ||
-           mql_tab_add_int(t, (long long)p->n_train) || mql_tab_add_int(t, (long long)p->n_test) ||
+           (isnan(p->threshold) ? mql_tab_add_str(t, NULL)
+                                : mql_tab_add_int(t, (long long)p->n_train)) || mql_tab_add_int(t, (long long)p->n_test) ||
            mql_tab_add_int(t, (long long)p->test_rated) ||
            mql_tab_add_int(t, (long long)p->test_won) || mql_tab_add_num(t, p->auc, "%.4f") ||
            mql_tab_add_num(t, p->brier, "%.5f") || mql_tab_add_num(t, p->logloss, "%.5f") ||

@@ -15,6 +15,9 @@ typedef struct command {
 static const command commands[] = {
     {"inspect", cmd_inspect, "profile the columns of a lead export and its outcome"},
     {"fit", cmd_fit, "fit a logistic regression, print its summary, write the model"},
+    {"backtest", cmd_backtest, "threshold sweep and recommendation; out-of-time, walk-forward, folds"},
+    {"calibrate", cmd_calibrate, "reliability and calibration statistics; re-fit the score map"},
+    {"compare", cmd_compare, "compare two models on the same leads: metrics, rules, migration"},
     {"score", cmd_score, "score leads: points, sub-scores, probability, band, MQL flag, reasons"},
     {"rules", cmd_rules, "print a model's points table (readable, rules CSV, JSON, Markdown)"},
     {"plan", cmd_plan, "pipeline math: revenue target and ACV back to MQLs needed"},

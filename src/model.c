@@ -1,7 +1,6 @@
 /* model.c: the model object and the train step (design -> binding -> logistic fit -> checks) that
  * fit, backtest and review share, with the diagnostics the user is told about. */
 #include "mqlcal/model.h"
-#include "mqlcal/points.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -409,4 +408,26 @@ out:
     if (diag == &local)
         mql_fit_diag_clear(&local);
     return st;
+}
+
+int mql_model_add_points(mql_model *m, const mql_table *t, const unsigned char *y,
+                         const mql_points_opts *po, mql_err *err)
+{
+    if (!m->design || !m->fit)
+        return mql_err_set(err, MQL_EDATA, "the model has no fit to turn into points");
+    mql_design_binding *b = NULL;
+    mql_points *pts = NULL;
+    int st = mql_design_bind(m->design, t, &b, err);
+    if (st == MQL_OK)
+        st = mql_points_from_fit_data(m->design, m->fit->beta, b, y, po, &pts, err);
+    if (st == MQL_OK)
+        st = mql_points_self_check(m->design, b, pts, err);
+    mql_design_binding_free(b);
+    if (st) {
+        mql_points_free(pts);
+        return st;
+    }
+    mql_points_free(m->points);
+    m->points = pts;
+    return MQL_OK;
 }

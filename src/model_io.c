@@ -682,16 +682,32 @@ int mql_model_load_any(const char *path, mql_model **out, mql_err *err)
     int c;
     while ((c = getc(f)) != EOF && (c == ' ' || c == '\t' || c == '\n' || c == '\r'))
         ;
-    fclose(f);
-    if (c == '{')
-        return mql_model_read(path, out, err);
+    json_t *j = NULL;
+    if (c == '{') {
+        /* A model file has a "format" key; a bare points table (`mqlcal rules --format json`)
+         * does not, and loads as a points-only model like a rules CSV. */
+        rewind(f);
+        json_error_t je;
+        j = json_loadf(f, 0, &je);
+        fclose(f);
+        if (!j || json_object_get(j, "format") || !json_object_get(j, "rules")) {
+            json_decref(j);
+            return mql_model_read(path, out, err);
+        }
+    } else {
+        fclose(f);
+    }
     mql_model *m = mql_model_new();
-    if (!m)
+    if (!m) {
+        json_decref(j);
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
-    int st = mql_points_read_csv(path, &m->points, err);
+    }
+    int st = j ? mql_points_from_json(j, &m->points, err)
+               : mql_points_read_csv(path, &m->points, err);
+    json_decref(j);
     if (st) {
         mql_model_free(m);
-        return st;
+        return j ? mql_err_prefix(err, st, "%s", path) : st;
     }
     if (!(m->train.file = mql_strdup(path))) {
         mql_model_free(m);

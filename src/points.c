@@ -963,33 +963,6 @@ int mql_points_write_csv(const mql_points *m, FILE *f)
     return bad || ferror(f) ? MQL_EIO : MQL_OK;
 }
 
-int mql_points_load(const char *path, mql_points **out, mql_err *err)
-{
-    *out = NULL;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return mql_err_set(err, MQL_EIO, "%s: %s", path, strerror(errno));
-    int c;
-    while ((c = getc(f)) != EOF && (c == ' ' || c == '\t' || c == '\n' || c == '\r'))
-        ;
-    if (c != '{') {
-        rewind(f);
-        int rc = mql_points_read_stream(f, path, out, err);
-        fclose(f);
-        return rc;
-    }
-    rewind(f);
-    json_error_t je;
-    json_t *j = json_loadf(f, 0, &je);
-    fclose(f);
-    if (!j)
-        return mql_err_set(err, MQL_EDATA, "%s:%d: not valid JSON: %s", path, je.line, je.text);
-    const json_t *pj = json_object_get(j, "points");
-    int rc = mql_points_from_json(pj ? pj : j, out, err);
-    json_decref(j);
-    return rc ? mql_err_prefix(err, rc, "%s", path) : MQL_OK;
-}
-
 /* ==== JSON =================================================================================== */
 
 static json_t *jnum(double v)

@@ -14,13 +14,13 @@
 
 /* One entry per subcommand, each in src/cmd_NAME.c. Each returns an exit code (mql_status). */
 int cmd_inspect(int argc, char **argv);
-int cmd_fit(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
-int cmd_rules(int argc, char **argv);
-int cmd_score(int argc, char **argv);
+int cmd_fit(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+int cmd_score(int argc, char **argv);
 int cmd_review(int argc, char **argv);
 
 /* Prints "mqlcal: " + message + newline to stderr. */
@@ -89,6 +89,11 @@ typedef struct cli_data {
 int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome);
 void cli_data_free(cli_data *d);
 
+/* cli_model_load (below), keeping only the points table: *out is the caller's to free with
+ * mql_points_free. */
+struct mql_points;
+int cli_model_points(const char *path, struct mql_points **out);
+
 /* The help text of the leads options, for each command's --help. */
 extern const char *const cli_leads_usage;
 
@@ -99,6 +104,7 @@ typedef struct cli_fit_opts {
     mql_design_opts design;
     mql_glm_opts glm;
     const char *weight;       /* --weight COL (argv string, not owned), NULL: none */
+    mql_points_opts points;   /* --pdo, --max-points, --threshold: the points scale */
 } cli_fit_opts;
 
 /* Defaults (mql_design_opts_init, mql_glm_opts_default); _clear frees the design options. */
@@ -155,5 +161,25 @@ typedef struct cli_inspect {
 int cli_inspect_columns(const cli_data *d, cli_inspect *r);
 void cli_inspect_free(cli_inspect *r);
 extern const char *const cli_leak_rule;
+
+/* Writes a points table readably (table or md: group, rule in words, points; then the
+ * threshold, score range, score map, bands and rounding cost). Returns 0 or -1. */
+int cli_points_print(FILE *f, const struct mql_points *m, mql_format fmt);
+
+/* Report output shared by backtest, calibrate and compare. cli_tab_print writes one titled
+ * table as text ("title:" line) or Markdown ("### title"), followed by a blank line. The JSON
+ * writer streams one object: cli_json_begin, then members (each call after the first writes the
+ * separating comma), then cli_json_end. Values: a table (array of row objects), a string, a
+ * number (NAN as null). All return 0 or -1 on a write error (also checked at cli_out_close). */
+int cli_tab_print(FILE *f, mql_format fmt, const char *title, const mql_tab *t);
+typedef struct cli_json {
+    FILE *f;
+    int n;
+} cli_json;
+void cli_json_begin(cli_json *j, FILE *f);
+void cli_json_tab(cli_json *j, const char *key, const mql_tab *t);
+void cli_json_str(cli_json *j, const char *key, const char *s);
+void cli_json_num(cli_json *j, const char *key, double v);
+void cli_json_end(cli_json *j);
 
 #endif

@@ -43,6 +43,8 @@ int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, 
 /* Writes one field, quoted when it holds the delimiter, a quote, CR or LF, or leading/trailing
  * blanks. Returns 0 or EOF on a write error. */
 int mql_csv_put(FILE *f, const char *s, char delim);
+/* The same for n bytes at s (no NUL needed). */
+int mql_csv_put_n(FILE *f, const char *s, size_t n, char delim);
 
 /* Writes a double for machine reading: "%.17g" shortest round-trip form; NAN as empty. */
 int mql_csv_put_double(FILE *f, double v);

@@ -122,6 +122,19 @@ mql_tab *mql_eval_summary_tab(const mql_eval_summary *m);
  * probability through the recalibration a + b logit p), followed by the slope's reading. */
 size_t mql_eval_calib_sentence(const mql_eval_summary *m, char *buf, size_t cap);
 
+/* ---- recalibration ------------------------------------------------------------------------ */
+
+typedef enum mql_recal_method { MQL_RECAL_PLATT = 0, MQL_RECAL_ISOTONIC } mql_recal_method;
+
+/* Replaces the score -> probability map of m (the points, threshold and rules untouched) with one
+ * fitted on the rated leads of s (s scored by m): Platt = maximum-likelihood logistic regression
+ * of won on the score (mql_platt_fit: map_a, map_b, method "platt"); isotonic = pool-adjacent-
+ * violators on the score (mql_isotonic_fit: knots, method "isotonic"). The bands are recomputed
+ * by mql_points_make_bands so their probabilities follow the new map. On failure m is unchanged.
+ * EDATA / ENOCONV as the fits, ENOMEM. */
+int mql_eval_recalibrate(const mql_scored *s, mql_points *m, mql_recal_method method,
+                         mql_err *err);
+
 /* ---- thresholds ---------------------------------------------------------------------------- */
 
 /* The sweep over s (thresholds NULL: every distinct score), as mql_bt_sweep_run. */

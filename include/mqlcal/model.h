@@ -9,6 +9,7 @@
 #include "mqlcal/common.h"
 #include "mqlcal/design.h"
 #include "mqlcal/glm.h"
+#include "mqlcal/points.h"
 #include "mqlcal/table.h"
 
 #define MQL_MODEL_FORMAT "mqlcal-model"
@@ -112,6 +113,15 @@ int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
                     const mql_design_opts *dopts, const mql_glm_opts *gopts, mql_model **out,
                     mql_fit_diag *diag, mql_err *err);
 
+/* The points step after a successful train: binds the model's design to the training table t,
+ * converts the coefficients into the integer points table (mql_points_from_fit_data with po, NULL
+ * for the defaults; y is the training outcome for the rounding cost and the default threshold)
+ * and runs the self-check (mql_points_self_check: the exported rules must score every training
+ * lead exactly as the model does, else MQL_EDATA naming the first lead). Sets m->points (freeing
+ * any earlier table). Returns MQL_OK, MQL_EUSAGE for bad points options, MQL_EDATA, MQL_ENOMEM. */
+int mql_model_add_points(mql_model *m, const mql_table *t, const unsigned char *y,
+                         const mql_points_opts *po, mql_err *err);
+
 /* ---- model files (model_io.c) ------------------------------------------------------------ */
 
 /* Writes m as JSON (keys in a fixed order, C locale, doubles with 17 significant digits so they
@@ -125,9 +135,10 @@ int mql_model_write(const mql_model *m, FILE *f, mql_err *err);
  * MQL_EIO when the file cannot be read. The caller frees *out with mql_model_free. */
 int mql_model_read(const char *path, mql_model **out, mql_err *err);
 
-/* Reads either a model JSON (the first non-blank byte is '{') or a hand-written rules CSV, which
- * gives a points-only model: design and fit NULL, points from mql_points_read_csv, training.file
- * the path, created = now. Errors as the two readers'. The caller frees *out. */
+/* Reads a model JSON (the first non-blank byte is '{' and it has a "format" key), a bare points
+ * JSON as `mqlcal rules --format json` writes it, or a hand-written rules CSV; the last two give
+ * a points-only model: design and fit NULL, training.file the path, created = now. Errors as the
+ * readers' (mql_model_read, mql_points_from_json, mql_points_read_csv). The caller frees *out. */
 int mql_model_load_any(const char *path, mql_model **out, mql_err *err);
 
 #endif

@@ -179,10 +179,6 @@ int mql_points_read_stream(FILE *f, const char *name, mql_points **out, mql_err 
  * map and pdo. Returns MQL_OK or MQL_EIO on a write error. */
 int mql_points_write_csv(const mql_points *m, FILE *f);
 
-/* Loads a model file: a rules CSV, or JSON (first non-blank byte '{') holding either a points
- * object or a model object with a "points" member. Returns the reader's status. */
-int mql_points_load(const char *path, mql_points **out, mql_err *err);
-
 /* ---- JSON (inside the model file) -------------------------------------------------------- */
 
 /* Every field of m as a JSON object (new reference; NULL on allocation failure). */

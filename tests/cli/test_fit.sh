@@ -64,3 +64,19 @@ check fit_unwritable_nothing [ ! -e "$TMP/no/such/dir" ]
 run fit --help
 expect fit_help 0 ""
 expect_out fit_help_policy "separation"
+
+# The points table is printed after the summary, self-checked, and scaled by --pdo / --threshold.
+SYN="datasets/synthetic-leads.csv --outcome closed_won --exclude close_date,sql_date,acv,became_sql"
+run fit $SYN --pdo 20 --threshold 30 -o "$TMP/pdo.json"
+expect fit_points_ok 0 ''
+expect_out fit_points_printed '^points table \(self-check passed'
+expect_out fit_points_pdo '^20 points double the odds of winning'
+expect_out fit_points_threshold '^MQL when score >= 30$'
+run rules "$TMP/pdo.json" --format csv
+expect_out fit_points_in_model '^threshold,,,30,'
+run fit $SYN --pdo 0
+expect fit_bad_pdo 2 '--pdo: expected a number of points > 0'
+run fit $SYN --max-points 5
+expect fit_bad_max_points 2 '--max-points'
+run fit $SYN --threshold 2.5
+expect fit_bad_threshold 2 '--threshold: expected a whole number'

@@ -85,10 +85,22 @@ run score $R/small.rules.csv $L --threshold 3.5
 expect "score --threshold 3.5: usage" 2 "--threshold: expected an integer"
 printf '{"threshold": 30, "rules": [' > "$TMP/trunc.json"
 run score "$TMP/trunc.json" $L
-expect "truncated model JSON exit 1" 1 "trunc.json:1: not valid JSON"
+expect "truncated model JSON exit 1" 1 "trunc.json: line 1: .* \\(not a valid model JSON\\)"
 printf '{"threshold": "30"}\n' > "$TMP/badtype.json"
 run score "$TMP/badtype.json" $L
-expect "model JSON of the wrong shape exit 1" 1 "key 'threshold' must be an integer"
+expect "model JSON of the wrong shape exit 1" 1 "not an mqlcal model \\(format is missing"
+printf '{"rules": [], "threshold": "30"}\n' > "$TMP/badpoints.json"
+run score "$TMP/badpoints.json" $L
+expect "points JSON of the wrong shape exit 1" 1 "key 'threshold' must be an integer"
+# a model file of a newer format version is refused, nothing written
+run fit datasets/synthetic-leads.csv --outcome closed_won --exclude close_date,sql_date,acv,became_sql -o "$TMP/fitted.json"
+expect "fit for the version test exit 0" 0 ""
+sed 's/"version": 1,/"version": 2,/' "$TMP/fitted.json" > "$TMP/v2.json"
+run score "$TMP/v2.json" $L -o "$TMP/v2scored.csv"
+expect "model JSON of format version 2 exit 1" 1 "format version 2 is newer than this mqlcal \\(reads 1\\)"
+check "refused model writes nothing" [ ! -e "$TMP/v2scored.csv" ]
+run rules "$TMP/v2.json"
+expect "rules refuses format version 2" 1 "format version 2 is newer"
 
 # an existing output survives a failed run
 echo keep > "$TMP/keep.csv"
@@ -135,3 +147,7 @@ for pair in L0000001:10 L0000002:50 L0000003:45 L0000089:75 L0000125:-10 L000012
 done
 check "current model L0000089 is an MQL at 75" [ "$(field "$TMP/syn.csv" L0000089 is_mql)" = 1 ]
 check "scored synthetic has every row" [ "$(wc -l < "$TMP/syn.csv")" = 20001 ]
+
+# output files get ordinary permissions (0666 less the umask), not the temp file's 0600
+(umask 022; "$MQLCAL" score $R/small.rules.csv $L -o "$TMP/perm.csv" 2>/dev/null)
+check "scored output is 0644 under umask 022" [ "$(stat -c %a "$TMP/perm.csv")" = 644 ]

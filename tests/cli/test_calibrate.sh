@@ -1,0 +1,69 @@
+# test_calibrate.sh: `mqlcal calibrate` on the bundled synthetic export: the report, -o writing a
+# recalibrated JSON model that `mqlcal score` then uses, and mismatched inputs.
+. tests/cli/lib.sh
+
+LEADS=datasets/synthetic-leads.csv
+RULES=datasets/current-model.rules.csv
+L="--outcome closed_won --sql became_sql --date created_date --acv acv --exclude sql_date,close_date"
+
+run calibrate $RULES $LEADS $L
+expect report 0 ''
+expect_out report_platt_note 'probabilities from an in-sample Platt fit: the rules file has no score map'
+# AUC of the rules model on the synthetic leads (scikit-learn, tests/fixtures/eval/ref_py.txt:
+# syn_rules_auc 0.74766984641525669).
+expect_out report_auc '^AUC +0\.7477 '
+expect_out report_hl 'Hosmer-Lemeshow, 10 groups used of 10, df 8'
+expect_out report_reading '^reading: scores (overstate|understate|match) conversion: a lead the model gives [0-9.]+% converts at [0-9.]+%'
+expect_out report_psi '^PSI [0-9.]+ between 2024Q1 \(2132 leads\) and 2025Q4 \(2735 leads\)'
+expect_out report_psi_rule 'empty-bin rule: a bin with no lead in a period gets the share 0\.5/n'
+expect_out report_quantile 'reliability by 10 quantile bins'
+
+# An in-sample Platt map is calibrated in the large by construction: intercept about 0,
+# slope about 1 (maximum likelihood on the same leads).
+run calibrate $RULES $LEADS $L --format json
+expect json 0 ''
+expect_out json_citl '"metric": "calibration intercept", "value": -?[0-9.]+e-[0-9]+|"metric": "calibration intercept", "value": -?0\.0000'
+expect_out json_slope '"metric": "calibration slope", "value": (0\.99999|1\.0000|1,)'
+
+# Score bands: explicit cuts give 4 bands; the CSV output is the band table.
+run calibrate $RULES $LEADS $L --bands 56,75,94 --format csv
+expect bands_cuts 0 ''
+check bands_cuts_rows [ "$(wc -l <"$OUT")" = 5 ]
+# Counts from R (tests/fixtures/eval/ref_r.txt): band 1 = [56, 75): 1693 leads, 262 won;
+# the bounds shown are the band's lowest and highest score (the rules score in steps of 5).
+expect_out bands_cuts_r '^2,60,70,1693,262,'
+run calibrate $RULES $LEADS $L --bands 1
+expect bands_bad 2 '--bands'
+
+# -o: the rules with a Platt map as a JSON model; `mqlcal score` then prints probabilities.
+run calibrate $RULES $LEADS $L -o "$TMP/recal.json"
+expect write 0 ''
+check write_file [ -s "$TMP/recal.json" ]
+check write_platt grep -q '"method": "platt"' "$TMP/recal.json"
+run score "$TMP/recal.json" $LEADS
+expect score_recal 0 ''
+# Lead L0000001 scores 10 points under the rules; its probability is now filled.
+expect_out score_prob '^L0000001,.*,10,[-0-9]+,[-0-9]+,0\.0[0-9]+,'
+run calibrate "$TMP/recal.json" $LEADS $L
+expect recal_map 0 ''
+expect_out recal_map_used "probabilities from the model's score map"
+run calibrate $RULES $LEADS $L --method isotonic -o "$TMP/iso.json"
+expect write_iso 0 ''
+check write_iso_method grep -q '"method": "isotonic"' "$TMP/iso.json"
+
+# Leads that lack a column the model needs: exit 1 and nothing written.
+cut -d, -f1-7,9- $LEADS >"$TMP/no-visits.csv"
+run calibrate $RULES "$TMP/no-visits.csv" $L -o "$TMP/none.json"
+expect missing_column 1 'pricing_page_visits'
+check missing_nothing_written [ ! -e "$TMP/none.json" ]
+check missing_no_temp [ -z "$(ls "$TMP" | grep none)" ]
+
+# Usage errors.
+run calibrate $RULES $LEADS $L --method spline
+expect method_bad 2 '--method'
+run calibrate $RULES
+expect one_file 2 'expected MODEL and LEADS'
+run calibrate $RULES $LEADS --outcome closed_won --maturity 30
+expect maturity_no_date 2 '--maturity needs --date'
+run calibrate $RULES $LEADS $L -o -
+expect out_stdout 2 '-o needs a file name'
