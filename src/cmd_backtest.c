@@ -388,8 +388,8 @@ static int fail_err(int st, const mql_err *err)
 
 static mql_train_spec spec_of(const bt_state *b)
 {
-    mql_train_spec spec = {.design = &b->o.fit.design, .glm = &b->o.fit.glm, .w = b->w};
-    mql_points_opts_default(&spec.points);
+    mql_train_spec spec = {.design = &b->o.fit.design, .glm = &b->o.fit.glm, .w = b->w,
+                           .points = b->o.fit.points};
     return spec;
 }
 
