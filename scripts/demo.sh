@@ -11,21 +11,19 @@ D=reports/demo
 LEADS=datasets/synthetic-leads.csv
 ROLES="--outcome closed_won --sql became_sql --date created_date --acv acv"
 mkdir -p "$S"
-# reports/demo from before review existed held these step outputs only: move them out of the way
-# so review may own the directory.
-if [ -d "$D" ] && [ ! -e "$D/.mqlcal-review" ]; then
-    for f in inspect.txt fit.txt model.json backtest.txt thresholds.csv backtest-oot.txt \
-        walk-forward.txt calibrate.txt current-recalibrated.json calibration.csv compare.txt; do
-        if [ -e "$D/$f" ]; then mv "$D/$f" "$S/$f.old"; fi
-    done
-    rmdir "$D" 2>/dev/null || true
-fi
-
 echo "== mqlcal inspect $LEADS (profile the export, outcome closed_won)"
 $M inspect "$LEADS" $ROLES | tee "$S/inspect.txt"
 echo
 echo "== mqlcal fit $LEADS (logistic regression of closed_won; close_date and sql_date leak the outcome)"
 $M fit "$LEADS" $ROLES --exclude close_date,sql_date -o "$S/model.json" | tee "$S/fit.txt"
+echo
+echo "== mqlcal rules (the fitted points table as the rules CSV a CRM admin types in)"
+$M rules "$S/model.json" --format csv -o "$S/rules.csv"
+$M rules "$S/model.json"
+echo
+echo "== mqlcal score (every lead: score, fit/engagement sub-scores, probability, band, MQL flag, reasons)"
+$M score "$S/model.json" "$LEADS" -o "$S/scored.csv"
+head -n 3 "$S/scored.csv" | cut -c 1-400
 echo
 L="--outcome closed_won --sql became_sql --date created_date --acv acv --exclude close_date,sql_date"
 echo "== mqlcal backtest (the fitted model, SDR capacity 150 MQLs/month; the last 60 days are censored)"

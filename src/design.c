@@ -688,16 +688,21 @@ static int contains_ci(const char *hay, const char *needle)
     return 0;
 }
 
+mql_group mql_group_guess(const char *name)
+{
+    for (size_t i = 0; i < sizeof engagement_words / sizeof *engagement_words; i++)
+        if (contains_ci(name, engagement_words[i]))
+            return MQL_GROUP_ENGAGEMENT;
+    return MQL_GROUP_FIT;
+}
+
 static mql_group infer_group(const char *name, const mql_design_opts *o)
 {
     if (list_has(o->fit, o->n_fit, name))
         return MQL_GROUP_FIT;
     if (list_has(o->engagement, o->n_engagement, name))
         return MQL_GROUP_ENGAGEMENT;
-    for (size_t i = 0; i < sizeof engagement_words / sizeof *engagement_words; i++)
-        if (contains_ci(name, engagement_words[i]))
-            return MQL_GROUP_ENGAGEMENT;
-    return MQL_GROUP_FIT;
+    return mql_group_guess(name);
 }
 
 /* Every column an option names must exist and have a type the option can use. */

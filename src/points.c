@@ -692,11 +692,14 @@ static long split_fields(char *line, char delim, char **field, size_t max)
     }
 }
 
-static int parse_group(const char *s, mql_group *g)
+/* The group field of a rule; empty means: guess from the feature's name. */
+static int parse_group(const char *s, const char *feature, mql_group *g)
 {
     const char *b;
     size_t n = trim_span(s, strlen(s), &b);
-    if (n == 0 || span_ieq(b, n, "fit", 3))
+    if (n == 0)
+        *g = mql_group_guess(feature);
+    else if (span_ieq(b, n, "fit", 3))
         *g = MQL_GROUP_FIT;
     else if (span_ieq(b, n, "engagement", 10))
         *g = MQL_GROUP_ENGAGEMENT;
@@ -862,12 +865,10 @@ int mql_points_read_stream(FILE *f, const char *name, mql_points **out, mql_err 
                 m->rules = nr;
             if (!nr)
                 rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
-            else if (nf == 5 && parse_group(fld[4], &g))
+            else if (parse_group(nf == 5 ? fld[4] : "", fld[0], &g))
                 rc = mql_err_set(err, MQL_EDATA, "%s:%zu: group '%s' is neither fit nor "
                                  "engagement", name, ln, fld[4]);
             else {
-                if (nf < 5)
-                    g = MQL_GROUP_FIT;
                 rc = mql_rule_init(&m->rules[m->n_rules], fld[0], fld[1], fld[2], pts, g, err);
                 if (rc)
                     mql_err_prefix(err, rc, "%s:%zu", name, ln);
@@ -1159,7 +1160,7 @@ static int rules_from_json(mql_points *m, const json_t *rules, mql_err *err)
             jget(o, "group", where, JSON_STRING, 0, &grp, err) ||
             jlong(o, "term", where, &term, err))
             return MQL_EDATA;
-        if (parse_group(json_string_value(grp), &g))
+        if (parse_group(json_string_value(grp), json_string_value(f), &g))
             return mql_err_set(err, MQL_EDATA, "%s: key 'group' must be fit or engagement",
                                where);
         int rc = mql_rule_init(&m->rules[i], json_string_value(f), json_string_value(op),

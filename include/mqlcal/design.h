@@ -16,6 +16,12 @@ typedef enum mql_group {
     MQL_GROUP_ENGAGEMENT       /* what the lead did: visits, downloads, e-mail clicks */
 } mql_group;
 
+/* The group a column name suggests: engagement when the name contains visit, page, download,
+ * webinar, email, e-mail, open, click, activity, event, form, demo, trial, content, session,
+ * view, engagement, last_, days_since or attended (ASCII case-insensitive); fit otherwise. Used
+ * when neither --fit / --engagement nor a rules file's group column says. */
+mql_group mql_group_guess(const char *name);
+
 typedef enum mql_ref_rule {
     MQL_REF_FREQUENT = 0,      /* most frequent non-missing level (ties: byte-order first) */
     MQL_REF_FIRST              /* byte-order first level, like R's factor() in the C locale */

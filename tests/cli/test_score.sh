@@ -151,3 +151,10 @@ check "scored synthetic has every row" [ "$(wc -l < "$TMP/syn.csv")" = 20001 ]
 # output files get ordinary permissions (0666 less the umask), not the temp file's 0600
 (umask 022; "$MQLCAL" score $R/small.rules.csv $L -o "$TMP/perm.csv" 2>/dev/null)
 check "scored output is 0644 under umask 022" [ "$(stat -c %a "$TMP/perm.csv")" = 644 ]
+
+# a rules file without the group column: groups come from the column names
+printf 'feature,operator,value,points\npricing_page_visits,>=,1,20\njob_level,=,VP,25\nthreshold,,,30\n' > "$TMP/nogroup.csv"
+run rules "$TMP/nogroup.csv" --format csv
+expect "rules without groups exit 0" 0 ""
+expect_out "pricing page visits guessed engagement" '^pricing_page_visits,>=,1,20,engagement$'
+expect_out "job level guessed fit" '^job_level,=,VP,25,fit$'
