@@ -119,8 +119,12 @@ int cli_pos_check(const cli_pos *p)
 {
     if (p->n >= p->min)
         return MQL_OK;
-    cli_error("%s: expected %s (see 'mqlcal %s --help')", p->cmd, p->expect ? p->expect : "",
-              p->cmd);
+    if (p->n == 0)
+        cli_error("%s: expected %s, got no file (see 'mqlcal %s --help')", p->cmd, p->expect,
+                  p->cmd);
+    else
+        cli_error("%s: expected %s, got %d file%s (see 'mqlcal %s --help')", p->cmd, p->expect,
+                  p->n, p->n == 1 ? "" : "s", p->cmd);
     return MQL_EUSAGE;
 }
 

@@ -65,50 +65,25 @@ typedef struct fit_opts {
 
 static int parse_args(int argc, char **argv, fit_opts *o)
 {
+    cli_pos pos = {.cmd = "fit", .expect = "LEADS.csv", .min = 1, .max = 1};
     for (int i = 1; i < argc;) {
-        const char *a = argv[i], *val;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        if (cli_is_help(argv[i])) {
             usage(stdout);
             return -1;
         }
         int r = cli_leads_opt(&o->leads, argc, argv, &i);
         if (r == 0)
             r = cli_fit_opt(&o->fit, argc, argv, &i);
-        if (r < 0)
+        if (r == 0)
+            r = cli_format_opt(argc, argv, &i, &o->format, 0);
+        if (r == 0)
+            r = cli_opt(argc, argv, &i, "-o", &o->out);
+        if (r < 0 || (r == 0 && cli_pos_take(&pos, argv, &i)))
             return MQL_EUSAGE;
-        if (r > 0)
-            continue;
-        if ((r = cli_opt(argc, argv, &i, "-o", &val)) > 0) {
-            o->out = val;
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--format", &val)) > 0) {
-            if (mql_format_parse(val, &o->format) || o->format == MQL_FMT_MD) {
-                cli_error("--format: expected table, csv or json, got '%s'", val);
-                return MQL_EUSAGE;
-            }
-        }
-        if (r < 0)
-            return MQL_EUSAGE;
-        if (r > 0)
-            continue;
-        if (a[0] == '-' && a[1] != '\0') {
-            cli_error("fit: unknown option '%s' (see 'mqlcal fit --help')", a);
-            return MQL_EUSAGE;
-        }
-        if (o->leads.path) {
-            cli_error("fit: one lead file only ('%s' and '%s')", o->leads.path, a);
-            return MQL_EUSAGE;
-        }
-        o->leads.path = a;
-        i++;
     }
-    if (!o->leads.path) {
-        cli_error("fit: no lead file given (see 'mqlcal fit --help')");
+    if (cli_pos_check(&pos) || cli_require_outcome("fit", &o->leads))
         return MQL_EUSAGE;
-    }
-    if (!o->leads.outcome && !o->leads.join) {
-        cli_error("fit: an outcome is required: --outcome COL[=VALUE] or --join FILE --key COL");
-        return MQL_EUSAGE;
-    }
+    o->leads.path = pos.v[0];
     return cli_fit_opts_finish(&o->fit, &o->leads);
 }
 
@@ -342,17 +317,8 @@ int cmd_fit(int argc, char **argv)
         st = MQL_EIO;
         goto done;
     }
-    if (o.out) {
-        cli_out out;
-        if ((st = cli_out_open(&out, o.out)))
-            goto done;
-        int wst = mql_model_write(m, out.f, &err);
-        if (wst)
-            cli_error("%s: %s", o.out, err.msg);
-        st = cli_out_close(&out, wst == MQL_OK);
-        if (wst)
-            st = wst;
-    }
+    if (o.out)
+        st = cli_model_save(o.out, m);
 done:
     mql_tab_free(tab);
     mql_model_free(m);
