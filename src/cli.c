@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -126,6 +127,21 @@ int cli_pos_check(const cli_pos *p)
         cli_error("%s: expected %s, got %d file%s (see 'mqlcal %s --help')", p->cmd, p->expect,
                   p->n, p->n == 1 ? "" : "s", p->cmd);
     return MQL_EUSAGE;
+}
+
+int cli_parse(int argc, char **argv, void (*usage)(FILE *), cli_match_fn match, void *opts,
+              cli_pos *pos)
+{
+    for (int i = 1; i < argc;) {
+        if (cli_is_help(argv[i])) {
+            usage(stdout);
+            return -1;
+        }
+        int r = match(opts, argc, argv, &i);
+        if (r < 0 || (r == 0 && cli_pos_take(pos, argv, &i)))
+            return MQL_EUSAGE;
+    }
+    return cli_pos_check(pos);
 }
 
 /* ---- atomic output ---- */
@@ -746,6 +762,27 @@ int cli_model_save(const char *path, const mql_model *m)
         cli_error("%s: %s", path, err.msg);
     st = cli_out_close(&out, wst == MQL_OK);
     return wst ? wst : st;
+}
+
+int cli_model_stamp(mql_model *m)
+{
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    long epoch;
+    if (!sde || mql_parse_long(sde, 0, 253402300799L, &epoch) != 0)
+        return MQL_OK;
+    time_t tt = (time_t)epoch;
+    struct tm tmv;
+    char buf[32];
+    if (!gmtime_r(&tt, &tmv) || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tmv))
+        return MQL_OK;
+    char *c = mql_strdup(buf);
+    if (!c) {
+        cli_error("out of memory");
+        return MQL_ENOMEM;
+    }
+    free(m->created);
+    m->created = c;
+    return MQL_OK;
 }
 
 /* ---- plan options (plan, review) ---- */

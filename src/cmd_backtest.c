@@ -97,74 +97,71 @@ static int set_goal(bt_opts *o, mql_bt_goal g, const char *name, const char *val
     return MQL_OK;
 }
 
+static int match(void *vo, int argc, char **argv, int *i)
+{
+    bt_opts *o = vo;
+    const char *a = argv[*i], *val;
+    if (strcmp(a, "--lower-bound") == 0 || strcmp(a, "--bands") == 0 ||
+        strcmp(a, "--walk-forward") == 0) {
+        *(a[2] == 'l' ? &o->lower_bound : a[2] == 'b' ? &o->bands : &o->walk_forward) = 1;
+        (*i)++;
+        return 1;
+    }
+    int r = cli_leads_opt(&o->leads, argc, argv, i);
+    if (r == 0)
+        r = cli_fit_opt(&o->fit, argc, argv, i);
+    if (r == 0)
+        r = cli_format_opt(argc, argv, i, &o->format, 1);
+    if (r == 0)
+        r = cli_maturity_opt(argc, argv, i, &o->maturity);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--thresholds", &o->thresholds);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--train-until", &o->train_until);
+    if (r != 0)
+        return r;
+    int st = MQL_OK;
+    if ((r = cli_opt(argc, argv, i, "--capacity", &val)) > 0) {
+        st = set_goal(o, MQL_GOAL_CAPACITY, "--capacity", val);
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--min-rate", &val)) > 0) {
+        st = set_goal(o, MQL_GOAL_MIN_RATE, "--min-rate", val);
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--target-volume", &val)) > 0) {
+        st = set_goal(o, MQL_GOAL_TARGET_VOLUME, "--target-volume", val);
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--rate-of", &val)) > 0) {
+        if (strcmp(val, "sql") != 0 && strcmp(val, "won") != 0) {
+            cli_error("--rate-of: expected sql or won, got '%s'", val);
+            st = MQL_EUSAGE;
+        }
+        o->rate_of = val;
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--holdout-last", &val)) > 0) {
+        if (mql_parse_double(val, &o->holdout) || !(o->holdout > 0 && o->holdout < 1)) {
+            cli_error("--holdout-last: expected a fraction between 0 and 1, got '%s'", val);
+            st = MQL_EUSAGE;
+        }
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--folds", &val)) > 0) {
+        if (mql_parse_long(val, 2, 100, &o->folds)) {
+            cli_error("--folds: expected an integer from 2 to 100, got '%s'", val);
+            st = MQL_EUSAGE;
+        }
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--seed", &val)) > 0) {
+        long s;
+        if (mql_parse_long(val, 0, 4294967295L, &s)) {
+            cli_error("--seed: expected an integer from 0 to 4294967295, got '%s'", val);
+            st = MQL_EUSAGE;
+        } else {
+            o->seed = (unsigned long)s;
+        }
+    }
+    return st ? -1 : r;
+}
+
 static int parse_args(int argc, char **argv, bt_opts *o)
 {
     o->pos = (cli_pos){.cmd = "backtest", .expect = "[MODEL] LEADS.csv", .min = 1, .max = 2};
-    for (int i = 1; i < argc;) {
-        const char *a = argv[i], *val;
-        if (cli_is_help(a)) {
-            usage(stdout);
-            return -1;
-        }
-        int r = cli_leads_opt(&o->leads, argc, argv, &i);
-        if (r == 0)
-            r = cli_fit_opt(&o->fit, argc, argv, &i);
-        if (r == 0)
-            r = cli_format_opt(argc, argv, &i, &o->format, 1);
-        if (r == 0)
-            r = cli_maturity_opt(argc, argv, &i, &o->maturity);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "--thresholds", &o->thresholds);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "--train-until", &o->train_until);
-        if (r < 0)
-            return MQL_EUSAGE;
-        if (r > 0)
-            continue;
-        int st = MQL_OK;
-        if (strcmp(a, "--lower-bound") == 0 || strcmp(a, "--bands") == 0 ||
-            strcmp(a, "--walk-forward") == 0) {
-            *(a[2] == 'l' ? &o->lower_bound : a[2] == 'b' ? &o->bands : &o->walk_forward) = 1;
-            i++;
-            continue;
-        }
-        if ((r = cli_opt(argc, argv, &i, "--capacity", &val)) > 0) {
-            st = set_goal(o, MQL_GOAL_CAPACITY, "--capacity", val);
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--min-rate", &val)) > 0) {
-            st = set_goal(o, MQL_GOAL_MIN_RATE, "--min-rate", val);
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--target-volume", &val)) > 0) {
-            st = set_goal(o, MQL_GOAL_TARGET_VOLUME, "--target-volume", val);
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--rate-of", &val)) > 0) {
-            if (strcmp(val, "sql") != 0 && strcmp(val, "won") != 0) {
-                cli_error("--rate-of: expected sql or won, got '%s'", val);
-                st = MQL_EUSAGE;
-            }
-            o->rate_of = val;
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--holdout-last", &val)) > 0) {
-            if (mql_parse_double(val, &o->holdout) || !(o->holdout > 0 && o->holdout < 1)) {
-                cli_error("--holdout-last: expected a fraction between 0 and 1, got '%s'", val);
-                st = MQL_EUSAGE;
-            }
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--folds", &val)) > 0) {
-            if (mql_parse_long(val, 2, 100, &o->folds)) {
-                cli_error("--folds: expected an integer from 2 to 100, got '%s'", val);
-                st = MQL_EUSAGE;
-            }
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--seed", &val)) > 0) {
-            long s;
-            if (mql_parse_long(val, 0, 4294967295L, &s)) {
-                cli_error("--seed: expected an integer from 0 to 4294967295, got '%s'", val);
-                st = MQL_EUSAGE;
-            } else {
-                o->seed = (unsigned long)s;
-            }
-        }
-        if (r < 0 || st)
-            return MQL_EUSAGE;
-        if (r == 0 && cli_pos_take(&o->pos, argv, &i))
-            return MQL_EUSAGE;
-    }
-    if (cli_pos_check(&o->pos) || cli_require_outcome("backtest", &o->leads))
+    int st = cli_parse(argc, argv, usage, match, o, &o->pos);
+    if (st)
+        return st;
+    if (cli_require_outcome("backtest", &o->leads))
         return MQL_EUSAGE;
     o->leads.path = o->pos.v[o->pos.n - 1];
     int splits = (o->train_until != NULL) + o->walk_forward + (o->holdout > 0) + (o->folds > 0);

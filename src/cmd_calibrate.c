@@ -58,38 +58,39 @@ typedef struct cal_opts {
     mql_format format;
 } cal_opts;
 
+static int match(void *vo, int argc, char **argv, int *i)
+{
+    cal_opts *o = vo;
+    const char *val;
+    int r = cli_leads_opt(&o->leads, argc, argv, i);
+    if (r == 0)
+        r = cli_format_opt(argc, argv, i, &o->format, 1);
+    if (r == 0)
+        r = cli_maturity_opt(argc, argv, i, &o->maturity);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--bands", &o->bands);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "-o", &o->out);
+    if (r == 0 && (r = cli_opt(argc, argv, i, "--method", &val)) > 0) {
+        if (strcmp(val, "platt") == 0)
+            o->method = MQL_RECAL_PLATT;
+        else if (strcmp(val, "isotonic") == 0)
+            o->method = MQL_RECAL_ISOTONIC;
+        else {
+            cli_error("--method: expected platt or isotonic, got '%s'", val);
+            return -1;
+        }
+    }
+    return r;
+}
+
 static int parse_args(int argc, char **argv, cal_opts *o)
 {
     o->pos = (cli_pos){.cmd = "calibrate", .expect = "MODEL and LEADS.csv", .min = 2, .max = 2};
-    for (int i = 1; i < argc;) {
-        const char *val;
-        if (cli_is_help(argv[i])) {
-            usage(stdout);
-            return -1;
-        }
-        int r = cli_leads_opt(&o->leads, argc, argv, &i);
-        if (r == 0)
-            r = cli_format_opt(argc, argv, &i, &o->format, 1);
-        if (r == 0)
-            r = cli_maturity_opt(argc, argv, &i, &o->maturity);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "--bands", &o->bands);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "-o", &o->out);
-        if (r == 0 && (r = cli_opt(argc, argv, &i, "--method", &val)) > 0) {
-            if (strcmp(val, "platt") == 0)
-                o->method = MQL_RECAL_PLATT;
-            else if (strcmp(val, "isotonic") == 0)
-                o->method = MQL_RECAL_ISOTONIC;
-            else {
-                cli_error("--method: expected platt or isotonic, got '%s'", val);
-                return MQL_EUSAGE;
-            }
-        }
-        if (r < 0 || (r == 0 && cli_pos_take(&o->pos, argv, &i)))
-            return MQL_EUSAGE;
-    }
-    if (cli_pos_check(&o->pos) || cli_require_outcome("calibrate", &o->leads) ||
+    int st = cli_parse(argc, argv, usage, match, o, &o->pos);
+    if (st)
+        return st;
+    if (cli_require_outcome("calibrate", &o->leads) ||
         (o->maturity && cli_require_date("calibrate", "--maturity", &o->leads)))
         return MQL_EUSAGE;
     o->leads.path = o->pos.v[1];

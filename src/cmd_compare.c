@@ -41,23 +41,24 @@ typedef struct cmp_opts {
     mql_format format;
 } cmp_opts;
 
+static int match(void *vo, int argc, char **argv, int *i)
+{
+    cmp_opts *o = vo;
+    int r = cli_leads_opt(&o->leads, argc, argv, i);
+    if (r == 0)
+        r = cli_format_opt(argc, argv, i, &o->format, 1);
+    if (r == 0)
+        r = cli_maturity_opt(argc, argv, i, &o->maturity);
+    return r;
+}
+
 static int parse_args(int argc, char **argv, cmp_opts *o)
 {
     o->pos = (cli_pos){.cmd = "compare", .expect = "OLD NEW LEADS.csv", .min = 3, .max = 3};
-    for (int i = 1; i < argc;) {
-        if (cli_is_help(argv[i])) {
-            usage(stdout);
-            return -1;
-        }
-        int r = cli_leads_opt(&o->leads, argc, argv, &i);
-        if (r == 0)
-            r = cli_format_opt(argc, argv, &i, &o->format, 1);
-        if (r == 0)
-            r = cli_maturity_opt(argc, argv, &i, &o->maturity);
-        if (r < 0 || (r == 0 && cli_pos_take(&o->pos, argv, &i)))
-            return MQL_EUSAGE;
-    }
-    if (cli_pos_check(&o->pos) || cli_require_outcome("compare", &o->leads) ||
+    int st = cli_parse(argc, argv, usage, match, o, &o->pos);
+    if (st)
+        return st;
+    if (cli_require_outcome("compare", &o->leads) ||
         (o->maturity && cli_require_date("compare", "--maturity", &o->leads)))
         return MQL_EUSAGE;
     o->leads.path = o->pos.v[2];

@@ -3,7 +3,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <gsl/gsl_cdf.h>
 #include <jansson.h>
@@ -63,25 +62,26 @@ typedef struct fit_opts {
     mql_format format;
 } fit_opts;
 
+static int match(void *vo, int argc, char **argv, int *i)
+{
+    fit_opts *o = vo;
+    int r = cli_leads_opt(&o->leads, argc, argv, i);
+    if (r == 0)
+        r = cli_fit_opt(&o->fit, argc, argv, i);
+    if (r == 0)
+        r = cli_format_opt(argc, argv, i, &o->format, 0);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "-o", &o->out);
+    return r;
+}
+
 static int parse_args(int argc, char **argv, fit_opts *o)
 {
     cli_pos pos = {.cmd = "fit", .expect = "LEADS.csv", .min = 1, .max = 1};
-    for (int i = 1; i < argc;) {
-        if (cli_is_help(argv[i])) {
-            usage(stdout);
-            return -1;
-        }
-        int r = cli_leads_opt(&o->leads, argc, argv, &i);
-        if (r == 0)
-            r = cli_fit_opt(&o->fit, argc, argv, &i);
-        if (r == 0)
-            r = cli_format_opt(argc, argv, &i, &o->format, 0);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "-o", &o->out);
-        if (r < 0 || (r == 0 && cli_pos_take(&pos, argv, &i)))
-            return MQL_EUSAGE;
-    }
-    if (cli_pos_check(&pos) || cli_require_outcome("fit", &o->leads))
+    int st = cli_parse(argc, argv, usage, match, o, &pos);
+    if (st)
+        return st;
+    if (cli_require_outcome("fit", &o->leads))
         return MQL_EUSAGE;
     o->leads.path = pos.v[0];
     return cli_fit_opts_finish(&o->fit, &o->leads);
@@ -114,20 +114,11 @@ static int fingerprint(mql_model *m, const fit_opts *o, const cli_data *d)
             fail |= !(t->date_max = mql_strdup(buf));
         }
     }
-    const char *sde = getenv("SOURCE_DATE_EPOCH");
-    long epoch;
-    if (!fail && sde && mql_parse_long(sde, 0, 253402300799L, &epoch) == 0) {
-        time_t tt = (time_t)epoch;
-        struct tm tmv;
-        char buf[32];
-        if (gmtime_r(&tt, &tmv) && strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tmv)) {
-            free(m->created);
-            fail = !(m->created = mql_strdup(buf));
-        }
-    }
-    if (fail)
+    if (fail) {
         cli_error("out of memory");
-    return fail ? MQL_ENOMEM : MQL_OK;
+        return MQL_ENOMEM;
+    }
+    return cli_model_stamp(m);
 }
 
 static const char *const coef_cols[] = {"term", "coef", "se", "z", "p", "ci_low", "ci_high",

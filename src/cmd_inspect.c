@@ -242,24 +242,22 @@ typedef struct inspect_opts {
     mql_format format;
 } inspect_opts;
 
+static int match(void *vo, int argc, char **argv, int *i)
+{
+    inspect_opts *o = vo;
+    int r = cli_leads_opt(&o->leads, argc, argv, i);
+    if (r == 0)
+        r = cli_format_opt(argc, argv, i, &o->format, 1);
+    return r;
+}
+
 static int parse_args(int argc, char **argv, inspect_opts *o)
 {
     cli_pos pos = {.cmd = "inspect", .expect = "LEADS.csv", .min = 1, .max = 1};
-    for (int i = 1; i < argc;) {
-        if (cli_is_help(argv[i])) {
-            usage(stdout);
-            return -1;
-        }
-        int r = cli_leads_opt(&o->leads, argc, argv, &i);
-        if (r == 0)
-            r = cli_format_opt(argc, argv, &i, &o->format, 1);
-        if (r < 0 || (r == 0 && cli_pos_take(&pos, argv, &i)))
-            return MQL_EUSAGE;
-    }
-    if (cli_pos_check(&pos))
-        return MQL_EUSAGE;
-    o->leads.path = pos.v[0];
-    return MQL_OK;
+    int st = cli_parse(argc, argv, usage, match, o, &pos);
+    if (!st)
+        o->leads.path = pos.v[0];
+    return st;
 }
 
 static const char *delim_name(char d)

@@ -91,6 +91,7 @@ typedef struct plan_opts {
     cli_plan_opts plan;
     const char *model;
     long maturity;
+    mql_format format;
     int by_threshold;
     cli_leads leads;
 } plan_opts;
@@ -260,37 +261,36 @@ done:
     return st;
 }
 
+static int match(void *vo, int argc, char **argv, int *i)
+{
+    plan_opts *o = vo;
+    if (strcmp(argv[*i], "--by-threshold") == 0) {
+        o->by_threshold = 1;
+        (*i)++;
+        return 1;
+    }
+    /* Plan options first: --acv is a number or the ACV column. */
+    int r = cli_plan_opt(&o->plan, argc, argv, i);
+    if (r == 0)
+        r = cli_format_opt(argc, argv, i, &o->format, 1);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--model", &o->model);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--leads", &o->leads.path);
+    if (r == 0)
+        r = cli_maturity_opt(argc, argv, i, &o->maturity);
+    if (r == 0)
+        r = cli_leads_opt(&o->leads, argc, argv, i);
+    return r;
+}
+
 int cmd_plan(int argc, char **argv)
 {
-    plan_opts o = {0};
-    mql_format fmt = MQL_FMT_TABLE;
+    plan_opts o = {.format = MQL_FMT_TABLE};
     cli_pos none = {.cmd = "plan"};   /* no positionals: --model and --leads name the files */
-    for (int i = 1; i < argc;) {
-        const char *a = argv[i];
-        if (cli_is_help(a)) {
-            usage(stdout);
-            return MQL_OK;
-        }
-        if (strcmp(a, "--by-threshold") == 0) {
-            o.by_threshold = 1;
-            i++;
-            continue;
-        }
-        /* Plan options first: --acv is a number or the ACV column. */
-        int r = cli_plan_opt(&o.plan, argc, argv, &i);
-        if (r == 0)
-            r = cli_format_opt(argc, argv, &i, &fmt, 1);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "--model", &o.model);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "--leads", &o.leads.path);
-        if (r == 0)
-            r = cli_maturity_opt(argc, argv, &i, &o.maturity);
-        if (r == 0)
-            r = cli_leads_opt(&o.leads, argc, argv, &i);
-        if (r < 0 || (r == 0 && cli_pos_take(&none, argv, &i)))
-            return MQL_EUSAGE;
-    }
+    int st = cli_parse(argc, argv, usage, match, &o, &none);
+    if (st)
+        return st < 0 ? MQL_OK : st;
     int data = o.model || o.leads.path;
     if (data && (!o.model || !o.leads.path)) {
         cli_error("plan: --model and --leads go together");
@@ -306,11 +306,11 @@ int cmd_plan(int argc, char **argv)
         return MQL_EUSAGE;
     mql_dplan_in in;
     const char *acv_col = NULL;
-    int st = cli_plan_build(&o.plan, data, &in, &acv_col);
+    st = cli_plan_build(&o.plan, data, &in, &acv_col);
     if (st)
         return st;
     if (!data)
-        return plan_flags(&in.base, fmt);
+        return plan_flags(&in.base, o.format);
     o.leads.acv = acv_col;
-    return plan_data(&o, &in, fmt);
+    return plan_data(&o, &in, o.format);
 }

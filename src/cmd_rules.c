@@ -23,29 +23,33 @@ static void usage(FILE *f)
             "exit codes: 0 ok, 1 invalid model, 2 usage, 3 file cannot be read or written\n");
 }
 
+typedef struct rules_opts {
+    const char *out;
+    mql_format format;
+} rules_opts;
+
+static int match(void *vo, int argc, char **argv, int *i)
+{
+    rules_opts *o = vo;
+    int r = cli_opt(argc, argv, i, "-o", &o->out);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--output", &o->out);
+    if (r == 0)
+        r = cli_format_opt(argc, argv, i, &o->format, 1);
+    return r;
+}
+
 int cmd_rules(int argc, char **argv)
 {
-    const char *out = NULL;
-    mql_format fmt = MQL_FMT_TABLE;
+    rules_opts ro = {.format = MQL_FMT_TABLE};
     cli_pos pos = {.cmd = "rules", .expect = "MODEL", .min = 1, .max = 1};
-    for (int i = 1; i < argc;) {
-        if (cli_is_help(argv[i])) {
-            usage(stdout);
-            return MQL_OK;
-        }
-        int r = cli_opt(argc, argv, &i, "-o", &out);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "--output", &out);
-        if (r == 0)
-            r = cli_format_opt(argc, argv, &i, &fmt, 1);
-        if (r < 0 || (r == 0 && cli_pos_take(&pos, argv, &i)))
-            return MQL_EUSAGE;
-    }
-    if (cli_pos_check(&pos))
-        return MQL_EUSAGE;
-    const char *model = pos.v[0];
+    int st = cli_parse(argc, argv, usage, match, &ro, &pos);
+    if (st)
+        return st < 0 ? MQL_OK : st;
+    const char *model = pos.v[0], *out = ro.out;
+    mql_format fmt = ro.format;
     mql_points *m;
-    int st = cli_model_points(model, &m);
+    st = cli_model_points(model, &m);
     if (st)
         return st;
     cli_out o;

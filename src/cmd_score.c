@@ -137,37 +137,40 @@ static char **split_na(const char *s, size_t *n)
     return NULL;
 }
 
+typedef struct score_opts {
+    const char *out, *thr, *na, *delim;
+} score_opts;
+
+static int match(void *vo, int argc, char **argv, int *i)
+{
+    score_opts *o = vo;
+    int r = cli_opt(argc, argv, i, "-o", &o->out);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--output", &o->out);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--threshold", &o->thr);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--na", &o->na);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--delim", &o->delim);
+    return r;
+}
+
 int cmd_score(int argc, char **argv)
 {
-    const char *out = NULL, *thr = NULL, *na = NULL, *delim = NULL;
+    score_opts so = {0};
     cli_pos pos = {.cmd = "score", .expect = "MODEL and LEADS.csv", .min = 2, .max = 2};
-    for (int i = 1; i < argc;) {
-        if (cli_is_help(argv[i])) {
-            usage(stdout);
-            return MQL_OK;
-        }
-        int r = cli_opt(argc, argv, &i, "-o", &out);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "--output", &out);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "--threshold", &thr);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "--na", &na);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "--delim", &delim);
-        if (r < 0 || (r == 0 && cli_pos_take(&pos, argv, &i)))
-            return MQL_EUSAGE;
-    }
-    if (cli_pos_check(&pos))
-        return MQL_EUSAGE;
-    const char *model = pos.v[0], *leads = pos.v[1];
+    int st = cli_parse(argc, argv, usage, match, &so, &pos);
+    if (st)
+        return st < 0 ? MQL_OK : st;
+    const char *model = pos.v[0], *leads = pos.v[1], *out = so.out, *thr = so.thr, *na = so.na;
     long threshold = 0;
     if (thr && mql_parse_long(thr, LONG_MIN / 4, LONG_MAX / 4, &threshold)) {
         cli_error("--threshold: expected an integer score, got '%s'", thr);
         return MQL_EUSAGE;
     }
     mql_csv_opts co = {0};
-    if (cli_delim_parse(delim, &co.delim))
+    if (cli_delim_parse(so.delim, &co.delim))
         return MQL_EUSAGE;
     score_ctx c = {0};
     char **na_list = NULL;
@@ -180,7 +183,7 @@ int cmd_score(int argc, char **argv)
     c.n_na = n_na;
     c.path = strcmp(leads, "-") == 0 ? "standard input" : leads;
     mql_err err;
-    int st = cli_model_points(model, &c.m);
+    st = cli_model_points(model, &c.m);
     if (st)
         goto done;
     if (thr) {

@@ -64,6 +64,17 @@ int cli_pos_take(cli_pos *p, char **argv, int *i);
  * MQL_EUSAGE. */
 int cli_pos_check(const cli_pos *p);
 
+/* A command's option matcher, called at each argument: like cli_opt it returns 1 when it
+ * consumed argv[*i] (and its value; *i advanced), 0 when argv[*i] is none of its options, -1
+ * after printing an error. opts is the command's options struct. */
+typedef int (*cli_match_fn)(void *opts, int argc, char **argv, int *i);
+
+/* The argument loop of every command: "-h" / "--help" prints usage(stdout) and returns -1 (the
+ * command then exits 0); every other argument goes to match, and what it does not take to
+ * cli_pos_take; cli_pos_check ends it. Returns MQL_OK, -1, or MQL_EUSAGE (error printed). */
+int cli_parse(int argc, char **argv, void (*usage)(FILE *), cli_match_fn match, void *opts,
+              cli_pos *pos);
+
 /* Atomic output: cli_out_open gives a FILE* for path ("-" or NULL = stdout) that writes to a
  * temporary file beside path; cli_out_close flushes, checks for write errors, and renames it over
  * path (or removes it when ok == 0). Returns MQL_OK or MQL_EIO after printing the error. */
@@ -180,6 +191,10 @@ int cli_model_load(const char *path, mql_model **out);
 /* Writes m as model JSON to path ("-" = stdout) atomically. Prints its error; returns the exit
  * code. */
 int cli_model_save(const char *path, const mql_model *m);
+
+/* Sets m->created from SOURCE_DATE_EPOCH when it is set to a valid epoch (reproducible model
+ * files); leaves it alone otherwise. Returns MQL_OK or MQL_ENOMEM (printed). */
+int cli_model_stamp(mql_model *m);
 
 /* The pipeline-plan options shared by `plan` and `review`: --revenue, --acv, --win-rate,
  * --sql-to-opp, --mql-to-sql, --period, --cycle-days, --start (argv strings, not owned). */
