@@ -386,6 +386,13 @@ int cli_require_date(const char *cmd, const char *opt, const cli_leads *l)
     return MQL_EUSAGE;
 }
 
+int cli_require_roles(const char *cmd, const cli_leads *l, long maturity)
+{
+    if (cli_require_outcome(cmd, l) || (maturity > 0 && cli_require_date(cmd, "--maturity", l)))
+        return MQL_EUSAGE;
+    return MQL_OK;
+}
+
 int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
 {
     memset(d, 0, sizeof *d);

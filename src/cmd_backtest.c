@@ -314,6 +314,9 @@ static int split_row(mql_tab *t, const char *part, const char *rows, const mql_s
 
 /* ---- main ---- */
 
+/* The report tables a backtest may build. */
+enum { T_SPLIT, T_ALL, T_BANDS, T_TEXT, T_RUNS, T_N };
+
 typedef struct bt_state {
     bt_opts o;
     cli_data d;
@@ -328,7 +331,7 @@ typedef struct bt_state {
     mql_bt_sweep *sweep;
     double *thr;
     size_t n_thr;
-    mql_tab *tabs[6];
+    mql_tab *tabs[T_N];         /* owned report tables, freed by bt_free */
 } bt_state;
 
 static void bt_free(bt_state *b)
@@ -346,7 +349,7 @@ static void bt_free(bt_state *b)
     mql_eval_runs_free(b->runs);
     mql_bt_sweep_free(b->sweep);
     free(b->thr);
-    for (size_t k = 0; k < 6; k++)
+    for (size_t k = 0; k < T_N; k++)
         mql_tab_free(b->tabs[k]);
     cli_data_free(&b->d);
     cli_fit_opts_clear(&b->o.fit);
@@ -472,6 +475,15 @@ static void print_base_rates(FILE *f, const mql_bt_sweep *sw)
     fputs("\n\n", f);
 }
 
+/* Opens the JSON report with what every form of it starts with. */
+static void json_head(cli_json *j, FILE *f, const bt_opts *o, const char *what)
+{
+    cli_json_begin(j, f);
+    cli_json_str(j, "data", o->leads.path);
+    cli_json_str(j, "model", o->pos.n == 2 ? o->pos.v[0] : NULL);
+    cli_json_str(j, "evaluated", what);
+}
+
 /* Evaluates the test set b->ev: sweep, recommendation, bands; writes everything. */
 static int report_sweep(bt_state *b, FILE *f, const char *what, const mql_tab *split)
 {
@@ -528,8 +540,8 @@ static int report_sweep(bt_state *b, FILE *f, const char *what, const mql_tab *s
     }
     mql_tab *all = mql_eval_thresholds_tab(sw, b->ev, NULL, 0);
     mql_tab *btab = has_bands ? bands_tab(&bd) : NULL;
-    b->tabs[2] = all;
-    b->tabs[3] = btab;
+    b->tabs[T_ALL] = all;
+    b->tabs[T_BANDS] = btab;
     if (!all || (has_bands && !btab)) {
         cli_error("out of memory");
         return MQL_ENOMEM;
@@ -540,10 +552,7 @@ static int report_sweep(bt_state *b, FILE *f, const char *what, const mql_tab *s
     }
     if (o->format == MQL_FMT_JSON) {
         cli_json j;
-        cli_json_begin(&j, f);
-        cli_json_str(&j, "data", o->leads.path);
-        cli_json_str(&j, "model", o->pos.n == 2 ? o->pos.v[0] : NULL);
-        cli_json_str(&j, "evaluated", what);
+        json_head(&j, f, o, what);
         cli_json_num(&j, "leads", (double)b->ev->n);
         cli_json_num(&j, "censored", (double)b->ev->n_censored);
         cli_json_num(&j, "base_won_rate", sw->totals.base_won_rate);
@@ -573,7 +582,7 @@ static int report_sweep(bt_state *b, FILE *f, const char *what, const mql_tab *s
     size_t k = pick_rows(sw->n_rows, mark >= 0 ? (size_t)mark : 0, mark >= 0, idx, &step);
     mql_tab *txt = text_thresholds(sw, b->ev, idx, k, mark);
     free(idx);
-    if (!(b->tabs[4] = txt)) {
+    if (!(b->tabs[T_TEXT] = txt)) {
         cli_error("out of memory");
         return MQL_ENOMEM;
     }
@@ -603,7 +612,7 @@ static int report_runs(bt_state *b, FILE *f, const char *what)
     const bt_opts *o = &b->o;
     int pooled = o->folds > 0;
     mql_tab *t = mql_eval_runs_tab(b->runs, pooled);
-    if (!(b->tabs[5] = t)) {
+    if (!(b->tabs[T_RUNS] = t)) {
         cli_error("out of memory");
         return MQL_ENOMEM;
     }
@@ -611,10 +620,7 @@ static int report_runs(bt_state *b, FILE *f, const char *what)
         return mql_tab_write(t, f, MQL_FMT_CSV) ? MQL_EIO : MQL_OK;
     if (o->format == MQL_FMT_JSON) {
         cli_json j;
-        cli_json_begin(&j, f);
-        cli_json_str(&j, "data", o->leads.path);
-        cli_json_str(&j, "model", o->pos.n == 2 ? o->pos.v[0] : NULL);
-        cli_json_str(&j, "evaluated", what);
+        json_head(&j, f, o, what);
         cli_json_tab(&j, "parts", t);
         cli_json_end(&j);
         return MQL_OK;
@@ -764,7 +770,7 @@ int cmd_backtest(int argc, char **argv)
         }
         static const char *const cols[] = {"part",   "rows",   "leads", "won",   "base_rate",
                                            "auc",    "auc_lo", "auc_hi", "brier", "logloss"};
-        if (!(split = b.tabs[0] = mql_tab_new(10, cols))) {
+        if (!(split = b.tabs[T_SPLIT] = mql_tab_new(10, cols))) {
             st = MQL_ENOMEM;
             cli_error("out of memory");
             goto done;

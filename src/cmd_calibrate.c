@@ -1,7 +1,6 @@
 /* cmd_calibrate.c: `mqlcal calibrate`: how well a model's probabilities match what happened
  * (reliability tables, Hosmer-Lemeshow, calibration intercept and slope, PSI between the earliest
  * and latest period), and with -o the model with a re-fitted score -> probability map. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,8 +89,7 @@ static int parse_args(int argc, char **argv, cal_opts *o)
     int st = cli_parse(argc, argv, usage, match, o, &o->pos);
     if (st)
         return st;
-    if (cli_require_outcome("calibrate", &o->leads) ||
-        (o->maturity && cli_require_date("calibrate", "--maturity", &o->leads)))
+    if (cli_require_roles("calibrate", &o->leads, o->maturity))
         return MQL_EUSAGE;
     o->leads.path = o->pos.v[1];
     if (o->out && strcmp(o->out, "-") == 0) {

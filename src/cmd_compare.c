@@ -1,9 +1,6 @@
 /* cmd_compare.c: `mqlcal compare OLD NEW LEADS.csv`: the quarterly diff of two models on the
  * same leads: discrimination and accuracy, volume and conversion at each model's threshold, the
  * points changed per rule, and the leads that move into or out of MQL. */
-#include <math.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "mqlcal/cli.h"
 #include "mqlcal/evaluate.h"
@@ -58,8 +55,7 @@ static int parse_args(int argc, char **argv, cmp_opts *o)
     int st = cli_parse(argc, argv, usage, match, o, &o->pos);
     if (st)
         return st;
-    if (cli_require_outcome("compare", &o->leads) ||
-        (o->maturity && cli_require_date("compare", "--maturity", &o->leads)))
+    if (cli_require_roles("compare", &o->leads, o->maturity))
         return MQL_EUSAGE;
     o->leads.path = o->pos.v[2];
     return MQL_OK;
@@ -108,10 +104,9 @@ int cmd_compare(int argc, char **argv)
     char verdict[512];
     double da = c->new_sum.auc.auc - c->old_sum.auc.auc;
     snprintf(verdict, sizeof verdict,
-             "the new model %s leads %s the old one (AUC %.4f vs %.4f, %+.4f); at their "
+             "the new model ranks leads %s the old one (AUC %.4f vs %.4f, %+.4f); at their "
              "thresholds %zu leads become MQL (%zu won) and %zu stop being MQL (%zu won)",
-             "ranks", da > 0.005 ? "better than" : da < -0.005 ? "worse than"
-                                                                            : "about as well as",
+             da > 0.005 ? "better than" : da < -0.005 ? "worse than" : "about as well as",
              c->old_sum.auc.auc, c->new_sum.auc.auc, da, c->move[1], c->move_won[1], c->move[2],
              c->move_won[2]);
     if ((st = cli_out_open(&out, "-")))

@@ -3,8 +3,6 @@
  * how it was computed, and the month by which the MQLs must be created. With --model and --leads
  * the rates missing from the flags come from the lead history at each threshold (plan.h), and
  * the answer names the threshold whose history meets the target. */
-#include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "mqlcal/cli.h"
@@ -301,8 +299,7 @@ int cmd_plan(int argc, char **argv)
         cli_error("plan: lead options, --maturity and --by-threshold need --model and --leads");
         return MQL_EUSAGE;
     }
-    if (data && (cli_require_outcome("plan", &o.leads) ||
-                 (o.maturity && cli_require_date("plan", "--maturity", &o.leads))))
+    if (data && cli_require_roles("plan", &o.leads, o.maturity))
         return MQL_EUSAGE;
     mql_dplan_in in;
     const char *acv_col = NULL;

@@ -117,6 +117,10 @@ int cli_leads_opt(cli_leads *l, int argc, char **argv, int *i);
 int cli_require_outcome(const char *cmd, const cli_leads *l);
 int cli_require_date(const char *cmd, const char *opt, const cli_leads *l);
 
+/* Both checks of a command that rates leads against an outcome (calibrate, compare, plan with
+ * data): an outcome, and --date when maturity (--maturity DAYS) is above 0. */
+int cli_require_roles(const char *cmd, const cli_leads *l, long maturity);
+
 /* Parses a --delim value into *out: ',', ';', '|', or 'tab' (also "\t"); NULL gives 0 (detect).
  * Prints the usage error; returns MQL_OK or MQL_EUSAGE. */
 int cli_delim_parse(const char *s, char *out);
