@@ -96,13 +96,11 @@ int cli_maturity_opt(int argc, char **argv, int *i, long *days)
 int cli_pos_take(cli_pos *p, char **argv, int *i)
 {
     const char *a = argv[*i];
-    int cap = p->max < (int)(sizeof p->v / sizeof p->v[0]) ? p->max
-                                                           : (int)(sizeof p->v / sizeof p->v[0]);
     if (a[0] == '-' && a[1] != '\0') {
         cli_error("%s: unknown option '%s' (see 'mqlcal %s --help')", p->cmd, a, p->cmd);
         return MQL_EUSAGE;
     }
-    if (p->n >= cap) {
+    if (p->n >= p->max || (size_t)p->n >= sizeof p->v / sizeof p->v[0]) {
         if (p->expect)
             cli_error("%s: unexpected argument '%s': expected %s (see 'mqlcal %s --help')",
                       p->cmd, a, p->expect, p->cmd);
