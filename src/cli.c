@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -56,6 +57,89 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **val)
     *val = argv[*i + 1];
     *i += 2;
     return 1;
+}
+
+int cli_is_help(const char *a)
+{
+    return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0;
+}
+
+int cli_format_opt(int argc, char **argv, int *i, mql_format *fmt, int with_md)
+{
+    const char *val;
+    int r = cli_opt(argc, argv, i, "--format", &val);
+    if (r <= 0)
+        return r;
+    if (mql_format_parse(val, fmt) || (!with_md && *fmt == MQL_FMT_MD)) {
+        cli_error("--format: expected %s, got '%s'",
+                  with_md ? "table, csv, json or md" : "table, csv or json", val);
+        return -1;
+    }
+    return 1;
+}
+
+int cli_maturity_opt(int argc, char **argv, int *i, long *days)
+{
+    const char *val;
+    int r = cli_opt(argc, argv, i, "--maturity", &val);
+    if (r <= 0)
+        return r;
+    if (mql_parse_long(val, 0, 36500, days)) {
+        cli_error("--maturity: expected whole days from 0 to 36500, got '%s'", val);
+        return -1;
+    }
+    return 1;
+}
+
+/* ---- positional arguments ---- */
+
+int cli_pos_take(cli_pos *p, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    if (a[0] == '-' && a[1] != '\0') {
+        cli_error("%s: unknown option '%s' (see 'mqlcal %s --help')", p->cmd, a, p->cmd);
+        return MQL_EUSAGE;
+    }
+    if (p->n >= p->max || (size_t)p->n >= sizeof p->v / sizeof p->v[0]) {
+        if (p->expect)
+            cli_error("%s: unexpected argument '%s': expected %s (see 'mqlcal %s --help')",
+                      p->cmd, a, p->expect, p->cmd);
+        else
+            cli_error("%s: unexpected argument '%s' (see 'mqlcal %s --help')", p->cmd, a,
+                      p->cmd);
+        return MQL_EUSAGE;
+    }
+    p->v[p->n++] = a;
+    (*i)++;
+    return MQL_OK;
+}
+
+int cli_pos_check(const cli_pos *p)
+{
+    if (p->n >= p->min)
+        return MQL_OK;
+    if (p->n == 0)
+        cli_error("%s: expected %s, got no file (see 'mqlcal %s --help')", p->cmd, p->expect,
+                  p->cmd);
+    else
+        cli_error("%s: expected %s, got %d file%s (see 'mqlcal %s --help')", p->cmd, p->expect,
+                  p->n, p->n == 1 ? "" : "s", p->cmd);
+    return MQL_EUSAGE;
+}
+
+int cli_parse(int argc, char **argv, void (*usage)(FILE *), cli_match_fn match, void *opts,
+              cli_pos *pos)
+{
+    for (int i = 1; i < argc;) {
+        if (cli_is_help(argv[i])) {
+            usage(stdout);
+            return -1;
+        }
+        int r = match(opts, argc, argv, &i);
+        if (r < 0 || (r == 0 && cli_pos_take(pos, argv, &i)))
+            return MQL_EUSAGE;
+    }
+    return cli_pos_check(pos);
 }
 
 /* ---- atomic output ---- */
@@ -132,6 +216,14 @@ int cli_out_close(cli_out *o, int ok)
     free(o->tmp);
     o->path = o->tmp = NULL;
     return st;
+}
+
+int cli_out_finish(cli_out *o, int st)
+{
+    if (!o->f)
+        return st;
+    int cst = cli_out_close(o, st == MQL_OK);
+    return st ? st : cst;
 }
 
 /* ---- leads options ---- */
@@ -259,19 +351,44 @@ static int eval_flag(const mql_table *t, const char *opt, const char *text, unsi
     return MQL_OK;
 }
 
-static int parse_delim(const char *s, char *out)
+int cli_delim_parse(const char *s, char *out)
 {
-    if (!s) {
-        *out = 0;
-        return 0;
-    }
+    *out = 0;
+    if (!s)
+        return MQL_OK;
     if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0 || strcmp(s, "\t") == 0)
         *out = '\t';
     else if (strcmp(s, ",") == 0 || strcmp(s, ";") == 0 || strcmp(s, "|") == 0)
         *out = s[0];
-    else
-        return -1;
-    return 0;
+    else {
+        cli_error("--delim: expected ',', ';', '|' or 'tab', got '%s'", s);
+        return MQL_EUSAGE;
+    }
+    return MQL_OK;
+}
+
+int cli_require_outcome(const char *cmd, const cli_leads *l)
+{
+    if (l->outcome || l->join)
+        return MQL_OK;
+    cli_error("%s%san outcome is required: --outcome COL[=VALUE] or --join FILE --key COL",
+              cmd ? cmd : "", cmd ? ": " : "");
+    return MQL_EUSAGE;
+}
+
+int cli_require_date(const char *cmd, const char *opt, const cli_leads *l)
+{
+    if (l->date)
+        return MQL_OK;
+    cli_error("%s: %s needs --date COL (the lead created date)", cmd, opt);
+    return MQL_EUSAGE;
+}
+
+int cli_require_roles(const char *cmd, const cli_leads *l, long maturity)
+{
+    if (cli_require_outcome(cmd, l) || (maturity > 0 && cli_require_date(cmd, "--maturity", l)))
+        return MQL_EUSAGE;
+    return MQL_OK;
 }
 
 int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
@@ -286,10 +403,8 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
         cli_error("no lead file given");
         return MQL_EUSAGE;
     }
-    if (parse_delim(l->delim, &ro.delim)) {
-        cli_error("--delim: expected ',', ';', '|' or 'tab', got '%s'", l->delim);
+    if (cli_delim_parse(l->delim, &ro.delim))
         return MQL_EUSAGE;
-    }
     if (l->outcome && l->join) {
         cli_error("--outcome and --join both set the outcome: give one");
         return MQL_EUSAGE;
@@ -298,10 +413,8 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
         cli_error("--join FILE and --key COL go together");
         return MQL_EUSAGE;
     }
-    if (need_outcome && !l->outcome && !l->join) {
-        cli_error("an outcome is required: --outcome COL[=VALUE] or --join FILE --key COL");
+    if (need_outcome && cli_require_outcome(NULL, l))
         return MQL_EUSAGE;
-    }
     if (list_split(l->na, &na) || list_split(l->categorical, &cat) ||
         list_split(l->exclude, &excl) || list_split(l->features, &feat)) {
         cli_error("out of memory");
@@ -639,6 +752,41 @@ int cli_model_load(const char *path, mql_model **out)
         *out = NULL;
         return MQL_EDATA;
     }
+    return MQL_OK;
+}
+
+int cli_model_save(const char *path, const mql_model *m)
+{
+    cli_out out;
+    mql_err err;
+    int st = cli_out_open(&out, path);
+    if (st)
+        return st;
+    int wst = mql_model_write(m, out.f, &err);
+    if (wst)
+        cli_error("%s: %s", path, err.msg);
+    st = cli_out_close(&out, wst == MQL_OK);
+    return wst ? wst : st;
+}
+
+int cli_model_stamp(mql_model *m)
+{
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    long epoch;
+    if (!sde || mql_parse_long(sde, 0, 253402300799L, &epoch) != 0)
+        return MQL_OK;
+    time_t tt = (time_t)epoch;
+    struct tm tmv;
+    char buf[32];
+    if (!gmtime_r(&tt, &tmv) || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tmv))
+        return MQL_OK;
+    char *c = mql_strdup(buf);
+    if (!c) {
+        cli_error("out of memory");
+        return MQL_ENOMEM;
+    }
+    free(m->created);
+    m->created = c;
     return MQL_OK;
 }
 

@@ -64,8 +64,7 @@ static void usage(FILE *f)
 typedef struct bt_opts {
     cli_leads leads;
     cli_fit_opts fit;
-    const char *pos[2];
-    int n_pos;
+    cli_pos pos;              /* [MODEL] LEADS.csv */
     const char *thresholds;
     int has_goal;
     mql_bt_constraint goal;
@@ -98,120 +97,93 @@ static int set_goal(bt_opts *o, mql_bt_goal g, const char *name, const char *val
     return MQL_OK;
 }
 
+static int match(void *vo, int argc, char **argv, int *i)
+{
+    bt_opts *o = vo;
+    const char *a = argv[*i], *val;
+    if (strcmp(a, "--lower-bound") == 0 || strcmp(a, "--bands") == 0 ||
+        strcmp(a, "--walk-forward") == 0) {
+        *(a[2] == 'l' ? &o->lower_bound : a[2] == 'b' ? &o->bands : &o->walk_forward) = 1;
+        (*i)++;
+        return 1;
+    }
+    int r = cli_leads_opt(&o->leads, argc, argv, i);
+    if (r == 0)
+        r = cli_fit_opt(&o->fit, argc, argv, i);
+    if (r == 0)
+        r = cli_format_opt(argc, argv, i, &o->format, 1);
+    if (r == 0)
+        r = cli_maturity_opt(argc, argv, i, &o->maturity);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--thresholds", &o->thresholds);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--train-until", &o->train_until);
+    if (r != 0)
+        return r;
+    int st = MQL_OK;
+    if ((r = cli_opt(argc, argv, i, "--capacity", &val)) > 0) {
+        st = set_goal(o, MQL_GOAL_CAPACITY, "--capacity", val);
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--min-rate", &val)) > 0) {
+        st = set_goal(o, MQL_GOAL_MIN_RATE, "--min-rate", val);
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--target-volume", &val)) > 0) {
+        st = set_goal(o, MQL_GOAL_TARGET_VOLUME, "--target-volume", val);
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--rate-of", &val)) > 0) {
+        if (strcmp(val, "sql") != 0 && strcmp(val, "won") != 0) {
+            cli_error("--rate-of: expected sql or won, got '%s'", val);
+            st = MQL_EUSAGE;
+        }
+        o->rate_of = val;
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--holdout-last", &val)) > 0) {
+        if (mql_parse_double(val, &o->holdout) || !(o->holdout > 0 && o->holdout < 1)) {
+            cli_error("--holdout-last: expected a fraction between 0 and 1, got '%s'", val);
+            st = MQL_EUSAGE;
+        }
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--folds", &val)) > 0) {
+        if (mql_parse_long(val, 2, 100, &o->folds)) {
+            cli_error("--folds: expected an integer from 2 to 100, got '%s'", val);
+            st = MQL_EUSAGE;
+        }
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--seed", &val)) > 0) {
+        long s;
+        if (mql_parse_long(val, 0, 4294967295L, &s)) {
+            cli_error("--seed: expected an integer from 0 to 4294967295, got '%s'", val);
+            st = MQL_EUSAGE;
+        } else {
+            o->seed = (unsigned long)s;
+        }
+    }
+    return st ? -1 : r;
+}
+
 static int parse_args(int argc, char **argv, bt_opts *o)
 {
-    for (int i = 1; i < argc;) {
-        const char *a = argv[i], *val;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            return -1;
-        }
-        int r = cli_leads_opt(&o->leads, argc, argv, &i);
-        if (r == 0)
-            r = cli_fit_opt(&o->fit, argc, argv, &i);
-        if (r < 0)
-            return MQL_EUSAGE;
-        if (r > 0)
-            continue;
-        int st = MQL_OK;
-        if (strcmp(a, "--lower-bound") == 0 || strcmp(a, "--bands") == 0 ||
-            strcmp(a, "--walk-forward") == 0) {
-            *(a[2] == 'l' ? &o->lower_bound : a[2] == 'b' ? &o->bands : &o->walk_forward) = 1;
-            i++;
-            continue;
-        }
-        if ((r = cli_opt(argc, argv, &i, "--thresholds", &val)) > 0) {
-            o->thresholds = val;
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--capacity", &val)) > 0) {
-            st = set_goal(o, MQL_GOAL_CAPACITY, "--capacity", val);
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--min-rate", &val)) > 0) {
-            st = set_goal(o, MQL_GOAL_MIN_RATE, "--min-rate", val);
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--target-volume", &val)) > 0) {
-            st = set_goal(o, MQL_GOAL_TARGET_VOLUME, "--target-volume", val);
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--rate-of", &val)) > 0) {
-            if (strcmp(val, "sql") != 0 && strcmp(val, "won") != 0) {
-                cli_error("--rate-of: expected sql or won, got '%s'", val);
-                st = MQL_EUSAGE;
-            }
-            o->rate_of = val;
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--maturity", &val)) > 0) {
-            if (mql_parse_long(val, 1, 36500, &o->maturity)) {
-                cli_error("--maturity: expected whole days from 1 to 36500, got '%s'", val);
-                st = MQL_EUSAGE;
-            }
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--train-until", &val)) > 0) {
-            o->train_until = val;
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--holdout-last", &val)) > 0) {
-            if (mql_parse_double(val, &o->holdout) || !(o->holdout > 0 && o->holdout < 1)) {
-                cli_error("--holdout-last: expected a fraction between 0 and 1, got '%s'", val);
-                st = MQL_EUSAGE;
-            }
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--folds", &val)) > 0) {
-            if (mql_parse_long(val, 2, 100, &o->folds)) {
-                cli_error("--folds: expected an integer from 2 to 100, got '%s'", val);
-                st = MQL_EUSAGE;
-            }
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--seed", &val)) > 0) {
-            long s;
-            if (mql_parse_long(val, 0, 4294967295L, &s)) {
-                cli_error("--seed: expected an integer from 0 to 4294967295, got '%s'", val);
-                st = MQL_EUSAGE;
-            }
-            o->seed = (unsigned long)s;
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--format", &val)) > 0) {
-            if (mql_format_parse(val, &o->format)) {
-                cli_error("--format: expected table, csv, json or md, got '%s'", val);
-                st = MQL_EUSAGE;
-            }
-        }
-        if (r < 0)
-            return MQL_EUSAGE;
-        if (st)
-            return st;
-        if (r > 0)
-            continue;
-        if (a[0] == '-' && a[1] != '\0') {
-            cli_error("backtest: unknown option '%s' (see 'mqlcal backtest --help')", a);
-            return MQL_EUSAGE;
-        }
-        if (o->n_pos == 2) {
-            cli_error("backtest: at most two files (MODEL and LEADS), got a third: '%s'", a);
-            return MQL_EUSAGE;
-        }
-        o->pos[o->n_pos++] = a;
-        i++;
-    }
-    if (o->n_pos == 0) {
-        cli_error("backtest: no lead file given (see 'mqlcal backtest --help')");
+    o->pos = (cli_pos){.cmd = "backtest", .expect = "[MODEL] LEADS.csv", .min = 1, .max = 2};
+    int st = cli_parse(argc, argv, usage, match, o, &o->pos);
+    if (st)
+        return st;
+    if (cli_require_outcome("backtest", &o->leads))
         return MQL_EUSAGE;
-    }
-    o->leads.path = o->pos[o->n_pos - 1];
-    if (!o->leads.outcome && !o->leads.join) {
-        cli_error("backtest: an outcome is required: --outcome COL[=VALUE] or --join FILE "
-                  "--key COL");
-        return MQL_EUSAGE;
-    }
+    o->leads.path = o->pos.v[o->pos.n - 1];
     int splits = (o->train_until != NULL) + o->walk_forward + (o->holdout > 0) + (o->folds > 0);
     if (splits > 1) {
         cli_error("backtest: choose one of --train-until, --walk-forward, --holdout-last, "
                   "--folds");
         return MQL_EUSAGE;
     }
-    if (o->n_pos == 1 && splits == 0) {
+    if (o->pos.n == 1 && splits == 0) {
         cli_error("backtest: with LEADS only, say how to split them: --train-until DATE, "
                   "--walk-forward, --holdout-last F or --folds K (or give a MODEL first)");
         return MQL_EUSAGE;
     }
-    if (o->n_pos == 2 && o->folds) {
+    if (o->pos.n == 2 && o->folds) {
         cli_error("backtest: --folds refits the model on each fold; give LEADS only");
         return MQL_EUSAGE;
     }
-    if ((o->maturity || o->walk_forward || o->train_until) && !o->leads.date) {
-        cli_error("backtest: %s needs --date COL", o->maturity ? "--maturity"
-                                                   : o->walk_forward ? "--walk-forward"
-                                                                     : "--train-until");
+    if ((o->maturity || o->walk_forward || o->train_until) &&
+        cli_require_date("backtest", o->maturity ? "--maturity"
+                                     : o->walk_forward ? "--walk-forward"
+                                                       : "--train-until", &o->leads))
         return MQL_EUSAGE;
-    }
     if (o->lower_bound && !(o->has_goal && o->goal.goal == MQL_GOAL_MIN_RATE)) {
         cli_error("backtest: --lower-bound goes with --min-rate");
         return MQL_EUSAGE;
@@ -342,6 +314,9 @@ static int split_row(mql_tab *t, const char *part, const char *rows, const mql_s
 
 /* ---- main ---- */
 
+/* The report tables a backtest may build. */
+enum { T_SPLIT, T_ALL, T_BANDS, T_TEXT, T_RUNS, T_N };
+
 typedef struct bt_state {
     bt_opts o;
     cli_data d;
@@ -356,7 +331,7 @@ typedef struct bt_state {
     mql_bt_sweep *sweep;
     double *thr;
     size_t n_thr;
-    mql_tab *tabs[6];
+    mql_tab *tabs[T_N];         /* owned report tables, freed by bt_free */
 } bt_state;
 
 static void bt_free(bt_state *b)
@@ -374,7 +349,7 @@ static void bt_free(bt_state *b)
     mql_eval_runs_free(b->runs);
     mql_bt_sweep_free(b->sweep);
     free(b->thr);
-    for (size_t k = 0; k < 6; k++)
+    for (size_t k = 0; k < T_N; k++)
         mql_tab_free(b->tabs[k]);
     cli_data_free(&b->d);
     cli_fit_opts_clear(&b->o.fit);
@@ -476,7 +451,7 @@ static void print_header(FILE *f, const bt_state *b, const mql_scored *s, const 
         }
     }
     fprintf(f, "\nmodel     %s: %zu rules, threshold %ld, %s\n",
-            o->n_pos == 2 ? o->pos[0] : "fitted on the training part", m->n_rules, m->threshold,
+            o->pos.n == 2 ? o->pos.v[0] : "fitted on the training part", m->n_rules, m->threshold,
             s->prob_platt ? MQL_EVAL_PLATT_NOTE : "probabilities from the model's score map");
     if (s->n_censored) {
         char e[32];
@@ -498,6 +473,15 @@ static void print_base_rates(FILE *f, const mql_bt_sweep *sw)
     if (t->has_months)
         fprintf(f, "; %zu months", t->n_months);
     fputs("\n\n", f);
+}
+
+/* Opens the JSON report with what every form of it starts with. */
+static void json_head(cli_json *j, FILE *f, const bt_opts *o, const char *what)
+{
+    cli_json_begin(j, f);
+    cli_json_str(j, "data", o->leads.path);
+    cli_json_str(j, "model", o->pos.n == 2 ? o->pos.v[0] : NULL);
+    cli_json_str(j, "evaluated", what);
 }
 
 /* Evaluates the test set b->ev: sweep, recommendation, bands; writes everything. */
@@ -556,8 +540,8 @@ static int report_sweep(bt_state *b, FILE *f, const char *what, const mql_tab *s
     }
     mql_tab *all = mql_eval_thresholds_tab(sw, b->ev, NULL, 0);
     mql_tab *btab = has_bands ? bands_tab(&bd) : NULL;
-    b->tabs[2] = all;
-    b->tabs[3] = btab;
+    b->tabs[T_ALL] = all;
+    b->tabs[T_BANDS] = btab;
     if (!all || (has_bands && !btab)) {
         cli_error("out of memory");
         return MQL_ENOMEM;
@@ -568,10 +552,7 @@ static int report_sweep(bt_state *b, FILE *f, const char *what, const mql_tab *s
     }
     if (o->format == MQL_FMT_JSON) {
         cli_json j;
-        cli_json_begin(&j, f);
-        cli_json_str(&j, "data", o->leads.path);
-        cli_json_str(&j, "model", o->n_pos == 2 ? o->pos[0] : NULL);
-        cli_json_str(&j, "evaluated", what);
+        json_head(&j, f, o, what);
         cli_json_num(&j, "leads", (double)b->ev->n);
         cli_json_num(&j, "censored", (double)b->ev->n_censored);
         cli_json_num(&j, "base_won_rate", sw->totals.base_won_rate);
@@ -601,7 +582,7 @@ static int report_sweep(bt_state *b, FILE *f, const char *what, const mql_tab *s
     size_t k = pick_rows(sw->n_rows, mark >= 0 ? (size_t)mark : 0, mark >= 0, idx, &step);
     mql_tab *txt = text_thresholds(sw, b->ev, idx, k, mark);
     free(idx);
-    if (!(b->tabs[4] = txt)) {
+    if (!(b->tabs[T_TEXT] = txt)) {
         cli_error("out of memory");
         return MQL_ENOMEM;
     }
@@ -631,7 +612,7 @@ static int report_runs(bt_state *b, FILE *f, const char *what)
     const bt_opts *o = &b->o;
     int pooled = o->folds > 0;
     mql_tab *t = mql_eval_runs_tab(b->runs, pooled);
-    if (!(b->tabs[5] = t)) {
+    if (!(b->tabs[T_RUNS] = t)) {
         cli_error("out of memory");
         return MQL_ENOMEM;
     }
@@ -639,10 +620,7 @@ static int report_runs(bt_state *b, FILE *f, const char *what)
         return mql_tab_write(t, f, MQL_FMT_CSV) ? MQL_EIO : MQL_OK;
     if (o->format == MQL_FMT_JSON) {
         cli_json j;
-        cli_json_begin(&j, f);
-        cli_json_str(&j, "data", o->leads.path);
-        cli_json_str(&j, "model", o->n_pos == 2 ? o->pos[0] : NULL);
-        cli_json_str(&j, "evaluated", what);
+        json_head(&j, f, o, what);
         cli_json_tab(&j, "parts", t);
         cli_json_end(&j);
         return MQL_OK;
@@ -677,7 +655,7 @@ int cmd_backtest(int argc, char **argv)
         goto done;
     }
     bt_opts *o = &b.o;
-    if (o->n_pos == 2 && (st = cli_model_load(o->pos[0], &b.model)))
+    if (o->pos.n == 2 && (st = cli_model_load(o->pos.v[0], &b.model)))
         goto done;
     if ((st = cli_leads_load(&o->leads, &b.d, 1)))
         goto done;
@@ -685,7 +663,7 @@ int cmd_backtest(int argc, char **argv)
     size_t n = t->n_rows;
     mql_eval_roles roles = {.y = b.d.y, .sql = b.d.sql, .date_col = b.d.date_col,
                             .acv_col = b.d.acv_col, .maturity_days = o->maturity};
-    if (o->n_pos == 1 && (st = cli_fit_prepare(&o->fit, &b.d, &b.w)))
+    if (o->pos.n == 1 && (st = cli_fit_prepare(&o->fit, &b.d, &b.w)))
         goto done;
     mql_train_spec spec = spec_of(&b);
     char what[256];
@@ -792,7 +770,7 @@ int cmd_backtest(int argc, char **argv)
         }
         static const char *const cols[] = {"part",   "rows",   "leads", "won",   "base_rate",
                                            "auc",    "auc_lo", "auc_hi", "brier", "logloss"};
-        if (!(split = b.tabs[0] = mql_tab_new(10, cols))) {
+        if (!(split = b.tabs[T_SPLIT] = mql_tab_new(10, cols))) {
             st = MQL_ENOMEM;
             cli_error("out of memory");
             goto done;
@@ -801,22 +779,18 @@ int cmd_backtest(int argc, char **argv)
             (st = split_row(split, "out-of-time", tel, b.ev)))
             goto done;
         snprintf(what, sizeof what, "%s on the leads %s",
-                 o->n_pos == 2 ? "the saved model" : "a model fitted on the earlier part", tel);
+                 o->pos.n == 2 ? "the saved model" : "a model fitted on the earlier part", tel);
     } else {
         if ((st = mql_scored_new(b.model->points, t, &roles, &b.ev, &err))) {
             cli_error("%s", err.msg);
             goto done;
         }
         snprintf(what, sizeof what, "%s on every lead (in-sample if the model was trained on "
-                 "them)", o->pos[0]);
+                 "them)", o->pos.v[0]);
     }
     st = report_sweep(&b, f, what, split);
 done:
-    if (out.f) {
-        int cst = cli_out_close(&out, st == MQL_OK);
-        if (!st)
-            st = cst;
-    }
+    st = cli_out_finish(&out, st);
     bt_free(&b);
     return st;
 }

@@ -1,7 +1,6 @@
 /* cmd_calibrate.c: `mqlcal calibrate`: how well a model's probabilities match what happened
  * (reliability tables, Hosmer-Lemeshow, calibration intercept and slope, PSI between the earliest
  * and latest period), and with -o the model with a re-fitted score -> probability map. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,8 +49,7 @@ static void usage(FILE *f)
 
 typedef struct cal_opts {
     cli_leads leads;
-    const char *pos[2];
-    int n_pos;
+    cli_pos pos;              /* MODEL, LEADS.csv */
     const char *bands;
     mql_recal_method method;
     long maturity;
@@ -59,72 +57,41 @@ typedef struct cal_opts {
     mql_format format;
 } cal_opts;
 
-static int parse_args(int argc, char **argv, cal_opts *o)
+static int match(void *vo, int argc, char **argv, int *i)
 {
-    for (int i = 1; i < argc;) {
-        const char *a = argv[i], *val;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
+    cal_opts *o = vo;
+    const char *val;
+    int r = cli_leads_opt(&o->leads, argc, argv, i);
+    if (r == 0)
+        r = cli_format_opt(argc, argv, i, &o->format, 1);
+    if (r == 0)
+        r = cli_maturity_opt(argc, argv, i, &o->maturity);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--bands", &o->bands);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "-o", &o->out);
+    if (r == 0 && (r = cli_opt(argc, argv, i, "--method", &val)) > 0) {
+        if (strcmp(val, "platt") == 0)
+            o->method = MQL_RECAL_PLATT;
+        else if (strcmp(val, "isotonic") == 0)
+            o->method = MQL_RECAL_ISOTONIC;
+        else {
+            cli_error("--method: expected platt or isotonic, got '%s'", val);
             return -1;
         }
-        int r = cli_leads_opt(&o->leads, argc, argv, &i);
-        if (r < 0)
-            return MQL_EUSAGE;
-        if (r > 0)
-            continue;
-        if ((r = cli_opt(argc, argv, &i, "--bands", &val)) > 0) {
-            o->bands = val;
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--method", &val)) > 0) {
-            if (strcmp(val, "platt") == 0)
-                o->method = MQL_RECAL_PLATT;
-            else if (strcmp(val, "isotonic") == 0)
-                o->method = MQL_RECAL_ISOTONIC;
-            else {
-                cli_error("--method: expected platt or isotonic, got '%s'", val);
-                return MQL_EUSAGE;
-            }
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--maturity", &val)) > 0) {
-            if (mql_parse_long(val, 1, 36500, &o->maturity)) {
-                cli_error("--maturity: expected whole days from 1 to 36500, got '%s'", val);
-                return MQL_EUSAGE;
-            }
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "-o", &val)) > 0) {
-            o->out = val;
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--format", &val)) > 0) {
-            if (mql_format_parse(val, &o->format)) {
-                cli_error("--format: expected table, csv, json or md, got '%s'", val);
-                return MQL_EUSAGE;
-            }
-        }
-        if (r < 0)
-            return MQL_EUSAGE;
-        if (r > 0)
-            continue;
-        if (a[0] == '-' && a[1] != '\0') {
-            cli_error("calibrate: unknown option '%s' (see 'mqlcal calibrate --help')", a);
-            return MQL_EUSAGE;
-        }
-        if (o->n_pos == 2) {
-            cli_error("calibrate: two files only (MODEL and LEADS), got a third: '%s'", a);
-            return MQL_EUSAGE;
-        }
-        o->pos[o->n_pos++] = a;
-        i++;
     }
-    if (o->n_pos != 2) {
-        cli_error("calibrate: expected MODEL and LEADS.csv (see 'mqlcal calibrate --help')");
+    return r;
+}
+
+static int parse_args(int argc, char **argv, cal_opts *o)
+{
+    o->pos = (cli_pos){.cmd = "calibrate", .expect = "MODEL and LEADS.csv", .min = 2, .max = 2};
+    int st = cli_parse(argc, argv, usage, match, o, &o->pos);
+    if (st)
+        return st;
+    if (cli_require_roles("calibrate", &o->leads, o->maturity))
         return MQL_EUSAGE;
-    }
-    o->leads.path = o->pos[1];
-    if (!o->leads.outcome && !o->leads.join) {
-        cli_error("calibrate: an outcome is required: --outcome COL[=VALUE] or --join FILE "
-                  "--key COL");
-        return MQL_EUSAGE;
-    }
-    if (o->maturity && !o->leads.date) {
-        cli_error("calibrate: --maturity needs --date COL");
-        return MQL_EUSAGE;
-    }
+    o->leads.path = o->pos.v[1];
     if (o->out && strcmp(o->out, "-") == 0) {
         cli_error("calibrate: -o needs a file name (the report goes to standard output)");
         return MQL_EUSAGE;
@@ -190,7 +157,7 @@ int cmd_calibrate(int argc, char **argv)
         st = st < 0 ? MQL_OK : st;
         goto done;
     }
-    if ((st = cli_model_load(o.pos[0], &model)) || (st = cli_leads_load(&o.leads, &d, 1)))
+    if ((st = cli_model_load(o.pos.v[0], &model)) || (st = cli_leads_load(&o.leads, &d, 1)))
         goto done;
     mql_eval_roles roles = {.y = d.y, .sql = d.sql, .date_col = d.date_col,
                             .acv_col = d.acv_col, .maturity_days = o.maturity};
@@ -230,16 +197,7 @@ int cmd_calibrate(int argc, char **argv)
             cli_error("%s", err.msg);
             goto done;
         }
-        cli_out mo;
-        if ((st = cli_out_open(&mo, o.out)))
-            goto done;
-        int wst = mql_model_write(model, mo.f, &err);
-        if (wst)
-            cli_error("%s: %s", o.out, err.msg);
-        st = cli_out_close(&mo, wst == MQL_OK);
-        if (wst)
-            st = wst;
-        if (st)
+        if ((st = cli_model_save(o.out, model)))
             goto done;
     }
     if ((st = cli_out_open(&out, "-")))
@@ -251,7 +209,7 @@ int cmd_calibrate(int argc, char **argv)
         cli_json j;
         cli_json_begin(&j, f);
         cli_json_str(&j, "data", o.leads.path);
-        cli_json_str(&j, "model", o.pos[0]);
+        cli_json_str(&j, "model", o.pos.v[0]);
         cli_json_str(&j, "probabilities", s->prob_platt ? MQL_EVAL_PLATT_NOTE : "model map");
         cli_json_tab(&j, "summary", tab[T_SUM]);
         cli_json_str(&j, "calibration_reading", sentence);
@@ -267,7 +225,7 @@ int cmd_calibrate(int argc, char **argv)
             cli_json_str(&j, "recalibrated_model", o.out);
         cli_json_end(&j);
     } else {
-        fprintf(f, "calibration of %s on %s (%zu leads)\n", o.pos[0], o.leads.path, s->n);
+        fprintf(f, "calibration of %s on %s (%zu leads)\n", o.pos.v[0], o.leads.path, s->n);
         fprintf(f, "%s\n", s->prob_platt ? MQL_EVAL_PLATT_NOTE
                                          : "probabilities from the model's score map");
         if (s->n_censored)
@@ -296,11 +254,7 @@ int cmd_calibrate(int argc, char **argv)
                     o.method == MQL_RECAL_PLATT ? "Platt (logistic)" : "isotonic");
     }
 done:
-    if (out.f) {
-        int cst = cli_out_close(&out, st == MQL_OK);
-        if (!st)
-            st = cst;
-    }
+    st = cli_out_finish(&out, st);
     for (int k = 0; k < T_N; k++)
         mql_tab_free(tab[k]);
     free(cuts);

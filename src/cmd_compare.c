@@ -1,9 +1,6 @@
 /* cmd_compare.c: `mqlcal compare OLD NEW LEADS.csv`: the quarterly diff of two models on the
  * same leads: discrimination and accuracy, volume and conversion at each model's threshold, the
  * points changed per rule, and the leads that move into or out of MQL. */
-#include <math.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "mqlcal/cli.h"
 #include "mqlcal/evaluate.h"
@@ -36,65 +33,31 @@ static void usage(FILE *f)
 
 typedef struct cmp_opts {
     cli_leads leads;
-    const char *pos[3];
-    int n_pos;
+    cli_pos pos;              /* OLD, NEW, LEADS.csv */
     long maturity;
     mql_format format;
 } cmp_opts;
 
+static int match(void *vo, int argc, char **argv, int *i)
+{
+    cmp_opts *o = vo;
+    int r = cli_leads_opt(&o->leads, argc, argv, i);
+    if (r == 0)
+        r = cli_format_opt(argc, argv, i, &o->format, 1);
+    if (r == 0)
+        r = cli_maturity_opt(argc, argv, i, &o->maturity);
+    return r;
+}
+
 static int parse_args(int argc, char **argv, cmp_opts *o)
 {
-    for (int i = 1; i < argc;) {
-        const char *a = argv[i], *val;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            return -1;
-        }
-        int r = cli_leads_opt(&o->leads, argc, argv, &i);
-        if (r < 0)
-            return MQL_EUSAGE;
-        if (r > 0)
-            continue;
-        if ((r = cli_opt(argc, argv, &i, "--maturity", &val)) > 0) {
-            if (mql_parse_long(val, 1, 36500, &o->maturity)) {
-                cli_error("--maturity: expected whole days from 1 to 36500, got '%s'", val);
-                return MQL_EUSAGE;
-            }
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--format", &val)) > 0) {
-            if (mql_format_parse(val, &o->format)) {
-                cli_error("--format: expected table, csv, json or md, got '%s'", val);
-                return MQL_EUSAGE;
-            }
-        }
-        if (r < 0)
-            return MQL_EUSAGE;
-        if (r > 0)
-            continue;
-        if (a[0] == '-' && a[1] != '\0') {
-            cli_error("compare: unknown option '%s' (see 'mqlcal compare --help')", a);
-            return MQL_EUSAGE;
-        }
-        if (o->n_pos == 3) {
-            cli_error("compare: three files only (OLD, NEW and LEADS), got a fourth: '%s'", a);
-            return MQL_EUSAGE;
-        }
-        o->pos[o->n_pos++] = a;
-        i++;
-    }
-    if (o->n_pos != 3) {
-        cli_error("compare: expected OLD NEW LEADS.csv (see 'mqlcal compare --help')");
+    o->pos = (cli_pos){.cmd = "compare", .expect = "OLD NEW LEADS.csv", .min = 3, .max = 3};
+    int st = cli_parse(argc, argv, usage, match, o, &o->pos);
+    if (st)
+        return st;
+    if (cli_require_roles("compare", &o->leads, o->maturity))
         return MQL_EUSAGE;
-    }
-    o->leads.path = o->pos[2];
-    if (!o->leads.outcome && !o->leads.join) {
-        cli_error("compare: an outcome is required: --outcome COL[=VALUE] or --join FILE "
-                  "--key COL");
-        return MQL_EUSAGE;
-    }
-    if (o->maturity && !o->leads.date) {
-        cli_error("compare: --maturity needs --date COL");
-        return MQL_EUSAGE;
-    }
+    o->leads.path = o->pos.v[2];
     return MQL_OK;
 }
 
@@ -113,7 +76,7 @@ int cmd_compare(int argc, char **argv)
         st = st < 0 ? MQL_OK : st;
         goto done;
     }
-    if ((st = cli_model_load(o.pos[0], &mo)) || (st = cli_model_load(o.pos[1], &mn)) ||
+    if ((st = cli_model_load(o.pos.v[0], &mo)) || (st = cli_model_load(o.pos.v[1], &mn)) ||
         (st = cli_leads_load(&o.leads, &d, 1)))
         goto done;
     mql_eval_roles roles = {.y = d.y, .sql = d.sql, .date_col = d.date_col,
@@ -141,10 +104,9 @@ int cmd_compare(int argc, char **argv)
     char verdict[512];
     double da = c->new_sum.auc.auc - c->old_sum.auc.auc;
     snprintf(verdict, sizeof verdict,
-             "the new model %s leads %s the old one (AUC %.4f vs %.4f, %+.4f); at their "
+             "the new model ranks leads %s the old one (AUC %.4f vs %.4f, %+.4f); at their "
              "thresholds %zu leads become MQL (%zu won) and %zu stop being MQL (%zu won)",
-             "ranks", da > 0.005 ? "better than" : da < -0.005 ? "worse than"
-                                                                            : "about as well as",
+             da > 0.005 ? "better than" : da < -0.005 ? "worse than" : "about as well as",
              c->old_sum.auc.auc, c->new_sum.auc.auc, da, c->move[1], c->move_won[1], c->move[2],
              c->move_won[2]);
     if ((st = cli_out_open(&out, "-")))
@@ -156,8 +118,8 @@ int cmd_compare(int argc, char **argv)
         cli_json j;
         cli_json_begin(&j, f);
         cli_json_str(&j, "data", o.leads.path);
-        cli_json_str(&j, "old", o.pos[0]);
-        cli_json_str(&j, "new", o.pos[1]);
+        cli_json_str(&j, "old", o.pos.v[0]);
+        cli_json_str(&j, "new", o.pos.v[1]);
         cli_json_str(&j, "old_probabilities", so->prob_platt ? MQL_EVAL_PLATT_NOTE : "model map");
         cli_json_str(&j, "new_probabilities", sn->prob_platt ? MQL_EVAL_PLATT_NOTE : "model map");
         cli_json_tab(&j, "metrics", tm);
@@ -172,8 +134,8 @@ int cmd_compare(int argc, char **argv)
                     so->n_censored);
         fprintf(f, ")\nold  %s: %zu rules, threshold %ld%s\nnew  %s: %zu rules, threshold "
                    "%ld%s\n\n",
-                o.pos[0], mo->points->n_rules, mo->points->threshold,
-                so->prob_platt ? " (" MQL_EVAL_PLATT_NOTE ")" : "", o.pos[1],
+                o.pos.v[0], mo->points->n_rules, mo->points->threshold,
+                so->prob_platt ? " (" MQL_EVAL_PLATT_NOTE ")" : "", o.pos.v[1],
                 mn->points->n_rules, mn->points->threshold,
                 sn->prob_platt ? " (" MQL_EVAL_PLATT_NOTE ")" : "");
         cli_tab_print(f, o.format, "metrics (volume and rates at each model's own threshold)",
@@ -187,11 +149,7 @@ int cmd_compare(int argc, char **argv)
         fprintf(f, "%s\n", verdict);
     }
 done:
-    if (out.f) {
-        int cst = cli_out_close(&out, st == MQL_OK);
-        if (!st)
-            st = cst;
-    }
+    st = cli_out_finish(&out, st);
     mql_tab_free(tm);
     mql_tab_free(tr);
     mql_tab_free(tg);

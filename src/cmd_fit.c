@@ -3,7 +3,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <gsl/gsl_cdf.h>
 #include <jansson.h>
@@ -63,52 +62,28 @@ typedef struct fit_opts {
     mql_format format;
 } fit_opts;
 
+static int match(void *vo, int argc, char **argv, int *i)
+{
+    fit_opts *o = vo;
+    int r = cli_leads_opt(&o->leads, argc, argv, i);
+    if (r == 0)
+        r = cli_fit_opt(&o->fit, argc, argv, i);
+    if (r == 0)
+        r = cli_format_opt(argc, argv, i, &o->format, 0);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "-o", &o->out);
+    return r;
+}
+
 static int parse_args(int argc, char **argv, fit_opts *o)
 {
-    for (int i = 1; i < argc;) {
-        const char *a = argv[i], *val;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            return -1;
-        }
-        int r = cli_leads_opt(&o->leads, argc, argv, &i);
-        if (r == 0)
-            r = cli_fit_opt(&o->fit, argc, argv, &i);
-        if (r < 0)
-            return MQL_EUSAGE;
-        if (r > 0)
-            continue;
-        if ((r = cli_opt(argc, argv, &i, "-o", &val)) > 0) {
-            o->out = val;
-        } else if (r == 0 && (r = cli_opt(argc, argv, &i, "--format", &val)) > 0) {
-            if (mql_format_parse(val, &o->format) || o->format == MQL_FMT_MD) {
-                cli_error("--format: expected table, csv or json, got '%s'", val);
-                return MQL_EUSAGE;
-            }
-        }
-        if (r < 0)
-            return MQL_EUSAGE;
-        if (r > 0)
-            continue;
-        if (a[0] == '-' && a[1] != '\0') {
-            cli_error("fit: unknown option '%s' (see 'mqlcal fit --help')", a);
-            return MQL_EUSAGE;
-        }
-        if (o->leads.path) {
-            cli_error("fit: one lead file only ('%s' and '%s')", o->leads.path, a);
-            return MQL_EUSAGE;
-        }
-        o->leads.path = a;
-        i++;
-    }
-    if (!o->leads.path) {
-        cli_error("fit: no lead file given (see 'mqlcal fit --help')");
+    cli_pos pos = {.cmd = "fit", .expect = "LEADS.csv", .min = 1, .max = 1};
+    int st = cli_parse(argc, argv, usage, match, o, &pos);
+    if (st)
+        return st;
+    if (cli_require_outcome("fit", &o->leads))
         return MQL_EUSAGE;
-    }
-    if (!o->leads.outcome && !o->leads.join) {
-        cli_error("fit: an outcome is required: --outcome COL[=VALUE] or --join FILE --key COL");
-        return MQL_EUSAGE;
-    }
+    o->leads.path = pos.v[0];
     return cli_fit_opts_finish(&o->fit, &o->leads);
 }
 
@@ -139,20 +114,11 @@ static int fingerprint(mql_model *m, const fit_opts *o, const cli_data *d)
             fail |= !(t->date_max = mql_strdup(buf));
         }
     }
-    const char *sde = getenv("SOURCE_DATE_EPOCH");
-    long epoch;
-    if (!fail && sde && mql_parse_long(sde, 0, 253402300799L, &epoch) == 0) {
-        time_t tt = (time_t)epoch;
-        struct tm tmv;
-        char buf[32];
-        if (gmtime_r(&tt, &tmv) && strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tmv)) {
-            free(m->created);
-            fail = !(m->created = mql_strdup(buf));
-        }
-    }
-    if (fail)
+    if (fail) {
         cli_error("out of memory");
-    return fail ? MQL_ENOMEM : MQL_OK;
+        return MQL_ENOMEM;
+    }
+    return cli_model_stamp(m);
 }
 
 static const char *const coef_cols[] = {"term", "coef", "se", "z", "p", "ci_low", "ci_high",
@@ -342,17 +308,8 @@ int cmd_fit(int argc, char **argv)
         st = MQL_EIO;
         goto done;
     }
-    if (o.out) {
-        cli_out out;
-        if ((st = cli_out_open(&out, o.out)))
-            goto done;
-        int wst = mql_model_write(m, out.f, &err);
-        if (wst)
-            cli_error("%s: %s", o.out, err.msg);
-        st = cli_out_close(&out, wst == MQL_OK);
-        if (wst)
-            st = wst;
-    }
+    if (o.out)
+        st = cli_model_save(o.out, m);
 done:
     mql_tab_free(tab);
     mql_model_free(m);

@@ -22,13 +22,13 @@ const char *const cli_leak_rule =
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: mqlcal inspect FILE [lead file options] [--format table|csv|json|md]\n"
+            "usage: mqlcal inspect LEADS.csv [lead file options] [--format table|csv|json|md]\n"
             "\n"
             "Profiles the columns of a lead export: inferred type (numeric, boolean, date,\n"
             "categorical, id), missing share, distinct values, the top 3 levels with counts\n"
             "(categorical, boolean), min / median / max (numeric), the date range (date), and\n"
-            "with --outcome or --join the base rate with its Wilson 95%% interval. FILE '-' is\n"
-            "standard input.\n"
+            "with --outcome or --join the base rate with its Wilson 95%% interval. LEADS.csv '-'\n"
+            "is standard input.\n"
             "\n"
             "Warnings: constant columns; identifier-like columns (>= 95%% distinct over >= 20\n"
             "filled rows, or named id / *_id with every value distinct; integers also need dense\n"
@@ -242,45 +242,22 @@ typedef struct inspect_opts {
     mql_format format;
 } inspect_opts;
 
+static int match(void *vo, int argc, char **argv, int *i)
+{
+    inspect_opts *o = vo;
+    int r = cli_leads_opt(&o->leads, argc, argv, i);
+    if (r == 0)
+        r = cli_format_opt(argc, argv, i, &o->format, 1);
+    return r;
+}
+
 static int parse_args(int argc, char **argv, inspect_opts *o)
 {
-    for (int i = 1; i < argc;) {
-        const char *a = argv[i], *val;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            return -1;
-        }
-        int r = cli_leads_opt(&o->leads, argc, argv, &i);
-        if (r < 0)
-            return MQL_EUSAGE;
-        if (r > 0)
-            continue;
-        r = cli_opt(argc, argv, &i, "--format", &val);
-        if (r < 0)
-            return MQL_EUSAGE;
-        if (r > 0) {
-            if (mql_format_parse(val, &o->format)) {
-                cli_error("--format: expected table, csv, json or md, got '%s'", val);
-                return MQL_EUSAGE;
-            }
-            continue;
-        }
-        if (a[0] == '-' && a[1] != '\0') {
-            cli_error("inspect: unknown option '%s' (see 'mqlcal inspect --help')", a);
-            return MQL_EUSAGE;
-        }
-        if (o->leads.path) {
-            cli_error("inspect: one lead file only ('%s' and '%s')", o->leads.path, a);
-            return MQL_EUSAGE;
-        }
-        o->leads.path = a;
-        i++;
-    }
-    if (!o->leads.path) {
-        cli_error("inspect: no lead file given (see 'mqlcal inspect --help')");
-        return MQL_EUSAGE;
-    }
-    return MQL_OK;
+    cli_pos pos = {.cmd = "inspect", .expect = "LEADS.csv", .min = 1, .max = 1};
+    int st = cli_parse(argc, argv, usage, match, o, &pos);
+    if (!st)
+        o->leads.path = pos.v[0];
+    return st;
 }
 
 static const char *delim_name(char d)

@@ -3,8 +3,6 @@
  * how it was computed, and the month by which the MQLs must be created. With --model and --leads
  * the rates missing from the flags come from the lead history at each threshold (plan.h), and
  * the answer names the threshold whose history meets the target. */
-#include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "mqlcal/cli.h"
@@ -89,7 +87,9 @@ static void money(double v, char *buf, size_t cap)
 
 typedef struct plan_opts {
     cli_plan_opts plan;
-    const char *format, *model, *maturity;
+    const char *model;
+    long maturity;
+    mql_format format;
     int by_threshold;
     cli_leads leads;
 } plan_opts;
@@ -209,20 +209,11 @@ static int plan_data(plan_opts *o, mql_dplan_in *in, mql_format fmt)
     mql_dplan *p = NULL;
     mql_tab *t = NULL;
     mql_err err;
-    long maturity = 0;
     int st;
-    if (o->maturity && mql_parse_long(o->maturity, 0, 36500, &maturity) != 0) {
-        cli_error("--maturity: '%s' is not a whole number of days from 0 to 36500", o->maturity);
-        return MQL_EUSAGE;
-    }
-    if (maturity > 0 && !o->leads.date) {
-        cli_error("--maturity needs --date (the lead created date)");
-        return MQL_EUSAGE;
-    }
     if ((st = cli_model_load(o->model, &m)) || (st = cli_leads_load(&o->leads, &d, 1)))
         goto done;
     mql_eval_roles roles = {.y = d.y, .sql = d.sql, .date_col = d.date_col,
-                            .acv_col = d.acv_col, .maturity_days = maturity};
+                            .acv_col = d.acv_col, .maturity_days = o->maturity};
     if ((st = mql_scored_new(m->points, d.table, &roles, &s, &err))) {
         cli_error("%s", err.msg);
         goto done;
@@ -243,7 +234,7 @@ static int plan_data(plan_opts *o, mql_dplan_in *in, mql_format fmt)
                o->leads.path, s->n, p->n_months);
         if (s->n_censored)
             printf(", %zu censored younger than %ld days: counted in volume, not in rates",
-                   s->n_censored, maturity);
+                   s->n_censored, o->maturity);
         printf(")\n\n");
         if (s->prob_platt)
             printf("note: %s\n\n", MQL_EVAL_PLATT_NOTE);
@@ -268,44 +259,36 @@ done:
     return st;
 }
 
+static int match(void *vo, int argc, char **argv, int *i)
+{
+    plan_opts *o = vo;
+    if (strcmp(argv[*i], "--by-threshold") == 0) {
+        o->by_threshold = 1;
+        (*i)++;
+        return 1;
+    }
+    /* Plan options first: --acv is a number or the ACV column. */
+    int r = cli_plan_opt(&o->plan, argc, argv, i);
+    if (r == 0)
+        r = cli_format_opt(argc, argv, i, &o->format, 1);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--model", &o->model);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--leads", &o->leads.path);
+    if (r == 0)
+        r = cli_maturity_opt(argc, argv, i, &o->maturity);
+    if (r == 0)
+        r = cli_leads_opt(&o->leads, argc, argv, i);
+    return r;
+}
+
 int cmd_plan(int argc, char **argv)
 {
-    plan_opts o = {0};
-    mql_format fmt = MQL_FMT_TABLE;
-    for (int i = 1; i < argc;) {
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            return MQL_OK;
-        }
-        if (strcmp(a, "--by-threshold") == 0) {
-            o.by_threshold = 1;
-            i++;
-            continue;
-        }
-        /* Plan options first: --acv is a number or the ACV column. */
-        int r = cli_plan_opt(&o.plan, argc, argv, &i);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "--format", &o.format);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "--model", &o.model);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "--leads", &o.leads.path);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "--maturity", &o.maturity);
-        if (r == 0)
-            r = cli_leads_opt(&o.leads, argc, argv, &i);
-        if (r < 0)
-            return MQL_EUSAGE;
-        if (r == 0) {
-            cli_error("plan: unknown option or argument '%s' (see 'mqlcal plan --help')", a);
-            return MQL_EUSAGE;
-        }
-    }
-    if (o.format && mql_format_parse(o.format, &fmt) != 0) {
-        cli_error("--format: '%s' is not one of table, csv, json, md", o.format);
-        return MQL_EUSAGE;
-    }
+    plan_opts o = {.format = MQL_FMT_TABLE};
+    cli_pos none = {.cmd = "plan"};   /* no positionals: --model and --leads name the files */
+    int st = cli_parse(argc, argv, usage, match, &o, &none);
+    if (st)
+        return st < 0 ? MQL_OK : st;
     int data = o.model || o.leads.path;
     if (data && (!o.model || !o.leads.path)) {
         cli_error("plan: --model and --leads go together");
@@ -316,13 +299,15 @@ int cmd_plan(int argc, char **argv)
         cli_error("plan: lead options, --maturity and --by-threshold need --model and --leads");
         return MQL_EUSAGE;
     }
+    if (data && cli_require_roles("plan", &o.leads, o.maturity))
+        return MQL_EUSAGE;
     mql_dplan_in in;
     const char *acv_col = NULL;
-    int st = cli_plan_build(&o.plan, data, &in, &acv_col);
+    st = cli_plan_build(&o.plan, data, &in, &acv_col);
     if (st)
         return st;
     if (!data)
-        return plan_flags(&in.base, fmt);
+        return plan_flags(&in.base, o.format);
     o.leads.acv = acv_col;
-    return plan_data(&o, &in, fmt);
+    return plan_data(&o, &in, o.format);
 }

@@ -1,8 +1,6 @@
 /* cmd_rules.c: `mqlcal rules MODEL`: prints a points model as a readable table (group, rule in
  * words, points), as the rules CSV a CRM admin types in, as JSON or as Markdown. */
-#include <limits.h>
-#include <math.h>
-#include <string.h>
+#include <jansson.h>
 
 #include "mqlcal/cli.h"
 #include "mqlcal/points.h"
@@ -25,50 +23,33 @@ static void usage(FILE *f)
             "exit codes: 0 ok, 1 invalid model, 2 usage, 3 file cannot be read or written\n");
 }
 
+typedef struct rules_opts {
+    const char *out;
+    mql_format format;
+} rules_opts;
+
+static int match(void *vo, int argc, char **argv, int *i)
+{
+    rules_opts *o = vo;
+    int r = cli_opt(argc, argv, i, "-o", &o->out);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--output", &o->out);
+    if (r == 0)
+        r = cli_format_opt(argc, argv, i, &o->format, 1);
+    return r;
+}
 
 int cmd_rules(int argc, char **argv)
 {
-    const char *model = NULL, *out = NULL, *val;
-    mql_format fmt = MQL_FMT_TABLE;
-    for (int i = 1; i < argc;) {
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            return MQL_OK;
-        }
-        int r;
-        if ((r = cli_opt(argc, argv, &i, "-o", &val)) || (r = cli_opt(argc, argv, &i, "--output", &val))) {
-            if (r < 0)
-                return MQL_EUSAGE;
-            out = val;
-            continue;
-        }
-        if ((r = cli_opt(argc, argv, &i, "--format", &val))) {
-            if (r < 0)
-                return MQL_EUSAGE;
-            if (mql_format_parse(val, &fmt)) {
-                cli_error("--format: expected table, csv, json or md, got '%s'", val);
-                return MQL_EUSAGE;
-            }
-            continue;
-        }
-        if (a[0] == '-' && a[1]) {
-            cli_error("rules: unknown option '%s' (see 'mqlcal rules --help')", a);
-            return MQL_EUSAGE;
-        }
-        if (model) {
-            cli_error("rules: one model only ('%s' and '%s')", model, a);
-            return MQL_EUSAGE;
-        }
-        model = a;
-        i++;
-    }
-    if (!model) {
-        cli_error("rules: no model given (see 'mqlcal rules --help')");
-        return MQL_EUSAGE;
-    }
+    rules_opts ro = {.format = MQL_FMT_TABLE};
+    cli_pos pos = {.cmd = "rules", .expect = "MODEL", .min = 1, .max = 1};
+    int st = cli_parse(argc, argv, usage, match, &ro, &pos);
+    if (st)
+        return st < 0 ? MQL_OK : st;
+    const char *model = pos.v[0], *out = ro.out;
+    mql_format fmt = ro.format;
     mql_points *m;
-    int st = cli_model_points(model, &m);
+    st = cli_model_points(model, &m);
     if (st)
         return st;
     cli_out o;

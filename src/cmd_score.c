@@ -137,67 +137,41 @@ static char **split_na(const char *s, size_t *n)
     return NULL;
 }
 
+typedef struct score_opts {
+    const char *out, *thr, *na, *delim;
+} score_opts;
+
+static int match(void *vo, int argc, char **argv, int *i)
+{
+    score_opts *o = vo;
+    int r = cli_opt(argc, argv, i, "-o", &o->out);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--output", &o->out);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--threshold", &o->thr);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--na", &o->na);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--delim", &o->delim);
+    return r;
+}
+
 int cmd_score(int argc, char **argv)
 {
-    const char *model = NULL, *leads = NULL, *out = NULL, *thr = NULL, *na = NULL,
-               *delim = NULL, *val;
-    for (int i = 1; i < argc;) {
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            return MQL_OK;
-        }
-        int r = 0;
-        const char **slot = NULL;
-        if ((r = cli_opt(argc, argv, &i, "-o", &val)) ||
-            (r = cli_opt(argc, argv, &i, "--output", &val)))
-            slot = &out;
-        else if ((r = cli_opt(argc, argv, &i, "--threshold", &val)))
-            slot = &thr;
-        else if ((r = cli_opt(argc, argv, &i, "--na", &val)))
-            slot = &na;
-        else if ((r = cli_opt(argc, argv, &i, "--delim", &val)))
-            slot = &delim;
-        if (r < 0)
-            return MQL_EUSAGE;
-        if (r > 0) {
-            *slot = val;
-            continue;
-        }
-        if (a[0] == '-' && a[1]) {
-            cli_error("score: unknown option '%s' (see 'mqlcal score --help')", a);
-            return MQL_EUSAGE;
-        }
-        if (!model)
-            model = a;
-        else if (!leads)
-            leads = a;
-        else {
-            cli_error("score: one model and one lead file ('%s' is extra)", a);
-            return MQL_EUSAGE;
-        }
-        i++;
-    }
-    if (!model || !leads) {
-        cli_error("score: need MODEL and LEADS.csv (see 'mqlcal score --help')");
-        return MQL_EUSAGE;
-    }
+    score_opts so = {0};
+    cli_pos pos = {.cmd = "score", .expect = "MODEL and LEADS.csv", .min = 2, .max = 2};
+    int st = cli_parse(argc, argv, usage, match, &so, &pos);
+    if (st)
+        return st < 0 ? MQL_OK : st;
+    const char *model = pos.v[0], *leads = pos.v[1], *out = so.out, *thr = so.thr, *na = so.na;
     long threshold = 0;
     if (thr && mql_parse_long(thr, LONG_MIN / 4, LONG_MAX / 4, &threshold)) {
         cli_error("--threshold: expected an integer score, got '%s'", thr);
         return MQL_EUSAGE;
     }
     mql_csv_opts co = {0};
-    if (delim) {
-        if (strcmp(delim, "tab") == 0 || strcmp(delim, "\\t") == 0 || strcmp(delim, "\t") == 0)
-            co.delim = '\t';
-        else if (strcmp(delim, ",") == 0 || strcmp(delim, ";") == 0 || strcmp(delim, "|") == 0)
-            co.delim = delim[0];
-        else {
-            cli_error("--delim: expected ',', ';', '|' or 'tab', got '%s'", delim);
-            return MQL_EUSAGE;
-        }
-    }
+    if (cli_delim_parse(so.delim, &co.delim))
+        return MQL_EUSAGE;
     score_ctx c = {0};
     char **na_list = NULL;
     size_t n_na = 0;
@@ -209,7 +183,7 @@ int cmd_score(int argc, char **argv)
     c.n_na = n_na;
     c.path = strcmp(leads, "-") == 0 ? "standard input" : leads;
     mql_err err;
-    int st = cli_model_points(model, &c.m);
+    st = cli_model_points(model, &c.m);
     if (st)
         goto done;
     if (thr) {

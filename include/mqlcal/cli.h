@@ -33,6 +33,48 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * 0 when argv[*i] is another option. */
 int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
 
+/* 1 when a is "-h" or "--help". */
+int cli_is_help(const char *a);
+
+/* Matches "--format F" at argv[*i] like cli_opt (1 / 0 / -1) and parses F into *fmt: table, csv,
+ * json, and md when with_md is non-zero (fit has no Markdown form). A bad value is a usage error
+ * naming the accepted values. */
+int cli_format_opt(int argc, char **argv, int *i, mql_format *fmt, int with_md);
+
+/* Matches "--maturity DAYS" like cli_opt: whole days from 0 to 36500 (0 censors nothing). */
+int cli_maturity_opt(int argc, char **argv, int *i, long *days);
+
+/* The positional arguments of one command, collected while parsing. Set cmd (for messages),
+ * expect (the positionals as the usage names them, "MODEL and LEADS.csv"; NULL for a command
+ * without any), min and max (at most 4); v[0..n) are argv strings (not owned). */
+typedef struct cli_pos {
+    const char *cmd;
+    const char *expect;
+    int min, max;
+    int n;
+    const char *v[4];
+} cli_pos;
+
+/* Takes argv[*i], which no option matched: an unknown option ("-x"; "-" alone is stdin) or one
+ * argument more than p->max is a usage error, printed with the command's name and what it
+ * expects; otherwise the argument is stored and *i advanced. Returns MQL_OK or MQL_EUSAGE. */
+int cli_pos_take(cli_pos *p, char **argv, int *i);
+
+/* After parsing: fewer than p->min positionals is a usage error (printed). MQL_OK or
+ * MQL_EUSAGE. */
+int cli_pos_check(const cli_pos *p);
+
+/* A command's option matcher, called at each argument: like cli_opt it returns 1 when it
+ * consumed argv[*i] (and its value; *i advanced), 0 when argv[*i] is none of its options, -1
+ * after printing an error. opts is the command's options struct. */
+typedef int (*cli_match_fn)(void *opts, int argc, char **argv, int *i);
+
+/* The argument loop of every command: "-h" / "--help" prints usage(stdout) and returns -1 (the
+ * command then exits 0); every other argument goes to match, and what it does not take to
+ * cli_pos_take; cli_pos_check ends it. Returns MQL_OK, -1, or MQL_EUSAGE (error printed). */
+int cli_parse(int argc, char **argv, void (*usage)(FILE *), cli_match_fn match, void *opts,
+              cli_pos *pos);
+
 /* Atomic output: cli_out_open gives a FILE* for path ("-" or NULL = stdout) that writes to a
  * temporary file beside path; cli_out_close flushes, checks for write errors, and renames it over
  * path (or removes it when ok == 0). Returns MQL_OK or MQL_EIO after printing the error. */
@@ -43,6 +85,10 @@ typedef struct cli_out {
 } cli_out;
 int cli_out_open(cli_out *o, const char *path);
 int cli_out_close(cli_out *o, int ok);
+
+/* The end of a command that wrote its report to o: closes o when it is open (keeping the output
+ * only when st is MQL_OK) and returns st, or the close's error when st was MQL_OK. */
+int cli_out_finish(cli_out *o, int st);
 
 /* The lead-file options every data command shares (DESIGN section 3). Fields hold argv strings
  * (not owned); NULL when not given. */
@@ -64,6 +110,20 @@ typedef struct cli_leads {
 /* Matches one leads option at argv[*i]: 1 consumed (and *i advanced past its value), 0 not a
  * leads option, -1 error already printed. */
 int cli_leads_opt(cli_leads *l, int argc, char **argv, int *i);
+
+/* Usage checks on the leads options, printed as "CMD: ..." (no prefix when cmd is NULL).
+ * cli_require_outcome: --outcome or --join must be given. cli_require_date: opt (e.g.
+ * "--maturity") needs --date. Each returns MQL_OK or MQL_EUSAGE. */
+int cli_require_outcome(const char *cmd, const cli_leads *l);
+int cli_require_date(const char *cmd, const char *opt, const cli_leads *l);
+
+/* Both checks of a command that rates leads against an outcome (calibrate, compare, plan with
+ * data): an outcome, and --date when maturity (--maturity DAYS) is above 0. */
+int cli_require_roles(const char *cmd, const cli_leads *l, long maturity);
+
+/* Parses a --delim value into *out: ',', ';', '|', or 'tab' (also "\t"); NULL gives 0 (detect).
+ * Prints the usage error; returns MQL_OK or MQL_EUSAGE. */
+int cli_delim_parse(const char *s, char *out);
 
 /* A loaded lead file with its roles. Arrays have table->n_rows entries (y, sql) or n_cols
  * (feature). */
@@ -131,6 +191,14 @@ extern const char *const cli_fit_usage;
  * rules CSV (wrapped in a model with no design or fit). Prints its error; returns the exit code.
  * Free *out with mql_model_free. */
 int cli_model_load(const char *path, mql_model **out);
+
+/* Writes m as model JSON to path ("-" = stdout) atomically. Prints its error; returns the exit
+ * code. */
+int cli_model_save(const char *path, const mql_model *m);
+
+/* Sets m->created from SOURCE_DATE_EPOCH when it is set to a valid epoch (reproducible model
+ * files); leaves it alone otherwise. Returns MQL_OK or MQL_ENOMEM (printed). */
+int cli_model_stamp(mql_model *m);
 
 /* The pipeline-plan options shared by `plan` and `review`: --revenue, --acv, --win-rate,
  * --sql-to-opp, --mql-to-sql, --period, --cycle-days, --start (argv strings, not owned). */

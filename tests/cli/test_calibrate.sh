@@ -65,5 +65,15 @@ run calibrate $RULES
 expect one_file 2 'expected MODEL and LEADS'
 run calibrate $RULES $LEADS --outcome closed_won --maturity 30
 expect maturity_no_date 2 '--maturity needs --date'
+run calibrate $RULES $LEADS $L --maturity -1
+expect maturity_bad 2 "--maturity: expected whole days from 0 to 36500, got '-1'"
+run calibrate $RULES $LEADS $L --maturity 0
+expect maturity_zero 0 ''
+run calibrate $RULES $LEADS $LEADS $L
+expect three_files 2 "calibrate: unexpected argument '.*': expected MODEL and LEADS.csv"
+run calibrate $RULES $LEADS
+expect no_outcome 2 'calibrate: an outcome is required'
+run calibrate $RULES $LEADS $L --format xml
+expect bad_format 2 "--format: expected table, csv, json or md, got 'xml'"
 run calibrate $RULES $LEADS $L -o -
 expect out_stdout 2 '-o needs a file name'

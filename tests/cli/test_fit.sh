@@ -54,6 +54,12 @@ run fit $F/aliased.csv
 expect fit_no_outcome 2 "outcome is required"
 run fit $F/aliased.csv --outcome won --bogus
 expect fit_unknown_option 2 "unknown option '--bogus'"
+run fit $F/aliased.csv --outcome won --format md
+expect fit_no_md 2 "--format: expected table, csv or json, got 'md'"
+run fit $F/aliased.csv $F/aliased.csv --outcome won
+expect fit_two_files 2 "fit: unexpected argument '.*aliased.csv': expected LEADS.csv"
+run fit --outcome won
+expect fit_no_file 2 "fit: expected LEADS.csv, got no file"
 run fit $F/aliased.csv --outcome won --weight region
 expect fit_weight_text 1 "--weight: column 'region' is categorical"
 

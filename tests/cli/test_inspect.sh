@@ -40,7 +40,7 @@ expect join_key_missing_in_join_file 2 "no column 'won_date' in tests/fixtures/j
 run inspect $FIX/join/mqls.csv --bogus
 expect unknown_option 2 "unknown option '--bogus'"
 run inspect
-expect no_file 2 "no lead file"
+expect no_file 2 "inspect: expected LEADS.csv, got no file"
 run inspect $FIX/join/mqls.csv --format xml
 expect bad_format 2 "--format: expected table, csv, json or md"
 run inspect $FIX/join/mqls.csv --date origin
@@ -80,7 +80,7 @@ expect_out json_rate "\"positives\": 7, \"rows\": 30, \"rate\": 0\.2333333333333
 expect_out json_columns "\"column_table\": \["
 run inspect --help
 expect help 0 ""
-expect_out help_usage "usage: mqlcal inspect FILE"
+expect_out help_usage "usage: mqlcal inspect LEADS.csv"
 expect_out help_leak "leakage suspects: a column is a leakage suspect"
 expect_out help_join "--join FILE --key COL"
 cp "$OUT" "$TMP/help1"

@@ -103,3 +103,11 @@ run plan --revenue 0 --acv acv $PL
 expect plan_data_zero_revenue 2 '--revenue'
 run plan --revenue 9000 --acv acv --outcome won
 expect plan_data_leads_without_model 2 'need --model and --leads'
+run plan --revenue 9000 --acv acv --model $FIX/plan_rules.csv --leads $FIX/plan_leads.csv --sql sql --date created
+expect plan_data_no_outcome 2 'plan: an outcome is required'
+run plan --revenue 9000 --acv acv --model $FIX/plan_rules.csv --leads $FIX/plan_leads.csv --outcome won --sql sql --maturity 30
+expect plan_data_maturity_no_date 2 'plan: --maturity needs --date'
+run plan --revenue 10 --acv 1 --win-rate 1 --sql-to-opp 1 --mql-to-sql 1 extra.csv
+expect plan_extra_argument 2 "plan: unexpected argument 'extra.csv'"
+run plan --revenue 10 --acv 1 --win-rate 1 --sql-to-opp 1 --mql-to-sql 1 --format xml
+expect plan_bad_format 2 "--format: expected table, csv, json or md, got 'xml'"

@@ -80,7 +80,7 @@ check "failed scores leave no output file" [ ! -e "$TMP/bad.csv" ]
 run score $R/small.rules.csv $FIX/leads/no-such.csv -o "$TMP/bad.csv"
 expect "missing leads file exit 3" 3 "no-such.csv"
 run score $R/small.rules.csv
-expect "score without leads: usage" 2 "need MODEL and LEADS.csv"
+expect "score without leads: usage" 2 "score: expected MODEL and LEADS.csv, got 1 file"
 run score $R/small.rules.csv $L --threshold 3.5
 expect "score --threshold 3.5: usage" 2 "--threshold: expected an integer"
 printf '{"threshold": 30, "rules": [' > "$TMP/trunc.json"
