@@ -741,6 +741,8 @@ static int step_data_notes(const mql_review_spec *sp, mql_review *r, mql_err *er
         s[0] = '\0';
         for (size_t q = 0; q < m; q++) {
             long j = note_column(sp->table, all[q]);
+            if (j >= 0 && seen[j])
+                continue;
             if (j >= 0)
                 seen[j] = 1;
             o += (size_t)snprintf(s + o, cap - o, "%s%s", o ? "; " : "", all[q]);
