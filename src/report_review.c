@@ -484,7 +484,9 @@ int mql_review_write_html(const mql_review *r, FILE *f, mql_err *err)
     for (size_t q = 0; q < r->n_data_notes; q++)
         mql_html_callout(h, callout_kind(r->data_notes[q].kind), r->data_notes[q].title,
                          r->data_notes[q].text);
-    mql_html_table(h, r->columns, "Columns of the export", "columns.csv", MQL_HTML_NO_ROW, NULL);
+    if (r->columns)
+        mql_html_table(h, r->columns, "Columns of the export", "columns.csv", MQL_HTML_NO_ROW,
+                       NULL);
 
     int st = html_models(r, h);
     st = st ? st : mql_html_section(h, "points", "The new points table",
