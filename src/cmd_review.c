@@ -1,7 +1,7 @@
-/* cmd_review.c: `mqlcal review`: the quarterly review in one run (DESIGN section 6): inspect the
- * export, evaluate the current model, fit a new one, compare, backtest, calibrate and plan, and
- * write a self-contained HTML report with every number also in a CSV, into a directory that is
- * replaced only once the new one is complete. */
+/* cmd_review.c: `mqlcal review`: the quarterly review in one run (DESIGN section 6). Parses the
+ * options, loads and profiles the leads, runs the pipeline (review.c), writes the report
+ * (report_review.c) into a directory beside DIR that replaces DIR only once it is complete, and
+ * prints the outcome. */
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -14,9 +14,6 @@
 #include "mqlcal/cli.h"
 #include "mqlcal/report_review.h"
 #include "mqlcal/review.h"
-
-/* The file that marks a directory as a review mqlcal wrote (and may replace). */
-#define MARKER MQL_REVIEW_MARKER
 
 static void usage(FILE *f)
 {
@@ -43,7 +40,8 @@ static void usage(FILE *f)
             "  -o DIR               the report directory. It is written beside DIR and renamed\n"
             "                       into place at the end: a failure leaves DIR as it was. An\n"
             "                       existing DIR is replaced when it is an earlier review (it\n"
-            "                       holds " MARKER "); any other DIR needs --force, and is then\n"
+            "                       holds " MQL_REVIEW_MARKER "); any other DIR needs --force, and "
+            "is then\n"
             "                       moved aside to DIR.old-XXXXXX, not deleted\n"
             "  --current MODEL      the model in production: a rules CSV or a model JSON\n"
             "  --train-until DATE   fit on leads created on or before DATE (needs --date),\n"
@@ -209,7 +207,7 @@ static int dir_state(const char *dir)
     if (!S_ISDIR(sb.st_mode))
         return 3;
     char path[4096];
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, MARKER) >= sizeof path)
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, MQL_REVIEW_MARKER) >= sizeof path)
         return 2;
     return lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) ? 1 : 2;
 }
@@ -279,7 +277,8 @@ static int check_dir(const review_opts *o)
     }
     if (s == 2 && !o->force) {
         cli_error("-o %s: the directory exists and is not an mqlcal review (no %s in it); "
-                  "use --force to replace it (it is moved aside, not deleted)", o->dir, MARKER);
+                  "use --force to replace it (it is moved aside, not deleted)", o->dir,
+                  MQL_REVIEW_MARKER);
         return MQL_EUSAGE;
     }
     return MQL_OK;

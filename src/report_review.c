@@ -1,5 +1,6 @@
 /* report_review.c: a computed review (review.h) as files: index.html composed with report_html.h,
- * summary.md, the model and its rules, and every table as CSV. Writes only what the result holds. */
+ * summary.md, the model and its rules, and every table as CSV. Computes nothing new: every figure
+ * comes from the result, so the page and its CSV files agree. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
