@@ -1,0 +1,150 @@
+/* review.h: the quarterly review pipeline (DESIGN section 6) as one library call: split the leads,
+ * fit the new model, score and evaluate it and the current one, backtest, recommend a threshold,
+ * plan, and read the results into findings. `mqlcal review` loads the leads, calls mql_review_run,
+ * writes the result with report_review.h and prints; nothing here prints or touches files. */
+#ifndef MQLCAL_REVIEW_H
+#define MQLCAL_REVIEW_H
+
+#include <stddef.h>
+#include "mqlcal/backtest.h"
+#include "mqlcal/common.h"
+#include "mqlcal/design.h"
+#include "mqlcal/evaluate.h"
+#include "mqlcal/glm.h"
+#include "mqlcal/model.h"
+#include "mqlcal/plan.h"
+#include "mqlcal/points.h"
+#include "mqlcal/report_table.h"
+#include "mqlcal/table.h"
+
+/* How the leads are split between fitting the new model and evaluating both models. */
+typedef enum mql_review_split {
+    MQL_REVIEW_IN_SAMPLE = 0,   /* no split: fit and evaluate on every lead (said in the texts) */
+    MQL_REVIEW_TRAIN_UNTIL,     /* fit on leads created on or before train_until (needs date_col) */
+    MQL_REVIEW_HOLDOUT_LAST     /* fit on the first rows, evaluate on the last fraction holdout */
+} mql_review_split;
+
+/* What the review is asked to do. Everything is borrowed: the table, the arrays, the current
+ * model and the columns table must outlive the result (the result points into them). */
+typedef struct mql_review_spec {
+    /* The leads and their roles (arrays of table->n_rows entries). */
+    const char *file;                 /* the lead file as given: texts and the model's record */
+    const mql_table *table;
+    const unsigned char *y;           /* outcome (won) 0/1, required */
+    const unsigned char *sql;         /* SQL stage 0/1, or NULL */
+    long date_col, acv_col;           /* -1: none */
+    const double *w;                  /* frequency weights, or NULL */
+    const char *outcome_label;        /* the outcome in words ("closed_won"), or NULL */
+    /* The new model's training record: role column names as given (NULL: none). */
+    const char *outcome_column, *sql_column, *acv_column, *date_column, *weight_column;
+    /* The column profile (inspect): one row per column, written as columns.csv (may be NULL);
+     * notes "col: note" for the report; leak[j] 1 for a leakage-suspect column (NULL: none),
+     * feature[j] 1 for a candidate feature (NULL: every column). */
+    const mql_tab *columns;
+    const char *const *column_notes;
+    size_t n_column_notes;
+    const unsigned char *leak;
+    const unsigned char *feature;
+    const char *leak_rule;            /* the leakage rule in words, quoted in the report */
+    int keep_leaks;                   /* 1: the features were listed by hand: suspects stay */
+    /* The models. */
+    const mql_model *current;         /* the model in production (needs points), or NULL */
+    const mql_design_opts *design;    /* the new model's design (NULL: defaults); leakage
+                                         suspects are added to a copy's roles, not to it */
+    mql_glm_opts glm;
+    int l2_given;                     /* 0: a fit that separates is refitted with l2 = 1 */
+    mql_points_opts points;
+    const char *created;              /* the new model's "created" stamp (e.g. from
+                                         SOURCE_DATE_EPOCH), or NULL for now */
+    /* Split, censoring, recommendation, plan. */
+    mql_review_split split;
+    long train_until;                 /* TRAIN_UNTIL: the last training day (days since
+                                         1970-01-01) */
+    double holdout;                   /* HOLDOUT_LAST: the evaluated fraction, 0 < f < 1 */
+    long maturity;                    /* > 0: censor leads younger than this many days */
+    double capacity;                  /* > 0: SDR capacity in MQLs per month; 0: none */
+    const mql_dplan_in *plan;         /* the pipeline plan, or NULL */
+} mql_review_spec;
+
+/* A finding or a note for the reader: how to show it (kind), a short title and the text. */
+typedef enum mql_review_kind {
+    MQL_REVIEW_INFO = 0,
+    MQL_REVIEW_WARNING,
+    MQL_REVIEW_GOOD
+} mql_review_kind;
+
+typedef struct mql_review_item {
+    mql_review_kind kind;
+    char *title;
+    char *text;
+} mql_review_item;
+
+/* Everything the review computed. Owned pointers are freed by mql_review_free; the borrowed ones
+ * (marked) point into the spec's objects. */
+typedef struct mql_review {
+    /* The input, for the texts. */
+    char *file, *outcome_label;       /* copies ("" when none) */
+    const mql_table *table;           /* borrowed */
+    const mql_tab *columns;           /* borrowed (may be NULL) */
+    const mql_model *current;         /* borrowed (NULL: no current model) */
+    int has_sql;                      /* the leads have an SQL stage */
+    long maturity;
+    /* The split. role: 1 train, 2 evaluation, 0 neither; NULL when in-sample (then the subsets
+     * and their arrays are NULL and n_train = n_eval = every lead). */
+    unsigned char *role;
+    size_t n_train, n_eval;
+    char split_text[256];             /* the split in one sentence (no final full stop) */
+    mql_table *train_t, *eval_t;
+    unsigned char *y_train, *y_eval, *sql_eval;
+    double *w_train;
+    /* The new model and how it was fitted. */
+    mql_model *model;
+    mql_fit_diag diag;
+    int refit_l2;                     /* 1: the plain fit separated; refitted with l2 = 1 */
+    char sep_text[1100];              /* the separation message of the plain fit */
+    size_t n_leak;                    /* leakage suspects left out of the new model */
+    char leak_names[512];
+    /* The evaluation (on the evaluation leads; cur_all: the current model on every lead). */
+    mql_scored *cur_s, *new_s, *cur_all;
+    mql_eval_summary cur_sum, new_sum;
+    mql_compare *cmp;
+    mql_bt_sweep *new_sw, *cur_sw;
+    size_t rec;                       /* the recommended row of new_sw */
+    size_t cur_row;                   /* the current threshold's row of cur_sw */
+    char rec_text[512];               /* the recommendation in words */
+    int has_psi;
+    mql_eval_psi psi;                 /* the current score's drift (has_psi) */
+    mql_dplan *plan;                  /* NULL without a plan */
+    double eng_share_cur, eng_share_new;   /* share of score variance from engagement points */
+    int flat_group;                   /* 1: the new model's fit or engagement sub-score has no
+                                         spread on the evaluation leads (grades cannot tell) */
+    /* The tables, each the content of one CSV file (NULL when not computed). summary holds the
+     * key figures: key, value (full precision), shown (as quoted in the texts). */
+    mql_tab *summary;
+    mql_tab *t_thr, *t_thr_cur, *t_cal, *t_cal_cur, *t_bands, *t_gains, *t_gains_cur, *t_hist,
+        *t_grades, *t_psi, *t_cmp, *t_mig, *t_rules_diff, *t_rules, *t_metrics, *t_metrics_cur,
+        *t_plan, *t_plan_thr;
+    /* The texts: the diagnosis, the notes about the data (censoring, leakage, separation, fit
+     * warnings, skipped columns: each column once), and the warnings a front end should also
+     * tell the user at once. */
+    mql_review_item *findings;
+    size_t n_findings;
+    mql_review_item *data_notes;
+    size_t n_data_notes;
+    char **warnings;
+    size_t n_warnings;
+} mql_review;
+
+/* Runs the review described by spec. The recommendation: with a capacity, the lowest threshold
+ * within it; else the plan's threshold; else the threshold keeping the current model's MQL volume;
+ * else the new model's own threshold. Errors (err filled, *out NULL): MQL_EDATA (e.g. a feature
+ * of the current model missing from the table, a fit that separates with l2_given, no won lead in
+ * a part), MQL_EUSAGE (a split or plan the data cannot serve), MQL_ENOCONV, MQL_ENOMEM. Messages
+ * start with the option they concern ("--train-until: ...", "fit: ...", "plan: ..."). On success
+ * *out is the caller's to free with mql_review_free. */
+int mql_review_run(const mql_review_spec *spec, mql_review **out, mql_err *err);
+
+/* Frees r and everything it owns. NULL-safe. */
+void mql_review_free(mql_review *r);
+
+#endif

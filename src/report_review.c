@@ -1,0 +1,642 @@
+/* report_review.c: a computed review (review.h) as files: index.html composed with report_html.h,
+ * summary.md, the model and its rules, and every table as CSV. Computes nothing new: every figure
+ * comes from the result, so the page and its CSV files agree. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mqlcal/model.h"
+#include "mqlcal/points.h"
+#include "mqlcal/report_html.h"
+#include "mqlcal/report_review.h"
+
+static mql_callout_kind callout_kind(mql_review_kind k)
+{
+    switch (k) {
+    case MQL_REVIEW_WARNING:
+        return MQL_CALLOUT_WARNING;
+    case MQL_REVIEW_GOOD:
+        return MQL_CALLOUT_GOOD;
+    case MQL_REVIEW_INFO:
+        break;
+    }
+    return MQL_CALLOUT_INFO;
+}
+
+static void pct(char *buf, size_t cap, double p)
+{
+    if (!isfinite(p))
+        snprintf(buf, cap, "-");
+    else
+        snprintf(buf, cap, "%.1f%%", 100 * p);
+}
+
+/* Numbers of column name of t (as displayed; empty cells NAN). malloc'd, *n rows; NULL when t is
+ * NULL, has no such column or memory runs out. */
+static double *tab_col(const mql_tab *t, const char *name, size_t *n)
+{
+    *n = 0;
+    if (!t)
+        return NULL;
+    size_t j = 0, m = mql_tab_cols(t);
+    while (j < m && strcmp(mql_tab_name(t, j), name) != 0)
+        j++;
+    size_t rows = mql_tab_rows(t);
+    double *v = malloc((rows ? rows : 1) * sizeof *v);
+    if (!v || j == m) {
+        free(v);
+        return NULL;
+    }
+    for (size_t i = 0; i < rows; i++) {
+        const char *c = mql_tab_cell(t, i, j, NULL);
+        char *end;
+        v[i] = c && *c ? strtod(c, &end) : NAN;
+    }
+    *n = rows;
+    return v;
+}
+
+/* ---- the HTML report ------------------------------------------------------------------------ */
+
+/* Rows of the threshold table shown on the page: about 15 evenly spread, plus the recommended and
+ * the current threshold rows; indices into the sweep. */
+static size_t pick_rows(const mql_bt_sweep *sw, size_t rec, long extra, size_t *rows,
+                        size_t cap, size_t *hl)
+{
+    size_t n = 0, step = sw->n_rows / 14 + 1;
+    for (size_t k = 0; k < sw->n_rows && n + 2 < cap; k++) {
+        int want = k % step == 0 || k == rec || (extra >= 0 && k == (size_t)extra);
+        if (want) {
+            if (k == rec)
+                *hl = n;
+            rows[n++] = k;
+        }
+    }
+    return n;
+}
+
+static int html_models(const mql_review *r, mql_html *h)
+{
+    int st = mql_html_section(h, "models", "Current vs new model",
+                              "How the model in production and the newly fitted one rank and "
+                              "convert the same leads.");
+    if (!r->current)
+        return st ? st : mql_html_para(h, "No current model was given (--current), so there is "
+                                          "nothing to compare; the sections below describe the "
+                                          "new model.");
+    st = st ? st : mql_html_table(h, r->t_cmp, "Each model at its own threshold", "compare.csv",
+                                  MQL_HTML_NO_ROW, NULL);
+    /* Gains of both. */
+    size_t n1, n2, n3, n4;
+    double *cl1 = tab_col(r->t_gains_cur, "cum_leads", &n1), *cw1 = tab_col(r->t_gains_cur, "capture", &n2);
+    double *cl2 = tab_col(r->t_gains, "cum_leads", &n3), *cw2 = tab_col(r->t_gains, "capture", &n4);
+    double *x1 = malloc((n1 + 1) * sizeof *x1), *y1 = malloc((n1 + 1) * sizeof *y1);
+    double *x2 = malloc((n3 + 1) * sizeof *x2), *y2 = malloc((n3 + 1) * sizeof *y2);
+    if (!cl1 || !cw1 || !cl2 || !cw2 || !x1 || !y1 || !x2 || !y2) {
+        st = st ? st : MQL_ENOMEM;
+    } else {
+        double tot1 = cl1[n1 - 1], tot2 = cl2[n3 - 1];
+        x1[0] = y1[0] = x2[0] = y2[0] = 0;
+        for (size_t i = 0; i < n1; i++) {
+            x1[i + 1] = cl1[i] / tot1;
+            y1[i + 1] = cw1[i];
+        }
+        for (size_t i = 0; i < n3; i++) {
+            x2[i + 1] = cl2[i] / tot2;
+            y2[i + 1] = cw2[i];
+        }
+        mql_gains_curve cv[2] = {{"current model", x1, y1, n1 + 1},
+                                 {"new model", x2, y2, n3 + 1}};
+        mql_gains_chart g = {.title = "Cumulative gains: share of won deals in the top-scored "
+                                      "leads",
+                             .source = "gains.csv, gains_current.csv",
+                             .curves = cv,
+                             .n_curves = 2};
+        st = st ? st : mql_html_gains_chart(h, &g);
+    }
+    free(cl1), free(cw1), free(cl2), free(cw2), free(x1), free(y1), free(x2), free(y2);
+    /* Volume vs conversion of both models: one x array, NAN breaks between the models. */
+    const mql_bt_sweep *a = r->cur_sw, *b = r->new_sw;
+    size_t n = a->n_rows + 1 + b->n_rows;
+    double *x = malloc(n * sizeof *x), *ya = malloc(n * sizeof *ya), *yb = malloc(n * sizeof *yb);
+    if (!x || !ya || !yb) {
+        st = st ? st : MQL_ENOMEM;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            x[i] = ya[i] = yb[i] = NAN;
+        for (size_t i = 0; i < a->n_rows; i++) {
+            x[i] = a->rows[i].mqls_per_month;
+            ya[i] = a->rows[i].rated >= 30 ? a->rows[i].won_rate : NAN;
+        }
+        for (size_t i = 0; i < b->n_rows; i++) {
+            x[a->n_rows + 1 + i] = b->rows[i].mqls_per_month;
+            yb[a->n_rows + 1 + i] = b->rows[i].rated >= 30 ? b->rows[i].won_rate : NAN;
+        }
+        mql_series s[2] = {{.name = "current model", .y = ya}, {.name = "new model", .y = yb}};
+        mql_line_chart c = {.title = "MQL-to-won against MQL volume, one point per threshold "
+                                     "(thresholds with at least 30 rated MQLs)",
+                            .source = "thresholds.csv, thresholds_current.csv",
+                            .x = x, .n = n, .series = s, .n_series = 2,
+                            .x_axis = {.label = "MQLs per month", .fmt = MQL_AXIS_INT,
+                                       .from_zero = 1},
+                            .y_axis = {.label = "MQL-to-won", .fmt = MQL_AXIS_PCT,
+                                       .from_zero = 1}};
+        st = st ? st : mql_html_line_chart(h, &c);
+    }
+    free(x), free(ya), free(yb);
+    st = st ? st : mql_html_table(h, r->t_mig, "Leads that change MQL status (current -> new "
+                                  "at each model's threshold)", "migration.csv", MQL_HTML_NO_ROW,
+                                  NULL);
+    st = st ? st : mql_html_table(h, r->t_rules_diff, "Rules: current vs new points",
+                                  "rules_diff.csv", MQL_HTML_NO_ROW, NULL);
+    return st;
+}
+
+static int html_thresholds(const mql_review *r, mql_html *h)
+{
+    const mql_bt_sweep *sw = r->new_sw;
+    const mql_bt_row *rr = &sw->rows[r->rec];
+    int st = mql_html_section(h, "thresholds", "Threshold trade-off",
+                              "A lead is an MQL when its score reaches the threshold. Lower "
+                              "thresholds send more leads to sales at a lower conversion rate.");
+    st = st ? st : mql_html_callout(h, MQL_CALLOUT_INFO, "Recommendation", r->rec_text);
+    size_t n = sw->n_rows;
+    double *x = malloc(n * sizeof *x), *v = malloc(n * sizeof *v);
+    double *s1 = malloc(n * sizeof *s1), *l1 = malloc(n * sizeof *l1), *h1 = malloc(n * sizeof *h1);
+    double *s2 = malloc(n * sizeof *s2), *l2 = malloc(n * sizeof *l2), *h2 = malloc(n * sizeof *h2);
+    double *rc = malloc(n * sizeof *rc);
+    if (!x || !v || !s1 || !l1 || !h1 || !s2 || !l2 || !h2 || !rc) {
+        st = st ? st : MQL_ENOMEM;
+    } else {
+        for (size_t k = 0; k < n; k++) {
+            const mql_bt_row *w = &sw->rows[k];
+            x[k] = w->threshold;
+            v[k] = w->mqls_per_month;
+            s1[k] = w->sql_rate, l1[k] = w->sql_lo, h1[k] = w->sql_hi;
+            s2[k] = w->won_rate, l2[k] = w->won_lo, h2[k] = w->won_hi;
+            rc[k] = w->recall;
+        }
+        mql_series ser[4] = {{.name = "MQL-to-SQL", .y = s1, .lo = l1, .hi = h1},
+                             {.name = "MQL-to-won", .y = s2, .lo = l2, .hi = h2},
+                             {.name = "recall of won deals", .y = rc},
+                             {.name = "MQLs per month (right axis)", .y = v, .secondary = 1}};
+        char lab[64];
+        snprintf(lab, sizeof lab, "recommended: %g", rr->threshold);
+        mql_marker mk[2] = {{rr->threshold, lab}, {NAN, NULL}};
+        size_t n_mk = 1;
+        char lab2[64];
+        if ((double)r->model->points->threshold != rr->threshold) {
+            snprintf(lab2, sizeof lab2, "model's own: %ld", r->model->points->threshold);
+            mk[1] = (mql_marker){(double)r->model->points->threshold, lab2};
+            n_mk = 2;
+        }
+        mql_line_chart c = {.title = "Conversion, recall and MQL volume by threshold (new model)",
+                            .source = "thresholds.csv",
+                            .x = x, .n = n, .series = ser, .n_series = r->has_sql ? 4 : 3,
+                            .x_axis = {.label = "threshold (points)", .fmt = MQL_AXIS_NUM},
+                            .y_axis = {.label = "rate", .fmt = MQL_AXIS_PCT, .min = 0, .max = 1},
+                            .y2_axis = {.label = "MQLs per month", .fmt = MQL_AXIS_INT,
+                                        .from_zero = 1},
+                            .markers = mk, .n_markers = n_mk,
+                            .band_name = "shaded: 95% Wilson interval"};
+        if (!r->has_sql) {
+            ser[0] = ser[1], ser[1] = ser[2], ser[2] = ser[3];
+        }
+        st = st ? st : mql_html_line_chart(h, &c);
+    }
+    free(x), free(v), free(s1), free(l1), free(h1), free(s2), free(l2), free(h2), free(rc);
+    size_t rows[64], hl = MQL_HTML_NO_ROW;
+    size_t m = pick_rows(sw, r->rec, -1, rows, 64, &hl);
+    mql_tab *t = mql_eval_thresholds_tab(sw, r->new_s, rows, m);
+    if (!t)
+        return st ? st : MQL_ENOMEM;
+    st = st ? st : mql_html_table(h, t, "Selected thresholds (every threshold in the CSV)",
+                                  "thresholds.csv", hl, "highlighted: the recommended threshold");
+    mql_tab_free(t);
+    st = st ? st : mql_html_table(h, r->t_bands, "Score bands of the new model", "bands.csv",
+                                  MQL_HTML_NO_ROW, NULL);
+    return st;
+}
+
+static int html_reliability(const mql_review *r, mql_html *h)
+{
+    int st = mql_html_section(h, "reliability", "Does a score mean its probability?",
+                              "Leads grouped into ten score bands: the model's predicted "
+                              "conversion against what happened. Points on the diagonal mean "
+                              "the stated probabilities hold.");
+    size_t n, n2, n3, n4;
+    double *pred = tab_col(r->t_cal, "predicted", &n), *obs = tab_col(r->t_cal, "observed", &n2);
+    double *lo = tab_col(r->t_cal, "observed_lo", &n3), *hi = tab_col(r->t_cal, "observed_hi", &n4);
+    if (!pred || !obs || !lo || !hi) {
+        st = st ? st : MQL_ENOMEM;
+    } else {
+        mql_reliability_chart c = {.title = "Reliability of the new model (score bands)",
+                                   .source = "calibration.csv",
+                                   .pred = pred, .obs = obs, .lo = lo, .hi = hi, .n = n,
+                                   .points_name = "observed (95% Wilson interval)",
+                                   .x_axis = {.label = "predicted conversion",
+                                              .fmt = MQL_AXIS_PCT},
+                                   .y_axis = {.label = "observed conversion",
+                                              .fmt = MQL_AXIS_PCT}};
+        st = st ? st : mql_html_reliability_chart(h, &c);
+    }
+    free(pred), free(obs), free(lo), free(hi);
+    char s[400];
+    if (r->new_sum.has_calib) {
+        mql_eval_calib_sentence(&r->new_sum, s, sizeof s);
+        st = st ? st : mql_html_para(h, s);
+    }
+    st = st ? st : mql_html_table(h, r->t_cal, "Reliability by score band", "calibration.csv",
+                                  MQL_HTML_NO_ROW, NULL);
+    st = st ? st : mql_html_table(h, r->t_metrics, "Discrimination and calibration statistics "
+                                  "(new model)", "metrics.csv", MQL_HTML_NO_ROW, NULL);
+    if (r->t_metrics_cur)
+        st = st ? st : mql_html_table(h, r->t_metrics_cur, "The same for the current model",
+                                      "metrics_current.csv", MQL_HTML_NO_ROW, NULL);
+    if (r->t_psi)
+        st = st ? st : mql_html_table(h, r->t_psi, "Score drift of the current model (PSI "
+                                      "terms by bin)", "psi.csv", MQL_HTML_NO_ROW,
+                                      MQL_EVAL_PSI_RULE);
+    return st;
+}
+
+static int html_distribution(const mql_review *r, mql_html *h)
+{
+    int st = mql_html_section(h, "distribution", "Scores of won and lost leads",
+                              "The further apart the two shapes, the better the score "
+                              "separates deals from non-deals.");
+    size_t n, n2, n3, n4;
+    double *blo = tab_col(r->t_hist, "bin_lo", &n), *bhi = tab_col(r->t_hist, "bin_hi", &n2);
+    double *ws = tab_col(r->t_hist, "won_share", &n3), *ls = tab_col(r->t_hist, "lost_share", &n4);
+    double *edges = malloc((n + 1) * sizeof *edges);
+    if (!blo || !bhi || !ws || !ls || !edges || n == 0) {
+        st = st ? st : MQL_ENOMEM;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            edges[i] = blo[i];
+        edges[n] = bhi[n - 1];
+        mql_histogram_chart c = {.title = "Score distribution: won vs lost (share of each group)",
+                                 .source = "histogram.csv",
+                                 .edges = edges, .n_bins = n, .a = ws, .b = ls,
+                                 .a_name = "won", .b_name = "lost",
+                                 .x_axis = {.label = "score (points)", .fmt = MQL_AXIS_NUM},
+                                 .y_axis = {.label = "share of the group", .fmt = MQL_AXIS_PCT,
+                                            .from_zero = 1}};
+        st = st ? st : mql_html_histogram_chart(h, &c);
+    }
+    free(blo), free(bhi), free(ws), free(ls), free(edges);
+    return st;
+}
+
+static int html_gains(const mql_review *r, mql_html *h)
+{
+    int st = mql_html_section(h, "gains", "Cumulative gains",
+                              "Share of all won deals found in the best-scored leads: a steep "
+                              "start means sales can work fewer leads and still reach most deals.");
+    size_t n, n2;
+    double *cl = tab_col(r->t_gains, "cum_leads", &n), *cw = tab_col(r->t_gains, "capture", &n2);
+    double *x = malloc((n + 1) * sizeof *x), *y = malloc((n + 1) * sizeof *y);
+    if (!cl || !cw || !x || !y || n == 0) {
+        st = st ? st : MQL_ENOMEM;
+    } else {
+        x[0] = y[0] = 0;
+        for (size_t i = 0; i < n; i++) {
+            x[i + 1] = cl[i] / cl[n - 1];
+            y[i + 1] = cw[i];
+        }
+        mql_gains_curve cv = {"new model", x, y, n + 1};
+        mql_gains_chart g = {.title = "Cumulative gains of the new model by score decile",
+                             .source = "gains.csv", .curves = &cv, .n_curves = 1};
+        st = st ? st : mql_html_gains_chart(h, &g);
+    }
+    free(cl), free(cw), free(x), free(y);
+    st = st ? st : mql_html_table(h, r->t_gains, "Gains by score decile", "gains.csv",
+                                  MQL_HTML_NO_ROW, NULL);
+    return st;
+}
+
+static int html_grades(const mql_review *r, mql_html *h)
+{
+    int st = mql_html_section(h, "grades", "Fit x engagement grades",
+                              "Leads graded A (best) to D by the fit sub-score (who they are) "
+                              "and 1 (most) to 4 by the engagement sub-score (what they did), "
+                              "each by quartile; each cell shows its leads and conversion to "
+                              "won.");
+    if (r->flat_group)
+        st = st ? st : mql_html_callout(h, MQL_CALLOUT_INFO, "One group has no spread",
+                                        "Every lead has the same fit or the same engagement "
+                                        "sub-score (no rule of that group in the new model), "
+                                        "so that grade cannot tell leads apart; name the "
+                                        "columns with --fit / --engagement.");
+    size_t n, n2;
+    double *leads = tab_col(r->t_grades, "leads", &n), *rate = tab_col(r->t_grades, "rate", &n2);
+    char t1[16][32], t2[16][32];
+    const char *p1[16], *p2[16];
+    if (!leads || !rate || n != 16) {
+        st = st ? st : MQL_ENOMEM;
+    } else {
+        for (size_t k = 0; k < 16; k++) {
+            snprintf(t1[k], sizeof t1[k], "%.0f leads", leads[k]);
+            pct(t2[k], sizeof t2[k], rate[k]);
+            p1[k] = t1[k];
+            p2[k] = t2[k];
+        }
+        static const char *const rl[] = {"A", "B", "C", "D"}, *const cl[] = {"1", "2", "3", "4"};
+        mql_heatmap c = {.title = "Conversion to won by fit grade and engagement grade",
+                         .source = "grades.csv", .n_rows = 4, .n_cols = 4,
+                         .row_labels = rl, .col_labels = cl, .row_title = "fit grade",
+                         .col_title = "engagement grade", .legend_label = "MQL-to-won",
+                         .value = rate, .text1 = p1, .text2 = p2, .value_fmt = MQL_AXIS_PCT};
+        st = st ? st : mql_html_heatmap(h, &c);
+    }
+    free(leads), free(rate);
+    st = st ? st : mql_html_table(h, r->t_grades, "Grade cells", "grades.csv", MQL_HTML_NO_ROW,
+                                  NULL);
+    return st;
+}
+
+static int html_plan(const mql_review *r, mql_html *h)
+{
+    int st = mql_html_section(h, "plan", "Pipeline plan",
+                              "From the revenue target back to the MQLs needed per month, with "
+                              "the conversion rates taken from the evaluation leads at each "
+                              "threshold unless given.");
+    if (!r->plan)
+        return st ? st : mql_html_para(h, "No plan was asked for (give --revenue and --acv).");
+    char s[1024];
+    mql_dplan_sentence(r->plan, s, sizeof s);
+    st = st ? st : mql_html_callout(h, r->plan->pick.status == MQL_PICK_MET ? MQL_CALLOUT_GOOD
+                                                                           : MQL_CALLOUT_WARNING,
+                                    "Plan", s);
+    st = st ? st : mql_html_table(h, r->t_plan, "The funnel at the plan's threshold", "plan.csv",
+                                  MQL_HTML_NO_ROW, NULL);
+    size_t rows[64], hl = MQL_HTML_NO_ROW, m = pick_rows(r->new_sw, r->plan->pick.index, -1,
+                                                        rows, 64, &hl);
+    mql_tab *t = mql_dplan_thresholds_tab(r->plan);
+    /* The page shows selected rows: a copy of the same cells. */
+    mql_tab *sel = NULL;
+    if (t) {
+        size_t nc = mql_tab_cols(t);
+        const char *names[32];
+        for (size_t j = 0; j < nc && j < 32; j++)
+            names[j] = mql_tab_name(t, j);
+        sel = mql_tab_new(nc, names);
+        for (size_t i = 0; sel && i < m; i++) {
+            int e = mql_tab_row(sel);
+            for (size_t j = 0; j < nc && !e; j++) {
+                int num;
+                const char *c = mql_tab_cell(t, rows[i], j, &num);
+                e = num && *c ? mql_tab_add_fmt(sel, "%s", c) : mql_tab_add_str(sel, *c ? c : NULL);
+            }
+            if (e) {
+                mql_tab_free(sel);
+                sel = NULL;
+            }
+        }
+    }
+    mql_tab_free(t);
+    if (!sel)
+        return st ? st : MQL_ENOMEM;
+    st = st ? st : mql_html_table(h, sel, "Need against history at selected thresholds",
+                                  "plan_thresholds.csv", hl, "highlighted: the plan's threshold");
+    mql_tab_free(sel);
+    st = st ? st : mql_html_benchmark(h, "Plans commonly assume MQL-to-SQL of 13-27% and "
+                                         "opportunity win rates of 20-30%; the figures above "
+                                         "come from your data unless given as options.");
+    return st;
+}
+
+
+int mql_review_write_html(const mql_review *r, FILE *f, mql_err *err)
+{
+    const mql_table *t = r->table;
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s: %zu leads, outcome %s. %s.", r->file, t->n_rows,
+             r->outcome_label, r->split_text);
+    mql_html *h = mql_html_begin(f, "Lead-scoring review", sub);
+    if (!h)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    static const char *const ids[] = {"diagnosis", "data", "models", "points", "thresholds",
+                                      "reliability", "distribution", "gains", "grades", "plan"};
+    static const char *const labels[] = {"Findings", "Data", "Current vs new", "Points table",
+                                         "Thresholds", "Calibration", "Score distribution",
+                                         "Gains", "Grades", "Plan"};
+    /* The handle records its first failure; mql_html_end reports it. */
+    mql_html_nav(h, ids, labels, 10);
+
+    /* Findings */
+    const mql_bt_row *rr = &r->new_sw->rows[r->rec];
+    mql_html_section(h, "diagnosis", "Findings", "What the data says about the scoring model, "
+                     "in plain terms; the evidence follows in the sections below.");
+    char v[6][64], n[6][96];
+    mql_kpi k[6];
+    size_t nk = 0;
+    snprintf(v[nk], sizeof v[nk], "%g", rr->threshold);
+    if (isfinite(rr->mqls_per_month))
+        snprintf(n[nk], sizeof n[nk], "%.1f MQLs/month", rr->mqls_per_month);
+    else
+        snprintf(n[nk], sizeof n[nk], "%zu MQLs (no --date: no monthly volume)", rr->mqls);
+    k[nk] = (mql_kpi){"recommended threshold", v[nk], n[nk], 0}, nk++;
+    if (isfinite(rr->sql_rate)) {
+        pct(v[nk], sizeof v[nk], rr->sql_rate);
+        snprintf(n[nk], sizeof n[nk], "MQL-to-won %.1f%%", 100 * rr->won_rate);
+        k[nk] = (mql_kpi){"MQL-to-SQL at it", v[nk], n[nk], 0}, nk++;
+    } else {
+        pct(v[nk], sizeof v[nk], rr->won_rate);
+        snprintf(n[nk], sizeof n[nk], "recall %.1f%%", 100 * rr->recall);
+        k[nk] = (mql_kpi){"MQL-to-won at it", v[nk], n[nk], 0}, nk++;
+    }
+    snprintf(v[nk], sizeof v[nk], "%.3f", r->new_sum.auc.auc);
+    snprintf(n[nk], sizeof n[nk], "%s", r->role ? "on the evaluation leads" : "in-sample");
+    k[nk] = (mql_kpi){"AUC, new model", v[nk], n[nk], 0}, nk++;
+    if (r->current) {
+        snprintf(v[nk], sizeof v[nk], "%.3f", r->cur_sum.auc.auc);
+        snprintf(n[nk], sizeof n[nk], "threshold %ld", r->current->points->threshold);
+        k[nk] = (mql_kpi){"AUC, current model", v[nk], n[nk], 0}, nk++;
+    }
+    if (r->plan) {
+        const mql_dplan_row *pr = &r->plan->rows[r->plan->pick.index];
+        snprintf(v[nk], sizeof v[nk], "%.1f", pr->need);
+        snprintf(n[nk], sizeof n[nk], "at threshold %g (history %.1f)", pr->threshold,
+                 pr->mqls_per_month);
+        k[nk] = (mql_kpi){"MQLs/month the plan needs", v[nk], n[nk], 0}, nk++;
+    }
+    k[nk] = (mql_kpi){"MQL-to-SQL in practice", "13-27%", "commonly quoted band", 1}, nk++;
+    mql_html_kpis(h, k, nk);
+    mql_html_callout(h, MQL_CALLOUT_INFO, "Recommendation", r->rec_text);
+    /* Warnings first, then information, then what is fine. */
+    static const mql_review_kind order[] = {MQL_REVIEW_WARNING, MQL_REVIEW_INFO, MQL_REVIEW_GOOD};
+    for (size_t o = 0; o < 3; o++)
+        for (size_t q = 0; q < r->n_findings; q++)
+            if (r->findings[q].kind == order[o])
+                mql_html_callout(h, callout_kind(r->findings[q].kind), r->findings[q].title,
+                                 r->findings[q].text);
+    mql_html_benchmark(h, "MQL-to-SQL of 13-27% is the band commonly quoted in B2B practice; "
+                          "PSI below 0.1 is read as stable and above 0.25 as a major shift. "
+                          "These are rules of thumb, not properties of your data.");
+
+    /* Data */
+    mql_html_section(h, "data", "The data", NULL);
+    const mql_bt_totals *tot = &r->new_sw->totals;
+    mql_html_paraf(h, "%zu leads in %s (%zu columns); %zu won on the evaluation leads, a base "
+                   "rate of %.1f%%. %s.", t->n_rows, r->file, t->n_cols, tot->won,
+                   100 * tot->base_won_rate, r->split_text);
+    for (size_t q = 0; q < r->n_data_notes; q++)
+        mql_html_callout(h, callout_kind(r->data_notes[q].kind), r->data_notes[q].title,
+                         r->data_notes[q].text);
+    if (r->columns)
+        mql_html_table(h, r->columns, "Columns of the export", "columns.csv", MQL_HTML_NO_ROW,
+                       NULL);
+
+    int st = html_models(r, h);
+    st = st ? st : mql_html_section(h, "points", "The new points table",
+                                    "The rules to enter in the marketing-automation tool. Each "
+                                    "lead scores the points of every rule it matches.");
+    if (!st) {
+        char s[256];
+        snprintf(s, sizeof s, "MQL threshold of the new model: %ld points; fitted on %zu leads%s.",
+                 r->model->points->threshold, r->n_train,
+                 r->model->l2 > 0 ? " with a ridge penalty" : "");
+        st = mql_html_para(h, s);
+    }
+    st = st ? st : mql_html_table(h, r->t_rules, "Points rules", "rules.csv", MQL_HTML_NO_ROW,
+                                  NULL);
+    st = st ? st : html_thresholds(r, h);
+    st = st ? st : html_reliability(r, h);
+    st = st ? st : html_distribution(r, h);
+    st = st ? st : html_gains(r, h);
+    st = st ? st : html_grades(r, h);
+    st = st ? st : html_plan(r, h);
+    char footer[256];
+    snprintf(footer, sizeof footer, "mqlcal %s. Every figure on this page is in a CSV file "
+             "beside it; key figures quoted in the text are in summary.csv.", MQL_VERSION);
+    /* A failure of the document itself is reported by mql_html_end; one of ours (memory for a
+     * chart's arrays) after it. Either way the caller discards the unfinished output. */
+    int end = mql_html_end(h, st ? NULL : footer, err);
+    if (end)
+        return end;
+    if (st)
+        return mql_err_set(err, st, "%s", st == MQL_ENOMEM ? "out of memory"
+                                                          : "the report could not be composed");
+    return MQL_OK;
+}
+
+int mql_review_write_summary_md(const mql_review *r, FILE *f, mql_err *err)
+{
+    fprintf(f, "# Lead-scoring review: %s\n\n", r->file);
+    fprintf(f, "%s.\n\n", r->split_text);
+    fprintf(f, "## Recommendation\n\n%s\n\n", r->rec_text);
+    fprintf(f, "## Findings\n\n");
+    for (size_t k = 0; k < r->n_findings; k++)
+        fprintf(f, "- **%s.** %s\n", r->findings[k].title, r->findings[k].text);
+    fprintf(f, "\n## Key figures\n\n");
+    int bad = mql_tab_write(r->summary, f, MQL_FMT_MD) != 0;
+    if (r->t_cmp) {
+        fprintf(f, "\n## Current vs new model\n\n");
+        bad |= mql_tab_write(r->t_cmp, f, MQL_FMT_MD) != 0;
+    }
+    if (r->t_plan) {
+        char s[1024];
+        mql_dplan_sentence(r->plan, s, sizeof s);
+        fprintf(f, "\n## Plan\n\n%s\n\n", s);
+        bad |= mql_tab_write(r->t_plan, f, MQL_FMT_MD) != 0;
+    }
+    fprintf(f, "\nEvery figure of index.html is in the CSV files of this directory "
+               "(summary.csv holds the figures quoted in the text).\n");
+    bad |= ferror(f) != 0;
+    return bad ? mql_err_set(err, MQL_EIO, "write error") : MQL_OK;
+}
+
+/* ---- the directory -------------------------------------------------------------------------- */
+
+/* dir/name into path; MQL_EIO when it does not fit. */
+static int join_path(char *path, size_t cap, const char *dir, const char *name, mql_err *err)
+{
+    if ((size_t)snprintf(path, cap, "%s/%s", dir, name) >= cap)
+        return mql_err_set(err, MQL_EIO, "%s/%s: path too long", dir, name);
+    return MQL_OK;
+}
+
+static FILE *open_out(const char *path, mql_err *err)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        mql_err_set(err, MQL_EIO, "%s: cannot create: %s", path, strerror(errno));
+    return f;
+}
+
+/* Closes f; a write error before (bad) or at closing is MQL_EIO naming path. */
+static int close_out(FILE *f, const char *path, int bad, mql_err *err)
+{
+    bad |= ferror(f) != 0;
+    bad |= fclose(f) != 0;
+    return bad ? mql_err_set(err, MQL_EIO, "%s: write error", path) : MQL_OK;
+}
+
+int mql_review_write_dir(const mql_review *r, const char *dir, mql_err *err)
+{
+    struct {
+        const char *name;
+        const mql_tab *t;
+    } files[] = {
+        {"summary.csv", r->summary},     {"columns.csv", r->columns},
+        {"thresholds.csv", r->t_thr},    {"thresholds_current.csv", r->t_thr_cur},
+        {"calibration.csv", r->t_cal},   {"calibration_current.csv", r->t_cal_cur},
+        {"bands.csv", r->t_bands},       {"gains.csv", r->t_gains},
+        {"gains_current.csv", r->t_gains_cur}, {"histogram.csv", r->t_hist},
+        {"grades.csv", r->t_grades},     {"psi.csv", r->t_psi},
+        {"compare.csv", r->t_cmp},       {"migration.csv", r->t_mig},
+        {"rules_diff.csv", r->t_rules_diff}, {"metrics.csv", r->t_metrics},
+        {"metrics_current.csv", r->t_metrics_cur}, {"plan.csv", r->t_plan},
+        {"plan_thresholds.csv", r->t_plan_thr},
+    };
+    char path[4096];
+    FILE *f;
+    int st;
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        if (!files[k].t)
+            continue;
+        if ((st = join_path(path, sizeof path, dir, files[k].name, err)))
+            return st;
+        if (!(f = open_out(path, err)))
+            return MQL_EIO;
+        if ((st = close_out(f, path, mql_tab_write(files[k].t, f, MQL_FMT_CSV) != 0, err)))
+            return st;
+    }
+    if ((st = join_path(path, sizeof path, dir, "model.json", err)))
+        return st;
+    if (!(f = open_out(path, err)))
+        return MQL_EIO;
+    mql_err werr;
+    if ((st = close_out(f, path, mql_model_write(r->model, f, &werr) != MQL_OK, err)))
+        return st;
+    if ((st = join_path(path, sizeof path, dir, "rules.csv", err)))
+        return st;
+    if (!(f = open_out(path, err)))
+        return MQL_EIO;
+    if ((st = close_out(f, path, mql_points_write_csv(r->model->points, f) != 0, err)))
+        return st;
+    if ((st = join_path(path, sizeof path, dir, MQL_REVIEW_MARKER, err)))
+        return st;
+    if (!(f = open_out(path, err)))
+        return MQL_EIO;
+    fprintf(f, "mqlcal %s review of %s\n", MQL_VERSION, r->file);
+    if ((st = close_out(f, path, 0, err)))
+        return st;
+    if ((st = join_path(path, sizeof path, dir, "summary.md", err)))
+        return st;
+    if (!(f = open_out(path, err)))
+        return MQL_EIO;
+    if ((st = close_out(f, path, mql_review_write_summary_md(r, f, err) != MQL_OK, err)))
+        return st;
+    if ((st = join_path(path, sizeof path, dir, "index.html", err)))
+        return st;
+    if (!(f = open_out(path, err)))
+        return MQL_EIO;
+    if ((st = mql_review_write_html(r, f, err))) {
+        fclose(f);
+        return mql_err_prefix(err, st, "%s", path);
+    }
+    return close_out(f, path, 0, err);
+}

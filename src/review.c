@@ -1,0 +1,838 @@
+/* review.c: the quarterly review pipeline (review.h): split, fit, evaluate both models, backtest,
+ * recommend, plan, and read the numbers into findings. Computes only; report_review.c writes. */
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mqlcal/metrics.h"
+#include "mqlcal/review.h"
+#include "mqlcal/table_ops.h"
+
+/* MQL-to-SQL band commonly quoted in practice (benchmark, not data). */
+#define BENCH_SQL_LO 0.13
+#define BENCH_SQL_HI 0.27
+/* PSI rule of thumb from credit scoring practice: < 0.1 stable, 0.1-0.25 moderate, > 0.25 major. */
+#define PSI_MODERATE 0.10
+#define PSI_MAJOR 0.25
+
+static int oom(mql_err *err)
+{
+    return mql_err_set(err, MQL_ENOMEM, "out of memory");
+}
+
+/* "context: message", keeping as much of the message as fits (mql_err_prefix caps it at 600). */
+static int prefix(mql_err *err, int st, const char *context)
+{
+    size_t cap = sizeof err->msg, c = strlen(context), m = strnlen(err->msg, cap - 1);
+    if (c + 3 > cap)
+        return st;
+    if (m > cap - 1 - c - 2)
+        m = cap - 1 - c - 2;
+    memmove(err->msg + c + 2, err->msg, m);
+    memcpy(err->msg, context, c);
+    err->msg[c] = ':';
+    err->msg[c + 1] = ' ';
+    err->msg[c + 2 + m] = '\0';
+    return st;
+}
+
+/* Appends an item (copies of title and text) to *v. Returns MQL_OK or MQL_ENOMEM. */
+static int item_add(mql_review_item **v, size_t *n, mql_review_kind kind, const char *title,
+                    const char *text)
+{
+    mql_review_item *p = realloc(*v, (*n + 1) * sizeof *p);
+    if (!p)
+        return MQL_ENOMEM;
+    *v = p;
+    p[*n] = (mql_review_item){kind, mql_strdup(title), mql_strdup(text)};
+    if (!p[*n].title || !p[*n].text) {
+        free(p[*n].title);
+        free(p[*n].text);
+        return MQL_ENOMEM;
+    }
+    (*n)++;
+    return MQL_OK;
+}
+
+/* A key figure: its full value and the text quoted in the report (printf fmt). A non-finite
+ * value (e.g. per month without dates) is not reported. Returns 0, or -1 when out of memory. */
+static int kv(mql_review *r, const char *key, double value, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int kv(mql_review *r, const char *key, double value, const char *fmt, ...)
+{
+    if (!isfinite(value))
+        return 0;
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (mql_tab_row(r->summary) || mql_tab_add_str(r->summary, key) ||
+        mql_tab_add_num(r->summary, value, "%.6g") || mql_tab_add_str(r->summary, buf))
+        return -1;
+    return 0;
+}
+
+/* A finding of the diagnosis (text truncated at 1023 bytes). */
+static int finding(mql_review *r, mql_err *err, mql_review_kind kind, const char *title,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int finding(mql_review *r, mql_err *err, mql_review_kind kind, const char *title,
+                   const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (item_add(&r->findings, &r->n_findings, kind, title, text))
+        return oom(err);
+    return MQL_OK;
+}
+
+static double variance(const double *x, size_t n)
+{
+    if (!x || n < 2)
+        return NAN;
+    double m = 0, s = 0;
+    for (size_t i = 0; i < n; i++)
+        m += x[i];
+    m /= (double)n;
+    for (size_t i = 0; i < n; i++)
+        s += (x[i] - m) * (x[i] - m);
+    return s / (double)(n - 1);
+}
+
+/* Share of the score's spread carried by engagement points: Var(engagement sub-score) /
+ * (Var(fit sub-score) + Var(engagement sub-score)). */
+static double eng_share(const mql_scored *s)
+{
+    double vf = variance(s->fit, s->n), ve = variance(s->eng, s->n);
+    return vf + ve > 0 ? ve / (vf + ve) : NAN;
+}
+
+static void pct(char *buf, size_t cap, double p)
+{
+    if (!isfinite(p))
+        snprintf(buf, cap, "-");
+    else
+        snprintf(buf, cap, "%.1f%%", 100 * p);
+}
+
+/* Row of the sweep at threshold thr (the first row >= thr; the last row when none). */
+static size_t row_at(const mql_bt_sweep *sw, double thr)
+{
+    for (size_t k = 0; k < sw->n_rows; k++)
+        if (sw->rows[k].threshold >= thr)
+            return k;
+    return sw->n_rows - 1;
+}
+
+/* ---- steps ---------------------------------------------------------------------------------- */
+
+static int step_split(const mql_review_spec *sp, mql_review *r, mql_err *err)
+{
+    const mql_table *t = sp->table;
+    size_t n = t->n_rows;
+    if (sp->split == MQL_REVIEW_IN_SAMPLE) {
+        snprintf(r->split_text, sizeof r->split_text,
+                 "No split: the new model is fitted and evaluated on the same %zu leads "
+                 "(in-sample), so its figures are optimistic; use --train-until or "
+                 "--holdout-last for an honest test", n);
+        r->n_train = r->n_eval = n;
+        return MQL_OK;
+    }
+    if (!(r->role = calloc(n ? n : 1, 1)))
+        return oom(err);
+    int st;
+    if (sp->split == MQL_REVIEW_TRAIN_UNTIL) {
+        if (sp->date_col < 0 || (size_t)sp->date_col >= t->n_cols)
+            return mql_err_set(err, MQL_EUSAGE, "--train-until needs the lead created date");
+        mql_time_split ts;
+        const double *date = t->cols[sp->date_col].num;
+        if ((st = mql_train_until(date, n, sp->train_until, &ts, err)))
+            return prefix(err, st, "--train-until");
+        mql_split_roles(&ts, date, n, r->role);
+        char day[32];
+        mql_date_format((double)sp->train_until, 0, day, sizeof day);
+        snprintf(r->split_text, sizeof r->split_text,
+                 "Out-of-time: fitted on leads created up to %s, evaluated on the later ones",
+                 day);
+    } else {
+        if ((st = mql_holdout_last(n, sp->holdout, r->role, err)))
+            return prefix(err, st, "--holdout-last");
+        snprintf(r->split_text, sizeof r->split_text,
+                 "Holdout: fitted on the first rows in file order, evaluated on the last %g%%",
+                 100 * sp->holdout);
+    }
+    unsigned char *mtrain = malloc(n ? n : 1), *meval = malloc(n ? n : 1);
+    if (!mtrain || !meval) {
+        free(mtrain);
+        free(meval);
+        return oom(err);
+    }
+    for (size_t i = 0; i < n; i++) {
+        mtrain[i] = r->role[i] == 1;
+        meval[i] = r->role[i] == 2;
+        r->n_train += mtrain[i];
+        r->n_eval += meval[i];
+    }
+    st = mql_table_subset(t, mtrain, &r->train_t, err);
+    if (!st)
+        st = mql_table_subset(t, meval, &r->eval_t, err);
+    r->y_train = malloc(r->n_train ? r->n_train : 1);
+    r->y_eval = malloc(r->n_eval ? r->n_eval : 1);
+    if (sp->sql)
+        r->sql_eval = malloc(r->n_eval ? r->n_eval : 1);
+    if (sp->w)
+        r->w_train = malloc((r->n_train ? r->n_train : 1) * sizeof *r->w_train);
+    if (!st && (!r->y_train || !r->y_eval || (sp->sql && !r->sql_eval) ||
+                (sp->w && !r->w_train)))
+        st = MQL_ENOMEM;
+    for (size_t i = 0, a = 0, b = 0; !st && i < n; i++) {
+        if (mtrain[i]) {
+            r->y_train[a] = sp->y[i];
+            if (sp->w)
+                r->w_train[a] = sp->w[i];
+            a++;
+        } else if (meval[i]) {
+            r->y_eval[b] = sp->y[i];
+            if (r->sql_eval)
+                r->sql_eval[b] = sp->sql[i];
+            b++;
+        }
+    }
+    free(mtrain);
+    free(meval);
+    return st ? oom(err) : MQL_OK;
+}
+
+/* Leakage suspects (inspect's rule) are not features of the new model unless the features were
+ * listed by hand: they join the roles of *design, a copy of the spec's options whose roles array
+ * (*roles, the caller frees it, not its strings) is new. */
+static int step_leakage(const mql_review_spec *sp, mql_review *r, mql_design_opts *design,
+                        char ***roles, mql_err *err)
+{
+    const mql_table *t = sp->table;
+    if (sp->design)
+        *design = *sp->design;
+    else
+        mql_design_opts_init(design);
+    *roles = NULL;
+    if (!sp->leak || sp->keep_leaks)
+        return MQL_OK;
+    char **v = malloc((design->n_roles + t->n_cols + 1) * sizeof *v);
+    if (!v)
+        return oom(err);
+    for (size_t k = 0; k < design->n_roles; k++)
+        v[k] = design->roles[k];
+    design->roles = *roles = v;
+    size_t o = 0;
+    for (size_t j = 0; j < t->n_cols; j++) {
+        if (!sp->leak[j] || (sp->feature && !sp->feature[j]))
+            continue;
+        v[design->n_roles++] = t->cols[j].name;
+        if (o < sizeof r->leak_names)
+            o += (size_t)snprintf(r->leak_names + o, sizeof r->leak_names - o, "%s%s",
+                                  r->n_leak ? ", " : "", t->cols[j].name);
+        if (o >= sizeof r->leak_names)
+            o = sizeof r->leak_names;
+        r->n_leak++;
+    }
+    return MQL_OK;
+}
+
+static int step_fit(const mql_review_spec *sp, mql_review *r, const mql_design_opts *design,
+                    mql_err *err)
+{
+    const mql_table *t = r->train_t ? r->train_t : sp->table;
+    const unsigned char *y = r->train_t ? r->y_train : sp->y;
+    const double *w = r->train_t ? r->w_train : sp->w;
+    mql_glm_opts glm = sp->glm;
+    mql_train_spec spec = {.design = design, .glm = &glm, .w = w, .points = sp->points};
+    int st = mql_eval_train(t, y, w, &spec, &r->model, &r->diag, err);
+    if (st == MQL_EDATA && r->diag.n_separated > 0 && !sp->l2_given) {
+        snprintf(r->sep_text, sizeof r->sep_text, "%s", err->msg);
+        mql_fit_diag_clear(&r->diag);
+        mql_fit_diag_init(&r->diag);
+        glm.l2 = 1.0;
+        r->refit_l2 = 1;
+        st = mql_eval_train(t, y, w, &spec, &r->model, &r->diag, err);
+    }
+    if (st)
+        return prefix(err, st, "fit");
+    mql_training *tr = &r->model->train;
+    const char *outcome = sp->outcome_column ? sp->outcome_column : sp->outcome_label;
+    int fail = !(tr->file = mql_strdup(sp->file)) ||
+               (outcome && !(tr->outcome = mql_strdup(outcome))) ||
+               (sp->sql_column && !(tr->sql_column = mql_strdup(sp->sql_column))) ||
+               (sp->acv_column && !(tr->acv_column = mql_strdup(sp->acv_column))) ||
+               (sp->date_column && !(tr->date_column = mql_strdup(sp->date_column))) ||
+               (sp->weight_column && !(tr->weight_column = mql_strdup(sp->weight_column)));
+    tr->rows = t->n_rows;
+    tr->bytes = sp->table->n_bytes;
+    tr->hash = sp->table->hash;
+    if (!fail && sp->created) {
+        free(r->model->created);
+        fail = !(r->model->created = mql_strdup(sp->created));
+    }
+    if (!fail && r->refit_l2)
+        fail = !(r->warnings = malloc(sizeof *r->warnings)) ||
+               !(r->warnings[r->n_warnings++] =
+                     mql_strdup("the plain fit separates; refitted with --l2 1 (see the report)"));
+    return fail ? oom(err) : MQL_OK;
+}
+
+/* Scores the evaluation leads (all = 0) or every lead (all = 1) with m. */
+static int score(const mql_review_spec *sp, mql_review *r, const mql_points *m, int all,
+                 mql_scored **out, mql_err *err)
+{
+    const mql_table *t = all || !r->eval_t ? sp->table : r->eval_t;
+    int sub = !all && r->eval_t;
+    mql_eval_roles roles = {.y = sub ? r->y_eval : sp->y,
+                            .sql = sub ? r->sql_eval : sp->sql,
+                            .date_col = sp->date_col,
+                            .acv_col = sp->acv_col,
+                            .maturity_days = sp->maturity};
+    return mql_scored_new(m, t, &roles, out, err);
+}
+
+static int step_evaluate(const mql_review_spec *sp, mql_review *r, mql_err *err)
+{
+    int st;
+    const mql_model *cur = sp->current;
+    if (cur) {
+        if ((st = score(sp, r, cur->points, 0, &r->cur_s, err)) ||
+            (st = score(sp, r, cur->points, 1, &r->cur_all, err)))
+            return st;
+    }
+    if ((st = score(sp, r, r->model->points, 0, &r->new_s, err)))
+        return st;
+    if ((st = mql_eval_summarize(r->new_s, &r->new_sum, err)) ||
+        (cur && (st = mql_eval_summarize(r->cur_s, &r->cur_sum, err))) ||
+        (st = mql_eval_sweep(r->new_s, NULL, 0, &r->new_sw, err)) ||
+        (cur && (st = mql_eval_sweep(r->cur_s, NULL, 0, &r->cur_sw, err))) ||
+        (cur && (st = mql_compare_run(r->cur_s, r->new_s, &r->cmp, err))))
+        return st;
+    if (cur)
+        r->cur_row = row_at(r->cur_sw, (double)cur->points->threshold);
+    mql_err psi_err;
+    if (r->cur_all && mql_eval_psi_compute(r->cur_all, &r->psi, &psi_err) == MQL_OK)
+        r->has_psi = 1;
+    if (sp->plan && (st = mql_dplan_run(r->new_s, r->new_sw, sp->plan, &r->plan, err)))
+        return prefix(err, st, "plan");
+    /* The recommendation. */
+    const mql_bt_sweep *sw = r->new_sw;
+    if (sp->capacity > 0) {
+        mql_bt_constraint c = {.goal = MQL_GOAL_CAPACITY, .value = sp->capacity};
+        mql_bt_rec rec;
+        if ((st = mql_bt_recommend(sw, &c, &rec, err)))
+            return prefix(err, st, "--capacity");
+        r->rec = rec.index;
+        size_t o = mql_bt_rec_sentence(sw, &c, &rec, r->rec_text, sizeof r->rec_text);
+        if (r->plan && o < sizeof r->rec_text) {
+            const mql_dplan_row *pr = &r->plan->rows[r->plan->pick.index];
+            if (r->plan->pick.status == MQL_PICK_MET && pr->threshold < sw->rows[r->rec].threshold)
+                snprintf(r->rec_text + o, sizeof r->rec_text - o,
+                         ". The revenue plan needs threshold %g (%.1f MQLs/month needed, %.1f in "
+                         "history): more than the capacity of %g allows, so either capacity or "
+                         "the target has to move.", pr->threshold, pr->need, pr->mqls_per_month,
+                         sp->capacity);
+            else if (r->plan->pick.status == MQL_PICK_MET)
+                snprintf(r->rec_text + o, sizeof r->rec_text - o,
+                         ". The revenue plan is met within capacity (its threshold %g needs "
+                         "%.1f MQLs/month).", pr->threshold, pr->need);
+        }
+    } else if (r->plan) {
+        r->rec = r->plan->pick.index;
+        mql_dplan_sentence(r->plan, r->rec_text, sizeof r->rec_text);
+    } else if (cur && isfinite(r->cur_sw->rows[r->cur_row].mqls_per_month) &&
+               r->cur_sw->rows[r->cur_row].mqls_per_month > 0) {
+        mql_bt_constraint c = {.goal = MQL_GOAL_TARGET_VOLUME,
+                               .value = r->cur_sw->rows[r->cur_row].mqls_per_month};
+        mql_bt_rec rec;
+        if ((st = mql_bt_recommend(sw, &c, &rec, err)))
+            return st;
+        r->rec = rec.index;
+        char s[400];
+        mql_bt_rec_sentence(sw, &c, &rec, s, sizeof s);
+        snprintf(r->rec_text, sizeof r->rec_text,
+                 "Keeping the current model's MQL volume (no --capacity given): %s", s);
+    } else {
+        r->rec = row_at(sw, (double)r->model->points->threshold);
+        snprintf(r->rec_text, sizeof r->rec_text,
+                 "The new model's own threshold %ld (no --capacity, plan or current model to "
+                 "set the volume).", r->model->points->threshold);
+    }
+    r->eng_share_new = eng_share(r->new_s);
+    r->eng_share_cur = cur ? eng_share(r->cur_s) : NAN;
+    r->flat_group = !(variance(r->new_s->eng, r->new_s->n) > 0) ||
+                    !(variance(r->new_s->fit, r->new_s->n) > 0);
+    return MQL_OK;
+}
+
+/* Every table of the report, each written to its CSV and rendered from the same object. */
+static int step_tables(const mql_review_spec *sp, mql_review *r, mql_err *err)
+{
+    int st;
+    static const char *const rules_cols[] = {"feature", "operator", "value", "points", "group"};
+    if (!(r->t_thr = mql_eval_thresholds_tab(r->new_sw, r->new_s, NULL, 0)) ||
+        !(r->t_metrics = mql_eval_summary_tab(&r->new_sum)) ||
+        !(r->t_rules = mql_tab_new(5, rules_cols)))
+        return oom(err);
+    double *cuts = NULL;
+    size_t n_cuts = 0;
+    if ((st = mql_eval_score_cuts(r->new_s, 10, &cuts, &n_cuts, err)) ||
+        (st = mql_eval_reliability_bands(r->new_s, cuts, n_cuts, &r->t_cal, err)) ||
+        (st = mql_eval_bands(r->new_s, &r->t_bands, err)) ||
+        (st = mql_eval_gains(r->new_s, &r->t_gains, err)) ||
+        (st = mql_eval_histogram(r->new_s, 24, &r->t_hist, err)) ||
+        (st = mql_eval_grades(r->new_s, &r->t_grades, err))) {
+        free(cuts);
+        return st;
+    }
+    free(cuts);
+    const mql_points *p = r->model->points;
+    for (size_t k = 0; k < p->n_rules; k++) {
+        const mql_rule *u = &p->rules[k];
+        if (mql_tab_row(r->t_rules) || mql_tab_add_str(r->t_rules, u->feature) ||
+            mql_tab_add_str(r->t_rules, mql_op_name(u->op)) ||
+            mql_tab_add_str(r->t_rules, u->value) ||
+            mql_tab_add_int(r->t_rules, u->points) ||
+            mql_tab_add_str(r->t_rules, u->group == MQL_GROUP_FIT ? "fit" : "engagement"))
+            return oom(err);
+    }
+    if (sp->current) {
+        if (!(r->t_thr_cur = mql_eval_thresholds_tab(r->cur_sw, r->cur_s, NULL, 0)) ||
+            !(r->t_metrics_cur = mql_eval_summary_tab(&r->cur_sum)) ||
+            !(r->t_cmp = mql_compare_metrics_tab(r->cmp)) ||
+            !(r->t_mig = mql_compare_migration_tab(r->cmp)) ||
+            !(r->t_rules_diff = mql_compare_rules_tab(r->cmp)))
+            return oom(err);
+        if ((st = mql_eval_score_cuts(r->cur_s, 10, &cuts, &n_cuts, err)) ||
+            (st = mql_eval_reliability_bands(r->cur_s, cuts, n_cuts, &r->t_cal_cur, err)) ||
+            (st = mql_eval_gains(r->cur_s, &r->t_gains_cur, err))) {
+            free(cuts);
+            return st;
+        }
+        free(cuts);
+        if (r->has_psi && !(r->t_psi = mql_eval_psi_tab(&r->psi)))
+            return oom(err);
+    }
+    if (r->plan && (!(r->t_plan = mql_dplan_stages_tab(r->plan)) ||
+                    !(r->t_plan_thr = mql_dplan_thresholds_tab(r->plan))))
+        return oom(err);
+    return MQL_OK;
+}
+
+/* ---- key figures and diagnosis ---------------------------------------------------------------- */
+
+static int step_key_figures(mql_review *r, mql_err *err)
+{
+    static const char *const cols[] = {"key", "value", "shown"};
+    if (!(r->summary = mql_tab_new(3, cols)))
+        return oom(err);
+    const mql_model *cur = r->current;
+    const mql_bt_totals *tot = &r->new_sw->totals;
+    const mql_bt_row *rr = &r->new_sw->rows[r->rec];
+    const mql_points *np = r->model->points;
+    int bad = 0;
+    bad |= kv(r, "leads", (double)r->table->n_rows, "%zu", r->table->n_rows);
+    bad |= kv(r, "train_leads", (double)r->n_train, "%zu", r->n_train);
+    bad |= kv(r, "eval_leads", (double)r->n_eval, "%zu", r->n_eval);
+    bad |= kv(r, "censored", (double)tot->n_censored, "%zu", tot->n_censored);
+    bad |= kv(r, "base_won_rate", tot->base_won_rate, "%.1f%%", 100 * tot->base_won_rate);
+    bad |= kv(r, "new_auc", r->new_sum.auc.auc, "%.3f", r->new_sum.auc.auc);
+    bad |= kv(r, "new_brier", r->new_sum.brier, "%.4f", r->new_sum.brier);
+    if (cur) {
+        bad |= kv(r, "current_auc", r->cur_sum.auc.auc, "%.3f", r->cur_sum.auc.auc);
+        bad |= kv(r, "current_brier", r->cur_sum.brier, "%.4f", r->cur_sum.brier);
+        bad |= kv(r, "current_threshold", (double)cur->points->threshold, "%ld",
+                  cur->points->threshold);
+        const mql_bt_row *c = &r->cur_sw->rows[r->cur_row];
+        bad |= kv(r, "current_mqls_per_month", c->mqls_per_month, "%.1f", c->mqls_per_month);
+        bad |= kv(r, "current_mql_to_sql", c->sql_rate, "%.1f%%", 100 * c->sql_rate);
+        bad |= kv(r, "current_mql_to_won", c->won_rate, "%.1f%%", 100 * c->won_rate);
+    }
+    bad |= kv(r, "recommended_threshold", rr->threshold, "%g", rr->threshold);
+    bad |= kv(r, "recommended_mqls_per_month", rr->mqls_per_month, "%.1f", rr->mqls_per_month);
+    bad |= kv(r, "recommended_mql_to_sql", rr->sql_rate, "%.1f%%", 100 * rr->sql_rate);
+    bad |= kv(r, "recommended_mql_to_won", rr->won_rate, "%.1f%%", 100 * rr->won_rate);
+    bad |= kv(r, "recommended_recall", rr->recall, "%.1f%%", 100 * rr->recall);
+    bad |= kv(r, "recommended_mqls", (double)rr->mqls, "%zu", rr->mqls);
+    bad |= kv(r, "new_model_threshold", (double)np->threshold, "%ld", np->threshold);
+    bad |= kv(r, "l2", r->model->l2, "%g", r->model->l2);
+    if (r->plan) {
+        const mql_dplan_row *pr = &r->plan->rows[r->plan->pick.index];
+        bad |= kv(r, "plan_threshold", pr->threshold, "%g", pr->threshold);
+        bad |= kv(r, "plan_mqls_needed_per_month", pr->need, "%.1f", pr->need);
+        bad |= kv(r, "plan_mqls_history_per_month", pr->mqls_per_month, "%.1f",
+                  pr->mqls_per_month);
+        bad |= kv(r, "plan_met", r->plan->pick.status == MQL_PICK_MET, "%s",
+                  r->plan->pick.status == MQL_PICK_MET ? "yes" : "no");
+    }
+    if (isfinite(r->eng_share_new))
+        bad |= kv(r, "engagement_share_new", r->eng_share_new, "%.0f%%", 100 * r->eng_share_new);
+    if (cur && isfinite(r->eng_share_cur))
+        bad |= kv(r, "engagement_share_current", r->eng_share_cur, "%.0f%%",
+                  100 * r->eng_share_cur);
+    if (r->has_psi)
+        bad |= kv(r, "current_psi", r->psi.psi.psi, "%.3f", r->psi.psi.psi);
+    if (r->new_sum.has_calib) {
+        bad |= kv(r, "new_calibration_intercept", r->new_sum.calib.citl, "%.3f",
+                  r->new_sum.calib.citl);
+        bad |= kv(r, "new_calibration_slope", r->new_sum.calib.slope, "%.3f",
+                  r->new_sum.calib.slope);
+    }
+    if (cur && r->cur_sum.has_calib) {
+        bad |= kv(r, "current_calibration_intercept", r->cur_sum.calib.citl, "%.3f",
+                  r->cur_sum.calib.citl);
+        bad |= kv(r, "current_calibration_slope", r->cur_sum.calib.slope, "%.3f",
+                  r->cur_sum.calib.slope);
+    }
+    return bad ? oom(err) : MQL_OK;
+}
+
+/* The diagnosis: plain-language findings, with the figures they quote added to the summary. */
+static int step_findings(mql_review *r, mql_err *err)
+{
+    const mql_model *cur = r->current;
+    const mql_bt_row *rr = &r->new_sw->rows[r->rec];
+    char a[64];
+    int st = MQL_OK, bad = 0;
+    /* Diagnosis 0: has the outcome rate moved between the training and the evaluation part? */
+    if (r->role) {
+        double k0 = 0, n0 = 0;
+        for (size_t i = 0; i < r->n_train; i++)
+            k0 += r->y_train[i];
+        n0 = (double)r->n_train;
+        const mql_bt_totals *te = &r->new_sw->totals;
+        double k1 = (double)te->won, n1 = (double)te->n_rated, lo0, hi0, lo1, hi1;
+        double z = mql_z_for_level(0.95);
+        if (n0 > 0 && n1 > 0) {
+            mql_wilson(k0, n0, z, &lo0, &hi0);
+            mql_wilson(k1, n1, z, &lo1, &hi1);
+            bad |= kv(r, "train_won_rate", k0 / n0, "%.1f%%", 100 * k0 / n0);
+            bad |= kv(r, "eval_won_rate", k1 / n1, "%.1f%%", 100 * k1 / n1);
+            if (hi0 < lo1 || hi1 < lo0)
+                st = finding(r, err, MQL_REVIEW_WARNING, "The outcome rate moved",
+                             "%.1f%% of the training leads converted (95%% interval "
+                             "%.1f-%.1f%%) against %.1f%% of the evaluation leads (%.1f-%.1f%%). "
+                             "A model fitted on the earlier leads states probabilities for "
+                             "their rate: expect it to be off in level on the later ones even "
+                             "when it ranks them well.", 100 * k0 / n0, 100 * lo0, 100 * hi0,
+                             100 * k1 / n1, 100 * lo1, 100 * hi1);
+        }
+    }
+    /* Diagnosis 1: MQL-to-SQL against the band quoted in practice. */
+    struct {
+        const char *who;
+        const mql_bt_row *row;
+    } at[2] = {{"the recommended threshold", rr},
+               {"the current threshold", cur ? &r->cur_sw->rows[r->cur_row] : NULL}};
+    for (int k = 0; k < 2 && !st; k++) {
+        const mql_bt_row *w = at[k].row;
+        if (!w || !isfinite(w->sql_rate))
+            continue;
+        pct(a, sizeof a, w->sql_rate);
+        if (w->sql_rate < BENCH_SQL_LO)
+            st = finding(r, err, MQL_REVIEW_WARNING, "Threshold too loose",
+                         "At %s (%g) MQL-to-SQL is %s, below the 13-27%% band commonly quoted "
+                         "in practice: sales receives many leads it does not accept. A higher "
+                         "threshold would pass fewer, better leads.", at[k].who, w->threshold, a);
+        else if (w->sql_rate > BENCH_SQL_HI)
+            st = finding(r, err, MQL_REVIEW_INFO, "Threshold tight",
+                         "At %s (%g) MQL-to-SQL is %s, above the 13-27%% band commonly quoted "
+                         "in practice: sales accepts most MQLs, so good leads may be held back "
+                         "below the threshold (%zu won deals scored under it).", at[k].who,
+                         w->threshold, a, w->won_missed);
+        else
+            st = finding(r, err, MQL_REVIEW_GOOD, "MQL-to-SQL in the usual band",
+                         "At %s (%g) MQL-to-SQL is %s, inside the 13-27%% band commonly "
+                         "quoted in practice.", at[k].who, w->threshold, a);
+    }
+    /* Diagnosis 2: engagement points outweighing their predictive weight. */
+    if (!st && cur && isfinite(r->eng_share_cur) && isfinite(r->eng_share_new)) {
+        double gap = r->eng_share_cur - r->eng_share_new;
+        if (gap > 0.10)
+            st = finding(r, err, MQL_REVIEW_WARNING, "Engagement points outweigh their signal",
+                         "Engagement points carry %.0f%% of the spread of the current score "
+                         "but %.0f%% of the fitted model's (share of score variance from the "
+                         "engagement sub-score): the current model rewards activity more than "
+                         "activity predicts deals, the pattern behind strong MQL volume with a "
+                         "weak pipeline.", 100 * r->eng_share_cur, 100 * r->eng_share_new);
+        else if (gap < -0.10)
+            st = finding(r, err, MQL_REVIEW_INFO, "Engagement under-weighted",
+                         "Engagement points carry %.0f%% of the spread of the current score "
+                         "but %.0f%% of the fitted model's: activity predicts deals more than "
+                         "the current points give it credit for.", 100 * r->eng_share_cur,
+                         100 * r->eng_share_new);
+        else
+            st = finding(r, err, MQL_REVIEW_GOOD, "Fit and engagement balanced",
+                         "Engagement points carry %.0f%% of the spread of the current score "
+                         "and %.0f%% of the fitted model's: the balance matches the data.",
+                         100 * r->eng_share_cur, 100 * r->eng_share_new);
+    }
+    /* Diagnosis 3: do the current scores still mean what they did? */
+    if (!st && cur && r->has_psi) {
+        double v = r->psi.psi.psi;
+        const char *level = v > PSI_MAJOR ? "a major shift" : v > PSI_MODERATE ? "a moderate shift"
+                                                                                 : "stable";
+        st = finding(r, err, v > PSI_MODERATE ? MQL_REVIEW_WARNING : MQL_REVIEW_GOOD,
+                     "Score population drift",
+                     "PSI of the current score between %s (%zu leads) and %s (%zu leads) is "
+                     "%.3f: %s by the rule of thumb from practice (< 0.1 stable, 0.1-0.25 "
+                     "moderate, > 0.25 major).%s", r->psi.base_label, r->psi.n_base,
+                     r->psi.cur_label, r->psi.n_cur, v, level,
+                     v > PSI_MODERATE ? " The same score now describes a different mix of "
+                                        "leads, so its conversion rates need re-checking."
+                                      : "");
+    }
+    /* Calibration by period: the current score's stated probability against what happened in
+     * the earliest and the latest quarter (rated leads). */
+    if (!st && cur && r->cur_all->date) {
+        const mql_scored *s = r->cur_all;
+        long q0 = LONG_MAX, q1 = LONG_MIN;
+        for (size_t i = 0; i < s->n; i++) {
+            long q = mql_quarter_index(s->date[i]);
+            if (q == LONG_MIN)
+                continue;
+            q0 = q < q0 ? q : q0;
+            q1 = q > q1 ? q : q1;
+        }
+        double pred[2] = {0, 0}, won[2] = {0, 0}, cnt[2] = {0, 0};
+        for (size_t i = 0; q0 < q1 && i < s->n; i++) {
+            long q = mql_quarter_index(s->date[i]);
+            if ((q != q0 && q != q1) || (s->censored && s->censored[i]))
+                continue;
+            int k = q == q1;
+            pred[k] += s->prob[i];
+            won[k] += s->y[i];
+            cnt[k] += 1;
+        }
+        if (q0 < q1 && cnt[0] > 0 && cnt[1] > 0) {
+            char l0[16], l1[16];
+            double lo[2], hi[2];
+            int off = 0;
+            for (int k = 0; k < 2; k++) {
+                mql_wilson(won[k], cnt[k], mql_z_for_level(0.95), &lo[k], &hi[k]);
+                pred[k] /= cnt[k];
+                off |= pred[k] < lo[k] || pred[k] > hi[k];
+            }
+            mql_quarter_label(q0, l0, sizeof l0);
+            mql_quarter_label(q1, l1, sizeof l1);
+            bad |= kv(r, "current_pred_first_quarter", pred[0], "%.1f%%", 100 * pred[0]);
+            bad |= kv(r, "current_obs_first_quarter", won[0] / cnt[0], "%.1f%%",
+                      100 * won[0] / cnt[0]);
+            bad |= kv(r, "current_pred_last_quarter", pred[1], "%.1f%%", 100 * pred[1]);
+            bad |= kv(r, "current_obs_last_quarter", won[1] / cnt[1], "%.1f%%",
+                      100 * won[1] / cnt[1]);
+            st = finding(r, err, off ? MQL_REVIEW_WARNING : MQL_REVIEW_GOOD,
+                         off ? "Current scores no longer mean the same probability"
+                             : "Current scores keep their meaning over time",
+                         "Leads of %s: the current score's probability averaged %.1f%% and "
+                         "%.1f%% converted (95%% interval %.1f-%.1f%%); leads of %s: %.1f%% "
+                         "stated, %.1f%% converted (%.1f-%.1f%%).%s", l0, 100 * pred[0],
+                         100 * won[0] / cnt[0], 100 * lo[0], 100 * hi[0], l1, 100 * pred[1],
+                         100 * won[1] / cnt[1], 100 * lo[1], 100 * hi[1],
+                         off ? " The same score converts differently now than it did: "
+                               "thresholds and rates set on old data no longer hold." : "");
+        }
+    }
+    if (!st && cur && r->cur_sum.has_calib && !r->cur_s->prob_platt) {
+        const mql_calib *c = &r->cur_sum.calib;
+        char s[400];
+        mql_eval_calib_sentence(&r->cur_sum, s, sizeof s);
+        int off = fabs(c->slope - 1) > 0.2 || fabs(c->citl) > 0.2;
+        st = finding(r, err, off ? MQL_REVIEW_WARNING : MQL_REVIEW_GOOD,
+                     "Current model calibration", "Calibration intercept %.3f, slope %.3f: %s",
+                     c->citl, c->slope, s);
+    } else if (!st && cur && r->cur_s->prob_platt) {
+        st = finding(r, err, MQL_REVIEW_INFO, "Current scores have no stated probability",
+                     "The current rules file maps no score to a probability, so whether its "
+                     "scores still mean what they did is judged by the score drift (PSI) "
+                     "and by the first and latest quarter above, through an in-sample Platt "
+                     "fit of won on its score.");
+    }
+    if (!st && r->new_sum.has_calib) {
+        char s[400];
+        mql_eval_calib_sentence(&r->new_sum, s, sizeof s);
+        st = finding(r, err, MQL_REVIEW_INFO, "New model calibration",
+                     "On the %s leads: intercept %.3f, slope %.3f: %s",
+                     r->role ? "evaluation" : "training (in-sample)", r->new_sum.calib.citl,
+                     r->new_sum.calib.slope, s);
+    }
+    if (!st && cur) {
+        double d = r->new_sum.auc.auc - r->cur_sum.auc.auc;
+        st = finding(r, err, d > 0.01 ? MQL_REVIEW_GOOD : MQL_REVIEW_INFO,
+                     "New vs current model",
+                     "AUC %.3f for the new model against %.3f for the current one (%+.3f): "
+                     "%s", r->new_sum.auc.auc, r->cur_sum.auc.auc, d,
+                     d > 0.01 ? "the new points rank won deals above lost ones more often."
+                              : "no material gain in ranking; the case for switching rests "
+                                "on calibration and volume.");
+    }
+    return st ? st : bad ? oom(err) : MQL_OK;
+}
+
+/* The column a note "col: ..." is about: the longest column name of t it starts with, followed
+ * by ':'; -1 when none. */
+static long note_column(const mql_table *t, const char *note)
+{
+    long best = -1;
+    size_t best_len = 0;
+    for (size_t j = 0; j < t->n_cols; j++) {
+        size_t n = strlen(t->cols[j].name);
+        if (n >= best_len && strncmp(note, t->cols[j].name, n) == 0 && note[n] == ':') {
+            best = (long)j;
+            best_len = n;
+        }
+    }
+    return best;
+}
+
+/* The notes about the data, in the order the report shows them: censoring, leakage suspects,
+ * the separation refit, the fit's warnings, and the skipped or flagged columns (the profile's
+ * notes, then the design's, each column once: the first note about a column wins). */
+static int step_data_notes(const mql_review_spec *sp, mql_review *r, mql_err *err)
+{
+    mql_review_item **v = &r->data_notes;
+    size_t *n = &r->n_data_notes;
+    const mql_bt_totals *tot = &r->new_sw->totals;
+    int bad = 0;
+    if (tot->n_censored) {
+        char s[512];
+        snprintf(s, sizeof s, "%zu evaluation leads are younger than --maturity %ld days at the "
+                 "data's end: too young to have converted, they count in MQL volumes but not in "
+                 "any rate.", tot->n_censored, sp->maturity);
+        bad |= item_add(v, n, MQL_REVIEW_WARNING, "Censored leads", s);
+    }
+    if (r->n_leak) {
+        char s[800];
+        snprintf(s, sizeof s, "Left out of the new model as leakage suspects: %s (%s).",
+                 r->leak_names, sp->leak_rule ? sp->leak_rule : "");
+        bad |= item_add(v, n, MQL_REVIEW_WARNING, "Leakage suspects", s);
+    }
+    if (r->refit_l2) {
+        char s[1400];
+        snprintf(s, sizeof s, "The plain fit separates (%s). The review refitted with a ridge "
+                 "penalty --l2 1 so it could complete; give --l2 explicitly to choose another "
+                 "value.", r->sep_text);
+        bad |= item_add(v, n, MQL_REVIEW_WARNING, "Separation: refitted with --l2 1", s);
+    }
+    for (size_t q = 0; q < r->diag.n_warnings; q++)
+        bad |= item_add(v, n, MQL_REVIEW_WARNING, "Fit warning", r->diag.warnings[q]);
+    if (bad)
+        return oom(err);
+    /* Skipped columns and profile notes in one box. */
+    size_t m = sp->n_column_notes + r->diag.n_notes, cap = 64, o = 0;
+    const char **all = malloc((m ? m : 1) * sizeof *all);
+    unsigned char *seen = calloc(sp->table->n_cols ? sp->table->n_cols : 1, 1);
+    for (size_t q = 0; all && q < sp->n_column_notes; q++)
+        all[q] = sp->column_notes[q];
+    for (size_t q = 0; all && q < r->diag.n_notes; q++)
+        all[sp->n_column_notes + q] = r->diag.notes[q];
+    for (size_t q = 0; all && q < m; q++)
+        cap += strlen(all[q]) + 3;
+    char *s = all && seen ? malloc(cap) : NULL;
+    if (s) {
+        s[0] = '\0';
+        for (size_t q = 0; q < m; q++) {
+            long j = note_column(sp->table, all[q]);
+            if (j >= 0 && seen[j])
+                continue;
+            if (j >= 0)
+                seen[j] = 1;
+            o += (size_t)snprintf(s + o, cap - o, "%s%s", o ? "; " : "", all[q]);
+        }
+        if (o)
+            bad |= item_add(v, n, MQL_REVIEW_INFO, "Columns skipped or flagged", s);
+    }
+    int fail = !s || bad;
+    free(s);
+    free(seen);
+    free(all);
+    return fail ? oom(err) : MQL_OK;
+}
+
+/* ================================================================================================ */
+
+int mql_review_run(const mql_review_spec *sp, mql_review **out, mql_err *err)
+{
+    *out = NULL;
+    if (!sp || !sp->table || !sp->y)
+        return mql_err_set(err, MQL_EUSAGE, "review: a lead table with an outcome is required");
+    if (sp->current && !sp->current->points)
+        return mql_err_set(err, MQL_EDATA, "review: the current model has no points table");
+    mql_review *r = calloc(1, sizeof *r);
+    if (!r)
+        return oom(err);
+    mql_fit_diag_init(&r->diag);
+    r->table = sp->table;
+    r->columns = sp->columns;
+    r->current = sp->current;
+    r->has_sql = sp->sql != NULL;
+    r->maturity = sp->maturity;
+    r->file = mql_strdup(sp->file ? sp->file : "");
+    r->outcome_label = mql_strdup(sp->outcome_label ? sp->outcome_label : "");
+    if (!r->file || !r->outcome_label) {
+        mql_review_free(r);
+        return oom(err);
+    }
+    mql_design_opts design;
+    char **roles = NULL;
+    int st;
+    if (!(st = step_leakage(sp, r, &design, &roles, err)) && !(st = step_split(sp, r, err)) &&
+        !(st = step_fit(sp, r, &design, err)) && !(st = step_evaluate(sp, r, err)) &&
+        !(st = step_tables(sp, r, err)) && !(st = step_key_figures(r, err)) &&
+        !(st = step_findings(r, err)))
+        st = step_data_notes(sp, r, err);
+    free(roles);
+    if (st) {
+        mql_review_free(r);
+        return st;
+    }
+    *out = r;
+    return MQL_OK;
+}
+
+static void items_free(mql_review_item *v, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        free(v[k].title);
+        free(v[k].text);
+    }
+    free(v);
+}
+
+void mql_review_free(mql_review *r)
+{
+    if (!r)
+        return;
+    free(r->file);
+    free(r->outcome_label);
+    free(r->role);
+    mql_table_free(r->train_t);
+    mql_table_free(r->eval_t);
+    free(r->y_train), free(r->y_eval), free(r->sql_eval), free(r->w_train);
+    mql_model_free(r->model);
+    mql_fit_diag_clear(&r->diag);
+    mql_scored_free(r->cur_s), mql_scored_free(r->new_s), mql_scored_free(r->cur_all);
+    mql_compare_free(r->cmp);
+    mql_bt_sweep_free(r->new_sw), mql_bt_sweep_free(r->cur_sw);
+    mql_dplan_free(r->plan);
+    mql_tab *tabs[] = {r->summary, r->t_thr, r->t_thr_cur, r->t_cal, r->t_cal_cur, r->t_bands,
+                       r->t_gains, r->t_gains_cur, r->t_hist, r->t_grades, r->t_psi, r->t_cmp,
+                       r->t_mig, r->t_rules_diff, r->t_rules, r->t_metrics, r->t_metrics_cur,
+                       r->t_plan, r->t_plan_thr};
+    for (size_t k = 0; k < sizeof tabs / sizeof tabs[0]; k++)
+        mql_tab_free(tabs[k]);
+    items_free(r->findings, r->n_findings);
+    items_free(r->data_notes, r->n_data_notes);
+    for (size_t k = 0; k < r->n_warnings; k++)
+        free(r->warnings[k]);
+    free(r->warnings);
+    free(r);
+}

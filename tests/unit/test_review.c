@@ -1,0 +1,323 @@
+/* test_review.c: the review pipeline (review.h) and its writer (report_review.h) on the bundled
+ * synthetic export, with the hand-written current model and an SDR capacity: the pieces a report
+ * needs are there, the texts agree with the tables, and the error paths return a status.
+ * Structural checks only; the numbers themselves are tested in test_evaluate.c, test_backtest.c
+ * and test_funnel.c against R and scikit-learn. */
+#include "testutil.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mqlcal/report_review.h"
+#include "mqlcal/review.h"
+
+#define LEADS "datasets/synthetic-leads.csv"
+#define CURRENT "datasets/current-model.rules.csv"
+#define CAPACITY 150.0
+
+typedef struct fixture {
+    mql_table *t;
+    unsigned char *y, *sql, *leak;
+    mql_model *cur;
+    mql_design_opts design;
+    mql_review_spec spec;
+    mql_review *r;              /* the out-of-time review with capacity, run once */
+} fixture;
+
+static const char *const notes[] = {
+    "lead_id: identifier-like: 20000 distinct of 20000 filled; not a feature"};
+
+static unsigned char *flag(const mql_table *t, const char *col)
+{
+    mql_flag_spec fs = {0};
+    mql_err err;
+    unsigned char *v = malloc(t->n_rows);
+    assert_non_null(v);
+    assert_int_equal(mql_flag_spec_parse(col, &fs, &err), MQL_OK);
+    assert_int_equal(mql_flag_eval(t, &fs, v, &err), MQL_OK);
+    mql_flag_spec_clear(&fs);
+    return v;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    mql_err err;
+    if (!f || mql_table_read(LEADS, NULL, &f->t, &err) ||
+        mql_model_load_any(CURRENT, &f->cur, &err))
+        return -1;
+    f->y = flag(f->t, "closed_won");
+    f->sql = flag(f->t, "became_sql");
+    /* acv is filled only for won leads: a leakage suspect the review must leave out. */
+    f->leak = calloc(f->t->n_cols, 1);
+    f->leak[mql_table_find(f->t, "acv")] = 1;
+    mql_design_opts_init(&f->design);
+    const char *const roles[] = {"closed_won", "became_sql", "created_date"};
+    for (size_t k = 0; k < 3; k++)
+        if (mql_design_opts_add_role(&f->design, roles[k], &err))
+            return -1;
+    double day;
+    mql_date_parse("2025-06-30", 10, &day, NULL);
+    mql_review_spec s = {.file = LEADS, .table = f->t, .y = f->y, .sql = f->sql,
+                         .date_col = mql_table_find(f->t, "created_date"),
+                         .acv_col = mql_table_find(f->t, "acv"), .outcome_label = "closed_won",
+                         .outcome_column = "closed_won", .column_notes = notes,
+                         .n_column_notes = 1, .leak = f->leak, .leak_rule = "test rule",
+                         .current = f->cur, .design = &f->design,
+                         .created = "2025-01-01T00:00:00Z",
+                         .split = MQL_REVIEW_TRAIN_UNTIL, .train_until = (long)day,
+                         .maturity = 45, .capacity = CAPACITY};
+    mql_glm_opts_default(&s.glm);
+    mql_points_opts_default(&s.points);
+    f->spec = s;
+    if (mql_review_run(&f->spec, &f->r, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    mql_review_free(f->r);
+    mql_model_free(f->cur);
+    mql_design_opts_clear(&f->design);
+    mql_table_free(f->t);
+    free(f->y), free(f->sql), free(f->leak), free(f);
+    return 0;
+}
+
+/* The value of key in the summary table (column 1 full precision, column 2 as shown). */
+static const char *summary_cell(const mql_review *r, const char *key, size_t col)
+{
+    for (size_t i = 0; i < mql_tab_rows(r->summary); i++)
+        if (strcmp(mql_tab_cell(r->summary, i, 0, NULL), key) == 0)
+            return mql_tab_cell(r->summary, i, col, NULL);
+    fail_msg("no key %s in the summary", key);
+    return NULL;
+}
+
+static size_t tab_col(const mql_tab *t, const char *name)
+{
+    for (size_t j = 0; j < mql_tab_cols(t); j++)
+        if (strcmp(mql_tab_name(t, j), name) == 0)
+            return j;
+    fail_msg("no column %s", name);
+    return 0;
+}
+
+static double cell_num(const mql_tab *t, size_t i, size_t j)
+{
+    return strtod(mql_tab_cell(t, i, j, NULL), NULL);
+}
+
+/* Every piece of a review with a current model, a split, dates and SQL is computed. */
+static void test_pieces(void **state)
+{
+    const fixture *f = *state;
+    const mql_review *r = f->r;
+    assert_non_null(r->model);
+    assert_non_null(r->model->points);
+    assert_string_equal(r->model->created, "2025-01-01T00:00:00Z");
+    assert_non_null(r->role);
+    assert_true(r->n_train > 0 && r->n_eval > 0);
+    assert_int_equal(r->n_train + r->n_eval, f->t->n_rows);
+    assert_int_equal(r->new_s->n, r->n_eval);
+    assert_int_equal(r->cur_all->n, f->t->n_rows);
+    const mql_tab *tabs[] = {r->summary, r->t_thr, r->t_thr_cur, r->t_cal, r->t_cal_cur,
+                             r->t_bands, r->t_gains, r->t_gains_cur, r->t_hist, r->t_grades,
+                             r->t_psi, r->t_cmp, r->t_mig, r->t_rules_diff, r->t_rules,
+                             r->t_metrics, r->t_metrics_cur};
+    for (size_t k = 0; k < sizeof tabs / sizeof tabs[0]; k++) {
+        assert_non_null(tabs[k]);
+        assert_true(mql_tab_rows(tabs[k]) > 0);
+    }
+    assert_null(r->plan);
+    assert_null(r->t_plan);
+    assert_int_equal(mql_tab_rows(r->t_grades), 16);
+    assert_int_equal(mql_tab_rows(r->t_rules), r->model->points->n_rules);
+    assert_int_equal(mql_tab_rows(r->t_thr), r->new_sw->n_rows);
+    assert_string_equal(r->split_text, "Out-of-time: fitted on leads created up to 2025-06-30, "
+                                       "evaluated on the later ones");
+    assert_int_equal(r->n_warnings, 0);
+}
+
+/* The recommendation is the lowest threshold within the capacity, and the summary, the
+ * thresholds table and the row the HTML page highlights all name that row. */
+static void test_recommendation(void **state)
+{
+    const fixture *f = *state;
+    const mql_review *r = f->r;
+    const mql_bt_row *rr = &r->new_sw->rows[r->rec];
+    assert_true(rr->mqls_per_month <= CAPACITY);
+    assert_true(r->rec > 0 && r->new_sw->rows[r->rec - 1].mqls_per_month > CAPACITY);
+    assert_close(strtod(summary_cell(r, "recommended_threshold", 1), NULL), rr->threshold, 0, 0);
+    /* The same row of thresholds.csv: same threshold, the volume the summary quotes. */
+    size_t jt = tab_col(r->t_thr, "threshold"), jm = tab_col(r->t_thr, "mqls_per_month");
+    assert_close(cell_num(r->t_thr, r->rec, jt), rr->threshold, 0, 0);
+    char shown[64];
+    snprintf(shown, sizeof shown, "%.1f", cell_num(r->t_thr, r->rec, jm));
+    assert_string_equal(summary_cell(r, "recommended_mqls_per_month", 2), shown);
+    /* The highlighted row of the page's threshold table. */
+    char *html = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&html, &len);
+    assert_non_null(mem);
+    mql_err err;
+    assert_int_equal(mql_review_write_html(r, mem, &err), MQL_OK);
+    fclose(mem);
+    const char *sec = strstr(html, "<section id=\"thresholds\"");
+    assert_non_null(sec);
+    const char *hl = strstr(sec, "<tr class=\"hl\"><td class=\"num\">");
+    assert_non_null(hl);
+    assert_close(strtod(hl + strlen("<tr class=\"hl\"><td class=\"num\">"), NULL), rr->threshold,
+                 0, 0);
+    static const char *const ids[] = {"diagnosis", "data", "models", "points", "thresholds",
+                                      "reliability", "distribution", "gains", "grades", "plan"};
+    for (size_t k = 0; k < 10; k++) {
+        char want[64];
+        snprintf(want, sizeof want, "<section id=\"%s\"", ids[k]);
+        assert_non_null(strstr(html, want));
+    }
+    free(html);
+}
+
+/* Findings and data notes are complete items; the skipped-columns note names each column once
+ * (the profile's note wins); the leakage suspect is out of the new model and named. */
+static void test_findings_and_notes(void **state)
+{
+    const fixture *f = *state;
+    const mql_review *r = f->r;
+    assert_true(r->n_findings >= 5);
+    for (size_t k = 0; k < r->n_findings; k++) {
+        const mql_review_item *it = &r->findings[k];
+        assert_true(it->title && it->title[0] && it->text && it->text[0]);
+        assert_true(it->kind == MQL_REVIEW_INFO || it->kind == MQL_REVIEW_WARNING ||
+                    it->kind == MQL_REVIEW_GOOD);
+    }
+    int cols = 0, leak = 0, censored = 0;
+    for (size_t k = 0; k < r->n_data_notes; k++) {
+        const mql_review_item *it = &r->data_notes[k];
+        assert_true(it->title && it->title[0] && it->text && it->text[0]);
+        if (strcmp(it->title, "Columns skipped or flagged") == 0) {
+            cols++;
+            const char *a = strstr(it->text, "lead_id:");
+            assert_non_null(a);
+            assert_ptr_equal(a, it->text);   /* the profile's note, first */
+            assert_null(strstr(a + 1, "lead_id:"));
+            assert_non_null(strstr(it->text, "sql_date: date, not a feature"));
+        }
+        leak += strcmp(it->title, "Leakage suspects") == 0 &&
+                strstr(it->text, "acv (test rule)") != NULL;
+        censored += strcmp(it->title, "Censored leads") == 0;
+    }
+    assert_int_equal(cols, 1);
+    assert_int_equal(leak, 1);
+    assert_int_equal(censored, 1);
+    assert_int_equal(r->n_leak, 1);
+    assert_string_equal(r->leak_names, "acv");
+    for (size_t k = 0; k < r->model->points->n_rules; k++)
+        assert_string_not_equal(r->model->points->rules[k].feature, "acv");
+    /* The spec's design options are left as they were (the suspect went into a copy). */
+    assert_int_equal(f->design.n_roles, 3);
+}
+
+/* The directory writer produces every file the report cites, the marker included. */
+static void test_write_dir(void **state)
+{
+    const fixture *f = *state;
+    char dir[] = "/tmp/mqlcal-test-review-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    mql_err err;
+    assert_int_equal(mql_review_write_dir(f->r, dir, &err), MQL_OK);
+    static const char *const files[] = {
+        "index.html", "summary.md", "summary.csv", "model.json", "rules.csv", "thresholds.csv",
+        "thresholds_current.csv", "calibration.csv", "calibration_current.csv", "bands.csv",
+        "gains.csv", "gains_current.csv", "histogram.csv", "grades.csv", "psi.csv",
+        "compare.csv", "migration.csv", "rules_diff.csv", "metrics.csv", "metrics_current.csv",
+        MQL_REVIEW_MARKER};
+    size_t n = sizeof files / sizeof files[0];
+    for (size_t k = 0; k < n; k++) {
+        char p[512];
+        struct stat sb;
+        snprintf(p, sizeof p, "%s/%s", dir, files[k]);
+        assert_int_equal(stat(p, &sb), 0);
+        assert_true(sb.st_size > 0);
+        unlink(p);
+    }
+    assert_int_equal(rmdir(dir), 0);   /* nothing else was written */
+    /* A directory that does not exist: an I/O error naming the file. */
+    assert_int_equal(mql_review_write_dir(f->r, "/nonexistent-mqlcal-dir", &err), MQL_EIO);
+    assert_non_null(strstr(err.msg, "/nonexistent-mqlcal-dir/summary.csv: cannot create"));
+}
+
+/* In-sample, no current model, no capacity: the new model's own threshold is recommended and
+ * the texts say the figures are in-sample. */
+static void test_in_sample(void **state)
+{
+    const fixture *f = *state;
+    mql_review_spec s = f->spec;
+    s.current = NULL;
+    s.split = MQL_REVIEW_IN_SAMPLE;
+    s.capacity = 0;
+    s.maturity = 0;
+    mql_review *r = NULL;
+    mql_err err;
+    assert_int_equal(mql_review_run(&s, &r, &err), MQL_OK);
+    assert_null(r->role);
+    assert_int_equal(r->n_train, f->t->n_rows);
+    assert_int_equal(r->n_eval, f->t->n_rows);
+    assert_null(r->t_thr_cur);
+    assert_null(r->t_cmp);
+    assert_true(r->new_sw->rows[r->rec].threshold >= (double)r->model->points->threshold);
+    assert_true(r->rec == 0 ||
+                r->new_sw->rows[r->rec - 1].threshold < (double)r->model->points->threshold);
+    assert_non_null(strstr(r->split_text, "(in-sample)"));
+    assert_non_null(strstr(r->rec_text, "The new model's own threshold"));
+    mql_review_free(r);
+}
+
+/* Errors come back as a status with the message, and no result. */
+static void test_errors(void **state)
+{
+    const fixture *f = *state;
+    mql_err err;
+    mql_review *r = (mql_review *)1;
+    /* No table. */
+    mql_review_spec s = {0};
+    assert_int_equal(mql_review_run(&s, &r, &err), MQL_EUSAGE);
+    assert_null(r);
+    /* A split date after every lead: nothing to evaluate. */
+    s = f->spec;
+    s.train_until += 3650;
+    assert_int_equal(mql_review_run(&s, &r, &err), MQL_EDATA);
+    assert_null(r);
+    assert_non_null(strstr(err.msg, "--train-until: "));
+    /* A current model with a feature the leads do not have. */
+    char path[64];
+    assert_non_null(write_temp(path, sizeof path,
+                               "feature,operator,value,points\nno_such_column,=,x,5\n"
+                               "threshold,,,5\n"));
+    mql_model *bad = NULL;
+    assert_int_equal(mql_model_load_any(path, &bad, &err), MQL_OK);
+    unlink(path);
+    s = f->spec;
+    s.current = bad;
+    assert_int_equal(mql_review_run(&s, &r, &err), MQL_EDATA);
+    assert_null(r);
+    assert_non_null(strstr(err.msg, "no_such_column"));
+    mql_model_free(bad);
+    mql_review_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pieces),     cmocka_unit_test(test_recommendation),
+        cmocka_unit_test(test_findings_and_notes), cmocka_unit_test(test_write_dir),
+        cmocka_unit_test(test_in_sample),  cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
