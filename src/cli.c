@@ -769,16 +769,23 @@ int cli_model_save(const char *path, const mql_model *m)
     return wst ? wst : st;
 }
 
-int cli_model_stamp(mql_model *m)
+const char *cli_source_date(char *buf, size_t cap)
 {
     const char *sde = getenv("SOURCE_DATE_EPOCH");
     long epoch;
     if (!sde || mql_parse_long(sde, 0, 253402300799L, &epoch) != 0)
-        return MQL_OK;
+        return NULL;
     time_t tt = (time_t)epoch;
     struct tm tmv;
+    if (!gmtime_r(&tt, &tmv) || !strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tmv))
+        return NULL;
+    return buf;
+}
+
+int cli_model_stamp(mql_model *m)
+{
     char buf[32];
-    if (!gmtime_r(&tt, &tmv) || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tmv))
+    if (!cli_source_date(buf, sizeof buf))
         return MQL_OK;
     char *c = mql_strdup(buf);
     if (!c) {

@@ -71,68 +71,54 @@ typedef struct review_opts {
     cli_leads leads;
     cli_fit_opts fit;
     cli_plan_opts plan;
-    const char *dir, *current, *train_until, *holdout, *capacity_s, *maturity_s;
+    const char *dir, *current, *train_until, *holdout, *capacity_s;
     int force, l2_given, has_plan;
     double capacity, holdout_f;
     long maturity, train_day;         /* --train-until as days since 1970-01-01 */
     mql_dplan_in plan_in;
 } review_opts;
 
+/* The options of review (cli_match_fn). */
+static int match(void *vo, int argc, char **argv, int *i)
+{
+    review_opts *o = vo;
+    const char *a = argv[*i];
+    if (strcmp(a, "--force") == 0) {
+        o->force = 1;
+        (*i)++;
+        return 1;
+    }
+    if (strncmp(a, "--l2", 4) == 0 && (a[4] == '\0' || a[4] == '='))
+        o->l2_given = 1;
+    int r = cli_plan_opt(&o->plan, argc, argv, i);
+    if (r == 0)
+        r = cli_leads_opt(&o->leads, argc, argv, i);
+    if (r == 0)
+        r = cli_fit_opt(&o->fit, argc, argv, i);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "-o", &o->dir);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--current", &o->current);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--train-until", &o->train_until);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--holdout-last", &o->holdout);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--capacity", &o->capacity_s);
+    if (r == 0)
+        r = cli_maturity_opt(argc, argv, i, &o->maturity);
+    return r;
+}
+
 static int parse_args(int argc, char **argv, review_opts *o)
 {
-    for (int i = 1; i < argc;) {
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            return -1;
-        }
-        if (strcmp(a, "--force") == 0) {
-            o->force = 1;
-            i++;
-            continue;
-        }
-        if (strncmp(a, "--l2", 4) == 0 && (a[4] == '\0' || a[4] == '='))
-            o->l2_given = 1;
-        int r = cli_plan_opt(&o->plan, argc, argv, &i);
-        if (r == 0)
-            r = cli_leads_opt(&o->leads, argc, argv, &i);
-        if (r == 0)
-            r = cli_fit_opt(&o->fit, argc, argv, &i);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "-o", &o->dir);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "--current", &o->current);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "--train-until", &o->train_until);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "--holdout-last", &o->holdout);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "--capacity", &o->capacity_s);
-        if (r == 0)
-            r = cli_opt(argc, argv, &i, "--maturity", &o->maturity_s);
-        if (r < 0)
-            return MQL_EUSAGE;
-        if (r > 0)
-            continue;
-        if (a[0] == '-' && a[1] != '\0') {
-            cli_error("review: unknown option '%s' (see 'mqlcal review --help')", a);
-            return MQL_EUSAGE;
-        }
-        if (o->leads.path) {
-            cli_error("review: one lead file only ('%s' and '%s')", o->leads.path, a);
-            return MQL_EUSAGE;
-        }
-        o->leads.path = a;
-        i++;
-    }
-    if (!o->leads.path) {
-        cli_error("review: no lead file given (see 'mqlcal review --help')");
-        return MQL_EUSAGE;
-    }
-    if (!o->leads.outcome && !o->leads.join) {
-        cli_error("review: an outcome is required: --outcome COL[=VALUE] or --join FILE --key COL");
-        return MQL_EUSAGE;
-    }
+    cli_pos pos = {.cmd = "review", .expect = "LEADS.csv", .min = 1, .max = 1};
+    int st = cli_parse(argc, argv, usage, match, o, &pos);
+    if (st)
+        return st;
+    o->leads.path = pos.v[0];
+    if ((st = cli_require_outcome("review", &o->leads)))
+        return st;
     if (!o->dir || !o->dir[0] || strcmp(o->dir, "-") == 0) {
         cli_error("review: -o DIR is required (the report directory)");
         return MQL_EUSAGE;
@@ -162,22 +148,15 @@ static int parse_args(int argc, char **argv, review_opts *o)
         cli_error("--capacity: '%s' is not a positive number of MQLs per month", o->capacity_s);
         return MQL_EUSAGE;
     }
-    if (o->maturity_s && mql_parse_long(o->maturity_s, 0, 36500, &o->maturity)) {
-        cli_error("--maturity: '%s' is not a whole number of days from 0 to 36500",
-                  o->maturity_s);
-        return MQL_EUSAGE;
-    }
-    if ((o->maturity > 0 || o->train_until) && !o->leads.date) {
-        cli_error("review: %s needs --date (the lead created date)",
-                  o->train_until ? "--train-until" : "--maturity");
-        return MQL_EUSAGE;
-    }
+    if ((o->maturity > 0 || o->train_until) &&
+        (st = cli_require_date("review", o->train_until ? "--train-until" : "--maturity",
+                               &o->leads)))
+        return st;
     const cli_plan_opts *p = &o->plan;
     o->has_plan = p->revenue || p->win || p->s2o || p->m2s || p->period || p->cycle || p->start;
     const char *acv_col = NULL;
     if (o->has_plan) {
-        int st = cli_plan_build(&o->plan, 1, &o->plan_in, &acv_col);
-        if (st)
+        if ((st = cli_plan_build(&o->plan, 1, &o->plan_in, &acv_col)))
             return st;
         if (acv_col)
             o->leads.acv = acv_col;
@@ -330,21 +309,6 @@ static int install_dir(const review_opts *o, const char *tmp)
  * the run
  * ============================================================================================== */
 
-/* The new model's "created" stamp from SOURCE_DATE_EPOCH (reproducible builds), into buf; NULL
- * when unset or not a number of seconds (the model then says now). */
-static const char *created_stamp(char *buf, size_t cap)
-{
-    const char *sde = getenv("SOURCE_DATE_EPOCH");
-    long epoch;
-    if (!sde || mql_parse_long(sde, 0, 253402300799L, &epoch) != 0)
-        return NULL;
-    time_t tt = (time_t)epoch;
-    struct tm tmv;
-    if (!gmtime_r(&tt, &tmv) || !strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tmv))
-        return NULL;
-    return buf;
-}
-
 /* Creates the temporary directory beside o->dir (DIR.tmp-XXXXXX, with the permissions of a plain
  * mkdir). Returns its malloc'd path, or NULL after printing the error (*st set). */
 static char *make_tmp_dir(const review_opts *o, int *st)
@@ -407,7 +371,7 @@ int cmd_review(int argc, char **argv)
         .n_column_notes = ins.n_warn, .leak = ins.leak, .feature = d.feature,
         .leak_rule = cli_leak_rule, .keep_leaks = o.leads.features != NULL,
         .current = cur, .design = &o.fit.design, .glm = o.fit.glm, .l2_given = o.l2_given,
-        .points = o.fit.points, .created = created_stamp(created, sizeof created),
+        .points = o.fit.points, .created = cli_source_date(created, sizeof created),
         .split = o.train_until ? MQL_REVIEW_TRAIN_UNTIL
                  : o.holdout   ? MQL_REVIEW_HOLDOUT_LAST
                                : MQL_REVIEW_IN_SAMPLE,

@@ -196,8 +196,12 @@ int cli_model_load(const char *path, mql_model **out);
  * code. */
 int cli_model_save(const char *path, const mql_model *m);
 
-/* Sets m->created from SOURCE_DATE_EPOCH when it is set to a valid epoch (reproducible model
- * files); leaves it alone otherwise. Returns MQL_OK or MQL_ENOMEM (printed). */
+/* SOURCE_DATE_EPOCH (reproducible files) as "YYYY-MM-DDTHH:MM:SSZ" in buf, or NULL when it is
+ * unset or not a valid epoch. */
+const char *cli_source_date(char *buf, size_t cap);
+
+/* Sets m->created from cli_source_date when there is one; leaves it alone otherwise. Returns
+ * MQL_OK or MQL_ENOMEM (printed). */
 int cli_model_stamp(mql_model *m);
 
 /* The pipeline-plan options shared by `plan` and `review`: --revenue, --acv, --win-rate,
