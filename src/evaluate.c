@@ -437,15 +437,25 @@ static void pct(char *buf, size_t cap, double p)
     snprintf(buf, cap, v < 1.0 ? "%.2f%%" : "%.1f%%", v);
 }
 
-size_t mql_eval_calib_sentence(const mql_eval_summary *m, char *buf, size_t cap)
+int mql_eval_calib_reading(const mql_eval_summary *m, double *stated, double *observed)
 {
+    *stated = *observed = NAN;
     if (!m->has_calib)
-        return (size_t)snprintf(buf, cap, "calibration could not be estimated: %s",
-                                m->calib_msg);
+        return -1;
     double p = m->threshold_prob;
     if (!(p > 0 && p < 1))
         p = m->base_rate;
-    double obs = 1.0 / (1.0 + exp(-(m->calib.slope_a + m->calib.slope * log(p / (1 - p)))));
+    *stated = p;
+    *observed = 1.0 / (1.0 + exp(-(m->calib.slope_a + m->calib.slope * log(p / (1 - p)))));
+    return 0;
+}
+
+size_t mql_eval_calib_sentence(const mql_eval_summary *m, char *buf, size_t cap)
+{
+    double p, obs;
+    if (mql_eval_calib_reading(m, &p, &obs))
+        return (size_t)snprintf(buf, cap, "calibration could not be estimated: %s",
+                                m->calib_msg);
     char a[32], b[32];
     pct(a, sizeof a, p);
     pct(b, sizeof b, obs);

@@ -495,6 +495,19 @@ static int step_key_figures(mql_review *r, mql_err *err)
     return bad ? oom(err) : MQL_OK;
 }
 
+/* The figures of a calibration sentence (mql_eval_calib_sentence) as key figures. */
+static int calib_kv(mql_review *r, const char *who, const mql_eval_summary *m)
+{
+    double stated, observed;
+    char k1[64], k2[64];
+    if (mql_eval_calib_reading(m, &stated, &observed))
+        return 0;
+    snprintf(k1, sizeof k1, "%s_calibration_stated_p", who);
+    snprintf(k2, sizeof k2, "%s_calibration_observed_p", who);
+    return kv(r, k1, stated, "%.1f%%", 100 * stated) |
+           kv(r, k2, observed, "%.1f%%", 100 * observed);
+}
+
 /* The diagnosis: plain-language findings, with the figures they quote added to the summary. */
 static int step_findings(mql_review *r, mql_err *err)
 {
@@ -515,7 +528,11 @@ static int step_findings(mql_review *r, mql_err *err)
             mql_wilson(k0, n0, z, &lo0, &hi0);
             mql_wilson(k1, n1, z, &lo1, &hi1);
             bad |= kv(r, "train_won_rate", k0 / n0, "%.1f%%", 100 * k0 / n0);
+            bad |= kv(r, "train_won_rate_lo", lo0, "%.1f%%", 100 * lo0);
+            bad |= kv(r, "train_won_rate_hi", hi0, "%.1f%%", 100 * hi0);
             bad |= kv(r, "eval_won_rate", k1 / n1, "%.1f%%", 100 * k1 / n1);
+            bad |= kv(r, "eval_won_rate_lo", lo1, "%.1f%%", 100 * lo1);
+            bad |= kv(r, "eval_won_rate_hi", hi1, "%.1f%%", 100 * hi1);
             if (hi0 < lo1 || hi1 < lo0)
                 st = finding(r, err, MQL_REVIEW_WARNING, "The outcome rate moved",
                              "%.1f%% of the training leads converted (95%% interval "
@@ -580,6 +597,10 @@ static int step_findings(mql_review *r, mql_err *err)
         double v = r->psi.psi.psi;
         const char *level = v > PSI_MAJOR ? "a major shift" : v > PSI_MODERATE ? "a moderate shift"
                                                                                  : "stable";
+        bad |= kv(r, "psi_base_leads", (double)r->psi.n_base, "%zu (%s)", r->psi.n_base,
+                  r->psi.base_label);
+        bad |= kv(r, "psi_latest_leads", (double)r->psi.n_cur, "%zu (%s)", r->psi.n_cur,
+                  r->psi.cur_label);
         st = finding(r, err, v > PSI_MODERATE ? MQL_REVIEW_WARNING : MQL_REVIEW_GOOD,
                      "Score population drift",
                      "PSI of the current score between %s (%zu leads) and %s (%zu leads) is "
@@ -629,6 +650,13 @@ static int step_findings(mql_review *r, mql_err *err)
             bad |= kv(r, "current_pred_last_quarter", pred[1], "%.1f%%", 100 * pred[1]);
             bad |= kv(r, "current_obs_last_quarter", won[1] / cnt[1], "%.1f%%",
                       100 * won[1] / cnt[1]);
+            static const char *const qk[2][2] = {
+                {"current_obs_first_quarter_lo", "current_obs_first_quarter_hi"},
+                {"current_obs_last_quarter_lo", "current_obs_last_quarter_hi"}};
+            for (int k = 0; k < 2; k++) {
+                bad |= kv(r, qk[k][0], lo[k], "%.1f%% (%s)", 100 * lo[k], k ? l1 : l0);
+                bad |= kv(r, qk[k][1], hi[k], "%.1f%% (%s)", 100 * hi[k], k ? l1 : l0);
+            }
             st = finding(r, err, off ? MQL_REVIEW_WARNING : MQL_REVIEW_GOOD,
                          off ? "Current scores no longer mean the same probability"
                              : "Current scores keep their meaning over time",
@@ -645,6 +673,7 @@ static int step_findings(mql_review *r, mql_err *err)
         const mql_calib *c = &r->cur_sum.calib;
         char s[400];
         mql_eval_calib_sentence(&r->cur_sum, s, sizeof s);
+        bad |= calib_kv(r, "current", &r->cur_sum);
         int off = fabs(c->slope - 1) > 0.2 || fabs(c->citl) > 0.2;
         st = finding(r, err, off ? MQL_REVIEW_WARNING : MQL_REVIEW_GOOD,
                      "Current model calibration", "Calibration intercept %.3f, slope %.3f: %s",
@@ -659,6 +688,7 @@ static int step_findings(mql_review *r, mql_err *err)
     if (!st && r->new_sum.has_calib) {
         char s[400];
         mql_eval_calib_sentence(&r->new_sum, s, sizeof s);
+        bad |= calib_kv(r, "new", &r->new_sum);
         st = finding(r, err, MQL_REVIEW_INFO, "New model calibration",
                      "On the %s leads: intercept %.3f, slope %.3f: %s",
                      r->role ? "evaluation" : "training (in-sample)", r->new_sum.calib.citl,

@@ -122,6 +122,11 @@ mql_tab *mql_eval_summary_tab(const mql_eval_summary *m);
  * probability through the recalibration a + b logit p), followed by the slope's reading. */
 size_t mql_eval_calib_sentence(const mql_eval_summary *m, char *buf, size_t cap);
 
+/* The two probabilities that sentence quotes: *stated, the model's probability at its threshold
+ * (the base rate when that is not in (0, 1)), and *observed, what leads stated so convert by the
+ * recalibration. Returns 0, or -1 (both NAN) without a calibration fit. */
+int mql_eval_calib_reading(const mql_eval_summary *m, double *stated, double *observed);
+
 /* ---- recalibration ------------------------------------------------------------------------ */
 
 typedef enum mql_recal_method { MQL_RECAL_PLATT = 0, MQL_RECAL_ISOTONIC } mql_recal_method;

@@ -115,3 +115,20 @@ check review_bad_nothing_written [ ! -e "$B" ]
 run help review
 expect review_help 0 ''
 expect_out review_help_text 'usage: mqlcal review'
+
+# Every percentage the findings quote is a figure of the CSVs beside the page. Allowed without a
+# CSV: the definitions the text states (the 95% interval level, the 13-27% benchmark band from
+# practice, the leakage rule's 98% / 80%).
+R2="$TMP/rev-prose"
+run review "$LEADS" $ROLES --current datasets/current-model.rules.csv --train-until 2025-06-30 \
+    --capacity 150 -o "$R2"
+expect review_prose_run 0 ''
+awk '/<div class="callout/ { on = 1 } on { print } /<\/div>/ { on = 0 }' "$R2/index.html" |
+    sed 's/<[^>]*>/ /g' | grep -oE '[0-9]+(\.[0-9]+)?%' | sort -u > "$TMP/pcts"
+check review_prose_has_figures [ "$(wc -l < "$TMP/pcts")" -ge 10 ]
+missing=""
+for p in $(cat "$TMP/pcts"); do
+    case $p in 95% | 13% | 27% | 98% | 80%) continue ;; esac
+    grep -qE "(^|[^0-9.])$(printf '%s' "$p" | sed 's/\./\\./g')" "$R2"/*.csv || missing="$missing $p"
+done
+check "review_prose_figures_in_csv${missing:+ (missing:$missing)}" [ -z "$missing" ]
