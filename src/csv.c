@@ -350,7 +350,7 @@ typedef struct pipeline {
     FILE *f;
     char delim;
     size_t n_bytes;
-    uint64_t hash;           /* FNV-1a of the bytes handed on so far (consumer side) */
+    mql_xxh64_state hash;    /* XXH64 of the bytes handed on so far (consumer side) */
     mql_err perr;            /* the producer's messages */
 } pipeline;
 
@@ -462,7 +462,7 @@ int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, 
         goto done;
     }
     pl->f = f;
-    pl->hash = MQL_FNV_INIT;
+    mql_xxh64_init(&pl->hash);
     pl->delim = opts && opts->delim ? opts->delim : 0;
     pl->r = (reader){.path = is_stdin ? "<stdin>" : path, .err = &pl->perr, .line = 1,
                      .allow_ragged = opts && opts->allow_ragged};
@@ -480,7 +480,7 @@ int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, 
         while (!s->ready)
             pthread_cond_wait(&pl->cv, &pl->mu);
         pthread_mutex_unlock(&pl->mu);
-        pl->hash = mql_fnv1a(pl->hash, s->raw, s->raw_n);
+        mql_xxh64_update(&pl->hash, s->raw, s->raw_n);
         if (s->status) {
             st = s->status;
             memcpy(err->msg, pl->perr.msg, sizeof err->msg);
@@ -502,7 +502,7 @@ int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, 
         info->delim = pl->delim;
         info->n_records = pl->r.n_records - 1;
         info->n_bytes = pl->n_bytes;
-        info->hash = pl->hash;
+        info->hash = mql_xxh64_digest(&pl->hash);
     }
 destroy:
     pthread_mutex_destroy(&pl->mu);

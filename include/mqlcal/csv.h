@@ -30,7 +30,7 @@ typedef struct mql_csv_info {
     char delim;             /* delimiter used */
     size_t n_records;       /* data records, header excluded */
     size_t n_bytes;         /* bytes read */
-    uint64_t hash;          /* FNV-1a of all bytes read (training-data fingerprint) */
+    uint64_t hash;          /* XXH64 of all bytes read (mql_xxh64: training-data fingerprint) */
 } mql_csv_info;
 
 /* Reads path ("-" = stdin) record by record and calls fn for each, header first. Validates UTF-8,

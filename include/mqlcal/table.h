@@ -47,7 +47,7 @@ typedef struct mql_table {
     mql_column *cols;
     char delim;
     size_t n_bytes;
-    uint64_t hash;           /* FNV-1a of the file's bytes */
+    uint64_t hash;           /* XXH64 of the file's bytes (mql_xxh64; `xxh64sum FILE`) */
 } mql_table;
 
 typedef struct mql_read_opts {
