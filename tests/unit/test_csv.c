@@ -255,6 +255,52 @@ static void test_xxh64_reference(void **state)
     }
 }
 
+/* mql_csv_read_parts: every part's records, with their lines, equal the one-thread reader's;
+ * the header reaches every context; mql_csv_read_range reads a part again. */
+static void test_read_parts(void **state)
+{
+    (void)state;
+    char text[6000] = "id,note\r\n";
+    for (int i = 0; i < 60; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text),
+                 i % 4 ? "%d,plain\r\n" : "%d,\"two\r\nlines, \"\"quoted\"\"\"\r\n", i);
+    char path[64];
+    assert_non_null(write_temp(path, sizeof path, text));
+    collect one = {0};
+    mql_csv_info i1, i3;
+    mql_err err;
+    assert_int_equal(mql_csv_read(path, NULL, collect_row, &one, &i1, &err), MQL_OK);
+    collect c[3] = {{{0}}};
+    void *ctx[3] = {&c[0], &c[1], &c[2]};
+    mql_csv_part parts[3];
+    size_t n = 0;
+    assert_int_equal(mql_csv_read_parts(path, NULL, 3, 0, collect_row, ctx, parts, &n, &i3, &err),
+                     MQL_OK);
+    assert_int_equal(n, 3);
+    char joined[8192] = "";
+    for (size_t k = 0; k < 3; k++) {
+        assert_true(strncmp(c[k].buf, "1|id|note\n", 10) == 0);
+        strcat(joined, k ? c[k].buf + 10 : c[k].buf);
+    }
+    assert_string_equal(joined, one.buf);
+    assert_int_equal(i3.n_records, 60);
+    assert_int_equal(parts[0].n_records + parts[1].n_records + parts[2].n_records, 60);
+    assert_true(parts[0].end == parts[1].offset && parts[1].end == parts[2].offset);
+    assert_true(parts[2].end == strlen(text));
+    assert_true(i3.hash == i1.hash && i3.n_bytes == i1.n_bytes && i3.delim == ',');
+    collect again = {0};
+    assert_int_equal(mql_csv_read_range(path, ',', &parts[1], collect_row, &again, &err), MQL_OK);
+    assert_string_equal(again.buf, c[1].buf + 10);
+    /* stdin and max_parts < 2 are not split */
+    assert_int_equal(mql_csv_read_parts("-", NULL, 3, 0, collect_row, ctx, parts, &n, NULL, &err),
+                     MQL_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(mql_csv_read_parts(path, NULL, 1, 0, collect_row, ctx, parts, &n, NULL, &err),
+                     MQL_OK);
+    assert_int_equal(n, 0);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_io_errors_and_callback_stop),
         cmocka_unit_test(test_put),
         cmocka_unit_test(test_xxh64_reference),
+        cmocka_unit_test(test_read_parts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
