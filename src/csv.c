@@ -53,6 +53,7 @@ typedef struct reader {
     mql_csv_row_fn fn;       /* direct mode (parts): each record goes to fn as soon as it ends, */
     void *ctx;               /*   and b holds only the record being parsed */
     size_t index;            /* direct mode: index of the next record handed to fn */
+    const mql_csv_cell_fns *cells;   /* cell mode (parts): fields go to cells->cell unstored */
     size_t n_calls;          /* libcsv callbacks so far: tells whether csv_fini flushed a record */
 } reader;
 
@@ -179,6 +180,25 @@ static int scan_field(reader *r, const unsigned char *s, size_t n)
     return 0;
 }
 
+/* Cell mode: checks field data in place (8 bytes at a time while plain ASCII) and hands it on. */
+static void on_cell(reader *r, const unsigned char *s, size_t n)
+{
+    uint64_t acc = 0, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        acc |= special_bytes(w);
+    }
+    for (; i < n; i++)
+        acc |= (uint64_t)(s[i] < 0x20 || s[i] >= 0x80);
+    if (acc && scan_field(r, s, n))
+        return;
+    int st = r->cells->cell(r->ctx, r->rec_nf, (const char *)s, n, r->err);
+    if (st)
+        r->status = st;
+    r->rec_nf++;
+}
+
 static void on_field(void *data, size_t n, void *ctx)
 {
     reader *r = ctx;
@@ -189,6 +209,10 @@ static void on_field(void *data, size_t n, void *ctx)
     if (r->rec_nf == 0) {
         r->rec_line = r->line;
         r->rec_first = b->n_fields;
+    }
+    if (r->cells) {
+        on_cell(r, data, n);
+        return;
     }
     if (batch_room_field(b, n)) {
         r->status = mql_err_set(r->err, MQL_ENOMEM, "%s: out of memory", r->path);
@@ -277,6 +301,13 @@ static void on_record(int term, void *ctx)
     } else if (nf != r->n_header && !r->allow_ragged) {
         r->status = mql_err_set(r->err, MQL_EDATA, "%s:%zu: %zu field%s, header has %zu",
                                 r->path, r->rec_line, nf, nf == 1 ? "" : "s", r->n_header);
+        return;
+    }
+    if (r->cells) {
+        r->n_records++;
+        int st = r->cells->end(r->ctx, nf, r->rec_line, r->err);
+        if (st)
+            r->status = st;
         return;
     }
     if (r->fn) {
@@ -707,11 +738,12 @@ static int parse_range(reader *r, int fd, char delim, uint64_t pos, uint64_t end
 
 /* A reader in direct mode for the data records of a range starting at line. */
 static void part_reader(reader *r, const split *sp, batch *b, mql_err *err, size_t line,
-                        mql_csv_row_fn fn, void *ctx)
+                        mql_csv_row_fn fn, const mql_csv_cell_fns *cells, void *ctx)
 {
     *r = (reader){.path = sp->path, .err = err, .line = line, .prev_term = '\n',
                   .n_header = sp->n_header, .header = sp->header, .n_records = 1,
-                  .allow_ragged = sp->allow_ragged, .b = b, .fn = fn, .ctx = ctx, .index = 1};
+                  .allow_ragged = sp->allow_ragged, .b = b, .fn = fn, .ctx = ctx, .index = 1,
+                  .cells = cells};
 }
 
 static void *part_main(void *arg)
@@ -849,8 +881,9 @@ static void split_close(split *sp, part *pt, size_t n_pt)
 }
 
 int mql_csv_read_parts(const char *path, const mql_csv_opts *opts, size_t max_parts,
-                       uint64_t min_part_bytes, mql_csv_row_fn fn, void *const *ctx,
-                       mql_csv_part *parts, size_t *n_parts, mql_csv_info *info, mql_err *err)
+                       uint64_t min_part_bytes, mql_csv_row_fn fn, const mql_csv_cell_fns *cells,
+                       void *const *ctx, mql_csv_part *parts, size_t *n_parts,
+                       mql_csv_info *info, mql_err *err)
 {
     *n_parts = 0;
     if (max_parts > SPLIT_MAX)
@@ -920,7 +953,7 @@ int mql_csv_read_parts(const char *path, const mql_csv_opts *opts, size_t max_pa
     for (size_t k = 0; k < n; k++) {
         sp->floor[k] = k + 1 < n ? h_end + data / n * (k + 1) : sp->size;
         pt[k] = (part){.sp = sp, .k = k};
-        part_reader(&pt[k].r, sp, &pt[k].b, &pt[k].err, 0, fn, ctx[k]);
+        part_reader(&pt[k].r, sp, &pt[k].b, &pt[k].err, 0, fn, cells, ctx[k]);
     }
     sp->end[n - 1] = sp->size;
     sp->end_known[n - 1] = 1;
@@ -997,7 +1030,7 @@ int mql_csv_read_range(const char *path, char delim, const mql_csv_part *range,
     split sp = {.path = path, .allow_ragged = 1};
     batch b = {0};
     reader r;
-    part_reader(&r, &sp, &b, err, range->line, fn, ctx);
+    part_reader(&r, &sp, &b, err, range->line, fn, NULL, ctx);
     int clean;
     int st = parse_range(&r, fd, delim, range->offset, range->end, NULL, 0, UINT64_MAX, &clean);
     batch_free(&b);

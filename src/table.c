@@ -247,11 +247,41 @@ static int strip_thousands(const char *s, size_t n, char *buf, size_t cap)
     return 0;
 }
 
+static int parse_num_general(const char *s, size_t n, double *out);
+
 /* Parses a decimal number (sign, digits, '.', exponent, unambiguous thousands separators).
  * Exact fast path when the mantissa fits 2^53 and the power of ten is at most 22 (both then
  * exact doubles, so one multiply or divide rounds correctly); strtod otherwise. s must be
  * NUL-terminated at s[n]. Returns 0 and sets *out, or -1. */
-static int parse_num(const char *s, size_t n, double *out)
+static inline int parse_num(const char *s, size_t n, double *out)
+{
+    /* The common short forms first: [sign] digits [. digits], at most 19 digits (so m cannot
+     * overflow), exact under the same condition as below. */
+    size_t i = 0;
+    int neg = 0;
+    if (n && (s[0] == '-' || s[0] == '+'))
+        neg = s[i++] == '-';
+    uint64_t m = 0;
+    size_t d0 = i;
+    while (i < n && (unsigned char)(s[i] - '0') < 10)
+        m = m * 10 + (uint64_t)(s[i++] - '0');
+    size_t nd = i - d0, nf = 0;
+    if (i < n && s[i] == '.') {
+        size_t f0 = ++i;
+        while (i < n && (unsigned char)(s[i] - '0') < 10)
+            m = m * 10 + (uint64_t)(s[i++] - '0');
+        nf = i - f0;
+    }
+    if (i == n && nd + nf > 0 && nd + nf <= 19 && m <= (UINT64_C(1) << 53) && nf <= 22) {
+        double v = nf ? (double)m / pow10_exact[nf] : (double)m;
+        *out = neg ? -v : v;
+        return 0;
+    }
+    return parse_num_general(s, n, out);
+}
+
+/* parse_num's general path: long mantissas, exponents, thousands separators. */
+static int parse_num_general(const char *s, size_t n, double *out)
 {
     size_t i = 0;
     int neg = 0;
@@ -719,6 +749,33 @@ static int on_row(const mql_csv_row *row, void *ctx, mql_err *err)
     return MQL_OK;
 }
 
+/* Cell mode of the parallel reader: each cell is typed as libcsv hands it over. */
+static int on_cell(void *ctx, size_t j, const char *s, size_t n, mql_err *err)
+{
+    builder *b = ctx;
+    size_t i = b->n_rows;
+    if (j == 0 && ensure_rows(b, i))
+        return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
+    if (j >= b->n_file_cols || b->cb[j].out < 0)
+        return MQL_OK;           /* an extra field: the record's field count check fails */
+    colb *c = &b->cb[j];
+    if (c->mode == M_TEXT && c->d.mask >= 4095)
+        c->hash = str_hash(s, n);
+    if (put_cell(b, c, i, s, n))
+        return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
+    return MQL_OK;
+}
+
+static int on_record_end(void *ctx, size_t n_fields, size_t line, mql_err *err)
+{
+    builder *b = ctx;
+    (void)n_fields;
+    (void)line;
+    (void)err;
+    b->n_rows++;
+    return MQL_OK;
+}
+
 /* ======================================================================== inference ==== */
 
 /* Slot of a double's bits: mixes the high bits (where integer-valued doubles differ) down. */
@@ -730,34 +787,63 @@ static inline size_t bits_slot(uint64_t x, size_t mask)
     return (size_t)x & mask;
 }
 
-/* Distinct non-NAN values of v (n entries), by hashing the bits. Also reports whether every
- * value is an integer and whether all are 0 or 1. Returns (size_t)-1 when out of memory. */
-static size_t count_distinct(const double *v, size_t n, int *all_int, int *all01, double *lo,
-                             double *hi)
+/* Distinct non-NAN values of v (n entries); also the number of NANs, whether every value is an
+ * integer and whether all are 0 or 1, and the range. Integers spanning fewer than 2^24 values
+ * (counts, flags, days) are counted in a bitmap; other values by hashing their bits. Returns
+ * (size_t)-1 when out of memory. */
+static size_t count_distinct(const double *v, size_t n, size_t *miss, int *all_int, int *all01,
+                             double *lo, double *hi)
 {
+    size_t nan = 0;
+    int frac = 0, not01 = 0;
+    double mn = INFINITY, mx = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double x = v[i];
+        if (isnan(x)) {
+            nan++;
+            continue;
+        }
+        frac |= x != floor(x);
+        not01 |= x != 0 && x != 1;
+        mn = x < mn ? x : mn;
+        mx = x > mx ? x : mx;
+    }
+    *miss = nan;
+    *all_int = !frac;
+    *all01 = !not01;
+    *lo = mn;
+    *hi = mx;
+    if (nan == n)
+        return 0;
+    if (!frac && mx - mn < 16777216.0) {
+        size_t words = (size_t)(mx - mn) / 64 + 1, used = 0;
+        uint64_t *bits = calloc(words, sizeof *bits);
+        if (!bits)
+            return (size_t)-1;
+        for (size_t i = 0; i < n; i++) {
+            double x = v[i];
+            if (isnan(x))
+                continue;
+            size_t k = (size_t)(x - mn);
+            uint64_t bit = UINT64_C(1) << (k % 64);
+            used += !(bits[k / 64] & bit);
+            bits[k / 64] |= bit;
+        }
+        free(bits);
+        return used;
+    }
     /* All-ones bits are a NaN, never inserted (NaN cells are skipped), so they mark empty. */
     const uint64_t empty = UINT64_MAX;
     size_t cap = 64, used = 0;
     uint64_t *set = table_alloc(cap * sizeof *set, 0xFF);
     if (!set)
         return (size_t)-1;
-    *all_int = *all01 = 1;
-    *lo = INFINITY;
-    *hi = -INFINITY;
     for (size_t i = 0; i < n; i++) {
         double x = v[i];
         if (isnan(x))
             continue;
         if (x == 0)
             x = 0.0;          /* -0 and 0 are one value */
-        if (x != floor(x))
-            *all_int = 0;
-        if (x != 0 && x != 1)
-            *all01 = 0;
-        if (x < *lo)
-            *lo = x;
-        if (x > *hi)
-            *hi = x;
         uint64_t bits;
         memcpy(&bits, &x, 8);
         size_t mask = cap - 1, k = bits_slot(bits, mask);
@@ -852,12 +938,10 @@ static int finish_column(colb *c, mql_column *col, size_t n)
     if (c->mode == M_NUM || c->mode == M_DATE) {
         int all_int, all01;
         double lo, hi;
-        size_t nd = count_distinct(c->num, n, &all_int, &all01, &lo, &hi);
+        size_t miss;
+        size_t nd = count_distinct(c->num, n, &miss, &all_int, &all01, &lo, &hi);
         if (nd == (size_t)-1)
             return -1;
-        size_t miss = 0;
-        for (size_t i = 0; i < n; i++)
-            miss += isnan(c->num[i]);
         col->n_missing = miss;
         col->n_distinct = nd;
         if (c->mode == M_DATE) {
@@ -1229,8 +1313,9 @@ static int read_parts(builder *bs, size_t max_parts, uint64_t min_part_bytes, co
     for (size_t k = 0; k < max_parts; k++)
         ctx[k] = &bs[k];
     *split = 0;
-    int st = mql_csv_read_parts(path, co, max_parts, min_part_bytes, on_row, ctx, parts, &n_parts,
-                                info, err);
+    static const mql_csv_cell_fns cells = {on_cell, on_record_end};
+    int st = mql_csv_read_parts(path, co, max_parts, min_part_bytes, on_row, &cells, ctx, parts,
+                                &n_parts, info, err);
     if (st)
         return st;
     if (n_parts == 0) {

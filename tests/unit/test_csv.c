@@ -274,7 +274,7 @@ static void test_read_parts(void **state)
     void *ctx[3] = {&c[0], &c[1], &c[2]};
     mql_csv_part parts[3];
     size_t n = 0;
-    assert_int_equal(mql_csv_read_parts(path, NULL, 3, 0, collect_row, ctx, parts, &n, &i3, &err),
+    assert_int_equal(mql_csv_read_parts(path, NULL, 3, 0, collect_row, NULL, ctx, parts, &n, &i3, &err),
                      MQL_OK);
     assert_int_equal(n, 3);
     char joined[8192] = "";
@@ -292,10 +292,10 @@ static void test_read_parts(void **state)
     assert_int_equal(mql_csv_read_range(path, ',', &parts[1], collect_row, &again, &err), MQL_OK);
     assert_string_equal(again.buf, c[1].buf + 10);
     /* stdin and max_parts < 2 are not split */
-    assert_int_equal(mql_csv_read_parts("-", NULL, 3, 0, collect_row, ctx, parts, &n, NULL, &err),
+    assert_int_equal(mql_csv_read_parts("-", NULL, 3, 0, collect_row, NULL, ctx, parts, &n, NULL, &err),
                      MQL_OK);
     assert_int_equal(n, 0);
-    assert_int_equal(mql_csv_read_parts(path, NULL, 1, 0, collect_row, ctx, parts, &n, NULL, &err),
+    assert_int_equal(mql_csv_read_parts(path, NULL, 1, 0, collect_row, NULL, ctx, parts, &n, NULL, &err),
                      MQL_OK);
     assert_int_equal(n, 0);
     unlink(path);

@@ -345,6 +345,27 @@ static void test_hash_and_stdin_name(void **state)
     mql_table_free(t);
 }
 
+/* Distinct counts: small integer ranges (a bitmap: -0 and 0 are one value), wide integer ranges
+ * and fractions (hashing), dates; against counts by hand. */
+static void test_distinct_counts(void **state)
+{
+    (void)state;
+    mql_table *t = read_text("small,wide,frac,day\n"
+                             "-0,-20000000,0.25,2024-01-01\n"
+                             "0,5,0.5,2024-01-01\n"
+                             "3,20000000,0.25,2024-01-03\n"
+                             "-5,5,,2024-01-02 12:00:00\n"
+                             "1e3,,-0.5,\n"
+                             "3,7,1e-3,2024-01-03\n", NULL);
+    assert_int_equal(col(t, "small")->n_distinct, 4);     /* 0, 3, -5, 1000 */
+    assert_int_equal(col(t, "wide")->n_distinct, 4);      /* -2e7, 5, 2e7, 7 */
+    assert_int_equal(col(t, "wide")->n_missing, 1);
+    assert_int_equal(col(t, "frac")->n_distinct, 4);      /* 0.25, 0.5, -0.5, 0.001 */
+    assert_int_equal(col(t, "day")->n_distinct, 3);       /* 2 days and one time of day */
+    assert_int_equal(col(t, "day")->n_missing, 1);
+    mql_table_free(t);
+}
+
 /* ---- the parallel reader (opts.threads >= 2) against the one-thread reader ---- */
 
 /* A growing text buffer for generated files. */
@@ -607,6 +628,7 @@ int main(void)
         cmocka_unit_test(test_join),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_hash_and_stdin_name),
+        cmocka_unit_test(test_distinct_counts),
         cmocka_unit_test(test_parallel_matches_one_thread),
         cmocka_unit_test(test_parallel_mixed_modes),
         cmocka_unit_test(test_parallel_errors),
