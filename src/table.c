@@ -11,6 +11,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>       /* malloc_trim */
+#endif
 
 #include "mqlcal/csv.h"
 
@@ -129,9 +132,11 @@ static long dict_find(const dict *d, const char *s, size_t n)
     return -1;
 }
 
-/* Adds one occurrence of s (n bytes) whose str_hash is h: *code receives its level. Returns 0 or
- * -1 (no memory). */
-static int dict_add_hashed(dict *d, const char *s, size_t n, uint32_t h, uint32_t *code)
+/* Adds cnt occurrences of s (n bytes) whose str_hash is h: *code receives its level. The string
+ * is copied, or when owned is not NULL (a copy of s from malloc) taken over or freed. Returns 0
+ * or -1 (no memory; owned is then still the caller's). */
+static int dict_put(dict *d, const char *s, size_t n, uint32_t h, size_t cnt, char *owned,
+                    uint32_t *code)
 {
     if (!d->slot && dict_rehash(d, 16))
         return -1;
@@ -140,8 +145,9 @@ static int dict_add_hashed(dict *d, const char *s, size_t n, uint32_t h, uint32_
         uint64_t e = d->slot[i];
         uint32_t k = (uint32_t)e - 1;
         if ((uint32_t)(e >> 32) == h && d->len[k] == n && memcmp(d->lev[k], s, n) == 0) {
-            d->count[k]++;
+            d->count[k] += cnt;
             *code = k;
+            free(owned);
             return 0;
         }
     }
@@ -167,19 +173,26 @@ static int dict_add_hashed(dict *d, const char *s, size_t n, uint32_t h, uint32_
         d->count = cn;
         d->cap = c;
     }
-    char *copy = mql_strndup(s, n);
+    char *copy = owned ? owned : mql_strndup(s, n);
     if (!copy)
         return -1;
     size_t k = d->n++;
     d->lev[k] = copy;
     d->len[k] = (uint32_t)n;
     d->hash[k] = h;
-    d->count[k] = 1;
+    d->count[k] = cnt;
     d->slot[i] = (uint64_t)h << 32 | (k + 1);
     *code = (uint32_t)k;
     if (2 * d->n > d->mask + 1 && dict_rehash(d, 2 * (d->mask + 1)))
         return -1;
     return 0;
+}
+
+/* Adds one occurrence of s (n bytes) whose str_hash is h: *code receives its level. Returns 0 or
+ * -1 (no memory). */
+static int dict_add_hashed(dict *d, const char *s, size_t n, uint32_t h, uint32_t *code)
+{
+    return dict_put(d, s, n, h, 1, NULL, code);
 }
 
 static int dict_add(dict *d, const char *s, size_t n, uint32_t *code)
@@ -1114,18 +1127,11 @@ static int merge_levels(colb *A, size_t n0, colb *B, size_t nk)
     if (!map)
         return -1;
     for (size_t k = 0; k < d->n; k++) {
-        uint32_t h = d->hash[k];
-        long f = dict_find(&A->d, d->lev[k], d->len[k]);
-        if (f >= 0) {
-            map[k] = (uint32_t)f;
-            A->d.count[f] += d->count[k];
-        } else {
-            if (dict_add_hashed(&A->d, d->lev[k], d->len[k], h, &map[k])) {
-                free(map);
-                return -1;
-            }
-            A->d.count[map[k]] = d->count[k];
+        if (dict_put(&A->d, d->lev[k], d->len[k], d->hash[k], d->count[k], d->lev[k], &map[k])) {
+            free(map);
+            return -1;
         }
+        d->lev[k] = NULL;            /* A's now, or freed */
     }
     for (size_t i = 0; i < nk; i++) {
         uint32_t c = B->code[i];
@@ -1171,9 +1177,30 @@ typedef struct merge_ctx {
     unsigned char *replayed;         /* per file column: its first rows were replayed */
 } merge_ctx;
 
+static int merge_column1(merge_ctx *m, size_t j);
+
+/* Merges column j and frees part k's copy of it at once, so that the parts and the merged table
+ * are not all held at the same time. */
 static int merge_column(void *arg, size_t j)
 {
     merge_ctx *m = arg;
+    colb *B = &m->bk->cb[j];
+    int r = merge_column1(m, j);
+    free(B->num);
+    free(B->code);
+    B->num = NULL;
+    B->code = NULL;
+    dict_free(&B->d);
+#ifdef __GLIBC__
+    /* glibc keeps the freed arrays of a part thread's arena (below its mmap threshold, which
+     * rises as blocks are freed): hand the pages back, or the copy would double the peak. */
+    malloc_trim(0);
+#endif
+    return r;
+}
+
+static int merge_column1(merge_ctx *m, size_t j)
+{
     colb *A = &m->b0->cb[j], *B = &m->bk->cb[j];
     size_t n0 = m->n0, nk = m->nk;
     if (A->out < 0)
