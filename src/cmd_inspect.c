@@ -408,7 +408,7 @@ int cmd_inspect(int argc, char **argv)
         json_str(f, t->source);
         fprintf(f, ", \"rows\": %zu, \"columns\": %zu, \"delimiter\": ", t->n_rows, t->n_cols);
         json_str(f, delim_name(t->delim));
-        fprintf(f, ", \"bytes\": %zu, \"fnv1a\": \"%016llx\",\n \"outcome\": ", t->n_bytes,
+        fprintf(f, ", \"bytes\": %zu, \"xxh64\": \"%016llx\",\n \"outcome\": ", t->n_bytes,
                 (unsigned long long)t->hash);
         if (d.y) {
             fputs("{\"spec\": ", f);

@@ -103,3 +103,135 @@ uint64_t mql_fnv1a(uint64_t h, const void *data, size_t n)
     }
     return h;
 }
+
+/* XXH64 as specified in xxHash's doc/xxhash_spec.md (version 0.1.1), seed 0. */
+#define XXH_P1 UINT64_C(0x9E3779B185EBCA87)
+#define XXH_P2 UINT64_C(0xC2B2AE3D27D4EB4F)
+#define XXH_P3 UINT64_C(0x165667B19E3779F9)
+#define XXH_P4 UINT64_C(0x85EBCA77C2B2AE63)
+#define XXH_P5 UINT64_C(0x27D4EB2F165667C5)
+
+static inline uint64_t xxh_rotl(uint64_t x, int r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+/* Little-endian loads whatever the host's byte order. */
+static inline uint64_t xxh_read64(const unsigned char *p)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, 8);       /* one load */
+    return v;
+#else
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+#endif
+}
+
+static inline uint32_t xxh_read32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t xxh_round(uint64_t acc, uint64_t lane)
+{
+    acc += lane * XXH_P2;
+    acc = xxh_rotl(acc, 31);
+    return acc * XXH_P1;
+}
+
+static inline uint64_t xxh_merge(uint64_t acc, uint64_t v)
+{
+    acc ^= xxh_round(0, v);
+    return acc * XXH_P1 + XXH_P4;
+}
+
+void mql_xxh64_init(mql_xxh64_state *s)
+{
+    memset(s, 0, sizeof *s);
+    s->v[0] = XXH_P1 + XXH_P2;
+    s->v[1] = XXH_P2;
+    s->v[2] = 0;
+    s->v[3] = (uint64_t)0 - XXH_P1;
+}
+
+static void xxh_stripes(uint64_t v[4], const unsigned char *p, size_t n_stripes)
+{
+    uint64_t a = v[0], b = v[1], c = v[2], d = v[3];
+    for (size_t i = 0; i < n_stripes; i++, p += 32) {
+        a = xxh_round(a, xxh_read64(p));
+        b = xxh_round(b, xxh_read64(p + 8));
+        c = xxh_round(c, xxh_read64(p + 16));
+        d = xxh_round(d, xxh_read64(p + 24));
+    }
+    v[0] = a, v[1] = b, v[2] = c, v[3] = d;
+}
+
+void mql_xxh64_update(mql_xxh64_state *s, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    s->total += n;
+    if (s->n_buf) {
+        size_t take = 32 - s->n_buf < n ? 32 - s->n_buf : n;
+        memcpy(s->buf + s->n_buf, p, take);
+        s->n_buf += take;
+        p += take;
+        n -= take;
+        if (s->n_buf < 32)
+            return;
+        xxh_stripes(s->v, s->buf, 1);
+        s->n_buf = 0;
+    }
+    xxh_stripes(s->v, p, n / 32);
+    p += n / 32 * 32;
+    n %= 32;
+    memcpy(s->buf, p, n);
+    s->n_buf = n;
+}
+
+uint64_t mql_xxh64_digest(const mql_xxh64_state *s)
+{
+    uint64_t h;
+    if (s->total >= 32) {
+        const uint64_t *v = s->v;
+        h = xxh_rotl(v[0], 1) + xxh_rotl(v[1], 7) + xxh_rotl(v[2], 12) + xxh_rotl(v[3], 18);
+        for (int k = 0; k < 4; k++)
+            h = xxh_merge(h, v[k]);
+    } else {
+        h = XXH_P5;     /* seed + P5 */
+    }
+    h += s->total;
+    const unsigned char *p = s->buf;
+    size_t n = s->n_buf;
+    for (; n >= 8; p += 8, n -= 8) {
+        h ^= xxh_round(0, xxh_read64(p));
+        h = xxh_rotl(h, 27) * XXH_P1 + XXH_P4;
+    }
+    if (n >= 4) {
+        h ^= (uint64_t)xxh_read32(p) * XXH_P1;
+        h = xxh_rotl(h, 23) * XXH_P2 + XXH_P3;
+        p += 4;
+        n -= 4;
+    }
+    for (; n > 0; p++, n--) {
+        h ^= (uint64_t)*p * XXH_P5;
+        h = xxh_rotl(h, 11) * XXH_P1;
+    }
+    h ^= h >> 33;
+    h *= XXH_P2;
+    h ^= h >> 29;
+    h *= XXH_P3;
+    h ^= h >> 32;
+    return h;
+}
+
+uint64_t mql_xxh64(const void *data, size_t n)
+{
+    mql_xxh64_state s;
+    mql_xxh64_init(&s);
+    mql_xxh64_update(&s, data, n);
+    return mql_xxh64_digest(&s);
+}

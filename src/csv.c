@@ -1,14 +1,18 @@
 /* csv.c: streaming CSV reader on libcsv. Bytes are read in 1 MiB chunks, parsed by libcsv into
  * batches of records (with UTF-8, quoting and field-count checks and physical line numbers), and
- * each record is handed to the caller's callback. The file is never held whole. */
+ * each record is handed to the caller's callback. The file is never held whole. A regular file
+ * can also be read in parts on several threads (mql_csv_read_parts). */
 #include "mqlcal/csv.h"
 
 #include <csv.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define CHUNK (1u << 20)
 
@@ -46,6 +50,11 @@ typedef struct reader {
     size_t n_records;        /* records completed, header included */
     int allow_ragged;
     batch *b;                /* the batch being filled */
+    mql_csv_row_fn fn;       /* direct mode (parts): each record goes to fn as soon as it ends, */
+    void *ctx;               /*   and b holds only the record being parsed */
+    size_t index;            /* direct mode: index of the next record handed to fn */
+    const mql_csv_cell_fns *cells;   /* cell mode (parts): fields go to cells->cell unstored */
+    size_t n_calls;          /* libcsv callbacks so far: tells whether csv_fini flushed a record */
 } reader;
 
 static void batch_free(batch *b)
@@ -171,15 +180,39 @@ static int scan_field(reader *r, const unsigned char *s, size_t n)
     return 0;
 }
 
+/* Cell mode: checks field data in place (8 bytes at a time while plain ASCII) and hands it on. */
+static void on_cell(reader *r, const unsigned char *s, size_t n)
+{
+    uint64_t acc = 0, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        acc |= special_bytes(w);
+    }
+    for (; i < n; i++)
+        acc |= (uint64_t)(s[i] < 0x20 || s[i] >= 0x80);
+    if (acc && scan_field(r, s, n))
+        return;
+    int st = r->cells->cell(r->ctx, r->rec_nf, (const char *)s, n, r->err);
+    if (st)
+        r->status = st;
+    r->rec_nf++;
+}
+
 static void on_field(void *data, size_t n, void *ctx)
 {
     reader *r = ctx;
     batch *b = r->b;
+    r->n_calls++;
     if (r->status)
         return;
     if (r->rec_nf == 0) {
         r->rec_line = r->line;
         r->rec_first = b->n_fields;
+    }
+    if (r->cells) {
+        on_cell(r, data, n);
+        return;
     }
     if (batch_room_field(b, n)) {
         r->status = mql_err_set(r->err, MQL_ENOMEM, "%s: out of memory", r->path);
@@ -216,10 +249,27 @@ static void on_field(void *data, size_t n, void *ctx)
     r->rec_nf++;
 }
 
+/* Direct mode: hands the record just completed (the nf fields from rec_first) to the callback.
+ * Returns its status. */
+static int deliver_record(reader *r, batch *b, size_t nf)
+{
+    if (b->cap_ptr < nf) {
+        free(b->ptr);
+        b->cap_ptr = b->cap_fields;
+        if (!(b->ptr = malloc(b->cap_ptr * sizeof *b->ptr)))
+            return mql_err_set(r->err, MQL_ENOMEM, "%s: out of memory", r->path);
+    }
+    for (size_t k = 0; k < nf; k++)
+        b->ptr[k] = b->bytes + b->off[r->rec_first + k];
+    mql_csv_row row = {r->index++, r->rec_line, nf, b->ptr, b->len + r->rec_first};
+    return r->fn(&row, r->ctx, r->err);
+}
+
 static void on_record(int term, void *ctx)
 {
     reader *r = ctx;
     batch *b = r->b;
+    r->n_calls++;
     /* Line accounting: every terminator ends a line except the LF of a CRLF pair, which libcsv
      * (with CSV_REPALL_NL) reports as an empty record right after the CR one. */
     int lf_of_crlf = term == '\n' && r->prev_term == '\r' && r->rec_nf == 0;
@@ -251,6 +301,21 @@ static void on_record(int term, void *ctx)
     } else if (nf != r->n_header && !r->allow_ragged) {
         r->status = mql_err_set(r->err, MQL_EDATA, "%s:%zu: %zu field%s, header has %zu",
                                 r->path, r->rec_line, nf, nf == 1 ? "" : "s", r->n_header);
+        return;
+    }
+    if (r->cells) {
+        r->n_records++;
+        int st = r->cells->end(r->ctx, nf, r->rec_line, r->err);
+        if (st)
+            r->status = st;
+        return;
+    }
+    if (r->fn) {
+        r->n_records++;
+        int st = deliver_record(r, b, nf);
+        b->n_bytes = b->n_fields = 0;
+        if (st)
+            r->status = st;
         return;
     }
     if (grow((void **)&b->rec, &b->cap_rec, b->n_rec + 1, sizeof *b->rec)) {
@@ -350,7 +415,7 @@ typedef struct pipeline {
     FILE *f;
     char delim;
     size_t n_bytes;
-    uint64_t hash;           /* FNV-1a of the bytes handed on so far (consumer side) */
+    mql_xxh64_state hash;    /* XXH64 of the bytes handed on so far (consumer side) */
     mql_err perr;            /* the producer's messages */
 } pipeline;
 
@@ -462,7 +527,7 @@ int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, 
         goto done;
     }
     pl->f = f;
-    pl->hash = MQL_FNV_INIT;
+    mql_xxh64_init(&pl->hash);
     pl->delim = opts && opts->delim ? opts->delim : 0;
     pl->r = (reader){.path = is_stdin ? "<stdin>" : path, .err = &pl->perr, .line = 1,
                      .allow_ragged = opts && opts->allow_ragged};
@@ -480,7 +545,7 @@ int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, 
         while (!s->ready)
             pthread_cond_wait(&pl->cv, &pl->mu);
         pthread_mutex_unlock(&pl->mu);
-        pl->hash = mql_fnv1a(pl->hash, s->raw, s->raw_n);
+        mql_xxh64_update(&pl->hash, s->raw, s->raw_n);
         if (s->status) {
             st = s->status;
             memcpy(err->msg, pl->perr.msg, sizeof err->msg);
@@ -502,7 +567,7 @@ int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, 
         info->delim = pl->delim;
         info->n_records = pl->r.n_records - 1;
         info->n_bytes = pl->n_bytes;
-        info->hash = pl->hash;
+        info->hash = mql_xxh64_digest(&pl->hash);
     }
 destroy:
     pthread_mutex_destroy(&pl->mu);
@@ -521,6 +586,455 @@ done:
     }
     if (!is_stdin)
         fclose(f);
+    return st;
+}
+
+/* ---- reading a regular file in parts, in parallel ----
+ *
+ * A record boundary is a LF outside quotes. CSV_STRICT accepts a quote only as a field's opening
+ * or closing quote or doubled inside a quoted field, so in a well-formed prefix a LF is outside
+ * quotes exactly when the number of quotes before it is even: a fast byte count finds boundaries
+ * without parsing. Each part is then parsed by its own libcsv parser from a fresh state. Where the
+ * prefix is not well formed, the part before the boundary meets the error first, or does not end
+ * cleanly at the boundary (csv_fini sees an open quote); either way the caller is told to read the
+ * file on one thread, so every result and message equals the one-thread reader's. Line numbers
+ * count LF and CR-not-before-LF bytes, the one-thread reader's rule. */
+
+#define SPLIT_MAX 16
+
+typedef struct split {
+    const char *path;        /* for messages */
+    int fd;
+    uint64_t size;
+    char delim;
+    int allow_ragged;
+    size_t n_header;
+    char **header;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t n;                        /* parts planned */
+    uint64_t start[SPLIT_MAX];       /* first byte of part k */
+    size_t line[SPLIT_MAX];          /* its physical line */
+    uint64_t floor[SPLIT_MAX];       /* part k ends at or after this offset */
+    uint64_t end[SPLIT_MAX];         /* ... and exactly here once end_known[k] */
+    int end_known[SPLIT_MAX];
+} split;
+
+typedef struct part {
+    split *sp;
+    size_t k;
+    reader r;
+    batch b;
+    mql_err err;
+    int status;
+    int clean;               /* ended exactly at a record boundary */
+    int started;
+    pthread_t th;
+} part;
+
+#define CSV_OPTS (CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_REPALL_NL)
+
+/* Reads exactly n bytes at offset off, or fails. */
+static int pread_full(int fd, unsigned char *buf, size_t n, uint64_t off)
+{
+    while (n) {
+        ssize_t got = pread(fd, buf, n, (off_t)off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got == 0)
+            errno = 0;       /* the file ended early */
+        if (got <= 0)
+            return -1;
+        buf += got;
+        n -= (size_t)got;
+        off += (uint64_t)got;
+    }
+    return 0;
+}
+
+/* The offset up to which part k may parse from pos: its end once known, else its floor (waiting
+ * there until the boundary scan has found the end). */
+static uint64_t part_limit(split *sp, size_t k, uint64_t pos, int *known)
+{
+    pthread_mutex_lock(&sp->mu);
+    while (!sp->end_known[k] && pos >= sp->floor[k])
+        pthread_cond_wait(&sp->cv, &sp->mu);
+    *known = sp->end_known[k];
+    uint64_t lim = *known ? sp->end[k] : sp->floor[k];
+    pthread_mutex_unlock(&sp->mu);
+    return lim;
+}
+
+/* The message for a libcsv parse failure, as the one-thread reader words it. */
+static int parse_failure(reader *r, struct csv_parser *p, mql_err *err)
+{
+    char lab[256];
+    column_label(r, r->rec_nf, lab, sizeof lab);
+    if (csv_error(p) == CSV_EPARSE)
+        return mql_err_set(err, MQL_EDATA,
+                           "%s:%zu: %s: malformed quoting (a quote inside a field must be "
+                           "doubled, and a quoted field must end at a separator)",
+                           r->path, r->line, lab);
+    return mql_err_set(err, MQL_ENOMEM, "%s: %s", r->path, csv_strerror(csv_error(p)));
+}
+
+/* Parses bytes [pos, end) of fd in direct mode with a fresh parser; sp/k: the end is part k's,
+ * found while it runs. At the end of the file the parser is finished as the one-thread reader
+ * does; elsewhere *clean says whether the range ended exactly at a record boundary. */
+static int parse_range(reader *r, int fd, char delim, uint64_t pos, uint64_t end, split *sp,
+                       size_t k, uint64_t file_size, int *clean)
+{
+    struct csv_parser p;
+    unsigned char *buf = malloc(CHUNK);
+    *clean = 0;
+    if (!buf || csv_init(&p, CSV_OPTS)) {
+        free(buf);
+        return mql_err_set(r->err, MQL_ENOMEM, "%s: out of memory", r->path);
+    }
+    csv_set_delim(&p, (unsigned char)delim);
+    int st = MQL_OK;
+    for (;;) {
+        int known = 1;
+        uint64_t lim = sp ? part_limit(sp, k, pos, &known) : end;
+        if (known)
+            end = lim;
+        if (pos >= lim)
+            break;
+        size_t want = lim - pos < CHUNK ? (size_t)(lim - pos) : CHUNK;
+        if (pread_full(fd, buf, want, pos)) {
+            st = mql_err_set(r->err, MQL_EIO, "%s: cannot read: %s", r->path,
+                             errno ? strerror(errno) : "file shrank while reading");
+            break;
+        }
+        size_t used = csv_parse(&p, buf, want, on_field, on_record, r);
+        if (r->status) {
+            st = r->status;
+            break;
+        }
+        if (used != want) {
+            st = parse_failure(r, &p, r->err);
+            break;
+        }
+        pos += want;
+    }
+    if (!st) {
+        size_t calls = r->n_calls;
+        int unterminated = csv_fini(&p, on_field, on_record, r) != 0;
+        if (end == file_size) {
+            if (unterminated && !r->status)
+                st = mql_err_set(r->err, MQL_EDATA,
+                                 "%s:%zu: unterminated quoted field starting here", r->path,
+                                 r->line);
+            else
+                st = r->status;
+        } else {
+            *clean = !unterminated && !r->status && r->n_calls == calls;
+        }
+    }
+    csv_free(&p);
+    free(buf);
+    return st;
+}
+
+/* A reader in direct mode for the data records of a range starting at line. */
+static void part_reader(reader *r, const split *sp, batch *b, mql_err *err, size_t line,
+                        mql_csv_row_fn fn, const mql_csv_cell_fns *cells, void *ctx)
+{
+    *r = (reader){.path = sp->path, .err = err, .line = line, .prev_term = '\n',
+                  .n_header = sp->n_header, .header = sp->header, .n_records = 1,
+                  .allow_ragged = sp->allow_ragged, .b = b, .fn = fn, .ctx = ctx, .index = 1,
+                  .cells = cells};
+}
+
+static void *part_main(void *arg)
+{
+    part *pt = arg;
+    split *sp = pt->sp;
+    pt->r.line = sp->line[pt->k];
+    pt->status = parse_range(&pt->r, sp->fd, sp->delim, sp->start[pt->k], 0, sp, pt->k, sp->size,
+                             &pt->clean);
+    return NULL;
+}
+
+/* Counts of one stretch of bytes for the boundary scan. */
+typedef struct scanner {
+    uint64_t pos;            /* file offset of the next byte */
+    int odd;                 /* an odd number of quotes so far: inside a quoted field */
+    int prev_cr;             /* the byte before pos was CR */
+    size_t line;             /* physical line at pos */
+    size_t k;                /* next boundary to find (1 .. n-1); n: done */
+    uint64_t target;         /* look for it from here */
+} scanner;
+
+/* Bytes equal to c in s[0..n). A plain loop the compiler vectorises. */
+static size_t count_byte(const unsigned char *s, size_t n, unsigned char c)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += s[i] == c;
+    return k;
+}
+
+/* Adds the quotes and line breaks of s[0..n) (the bytes at sc->pos) to the scanner. */
+static void scan_count(scanner *sc, const unsigned char *s, size_t n)
+{
+    if (!n)
+        return;
+    sc->odd ^= (int)(count_byte(s, n, '"') & 1);
+    size_t lines = count_byte(s, n, '\n');
+    if (sc->prev_cr && s[0] == '\n')
+        lines--;                     /* the CR before it counted already */
+    for (const unsigned char *q = memchr(s, '\r', n); q; q = memchr(q, '\r', (size_t)(s + n - q)))
+        if (++q == s + n || *q != '\n')
+            lines++;                 /* a CR counts unless a LF follows (which counts) */
+    sc->line += lines;
+    sc->prev_cr = s[n - 1] == '\r';
+    sc->pos += n;
+}
+
+/* Publishes the end of part k - 1 (and the start of part k when b is a boundary). */
+static void publish_end(split *sp, size_t k, uint64_t b)
+{
+    pthread_mutex_lock(&sp->mu);
+    sp->end[k - 1] = b;
+    sp->end_known[k - 1] = 1;
+    pthread_cond_broadcast(&sp->cv);
+    pthread_mutex_unlock(&sp->mu);
+}
+
+/* Runs the boundary scan over s[0..n) (the bytes at sc->pos): counts up to the next target, then
+ * walks byte by byte to the first LF outside quotes, which ends part k - 1 and starts part k
+ * (started here). Returns 0, or -1 when a thread cannot be started. */
+static int scan_feed(split *sp, part *pt, scanner *sc, const unsigned char *s, size_t n)
+{
+    while (n && sc->k < sp->n) {
+        if (sc->pos < sc->target) {
+            size_t m = sc->target - sc->pos < n ? (size_t)(sc->target - sc->pos) : n;
+            scan_count(sc, s, m);
+            s += m;
+            n -= m;
+            continue;
+        }
+        unsigned char c = *s++;
+        n--;
+        sc->pos++;
+        if (c == '"')
+            sc->odd ^= 1;
+        else if (c == '\r' || (c == '\n' && !sc->prev_cr))
+            sc->line++;
+        sc->prev_cr = c == '\r';
+        if (c != '\n' || sc->odd || sc->pos >= sp->size)
+            continue;
+        size_t k = sc->k++;
+        sp->start[k] = sc->pos;
+        sp->line[k] = sc->line;
+        publish_end(sp, k, sc->pos);
+        if (sc->k < sp->n)
+            sc->target = sp->floor[k];
+        if (pthread_create(&pt[k].th, NULL, part_main, &pt[k]))
+            return -1;
+        pt[k].started = 1;
+    }
+    if (sc->k < sp->n)
+        sc->pos += n;
+    return 0;
+}
+
+
+/* The header record goes to every part's context; a second record in the header's stretch
+ * (a CR-only line end) stops the read, and the caller falls back to one thread. */
+typedef struct header_fan {
+    mql_csv_row_fn fn;
+    void *const *ctx;
+    size_t n;
+    int status;              /* the callback's refusal of the header */
+} header_fan;
+
+#define STOP_SPLIT 0x5370    /* private status: not a header after all */
+
+static int header_fanout(const mql_csv_row *row, void *ctx, mql_err *err)
+{
+    header_fan *h = ctx;
+    if (row->index != 0)
+        return STOP_SPLIT;
+    for (size_t k = 0; k < h->n; k++)
+        if ((h->status = h->fn(row, h->ctx[k], err)))
+            return h->status;
+    return MQL_OK;
+}
+
+static void split_close(split *sp, part *pt, size_t n_pt)
+{
+    for (size_t k = 0; pt && k < n_pt; k++)
+        batch_free(&pt[k].b);
+    free(pt);
+    if (sp) {
+        if (sp->header)
+            for (size_t j = 0; j < sp->n_header; j++)
+                free(sp->header[j]);
+        free(sp->header);
+        pthread_mutex_destroy(&sp->mu);
+        pthread_cond_destroy(&sp->cv);
+        close(sp->fd);
+        free(sp);
+    }
+}
+
+int mql_csv_read_parts(const char *path, const mql_csv_opts *opts, size_t max_parts,
+                       uint64_t min_part_bytes, mql_csv_row_fn fn, const mql_csv_cell_fns *cells,
+                       void *const *ctx, mql_csv_part *parts, size_t *n_parts,
+                       mql_csv_info *info, mql_err *err)
+{
+    *n_parts = 0;
+    if (max_parts > SPLIT_MAX)
+        max_parts = SPLIT_MAX;
+    if (strcmp(path, "-") == 0 || max_parts < 2)
+        return MQL_OK;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return MQL_OK;       /* the one-thread reader says why */
+    struct stat stt;
+    split *sp = calloc(1, sizeof *sp);
+    part *pt = calloc(max_parts, sizeof *pt);
+    unsigned char *buf = malloc(CHUNK);
+    if (!sp || !pt || !buf || fstat(fd, &stt) || !S_ISREG(stt.st_mode)) {
+        free(sp);
+        free(pt);
+        free(buf);
+        close(fd);
+        return MQL_OK;
+    }
+    *sp = (split){.path = path, .fd = fd, .size = (uint64_t)stt.st_size,
+                  .allow_ragged = opts && opts->allow_ragged};
+    pthread_mutex_init(&sp->mu, NULL);
+    pthread_cond_init(&sp->cv, NULL);
+    int st = MQL_OK;
+
+    /* The header: the first line outside quotes of the first chunk, parsed as the one-thread
+     * reader does (BOM skipped, delimiter detected on the same chunk). */
+    size_t head = sp->size < CHUNK ? (size_t)sp->size : CHUNK;
+    if (head == 0 || pread_full(fd, buf, head, 0))
+        goto out;
+    size_t bom = head >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF ? 3 : 0;
+    sp->delim = opts && opts->delim ? opts->delim : detect_delim(buf + bom, head - bom);
+    size_t h_end = 0;
+    for (size_t i = bom, odd = 0; i < head && !h_end; i++)
+        if (buf[i] == '"')
+            odd ^= 1;
+        else if (buf[i] == '\n' && !odd)
+            h_end = i + 1;
+    if (!h_end)
+        goto out;
+    header_fan fan = {fn, ctx, max_parts, MQL_OK};
+    batch hb = {0};
+    mql_err herr;
+    reader hr = {.path = path, .err = &herr, .line = 1, .allow_ragged = sp->allow_ragged,
+                 .b = &hb, .fn = header_fanout, .ctx = &fan};
+    int hclean;
+    int hst = parse_range(&hr, fd, sp->delim, bom, h_end, NULL, 0, sp->size, &hclean);
+    batch_free(&hb);
+    sp->header = hr.header;
+    sp->n_header = hr.n_header;
+    if (fan.status) {
+        /* the callback refused the header: the one-thread reader says the same */
+        st = fan.status;
+        memcpy(err->msg, herr.msg, sizeof err->msg);
+        goto out;
+    }
+    if (hst || !hclean || hr.n_records != 1)
+        goto out;
+
+    /* Parts: equal shares of the data bytes, each at least min_part_bytes. */
+    uint64_t data = sp->size - h_end;
+    size_t n = max_parts;
+    if (min_part_bytes && data / min_part_bytes < n)
+        n = (size_t)(data / min_part_bytes);
+    sp->n = n = n ? n : 1;
+    for (size_t k = 0; k < n; k++) {
+        sp->floor[k] = k + 1 < n ? h_end + data / n * (k + 1) : sp->size;
+        pt[k] = (part){.sp = sp, .k = k};
+        part_reader(&pt[k].r, sp, &pt[k].b, &pt[k].err, 0, fn, cells, ctx[k]);
+    }
+    sp->end[n - 1] = sp->size;
+    sp->end_known[n - 1] = 1;
+    sp->start[0] = h_end;
+    sp->line[0] = hr.line;
+    if (pthread_create(&pt[0].th, NULL, part_main, &pt[0])) {
+        st = mql_err_set(err, MQL_ENOMEM, "%s: cannot start a reader thread", path);
+        goto out;
+    }
+    pt[0].started = 1;
+
+    /* One pass over the file on this thread: the fingerprint, and the boundary scan until every
+     * part has started. */
+    scanner sc = {.pos = h_end, .line = hr.line, .k = 1, .target = sp->floor[0]};
+    mql_xxh64_state hs;
+    mql_xxh64_init(&hs);
+    for (uint64_t off = 0; off < sp->size && !st;) {
+        size_t m = sp->size - off < CHUNK ? (size_t)(sp->size - off) : CHUNK;
+        if (pread_full(fd, buf, m, off)) {
+            st = mql_err_set(err, MQL_EIO, "%s: cannot read: %s", path,
+                             errno ? strerror(errno) : "file shrank while reading");
+            break;
+        }
+        mql_xxh64_update(&hs, buf, m);
+        if (sc.k < n && off + m > h_end) {
+            size_t skip = off < h_end ? (size_t)(h_end - off) : 0;
+            if (scan_feed(sp, pt, &sc, buf + skip, m - skip))
+                st = mql_err_set(err, MQL_ENOMEM, "%s: cannot start a reader thread", path);
+        }
+        off += m;
+    }
+    /* Boundaries not found (long quoted stretches, few lines): fewer parts, the last to EOF. */
+    size_t used = sc.k < n ? sc.k : n;
+    if (used < n)
+        publish_end(sp, used, sp->size);
+    for (size_t k = 0; k < n; k++)
+        if (pt[k].started)
+            pthread_join(pt[k].th, NULL);
+    if (st)
+        goto out;
+    /* The first error in file order wins, provided every part before it ended exactly at its
+     * boundary (the one-thread reader then reaches it in the same state). */
+    size_t total = 0;
+    for (size_t k = 0; k < used; k++) {
+        if (pt[k].status) {
+            st = pt[k].status;
+            memcpy(err->msg, pt[k].err.msg, sizeof err->msg);
+            goto out;
+        }
+        if (k + 1 < used && !pt[k].clean)
+            goto out;        /* quoting the scan misjudged: the caller reads on one thread */
+        parts[k] = (mql_csv_part){sp->start[k], sp->end[k], sp->line[k], pt[k].r.n_records - 1};
+        total += parts[k].n_records;
+    }
+    *n_parts = used;
+    if (info) {
+        info->delim = sp->delim;
+        info->n_records = total;
+        info->n_bytes = (size_t)sp->size;
+        info->hash = mql_xxh64_digest(&hs);
+    }
+out:
+    free(buf);
+    split_close(sp, pt, max_parts);
+    return st;
+}
+
+int mql_csv_read_range(const char *path, char delim, const mql_csv_part *range,
+                       mql_csv_row_fn fn, void *ctx, mql_err *err)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return mql_err_set(err, MQL_EIO, "%s: cannot open: %s", path, strerror(errno));
+    split sp = {.path = path, .allow_ragged = 1};
+    batch b = {0};
+    reader r;
+    part_reader(&r, &sp, &b, err, range->line, fn, NULL, ctx);
+    int clean;
+    int st = parse_range(&r, fd, delim, range->offset, range->end, NULL, 0, UINT64_MAX, &clean);
+    batch_free(&b);
+    close(fd);
     return st;
 }
 

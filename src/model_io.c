@@ -86,7 +86,7 @@ static json_t *training_json(const mql_training *t, int *fail)
     put(o, "file", jstr(t->file), fail);
     put(o, "rows", json_integer((json_int_t)t->rows), fail);
     put(o, "bytes", json_integer((json_int_t)t->bytes), fail);
-    put(o, "fnv1a64", json_string(hash), fail);
+    put(o, "xxh64", json_string(hash), fail);
     put(o, "date_column", jstr(t->date_column), fail);
     put(o, "date_min", jstr(t->date_min), fail);
     put(o, "date_max", jstr(t->date_max), fail);
@@ -625,13 +625,17 @@ int mql_model_read(const char *path, mql_model **out, mql_err *err)
         t->file = rd_str(&r, tr, w, "file", 1);
         t->rows = rd_count(&r, tr, w, "rows");
         t->bytes = rd_count(&r, tr, w, "bytes");
-        char *hash = rd_str(&r, tr, w, "fnv1a64", 0);
+        /* Files written before the fingerprint became XXH64 carry "fnv1a64" instead: still
+         * read (the value is only shown, never compared with a file's). */
+        const char *hkey = json_object_get(tr, "xxh64") || !json_object_get(tr, "fnv1a64")
+                               ? "xxh64" : "fnv1a64";
+        char *hash = rd_str(&r, tr, w, hkey, 0);
         if (hash) {
             char *end;
             errno = 0;
             unsigned long long h = strtoull(hash, &end, 16);
             if (errno || end == hash || *end || strlen(hash) != 16)
-                rd_fail(&r, MQL_EDATA, w, "fnv1a64", "must be 16 hex digits");
+                rd_fail(&r, MQL_EDATA, w, hkey, "must be 16 hex digits");
             t->hash = (uint64_t)h;
             free(hash);
         }

@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>       /* malloc_trim */
+#endif
 
 #include "mqlcal/csv.h"
 
@@ -128,9 +132,11 @@ static long dict_find(const dict *d, const char *s, size_t n)
     return -1;
 }
 
-/* Adds one occurrence of s (n bytes) whose str_hash is h: *code receives its level. Returns 0 or
- * -1 (no memory). */
-static int dict_add_hashed(dict *d, const char *s, size_t n, uint32_t h, uint32_t *code)
+/* Adds cnt occurrences of s (n bytes) whose str_hash is h: *code receives its level. The string
+ * is copied, or when owned is not NULL (a copy of s from malloc) taken over or freed. Returns 0
+ * or -1 (no memory; owned is then still the caller's). */
+static int dict_put(dict *d, const char *s, size_t n, uint32_t h, size_t cnt, char *owned,
+                    uint32_t *code)
 {
     if (!d->slot && dict_rehash(d, 16))
         return -1;
@@ -139,8 +145,9 @@ static int dict_add_hashed(dict *d, const char *s, size_t n, uint32_t h, uint32_
         uint64_t e = d->slot[i];
         uint32_t k = (uint32_t)e - 1;
         if ((uint32_t)(e >> 32) == h && d->len[k] == n && memcmp(d->lev[k], s, n) == 0) {
-            d->count[k]++;
+            d->count[k] += cnt;
             *code = k;
+            free(owned);
             return 0;
         }
     }
@@ -166,19 +173,26 @@ static int dict_add_hashed(dict *d, const char *s, size_t n, uint32_t h, uint32_
         d->count = cn;
         d->cap = c;
     }
-    char *copy = mql_strndup(s, n);
+    char *copy = owned ? owned : mql_strndup(s, n);
     if (!copy)
         return -1;
     size_t k = d->n++;
     d->lev[k] = copy;
     d->len[k] = (uint32_t)n;
     d->hash[k] = h;
-    d->count[k] = 1;
+    d->count[k] = cnt;
     d->slot[i] = (uint64_t)h << 32 | (k + 1);
     *code = (uint32_t)k;
     if (2 * d->n > d->mask + 1 && dict_rehash(d, 2 * (d->mask + 1)))
         return -1;
     return 0;
+}
+
+/* Adds one occurrence of s (n bytes) whose str_hash is h: *code receives its level. Returns 0 or
+ * -1 (no memory). */
+static int dict_add_hashed(dict *d, const char *s, size_t n, uint32_t h, uint32_t *code)
+{
+    return dict_put(d, s, n, h, 1, NULL, code);
 }
 
 static int dict_add(dict *d, const char *s, size_t n, uint32_t *code)
@@ -246,11 +260,41 @@ static int strip_thousands(const char *s, size_t n, char *buf, size_t cap)
     return 0;
 }
 
+static int parse_num_general(const char *s, size_t n, double *out);
+
 /* Parses a decimal number (sign, digits, '.', exponent, unambiguous thousands separators).
  * Exact fast path when the mantissa fits 2^53 and the power of ten is at most 22 (both then
  * exact doubles, so one multiply or divide rounds correctly); strtod otherwise. s must be
  * NUL-terminated at s[n]. Returns 0 and sets *out, or -1. */
-static int parse_num(const char *s, size_t n, double *out)
+static inline int parse_num(const char *s, size_t n, double *out)
+{
+    /* The common short forms first: [sign] digits [. digits], at most 19 digits (so m cannot
+     * overflow), exact under the same condition as below. */
+    size_t i = 0;
+    int neg = 0;
+    if (n && (s[0] == '-' || s[0] == '+'))
+        neg = s[i++] == '-';
+    uint64_t m = 0;
+    size_t d0 = i;
+    while (i < n && (unsigned char)(s[i] - '0') < 10)
+        m = m * 10 + (uint64_t)(s[i++] - '0');
+    size_t nd = i - d0, nf = 0;
+    if (i < n && s[i] == '.') {
+        size_t f0 = ++i;
+        while (i < n && (unsigned char)(s[i] - '0') < 10)
+            m = m * 10 + (uint64_t)(s[i++] - '0');
+        nf = i - f0;
+    }
+    if (i == n && nd + nf > 0 && nd + nf <= 19 && m <= (UINT64_C(1) << 53) && nf <= 22) {
+        double v = nf ? (double)m / pow10_exact[nf] : (double)m;
+        *out = neg ? -v : v;
+        return 0;
+    }
+    return parse_num_general(s, n, out);
+}
+
+/* parse_num's general path: long mantissas, exponents, thousands separators. */
+static int parse_num_general(const char *s, size_t n, double *out)
 {
     size_t i = 0;
     int neg = 0;
@@ -436,6 +480,9 @@ typedef enum cmode { M_EMPTY, M_NUM, M_DATE, M_TEXT } cmode;
 /* A column being built while the file streams. */
 typedef struct colb {
     cmode mode;
+    cmode origin;            /* the mode the first value chose */
+    size_t switch_row;       /* when origin is NUM or DATE and mode TEXT: the row whose value
+                                turned the column to text (earlier rows hold canonical text) */
     int forced;              /* --categorical: text from the first value */
     long out;                /* index among the stored columns, -1 when not stored */
     double *num;
@@ -451,7 +498,9 @@ typedef struct builder {
     mql_table *t;
     colb *cb;
     size_t n_file_cols;
+    size_t n_rows;                   /* data rows taken */
     size_t cap_rows;
+    int secondary;                   /* a later part's builder: the table belongs to part 0's */
     const char *const *na;
     size_t n_na;
     size_t *na_len;
@@ -532,6 +581,8 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
             b->cb[j].out = (long)n_store++;
         b->cb[j].forced = o && o->categorical && in_list(name, o->categorical, o->n_categorical);
     }
+    if (b->secondary)
+        return MQL_OK;
     const char *const *lists[2] = {o ? o->only : NULL, o ? o->categorical : NULL};
     size_t nl[2] = {o ? o->n_only : 0, o ? o->n_categorical : 0};
     for (int l = 0; l < 2; l++)
@@ -584,7 +635,14 @@ static int to_text(colb *c, size_t n_rows, size_t cap)
     c->num = NULL;
     c->code = code;
     c->mode = M_TEXT;
+    c->switch_row = n_rows;
     return 0;
+}
+
+/* Resizes a column array to bytes. */
+static void *col_realloc(void *p, size_t bytes)
+{
+    return realloc(p, bytes ? bytes : 1);
 }
 
 /* Makes room for row i in every stored column. */
@@ -596,13 +654,13 @@ static int ensure_rows(builder *b, size_t i)
     for (size_t j = 0; j < b->n_file_cols; j++) {
         colb *c = &b->cb[j];
         if (c->num) {
-            double *p = realloc(c->num, cap * sizeof *p);
+            double *p = col_realloc(c->num, cap * sizeof *p);
             if (!p)
                 return -1;
             c->num = p;
         }
         if (c->code) {
-            uint32_t *p = realloc(c->code, cap * sizeof *p);
+            uint32_t *p = col_realloc(c->code, cap * sizeof *p);
             if (!p)
                 return -1;
             c->code = p;
@@ -623,6 +681,7 @@ static int start_mode(builder *b, colb *c, const char *s, size_t n, size_t i)
         c->mode = M_DATE;
     else
         c->mode = M_TEXT;
+    c->origin = c->mode;
     if (c->mode == M_TEXT) {
         if (!(c->code = malloc(b->cap_rows * sizeof *c->code)))
             return -1;
@@ -637,12 +696,52 @@ static int start_mode(builder *b, colb *c, const char *s, size_t n, size_t i)
     return 0;
 }
 
+/* Stores cell s (n bytes) in row i of column c: the one-thread typing rule (the first value
+ * picks the mode; a value the mode cannot read turns the column to text). The caller has made
+ * room for row i; c->hash must hold str_hash(s) when c is text with a large dictionary.
+ * Returns 0 or -1 (no memory). */
+static int put_cell(builder *b, colb *c, size_t i, const char *s, size_t n)
+{
+    if (is_na(b, s, n)) {
+        if (c->mode == M_TEXT)
+            c->code[i] = MQL_NA_CODE;
+        else if (c->mode != M_EMPTY)
+            c->num[i] = NAN;
+        return 0;
+    }
+    if (c->mode == M_EMPTY && start_mode(b, c, s, n, i))
+        return -1;
+    int ht;
+    switch (c->mode) {
+    case M_NUM:
+        if (parse_num(s, n, &c->num[i]) == 0)
+            return 0;
+        break;
+    case M_DATE:
+        if (mql_date_parse(s, n, &c->num[i], &ht) == 0) {
+            c->has_time |= ht;
+            return 0;
+        }
+        break;
+    default:
+        break;
+    }
+    if (c->mode != M_TEXT) {
+        if (to_text(c, i, b->cap_rows))
+            return -1;
+        c->hash = str_hash(s, n);
+    } else if (c->d.mask < 4095) {
+        c->hash = str_hash(s, n);
+    }
+    return dict_add_hashed(&c->d, s, n, c->hash, &c->code[i]);
+}
+
 static int on_row(const mql_csv_row *row, void *ctx, mql_err *err)
 {
     builder *b = ctx;
     if (row->index == 0)
         return on_header(b, row, err);
-    size_t i = b->t->n_rows;
+    size_t i = b->n_rows;
     if (ensure_rows(b, i))
         return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
     /* Hash the cells of text columns with large dictionaries (identifiers) first and prefetch
@@ -656,48 +755,38 @@ static int on_row(const mql_csv_row *row, void *ctx, mql_err *err)
     }
     for (size_t j = 0; j < b->n_file_cols; j++) {
         colb *c = &b->cb[j];
-        if (c->out < 0)
-            continue;
-        const char *s = row->field[j];
-        size_t n = row->len[j];
-        if (is_na(b, s, n)) {
-            if (c->mode == M_TEXT)
-                c->code[i] = MQL_NA_CODE;
-            else if (c->mode != M_EMPTY)
-                c->num[i] = NAN;
-            continue;
-        }
-        if (c->mode == M_EMPTY && start_mode(b, c, s, n, i))
-            goto nomem;
-        int ht;
-        switch (c->mode) {
-        case M_NUM:
-            if (parse_num(s, n, &c->num[i]) == 0)
-                continue;
-            break;
-        case M_DATE:
-            if (mql_date_parse(s, n, &c->num[i], &ht) == 0) {
-                c->has_time |= ht;
-                continue;
-            }
-            break;
-        default:
-            break;
-        }
-        if (c->mode != M_TEXT) {
-            if (to_text(c, i, b->cap_rows))
-                goto nomem;
-            c->hash = str_hash(s, n);
-        } else if (c->d.mask < 4095) {
-            c->hash = str_hash(s, n);
-        }
-        if (dict_add_hashed(&c->d, s, n, c->hash, &c->code[i]))
-            goto nomem;
+        if (c->out >= 0 && put_cell(b, c, i, row->field[j], row->len[j]))
+            return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
     }
-    b->t->n_rows++;
+    b->n_rows++;
     return MQL_OK;
-nomem:
-    return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
+}
+
+/* Cell mode of the parallel reader: each cell is typed as libcsv hands it over. */
+static int on_cell(void *ctx, size_t j, const char *s, size_t n, mql_err *err)
+{
+    builder *b = ctx;
+    size_t i = b->n_rows;
+    if (j == 0 && ensure_rows(b, i))
+        return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
+    if (j >= b->n_file_cols || b->cb[j].out < 0)
+        return MQL_OK;           /* an extra field: the record's field count check fails */
+    colb *c = &b->cb[j];
+    if (c->mode == M_TEXT && c->d.mask >= 4095)
+        c->hash = str_hash(s, n);
+    if (put_cell(b, c, i, s, n))
+        return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
+    return MQL_OK;
+}
+
+static int on_record_end(void *ctx, size_t n_fields, size_t line, mql_err *err)
+{
+    builder *b = ctx;
+    (void)n_fields;
+    (void)line;
+    (void)err;
+    b->n_rows++;
+    return MQL_OK;
 }
 
 /* ======================================================================== inference ==== */
@@ -711,34 +800,63 @@ static inline size_t bits_slot(uint64_t x, size_t mask)
     return (size_t)x & mask;
 }
 
-/* Distinct non-NAN values of v (n entries), by hashing the bits. Also reports whether every
- * value is an integer and whether all are 0 or 1. Returns (size_t)-1 when out of memory. */
-static size_t count_distinct(const double *v, size_t n, int *all_int, int *all01, double *lo,
-                             double *hi)
+/* Distinct non-NAN values of v (n entries); also the number of NANs, whether every value is an
+ * integer and whether all are 0 or 1, and the range. Integers spanning fewer than 2^24 values
+ * (counts, flags, days) are counted in a bitmap; other values by hashing their bits. Returns
+ * (size_t)-1 when out of memory. */
+static size_t count_distinct(const double *v, size_t n, size_t *miss, int *all_int, int *all01,
+                             double *lo, double *hi)
 {
+    size_t nan = 0;
+    int frac = 0, not01 = 0;
+    double mn = INFINITY, mx = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double x = v[i];
+        if (isnan(x)) {
+            nan++;
+            continue;
+        }
+        frac |= x != floor(x);
+        not01 |= x != 0 && x != 1;
+        mn = x < mn ? x : mn;
+        mx = x > mx ? x : mx;
+    }
+    *miss = nan;
+    *all_int = !frac;
+    *all01 = !not01;
+    *lo = mn;
+    *hi = mx;
+    if (nan == n)
+        return 0;
+    if (!frac && mx - mn < 16777216.0) {
+        size_t words = (size_t)(mx - mn) / 64 + 1, used = 0;
+        uint64_t *bits = calloc(words, sizeof *bits);
+        if (!bits)
+            return (size_t)-1;
+        for (size_t i = 0; i < n; i++) {
+            double x = v[i];
+            if (isnan(x))
+                continue;
+            size_t k = (size_t)(x - mn);
+            uint64_t bit = UINT64_C(1) << (k % 64);
+            used += !(bits[k / 64] & bit);
+            bits[k / 64] |= bit;
+        }
+        free(bits);
+        return used;
+    }
     /* All-ones bits are a NaN, never inserted (NaN cells are skipped), so they mark empty. */
     const uint64_t empty = UINT64_MAX;
     size_t cap = 64, used = 0;
     uint64_t *set = table_alloc(cap * sizeof *set, 0xFF);
     if (!set)
         return (size_t)-1;
-    *all_int = *all01 = 1;
-    *lo = INFINITY;
-    *hi = -INFINITY;
     for (size_t i = 0; i < n; i++) {
         double x = v[i];
         if (isnan(x))
             continue;
         if (x == 0)
             x = 0.0;          /* -0 and 0 are one value */
-        if (x != floor(x))
-            *all_int = 0;
-        if (x != 0 && x != 1)
-            *all01 = 0;
-        if (x < *lo)
-            *lo = x;
-        if (x > *hi)
-            *hi = x;
         uint64_t bits;
         memcpy(&bits, &x, 8);
         size_t mask = cap - 1, k = bits_slot(bits, mask);
@@ -833,12 +951,10 @@ static int finish_column(colb *c, mql_column *col, size_t n)
     if (c->mode == M_NUM || c->mode == M_DATE) {
         int all_int, all01;
         double lo, hi;
-        size_t nd = count_distinct(c->num, n, &all_int, &all01, &lo, &hi);
+        size_t miss;
+        size_t nd = count_distinct(c->num, n, &miss, &all_int, &all01, &lo, &hi);
         if (nd == (size_t)-1)
             return -1;
-        size_t miss = 0;
-        for (size_t i = 0; i < n; i++)
-            miss += isnan(c->num[i]);
         col->n_missing = miss;
         col->n_distinct = nd;
         if (c->mode == M_DATE) {
@@ -907,20 +1023,296 @@ static int finish_column(colb *c, mql_column *col, size_t n)
     return 0;
 }
 
-typedef struct finish_job {
-    builder *b;
-    size_t first;            /* columns first, first + 2, ... */
-    int failed;
-} finish_job;
+/* ======================================================================== parallel parts ==== */
 
-static void *finish_worker(void *arg)
+/* Runs work(ctx, j) for j = 0 .. n-1 on n_threads threads taking the next j as they finish (the
+ * columns' costs differ by orders of magnitude: an identifier column against a 0/1 flag). Returns
+ * nonzero when some work item failed. */
+typedef struct col_pool {
+    pthread_mutex_t mu;
+    size_t next, n;
+    int (*work)(void *ctx, size_t j);
+    void *ctx;
+    int failed;
+} col_pool;
+
+static void *pool_worker(void *arg)
 {
-    finish_job *job = arg;
-    builder *b = job->b;
-    for (size_t j = job->first; j < b->n_file_cols; j += 2)
-        if (b->cb[j].out >= 0 && finish_column(&b->cb[j], &b->t->cols[b->cb[j].out], b->t->n_rows))
-            job->failed = 1;
-    return NULL;
+    col_pool *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        size_t j = p->next++;
+        pthread_mutex_unlock(&p->mu);
+        if (j >= p->n)
+            return NULL;
+        if (p->work(p->ctx, j)) {
+            pthread_mutex_lock(&p->mu);
+            p->failed = 1;
+            pthread_mutex_unlock(&p->mu);
+        }
+    }
+}
+
+static int pool_run(size_t n, size_t n_threads, int (*work)(void *, size_t), void *ctx)
+{
+    col_pool p = {.n = n, .work = work, .ctx = ctx};
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_t th[8];
+    size_t started = 0;
+    if (n_threads > 8)
+        n_threads = 8;
+    while (started + 1 < n_threads && pthread_create(&th[started], NULL, pool_worker, &p) == 0)
+        started++;
+    pool_worker(&p);
+    for (size_t k = 0; k < started; k++)
+        pthread_join(th[k], NULL);
+    pthread_mutex_destroy(&p.mu);
+    return p.failed;
+}
+
+/* Makes room for cap rows in column c's array. Returns 0 or -1. */
+static int col_reserve(colb *c, size_t cap)
+{
+    if (c->num) {
+        double *q = col_realloc(c->num, cap * sizeof *q);
+        if (!q)
+            return -1;
+        c->num = q;
+    }
+    if (c->code) {
+        uint32_t *q = col_realloc(c->code, cap * sizeof *q);
+        if (!q)
+            return -1;
+        c->code = q;
+    }
+    return 0;
+}
+
+/* Marks rows [from, to) of c missing. */
+static void col_fill_missing(colb *c, size_t from, size_t to)
+{
+    for (size_t i = from; i < to && c->num; i++)
+        c->num[i] = NAN;
+    for (size_t i = from; i < to && c->code; i++)
+        c->code[i] = MQL_NA_CODE;
+}
+
+/* Whether part B's column can be appended to the accumulated column A without the cells' text:
+ * otherwise A must take B's first rows again from the file (replay), because B read them in a
+ * mode A would not have been in, and kept only their numbers or canonical text. */
+static int needs_replay(const colb *A, const colb *B)
+{
+    if (A->mode == M_EMPTY || B->mode == M_EMPTY)
+        return 0;
+    if (A->mode == B->mode && A->mode != M_TEXT)
+        return 0;
+    if (B->mode == M_TEXT && (B->origin == M_TEXT || (A->mode != M_TEXT && B->origin == A->mode)))
+        return 0;
+    return 1;
+}
+
+/* Rows of B to replay: those it did not hold as their own text. */
+static size_t replay_rows(const colb *B, size_t nk)
+{
+    return B->mode == M_TEXT ? B->switch_row : nk;
+}
+
+/* Appends B's levels to A's dictionary in B's first-seen order (moving the strings) and writes
+ * B's rows [from, nk) as A's rows n0 + from ... Valid when every row of B from 'from' on holds
+ * its own text and B's level order is their first-seen order there. */
+static int merge_levels(colb *A, size_t n0, colb *B, size_t nk)
+{
+    dict *d = &B->d;
+    uint32_t *map = malloc((d->n ? d->n : 1) * sizeof *map);
+    if (!map)
+        return -1;
+    for (size_t k = 0; k < d->n; k++) {
+        if (dict_put(&A->d, d->lev[k], d->len[k], d->hash[k], d->count[k], d->lev[k], &map[k])) {
+            free(map);
+            return -1;
+        }
+        d->lev[k] = NULL;            /* A's now, or freed */
+    }
+    for (size_t i = 0; i < nk; i++) {
+        uint32_t c = B->code[i];
+        A->code[n0 + i] = c == MQL_NA_CODE ? MQL_NA_CODE : map[c];
+    }
+    free(map);
+    return 0;
+}
+
+/* After a replay of rows [0, from): adds B's rows [from, nk) to A in row order, so a level seen
+ * first in B's replayed (canonical) rows takes its place where it first appears as text. */
+static int merge_rows(colb *A, size_t n0, colb *B, size_t from, size_t nk)
+{
+    dict *d = &B->d;
+    uint32_t *map = malloc((d->n ? d->n : 1) * sizeof *map);
+    if (!map)
+        return -1;
+    for (size_t k = 0; k < d->n; k++)
+        map[k] = MQL_NA_CODE;
+    for (size_t i = from; i < nk; i++) {
+        uint32_t c = B->code[i];
+        if (c == MQL_NA_CODE) {
+            A->code[n0 + i] = MQL_NA_CODE;
+        } else if (map[c] != MQL_NA_CODE) {
+            A->code[n0 + i] = map[c];
+            A->d.count[map[c]]++;
+        } else {
+            if (dict_add_hashed(&A->d, d->lev[c], d->len[c], d->hash[c], &map[c])) {
+                free(map);
+                return -1;
+            }
+            A->code[n0 + i] = map[c];
+        }
+    }
+    free(map);
+    return 0;
+}
+
+/* One column of part k merged into part 0's builder, which holds n0 rows and has room for all. */
+typedef struct merge_ctx {
+    builder *b0, *bk;
+    size_t n0, nk;
+    unsigned char *replayed;         /* per file column: its first rows were replayed */
+} merge_ctx;
+
+static int merge_column1(merge_ctx *m, size_t j);
+
+/* Merges column j and frees part k's copy of it at once, so that the parts and the merged table
+ * are not all held at the same time. */
+static int merge_column(void *arg, size_t j)
+{
+    merge_ctx *m = arg;
+    colb *B = &m->bk->cb[j];
+    int r = merge_column1(m, j);
+    free(B->num);
+    free(B->code);
+    B->num = NULL;
+    B->code = NULL;
+    dict_free(&B->d);
+#ifdef __GLIBC__
+    /* glibc keeps the freed arrays of a part thread's arena (below its mmap threshold, which
+     * rises as blocks are freed): hand the pages back, or the copy would double the peak. */
+    malloc_trim(0);
+#endif
+    return r;
+}
+
+static int merge_column1(merge_ctx *m, size_t j)
+{
+    colb *A = &m->b0->cb[j], *B = &m->bk->cb[j];
+    size_t n0 = m->n0, nk = m->nk;
+    if (A->out < 0)
+        return 0;
+    if (m->replayed[j]) {
+        size_t from = replay_rows(B, nk);
+        /* A replay of B's first rows always leaves A text when B turned to text later: B's
+         * first value was read in B's first mode, which A (in another mode or text) cannot. */
+        return from < nk ? merge_rows(A, n0, B, from, nk) : 0;
+    }
+    if (B->mode == M_EMPTY) {
+        col_fill_missing(A, n0, n0 + nk);
+        return 0;
+    }
+    if (A->mode == M_EMPTY) {
+        /* The first value is in this part: A becomes B after n0 missing rows. */
+        size_t cap = m->b0->cap_rows;
+        if (B->num && !(A->num = malloc(cap * sizeof *A->num)))
+            return -1;
+        if (B->code && !(A->code = malloc(cap * sizeof *A->code)))
+            return -1;
+        col_fill_missing(A, 0, n0);
+        if (B->num)
+            memcpy(A->num + n0, B->num, nk * sizeof *B->num);
+        if (B->code)
+            memcpy(A->code + n0, B->code, nk * sizeof *B->code);
+        A->mode = B->mode;
+        A->origin = B->origin;
+        A->switch_row = n0 + B->switch_row;
+        A->has_time = B->has_time;
+        dict_free(&A->d);
+        A->d = B->d;
+        memset(&B->d, 0, sizeof B->d);
+        return 0;
+    }
+    A->has_time |= B->has_time;
+    if (A->mode == B->mode && A->mode != M_TEXT) {
+        memcpy(A->num + n0, B->num, nk * sizeof *B->num);
+        return 0;
+    }
+    /* B is text from its first value on, or from a value A's mode could not read either: A
+     * turns to text where the one-thread reader would, and B's levels follow A's. */
+    if (A->mode != M_TEXT && to_text(A, n0, m->b0->cap_rows))
+        return -1;
+    return merge_levels(A, n0, B, nk);
+}
+
+/* Replaying: part k's first rows, cell by cell into part 0's builder, for the columns flagged. */
+typedef struct replay_ctx {
+    builder *b0, *bk;
+    size_t n0, nk;
+    unsigned char *replayed;
+    size_t max_rows;
+} replay_ctx;
+
+#define REPLAY_DONE 0x5250           /* private status: every replayed column has its rows */
+
+static int replay_row(const mql_csv_row *row, void *ctx, mql_err *err)
+{
+    replay_ctx *r = ctx;
+    size_t i = row->index - 1;
+    if (i >= r->max_rows)
+        return REPLAY_DONE;
+    for (size_t j = 0; j < r->b0->n_file_cols; j++) {
+        colb *A = &r->b0->cb[j];
+        if (!r->replayed[j] || i >= replay_rows(&r->bk->cb[j], r->nk))
+            continue;
+        if (A->mode == M_TEXT && A->d.mask >= 4095)
+            A->hash = str_hash(row->field[j], row->len[j]);
+        if (put_cell(r->b0, A, r->n0 + i, row->field[j], row->len[j]))
+            return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", r->b0->path,
+                               r->n0 + i + 1);
+    }
+    return MQL_OK;
+}
+
+/* Appends part k's builder to part 0's: replays what must be replayed (one thread, reading the
+ * part's bytes again), then merges the columns on n_threads threads. */
+static int merge_part(builder *b0, builder *bk, const char *path, char delim,
+                      const mql_csv_part *part, size_t n_threads, mql_err *err)
+{
+    size_t n0 = b0->n_rows, nk = bk->n_rows;
+    unsigned char *replayed = calloc(b0->n_file_cols ? b0->n_file_cols : 1, 1);
+    if (!replayed)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    replay_ctx rc = {b0, bk, n0, nk, replayed, 0};
+    for (size_t j = 0; j < b0->n_file_cols; j++)
+        if (b0->cb[j].out >= 0 && needs_replay(&b0->cb[j], &bk->cb[j])) {
+            replayed[j] = 1;
+            size_t r = replay_rows(&bk->cb[j], nk);
+            if (r > rc.max_rows)
+                rc.max_rows = r;
+        }
+    int st = MQL_OK;
+    if (rc.max_rows) {
+        st = mql_csv_read_range(path, delim, part, replay_row, &rc, err);
+        if (st == REPLAY_DONE)
+            st = MQL_OK;
+    }
+    merge_ctx mc = {b0, bk, n0, nk, replayed};
+    if (!st && pool_run(b0->n_file_cols, n_threads, merge_column, &mc))
+        st = mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b0->path);
+    free(replayed);
+    if (!st)
+        b0->n_rows = n0 + nk;
+    return st;
+}
+
+static int finish_one(void *arg, size_t j)
+{
+    builder *b = arg;
+    return b->cb[j].out >= 0 && finish_column(&b->cb[j], &b->t->cols[b->cb[j].out], b->n_rows);
 }
 
 static void builder_free(builder *b)
@@ -932,62 +1324,134 @@ static void builder_free(builder *b)
             dict_free(&b->cb[j].d);
         }
     free(b->cb);
-    free(b->na_len);
+    b->cb = NULL;
+    b->n_file_cols = b->n_rows = b->cap_rows = 0;
+}
+
+/* Reads the file in parts on several threads into builders bs[0 .. max_parts) and merges them
+ * into bs[0]. *split is 0 when the file could not be split (the builders are then reset and the
+ * caller reads it on one thread). */
+static int read_parts(builder *bs, size_t max_parts, uint64_t min_part_bytes, const char *path,
+                      const mql_csv_opts *co, mql_csv_info *info, int *split, mql_err *err)
+{
+    void *ctx[16];
+    mql_csv_part parts[16];
+    size_t n_parts = 0;
+    for (size_t k = 0; k < max_parts; k++)
+        ctx[k] = &bs[k];
+    *split = 0;
+    static const mql_csv_cell_fns cells = {on_cell, on_record_end};
+    int st = mql_csv_read_parts(path, co, max_parts, min_part_bytes, on_row, &cells, ctx, parts,
+                                &n_parts, info, err);
+    if (st)
+        return st;
+    if (n_parts == 0) {
+        for (size_t k = 0; k < max_parts; k++)
+            builder_free(&bs[k]);
+        if (bs[0].t->cols) {
+            for (size_t j = 0; j < bs[0].t->n_cols; j++)
+                free(bs[0].t->cols[j].name);
+            free(bs[0].t->cols);
+            bs[0].t->cols = NULL;
+            bs[0].t->n_cols = 0;
+        }
+        return MQL_OK;
+    }
+    *split = 1;
+    size_t total = 0;
+    for (size_t k = 0; k < n_parts; k++)
+        total += bs[k].n_rows;
+    builder *b0 = &bs[0];
+    b0->cap_rows = total;
+    for (size_t j = 0; j < b0->n_file_cols; j++)
+        if (col_reserve(&b0->cb[j], total))
+            return mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b0->path);
+    for (size_t k = 1; k < n_parts; k++) {
+        if ((st = merge_part(b0, &bs[k], path, info->delim, &parts[k], n_parts, err)))
+            return st;
+        builder_free(&bs[k]);
+    }
+    return MQL_OK;
+}
+
+/* Parts to read a file in: opts->threads, or for 0 one per online CPU (at most 8) when the file
+ * is at least 8 MiB (smaller files gain nothing from the extra threads). */
+static size_t part_count(const mql_read_opts *opts, uint64_t *min_part_bytes)
+{
+    size_t threads = opts ? opts->threads : 0;
+    *min_part_bytes = 0;
+    if (threads)
+        return threads > 16 ? 16 : threads;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    *min_part_bytes = (uint64_t)4 << 20;
+    return cpus < 1 ? 1 : cpus > 8 ? 8 : (size_t)cpus;
 }
 
 int mql_table_read(const char *path, const mql_read_opts *opts, mql_table **out, mql_err *err)
 {
     *out = NULL;
-    builder b = {.path = strcmp(path, "-") == 0 ? "<stdin>" : path, .opts = opts};
-    b.na = opts && opts->na ? opts->na : default_na;
-    b.n_na = opts && opts->na ? opts->n_na : sizeof default_na / sizeof default_na[0];
+    builder bs[16];
+    uint64_t min_part_bytes;
+    size_t n_parts = part_count(opts, &min_part_bytes);
+    size_t *na_len = NULL;
     mql_table *t = calloc(1, sizeof *t);
-    b.na_len = calloc(b.n_na ? b.n_na : 1, sizeof *b.na_len);
+    builder proto = {.path = strcmp(path, "-") == 0 ? "<stdin>" : path, .opts = opts, .t = t};
+    proto.na = opts && opts->na ? opts->na : default_na;
+    proto.n_na = opts && opts->na ? opts->n_na : sizeof default_na / sizeof default_na[0];
+    na_len = calloc(proto.n_na ? proto.n_na : 1, sizeof *na_len);
+    for (size_t k = 0; k < 16; k++)
+        bs[k] = proto;
     int st;
-    if (!t || !b.na_len || !(t->source = mql_strdup(path))) {
+    if (!t || !na_len || !(t->source = mql_strdup(path))) {
         st = mql_err_set(err, MQL_ENOMEM, "out of memory");
         goto fail;
     }
-    for (size_t k = 0; k < b.n_na; k++) {
-        size_t n = b.na_len[k] = strlen(b.na[k]);
+    proto.na_len = na_len;
+    for (size_t k = 0; k < proto.n_na; k++) {
+        size_t n = na_len[k] = strlen(proto.na[k]);
         if (n == 0)
-            b.na_empty = 1;
+            proto.na_empty = 1;
         else if (n < 64) {
-            b.na_lens |= UINT64_C(1) << n;
-            b.na_first[(unsigned char)lower((unsigned char)b.na[k][0])] = 1;
+            proto.na_lens |= UINT64_C(1) << n;
+            proto.na_first[(unsigned char)lower((unsigned char)proto.na[k][0])] = 1;
         }
     }
-    b.t = t;
+    for (size_t k = 0; k < 16; k++) {
+        bs[k] = proto;
+        bs[k].secondary = k > 0;
+    }
     mql_csv_opts co = {opts ? opts->delim : 0, 0};
     mql_csv_info info;
-    if ((st = mql_csv_read(path, &co, on_row, &b, &info, err)))
+    int split = 0;
+    if (n_parts >= 2 &&
+        (st = read_parts(bs, n_parts, min_part_bytes, path, &co, &info, &split, err)))
         goto fail;
+    if (!split && (st = mql_csv_read(path, &co, on_row, &bs[0], &info, err)))
+        goto fail;
+    builder *b = &bs[0];
+    t->n_rows = b->n_rows;
     if (t->n_rows == 0) {
-        st = mql_err_set(err, MQL_EDATA, "%s: no data rows (only a header line)", b.path);
+        st = mql_err_set(err, MQL_EDATA, "%s: no data rows (only a header line)", b->path);
         goto fail;
     }
     t->delim = info.delim;
     t->n_bytes = info.n_bytes;
     t->hash = info.hash;
-    /* Inference (distinct counts over up to millions of values) runs on two threads, each
-     * taking every other column. */
-    finish_job jobs[2] = {{&b, 0, 0}, {&b, 1, 0}};
-    pthread_t th;
-    int threaded = pthread_create(&th, NULL, finish_worker, &jobs[1]) == 0;
-    finish_worker(&jobs[0]);
-    if (threaded)
-        pthread_join(th, NULL);
-    else
-        finish_worker(&jobs[1]);
-    if (jobs[0].failed || jobs[1].failed) {
-        st = mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b.path);
+    /* Inference (distinct counts over up to millions of values) runs on two or more threads,
+     * each taking the next column. */
+    if (pool_run(b->n_file_cols, n_parts > 2 ? n_parts : 2, finish_one, b)) {
+        st = mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b->path);
         goto fail;
     }
-    builder_free(&b);
+    for (size_t k = 0; k < 16; k++)
+        builder_free(&bs[k]);
+    free(na_len);
     *out = t;
     return MQL_OK;
 fail:
-    builder_free(&b);
+    for (size_t k = 0; k < 16; k++)
+        builder_free(&bs[k]);
+    free(na_len);
     mql_table_free(t);
     return st;
 }

@@ -51,4 +51,21 @@ int mql_parse_long(const char *s, long lo, long hi, long *out);
 #define MQL_FNV_INIT UINT64_C(14695981039346656037)
 uint64_t mql_fnv1a(uint64_t h, const void *data, size_t n);
 
+/* XXH64 with seed 0 (Y. Collet's xxHash, 64-bit variant; `xxh64sum FILE` prints the same value):
+ * the training-data fingerprint of a file's bytes. It takes 32 bytes a step on four independent
+ * lanes, about 20 times faster than FNV-1a's byte-at-a-time multiply chain. Streaming use:
+ * mql_xxh64_init, mql_xxh64_update with the bytes in order (any split gives the same result),
+ * mql_xxh64_digest (which leaves the state usable). */
+typedef struct mql_xxh64_state {
+    uint64_t v[4];
+    uint64_t total;          /* bytes seen */
+    unsigned char buf[32];   /* a partial stripe */
+    size_t n_buf;
+} mql_xxh64_state;
+void mql_xxh64_init(mql_xxh64_state *s);
+void mql_xxh64_update(mql_xxh64_state *s, const void *data, size_t n);
+uint64_t mql_xxh64_digest(const mql_xxh64_state *s);
+/* One shot: XXH64 of n bytes at data. */
+uint64_t mql_xxh64(const void *data, size_t n);
+
 #endif

@@ -1,5 +1,6 @@
 /* csv.h: streaming CSV reader on libcsv (BOM, CRLF, delimiter detection, UTF-8 check, line
- * numbers) and small writing helpers. The file is never held whole: rows are handed to a callback. */
+ * numbers), its parallel form for regular files, and small writing helpers. The file is never
+ * held whole: rows are handed to a callback. */
 #ifndef MQLCAL_CSV_H
 #define MQLCAL_CSV_H
 
@@ -30,7 +31,7 @@ typedef struct mql_csv_info {
     char delim;             /* delimiter used */
     size_t n_records;       /* data records, header excluded */
     size_t n_bytes;         /* bytes read */
-    uint64_t hash;          /* FNV-1a of all bytes read (training-data fingerprint) */
+    uint64_t hash;          /* XXH64 of all bytes read (mql_xxh64: training-data fingerprint) */
 } mql_csv_info;
 
 /* Reads path ("-" = stdin) record by record and calls fn for each, header first. Validates UTF-8,
@@ -39,6 +40,47 @@ typedef struct mql_csv_info {
  * callback's status. opts may be NULL. */
 int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, void *ctx,
                  mql_csv_info *info, mql_err *err);
+
+/* Where one part of a file split by mql_csv_read_parts lies. */
+typedef struct mql_csv_part {
+    uint64_t offset;        /* first byte of its first record */
+    uint64_t end;           /* one past its last byte */
+    size_t line;            /* physical line at offset */
+    size_t n_records;       /* data records in it */
+} mql_csv_part;
+
+/* Cell-by-cell delivery of data records (mql_csv_read_parts): cell() for each field of a record
+ * in order (j from 0; s NUL-terminated, valid during the call, already checked as UTF-8), then
+ * end() once the record is complete and its field count checked. A record that fails a check
+ * may have had some cells delivered before the read stops with the error. Either returns MQL_OK
+ * or a status (with err filled) that stops the read. */
+typedef struct mql_csv_cell_fns {
+    int (*cell)(void *ctx, size_t j, const char *s, size_t n, mql_err *err);
+    int (*end)(void *ctx, size_t n_fields, size_t line, mql_err *err);
+} mql_csv_cell_fns;
+
+/* Reads a regular file in up to max_parts parts on as many threads: the header record goes to
+ * fn with every ctx[k] (k < max_parts) in turn, on the calling thread; then the data records are
+ * split at record boundaries into parts of at least min_part_bytes, and part k's records go to fn
+ * (or, when cells is not NULL, cell by cell to cells) with ctx[k] on a thread of its own, in file
+ * order within the part, with index counting from 1 in each part and exact physical line
+ * numbers. The checks and messages are mql_csv_read's, and
+ * when a part fails, the error reported is the first in file order. parts (max_parts entries)
+ * receives where each part lies; info as for mql_csv_read.
+ * When the file cannot be split (stdin, not a regular file, max_parts < 2, no line end in the
+ * first MiB, or quoting that the boundary scan misjudges on a malformed file) it returns MQL_OK
+ * with *n_parts = 0, possibly after fn has seen some records: the caller then discards what the
+ * contexts hold and reads the file with mql_csv_read, which reports any error exactly. */
+int mql_csv_read_parts(const char *path, const mql_csv_opts *opts, size_t max_parts,
+                       uint64_t min_part_bytes, mql_csv_row_fn fn, const mql_csv_cell_fns *cells,
+                       void *const *ctx, mql_csv_part *parts, size_t *n_parts,
+                       mql_csv_info *info, mql_err *err);
+
+/* Reads the data records of a part that mql_csv_read_parts read successfully, again, in order
+ * (index from 1); field counts are not checked again. fn may stop the read by returning a
+ * nonzero status, which is returned. */
+int mql_csv_read_range(const char *path, char delim, const mql_csv_part *part,
+                       mql_csv_row_fn fn, void *ctx, mql_err *err);
 
 /* Writes one field, quoted when it holds the delimiter, a quote, CR or LF, or leading/trailing
  * blanks. Returns 0 or EOF on a write error. */

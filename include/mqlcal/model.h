@@ -23,7 +23,7 @@ typedef struct mql_training {
     char *file;               /* the leads file as given on the command line */
     size_t rows;              /* rows in the training table */
     size_t bytes;             /* bytes of the file */
-    uint64_t hash;            /* FNV-1a of the file's bytes (written as 16 hex digits) */
+    uint64_t hash;            /* XXH64 of the file's bytes (written as 16 hex digits) */
     char *date_column;        /* --date */
     char *date_min, *date_max;/* YYYY-MM-DD range of the date column over the training rows */
     char *outcome;            /* the outcome spec as given: "closed_won", "Status=Won" */

@@ -47,7 +47,7 @@ typedef struct mql_table {
     mql_column *cols;
     char delim;
     size_t n_bytes;
-    uint64_t hash;           /* FNV-1a of the file's bytes */
+    uint64_t hash;           /* XXH64 of the file's bytes (mql_xxh64; `xxh64sum FILE`) */
 } mql_table;
 
 typedef struct mql_read_opts {
@@ -58,6 +58,13 @@ typedef struct mql_read_opts {
     size_t n_categorical;
     const char *const *only;          /* when non-NULL, keep just these columns (others are parsed */
     size_t n_only;                    /*   for validity but not stored) */
+    size_t threads;                   /* 0: a regular file is read in parts of at least 4 MiB, up
+                                         to one per online CPU (at most 8), each parsed and typed
+                                         on its own thread, then merged; stdin and small files on
+                                         one thread. 1: always the one-thread streaming reader.
+                                         N >= 2: N parts whatever the size (at most 16; tests).
+                                         The table is the same either way, cell by cell, levels
+                                         in the same order, errors with the same message. */
 } mql_read_opts;
 
 /* Reads a CSV into a table; opts may be NULL. On failure *out is NULL and err names file, line and

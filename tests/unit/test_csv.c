@@ -51,7 +51,7 @@ static void test_bom_crlf_no_final_newline(void **state)
     assert_int_equal(info.delim, ',');
     assert_int_equal(info.n_bytes, strlen(text));
     /* the fingerprint covers every byte, BOM included */
-    assert_true(info.hash == mql_fnv1a(MQL_FNV_INIT, text, strlen(text)));
+    assert_true(info.hash == mql_xxh64(text, strlen(text)));
 }
 
 static void test_quoted_newlines_keep_line_numbers(void **state)
@@ -226,6 +226,81 @@ static void test_put(void **state)
     free(buf);
 }
 
+/* XXH64 (seed 0) of prefixes of a fixed text against xxh64sum's digests (scripts/ref_xxh64.sh),
+ * at lengths that reach every branch; the streaming form must agree whatever the update sizes. */
+static void test_xxh64_reference(void **state)
+{
+    (void)state;
+    static const struct { size_t n; uint64_t h; } ref[] = {
+        {0, UINT64_C(0xef46db3751d8e999)},  {1, UINT64_C(0xf88dba187615c755)},
+        {3, UINT64_C(0xa920298d7fa12cea)},  {4, UINT64_C(0x535d15b2c3a38a0b)},
+        {7, UINT64_C(0xab77f76a1d137c5d)},  {8, UINT64_C(0x36269b03919a5289)},
+        {31, UINT64_C(0x9135b1a3ed207bec)}, {32, UINT64_C(0xf99004446782149d)},
+        {33, UINT64_C(0xa44b1039f86a5c74)}, {63, UINT64_C(0x78be8f48d314721e)},
+        {64, UINT64_C(0x5fde9b9551d99143)}, {100, UINT64_C(0x3a46e067f87e6fd3)},
+        {1000, UINT64_C(0x6110d3b92dd79e14)},
+    };
+    char text[1001];
+    for (int k = 0; k < 25; k++)
+        memcpy(text + 40 * k, "lead_id,created,score\nL01,2024-01-01,75\n", 40);
+    for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++) {
+        assert_true(mql_xxh64(text, ref[i].n) == ref[i].h);
+        for (size_t step = 1; step <= 33; step += 4) {
+            mql_xxh64_state s;
+            mql_xxh64_init(&s);
+            for (size_t o = 0; o < ref[i].n; o += step)
+                mql_xxh64_update(&s, text + o, ref[i].n - o < step ? ref[i].n - o : step);
+            assert_true(mql_xxh64_digest(&s) == ref[i].h);
+        }
+    }
+}
+
+/* mql_csv_read_parts: every part's records, with their lines, equal the one-thread reader's;
+ * the header reaches every context; mql_csv_read_range reads a part again. */
+static void test_read_parts(void **state)
+{
+    (void)state;
+    char text[6000] = "id,note\r\n";
+    for (int i = 0; i < 60; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text),
+                 i % 4 ? "%d,plain\r\n" : "%d,\"two\r\nlines, \"\"quoted\"\"\"\r\n", i);
+    char path[64];
+    assert_non_null(write_temp(path, sizeof path, text));
+    collect one = {0};
+    mql_csv_info i1, i3;
+    mql_err err;
+    assert_int_equal(mql_csv_read(path, NULL, collect_row, &one, &i1, &err), MQL_OK);
+    collect c[3] = {{{0}}};
+    void *ctx[3] = {&c[0], &c[1], &c[2]};
+    mql_csv_part parts[3];
+    size_t n = 0;
+    assert_int_equal(mql_csv_read_parts(path, NULL, 3, 0, collect_row, NULL, ctx, parts, &n, &i3, &err),
+                     MQL_OK);
+    assert_int_equal(n, 3);
+    char joined[8192] = "";
+    for (size_t k = 0; k < 3; k++) {
+        assert_true(strncmp(c[k].buf, "1|id|note\n", 10) == 0);
+        strcat(joined, k ? c[k].buf + 10 : c[k].buf);
+    }
+    assert_string_equal(joined, one.buf);
+    assert_int_equal(i3.n_records, 60);
+    assert_int_equal(parts[0].n_records + parts[1].n_records + parts[2].n_records, 60);
+    assert_true(parts[0].end == parts[1].offset && parts[1].end == parts[2].offset);
+    assert_true(parts[2].end == strlen(text));
+    assert_true(i3.hash == i1.hash && i3.n_bytes == i1.n_bytes && i3.delim == ',');
+    collect again = {0};
+    assert_int_equal(mql_csv_read_range(path, ',', &parts[1], collect_row, &again, &err), MQL_OK);
+    assert_string_equal(again.buf, c[1].buf + 10);
+    /* stdin and max_parts < 2 are not split */
+    assert_int_equal(mql_csv_read_parts("-", NULL, 3, 0, collect_row, NULL, ctx, parts, &n, NULL, &err),
+                     MQL_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(mql_csv_read_parts(path, NULL, 1, 0, collect_row, NULL, ctx, parts, &n, NULL, &err),
+                     MQL_OK);
+    assert_int_equal(n, 0);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +312,8 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_io_errors_and_callback_stop),
         cmocka_unit_test(test_put),
+        cmocka_unit_test(test_xxh64_reference),
+        cmocka_unit_test(test_read_parts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

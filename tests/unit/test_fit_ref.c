@@ -447,6 +447,10 @@ static void test_read_errors(void **state)
                "\"t\", \"training\": {\"file\": null, \"rows\": -1}}", MQL_EDATA,
                "training.rows must be a non-negative integer");
     read_error("{\"format\": \"mqlcal-model\", \"version\": 1, \"created\": \"x\", \"tool\": "
+               "\"t\", \"training\": {\"file\": null, \"rows\": 1, \"bytes\": 1, \"xxh64\": "
+               "\"zz\"}}", MQL_EDATA, "training.xxh64 must be 16 hex digits");
+    /* models written before the fingerprint became XXH64 name it fnv1a64: still read */
+    read_error("{\"format\": \"mqlcal-model\", \"version\": 1, \"created\": \"x\", \"tool\": "
                "\"t\", \"training\": {\"file\": null, \"rows\": 1, \"bytes\": 1, \"fnv1a64\": "
                "\"zz\"}}", MQL_EDATA, "training.fnv1a64 must be 16 hex digits");
     read_error("{\"format\": \"mqlcal-model\", \"version\": 1, \"created\": \"x\", \"tool\": "
@@ -454,9 +458,15 @@ static void test_read_errors(void **state)
                "\"00000000000000ff\", \"date_column\": null, \"date_min\": null, \"date_max\": "
                "null, \"outcome\": null, \"sql_column\": null, \"acv_column\": null, "
                "\"weight_column\": null, \"events\": null}, \"design\": null, \"fit\": null, "
+               "\"points\": null}", MQL_EDATA, "neither a fit nor points");
+    read_error("{\"format\": \"mqlcal-model\", \"version\": 1, \"created\": \"x\", \"tool\": "
+               "\"t\", \"training\": {\"file\": null, \"rows\": 1, \"bytes\": 1, \"xxh64\": "
+               "\"00000000000000ff\", \"date_column\": null, \"date_min\": null, \"date_max\": "
+               "null, \"outcome\": null, \"sql_column\": null, \"acv_column\": null, "
+               "\"weight_column\": null, \"events\": null}, \"design\": null, \"fit\": null, "
                "\"points\": 3}", MQL_EDATA, "points must be an object or null");
     read_error("{\"format\": \"mqlcal-model\", \"version\": 1, \"created\": \"x\", \"tool\": "
-               "\"t\", \"training\": {\"file\": null, \"rows\": 1, \"bytes\": 1, \"fnv1a64\": "
+               "\"t\", \"training\": {\"file\": null, \"rows\": 1, \"bytes\": 1, \"xxh64\": "
                "\"00000000000000ff\", \"date_column\": null, \"date_min\": null, \"date_max\": "
                "null, \"outcome\": null, \"sql_column\": null, \"acv_column\": null, "
                "\"weight_column\": null, \"events\": null}, \"design\": null, \"fit\": null, "

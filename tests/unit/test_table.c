@@ -337,12 +337,283 @@ static void test_hash_and_stdin_name(void **state)
     mql_table *t = read_text(text, NULL);
     assert_int_equal(t->delim, ';');
     assert_int_equal(t->n_bytes, strlen(text));
-    assert_true(t->hash == mql_fnv1a(MQL_FNV_INIT, text, strlen(text)));
+    assert_true(t->hash == mql_xxh64(text, strlen(text)));
     assert_int_equal(t->n_rows, 2);
     assert_int_equal(mql_table_find(t, "b"), 1);
     assert_int_equal(mql_table_find(t, "c"), -1);
     assert_string_equal(mql_coltype_name(col(t, "b")->type), "categorical");
     mql_table_free(t);
+}
+
+/* Distinct counts: small integer ranges (a bitmap: -0 and 0 are one value), wide integer ranges
+ * and fractions (hashing), dates; against counts by hand. */
+static void test_distinct_counts(void **state)
+{
+    (void)state;
+    mql_table *t = read_text("small,wide,frac,day\n"
+                             "-0,-20000000,0.25,2024-01-01\n"
+                             "0,5,0.5,2024-01-01\n"
+                             "3,20000000,0.25,2024-01-03\n"
+                             "-5,5,,2024-01-02 12:00:00\n"
+                             "1e3,,-0.5,\n"
+                             "3,7,1e-3,2024-01-03\n", NULL);
+    assert_int_equal(col(t, "small")->n_distinct, 4);     /* 0, 3, -5, 1000 */
+    assert_int_equal(col(t, "wide")->n_distinct, 4);      /* -2e7, 5, 2e7, 7 */
+    assert_int_equal(col(t, "wide")->n_missing, 1);
+    assert_int_equal(col(t, "frac")->n_distinct, 4);      /* 0.25, 0.5, -0.5, 0.001 */
+    assert_int_equal(col(t, "day")->n_distinct, 3);       /* 2 days and one time of day */
+    assert_int_equal(col(t, "day")->n_missing, 1);
+    mql_table_free(t);
+}
+
+/* ---- the parallel reader (opts.threads >= 2) against the one-thread reader ---- */
+
+/* A growing text buffer for generated files. */
+typedef struct text {
+    char *s;
+    size_t n, cap;
+} text;
+
+static void add(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(text *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    assert_true(k >= 0);
+    if (t->n + (size_t)k + 1 > t->cap) {
+        t->cap = 2 * (t->n + (size_t)k + 1);
+        t->s = realloc(t->s, t->cap);
+        assert_non_null(t->s);
+    }
+    va_start(ap, fmt);
+    vsnprintf(t->s + t->n, (size_t)k + 1, fmt, ap);
+    va_end(ap);
+    t->n += (size_t)k;
+}
+
+/* The two tables agree in every field, cell and level (numbers by their bits). */
+static void assert_tables_equal(const mql_table *a, const mql_table *b)
+{
+    assert_int_equal(a->n_rows, b->n_rows);
+    assert_int_equal(a->n_cols, b->n_cols);
+    assert_int_equal(a->n_bytes, b->n_bytes);
+    assert_int_equal(a->delim, b->delim);
+    assert_true(a->hash == b->hash);
+    for (size_t j = 0; j < a->n_cols; j++) {
+        const mql_column *x = &a->cols[j], *y = &b->cols[j];
+        assert_string_equal(x->name, y->name);
+        if (x->type != y->type)
+            fail_msg("column %s: %s against %s", x->name, mql_coltype_name(x->type),
+                     mql_coltype_name(y->type));
+        assert_int_equal(x->n_missing, y->n_missing);
+        assert_int_equal(x->n_distinct, y->n_distinct);
+        assert_int_equal(x->n_levels, y->n_levels);
+        assert_int_equal(x->has_time, y->has_time);
+        assert_int_equal(x->n_rows, y->n_rows);
+        for (size_t k = 0; k < x->n_levels; k++) {
+            assert_string_equal(x->levels[k], y->levels[k]);
+            assert_int_equal(x->level_count[k], y->level_count[k]);
+        }
+        assert_int_equal(x->true_label == NULL, y->true_label == NULL);
+        if (x->true_label) {
+            assert_string_equal(x->true_label, y->true_label);
+            assert_string_equal(x->false_label, y->false_label);
+        }
+        assert_int_equal(x->num == NULL, y->num == NULL);
+        assert_int_equal(x->code == NULL, y->code == NULL);
+        for (size_t i = 0; i < a->n_rows; i++) {
+            if (x->num && memcmp(&x->num[i], &y->num[i], sizeof x->num[i]) != 0 &&
+                !(isnan(x->num[i]) && isnan(y->num[i])))
+                fail_msg("column %s row %zu: %.17g against %.17g", x->name, i, x->num[i],
+                         y->num[i]);
+            if (x->code && x->code[i] != y->code[i])
+                fail_msg("column %s row %zu: level %u against %u", x->name, i, x->code[i],
+                         y->code[i]);
+        }
+    }
+}
+
+/* Reads text on one thread and in 2, 3 and 5 parts; every table must equal the first. Returns
+ * the one-thread table. */
+static mql_table *read_all_ways(const char *s, const mql_read_opts *base)
+{
+    mql_read_opts o = base ? *base : (mql_read_opts){0};
+    o.threads = 1;
+    mql_table *one = read_text(s, &o);
+    static const size_t ways[] = {2, 3, 5};
+    for (size_t w = 0; w < 3; w++) {
+        o.threads = ways[w];
+        mql_table *par = read_text(s, &o);
+        assert_tables_equal(one, par);
+        mql_table_free(par);
+    }
+    return one;
+}
+
+/* The message of a failing read with the given thread count. */
+static int fail_text(const char *s, size_t threads, mql_err *err)
+{
+    char path[64];
+    mql_table *t = NULL;
+    mql_read_opts o = {.threads = threads};
+    assert_non_null(write_temp(path, sizeof path, s));
+    int st = mql_table_read(path, &o, &t, err);
+    unlink(path);
+    assert_null(t);
+    /* messages name the file: put a fixed name in its place */
+    char *p = strstr(err->msg, path);
+    if (p)
+        memmove(p + 4, p + strlen(path), strlen(p + strlen(path)) + 1), memcpy(p, "FILE", 4);
+    return st;
+}
+
+/* Reads text on one thread and in 2 and 3 parts expecting the same failure, whose message must
+ * contain needle. */
+static void expect_same_failure(const char *s, int status, const char *needle)
+{
+    mql_err e1 = {{0}}, e2 = {{0}};
+    assert_int_equal(fail_text(s, 1, &e1), status);
+    if (!strstr(e1.msg, needle))
+        fail_msg("message '%s' lacks '%s'", e1.msg, needle);
+    for (size_t w = 2; w <= 3; w++) {
+        assert_int_equal(fail_text(s, w, &e2), status);
+        assert_string_equal(e1.msg, e2.msg);
+    }
+}
+
+/* 400 rows of mixed columns: a quoted field with line breaks (CRLF and LF) and commas around
+ * every split point, a categorical whose levels appear first in the second half, a column
+ * numeric in the first half and text in the second, identifiers, dates, booleans. */
+static void test_parallel_matches_one_thread(void **state)
+{
+    (void)state;
+    text t = {0};
+    add(&t, "id,note,late_level,num_then_text,score,created,flag,mostly_empty\n");
+    for (int i = 0; i < 400; i++) {
+        add(&t, "L%04d,", i);
+        if (i % 7 == 3)
+            add(&t, "\"multi\r\nline, %d\nnote \"\"q\"\"\",", i);
+        else
+            add(&t, "plain %d,", i % 11);
+        if (i < 200)
+            add(&t, "%s,", i % 5 ? "" : "first");
+        else
+            add(&t, "%s,", (const char *[]){"zeta", "alpha", "first", "mid"}[i % 4]);
+        if (i < 210)
+            add(&t, "%d.50,", i % 9);
+        else
+            add(&t, "%s,", i % 3 ? "n/a-ish" : "7.0");
+        add(&t, "%d,2024-%02d-%02d,%s,%s\n", (i * 37) % 101, 1 + i % 12, 1 + i % 28,
+            i % 2 ? "Yes" : "no", i == 350 ? "late" : "");
+    }
+    mql_table *one = read_all_ways(t.s, NULL);
+    /* the one-thread reading itself, for the record: */
+    assert_int_equal(one->n_rows, 400);
+    assert_int_equal(col(one, "id")->type, MQL_COL_ID);
+    assert_int_equal(col(one, "late_level")->type, MQL_COL_CATEGORICAL);
+    assert_string_equal(col(one, "late_level")->levels[0], "first");
+    assert_string_equal(col(one, "late_level")->levels[1], "zeta");
+    const mql_column *c = col(one, "num_then_text");
+    assert_int_equal(c->type, MQL_COL_CATEGORICAL);
+    assert_string_equal(c->levels[0], "0.5");          /* numbers read before turned to text */
+    assert_string_equal(c->levels[c->code[399]], "7.0"); /* later cells keep their spelling */
+    assert_int_equal(col(one, "flag")->type, MQL_COL_BOOLEAN);
+    assert_int_equal(col(one, "mostly_empty")->n_missing, 399);
+    mql_table_free(one);
+    free(t.s);
+}
+
+/* Columns whose first half and second half were typed differently: the second half's cells
+ * that the part kept only as numbers or canonical text are read again from the file, so the
+ * levels keep the spellings and first-seen order of the one-thread reader. */
+static void test_parallel_mixed_modes(void **state)
+{
+    (void)state;
+    text t = {0};
+    add(&t, "text_then_num,zip,date_then_num,num_then_date,text_then_date,forced\n");
+    for (int i = 0; i < 300; i++) {
+        int late = i >= 150;
+        /* text first; the second half has numbers only, spelled "1.50", "007", "1e3" */
+        add(&t, "%s,", !late ? (i % 2 ? "abc" : "def")
+                             : (const char *[]){"1.50", "007", "1e3", "\"12,500.50\""}[i % 4]);
+        /* zip codes: numeric until a letter shows up, in each half */
+        add(&t, "%s,", i % 150 == 20 ? "SW1A 1AA" : (i % 3 ? "02134" : "2134"));
+        add(&t, "%s,", !late ? "2024-03-01 10:00:00" : (i % 2 ? "5" : "2024-03-02"));
+        add(&t, "%s,", !late ? "42" : "2024-03-05T08:30:00");
+        add(&t, "%s,", !late ? "x" : "2024-01-31 23:59:59");
+        add(&t, "%d\n", i % 4);
+    }
+    const char *cat[] = {"forced"};
+    mql_read_opts o = {.categorical = cat, .n_categorical = 1};
+    mql_table *one = read_all_ways(t.s, &o);
+    const mql_column *c = col(one, "text_then_num");
+    assert_int_equal(c->n_levels, 6);
+    assert_string_equal(c->levels[0], "def");
+    assert_string_equal(c->levels[2], "1e3");          /* not 1000: read as text all along */
+    assert_string_equal(c->levels[3], "12,500.50");
+    assert_string_equal(c->levels[5], "007");
+    c = col(one, "zip");
+    assert_string_equal(c->levels[0], "2134");         /* canonical: read as numbers first */
+    assert_int_equal(col(one, "date_then_num")->has_time, 1);
+    assert_int_equal(col(one, "forced")->type, MQL_COL_CATEGORICAL);
+    mql_table_free(one);
+    free(t.s);
+}
+
+/* Errors: the message (file, line, column) is the one-thread reader's; when both halves are bad
+ * the first in the file wins; line numbers count the quoted line breaks of the first half. */
+static void test_parallel_errors(void **state)
+{
+    (void)state;
+    for (int variant = 0; variant < 5; variant++) {
+        text t = {0};
+        add(&t, "a,b,c\r\n");
+        for (int i = 0; i < 200; i++) {
+            if (variant == 0 && i == 170)
+                add(&t, "1,2\r\n");                        /* second half: 2 fields */
+            else if (variant == 1 && (i == 30 || i == 170))
+                add(&t, "%s\r\n", i == 30 ? "1,2,3,4" : "1,2");   /* both halves bad */
+            else if (variant == 2 && i == 160)
+                add(&t, "1,\"\xC3\x28\",3\r\n");             /* invalid UTF-8 in the second half */
+            else if (variant == 3 && i == 190)
+                add(&t, "1,x\"y,3\r\n");                     /* a stray quote */
+            else if (variant == 4 && i == 199)
+                add(&t, "1,2,\"open");                        /* unterminated at the end */
+            else
+                add(&t, "%d,\"two\nlines\",%d\r\n", i, i % 3);
+        }
+        /* row i starts on line 2 + 2 i */
+        const char *needle[] = {"FILE:342: 2 fields, header has 3", "FILE:62: 4 fields, header has 3",
+                                "FILE:322: column 2 'b': invalid UTF-8", "FILE:382: column 2 'b': "
+                                "malformed quoting", "FILE:400: unterminated quoted field"};
+        expect_same_failure(t.s, MQL_EDATA, needle[variant]);
+        free(t.s);
+    }
+    /* a refused header, and a file that cannot be split (CR-only line ends) */
+    expect_same_failure("a,b,a\n1,2,3\n4,5,6\n7,8,9\n", MQL_EDATA, "duplicate column name 'a'");
+    mql_table *one = read_all_ways("a,b\r1,2\r3,x\r5,6\r7,8\r", NULL);
+    assert_int_equal(one->n_rows, 4);
+    mql_table_free(one);
+    expect_same_failure("a,b\n", MQL_EDATA, "no data rows");
+}
+
+/* A large file of one long quoted field and few lines: fewer parts than asked, same table. */
+static void test_parallel_few_boundaries(void **state)
+{
+    (void)state;
+    text t = {0};
+    add(&t, "\xEF\xBB\xBFk;v\n1;\"");
+    for (int i = 0; i < 2000; i++)
+        add(&t, "line %d of one field\n", i);
+    add(&t, "\"\n2;x\n");
+    mql_table *one = read_all_ways(t.s, NULL);
+    assert_int_equal(one->n_rows, 2);
+    assert_int_equal(one->delim, ';');
+    assert_true(one->hash == mql_xxh64(t.s, t.n));
+    mql_table_free(one);
+    free(t.s);
 }
 
 int main(void)
@@ -357,6 +628,11 @@ int main(void)
         cmocka_unit_test(test_join),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_hash_and_stdin_name),
+        cmocka_unit_test(test_distinct_counts),
+        cmocka_unit_test(test_parallel_matches_one_thread),
+        cmocka_unit_test(test_parallel_mixed_modes),
+        cmocka_unit_test(test_parallel_errors),
+        cmocka_unit_test(test_parallel_few_boundaries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
