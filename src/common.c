@@ -94,16 +94,6 @@ int mql_parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-uint64_t mql_fnv1a(uint64_t h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= UINT64_C(1099511628211);
-    }
-    return h;
-}
-
 /* XXH64 as specified in xxHash's doc/xxhash_spec.md (version 0.1.1), seed 0. */
 #define XXH_P1 UINT64_C(0x9E3779B185EBCA87)
 #define XXH_P2 UINT64_C(0xC2B2AE3D27D4EB4F)

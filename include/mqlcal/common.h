@@ -47,10 +47,6 @@ int mql_parse_double(const char *s, double *out);
 /* Parses a whole string as a long in [lo, hi]; returns 0 on success. */
 int mql_parse_long(const char *s, long lo, long hi, long *out);
 
-/* 64-bit FNV-1a over bytes, chainable: pass the previous value (start with MQL_FNV_INIT). */
-#define MQL_FNV_INIT UINT64_C(14695981039346656037)
-uint64_t mql_fnv1a(uint64_t h, const void *data, size_t n);
-
 /* XXH64 with seed 0 (Y. Collet's xxHash, 64-bit variant; `xxh64sum FILE` prints the same value):
  * the training-data fingerprint of a file's bytes. It takes 32 bytes a step on four independent
  * lanes, about 20 times faster than FNV-1a's byte-at-a-time multiply chain. Streaming use:
