@@ -225,3 +225,49 @@ uint64_t mql_xxh64(const void *data, size_t n)
     mql_xxh64_update(&s, data, n);
     return mql_xxh64_digest(&s);
 }
+
+/* An order-preserving key: flip all bits of negatives, set the sign bit of non-negatives, so
+ * unsigned order equals numeric order. -0.0 is mapped to +0.0's key. */
+static uint64_t sort_key(double d)
+{
+    uint64_t u;
+    if (d == 0)
+        d = 0.0;
+    memcpy(&u, &d, sizeof u);
+    return (u >> 63) ? ~u : u | UINT64_C(0x8000000000000000);
+}
+
+int mql_sort_doubles(double *v, size_t n)
+{
+    if (n < 2)
+        return 0;
+    uint64_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    if (!a || !b) {
+        free(a);
+        free(b);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        a[i] = sort_key(v[i]);
+    for (int shift = 0; shift < 64; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((a[i] >> shift) & 0xFF) + 1]++;
+        if (count[((a[0] >> shift) & 0xFF) + 1] == n)
+            continue; /* every key has the same byte here: the pass would change nothing */
+        for (int k = 0; k < 256; k++)
+            count[k + 1] += count[k];
+        for (size_t i = 0; i < n; i++)
+            b[count[(a[i] >> shift) & 0xFF]++] = a[i];
+        uint64_t *t = a;
+        a = b;
+        b = t;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u = (a[i] >> 63) ? a[i] & ~UINT64_C(0x8000000000000000) : ~a[i];
+        memcpy(&v[i], &u, sizeof u);
+    }
+    free(a);
+    free(b);
+    return 0;
+}

@@ -785,13 +785,6 @@ static int cmp_level_rank(const void *a, const void *b)
     return strcmp(x->s, y->s);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-
 static int note(mql_design *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int note(mql_design *d, const char *fmt, ...)
 {
@@ -1033,7 +1026,10 @@ static int build_numeric(mql_design *d, const mql_column *col, size_t n_rows,
         for (size_t r = 0; r < n_rows; r++)
             if (!isnan(col->num[r]))
                 v[nv++] = col->num[r];
-        qsort(v, nv, sizeof *v, cmp_double);
+        if (mql_sort_doubles(v, nv)) {
+            fail = 1;
+            goto done;
+        }
         f->n_cuts = quantile_cuts(v, nv, nb, f->cuts);
         if (f->n_cuts > 0) {
             f->enc = MQL_ENC_BINNED;

@@ -1305,12 +1305,6 @@ void mql_points_opts_default(mql_points_opts *o)
     o->threshold = LONG_MIN;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Index of the step holding x: the number of lower bounds lo[1..n) that are <= x. */
 static size_t step_of(const mql_points_step *s, double x)
 {
@@ -1332,7 +1326,10 @@ static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_
     for (size_t r = 0; r < n_rows; r++)
         if (!isnan(bf->col->num[r]))
             v[nv++] = bf->col->num[r];
-    qsort(v, nv, sizeof *v, cmp_double);
+    if (mql_sort_doubles(v, nv)) {
+        free(v);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
     for (size_t i = 0; i < nv; i++)
         nd += i == 0 || v[i] != v[i - 1];
     size_t cap = nd > 6 ? nd : 6;
