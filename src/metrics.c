@@ -25,6 +25,32 @@ static int row_cmp(const void *a, const void *b)
     return (x > z) - (x < z);
 }
 
+/* Sorts rows by s ascending, stably (ties keep their input order, as glibc's merge-sort qsort
+ * keeps them, so sums over tied rows add in the same order): a radix order of the keys and one
+ * permutation, several times faster than qsort on a million rows. Falls back to qsort when the
+ * scratch cannot be allocated. */
+static void sort_rows(row *r, size_t n)
+{
+    if (n < 2)
+        return;
+    double *key = calloc(n, sizeof *key); /* calloc: gcc 12 cannot see the loop fill it */
+    size_t *ord = malloc(n * sizeof *ord);
+    row *tmp = malloc(n * sizeof *tmp);
+    if (key && ord && tmp) {
+        for (size_t i = 0; i < n; i++)
+            key[i] = r[i].s;
+        if (mql_order_doubles(key, n, ord) == 0) {
+            for (size_t i = 0; i < n; i++)
+                tmp[i] = r[ord[i]];
+            memcpy(r, tmp, n * sizeof *r);
+            free(key), free(ord), free(tmp);
+            return;
+        }
+    }
+    free(key), free(ord), free(tmp);
+    qsort(r, n, sizeof *r, row_cmp);
+}
+
 static int dbl_cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, z = *(const double *)b;
@@ -162,7 +188,7 @@ int mql_auc(const double *score, const unsigned char *y, const double *w, size_t
         free(r);
         return rc;
     }
-    qsort(r, n, sizeof *r, row_cmp);
+    sort_rows(r, n);
     /* Each positive scores the negative weight strictly below it plus half the tied weight. */
     double area = 0, neg_below = 0;
     for (size_t i = 0; i < n;) {
@@ -204,7 +230,7 @@ int mql_auc_ci(const double *score, const unsigned char *y, size_t n, double lev
                            "DeLong interval needs at least 2 positives and 2 negatives "
                            "(have %.0f and %.0f)", wp, wn);
     }
-    qsort(r, n, sizeof *r, row_cmp);
+    sort_rows(r, n);
     /* Sun & Xu midranks: for a positive, (combined midrank - midrank among positives) / n_neg
      * reduces to (negatives below + half the tied negatives) / n_neg; for a negative,
      * 1 - (positives below + half the tied positives) / n_pos. Pass 1: AUC = mean of the former;
@@ -264,7 +290,7 @@ int mql_ks(const double *score, const unsigned char *y, const double *w, size_t 
         free(r);
         return rc;
     }
-    qsort(r, n, sizeof *r, row_cmp);
+    sort_rows(r, n);
     /* Walk thresholds from the top score down; cumulative weights above give TPR and FPR. */
     double tp = 0, fp = 0;
     out->ks = -1;
@@ -383,7 +409,7 @@ int mql_hosmer_lemeshow(const double *p, const unsigned char *y, size_t n, size_
         free(r);
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     }
-    qsort(r, n, sizeof *r, row_cmp);
+    sort_rows(r, n);
     /* quantile() needs the sorted values themselves; read them through the row array. */
     double *xs = malloc(n * sizeof *xs);
     if (!xs) {
@@ -634,7 +660,7 @@ int mql_reliability_quantile(const double *p, const unsigned char *y, size_t n, 
         free(r);
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     }
-    qsort(r, n, sizeof *r, row_cmp);
+    sort_rows(r, n);
     for (size_t i = 0; i < n; i++)
         xs[i] = r[i].s;
     /* np.linspace(0, 1, n_bins + 1): i * (1 / n_bins), the last one exactly 1. */
@@ -785,7 +811,7 @@ int mql_gains_table(const double *score, const unsigned char *y, size_t n, mql_g
         free(r);
         return mql_err_set(err, MQL_EDATA, "gains table: no events");
     }
-    qsort(r, n, sizeof *r, row_cmp);
+    sort_rows(r, n);
     mql_gains_row acc[10];
     memset(acc, 0, sizeof acc);
     for (size_t d = 0; d < 10; d++) {
@@ -857,7 +883,7 @@ int mql_isotonic_fit(const double *x, const unsigned char *y, const double *w, s
     for (size_t i = 0; i < n; i++)
         if (r[i].w > 0)
             r[m++] = r[i];
-    qsort(r, m, sizeof *r, row_cmp);
+    sort_rows(r, m);
     mql_isotonic *iso = calloc(1, sizeof *iso);
     double *wt = malloc(m * sizeof *wt);
     if (iso) {
