@@ -615,6 +615,150 @@ static void test_synthetic_target(void **state)
     mql_table_free(t);
 }
 
+/* ---- the scorer's numeric lookup against rule-by-rule matching ----------------------------
+ * The scorer finds a numeric cell's rule in a breakpoint table; the reference here tries every
+ * rule with mql_rule_match (the definition). Exact integer comparison of every feature's points
+ * on values at, just beside and between every bound, -0 / +0, integers and fractions, huge and
+ * subnormal numbers, missing cells. */
+static const char *fast_rules =
+    "feature,operator,value,points,group\n"
+    "a,<,-2,1,fit\n"
+    "a,between,-2..-1,2,fit\n"
+    "a,=,0,4,fit\n"
+    "a,between,0.5..0.75,8,fit\n"
+    "a,>=,3,16,engagement\n"
+    "a,missing,,32,fit\n"
+    "b,!=,5,64,fit\n"
+    "c,in,1|2.5|-0,128,engagement\n"
+    "c,=,abc,256,fit\n"
+    "c,>,100,512,fit\n"
+    "d,<=,0,1024,fit\n"
+    "d,>,0.1,2048,engagement\n"
+    "e,=,True,4096,fit\n"
+    "e,missing,,8192,engagement\n"
+    "f,<=,2,16384,fit\n"
+    "f,between,3..3.0000000000000004,32768,fit\n"
+    "threshold,,,10\n";
+
+/* The first rule of `feature` that matches c, by mql_rule_match; NULL when none. */
+static const mql_rule *ref_rule(const mql_points *m, const char *feature, const mql_cell *c)
+{
+    for (size_t i = 0; i < m->n_rules; i++)
+        if (strcmp(m->rules[i].feature, feature) == 0 && mql_rule_match(&m->rules[i], c))
+            return &m->rules[i];
+    return NULL;
+}
+
+static void test_score_numeric_lookup(void **state)
+{
+    (void)state;
+    mql_err err;
+    mql_points *m = read_text(fast_rules, MQL_OK, &err);
+    static const char *names[] = {"a", "b", "c", "d", "e", "f"};
+    enum { NF = 6 };
+    double special[] = {-2, -1, 0, -0.0, 0.5, 0.75, 3, 5, 1, 2.5, 100, 0.1, 2,
+                        3.0000000000000004, 1e300, -1e300, 4.9e-324, -4.9e-324, 2.2250738585072014e-308,
+                        -3, 4, 7, 0.25, 0.6, 1.5, -1.5, 2.4999999999999996, 99.5};
+    size_t ns = sizeof special / sizeof special[0];
+    /* every special value, its neighbours, and NaN (missing) */
+    size_t nv = 3 * ns + 1, n = nv * NF;
+    double *vals = malloc(nv * sizeof *vals);
+    assert_non_null(vals);
+    for (size_t i = 0; i < ns; i++) {
+        vals[3 * i] = special[i];
+        vals[3 * i + 1] = nextafter(special[i], -INFINITY);
+        vals[3 * i + 2] = nextafter(special[i], INFINITY);
+    }
+    vals[3 * ns] = NAN;
+    /* the table: row r holds vals[(r + k * 7) % nv] in column k, so values meet in many
+     * combinations; column e is boolean (0 / 1 / missing) */
+    mql_table t = {.source = "mem", .n_rows = n, .n_cols = NF};
+    mql_column cols[NF];
+    memset(cols, 0, sizeof cols);
+    t.cols = cols;
+    for (size_t k = 0; k < NF; k++) {
+        cols[k].name = (char *)names[k];
+        cols[k].type = k == 4 ? MQL_COL_BOOLEAN : MQL_COL_NUMERIC;
+        cols[k].n_rows = n;
+        assert_non_null(cols[k].num = malloc(n * sizeof(double)));
+        for (size_t r = 0; r < n; r++) {
+            double v = vals[(r + k * 7) % nv];
+            cols[k].num[r] = k == 4 ? (isnan(v) ? NAN : (double)(r % 2)) : v;
+        }
+    }
+    mql_scorer *s;
+    assert_int_equal(mql_scorer_bind(m, &t, &s, &err), MQL_OK);
+    assert_int_equal(mql_scorer_n_features(s), NF);
+    long *sc = malloc(n * sizeof *sc), *fit = malloc(n * sizeof *fit);
+    assert_non_null(sc);
+    assert_non_null(fit);
+    assert_int_equal(mql_scorer_score_all(s, sc, fit, NULL, &err), MQL_OK);
+    size_t unmatched[NF] = {0};
+    for (size_t r = 0; r < n; r++) {
+        long want = 0, want_fit = 0;
+        for (size_t k = 0; k < NF; k++) {
+            double v = cols[k].num[r];
+            mql_cell c = {NULL, 0, isnan(v), !isnan(v), v};
+            const mql_rule *ru = ref_rule(m, names[k], &c);
+            want += ru ? ru->points : 0;
+            want_fit += ru && ru->group == MQL_GROUP_FIT ? ru->points : 0;
+            unmatched[k] += !ru && !isnan(v);
+        }
+        if (sc[r] != want || fit[r] != want_fit)
+            fail_msg("row %zu (a=%.17g b=%.17g c=%.17g d=%.17g f=%.17g): score %ld fit %ld, "
+                     "rule by rule %ld fit %ld", r, cols[0].num[r], cols[1].num[r],
+                     cols[2].num[r], cols[3].num[r], cols[5].num[r], sc[r], fit[r], want,
+                     want_fit);
+        mql_score_result res;
+        mql_scorer_score_row(s, r, &res);
+        assert_int_equal(res.score, want);
+    }
+    for (size_t k = 0; k < NF; k++)
+        assert_int_equal(mql_scorer_unmatched(s, k), unmatched[k]);
+    mql_scorer_free(s);
+
+    /* the streaming path: the same values as text ("%.17g"; "-0", subnormals, "NA") */
+    char *hdr[NF];
+    for (size_t k = 0; k < NF; k++)
+        hdr[k] = (char *)names[k];
+    assert_int_equal(mql_scorer_bind_header(m, hdr, NF, "mem", NULL, 0, &s, &err), MQL_OK);
+    char text[NF][40];
+    const char *fields[NF];
+    size_t unmatched_text[NF] = {0};   /* a subnormal may read as text here, not as a number */
+    for (size_t r = 0; r < n; r++) {
+        long want = 0;
+        for (size_t k = 0; k < NF; k++) {
+            double v = cols[k].num[r];
+            if (isnan(v))
+                snprintf(text[k], sizeof text[k], "NA");
+            else if (k == 4)
+                snprintf(text[k], sizeof text[k], "%s", v != 0 ? "yes" : "False");
+            else
+                snprintf(text[k], sizeof text[k], "%.17g", v);
+            fields[k] = text[k];
+            mql_cell c;
+            mql_cell_from_text(&c, text[k], NULL, 0);
+            const mql_rule *ru = ref_rule(m, names[k], &c);
+            want += ru ? ru->points : 0;
+            unmatched_text[k] += !ru && !c.missing;
+        }
+        mql_score_result res;
+        mql_scorer_score_fields(s, fields, NF, &res);
+        if (res.score != want)
+            fail_msg("record %zu (a=%s c=%s d=%s f=%s): score %ld, rule by rule %ld", r,
+                     text[0], text[2], text[3], text[5], res.score, want);
+    }
+    for (size_t k = 0; k < NF; k++)
+        assert_int_equal(mql_scorer_unmatched(s, k), unmatched_text[k]);
+    mql_scorer_free(s);
+    for (size_t k = 0; k < NF; k++)
+        free(cols[k].num);
+    free(sc);
+    free(fit);
+    free(vals);
+    mql_points_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -625,6 +769,7 @@ int main(void)
         cmocka_unit_test(test_matching),
         cmocka_unit_test(test_overlap),
         cmocka_unit_test(test_score),
+        cmocka_unit_test(test_score_numeric_lookup),
         cmocka_unit_test_setup_teardown(test_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_self_check, setup, teardown),
         cmocka_unit_test(test_synthetic_target),
