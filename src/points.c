@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1305,13 +1306,19 @@ void mql_points_opts_default(mql_points_opts *o)
     o->threshold = LONG_MIN;
 }
 
-/* Index of the step holding x: the number of lower bounds lo[1..n) that are <= x. */
+/* Index of the step holding x: the number of lower bounds lo[1..n) that are <= x (0 for NaN).
+ * A binary search whose loop count depends on n only and whose step is a conditional move, as
+ * the self-check runs it for every lead and term. */
 static size_t step_of(const mql_points_step *s, double x)
 {
-    size_t k = 0;
-    while (k + 1 < s->n && s->lo[k + 1] <= x)
-        k++;
-    return k;
+    const double *lo = s->lo + 1;
+    size_t k = 0, len = s->n ? s->n - 1 : 0;
+    while (len > 1) {
+        size_t half = len / 2;
+        k += lo[k + half - 1] <= x ? half : 0;
+        len -= half;
+    }
+    return k + (len == 1 && lo[k] <= x);
 }
 
 /* Builds the steps of a LINEAR term from the training values (see the header). beta_base
@@ -1416,29 +1423,40 @@ static double beta_at(const double *beta, size_t j)
     return isnan(beta[j]) ? 0.0 : beta[j];
 }
 
-/* Integer score and exact linear predictor of rows [0, n) "inside the model": design fill,
- * term_points of the indicator terms, step points of the LINEAR terms. eta may be NULL. */
-static int internal_scores(const mql_design *d, const mql_design_binding *b, const mql_points *m,
-                           const double *beta, long *score, double *eta, mql_err *err)
+typedef struct internal_job {
+    const mql_design *d;
+    const mql_design_binding *b;
+    const mql_points *m;
+    const double *beta;
+    const long *step_of_term;
+    size_t r_begin, r_end;
+    long *score;
+    double *eta;
+    int rc;
+    mql_err err;
+} internal_job;
+
+/* Rows [r_begin, r_end) of internal_scores. */
+static void *internal_range(void *arg)
 {
     enum { CHUNK = 256 };
+    internal_job *jb = arg;
+    const mql_design *d = jb->d;
+    const mql_points *m = jb->m;
+    const double *beta = jb->beta;
+    const long *step_of_term = jb->step_of_term;
+    long *score = jb->score;
+    double *eta = jb->eta;
     size_t p = d->p;
     double *x = malloc(CHUNK * p * sizeof *x);
-    long *step_of_term = malloc(p * sizeof *step_of_term);
-    if (!x || !step_of_term) {
-        free(x);
-        free(step_of_term);
-        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    if (!x) {
+        jb->rc = mql_err_set(&jb->err, MQL_ENOMEM, "out of memory");
+        return NULL;
     }
-    for (size_t j = 0; j < p; j++)
-        step_of_term[j] = -1;
-    for (size_t i = 0; i < m->n_steps; i++)
-        if (m->steps[i].term < p)
-            step_of_term[m->steps[i].term] = (long)i;
     int rc = MQL_OK;
-    for (size_t r0 = 0; r0 < b->n_rows && rc == MQL_OK; r0 += CHUNK) {
-        size_t mm = b->n_rows - r0 < CHUNK ? b->n_rows - r0 : CHUNK;
-        if ((rc = mql_design_fill((void *)b, r0, mm, x, err)))
+    for (size_t r0 = jb->r_begin; r0 < jb->r_end && rc == MQL_OK; r0 += CHUNK) {
+        size_t mm = jb->r_end - r0 < CHUNK ? jb->r_end - r0 : CHUNK;
+        if ((rc = mql_design_fill((void *)jb->b, r0, mm, x, &jb->err)))
             break;
         for (size_t r = 0; r < mm; r++) {
             const double *xr = x + r * p;
@@ -1464,7 +1482,42 @@ static int internal_scores(const mql_design *d, const mql_design_binding *b, con
         }
     }
     free(x);
+    jb->rc = rc;
+    return NULL;
+}
+
+/* Integer score and exact linear predictor of rows [0, n) "inside the model": design fill,
+ * term_points of the indicator terms, step points of the LINEAR terms. eta may be NULL. Large
+ * tables are split in two halves scored on two threads (rows are independent and each row's
+ * sums run in the same order, so the result does not depend on the split). */
+static int internal_scores(const mql_design *d, const mql_design_binding *b, const mql_points *m,
+                           const double *beta, long *score, double *eta, mql_err *err)
+{
+    size_t p = d->p, n = b->n_rows;
+    long *step_of_term = malloc(p * sizeof *step_of_term);
+    if (!step_of_term)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    for (size_t j = 0; j < p; j++)
+        step_of_term[j] = -1;
+    for (size_t i = 0; i < m->n_steps; i++)
+        if (m->steps[i].term < p)
+            step_of_term[m->steps[i].term] = (long)i;
+    int two = n >= 100000;
+    internal_job jobs[2];
+    for (int t = 0; t < 2; t++)
+        jobs[t] = (internal_job){d, b, m, beta, step_of_term, t == 0 ? 0 : n / 2,
+                                 t == 0 && two ? n / 2 : n, score, eta, MQL_OK, {{0}}};
+    pthread_t th;
+    int threaded = two && pthread_create(&th, NULL, internal_range, &jobs[1]) == 0;
+    if (!threaded)
+        jobs[0].r_end = n;
+    internal_range(&jobs[0]);
+    if (threaded)
+        pthread_join(th, NULL);
     free(step_of_term);
+    int rc = jobs[0].rc ? jobs[0].rc : threaded ? jobs[1].rc : MQL_OK;
+    if (rc)
+        mql_err_set(err, rc, "%s", jobs[0].rc ? jobs[0].err.msg : jobs[1].err.msg);
     return rc;
 }
 
