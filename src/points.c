@@ -1321,72 +1321,204 @@ static size_t step_of(const mql_points_step *s, double x)
     return k + (len == 1 && lo[k] <= x);
 }
 
+/* The sorted non-missing values of a column as runs: distinct values u[0] < ... < u[nd-1]
+ * (-0 read as +0), u[j] occurring c[j] times; nv = sum of c. Everything linear_steps needs from
+ * the sorted values (order statistics, the values of each step summed in ascending order) can be
+ * read off the runs, and a column with few distinct values gives its runs without sorting its
+ * rows. */
+typedef struct value_runs {
+    double *u;
+    size_t *c;
+    size_t nd, nv;
+} value_runs;
+
+static void runs_free(value_runs *r)
+{
+    free(r->u);
+    free(r->c);
+    r->u = NULL;
+    r->c = NULL;
+}
+
+static uint64_t runs_bits(double x)
+{
+    uint64_t k;
+    if (x == 0)
+        x = 0.0;
+    memcpy(&k, &x, sizeof k);
+    return k;
+}
+
+/* Runs by counting the values in a hash table of at most `limit` distinct values. Returns 0,
+ * 1 when the column has more distinct values (r untouched), -1 when out of memory. */
+static int runs_by_hash(const double *x, size_t n, size_t limit, value_runs *r)
+{
+    const uint64_t empty = UINT64_MAX;   /* a NaN pattern: never a key */
+    size_t cap = 16;
+    int bits = 4;
+    while (cap < 2 * limit)
+        cap *= 2, bits++;
+    uint64_t *key = malloc(cap * sizeof *key);
+    size_t *cnt = calloc(cap, sizeof *cnt);
+    if (!key || !cnt) {
+        free(key), free(cnt);
+        return -1;
+    }
+    for (size_t i = 0; i < cap; i++)
+        key[i] = empty;
+    size_t nd = 0, nv = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(x[i]))
+            continue;
+        uint64_t k = runs_bits(x[i]);
+        size_t h = (size_t)((k * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - bits));
+        while (key[h] != k && key[h] != empty)
+            h = (h + 1) & (cap - 1);
+        if (key[h] == empty) {
+            if (nd == limit) {
+                free(key), free(cnt);
+                return 1;
+            }
+            key[h] = k;
+            nd++;
+        }
+        cnt[h]++;
+        nv++;
+    }
+    double *u = malloc((nd ? nd : 1) * sizeof *u), *uu = malloc((nd ? nd : 1) * sizeof *uu);
+    size_t *c = malloc((nd ? nd : 1) * sizeof *c), *cc = malloc((nd ? nd : 1) * sizeof *cc);
+    size_t *ord = malloc((nd ? nd : 1) * sizeof *ord);
+    int rc = u && uu && c && cc && ord ? 0 : -1;
+    if (rc == 0) {
+        size_t j = 0;
+        for (size_t h = 0; h < cap; h++)
+            if (key[h] != empty) {
+                memcpy(&uu[j], &key[h], sizeof uu[j]);
+                cc[j++] = cnt[h];
+            }
+        rc = mql_order_doubles(uu, nd, ord);
+    }
+    if (rc == 0) {
+        for (size_t j = 0; j < nd; j++) {
+            u[j] = uu[ord[j]];
+            c[j] = cc[ord[j]];
+        }
+        *r = (value_runs){u, c, nd, nv};
+        u = NULL;
+        c = NULL;
+    }
+    free(key), free(cnt), free(u), free(uu), free(c), free(cc), free(ord);
+    return rc;
+}
+
+/* Runs by sorting the values. Returns 0 or -1 when out of memory. */
+static int runs_by_sort(const double *x, size_t n, value_runs *r)
+{
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v)
+        return -1;
+    size_t nv = 0, nd = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(x[i]))
+            v[nv++] = x[i];
+    if (mql_sort_doubles(v, nv)) {
+        free(v);
+        return -1;
+    }
+    for (size_t i = 0; i < nv; i++)
+        nd += i == 0 || v[i] != v[i - 1];
+    double *u = malloc((nd ? nd : 1) * sizeof *u);
+    size_t *c = malloc((nd ? nd : 1) * sizeof *c);
+    if (!u || !c) {
+        free(v), free(u), free(c);
+        return -1;
+    }
+    size_t j = 0;
+    for (size_t i = 0; i < nv; i++) {
+        if (i == 0 || v[i] != v[i - 1]) {
+            u[j] = v[i];
+            c[j++] = 0;
+        }
+        c[j - 1]++;
+    }
+    free(v);
+    *r = (value_runs){u, c, nd, nv};
+    return 0;
+}
+
+/* The value at position i (< nv) of the sorted values. */
+static double runs_at(const value_runs *r, size_t i)
+{
+    size_t j = 0;
+    while (i >= r->c[j])
+        i -= r->c[j++];
+    return r->u[j];
+}
+
 /* Builds the steps of a LINEAR term from the training values (see the header). beta_base
  * receives beta * rep_base; contribution k is beta * (rep[k] - rep_base). */
 static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_t n_rows,
                         mql_points_step *s, mql_err *err)
 {
-    double *v = malloc((n_rows ? n_rows : 1) * sizeof *v);
-    if (!v)
+    /* Counting beats sorting when the column repeats its values (integers, short decimals);
+     * the table's distinct count only picks the method, the runs are the same either way. */
+    value_runs vr = {0};
+    int hr = 1;
+    if (bf->col->n_distinct <= 4 * (size_t)65536 && bf->col->n_distinct * 4 <= n_rows)
+        hr = runs_by_hash(bf->col->num, n_rows, bf->col->n_distinct + 1, &vr);
+    if (hr == 1)
+        hr = runs_by_sort(bf->col->num, n_rows, &vr);
+    if (hr)
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
-    size_t nv = 0, nd = 0;
-    for (size_t r = 0; r < n_rows; r++)
-        if (!isnan(bf->col->num[r]))
-            v[nv++] = bf->col->num[r];
-    if (mql_sort_doubles(v, nv)) {
-        free(v);
-        return mql_err_set(err, MQL_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < nv; i++)
-        nd += i == 0 || v[i] != v[i - 1];
+    size_t nv = vr.nv, nd = vr.nd;
     size_t cap = nd > 6 ? nd : 6;
     s->lo = malloc((cap + 1) * sizeof *s->lo);
     s->rep = malloc((cap + 1) * sizeof *s->rep);
     s->points = calloc(cap + 1, sizeof *s->points);
     if (!s->lo || !s->rep || !s->points) {
-        free(v);
+        runs_free(&vr);
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     }
     s->lo[0] = -INFINITY;
     s->n = 1;
     if (nv == 0) {
         s->rep[0] = 0;
-        free(v);
+        runs_free(&vr);
         return MQL_OK;
     }
     if (f->integer && nd <= 12) {
-        for (size_t i = 1; i < nv; i++)
-            if (v[i] != v[i - 1])
-                s->lo[s->n++] = v[i];
+        for (size_t j = 1; j < nd; j++)
+            s->lo[s->n++] = vr.u[j];
     } else {
         /* About 6 quantile steps with the cut rule of design --bins 6: candidate k is
          * v[floor(k n / 6)], a candidate at the minimum moves up to the next distinct value. */
-        size_t above = 0;
-        while (above < nv && v[above] <= v[0])
-            above++;
         for (size_t k = 1; k < 6; k++) {
-            double c = v[k * nv / 6];
-            if (c <= v[0]) {
-                if (above >= nv)
+            double c = runs_at(&vr, k * nv / 6);
+            if (c <= vr.u[0]) {
+                if (nd < 2)
                     continue;
-                c = v[above];
+                c = vr.u[1];
             }
             if (c > s->lo[s->n - 1])
                 s->lo[s->n++] = c;
         }
     }
     /* representative = mean of the training values in each step: beta * mean is the average
-     * exact contribution of the step's leads, the least-squares constant for the step */
-    size_t i0 = 0;
+     * exact contribution of the step's leads, the least-squares constant for the step. The
+     * values are added one by one in ascending order (the order of the sorted values). */
+    size_t j = 0;
     for (size_t k = 0; k < s->n; k++) {
-        size_t i1 = i0;
+        size_t cnt = 0;
         double sum = 0;
-        while (i1 < nv && (k + 1 == s->n || v[i1] < s->lo[k + 1]))
-            sum += v[i1++];
-        s->rep[k] = i1 > i0 ? sum / (double)(i1 - i0) : s->lo[k];
-        i0 = i1;
+        for (; j < nd && (k + 1 == s->n || vr.u[j] < s->lo[k + 1]); j++) {
+            double v = vr.u[j];
+            for (size_t t = 0; t < vr.c[j]; t++)
+                sum += v;
+            cnt += vr.c[j];
+        }
+        s->rep[k] = cnt ? sum / (double)cnt : s->lo[k];
     }
-    free(v);
+    runs_free(&vr);
     return MQL_OK;
 }
 

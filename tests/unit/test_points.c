@@ -759,6 +759,112 @@ static void test_score_numeric_lookup(void **state)
     mql_points_free(m);
 }
 
+/* ---- LINEAR steps from counted vs sorted values ---------------------------------------------
+ * Column u repeats 37 short decimals (few distinct values: counted in a hash table) and column w
+ * has 2,000 distinct fractions (sorted). Either way the steps must be the header's rule applied to
+ * the sorted values: cuts v[floor(k n / 6)] (moved up from the minimum), representative = the
+ * values of the step added in ascending order / their count; compared exactly with that rule
+ * computed here by qsort. */
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void expect_steps(const double *col, size_t n, const mql_points_step *st)
+{
+    double *v = malloc(n * sizeof *v);
+    assert_non_null(v);
+    size_t nv = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(col[i]))
+            v[nv++] = col[i];
+    qsort(v, nv, sizeof *v, cmp_dbl);
+    double lo[8] = {-INFINITY};
+    size_t ns = 1, above = 0;
+    while (above < nv && v[above] <= v[0])
+        above++;
+    for (size_t k = 1; k < 6; k++) {
+        double c = v[k * nv / 6];
+        if (c <= v[0]) {
+            if (above >= nv)
+                continue;
+            c = v[above];
+        }
+        if (c > lo[ns - 1])
+            lo[ns++] = c;
+    }
+    assert_int_equal(st->n, ns);
+    size_t i = 0;
+    for (size_t k = 0; k < ns; k++) {
+        double sum = 0;
+        size_t i0 = i;
+        while (i < nv && (k + 1 == ns || v[i] < lo[k + 1]))
+            sum += v[i++];
+        double rep = i > i0 ? sum / (double)(i - i0) : lo[k];
+        if (st->lo[k] != lo[k] || st->rep[k] != rep)
+            fail_msg("step %zu: lo %.17g rep %.17g, expected lo %.17g rep %.17g", k, st->lo[k],
+                     st->rep[k], lo[k], rep);
+    }
+    free(v);
+}
+
+static void test_linear_steps_counted_and_sorted(void **state)
+{
+    (void)state;
+    enum { N = 2000 };
+    size_t cap = 64 * N;
+    char *csv = malloc(cap), path[64];
+    assert_non_null(csv);
+    size_t len = (size_t)snprintf(csv, cap, "u,w,won\n");
+    uint64_t g = 12345;
+    for (size_t r = 0; r < N; r++) {
+        g = g * 6364136223846793005ULL + 1442695040888963407ULL;
+        long k = (long)((g >> 33) % 37) - 3;    /* -3..33: no quantile cut falls on 0 */
+        double w = ((double)(g >> 11) / 9007199254740992.0) * 50 - 10;
+        const char *u_text = k == 0 ? (r % 2 ? "-0.0" : "0") : NULL;
+        char ub[32];
+        if (!u_text) {
+            snprintf(ub, sizeof ub, "%.2f", k * 0.37);
+            u_text = ub;
+        }
+        len += (size_t)snprintf(csv + len, cap - len, "%s,%.17g,%d\n", r % 97 == 5 ? "" : u_text,
+                                w, (int)((g >> 20) % 3 == 0));
+    }
+    assert_non_null(write_temp(path, sizeof path, csv));
+    free(csv);
+    mql_err err;
+    mql_table *t;
+    assert_int_equal(mql_table_read(path, NULL, &t, &err), MQL_OK);
+    unlink(path);
+    mql_design_opts o;
+    mql_design_opts_init(&o);
+    assert_int_equal(mql_design_opts_add_role(&o, "won", &err), MQL_OK);
+    mql_design *d;
+    assert_int_equal(mql_design_build(t, &o, &d, &err), MQL_OK);
+    mql_design_opts_clear(&o);
+    mql_design_binding *b;
+    assert_int_equal(mql_design_bind(d, t, &b, &err), MQL_OK);
+    double *beta = calloc(d->p, sizeof *beta);
+    assert_non_null(beta);
+    for (size_t j = 0; j < d->p; j++)
+        beta[j] = j == 0 ? -1.0 : 0.3 / (double)j;
+    mql_points *m;
+    assert_int_equal(mql_points_from_fit_data(d, beta, b, NULL, NULL, &m, &err), MQL_OK);
+    assert_int_equal(m->n_steps, 2);
+    long cu = mql_table_find(t, "u"), cw = mql_table_find(t, "w");
+    assert_true(t->cols[cu].n_distinct <= 37);
+    assert_int_equal(t->cols[cw].n_distinct, N);
+    expect_steps(t->cols[cu].num, N, &m->steps[0]);
+    expect_steps(t->cols[cw].num, N, &m->steps[1]);
+    assert_int_equal(mql_points_self_check(d, b, m, &err), MQL_OK);
+    mql_points_free(m);
+    free(beta);
+    mql_design_binding_free(b);
+    mql_design_free(d);
+    mql_table_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -770,6 +876,7 @@ int main(void)
         cmocka_unit_test(test_overlap),
         cmocka_unit_test(test_score),
         cmocka_unit_test(test_score_numeric_lookup),
+        cmocka_unit_test(test_linear_steps_counted_and_sorted),
         cmocka_unit_test_setup_teardown(test_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_self_check, setup, teardown),
         cmocka_unit_test(test_synthetic_target),
