@@ -38,6 +38,8 @@ struct mql_scorer {
     scorer_feature *f;
     size_t n_f;
     long *hit;                /* n_f scratch: the matched rule per feature while scoring a row */
+    int *counted;             /* table-bound: whether f[].unmatched has been counted (on the first
+                                 request, so binding costs no pass over the rows) */
 };
 
 void mql_scorer_free(mql_scorer *s)
@@ -52,6 +54,7 @@ void mql_scorer_free(mql_scorer *s)
     }
     free(s->f);
     free(s->hit);
+    free(s->counted);
     free(s);
 }
 
@@ -297,24 +300,8 @@ int mql_scorer_bind(const mql_points *m, const mql_table *t, mql_scorer **out, m
             f->level_rule[l] = match_feature(m, f, &cell);
         }
     }
-    /* Unmatched counts, per level for categorical columns, per row otherwise. */
-    for (size_t k = 0; k < s->n_f && rc == MQL_OK; k++) {
-        scorer_feature *f = &s->f[k];
-        for (size_t r = 0; r < t->n_rows; r++) {
-            if (cell_missing(f->c, r))
-                continue;
-            long hit;
-            if (f->level_rule) {
-                hit = f->c->code[r] < f->c->n_levels ? f->level_rule[f->c->code[r]] : -1;
-            } else {
-                mql_cell cell;
-                char buf[160];
-                table_cell(f->c, r, &cell, buf, sizeof buf);
-                hit = match_cell(m, f, &cell);
-            }
-            f->unmatched += hit < 0;
-        }
-    }
+    if (rc == MQL_OK && !(s->counted = calloc(1, sizeof *s->counted)))
+        rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
     if (rc) {
         mql_scorer_free(s);
         return rc;
@@ -502,7 +489,38 @@ const char *mql_scorer_feature(const mql_scorer *s, size_t k)
     return k < s->n_f ? s->f[k].name : NULL;
 }
 
+/* Counts the unmatched cells of a table-bound scorer: per level for categorical columns, per
+ * row otherwise. */
+static void count_unmatched(const mql_scorer *s)
+{
+    const mql_table *t = s->t;
+    for (size_t k = 0; k < s->n_f; k++) {
+        scorer_feature *f = &s->f[k];
+        size_t n = 0;
+        for (size_t r = 0; r < t->n_rows; r++) {
+            if (cell_missing(f->c, r))
+                continue;
+            long hit;
+            if (f->level_rule) {
+                hit = f->c->code[r] < f->c->n_levels ? f->level_rule[f->c->code[r]] : -1;
+            } else {
+                mql_cell cell;
+                char buf[160];
+                table_cell(f->c, r, &cell, buf, sizeof buf);
+                hit = match_cell(s->m, f, &cell);
+            }
+            n += hit < 0;
+        }
+        f->unmatched = n;
+    }
+    *s->counted = 1;
+}
+
 size_t mql_scorer_unmatched(const mql_scorer *s, size_t k)
 {
-    return k < s->n_f ? s->f[k].unmatched : 0;
+    if (k >= s->n_f)
+        return 0;
+    if (s->t && !*s->counted)
+        count_unmatched(s);
+    return s->f[k].unmatched;
 }
