@@ -1678,28 +1678,68 @@ static long choose_threshold(const mql_points *m, double base)
     return pick;
 }
 
+typedef struct cost_job {
+    const mql_points *m;
+    const double *eta;       /* exact side: the linear predictor; NULL on the points side */
+    const long *score;       /* points side */
+    const unsigned char *y;
+    size_t n;
+    double *buf1, *buf2;     /* n each */
+    int auc_rc, ll_rc;
+    double auc, logloss;
+} cost_job;
+
+/* One side of the rounding cost: AUC of the score (eta, or the integer score as a double) and
+ * log loss of its probability (logistic(eta), or the model's map at the score). */
+static void *cost_side(void *arg)
+{
+    cost_job *j = arg;
+    double *sc = j->buf1, *p = j->buf2;
+    const double *auc_of = j->eta;
+    for (size_t i = 0; i < j->n; i++) {
+        if (j->eta) {
+            p[i] = logistic(j->eta[i]);
+        } else {
+            sc[i] = (double)j->score[i];
+            p[i] = mql_points_prob(j->m, sc[i]);
+        }
+    }
+    if (!auc_of)
+        auc_of = sc;
+    mql_err e2;
+    j->auc_rc = mql_auc(auc_of, j->y, NULL, j->n, &j->auc, &e2);
+    j->ll_rc = mql_logloss(p, j->y, NULL, j->n, &j->logloss, &e2);
+    return NULL;
+}
+
+/* The rounding cost: AUC and log loss of the exact model and of the integer points, the two
+ * sides on two threads when there are many rows. */
 static int rounding_cost(mql_points *m, const double *eta, const long *score,
                          const unsigned char *y, size_t n, mql_err *err)
 {
-    double *pe = malloc((n ? n : 1) * sizeof *pe), *ps = malloc((n ? n : 1) * sizeof *ps);
-    double *sd = malloc((n ? n : 1) * sizeof *sd);
-    if (!pe || !ps || !sd) {
-        free(pe), free(ps), free(sd);
+    double *buf = malloc((n ? n : 1) * 3 * sizeof *buf);
+    if (!buf)
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++) {
-        pe[i] = logistic(eta[i]);
-        sd[i] = (double)score[i];
-        ps[i] = mql_points_prob(m, sd[i]);
-    }
-    mql_err e2;
+    size_t k = n ? n : 1;
+    cost_job ex = {m, eta, NULL, y, n, NULL, buf, 0, 0, NAN, NAN};
+    cost_job pt = {m, NULL, score, y, n, buf + k, buf + 2 * k, 0, 0, NAN, NAN};
+    pthread_t th;
+    int threaded = n >= 100000 && pthread_create(&th, NULL, cost_side, &pt) == 0;
+    cost_side(&ex);
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        cost_side(&pt);
     /* A sample with one class has no AUC: the costs stay NAN (unknown) rather than failing. */
-    if (mql_auc(eta, y, NULL, n, &m->auc_exact, &e2) || mql_auc(sd, y, NULL, n, &m->auc_points, &e2))
+    m->auc_exact = ex.auc;
+    m->auc_points = pt.auc;
+    if (ex.auc_rc || pt.auc_rc)
         m->auc_exact = m->auc_points = NAN;
-    if (mql_logloss(pe, y, NULL, n, &m->logloss_exact, &e2) ||
-        mql_logloss(ps, y, NULL, n, &m->logloss_points, &e2))
+    m->logloss_exact = ex.logloss;
+    m->logloss_points = pt.logloss;
+    if (ex.ll_rc || pt.ll_rc)
         m->logloss_exact = m->logloss_points = NAN;
-    free(pe), free(ps), free(sd);
+    free(buf);
     return MQL_OK;
 }
 
