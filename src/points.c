@@ -1522,6 +1522,36 @@ static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_
     return MQL_OK;
 }
 
+/* The steps of LINEAR terms first, first + stride, ... (in feature order) into m->steps. */
+typedef struct steps_job {
+    const mql_design *d;
+    const mql_design_binding *b;
+    mql_points *m;
+    size_t first;
+    int rc;
+    mql_err err;
+    size_t stride;
+    size_t failed;           /* the step index that failed when rc != 0 */
+} steps_job;
+
+static void *steps_part(void *arg)
+{
+    steps_job *j = arg;
+    for (size_t i = 0, k = 0; i < j->d->n_features && j->rc == MQL_OK; i++) {
+        const mql_feature *f = &j->d->features[i];
+        if (f->enc != MQL_ENC_LINEAR)
+            continue;
+        if (k >= j->first && (k - j->first) % j->stride == 0) {
+            mql_points_step *s = &j->m->steps[k];
+            s->term = f->term0;
+            if ((j->rc = linear_steps(f, &j->b->f[i], j->b->n_rows, s, &j->err)))
+                j->failed = k;
+        }
+        k++;
+    }
+    return NULL;
+}
+
 /* Appends the rule for values in [lo, hi) (lo = -inf: below hi; hi = +inf: lo and above).
  * Integer data with integer bounds read as "between 3..5" / "= 3" / "<= 2"; otherwise
  * "between a..b-" with b- the largest double below b, so the rule is exact. */
@@ -1779,6 +1809,9 @@ int mql_points_from_fit_data(const mql_design *d, const double *beta,
         contrib[j] = j ? beta_at(beta, j) : 0;
         step_idx[j] = -1;
     }
+    /* the steps of every LINEAR term (independent of each other: on two threads when the
+     * data are large), then their baselines in feature order */
+    size_t n_lin = 0;
     for (size_t i = 0; i < d->n_features; i++) {
         const mql_feature *f = &d->features[i];
         if (f->enc != MQL_ENC_LINEAR)
@@ -1788,18 +1821,38 @@ int mql_points_from_fit_data(const mql_design *d, const double *beta,
                              "point steps needs the training data", f->name);
             goto done;
         }
-        mql_points_step *ns = realloc(m->steps, (m->n_steps + 1) * sizeof *ns);
-        if (!ns) {
+        n_lin++;
+    }
+    if (n_lin) {
+        if (!(m->steps = calloc(n_lin, sizeof *m->steps))) {
             rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
             goto done;
         }
-        m->steps = ns;
-        mql_points_step *s = &m->steps[m->n_steps++];
-        memset(s, 0, sizeof *s);
-        s->term = f->term0;
-        if ((rc = linear_steps(f, &b->f[i], b->n_rows, s, err)))
+        m->n_steps = n_lin;
+        steps_job jobs[2] = {{d, b, m, 0, MQL_OK, {{0}}, 2, 0}, {d, b, m, 1, MQL_OK, {{0}}, 2, 0}};
+        pthread_t th;
+        int threaded = n_lin > 1 && b->n_rows >= 100000 &&
+                       pthread_create(&th, NULL, steps_part, &jobs[1]) == 0;
+        if (!threaded)
+            jobs[0].stride = 1;
+        steps_part(&jobs[0]);
+        if (threaded)
+            pthread_join(th, NULL);
+        /* the first failure in feature order */
+        for (size_t k = 0; k < n_lin && rc == MQL_OK; k++) {
+            const steps_job *jb = &jobs[threaded ? k % 2 : 0];
+            if (jb->rc && jb->failed == k)
+                rc = mql_err_set(err, jb->rc, "%s", jb->err.msg);
+        }
+        if (rc)
             goto done;
-        step_idx[f->term0] = (long)(m->n_steps - 1);
+    }
+    for (size_t i = 0, k = 0; i < d->n_features; i++) {
+        const mql_feature *f = &d->features[i];
+        if (f->enc != MQL_ENC_LINEAR)
+            continue;
+        mql_points_step *s = &m->steps[k];
+        step_idx[f->term0] = (long)k++;
         double bl = beta_at(beta, f->term0), base = bl * s->rep[step_of(s, 0.0)];
         a += base;
         if (f->has_missing)
