@@ -381,24 +381,25 @@ static void finish(const mql_points *m, const long *hit, size_t n_hit, mql_score
 }
 
 /* The matched rule of each feature for table row `row` into h (n_f). */
+static long feature_hit(const mql_scorer *s, const scorer_feature *f, size_t row)
+{
+    const mql_column *c = f->c;
+    if (cell_missing(c, row))
+        return f->na_rule;
+    if (f->level_rule)
+        return c->code[row] < c->n_levels ? f->level_rule[c->code[row]] : -1;
+    if (c->type == MQL_COL_NUMERIC || c->type == MQL_COL_BOOLEAN)
+        return match_number(f, c->num[row]);
+    mql_cell cell;
+    char buf[160];
+    table_cell(c, row, &cell, buf, sizeof buf);
+    return match_cell(s->m, f, &cell);
+}
+
 static void row_hits(const mql_scorer *s, size_t row, long *h)
 {
-    char buf[160];
-    for (size_t k = 0; k < s->n_f; k++) {
-        const scorer_feature *f = &s->f[k];
-        const mql_column *c = f->c;
-        if (cell_missing(c, row))
-            h[k] = f->na_rule;
-        else if (f->level_rule)
-            h[k] = c->code[row] < c->n_levels ? f->level_rule[c->code[row]] : -1;
-        else if (c->type == MQL_COL_NUMERIC || c->type == MQL_COL_BOOLEAN)
-            h[k] = match_number(f, c->num[row]);
-        else {
-            mql_cell cell;
-            table_cell(c, row, &cell, buf, sizeof buf);
-            h[k] = match_cell(s->m, f, &cell);
-        }
-    }
+    for (size_t k = 0; k < s->n_f; k++)
+        h[k] = feature_hit(s, &s->f[k], row);
 }
 
 void mql_scorer_score_row(const mql_scorer *s, size_t row, mql_score_result *r)
@@ -424,32 +425,50 @@ void mql_scorer_score_fields(mql_scorer *s, const char *const *fields, size_t n_
 typedef struct score_job {
     const mql_scorer *s;
     size_t r0, r1;
-    long *score, *fit, *engagement, *hit;
+    long *score, *fit, *engagement;
+    const long *pts_fit, *pts_eng;   /* by rule index + 1 (0: no rule): the rule's points in
+                                        its group, 0 in the other */
 } score_job;
 
-/* Rows [r0, r1): the sums finish() makes, without the probability, band and reasons. */
+/* Rows [r0, r1): the sums finish() makes, without the probability, band and reasons. Works a
+ * block of rows one feature at a time (a tight loop per column; integer sums, so the order of
+ * the additions does not matter). */
 static void *score_range(void *arg)
 {
+    enum { BLK = 512 };
     score_job *j = arg;
-    const mql_points *m = j->s->m;
-    for (size_t r = j->r0; r < j->r1; r++) {
-        row_hits(j->s, r, j->hit);
-        long fit = 0, eng = 0;
-        for (size_t k = 0; k < j->s->n_f; k++) {
-            if (j->hit[k] < 0)
-                continue;
-            const mql_rule *ru = &m->rules[j->hit[k]];
-            if (ru->group == MQL_GROUP_ENGAGEMENT)
-                eng += ru->points;
-            else
-                fit += ru->points;
+    const mql_scorer *s = j->s;
+    long fb[BLK], eb[BLK];
+    for (size_t r0 = j->r0; r0 < j->r1; r0 += BLK) {
+        size_t nb = j->r1 - r0 < BLK ? j->r1 - r0 : BLK;
+        memset(fb, 0, nb * sizeof *fb);
+        memset(eb, 0, nb * sizeof *eb);
+        for (size_t k = 0; k < s->n_f; k++) {
+            const scorer_feature *f = &s->f[k];
+            const mql_column *c = f->c;
+            if (!f->level_rule && (c->type == MQL_COL_NUMERIC || c->type == MQL_COL_BOOLEAN)) {
+                const double *x = c->num + r0;
+                for (size_t r = 0; r < nb; r++) {
+                    long h = isnan(x[r]) ? f->na_rule : match_number(f, x[r]);
+                    fb[r] += j->pts_fit[h + 1];
+                    eb[r] += j->pts_eng[h + 1];
+                }
+            } else {
+                for (size_t r = 0; r < nb; r++) {
+                    long h = feature_hit(s, f, r0 + r);
+                    fb[r] += j->pts_fit[h + 1];
+                    eb[r] += j->pts_eng[h + 1];
+                }
+            }
         }
-        if (j->score)
-            j->score[r] = fit + eng;
-        if (j->fit)
-            j->fit[r] = fit;
-        if (j->engagement)
-            j->engagement[r] = eng;
+        for (size_t r = 0; r < nb; r++) {
+            if (j->score)
+                j->score[r0 + r] = fb[r] + eb[r];
+            if (j->fit)
+                j->fit[r0 + r] = fb[r];
+            if (j->engagement)
+                j->engagement[r0 + r] = eb[r];
+        }
     }
     return NULL;
 }
@@ -461,13 +480,17 @@ int mql_scorer_score_all(const mql_scorer *s, long *score, long *fit, long *enga
         return mql_err_set(err, MQL_EDATA, "scorer: not bound to a table");
     /* Large tables: the second half on a second thread (each row is independent, so the
      * result does not depend on the split). */
-    size_t n = s->t->n_rows, nf = s->n_f ? s->n_f : 1;
+    size_t n = s->t->n_rows, nr = s->m->n_rules;
     int two = n >= 100000;
-    long *hit = malloc((two ? 2 : 1) * nf * sizeof *hit);
-    if (!hit)
+    long *pts = calloc(2 * (nr + 1), sizeof *pts);
+    if (!pts)
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
-    score_job jobs[2] = {{s, 0, two ? n / 2 : n, score, fit, engagement, hit},
-                         {s, n / 2, n, score, fit, engagement, hit + nf}};
+    for (size_t i = 0; i < nr; i++) {
+        const mql_rule *ru = &s->m->rules[i];
+        pts[(ru->group == MQL_GROUP_ENGAGEMENT ? nr + 1 : 0) + i + 1] = ru->points;
+    }
+    score_job jobs[2] = {{s, 0, two ? n / 2 : n, score, fit, engagement, pts, pts + nr + 1},
+                         {s, n / 2, n, score, fit, engagement, pts, pts + nr + 1}};
     pthread_t th;
     int threaded = two && pthread_create(&th, NULL, score_range, &jobs[1]) == 0;
     if (two && !threaded)
@@ -475,7 +498,7 @@ int mql_scorer_score_all(const mql_scorer *s, long *score, long *fit, long *enga
     score_range(&jobs[0]);
     if (threaded)
         pthread_join(th, NULL);
-    free(hit);
+    free(pts);
     return MQL_OK;
 }
 
