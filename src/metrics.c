@@ -179,32 +179,49 @@ static size_t count_cuts(const double *cuts, size_t m, double s, int right_close
 int mql_auc(const double *score, const unsigned char *y, const double *w, size_t n, double *auc,
             mql_err *err)
 {
-    row *r;
-    double wp, wn;
-    int rc = rows_load(score, y, w, n, &r, &wp, &wn, err);
+    /* The checks and class totals of rows_load, without copying the rows: the sort is an index
+     * order of the scores (stable, so ties add up in the order a row sort gives them). */
+    if (n == 0)
+        return mql_err_set(err, MQL_EDATA, "no rows to evaluate");
+    if (!score || !y)
+        return mql_err_set(err, MQL_EDATA, "missing score or outcome array");
+    double wp = 0, wn = 0;
+    for (size_t i = 0; i < n; i++) {
+        double wi = w ? w[i] : 1.0;
+        if (!isfinite(score[i]))
+            return mql_err_set(err, MQL_EDATA, "row %zu: score is not a finite number", i + 1);
+        if (!isfinite(wi) || wi < 0)
+            return mql_err_set(err, MQL_EDATA, "row %zu: weight must be finite and >= 0", i + 1);
+        if (y[i])
+            wp += wi;
+        else
+            wn += wi;
+    }
+    int rc = need_both_classes(wp, wn, err);
     if (rc)
         return rc;
-    if ((rc = need_both_classes(wp, wn, err))) {
-        free(r);
-        return rc;
+    size_t *ord = malloc(n * sizeof *ord);
+    if (!ord || mql_order_doubles(score, n, ord)) {
+        free(ord);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory for %zu rows", n);
     }
-    sort_rows(r, n);
     /* Each positive scores the negative weight strictly below it plus half the tied weight. */
     double area = 0, neg_below = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i;
-        double gp = 0, gn = 0;
-        for (; j < n && r[j].s == r[i].s; j++) {
-            if (r[j].y)
-                gp += r[j].w;
+        double gp = 0, gn = 0, si = score[ord[i]];
+        for (; j < n && score[ord[j]] == si; j++) {
+            size_t k = ord[j];
+            if (y[k])
+                gp += w ? w[k] : 1.0;
             else
-                gn += r[j].w;
+                gn += w ? w[k] : 1.0;
         }
         area += gp * (neg_below + 0.5 * gn);
         neg_below += gn;
         i = j;
     }
-    free(r);
+    free(ord);
     *auc = area / (wp * wn);
     return MQL_OK;
 }
