@@ -117,9 +117,17 @@ void mql_cell_from_text(mql_cell *c, const char *text, const char *const *na, si
 {
     static const char *const yes[] = {"true", "yes", "y", "t"};
     static const char *const no[] = {"false", "no", "n", "f"};
+    static const size_t yes_len[] = {4, 3, 1, 1}, no_len[] = {5, 2, 1, 1};
+    /* lengths of mql_default_na, so the per-cell test needs no strlen (scoring streams millions) */
+    static const size_t default_na_len[] = {0, 2, 3, 4, 6, 7, 4, 1};
+    _Static_assert(sizeof default_na_len / sizeof default_na_len[0] ==
+                       sizeof mql_default_na / sizeof mql_default_na[0],
+                   "one length per default placeholder");
+    const size_t *na_len = NULL;
     if (!na) {
         na = mql_default_na;
         n_na = mql_n_default_na;
+        na_len = default_na_len;
     }
     const char *s = text ? text : "";
     size_t n = trim_span(s, strlen(s), &s);
@@ -129,13 +137,13 @@ void mql_cell_from_text(mql_cell *c, const char *text, const char *const *na, si
     c->num = NAN;
     c->missing = n == 0;
     for (size_t i = 0; i < n_na && !c->missing; i++)
-        c->missing = span_ieq(s, n, na[i], strlen(na[i]));
+        c->missing = span_ieq(s, n, na[i], na_len ? na_len[i] : strlen(na[i]));
     if (c->missing)
         return;
-    for (size_t i = 0; i < 4; i++) {
-        if (span_ieq(s, n, yes[i], strlen(yes[i])) || span_ieq(s, n, no[i], strlen(no[i]))) {
+    for (size_t i = 0; i < 4 && n <= 5; i++) {
+        if (span_ieq(s, n, yes[i], yes_len[i]) || span_ieq(s, n, no[i], no_len[i])) {
             c->is_num = 1;
-            c->num = span_ieq(s, n, yes[i], strlen(yes[i])) ? 1.0 : 0.0;
+            c->num = span_ieq(s, n, yes[i], yes_len[i]) ? 1.0 : 0.0;
             return;
         }
     }

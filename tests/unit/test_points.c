@@ -4,6 +4,7 @@
  * and the self-check catching an inconsistent model. */
 #include "testutil.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -865,6 +866,34 @@ static void test_linear_steps_counted_and_sorted(void **state)
     mql_table_free(t);
 }
 
+/* Every default placeholder reads as missing in any case and with blanks around it; words that
+ * only start like one do not (the reader keeps the placeholders' lengths in a table). */
+static void test_default_placeholders(void **state)
+{
+    (void)state;
+    mql_cell c;
+    for (size_t i = 0; i < mql_n_default_na; i++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, " %s\t", mql_default_na[i]);
+        for (char *p = buf; *p; p++)
+            *p = (char)(i % 2 ? toupper((unsigned char)*p) : *p);
+        mql_cell_from_text(&c, buf, NULL, 0);
+        if (!c.missing)
+            fail_msg("'%s' should be missing", buf);
+    }
+    static const char *const not_na[] = {"NAN", "nulls", "Selected", "unknow", "--", "N/", "nonE1",
+                                         "yes!", "truth"};
+    for (size_t i = 0; i < sizeof not_na / sizeof not_na[0]; i++) {
+        mql_cell_from_text(&c, not_na[i], NULL, 0);
+        if (c.missing || c.is_num)
+            fail_msg("'%s' should be a non-missing text", not_na[i]);
+    }
+    mql_cell_from_text(&c, " FALSE ", NULL, 0);
+    assert_true(c.is_num && c.num == 0.0 && !c.missing);
+    mql_cell_from_text(&c, "Y", NULL, 0);
+    assert_true(c.is_num && c.num == 1.0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -876,6 +905,7 @@ int main(void)
         cmocka_unit_test(test_overlap),
         cmocka_unit_test(test_score),
         cmocka_unit_test(test_score_numeric_lookup),
+        cmocka_unit_test(test_default_placeholders),
         cmocka_unit_test(test_linear_steps_counted_and_sorted),
         cmocka_unit_test_setup_teardown(test_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_self_check, setup, teardown),
