@@ -1361,36 +1361,38 @@ static uint64_t runs_bits(double x)
  * 1 when the column has more distinct values (r untouched), -1 when out of memory. */
 static int runs_by_hash(const double *x, size_t n, size_t limit, value_runs *r)
 {
+    /* key and count side by side: one cache line per probe */
+    typedef struct slot {
+        uint64_t key;
+        size_t cnt;
+    } slot;
     const uint64_t empty = UINT64_MAX;   /* a NaN pattern: never a key */
     size_t cap = 16;
     int bits = 4;
     while (cap < 2 * limit)
         cap *= 2, bits++;
-    uint64_t *key = malloc(cap * sizeof *key);
-    size_t *cnt = calloc(cap, sizeof *cnt);
-    if (!key || !cnt) {
-        free(key), free(cnt);
+    slot *tab = malloc(cap * sizeof *tab);
+    if (!tab)
         return -1;
-    }
     for (size_t i = 0; i < cap; i++)
-        key[i] = empty;
+        tab[i] = (slot){empty, 0};
     size_t nd = 0, nv = 0;
     for (size_t i = 0; i < n; i++) {
         if (isnan(x[i]))
             continue;
         uint64_t k = runs_bits(x[i]);
         size_t h = (size_t)((k * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - bits));
-        while (key[h] != k && key[h] != empty)
+        while (tab[h].key != k && tab[h].key != empty)
             h = (h + 1) & (cap - 1);
-        if (key[h] == empty) {
+        if (tab[h].key == empty) {
             if (nd == limit) {
-                free(key), free(cnt);
+                free(tab);
                 return 1;
             }
-            key[h] = k;
+            tab[h].key = k;
             nd++;
         }
-        cnt[h]++;
+        tab[h].cnt++;
         nv++;
     }
     double *u = malloc((nd ? nd : 1) * sizeof *u), *uu = malloc((nd ? nd : 1) * sizeof *uu);
@@ -1400,9 +1402,9 @@ static int runs_by_hash(const double *x, size_t n, size_t limit, value_runs *r)
     if (rc == 0) {
         size_t j = 0;
         for (size_t h = 0; h < cap; h++)
-            if (key[h] != empty) {
-                memcpy(&uu[j], &key[h], sizeof uu[j]);
-                cc[j++] = cnt[h];
+            if (tab[h].key != empty) {
+                memcpy(&uu[j], &tab[h].key, sizeof uu[j]);
+                cc[j++] = tab[h].cnt;
             }
         rc = mql_order_doubles(uu, nd, ord);
     }
@@ -1415,7 +1417,7 @@ static int runs_by_hash(const double *x, size_t n, size_t limit, value_runs *r)
         u = NULL;
         c = NULL;
     }
-    free(key), free(cnt), free(u), free(uu), free(c), free(cc), free(ord);
+    free(tab), free(u), free(uu), free(c), free(cc), free(ord);
     return rc;
 }
 
