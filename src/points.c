@@ -1315,18 +1315,15 @@ void mql_points_opts_default(mql_points_opts *o)
 }
 
 /* Index of the step holding x: the number of lower bounds lo[1..n) that are <= x (0 for NaN).
- * A binary search whose loop count depends on n only and whose step is a conditional move, as
- * the self-check runs it for every lead and term. */
+ * A plain count (fitted steps number at most 12): independent compares, no data-dependent
+ * branches, as the self-check runs it for every lead and term and lead values are too random
+ * for branch prediction. */
 static size_t step_of(const mql_points_step *s, double x)
 {
-    const double *lo = s->lo + 1;
-    size_t k = 0, len = s->n ? s->n - 1 : 0;
-    while (len > 1) {
-        size_t half = len / 2;
-        k += lo[k + half - 1] <= x ? half : 0;
-        len -= half;
-    }
-    return k + (len == 1 && lo[k] <= x);
+    size_t k = 0;
+    for (size_t i = 1; i < s->n; i++)
+        k += s->lo[i] <= x;
+    return k;
 }
 
 /* The sorted non-missing values of a column as runs: distinct values u[0] < ... < u[nd-1]

@@ -176,13 +176,18 @@ static int build_pieces(const mql_points *m, scorer_feature *f, mql_err *err)
 }
 
 /* The rule of f a non-missing numeric cell x matches (x not NaN): the number of breakpoints
- * below x by a binary search without data-dependent branches (the loop runs log2 n_bp times
- * whatever x is, and the step is a conditional move: lead values are too random for branch
- * prediction), then the point or the interval piece. */
+ * below x (a plain count for up to 16, else a binary search without data-dependent branches:
+ * lead values are too random for branch prediction), then the point or the interval piece. */
 static long match_number(const scorer_feature *f, double x)
 {
     const double *bp = f->bp;
     size_t lo = 0, len = f->n_bp;
+    if (len <= 16) {
+        /* few breakpoints: count those below x (independent compares, no chain of loads) */
+        for (size_t i = 0; i < len; i++)
+            lo += bp[i] < x;
+        return lo < f->n_bp && bp[lo] == x ? f->piece[2 * lo + 1] : f->piece[2 * lo];
+    }
     while (len > 1) {
         size_t half = len / 2;
         lo += bp[lo + half - 1] < x ? half : 0;

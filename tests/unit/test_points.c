@@ -639,6 +639,9 @@ static const char *fast_rules =
     "e,missing,,8192,engagement\n"
     "f,<=,2,16384,fit\n"
     "f,between,3..3.0000000000000004,32768,fit\n"
+    "g,in,-7|-5|-3|-1|1|3|5|7|9|11|13|15|17|19|21|23|25,65536,engagement\n"
+    "g,between,26..30,131072,fit\n"
+    "g,<,-7,262144,fit\n"
     "threshold,,,10\n";
 
 /* The first rule of `feature` that matches c, by mql_rule_match; NULL when none. */
@@ -655,11 +658,13 @@ static void test_score_numeric_lookup(void **state)
     (void)state;
     mql_err err;
     mql_points *m = read_text(fast_rules, MQL_OK, &err);
-    static const char *names[] = {"a", "b", "c", "d", "e", "f"};
-    enum { NF = 6 };
+    /* g has 19 breakpoints (the binary search; the others are counted) */
+    static const char *names[] = {"a", "b", "c", "d", "e", "f", "g"};
+    enum { NF = 7 };
     double special[] = {-2, -1, 0, -0.0, 0.5, 0.75, 3, 5, 1, 2.5, 100, 0.1, 2,
                         3.0000000000000004, 1e300, -1e300, 4.9e-324, -4.9e-324, 2.2250738585072014e-308,
-                        -3, 4, 7, 0.25, 0.6, 1.5, -1.5, 2.4999999999999996, 99.5};
+                        -3, 4, 7, 0.25, 0.6, 1.5, -1.5, 2.4999999999999996, 99.5,
+                        -7, -5, 9, 11, 13, 17, 19, 21, 23, 25, 26, 30, 29.5, 12, -6};
     size_t ns = sizeof special / sizeof special[0];
     /* every special value, its neighbours, and NaN (missing) */
     size_t nv = 3 * ns + 1, n = nv * NF;
