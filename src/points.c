@@ -1529,32 +1529,46 @@ static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_
     return MQL_OK;
 }
 
-/* The steps of LINEAR terms first, first + stride, ... (in feature order) into m->steps. */
-typedef struct steps_job {
+/* The steps of the LINEAR terms into m->steps, shared by up to two threads: each takes the next
+ * term not yet taken (columns differ in cost: a decimal column takes several times longer than
+ * a small integer one, so a fixed split would leave one thread idle). */
+typedef struct steps_shared {
     const mql_design *d;
     const mql_design_binding *b;
     mql_points *m;
-    size_t first;
+    const size_t *feature;   /* n_steps: the design feature of each step */
+    pthread_mutex_t lock;
+    size_t next;             /* the next step to take (under lock) */
+} steps_shared;
+
+typedef struct steps_job {
+    steps_shared *sh;
     int rc;
+    size_t failed;           /* the lowest step index that failed when rc != 0 */
     mql_err err;
-    size_t stride;
-    size_t failed;           /* the step index that failed when rc != 0 */
 } steps_job;
 
 static void *steps_part(void *arg)
 {
     steps_job *j = arg;
-    for (size_t i = 0, k = 0; i < j->d->n_features && j->rc == MQL_OK; i++) {
-        const mql_feature *f = &j->d->features[i];
-        if (f->enc != MQL_ENC_LINEAR)
-            continue;
-        if (k >= j->first && (k - j->first) % j->stride == 0) {
-            mql_points_step *s = &j->m->steps[k];
-            s->term = f->term0;
-            if ((j->rc = linear_steps(f, &j->b->f[i], j->b->n_rows, s, &j->err)))
-                j->failed = k;
+    steps_shared *sh = j->sh;
+    for (;;) {
+        pthread_mutex_lock(&sh->lock);
+        size_t k = sh->next++;
+        pthread_mutex_unlock(&sh->lock);
+        if (k >= sh->m->n_steps)
+            break;
+        size_t i = sh->feature[k];
+        const mql_feature *f = &sh->d->features[i];
+        mql_points_step *s = &sh->m->steps[k];
+        s->term = f->term0;
+        mql_err e;
+        int rc = linear_steps(f, &sh->b->f[i], sh->b->n_rows, s, &e);
+        if (rc && (j->rc == MQL_OK || k < j->failed)) {
+            j->rc = rc;
+            j->failed = k;
+            j->err = e;
         }
-        k++;
     }
     return NULL;
 }
@@ -1836,23 +1850,32 @@ int mql_points_from_fit_data(const mql_design *d, const double *beta,
             goto done;
         }
         m->n_steps = n_lin;
-        steps_job jobs[2] = {{d, b, m, 0, MQL_OK, {{0}}, 2, 0}, {d, b, m, 1, MQL_OK, {{0}}, 2, 0}};
+        size_t *feat = malloc(n_lin * sizeof *feat);
+        if (!feat) {
+            rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+            goto done;
+        }
+        for (size_t i = 0, k = 0; i < d->n_features; i++)
+            if (d->features[i].enc == MQL_ENC_LINEAR)
+                feat[k++] = i;
+        steps_shared sh = {d, b, m, feat, PTHREAD_MUTEX_INITIALIZER, 0};
+        steps_job jobs[2] = {{&sh, MQL_OK, 0, {{0}}}, {&sh, MQL_OK, 0, {{0}}}};
         pthread_t th;
         int threaded = n_lin > 1 && b->n_rows >= 100000 &&
                        pthread_create(&th, NULL, steps_part, &jobs[1]) == 0;
-        if (!threaded)
-            jobs[0].stride = 1;
         steps_part(&jobs[0]);
         if (threaded)
             pthread_join(th, NULL);
+        pthread_mutex_destroy(&sh.lock);
+        free(feat);
         /* the first failure in feature order */
-        for (size_t k = 0; k < n_lin && rc == MQL_OK; k++) {
-            const steps_job *jb = &jobs[threaded ? k % 2 : 0];
-            if (jb->rc && jb->failed == k)
-                rc = mql_err_set(err, jb->rc, "%s", jb->err.msg);
-        }
-        if (rc)
+        const steps_job *bad = jobs[0].rc ? &jobs[0] : NULL;
+        if (jobs[1].rc && (!bad || jobs[1].failed < bad->failed))
+            bad = &jobs[1];
+        if (bad) {
+            rc = mql_err_set(err, bad->rc, "%s", bad->err.msg);
             goto done;
+        }
     }
     for (size_t i = 0, k = 0; i < d->n_features; i++) {
         const mql_feature *f = &d->features[i];
