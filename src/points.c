@@ -1731,64 +1731,59 @@ static long choose_threshold(const mql_points *m, double base)
 
 typedef struct cost_job {
     const mql_points *m;
-    const double *eta;       /* exact side: the linear predictor; NULL on the points side */
-    const long *score;       /* points side */
+    const double *eta;
+    const long *score;
     const unsigned char *y;
     size_t n;
-    double *buf1, *buf2;     /* n each */
-    int auc_rc, ll_rc;
-    double auc, logloss;
+    double *pe, *sd, *ps;    /* n each: logistic(eta), the score as a double, its probability */
+    int auc_exact_rc;
+    double auc_exact;
 } cost_job;
 
-/* One side of the rounding cost: AUC of the score (eta, or the integer score as a double) and
- * log loss of its probability (logistic(eta), or the model's map at the score). */
-static void *cost_side(void *arg)
+/* The AUC of eta: the heaviest piece (a full sort of continuous values), on a thread of its own
+ * while the caller does the rest. */
+static void *cost_auc_exact(void *arg)
 {
     cost_job *j = arg;
-    double *sc = j->buf1, *p = j->buf2;
-    const double *auc_of = j->eta;
-    for (size_t i = 0; i < j->n; i++) {
-        if (j->eta) {
-            p[i] = logistic(j->eta[i]);
-        } else {
-            sc[i] = (double)j->score[i];
-            p[i] = mql_points_prob(j->m, sc[i]);
-        }
-    }
-    if (!auc_of)
-        auc_of = sc;
     mql_err e2;
-    j->auc_rc = mql_auc(auc_of, j->y, NULL, j->n, &j->auc, &e2);
-    j->ll_rc = mql_logloss(p, j->y, NULL, j->n, &j->logloss, &e2);
+    j->auc_exact_rc = mql_auc(j->eta, j->y, NULL, j->n, &j->auc_exact, &e2);
     return NULL;
 }
 
-/* The rounding cost: AUC and log loss of the exact model and of the integer points, the two
- * sides on two threads when there are many rows. */
+/* The rounding cost: AUC and log loss of the exact model (eta, logistic(eta)) and of the
+ * integer points (the score, and its probability by the model's map). */
 static int rounding_cost(mql_points *m, const double *eta, const long *score,
                          const unsigned char *y, size_t n, mql_err *err)
 {
-    double *buf = malloc((n ? n : 1) * 3 * sizeof *buf);
+    size_t k = n ? n : 1;
+    double *buf = malloc(3 * k * sizeof *buf);
     if (!buf)
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
-    size_t k = n ? n : 1;
-    cost_job ex = {m, eta, NULL, y, n, NULL, buf, 0, 0, NAN, NAN};
-    cost_job pt = {m, NULL, score, y, n, buf + k, buf + 2 * k, 0, 0, NAN, NAN};
+    cost_job j = {m, eta, score, y, n, buf, buf + k, buf + 2 * k, 0, NAN};
     pthread_t th;
-    int threaded = n >= 100000 && pthread_create(&th, NULL, cost_side, &pt) == 0;
-    cost_side(&ex);
+    int threaded = n >= 100000 && pthread_create(&th, NULL, cost_auc_exact, &j) == 0;
+    for (size_t i = 0; i < n; i++) {
+        j.pe[i] = logistic(eta[i]);
+        j.sd[i] = (double)score[i];
+        j.ps[i] = mql_points_prob(m, j.sd[i]);
+    }
+    mql_err e2;
+    double auc_points = NAN, ll_exact = NAN, ll_points = NAN;
+    int auc_rc = mql_auc(j.sd, y, NULL, n, &auc_points, &e2);
+    int ll_rc = mql_logloss(j.pe, y, NULL, n, &ll_exact, &e2) ||
+                mql_logloss(j.ps, y, NULL, n, &ll_points, &e2);
     if (threaded)
         pthread_join(th, NULL);
     else
-        cost_side(&pt);
+        cost_auc_exact(&j);
     /* A sample with one class has no AUC: the costs stay NAN (unknown) rather than failing. */
-    m->auc_exact = ex.auc;
-    m->auc_points = pt.auc;
-    if (ex.auc_rc || pt.auc_rc)
+    m->auc_exact = j.auc_exact;
+    m->auc_points = auc_points;
+    if (j.auc_exact_rc || auc_rc)
         m->auc_exact = m->auc_points = NAN;
-    m->logloss_exact = ex.logloss;
-    m->logloss_points = pt.logloss;
-    if (ex.ll_rc || pt.ll_rc)
+    m->logloss_exact = ll_exact;
+    m->logloss_points = ll_points;
+    if (ll_rc)
         m->logloss_exact = m->logloss_points = NAN;
     free(buf);
     return MQL_OK;
