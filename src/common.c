@@ -298,12 +298,15 @@ int mql_sort_doubles(double *v, size_t n)
     return 0;
 }
 
-int mql_order_doubles(const double *v, size_t n, size_t *order)
+int mql_order_doubles(const double *v, size_t n, size_t *order, double *sorted)
 {
     for (size_t i = 0; i < n; i++)
         order[i] = i;
-    if (n < 2)
+    if (n < 2) {
+        for (size_t i = 0; sorted && i < n; i++)
+            sorted[i] = v[i] == 0 ? 0.0 : v[i];
         return 0;
+    }
     uint64_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
     size_t *ib = malloc(n * sizeof *ib);
     size_t(*count)[257] = malloc(8 * sizeof *count);
@@ -338,6 +341,8 @@ int mql_order_doubles(const double *v, size_t n, size_t *order)
     }
     if (ia != order)
         memcpy(order, ia, n * sizeof *order);
+    for (size_t i = 0; sorted && i < n; i++)
+        sorted[i] = key_double(a[i]);
     free(a);
     free(b);
     free(ib);

@@ -39,7 +39,7 @@ static void sort_rows(row *r, size_t n)
     if (key && ord && tmp) {
         for (size_t i = 0; i < n; i++)
             key[i] = r[i].s;
-        if (mql_order_doubles(key, n, ord) == 0) {
+        if (mql_order_doubles(key, n, ord, NULL) == 0) {
             for (size_t i = 0; i < n; i++)
                 tmp[i] = r[ord[i]];
             memcpy(r, tmp, n * sizeof *r);
@@ -185,7 +185,8 @@ int mql_auc(const double *score, const unsigned char *y, const double *w, size_t
         return mql_err_set(err, MQL_EDATA, "no rows to evaluate");
     if (!score || !y)
         return mql_err_set(err, MQL_EDATA, "missing score or outcome array");
-    double wp = 0, wn = 0;
+    double wp = 0, wn = 0, lo = INFINITY, hi = -INFINITY;
+    int integral = 1;
     for (size_t i = 0; i < n; i++) {
         double wi = w ? w[i] : 1.0;
         if (!isfinite(score[i]))
@@ -196,21 +197,54 @@ int mql_auc(const double *score, const unsigned char *y, const double *w, size_t
             wp += wi;
         else
             wn += wi;
+        integral &= floor(score[i]) == score[i];
+        lo = score[i] < lo ? score[i] : lo;
+        hi = score[i] > hi ? score[i] : hi;
     }
     int rc = need_both_classes(wp, wn, err);
     if (rc)
         return rc;
+    if (integral && hi - lo < (double)n && hi - lo < 16777216.0) {
+        /* Integer scores (points) over a range no longer than n: tie groups are the integers,
+         * so the weights add up per integer in row order, which is the order the stable sort
+         * below gives within a tie, and the groups are then walked in ascending order: the same
+         * sums without sorting. */
+        size_t range = (size_t)(hi - lo) + 1;
+        double *gpos = calloc(range, sizeof *gpos), *gneg = calloc(range, sizeof *gneg);
+        if (gpos && gneg) {
+            for (size_t i = 0; i < n; i++) {
+                size_t b = (size_t)(score[i] - lo);
+                if (y[i])
+                    gpos[b] += w ? w[i] : 1.0;
+                else
+                    gneg[b] += w ? w[i] : 1.0;
+            }
+            double area = 0, neg_below = 0;
+            for (size_t b = 0; b < range; b++) {
+                area += gpos[b] * (neg_below + 0.5 * gneg[b]);
+                neg_below += gneg[b];
+            }
+            free(gpos);
+            free(gneg);
+            *auc = area / (wp * wn);
+            return MQL_OK;
+        }
+        free(gpos);
+        free(gneg);
+    }
     size_t *ord = malloc(n * sizeof *ord);
-    if (!ord || mql_order_doubles(score, n, ord)) {
+    double *sorted = malloc(n * sizeof *sorted);
+    if (!ord || !sorted || mql_order_doubles(score, n, ord, sorted)) {
         free(ord);
+        free(sorted);
         return mql_err_set(err, MQL_ENOMEM, "out of memory for %zu rows", n);
     }
     /* Each positive scores the negative weight strictly below it plus half the tied weight. */
     double area = 0, neg_below = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i;
-        double gp = 0, gn = 0, si = score[ord[i]];
-        for (; j < n && score[ord[j]] == si; j++) {
+        double gp = 0, gn = 0, si = sorted[i];
+        for (; j < n && sorted[j] == si; j++) {
             size_t k = ord[j];
             if (y[k])
                 gp += w ? w[k] : 1.0;
@@ -222,6 +256,7 @@ int mql_auc(const double *score, const unsigned char *y, const double *w, size_t
         i = j;
     }
     free(ord);
+    free(sorted);
     *auc = area / (wp * wn);
     return MQL_OK;
 }

@@ -1403,7 +1403,7 @@ static int runs_by_hash(const double *x, size_t n, size_t limit, value_runs *r)
                 memcpy(&uu[j], &tab[h].key, sizeof uu[j]);
                 cc[j++] = tab[h].cnt;
             }
-        rc = mql_order_doubles(uu, nd, ord);
+        rc = mql_order_doubles(uu, nd, ord, NULL);
     }
     if (rc == 0) {
         for (size_t j = 0; j < nd; j++) {

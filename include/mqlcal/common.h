@@ -73,8 +73,9 @@ int mql_sort_doubles(double *v, size_t n);
 /* The stable ascending order of n doubles (no NaN; -0 and +0 compare equal): fills order[0..n)
  * with the indices of v so that v[order[0]] <= v[order[1]] <= ..., equal values in index order,
  * which is the order a stable comparison sort (glibc's merge-sort qsort) gives. The same radix
- * sort as mql_sort_doubles carrying the indices along. Returns 0, or -1 when scratch cannot be
- * allocated (order then holds 0..n-1). */
-int mql_order_doubles(const double *v, size_t n, size_t *order);
+ * sort as mql_sort_doubles carrying the indices along. sorted (NULL: not wanted) receives the
+ * values in that order (a -0 as +0), saving callers a gather through order. Returns 0, or -1
+ * when scratch cannot be allocated (order then holds 0..n-1, sorted is unset). */
+int mql_order_doubles(const double *v, size_t n, size_t *order, double *sorted);
 
 #endif

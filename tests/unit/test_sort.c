@@ -55,7 +55,10 @@ static void check_order(size_t n, unsigned seed)
     for (size_t i = 0; i < n; i++)
         ref[i] = (vi){v[i], i};
     qsort(ref, n, sizeof *ref, vi_cmp);
-    assert_int_equal(mql_order_doubles(v, n, ord), 0);
+    assert_int_equal(mql_order_doubles(v, n, ord, w), 0);
+    for (size_t i = 0; i < n; i++)
+        if (!(w[i] == v[ref[i].i]) || (w[i] == 0 && signbit(w[i])))
+            fail_msg("n=%zu seed=%u: sorted[%zu] = %g, expected %g", n, seed, i, w[i], v[ref[i].i]);
     for (size_t i = 0; i < n; i++)
         if (ord[i] != ref[i].i)
             fail_msg("n=%zu seed=%u: order[%zu] = %zu, expected %zu (value %g)", n, seed, i,
@@ -91,11 +94,11 @@ static void test_order_one_byte_varies(void **state)
     double v[6] = {3.0, 1.0, 2.0, 1.0, -0.0, 0.0};
     size_t ord[6];
     size_t want[6] = {4, 5, 1, 3, 2, 0};
-    assert_int_equal(mql_order_doubles(v, 6, ord), 0);
+    assert_int_equal(mql_order_doubles(v, 6, ord, NULL), 0);
     for (size_t i = 0; i < 6; i++)
         assert_int_equal(ord[i], want[i]);
     double same[4] = {2.5, 2.5, 2.5, 2.5};
-    assert_int_equal(mql_order_doubles(same, 4, ord), 0);
+    assert_int_equal(mql_order_doubles(same, 4, ord, NULL), 0);
     for (size_t i = 0; i < 4; i++)
         assert_int_equal(ord[i], i);
 }
