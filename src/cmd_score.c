@@ -45,20 +45,41 @@ typedef struct score_ctx {
     const char *const *na;
     size_t n_na;
     char **reason;      /* the reason text of each rule, made once at the header */
+    size_t *reason_len;
+    char *line;         /* the output record being built (one fwrite per record: stdio's
+                           per-call locking was the hot spot) */
+    size_t cap;
 } score_ctx;
 
-/* Writes v in decimal (printf is the hot spot when scoring a million leads). */
-static int put_long(FILE *f, long v)
+/* Makes room for `more` bytes after `used` in the record buffer. */
+static int line_room(score_ctx *c, size_t used, size_t more)
 {
-    char buf[24], *p = buf + sizeof buf;
+    if (used + more <= c->cap)
+        return 0;
+    size_t cap = c->cap ? c->cap : 4096;
+    while (cap < used + more)
+        cap *= 2;
+    char *p = realloc(c->line, cap);
+    if (!p)
+        return -1;
+    c->line = p;
+    c->cap = cap;
+    return 0;
+}
+
+/* v in decimal at p; returns the length. */
+static size_t fmt_long(char *p, long v)
+{
+    char buf[24], *q = buf + sizeof buf;
     unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
     do
-        *--p = (char)('0' + u % 10);
+        *--q = (char)('0' + u % 10);
     while (u /= 10);
     if (v < 0)
-        *--p = '-';
-    size_t n = (size_t)(buf + sizeof buf - p);
-    return fwrite(p, 1, n, f) == n ? 0 : EOF;
+        *--q = '-';
+    size_t n = (size_t)(buf + sizeof buf - q);
+    memcpy(p, q, n);
+    return n;
 }
 
 static const char *const added[] = {"score", "fit_score", "engagement_score", "probability",
@@ -69,39 +90,66 @@ static int on_row(const mql_csv_row *row, void *vctx, mql_err *err)
     score_ctx *c = vctx;
     FILE *f = c->f;
     int bad = 0;
-    for (size_t k = 0; k < row->n_fields; k++)
-        bad |= (k && putc(',', f) == EOF) || mql_csv_put_n(f, row->field[k], row->len[k], ',') != 0;
+    /* the input fields as read, quoted where needed */
+    size_t used = 0;
+    for (size_t k = 0; k < row->n_fields; k++) {
+        if (line_room(c, used, 2 * row->len[k] + 3))
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        if (k)
+            c->line[used++] = ',';
+        used += mql_csv_quote(c->line + used, row->field[k], row->len[k], ',');
+    }
     if (row->index == 0) {
+        bad |= fwrite(c->line, 1, used, f) != used;
         int rc = mql_scorer_bind_header(c->m, row->field, row->n_fields, c->path, c->na, c->n_na,
                                         &c->s, err);
         if (rc)
             return rc;
-        if (!(c->reason = calloc(c->m->n_rules ? c->m->n_rules : 1, sizeof *c->reason)))
+        if (!(c->reason = calloc(c->m->n_rules ? c->m->n_rules : 1, sizeof *c->reason)) ||
+            !(c->reason_len = calloc(c->m->n_rules ? c->m->n_rules : 1, sizeof *c->reason_len)))
             return mql_err_set(err, MQL_ENOMEM, "out of memory");
         for (size_t k = 0; k < c->m->n_rules; k++) {
             char buf[600];
             if (!(c->reason[k] = mql_strdup(mql_reason_text(&c->m->rules[k], buf, sizeof buf))))
                 return mql_err_set(err, MQL_ENOMEM, "out of memory");
+            c->reason_len[k] = strlen(c->reason[k]);
         }
         for (size_t k = 0; k < sizeof added / sizeof added[0]; k++)
             bad |= fprintf(f, ",%s", added[k]) < 0;
+        bad |= putc('\n', f) == EOF;
     } else {
         mql_score_result r;
         mql_scorer_score_fields(c->s, (const char *const *)row->field, row->n_fields, &r);
-        bad |= putc(',', f) == EOF || put_long(f, r.score) || putc(',', f) == EOF ||
-               put_long(f, r.fit) || putc(',', f) == EOF || put_long(f, r.engagement) ||
-               putc(',', f) == EOF;
+        /* the added columns: three numbers, probability, band, flag, reasons (the longest
+         * reason fits 2 len + 2 bytes quoted) */
+        size_t more = 3 * 22 + 40 + 2 * strlen(r.band) + 2 + 4 + 8;
+        for (size_t k = 0; k < r.n_reasons; k++)
+            more += 2 * c->reason_len[r.reason[k]] + 3;
+        if (line_room(c, used, more))
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        char *p = c->line + used;
+        *p++ = ',';
+        p += fmt_long(p, r.score);
+        *p++ = ',';
+        p += fmt_long(p, r.fit);
+        *p++ = ',';
+        p += fmt_long(p, r.engagement);
+        *p++ = ',';
         if (!isnan(r.probability))
-            bad |= fprintf(f, "%.6g", r.probability) < 0;
-        bad |= putc(',', f) == EOF || mql_csv_put(f, r.band, ',') != 0;
-        bad |= putc(',', f) == EOF || putc(r.is_mql ? '1' : '0', f) == EOF;
+            p += snprintf(p, 40, "%.6g", r.probability);
+        *p++ = ',';
+        p += mql_csv_quote(p, r.band, strlen(r.band), ',');
+        *p++ = ',';
+        *p++ = r.is_mql ? '1' : '0';
         for (size_t k = 0; k < MQL_N_REASONS; k++) {
-            bad |= putc(',', f) == EOF;
+            *p++ = ',';
             if (k < r.n_reasons)
-                bad |= mql_csv_put(f, c->reason[r.reason[k]], ',') != 0;
+                p += mql_csv_quote(p, c->reason[r.reason[k]], c->reason_len[r.reason[k]], ',');
         }
+        *p++ = '\n';
+        used = (size_t)(p - c->line);
+        bad |= fwrite(c->line, 1, used, f) != used;
     }
-    bad |= putc('\n', f) == EOF;
     if (bad)
         return mql_err_set(err, MQL_EIO, "writing the scored leads failed: %s", strerror(errno));
     return MQL_OK;
@@ -208,6 +256,8 @@ done:
         for (size_t k = 0; k < c.m->n_rules; k++)
             free(c.reason[k]);
     free(c.reason);
+    free(c.reason_len);
+    free(c.line);
     mql_scorer_free(c.s);
     mql_points_free(c.m);
     for (size_t i = 0; i < n_na; i++)

@@ -237,37 +237,115 @@ static uint64_t sort_key(double d)
     return (u >> 63) ? ~u : u | UINT64_C(0x8000000000000000);
 }
 
+/* Histograms of all eight key bytes in one pass over the keys (the scatter passes then only
+ * read the keys once each), and whether each byte varies at all: a byte every key shares
+ * needs no pass. */
+static void radix_counts(const uint64_t *a, size_t n, size_t count[8][257], int skip[8])
+{
+    memset(count, 0, 8 * 257 * sizeof count[0][0]);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = a[i];
+        for (int d = 0; d < 8; d++)
+            count[d][((k >> (8 * d)) & 0xFF) + 1]++;
+    }
+    for (int d = 0; d < 8; d++) {
+        skip[d] = count[d][((a[0] >> (8 * d)) & 0xFF) + 1] == n;
+        for (int k = 0; k < 256; k++)
+            count[d][k + 1] += count[d][k];
+    }
+}
+
+static double key_double(uint64_t k)
+{
+    uint64_t u = (k >> 63) ? k & ~UINT64_C(0x8000000000000000) : ~k;
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
 int mql_sort_doubles(double *v, size_t n)
 {
     if (n < 2)
         return 0;
     uint64_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
-    if (!a || !b) {
+    size_t(*count)[257] = malloc(8 * sizeof *count);
+    if (!a || !b || !count) {
         free(a);
         free(b);
+        free(count);
         return -1;
     }
+    int skip[8];
     for (size_t i = 0; i < n; i++)
         a[i] = sort_key(v[i]);
-    for (int shift = 0; shift < 64; shift += 8) {
-        size_t count[257] = {0};
+    radix_counts(a, n, count, skip);
+    for (int d = 0; d < 8; d++) {
+        if (skip[d])
+            continue;
+        size_t *c = count[d];
+        int shift = 8 * d;
         for (size_t i = 0; i < n; i++)
-            count[((a[i] >> shift) & 0xFF) + 1]++;
-        if (count[((a[0] >> shift) & 0xFF) + 1] == n)
-            continue; /* every key has the same byte here: the pass would change nothing */
-        for (int k = 0; k < 256; k++)
-            count[k + 1] += count[k];
-        for (size_t i = 0; i < n; i++)
-            b[count[(a[i] >> shift) & 0xFF]++] = a[i];
+            b[c[(a[i] >> shift) & 0xFF]++] = a[i];
         uint64_t *t = a;
         a = b;
         b = t;
     }
-    for (size_t i = 0; i < n; i++) {
-        uint64_t u = (a[i] >> 63) ? a[i] & ~UINT64_C(0x8000000000000000) : ~a[i];
-        memcpy(&v[i], &u, sizeof u);
-    }
+    for (size_t i = 0; i < n; i++)
+        v[i] = key_double(a[i]);
     free(a);
     free(b);
+    free(count);
+    return 0;
+}
+
+int mql_order_doubles(const double *v, size_t n, size_t *order, double *sorted)
+{
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    if (n < 2) {
+        for (size_t i = 0; sorted && i < n; i++)
+            sorted[i] = v[i] == 0 ? 0.0 : v[i];
+        return 0;
+    }
+    uint64_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    size_t *ib = malloc(n * sizeof *ib);
+    size_t(*count)[257] = malloc(8 * sizeof *count);
+    if (!a || !b || !ib || !count) {
+        free(a);
+        free(b);
+        free(ib);
+        free(count);
+        return -1;
+    }
+    int skip[8];
+    for (size_t i = 0; i < n; i++)
+        a[i] = sort_key(v[i]);
+    radix_counts(a, n, count, skip);
+    size_t *ia = order, *ob = ib;
+    for (int d = 0; d < 8; d++) {
+        if (skip[d])
+            continue;
+        size_t *c = count[d];
+        int shift = 8 * d;
+        for (size_t i = 0; i < n; i++) {
+            size_t at = c[(a[i] >> shift) & 0xFF]++;
+            b[at] = a[i];
+            ob[at] = ia[i];
+        }
+        uint64_t *t = a;
+        a = b;
+        b = t;
+        size_t *u = ia;
+        ia = ob;
+        ob = u;
+    }
+    if (ia != order)
+        memcpy(order, ia, n * sizeof *order);
+    for (size_t i = 0; sorted && i < n; i++)
+        sorted[i] = key_double(a[i]);
+    free(a);
+    free(b);
+    free(ib);
+    free(count);
     return 0;
 }

@@ -1045,11 +1045,35 @@ int mql_csv_put(FILE *f, const char *s, char delim)
     return s ? mql_csv_put_n(f, s, strlen(s), delim) : 0;
 }
 
-int mql_csv_put_n(FILE *f, const char *s, size_t n, char delim)
+/* Whether a field must be quoted (see mql_csv_put). */
+static int needs_quote(const char *s, size_t n, char delim)
 {
     int quote = n > 0 && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t');
     for (size_t i = 0; i < n && !quote; i++)
         quote = s[i] == delim || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+    return quote;
+}
+
+size_t mql_csv_quote(char *buf, const char *s, size_t n, char delim)
+{
+    if (!needs_quote(s, n, delim)) {
+        memcpy(buf, s, n);
+        return n;
+    }
+    size_t o = 0;
+    buf[o++] = '"';
+    for (size_t i = 0; i < n; i++) {
+        buf[o++] = s[i];
+        if (s[i] == '"')
+            buf[o++] = '"';
+    }
+    buf[o++] = '"';
+    return o;
+}
+
+int mql_csv_put_n(FILE *f, const char *s, size_t n, char delim)
+{
+    int quote = needs_quote(s, n, delim);
     if (!quote)
         return fwrite(s, 1, n, f) == n ? 0 : EOF;
     /* Quoted: write the runs between quote characters whole, doubling each quote. */

@@ -25,6 +25,32 @@ static int row_cmp(const void *a, const void *b)
     return (x > z) - (x < z);
 }
 
+/* Sorts rows by s ascending, stably (ties keep their input order, as glibc's merge-sort qsort
+ * keeps them, so sums over tied rows add in the same order): a radix order of the keys and one
+ * permutation, several times faster than qsort on a million rows. Falls back to qsort when the
+ * scratch cannot be allocated. */
+static void sort_rows(row *r, size_t n)
+{
+    if (n < 2)
+        return;
+    double *key = calloc(n, sizeof *key); /* calloc: gcc 12 cannot see the loop fill it */
+    size_t *ord = malloc(n * sizeof *ord);
+    row *tmp = malloc(n * sizeof *tmp);
+    if (key && ord && tmp) {
+        for (size_t i = 0; i < n; i++)
+            key[i] = r[i].s;
+        if (mql_order_doubles(key, n, ord, NULL) == 0) {
+            for (size_t i = 0; i < n; i++)
+                tmp[i] = r[ord[i]];
+            memcpy(r, tmp, n * sizeof *r);
+            free(key), free(ord), free(tmp);
+            return;
+        }
+    }
+    free(key), free(ord), free(tmp);
+    qsort(r, n, sizeof *r, row_cmp);
+}
+
 static int dbl_cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, z = *(const double *)b;
@@ -153,32 +179,84 @@ static size_t count_cuts(const double *cuts, size_t m, double s, int right_close
 int mql_auc(const double *score, const unsigned char *y, const double *w, size_t n, double *auc,
             mql_err *err)
 {
-    row *r;
-    double wp, wn;
-    int rc = rows_load(score, y, w, n, &r, &wp, &wn, err);
+    /* The checks and class totals of rows_load, without copying the rows: the sort is an index
+     * order of the scores (stable, so ties add up in the order a row sort gives them). */
+    if (n == 0)
+        return mql_err_set(err, MQL_EDATA, "no rows to evaluate");
+    if (!score || !y)
+        return mql_err_set(err, MQL_EDATA, "missing score or outcome array");
+    double wp = 0, wn = 0, lo = INFINITY, hi = -INFINITY;
+    int integral = 1;
+    for (size_t i = 0; i < n; i++) {
+        double wi = w ? w[i] : 1.0;
+        if (!isfinite(score[i]))
+            return mql_err_set(err, MQL_EDATA, "row %zu: score is not a finite number", i + 1);
+        if (!isfinite(wi) || wi < 0)
+            return mql_err_set(err, MQL_EDATA, "row %zu: weight must be finite and >= 0", i + 1);
+        if (y[i])
+            wp += wi;
+        else
+            wn += wi;
+        integral &= floor(score[i]) == score[i];
+        lo = score[i] < lo ? score[i] : lo;
+        hi = score[i] > hi ? score[i] : hi;
+    }
+    int rc = need_both_classes(wp, wn, err);
     if (rc)
         return rc;
-    if ((rc = need_both_classes(wp, wn, err))) {
-        free(r);
-        return rc;
+    if (integral && hi - lo < (double)n && hi - lo < 16777216.0) {
+        /* Integer scores (points) over a range no longer than n: tie groups are the integers,
+         * so the weights add up per integer in row order, which is the order the stable sort
+         * below gives within a tie, and the groups are then walked in ascending order: the same
+         * sums without sorting. */
+        size_t range = (size_t)(hi - lo) + 1;
+        double *gpos = calloc(range, sizeof *gpos), *gneg = calloc(range, sizeof *gneg);
+        if (gpos && gneg) {
+            for (size_t i = 0; i < n; i++) {
+                size_t b = (size_t)(score[i] - lo);
+                if (y[i])
+                    gpos[b] += w ? w[i] : 1.0;
+                else
+                    gneg[b] += w ? w[i] : 1.0;
+            }
+            double area = 0, neg_below = 0;
+            for (size_t b = 0; b < range; b++) {
+                area += gpos[b] * (neg_below + 0.5 * gneg[b]);
+                neg_below += gneg[b];
+            }
+            free(gpos);
+            free(gneg);
+            *auc = area / (wp * wn);
+            return MQL_OK;
+        }
+        free(gpos);
+        free(gneg);
     }
-    qsort(r, n, sizeof *r, row_cmp);
+    size_t *ord = malloc(n * sizeof *ord);
+    double *sorted = malloc(n * sizeof *sorted);
+    if (!ord || !sorted || mql_order_doubles(score, n, ord, sorted)) {
+        free(ord);
+        free(sorted);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory for %zu rows", n);
+    }
     /* Each positive scores the negative weight strictly below it plus half the tied weight. */
     double area = 0, neg_below = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i;
-        double gp = 0, gn = 0;
-        for (; j < n && r[j].s == r[i].s; j++) {
-            if (r[j].y)
-                gp += r[j].w;
+        double gp = 0, gn = 0, si = sorted[i];
+        for (; j < n && sorted[j] == si; j++) {
+            size_t k = ord[j];
+            if (y[k])
+                gp += w ? w[k] : 1.0;
             else
-                gn += r[j].w;
+                gn += w ? w[k] : 1.0;
         }
         area += gp * (neg_below + 0.5 * gn);
         neg_below += gn;
         i = j;
     }
-    free(r);
+    free(ord);
+    free(sorted);
     *auc = area / (wp * wn);
     return MQL_OK;
 }
@@ -204,7 +282,7 @@ int mql_auc_ci(const double *score, const unsigned char *y, size_t n, double lev
                            "DeLong interval needs at least 2 positives and 2 negatives "
                            "(have %.0f and %.0f)", wp, wn);
     }
-    qsort(r, n, sizeof *r, row_cmp);
+    sort_rows(r, n);
     /* Sun & Xu midranks: for a positive, (combined midrank - midrank among positives) / n_neg
      * reduces to (negatives below + half the tied negatives) / n_neg; for a negative,
      * 1 - (positives below + half the tied positives) / n_pos. Pass 1: AUC = mean of the former;
@@ -264,7 +342,7 @@ int mql_ks(const double *score, const unsigned char *y, const double *w, size_t 
         free(r);
         return rc;
     }
-    qsort(r, n, sizeof *r, row_cmp);
+    sort_rows(r, n);
     /* Walk thresholds from the top score down; cumulative weights above give TPR and FPR. */
     double tp = 0, fp = 0;
     out->ks = -1;
@@ -383,7 +461,7 @@ int mql_hosmer_lemeshow(const double *p, const unsigned char *y, size_t n, size_
         free(r);
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     }
-    qsort(r, n, sizeof *r, row_cmp);
+    sort_rows(r, n);
     /* quantile() needs the sorted values themselves; read them through the row array. */
     double *xs = malloc(n * sizeof *xs);
     if (!xs) {
@@ -634,7 +712,7 @@ int mql_reliability_quantile(const double *p, const unsigned char *y, size_t n, 
         free(r);
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     }
-    qsort(r, n, sizeof *r, row_cmp);
+    sort_rows(r, n);
     for (size_t i = 0; i < n; i++)
         xs[i] = r[i].s;
     /* np.linspace(0, 1, n_bins + 1): i * (1 / n_bins), the last one exactly 1. */
@@ -785,7 +863,7 @@ int mql_gains_table(const double *score, const unsigned char *y, size_t n, mql_g
         free(r);
         return mql_err_set(err, MQL_EDATA, "gains table: no events");
     }
-    qsort(r, n, sizeof *r, row_cmp);
+    sort_rows(r, n);
     mql_gains_row acc[10];
     memset(acc, 0, sizeof acc);
     for (size_t d = 0; d < 10; d++) {
@@ -857,7 +935,7 @@ int mql_isotonic_fit(const double *x, const unsigned char *y, const double *w, s
     for (size_t i = 0; i < n; i++)
         if (r[i].w > 0)
             r[m++] = r[i];
-    qsort(r, m, sizeof *r, row_cmp);
+    sort_rows(r, m);
     mql_isotonic *iso = calloc(1, sizeof *iso);
     double *wt = malloc(m * sizeof *wt);
     if (iso) {

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,9 +117,17 @@ void mql_cell_from_text(mql_cell *c, const char *text, const char *const *na, si
 {
     static const char *const yes[] = {"true", "yes", "y", "t"};
     static const char *const no[] = {"false", "no", "n", "f"};
+    static const size_t yes_len[] = {4, 3, 1, 1}, no_len[] = {5, 2, 1, 1};
+    /* lengths of mql_default_na, so the per-cell test needs no strlen (scoring streams millions) */
+    static const size_t default_na_len[] = {0, 2, 3, 4, 6, 7, 4, 1};
+    _Static_assert(sizeof default_na_len / sizeof default_na_len[0] ==
+                       sizeof mql_default_na / sizeof mql_default_na[0],
+                   "one length per default placeholder");
+    const size_t *na_len = NULL;
     if (!na) {
         na = mql_default_na;
         n_na = mql_n_default_na;
+        na_len = default_na_len;
     }
     const char *s = text ? text : "";
     size_t n = trim_span(s, strlen(s), &s);
@@ -128,13 +137,13 @@ void mql_cell_from_text(mql_cell *c, const char *text, const char *const *na, si
     c->num = NAN;
     c->missing = n == 0;
     for (size_t i = 0; i < n_na && !c->missing; i++)
-        c->missing = span_ieq(s, n, na[i], strlen(na[i]));
+        c->missing = span_ieq(s, n, na[i], na_len ? na_len[i] : strlen(na[i]));
     if (c->missing)
         return;
-    for (size_t i = 0; i < 4; i++) {
-        if (span_ieq(s, n, yes[i], strlen(yes[i])) || span_ieq(s, n, no[i], strlen(no[i]))) {
+    for (size_t i = 0; i < 4 && n <= 5; i++) {
+        if (span_ieq(s, n, yes[i], yes_len[i]) || span_ieq(s, n, no[i], no_len[i])) {
             c->is_num = 1;
-            c->num = span_ieq(s, n, yes[i], strlen(yes[i])) ? 1.0 : 0.0;
+            c->num = span_ieq(s, n, yes[i], yes_len[i]) ? 1.0 : 0.0;
             return;
         }
     }
@@ -1305,13 +1314,152 @@ void mql_points_opts_default(mql_points_opts *o)
     o->threshold = LONG_MIN;
 }
 
-/* Index of the step holding x: the number of lower bounds lo[1..n) that are <= x. */
+/* Index of the step holding x: the number of lower bounds lo[1..n) that are <= x (0 for NaN).
+ * A plain count (fitted steps number at most 12): independent compares, no data-dependent
+ * branches, as the self-check runs it for every lead and term and lead values are too random
+ * for branch prediction. */
 static size_t step_of(const mql_points_step *s, double x)
 {
     size_t k = 0;
-    while (k + 1 < s->n && s->lo[k + 1] <= x)
-        k++;
+    for (size_t i = 1; i < s->n; i++)
+        k += s->lo[i] <= x;
     return k;
+}
+
+/* The sorted non-missing values of a column as runs: distinct values u[0] < ... < u[nd-1]
+ * (-0 read as +0), u[j] occurring c[j] times; nv = sum of c. Everything linear_steps needs from
+ * the sorted values (order statistics, the values of each step summed in ascending order) can be
+ * read off the runs, and a column with few distinct values gives its runs without sorting its
+ * rows. */
+typedef struct value_runs {
+    double *u;
+    size_t *c;
+    size_t nd, nv;
+} value_runs;
+
+static void runs_free(value_runs *r)
+{
+    free(r->u);
+    free(r->c);
+    r->u = NULL;
+    r->c = NULL;
+}
+
+static uint64_t runs_bits(double x)
+{
+    uint64_t k;
+    if (x == 0)
+        x = 0.0;
+    memcpy(&k, &x, sizeof k);
+    return k;
+}
+
+/* Runs by counting the values in a hash table of at most `limit` distinct values. Returns 0,
+ * 1 when the column has more distinct values (r untouched), -1 when out of memory. */
+static int runs_by_hash(const double *x, size_t n, size_t limit, value_runs *r)
+{
+    /* key and count side by side: one cache line per probe */
+    typedef struct slot {
+        uint64_t key;
+        size_t cnt;
+    } slot;
+    const uint64_t empty = UINT64_MAX;   /* a NaN pattern: never a key */
+    size_t cap = 16;
+    int bits = 4;
+    while (cap < 2 * limit)
+        cap *= 2, bits++;
+    slot *tab = malloc(cap * sizeof *tab);
+    if (!tab)
+        return -1;
+    for (size_t i = 0; i < cap; i++)
+        tab[i] = (slot){empty, 0};
+    size_t nd = 0, nv = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(x[i]))
+            continue;
+        uint64_t k = runs_bits(x[i]);
+        size_t h = (size_t)((k * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - bits));
+        while (tab[h].key != k && tab[h].key != empty)
+            h = (h + 1) & (cap - 1);
+        if (tab[h].key == empty) {
+            if (nd == limit) {
+                free(tab);
+                return 1;
+            }
+            tab[h].key = k;
+            nd++;
+        }
+        tab[h].cnt++;
+        nv++;
+    }
+    double *u = malloc((nd ? nd : 1) * sizeof *u), *uu = malloc((nd ? nd : 1) * sizeof *uu);
+    size_t *c = malloc((nd ? nd : 1) * sizeof *c), *cc = malloc((nd ? nd : 1) * sizeof *cc);
+    size_t *ord = malloc((nd ? nd : 1) * sizeof *ord);
+    int rc = u && uu && c && cc && ord ? 0 : -1;
+    if (rc == 0) {
+        size_t j = 0;
+        for (size_t h = 0; h < cap; h++)
+            if (tab[h].key != empty) {
+                memcpy(&uu[j], &tab[h].key, sizeof uu[j]);
+                cc[j++] = tab[h].cnt;
+            }
+        rc = mql_order_doubles(uu, nd, ord, NULL);
+    }
+    if (rc == 0) {
+        for (size_t j = 0; j < nd; j++) {
+            u[j] = uu[ord[j]];
+            c[j] = cc[ord[j]];
+        }
+        *r = (value_runs){u, c, nd, nv};
+        u = NULL;
+        c = NULL;
+    }
+    free(tab), free(u), free(uu), free(c), free(cc), free(ord);
+    return rc;
+}
+
+/* Runs by sorting the values. Returns 0 or -1 when out of memory. */
+static int runs_by_sort(const double *x, size_t n, value_runs *r)
+{
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v)
+        return -1;
+    size_t nv = 0, nd = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(x[i]))
+            v[nv++] = x[i];
+    if (mql_sort_doubles(v, nv)) {
+        free(v);
+        return -1;
+    }
+    for (size_t i = 0; i < nv; i++)
+        nd += i == 0 || v[i] != v[i - 1];
+    double *u = malloc((nd ? nd : 1) * sizeof *u);
+    size_t *c = malloc((nd ? nd : 1) * sizeof *c);
+    if (!u || !c) {
+        free(v), free(u), free(c);
+        return -1;
+    }
+    size_t j = 0;
+    for (size_t i = 0; i < nv; i++) {
+        if (i == 0 || v[i] != v[i - 1]) {
+            u[j] = v[i];
+            c[j++] = 0;
+        }
+        c[j - 1]++;
+    }
+    free(v);
+    *r = (value_runs){u, c, nd, nv};
+    return 0;
+}
+
+/* The value at position i (< nv) of the sorted values. */
+static double runs_at(const value_runs *r, size_t i)
+{
+    size_t j = 0;
+    while (i >= r->c[j])
+        i -= r->c[j++];
+    return r->u[j];
 }
 
 /* Builds the steps of a LINEAR term from the training values (see the header). beta_base
@@ -1319,68 +1467,110 @@ static size_t step_of(const mql_points_step *s, double x)
 static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_t n_rows,
                         mql_points_step *s, mql_err *err)
 {
-    double *v = malloc((n_rows ? n_rows : 1) * sizeof *v);
-    if (!v)
+    /* Counting beats sorting when the column repeats its values (integers, short decimals);
+     * the table's distinct count only picks the method, the runs are the same either way. */
+    value_runs vr = {0};
+    int hr = 1;
+    if (bf->col->n_distinct <= 4 * (size_t)65536 && bf->col->n_distinct * 4 <= n_rows)
+        hr = runs_by_hash(bf->col->num, n_rows, bf->col->n_distinct + 1, &vr);
+    if (hr == 1)
+        hr = runs_by_sort(bf->col->num, n_rows, &vr);
+    if (hr)
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
-    size_t nv = 0, nd = 0;
-    for (size_t r = 0; r < n_rows; r++)
-        if (!isnan(bf->col->num[r]))
-            v[nv++] = bf->col->num[r];
-    if (mql_sort_doubles(v, nv)) {
-        free(v);
-        return mql_err_set(err, MQL_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < nv; i++)
-        nd += i == 0 || v[i] != v[i - 1];
+    size_t nv = vr.nv, nd = vr.nd;
     size_t cap = nd > 6 ? nd : 6;
     s->lo = malloc((cap + 1) * sizeof *s->lo);
     s->rep = malloc((cap + 1) * sizeof *s->rep);
     s->points = calloc(cap + 1, sizeof *s->points);
     if (!s->lo || !s->rep || !s->points) {
-        free(v);
+        runs_free(&vr);
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     }
     s->lo[0] = -INFINITY;
     s->n = 1;
     if (nv == 0) {
         s->rep[0] = 0;
-        free(v);
+        runs_free(&vr);
         return MQL_OK;
     }
     if (f->integer && nd <= 12) {
-        for (size_t i = 1; i < nv; i++)
-            if (v[i] != v[i - 1])
-                s->lo[s->n++] = v[i];
+        for (size_t j = 1; j < nd; j++)
+            s->lo[s->n++] = vr.u[j];
     } else {
         /* About 6 quantile steps with the cut rule of design --bins 6: candidate k is
          * v[floor(k n / 6)], a candidate at the minimum moves up to the next distinct value. */
-        size_t above = 0;
-        while (above < nv && v[above] <= v[0])
-            above++;
         for (size_t k = 1; k < 6; k++) {
-            double c = v[k * nv / 6];
-            if (c <= v[0]) {
-                if (above >= nv)
+            double c = runs_at(&vr, k * nv / 6);
+            if (c <= vr.u[0]) {
+                if (nd < 2)
                     continue;
-                c = v[above];
+                c = vr.u[1];
             }
             if (c > s->lo[s->n - 1])
                 s->lo[s->n++] = c;
         }
     }
     /* representative = mean of the training values in each step: beta * mean is the average
-     * exact contribution of the step's leads, the least-squares constant for the step */
-    size_t i0 = 0;
+     * exact contribution of the step's leads, the least-squares constant for the step. The
+     * values are added one by one in ascending order (the order of the sorted values). */
+    size_t j = 0;
     for (size_t k = 0; k < s->n; k++) {
-        size_t i1 = i0;
+        size_t cnt = 0;
         double sum = 0;
-        while (i1 < nv && (k + 1 == s->n || v[i1] < s->lo[k + 1]))
-            sum += v[i1++];
-        s->rep[k] = i1 > i0 ? sum / (double)(i1 - i0) : s->lo[k];
-        i0 = i1;
+        for (; j < nd && (k + 1 == s->n || vr.u[j] < s->lo[k + 1]); j++) {
+            double v = vr.u[j];
+            for (size_t t = 0; t < vr.c[j]; t++)
+                sum += v;
+            cnt += vr.c[j];
+        }
+        s->rep[k] = cnt ? sum / (double)cnt : s->lo[k];
     }
-    free(v);
+    runs_free(&vr);
     return MQL_OK;
+}
+
+/* The steps of the LINEAR terms into m->steps, shared by up to two threads: each takes the next
+ * term not yet taken (columns differ in cost: a decimal column takes several times longer than
+ * a small integer one, so a fixed split would leave one thread idle). */
+typedef struct steps_shared {
+    const mql_design *d;
+    const mql_design_binding *b;
+    mql_points *m;
+    const size_t *feature;   /* n_steps: the design feature of each step */
+    pthread_mutex_t lock;
+    size_t next;             /* the next step to take (under lock) */
+} steps_shared;
+
+typedef struct steps_job {
+    steps_shared *sh;
+    int rc;
+    size_t failed;           /* the lowest step index that failed when rc != 0 */
+    mql_err err;
+} steps_job;
+
+static void *steps_part(void *arg)
+{
+    steps_job *j = arg;
+    steps_shared *sh = j->sh;
+    for (;;) {
+        pthread_mutex_lock(&sh->lock);
+        size_t k = sh->next++;
+        pthread_mutex_unlock(&sh->lock);
+        if (k >= sh->m->n_steps)
+            break;
+        size_t i = sh->feature[k];
+        const mql_feature *f = &sh->d->features[i];
+        mql_points_step *s = &sh->m->steps[k];
+        s->term = f->term0;
+        mql_err e;
+        int rc = linear_steps(f, &sh->b->f[i], sh->b->n_rows, s, &e);
+        if (rc && (j->rc == MQL_OK || k < j->failed)) {
+            j->rc = rc;
+            j->failed = k;
+            j->err = e;
+        }
+    }
+    return NULL;
 }
 
 /* Appends the rule for values in [lo, hi) (lo = -inf: below hi; hi = +inf: lo and above).
@@ -1416,29 +1606,40 @@ static double beta_at(const double *beta, size_t j)
     return isnan(beta[j]) ? 0.0 : beta[j];
 }
 
-/* Integer score and exact linear predictor of rows [0, n) "inside the model": design fill,
- * term_points of the indicator terms, step points of the LINEAR terms. eta may be NULL. */
-static int internal_scores(const mql_design *d, const mql_design_binding *b, const mql_points *m,
-                           const double *beta, long *score, double *eta, mql_err *err)
+typedef struct internal_job {
+    const mql_design *d;
+    const mql_design_binding *b;
+    const mql_points *m;
+    const double *beta;
+    const long *step_of_term;
+    size_t r_begin, r_end;
+    long *score;
+    double *eta;
+    int rc;
+    mql_err err;
+} internal_job;
+
+/* Rows [r_begin, r_end) of internal_scores. */
+static void *internal_range(void *arg)
 {
     enum { CHUNK = 256 };
+    internal_job *jb = arg;
+    const mql_design *d = jb->d;
+    const mql_points *m = jb->m;
+    const double *beta = jb->beta;
+    const long *step_of_term = jb->step_of_term;
+    long *score = jb->score;
+    double *eta = jb->eta;
     size_t p = d->p;
     double *x = malloc(CHUNK * p * sizeof *x);
-    long *step_of_term = malloc(p * sizeof *step_of_term);
-    if (!x || !step_of_term) {
-        free(x);
-        free(step_of_term);
-        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    if (!x) {
+        jb->rc = mql_err_set(&jb->err, MQL_ENOMEM, "out of memory");
+        return NULL;
     }
-    for (size_t j = 0; j < p; j++)
-        step_of_term[j] = -1;
-    for (size_t i = 0; i < m->n_steps; i++)
-        if (m->steps[i].term < p)
-            step_of_term[m->steps[i].term] = (long)i;
     int rc = MQL_OK;
-    for (size_t r0 = 0; r0 < b->n_rows && rc == MQL_OK; r0 += CHUNK) {
-        size_t mm = b->n_rows - r0 < CHUNK ? b->n_rows - r0 : CHUNK;
-        if ((rc = mql_design_fill((void *)b, r0, mm, x, err)))
+    for (size_t r0 = jb->r_begin; r0 < jb->r_end && rc == MQL_OK; r0 += CHUNK) {
+        size_t mm = jb->r_end - r0 < CHUNK ? jb->r_end - r0 : CHUNK;
+        if ((rc = mql_design_fill((void *)jb->b, r0, mm, x, &jb->err)))
             break;
         for (size_t r = 0; r < mm; r++) {
             const double *xr = x + r * p;
@@ -1464,7 +1665,42 @@ static int internal_scores(const mql_design *d, const mql_design_binding *b, con
         }
     }
     free(x);
+    jb->rc = rc;
+    return NULL;
+}
+
+/* Integer score and exact linear predictor of rows [0, n) "inside the model": design fill,
+ * term_points of the indicator terms, step points of the LINEAR terms. eta may be NULL. Large
+ * tables are split in two halves scored on two threads (rows are independent and each row's
+ * sums run in the same order, so the result does not depend on the split). */
+static int internal_scores(const mql_design *d, const mql_design_binding *b, const mql_points *m,
+                           const double *beta, long *score, double *eta, mql_err *err)
+{
+    size_t p = d->p, n = b->n_rows;
+    long *step_of_term = malloc(p * sizeof *step_of_term);
+    if (!step_of_term)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    for (size_t j = 0; j < p; j++)
+        step_of_term[j] = -1;
+    for (size_t i = 0; i < m->n_steps; i++)
+        if (m->steps[i].term < p)
+            step_of_term[m->steps[i].term] = (long)i;
+    int two = n >= 100000;
+    internal_job jobs[2];
+    for (int t = 0; t < 2; t++)
+        jobs[t] = (internal_job){d, b, m, beta, step_of_term, t == 0 ? 0 : n / 2,
+                                 t == 0 && two ? n / 2 : n, score, eta, MQL_OK, {{0}}};
+    pthread_t th;
+    int threaded = two && pthread_create(&th, NULL, internal_range, &jobs[1]) == 0;
+    if (!threaded)
+        jobs[0].r_end = n;
+    internal_range(&jobs[0]);
+    if (threaded)
+        pthread_join(th, NULL);
     free(step_of_term);
+    int rc = jobs[0].rc ? jobs[0].rc : threaded ? jobs[1].rc : MQL_OK;
+    if (rc)
+        mql_err_set(err, rc, "%s", jobs[0].rc ? jobs[0].err.msg : jobs[1].err.msg);
     return rc;
 }
 
@@ -1493,28 +1729,63 @@ static long choose_threshold(const mql_points *m, double base)
     return pick;
 }
 
+typedef struct cost_job {
+    const mql_points *m;
+    const double *eta;
+    const long *score;
+    const unsigned char *y;
+    size_t n;
+    double *pe, *sd, *ps;    /* n each: logistic(eta), the score as a double, its probability */
+    int auc_exact_rc;
+    double auc_exact;
+} cost_job;
+
+/* The AUC of eta: the heaviest piece (a full sort of continuous values), on a thread of its own
+ * while the caller does the rest. */
+static void *cost_auc_exact(void *arg)
+{
+    cost_job *j = arg;
+    mql_err e2;
+    j->auc_exact_rc = mql_auc(j->eta, j->y, NULL, j->n, &j->auc_exact, &e2);
+    return NULL;
+}
+
+/* The rounding cost: AUC and log loss of the exact model (eta, logistic(eta)) and of the
+ * integer points (the score, and its probability by the model's map). */
 static int rounding_cost(mql_points *m, const double *eta, const long *score,
                          const unsigned char *y, size_t n, mql_err *err)
 {
-    double *pe = malloc((n ? n : 1) * sizeof *pe), *ps = malloc((n ? n : 1) * sizeof *ps);
-    double *sd = malloc((n ? n : 1) * sizeof *sd);
-    if (!pe || !ps || !sd) {
-        free(pe), free(ps), free(sd);
+    size_t k = n ? n : 1;
+    double *buf = malloc(3 * k * sizeof *buf);
+    if (!buf)
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
-    }
+    cost_job j = {m, eta, score, y, n, buf, buf + k, buf + 2 * k, 0, NAN};
+    pthread_t th;
+    int threaded = n >= 100000 && pthread_create(&th, NULL, cost_auc_exact, &j) == 0;
     for (size_t i = 0; i < n; i++) {
-        pe[i] = logistic(eta[i]);
-        sd[i] = (double)score[i];
-        ps[i] = mql_points_prob(m, sd[i]);
+        j.pe[i] = logistic(eta[i]);
+        j.sd[i] = (double)score[i];
+        j.ps[i] = mql_points_prob(m, j.sd[i]);
     }
     mql_err e2;
+    double auc_points = NAN, ll_exact = NAN, ll_points = NAN;
+    int auc_rc = mql_auc(j.sd, y, NULL, n, &auc_points, &e2);
+    int ll_rc = mql_logloss(j.pe, y, NULL, n, &ll_exact, &e2) ||
+                mql_logloss(j.ps, y, NULL, n, &ll_points, &e2);
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        cost_auc_exact(&j);
     /* A sample with one class has no AUC: the costs stay NAN (unknown) rather than failing. */
-    if (mql_auc(eta, y, NULL, n, &m->auc_exact, &e2) || mql_auc(sd, y, NULL, n, &m->auc_points, &e2))
+    m->auc_exact = j.auc_exact;
+    m->auc_points = auc_points;
+    if (j.auc_exact_rc || auc_rc)
         m->auc_exact = m->auc_points = NAN;
-    if (mql_logloss(pe, y, NULL, n, &m->logloss_exact, &e2) ||
-        mql_logloss(ps, y, NULL, n, &m->logloss_points, &e2))
+    m->logloss_exact = ll_exact;
+    m->logloss_points = ll_points;
+    if (ll_rc)
         m->logloss_exact = m->logloss_points = NAN;
-    free(pe), free(ps), free(sd);
+    free(buf);
     return MQL_OK;
 }
 
@@ -1554,6 +1825,9 @@ int mql_points_from_fit_data(const mql_design *d, const double *beta,
         contrib[j] = j ? beta_at(beta, j) : 0;
         step_idx[j] = -1;
     }
+    /* the steps of every LINEAR term (independent of each other: on two threads when the
+     * data are large), then their baselines in feature order */
+    size_t n_lin = 0;
     for (size_t i = 0; i < d->n_features; i++) {
         const mql_feature *f = &d->features[i];
         if (f->enc != MQL_ENC_LINEAR)
@@ -1563,18 +1837,47 @@ int mql_points_from_fit_data(const mql_design *d, const double *beta,
                              "point steps needs the training data", f->name);
             goto done;
         }
-        mql_points_step *ns = realloc(m->steps, (m->n_steps + 1) * sizeof *ns);
-        if (!ns) {
+        n_lin++;
+    }
+    if (n_lin) {
+        if (!(m->steps = calloc(n_lin, sizeof *m->steps))) {
             rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
             goto done;
         }
-        m->steps = ns;
-        mql_points_step *s = &m->steps[m->n_steps++];
-        memset(s, 0, sizeof *s);
-        s->term = f->term0;
-        if ((rc = linear_steps(f, &b->f[i], b->n_rows, s, err)))
+        m->n_steps = n_lin;
+        size_t *feat = malloc(n_lin * sizeof *feat);
+        if (!feat) {
+            rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
             goto done;
-        step_idx[f->term0] = (long)(m->n_steps - 1);
+        }
+        for (size_t i = 0, k = 0; i < d->n_features; i++)
+            if (d->features[i].enc == MQL_ENC_LINEAR)
+                feat[k++] = i;
+        steps_shared sh = {d, b, m, feat, PTHREAD_MUTEX_INITIALIZER, 0};
+        steps_job jobs[2] = {{&sh, MQL_OK, 0, {{0}}}, {&sh, MQL_OK, 0, {{0}}}};
+        pthread_t th;
+        int threaded = n_lin > 1 && b->n_rows >= 100000 &&
+                       pthread_create(&th, NULL, steps_part, &jobs[1]) == 0;
+        steps_part(&jobs[0]);
+        if (threaded)
+            pthread_join(th, NULL);
+        pthread_mutex_destroy(&sh.lock);
+        free(feat);
+        /* the first failure in feature order */
+        const steps_job *bad = jobs[0].rc ? &jobs[0] : NULL;
+        if (jobs[1].rc && (!bad || jobs[1].failed < bad->failed))
+            bad = &jobs[1];
+        if (bad) {
+            rc = mql_err_set(err, bad->rc, "%s", bad->err.msg);
+            goto done;
+        }
+    }
+    for (size_t i = 0, k = 0; i < d->n_features; i++) {
+        const mql_feature *f = &d->features[i];
+        if (f->enc != MQL_ENC_LINEAR)
+            continue;
+        mql_points_step *s = &m->steps[k];
+        step_idx[f->term0] = (long)k++;
         double bl = beta_at(beta, f->term0), base = bl * s->rep[step_of(s, 0.0)];
         a += base;
         if (f->has_missing)

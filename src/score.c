@@ -1,8 +1,10 @@
 /* score.c: applying a points model to leads, from a loaded table or record by record from a CSV
- * stream. Both paths build an mql_cell per value and call mql_rule_match, so they agree. */
+ * stream. Both paths build an mql_cell per value and call mql_rule_match, so they agree; numeric
+ * cells look their rule up in a breakpoint table made at bind time by mql_rule_match itself. */
 #include "mqlcal/points.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,13 @@ typedef struct scorer_feature {
     long *level_rule;         /* categorical table columns: rule per level code, -1 none */
     long na_rule;             /* rule a missing cell matches, -1 none */
     size_t unmatched;         /* non-missing cells that matched no rule */
+    /* Numeric cells: a rule's match on a number depends only on where the number lies among the
+     * numbers the rules name (bounds, numeric = / != / in values). bp[0] < ... < bp[n_bp-1] are
+     * those numbers; piece[2k+1] is the rule matching exactly bp[k], piece[2k] the rule matching
+     * the open interval (bp[k-1], bp[k]) (k = 0: below bp[0]; k = n_bp: above the last), -1 none. */
+    double *bp;
+    size_t n_bp;
+    long *piece;              /* 2 n_bp + 1 */
 } scorer_feature;
 
 struct mql_scorer {
@@ -29,6 +38,8 @@ struct mql_scorer {
     scorer_feature *f;
     size_t n_f;
     long *hit;                /* n_f scratch: the matched rule per feature while scoring a row */
+    int *counted;             /* table-bound: whether f[].unmatched has been counted (on the first
+                                 request, so binding costs no pass over the rows) */
 };
 
 void mql_scorer_free(mql_scorer *s)
@@ -38,13 +49,20 @@ void mql_scorer_free(mql_scorer *s)
     for (size_t i = 0; s->f && i < s->n_f; i++) {
         free(s->f[i].rules);
         free(s->f[i].level_rule);
+        free(s->f[i].bp);
+        free(s->f[i].piece);
     }
     free(s->f);
     free(s->hit);
+    free(s->counted);
     free(s);
 }
 
-/* Groups the rules by feature, in order of first appearance. */
+static int build_pieces(const mql_points *m, scorer_feature *f, mql_err *err);
+static long match_feature(const mql_points *m, const scorer_feature *f, const mql_cell *c);
+
+/* Groups the rules by feature, in order of first appearance, and makes each feature's lookups
+ * for missing and numeric cells. */
 static int group_rules(mql_scorer *s, mql_err *err)
 {
     const mql_points *m = s->m;
@@ -69,6 +87,13 @@ static int group_rules(mql_scorer *s, mql_err *err)
     }
     if (!(s->hit = malloc((s->n_f ? s->n_f : 1) * sizeof *s->hit)))
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    mql_cell miss = {NULL, 0, 1, 0, NAN};
+    for (size_t k = 0; k < s->n_f; k++) {
+        s->f[k].na_rule = match_feature(m, &s->f[k], &miss);
+        int rc = build_pieces(m, &s->f[k], err);
+        if (rc)
+            return rc;
+    }
     return MQL_OK;
 }
 
@@ -79,6 +104,107 @@ static long match_feature(const mql_points *m, const scorer_feature *f, const mq
         if (mql_rule_match(&m->rules[f->rules[k]], c))
             return (long)f->rules[k];
     return -1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Builds f's breakpoint table (see scorer_feature). Each piece is classified by calling
+ * match_feature on one number inside it, so the table says what rule-by-rule matching says:
+ * every rule's match is constant on an open interval between consecutive breakpoints (the
+ * operators compare the number with the breakpoints only) and on each breakpoint itself. */
+static int build_pieces(const mql_points *m, scorer_feature *f, mql_err *err)
+{
+    size_t cap = 0;
+    for (size_t k = 0; k < f->n_rules; k++) {
+        const mql_rule *r = &m->rules[f->rules[k]];
+        cap += r->op == MQL_OP_BETWEEN ? 2 : r->op == MQL_OP_MISSING ? 0
+               : (r->op == MQL_OP_EQ || r->op == MQL_OP_NE || r->op == MQL_OP_IN) ? r->n_values
+                                                                                  : 1;
+    }
+    if (!(f->bp = malloc((cap ? cap : 1) * sizeof *f->bp)) ||
+        !(f->piece = malloc((2 * cap + 1) * sizeof *f->piece)))
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    size_t n = 0;
+    for (size_t k = 0; k < f->n_rules; k++) {
+        const mql_rule *r = &m->rules[f->rules[k]];
+        switch (r->op) {
+        case MQL_OP_EQ:
+        case MQL_OP_NE:
+        case MQL_OP_IN:
+            for (size_t v = 0; v < r->n_values; v++)
+                if (r->vcells[v].is_num && !isnan(r->vcells[v].num))
+                    f->bp[n++] = r->vcells[v].num;
+            break;
+        case MQL_OP_BETWEEN:
+            if (!isnan(r->hi))
+                f->bp[n++] = r->hi;
+            /* fall through */
+        case MQL_OP_GE:
+        case MQL_OP_GT:
+        case MQL_OP_LE:
+        case MQL_OP_LT:
+            if (!isnan(r->lo))
+                f->bp[n++] = r->lo;
+            break;
+        case MQL_OP_MISSING:
+            break;
+        }
+    }
+    qsort(f->bp, n, sizeof *f->bp, cmp_double);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || f->bp[i] != f->bp[u - 1])
+            f->bp[u++] = f->bp[i];
+    f->n_bp = u;
+    for (size_t k = 0; k <= u; k++) {
+        /* the open interval below bp[k] (above bp[k-1]): one number strictly inside it, if any */
+        double x = u == 0 ? 0.0 : k < u ? nextafter(f->bp[k], -INFINITY)
+                                        : nextafter(f->bp[u - 1], INFINITY);
+        int inside = u == 0 || ((k == u || x < f->bp[k]) && (k == 0 || x > f->bp[k - 1]));
+        mql_cell c = {NULL, 0, 0, 1, x};
+        f->piece[2 * k] = inside ? match_feature(m, f, &c) : -1;
+        if (k < u) {
+            c.num = f->bp[k];
+            f->piece[2 * k + 1] = match_feature(m, f, &c);
+        }
+    }
+    return MQL_OK;
+}
+
+/* The rule of f a non-missing numeric cell x matches (x not NaN): the number of breakpoints
+ * below x (a plain count for up to 16, else a binary search without data-dependent branches:
+ * lead values are too random for branch prediction), then the point or the interval piece. */
+static long match_number(const scorer_feature *f, double x)
+{
+    const double *bp = f->bp;
+    size_t lo = 0, len = f->n_bp;
+    if (len <= 16) {
+        /* few breakpoints: count those below x (independent compares, no chain of loads) */
+        for (size_t i = 0; i < len; i++)
+            lo += bp[i] < x;
+        return lo < f->n_bp && bp[lo] == x ? f->piece[2 * lo + 1] : f->piece[2 * lo];
+    }
+    while (len > 1) {
+        size_t half = len / 2;
+        lo += bp[lo + half - 1] < x ? half : 0;
+        len -= half;
+    }
+    lo += len == 1 && bp[lo] < x;
+    return lo < f->n_bp && bp[lo] == x ? f->piece[2 * lo + 1] : f->piece[2 * lo];
+}
+
+/* The matching rule of feature f for cell c, by the fastest exact route. */
+static long match_cell(const mql_points *m, const scorer_feature *f, const mql_cell *c)
+{
+    if (c->missing)
+        return f->na_rule;
+    if (c->is_num && !isnan(c->num))
+        return match_number(f, c->num);
+    return match_feature(m, f, c);
 }
 
 /* Local forms of table.c's lookups, so scoring needs no more of the table module than its
@@ -165,8 +291,6 @@ int mql_scorer_bind(const mql_points *m, const mql_table *t, mql_scorer **out, m
         }
         f->col = (size_t)c;
         f->c = &t->cols[c];
-        mql_cell miss = {NULL, 0, 1, 0, NAN};
-        f->na_rule = match_feature(m, f, &miss);
         if (f->c->type != MQL_COL_CATEGORICAL && f->c->type != MQL_COL_ID)
             continue;
         /* One match per level, so scoring a row is a table lookup. */
@@ -181,24 +305,8 @@ int mql_scorer_bind(const mql_points *m, const mql_table *t, mql_scorer **out, m
             f->level_rule[l] = match_feature(m, f, &cell);
         }
     }
-    /* Unmatched counts, per level for categorical columns, per row otherwise. */
-    for (size_t k = 0; k < s->n_f && rc == MQL_OK; k++) {
-        scorer_feature *f = &s->f[k];
-        for (size_t r = 0; r < t->n_rows; r++) {
-            if (cell_missing(f->c, r))
-                continue;
-            long hit;
-            if (f->level_rule) {
-                hit = f->c->code[r] < f->c->n_levels ? f->level_rule[f->c->code[r]] : -1;
-            } else {
-                mql_cell cell;
-                char buf[160];
-                table_cell(f->c, r, &cell, buf, sizeof buf);
-                hit = match_feature(m, f, &cell);
-            }
-            f->unmatched += hit < 0;
-        }
-    }
+    if (rc == MQL_OK && !(s->counted = calloc(1, sizeof *s->counted)))
+        rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
     if (rc) {
         mql_scorer_free(s);
         return rc;
@@ -277,24 +385,32 @@ static void finish(const mql_points *m, const long *hit, size_t n_hit, mql_score
     r->is_mql = r->score >= m->threshold;
 }
 
+/* The matched rule of each feature for table row `row` into h (n_f). */
+static long feature_hit(const mql_scorer *s, const scorer_feature *f, size_t row)
+{
+    const mql_column *c = f->c;
+    if (cell_missing(c, row))
+        return f->na_rule;
+    if (f->level_rule)
+        return c->code[row] < c->n_levels ? f->level_rule[c->code[row]] : -1;
+    if (c->type == MQL_COL_NUMERIC || c->type == MQL_COL_BOOLEAN)
+        return match_number(f, c->num[row]);
+    mql_cell cell;
+    char buf[160];
+    table_cell(c, row, &cell, buf, sizeof buf);
+    return match_cell(s->m, f, &cell);
+}
+
+static void row_hits(const mql_scorer *s, size_t row, long *h)
+{
+    for (size_t k = 0; k < s->n_f; k++)
+        h[k] = feature_hit(s, &s->f[k], row);
+}
+
 void mql_scorer_score_row(const mql_scorer *s, size_t row, mql_score_result *r)
 {
-    long *h = s->hit;
-    char buf[160];
-    for (size_t k = 0; k < s->n_f; k++) {
-        const scorer_feature *f = &s->f[k];
-        const mql_column *c = f->c;
-        if (cell_missing(c, row))
-            h[k] = f->na_rule;
-        else if (f->level_rule)
-            h[k] = c->code[row] < c->n_levels ? f->level_rule[c->code[row]] : -1;
-        else {
-            mql_cell cell;
-            table_cell(c, row, &cell, buf, sizeof buf);
-            h[k] = match_feature(s->m, f, &cell);
-        }
-    }
-    finish(s->m, h, s->n_f, r);
+    row_hits(s, row, s->hit);
+    finish(s->m, s->hit, s->n_f, r);
 }
 
 void mql_scorer_score_fields(mql_scorer *s, const char *const *fields, size_t n_fields,
@@ -305,10 +421,61 @@ void mql_scorer_score_fields(mql_scorer *s, const char *const *fields, size_t n_
         scorer_feature *f = &s->f[k];
         mql_cell cell;
         mql_cell_from_text(&cell, f->col < n_fields ? fields[f->col] : "", s->na, s->n_na);
-        h[k] = match_feature(s->m, f, &cell);
+        h[k] = match_cell(s->m, f, &cell);
         f->unmatched += h[k] < 0 && !cell.missing;
     }
     finish(s->m, h, s->n_f, r);
+}
+
+typedef struct score_job {
+    const mql_scorer *s;
+    size_t r0, r1;
+    long *score, *fit, *engagement;
+    const long *pts_fit, *pts_eng;   /* by rule index + 1 (0: no rule): the rule's points in
+                                        its group, 0 in the other */
+} score_job;
+
+/* Rows [r0, r1): the sums finish() makes, without the probability, band and reasons. Works a
+ * block of rows one feature at a time (a tight loop per column; integer sums, so the order of
+ * the additions does not matter). */
+static void *score_range(void *arg)
+{
+    enum { BLK = 512 };
+    score_job *j = arg;
+    const mql_scorer *s = j->s;
+    long fb[BLK], eb[BLK];
+    for (size_t r0 = j->r0; r0 < j->r1; r0 += BLK) {
+        size_t nb = j->r1 - r0 < BLK ? j->r1 - r0 : BLK;
+        memset(fb, 0, nb * sizeof *fb);
+        memset(eb, 0, nb * sizeof *eb);
+        for (size_t k = 0; k < s->n_f; k++) {
+            const scorer_feature *f = &s->f[k];
+            const mql_column *c = f->c;
+            if (!f->level_rule && (c->type == MQL_COL_NUMERIC || c->type == MQL_COL_BOOLEAN)) {
+                const double *x = c->num + r0;
+                for (size_t r = 0; r < nb; r++) {
+                    long h = isnan(x[r]) ? f->na_rule : match_number(f, x[r]);
+                    fb[r] += j->pts_fit[h + 1];
+                    eb[r] += j->pts_eng[h + 1];
+                }
+            } else {
+                for (size_t r = 0; r < nb; r++) {
+                    long h = feature_hit(s, f, r0 + r);
+                    fb[r] += j->pts_fit[h + 1];
+                    eb[r] += j->pts_eng[h + 1];
+                }
+            }
+        }
+        for (size_t r = 0; r < nb; r++) {
+            if (j->score)
+                j->score[r0 + r] = fb[r] + eb[r];
+            if (j->fit)
+                j->fit[r0 + r] = fb[r];
+            if (j->engagement)
+                j->engagement[r0 + r] = eb[r];
+        }
+    }
+    return NULL;
 }
 
 int mql_scorer_score_all(const mql_scorer *s, long *score, long *fit, long *engagement,
@@ -316,16 +483,27 @@ int mql_scorer_score_all(const mql_scorer *s, long *score, long *fit, long *enga
 {
     if (!s->t)
         return mql_err_set(err, MQL_EDATA, "scorer: not bound to a table");
-    for (size_t r = 0; r < s->t->n_rows; r++) {
-        mql_score_result res;
-        mql_scorer_score_row(s, r, &res);
-        if (score)
-            score[r] = res.score;
-        if (fit)
-            fit[r] = res.fit;
-        if (engagement)
-            engagement[r] = res.engagement;
+    /* Large tables: the second half on a second thread (each row is independent, so the
+     * result does not depend on the split). */
+    size_t n = s->t->n_rows, nr = s->m->n_rules;
+    int two = n >= 100000;
+    long *pts = calloc(2 * (nr + 1), sizeof *pts);
+    if (!pts)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < nr; i++) {
+        const mql_rule *ru = &s->m->rules[i];
+        pts[(ru->group == MQL_GROUP_ENGAGEMENT ? nr + 1 : 0) + i + 1] = ru->points;
     }
+    score_job jobs[2] = {{s, 0, two ? n / 2 : n, score, fit, engagement, pts, pts + nr + 1},
+                         {s, n / 2, n, score, fit, engagement, pts, pts + nr + 1}};
+    pthread_t th;
+    int threaded = two && pthread_create(&th, NULL, score_range, &jobs[1]) == 0;
+    if (two && !threaded)
+        jobs[0].r1 = n;
+    score_range(&jobs[0]);
+    if (threaded)
+        pthread_join(th, NULL);
+    free(pts);
     return MQL_OK;
 }
 
@@ -339,7 +517,38 @@ const char *mql_scorer_feature(const mql_scorer *s, size_t k)
     return k < s->n_f ? s->f[k].name : NULL;
 }
 
+/* Counts the unmatched cells of a table-bound scorer: per level for categorical columns, per
+ * row otherwise. */
+static void count_unmatched(const mql_scorer *s)
+{
+    const mql_table *t = s->t;
+    for (size_t k = 0; k < s->n_f; k++) {
+        scorer_feature *f = &s->f[k];
+        size_t n = 0;
+        for (size_t r = 0; r < t->n_rows; r++) {
+            if (cell_missing(f->c, r))
+                continue;
+            long hit;
+            if (f->level_rule) {
+                hit = f->c->code[r] < f->c->n_levels ? f->level_rule[f->c->code[r]] : -1;
+            } else {
+                mql_cell cell;
+                char buf[160];
+                table_cell(f->c, r, &cell, buf, sizeof buf);
+                hit = match_cell(s->m, f, &cell);
+            }
+            n += hit < 0;
+        }
+        f->unmatched = n;
+    }
+    *s->counted = 1;
+}
+
 size_t mql_scorer_unmatched(const mql_scorer *s, size_t k)
 {
-    return k < s->n_f ? s->f[k].unmatched : 0;
+    if (k >= s->n_f)
+        return 0;
+    if (s->t && !*s->counted)
+        count_unmatched(s);
+    return s->f[k].unmatched;
 }

@@ -87,6 +87,10 @@ int mql_csv_read_range(const char *path, char delim, const mql_csv_part *part,
 int mql_csv_put(FILE *f, const char *s, char delim);
 /* The same for n bytes at s (no NUL needed). */
 int mql_csv_put_n(FILE *f, const char *s, size_t n, char delim);
+/* The bytes mql_csv_put_n would write for s[0..n), into buf (room for 2 n + 2 bytes; not
+ * NUL-terminated). Returns their number. For writers that build a whole record before one
+ * fwrite. */
+size_t mql_csv_quote(char *buf, const char *s, size_t n, char delim);
 
 /* Writes a double for machine reading: "%.17g" shortest round-trip form; NAN as empty. */
 int mql_csv_put_double(FILE *f, double v);

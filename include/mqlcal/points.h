@@ -283,7 +283,8 @@ int mql_scorer_score_all(const mql_scorer *s, long *score, long *fit, long *enga
 
 /* Cells of feature k (in mql_scorer_feature order) that were not missing and matched no rule
  * (the reference level, or a level the model has never seen: both score 0 for that feature).
- * Table-bound scorers count at bind time; header-bound ones as rows are scored. */
+ * Table-bound scorers count all rows on the first call (so binding, which the self-check does on
+ * every fit, costs no pass over the rows); header-bound ones count as rows are scored. */
 size_t mql_scorer_n_features(const mql_scorer *s);
 const char *mql_scorer_feature(const mql_scorer *s, size_t k);
 size_t mql_scorer_unmatched(const mql_scorer *s, size_t k);

@@ -532,9 +532,47 @@ static void test_errors(void **state)
     assert_int_equal(mql_platt_fit(s, all1, NULL, 4, &pl, &err), MQL_EDATA);
 }
 
+/* Integer scores take mql_auc's counting route, others the sorting route: the same scores moved
+ * by +0.25 (same order, same ties) must give the bit-identical AUC, weighted and unweighted,
+ * since both routes add tied weights in row order and walk the ties in ascending order. */
+static void test_auc_integer_route(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    static double si[N], sf[N], w[N];
+    static unsigned char y[N];
+    uint64_t g = 99;
+    for (size_t i = 0; i < N; i++) {
+        g = g * 6364136223846793005ULL + 1442695040888963407ULL;
+        si[i] = (double)((long)((g >> 33) % 61) - 30);
+        if (si[i] == 0 && i % 2)
+            si[i] = -0.0;
+        sf[i] = si[i] + 0.25;
+        w[i] = 0.1 + (double)((g >> 20) % 1000) / 997.0;
+        y[i] = (g >> 45) % 4 == 0 || (si[i] > 10 && (g >> 50) % 2);
+    }
+    double a1, a2;
+    mql_err err;
+    assert_int_equal(mql_auc(si, y, NULL, N, &a1, &err), MQL_OK);
+    assert_int_equal(mql_auc(sf, y, NULL, N, &a2, &err), MQL_OK);
+    assert_true(a1 == a2);
+    assert_true(a1 > 0.55 && a1 < 0.9);
+    assert_int_equal(mql_auc(si, y, w, N, &a1, &err), MQL_OK);
+    assert_int_equal(mql_auc(sf, y, w, N, &a2, &err), MQL_OK);
+    if (a1 != a2)
+        fail_msg("weighted: counting %.17g, sorting %.17g", a1, a2);
+    /* a range wider than n goes the sorting way and still agrees */
+    si[0] = 1e7;
+    sf[0] = 1e7 + 0.25;
+    assert_int_equal(mql_auc(si, y, w, N, &a1, &err), MQL_OK);
+    assert_int_equal(mql_auc(sf, y, w, N, &a2, &err), MQL_OK);
+    assert_true(a1 == a2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_auc_integer_route),
         cmocka_unit_test(test_auc_sklearn),
         cmocka_unit_test(test_auc_hand_ties),
         cmocka_unit_test(test_auc_ci_delong),

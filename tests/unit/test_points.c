@@ -4,6 +4,7 @@
  * and the self-check catching an inconsistent model. */
 #include "testutil.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -615,6 +616,289 @@ static void test_synthetic_target(void **state)
     mql_table_free(t);
 }
 
+/* ---- the scorer's numeric lookup against rule-by-rule matching ----------------------------
+ * The scorer finds a numeric cell's rule in a breakpoint table; the reference here tries every
+ * rule with mql_rule_match (the definition). Exact integer comparison of every feature's points
+ * on values at, just beside and between every bound, -0 / +0, integers and fractions, huge and
+ * subnormal numbers, missing cells. */
+static const char *fast_rules =
+    "feature,operator,value,points,group\n"
+    "a,<,-2,1,fit\n"
+    "a,between,-2..-1,2,fit\n"
+    "a,=,0,4,fit\n"
+    "a,between,0.5..0.75,8,fit\n"
+    "a,>=,3,16,engagement\n"
+    "a,missing,,32,fit\n"
+    "b,!=,5,64,fit\n"
+    "c,in,1|2.5|-0,128,engagement\n"
+    "c,=,abc,256,fit\n"
+    "c,>,100,512,fit\n"
+    "d,<=,0,1024,fit\n"
+    "d,>,0.1,2048,engagement\n"
+    "e,=,True,4096,fit\n"
+    "e,missing,,8192,engagement\n"
+    "f,<=,2,16384,fit\n"
+    "f,between,3..3.0000000000000004,32768,fit\n"
+    "g,in,-7|-5|-3|-1|1|3|5|7|9|11|13|15|17|19|21|23|25,65536,engagement\n"
+    "g,between,26..30,131072,fit\n"
+    "g,<,-7,262144,fit\n"
+    "threshold,,,10\n";
+
+/* The first rule of `feature` that matches c, by mql_rule_match; NULL when none. */
+static const mql_rule *ref_rule(const mql_points *m, const char *feature, const mql_cell *c)
+{
+    for (size_t i = 0; i < m->n_rules; i++)
+        if (strcmp(m->rules[i].feature, feature) == 0 && mql_rule_match(&m->rules[i], c))
+            return &m->rules[i];
+    return NULL;
+}
+
+static void test_score_numeric_lookup(void **state)
+{
+    (void)state;
+    mql_err err;
+    mql_points *m = read_text(fast_rules, MQL_OK, &err);
+    /* g has 19 breakpoints (the binary search; the others are counted) */
+    static const char *names[] = {"a", "b", "c", "d", "e", "f", "g"};
+    enum { NF = 7 };
+    double special[] = {-2, -1, 0, -0.0, 0.5, 0.75, 3, 5, 1, 2.5, 100, 0.1, 2,
+                        3.0000000000000004, 1e300, -1e300, 4.9e-324, -4.9e-324, 2.2250738585072014e-308,
+                        -3, 4, 7, 0.25, 0.6, 1.5, -1.5, 2.4999999999999996, 99.5,
+                        -7, -5, 9, 11, 13, 17, 19, 21, 23, 25, 26, 30, 29.5, 12, -6};
+    size_t ns = sizeof special / sizeof special[0];
+    /* every special value, its neighbours, and NaN (missing) */
+    size_t nv = 3 * ns + 1, n = nv * NF;
+    double *vals = malloc(nv * sizeof *vals);
+    assert_non_null(vals);
+    for (size_t i = 0; i < ns; i++) {
+        vals[3 * i] = special[i];
+        vals[3 * i + 1] = nextafter(special[i], -INFINITY);
+        vals[3 * i + 2] = nextafter(special[i], INFINITY);
+    }
+    vals[3 * ns] = NAN;
+    /* the table: row r holds vals[(r + k * 7) % nv] in column k, so values meet in many
+     * combinations; column e is boolean (0 / 1 / missing) */
+    mql_table t = {.source = "mem", .n_rows = n, .n_cols = NF};
+    mql_column cols[NF];
+    memset(cols, 0, sizeof cols);
+    t.cols = cols;
+    for (size_t k = 0; k < NF; k++) {
+        cols[k].name = (char *)names[k];
+        cols[k].type = k == 4 ? MQL_COL_BOOLEAN : MQL_COL_NUMERIC;
+        cols[k].n_rows = n;
+        assert_non_null(cols[k].num = malloc(n * sizeof(double)));
+        for (size_t r = 0; r < n; r++) {
+            double v = vals[(r + k * 7) % nv];
+            cols[k].num[r] = k == 4 ? (isnan(v) ? NAN : (double)(r % 2)) : v;
+        }
+    }
+    mql_scorer *s;
+    assert_int_equal(mql_scorer_bind(m, &t, &s, &err), MQL_OK);
+    assert_int_equal(mql_scorer_n_features(s), NF);
+    long *sc = malloc(n * sizeof *sc), *fit = malloc(n * sizeof *fit);
+    assert_non_null(sc);
+    assert_non_null(fit);
+    assert_int_equal(mql_scorer_score_all(s, sc, fit, NULL, &err), MQL_OK);
+    size_t unmatched[NF] = {0};
+    for (size_t r = 0; r < n; r++) {
+        long want = 0, want_fit = 0;
+        for (size_t k = 0; k < NF; k++) {
+            double v = cols[k].num[r];
+            mql_cell c = {NULL, 0, isnan(v), !isnan(v), v};
+            const mql_rule *ru = ref_rule(m, names[k], &c);
+            want += ru ? ru->points : 0;
+            want_fit += ru && ru->group == MQL_GROUP_FIT ? ru->points : 0;
+            unmatched[k] += !ru && !isnan(v);
+        }
+        if (sc[r] != want || fit[r] != want_fit)
+            fail_msg("row %zu (a=%.17g b=%.17g c=%.17g d=%.17g f=%.17g): score %ld fit %ld, "
+                     "rule by rule %ld fit %ld", r, cols[0].num[r], cols[1].num[r],
+                     cols[2].num[r], cols[3].num[r], cols[5].num[r], sc[r], fit[r], want,
+                     want_fit);
+        mql_score_result res;
+        mql_scorer_score_row(s, r, &res);
+        assert_int_equal(res.score, want);
+    }
+    for (size_t k = 0; k < NF; k++)
+        assert_int_equal(mql_scorer_unmatched(s, k), unmatched[k]);
+    mql_scorer_free(s);
+
+    /* the streaming path: the same values as text ("%.17g"; "-0", subnormals, "NA") */
+    char *hdr[NF];
+    for (size_t k = 0; k < NF; k++)
+        hdr[k] = (char *)names[k];
+    assert_int_equal(mql_scorer_bind_header(m, hdr, NF, "mem", NULL, 0, &s, &err), MQL_OK);
+    char text[NF][40];
+    const char *fields[NF];
+    size_t unmatched_text[NF] = {0};   /* a subnormal may read as text here, not as a number */
+    for (size_t r = 0; r < n; r++) {
+        long want = 0;
+        for (size_t k = 0; k < NF; k++) {
+            double v = cols[k].num[r];
+            if (isnan(v))
+                snprintf(text[k], sizeof text[k], "NA");
+            else if (k == 4)
+                snprintf(text[k], sizeof text[k], "%s", v != 0 ? "yes" : "False");
+            else
+                snprintf(text[k], sizeof text[k], "%.17g", v);
+            fields[k] = text[k];
+            mql_cell c;
+            mql_cell_from_text(&c, text[k], NULL, 0);
+            const mql_rule *ru = ref_rule(m, names[k], &c);
+            want += ru ? ru->points : 0;
+            unmatched_text[k] += !ru && !c.missing;
+        }
+        mql_score_result res;
+        mql_scorer_score_fields(s, fields, NF, &res);
+        if (res.score != want)
+            fail_msg("record %zu (a=%s c=%s d=%s f=%s): score %ld, rule by rule %ld", r,
+                     text[0], text[2], text[3], text[5], res.score, want);
+    }
+    for (size_t k = 0; k < NF; k++)
+        assert_int_equal(mql_scorer_unmatched(s, k), unmatched_text[k]);
+    mql_scorer_free(s);
+    for (size_t k = 0; k < NF; k++)
+        free(cols[k].num);
+    free(sc);
+    free(fit);
+    free(vals);
+    mql_points_free(m);
+}
+
+/* ---- LINEAR steps from counted vs sorted values ---------------------------------------------
+ * Column u repeats 37 short decimals (few distinct values: counted in a hash table) and column w
+ * has 2,000 distinct fractions (sorted). Either way the steps must be the header's rule applied to
+ * the sorted values: cuts v[floor(k n / 6)] (moved up from the minimum), representative = the
+ * values of the step added in ascending order / their count; compared exactly with that rule
+ * computed here by qsort. */
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void expect_steps(const double *col, size_t n, const mql_points_step *st)
+{
+    double *v = malloc(n * sizeof *v);
+    assert_non_null(v);
+    size_t nv = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(col[i]))
+            v[nv++] = col[i];
+    qsort(v, nv, sizeof *v, cmp_dbl);
+    double lo[8] = {-INFINITY};
+    size_t ns = 1, above = 0;
+    while (above < nv && v[above] <= v[0])
+        above++;
+    for (size_t k = 1; k < 6; k++) {
+        double c = v[k * nv / 6];
+        if (c <= v[0]) {
+            if (above >= nv)
+                continue;
+            c = v[above];
+        }
+        if (c > lo[ns - 1])
+            lo[ns++] = c;
+    }
+    assert_int_equal(st->n, ns);
+    size_t i = 0;
+    for (size_t k = 0; k < ns; k++) {
+        double sum = 0;
+        size_t i0 = i;
+        while (i < nv && (k + 1 == ns || v[i] < lo[k + 1]))
+            sum += v[i++];
+        double rep = i > i0 ? sum / (double)(i - i0) : lo[k];
+        if (st->lo[k] != lo[k] || st->rep[k] != rep)
+            fail_msg("step %zu: lo %.17g rep %.17g, expected lo %.17g rep %.17g", k, st->lo[k],
+                     st->rep[k], lo[k], rep);
+    }
+    free(v);
+}
+
+static void test_linear_steps_counted_and_sorted(void **state)
+{
+    (void)state;
+    enum { N = 2000 };
+    size_t cap = 64 * N;
+    char *csv = malloc(cap), path[64];
+    assert_non_null(csv);
+    size_t len = (size_t)snprintf(csv, cap, "u,w,won\n");
+    uint64_t g = 12345;
+    for (size_t r = 0; r < N; r++) {
+        g = g * 6364136223846793005ULL + 1442695040888963407ULL;
+        long k = (long)((g >> 33) % 37) - 3;    /* -3..33: no quantile cut falls on 0 */
+        double w = ((double)(g >> 11) / 9007199254740992.0) * 50 - 10;
+        const char *u_text = k == 0 ? (r % 2 ? "-0.0" : "0") : NULL;
+        char ub[32];
+        if (!u_text) {
+            snprintf(ub, sizeof ub, "%.2f", k * 0.37);
+            u_text = ub;
+        }
+        len += (size_t)snprintf(csv + len, cap - len, "%s,%.17g,%d\n", r % 97 == 5 ? "" : u_text,
+                                w, (int)((g >> 20) % 3 == 0));
+    }
+    assert_non_null(write_temp(path, sizeof path, csv));
+    free(csv);
+    mql_err err;
+    mql_table *t;
+    assert_int_equal(mql_table_read(path, NULL, &t, &err), MQL_OK);
+    unlink(path);
+    mql_design_opts o;
+    mql_design_opts_init(&o);
+    assert_int_equal(mql_design_opts_add_role(&o, "won", &err), MQL_OK);
+    mql_design *d;
+    assert_int_equal(mql_design_build(t, &o, &d, &err), MQL_OK);
+    mql_design_opts_clear(&o);
+    mql_design_binding *b;
+    assert_int_equal(mql_design_bind(d, t, &b, &err), MQL_OK);
+    double *beta = calloc(d->p, sizeof *beta);
+    assert_non_null(beta);
+    for (size_t j = 0; j < d->p; j++)
+        beta[j] = j == 0 ? -1.0 : 0.3 / (double)j;
+    mql_points *m;
+    assert_int_equal(mql_points_from_fit_data(d, beta, b, NULL, NULL, &m, &err), MQL_OK);
+    assert_int_equal(m->n_steps, 2);
+    long cu = mql_table_find(t, "u"), cw = mql_table_find(t, "w");
+    assert_true(t->cols[cu].n_distinct <= 37);
+    assert_int_equal(t->cols[cw].n_distinct, N);
+    expect_steps(t->cols[cu].num, N, &m->steps[0]);
+    expect_steps(t->cols[cw].num, N, &m->steps[1]);
+    assert_int_equal(mql_points_self_check(d, b, m, &err), MQL_OK);
+    mql_points_free(m);
+    free(beta);
+    mql_design_binding_free(b);
+    mql_design_free(d);
+    mql_table_free(t);
+}
+
+/* Every default placeholder reads as missing in any case and with blanks around it; words that
+ * only start like one do not (the reader keeps the placeholders' lengths in a table). */
+static void test_default_placeholders(void **state)
+{
+    (void)state;
+    mql_cell c;
+    for (size_t i = 0; i < mql_n_default_na; i++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, " %s\t", mql_default_na[i]);
+        for (char *p = buf; *p; p++)
+            *p = (char)(i % 2 ? toupper((unsigned char)*p) : *p);
+        mql_cell_from_text(&c, buf, NULL, 0);
+        if (!c.missing)
+            fail_msg("'%s' should be missing", buf);
+    }
+    static const char *const not_na[] = {"NAN", "nulls", "Selected", "unknow", "--", "N/", "nonE1",
+                                         "yes!", "truth"};
+    for (size_t i = 0; i < sizeof not_na / sizeof not_na[0]; i++) {
+        mql_cell_from_text(&c, not_na[i], NULL, 0);
+        if (c.missing || c.is_num)
+            fail_msg("'%s' should be a non-missing text", not_na[i]);
+    }
+    mql_cell_from_text(&c, " FALSE ", NULL, 0);
+    assert_true(c.is_num && c.num == 0.0 && !c.missing);
+    mql_cell_from_text(&c, "Y", NULL, 0);
+    assert_true(c.is_num && c.num == 1.0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -625,6 +909,9 @@ int main(void)
         cmocka_unit_test(test_matching),
         cmocka_unit_test(test_overlap),
         cmocka_unit_test(test_score),
+        cmocka_unit_test(test_score_numeric_lookup),
+        cmocka_unit_test(test_default_placeholders),
+        cmocka_unit_test(test_linear_steps_counted_and_sorted),
         cmocka_unit_test_setup_teardown(test_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_self_check, setup, teardown),
         cmocka_unit_test(test_synthetic_target),
