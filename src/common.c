@@ -71,7 +71,10 @@ int mql_parse_double(const char *s, double *out)
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || errno == ERANGE || !isfinite(v))
+    /* ERANGE on overflow gives +-HUGE_VAL (caught by isfinite); on underflow strtod returns the
+     * correctly rounded subnormal or zero, which is the value written (mqlcal itself writes
+     * bounds such as -4.9406564584124654e-324 for "below 0"). */
+    if (end == s || !isfinite(v))
         return -1;
     while (*end == ' ' || *end == '\t')
         end++;

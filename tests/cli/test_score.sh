@@ -158,3 +158,9 @@ run rules "$TMP/nogroup.csv" --format csv
 expect "rules without groups exit 0" 0 ""
 expect_out "pricing page visits guessed engagement" '^pricing_page_visits,>=,1,20,engagement$'
 expect_out "job level guessed fit" '^job_level,=,VP,25,fit$'
+
+# a bound just below 0 (what mqlcal writes for a step ending at 0) reads back: subnormal numbers
+printf 'feature,operator,value,points\nx,between,-5..-4.9406564584124654e-324,3\nthreshold,,,1\n' > "$TMP/sub.csv"
+run rules "$TMP/sub.csv" --format csv
+expect "rules with a subnormal bound exit 0" 0 ""
+expect_out "subnormal bound round-trips" '^x,between,-5\.\.-4\.9406564584124654e-324,3,'
