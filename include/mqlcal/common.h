@@ -65,9 +65,9 @@ uint64_t mql_xxh64_digest(const mql_xxh64_state *s);
 uint64_t mql_xxh64(const void *data, size_t n);
 
 /* Sorts n finite or infinite doubles ascending (no NaN; -0 and +0 compare equal, and a -0 comes
- * back as +0) by an LSD radix sort on the IEEE bit patterns: O(n), about 27 ms per million values
- * here, allocation included, against about 100 ms for qsort. Returns 0, or -1 when the n-element scratch buffer cannot be
- * allocated (v is then unchanged). */
+ * back as +0) by an LSD radix sort on the IEEE bit patterns: O(n), about 27 ms per million
+ * values here, allocation included, against about 100 ms for qsort. Returns 0, or -1 when the
+ * n-element scratch buffer cannot be allocated (v is then unchanged). */
 int mql_sort_doubles(double *v, size_t n);
 
 /* The stable ascending order of n doubles (no NaN; -0 and +0 compare equal): fills order[0..n)
