@@ -3,6 +3,7 @@
 #include "mqlcal/funnel.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include "mqlcal/metrics.h"
 
 int mql_rate_from_counts(double k, double n, mql_rate *out, mql_err *err)
@@ -135,69 +136,18 @@ int mql_threshold_for_plan(const mql_threshold_hist *hist, size_t n, double need
     if (!isfinite(need_per_month) || !(need_per_month > 0))
         return mql_err_set(err, MQL_EUSAGE, "required MQLs per month %g is not positive",
                            need_per_month);
-    if (!isfinite(need_rate) || !(need_rate > 0) || need_rate > 1)
+    if (!isfinite(need_rate))
         return mql_err_set(err, MQL_EUSAGE, "required conversion %g is not in (0, 1]", need_rate);
     if (n == 0)
         return mql_err_set(err, MQL_EDATA, "no candidate thresholds");
-    for (size_t i = 0; i < n; i++) {
-        const mql_threshold_hist *h = &hist[i];
-        if (!isfinite(h->threshold) || !isfinite(h->mqls_per_month) || h->mqls_per_month < 0 ||
-            !isfinite(h->matured) || h->matured < 0 || !isfinite(h->converted) ||
-            h->converted < 0 || h->converted > h->matured)
-            return mql_err_set(err, MQL_EDATA,
-                               "threshold %g: invalid history (volume %g, %g of %g converted)",
-                               h->threshold, h->mqls_per_month, h->converted, h->matured);
-    }
-    const double z = mql_z_for_level(0.95);
-    /* best: highest threshold meeting both; vmax: highest volume; rbest: best rate among rows
-     * with enough volume (ties broken towards the higher threshold). */
-    size_t best = n, vmax = 0, rbest = n;
-    double rbest_val = -1;
-    for (size_t i = 0; i < n; i++) {
-        const mql_threshold_hist *h = &hist[i];
-        if (h->mqls_per_month > hist[vmax].mqls_per_month ||
-            (h->mqls_per_month == hist[vmax].mqls_per_month && h->threshold > hist[vmax].threshold))
-            vmax = i;
-        if (h->mqls_per_month < need_per_month || h->matured <= 0)
-            continue;
-        double lo, hi, rate = h->converted / h->matured;
-        mql_wilson(h->converted, h->matured, z, &lo, &hi);
-        double judged = use_lower_bound ? lo : rate;
-        if (judged > rbest_val || (judged == rbest_val && h->threshold > hist[rbest].threshold)) {
-            rbest_val = judged;
-            rbest = i;
-        }
-        if (judged >= need_rate && (best == n || h->threshold > hist[best].threshold))
-            best = i;
-    }
-    int volume_ok = hist[vmax].mqls_per_month >= need_per_month;
-    size_t pick;
-    out->volume_short = 0;
-    out->rate_short_points = 0;
-    if (best < n) {
-        out->status = MQL_PICK_MET;
-        pick = best;
-    } else if (!volume_ok || rbest == n) {
-        /* rbest == n: enough volume only at thresholds with no matured MQLs; treat as volume */
-        out->status = MQL_PICK_SHORT_VOLUME;
-        pick = vmax;
-        out->volume_short = volume_ok ? 0 : need_per_month - hist[vmax].mqls_per_month;
-    } else {
-        out->status = MQL_PICK_SHORT_RATE;
-        pick = rbest;
-        out->rate_short_points = (need_rate - rbest_val) * 100.0;
-    }
-    const mql_threshold_hist *h = &hist[pick];
-    out->index = pick;
-    out->threshold = h->threshold;
-    out->volume = h->mqls_per_month;
-    if (h->matured > 0) {
-        out->rate = h->converted / h->matured;
-        mql_wilson(h->converted, h->matured, z, &out->rate_lo, &out->rate_hi);
-    } else {
-        out->rate = out->rate_lo = out->rate_hi = NAN;
-    }
-    return MQL_OK;
+    double *need = malloc(n * sizeof *need);
+    if (!need)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        need[i] = need_per_month;
+    int st = mql_threshold_for_needs(hist, need, n, need_rate, use_lower_bound, out, err);
+    free(need);
+    return st;
 }
 
 int mql_threshold_for_needs(const mql_threshold_hist *hist, const double *need_per_month,
@@ -276,7 +226,8 @@ int mql_threshold_for_needs(const mql_threshold_hist *hist, const double *need_p
     } else {
         out->status = MQL_PICK_SHORT_VOLUME;
         pick = close;
-        out->volume_short = need_per_month[close] - hist[close].mqls_per_month;
+        /* 0 when the volume is there but only at thresholds with no matured MQL to rate */
+        out->volume_short = fmax(0, need_per_month[close] - hist[close].mqls_per_month);
     }
     const mql_threshold_hist *h = &hist[pick];
     out->index = pick;

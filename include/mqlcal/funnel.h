@@ -113,7 +113,7 @@ int mql_threshold_for_plan(const mql_threshold_hist *hist, size_t n, double need
  * threshold is chosen. When none does: SHORT_RATE when some candidate has the volume but not the
  * conversion (the best converting of those, gap in points), else SHORT_VOLUME naming the
  * candidate closest to its need (largest volume / need) with volume_short = need - volume.
- * With one constant need this is mql_threshold_for_plan. Errors as mql_threshold_for_plan
+ * mql_threshold_for_plan is this with one constant need. Errors as mql_threshold_for_plan
  * (need_rate, when finite, in (0, 1]; a finite need must be > 0); EDATA when no candidate has a
  * finite need. */
 int mql_threshold_for_needs(const mql_threshold_hist *hist, const double *need_per_month,
