@@ -46,21 +46,6 @@ static void usage(FILE *f)
             cli_leak_rule, cli_leads_usage);
 }
 
-/* 1234567 -> "1,234,567". */
-static const char *group3(size_t v, char *buf, size_t cap)
-{
-    char raw[32];
-    int n = snprintf(raw, sizeof raw, "%zu", v);
-    size_t o = 0;
-    for (int i = 0; i < n && o + 2 < cap; i++) {
-        if (i && (n - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = raw[i];
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
 static void swap_d(double *a, double *b)
 {
     double t = *a;
@@ -432,14 +417,17 @@ int cmd_inspect(int argc, char **argv)
     } else {
         int md = o.format == MQL_FMT_MD;
         fprintf(f, "%sfile       %s\n", md ? "    " : "", t->source);
-        fprintf(f, "%srows       %s\n", md ? "    " : "", group3(t->n_rows, b1, sizeof b1));
+        fprintf(f, "%srows       %s\n", md ? "    " : "",
+                mql_fmt_grouped((double)t->n_rows, b1, sizeof b1));
         fprintf(f, "%scolumns    %zu\n", md ? "    " : "", t->n_cols);
         fprintf(f, "%sdelimiter  '%s'\n", md ? "    " : "", delim_name(t->delim));
         if (d.y)
             fprintf(f, "%soutcome    %s: %s positive of %s = %.2f%% (95%% Wilson interval "
                        "%.2f%% to %.2f%%)\n", md ? "    " : "",
-                    d.outcome_label ? d.outcome_label : "", group3(d.n_pos, b1, sizeof b1),
-                    group3(t->n_rows, b2, sizeof b2), 100 * rate, 100 * lo, 100 * hi);
+                    d.outcome_label ? d.outcome_label : "",
+                    mql_fmt_grouped((double)d.n_pos, b1, sizeof b1),
+                    mql_fmt_grouped((double)t->n_rows, b2, sizeof b2), 100 * rate, 100 * lo,
+                    100 * hi);
         fputc('\n', f);
         mql_tab_write(tab, f, o.format);
         if (n_warn) {

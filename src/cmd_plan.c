@@ -68,23 +68,6 @@ static void usage(FILE *f)
             cli_leads_usage);
 }
 
-/* "12,345.67" style with thousands separators for readability in the text table. */
-static void money(double v, char *buf, size_t cap)
-{
-    char raw[64];
-    snprintf(raw, sizeof raw, "%.0f", v);
-    size_t n = strlen(raw), o = 0;
-    size_t start = raw[0] == '-' ? 1 : 0;
-    if (start)
-        buf[o++] = '-';
-    for (size_t i = start; i < n && o + 2 < cap; i++) {
-        if (i > start && (n - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = raw[i];
-    }
-    buf[o] = '\0';
-}
-
 typedef struct plan_opts {
     cli_plan_opts plan;
     const char *model;
@@ -155,12 +138,12 @@ static int plan_flags(const mql_funnel_in *inp, mql_format fmt)
     char how[256], a[64], b[64];
     const mql_funnel_stage *m = &out.month, *q = &out.quarter;
     double rev_m = in.period == MQL_PERIOD_MONTH ? in.revenue : in.revenue / 3;
-    money(in.revenue, a, sizeof a);
+    mql_fmt_grouped(in.revenue, a, sizeof a);
     snprintf(how, sizeof how, "target %s per %s%s", a,
              in.period == MQL_PERIOD_MONTH ? "month" : "quarter",
              in.period == MQL_PERIOD_MONTH ? "; a quarter is 3 months" : "; a month is a third");
     int e = add_stage(t, "revenue", rev_m, rev_m, rev_m * 3, rev_m * 3, how);
-    money(in.acv, b, sizeof b);
+    mql_fmt_grouped(in.acv, b, sizeof b);
     snprintf(how, sizeof how, "revenue / ACV %s", b);
     e |= add_stage(t, "deals", m->deals, m->deals_ceil, q->deals, q->deals_ceil, how);
     snprintf(how, sizeof how, "deals / win rate %.1f%%", 100 * in.win_rate.value);

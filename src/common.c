@@ -229,6 +229,24 @@ uint64_t mql_xxh64(const void *data, size_t n)
     return mql_xxh64_digest(&s);
 }
 
+const char *mql_fmt_grouped(double v, char *buf, size_t cap)
+{
+    char raw[400];
+    snprintf(raw, sizeof raw, "%.0f", v);
+    size_t n = strlen(raw), o = 0, start = raw[0] == '-';
+    if (cap == 0)
+        return buf;
+    if (start && o + 1 < cap)
+        buf[o++] = '-';
+    for (size_t i = start; i < n && o + 2 < cap; i++) {
+        if (i > start && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = raw[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
 /* An order-preserving key: flip all bits of negatives, set the sign bit of non-negatives, so
  * unsigned order equals numeric order. -0.0 is mapped to +0.0's key. */
 static uint64_t sort_key(double d)

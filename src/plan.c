@@ -239,22 +239,6 @@ mql_tab *mql_dplan_thresholds_tab(const mql_dplan *p)
     return t;
 }
 
-/* "12,345" for money-like figures. */
-static void grouped(double v, char *buf, size_t cap)
-{
-    char raw[64];
-    snprintf(raw, sizeof raw, "%.0f", v);
-    size_t n = strlen(raw), o = 0, start = raw[0] == '-';
-    if (start && o + 1 < cap)
-        buf[o++] = '-';
-    for (size_t i = start; i < n && o + 2 < cap; i++) {
-        if (i > start && (n - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = raw[i];
-    }
-    buf[o] = '\0';
-}
-
 static int stage(mql_tab *t, const char *name, double m, double mc, double q, double qc,
                  const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 static int stage(mql_tab *t, const char *name, double m, double mc, double q, double qc,
@@ -283,7 +267,7 @@ mql_tab *mql_dplan_stages_tab(const mql_dplan *p)
     const mql_funnel_in *b = &p->in.base;
     char a[64], c[64];
     double rev_m = b->period == MQL_PERIOD_MONTH ? b->revenue : b->revenue / 3;
-    grouped(b->revenue, a, sizeof a);
+    mql_fmt_grouped(b->revenue, a, sizeof a);
     int e = stage(t, "revenue", rev_m, rev_m, 3 * rev_m, 3 * rev_m, "target %s per %s%s", a,
                   b->period == MQL_PERIOD_MONTH ? "month" : "quarter",
                   b->period == MQL_PERIOD_MONTH ? "; a quarter is 3 months"
@@ -292,7 +276,7 @@ mql_tab *mql_dplan_stages_tab(const mql_dplan *p)
         snprintf(c, sizeof c, "--acv");
     else
         snprintf(c, sizeof c, "mean deal value of %zu won leads", p->acv_n);
-    grouped(p->acv, a, sizeof a);
+    mql_fmt_grouped(p->acv, a, sizeof a);
     e |= stage(t, "deals", m->deals, m->deals_ceil, q->deals, q->deals_ceil,
                "revenue / ACV %s (%s)", a, c);
     if (p->in.s2w_given) {

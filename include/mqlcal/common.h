@@ -64,6 +64,10 @@ uint64_t mql_xxh64_digest(const mql_xxh64_state *s);
 /* One shot: XXH64 of n bytes at data. */
 uint64_t mql_xxh64(const void *data, size_t n);
 
+/* v rounded to a whole number with thousands separators ("-1,234,567") into buf; returns buf.
+ * Counts up to 2^53 pass through exactly. For display only (machine output keeps full digits). */
+const char *mql_fmt_grouped(double v, char *buf, size_t cap);
+
 /* Sorts n finite or infinite doubles ascending (no NaN; -0 and +0 compare equal, and a -0 comes
  * back as +0) by an LSD radix sort on the IEEE bit patterns: O(n), about 27 ms per million
  * values here, allocation included, against about 100 ms for qsort. Returns 0, or -1 when the

@@ -43,11 +43,28 @@ static void test_parse_long(void **state)
     assert_int_not_equal(mql_parse_long("", 0, 100, &v), 0);
 }
 
+/* Display grouping: whole numbers with a comma every three digits, sign kept, rounding as %.0f. */
+static void test_fmt_grouped(void **state)
+{
+    (void)state;
+    char b[32];
+    assert_string_equal(mql_fmt_grouped(0, b, sizeof b), "0");
+    assert_string_equal(mql_fmt_grouped(999, b, sizeof b), "999");
+    assert_string_equal(mql_fmt_grouped(1000, b, sizeof b), "1,000");
+    assert_string_equal(mql_fmt_grouped(1234567.4, b, sizeof b), "1,234,567");
+    assert_string_equal(mql_fmt_grouped(-41188, b, sizeof b), "-41,188");
+    assert_string_equal(mql_fmt_grouped(9007199254740992.0, b, sizeof b), "9,007,199,254,740,992");
+    char small[5];
+    /* a short buffer gets a NUL-terminated prefix */
+    assert_string_equal(mql_fmt_grouped(1234567, small, sizeof small), "1,2");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_double),
         cmocka_unit_test(test_parse_long),
+        cmocka_unit_test(test_fmt_grouped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
