@@ -16,16 +16,18 @@ LDFLAGS += $(SAN)
 BLAS    := $(if $(wildcard /usr/lib/x86_64-linux-gnu/libopenblas.so /usr/lib/*/libopenblas.so /usr/lib/libopenblas.so),-lopenblas,-lgslcblas)
 LDLIBS  := -lgsl $(BLAS) -lcsv -ljansson -lpthread -lm
 
-LIB_SRC := $(filter-out src/main.c src/cli.c src/cmd_%.c,$(wildcard src/*.c))
-CMD_SRC := src/main.c src/cli.c $(wildcard src/cmd_*.c)
+# The library is src/*.c (never prints or exits); the front end is src/cli/ (options, messages,
+# exit codes). The folder is the boundary: library code cannot include src/cli/cli.h.
+LIB_SRC := $(wildcard src/*.c)
+CMD_SRC := $(wildcard src/cli/*.c)
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
-CMD_OBJ := $(CMD_SRC:src/%.c=$(BUILD)/%.o)
+CMD_OBJ := $(CMD_SRC:src/cli/%.c=$(BUILD)/cli/%.o)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(wildcard scripts/*.c)
 TOOL_BIN := $(TOOL_SRC:scripts/%.c=$(BUILD)/tools/%)
 
-.PHONY: all deps test test-unit test-asan valgrind demo bench clean
+.PHONY: all deps deps-test test test-unit test-asan valgrind demo bench clean
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/mqlcal $(TEST_BIN) $(TOOL_BIN)
@@ -33,7 +35,14 @@ all: $(BUILD)/mqlcal $(TEST_BIN) $(TOOL_BIN)
 deps:
 	@scripts/install-deps.sh
 
+deps-test:
+	@scripts/install-deps.sh --test
+
 $(BUILD)/%.o: src/%.c $(wildcard include/mqlcal/*.h) | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/cli/%.o: src/cli/%.c src/cli/cli.h $(wildcard include/mqlcal/*.h) | $(BUILD)
+	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libmqlcal.a: $(LIB_OBJ)
@@ -55,7 +64,7 @@ $(BUILD):
 
 # Every test: unit tests (cmocka), CLI tests, then the unit tests again under ASan+UBSan.
 # tests/run.sh prints the closing "N passed, N failed" line.
-test: deps
+test: deps-test
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all

@@ -1,9 +1,25 @@
 #!/bin/sh
 # Installs the Debian packages mqlcal needs to build and test, only those that are missing.
 # Non-interactive; needs root (or sudo) only when something is actually missing.
+#   scripts/install-deps.sh          what building mqlcal needs (make demo)
+#   scripts/install-deps.sh --test   that plus what the tests drive (make test): a real browser for
+#                                    the report tests, clang's libFuzzer, PostgreSQL and SQLite for
+#                                    the warehouse SQL tests
 set -eu
 
 PKGS="make gcc libc6-dev pkg-config libgsl-dev libcsv-dev libjansson-dev libcmocka-dev libopenblas-dev"
+# One package a line, so additions merge cleanly.
+TEST_PKGS="
+chromium
+poppler-utils
+clang
+libclang-rt-14-dev
+postgresql
+sqlite3
+"
+if [ "${1:-}" = "--test" ]; then
+    PKGS="$PKGS $(echo $TEST_PKGS)"
+fi
 
 missing=""
 for p in $PKGS; do

@@ -48,14 +48,6 @@ static double y_log_y(double y, double mu)
     return y != 0.0 ? y * log(y / mu) : 0.0;
 }
 
-double mql_logistic(double eta)
-{
-    if (eta >= 0.0)
-        return 1.0 / (1.0 + exp(-eta));
-    double e = exp(eta);
-    return e / (1.0 + e);
-}
-
 double mql_glm_eta(const double *x, const double *beta, size_t p)
 {
     double s = 0.0;

@@ -8,7 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "mqlcal/points.h"
+#include "mqlcal/points_fit.h"
+#include "mqlcal/selfcheck.h"
 
 mql_model *mql_model_new(void)
 {

@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "mqlcal/points.h"
+#include "mqlcal/rules_csv.h"
 
 /* ==== writing ================================================================================ */
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "mqlcal/model.h"
-#include "mqlcal/points.h"
+#include "mqlcal/rules_csv.h"
 #include "mqlcal/report_html.h"
 #include "mqlcal/report_review.h"
 

@@ -1,7 +1,7 @@
 /* score.c: applying a points model to leads, from a loaded table or record by record from a CSV
  * stream. Both paths build an mql_cell per value and call mql_rule_match, so they agree; numeric
  * cells look their rule up in a breakpoint table made at bind time by mql_rule_match itself. */
-#include "mqlcal/points.h"
+#include "mqlcal/score.h"
 
 #include <math.h>
 #include <pthread.h>

@@ -40,6 +40,20 @@ char *mql_strndup(const char *s, size_t n);
 /* Case-insensitive ASCII comparison (locale independent). */
 int mql_strcasecmp(const char *a, const char *b);
 
+/* Blanks (space, tab) around [s, s+n) trimmed: sets *start and returns the trimmed length. */
+size_t mql_trim_span(const char *s, size_t n, const char **start);
+/* A trimmed copy of s (NULL on allocation failure). */
+char *mql_trim_dup(const char *s);
+/* Whether [a, a+na) and [b, b+nb) are equal ignoring ASCII case. */
+int mql_span_ieq(const char *a, size_t na, const char *b, size_t nb);
+
+/* The shortest "%.Ng" (15 <= N <= 17) that reads back as v: 3, 2.5, 9.9999999999999982. */
+void mql_fmt_shortest(double v, char *buf, size_t cap);
+/* Whether v is an integer that a double holds exactly (|v| < 2^53). */
+int mql_is_integral(double v);
+/* 1 / (1 + exp(-eta)) without overflow for large |eta|. */
+double mql_logistic(double eta);
+
 /* Parses a whole string as a double with strtod semantics: returns 0 and sets *out only when the
  * entire string (after optional surrounding blanks) is a finite number. */
 int mql_parse_double(const char *s, double *out);

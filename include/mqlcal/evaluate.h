@@ -23,7 +23,8 @@
 #include "mqlcal/glm.h"
 #include "mqlcal/metrics.h"
 #include "mqlcal/model.h"
-#include "mqlcal/points.h"
+#include "mqlcal/points_fit.h"
+#include "mqlcal/score.h"
 #include "mqlcal/report_table.h"
 #include "mqlcal/table.h"
 

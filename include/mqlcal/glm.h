@@ -97,9 +97,8 @@ void mql_glm_result_free(mql_glm_result *r);
  * bad arguments, MQL_EDATA for invalid y or w, or the fill callback's status. */
 int mql_glm_separation_check(const mql_glm_data *d, signed char *sep, double *cnt, mql_err *err);
 
-/* Linear predictor and probability for one row x (length p) given beta; aliased (NAN) betas
- * count as 0. */
+/* Linear predictor for one row x (length p) given beta; aliased (NAN) betas count as 0. The
+ * probability is mql_logistic (common.h) of it. */
 double mql_glm_eta(const double *x, const double *beta, size_t p);
-double mql_logistic(double eta);
 
 #endif

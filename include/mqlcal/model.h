@@ -9,7 +9,7 @@
 #include "mqlcal/common.h"
 #include "mqlcal/design.h"
 #include "mqlcal/glm.h"
-#include "mqlcal/points.h"
+#include "mqlcal/points_fit.h"
 #include "mqlcal/table.h"
 
 #define MQL_MODEL_FORMAT "mqlcal-model"

@@ -13,7 +13,7 @@
 #include "mqlcal/glm.h"
 #include "mqlcal/model.h"
 #include "mqlcal/plan.h"
-#include "mqlcal/points.h"
+#include "mqlcal/points_fit.h"
 #include "mqlcal/report_table.h"
 #include "mqlcal/table.h"
 

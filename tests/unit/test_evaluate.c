@@ -7,6 +7,7 @@
 #include "testutil.h"
 
 #include "mqlcal/evaluate.h"
+#include "mqlcal/rules_csv.h"
 #include "mqlcal/table_ops.h"
 
 #define FIX "tests/fixtures/eval/"

@@ -10,7 +10,10 @@
 
 #include "mqlcal/design.h"
 #include "mqlcal/glm.h"
-#include "mqlcal/points.h"
+#include "mqlcal/points_fit.h"
+#include "mqlcal/rules_csv.h"
+#include "mqlcal/score.h"
+#include "mqlcal/selfcheck.h"
 #include "mqlcal/table.h"
 
 /* 20 leads: job_level Manager x8 (reference), VP x5, Director x4, missing x3; webinar True/False;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "mqlcal/backtest.h"
-#include "mqlcal/cli.h"
+#include "cli.h"
 #include "mqlcal/evaluate.h"
 #include "mqlcal/table_ops.h"
 

@@ -7,7 +7,7 @@
 #include <gsl/gsl_cdf.h>
 #include <jansson.h>
 
-#include "mqlcal/cli.h"
+#include "cli.h"
 #include "mqlcal/model.h"
 #include "mqlcal/points.h"
 #include "mqlcal/report_table.h"

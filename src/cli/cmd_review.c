@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mqlcal/cli.h"
+#include "cli.h"
 #include "mqlcal/report_review.h"
 #include "mqlcal/review.h"
 

@@ -2,7 +2,7 @@
  * same leads: discrimination and accuracy, volume and conversion at each model's threshold, the
  * points changed per rule, and the leads that move into or out of MQL. */
 
-#include "mqlcal/cli.h"
+#include "cli.h"
 #include "mqlcal/evaluate.h"
 
 static void usage(FILE *f)

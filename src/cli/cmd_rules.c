@@ -2,8 +2,8 @@
  * words, points), as the rules CSV a CRM admin types in, as JSON or as Markdown. */
 #include <jansson.h>
 
-#include "mqlcal/cli.h"
-#include "mqlcal/points.h"
+#include "cli.h"
+#include "mqlcal/rules_csv.h"
 #include "mqlcal/report_table.h"
 
 static void usage(FILE *f)

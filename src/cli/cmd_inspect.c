@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mqlcal/cli.h"
+#include "cli.h"
 #include "mqlcal/metrics.h"
 #include "mqlcal/report_table.h"
 #include "mqlcal/table.h"

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mqlcal/cli.h"
+#include "cli.h"
 #include "mqlcal/csv.h"
-#include "mqlcal/points.h"
+#include "mqlcal/score.h"
 
 static void usage(FILE *f)
 {

@@ -4,7 +4,7 @@
 
 #include <gsl/gsl_errno.h>
 
-#include "mqlcal/cli.h"
+#include "cli.h"
 
 typedef struct command {
     const char *name;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mqlcal/cli.h"
+#include "cli.h"
 #include "mqlcal/evaluate.h"
 #include "mqlcal/points.h"
 

@@ -1,6 +1,6 @@
 /* cli.c: what the subcommands share: messages on stderr, option matching, atomic output files,
  * and the lead-file options (--outcome, --join, --na, ...) with their loading and checks. */
-#include "mqlcal/cli.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -5,7 +5,7 @@
  * the answer names the threshold whose history meets the target. */
 #include <string.h>
 
-#include "mqlcal/cli.h"
+#include "cli.h"
 #include "mqlcal/evaluate.h"
 #include "mqlcal/funnel.h"
 #include "mqlcal/plan.h"

@@ -1,0 +1,55 @@
+/* score.h: applying a points model to leads: scores, fit / engagement sub-scores, probability,
+ * band, MQL flag and reasons, for a loaded table or streamed CSV records. */
+#ifndef MQLCAL_SCORE_H
+#define MQLCAL_SCORE_H
+
+#include "mqlcal/points.h"
+#include "mqlcal/table.h"
+
+typedef struct mql_scorer mql_scorer;
+
+#define MQL_N_REASONS 3
+
+typedef struct mql_score_result {
+    long score, fit, engagement;     /* fit + engagement = score */
+    double probability;              /* NAN without a map */
+    const char *band;                /* owned by the points model; "" without bands */
+    int is_mql;                      /* score >= threshold */
+    size_t n_reasons;
+    size_t reason[MQL_N_REASONS];    /* rule indices: matched rules with non-zero points by
+                                        |points| descending, ties in rule order */
+} mql_score_result;
+
+/* Binds the rules to a table's columns by name (a missing column is MQL_EDATA: "leads.csv has no
+ * column 'x' that the model needs"). Categorical columns are matched once per level, not per
+ * row. m and t are borrowed and must outlive the scorer. */
+int mql_scorer_bind(const mql_points *m, const mql_table *t, mql_scorer **out, mql_err *err);
+
+/* Binds the rules to a CSV header (streaming: see mql_scorer_score_fields). source names the
+ * file in messages; na/n_na is the placeholder list (NULL: the default one). */
+int mql_scorer_bind_header(const mql_points *m, char *const *names, size_t n_names,
+                           const char *source, const char *const *na, size_t n_na,
+                           mql_scorer **out, mql_err *err);
+void mql_scorer_free(mql_scorer *s);
+
+/* Scores table row `row` (a table-bound scorer). A scorer keeps one row's scratch, so one
+ * scorer serves one thread at a time. */
+void mql_scorer_score_row(const mql_scorer *s, size_t row, mql_score_result *r);
+/* Scores one record of raw text fields (a header-bound scorer; n_fields as in the header). Gives
+ * exactly what mql_scorer_score_row gives for the same lead. */
+void mql_scorer_score_fields(mql_scorer *s, const char *const *fields, size_t n_fields,
+                             mql_score_result *r);
+
+/* Scores every row: score, fit and engagement sub-scores (any may be NULL; each n_rows long). */
+int mql_scorer_score_all(const mql_scorer *s, long *score, long *fit, long *engagement,
+                         mql_err *err);
+
+/* Cells of feature k (in mql_scorer_feature order) that were not missing and matched no rule
+ * (the reference level, or a level the model has never seen: both score 0 for that feature).
+ * Table-bound scorers count all rows on the first call (so binding, which the self-check does on
+ * every fit, costs no pass over the rows); header-bound ones count as rows are scored. */
+size_t mql_scorer_n_features(const mql_scorer *s);
+const char *mql_scorer_feature(const mql_scorer *s, size_t k);
+size_t mql_scorer_unmatched(const mql_scorer *s, size_t k);
+
+#endif

@@ -1,0 +1,18 @@
+/* selfcheck.h: the check that a fitted points model scores from its own exported rules table. */
+#ifndef MQLCAL_SELFCHECK_H
+#define MQLCAL_SELFCHECK_H
+
+#include "mqlcal/design.h"
+#include "mqlcal/points.h"
+
+/* Self-check: scores every row of the binding's table twice, (1) inside the model: per row the
+ * sum of term_points of the indicator terms that mql_design_fill sets, plus the step points of
+ * LINEAR terms at the filled value (unless its missing term is set), and (2) through the
+ * exported rules: the rules CSV written to memory, read back with the reader, bound to the table
+ * and scored. Returns MQL_OK when every row agrees, MQL_EDATA naming the first lead that differs
+ * ("self-check failed: lead on line 12 scores 45 by the exported rules and 50 inside the model";
+ * line = row + 2, the header being line 1), or the reader's / binder's error. */
+int mql_points_self_check(const mql_design *d, const mql_design_binding *b, const mql_points *m,
+                          mql_err *err);
+
+#endif

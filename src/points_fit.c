@@ -1,0 +1,753 @@
+/* points_fit.c: a fitted logistic regression -> integer points model: value steps for linear
+ * terms, the scale, the score map, the default threshold, the rounding cost, and the model's own
+ * ("internal") scores of the training rows. */
+#include "mqlcal/points_fit.h"
+
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mqlcal/metrics.h"
+
+/* ==== conversion from a fitted model ========================================================= */
+
+/* Appends a rule from its parts (used by the conversion). */
+static int add_rule(mql_points *m, const char *feature, mql_op op, const char *value, long pts,
+                    mql_group g, long term, mql_err *err)
+{
+    mql_rule *nr = realloc(m->rules, (m->n_rules + 1) * sizeof *nr);
+    if (!nr)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    m->rules = nr;
+    int rc = mql_rule_init(&m->rules[m->n_rules], feature, mql_op_name(op), value, pts, g, err);
+    if (rc)
+        return mql_err_prefix(err, rc, "feature '%s'", feature);
+    m->rules[m->n_rules++].term = term;
+    return MQL_OK;
+}
+
+
+void mql_points_opts_default(mql_points_opts *o)
+{
+    o->pdo = NAN;
+    o->max_points = 100;
+    o->threshold = LONG_MIN;
+}
+
+/* Index of the step holding x: the number of lower bounds lo[1..n) that are <= x (0 for NaN).
+ * A plain count (fitted steps number at most 12): independent compares, no data-dependent
+ * branches, as the self-check runs it for every lead and term and lead values are too random
+ * for branch prediction. */
+static size_t step_of(const mql_points_step *s, double x)
+{
+    size_t k = 0;
+    for (size_t i = 1; i < s->n; i++)
+        k += s->lo[i] <= x;
+    return k;
+}
+
+/* The sorted non-missing values of a column as runs: distinct values u[0] < ... < u[nd-1]
+ * (-0 read as +0), u[j] occurring c[j] times; nv = sum of c. Everything linear_steps needs from
+ * the sorted values (order statistics, the values of each step summed in ascending order) can be
+ * read off the runs, and a column with few distinct values gives its runs without sorting its
+ * rows. */
+typedef struct value_runs {
+    double *u;
+    size_t *c;
+    size_t nd, nv;
+} value_runs;
+
+static void runs_free(value_runs *r)
+{
+    free(r->u);
+    free(r->c);
+    r->u = NULL;
+    r->c = NULL;
+}
+
+static uint64_t runs_bits(double x)
+{
+    uint64_t k;
+    if (x == 0)
+        x = 0.0;
+    memcpy(&k, &x, sizeof k);
+    return k;
+}
+
+/* Runs by counting the values in a hash table of at most `limit` distinct values. Returns 0,
+ * 1 when the column has more distinct values (r untouched), -1 when out of memory. */
+static int runs_by_hash(const double *x, size_t n, size_t limit, value_runs *r)
+{
+    /* key and count side by side: one cache line per probe */
+    typedef struct slot {
+        uint64_t key;
+        size_t cnt;
+    } slot;
+    const uint64_t empty = UINT64_MAX;   /* a NaN pattern: never a key */
+    size_t cap = 16;
+    int bits = 4;
+    while (cap < 2 * limit)
+        cap *= 2, bits++;
+    slot *tab = malloc(cap * sizeof *tab);
+    if (!tab)
+        return -1;
+    for (size_t i = 0; i < cap; i++)
+        tab[i] = (slot){empty, 0};
+    size_t nd = 0, nv = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(x[i]))
+            continue;
+        uint64_t k = runs_bits(x[i]);
+        size_t h = (size_t)((k * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - bits));
+        while (tab[h].key != k && tab[h].key != empty)
+            h = (h + 1) & (cap - 1);
+        if (tab[h].key == empty) {
+            if (nd == limit) {
+                free(tab);
+                return 1;
+            }
+            tab[h].key = k;
+            nd++;
+        }
+        tab[h].cnt++;
+        nv++;
+    }
+    double *u = malloc((nd ? nd : 1) * sizeof *u), *uu = malloc((nd ? nd : 1) * sizeof *uu);
+    size_t *c = malloc((nd ? nd : 1) * sizeof *c), *cc = malloc((nd ? nd : 1) * sizeof *cc);
+    size_t *ord = malloc((nd ? nd : 1) * sizeof *ord);
+    int rc = u && uu && c && cc && ord ? 0 : -1;
+    if (rc == 0) {
+        size_t j = 0;
+        for (size_t h = 0; h < cap; h++)
+            if (tab[h].key != empty) {
+                memcpy(&uu[j], &tab[h].key, sizeof uu[j]);
+                cc[j++] = tab[h].cnt;
+            }
+        rc = mql_order_doubles(uu, nd, ord, NULL);
+    }
+    if (rc == 0) {
+        for (size_t j = 0; j < nd; j++) {
+            u[j] = uu[ord[j]];
+            c[j] = cc[ord[j]];
+        }
+        *r = (value_runs){u, c, nd, nv};
+        u = NULL;
+        c = NULL;
+    }
+    free(tab), free(u), free(uu), free(c), free(cc), free(ord);
+    return rc;
+}
+
+/* Runs by sorting the values. Returns 0 or -1 when out of memory. */
+static int runs_by_sort(const double *x, size_t n, value_runs *r)
+{
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v)
+        return -1;
+    size_t nv = 0, nd = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(x[i]))
+            v[nv++] = x[i];
+    if (mql_sort_doubles(v, nv)) {
+        free(v);
+        return -1;
+    }
+    for (size_t i = 0; i < nv; i++)
+        nd += i == 0 || v[i] != v[i - 1];
+    double *u = malloc((nd ? nd : 1) * sizeof *u);
+    size_t *c = malloc((nd ? nd : 1) * sizeof *c);
+    if (!u || !c) {
+        free(v), free(u), free(c);
+        return -1;
+    }
+    size_t j = 0;
+    for (size_t i = 0; i < nv; i++) {
+        if (i == 0 || v[i] != v[i - 1]) {
+            u[j] = v[i];
+            c[j++] = 0;
+        }
+        c[j - 1]++;
+    }
+    free(v);
+    *r = (value_runs){u, c, nd, nv};
+    return 0;
+}
+
+/* The value at position i (< nv) of the sorted values. */
+static double runs_at(const value_runs *r, size_t i)
+{
+    size_t j = 0;
+    while (i >= r->c[j])
+        i -= r->c[j++];
+    return r->u[j];
+}
+
+/* Builds the steps of a LINEAR term from the training values (see the header). beta_base
+ * receives beta * rep_base; contribution k is beta * (rep[k] - rep_base). */
+static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_t n_rows,
+                        mql_points_step *s, mql_err *err)
+{
+    /* Counting beats sorting when the column repeats its values (integers, short decimals);
+     * the table's distinct count only picks the method, the runs are the same either way. */
+    value_runs vr = {0};
+    int hr = 1;
+    if (bf->col->n_distinct <= 4 * (size_t)65536 && bf->col->n_distinct * 4 <= n_rows)
+        hr = runs_by_hash(bf->col->num, n_rows, bf->col->n_distinct + 1, &vr);
+    if (hr == 1)
+        hr = runs_by_sort(bf->col->num, n_rows, &vr);
+    if (hr)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    size_t nv = vr.nv, nd = vr.nd;
+    size_t cap = nd > 6 ? nd : 6;
+    s->lo = malloc((cap + 1) * sizeof *s->lo);
+    s->rep = malloc((cap + 1) * sizeof *s->rep);
+    s->points = calloc(cap + 1, sizeof *s->points);
+    if (!s->lo || !s->rep || !s->points) {
+        runs_free(&vr);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
+    s->lo[0] = -INFINITY;
+    s->n = 1;
+    if (nv == 0) {
+        s->rep[0] = 0;
+        runs_free(&vr);
+        return MQL_OK;
+    }
+    if (f->integer && nd <= 12) {
+        for (size_t j = 1; j < nd; j++)
+            s->lo[s->n++] = vr.u[j];
+    } else {
+        /* About 6 quantile steps with the cut rule of design --bins 6: candidate k is
+         * v[floor(k n / 6)], a candidate at the minimum moves up to the next distinct value. */
+        for (size_t k = 1; k < 6; k++) {
+            double c = runs_at(&vr, k * nv / 6);
+            if (c <= vr.u[0]) {
+                if (nd < 2)
+                    continue;
+                c = vr.u[1];
+            }
+            if (c > s->lo[s->n - 1])
+                s->lo[s->n++] = c;
+        }
+    }
+    /* representative = mean of the training values in each step: beta * mean is the average
+     * exact contribution of the step's leads, the least-squares constant for the step. The
+     * values are added one by one in ascending order (the order of the sorted values). */
+    size_t j = 0;
+    for (size_t k = 0; k < s->n; k++) {
+        size_t cnt = 0;
+        double sum = 0;
+        for (; j < nd && (k + 1 == s->n || vr.u[j] < s->lo[k + 1]); j++) {
+            double v = vr.u[j];
+            for (size_t t = 0; t < vr.c[j]; t++)
+                sum += v;
+            cnt += vr.c[j];
+        }
+        s->rep[k] = cnt ? sum / (double)cnt : s->lo[k];
+    }
+    runs_free(&vr);
+    return MQL_OK;
+}
+
+/* The steps of the LINEAR terms into m->steps, shared by up to two threads: each takes the next
+ * term not yet taken (columns differ in cost: a decimal column takes several times longer than
+ * a small integer one, so a fixed split would leave one thread idle). */
+typedef struct steps_shared {
+    const mql_design *d;
+    const mql_design_binding *b;
+    mql_points *m;
+    const size_t *feature;   /* n_steps: the design feature of each step */
+    pthread_mutex_t lock;
+    size_t next;             /* the next step to take (under lock) */
+} steps_shared;
+
+typedef struct steps_job {
+    steps_shared *sh;
+    int rc;
+    size_t failed;           /* the lowest step index that failed when rc != 0 */
+    mql_err err;
+} steps_job;
+
+static void *steps_part(void *arg)
+{
+    steps_job *j = arg;
+    steps_shared *sh = j->sh;
+    for (;;) {
+        pthread_mutex_lock(&sh->lock);
+        size_t k = sh->next++;
+        pthread_mutex_unlock(&sh->lock);
+        if (k >= sh->m->n_steps)
+            break;
+        size_t i = sh->feature[k];
+        const mql_feature *f = &sh->d->features[i];
+        mql_points_step *s = &sh->m->steps[k];
+        s->term = f->term0;
+        mql_err e;
+        int rc = linear_steps(f, &sh->b->f[i], sh->b->n_rows, s, &e);
+        if (rc && (j->rc == MQL_OK || k < j->failed)) {
+            j->rc = rc;
+            j->failed = k;
+            j->err = e;
+        }
+    }
+    return NULL;
+}
+
+/* Appends the rule for values in [lo, hi) (lo = -inf: below hi; hi = +inf: lo and above).
+ * Integer data with integer bounds read as "between 3..5" / "= 3" / "<= 2"; otherwise
+ * "between a..b-" with b- the largest double below b, so the rule is exact. */
+static int add_range_rule(mql_points *m, const mql_feature *f, double lo, double hi, long pts,
+                          long term, mql_err *err)
+{
+    char a[40], b[48];
+    int ints = f->integer && (isinf(lo) || mql_is_integral(lo)) && (isinf(hi) || mql_is_integral(hi));
+    if (isinf(lo) && isinf(hi))
+        return mql_err_set(err, MQL_EDATA, "feature '%s': a step without bounds", f->name);
+    if (isinf(hi)) {
+        mql_fmt_shortest(lo, a, sizeof a);
+        return add_rule(m, f->name, MQL_OP_GE, a, pts, f->group, term, err);
+    }
+    if (isinf(lo)) {
+        mql_fmt_shortest(ints ? hi - 1 : hi, a, sizeof a);
+        return add_rule(m, f->name, ints ? MQL_OP_LE : MQL_OP_LT, a, pts, f->group, term, err);
+    }
+    double top = ints ? hi - 1 : nextafter(hi, -INFINITY);
+    mql_fmt_shortest(lo, a, sizeof a);
+    if (top == lo)
+        return add_rule(m, f->name, MQL_OP_EQ, a, pts, f->group, term, err);
+    size_t n = strlen(a);
+    snprintf(b, sizeof b, "%s..", a);
+    mql_fmt_shortest(top, b + n + 2, sizeof b - n - 2);
+    return add_rule(m, f->name, MQL_OP_BETWEEN, b, pts, f->group, term, err);
+}
+
+static double beta_at(const double *beta, size_t j)
+{
+    return isnan(beta[j]) ? 0.0 : beta[j];
+}
+
+typedef struct internal_job {
+    const mql_design *d;
+    const mql_design_binding *b;
+    const mql_points *m;
+    const double *beta;
+    const long *step_of_term;
+    size_t r_begin, r_end;
+    long *score;
+    double *eta;
+    int rc;
+    mql_err err;
+} internal_job;
+
+/* Rows [r_begin, r_end) of internal_scores. */
+static void *internal_range(void *arg)
+{
+    enum { CHUNK = 256 };
+    internal_job *jb = arg;
+    const mql_design *d = jb->d;
+    const mql_points *m = jb->m;
+    const double *beta = jb->beta;
+    const long *step_of_term = jb->step_of_term;
+    long *score = jb->score;
+    double *eta = jb->eta;
+    size_t p = d->p;
+    double *x = malloc(CHUNK * p * sizeof *x);
+    if (!x) {
+        jb->rc = mql_err_set(&jb->err, MQL_ENOMEM, "out of memory");
+        return NULL;
+    }
+    int rc = MQL_OK;
+    for (size_t r0 = jb->r_begin; r0 < jb->r_end && rc == MQL_OK; r0 += CHUNK) {
+        size_t mm = jb->r_end - r0 < CHUNK ? jb->r_end - r0 : CHUNK;
+        if ((rc = mql_design_fill((void *)jb->b, r0, mm, x, &jb->err)))
+            break;
+        for (size_t r = 0; r < mm; r++) {
+            const double *xr = x + r * p;
+            long s = 0;
+            double e = 0;
+            for (size_t j = 1; j < p; j++) {
+                if (beta)
+                    e += beta_at(beta, j) * xr[j];
+                if (step_of_term[j] >= 0) {
+                    const mql_feature *f = &d->features[d->term_feature[j]];
+                    size_t miss = f->term0 + f->n_terms - 1;
+                    if (!(f->has_missing && xr[miss] != 0)) {
+                        const mql_points_step *st = &m->steps[step_of_term[j]];
+                        s += st->points[step_of(st, xr[j])];
+                    }
+                } else if (xr[j] != 0 && j < m->n_terms) {
+                    s += m->term_points[j];
+                }
+            }
+            score[r0 + r] = s;
+            if (eta)
+                eta[r0 + r] = beta_at(beta, 0) + e;
+        }
+    }
+    free(x);
+    jb->rc = rc;
+    return NULL;
+}
+
+/* Integer score and exact linear predictor of rows [0, n) "inside the model": design fill,
+ * term_points of the indicator terms, step points of the LINEAR terms. eta may be NULL. Large
+ * tables are split in two halves scored on two threads (rows are independent and each row's
+ * sums run in the same order, so the result does not depend on the split). */
+int mql_points_internal_scores(const mql_design *d, const mql_design_binding *b, const mql_points *m,
+                           const double *beta, long *score, double *eta, mql_err *err)
+{
+    size_t p = d->p, n = b->n_rows;
+    long *step_of_term = malloc(p * sizeof *step_of_term);
+    if (!step_of_term)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    for (size_t j = 0; j < p; j++)
+        step_of_term[j] = -1;
+    for (size_t i = 0; i < m->n_steps; i++)
+        if (m->steps[i].term < p)
+            step_of_term[m->steps[i].term] = (long)i;
+    int two = n >= 100000;
+    internal_job jobs[2];
+    for (int t = 0; t < 2; t++)
+        jobs[t] = (internal_job){d, b, m, beta, step_of_term, t == 0 ? 0 : n / 2,
+                                 t == 0 && two ? n / 2 : n, score, eta, MQL_OK, {{0}}};
+    pthread_t th;
+    int threaded = two && pthread_create(&th, NULL, internal_range, &jobs[1]) == 0;
+    if (!threaded)
+        jobs[0].r_end = n;
+    internal_range(&jobs[0]);
+    if (threaded)
+        pthread_join(th, NULL);
+    free(step_of_term);
+    int rc = jobs[0].rc ? jobs[0].rc : threaded ? jobs[1].rc : MQL_OK;
+    if (rc)
+        mql_err_set(err, rc, "%s", jobs[0].rc ? jobs[0].err.msg : jobs[1].err.msg);
+    return rc;
+}
+
+/* The threshold rule of the header: the achievable score nearest logit(2 base) on the map. */
+static long choose_threshold(const mql_points *m, double base)
+{
+    long smin, smax;
+    mql_points_range(m, &smin, &smax);
+    double target = 2 * base;
+    if (!(target > 0))
+        return smin;
+    if (target >= 1)
+        return smax;
+    double s = (log(target / (1 - target)) - m->map_a) / m->map_b;
+    double best = INFINITY;
+    long pick = smin;
+    long c = (long)floor(s);
+    for (long k = c; k <= c + 1; k++) {
+        long kk = k < smin ? smin : k > smax ? smax : k;
+        double dev = fabs(mql_points_prob(m, (double)kk) - target);
+        if (dev < best) {
+            best = dev;
+            pick = kk;
+        }
+    }
+    return pick;
+}
+
+typedef struct cost_job {
+    const mql_points *m;
+    const double *eta;
+    const long *score;
+    const unsigned char *y;
+    size_t n;
+    double *pe, *sd, *ps;    /* n each: mql_logistic(eta), the score as a double, its probability */
+    int auc_exact_rc;
+    double auc_exact;
+} cost_job;
+
+/* The AUC of eta: the heaviest piece (a full sort of continuous values), on a thread of its own
+ * while the caller does the rest. */
+static void *cost_auc_exact(void *arg)
+{
+    cost_job *j = arg;
+    mql_err e2;
+    j->auc_exact_rc = mql_auc(j->eta, j->y, NULL, j->n, &j->auc_exact, &e2);
+    return NULL;
+}
+
+/* The rounding cost: AUC and log loss of the exact model (eta, mql_logistic(eta)) and of the
+ * integer points (the score, and its probability by the model's map). */
+static int rounding_cost(mql_points *m, const double *eta, const long *score,
+                         const unsigned char *y, size_t n, mql_err *err)
+{
+    size_t k = n ? n : 1;
+    double *buf = malloc(3 * k * sizeof *buf);
+    if (!buf)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    cost_job j = {m, eta, score, y, n, buf, buf + k, buf + 2 * k, 0, NAN};
+    pthread_t th;
+    int threaded = n >= 100000 && pthread_create(&th, NULL, cost_auc_exact, &j) == 0;
+    for (size_t i = 0; i < n; i++) {
+        j.pe[i] = mql_logistic(eta[i]);
+        j.sd[i] = (double)score[i];
+        j.ps[i] = mql_points_prob(m, j.sd[i]);
+    }
+    mql_err e2;
+    double auc_points = NAN, ll_exact = NAN, ll_points = NAN;
+    int auc_rc = mql_auc(j.sd, y, NULL, n, &auc_points, &e2);
+    int ll_rc = mql_logloss(j.pe, y, NULL, n, &ll_exact, &e2) ||
+                mql_logloss(j.ps, y, NULL, n, &ll_points, &e2);
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        cost_auc_exact(&j);
+    /* A sample with one class has no AUC: the costs stay NAN (unknown) rather than failing. */
+    m->auc_exact = j.auc_exact;
+    m->auc_points = auc_points;
+    if (j.auc_exact_rc || auc_rc)
+        m->auc_exact = m->auc_points = NAN;
+    m->logloss_exact = ll_exact;
+    m->logloss_points = ll_points;
+    if (ll_rc)
+        m->logloss_exact = m->logloss_points = NAN;
+    free(buf);
+    return MQL_OK;
+}
+
+/* Exact contributions (log-odds relative to the baseline) of each rule-to-be, per term:
+ * contrib[j] for indicator terms; LINEAR terms through their steps. */
+int mql_points_from_fit_data(const mql_design *d, const double *beta,
+                             const mql_design_binding *b, const unsigned char *y,
+                             const mql_points_opts *o, mql_points **out, mql_err *err)
+{
+    *out = NULL;
+    mql_points_opts defaults;
+    if (!o) {
+        mql_points_opts_default(&defaults);
+        o = &defaults;
+    }
+    if (!isnan(o->pdo) && !(o->pdo > 0 && isfinite(o->pdo)))
+        return mql_err_set(err, MQL_EUSAGE, "--pdo must be a positive number");
+    if (isnan(o->pdo) && !(o->max_points > 0 && isfinite(o->max_points)))
+        return mql_err_set(err, MQL_EUSAGE, "--max-points must be a positive number");
+    if (b && b->design != d)
+        return mql_err_set(err, MQL_EDATA, "points: the binding is for another design");
+    size_t p = d->p;
+    mql_points *m = mql_points_new();
+    double *contrib = calloc(p, sizeof *contrib);
+    long *step_idx = malloc(p * sizeof *step_idx);
+    long *score = NULL;
+    double *eta = NULL;
+    int rc = MQL_OK;
+    if (!m || !contrib || !step_idx || !(m->term_points = calloc(p, sizeof *m->term_points))) {
+        rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+        goto done;
+    }
+    m->n_terms = p;
+    double a = beta_at(beta, 0);
+    /* 1. exact contributions and LINEAR steps */
+    for (size_t j = 0; j < p; j++) {
+        contrib[j] = j ? beta_at(beta, j) : 0;
+        step_idx[j] = -1;
+    }
+    /* the steps of every LINEAR term (independent of each other: on two threads when the
+     * data are large), then their baselines in feature order */
+    size_t n_lin = 0;
+    for (size_t i = 0; i < d->n_features; i++) {
+        const mql_feature *f = &d->features[i];
+        if (f->enc != MQL_ENC_LINEAR)
+            continue;
+        if (!b) {
+            rc = mql_err_set(err, MQL_EDATA, "feature '%s' is a linear term: converting it to "
+                             "point steps needs the training data", f->name);
+            goto done;
+        }
+        n_lin++;
+    }
+    if (n_lin) {
+        if (!(m->steps = calloc(n_lin, sizeof *m->steps))) {
+            rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+            goto done;
+        }
+        m->n_steps = n_lin;
+        size_t *feat = malloc(n_lin * sizeof *feat);
+        if (!feat) {
+            rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+            goto done;
+        }
+        for (size_t i = 0, k = 0; i < d->n_features; i++)
+            if (d->features[i].enc == MQL_ENC_LINEAR)
+                feat[k++] = i;
+        steps_shared sh = {d, b, m, feat, PTHREAD_MUTEX_INITIALIZER, 0};
+        steps_job jobs[2] = {{&sh, MQL_OK, 0, {{0}}}, {&sh, MQL_OK, 0, {{0}}}};
+        pthread_t th;
+        int threaded = n_lin > 1 && b->n_rows >= 100000 &&
+                       pthread_create(&th, NULL, steps_part, &jobs[1]) == 0;
+        steps_part(&jobs[0]);
+        if (threaded)
+            pthread_join(th, NULL);
+        pthread_mutex_destroy(&sh.lock);
+        free(feat);
+        /* the first failure in feature order */
+        const steps_job *bad = jobs[0].rc ? &jobs[0] : NULL;
+        if (jobs[1].rc && (!bad || jobs[1].failed < bad->failed))
+            bad = &jobs[1];
+        if (bad) {
+            rc = mql_err_set(err, bad->rc, "%s", bad->err.msg);
+            goto done;
+        }
+    }
+    for (size_t i = 0, k = 0; i < d->n_features; i++) {
+        const mql_feature *f = &d->features[i];
+        if (f->enc != MQL_ENC_LINEAR)
+            continue;
+        mql_points_step *s = &m->steps[k];
+        step_idx[f->term0] = (long)k++;
+        double bl = beta_at(beta, f->term0), base = bl * s->rep[step_of(s, 0.0)];
+        a += base;
+        if (f->has_missing)
+            contrib[f->term0 + f->n_terms - 1] -= base;
+        contrib[f->term0] = 0;
+    }
+    /* 2. scale: factor points per unit of log-odds */
+    double factor;
+    if (!isnan(o->pdo)) {
+        factor = o->pdo / log(2.0);
+    } else {
+        double best = 0, maxabs = 0;
+        for (size_t i = 0; i < d->n_features; i++) {
+            const mql_feature *f = &d->features[i];
+            double fmax = 0;
+            for (size_t j = f->term0; j < f->term0 + f->n_terms; j++) {
+                double c[64];
+                size_t nc = 0;
+                if (step_idx[j] >= 0) {
+                    const mql_points_step *s = &m->steps[step_idx[j]];
+                    double bl = beta_at(beta, j), rb = s->rep[step_of(s, 0.0)];
+                    for (size_t k = 0; k < s->n && nc < 64; k++)
+                        c[nc++] = bl * (s->rep[k] - rb);
+                } else {
+                    c[nc++] = contrib[j];
+                }
+                for (size_t k = 0; k < nc; k++) {
+                    fmax = c[k] > fmax ? c[k] : fmax;
+                    maxabs = fabs(c[k]) > maxabs ? fabs(c[k]) : maxabs;
+                }
+            }
+            best += fmax;
+        }
+        double span = best > 0 ? best : maxabs;
+        factor = span > 0 ? o->max_points / span : 20 / log(2.0);
+    }
+    m->pdo = factor * log(2.0);
+    m->has_map = 1;
+    m->map_a = a;
+    m->map_b = 1 / factor;
+    if (!(m->map_method = mql_strdup("model"))) {
+        rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+        goto done;
+    }
+    /* 3. rules, in design term order */
+    for (size_t i = 0; i < d->n_features && rc == MQL_OK; i++) {
+        const mql_feature *f = &d->features[i];
+        for (size_t t = 0; t < f->n_terms && rc == MQL_OK; t++) {
+            size_t j = f->term0 + t;
+            long term = (long)j;
+            int is_missing = f->has_missing && t == f->n_terms - 1;
+            if (step_idx[j] >= 0) {
+                mql_points_step *s = &m->steps[step_idx[j]];
+                double bl = beta_at(beta, j), rb = s->rep[step_of(s, 0.0)];
+                for (size_t k = 0; k < s->n && rc == MQL_OK; k++) {
+                    s->points[k] = lround(bl * factor * (s->rep[k] - rb));
+                    if (s->points[k] != 0)
+                        rc = add_range_rule(m, f, s->lo[k], k + 1 < s->n ? s->lo[k + 1] : INFINITY,
+                                            s->points[k], term, err);
+                }
+                continue;
+            }
+            long pts = lround(contrib[j] * factor);
+            m->term_points[j] = pts;
+            if (pts == 0)
+                continue;
+            if (is_missing) {
+                rc = add_rule(m, f->name, MQL_OP_MISSING, "", pts, f->group, term, err);
+            } else if (f->enc == MQL_ENC_BOOLEAN) {
+                rc = add_rule(m, f->name, MQL_OP_EQ, f->true_label ? f->true_label : "True", pts,
+                              f->group, term, err);
+            } else if (f->enc == MQL_ENC_BINNED) {
+                rc = add_range_rule(m, f, f->cuts[t], t + 1 < f->n_cuts ? f->cuts[t + 1] : INFINITY,
+                                    pts, term, err);
+            } else if (t + 1 < f->n_levels) {
+                rc = add_rule(m, f->name, MQL_OP_EQ, f->levels[t + 1], pts, f->group, term, err);
+            } else {
+                /* (other): the pooled level names */
+                int bar = 0;
+                size_t len = 1;
+                for (size_t k = 0; k < f->n_pooled; k++) {
+                    bar |= strchr(f->pooled[k], '|') != NULL;
+                    len += strlen(f->pooled[k]) + 1;
+                }
+                if (bar || f->n_pooled == 1) {
+                    for (size_t k = 0; k < f->n_pooled && rc == MQL_OK; k++)
+                        rc = add_rule(m, f->name, MQL_OP_EQ, f->pooled[k], pts, f->group, term,
+                                      err);
+                } else {
+                    char *v = malloc(len);
+                    if (!v) {
+                        rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+                        break;
+                    }
+                    v[0] = '\0';
+                    for (size_t k = 0; k < f->n_pooled; k++) {
+                        if (k)
+                            strcat(v, "|");
+                        strcat(v, f->pooled[k]);
+                    }
+                    rc = add_rule(m, f->name, MQL_OP_IN, v, pts, f->group, term, err);
+                    free(v);
+                }
+            }
+        }
+    }
+    if (rc)
+        goto done;
+    /* 4. threshold, rounding cost, bands */
+    double base_rate = NAN;
+    if (b) {
+        size_t n = b->n_rows;
+        score = malloc((n ? n : 1) * sizeof *score);
+        eta = malloc((n ? n : 1) * sizeof *eta);
+        if (!score || !eta) {
+            rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+            goto done;
+        }
+        if ((rc = mql_points_internal_scores(d, b, m, beta, score, eta, err)))
+            goto done;
+        double sum = 0;
+        for (size_t r = 0; r < n; r++)
+            sum += y ? (y[r] != 0) : mql_logistic(eta[r]);
+        base_rate = n ? sum / (double)n : NAN;
+        if (y && (rc = rounding_cost(m, eta, score, y, n, err)))
+            goto done;
+    }
+    m->threshold = o->threshold != LONG_MIN ? o->threshold
+                   : isnan(base_rate)      ? 0
+                                           : choose_threshold(m, base_rate);
+    rc = mql_points_make_bands(m, err);
+done:
+    free(contrib);
+    free(step_idx);
+    free(score);
+    free(eta);
+    if (rc) {
+        mql_points_free(m);
+        return rc;
+    }
+    *out = m;
+    return MQL_OK;
+}
+
+int mql_points_from_fit(const mql_design *d, const double *beta, const mql_points_opts *o,
+                        mql_points **out, mql_err *err)
+{
+    return mql_points_from_fit_data(d, beta, NULL, NULL, o, out, err);
+}
+

@@ -1,0 +1,445 @@
+/* rule.c: one rule's condition and its matching semantics: cells (missing, numeric, boolean,
+ * text), the operators, overlap between two rules of a feature, and a rule in words. */
+#include "mqlcal/rule.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ==== operators, cells, matching ============================================================ */
+
+static const char *const op_names[] = {"=", "!=", "in", ">=", ">", "<=", "<", "between",
+                                       "missing"};
+
+const char *mql_op_name(mql_op op)
+{
+    return (size_t)op < sizeof op_names / sizeof op_names[0] ? op_names[op] : "?";
+}
+
+const char *const mql_default_na[] = {"", "NA", "N/A", "null", "Select", "unknown", "none", "-"};
+const size_t mql_n_default_na = sizeof mql_default_na / sizeof mql_default_na[0];
+
+/* Thousands separators as table.c accepts them, only where they cannot be a decimal comma: two
+ * or more groups ("1,234,567") or groups followed by a decimal point ("12,500.50"). Copies the
+ * number without commas into buf; returns 0 when s matches the pattern. */
+static int strip_thousands(const char *s, size_t n, char *buf, size_t cap)
+{
+    size_t i = 0, o = 0, groups = 0, lead = 0;
+    if (n + 1 > cap)
+        return -1;
+    if (s[i] == '-' || s[i] == '+')
+        buf[o++] = s[i++];
+    while (i < n && isdigit((unsigned char)s[i]) && lead < 4)
+        buf[o++] = s[i++], lead++;
+    if (lead == 0 || lead > 3)
+        return -1;
+    while (i < n && s[i] == ',') {
+        if (i + 4 > n || !isdigit((unsigned char)s[i + 1]) || !isdigit((unsigned char)s[i + 2]) ||
+            !isdigit((unsigned char)s[i + 3]))
+            return -1;
+        memcpy(buf + o, s + i + 1, 3);
+        o += 3;
+        i += 4;
+        groups++;
+    }
+    int frac = 0;
+    if (i < n && s[i] == '.') {
+        buf[o++] = s[i++];
+        while (i < n && isdigit((unsigned char)s[i]))
+            buf[o++] = s[i++], frac = 1;
+        if (!frac)
+            return -1;
+    }
+    if (i != n || groups == 0 || (groups < 2 && !frac))
+        return -1;
+    buf[o] = '\0';
+    return 0;
+}
+
+void mql_cell_from_text(mql_cell *c, const char *text, const char *const *na, size_t n_na)
+{
+    static const char *const yes[] = {"true", "yes", "y", "t"};
+    static const char *const no[] = {"false", "no", "n", "f"};
+    static const size_t yes_len[] = {4, 3, 1, 1}, no_len[] = {5, 2, 1, 1};
+    /* lengths of mql_default_na, so the per-cell test needs no strlen (scoring streams millions) */
+    static const size_t default_na_len[] = {0, 2, 3, 4, 6, 7, 4, 1};
+    _Static_assert(sizeof default_na_len / sizeof default_na_len[0] ==
+                       sizeof mql_default_na / sizeof mql_default_na[0],
+                   "one length per default placeholder");
+    const size_t *na_len = NULL;
+    if (!na) {
+        na = mql_default_na;
+        n_na = mql_n_default_na;
+        na_len = default_na_len;
+    }
+    const char *s = text ? text : "";
+    size_t n = mql_trim_span(s, strlen(s), &s);
+    c->text = s;
+    c->len = n;
+    c->is_num = 0;
+    c->num = NAN;
+    c->missing = n == 0;
+    for (size_t i = 0; i < n_na && !c->missing; i++)
+        c->missing = mql_span_ieq(s, n, na[i], na_len ? na_len[i] : strlen(na[i]));
+    if (c->missing)
+        return;
+    for (size_t i = 0; i < 4 && n <= 5; i++) {
+        if (mql_span_ieq(s, n, yes[i], yes_len[i]) || mql_span_ieq(s, n, no[i], no_len[i])) {
+            c->is_num = 1;
+            c->num = mql_span_ieq(s, n, yes[i], yes_len[i]) ? 1.0 : 0.0;
+            return;
+        }
+    }
+    /* strtod needs a NUL-terminated copy; cells longer than any number are not numbers.
+     * Hexadecimal is not a number here (table.c reads decimals only). */
+    char buf[96];
+    if (n < sizeof buf && !memchr(s, 'x', n) && !memchr(s, 'X', n)) {
+        memcpy(buf, s, n);
+        buf[n] = '\0';
+        double v;
+        if (memchr(buf, ',', n) && strip_thousands(s, n, buf, sizeof buf))
+            return;
+        if (mql_parse_double(buf, &v) == 0) {
+            c->is_num = 1;
+            c->num = v;
+        }
+    }
+}
+
+/* The = relation between two cells (symmetric): numerically when both are numbers, else by
+ * text ignoring case. A number known only as a number never equals a non-numeric text. */
+static int cell_eq(const mql_cell *a, const mql_cell *b)
+{
+    if (a->missing || b->missing)
+        return 0;
+    if (a->is_num && b->is_num)
+        return a->num == b->num;
+    if (a->is_num != b->is_num || !a->text || !b->text)
+        return 0;
+    return mql_span_ieq(a->text, a->len, b->text, b->len);
+}
+
+int mql_rule_match(const mql_rule *r, const mql_cell *c)
+{
+    if (r->op == MQL_OP_MISSING)
+        return c->missing;
+    if (c->missing)
+        return 0;
+    double x = c->num;
+    switch (r->op) {
+    case MQL_OP_EQ: return cell_eq(&r->vcells[0], c);
+    case MQL_OP_NE: return !cell_eq(&r->vcells[0], c);
+    case MQL_OP_IN:
+        for (size_t k = 0; k < r->n_values; k++)
+            if (cell_eq(&r->vcells[k], c))
+                return 1;
+        return 0;
+    case MQL_OP_GE: return c->is_num && x >= r->lo;
+    case MQL_OP_GT: return c->is_num && x > r->lo;
+    case MQL_OP_LE: return c->is_num && x <= r->lo;
+    case MQL_OP_LT: return c->is_num && x < r->lo;
+    case MQL_OP_BETWEEN: return c->is_num && x >= r->lo && x <= r->hi;
+    case MQL_OP_MISSING: break;
+    }
+    return 0;
+}
+
+void mql_rule_clear(mql_rule *r)
+{
+    if (!r)
+        return;
+    free(r->feature);
+    free(r->value);
+    for (size_t k = 0; r->values && k < r->n_values; k++)
+        free(r->values[k]);
+    free(r->values);
+    free(r->vcells);
+    memset(r, 0, sizeof *r);
+    r->term = -1;
+}
+
+/* Splits r->value on '|' (in) or takes it whole (=, !=) into values / vcells. */
+static int rule_values(mql_rule *r, mql_err *err)
+{
+    const char *v = r->value;
+    size_t n = 1;
+    if (r->op == MQL_OP_IN)
+        for (const char *p = v; *p; p++)
+            n += *p == '|';
+    r->values = calloc(n, sizeof *r->values);
+    r->vcells = calloc(n, sizeof *r->vcells);
+    if (!r->values || !r->vcells)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    r->n_values = n;
+    const char *p = v;
+    for (size_t k = 0; k < n; k++) {
+        const char *e = r->op == MQL_OP_IN ? strchr(p, '|') : NULL;
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        const char *b;
+        size_t tl = mql_trim_span(p, len, &b);
+        if (!(r->values[k] = mql_strndup(b, tl)))
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        if (tl == 0)
+            return mql_err_set(err, MQL_EDATA, "'%s' needs a value%s", mql_op_name(r->op),
+                               r->op == MQL_OP_IN ? " between every '|'" : "");
+        mql_cell_from_text(&r->vcells[k], r->values[k], NULL, 0);
+        if (r->vcells[k].missing)
+            return mql_err_set(err, MQL_EDATA,
+                               "'%s' is a missing-value placeholder; use the operator 'missing'",
+                               r->values[k]);
+        p = e ? e + 1 : p + len;
+    }
+    return MQL_OK;
+}
+
+int mql_rule_init(mql_rule *r, const char *feature, const char *op, const char *value,
+                  long points, mql_group group, mql_err *err)
+{
+    memset(r, 0, sizeof *r);
+    r->term = -1;
+    r->points = points;
+    r->group = group;
+    r->lo = r->hi = NAN;
+    int rc = MQL_OK;
+    char *opt = mql_trim_dup(op ? op : "");
+    r->feature = mql_trim_dup(feature ? feature : "");
+    r->value = mql_trim_dup(value ? value : "");
+    if (!opt || !r->feature || !r->value) {
+        rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (!r->feature[0]) {
+        rc = mql_err_set(err, MQL_EDATA, "empty feature name");
+        goto done;
+    }
+    size_t k = 0;
+    while (k < sizeof op_names / sizeof op_names[0] && mql_strcasecmp(opt, op_names[k]) != 0)
+        k++;
+    if (k == sizeof op_names / sizeof op_names[0]) {
+        rc = mql_err_set(err, MQL_EDATA,
+                         "unknown operator '%s' (use =, !=, in, >=, >, <=, <, between, missing)",
+                         opt);
+        goto done;
+    }
+    r->op = (mql_op)k;
+    switch (r->op) {
+    case MQL_OP_EQ:
+    case MQL_OP_NE:
+    case MQL_OP_IN:
+        rc = rule_values(r, err);
+        break;
+    case MQL_OP_GE:
+    case MQL_OP_GT:
+    case MQL_OP_LE:
+    case MQL_OP_LT:
+        if (mql_parse_double(r->value, &r->lo))
+            rc = mql_err_set(err, MQL_EDATA, "'%s' needs a number, not '%s'", opt, r->value);
+        break;
+    case MQL_OP_BETWEEN: {
+        const char *dots = strstr(r->value, "..");
+        char *a = dots ? mql_strndup(r->value, (size_t)(dots - r->value)) : NULL;
+        if (dots && !a) {
+            rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+            break;
+        }
+        if (!dots || mql_parse_double(a, &r->lo) || mql_parse_double(dots + 2, &r->hi) ||
+            r->lo > r->hi)
+            rc = mql_err_set(err, MQL_EDATA, "between needs lo..hi with lo <= hi, not '%s'",
+                             r->value);
+        free(a);
+        break;
+    }
+    case MQL_OP_MISSING:
+        if (r->value[0])
+            rc = mql_err_set(err, MQL_EDATA, "'missing' takes no value (got '%s')", r->value);
+        break;
+    }
+done:
+    free(opt);
+    if (rc)
+        mql_rule_clear(r);
+    return rc;
+}
+
+const char *mql_rule_text(const mql_rule *r, char *buf, size_t cap)
+{
+    char a[40], b[40];
+    switch (r->op) {
+    case MQL_OP_EQ: snprintf(buf, cap, "%s = %s", r->feature, r->value); break;
+    case MQL_OP_NE: snprintf(buf, cap, "%s != %s", r->feature, r->value); break;
+    case MQL_OP_IN: {
+        size_t n = (size_t)snprintf(buf, cap, "%s in ", r->feature);
+        for (size_t k = 0; k < r->n_values && n < cap; k++)
+            n += (size_t)snprintf(buf + n, cap - n, "%s%s", k ? ", " : "", r->values[k]);
+        break;
+    }
+    case MQL_OP_GE:
+    case MQL_OP_GT:
+    case MQL_OP_LE:
+    case MQL_OP_LT:
+        mql_fmt_shortest(r->lo, a, sizeof a);
+        snprintf(buf, cap, "%s %s %s", r->feature, mql_op_name(r->op), a);
+        break;
+    case MQL_OP_BETWEEN:
+        mql_fmt_shortest(r->lo, a, sizeof a);
+        mql_fmt_shortest(r->hi, b, sizeof b);
+        if (r->lo == r->hi)
+            snprintf(buf, cap, "%s = %s", r->feature, a);
+        else
+            snprintf(buf, cap, r->lo >= 0 && mql_is_integral(r->lo) && mql_is_integral(r->hi)
+                                   ? "%s %s-%s" : "%s %s to %s", r->feature, a, b);
+        break;
+    case MQL_OP_MISSING: snprintf(buf, cap, "%s missing", r->feature); break;
+    }
+    return buf;
+}
+
+const char *mql_reason_text(const mql_rule *r, char *buf, size_t cap)
+{
+    char t[512];
+    snprintf(buf, cap, "%+ld %s", r->points, mql_rule_text(r, t, sizeof t));
+    return buf;
+}
+
+/* ---- overlap between two rules of one feature ---- */
+
+typedef struct interval {
+    double lo, hi;
+    int lo_open, hi_open;
+} interval;
+
+static interval rule_interval(const mql_rule *r)
+{
+    interval v = {-INFINITY, INFINITY, 1, 1};
+    switch (r->op) {
+    case MQL_OP_GE: v.lo = r->lo, v.lo_open = 0; break;
+    case MQL_OP_GT: v.lo = r->lo; break;
+    case MQL_OP_LE: v.hi = r->lo, v.hi_open = 0; break;
+    case MQL_OP_LT: v.hi = r->lo; break;
+    case MQL_OP_BETWEEN: v = (interval){r->lo, r->hi, 0, 0}; break;
+    default: break;
+    }
+    return v;
+}
+
+static int in_interval(const interval *v, double x)
+{
+    return (v->lo_open ? x > v->lo : x >= v->lo) && (v->hi_open ? x < v->hi : x <= v->hi);
+}
+
+/* Intersection of two intervals; returns 0 when empty. */
+static int intersect(interval a, interval b, interval *out)
+{
+    interval c = a;
+    if (b.lo > c.lo || (b.lo == c.lo && b.lo_open))
+        c.lo = b.lo, c.lo_open = b.lo_open;
+    if (b.hi < c.hi || (b.hi == c.hi && b.hi_open))
+        c.hi = b.hi, c.hi_open = b.hi_open;
+    *out = c;
+    return c.lo < c.hi || (c.lo == c.hi && !c.lo_open && !c.hi_open);
+}
+
+/* A number inside the non-empty interval v, other than avoid (when avoid_set); returns 0 when v
+ * holds no such number. */
+static int interval_witness(const interval *v, int avoid_set, double avoid, double *out)
+{
+    double c[6];
+    size_t n = 0;
+    if (isfinite(v->lo))
+        c[n++] = v->lo;
+    if (isfinite(v->hi))
+        c[n++] = v->hi;
+    if (isfinite(v->lo) && isfinite(v->hi))
+        c[n++] = v->lo + (v->hi - v->lo) / 2;
+    double base = isfinite(v->lo) ? v->lo : isfinite(v->hi) ? v->hi : 0;
+    c[n++] = base + 1;
+    c[n++] = base - 1;
+    c[n++] = base;
+    for (size_t i = 0; i < n; i++)
+        if (in_interval(v, c[i]) && !(avoid_set && c[i] == avoid)) {
+            *out = c[i];
+            return 1;
+        }
+    return 0;
+}
+
+static int is_range(mql_op op)
+{
+    return op >= MQL_OP_GE && op <= MQL_OP_BETWEEN;
+}
+
+int mql_rules_overlap(const mql_rule *a, const mql_rule *b, char *witness, size_t cap)
+{
+    /* Order the pair so that a's kind <= b's kind: set (=, in) < != < range < missing. */
+    int ka = a->op == MQL_OP_NE ? 1 : is_range(a->op) ? 2 : a->op == MQL_OP_MISSING ? 3 : 0;
+    int kb = b->op == MQL_OP_NE ? 1 : is_range(b->op) ? 2 : b->op == MQL_OP_MISSING ? 3 : 0;
+    if (ka > kb) {
+        const mql_rule *t = a;
+        a = b, b = t;
+        int tk = ka;
+        ka = kb, kb = tk;
+    }
+    char num[40];
+    if (ka == 3 || kb == 3) {
+        if (ka == 3 && kb == 3) {
+            snprintf(witness, cap, "a missing cell");
+            return 1;
+        }
+        return 0;
+    }
+    if (ka == 0) {
+        for (size_t i = 0; i < a->n_values; i++) {
+            const mql_cell *v = &a->vcells[i];
+            int hit = 0;
+            if (kb == 0) {
+                for (size_t j = 0; j < b->n_values && !hit; j++)
+                    hit = cell_eq(v, &b->vcells[j]);
+            } else if (kb == 1) {
+                hit = !cell_eq(v, &b->vcells[0]);
+            } else {
+                interval iv = rule_interval(b);
+                hit = v->is_num && in_interval(&iv, v->num);
+            }
+            if (hit) {
+                snprintf(witness, cap, "%s", a->values[i]);
+                return 1;
+            }
+        }
+        return 0;
+    }
+    if (ka == 1 && kb == 1) {
+        snprintf(witness, cap, "any other value");
+        return 1;
+    }
+    interval iv = rule_interval(b), both;
+    if (ka == 2 && !intersect(rule_interval(a), iv, &both))
+        return 0;
+    if (ka == 2)
+        iv = both;
+    double w;
+    const mql_cell *nv = ka == 1 ? &a->vcells[0] : NULL;
+    if (!interval_witness(&iv, nv && nv->is_num, nv ? nv->num : 0, &w))
+        return 0;
+    mql_fmt_shortest(w, num, sizeof num);
+    snprintf(witness, cap, "%s", num);
+    return 1;
+}
+
+
+int mql_group_parse(const char *s, const char *feature, mql_group *g)
+{
+    const char *b;
+    size_t n = mql_trim_span(s, strlen(s), &b);
+    if (n == 0)
+        *g = mql_group_guess(feature);
+    else if (mql_span_ieq(b, n, "fit", 3))
+        *g = MQL_GROUP_FIT;
+    else if (mql_span_ieq(b, n, "engagement", 10))
+        *g = MQL_GROUP_ENGAGEMENT;
+    else
+        return -1;
+    return 0;
+}
+
