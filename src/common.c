@@ -51,31 +51,11 @@ char *mql_strndup(const char *s, size_t n)
     return d;
 }
 
-size_t mql_trim_span(const char *s, size_t n, const char **start)
-{
-    while (n && (*s == ' ' || *s == '\t'))
-        s++, n--;
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    *start = s;
-    return n;
-}
-
 char *mql_trim_dup(const char *s)
 {
     const char *b;
     size_t n = mql_trim_span(s, strlen(s), &b);
     return mql_strndup(b, n);
-}
-
-int mql_span_ieq(const char *a, size_t na, const char *b, size_t nb)
-{
-    if (na != nb)
-        return 0;
-    for (size_t i = 0; i < na; i++)
-        if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
-            return 0;
-    return 1;
 }
 
 void mql_fmt_shortest(double v, char *buf, size_t cap)

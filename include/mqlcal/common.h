@@ -40,12 +40,33 @@ char *mql_strndup(const char *s, size_t n);
 /* Case-insensitive ASCII comparison (locale independent). */
 int mql_strcasecmp(const char *a, const char *b);
 
-/* Blanks (space, tab) around [s, s+n) trimmed: sets *start and returns the trimmed length. */
-size_t mql_trim_span(const char *s, size_t n, const char **start);
+/* Blanks (space, tab) around [s, s+n) trimmed: sets *start and returns the trimmed length.
+ * Inline: cell reading and rule matching call it for every cell scored. */
+static inline size_t mql_trim_span(const char *s, size_t n, const char **start)
+{
+    while (n && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    *start = s;
+    return n;
+}
 /* A trimmed copy of s (NULL on allocation failure). */
 char *mql_trim_dup(const char *s);
-/* Whether [a, a+na) and [b, b+nb) are equal ignoring ASCII case. */
-int mql_span_ieq(const char *a, size_t na, const char *b, size_t nb);
+/* Whether [a, a+na) and [b, b+nb) are equal ignoring ASCII case (inline: per-cell hot path). */
+static inline int mql_span_ieq(const char *a, size_t na, const char *b, size_t nb)
+{
+    if (na != nb)
+        return 0;
+    for (size_t i = 0; i < na; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x != y && (x | 0x20) != (y | 0x20))
+            return 0;
+        if (x != y && !((x | 0x20) >= 'a' && (x | 0x20) <= 'z'))
+            return 0;
+    }
+    return 1;
+}
 
 /* The shortest "%.Ng" (15 <= N <= 17) that reads back as v: 3, 2.5, 9.9999999999999982. */
 void mql_fmt_shortest(double v, char *buf, size_t cap);

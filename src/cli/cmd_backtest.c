@@ -7,8 +7,8 @@
 
 #include "mqlcal/backtest.h"
 #include "cli.h"
+#include "mqlcal/backtest_runs.h"
 #include "mqlcal/evaluate.h"
-#include "mqlcal/table_ops.h"
 
 static void usage(FILE *f)
 {
@@ -290,28 +290,6 @@ static mql_tab *bands_tab(const mql_banding *b)
     return t;
 }
 
-/* ---- the split table (in-sample vs out-of-time) ---- */
-
-static int split_row(mql_tab *t, const char *part, const char *rows, const mql_scored *s)
-{
-    mql_eval_summary m;
-    mql_err err;
-    int st = mql_eval_summarize(s, &m, &err);
-    if (st) {
-        cli_error("%s: %s", part, err.msg);
-        return st;
-    }
-    if (mql_tab_row(t) || mql_tab_add_str(t, part) || mql_tab_add_str(t, rows) ||
-        mql_tab_add_int(t, (long long)m.n) || mql_tab_add_int(t, (long long)m.events) ||
-        mql_tab_add_num(t, m.base_rate, "%.4f") || mql_tab_add_num(t, m.auc.auc, "%.4f") ||
-        mql_tab_add_num(t, m.auc.lo, "%.4f") || mql_tab_add_num(t, m.auc.hi, "%.4f") ||
-        mql_tab_add_num(t, m.brier, "%.5f") || mql_tab_add_num(t, m.logloss, "%.5f")) {
-        cli_error("out of memory");
-        return MQL_ENOMEM;
-    }
-    return MQL_OK;
-}
-
 /* ---- main ---- */
 
 /* The report tables a backtest may build. */
@@ -320,13 +298,11 @@ enum { T_SPLIT, T_ALL, T_BANDS, T_TEXT, T_RUNS, T_N };
 typedef struct bt_state {
     bt_opts o;
     cli_data d;
-    mql_model *model;           /* loaded MODEL or the model fitted for the split */
+    mql_model *model;           /* loaded MODEL, or NULL */
     double *w;
-    unsigned char *role;        /* split roles: 1 train, 2 test */
-    long *part;
-    char **labels;
-    size_t n_labels;
-    mql_scored *all, *ev, *train_set;
+    mql_split_eval *split;      /* --train-until / --holdout-last */
+    mql_scored *own_ev;         /* the evaluated set when there is no split */
+    const mql_scored *ev;       /* the evaluated leads: own_ev or split->test */
     mql_eval_runs *runs;
     mql_bt_sweep *sweep;
     double *thr;
@@ -338,14 +314,8 @@ static void bt_free(bt_state *b)
 {
     mql_model_free(b->model);
     free(b->w);
-    free(b->role);
-    free(b->part);
-    for (size_t k = 0; k < b->n_labels; k++)
-        free(b->labels[k]);
-    free(b->labels);
-    mql_scored_free(b->all);
-    mql_scored_free(b->ev);
-    mql_scored_free(b->train_set);
+    mql_split_eval_free(b->split);
+    mql_scored_free(b->own_ev);
     mql_eval_runs_free(b->runs);
     mql_bt_sweep_free(b->sweep);
     free(b->thr);
@@ -366,66 +336,6 @@ static mql_train_spec spec_of(const bt_state *b)
     mql_train_spec spec = {.design = &b->o.fit.design, .glm = &b->o.fit.glm, .w = b->w,
                            .points = b->o.fit.points};
     return spec;
-}
-
-/* Part labels and part index per row for walk-forward: the quarters present, in order. */
-static int quarter_parts(bt_state *b, mql_err *err)
-{
-    const mql_table *t = b->d.table;
-    const double *date = t->cols[b->d.date_col].num;
-    size_t n = t->n_rows;
-    mql_time_split *sp = NULL;
-    size_t ns = 0;
-    int st = mql_walk_forward(date, n, &sp, &ns, err);
-    if (st)
-        return st;
-    /* Quarter ordinal: 0 for everything before the first tested quarter, j for split j - 1. */
-    if (!(b->part = malloc(n * sizeof *b->part)) ||
-        !(b->labels = calloc(ns + 1, sizeof *b->labels))) {
-        free(sp);
-        return mql_err_set(err, MQL_ENOMEM, "out of memory");
-    }
-    b->n_labels = ns + 1;
-    char buf[32];
-    b->labels[0] = mql_strdup("before");
-    for (size_t j = 0; j < ns; j++)
-        b->labels[j + 1] = mql_strdup(mql_quarter_label(sp[j].quarter, buf, sizeof buf));
-    for (size_t i = 0; i < n; i++) {
-        long q = mql_quarter_index(date[i]);
-        b->part[i] = q == LONG_MIN ? -1 : 0;
-        for (size_t j = 0; q != LONG_MIN && j < ns; j++)
-            if (q == sp[j].quarter)
-                b->part[i] = (long)j + 1;
-    }
-    free(sp);
-    for (size_t k = 0; k < b->n_labels; k++)
-        if (!b->labels[k])
-            return mql_err_set(err, MQL_ENOMEM, "out of memory");
-    return MQL_OK;
-}
-
-static int fold_parts(bt_state *b, mql_err *err)
-{
-    size_t n = b->d.table->n_rows, k = (size_t)b->o.folds;
-    size_t *fold = malloc((n ? n : 1) * sizeof *fold);
-    b->part = malloc((n ? n : 1) * sizeof *b->part);
-    b->labels = calloc(k, sizeof *b->labels);
-    if (!fold || !b->part || !b->labels) {
-        free(fold);
-        return mql_err_set(err, MQL_ENOMEM, "out of memory");
-    }
-    int st = mql_kfold_assign(n, k, b->o.seed, b->d.y, fold, err);
-    for (size_t i = 0; !st && i < n; i++)
-        b->part[i] = (long)fold[i];
-    free(fold);
-    b->n_labels = k;
-    char buf[32];
-    for (size_t j = 0; !st && j < k; j++) {
-        snprintf(buf, sizeof buf, "fold %zu", j + 1);
-        if (!(b->labels[j] = mql_strdup(buf)))
-            st = mql_err_set(err, MQL_ENOMEM, "out of memory");
-    }
-    return st;
 }
 
 static void print_header(FILE *f, const bt_state *b, const mql_scored *s, const char *what)
@@ -660,7 +570,6 @@ int cmd_backtest(int argc, char **argv)
     if ((st = cli_leads_load(&o->leads, &b.d, 1)))
         goto done;
     const mql_table *t = b.d.table;
-    size_t n = t->n_rows;
     mql_eval_roles roles = {.y = b.d.y, .sql = b.d.sql, .date_col = b.d.date_col,
                             .acv_col = b.d.acv_col, .maturity_days = o->maturity};
     if (o->pos.n == 1 && (st = cli_fit_prepare(&o->fit, &b.d, &b.w)))
@@ -671,22 +580,20 @@ int cmd_backtest(int argc, char **argv)
         goto done;
     FILE *f = out.f;
 
+    const mql_points *fixed = b.model ? b.model->points : NULL;
     if (o->walk_forward || o->folds) {
-        if ((st = o->walk_forward ? quarter_parts(&b, &err) : fold_parts(&b, &err))) {
-            cli_error("%s", err.msg);
-            goto done;
-        }
-        if (o->walk_forward)
+        if (o->walk_forward) {
             snprintf(what, sizeof what, "walk-forward by quarter, %s",
                      b.model ? "the fixed model (no refit)"
                              : "refitted on every earlier lead before each quarter");
-        else
+            st = mql_eval_walk_forward(t, &roles, b.d.date_col, fixed, &spec, &b.runs, &err);
+        } else {
             snprintf(what, sizeof what, "%ld-fold cross-validation (seed %lu), refitted on "
                      "the other folds", o->folds, o->seed);
-        if ((st = mql_eval_run_parts(t, &roles, b.part, b.n_labels,
-                                     (const char *const *)b.labels,
-                                     o->walk_forward ? MQL_SPLIT_BEFORE : MQL_SPLIT_OTHERS,
-                                     b.model ? b.model->points : NULL, &spec, &b.runs, &err))) {
+            st = mql_eval_kfold(t, &roles, (size_t)o->folds, o->seed, fixed, &spec, &b.runs,
+                                &err);
+        }
+        if (st) {
             cli_error("%s", err.msg);
             goto done;
         }
@@ -696,95 +603,38 @@ int cmd_backtest(int argc, char **argv)
 
     mql_tab *split = NULL;
     if (o->train_until || o->holdout > 0) {
-        if (!(b.role = malloc(n ? n : 1))) {
-            st = MQL_ENOMEM;
-            cli_error("out of memory");
-            goto done;
-        }
-        char trl[64], tel[64];
+        mql_split_how how = {.holdout = o->holdout, .date_col = b.d.date_col};
         if (o->train_until) {
             double day;
             int has_time;
-            mql_time_split sp;
             if (mql_date_parse(o->train_until, strlen(o->train_until), &day, &has_time)) {
                 cli_error("--train-until: expected a date YYYY-MM-DD, got '%s'", o->train_until);
                 st = MQL_EUSAGE;
                 goto done;
             }
-            if ((st = mql_train_until(t->cols[b.d.date_col].num, n, (long)floor(day), &sp,
-                                      &err))) {
-                cli_error("%s", err.msg);
-                goto done;
-            }
-            mql_split_roles(&sp, t->cols[b.d.date_col].num, n, b.role);
-            snprintf(trl, sizeof trl, "created on or before %s", o->train_until);
-            snprintf(tel, sizeof tel, "created after %s", o->train_until);
-        } else {
-            if ((st = mql_holdout_last(n, o->holdout, b.role, &err))) {
-                cli_error("%s", err.msg);
-                goto done;
-            }
-            snprintf(trl, sizeof trl, "first %.4g of the rows", 1 - o->holdout);
-            snprintf(tel, sizeof tel, "last %.4g of the rows", o->holdout);
+            how.by_date = 1;
+            how.until_day = (long)floor(day);
         }
-        unsigned char *mask = malloc(n ? n : 1);
-        if (!mask) {
-            st = MQL_ENOMEM;
-            cli_error("out of memory");
-            goto done;
-        }
-        for (size_t i = 0; i < n; i++)
-            mask[i] = b.role[i] == 1;
-        if (!b.model) {
-            mql_table *tt = NULL;
-            unsigned char *ysub = malloc(n ? n : 1);
-            double *wsub = b.w ? malloc(n * sizeof *wsub) : NULL;
-            size_t k = 0;
-            if (ysub && (!b.w || wsub))
-                for (size_t i = 0; i < n; i++)
-                    if (mask[i]) {
-                        ysub[k] = b.d.y[i];
-                        if (wsub)
-                            wsub[k] = b.w[i];
-                        k++;
-                    }
-            spec.w = wsub;
-            st = !ysub || (b.w && !wsub) ? mql_err_set(&err, MQL_ENOMEM, "out of memory")
-                                         : mql_table_subset(t, mask, &tt, &err);
-            if (!st && (st = mql_eval_train(tt, ysub, wsub, &spec, &b.model, NULL, &err)))
-                mql_err_prefix(&err, st, "training on the leads %s", trl);
-            mql_table_free(tt);
-            free(ysub);
-            free(wsub);
-        }
-        if (!st && !(st = mql_scored_new(b.model->points, t, &roles, &b.all, &err)) &&
-            !(st = mql_scored_subset(b.all, mask, &b.train_set, &err))) {
-            for (size_t i = 0; i < n; i++)
-                mask[i] = b.role[i] == 2;
-            st = mql_scored_subset(b.all, mask, &b.ev, &err);
-        }
-        free(mask);
-        if (st) {
+        if ((st = mql_split_eval_run(t, &roles, b.w, &how, fixed, &spec, &b.split, &err)) ||
+            (st = mql_split_eval_tab(b.split, &b.tabs[T_SPLIT], &err))) {
             cli_error("%s", err.msg);
             goto done;
         }
-        static const char *const cols[] = {"part",   "rows",   "leads", "won",   "base_rate",
-                                           "auc",    "auc_lo", "auc_hi", "brier", "logloss"};
-        if (!(split = b.tabs[T_SPLIT] = mql_tab_new(10, cols))) {
-            st = MQL_ENOMEM;
-            cli_error("out of memory");
-            goto done;
-        }
-        if ((st = split_row(split, "in-sample", trl, b.train_set)) ||
-            (st = split_row(split, "out-of-time", tel, b.ev)))
-            goto done;
+        split = b.tabs[T_SPLIT];
+        b.ev = b.split->test;
         snprintf(what, sizeof what, "%s on the leads %s",
-                 o->pos.n == 2 ? "the saved model" : "a model fitted on the earlier part", tel);
+                 o->pos.n == 2 ? "the saved model" : "a model fitted on the earlier part",
+                 b.split->test_label);
+        if (b.split->model) {
+            b.model = b.split->model;   /* the report reads the evaluated model from b.model */
+            b.split->model = NULL;
+        }
     } else {
-        if ((st = mql_scored_new(b.model->points, t, &roles, &b.ev, &err))) {
+        if ((st = mql_scored_new(b.model->points, t, &roles, &b.own_ev, &err))) {
             cli_error("%s", err.msg);
             goto done;
         }
+        b.ev = b.own_ev;
         snprintf(what, sizeof what, "%s on every lead (in-sample if the model was trained on "
                  "them)", o->pos.v[0]);
     }
