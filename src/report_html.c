@@ -66,11 +66,14 @@ static const char css[] =
     "dl.defs dt{font-weight:600}\n"
     "dl.defs dd{margin:0}\n"
     ".table-wrap{overflow-x:auto;margin:14px 0;break-inside:avoid}\n"
+    ".table-wrap table+table{margin-top:14px}\n"
     "table{border-collapse:collapse;font-size:13.5px;font-variant-numeric:tabular-nums}\n"
     "caption{text-align:left;font-weight:600;padding-bottom:6px}\n"
     "th,td{padding:4px 10px;border-bottom:1px solid var(--line);text-align:left;"
     "white-space:nowrap}\n"
-    "th{border-bottom:2px solid var(--ink);font-weight:600;vertical-align:bottom}\n"
+    "th{border-bottom:2px solid var(--ink);font-weight:600;vertical-align:bottom;"
+    "white-space:normal}\n"
+    "td.wrap{white-space:normal;overflow-wrap:anywhere;min-width:12em;max-width:26em}\n"
     "th.num,td.num{text-align:right}\n"
     "tbody tr:nth-child(even) td{background:var(--zebra)}\n"
     "tbody tr.hl td{background:#fff1bf;font-weight:700;border-top:2px solid var(--ink);"
@@ -88,6 +91,7 @@ static const char css[] =
     "svg.chart .nodata{fill:#777;font-size:14px}\n"
     "footer{margin-top:36px;padding-top:8px;border-top:1px solid var(--line);"
     "color:var(--muted);font-size:12.5px}\n"
+    "@page{margin:12mm}\n"
     "@media print{\n"
     " body{font-size:11pt}\n"
     " .page{max-width:none;padding:0}\n"
@@ -141,6 +145,19 @@ static void esc(FILE *f, const char *s)
         case '\'': fputs("&#39;", f); break;
         default: fputc(*s, f);
         }
+    }
+}
+
+/* esc(), with a <wbr> (a line-break opportunity) after every character of `after`: table
+ * headers break after '_', long cell values after '|' and ','. */
+static void esc_wbr(FILE *f, const char *s, const char *after)
+{
+    char one[2] = {0, 0};
+    for (; s && *s; s++) {
+        one[0] = *s;
+        esc(f, one);
+        if (strchr(after, *s))
+            fputs("<wbr>", f);
     }
 }
 
@@ -429,6 +446,70 @@ int mql_html_deflist(mql_html *doc, const char *const *terms, const char *const 
     return done(doc);
 }
 
+/* ---- tables that fit the page ----------------------------------------------------------------
+ * A table must fit the page on screen and in print. The narrowest page is the printed one: A4 or
+ * Letter less the 12 mm @page margins, about 700 CSS px. Column widths are estimated from their
+ * text (13.5px sans: at most about 8 px a character, 20 px of padding a cell): a text column whose
+ * longest cell exceeds WRAP_CHARS wraps (class "wrap": 12-26 em wide, breaking at spaces and after
+ * '|' and ','), headers break after '_'. A table whose columns still exceed TABLE_PX is split into
+ * parts, each repeating the first column (the row's key) and the highlighted row. */
+#define TABLE_PX 660.0
+#define CHAR_PX 8.0
+#define CELL_PAD_PX 20.0
+#define WRAP_CHARS 28
+#define WRAP_MIN_CHARS 22   /* 12 em at 13.5px, in characters */
+
+/* Characters of s (UTF-8 aware), and the longest run without a break opportunity (a space, or
+ * after one of `breaks`). */
+static void text_extent(const char *s, const char *breaks, size_t *chars, size_t *word)
+{
+    size_t n = 0, run = 0, best = 0;
+    for (; s && *s; s++) {
+        if (((unsigned char)*s & 0xC0) == 0x80)
+            continue;
+        n++;
+        if (*s == ' ') {
+            run = 0;
+            continue;
+        }
+        run++;
+        best = run > best ? run : best;
+        if (strchr(breaks, *s))
+            run = 0;
+    }
+    *chars = n;
+    *word = best;
+}
+
+/* One part of a table: columns cols[0..n). */
+static void table_part(FILE *f, const mql_tab *t, const size_t *cols, size_t n,
+                       const unsigned char *numcol, const unsigned char *wrap, size_t highlight)
+{
+    size_t nr = mql_tab_rows(t);
+    fputs("<thead>\n<tr>", f);
+    for (size_t k = 0; k < n; k++) {
+        fputs(numcol[cols[k]] ? "<th class=\"num\">" : "<th>", f);
+        esc_wbr(f, mql_tab_name(t, cols[k]), "_");
+        fputs("</th>", f);
+    }
+    fputs("</tr>\n</thead>\n<tbody>\n", f);
+    for (size_t i = 0; i < nr; i++) {
+        fputs(i == highlight ? "<tr class=\"hl\">" : "<tr>", f);
+        for (size_t k = 0; k < n; k++) {
+            int isnum = 0;
+            const char *s = mql_tab_cell(t, i, cols[k], &isnum);
+            fputs(isnum ? "<td class=\"num\">" : wrap[cols[k]] ? "<td class=\"wrap\">" : "<td>", f);
+            if (wrap[cols[k]])
+                esc_wbr(f, s, "|,");
+            else
+                esc(f, s);
+            fputs("</td>", f);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</tbody>\n", f);
+}
+
 int mql_html_table(mql_html *doc, const mql_tab *t, const char *caption, const char *source,
                    size_t highlight, const char *highlight_note)
 {
@@ -439,41 +520,69 @@ int mql_html_table(mql_html *doc, const mql_tab *t, const char *caption, const c
                     caption ? caption : "(no caption)");
     size_t nr = mql_tab_rows(t), nc = mql_tab_cols(t);
     /* A column is numeric (header right-aligned over right-aligned numbers) when any cell is. */
-    unsigned char *numcol = calloc(nc ? nc : 1, 1);
-    if (!numcol)
+    unsigned char *numcol = calloc(nc ? nc : 1, 2);
+    double *px = calloc(nc ? nc : 1, sizeof *px);
+    size_t *cols = malloc((nc ? nc : 1) * sizeof *cols);
+    if (!numcol || !px || !cols) {
+        free(numcol);
+        free(px);
+        free(cols);
         return fail(doc, MQL_ENOMEM, "HTML report: out of memory");
+    }
+    unsigned char *wrap = numcol + (nc ? nc : 1);
+    size_t *longest = cols;   /* scratch until the split: longest cell of each column */
+    for (size_t j = 0; j < nc; j++) {
+        size_t chars, word;
+        text_extent(mql_tab_name(t, j), "_", &chars, &word);
+        longest[j] = 0;
+        px[j] = (double)word;
+    }
     for (size_t i = 0; i < nr; i++)
         for (size_t j = 0; j < nc; j++) {
             int isnum = 0;
-            mql_tab_cell(t, i, j, &isnum);
+            size_t chars, word;
+            text_extent(mql_tab_cell(t, i, j, &isnum), "|,", &chars, &word);
             numcol[j] |= (unsigned char)(isnum != 0);
+            longest[j] = chars > longest[j] ? chars : longest[j];
         }
-    FILE *f = doc->f;
-    fputs("<div class=\"table-wrap\">\n<table>\n", f);
-    if (caption) {
-        fputs("<caption>", f);
-        esc(f, caption);
-        fputs("</caption>\n", f);
-    }
-    fputs("<thead>\n<tr>", f);
     for (size_t j = 0; j < nc; j++) {
-        fputs(numcol[j] ? "<th class=\"num\">" : "<th>", f);
-        esc(f, mql_tab_name(t, j));
-        fputs("</th>", f);
+        wrap[j] = !numcol[j] && longest[j] > WRAP_CHARS;
+        double w = wrap[j] ? WRAP_MIN_CHARS : (double)longest[j];
+        px[j] = (w > px[j] ? w : px[j]) * CHAR_PX + CELL_PAD_PX;
     }
-    fputs("</tr>\n</thead>\n<tbody>\n", f);
-    for (size_t i = 0; i < nr; i++) {
-        fputs(i == highlight ? "<tr class=\"hl\">" : "<tr>", f);
-        for (size_t j = 0; j < nc; j++) {
-            int isnum = 0;
-            const char *s = mql_tab_cell(t, i, j, &isnum);
-            fputs(isnum ? "<td class=\"num\">" : "<td>", f);
-            esc(f, s);
-            fputs("</td>", f);
+    /* Parts: greedy runs of columns after the first that fit beside it. */
+    size_t n_parts = 0, parts_of[64];
+    for (size_t j = 1; j < nc;) {
+        double used = px[0] + px[j];
+        size_t e = j + 1;
+        while (e < nc && used + px[e] <= TABLE_PX)
+            used += px[e++];
+        if (n_parts < sizeof parts_of / sizeof *parts_of)
+            parts_of[n_parts++] = e;
+        else
+            parts_of[n_parts - 1] = nc;
+        j = e;
+    }
+    if (n_parts == 0)
+        parts_of[n_parts++] = nc;
+    FILE *f = doc->f;
+    fputs("<div class=\"table-wrap\">\n", f);
+    for (size_t p = 0, j = 1; p < n_parts; p++) {
+        size_t n = 0;
+        cols[n++] = 0;
+        for (; j < parts_of[p]; j++)
+            cols[n++] = j;
+        fputs("<table>\n", f);
+        if (caption) {
+            fputs("<caption>", f);
+            esc(f, caption);
+            if (n_parts > 1)
+                fprintf(f, " (part %zu of %zu)", p + 1, n_parts);
+            fputs("</caption>\n", f);
         }
-        fputs("</tr>\n", f);
+        table_part(f, t, cols, nc ? n : 0, numcol, wrap, highlight);
+        fputs("</table>\n", f);
     }
-    fputs("</tbody>\n</table>\n", f);
     if (highlight < nr && highlight_note) {
         fputs("<p class=\"source\"><span class=\"hl-key\">highlighted</span> ", f);
         esc(f, highlight_note);
@@ -486,6 +595,8 @@ int mql_html_table(mql_html *doc, const mql_tab *t, const char *caption, const c
     }
     fputs("</div>\n", f);
     free(numcol);
+    free(px);
+    free(cols);
     return done(doc);
 }
 

@@ -52,7 +52,7 @@ static size_t count(const char *hay, const char *needle)
 /* Elements the writer emits without a closing tag. */
 static int is_void(const char *name)
 {
-    return strcmp(name, "meta") == 0 || strcmp(name, "br") == 0;
+    return strcmp(name, "meta") == 0 || strcmp(name, "br") == 0 || strcmp(name, "wbr") == 0;
 }
 
 /* Checks that every opened element is closed in order (a stack of tag names); self-closing
@@ -227,6 +227,10 @@ static void unescape(const char *in, size_t n, char *out, size_t cap)
     size_t o = 0;
     for (size_t i = 0; i < n && o + 1 < cap;) {
         int hit = 0;
+        if (i + 5 <= n && strncmp(in + i, "<wbr>", 5) == 0) {   /* a break opportunity */
+            i += 5;
+            continue;
+        }
         for (int k = 0; k < 5 && !hit; k++) {
             size_t l = strlen(ent[k]);
             if (i + l <= n && strncmp(in + i, ent[k], l) == 0) {
@@ -602,8 +606,64 @@ static void test_table_cells(void **state)
     /* spot values: row 0 threshold "30"; row 5 recall missing -> empty; row 8 hostile note */
     assert_string_equal(mql_tab_cell(t, 0, 0, NULL), "30");
     assert_non_null(strstr(s, "<td class=\"num\"></td>"));
-    assert_non_null(strstr(s, "<td>" HOSTILE_ESC "</td>"));
+    /* a text column longer than a short word wraps */
+    assert_non_null(strstr(s, "<td class=\"wrap\">" HOSTILE_ESC "</td>"));
     mql_tab_free(t);
+    free(s);
+}
+
+/* A table wider than the printed page is split into parts that each repeat the first column and
+ * the highlighted row; every cell appears exactly once outside the key column; headers break
+ * after '_' and long values after '|'. */
+static void test_table_split(void **state)
+{
+    (void)state;
+    const char *names[21];
+    char buf[21][32];
+    for (int j = 0; j < 21; j++) {
+        snprintf(buf[j], sizeof buf[j], j ? "column_number_%02d" : "threshold", j);
+        names[j] = buf[j];
+    }
+    mql_tab *t = mql_tab_new(21, names);
+    assert_non_null(t);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(mql_tab_row(t), 0);
+        assert_int_equal(mql_tab_add_int(t, 10 * i), 0);
+        for (int j = 1; j < 21; j++)
+            assert_int_equal(mql_tab_add_num(t, 1000.0 * i + j + 0.125, "%.3f"), 0);
+    }
+    membuf m;
+    mql_html *doc = mem_begin(&m, "split");
+    assert_int_equal(mql_html_section(doc, "t", "Table", NULL), MQL_OK);
+    assert_int_equal(mql_html_table(doc, t, "Wide", "wide.csv", 2, "recommended"), MQL_OK);
+    static const char *const rn[] = {"feature", "operator", "value", "points"};
+    mql_tab *r = mql_tab_new(4, rn);
+    assert_non_null(r);
+    assert_int_equal(mql_tab_row(r), 0);
+    assert_int_equal(mql_tab_add_str(r, "country"), 0);
+    assert_int_equal(mql_tab_add_str(r, "in"), 0);
+    assert_int_equal(mql_tab_add_str(r, "Panama|Peru|Paraguay|Portugal|Poland|Philippines"), 0);
+    assert_int_equal(mql_tab_add_int(r, 5), 0);
+    assert_int_equal(mql_html_table(doc, r, "Rules", NULL, MQL_HTML_NO_ROW, NULL), MQL_OK);
+    char *s = mem_end(&m, doc);
+    assert_well_formed(s);
+    size_t parts = count(s, "<caption>Wide (part ");
+    assert_true(parts >= 2);
+    assert_int_equal(count(s, "<table>"), parts + 1);
+    assert_int_equal(count(s, "<tr class=\"hl\">"), parts);
+    assert_int_equal(count(s, ">threshold</th>"), parts);
+    assert_int_equal(count(s, "<td class=\"num\">20</td>"), parts);   /* the key of row 2 */
+    for (int j = 1; j < 21; j++) {
+        char h[64], c[64];
+        snprintf(h, sizeof h, ">column_<wbr>number_<wbr>%02d</th>", j);
+        snprintf(c, sizeof c, ">%d.125</td>", 4000 + j);
+        assert_int_equal(count(s, h), 1);
+        assert_int_equal(count(s, c), 1);
+    }
+    assert_int_equal(count(s, "source: wide.csv"), 1);
+    assert_non_null(strstr(s, "<td class=\"wrap\">Panama|<wbr>Peru|<wbr>Paraguay|<wbr>"));
+    mql_tab_free(t);
+    mql_tab_free(r);
     free(s);
 }
 
@@ -910,6 +970,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_no_external_references),
         cmocka_unit_test(test_section_ids),
         cmocka_unit_test(test_table_cells),
+        cmocka_unit_test(test_table_split),
         cmocka_unit_test(test_degenerate_charts),
         cmocka_unit_test(test_sample_inside_viewbox),
         cmocka_unit_test(test_line_geometry),
