@@ -39,6 +39,7 @@ void mql_points_free(mql_points *m)
         mql_rule_clear(&m->rules[i]);
     free(m->rules);
     free(m->map_method);
+    free(m->threshold_rule);
     free(m->iso_x);
     free(m->iso_y);
     bands_free(m);
@@ -110,19 +111,28 @@ int mql_points_make_bands(mql_points *m, mql_err *err)
     bands_free(m);
     long t = m->threshold, w;
     int logistic_map = m->has_map && !(m->map_method && strcmp(m->map_method, "isotonic") == 0);
-    if (logistic_map && m->map_b > 0 && isfinite(m->map_b))
+    if (logistic_map && m->map_b > 0 && isfinite(m->map_b) && log(2.0) / m->map_b < 1e9)
         w = lround(log(2.0) / m->map_b);
     else
-        w = lround(fabs((double)t) / 4);
+        w = lround(fmin(fabs((double)t), 4e9) / 4);
     if (w < 1)
         w = 1;
     long smin, smax;
     mql_points_range(m, &smin, &smax);
+    /* Inside the score range: A starts at or below the best score, D ends at or above the worst,
+     * narrowing the band beside the threshold when a full doubling does not fit. */
+    long wa = w, wc = w;
+    if (t <= smax && smax - t < w)
+        wa = (smax - t + 2) / 2;
+    if (t > smin && t - smin <= w)
+        wc = (t - smin) / 2;
+    wa = wa < 1 ? 1 : wa;
+    wc = wc < 1 ? 1 : wc;
     m->bands = calloc(4, sizeof *m->bands);
     if (!m->bands)
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     static const char *const names[] = {"A", "B", "C", "D"};
-    long lo[4] = {t + w, t, t - w, LONG_MIN}, hi[4] = {LONG_MAX, t + w - 1, t - 1, t - w - 1};
+    long lo[4] = {t + wa, t, t - wc, LONG_MIN}, hi[4] = {LONG_MAX, t + wa - 1, t - 1, t - wc - 1};
     for (size_t i = 0; i < 4; i++) {
         mql_band *b = &m->bands[i];
         if (!(b->name = mql_strdup(names[i]))) {
@@ -132,8 +142,11 @@ int mql_points_make_bands(mql_points *m, mql_err *err)
         }
         b->lo = lo[i];
         b->hi = hi[i];
-        b->p_lo = mql_points_prob(m, (double)(lo[i] == LONG_MIN ? smin : lo[i]));
-        b->p_hi = mql_points_prob(m, (double)(hi[i] == LONG_MAX ? smax : hi[i]));
+        /* The probabilities at the band's ends within the score range, so they ascend. */
+        long plo = lo[i] < smin ? smin : lo[i] > smax ? smax : lo[i];
+        long phi = hi[i] > smax ? smax : hi[i] < smin ? smin : hi[i];
+        b->p_lo = mql_points_prob(m, (double)plo);
+        b->p_hi = mql_points_prob(m, (double)(phi < plo ? plo : phi));
     }
     m->n_bands = 4;
     return MQL_OK;

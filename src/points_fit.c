@@ -427,29 +427,58 @@ int mql_points_internal_scores(const mql_design *d, const mql_design_binding *b,
     return rc;
 }
 
-/* The threshold rule of the header: the achievable score nearest logit(2 base) on the map. */
-static long choose_threshold(const mql_points *m, double base)
+/* The default threshold (the rule of the header): one doubling of the odds above the average
+ * training lead. The target probability p2 = 2p / (1 + p) has twice the base odds p / (1 - p): about
+ * twice the base rate p when p is small, and below 100% at any base rate (63% won: 77.3%). The
+ * pick is the achievable score whose mapped probability is closest to p2 (ties to the lower),
+ * kept inside the training leads' scores [lo, hi]: at most hi, and above lo when hi > lo, so some
+ * lead is an MQL and some is not. The rule as applied goes into m->threshold_rule. */
+static int choose_threshold(mql_points *m, double base, const long *score, size_t n,
+                            mql_err *err)
 {
     long smin, smax;
     mql_points_range(m, &smin, &smax);
-    double target = 2 * base;
-    if (!(target > 0))
-        return smin;
-    if (target >= 1)
-        return smax;
-    double s = (log(target / (1 - target)) - m->map_a) / m->map_b;
-    double best = INFINITY;
-    long pick = smin;
-    long c = (long)floor(s);
-    for (long k = c; k <= c + 1; k++) {
-        long kk = k < smin ? smin : k > smax ? smax : k;
-        double dev = fabs(mql_points_prob(m, (double)kk) - target);
-        if (dev < best) {
-            best = dev;
-            pick = kk;
+    long lo = smax, hi = smin;
+    for (size_t r = 0; r < n; r++) {
+        lo = score[r] < lo ? score[r] : lo;
+        hi = score[r] > hi ? score[r] : hi;
+    }
+    if (n == 0)
+        lo = smin, hi = smax;
+    double target = 2 * base / (1 + base);
+    long pick = lo;
+    if (target > 0 && target < 1 && m->map_b > 0) {
+        double s = (log(target / (1 - target)) - m->map_a) / m->map_b;
+        double best = INFINITY;
+        long c = !(s > (double)smin) ? smin : !(s < (double)smax) ? smax : (long)floor(s);
+        for (long k = c; k <= c + 1; k++) {
+            long kk = k < smin ? smin : k > smax ? smax : k;
+            double dev = fabs(mql_points_prob(m, (double)kk) - target);
+            if (dev < best) {
+                best = dev;
+                pick = kk;
+            }
         }
     }
-    return pick;
+    char rule[400];
+    int o = snprintf(rule, sizeof rule, "the score whose P(won) is closest to %.1f%%, the "
+                     "probability at twice the average odds of the training leads (base rate "
+                     "%.1f%%)", 100 * target, 100 * base);
+    if (pick > hi) {
+        snprintf(rule + o, sizeof rule - (size_t)o, "; no training lead scores that high, so the "
+                 "highest score a lead reached (%ld, P(won) %.1f%%)", hi,
+                 100 * mql_points_prob(m, (double)hi));
+        pick = hi;
+    } else if (pick <= lo && hi > lo) {
+        snprintf(rule + o, sizeof rule - (size_t)o, "; every training lead scores at least that, "
+                 "so one point above the lowest score a lead reached (%ld)", lo);
+        pick = lo + 1;
+    }
+    m->threshold = pick;
+    free(m->threshold_rule);
+    if (!(m->threshold_rule = mql_strdup(rule)))
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    return MQL_OK;
 }
 
 typedef struct cost_job {
@@ -728,10 +757,18 @@ int mql_points_from_fit_data(const mql_design *d, const double *beta,
         if (y && (rc = rounding_cost(m, eta, score, y, n, err)))
             goto done;
     }
-    m->threshold = o->threshold != LONG_MIN ? o->threshold
-                   : isnan(base_rate)      ? 0
-                                           : choose_threshold(m, base_rate);
-    rc = mql_points_make_bands(m, err);
+    /* The threshold: given, or chosen by the documented rule (choose_threshold). */
+    if (o->threshold != LONG_MIN) {
+        m->threshold = o->threshold;
+        if (!(m->threshold_rule = mql_strdup("set by hand (--threshold)")))
+            rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+    } else if (isnan(base_rate)) {
+        m->threshold = 0;
+    } else {
+        rc = choose_threshold(m, base_rate, score, b ? b->n_rows : 0, err);
+    }
+    if (rc == MQL_OK)
+        rc = mql_points_make_bands(m, err);
 done:
     free(contrib);
     free(step_idx);

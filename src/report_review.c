@@ -462,7 +462,8 @@ int mql_review_write_html(const mql_review *r, FILE *f, mql_err *err)
                  pr->mqls_per_month);
         k[nk] = (mql_kpi){"MQLs/month the plan needs", v[nk], n[nk], 0}, nk++;
     }
-    k[nk] = (mql_kpi){"MQL-to-SQL in practice", "13-27%", "commonly quoted band", 1}, nk++;
+    if (r->has_sql)
+        k[nk] = (mql_kpi){"MQL-to-SQL in practice", "13-27%", "commonly quoted band", 1}, nk++;
     mql_html_kpis(h, k, nk);
     mql_html_callout(h, MQL_CALLOUT_INFO, "Recommendation", r->rec_text);
     /* Warnings first, then information, then what is fine. */
@@ -472,9 +473,18 @@ int mql_review_write_html(const mql_review *r, FILE *f, mql_err *err)
             if (r->findings[q].kind == order[o])
                 mql_html_callout(h, callout_kind(r->findings[q].kind), r->findings[q].title,
                                  r->findings[q].text);
-    mql_html_benchmark(h, "MQL-to-SQL of 13-27% is the band commonly quoted in B2B practice; "
-                          "PSI below 0.1 is read as stable and above 0.25 as a major shift. "
-                          "These are rules of thumb, not properties of your data.");
+    /* The benchmarks from practice, each only when the report reads a figure against it. */
+    if (r->has_sql || r->has_psi)
+        mql_html_benchmark(h, r->has_sql && r->has_psi
+                                  ? "MQL-to-SQL of 13-27% is the band commonly quoted in B2B "
+                                    "practice; PSI below 0.1 is read as stable and above 0.25 as "
+                                    "a major shift. These are rules of thumb, not properties of "
+                                    "your data."
+                              : r->has_sql
+                                  ? "MQL-to-SQL of 13-27% is the band commonly quoted in B2B "
+                                    "practice: a rule of thumb, not a property of your data."
+                                  : "PSI below 0.1 is read as stable and above 0.25 as a major "
+                                    "shift: a rule of thumb, not a property of your data.");
 
     /* Data */
     mql_html_section(h, "data", "The data", NULL);
@@ -494,10 +504,12 @@ int mql_review_write_html(const mql_review *r, FILE *f, mql_err *err)
                                     "The rules to enter in the marketing-automation tool. Each "
                                     "lead scores the points of every rule it matches.");
     if (!st) {
-        char s[256];
-        snprintf(s, sizeof s, "MQL threshold of the new model: %ld points; fitted on %zu leads%s.",
-                 r->model->points->threshold, r->n_train,
-                 r->model->l2 > 0 ? " with a ridge penalty" : "");
+        char s[768];
+        const mql_points *np = r->model->points;
+        snprintf(s, sizeof s, "MQL threshold of the new model: %ld points%s%s%s; fitted on %zu "
+                 "leads%s.", np->threshold, np->threshold_rule ? " (" : "",
+                 np->threshold_rule ? np->threshold_rule : "", np->threshold_rule ? ")" : "",
+                 r->n_train, r->model->l2 > 0 ? " with a ridge penalty" : "");
         st = mql_html_para(h, s);
     }
     st = st ? st : mql_html_table(h, r->t_rules, "Points rules", "rules.csv", MQL_HTML_NO_ROW,
@@ -527,6 +539,10 @@ int mql_review_write_summary_md(const mql_review *r, FILE *f, mql_err *err)
     fprintf(f, "# Lead-scoring review: %s\n\n", r->file);
     fprintf(f, "%s.\n\n", r->split_text);
     fprintf(f, "## Recommendation\n\n%s\n\n", r->rec_text);
+    const mql_points *np = r->model->points;
+    if (np->threshold_rule)
+        fprintf(f, "The new model's own threshold is %ld: %s.\n\n", np->threshold,
+                np->threshold_rule);
     fprintf(f, "## Findings\n\n");
     for (size_t k = 0; k < r->n_findings; k++)
         fprintf(f, "- **%s.** %s\n", r->findings[k].title, r->findings[k].text);

@@ -130,6 +130,28 @@ static size_t row_at(const mql_bt_sweep *sw, double thr)
     return sw->n_rows - 1;
 }
 
+/* The sweep over every distinct score of s plus the threshold thr, so that a model's own
+ * threshold has a row of its own (the first row at or above it would name another threshold, or,
+ * above every score, count the top score's leads as MQLs). */
+static int sweep_with(const mql_scored *s, double thr, mql_bt_sweep **out, mql_err *err)
+{
+    int st = mql_eval_sweep(s, NULL, 0, out, err);
+    if (st || (*out)->rows[row_at(*out, thr)].threshold == thr)
+        return st;
+    size_t n = (*out)->n_rows + 1;
+    double *c = malloc(n * sizeof *c);
+    if (!c)
+        return oom(err);
+    for (size_t k = 0; k + 1 < n; k++)
+        c[k] = (*out)->rows[k].threshold;
+    c[n - 1] = thr;
+    mql_bt_sweep_free(*out);
+    *out = NULL;
+    st = mql_eval_sweep(s, c, n, out, err);
+    free(c);
+    return st;
+}
+
 /* ---- steps ---------------------------------------------------------------------------------- */
 
 static int step_split(const mql_review_spec *sp, mql_review *r, mql_err *err)
@@ -312,8 +334,8 @@ static int step_evaluate(const mql_review_spec *sp, mql_review *r, mql_err *err)
         return st;
     if ((st = mql_eval_summarize(r->new_s, &r->new_sum, err)) ||
         (cur && (st = mql_eval_summarize(r->cur_s, &r->cur_sum, err))) ||
-        (st = mql_eval_sweep(r->new_s, NULL, 0, &r->new_sw, err)) ||
-        (cur && (st = mql_eval_sweep(r->cur_s, NULL, 0, &r->cur_sw, err))) ||
+        (st = sweep_with(r->new_s, (double)r->model->points->threshold, &r->new_sw, err)) ||
+        (cur && (st = sweep_with(r->cur_s, (double)cur->points->threshold, &r->cur_sw, err))) ||
         (cur && (st = mql_compare_run(r->cur_s, r->new_s, &r->cmp, err))))
         return st;
     if (cur)
@@ -362,9 +384,11 @@ static int step_evaluate(const mql_review_spec *sp, mql_review *r, mql_err *err)
                  "Keeping the current model's MQL volume (no --capacity given): %s", s);
     } else {
         r->rec = row_at(sw, (double)r->model->points->threshold);
+        const mql_points *np = r->model->points;
         snprintf(r->rec_text, sizeof r->rec_text,
-                 "The new model's own threshold %ld (no --capacity, plan or current model to "
-                 "set the volume).", r->model->points->threshold);
+                 "The new model's own threshold %ld (%s; no --capacity, plan or current model to "
+                 "set the volume).", np->threshold,
+                 np->threshold_rule ? np->threshold_rule : "as the model file gives it");
     }
     r->eng_share_new = eng_share(r->new_s);
     r->eng_share_cur = cur ? eng_share(r->cur_s) : NAN;

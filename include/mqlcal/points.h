@@ -40,6 +40,8 @@ typedef struct mql_points {
     double *iso_x, *iso_y;/* isotonic map knots (score, probability) when map_method = isotonic */
     size_t n_iso;
     double pdo;           /* points to double the odds (fitted models; NAN otherwise) */
+    char *threshold_rule; /* how a fitted model's threshold was chosen, in words (not saved:
+                             NULL for a model read from a file) */
     mql_band *bands;
     size_t n_bands;
     double auc_exact, auc_points;          /* rounding cost on the training data (NAN: unknown) */
@@ -70,9 +72,14 @@ void mql_points_range(const mql_points *m, long *min_score, long *max_score);
 
 /* Recomputes the bands from the threshold. The rule: width w = round(ln 2 / map_b) points (one
  * doubling of the odds; = round(pdo) for fitted models) when the model has a logistic map with
- * b > 0, else max(1, round(|threshold| / 4)); A = [t + w, inf), B = [t, t + w - 1],
- * C = [t - w, t - 1], D = (-inf, t - w - 1]. So A and B are MQLs, and an A lead has at least
- * twice the odds of a lead at the threshold. Returns MQL_OK or MQL_ENOMEM. */
+ * b > 0, else max(1, round(|threshold| / 4)); A = [t + wa, inf), B = [t, t + wa - 1],
+ * C = [t - wc, t - 1], D = (-inf, t - wc - 1], with wa = wc = w when that fits the score range
+ * [smin, smax] of mql_points_range. Otherwise the band beside the threshold narrows so the outer
+ * band still holds a reachable score: wa = ceil((smax - t + 1) / 2) when 0 <= smax - t < w, and
+ * wc = floor((t - smin) / 2) when 0 < t - smin <= w (each at least 1). So the bands ascend, A and B
+ * are MQLs, A starts at or below the best score and D ends at or above the worst whenever the
+ * threshold leaves room; p_lo and p_hi are the map's probabilities at the band's ends clipped to
+ * the score range (so p_lo <= p_hi). Returns MQL_OK or MQL_ENOMEM. */
 int mql_points_make_bands(mql_points *m, mql_err *err);
 
 /* Name of the band holding score (owned by m), or "" when the model has no bands. */

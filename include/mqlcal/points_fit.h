@@ -35,9 +35,12 @@ void mql_points_opts_default(mql_points_opts *o);
  *  Rules with 0 points are dropped (they change nothing).
  *  The map is the model's own: b = 1 / factor, a = beta0 + sum of beta * rep_base, so a + b S
  *  is the unrounded model at the step representatives when S is the unrounded score.
- *  Threshold (o->threshold = LONG_MIN): the achievable integer score whose mapped probability is
- *  closest to twice the training base rate (mean of y; without y the mean fitted probability,
- *  which equals it at a maximum-likelihood fit), ties to the lower score; 0 without data.
+ *  Threshold (o->threshold = LONG_MIN): one doubling of the odds above the average training lead:
+ *  the achievable integer score whose mapped probability is closest to 2p / (1 + p), the
+ *  probability at twice the base odds (p the training base rate: mean of y; without y the mean
+ *  fitted probability, which equals it at a maximum-likelihood fit; about 2p when p is small and
+ *  below 100% at any p), ties to the lower score, then kept inside the training leads' scores (at
+ *  most the highest, above the lowest); 0 without data. m->threshold_rule says which applied.
  *  Rounding cost (with b and y): AUC and log loss on the training rows of the unrounded model
  *  (eta = x beta) and of the integer score through the map; stored in auc_* / logloss_*.
  * b (the training binding: its table must hold the design's columns) and y (n_rows 0/1 outcomes)

@@ -1011,6 +1011,8 @@ int cli_points_print(FILE *f, const mql_points *m, mql_format fmt)
         return -1;
     const char *nl = fmt == MQL_FMT_MD ? "\n\n" : "\n";
     fprintf(f, "\nMQL when score >= %ld%s", m->threshold, nl);
+    if (m->threshold_rule)
+        fprintf(f, "threshold: %s%s", m->threshold_rule, nl);
     long smin, smax;
     mql_points_range(m, &smin, &smax);
     fprintf(f, "scores range from %ld to %ld%s", smin, smax, nl);

@@ -117,21 +117,25 @@ static void test_convert_fixed_pdo(void **state)
     assert_close(m->map_b, 0.1, 1e-15, 0);
     assert_close(m->map_a, -2.0, 0, 0);
     assert_close(m->pdo, 10 * log(2.0), 1e-15, 0);
-    /* threshold: base rate 7/20, target 0.7 = logistic(-2 + s / 10) -> s = 10 (2 + logit 0.7)
-     * = 28.47; scores reach 12 + 9 + 12 = 33, so 28 (P = 0.690) beats 29 (P = 0.711). */
-    assert_int_equal(m->threshold, 28);
-    /* bands: width round(ln 2 / 0.1) = 7: A >= 35, B 28..34, C 21..27, D <= 20 */
+    /* threshold: base rate 7/20 (odds 7/13); twice the odds 14/13 is P = 14/27 = 0.5185 =
+     * logistic(-2 + s / 10) -> s = 10 (2 + logit 0.5185) = 20.74; 21 (P = 0.525) beats
+     * 20 (P = 0.500). */
+    assert_int_equal(m->threshold, 21);
+    assert_non_null(strstr(m->threshold_rule, "closest to 51.9%, the probability at twice the "
+                                              "average odds of the training leads (base rate "
+                                              "35.0%)"));
+    /* bands: width round(ln 2 / 0.1) = 7: A >= 28, B 21..27, C 14..20, D <= 13 */
     assert_int_equal(m->n_bands, 4);
-    assert_int_equal(m->bands[0].lo, 35);
-    assert_int_equal(m->bands[1].hi, 34);
-    assert_int_equal(m->bands[2].lo, 21);
-    assert_int_equal(m->bands[3].hi, 20);
+    assert_int_equal(m->bands[0].lo, 28);
+    assert_int_equal(m->bands[1].hi, 27);
+    assert_int_equal(m->bands[2].lo, 14);
+    assert_int_equal(m->bands[3].hi, 13);
     assert_true(m->bands[3].lo == LONG_MIN && m->bands[0].hi == LONG_MAX);
-    assert_close(m->bands[1].p_lo, 1 / (1 + exp(-(-2.0 + 2.8))), 1e-14, 0);
+    assert_close(m->bands[1].p_lo, 1 / (1 + exp(-(-2.0 + 2.1))), 1e-14, 0);
     /* the open ends use the score range [-3, 33] */
     assert_close(m->bands[0].p_hi, 1 / (1 + exp(-(-2.0 + 3.3))), 1e-14, 0);
     assert_close(m->bands[3].p_lo, 1 / (1 + exp(-(-2.0 - 0.3))), 1e-14, 0);
-    assert_string_equal(mql_points_band(m, 30), "B");
+    assert_string_equal(mql_points_band(m, 25), "B");
     /* rounding cost is measured (values depend only on the fixture) */
     assert_true(m->auc_exact > 0.5 && m->auc_points > 0.5);
     assert_true(isfinite(m->logloss_exact) && isfinite(m->logloss_points));
@@ -902,6 +906,86 @@ static void test_default_placeholders(void **state)
     assert_true(c.is_num && c.num == 1.0);
 }
 
+/* Bands stay inside the score range and ascend for any threshold: rules f1 = 10 and f2 = 20
+ * give scores 0..30; the map doubles the odds every 10 points (w = 10). */
+static void check_bands(long t, const long *lo, const long *hi)
+{
+    static const char csv[] = "feature,operator,value,points\nf1,=,a,10\nf2,=,b,20\n"
+                              "threshold,,,0\n";
+    FILE *f = fmemopen((void *)csv, sizeof csv - 1, "r");
+    assert_non_null(f);
+    mql_points *m;
+    mql_err err;
+    assert_int_equal(mql_points_read_stream(f, "bands.csv", &m, &err), MQL_OK);
+    fclose(f);
+    m->has_map = 1;
+    m->map_a = -1.0;
+    m->map_b = log(2.0) / 10;
+    m->threshold = t;
+    assert_int_equal(mql_points_make_bands(m, &err), MQL_OK);
+    assert_int_equal(m->n_bands, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(m->bands[i].lo, lo[i]);
+        assert_int_equal(m->bands[i].hi, hi[i]);
+        assert_true(m->bands[i].p_lo <= m->bands[i].p_hi);
+        if (i > 0)
+            assert_true(m->bands[i].p_hi <= m->bands[i - 1].p_lo);
+    }
+    mql_points_free(m);
+}
+
+static void test_bands_inside_range(void **state)
+{
+    (void)state;
+    /* room for a full doubling either side: A >= 25, B 15..24, C 5..14, D <= 4 */
+    check_bands(15, (const long[]){25, 15, 5, LONG_MIN}, (const long[]){LONG_MAX, 24, 14, 4});
+    /* threshold 28 near the best score 30: B 28..29 and A from 30 (was A >= 38: no score) */
+    check_bands(28, (const long[]){30, 28, 18, LONG_MIN}, (const long[]){LONG_MAX, 29, 27, 17});
+    /* threshold 30 = the best score: B holds it, A (31..) cannot hold any */
+    check_bands(30, (const long[]){31, 30, 20, LONG_MIN}, (const long[]){LONG_MAX, 30, 29, 19});
+    /* threshold 3 near the worst score 0: C 2..2 and D ends at 1 (was C -7..2, D <= -8) */
+    check_bands(3, (const long[]){13, 3, 2, LONG_MIN}, (const long[]){LONG_MAX, 12, 2, 1});
+    /* a hand-set threshold above every score keeps its bands; probabilities still ascend */
+    check_bands(45, (const long[]){55, 45, 35, LONG_MIN}, (const long[]){LONG_MAX, 54, 44, 34});
+}
+
+/* At a 63% base rate "twice the base rate" is 126%; twice the odds is 77.3%, and the threshold
+ * is a score some training lead reached. Two leads: scores 0 and 30 (f1 and f2 both), base rate
+ * from y; the map puts 77.3% beyond 30 when a = 0 and b = 0.02, so the top score is taken. */
+static void test_threshold_high_base_rate(void **state)
+{
+    fixture *fx = *state;
+    mql_points_opts o;
+    mql_points_opts_default(&o);
+    o.pdo = 10 * log(2.0);
+    unsigned char y[20];
+    for (size_t r = 0; r < 20; r++)
+        y[r] = r < 13;   /* 65% won */
+    mql_points *m;
+    mql_err err;
+    assert_int_equal(mql_points_from_fit_data(fx->d, fx->beta, fx->b, y, &o, &m, &err), MQL_OK);
+    /* target 2 (0.65) / 1.65 = 78.8% = logistic(-2 + s / 10) -> s = 33.1: the best score 33
+     * (a training lead has it), which was "twice the base rate" = 130%, unreachable, before */
+    long best = LONG_MIN, worst = LONG_MAX;
+    long score[20];
+    assert_int_equal(mql_points_internal_scores(fx->d, fx->b, m, NULL, score, NULL, &err), MQL_OK);
+    for (size_t r = 0; r < 20; r++) {
+        best = score[r] > best ? score[r] : best;
+        worst = score[r] < worst ? score[r] : worst;
+    }
+    assert_int_equal(best, 33);
+    assert_int_equal(m->threshold, 33);
+    assert_non_null(strstr(m->threshold_rule, "closest to 78.8%"));
+    /* B holds the threshold; A (34..) cannot hold a score; C 26..32, D <= 25 */
+    assert_int_equal(m->bands[1].lo, 33);
+    assert_int_equal(m->bands[1].hi, 33);
+    assert_int_equal(m->bands[2].lo, 26);
+    assert_int_equal(m->bands[3].hi, 25);
+    for (size_t i = 0; i < 4; i++)
+        assert_true(m->bands[i].p_lo <= m->bands[i].p_hi);
+    mql_points_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -918,6 +1002,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_self_check, setup, teardown),
         cmocka_unit_test(test_synthetic_target),
+        cmocka_unit_test(test_bands_inside_range),
+        cmocka_unit_test_setup_teardown(test_threshold_high_base_rate, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
