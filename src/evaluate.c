@@ -352,10 +352,18 @@ int mql_eval_summarize(const mql_scored *s, mql_eval_summary *out, mql_err *err)
     out->threshold_prob = s->prob_platt ? mql_platt_predict(&s->platt, out->threshold)
                           : s->model ? mql_points_prob(s->model, out->threshold)
                                      : NAN;
-    if ((st = mql_auc_ci(sc, y, k, 0.95, &out->auc, err)) ||
-        (st = mql_ks(sc, y, NULL, k, &out->ks, err)) ||
-        (st = mql_brier(p, y, NULL, k, &out->brier, err)) ||
-        (st = mql_logloss(p, y, NULL, k, &out->logloss, err)))
+    size_t lost = k - out->events;
+    snprintf(out->few_msg, sizeof out->few_msg, "n/a (too few: %zu won, %zu lost)", out->events,
+             lost);
+    out->auc = (mql_auc_interval){NAN, NAN, NAN, NAN, NAN, NAN, NAN, out->events, lost};
+    out->ks = (mql_ks_result){NAN, NAN, NAN, NAN};
+    out->brier = out->logloss = NAN;
+    out->has_auc = out->events >= 2 && lost >= 2;
+    out->has_ks = out->events >= 1 && lost >= 1;
+    if ((out->has_auc && (st = mql_auc_ci(sc, y, k, 0.95, &out->auc, err))) ||
+        (out->has_ks && (st = mql_ks(sc, y, NULL, k, &out->ks, err))) ||
+        (k && (st = mql_brier(p, y, NULL, k, &out->brier, err))) ||
+        (k && (st = mql_logloss(p, y, NULL, k, &out->logloss, err))))
         goto done;
     mql_err e2;
     if (mql_calibration(p, y, NULL, k, &out->calib, &e2) == MQL_OK)
@@ -395,11 +403,14 @@ mql_tab *mql_eval_summary_tab(const mql_eval_summary *m)
                sum_row(t, "won", (double)m->events, "%.0f", NAN, NAN, NULL) ||
                sum_row(t, "base rate", m->base_rate, "%.4f", NAN, NAN, NULL) ||
                sum_row(t, "AUC", m->auc.auc, "%.4f", m->auc.lo, m->auc.hi,
-                       "DeLong 95% interval") ||
+                       m->has_auc ? "DeLong 95% interval" : m->few_msg) ||
                sum_row(t, "Gini", m->auc.gini, "%.4f", m->auc.gini_lo, m->auc.gini_hi,
-                       "2 AUC - 1");
-    snprintf(note, sizeof note, "at score >= %.10g: TPR %.3f, FPR %.3f", m->ks.threshold,
-             m->ks.tpr, m->ks.fpr);
+                       m->has_auc ? "2 AUC - 1" : m->few_msg);
+    if (m->has_ks)
+        snprintf(note, sizeof note, "at score >= %.10g: TPR %.3f, FPR %.3f", m->ks.threshold,
+                 m->ks.tpr, m->ks.fpr);
+    else
+        snprintf(note, sizeof note, "%s", m->few_msg);
     fail = fail || sum_row(t, "KS", m->ks.ks, "%.4f", NAN, NAN, note);
     const char *pn = m->prob_platt ? MQL_EVAL_PLATT_NOTE : "probabilities from the model's map";
     fail = fail || sum_row(t, "Brier", m->brier, "%.5f", NAN, NAN, pn) ||

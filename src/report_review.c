@@ -447,11 +447,18 @@ int mql_review_write_html(const mql_review *r, FILE *f, mql_err *err)
         snprintf(n[nk], sizeof n[nk], "recall %.1f%%", 100 * rr->recall);
         k[nk] = (mql_kpi){"MQL-to-won at it", v[nk], n[nk], 0}, nk++;
     }
-    snprintf(v[nk], sizeof v[nk], "%.3f", r->new_sum.auc.auc);
-    snprintf(n[nk], sizeof n[nk], "%s", r->role ? "on the evaluation leads" : "in-sample");
+    if (r->new_sum.has_auc)
+        snprintf(v[nk], sizeof v[nk], "%.3f", r->new_sum.auc.auc);
+    else
+        snprintf(v[nk], sizeof v[nk], "n/a");
+    snprintf(n[nk], sizeof n[nk], "%s%s%s", r->role ? "on the evaluation leads" : "in-sample",
+             r->new_sum.has_auc ? "" : ": ", r->new_sum.has_auc ? "" : r->new_sum.few_msg + 5);
     k[nk] = (mql_kpi){"AUC, new model", v[nk], n[nk], 0}, nk++;
     if (r->current) {
-        snprintf(v[nk], sizeof v[nk], "%.3f", r->cur_sum.auc.auc);
+        if (r->cur_sum.has_auc)
+            snprintf(v[nk], sizeof v[nk], "%.3f", r->cur_sum.auc.auc);
+        else
+            snprintf(v[nk], sizeof v[nk], "n/a");
         snprintf(n[nk], sizeof n[nk], "threshold %ld", r->current->points->threshold);
         k[nk] = (mql_kpi){"AUC, current model", v[nk], n[nk], 0}, nk++;
     }

@@ -228,7 +228,22 @@ static int step_split(const mql_review_spec *sp, mql_review *r, mql_err *err)
     }
     free(mtrain);
     free(meval);
-    return st ? oom(err) : MQL_OK;
+    if (st)
+        return oom(err);
+    /* A small window is reported with what it allows (metrics that need more read "n/a (too
+     * few: ...)"); a window without a won or without a lost lead allows no rate and no ranking. */
+    size_t won = 0;
+    for (size_t i = 0; i < r->n_eval; i++)
+        won += r->y_eval[i] != 0;
+    if (won == 0 || won == r->n_eval)
+        return mql_err_set(err, MQL_EUSAGE, "%s: the %zu evaluation lead%s hold%s %s, so no "
+                           "conversion rate or ranking can be judged on %s; choose %s",
+                           sp->split == MQL_REVIEW_TRAIN_UNTIL ? "--train-until" : "--holdout-last",
+                           r->n_eval, r->n_eval == 1 ? "" : "s", r->n_eval == 1 ? "s" : "",
+                           won ? "no lost lead" : "no won lead", r->n_eval == 1 ? "it" : "them",
+                           sp->split == MQL_REVIEW_TRAIN_UNTIL ? "an earlier date"
+                                                               : "a larger fraction");
+    return MQL_OK;
 }
 
 /* Leakage suspects (inspect's rule) are not features of the new model unless the features were
@@ -718,7 +733,12 @@ static int step_findings(mql_review *r, mql_err *err)
                      r->role ? "evaluation" : "training (in-sample)", r->new_sum.calib.citl,
                      r->new_sum.calib.slope, s);
     }
-    if (!st && cur) {
+    if (!st && !r->new_sum.has_auc) {
+        st = finding(r, err, MQL_REVIEW_WARNING, "Evaluation window too small",
+                     "The evaluation leads cannot rank the models: AUC %s. Widen the window "
+                     "(an earlier --train-until or a larger --holdout-last) before acting on the "
+                     "comparison.", r->new_sum.few_msg);
+    } else if (!st && cur) {
         double d = r->new_sum.auc.auc - r->cur_sum.auc.auc;
         st = finding(r, err, d > 0.01 ? MQL_REVIEW_GOOD : MQL_REVIEW_INFO,
                      "New vs current model",

@@ -94,8 +94,11 @@ mql_bt_input mql_scored_bt_input(const mql_scored *s);
 typedef struct mql_eval_summary {
     size_t n, n_censored, n_rated, events;
     double base_rate;           /* events / n_rated */
-    mql_auc_interval auc;       /* DeLong 95% on the integer score */
-    mql_ks_result ks;
+    mql_auc_interval auc;       /* DeLong 95% on the integer score; NAN when !has_auc */
+    mql_ks_result ks;           /* NAN when !has_ks */
+    int has_auc;                /* 0: fewer than 2 won or 2 lost rated leads (few_msg says so) */
+    int has_ks;                 /* 0: no won or no lost rated lead */
+    char few_msg[96];           /* "n/a (too few: 11 won, 1 lost)" when a metric is not computed */
     double brier, logloss;      /* of prob */
     int has_calib;              /* 0 when the recalibration fit failed (calib_msg says why) */
     mql_calib calib;
@@ -110,8 +113,10 @@ typedef struct mql_eval_summary {
 } mql_eval_summary;
 
 /* Computes the summary over the rated leads (censored excluded). HL uses g = 10 groups of prob
- * (mql_hosmer_lemeshow); calibration intercept and slope by mql_calibration. AUC needs two rows
- * of each class (EDATA otherwise); HL and calibration failures are recorded, not fatal. */
+ * (mql_hosmer_lemeshow); calibration intercept and slope by mql_calibration. A small window never
+ * fails: AUC and its interval need two rated leads of each class (else has_auc = 0), KS one of
+ * each (else has_ks = 0), Brier and log loss one rated lead (else NAN); few_msg then reads
+ * "n/a (too few: W won, L lost)"; HL and calibration failures are recorded in their messages. */
 int mql_eval_summarize(const mql_scored *s, mql_eval_summary *out, mql_err *err);
 
 /* Rows metric,value,lo,hi,note: leads, censored, rated, won, base rate, AUC, Gini, KS, Brier,

@@ -395,13 +395,20 @@ int cmd_review(int argc, char **argv)
     }
     const mql_bt_row *rr = &r->new_sw->rows[r->rec];
     printf("review written to %s/index.html\n", o.dir);
-    printf("new model AUC %.3f%s; recommended threshold %g: ", r->new_sum.auc.auc,
-           r->role ? " (evaluation leads)" : " (in-sample)", rr->threshold);
+    if (r->new_sum.has_auc)
+        printf("new model AUC %.3f", r->new_sum.auc.auc);
+    else
+        printf("new model AUC %s", r->new_sum.few_msg);
+    printf("%s; recommended threshold %g: ", r->role ? " (evaluation leads)" : " (in-sample)",
+           rr->threshold);
     if (isfinite(rr->mqls_per_month))
         printf("%.1f MQLs/month", rr->mqls_per_month);
     else
         printf("%zu MQLs", rr->mqls);
-    printf(", MQL-to-won %.1f%%\n", 100 * rr->won_rate);
+    if (isfinite(rr->won_rate))
+        printf(", MQL-to-won %.1f%%\n", 100 * rr->won_rate);
+    else
+        printf(", MQL-to-won n/a (no rated MQL)\n");
     for (size_t k = 0; k < r->n_warnings; k++)
         cli_warn("%s", r->warnings[k]);
     if (fflush(stdout) != 0 || ferror(stdout)) {
