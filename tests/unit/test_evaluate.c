@@ -507,10 +507,23 @@ static void test_errors(void **state)
     mql_compare *c = NULL;
     assert_int_equal(mql_compare_run(s, s3, &c, &err), MQL_EDATA);
     assert_null(c);
-    /* Summary with a class of one row: DeLong needs two of each. */
+    /* Summary with a class of one row (1 won, 2 lost): DeLong needs two of each, so AUC and
+     * Gini read n/a with the counts; KS, Brier and log loss are still computed. */
     mql_eval_summary m;
-    assert_int_equal(mql_eval_summarize(s3, &m, &err), MQL_EDATA);
-    mql_tab *t = NULL;
+    assert_int_equal(mql_eval_summarize(s3, &m, &err), MQL_OK);
+    assert_int_equal(m.has_auc, 0);
+    assert_int_equal(m.has_ks, 1);
+    assert_true(isnan(m.auc.auc) && isfinite(m.ks.ks) && isfinite(m.brier));
+    assert_string_equal(m.few_msg, "n/a (too few: 1 won, 2 lost)");
+    mql_tab *t = mql_eval_summary_tab(&m);
+    assert_non_null(t);
+    for (size_t i = 0; i < mql_tab_rows(t); i++)
+        if (strcmp(mql_tab_cell(t, i, 0, NULL), "AUC") == 0) {
+            assert_string_equal(mql_tab_cell(t, i, 1, NULL), "");
+            assert_string_equal(mql_tab_cell(t, i, 4, NULL), "n/a (too few: 1 won, 2 lost)");
+        }
+    mql_tab_free(t);
+    t = NULL;
     assert_int_equal(mql_eval_grades(s, &t, &err), MQL_EDATA);     /* no sub-scores */
     assert_int_equal(mql_eval_bands(s, &t, &err), MQL_EDATA);      /* no model */
     mql_scored_free(s);
