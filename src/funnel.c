@@ -23,12 +23,13 @@ int mql_rate_from_counts(double k, double n, mql_rate *out, mql_err *err)
 
 static int check_rate(const mql_rate *r, const char *opt, mql_err *err)
 {
-    if (!isfinite(r->value) || !(r->value > 0) || r->value > 1)
-        return mql_err_set(err, MQL_EUSAGE, "%s: rate %g is not in (0, 1]", opt, r->value);
+    if (!isfinite(r->value) || !(r->value >= MQL_FUNNEL_RATE_MIN) || r->value > 1)
+        return mql_err_set(err, MQL_EUSAGE, "%s: rate %g is not in [%g, 1]", opt, r->value,
+                           MQL_FUNNEL_RATE_MIN);
     if (r->has_interval) {
-        if (!isfinite(r->lo) || !isfinite(r->hi) || !(r->lo > 0) || r->hi > 1)
-            return mql_err_set(err, MQL_EUSAGE, "%s: interval [%g, %g] is not inside (0, 1]",
-                               opt, r->lo, r->hi);
+        if (!isfinite(r->lo) || !isfinite(r->hi) || !(r->lo >= MQL_FUNNEL_RATE_MIN) || r->hi > 1)
+            return mql_err_set(err, MQL_EUSAGE, "%s: interval [%g, %g] is not inside [%g, 1]",
+                               opt, r->lo, r->hi, MQL_FUNNEL_RATE_MIN);
         if (!(r->lo <= r->value && r->value <= r->hi))
             return mql_err_set(err, MQL_EUSAGE,
                                "%s: interval [%g, %g] does not contain the rate %g", opt, r->lo,
@@ -88,10 +89,12 @@ void mql_civil_from_days(long day, int *year, int *month, int *mday)
 int mql_funnel_compute(const mql_funnel_in *in, mql_funnel_out *out, mql_err *err)
 {
     int rc;
-    if (!isfinite(in->revenue) || !(in->revenue > 0))
-        return mql_err_set(err, MQL_EUSAGE, "--revenue: %g is not a positive amount", in->revenue);
-    if (!isfinite(in->acv) || !(in->acv > 0))
-        return mql_err_set(err, MQL_EUSAGE, "--acv: %g is not a positive amount", in->acv);
+    if (!(in->revenue >= MQL_FUNNEL_AMOUNT_MIN && in->revenue <= MQL_FUNNEL_AMOUNT_MAX))
+        return mql_err_set(err, MQL_EUSAGE, "--revenue: %g is not an amount from %g to %g",
+                           in->revenue, MQL_FUNNEL_AMOUNT_MIN, MQL_FUNNEL_AMOUNT_MAX);
+    if (!(in->acv >= MQL_FUNNEL_AMOUNT_MIN && in->acv <= MQL_FUNNEL_AMOUNT_MAX))
+        return mql_err_set(err, MQL_EUSAGE, "--acv: %g is not an amount from %g to %g", in->acv,
+                           MQL_FUNNEL_AMOUNT_MIN, MQL_FUNNEL_AMOUNT_MAX);
     if ((rc = check_rate(&in->win_rate, "--win-rate", err)) ||
         (rc = check_rate(&in->sql_to_opp, "--sql-to-opp", err)) ||
         (rc = check_rate(&in->mql_to_sql, "--mql-to-sql", err)))

@@ -427,6 +427,18 @@ int mql_points_internal_scores(const mql_design *d, const mql_design_binding *b,
     return rc;
 }
 
+/* Points of one rule: x rounded, when |x| is below MQL_POINTS_MAX (1e9: sums of a few hundred
+ * rules stay far inside a long, and a table a CRM admin types in never needs more). */
+static int to_points(double x, const char *feature, long *out, mql_err *err)
+{
+    if (!(fabs(x) < MQL_POINTS_MAX))
+        return mql_err_set(err, MQL_EDATA, "feature '%s': %.3g points is out of range (at most "
+                           "%.0e either way): the points scale is too large", feature, x,
+                           MQL_POINTS_MAX);
+    *out = lround(x);
+    return MQL_OK;
+}
+
 /* The default threshold (the rule of the header): one doubling of the odds above the average
  * training lead. The target probability p2 = 2p / (1 + p) has twice the base odds p / (1 - p): about
  * twice the base rate p when p is small, and below 100% at any base rate (63% won: 77.3%). The
@@ -685,14 +697,18 @@ int mql_points_from_fit_data(const mql_design *d, const double *beta,
                 mql_points_step *s = &m->steps[step_idx[j]];
                 double bl = beta_at(beta, j), rb = s->rep[step_of(s, 0.0)];
                 for (size_t k = 0; k < s->n && rc == MQL_OK; k++) {
-                    s->points[k] = lround(bl * factor * (s->rep[k] - rb));
+                    if ((rc = to_points(bl * factor * (s->rep[k] - rb), f->name, &s->points[k],
+                                        err)))
+                        break;
                     if (s->points[k] != 0)
                         rc = add_range_rule(m, f, s->lo[k], k + 1 < s->n ? s->lo[k + 1] : INFINITY,
                                             s->points[k], term, err);
                 }
                 continue;
             }
-            long pts = lround(contrib[j] * factor);
+            long pts = 0;
+            if ((rc = to_points(contrib[j] * factor, f->name, &pts, err)))
+                break;
             m->term_points[j] = pts;
             if (pts == 0)
                 continue;

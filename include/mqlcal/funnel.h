@@ -57,10 +57,16 @@ typedef struct mql_funnel_out {
     int create_by_year, create_by_month;      /* the calendar month of create_by_day */
 } mql_funnel_out;
 
+/* Bounds that keep every figure of a plan finite and printable: amounts (revenue, ACV) from a
+ * cent to a trillion, rates from 0.01% (so at most 1e26 MQLs, never inf). */
+#define MQL_FUNNEL_AMOUNT_MIN 0.01
+#define MQL_FUNNEL_AMOUNT_MAX 1e12
+#define MQL_FUNNEL_RATE_MIN 1e-4
+
 /* Validates in and computes out. Per month = per quarter / 3. Validation (MQL_EUSAGE, err names
- * the option): --revenue and --acv finite and > 0; each rate in (0, 1]; with an interval,
- * 0 < lo <= rate <= hi <= 1; --cycle-days in [0, 3650] when given. The create-by date needs both
- * the cycle and the start day. */
+ * the option): --revenue and --acv in [MQL_FUNNEL_AMOUNT_MIN, MQL_FUNNEL_AMOUNT_MAX]; each rate
+ * in [MQL_FUNNEL_RATE_MIN, 1]; with an interval, MIN <= lo <= rate <= hi <= 1; --cycle-days in
+ * [0, 3650] when given. The create-by date needs both the cycle and the start day. */
 int mql_funnel_compute(const mql_funnel_in *in, mql_funnel_out *out, mql_err *err);
 
 /* Civil date of a day number (days since 1970-01-01), proleptic Gregorian. */

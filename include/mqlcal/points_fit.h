@@ -7,6 +7,14 @@
 #include "mqlcal/design.h"
 #include "mqlcal/points.h"
 
+/* Bounds of the scale options (the front end checks them; the conversion refuses a rule whose
+ * points reach MQL_POINTS_MAX). */
+#define MQL_PDO_MIN 1.0
+#define MQL_PDO_MAX 10000.0
+#define MQL_MAX_POINTS_MIN 10.0
+#define MQL_MAX_POINTS_MAX 100000.0
+#define MQL_POINTS_MAX 1e9
+
 typedef struct mql_points_opts {
     double pdo;           /* points to double the odds; NAN: derive from max_points */
     double max_points;    /* the best possible lead scores about this many points (default 100) */

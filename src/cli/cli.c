@@ -588,10 +588,12 @@ const char *const cli_fit_usage =
     "\n"
     "points options (the integer points table made from the fit):\n"
     "  --max-points N       scale so the best possible lead scores about N points above\n"
-    "                       the baseline lead (default 100)\n"
-    "  --pdo N              points that double the odds of winning (overrides --max-points)\n"
+    "                       the baseline lead (10 to 100000; default 100)\n"
+    "  --pdo N              points that double the odds of winning, 1 to 10000 (overrides\n"
+    "                       --max-points)\n"
     "  --threshold N        the MQL threshold (default: the score whose probability is\n"
-    "                       closest to twice the training base rate)\n";
+    "                       closest to the one at twice the training leads' average odds,\n"
+    "                       2p / (1 + p) for a base rate p, within the training scores)\n";
 
 void cli_fit_opts_init(cli_fit_opts *o)
 {
@@ -653,13 +655,18 @@ int cli_fit_opt(cli_fit_opts *o, int argc, char **argv, int *i)
     } else if (r == 0 && (r = cli_opt(argc, argv, i, "--weight", &val)) > 0) {
         o->weight = val;
     } else if (r == 0 && (r = cli_opt(argc, argv, i, "--pdo", &val)) > 0) {
-        if (mql_parse_double(val, &o->points.pdo) || !(o->points.pdo > 0)) {
-            cli_error("--pdo: expected a number of points > 0, got '%s'", val);
+        if (mql_parse_double(val, &o->points.pdo) || !(o->points.pdo >= MQL_PDO_MIN) ||
+            !(o->points.pdo <= MQL_PDO_MAX)) {
+            cli_error("--pdo: expected a number of points from %g to %g, got '%s'", MQL_PDO_MIN,
+                      MQL_PDO_MAX, val);
             st = MQL_EUSAGE;
         }
     } else if (r == 0 && (r = cli_opt(argc, argv, i, "--max-points", &val)) > 0) {
-        if (mql_parse_double(val, &o->points.max_points) || !(o->points.max_points >= 10)) {
-            cli_error("--max-points: expected a number of points >= 10, got '%s'", val);
+        if (mql_parse_double(val, &o->points.max_points) ||
+            !(o->points.max_points >= MQL_MAX_POINTS_MIN) ||
+            !(o->points.max_points <= MQL_MAX_POINTS_MAX)) {
+            cli_error("--max-points: expected a number of points from %g to %g, got '%s'",
+                      MQL_MAX_POINTS_MIN, MQL_MAX_POINTS_MAX, val);
             st = MQL_EUSAGE;
         }
     } else if (r == 0 && (r = cli_opt(argc, argv, i, "--threshold", &val)) > 0) {

@@ -415,18 +415,27 @@ static int report_sweep(bt_state *b, FILE *f, const char *what, const mql_tab *s
         mql_bt_rec_sentence(sw, &o->goal, &rec, sentence, sizeof sentence);
         mark = (long)rec.index;
     } else {
-        /* Without a constraint, the model's own threshold is the row to look at. */
-        for (size_t i = 0; i < sw->n_rows; i++)
-            if (sw->rows[i].threshold <= (double)b->ev->threshold)
+        /* Without a constraint, the model's own threshold is the row to look at: the first row
+         * at or above it holds exactly the leads with score >= threshold. */
+        for (size_t i = sw->n_rows; i-- > 0;)
+            if (sw->rows[i].threshold >= (double)b->ev->threshold)
                 mark = (long)i;
         if (mark >= 0) {
             const mql_bt_row *r = &sw->rows[mark];
+            char month[64] = "", won[64] = "no rated MQL";
+            if (isfinite(r->mqls_per_month))
+                snprintf(month, sizeof month, " (%.1f per month)", r->mqls_per_month);
+            if (isfinite(r->won_rate))
+                snprintf(won, sizeof won, "MQL-to-won %.1f%%", 100 * r->won_rate);
             snprintf(sentence, sizeof sentence,
-                     "no constraint given: the model's threshold %ld gives %zu MQLs (%.1f per "
-                     "month), MQL-to-won %.1f%%, recall %.1f%%; add --capacity, --min-rate or "
-                     "--target-volume for a recommendation",
-                     b->ev->threshold, r->mqls, r->mqls_per_month, 100 * r->won_rate,
-                     100 * r->recall);
+                     "no constraint given: the model's threshold %ld gives %zu MQLs%s, %s, "
+                     "recall %.1f%%; add --capacity, --min-rate or --target-volume for a "
+                     "recommendation", b->ev->threshold, r->mqls, month, won, 100 * r->recall);
+        } else {
+            snprintf(sentence, sizeof sentence,
+                     "no constraint given: no lead scores at or above the model's threshold %ld; "
+                     "add --capacity, --min-rate or --target-volume for a recommendation",
+                     b->ev->threshold);
         }
     }
     mql_banding bd;

@@ -21,7 +21,9 @@ static void usage(FILE *f)
             "written by mqlcal, or a rules CSV) and writes the rows with these columns added:\n"
             "score, fit_score, engagement_score, probability (by the model's score map; empty\n"
             "without one), band, is_mql (score >= threshold: 1 or 0), reason_1..reason_3 (the\n"
-            "matched rules by |points|, e.g. '+25 job_level = VP'). The file is read record by\n"
+            "matched rules by |points|, e.g. '+25 job_level = VP'); when LEADS.csv already has\n"
+            "a column of one of these names, every added column is prefixed 'mqlcal_' (with a\n"
+            "warning). The file is read record by\n"
             "record, so its size is not limited by memory. A value that matches no rule of its\n"
             "feature (the reference level, or a level the model has never seen) scores 0 there.\n"
             "\n"
@@ -100,6 +102,28 @@ static int on_row(const mql_csv_row *row, void *vctx, mql_err *err)
         used += mql_csv_quote(c->line + used, row->field[k], row->len[k], ',');
     }
     if (row->index == 0) {
+        /* An input column with the name of an added one would make two columns of one name:
+         * then every added column is prefixed, and the user is told. */
+        const char *prefix = "";
+        for (int pass = 0; pass < 2; pass++) {
+            const char *clash = NULL;
+            for (size_t k = 0; k < sizeof added / sizeof added[0] && !clash; k++)
+                for (size_t j = 0; j < row->n_fields && !clash; j++) {
+                    char name[64];
+                    snprintf(name, sizeof name, "%s%s", prefix, added[k]);
+                    if (mql_strcasecmp(row->field[j], name) == 0)
+                        clash = row->field[j];
+                }
+            if (!clash)
+                break;
+            if (pass == 1)
+                return mql_err_set(err, MQL_EDATA, "%s: column '%s' has the name of an output "
+                                   "column even with the prefix mqlcal_; rename it", c->path,
+                                   clash);
+            cli_warn("%s: column '%s' has the name of an output column; the added columns are "
+                     "named mqlcal_score, mqlcal_fit_score, ... mqlcal_reason_3", c->path, clash);
+            prefix = "mqlcal_";
+        }
         bad |= fwrite(c->line, 1, used, f) != used;
         int rc = mql_scorer_bind_header(c->m, row->field, row->n_fields, c->path, c->na, c->n_na,
                                         &c->s, err);
@@ -115,7 +139,7 @@ static int on_row(const mql_csv_row *row, void *vctx, mql_err *err)
             c->reason_len[k] = strlen(c->reason[k]);
         }
         for (size_t k = 0; k < sizeof added / sizeof added[0]; k++)
-            bad |= fprintf(f, ",%s", added[k]) < 0;
+            bad |= fprintf(f, ",%s%s", prefix, added[k]) < 0;
         bad |= putc('\n', f) == EOF;
     } else {
         mql_score_result r;

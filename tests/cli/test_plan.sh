@@ -31,7 +31,7 @@ expect plan_zero_revenue 2 '--revenue'
 run plan --revenue 10 --acv -5 --win-rate 1 --sql-to-opp 1 --mql-to-sql 1
 expect plan_negative_acv 2 '--acv'
 run plan --revenue 10 --acv 1 --win-rate 1.2 --sql-to-opp 1 --mql-to-sql 1
-expect plan_rate_above_one 2 '--win-rate: rate 1\.2 is not in \(0, 1\]'
+expect plan_rate_above_one 2 '--win-rate: rate 1\.2 is not in \[0\.0001, 1\]'
 run plan --revenue 10 --acv 1 --win-rate 0 --sql-to-opp 1 --mql-to-sql 1
 expect plan_rate_zero 2 '--win-rate'
 run plan --revenue 10 --acv 1 --win-rate 1 --sql-to-opp 1 --mql-to-sql 20%,25%,30%
