@@ -81,7 +81,7 @@ expect_out fit_points_threshold '^MQL when score >= 30$'
 run rules "$TMP/pdo.json" --format csv
 expect_out fit_points_in_model '^threshold,,,30,'
 run fit $SYN --pdo 0
-expect fit_bad_pdo 2 '--pdo: expected a number of points > 0'
+expect fit_bad_pdo 2 '--pdo: expected a number of points from 1 to 10000'
 run fit $SYN --max-points 5
 expect fit_bad_max_points 2 '--max-points'
 run fit $SYN --threshold 2.5
