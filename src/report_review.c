@@ -321,8 +321,8 @@ static int html_grades(const mql_review *r, mql_html *h)
     int st = mql_html_section(h, "grades", "Fit x engagement grades",
                               "Leads graded A (best) to D by the fit sub-score (who they are) "
                               "and 1 (most) to 4 by the engagement sub-score (what they did), "
-                              "each by quartile; each cell shows its leads and conversion to "
-                              "won.");
+                              "each by quartile; each cell shows its number of leads and the "
+                              "share of them won, which its colour encodes.");
     if (r->flat_group)
         st = st ? st : mql_html_callout(h, MQL_CALLOUT_INFO, "One group has no spread",
                                         "Every lead has the same fit or the same engagement "
@@ -338,15 +338,19 @@ static int html_grades(const mql_review *r, mql_html *h)
     } else {
         for (size_t k = 0; k < 16; k++) {
             snprintf(t1[k], sizeof t1[k], "%.0f leads", leads[k]);
-            pct(t2[k], sizeof t2[k], rate[k]);
+            pct(t2[k], sizeof t2[k] - 4, rate[k]);
+            if (isfinite(rate[k]))
+                strcat(t2[k], " won");
             p1[k] = t1[k];
             p2[k] = t2[k];
         }
         static const char *const rl[] = {"A", "B", "C", "D"}, *const cl[] = {"1", "2", "3", "4"};
-        mql_heatmap c = {.title = "Conversion to won by fit grade and engagement grade",
+        /* The cells show every lead of the cell (not only MQLs): the legend says so. */
+        mql_heatmap c = {.title = "Share of the cell's leads won, by fit grade and engagement "
+                                  "grade",
                          .source = "grades.csv", .n_rows = 4, .n_cols = 4,
                          .row_labels = rl, .col_labels = cl, .row_title = "fit grade",
-                         .col_title = "engagement grade", .legend_label = "MQL-to-won",
+                         .col_title = "engagement grade", .legend_label = "% won",
                          .value = rate, .text1 = p1, .text2 = p2, .value_fmt = MQL_AXIS_PCT};
         st = st ? st : mql_html_heatmap(h, &c);
     }
@@ -366,9 +370,17 @@ static int html_plan(const mql_review *r, mql_html *h)
         return st ? st : mql_html_para(h, "No plan was asked for (give --revenue and --acv).");
     char s[1024];
     mql_dplan_sentence(r->plan, s, sizeof s);
-    st = st ? st : mql_html_callout(h, r->plan->pick.status == MQL_PICK_MET ? MQL_CALLOUT_GOOD
-                                                                           : MQL_CALLOUT_WARNING,
-                                    "Plan", s);
+    /* Met in history is good only when sales can take the volume: over capacity it warns. */
+    if (r->plan_over_capacity) {
+        size_t o = strlen(s);
+        snprintf(s + o, sizeof s - o, " It needs %.1f MQLs a month, more than the SDR capacity "
+                 "of %g.", r->plan->rows[r->plan->pick.index].need, r->capacity);
+    }
+    st = st ? st : mql_html_callout(h, r->plan->pick.status == MQL_PICK_MET &&
+                                               !r->plan_over_capacity
+                                           ? MQL_CALLOUT_GOOD
+                                           : MQL_CALLOUT_WARNING,
+                                    r->plan_over_capacity ? "Plan exceeds capacity" : "Plan", s);
     st = st ? st : mql_html_table(h, r->t_plan, "The funnel at the plan's threshold", "plan.csv",
                                   MQL_HTML_NO_ROW, NULL);
     size_t rows[64], hl = MQL_HTML_NO_ROW, m = pick_rows(r->new_sw, r->plan->pick.index, -1,

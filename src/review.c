@@ -360,6 +360,9 @@ static int step_evaluate(const mql_review_spec *sp, mql_review *r, mql_err *err)
         r->has_psi = 1;
     if (sp->plan && (st = mql_dplan_run(r->new_s, r->new_sw, sp->plan, &r->plan, err)))
         return prefix(err, st, "plan");
+    r->capacity = sp->capacity;
+    r->plan_over_capacity = r->plan && sp->capacity > 0 &&
+                            r->plan->rows[r->plan->pick.index].need > sp->capacity;
     /* The recommendation. */
     const mql_bt_sweep *sw = r->new_sw;
     if (sp->capacity > 0) {
@@ -796,8 +799,12 @@ static int step_data_notes(const mql_review_spec *sp, mql_review *r, mql_err *er
                  "value.", r->sep_text);
         bad |= item_add(v, n, MQL_REVIEW_WARNING, "Separation: refitted with --l2 1", s);
     }
-    for (size_t q = 0; q < r->diag.n_warnings; q++)
+    for (size_t q = 0; q < r->diag.n_warnings; q++) {
+        /* After the refit the separation is told once, in the note above. */
+        if (r->refit_l2 && strncmp(r->diag.warnings[q], "separation:", 11) == 0)
+            continue;
         bad |= item_add(v, n, MQL_REVIEW_WARNING, "Fit warning", r->diag.warnings[q]);
+    }
     if (bad)
         return oom(err);
     /* Skipped columns and profile notes in one box. */

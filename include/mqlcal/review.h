@@ -115,6 +115,9 @@ typedef struct mql_review {
     int has_psi;
     mql_eval_psi psi;                 /* the current score's drift (has_psi) */
     mql_dplan *plan;                  /* NULL without a plan */
+    double capacity;                  /* the spec's SDR capacity (0: none) */
+    int plan_over_capacity;           /* the plan's threshold needs more MQLs a month than the
+                                         capacity */
     double eng_share_cur, eng_share_new;   /* share of score variance from engagement points */
     int flat_group;                   /* 1: the new model's fit or engagement sub-score has no
                                          spread on the evaluation leads (grades cannot tell) */

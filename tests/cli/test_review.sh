@@ -96,7 +96,7 @@ B="$TMP/bad"
 run review "$LEADS" $ROLES --revenue 0 --acv 15000 -o "$B"
 expect review_zero_revenue 2 '--revenue'
 run review "$LEADS" $ROLES --revenue 1000 --win-rate 1.5 --sql-to-opp 0.5 -o "$B"
-expect review_rate_above_one 2 '--win-rate: rate 1\.5 is not in \(0, 1\]'
+expect review_rate_above_one 2 '--win-rate: rate 1\.5 is not in \[0\.0001, 1\]'
 run review "$LEADS" $ROLES --revenue 1000 --mql-to-sql 0 -o "$B"
 expect review_rate_zero 2 '--mql-to-sql'
 run review "$LEADS" $ROLES --revenue 1000 --period year -o "$B"
