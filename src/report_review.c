@@ -463,8 +463,9 @@ int mql_review_write_html(const mql_review *r, FILE *f, mql_err *err)
         snprintf(v[nk], sizeof v[nk], "%.3f", r->new_sum.auc.auc);
     else
         snprintf(v[nk], sizeof v[nk], "n/a");
+    /* few_msg is "n/a (too few: ...)": the value says n/a, the note the reason. */
     snprintf(n[nk], sizeof n[nk], "%s%s%s", r->role ? "on the evaluation leads" : "in-sample",
-             r->new_sum.has_auc ? "" : ": ", r->new_sum.has_auc ? "" : r->new_sum.few_msg + 5);
+             r->new_sum.has_auc ? "" : " ", r->new_sum.has_auc ? "" : r->new_sum.few_msg + 4);
     k[nk] = (mql_kpi){"AUC, new model", v[nk], n[nk], 0}, nk++;
     if (r->current) {
         if (r->cur_sum.has_auc)
