@@ -18,109 +18,6 @@ const char *mql_op_name(mql_op op)
     return (size_t)op < sizeof op_names / sizeof op_names[0] ? op_names[op] : "?";
 }
 
-const char *const mql_default_na[] = {"", "NA", "N/A", "null", "Select", "unknown", "none", "-"};
-const size_t mql_n_default_na = sizeof mql_default_na / sizeof mql_default_na[0];
-
-/* Thousands separators as table.c accepts them, only where they cannot be a decimal comma: two
- * or more groups ("1,234,567") or groups followed by a decimal point ("12,500.50"). Copies the
- * number without commas into buf; returns 0 when s matches the pattern. */
-static int strip_thousands(const char *s, size_t n, char *buf, size_t cap)
-{
-    size_t i = 0, o = 0, groups = 0, lead = 0;
-    if (n + 1 > cap)
-        return -1;
-    if (s[i] == '-' || s[i] == '+')
-        buf[o++] = s[i++];
-    while (i < n && isdigit((unsigned char)s[i]) && lead < 4)
-        buf[o++] = s[i++], lead++;
-    if (lead == 0 || lead > 3)
-        return -1;
-    while (i < n && s[i] == ',') {
-        if (i + 4 > n || !isdigit((unsigned char)s[i + 1]) || !isdigit((unsigned char)s[i + 2]) ||
-            !isdigit((unsigned char)s[i + 3]))
-            return -1;
-        memcpy(buf + o, s + i + 1, 3);
-        o += 3;
-        i += 4;
-        groups++;
-    }
-    int frac = 0;
-    if (i < n && s[i] == '.') {
-        buf[o++] = s[i++];
-        while (i < n && isdigit((unsigned char)s[i]))
-            buf[o++] = s[i++], frac = 1;
-        if (!frac)
-            return -1;
-    }
-    if (i != n || groups == 0 || (groups < 2 && !frac))
-        return -1;
-    buf[o] = '\0';
-    return 0;
-}
-
-void mql_cell_from_text(mql_cell *c, const char *text, const char *const *na, size_t n_na)
-{
-    static const char *const yes[] = {"true", "yes", "y", "t"};
-    static const char *const no[] = {"false", "no", "n", "f"};
-    static const size_t yes_len[] = {4, 3, 1, 1}, no_len[] = {5, 2, 1, 1};
-    /* lengths of mql_default_na, so the per-cell test needs no strlen (scoring streams millions) */
-    static const size_t default_na_len[] = {0, 2, 3, 4, 6, 7, 4, 1};
-    _Static_assert(sizeof default_na_len / sizeof default_na_len[0] ==
-                       sizeof mql_default_na / sizeof mql_default_na[0],
-                   "one length per default placeholder");
-    const size_t *na_len = NULL;
-    if (!na) {
-        na = mql_default_na;
-        n_na = mql_n_default_na;
-        na_len = default_na_len;
-    }
-    const char *s = text ? text : "";
-    size_t n = mql_trim_span(s, strlen(s), &s);
-    c->text = s;
-    c->len = n;
-    c->is_num = 0;
-    c->num = NAN;
-    c->missing = n == 0;
-    for (size_t i = 0; i < n_na && !c->missing; i++)
-        c->missing = mql_span_ieq(s, n, na[i], na_len ? na_len[i] : strlen(na[i]));
-    if (c->missing)
-        return;
-    for (size_t i = 0; i < 4 && n <= 5; i++) {
-        if (mql_span_ieq(s, n, yes[i], yes_len[i]) || mql_span_ieq(s, n, no[i], no_len[i])) {
-            c->is_num = 1;
-            c->num = mql_span_ieq(s, n, yes[i], yes_len[i]) ? 1.0 : 0.0;
-            return;
-        }
-    }
-    /* strtod needs a NUL-terminated copy; cells longer than any number are not numbers.
-     * Hexadecimal is not a number here (table.c reads decimals only). */
-    char buf[96];
-    if (n < sizeof buf && !memchr(s, 'x', n) && !memchr(s, 'X', n)) {
-        memcpy(buf, s, n);
-        buf[n] = '\0';
-        double v;
-        if (memchr(buf, ',', n) && strip_thousands(s, n, buf, sizeof buf))
-            return;
-        if (mql_parse_double(buf, &v) == 0) {
-            c->is_num = 1;
-            c->num = v;
-        }
-    }
-}
-
-/* The = relation between two cells (symmetric): numerically when both are numbers, else by
- * text ignoring case. A number known only as a number never equals a non-numeric text. */
-static int cell_eq(const mql_cell *a, const mql_cell *b)
-{
-    if (a->missing || b->missing)
-        return 0;
-    if (a->is_num && b->is_num)
-        return a->num == b->num;
-    if (a->is_num != b->is_num || !a->text || !b->text)
-        return 0;
-    return mql_span_ieq(a->text, a->len, b->text, b->len);
-}
-
 int mql_rule_match(const mql_rule *r, const mql_cell *c)
 {
     if (r->op == MQL_OP_MISSING)
@@ -129,11 +26,11 @@ int mql_rule_match(const mql_rule *r, const mql_cell *c)
         return 0;
     double x = c->num;
     switch (r->op) {
-    case MQL_OP_EQ: return cell_eq(&r->vcells[0], c);
-    case MQL_OP_NE: return !cell_eq(&r->vcells[0], c);
+    case MQL_OP_EQ: return mql_cell_eq(&r->vcells[0], c);
+    case MQL_OP_NE: return !mql_cell_eq(&r->vcells[0], c);
     case MQL_OP_IN:
         for (size_t k = 0; k < r->n_values; k++)
-            if (cell_eq(&r->vcells[k], c))
+            if (mql_cell_eq(&r->vcells[k], c))
                 return 1;
         return 0;
     case MQL_OP_GE: return c->is_num && x >= r->lo;
@@ -395,9 +292,9 @@ int mql_rules_overlap(const mql_rule *a, const mql_rule *b, char *witness, size_
             int hit = 0;
             if (kb == 0) {
                 for (size_t j = 0; j < b->n_values && !hit; j++)
-                    hit = cell_eq(v, &b->vcells[j]);
+                    hit = mql_cell_eq(v, &b->vcells[j]);
             } else if (kb == 1) {
-                hit = !cell_eq(v, &b->vcells[0]);
+                hit = !mql_cell_eq(v, &b->vcells[0]);
             } else {
                 interval iv = rule_interval(b);
                 hit = v->is_num && in_interval(&iv, v->num);

@@ -8,6 +8,7 @@
 
 #include "mqlcal/common.h"
 #include "mqlcal/design.h"
+#include "mqlcal/value.h"
 
 typedef enum mql_op {
     MQL_OP_EQ = 0,   /* =        value (text, case-insensitive; numbers compared numerically) */
@@ -23,39 +24,16 @@ typedef enum mql_op {
 
 const char *mql_op_name(mql_op op);   /* "=", "!=", "in", ... */
 
-/* ---- cells and the matching rule (one definition for every scoring path) -------------------
- * A cell is one lead's value of one column. It is missing when empty (after trimming blanks) or
- * a placeholder of the NA list (case-insensitive; the default list is the one mql_table_read
- * uses: "", NA, N/A, null, Select, unknown, none, -). A non-missing cell is numeric when it
- * parses as a finite decimal number (strtod on the whole text, no hexadecimal; thousands
- * separators where table.c accepts them: "1,234,567", "12,500.50"), or when it is a boolean
- * spelling table.c reads as boolean: true, yes, y, t as 1 and false, no, n, f as 0
- * (case-insensitive). So "100.0" = 100, "Yes" = True = 1.
- * A rule matches a cell:
+/* ---- the matching rule (one definition for every scoring path) ------------------------------
+ * Cells and their equality are value.h's. A rule matches a cell:
  *   missing           iff the cell is missing; every other operator never matches a missing cell;
- *   = v               iff both are numeric and equal, or else their texts are equal ignoring case;
+ *   = v               iff the cell equals v (mql_cell_eq: numbers numerically, booleans as 1/0,
+ *                     texts ignoring case and surrounding blanks);
  *   != v              iff = v does not match; in a|b iff = matches one of the values;
  *   >=, >, <=, <, between   iff the cell is numeric and inside the bound(s).
  * Points tables are mutually exclusive per feature: the reader rejects two rules of one feature
  * that some cell could both match, so every lead matches at most one rule per feature and the
  * score does not depend on rule order. */
-typedef struct mql_cell {
-    const char *text;     /* trimmed text (not NUL-terminated: see len); NULL when only the number
-                             is known (numeric and boolean table columns) */
-    size_t len;
-    int missing;
-    int is_num;
-    double num;
-} mql_cell;
-
-/* The default NA placeholder list (the one table.c uses). */
-extern const char *const mql_default_na[];
-extern const size_t mql_n_default_na;
-
-/* Fills c from text (borrowed; c->text points into it). na/n_na: placeholder list, NULL for the
- * default one. */
-void mql_cell_from_text(mql_cell *c, const char *text, const char *const *na, size_t n_na);
-
 typedef struct mql_rule {
     char *feature;        /* column name */
     mql_op op;
