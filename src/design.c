@@ -1091,6 +1091,12 @@ int mql_design_build(const mql_table *t, const mql_design_opts *o, mql_design **
                 rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
             continue;
         }
+        for (size_t k = 0; k < col->n_spellings && rc == MQL_OK;) {
+            char buf[400];
+            mql_spellings_text(col, k, &k, buf, sizeof buf);
+            if (note(d, "%s: %s", col->name, buf))
+                rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+        }
         mql_feature *f = &d->features[d->n_features];
         memset(f, 0, sizeof *f);
         f->type = col->type;

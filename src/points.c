@@ -50,7 +50,23 @@ void mql_points_free(mql_points *m)
         free(m->steps[i].points);
     }
     free(m->steps);
+    mql_na_clear(&m->na);
     free(m);
+}
+
+const char *const *mql_points_na(const mql_points *m)
+{
+    return m->na.v ? (const char *const *)m->na.v : NULL;
+}
+
+int mql_points_set_na(mql_points *m, const char *const *na, size_t n, mql_err *err)
+{
+    mql_na_list l = {0};
+    if (na && !mql_na_is_default(na, n) && mql_na_copy(na, n, &l))
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    mql_na_clear(&m->na);
+    m->na = l;
+    return MQL_OK;
 }
 
 int mql_points_add_rule(mql_points *m, const mql_rule *r, mql_err *err)
@@ -60,7 +76,8 @@ int mql_points_add_rule(mql_points *m, const mql_rule *r, mql_err *err)
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     m->rules = nr;
     mql_rule *d = &m->rules[m->n_rules];
-    int rc = mql_rule_init(d, r->feature, mql_op_name(r->op), r->value, r->points, r->group, err);
+    int rc = mql_rule_init_na(d, r->feature, mql_op_name(r->op), r->value, r->points, r->group,
+                              mql_points_na(m), m->na.n, err);
     if (rc)
         return rc;
     d->term = r->term;
@@ -218,6 +235,13 @@ json_t *mql_points_to_json(const mql_points *m)
         bad |= json_object_set_new(j, "map", json_null()) != 0;
     }
     bad |= json_object_set_new(j, "pdo", jnum(m->pdo)) != 0;
+    if (m->na.v) {      /* only when not the default list, so default models stay as they were */
+        json_t *na = json_array();
+        bad |= !na;
+        for (size_t i = 0; na && i < m->na.n; i++)
+            bad |= json_array_append_new(na, json_string(m->na.v[i])) != 0;
+        bad |= json_object_set_new(j, "na", na) != 0;
+    }
     for (size_t i = 0; i < m->n_rules; i++) {
         const mql_rule *r = &m->rules[i];
         json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:I}", "feature", r->feature,
@@ -357,6 +381,25 @@ static int map_from_json(mql_points *m, const json_t *map, mql_err *err)
     return MQL_OK;
 }
 
+/* The optional "na" array: the training file's placeholder spellings. */
+static int na_from_json(mql_points *m, const json_t *na, mql_err *err)
+{
+    if (!json_is_array(na))
+        return mql_err_set(err, MQL_EDATA, "points: key 'na' must be an array of strings");
+    size_t n = json_array_size(na);
+    const char **v = calloc(n ? n : 1, sizeof *v);
+    if (!v)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        if (!(v[i] = json_string_value(json_array_get(na, i)))) {
+            free(v);
+            return mql_err_set(err, MQL_EDATA, "points: na[%zu] must be a string", i);
+        }
+    int rc = mql_points_set_na(m, v, n, err);
+    free(v);
+    return rc;
+}
+
 static int rules_from_json(mql_points *m, const json_t *rules, mql_err *err)
 {
     size_t n = json_array_size(rules);
@@ -381,8 +424,8 @@ static int rules_from_json(mql_points *m, const json_t *rules, mql_err *err)
         if (mql_group_parse(json_string_value(grp), json_string_value(f), &g))
             return mql_err_set(err, MQL_EDATA, "%s: key 'group' must be fit or engagement",
                                where);
-        int rc = mql_rule_init(&m->rules[i], json_string_value(f), json_string_value(op),
-                               json_string_value(val), pts, g, err);
+        int rc = mql_rule_init_na(&m->rules[i], json_string_value(f), json_string_value(op),
+                                  json_string_value(val), pts, g, mql_points_na(m), m->na.n, err);
         if (rc)
             return mql_err_prefix(err, rc, "%s", where);
         m->rules[i].term = term;
@@ -495,6 +538,9 @@ int mql_points_from_json(const json_t *j, mql_points **out, mql_err *err)
         jget(j, "steps", "points", JSON_ARRAY, 0, &steps, err))
         goto fail;
     m->pdo = jdouble(pdo);
+    if ((v = json_object_get(j, "na")) && (rc = na_from_json(m, v, err)))
+        goto fail;
+    rc = MQL_EDATA;
     static const char *const rk[] = {"auc_exact", "auc_points", "logloss_exact",
                                      "logloss_points"};
     double *rv[] = {&m->auc_exact, &m->auc_points, &m->logloss_exact, &m->logloss_points};

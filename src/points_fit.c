@@ -22,7 +22,8 @@ static int add_rule(mql_points *m, const char *feature, mql_op op, const char *v
     if (!nr)
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     m->rules = nr;
-    int rc = mql_rule_init(&m->rules[m->n_rules], feature, mql_op_name(op), value, pts, g, err);
+    int rc = mql_rule_init_na(&m->rules[m->n_rules], feature, mql_op_name(op), value, pts, g,
+                              mql_points_na(m), m->na.n, err);
     if (rc)
         return mql_err_prefix(err, rc, "feature '%s'", feature);
     m->rules[m->n_rules++].term = term;
@@ -583,6 +584,9 @@ int mql_points_from_fit_data(const mql_design *d, const double *beta,
         goto done;
     }
     m->n_terms = p;
+    /* the training file's placeholders travel with the model (and decide the rules' values) */
+    if (b && b->table && (rc = mql_points_set_na(m, mql_table_na(b->table), b->table->na.n, err)))
+        goto done;
     double a = beta_at(beta, 0);
     /* 1. exact contributions and LINEAR steps */
     for (size_t j = 0; j < p; j++) {

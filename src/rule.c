@@ -58,7 +58,7 @@ void mql_rule_clear(mql_rule *r)
 }
 
 /* Splits r->value on '|' (in) or takes it whole (=, !=) into values / vcells. */
-static int rule_values(mql_rule *r, mql_err *err)
+static int rule_values(mql_rule *r, const char *const *na, size_t n_na, mql_err *err)
 {
     const char *v = r->value;
     size_t n = 1;
@@ -81,7 +81,7 @@ static int rule_values(mql_rule *r, mql_err *err)
         if (tl == 0)
             return mql_err_set(err, MQL_EDATA, "'%s' needs a value%s", mql_op_name(r->op),
                                r->op == MQL_OP_IN ? " between every '|'" : "");
-        mql_cell_from_text(&r->vcells[k], r->values[k], NULL, 0);
+        mql_cell_from_text(&r->vcells[k], r->values[k], na, n_na);
         if (r->vcells[k].missing)
             return mql_err_set(err, MQL_EDATA,
                                "'%s' is a missing-value placeholder; use the operator 'missing'",
@@ -93,6 +93,13 @@ static int rule_values(mql_rule *r, mql_err *err)
 
 int mql_rule_init(mql_rule *r, const char *feature, const char *op, const char *value,
                   long points, mql_group group, mql_err *err)
+{
+    return mql_rule_init_na(r, feature, op, value, points, group, NULL, 0, err);
+}
+
+int mql_rule_init_na(mql_rule *r, const char *feature, const char *op, const char *value,
+                     long points, mql_group group, const char *const *na, size_t n_na,
+                     mql_err *err)
 {
     memset(r, 0, sizeof *r);
     r->term = -1;
@@ -125,7 +132,7 @@ int mql_rule_init(mql_rule *r, const char *feature, const char *op, const char *
     case MQL_OP_EQ:
     case MQL_OP_NE:
     case MQL_OP_IN:
-        rc = rule_values(r, err);
+        rc = rule_values(r, na, n_na, err);
         break;
     case MQL_OP_GE:
     case MQL_OP_GT:

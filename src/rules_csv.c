@@ -55,7 +55,8 @@ static long split_fields(char *line, char delim, char **field, size_t max)
     }
 }
 
-/* "# score_map: ..." and "# pdo: X" comment lines. Other comments are ignored. */
+/* "# score_map: ...", "# pdo: X" and "# na: A,B" comment lines. Other comments are ignored. A
+ * "# na:" line must come before the rules, whose values it decides (mqlcal writes it first). */
 static int parse_comment(mql_points *m, const char *line, const char *name, size_t ln,
                          mql_err *err)
 {
@@ -67,6 +68,19 @@ static int parse_comment(mql_points *m, const char *line, const char *name, size
         int bad = !v || mql_parse_double(v, &m->pdo);
         free(v);
         return bad ? mql_err_set(err, MQL_EDATA, "%s:%zu: bad '# pdo:' line", name, ln) : MQL_OK;
+    }
+    if (strncmp(s, "na:", 3) == 0) {
+        if (m->n_rules)
+            return mql_err_set(err, MQL_EDATA, "%s:%zu: the '# na:' line must come before the "
+                               "rules", name, ln);
+        mql_na_list l;
+        int rc = mql_na_parse(s + 3, &l, err);
+        if (rc)
+            return mql_err_prefix(err, rc == MQL_EUSAGE ? MQL_EDATA : rc, "%s:%zu: '# na:'",
+                                  name, ln);
+        rc = mql_points_set_na(m, (const char *const *)l.v, l.n, err);
+        mql_na_clear(&l);
+        return rc;
     }
     if (strncmp(s, "score_map:", 10) != 0)
         return MQL_OK;
@@ -216,7 +230,8 @@ int mql_points_read_stream(FILE *f, const char *name, mql_points **out, mql_err 
                 rc = mql_err_set(err, MQL_EDATA, "%s:%zu: group '%s' is neither fit nor "
                                  "engagement", name, ln, fld[4]);
             else {
-                rc = mql_rule_init(&m->rules[m->n_rules], fld[0], fld[1], fld[2], pts, g, err);
+                rc = mql_rule_init_na(&m->rules[m->n_rules], fld[0], fld[1], fld[2], pts, g,
+                                      mql_points_na(m), m->na.n, err);
                 if (rc)
                     mql_err_prefix(err, rc, "%s:%zu", name, ln);
                 else
@@ -281,6 +296,13 @@ int mql_points_write_csv(const mql_points *m, FILE *f)
     int bad = 0;
     bad |= fprintf(f, "# mqlcal points model: %zu rules; MQL when score >= %ld\n", m->n_rules,
                    m->threshold) < 0;
+    if (m->na.v) {
+        /* the training file's placeholders, when not the defaults: they decide which values the
+         * rules below read as missing (an empty list keeps every spelling as a value) */
+        char buf[1024];
+        mql_na_format(mql_points_na(m), m->na.n, buf, sizeof buf);
+        bad |= fprintf(f, "# na: %s\n", buf) < 0;
+    }
     if (m->has_map && m->map_method && strcmp(m->map_method, "isotonic") == 0) {
         bad |= fputs("# score_map: isotonic", f) < 0;
         for (size_t i = 0; i < m->n_iso; i++)

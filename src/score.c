@@ -251,7 +251,8 @@ static const char *source_name(const char *s)
 }
 
 /* Cell (col, row) of a table as the matching rule sees it. */
-static void table_cell(const mql_column *c, size_t row, mql_cell *cell, char *buf, size_t cap)
+static void table_cell(const mql_points *m, const mql_column *c, size_t row, mql_cell *cell,
+                       char *buf, size_t cap)
 {
     if (cell_missing(c, row)) {
         *cell = (mql_cell){NULL, 0, 1, 0, NAN};
@@ -267,7 +268,7 @@ static void table_cell(const mql_column *c, size_t row, mql_cell *cell, char *bu
         return;
     case MQL_COL_CATEGORICAL:
     case MQL_COL_ID:
-        mql_cell_from_text(cell, c->levels[c->code[row]], NULL, 0);
+        mql_cell_from_text(cell, c->levels[c->code[row]], mql_points_na(m), m->na.n);
         return;
     }
 }
@@ -301,7 +302,8 @@ int mql_scorer_bind(const mql_points *m, const mql_table *t, mql_scorer **out, m
         }
         for (size_t l = 0; l < L; l++) {
             mql_cell cell;
-            mql_cell_from_text(&cell, f->c->levels[l], NULL, 0);
+            /* the model's placeholders: a level the model reads as missing scores as missing */
+            mql_cell_from_text(&cell, f->c->levels[l], mql_points_na(m), m->na.n);
             f->level_rule[l] = match_feature(m, f, &cell);
         }
     }
@@ -397,7 +399,7 @@ static long feature_hit(const mql_scorer *s, const scorer_feature *f, size_t row
         return match_number(f, c->num[row]);
     mql_cell cell;
     char buf[160];
-    table_cell(c, row, &cell, buf, sizeof buf);
+    table_cell(s->m, c, row, &cell, buf, sizeof buf);
     return match_cell(s->m, f, &cell);
 }
 
@@ -534,7 +536,7 @@ static void count_unmatched(const mql_scorer *s)
             } else {
                 mql_cell cell;
                 char buf[160];
-                table_cell(f->c, r, &cell, buf, sizeof buf);
+                table_cell(s->m, f->c, r, &cell, buf, sizeof buf);
                 hit = match_cell(s->m, f, &cell);
             }
             n += hit < 0;

@@ -16,8 +16,8 @@
 #endif
 
 #include "mqlcal/csv.h"
+#include "mqlcal/value.h"
 
-static const char *const default_na[] = {"", "NA", "N/A", "null", "Select", "unknown", "none", "-"};
 
 const char *mql_coltype_name(mql_coltype t)
 {
@@ -518,6 +518,8 @@ static int lower(int c)
  * length or first byte without a comparison. */
 static int is_na(const builder *b, const char *s, size_t n)
 {
+    if (n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n = mql_trim_span(s, n, &s);    /* " NA " is NA, as value.h reads it */
     if (n == 0)
         return b->na_empty;
     if (n >= 64 || !(b->na_lens >> n & 1) || !b->na_first[(unsigned char)lower(s[0])])
@@ -934,7 +936,172 @@ static void take_levels(mql_column *col, dict *d)
     dict_free(d);
 }
 
-static int finish_column(colb *c, mql_column *col, size_t n)
+/* Spelling records of the groups with more than one member: grp[k] is level k's group, best[g]
+ * the group's label level. Grouped by group, most rows first. */
+static int record_spellings(mql_column *col, const dict *d, const uint32_t *grp,
+                            const size_t *size, size_t n_groups)
+{
+    size_t m = 0;
+    for (size_t k = 0; k < d->n; k++)
+        m += size[grp[k]] > 1;
+    if (m == 0)
+        return 0;
+    mql_spelling *sp = calloc(m, sizeof *sp);
+    if (!sp)
+        return -1;
+    size_t o = 0;
+    for (size_t g = 0; g < n_groups; g++) {
+        if (size[g] < 2)
+            continue;
+        size_t first = o;
+        for (size_t k = 0; k < d->n; k++) {
+            if (grp[k] != g)
+                continue;
+            sp[o] = (mql_spelling){(uint32_t)g, mql_strndup(d->lev[k], d->len[k]), d->count[k]};
+            if (!sp[o].text) {
+                for (size_t q = 0; q < o; q++)
+                    free(sp[q].text);
+                free(sp);
+                return -1;
+            }
+            /* insertion by rows, descending; stable for equal counts (first seen first) */
+            for (size_t q = o; q > first && sp[q - 1].count < sp[q].count; q--) {
+                mql_spelling t = sp[q - 1];
+                sp[q - 1] = sp[q];
+                sp[q] = t;
+            }
+            o++;
+        }
+    }
+    col->spellings = sp;
+    col->n_spellings = m;
+    return 0;
+}
+
+/* The levels of a text column, merged by value.h's equality ("Google" = "google", "1" = "1.0",
+ * "yes" = "y"): each value keeps the position of its first-seen spelling, is labelled by its most
+ * frequent spelling (the first seen of equally frequent ones) trimmed, and the rows' codes are
+ * renumbered. Every spelling of a merged value is recorded in col->spellings. Consumes d. */
+static int merge_levels_equal(mql_column *col, dict *d, size_t n, const char *const *na,
+                              size_t n_na)
+{
+    size_t L = d->n, maxlen = 0;
+    for (size_t k = 0; k < L; k++)
+        maxlen = d->len[k] > maxlen ? d->len[k] : maxlen;
+    uint32_t *grp = malloc((L ? L : 1) * sizeof *grp);
+    char *key = malloc(maxlen + 40);
+    dict kd = {0};
+    int rc = -1;
+    size_t *size = NULL, *best = NULL;
+    if (!grp || !key)
+        goto done;
+    for (size_t k = 0; k < L; k++) {
+        mql_cell cell;
+        mql_cell_from_span(&cell, d->lev[k], d->len[k], na, n_na);
+        size_t kl = mql_cell_key(&cell, key, maxlen + 40);
+        if (cell.missing)   /* cannot happen: ingest read placeholders as missing */
+            kl = (size_t)snprintf(key, maxlen + 40, "m:%zu", k);
+        if (dict_add(&kd, key, kl, &grp[k]))
+            goto done;
+    }
+    if (kd.n == L) {            /* every value has one spelling */
+        take_levels(col, d);
+        rc = 0;
+        goto done;
+    }
+    size_t G = kd.n;
+    size = calloc(G, sizeof *size);
+    best = malloc(G * sizeof *best);
+    char **lev = calloc(G, sizeof *lev);
+    size_t *cnt = calloc(G, sizeof *cnt);
+    if (!size || !best || !lev || !cnt) {
+        free(lev);
+        free(cnt);
+        goto done;
+    }
+    for (size_t k = 0; k < L; k++) {
+        uint32_t g = grp[k];
+        if (size[g]++ == 0 || d->count[k] > d->count[best[g]])
+            best[g] = k;
+        cnt[g] += d->count[k];
+    }
+    for (size_t g = 0; g < G; g++) {
+        const char *b;
+        size_t bl = mql_trim_span(d->lev[best[g]], d->len[best[g]], &b);
+        if (!(lev[g] = mql_strndup(b, bl))) {
+            for (size_t q = 0; q < g; q++)
+                free(lev[q]);
+            free(lev);
+            free(cnt);
+            goto done;
+        }
+    }
+    if (record_spellings(col, d, grp, size, G)) {
+        for (size_t g = 0; g < G; g++)
+            free(lev[g]);
+        free(lev);
+        free(cnt);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (col->code[i] != MQL_NA_CODE)
+            col->code[i] = grp[col->code[i]];
+    col->levels = lev;
+    col->level_count = cnt;
+    col->n_levels = col->n_distinct = G;
+    dict_free(d);
+    rc = 0;
+done:
+    dict_free(&kd);
+    free(grp);
+    free(key);
+    free(size);
+    free(best);
+    return rc;
+}
+
+/* A categorical column whose values are all true or false spellings (value.h: 1/true/yes/y/t and
+ * 0/false/no/n/f in any case, after merging), both present, becomes BOOLEAN with the levels'
+ * labels. Returns 0 (also when it stays categorical) or -1 (no memory). */
+static int to_boolean(mql_column *col, size_t n)
+{
+    long tcode = -1, fcode = -1;
+    if (col->n_levels != 2)
+        return 0;
+    for (size_t k = 0; k < 2; k++) {
+        mql_cell cell;
+        mql_cell_from_text(&cell, col->levels[k], NULL, 0);
+        int t = mql_cell_truth(&cell);
+        if (t == 1)
+            tcode = (long)k;
+        else if (t == 0)
+            fcode = (long)k;
+    }
+    if (tcode < 0 || fcode < 0)
+        return 0;
+    double *num = malloc((n ? n : 1) * sizeof *num);
+    if (!num)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        num[i] = col->code[i] == MQL_NA_CODE ? NAN : col->code[i] == (uint32_t)tcode;
+    col->type = MQL_COL_BOOLEAN;
+    col->n_distinct = 2;
+    col->true_label = col->levels[tcode];
+    col->false_label = col->levels[fcode];
+    for (size_t k = 0; k < col->n_spellings; k++)
+        col->spellings[k].level = col->spellings[k].level == (uint32_t)tcode;
+    free(col->levels);
+    free(col->level_count);
+    free(col->code);
+    col->levels = NULL;
+    col->level_count = NULL;
+    col->code = NULL;
+    col->n_levels = 0;
+    col->num = num;
+    return 0;
+}
+
+static int finish_column(const builder *b, colb *c, mql_column *col, size_t n)
 {
     col->has_time = c->has_time;
     col->n_rows = n;
@@ -988,38 +1155,20 @@ static int finish_column(colb *c, mql_column *col, size_t n)
         miss += c->code[i] == MQL_NA_CODE;
     col->n_missing = miss;
     dict *d = &c->d;
-    /* Boolean: every level is a spelling (any case) of one true/false pair, both sides seen. */
-    long tcode = -1, fcode = -1;
-    int pair = -1, is_bool = !c->forced && d->n >= 2;
-    for (size_t k = 0; is_bool && k < d->n; k++) {
-        int w = bool_word(d->lev[k]);
-        if (w < 0 || (pair >= 0 && w / 2 != pair)) {
-            is_bool = 0;
-            break;
-        }
-        pair = w / 2;
-        if (w % 2 == 0 && tcode < 0)
-            tcode = (long)k;
-        if (w % 2 == 1 && fcode < 0)
-            fcode = (long)k;
-    }
-    if (is_bool && tcode >= 0 && fcode >= 0) {
-        col->type = MQL_COL_BOOLEAN;
-        col->n_distinct = 2;
-        if (!(col->true_label = mql_strdup(d->lev[tcode])) ||
-            !(col->false_label = mql_strdup(d->lev[fcode])) ||
-            !(col->num = malloc((n ? n : 1) * sizeof *col->num)))
-            return -1;
-        for (size_t i = 0; i < n; i++)
-            col->num[i] = c->code[i] == MQL_NA_CODE ? NAN : bool_word(d->lev[c->code[i]]) % 2 == 0;
-        dict_free(d);
+    if (!c->forced && id_rule(col->name, d->n, n - miss)) {
+        col->type = MQL_COL_ID;     /* keys keep their spellings: joins match them exactly */
+        col->code = c->code;
+        c->code = NULL;
+        take_levels(col, d);
         return 0;
     }
-    col->type = !c->forced && id_rule(col->name, d->n, n - miss) ? MQL_COL_ID
-                                                                  : MQL_COL_CATEGORICAL;
+    col->type = MQL_COL_CATEGORICAL;
     col->code = c->code;
     c->code = NULL;
-    take_levels(col, d);
+    if (merge_levels_equal(col, d, n, b->na, b->n_na))
+        return -1;
+    if (!c->forced && to_boolean(col, n))
+        return -1;
     return 0;
 }
 
@@ -1312,7 +1461,7 @@ static int merge_part(builder *b0, builder *bk, const char *path, char delim,
 static int finish_one(void *arg, size_t j)
 {
     builder *b = arg;
-    return b->cb[j].out >= 0 && finish_column(&b->cb[j], &b->t->cols[b->cb[j].out], b->n_rows);
+    return b->cb[j].out >= 0 && finish_column(b, &b->cb[j], &b->t->cols[b->cb[j].out], b->n_rows);
 }
 
 static void builder_free(builder *b)
@@ -1396,13 +1545,15 @@ int mql_table_read(const char *path, const mql_read_opts *opts, mql_table **out,
     size_t *na_len = NULL;
     mql_table *t = calloc(1, sizeof *t);
     builder proto = {.path = strcmp(path, "-") == 0 ? "<stdin>" : path, .opts = opts, .t = t};
-    proto.na = opts && opts->na ? opts->na : default_na;
-    proto.n_na = opts && opts->na ? opts->n_na : sizeof default_na / sizeof default_na[0];
+    proto.na = opts && opts->na ? opts->na : mql_default_na;
+    proto.n_na = opts && opts->na ? opts->n_na : mql_n_default_na;
     na_len = calloc(proto.n_na ? proto.n_na : 1, sizeof *na_len);
     for (size_t k = 0; k < 16; k++)
         bs[k] = proto;
     int st;
-    if (!t || !na_len || !(t->source = mql_strdup(path))) {
+    if (!t || !na_len || !(t->source = mql_strdup(path)) ||
+        (opts && opts->na && !mql_na_is_default(opts->na, opts->n_na) &&
+         mql_na_copy(opts->na, opts->n_na, &t->na))) {
         st = mql_err_set(err, MQL_ENOMEM, "out of memory");
         goto fail;
     }
@@ -1468,6 +1619,9 @@ static void column_clear(mql_column *c)
     free(c->level_count);
     free(c->true_label);
     free(c->false_label);
+    for (size_t k = 0; k < c->n_spellings; k++)
+        free(c->spellings[k].text);
+    free(c->spellings);
 }
 
 static void table_free_cols(mql_table *t)
@@ -1485,7 +1639,13 @@ void mql_table_free(mql_table *t)
         return;
     table_free_cols(t);
     free(t->source);
+    mql_na_clear(&t->na);
     free(t);
+}
+
+const char *const *mql_table_na(const mql_table *t)
+{
+    return t && t->na.v ? (const char *const *)t->na.v : NULL;
 }
 
 long mql_table_find(const mql_table *t, const char *name)
@@ -1528,6 +1688,32 @@ const char *mql_cell_text(const mql_column *c, size_t row, char *buf, size_t cap
     return buf;
 }
 
+const char *mql_spellings_text(const mql_column *c, size_t first, size_t *next, char *buf,
+                               size_t cap)
+{
+    size_t k = first, o = 0;
+    if (cap)
+        buf[0] = '\0';
+    while (k < c->n_spellings && c->spellings[k].level == c->spellings[first].level)
+        k++;
+    *next = k;
+    for (size_t q = first; q < k && o < cap; q++) {
+        const mql_spelling *s = &c->spellings[q];
+        char rows[32];
+        int w = snprintf(buf + o, cap - o, "%s'%s' (%s%s)", q == first ? "" : q + 1 == k ? " and " : ", ",
+                         s->text, mql_fmt_grouped((double)s->count, rows, sizeof rows),
+                         q == first ? " rows" : "");
+        o += w > 0 ? (size_t)w : 0;
+    }
+    const char *label = c->type == MQL_COL_BOOLEAN
+                            ? (c->spellings[first].level ? c->true_label : c->false_label)
+                        : c->spellings[first].level < c->n_levels ? c->levels[c->spellings[first].level]
+                                                                 : "";
+    if (o < cap)
+        snprintf(buf + o, cap - o, " are one value, '%s'", label);
+    return buf;
+}
+
 int mql_column_to_categorical(mql_column *c, mql_err *err)
 {
     if (c->type == MQL_COL_CATEGORICAL)
@@ -1552,6 +1738,11 @@ int mql_column_to_categorical(mql_column *c, mql_err *err)
                 dict_free(&b.d);
                 return mql_err_set(err, MQL_ENOMEM, "out of memory");
             }
+        }
+        for (size_t k = 0; k < c->n_spellings; k++) {   /* truth -> the label's level */
+            const char *s = c->spellings[k].level ? c->true_label : c->false_label;
+            long lv = dict_find(&b.d, s, strlen(s));
+            c->spellings[k].level = lv < 0 ? 0 : (uint32_t)lv;
         }
         free(c->num);
         free(c->true_label);

@@ -9,6 +9,7 @@
 
 #include "mqlcal/common.h"
 #include "mqlcal/rule.h"
+#include "mqlcal/value.h"
 
 typedef struct mql_band {
     char *name;           /* "A", "B", ... */
@@ -52,11 +53,23 @@ typedef struct mql_points {
                              linear terms and for terms whose points round to 0) */
     mql_points_step *steps;
     size_t n_steps;
+    /* The placeholders read as missing in the training file (value.h; v = NULL: the defaults).
+     * They travel with the model (JSON "na") and the rules CSV ("# na:" line), so a placeholder
+     * kept as an answer with --na (e.g. Select) stays a value when the rules read and score. */
+    mql_na_list na;
 } mql_points;
 
 /* An empty model (no rules, threshold 0, no map, pdo and rounding costs NAN), or NULL. */
 mql_points *mql_points_new(void);
 void mql_points_free(mql_points *m);
+
+/* The model's placeholder list for mql_cell_from_text and mql_rule_init_na: NULL when it is the
+ * default one (m->na.n then 0). */
+const char *const *mql_points_na(const mql_points *m);
+
+/* Sets the model's placeholder list to a copy of na[0..n) (NULL or the default list: the
+ * default). Rules added afterwards read their values with it. MQL_OK or MQL_ENOMEM. */
+int mql_points_set_na(mql_points *m, const char *const *na, size_t n, mql_err *err);
 
 /* Appends a deep copy of *r (NULL-safe strings; parsed fields recomputed). Returns MQL_OK or
  * MQL_ENOMEM. */

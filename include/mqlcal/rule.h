@@ -57,6 +57,12 @@ int mql_rule_match(const mql_rule *r, const mql_cell *c);
  * On failure *r holds nothing to free. The caller frees a success with mql_rule_clear. */
 int mql_rule_init(mql_rule *r, const char *feature, const char *op, const char *value,
                   long points, mql_group group, mql_err *err);
+/* Like mql_rule_init with the placeholder list na[0..n_na) (NULL: the defaults) deciding which
+ * values are placeholders: "= Select" is refused with the defaults ("'Select' is a missing-value
+ * placeholder; use the operator 'missing'") and a value when Select is kept as an answer. */
+int mql_rule_init_na(mql_rule *r, const char *feature, const char *op, const char *value,
+                     long points, mql_group group, const char *const *na, size_t n_na,
+                     mql_err *err);
 void mql_rule_clear(mql_rule *r);
 
 /* The rule in words into buf: "job_level = VP", "pricing_page_visits 3-5",

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include "mqlcal/common.h"
+#include "mqlcal/value.h"
 
 typedef enum mql_coltype {
     MQL_COL_NUMERIC = 0,
@@ -18,6 +19,15 @@ const char *mql_coltype_name(mql_coltype t);   /* "numeric", "boolean", ... */
 
 #define MQL_NA_CODE UINT32_MAX
 
+/* A spelling of a value that ingest merged with other spellings of the same value (value.h's
+ * equality: case, surrounding blanks, number and boolean spellings): "google" (5 rows) merged
+ * into the level "Google". */
+typedef struct mql_spelling {
+    uint32_t level;          /* CATEGORICAL: the level it became; BOOLEAN: 1 true, 0 false */
+    char *text;              /* as written in the file */
+    size_t count;            /* rows with this spelling */
+} mql_spelling;
+
 /* One column. Exactly one of num / code is used:
  *  NUMERIC, BOOLEAN (0/1), DATE (days since 1970-01-01; the fraction is the time of day): num[],
  *    NAN marks a missing cell;
@@ -28,14 +38,22 @@ typedef struct mql_column {
     size_t n_missing;
     double *num;
     uint32_t *code;
-    char **levels;           /* distinct non-missing values, in first-seen order */
+    char **levels;           /* distinct non-missing values, in first-seen order; spellings equal
+                                by value.h's equality are one level, labelled by the most
+                                frequent spelling (the first seen among equally frequent ones),
+                                trimmed */
     size_t *level_count;     /* rows per level */
     size_t n_levels;
     size_t n_distinct;       /* distinct non-missing values, for every type */
-    char *true_label;        /* BOOLEAN: the first spellings seen, e.g. "Yes" / "no" (a column is
-                                boolean when every value is, in any case, one word of a pair
-                                true/false, yes/no, y/n, t/f, 1/0); BOOLEAN keeps no levels */
+    char *true_label;        /* BOOLEAN: the most frequent spellings, e.g. "Yes" / "no" (a text
+                                column is boolean when every value is a true or a false spelling
+                                of value.h, true/yes/y/t/1 or false/no/n/f/0 in any case, and both
+                                occur); BOOLEAN keeps no levels */
     char *false_label;
+    mql_spelling *spellings; /* CATEGORICAL and BOOLEAN read from text: every spelling of each
+                                value written more than one way, grouped by level in level order,
+                                most frequent first; NULL when every value has one spelling */
+    size_t n_spellings;
     int has_time;            /* DATE: some value carried HH:MM:SS */
     size_t n_rows;           /* cells in num[] / code[] (the table's n_rows) */
 } mql_column;
@@ -48,7 +66,11 @@ typedef struct mql_table {
     char delim;
     size_t n_bytes;
     uint64_t hash;           /* XXH64 of the file's bytes (mql_xxh64; `xxh64sum FILE`) */
+    mql_na_list na;          /* the placeholders it was read with; v = NULL: the defaults */
 } mql_table;
+
+/* The table's placeholder list for value.h's functions: NULL when it is the default one. */
+const char *const *mql_table_na(const mql_table *t);
 
 typedef struct mql_read_opts {
     char delim;                       /* 0: detect */
@@ -113,6 +135,12 @@ int mql_flag_eval(const mql_table *t, const mql_flag_spec *spec, unsigned char *
 /* --join FILE --key COL: out[i] = 1 when row i's key appears in FILE's column COL. */
 int mql_join_eval(const mql_table *t, const char *key, const char *join_path, char delim,
                   unsigned char *out, mql_err *err);
+
+/* The spellings of one merged value of column c in words, starting at c->spellings[first]:
+ * "'Google' (182 rows), 'google' (14) and ' Google ' (9) are one value, 'Google'". *next receives
+ * the index of the next value's first spelling (c->n_spellings after the last). Returns buf. */
+const char *mql_spellings_text(const mql_column *c, size_t first, size_t *next, char *buf,
+                               size_t cap);
 
 /* Forces column c categorical (numbers and dates become their text). */
 int mql_column_to_categorical(mql_column *c, mql_err *err);

@@ -239,9 +239,12 @@ const char *const cli_leads_usage =
     "  --sql COL[=VALUE]    an earlier stage (SQL / accepted by sales), same rules\n"
     "  --date COL           lead created date (YYYY-MM-DD[ HH:MM:SS])\n"
     "  --acv COL            deal value of won deals (numeric)\n"
-    "  --na LIST            comma-separated placeholders read as missing, replacing the\n"
-    "                       defaults NA,N/A,null,Select,unknown,none,- (any case); empty\n"
-    "                       cells are always missing\n"
+    "  --na LIST            placeholders read as missing (any case, blanks around ignored):\n"
+    "                       LIST (comma-separated) replaces the defaults\n"
+    "                       NA,N/A,null,Select,unknown,none,-; +LIST adds to them; -LIST keeps\n"
+    "                       those defaults as answers (--na -Select). Empty cells are always\n"
+    "                       missing. The list travels with the model and its rules CSV; with\n"
+    "                       a MODEL, its list is the default\n"
     "  --delim C            separator: ',', ';' or 'tab' (default: detected from the header)\n"
     "  --categorical LIST   columns read as categories even when they hold numbers\n"
     "  --exclude LIST       columns that are not features\n"
@@ -395,7 +398,8 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
 {
     memset(d, 0, sizeof *d);
     d->outcome_col = d->sql_col = d->date_col = d->acv_col = d->key_col = -1;
-    name_list na = {0}, cat = {0}, excl = {0}, feat = {0};
+    name_list cat = {0}, excl = {0}, feat = {0};
+    mql_na_list na = {0};
     mql_read_opts ro = {0};
     mql_err err;
     int st = MQL_OK;
@@ -415,26 +419,22 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
     }
     if (need_outcome && cli_require_outcome(NULL, l))
         return MQL_EUSAGE;
-    if (list_split(l->na, &na) || list_split(l->categorical, &cat) ||
+    if (l->na && (st = mql_na_parse(l->na, &na, &err))) {
+        cli_error("--na: %s", err.msg);
+        goto done;
+    }
+    if (list_split(l->categorical, &cat) ||
         list_split(l->exclude, &excl) || list_split(l->features, &feat)) {
         cli_error("out of memory");
         st = MQL_ENOMEM;
         goto done;
     }
-    if (l->na) {
-        /* Empty cells stay missing whatever the list says. */
-        char **v = realloc(na.v, (na.n + 1) * sizeof *v);
-        if (!v || !(v[na.n] = mql_strdup(""))) {
-            if (v)
-                na.v = v;
-            cli_error("out of memory");
-            st = MQL_ENOMEM;
-            goto done;
-        }
-        na.v = v;
-        na.n++;
+    if (l->na) {                  /* mql_na_parse keeps "" in: empty cells stay missing */
         ro.na = (const char *const *)na.v;
         ro.n_na = na.n;
+    } else if (l->model_na && l->model_na->v) {
+        ro.na = (const char *const *)l->model_na->v;   /* the model's training placeholders */
+        ro.n_na = l->model_na->n;
     }
     ro.categorical = (const char *const *)cat.v;
     ro.n_categorical = cat.n;
@@ -541,7 +541,7 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
             d->feature[j] = !role && !excluded && t->cols[j].type != MQL_COL_ID;
     }
 done:
-    list_free(&na);
+    mql_na_clear(&na);
     list_free(&cat);
     list_free(&excl);
     list_free(&feat);
@@ -744,6 +744,11 @@ int cli_fit_prepare(cli_fit_opts *o, const cli_data *d, double **w)
 }
 
 /* ---- models ---- */
+
+const mql_na_list *cli_model_na(const mql_model *m)
+{
+    return m && m->points && m->points->na.v ? &m->points->na : NULL;
+}
 
 int cli_model_load(const char *path, mql_model **out)
 {

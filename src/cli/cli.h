@@ -100,11 +100,14 @@ typedef struct cli_leads {
     const char *acv;          /* --acv COL */
     const char *join;         /* --join FILE: outcome = key found in FILE */
     const char *key;          /* --key COL */
-    const char *na;           /* --na "a,b": replaces the missing-value placeholders */
+    const char *na;           /* --na "a,b" replaces the missing-value placeholders, "+a,b" adds
+                                 to the defaults, "-a,b" keeps those defaults as answers */
     const char *delim;        /* --delim ',' ';' tab */
     const char *categorical;  /* --categorical a,b */
     const char *exclude;      /* --exclude a,b */
     const char *features;     /* --features a,b */
+    const mql_na_list *model_na; /* without --na: the placeholders of the MODEL the command
+                                    evaluates (its training file's), NULL for the defaults */
 } cli_leads;
 
 /* Matches one leads option at argv[*i]: 1 consumed (and *i advanced past its value), 0 not a
@@ -191,6 +194,10 @@ extern const char *const cli_fit_usage;
  * rules CSV (wrapped in a model with no design or fit). Prints its error; returns the exit code.
  * Free *out with mql_model_free. */
 int cli_model_load(const char *path, mql_model **out);
+
+/* The placeholder list of a loaded model's points (for cli_leads.model_na): NULL when m is NULL,
+ * has no points or uses the defaults. */
+const mql_na_list *cli_model_na(const mql_model *m);
 
 /* Writes m as model JSON to path ("-" = stdout) atomically. Prints its error; returns the exit
  * code. */

@@ -576,6 +576,7 @@ int cmd_backtest(int argc, char **argv)
     bt_opts *o = &b.o;
     if (o->pos.n == 2 && (st = cli_model_load(o->pos.v[0], &b.model)))
         goto done;
+    o->leads.model_na = cli_model_na(b.model);
     if ((st = cli_leads_load(&o->leads, &b.d, 1)))
         goto done;
     const mql_table *t = b.d.table;

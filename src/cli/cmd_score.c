@@ -29,9 +29,10 @@ static void usage(FILE *f)
             "\n"
             "  -o, --output FILE    write to FILE (atomically) instead of standard output\n"
             "  --threshold N        MQL threshold instead of the model's (bands move with it)\n"
-            "  --na LIST            comma-separated placeholders read as missing, replacing the\n"
-            "                       defaults NA,N/A,null,Select,unknown,none,- (empty is always\n"
-            "                       missing)\n"
+            "  --na LIST            placeholders read as missing (default: the model's list, which\n"
+            "                       is NA,N/A,null,Select,unknown,none,- unless it was fitted with\n"
+            "                       --na): LIST replaces it, +LIST adds to the defaults, -LIST\n"
+            "                       keeps those defaults as answers; empty cells are always missing\n"
             "  --delim C            separator: ',', ';', '|' or 'tab' (default: detected)\n"
             "  -h, --help           this help\n"
             "\n"
@@ -179,36 +180,6 @@ static int on_row(const mql_csv_row *row, void *vctx, mql_err *err)
     return MQL_OK;
 }
 
-/* "a,b" -> a NULL-free list with "" added (empty cells stay missing). */
-static char **split_na(const char *s, size_t *n)
-{
-    size_t cap = 2;
-    for (const char *p = s; *p; p++)
-        cap += *p == ',';
-    char **v = calloc(cap, sizeof *v);
-    if (!v)
-        return NULL;
-    *n = 0;
-    const char *p = s;
-    for (;;) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (!(v[(*n)++] = mql_strndup(p, len)))
-            break;
-        if (!e) {
-            if (!(v[*n] = mql_strdup("")))
-                break;
-            (*n)++;
-            return v;
-        }
-        p = e + 1;
-    }
-    for (size_t i = 0; i < *n; i++)
-        free(v[i]);
-    free(v);
-    return NULL;
-}
-
 typedef struct score_opts {
     const char *out, *thr, *na, *delim;
 } score_opts;
@@ -245,19 +216,19 @@ int cmd_score(int argc, char **argv)
     if (cli_delim_parse(so.delim, &co.delim))
         return MQL_EUSAGE;
     score_ctx c = {0};
-    char **na_list = NULL;
-    size_t n_na = 0;
-    if (na && !(na_list = split_na(na, &n_na))) {
-        cli_error("out of memory");
-        return MQL_ENOMEM;
-    }
-    c.na = (const char *const *)na_list;
-    c.n_na = n_na;
-    c.path = strcmp(leads, "-") == 0 ? "standard input" : leads;
+    mql_na_list na_list = {0};
     mql_err err;
+    if (na && (st = mql_na_parse(na, &na_list, &err))) {
+        cli_error("--na: %s", err.msg);
+        return st;
+    }
+    c.path = strcmp(leads, "-") == 0 ? "standard input" : leads;
     st = cli_model_points(model, &c.m);
     if (st)
         goto done;
+    /* without --na the model's own placeholders (those of its training file) */
+    c.na = na ? (const char *const *)na_list.v : mql_points_na(c.m);
+    c.n_na = na ? na_list.n : c.m->na.n;
     if (thr) {
         c.m->threshold = threshold;
         if ((st = mql_points_make_bands(c.m, &err))) {
@@ -284,8 +255,6 @@ done:
     free(c.line);
     mql_scorer_free(c.s);
     mql_points_free(c.m);
-    for (size_t i = 0; i < n_na; i++)
-        free(na_list[i]);
-    free(na_list);
+    mql_na_clear(&na_list);
     return st;
 }

@@ -73,7 +73,7 @@ static void test_inference(void **state)
 
     c = col(t, "yn");                                 /* Select is a placeholder */
     assert_int_equal(c->type, MQL_COL_BOOLEAN);
-    assert_string_equal(c->true_label, "Yes");     /* the first spellings seen */
+    assert_string_equal(c->true_label, "Yes");     /* one row each: the first seen */
     assert_string_equal(c->false_label, "no");
     assert_int_equal(c->n_distinct, 2);
     assert_true(c->num[3] == 1 && c->num[4] == 0 && isnan(c->num[2]));
@@ -555,7 +555,15 @@ static void test_parallel_mixed_modes(void **state)
     assert_string_equal(c->levels[3], "12,500.50");
     assert_string_equal(c->levels[5], "007");
     c = col(one, "zip");
-    assert_string_equal(c->levels[0], "2134");         /* canonical: read as numbers first */
+    /* "02134" and "2134" are one value (value.h): one level, labelled by the spelling most rows
+     * use, with both spellings recorded */
+    assert_int_equal(c->n_levels, 2);
+    assert_string_equal(c->levels[0], "02134");
+    assert_string_equal(c->levels[1], "SW1A 1AA");
+    assert_int_equal(c->n_spellings, 2);
+    assert_string_equal(c->spellings[0].text, "02134");
+    assert_string_equal(c->spellings[1].text, "2134");
+    assert_int_equal(c->spellings[0].count + c->spellings[1].count, 298);
     assert_int_equal(col(one, "date_then_num")->has_time, 1);
     assert_int_equal(col(one, "forced")->type, MQL_COL_CATEGORICAL);
     mql_table_free(one);
@@ -616,6 +624,59 @@ static void test_parallel_few_boundaries(void **state)
     free(t.s);
 }
 
+/* Spellings of one value are one level (value.h's equality): case, blanks, number spelling in a
+ * text column, boolean spellings; the label is the most frequent spelling, the first seen among
+ * equally frequent ones; every spelling of a merged value is recorded with its rows; the one- and
+ * multi-thread readers agree. Placeholders are missing with blanks around them too. */
+static void test_merge_spellings(void **state)
+{
+    (void)state;
+    text t = {0};
+    add(&t, "source,tier,dne,other\n");
+    for (int i = 0; i < 120; i++)
+        add(&t, "%s,%s,%s,%s\n", i % 10 == 3 ? "google" : i % 10 == 7 ? "\" GOOGLE\"" : i % 2 ? "Google" : "Bing",
+            i % 4 == 0 ? "1.0" : i % 4 == 1 ? "1" : i % 4 == 2 ? "Enterprise" : "1",
+            i % 3 == 0 ? "yes" : i % 3 == 1 ? "y" : i % 6 == 2 ? "No" : "no",
+            i % 5 == 0 ? " NA " : "x");
+    mql_table *one = read_all_ways(t.s, NULL);
+    const mql_column *c = col(one, "source");
+    assert_int_equal(c->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(c->n_levels, 2);
+    assert_string_equal(c->levels[0], "Bing");
+    assert_string_equal(c->levels[1], "Google");
+    assert_int_equal(c->level_count[1], 60);
+    assert_int_equal(c->n_spellings, 3);
+    assert_string_equal(c->spellings[0].text, "Google");
+    assert_int_equal(c->spellings[0].count, 36);
+    assert_string_equal(c->spellings[1].text, "google");
+    assert_int_equal(c->spellings[1].count, 12);
+    assert_string_equal(c->spellings[2].text, " GOOGLE");
+    assert_int_equal(c->spellings[2].level, 1);
+    for (size_t i = 0; i < one->n_rows; i++)
+        assert_true(c->code[i] < 2);
+    char buf[256];
+    size_t next;
+    mql_spellings_text(c, 0, &next, buf, sizeof buf);
+    assert_int_equal(next, 3);
+    assert_string_equal(buf, "'Google' (36 rows), 'google' (12) and ' GOOGLE' (12) are one value, "
+                             "'Google'");
+    c = col(one, "tier");
+    assert_int_equal(c->n_levels, 2);
+    assert_string_equal(c->levels[0], "1");     /* 60 rows "1" against 30 "1.0" */
+    assert_int_equal(c->level_count[0], 90);
+    c = col(one, "dne");
+    assert_int_equal(c->type, MQL_COL_BOOLEAN);  /* yes / y / No / no: one true, one false */
+    assert_string_equal(c->true_label, "yes");
+    assert_string_equal(c->false_label, "No");  /* 20 rows each: the first seen */
+    assert_true(c->num[0] == 1 && c->num[1] == 1 && c->num[2] == 0);
+    assert_int_equal(c->n_spellings, 4);
+    assert_int_equal(c->spellings[0].level, 1);
+    c = col(one, "other");
+    assert_int_equal(c->n_missing, 24);
+    mql_table_free(one);
+    free(t.s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -633,6 +694,7 @@ int main(void)
         cmocka_unit_test(test_parallel_mixed_modes),
         cmocka_unit_test(test_parallel_errors),
         cmocka_unit_test(test_parallel_few_boundaries),
+        cmocka_unit_test(test_merge_spellings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
