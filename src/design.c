@@ -1170,25 +1170,41 @@ static size_t *level_rows(const mql_column *col, size_t n_rows)
     return cnt;
 }
 
-static int is_word(const char *s, const char *const *words, size_t n, const char *extra)
+/* value.h's key of a level's text (only blank text is missing here: a level is a value), in a
+ * fresh string, or NULL. */
+static char *level_key(const char *s)
 {
-    if (extra && mql_strcasecmp(s, extra) == 0)
+    static const char *const blank[] = {""};
+    mql_cell c;
+    mql_cell_from_text(&c, s, blank, 1);
+    size_t cap = strlen(s) + 40;
+    char *k = malloc(cap);
+    if (k)
+        mql_cell_key(&c, k, cap);
+    return k;
+}
+
+/* 1 when level text s is the true value of a boolean feature (its true label, or a true
+ * spelling: 1, true, yes, y, t), 0 when the false one, -1 otherwise: value.h's equality. */
+static int level_truth(const char *s, const mql_feature *f)
+{
+    if (f->true_label && mql_value_eq(s, f->true_label))
         return 1;
-    for (size_t i = 0; i < n; i++)
-        if (mql_strcasecmp(s, words[i]) == 0)
-            return 1;
-    return 0;
+    if (f->false_label && mql_value_eq(s, f->false_label))
+        return 0;
+    mql_cell c;
+    mql_cell_from_text(&c, s, NULL, 0);
+    return mql_cell_truth(&c);
 }
 
 /* Maps every level code of a CATEGORICAL / ID column to a term offset of feature f: saved levels
- * to their terms, pooled levels to "(other)", unseen levels to "(other)" or the reference. For a
+ * to their terms, pooled levels to "(other)", unseen levels to "(other)" or the reference; a
+ * level matches a saved one when they are equal by value.h ("google" finds "Google"). For a
  * BOOLEAN feature read from text, true spellings map to the value term, false ones to the
  * reference, anything else counts as unseen. One lookup per level, never per row. */
 static int map_codes(const mql_feature *f, const mql_column *col, size_t n_rows,
                      mql_bound_feature *bf, mql_err *err)
 {
-    static const char *const yes[] = {"true", "yes", "y", "1"};
-    static const char *const no[] = {"false", "no", "n", "0"};
     size_t L = col->n_levels;
     bf->by_code = 1;
     bf->n_codes = L;
@@ -1202,30 +1218,36 @@ static int map_codes(const mql_feature *f, const mql_column *col, size_t n_rows,
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     }
     int32_t other = -1;
+    int oom = 0;
     if (f->enc == MQL_ENC_CATEGORICAL) {
         if (f->n_pooled)
             other = (int32_t)(f->n_levels - 1);
         for (size_t k = 0; k < f->n_levels; k++)
-            keys[k] = (level_term){f->levels[k], (int32_t)k - 1};
+            oom |= !(keys[k] = (level_term){level_key(f->levels[k]), (int32_t)k - 1}).s;
         for (size_t k = 0; k < f->n_pooled; k++)
-            keys[f->n_levels + k] = (level_term){f->pooled[k], other};
+            oom |= !(keys[f->n_levels + k] = (level_term){level_key(f->pooled[k]), other}).s;
         qsort(keys, nk, sizeof *keys, cmp_level_term);
     }
-    for (size_t c = 0; c < L; c++) {
+    for (size_t c = 0; c < L && !oom; c++) {
         const char *s = col->levels[c];
         int seen = 1;
         int32_t term = -1;
         if (f->enc == MQL_ENC_CATEGORICAL) {
-            level_term key = {s, 0};
-            const level_term *hit = bsearch(&key, keys, nk, sizeof *keys, cmp_level_term);
+            level_term key = {level_key(s), 0};
+            const level_term *hit =
+                key.s ? bsearch(&key, keys, nk, sizeof *keys, cmp_level_term) : NULL;
+            oom |= !key.s;
+            free((char *)key.s);
             if (hit)
                 term = hit->term;
             else
                 seen = 0, term = other;
-        } else if (is_word(s, yes, 4, f->true_label)) {
-            term = 0;
-        } else if (!is_word(s, no, 4, f->false_label)) {
-            seen = 0;
+        } else {
+            int truth = level_truth(s, f);
+            if (truth == 1)
+                term = 0;
+            else if (truth != 0)
+                seen = 0;
         }
         bf->code_term[c] = term;
         if (!seen && rows[c] > 0) {
@@ -1234,7 +1256,11 @@ static int map_codes(const mql_feature *f, const mql_column *col, size_t n_rows,
         }
     }
     free(rows);
+    for (size_t k = 0; k < nk; k++)
+        free((char *)keys[k].s);
     free(keys);
+    if (oom)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
     return MQL_OK;
 }
 

@@ -3,14 +3,134 @@
  * both points_fit (the inside scores) and score (the rules scorer), so neither imports the other. */
 #include "mqlcal/selfcheck.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mqlcal/points_fit.h"
 #include "mqlcal/rules_csv.h"
 #include "mqlcal/score.h"
 
 /* ==== self-check ============================================================================= */
+
+/* Index of the step holding x: the lower bounds lo[1..n) that are <= x (as points_fit counts). */
+static size_t step_at(const mql_points_step *s, double x)
+{
+    size_t k = 0;
+    for (size_t i = 1; i < s->n; i++)
+        k += s->lo[i] <= x;
+    return k;
+}
+
+/* Two levels of feature f that are one value by value.h's equality, or 0. */
+static int equal_levels(const mql_feature *f, const char **a, const char **b)
+{
+    size_t n = f->n_levels + f->n_pooled;
+    for (size_t i = 0; f->enc == MQL_ENC_CATEGORICAL && i < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            const char *x = i < f->n_levels ? f->levels[i] : f->pooled[i - f->n_levels];
+            const char *y = j < f->n_levels ? f->levels[j] : f->pooled[j - f->n_levels];
+            if (mql_value_eq(x, y)) {
+                *a = x;
+                *b = y;
+                return 1;
+            }
+        }
+    return 0;
+}
+
+/* Appends to err the likely cause of a rules file that does not read back: two levels of one
+ * feature that the rules take for one value. */
+static void explain_read_back(const mql_design *d, mql_err *err)
+{
+    for (size_t i = 0; i < d->n_features; i++) {
+        const char *a, *b;
+        if (equal_levels(&d->features[i], &a, &b)) {
+            size_t n = strlen(err->msg);
+            snprintf(err->msg + n, sizeof err->msg - n, "; likely cause: '%s' has the levels "
+                     "'%s' and '%s', which are one value to the rules (case, blanks, number or "
+                     "boolean spelling) but two levels in the model",
+                     d->features[i].name, a, b);
+            return;
+        }
+    }
+}
+
+/* Appends to err which feature makes row r score differently inside the model and through the
+ * read-back rules, and the likely cause. */
+static void explain_row(const mql_design *d, const mql_design_binding *b, const mql_points *m,
+                        const mql_points *back, size_t r, mql_err *err)
+{
+    double *x = malloc(d->p * sizeof *x);
+    mql_err e2;
+    if (!x || mql_design_fill((void *)b, r, 1, x, &e2)) {
+        free(x);
+        return;
+    }
+    for (size_t i = 0; i < d->n_features; i++) {
+        const mql_feature *f = &d->features[i];
+        long in = 0;
+        int miss_set = f->has_missing && x[f->term0 + f->n_terms - 1] != 0;
+        for (size_t t = 0; t < f->n_terms; t++) {
+            size_t j = f->term0 + t;
+            const mql_points_step *s = NULL;
+            for (size_t k = 0; k < m->n_steps; k++)
+                if (m->steps[k].term == j)
+                    s = &m->steps[k];
+            if (s)
+                in += miss_set ? 0 : s->points[step_at(s, x[j])];
+            else if (m->term_points && x[j] != 0)
+                in += m->term_points[j];
+        }
+        const mql_column *col = b->f[i].col;
+        char text[256];
+        mql_cell_text(col, r, text, sizeof text);
+        int table_missing = mql_cell_missing(col, r);
+        mql_cell cell;
+        mql_cell_from_text(&cell, text, mql_points_na(back), back->na.n);
+        if (table_missing)
+            cell.missing = 1;
+        long out = 0;
+        const mql_rule *hit = NULL;
+        for (size_t k = 0; k < back->n_rules; k++)
+            if (strcmp(back->rules[k].feature, f->name) == 0 &&
+                mql_rule_match(&back->rules[k], &cell)) {
+                out += back->rules[k].points;
+                hit = &back->rules[k];
+            }
+        if (in == out)
+            continue;
+        char rule[300] = "no rule";
+        if (hit) {
+            char rt[256];
+            snprintf(rule, sizeof rule, "the rule '%s'", mql_rule_text(hit, rt, sizeof rt));
+        }
+        const char *a, *bb, *cause;
+        char why[400];
+        if (cell.missing && !table_missing)
+            snprintf(why, sizeof why, "'%s' is a missing-value placeholder to the rules but a "
+                     "value in the data: the file's placeholder list (--na) did not travel with "
+                     "the rules", text);
+        else if (equal_levels(f, &a, &bb))
+            snprintf(why, sizeof why, "the model holds '%s' and '%s' as two levels, but they are "
+                     "one value (case, blanks, number or boolean spelling)", a, bb);
+        else if (!hit && cell.is_num && (f->enc == MQL_ENC_LINEAR || f->enc == MQL_ENC_BINNED))
+            snprintf(why, sizeof why, "%s lies between two rules' bounds", text);
+        else {
+            cause = hit ? "the rule's points differ from the model's (was the table edited after "
+                          "the fit?)"
+                        : "no exported rule matches the value";
+            snprintf(why, sizeof why, "%s", cause);
+        }
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n, ": '%s' = '%s' gets %+ld by %s and %+ld "
+                 "inside the model; likely cause: %s", f->name, table_missing ? "" : text, out,
+                 rule, in, why);
+        break;
+    }
+    free(x);
+}
 
 int mql_points_self_check(const mql_design *d, const mql_design_binding *b, const mql_points *m,
                           mql_err *err)
@@ -50,6 +170,7 @@ int mql_points_self_check(const mql_design *d, const mql_design_binding *b, cons
         (rc = mql_scorer_bind(back, b->table, &sc, err)) ||
         (rc = mql_scorer_score_all(sc, outside, NULL, NULL, err))) {
         mql_err_prefix(err, rc, "self-check failed: the exported rules do not read back");
+        explain_read_back(d, err);
         goto done;
     }
     for (size_t r = 0; r < n; r++)
@@ -57,6 +178,7 @@ int mql_points_self_check(const mql_design *d, const mql_design_binding *b, cons
             rc = mql_err_set(err, MQL_EDATA, "self-check failed: lead on line %zu scores %ld by "
                              "the exported rules and %ld inside the model", r + 2, outside[r],
                              inside[r]);
+            explain_row(d, b, m, back, r, err);
             break;
         }
 done:

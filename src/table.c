@@ -1846,8 +1846,16 @@ int mql_flag_eval(const mql_table *t, const mql_flag_spec *spec, unsigned char *
         unsigned char *pos = malloc(c->n_levels ? c->n_levels : 1);
         if (!pos)
             return mql_err_set(err, MQL_ENOMEM, "out of memory");
-        for (size_t k = 0; k < c->n_levels; k++)
-            pos[k] = val ? mql_strcasecmp(c->levels[k], val) == 0 : mql_truthy(c->levels[k]);
+        /* VALUE matches by value.h's equality ("won" = "Won", "1" = "1.0"); only a blank VALUE
+         * would be missing, so a kept placeholder such as "Unknown" can be the positive value */
+        static const char *const blank[] = {""};
+        mql_cell want;
+        mql_cell_from_text(&want, val, blank, 1);
+        for (size_t k = 0; k < c->n_levels; k++) {
+            mql_cell lv;
+            mql_cell_from_text(&lv, c->levels[k], blank, 1);
+            pos[k] = val ? mql_cell_eq(&want, &lv) : mql_truthy(c->levels[k]);
+        }
         for (size_t i = 0; i < n; i++)
             out[i] = c->code[i] != MQL_NA_CODE && pos[c->code[i]];
         free(pos);

@@ -120,7 +120,8 @@ int mql_truthy(const char *s);
 /* How a 0/1 role (outcome, SQL stage) is read from a column: DESIGN section 3. */
 typedef struct mql_flag_spec {
     char *column;          /* column name */
-    char *value;           /* "COL=VALUE": positive when equal (case-insensitive); NULL: truthy rule */
+    char *value;           /* "COL=VALUE": positive when equal by value.h's equality (case,
+                              blanks, number spelling); NULL: truthy rule */
 } mql_flag_spec;
 
 /* Parses "COL" or "COL=VALUE" (the first '=' splits). Returns MQL_OK or MQL_EUSAGE. */
