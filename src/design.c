@@ -705,15 +705,21 @@ static mql_group infer_group(const char *name, const mql_design_opts *o)
     return mql_group_guess(name);
 }
 
+/* "OPT: no column 'x' in leads.csv; did you mean 'X'?" (the hint when a column is near). */
+static int no_column(const mql_table *t, const char *opt, const char *name, mql_err *err)
+{
+    const char *near = mql_table_nearest(t, name);
+    return mql_err_set(err, MQL_EUSAGE, "%s: no column '%s' in %s%s%s%s", opt, name, src_name(t),
+                       near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+}
+
 /* Every column an option names must exist and have a type the option can use. */
 static int check_opts(const mql_table *t, const mql_design_opts *o, mql_err *err)
 {
-    const char *src = src_name(t);
     for (size_t i = 0; i < o->n_features; i++) {
         long c = table_find(t, o->features[i]);
         if (c < 0)
-            return mql_err_set(err, MQL_EUSAGE, "--features: no column '%s' in %s", o->features[i],
-                               src);
+            return no_column(t, "--features", o->features[i], err);
         if (list_has(o->roles, o->n_roles, o->features[i]))
             return mql_err_set(err, MQL_EUSAGE,
                                "--features: column '%s' is the outcome, SQL, date, ACV or key "
@@ -729,27 +735,24 @@ static int check_opts(const mql_table *t, const mql_design_opts *o, mql_err *err
     }
     for (size_t i = 0; i < o->n_exclude; i++)
         if (table_find(t, o->exclude[i]) < 0)
-            return mql_err_set(err, MQL_EUSAGE, "--exclude: no column '%s' in %s", o->exclude[i],
-                               src);
+            return no_column(t, "--exclude", o->exclude[i], err);
     for (size_t i = 0; i < o->n_fit + o->n_engagement; i++) {
         const char *nm = i < o->n_fit ? o->fit[i] : o->engagement[i - o->n_fit];
         if (table_find(t, nm) < 0)
-            return mql_err_set(err, MQL_EUSAGE, "%s: no column '%s' in %s",
-                               i < o->n_fit ? "--fit" : "--engagement", nm, src);
+            return no_column(t, i < o->n_fit ? "--fit" : "--engagement", nm, err);
     }
     for (size_t i = 0; i < o->n_ref; i++) {
         const mql_ref_spec *r = &o->ref[i];
         long c = table_find(t, r->column);
         if (c < 0)
-            return mql_err_set(err, MQL_EUSAGE, "--reference: no column '%s' in %s", r->column,
-                               src);
+            return no_column(t, "--reference", r->column, err);
         const mql_column *col = &t->cols[c];
         if (col->type != MQL_COL_CATEGORICAL)
             return mql_err_set(err, MQL_EUSAGE, "--reference: column '%s' is %s, not categorical",
                                r->column, type_word(col->type));
         int found = 0;
         for (size_t k = 0; k < col->n_levels && !found; k++)
-            found = strcmp(col->levels[k], r->level) == 0;
+            found = mql_value_eq(col->levels[k], r->level);   /* "google" finds "Google" */
         if (!found)
             return mql_err_set(err, MQL_EUSAGE, "--reference %s=%s: column '%s' has no level '%s'",
                                r->column, r->level, r->column, r->level);
@@ -760,7 +763,7 @@ static int check_opts(const mql_table *t, const mql_design_opts *o, mql_err *err
         const char *opt = is_cut ? "--cuts" : "--bins";
         long c = table_find(t, nm);
         if (c < 0)
-            return mql_err_set(err, MQL_EUSAGE, "%s: no column '%s' in %s", opt, nm, src);
+            return no_column(t, opt, nm, err);
         if (t->cols[c].type != MQL_COL_NUMERIC)
             return mql_err_set(err, MQL_EUSAGE, "%s: column '%s' is %s, not numeric", opt, nm,
                                type_word(t->cols[c].type));
@@ -879,7 +882,7 @@ static int build_categorical(mql_design *d, const mql_column *col, size_t n_rows
         if (strcmp(o->ref[i].column, col->name) == 0)
             spec = &o->ref[i];
     if (spec) {
-        for (ref = 0; ref < ns && strcmp(rk[ref].s, spec->level) != 0; ref++)
+        for (ref = 0; ref < ns && !mql_value_eq(rk[ref].s, spec->level); ref++)
             ;
         if (ref == ns) {
             rc = mql_err_set(err, MQL_EUSAGE,
@@ -1283,8 +1286,10 @@ int mql_design_bind(const mql_design *d, const mql_table *t, mql_design_binding 
         mql_bound_feature *bf = &b->f[i];
         long c = table_find(t, f->name);
         if (c < 0) {
-            rc = mql_err_set(err, MQL_EDATA, "%s has no column '%s' that the model needs",
-                             src_name(t), f->name);
+            const char *near = mql_table_nearest(t, f->name);
+            rc = mql_err_set(err, MQL_EDATA, "%s has no column '%s' that the model needs%s%s%s",
+                             src_name(t), f->name, near ? " (is it '" : "", near ? near : "",
+                             near ? "'?)" : "");
             break;
         }
         const mql_column *col = &t->cols[c];

@@ -286,8 +286,10 @@ int mql_scorer_bind(const mql_points *m, const mql_table *t, mql_scorer **out, m
         scorer_feature *f = &s->f[k];
         long c = find_column(t, f->name);
         if (c < 0) {
-            rc = mql_err_set(err, MQL_EDATA, "%s has no column '%s' that the model needs",
-                             source_name(t->source), f->name);
+            const char *near = mql_table_nearest(t, f->name);
+            rc = mql_err_set(err, MQL_EDATA, "%s has no column '%s' that the model needs%s%s%s",
+                             source_name(t->source), f->name, near ? " (is it '" : "",
+                             near ? near : "", near ? "'?)" : "");
             break;
         }
         f->col = (size_t)c;
@@ -335,9 +337,13 @@ int mql_scorer_bind_header(const mql_points *m, char *const *names, size_t n_nam
         size_t c = 0;
         while (c < n_names && strcmp(names[c], f->name) != 0)
             c++;
-        if (c == n_names)
-            rc = mql_err_set(err, MQL_EDATA, "%s has no column '%s' that the model needs",
-                             source_name(source), f->name);
+        if (c == n_names) {
+            const char *near = mql_nearest_name(f->name, (const char *const *)names, n_names,
+                                                sizeof(char *));
+            rc = mql_err_set(err, MQL_EDATA, "%s has no column '%s' that the model needs%s%s%s",
+                             source_name(source), f->name, near ? " (is it '" : "",
+                             near ? near : "", near ? "'?)" : "");
+        }
         f->col = c;
     }
     if (rc) {

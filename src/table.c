@@ -595,8 +595,11 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
             if (j == row->n_fields) {
                 char cols[640];
                 column_list(row->field, row->n_fields, sizeof(char *), cols, sizeof cols);
-                return mql_err_set(err, MQL_EUSAGE, "no column '%s' in %s (columns: %s)",
-                                   lists[l][i], b->path, cols);
+                const char *near = mql_nearest_name(lists[l][i], (const char *const *)row->field,
+                                                    row->n_fields, sizeof(char *));
+                return mql_err_set(err, MQL_EUSAGE, "no column '%s' in %s%s%s%s (columns: %s)",
+                                   lists[l][i], b->path, near ? "; did you mean '" : "",
+                                   near ? near : "", near ? "'?" : "", cols);
             }
         }
     mql_table *t = b->t;
@@ -1714,6 +1717,81 @@ const char *mql_spellings_text(const mql_column *c, size_t first, size_t *next, 
     return buf;
 }
 
+typedef struct value_count {
+    size_t count;
+    size_t order;        /* level index, or position among the ascending distinct values */
+    double v;
+} value_count;
+
+static int cmp_count_desc(const void *a, const void *b)
+{
+    const value_count *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return (x->order > y->order) - (x->order < y->order);
+}
+
+const char *mql_column_top_values(const mql_column *c, size_t k, char *buf, size_t cap)
+{
+    size_t n = c->n_rows, m = 0, o = 0;
+    if (cap)
+        buf[0] = '\0';
+    value_count *vc = NULL;
+    if (c->code) {
+        vc = malloc((c->n_levels ? c->n_levels : 1) * sizeof *vc);
+        for (size_t q = 0; vc && q < c->n_levels; q++)
+            vc[m++] = (value_count){c->level_count ? c->level_count[q] : 0, q, NAN};
+    } else if (c->num) {
+        double *v = malloc((n ? n : 1) * sizeof *v);
+        size_t nv = 0;
+        for (size_t i = 0; v && i < n; i++)
+            if (!isnan(c->num[i]))
+                v[nv++] = c->num[i];
+        if (v && mql_sort_doubles(v, nv) == 0 && (vc = malloc((nv ? nv : 1) * sizeof *vc)))
+            for (size_t i = 0; i < nv; i++) {
+                if (m && vc[m - 1].v == v[i])
+                    vc[m - 1].count++;
+                else
+                    vc[m] = (value_count){1, m, v[i]}, m++;
+            }
+        free(v);
+    }
+    if (!vc) {
+        snprintf(buf, cap, "(out of memory)");
+        return buf;
+    }
+    qsort(vc, m, sizeof *vc, cmp_count_desc);
+    for (size_t q = 0; q < m && q < k && o < cap; q++) {
+        char text[200], rows[32];
+        if (c->code)
+            snprintf(text, sizeof text, "%s", c->levels[vc[q].order]);
+        else if (c->type == MQL_COL_BOOLEAN)
+            snprintf(text, sizeof text, "%s", vc[q].v != 0 ? c->true_label : c->false_label);
+        else if (c->type == MQL_COL_DATE)
+            mql_date_format(vc[q].v, c->has_time, text, sizeof text);
+        else
+            num_text(vc[q].v, text, sizeof text);
+        int w = snprintf(buf + o, cap - o, "%s'%s' (%s)", q ? ", " : "", text,
+                         mql_fmt_grouped((double)vc[q].count, rows, sizeof rows));
+        o += w > 0 ? (size_t)w : 0;
+    }
+    if (m > k && o < cap) {
+        int w = snprintf(buf + o, cap - o, " and %zu more", m - k);
+        o += w > 0 ? (size_t)w : 0;
+    }
+    if (m == 0 && o < cap) {
+        int w = snprintf(buf + o, cap - o, "no values");
+        o += w > 0 ? (size_t)w : 0;
+    }
+    if (c->n_missing && o < cap) {
+        char rows[32];
+        snprintf(buf + o, cap - o, ", %s missing", mql_fmt_grouped((double)c->n_missing, rows,
+                                                                     sizeof rows));
+    }
+    free(vc);
+    return buf;
+}
+
 int mql_column_to_categorical(mql_column *c, mql_err *err)
 {
     if (c->type == MQL_COL_CATEGORICAL)
@@ -1788,13 +1866,23 @@ void mql_flag_spec_clear(mql_flag_spec *spec)
     spec->column = spec->value = NULL;
 }
 
-/* "no column 'x' in leads.csv (columns: a, b, ...)" with MQL_EUSAGE. */
+const char *mql_table_nearest(const mql_table *t, const char *name)
+{
+    if (!t || t->n_cols == 0)
+        return NULL;
+    return mql_nearest_name(name, (const char *const *)&t->cols[0].name, t->n_cols,
+                            sizeof(mql_column));
+}
+
+/* "no column 'x' in leads.csv; did you mean 'X'? (columns: a, b, ...)" with MQL_EUSAGE. */
 static int no_column(const mql_table *t, const char *name, mql_err *err)
 {
     char cols[640];
     column_list(&t->cols[0].name, t->n_cols, sizeof(mql_column), cols, sizeof cols);
-    return mql_err_set(err, MQL_EUSAGE, "no column '%s' in %s (columns: %s)", name, t->source,
-                       cols);
+    const char *near = mql_table_nearest(t, name);
+    return mql_err_set(err, MQL_EUSAGE, "no column '%s' in %s%s%s%s (columns: %s)", name,
+                       t->source, near ? "; did you mean '" : "", near ? near : "",
+                       near ? "'?" : "", cols);
 }
 
 int mql_table_require(const mql_table *t, const char *name, long *col, mql_err *err)

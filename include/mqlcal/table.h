@@ -97,8 +97,13 @@ void mql_table_free(mql_table *t);
 /* Index of the column called name, or -1. */
 long mql_table_find(const mql_table *t, const char *name);
 
+/* The column name nearest to name ("Converted" for "converted", "Lead Source" for
+ * "lead_source"), or NULL when none is near: value.h's mql_nearest_name over the columns. */
+const char *mql_table_nearest(const mql_table *t, const char *name);
+
 /* Like mql_table_find, but a missing column is MQL_EUSAGE with the message
- * "no column 'x' in leads.csv (columns: a, b, ...)". */
+ * "no column 'x' in leads.csv; did you mean 'X'? (columns: a, b, ...)" (the hint when a column
+ * is near). */
 int mql_table_require(const mql_table *t, const char *name, long *col, mql_err *err);
 
 /* Text of cell (col, row) for display, written into buf: the level, the number in shortest form,
@@ -142,6 +147,11 @@ int mql_join_eval(const mql_table *t, const char *key, const char *join_path, ch
  * the index of the next value's first spelling (c->n_spellings after the last). Returns buf. */
 const char *mql_spellings_text(const mql_column *c, size_t first, size_t *next, char *buf,
                                size_t cap);
+
+/* The k most common values of column c with their rows, for messages: "'Lost' (300), 'Won'
+ * (120), 'Open' (80) and 2 more" (ties in first-seen / ascending order), plus ", 12 missing"
+ * when cells are missing; "no values" for an all-missing column. Returns buf. */
+const char *mql_column_top_values(const mql_column *c, size_t k, char *buf, size_t cap);
 
 /* Forces column c categorical (numbers and dates become their text). */
 int mql_column_to_categorical(mql_column *c, mql_err *err);

@@ -471,6 +471,22 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
     if ((l->outcome || l->join) && (d->outcome_label = malloc(n_out)))
         snprintf(d->outcome_label, n_out, l->outcome ? "%s" : "%s in %s",
                  l->outcome ? l->outcome : l->key, l->join ? l->join : "");
+    if (d->y && d->n_pos == 0 && l->outcome && d->outcome_col >= 0) {
+        char top[600];
+        const mql_column *c = &t->cols[d->outcome_col];
+        mql_column_top_values(c, 5, top, sizeof top);
+        const char *eq = strchr(l->outcome, '=');
+        if (eq)
+            cli_error("--outcome %s: no positive rows (0 of %zu): no cell of '%s' equals '%s' "
+                      "(ignoring case, blanks and number spelling); its most common values: %s",
+                      l->outcome, t->n_rows, c->name, eq + 1, top);
+        else
+            cli_error("--outcome %s: no positive rows (0 of %zu); positive means "
+                      "1/true/yes/y/won, or use --outcome COL=VALUE with one of its most common "
+                      "values: %s", l->outcome, t->n_rows, top);
+        st = MQL_EDATA;
+        goto done;
+    }
     if (d->y && d->n_pos == 0) {
         cli_error("%s %s: no positive rows (0 of %zu); positive means 1/true/yes/y/won, or use "
                   "--outcome COL=VALUE", l->outcome ? "--outcome" : "--join",
