@@ -7,8 +7,9 @@ so the files are the same on every run:
                     1.0 in a text column, 'Do Not Email' holds yes / y / Yes / no / No
   placeholders.csv  'Specialization' answers 'Select' on a third of the rows (a real answer in
                     this export: the form's default that the lead kept)
-  decimals.csv      'Pages Per Visit' with one decimal and 'Spend' with cents, so the fitted
-                    steps have cut points like 2 and 894.37
+  decimals.csv      'Pages Per Visit' with one decimal, 'Spend' with cents and 'Visit Ratio'
+                    in sevenths (no short decimal form), so the fitted steps have cut points
+                    like 2, 894.37 and 4/7
 Run: python3 scripts/make_export_fixtures.py tests/fixtures/exports
 """
 import csv
@@ -82,14 +83,16 @@ def placeholders(path, n=500):
 def decimals(path, n=600):
     with open(path, "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(["Lead Number", "Created", "Pages Per Visit", "Spend", "Converted"])
+        w.writerow(["Lead Number", "Created", "Pages Per Visit", "Spend", "Visit Ratio",
+                    "Converted"])
         for i in range(n):
             ppv = round(rng.choice([1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.5, 7.0]), 1)
             spend = round(rng.uniform(0, 1500), 2)
-            eta = -1.2 + 0.35 * ppv + 0.0008 * spend
+            ratio = rng.randint(0, 12) / 7     # no short decimal form: 0.14285714285714285
+            eta = -1.5 + 0.35 * ppv + 0.0008 * spend + 0.3 * ratio
             y = 1 if rng.random() < logistic(eta) else 0
             w.writerow([770000 + i, date(i, n), ("%d" % ppv if ppv == int(ppv) and rng.random() < 0.5 else "%.1f" % ppv),
-                        "%.2f" % spend, y])
+                        "%.2f" % spend, repr(ratio), y])
 
 
 spellings(out + "/spellings.csv")

@@ -360,6 +360,7 @@ static void feature_clear(mql_feature *f)
     free(f->level_count);
     list_free(f->pooled, f->n_pooled);
     free(f->cuts);
+    free(f->cut_top);
     free(f->bin_count);
     free(f->true_label);
     free(f->false_label);
@@ -838,6 +839,51 @@ static size_t quantile_cuts(const double *v, size_t n, size_t nb, double *cuts)
     return m;
 }
 
+/* Where the rules of a binned feature's bins end, at the data's precision: for every cut, the
+ * largest training value below it and mql_cut_bounds give cut_top[k] ("0..894.36" before the cut
+ * 894.37). With movable (quantile) cuts, a cut of values with no short decimal form (ratios
+ * such as 1/3) moves down to the shortest decimal above the value below it; no training value
+ * changes bin. Returns 0 or 1 (no memory). */
+static int bin_tops(mql_feature *f, const mql_column *col, size_t n_rows, int movable)
+{
+    if (!(f->cut_top = malloc(f->n_cuts * sizeof *f->cut_top)))
+        return 1;
+    double *below = malloc(f->n_cuts * sizeof *below);
+    if (!below)
+        return 1;
+    int dec = 0;
+    for (size_t k = 0; k < f->n_cuts; k++)
+        below[k] = -INFINITY;
+    for (size_t r = 0; r < n_rows; r++) {
+        double x = col->num[r];
+        if (isnan(x))
+            continue;
+        if (dec >= 0) {
+            int dx = mql_decimals(x);
+            dec = dx < 0 ? -1 : dx > dec ? dx : dec;
+        }
+        size_t b = bin_of(f->cuts, f->n_cuts, x);   /* x < cuts[b] */
+        if (b < f->n_cuts && x > below[b])
+            below[b] = x;
+    }
+    for (size_t k = 0; k < f->n_cuts; k++) {
+        double hi, lo;
+        if (isinf(below[k])) {          /* an empty bin: the cut's own precision */
+            int dc = mql_decimals(f->cuts[k]);
+            double p = pow(10.0, dc < 0 ? 0 : dc);
+            f->cut_top[k] = dc < 0 ? nextafter(f->cuts[k], -INFINITY)
+                                   : (nearbyint(f->cuts[k] * p) - 1) / p;
+            continue;
+        }
+        mql_cut_bounds(below[k], f->cuts[k], dec, &hi, &lo);
+        if (movable && (k == 0 || lo > f->cuts[k - 1]))
+            f->cuts[k] = lo;
+        f->cut_top[k] = hi;
+    }
+    free(below);
+    return 0;
+}
+
 /* Builds a CATEGORICAL feature. Sets *skip (with a note) for constant or all-missing columns. */
 static int build_categorical(mql_design *d, const mql_column *col, size_t n_rows,
                              const mql_design_opts *o, mql_feature *f, int *skip, mql_err *err)
@@ -1044,6 +1090,8 @@ static int build_numeric(mql_design *d, const mql_column *col, size_t n_rows,
                         col->name, a);
         }
     }
+    if (f->enc == MQL_ENC_BINNED && (fail = bin_tops(f, col, n_rows, !cs)))
+        goto done;
     if (f->enc == MQL_ENC_BINNED) {
         if (!(f->bin_count = calloc(f->n_cuts + 1, sizeof *f->bin_count))) {
             fail = 1;

@@ -48,6 +48,7 @@ void mql_points_free(mql_points *m)
         free(m->steps[i].lo);
         free(m->steps[i].rep);
         free(m->steps[i].points);
+        free(m->steps[i].top);
     }
     free(m->steps);
     mql_na_clear(&m->na);

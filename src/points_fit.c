@@ -2,6 +2,7 @@
  * terms, the scale, the score map, the default threshold, the rounding cost, and the model's own
  * ("internal") scores of the training rows. */
 #include "mqlcal/points_fit.h"
+#include "mqlcal/value.h"
 
 #include <limits.h>
 #include <math.h>
@@ -234,6 +235,35 @@ static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_
                 s->lo[s->n++] = c;
         }
     }
+    /* where each step's rule ends, at the data's precision (the most decimals of any value, up
+     * to 6): "between 375.43..894.36" before a step starting at 894.37, not 894.3699999999999.
+     * Values with no short decimal form move the cut down to the shortest decimal above the
+     * value below it; no training value changes step. */
+    if (!f->integer) {
+        int dec = 0;
+        for (size_t q = 0; q < nd && dec >= 0; q++) {
+            int dq = mql_decimals(vr.u[q]);
+            dec = dq < 0 ? -1 : dq > dec ? dq : dec;
+        }
+        if (!(s->top = malloc((cap + 1) * sizeof *s->top))) {
+            runs_free(&vr);
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        }
+        size_t q = 0;
+        for (size_t k = 0; k < s->n; k++) {
+            s->top[k] = NAN;
+            if (k + 1 == s->n)
+                break;
+            while (q < nd && vr.u[q] < s->lo[k + 1])
+                q++;
+            if (q == 0)
+                continue;
+            double hi, lo;
+            mql_cut_bounds(vr.u[q - 1], s->lo[k + 1], dec, &hi, &lo);
+            s->lo[k + 1] = lo;
+            s->top[k] = hi;
+        }
+    }
     /* representative = mean of the training values in each step: beta * mean is the average
      * exact contribution of the step's leads, the least-squares constant for the step. The
      * values are added one by one in ascending order (the order of the sorted values). */
@@ -299,9 +329,11 @@ static void *steps_part(void *arg)
 
 /* Appends the rule for values in [lo, hi) (lo = -inf: below hi; hi = +inf: lo and above).
  * Integer data with integer bounds read as "between 3..5" / "= 3" / "<= 2"; otherwise
- * "between a..b-" with b- the largest double below b, so the rule is exact. */
-static int add_range_rule(mql_points *m, const mql_feature *f, double lo, double hi, long pts,
-                          long term, mql_err *err)
+ * "between lo..top" with top the short decimal where the range ends at the data's precision
+ * (mql_cut_bounds: no training value lies in (top, hi)), or, when top is NAN (a design read back
+ * without it), the largest double below hi. */
+static int add_range_rule(mql_points *m, const mql_feature *f, double lo, double hi,
+                          double top_short, long pts, long term, mql_err *err)
 {
     char a[40], b[48];
     int ints = f->integer && (isinf(lo) || mql_is_integral(lo)) && (isinf(hi) || mql_is_integral(hi));
@@ -315,7 +347,9 @@ static int add_range_rule(mql_points *m, const mql_feature *f, double lo, double
         mql_fmt_shortest(ints ? hi - 1 : hi, a, sizeof a);
         return add_rule(m, f->name, ints ? MQL_OP_LE : MQL_OP_LT, a, pts, f->group, term, err);
     }
-    double top = ints ? hi - 1 : nextafter(hi, -INFINITY);
+    double top = ints                                         ? hi - 1
+                 : !isnan(top_short) && top_short >= lo && top_short < hi ? top_short
+                                                              : nextafter(hi, -INFINITY);
     mql_fmt_shortest(lo, a, sizeof a);
     if (top == lo)
         return add_rule(m, f->name, MQL_OP_EQ, a, pts, f->group, term, err);
@@ -706,6 +740,7 @@ int mql_points_from_fit_data(const mql_design *d, const double *beta,
                         break;
                     if (s->points[k] != 0)
                         rc = add_range_rule(m, f, s->lo[k], k + 1 < s->n ? s->lo[k + 1] : INFINITY,
+                                            s->top ? s->top[k] : NAN,
                                             s->points[k], term, err);
                 }
                 continue;
@@ -723,6 +758,7 @@ int mql_points_from_fit_data(const mql_design *d, const double *beta,
                               f->group, term, err);
             } else if (f->enc == MQL_ENC_BINNED) {
                 rc = add_range_rule(m, f, f->cuts[t], t + 1 < f->n_cuts ? f->cuts[t + 1] : INFINITY,
+                                    f->cut_top && t + 1 < f->n_cuts ? f->cut_top[t + 1] : NAN,
                                     pts, term, err);
             } else if (t + 1 < f->n_levels) {
                 rc = add_rule(m, f->name, MQL_OP_EQ, f->levels[t + 1], pts, f->group, term, err);

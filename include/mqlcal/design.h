@@ -133,6 +133,10 @@ typedef struct mql_feature {
     double *cuts;              /* in, BINNED: strictly increasing, n_cuts >= 1 */
     size_t n_cuts;
     size_t *bin_count;         /* in, optional (may be NULL), BINNED: n_cuts + 1 training counts */
+    double *cut_top;           /* built only (NULL when read back), BINNED: n_cuts; cut_top[k] is
+                                  where the bin below cuts[k] ends in a rule ("between a..top"):
+                                  a short decimal at the data's precision with no training value
+                                  in (cut_top[k], cuts[k]) (value.h's mql_cut_bounds) */
     int integer;               /* in, NUMERIC: the training values were all integers, so bins
                                   read "3-5" */
     char *true_label;          /* in, BOOLEAN, optional: spellings, e.g. "yes" / "no" */

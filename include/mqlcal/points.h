@@ -29,6 +29,9 @@ typedef struct mql_points_step {
     double *lo;           /* n; lo[0] = -INFINITY */
     double *rep;          /* n */
     long *points;         /* n */
+    double *top;          /* n, built only (NULL when read back): where step k's rule ends,
+                             "between lo[k]..top[k]", a short decimal at the data's precision
+                             below lo[k + 1] with no training value in (top[k], lo[k + 1]) */
 } mql_points_step;
 
 typedef struct mql_points {
