@@ -411,6 +411,31 @@ int cmd_inspect(int argc, char **argv)
             fputs(k ? ", " : "", f);
             json_str(f, warn[k]);
         }
+        fputs("],\n \"merged_spellings\": [", f);
+        int first = 1;
+        for (size_t j = 0; j < t->n_cols; j++) {
+            const mql_column *c = &t->cols[j];
+            for (size_t k = 0; k < c->n_spellings;) {
+                size_t next = k;
+                while (next < c->n_spellings && c->spellings[next].level == c->spellings[k].level)
+                    next++;
+                fputs(first ? "\n  {\"column\": " : ",\n  {\"column\": ", f);
+                first = 0;
+                json_str(f, c->name);
+                fputs(", \"value\": ", f);
+                json_str(f, c->type == MQL_COL_BOOLEAN
+                                ? (c->spellings[k].level ? c->true_label : c->false_label)
+                                : c->levels[c->spellings[k].level]);
+                fputs(", \"spellings\": [", f);
+                for (size_t q = k; q < next; q++) {
+                    fputs(q > k ? ", {\"text\": " : "{\"text\": ", f);
+                    json_str(f, c->spellings[q].text);
+                    fprintf(f, ", \"rows\": %zu}", c->spellings[q].count);
+                }
+                fputs("]}", f);
+                k = next;
+            }
+        }
         fputs("],\n \"column_table\": ", f);
         mql_tab_write(tab, f, MQL_FMT_JSON);
         fputs("}\n", f);
@@ -434,6 +459,18 @@ int cmd_inspect(int argc, char **argv)
             fprintf(f, "\nwarnings:\n");
             for (size_t k = 0; k < n_warn; k++)
                 fprintf(f, "%s%s\n", md ? "- " : "  ", warn[k]);
+        }
+        int merged = 0;
+        for (size_t j = 0; j < t->n_cols; j++) {
+            const mql_column *c = &t->cols[j];
+            for (size_t k = 0; k < c->n_spellings;) {
+                char buf[600];
+                if (!merged++)
+                    fprintf(f, "\nmerged spellings (one value written several ways: case, blanks, "
+                               "number or yes/no spelling):\n");
+                mql_spellings_text(c, k, &k, buf, sizeof buf);
+                fprintf(f, "%s%s: %s\n", md ? "- " : "  ", c->name, buf);
+            }
         }
         if (d.y)
             fprintf(f, "\nleakage rule: %s.\n", cli_leak_rule);

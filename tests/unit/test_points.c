@@ -800,7 +800,9 @@ static void test_score_numeric_lookup(void **state)
  * has 2,000 distinct fractions (sorted). Either way the steps must be the header's rule applied to
  * the sorted values: cuts v[floor(k n / 6)] (moved up from the minimum), representative = the
  * values of the step added in ascending order / their count; compared exactly with that rule
- * computed here by qsort. */
+ * computed here by qsort. A cut of values without a short decimal form (w) then moves down to
+ * the shortest decimal above the value below it (mql_cut_bounds), which keeps every value in its
+ * step, and each step's rule ends at top[k] with no value in (top[k], lo[k + 1]). */
 static int cmp_dbl(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -831,6 +833,11 @@ static void expect_steps(const double *col, size_t n, const mql_points_step *st)
             lo[ns++] = c;
     }
     assert_int_equal(st->n, ns);
+    int dec = 0;
+    for (size_t q = 0; q < nv && dec >= 0; q++) {
+        int dq = mql_decimals(v[q]);
+        dec = dq < 0 ? -1 : dq > dec ? dq : dec;
+    }
     size_t i = 0;
     for (size_t k = 0; k < ns; k++) {
         double sum = 0;
@@ -838,9 +845,17 @@ static void expect_steps(const double *col, size_t n, const mql_points_step *st)
         while (i < nv && (k + 1 == ns || v[i] < lo[k + 1]))
             sum += v[i++];
         double rep = i > i0 ? sum / (double)(i - i0) : lo[k];
-        if (st->lo[k] != lo[k] || st->rep[k] != rep)
+        double want_lo = lo[k];
+        if (k > 0 && i0 > 0) {
+            double hi, l2;
+            mql_cut_bounds(v[i0 - 1], lo[k], dec, &hi, &l2);
+            want_lo = l2;
+            assert_true(st->top[k - 1] == hi);
+            assert_true(v[i0 - 1] <= hi && hi < l2 && l2 <= v[i0]);
+        }
+        if (st->lo[k] != want_lo || st->rep[k] != rep)
             fail_msg("step %zu: lo %.17g rep %.17g, expected lo %.17g rep %.17g", k, st->lo[k],
-                     st->rep[k], lo[k], rep);
+                     st->rep[k], want_lo, rep);
     }
     free(v);
 }
