@@ -41,9 +41,16 @@ static int equal_levels(const mql_feature *f, const char **a, const char **b)
 }
 
 /* Appends to err the likely cause of a rules file that does not read back: two levels of one
- * feature that the rules take for one value. */
+ * feature that the rules take for one value, or a value kept as an answer that the rules read
+ * as a placeholder. */
 static void explain_read_back(const mql_design *d, mql_err *err)
 {
+    if (strstr(err->msg, "is a missing-value placeholder")) {
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n, "; likely cause: the training file kept it as "
+                 "a value (--na), but the rules were written without that placeholder list");
+        return;
+    }
     for (size_t i = 0; i < d->n_features; i++) {
         const char *a, *b;
         if (equal_levels(&d->features[i], &a, &b)) {

@@ -1024,6 +1024,85 @@ static void test_threshold_high_base_rate(void **state)
     mql_points_free(m);
 }
 
+/* A placeholder kept as an answer (the table read with --na NA) scores as a level end to end: the
+ * fitted model takes the table's list, the rules CSV carries it on a '# na:' line the reader
+ * honours, the JSON keeps it, and "= Select" is a value rule. Without the list the rules do not
+ * read back and the self-check names the cause. */
+static void test_kept_placeholder(void **state)
+{
+    (void)state;
+    char path[64];
+    char text[4096] = "city,won\n";
+    for (int i = 0; i < 60; i++)
+        strcat(text, i % 3 == 0 ? "Select,1\n" : i % 3 == 1 ? "Mumbai,0\n" : i % 2 ? "NA,1\n" : "Mumbai,1\n");
+    assert_non_null(write_temp(path, sizeof path, text));
+    const char *na[] = {"NA", ""};
+    mql_read_opts ro = {.na = na, .n_na = 2};
+    mql_err err;
+    mql_table *t;
+    assert_int_equal(mql_table_read(path, &ro, &t, &err), MQL_OK);
+    unlink(path);
+    assert_non_null(mql_table_na(t));
+    mql_design_opts dopt;
+    mql_design_opts_init(&dopt);
+    assert_int_equal(mql_design_opts_add_role(&dopt, "won", &err), MQL_OK);
+    mql_design *d;
+    mql_design_binding *b;
+    assert_int_equal(mql_design_build(t, &dopt, &d, &err), MQL_OK);
+    mql_design_opts_clear(&dopt);
+    assert_int_equal(mql_design_bind(d, t, &b, &err), MQL_OK);
+    assert_int_equal(d->p, 3);                   /* Mumbai (reference), Select, (missing) */
+    double beta[3] = {-0.5, 1.0, 0.7};
+    mql_points_opts o;
+    mql_points_opts_default(&o);
+    mql_points *m;
+    assert_int_equal(mql_points_from_fit_data(d, beta, b, NULL, &o, &m, &err), MQL_OK);
+    assert_int_equal(m->na.n, 2);
+    int has_select = 0;
+    for (size_t k = 0; k < m->n_rules; k++)
+        has_select |= m->rules[k].op == MQL_OP_EQ && strcmp(m->rules[k].value, "Select") == 0;
+    assert_true(has_select);
+    assert_int_equal(mql_points_self_check(d, b, m, &err), MQL_OK);
+
+    /* the rules CSV: '# na: NA' first, read back with it */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    assert_int_equal(mql_points_write_csv(m, mem), MQL_OK);
+    fclose(mem);
+    assert_non_null(strstr(buf, "\n# na: NA\n"));
+    mql_points *back = read_text(buf, MQL_OK, &err);
+    assert_int_equal(back->na.n, 2);
+    assert_int_equal(back->n_rules, m->n_rules);
+    mql_points_free(back);
+    /* a '# na:' line after the rules is refused: it would change values already read */
+    size_t cap = len + 64;
+    char *late = malloc(cap);
+    snprintf(late, cap, "%s# na: NA\n", buf);
+    back = read_text(late, MQL_EDATA, &err);
+    assert_non_null(strstr(err.msg, "the '# na:' line must come before the rules"));
+    free(late);
+    free(buf);
+
+    /* the JSON keeps the list */
+    json_t *j = mql_points_to_json(m);
+    assert_non_null(json_object_get(j, "na"));
+    assert_int_equal(mql_points_from_json(j, &back, &err), MQL_OK);
+    assert_int_equal(back->na.n, 2);
+    mql_points_free(back);
+    json_decref(j);
+
+    /* without the list the rules refuse "= Select" and the self-check says why */
+    assert_int_equal(mql_points_set_na(m, NULL, 0, &err), MQL_OK);
+    assert_int_equal(mql_points_self_check(d, b, m, &err), MQL_EDATA);
+    assert_non_null(strstr(err.msg, "'Select' is a missing-value placeholder"));
+    assert_non_null(strstr(err.msg, "likely cause: the training file kept it as a value (--na)"));
+    mql_points_free(m);
+    mql_design_binding_free(b);
+    mql_design_free(d);
+    mql_table_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1039,6 +1118,7 @@ int main(void)
         cmocka_unit_test(test_linear_steps_counted_and_sorted),
         cmocka_unit_test_setup_teardown(test_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_self_check, setup, teardown),
+        cmocka_unit_test(test_kept_placeholder),
         cmocka_unit_test(test_synthetic_target),
         cmocka_unit_test(test_bands_inside_range),
         cmocka_unit_test_setup_teardown(test_threshold_high_base_rate, setup, teardown),
