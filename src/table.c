@@ -464,13 +464,12 @@ static void num_text(double v, char *buf, size_t cap)
 
 int mql_truthy(const char *s)
 {
-    static const char *const yes[] = {"1", "true", "yes", "y", "won"};
+    static const char *const blank[] = {""};
     if (!s)
         return 0;
-    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
-        if (mql_strcasecmp(s, yes[i]) == 0)
-            return 1;
-    return 0;
+    mql_cell c;
+    mql_cell_from_text(&c, s, blank, 1);
+    return mql_cell_truth(&c) == 1 || mql_value_eq(s, "won");
 }
 
 /* ======================================================================== reading ==== */

@@ -119,7 +119,8 @@ int mql_date_parse(const char *s, size_t len, double *days, int *has_time);
 /* Formats days as YYYY-MM-DD (with_time: YYYY-MM-DD HH:MM:SS) into buf. */
 void mql_date_format(double days, int with_time, char *buf, size_t cap);
 
-/* Whether text is a "truthy" outcome cell: 1, true, yes, y, won (case-insensitive). */
+/* Whether text is a "truthy" outcome cell: a true value by value.h's equality (1, 1.0, true, yes,
+ * y, t in any case, blanks around ignored) or won. */
 int mql_truthy(const char *s);
 
 /* How a 0/1 role (outcome, SQL stage) is read from a column: DESIGN section 3. */

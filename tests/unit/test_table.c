@@ -674,6 +674,10 @@ static void test_merge_spellings(void **state)
     c = col(one, "other");
     assert_int_equal(c->n_missing, 24);
     mql_table_free(one);
+    /* the --outcome COL truth rule is the same equality, plus "won" */
+    assert_true(mql_truthy("1.0") && mql_truthy(" T ") && mql_truthy("Won") && mql_truthy("YES"));
+    assert_false(mql_truthy("2") || mql_truthy("no") || mql_truthy("") || mql_truthy(NULL) ||
+                 mql_truthy("wont"));
     free(t.s);
 }
 
