@@ -3,6 +3,8 @@
  *
  *   gen_leads --rows N --seed S [--start 2024-01-01 --quarters 8] [--weights FILE] -o FILE
  *   gen_leads --rows N --seed S --numeric K [--weights FILE] -o FILE     (K numeric columns + outcome)
+ *   gen_leads --rows N --seed S --activity EVENTS [--half-lives 14,60] [--as-of-days 30] -o FILE
+ *             (leads + an activity log whose two event types decay with known half-lives)
  *
  * closed_won ~ Bernoulli(logistic(eta)) with eta linear in the features exactly as mqlcal's default
  * encoding fits them (treatment coding against the most frequent level, missing as its own level,
@@ -308,6 +310,9 @@ typedef struct options {
     long numeric;            /* 0: lead export; K: K numeric columns + closed_won */
     const char *weights;
     const char *out;
+    const char *activity;    /* events file: activity mode */
+    double half_life[2];     /* true half-lives of webinar and pricing_page events (days) */
+    double as_of_days;       /* the moment the outcome model looks at: created + as_of_days */
 } options;
 
 static void usage(FILE *f)
@@ -603,6 +608,110 @@ static int gen_numeric(const options *o, gsl_rng *r, FILE *f)
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Activity mode: leads with an activity log whose effect decays with known half-lives.
+ *
+ * Lead i is created on a day spread over --quarters quarters from --start and has a segment
+ * (SMB, Mid-Market, Enterprise). Its activity level a_i ~ Gamma(2, 1/2) (mean 1) scales Poisson
+ * counts of two event types, webinar (mean 2.0 events) and pricing_page (mean 3.0), each at a
+ * uniform time in [created - 60, created + 120) days. The outcome looks at the moment
+ * m_i = created + as_of_days:
+ *     eta = -2.2 + segment effect (Mid-Market +0.4, Enterprise +0.8)
+ *           + 0.9 * sum_webinar 2^(-(m - t) / h1) + 0.6 * sum_pricing 2^(-(m - t) / h2)
+ * summed over that type's events strictly before m (later events happen but never matter).
+ * won ~ Bernoulli(logistic(eta)); a won lead's won_date is m + 1..60 days. Events keep their
+ * time of day (HH:MM:SS), so the log reads like an export. */
+
+#define ACT_INTERCEPT (-2.2)
+#define ACT_B_WEBINAR 0.9
+#define ACT_B_PRICING 0.6
+
+static void ob_datetime(outbuf *o, double days)
+{
+    long d = (long)floor(days);
+    long secs = (long)floor((days - (double)d) * 86400.0);
+    if (secs > 86399)
+        secs = 86399;
+    ob_date(o, d);
+    ob_char(o, ' ');
+    ob_padded(o, secs / 3600, 2);
+    ob_char(o, ':');
+    ob_padded(o, secs / 60 % 60, 2);
+    ob_char(o, ':');
+    ob_padded(o, secs % 60, 2);
+}
+
+static int gen_activity(const options *o, gsl_rng *r, FILE *f, FILE *ef)
+{
+    long first, y0, m0;
+    if (parse_date(o->start, &first, &y0, &m0) != 0) {
+        fprintf(stderr, "gen_leads: --start '%s' is not a date YYYY-MM-DD\n", o->start);
+        return MQL_EUSAGE;
+    }
+    long n_days = o->quarters * 91;
+    static const char *const segments[] = {"SMB", "Mid-Market", "Enterprise"};
+    static const double seg_cum[] = {0.55, 0.85, 1.0};
+    static const double seg_w[] = {0.0, 0.4, 0.8};
+    static const char *const types[] = {"webinar", "pricing_page"};
+    static const double mean_events[] = {2.0, 3.0};
+    const double beta[] = {ACT_B_WEBINAR, ACT_B_PRICING};
+    outbuf lb = {f, {0}, 0, 0}, eb = {ef, {0}, 0, 0};
+    ob_str(&lb, "lead_id,created_date,segment,closed_won,won_date\n");
+    ob_str(&eb, "lead_id,event_type,timestamp\n");
+    double *times = NULL;
+    size_t cap = 0;
+    for (long i = 0; i < o->rows; i++) {
+        double created = (double)(first + (long)gsl_rng_uniform_int(r, (unsigned long)n_days));
+        size_t seg = pick(r, seg_cum, 3);
+        double act = gsl_ran_gamma(r, 2.0, 0.5);
+        double moment = created + o->as_of_days;
+        double eta = ACT_INTERCEPT + seg_w[seg];
+        char id[32];
+        snprintf(id, sizeof id, "L%07ld", i + 1);
+        for (int k = 0; k < 2; k++) {
+            unsigned int ne = gsl_ran_poisson(r, act * mean_events[k]);
+            if (ne > cap) {
+                double *nt = realloc(times, ne * sizeof *nt);
+                if (!nt) {
+                    free(times);
+                    return MQL_ENOMEM;
+                }
+                times = nt;
+                cap = ne;
+            }
+            double x = 0.0;
+            for (unsigned int e = 0; e < ne; e++) {
+                times[e] = created - 60.0 + 180.0 * gsl_rng_uniform(r);
+                if (times[e] < moment)
+                    x += exp2(-(moment - times[e]) / o->half_life[k]);
+            }
+            eta += beta[k] * x;
+            for (unsigned int e = 0; e < ne; e++) {
+                ob_str(&eb, id);
+                ob_char(&eb, ',');
+                ob_str(&eb, types[k]);
+                ob_char(&eb, ',');
+                ob_datetime(&eb, times[e]);
+                ob_char(&eb, '\n');
+            }
+        }
+        int won = gsl_rng_uniform(r) < logistic(eta);
+        ob_str(&lb, id);
+        ob_char(&lb, ',');
+        ob_date(&lb, (long)created);
+        ob_char(&lb, ',');
+        ob_str(&lb, segments[seg]);
+        ob_str(&lb, won ? ",yes," : ",no,");
+        if (won)
+            ob_date(&lb, (long)moment + 1 + (long)gsl_rng_uniform_int(r, 60));
+        ob_char(&lb, '\n');
+    }
+    free(times);
+    ob_flush(&lb);
+    ob_flush(&eb);
+    return (lb.failed || eb.failed) ? MQL_EIO : MQL_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
  * main */
 
 static int parse_args(int argc, char **argv, options *o)
@@ -636,6 +745,20 @@ static int parse_args(int argc, char **argv, options *o)
                 goto bad;
         } else if (strcmp(a, "--weights") == 0) {
             o->weights = v;
+        } else if (strcmp(a, "--activity") == 0) {
+            o->activity = v;
+        } else if (strcmp(a, "--half-lives") == 0) {
+            char buf[64], *comma;
+            snprintf(buf, sizeof buf, "%s", v);
+            if (!(comma = strchr(buf, ',')))
+                goto bad;
+            *comma = '\0';
+            if (mql_parse_double(buf, &o->half_life[0]) || mql_parse_double(comma + 1, &o->half_life[1]) ||
+                !(o->half_life[0] > 0) || !(o->half_life[1] > 0))
+                goto bad;
+        } else if (strcmp(a, "--as-of-days") == 0) {
+            if (mql_parse_double(v, &o->as_of_days) || !(o->as_of_days >= 0))
+                goto bad;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
             o->out = v;
         } else {
@@ -656,7 +779,7 @@ static int parse_args(int argc, char **argv, options *o)
 
 int main(int argc, char **argv)
 {
-    options o = {0, 0, "2024-01-01", 8, 0, NULL, NULL};
+    options o = {0, 0, "2024-01-01", 8, 0, NULL, NULL, NULL, {14, 60}, 30};
     int have_seed = 0;
     for (int i = 1; i < argc; i++)
         have_seed |= strcmp(argv[i], "--seed") == 0;
@@ -680,7 +803,24 @@ int main(int argc, char **argv)
         return MQL_ENOMEM;
     }
     gsl_rng_set(r, o.seed);
-    int status = o.numeric ? gen_numeric(&o, r, f) : gen_leads(&o, r, f);
+    int status;
+    if (o.activity) {
+        char etmp[4096];
+        FILE *ef = open_output(o.activity, etmp, sizeof etmp);
+        if (!ef) {
+            fprintf(stderr, "gen_leads: cannot write '%s': %s\n", o.activity, strerror(errno));
+            close_output(f, tmp, o.out, 0);
+            gsl_rng_free(r);
+            return MQL_EIO;
+        }
+        status = gen_activity(&o, r, f, ef);
+        if (close_output(ef, etmp, o.activity, status == MQL_OK) != 0 && status == MQL_OK) {
+            fprintf(stderr, "gen_leads: writing '%s' failed\n", o.activity);
+            status = MQL_EIO;
+        }
+    } else {
+        status = o.numeric ? gen_numeric(&o, r, f) : gen_leads(&o, r, f);
+    }
     gsl_rng_free(r);
     if (close_output(f, tmp, o.out, status == MQL_OK) != 0) {
         if (status == MQL_OK || status == MQL_EIO)

@@ -6,10 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Copies the subset of column s into d (d zeroed by the caller). Returns 0 or -1 (no memory);
- * on failure d holds whatever was allocated, for the caller's mql_table_free. */
-static int subset_column(const mql_column *s, const unsigned char *mask, size_t n_src,
-                         size_t n_dst, mql_column *d)
+/* Copies rows idx[0..n_dst) of column s into d (d zeroed by the caller). Returns 0 or -1 (no
+ * memory); on failure d holds whatever was allocated, for the caller's mql_table_free. */
+static int gather_column(const mql_column *s, const size_t *idx, size_t n_dst, mql_column *d)
 {
     d->type = s->type;
     d->has_time = s->has_time;
@@ -24,13 +23,10 @@ static int subset_column(const mql_column *s, const unsigned char *mask, size_t 
     if (s->num) {
         if (!(d->num = malloc(cap * sizeof *d->num)))
             return -1;
-        size_t k = 0;
-        for (size_t i = 0; i < n_src; i++)
-            if (mask[i]) {
-                d->num[k] = s->num[i];
-                d->n_missing += isnan(s->num[i]) != 0;
-                k++;
-            }
+        for (size_t k = 0; k < n_dst; k++) {
+            d->num[k] = s->num[idx[k]];
+            d->n_missing += isnan(d->num[k]) != 0;
+        }
     }
     if (s->levels || s->code) {
         size_t L = s->n_levels;
@@ -45,16 +41,14 @@ static int subset_column(const mql_column *s, const unsigned char *mask, size_t 
     if (s->code) {
         if (!(d->code = malloc(cap * sizeof *d->code)))
             return -1;
-        size_t k = 0;
-        for (size_t i = 0; i < n_src; i++)
-            if (mask[i]) {
-                uint32_t c = s->code[i];
-                d->code[k++] = c;
-                if (c == MQL_NA_CODE)
-                    d->n_missing++;
-                else if (c < d->n_levels)
-                    d->level_count[c]++;
-            }
+        for (size_t k = 0; k < n_dst; k++) {
+            uint32_t c = s->code[idx[k]];
+            d->code[k] = c;
+            if (c == MQL_NA_CODE)
+                d->n_missing++;
+            else if (c < d->n_levels)
+                d->level_count[c]++;
+        }
         d->n_distinct = 0;
         for (size_t l = 0; l < d->n_levels; l++)
             d->n_distinct += d->level_count[l] > 0;
@@ -62,13 +56,10 @@ static int subset_column(const mql_column *s, const unsigned char *mask, size_t 
     return 0;
 }
 
-int mql_table_subset(const mql_table *t, const unsigned char *mask, mql_table **out,
+int mql_table_gather(const mql_table *t, const size_t *idx, size_t n, mql_table **out,
                      mql_err *err)
 {
     *out = NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < t->n_rows; i++)
-        n += mask[i] != 0;
     mql_table *s = calloc(1, sizeof *s);
     if (!s)
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
@@ -83,12 +74,85 @@ int mql_table_subset(const mql_table *t, const unsigned char *mask, mql_table **
     }
     for (size_t j = 0; j < t->n_cols; j++) {
         s->n_cols = j + 1;
-        if (subset_column(&t->cols[j], mask, t->n_rows, n, &s->cols[j])) {
+        if (gather_column(&t->cols[j], idx, n, &s->cols[j])) {
             mql_table_free(s);
-            return mql_err_set(err, MQL_ENOMEM, "out of memory for a %zu-row subset", n);
+            return mql_err_set(err, MQL_ENOMEM, "out of memory for a %zu-row table", n);
         }
     }
     s->n_cols = t->n_cols;
     *out = s;
     return MQL_OK;
+}
+
+int mql_table_subset(const mql_table *t, const unsigned char *mask, mql_table **out,
+                     mql_err *err)
+{
+    *out = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_rows; i++)
+        n += mask[i] != 0;
+    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    if (!idx)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    for (size_t i = 0, k = 0; i < t->n_rows; i++)
+        if (mask[i])
+            idx[k++] = i;
+    int st = mql_table_gather(t, idx, n, out, err);
+    free(idx);
+    return st;
+}
+
+int mql_table_add_numeric(mql_table *t, const char *name, const double *v, mql_err *err)
+{
+    if (mql_table_find(t, name) >= 0)
+        return mql_err_set(err, MQL_EDATA, "%s already has a column '%s'", t->source, name);
+    mql_column *cols = realloc(t->cols, (t->n_cols + 1) * sizeof *cols);
+    if (!cols)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    t->cols = cols;
+    mql_column *c = &t->cols[t->n_cols];
+    memset(c, 0, sizeof *c);
+    c->type = MQL_COL_NUMERIC;
+    c->n_rows = t->n_rows;
+    c->name = mql_strdup(name);
+    c->num = malloc((t->n_rows ? t->n_rows : 1) * sizeof *c->num);
+    if (!c->name || !c->num) {
+        free(c->name);
+        free(c->num);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
+    if (v)
+        memcpy(c->num, v, t->n_rows * sizeof *v);
+    else
+        for (size_t i = 0; i < t->n_rows; i++)
+            c->num[i] = 0.0;
+    mql_column_recount(c);
+    t->n_cols++;
+    return MQL_OK;
+}
+
+void mql_column_recount(mql_column *c)
+{
+    /* n_missing exactly; n_distinct as an upper bound that is exact for the few-valued columns
+     * the design cares about (it decides linear vs step rules only through the values). */
+    c->n_missing = 0;
+    for (size_t i = 0; i < c->n_rows; i++)
+        c->n_missing += isnan(c->num[i]) != 0;
+    size_t distinct = 0;
+    double *tmp = malloc((c->n_rows ? c->n_rows : 1) * sizeof *tmp);
+    if (tmp) {
+        size_t m = 0;
+        for (size_t i = 0; i < c->n_rows; i++)
+            if (!isnan(c->num[i]))
+                tmp[m++] = c->num[i];
+        if (mql_sort_doubles(tmp, m) == 0)
+            for (size_t i = 0; i < m; i++)
+                distinct += i == 0 || tmp[i] != tmp[i - 1];
+        else
+            distinct = m;
+        free(tmp);
+    } else {
+        distinct = c->n_rows - c->n_missing;
+    }
+    c->n_distinct = distinct;
 }

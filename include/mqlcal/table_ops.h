@@ -15,4 +15,16 @@
 int mql_table_subset(const mql_table *t, const unsigned char *mask, mql_table **out,
                      mql_err *err);
 
+/* A new table holding rows idx[0..n) of t in that order (an index may repeat: one lead seen at
+ * several moments), otherwise as mql_table_subset. Returns MQL_OK with *out or MQL_ENOMEM. */
+int mql_table_gather(const mql_table *t, const size_t *idx, size_t n, mql_table **out,
+                     mql_err *err);
+
+/* Appends a NUMERIC column called name with values v (t->n_rows of them; NULL: all 0; NAN is
+ * missing). MQL_EDATA when t has a column of that name, MQL_ENOMEM. */
+int mql_table_add_numeric(mql_table *t, const char *name, const double *v, mql_err *err);
+
+/* Recounts n_missing and n_distinct of a NUMERIC or DATE column after its values changed. */
+void mql_column_recount(mql_column *c);
+
 #endif
