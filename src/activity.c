@@ -95,13 +95,14 @@ const char *mql_decay_text(const mql_decay *d, char *buf, size_t cap)
 
 /* ==== key index: text -> leads row =========================================================== */
 
-typedef struct key_index {
+struct mql_key_index {
     size_t n;                 /* rows (entries of text) */
     size_t cap;               /* power of two */
     size_t *slot;             /* row + 1, 0 = empty */
     uint64_t *hash;
-    char **text;              /* borrowed texts, one per row (NULL: missing) */
-} key_index;
+    char **text;              /* trimmed key texts, one per row (NULL: missing) */
+};
+typedef struct mql_key_index key_index;
 
 static void key_index_free(key_index *k)
 {
@@ -219,6 +220,10 @@ void mql_activity_free(mql_activity *a)
 {
     if (!a)
         return;
+    if (a->keys) {
+        key_index_free(a->keys);
+        free(a->keys);
+    }
     free(a->source);
     for (size_t k = 0; a->types && k < a->n_types; k++)
         free(a->types[k]);
@@ -228,6 +233,32 @@ void mql_activity_free(mql_activity *a)
     free(a->type);
     free(a->count);
     free(a);
+}
+
+long mql_activity_lookup(const mql_activity *a, const char *key)
+{
+    const char *b;
+    size_t n = mql_trim_span(key, strlen(key), &b);
+    char buf[512];
+    if (n >= sizeof buf)
+        return -1;
+    memcpy(buf, b, n);
+    buf[n] = '\0';
+    return a->keys ? key_find(a->keys, buf) : -1;
+}
+
+double mql_activity_value(const mql_activity *a, size_t lead, size_t k, const mql_decay *d,
+                          double at)
+{
+    double sum = 0.0;
+    if (lead < a->n_leads)
+        for (size_t e = a->start[lead]; e < a->start[lead + 1]; e++) {
+            if (!(a->time[e] < at))
+                break;    /* sorted by time: the rest is at or after the moment */
+            if (a->type[e] == k)
+                sum += a->count[e] * mql_decay_weight(d, at - a->time[e]);
+        }
+    return sum;
 }
 
 long mql_activity_type(const mql_activity *a, const char *name)
@@ -271,13 +302,15 @@ int mql_activity_load(const mql_activity_spec *spec, const mql_table *t, long cr
     const char *const cat[] = {ekey, spec->type_col ? spec->type_col : "event_type"};
     mql_read_opts ro = {.delim = spec->delim, .categorical = cat, .n_categorical = 2};
     mql_table *e = NULL;
-    key_index ki = {0};
     mql_activity *a = calloc(1, sizeof *a);
     uint32_t *map = NULL;
     size_t *lead_of = NULL;
     event_row *evs = NULL;
-    if (!a)
+    if (!a || !(a->keys = calloc(1, sizeof *a->keys))) {
+        free(a);
         return oom(err);
+    }
+    key_index *ki_p = a->keys;
     a->first_day = a->last_day = NAN;
     if (!(a->source = mql_strdup(spec->path))) {
         st = oom(err);
@@ -318,7 +351,7 @@ int mql_activity_load(const mql_activity_spec *spec, const mql_table *t, long cr
     if (e->cols[tc].type != MQL_COL_CATEGORICAL && e->cols[tc].type != MQL_COL_ID &&
         (st = mql_column_to_categorical(&e->cols[tc], err)))
         goto done;
-    if ((st = key_index_build(t, kcol, &ki, err)))
+    if ((st = key_index_build(t, kcol, ki_p, err)))
         goto done;
 
     /* Event types: the levels of the type column, sorted by name. */
@@ -360,7 +393,7 @@ int mql_activity_load(const mql_activity_spec *spec, const mql_table *t, long cr
             a->n_no_key++;
             continue;
         }
-        long lead = key_find(&ki, key);
+        long lead = key_find(ki_p, key);
         if (lead < 0) {
             if (!a->n_unknown_key++) {
                 snprintf(a->unknown_example, sizeof a->unknown_example, "%s", key);
@@ -441,7 +474,6 @@ done:
     free(evs);
     free(lead_of);
     free(map);
-    key_index_free(&ki);
     mql_table_free(e);
     if (st) {
         mql_activity_free(a);
@@ -573,18 +605,8 @@ int mql_snapshots_build(const mql_table *t, long created_col, const unsigned cha
 void mql_activity_feature(const mql_activity *a, const mql_snapshots *snaps, size_t k,
                           const mql_decay *d, double *x)
 {
-    for (size_t s = 0; s < snaps->n; s++) {
-        size_t lead = snaps->lead[s];
-        double at = snaps->at[s], sum = 0.0;
-        if (lead < a->n_leads)
-            for (size_t e = a->start[lead]; e < a->start[lead + 1]; e++) {
-                if (!(a->time[e] < at))
-                    break;    /* sorted by time: the rest is at or after the moment */
-                if (a->type[e] == k)
-                    sum += a->count[e] * mql_decay_weight(d, at - a->time[e]);
-            }
-        x[s] = sum;
-    }
+    for (size_t s = 0; s < snaps->n; s++)
+        x[s] = mql_activity_value(a, snaps->lead[s], k, d, snaps->at[s]);
 }
 
 /* ==== profile likelihood of a half-life ====================================================== */

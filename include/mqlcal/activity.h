@@ -69,8 +69,11 @@ typedef struct mql_activity_spec {
     char delim;               /* 0: detect */
 } mql_activity_spec;
 
+struct mql_key_index;
+
 /* Events linked to the leads of one table, grouped by lead and sorted by time. */
 typedef struct mql_activity {
+    struct mql_key_index *keys;   /* lead key text -> lead (mql_activity_lookup) */
     char *source;             /* the events file, for messages */
     size_t n_types;
     char **types;             /* event type names, sorted (byte order), distinct */
@@ -103,6 +106,14 @@ void mql_activity_free(mql_activity *a);
 
 /* Index of the event type called name, or -1. */
 long mql_activity_type(const mql_activity *a, const char *name);
+
+/* The lead (row of the leads table) whose key is key (blanks trimmed), or -1. */
+long mql_activity_lookup(const mql_activity *a, const char *key);
+
+/* The decayed count of lead's events of type k strictly before the moment at (days since
+ * 1970-01-01): sum of count * weight(at - time). */
+double mql_activity_value(const mql_activity *a, size_t lead, size_t k, const mql_decay *d,
+                          double at);
 
 /* ---- snapshots -------------------------------------------------------------------------------- */
 
