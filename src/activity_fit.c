@@ -150,8 +150,8 @@ void mql_decay_report_clear(mql_decay_report *rep)
 }
 
 int mql_activity_fit_decay(mql_activity_data *d, const mql_activity_setup *s,
-                           const mql_design_opts *dopts, const mql_glm_opts *gopts,
-                           mql_decay_report *rep, mql_err *err)
+                           const unsigned char *fit, const mql_design_opts *dopts,
+                           const mql_glm_opts *gopts, mql_decay_report *rep, mql_err *err)
 {
     memset(rep, 0, sizeof *rep);
     size_t nt = d->n_types;
@@ -160,8 +160,15 @@ int mql_activity_fit_decay(mql_activity_data *d, const mql_activity_setup *s,
         return oom(err);
     fit_ctx c = {d, s, dopts, gopts, 0};
     int st = MQL_OK;
-    for (int round = 0; round < 2 && !st; round++)
+    size_t n_fit = 0;
+    for (size_t k = 0; k < nt; k++) {
+        n_fit += !fit || fit[k];
+        rep->fits[k].best = d->decay[k];
+    }
+    for (int round = 0; round < (n_fit > 1 ? 2 : 1) && !st; round++)
         for (size_t k = 0; k < nt && !st; k++) {
+            if (fit && !fit[k])
+                continue;
             if ((st = mql_decay_profile(profile_ll, &c, k, &rep->fits[k], err)))
                 break;
             mql_activity_data_set(d, s, k, &rep->fits[k].best);
@@ -179,11 +186,13 @@ int mql_activity_fit_decay(mql_activity_data *d, const mql_activity_setup *s,
     memcpy(fitted, d->decay, nt * sizeof *fitted);
     mql_decay none = {MQL_DECAY_NONE, 0};
     for (size_t k = 0; k < nt; k++)
-        mql_activity_data_set(d, s, k, &none);
+        if (!fit || fit[k])
+            mql_activity_data_set(d, s, k, &none);
     st = mql_activity_holdout_logloss(d, dopts, gopts, &rep->logloss_none, &rep->n_train,
                                       &rep->n_test, err);
     for (size_t k = 0; k < nt && !st; k++)
-        mql_activity_data_set(d, s, k, &rep->fits[k].best_window);
+        if (!fit || fit[k])
+            mql_activity_data_set(d, s, k, &rep->fits[k].best_window);
     if (!st)
         st = mql_activity_holdout_logloss(d, dopts, gopts, &rep->logloss_window, NULL, NULL,
                                           err);

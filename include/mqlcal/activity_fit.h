@@ -53,14 +53,16 @@ typedef struct mql_decay_report {
     size_t n_fits;              /* logistic refits spent */
 } mql_decay_report;
 
-/* Fits the decay of every event type: a profile likelihood (mql_decay_profile) for each type in
- * turn with the others at their current decay, twice round (coordinate ascent; the second round
- * starts from the first's estimates), then the held-out comparison. On success d's columns hold
- * the fitted decays (d->decay). dopts/gopts as mql_model_train. Free rep with
+/* Fits the decay of the event types with fit[k] set (fit NULL: every type): a profile likelihood
+ * (mql_decay_profile) for each in turn with the others at their current decay, twice round when
+ * more than one type is fitted (coordinate ascent; the second round starts from the first's
+ * estimates), then the held-out comparison, in which the types not fitted keep their decay. On
+ * success d's columns hold the fitted decays (d->decay); rep->fits[k] is zero for types not
+ * fitted, except best = their decay. dopts/gopts as mql_model_train. Free rep with
  * mql_decay_report_clear. */
 int mql_activity_fit_decay(mql_activity_data *d, const mql_activity_setup *s,
-                           const mql_design_opts *dopts, const mql_glm_opts *gopts,
-                           mql_decay_report *rep, mql_err *err);
+                           const unsigned char *fit, const mql_design_opts *dopts,
+                           const mql_glm_opts *gopts, mql_decay_report *rep, mql_err *err);
 void mql_decay_report_clear(mql_decay_report *rep);
 
 /* Held-out log loss of the model with the decays d holds now: trained on the earliest 80% of

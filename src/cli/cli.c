@@ -413,8 +413,12 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
         cli_error("--outcome and --join both set the outcome: give one");
         return MQL_EUSAGE;
     }
-    if ((l->join != NULL) != (l->key != NULL)) {
-        cli_error("--join FILE and --key COL go together");
+    if ((l->join || l->activity) && !l->key) {
+        cli_error("--%s FILE needs --key COL (the lead id column)", l->join ? "join" : "activity");
+        return MQL_EUSAGE;
+    }
+    if (l->key && !l->join && !l->activity) {
+        cli_error("--key COL goes with --join FILE or --activity FILE");
         return MQL_EUSAGE;
     }
     if (need_outcome && cli_require_outcome(NULL, l))
@@ -435,6 +439,19 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
     } else if (l->model_na && l->model_na->v) {
         ro.na = (const char *const *)l->model_na->v;   /* the model's training placeholders */
         ro.n_na = l->model_na->n;
+    }
+    if (l->activity && l->key) {
+        /* The lead key is compared as written with the activity log's keys: read it as text. */
+        char **v = realloc(cat.v, (cat.n + 1) * sizeof *v);
+        if (!v || !(v[cat.n] = mql_strdup(l->key))) {
+            if (v)
+                cat.v = v;
+            cli_error("out of memory");
+            st = MQL_ENOMEM;
+            goto done;
+        }
+        cat.v = v;
+        cat.n++;
     }
     ro.categorical = (const char *const *)cat.v;
     ro.n_categorical = cat.n;
@@ -465,6 +482,9 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
         }
         for (size_t i = 0; i < t->n_rows; i++)
             d->n_pos += d->y[i];
+    } else if (l->activity && (d->key_col = role_column(t, "--key", l->key)) < 0) {
+        st = MQL_EUSAGE;
+        goto done;
     }
     size_t n_out = strlen(l->outcome ? l->outcome : l->key ? l->key : "") +
                    strlen(l->join ? l->join : "") + 16;

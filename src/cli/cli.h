@@ -108,6 +108,8 @@ typedef struct cli_leads {
     const char *features;     /* --features a,b */
     const mql_na_list *model_na; /* without --na: the placeholders of the MODEL the command
                                     evaluates (its training file's), NULL for the defaults */
+    const char *activity;     /* --activity FILE (set by commands that take an activity log:
+                                 then --key names the lead id, read as text) */
 } cli_leads;
 
 /* Matches one leads option at argv[*i]: 1 consumed (and *i advanced past its value), 0 not a

@@ -7,6 +7,7 @@
 #include <gsl/gsl_cdf.h>
 #include <jansson.h>
 
+#include "activity.h"
 #include "cli.h"
 #include "mqlcal/model.h"
 #include "mqlcal/points.h"
@@ -24,6 +25,8 @@ static void usage(FILE *f)
             "summary: the data, each term's coefficient, standard error, z, p, 95%% interval and\n"
             "odds ratio, the null and residual deviance, the likelihood-ratio test, AIC and\n"
             "McFadden's pseudo-R2. Notes (skipped columns) and warnings go to stderr.\n"
+            "\n"
+            "%s"
             "\n"
             "%s"
             "\n"
@@ -52,11 +55,12 @@ static void usage(FILE *f)
             "  no convergence       exit 4, no model written\n"
             "\n"
             "exit codes: 0 ok, 1 invalid data or separation, 2 usage, 3 I/O, 4 no convergence\n",
-            cli_leads_usage, cli_fit_usage);
+            cli_leads_usage, cli_fit_usage, cli_activity_usage);
 }
 
 typedef struct fit_opts {
     cli_leads leads;
+    cli_activity act;
     cli_fit_opts fit;
     const char *out;
     mql_format format;
@@ -66,6 +70,8 @@ static int match(void *vo, int argc, char **argv, int *i)
 {
     fit_opts *o = vo;
     int r = cli_leads_opt(&o->leads, argc, argv, i);
+    if (r == 0)
+        r = cli_activity_opt(&o->act, argc, argv, i);
     if (r == 0)
         r = cli_fit_opt(&o->fit, argc, argv, i);
     if (r == 0)
@@ -84,6 +90,7 @@ static int parse_args(int argc, char **argv, fit_opts *o)
     if (cli_require_outcome("fit", &o->leads))
         return MQL_EUSAGE;
     o->leads.path = pos.v[0];
+    o->leads.activity = o->act.path;
     return cli_fit_opts_finish(&o->fit, &o->leads);
 }
 
@@ -245,6 +252,7 @@ int cmd_fit(int argc, char **argv)
     fit_opts o = {.format = MQL_FMT_TABLE};
     cli_fit_opts_init(&o.fit);
     cli_data d = {0};
+    cli_activity_run act = {0};
     mql_model *m = NULL;
     mql_fit_diag dg;
     mql_fit_diag_init(&dg);
@@ -258,7 +266,11 @@ int cmd_fit(int argc, char **argv)
     }
     if ((st = cli_leads_load(&o.leads, &d, 1)))
         goto done;
+    if ((st = cli_activity_apply(&o.act, &o.leads, &d, NULL, &o.fit, &act)))
+        goto done;
     if ((st = cli_fit_prepare(&o.fit, &d, &w)))
+        goto done;
+    if ((st = cli_activity_fit(&act, &d, &o.fit)))
         goto done;
     int train_st = mql_model_train(d.table, d.y, w, &o.fit.design, &o.fit.glm, &m, &dg, &err);
     for (size_t k = 0; k < dg.n_notes; k++)
@@ -285,6 +297,7 @@ int cmd_fit(int argc, char **argv)
     FILE *sf = model_stdout ? stderr : stdout;
     if (o.format == MQL_FMT_TABLE) {
         print_summary(sf, m, &dg, &o, tab);
+        cli_activity_print_fit(sf, &act, &d);
         if (m->points) {
             fputs("\npoints table (self-check passed: the exported rules score every training "
                   "lead as the model does)\n\n", sf);
@@ -316,6 +329,7 @@ done:
     mql_fit_diag_clear(&dg);
     free(w);
     cli_data_free(&d);
+    cli_activity_run_free(&act);
     cli_fit_opts_clear(&o.fit);
     return st;
 }
