@@ -10,6 +10,8 @@ D=datasets
 check gen_leads_built [ -x "$GEN" ]
 check documented_command grep -qF "build/tools/gen_leads $ARGS" "$D/SOURCE-synthetic.md"
 
+md5_documented_early() { grep -qF "$(md5sum "$1" | cut -d ' ' -f 1)" "$2"; }
+
 # shellcheck disable=SC2086
 "$GEN" $ARGS --weights "$TMP/w.csv" -o "$TMP/leads.csv" 2>"$ERR"
 RC=$?
@@ -21,6 +23,20 @@ check weights_reproduced cmp -s "$TMP/w.csv" "$D/synthetic-leads.weights.csv"
 "$GEN" --rows 20000 --seed 20261123 -o "$TMP/other.csv" 2>"$ERR"
 check other_seed_differs sh -c "! cmp -s '$TMP/other.csv' '$D/synthetic-leads.csv'"
 check other_seed_rows [ "$(wc -l <"$TMP/other.csv")" -eq 20001 ]
+
+# The activity-log dataset: reproduced by its documented command, events after each lead's
+# moment present (so the "future never counts" rule has something to ignore).
+AARGS="--rows 8000 --seed 20261206 --start 2024-01-01 --quarters 8"
+check activity_documented grep -qF "build/tools/gen_leads $AARGS" "$D/SOURCE-synthetic.md"
+# shellcheck disable=SC2086
+"$GEN" $AARGS --activity "$TMP/act.csv" --half-lives 14,60 --as-of-days 30 -o "$TMP/aleads.csv" 2>"$ERR"
+RC=$?
+expect gen_activity_runs 0 ""
+check activity_leads_reproduced cmp -s "$TMP/aleads.csv" "$D/synthetic-activity-leads.csv"
+check activity_log_reproduced cmp -s "$TMP/act.csv" "$D/synthetic-activity.csv"
+check md5_synthetic-activity md5_documented_early "$D/synthetic-activity.csv" "$D/SOURCE-synthetic.md"
+"$GEN" --rows 5 --seed 1 --activity "$TMP/a.csv" --half-lives 14 -o "$TMP/b.csv" >"$OUT" 2>"$ERR"; RC=$?
+expect gen_bad_half_lives 2 "not a valid value"
 
 # Error paths: impossible date and missing seed are usage errors (2), an unwritable path is 3,
 # and a failed run leaves no output file behind.
