@@ -290,15 +290,47 @@ static int cmp_ev(const void *x, const void *y)
     return (a->count > b->count) - (a->count < b->count);
 }
 
+/* A one-column table of the distinct keys of column ek of e (its levels, in first-seen order). */
+static int own_leads(const mql_table *e, long ek, mql_table **out, mql_err *err)
+{
+    const mql_column *kc = &e->cols[ek];
+    mql_table *t = calloc(1, sizeof *t);
+    if (!t)
+        return oom(err);
+    *out = t;
+    size_t L = kc->n_levels;
+    t->n_rows = L;
+    if (!(t->source = mql_strdup(e->source)) || !(t->cols = calloc(1, sizeof *t->cols)))
+        return oom(err);
+    t->n_cols = 1;
+    mql_column *c = t->cols;
+    c->type = MQL_COL_CATEGORICAL;
+    c->n_rows = L;
+    c->n_levels = L;
+    c->n_distinct = L;
+    if (!(c->name = mql_strdup(kc->name)) || !(c->levels = calloc(L ? L : 1, sizeof *c->levels)) ||
+        !(c->level_count = calloc(L ? L : 1, sizeof *c->level_count)) ||
+        !(c->code = malloc((L ? L : 1) * sizeof *c->code)))
+        return oom(err);
+    for (size_t i = 0; i < L; i++) {
+        if (!(c->levels[i] = mql_strdup(kc->levels[i])))
+            return oom(err);
+        c->code[i] = (uint32_t)i;
+        c->level_count[i] = 1;
+    }
+    return MQL_OK;
+}
+
 int mql_activity_load(const mql_activity_spec *spec, const mql_table *t, long created_col,
                       mql_activity **out, mql_err *err)
 {
     *out = NULL;
     const char *ekey = spec->event_key ? spec->event_key : spec->key;
-    long kcol;
-    int st = mql_table_require(t, spec->key, &kcol, err);
+    long kcol = 0;
+    int st = t ? mql_table_require(t, spec->key, &kcol, err) : MQL_OK;
     if (st)
         return st;
+    mql_table *own = NULL;    /* without a leads table: the log's own keys are the leads */
     const char *const cat[] = {ekey, spec->type_col ? spec->type_col : "event_type"};
     mql_read_opts ro = {.delim = spec->delim, .categorical = cat, .n_categorical = 2};
     mql_table *e = NULL;
@@ -351,6 +383,12 @@ int mql_activity_load(const mql_activity_spec *spec, const mql_table *t, long cr
     if (e->cols[tc].type != MQL_COL_CATEGORICAL && e->cols[tc].type != MQL_COL_ID &&
         (st = mql_column_to_categorical(&e->cols[tc], err)))
         goto done;
+    if (!t) {
+        if ((st = own_leads(e, ek, &own, err)))
+            goto done;
+        t = own;
+        created_col = -1;
+    }
     if ((st = key_index_build(t, kcol, ki_p, err)))
         goto done;
 
@@ -432,8 +470,8 @@ int mql_activity_load(const mql_activity_spec *spec, const mql_table *t, long cr
     }
     if (!a->n_events) {
         st = mql_err_set(err, MQL_EDATA, "%s: none of its %zu events belongs to a lead of %s "
-                         "(by '%s'; first key seen: '%s')", spec->path, n, t->source, spec->key,
-                         a->unknown_example);
+                         "(by '%s'; first key seen: '%s')", spec->path, n,
+                         own ? spec->path : t->source, spec->key, a->unknown_example);
         goto done;
     }
     for (size_t i = 0; i < nl; i++)
@@ -475,6 +513,7 @@ done:
     free(lead_of);
     free(map);
     mql_table_free(e);
+    mql_table_free(own);
     if (st) {
         mql_activity_free(a);
         return st;

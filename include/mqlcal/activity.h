@@ -95,7 +95,8 @@ typedef struct mql_activity {
 } mql_activity;
 
 /* Reads the events file and links its rows to the leads of t by key (text as written, blanks
- * trimmed, compared exactly; both key columns are read as text). created_col is the leads' DATE
+ * trimmed, compared exactly; both key columns are read as text). t may be NULL: then the leads
+ * are the log's distinct keys (streaming scorers look them up with mql_activity_lookup). created_col is the leads' DATE
  * column (-1: none; then n_before_created stays 0). Errors (MQL_EUSAGE / MQL_EDATA, "events.csv:
  * ..."): a missing column (with the columns present), a time column that is not a date, a
  * negative or non-numeric count, a duplicate lead key in t (both rows named), no event linked to

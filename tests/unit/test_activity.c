@@ -77,6 +77,19 @@ static void test_load_counts_gaps(void **state)
         assert_true(a->time[e - 1] <= a->time[e]);
     mql_activity_free(a);
 
+    /* Without a leads table the log's own keys are the leads (streaming scorers). */
+    assert_int_equal(mql_activity_load(&sp, NULL, -1, &a, &err), MQL_OK);
+    assert_int_equal(a->n_unknown_key, 0);
+    assert_int_equal(a->n_events, 8);          /* A1: 4, A2: 2, A3: 1, ZZ9: 1 */
+    long a1 = mql_activity_lookup(a, " A1 ");
+    assert_true(a1 >= 0);
+    assert_int_equal(mql_activity_lookup(a, "A4"), -1);
+    mql_decay hl = {MQL_DECAY_HALF_LIFE, 14};
+    double v = mql_activity_value(a, (size_t)a1, (size_t)mql_activity_type(a, "webinar"), &hl,
+                                  day("2025-02-01"));
+    assert_true(fabs(v - (exp2(-(37.0 + 14.0 / 24.0) / 14.0) + exp2(-15.0 / 14.0))) < 1e-12);
+    mql_activity_free(a);
+
     /* A missing key column in the events file is named with the columns there are. */
     sp.event_key = "contact_id";
     assert_int_not_equal(mql_activity_load(&sp, t, -1, &a, &err), MQL_OK);
