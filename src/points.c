@@ -52,6 +52,9 @@ void mql_points_free(mql_points *m)
     }
     free(m->steps);
     mql_na_clear(&m->na);
+    for (size_t i = 0; m->decays && i < m->n_decays; i++)
+        free(m->decays[i].feature);
+    free(m->decays);
     free(m);
 }
 
@@ -68,6 +71,35 @@ int mql_points_set_na(mql_points *m, const char *const *na, size_t n, mql_err *e
     mql_na_clear(&m->na);
     m->na = l;
     return MQL_OK;
+}
+
+int mql_points_set_decay(mql_points *m, const char *feature, const mql_decay *d, double per_event,
+                         mql_err *err)
+{
+    for (size_t i = 0; i < m->n_decays; i++)
+        if (strcmp(m->decays[i].feature, feature) == 0) {
+            m->decays[i].decay = *d;
+            m->decays[i].per_event = per_event;
+            return MQL_OK;
+        }
+    mql_feature_decay *nd = realloc(m->decays, (m->n_decays + 1) * sizeof *nd);
+    if (!nd)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    m->decays = nd;
+    if (!(nd[m->n_decays].feature = mql_strdup(feature)))
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    nd[m->n_decays].decay = *d;
+    nd[m->n_decays].per_event = per_event;
+    m->n_decays++;
+    return MQL_OK;
+}
+
+const mql_feature_decay *mql_points_decay_of(const mql_points *m, const char *feature)
+{
+    for (size_t i = 0; m && i < m->n_decays; i++)
+        if (strcmp(m->decays[i].feature, feature) == 0)
+            return &m->decays[i];
+    return NULL;
 }
 
 int mql_points_add_rule(mql_points *m, const mql_rule *r, mql_err *err)
@@ -287,6 +319,20 @@ json_t *mql_points_to_json(const mql_points *m)
         bad |= json_array_append_new(steps, o) != 0;
     }
     bad |= json_object_set_new(j, "steps", steps) != 0;
+    if (m->n_decays) {
+        json_t *dec = json_array();
+        bad |= !dec;
+        for (size_t i = 0; dec && i < m->n_decays; i++) {
+            char spec[64];
+            json_t *o = json_object();
+            bad |= !o || json_object_set_new(o, "feature", json_string(m->decays[i].feature)) ||
+                   json_object_set_new(o, "decay", json_string(mql_decay_spec(
+                                                       &m->decays[i].decay, spec, sizeof spec))) ||
+                   json_object_set_new(o, "per_event", jnum(m->decays[i].per_event)) ||
+                   json_array_append_new(dec, o);
+        }
+        bad |= json_object_set_new(j, "decays", dec) != 0;
+    }
     if (bad) {
         json_decref(j);
         return NULL;
@@ -519,6 +565,33 @@ static int steps_from_json(mql_points *m, const json_t *tp, const json_t *steps,
     return MQL_OK;
 }
 
+/* "decays" (optional): [{"feature", "decay", "per_event"}]. */
+static int decays_from_json(mql_points *m, const json_t *dec, mql_err *err)
+{
+    if (!dec || json_is_null(dec))
+        return MQL_OK;
+    if (!json_is_array(dec))
+        return mql_err_set(err, MQL_EDATA, "points: key 'decays' must be an array");
+    for (size_t i = 0; i < json_array_size(dec); i++) {
+        const json_t *o = json_array_get(dec, i), *f, *d, *pe;
+        char where[64];
+        snprintf(where, sizeof where, "points: decays[%zu]", i);
+        if (!json_is_object(o))
+            return mql_err_set(err, MQL_EDATA, "%s must be an object", where);
+        if (jget(o, "feature", where, JSON_STRING, 0, &f, err) ||
+            jget(o, "decay", where, JSON_STRING, 0, &d, err) ||
+            jget(o, "per_event", where, JSON_REAL, 1, &pe, err))
+            return MQL_EDATA;
+        mql_decay dc;
+        if (mql_decay_parse(json_string_value(d), &dc, err))
+            return mql_err_prefix(err, MQL_EDATA, "%s", where);
+        int rc = mql_points_set_decay(m, json_string_value(f), &dc, jdouble(pe), err);
+        if (rc)
+            return rc;
+    }
+    return MQL_OK;
+}
+
 int mql_points_from_json(const json_t *j, mql_points **out, mql_err *err)
 {
     *out = NULL;
@@ -552,7 +625,8 @@ int mql_points_from_json(const json_t *j, mql_points **out, mql_err *err)
     }
     if ((json_is_object(map) && (rc = map_from_json(m, map, err))) ||
         (rc = rules_from_json(m, rules, err)) || (rc = bands_from_json(m, bands, err)) ||
-        (rc = steps_from_json(m, tp, steps, err)) || (rc = mql_points_check_overlaps(m, "points", err)))
+        (rc = steps_from_json(m, tp, steps, err)) || (rc = mql_points_check_overlaps(m, "points", err)) ||
+        (rc = decays_from_json(m, json_object_get(j, "decays"), err)))
         goto fail;
     *out = m;
     return MQL_OK;

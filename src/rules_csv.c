@@ -55,7 +55,47 @@ static long split_fields(char *line, char delim, char **field, size_t max)
     }
 }
 
-/* "# score_map: ...", "# pdo: X" and "# na: A,B" comment lines. Other comments are ignored. A
+/* "# decay: FEATURE | SPEC | words ...; per event: +P points when fresh". */
+static int parse_decay(mql_points *m, const char *s, const char *name, size_t ln, mql_err *err)
+{
+    char *copy = mql_strdup(s);
+    if (!copy)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    char *bar = strstr(copy, " | ");
+    int rc = MQL_OK;
+    if (!bar) {
+        rc = mql_err_set(err, MQL_EDATA, "%s:%zu: bad '# decay:' line (want '# decay: FEATURE | "
+                         "half-life:D' or window:N or none)", name, ln);
+        goto done;
+    }
+    *bar = '\0';
+    char *spec = bar + 3, *bar2 = strstr(spec, " | ");
+    if (bar2)
+        *bar2 = '\0';
+    char *feature = mql_trim_dup(copy), *sp = mql_trim_dup(spec);
+    mql_decay d;
+    double per_event = NAN;
+    if (bar2) {
+        const char *pe = strstr(bar2 + 3, "per event: ");
+        if (pe)
+            per_event = strtod(pe + 11, NULL);
+    }
+    if (!feature || !sp)
+        rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+    else if (!*feature)
+        rc = mql_err_set(err, MQL_EDATA, "%s:%zu: '# decay:' names no feature", name, ln);
+    else if (mql_decay_parse(sp, &d, err))
+        rc = mql_err_prefix(err, MQL_EDATA, "%s:%zu", name, ln);
+    else
+        rc = mql_points_set_decay(m, feature, &d, per_event, err);
+    free(feature);
+    free(sp);
+done:
+    free(copy);
+    return rc;
+}
+
+/* "# score_map: ...", "# pdo: X", "# na: A,B" and "# decay: ..." comment lines. Other comments are ignored. A
  * "# na:" line must come before the rules, whose values it decides (mqlcal writes it first). */
 static int parse_comment(mql_points *m, const char *line, const char *name, size_t ln,
                          mql_err *err)
@@ -82,6 +122,8 @@ static int parse_comment(mql_points *m, const char *line, const char *name, size
         mql_na_clear(&l);
         return rc;
     }
+    if (strncmp(s, "decay:", 6) == 0)
+        return parse_decay(m, s + 6, name, ln, err);
     if (strncmp(s, "score_map:", 10) != 0)
         return MQL_OK;
     s += 10;
@@ -316,6 +358,18 @@ int mql_points_write_csv(const mql_points *m, FILE *f)
     }
     if (isfinite(m->pdo))
         bad |= fprintf(f, "# pdo: %.17g\n", m->pdo) < 0;
+    for (size_t i = 0; i < m->n_decays; i++) {
+        /* "# decay: FEATURE | SPEC | words": the feature is computed from an activity log with
+         * that decay (the reader takes the first two parts; the words are for people). */
+        const mql_feature_decay *fd = &m->decays[i];
+        char spec[64], words[200];
+        bad |= fprintf(f, "# decay: %s | %s | %s", fd->feature,
+                       mql_decay_spec(&fd->decay, spec, sizeof spec),
+                       mql_decay_text(&fd->decay, words, sizeof words)) < 0;
+        if (isfinite(fd->per_event))
+            bad |= fprintf(f, "; per event: %+.3g points when fresh", fd->per_event) < 0;
+        bad |= putc('\n', f) == EOF;
+    }
     if (isfinite(m->auc_exact) && isfinite(m->auc_points))
         bad |= fprintf(f, "# rounding cost on the training leads: AUC %.4f -> %.4f, log loss "
                        "%.4f -> %.4f\n", m->auc_exact, m->auc_points, m->logloss_exact,

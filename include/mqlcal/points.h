@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "mqlcal/activity.h"
 #include "mqlcal/common.h"
 #include "mqlcal/rule.h"
 #include "mqlcal/value.h"
@@ -34,6 +35,18 @@ typedef struct mql_points_step {
                              below lo[k + 1] with no training value in (top[k], lo[k + 1]) */
 } mql_points_step;
 
+/* A feature computed from an activity log (engagement that fades): its value at a moment is the
+ * decayed count of the lead's events of that type before the moment (activity.h). Rules on the
+ * feature score that value; the decay travels with the model so `score --activity --as-of`
+ * computes the same feature. per_event is the fitted model's points for one fresh event (beta
+ * times the points scale; NAN when unknown): the per-event form a marketing platform applies
+ * ("+12 per webinar, losing 75% a month"). */
+typedef struct mql_feature_decay {
+    char *feature;
+    mql_decay decay;
+    double per_event;
+} mql_feature_decay;
+
 typedef struct mql_points {
     mql_rule *rules;      /* in reading / building order */
     size_t n_rules;
@@ -60,6 +73,8 @@ typedef struct mql_points {
      * They travel with the model (JSON "na") and the rules CSV ("# na:" line), so a placeholder
      * kept as an answer with --na (e.g. Select) stays a value when the rules read and score. */
     mql_na_list na;
+    mql_feature_decay *decays;   /* activity-log features and their decay (may be 0) */
+    size_t n_decays;
 } mql_points;
 
 /* An empty model (no rules, threshold 0, no map, pdo and rounding costs NAN), or NULL. */
@@ -100,6 +115,12 @@ int mql_points_make_bands(mql_points *m, mql_err *err);
 
 /* Name of the band holding score (owned by m), or "" when the model has no bands. */
 const char *mql_points_band(const mql_points *m, long score);
+
+/* Records (or replaces) the decay of an activity-log feature. MQL_OK or MQL_ENOMEM. */
+int mql_points_set_decay(mql_points *m, const char *feature, const mql_decay *d, double per_event,
+                         mql_err *err);
+/* The decay entry of feature, or NULL. */
+const mql_feature_decay *mql_points_decay_of(const mql_points *m, const char *feature);
 
 /* Rejects two rules of one feature that some cell could both match (MQL_EDATA naming both
  * lines, or both rule numbers for models not read from a file, and a value both match). name

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mqlcal/csv.h"
 #include "mqlcal/points.h"
 
 const char *const cli_activity_usage =
@@ -399,4 +400,65 @@ void cli_activity_print_fit(FILE *f, const cli_activity_run *run, const cli_data
     fprintf(f, "held-out log loss (earliest %zu snapshots fit, latest %zu test): no decay %.5f, "
             "best windows %.5f, fitted %.5f\n", rep->n_train, rep->n_test, rep->logloss_none,
             rep->logloss_window, rep->logloss_fitted);
+}
+
+int cli_activity_annotate(const cli_activity_run *run, const cli_data *d, mql_model *m)
+{
+    if (!run->data || !m->points)
+        return MQL_OK;
+    mql_err err;
+    const mql_activity_data *ad = run->data;
+    for (size_t k = 0; k < ad->n_types; k++) {
+        const char *name = d->table->cols[ad->first_col + k].name;
+        double per_event = NAN;
+        long fi = m->design ? mql_design_find(m->design, name) : -1;
+        if (fi >= 0 && m->fit && m->points->has_map && m->points->map_b > 0) {
+            const mql_feature *f = &m->design->features[fi];
+            if (f->enc == MQL_ENC_LINEAR && !isnan(m->fit->beta[f->term0]))
+                per_event = m->fit->beta[f->term0] / m->points->map_b;
+        }
+        int st = mql_points_set_decay(m->points, name, &ad->decay[k], per_event, &err);
+        if (st) {
+            cli_error("%s", err.msg);
+            return st;
+        }
+    }
+    return MQL_OK;
+}
+
+int cli_activity_write_table(const char *path, const cli_activity_run *run, const cli_data *d)
+{
+    if (!run->data)
+        return MQL_OK;
+    cli_out o;
+    int st = cli_out_open(&o, path);
+    if (st)
+        return st;
+    const mql_table *t = d->table;
+    char cell[512], q[1100];
+    int bad = 0;
+    bad |= fputs("snapshot_at,snapshot_y", o.f) < 0;
+    for (size_t j = 0; j < t->n_cols; j++) {
+        size_t n = mql_csv_quote(q, t->cols[j].name, strlen(t->cols[j].name), ',');
+        bad |= putc(',', o.f) == EOF || fwrite(q, 1, n, o.f) != n;
+    }
+    bad |= putc('\n', o.f) == EOF;
+    const mql_activity_data *ad = run->data;
+    for (size_t r = 0; r < t->n_rows && !bad; r++) {
+        mql_date_format(ad->snaps->at[ad->row_snap[r]], 1, cell, sizeof cell);
+        bad |= fprintf(o.f, "%s,%d", cell, d->y[r] != 0) < 0;
+        for (size_t j = 0; j < t->n_cols; j++) {
+            const mql_column *c = &t->cols[j];
+            if (j >= ad->first_col)
+                snprintf(cell, sizeof cell, "%.17g", c->num[r]);
+            else
+                mql_cell_text(c, r, cell, sizeof cell);
+            size_t n = mql_csv_quote(q, cell, strlen(cell), ',');
+            bad |= putc(',', o.f) == EOF || fwrite(q, 1, n, o.f) != n;
+        }
+        bad |= putc('\n', o.f) == EOF;
+    }
+    if (bad)
+        cli_error("writing the snapshot table to %s failed", path);
+    return cli_out_close(&o, !bad) ? MQL_EIO : (bad ? MQL_EIO : MQL_OK);
 }

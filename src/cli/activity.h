@@ -55,4 +55,13 @@ int cli_activity_fit(cli_activity_run *run, cli_data *d, cli_fit_opts *fo);
 /* The fitted decays, their intervals and the held-out comparison, for the fit summary. */
 void cli_activity_print_fit(FILE *f, const cli_activity_run *run, const cli_data *d);
 
+/* After the points step: records each event feature's decay (and the per-event points of the
+ * fitted linear term) in the model's points table, so the rules and `score` carry them. */
+int cli_activity_annotate(const cli_activity_run *run, const cli_data *d, mql_model *m);
+
+/* Writes the snapshot table the model was fitted on (CSV: snapshot_at, snapshot_y, the lead's
+ * columns, the event features with every digit) to path, atomically; for references (R glm on
+ * the same rows) and audits. Returns an exit code, the error printed. */
+int cli_activity_write_table(const char *path, const cli_activity_run *run, const cli_data *d);
+
 #endif

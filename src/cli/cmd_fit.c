@@ -38,6 +38,8 @@ static void usage(FILE *f)
             "  -o FILE              write the model JSON to FILE (atomically; '-' = stdout, and\n"
             "                       the summary then goes to stderr). SOURCE_DATE_EPOCH, when\n"
             "                       set, fixes its 'created' time (reproducible files)\n"
+            "  --snapshot-table FILE  with --activity: write the rows fitted (snapshot moment,\n"
+            "                       outcome, lead columns, event features) as CSV\n"
             "  -h, --help           this help\n"
             "\n"
             "problems the fit reports (policy):\n"
@@ -63,6 +65,7 @@ typedef struct fit_opts {
     cli_activity act;
     cli_fit_opts fit;
     const char *out;
+    const char *snapshots;    /* --snapshot-table FILE */
     mql_format format;
 } fit_opts;
 
@@ -78,6 +81,8 @@ static int match(void *vo, int argc, char **argv, int *i)
         r = cli_format_opt(argc, argv, i, &o->format, 0);
     if (r == 0)
         r = cli_opt(argc, argv, i, "-o", &o->out);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--snapshot-table", &o->snapshots);
     return r;
 }
 
@@ -272,6 +277,15 @@ int cmd_fit(int argc, char **argv)
         goto done;
     if ((st = cli_activity_fit(&act, &d, &o.fit)))
         goto done;
+    if (o.snapshots) {
+        if (!o.act.path) {
+            cli_error("--snapshot-table needs --activity");
+            st = MQL_EUSAGE;
+            goto done;
+        }
+        if ((st = cli_activity_write_table(o.snapshots, &act, &d)))
+            goto done;
+    }
     int train_st = mql_model_train(d.table, d.y, w, &o.fit.design, &o.fit.glm, &m, &dg, &err);
     for (size_t k = 0; k < dg.n_notes; k++)
         fprintf(stderr, "mqlcal: note: %s\n", dg.notes[k]);
@@ -287,6 +301,8 @@ int cmd_fit(int argc, char **argv)
         cli_error("points: %s", err.msg);
         goto done;
     }
+    if (train_st == MQL_OK && (st = cli_activity_annotate(&act, &d, m)))
+        goto done;
     if (!(tab = coef_table(m, o.format))) {
         cli_error("out of memory");
         st = MQL_ENOMEM;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activity.h"
 #include "cli.h"
 #include "mqlcal/csv.h"
 #include "mqlcal/score.h"
@@ -36,11 +37,41 @@ static void usage(FILE *f)
             "  --delim C            separator: ',', ';', '|' or 'tab' (default: detected)\n"
             "  -h, --help           this help\n"
             "\n"
+            "engagement from an activity log (models fitted with fit --activity carry each\n"
+            "event feature's decay; their rules read '# decay: webinar | half-life:14'):\n"
+            "  --activity FILE --key COL --as-of DATE\n"
+            "                       compute those features for every lead from FILE's events\n"
+            "                       before DATE (a lead without events has 0), with each\n"
+            "                       feature's decay; the summary on stderr says how many MQLs\n"
+            "                       owe their status to engagement that has faded (they would be\n"
+            "                       MQLs if it never decayed)\n"
+            "  --event-key COL, --event-type COL, --event-time COL, --event-count COL\n"
+            "                       columns of FILE, as for fit --activity\n"
+            "\n"
             "exit codes: 0 ok, 1 invalid model or leads (e.g. a column the model needs is\n"
             "missing), 2 usage, 3 file cannot be read or written\n");
 }
 
+/* Activity-log features of a streaming scorer: field idx of the header gets the decayed count of
+ * the lead's events of type k (from the log) as of the moment. */
+typedef struct act_field {
+    size_t idx;                /* field index in the extended record */
+    long type;                 /* event type in the log, -1: none seen (value 0) */
+    mql_decay decay;
+} act_field;
+
 typedef struct score_ctx {
+    const mql_activity *log;   /* --activity, or NULL */
+    const char *key;           /* --key */
+    double as_of;
+    long key_idx;              /* header index of the key */
+    act_field *af;
+    size_t n_af;
+    size_t n_ext;              /* fields per extended record */
+    const char **ext;          /* the extended record */
+    char (*num)[32];           /* number texts of the activity fields */
+    mql_scorer *s_nodecay;     /* the same model scoring the features without decay */
+    size_t n_mql, n_stale, n_no_events;
     mql_points *m;
     mql_scorer *s;
     FILE *f;
@@ -88,6 +119,81 @@ static size_t fmt_long(char *p, long v)
 static const char *const added[] = {"score", "fit_score", "engagement_score", "probability",
                                     "band", "is_mql", "reason_1", "reason_2", "reason_3"};
 
+/* Header of a scorer fed by an activity log: the model's decayed features are read from the log,
+ * replacing a column of that name or appended after the file's columns. */
+static int bind_activity(score_ctx *c, const mql_csv_row *row, mql_err *err)
+{
+    const mql_points *m = c->m;
+    size_t n = row->n_fields;
+    c->key_idx = -1;
+    for (size_t k = 0; k < n && c->key_idx < 0; k++) {
+        const char *b;
+        size_t len = mql_trim_span(row->field[k], strlen(row->field[k]), &b);
+        if (len == strlen(c->key) && strncmp(b, c->key, len) == 0)
+            c->key_idx = (long)k;
+    }
+    if (c->key_idx < 0)
+        return mql_err_set(err, MQL_EDATA, "%s has no column '%s' (--key)", c->path, c->key);
+    if (!m->n_decays)
+        return mql_err_set(err, MQL_EUSAGE, "the model has no activity-log features (it was "
+                           "not fitted with --activity), so --activity has nothing to compute");
+    c->n_af = m->n_decays;
+    c->af = calloc(c->n_af, sizeof *c->af);
+    c->ext = calloc(n + c->n_af, sizeof *c->ext);
+    c->num = calloc(c->n_af, sizeof *c->num);
+    char **names = calloc(n + c->n_af, sizeof *names);
+    if (!c->af || !c->ext || !c->num || !names) {
+        free(names);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < n; k++)
+        names[k] = row->field[k];
+    size_t next = n;
+    for (size_t j = 0; j < c->n_af; j++) {
+        const mql_feature_decay *fd = &m->decays[j];
+        size_t idx = next;
+        for (size_t k = 0; k < n; k++)
+            if (strcmp(row->field[k], fd->feature) == 0)
+                idx = k;
+        if (idx == next)
+            names[next++] = fd->feature;
+        else
+            cli_warn("%s: column '%s' is replaced by its value from %s as of the --as-of date",
+                     c->path, fd->feature, c->log->source);
+        c->af[j] = (act_field){idx, mql_activity_type(c->log, fd->feature), fd->decay};
+        if (c->af[j].type < 0)
+            cli_warn("%s has no '%s' events: every lead scores it as 0", c->log->source,
+                     fd->feature);
+    }
+    c->n_ext = next;
+    int rc = mql_scorer_bind_header(m, names, next, c->path, c->na, c->n_na, &c->s, err);
+    if (!rc)
+        rc = mql_scorer_bind_header(m, names, next, c->path, c->na, c->n_na, &c->s_nodecay, err);
+    free(names);
+    return rc;
+}
+
+/* Fills c->ext for one record: its fields, then the activity features (no_decay: weight 1). */
+static void activity_record(score_ctx *c, const mql_csv_row *row, int no_decay)
+{
+    for (size_t k = 0; k < row->n_fields && k < c->n_ext; k++)
+        c->ext[k] = row->field[k];
+    long lead = (size_t)c->key_idx < row->n_fields
+                    ? mql_activity_lookup(c->log, row->field[c->key_idx]) : -1;
+    if (!no_decay && lead < 0)
+        c->n_no_events++;
+    const mql_decay none = {MQL_DECAY_NONE, 0};
+    for (size_t j = 0; j < c->n_af; j++) {
+        const act_field *a = &c->af[j];
+        double v = lead >= 0 && a->type >= 0
+                       ? mql_activity_value(c->log, (size_t)lead, (size_t)a->type,
+                                            no_decay ? &none : &a->decay, c->as_of)
+                       : 0.0;
+        snprintf(c->num[j], sizeof c->num[j], "%.17g", v);
+        c->ext[a->idx] = c->num[j];
+    }
+}
+
 static int on_row(const mql_csv_row *row, void *vctx, mql_err *err)
 {
     score_ctx *c = vctx;
@@ -126,8 +232,9 @@ static int on_row(const mql_csv_row *row, void *vctx, mql_err *err)
             prefix = "mqlcal_";
         }
         bad |= fwrite(c->line, 1, used, f) != used;
-        int rc = mql_scorer_bind_header(c->m, row->field, row->n_fields, c->path, c->na, c->n_na,
-                                        &c->s, err);
+        int rc = c->log ? bind_activity(c, row, err)
+                        : mql_scorer_bind_header(c->m, row->field, row->n_fields, c->path, c->na,
+                                                 c->n_na, &c->s, err);
         if (rc)
             return rc;
         if (!(c->reason = calloc(c->m->n_rules ? c->m->n_rules : 1, sizeof *c->reason)) ||
@@ -144,7 +251,17 @@ static int on_row(const mql_csv_row *row, void *vctx, mql_err *err)
         bad |= putc('\n', f) == EOF;
     } else {
         mql_score_result r;
-        mql_scorer_score_fields(c->s, (const char *const *)row->field, row->n_fields, &r);
+        if (c->log) {
+            activity_record(c, row, 0);
+            mql_scorer_score_fields(c->s, c->ext, c->n_ext, &r);
+            mql_score_result r0;
+            activity_record(c, row, 1);
+            mql_scorer_score_fields(c->s_nodecay, c->ext, c->n_ext, &r0);
+            c->n_mql += r.is_mql != 0;
+            c->n_stale += !r.is_mql && r0.is_mql;
+        } else {
+            mql_scorer_score_fields(c->s, (const char *const *)row->field, row->n_fields, &r);
+        }
         /* the added columns: three numbers, probability, band, flag, reasons (the longest
          * reason fits 2 len + 2 bytes quoted) */
         size_t more = 3 * 22 + 40 + 2 * strlen(r.band) + 2 + 4 + 8;
@@ -181,7 +298,8 @@ static int on_row(const mql_csv_row *row, void *vctx, mql_err *err)
 }
 
 typedef struct score_opts {
-    const char *out, *thr, *na, *delim;
+    const char *out, *thr, *na, *delim, *key;
+    cli_activity act;
 } score_opts;
 
 static int match(void *vo, int argc, char **argv, int *i)
@@ -196,6 +314,10 @@ static int match(void *vo, int argc, char **argv, int *i)
         r = cli_opt(argc, argv, i, "--na", &o->na);
     if (r == 0)
         r = cli_opt(argc, argv, i, "--delim", &o->delim);
+    if (r == 0)
+        r = cli_opt(argc, argv, i, "--key", &o->key);
+    if (r == 0)
+        r = cli_activity_opt(&o->act, argc, argv, i);
     return r;
 }
 
@@ -217,6 +339,7 @@ int cmd_score(int argc, char **argv)
         return MQL_EUSAGE;
     score_ctx c = {0};
     mql_na_list na_list = {0};
+    mql_activity *act_log = NULL;
     mql_err err;
     if (na && (st = mql_na_parse(na, &na_list, &err))) {
         cli_error("--na: %s", err.msg);
@@ -236,6 +359,34 @@ int cmd_score(int argc, char **argv)
             goto done;
         }
     }
+    if (so.act.path || so.key || so.act.as_of) {
+        if (!so.act.path || !so.key || !so.act.as_of) {
+            cli_error("score: --activity FILE, --key COL and --as-of DATE go together");
+            st = MQL_EUSAGE;
+            goto done;
+        }
+        if (so.act.as_of_days || so.act.every || so.act.horizon || so.act.decay || so.act.won_date) {
+            cli_error("score: the model fixes the decay; of the activity options score takes "
+                      "--activity, --key, --as-of and --event-*");
+            st = MQL_EUSAGE;
+            goto done;
+        }
+        int has_time;
+        if (mql_date_parse(so.act.as_of, strlen(so.act.as_of), &c.as_of, &has_time)) {
+            cli_error("--as-of: expected a date YYYY-MM-DD[ HH:MM:SS], got '%s'", so.act.as_of);
+            st = MQL_EUSAGE;
+            goto done;
+        }
+        mql_activity_spec asp = {.path = so.act.path, .key = so.key,
+                                 .event_key = so.act.event_key, .type_col = so.act.event_type,
+                                 .time_col = so.act.event_time, .count_col = so.act.event_count};
+        if ((st = mql_activity_load(&asp, NULL, -1, &act_log, &err))) {
+            cli_error("%s", err.msg);
+            goto done;
+        }
+        c.log = act_log;
+        c.key = so.key;
+    }
     cli_out o;
     if ((st = cli_out_open(&o, out)))
         goto done;
@@ -246,6 +397,11 @@ int cmd_score(int argc, char **argv)
     int cst = cli_out_close(&o, st == MQL_OK);
     if (st == MQL_OK)
         st = cst;
+    if (st == MQL_OK && c.log)
+        fprintf(stderr, "mqlcal: activity as of %s: %zu MQLs; %zu more leads would be MQLs if "
+                "engagement never decayed (their points come from faded activity); %zu leads had "
+                "no events in %s\n", so.act.as_of, c.n_mql, c.n_stale, c.n_no_events,
+                c.log->source);
 done:
     if (c.reason)
         for (size_t k = 0; k < c.m->n_rules; k++)
@@ -254,6 +410,11 @@ done:
     free(c.reason_len);
     free(c.line);
     mql_scorer_free(c.s);
+    mql_scorer_free(c.s_nodecay);
+    free(c.af);
+    free(c.ext);
+    free(c.num);
+    mql_activity_free(act_log);
     mql_points_free(c.m);
     mql_na_clear(&na_list);
     return st;

@@ -67,3 +67,39 @@ run fit "$TMP/l1.csv" $L --activity "$TMP/e1.csv" --as-of-days 30 \
 expect one-type-fitted 0 ""
 expect_out stated-type "webinar +stated: half-life 14 days"
 expect_out fitted-type "pricing_page +half-life [0-9.]+ days \\(95% interval"
+
+# ---- the model carries its decays; score --activity --as-of computes the same features ----
+D=datasets/synthetic-activity-leads.csv
+run fit $D $L --activity datasets/synthetic-activity.csv --as-of-days 30 \
+    --decay "webinar=half-life:14,pricing_page=half-life:60" --won-date won_date \
+    -o "$TMP/m.json" --snapshot-table "$TMP/snap.csv"
+expect fixed-decay-fit 0 ""
+run rules "$TMP/m.json" --format csv
+expect_out rules-carry-decay "^# decay: webinar \| half-life:14 \| half-life 14 days: an event loses 4.8% of its points a day, 77.8% a month \(30.4 days\); per event: \+[0-9.]+ points when fresh$"
+expect_out rules-carry-decay-2 "^# decay: pricing_page \| half-life:60 \|"
+# The rules CSV reads back with its decays (a rules file can score from a log too).
+"$MQLCAL" rules "$TMP/m.json" --format csv -o "$TMP/m.rules.csv" 2>/dev/null
+run rules "$TMP/m.rules.csv" --format csv
+expect_out rules-reread-decay "^# decay: webinar \| half-life:14 \|"
+# The 19 leads created on 2025-01-03, scored as of 2025-02-02 (their snapshot moment) from the
+# log, score exactly as their rows of the fitted snapshot table do.
+awk -F, 'NR == 1 || $2 == "2025-01-03"' $D >"$TMP/day.csv"
+awk -F, 'NR == 1 || $4 == "2025-01-03"' "$TMP/snap.csv" >"$TMP/daysnap.csv"
+run score "$TMP/m.json" "$TMP/day.csv" --activity datasets/synthetic-activity.csv --key lead_id --as-of 2025-02-02
+expect score-activity 0 "activity as of 2025-02-02: [0-9]+ MQLs; [0-9]+ more leads would be MQLs if engagement never decayed"
+awk -F, 'NR > 1 { print $1, $6 }' "$OUT" >"$TMP/a.txt"
+"$MQLCAL" score "$TMP/m.json" "$TMP/daysnap.csv" 2>/dev/null | awk -F, 'NR > 1 { print $3, $10 }' >"$TMP/b.txt"
+check score-equals-snapshot-table cmp -s "$TMP/a.txt" "$TMP/b.txt"
+check score-19-leads [ "$(wc -l <"$TMP/a.txt")" -eq 19 ]
+# Same leads a year later: engagement has faded, scores fall, stale MQLs are counted.
+run score "$TMP/m.json" "$TMP/day.csv" --activity datasets/synthetic-activity.csv --key lead_id --as-of 2026-02-02
+awk -F, 'NR > 1 { s += $6 } END { print s }' "$OUT" >"$TMP/late.txt"
+awk '{ s += $2 } END { print s }' "$TMP/a.txt" >"$TMP/early.txt"
+check scores-fade [ "$(cat "$TMP/late.txt")" -lt "$(cat "$TMP/early.txt")" ]
+# Errors: the three options go together; a model without activity features says so.
+run score "$TMP/m.json" "$TMP/day.csv" --activity datasets/synthetic-activity.csv --key lead_id
+expect score-needs-as-of 2 "--activity FILE, --key COL and --as-of DATE go together"
+run score datasets/current-model.rules.csv "$TMP/day.csv" --activity datasets/synthetic-activity.csv --key lead_id --as-of 2025-02-02
+expect score-model-without-decay 2 "the model has no activity-log features"
+run score "$TMP/m.json" "$TMP/day.csv" --activity datasets/synthetic-activity.csv --key nope --as-of 2025-02-02
+expect score-bad-key 2 "no column .nope. in datasets/synthetic-activity.csv"
