@@ -1,7 +1,8 @@
 # ref_activity.R: reference for the activity-log features and the fit on them (issue: decay).
 # Rebuilds the snapshot features of datasets/synthetic-activity*.csv independently of mqlcal
 # (every lead looked at 30 days after creation; only events strictly before that moment count;
-# webinar half-life 14 days, pricing_page half-life 60 days) and fits R's glm on them.
+# webinar half-life 14 days, pricing_page half-life 60 days; values rounded to 1/1000 of an
+# event as mqlcal rounds them) and fits R's glm on them.
 # Writes tests/fixtures/activity/ref_glm.txt: term, coefficient, standard error (%.17g), then
 # deviance and the features of the first five leads.
 #   Rscript scripts/ref_activity.R
@@ -18,7 +19,8 @@ feat <- function(type) {
     x <- numeric(nrow(leads))
     s <- tapply(w, idx[keep], sum)
     x[as.integer(names(s))] <- s
-    x
+    round(x * 1000) / 1000   # mqlcal's resolution: 1/1000 of an event, ties to even
+
 }
 leads$webinar <- feat("webinar")
 leads$pricing_page <- feat("pricing_page")

@@ -258,7 +258,9 @@ double mql_activity_value(const mql_activity *a, size_t lead, size_t k, const mq
             if (a->type[e] == k)
                 sum += a->count[e] * mql_decay_weight(d, at - a->time[e]);
         }
-    return sum;
+    /* Rounded to 1/1000 of an event: feature values then have three decimals, so the range
+     * rules written at the data's precision leave no gap a later value could fall into. */
+    return nearbyint(sum * MQL_ACTIVITY_RESOLUTION) / MQL_ACTIVITY_RESOLUTION;
 }
 
 long mql_activity_type(const mql_activity *a, const char *name)

@@ -111,8 +111,12 @@ long mql_activity_type(const mql_activity *a, const char *name);
 /* The lead (row of the leads table) whose key is key (blanks trimmed), or -1. */
 long mql_activity_lookup(const mql_activity *a, const char *key);
 
+/* Feature values are decayed event counts rounded to 1 / MQL_ACTIVITY_RESOLUTION of an event
+ * (nearbyint: ties to even), so rules on them, written at the data's precision, tile the axis. */
+#define MQL_ACTIVITY_RESOLUTION 1000.0
+
 /* The decayed count of lead's events of type k strictly before the moment at (days since
- * 1970-01-01): sum of count * weight(at - time). */
+ * 1970-01-01): sum of count * weight(at - time), rounded as above. */
 double mql_activity_value(const mql_activity *a, size_t lead, size_t k, const mql_decay *d,
                           double at);
 
@@ -160,7 +164,7 @@ int mql_snapshots_build(const mql_table *t, long created_col, const unsigned cha
 void mql_snapshots_free(mql_snapshots *s);
 
 /* Feature of event type k at every snapshot: x[s] = sum over the lead's events of type k with
- * time < at[s] of count * weight(at[s] - time). Events at or after the moment never count. x has
+ * time < at[s] of count * weight(at[s] - time), rounded as mql_activity_value. Events at or after the moment never count. x has
  * snaps->n entries, caller-owned. */
 void mql_activity_feature(const mql_activity *a, const mql_snapshots *snaps, size_t k,
                           const mql_decay *d, double *x);

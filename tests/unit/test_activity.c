@@ -9,6 +9,12 @@
 
 #define FIX "tests/fixtures/activity/"
 
+/* mqlcal's resolution of feature values: 1/1000 of an event. */
+static double q3(double x)
+{
+    return nearbyint(x * 1000) / 1000;
+}
+
 static mql_table *load_leads(void)
 {
     mql_err err;
@@ -87,7 +93,7 @@ static void test_load_counts_gaps(void **state)
     mql_decay hl = {MQL_DECAY_HALF_LIFE, 14};
     double v = mql_activity_value(a, (size_t)a1, (size_t)mql_activity_type(a, "webinar"), &hl,
                                   day("2025-02-01"));
-    assert_true(fabs(v - (exp2(-(37.0 + 14.0 / 24.0) / 14.0) + exp2(-15.0 / 14.0))) < 1e-12);
+    assert_true(v == q3(exp2(-(37.0 + 14.0 / 24.0) / 14.0) + exp2(-15.0 / 14.0)));
     mql_activity_free(a);
 
     /* A missing key column in the events file is named with the columns there are. */
@@ -130,11 +136,11 @@ static void test_as_of_days_features(void **state)
     assert_true(x[0] == 3 && x[1] == 0 && x[2] == 0);   /* A2's view of 03-01 is in its future */
     mql_activity_feature(a, s, (size_t)web, &hl, x);
     /* A1: ages 37 days 14 hours (2024-12-25 10:00 to 2025-02-01) and 15 days. */
-    double want = exp2(-(37.0 + 14.0 / 24.0) / 14.0) + exp2(-15.0 / 14.0);
-    assert_true(fabs(x[0] - want) < 1e-12);
-    assert_true(fabs(x[1] - exp2(-1.0 / 14.0)) < 1e-12);
+    double want = q3(exp2(-(37.0 + 14.0 / 24.0) / 14.0) + exp2(-15.0 / 14.0));
+    assert_true(x[0] == want);
+    assert_true(x[1] == q3(exp2(-1.0 / 14.0)));
     mql_activity_feature(a, s, (size_t)pri, &hl, x);
-    assert_true(fabs(x[0] - (2 * exp2(-1.5 / 14.0) + exp2(-1.0 / 14.0))) < 1e-12);
+    assert_true(x[0] == q3(2 * exp2(-1.5 / 14.0) + exp2(-1.0 / 14.0)));
     mql_activity_feature(a, s, (size_t)web, &win, x);
     assert_true(x[0] == 0 && x[1] == 1);
     mql_snapshots_free(s);
