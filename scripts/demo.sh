@@ -48,6 +48,18 @@ echo "== mqlcal plan (revenue 600,000 a month; rates from the current model's hi
 $M plan --revenue 600000 --acv acv --model datasets/current-model.rules.csv --leads "$LEADS" \
     --outcome closed_won --sql became_sql --date created_date --maturity 45 | tee "$S/plan.txt"
 echo
+AL=datasets/synthetic-activity-leads.csv
+AE=datasets/synthetic-activity.csv
+echo "== mqlcal fit --activity (engagement from an activity log, each lead as of 30 days after creation; how fast each event type fades, fitted from the outcomes)"
+$M fit "$AL" --outcome closed_won --date created_date --key lead_id --activity "$AE" \
+    --as-of-days 30 --won-date won_date --decay fit -o "$S/activity-model.json" \
+    | tee "$S/activity-fit.txt"
+$M rules "$S/activity-model.json" --format csv -o "$S/activity-rules.csv"
+echo
+echo "== mqlcal score --activity --as-of 2026-01-01 (today's scores: old engagement has faded)"
+$M score "$S/activity-model.json" "$AL" --activity "$AE" --key lead_id --as-of 2026-01-01 \
+    -o "$S/activity-scored.csv"
+echo
 echo "== mqlcal review $LEADS (current model vs a new fit, the last two quarters held out, capacity 150 MQLs/month, as the backtest)"
 $M review "$LEADS" $ROLES --maturity 45 --current datasets/current-model.rules.csv \
     --train-until 2025-06-30 --capacity 150 --revenue 600000 --cycle-days 45 -o "$D"
