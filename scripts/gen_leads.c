@@ -3,7 +3,8 @@
  *
  *   gen_leads --rows N --seed S [--start 2024-01-01 --quarters 8] [--weights FILE] -o FILE
  *   gen_leads --rows N --seed S --numeric K [--weights FILE] -o FILE     (K numeric columns + outcome)
- *   gen_leads --rows N --seed S --activity EVENTS [--half-lives 14,60] [--as-of-days 30] -o FILE
+ *   gen_leads --rows N --seed S --activity EVENTS [--half-lives 14,60] [--as-of-days 30]
+ *             [--event-rate R] -o FILE
  *             (leads + an activity log whose two event types decay with known half-lives)
  *
  * closed_won ~ Bernoulli(logistic(eta)) with eta linear in the features exactly as mqlcal's default
@@ -313,6 +314,7 @@ typedef struct options {
     const char *activity;    /* events file: activity mode */
     double half_life[2];     /* true half-lives of webinar and pricing_page events (days) */
     double as_of_days;       /* the moment the outcome model looks at: created + as_of_days */
+    double event_rate;       /* multiplies the mean event counts (benchmarks; default 1) */
 } options;
 
 static void usage(FILE *f)
@@ -668,7 +670,7 @@ static int gen_activity(const options *o, gsl_rng *r, FILE *f, FILE *ef)
         char id[32];
         snprintf(id, sizeof id, "L%07ld", i + 1);
         for (int k = 0; k < 2; k++) {
-            unsigned int ne = gsl_ran_poisson(r, act * mean_events[k]);
+            unsigned int ne = gsl_ran_poisson(r, act * mean_events[k] * o->event_rate);
             if (ne > cap) {
                 double *nt = realloc(times, ne * sizeof *nt);
                 if (!nt) {
@@ -756,6 +758,9 @@ static int parse_args(int argc, char **argv, options *o)
             if (mql_parse_double(buf, &o->half_life[0]) || mql_parse_double(comma + 1, &o->half_life[1]) ||
                 !(o->half_life[0] > 0) || !(o->half_life[1] > 0))
                 goto bad;
+        } else if (strcmp(a, "--event-rate") == 0) {
+            if (mql_parse_double(v, &o->event_rate) || !(o->event_rate > 0) || o->event_rate > 100)
+                goto bad;
         } else if (strcmp(a, "--as-of-days") == 0) {
             if (mql_parse_double(v, &o->as_of_days) || !(o->as_of_days >= 0))
                 goto bad;
@@ -779,7 +784,7 @@ static int parse_args(int argc, char **argv, options *o)
 
 int main(int argc, char **argv)
 {
-    options o = {0, 0, "2024-01-01", 8, 0, NULL, NULL, NULL, {14, 60}, 30};
+    options o = {0, 0, "2024-01-01", 8, 0, NULL, NULL, NULL, {14, 60}, 30, 1.0};
     int have_seed = 0;
     for (int i = 1; i < argc; i++)
         have_seed |= strcmp(argv[i], "--seed") == 0;

@@ -339,6 +339,7 @@ int mql_activity_load(const mql_activity_spec *spec, const mql_table *t, long cr
     mql_activity *a = calloc(1, sizeof *a);
     uint32_t *map = NULL;
     size_t *lead_of = NULL;
+    long *level_lead = NULL;
     event_row *evs = NULL;
     if (!a || !(a->keys = calloc(1, sizeof *a->keys))) {
         free(a);
@@ -421,28 +422,53 @@ int mql_activity_load(const mql_activity_spec *spec, const mql_table *t, long cr
         goto done;
     }
     const double *created = created_col >= 0 ? t->cols[created_col].num : NULL;
-    for (size_t r = 0; r < n; r++) {
-        lead_of[r] = SIZE_MAX;
-        int fail = 0;
-        char *key = cell_key(&e->cols[ek], r, err, &fail);
-        if (fail) {
-            st = fail;
+    /* The key column is read as text, so each distinct key is looked up once, not per row. */
+    const mql_column *kc = &e->cols[ek];
+    if (kc->code && !(level_lead = malloc((kc->n_levels ? kc->n_levels : 1) * sizeof *level_lead))) {
+        st = oom(err);
+        goto done;
+    }
+    for (size_t l = 0; level_lead && l < kc->n_levels; l++) {
+        char *key = mql_trim_dup(kc->levels[l]);
+        if (!key) {
+            st = oom(err);
             goto done;
         }
-        if (!key) {
-            a->n_no_key++;
-            continue;
+        level_lead[l] = key_find(ki_p, key);
+        free(key);
+    }
+    for (size_t r = 0; r < n; r++) {
+        lead_of[r] = SIZE_MAX;
+        long lead;
+        if (level_lead) {
+            if (kc->code[r] == MQL_NA_CODE) {
+                a->n_no_key++;
+                continue;
+            }
+            lead = level_lead[kc->code[r]];
+        } else {
+            int fail = 0;
+            char *key = cell_key(kc, r, err, &fail);
+            if (fail) {
+                st = fail;
+                goto done;
+            }
+            if (!key) {
+                a->n_no_key++;
+                continue;
+            }
+            lead = key_find(ki_p, key);
+            free(key);
         }
-        long lead = key_find(ki_p, key);
         if (lead < 0) {
             if (!a->n_unknown_key++) {
-                snprintf(a->unknown_example, sizeof a->unknown_example, "%s", key);
+                char buf[512];
+                mql_cell_text(kc, r, buf, sizeof buf);
+                snprintf(a->unknown_example, sizeof a->unknown_example, "%.63s", buf);
                 a->unknown_line = r + 2;
             }
-            free(key);
             continue;
         }
-        free(key);
         double tm = e->cols[ct].num[r];
         if (isnan(tm)) {
             a->n_no_time++;
@@ -513,6 +539,7 @@ int mql_activity_load(const mql_activity_spec *spec, const mql_table *t, long cr
 done:
     free(evs);
     free(lead_of);
+    free(level_lead);
     free(map);
     mql_table_free(e);
     mql_table_free(own);
