@@ -165,6 +165,8 @@ void mql_design_opts_clear(mql_design_opts *o)
     list_free(o->roles, o->n_roles);
     list_free(o->fit, o->n_fit);
     list_free(o->engagement, o->n_engagement);
+    list_free(o->skip, o->n_skip);
+    list_free(o->skip_why, o->n_skip);
     for (size_t i = 0; o->ref && i < o->n_ref; i++) {
         free(o->ref[i].column);
         free(o->ref[i].level);
@@ -348,6 +350,23 @@ int mql_design_opts_add_role(mql_design_opts *o, const char *name, mql_err *err)
         return MQL_OK;
     if (list_push(&o->roles, &o->n_roles, name))
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    return MQL_OK;
+}
+
+int mql_design_opts_add_skip(mql_design_opts *o, const char *name, const char *why,
+                             mql_err *err)
+{
+    if (!name || list_has(o->skip, o->n_skip, name))
+        return MQL_OK;
+    size_t n = o->n_skip;
+    if (list_push(&o->skip, &n, name) ||
+        list_push(&o->skip_why, &o->n_skip, why ? why : "flagged by screening")) {
+        if (n > o->n_skip) {                /* keep the two lists the same length */
+            free(o->skip[n - 1]);
+            o->skip[n - 1] = NULL;
+        }
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
     return MQL_OK;
 }
 
@@ -664,46 +683,15 @@ int mql_design_from_parts(const mql_feature *features, size_t n, mql_design **ou
 
 /* ==== building from a training table ======================================================= */
 
-/* Substrings that mark a column as engagement (behaviour) rather than fit (firmographics). */
-static const char *const engagement_words[] = {
-    "visit", "page", "download", "webinar", "email", "e-mail", "open", "click", "activity",
-    "event", "form", "demo", "trial", "content", "session", "view", "engagement", "last_",
-    "days_since", "attended"};
-
-static int ascii_lower(int c)
+mql_group mql_design_group(const mql_design_opts *o, const mql_column *c, char *why, size_t cap)
 {
-    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
-/* Whether hay contains needle (lowercase ASCII), ignoring ASCII case. */
-static int contains_ci(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *hay; hay++) {
-        size_t k = 0;
-        while (k < n && hay[k] && ascii_lower((unsigned char)hay[k]) == needle[k])
-            k++;
-        if (k == n)
-            return 1;
+    int fit = list_has(o->fit, o->n_fit, c->name);
+    if (fit || list_has(o->engagement, o->n_engagement, c->name)) {
+        if (why && cap)
+            snprintf(why, cap, "%s", fit ? "--fit" : "--engagement");
+        return fit ? MQL_GROUP_FIT : MQL_GROUP_ENGAGEMENT;
     }
-    return 0;
-}
-
-mql_group mql_group_guess(const char *name)
-{
-    for (size_t i = 0; i < sizeof engagement_words / sizeof *engagement_words; i++)
-        if (contains_ci(name, engagement_words[i]))
-            return MQL_GROUP_ENGAGEMENT;
-    return MQL_GROUP_FIT;
-}
-
-static mql_group infer_group(const char *name, const mql_design_opts *o)
-{
-    if (list_has(o->fit, o->n_fit, name))
-        return MQL_GROUP_FIT;
-    if (list_has(o->engagement, o->n_engagement, name))
-        return MQL_GROUP_ENGAGEMENT;
-    return mql_group_guess(name);
+    return mql_group_infer(c->name, c, why, cap);
 }
 
 /* "OPT: no column 'x' in leads.csv; did you mean 'X'?" (the hint when a column is near). */
@@ -1136,6 +1124,15 @@ int mql_design_build(const mql_table *t, const mql_design_opts *o, mql_design **
             (o->n_features && !list_has(o->features, o->n_features, col->name)) ||
             list_has(o->exclude, o->n_exclude, col->name))
             continue;
+        for (size_t k = 0; k < o->n_skip; k++)
+            if (strcmp(o->skip[k], col->name) == 0) {
+                if (note(d, "%s: %s; not a feature (--keep %s keeps it)", col->name,
+                         o->skip_why[k], col->name))
+                    rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+                break;
+            }
+        if (list_has(o->skip, o->n_skip, col->name))
+            continue;
         if (col->type == MQL_COL_ID || col->type == MQL_COL_DATE) {
             if (note(d, "%s: %s, not a feature", col->name,
                      col->type == MQL_COL_ID ? "identifier-like" : "date"))
@@ -1152,7 +1149,7 @@ int mql_design_build(const mql_table *t, const mql_design_opts *o, mql_design **
         memset(f, 0, sizeof *f);
         f->type = col->type;
         f->table_col = (long)i;
-        f->group = infer_group(col->name, o);
+        f->group = mql_design_group(o, col, NULL, 0);
         if (!(f->name = mql_strdup(col->name))) {
             rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
             break;

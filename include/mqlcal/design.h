@@ -16,10 +16,26 @@ typedef enum mql_group {
     MQL_GROUP_ENGAGEMENT       /* what the lead did: visits, downloads, e-mail clicks */
 } mql_group;
 
-/* The group a column name suggests: engagement when the name contains visit, page, download,
- * webinar, email, e-mail, open, click, activity, event, form, demo, trial, content, session,
- * view, engagement, last_, days_since or attended (ASCII case-insensitive); fit otherwise. Used
- * when neither --fit / --engagement nor a rules file's group column says. */
+/* The group of a column, from the whole words of its name (split at non-alphanumerics and at
+ * lower-to-upper case changes, so "Interview" is not "view") and the nature of its values (c may
+ * be NULL: the name alone), checked in this order:
+ *  1. consent and contact permission ("do not", consent, opt, unsubscribe, gdpr, ...): fit;
+ *  2. time on site ("time" with spent, site, website, page or session): engagement;
+ *  3. days since the last activity ("days" with since or last): engagement;
+ *  4. an activity word (visits, views, opens, clicks, downloads, webinar, event, attended,
+ *     session, demo, trial, form, activity, engagement, reply, chat, call, touch, ...):
+ *     engagement;
+ *  5. an attribute word (title, level, seniority, role, job, industry, size, employees, revenue,
+ *     country, region, city, location, source, origin, channel, campaign, company, domain, ...):
+ *     fit;
+ *  6. a count word (count, number, num, total, times) on a column of whole numbers from 0:
+ *     engagement (an activity count);
+ *  7. otherwise fit (an attribute of the lead).
+ * Writes the reason in words to why (cap bytes) when given. design.c's mql_design_group applies
+ * --fit / --engagement first; a rules file's group column overrides both. */
+mql_group mql_group_infer(const char *name, const mql_column *c, char *why, size_t cap);
+
+/* mql_group_infer on the name alone (rules files without a group column). */
 mql_group mql_group_guess(const char *name);
 
 typedef enum mql_ref_rule {
@@ -65,6 +81,9 @@ typedef struct mql_design_opts {
     size_t n_fit;
     char **engagement;         /* --engagement: forced into the engagement group */
     size_t n_engagement;
+    char **skip;               /* left out by screening (identifier-like; leakage.h), each with */
+    char **skip_why;           /*   the reason noted in the design's notes */
+    size_t n_skip;
 } mql_design_opts;
 
 /* Sets the defaults: everything empty, min_level_count 10, most-frequent reference, linear. */
@@ -93,6 +112,13 @@ int mql_design_opts_parse_exclude(mql_design_opts *o, const char *text, mql_err 
 int mql_design_opts_parse_min_level_count(mql_design_opts *o, const char *text, mql_err *err);
 /* Adds a role column name (outcome, SQL, date, ACV, join key). Returns MQL_OK or MQL_ENOMEM. */
 int mql_design_opts_add_role(mql_design_opts *o, const char *name, mql_err *err);
+/* Leaves a column out of the features because screening flagged it; the design notes
+ * "NAME: WHY; not a feature (--keep NAME keeps it)". Returns MQL_OK or MQL_ENOMEM. */
+int mql_design_opts_add_skip(mql_design_opts *o, const char *name, const char *why,
+                             mql_err *err);
+/* The group of column c under o: --fit / --engagement first (why: "--fit" / "--engagement"),
+ * else mql_group_infer. */
+mql_group mql_design_group(const mql_design_opts *o, const mql_column *c, char *why, size_t cap);
 
 /* ---- the design -------------------------------------------------------------------------- */
 

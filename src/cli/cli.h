@@ -230,18 +230,19 @@ int cli_plan_opt(cli_plan_opts *o, int argc, char **argv, int *i);
 int cli_plan_build(const cli_plan_opts *o, int data, mql_dplan_in *in, const char **acv_col);
 
 /* The column profile of `inspect` (types, missing shares, levels, ranges, notes), shared with
- * `review`: tab has one row per column; warn the notes worth a warning ("col: note"); leak[j] is 1
- * for a leakage-suspect column (needs an outcome in d). The rule is cli_leak_rule. Prints its
- * error and returns the exit code; free with cli_inspect_free (NULL-safe, zeroes). */
+ * `review`: tab has one row per column; warn the notes worth a warning ("col: note"); screen the
+ * screening of every column but the roles (leakage.h); leak[j] is 1 for a leakage suspect. Prints
+ * its error and returns the exit code; free with cli_inspect_free (NULL-safe, zeroes). */
+struct mql_screen;
 typedef struct cli_inspect {
     mql_tab *tab;
     char **warn;
     size_t n_warn;
     unsigned char *leak;
+    struct mql_screen *screen;
 } cli_inspect;
 int cli_inspect_columns(const cli_data *d, cli_inspect *r);
 void cli_inspect_free(cli_inspect *r);
-extern const char *const cli_leak_rule;
 
 /* Writes a points table readably (table or md: group, rule in words, points; then the
  * threshold, score range, score map, bands and rounding cost). Returns 0 or -1. */

@@ -6,18 +6,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "mqlcal/leakage.h"
 #include "mqlcal/metrics.h"
 #include "mqlcal/report_table.h"
 #include "mqlcal/table.h"
-
-/* The leakage rule, printed in --help and in the report. */
-#define LEAK_PRECISION 0.98
-#define LEAK_RECALL 0.80
-#define LEAK_MIN_POS 5
-const char *const cli_leak_rule =
-    "a column is a leakage suspect when being filled, being empty, or holding one value "
-    "marks rows that are >= 98% positive and cover >= 80% of all positives (at least 5): "
-    "such a column is usually filled after the outcome is known";
 
 static void usage(FILE *f)
 {
@@ -32,7 +24,8 @@ static void usage(FILE *f)
             "\n"
             "Warnings: constant columns; identifier-like columns (>= 95%% distinct over >= 20\n"
             "filled rows, or named id / *_id with every value distinct; integers also need dense\n"
-            "values or an id name); they are not used as features; leakage suspects: %s.\n"
+            "values or an id name); they are not used as features. Screening (the same in fit\n"
+            "and review, which leaves suspects out of its new model): %s.\n"
             "\n"
             "%s"
             "\n"
@@ -43,7 +36,7 @@ static void usage(FILE *f)
             "\n"
             "exit codes: 0 ok, 1 invalid data (bad CSV, outcome without positives or negatives),\n"
             "2 usage (unknown option or column), 3 file cannot be read\n",
-            cli_leak_rule, cli_leads_usage);
+            mql_screen_rule, cli_leads_usage);
 }
 
 static void swap_d(double *a, double *b)
@@ -152,61 +145,6 @@ static void top_levels(const mql_column *c, size_t n_rows, char *buf, size_t cap
             *p = ' ';
 }
 
-/* The leakage check of one column against y; fills note and returns 1 when suspect. */
-static int leak_check(const mql_column *c, const unsigned char *y, size_t n, size_t n_pos,
-                      char *note, size_t cap)
-{
-    if (n_pos < LEAK_MIN_POS)
-        return 0;
-    /* Indicators: filled, empty, and (for categorical / boolean columns of up to 50 levels)
-     * each value. Counts: rows with the indicator, and positives among them. */
-    size_t n_ind = 2, n_val = 0;
-    if (c->type == MQL_COL_CATEGORICAL && c->n_levels <= 50)
-        n_val = c->n_levels;
-    else if (c->type == MQL_COL_BOOLEAN)
-        n_val = 2;
-    n_ind += n_val;
-    size_t *cnt = calloc(2 * n_ind, sizeof *cnt);
-    if (!cnt)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t ind;
-        int miss = mql_cell_missing(c, i);
-        ind = miss ? 1 : 0;
-        cnt[2 * ind] += 1;
-        cnt[2 * ind + 1] += y[i];
-        if (miss || !n_val)
-            continue;
-        ind = 2 + (c->type == MQL_COL_BOOLEAN ? (size_t)(c->num[i] != 0) : c->code[i]);
-        cnt[2 * ind] += 1;
-        cnt[2 * ind + 1] += y[i];
-    }
-    int found = 0;
-    for (size_t q = 0; q < n_ind && !found; q++) {
-        size_t f = cnt[2 * q], a = cnt[2 * q + 1];
-        if (f == 0 || f == n)
-            continue;
-        double prec = (double)a / (double)f, rec = (double)a / (double)n_pos;
-        if (prec < LEAK_PRECISION || rec < LEAK_RECALL)
-            continue;
-        char what[128];
-        if (q == 0)
-            snprintf(what, sizeof what, "filled");
-        else if (q == 1)
-            snprintf(what, sizeof what, "empty");
-        else if (c->type == MQL_COL_BOOLEAN)
-            snprintf(what, sizeof what, "'%.60s'", q == 3 ? c->true_label : c->false_label);
-        else
-            snprintf(what, sizeof what, "'%.60s'", c->levels[q - 2]);
-        snprintf(note, cap,
-                 "leakage suspect: %s on %zu rows, %.1f%% of them positive, covering %.1f%% of "
-                 "positives", what, f, 100 * prec, 100 * rec);
-        found = 1;
-    }
-    free(cnt);
-    return found;
-}
-
 static void json_str(FILE *f, const char *s)
 {
     fputc('"', f);
@@ -258,6 +196,7 @@ void cli_inspect_free(cli_inspect *r)
         free(r->warn[k]);
     free(r->warn);
     free(r->leak);
+    mql_screen_free(r->screen);
     mql_tab_free(r->tab);
     memset(r, 0, sizeof *r);
 }
@@ -272,7 +211,17 @@ int cli_inspect_columns(const cli_data *dp, cli_inspect *r)
     mql_tab *tab = r->tab = mql_tab_new(10, names);
     char **warn = r->warn = calloc(t->n_cols ? t->n_cols : 1, sizeof *warn);
     r->leak = calloc(t->n_cols ? t->n_cols : 1, 1);
-    if (!tab || !warn || !r->leak) {
+    unsigned char *role = calloc(t->n_cols ? t->n_cols : 1, 1);
+    const long roles[] = {d.outcome_col, d.key_col, d.sql_col, d.acv_col, d.date_col};
+    for (size_t k = 0; role && k < sizeof roles / sizeof *roles; k++)
+        if (roles[k] >= 0)
+            role[roles[k]] = 1;
+    mql_err err;
+    int sst = tab && warn && r->leak && role
+                  ? mql_screen_run(t, d.y, d.date_col, role, &r->screen, &err)
+                  : MQL_ENOMEM;
+    free(role);
+    if (!tab || !warn || !r->leak || sst) {
         cli_inspect_free(r);
         cli_error("out of memory");
         return MQL_ENOMEM;
@@ -337,9 +286,12 @@ int cli_inspect_columns(const cli_data *dp, cli_inspect *r)
         else if (c->type == MQL_COL_ID)
             snprintf(note, sizeof note, "identifier-like: %zu distinct of %zu filled; not a "
                      "feature", c->n_distinct, t->n_rows - c->n_missing);
-        else if (d.y)
-            r->leak[j] = (unsigned char)leak_check(c, d.y, t->n_rows, d.n_pos, note,
-                                                   sizeof note);
+        else if (r->screen->col[j].flags) {
+            const mql_screen_col *sc = &r->screen->col[j];
+            r->leak[j] = (sc->flags & MQL_SCREEN_LEAK) != 0;
+            snprintf(note, sizeof note, "%s%s", r->leak[j] ? "leakage suspect: " : "",
+                     sc->evidence);
+        }
         oom |= mql_tab_add_str(tab, note[0] ? note : NULL);
         if (note[0] && jj != d.outcome_col && jj != d.key_col && jj != d.sql_col &&
             jj != d.acv_col && jj != d.date_col) {
@@ -404,8 +356,8 @@ int cmd_inspect(int argc, char **argv)
         } else {
             fputs("null", f);
         }
-        fputs(",\n \"leakage_rule\": ", f);
-        json_str(f, cli_leak_rule);
+        fputs(",\n \"screening_rule\": ", f);
+        json_str(f, mql_screen_rule);
         fputs(",\n \"warnings\": [", f);
         for (size_t k = 0; k < n_warn; k++) {
             fputs(k ? ", " : "", f);
@@ -472,8 +424,7 @@ int cmd_inspect(int argc, char **argv)
                 fprintf(f, "%s%s: %s\n", md ? "- " : "  ", c->name, buf);
             }
         }
-        if (d.y)
-            fprintf(f, "\nleakage rule: %s.\n", cli_leak_rule);
+        fprintf(f, "\nscreening rule: %s.\n", mql_screen_rule);
     }
     st = cli_out_close(&out, 1);
 done:

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mqlcal/leakage.h"
 #include "mqlcal/report_review.h"
 #include "mqlcal/review.h"
 
@@ -369,7 +370,7 @@ int cmd_review(int argc, char **argv)
         .acv_column = o.leads.acv, .date_column = o.leads.date, .weight_column = o.fit.weight,
         .columns = ins.tab, .column_notes = (const char *const *)ins.warn,
         .n_column_notes = ins.n_warn, .leak = ins.leak, .feature = d.feature,
-        .leak_rule = cli_leak_rule, .keep_leaks = o.leads.features != NULL,
+        .leak_rule = mql_screen_rule, .keep_leaks = o.leads.features != NULL,
         .current = cur, .design = &o.fit.design, .glm = o.fit.glm, .l2_given = o.l2_given,
         .points = o.fit.points, .created = cli_source_date(created, sizeof created),
         .split = o.train_until ? MQL_REVIEW_TRAIN_UNTIL

@@ -1,0 +1,78 @@
+/* leakage.h: screening every candidate feature on its own before a model is fitted: leakage
+ * suspects (columns filled during or after the sales process) and identifier-like numbers. The
+ * rule and its thresholds are stated in docs/DESIGN-NOTES.md ("Screening") and in
+ * mql_screen_rule; `inspect` lists what it finds, `fit` warns, `review` leaves suspects out. */
+#ifndef MQLCAL_LEAKAGE_H
+#define MQLCAL_LEAKAGE_H
+
+#include <stddef.h>
+#include "mqlcal/common.h"
+#include "mqlcal/table.h"
+
+/* The thresholds (docs/DESIGN-NOTES.md "Screening"). */
+#define MQL_SCREEN_AUC_LO 0.85      /* single-feature AUC: lower end of its 95% interval */
+#define MQL_SCREEN_AUC_MIN_CLASS 10 /* ... computed with at least this many won and not won */
+#define MQL_SCREEN_LEVEL_MIN 10     /* rows a level needs to be its own group for that AUC */
+#define MQL_SCREEN_BINS 20          /* numeric columns: quantile groups for that AUC */
+#define MQL_SCREEN_PURE 0.95        /* a value is nearly pure at this share won (or higher) */
+#define MQL_SCREEN_PURE_COVER 0.05  /* ... and covers this share of all won leads */
+#define MQL_SCREEN_PURE_MIN 10      /* ... and at least this many won leads */
+#define MQL_SCREEN_DATE_LATER 0.50  /* a date later than the created date in this share */
+#define MQL_SCREEN_DATE_ONAFTER 0.95 /* ... and on or after it in this share of rows */
+#define MQL_SCREEN_UNIQUE 0.95      /* integers: distinct values over filled cells */
+#define MQL_SCREEN_MONOTONE 0.95    /* steps in one direction over the steps that change */
+#define MQL_SCREEN_MIN_ROWS 20      /* identifier rules need this many filled rows / steps */
+
+/* What a column was flagged for (bits). */
+enum {
+    MQL_SCREEN_F_AUC = 1,       /* leakage: single-feature AUC too high */
+    MQL_SCREEN_F_PURE = 2,      /* leakage: a value (or being filled / empty) nearly always won */
+    MQL_SCREEN_F_DATE = 4,      /* leakage: a date later than the created date */
+    MQL_SCREEN_F_NAME = 8,      /* leakage: the name speaks of status, stage, reason, ... */
+    MQL_SCREEN_F_UNIQUE = 16,   /* identifier-like: nearly unique integers */
+    MQL_SCREEN_F_MONOTONE = 32  /* identifier-like: monotone in row or date order */
+};
+#define MQL_SCREEN_LEAK (MQL_SCREEN_F_AUC | MQL_SCREEN_F_PURE | MQL_SCREEN_F_DATE | \
+                         MQL_SCREEN_F_NAME)
+#define MQL_SCREEN_IDLIKE (MQL_SCREEN_F_UNIQUE | MQL_SCREEN_F_MONOTONE)
+
+typedef struct mql_screen_col {
+    unsigned flags;             /* MQL_SCREEN_F_* bits; 0: nothing found (or not screened) */
+    int screened;               /* 0: a role column (or skipped by the caller) */
+    double auc, auc_lo, auc_hi; /* single-feature AUC (in-sample, each group scored by its own
+                                   rate, so >= 0.5) with its 95% DeLong interval; NAN when not
+                                   computed (no outcome, a date or identifier column, or fewer
+                                   than MQL_SCREEN_AUC_MIN_CLASS won or not won) */
+    char evidence[600];         /* every finding in words, "; "-separated ("" when none) */
+} mql_screen_col;
+
+typedef struct mql_screen {
+    size_t n_cols;              /* the table's columns */
+    mql_screen_col *col;        /* one per column */
+} mql_screen;
+
+/* Screens every column of t that skip does not mark (skip: n_cols flags, 1 for role columns;
+ * NULL: none). y (n_rows 0/1, NULL without an outcome) enables the AUC and purity rules;
+ * date_col (the lead created date, -1: none) enables the date rule and the date-order part of
+ * the monotone rule. Deterministic; O(n) per column plus one sort of the dates. Returns MQL_OK
+ * (*out the caller's, free with mql_screen_free) or MQL_ENOMEM. */
+int mql_screen_run(const mql_table *t, const unsigned char *y, long date_col,
+                   const unsigned char *skip, mql_screen **out, mql_err *err);
+void mql_screen_free(mql_screen *s);
+
+/* Whether a column name speaks of the sales process's outcome: a whole word (split at
+ * non-alphanumerics and lower-to-upper case changes) status, stage, reason, tag, quality, close
+ * or result, alone or with the ending s, es, d or ed ("Tags", "closed", "Lead Stage"). Writes
+ * the word found to word (cap bytes) when it is given. */
+int mql_screen_name_word(const char *name, char *word, size_t cap);
+
+/* Splits a column name into words: runs of ASCII letters and digits, also split where a lower-case
+ * letter meets an upper-case one ("TotalVisits" -> total, visits), lower-cased, each cut at
+ * MQL_NAME_WORD - 1 bytes. Writes at most max words to w; returns how many. */
+#define MQL_NAME_WORD 32
+size_t mql_name_words(const char *name, char (*w)[MQL_NAME_WORD], size_t max);
+
+/* The rule in words, for --help and the reports. */
+extern const char *const mql_screen_rule;
+
+#endif
