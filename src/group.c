@@ -8,6 +8,7 @@
 
 #include "mqlcal/design.h"
 #include "mqlcal/leakage.h"
+#include "mqlcal/report_table.h"
 
 #define MAXW 24
 
@@ -120,4 +121,35 @@ mql_group mql_group_infer(const char *name, const mql_column *c, char *why, size
 mql_group mql_group_guess(const char *name)
 {
     return mql_group_infer(name, NULL, NULL, 0);
+}
+
+mql_tab *mql_design_groups_tab(const mql_design *d, const mql_table *t, const mql_design_opts *o)
+{
+    static const char *const cols[] = {"feature", "group", "reason"};
+    mql_design_opts defaults;
+    if (!o) {
+        mql_design_opts_init(&defaults);
+        o = &defaults;
+    }
+    mql_tab *tab = mql_tab_new(3, cols);
+    int bad = !tab;
+    for (size_t i = 0; !bad && i < d->n_features; i++) {
+        const mql_feature *f = &d->features[i];
+        long j = t ? mql_table_find(t, f->name) : -1;
+        char why[256];
+        if (j >= 0) {
+            mql_design_group(o, &t->cols[j], why, sizeof why);
+        } else {
+            mql_column c = {.name = f->name};
+            mql_design_group(o, &c, why, sizeof why);
+        }
+        bad = mql_tab_row(tab) || mql_tab_add_str(tab, f->name) ||
+              mql_tab_add_str(tab, f->group == MQL_GROUP_ENGAGEMENT ? "engagement" : "fit") ||
+              mql_tab_add_str(tab, why);
+    }
+    if (bad) {
+        mql_tab_free(tab);
+        return NULL;
+    }
+    return tab;
 }

@@ -401,8 +401,10 @@ int mql_screen_run(const mql_table *t, const unsigned char *y, long date_col,
     size_t n = t->n_rows;
     mql_screen *s = calloc(1, sizeof *s);
     uint32_t *gid = malloc((n ? n : 1) * sizeof *gid);
-    if (s)
+    if (s) {
+        s->n_cols = t->n_cols;
         s->col = calloc(t->n_cols ? t->n_cols : 1, sizeof *s->col);
+    }
     size_t *ord = NULL, n_ord = 0;
     int fail = !s || !s->col || !gid;
     const mql_column *created = date_col >= 0 && (size_t)date_col < t->n_cols &&
@@ -478,4 +480,33 @@ int mql_screen_run(const mql_table *t, const unsigned char *y, long date_col,
     }
     *out = s;
     return MQL_OK;
+}
+
+void mql_screen_carriers(const mql_screen *s, const mql_table *t, const mql_design *d, char *buf,
+                         size_t cap)
+{
+    size_t o = 0, shown = 0;
+    unsigned char *used = calloc(d->n_features ? d->n_features : 1, 1);
+    buf[0] = '\0';
+    while (used && s && shown < 5 && o < cap) {
+        long best = -1;
+        double best_auc = -1;
+        for (size_t i = 0; i < d->n_features; i++) {
+            long j = mql_table_find(t, d->features[i].name);
+            double a = j >= 0 && (size_t)j < s->n_cols ? s->col[j].auc : NAN;
+            if (!used[i] && isfinite(a) && a > best_auc) {
+                best = (long)i;
+                best_auc = a;
+            }
+        }
+        if (best < 0 || (shown > 0 && best_auc < 0.75))
+            break;
+        used[best] = 1;
+        o += (size_t)snprintf(buf + o, cap - o, "%s%s (single-feature AUC %.3f)",
+                              shown ? ", " : "", d->features[best].name, best_auc);
+        shown++;
+    }
+    free(used);
+    if (!buf[0])
+        snprintf(buf, cap, "(no single feature stands out)");
 }

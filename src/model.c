@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <gsl/gsl_cdf.h>
+
 #include "mqlcal/points_fit.h"
 #include "mqlcal/selfcheck.h"
 
@@ -421,6 +423,27 @@ int mql_model_add_points(mql_model *m, const mql_table *t, const unsigned char *
     int st = mql_design_bind(m->design, t, &b, err);
     if (st == MQL_OK)
         st = mql_points_from_fit_data(m->design, m->fit->beta, b, y, po, &pts, err);
+    /* The default scale follows the fit's strength: a weak model is re-scaled to fewer points. */
+    mql_points_opts def;
+    if (!po) {
+        mql_points_opts_default(&def);
+        po = &def;
+    }
+    if (st == MQL_OK && po->by_strength && isnan(po->pdo)) {
+        const mql_glm_result *g = m->fit;
+        double lr = g->null_deviance - g->deviance, df = g->df_null - g->df_residual;
+        double lr_p = df > 0 && lr >= 0 ? gsl_cdf_chisq_Q(lr, df) : NAN;
+        double s = mql_points_strength(pts->auc_exact, lr_p);
+        if (s < 1) {
+            mql_points_opts o2 = *po;
+            o2.max_points = fmax(10, po->max_points * s);
+            mql_points_free(pts);
+            pts = NULL;
+            st = mql_points_from_fit_data(m->design, m->fit->beta, b, y, &o2, &pts, err);
+        }
+        if (st == MQL_OK)
+            pts->strength = s;
+    }
     if (st == MQL_OK)
         st = mql_points_self_check(m->design, b, pts, err);
     mql_design_binding_free(b);

@@ -19,6 +19,7 @@ mql_points *mql_points_new(void)
     m->pdo = NAN;
     m->map_a = m->map_b = NAN;
     m->auc_exact = m->auc_points = m->logloss_exact = m->logloss_points = NAN;
+    m->strength = NAN;
     return m;
 }
 

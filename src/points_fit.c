@@ -37,6 +37,15 @@ void mql_points_opts_default(mql_points_opts *o)
     o->pdo = NAN;
     o->max_points = 100;
     o->threshold = LONG_MIN;
+    o->by_strength = 1;
+}
+
+double mql_points_strength(double auc_exact, double lr_p)
+{
+    double s = isfinite(auc_exact) ? fmin(1.0, (2 * auc_exact - 1) / 0.5) : 1.0;
+    if (lr_p >= 0.05)
+        s = fmin(s, 0.1);
+    return fmax(s, 0.1);
 }
 
 /* Index of the step holding x: the number of lower bounds lo[1..n) that are <= x (0 for NaN).

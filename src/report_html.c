@@ -1467,6 +1467,17 @@ int mql_html_heatmap(mql_html *doc, const mql_heatmap *c)
 
     double vlo = INFINITY, vhi = -INFINITY;
     extend(&vlo, &vhi, c->value, ncell);
+    if (c->min_span > 0 && vlo <= vhi && vhi - vlo < c->min_span) {
+        /* Widen the colour scale around the values' middle, so small differences look small;
+         * shares stay inside [0, 1]. */
+        double mid = (vlo + vhi) / 2;
+        vlo = mid - c->min_span / 2;
+        vhi = mid + c->min_span / 2;
+        if (c->value_fmt == MQL_AXIS_PCT && vlo < 0)
+            vhi -= vlo, vlo = 0;
+        if (c->value_fmt == MQL_AXIS_PCT && vhi > 1)
+            vlo = fmax(0, vlo - (vhi - 1)), vhi = 1;
+    }
     int any_nan = 0;
     for (size_t k = 0; k < ncell; k++)
         any_nan |= !isfinite(c->value[k]);

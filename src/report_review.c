@@ -160,7 +160,8 @@ static int html_thresholds(const mql_review *r, mql_html *h)
     int st = mql_html_section(h, "thresholds", "Threshold trade-off",
                               "A lead is an MQL when its score reaches the threshold. Lower "
                               "thresholds send more leads to sales at a lower conversion rate.");
-    st = st ? st : mql_html_callout(h, MQL_CALLOUT_INFO, "Recommendation", r->rec_text);
+    st = st ? st : mql_html_callout(h, r->has_rec ? MQL_CALLOUT_INFO : MQL_CALLOUT_WARNING,
+                                    "Recommendation", r->rec_text);
     size_t n = sw->n_rows;
     double *x = malloc(n * sizeof *x), *v = malloc(n * sizeof *v);
     double *s1 = malloc(n * sizeof *s1), *l1 = malloc(n * sizeof *l1), *h1 = malloc(n * sizeof *h1);
@@ -184,12 +185,11 @@ static int html_thresholds(const mql_review *r, mql_html *h)
         char lab[64];
         snprintf(lab, sizeof lab, "recommended: %g", rr->threshold);
         mql_marker mk[2] = {{rr->threshold, lab}, {NAN, NULL}};
-        size_t n_mk = 1;
+        size_t n_mk = r->has_rec;
         char lab2[64];
-        if ((double)r->model->points->threshold != rr->threshold) {
+        if (!r->has_rec || (double)r->model->points->threshold != rr->threshold) {
             snprintf(lab2, sizeof lab2, "model's own: %ld", r->model->points->threshold);
-            mk[1] = (mql_marker){(double)r->model->points->threshold, lab2};
-            n_mk = 2;
+            mk[n_mk++] = (mql_marker){(double)r->model->points->threshold, lab2};
         }
         mql_line_chart c = {.title = "Conversion, recall and MQL volume by threshold (new model)",
                             .source = "thresholds.csv",
@@ -212,7 +212,8 @@ static int html_thresholds(const mql_review *r, mql_html *h)
     if (!t)
         return st ? st : MQL_ENOMEM;
     st = st ? st : mql_html_table(h, t, "Selected thresholds (every threshold in the CSV)",
-                                  "thresholds.csv", hl, "highlighted: the recommended threshold");
+                                  "thresholds.csv", r->has_rec ? hl : MQL_HTML_NO_ROW,
+                                  r->has_rec ? "highlighted: the recommended threshold" : NULL);
     mql_tab_free(t);
     st = st ? st : mql_html_table(h, r->t_bands, "Score bands of the new model", "bands.csv",
                                   MQL_HTML_NO_ROW, NULL);
@@ -351,7 +352,8 @@ static int html_grades(const mql_review *r, mql_html *h)
                          .source = "grades.csv", .n_rows = 4, .n_cols = 4,
                          .row_labels = rl, .col_labels = cl, .row_title = "fit grade",
                          .col_title = "engagement grade", .legend_label = "% won",
-                         .value = rate, .text1 = p1, .text2 = p2, .value_fmt = MQL_AXIS_PCT};
+                         .value = rate, .text1 = p1, .text2 = p2, .value_fmt = MQL_AXIS_PCT,
+                         .min_span = mql_review_heat_span(r)};
         st = st ? st : mql_html_heatmap(h, &c);
     }
     free(leads), free(rate);
@@ -441,16 +443,27 @@ int mql_review_write_html(const mql_review *r, FILE *f, mql_err *err)
     const mql_bt_row *rr = &r->new_sw->rows[r->rec];
     mql_html_section(h, "diagnosis", "Findings", "What the data says about the scoring model, "
                      "in plain terms; the evidence follows in the sections below.");
+    /* What must be read before any figure: leakage, a model too good or no better than chance. */
+    for (size_t q = 0; q < r->n_findings; q++)
+        if (r->findings[q].lead)
+            mql_html_callout(h, callout_kind(r->findings[q].kind), r->findings[q].title,
+                             r->findings[q].text);
     char v[6][64], n[6][96];
     mql_kpi k[6];
     size_t nk = 0;
     snprintf(v[nk], sizeof v[nk], "%g", rr->threshold);
-    if (isfinite(rr->mqls_per_month))
+    if (!r->has_rec)
+        snprintf(v[nk], sizeof v[nk], "none");
+    if (!r->has_rec)
+        snprintf(n[nk], sizeof n[nk], "the new model does not beat chance");
+    else if (isfinite(rr->mqls_per_month))
         snprintf(n[nk], sizeof n[nk], "%.1f MQLs/month", rr->mqls_per_month);
     else
         snprintf(n[nk], sizeof n[nk], "%zu MQLs (no --date: no monthly volume)", rr->mqls);
     k[nk] = (mql_kpi){"recommended threshold", v[nk], n[nk], 0}, nk++;
-    if (isfinite(rr->sql_rate)) {
+    if (!r->has_rec) {
+        /* no figures "at" a threshold nobody recommends */
+    } else if (isfinite(rr->sql_rate)) {
         pct(v[nk], sizeof v[nk], rr->sql_rate);
         snprintf(n[nk], sizeof n[nk], "MQL-to-won %.1f%%", 100 * rr->won_rate);
         k[nk] = (mql_kpi){"MQL-to-SQL at it", v[nk], n[nk], 0}, nk++;
@@ -485,12 +498,13 @@ int mql_review_write_html(const mql_review *r, FILE *f, mql_err *err)
     if (r->has_sql)
         k[nk] = (mql_kpi){"MQL-to-SQL in practice", "13-27%", "commonly quoted band", 1}, nk++;
     mql_html_kpis(h, k, nk);
-    mql_html_callout(h, MQL_CALLOUT_INFO, "Recommendation", r->rec_text);
+    mql_html_callout(h, r->has_rec ? MQL_CALLOUT_INFO : MQL_CALLOUT_WARNING, "Recommendation",
+                     r->rec_text);
     /* Warnings first, then information, then what is fine. */
     static const mql_review_kind order[] = {MQL_REVIEW_WARNING, MQL_REVIEW_INFO, MQL_REVIEW_GOOD};
     for (size_t o = 0; o < 3; o++)
         for (size_t q = 0; q < r->n_findings; q++)
-            if (r->findings[q].kind == order[o])
+            if (r->findings[q].kind == order[o] && !r->findings[q].lead)
                 mql_html_callout(h, callout_kind(r->findings[q].kind), r->findings[q].title,
                                  r->findings[q].text);
     /* The benchmarks from practice, each only when the report reads a figure against it. */
@@ -534,6 +548,12 @@ int mql_review_write_html(const mql_review *r, FILE *f, mql_err *err)
     }
     st = st ? st : mql_html_table(h, r->t_rules, "Points rules", "rules.csv", MQL_HTML_NO_ROW,
                                   NULL);
+    st = st ? st : mql_html_table(h, r->t_groups, "Each feature's group (fit: who the lead is; "
+                                  "engagement: what it did) and why", "groups.csv",
+                                  MQL_HTML_NO_ROW, NULL);
+    st = st ? st : mql_html_para(h, "The group follows the whole words of a column's name and "
+                                 "the nature of its values; --fit and --engagement move a "
+                                 "column.");
     st = st ? st : html_thresholds(r, h);
     st = st ? st : html_reliability(r, h);
     st = st ? st : html_distribution(r, h);
@@ -558,6 +578,16 @@ int mql_review_write_summary_md(const mql_review *r, FILE *f, mql_err *err)
 {
     fprintf(f, "# Lead-scoring review: %s\n\n", r->file);
     fprintf(f, "%s.\n\n", r->split_text);
+    size_t n_lead = 0;
+    for (size_t k = 0; k < r->n_findings; k++)
+        n_lead += r->findings[k].lead != 0;
+    if (n_lead) {
+        fprintf(f, "## Read first\n\n");
+        for (size_t k = 0; k < r->n_findings; k++)
+            if (r->findings[k].lead)
+                fprintf(f, "- **%s.** %s\n", r->findings[k].title, r->findings[k].text);
+        fputc('\n', f);
+    }
     fprintf(f, "## Recommendation\n\n%s\n\n", r->rec_text);
     const mql_points *np = r->model->points;
     if (np->threshold_rule)
@@ -565,7 +595,8 @@ int mql_review_write_summary_md(const mql_review *r, FILE *f, mql_err *err)
                 np->threshold_rule);
     fprintf(f, "## Findings\n\n");
     for (size_t k = 0; k < r->n_findings; k++)
-        fprintf(f, "- **%s.** %s\n", r->findings[k].title, r->findings[k].text);
+        if (!r->findings[k].lead)
+            fprintf(f, "- **%s.** %s\n", r->findings[k].title, r->findings[k].text);
     fprintf(f, "\n## Key figures\n\n");
     int bad = mql_tab_write(r->summary, f, MQL_FMT_MD) != 0;
     if (r->t_cmp) {
@@ -625,7 +656,8 @@ int mql_review_write_dir(const mql_review *r, const char *dir, mql_err *err)
         {"compare.csv", r->t_cmp},       {"migration.csv", r->t_mig},
         {"rules_diff.csv", r->t_rules_diff}, {"metrics.csv", r->t_metrics},
         {"metrics_current.csv", r->t_metrics_cur}, {"plan.csv", r->t_plan},
-        {"plan_thresholds.csv", r->t_plan_thr},
+        {"plan_thresholds.csv", r->t_plan_thr}, {"groups.csv", r->t_groups},
+        {"screening.csv", r->t_screen},
     };
     char path[4096];
     FILE *f;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cdf.h>
+
 #include "mqlcal/metrics.h"
 #include "mqlcal/review.h"
 #include "mqlcal/table_ops.h"
@@ -47,7 +49,7 @@ static int item_add(mql_review_item **v, size_t *n, mql_review_kind kind, const 
     if (!p)
         return MQL_ENOMEM;
     *v = p;
-    p[*n] = (mql_review_item){kind, mql_strdup(title), mql_strdup(text)};
+    p[*n] = (mql_review_item){kind, mql_strdup(title), mql_strdup(text), 0};
     if (!p[*n].title || !p[*n].text) {
         free(p[*n].title);
         free(p[*n].text);
@@ -82,7 +84,7 @@ static int finding(mql_review *r, mql_err *err, mql_review_kind kind, const char
 static int finding(mql_review *r, mql_err *err, mql_review_kind kind, const char *title,
                    const char *fmt, ...)
 {
-    char text[1024];
+    char text[4096];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
@@ -246,8 +248,17 @@ static int step_split(const mql_review_spec *sp, mql_review *r, mql_err *err)
     return MQL_OK;
 }
 
-/* Leakage suspects (inspect's rule) are not features of the new model unless the features were
- * listed by hand: they join the roles of *design, a copy of the spec's options whose roles array
+/* A screened candidate the new model leaves out: a leakage suspect or an identifier-like number
+ * (mask), a candidate feature, not kept, not a date (dates are never features). */
+static int left_out(const mql_review_spec *sp, size_t j, unsigned mask)
+{
+    const mql_table *t = sp->table;
+    return sp->screen && (sp->screen->col[j].flags & mask) && (!sp->feature || sp->feature[j]) &&
+           (!sp->keep || !sp->keep[j]) && t->cols[j].type != MQL_COL_DATE;
+}
+
+/* Leakage suspects and identifier-like numbers (leakage.h) are not features of the new model
+ * unless kept: they join the roles of *design, a copy of the spec's options whose roles array
  * (*roles, the caller frees it, not its strings) is new. */
 static int step_leakage(const mql_review_spec *sp, mql_review *r, mql_design_opts *design,
                         char ***roles, mql_err *err)
@@ -258,7 +269,7 @@ static int step_leakage(const mql_review_spec *sp, mql_review *r, mql_design_opt
     else
         mql_design_opts_init(design);
     *roles = NULL;
-    if (!sp->leak || sp->keep_leaks)
+    if (!sp->screen)
         return MQL_OK;
     char **v = malloc((design->n_roles + t->n_cols + 1) * sizeof *v);
     if (!v)
@@ -268,9 +279,13 @@ static int step_leakage(const mql_review_spec *sp, mql_review *r, mql_design_opt
     design->roles = *roles = v;
     size_t o = 0;
     for (size_t j = 0; j < t->n_cols; j++) {
-        if (!sp->leak[j] || (sp->feature && !sp->feature[j]))
+        int leak = left_out(sp, j, MQL_SCREEN_LEAK), id = left_out(sp, j, MQL_SCREEN_IDLIKE);
+        if (!leak && !id)
             continue;
         v[design->n_roles++] = t->cols[j].name;
+        r->n_idlike += !leak;
+        if (!leak)
+            continue;
         if (o < sizeof r->leak_names)
             o += (size_t)snprintf(r->leak_names + o, sizeof r->leak_names - o, "%s%s",
                                   r->n_leak ? ", " : "", t->cols[j].name);
@@ -300,6 +315,8 @@ static int step_fit(const mql_review_spec *sp, mql_review *r, const mql_design_o
     }
     if (st)
         return prefix(err, st, "fit");
+    if (!(r->t_groups = mql_design_groups_tab(r->model->design, t, design)))
+        return oom(err);
     mql_training *tr = &r->model->train;
     const char *outcome = sp->outcome_column ? sp->outcome_column : sp->outcome_label;
     int fail = !(tr->file = mql_strdup(sp->file)) ||
@@ -408,6 +425,20 @@ static int step_evaluate(const mql_review_spec *sp, mql_review *r, mql_err *err)
                  "set the volume).", np->threshold,
                  np->threshold_rule ? np->threshold_rule : "as the model file gives it");
     }
+    /* Does the new model beat chance? Its evaluation AUC interval must exclude 0.5 and its
+     * likelihood-ratio test on the training leads must be significant at 5%. */
+    const mql_glm_result *g = r->model->fit;
+    double lr = g->null_deviance - g->deviance, df = g->df_null - g->df_residual;
+    r->lr_p = df > 0 && lr >= 0 ? gsl_cdf_chisq_Q(lr, df) : NAN;
+    r->weak = r->new_sum.auc.lo <= 0.5 || !(r->lr_p < 0.05);
+    r->has_rec = !r->weak;
+    if (r->weak)
+        snprintf(r->rec_text, sizeof r->rec_text,
+                 "No new threshold is recommended: the new model does not beat chance (AUC %.3f, "
+                 "95%% interval %.3f-%.3f%s; likelihood-ratio test p = %.2g), so it should not "
+                 "replace the current one.", r->new_sum.auc.auc, r->new_sum.auc.lo,
+                 r->new_sum.auc.hi, r->role ? " on the evaluation leads" : " in-sample",
+                 r->lr_p);
     r->eng_share_new = eng_share(r->new_s);
     r->eng_share_cur = cur ? eng_share(r->cur_s) : NAN;
     r->flat_group = !(variance(r->new_s->eng, r->new_s->n) > 0) ||
@@ -461,6 +492,29 @@ static int step_tables(const mql_review_spec *sp, mql_review *r, mql_err *err)
         }
         free(cuts);
         if (r->has_psi && !(r->t_psi = mql_eval_psi_tab(&r->psi)))
+            return oom(err);
+    }
+    if (sp->screen) {
+        static const char *const sc[] = {"column", "leakage_suspect", "identifier_like",
+                                         "left_out", "single_feature_auc", "auc_lo", "auc_hi",
+                                         "evidence"};
+        const mql_table *t = sp->table;
+        int bad = !(r->t_screen = mql_tab_new(8, sc));
+        for (size_t j = 0; !bad && j < t->n_cols; j++) {
+            const mql_screen_col *c = &sp->screen->col[j];
+            if (!c->screened)
+                continue;
+            int out = left_out(sp, j, MQL_SCREEN_LEAK | MQL_SCREEN_IDLIKE);
+            bad = mql_tab_row(r->t_screen) || mql_tab_add_str(r->t_screen, t->cols[j].name) ||
+                  mql_tab_add_str(r->t_screen, c->flags & MQL_SCREEN_LEAK ? "yes" : "no") ||
+                  mql_tab_add_str(r->t_screen, c->flags & MQL_SCREEN_IDLIKE ? "yes" : "no") ||
+                  mql_tab_add_str(r->t_screen, out ? "yes" : "no") ||
+                  mql_tab_add_num(r->t_screen, c->auc, "%.4f") ||
+                  mql_tab_add_num(r->t_screen, c->auc_lo, "%.4f") ||
+                  mql_tab_add_num(r->t_screen, c->auc_hi, "%.4f") ||
+                  mql_tab_add_str(r->t_screen, c->evidence[0] ? c->evidence : NULL);
+        }
+        if (bad)
             return oom(err);
     }
     if (r->plan && (!(r->t_plan = mql_dplan_stages_tab(r->plan)) ||
@@ -548,6 +602,90 @@ static int calib_kv(mql_review *r, const char *who, const mql_eval_summary *m)
     snprintf(k2, sizeof k2, "%s_calibration_observed_p", who);
     return kv(r, k1, stated, "%.1f%%", 100 * stated) |
            kv(r, k2, observed, "%.1f%%", 100 * observed);
+}
+
+double mql_review_heat_span(const mql_review *r)
+{
+    double base = r->new_sw ? r->new_sw->totals.base_won_rate : NAN;
+    return isfinite(base) ? fmax(0.10, 0.5 * base) : 0.10;
+}
+
+/* The findings read before any figure (lead = 1), first in the list: leakage suspects and
+ * identifiers left out, a model too good to be true, a model that does not beat chance. */
+static int step_alerts(const mql_review_spec *sp, mql_review *r, mql_err *err)
+{
+    const mql_table *t = sp->table;
+    int st = MQL_OK;
+    size_t cap = 256;
+    for (size_t j = 0; j < t->n_cols; j++)
+        cap += strlen(t->cols[j].name) + (sp->screen ? strlen(sp->screen->col[j].evidence) : 0) + 8;
+    char *list = malloc(cap);
+    if (!list)
+        return oom(err);
+    for (int pass = 0; pass < 2 && !st; pass++) {
+        unsigned mask = pass == 0 ? MQL_SCREEN_LEAK : MQL_SCREEN_IDLIKE;
+        size_t o = 0, k = 0;
+        list[0] = '\0';
+        for (size_t j = 0; j < t->n_cols; j++) {
+            if (!left_out(sp, j, mask) || (pass == 1 && left_out(sp, j, MQL_SCREEN_LEAK)))
+                continue;
+            const char *ev = sp->screen->col[j].evidence;
+            if (pass == 1 && strncmp(ev, "identifier-like: ", 17) == 0)
+                ev += 17;
+            o += (size_t)snprintf(list + o, cap - o, "%s%s (%s)", k++ ? "; " : "",
+                                  t->cols[j].name, ev);
+        }
+        if (!k)
+            continue;
+        if (pass == 0)
+            st = finding(r, err, MQL_REVIEW_WARNING, "Leakage suspects left out of the new model",
+                         "%zu column%s look%s filled during or after the sales process, so the "
+                         "new model leaves %s out: %s. A model fitted on such columns scores "
+                         "closed leads well and new leads badly, because new leads do not have "
+                         "them yet. If a column is known when a lead is scored, keep it with "
+                         "--keep COL.", k, k > 1 ? "s" : "", k > 1 ? "" : "s",
+                         k > 1 ? "them" : "it", list);
+        else
+            st = finding(r, err, MQL_REVIEW_WARNING, "Identifier-like numbers left out",
+                         "%s: %s number%s leads rather than describing them, so the new model "
+                         "does not use %s as a feature (--keep COL keeps one).", list,
+                         k > 1 ? "these" : "this column", k > 1 ? "" : "s",
+                         k > 1 ? "them" : "it");
+        if (!st)
+            r->findings[r->n_findings - 1].lead = 1;
+    }
+    free(list);
+    const mql_glm_result *g = r->model->fit;
+    double mcf = g->null_deviance > 0 ? 1 - g->deviance / g->null_deviance : NAN;
+    if (!st && (r->new_sum.auc.auc > 0.95 || mcf > 0.6)) {
+        char who[600];
+        mql_screen_carriers(sp->screen, sp->table, r->model->design, who, sizeof who);
+        r->too_good = 1;
+        st = finding(r, err, MQL_REVIEW_WARNING, "Too good to be true",
+                     "The new model's AUC is %.3f (%s) and its McFadden R2 %.3f: lead scoring "
+                     "on what is known when a lead arrives rarely passes AUC 0.95 or R2 0.6. "
+                     "Such a fit usually means a column records the outcome. It rests on %s: "
+                     "check when each is filled before using the model.", r->new_sum.auc.auc,
+                     r->role ? "on the evaluation leads" : "in-sample", mcf, who);
+        if (!st)
+            r->findings[r->n_findings - 1].lead = 1;
+    }
+    if (!st && r->weak) {
+        st = finding(r, err, MQL_REVIEW_WARNING, "The new model does not beat chance",
+                     "Its AUC is %.3f %s (95%% interval %.3f-%.3f%s) and the likelihood-ratio "
+                     "test of its features on the training leads gives p = %.2g%s. It should "
+                     "not replace the current model, and no new threshold is recommended. Its "
+                     "points are scaled to its weak signal rather than to 100, and the grade "
+                     "heatmap's colours span at least %.0f percentage points, so small "
+                     "differences look small.", r->new_sum.auc.auc,
+                     r->role ? "on the evaluation leads" : "in-sample", r->new_sum.auc.lo,
+                     r->new_sum.auc.hi, r->new_sum.auc.lo <= 0.5 ? ", which holds 0.5: a coin" : "",
+                     r->lr_p, r->lr_p >= 0.05 ? " (not significant at 5%)" : "",
+                     100 * mql_review_heat_span(r));
+        if (!st)
+            r->findings[r->n_findings - 1].lead = 1;
+    }
+    return st;
 }
 
 /* The diagnosis: plain-language findings, with the figures they quote added to the summary. */
@@ -789,7 +927,7 @@ static int step_data_notes(const mql_review_spec *sp, mql_review *r, mql_err *er
     if (r->n_leak) {
         char s[800];
         snprintf(s, sizeof s, "Left out of the new model as leakage suspects: %s (%s).",
-                 r->leak_names, sp->leak_rule ? sp->leak_rule : "");
+                 r->leak_names, mql_screen_rule);
         bad |= item_add(v, n, MQL_REVIEW_WARNING, "Leakage suspects", s);
     }
     if (r->refit_l2) {
@@ -868,6 +1006,7 @@ int mql_review_run(const mql_review_spec *sp, mql_review **out, mql_err *err)
     if (!(st = step_leakage(sp, r, &design, &roles, err)) && !(st = step_split(sp, r, err)) &&
         !(st = step_fit(sp, r, &design, err)) && !(st = step_evaluate(sp, r, err)) &&
         !(st = step_tables(sp, r, err)) && !(st = step_key_figures(r, err)) &&
+        !(st = step_alerts(sp, r, err)) &&
         !(st = step_findings(r, err)))
         st = step_data_notes(sp, r, err);
     free(roles);
@@ -907,7 +1046,7 @@ void mql_review_free(mql_review *r)
     mql_tab *tabs[] = {r->summary, r->t_thr, r->t_thr_cur, r->t_cal, r->t_cal_cur, r->t_bands,
                        r->t_gains, r->t_gains_cur, r->t_hist, r->t_grades, r->t_psi, r->t_cmp,
                        r->t_mig, r->t_rules_diff, r->t_rules, r->t_metrics, r->t_metrics_cur,
-                       r->t_plan, r->t_plan_thr};
+                       r->t_plan, r->t_plan_thr, r->t_groups, r->t_screen};
     for (size_t k = 0; k < sizeof tabs / sizeof tabs[0]; k++)
         mql_tab_free(tabs[k]);
     items_free(r->findings, r->n_findings);

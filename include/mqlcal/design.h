@@ -254,4 +254,11 @@ void mql_design_binding_free(mql_design_binding *b);
  * per row. Returns MQL_OK, or MQL_EDATA when the rows are out of range. */
 int mql_design_fill(void *ctx, size_t row0, size_t m, double *x, mql_err *err);
 
+/* Every feature of d with its group and the reason (group.c): a table feature, group, reason,
+ * in design order, the reason recomputed from o (NULL: defaults) and the feature's column in t
+ * (t may be NULL: the name alone). Returns NULL when out of memory; free with mql_tab_free. */
+struct mql_tab;
+struct mql_tab *mql_design_groups_tab(const mql_design *d, const mql_table *t,
+                                      const mql_design_opts *o);
+
 #endif

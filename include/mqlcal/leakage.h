@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include "mqlcal/common.h"
+#include "mqlcal/design.h"
 #include "mqlcal/table.h"
 
 /* The thresholds (docs/DESIGN-NOTES.md "Screening"). */
@@ -71,6 +72,12 @@ int mql_screen_name_word(const char *name, char *word, size_t cap);
  * MQL_NAME_WORD - 1 bytes. Writes at most max words to w; returns how many. */
 #define MQL_NAME_WORD 32
 size_t mql_name_words(const char *name, char (*w)[MQL_NAME_WORD], size_t max);
+
+/* The features of d that carry a model's discrimination, by single-feature AUC (s may be NULL:
+ * none stands out): those at 0.75 or more, at least the best one, at most five, as "Tags
+ * (single-feature AUC 0.944), ..." in buf; "(no single feature stands out)" when none has one. */
+void mql_screen_carriers(const mql_screen *s, const mql_table *t, const mql_design *d, char *buf,
+                         size_t cap);
 
 /* The rule in words, for --help and the reports. */
 extern const char *const mql_screen_rule;

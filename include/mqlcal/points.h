@@ -63,6 +63,9 @@ typedef struct mql_points {
     size_t n_bands;
     double auc_exact, auc_points;          /* rounding cost on the training data (NAN: unknown) */
     double logloss_exact, logloss_points;
+    double strength;                       /* the fit's strength that scaled the default points
+                                              (points_fit.h: mql_points_strength); NAN when the
+                                              scale was given or the model was read from a file */
     /* fitted models only (0 / NULL for rules read from a CSV): */
     size_t n_terms;       /* design columns p */
     long *term_points;    /* p: integer points of each indicator term (0 for the intercept, for

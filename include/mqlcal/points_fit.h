@@ -19,8 +19,18 @@ typedef struct mql_points_opts {
     double pdo;           /* points to double the odds; NAN: derive from max_points */
     double max_points;    /* the best possible lead scores about this many points (default 100) */
     long threshold;       /* LONG_MIN: choose (documented rule) */
+    int by_strength;      /* 1 (default): with pdo NAN, mql_model_add_points scales max_points by
+                             the fit's strength (mql_points_strength); 0: max_points as given */
 } mql_points_opts;
 void mql_points_opts_default(mql_points_opts *o);
+
+/* The share of max_points a fitted model's default points use, so points show how much the
+ * model knows rather than always reaching 100: min(1, Gini / 0.5) with Gini = 2 auc_exact - 1
+ * (the unrounded model's AUC on its training leads; a model ranking at AUC 0.75 or better keeps
+ * the full scale), at most 0.1 when the likelihood-ratio test of the fit is not significant at
+ * 5% (lr_p >= 0.05: the features do not beat a constant), and at least 0.1. NAN auc_exact or
+ * lr_p count as strong (1 and significant). */
+double mql_points_strength(double auc_exact, double lr_p);
 
 /* Converts a fitted logistic regression into a points model.
  *  factor = pdo / ln 2 points per unit of log-odds (so pdo points double the odds). Default pdo:

@@ -208,6 +208,8 @@ typedef struct mql_heatmap {
     const double *value;
     const char *const *text1, *const *text2;
     mql_axis_fmt value_fmt;
+    double min_span;          /* > 0: the colour scale spans at least this much, centred on the
+                                 values' middle (shares kept in [0, 1]); 0: lowest to highest */
 } mql_heatmap;
 
 int mql_html_heatmap(mql_html *doc, const mql_heatmap *c);

@@ -11,6 +11,7 @@
 #include "mqlcal/design.h"
 #include "mqlcal/evaluate.h"
 #include "mqlcal/glm.h"
+#include "mqlcal/leakage.h"
 #include "mqlcal/model.h"
 #include "mqlcal/plan.h"
 #include "mqlcal/points_fit.h"
@@ -38,15 +39,16 @@ typedef struct mql_review_spec {
     /* The new model's training record: role column names as given (NULL: none). */
     const char *outcome_column, *sql_column, *acv_column, *date_column, *weight_column;
     /* The column profile (inspect): one row per column, written as columns.csv (may be NULL);
-     * notes "col: note" for the report; leak[j] 1 for a leakage-suspect column (NULL: none),
-     * feature[j] 1 for a candidate feature (NULL: every column). */
+     * notes "col: note" for the report; feature[j] 1 for a candidate feature (NULL: every
+     * column). screen: the screening of the columns (leakage.h; NULL: none): leakage suspects
+     * and identifier-like numbers among the candidates are left out of the new model unless
+     * keep[j] is 1 (--keep, or listed in --features; keep NULL: none kept). */
     const mql_tab *columns;
     const char *const *column_notes;
     size_t n_column_notes;
-    const unsigned char *leak;
     const unsigned char *feature;
-    const char *leak_rule;            /* the leakage rule in words, quoted in the report */
-    int keep_leaks;                   /* 1: the features were listed by hand: suspects stay */
+    const mql_screen *screen;
+    const unsigned char *keep;
     /* The models. */
     const mql_model *current;         /* the model in production (needs points), or NULL */
     const mql_design_opts *design;    /* the new model's design (NULL: defaults); leakage
@@ -77,6 +79,8 @@ typedef struct mql_review_item {
     mql_review_kind kind;
     char *title;
     char *text;
+    int lead;         /* 1: read before any figure (leakage, a model too good or no better than
+                         chance); such findings come first in `findings` */
 } mql_review_item;
 
 /* Everything the review computed. Owned pointers are freed by mql_review_free; the borrowed ones
@@ -104,6 +108,14 @@ typedef struct mql_review {
     char sep_text[1100];              /* the separation message of the plain fit */
     size_t n_leak;                    /* leakage suspects left out of the new model */
     char leak_names[512];
+    size_t n_idlike;                  /* identifier-like numbers left out of the new model */
+    int too_good;                     /* AUC > 0.95 or McFadden R2 > 0.6: see the findings */
+    int weak;                         /* the new model does not beat chance (evaluation AUC
+                                         interval holds 0.5, or its LR test p >= 0.05): no
+                                         threshold is recommended (rec is still the row the
+                                         tables would mark; has_rec is 0) */
+    int has_rec;                      /* 1: rec is a recommendation */
+    double lr_p;                      /* the new model's likelihood-ratio test p (training) */
     /* The evaluation (on the evaluation leads; cur_all: the current model on every lead). */
     mql_scored *cur_s, *new_s, *cur_all;
     mql_eval_summary cur_sum, new_sum;
@@ -127,6 +139,9 @@ typedef struct mql_review {
     mql_tab *t_thr, *t_thr_cur, *t_cal, *t_cal_cur, *t_bands, *t_gains, *t_gains_cur, *t_hist,
         *t_grades, *t_psi, *t_cmp, *t_mig, *t_rules_diff, *t_rules, *t_metrics, *t_metrics_cur,
         *t_plan, *t_plan_thr;
+    mql_tab *t_groups;                /* every feature's group and why (groups.csv) */
+    mql_tab *t_screen;                /* the screening of every column (screening.csv; NULL
+                                         without a screen) */
     /* The texts: the diagnosis, the notes about the data (censoring, leakage, separation, fit
      * warnings, skipped columns: each column once), and the warnings a front end should also
      * tell the user at once. */
@@ -149,5 +164,10 @@ int mql_review_run(const mql_review_spec *spec, mql_review **out, mql_err *err);
 
 /* Frees r and everything it owns. NULL-safe. */
 void mql_review_free(mql_review *r);
+
+/* The least span of the grade heatmap's colour scale: the larger of 10 percentage points and
+ * half the evaluation leads' won rate, so cells that differ by less than that never take the
+ * whole colour range (docs/DESIGN-NOTES.md). */
+double mql_review_heat_span(const mql_review *r);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "mqlcal/leakage.h"
 #include "mqlcal/model.h"
 #include "mqlcal/points.h"
 
@@ -611,6 +612,10 @@ const char *const cli_fit_usage =
     "  --cuts COL=a,b,c     explicit bin edges for a numeric column (repeatable)\n"
     "  --fit LIST           columns forced into the fit (who the lead is) group\n"
     "  --engagement LIST    columns forced into the engagement (what it did) group\n"
+    "                       (otherwise the group follows the column's name and values;\n"
+    "                       `fit` and the review show each column's group and why)\n"
+    "  --keep LIST          keep these columns as features although screening flags them\n"
+    "                       (identifier-like numbers; leakage suspects in `review`)\n"
     "Missing cells are a level of their own ('(missing)'); a numeric column's missing\n"
     "cells get an indicator term and 0 in the linear term.\n"
     "\n"
@@ -624,7 +629,10 @@ const char *const cli_fit_usage =
     "\n"
     "points options (the integer points table made from the fit):\n"
     "  --max-points N       scale so the best possible lead scores about N points above\n"
-    "                       the baseline lead (10 to 100000; default 100)\n"
+    "                       the baseline lead (10 to 100000; default 100 x the fit's\n"
+    "                       strength: the full 100 from a training AUC of 0.75, fewer\n"
+    "                       below, at most 10 when the likelihood-ratio test is not\n"
+    "                       significant at 5%)\n"
     "  --pdo N              points that double the odds of winning, 1 to 10000 (overrides\n"
     "                       --max-points)\n"
     "  --threshold N        the MQL threshold (default: the score whose probability is\n"
@@ -642,6 +650,10 @@ void cli_fit_opts_init(cli_fit_opts *o)
 void cli_fit_opts_clear(cli_fit_opts *o)
 {
     mql_design_opts_clear(&o->design);
+    mql_screen_free(o->screen);
+    o->screen = NULL;
+    free(o->keep_col);
+    o->keep_col = NULL;
 }
 
 /* Prints a design-option parser's error. */
@@ -690,6 +702,8 @@ int cli_fit_opt(cli_fit_opts *o, int argc, char **argv, int *i)
         }
     } else if (r == 0 && (r = cli_opt(argc, argv, i, "--weight", &val)) > 0) {
         o->weight = val;
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--keep", &val)) > 0) {
+        o->keep = val;
     } else if (r == 0 && (r = cli_opt(argc, argv, i, "--pdo", &val)) > 0) {
         if (mql_parse_double(val, &o->points.pdo) || !(o->points.pdo >= MQL_PDO_MIN) ||
             !(o->points.pdo <= MQL_PDO_MAX)) {
@@ -697,6 +711,7 @@ int cli_fit_opt(cli_fit_opts *o, int argc, char **argv, int *i)
                       MQL_PDO_MAX, val);
             st = MQL_EUSAGE;
         }
+        o->points.by_strength = 0;
     } else if (r == 0 && (r = cli_opt(argc, argv, i, "--max-points", &val)) > 0) {
         if (mql_parse_double(val, &o->points.max_points) ||
             !(o->points.max_points >= MQL_MAX_POINTS_MIN) ||
@@ -705,6 +720,7 @@ int cli_fit_opt(cli_fit_opts *o, int argc, char **argv, int *i)
                       MQL_MAX_POINTS_MIN, MQL_MAX_POINTS_MAX, val);
             st = MQL_EUSAGE;
         }
+        o->points.by_strength = 0;
     } else if (r == 0 && (r = cli_opt(argc, argv, i, "--threshold", &val)) > 0) {
         if (mql_parse_long(val, -1000000, 1000000, &o->points.threshold)) {
             cli_error("--threshold: expected a whole number of points, got '%s'", val);
@@ -759,6 +775,59 @@ static int load_weights(const mql_table *t, const char *name, double **out)
     return MQL_OK;
 }
 
+/* The screening and --keep of cli_fit_prepare: o->screen, o->keep_col, and identifier-like
+ * columns into the design's skip list. */
+static int screen_prepare(cli_fit_opts *o, const cli_data *d, const long *roles, size_t n_roles)
+{
+    const mql_table *t = d->table;
+    size_t nc = t->n_cols ? t->n_cols : 1;
+    unsigned char *role = calloc(nc, 1);
+    name_list keep = {0};
+    mql_err err;
+    int st = MQL_OK;
+    if (!role || !(o->keep_col = calloc(nc, 1)) || list_split(o->keep, &keep)) {
+        cli_error("out of memory");
+        st = MQL_ENOMEM;
+        goto done;
+    }
+    for (size_t k = 0; k < keep.n; k++) {
+        long j = mql_table_find(t, keep.v[k]);
+        if (j < 0) {
+            cli_error("--keep: no column '%s' in %s", keep.v[k], t->source);
+            st = MQL_EUSAGE;
+            goto done;
+        }
+        o->keep_col[j] = 1;
+    }
+    for (size_t j = 0; j < t->n_cols; j++)
+        for (size_t k = 0; k < o->design.n_features; k++)
+            if (strcmp(o->design.features[k], t->cols[j].name) == 0)
+                o->keep_col[j] = 1;
+    for (size_t k = 0; k < n_roles; k++)
+        if (roles[k] >= 0)
+            role[roles[k]] = 1;
+    if ((st = mql_screen_run(t, d->y, d->date_col, role, &o->screen, &err))) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+    for (size_t j = 0; j < t->n_cols && !st; j++) {
+        const mql_screen_col *c = &o->screen->col[j];
+        if (!(c->flags & MQL_SCREEN_IDLIKE) || o->keep_col[j] || !d->feature[j])
+            continue;
+        /* The identifier evidence is the text after "identifier-like: ". */
+        const char *why = strstr(c->evidence, "identifier-like: ");
+        char buf[700];
+        snprintf(buf, sizeof buf, "identifier-like (%s)",
+                 why ? why + strlen("identifier-like: ") : c->evidence);
+        if ((st = mql_design_opts_add_skip(&o->design, t->cols[j].name, buf, &err)))
+            cli_error("%s", err.msg);
+    }
+done:
+    free(role);
+    list_free(&keep);
+    return st;
+}
+
 int cli_fit_prepare(cli_fit_opts *o, const cli_data *d, double **w)
 {
     mql_err err;
@@ -776,7 +845,11 @@ int cli_fit_prepare(cli_fit_opts *o, const cli_data *d, double **w)
             *w = NULL;
             return st;
         }
-    return MQL_OK;
+    if ((st = screen_prepare(o, d, roles, sizeof roles / sizeof roles[0]))) {
+        free(*w);
+        *w = NULL;
+    }
+    return st;
 }
 
 /* ---- models ---- */

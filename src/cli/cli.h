@@ -165,11 +165,18 @@ extern const char *const cli_leads_usage;
 /* The design and fit options of every command that fits a model (`fit`, `backtest`, `review`):
  * --min-level-count, --reference, --bins, --cuts, --fit, --engagement, --l2, --max-iter, --tol,
  * --weight. One parser, so the commands accept the same spellings and give the same errors. */
+struct mql_screen;
 typedef struct cli_fit_opts {
     mql_design_opts design;
     mql_glm_opts glm;
     const char *weight;       /* --weight COL (argv string, not owned), NULL: none */
     mql_points_opts points;   /* --pdo, --max-points, --threshold: the points scale */
+    const char *keep;         /* --keep a,b: screened columns kept as features (argv string) */
+    /* Set by cli_fit_prepare: the screening of the leads (leakage.h; NULL without an outcome)
+     * and keep_col[j] = 1 for a column the user asked for (--keep, or listed in --features):
+     * screening never leaves it out. Both owned, freed by cli_fit_opts_clear. */
+    struct mql_screen *screen;
+    unsigned char *keep_col;
 } cli_fit_opts;
 
 /* Defaults (mql_design_opts_init, mql_glm_opts_default); _clear frees the design options. */
@@ -185,8 +192,11 @@ int cli_fit_opt(cli_fit_opts *o, int argc, char **argv, int *i);
 int cli_fit_opts_finish(cli_fit_opts *o, const cli_leads *l);
 
 /* After loading: marks the role columns of d (outcome, SQL, date, ACV, key, weight) as never
- * features and, with --weight, reads the frequency weights into *w (malloc'd, caller frees; NULL
- * without --weight). Prints its error; returns the exit code. */
+ * features, with --weight reads the frequency weights into *w (malloc'd, caller frees; NULL
+ * without --weight), screens the other columns (o->screen) and leaves identifier-like numbers
+ * out of the design unless asked for (--keep, --features; the design notes each one). Leakage
+ * suspects stay: `fit` warns about them, `review` leaves them out itself. An unknown --keep
+ * column is a usage error. Prints its error; returns the exit code. */
 int cli_fit_prepare(cli_fit_opts *o, const cli_data *d, double **w);
 
 /* The help text of the design and fit options. */
@@ -230,18 +240,19 @@ int cli_plan_opt(cli_plan_opts *o, int argc, char **argv, int *i);
 int cli_plan_build(const cli_plan_opts *o, int data, mql_dplan_in *in, const char **acv_col);
 
 /* The column profile of `inspect` (types, missing shares, levels, ranges, notes), shared with
- * `review`: tab has one row per column; warn the notes worth a warning ("col: note"); screen the
- * screening of every column but the roles (leakage.h); leak[j] is 1 for a leakage suspect. Prints
- * its error and returns the exit code; free with cli_inspect_free (NULL-safe, zeroes). */
-struct mql_screen;
+ * `review`: tab has one row per column; warn the notes worth a warning ("col: note"); leak[j] is
+ * 1 for a leakage suspect. screen is the screening to report (leakage.h; borrowed, e.g.
+ * cli_fit_opts.screen), or NULL: cli_inspect_columns screens every column but the roles itself.
+ * Prints its error and returns the exit code; free with cli_inspect_free (NULL-safe, zeroes). */
 typedef struct cli_inspect {
     mql_tab *tab;
     char **warn;
     size_t n_warn;
     unsigned char *leak;
-    struct mql_screen *screen;
+    const struct mql_screen *screen;
+    struct mql_screen *own_screen;
 } cli_inspect;
-int cli_inspect_columns(const cli_data *d, cli_inspect *r);
+int cli_inspect_columns(const cli_data *d, const struct mql_screen *screen, cli_inspect *r);
 void cli_inspect_free(cli_inspect *r);
 
 /* Writes a points table readably (table or md: group, rule in words, points; then the

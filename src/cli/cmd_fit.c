@@ -9,6 +9,7 @@
 
 #include "activity.h"
 #include "cli.h"
+#include "mqlcal/leakage.h"
 #include "mqlcal/model.h"
 #include "mqlcal/points.h"
 #include "mqlcal/report_table.h"
@@ -214,7 +215,7 @@ static void print_summary(FILE *f, const mql_model *m, const mql_fit_diag *dg, c
 }
 
 static int write_json_report(FILE *f, const mql_model *m, const mql_fit_diag *dg,
-                             const mql_tab *tab)
+                             const mql_tab *tab, const mql_tab *groups)
 {
     const mql_glm_result *r = m->fit;
     fit_stats s = stats_of(r);
@@ -247,9 +248,37 @@ static int write_json_report(FILE *f, const mql_model *m, const mql_fit_diag *dg
     int bad = mql_tab_write(tab, f, MQL_FMT_JSON) != 0;
     fputs(", \"statistics\": ", f);
     bad |= json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) != 0;
+    fputs(", \"groups\": ", f);
+    bad |= mql_tab_write(groups, f, MQL_FMT_JSON) != 0;
     fputs("}\n", f);
     json_decref(o);
     return bad ? -1 : 0;
+}
+
+/* The screening's warnings about the fitted model: leakage suspects among its features (fit
+ * keeps them; review leaves them out), and a fit too good to be true (AUC above 0.95 or McFadden
+ * R2 above 0.6) with the features that carry it. */
+static void fit_warnings(const mql_model *m, const fit_opts *o, const cli_data *d)
+{
+    const mql_screen *s = o->fit.screen;
+    for (size_t i = 0; s && i < m->design->n_features; i++) {
+        long j = mql_table_find(d->table, m->design->features[i].name);
+        if (j < 0 || !(s->col[j].flags & MQL_SCREEN_LEAK))
+            continue;
+        cli_warn("leakage suspect in the model: %s (%s); 'review' leaves such columns out, "
+                 "here --exclude %s does", d->table->cols[j].name, s->col[j].evidence,
+                 d->table->cols[j].name);
+    }
+    double auc = m->points ? m->points->auc_exact : NAN, mcf = stats_of(m->fit).mcfadden;
+    if (auc > 0.95 || mcf > 0.6) {
+        char who[600], a[64] = "";
+        mql_screen_carriers(s, d->table, m->design, who, sizeof who);
+        if (isfinite(auc))
+            snprintf(a, sizeof a, "training AUC %.3f, ", auc);
+        cli_warn("too good to be true: %sMcFadden R2 %.3f; lead scoring on what is known when a "
+                 "lead arrives rarely passes AUC 0.95 or R2 0.6. It rests on %s: check when "
+                 "each is filled", a, mcf, who);
+    }
 }
 
 int cmd_fit(int argc, char **argv)
@@ -311,6 +340,12 @@ int cmd_fit(int argc, char **argv)
     /* With the model on stdout, the summary moves to stderr. */
     int model_stdout = o.out && strcmp(o.out, "-") == 0;
     FILE *sf = model_stdout ? stderr : stdout;
+    mql_tab *groups = mql_design_groups_tab(m->design, d.table, &o.fit.design);
+    if (!groups) {
+        cli_error("out of memory");
+        st = MQL_ENOMEM;
+        goto done;
+    }
     if (o.format == MQL_FMT_TABLE) {
         print_summary(sf, m, &dg, &o, tab);
         cli_activity_print_fit(sf, &act, &d);
@@ -318,12 +353,25 @@ int cmd_fit(int argc, char **argv)
             fputs("\npoints table (self-check passed: the exported rules score every training "
                   "lead as the model does)\n\n", sf);
             cli_points_print(sf, m->points, MQL_FMT_TABLE);
+            if (m->points->strength < 1)
+                fprintf(sf, "points scaled to the fit's strength: the best lead scores about "
+                            "%.0f points above the baseline, not %g (training AUC %.4f%s; "
+                            "--max-points or --pdo sets the scale)\n",
+                        fmax(10, o.fit.points.max_points * m->points->strength),
+                        o.fit.points.max_points, m->points->auc_exact,
+                        stats_of(m->fit).lr_p >= 0.05
+                            ? ", likelihood-ratio test not significant at 5%" : "");
         }
+        fputs("\nfeature groups (fit: who the lead is; engagement: what it did; --fit and "
+              "--engagement move a column)\n\n", sf);
+        mql_tab_write(groups, sf, MQL_FMT_TABLE);
     }
     else if (o.format == MQL_FMT_CSV)
         mql_tab_write(tab, sf, MQL_FMT_CSV);
     else
-        write_json_report(sf, m, &dg, tab);
+        write_json_report(sf, m, &dg, tab, groups);
+    mql_tab_free(groups);
+    fit_warnings(m, &o, &d);
     for (size_t k = 0; k < dg.n_warnings; k++)
         if (train_st == MQL_OK || strcmp(dg.warnings[k], err.msg) != 0)
             cli_warn("%s", dg.warnings[k]);

@@ -196,12 +196,12 @@ void cli_inspect_free(cli_inspect *r)
         free(r->warn[k]);
     free(r->warn);
     free(r->leak);
-    mql_screen_free(r->screen);
+    mql_screen_free(r->own_screen);
     mql_tab_free(r->tab);
     memset(r, 0, sizeof *r);
 }
 
-int cli_inspect_columns(const cli_data *dp, cli_inspect *r)
+int cli_inspect_columns(const cli_data *dp, const mql_screen *screen, cli_inspect *r)
 {
     const cli_data d = *dp;
     const mql_table *t = d.table;
@@ -217,9 +217,10 @@ int cli_inspect_columns(const cli_data *dp, cli_inspect *r)
         if (roles[k] >= 0)
             role[roles[k]] = 1;
     mql_err err;
-    int sst = tab && warn && r->leak && role
-                  ? mql_screen_run(t, d.y, d.date_col, role, &r->screen, &err)
-                  : MQL_ENOMEM;
+    int sst = !tab || !warn || !r->leak || !role ? MQL_ENOMEM
+              : screen                            ? MQL_OK
+                  : mql_screen_run(t, d.y, d.date_col, role, &r->own_screen, &err);
+    r->screen = screen ? screen : r->own_screen;
     free(role);
     if (!tab || !warn || !r->leak || sst) {
         cli_inspect_free(r);
@@ -229,7 +230,7 @@ int cli_inspect_columns(const cli_data *dp, cli_inspect *r)
     int oom = 0;
     for (size_t j = 0; j < t->n_cols; j++) {
         const mql_column *c = &t->cols[j];
-        char note[512] = "", top[512] = "", buf[64];
+        char note[768] = "", top[512] = "", buf[64];
         double mn = NAN, med = NAN, mx = NAN;
         long jj = (long)j;
         oom |= mql_tab_row(tab) | mql_tab_add_str(tab, c->name) |
@@ -322,7 +323,7 @@ int cmd_inspect(int argc, char **argv)
     const mql_table *t = d.table;
     cli_inspect ins;
     cli_out out = {0};
-    if ((st = cli_inspect_columns(&d, &ins))) {
+    if ((st = cli_inspect_columns(&d, NULL, &ins))) {
         cli_data_free(&d);
         return st;
     }

@@ -26,8 +26,10 @@ static void usage(FILE *f)
             "                     [--mql-to-sql M] [--period month|quarter] [--cycle-days D]\n"
             "                     [--start DATE]] [design and fit options] [--force]\n"
             "\n"
-            "The quarterly review in one run: profiles the export (leakage suspects are left\n"
-            "out of the new model), scores it with the current model, fits a new logistic model\n"
+            "The quarterly review in one run: profiles and screens the export (leakage suspects\n"
+            "and identifier-like numbers are left out of the new model unless --keep names\n"
+            "them, and the first findings say so with the evidence), scores it with the\n"
+            "current model, fits a new logistic model\n"
             "and its points table on the training part, compares the two on the evaluation part\n"
             "(the test part with --train-until / --holdout-last, else every lead: in-sample,\n"
             "and the report says so), backtests thresholds, checks calibration and plans the\n"
@@ -356,8 +358,8 @@ int cmd_review(int argc, char **argv)
     }
     if ((st = check_dir(&o)))
         goto done;
-    if ((st = cli_leads_load(&o.leads, &d, 1)) || (st = cli_inspect_columns(&d, &ins)) ||
-        (st = cli_fit_prepare(&o.fit, &d, &w)))
+    if ((st = cli_leads_load(&o.leads, &d, 1)) || (st = cli_fit_prepare(&o.fit, &d, &w)) ||
+        (st = cli_inspect_columns(&d, o.fit.screen, &ins)))
         goto done;
     if (o.current && (st = cli_model_load(o.current, &cur)))
         goto done;
@@ -369,8 +371,8 @@ int cmd_review(int argc, char **argv)
         .outcome_column = o.leads.outcome, .sql_column = o.leads.sql,
         .acv_column = o.leads.acv, .date_column = o.leads.date, .weight_column = o.fit.weight,
         .columns = ins.tab, .column_notes = (const char *const *)ins.warn,
-        .n_column_notes = ins.n_warn, .leak = ins.leak, .feature = d.feature,
-        .leak_rule = mql_screen_rule, .keep_leaks = o.leads.features != NULL,
+        .n_column_notes = ins.n_warn, .feature = d.feature, .screen = o.fit.screen,
+        .keep = o.fit.keep_col,
         .current = cur, .design = &o.fit.design, .glm = o.fit.glm, .l2_given = o.l2_given,
         .points = o.fit.points, .created = cli_source_date(created, sizeof created),
         .split = o.train_until ? MQL_REVIEW_TRAIN_UNTIL
@@ -396,20 +398,28 @@ int cmd_review(int argc, char **argv)
     }
     const mql_bt_row *rr = &r->new_sw->rows[r->rec];
     printf("review written to %s/index.html\n", o.dir);
+    /* What to read before any figure, in the report's order. */
+    for (size_t k = 0; k < r->n_findings; k++)
+        if (r->findings[k].lead)
+            printf("%s: %s\n", r->findings[k].title, r->findings[k].text);
     if (r->new_sum.has_auc)
         printf("new model AUC %.3f", r->new_sum.auc.auc);
     else
         printf("new model AUC %s", r->new_sum.few_msg);
-    printf("%s; recommended threshold %g: ", r->role ? " (evaluation leads)" : " (in-sample)",
-           rr->threshold);
-    if (isfinite(rr->mqls_per_month))
-        printf("%.1f MQLs/month", rr->mqls_per_month);
-    else
-        printf("%zu MQLs", rr->mqls);
-    if (isfinite(rr->won_rate))
-        printf(", MQL-to-won %.1f%%\n", 100 * rr->won_rate);
-    else
-        printf(", MQL-to-won n/a (no rated MQL)\n");
+    printf("%s; ", r->role ? " (evaluation leads)" : " (in-sample)");
+    if (!r->has_rec) {
+        printf("no recommended threshold (the new model does not beat chance)\n");
+    } else {
+        printf("recommended threshold %g: ", rr->threshold);
+        if (isfinite(rr->mqls_per_month))
+            printf("%.1f MQLs/month", rr->mqls_per_month);
+        else
+            printf("%zu MQLs", rr->mqls);
+        if (isfinite(rr->won_rate))
+            printf(", MQL-to-won %.1f%%\n", 100 * rr->won_rate);
+        else
+            printf(", MQL-to-won n/a (no rated MQL)\n");
+    }
     for (size_t k = 0; k < r->n_warnings; k++)
         cli_warn("%s", r->warnings[k]);
     if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -64,9 +64,9 @@ expect_out semicolon_rows "^rows +40$"
 expect_out semicolon_rate "10 positive of 40 = 25\.00%"
 expect_out thousands_numeric "annual revenue +numeric .* 1\.25e\+06"
 expect_out select_is_missing "job title +categorical +16 +40\.0"
-expect_out leakage_warning "closed_date: leakage suspect: filled on 10 rows, 100\.0% of them positive, covering 100\.0% of positives"
+expect_out leakage_warning "closed_date: leakage suspect: being filled on 10 rows, 100\.0% of them won, 100\.0% of all won leads; the name says 'closed'"
 expect_out id_warning "lead id: identifier-like: 40 distinct of 40 filled"
-expect_out leakage_rule "leakage rule: .*>= 98% positive and cover >= 80%"
+expect_out leakage_rule "screening rule: .*>= 10 won leads and >= 5% of all won leads with >= 95% of its rows won"
 
 # ---- stdin, formats, help
 "$MQLCAL" inspect - --outcome Won <$FIX/leads_semicolon.csv >"$OUT" 2>"$ERR"; RC=$?
@@ -81,7 +81,7 @@ expect_out json_columns "\"column_table\": \["
 run inspect --help
 expect help 0 ""
 expect_out help_usage "usage: mqlcal inspect LEADS.csv"
-expect_out help_leak "leakage suspects: a column is a leakage suspect"
+expect_out help_leak "out of its new model): a candidate feature is a leakage suspect"
 expect_out help_join "--join FILE --key COL"
 cp "$OUT" "$TMP/help1"
 run help inspect

@@ -79,15 +79,16 @@ expect review_foreign_force 0 'previous contents'
 check review_foreign_replaced [ -f "$TMP/other/index.html" ]
 check review_foreign_kept sh -c "cat '$TMP'/other.old-*/keep.txt | grep -q keep"
 
-# Separation: demo_request=yes only on won leads. The review refits with --l2 1 and says so;
-# an explicit --l2 0 keeps the plain fit, which fails.
+# Separation: demo_request=yes only on won leads. Screening flags such a column as a leakage
+# suspect (a value 100% won covering a third of the won leads), so --keep holds it in the model.
+# The review refits with --l2 1 and says so; an explicit --l2 0 keeps the plain fit, which fails.
 awk -F, 'BEGIN { OFS = "," } NR == 1 { print $0, "demo_request"; next }
          { d = ($17 == 1 && NR % 3 == 0) ? "yes" : "no"; print $0, d }' "$LEADS" > "$TMP/sep.csv"
-run review "$TMP/sep.csv" $ROLES -o "$TMP/sep"
+run review "$TMP/sep.csv" $ROLES --keep demo_request -o "$TMP/sep"
 expect review_separation_refit 0 'refitted with --l2 1'
 check review_separation_l2 [ "$(awk -F, '$1 == "l2" { print $2 }' "$TMP/sep/summary.csv")" = 1 ]
 check review_separation_said grep -q 'Separation: refitted with --l2 1' "$TMP/sep/index.html"
-run review "$TMP/sep.csv" $ROLES --l2 0 -o "$TMP/sep2"
+run review "$TMP/sep.csv" $ROLES --keep demo_request --l2 0 -o "$TMP/sep2"
 expect review_separation_explicit 1 'demo_request'
 check review_separation_explicit_nothing [ ! -e "$TMP/sep2" ]
 

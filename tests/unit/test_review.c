@@ -17,7 +17,8 @@
 
 typedef struct fixture {
     mql_table *t;
-    unsigned char *y, *sql, *leak;
+    unsigned char *y, *sql, *skip;
+    mql_screen *screen;
     mql_model *cur;
     mql_design_opts design;
     mql_review_spec spec;
@@ -48,9 +49,13 @@ static int setup(void **state)
         return -1;
     f->y = flag(f->t, "closed_won");
     f->sql = flag(f->t, "became_sql");
-    /* acv is filled only for won leads: a leakage suspect the review must leave out. */
-    f->leak = calloc(f->t->n_cols, 1);
-    f->leak[mql_table_find(f->t, "acv")] = 1;
+    /* acv is filled only for won leads and not given a role here: screening finds it a
+     * leakage suspect the review must leave out. */
+    f->skip = calloc(f->t->n_cols, 1);
+    f->skip[mql_table_find(f->t, "closed_won")] = f->skip[mql_table_find(f->t, "became_sql")] = 1;
+    if (mql_screen_run(f->t, f->y, mql_table_find(f->t, "created_date"), f->skip, &f->screen,
+                       &err))
+        return -1;
     mql_design_opts_init(&f->design);
     const char *const roles[] = {"closed_won", "became_sql", "created_date"};
     for (size_t k = 0; k < 3; k++)
@@ -62,7 +67,7 @@ static int setup(void **state)
                          .date_col = mql_table_find(f->t, "created_date"),
                          .acv_col = mql_table_find(f->t, "acv"), .outcome_label = "closed_won",
                          .outcome_column = "closed_won", .column_notes = notes,
-                         .n_column_notes = 1, .leak = f->leak, .leak_rule = "test rule",
+                         .n_column_notes = 1, .screen = f->screen,
                          .current = f->cur, .design = &f->design,
                          .created = "2025-01-01T00:00:00Z",
                          .split = MQL_REVIEW_TRAIN_UNTIL, .train_until = (long)day,
@@ -85,7 +90,8 @@ static int teardown(void **state)
     mql_model_free(f->cur);
     mql_design_opts_clear(&f->design);
     mql_table_free(f->t);
-    free(f->y), free(f->sql), free(f->leak), free(f);
+    mql_screen_free(f->screen);
+    free(f->y), free(f->sql), free(f->skip), free(f);
     return 0;
 }
 
@@ -210,7 +216,7 @@ static void test_findings_and_notes(void **state)
             assert_non_null(strstr(it->text, "sql_date: date, not a feature"));
         }
         leak += strcmp(it->title, "Leakage suspects") == 0 &&
-                strstr(it->text, "acv (test rule)") != NULL;
+                strstr(it->text, "suspects: acv (a candidate feature") != NULL;
         censored += strcmp(it->title, "Censored leads") == 0;
     }
     assert_int_equal(cols, 1);
@@ -218,6 +224,15 @@ static void test_findings_and_notes(void **state)
     assert_int_equal(censored, 1);
     assert_int_equal(r->n_leak, 1);
     assert_string_equal(r->leak_names, "acv");
+    /* ... and said first, before any figure, with its evidence. */
+    assert_true(r->findings[0].lead);
+    assert_string_equal(r->findings[0].title, "Leakage suspects left out of the new model");
+    assert_non_null(strstr(r->findings[0].text, "acv (single-feature AUC 1.000 (95% interval "));
+    assert_non_null(strstr(r->findings[0].text, "being filled on 1251 rows, 100.0% of them won"));
+    for (size_t k = 1; k < r->n_findings; k++)
+        assert_true(!r->findings[k].lead || r->findings[k - 1].lead);
+    assert_false(r->weak);
+    assert_true(r->has_rec);
     for (size_t k = 0; k < r->model->points->n_rules; k++)
         assert_string_not_equal(r->model->points->rules[k].feature, "acv");
     /* The spec's design options are left as they were (the suspect went into a copy). */
@@ -237,7 +252,7 @@ static void test_write_dir(void **state)
         "thresholds_current.csv", "calibration.csv", "calibration_current.csv", "bands.csv",
         "gains.csv", "gains_current.csv", "histogram.csv", "grades.csv", "psi.csv",
         "compare.csv", "migration.csv", "rules_diff.csv", "metrics.csv", "metrics_current.csv",
-        MQL_REVIEW_MARKER};
+        "groups.csv", MQL_REVIEW_MARKER};
     size_t n = sizeof files / sizeof files[0];
     for (size_t k = 0; k < n; k++) {
         char p[512];
