@@ -552,12 +552,18 @@ static int step_key_figures(mql_review *r, mql_err *err)
         bad |= kv(r, "current_mql_to_sql", c->sql_rate, "%.1f%%", 100 * c->sql_rate);
         bad |= kv(r, "current_mql_to_won", c->won_rate, "%.1f%%", 100 * c->won_rate);
     }
-    bad |= kv(r, "recommended_threshold", rr->threshold, "%g", rr->threshold);
-    bad |= kv(r, "recommended_mqls_per_month", rr->mqls_per_month, "%.1f", rr->mqls_per_month);
-    bad |= kv(r, "recommended_mql_to_sql", rr->sql_rate, "%.1f%%", 100 * rr->sql_rate);
-    bad |= kv(r, "recommended_mql_to_won", rr->won_rate, "%.1f%%", 100 * rr->won_rate);
-    bad |= kv(r, "recommended_recall", rr->recall, "%.1f%%", 100 * rr->recall);
-    bad |= kv(r, "recommended_mqls", (double)rr->mqls, "%zu", rr->mqls);
+    if (r->has_rec) {   /* a model that does not beat chance recommends nothing */
+        bad |= kv(r, "recommended_threshold", rr->threshold, "%g", rr->threshold);
+        bad |= kv(r, "recommended_mqls_per_month", rr->mqls_per_month, "%.1f",
+                  rr->mqls_per_month);
+        bad |= kv(r, "recommended_mql_to_sql", rr->sql_rate, "%.1f%%", 100 * rr->sql_rate);
+        bad |= kv(r, "recommended_mql_to_won", rr->won_rate, "%.1f%%", 100 * rr->won_rate);
+        bad |= kv(r, "recommended_recall", rr->recall, "%.1f%%", 100 * rr->recall);
+        bad |= kv(r, "recommended_mqls", (double)rr->mqls, "%zu", rr->mqls);
+    }
+    bad |= kv(r, "new_model_beats_chance", !r->weak, "%s", r->weak ? "no" : "yes");
+    bad |= kv(r, "new_points_strength", np->strength, "%.0f%%", 100 * np->strength);
+    bad |= kv(r, "new_lr_test_p", r->lr_p, "%.2g", r->lr_p);
     bad |= kv(r, "new_model_threshold", (double)np->threshold, "%ld", np->threshold);
     bad |= kv(r, "l2", r->model->l2, "%g", r->model->l2);
     if (r->plan) {
@@ -671,16 +677,23 @@ static int step_alerts(const mql_review_spec *sp, mql_review *r, mql_err *err)
             r->findings[r->n_findings - 1].lead = 1;
     }
     if (!st && r->weak) {
+        const mql_points *p = r->model->points;
+        char pts[160];
+        if (p->strength < 1)
+            snprintf(pts, sizeof pts, "Its points are scaled to its weak signal (%.0f%% of the "
+                     "usual scale, so no rule looks decisive), and", 100 * p->strength);
+        else
+            snprintf(pts, sizeof pts, "Its points follow the scale given (--max-points or "
+                     "--pdo), and");
         st = finding(r, err, MQL_REVIEW_WARNING, "The new model does not beat chance",
                      "Its AUC is %.3f %s (95%% interval %.3f-%.3f%s) and the likelihood-ratio "
                      "test of its features on the training leads gives p = %.2g%s. It should "
-                     "not replace the current model, and no new threshold is recommended. Its "
-                     "points are scaled to its weak signal rather than to 100, and the grade "
-                     "heatmap's colours span at least %.0f percentage points, so small "
+                     "not replace the current model, and no new threshold is recommended. %s "
+                     "the grade heatmap's colours span at least %.0f percentage points, so small "
                      "differences look small.", r->new_sum.auc.auc,
                      r->role ? "on the evaluation leads" : "in-sample", r->new_sum.auc.lo,
                      r->new_sum.auc.hi, r->new_sum.auc.lo <= 0.5 ? ", which holds 0.5: a coin" : "",
-                     r->lr_p, r->lr_p >= 0.05 ? " (not significant at 5%)" : "",
+                     r->lr_p, r->lr_p >= 0.05 ? " (not significant at 5%)" : "", pts,
                      100 * mql_review_heat_span(r));
         if (!st)
             r->findings[r->n_findings - 1].lead = 1;
@@ -727,7 +740,7 @@ static int step_findings(mql_review *r, mql_err *err)
     struct {
         const char *who;
         const mql_bt_row *row;
-    } at[2] = {{"the recommended threshold", rr},
+    } at[2] = {{"the recommended threshold", r->has_rec ? rr : NULL},
                {"the current threshold", cur ? &r->cur_sw->rows[r->cur_row] : NULL}};
     for (int k = 0; k < 2 && !st; k++) {
         const mql_bt_row *w = at[k].row;
