@@ -252,7 +252,7 @@ static void test_write_dir(void **state)
         "thresholds_current.csv", "calibration.csv", "calibration_current.csv", "bands.csv",
         "gains.csv", "gains_current.csv", "histogram.csv", "grades.csv", "psi.csv",
         "compare.csv", "migration.csv", "rules_diff.csv", "metrics.csv", "metrics_current.csv",
-        "groups.csv", MQL_REVIEW_MARKER};
+        "groups.csv", "screening.csv", MQL_REVIEW_MARKER};
     size_t n = sizeof files / sizeof files[0];
     for (size_t k = 0; k < n; k++) {
         char p[512];
