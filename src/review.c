@@ -353,6 +353,19 @@ static int score(const mql_review_spec *sp, mql_review *r, const mql_points *m, 
     return mql_scored_new(m, t, &roles, out, err);
 }
 
+/* The new model's AUC in words: "0.550 on the evaluation leads (95% interval 0.487-0.613, which
+ * holds 0.5: a coin)", or "n/a (too few: 11 won, 1 lost) on the evaluation leads". */
+static void auc_words(const mql_review *r, char *buf, size_t cap)
+{
+    const mql_eval_summary *m = &r->new_sum;
+    const char *where = r->role ? "on the evaluation leads" : "in-sample";
+    if (!m->has_auc)
+        snprintf(buf, cap, "%s %s", m->few_msg, where);
+    else
+        snprintf(buf, cap, "%.3f %s (95%% interval %.3f-%.3f%s)", m->auc.auc, where, m->auc.lo,
+                 m->auc.hi, m->auc.lo <= 0.5 ? ", which holds 0.5: a coin" : "");
+}
+
 static int step_evaluate(const mql_review_spec *sp, mql_review *r, mql_err *err)
 {
     int st;
@@ -430,15 +443,16 @@ static int step_evaluate(const mql_review_spec *sp, mql_review *r, mql_err *err)
     const mql_glm_result *g = r->model->fit;
     double lr = g->null_deviance - g->deviance, df = g->df_null - g->df_residual;
     r->lr_p = df > 0 && lr >= 0 ? gsl_cdf_chisq_Q(lr, df) : NAN;
-    r->weak = r->new_sum.auc.lo <= 0.5 || !(r->lr_p < 0.05);
+    r->weak = (r->new_sum.has_auc && r->new_sum.auc.lo <= 0.5) || r->lr_p >= 0.05;
     r->has_rec = !r->weak;
-    if (r->weak)
+    if (r->weak) {
+        char a[200];
+        auc_words(r, a, sizeof a);
         snprintf(r->rec_text, sizeof r->rec_text,
-                 "No new threshold is recommended: the new model does not beat chance (AUC %.3f, "
-                 "95%% interval %.3f-%.3f%s; likelihood-ratio test p = %.2g), so it should not "
-                 "replace the current one.", r->new_sum.auc.auc, r->new_sum.auc.lo,
-                 r->new_sum.auc.hi, r->role ? " on the evaluation leads" : " in-sample",
+                 "No new threshold is recommended: the new model does not beat chance (AUC %s; "
+                 "likelihood-ratio test p = %.2g), so it should not replace the current one.", a,
                  r->lr_p);
+    }
     r->eng_share_new = eng_share(r->new_s);
     r->eng_share_cur = cur ? eng_share(r->cur_s) : NAN;
     r->flat_group = !(variance(r->new_s->eng, r->new_s->n) > 0) ||
@@ -664,19 +678,21 @@ static int step_alerts(const mql_review_spec *sp, mql_review *r, mql_err *err)
     const mql_glm_result *g = r->model->fit;
     double mcf = g->null_deviance > 0 ? 1 - g->deviance / g->null_deviance : NAN;
     if (!st && (r->new_sum.auc.auc > 0.95 || mcf > 0.6)) {
-        char who[600];
+        char who[600], a[200];
         mql_screen_carriers(sp->screen, sp->table, r->model->design, who, sizeof who);
+        auc_words(r, a, sizeof a);
         r->too_good = 1;
         st = finding(r, err, MQL_REVIEW_WARNING, "Too good to be true",
-                     "The new model's AUC is %.3f (%s) and its McFadden R2 %.3f: lead scoring "
+                     "The new model's AUC is %s and its McFadden R2 %.3f: lead scoring "
                      "on what is known when a lead arrives rarely passes AUC 0.95 or R2 0.6. "
                      "Such a fit usually means a column records the outcome. It rests on %s: "
-                     "check when each is filled before using the model.", r->new_sum.auc.auc,
-                     r->role ? "on the evaluation leads" : "in-sample", mcf, who);
+                     "check when each is filled before using the model.", a, mcf, who);
         if (!st)
             r->findings[r->n_findings - 1].lead = 1;
     }
     if (!st && r->weak) {
+        char a[200];
+        auc_words(r, a, sizeof a);
         const mql_points *p = r->model->points;
         char pts[160];
         if (p->strength < 1)
@@ -686,14 +702,12 @@ static int step_alerts(const mql_review_spec *sp, mql_review *r, mql_err *err)
             snprintf(pts, sizeof pts, "Its points follow the scale given (--max-points or "
                      "--pdo), and");
         st = finding(r, err, MQL_REVIEW_WARNING, "The new model does not beat chance",
-                     "Its AUC is %.3f %s (95%% interval %.3f-%.3f%s) and the likelihood-ratio "
+                     "Its AUC is %s and the likelihood-ratio "
                      "test of its features on the training leads gives p = %.2g%s. It should "
                      "not replace the current model, and no new threshold is recommended. %s "
                      "the grade heatmap's colours span at least %.0f percentage points, so small "
-                     "differences look small.", r->new_sum.auc.auc,
-                     r->role ? "on the evaluation leads" : "in-sample", r->new_sum.auc.lo,
-                     r->new_sum.auc.hi, r->new_sum.auc.lo <= 0.5 ? ", which holds 0.5: a coin" : "",
-                     r->lr_p, r->lr_p >= 0.05 ? " (not significant at 5%)" : "", pts,
+                     "differences look small.", a, r->lr_p,
+                     r->lr_p >= 0.05 ? " (not significant at 5%)" : "", pts,
                      100 * mql_review_heat_span(r));
         if (!st)
             r->findings[r->n_findings - 1].lead = 1;

@@ -93,7 +93,7 @@ check trust_review_keep_in_model grep -q '^Lead Quality,' "$TMP/keep/rules.csv"
 # Kept suspects make a model too good to be true: the review leads with it, naming the carriers.
 run review "$LEAKY" --outcome Converted --date "Created Date" --train-until 2025-03-31 --keep "Tags,Vendor Activity Score" -o "$TMP/good"
 expect trust_review_too_good 0 ''
-expect_out trust_review_too_good_said "^Too good to be true: The new model's AUC is 0\.9[5-9][0-9] \(on the evaluation leads\) .* It rests on Vendor Activity Score \(single-feature AUC 0\.961\), Tags \(single-feature AUC 0\.944\)"
+expect_out trust_review_too_good_said "^Too good to be true: The new model's AUC is 0\.9[5-9][0-9] on the evaluation leads \(95% interval 0\.9[0-9]+-[01]\.[0-9]+\) and its McFadden R2 0\.[0-9]+: .* It rests on Vendor Activity Score \(single-feature AUC 0\.961\), Tags \(single-feature AUC 0\.944\)"
 check trust_review_too_good_md grep -q '^- \*\*Too good to be true.\*\*' "$TMP/good/summary.md"
 
 # ---- a model that does not beat chance: no threshold anywhere -------------------------------------
