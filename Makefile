@@ -41,7 +41,7 @@ deps-test:
 $(BUILD)/%.o: src/%.c $(wildcard include/mqlcal/*.h) | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/cli/%.o: src/cli/%.c src/cli/cli.h $(wildcard include/mqlcal/*.h) | $(BUILD)
+$(BUILD)/cli/%.o: src/cli/%.c $(wildcard src/cli/*.h) $(wildcard include/mqlcal/*.h) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 

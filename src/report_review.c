@@ -421,6 +421,157 @@ static int html_plan(const mql_review *r, mql_html *h)
     return st;
 }
 
+/* ---- engagement decay (activity log) ------------------------------------------------------- */
+
+#define DECAY_AGES 27   /* 0, 7, ..., 182 days */
+
+/* Points an event is worth at each age: the fitted per-event points times the decay weight (the
+ * weight alone when the model has no per-event figure). NULL when out of memory. */
+static mql_tab *decay_tab(const mql_review *r)
+{
+    const mql_review_decay *d = r->decay;
+    const char *names[17];
+    char head[16][80];
+    size_t n = d->n < 16 ? d->n : 16;
+    names[0] = "age_days";
+    for (size_t k = 0; k < n; k++) {
+        const mql_feature_decay *fd = mql_points_decay_of(r->model->points, d->feature[k]);
+        snprintf(head[k], sizeof head[k], "%s_%s", d->feature[k],
+                 fd && isfinite(fd->per_event) ? "points" : "weight");
+        names[k + 1] = head[k];
+    }
+    mql_tab *t = mql_tab_new(n + 1, names);
+    for (size_t a = 0; t && a < DECAY_AGES; a++) {
+        int e = mql_tab_row(t) || mql_tab_add_int(t, (long long)(7 * a));
+        for (size_t k = 0; k < n && !e; k++) {
+            const mql_feature_decay *fd = mql_points_decay_of(r->model->points, d->feature[k]);
+            double wgt = mql_decay_weight(&d->decay[k], 7.0 * (double)a);
+            e = mql_tab_add_num(t, fd && isfinite(fd->per_event) ? fd->per_event * wgt : wgt,
+                                "%.4g");
+        }
+        if (e) {
+            mql_tab_free(t);
+            t = NULL;
+        }
+    }
+    return t;
+}
+
+/* The figures the decay section quotes: one row per event feature, then the held-out log losses
+ * and the stale count as key/value rows (feature empty). */
+static mql_tab *decay_summary_tab(const mql_review *r)
+{
+    const mql_review_decay *d = r->decay;
+    static const char *const cols[] = {"feature", "decay", "half_life_days", "ci_low_days",
+                                       "ci_high_days", "loglik_gain_vs_none", "points_per_event",
+                                       "key", "value"};
+    mql_tab *t = mql_tab_new(9, cols);
+    int e = !t;
+    for (size_t k = 0; !e && k < d->n; k++) {
+        char spec[64];
+        const mql_feature_decay *fd = mql_points_decay_of(r->model->points, d->feature[k]);
+        int fitted = d->fit && d->fitted[k];
+        const mql_decay_fit *f = fitted ? &d->fit[k] : NULL;
+        e = mql_tab_row(t) || mql_tab_add_str(t, d->feature[k]) ||
+            mql_tab_add_str(t, mql_decay_spec(&d->decay[k], spec, sizeof spec)) ||
+            mql_tab_add_num(t, d->decay[k].kind == MQL_DECAY_HALF_LIFE ? d->decay[k].days : NAN,
+                            "%.3g") ||
+            mql_tab_add_num(t, f ? f->lo : NAN, "%.3g") ||
+            mql_tab_add_num(t, f && isfinite(f->hi) ? f->hi : NAN, "%.3g") ||
+            mql_tab_add_num(t, f ? f->loglik - f->loglik_none : NAN, "%.2f") ||
+            mql_tab_add_num(t, fd ? fd->per_event : NAN, "%.3g") || mql_tab_add_str(t, NULL) ||
+            mql_tab_add_str(t, NULL);
+    }
+    struct {
+        const char *key;
+        double v;
+        const char *fmt;
+    } kv[] = {{"heldout_logloss_no_decay", d->logloss_none, "%.5f"},
+              {"heldout_logloss_best_windows", d->logloss_window, "%.5f"},
+              {"heldout_logloss_fitted", d->logloss_fitted, "%.5f"},
+              {"mqls_at_data_end", (double)d->n_mql, "%.0f"},
+              {"stale_mqls_at_data_end", (double)d->n_stale, "%.0f"}};
+    for (size_t q = 0; !e && q < 5; q++) {
+        if (q < 3 && !d->fit)
+            continue;
+        e = mql_tab_row(t);
+        for (int j = 0; j < 7 && !e; j++)
+            e = mql_tab_add_str(t, NULL);
+        e = e || mql_tab_add_str(t, kv[q].key) || mql_tab_add_num(t, kv[q].v, kv[q].fmt);
+    }
+    if (e) {
+        mql_tab_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static int html_decay(const mql_review *r, mql_html *h)
+{
+    const mql_review_decay *d = r->decay;
+    int st = mql_html_section(h, "decay", "Engagement that fades",
+                              "Each event type's points fall with the event's age; how fast was "
+                              "fitted from the outcomes (or stated). Only events before the "
+                              "moment a lead is looked at count. The figures are in "
+                              "decay_summary.csv.");
+    char s[1200];
+    for (size_t k = 0; k < d->n && !st; k++) {
+        char words[200];
+        const mql_feature_decay *fd = mql_points_decay_of(r->model->points, d->feature[k]);
+        size_t o = (size_t)snprintf(s, sizeof s, "%s: %s", d->feature[k],
+                                    mql_decay_text(&d->decay[k], words, sizeof words));
+        if (d->fit && d->fitted[k]) {
+            const mql_decay_fit *f = &d->fit[k];
+            char hi[40];
+            if (isinf(f->hi))
+                snprintf(hi, sizeof hi, "no decay");
+            else
+                snprintf(hi, sizeof hi, "%.3g days", f->hi);
+            o += (size_t)snprintf(s + o, sizeof s - o, "; fitted by profile likelihood, 95%% "
+                                  "interval %s%.3g to %s (no decay: log-likelihood lower by %.2f)",
+                                  f->lo_open ? "<= " : "", f->lo, hi, f->loglik - f->loglik_none);
+        } else if (o < sizeof s) {
+            o += (size_t)snprintf(s + o, sizeof s - o, " (stated with --decay)");
+        }
+        if (fd && isfinite(fd->per_event) && o < sizeof s)
+            snprintf(s + o, sizeof s - o, "; a fresh event is worth %+.3g points.", fd->per_event);
+        st = mql_html_para(h, s);
+    }
+    if (!st && d->fit)
+        st = mql_html_paraf(h, "Held-out log loss (later snapshots): no decay %.5f, best windows "
+                            "%.5f, fitted decay %.5f.", d->logloss_none, d->logloss_window,
+                            d->logloss_fitted);
+    if (!st) {
+        snprintf(s, sizeof s, "As of %s, %zu leads are MQLs by the new model; %zu more would be "
+                 "MQLs if engagement never decayed: their points come from activity that has "
+                 "faded.", d->as_of, d->n_mql, d->n_stale);
+        st = mql_html_callout(h, d->n_stale ? MQL_CALLOUT_WARNING : MQL_CALLOUT_INFO,
+                              "Stale engagement", s);
+    }
+    mql_tab *t = st ? NULL : decay_tab(r);
+    if (!st && !t)
+        st = MQL_ENOMEM;
+    size_t n = d->n < 16 ? d->n : 16;
+    double x[DECAY_AGES], y[16][DECAY_AGES];
+    mql_series ser[16];
+    for (size_t k = 0; !st && k < n; k++) {
+        for (size_t a = 0; a < DECAY_AGES; a++) {
+            x[a] = 7.0 * (double)a;
+            y[k][a] = strtod(mql_tab_cell(t, a, k + 1, NULL), NULL);
+        }
+        ser[k] = (mql_series){d->feature[k], y[k], NULL, NULL, 0};
+    }
+    if (!st) {
+        mql_line_chart c = {.title = "Points of one event against its age", .source = "decay.csv",
+                            .x = x, .n = DECAY_AGES, .series = ser, .n_series = n,
+                            .x_axis = {.label = "event age (days)", .from_zero = 1},
+                            .y_axis = {.label = "points", .from_zero = 1}};
+        st = mql_html_line_chart(h, &c);
+    }
+    mql_tab_free(t);
+    return st;
+}
+
 
 int mql_review_write_html(const mql_review *r, FILE *f, mql_err *err)
 {
@@ -432,12 +583,13 @@ int mql_review_write_html(const mql_review *r, FILE *f, mql_err *err)
     if (!h)
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     static const char *const ids[] = {"diagnosis", "data", "models", "points", "thresholds",
-                                      "reliability", "distribution", "gains", "grades", "plan"};
+                                      "reliability", "distribution", "gains", "grades", "plan",
+                                      "decay"};
     static const char *const labels[] = {"Findings", "Data", "Current vs new", "Points table",
                                          "Thresholds", "Calibration", "Score distribution",
-                                         "Gains", "Grades", "Plan"};
+                                         "Gains", "Grades", "Plan", "Decay"};
     /* The handle records its first failure; mql_html_end reports it. */
-    mql_html_nav(h, ids, labels, 10);
+    mql_html_nav(h, ids, labels, r->decay ? 11 : 10);
 
     /* Findings */
     const mql_bt_row *rr = &r->new_sw->rows[r->rec];
@@ -560,6 +712,8 @@ int mql_review_write_html(const mql_review *r, FILE *f, mql_err *err)
     st = st ? st : html_gains(r, h);
     st = st ? st : html_grades(r, h);
     st = st ? st : html_plan(r, h);
+    if (r->decay)
+        st = st ? st : html_decay(r, h);
     char footer[256];
     snprintf(footer, sizeof footer, "mqlcal %s. Every figure on this page is in a CSV file "
              "beside it; key figures quoted in the text are in summary.csv.", MQL_VERSION);
@@ -670,6 +824,23 @@ int mql_review_write_dir(const mql_review *r, const char *dir, mql_err *err)
         if (!(f = open_out(path, err)))
             return MQL_EIO;
         if ((st = close_out(f, path, mql_tab_write(files[k].t, f, MQL_FMT_CSV) != 0, err)))
+            return st;
+    }
+    for (int q = 0; r->decay && q < 2; q++) {
+        mql_tab *dt = q ? decay_summary_tab(r) : decay_tab(r);
+        if (!dt)
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        if ((st = join_path(path, sizeof path, dir, q ? "decay_summary.csv" : "decay.csv", err))) {
+            mql_tab_free(dt);
+            return st;
+        }
+        if (!(f = open_out(path, err))) {
+            mql_tab_free(dt);
+            return MQL_EIO;
+        }
+        st = close_out(f, path, mql_tab_write(dt, f, MQL_FMT_CSV) != 0, err);
+        mql_tab_free(dt);
+        if (st)
             return st;
     }
     if ((st = join_path(path, sizeof path, dir, "model.json", err)))

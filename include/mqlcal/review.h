@@ -83,6 +83,20 @@ typedef struct mql_review_item {
                          chance); such findings come first in `findings` */
 } mql_review_item;
 
+/* Engagement decay of a review whose leads were looked at through an activity log (optional;
+ * filled by the front end after mql_review_run, borrowed by the writer). */
+typedef struct mql_review_decay {
+    size_t n;                         /* event features */
+    const char *const *feature;       /* their names (columns of the new model) */
+    const mql_decay *decay;           /* the decay of each */
+    const mql_decay_fit *fit;         /* per feature, or NULL when the decays were stated */
+    const unsigned char *fitted;      /* per feature: 1 when fit[k] was fitted (fit != NULL) */
+    double logloss_none, logloss_window, logloss_fitted;   /* held-out (fit != NULL) */
+    char as_of[32];                   /* the data's end: when the stale count looks */
+    size_t n_mql;                     /* MQLs by the new model as of then */
+    size_t n_stale;                   /* more leads that would be MQLs if nothing decayed */
+} mql_review_decay;
+
 /* Everything the review computed. Owned pointers are freed by mql_review_free; the borrowed ones
  * (marked) point into the spec's objects. */
 typedef struct mql_review {
@@ -151,6 +165,7 @@ typedef struct mql_review {
     size_t n_data_notes;
     char **warnings;
     size_t n_warnings;
+    const mql_review_decay *decay;    /* borrowed, set by the caller; NULL: no activity log */
 } mql_review;
 
 /* Runs the review described by spec. The recommendation: with a capacity, the lowest threshold

@@ -9,6 +9,8 @@
 
 #include "mqlcal/csv.h"
 #include "mqlcal/points.h"
+#include "mqlcal/score.h"
+#include "mqlcal/table_ops.h"
 
 const char *const cli_activity_usage =
     "activity log options (engagement from events, time-honest, with decay):\n"
@@ -61,6 +63,7 @@ void cli_activity_run_free(cli_activity_run *r)
     mql_activity_data_free(r->data);
     free(r->won_day);
     free(r->fit_mask);
+    free(r->lead_y);
     mql_decay_report_clear(&r->report);
     memset(r, 0, sizeof *r);
 }
@@ -330,6 +333,18 @@ int cli_activity_apply(const cli_activity *a, const cli_leads *l, cli_data *d,
                 return st;
             }
         }
+    /* The leads table and outcome go with adopt: keep the outcome per lead for later counts, and
+     * leave no pointer to what is freed. */
+    if (d->y && !(run->lead_y = malloc(n ? n : 1))) {
+        free(dec);
+        free(fit);
+        cli_error("out of memory");
+        return MQL_ENOMEM;
+    }
+    if (d->y)
+        memcpy(run->lead_y, d->y, n);
+    run->setup.leads = NULL;
+    run->setup.y = run->lead_y;
     if ((st = adopt(run, d))) {
         free(dec);
         free(fit);
@@ -461,4 +476,65 @@ int cli_activity_write_table(const char *path, const cli_activity_run *run, cons
     if (bad)
         cli_error("writing the snapshot table to %s failed", path);
     return cli_out_close(&o, !bad) ? MQL_EIO : (bad ? MQL_EIO : MQL_OK);
+}
+
+int cli_activity_stale(const cli_activity_run *run, const cli_data *d, const struct mql_points *m,
+                       double at, size_t *n_mql, size_t *n_stale)
+{
+    *n_mql = *n_stale = 0;
+    const mql_activity_data *ad = run->data;
+    if (!ad)
+        return MQL_OK;
+    mql_err err;
+    const mql_table *t = d->table;
+    size_t n = t->n_rows;
+    /* One row per lead not won: its first snapshot row. */
+    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    unsigned char *seen = calloc(run->log->n_leads ? run->log->n_leads : 1, 1);
+    size_t m_rows = 0;
+    for (size_t r = 0; idx && seen && r < n; r++) {
+        size_t lead = ad->snaps->lead[ad->row_snap[r]];
+        if (seen[lead] || (run->setup.y && run->setup.y[lead]))
+            continue;
+        seen[lead] = 1;
+        idx[m_rows++] = r;
+    }
+    free(seen);
+    mql_table *c = NULL;
+    mql_scorer *sc = NULL;
+    long *score = NULL, *score0 = NULL;
+    int st = !idx ? MQL_ENOMEM : mql_table_gather(t, idx, m_rows, &c, &err);
+    if (!st && (!(score = malloc((m_rows ? m_rows : 1) * sizeof *score)) ||
+                !(score0 = malloc((m_rows ? m_rows : 1) * sizeof *score0))))
+        st = MQL_ENOMEM;
+    const mql_decay none = {MQL_DECAY_NONE, 0};
+    for (int pass = 0; !st && pass < 2; pass++) {
+        for (size_t k = 0; k < ad->n_types; k++) {
+            mql_column *col = &c->cols[ad->first_col + k];
+            for (size_t q = 0; q < m_rows; q++) {
+                size_t lead = ad->snaps->lead[ad->row_snap[idx[q]]];
+                col->num[q] = mql_activity_value(run->log, lead, k, pass ? &none : &ad->decay[k],
+                                                 at);
+            }
+            mql_column_recount(col);
+        }
+        mql_scorer_free(sc);
+        sc = NULL;
+        if ((st = mql_scorer_bind(m, c, &sc, &err)) ||
+            (st = mql_scorer_score_all(sc, pass ? score0 : score, NULL, NULL, &err)))
+            break;
+    }
+    for (size_t q = 0; !st && q < m_rows; q++) {
+        int mql = score[q] >= m->threshold, mql0 = score0[q] >= m->threshold;
+        *n_mql += mql;
+        *n_stale += !mql && mql0;
+    }
+    if (st)
+        cli_error("stale engagement count: %s", st == MQL_ENOMEM ? "out of memory" : err.msg);
+    mql_scorer_free(sc);
+    mql_table_free(c);
+    free(idx);
+    free(score);
+    free(score0);
+    return st;
 }

@@ -28,9 +28,11 @@ int cli_activity_opt(cli_activity *a, int argc, char **argv, int *i);
 /* What the activity step did, for the command's summary. */
 typedef struct cli_activity_run {
     mql_activity *log;
-    mql_activity_setup setup;
+    mql_activity_setup setup;  /* after cli_activity_apply: leads NULL (replaced by the
+                                  snapshot table), y = lead_y */
     mql_activity_data *data;   /* owns the snapshot table until handed to the cli_data */
     double *won_day;
+    unsigned char *lead_y;     /* the leads' outcome, per lead (the table is replaced) */
     unsigned char *fit_mask;   /* per type: 1 when --decay says fit (NULL: nothing to fit) */
     int fitted;                /* the decays were fitted (cli_activity_fit) */
     mql_decay_report report;
@@ -63,5 +65,11 @@ int cli_activity_annotate(const cli_activity_run *run, const cli_data *d, mql_mo
  * columns, the event features with every digit) to path, atomically; for references (R glm on
  * the same rows) and audits. Returns an exit code, the error printed. */
 int cli_activity_write_table(const char *path, const cli_activity_run *run, const cli_data *d);
+
+/* The leads not won, each looked at once on the moment at (days since 1970-01-01) with the
+ * model's decays and again with none: *n_mql are MQLs by model m then, *n_stale more would be if
+ * engagement never decayed. Returns an exit code, the error printed. */
+int cli_activity_stale(const cli_activity_run *run, const cli_data *d, const struct mql_points *m,
+                       double at, size_t *n_mql, size_t *n_stale);
 
 #endif

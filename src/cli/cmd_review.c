@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "activity.h"
 #include "mqlcal/leakage.h"
 #include "mqlcal/report_review.h"
 #include "mqlcal/review.h"
@@ -61,17 +62,23 @@ static void usage(FILE *f)
             "  --force              replace a DIR that is not an mqlcal review\n"
             "\n"
             "%s"
+            "%s"
+            "  with --activity the report adds a section on engagement decay: each event type's\n"
+            "  half-life (fitted or stated), points against event age (decay.csv), and how many\n"
+            "  open leads are MQLs at the data's end only because their engagement never faded\n"
+            "\n"
             "Separation: when the fit separates and --l2 is not given, the review refits with\n"
             "--l2 1 and says so in the report.\n"
             "\n"
             "exit codes: 0 ok, 1 invalid data (e.g. a feature of the current model missing from\n"
             "the leads), 2 usage (including an existing non-review DIR without --force), 3 I/O,\n"
             "4 no convergence; on any failure DIR is left untouched\n",
-            cli_leads_usage, cli_fit_usage);
+            cli_leads_usage, cli_fit_usage, cli_activity_usage);
 }
 
 typedef struct review_opts {
     cli_leads leads;
+    cli_activity act;
     cli_fit_opts fit;
     cli_plan_opts plan;
     const char *dir, *current, *train_until, *holdout, *capacity_s;
@@ -97,6 +104,8 @@ static int match(void *vo, int argc, char **argv, int *i)
     if (r == 0)
         r = cli_leads_opt(&o->leads, argc, argv, i);
     if (r == 0)
+        r = cli_activity_opt(&o->act, argc, argv, i);
+    if (r == 0)
         r = cli_fit_opt(&o->fit, argc, argv, i);
     if (r == 0)
         r = cli_opt(argc, argv, i, "-o", &o->dir);
@@ -120,6 +129,7 @@ static int parse_args(int argc, char **argv, review_opts *o)
     if (st)
         return st;
     o->leads.path = pos.v[0];
+    o->leads.activity = o->act.path;
     if ((st = cli_require_outcome("review", &o->leads)))
         return st;
     if (!o->dir || !o->dir[0] || strcmp(o->dir, "-") == 0) {
@@ -345,6 +355,9 @@ int cmd_review(int argc, char **argv)
     review_opts o = {0};
     cli_fit_opts_init(&o.fit);
     cli_data d = {0};
+    cli_activity_run act = {0};
+    mql_review_decay rd = {0};
+    const char **dnames = NULL;
     cli_inspect ins = {0};
     double *w = NULL;
     mql_model *cur = NULL;
@@ -358,8 +371,11 @@ int cmd_review(int argc, char **argv)
     }
     if ((st = check_dir(&o)))
         goto done;
-    if ((st = cli_leads_load(&o.leads, &d, 1)) || (st = cli_fit_prepare(&o.fit, &d, &w)) ||
-        (st = cli_inspect_columns(&d, o.fit.screen, &ins)))
+    if ((st = cli_leads_load(&o.leads, &d, 1)) ||
+        (st = cli_activity_apply(&o.act, &o.leads, &d, NULL, &o.fit, &act)) ||
+        (st = cli_fit_prepare(&o.fit, &d, &w)) ||
+        (st = cli_inspect_columns(&d, o.fit.screen, &ins)) ||
+        (st = cli_activity_fit(&act, &d, &o.fit)))
         goto done;
     if (o.current && (st = cli_model_load(o.current, &cur)))
         goto done;
@@ -383,6 +399,33 @@ int cmd_review(int argc, char **argv)
     if ((st = mql_review_run(&spec, &r, &err))) {
         cli_error("%s", err.msg);
         goto done;
+    }
+    if (act.data) {
+        /* The decays travel with the new model; the report gets its decay section. */
+        const mql_activity_data *ad = act.data;
+        if ((st = cli_activity_annotate(&act, &d, r->model)) ||
+            (st = cli_activity_stale(&act, &d, r->model->points, act.setup.snap.end_day,
+                                     &rd.n_mql, &rd.n_stale)))
+            goto done;
+        if (!(dnames = calloc(ad->n_types ? ad->n_types : 1, sizeof *dnames))) {
+            cli_error("out of memory");
+            st = MQL_ENOMEM;
+            goto done;
+        }
+        for (size_t k = 0; k < ad->n_types; k++)
+            dnames[k] = d.table->cols[ad->first_col + k].name;
+        rd.n = ad->n_types;
+        rd.feature = dnames;
+        rd.decay = ad->decay;
+        if (act.fitted) {
+            rd.fit = act.report.fits;
+            rd.fitted = act.fit_mask;
+            rd.logloss_none = act.report.logloss_none;
+            rd.logloss_window = act.report.logloss_window;
+            rd.logloss_fitted = act.report.logloss_fitted;
+        }
+        mql_date_format(act.setup.snap.end_day, 0, rd.as_of, sizeof rd.as_of);
+        r->decay = &rd;
     }
     /* Everything is computed: now write, beside DIR, and move it into place. */
     if (!(tmp = make_tmp_dir(&o, &st)))
@@ -429,6 +472,8 @@ int cmd_review(int argc, char **argv)
 done:
     free(tmp);
     mql_review_free(r);
+    free(dnames);
+    cli_activity_run_free(&act);
     mql_model_free(cur);
     free(w);
     cli_inspect_free(&ins);

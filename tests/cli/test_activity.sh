@@ -103,3 +103,23 @@ run score datasets/current-model.rules.csv "$TMP/day.csv" --activity datasets/sy
 expect score-model-without-decay 2 "the model has no activity-log features"
 run score "$TMP/m.json" "$TMP/day.csv" --activity datasets/synthetic-activity.csv --key nope --as-of 2025-02-02
 expect score-bad-key 2 "no column .nope. in datasets/synthetic-activity.csv"
+
+# ---- review --activity: the decay section, its CSVs, the decays in model.json and rules.csv ----
+run review $D $L --activity datasets/synthetic-activity.csv --as-of-days 30 --won-date won_date \
+    --decay "webinar=fit,pricing_page=half-life:60" --train-until 2025-06-30 -o "$TMP/rv"
+expect review-activity 0 ""
+check review-decay-csvs [ -s "$TMP/rv/decay.csv" ] && [ -s "$TMP/rv/decay_summary.csv" ]
+check review-decay-section grep -q 'id="decay"' "$TMP/rv/index.html"
+check review-decay-in-nav grep -q 'href="#decay"' "$TMP/rv/index.html"
+check review-model-decays grep -q '"decays"' "$TMP/rv/model.json"
+check review-rules-decay grep -q '^# decay: webinar | half-life:' "$TMP/rv/rules.csv"
+# The stale-engagement counts the page quotes are those of decay_summary.csv.
+mqls=$(awk -F, '$8 == "mqls_at_data_end" { print $9 }' "$TMP/rv/decay_summary.csv")
+stale=$(awk -F, '$8 == "stale_mqls_at_data_end" { print $9 }' "$TMP/rv/decay_summary.csv")
+check review-stale-quoted grep -q "$mqls leads are MQLs by the new model; $stale more would be MQLs if engagement never decayed" "$TMP/rv/index.html"
+check review-stated-type-no-interval sh -c "grep -q '^pricing_page,half-life:60,60,,,' '$TMP/rv/decay_summary.csv'"
+# Points of a webinar event halve every fitted half-life: the CSV's first two rows.
+check review-decay-curve-falls awk -F, 'NR == 2 { a = $3 } NR == 3 { b = $3 } END { exit !(b < a) }' "$TMP/rv/decay.csv"
+# Without an activity log there is no decay section.
+run review $D --outcome closed_won --date created_date --exclude lead_id,won_date -o "$TMP/rv2"
+check review-no-decay-section sh -c "! grep -q 'id=\"decay\"' '$TMP/rv2/index.html'"
