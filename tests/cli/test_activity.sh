@@ -123,3 +123,9 @@ check review-decay-curve-falls awk -F, 'NR == 2 { a = $3 } NR == 3 { b = $3 } EN
 # Without an activity log there is no decay section.
 run review $D --outcome closed_won --date created_date --exclude lead_id,won_date -o "$TMP/rv2"
 check review-no-decay-section sh -c "! grep -q 'id=\"decay\"' '$TMP/rv2/index.html'"
+
+# ---- a panel of open leads every 14 days, outcome within 60 days; unfinished windows censored ----
+run fit $D $L --activity datasets/synthetic-activity.csv --snapshot-every 14 --horizon-days 60 \
+    --won-date won_date --decay "webinar=half-life:14,pricing_page=half-life:60"
+expect panel 0 "217818 snapshot rows every 14 days while open, outcome: converted within 60 days; 25610 censored \\(their outcome window is not over\\): counted, not fitted or rated"
+expect_out panel-fitted-rows "^rows +192208"
