@@ -547,8 +547,13 @@ int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, 
         pthread_mutex_unlock(&pl->mu);
         mql_xxh64_update(&pl->hash, s->raw, s->raw_n);
         if (s->status) {
-            st = s->status;
-            memcpy(err->msg, pl->perr.msg, sizeof err->msg);
+            /* The records parsed before the error come first: one of them (the header's
+             * duplicate name, say) may fail earlier in the file, as in the parallel reader. */
+            st = batch_deliver(&s->b, pl->r.path, fn, ctx, &index, err);
+            if (!st) {
+                st = s->status;
+                memcpy(err->msg, pl->perr.msg, sizeof err->msg);
+            }
         } else {
             st = batch_deliver(&s->b, pl->r.path, fn, ctx, &index, err);
         }

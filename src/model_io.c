@@ -464,6 +464,27 @@ static mql_design *read_design(rd *r, const json_t *o)
         if (st)
             r->st = mql_err_prefix(r->err, st, "%s: design", r->file);
     }
+    /* The notes the design was built with ("lead_id: identifier-like, not a feature"), so a
+     * model reads back to the same JSON; optional (strings only). */
+    json_t *notes = json_object_get(o, "notes");
+    for (size_t k = 0; d && !r->st && json_is_array(notes) && k < json_array_size(notes); k++) {
+        const char *s = json_string_value(json_array_get(notes, k));
+        char **grown = s ? realloc(d->notes, (d->n_notes + 1) * sizeof *grown) : NULL;
+        if (!s)
+            rd_fail(r, MQL_EDATA, "design", "notes", "must hold strings only");
+        else if (!grown || !(grown[d->n_notes] = mql_strdup(s))) {
+            if (grown)
+                d->notes = grown;
+            r->st = mql_err_set(r->err, MQL_ENOMEM, "out of memory");
+        } else {
+            d->notes = grown;
+            d->n_notes++;
+        }
+    }
+    if (r->st) {
+        mql_design_free(d);
+        d = NULL;
+    }
     for (size_t k = 0; k < n; k++)
         feature_parts_free(&f[k]);
     free(f);
