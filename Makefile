@@ -23,11 +23,11 @@ CMD_SRC := $(wildcard src/cli/*.c)
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 CMD_OBJ := $(CMD_SRC:src/cli/%.c=$(BUILD)/cli/%.o)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
-TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%) $(BUILD)/tests/test_fuzz_replay
 TOOL_SRC := $(wildcard scripts/*.c)
 TOOL_BIN := $(TOOL_SRC:scripts/%.c=$(BUILD)/tools/%)
 
-.PHONY: all deps deps-test test test-unit test-asan valgrind demo bench clean
+.PHONY: fuzz all deps deps-test test test-unit test-asan valgrind demo bench clean
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/mqlcal $(TEST_BIN) $(TOOL_BIN)
@@ -54,6 +54,13 @@ $(BUILD)/mqlcal: $(CMD_OBJ) $(BUILD)/libmqlcal.a
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libmqlcal.a | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $< $(BUILD)/libmqlcal.a $(LDLIBS) -lcmocka -o $@
+
+# The fuzz harnesses (tests/fuzz/) replayed over their committed corpora by a plain main():
+# the regression test of every past finding, on any compiler.
+FUZZ_SRC := tests/fuzz/fuzz_common.c tests/fuzz/fuzz_csv.c tests/fuzz/fuzz_rules.c tests/fuzz/fuzz_model.c
+$(BUILD)/tests/test_fuzz_replay: tests/fuzz/replay.c $(FUZZ_SRC) tests/fuzz/fuzz_common.h $(BUILD)/libmqlcal.a | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -DMQL_FUZZ_REPLAY tests/fuzz/replay.c $(FUZZ_SRC) $(BUILD)/libmqlcal.a $(LDLIBS) -lcmocka -o $@
 
 $(BUILD)/tools/%: scripts/%.c $(BUILD)/libmqlcal.a | $(BUILD)
 	@mkdir -p $(dir $@)
@@ -88,5 +95,21 @@ demo: deps
 bench: all
 	@scripts/bench
 
+# libFuzzer: the library and each harness built by clang with ASan+UBSan into build-fuzz/, then
+# every harness run FUZZ_SECONDS (default 60) at once (scripts/fuzz.sh: seeds, dictionaries,
+# findings in build-fuzz/findings-NAME/).
+FUZZ_SECONDS ?= 60
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_OPT := -O1 -g -fno-omit-frame-pointer
+fuzz: deps-test
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="$(FUZZ_OPT)" \
+	    SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" build-fuzz/libmqlcal.a
+	@for h in csv rules model; do \
+	    clang $(CPPFLAGS) -std=c11 $(FUZZ_OPT) $(WARN) -fsanitize=fuzzer $(FUZZ_SAN) \
+	        tests/fuzz/fuzz_$$h.c tests/fuzz/fuzz_common.c build-fuzz/libmqlcal.a $(LDLIBS) \
+	        -o build-fuzz/fuzz_$$h || exit 1; \
+	done
+	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

@@ -907,6 +907,7 @@ int mql_kfold_assign(size_t n, size_t k, unsigned long seed, const unsigned char
         return mql_err_set(err, MQL_EUSAGE, "--folds: %zu folds for %zu leads; need 2 <= K <= %zu",
                            k, n, n);
     size_t *perm = malloc(n * sizeof *perm);
+    mql_gsl_quiet();
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     if (!perm || !r) {
         free(perm);

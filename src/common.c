@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+#include <gsl/gsl_errno.h>
+
 int mql_err_set(mql_err *err, int status, const char *fmt, ...)
 {
     if (err) {
@@ -399,4 +402,21 @@ int mql_order_doubles(const double *v, size_t n, size_t *order, double *sorted)
     free(ib);
     free(count);
     return 0;
+}
+
+/* GSL reports an error by calling its handler, whose default prints and calls abort(). Every GSL
+ * status is checked where it is returned, so the library replaces that default (NULL) with
+ * GSL's no-op handler once, the first time it is about to call GSL; a handler the program
+ * installed itself is put back untouched. */
+static void gsl_quiet_once(void)
+{
+    gsl_error_handler_t *prev = gsl_set_error_handler_off();
+    if (prev)
+        gsl_set_error_handler(prev);
+}
+
+void mql_gsl_quiet(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, gsl_quiet_once);
 }

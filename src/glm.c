@@ -22,6 +22,33 @@
 extern int openblas_get_num_threads(void) __attribute__((weak));
 extern void openblas_set_num_threads(int n) __attribute__((weak));
 
+/* OpenBLAS takes a work buffer of about 128 MiB from malloc for each concurrent level-3 call (our
+ * dsyrk per chunk) and, when malloc fails, retries for ever: under a memory limit (`ulimit -v`)
+ * the fit spun instead of failing. So before the first BLAS call the fit asks malloc for that
+ * much per thread itself and, when it cannot have it, reports out of memory (with one thread
+ * less first). The probe only reserves address space (nothing is touched) and is freed at once,
+ * so OpenBLAS's own request of the same size then succeeds. */
+#define BLAS_BUFFER_BYTES ((size_t)128 << 20)
+
+/* 1 when n_threads BLAS buffers fit in the address space now (or OpenBLAS is not the BLAS).
+ * OpenBLAS keeps the buffers it got until exit, so once n_threads were granted a later fit with
+ * as many threads needs no new probe. */
+static int blas_room(size_t n_threads)
+{
+    static _Atomic size_t granted;
+    if (!openblas_get_num_threads || n_threads <= granted)
+        return 1;
+    void *probe[GLM_MAX_THREADS] = {0};
+    int ok = 1;
+    for (size_t k = 0; k < n_threads && k < GLM_MAX_THREADS && ok; k++)
+        ok = (probe[k] = malloc(BLAS_BUFFER_BYTES + 4096)) != NULL;
+    for (size_t k = 0; k < n_threads && k < GLM_MAX_THREADS; k++)
+        free(probe[k]);
+    if (ok)
+        granted = n_threads;
+    return ok;
+}
+
 /* ---------------------------------------------------------------- the logit link, R's way */
 
 /* R's C_logit_linkinv / C_logit_mu_eta clamp |eta| > 30 so that mu stays inside (0, 1) and
@@ -94,6 +121,7 @@ void mql_glm_result_free(mql_glm_result *r)
 
 static mql_glm_result *result_new(size_t n, size_t p)
 {
+    mql_gsl_quiet();
     mql_glm_result *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
@@ -685,6 +713,7 @@ static int finish(glm_work *ws, size_t rank, int intercept, mql_glm_result *r, m
 
 int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **out, mql_err *err)
 {
+    mql_gsl_quiet();
     if (!out)
         return mql_err_set(err, MQL_EUSAGE, "glm: no output pointer");
     *out = NULL;
@@ -708,6 +737,11 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
                                      : (d->n >= GLM_AUTO_THREAD_ROWS ? 2 : 1);
     if (nthreads > d->n)
         nthreads = d->n;
+    while (nthreads > 1 && !blas_room(nthreads))
+        nthreads--;
+    if (!blas_room(nthreads))
+        return mql_err_set(err, MQL_ENOMEM, "glm: out of memory (the BLAS needs a %zu MiB work "
+                           "buffer)", BLAS_BUFFER_BYTES >> 20);
     int blas_threads = 0;
     if (openblas_get_num_threads && openblas_set_num_threads) {
         blas_threads = openblas_get_num_threads();

@@ -263,6 +263,7 @@ int mql_auc(const double *score, const unsigned char *y, const double *w, size_t
 
 double mql_z_for_level(double level)
 {
+    mql_gsl_quiet();
     return gsl_cdf_ugaussian_Pinv((1.0 + level) / 2.0);
 }
 
@@ -444,6 +445,7 @@ int mql_wilson(double k, double n, double z, double *lo, double *hi)
 int mql_hosmer_lemeshow(const double *p, const unsigned char *y, size_t n, size_t g,
                         mql_hl_group *groups, mql_hl *out, mql_err *err)
 {
+    mql_gsl_quiet();
     if (g < 3)
         return mql_err_set(err, MQL_EDATA, "Hosmer-Lemeshow needs at least 3 groups (asked %zu)",
                            g);

@@ -591,6 +591,7 @@ static mql_glm_result *read_fit(rd *r, const json_t *o, const mql_design *d, dou
 
 int mql_model_read(const char *path, mql_model **out, mql_err *err)
 {
+    mql_gsl_quiet();
     *out = NULL;
     FILE *fp = fopen(path, "rb");
     if (!fp)

@@ -117,4 +117,10 @@ int mql_sort_doubles(double *v, size_t n);
  * when scratch cannot be allocated (order then holds 0..n-1, sorted is unset). */
 int mql_order_doubles(const double *v, size_t n, size_t *order, double *sorted);
 
+/* Makes sure a GSL error cannot abort the process: when GSL's error handler is still its default
+ * (print and abort), installs GSL's no-op handler; a handler the program set is kept. Called
+ * by every library function before it calls GSL, so a program linking the library need not
+ * know about GSL's global handler. Thread-safe; does the work once. */
+void mql_gsl_quiet(void);
+
 #endif

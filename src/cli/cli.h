@@ -75,13 +75,22 @@ typedef int (*cli_match_fn)(void *opts, int argc, char **argv, int *i);
 int cli_parse(int argc, char **argv, void (*usage)(FILE *), cli_match_fn match, void *opts,
               cli_pos *pos);
 
-/* Atomic output: cli_out_open gives a FILE* for path ("-" or NULL = stdout) that writes to a
- * temporary file beside path; cli_out_close flushes, checks for write errors, and renames it over
- * path (or removes it when ok == 0). Returns MQL_OK or MQL_EIO after printing the error. */
+/* Output files (out.c). cli_out_open gives a FILE* for path ("-" or NULL = stdout):
+ *  - a regular file or a new name: a temporary file PATH.mqlcal-tmp-PID-XXXXXX beside it, which
+ *    cli_out_close flushes, checks for write errors, fsyncs, renames over path (fsyncing the
+ *    directory) or, when ok == 0, removes; a SIGINT/SIGTERM/SIGHUP/SIGPIPE meanwhile removes it
+ *    too. Leftovers of a run killed outright (SIGKILL) are recognised by that name and a later
+ *    run writing the same path warns about them;
+ *  - a symbolic link: the same for the file it points to (the link stays a link);
+ *  - an existing device, FIFO or socket: written in place (never replaced), where a write error
+ *    is an error like any other;
+ *  - a directory: an error.
+ * Each returns MQL_OK, MQL_EIO or MQL_ENOMEM after printing the error. */
 typedef struct cli_out {
     FILE *f;
-    char *path;
-    char *tmp;
+    char *path;               /* as given, for messages; NULL for stdout */
+    char *target;             /* the file replaced (path with symlinks followed) */
+    char *tmp;                /* NULL when written in place */
 } cli_out;
 int cli_out_open(cli_out *o, const char *path);
 int cli_out_close(cli_out *o, int ok);
@@ -89,6 +98,31 @@ int cli_out_close(cli_out *o, int ok);
 /* The end of a command that wrote its report to o: closes o when it is open (keeping the output
  * only when st is MQL_OK) and returns st, or the close's error when st was MQL_OK. */
 int cli_out_finish(cli_out *o, int st);
+
+/* Installs the handlers that remove the temporary files and directories of unfinished outputs
+ * on SIGINT, SIGTERM, SIGHUP and SIGPIPE, then let the signal take its default course. Called
+ * once by main. */
+void cli_signals_init(void);
+
+/* Registers / forgets a temporary path for removal on those signals (a directory is removed
+ * with its files). At most 8 at a time; returns 0 or -1 when the table is full. */
+int cli_tmp_register(const char *path, int is_dir);
+void cli_tmp_forget(const char *path);
+
+/* "PATH.mqlcal-tmp-PID-XXXXXX": a fresh malloc'd template for mkstemp / mkdtemp, NULL when out
+ * of memory. Warns (once per path) about leftovers PATH.mqlcal-tmp-PID-* whose process is
+ * gone. */
+char *cli_tmp_name(const char *path);
+
+/* fsync of a file by name and of the directory holding path; 0 or -1 (errno set). File
+ * systems that cannot sync a directory (EINVAL) count as success. */
+int cli_fsync_path(const char *path);
+int cli_fsync_parent(const char *path);
+
+/* Replaces directory dir by directory tmp in one step when the system can (Linux renameat2
+ * RENAME_EXCHANGE): afterwards dir holds the new contents and tmp the old. Returns 0, or -1
+ * with errno (ENOSYS, EINVAL: not supported here, use two renames). */
+int cli_dir_exchange(const char *tmp, const char *dir);
 
 /* The lead-file options every data command shares (DESIGN section 3). Fields hold argv strings
  * (not owned); NULL when not given. */

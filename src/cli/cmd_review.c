@@ -276,21 +276,92 @@ static int check_dir(const review_opts *o)
     return MQL_OK;
 }
 
-/* Moves the finished tmp directory to o->dir: an earlier review is removed once the new one is in
- * place; a forced non-review directory is kept as DIR.old-XXXXXX. */
+/* fsyncs every file of directory dir (one level: the report is flat) and dir itself, so the
+ * report is on disk before the rename that publishes it. Returns 0 or -1 (errno set). */
+static int sync_dir_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int rc = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && rc == 0) {
+        if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+            continue;
+        size_t n = strlen(dir) + strlen(e->d_name) + 2;
+        char *sub = malloc(n);
+        if (!sub) {
+            errno = ENOMEM;
+            rc = -1;
+            break;
+        }
+        snprintf(sub, n, "%s/%s", dir, e->d_name);
+        struct stat sb;
+        if (lstat(sub, &sb) == 0 && S_ISREG(sb.st_mode))
+            rc = cli_fsync_path(sub);
+        free(sub);
+    }
+    closedir(d);
+    return rc ? rc : cli_fsync_path(dir);
+}
+
+/* What was in DIR before (now at old): an earlier review is removed, anything else (--force) is
+ * kept as DIR.old-XXXXXX and named. */
+static void dispose_old(const review_opts *o, int state, const char *old)
+{
+    if (state == 1) {
+        if (rm_rf(old) != 0)
+            cli_warn("could not remove the previous report %s", old);
+        return;
+    }
+    size_t n = strlen(o->dir) + 16;
+    char *kept = malloc(n);
+    if (kept) {
+        snprintf(kept, n, "%s.old-XXXXXX", o->dir);
+        /* mkdtemp makes an empty directory that rename() may replace atomically. */
+        if (mkdtemp(kept) && rename(old, kept) == 0)
+            cli_warn("the previous contents of %s are in %s", o->dir, kept);
+        else
+            cli_warn("the previous contents of %s are in %s", o->dir, old);
+    }
+    free(kept);
+}
+
+/* Moves the finished tmp directory to o->dir. When DIR exists the two are exchanged in one
+ * step (renameat2 RENAME_EXCHANGE), so DIR never goes missing; where the system cannot, the old
+ * DIR is renamed aside first (DIR is then briefly absent). An earlier review is removed once
+ * the new one is in place; a forced non-review directory is kept as DIR.old-XXXXXX. */
 static int install_dir(const review_opts *o, const char *tmp)
 {
     int st = check_dir(o);
     if (st)
         return st;
+    if (sync_dir_files(tmp) != 0) {
+        cli_error("%s: cannot write the report to disk: %s", o->dir, strerror(errno));
+        return MQL_EIO;
+    }
     int s = dir_state(o->dir);
+    if (s != 0) {
+        /* from here tmp may hold the old DIR, which a signal must not remove */
+        cli_tmp_forget(tmp);
+        if (cli_dir_exchange(tmp, o->dir) == 0) {
+            cli_fsync_parent(o->dir);
+            dispose_old(o, s, tmp);
+            return MQL_OK;
+        }
+        if (errno != ENOSYS && errno != EINVAL && errno != ENOTSUP) {
+            cli_error("%s: cannot move the new report into place: %s", o->dir, strerror(errno));
+            cli_tmp_register(tmp, 1);
+            return MQL_EIO;
+        }
+        cli_tmp_register(tmp, 1);
+    }
     char *old = NULL;
     if (s != 0) {
         size_t n = strlen(o->dir) + 16;
         if (!(old = malloc(n)))
             return MQL_ENOMEM;
         snprintf(old, n, "%s.old-XXXXXX", o->dir);
-        /* mkdtemp makes an empty directory that rename() may replace atomically. */
         if (!mkdtemp(old) || rename(o->dir, old) != 0) {
             cli_error("%s: cannot move the old report aside: %s", o->dir, strerror(errno));
             if (old[0])
@@ -306,14 +377,10 @@ static int install_dir(const review_opts *o, const char *tmp)
         free(old);
         return MQL_EIO;
     }
-    if (old) {
-        if (s == 1) {
-            if (rm_rf(old) != 0)
-                cli_warn("could not remove the previous report %s", old);
-        } else {
-            cli_warn("the previous contents of %s are in %s", o->dir, old);
-        }
-    }
+    cli_tmp_forget(tmp);
+    cli_fsync_parent(o->dir);
+    if (old)
+        dispose_old(o, s, old);
     free(old);
     return MQL_OK;
 }
@@ -322,20 +389,20 @@ static int install_dir(const review_opts *o, const char *tmp)
  * the run
  * ============================================================================================== */
 
-/* Creates the temporary directory beside o->dir (DIR.tmp-XXXXXX, with the permissions of a plain
- * mkdir). Returns its malloc'd path, or NULL after printing the error (*st set). */
+/* Creates the temporary directory beside o->dir (DIR.mqlcal-tmp-PID-XXXXXX, with the permissions
+ * of a plain mkdir; removed on SIGINT / SIGTERM). Returns its malloc'd path, or NULL after printing the error (*st set). */
 static char *make_tmp_dir(const review_opts *o, int *st)
 {
-    size_t n = strlen(o->dir) + 16;
-    char *tmp = malloc(n);
+    char *dir = mql_strdup(o->dir);
+    while (dir && dir[0] && dir[1] && dir[strlen(dir) - 1] == '/')
+        dir[strlen(dir) - 1] = '\0';
+    char *tmp = dir ? cli_tmp_name(dir) : NULL;
+    free(dir);
     if (!tmp) {
         cli_error("out of memory");
         *st = MQL_ENOMEM;
         return NULL;
     }
-    snprintf(tmp, n, "%s.tmp-XXXXXX", o->dir);
-    while (tmp[0] && tmp[strlen(tmp) - 1] == '/')
-        tmp[strlen(tmp) - 1] = '\0';
     if (mkdir_parents(o->dir) != 0 || !mkdtemp(tmp)) {
         cli_error("%s: cannot create the report directory beside it: %s", o->dir,
                   strerror(errno));
@@ -347,6 +414,7 @@ static char *make_tmp_dir(const review_opts *o, int *st)
     mode_t mask = umask(0);
     umask(mask);
     chmod(tmp, 0777 & ~mask);
+    cli_tmp_register(tmp, 1);
     return tmp;
 }
 
@@ -433,10 +501,12 @@ int cmd_review(int argc, char **argv)
     if ((st = mql_review_write_dir(r, tmp, &err))) {
         cli_error("%s", err.msg);
         rm_rf(tmp);
+        cli_tmp_forget(tmp);
         goto done;
     }
     if ((st = install_dir(&o, tmp))) {
         rm_rf(tmp);
+        cli_tmp_forget(tmp);
         goto done;
     }
     const mql_bt_row *rr = &r->new_sw->rows[r->rec];

@@ -1,6 +1,8 @@
 /* main.c: the command table and dispatcher. `mqlcal help CMD` runs `mqlcal CMD --help`. */
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gsl/gsl_errno.h>
 
@@ -43,11 +45,8 @@ static const command *find(const char *name)
     return NULL;
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
-    /* GSL's default handler aborts; every GSL status is checked by the caller instead. */
-    gsl_set_error_handler_off();
-
     if (argc < 2) {
         usage(stderr);
         return MQL_EUSAGE;
@@ -77,4 +76,25 @@ int main(int argc, char **argv)
         return MQL_EUSAGE;
     }
     return c->run(argc - 1, argv + 1);
+}
+
+/* The end of every run: standard output must really have been written (`--help >/dev/full`
+ * is an error, exit 3), then the process ends with _exit, skipping the shared libraries'
+ * destructors: OpenBLAS's joins its worker threads, and a worker still retrying an allocation
+ * under a memory limit would keep the process from ever exiting. Nothing of ours needs an
+ * atexit handler (outputs are closed by the commands, temporary files removed). */
+int main(int argc, char **argv)
+{
+    /* GSL's default handler aborts; every GSL status is checked by the caller instead (the
+     * library also installs this itself: mql_gsl_quiet). */
+    gsl_set_error_handler_off();
+    cli_signals_init();
+    int rc = dispatch(argc, argv);
+    errno = 0;
+    if ((fflush(stdout) != 0 || ferror(stdout)) && rc == MQL_OK) {
+        cli_error("cannot write to standard output: %s", errno ? strerror(errno) : "write error");
+        rc = MQL_EIO;
+    }
+    fflush(stderr);
+    _exit(rc);
 }

@@ -120,14 +120,18 @@ static int on_record(const mql_csv_row *row, void *vctx, mql_err *err)
     return MQL_OK;
 }
 
-void fuzz_compare_scorers(const mql_points *m, const char *path)
+mql_table *fuzz_read_leads(const char *path)
 {
     mql_read_opts ro = {0};
     ro.threads = 1;
     mql_table *t = NULL;
     mql_err err;
-    if (mql_table_read(path, &ro, &t, &err) != MQL_OK)
-        return;
+    return mql_table_read(path, &ro, &t, &err) == MQL_OK ? t : NULL;
+}
+
+void fuzz_compare_scorers(const mql_points *m, const mql_table *t, const char *path)
+{
+    mql_err err;
     mql_scorer *ts = NULL;
     stream_ctx c = {m, t, NULL, MQL_OK, NULL, 0};
     c.table_bind = mql_scorer_bind(m, t, &ts, &err);
@@ -154,17 +158,11 @@ void fuzz_compare_scorers(const mql_points *m, const char *path)
     }
     mql_scorer_free(c.hs);
     mql_scorer_free(ts);
-    mql_table_free(t);
 }
 
-void fuzz_compare_models(const mql_points *a, const mql_points *b, const char *path)
+void fuzz_compare_models(const mql_points *a, const mql_points *b, const mql_table *t)
 {
-    mql_read_opts ro = {0};
-    ro.threads = 1;
-    mql_table *t = NULL;
     mql_err err;
-    if (mql_table_read(path, &ro, &t, &err) != MQL_OK)
-        return;
     mql_scorer *sa = NULL, *sb = NULL;
     int ra = mql_scorer_bind(a, t, &sa, &err), rb = mql_scorer_bind(b, t, &sb, &err);
     if (ra != rb)
@@ -177,7 +175,6 @@ void fuzz_compare_models(const mql_points *a, const mql_points *b, const char *p
     }
     mql_scorer_free(sa);
     mql_scorer_free(sb);
-    mql_table_free(t);
 }
 
 /* ---- generated leads ---- */
@@ -259,7 +256,8 @@ const char *fuzz_leads_for(const mql_points *m, const uint8_t *extra, size_t n)
             add_number(&g, c, r->hi);
             add_number(&g, c, nextafter(r->hi, INFINITY));
             add_number(&g, c, r->hi + 1);
-            /* fall through: the low bound like the one-sided operators */
+            /* FALLTHROUGH: the low bound like the one-sided operators */
+            __attribute__((fallthrough));
         case MQL_OP_GE:
         case MQL_OP_GT:
         case MQL_OP_LE:

@@ -58,7 +58,7 @@ static char *model_json(const mql_model *m, size_t *n)
     return buf;
 }
 
-static void round_trip(const mql_model *m, const char *leads)
+static void round_trip(const mql_model *m, const mql_table *t)
 {
     size_t n1, n2;
     char *j1 = model_json(m, &n1);
@@ -81,7 +81,7 @@ static void round_trip(const mql_model *m, const char *leads)
                   "--- first:\n%.400s\n--- second:\n%.400s", n1, n2, at, j1 + from, j2 + from);
     }
     if (m->points && back->points)
-        fuzz_compare_models(m->points, back->points, leads);
+        fuzz_compare_models(m->points, back->points, t);
     free(j1);
     free(j2);
     mql_model_free(back);
@@ -124,8 +124,8 @@ static void fit_column(const mql_table *t, const char *leads, size_t oc, unsigne
         if (st == MQL_EDATA && strstr(err.msg, "self-check"))
             fuzz_fail("%s", err.msg);
         if (st == MQL_OK) {
-            round_trip(m, leads);
-            fuzz_compare_scorers(m->points, leads);
+            round_trip(m, t);
+            fuzz_compare_scorers(m->points, t, leads);
         }
     }
     mql_model_free(m);

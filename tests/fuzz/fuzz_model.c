@@ -28,15 +28,10 @@ static char *model_json(const mql_model *m, size_t *n)
     return buf;
 }
 
-/* Binds the model's design to the leads (when they read) and fills the design rows. */
-static void bind_design(const mql_model *m, const char *leads)
+/* Binds the model's design to the leads and fills the design rows. */
+static void bind_design(const mql_model *m, const mql_table *t)
 {
-    mql_read_opts ro = {0};
-    ro.threads = 1;
-    mql_table *t = NULL;
     mql_err err;
-    if (!leads || mql_table_read(leads, &ro, &t, &err) != MQL_OK)
-        return;
     mql_design_binding *b = NULL;
     if (mql_design_bind(m->design, t, &b, &err) == MQL_OK && t->n_rows && m->design->p < 4096) {
         double *x = malloc(t->n_rows * m->design->p * sizeof *x);
@@ -45,7 +40,6 @@ static void bind_design(const mql_model *m, const char *leads)
         free(x);
     }
     mql_design_binding_free(b);
-    mql_table_free(t);
 }
 
 int fuzz_model(const uint8_t *data, size_t size)
@@ -87,13 +81,15 @@ int fuzz_model(const uint8_t *data, size_t size)
     }
     if (m->points) {
         const char *leads = fuzz_leads_for(m->points, NULL, 0);
-        if (leads) {
-            fuzz_compare_scorers(m->points, leads);
+        mql_table *t = leads ? fuzz_read_leads(leads) : NULL;
+        if (t) {
+            fuzz_compare_scorers(m->points, t, leads);
             if (back && back->points)
-                fuzz_compare_models(m->points, back->points, leads);
+                fuzz_compare_models(m->points, back->points, t);
             if (m->design)
-                bind_design(m, leads);
+                bind_design(m, t);
         }
+        mql_table_free(t);
     }
     free(j1);
     free(j2);

@@ -26,8 +26,11 @@ static char *rules_text(const mql_points *m, size_t *n)
 static mql_points *read_text(const char *text, size_t n, mql_err *err, int *st)
 {
     FILE *f = fmemopen((void *)text, n, "r");
-    if (!f)
+    *st = MQL_ENOMEM;
+    if (!f) {
+        mql_err_set(err, MQL_ENOMEM, "fmemopen failed");
         return NULL;
+    }
     mql_points *m = NULL;
     *st = mql_points_read_stream(f, "fuzz.rules.csv", &m, err);
     fclose(f);
@@ -77,10 +80,12 @@ int fuzz_rules(const uint8_t *data, size_t size)
                       m->bands[b].lo, m->bands[b].hi, b + 1, m->bands[b + 1].lo,
                       m->bands[b + 1].hi);
     const char *leads = fuzz_leads_for(m, extra, extra_n);
-    if (leads) {
-        fuzz_compare_scorers(m, leads);
-        fuzz_compare_models(m, back, leads);
+    mql_table *t = leads ? fuzz_read_leads(leads) : NULL;
+    if (t) {
+        fuzz_compare_scorers(m, t, leads);
+        fuzz_compare_models(m, back, t);
     }
+    mql_table_free(t);
     free(t1);
     free(t2);
     mql_points_free(back);
