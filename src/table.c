@@ -358,6 +358,20 @@ static int parse_num_general(const char *s, size_t n, double *out)
     return 0;
 }
 
+int mql_parse_number(const char *s, size_t n, double *out)
+{
+    char small[128];
+    char *buf = n < sizeof small ? small : malloc(n + 1);
+    if (!buf)
+        return -1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    int rc = parse_num(buf, n, out);
+    if (buf != small)
+        free(buf);
+    return rc;
+}
+
 static int two(const char *s)
 {
     return is_digit(s[0]) && is_digit(s[1]) ? (s[0] - '0') * 10 + (s[1] - '0') : -1;

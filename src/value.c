@@ -166,43 +166,6 @@ const char *mql_na_format(const char *const *na, size_t n, char *buf, size_t cap
 
 /* ==== cells ================================================================================ */
 
-/* Thousands separators as table.c accepts them, only where they cannot be a decimal comma: two
- * or more groups ("1,234,567") or groups followed by a decimal point ("12,500.50"). Copies the
- * number without commas into buf; returns 0 when s matches the pattern. */
-static int strip_thousands(const char *s, size_t n, char *buf, size_t cap)
-{
-    size_t i = 0, o = 0, groups = 0, lead = 0;
-    if (n + 1 > cap)
-        return -1;
-    if (s[i] == '-' || s[i] == '+')
-        buf[o++] = s[i++];
-    while (i < n && isdigit((unsigned char)s[i]) && lead < 4)
-        buf[o++] = s[i++], lead++;
-    if (lead == 0 || lead > 3)
-        return -1;
-    while (i < n && s[i] == ',') {
-        if (i + 4 > n || !isdigit((unsigned char)s[i + 1]) || !isdigit((unsigned char)s[i + 2]) ||
-            !isdigit((unsigned char)s[i + 3]))
-            return -1;
-        memcpy(buf + o, s + i + 1, 3);
-        o += 3;
-        i += 4;
-        groups++;
-    }
-    int frac = 0;
-    if (i < n && s[i] == '.') {
-        buf[o++] = s[i++];
-        while (i < n && isdigit((unsigned char)s[i]))
-            buf[o++] = s[i++], frac = 1;
-        if (!frac)
-            return -1;
-    }
-    if (i != n || groups == 0 || (groups < 2 && !frac))
-        return -1;
-    buf[o] = '\0';
-    return 0;
-}
-
 void mql_cell_from_span(mql_cell *c, const char *s, size_t n, const char *const *na, size_t n_na)
 {
     static const char *const yes[] = {"true", "yes", "y", "t"};
@@ -225,20 +188,9 @@ void mql_cell_from_span(mql_cell *c, const char *s, size_t n, const char *const 
             return;
         }
     }
-    /* strtod needs a NUL-terminated copy; cells longer than any number are not numbers.
-     * Hexadecimal is not a number here (table.c reads decimals only), nor are inf and nan. */
-    char buf[96];
-    if (n == 0 || n >= sizeof buf || memchr(s, 'x', n) || memchr(s, 'X', n))
-        return;
-    char f = s[0] == '-' || s[0] == '+' ? (n > 1 ? s[1] : 0) : s[0];
-    if (!isdigit((unsigned char)f) && f != '.')
-        return;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
+    /* The number syntax is the table's, through the one parser both use (any length). */
     double v;
-    if (memchr(buf, ',', n) && strip_thousands(s, n, buf, sizeof buf))
-        return;
-    if (mql_parse_double(buf, &v) == 0) {
+    if (n && mql_parse_number(s, n, &v) == 0) {
         c->is_num = 1;
         c->num = v;
     }

@@ -45,11 +45,17 @@ const char *mql_na_format(const char *const *na, size_t n, char *buf, size_t cap
 /* Whether s (n bytes) is a placeholder of na[0..n_na) (NULL: the defaults), after trimming. */
 int mql_na_match(const char *s, size_t n, const char *const *na, size_t n_na);
 
+/* The one number syntax of every reader (the table's typing and the rule matching of both
+ * scorers): s[0..n), any length, no blanks: sign, digits, '.', exponent, unambiguous thousands
+ * separators ("1,234,567", "12,500.50"); no hexadecimal, inf or nan. Returns 0 and sets *out
+ * (a finite double), or -1. Defined in table.c, beside the fast path it shares. */
+int mql_parse_number(const char *s, size_t n, double *out);
+
 /* ---- cells and equality ---------------------------------------------------------------------
  * A cell is one lead's value of one column, read from its text:
  *   missing   by the placeholder list above;
- *   numeric   when the trimmed text is a finite decimal number (strtod on the whole text, no
- *             hexadecimal; thousands separators only where they cannot be a decimal comma:
+ *   numeric   when the trimmed text is a finite decimal number by mql_parse_number (the
+ *             table's own syntax, any length; no hexadecimal; thousands separators only where they cannot be a decimal comma:
  *             "1,234,567", "12,500.50"), or a boolean spelling: true, yes, y, t read as 1 and
  *             false, no, n, f as 0 (any case);
  *   text      otherwise.

@@ -231,12 +231,13 @@ static int on_row(const mql_csv_row *row, void *vctx, mql_err *err)
                      "named mqlcal_score, mqlcal_fit_score, ... mqlcal_reason_3", c->path, clash);
             prefix = "mqlcal_";
         }
-        bad |= fwrite(c->line, 1, used, f) != used;
+        /* bind first: a missing column is reported before anything is written */
         int rc = c->log ? bind_activity(c, row, err)
                         : mql_scorer_bind_header(c->m, row->field, row->n_fields, c->path, c->na,
                                                  c->n_na, &c->s, err);
         if (rc)
             return rc;
+        bad |= fwrite(c->line, 1, used, f) != used;
         if (!(c->reason = calloc(c->m->n_rules ? c->m->n_rules : 1, sizeof *c->reason)) ||
             !(c->reason_len = calloc(c->m->n_rules ? c->m->n_rules : 1, sizeof *c->reason_len)))
             return mql_err_set(err, MQL_ENOMEM, "out of memory");
