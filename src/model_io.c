@@ -589,21 +589,72 @@ static mql_glm_result *read_fit(rd *r, const json_t *o, const mql_design *d, dou
     return f;
 }
 
+/* Reads all of path ("-" = stdin) into a malloc'd buffer (NUL-terminated, *n bytes): one read,
+ * so a pipe (`score <(cat model.json)`) is consumed once. */
+static int slurp(const char *path, char **buf, size_t *n, mql_err *err)
+{
+    *buf = NULL;
+    *n = 0;
+    int is_stdin = strcmp(path, "-") == 0;
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    if (!f)
+        return mql_err_set(err, MQL_EIO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 0;
+    int st = MQL_OK;
+    for (;;) {
+        if (cap - *n < 65536) {
+            size_t ncap = cap ? 2 * cap : 65536;
+            char *p = ncap > cap ? realloc(*buf, ncap + 1) : NULL;
+            if (!p) {
+                st = mql_err_set(err, MQL_ENOMEM, "%s: out of memory", path);
+                break;
+            }
+            *buf = p;
+            cap = ncap;
+        }
+        size_t got = fread(*buf + *n, 1, cap - *n, f);
+        *n += got;
+        if (got == 0) {
+            if (ferror(f))
+                st = mql_err_set(err, MQL_EIO, "%s: cannot read: %s", path, strerror(errno));
+            break;
+        }
+    }
+    if (!is_stdin)
+        fclose(f);
+    if (st) {
+        free(*buf);
+        *buf = NULL;
+        return st;
+    }
+    (*buf)[*n] = '\0';
+    return MQL_OK;
+}
+
+static int model_parse(const char *text, size_t len, const char *path, mql_model **out,
+                       mql_err *err);
+
 int mql_model_read(const char *path, mql_model **out, mql_err *err)
+{
+    *out = NULL;
+    char *text;
+    size_t len;
+    int st = slurp(path, &text, &len, err);
+    if (st)
+        return st;
+    st = model_parse(text, len, path, out, err);
+    free(text);
+    return st;
+}
+
+/* mql_model_read on the file's bytes. */
+static int model_parse(const char *text, size_t len, const char *path, mql_model **out,
+                       mql_err *err)
 {
     mql_gsl_quiet();
     *out = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return mql_err_set(err, MQL_EIO, "%s: cannot open: %s", path, strerror(errno));
     json_error_t je;
-    json_t *root = json_loadf(fp, JSON_REJECT_DUPLICATES, &je);
-    int read_bad = ferror(fp);
-    fclose(fp);
-    if (read_bad) {
-        json_decref(root);
-        return mql_err_set(err, MQL_EIO, "%s: read error", path);
-    }
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!root)
         return mql_err_set(err, MQL_EDATA, "%s: line %d: %s (not a valid model JSON)", path,
                            je.line, je.text);
@@ -702,35 +753,49 @@ out:
 int mql_model_load_any(const char *path, mql_model **out, mql_err *err)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return mql_err_set(err, MQL_EIO, "%s: cannot open: %s", path, strerror(errno));
-    int c;
-    while ((c = getc(f)) != EOF && (c == ' ' || c == '\t' || c == '\n' || c == '\r'))
-        ;
+    char *text;
+    size_t len;
+    int st = slurp(path, &text, &len, err);
+    if (st)
+        return st;
+    size_t i = 0;
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
+        i++;
     json_t *j = NULL;
-    if (c == '{') {
+    if (i < len && text[i] == '{') {
         /* A model file has a "format" key; a bare points table (`mqlcal rules --format json`)
          * does not, and loads as a points-only model like a rules CSV. */
-        rewind(f);
         json_error_t je;
-        j = json_loadf(f, 0, &je);
-        fclose(f);
+        j = json_loadb(text, len, 0, &je);
         if (!j || json_object_get(j, "format") || !json_object_get(j, "rules")) {
             json_decref(j);
-            return mql_model_read(path, out, err);
+            st = model_parse(text, len, path, out, err);
+            free(text);
+            return st;
         }
-    } else {
-        fclose(f);
     }
     mql_model *m = mql_model_new();
     if (!m) {
         json_decref(j);
+        free(text);
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     }
-    int st = j ? mql_points_from_json(j, &m->points, err)
-               : mql_points_read_csv(path, &m->points, err);
+    if (j) {
+        st = mql_points_from_json(j, &m->points, err);
+    } else {
+        FILE *f = len ? fmemopen(text, len, "r") : NULL;
+        if (len && !f)
+            st = mql_err_set(err, MQL_ENOMEM, "out of memory");
+        else if (!f)
+            st = mql_err_set(err, MQL_EDATA, "%s: no header line "
+                             "feature,operator,value,points,group", path);
+        else {
+            st = mql_points_read_stream(f, path, &m->points, err);
+            fclose(f);
+        }
+    }
     json_decref(j);
+    free(text);
     if (st) {
         mql_model_free(m);
         return j ? mql_err_prefix(err, st, "%s", path) : st;
