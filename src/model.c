@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <gsl/gsl_cdf.h>
 
@@ -278,6 +280,49 @@ static int copy_notes(const mql_design *d, mql_fit_diag *diag)
     return 0;
 }
 
+/* The memory the fit of a design with p columns on n rows needs, in bytes: the p x p
+ * cross-product per thread and four more p x p matrices (the sum, the system, its inverse, the
+ * covariance), plus the design chunk per thread. */
+static double fit_bytes(size_t n, size_t p, int threads)
+{
+    double pp = (double)p * (double)p * sizeof(double);
+    return (threads + 4) * pp + threads * 4096.0 * (double)p * sizeof(double) + 16.0 * n;
+}
+
+/* The memory a fit may have: physical memory, or the address-space limit when lower. */
+static double memory_limit(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGE_SIZE);
+    double lim = pages > 0 && psize > 0 ? (double)pages * (double)psize : INFINITY;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (double)rl.rlim_cur < lim)
+        lim = (double)rl.rlim_cur;
+    return lim;
+}
+
+/* Size before allocation: a design too large for this machine is refused before the fit
+ * allocates (with --min-level-count 0 a 50,000-level column asked for about 20 GB and grew
+ * until the system killed it), naming the widest feature and the options that help. */
+static int check_size(const mql_design *d, size_t n, const mql_glm_opts *g, mql_err *err)
+{
+    int threads = g->threads > 0 ? g->threads : (n >= 32768 ? 2 : 1);
+    double need = fit_bytes(n, d->p, threads), have = memory_limit();
+    if (need <= have)
+        return MQL_OK;
+    size_t wide = 0;
+    for (size_t k = 1; k < d->n_features; k++)
+        if (d->features[k].n_terms > d->features[wide].n_terms)
+            wide = k;
+    return mql_err_set(err, MQL_ENOMEM,
+                       "the design has %zu columns ('%s' alone has %zu): the fit would need "
+                       "about %.1f GB of memory and %.1f GB are available; pool rare levels "
+                       "with --min-level-count N (levels with fewer than N leads join "
+                       "'(other)'), or leave the column out with --exclude",
+                       d->p, d->n_features ? d->features[wide].name : "?",
+                       d->n_features ? d->features[wide].n_terms : 0, need / 1e9, have / 1e9);
+}
+
 int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
                     const mql_design_opts *dopts, const mql_glm_opts *gopts, mql_model **out,
                     mql_fit_diag *diag, mql_err *err)
@@ -304,6 +349,8 @@ int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
         st = mql_err_set(err, MQL_ENOMEM, "out of memory");
         goto out;
     }
+    if ((st = check_size(d, t->n_rows, gopts, err)) != MQL_OK)
+        goto out;
     if ((st = mql_design_bind(d, t, &bind, err)) != MQL_OK)
         goto out;
     for (size_t k = 0; k < d->n_features; k++) {
