@@ -41,6 +41,10 @@ typedef struct mql_rule {
     char **values;        /* =, !=, in: the parsed values (n_values >= 1) */
     size_t n_values;
     mql_cell *vcells;     /* =, !=, in: values[k] read as cells (text points into values[k]) */
+    size_t *vindex;       /* in with many values: the vcells in search order, the n_vnum numeric
+                             ones by value, then the texts ignoring case (NULL: few values, a
+                             linear scan) */
+    size_t n_vnum;
     double lo, hi;        /* >=, >, <=, <: the bound in lo; between: [lo, hi] */
     long points;          /* integer points, may be negative */
     mql_group group;      /* fit or engagement */
