@@ -17,6 +17,7 @@
 #include "mqlcal/leakage.h"
 #include "mqlcal/model.h"
 #include "mqlcal/points.h"
+#include "mqlcal/table_cache.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -165,7 +166,9 @@ const char *const cli_leads_usage =
     "  --delim C            separator: ',', ';' or 'tab' (default: detected from the header)\n"
     "  --categorical LIST   columns read as categories even when they hold numbers\n"
     "  --exclude LIST       columns that are not features\n"
-    "  --features LIST      use only these columns as features\n";
+    "  --features LIST      use only these columns as features\n"
+    "  --no-cache           read the CSV; neither use nor write the table cache\n"
+    "                       ($XDG_CACHE_HOME/mqlcal or ~/.cache/mqlcal; README \"Table cache\")\n";
 
 int cli_leads_opt(cli_leads *l, int argc, char **argv, int *i)
 {
@@ -178,6 +181,11 @@ int cli_leads_opt(cli_leads *l, int argc, char **argv, int *i)
         {"--delim", &l->delim}, {"--categorical", &l->categorical}, {"--exclude", &l->exclude},
         {"--features", &l->features},
     };
+    if (strcmp(argv[*i], "--no-cache") == 0) {
+        l->no_cache = 1;
+        (*i)++;
+        return 1;
+    }
     for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
         int r = cli_opt(argc, argv, i, opts[k].name, opts[k].slot);
         if (r)
@@ -311,6 +319,42 @@ int cli_require_roles(const char *cmd, const cli_leads *l, long maturity)
     return MQL_OK;
 }
 
+/* An environment variable's value as a whole number >= 0, or def when unset or not a number. */
+static uint64_t env_u64(const char *name, uint64_t def)
+{
+    const char *v = getenv(name);
+    char *end;
+    if (!v || !*v)
+        return def;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    return errno || *end || v[0] == '-' ? def : (uint64_t)n;
+}
+
+/* Reads the leads through the table cache (README "Table cache"): off with --no-cache, with
+ * MQLCAL_NO_CACHE set to anything but "" or "0", or when no cache directory can be named.
+ * MQLCAL_CACHE_DIR overrides the XDG directory, MQLCAL_CACHE_MAX_MB the size limit (2048),
+ * MQLCAL_CACHE_MIN_BYTES the smallest file cached (1 MiB). MQLCAL_CACHE_TRACE=1 prints the
+ * outcome (hit, miss, stale, not stored, off) on stderr, for tests. */
+static int read_table(const cli_leads *l, const mql_read_opts *ro, mql_table **out, mql_err *err)
+{
+    const char *off = getenv("MQLCAL_NO_CACHE");
+    const char *dir_env = getenv("MQLCAL_CACHE_DIR");
+    char *dir = NULL;
+    if (!l->no_cache && !(off && *off && strcmp(off, "0") != 0))
+        dir = dir_env && *dir_env ? mql_strdup(dir_env) : mql_cache_dir_default();
+    mql_cache_opts co = {dir, env_u64("MQLCAL_CACHE_MAX_MB", 2048) << 20,
+                         env_u64("MQLCAL_CACHE_MIN_BYTES", MQL_TABLE_CACHE_MIN_DEFAULT)};
+    mql_cache_result res;
+    int st = mql_table_read_cached(l->path, ro, &co, out, &res, err);
+    const char *trace = getenv("MQLCAL_CACHE_TRACE");
+    static const char *const names[] = {"off", "hit", "miss", "stale", "not stored"};
+    if (trace && strcmp(trace, "1") == 0 && st == MQL_OK)
+        fprintf(stderr, "mqlcal: table cache: %s\n", names[res]);
+    free(dir);
+    return st;
+}
+
 int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
 {
     memset(d, 0, sizeof *d);
@@ -372,7 +416,7 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
     }
     ro.categorical = (const char *const *)cat.v;
     ro.n_categorical = cat.n;
-    if ((st = mql_table_read(l->path, &ro, &d->table, &err))) {
+    if ((st = read_table(l, &ro, &d->table, &err))) {
         if (st == MQL_EUSAGE)
             cli_error("--categorical: %s", err.msg);
         else

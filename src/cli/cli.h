@@ -144,6 +144,7 @@ typedef struct cli_leads {
                                     evaluates (its training file's), NULL for the defaults */
     const char *activity;     /* --activity FILE (set by commands that take an activity log:
                                  then --key names the lead id, read as text) */
+    int no_cache;             /* --no-cache: read the CSV, never read or write the table cache */
 } cli_leads;
 
 /* Matches one leads option at argv[*i]: 1 consumed (and *i advanced past its value), 0 not a

@@ -1,0 +1,737 @@
+/* table_cache.c: typed tables cached in binary columnar files for repeat runs (table_cache.h). */
+#include "mqlcal/table_cache.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAGIC "MQLTBL\0\x1a"
+#define ENDIAN_MARK 0x01020304u
+#define HEADER_BYTES 64
+#define NULL_LEN UINT32_MAX
+#define SUFFIX ".mqlt"
+
+/* ======================================================================== hashing ==== */
+
+int mql_file_xxh64(const char *path, uint64_t *hash, uint64_t *bytes, mql_err *err)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return mql_err_set(err, MQL_EIO, "%s: %s", path, strerror(errno));
+    size_t cap = (size_t)1 << 20;
+    char *buf = malloc(cap);
+    if (!buf) {
+        close(fd);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
+    mql_xxh64_state s;
+    mql_xxh64_init(&s);
+    uint64_t total = 0;
+    int st = MQL_OK;
+    for (;;) {
+        ssize_t m = read(fd, buf, cap);
+        if (m < 0 && errno == EINTR)
+            continue;
+        if (m < 0) {
+            st = mql_err_set(err, MQL_EIO, "%s: %s", path, strerror(errno));
+            break;
+        }
+        if (m == 0)
+            break;
+        mql_xxh64_update(&s, buf, (size_t)m);
+        total += (uint64_t)m;
+    }
+    free(buf);
+    close(fd);
+    *hash = mql_xxh64_digest(&s);
+    *bytes = total;
+    return st;
+}
+
+/* ======================================================================== the key ==== */
+
+/* A growable byte buffer (the option text and the metadata block). */
+typedef struct wbuf {
+    char *p;
+    size_t n, cap;
+    int failed;
+} wbuf;
+
+static void put(wbuf *b, const void *data, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->n + n)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->failed = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, data, n);
+    b->n += n;
+}
+
+static void put_u64(wbuf *b, uint64_t v)
+{
+    put(b, &v, sizeof v);
+}
+
+static void put_u32(wbuf *b, uint32_t v)
+{
+    put(b, &v, sizeof v);
+}
+
+static void put_str(wbuf *b, const char *s)
+{
+    if (!s) {
+        put_u32(b, NULL_LEN);
+        return;
+    }
+    size_t n = strlen(s);
+    put_u32(b, (uint32_t)n);
+    put(b, s, n);
+}
+
+static void put_list(wbuf *b, const char *tag, const char *const *v, size_t n)
+{
+    put_str(b, tag);
+    if (!v) {                  /* NULL list (defaults / none) differs from an empty one */
+        put_u64(b, UINT64_MAX);
+        return;
+    }
+    put_u64(b, n);
+    for (size_t k = 0; k < n; k++)
+        put_str(b, v[k]);
+}
+
+/* The identity of the code that typed the table: a rebuilt executable misses every entry. */
+static void put_build(wbuf *b)
+{
+    struct stat st;
+    put_u32(b, MQL_TABLE_CACHE_VERSION);
+    put_str(b, MQL_VERSION);
+    if (stat("/proc/self/exe", &st) == 0) {
+        put_u64(b, (uint64_t)st.st_size);
+        put_u64(b, (uint64_t)st.st_mtim.tv_sec);
+        put_u64(b, (uint64_t)st.st_mtim.tv_nsec);
+    }
+}
+
+/* Every reading option that affects the table, as bytes (threads does not: the table is the same
+ * on any number of threads). */
+static int option_text(const mql_read_opts *o, wbuf *b)
+{
+    memset(b, 0, sizeof *b);
+    put_build(b);
+    put_u32(b, o ? (unsigned char)o->delim : 0);
+    put_list(b, "na", o ? o->na : NULL, o ? o->n_na : 0);
+    put_list(b, "categorical", o ? o->categorical : NULL, o ? o->n_categorical : 0);
+    put_list(b, "only", o ? o->only : NULL, o ? o->n_only : 0);
+    return b->failed ? -1 : 0;
+}
+
+static char *entry_path(const char *dir, uint64_t file_hash, uint64_t file_bytes,
+                        const wbuf *opt)
+{
+    mql_xxh64_state s;
+    mql_xxh64_init(&s);
+    mql_xxh64_update(&s, &file_hash, sizeof file_hash);
+    mql_xxh64_update(&s, &file_bytes, sizeof file_bytes);
+    mql_xxh64_update(&s, opt->p, opt->n);
+    uint64_t key = mql_xxh64_digest(&s);
+    size_t n = strlen(dir) + 40;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%016llx%016llx" SUFFIX, dir, (unsigned long long)file_hash,
+                 (unsigned long long)key);
+    return p;
+}
+
+char *mql_table_cache_path(const char *dir, uint64_t file_hash, uint64_t file_bytes,
+                           const mql_read_opts *opts)
+{
+    wbuf opt;
+    if (option_text(opts, &opt)) {
+        free(opt.p);
+        return NULL;
+    }
+    char *p = entry_path(dir, file_hash, file_bytes, &opt);
+    free(opt.p);
+    return p;
+}
+
+char *mql_cache_dir_default(void)
+{
+    const char *x = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    const char *base = x && x[0] == '/' ? x : home && home[0] ? home : NULL;
+    if (!base)
+        return NULL;
+    const char *sub = base == x ? "/mqlcal" : "/.cache/mqlcal";
+    size_t n = strlen(base) + strlen(sub) + 1;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s%s", base, sub);
+    return p;
+}
+
+/* ======================================================================== the header ==== */
+
+typedef struct header {
+    char magic[8];
+    uint32_t version;
+    uint32_t endian;
+    uint64_t file_hash;
+    uint64_t file_bytes;
+    uint64_t opt_hash;
+    uint64_t meta_len;        /* the metadata block, without its closing XXH64 */
+    uint64_t data_len;        /* the column arrays */
+    uint64_t sum;             /* XXH64 of the 56 bytes above */
+} header;
+
+_Static_assert(sizeof(header) == HEADER_BYTES, "cache header is 64 bytes");
+
+/* ======================================================================== storing ==== */
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t m = write(fd, c, n > ((size_t)1 << 30) ? (size_t)1 << 30 : n);
+        if (m < 0 && errno == EINTR)
+            continue;
+        if (m <= 0)
+            return -1;
+        c += m;
+        n -= (size_t)m;
+    }
+    return 0;
+}
+
+static const void *col_data(const mql_column *c, size_t n_rows, size_t *bytes)
+{
+    if (c->num) {
+        *bytes = n_rows * sizeof *c->num;
+        return c->num;
+    }
+    if (c->code) {
+        *bytes = n_rows * sizeof *c->code;
+        return c->code;
+    }
+    *bytes = 0;
+    return NULL;
+}
+
+static int build_meta(const mql_table *t, const wbuf *opt, wbuf *m, uint64_t *data_len)
+{
+    memset(m, 0, sizeof *m);
+    put_u64(m, opt->n);
+    put(m, opt->p, opt->n);
+    put_u64(m, t->n_rows);
+    put_u64(m, t->n_cols);
+    put_u32(m, (unsigned char)t->delim);
+    put_list(m, "na", (const char *const *)t->na.v, t->na.n);
+    *data_len = 0;
+    for (size_t j = 0; j < t->n_cols; j++) {
+        const mql_column *c = &t->cols[j];
+        size_t bytes;
+        const void *d = col_data(c, t->n_rows, &bytes);
+        put_str(m, c->name);
+        put_u32(m, (uint32_t)c->type);
+        put_u32(m, c->num ? 1 : c->code ? 2 : 0);
+        put_u64(m, c->n_missing);
+        put_u64(m, c->n_distinct);
+        put_u32(m, (uint32_t)c->has_time);
+        put_u64(m, c->n_rows);
+        put_u64(m, c->n_levels);
+        put_u32(m, c->level_count != NULL);
+        for (size_t k = 0; k < c->n_levels; k++) {
+            put_str(m, c->levels[k]);
+            put_u64(m, c->level_count ? c->level_count[k] : 0);
+        }
+        put_str(m, c->true_label);
+        put_str(m, c->false_label);
+        put_u64(m, c->n_spellings);
+        for (size_t k = 0; k < c->n_spellings; k++) {
+            put_u32(m, c->spellings[k].level);
+            put_str(m, c->spellings[k].text);
+            put_u64(m, c->spellings[k].count);
+        }
+        put_u64(m, bytes);
+        put_u64(m, d ? mql_xxh64(d, bytes) : 0);
+        *data_len += bytes;
+    }
+    return m->failed ? -1 : 0;
+}
+
+typedef struct entry_info {
+    char *path;
+    uint64_t bytes;
+    struct timespec mtime;
+} entry_info;
+
+static int cmp_mtime(const void *a, const void *b)
+{
+    const entry_info *x = a, *y = b;
+    if (x->mtime.tv_sec != y->mtime.tv_sec)
+        return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+    if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+        return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+    return strcmp(x->path, y->path);
+}
+
+/* Removes the least recently used entries until the directory's entries fit max_bytes; keep is
+ * the entry just written (removed last). Leftover temporary files older than an hour go too. */
+static void trim_dir(const char *dir, uint64_t max_bytes, const char *keep)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    entry_info *e = NULL;
+    size_t n = 0, cap = 0;
+    uint64_t total = 0;
+    struct dirent *de;
+    time_t now = time(NULL);
+    while ((de = readdir(d))) {
+        size_t ln = strlen(de->d_name);
+        int is_entry = ln > strlen(SUFFIX) && strcmp(de->d_name + ln - strlen(SUFFIX), SUFFIX) == 0;
+        int is_tmp = strncmp(de->d_name, ".tmp-", 5) == 0;
+        if (!is_entry && !is_tmp)
+            continue;
+        size_t pn = strlen(dir) + ln + 2;
+        char *p = malloc(pn);
+        if (!p)
+            break;
+        snprintf(p, pn, "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (lstat(p, &st) != 0 || !S_ISREG(st.st_mode)) {
+            free(p);
+            continue;
+        }
+        if (is_tmp) {
+            if (now - st.st_mtim.tv_sec > 3600)
+                unlink(p);
+            free(p);
+            continue;
+        }
+        if (n == cap) {
+            size_t nc = cap ? 2 * cap : 64;
+            entry_info *ne = realloc(e, nc * sizeof *ne);
+            if (!ne) {
+                free(p);
+                break;
+            }
+            e = ne;
+            cap = nc;
+        }
+        e[n++] = (entry_info){p, (uint64_t)st.st_size, st.st_mtim};
+        total += (uint64_t)st.st_size;
+    }
+    closedir(d);
+    if (total > max_bytes) {
+        qsort(e, n, sizeof *e, cmp_mtime);
+        for (int pass = 0; pass < 2 && total > max_bytes; pass++)
+            for (size_t k = 0; k < n && total > max_bytes; k++) {
+                if (!e[k].path || ((strcmp(e[k].path, keep) == 0) != pass))
+                    continue;
+                if (unlink(e[k].path) == 0)
+                    total -= e[k].bytes;
+                free(e[k].path);
+                e[k].path = NULL;
+            }
+    }
+    for (size_t k = 0; k < n; k++)
+        free(e[k].path);
+    free(e);
+}
+
+/* mkdir -p for the cache directory (mode 0700: the cache holds the leads' data). */
+static int make_dir(const char *dir)
+{
+    char *p = mql_strdup(dir);
+    if (!p)
+        return -1;
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+            free(p);
+            return -1;
+        }
+        *s = '/';
+    }
+    int rc = mkdir(p, 0700) != 0 && errno != EEXIST ? -1 : 0;
+    free(p);
+    return rc;
+}
+
+/* Writes t to path through a temporary file and a rename. Returns 0 or -1 (nothing left). */
+static int store(const char *dir, const char *path, const mql_table *t, const wbuf *opt,
+                 uint64_t max_bytes)
+{
+    wbuf m;
+    uint64_t data_len;
+    if (build_meta(t, opt, &m, &data_len)) {
+        free(m.p);
+        return -1;
+    }
+    uint64_t total = HEADER_BYTES + m.n + 8 + data_len;
+    if (total > max_bytes || make_dir(dir)) {
+        free(m.p);
+        return -1;
+    }
+    header h = {.version = MQL_TABLE_CACHE_VERSION, .endian = ENDIAN_MARK,
+                .file_hash = t->hash, .file_bytes = t->n_bytes,
+                .opt_hash = mql_xxh64(opt->p, opt->n), .meta_len = m.n, .data_len = data_len};
+    memcpy(h.magic, MAGIC, 8);
+    h.sum = mql_xxh64(&h, offsetof(header, sum));
+    uint64_t msum = mql_xxh64(m.p, m.n);
+    size_t tn = strlen(dir) + 32;
+    char *tmp = malloc(tn);
+    int fd = -1, rc = -1;
+    if (!tmp)
+        goto done;
+    snprintf(tmp, tn, "%s/.tmp-XXXXXX", dir);
+    if ((fd = mkstemp(tmp)) < 0)
+        goto done;
+    if (write_all(fd, &h, sizeof h) || write_all(fd, m.p, m.n) || write_all(fd, &msum, 8))
+        goto done;
+    for (size_t j = 0; j < t->n_cols; j++) {
+        size_t bytes;
+        const void *d = col_data(&t->cols[j], t->n_rows, &bytes);
+        if (d && write_all(fd, d, bytes))
+            goto done;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        goto done;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0)
+        goto done;
+    rc = 0;
+    trim_dir(dir, max_bytes, path);
+done:
+    if (fd >= 0)
+        close(fd);
+    if (rc && tmp)
+        unlink(tmp);
+    free(tmp);
+    free(m.p);
+    return rc;
+}
+
+/* ======================================================================== loading ==== */
+
+/* A bounds-checked reader over the metadata block. */
+typedef struct rbuf {
+    const char *p;
+    size_t n, at;
+    int bad;
+} rbuf;
+
+static void get(rbuf *r, void *out, size_t n)
+{
+    if (r->bad || r->n - r->at < n) {
+        r->bad = 1;
+        memset(out, 0, n);
+        return;
+    }
+    memcpy(out, r->p + r->at, n);
+    r->at += n;
+}
+
+static uint64_t get_u64(rbuf *r)
+{
+    uint64_t v;
+    get(r, &v, sizeof v);
+    return v;
+}
+
+static uint32_t get_u32(rbuf *r)
+{
+    uint32_t v;
+    get(r, &v, sizeof v);
+    return v;
+}
+
+/* A string (NULL for the NULL marker): *s is malloc'd. Returns -1 on a bad block or no memory. */
+static int get_str(rbuf *r, char **s)
+{
+    *s = NULL;
+    uint32_t n = get_u32(r);
+    if (r->bad)
+        return -1;
+    if (n == NULL_LEN)
+        return 0;
+    if (r->n - r->at < n) {
+        r->bad = 1;
+        return -1;
+    }
+    if (memchr(r->p + r->at, '\0', n) || !(*s = mql_strndup(r->p + r->at, n))) {
+        r->bad = 1;
+        return -1;
+    }
+    r->at += n;
+    return 0;
+}
+
+/* A count that must fit what is left of the block at min_each bytes per item. */
+static uint64_t get_count(rbuf *r, size_t min_each)
+{
+    uint64_t n = get_u64(r);
+    if (!r->bad && n > (r->n - r->at) / min_each)
+        r->bad = 1;
+    return r->bad ? 0 : n;
+}
+
+static int read_all(int fd, void *p, size_t n)
+{
+    char *c = p;
+    while (n) {
+        ssize_t m = read(fd, c, n > ((size_t)1 << 30) ? (size_t)1 << 30 : n);
+        if (m < 0 && errno == EINTR)
+            continue;
+        if (m <= 0)
+            return -1;
+        c += m;
+        n -= (size_t)m;
+    }
+    return 0;
+}
+
+static int read_column_meta(rbuf *r, mql_column *c, uint64_t n_rows, uint64_t *bytes,
+                            uint64_t *sum, uint32_t *kind)
+{
+    if (get_str(r, &c->name) || !c->name)
+        return -1;
+    uint32_t type = get_u32(r);
+    *kind = get_u32(r);
+    c->n_missing = get_u64(r);
+    c->n_distinct = get_u64(r);
+    c->has_time = (int)get_u32(r);
+    c->n_rows = get_u64(r);
+    uint64_t n_levels = get_count(r, 12);
+    uint32_t has_count = get_u32(r);
+    if (r->bad || type > MQL_COL_ID || *kind > 2 || c->n_rows != n_rows || c->n_missing > n_rows)
+        return -1;
+    c->type = (mql_coltype)type;
+    if (n_levels) {
+        c->levels = calloc(n_levels, sizeof *c->levels);
+        if (has_count)
+            c->level_count = malloc(n_levels * sizeof *c->level_count);
+        if (!c->levels || (has_count && !c->level_count))
+            return -1;
+        for (uint64_t k = 0; k < n_levels; k++) {
+            if (get_str(r, &c->levels[k]) || !c->levels[k])
+                return -1;
+            c->n_levels = k + 1;
+            uint64_t cnt = get_u64(r);
+            if (c->level_count)
+                c->level_count[k] = cnt;
+        }
+    }
+    if (get_str(r, &c->true_label) || get_str(r, &c->false_label))
+        return -1;
+    uint64_t n_sp = get_count(r, 16);
+    if (r->bad)
+        return -1;
+    if (n_sp) {
+        if (!(c->spellings = calloc(n_sp, sizeof *c->spellings)))
+            return -1;
+        for (uint64_t k = 0; k < n_sp; k++) {
+            c->spellings[k].level = get_u32(r);
+            if (get_str(r, &c->spellings[k].text) || !c->spellings[k].text)
+                return -1;
+            c->n_spellings = k + 1;
+            c->spellings[k].count = get_u64(r);
+        }
+    }
+    *bytes = get_u64(r);
+    *sum = get_u64(r);
+    uint64_t want = *kind == 1 ? n_rows * sizeof(double) : *kind == 2 ? n_rows * sizeof(uint32_t) : 0;
+    if (r->bad || *bytes != want)
+        return -1;
+    return 0;
+}
+
+/* Codes must index the levels (or be missing): a table that passed the checksums is still
+ * checked where a wrong value would read out of bounds. */
+static int codes_valid(const mql_column *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (c->code[i] != MQL_NA_CODE && c->code[i] >= c->n_levels)
+            return 0;
+    return 1;
+}
+
+/* A list written by put_list into *l (NULL marker: left empty). */
+static int read_list(rbuf *r, const char *tag, mql_na_list *l)
+{
+    char *t;
+    if (get_str(r, &t) || !t || strcmp(t, tag) != 0) {
+        free(t);
+        return -1;
+    }
+    free(t);
+    uint64_t n = get_u64(r);
+    if (r->bad)
+        return -1;
+    if (n == UINT64_MAX)
+        return 0;
+    if (n > (r->n - r->at) / 4 || !(l->v = calloc(n ? n : 1, sizeof *l->v)))
+        return -1;
+    for (uint64_t k = 0; k < n; k++) {
+        if (get_str(r, &l->v[k]) || !l->v[k])
+            return -1;
+        l->n = k + 1;
+    }
+    return 0;
+}
+
+/* Loads the entry at path for a CSV with this hash and size read with opt. Returns the table,
+ * or NULL when there is no entry (*stale 0) or it failed a check (*stale 1). */
+static mql_table *load(const char *path, const char *source, uint64_t file_hash,
+                       uint64_t file_bytes, const wbuf *opt, int *stale)
+{
+    *stale = 0;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return NULL;
+    *stale = 1;
+    mql_table *t = NULL;
+    char *meta = NULL;
+    struct stat st;
+    header h;
+    if (fstat(fd, &st) != 0 || read_all(fd, &h, sizeof h) || memcmp(h.magic, MAGIC, 8) != 0 ||
+        h.version != MQL_TABLE_CACHE_VERSION || h.endian != ENDIAN_MARK ||
+        h.sum != mql_xxh64(&h, offsetof(header, sum)) || h.file_hash != file_hash ||
+        h.file_bytes != file_bytes || h.opt_hash != mql_xxh64(opt->p, opt->n) ||
+        h.meta_len > (uint64_t)st.st_size || h.data_len > (uint64_t)st.st_size ||
+        (uint64_t)st.st_size != HEADER_BYTES + h.meta_len + 8 + h.data_len)
+        goto bad;
+    uint64_t msum;
+    if (!(meta = malloc(h.meta_len ? h.meta_len : 1)) || read_all(fd, meta, h.meta_len) ||
+        read_all(fd, &msum, 8) || msum != mql_xxh64(meta, h.meta_len))
+        goto bad;
+    rbuf r = {meta, h.meta_len, 0, 0};
+    uint64_t on = get_count(&r, 1);
+    if (r.bad || on != opt->n || memcmp(meta + r.at, opt->p, opt->n) != 0)
+        goto bad;
+    r.at += on;
+    if (!(t = calloc(1, sizeof *t)) || !(t->source = mql_strdup(source)))
+        goto bad;
+    t->n_rows = get_u64(&r);
+    uint64_t n_cols = get_count(&r, 32);
+    t->delim = (char)get_u32(&r);
+    t->hash = file_hash;
+    t->n_bytes = file_bytes;
+    if (r.bad || t->n_rows == 0 || t->n_rows > h.data_len + ((uint64_t)1 << 40))
+        goto bad;
+    if (read_list(&r, "na", &t->na))
+        goto bad;
+    if (!(t->cols = calloc(n_cols ? n_cols : 1, sizeof *t->cols)))
+        goto bad;
+    t->n_cols = n_cols;
+    uint64_t *bytes = calloc(n_cols ? n_cols : 1, 2 * sizeof *bytes);
+    uint32_t *kind = calloc(n_cols ? n_cols : 1, sizeof *kind);
+    if (!bytes || !kind)
+        goto bad_cols;
+    uint64_t data = 0;
+    for (size_t j = 0; j < n_cols; j++) {
+        if (read_column_meta(&r, &t->cols[j], t->n_rows, &bytes[2 * j], &bytes[2 * j + 1],
+                             &kind[j]))
+            goto bad_cols;
+        data += bytes[2 * j];
+    }
+    if (r.at != r.n || data != h.data_len)
+        goto bad_cols;
+    for (size_t j = 0; j < n_cols; j++) {
+        mql_column *c = &t->cols[j];
+        void *d = NULL;
+        if (kind[j] == 1)
+            d = c->num = malloc(bytes[2 * j] ? bytes[2 * j] : 1);
+        else if (kind[j] == 2)
+            d = c->code = malloc(bytes[2 * j] ? bytes[2 * j] : 1);
+        else
+            continue;
+        if (!d || read_all(fd, d, bytes[2 * j]) || mql_xxh64(d, bytes[2 * j]) != bytes[2 * j + 1])
+            goto bad_cols;
+        if (c->code && !codes_valid(c, t->n_rows))
+            goto bad_cols;
+    }
+    char extra;
+    if (read(fd, &extra, 1) != 0)
+        goto bad_cols;
+    free(bytes);
+    free(kind);
+    free(meta);
+    close(fd);
+    *stale = 0;
+    return t;
+bad_cols:
+    free(bytes);
+    free(kind);
+bad:
+    mql_table_free(t);
+    free(meta);
+    close(fd);
+    return NULL;
+}
+
+/* ======================================================================== the entry point ==== */
+
+int mql_table_read_cached(const char *path, const mql_read_opts *opts,
+                          const mql_cache_opts *cache, mql_table **out,
+                          mql_cache_result *result, mql_err *err)
+{
+    mql_cache_result res = MQL_CACHE_OFF;
+    struct stat st;
+    uint64_t hash, bytes;
+    wbuf opt = {0};
+    char *entry = NULL;
+    int st_rc;
+    if (!cache || !cache->dir || strcmp(path, "-") == 0 || stat(path, &st) != 0 ||
+        !S_ISREG(st.st_mode) || (uint64_t)st.st_size < cache->min_file_bytes ||
+        mql_file_xxh64(path, &hash, &bytes, NULL) != MQL_OK || option_text(opts, &opt) ||
+        !(entry = entry_path(cache->dir, hash, bytes, &opt))) {
+        free(opt.p);
+        if (result)
+            *result = MQL_CACHE_OFF;
+        return mql_table_read(path, opts, out, err);
+    }
+    int stale;
+    mql_table *t = load(entry, path, hash, bytes, &opt, &stale);
+    if (t) {
+        utimensat(AT_FDCWD, entry, NULL, 0);       /* most recently used */
+        *out = t;
+        res = MQL_CACHE_HIT;
+        st_rc = MQL_OK;
+    } else if ((st_rc = mql_table_read(path, opts, out, err)) == MQL_OK) {
+        res = stale ? MQL_CACHE_STALE : MQL_CACHE_MISS;
+        /* The file may have changed between the hash and the read: store only what was hashed. */
+        if ((*out)->hash != hash || (*out)->n_bytes != bytes ||
+            store(cache->dir, entry, *out, &opt,
+                  cache->max_bytes ? cache->max_bytes : MQL_TABLE_CACHE_MAX_DEFAULT))
+            res = MQL_CACHE_NOT_STORED;
+    }
+    free(entry);
+    free(opt.p);
+    if (result)
+        *result = res;
+    return st_rc;
+}
