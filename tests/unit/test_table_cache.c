@@ -1,0 +1,389 @@
+/* test_table_cache.c: the table cache (issue 17). A hit gives the table mql_table_read gives,
+ * cell by cell and in everything else the table carries (levels and their counts, merged
+ * spellings, boolean labels, placeholder list, delimiter, hash); a changed file or option
+ * misses; a corrupt, truncated or foreign entry is a miss that reads the CSV and replaces the
+ * entry; the directory is trimmed to its size limit, least recently used first. */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mqlcal/table_cache.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/mqlcal-cache-XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static void empty_dir(void)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char p[512];
+    while (d && (de = readdir(d)))
+        if (de->d_name[0] != '.' || strncmp(de->d_name, ".tmp", 4) == 0) {
+            snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+            unlink(p);
+        }
+    if (d)
+        closedir(d);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    empty_dir();
+    rmdir(dir);
+    return 0;
+}
+
+static size_t entries(void)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    size_t n = 0;
+    while (d && (de = readdir(d)))
+        n += strstr(de->d_name, ".mqlt") != NULL;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void same_str(const char *a, const char *b, const char *what)
+{
+    if ((a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0))
+        fail_msg("%s: '%s' vs '%s'", what, a ? a : "(null)", b ? b : "(null)");
+}
+
+/* Everything the table carries, compared field by field (numbers bit for bit). */
+static void assert_tables_equal(const mql_table *a, const mql_table *b)
+{
+    assert_int_equal(a->n_rows, b->n_rows);
+    assert_int_equal(a->n_cols, b->n_cols);
+    assert_int_equal(a->delim, b->delim);
+    assert_int_equal(a->n_bytes, b->n_bytes);
+    assert_true(a->hash == b->hash);
+    same_str(a->source, b->source, "source");
+    assert_int_equal(a->na.n, b->na.n);
+    assert_int_equal(a->na.v == NULL, b->na.v == NULL);
+    for (size_t k = 0; k < a->na.n; k++)
+        same_str(a->na.v[k], b->na.v[k], "na");
+    for (size_t j = 0; j < a->n_cols; j++) {
+        const mql_column *x = &a->cols[j], *y = &b->cols[j];
+        same_str(x->name, y->name, "name");
+        assert_int_equal(x->type, y->type);
+        assert_int_equal(x->n_missing, y->n_missing);
+        assert_int_equal(x->n_levels, y->n_levels);
+        assert_int_equal(x->n_distinct, y->n_distinct);
+        assert_int_equal(x->has_time, y->has_time);
+        assert_int_equal(x->n_rows, y->n_rows);
+        assert_int_equal(x->num == NULL, y->num == NULL);
+        assert_int_equal(x->code == NULL, y->code == NULL);
+        if (x->num)
+            assert_memory_equal(x->num, y->num, a->n_rows * sizeof *x->num);
+        if (x->code)
+            assert_memory_equal(x->code, y->code, a->n_rows * sizeof *x->code);
+        assert_int_equal(x->level_count == NULL, y->level_count == NULL);
+        for (size_t k = 0; k < x->n_levels; k++) {
+            same_str(x->levels[k], y->levels[k], "level");
+            if (x->level_count)
+                assert_int_equal(x->level_count[k], y->level_count[k]);
+        }
+        same_str(x->true_label, y->true_label, "true_label");
+        same_str(x->false_label, y->false_label, "false_label");
+        assert_int_equal(x->n_spellings, y->n_spellings);
+        for (size_t k = 0; k < x->n_spellings; k++) {
+            assert_int_equal(x->spellings[k].level, y->spellings[k].level);
+            same_str(x->spellings[k].text, y->spellings[k].text, "spelling");
+            assert_int_equal(x->spellings[k].count, y->spellings[k].count);
+        }
+        /* and the display text of every cell */
+        for (size_t i = 0; i < a->n_rows; i++) {
+            char bx[128], by[128];
+            same_str(mql_cell_text(x, i, bx, sizeof bx), mql_cell_text(y, i, by, sizeof by),
+                     "cell");
+        }
+    }
+}
+
+static mql_table *read_via(const char *path, const mql_read_opts *o, uint64_t max_bytes,
+                           mql_cache_result want)
+{
+    mql_cache_opts co = {dir, max_bytes, 0};
+    mql_table *t = NULL;
+    mql_cache_result res = MQL_CACHE_OFF;
+    mql_err err;
+    int st = mql_table_read_cached(path, o, &co, &t, &res, &err);
+    if (st)
+        fail_msg("read %s: %s", path, err.msg);
+    if (res != want)
+        fail_msg("%s: cache result %d, expected %d", path, (int)res, (int)want);
+    return t;
+}
+
+static mql_table *read_plain(const char *path, const mql_read_opts *o)
+{
+    mql_table *t = NULL;
+    mql_err err;
+    if (mql_table_read(path, o, &t, &err))
+        fail_msg("read %s: %s", path, err.msg);
+    return t;
+}
+
+/* Misses, then hits with a table equal to the plain read. */
+static void round_trip(const char *path, const mql_read_opts *o)
+{
+    mql_table *plain = read_plain(path, o);
+    mql_table *miss = read_via(path, o, 0, MQL_CACHE_MISS);
+    mql_table *hit = read_via(path, o, 0, MQL_CACHE_HIT);
+    assert_tables_equal(plain, miss);
+    assert_tables_equal(plain, hit);
+    mql_table_free(plain);
+    mql_table_free(miss);
+    mql_table_free(hit);
+}
+
+/* Every column type, booleans from text and from 0/1, times, an all-missing column, text and
+ * integer identifiers, merged spellings, placeholders, quoted commas. */
+static const char *const mixed =
+    "lead_id,num_id,created,amount,flag,yn,source,empty,note\n"
+    "A1,101,2024-01-01,\"1,234,567\",1,Yes,Google,,\"a, b\"\n"
+    "A2,102,2024-01-02 10:30:00,12.5,0,no,google,NA,c\n"
+    "A3,103,2024-01-03,NA,1,YES,Partner,,c\n"
+    "A4,104,,-3e2,0,N/A,Google ,null,\n"
+    "A5,105,2024-02-29,7,1,no,Select,,d\n";
+
+static void test_hit_identical(void **state)
+{
+    (void)state;
+    char path[64];
+    assert_non_null(write_temp(path, sizeof path, mixed));
+    round_trip(path, NULL);
+    const char *cat[] = {"num_id", "amount"};
+    mql_read_opts o = {.categorical = cat, .n_categorical = 2};
+    round_trip(path, &o);                                /* forced categorical */
+    const char *na[] = {"", "NA", "null"};
+    mql_read_opts o2 = {.na = na, .n_na = 3};            /* "Select", "N/A" become answers */
+    round_trip(path, &o2);
+    const char *only[] = {"source", "created"};
+    mql_read_opts o3 = {.only = only, .n_only = 2, .delim = ','};
+    round_trip(path, &o3);
+    unlink(path);
+    /* the export fixtures: merged spellings, placeholder lists, decimals */
+    round_trip("tests/fixtures/exports/spellings.csv", NULL);
+    round_trip("tests/fixtures/exports/placeholders.csv", &o2);
+    round_trip("tests/fixtures/exports/decimals.csv", NULL);
+    round_trip("tests/fixtures/leads_semicolon.csv", NULL);
+    /* the parallel reader's table is the one cached: threads is not part of the key */
+    mql_read_opts t1 = {.threads = 1}, t3 = {.threads = 3};
+    mql_table *a = read_plain("tests/fixtures/exports/spellings.csv", &t1);
+    mql_table *b = read_via("tests/fixtures/exports/spellings.csv", &t3, 0, MQL_CACHE_HIT);
+    assert_tables_equal(a, b);
+    mql_table_free(a);
+    mql_table_free(b);
+    empty_dir();
+}
+
+static void test_file_hash(void **state)
+{
+    (void)state;
+    const char *p = "tests/fixtures/exports/decimals.csv";
+    mql_table *t = read_plain(p, NULL);
+    uint64_t h, n;
+    assert_int_equal(mql_file_xxh64(p, &h, &n, NULL), MQL_OK);
+    assert_true(h == t->hash);
+    assert_int_equal(n, t->n_bytes);
+    mql_table_free(t);
+}
+
+static void test_changes_miss(void **state)
+{
+    (void)state;
+    char path[64];
+    assert_non_null(write_temp(path, sizeof path, mixed));
+    mql_table_free(read_via(path, NULL, 0, MQL_CACHE_MISS));
+    mql_table_free(read_via(path, NULL, 0, MQL_CACHE_HIT));
+    const char *cat[] = {"num_id"};
+    mql_read_opts o = {.categorical = cat, .n_categorical = 1};
+    mql_table *t = read_via(path, &o, 0, MQL_CACHE_MISS);     /* another option: another entry */
+    assert_int_equal(t->cols[1].type, MQL_COL_CATEGORICAL);
+    mql_table_free(t);
+    const char *na[] = {"", "NA"};
+    mql_read_opts o2 = {.na = na, .n_na = 2};
+    mql_table_free(read_via(path, &o2, 0, MQL_CACHE_MISS));
+    mql_read_opts o3 = {.delim = ','};                        /* given vs detected */
+    mql_table_free(read_via(path, &o3, 0, MQL_CACHE_MISS));
+    assert_int_equal(entries(), 4);
+    /* the same file changed in place: its content hash differs */
+    FILE *f = fopen(path, "a");
+    fputs("A6,106,2024-03-01,8,0,yes,Google,,e\n", f);
+    fclose(f);
+    t = read_via(path, NULL, 0, MQL_CACHE_MISS);
+    assert_int_equal(t->n_rows, 6);
+    mql_table_free(t);
+    unlink(path);
+    empty_dir();
+}
+
+/* Rewrites byte at off (from the end when off < 0) of the only entry, or truncates it to len. */
+static void damage(const char *csv, long off, long truncate_to)
+{
+    uint64_t h, n;
+    assert_int_equal(mql_file_xxh64(csv, &h, &n, NULL), MQL_OK);
+    char *e = mql_table_cache_path(dir, h, n, NULL);
+    assert_non_null(e);
+    int fd = open(e, O_RDWR);
+    assert_true(fd >= 0);
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    if (truncate_to >= 0) {
+        assert_int_equal(ftruncate(fd, truncate_to), 0);
+    } else {
+        off_t at = off >= 0 ? off : st.st_size + off;
+        unsigned char c;
+        assert_int_equal(pread(fd, &c, 1, at), 1);
+        c ^= 0x5a;
+        assert_int_equal(pwrite(fd, &c, 1, at), 1);
+    }
+    close(fd);
+    free(e);
+}
+
+static void test_corrupt_ignored(void **state)
+{
+    (void)state;
+    char path[64];
+    assert_non_null(write_temp(path, sizeof path, mixed));
+    mql_table *plain = read_plain(path, NULL);
+    struct {
+        long off, truncate_to;
+    } cases[] = {
+        {0, -1},        /* magic */
+        {9, -1},        /* version byte */
+        {20, -1},       /* CSV hash in the header (header checksum) */
+        {100, -1},      /* metadata (its checksum) */
+        {-1, -1},       /* last byte of the last column (column checksum) */
+        {-9, -1},       /* a column array */
+        {0, 30},        /* truncated in the header */
+        {0, 200},       /* truncated in the metadata */
+        {-1, 0},        /* empty */
+    };
+    mql_table_free(read_via(path, NULL, 0, MQL_CACHE_MISS));
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        damage(path, cases[k].off, cases[k].truncate_to);
+        mql_table *t = read_via(path, NULL, 0, MQL_CACHE_STALE);   /* read from the CSV */
+        assert_tables_equal(plain, t);
+        mql_table_free(t);
+        t = read_via(path, NULL, 0, MQL_CACHE_HIT);                /* and stored again */
+        assert_tables_equal(plain, t);
+        mql_table_free(t);
+    }
+    /* a byte appended after the last column */
+    uint64_t h, n;
+    mql_file_xxh64(path, &h, &n, NULL);
+    char *e = mql_table_cache_path(dir, h, n, NULL);
+    FILE *f = fopen(e, "a");
+    fputc('x', f);
+    fclose(f);
+    free(e);
+    mql_table_free(read_via(path, NULL, 0, MQL_CACHE_STALE));
+    mql_table_free(plain);
+    unlink(path);
+    empty_dir();
+}
+
+static void test_size_limit(void **state)
+{
+    (void)state;
+    char p1[64], p2[64], p3[64];
+    assert_non_null(write_temp(p1, sizeof p1, mixed));
+    assert_non_null(write_temp(p2, sizeof p2, "a,b\n1,x\n2,y\n3,x\n"));
+    assert_non_null(write_temp(p3, sizeof p3, "a,b\n1,x\n2,y\n4,x\n"));
+    /* an entry larger than the limit is not stored */
+    mql_table_free(read_via(p1, NULL, 100, MQL_CACHE_NOT_STORED));
+    assert_int_equal(entries(), 0);
+    uint64_t h, n;
+    struct stat st;
+    mql_table_free(read_via(p1, NULL, 0, MQL_CACHE_MISS));
+    mql_file_xxh64(p1, &h, &n, NULL);
+    char *e1 = mql_table_cache_path(dir, h, n, NULL);
+    assert_int_equal(stat(e1, &st), 0);
+    uint64_t big = (uint64_t)st.st_size;
+    free(e1);
+    empty_dir();
+    /* room for two small entries: the third evicts the least recently used */
+    mql_table_free(read_via(p2, NULL, 0, MQL_CACHE_MISS));
+    mql_file_xxh64(p2, &h, &n, NULL);
+    char *e2 = mql_table_cache_path(dir, h, n, NULL);
+    assert_int_equal(stat(e2, &st), 0);
+    uint64_t one = (uint64_t)st.st_size;
+    mql_table_free(read_via(p3, NULL, 0, MQL_CACHE_MISS));
+    struct timespec old[2] = {{1000, 0}, {1000, 0}};
+    utimensat(AT_FDCWD, e2, old, 0);                    /* p2's entry used long ago */
+    mql_table_free(read_via(p1, NULL, big + one + one / 2, MQL_CACHE_MISS));
+    assert_int_equal(entries(), 2);
+    assert_int_not_equal(stat(e2, &st), 0);             /* p2's went */
+    mql_table_free(read_via(p3, NULL, 0, MQL_CACHE_HIT));
+    mql_table_free(read_via(p1, NULL, 0, MQL_CACHE_HIT));
+    free(e2);
+    /* below the smallest file cached, and stdin: off, nothing written */
+    empty_dir();
+    mql_cache_opts co = {dir, 0, 1 << 20};
+    mql_table *t;
+    mql_cache_result res;
+    mql_err err;
+    assert_int_equal(mql_table_read_cached(p2, NULL, &co, &t, &res, &err), MQL_OK);
+    assert_int_equal(res, MQL_CACHE_OFF);
+    mql_table_free(t);
+    assert_int_equal(entries(), 0);
+    unlink(p1);
+    unlink(p2);
+    unlink(p3);
+}
+
+static void test_read_error_not_cached(void **state)
+{
+    (void)state;
+    char path[64];
+    empty_dir();
+    assert_non_null(write_temp(path, sizeof path, "a,b\n1,2\n3\n"));
+    mql_cache_opts co = {dir, 0, 0};
+    mql_table *t = NULL;
+    mql_cache_result res;
+    mql_err err;
+    assert_int_equal(mql_table_read_cached(path, NULL, &co, &t, &res, &err), MQL_EDATA);
+    assert_null(t);
+    assert_int_equal(entries(), 0);
+    unlink(path);
+}
+
+static void test_dir_default(void **state)
+{
+    (void)state;
+    setenv("XDG_CACHE_HOME", "/x/cache", 1);
+    char *d = mql_cache_dir_default();
+    assert_string_equal(d, "/x/cache/mqlcal");
+    free(d);
+    setenv("XDG_CACHE_HOME", "relative", 1);    /* XDG: relative paths are ignored */
+    setenv("HOME", "/home/u", 1);
+    d = mql_cache_dir_default();
+    assert_string_equal(d, "/home/u/.cache/mqlcal");
+    free(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hit_identical),   cmocka_unit_test(test_file_hash),
+        cmocka_unit_test(test_changes_miss),    cmocka_unit_test(test_corrupt_ignored),
+        cmocka_unit_test(test_size_limit),      cmocka_unit_test(test_read_error_not_cached),
+        cmocka_unit_test(test_dir_default),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
