@@ -92,6 +92,7 @@ void mql_glm_opts_default(mql_glm_opts *o)
     o->intercept = 1;
     o->alias_tol = 1e-7;
     o->threads = 0;
+    o->warm_rows = 50000;
 }
 
 int mql_glm_fill_matrix(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
@@ -304,7 +305,7 @@ static int part_chunk(glm_part *t, size_t row0, size_t m)
             double nn = nearbyint(w), k = nearbyint(w * y);
             if (nn == w && k == w * y) {
                 t->dev_int += dev_i;
-                if (!sh->beta)
+                if (sh->check)
                     t->ll_const += lchoose_int(nn, k) +
                                    w * (y_log_y(y, 1.0) + y_log_y(1.0 - y, 1.0));
             } else {
@@ -524,7 +525,8 @@ static double sym_at(const double *a, size_t p, size_t i, size_t j)
 /* R's rule (LINPACK dqrdc2 with limited pivoting): a column whose norm, after removing its
  * projection on the kept earlier columns, falls below tol times its original norm is moved to
  * the end, i.e. aliased; earlier columns always win. Done here as a sequential Cholesky of the
- * first iteration's X'WX (the weights R's first QR uses). The residual is unaffected by the
+ * first iteration's X'WX (the weights R's first QR uses; after a warm start, the weights at the
+ * subsample's coefficients, which changes nothing for exact collinearity). The residual is unaffected by the
  * shift when the intercept is kept; the original (unshifted) squared norm is rebuilt from the
  * shifted sums. R's glm.fit uses tol = 1e-11 on the QR; normal equations square the condition
  * number, so we use 1e-7 (R's qr() default), which flags columns with R^2 > 1 - 1e-14 on the
@@ -711,6 +713,73 @@ static int finish(glm_work *ws, size_t rank, int intercept, mql_glm_result *r, m
     return MQL_OK;
 }
 
+/* ---------------------------------------------------------------- the warm start */
+
+/* Every k-th row of a larger design, from row off: the fill callback of the subsample fit. */
+typedef struct warm_ctx {
+    const mql_glm_data *d;
+    size_t k, off;
+} warm_ctx;
+
+static int warm_fill(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
+{
+    const warm_ctx *c = ctx;
+    size_t p = c->d->p;
+    for (size_t r = 0; r < m; r++) {
+        int st = c->d->fill(c->d->ctx, (row0 + r) * c->k + c->off, 1, x + r * p, err);
+        if (st != MQL_OK)
+            return st;
+    }
+    return MQL_OK;
+}
+
+/* Fits every k-th row (k = n / warm_rows, starting mid-stride) with R's rule and writes its
+ * coefficients, in the shifted parametrisation of ws, to beta (0 for columns aliased in the
+ * subsample). It runs before any full pass, so the subsample's rows are not validated yet: any
+ * failure just means no warm start, and the full first pass reports the bad row. Returns the subsample fit's iteration count, or 0 when the subsample gives no
+ * usable start (failure, no convergence, separation, a non-finite coefficient): the caller then
+ * starts from R's mustart, so a bad subsample costs time, never accuracy. The subsample's ridge
+ * penalty is lambda / k, the same penalty per row. */
+static int warm_start(const mql_glm_data *d, const mql_glm_opts *o, const glm_work *ws,
+                      double *beta)
+{
+    size_t k = d->n / o->warm_rows, m = d->n / k, p = d->p;
+    warm_ctx c = {d, k, k / 2};
+    double *y = malloc(m * sizeof *y), *w = d->w ? malloc(m * sizeof *w) : NULL;
+    mql_glm_result *r = NULL;
+    int iters = 0;
+    if (!y || (d->w && !w))
+        goto out;
+    for (size_t i = 0; i < m; i++) {
+        y[i] = d->y[i * k + c.off];
+        if (w)
+            w[i] = d->w[i * k + c.off];
+    }
+    mql_glm_data sd = {m, p, warm_fill, &c, y, w};
+    mql_glm_opts so = *o;
+    so.l2 = o->l2 / (double)k;
+    so.warm_rows = 0;
+    mql_err e = {0};
+    if (mql_glm_fit(&sd, &so, &r, &e) != MQL_OK || r->state != MQL_GLM_CONVERGED)
+        goto out;
+    for (size_t j = 0; j < p; j++) {
+        double b = isnan(r->beta[j]) ? 0.0 : r->beta[j];
+        if (!isfinite(b))
+            goto out;
+        beta[j] = b;
+    }
+    /* raw -> shifted: beta0_s = beta0 + sum c_j beta_j */
+    if (o->intercept)
+        for (size_t j = 1; j < p; j++)
+            beta[0] += ws->shift[j] * beta[j];
+    iters = r->iterations > 0 ? r->iterations : 1;
+out:
+    mql_glm_result_free(r);
+    free(y);
+    free(w);
+    return iters;
+}
+
 int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **out, mql_err *err)
 {
     mql_gsl_quiet();
@@ -756,8 +825,13 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
     if (icpt && (st = compute_shift(ws, err)) != MQL_OK)
         goto fail;
 
-    /* Iteration 0: R's starting values; validates X and fixes the aliased columns. */
-    if ((st = work_pass(ws, NULL, 1, err)) != MQL_OK)
+    /* Large n: coefficients from a subsample fit (see mql_glm_opts.warm_rows). */
+    int warm = 0;
+    if (o->warm_rows > 0 && d->n / 4 >= o->warm_rows)
+        warm = warm_start(d, o, ws, ws->beta);
+    /* Iteration 0, at R's starting values or the warm start: validates X and fixes the aliased
+     * columns. */
+    if ((st = work_pass(ws, warm ? ws->beta : NULL, 1, err)) != MQL_OK)
         goto fail;
     const double ll_const = ws->ll_const;   /* beta-free, computed in pass 0 only */
     size_t rank = detect_aliasing(ws, o->alias_tol, r->aliased);
@@ -778,6 +852,32 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
     }
     double pdev_old = ws->dev, pdev = ws->dev;
     int iter = 0, conv = 0, have_old = 0;
+    if (warm) {
+        /* Pass 0 ran at the subsample's coefficients: its deviance is what R's rule compares the
+         * first full step against, its system the one that step solves, and step halving may fall
+         * back to it as to any earlier iterate. A column aliased here but not in the subsample
+         * (numerically possible, not in exact arithmetic) gets 0 and the pass is redone. */
+        int redo = 0;
+        for (size_t j = 0; j < p; j++)
+            if (r->aliased[j] && ws->beta[j] != 0.0) {
+                ws->beta[j] = 0.0;
+                redo = 1;
+            }
+        if (redo && (st = work_pass(ws, ws->beta, 0, err)) != MQL_OK)
+            goto fail;
+        pdev_old = pdev = ws->dev + penalty(ws->beta, p, o->l2, icpt);
+        if (isfinite(pdev)) {
+            memcpy(ws->beta_old, ws->beta, p * sizeof *ws->beta);
+            have_old = 1;
+        } else {
+            /* not expected for finite coefficients; if it happens, R's start it is */
+            warm = 0;
+            memset(ws->beta, 0, p * sizeof *ws->beta);
+            if ((st = work_pass(ws, NULL, 0, err)) != MQL_OK)
+                goto fail;
+            pdev_old = pdev = ws->dev;
+        }
+    }
     while (iter < o->max_iter) {
         iter++;
         if ((st = newton_solve(ws, rank, o->l2, icpt, iter, ws->beta, err)) != MQL_OK)
@@ -832,6 +932,7 @@ done:
     r->n_weighted = sum_w;
     r->events = events;
     r->iterations = iter;
+    r->warm_iterations = warm;
     r->converged = conv;
     r->n_extreme = ws->n_extreme;
     r->state = (o->l2 == 0.0 && (r->n_extreme > 0 || any_sep)) ? MQL_GLM_SEPARATED

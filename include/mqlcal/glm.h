@@ -46,6 +46,12 @@ typedef struct mql_glm_opts {
     int threads;              /* worker threads for the passes over X; 0 = auto (default: 2 when
                                  n >= 32768, else 1). Results are deterministic for a given n and
                                  thread count. */
+    size_t warm_rows;         /* warm start: with n >= 4 * warm_rows (and warm_rows > 0), the full
+                                 fit starts from a fit on every k-th row, k = n / warm_rows (about
+                                 warm_rows spread-out rows), instead of R's mustart; the full-data
+                                 iterations then run to R's convergence rule as usual, so the result
+                                 is the same maximum to rounding (deviance ~1e-12 relative).
+                                 Default 50000; 0 = always R's start. Smaller n never takes it. */
 } mql_glm_opts;
 
 void mql_glm_opts_default(mql_glm_opts *o);
@@ -71,7 +77,8 @@ typedef struct mql_glm_result {
     double df_residual, df_null;   /* weighted n minus rank (R: sum of w > 0 rows) */
     double loglik, aic;
     double n_weighted, events;     /* sum w, sum w*y */
-    int iterations;
+    int iterations;           /* full-data Newton iterations (after the warm start, if any) */
+    int warm_iterations;      /* iterations of the subsample fit the warm start used, 0 = none */
     int converged;
     mql_glm_state state;
     signed char *separated;   /* p; as mql_glm_separation_check's sep, 0 for aliased columns */
