@@ -1,9 +1,14 @@
 /* cmd_score.c: `mqlcal score MODEL LEADS.csv`: streams the leads record by record (flat memory)
  * and writes each row with its score, fit / engagement sub-scores, probability, band, MQL flag
- * and top three reasons appended. Output is atomic: a failure leaves no file behind. */
+ * and top three reasons appended. Output is atomic: a failure leaves no file behind. *
+ * Two cores: the reading thread parses and copies records into batches of SCORE_BATCH rows; one
+ * worker thread scores, formats and writes them in the order read (one writer, so the output is
+ * byte-identical to a single-threaded run). Two batches in flight bound the memory. With
+ * --activity (per-lead log lookups and MQL counts) records are scored on the reading thread. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,7 +199,8 @@ static void activity_record(score_ctx *c, const mql_csv_row *row, int no_decay)
     }
 }
 
-static int on_row(const mql_csv_row *row, void *vctx, mql_err *err)
+/* Scores one record (the header: binds the scorer) and writes it. */
+static int score_row(const mql_csv_row *row, void *vctx, mql_err *err)
 {
     score_ctx *c = vctx;
     FILE *f = c->f;
@@ -298,6 +304,215 @@ static int on_row(const mql_csv_row *row, void *vctx, mql_err *err)
     return MQL_OK;
 }
 
+/* ---------------------------------------------------------------- reader / scorer pipeline */
+
+#define SCORE_BATCH 4096
+
+typedef struct batch {
+    size_t n_rows, n_fields;       /* rows and fields held */
+    size_t *row_nf, *row_index, *row_line;   /* SCORE_BATCH each */
+    size_t *off, *len, cap_f;      /* per field: offset in text, length */
+    char *text;                    /* the fields, each followed by a NUL */
+    size_t used, cap_t;
+    int full;                      /* handed to the worker, not yet written */
+} batch;
+
+typedef struct pipeline {
+    score_ctx *c;
+    batch b[2];
+    int fill;                      /* the batch the reader fills */
+    int started, done;             /* worker running; no more batches */
+    int status;                    /* the worker's first failure */
+    mql_err err;
+    char **fields;                 /* the worker's field pointers */
+    size_t cap_fields;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t tid;
+} pipeline;
+
+/* Scores and writes the rows of b in order; MQL_OK or the first failure. */
+static int batch_write(pipeline *pl, const batch *b, mql_err *err)
+{
+    size_t f0 = 0;
+    for (size_t r = 0; r < b->n_rows; r++) {
+        size_t nf = b->row_nf[r];
+        if (nf > pl->cap_fields) {
+            char **v = realloc(pl->fields, nf * sizeof *v);
+            if (!v)
+                return mql_err_set(err, MQL_ENOMEM, "out of memory");
+            pl->fields = v;
+            pl->cap_fields = nf;
+        }
+        for (size_t k = 0; k < nf; k++)
+            pl->fields[k] = b->text + b->off[f0 + k];
+        mql_csv_row row = {b->row_index[r], b->row_line[r], nf, pl->fields, b->len + f0};
+        int st = score_row(&row, pl->c, err);
+        if (st)
+            return st;
+        f0 += nf;
+    }
+    return MQL_OK;
+}
+
+static void *worker(void *arg)
+{
+    pipeline *pl = arg;
+    int i = 0;
+    for (;;) {
+        pthread_mutex_lock(&pl->mu);
+        while (!pl->b[i].full && !pl->done)
+            pthread_cond_wait(&pl->cv, &pl->mu);
+        int have = pl->b[i].full, failed = pl->status != MQL_OK;
+        pthread_mutex_unlock(&pl->mu);
+        if (!have)
+            return NULL;
+        mql_err e;
+        int st = failed ? MQL_OK : batch_write(pl, &pl->b[i], &e);
+        pthread_mutex_lock(&pl->mu);
+        if (st && pl->status == MQL_OK) {
+            pl->status = st;
+            pl->err = e;
+        }
+        pl->b[i].full = 0;
+        pthread_cond_broadcast(&pl->cv);
+        pthread_mutex_unlock(&pl->mu);
+        i ^= 1;
+    }
+}
+
+/* Hands the filled batch to the worker (or writes it here when there is no worker) and waits
+ * for the other one to be free. Returns the worker's failure, if any. */
+static int batch_submit(pipeline *pl, mql_err *err)
+{
+    batch *b = &pl->b[pl->fill];
+    if (b->n_rows == 0)
+        return MQL_OK;
+    if (!pl->started) {
+        int st = batch_write(pl, b, err);
+        b->n_rows = b->n_fields = b->used = 0;
+        return st;
+    }
+    pthread_mutex_lock(&pl->mu);
+    b->full = 1;
+    pthread_cond_broadcast(&pl->cv);
+    pl->fill ^= 1;
+    batch *nb = &pl->b[pl->fill];
+    while (nb->full)
+        pthread_cond_wait(&pl->cv, &pl->mu);
+    int st = pl->status;
+    if (st && err)
+        *err = pl->err;
+    pthread_mutex_unlock(&pl->mu);
+    nb->n_rows = nb->n_fields = nb->used = 0;
+    return st;
+}
+
+/* Copies one record into the batch being filled. */
+static int batch_add(pipeline *pl, const mql_csv_row *row, mql_err *err)
+{
+    batch *b = &pl->b[pl->fill];
+    size_t nf = row->n_fields, bytes = 0;
+    for (size_t k = 0; k < nf; k++)
+        bytes += row->len[k] + 1;
+    if (b->n_fields + nf > b->cap_f) {
+        size_t cap = b->cap_f ? b->cap_f : 1024;
+        while (cap < b->n_fields + nf)
+            cap *= 2;
+        size_t *o = realloc(b->off, cap * sizeof *o);
+        if (o)
+            b->off = o;
+        size_t *l = o ? realloc(b->len, cap * sizeof *l) : NULL;
+        if (!l)
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        b->len = l;
+        b->cap_f = cap;
+    }
+    if (b->used + bytes > b->cap_t) {
+        size_t cap = b->cap_t ? b->cap_t : 65536;
+        while (cap < b->used + bytes)
+            cap *= 2;
+        char *t = realloc(b->text, cap);
+        if (!t)
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        b->text = t;
+        b->cap_t = cap;
+    }
+    for (size_t k = 0; k < nf; k++) {
+        b->off[b->n_fields] = b->used;
+        b->len[b->n_fields++] = row->len[k];
+        memcpy(b->text + b->used, row->field[k], row->len[k]);
+        b->used += row->len[k];
+        b->text[b->used++] = '\0';
+    }
+    b->row_index[b->n_rows] = row->index;
+    b->row_line[b->n_rows] = row->line;
+    b->row_nf[b->n_rows++] = nf;
+    return b->n_rows == SCORE_BATCH ? batch_submit(pl, err) : MQL_OK;
+}
+
+typedef struct read_ctx {
+    score_ctx *c;
+    pipeline *pl;
+    int direct;                    /* score on the reading thread (--activity) */
+} read_ctx;
+
+static int on_row(const mql_csv_row *row, void *vctx, mql_err *err)
+{
+    read_ctx *rc = vctx;
+    if (row->index == 0 || rc->direct)
+        return score_row(row, rc->c, err);
+    if (row->index == 1)   /* the header is out: the worker takes over (or, without one, here) */
+        rc->pl->started = pthread_create(&rc->pl->tid, NULL, worker, rc->pl) == 0;
+    return batch_add(rc->pl, row, err);
+}
+
+/* Reads, scores and writes LEADS; the pipeline's resources are freed on every path. */
+static int score_stream(score_ctx *c, const char *leads, const mql_csv_opts *co, mql_err *err)
+{
+    pipeline pl = {.c = c};
+    int st = MQL_OK;
+    pthread_mutex_init(&pl.mu, NULL);
+    pthread_cond_init(&pl.cv, NULL);
+    for (int i = 0; i < 2; i++) {
+        pl.b[i].row_nf = malloc(SCORE_BATCH * sizeof *pl.b[i].row_nf);
+        pl.b[i].row_index = malloc(SCORE_BATCH * sizeof *pl.b[i].row_index);
+        pl.b[i].row_line = malloc(SCORE_BATCH * sizeof *pl.b[i].row_line);
+        if (!pl.b[i].row_nf || !pl.b[i].row_index || !pl.b[i].row_line)
+            st = mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
+    read_ctx rc = {c, &pl, c->log != NULL};
+    if (st == MQL_OK)
+        st = mql_csv_read(leads, co, on_row, &rc, NULL, err);
+    if (st == MQL_OK)
+        st = batch_submit(&pl, err);
+    if (pl.started) {
+        pthread_mutex_lock(&pl.mu);
+        pl.done = 1;
+        if (st && pl.status == MQL_OK)
+            pl.status = st;        /* the worker skips what is left */
+        pthread_cond_broadcast(&pl.cv);
+        pthread_mutex_unlock(&pl.mu);
+        pthread_join(pl.tid, NULL);
+        if (st == MQL_OK && pl.status) {
+            st = pl.status;
+            *err = pl.err;
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        free(pl.b[i].row_nf);
+        free(pl.b[i].row_index);
+        free(pl.b[i].row_line);
+        free(pl.b[i].off);
+        free(pl.b[i].len);
+        free(pl.b[i].text);
+    }
+    free(pl.fields);
+    pthread_mutex_destroy(&pl.mu);
+    pthread_cond_destroy(&pl.cv);
+    return st;
+}
+
 typedef struct score_opts {
     const char *out, *thr, *na, *delim, *key;
     cli_activity act;
@@ -392,7 +607,7 @@ int cmd_score(int argc, char **argv)
     if ((st = cli_out_open(&o, out)))
         goto done;
     c.f = o.f;
-    st = mql_csv_read(leads, &co, on_row, &c, NULL, &err);
+    st = score_stream(&c, leads, &co, &err);
     if (st)
         cli_error("%s", err.msg);
     int cst = cli_out_close(&o, st == MQL_OK);
