@@ -93,6 +93,9 @@ void mql_glm_opts_default(mql_glm_opts *o)
     o->alias_tol = 1e-7;
     o->threads = 0;
     o->warm_rows = 50000;
+    o->method = MQL_GLM_METHOD_ML;
+    o->flic = 1;
+    o->profile = -1;
 }
 
 int mql_glm_fill_matrix(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
@@ -116,6 +119,9 @@ void mql_glm_result_free(mql_glm_result *r)
     free(r->se);
     free(r->aliased);
     free(r->separated);
+    free(r->ci_lo);
+    free(r->ci_hi);
+    free(r->lr_p);
     gsl_matrix_free(r->cov);
     free(r);
 }

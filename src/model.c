@@ -12,7 +12,9 @@
 
 #include <gsl/gsl_cdf.h>
 
+#include "mqlcal/firth.h"
 #include "mqlcal/points_fit.h"
+#include "mqlcal/separation.h"
 #include "mqlcal/selfcheck.h"
 
 mql_model *mql_model_new(void)
@@ -78,25 +80,45 @@ void mql_fit_diag_clear(mql_fit_diag *diag)
     memset(diag, 0, sizeof *diag);
 }
 
+/* Appends a formatted sentence to *list (n entries). Returns -1 when out of memory. */
+static int diag_add(char ***list, size_t *n, const char *fmt, va_list ap0)
+{
+    va_list ap;
+    va_copy(ap, ap0);
+    int len = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = len >= 0 ? malloc((size_t)len + 1) : NULL;
+    char **v = s ? realloc(*list, (*n + 1) * sizeof *v) : NULL;
+    if (!v) {
+        free(s);
+        return -1;
+    }
+    *list = v;
+    va_copy(ap, ap0);
+    vsnprintf(s, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+    v[(*n)++] = s;
+    return 0;
+}
+
 static int diag_warn(mql_fit_diag *diag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int diag_warn(mql_fit_diag *diag, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int rc = diag_add(&diag->warnings, &diag->n_warnings, fmt, ap);
     va_end(ap);
-    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    char **v = s ? realloc(diag->warnings, (diag->n_warnings + 1) * sizeof *v) : NULL;
-    if (!v) {
-        free(s);
-        return -1;
-    }
-    diag->warnings = v;
+    return rc;
+}
+
+static int diag_note(mql_fit_diag *diag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int diag_note(mql_fit_diag *diag, const char *fmt, ...)
+{
+    va_list ap;
     va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    int rc = diag_add(&diag->notes, &diag->n_notes, fmt, ap);
     va_end(ap);
-    diag->warnings[diag->n_warnings++] = s;
-    return 0;
+    return rc;
 }
 
 /* Growing text buffer for the separation message. */
@@ -203,17 +225,23 @@ out:
     return st;
 }
 
-/* Separation: the 0/1 terms the glm flagged, with counts from mql_glm_separation_check. Builds
- * the message into err (MQL_EDATA) when l2 == 0; a warning otherwise. */
+/* Separation, decided by its definition (mql_separation_check, unless a 0/1 term already shows it):
+ * sets *separated, and describes it: the 0/1 terms whose leads all converted or none did, with
+ * counts from mql_glm_separation_check, or the terms of the LP's separating direction. The
+ * message goes into err (MQL_EDATA) for a plain fit; a warning for ridge and Firth, whose
+ * estimates stay finite. A plain fit with extreme fitted probabilities but no separation gets a
+ * note instead. */
 static int separation_report(const mql_glm_data *gd, const mql_design *d,
-                             const mql_glm_result *r, double l2, mql_fit_diag *diag,
-                             mql_err *err)
+                             const mql_glm_result *r, const mql_glm_opts *go, int *separated,
+                             mql_fit_diag *diag, mql_err *err)
 {
     size_t p = gd->p;
     signed char *sep = calloc(p, 1);
     double *cnt = calloc(p, sizeof *cnt);
+    mql_separation lp = {0};
     sbuf b = {0};
-    int st = MQL_OK;
+    int st = MQL_OK, firth = go->method == MQL_GLM_METHOD_FIRTH;
+    *separated = 0;
     if (!sep || !cnt || !(diag->separated = calloc(p, sizeof *diag->separated))) {
         st = mql_err_set(err, MQL_ENOMEM, "out of memory");
         goto out;
@@ -223,6 +251,22 @@ static int separation_report(const mql_glm_data *gd, const mql_design *d,
     for (size_t j = 1; j < p; j++)
         if (sep[j] && !r->aliased[j])
             diag->separated[diag->n_separated++] = (mql_sep_note){j, sep[j], cnt[j]};
+    if (diag->n_separated == 0) {
+        if ((st = mql_separation_check(gd, r->aliased, &lp, err)) != MQL_OK)
+            goto out;
+        diag->sep_checked = 1;
+        if (!lp.separated) {
+            if (r->n_extreme > 0 && !firth && go->l2 == 0.0 &&
+                diag_note(diag, "%zu lead%s fitted at probability 0 or 1 to machine precision; "
+                          "not separation (no direction in which the likelihood keeps rising: "
+                          "checked by linear programming), so the estimates are finite",
+                          r->n_extreme, r->n_extreme == 1 ? " is" : "s are"))
+                st = mql_err_set(err, MQL_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    *separated = 1;
+    diag->state = MQL_GLM_SEPARATED;
     const size_t show = 6;
     for (size_t k = 0; k < diag->n_separated && k < show; k++) {
         const mql_sep_note *s = &diag->separated[k];
@@ -240,28 +284,47 @@ static int separation_report(const mql_glm_data *gd, const mql_design *d,
     if (diag->n_separated > show)
         sb_printf(&b, "; and %zu more term%s", diag->n_separated - show,
                   diag->n_separated - show == 1 ? "" : "s");
-    if (diag->n_separated == 0)
-        sb_printf(&b, "%zu lead%s fitted at probability 0 or 1 (a combination of terms "
-                      "predicts the outcome perfectly)", r->n_extreme, r->n_extreme == 1 ? "" : "s");
+    if (diag->n_separated == 0) {
+        char c[32];
+        count_text(lp.rows, c, sizeof c);
+        sb_printf(&b, "a combination of terms (");
+        size_t named = 0, more = 0;
+        for (size_t j = 1; j < p; j++)
+            if (lp.direction[j] != 0.0) {
+                if (named < show)
+                    sb_printf(&b, "%s%s", named++ ? ", " : "", d->labels[j]);
+                else
+                    more++;
+            }
+        if (more)
+            sb_printf(&b, " and %zu more", more);
+        sb_printf(&b, ") predicts the outcome of %s lead%s perfectly", c,
+                  lp.rows == 1 ? "" : "s");
+    }
     if (b.fail) {
         st = mql_err_set(err, MQL_ENOMEM, "out of memory");
         goto out;
     }
-    if (l2 == 0.0) {
+    int one = diag->n_separated == 1;
+    if (firth) {
+        if (diag_warn(diag, "separation: %s; Firth's penalized likelihood keeps %s finite", b.s,
+                      one ? "its coefficient" : "the coefficients"))
+            st = mql_err_set(err, MQL_ENOMEM, "out of memory");
+    } else if (go->l2 == 0.0) {
         st = mql_err_set(err, MQL_EDATA,
                          "separation: %s; %s maximum-likelihood coefficient%s infinite, so the "
-                         "model is not saved. Refit with a ridge penalty (e.g. --l2 1), or pool "
-                         "rare levels (--min-level-count N) or drop the term%s",
-                         b.s, diag->n_separated == 1 ? "its" : "their",
-                         diag->n_separated == 1 ? " is" : "s are",
-                         diag->n_separated == 1 ? "" : "s");
+                         "model is not saved. --firth (Firth's penalized likelihood) gives "
+                         "finite estimates; or pool rare levels (--min-level-count N), drop the "
+                         "term%s, or add a ridge penalty (--l2)",
+                         b.s, one ? "its" : "their", one ? " is" : "s are", one ? "" : "s");
         if (diag_warn(diag, "%s", err->msg))
             st = mql_err_set(err, MQL_ENOMEM, "out of memory");
     } else if (diag_warn(diag, "separation: %s; the ridge penalty (--l2 %g) keeps %s finite",
-                         b.s, l2, diag->n_separated == 1 ? "its coefficient" : "the coefficients")) {
+                         b.s, go->l2, one ? "its coefficient" : "the coefficients")) {
         st = mql_err_set(err, MQL_ENOMEM, "out of memory");
     }
 out:
+    free(lp.direction);
     free(sep);
     free(cnt);
     free(b.s);
@@ -364,7 +427,25 @@ int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
     for (size_t i = 0; i < t->n_rows; i++)
         yd[i] = y[i] ? 1.0 : 0.0;
     mql_glm_data gd = {t->n_rows, d->p, mql_design_fill, bind, yd, w};
-    int fit_st = mql_glm_fit(&gd, gopts, &r, err);
+    int firth = gopts->method == MQL_GLM_METHOD_FIRTH, fit_st;
+    if (firth) {
+        if (gopts->l2 > 0.0) {
+            st = mql_err_set(err, MQL_EUSAGE, "Firth's method and a ridge penalty (l2) exclude "
+                             "each other");
+            goto out;
+        }
+        mql_firth_opts fo;
+        mql_firth_opts_default(&fo);
+        fo.max_iter = gopts->max_iter;
+        fo.tol = gopts->tol;
+        fo.flic = gopts->flic;
+        fo.profile = gopts->profile;
+        fo.alias_tol = gopts->alias_tol;
+        fo.threads = gopts->threads;
+        fit_st = mql_firth_fit(&gd, &fo, &r, err);
+    } else {
+        fit_st = mql_glm_fit(&gd, gopts, &r, err);
+    }
     if (fit_st != MQL_OK && fit_st != MQL_ENOCONV) {
         st = fit_st;
         goto out;
@@ -404,21 +485,29 @@ int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
             }
         }
     }
-    int any_sep = 0, final = MQL_OK;
+    /* Separation by its definition: certain when a 0/1 term shows it; otherwise the LP decides
+     * whenever the fit shows a sign of it, and always on data small enough to check cheaply. */
+    int any_sep = 0, final = MQL_OK, separated = 0;
     for (size_t j = 0; j < d->p; j++)
         any_sep |= r->separated[j] != 0;
-    if (r->state == MQL_GLM_SEPARATED || (gopts->l2 > 0 && (any_sep || r->n_extreme > 0))) {
-        /* MQL_EDATA (l2 = 0, message in err) is the policy's verdict, not a failure here. */
-        final = separation_report(&gd, d, r, gopts->l2, diag, err);
+    int cheap = (double)t->n_rows * (double)r->rank <= MQL_SEP_CHECK_CELLS;
+    if (any_sep || r->n_extreme > 0 || !r->converged || cheap) {
+        /* MQL_EDATA (plain fit, message in err) is the policy's verdict, not a failure here. */
+        final = separation_report(&gd, d, r, gopts, &separated, diag, err);
         if (final != MQL_OK && final != MQL_EDATA) {
             st = final;
             goto out;
         }
     }
-    if (diag->n_params && diag->epv < MQL_MIN_EPV &&
+    if (!firth && gopts->l2 == 0.0 && separated)
+        r->state = MQL_GLM_SEPARATED;
+    else if (r->state == MQL_GLM_SEPARATED)
+        r->state = r->converged ? MQL_GLM_CONVERGED : MQL_GLM_NOT_CONVERGED;
+    diag->state = r->state;
+    if (!firth && diag->n_params && diag->epv < MQL_MIN_EPV &&
         diag_warn(diag, "only %.1f events per parameter (%.0f %s, %zu parameters); below %.0f "
                         "the coefficients are unstable: use fewer features, pool levels with "
-                        "--min-level-count, or add --l2", diag->epv, minor,
+                        "--min-level-count, or fit with --firth", diag->epv, minor,
                         diag->events <= diag->non_events ? "events" : "non-events",
                         diag->n_params, MQL_MIN_EPV)) {
         st = mql_err_set(err, MQL_ENOMEM, "out of memory");
@@ -428,8 +517,9 @@ int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
     if (final == MQL_OK && fit_st == MQL_ENOCONV) {
         final = mql_err_set(err, MQL_ENOCONV,
                             "the fit did not converge in %d iterations (deviance %.10g); the "
-                            "model is not saved. Raise --max-iter, or simplify the model (--l2, "
-                            "--min-level-count, fewer features)", r->iterations, r->deviance);
+                            "model is not saved. Raise --max-iter, or simplify the model "
+                            "(--firth, --min-level-count, fewer features)", r->iterations,
+                            r->deviance);
         if (diag_warn(diag, "%s", err->msg)) {
             st = mql_err_set(err, MQL_ENOMEM, "out of memory");
             goto out;

@@ -145,6 +145,15 @@ static json_t *fit_json(const mql_glm_result *r, const mql_design *d, double l2,
     put(o, "p", json_integer((json_int_t)r->p), fail);
     put(o, "rank", json_integer((json_int_t)r->rank), fail);
     put(o, "l2", json_real(l2), fail);
+    int firth = r->method == MQL_GLM_METHOD_FIRTH;
+    put(o, "method", json_string(firth ? "firth" : l2 > 0 ? "ridge" : "ml"), fail);
+    if (firth) {
+        put(o, "flic", json_boolean(r->flic), fail);
+        put(o, "penalized_loglik", jnum(r->pen_loglik), fail);
+        put(o, "logdet_information", jnum(r->logdet), fail);
+        put(o, "firth_intercept", jnum(r->beta0_firth), fail);
+        put(o, "intervals", json_string(r->lr_p ? "profile" : "wald"), fail);
+    }
     put(o, "deviance", jnum(r->deviance), fail);
     put(o, "null_deviance", jnum(r->null_deviance), fail);
     put(o, "df_residual", jnum(r->df_residual), fail);
@@ -163,6 +172,11 @@ static json_t *fit_json(const mql_glm_result *r, const mql_design *d, double l2,
         put(t, "se", jnum(r->se[j]), fail);
         put(t, "aliased", json_boolean(r->aliased[j]), fail);
         put(t, "separated", json_integer(r->separated ? r->separated[j] : 0), fail);
+        if (firth && r->lr_p) {
+            put(t, "ci_low", jnum(r->ci_lo[j]), fail);
+            put(t, "ci_high", jnum(r->ci_hi[j]), fail);
+            put(t, "lr_p", jnum(r->lr_p[j]), fail);
+        }
         push(terms, t, fail);
     }
     put(o, "terms", terms, fail);
@@ -533,6 +547,28 @@ static mql_glm_result *read_fit(rd *r, const json_t *o, const mql_design *d, dou
     f->converged = rd_bool(r, o, w, "converged");
     f->state = (mql_glm_state)rd_enum(r, o, w, "state", states, 3);
     f->n_extreme = rd_count(r, o, w, "n_extreme");
+    /* "method" (absent in models written before Firth: plain or ridge) */
+    int profiled = 0;
+    if (json_object_get(o, "method")) {
+        static const char *const methods[] = {"ml", "ridge", "firth"};
+        f->method = rd_enum(r, o, w, "method", methods, 3) == 2 ? MQL_GLM_METHOD_FIRTH
+                                                                : MQL_GLM_METHOD_ML;
+    }
+    if (f->method == MQL_GLM_METHOD_FIRTH) {
+        static const char *const kinds[] = {"wald", "profile"};
+        f->flic = rd_bool(r, o, w, "flic");
+        f->pen_loglik = rd_num(r, o, w, "penalized_loglik");
+        f->logdet = rd_num(r, o, w, "logdet_information");
+        f->beta0_firth = rd_num(r, o, w, "firth_intercept");
+        profiled = rd_enum(r, o, w, "intervals", kinds, 2);
+        if (profiled && !r->st) {
+            f->ci_lo = malloc(p * sizeof *f->ci_lo);
+            f->ci_hi = malloc(p * sizeof *f->ci_hi);
+            f->lr_p = malloc(p * sizeof *f->lr_p);
+            if (!f->ci_lo || !f->ci_hi || !f->lr_p)
+                r->st = mql_err_set(r->err, MQL_ENOMEM, "out of memory");
+        }
+    }
     if (!r->st && !(*l2 >= 0))
         rd_fail(r, MQL_EDATA, w, "l2", "must be a non-negative number");
     json_t *terms = rd_arr(r, o, w, "terms", 0);
@@ -555,6 +591,11 @@ static mql_glm_result *read_fit(rd *r, const json_t *o, const mql_design *d, dou
         f->beta[j] = rd_num(r, t, where, "beta");
         f->se[j] = rd_num(r, t, where, "se");
         f->aliased[j] = (unsigned char)rd_bool(r, t, where, "aliased");
+        if (profiled && !r->st) {
+            f->ci_lo[j] = rd_num(r, t, where, "ci_low");
+            f->ci_hi[j] = rd_num(r, t, where, "ci_high");
+            f->lr_p[j] = rd_num(r, t, where, "lr_p");
+        }
         json_t *s = rd_get(r, t, where, "separated");
         if (s && (!json_is_integer(s) || json_integer_value(s) < -1 || json_integer_value(s) > 1))
             rd_fail(r, MQL_EDATA, where, "separated", "must be -1, 0 or 1");

@@ -52,6 +52,10 @@ typedef struct mql_glm_opts {
                                  iterations then run to R's convergence rule as usual, so the result
                                  is the same maximum to rounding (deviance ~1e-12 relative).
                                  Default 50000; 0 = always R's start. Smaller n never takes it. */
+    /* Read by mql_model_train (model.h), not by mql_glm_fit: */
+    int method;               /* MQL_GLM_METHOD_ML (default) or MQL_GLM_METHOD_FIRTH (firth.h) */
+    int flic;                 /* Firth: 1 (default) = FLIC intercept */
+    int profile;              /* Firth: MQL_FIRTH_PROFILE_* (default -1: auto) */
 } mql_glm_opts;
 
 void mql_glm_opts_default(mql_glm_opts *o);
@@ -59,10 +63,12 @@ void mql_glm_opts_default(mql_glm_opts *o);
 typedef enum mql_glm_state {
     MQL_GLM_CONVERGED = 0,
     MQL_GLM_NOT_CONVERGED,    /* hit max_iter */
-    MQL_GLM_SEPARATED         /* converged or not, the maximum-likelihood estimate does not exist
+    MQL_GLM_SEPARATED         /* converged or not, the maximum-likelihood estimate may not exist
                                  (l2 = 0 only): fitted probabilities numerically 0 or 1
-                                 (n_extreme > 0), or a kept 0/1 column whose x = 1 rows are all
-                                 events or all non-events (separated[j] != 0) */
+                                 (n_extreme > 0, a sign only), or a kept 0/1 column whose x = 1
+                                 rows are all events or all non-events (separated[j] != 0,
+                                 certain). mql_model_train decides the first case exactly with
+                                 mql_separation_check (separation.h). */
 } mql_glm_state;
 
 typedef struct mql_glm_result {
@@ -84,7 +90,19 @@ typedef struct mql_glm_result {
     signed char *separated;   /* p; as mql_glm_separation_check's sep, 0 for aliased columns */
     size_t n_extreme;         /* rows with w > 0 and fitted p < eps or > 1 - eps, eps = 10 *
                                  DBL_EPSILON (R's "fitted probabilities numerically 0 or 1") */
+    /* Firth's penalized likelihood (firth.h; method MQL_GLM_FIRTH only, else 0 / NAN / NULL): */
+    int method;               /* MQL_GLM_METHOD_ML (plain or ridge) or MQL_GLM_METHOD_FIRTH */
+    int flic;                 /* 1: beta[0] and se[0] are the FLIC intercept and its SE */
+    double pen_loglik;        /* l(beta) + 1/2 log det I(beta) at the Firth estimate */
+    double logdet;            /* log det I(beta) at the Firth estimate */
+    double beta0_firth;       /* the Firth estimate's own intercept (= beta[0] without FLIC) */
+    double *ci_lo, *ci_hi;    /* p: profile penalized-likelihood 95% interval, or NULL when not
+                                 profiled; NAN for aliased terms and the intercept */
+    double *lr_p;             /* p: penalized likelihood-ratio p-value of beta_j = 0, or NULL;
+                                 NAN for aliased terms and the intercept */
 } mql_glm_result;
+
+enum { MQL_GLM_METHOD_ML = 0, MQL_GLM_METHOD_FIRTH = 1 };
 
 /* Fits the model (see mql_glm_opts for the objective). On MQL_OK or MQL_ENOCONV *out holds a
  * result (with converged = 0 for ENOCONV); on other errors *out is NULL. Errors: MQL_EUSAGE for

@@ -79,7 +79,8 @@ typedef struct mql_fit_diag {
     size_t n_unseen_levels;   /* over all features, from the binding (0 when the design was
                                  built on the same table) */
     size_t n_unseen_rows;
-    mql_glm_state state;
+    mql_glm_state state;      /* the verdict after the exact separation check */
+    int sep_checked;          /* 1: mql_separation_check (linear programming) was run */
     char **warnings;          /* aliasing, separation, low EPV, no convergence */
     size_t n_warnings;
 } mql_fit_diag;
@@ -90,6 +91,11 @@ void mql_fit_diag_clear(mql_fit_diag *diag);
 
 /* The EPV below which the train step warns (Peduzzi et al. 1996: 10 events per variable). */
 #define MQL_MIN_EPV 10.0
+
+/* The train step always runs the exact separation check (separation.h) when rows x kept terms is
+ * at most this; above it, only when the fit shows a sign (a separated 0/1 term, a fitted
+ * probability of 0 or 1 to machine precision, no convergence). */
+#define MQL_SEP_CHECK_CELLS 4e6
 
 /* Trains a model on table t: builds the design with dopts (NULL: defaults), binds it to t, fits
  * the logistic regression with gopts (NULL: defaults) on outcome y (n_rows bytes, 0/1) and

@@ -2,6 +2,8 @@
  * and the lead-file options (--outcome, --join, --na, ...) with their loading and checks. */
 #include "cli.h"
 
+#include "mqlcal/firth.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -582,6 +584,14 @@ const char *const cli_fit_usage =
     "fit options:\n"
     "  --l2 LAMBDA          ridge penalty LAMBDA * sum(beta^2) on every coefficient but\n"
     "                       the intercept (default 0: plain maximum likelihood)\n"
+    "  --firth              Firth's penalized likelihood (Jeffreys prior): finite estimates\n"
+    "                       under separation, less small-sample bias; SEs from the\n"
+    "                       penalized information, profile penalized-likelihood intervals\n"
+    "                       and LR p-values (see --profile). Not with --l2\n"
+    "  --no-flic            with --firth: keep Firth's intercept (default: FLIC, the\n"
+    "                       intercept refitted so the mean prediction is the event rate)\n"
+    "  --profile WHEN       with --firth: profile intervals and LR tests 'auto' (default:\n"
+    "                       up to 50,000 rows; Wald intervals above), 'always' or 'never'\n"
     "  --max-iter N         IRLS iterations (default 25, as R)\n"
     "  --tol T              convergence: |dev - dev_old| / (|dev| + 0.1) < T (default 1e-8)\n"
     "  --weight COL         frequency weights (a count per row, >= 0): aggregated rows\n"
@@ -647,6 +657,27 @@ int cli_fit_opt(cli_fit_opts *o, int argc, char **argv, int *i)
             cli_error("--l2: expected a number >= 0, got '%s'", val);
             st = MQL_EUSAGE;
         }
+    } else if (r == 0 && strcmp(argv[*i], "--firth") == 0) {
+        o->glm.method = MQL_GLM_METHOD_FIRTH;
+        (*i)++;
+        r = 1;
+    } else if (r == 0 && strcmp(argv[*i], "--no-flic") == 0) {
+        o->glm.flic = 0;
+        o->no_flic = 1;
+        (*i)++;
+        r = 1;
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--profile", &val)) > 0) {
+        if (strcmp(val, "auto") == 0)
+            o->glm.profile = MQL_FIRTH_PROFILE_AUTO;
+        else if (strcmp(val, "always") == 0)
+            o->glm.profile = MQL_FIRTH_PROFILE_ON;
+        else if (strcmp(val, "never") == 0)
+            o->glm.profile = MQL_FIRTH_PROFILE_OFF;
+        else {
+            cli_error("--profile: expected auto, always or never, got '%s'", val);
+            st = MQL_EUSAGE;
+        }
+        o->profile_given = 1;
     } else if (r == 0 && (r = cli_opt(argc, argv, i, "--max-iter", &val)) > 0) {
         long n;
         if (mql_parse_long(val, 1, 10000, &n)) {
@@ -695,6 +726,14 @@ int cli_fit_opt(cli_fit_opts *o, int argc, char **argv, int *i)
 int cli_fit_opts_finish(cli_fit_opts *o, const cli_leads *l)
 {
     mql_err err;
+    if (o->glm.method == MQL_GLM_METHOD_FIRTH && o->glm.l2 > 0) {
+        cli_error("--firth and --l2 exclude each other: choose one penalty");
+        return MQL_EUSAGE;
+    }
+    if (o->glm.method != MQL_GLM_METHOD_FIRTH && (o->no_flic || o->profile_given)) {
+        cli_error("%s only applies with --firth", o->no_flic ? "--no-flic" : "--profile");
+        return MQL_EUSAGE;
+    }
     if ((l->features &&
          design_opt(mql_design_opts_parse_features(&o->design, l->features, &err), &err)) ||
         (l->exclude &&

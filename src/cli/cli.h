@@ -198,7 +198,8 @@ int cli_model_points(const char *path, struct mql_points **out);
 extern const char *const cli_leads_usage;
 
 /* The design and fit options of every command that fits a model (`fit`, `backtest`, `review`):
- * --min-level-count, --reference, --bins, --cuts, --fit, --engagement, --l2, --max-iter, --tol,
+ * --min-level-count, --reference, --bins, --cuts, --fit, --engagement, --l2, --firth, --no-flic,
+ * --profile, --max-iter, --tol,
  * --weight. One parser, so the commands accept the same spellings and give the same errors. */
 struct mql_screen;
 typedef struct cli_fit_opts {
@@ -212,6 +213,7 @@ typedef struct cli_fit_opts {
      * screening never leaves it out. Both owned, freed by cli_fit_opts_clear. */
     struct mql_screen *screen;
     unsigned char *keep_col;
+    int no_flic, profile_given;   /* --no-flic, --profile seen (they need --firth) */
 } cli_fit_opts;
 
 /* Defaults (mql_design_opts_init, mql_glm_opts_default); _clear frees the design options. */

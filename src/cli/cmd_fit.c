@@ -18,7 +18,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: mqlcal fit LEADS.csv --outcome COL [lead file options] [design options]\n"
-            "                  [--l2 LAMBDA] [--max-iter N] [--tol T] [--weight COL]\n"
+            "                  [--l2 LAMBDA | --firth [--no-flic] [--profile WHEN]]\n"
+            "                  [--max-iter N] [--tol T] [--weight COL]\n"
             "                  [--format table|csv|json] [-o model.json]\n"
             "\n"
             "Fits a logistic regression of the outcome on the lead features by IRLS (R's glm:\n"
@@ -47,12 +48,14 @@ static void usage(FILE *f)
             "  aliased terms        a term that is a linear combination of earlier terms is\n"
             "                       dropped (shown as 'aliased', like R's NA) with a warning that\n"
             "                       names it and the identical earlier term when there is one\n"
-            "  separation           a 0/1 term whose leads all converted or none did (or fitted\n"
-            "                       probabilities of exactly 0 or 1) has no finite estimate:\n"
-            "                       without --l2 the summary is printed, the terms are named with\n"
-            "                       their counts, no model is written and the exit code is 1; use\n"
-            "                       --l2 (e.g. --l2 1) or --min-level-count. With --l2 the fit\n"
-            "                       proceeds with a warning\n"
+            "  separation           a direction in which the likelihood keeps rising (a 0/1 term\n"
+            "                       whose leads all converted or none did, or a combination of\n"
+            "                       terms; decided exactly by linear programming) has no finite\n"
+            "                       maximum-likelihood estimate: the summary is printed, the terms\n"
+            "                       are named with their counts, no model is written and the exit\n"
+            "                       code is 1; --firth gives finite estimates (or --min-level-count,\n"
+            "                       or --l2). With --firth or --l2 the fit proceeds with a warning.\n"
+            "                       Leads fitted at probability 0 or 1 without separation: a note\n"
             "  few events           fewer than 10 events per parameter (the smaller outcome class\n"
             "                       over the parameters besides the intercept): a warning\n"
             "  no convergence       exit 4, no model written\n"
@@ -153,11 +156,16 @@ static mql_tab *coef_table(const mql_model *m, mql_format fmt)
             continue;
         }
         double b = r->beta[j], se = r->se[j], z = b / se;
-        double p = 2.0 * gsl_cdf_ugaussian_Q(fabs(z));
+        double p = 2.0 * gsl_cdf_ugaussian_Q(fabs(z)), lo = b - z975 * se, hi = b + z975 * se;
+        if (r->lr_p && !isnan(r->lr_p[j])) {
+            /* Firth with profiles: the penalized LR test and the profile interval */
+            p = r->lr_p[j];
+            lo = r->ci_lo[j];
+            hi = r->ci_hi[j];
+        }
         fail |= mql_tab_add_num(tab, b, "%.5f") || mql_tab_add_num(tab, se, "%.5f") ||
                 mql_tab_add_num(tab, z, "%.2f") || mql_tab_add_num(tab, p, "%.3g") ||
-                mql_tab_add_num(tab, b - z975 * se, "%.4f") ||
-                mql_tab_add_num(tab, b + z975 * se, "%.4f") ||
+                mql_tab_add_num(tab, lo, "%.4f") || mql_tab_add_num(tab, hi, "%.4f") ||
                 mql_tab_add_num(tab, exp(b), "%.4g");
     }
     if (fail) {
@@ -201,13 +209,34 @@ static void print_summary(FILE *f, const mql_model *m, const mql_fit_diag *dg, c
     if (m->l2 > 0)
         fprintf(f, "ridge       l2 = %g (intercept unpenalised; SEs from the penalised "
                    "information)\n", m->l2);
+    int firth = r->method == MQL_GLM_METHOD_FIRTH;
+    if (firth)
+        fprintf(f, "method      Firth's penalized likelihood (Jeffreys prior)%s; SEs from the "
+                   "penalized information\n", r->flic ? ", FLIC intercept" : "");
     fputc('\n', f);
     mql_tab_write(tab, f, MQL_FMT_TABLE);
+    if (firth) {
+        fprintf(f, "\n%s\n", r->lr_p
+                ? "p: penalized likelihood-ratio test; ci: profile penalized-likelihood 95% "
+                  "interval (as logistf)"
+                : "p, ci: Wald, from the penalized information (profile intervals: "
+                  "--profile always)");
+        if (r->flic)
+            fprintf(f, "(Intercept): FLIC, refitted with the other terms as an offset so the "
+                       "mean prediction is the event rate (Firth's own: %.5f); Wald interval\n",
+                    r->beta0_firth);
+        fprintf(f, "\npenalized log-likelihood  %.4f (log-likelihood at the Firth estimate "
+                   "%.4f + 1/2 log det I %.4f)\n", r->pen_loglik,
+                r->pen_loglik - 0.5 * r->logdet, 0.5 * r->logdet);
+        fprintf(f, "penalized deviance        %.4f (-2 x penalized log-likelihood)\n",
+                -2.0 * r->pen_loglik);
+    }
     fprintf(f, "\nnull deviance      %.4f on %.0f degrees of freedom\n", r->null_deviance,
             r->df_null);
-    fprintf(f, "residual deviance  %.4f on %.0f degrees of freedom\n", r->deviance,
-            r->df_residual);
-    fprintf(f, "LR chi-square      %.4f on %.0f df, p = %.4g\n", s.lr, s.lr_df, s.lr_p);
+    fprintf(f, "residual deviance  %.4f on %.0f degrees of freedom%s\n", r->deviance,
+            r->df_residual, firth ? " (of the reported coefficients)" : "");
+    if (!firth)
+        fprintf(f, "LR chi-square      %.4f on %.0f df, p = %.4g\n", s.lr, s.lr_df, s.lr_p);
     fprintf(f, "AIC                %.4f\n", r->aic);
     fprintf(f, "McFadden R2        %.4f\n", s.mcfadden);
     fprintf(f, "iterations         %d (%s)\n", r->iterations,
@@ -228,6 +257,17 @@ static int write_json_report(FILE *f, const mql_model *m, const mql_fit_diag *dg
     json_object_set_new(o, "events_per_parameter", isfinite(dg->epv) ? json_real(dg->epv)
                                                                       : json_null());
     json_object_set_new(o, "l2", json_real(m->l2));
+    int firth = r->method == MQL_GLM_METHOD_FIRTH;
+    json_object_set_new(o, "method", json_string(firth ? "firth" : m->l2 > 0 ? "ridge" : "ml"));
+    json_object_set_new(o, "flic", json_boolean(firth && r->flic));
+    json_object_set_new(o, "intervals", json_string(r->lr_p ? "profile penalized likelihood"
+                                                             : "wald"));
+    if (firth) {
+        json_object_set_new(o, "penalized_loglik", json_real(r->pen_loglik));
+        json_object_set_new(o, "penalized_deviance", json_real(-2.0 * r->pen_loglik));
+        json_object_set_new(o, "logdet_information", json_real(r->logdet));
+        json_object_set_new(o, "firth_intercept", json_real(r->beta0_firth));
+    }
     json_object_set_new(o, "null_deviance", json_real(r->null_deviance));
     json_object_set_new(o, "df_null", json_real(r->df_null));
     json_object_set_new(o, "deviance", json_real(r->deviance));

@@ -1,0 +1,992 @@
+/* firth.c: Firth's penalized logistic regression (Jeffreys prior) by step-halving Newton on the
+ * modified score, the FLIC intercept and profile penalized-likelihood inference; the objective,
+ * algorithm and references are stated in include/mqlcal/firth.h.
+ *
+ * Each Newton iteration makes two passes over the rows, chunk by chunk (the design is read through
+ * the fill callback, as in glm.c, so no n x p copy is held): the information pass gives
+ * I = X'WX, l(beta) and the plain score X'w(y - mu); after the Cholesky factor L of I is known,
+ * the hat pass solves each chunk's rows against L (h_i = |L^-1 sqrt(W_i) x_i|^2, an m x k
+ * triangular solve) and adds X'(h (1/2 - mu)). Non-intercept columns are shifted by their means
+ * over the first chunk (as glm.c does) so I stays well conditioned; h, log det I and the slopes
+ * do not change under that shift. */
+#include "mqlcal/firth.h"
+
+#include <float.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+
+#include <gsl/gsl_cblas.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_linalg.h>
+
+#define FIRTH_CHUNK 4096
+#define FIRTH_MAX_THREADS 16
+#define FIRTH_AUTO_THREAD_ROWS 32768
+#define FIRTH_MAX_HALVINGS 40
+#define NO_FIX SIZE_MAX
+#define AA_M 6                  /* Anderson acceleration memory */
+
+extern int openblas_get_num_threads(void) __attribute__((weak));
+extern void openblas_set_num_threads(int n) __attribute__((weak));
+
+void mql_firth_opts_default(mql_firth_opts *o)
+{
+    o->max_iter = 50;
+    o->tol = 1e-8;
+    o->flic = 1;
+    o->profile = MQL_FIRTH_PROFILE_AUTO;
+    o->alias_tol = 1e-7;
+    o->threads = 0;
+}
+
+/* ---------------------------------------------------------------- passes over the rows */
+
+enum { PASS_INFO, PASS_HAT, PASS_ETA };
+
+typedef struct fshared {
+    const mql_glm_data *d;
+    size_t p, k;                /* design columns; kept (estimated) columns */
+    const size_t *kept;         /* k design column indices */
+    const double *shift;        /* p; shift[0] = 0 */
+    const double *beta_raw;     /* p: coefficients on the unshifted columns (0 when aliased) */
+    const double *L;            /* k x k lower Cholesky factor of I (row-major, ld = ldl): HAT */
+    size_t ldl;
+    int mode, check, intercept;
+    double *eta_out;            /* n: PASS_ETA */
+} fshared;
+
+typedef struct fpart {
+    const fshared *sh;
+    size_t row0, row1;
+    double *x, *xs, *mu;        /* chunk x p, chunk x k, chunk */
+    double *a, *g;              /* k x k (upper triangle), k */
+    double ll;
+    int status;
+    mql_err err;
+} fpart;
+
+/* log(mu) and log(1 - mu) for mu = logistic(eta), without cancellation. */
+static void log_mu(double eta, double *lm, double *l1m)
+{
+    double l1pe = log1p(exp(-fabs(eta)));
+    if (eta >= 0.0) {
+        *lm = -l1pe;
+        *l1m = -eta - l1pe;
+    } else {
+        *lm = eta - l1pe;
+        *l1m = -l1pe;
+    }
+}
+
+static int part_chunk(fpart *t, size_t row0, size_t m)
+{
+    const fshared *sh = t->sh;
+    const mql_glm_data *d = sh->d;
+    size_t p = sh->p, k = sh->k;
+    double *x = t->x;
+    int st = d->fill(d->ctx, row0, m, x, &t->err);
+    if (st != MQL_OK)
+        return st;
+    if (sh->check)
+        for (size_t r = 0; r < m; r++) {
+            for (size_t j = 0; j < p; j++)
+                if (!isfinite(x[r * p + j]))
+                    return mql_err_set(&t->err, MQL_EDATA,
+                                       "design row %zu, column %zu: value %g is not finite",
+                                       row0 + r, j, x[r * p + j]);
+            if (sh->intercept && x[r * p] != 1.0)
+                return mql_err_set(&t->err, MQL_EDATA,
+                                   "design row %zu, column 0: intercept column holds %g, not 1",
+                                   row0 + r, x[r * p]);
+        }
+    double *eta = t->mu;
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)p, 1.0, x, (int)p, sh->beta_raw, 1, 0.0,
+                eta, 1);
+    if (sh->mode == PASS_ETA) {
+        memcpy(sh->eta_out + row0, eta, m * sizeof *eta);
+        return MQL_OK;
+    }
+    const double *yv = d->y + row0, *wv = d->w ? d->w + row0 : NULL;
+    const double *c = sh->shift;
+    const size_t *kept = sh->kept;
+    for (size_t r = 0; r < m; r++) {
+        double w = wv ? wv[r] : 1.0, y = yv[r], e = eta[r];
+        double *xs = t->xs + r * k;
+        const double *xr = x + r * p;
+        if (w == 0.0) {
+            memset(xs, 0, k * sizeof *xs);
+            t->mu[r] = 0.5;
+            continue;
+        }
+        double mu = mql_logistic(e), lm, l1m;
+        log_mu(e, &lm, &l1m);
+        t->ll += w * (y * lm + (1.0 - y) * l1m);
+        double s = sqrt(w * mu * (1.0 - mu)), res = w * (y - mu);
+        for (size_t q = 0; q < k; q++) {
+            double xc = xr[kept[q]] - c[kept[q]];
+            xs[q] = s * xc;
+            if (sh->mode == PASS_INFO)
+                t->g[q] += xc * res;
+        }
+        t->mu[r] = mu;
+    }
+    if (sh->mode == PASS_INFO) {
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)k, (int)m, 1.0, t->xs, (int)k,
+                    1.0, t->a, (int)k);
+        return MQL_OK;
+    }
+    /* PASS_HAT: rows of sqrt(W)(X - c) L^-T; h_i is the squared norm of row i */
+    cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, (int)m, (int)k,
+                1.0, sh->L, (int)sh->ldl, t->xs, (int)k);
+    for (size_t r = 0; r < m; r++) {
+        double w = wv ? wv[r] : 1.0;
+        if (w == 0.0)
+            continue;
+        const double *z = t->xs + r * k, *xr = x + r * p;
+        double h = 0.0;
+        for (size_t q = 0; q < k; q++)
+            h += z[q] * z[q];
+        double f = h * (0.5 - t->mu[r]);
+        for (size_t q = 0; q < k; q++)
+            t->g[q] += (xr[kept[q]] - c[kept[q]]) * f;
+    }
+    return MQL_OK;
+}
+
+static void *part_run(void *arg)
+{
+    fpart *t = arg;
+    size_t k = t->sh->k;
+    if (t->sh->mode == PASS_INFO)
+        memset(t->a, 0, k * k * sizeof *t->a);
+    memset(t->g, 0, k * sizeof *t->g);
+    t->ll = 0.0;
+    t->status = MQL_OK;
+    for (size_t r = t->row0; r < t->row1; r += FIRTH_CHUNK) {
+        size_t m = t->row1 - r < FIRTH_CHUNK ? t->row1 - r : FIRTH_CHUNK;
+        if ((t->status = part_chunk(t, r, m)) != MQL_OK)
+            break;
+    }
+    return NULL;
+}
+
+/* The fit's workspace; the iteration allocates nothing. Coefficients b[] are the kept columns'
+ * in the shifted parametrisation. */
+typedef struct fwork {
+    const mql_glm_data *d;
+    size_t p, k, nthreads;
+    fshared sh;
+    fpart part[FIRTH_MAX_THREADS];
+    size_t *kept;
+    double *shift, *beta_raw;
+    double *a, *g;              /* summed I (full k x k, symmetric) and score, k x k and k */
+    double ll, logdet, pll;
+    gsl_matrix *chol;           /* k x k: Cholesky factor of I at the current b */
+    gsl_matrix *sub;            /* k x k: scratch (constrained system, inverse) */
+    gsl_vector *u, *step;       /* k */
+    double *b_old, *se, *tmp;   /* k */
+    double *aa_dx, *aa_df;      /* AA_M x k: Anderson history of coefficient and step changes */
+    double *aa_b, *aa_f;        /* k: the previous coefficients and step */
+    size_t aa_n, aa_head;
+    int aa_have;
+    double *eta;                /* n, allocated for FLIC / the final statistics */
+} fwork;
+
+static void work_free(fwork *ws)
+{
+    if (!ws)
+        return;
+    for (size_t i = 0; i < FIRTH_MAX_THREADS; i++) {
+        free(ws->part[i].x);
+        free(ws->part[i].xs);
+        free(ws->part[i].mu);
+        free(ws->part[i].a);
+        free(ws->part[i].g);
+    }
+    free(ws->kept);
+    free(ws->shift);
+    free(ws->beta_raw);
+    free(ws->a);
+    free(ws->g);
+    gsl_matrix_free(ws->chol);
+    gsl_matrix_free(ws->sub);
+    gsl_vector_free(ws->u);
+    gsl_vector_free(ws->step);
+    free(ws->b_old);
+    free(ws->se);
+    free(ws->tmp);
+    free(ws->aa_dx);
+    free(ws->aa_df);
+    free(ws->aa_b);
+    free(ws->aa_f);
+    free(ws->eta);
+    free(ws);
+}
+
+/* Buffers are sized for all p columns, so the aliasing pass (k = p) and the fit (k = rank) share
+ * them. */
+static fwork *work_new(const mql_glm_data *d, size_t nthreads, int intercept)
+{
+    size_t p = d->p;
+    fwork *ws = calloc(1, sizeof *ws);
+    if (!ws)
+        return NULL;
+    ws->d = d;
+    ws->p = ws->k = p;
+    ws->nthreads = nthreads;
+    int ok = 1;
+    for (size_t i = 0; i < nthreads; i++) {
+        fpart *t = &ws->part[i];
+        t->sh = &ws->sh;
+        t->row0 = d->n * i / nthreads;
+        t->row1 = d->n * (i + 1) / nthreads;
+        t->x = malloc(FIRTH_CHUNK * p * sizeof *t->x);
+        t->xs = malloc(FIRTH_CHUNK * p * sizeof *t->xs);
+        t->mu = malloc(FIRTH_CHUNK * sizeof *t->mu);
+        t->a = malloc(p * p * sizeof *t->a);
+        t->g = malloc(p * sizeof *t->g);
+        ok = ok && t->x && t->xs && t->mu && t->a && t->g;
+    }
+    ws->kept = malloc(p * sizeof *ws->kept);
+    ws->shift = calloc(p, sizeof *ws->shift);
+    ws->beta_raw = calloc(p, sizeof *ws->beta_raw);
+    ws->a = malloc(p * p * sizeof *ws->a);
+    ws->g = malloc(p * sizeof *ws->g);
+    ws->chol = gsl_matrix_alloc(p, p);
+    ws->sub = gsl_matrix_alloc(p, p);
+    ws->u = gsl_vector_alloc(p);
+    ws->step = gsl_vector_alloc(p);
+    ws->b_old = malloc(p * sizeof *ws->b_old);
+    ws->se = malloc(p * sizeof *ws->se);
+    ws->tmp = malloc(p * sizeof *ws->tmp);
+    ws->aa_dx = malloc(AA_M * p * sizeof *ws->aa_dx);
+    ws->aa_df = malloc(AA_M * p * sizeof *ws->aa_df);
+    ws->aa_b = malloc(p * sizeof *ws->aa_b);
+    ws->aa_f = malloc(p * sizeof *ws->aa_f);
+    ws->eta = malloc(d->n * sizeof *ws->eta);
+    if (!ok || !ws->kept || !ws->shift || !ws->beta_raw || !ws->a || !ws->g || !ws->chol ||
+        !ws->sub || !ws->u || !ws->step || !ws->b_old || !ws->se || !ws->tmp || !ws->aa_dx ||
+        !ws->aa_df || !ws->aa_b || !ws->aa_f || !ws->eta) {
+        work_free(ws);
+        return NULL;
+    }
+    for (size_t j = 0; j < p; j++)
+        ws->kept[j] = j;
+    ws->sh.d = d;
+    ws->sh.p = p;
+    ws->sh.k = p;
+    ws->sh.kept = ws->kept;
+    ws->sh.shift = ws->shift;
+    ws->sh.beta_raw = ws->beta_raw;
+    ws->sh.intercept = intercept;
+    ws->sh.eta_out = ws->eta;
+    return ws;
+}
+
+/* Runs one pass of the given mode at b (shifted, kept columns) and sums the threads' parts in
+ * range order (deterministic for a given thread count). */
+static int work_pass(fwork *ws, const double *b, int mode, int check, mql_err *err)
+{
+    size_t p = ws->p, k = ws->k;
+    memset(ws->beta_raw, 0, p * sizeof *ws->beta_raw);
+    for (size_t q = 0; q < k; q++)
+        ws->beta_raw[ws->kept[q]] = b[q];
+    for (size_t q = 1; q < k; q++)
+        ws->beta_raw[0] -= ws->shift[ws->kept[q]] * b[q];
+    ws->sh.k = k;
+    ws->sh.mode = mode;
+    ws->sh.check = check;
+    ws->sh.L = ws->chol->data;
+    ws->sh.ldl = ws->chol->tda;
+    pthread_t tid[FIRTH_MAX_THREADS];
+    int started[FIRTH_MAX_THREADS] = {0};
+    for (size_t i = 1; i < ws->nthreads; i++)
+        started[i] = pthread_create(&tid[i], NULL, part_run, &ws->part[i]) == 0;
+    part_run(&ws->part[0]);
+    for (size_t i = 1; i < ws->nthreads; i++) {
+        if (started[i])
+            pthread_join(tid[i], NULL);
+        else
+            part_run(&ws->part[i]);
+    }
+    for (size_t i = 0; i < ws->nthreads; i++)
+        if (ws->part[i].status != MQL_OK) {
+            *err = ws->part[i].err;
+            return ws->part[i].status;
+        }
+    if (mode == PASS_ETA)
+        return MQL_OK;
+    if (mode == PASS_INFO) {
+        memset(ws->a, 0, k * k * sizeof *ws->a);
+        memset(ws->g, 0, k * sizeof *ws->g);
+        ws->ll = 0.0;
+    }
+    for (size_t i = 0; i < ws->nthreads; i++) {
+        const fpart *t = &ws->part[i];
+        if (mode == PASS_INFO) {
+            for (size_t q = 0; q < k * k; q++)
+                ws->a[q] += t->a[q];
+            ws->ll += t->ll;
+        }
+        for (size_t q = 0; q < k; q++)
+            ws->g[q] += t->g[q];
+    }
+    if (mode == PASS_INFO)
+        for (size_t r = 0; r < k; r++)
+            for (size_t s = 0; s < r; s++)
+                ws->a[r * k + s] = ws->a[s * k + r];
+    return MQL_OK;
+}
+
+/* Factors I (ws->a) into ws->chol and sets logdet and pll. Returns -1 when I is not positive
+ * definite (or not finite). */
+static int factor(fwork *ws)
+{
+    size_t k = ws->k;
+    gsl_matrix_view L = gsl_matrix_submatrix(ws->chol, 0, 0, k, k);
+    for (size_t r = 0; r < k; r++)
+        for (size_t s = 0; s < k; s++)
+            gsl_matrix_set(&L.matrix, r, s, ws->a[r * k + s]);
+    if (gsl_linalg_cholesky_decomp1(&L.matrix) != GSL_SUCCESS)
+        return -1;
+    double ld = 0.0;
+    for (size_t q = 0; q < k; q++) {
+        double v = gsl_matrix_get(&L.matrix, q, q);
+        if (!(v > 0.0))
+            return -1;
+        ld += 2.0 * log(v);
+    }
+    ws->logdet = ld;
+    ws->pll = ws->ll + 0.5 * ld;
+    return isfinite(ws->pll) ? 0 : -1;
+}
+
+/* sqrt(diag I^-1) of the current factor into se (k). */
+static void std_errors(fwork *ws, double *se)
+{
+    size_t k = ws->k;
+    gsl_matrix_view S = gsl_matrix_submatrix(ws->sub, 0, 0, k, k);
+    gsl_matrix_const_view L = gsl_matrix_const_submatrix(ws->chol, 0, 0, k, k);
+    gsl_matrix_memcpy(&S.matrix, &L.matrix);
+    gsl_linalg_cholesky_invert(&S.matrix);
+    for (size_t q = 0; q < k; q++)
+        se[q] = sqrt(gsl_matrix_get(&S.matrix, q, q));
+}
+
+/* The Newton step on the modified score U = ws->g (after the hat pass) into ws->step: I^-1 U, or
+ * with coefficient fix held, I_FF^-1 U_F on the others (logistf's restricted step). */
+static int newton_step(fwork *ws, size_t fix)
+{
+    size_t k = ws->k;
+    gsl_vector_view st = gsl_vector_subvector(ws->step, 0, k);
+    if (fix == NO_FIX) {
+        gsl_matrix_const_view L = gsl_matrix_const_submatrix(ws->chol, 0, 0, k, k);
+        gsl_vector_const_view u = gsl_vector_const_view_array(ws->g, k);
+        return gsl_linalg_cholesky_solve(&L.matrix, &u.vector, &st.vector) == GSL_SUCCESS ? 0 : -1;
+    }
+    size_t f = k - 1;
+    gsl_matrix_view S = gsl_matrix_submatrix(ws->sub, 0, 0, f, f);
+    gsl_vector_view u = gsl_vector_subvector(ws->u, 0, f);
+    gsl_vector_view sf = gsl_vector_subvector(ws->step, 0, f);
+    for (size_t r = 0, rr = 0; r < k; r++) {
+        if (r == fix)
+            continue;
+        for (size_t s = 0, ss = 0; s < k; s++)
+            if (s != fix)
+                gsl_matrix_set(&S.matrix, rr, ss++, ws->a[r * k + s]);
+        gsl_vector_set(&u.vector, rr++, ws->g[r]);
+    }
+    if (gsl_linalg_cholesky_decomp1(&S.matrix) != GSL_SUCCESS ||
+        gsl_linalg_cholesky_solve(&S.matrix, &u.vector, &sf.vector) != GSL_SUCCESS)
+        return -1;
+    for (size_t r = k; r-- > 0;) {
+        if (r == fix)
+            ws->step->data[r] = 0.0;
+        else
+            ws->step->data[r] = gsl_vector_get(ws->step, r > fix ? r - 1 : r);
+    }
+    return 0;
+}
+
+/* Anderson's extrapolation: with F the history of step changes and X that of coefficient
+ * changes (columns scaled by the standard errors sc), gamma = argmin |f - F gamma| and b (which
+ * holds b + f) moves by -(X + F) gamma. Returns 1 when b was changed. */
+static int anderson(fwork *ws, size_t k, const double *sc, double *b)
+{
+    size_t m = ws->aa_n;
+    double nm[AA_M * AA_M], rhs[AA_M], gam[AA_M];
+    const double *f = ws->aa_f;
+    for (size_t i = 0; i < m; i++) {
+        const double *fi = ws->aa_df + i * k;
+        double r = 0.0;
+        for (size_t q = 0; q < k; q++)
+            r += fi[q] * f[q] / (sc[q] * sc[q]);
+        rhs[i] = r;
+        for (size_t j = 0; j <= i; j++) {
+            const double *fj = ws->aa_df + j * k;
+            double v = 0.0;
+            for (size_t q = 0; q < k; q++)
+                v += fi[q] * fj[q] / (sc[q] * sc[q]);
+            nm[i * m + j] = nm[j * m + i] = v;
+        }
+    }
+    double tr = 0.0;
+    for (size_t i = 0; i < m; i++)
+        tr += nm[i * m + i];
+    if (!(tr > 0.0) || !isfinite(tr))
+        return 0;
+    for (size_t i = 0; i < m; i++)
+        nm[i * m + i] += 1e-10 * tr;
+    gsl_matrix_view N = gsl_matrix_view_array(nm, m, m);
+    gsl_vector_view R = gsl_vector_view_array(rhs, m), G = gsl_vector_view_array(gam, m);
+    if (gsl_linalg_cholesky_decomp1(&N.matrix) != GSL_SUCCESS ||
+        gsl_linalg_cholesky_solve(&N.matrix, &R.vector, &G.vector) != GSL_SUCCESS)
+        return 0;
+    for (size_t i = 0; i < m; i++)
+        for (size_t q = 0; q < k; q++)
+            b[q] -= gam[i] * (ws->aa_dx[i * k + q] + ws->aa_df[i * k + q]);
+    return 1;
+}
+
+/* Maximises l* over b (k, shifted) from its current value, with b[fix] held when fix != NO_FIX.
+ * scale: the standard errors the step is measured in (NULL: those of the current information,
+ * recomputed each iteration). On return ws->a, chol, ll, logdet and pll belong to the
+ * coefficients before the last (sub-tolerance) step. *conv = 1 when the step fell below tol. */
+static int maximise(fwork *ws, double *b, size_t fix, const double *scale, int max_iter,
+                    double tol, int *iters, int *conv, mql_err *err)
+{
+    size_t k = ws->k;
+    int st;
+    *conv = 0;
+    if ((st = work_pass(ws, b, PASS_INFO, 0, err)) != MQL_OK)
+        return st;
+    if (factor(ws))
+        return mql_err_set(err, MQL_EDATA, "firth: the information matrix X'WX of the %zu "
+                           "kept columns is singular at the start", k);
+    int it = 0;
+    ws->aa_n = ws->aa_head = 0;
+    ws->aa_have = 0;
+    while (it < max_iter) {
+        it++;
+        if ((st = work_pass(ws, b, PASS_HAT, 0, err)) != MQL_OK)
+            return st;
+        if (newton_step(ws, fix))
+            return mql_err_set(err, MQL_EDATA, "firth: iteration %d: singular information", it);
+        const double *se = scale;
+        if (!se) {
+            std_errors(ws, ws->se);
+            se = ws->se;
+        }
+        double big = 0.0;
+        for (size_t q = 0; q < k; q++) {
+            double v = fabs(ws->step->data[q]) / se[q];
+            big = v > big || isnan(v) ? v : big;
+        }
+        if (!isfinite(big))
+            return mql_err_set(err, MQL_EDATA, "firth: iteration %d: no finite Newton step", it);
+        if (getenv("FIRTH_DEBUG")) fprintf(stderr, "it %d pll %.15g big %g fix %zu\n", it, ws->pll, big, fix);
+        if (big < tol) {
+            for (size_t q = 0; q < k; q++)
+                b[q] += ws->step->data[q];
+            *conv = 1;
+            break;
+        }
+        /* Fisher scoring on l* converges only linearly where the penalty's curvature is
+         * comparable to the information's (near separation). Anderson acceleration (Walker & Ni
+         * 2011) of the fixed-point map b -> b + I^-1 U* over the last AA_M steps removes those
+         * slow directions; a candidate that does not raise l* falls back to the plain step. */
+        const double *sc = se;
+        double *f = ws->step->data;
+        if (ws->aa_have) {
+            size_t slot = ws->aa_head;
+            for (size_t q = 0; q < k; q++) {
+                ws->aa_dx[slot * k + q] = b[q] - ws->aa_b[q];
+                ws->aa_df[slot * k + q] = f[q] - ws->aa_f[q];
+            }
+            ws->aa_head = (slot + 1) % AA_M;
+            if (ws->aa_n < AA_M)
+                ws->aa_n++;
+        }
+        memcpy(ws->aa_b, b, k * sizeof *b);
+        memcpy(ws->aa_f, f, k * sizeof *f);
+        ws->aa_have = 1;
+        double pll_old = ws->pll;
+        memcpy(ws->b_old, b, k * sizeof *b);
+        for (size_t q = 0; q < k; q++)
+            b[q] += f[q];
+        int accelerated = ws->aa_n > 0 && anderson(ws, k, sc, b);
+        int halvings = 0, bad;
+        for (;;) {
+            if ((st = work_pass(ws, b, PASS_INFO, 0, err)) != MQL_OK)
+                return st;
+            bad = factor(ws);
+            if (!bad && ws->pll >= pll_old - 1e-12 * (fabs(pll_old) + 1.0))
+                break;
+            if (accelerated) {          /* back to the plain step, history restarted */
+                accelerated = 0;
+                ws->aa_n = 0;
+                for (size_t q = 0; q < k; q++)
+                    b[q] = ws->b_old[q] + f[q];
+                continue;
+            }
+            if (++halvings > FIRTH_MAX_HALVINGS)
+                break;
+            for (size_t q = 0; q < k; q++)
+                b[q] = 0.5 * (b[q] + ws->b_old[q]);
+        }
+        if (halvings > FIRTH_MAX_HALVINGS) {
+            /* no ascent along the step: stay at the last point (not converged) */
+            memcpy(b, ws->b_old, k * sizeof *b);
+            if ((st = work_pass(ws, b, PASS_INFO, 0, err)) != MQL_OK)
+                return st;
+            if (factor(ws))
+                return mql_err_set(err, MQL_EDATA, "firth: singular information");
+            break;
+        }
+    }
+    *iters = it;
+    return MQL_OK;
+}
+
+/* ---------------------------------------------------------------- aliasing and start */
+
+/* glm.c's rule on the first pass's I (equal weights at the start, so I is proportional to the
+ * shifted cross-product): a column whose residual on the kept earlier columns has squared norm
+ * below tol^2 times its own (unshifted) squared norm is aliased. */
+static size_t detect_aliasing(fwork *ws, double tol, int intercept, unsigned char *aliased)
+{
+    size_t p = ws->p, rank = 0;
+    const double *a = ws->a;
+    double *l = ws->sub->data;
+    size_t tda = ws->sub->tda;
+    for (size_t j = 0; j < p; j++) {
+        double ss = a[j * p + j];
+        if (intercept && j > 0) {
+            double c = ws->shift[j];
+            ss += 2.0 * c * a[j] + c * c * a[0];
+        }
+        double dj = a[j * p + j];
+        for (size_t t = 0; t < rank; t++) {
+            size_t kk = ws->kept[t];
+            double v = a[kk * p + j];
+            for (size_t s = 0; s < t; s++)
+                v -= l[j * tda + s] * l[kk * tda + s];
+            v /= l[kk * tda + t];
+            l[j * tda + t] = v;
+            dj -= v * v;
+        }
+        if (!(ss > 0.0) || !(dj > tol * tol * ss)) {
+            aliased[j] = 1;
+            continue;
+        }
+        aliased[j] = 0;
+        l[j * tda + rank] = sqrt(dj);
+        ws->kept[rank++] = j;
+    }
+    return rank;
+}
+
+static int check_data(const mql_glm_data *d, double *sum_w, double *events, size_t *n_ok,
+                      mql_err *err)
+{
+    if (!d || !d->fill || !d->y)
+        return mql_err_set(err, MQL_EUSAGE, "firth: missing data, fill callback or y");
+    if (d->n == 0)
+        return mql_err_set(err, MQL_EDATA, "firth: no rows");
+    if (d->p == 0)
+        return mql_err_set(err, MQL_EDATA, "firth: no columns in the design matrix");
+    if (d->p > 4096)
+        return mql_err_set(err, MQL_ENOMEM, "firth: %zu columns is beyond the supported size",
+                           d->p);
+    double sw = 0.0, ev = 0.0;
+    size_t ok = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        double y = d->y[i], w = d->w ? d->w[i] : 1.0;
+        if (!(y >= 0.0 && y <= 1.0))
+            return mql_err_set(err, MQL_EDATA, "row %zu: response %g is outside [0, 1]", i, y);
+        if (!(w >= 0.0) || !isfinite(w))
+            return mql_err_set(err, MQL_EDATA, "row %zu: weight %g is negative or not finite",
+                               i, w);
+        sw += w;
+        ev += w * y;
+        ok += w > 0.0;
+    }
+    if (ok == 0)
+        return mql_err_set(err, MQL_EDATA, "firth: all %zu weights are zero", d->n);
+    *sum_w = sw;
+    *events = ev;
+    *n_ok = ok;
+    return MQL_OK;
+}
+
+static int check_opts(const mql_firth_opts *o, mql_err *err)
+{
+    if (o->max_iter < 1)
+        return mql_err_set(err, MQL_EUSAGE, "firth: max_iter %d must be at least 1", o->max_iter);
+    if (!(o->tol > 0.0 && o->tol < 1.0))
+        return mql_err_set(err, MQL_EUSAGE, "firth: tolerance %g must be in (0, 1)", o->tol);
+    if (!(o->alias_tol > 0.0 && o->alias_tol < 1.0))
+        return mql_err_set(err, MQL_EUSAGE, "firth: aliasing tolerance %g must be in (0, 1)",
+                           o->alias_tol);
+    if (o->threads < 0 || o->threads > FIRTH_MAX_THREADS)
+        return mql_err_set(err, MQL_EUSAGE, "firth: threads %d must be in 0..%d", o->threads,
+                           FIRTH_MAX_THREADS);
+    if (o->profile < MQL_FIRTH_PROFILE_AUTO || o->profile > MQL_FIRTH_PROFILE_ON)
+        return mql_err_set(err, MQL_EUSAGE, "firth: profile %d must be -1, 0 or 1", o->profile);
+    return MQL_OK;
+}
+
+/* ---------------------------------------------------------------- profile inference */
+
+#define Z975 1.959963984540054          /* sqrt(qchisq(0.95, 1)) */
+
+/* Root of the penalized LR statistic for b[q] = v: sqrt(2 (pll_max - max l* | b_q = v)). The
+ * constrained fit starts from warm (the last solution for this term, or the estimate) moved along
+ * the covariance column to b_q = v (the linear approximation of the constrained optimum), and
+ * leaves its solution in warm. A step of 1e-6 standard errors is precise enough: the statistic's
+ * error is of the order of its square. */
+static int profile_root(fwork *ws, double *warm, const double *cov_col, size_t q, double v,
+                        double pll_max, const double *se, double *root, mql_err *err)
+{
+    size_t k = ws->k;
+    double d = (v - warm[q]) / cov_col[q];
+    for (size_t s = 0; s < k; s++)
+        warm[s] += d * cov_col[s];
+    warm[q] = v;
+    int it, conv;
+    int st = maximise(ws, warm, q, se, 200, 1e-6, &it, &conv, err);
+    if (st != MQL_OK)
+        return st;
+    warm[q] = v;
+    double stat = 2.0 * (pll_max - ws->pll);
+    *root = stat > 0.0 ? sqrt(stat) : 0.0;
+    if (getenv("FIRTH_DEBUG")) fprintf(stderr, "root q %zu v %.10g r %.12g its %d\n", q, v, *root, it);
+    return MQL_OK;
+}
+
+/* One end of the interval of term q (side -1 or +1), in the distance t = side (b_q - bh_q) >= 0
+ * where the root r(t) is nearly linear: secant steps from (0, 0), kept inside the bracket once
+ * one is known (bisection otherwise), doubling t until r passes Z975. */
+static int profile_end(fwork *ws, const double *bh, const double *cov_col, size_t q, int side,
+                       double pll_max, const double *se, double *end, mql_err *err)
+{
+    size_t k = ws->k;
+    double *warm = ws->tmp;
+    memcpy(warm, bh, k * sizeof *warm);
+    double t0 = 0.0, r0 = 0.0, t1 = Z975 * se[q], r1;
+    double lo = 0.0, hi = INFINITY;         /* r(lo) < Z975 <= r(hi) */
+    int st = profile_root(ws, warm, cov_col, q, bh[q] + side * t1, pll_max, se, &r1, err);
+    if (st != MQL_OK)
+        return st;
+    for (int n = 0; n < 100 && fabs(r1 - Z975) > 1e-9; n++) {
+        if (r1 < Z975)
+            lo = t1 > lo ? t1 : lo;
+        else
+            hi = t1 < hi ? t1 : hi;
+        double t2 = r1 != r0 ? t1 + (Z975 - r1) * (t1 - t0) / (r1 - r0) : NAN;
+        if (isinf(hi)) {
+            if (!(t2 > lo) || !isfinite(t2) || t2 > 4.0 * lo + 1e-300)
+                t2 = lo > 0.0 ? 2.0 * lo : 2.0 * t1;
+            if (t2 > 1e6 * (se[q] + 1.0)) {
+                *end = side * INFINITY;
+                return MQL_OK;
+            }
+        } else if (!(t2 > lo && t2 < hi)) {
+            t2 = 0.5 * (lo + hi);
+        }
+        if (fabs(t2 - t1) < 1e-12 * (1.0 + t1))
+            break;
+        t0 = t1;
+        r0 = r1;
+        t1 = t2;
+        if ((st = profile_root(ws, warm, cov_col, q, bh[q] + side * t1, pll_max, se, &r1,
+                               err)) != MQL_OK)
+            return st;
+    }
+    *end = bh[q] + side * t1;
+    return MQL_OK;
+}
+
+/* Profile intervals and LR p-values of every kept non-intercept term into r (design indices). */
+static int profile_all(fwork *ws, const double *bh, const gsl_matrix *cov_s, double pll_max,
+                       const double *se, mql_glm_result *r, mql_err *err)
+{
+    size_t k = ws->k, p = ws->p;
+    double *col = malloc(k * sizeof *col);
+    r->ci_lo = malloc(p * sizeof *r->ci_lo);
+    r->ci_hi = malloc(p * sizeof *r->ci_hi);
+    r->lr_p = malloc(p * sizeof *r->lr_p);
+    if (!col || !r->ci_lo || !r->ci_hi || !r->lr_p) {
+        free(col);
+        return mql_err_set(err, MQL_ENOMEM, "firth: out of memory");
+    }
+    for (size_t j = 0; j < p; j++)
+        r->ci_lo[j] = r->ci_hi[j] = r->lr_p[j] = NAN;
+    int st = MQL_OK;
+    for (size_t q = 1; q < k && st == MQL_OK; q++) {
+        for (size_t s = 0; s < k; s++)
+            col[s] = gsl_matrix_get(cov_s, s, q);
+        size_t j = ws->kept[q];
+        double root;
+        memcpy(ws->tmp, bh, k * sizeof *bh);
+        if ((st = profile_root(ws, ws->tmp, col, q, 0.0, pll_max, se, &root, err)) != MQL_OK)
+            break;
+        r->lr_p[j] = gsl_cdf_chisq_Q(root * root, 1.0);
+        if ((st = profile_end(ws, bh, col, q, -1, pll_max, se, &r->ci_lo[j], err)) == MQL_OK)
+            st = profile_end(ws, bh, col, q, 1, pll_max, se, &r->ci_hi[j], err);
+    }
+    free(col);
+    return st;
+}
+
+/* ---------------------------------------------------------------- the fit */
+
+static double y_log_y(double y, double mu)
+{
+    return y != 0.0 ? y * log(y / mu) : 0.0;
+}
+
+/* FLIC's intercept: maximum likelihood of alpha with offsets o_i = eta_i - beta0 (ws->eta holds
+ * eta_i); Newton on the one-dimensional score sum w (y - mu). Sets *alpha and *se. */
+static void flic_intercept(const fwork *ws, double beta0, double *alpha, double *se)
+{
+    const mql_glm_data *d = ws->d;
+    double a = beta0, info = 0.0;
+    for (int it = 0; it < 100; it++) {
+        double g = 0.0;
+        info = 0.0;
+        for (size_t i = 0; i < d->n; i++) {
+            double w = d->w ? d->w[i] : 1.0;
+            if (w == 0.0)
+                continue;
+            double mu = mql_logistic(ws->eta[i] - beta0 + a);
+            g += w * (d->y[i] - mu);
+            info += w * mu * (1.0 - mu);
+        }
+        if (!(info > 0.0))
+            break;
+        double step = g / info;
+        a += step;
+        if (fabs(step) < 1e-13 * (1.0 + fabs(a)))
+            break;
+    }
+    *alpha = a;
+    *se = info > 0.0 ? 1.0 / sqrt(info) : NAN;
+}
+
+/* Deviance, log-likelihood and extreme fits of eta_i + shift (ws->eta) into r. */
+static void final_stats(const fwork *ws, double shift, mql_glm_result *r)
+{
+    const mql_glm_data *d = ws->d;
+    const double eps10 = 10.0 * DBL_EPSILON;
+    double dev = 0.0, ll = 0.0;
+    size_t ext = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        double w = d->w ? d->w[i] : 1.0, y = d->y[i];
+        if (w == 0.0)
+            continue;
+        double e = ws->eta[i] + shift, mu = mql_logistic(e), lm, l1m;
+        log_mu(e, &lm, &l1m);
+        double li = w * (y * lm + (1.0 - y) * l1m);
+        ll += li;
+        dev += -2.0 * li + 2.0 * w * (y_log_y(y, 1.0) + y_log_y(1.0 - y, 1.0));
+        ext += mu < eps10 || mu > 1.0 - eps10;
+    }
+    r->deviance = dev;
+    r->loglik = ll;
+    r->n_extreme = ext;
+}
+
+static mql_glm_result *result_alloc(size_t n, size_t p)
+{
+    mql_glm_result *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->n = n;
+    r->p = p;
+    r->beta = malloc(p * sizeof *r->beta);
+    r->se = malloc(p * sizeof *r->se);
+    r->aliased = calloc(p, 1);
+    r->separated = calloc(p, 1);
+    r->cov = gsl_matrix_alloc(p, p);
+    if (!r->beta || !r->se || !r->aliased || !r->separated || !r->cov) {
+        mql_glm_result_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+int mql_firth_fit(const mql_glm_data *d, const mql_firth_opts *o, mql_glm_result **out,
+                  mql_err *err)
+{
+    if (!out)
+        return mql_err_set(err, MQL_EUSAGE, "firth: no output pointer");
+    *out = NULL;
+    mql_firth_opts def;
+    if (!o) {
+        mql_firth_opts_default(&def);
+        o = &def;
+    }
+    int st = check_opts(o, err);
+    double sum_w = 0.0, events = 0.0;
+    size_t n_ok = 0;
+    if (st != MQL_OK || (st = check_data(d, &sum_w, &events, &n_ok, err)) != MQL_OK)
+        return st;
+    size_t p = d->p;
+    size_t nthreads = o->threads > 0 ? (size_t)o->threads
+                                     : (d->n >= FIRTH_AUTO_THREAD_ROWS ? 2 : 1);
+    if (nthreads > d->n)
+        nthreads = d->n;
+    int blas_threads = 0;
+    if (openblas_get_num_threads && openblas_set_num_threads) {
+        blas_threads = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+    }
+    fwork *ws = work_new(d, nthreads, 1);
+    mql_glm_result *r = result_alloc(d->n, p);
+    double *b = malloc(p * sizeof *b);
+    gsl_matrix *cov_s = gsl_matrix_alloc(p, p);
+    if (!ws || !r || !b || !cov_s) {
+        st = mql_err_set(err, MQL_ENOMEM, "firth: out of memory for %zu columns", p);
+        goto done;
+    }
+    r->method = MQL_GLM_METHOD_FIRTH;
+
+    /* shift: weighted means of the first chunk's columns */
+    size_t m0 = d->n < FIRTH_CHUNK ? d->n : FIRTH_CHUNK;
+    if ((st = d->fill(d->ctx, 0, m0, ws->part[0].x, err)) != MQL_OK)
+        goto done;
+    double sw0 = 0.0;
+    for (size_t i = 0; i < m0; i++) {
+        double w = d->w ? d->w[i] : 1.0;
+        sw0 += w;
+        for (size_t j = 1; j < p; j++)
+            ws->shift[j] += w * ws->part[0].x[i * p + j];
+    }
+    for (size_t j = 1; j < p; j++)
+        ws->shift[j] = sw0 > 0.0 && isfinite(ws->shift[j]) ? ws->shift[j] / sw0 : 0.0;
+
+    /* start: the intercept at the (smoothed) event rate, slopes 0 */
+    memset(b, 0, p * sizeof *b);
+    b[0] = log((events + 0.5) / (sum_w - events + 0.5));
+    if ((st = work_pass(ws, b, PASS_INFO, 1, err)) != MQL_OK)
+        goto done;
+    size_t rank = detect_aliasing(ws, o->alias_tol, 1, r->aliased);
+    if (r->aliased[0]) {
+        st = mql_err_set(err, MQL_EDATA, "firth: the intercept column is aliased");
+        goto done;
+    }
+    ws->k = rank;
+
+    int iters = 0, conv = 0;
+    if ((st = maximise(ws, b, NO_FIX, NULL, o->max_iter, o->tol, &iters, &conv, err)) != MQL_OK)
+        goto done;
+    r->pen_loglik = ws->pll;
+    r->logdet = ws->logdet;
+    /* covariance: I^-1 in the shifted parametrisation, mapped back (beta0 = b0 - sum c_j b_j) */
+    gsl_matrix_view C = gsl_matrix_submatrix(cov_s, 0, 0, rank, rank);
+    gsl_matrix_const_view L = gsl_matrix_const_submatrix(ws->chol, 0, 0, rank, rank);
+    gsl_matrix_memcpy(&C.matrix, &L.matrix);
+    if (gsl_linalg_cholesky_invert(&C.matrix) != GSL_SUCCESS) {
+        st = mql_err_set(err, MQL_EDATA, "firth: cannot invert the final information matrix");
+        goto done;
+    }
+    for (size_t q = 0; q < rank; q++)
+        ws->se[q] = sqrt(gsl_matrix_get(&C.matrix, q, q));
+    gsl_matrix_set_all(r->cov, NAN);
+    double *t0 = ws->tmp;       /* row 0 of T cov_s, T = I - e0 c' */
+    for (size_t t = 0; t < rank; t++) {
+        double v = gsl_matrix_get(&C.matrix, 0, t);
+        for (size_t s = 1; s < rank; s++)
+            v -= ws->shift[ws->kept[s]] * gsl_matrix_get(&C.matrix, s, t);
+        t0[t] = v;
+    }
+    double v00 = t0[0];
+    for (size_t s = 1; s < rank; s++)
+        v00 -= ws->shift[ws->kept[s]] * t0[s];
+    for (size_t s = 0; s < rank; s++)
+        for (size_t t = 0; t < rank; t++) {
+            double v = s == 0 && t == 0 ? v00 : s == 0 ? t0[t] : t == 0 ? t0[s]
+                                                                        : gsl_matrix_get(&C.matrix, s, t);
+            gsl_matrix_set(r->cov, ws->kept[s], ws->kept[t], v);
+        }
+    for (size_t j = 0; j < p; j++)
+        r->beta[j] = NAN;
+    for (size_t q = 0; q < rank; q++)
+        r->beta[ws->kept[q]] = b[q];
+    r->beta[0] = b[0];
+    for (size_t q = 1; q < rank; q++)
+        r->beta[0] -= ws->shift[ws->kept[q]] * b[q];
+    r->beta0_firth = r->beta[0];
+
+    int profile = o->profile == MQL_FIRTH_PROFILE_ON ||
+                  (o->profile == MQL_FIRTH_PROFILE_AUTO && d->n <= MQL_FIRTH_PROFILE_ROWS);
+    if (profile && conv) {
+        double *bh = malloc(rank * sizeof *bh), *se = malloc(rank * sizeof *se);
+        if (!bh || !se) {
+            free(bh);
+            free(se);
+            st = mql_err_set(err, MQL_ENOMEM, "firth: out of memory");
+            goto done;
+        }
+        memcpy(bh, b, rank * sizeof *b);
+        memcpy(se, ws->se, rank * sizeof *se);
+        st = profile_all(ws, bh, &C.matrix, r->pen_loglik, se, r, err);
+        memcpy(b, bh, rank * sizeof *b);
+        free(bh);
+        free(se);
+        if (st != MQL_OK)
+            goto done;
+    }
+
+    /* linear predictor at the estimate, FLIC, and the fit statistics of the reported model */
+    if ((st = work_pass(ws, b, PASS_ETA, 0, err)) != MQL_OK)
+        goto done;
+    for (size_t j = 0; j < p; j++)
+        r->se[j] = r->aliased[j] ? NAN : sqrt(gsl_matrix_get(r->cov, j, j));
+    double shift0 = 0.0;
+    if (o->flic) {
+        double alpha, se0;
+        flic_intercept(ws, r->beta[0], &alpha, &se0);
+        shift0 = alpha - r->beta[0];
+        r->beta[0] = alpha;
+        r->se[0] = se0;
+        gsl_matrix_set(r->cov, 0, 0, se0 * se0);
+        r->flic = 1;
+    }
+    final_stats(ws, shift0, r);
+    double mu0 = events / sum_w;
+    double nd = 0.0;
+    for (size_t i = 0; i < d->n; i++) {
+        double w = d->w ? d->w[i] : 1.0;
+        if (w > 0.0)
+            nd += 2.0 * w * (y_log_y(d->y[i], mu0) + y_log_y(1.0 - d->y[i], 1.0 - mu0));
+    }
+    r->null_deviance = nd;
+    r->rank = rank;
+    r->aic = -2.0 * r->loglik + 2.0 * (double)rank;
+    r->df_null = (double)n_ok - 1.0;
+    r->df_residual = (double)n_ok - (double)rank;
+    r->n_weighted = sum_w;
+    r->events = events;
+    r->iterations = iters;
+    r->converged = conv;
+    r->state = conv ? MQL_GLM_CONVERGED : MQL_GLM_NOT_CONVERGED;
+    *out = r;
+    r = NULL;
+    if (!conv)
+        st = mql_err_set(err, MQL_ENOCONV, "firth: no convergence after %d iterations "
+                         "(penalized log-likelihood %.10g)", iters, (*out)->pen_loglik);
+done:
+    free(b);
+    gsl_matrix_free(cov_s);
+    work_free(ws);
+    mql_glm_result_free(r);
+    if (blas_threads > 0)
+        openblas_set_num_threads(blas_threads);
+    return st;
+}
