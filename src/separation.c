@@ -7,118 +7,141 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_linalg.h>
+
 #define SEP_CHUNK 1024
 #define SEP_MAX_ROWS 20000      /* rows the LP may hold */
 #define SEP_MAX_ROUNDS 400
-#define SEP_EPS 1e-12           /* pivot and reduced-cost tolerance (entries are scaled to <= 1) */
 #define SEP_FEAS 1e-10          /* a row with x~'d >= -SEP_FEAS satisfies the direction */
 #define SEP_POS 1e-8            /* a row with x~'d > SEP_POS is fitted perfectly */
 
-/* ---------------------------------------------------------------- the simplex */
+/* ---------------------------------------------------------------- the cone test */
 
-/* Tucker tableau T ((m + 1) x (n + 1), row-major) of  max c'z, A z <= b, z >= 0, b >= 0: row i < m
- * reads basic_i = T[i][n] - sum_j T[i][j] nonbasic_j, row m reads f = T[m][n] - sum_j T[m][j]
- * nonbasic_j (so T[m][j] = -c_j at the start). Bland's rule (smallest label enters and leaves)
- * cannot cycle on the degenerate vertex z = 0 these LPs start at. Returns 0 at the optimum, -1
- * when unbounded or out of pivots (neither happens with the box constraints). */
-static int simplex(double *T, size_t m, size_t n, size_t *basic, size_t *nonb)
+/* By Farkas' lemma exactly one holds for the rows A (nr x k) and s: (1) some d has A d >= 0 and
+ * s'd > 0; (2) -s = A' lambda for some lambda >= 0. Nonnegative least squares decides which:
+ * min |A' lambda + s| over lambda >= 0 (Lawson & Hanson 1974, active set, finite); at its
+ * solution r = A' lambda + s satisfies A r >= 0 and s'r = |r|^2 (the KKT conditions), so r = 0
+ * is (2) and otherwise d = r is a direction of (1). Works on the k-dimensional cone, never on
+ * a degenerate LP vertex. Writes r into d and returns |r|, or NAN when out of memory. */
+static double cone_test(const double *A, size_t nr, size_t k, const double *s, double *d)
 {
-    size_t w = n + 1;
-    for (long piv = 0; piv < 1000000; piv++) {
-        size_t s = n;
-        for (size_t j = 0; j < n; j++)
-            if (T[m * w + j] < -SEP_EPS && (s == n || nonb[j] < nonb[s]))
-                s = j;
-        if (s == n)
-            return 0;
-        size_t r = m;
-        double best = INFINITY;
-        for (size_t i = 0; i < m; i++) {
-            double a = T[i * w + s];
-            if (a <= SEP_EPS)
+    double *lam = calloc(nr ? nr : 1, sizeof *lam), *z = calloc(nr ? nr : 1, sizeof *z);
+    double *g = malloc((nr ? nr : 1) * sizeof *g);
+    size_t *P = malloc((k + 1) * sizeof *P);
+    unsigned char *in = calloc(nr ? nr : 1, 1);
+    double *N = malloc((k + 1) * (k + 1) * sizeof *N), *rhs = malloc((k + 1) * sizeof *rhs);
+    double res = NAN, sn = 0.0;
+    size_t np = 0;
+    if (!lam || !z || !g || !P || !in || !N || !rhs)
+        goto out;
+    for (size_t q = 0; q < k; q++)
+        sn += s[q] * s[q];
+    sn = sqrt(sn);
+    for (int outer = 0; outer < 10000; outer++) {
+        /* r = A' lambda + s; g = -A r (the descent direction of each lambda) */
+        for (size_t q = 0; q < k; q++)
+            d[q] = s[q];
+        for (size_t i = 0; i < nr; i++)
+            if (lam[i] != 0.0)
+                for (size_t q = 0; q < k; q++)
+                    d[q] += lam[i] * A[i * k + q];
+        size_t best = nr;
+        double gbest = 1e-12 * (1.0 + sn);
+        for (size_t i = 0; i < nr; i++) {
+            if (in[i])
                 continue;
-            double ratio = T[i * w + n] / a;
-            if (ratio < best - 1e-14 || (ratio <= best + 1e-14 && r < m && basic[i] < basic[r])) {
-                if (ratio < best)
-                    best = ratio;
-                r = i;
+            double v = 0.0;
+            for (size_t q = 0; q < k; q++)
+                v -= A[i * k + q] * d[q];
+            if (v > gbest) {
+                gbest = v;
+                best = i;
             }
         }
-        if (r == m)
-            return -1;
-        double pv = T[r * w + s];
-        double *tr = T + r * w;
-        for (size_t j = 0; j <= n; j++)
-            if (j != s)
-                tr[j] /= pv;
-        tr[s] = 1.0 / pv;
-        for (size_t i = 0; i <= m; i++) {
-            if (i == r)
-                continue;
-            double *ti = T + i * w, f = ti[s];
-            if (f == 0.0)
-                continue;
-            for (size_t j = 0; j <= n; j++)
-                if (j != s)
-                    ti[j] -= f * tr[j];
-            ti[s] = -f * tr[s];
-            if (fabs(ti[n]) < 1e-15)
-                ti[n] = 0.0;
+        if (best == nr || np == k)
+            break;
+        in[best] = 1;
+        P[np++] = best;
+        for (;;) {
+            /* unconstrained least squares on the passive rows: (A_P A_P') z = -A_P s */
+            for (size_t a = 0; a < np; a++) {
+                const double *ra = A + P[a] * k;
+                double v = 0.0;
+                for (size_t q = 0; q < k; q++)
+                    v -= ra[q] * s[q];
+                rhs[a] = v;
+                for (size_t b = 0; b <= a; b++) {
+                    const double *rb = A + P[b] * k;
+                    double t = 0.0;
+                    for (size_t q = 0; q < k; q++)
+                        t += ra[q] * rb[q];
+                    N[a * np + b] = N[b * np + a] = t;
+                }
+            }
+            gsl_matrix_view Nv = gsl_matrix_view_array(N, np, np);
+            gsl_vector_view rv = gsl_vector_view_array(rhs, np);
+            if (gsl_linalg_cholesky_decomp1(&Nv.matrix) != GSL_SUCCESS ||
+                gsl_linalg_cholesky_svx(&Nv.matrix, &rv.vector) != GSL_SUCCESS) {
+                /* the new row is dependent on the passive ones: drop it from the search */
+                in[P[--np]] = 2;
+                break;
+            }
+            int all_pos = 1;
+            for (size_t a = 0; a < np; a++) {
+                z[P[a]] = rhs[a];
+                all_pos &= rhs[a] > 0.0;
+            }
+            if (all_pos) {
+                for (size_t a = 0; a < np; a++)
+                    lam[P[a]] = z[P[a]];
+                break;
+            }
+            double alpha = INFINITY;
+            for (size_t a = 0; a < np; a++) {
+                size_t i = P[a];
+                if (z[i] <= 0.0) {
+                    double t = lam[i] / (lam[i] - z[i]);
+                    alpha = t < alpha ? t : alpha;
+                }
+            }
+            for (size_t a = 0; a < np; a++) {
+                size_t i = P[a];
+                lam[i] += alpha * (z[i] - lam[i]);
+            }
+            size_t keep = 0;
+            for (size_t a = 0; a < np; a++) {
+                size_t i = P[a];
+                if (lam[i] <= 1e-15) {
+                    lam[i] = 0.0;
+                    in[i] = 0;
+                } else {
+                    P[keep++] = i;
+                }
+            }
+            np = keep;
+            if (np == 0)
+                break;
         }
-        size_t t = basic[r];
-        basic[r] = nonb[s];
-        nonb[s] = t;
     }
-    return -1;
-}
-
-/* max s'd over -1 <= d <= 1 and rows' d >= 0 (rows: nr x k, row-major) with d = z+ - z-.
- * Writes d (k) and returns the optimum, or NAN when the simplex fails or memory runs out. */
-static double solve_lp(const double *s, const double *rows, size_t nr, size_t k, double *d)
-{
-    size_t m = k + nr, n = 2 * k, w = n + 1;
-    double *T = calloc((m + 1) * w, sizeof *T);
-    size_t *basic = malloc(m * sizeof *basic), *nonb = malloc(n * sizeof *nonb);
-    double val = NAN;
-    if (!T || !basic || !nonb)
-        goto out;
-    for (size_t j = 0; j < k; j++) {          /* z+_j + z-_j <= 1 */
-        T[j * w + j] = 1.0;
-        T[j * w + k + j] = 1.0;
-        T[j * w + n] = 1.0;
-    }
-    for (size_t i = 0; i < nr; i++) {          /* -x~'z+ + x~'z- <= 0 */
-        double *t = T + (k + i) * w;
-        for (size_t j = 0; j < k; j++) {
-            t[j] = -rows[i * k + j];
-            t[k + j] = rows[i * k + j];
-        }
-    }
-    for (size_t j = 0; j < k; j++) {
-        T[m * w + j] = -s[j];
-        T[m * w + k + j] = s[j];
-    }
-    for (size_t j = 0; j < n; j++)
-        nonb[j] = j;
-    for (size_t i = 0; i < m; i++)
-        basic[i] = n + i;
-    if (simplex(T, m, n, basic, nonb))
-        goto out;
-    memset(d, 0, k * sizeof *d);
-    for (size_t i = 0; i < m; i++)
-        if (basic[i] < n) {
-            double v = T[i * w + n];
-            if (basic[i] < k)
-                d[basic[i]] += v;
-            else
-                d[basic[i] - k] -= v;
-        }
-    val = T[m * w + n];
+    for (size_t q = 0; q < k; q++)
+        d[q] = s[q];
+    for (size_t i = 0; i < nr; i++)
+        if (lam[i] != 0.0)
+            for (size_t q = 0; q < k; q++)
+                d[q] += lam[i] * A[i * k + q];
+    res = 0.0;
+    for (size_t q = 0; q < k; q++)
+        res += d[q] * d[q];
+    res = sqrt(res);
 out:
-    free(T);
-    free(basic);
-    free(nonb);
-    return val;
+    free(lam);
+    free(z);
+    free(g);
+    free(P);
+    free(in);
+    free(N);
+    free(rhs);
+    return res;
 }
 
 /* ---------------------------------------------------------------- the rows */
@@ -232,10 +255,13 @@ int mql_separation_check(const mql_glm_data *d, const unsigned char *aliased, mq
             }
         }
     }
+    double snorm = 0.0;
     for (size_t q = 0; q < k; q++) {
         scale[q] = scale[q] > 0.0 ? 1.0 / scale[q] : 1.0;
         s[q] *= scale[q];
+        snorm += s[q] * s[q];
     }
+    snorm = sqrt(snorm);
     lp = malloc(SEP_MAX_ROWS * k * sizeof *lp);
     wv.cap = 8 * k < 64 ? 64 : 8 * k;
     wv.v = malloc(wv.cap * sizeof *wv.v);
@@ -251,14 +277,15 @@ int mql_separation_check(const mql_glm_data *d, const unsigned char *aliased, mq
 
     for (int round = 1; round <= SEP_MAX_ROUNDS; round++) {
         out->rounds = round;
-        double val = solve_lp(s, lp, nr, k, dir);
-        if (isnan(val)) {
-            st = mql_err_set(err, MQL_ENOMEM, "separation check: the linear program failed "
-                             "(%zu rows)", nr);
+        double res = cone_test(lp, nr, k, s, dir);
+        if (isnan(res)) {
+            st = mql_err_set(err, MQL_ENOMEM, "separation check: out of memory");
             goto done;
         }
-        if (val <= SEP_POS)
-            break;                      /* even the relaxation has optimum 0: not separated */
+        if (res <= 1e-9 * (1.0 + snorm))
+            break;                      /* -s is in the rows' cone: not separated */
+        for (size_t q = 0; q < k; q++)
+            dir[q] /= res;
         /* one pass: the rows the direction violates most, and the rows it fits perfectly */
         wv.n = 0;
         double pos = 0.0;
