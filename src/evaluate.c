@@ -1199,25 +1199,74 @@ mql_tab *mql_compare_rules_tab(const mql_compare *c)
  * training and out-of-sample runs
  * ============================================================================================== */
 
+/* The train and points steps for one glm option set. */
+static int train_once(const mql_table *t, const unsigned char *y, const double *w,
+                      const mql_train_spec *spec, const mql_glm_opts *glm, mql_model **out,
+                      mql_fit_diag *diag, mql_err *err)
+{
+    mql_model *m = NULL;
+    int st = mql_model_train(t, y, w, spec ? spec->design : NULL, glm, &m, diag, err);
+    if (!st)
+        st = mql_model_add_points(m, t, y, spec ? &spec->points : NULL, err);
+    if (st) {
+        mql_model_free(m);
+        return st;
+    }
+    m->l2 = glm ? glm->l2 : 0;
+    *out = m;
+    return MQL_OK;
+}
+
 int mql_eval_train(const mql_table *t, const unsigned char *y, const double *w,
                    const mql_train_spec *spec, mql_model **out, mql_fit_diag *diag,
                    mql_err *err)
 {
     *out = NULL;
-    mql_model *m = NULL;
-    int st = mql_model_train(t, y, w, spec ? spec->design : NULL, spec ? spec->glm : NULL, &m,
-                             diag, err);
-    if (st) {
-        mql_model_free(m);
-        return st;
+    const mql_glm_opts *glm = spec ? spec->glm : NULL;
+    mql_glm_opts def;
+    if (!glm) {
+        mql_glm_opts_default(&def);
+        glm = &def;
     }
-    if ((st = mql_model_add_points(m, t, y, spec ? &spec->points : NULL, err))) {
-        mql_model_free(m);
-        return st;
+    int automatic = spec && spec->auto_firth && glm->method == MQL_GLM_METHOD_ML &&
+                    glm->l2 == 0.0;
+    mql_fit_diag local;
+    if (!diag)
+        diag = &local;
+    int st = train_once(t, y, w, spec, glm, out, diag, err);
+    mql_firth_reason why = MQL_FIRTH_NOT_USED;
+    char text[sizeof spec->choice->why];
+    if (automatic && st == MQL_EDATA && diag->state == MQL_GLM_SEPARATED) {
+        why = MQL_FIRTH_SEPARATION;
+        snprintf(text, sizeof text, "%s", err->msg);
+    } else if (automatic && st == MQL_OK && diag->n_params && diag->epv < MQL_MIN_EPV) {
+        why = MQL_FIRTH_FEW_EVENTS;
+        snprintf(text, sizeof text, "%.1f events per parameter (%zu parameters), below %.0f",
+                 diag->epv, diag->n_params, MQL_MIN_EPV);
     }
-    m->l2 = spec && spec->glm ? spec->glm->l2 : 0;
-    *out = m;
-    return MQL_OK;
+    double epv = diag->epv;
+    if (why != MQL_FIRTH_NOT_USED) {
+        mql_model_free(*out);
+        *out = NULL;
+        mql_fit_diag_clear(diag);
+        mql_glm_opts firth = *glm;
+        firth.method = MQL_GLM_METHOD_FIRTH;
+        firth.flic = 1;
+        firth.profile = 0;      /* MQL_FIRTH_PROFILE_OFF: a refit needs the estimates only */
+        st = train_once(t, y, w, spec, &firth, out, diag, err);
+    }
+    if (spec && spec->choice) {
+        mql_fit_choice *c = spec->choice;
+        c->reason = why;
+        c->epv = epv;
+        snprintf(c->why, sizeof c->why, "%s", why ? text : "");
+        c->n_fits++;
+        c->n_separation += why == MQL_FIRTH_SEPARATION;
+        c->n_few_events += why == MQL_FIRTH_FEW_EVENTS;
+    }
+    if (diag == &local)
+        mql_fit_diag_clear(&local);
+    return st;
 }
 
 void mql_eval_runs_free(mql_eval_runs *runs)

@@ -695,7 +695,10 @@ int mql_review_write_html(const mql_review *r, FILE *f, mql_err *err)
         snprintf(s, sizeof s, "MQL threshold of the new model: %ld points%s%s%s; fitted on %zu "
                  "leads%s.", np->threshold, np->threshold_rule ? " (" : "",
                  np->threshold_rule ? np->threshold_rule : "", np->threshold_rule ? ")" : "",
-                 r->n_train, r->model->l2 > 0 ? " with a ridge penalty" : "");
+                 r->n_train, r->model->l2 > 0 ? " with a ridge penalty"
+                 : r->model->fit && r->model->fit->method == MQL_GLM_METHOD_FIRTH
+                     ? " by Firth's penalized likelihood with the FLIC intercept"
+                     : "");
         st = mql_html_para(h, s);
     }
     st = st ? st : mql_html_table(h, r->t_rules, "Points rules", "rules.csv", MQL_HTML_NO_ROW,

@@ -303,16 +303,9 @@ static int step_fit(const mql_review_spec *sp, mql_review *r, const mql_design_o
     const unsigned char *y = r->train_t ? r->y_train : sp->y;
     const double *w = r->train_t ? r->w_train : sp->w;
     mql_glm_opts glm = sp->glm;
-    mql_train_spec spec = {.design = design, .glm = &glm, .w = w, .points = sp->points};
+    mql_train_spec spec = {.design = design, .glm = &glm, .w = w, .points = sp->points,
+                           .auto_firth = !sp->l2_given, .choice = &r->choice};
     int st = mql_eval_train(t, y, w, &spec, &r->model, &r->diag, err);
-    if (st == MQL_EDATA && r->diag.n_separated > 0 && !sp->l2_given) {
-        snprintf(r->sep_text, sizeof r->sep_text, "%s", err->msg);
-        mql_fit_diag_clear(&r->diag);
-        mql_fit_diag_init(&r->diag);
-        glm.l2 = 1.0;
-        r->refit_l2 = 1;
-        st = mql_eval_train(t, y, w, &spec, &r->model, &r->diag, err);
-    }
     if (st)
         return prefix(err, st, "fit");
     if (!(r->t_groups = mql_design_groups_tab(r->model->design, t, design)))
@@ -332,10 +325,14 @@ static int step_fit(const mql_review_spec *sp, mql_review *r, const mql_design_o
         free(r->model->created);
         fail = !(r->model->created = mql_strdup(sp->created));
     }
-    if (!fail && r->refit_l2)
+    if (!fail && r->choice.reason)
         fail = !(r->warnings = malloc(sizeof *r->warnings)) ||
-               !(r->warnings[r->n_warnings++] =
-                     mql_strdup("the plain fit separates; refitted with --l2 1 (see the report)"));
+               !(r->warnings[r->n_warnings++] = mql_strdup(
+                     r->choice.reason == MQL_FIRTH_SEPARATION
+                         ? "the plain fit separates; fitted by Firth's method (--firth) with the "
+                           "FLIC intercept instead (see the report)"
+                         : "fewer than 10 events per parameter; fitted by Firth's method "
+                           "(--firth) with the FLIC intercept instead (see the report)"));
     return fail ? oom(err) : MQL_OK;
 }
 
@@ -580,6 +577,13 @@ static int step_key_figures(mql_review *r, mql_err *err)
     bad |= kv(r, "new_lr_test_p", r->lr_p, "%.2g", r->lr_p);
     bad |= kv(r, "new_model_threshold", (double)np->threshold, "%ld", np->threshold);
     bad |= kv(r, "l2", r->model->l2, "%g", r->model->l2);
+    int firth = r->model->fit && r->model->fit->method == MQL_GLM_METHOD_FIRTH;
+    bad |= kv(r, "firth", firth, "%s", firth ? (r->choice.reason == MQL_FIRTH_SEPARATION
+                                                    ? "yes (the plain fit separates)"
+                                                : r->choice.reason == MQL_FIRTH_FEW_EVENTS
+                                                    ? "yes (fewer than 10 events per parameter)"
+                                                    : "yes (--firth)")
+                                             : "no");
     if (r->plan) {
         const mql_dplan_row *pr = &r->plan->rows[r->plan->pick.index];
         bad |= kv(r, "plan_threshold", pr->threshold, "%g", pr->threshold);
@@ -936,7 +940,7 @@ static long note_column(const mql_table *t, const char *note)
 }
 
 /* The notes about the data, in the order the report shows them: censoring, leakage suspects,
- * the separation refit, the fit's warnings, and the skipped or flagged columns (the profile's
+ * the automatic Firth refit, the fit's warnings, and the skipped or flagged columns (the profile's
  * notes, then the design's, each column once: the first note about a column wins). */
 static int step_data_notes(const mql_review_spec *sp, mql_review *r, mql_err *err)
 {
@@ -957,12 +961,23 @@ static int step_data_notes(const mql_review_spec *sp, mql_review *r, mql_err *er
                  r->leak_names, mql_screen_rule);
         bad |= item_add(v, n, MQL_REVIEW_WARNING, "Leakage suspects", s);
     }
-    if (r->refit_l2) {
-        char s[1400];
-        snprintf(s, sizeof s, "The plain fit separates (%s). The review refitted with a ridge "
-                 "penalty --l2 1 so it could complete; give --l2 explicitly to choose another "
-                 "value.", r->sep_text);
-        bad |= item_add(v, n, MQL_REVIEW_WARNING, "Separation: refitted with --l2 1", s);
+    if (r->choice.reason == MQL_FIRTH_SEPARATION) {
+        char s[1600];
+        snprintf(s, sizeof s, "The plain maximum-likelihood fit separates (%s). The review fitted "
+                 "Firth's penalized likelihood instead (--firth), which gives finite, less biased "
+                 "coefficients, with the FLIC intercept so the mean predicted probability equals "
+                 "the training event rate; give --firth or --l2 explicitly to choose the method.",
+                 r->choice.why);
+        bad |= item_add(v, n, MQL_REVIEW_WARNING, "Separation: fitted by Firth's method", s);
+    } else if (r->choice.reason == MQL_FIRTH_FEW_EVENTS) {
+        char s[1600];
+        snprintf(s, sizeof s, "The training leads give %s: maximum-likelihood coefficients are "
+                 "biased away from zero and unstable there (Peduzzi et al. 1996). The review "
+                 "fitted Firth's penalized likelihood instead (--firth), with the FLIC intercept "
+                 "so the mean predicted probability equals the training event rate; give --firth "
+                 "or --l2 explicitly to choose the method.", r->choice.why);
+        bad |= item_add(v, n, MQL_REVIEW_WARNING, "Few events per parameter: fitted by Firth's "
+                        "method", s);
     }
     for (size_t q = 0; q < r->diag.n_warnings; q++) {
         /* After the refit the separation is told once, in the note above. */

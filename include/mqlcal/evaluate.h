@@ -254,18 +254,39 @@ mql_tab *mql_compare_rules_tab(const mql_compare *c);
 
 /* ---- training and out-of-sample runs ---------------------------------------------------------- */
 
+/* Why an automatic refit used Firth's method. */
+typedef enum mql_firth_reason {
+    MQL_FIRTH_NOT_USED = 0,
+    MQL_FIRTH_SEPARATION,       /* the plain fit separates: its MLE is infinite */
+    MQL_FIRTH_FEW_EVENTS        /* fewer than MQL_MIN_EPV events per parameter */
+} mql_firth_reason;
+
+/* What the automatic choice did: the last refit's method and reason, and counts over every refit
+ * made with the same spec (the parts of a backtest). */
+typedef struct mql_fit_choice {
+    mql_firth_reason reason;    /* of the last refit */
+    double epv;                 /* its events per parameter */
+    char why[1100];             /* its plain fit's separation message, or the EPV sentence */
+    size_t n_fits, n_separation, n_few_events;
+} mql_fit_choice;
+
 /* What a refit needs: design and glm options (NULL: defaults), points options, weights. */
 typedef struct mql_train_spec {
     const mql_design_opts *design;
     const mql_glm_opts *glm;
     const double *w;            /* frequency weights for the whole table, or NULL */
     mql_points_opts points;
+    int auto_firth;             /* 1: a plain fit (glm method ML, l2 = 0) that separates or has
+                                   fewer than MQL_MIN_EPV events per parameter is refitted by
+                                   Firth's method with FLIC (no profile intervals) */
+    mql_fit_choice *choice;     /* may be NULL: receives what auto_firth did */
 } mql_train_spec;
 
 /* The train step plus the points step: mql_model_train on t (y, w with t's n_rows entries),
  * then mql_points_from_fit_data with the training binding, filling out->points. Separation
- * without l2 is MQL_EDATA, no convergence MQL_ENOCONV (with *out NULL: such a model is not for
- * use). diag may be NULL. */
+ * of a plain fit is MQL_EDATA (unless spec->auto_firth, which refits by Firth's method and
+ * records why in spec->choice), no convergence MQL_ENOCONV (with *out NULL: such a model is not
+ * for use). diag (may be NULL) describes the fit that was kept. */
 int mql_eval_train(const mql_table *t, const unsigned char *y, const double *w,
                    const mql_train_spec *spec, mql_model **out, mql_fit_diag *diag,
                    mql_err *err);

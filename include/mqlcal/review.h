@@ -54,7 +54,10 @@ typedef struct mql_review_spec {
     const mql_design_opts *design;    /* the new model's design (NULL: defaults); leakage
                                          suspects are added to a copy's roles, not to it */
     mql_glm_opts glm;
-    int l2_given;                     /* 0: a fit that separates is refitted with l2 = 1 */
+    int l2_given;                     /* 1: --l2 was given: no automatic Firth refit (with
+                                         glm.method Firth there is none either); 0: a plain fit
+                                         that separates or has fewer than MQL_MIN_EPV events per
+                                         parameter is refitted by Firth's method with FLIC */
     mql_points_opts points;
     const char *created;              /* the new model's "created" stamp (e.g. from
                                          SOURCE_DATE_EPOCH), or NULL for now */
@@ -118,8 +121,8 @@ typedef struct mql_review {
     /* The new model and how it was fitted. */
     mql_model *model;
     mql_fit_diag diag;
-    int refit_l2;                     /* 1: the plain fit separated; refitted with l2 = 1 */
-    char sep_text[1100];              /* the separation message of the plain fit */
+    mql_fit_choice choice;            /* reason != MQL_FIRTH_NOT_USED: the plain fit separated
+                                         or had too few events per parameter; Firth was used */
     size_t n_leak;                    /* leakage suspects left out of the new model */
     char leak_names[512];
     size_t n_idlike;                  /* identifier-like numbers left out of the new model */

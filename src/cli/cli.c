@@ -653,6 +653,7 @@ int cli_fit_opt(cli_fit_opts *o, int argc, char **argv, int *i)
         st = design_opt(mql_design_opts_parse_group(&o->design, MQL_GROUP_ENGAGEMENT, val, &err),
                         &err);
     else if (r == 0 && (r = cli_opt(argc, argv, i, "--l2", &val)) > 0) {
+        o->l2_given = 1;
         if (mql_parse_double(val, &o->glm.l2) || o->glm.l2 < 0) {
             cli_error("--l2: expected a number >= 0, got '%s'", val);
             st = MQL_EUSAGE;

@@ -214,6 +214,7 @@ typedef struct cli_fit_opts {
     struct mql_screen *screen;
     unsigned char *keep_col;
     int no_flic, profile_given;   /* --no-flic, --profile seen (they need --firth) */
+    int l2_given;             /* --l2 seen: the method is the user's, no automatic Firth */
 } cli_fit_opts;
 
 /* Defaults (mql_design_opts_init, mql_glm_opts_default); _clear frees the design options. */

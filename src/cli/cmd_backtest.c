@@ -308,6 +308,7 @@ typedef struct bt_state {
     double *thr;
     size_t n_thr;
     mql_tab *tabs[T_N];         /* owned report tables, freed by bt_free */
+    mql_fit_choice choice;      /* what the automatic Firth choice did over the refits */
 } bt_state;
 
 static void bt_free(bt_state *b)
@@ -331,11 +332,25 @@ static int fail_err(int st, const mql_err *err)
     return st;
 }
 
-static mql_train_spec spec_of(const bt_state *b)
+static mql_train_spec spec_of(bt_state *b)
 {
     mql_train_spec spec = {.design = &b->o.fit.design, .glm = &b->o.fit.glm, .w = b->w,
-                           .points = b->o.fit.points};
+                           .points = b->o.fit.points, .auto_firth = !b->o.fit.l2_given,
+                           .choice = &b->choice};
     return spec;
+}
+
+/* Says which refits used Firth's method and why (stderr). */
+static void firth_note(const bt_state *b)
+{
+    const mql_fit_choice *c = &b->choice;
+    size_t nf = c->n_separation + c->n_few_events;
+    if (nf == 0)
+        return;
+    fprintf(stderr, "mqlcal: note: %zu of %zu refit%s used Firth's penalized likelihood with the "
+            "FLIC intercept (%zu: the plain fit separates; %zu: fewer than %.0f events per "
+            "parameter); --firth or --l2 chooses the method explicitly\n", nf, c->n_fits,
+            c->n_fits == 1 ? "" : "s", c->n_separation, c->n_few_events, MQL_MIN_EPV);
 }
 
 static void print_header(FILE *f, const bt_state *b, const mql_scored *s, const char *what)
@@ -607,6 +622,7 @@ int cmd_backtest(int argc, char **argv)
             cli_error("%s", err.msg);
             goto done;
         }
+        firth_note(&b);
         st = report_runs(&b, f, what);
         goto done;
     }
@@ -630,6 +646,7 @@ int cmd_backtest(int argc, char **argv)
             cli_error("%s", err.msg);
             goto done;
         }
+        firth_note(&b);
         split = b.tabs[T_SPLIT];
         b.ev = b.split->test;
         snprintf(what, sizeof what, "%s on the leads %s",

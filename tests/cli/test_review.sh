@@ -81,13 +81,17 @@ check review_foreign_kept sh -c "cat '$TMP'/other.old-*/keep.txt | grep -q keep"
 
 # Separation: demo_request=yes only on won leads. Screening flags such a column as a leakage
 # suspect (a value 100% won covering a third of the won leads), so --keep holds it in the model.
-# The review refits with --l2 1 and says so; an explicit --l2 0 keeps the plain fit, which fails.
+# The review refits by Firth and says so;
+# an explicit --l2 0 keeps the plain fit, which fails.
 awk -F, 'BEGIN { OFS = "," } NR == 1 { print $0, "demo_request"; next }
          { d = ($17 == 1 && NR % 3 == 0) ? "yes" : "no"; print $0, d }' "$LEADS" > "$TMP/sep.csv"
 run review "$TMP/sep.csv" $ROLES --keep demo_request -o "$TMP/sep"
-expect review_separation_refit 0 'refitted with --l2 1'
-check review_separation_l2 [ "$(awk -F, '$1 == "l2" { print $2 }' "$TMP/sep/summary.csv")" = 1 ]
-check review_separation_said grep -q 'Separation: refitted with --l2 1' "$TMP/sep/index.html"
+# (issue 13: the automatic refit is Firth's penalized likelihood with FLIC, no longer --l2 1)
+expect review_separation_refit 0 "the plain fit separates; fitted by Firth's method"
+check review_separation_l2 [ "$(awk -F, '$1 == "l2" { print $2 }' "$TMP/sep/summary.csv")" = 0 ]
+check review_separation_firth grep -q '^firth,1,yes (the plain fit separates)' "$TMP/sep/summary.csv"
+check review_separation_method grep -q '"method": "firth"' "$TMP/sep/model.json"
+check review_separation_said grep -q "Separation: fitted by Firth&#39;s method\|Separation: fitted by Firth's method" "$TMP/sep/index.html"
 run review "$TMP/sep.csv" $ROLES --keep demo_request --l2 0 -o "$TMP/sep2"
 expect review_separation_explicit 1 'demo_request'
 check review_separation_explicit_nothing [ ! -e "$TMP/sep2" ]
