@@ -35,16 +35,15 @@ logdet_info <- function(X, w, beta) {
 pll <- function(X, y, w, beta) loglik(X, y, w, beta) + 0.5 * logdet_info(X, w, beta)
 
 # Step-halving Newton on the modified score; free = the coefficients estimated (the rest stay at
-# their values in beta). The penalty always uses the full model's information. With n <= 5000
-# rows the step uses the exact Hessian of l* (Fisher scoring converges only linearly near
-# separation):
-#   d2 l* = -I + 1/2 X' diag(h (1 - 6 v)) X - 1/2 A' Q A,  v = mu (1 - mu), A = diag(w v (1 - 2 mu)) X,
-#   Q = (X I^-1 X')^2 elementwise;
-# above that, Fisher scoring (the information as the Hessian), which converges fast on large data.
+# their values in beta). The penalty always uses the full model's information. The step uses the
+# exact Hessian of l* (Fisher scoring converges only linearly near separation):
+#   d2 l* = -I + 1/2 X' diag(h (1 - 6 v)) X - 1/2 M,  v = mu (1 - mu),
+#   M_ab = tr(I^-1 I_a I^-1 I_b),  I_a = X' diag(w v (1 - 2 mu) x_a) X,
+# computed as A' Q A with A = diag(w v (1 - 2 mu)) X and Q = (X I^-1 X')^2 elementwise when
+# n <= 5000, from the p matrices I_a otherwise.
 newton <- function(X, y, w, beta, free = seq_len(ncol(X)), maxit = 200, tol = 1e-13) {
   cur <- pll(X, y, w, beta)
   exact <- nrow(X) <= 5000
-  if (!exact) maxit <- max(maxit, 5000)
   for (it in seq_len(maxit)) {
     mu <- plogis(drop(X %*% beta))
     v <- mu * (1 - mu)
@@ -59,12 +58,19 @@ newton <- function(X, y, w, beta, free = seq_len(ncol(X)), maxit = 200, tol = 1e
     }
     U <- drop(crossprod(X, w * (y - mu) + h * (0.5 - mu)))
     negH <- info
+    u <- w * v * (1 - 2 * mu)
     if (exact) {
-      A <- X * (w * v * (1 - 2 * mu))
-      negH <- info - 0.5 * crossprod(X, X * (h * (1 - 6 * v))) + 0.5 * crossprod(A, (G^2) %*% A)
-      if (inherits(try(chol(negH[free, free, drop = FALSE]), silent = TRUE), "try-error"))
-        negH <- info
+      A <- X * u
+      M <- crossprod(A, (G^2) %*% A)
+    } else {
+      SIa <- lapply(seq_len(ncol(X)), function(a) covs %*% crossprod(X, X * (u * X[, a])))
+      M <- matrix(0, ncol(X), ncol(X))
+      for (a in seq_len(ncol(X))) for (b in a:ncol(X))
+        M[a, b] <- M[b, a] <- sum(SIa[[a]] * t(SIa[[b]]))
     }
+    negH <- info - 0.5 * crossprod(X, X * (h * (1 - 6 * v))) + 0.5 * M
+    if (inherits(try(chol(negH[free, free, drop = FALSE]), silent = TRUE), "try-error"))
+      negH <- info
     delta <- rep(0, ncol(X))
     delta[free] <- solve(negH[free, free, drop = FALSE], U[free])
     if (max(abs(delta)) < tol * max(1, max(abs(beta)))) break
@@ -160,9 +166,12 @@ firth_ref <- function(path, X, y, w = NULL, what, profile = TRUE) {
 }
 
 dir.create("tests/fixtures/firth", showWarnings = FALSE, recursive = TRUE)
+which <- commandArgs(trailingOnly = TRUE)
+if (!length(which)) which <- c("b2b", "bank", "complete")
 
 # (a) B2B opportunities, every column, Status=Won, "Unknown" missing, no rare-level pooling
 # (mqlcal fit --min-level-count 0): the plain fit separates (levels with only wins or losses).
+if ("b2b" %in% which) {
 d <- fread("datasets/b2b-opportunities/B2B_dataset.csv", na.strings = c("", "Unknown"))
 bools <- c("Competitors", "Purch_dept", "Partnership", "Budgt_alloc", "Forml_tend", "RFI", "RFP",
            "Cross_sale", "Up_sale")
@@ -172,9 +181,11 @@ for (nm in setdiff(names(d), "Status"))
 firth_ref("tests/fixtures/firth/b2b.ref", encode(d, spec, min_count = 0),
           as.numeric(d$Status == "Won"),
           what = "B2B_dataset.csv, outcome Status=Won, every column, --min-level-count 0")
+}
 
 # (b) Bank Marketing, every column but duration, default pooling (10): default=yes has 3 leads,
-# none converted. Profiles for default only (the rest of the fit is large and regular).
+# none converted. No profiles (41,188 rows: mqlcal's default gives Wald intervals there).
+if ("bank" %in% which) {
 b <- fread("datasets/bank-marketing/bank-additional-full.csv")
 for (nm in names(b)) if (is.character(b[[nm]])) set(b, which(b[[nm]] == "unknown"), nm, NA)
 num <- c("age", "campaign", "pdays", "previous", "emp.var.rate", "cons.price.idx",
@@ -184,10 +195,12 @@ for (nm in setdiff(names(b), c("duration", "y")))
   spec_b[[nm]] <- if (nm %in% num) "num" else if (nm %in% c("default", "housing", "loan"))
     "bool:yes" else "cat"
 firth_ref("tests/fixtures/firth/bank.ref", encode(b, spec_b), as.numeric(b$y == "yes"),
-          what = "bank-additional-full.csv, outcome y=yes, all columns but duration (profile: default)",
-          profile = "default")
+          what = "bank-additional-full.csv, outcome y=yes, all columns but duration (no profiles)",
+          profile = FALSE)
+}
 
 # (c) complete separation: won exactly when visits >= 5, plus a categorical channel.
+if ("complete" %in% which) {
 set.seed(13)
 n <- 40
 cs <- data.table(lead_id = sprintf("C%02d", 1:n), visits = sample(0:9, n, replace = TRUE),
@@ -197,3 +210,4 @@ fwrite(cs, "tests/fixtures/firth/complete.csv")
 firth_ref("tests/fixtures/firth/complete.ref",
           encode(cs, list(visits = "num", channel = "cat"), min_count = 0),
           cs$won, what = "tests/fixtures/firth/complete.csv, outcome won, --min-level-count 0")
+}

@@ -1,0 +1,410 @@
+/* test_firth.c: Firth's penalized logistic regression (firth.c) and the exact separation check
+ * (separation.c) against R references (tests/fixtures/firth/NAME.ref from scripts/ref_firth.R:
+ * brglm2's brglmFit AS_mean, or a step-halving Newton on the modified score where brglm2 does not
+ * converge; each fixture says which).
+ * Tolerances: coefficients, SEs, FLIC intercept and its SE relative 1e-6 (absolute 1e-8 near
+ * zero); penalized log-likelihood and log det I relative 1e-8; profile interval ends relative
+ * 1e-5 (absolute 1e-6); penalized LR p-values relative 1e-5 (absolute 1e-9). */
+#include "testutil.h"
+
+#include "mqlcal/firth.h"
+#include "mqlcal/model.h"
+#include "mqlcal/separation.h"
+
+#define FIX "tests/fixtures/firth/"
+
+typedef struct ref_term {
+    char label[128];
+    double beta, se, lo, hi, p;     /* NAN for NA */
+} ref_term;
+
+typedef struct ref_firth {
+    char reference[256];
+    double loglik, logdet, pll, flic, flic_se;
+    ref_term terms[128];
+    size_t n;
+} ref_firth;
+
+static double num(const char *s)
+{
+    return !s || strcmp(s, "NA") == 0 ? NAN : strtod(s, NULL);
+}
+
+static void ref_load(const char *path, ref_firth *r)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    char line[1024];
+    memset(r, 0, sizeof *r);
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '#')
+            continue;
+        char *a = strtok(line, "\t"), *b = strtok(NULL, "\t");
+        if (!a || !b)
+            continue;
+        if (strcmp(a, "reference") == 0)
+            snprintf(r->reference, sizeof r->reference, "%s", b);
+        else if (strcmp(a, "loglik") == 0)
+            r->loglik = num(b);
+        else if (strcmp(a, "logdet") == 0)
+            r->logdet = num(b);
+        else if (strcmp(a, "penalized_loglik") == 0)
+            r->pll = num(b);
+        else if (strcmp(a, "flic_intercept") == 0)
+            r->flic = num(b);
+        else if (strcmp(a, "flic_se") == 0)
+            r->flic_se = num(b);
+        else if (strcmp(a, "term") == 0) {
+            assert_true(r->n < 128);
+            ref_term *t = &r->terms[r->n++];
+            snprintf(t->label, sizeof t->label, "%s", b);
+            t->beta = num(strtok(NULL, "\t"));
+            t->se = num(strtok(NULL, "\t"));
+            t->lo = num(strtok(NULL, "\t"));
+            t->hi = num(strtok(NULL, "\t"));
+            t->p = num(strtok(NULL, "\t"));
+        }
+    }
+    fclose(f);
+    assert_true(r->n > 0);
+}
+
+typedef struct loaded {
+    mql_table *t;
+    unsigned char *y;
+    mql_design_opts o;
+} loaded;
+
+static void load(const char *path, const char *outcome, const char *role, const char *exclude,
+                 const char *min_count, loaded *L)
+{
+    mql_err err;
+    if (mql_table_read(path, NULL, &L->t, &err))
+        fail_msg("%s", err.msg);
+    mql_flag_spec spec;
+    assert_int_equal(mql_flag_spec_parse(outcome, &spec, &err), MQL_OK);
+    L->y = malloc(L->t->n_rows);
+    assert_non_null(L->y);
+    assert_int_equal(mql_flag_eval(L->t, &spec, L->y, &err), MQL_OK);
+    mql_flag_spec_clear(&spec);
+    mql_design_opts_init(&L->o);
+    assert_int_equal(mql_design_opts_add_role(&L->o, role, &err), MQL_OK);
+    if (exclude)
+        assert_int_equal(mql_design_opts_parse_exclude(&L->o, exclude, &err), MQL_OK);
+    if (min_count)
+        assert_int_equal(mql_design_opts_parse_min_level_count(&L->o, min_count, &err), MQL_OK);
+}
+
+static void unload(loaded *L)
+{
+    mql_table_free(L->t);
+    free(L->y);
+    mql_design_opts_clear(&L->o);
+}
+
+static mql_model *train(loaded *L, int flic, int profile, mql_fit_diag *dg)
+{
+    mql_glm_opts g;
+    mql_glm_opts_default(&g);
+    g.method = MQL_GLM_METHOD_FIRTH;
+    g.flic = flic;
+    g.profile = profile;
+    mql_model *m = NULL;
+    mql_err err;
+    int st = mql_model_train(L->t, L->y, NULL, &L->o, &g, &m, dg, &err);
+    if (st)
+        fail_msg("train: %s", err.msg);
+    assert_int_equal(m->fit->method, MQL_GLM_METHOD_FIRTH);
+    assert_true(m->fit->converged);
+    return m;
+}
+
+static long term_index(const mql_model *m, const char *label)
+{
+    for (size_t j = 0; j < m->design->p; j++)
+        if (strcmp(m->design->labels[j], label) == 0)
+            return (long)j;
+    return -1;
+}
+
+/* Firth's estimate (no FLIC) against R: every term, SEs, l*, log det I; profiles when asked. */
+static void compare(const mql_model *m, const ref_firth *r, int profiles)
+{
+    const mql_glm_result *g = m->fit;
+    assert_int_equal(m->design->p, r->n);
+    for (size_t k = 0; k < r->n; k++) {
+        const ref_term *t = &r->terms[k];
+        long j = term_index(m, t->label);
+        if (j < 0)
+            fail_msg("R term '%s' missing from the model", t->label);
+        if (isnan(t->beta)) {
+            assert_true(g->aliased[j]);
+            continue;
+        }
+        assert_false(g->aliased[j]);
+        assert_close(g->beta[j], t->beta, 1e-6, 1e-8);
+        assert_close(g->se[j], t->se, 1e-6, 1e-8);
+        if (profiles && j > 0) {
+            assert_non_null(g->ci_lo);
+            assert_close(g->ci_lo[j], t->lo, 1e-5, 1e-6);
+            assert_close(g->ci_hi[j], t->hi, 1e-5, 1e-6);
+            assert_close(g->lr_p[j], t->p, 1e-5, 1e-9);
+            assert_true(g->ci_lo[j] < g->beta[j] && g->beta[j] < g->ci_hi[j]);
+        }
+    }
+    assert_close(g->pen_loglik, r->pll, 1e-8, 0);
+    assert_close(g->logdet, r->logdet, 1e-8, 0);
+    assert_close(g->pen_loglik - 0.5 * g->logdet, r->loglik, 1e-8, 0);
+}
+
+/* FLIC: the intercept and its SE against R's offset glm; the slopes are Firth's; the mean fitted
+ * probability equals the event rate (FLIC's defining property). */
+static void compare_flic(const mql_model *m, const mql_model *plain, const ref_firth *r,
+                         const loaded *L)
+{
+    const mql_glm_result *g = m->fit;
+    assert_true(g->flic);
+    assert_close(g->beta[0], r->flic, 1e-6, 1e-8);
+    assert_close(g->se[0], r->flic_se, 1e-6, 1e-8);
+    assert_close(g->beta0_firth, plain->fit->beta[0], 1e-12, 1e-12);
+    for (size_t j = 1; j < g->p; j++)
+        if (!g->aliased[j])
+            assert_close(g->beta[j], plain->fit->beta[j], 1e-12, 1e-12);
+    mql_design_binding *b = NULL;
+    mql_err err;
+    assert_int_equal(mql_design_bind(m->design, L->t, &b, &err), MQL_OK);
+    double *x = malloc(m->design->p * sizeof *x), sum = 0.0, events = 0.0;
+    assert_non_null(x);
+    for (size_t i = 0; i < L->t->n_rows; i++) {
+        assert_int_equal(mql_design_fill(b, i, 1, x, &err), MQL_OK);
+        sum += mql_logistic(mql_glm_eta(x, g->beta, g->p));
+        events += L->y[i];
+    }
+    assert_close(sum, events, 1e-9, 0);
+    free(x);
+    mql_design_binding_free(b);
+}
+
+/* (a) B2B opportunities, no pooling: the plain fit separates, Firth does not. */
+static void test_b2b(void **state)
+{
+    (void)state;
+    loaded L;
+    load("datasets/b2b-opportunities/B2B_dataset.csv", "Status=Won", "Status", NULL, "0", &L);
+    ref_firth r;
+    ref_load(FIX "b2b.ref", &r);
+    mql_fit_diag dg;
+    mql_model *m = train(&L, 0, MQL_FIRTH_PROFILE_ON, &dg);
+    compare(m, &r, 1);
+    /* separation is reported as a warning naming the terms and Firth */
+    assert_true(dg.n_separated > 0);
+    int said = 0;
+    for (size_t k = 0; k < dg.n_warnings; k++)
+        said |= strstr(dg.warnings[k], "separation:") &&
+                strstr(dg.warnings[k], "Firth's penalized likelihood keeps");
+    assert_true(said);
+    mql_fit_diag_clear(&dg);
+    mql_model *f = train(&L, 1, MQL_FIRTH_PROFILE_OFF, &dg);
+    assert_null(f->fit->ci_lo);
+    compare_flic(f, m, &r, &L);
+    mql_fit_diag_clear(&dg);
+
+    /* the plain fit: separation by definition, MQL_EDATA, and the message points to --firth */
+    mql_model *p = NULL;
+    mql_err err;
+    assert_int_equal(mql_model_train(L.t, L.y, NULL, &L.o, NULL, &p, &dg, &err), MQL_EDATA);
+    assert_non_null(strstr(err.msg, "--firth"));
+    assert_int_equal(dg.state, MQL_GLM_SEPARATED);
+    mql_fit_diag_clear(&dg);
+    mql_model_free(p);
+    mql_model_free(m);
+    mql_model_free(f);
+    unload(&L);
+}
+
+/* (b) Bank Marketing with default (3 leads with default=yes, none converted). */
+static void test_bank(void **state)
+{
+    (void)state;
+    loaded L;
+    load("datasets/bank-marketing/bank-additional-full.csv", "y", "y", "duration", NULL, &L);
+    ref_firth r;
+    ref_load(FIX "bank.ref", &r);
+    mql_fit_diag dg;
+    mql_model *m = train(&L, 0, MQL_FIRTH_PROFILE_AUTO, &dg);
+    assert_null(m->fit->ci_lo);     /* 41,188 rows: above MQL_FIRTH_PROFILE_ROWS */
+    compare(m, &r, 0);
+    mql_fit_diag_clear(&dg);
+    mql_model *f = train(&L, 1, MQL_FIRTH_PROFILE_OFF, &dg);
+    compare_flic(f, m, &r, &L);
+    mql_fit_diag_clear(&dg);
+    mql_model_free(m);
+    mql_model_free(f);
+    unload(&L);
+}
+
+/* (c) complete separation: won exactly when visits >= 5. */
+static void test_complete(void **state)
+{
+    (void)state;
+    loaded L;
+    load(FIX "complete.csv", "won", "won", NULL, "0", &L);
+    ref_firth r;
+    ref_load(FIX "complete.ref", &r);
+    mql_fit_diag dg;
+    mql_model *m = train(&L, 0, MQL_FIRTH_PROFILE_ON, &dg);
+    compare(m, &r, 1);
+    mql_fit_diag_clear(&dg);
+    mql_model *f = train(&L, 1, MQL_FIRTH_PROFILE_OFF, &dg);
+    compare_flic(f, m, &r, &L);
+    mql_fit_diag_clear(&dg);
+    /* no 0/1 column separates here: the linear program finds the direction (visits) */
+    mql_model *p = NULL;
+    mql_err err;
+    assert_int_equal(mql_model_train(L.t, L.y, NULL, &L.o, NULL, &p, &dg, &err), MQL_EDATA);
+    assert_int_equal(dg.n_separated, 0);
+    assert_true(dg.sep_checked);
+    assert_non_null(strstr(err.msg, "a combination of terms (visits"));
+    assert_non_null(strstr(err.msg, "leads perfectly"));
+    mql_fit_diag_clear(&dg);
+    mql_model_free(p);
+    mql_model_free(m);
+    mql_model_free(f);
+    unload(&L);
+}
+
+/* ---- the separation check on its own ---- */
+
+typedef struct gen {
+    size_t n;
+    double *x1;
+} gen;
+
+static int gen_fill(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
+{
+    (void)err;
+    const gen *g = ctx;
+    for (size_t r = 0; r < m; r++) {
+        x[2 * r] = 1.0;
+        x[2 * r + 1] = g->x1[row0 + r];
+    }
+    return MQL_OK;
+}
+
+/* 300,000 leads with one huge company: the plain fit puts that lead at p = 1 to machine
+ * precision (n_extreme = 1), yet the data is not separated; a single flipped outcome at the top
+ * of an otherwise overlapping range is, and the direction is the slope. */
+static void test_separation_check(void **state)
+{
+    (void)state;
+    size_t n = 300000;
+    gen g = {n, malloc(n * sizeof(double))};
+    double *y = malloc(n * sizeof *y);
+    assert_true(g.x1 && y);
+    uint64_t s = 12345;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        double u = (double)(s >> 11) / 9007199254740992.0;
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        double v = (double)(s >> 11) / 9007199254740992.0;
+        g.x1[i] = 2000.0 * u;
+        y[i] = v < mql_logistic(-3.0 + 0.002 * g.x1[i]);
+    }
+    g.x1[17] = 60000.0;     /* eta = 117: fitted at 1 */
+    y[17] = 1.0;
+    mql_glm_data d = {n, 2, gen_fill, &g, y, NULL};
+    mql_glm_result *r = NULL;
+    mql_err err;
+    assert_int_equal(mql_glm_fit(&d, NULL, &r, &err), MQL_OK);
+    assert_int_equal(r->n_extreme, 1);
+    mql_separation sep;
+    assert_int_equal(mql_separation_check(&d, r->aliased, &sep, &err), MQL_OK);
+    assert_false(sep.separated);
+    free(sep.direction);
+    mql_glm_result_free(r);
+
+    /* separated: y = 1 exactly when x1 > 1000 */
+    for (size_t i = 0; i < n; i++)
+        y[i] = g.x1[i] > 1000.0;
+    assert_int_equal(mql_separation_check(&d, NULL, &sep, &err), MQL_OK);
+    assert_true(sep.separated);
+    assert_true(sep.direction[1] > 0.0);
+    assert_true(sep.rows >= (double)n - 2 && sep.rows <= (double)n);
+    free(sep.direction);
+
+    /* quasi-complete: one lead on the boundary with each outcome still leaves a direction */
+    g.x1[3] = 1000.0;
+    y[3] = 0.0;
+    g.x1[4] = 1000.0;
+    y[4] = 1.0;
+    assert_int_equal(mql_separation_check(&d, NULL, &sep, &err), MQL_OK);
+    assert_true(sep.separated);
+    free(sep.direction);
+
+    /* one outcome flipped at the top overlaps the classes: not separated */
+    y[17] = 0.0;
+    assert_int_equal(mql_separation_check(&d, NULL, &sep, &err), MQL_OK);
+    assert_false(sep.separated);
+    free(sep.direction);
+
+    double bad = 0.5;
+    const double *keep = d.y;
+    y[0] = bad;
+    assert_int_equal(mql_separation_check(&d, NULL, &sep, &err), MQL_EDATA);
+    assert_non_null(strstr(err.msg, "row 0"));
+    d.y = keep;
+    assert_int_equal(mql_separation_check(NULL, NULL, &sep, &err), MQL_EUSAGE);
+    free(g.x1);
+    free(y);
+}
+
+/* Option and data errors of mql_firth_fit. */
+static void test_errors(void **state)
+{
+    (void)state;
+    double xs[] = {1, 0, 1, 1, 1, 2, 1, 3};
+    gsl_matrix_view X = gsl_matrix_view_array(xs, 4, 2);
+    double y[] = {0, 1, 0, 1};
+    mql_glm_data d = {4, 2, mql_glm_fill_matrix, &X.matrix, y, NULL};
+    mql_firth_opts o;
+    mql_glm_result *r = NULL;
+    mql_err err;
+    mql_firth_opts_default(&o);
+    o.max_iter = 0;
+    assert_int_equal(mql_firth_fit(&d, &o, &r, &err), MQL_EUSAGE);
+    assert_null(r);
+    mql_firth_opts_default(&o);
+    o.profile = 3;
+    assert_int_equal(mql_firth_fit(&d, &o, &r, &err), MQL_EUSAGE);
+    y[1] = 2.0;
+    assert_int_equal(mql_firth_fit(&d, NULL, &r, &err), MQL_EDATA);
+    assert_non_null(strstr(err.msg, "row 1"));
+    y[1] = 1.0;
+    xs[2] = 2.0;    /* intercept column not all ones */
+    assert_int_equal(mql_firth_fit(&d, NULL, &r, &err), MQL_EDATA);
+    assert_non_null(strstr(err.msg, "intercept"));
+    xs[2] = 1.0;
+    assert_int_equal(mql_firth_fit(NULL, NULL, &r, &err), MQL_EUSAGE);
+    /* a tiny fit works, and all-zero outcomes still give finite estimates */
+    assert_int_equal(mql_firth_fit(&d, NULL, &r, &err), MQL_OK);
+    assert_true(isfinite(r->beta[1]) && r->converged);
+    mql_glm_result_free(r);
+    y[1] = y[3] = 0.0;
+    assert_int_equal(mql_firth_fit(&d, NULL, &r, &err), MQL_OK);
+    assert_true(isfinite(r->beta[0]) && isfinite(r->beta[1]));
+    mql_glm_result_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_b2b),
+        cmocka_unit_test(test_bank),
+        cmocka_unit_test(test_complete),
+        cmocka_unit_test(test_separation_check),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
