@@ -45,7 +45,11 @@ void mql_firth_opts_default(mql_firth_opts *o)
 
 /* ---------------------------------------------------------------- passes over the rows */
 
-enum { PASS_INFO, PASS_HAT, PASS_ETA };
+/* PASS_START: R's starting values (mu = (w y + 1/2) / (w + 1)): I and X'Wz of the first IRLS
+ * step; PASS_INFO: I, l and the plain score; PASS_HAT: adds the hat correction X'(h (1/2 - mu)) to the
+ * score with the factor of I at the same coefficients; PASS_BOTH: both in one pass, the hat
+ * diagonal taken with the previous point's factor (large data, see maximise). */
+enum { PASS_INFO, PASS_HAT, PASS_BOTH, PASS_ETA, PASS_START };
 
 typedef struct fshared {
     const mql_glm_data *d;
@@ -56,7 +60,8 @@ typedef struct fshared {
     const double *L;            /* k x k lower Cholesky factor of I (row-major, ld = ldl): HAT */
     size_t ldl;
     int mode, check, intercept;
-    double *eta_out;            /* n: PASS_ETA */
+    double *eta_out;            /* n: PASS_ETA, or any pass with store_eta */
+    int store_eta;
 } fshared;
 
 typedef struct fpart {
@@ -104,12 +109,19 @@ static int part_chunk(fpart *t, size_t row0, size_t m)
                                    row0 + r, x[r * p]);
         }
     double *eta = t->mu;
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)p, 1.0, x, (int)p, sh->beta_raw, 1, 0.0,
-                eta, 1);
-    if (sh->mode == PASS_ETA) {
+    if (sh->mode == PASS_START)
+        for (size_t r = 0; r < m; r++) {
+            double w = d->w ? d->w[row0 + r] : 1.0;
+            double ms = (w * d->y[row0 + r] + 0.5) / (w + 1.0);
+            eta[r] = log(ms / (1.0 - ms));
+        }
+    else
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)p, 1.0, x, (int)p, sh->beta_raw,
+                    1, 0.0, eta, 1);
+    if (sh->mode == PASS_ETA || sh->store_eta)
         memcpy(sh->eta_out + row0, eta, m * sizeof *eta);
+    if (sh->mode == PASS_ETA)
         return MQL_OK;
-    }
     const double *yv = d->y + row0, *wv = d->w ? d->w + row0 : NULL;
     const double *c = sh->shift;
     const size_t *kept = sh->kept;
@@ -122,22 +134,26 @@ static int part_chunk(fpart *t, size_t row0, size_t m)
             t->mu[r] = 0.5;
             continue;
         }
-        double mu = mql_logistic(e), lm, l1m;
-        log_mu(e, &lm, &l1m);
+        double ex = exp(-fabs(e)), l1pe = log1p(ex);
+        double mu = e >= 0.0 ? 1.0 / (1.0 + ex) : ex / (1.0 + ex);
+        double lm = e >= 0.0 ? -l1pe : e - l1pe, l1m = e >= 0.0 ? -e - l1pe : -l1pe;
         t->ll += w * (y * lm + (1.0 - y) * l1m);
         double s = sqrt(w * mu * (1.0 - mu)), res = w * (y - mu);
+        if (sh->mode == PASS_START)
+            res += w * mu * (1.0 - mu) * e;     /* X'W z, z = eta + (y - mu) / (mu (1 - mu)) */
         for (size_t q = 0; q < k; q++) {
             double xc = xr[kept[q]] - c[kept[q]];
             xs[q] = s * xc;
-            if (sh->mode == PASS_INFO)
+            if (sh->mode != PASS_HAT)
                 t->g[q] += xc * res;
         }
         t->mu[r] = mu;
     }
-    if (sh->mode == PASS_INFO) {
+    if (sh->mode != PASS_HAT) {
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)k, (int)m, 1.0, t->xs, (int)k,
                     1.0, t->a, (int)k);
-        return MQL_OK;
+        if (sh->mode != PASS_BOTH)
+            return MQL_OK;
     }
     /* PASS_HAT: rows of sqrt(W)(X - c) L^-T; h_i is the squared norm of row i */
     cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, (int)m, (int)k,
@@ -161,7 +177,7 @@ static void *part_run(void *arg)
 {
     fpart *t = arg;
     size_t k = t->sh->k;
-    if (t->sh->mode == PASS_INFO)
+    if (t->sh->mode != PASS_HAT)
         memset(t->a, 0, k * k * sizeof *t->a);
     memset(t->g, 0, k * sizeof *t->g);
     t->ll = 0.0;
@@ -186,6 +202,10 @@ typedef struct fwork {
     double *a, *g;              /* summed I (full k x k, symmetric) and score, k x k and k */
     double ll, logdet, pll;
     gsl_matrix *chol;           /* k x k: Cholesky factor of I at the current b */
+    gsl_matrix *chol_prev;      /* k x k: the factor at the last accepted b (PASS_BOTH) */
+    int lagged;                 /* 1: one pass per iteration (PASS_BOTH), see maximise */
+    int start_factor;           /* 1: ws->chol holds the start's factor (for the first hat) */
+    int aa_on;                  /* Anderson acceleration switched on (slow convergence seen) */
     gsl_matrix *sub;            /* k x k: scratch (constrained system, inverse) */
     gsl_vector *u, *step;       /* k */
     double *b_old, *se, *tmp;   /* k */
@@ -213,6 +233,7 @@ static void work_free(fwork *ws)
     free(ws->a);
     free(ws->g);
     gsl_matrix_free(ws->chol);
+    gsl_matrix_free(ws->chol_prev);
     gsl_matrix_free(ws->sub);
     gsl_vector_free(ws->u);
     gsl_vector_free(ws->step);
@@ -257,6 +278,7 @@ static fwork *work_new(const mql_glm_data *d, size_t nthreads, int intercept)
     ws->a = malloc(p * p * sizeof *ws->a);
     ws->g = malloc(p * sizeof *ws->g);
     ws->chol = gsl_matrix_alloc(p, p);
+    ws->chol_prev = gsl_matrix_alloc(p, p);
     ws->sub = gsl_matrix_alloc(p, p);
     ws->u = gsl_vector_alloc(p);
     ws->step = gsl_vector_alloc(p);
@@ -268,7 +290,7 @@ static fwork *work_new(const mql_glm_data *d, size_t nthreads, int intercept)
     ws->aa_b = malloc(p * sizeof *ws->aa_b);
     ws->aa_f = malloc(p * sizeof *ws->aa_f);
     ws->eta = malloc(d->n * sizeof *ws->eta);
-    if (!ok || !ws->kept || !ws->shift || !ws->beta_raw || !ws->a || !ws->g || !ws->chol ||
+    if (!ok || !ws->kept || !ws->shift || !ws->beta_raw || !ws->a || !ws->g || !ws->chol || !ws->chol_prev ||
         !ws->sub || !ws->u || !ws->step || !ws->b_old || !ws->se || !ws->tmp || !ws->aa_dx ||
         !ws->aa_df || !ws->aa_b || !ws->aa_f || !ws->eta) {
         work_free(ws);
@@ -300,8 +322,9 @@ static int work_pass(fwork *ws, const double *b, int mode, int check, mql_err *e
     ws->sh.k = k;
     ws->sh.mode = mode;
     ws->sh.check = check;
-    ws->sh.L = ws->chol->data;
-    ws->sh.ldl = ws->chol->tda;
+    const gsl_matrix *lf = mode == PASS_BOTH ? ws->chol_prev : ws->chol;
+    ws->sh.L = lf->data;
+    ws->sh.ldl = lf->tda;
     pthread_t tid[FIRTH_MAX_THREADS];
     int started[FIRTH_MAX_THREADS] = {0};
     for (size_t i = 1; i < ws->nthreads; i++)
@@ -320,14 +343,15 @@ static int work_pass(fwork *ws, const double *b, int mode, int check, mql_err *e
         }
     if (mode == PASS_ETA)
         return MQL_OK;
-    if (mode == PASS_INFO) {
+    int info = mode != PASS_HAT;
+    if (info) {
         memset(ws->a, 0, k * k * sizeof *ws->a);
         memset(ws->g, 0, k * sizeof *ws->g);
         ws->ll = 0.0;
     }
     for (size_t i = 0; i < ws->nthreads; i++) {
         const fpart *t = &ws->part[i];
-        if (mode == PASS_INFO) {
+        if (info) {
             for (size_t q = 0; q < k * k; q++)
                 ws->a[q] += t->a[q];
             ws->ll += t->ll;
@@ -335,7 +359,7 @@ static int work_pass(fwork *ws, const double *b, int mode, int check, mql_err *e
         for (size_t q = 0; q < k; q++)
             ws->g[q] += t->g[q];
     }
-    if (mode == PASS_INFO)
+    if (info)
         for (size_t r = 0; r < k; r++)
             for (size_t s = 0; s < r; s++)
                 ws->a[r * k + s] = ws->a[s * k + r];
@@ -455,14 +479,23 @@ static int anderson(fwork *ws, size_t k, const double *sc, double *b)
 /* Maximises l* over b (k, shifted) from its current value, with b[fix] held when fix != NO_FIX.
  * scale: the standard errors the step is measured in (NULL: those of the current information,
  * recomputed each iteration). On return ws->a, chol, ll, logdet and pll belong to the
- * coefficients before the last (sub-tolerance) step. *conv = 1 when the step fell below tol. */
+ * coefficients before the last (sub-tolerance) step. *conv = 1 when the step fell below tol.
+ * On large data (ws->lagged) each iteration makes one pass: the hat diagonal at the new point is
+ * taken with the factor of the information at the previous point. h is O(p / n) there and the
+ * two informations agree ever more closely as the steps shrink, so the iteration has the same
+ * fixed point (the modified score is exactly 0 where the step is 0) at half the passes. */
 static int maximise(fwork *ws, double *b, size_t fix, const double *scale, int max_iter,
                     double tol, int *iters, int *conv, mql_err *err)
 {
     size_t k = ws->k;
     int st;
     *conv = 0;
-    if ((st = work_pass(ws, b, PASS_INFO, 0, err)) != MQL_OK)
+    /* lagged: the first hat is taken with the factor already in ws->chol (the start's) */
+    int first_both = ws->lagged && ws->start_factor;
+    if (first_both)
+        gsl_matrix_memcpy(ws->chol_prev, ws->chol);
+    ws->start_factor = 0;
+    if ((st = work_pass(ws, b, first_both ? PASS_BOTH : PASS_INFO, 0, err)) != MQL_OK)
         return st;
     if (factor(ws))
         return mql_err_set(err, MQL_EDATA, "firth: the information matrix X'WX of the %zu "
@@ -470,9 +503,12 @@ static int maximise(fwork *ws, double *b, size_t fix, const double *scale, int m
     int it = 0;
     ws->aa_n = ws->aa_head = 0;
     ws->aa_have = 0;
+    ws->aa_on = 0;
+    double prev_big = 0.0;
     while (it < max_iter) {
         it++;
-        if ((st = work_pass(ws, b, PASS_HAT, 0, err)) != MQL_OK)
+        if ((!ws->lagged || (it == 1 && !first_both)) &&
+            (st = work_pass(ws, b, PASS_HAT, 0, err)) != MQL_OK)
             return st;
         if (newton_step(ws, fix))
             return mql_err_set(err, MQL_EDATA, "firth: iteration %d: singular information", it);
@@ -518,10 +554,16 @@ static int maximise(fwork *ws, double *b, size_t fix, const double *scale, int m
         memcpy(ws->b_old, b, k * sizeof *b);
         for (size_t q = 0; q < k; q++)
             b[q] += f[q];
-        int accelerated = ws->aa_n > 0 && anderson(ws, k, sc, b);
+        /* switched on once the steps shrink by less than a factor 4 near the optimum */
+        if (big < 1.0 && prev_big > 0.0 && big > 0.25 * prev_big)
+            ws->aa_on = 1;
+        prev_big = big;
+        int accelerated = ws->aa_on && ws->aa_n > 0 && anderson(ws, k, sc, b);
         int halvings = 0, bad;
+        if (ws->lagged)
+            gsl_matrix_memcpy(ws->chol_prev, ws->chol);
         for (;;) {
-            if ((st = work_pass(ws, b, PASS_INFO, 0, err)) != MQL_OK)
+            if ((st = work_pass(ws, b, ws->lagged ? PASS_BOTH : PASS_INFO, 0, err)) != MQL_OK)
                 return st;
             bad = factor(ws);
             if (!bad && ws->pll >= pll_old - 1e-12 * (fabs(pll_old) + 1.0))
@@ -541,7 +583,7 @@ static int maximise(fwork *ws, double *b, size_t fix, const double *scale, int m
         if (halvings > FIRTH_MAX_HALVINGS) {
             /* no ascent along the step: stay at the last point (not converged) */
             memcpy(b, ws->b_old, k * sizeof *b);
-            if ((st = work_pass(ws, b, PASS_INFO, 0, err)) != MQL_OK)
+            if ((st = work_pass(ws, b, ws->lagged ? PASS_BOTH : PASS_INFO, 0, err)) != MQL_OK)
                 return st;
             if (factor(ws))
                 return mql_err_set(err, MQL_EDATA, "firth: singular information");
@@ -870,21 +912,45 @@ int mql_firth_fit(const mql_glm_data *d, const mql_firth_opts *o, mql_glm_result
     for (size_t j = 1; j < p; j++)
         ws->shift[j] = sw0 > 0.0 && isfinite(ws->shift[j]) ? ws->shift[j] / sw0 : 0.0;
 
-    /* start: the intercept at the (smoothed) event rate, slopes 0 */
+    /* start: R's glm starting values and their first least-squares step, on the columns kept
+     * by glm.c's aliasing rule (the same first-iteration weights) */
     memset(b, 0, p * sizeof *b);
-    b[0] = log((events + 0.5) / (sum_w - events + 0.5));
-    if ((st = work_pass(ws, b, PASS_INFO, 1, err)) != MQL_OK)
+    if ((st = work_pass(ws, b, PASS_START, 1, err)) != MQL_OK)
         goto done;
     size_t rank = detect_aliasing(ws, o->alias_tol, 1, r->aliased);
     if (r->aliased[0]) {
         st = mql_err_set(err, MQL_EDATA, "firth: the intercept column is aliased");
         goto done;
     }
+    for (size_t s = 0; s < rank; s++) {
+        for (size_t t = 0; t < rank; t++)
+            ws->a[s * rank + t] = ws->a[ws->kept[s] * p + ws->kept[t]];
+        ws->g[s] = ws->g[ws->kept[s]];
+    }
     ws->k = rank;
+    if (factor(ws) || newton_step(ws, NO_FIX)) {
+        st = mql_err_set(err, MQL_EDATA, "firth: the %zu kept columns are singular", rank);
+        goto done;
+    }
+    for (size_t q = 0; q < rank; q++)
+        b[q] = isfinite(ws->step->data[q]) ? ws->step->data[q] : 0.0;
+    ws->start_factor = 1;
+    ws->lagged = d->n > MQL_FIRTH_PROFILE_ROWS;
 
     int iters = 0, conv = 0;
     if ((st = maximise(ws, b, NO_FIX, NULL, o->max_iter, o->tol, &iters, &conv, err)) != MQL_OK)
         goto done;
+    /* the information, l* and log det at the final coefficients (after the last step), and the
+     * linear predictor for FLIC and the fit statistics */
+    ws->sh.store_eta = 1;
+    st = work_pass(ws, b, PASS_INFO, 0, err);
+    ws->sh.store_eta = 0;
+    if (st != MQL_OK)
+        goto done;
+    if (factor(ws)) {
+        st = mql_err_set(err, MQL_EDATA, "firth: singular information at the estimate");
+        goto done;
+    }
     r->pen_loglik = ws->pll;
     r->logdet = ws->logdet;
     /* covariance: I^-1 in the shifted parametrisation, mapped back (beta0 = b0 - sum c_j b_j) */
@@ -943,9 +1009,8 @@ int mql_firth_fit(const mql_glm_data *d, const mql_firth_opts *o, mql_glm_result
             goto done;
     }
 
-    /* linear predictor at the estimate, FLIC, and the fit statistics of the reported model */
-    if ((st = work_pass(ws, b, PASS_ETA, 0, err)) != MQL_OK)
-        goto done;
+    /* FLIC and the fit statistics of the reported model, from the linear predictor stored by
+     * the last information pass (the profiles' passes do not store it) */
     for (size_t j = 0; j < p; j++)
         r->se[j] = r->aliased[j] ? NAN : sqrt(gsl_matrix_get(r->cov, j, j));
     double shift0 = 0.0;

@@ -436,8 +436,7 @@ int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
         }
         mql_firth_opts fo;
         mql_firth_opts_default(&fo);
-        fo.max_iter = gopts->max_iter;
-        fo.tol = gopts->tol;
+        fo.max_iter = 2 * gopts->max_iter;   /* Newton steps (default 50); tol: firth.h's */
         fo.flic = gopts->flic;
         fo.profile = gopts->profile;
         fo.alias_tol = gopts->alias_tol;
