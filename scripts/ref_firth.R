@@ -124,9 +124,11 @@ firth_ref <- function(path, X, y, w = NULL, what, profile = TRUE) {
   if (length(pj)) {
     for (j in pj) {
       free <- setdiff(seq_len(ncol(Xk)), j)
+      cj <- solve(info)[, j]
       warm <- beta
+      # each constrained fit starts from the last one moved along the covariance column
       prof <- function(b) {
-        s <- warm; s[j] <- b
+        s <- warm + (b - warm[j]) * cj / cj[j]; s[j] <- b
         f <- newton(Xk, y, w, s, free)
         warm <<- f$beta
         2 * (lmax - f$pll)
@@ -135,7 +137,7 @@ firth_ref <- function(path, X, y, w = NULL, what, profile = TRUE) {
       for (side in c(-1, 1)) {
         warm <- beta
         far <- beta[j] + side * 2 * se[j]
-        while (prof(far) < q) far <- beta[j] + 2 * (far - beta[j])
+        while (prof(far) < q) far <- beta[j] + 1.5 * (far - beta[j])
         warm <- beta
         rt <- uniroot(function(b) prof(b) - q, sort(c(beta[j], far)), tol = 1e-12)$root
         if (side < 0) lo[j] <- rt else hi[j] <- rt
@@ -184,7 +186,9 @@ for (nm in setdiff(names(d), "Status"))
   spec[[nm]] <- if (nm %in% bools) "bool:Yes" else "cat"
 firth_ref("tests/fixtures/firth/b2b.ref", encode(d, spec, min_count = 0),
           as.numeric(d$Status == "Won"),
-          what = "B2B_dataset.csv, outcome Status=Won, every column, --min-level-count 0")
+          what = paste("B2B_dataset.csv, outcome Status=Won, every column, --min-level-count 0;",
+                       "profiles for four terms (two of them separated in the plain fit)"),
+          profile = c("Product=Product I", "Posit_statm=No", "Seller=Seller 9", "Up_sale"))
 }
 
 # (b) Bank Marketing, every column but duration, default pooling (10): default=yes has 3 leads,

@@ -17,7 +17,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 
 #include <gsl/gsl_cblas.h>
 #include <gsl/gsl_cdf.h>
@@ -524,7 +523,6 @@ static int maximise(fwork *ws, double *b, size_t fix, const double *scale, int m
         }
         if (!isfinite(big))
             return mql_err_set(err, MQL_EDATA, "firth: iteration %d: no finite Newton step", it);
-        if (getenv("FIRTH_DEBUG")) fprintf(stderr, "it %d pll %.15g big %g fix %zu\n", it, ws->pll, big, fix);
         if (big < tol) {
             for (size_t q = 0; q < k; q++)
                 b[q] += ws->step->data[q];
@@ -706,7 +704,6 @@ static int profile_root(fwork *ws, double *warm, const double *cov_col, size_t q
     warm[q] = v;
     double stat = 2.0 * (pll_max - ws->pll);
     *root = stat > 0.0 ? sqrt(stat) : 0.0;
-    if (getenv("FIRTH_DEBUG")) fprintf(stderr, "root q %zu v %.10g r %.12g its %d\n", q, v, *root, it);
     return MQL_OK;
 }
 

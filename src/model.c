@@ -436,7 +436,7 @@ int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
         }
         mql_firth_opts fo;
         mql_firth_opts_default(&fo);
-        fo.max_iter = 2 * gopts->max_iter;   /* Newton steps (default 50); tol: firth.h's */
+        fo.max_iter = 4 * gopts->max_iter;   /* Newton steps (default 100); tol: firth.h's */
         fo.flic = gopts->flic;
         fo.profile = gopts->profile;
         fo.alias_tol = gopts->alias_tol;
@@ -517,8 +517,8 @@ int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
         final = mql_err_set(err, MQL_ENOCONV,
                             "the fit did not converge in %d iterations (deviance %.10g); the "
                             "model is not saved. Raise --max-iter, or simplify the model "
-                            "(--firth, --min-level-count, fewer features)", r->iterations,
-                            r->deviance);
+                            "(%s--min-level-count, fewer features)", r->iterations,
+                            r->deviance, firth ? "" : "--firth, ");
         if (diag_warn(diag, "%s", err->msg)) {
             st = mql_err_set(err, MQL_ENOMEM, "out of memory");
             goto out;

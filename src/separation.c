@@ -1,6 +1,7 @@
 /* separation.c: does the maximum-likelihood estimate of a logistic regression exist? The linear
- * program of Konis (2007) (see separation.h), solved by cutting planes over the rows with a small
- * dense simplex, so a file of millions of leads never builds an n-row LP. */
+ * program of Konis (2007) (see separation.h), decided through its Farkas alternative by
+ * nonnegative least squares on a growing subset of rows (cutting planes), so a file of millions
+ * of leads never builds an n-row LP. */
 #include "mqlcal/separation.h"
 
 #include <math.h>

@@ -19,14 +19,20 @@ typedef struct mql_separation {
     int rounds;               /* cutting-plane rounds (passes over the rows) used */
 } mql_separation;
 
-/* Solves  max s'd  subject to  x~_i' d >= 0 for all rows with w_i > 0,  -1 <= d_j <= 1,
- * with x~_i = (2 y_i - 1) x_i (y must be 0 or 1 on such rows) and s = sum_i w_i x~_i, over the
- * columns with aliased[j] == 0 (aliased may be NULL: all columns). The optimum is 0 exactly when
- * there is no separation. The LP is solved by a dense simplex (Bland's rule) on a growing subset
- * of rows (cutting planes: each round adds the rows the current direction violates most, from one
- * pass over the data) until the direction satisfies every row. Fills *out (caller frees
- * out->direction with free()). Returns MQL_OK, MQL_EUSAGE, MQL_EDATA (y not 0/1 on a weighted
- * row), MQL_ENOMEM, or the fill callback's status. */
+/* Decides whether some d != 0 has x~_i'd >= 0 for all rows with w_i > 0 and s'd > 0, with
+ * x~_i = (2 y_i - 1) x_i (y must be 0 or 1 on such rows) and s = sum_i w_i x~_i, over the columns
+ * with aliased[j] == 0 (aliased may be NULL: all columns); s'd > 0 makes at least one row strict,
+ * so this is separation exactly (the LP  max s'd, x~'d >= 0, |d_j| <= 1  has optimum > 0). By
+ * Farkas' lemma no such d exists exactly when -s is a nonnegative combination of the x~_i; that is
+ * tested by nonnegative least squares (Lawson & Hanson's active set), whose residual is a
+ * separating direction when it is not 0. The rows enter by cutting planes: the per-column extreme
+ * rows of each class first, then each round (one pass over the data) the rows the current
+ * direction violates most, until the direction satisfies every row (separated) or -s lies in the
+ * cone of the rows so far (not separated). Columns are scaled to max |x| = 1; tolerances: a row
+ * with x~'d >= -1e-10 is satisfied, the residual is 0 below 1e-9 (1 + |s|). Fills *out (caller
+ * frees out->direction with free()). Returns MQL_OK, MQL_EUSAGE, MQL_EDATA (y not 0/1 on a
+ * weighted row), MQL_ENOMEM (also when more than 20,000 rows or 400 rounds would be needed), or
+ * the fill callback's status. */
 int mql_separation_check(const mql_glm_data *d, const unsigned char *aliased, mql_separation *out,
                          mql_err *err);
 
