@@ -981,7 +981,8 @@ static int step_data_notes(const mql_review_spec *sp, mql_review *r, mql_err *er
     }
     for (size_t q = 0; q < r->diag.n_warnings; q++) {
         /* After the refit the separation is told once, in the note above. */
-        if (r->refit_l2 && strncmp(r->diag.warnings[q], "separation:", 11) == 0)
+        if (r->choice.reason == MQL_FIRTH_SEPARATION &&
+            strncmp(r->diag.warnings[q], "separation:", 11) == 0)
             continue;
         bad |= item_add(v, n, MQL_REVIEW_WARNING, "Fit warning", r->diag.warnings[q]);
     }
