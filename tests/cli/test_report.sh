@@ -59,7 +59,8 @@ no_nan base63_no_nan "$TMP/b63/summary.md" "$TMP/b63/index.html" "$OUT"
 # The bundled B2B set (50.7% won) had threshold 102 above every score: now inside, and the CLI
 # and summary agree.
 run review datasets/b2b-opportunities/B2B_dataset.csv --outcome Status=Won -o "$TMP/b2b"
-expect b2b_review 0 'refitted with --l2 1'
+# (issue 13: the automatic refit is now Firth's method with FLIC, not --l2 1)
+expect b2b_review 0 "the plain fit separates; fitted by Firth's method"
 RT=$(sed -n 's/.*recommended threshold \([0-9-]*\):.*/\1/p' "$OUT")
 check b2b_one_threshold grep -q "^recommended_threshold,$RT," "$TMP/b2b/summary.csv"
 check b2b_own_threshold_md grep -q "^The new model's own threshold $RT (" "$TMP/b2b/summary.md"
