@@ -9,7 +9,7 @@
 /* Rows up to which MQL_FIRTH_PROFILE_AUTO computes profile intervals and LR tests (each term
  * costs a few dozen passes over the data; beyond this many rows the penalty is negligible
  * against the likelihood and Wald intervals from the penalized information are given). */
-#define MQL_FIRTH_PROFILE_ROWS 50000
+#define MQL_FIRTH_PROFILE_ROWS 10000
 
 enum { MQL_FIRTH_PROFILE_AUTO = -1, MQL_FIRTH_PROFILE_OFF = 0, MQL_FIRTH_PROFILE_ON = 1 };
 

@@ -591,7 +591,7 @@ const char *const cli_fit_usage =
     "  --no-flic            with --firth: keep Firth's intercept (default: FLIC, the\n"
     "                       intercept refitted so the mean prediction is the event rate)\n"
     "  --profile WHEN       with --firth: profile intervals and LR tests 'auto' (default:\n"
-    "                       up to 50,000 rows; Wald intervals above), 'always' or 'never'\n"
+    "                       up to 10,000 rows; Wald intervals above), 'always' or 'never'\n"
     "  --max-iter N         IRLS iterations (default 25, as R; --firth: up to 4N Newton\n"
     "                       steps, converged when every step is below 1e-8 standard errors)\n"
     "  --tol T              convergence: |dev - dev_old| / (|dev| + 0.1) < T (default 1e-8;\n"

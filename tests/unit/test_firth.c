@@ -234,7 +234,7 @@ static void test_bank(void **state)
     ref_load(FIX "bank.ref", &r);
     mql_fit_diag dg;
     mql_model *m = train(&L, 0, MQL_FIRTH_PROFILE_AUTO, &dg);
-    assert_null(m->fit->ci_lo);     /* 41,188 rows: above MQL_FIRTH_PROFILE_ROWS */
+    assert_null(m->fit->ci_lo);     /* 41,188 rows: above MQL_FIRTH_PROFILE_ROWS (10,000) */
     compare(m, &r, 0);
     mql_fit_diag_clear(&dg);
     mql_model *f = train(&L, 1, MQL_FIRTH_PROFILE_OFF, &dg);
