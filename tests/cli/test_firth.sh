@@ -62,7 +62,8 @@ awk 'BEGIN {
         printf "L%d,%d,%d\n", i, size, won
     }
 }' > "$TMP/big.csv"
-run fit "$TMP/big.csv" --outcome won -o "$TMP/big.json"
+# (--keep: the screening would take this patterned column for an identifier)
+run fit "$TMP/big.csv" --outcome won --keep company_size -o "$TMP/big.json"
 expect firth_big_not_separated 0 "1 lead is fitted at probability 0 or 1 to machine precision; not separation"
 check firth_big_model [ -s "$TMP/big.json" ]
 check firth_big_no_separation_word sh -c "! grep -q 'separation:' '$ERR'"
