@@ -55,6 +55,7 @@ typedef struct reader {
     size_t index;            /* direct mode: index of the next record handed to fn */
     const mql_csv_cell_fns *cells;   /* cell mode (parts): fields go to cells->cell unstored */
     size_t n_calls;          /* libcsv callbacks so far: tells whether csv_fini flushed a record */
+    char delim;              /* direct mode: the delimiter, for the rows handed on */
 } reader;
 
 static void batch_free(batch *b)
@@ -164,6 +165,15 @@ static int scan_field(reader *r, const unsigned char *s, size_t n)
             continue;
         if (c == '\n' || (c == '\r' && (i + 1 == n || s[i + 1] != '\n'))) {
             r->line++;
+        } else if (c == 0) {
+            /* A NUL would end the field early for every string function downstream. */
+            char lab[256];
+            column_label(r, r->rec_nf, lab, sizeof lab);
+            r->status = mql_err_set(r->err, MQL_EDATA,
+                                    "%s:%zu: %s: NUL byte at byte %zu of the value (the file "
+                                    "is not plain text: save the export as UTF-8 CSV)",
+                                    r->path, r->line, lab, i + 1);
+            return -1;
         } else if (c >= 0x80) {
             size_t k = utf8_seq(s + i, n - i);
             if (!k) {
@@ -261,7 +271,7 @@ static int deliver_record(reader *r, batch *b, size_t nf)
     }
     for (size_t k = 0; k < nf; k++)
         b->ptr[k] = b->bytes + b->off[r->rec_first + k];
-    mql_csv_row row = {r->index++, r->rec_line, nf, b->ptr, b->len + r->rec_first};
+    mql_csv_row row = {r->index++, r->rec_line, nf, b->ptr, b->len + r->rec_first, r->delim};
     return r->fn(&row, r->ctx, r->err);
 }
 
@@ -355,8 +365,8 @@ static char detect_delim(const unsigned char *s, size_t n)
 }
 
 /* Hands every complete record of the batch to fn. */
-static int batch_deliver(batch *b, const char *path, mql_csv_row_fn fn, void *ctx, size_t *index,
-                         mql_err *err)
+static int batch_deliver(batch *b, const char *path, char delim, mql_csv_row_fn fn, void *ctx,
+                         size_t *index, mql_err *err)
 {
     if (!b->n_rec)
         return MQL_OK;
@@ -370,7 +380,7 @@ static int batch_deliver(batch *b, const char *path, mql_csv_row_fn fn, void *ct
         b->ptr[k] = b->bytes + b->off[k];
     for (size_t i = 0; i < b->n_rec; i++) {
         const brec *q = &b->rec[i];
-        mql_csv_row row = {*index, q->line, q->nf, b->ptr + q->first, b->len + q->first};
+        mql_csv_row row = {*index, q->line, q->nf, b->ptr + q->first, b->len + q->first, delim};
         int st = fn(&row, ctx, err);
         if (st)
             return st;
@@ -555,7 +565,7 @@ int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, 
                 memcpy(err->msg, pl->perr.msg, sizeof err->msg);
             }
         } else {
-            st = batch_deliver(&s->b, pl->r.path, fn, ctx, &index, err);
+            st = batch_deliver(&s->b, pl->r.path, pl->delim, fn, ctx, &index, err);
         }
         int end = s->end;
         pthread_mutex_lock(&pl->mu);
@@ -697,6 +707,7 @@ static int parse_range(reader *r, int fd, char delim, uint64_t pos, uint64_t end
         return mql_err_set(r->err, MQL_ENOMEM, "%s: out of memory", r->path);
     }
     csv_set_delim(&p, (unsigned char)delim);
+    r->delim = delim;
     int st = MQL_OK;
     for (;;) {
         int known = 1;

@@ -372,6 +372,99 @@ int mql_parse_number(const char *s, size_t n, double *out)
     return rc;
 }
 
+/* A decimal comma, the form of ';'-separated exports: [sign] digits [',' digits] with optional
+ * '.' thousands groups ("8170,38", "1.234.567,89", "-0,5", "1.234.567"), and an exponent after
+ * the fraction. A comma or two '.' groups must be present (one '.' group is parse_num's decimal
+ * point). Returns 0 and sets *out, or -1. */
+static int parse_num_comma(const char *s, size_t n, double *out)
+{
+    char buf[96];
+    size_t i = 0, o = 0, groups = 0;
+    if (n + 1 > sizeof buf)
+        return -1;
+    if (i < n && (s[i] == '-' || s[i] == '+'))
+        buf[o++] = s[i++];
+    size_t lead = 0;
+    while (i < n && is_digit(s[i]))
+        buf[o++] = s[i++], lead++;
+    if (lead == 0)
+        return -1;
+    while (i < n && s[i] == '.') {
+        if (lead > 3 || i + 4 > n || !is_digit(s[i + 1]) || !is_digit(s[i + 2]) ||
+            !is_digit(s[i + 3]) || (i + 4 < n && is_digit(s[i + 4])))
+            return -1;
+        memcpy(buf + o, s + i + 1, 3);
+        o += 3;
+        i += 4;
+        groups++;
+    }
+    int comma = 0;
+    if (i < n && s[i] == ',') {
+        comma = 1;
+        buf[o++] = '.';
+        i++;
+        size_t f = 0;
+        while (i < n && is_digit(s[i]))
+            buf[o++] = s[i++], f++;
+        if (!f)
+            return -1;
+        if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+            buf[o++] = s[i++];
+            if (i < n && (s[i] == '-' || s[i] == '+'))
+                buf[o++] = s[i++];
+            size_t e = 0;
+            while (i < n && is_digit(s[i]))
+                buf[o++] = s[i++], e++;
+            if (!e)
+                return -1;
+        }
+    }
+    if (i != n || (!comma && groups < 2))
+        return -1;
+    buf[o] = '\0';
+    return parse_num_general(buf, o, out);
+}
+
+/* Whether s is a number without a finite value: NaN, inf, infinity (any case, signed), or a
+ * decimal number beyond the double range (1e400). Such cells are missing in a numeric column. */
+static int nonfinite_num(const char *s, size_t n)
+{
+    static const char *const words[] = {"nan", "inf", "infinity", "-nan", "-inf", "-infinity",
+                                        "+inf", "+infinity", "+nan"};
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++) {
+        size_t m = strlen(words[k]), i = 0;
+        while (m == n && i < n && (s[i] | 0x20) == words[k][i])
+            i++;
+        if (m == n && i == n)
+            return 1;
+    }
+    /* Plain decimal syntax only (no hex, no words), then strtod decides the range. */
+    size_t i = 0, d = 0;
+    if (s[i] == '-' || s[i] == '+')
+        i++;
+    while (i < n && is_digit(s[i]))
+        i++, d++;
+    if (i < n && s[i] == '.')
+        for (i++; i < n && is_digit(s[i]); i++)
+            d++;
+    if (!d || i >= n || (s[i] != 'e' && s[i] != 'E'))
+        return 0;
+    i++;
+    if (i < n && (s[i] == '-' || s[i] == '+'))
+        i++;
+    size_t e = 0;
+    while (i < n && is_digit(s[i]))
+        i++, e++;
+    if (!e || i != n)
+        return 0;
+    char buf[72];
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return isinf(strtod(buf, NULL)) != 0;
+}
+
 static int two(const char *s)
 {
     return is_digit(s[0]) && is_digit(s[1]) ? (s[0] - '0') * 10 + (s[1] - '0') : -1;
@@ -431,6 +524,82 @@ int mql_date_parse(const char *s, size_t len, double *days, int *has_time)
     *days = v;
     if (has_time)
         *has_time = t;
+    return 0;
+}
+
+/* Whether s has the shape of an ISO date, digits in every place of YYYY-MM-DD (the rest is not
+ * looked at): a value of that shape that mql_date_parse refuses is an impossible date. */
+static int iso_date_shaped(const char *s, size_t n)
+{
+    return n >= 10 && two(s) >= 0 && two(s + 2) >= 0 && s[4] == '-' && two(s + 5) >= 0 &&
+           s[7] == '-' && two(s + 8) >= 0 && (n == 10 || s[10] == ' ' || s[10] == 'T');
+}
+
+/* Reads a day-first or month-first date: A SEP B SEP YYYY with A, B of one or two digits and SEP
+ * one of '/', '.', '-' (the same twice), then optionally " HH:MM[:SS]" and " AM"/" PM". *a and *b
+ * receive the two fields. Returns 0 when s has that shape (whether or not it is a possible date
+ * in either order), -1 otherwise. *time is the time of day as a fraction (0 without one). */
+static int dmy_shape(const char *s, size_t n, int *a, int *b, long *year, double *time,
+                     int *has_time, char *sep)
+{
+    size_t i = 0;
+    int f[2];
+    for (int k = 0; k < 2; k++) {
+        if (i >= n || !is_digit(s[i]))
+            return -1;
+        f[k] = s[i++] - '0';
+        if (i < n && is_digit(s[i]))
+            f[k] = f[k] * 10 + (s[i++] - '0');
+        if (i >= n || (s[i] != '/' && s[i] != '.' && s[i] != '-') || (k == 1 && s[i] != *sep))
+            return -1;
+        *sep = s[i++];
+    }
+    if (i + 4 > n || !is_digit(s[i]) || two(s + i) < 0 || two(s + i + 2) < 0 ||
+        (i + 4 < n && is_digit(s[i + 4])))
+        return -1;
+    *year = two(s + i) * 100 + two(s + i + 2);
+    i += 4;
+    *time = 0;
+    *has_time = 0;
+    if (i < n) {
+        if ((s[i] != ' ' && s[i] != 'T') || i + 5 > n)
+            return -1;
+        i++;
+        int hh = 0, mm, ss = 0;
+        if (!is_digit(s[i]))
+            return -1;
+        hh = s[i++] - '0';
+        if (i < n && is_digit(s[i]))
+            hh = hh * 10 + (s[i++] - '0');
+        if (i + 3 > n || s[i] != ':' || (mm = two(s + i + 1)) < 0)
+            return -1;
+        i += 3;
+        if (i + 3 <= n && s[i] == ':' && (ss = two(s + i + 1)) >= 0)
+            i += 3;
+        if (i + 3 == n && s[i] == ' ' && (s[i + 2] | 0x20) == 'm' &&
+            ((s[i + 1] | 0x20) == 'a' || (s[i + 1] | 0x20) == 'p')) {
+            if (hh < 1 || hh > 12)
+                return -1;
+            hh = hh % 12 + ((s[i + 1] | 0x20) == 'p' ? 12 : 0);
+            i += 3;
+        }
+        if (i != n || hh > 23 || mm > 59 || ss > 60)
+            return -1;
+        *time = (hh * 3600 + mm * 60 + ss) / 86400.0;
+        *has_time = 1;
+    }
+    *a = f[0];
+    *b = f[1];
+    return 0;
+}
+
+/* Days since 1970-01-01 of y-m-d, or -1 when there is no such day. */
+static int civil_days(long y, int m, int d, double *days)
+{
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap(y)))
+        return -1;
+    *days = (double)days_from_civil(y, (unsigned)m, (unsigned)d);
     return 0;
 }
 
@@ -503,6 +672,9 @@ typedef struct colb {
     dict d;
     uint32_t hash;           /* str_hash of the current cell (text mode) */
     int has_time;
+    size_t n_bad;            /* NUM / DATE: cells of the column's form without a value */
+    size_t bad_row;          /*   (mql_column.n_unreadable): the first one's row and text */
+    char *bad_text;
 } colb;
 
 typedef struct builder {
@@ -513,6 +685,8 @@ typedef struct builder {
     size_t n_file_cols;
     size_t n_rows;                   /* data rows taken */
     size_t cap_rows;
+    size_t *line;                    /* the physical line of each row taken (cap_rows) */
+    int dec_comma;                   /* ';' file: numbers may have a decimal comma */
     int secondary;                   /* a later part's builder: the table belongs to part 0's */
     const char *const *na;
     size_t n_na;
@@ -577,6 +751,7 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
 {
     const mql_read_opts *o = b->opts;
     b->n_file_cols = row->n_fields;
+    b->dec_comma = row->delim == ';';
     b->cb = calloc(row->n_fields, sizeof *b->cb);
     if (!b->cb)
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
@@ -669,6 +844,10 @@ static int ensure_rows(builder *b, size_t i)
     if (i < b->cap_rows)
         return 0;
     size_t cap = b->cap_rows ? 2 * b->cap_rows : 4096;
+    size_t *ln = col_realloc(b->line, cap * sizeof *ln);
+    if (!ln)
+        return -1;
+    b->line = ln;
     for (size_t j = 0; j < b->n_file_cols; j++) {
         colb *c = &b->cb[j];
         if (c->num) {
@@ -693,9 +872,10 @@ static int start_mode(builder *b, colb *c, const char *s, size_t n, size_t i)
 {
     double v;
     int ht;
-    if (!c->forced && parse_num(s, n, &v) == 0)
+    if (!c->forced && (parse_num(s, n, &v) == 0 ||
+                       (b->dec_comma && parse_num_comma(s, n, &v) == 0) || nonfinite_num(s, n)))
         c->mode = M_NUM;
-    else if (!c->forced && mql_date_parse(s, n, &v, &ht) == 0)
+    else if (!c->forced && (mql_date_parse(s, n, &v, &ht) == 0 || iso_date_shaped(s, n)))
         c->mode = M_DATE;
     else
         c->mode = M_TEXT;
@@ -710,6 +890,18 @@ static int start_mode(builder *b, colb *c, const char *s, size_t n, size_t i)
             return -1;
         for (size_t k = 0; k < i; k++)
             c->num[k] = NAN;
+    }
+    return 0;
+}
+
+/* Records cell s of row i as one without a value of the column's type: missing, counted. */
+static int note_bad(colb *c, size_t i, const char *s, size_t n)
+{
+    c->num[i] = NAN;
+    if (c->n_bad++ == 0) {
+        c->bad_row = i;
+        if (!(c->bad_text = mql_strndup(s, n)))
+            return -1;
     }
     return 0;
 }
@@ -732,14 +924,19 @@ static int put_cell(builder *b, colb *c, size_t i, const char *s, size_t n)
     int ht;
     switch (c->mode) {
     case M_NUM:
-        if (parse_num(s, n, &c->num[i]) == 0)
+        if (parse_num(s, n, &c->num[i]) == 0 ||
+            (b->dec_comma && parse_num_comma(s, n, &c->num[i]) == 0))
             return 0;
+        if (nonfinite_num(s, n))
+            return note_bad(c, i, s, n);
         break;
     case M_DATE:
         if (mql_date_parse(s, n, &c->num[i], &ht) == 0) {
             c->has_time |= ht;
             return 0;
         }
+        if (iso_date_shaped(s, n))
+            return note_bad(c, i, s, n);
         break;
     default:
         break;
@@ -776,6 +973,7 @@ static int on_row(const mql_csv_row *row, void *ctx, mql_err *err)
         if (c->out >= 0 && put_cell(b, c, i, row->field[j], row->len[j]))
             return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
     }
+    b->line[i] = row->line;
     b->n_rows++;
     return MQL_OK;
 }
@@ -801,9 +999,8 @@ static int on_record_end(void *ctx, size_t n_fields, size_t line, mql_err *err)
 {
     builder *b = ctx;
     (void)n_fields;
-    (void)line;
     (void)err;
-    b->n_rows++;
+    b->line[b->n_rows++] = line;
     return MQL_OK;
 }
 
@@ -1117,10 +1314,119 @@ static int to_boolean(mql_column *col, size_t n)
     return 0;
 }
 
+/* A text column whose every value is a date (10/20/2016, 20.10.2016, 10/20/2016 10:00 AM, or
+ * ISO) becomes a date column, the order of day and month decided as mql_date_order says. A
+ * value of that shape that is no day in the chosen order is a missing cell counted in
+ * n_unreadable. Returns 1 when converted, 0 when the column stays text (col->date_ambiguous set
+ * when only the order is in doubt), -1 when out of memory. */
+static int levels_to_dates(colb *c, mql_column *col, size_t n, mql_date_order order)
+{
+    dict *d = &c->d;
+    size_t n_shaped = 0;
+    int a_big = 0, b_big = 0, all_dots = 1;
+    for (size_t k = 0; k < d->n; k++) {
+        double v, t;
+        int ht, a, b;
+        long y;
+        char sep = 0;
+        if (mql_date_parse(d->lev[k], d->len[k], &v, &ht) == 0)
+            continue;
+        if (dmy_shape(d->lev[k], d->len[k], &a, &b, &y, &t, &ht, &sep))
+            return 0;
+        n_shaped++;
+        a_big |= a > 12;
+        b_big |= b > 12;
+        all_dots &= sep == '.';
+    }
+    if (n_shaped == 0)
+        return 0;
+    if (order == MQL_DATE_AUTO) {
+        if (a_big != b_big)
+            order = a_big ? MQL_DATE_DMY : MQL_DATE_MDY;
+        else if (!a_big && all_dots)
+            order = MQL_DATE_DMY;
+        else if (!a_big) {
+            col->date_ambiguous = 1;
+            return 0;
+        } else {
+            /* Both fields exceed 12 somewhere: the order that reads more rows wins. */
+            size_t rows[2] = {0, 0};
+            for (size_t k = 0; k < d->n; k++) {
+                double v, t;
+                int ht, a, b;
+                long y;
+                char sep = 0;
+                if (dmy_shape(d->lev[k], d->len[k], &a, &b, &y, &t, &ht, &sep))
+                    continue;
+                rows[0] += civil_days(y, a, b, &v) == 0 ? d->count[k] : 0;
+                rows[1] += civil_days(y, b, a, &v) == 0 ? d->count[k] : 0;
+            }
+            order = rows[1] > rows[0] ? MQL_DATE_DMY : MQL_DATE_MDY;
+        }
+    }
+    double *day = malloc((d->n ? d->n : 1) * sizeof *day);
+    double *num = malloc((n ? n : 1) * sizeof *num);
+    if (!day || !num) {
+        free(day);
+        free(num);
+        return -1;
+    }
+    for (size_t k = 0; k < d->n; k++) {
+        double t;
+        int ht, a, b;
+        long y;
+        char sep = 0;
+        if (mql_date_parse(d->lev[k], d->len[k], &day[k], &ht) == 0) {
+            col->has_time |= ht;
+            continue;
+        }
+        dmy_shape(d->lev[k], d->len[k], &a, &b, &y, &t, &ht, &sep);
+        if (order == MQL_DATE_DMY ? civil_days(y, b, a, &day[k]) : civil_days(y, a, b, &day[k]))
+            day[k] = NAN;
+        else {
+            day[k] += t;
+            col->has_time |= ht;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t k = c->code[i];
+        num[i] = k == MQL_NA_CODE ? NAN : day[k];
+        if (k != MQL_NA_CODE && isnan(day[k])) {
+            if (col->n_unreadable++ == 0) {
+                col->unreadable_row = i;
+                if (!(col->unreadable_text = mql_strdup(d->lev[k]))) {
+                    free(day);
+                    free(num);
+                    return -1;
+                }
+            }
+        }
+    }
+    size_t miss, nd;
+    int all_int, all01;
+    double lo, hi;
+    if ((nd = count_distinct(num, n, &miss, &all_int, &all01, &lo, &hi)) == (size_t)-1) {
+        free(day);
+        free(num);
+        return -1;
+    }
+    free(day);
+    col->type = MQL_COL_DATE;
+    col->num = num;
+    col->n_missing = miss;
+    col->n_distinct = nd;
+    dict_free(d);
+    return 1;
+}
+
 static int finish_column(const builder *b, colb *c, mql_column *col, size_t n)
 {
     col->has_time = c->has_time;
     col->n_rows = n;
+    col->n_unreadable = c->n_bad;
+    col->unreadable_row = c->bad_row;
+    col->unreadable_text = c->bad_text;
+    c->bad_text = NULL;
     if (c->mode == M_EMPTY) {          /* every cell missing: a constant categorical */
         col->type = MQL_COL_CATEGORICAL;
         col->code = malloc((n ? n : 1) * sizeof *col->code);
@@ -1165,12 +1471,20 @@ static int finish_column(const builder *b, colb *c, mql_column *col, size_t n)
         c->num = NULL;
         return 0;
     }
-    /* text */
+    /* text: what the column's number or date phase counted does not apply */
+    col->n_unreadable = 0;
+    free(col->unreadable_text);
+    col->unreadable_text = NULL;
     size_t miss = 0;
     for (size_t i = 0; i < n; i++)
         miss += c->code[i] == MQL_NA_CODE;
     col->n_missing = miss;
     dict *d = &c->d;
+    if (!c->forced) {      /* dates like 10/20/2016 (before the identifier rule: timestamps) */
+        int r = levels_to_dates(c, col, n, b->opts ? b->opts->date_order : MQL_DATE_AUTO);
+        if (r)
+            return r < 0 ? -1 : 0;
+    }
     if (!c->forced && id_rule(col->name, d->n, n - miss)) {
         col->type = MQL_COL_ID;     /* keys keep their spellings: joins match them exactly */
         col->code = c->code;
@@ -1344,6 +1658,21 @@ typedef struct merge_ctx {
 
 static int merge_column1(merge_ctx *m, size_t j);
 
+/* Adds B's count of cells without a value to A's (B's rows follow A's n0 rows): the first such
+ * cell is A's when A has one. */
+static void merge_bad(colb *A, size_t n0, colb *B)
+{
+    if (!B->n_bad)
+        return;
+    if (!A->n_bad) {
+        A->bad_row = n0 + B->bad_row;
+        free(A->bad_text);
+        A->bad_text = B->bad_text;
+        B->bad_text = NULL;
+    }
+    A->n_bad += B->n_bad;
+}
+
 /* Merges column j and frees part k's copy of it at once, so that the parts and the merged table
  * are not all held at the same time. */
 static int merge_column(void *arg, size_t j)
@@ -1353,8 +1682,10 @@ static int merge_column(void *arg, size_t j)
     int r = merge_column1(m, j);
     free(B->num);
     free(B->code);
+    free(B->bad_text);
     B->num = NULL;
     B->code = NULL;
+    B->bad_text = NULL;
     dict_free(&B->d);
 #ifdef __GLIBC__
     /* glibc keeps the freed arrays of a part thread's arena (below its mmap threshold, which
@@ -1396,6 +1727,7 @@ static int merge_column1(merge_ctx *m, size_t j)
         A->origin = B->origin;
         A->switch_row = n0 + B->switch_row;
         A->has_time = B->has_time;
+        merge_bad(A, n0, B);
         dict_free(&A->d);
         A->d = B->d;
         memset(&B->d, 0, sizeof B->d);
@@ -1404,6 +1736,7 @@ static int merge_column1(merge_ctx *m, size_t j)
     A->has_time |= B->has_time;
     if (A->mode == B->mode && A->mode != M_TEXT) {
         memcpy(A->num + n0, B->num, nk * sizeof *B->num);
+        merge_bad(A, n0, B);
         return 0;
     }
     /* B is text from its first value on, or from a value A's mode could not read either: A
@@ -1486,9 +1819,12 @@ static void builder_free(builder *b)
         for (size_t j = 0; j < b->n_file_cols; j++) {
             free(b->cb[j].num);
             free(b->cb[j].code);
+            free(b->cb[j].bad_text);
             dict_free(&b->cb[j].d);
         }
     free(b->cb);
+    free(b->line);
+    b->line = NULL;
     b->cb = NULL;
     b->n_file_cols = b->n_rows = b->cap_rows = 0;
 }
@@ -1531,6 +1867,12 @@ static int read_parts(builder *bs, size_t max_parts, uint64_t min_part_bytes, co
     for (size_t j = 0; j < b0->n_file_cols; j++)
         if (col_reserve(&b0->cb[j], total))
             return mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b0->path);
+    size_t *ln = col_realloc(b0->line, total * sizeof *ln);
+    if (!ln)
+        return mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b0->path);
+    b0->line = ln;
+    for (size_t k = 1, at = b0->n_rows; k < n_parts; at += bs[k].n_rows, k++)
+        memcpy(b0->line + at, bs[k].line, bs[k].n_rows * sizeof *ln);
     for (size_t k = 1; k < n_parts; k++) {
         if ((st = merge_part(b0, &bs[k], path, info->delim, &parts[k], n_parts, err)))
             return st;
@@ -1603,6 +1945,8 @@ int mql_table_read(const char *path, const mql_read_opts *opts, mql_table **out,
     }
     t->delim = info.delim;
     t->n_bytes = info.n_bytes;
+    t->line = b->line;
+    b->line = NULL;
     t->hash = info.hash;
     /* Inference (distinct counts over up to millions of values) runs on two or more threads,
      * each taking the next column. */
@@ -1638,6 +1982,7 @@ static void column_clear(mql_column *c)
     for (size_t k = 0; k < c->n_spellings; k++)
         free(c->spellings[k].text);
     free(c->spellings);
+    free(c->unreadable_text);
 }
 
 static void table_free_cols(mql_table *t)
@@ -1654,6 +1999,7 @@ void mql_table_free(mql_table *t)
     if (!t)
         return;
     table_free_cols(t);
+    free(t->line);
     free(t->source);
     mql_na_clear(&t->na);
     free(t);

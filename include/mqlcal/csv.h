@@ -16,6 +16,7 @@ typedef struct mql_csv_row {
     size_t n_fields;
     char *const *field;
     const size_t *len;
+    char delim;             /* the file's delimiter (given or detected) */
 } mql_csv_row;
 
 /* Row callback: return MQL_OK to go on, anything else (with err filled) to stop reading. */

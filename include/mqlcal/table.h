@@ -56,6 +56,14 @@ typedef struct mql_column {
     size_t n_spellings;
     int has_time;            /* DATE: some value carried HH:MM:SS */
     size_t n_rows;           /* cells in num[] / code[] (the table's n_rows) */
+    /* NUMERIC, BOOLEAN, DATE: cells that had the column's form but no value of its type, read
+     * as missing: NaN, inf or a number beyond the double range (1e400) in a numeric column, an
+     * impossible date (2023-02-30) in a date column. */
+    size_t n_unreadable;
+    size_t unreadable_row;   /* the first such cell's row (see mql_table.line) */
+    char *unreadable_text;   /* ... and its text (NULL when n_unreadable is 0) */
+    int date_ambiguous;      /* CATEGORICAL: every value is a date like 03/04/2016 that reads
+                                both as month/day/year and day/month/year (--date-format) */
 } mql_column;
 
 typedef struct mql_table {
@@ -67,10 +75,22 @@ typedef struct mql_table {
     size_t n_bytes;
     uint64_t hash;           /* XXH64 of the file's bytes (mql_xxh64; `xxh64sum FILE`) */
     mql_na_list na;          /* the placeholders it was read with; v = NULL: the defaults */
+    size_t *line;            /* n_rows: the physical line on which each row's record starts, for
+                                messages; NULL in derived tables (mql_table_subset) */
 } mql_table;
 
 /* The table's placeholder list for value.h's functions: NULL when it is the default one. */
 const char *const *mql_table_na(const mql_table *t);
+
+/* How dates written with '/', '.' or '-' around a four-digit year (10/20/2016, 20.10.2016)
+ * are read: AUTO decides per column (a first field above 12 means day/month, a second field
+ * above 12 month/day, dots alone mean day.month; otherwise the column is ambiguous and stays
+ * text with date_ambiguous set). ISO dates (2016-10-20[T10:00:00Z]) read in any case. */
+typedef enum mql_date_order {
+    MQL_DATE_AUTO = 0,
+    MQL_DATE_MDY,
+    MQL_DATE_DMY
+} mql_date_order;
 
 typedef struct mql_read_opts {
     char delim;                       /* 0: detect */
@@ -87,10 +107,14 @@ typedef struct mql_read_opts {
                                          N >= 2: N parts whatever the size (at most 16; tests).
                                          The table is the same either way, cell by cell, levels
                                          in the same order, errors with the same message. */
+    mql_date_order date_order;        /* --date-format; AUTO by default */
 } mql_read_opts;
 
 /* Reads a CSV into a table; opts may be NULL. On failure *out is NULL and err names file, line and
- * column. The caller frees the table with mql_table_free. */
+ * column. The caller frees the table with mql_table_free.
+ * Numbers: besides mql_parse_double's forms, in a ';'-separated file a decimal comma (8170,38;
+ * 1.234,5 with '.' grouping). NaN, inf or an out-of-range number in a column of numbers, and an
+ * impossible date in a column of dates, are missing cells counted in n_unreadable. */
 int mql_table_read(const char *path, const mql_read_opts *opts, mql_table **out, mql_err *err);
 void mql_table_free(mql_table *t);
 
