@@ -132,6 +132,17 @@ static void put_build(wbuf *b)
     }
 }
 
+/* Whether the table carries what the cache does not keep: cells read as missing for want of a
+ * value (their warnings name lines) or a column of ambiguous dates. Such a table is not stored,
+ * so a hit never loses a warning; a hit has no row lines (mql_table.line NULL). */
+static int reading_notes(const mql_table *t)
+{
+    for (size_t j = 0; j < t->n_cols; j++)
+        if (t->cols[j].n_unreadable || t->cols[j].date_ambiguous)
+            return 1;
+    return 0;
+}
+
 /* Every reading option that affects the table, as bytes (threads does not: the table is the same
  * on any number of threads). */
 static int option_text(const mql_read_opts *o, wbuf *b)
@@ -139,6 +150,7 @@ static int option_text(const mql_read_opts *o, wbuf *b)
     memset(b, 0, sizeof *b);
     put_build(b);
     put_u32(b, o ? (unsigned char)o->delim : 0);
+    put_u32(b, o ? (uint32_t)o->date_order : 0);      /* --date-format */
     put_list(b, "na", o ? o->na : NULL, o ? o->n_na : 0);
     put_list(b, "categorical", o ? o->categorical : NULL, o ? o->n_categorical : 0);
     put_list(b, "only", o ? o->only : NULL, o ? o->n_only : 0);
@@ -763,7 +775,7 @@ int mql_table_read_cached(const char *path, const mql_read_opts *opts,
     } else if ((st_rc = mql_table_read(path, opts, out, err)) == MQL_OK) {
         res = stale ? MQL_CACHE_STALE : MQL_CACHE_MISS;
         /* The file may have changed between the hash and the read: store only what was hashed. */
-        if ((*out)->hash != hash || (*out)->n_bytes != bytes ||
+        if ((*out)->hash != hash || (*out)->n_bytes != bytes || reading_notes(*out) ||
             store(cache->dir, entry, *out, &opt,
                   cache->max_bytes ? cache->max_bytes : MQL_TABLE_CACHE_MAX_DEFAULT))
             res = MQL_CACHE_NOT_STORED;

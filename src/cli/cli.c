@@ -17,9 +17,12 @@
 #include <jansson.h>
 
 #include "mqlcal/leakage.h"
+#include "mqlcal/lookup.h"
 #include "mqlcal/model.h"
+#include "mqlcal/outcome.h"
 #include "mqlcal/points.h"
 #include "mqlcal/table_cache.h"
+#include "mqlcal/table_ops.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -156,8 +159,21 @@ const char *const cli_leads_usage =
     "                       as numbers)\n"
     "  --join FILE --key COL  outcome from a second file: positive when the lead's COL value\n"
     "                       appears in FILE's column COL (e.g. closed deals by lead id)\n"
+    "  --lost LIST          outcome values of deals closed without a win (e.g. Lost)\n"
+    "  --open LIST          outcome values of deals not closed yet (e.g. Engaging,\n"
+    "                       Prospecting): left out of fitting and of every rate, counted in\n"
+    "                       volume; with --lost or --open an empty outcome cell is open, and\n"
+    "                       with --lost every value must be won, lost or open\n"
+    "  --lookup FILE --on COL[=FCOL]  brings FILE's columns into each lead whose COL equals\n"
+    "                       FILE's column FCOL (default COL): a left join, repeatable (the\n"
+    "                       n-th --on goes with the n-th --lookup, at most 8)\n"
     "  --sql COL[=VALUE]    an earlier stage (SQL / accepted by sales), same rules\n"
-    "  --date COL           lead created date (YYYY-MM-DD[ HH:MM:SS])\n"
+    "  --date COL           lead created date (2016-10-20[ 10:00:00], 2016-10-20T10:00:00Z,\n"
+    "                       10/20/2016, 20.10.2016)\n"
+    "  --date-format F      how dates like 03/04/2016 read: mdy (month first) or dmy (day\n"
+    "                       first); needed only when no value of a column decides it\n"
+    "  --months N           the months the file covers, for volumes per month (MQLs/month,\n"
+    "                       --capacity, the plan) when it has no date column\n"
     "  --acv COL            deal value of won deals (numeric)\n"
     "  --na LIST            placeholders read as missing (any case, blanks around ignored):\n"
     "                       LIST (comma-separated) replaces the defaults\n"
@@ -181,18 +197,37 @@ int cli_leads_opt(cli_leads *l, int argc, char **argv, int *i)
         {"--outcome", &l->outcome}, {"--sql", &l->sql}, {"--date", &l->date},
         {"--acv", &l->acv}, {"--join", &l->join}, {"--key", &l->key}, {"--na", &l->na},
         {"--delim", &l->delim}, {"--categorical", &l->categorical}, {"--exclude", &l->exclude},
-        {"--features", &l->features},
+        {"--features", &l->features}, {"--lost", &l->lost}, {"--open", &l->open},
+        {"--months", &l->months}, {"--date-format", &l->date_format},
     };
     if (strcmp(argv[*i], "--no-cache") == 0) {
         l->no_cache = 1;
         (*i)++;
         return 1;
     }
-    for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
-        int r = cli_opt(argc, argv, i, opts[k].name, opts[k].slot);
-        if (r)
-            return r;
+    const char *v = NULL;
+    int r = cli_opt(argc, argv, i, "--lookup", &v);
+    if (!r && (r = cli_opt(argc, argv, i, "--on", &v)) > 0) {
+        if (l->n_on == CLI_MAX_LOOKUPS) {
+            cli_error("--on: at most %d lookups", CLI_MAX_LOOKUPS);
+            return -1;
+        }
+        l->on[l->n_on++] = v;
+        return 1;
     }
+    if (r > 0) {
+        if (l->n_lookup == CLI_MAX_LOOKUPS) {
+            cli_error("--lookup: at most %d lookups", CLI_MAX_LOOKUPS);
+            return -1;
+        }
+        l->lookup[l->n_lookup++] = v;
+        return 1;
+    }
+    if (r < 0)
+        return r;
+    for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++)
+        if ((r = cli_opt(argc, argv, i, opts[k].name, opts[k].slot)))
+            return r;
     return 0;
 }
 
@@ -357,6 +392,210 @@ static int read_table(const cli_leads *l, const mql_read_opts *ro, mql_table **o
     return st;
 }
 
+/* Warnings about cells read as missing because they had no value of their column's type, and
+ * about columns of dates whose order of day and month no value decides. */
+static void table_warnings(const mql_table *t)
+{
+    for (size_t j = 0; j < t->n_cols; j++) {
+        const mql_column *c = &t->cols[j];
+        if (c->n_unreadable && c->unreadable_text) {
+            size_t r = c->unreadable_row;
+            size_t line = t->line ? t->line[r] : r + 2;
+            char g[32];
+            const char *why = c->type == MQL_COL_DATE ? "not a day of the calendar"
+                                                      : "NaN, inf or beyond the double range";
+            cli_warn("%s:%zu: column '%s': '%s' is %s; %s cell%s like it read as missing "
+                     "(the column stays %s)", t->source, line, c->name, c->unreadable_text, why,
+                     mql_fmt_grouped((double)c->n_unreadable, g, sizeof g),
+                     c->n_unreadable == 1 ? "" : "s", mql_coltype_name(c->type));
+        }
+        if (c->date_ambiguous && c->n_levels)
+            cli_warn("%s: column '%s' holds dates such as %s that read both as month/day/year "
+                     "and day/month/year: read as text; give --date-format mdy or dmy",
+                     t->source, c->name, c->levels[0]);
+    }
+}
+
+/* Reads lookup file path with its key column as text and joins it into d->table on spec
+ * ("COL" or "COL=FCOL"), printing what the join did. Returns the exit code. */
+static int load_lookup(cli_data *d, const cli_leads *l, const char *path, const char *spec,
+                       const mql_read_opts *lead_ro)
+{
+    mql_err err;
+    const char *eq = strchr(spec, '=');
+    char key[256], fkey[256];
+    snprintf(key, sizeof key, "%.*s", eq ? (int)(eq - spec) : (int)strlen(spec), spec);
+    snprintf(fkey, sizeof fkey, "%s", eq ? eq + 1 : spec);
+    if (!*key || !*fkey) {
+        cli_error("--on: expected COL or COL=FILECOL, got '%s'", spec);
+        return MQL_EUSAGE;
+    }
+    const char *cat[1] = {fkey};
+    mql_read_opts ro = *lead_ro;
+    ro.categorical = cat;
+    ro.n_categorical = 1;
+    ro.only = NULL;
+    ro.n_only = 0;
+    ro.delim = 0;
+    mql_table *lk = NULL;
+    int st = mql_table_read(path, &ro, &lk, &err);
+    if (st) {
+        cli_error("--lookup %s: %s", path, err.msg);
+        return st;
+    }
+    table_warnings(lk);
+    mql_lookup_report rep;
+    st = mql_table_lookup(d->table, key, lk, fkey, &rep, &err);
+    mql_table_free(lk);
+    if (st) {
+        cli_error("--lookup %s --on %s: %s", path, spec, err.msg);
+        return st;
+    }
+    (void)l;
+    char g1[32], g2[32];
+    for (size_t k = 0; k < rep.n_renamed; k++)
+        cli_warn("--lookup %s: column %s (the name is taken)", path, rep.renamed[k]);
+    if (rep.n_matched == 0) {
+        cli_error("--lookup %s --on %s: no lead's %s is a key in %s (leads hold e.g. '%s'); "
+                  "check the key column", path, spec, key, path,
+                  rep.n_miss ? rep.miss[0].key : "");
+        mql_lookup_report_clear(&rep);
+        return MQL_EDATA;
+    }
+    if (rep.n_unmatched || rep.n_no_key) {
+        char keys[768];
+        size_t o = 0;
+        keys[0] = '\0';
+        for (size_t k = 0; k < rep.n_miss && k < 5 && o + 1 < sizeof keys; k++) {
+            const mql_lookup_miss *m = &rep.miss[k];
+            char near[300] = "";
+            if (m->near)
+                snprintf(near, sizeof near, " (near '%s' in %s: same but for blanks, case or "
+                         "punctuation)", m->near, path);
+            int w = snprintf(keys + o, sizeof keys - o, "%s'%s' %s lead%s%s", k ? ", " : "",
+                             m->key, mql_fmt_grouped((double)m->rows, g1, sizeof g1),
+                             m->rows == 1 ? "" : "s", near);
+            if (w < 0 || (size_t)w >= sizeof keys - o)
+                break;
+            o += (size_t)w;
+        }
+        if (rep.n_miss > 5)
+            snprintf(keys + o, sizeof keys - o, ", and %zu more keys", rep.n_miss - 5);
+        char nokey[400] = "";
+        if (rep.n_no_key)
+            snprintf(nokey, sizeof nokey, "%s%s lead%s without a %s", rep.n_unmatched ? "; " : "",
+                     mql_fmt_grouped((double)rep.n_no_key, g2, sizeof g2),
+                     rep.n_no_key == 1 ? "" : "s", key);
+        cli_warn("--lookup %s: %s of %s leads have no match, so its columns are missing there%s%s%s%s",
+                 path, mql_fmt_grouped((double)(rep.n_unmatched + rep.n_no_key), g1, sizeof g1),
+                 mql_fmt_grouped((double)rep.n_rows, g2, sizeof g2), rep.n_unmatched ? ": " : "",
+                 keys, nokey, "");
+    }
+    mql_lookup_report_clear(&rep);
+    return MQL_OK;
+}
+
+/* Evaluates --outcome with --lost / --open into d. Returns the exit code (printed). */
+static int eval_outcome(const cli_leads *l, cli_data *d)
+{
+    name_list lost = {0}, open = {0};
+    mql_err err;
+    int st = MQL_OK;
+    if (list_split(l->lost, &lost) || list_split(l->open, &open)) {
+        list_free(&lost);
+        cli_error("out of memory");
+        return MQL_ENOMEM;
+    }
+    mql_outcome_spec spec = {l->outcome, (const char *const *)lost.v, lost.n,
+                             (const char *const *)open.v, open.n};
+    mql_outcome o;
+    if ((st = mql_outcome_eval(d->table, &spec, &o, &err))) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+    d->y = o.y;
+    d->open = o.open;
+    d->n_pos = o.n_pos;
+    d->n_open = o.n_open;
+    d->outcome_col = o.col;
+    if (o.n_open) {
+        const char *col = d->table->cols[o.col].name;
+        size_t n = strlen(col) + (l->open ? strlen(l->open) : 0) +
+                   (l->lost ? strlen(l->lost) : 0) + strlen(l->outcome) + 64;
+        if ((d->open_label = malloc(n))) {
+            if (o.n_open == o.n_open_missing)
+                snprintf(d->open_label, n, "%s is empty", col);
+            else if (l->open)
+                snprintf(d->open_label, n, "%s is %s%s", col, l->open,
+                         o.n_open_missing ? " or empty" : "");
+            else
+                snprintf(d->open_label, n, "%s is neither won nor %s", col, l->lost);
+        }
+    }
+done:
+    list_free(&lost);
+    list_free(&open);
+    return st;
+}
+
+void cli_open_note(FILE *f, const cli_data *d, const char *what)
+{
+    if (!d->n_open)
+        return;
+    char g[32];
+    fprintf(f, "open      %s leads whose %s: %s\n", mql_fmt_grouped((double)d->n_open, g, sizeof g),
+            d->open_label ? d->open_label : "outcome is open", what);
+}
+
+int cli_closed_subset(const cli_data *d, const double *w_in, mql_table **t, unsigned char **y,
+                      double **w, int *owned)
+{
+    *owned = 0;
+    *t = d->table;
+    *y = d->y;
+    *w = (double *)w_in;
+    if (!d->open)
+        return MQL_OK;
+    size_t n = d->table->n_rows, k = 0;
+    unsigned char *keep = malloc(n ? n : 1);
+    mql_err err;
+    if (!keep) {
+        cli_error("out of memory");
+        return MQL_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        keep[i] = !d->open[i];
+    int st = mql_table_subset(d->table, keep, t, &err);
+    if (st) {
+        free(keep);
+        *t = d->table;
+        cli_error("%s", err.msg);
+        return st;
+    }
+    size_t m = (*t)->n_rows;
+    *y = malloc(m ? m : 1);
+    *w = w_in ? malloc((m ? m : 1) * sizeof **w) : NULL;
+    if (!*y || (w_in && !*w)) {
+        free(*y);
+        free(*w);
+        free(keep);
+        mql_table_free(*t);
+        *t = d->table;
+        cli_error("out of memory");
+        return MQL_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (keep[i]) {
+            (*y)[k] = d->y[i];
+            if (w_in)
+                (*w)[k] = w_in[i];
+            k++;
+        }
+    free(keep);
+    *owned = 1;
+    return MQL_OK;
+}
+
 int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
 {
     memset(d, 0, sizeof *d);
@@ -386,6 +625,42 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
     }
     if (need_outcome && cli_require_outcome(NULL, l))
         return MQL_EUSAGE;
+    if ((l->lost || l->open) && !l->outcome) {
+        cli_error("%s needs --outcome COL[=VALUE] (the column whose values it names)",
+                  l->lost ? "--lost" : "--open");
+        return MQL_EUSAGE;
+    }
+    if (l->n_lookup != l->n_on) {
+        cli_error("--lookup FILE and --on COL go together: %zu --lookup, %zu --on", l->n_lookup,
+                  l->n_on);
+        return MQL_EUSAGE;
+    }
+    if (l->date_format) {
+        const char *f = l->date_format;
+        if (mql_strcasecmp(f, "mdy") == 0 || mql_strcasecmp(f, "MM/DD/YYYY") == 0)
+            ro.date_order = MQL_DATE_MDY;
+        else if (mql_strcasecmp(f, "dmy") == 0 || mql_strcasecmp(f, "DD/MM/YYYY") == 0 ||
+                 mql_strcasecmp(f, "DD.MM.YYYY") == 0)
+            ro.date_order = MQL_DATE_DMY;
+        else {
+            cli_error("--date-format: expected mdy (10/20/2016) or dmy (20/10/2016), got '%s'",
+                      f);
+            return MQL_EUSAGE;
+        }
+    }
+    if (l->months) {
+        long m;
+        if (mql_parse_long(l->months, 1, 1200, &m)) {
+            cli_error("--months: expected whole months from 1 to 1200, got '%s'", l->months);
+            return MQL_EUSAGE;
+        }
+        if (l->date) {
+            cli_error("--months states the period of a file without dates; with --date %s the "
+                      "months come from the dates: give one", l->date);
+            return MQL_EUSAGE;
+        }
+        d->months = (size_t)m;
+    }
     if (l->na && (st = mql_na_parse(l->na, &na, &err))) {
         cli_error("--na: %s", err.msg);
         goto done;
@@ -425,9 +700,12 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
             cli_error("%s", err.msg);
         goto done;
     }
+    table_warnings(d->table);
+    for (size_t k = 0; k < l->n_lookup; k++)
+        if ((st = load_lookup(d, l, l->lookup[k], l->on[k], &ro)))
+            goto done;
     const mql_table *t = d->table;
-    if (l->outcome &&
-        (st = eval_flag(t, "--outcome", l->outcome, &d->y, &d->n_pos, &d->outcome_col)))
+    if (l->outcome && (st = eval_outcome(l, d)))
         goto done;
     if (l->join) {
         if ((d->key_col = role_column(t, "--key", l->key)) < 0) {
@@ -445,6 +723,18 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
         }
         for (size_t i = 0; i < t->n_rows; i++)
             d->n_pos += d->y[i];
+        if (d->n_pos < t->n_rows && 2 * d->n_pos > t->n_rows) {
+            /* A join file lists the won leads; one that most leads are in is more likely a
+             * table of attributes (accounts by account), which --lookup brings in. */
+            char g1[32], g2[32];
+            cli_warn("--join %s: %s of %s leads (%.1f%%) have their %s there, so %.1f%% count "
+                     "as won; a --join file lists won leads only (closed deals by lead id): to "
+                     "bring its columns in as features use --lookup %s --on %s instead",
+                     l->join, mql_fmt_grouped((double)d->n_pos, g1, sizeof g1),
+                     mql_fmt_grouped((double)t->n_rows, g2, sizeof g2),
+                     100.0 * (double)d->n_pos / (double)t->n_rows, l->key,
+                     100.0 * (double)d->n_pos / (double)t->n_rows, l->join, l->key);
+        }
     } else if (l->activity && (d->key_col = role_column(t, "--key", l->key)) < 0) {
         st = MQL_EUSAGE;
         goto done;
@@ -477,7 +767,7 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
         st = MQL_EDATA;
         goto done;
     }
-    if (d->y && d->n_pos == t->n_rows) {
+    if (d->y && d->n_pos == t->n_rows - d->n_open) {
         cli_error("%s %s: only positive rows (%zu of %zu); the outcome needs both won and not "
                   "won leads", l->outcome ? "--outcome" : "--join",
                   l->outcome ? l->outcome : l->join, d->n_pos, t->n_rows);
@@ -492,6 +782,13 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
             goto done;
         }
         const mql_column *c = &t->cols[d->date_col];
+        if (c->type != MQL_COL_DATE && c->date_ambiguous) {
+            cli_error("--date: column '%s' holds dates such as %s that read both as "
+                      "month/day/year and day/month/year: give --date-format mdy or dmy",
+                      c->name, c->levels[0]);
+            st = MQL_EDATA;
+            goto done;
+        }
         if (c->type != MQL_COL_DATE) {
             cli_error("--date: column '%s' is %s, not a date (YYYY-MM-DD[ HH:MM:SS])", c->name,
                       mql_coltype_name(c->type));
@@ -558,6 +855,8 @@ void cli_data_free(cli_data *d)
     free(d->sql);
     free(d->feature);
     free(d->outcome_label);
+    free(d->open);
+    free(d->open_label);
     memset(d, 0, sizeof *d);
     d->outcome_col = d->sql_col = d->date_col = d->acv_col = d->key_col = -1;
 }

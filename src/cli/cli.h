@@ -126,6 +126,7 @@ int cli_dir_exchange(const char *tmp, const char *dir);
 
 /* The lead-file options every data command shares (DESIGN section 3). Fields hold argv strings
  * (not owned); NULL when not given. */
+#define CLI_MAX_LOOKUPS 8
 typedef struct cli_leads {
     const char *path;         /* the leads CSV ("-" = stdin) */
     const char *outcome;      /* --outcome COL or COL=VALUE */
@@ -145,6 +146,13 @@ typedef struct cli_leads {
     const char *activity;     /* --activity FILE (set by commands that take an activity log:
                                  then --key names the lead id, read as text) */
     int no_cache;             /* --no-cache: read the CSV, never read or write the table cache */
+    const char *lost;         /* --lost A,B: outcome values of deals closed without a win */
+    const char *open;         /* --open C,D: outcome values of deals not closed yet */
+    const char *months;       /* --months N: the months the file covers (no date column) */
+    const char *date_format;  /* --date-format mdy|dmy */
+    const char *lookup[CLI_MAX_LOOKUPS];   /* --lookup FILE, in order; --on COL[=LCOL] pairs */
+    const char *on[CLI_MAX_LOOKUPS];       /*   with the lookup of the same rank */
+    size_t n_lookup, n_on;
 } cli_leads;
 
 /* Matches one leads option at argv[*i]: 1 consumed (and *i advanced past its value), 0 not a
@@ -181,7 +189,22 @@ typedef struct cli_data {
     unsigned char *feature;   /* n_cols: 1 when the column is a model feature (not a role, not
                                  identifier-like, not excluded; or listed in --features) */
     char *outcome_label;      /* "won", "Status=Won", "key in deals.csv" for messages */
+    unsigned char *open;      /* 1: the outcome is still open (--open / --lost); NULL: none */
+    size_t n_open;            /* rows with open = 1 (y is 0 there) */
+    char *open_label;         /* "deal_stage Engaging, Prospecting or empty" for messages */
+    size_t months;            /* --months N (0: not given) */
 } cli_data;
+
+/* The note every command prints about open outcomes ("open: 2,089 leads whose deal_stage is
+ * Engaging or Prospecting: counted in volume, left out of fitting and of every rate"), or
+ * nothing when no lead is open. what: "left out of the fit" or "counted in volume, ...". */
+void cli_open_note(FILE *f, const cli_data *d, const char *what);
+
+/* The subset of d's closed leads (open ones dropped) for fitting: *t, *y and *w (w only when
+ * w_in is not NULL) are new (free with mql_table_free / free); when no lead is open they are
+ * d's own table, y and w_in, and *owned is 0. Prints its error; returns the exit code. */
+int cli_closed_subset(const cli_data *d, const double *w_in, mql_table **t, unsigned char **y,
+                      double **w, int *owned);
 
 /* Reads l->path and evaluates the roles. need_outcome: an outcome is required. Prints its errors
  * and returns the exit code (MQL_OK on success). An outcome with no positive or no negative row
