@@ -77,6 +77,10 @@ static int totals_compute(const mql_bt_input *in, mql_bt_totals *t, mql_err *err
     if (in->month && t->first_month <= t->last_month) {
         t->has_months = 1;
         t->n_months = (size_t)(t->last_month - t->first_month) + 1;
+    } else if (!in->month && in->months) {
+        t->has_months = 1;
+        t->n_months = in->months;
+        t->first_month = t->last_month = MQL_NO_MONTH;
     } else {
         t->first_month = t->last_month = MQL_NO_MONTH;
     }

@@ -205,13 +205,15 @@ int mql_split_eval_run(const mql_table *t, const mql_eval_roles *r, const double
     }
     if ((st = split_roles(t, how, s, err)))
         goto done;
-    for (size_t i = 0; i < n; i++)
-        mask[i] = s->role[i] == 1;
     if (!fixed) {
+        for (size_t i = 0; i < n; i++)      /* open leads (outcome unknown) are never fitted */
+            mask[i] = s->role[i] == 1 && !(r->open && r->open[i]);
         if ((st = train_part(t, r->y, w, mask, spec, s->train_label, &s->model, err)))
             goto done;
         fixed = s->model->points;
     }
+    for (size_t i = 0; i < n; i++)
+        mask[i] = s->role[i] == 1;
     if ((st = mql_scored_new(fixed, t, r, &s->all, err)) ||
         (st = mql_scored_subset(s->all, mask, &s->train, err)))
         goto done;

@@ -51,6 +51,7 @@ void mql_scored_free(mql_scored *s)
     free(s->month);
     free(s->acv);
     free(s->censored);
+    free(s->open);
     free(s);
 }
 
@@ -136,6 +137,26 @@ static int apply_censoring(mql_scored *s, long maturity, mql_err *err)
                            &s->end_day, err);
 }
 
+/* Open leads (their outcome not known yet) are censored like young ones. */
+static int apply_open(mql_scored *s, const unsigned char *open, mql_err *err)
+{
+    size_t n = s->n, k = 0;
+    for (size_t i = 0; open && i < n; i++)
+        k += open[i] != 0;
+    if (!k)
+        return MQL_OK;
+    if (!(s->open = malloc(n)) || (!s->censored && !(s->censored = calloc(n, 1))))
+        return oom(err);
+    s->n_censored = 0;
+    for (size_t i = 0; i < n; i++) {
+        s->open[i] = open[i] != 0;
+        s->censored[i] |= s->open[i];
+        s->n_censored += s->censored[i];
+    }
+    s->n_open = k;
+    return MQL_OK;
+}
+
 int mql_scored_new(const mql_points *m, const mql_table *t, const mql_eval_roles *r,
                    mql_scored **out, mql_err *err)
 {
@@ -177,8 +198,9 @@ int mql_scored_new(const mql_points *m, const mql_table *t, const mql_eval_roles
     }
     if (s->date)
         fill_months(s);
-    if ((st = apply_censoring(s, r->maturity_days, err)))
+    if ((st = apply_censoring(s, r->maturity_days, err)) || (st = apply_open(s, r->open, err)))
         goto fail;
+    s->months = r->months;
     if (m->has_map) {
         for (size_t i = 0; i < n; i++)
             s->prob[i] = mql_points_prob(m, s->score[i]);
@@ -256,8 +278,12 @@ static void scored_copy_row(mql_scored *o, size_t j, const mql_scored *s, size_t
     if (o->acv)
         o->acv[j] = s->acv[i];
     if (o->censored) {
-        o->censored[j] = s->censored[i];
-        o->n_censored += s->censored[i] != 0;
+        o->censored[j] = s->censored ? s->censored[i] : 0;
+        o->n_censored += o->censored[j] != 0;
+    }
+    if (o->open) {
+        o->open[j] = s->open ? s->open[i] : 0;
+        o->n_open += o->open[j] != 0;
     }
 }
 
@@ -278,6 +304,11 @@ int mql_scored_subset(const mql_scored *s, const unsigned char *mask, mql_scored
     o->model = s->model;
     o->maturity_days = s->maturity_days;
     o->end_day = s->end_day;
+    o->months = s->months;
+    if (s->open && !(o->open = malloc(k))) {
+        mql_scored_free(o);
+        return oom(err);
+    }
     o->platt = s->platt;
     size_t j = 0;
     for (size_t i = 0; i < s->n; i++) {
@@ -297,7 +328,8 @@ int mql_scored_subset(const mql_scored *s, const unsigned char *mask, mql_scored
 mql_bt_input mql_scored_bt_input(const mql_scored *s)
 {
     mql_bt_input in = {.n = s->n, .score = s->score, .won = s->y, .sql = s->sql,
-                       .month = s->month, .acv = s->acv, .censored = s->censored};
+                       .month = s->month, .acv = s->acv, .censored = s->censored,
+                       .months = s->months};
     return in;
 }
 
@@ -1356,7 +1388,13 @@ int mql_eval_run_parts(const mql_table *t, const mql_eval_roles *r, const long *
     if (fixed && (st = mql_scored_new(fixed, t, r, &fixed_scored, err)))
         goto done;
     runs->pooled = scored_alloc(tested, 0, r->sql != NULL, r->date_col >= 0, r->acv_col >= 0,
-                                r->maturity_days > 0);
+                                r->maturity_days > 0 || r->open);
+    if (runs->pooled && r->open && !(runs->pooled->open = calloc(tested ? tested : 1, 1))) {
+        mql_scored_free(runs->pooled);
+        runs->pooled = NULL;
+    }
+    if (runs->pooled)
+        runs->pooled->months = r->months;
     if (!runs->pooled) {
         st = oom(err);
         goto done;
@@ -1369,7 +1407,8 @@ int mql_eval_run_parts(const mql_table *t, const mql_eval_roles *r, const long *
         size_t ntr = 0, nte = 0;
         for (size_t i = 0; i < n; i++) {
             long q = part[i];
-            train[i] = q >= 0 && (mode == MQL_SPLIT_BEFORE ? q < (long)j : q != (long)j);
+            train[i] = q >= 0 && (mode == MQL_SPLIT_BEFORE ? q < (long)j : q != (long)j) &&
+                       !(r->open && r->open[i]);     /* open leads are not fitted */
             test[i] = q == (long)j;
             ntr += train[i];
             nte += test[i];

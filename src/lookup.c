@@ -162,6 +162,48 @@ static int gather(const mql_column *s, const long *row_of, size_t n, const char 
     return 0;
 }
 
+/* A column identifier-like in the lookup file (one row per key: every attribute of a small file
+ * looks distinct there) is judged again on the leads by the share rule of the reader: at least
+ * 95% distinct among the filled cells stays an identifier; otherwise it becomes numeric when
+ * every level is a number (year_established), else categorical. Returns 0 or -1. */
+static int retype(mql_column *d)
+{
+    size_t filled = d->n_rows - d->n_missing;
+    if (d->type != MQL_COL_ID || (filled >= 20 && (double)d->n_distinct >= 0.95 * (double)filled))
+        return 0;
+    double *v = malloc((d->n_levels ? d->n_levels : 1) * sizeof *v);
+    if (!v)
+        return -1;
+    int numeric = 1;
+    for (size_t k = 0; numeric && k < d->n_levels; k++)
+        numeric = mql_parse_double(d->levels[k], &v[k]) == 0;
+    if (!numeric) {
+        free(v);
+        d->type = MQL_COL_CATEGORICAL;
+        return 0;
+    }
+    double *num = malloc((d->n_rows ? d->n_rows : 1) * sizeof *num);
+    if (!num) {
+        free(v);
+        return -1;
+    }
+    for (size_t i = 0; i < d->n_rows; i++)
+        num[i] = d->code[i] == MQL_NA_CODE ? NAN : v[d->code[i]];
+    free(v);
+    for (size_t k = 0; k < d->n_levels; k++)
+        free(d->levels[k]);
+    free(d->levels);
+    free(d->level_count);
+    free(d->code);
+    d->levels = NULL;
+    d->level_count = NULL;
+    d->code = NULL;
+    d->n_levels = 0;
+    d->num = num;
+    d->type = MQL_COL_NUMERIC;
+    return 0;
+}
+
 static void column_free(mql_column *c)
 {
     free(c->name);
@@ -359,7 +401,7 @@ int mql_table_lookup(mql_table *t, const char *key, const mql_table *lk, const c
             nm = pref;
         }
         n_add++;
-        if (gather(&lk->cols[j], row_of, n, nm, &add[n_add - 1]))
+        if (gather(&lk->cols[j], row_of, n, nm, &add[n_add - 1]) || retype(&add[n_add - 1]))
             goto oom;
     }
     mql_column *cols = realloc(t->cols, (t->n_cols + n_add ? t->n_cols + n_add : 1) * sizeof *cols);

@@ -156,6 +156,35 @@ static int sweep_with(const mql_scored *s, double thr, mql_bt_sweep **out, mql_e
 
 /* ---- steps ---------------------------------------------------------------------------------- */
 
+/* In-sample with open leads: the model is fitted on the closed ones (train_t), evaluated on
+ * every lead. */
+static int closed_train(const mql_review_spec *sp, mql_review *r, mql_err *err)
+{
+    const mql_table *t = sp->table;
+    size_t n = t->n_rows;
+    unsigned char *keep = malloc(n ? n : 1);
+    if (!keep)
+        return oom(err);
+    r->n_train = 0;
+    for (size_t i = 0; i < n; i++)
+        r->n_train += keep[i] = !sp->open[i];
+    int st = mql_table_subset(t, keep, &r->train_t, err);
+    r->y_train = malloc(r->n_train ? r->n_train : 1);
+    if (sp->w)
+        r->w_train = malloc((r->n_train ? r->n_train : 1) * sizeof *r->w_train);
+    if (!st && (!r->y_train || (sp->w && !r->w_train)))
+        st = oom(err);
+    for (size_t i = 0, a = 0; !st && i < n; i++)
+        if (keep[i]) {
+            r->y_train[a] = sp->y[i];
+            if (sp->w)
+                r->w_train[a] = sp->w[i];
+            a++;
+        }
+    free(keep);
+    return st;
+}
+
 static int step_split(const mql_review_spec *sp, mql_review *r, mql_err *err)
 {
     const mql_table *t = sp->table;
@@ -166,7 +195,7 @@ static int step_split(const mql_review_spec *sp, mql_review *r, mql_err *err)
                  "(in-sample), so its figures are optimistic; use --train-until or "
                  "--holdout-last for an honest test", n);
         r->n_train = r->n_eval = n;
-        return MQL_OK;
+        return sp->open ? closed_train(sp, r, err) : MQL_OK;
     }
     if (!(r->role = calloc(n ? n : 1, 1)))
         return oom(err);
@@ -198,7 +227,7 @@ static int step_split(const mql_review_spec *sp, mql_review *r, mql_err *err)
         return oom(err);
     }
     for (size_t i = 0; i < n; i++) {
-        mtrain[i] = r->role[i] == 1;
+        mtrain[i] = r->role[i] == 1 && !(sp->open && sp->open[i]);   /* open: not fitted */
         meval[i] = r->role[i] == 2;
         r->n_train += mtrain[i];
         r->n_eval += meval[i];
@@ -210,9 +239,12 @@ static int step_split(const mql_review_spec *sp, mql_review *r, mql_err *err)
     r->y_eval = malloc(r->n_eval ? r->n_eval : 1);
     if (sp->sql)
         r->sql_eval = malloc(r->n_eval ? r->n_eval : 1);
+    if (sp->open)
+        r->open_eval = malloc(r->n_eval ? r->n_eval : 1);
     if (sp->w)
         r->w_train = malloc((r->n_train ? r->n_train : 1) * sizeof *r->w_train);
     if (!st && (!r->y_train || !r->y_eval || (sp->sql && !r->sql_eval) ||
+                (sp->open && !r->open_eval) ||
                 (sp->w && !r->w_train)))
         st = MQL_ENOMEM;
     for (size_t i = 0, a = 0, b = 0; !st && i < n; i++) {
@@ -225,6 +257,8 @@ static int step_split(const mql_review_spec *sp, mql_review *r, mql_err *err)
             r->y_eval[b] = sp->y[i];
             if (r->sql_eval)
                 r->sql_eval[b] = sp->sql[i];
+            if (r->open_eval)
+                r->open_eval[b] = sp->open[i];
             b++;
         }
     }
@@ -346,7 +380,9 @@ static int score(const mql_review_spec *sp, mql_review *r, const mql_points *m, 
                             .sql = sub ? r->sql_eval : sp->sql,
                             .date_col = sp->date_col,
                             .acv_col = sp->acv_col,
-                            .maturity_days = sp->maturity};
+                            .maturity_days = sp->maturity,
+                            .open = sub ? r->open_eval : sp->open,
+                            .months = sp->months};
     return mql_scored_new(m, t, &roles, out, err);
 }
 
@@ -948,12 +984,26 @@ static int step_data_notes(const mql_review_spec *sp, mql_review *r, mql_err *er
     size_t *n = &r->n_data_notes;
     const mql_bt_totals *tot = &r->new_sw->totals;
     int bad = 0;
-    if (tot->n_censored) {
+    size_t n_open = r->new_s ? r->new_s->n_open : 0;
+    if (tot->n_censored > n_open) {
         char s[512];
         snprintf(s, sizeof s, "%zu evaluation leads are younger than --maturity %ld days at the "
                  "data's end: too young to have converted, they count in MQL volumes but not in "
-                 "any rate.", tot->n_censored, sp->maturity);
+                 "any rate.", tot->n_censored - n_open, sp->maturity);
         bad |= item_add(v, n, MQL_REVIEW_WARNING, "Censored leads", s);
+    }
+    if (n_open) {
+        char s[640];
+        snprintf(s, sizeof s, "%zu evaluation leads are still open (%s): their outcome is not "
+                 "known, so they count in MQL volumes but in no rate, and no model was fitted "
+                 "on them.", n_open, sp->open_label ? sp->open_label : "outcome open");
+        bad |= item_add(v, n, MQL_REVIEW_INFO, "Open leads", s);
+    }
+    if (sp->months && !(sp->date_col >= 0)) {
+        char s[256];
+        snprintf(s, sizeof s, "The file has no dates: volumes per month divide by the %zu "
+                 "months it covers, as stated with --months.", sp->months);
+        bad |= item_add(v, n, MQL_REVIEW_INFO, "Period", s);
     }
     if (r->n_leak) {
         char s[800];
@@ -1080,6 +1130,7 @@ void mql_review_free(mql_review *r)
     mql_table_free(r->train_t);
     mql_table_free(r->eval_t);
     free(r->y_train), free(r->y_eval), free(r->sql_eval), free(r->w_train);
+    free(r->open_eval);
     mql_model_free(r->model);
     mql_fit_diag_clear(&r->diag);
     mql_scored_free(r->cur_s), mql_scored_free(r->new_s), mql_scored_free(r->cur_all);

@@ -34,6 +34,8 @@ typedef struct mql_bt_input {
                                       * lead without a date; NULL: no date column (per month NAN) */
     const double *acv;               /* deal value, NAN for none; NULL: no ACV column */
     const unsigned char *censored;   /* 1 = censored; NULL: none censored */
+    size_t months;                   /* month NULL: the months the leads cover, as stated
+                                      * (--months); 0: unknown (per month NAN) */
 } mql_bt_input;
 
 /* Whole-data figures behind the rates of every row. */

@@ -43,6 +43,10 @@ typedef struct mql_eval_roles {
     long date_col;              /* created date column (DATE), -1 for none */
     long acv_col;               /* deal value column (NUMERIC), -1 for none */
     long maturity_days;         /* > 0: censor leads younger than this (needs date_col) */
+    const unsigned char *open;  /* 1: outcome still open (--open): censored like a young lead;
+                                   NULL: none open */
+    size_t months;              /* > 0: the months the leads cover when there is no date
+                                   (--months): the divisor of every per-month volume */
 } mql_eval_roles;
 
 /* A model applied to leads. Every array has n entries and is owned by the set. */
@@ -56,8 +60,11 @@ typedef struct mql_scored {
     double *date;               /* days since 1970-01-01 (NAN: none); NULL without a date */
     long *month;                /* mql_month_index of date; NULL without a date */
     double *acv;                /* NULL without ACV */
-    unsigned char *censored;    /* NULL when nothing is censored */
-    size_t n_censored;
+    unsigned char *censored;    /* NULL when nothing is censored (young or open) */
+    size_t n_censored;          /* young (--maturity) or open leads */
+    unsigned char *open;        /* the open leads among them; NULL when none */
+    size_t n_open;
+    size_t months;              /* stated months (--months), 0 when not stated */
     long maturity_days;         /* 0: none */
     double end_day;             /* the data's end date used for censoring (NAN: none) */
     int prob_platt;             /* 1: prob comes from the in-sample Platt fit below */

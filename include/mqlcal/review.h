@@ -67,6 +67,10 @@ typedef struct mql_review_spec {
                                          1970-01-01) */
     double holdout;                   /* HOLDOUT_LAST: the evaluated fraction, 0 < f < 1 */
     long maturity;                    /* > 0: censor leads younger than this many days */
+    const unsigned char *open;        /* 1: the outcome is still open: not fitted, censored in
+                                         every rate (NULL: none) */
+    const char *open_label;           /* those leads in words ("deal_stage is Engaging"), or NULL */
+    size_t months;                    /* > 0: the months the file covers when it has no dates */
     double capacity;                  /* > 0: SDR capacity in MQLs per month; 0: none */
     const mql_dplan_in *plan;         /* the pipeline plan, or NULL */
 } mql_review_spec;
@@ -117,6 +121,7 @@ typedef struct mql_review {
     char split_text[256];             /* the split in one sentence (no final full stop) */
     mql_table *train_t, *eval_t;
     unsigned char *y_train, *y_eval, *sql_eval;
+    unsigned char *open_eval;         /* open leads among the evaluation leads (NULL: none) */
     double *w_train;
     /* The new model and how it was fitted. */
     mql_model *model;

@@ -154,6 +154,18 @@ static int adopt(cli_activity_run *run, cli_data *d)
         feature[j] = 1;
     for (size_t r = 0; d->sql && r < n; r++)
         sql[r] = d->sql[ad->snaps->lead[ad->row_snap[r]]];
+    unsigned char *open = NULL;       /* open outcomes (--open) follow their lead's rows */
+    if (d->open && !(open = malloc(n ? n : 1))) {
+        free(feature);
+        free(sql);
+        cli_error("out of memory");
+        return MQL_ENOMEM;
+    }
+    d->n_open = 0;
+    for (size_t r = 0; open && r < n; r++)
+        d->n_open += open[r] = d->open[ad->snaps->lead[ad->row_snap[r]]];
+    free(d->open);
+    d->open = open;
     mql_table_free(d->table);
     free(d->y);
     free(d->sql);

@@ -483,13 +483,14 @@ static int load_lookup(cli_data *d, const cli_leads *l, const char *path, const 
             snprintf(keys + o, sizeof keys - o, ", and %zu more keys", rep.n_miss - 5);
         char nokey[400] = "";
         if (rep.n_no_key)
-            snprintf(nokey, sizeof nokey, "%s%s lead%s without a %s", rep.n_unmatched ? "; " : "",
+            snprintf(nokey, sizeof nokey, "%s%s lead%s with no %s", rep.n_unmatched ? "; " : "",
                      mql_fmt_grouped((double)rep.n_no_key, g2, sizeof g2),
                      rep.n_no_key == 1 ? "" : "s", key);
-        cli_warn("--lookup %s: %s of %s leads have no match, so its columns are missing there%s%s%s%s",
-                 path, mql_fmt_grouped((double)(rep.n_unmatched + rep.n_no_key), g1, sizeof g1),
-                 mql_fmt_grouped((double)rep.n_rows, g2, sizeof g2), rep.n_unmatched ? ": " : "",
-                 keys, nokey, "");
+        char total[32];
+        mql_fmt_grouped((double)(rep.n_unmatched + rep.n_no_key), total, sizeof total);
+        cli_warn("--lookup %s: %s of %s leads have no match, so its columns are missing there: "
+                 "%s%s", path, total, mql_fmt_grouped((double)rep.n_rows, g2, sizeof g2),
+                 keys, nokey);
     }
     mql_lookup_report_clear(&rep);
     return MQL_OK;

@@ -378,14 +378,20 @@ static void print_header(FILE *f, const bt_state *b, const mql_scored *s, const 
     fprintf(f, "\nmodel     %s: %zu rules, threshold %ld, %s\n",
             o->pos.n == 2 ? o->pos.v[0] : "fitted on the training part", m->n_rules, m->threshold,
             s->prob_platt ? MQL_EVAL_PLATT_NOTE : "probabilities from the model's score map");
-    if (s->n_censored) {
+    if (s->n_censored > s->n_open) {
         char e[32];
         mql_date_format(s->end_day, 0, e, sizeof e);
         fprintf(f, "censored  %zu leads younger than %ld days at the data's end %s: counted in "
-                   "volume, excluded from rates\n", s->n_censored, s->maturity_days, e);
+                   "volume, excluded from rates\n", s->n_censored - s->n_open, s->maturity_days,
+                e);
     } else if (s->maturity_days) {
         fprintf(f, "censored  0 leads (--maturity %ld)\n", s->maturity_days);
     }
+    if (s->n_open)
+        cli_open_note(f, &b->d, "counted in volume, excluded from rates (not closed yet)");
+    if (s->months)
+        fprintf(f, "period    %zu months as stated (--months): volumes per month divide by it\n",
+                s->months);
 }
 
 static void print_base_rates(FILE *f, const mql_bt_sweep *sw)
@@ -561,9 +567,13 @@ static int report_runs(bt_state *b, FILE *f, const char *what)
     }
     fprintf(f, "backtest: %s\ndata      %s: %zu leads, outcome %s\n", what, o->leads.path,
             b->d.table->n_rows, b->d.outcome_label ? b->d.outcome_label : "");
-    if (b->runs->pooled && b->runs->pooled->n_censored)
+    const mql_scored *ps = b->runs->pooled;
+    if (ps && ps->n_censored > ps->n_open)
         fprintf(f, "censored  %zu tested leads younger than %ld days: counted in volume, "
-                   "excluded from rates\n", b->runs->pooled->n_censored, o->maturity);
+                   "excluded from rates\n", ps->n_censored - ps->n_open, o->maturity);
+    if (ps && ps->n_open)
+        fprintf(f, "open      %zu tested leads still open: counted in volume, excluded from "
+                   "rates; open leads are never fitted\n", ps->n_open);
     fputc('\n', f);
     cli_tab_print(f, o->format,
                   pooled ? "per fold (threshold, MQLs and rates at each fold model's own "
@@ -596,7 +606,8 @@ int cmd_backtest(int argc, char **argv)
         goto done;
     const mql_table *t = b.d.table;
     mql_eval_roles roles = {.y = b.d.y, .sql = b.d.sql, .date_col = b.d.date_col,
-                            .acv_col = b.d.acv_col, .maturity_days = o->maturity};
+                            .acv_col = b.d.acv_col, .maturity_days = o->maturity,
+                            .open = b.d.open, .months = b.d.months};
     if (o->pos.n == 1 && (st = cli_fit_prepare(&o->fit, &b.d, &b.w)))
         goto done;
     mql_train_spec spec = spec_of(&b);

@@ -161,7 +161,8 @@ int cmd_calibrate(int argc, char **argv)
         (o.leads.model_na = cli_model_na(model), st = cli_leads_load(&o.leads, &d, 1)))
         goto done;
     mql_eval_roles roles = {.y = d.y, .sql = d.sql, .date_col = d.date_col,
-                            .acv_col = d.acv_col, .maturity_days = o.maturity};
+                            .acv_col = d.acv_col, .maturity_days = o.maturity,
+                            .open = d.open, .months = d.months};
     mql_eval_summary sum;
     mql_eval_psi psi;
     if ((st = mql_scored_new(model->points, d.table, &roles, &s, &err)) ||
@@ -229,9 +230,10 @@ int cmd_calibrate(int argc, char **argv)
         fprintf(f, "calibration of %s on %s (%zu leads)\n", o.pos.v[0], o.leads.path, s->n);
         fprintf(f, "%s\n", s->prob_platt ? MQL_EVAL_PLATT_NOTE
                                          : "probabilities from the model's score map");
-        if (s->n_censored)
+        if (s->n_censored > s->n_open)
             fprintf(f, "censored: %zu leads younger than %ld days (excluded from every rate "
-                       "and metric)\n", s->n_censored, s->maturity_days);
+                       "and metric)\n", s->n_censored - s->n_open, s->maturity_days);
+        cli_open_note(f, &d, "excluded from every rate and metric (not closed yet)");
         fputc('\n', f);
         cli_tab_print(f, o.format, "summary", tab[T_SUM]);
         fprintf(f, "reading: %s\n\n", sentence);

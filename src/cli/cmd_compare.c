@@ -80,7 +80,8 @@ int cmd_compare(int argc, char **argv)
         (o.leads.model_na = cli_model_na(mn), st = cli_leads_load(&o.leads, &d, 1)))
         goto done;
     mql_eval_roles roles = {.y = d.y, .sql = d.sql, .date_col = d.date_col,
-                            .acv_col = d.acv_col, .maturity_days = o.maturity};
+                            .acv_col = d.acv_col, .maturity_days = o.maturity,
+                            .open = d.open, .months = d.months};
     if ((st = mql_scored_new(mo->points, d.table, &roles, &so, &err)) ||
         (st = mql_scored_new(mn->points, d.table, &roles, &sn, &err)) ||
         (st = mql_compare_run(so, sn, &c, &err))) {
@@ -136,9 +137,12 @@ int cmd_compare(int argc, char **argv)
         cli_json_end(&j);
     } else {
         fprintf(f, "compare on %s (%zu leads", o.leads.path, so->n);
-        if (so->n_censored)
+        if (so->n_censored > so->n_open)
             fprintf(f, ", %zu censored: counted in volume, excluded from rates",
-                    so->n_censored);
+                    so->n_censored - so->n_open);
+        if (so->n_open)
+            fprintf(f, ", %zu open (%s): counted in volume, excluded from rates", so->n_open,
+                    d.open_label ? d.open_label : "outcome open");
         fprintf(f, ")\nold  %s: %zu rules, threshold %ld%s\nnew  %s: %zu rules, threshold "
                    "%ld%s\n\n",
                 o.pos.v[0], mo->points->n_rules, mo->points->threshold,

@@ -331,7 +331,10 @@ int cmd_fit(int argc, char **argv)
     mql_fit_diag dg;
     mql_fit_diag_init(&dg);
     mql_tab *tab = NULL;
-    double *w = NULL;
+    double *w = NULL, *fw = NULL;
+    mql_table *ft = NULL;
+    unsigned char *fy = NULL;
+    int owned = 0;
     mql_err err;
     int st = parse_args(argc, argv, &o);
     if (st) {
@@ -355,7 +358,10 @@ int cmd_fit(int argc, char **argv)
         if ((st = cli_activity_write_table(o.snapshots, &act, &d)))
             goto done;
     }
-    int train_st = mql_model_train(d.table, d.y, w, &o.fit.design, &o.fit.glm, &m, &dg, &err);
+    /* Open leads (outcome not known yet) are left out of the fit. */
+    if ((st = cli_closed_subset(&d, w, &ft, &fy, &fw, &owned)))
+        goto done;
+    int train_st = mql_model_train(ft, fy, fw, &o.fit.design, &o.fit.glm, &m, &dg, &err);
     for (size_t k = 0; k < dg.n_notes; k++)
         fprintf(stderr, "mqlcal: note: %s\n", dg.notes[k]);
     if (!m) {
@@ -366,7 +372,7 @@ int cmd_fit(int argc, char **argv)
     if ((st = fingerprint(m, &o, &d)))
         goto done;
     /* The points table and its self-check: only for a model that may be used. */
-    if (train_st == MQL_OK && (st = mql_model_add_points(m, d.table, d.y, &o.fit.points, &err))) {
+    if (train_st == MQL_OK && (st = mql_model_add_points(m, ft, fy, &o.fit.points, &err))) {
         cli_error("points: %s", err.msg);
         goto done;
     }
@@ -389,6 +395,7 @@ int cmd_fit(int argc, char **argv)
     if (o.format == MQL_FMT_TABLE) {
         print_summary(sf, m, &dg, &o, tab);
         cli_activity_print_fit(sf, &act, &d);
+        cli_open_note(sf, &d, "left out of the fit (not closed yet)");
         if (m->points) {
             fputs("\npoints table (self-check passed: the exported rules score every training "
                   "lead as the model does)\n\n", sf);
@@ -431,6 +438,11 @@ done:
     mql_tab_free(tab);
     mql_model_free(m);
     mql_fit_diag_clear(&dg);
+    if (owned) {
+        mql_table_free(ft);
+        free(fy);
+        free(fw);
+    }
     free(w);
     cli_data_free(&d);
     cli_activity_run_free(&act);

@@ -197,7 +197,8 @@ static int plan_data(plan_opts *o, mql_dplan_in *in, mql_format fmt)
         (o->leads.model_na = cli_model_na(m), st = cli_leads_load(&o->leads, &d, 1)))
         goto done;
     mql_eval_roles roles = {.y = d.y, .sql = d.sql, .date_col = d.date_col,
-                            .acv_col = d.acv_col, .maturity_days = o->maturity};
+                            .acv_col = d.acv_col, .maturity_days = o->maturity,
+                            .open = d.open, .months = d.months};
     if ((st = mql_scored_new(m->points, d.table, &roles, &s, &err))) {
         cli_error("%s", err.msg);
         goto done;
@@ -216,9 +217,12 @@ static int plan_data(plan_opts *o, mql_dplan_in *in, mql_format fmt)
         const char *h = fmt == MQL_FMT_MD ? "## " : "";
         printf("%sPipeline plan from %s on %s (%zu leads, %zu months", h, o->model,
                o->leads.path, s->n, p->n_months);
-        if (s->n_censored)
+        if (s->n_censored > s->n_open)
             printf(", %zu censored younger than %ld days: counted in volume, not in rates",
-                   s->n_censored, o->maturity);
+                   s->n_censored - s->n_open, o->maturity);
+        if (s->n_open)
+            printf(", %zu open (%s): counted in volume, not in rates", s->n_open,
+                   d.open_label ? d.open_label : "outcome open");
         printf(")\n\n");
         if (s->prob_platt)
             printf("note: %s\n\n", MQL_EVAL_PLATT_NOTE);

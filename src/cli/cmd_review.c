@@ -464,6 +464,7 @@ int cmd_review(int argc, char **argv)
                  : o.holdout   ? MQL_REVIEW_HOLDOUT_LAST
                                : MQL_REVIEW_IN_SAMPLE,
         .train_until = o.train_day, .holdout = o.holdout_f, .maturity = o.maturity,
+        .open = d.open, .open_label = d.open_label, .months = d.months,
         .capacity = o.capacity_s ? o.capacity : 0, .plan = o.has_plan ? &o.plan_in : NULL};
     if ((st = mql_review_run(&spec, &r, &err))) {
         cli_error("%s", err.msg);
