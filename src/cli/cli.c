@@ -539,6 +539,38 @@ done:
     return st;
 }
 
+int cli_check_needs(const char *cmd, const cli_leads *l, const char *const *per_month, size_t n,
+                    const mql_dplan_in *plan)
+{
+    char msg[1024] = "", opts[256] = "";
+    size_t o = 0, k = 0;
+    int gaps = 0;
+    for (size_t q = 0; q < n; q++)
+        o += (size_t)snprintf(opts + o, o < sizeof opts ? sizeof opts - o : 0, "%s%s",
+                              q == 0 ? "" : q + 1 == n ? " and " : ", ", per_month[q]);
+    if (n && !l->date && !l->months) {
+        k += (size_t)snprintf(msg + k, sizeof msg - k, "(%d) %s need%s MQLs per month, and the "
+                              "file's period is unknown: give --date COL (the lead created "
+                              "date) or --months N (the months the file covers)", ++gaps, opts,
+                              n == 1 ? "s" : "");
+    }
+    if (plan && !l->sql && (!plan->m2s_given || !plan->s2w_given) && k < sizeof msg)
+        k += (size_t)snprintf(msg + k, sizeof msg - k, "%s(%d) the plan needs MQL-to-SQL and "
+                              "SQL-to-won: give --sql COL (rates from the data) or %s",
+                              gaps ? "; " : "", gaps + 1,
+                              !plan->m2s_given && !plan->s2w_given
+                                  ? "--mql-to-sql, --win-rate and --sql-to-opp"
+                              : !plan->m2s_given ? "--mql-to-sql"
+                                                 : "--win-rate and --sql-to-opp"),
+            gaps++;
+    if (!gaps)
+        return MQL_OK;
+    if (gaps == 1 && msg[0] == '(')
+        memmove(msg, msg + 4, strlen(msg + 4) + 1);
+    cli_error("%s: %s%s", cmd, gaps > 1 ? "missing: " : "", msg);
+    return MQL_EUSAGE;
+}
+
 void cli_open_note(FILE *f, const cli_data *d, const char *what)
 {
     if (!d->n_open)

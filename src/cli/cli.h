@@ -195,6 +195,14 @@ typedef struct cli_data {
     size_t months;            /* --months N (0: not given) */
 } cli_data;
 
+/* Before loading: everything that the options asking for volumes per month or a data plan
+ * lack, in one usage error: per_month[0..n) names the options given that need MQLs per month
+ * ("--capacity", "the plan (--revenue)"); they need --date or --months. plan (NULL: none) needs
+ * its MQL-to-SQL and SQL-to-won rates from --sql or from flags. Prints the error; returns
+ * MQL_OK or MQL_EUSAGE. */
+int cli_check_needs(const char *cmd, const cli_leads *l, const char *const *per_month, size_t n,
+                    const mql_dplan_in *plan);
+
 /* The note every command prints about open outcomes ("open: 2,089 leads whose deal_stage is
  * Engaging or Prospecting: counted in volume, left out of fitting and of every rate"), or
  * nothing when no lead is open. what: "left out of the fit" or "counted in volume, ...". */

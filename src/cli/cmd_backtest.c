@@ -198,6 +198,12 @@ static int parse_args(int argc, char **argv, bt_opts *o)
         return MQL_EUSAGE;
     }
     o->goal.use_lower_bound = o->lower_bound;
+    if (o->has_goal && (o->goal.goal == MQL_GOAL_CAPACITY ||
+                        o->goal.goal == MQL_GOAL_TARGET_VOLUME)) {
+        const char *need = o->goal.goal == MQL_GOAL_CAPACITY ? "--capacity" : "--target-volume";
+        if (cli_check_needs("backtest", &o->leads, &need, 1, NULL))
+            return MQL_EUSAGE;
+    }
     o->goal.rate = o->rate_of ? (strcmp(o->rate_of, "sql") == 0 ? MQL_RATE_SQL : MQL_RATE_WON)
                    : o->leads.sql ? MQL_RATE_SQL
                                   : MQL_RATE_WON;

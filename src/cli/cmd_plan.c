@@ -294,6 +294,9 @@ int cmd_plan(int argc, char **argv)
     st = cli_plan_build(&o.plan, data, &in, &acv_col);
     if (st)
         return st;
+    const char *need = "the plan";
+    if (data && (st = cli_check_needs("plan", &o.leads, &need, 1, &in)))
+        return st;
     if (!data)
         return plan_flags(&in.base, o.format);
     o.leads.acv = acv_col;

@@ -183,6 +183,15 @@ static int parse_args(int argc, char **argv, review_opts *o)
         }
         o->leads.acv = p->acv;
     }
+    const char *need[2];
+    size_t n_need = 0;
+    if (o->capacity_s)
+        need[n_need++] = "--capacity";
+    if (o->has_plan)
+        need[n_need++] = "the plan (--revenue)";
+    if ((st = cli_check_needs("review", &o->leads, need, n_need,
+                              o->has_plan ? &o->plan_in : NULL)))
+        return st;
     return cli_fit_opts_finish(&o->fit, &o->leads);
 }
 
