@@ -54,8 +54,8 @@ for i in range(480):
     month = rng.randrange(14)                  # Oct 2016 .. Nov 2017
     y, m = 2016 + (9 + month) // 12, (9 + month) % 12 + 1
     engage = "%04d-%02d-%02d" % (y, m, 1 + rng.randrange(28))
-    eta = 0.55 + 0.5 * (acc["sector"] in ("software", "medical")) - 0.6 * (prod[1] == "GTK") \
-        + 0.08 * (ag["skill"] - 6) + rng.gauss(0, 0.3)
+    eta = 0.3 + 1.4 * (acc["sector"] in ("software", "medical")) - 1.5 * (prod[1] == "GTK") \
+        + 0.22 * (ag["skill"] - 6) + rng.gauss(0, 0.3)
     won = rng.random() < logistic(eta)
     # later opportunities are more often still open
     p_open = 0.05 + 0.06 * month
@@ -97,3 +97,51 @@ write("sales_teams.csv", ["sales_agent", "manager", "region"],
 write("pipeline_nodates.csv", ["opportunity_id", "sales_agent", "product", "account",
                                "deal_stage", "close_value"],
       [[r[0], r[1], r[2], r[3], r[4], r[7]] for r in rows])
+
+# ---- reader cases --------------------------------------------------------------------------
+# A German export: ';' separated, decimal commas, '.' thousands groups, day.month.year dates.
+with open(OUT + "eu_leads.csv", "w", newline="") as f:
+    f.write("Lead-ID;Erstellt;Branche;Umsatz;Rabatt;Status\n")
+    for i in range(40):
+        d = 1 + (i * 7) % 28
+        m = 1 + i % 12
+        amount = "%d,%02d" % (500 + i * 211, (i * 37) % 100)
+        if i % 9 == 4:
+            amount = "1.%03d,%02d" % (i * 13 % 1000, i % 100)    # 1.234,50
+        f.write("L%03d;%02d.%02d.2016;%s;%s;%s;%s\n" % (
+            i + 1, d, m, ["Handel", "Software", "Bau"][i % 3], amount,
+            "0,%d" % (i % 10), "Won" if (i * 5) % 7 < 3 else "Lost"))
+# A US export: month/day/year dates, ISO timestamps with Z, and a few cells without a value.
+with open(OUT + "us_leads.csv", "w", newline="") as f:
+    f.write("lead_id,created,last_touch,acv,visits,closed_won\n")
+    for i in range(30):
+        acv = str(1000 + 37 * i)
+        if i == 6:
+            acv = "NaN"
+        elif i == 11:
+            acv = "inf"
+        elif i == 19:
+            acv = "1e400"
+        touch = "2016-%02d-%02dT10:%02d:00Z" % (1 + i % 12, 1 + i % 28, i % 60)
+        if i == 14:
+            touch = "2023-02-30T10:00:00Z"
+        f.write("U%03d,%d/%d/2016,%s,%s,%d,%d\n" % (i + 1, 1 + i % 12, 1 + (i * 3) % 28 + (13 if i == 5 else 0) % 28,
+                                                 touch, acv, i % 7, 1 if i % 3 == 0 else 0))
+# Dates whose day and month are both 12 or less: the order cannot be told from the values.
+with open(OUT + "ambiguous_dates.csv", "w", newline="") as f:
+    f.write("lead_id,created,won\n")
+    for i in range(12):
+        f.write("A%02d,%02d/%02d/2017,%d\n" % (i + 1, 1 + i % 12, 1 + (i * 7) % 10, i % 2))
+# A NUL byte inside a field (a file saved as UTF-16, or a damaged export).
+with open(OUT + "nul.csv", "wb") as f:
+    f.write(b"lead_id,source,won\nN1,web,1\nN2,pa\x00rtner,0\nN3,web,0\n")
+# An outcome column of codes with values nobody named (2 and -1 besides 0 and 1).
+with open(OUT + "stage_codes.csv", "w", newline="") as f:
+    f.write("lead_id,source,converted\n")
+    codes = [1, 0, 0, 2, 1, 0, -1, 0, 1, 0, 2, 0]
+    for i, c in enumerate(codes):
+        f.write("C%02d,%s,%d\n" % (i + 1, ["web", "event"][i % 2], c))
+# A lookup file whose key repeats.
+with open(OUT + "accounts_dup.csv", "w", newline="") as f:
+    f.write("account,sector\nAcme Corporation,technolgy\nBetatech,medical\n"
+            "Acme Corporation,retail\n")

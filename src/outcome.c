@@ -75,8 +75,9 @@ static void list_items(item *it, size_t n, int cls, char *buf, size_t cap)
             snprintf(buf + o, cap - o, ", and %zu more", m - k);
             break;
         }
-        int w = snprintf(buf + o, cap - o, "%s%s %s", k ? ", " : "", p[k]->text,
-                         mql_fmt_grouped((double)p[k]->count, g, sizeof g));
+        int w = snprintf(buf + o, cap - o, "%s%s (%s lead%s)", k ? ", " : "", p[k]->text,
+                         mql_fmt_grouped((double)p[k]->count, g, sizeof g),
+                         p[k]->count == 1 ? "" : "s");
         if (w < 0 || (size_t)w >= cap - o)
             break;
         o += (size_t)w;
@@ -130,8 +131,10 @@ int mql_outcome_eval(const mql_table *t, const mql_outcome_spec *spec, mql_outco
     double *vals = NULL;
     size_t n_it = 0, n = t->n_rows;
     int lists = spec->n_lost || spec->n_open;
-    if ((st = mql_table_require(t, fs.column, &j, err)))
+    if ((st = mql_table_require(t, fs.column, &j, err))) {
+        mql_err_prefix(err, st, "--outcome");
         goto done;
+    }
     out->col = j;
     const mql_column *c = &t->cols[j];
     if (!(out->y = malloc(n ? n : 1))) {
@@ -233,26 +236,22 @@ int mql_outcome_eval(const mql_table *t, const mql_outcome_spec *spec, mql_outco
                 if (it[k].cls == CLS_UNKNOWN)
                     it[k].cls = CLS_LOST;
         } else if (!lists) {
-            /* The reading before open outcomes: two values, or the false words. */
-            size_t n_vals = 0, n_false = 0;
+            /* The reading before open outcomes: the other of two values, or the false words. */
+            size_t n_vals = 0;
             for (size_t k = 0; k < n_it; k++)
-                if (it[k].count > 0) {
-                    n_vals++;
-                    if (it[k].cls == CLS_UNKNOWN)
-                        n_false += numeric ? it[k].v == 0 : falsy_word(it[k].text);
-                }
-            int two = fs.value ? n_vals <= 2 : n_false == n_unknown;
-            if (two)
-                for (size_t k = 0; k < n_it; k++)
-                    if (it[k].cls == CLS_UNKNOWN)
-                        it[k].cls = CLS_LOST;
+                n_vals += it[k].count > 0;
+            for (size_t k = 0; k < n_it; k++)
+                if (it[k].cls == CLS_UNKNOWN &&
+                    (fs.value ? n_vals <= 2
+                              : numeric ? it[k].v == 0 : falsy_word(it[k].text)))
+                    it[k].cls = CLS_LOST;
         }
     }
     n_unknown = 0;
     for (size_t k = 0; k < n_it; k++)
         n_unknown += it[k].cls == CLS_UNKNOWN && it[k].count > 0;
     if (n_unknown) {
-        char unk[640], pos[160] = "";
+        char unk[640], pos[160] = "", lost[160] = "";
         list_items(it, n_it, CLS_UNKNOWN, unk, sizeof unk);
         for (size_t k = 0, o = 0; k < n_it && o + 1 < sizeof pos; k++)
             if (it[k].cls == CLS_POS) {
@@ -261,13 +260,20 @@ int mql_outcome_eval(const mql_table *t, const mql_outcome_spec *spec, mql_outco
                     break;
                 o += (size_t)w;
             }
+        for (size_t k = 0, o = 0; k < n_it && o + 1 < sizeof lost; k++)
+            if (it[k].cls == CLS_LOST && it[k].count) {
+                int w = snprintf(lost + o, sizeof lost - o, "%s%s", o ? ", " : "", it[k].text);
+                if (w < 0 || (size_t)w >= sizeof lost - o)
+                    break;
+                o += (size_t)w;
+            }
         st = mql_err_set(err, MQL_EDATA,
                          "--outcome %s: %zu value%s of column '%s' %s neither won%s%s%s nor "
-                         "stated lost or open: %s; say which are lost (--lost A,B) and which "
-                         "are not closed yet (--open C,D)",
+                         "lost%s%s%s: %s; say which are lost (--lost A,B) and which are not "
+                         "closed yet (--open C,D)",
                          spec->text, n_unknown, n_unknown == 1 ? "" : "s", c->name,
                          n_unknown == 1 ? "is" : "are", *pos ? " (" : "", pos, *pos ? ")" : "",
-                         unk);
+                         *lost ? " (" : "", lost, *lost ? ")" : "", unk);
         goto done;
     }
     /* Rows. */

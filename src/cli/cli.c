@@ -404,10 +404,11 @@ static void table_warnings(const mql_table *t)
             char g[32];
             const char *why = c->type == MQL_COL_DATE ? "not a day of the calendar"
                                                       : "NaN, inf or beyond the double range";
-            cli_warn("%s:%zu: column '%s': '%s' is %s; %s cell%s like it read as missing "
-                     "(the column stays %s)", t->source, line, c->name, c->unreadable_text, why,
+            cli_warn("%s:%zu: column '%s': %s cell%s %s %s (the first is '%s', here): read as "
+                     "missing, the column stays %s", t->source, line, c->name,
                      mql_fmt_grouped((double)c->n_unreadable, g, sizeof g),
-                     c->n_unreadable == 1 ? "" : "s", mql_coltype_name(c->type));
+                     c->n_unreadable == 1 ? "" : "s", c->n_unreadable == 1 ? "is" : "are", why,
+                     c->unreadable_text, mql_coltype_name(c->type));
         }
         if (c->date_ambiguous && c->n_levels)
             cli_warn("%s: column '%s' holds dates such as %s that read both as month/day/year "

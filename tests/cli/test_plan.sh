@@ -98,7 +98,7 @@ expect plan_data_win_alone 2 '--win-rate and --sql-to-opp go together'
 run plan --revenue 9000 --acv acv --model $FIX/plan_rules.csv --leads $FIX/plan_leads.csv --outcome won --date created
 expect plan_data_no_sql 2 'give --sql COL'
 run plan --revenue 9000 --acv acv --model $FIX/plan_rules.csv --leads $FIX/plan_leads.csv --outcome won --sql sql
-expect plan_data_no_date 1 'give --date COL'
+expect plan_data_no_date 2 'plan: the plan needs MQLs per month, and the file.s period is unknown: give --date COL \(the lead created date\) or --months N'
 run plan --revenue 0 --acv acv $PL
 expect plan_data_zero_revenue 2 '--revenue'
 run plan --revenue 9000 --acv acv --outcome won
