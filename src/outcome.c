@@ -54,7 +54,9 @@ static int cmp_double(const void *a, const void *b)
 static int cmp_count(const void *a, const void *b)
 {
     const item *x = *(const item *const *)a, *y = *(const item *const *)b;
-    return (x->count < y->count) - (x->count > y->count);
+    if (x->count != y->count)
+        return (x->count < y->count) - (x->count > y->count);
+    return strcmp(x->text, y->text);
 }
 
 /* "Lost 2,473, Engaging 1,589" of the items with class cls, most rows first, into buf. */
