@@ -527,9 +527,16 @@ static int eval_outcome(const cli_leads *l, cli_data *d)
         if ((d->open_label = malloc(n))) {
             if (o.n_open == o.n_open_missing)
                 snprintf(d->open_label, n, "%s is empty", col);
-            else if (l->open)
-                snprintf(d->open_label, n, "%s is %s%s", col, l->open,
-                         o.n_open_missing ? " or empty" : "");
+            else if (l->open) {
+                /* "deal_stage is Engaging or Prospecting" */
+                size_t k = (size_t)snprintf(d->open_label, n, "%s is ", col);
+                for (size_t q = 0; q < open.n && k < n; q++)
+                    k += (size_t)snprintf(d->open_label + k, n - k, "%s%s",
+                                          q == 0 ? "" : q + 1 == open.n && !o.n_open_missing
+                                                            ? " or " : ", ", open.v[q]);
+                if (o.n_open_missing && k < n)
+                    snprintf(d->open_label + k, n - k, " or empty");
+            }
             else
                 snprintf(d->open_label, n, "%s is neither won nor %s", col, l->lost);
         }

@@ -331,9 +331,10 @@ int cmd_inspect(int argc, char **argv)
     char **warn = ins.warn;
     size_t n_warn = ins.n_warn;
     double lo = NAN, hi = NAN, rate = NAN;
+    size_t closed = t->n_rows - d.n_open;     /* open leads have no outcome yet */
     if (d.y) {
-        rate = (double)d.n_pos / (double)t->n_rows;
-        mql_wilson((double)d.n_pos, (double)t->n_rows, mql_z_for_level(0.95), &lo, &hi);
+        rate = (double)d.n_pos / (double)closed;
+        mql_wilson((double)d.n_pos, (double)closed, mql_z_for_level(0.95), &lo, &hi);
     }
     if ((st = cli_out_open(&out, "-")))
         goto done;
@@ -351,9 +352,9 @@ int cmd_inspect(int argc, char **argv)
         if (d.y) {
             fputs("{\"spec\": ", f);
             json_str(f, d.outcome_label ? d.outcome_label : "");
-            fprintf(f, ", \"positives\": %zu, \"rows\": %zu, \"rate\": %.17g, "
+            fprintf(f, ", \"positives\": %zu, \"rows\": %zu, \"open\": %zu, \"rate\": %.17g, "
                        "\"wilson95_low\": %.17g, \"wilson95_high\": %.17g}",
-                    d.n_pos, t->n_rows, rate, lo, hi);
+                    d.n_pos, closed, d.n_open, rate, lo, hi);
         } else {
             fputs("null", f);
         }
@@ -400,12 +401,17 @@ int cmd_inspect(int argc, char **argv)
         fprintf(f, "%scolumns    %zu\n", md ? "    " : "", t->n_cols);
         fprintf(f, "%sdelimiter  '%s'\n", md ? "    " : "", delim_name(t->delim));
         if (d.y)
-            fprintf(f, "%soutcome    %s: %s positive of %s = %.2f%% (95%% Wilson interval "
+            fprintf(f, "%soutcome    %s: %s positive of %s%s = %.2f%% (95%% Wilson interval "
                        "%.2f%% to %.2f%%)\n", md ? "    " : "",
                     d.outcome_label ? d.outcome_label : "",
                     mql_fmt_grouped((double)d.n_pos, b1, sizeof b1),
-                    mql_fmt_grouped((double)t->n_rows, b2, sizeof b2), 100 * rate, 100 * lo,
-                    100 * hi);
+                    mql_fmt_grouped((double)closed, b2, sizeof b2), d.n_open ? " closed" : "",
+                    100 * rate, 100 * lo, 100 * hi);
+        if (d.n_open) {
+            if (md)
+                fputs("    ", f);
+            cli_open_note(f, &d, "counted as rows, in no rate (not closed yet)");
+        }
         fputc('\n', f);
         mql_tab_write(tab, f, o.format);
         if (n_warn) {

@@ -28,6 +28,10 @@ expect_out outcome_codes_rate "converted: 3 positive of 12"
 run inspect datasets/b2b-opportunities/B2B_dataset.csv --outcome Status=Won
 expect two_values_unchanged 0 ""
 expect_out two_values_rate "Status=Won: 227 positive of 448 = 50.67%"
+run inspect $P $OPEN
+expect open_inspect 0 ""
+expect_out open_inspect_rate "deal_stage=Won: 148 positive of 273 closed = 54.21% \(95% Wilson interval 48.28% to 60.02%\)"
+expect_out open_inspect_note "open +207 leads whose deal_stage is Engaging or Prospecting: counted as rows, in no rate"
 # --open alone: every other value is lost; the base rate is that of closed deals
 run fit $P --outcome deal_stage=Won --open Engaging,Prospecting $EXCL
 expect open_only_fit 0 ""
@@ -40,7 +44,7 @@ expect lookup_no_key 0 "--lookup tests/fixtures/exports/accounts.csv: 3 of 480 l
 expect lookup_renamed 0 "--lookup tests/fixtures/exports/sales_teams.csv: column region -> sales_teams.region \(the name is taken\)"
 expect_out lookup_closed_rate "rows +273"
 expect_out lookup_closed_events "events +148 \(base rate 54.21%\)"
-expect_out lookup_open_note "open +207 leads whose deal_stage is Engaging,Prospecting: left out of the fit"
+expect_out lookup_open_note "open +207 leads whose deal_stage is Engaging or Prospecting: left out of the fit"
 expect_out lookup_feature_sector "sector="
 expect_out lookup_feature_manager "manager="
 expect_out lookup_feature_numeric "year_established "
@@ -63,14 +67,14 @@ run review $P $OPEN $LK $EXCL --date engage_date --train-until 2017-06-30 --capa
 expect review_opportunities 0 ""
 expect_out review_written "review written to"
 check review_index [ -s $TMP/rv/index.html ]
-check review_open_note grep -q "evaluation leads are still open (deal_stage is Engaging,Prospecting)" $TMP/rv/index.html
+check review_open_note grep -q "evaluation leads are still open (deal_stage is Engaging or Prospecting)" $TMP/rv/index.html
 check review_base_rate grep -q "^base_won_rate,0.5" $TMP/rv/summary.csv
 run backtest $P $OPEN $LK $EXCL --date engage_date --train-until 2017-06-30 --capacity 10
 expect backtest_opportunities 0 ""
-expect_out backtest_open_note "open +[0-9]+ leads whose deal_stage is Engaging,Prospecting: counted in volume, excluded from rates"
+expect_out backtest_open_note "open +[0-9]+ leads whose deal_stage is Engaging or Prospecting: counted in volume, excluded from rates"
 run calibrate $TMP/opp.json $P $OPEN $LK --date engage_date
 expect calibrate_opportunities 0 ""
-expect_out calibrate_open_note "open +207 leads whose deal_stage is Engaging,Prospecting: excluded from every rate and metric"
+expect_out calibrate_open_note "open +207 leads whose deal_stage is Engaging or Prospecting: excluded from every rate and metric"
 
 # ---- locales and formats ----------------------------------------------------------------------
 run inspect $X/eu_leads.csv --outcome Status=Won --date Erstellt --format csv
