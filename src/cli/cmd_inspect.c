@@ -352,9 +352,9 @@ int cmd_inspect(int argc, char **argv)
         if (d.y) {
             fputs("{\"spec\": ", f);
             json_str(f, d.outcome_label ? d.outcome_label : "");
-            fprintf(f, ", \"positives\": %zu, \"rows\": %zu, \"open\": %zu, \"rate\": %.17g, "
-                       "\"wilson95_low\": %.17g, \"wilson95_high\": %.17g}",
-                    d.n_pos, closed, d.n_open, rate, lo, hi);
+            fprintf(f, ", \"positives\": %zu, \"rows\": %zu, \"rate\": %.17g, "
+                       "\"wilson95_low\": %.17g, \"wilson95_high\": %.17g, \"open\": %zu}",
+                    d.n_pos, closed, rate, lo, hi, d.n_open);
         } else {
             fputs("null", f);
         }

@@ -24,7 +24,7 @@ run inspect $X/stage_codes.csv --outcome converted
 expect outcome_codes 1 "--outcome converted: 2 values of column 'converted' are neither won \(1\) nor lost \(0\): 2 \(2 leads\), -1 \(1 lead\)"
 run inspect $X/stage_codes.csv --outcome converted --lost 0,-1 --open 2
 expect outcome_codes_mapped 0 ""
-expect_out outcome_codes_rate "converted: 3 positive of 12"
+expect_out outcome_codes_rate "converted: 3 positive of 10 closed = 30.00%"
 run inspect datasets/b2b-opportunities/B2B_dataset.csv --outcome Status=Won
 expect two_values_unchanged 0 ""
 expect_out two_values_rate "Status=Won: 227 positive of 448 = 50.67%"
