@@ -559,7 +559,7 @@ int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, 
         if (s->status) {
             /* The records parsed before the error come first: one of them (the header's
              * duplicate name, say) may fail earlier in the file, as in the parallel reader. */
-            st = batch_deliver(&s->b, pl->r.path, fn, ctx, &index, err);
+            st = batch_deliver(&s->b, pl->r.path, pl->delim, fn, ctx, &index, err);
             if (!st) {
                 st = s->status;
                 memcpy(err->msg, pl->perr.msg, sizeof err->msg);

@@ -40,7 +40,13 @@ struct mql_scorer {
     long *hit;                /* n_f scratch: the matched rule per feature while scoring a row */
     int *counted;             /* table-bound: whether f[].unmatched has been counted (on the first
                                  request, so binding costs no pass over the rows) */
+    int dec_comma;            /* header-bound: the file is ';'-separated (decimal commas) */
 };
+
+void mql_scorer_set_delim(mql_scorer *s, char delim)
+{
+    s->dec_comma = delim == ';';
+}
 
 void mql_scorer_free(mql_scorer *s)
 {
@@ -428,7 +434,14 @@ void mql_scorer_score_fields(mql_scorer *s, const char *const *fields, size_t n_
     for (size_t k = 0; k < s->n_f; k++) {
         scorer_feature *f = &s->f[k];
         mql_cell cell;
-        mql_cell_from_text(&cell, f->col < n_fields ? fields[f->col] : "", s->na, s->n_na);
+        const char *txt = f->col < n_fields ? fields[f->col] : "";
+        mql_cell_from_text(&cell, txt, s->na, s->n_na);
+        double v;
+        if (s->dec_comma && !cell.missing && !cell.is_num &&
+            mql_parse_decimal_comma(txt, strlen(txt), &v) == 0) {
+            cell.is_num = 1;                 /* "8170,38" in a ';' file, as table.c reads it */
+            cell.num = v;
+        }
         h[k] = match_cell(s->m, f, &cell);
         f->unmatched += h[k] < 0 && !cell.missing;
     }

@@ -425,6 +425,11 @@ static int parse_num_comma(const char *s, size_t n, double *out)
     return parse_num_general(buf, o, out);
 }
 
+int mql_parse_decimal_comma(const char *s, size_t n, double *out)
+{
+    return parse_num_comma(s, n, out);
+}
+
 /* Whether s is a number without a finite value: NaN, inf, infinity (any case, signed), or a
  * decimal number beyond the double range (1e400). Such cells are missing in a numeric column. */
 static int nonfinite_num(const char *s, size_t n)

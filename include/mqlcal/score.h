@@ -36,7 +36,9 @@ void mql_scorer_free(mql_scorer *s);
  * scorer serves one thread at a time. */
 void mql_scorer_score_row(const mql_scorer *s, size_t row, mql_score_result *r);
 /* Scores one record of raw text fields (a header-bound scorer; n_fields as in the header). Gives
- * exactly what mql_scorer_score_row gives for the same lead. */
+ * exactly what mql_scorer_score_row gives for the same lead: for a ';'-separated file say so
+ * with mql_scorer_set_delim, so decimal commas read as the table reader reads them. */
+void mql_scorer_set_delim(mql_scorer *s, char delim);
 void mql_scorer_score_fields(mql_scorer *s, const char *const *fields, size_t n_fields,
                              mql_score_result *r);
 

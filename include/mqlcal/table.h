@@ -143,6 +143,10 @@ int mql_date_parse(const char *s, size_t len, double *days, int *has_time);
 /* Formats days as YYYY-MM-DD (with_time: YYYY-MM-DD HH:MM:SS) into buf. */
 void mql_date_format(double days, int with_time, char *buf, size_t cap);
 
+/* The decimal-comma form the reader accepts in ';'-separated files ("8170,38", "1.234,5"):
+ * returns 0 and sets *out, or -1. s need not be NUL-terminated. */
+int mql_parse_decimal_comma(const char *s, size_t n, double *out);
+
 /* Whether text is a "truthy" outcome cell: a true value by value.h's equality (1, 1.0, true, yes,
  * y, t in any case, blanks around ignored) or won. */
 int mql_truthy(const char *s);

@@ -243,6 +243,8 @@ static int score_row(const mql_csv_row *row, void *vctx, mql_err *err)
                                                  c->n_na, &c->s, err);
         if (rc)
             return rc;
+        if (c->s)
+            mql_scorer_set_delim(c->s, row->delim);
         bad |= fwrite(c->line, 1, used, f) != used;
         if (!(c->reason = calloc(c->m->n_rules ? c->m->n_rules : 1, sizeof *c->reason)) ||
             !(c->reason_len = calloc(c->m->n_rules ? c->m->n_rules : 1, sizeof *c->reason_len)))

@@ -82,6 +82,11 @@ expect eu_file 0 ""
 expect_out eu_decimal_comma "^Umsatz,numeric,0,0,40,500,4192.975,8729.43"
 expect_out eu_dotted_dates "^Erstellt,date,0,0,12,2016-01-01,,2016-12-22"
 expect_out eu_rate_column "^Rabatt,numeric"
+run fit $X/eu_leads.csv --outcome Status=Won --exclude Erstellt --l2 1 -o $TMP/eu.json
+expect eu_fit 0 ""
+run score $TMP/eu.json $X/eu_leads.csv -o $TMP/eu_scored.csv
+expect eu_score 0 ""
+check eu_score_reads_decimal_comma grep -q '^L009,01.09.2016,Bau,"2188,96",.*Umsatz' $TMP/eu_scored.csv
 run inspect $X/us_leads.csv --outcome closed_won --date created --format csv
 expect us_nan_cells 0 "us_leads.csv:8: column 'acv': 3 cells are NaN, inf or beyond the double range \(the first is 'NaN', here\): read as missing, the column stays numeric"
 expect us_impossible_date 0 "us_leads.csv:16: column 'last_touch': 1 cell is not a day of the calendar \(the first is '2023-02-30T10:00:00Z', here\): read as missing, the column stays date"
