@@ -441,6 +441,9 @@ void mql_scorer_score_fields(mql_scorer *s, const char *const *fields, size_t n_
             mql_parse_decimal_comma(txt, strlen(txt), &v) == 0) {
             cell.is_num = 1;                 /* "8170,38" in a ';' file, as table.c reads it */
             cell.num = v;
+        } else if (!cell.missing && !cell.is_num && f->n_bp &&
+                   mql_is_nonfinite_number(txt, strlen(txt))) {
+            cell.missing = 1;                /* NaN in a numeric feature: missing, as table.c */
         }
         h[k] = match_cell(s->m, f, &cell);
         f->unmatched += h[k] < 0 && !cell.missing;

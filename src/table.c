@@ -425,6 +425,13 @@ static int parse_num_comma(const char *s, size_t n, double *out)
     return parse_num_general(buf, o, out);
 }
 
+static int nonfinite_num(const char *s, size_t n);
+
+int mql_is_nonfinite_number(const char *s, size_t n)
+{
+    return nonfinite_num(s, n);
+}
+
 int mql_parse_decimal_comma(const char *s, size_t n, double *out)
 {
     return parse_num_comma(s, n, out);

@@ -147,6 +147,10 @@ void mql_date_format(double days, int with_time, char *buf, size_t cap);
  * returns 0 and sets *out, or -1. s need not be NUL-terminated. */
 int mql_parse_decimal_comma(const char *s, size_t n, double *out);
 
+/* Whether s (n bytes) is NaN, inf, infinity (signed, any case) or a decimal number beyond the
+ * double range: the reader makes such cells of a numeric column missing. */
+int mql_is_nonfinite_number(const char *s, size_t n);
+
 /* Whether text is a "truthy" outcome cell: a true value by value.h's equality (1, 1.0, true, yes,
  * y, t in any case, blanks around ignored) or won. */
 int mql_truthy(const char *s);

@@ -93,6 +93,12 @@ expect us_impossible_date 0 "us_leads.csv:16: column 'last_touch': 1 cell is not
 expect_out us_month_day "^created,date,0,0,30,2016-01-01,,2016-12-14"
 expect_out us_iso_z "^last_touch,date,1,"
 expect_out us_acv_numeric "^acv,numeric,3,"
+run fit $X/us_leads.csv --outcome closed_won --exclude created,last_touch --l2 1 -o $TMP/us.json
+expect us_fit 0 ""
+run score $TMP/us.json $X/us_leads.csv -o $TMP/us_scored.csv
+expect us_score 0 ""
+check us_score_nan_missing grep -q '^U007,.*,NaN,.*acv missing' $TMP/us_scored.csv
+check us_score_inf_missing grep -q '^U012,.*,inf,.*acv missing' $TMP/us_scored.csv
 run inspect $X/ambiguous_dates.csv --outcome won --date created
 expect ambiguous_dates 1 "--date: column 'created' holds dates such as 01/01/2017 that read both as month/day/year and day/month/year: give --date-format mdy or dmy"
 run inspect $X/ambiguous_dates.csv --outcome won --date created --date-format dmy --format csv
