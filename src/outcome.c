@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mqlcal/value.h"
+
 enum { CLS_UNKNOWN = -1, CLS_LOST = 0, CLS_POS = 1, CLS_OPEN = 2 };
 
 /* One distinct value of the outcome column. */
@@ -42,7 +44,7 @@ static int names(const char *s, const item *it, int numeric)
     double x;
     if (numeric)
         return mql_parse_double(s, &x) == 0 && x == it->v;
-    return mql_strcasecmp(s, it->text) == 0;
+    return mql_value_eq(s, it->text);     /* value.h's equality: case, blanks, spelling */
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -290,7 +290,7 @@ static void test_outcome(void **state)
     mql_err err;
     mql_outcome_spec sp = {.text = "stage=Won"};
     assert_int_equal(mql_outcome_eval(t, &sp, &o, &err), MQL_EDATA);
-    if (!strstr(err.msg, "3 values of column 'stage' are neither won (Won, won) nor lost: "
+    if (!strstr(err.msg, "3 values of column 'stage' are neither won (Won) nor lost: "
                          "Lost (2 leads), Engaging (1 lead), Prospecting (1 lead)"))
         fail_msg("message: %s", err.msg);
     const char *lost[] = {"lost"}, *open[] = {"Engaging", "prospecting"};
