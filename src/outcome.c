@@ -29,13 +29,12 @@ void mql_outcome_clear(mql_outcome *o)
     memset(o, 0, sizeof *o);
 }
 
+/* A false value by value.h's equality (0, 0.0, false, no, n, f in any case) or lost. */
 static int falsy_word(const char *s)
 {
-    static const char *const no[] = {"0", "false", "no", "n", "f", "lost"};
-    for (size_t k = 0; k < sizeof no / sizeof no[0]; k++)
-        if (mql_strcasecmp(s, no[k]) == 0)
-            return 1;
-    return 0;
+    mql_cell c;
+    mql_cell_from_text(&c, s, NULL, 0);
+    return mql_cell_truth(&c) == 0 || mql_value_eq(s, "lost");
 }
 
 /* Whether list value s names item it (text ignoring case; numbers by value). */
