@@ -251,8 +251,19 @@ int mql_outcome_eval(const mql_table *t, const mql_outcome_spec *spec, mql_outco
         }
     }
     n_unknown = 0;
-    for (size_t k = 0; k < n_it; k++)
+    int any_pos = 0;
+    for (size_t k = 0; k < n_it; k++) {
         n_unknown += it[k].cls == CLS_UNKNOWN && it[k].count > 0;
+        any_pos |= it[k].cls == CLS_POS;
+    }
+    if (n_unknown && !any_pos) {
+        /* No won value at all: the caller's "no positive rows" message (with the column's
+         * common values) says more than a list of unplaced values would. */
+        for (size_t k = 0; k < n_it; k++)
+            if (it[k].cls == CLS_UNKNOWN)
+                it[k].cls = CLS_LOST;
+        n_unknown = 0;
+    }
     if (n_unknown) {
         char unk[640], pos[160] = "", lost[160] = "";
         list_items(it, n_it, CLS_UNKNOWN, unk, sizeof unk);

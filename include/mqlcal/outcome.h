@@ -34,7 +34,8 @@ typedef struct mql_outcome {
  *  - with neither list, a column of two values (COL=VALUE), or of the words 0/false/no/n/f/lost
  *    (COL alone), is read as before: the other value is lost, a missing cell lost;
  *  - any other value is an error (MQL_EDATA) listing the values no rule places, with their
- *    counts, and naming --lost and --open.
+ *    counts, and naming --lost and --open; except when no value is won at all (n_pos 0, every
+ *    other value lost): the caller reports that instead.
  * Boolean and date columns take no lists (positive when true / filled). A listed value that
  * the column does not hold, or one in two roles, is MQL_EUSAGE. Free with mql_outcome_clear. */
 int mql_outcome_eval(const mql_table *t, const mql_outcome_spec *spec, mql_outcome *out,
