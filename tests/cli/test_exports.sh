@@ -93,7 +93,7 @@ expect us_impossible_date 0 "us_leads.csv:16: column 'last_touch': 1 cell is not
 expect_out us_month_day "^created,date,0,0,30,2016-01-01,,2016-12-14"
 expect_out us_iso_z "^last_touch,date,1,"
 expect_out us_acv_numeric "^acv,numeric,3,"
-run fit $X/us_leads.csv --outcome closed_won --exclude created,last_touch --l2 1 -o $TMP/us.json
+run fit $X/us_leads.csv --outcome closed_won --exclude created,last_touch --keep acv --l2 1 -o $TMP/us.json
 expect us_fit 0 ""
 run score $TMP/us.json $X/us_leads.csv -o $TMP/us_scored.csv
 expect us_score 0 ""
