@@ -122,7 +122,7 @@ printf 'd,v,won\n2023-02-29,1,1\n2024-01-01,2,0\n2024-02-01,3,1\n2024-03-01,4,0\
 printf 'd,v,won\n2024-13-01,1,1\n2024-01-01,2,0\n' >"$B/month13.csv"
 # issue 10: an impossible date is a missing cell named with its line; the column stays a date
 case_ impossible_date_column 0 "feb29.csv:2: column 'd': 1 cell is not a day of the calendar \(the first is '2023-02-29', here\): read as missing, the column stays date" fit "$B/feb29.csv" --outcome won --date d
-case_ month_13 0 "month13.csv:2: column 'd': 1 cell is not a day of the calendar \(the first is '2024-13-01', here\)" fit "$B/month13.csv" --outcome won --date d
+case_ month_13 0 "month13.csv:2: column 'd': 1 cell is not a day of the calendar \(the first is '2024-13-01', here\)" inspect "$B/month13.csv" --outcome won --date d
 case_ impossible_train_until 2 "--train-until: expected a date YYYY-MM-DD, got '2024-02-30'" backtest "$R" "$Y" --outcome closed_won --date created_date --train-until 2024-02-30
 
 # ---- absurd options -----------------------------------------------------------------------------
