@@ -6,6 +6,7 @@
  *   gen_leads --rows N --seed S --activity EVENTS [--half-lives 14,60] [--as-of-days 30]
  *             [--event-rate R] -o FILE
  *             (leads + an activity log whose two event types decay with known half-lives)
+ *   gen_leads ... --interaction W      (lead export with a true two-way interaction, see below)
  *
  * closed_won ~ Bernoulli(logistic(eta)) with eta linear in the features exactly as mqlcal's default
  * encoding fits them (treatment coding against the most frequent level, missing as its own level,
@@ -98,6 +99,18 @@ static const double w_clicks = 0.10;
 static const double w_days_inactive = -0.006;     /* per day: -1.1 after six months */
 
 #define EMP_MISSING_SHARE 0.03
+
+/* --interaction W: a model with a true two-way interaction, in the shape the textbook MQL rule
+ * "Director or above at a company with 100+ employees" describes. employees enters as a step
+ * (w_emp_large at 100 or more employees, instead of the linear term), and a lead that is Director,
+ * VP or C-Level at 100+ employees gets W more. So mqlcal's design with --cuts employees=100 and
+ * the job_level x employees interaction is the true model: the terms
+ * job_level=Director:employees=[100,inf) (and VP, C-Level) have weight W, every other
+ * interaction term 0. W = 0 gives the same main effects without an interaction. Without the
+ * option the generator draws exactly as before (the bundled dataset is reproduced byte for
+ * byte: the random draws are the same, only eta differs under the option). */
+#define EMP_STEP 100
+static const double w_emp_large = 0.35;
 
 /* ---------------------------------------------------------------------------------------------
  * Buffered output: the generator writes about 150 MB for a million rows, so fields are formatted
@@ -309,6 +322,8 @@ typedef struct options {
     const char *start;
     long quarters;
     long numeric;            /* 0: lead export; K: K numeric columns + closed_won */
+    int interaction;         /* --interaction given */
+    double w_interaction;    /* its weight W */
     const char *weights;
     const char *out;
     const char *activity;    /* events file: activity mode */
@@ -321,10 +336,13 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: gen_leads --rows N --seed S [--start YYYY-MM-DD] [--quarters Q]\n"
-            "                 [--numeric K] [--weights FILE] -o FILE\n"
+            "                 [--numeric K] [--interaction W] [--weights FILE] -o FILE\n"
             "  Writes a synthetic B2B lead export (or, with --numeric K, K numeric columns and a\n"
             "  closed_won outcome) drawn from a known logistic model; --weights writes the true\n"
-            "  weights as term,weight. Defaults: --start 2024-01-01 --quarters 8. -o - is stdout.\n");
+            "  weights as term,weight. Defaults: --start 2024-01-01 --quarters 8. -o - is stdout.\n"
+            "  --interaction W: employees enters as a step at 100 (+0.35) instead of linearly, and\n"
+            "  Director, VP and C-Level leads at 100+ employees get W more (a true interaction;\n"
+            "  W = 0: none).\n");
 }
 
 
@@ -354,13 +372,23 @@ static int close_output(FILE *f, const char *tmp, const char *path, int ok)
     return 0;
 }
 
-static int write_lead_weights(FILE *f)
+/* Director, VP or C-Level (the levels of the --interaction rule). */
+static int is_senior(size_t job)
+{
+    const char *t = job_levels[job].term;
+    return strcmp(t, "Director") == 0 || strcmp(t, "VP") == 0 || strcmp(t, "C-Level") == 0;
+}
+
+static int write_lead_weights(FILE *f, const options *o)
 {
     int bad = fputs("term,weight\n", f) == EOF;
     bad |= put_weight(f, "(Intercept)", NULL, w_intercept);
     for (size_t i = 1; i < NLEV(job_levels); i++)
         bad |= put_weight(f, "job_level", job_levels[i].term, job_levels[i].weight);
-    bad |= put_weight(f, "employees", NULL, w_employees);
+    if (o->interaction)
+        bad |= put_weight(f, "employees", "[100,inf)", w_emp_large);
+    else
+        bad |= put_weight(f, "employees", NULL, w_employees);
     bad |= put_weight(f, "employees", "(missing)", w_employees_missing);
     for (size_t i = 1; i < NLEV(industries); i++)
         bad |= put_weight(f, "industry", industries[i].term, industries[i].weight);
@@ -375,6 +403,13 @@ static int write_lead_weights(FILE *f)
     bad |= put_weight(f, "email_opens", NULL, w_opens);
     bad |= put_weight(f, "email_clicks", NULL, w_clicks);
     bad |= put_weight(f, "days_since_last_activity", NULL, w_days_inactive);
+    for (size_t i = 0; o->interaction && i < NLEV(job_levels); i++) {
+        if (!is_senior(i))
+            continue;
+        char term[128];
+        snprintf(term, sizeof term, "%s:employees=[100,inf)", job_levels[i].term);
+        bad |= put_weight(f, "job_level", term, o->w_interaction);
+    }
     return bad ? -1 : 0;
 }
 
@@ -471,9 +506,12 @@ static int gen_leads(const options *o, gsl_rng *r, FILE *f)
             if (inactive > age)
                 inactive = age;
 
+            double emp_term = emp_missing ? w_employees_missing : w_employees * (double)emp;
+            if (o->interaction && !emp_missing)
+                emp_term = (emp >= EMP_STEP ? w_emp_large : 0.0) +
+                           (emp >= EMP_STEP && is_senior(job) ? o->w_interaction : 0.0);
             double eta = w_intercept + job_levels[job].weight + industries[ind].weight +
-                         sources[src].weight + domains[dom].weight +
-                         (emp_missing ? w_employees_missing : w_employees * (double)emp) +
+                         sources[src].weight + domains[dom].weight + emp_term +
                          w_pricing * (double)pricing + w_content * (double)content +
                          w_opens * (double)opens + w_clicks * (double)clicks +
                          w_days_inactive * (double)inactive + (case_study ? w_case_study : 0.0) +
@@ -745,6 +783,14 @@ static int parse_args(int argc, char **argv, options *o)
         } else if (strcmp(a, "--numeric") == 0) {
             if (mql_parse_long(v, 1, 10000, &o->numeric))
                 goto bad;
+        } else if (strcmp(a, "--interaction") == 0) {
+            char *end;
+            errno = 0;
+            o->w_interaction = strtod(v, &end);
+            if (end == v || *end || errno || !isfinite(o->w_interaction) ||
+                fabs(o->w_interaction) > 10)
+                goto bad;
+            o->interaction = 1;
         } else if (strcmp(a, "--weights") == 0) {
             o->weights = v;
         } else if (strcmp(a, "--activity") == 0) {
@@ -784,7 +830,7 @@ static int parse_args(int argc, char **argv, options *o)
 
 int main(int argc, char **argv)
 {
-    options o = {0, 0, "2024-01-01", 8, 0, NULL, NULL, NULL, {14, 60}, 30, 1.0};
+    options o = {0, 0, "2024-01-01", 8, 0, 0, 0.0, NULL, NULL, NULL, {14, 60}, 30, 1.0};
     int have_seed = 0;
     for (int i = 1; i < argc; i++)
         have_seed |= strcmp(argv[i], "--seed") == 0;
@@ -839,7 +885,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "gen_leads: cannot write '%s': %s\n", o.weights, strerror(errno));
             return MQL_EIO;
         }
-        int bad = o.numeric ? write_numeric_weights(wf, o.numeric) : write_lead_weights(wf);
+        int bad = o.numeric ? write_numeric_weights(wf, o.numeric) : write_lead_weights(wf, &o);
         if (close_output(wf, tmp, o.weights, bad == 0) != 0) {
             fprintf(stderr, "gen_leads: writing '%s' failed\n", o.weights);
             return MQL_EIO;

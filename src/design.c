@@ -167,6 +167,7 @@ void mql_design_opts_clear(mql_design_opts *o)
     list_free(o->engagement, o->n_engagement);
     list_free(o->skip, o->n_skip);
     list_free(o->skip_why, o->n_skip);
+    list_free(o->interactions, o->n_interactions);
     for (size_t i = 0; o->ref && i < o->n_ref; i++) {
         free(o->ref[i].column);
         free(o->ref[i].level);
@@ -328,6 +329,22 @@ int mql_design_opts_parse_features(mql_design_opts *o, const char *text, mql_err
     return split_names("--features", text, &o->features, &o->n_features, err);
 }
 
+int mql_design_opts_parse_interactions(mql_design_opts *o, const char *text, mql_err *err)
+{
+    if (text && strcmp(text, "auto") == 0) {
+        o->interactions_auto = 1;
+        return MQL_OK;
+    }
+    int rc = split_names("--interactions", text, &o->interactions, &o->n_interactions, err);
+    for (size_t i = 0; rc == MQL_OK && i < o->n_interactions; i++) {
+        const char *c = strchr(o->interactions[i], ':');
+        if (!c || c == o->interactions[i] || !c[1] || strchr(c + 1, ':'))
+            rc = mql_err_set(err, MQL_EUSAGE, "--interactions: '%s' is not a pair 'a:b' (or use "
+                             "'auto')", o->interactions[i]);
+    }
+    return rc;
+}
+
 int mql_design_opts_parse_exclude(mql_design_opts *o, const char *text, mql_err *err)
 {
     return split_names("--exclude", text, &o->exclude, &o->n_exclude, err);
@@ -397,8 +414,30 @@ void mql_design_free(mql_design *d)
     list_free(d->labels, d->labels ? d->p : 0);
     list_free(d->texts, d->texts ? d->p : 0);
     free(d->term_feature);
+    free(d->term_ix);
+    for (size_t k = 0; d->ix && k < d->n_ix; k++) {
+        free(d->ix[k].ta);
+        free(d->ix[k].tb);
+    }
+    free(d->ix);
     list_free(d->notes, d->n_notes);
     free(d);
+}
+
+/* Frees what design_derive computes, so it can run again (interactions changed). */
+static void design_underive(mql_design *d)
+{
+    list_free(d->labels, d->labels ? d->p : 0);
+    list_free(d->texts, d->texts ? d->p : 0);
+    free(d->term_feature);
+    free(d->term_ix);
+    d->labels = d->texts = NULL;
+    d->term_feature = d->term_ix = NULL;
+    for (size_t i = 0; i < d->n_features; i++) {
+        mql_feature *f = &d->features[i];
+        list_free(f->bin_text, f->bin_text ? f->n_cuts + 1 : 0);
+        f->bin_text = NULL;
+    }
 }
 
 const char *mql_design_label(const mql_design *d, size_t j)
@@ -454,7 +493,8 @@ static size_t feature_terms(const mql_feature *f)
     return k;
 }
 
-/* Computes term0, n_terms, bin_text, labels, texts and term_feature from the "in" fields. */
+/* Computes term0, n_terms, bin_text, labels, texts, term_feature and term_ix from the "in"
+ * fields (interactions included). */
 static int design_derive(mql_design *d, mql_err *err)
 {
     size_t p = 1;
@@ -472,12 +512,19 @@ static int design_derive(mql_design *d, mql_err *err)
                     return mql_err_set(err, MQL_ENOMEM, "out of memory");
         }
     }
+    for (size_t k = 0; k < d->n_ix; k++) {
+        d->ix[k].term0 = p;
+        p += d->ix[k].n_cells;
+    }
     d->p = p;
     d->labels = calloc(p, sizeof *d->labels);
     d->texts = calloc(p, sizeof *d->texts);
     d->term_feature = malloc(p * sizeof *d->term_feature);
-    if (!d->labels || !d->texts || !d->term_feature)
+    d->term_ix = malloc(p * sizeof *d->term_ix);
+    if (!d->labels || !d->texts || !d->term_feature || !d->term_ix)
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    for (size_t j = 0; j < p; j++)
+        d->term_ix[j] = -1;
     d->labels[0] = mql_strdup("(Intercept)");
     d->texts[0] = mql_strdup("baseline");
     d->term_feature[0] = -1;
@@ -533,6 +580,104 @@ static int design_derive(mql_design *d, mql_err *err)
                 return mql_err_set(err, MQL_ENOMEM, "out of memory");
         }
     }
+    for (size_t k = 0; k < d->n_ix; k++) {
+        const mql_interaction *ix = &d->ix[k];
+        const mql_feature *fa = &d->features[ix->a], *fb = &d->features[ix->b];
+        for (size_t c = 0; c < ix->n_cells; c++) {
+            size_t j = ix->term0 + c, ja = fa->term0 + ix->ta[c], jb = fb->term0 + ix->tb[c];
+            d->labels[j] = xprintf("%s:%s", d->labels[ja], d->labels[jb]);
+            d->texts[j] = xprintf("%s and %s", d->texts[ja], d->texts[jb]);
+            d->term_feature[j] = -1;
+            d->term_ix[j] = (long)k;
+            if (!d->labels[j] || !d->texts[j])
+                return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        }
+    }
+    return MQL_OK;
+}
+
+int mql_feature_interactable(const mql_feature *f)
+{
+    return f->enc == MQL_ENC_CATEGORICAL || f->enc == MQL_ENC_BOOLEAN ||
+           f->enc == MQL_ENC_BINNED;
+}
+
+int mql_design_set_interactions(mql_design *d, const mql_interaction *ix, size_t n,
+                                mql_err *err)
+{
+    mql_interaction *nx = calloc(n ? n : 1, sizeof *nx);
+    int rc = nx ? MQL_OK : mql_err_set(err, MQL_ENOMEM, "out of memory");
+    for (size_t k = 0; k < n && rc == MQL_OK; k++) {
+        const mql_interaction *s = &ix[k];
+        if (s->a >= s->b || s->b >= d->n_features ||
+            !mql_feature_interactable(&d->features[s->a]) ||
+            !mql_feature_interactable(&d->features[s->b])) {
+            rc = mql_err_set(err, MQL_EDATA, "design: interaction %zu: features %zu and %zu "
+                             "cannot interact (two different categorical, boolean or binned "
+                             "features, the first before the second)", k, s->a, s->b);
+            break;
+        }
+        nx[k].a = s->a;
+        nx[k].b = s->b;
+        nx[k].n_cells = s->n_cells;
+        nx[k].ta = malloc((s->n_cells ? s->n_cells : 1) * sizeof *nx[k].ta);
+        nx[k].tb = malloc((s->n_cells ? s->n_cells : 1) * sizeof *nx[k].tb);
+        if (!nx[k].ta || !nx[k].tb) {
+            rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+            break;
+        }
+        for (size_t c = 0; c < s->n_cells; c++) {
+            if (s->ta[c] >= feature_terms(&d->features[s->a]) ||
+                s->tb[c] >= feature_terms(&d->features[s->b])) {
+                rc = mql_err_set(err, MQL_EDATA, "design: interaction %zu: cell %zu names a term "
+                                 "the features do not have", k, c);
+                break;
+            }
+            nx[k].ta[c] = s->ta[c];
+            nx[k].tb[c] = s->tb[c];
+        }
+    }
+    design_underive(d);
+    for (size_t k = 0; d->ix && k < d->n_ix; k++) {
+        free(d->ix[k].ta);
+        free(d->ix[k].tb);
+    }
+    free(d->ix);
+    d->ix = NULL;
+    d->n_ix = 0;
+    if (rc) {
+        for (size_t k = 0; nx && k < n; k++) {
+            free(nx[k].ta);
+            free(nx[k].tb);
+        }
+        free(nx);
+        int r2 = design_derive(d, err);
+        return r2 && rc == MQL_OK ? r2 : rc;
+    }
+    d->ix = nx;
+    d->n_ix = n;
+    return design_derive(d, err);
+}
+
+int mql_design_copy(const mql_design *d, mql_design **out, mql_err *err)
+{
+    *out = NULL;
+    mql_design *c = NULL;
+    int rc = mql_design_from_parts(d->features, d->n_features, &c, err);
+    if (rc == MQL_OK && d->n_ix)
+        rc = mql_design_set_interactions(c, d->ix, d->n_ix, err);
+    if (rc == MQL_OK && d->n_notes) {
+        if (!(c->notes = calloc(d->n_notes, sizeof *c->notes)))
+            rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+        for (size_t k = 0; rc == MQL_OK && k < d->n_notes; k++, c->n_notes++)
+            if (!(c->notes[k] = mql_strdup(d->notes[k])))
+                rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
+    if (rc) {
+        mql_design_free(c);
+        return rc;
+    }
+    *out = c;
     return MQL_OK;
 }
 
@@ -1460,6 +1605,15 @@ int mql_design_fill(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
                 fill_bins(bf, f, r0, bm, xb, p);
             else
                 fill_value(bf, f, r0, bm, xb, p);
+        }
+        for (size_t k = 0; k < d->n_ix; k++) {
+            const mql_interaction *ix = &d->ix[k];
+            size_t ja = d->features[ix->a].term0, jb = d->features[ix->b].term0;
+            for (size_t r = 0; r < bm; r++) {
+                double *xr = xb + r * p;
+                for (size_t c = 0; c < ix->n_cells; c++)
+                    xr[ix->term0 + c] = xr[ja + ix->ta[c]] * xr[jb + ix->tb[c]];
+            }
         }
     }
     return MQL_OK;

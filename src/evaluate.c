@@ -52,6 +52,7 @@ void mql_scored_free(mql_scored *s)
     free(s->acv);
     free(s->censored);
     free(s->open);
+    free(s->uncapped);
     free(s);
 }
 
@@ -182,6 +183,22 @@ int mql_scored_new(const mql_points *m, const mql_table *t, const mql_eval_roles
     }
     if ((st = mql_scorer_score_all(sc, a, b, c, err)))
         goto fail;
+    if (mql_points_has_caps(m)) {
+        /* the score before the caps, for the cap cost; a holds it for a moment */
+        if (!(s->uncapped = malloc(cap * sizeof *s->uncapped))) {
+            st = oom(err);
+            goto fail;
+        }
+        long *u = malloc(cap * sizeof *u);
+        if (!u || (st = mql_scorer_cap_stats(sc, u, s->cap_binds, err))) {
+            free(u);
+            st = st ? st : oom(err);
+            goto fail;
+        }
+        for (size_t i = 0; i < n; i++)
+            s->uncapped[i] = (double)u[i];
+        free(u);
+    }
     s->model = m;
     s->threshold = m->threshold;
     for (size_t i = 0; i < n; i++) {
@@ -364,6 +381,35 @@ static int rated_arrays(const mql_scored *s, double **score, double **prob, unsi
  * summary
  * ============================================================================================== */
 
+/* The cap cost of a model with caps: AUC and log loss of the uncapped score over the rated
+ * leads, probabilities through the same map (the model's, or the in-sample Platt map). */
+static int summarize_caps(const mql_scored *s, mql_eval_summary *out, mql_err *err)
+{
+    out->has_caps = 1;
+    memcpy(out->cap_binds, s->cap_binds, sizeof out->cap_binds);
+    size_t n = s->n, k = 0;
+    double *u = malloc((n ? n : 1) * sizeof *u), *pu = malloc((n ? n : 1) * sizeof *pu);
+    unsigned char *y = malloc(n ? n : 1);
+    int st = u && pu && y ? MQL_OK : oom(err);
+    for (size_t i = 0; st == MQL_OK && i < n; i++) {
+        if (s->censored && s->censored[i])
+            continue;
+        u[k] = s->uncapped[i];
+        pu[k] = s->prob_platt ? mql_platt_predict(&s->platt, u[k])
+                : s->model    ? mql_points_prob(s->model, u[k])
+                              : NAN;
+        y[k++] = s->y[i];
+    }
+    if (st == MQL_OK)
+        st = mql_auc(u, y, NULL, k, &out->auc_uncapped, err);
+    if (st == MQL_OK)
+        st = mql_logloss(pu, y, NULL, k, &out->logloss_uncapped, err);
+    free(u);
+    free(pu);
+    free(y);
+    return st;
+}
+
 int mql_eval_summarize(const mql_scored *s, mql_eval_summary *out, mql_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -396,6 +442,8 @@ int mql_eval_summarize(const mql_scored *s, mql_eval_summary *out, mql_err *err)
         (out->has_ks && (st = mql_ks(sc, y, NULL, k, &out->ks, err))) ||
         (k && (st = mql_brier(p, y, NULL, k, &out->brier, err))) ||
         (k && (st = mql_logloss(p, y, NULL, k, &out->logloss, err))))
+        goto done;
+    if (s->uncapped && (st = summarize_caps(s, out, err)))
         goto done;
     mql_err e2;
     if (mql_calibration(p, y, NULL, k, &out->calib, &e2) == MQL_OK)
@@ -465,6 +513,18 @@ mql_tab *mql_eval_summary_tab(const mql_eval_summary *m)
                sum_row(t, "HL p", m->hl.p_value, "%.4g", NAN, NAN, NULL);
     } else {
         fail = fail || sum_row(t, "HL chi-square", NAN, "%.3f", NAN, NAN, m->hl_msg);
+    }
+    if (m->has_caps) {
+        static const char *const cn[] = {"leads capped: fit", "leads capped: engagement",
+                                         "leads capped: total"};
+        for (int k = 0; k < 3; k++)
+            fail = fail || sum_row(t, cn[k], (double)m->cap_binds[k], "%.0f", NAN, NAN,
+                                   "leads whose points before the cap exceed it");
+        fail = fail ||
+               sum_row(t, "AUC without caps", m->auc_uncapped, "%.4f", NAN, NAN,
+                       "the cap cost: against AUC above") ||
+               sum_row(t, "log loss without caps", m->logloss_uncapped, "%.5f", NAN, NAN,
+                       "the cap cost: against log loss above");
     }
     if (fail) {
         mql_tab_free(t);
@@ -1073,10 +1133,21 @@ void mql_compare_free(mql_compare *c)
     free(c);
 }
 
+/* Same conditions (feature, operator and value text each; order of conditions aside). */
 static int same_rule(const mql_rule *a, const mql_rule *b)
 {
-    return a->op == b->op && mql_strcasecmp(a->feature, b->feature) == 0 &&
-           mql_strcasecmp(a->value ? a->value : "", b->value ? b->value : "") == 0;
+    if (a->n_cond != b->n_cond)
+        return 0;
+    for (size_t k = 0; k < a->n_cond; k++) {
+        const mql_cond *x = &a->cond[k], *y = NULL;
+        for (size_t j = 0; j < b->n_cond && !y; j++)
+            if (mql_strcasecmp(x->feature, b->cond[j].feature) == 0)
+                y = &b->cond[j];
+        if (!y || x->op != y->op ||
+            mql_strcasecmp(x->value ? x->value : "", y->value ? y->value : "") != 0)
+            return 0;
+    }
+    return 1;
 }
 
 static int diff_rules(const mql_points *o, const mql_points *n, mql_compare *c, mql_err *err)
@@ -1123,6 +1194,8 @@ int mql_compare_run(const mql_scored *olds, const mql_scored *news, mql_compare 
     if (!c)
         return oom(err);
     double to = (double)olds->threshold, tn = (double)news->threshold;
+    c->old_model = olds->model;
+    c->new_model = news->model;
     int st;
     if ((st = mql_eval_summarize(olds, &c->old_sum, err)) ||
         (st = mql_eval_summarize(news, &c->new_sum, err)) ||
@@ -1170,6 +1243,20 @@ mql_tab *mql_compare_metrics_tab(const mql_compare *c)
                cmp_row(t, "MQL-to-won", ro->won_rate, rn->won_rate, "%.4f") ||
                cmp_row(t, "MQL-to-SQL", ro->sql_rate, rn->sql_rate, "%.4f") ||
                cmp_row(t, "recall of won", ro->recall, rn->recall, "%.4f");
+    if (!fail && (o->has_caps || n->has_caps)) {
+        static const char *const cn[] = {"leads the fit cap binds",
+                                         "leads the engagement cap binds",
+                                         "leads the total cap binds"};
+        const mql_points *mo = c->old_model, *mn = c->new_model;
+        for (int k = 0; k < 3 && !fail; k++) {
+            long co = !mo ? MQL_NO_CAP : k == 0 ? mo->cap_fit : k == 1 ? mo->cap_engagement
+                                                                      : mo->cap_total;
+            long cw = !mn ? MQL_NO_CAP : k == 0 ? mn->cap_fit : k == 1 ? mn->cap_engagement
+                                                                      : mn->cap_total;
+            fail = cmp_row(t, cn[k], co == MQL_NO_CAP ? NAN : (double)o->cap_binds[k],
+                           cw == MQL_NO_CAP ? NAN : (double)n->cap_binds[k], "%.0f");
+        }
+    }
     if (fail) {
         mql_tab_free(t);
         return NULL;
@@ -1214,8 +1301,10 @@ mql_tab *mql_compare_rules_tab(const mql_compare *c)
     for (size_t k = 0; k < c->n_rules && !fail; k++) {
         const mql_rule_diff *d = &c->rules[k];
         const mql_rule *r = d->old_rule ? d->old_rule : d->new_rule;
-        fail = mql_tab_row(t) || mql_tab_add_str(t, r->feature) ||
-               mql_tab_add_str(t, mql_op_name(r->op)) || mql_tab_add_str(t, r->value) ||
+        char fb[512], ob[128], vb[1024];
+        fail = mql_tab_row(t) || mql_tab_add_str(t, mql_rule_field(r, 0, fb, sizeof fb)) ||
+               mql_tab_add_str(t, mql_rule_field(r, 1, ob, sizeof ob)) ||
+               mql_tab_add_str(t, mql_rule_field(r, 2, vb, sizeof vb)) ||
                (d->old_rule ? mql_tab_add_int(t, d->old_points) : mql_tab_add_str(t, NULL)) ||
                (d->new_rule ? mql_tab_add_int(t, d->new_points) : mql_tab_add_str(t, NULL)) ||
                mql_tab_add_str(t, ch[d->change]);

@@ -2,6 +2,7 @@
  * fit, backtest and review share, with the diagnostics the user is told about. */
 #include "mqlcal/model.h"
 
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -77,6 +78,7 @@ void mql_fit_diag_clear(mql_fit_diag *diag)
     free(diag->warnings);
     free(diag->aliased);
     free(diag->separated);
+    mql_ix_report_clear(&diag->ix);
     memset(diag, 0, sizeof *diag);
 }
 
@@ -412,6 +414,9 @@ int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
         st = mql_err_set(err, MQL_ENOMEM, "out of memory");
         goto out;
     }
+    if (dopts && (dopts->interactions_auto || dopts->n_interactions) &&
+        (st = mql_interactions_choose(t, y, w, d, dopts, gopts, &diag->ix, err)) != MQL_OK)
+        goto out;
     if ((st = check_size(d, t->n_rows, gopts, err)) != MQL_OK)
         goto out;
     if ((st = mql_design_bind(d, t, &bind, err)) != MQL_OK)

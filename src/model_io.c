@@ -130,6 +130,22 @@ static json_t *design_json(const mql_design *d, int *fail)
     for (size_t k = 0; fs && k < d->n_features; k++)
         push(fs, feature_json(&d->features[k], fail), fail);
     put(o, "features", fs, fail);
+    if (d->n_ix) {
+        /* by feature name, cells as [term offset in a, term offset in b] */
+        json_t *ixs = json_array();
+        for (size_t k = 0; ixs && k < d->n_ix; k++) {
+            const mql_interaction *ix = &d->ix[k];
+            json_t *e = json_object(), *cells = json_array();
+            put(e, "a", json_string(d->features[ix->a].name), fail);
+            put(e, "b", json_string(d->features[ix->b].name), fail);
+            for (size_t c = 0; cells && c < ix->n_cells; c++)
+                push(cells, json_pack("[I, I]", (json_int_t)ix->ta[c], (json_int_t)ix->tb[c]),
+                     fail);
+            put(e, "cells", cells, fail);
+            push(ixs, e, fail);
+        }
+        put(o, "interactions", ixs, fail);
+    }
     put(o, "notes", str_array(d->notes, d->n_notes, fail), fail);
     return o;
 }
@@ -196,7 +212,9 @@ int mql_model_write(const mql_model *m, FILE *f, mql_err *err)
     int fail = 0;
     json_t *o = json_object();
     put(o, "format", json_string(MQL_MODEL_FORMAT), &fail);
-    put(o, "version", json_integer(MQL_MODEL_VERSION), &fail);
+    /* version 1 unless the model needs what version 1 readers would misread */
+    int v2 = (m->design && m->design->n_ix) || (m->points && mql_points_is_v2(m->points));
+    put(o, "version", json_integer(v2 ? 2 : 1), &fail);
     put(o, "created", jstr(m->created), &fail);
     put(o, "tool", jstr(m->tool_version), &fail);
     put(o, "training", training_json(&m->train, &fail), &fail);
@@ -452,6 +470,60 @@ static void read_feature(rd *r, const json_t *o, const char *where, mql_feature 
     f->false_label = rd_str(r, o, where, "false_label", 1);
 }
 
+/* design.interactions (version 2 models): [{"a": name, "b": name, "cells": [[ta, tb], ...]}]. */
+static void read_interactions(rd *r, const json_t *ixs, mql_design *d)
+{
+    size_t n = json_is_array(ixs) ? json_array_size(ixs) : 0;
+    mql_interaction *ix = calloc(n ? n : 1, sizeof *ix);
+    if (!json_is_array(ixs)) {
+        rd_fail(r, MQL_EDATA, "design", "interactions", "must be an array");
+    } else if (!ix) {
+        r->st = mql_err_set(r->err, MQL_ENOMEM, "out of memory");
+    }
+    for (size_t k = 0; ix && k < n && !r->st; k++) {
+        json_t *e = json_array_get(ixs, k), *cells = json_object_get(e, "cells");
+        const char *a = json_string_value(json_object_get(e, "a"));
+        const char *b = json_string_value(json_object_get(e, "b"));
+        long fa = a ? mql_design_find(d, a) : -1, fb = b ? mql_design_find(d, b) : -1;
+        size_t nc = json_array_size(cells);
+        if (fa < 0 || fb < 0 || !json_is_array(cells)) {
+            rd_fail(r, MQL_EDATA, "design", "interactions",
+                    "must hold {a, b, cells} naming features of the design");
+            break;
+        }
+        ix[k].a = (size_t)fa;
+        ix[k].b = (size_t)fb;
+        ix[k].n_cells = nc;
+        ix[k].ta = malloc((nc ? nc : 1) * sizeof *ix[k].ta);
+        ix[k].tb = malloc((nc ? nc : 1) * sizeof *ix[k].tb);
+        if (!ix[k].ta || !ix[k].tb) {
+            r->st = mql_err_set(r->err, MQL_ENOMEM, "out of memory");
+            break;
+        }
+        for (size_t c = 0; c < nc; c++) {
+            json_t *pr = json_array_get(cells, c);
+            json_t *x = json_array_get(pr, 0), *y = json_array_get(pr, 1);
+            if (!json_is_integer(x) || !json_is_integer(y) || json_integer_value(x) < 0 ||
+                json_integer_value(y) < 0) {
+                rd_fail(r, MQL_EDATA, "design", "interactions", "cells must be [int, int] pairs");
+                break;
+            }
+            ix[k].ta[c] = (size_t)json_integer_value(x);
+            ix[k].tb[c] = (size_t)json_integer_value(y);
+        }
+    }
+    if (!r->st) {
+        int st = mql_design_set_interactions(d, ix, n, r->err);
+        if (st)
+            r->st = mql_err_prefix(r->err, st, "%s: design", r->file);
+    }
+    for (size_t k = 0; ix && k < n; k++) {
+        free(ix[k].ta);
+        free(ix[k].tb);
+    }
+    free(ix);
+}
+
 static mql_design *read_design(rd *r, const json_t *o)
 {
     json_t *fs = rd_arr(r, o, "design", "features", 0);
@@ -495,6 +567,9 @@ static mql_design *read_design(rd *r, const json_t *o)
             d->n_notes++;
         }
     }
+    json_t *ixs = json_object_get(o, "interactions");
+    if (!r->st && ixs)
+        read_interactions(r, ixs, d);
     if (r->st) {
         mql_design_free(d);
         d = NULL;

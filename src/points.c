@@ -17,6 +17,8 @@ mql_points *mql_points_new(void)
     if (!m)
         return NULL;
     m->pdo = NAN;
+    m->cap_fit = m->cap_engagement = m->cap_total = MQL_NO_CAP;
+    m->auc_capped = m->logloss_capped = m->share_capped = NAN;
     m->map_a = m->map_b = NAN;
     m->auc_exact = m->auc_points = m->logloss_exact = m->logloss_points = NAN;
     m->strength = NAN;
@@ -109,15 +111,47 @@ int mql_points_add_rule(mql_points *m, const mql_rule *r, mql_err *err)
     if (!nr)
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     m->rules = nr;
-    mql_rule *d = &m->rules[m->n_rules];
-    int rc = mql_rule_init_na(d, r->feature, mql_op_name(r->op), r->value, r->points, r->group,
-                              mql_points_na(m), m->na.n, err);
+    int rc = mql_rule_copy(&m->rules[m->n_rules], r, mql_points_na(m), m->na.n, err);
     if (rc)
         return rc;
-    d->term = r->term;
-    d->line = r->line;
     m->n_rules++;
     return MQL_OK;
+}
+
+int mql_points_has_caps(const mql_points *m)
+{
+    return m->cap_fit != MQL_NO_CAP || m->cap_engagement != MQL_NO_CAP ||
+           m->cap_total != MQL_NO_CAP;
+}
+
+int mql_points_is_v2(const mql_points *m)
+{
+    if (mql_points_has_caps(m))
+        return 1;
+    for (size_t i = 0; i < m->n_rules; i++)
+        if (m->rules[i].n_cond > 1)
+            return 1;
+    return 0;
+}
+
+unsigned mql_points_apply_caps(const mql_points *m, long fit, long engagement, long *fit_out,
+                               long *engagement_out, long *total)
+{
+    unsigned bound = 0;
+    if (fit > m->cap_fit)
+        fit = m->cap_fit, bound |= MQL_CAP_FIT;
+    if (engagement > m->cap_engagement)
+        engagement = m->cap_engagement, bound |= MQL_CAP_ENGAGEMENT;
+    long t = fit + engagement;
+    if (t > m->cap_total)
+        t = m->cap_total, bound |= MQL_CAP_TOTAL;
+    if (fit_out)
+        *fit_out = fit;
+    if (engagement_out)
+        *engagement_out = engagement;
+    if (total)
+        *total = t;
+    return bound;
 }
 
 
@@ -134,27 +168,28 @@ double mql_points_prob(const mql_points *m, double score)
 
 void mql_points_range(const mql_points *m, long *min_score, long *max_score)
 {
-    long lo = 0, hi = 0;
+    long lo[2] = {0, 0}, hi[2] = {0, 0};   /* by group: fit, engagement */
     for (size_t i = 0; i < m->n_rules; i++) {
         int first = 1;
-        for (size_t k = 0; k < i; k++)
-            if (strcmp(m->rules[k].feature, m->rules[i].feature) == 0)
+        for (size_t k = 0; k < i && first; k++)
+            if (mql_rules_same_features(&m->rules[k], &m->rules[i]))
                 first = 0;
         if (!first)
             continue;
-        long flo = 0, fhi = 0;
+        long flo[2] = {0, 0}, fhi[2] = {0, 0};
         for (size_t k = i; k < m->n_rules; k++) {
-            if (strcmp(m->rules[k].feature, m->rules[i].feature) != 0)
+            if (!mql_rules_same_features(&m->rules[k], &m->rules[i]))
                 continue;
             long p = m->rules[k].points;
-            flo = p < flo ? p : flo;
-            fhi = p > fhi ? p : fhi;
+            int g = m->rules[k].group == MQL_GROUP_ENGAGEMENT;
+            flo[g] = p < flo[g] ? p : flo[g];
+            fhi[g] = p > fhi[g] ? p : fhi[g];
         }
-        lo += flo;
-        hi += fhi;
+        for (int g = 0; g < 2; g++)
+            lo[g] += flo[g], hi[g] += fhi[g];
     }
-    *min_score = lo;
-    *max_score = hi;
+    mql_points_apply_caps(m, lo[0], lo[1], NULL, NULL, min_score);
+    mql_points_apply_caps(m, hi[0], hi[1], NULL, NULL, max_score);
 }
 
 int mql_points_make_bands(mql_points *m, mql_err *err)
@@ -211,15 +246,15 @@ const char *mql_points_band(const mql_points *m, long score)
     return "";
 }
 
-/* Rejects two rules of one feature that a cell could both match; names both lines (or rule
- * numbers for models not read from a file). */
+/* Rejects two rules with the same feature set that one lead could both match; names both lines
+ * (or rule numbers for models not read from a file). */
 int mql_points_check_overlaps(const mql_points *m, const char *name, mql_err *err)
 {
     for (size_t i = 0; i < m->n_rules; i++) {
         for (size_t k = 0; k < i; k++) {
             const mql_rule *a = &m->rules[k], *b = &m->rules[i];
-            char w[128], ta[256], tb[256];
-            if (strcmp(a->feature, b->feature) != 0 || !mql_rules_overlap(a, b, w, sizeof w))
+            char w[512], ta[512], tb[512];
+            if (!mql_rules_overlap(a, b, w, sizeof w))
                 continue;
             mql_rule_text(a, ta, sizeof ta);
             mql_rule_text(b, tb, sizeof tb);
@@ -278,14 +313,40 @@ json_t *mql_points_to_json(const mql_points *m)
     }
     for (size_t i = 0; i < m->n_rules; i++) {
         const mql_rule *r = &m->rules[i];
-        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:I}", "feature", r->feature,
-                              "operator", mql_op_name(r->op), "value", r->value, "points",
+        const mql_cond *c0 = &r->cond[0];
+        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:I}", "feature", c0->feature,
+                              "operator", mql_op_name(c0->op), "value", c0->value, "points",
                               (json_int_t)r->points, "group",
                               r->group == MQL_GROUP_ENGAGEMENT ? "engagement" : "fit", "term",
                               (json_int_t)r->term);
+        /* compound rules: the further conditions under "and", the name under "name" (absent
+         * for one-condition rules, so version 1 models are written as before) */
+        if (o && r->n_cond > 1) {
+            json_t *and = json_array();
+            bad |= !and;
+            for (size_t k = 1; and && k < r->n_cond; k++) {
+                const mql_cond *c = &r->cond[k];
+                json_t *co = json_pack("{s:s, s:s, s:s}", "feature", c->feature, "operator",
+                                       mql_op_name(c->op), "value", c->value);
+                bad |= !co || json_array_append_new(and, co) != 0;
+            }
+            bad |= json_object_set_new(o, "and", and) != 0;
+        }
+        if (o && r->name)
+            bad |= json_object_set_new(o, "name", json_string(r->name)) != 0;
         bad |= !o || json_array_append_new(rules, o) != 0;
     }
     bad |= json_object_set_new(j, "rules", rules) != 0;
+    if (mql_points_has_caps(m)) {
+        json_t *caps = json_pack("{s:o, s:o, s:o}", "fit", jlong_or_null(m->cap_fit, MQL_NO_CAP),
+                                 "engagement", jlong_or_null(m->cap_engagement, MQL_NO_CAP),
+                                 "total", jlong_or_null(m->cap_total, MQL_NO_CAP));
+        bad |= !caps || json_object_set_new(j, "caps", caps) != 0;
+        json_t *cc = json_pack("{s:o, s:o, s:o}", "auc_capped", jnum(m->auc_capped),
+                               "logloss_capped", jnum(m->logloss_capped), "share_capped",
+                               jnum(m->share_capped));
+        bad |= !cc || json_object_set_new(j, "cap_cost", cc) != 0;
+    }
     for (size_t i = 0; i < m->n_bands; i++) {
         const mql_band *b = &m->bands[i];
         json_t *o = json_object();
@@ -478,6 +539,55 @@ static int rules_from_json(mql_points *m, const json_t *rules, mql_err *err)
             return mql_err_prefix(err, rc, "%s", where);
         m->rules[i].term = term;
         m->n_rules++;
+        const json_t *and = json_object_get(o, "and"), *nm = json_object_get(o, "name");
+        if (and && !json_is_array(and))
+            return mql_err_set(err, MQL_EDATA, "%s: key 'and' must be an array", where);
+        for (size_t k = 0; and && k < json_array_size(and); k++) {
+            const json_t *c = json_array_get(and, k);
+            char cw[96];
+            snprintf(cw, sizeof cw, "%s: and[%zu]", where, k);
+            if (!json_is_object(c))
+                return mql_err_set(err, MQL_EDATA, "%s must be an object", cw);
+            if (jget(c, "feature", cw, JSON_STRING, 0, &f, err) ||
+                jget(c, "operator", cw, JSON_STRING, 0, &op, err) ||
+                jget(c, "value", cw, JSON_STRING, 0, &val, err))
+                return MQL_EDATA;
+            if ((rc = mql_rule_add_cond(&m->rules[i], json_string_value(f), json_string_value(op),
+                                        json_string_value(val), err)))
+                return mql_err_prefix(err, rc, "%s", cw);
+        }
+        if (nm && !json_is_string(nm))
+            return mql_err_set(err, MQL_EDATA, "%s: key 'name' must be a string", where);
+        if (nm && (rc = mql_rule_set_name(&m->rules[i], json_string_value(nm), err)))
+            return rc;
+    }
+    return MQL_OK;
+}
+
+/* The optional "caps" and "cap_cost" objects (models with caps). */
+static int caps_from_json(mql_points *m, const json_t *j, mql_err *err)
+{
+    const json_t *caps = json_object_get(j, "caps"), *cc = json_object_get(j, "cap_cost"), *v;
+    if (!caps)
+        return MQL_OK;
+    if (!json_is_object(caps))
+        return mql_err_set(err, MQL_EDATA, "points: key 'caps' must be an object");
+    static const char *const ck[] = {"fit", "engagement", "total"};
+    long *cv[] = {&m->cap_fit, &m->cap_engagement, &m->cap_total};
+    for (size_t i = 0; i < 3; i++) {
+        if (jget(caps, ck[i], "points: caps", JSON_INTEGER, 1, &v, err))
+            return MQL_EDATA;
+        if (!json_is_null(v) && jlong(caps, ck[i], "points: caps", cv[i], err))
+            return MQL_EDATA;
+    }
+    if (cc && !json_is_object(cc))
+        return mql_err_set(err, MQL_EDATA, "points: key 'cap_cost' must be an object");
+    static const char *const kk[] = {"auc_capped", "logloss_capped", "share_capped"};
+    double *kv[] = {&m->auc_capped, &m->logloss_capped, &m->share_capped};
+    for (size_t i = 0; cc && i < 3; i++) {
+        if (jget(cc, kk[i], "points: cap_cost", JSON_REAL, 1, &v, err))
+            return MQL_EDATA;
+        *kv[i] = jdouble(v);
     }
     return MQL_OK;
 }
@@ -625,8 +735,10 @@ int mql_points_from_json(const json_t *j, mql_points **out, mql_err *err)
         *rv[i] = jdouble(v);
     }
     if ((json_is_object(map) && (rc = map_from_json(m, map, err))) ||
-        (rc = rules_from_json(m, rules, err)) || (rc = bands_from_json(m, bands, err)) ||
-        (rc = steps_from_json(m, tp, steps, err)) || (rc = mql_points_check_overlaps(m, "points", err)) ||
+        (rc = rules_from_json(m, rules, err)) || (rc = caps_from_json(m, j, err)) ||
+        (rc = bands_from_json(m, bands, err)) ||
+        (rc = steps_from_json(m, tp, steps, err)) ||
+        (rc = mql_points_check_overlaps(m, "points", err)) ||
         (rc = decays_from_json(m, json_object_get(j, "decays"), err)))
         goto fail;
     *out = m;

@@ -38,6 +38,7 @@ void mql_points_opts_default(mql_points_opts *o)
     o->max_points = 100;
     o->threshold = LONG_MIN;
     o->by_strength = 1;
+    o->cap_fit = o->cap_engagement = o->cap_total = MQL_NO_CAP;
 }
 
 double mql_points_strength(double auc_exact, double lr_p)
@@ -47,6 +48,22 @@ double mql_points_strength(double auc_exact, double lr_p)
         s = fmin(s, 0.1);
     return fmax(s, 0.1);
 }
+
+/* The group of design term j: its feature's; an interaction's is engagement when either feature
+ * is engagement (points earned by doing something), else fit. */
+static mql_group term_group(const mql_design *d, size_t j)
+{
+    if (d->term_feature[j] >= 0)
+        return d->features[d->term_feature[j]].group;
+    if (d->term_ix && d->term_ix[j] >= 0) {
+        const mql_interaction *ix = &d->ix[d->term_ix[j]];
+        return d->features[ix->a].group == MQL_GROUP_ENGAGEMENT ||
+                       d->features[ix->b].group == MQL_GROUP_ENGAGEMENT
+                   ? MQL_GROUP_ENGAGEMENT : MQL_GROUP_FIT;
+    }
+    return MQL_GROUP_FIT;
+}
+
 
 /* Index of the step holding x: the number of lower bounds lo[1..n) that are <= x (0 for NaN).
  * A plain count (fitted steps number at most 12): independent compares, no data-dependent
@@ -336,36 +353,162 @@ static void *steps_part(void *arg)
     return NULL;
 }
 
-/* Appends the rule for values in [lo, hi) (lo = -inf: below hi; hi = +inf: lo and above).
+/* One condition of a term-to-be: operator and value text (the value malloc'd). */
+typedef struct cond_alt {
+    mql_op op;
+    char *value;
+} cond_alt;
+
+static void alts_free(cond_alt *a, size_t n)
+{
+    for (size_t k = 0; a && k < n; k++)
+        free(a[k].value);
+}
+
+/* The condition for values in [lo, hi) (lo = -inf: below hi; hi = +inf: lo and above).
  * Integer data with integer bounds read as "between 3..5" / "= 3" / "<= 2"; otherwise
  * "between lo..top" with top the short decimal where the range ends at the data's precision
  * (mql_cut_bounds: no training value lies in (top, hi)), or, when top is NAN (a design read back
  * without it), the largest double below hi. */
-static int add_range_rule(mql_points *m, const mql_feature *f, double lo, double hi,
-                          double top_short, long pts, long term, mql_err *err)
+static int range_cond(const mql_feature *f, double lo, double hi, double top_short,
+                      cond_alt *out, mql_err *err)
 {
-    char a[40], b[48];
+    char a[40], b[96];
     int ints = f->integer && (isinf(lo) || mql_is_integral(lo)) && (isinf(hi) || mql_is_integral(hi));
     if (isinf(lo) && isinf(hi))
         return mql_err_set(err, MQL_EDATA, "feature '%s': a step without bounds", f->name);
     if (isinf(hi)) {
+        mql_fmt_shortest(lo, b, sizeof b);
+        out->op = MQL_OP_GE;
+    } else if (isinf(lo)) {
+        mql_fmt_shortest(ints ? hi - 1 : hi, b, sizeof b);
+        out->op = ints ? MQL_OP_LE : MQL_OP_LT;
+    } else {
+        double top = ints                                         ? hi - 1
+                     : !isnan(top_short) && top_short >= lo && top_short < hi ? top_short
+                                                                  : nextafter(hi, -INFINITY);
         mql_fmt_shortest(lo, a, sizeof a);
-        return add_rule(m, f->name, MQL_OP_GE, a, pts, f->group, term, err);
+        if (top == lo) {
+            snprintf(b, sizeof b, "%s", a);
+            out->op = MQL_OP_EQ;
+        } else {
+            size_t n = strlen(a);
+            snprintf(b, sizeof b, "%s..", a);
+            mql_fmt_shortest(top, b + n + 2, sizeof b - n - 2);
+            out->op = MQL_OP_BETWEEN;
+        }
     }
-    if (isinf(lo)) {
-        mql_fmt_shortest(ints ? hi - 1 : hi, a, sizeof a);
-        return add_rule(m, f->name, ints ? MQL_OP_LE : MQL_OP_LT, a, pts, f->group, term, err);
+    if (!(out->value = mql_strdup(b)))
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    return MQL_OK;
+}
+
+/* Appends the rule for values in [lo, hi) of feature f (top_short: see range_cond). */
+static int add_range_rule(mql_points *m, const mql_feature *f, double lo, double hi,
+                          double top_short, long pts, long term, mql_err *err)
+{
+    cond_alt c = {MQL_OP_EQ, NULL};
+    int rc = range_cond(f, lo, hi, top_short, &c, err);
+    if (rc == MQL_OK)
+        rc = add_rule(m, f->name, c.op, c.value, pts, f->group, term, err);
+    free(c.value);
+    return rc;
+}
+
+/* The condition(s) a lead meets when indicator term t (offset within f's terms) is set:
+ * "(missing)" -> missing; boolean -> = true label; bin -> its range; level -> = level;
+ * "(other)" -> in the pooled names, or one = condition per name when a name holds '|' (then
+ * each is an alternative). alts has room for max(1, f->n_pooled); *n receives the count. */
+static int term_conds(const mql_feature *f, size_t t, cond_alt *alts, size_t *n, mql_err *err)
+{
+    *n = 0;
+    const char *v = NULL;
+    mql_op op = MQL_OP_EQ;
+    if (f->has_missing && t == f->n_terms - 1) {
+        op = MQL_OP_MISSING;
+        v = "";
+    } else if (f->enc == MQL_ENC_BOOLEAN) {
+        v = f->true_label ? f->true_label : "True";
+    } else if (f->enc == MQL_ENC_BINNED) {
+        int rc = range_cond(f, f->cuts[t], t + 1 < f->n_cuts ? f->cuts[t + 1] : INFINITY,
+                            f->cut_top && t + 1 < f->n_cuts ? f->cut_top[t + 1] : NAN, &alts[0],
+                            err);
+        *n = rc ? 0 : 1;
+        return rc;
+    } else if (t + 1 < f->n_levels) {
+        v = f->levels[t + 1];
+    } else {
+        /* (other): the pooled level names */
+        int bar = 0;
+        size_t len = 1;
+        for (size_t k = 0; k < f->n_pooled; k++) {
+            bar |= strchr(f->pooled[k], '|') != NULL;
+            len += strlen(f->pooled[k]) + 1;
+        }
+        if (bar || f->n_pooled == 1) {
+            for (size_t k = 0; k < f->n_pooled; k++) {
+                alts[k] = (cond_alt){MQL_OP_EQ, mql_strdup(f->pooled[k])};
+                if (!alts[k].value)
+                    return mql_err_set(err, MQL_ENOMEM, "out of memory");
+                (*n)++;
+            }
+            return MQL_OK;
+        }
+        char *j = malloc(len);
+        if (!j)
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        j[0] = '\0';
+        for (size_t k = 0; k < f->n_pooled; k++) {
+            if (k)
+                strcat(j, "|");
+            strcat(j, f->pooled[k]);
+        }
+        alts[0] = (cond_alt){MQL_OP_IN, j};
+        *n = 1;
+        return MQL_OK;
     }
-    double top = ints                                         ? hi - 1
-                 : !isnan(top_short) && top_short >= lo && top_short < hi ? top_short
-                                                              : nextafter(hi, -INFINITY);
-    mql_fmt_shortest(lo, a, sizeof a);
-    if (top == lo)
-        return add_rule(m, f->name, MQL_OP_EQ, a, pts, f->group, term, err);
-    size_t n = strlen(a);
-    snprintf(b, sizeof b, "%s..", a);
-    mql_fmt_shortest(top, b + n + 2, sizeof b - n - 2);
-    return add_rule(m, f->name, MQL_OP_BETWEEN, b, pts, f->group, term, err);
+    alts[0] = (cond_alt){op, mql_strdup(v)};
+    if (!alts[0].value)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    *n = 1;
+    return MQL_OK;
+}
+
+/* The compound rules of interaction cell c of interaction k (design term j): the conditions of
+ * its two terms ANDed (one rule per pair of alternatives), named after the term's label. */
+static int add_interaction_rules(mql_points *m, const mql_design *d, size_t k, size_t c,
+                                 long pts, mql_err *err)
+{
+    const mql_interaction *ix = &d->ix[k];
+    const mql_feature *fa = &d->features[ix->a], *fb = &d->features[ix->b];
+    size_t j = ix->term0 + c, na = 0, nb = 0;
+    cond_alt *aa = calloc(fa->n_pooled + 1, sizeof *aa), *ab = calloc(fb->n_pooled + 1, sizeof *ab);
+    int rc = aa && ab ? MQL_OK : mql_err_set(err, MQL_ENOMEM, "out of memory");
+    if (rc == MQL_OK)
+        rc = term_conds(fa, ix->ta[c], aa, &na, err);
+    if (rc == MQL_OK)
+        rc = term_conds(fb, ix->tb[c], ab, &nb, err);
+    mql_group g = term_group(d, j);
+    for (size_t u = 0; rc == MQL_OK && u < na; u++)
+        for (size_t v = 0; rc == MQL_OK && v < nb; v++) {
+            if ((rc = add_rule(m, fa->name, aa[u].op, aa[u].value, pts, g, (long)j, err)))
+                break;
+            mql_rule *r = &m->rules[m->n_rules - 1];
+            char name[512];
+            if (na * nb > 1)
+                snprintf(name, sizeof name, "%s #%zu", d->labels[j], u * nb + v + 1);
+            else
+                snprintf(name, sizeof name, "%s", d->labels[j]);
+            if ((rc = mql_rule_add_cond_na(r, fb->name, mql_op_name(ab[v].op), ab[v].value,
+                                           mql_points_na(m), m->na.n, err)) ||
+                (rc = mql_rule_set_name(r, name, err)))
+                break;
+        }
+    alts_free(aa, na);
+    alts_free(ab, nb);
+    free(aa);
+    free(ab);
+    return rc;
 }
 
 static double beta_at(const double *beta, size_t j)
@@ -379,8 +522,10 @@ typedef struct internal_job {
     const mql_points *m;
     const double *beta;
     const long *step_of_term;
+    const unsigned char *eng;   /* p: 1 for engagement terms */
     size_t r_begin, r_end;
-    long *score;
+    long *score;                /* capped (the model's score) */
+    long *uncapped;             /* may be NULL */
     double *eta;
     int rc;
     mql_err err;
@@ -410,7 +555,7 @@ static void *internal_range(void *arg)
             break;
         for (size_t r = 0; r < mm; r++) {
             const double *xr = x + r * p;
-            long s = 0;
+            long s[2] = {0, 0};   /* fit, engagement */
             double e = 0;
             for (size_t j = 1; j < p; j++) {
                 if (beta)
@@ -420,13 +565,15 @@ static void *internal_range(void *arg)
                     size_t miss = f->term0 + f->n_terms - 1;
                     if (!(f->has_missing && xr[miss] != 0)) {
                         const mql_points_step *st = &m->steps[step_of_term[j]];
-                        s += st->points[step_of(st, xr[j])];
+                        s[jb->eng[j]] += st->points[step_of(st, xr[j])];
                     }
                 } else if (xr[j] != 0 && j < m->n_terms) {
-                    s += m->term_points[j];
+                    s[jb->eng[j]] += m->term_points[j];
                 }
             }
-            score[r0 + r] = s;
+            mql_points_apply_caps(m, s[0], s[1], NULL, NULL, &score[r0 + r]);
+            if (jb->uncapped)
+                jb->uncapped[r0 + r] = s[0] + s[1];
             if (eta)
                 eta[r0 + r] = beta_at(beta, 0) + e;
         }
@@ -440,23 +587,30 @@ static void *internal_range(void *arg)
  * term_points of the indicator terms, step points of the LINEAR terms. eta may be NULL. Large
  * tables are split in two halves scored on two threads (rows are independent and each row's
  * sums run in the same order, so the result does not depend on the split). */
-int mql_points_internal_scores(const mql_design *d, const mql_design_binding *b, const mql_points *m,
-                           const double *beta, long *score, double *eta, mql_err *err)
+static int internal_scores(const mql_design *d, const mql_design_binding *b,
+                           const mql_points *m, const double *beta, long *score, long *uncapped,
+                           double *eta, mql_err *err)
 {
     size_t p = d->p, n = b->n_rows;
     long *step_of_term = malloc(p * sizeof *step_of_term);
-    if (!step_of_term)
+    unsigned char *eng = malloc(p);
+    if (!step_of_term || !eng) {
+        free(step_of_term);
+        free(eng);
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
-    for (size_t j = 0; j < p; j++)
+    }
+    for (size_t j = 0; j < p; j++) {
         step_of_term[j] = -1;
+        eng[j] = j > 0 && term_group(d, j) == MQL_GROUP_ENGAGEMENT;
+    }
     for (size_t i = 0; i < m->n_steps; i++)
         if (m->steps[i].term < p)
             step_of_term[m->steps[i].term] = (long)i;
     int two = n >= 100000;
     internal_job jobs[2];
     for (int t = 0; t < 2; t++)
-        jobs[t] = (internal_job){d, b, m, beta, step_of_term, t == 0 ? 0 : n / 2,
-                                 t == 0 && two ? n / 2 : n, score, eta, MQL_OK, {{0}}};
+        jobs[t] = (internal_job){d, b, m, beta, step_of_term, eng, t == 0 ? 0 : n / 2,
+                                 t == 0 && two ? n / 2 : n, score, uncapped, eta, MQL_OK, {{0}}};
     pthread_t th;
     int threaded = two && pthread_create(&th, NULL, internal_range, &jobs[1]) == 0;
     if (!threaded)
@@ -465,10 +619,18 @@ int mql_points_internal_scores(const mql_design *d, const mql_design_binding *b,
     if (threaded)
         pthread_join(th, NULL);
     free(step_of_term);
+    free(eng);
     int rc = jobs[0].rc ? jobs[0].rc : threaded ? jobs[1].rc : MQL_OK;
     if (rc)
         mql_err_set(err, rc, "%s", jobs[0].rc ? jobs[0].err.msg : jobs[1].err.msg);
     return rc;
+}
+
+int mql_points_internal_scores(const mql_design *d, const mql_design_binding *b,
+                               const mql_points *m, const double *beta, long *score, double *eta,
+                               mql_err *err)
+{
+    return internal_scores(d, b, m, beta, score, NULL, eta, err);
 }
 
 /* Points of one rule: x rounded, when |x| is below MQL_POINTS_MAX (1e9: sums of a few hundred
@@ -597,6 +759,102 @@ static int rounding_cost(mql_points *m, const double *eta, const long *score,
     return MQL_OK;
 }
 
+/* The cap cost: AUC and log loss of the capped integer score (through the map), and the share
+ * of leads whose score a cap changed. */
+static int cap_cost(mql_points *m, const long *score, const long *uncapped,
+                    const unsigned char *y, size_t n, mql_err *err)
+{
+    double *sd = malloc((n ? n : 1) * sizeof *sd), *ps = malloc((n ? n : 1) * sizeof *ps);
+    if (!sd || !ps) {
+        free(sd), free(ps);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
+    size_t changed = 0;
+    for (size_t i = 0; i < n; i++) {
+        sd[i] = (double)score[i];
+        ps[i] = mql_points_prob(m, sd[i]);
+        changed += score[i] != uncapped[i];
+    }
+    mql_err e2;
+    if (mql_auc(sd, y, NULL, n, &m->auc_capped, &e2))
+        m->auc_capped = NAN;
+    if (mql_logloss(ps, y, NULL, n, &m->logloss_capped, &e2))
+        m->logloss_capped = NAN;
+    m->share_capped = n ? (double)changed / (double)n : NAN;
+    free(sd), free(ps);
+    return MQL_OK;
+}
+
+static int cmp_dbl(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* The 99th percentile (order statistic ceil(0.99 n)) of v[0..n); sorts v. */
+static double q99(double *v, size_t n)
+{
+    if (!n)
+        return NAN;
+    qsort(v, n, sizeof *v, cmp_dbl);
+    size_t k = (size_t)ceil(0.99 * (double)n);
+    return v[k ? k - 1 : 0];
+}
+
+/* The scale under caps (fit --cap-total etc.): the exact (unrounded) fit and engagement scores
+ * of every training lead at one point per unit of log-odds (indicator terms: contrib; LINEAR
+ * terms: beta (rep of the lead's step - rep of the base step)); then factor = the largest scale
+ * at which at most 1% of the training leads exceed each cap: min over caps of cap / the 99th
+ * percentile of the capped quantity (fit, engagement, fit + engagement for the total), over the
+ * caps whose percentile is positive. *factor is left alone when none is. */
+static int cap_scale(const mql_design *d, const mql_design_binding *b, const double *beta,
+                     const double *contrib, const mql_points *m, const long *step_idx,
+                     const mql_points_opts *o, double *factor, mql_err *err)
+{
+    enum { CHUNK = 512 };
+    size_t n = b->n_rows, p = d->p;
+    double *uf = malloc((n ? n : 1) * sizeof *uf), *ue = malloc((n ? n : 1) * sizeof *ue);
+    double *ut = malloc((n ? n : 1) * sizeof *ut), *x = malloc(CHUNK * p * sizeof *x);
+    int rc = uf && ue && ut && x ? MQL_OK : mql_err_set(err, MQL_ENOMEM, "out of memory");
+    for (size_t r0 = 0; rc == MQL_OK && r0 < n; r0 += CHUNK) {
+        size_t mm = n - r0 < CHUNK ? n - r0 : CHUNK;
+        if ((rc = mql_design_fill((void *)b, r0, mm, x, err)))
+            break;
+        for (size_t r = 0; r < mm; r++) {
+            const double *xr = x + r * p;
+            double g[2] = {0, 0};
+            for (size_t j = 1; j < p; j++) {
+                double v;
+                if (step_idx[j] >= 0) {
+                    const mql_points_step *st = &m->steps[step_idx[j]];
+                    v = beta_at(beta, j) * (st->rep[step_of(st, xr[j])] - st->rep[step_of(st, 0.0)]);
+                } else {
+                    v = contrib[j] * xr[j];
+                }
+                g[term_group(d, j) == MQL_GROUP_ENGAGEMENT] += v;
+            }
+            uf[r0 + r] = g[0];
+            ue[r0 + r] = g[1];
+            ut[r0 + r] = g[0] + g[1];
+        }
+    }
+    if (rc == MQL_OK) {
+        const long caps[3] = {o->cap_fit, o->cap_engagement, o->cap_total};
+        double *vals[3] = {uf, ue, ut}, best = INFINITY;
+        for (int k = 0; k < 3; k++) {
+            if (caps[k] == MQL_NO_CAP)
+                continue;
+            double q = q99(vals[k], n);
+            if (q > 0 && (double)caps[k] / q < best)
+                best = (double)caps[k] / q;
+        }
+        if (isfinite(best))
+            *factor = best;
+    }
+    free(uf), free(ue), free(ut), free(x);
+    return rc;
+}
+
 /* Exact contributions (log-odds relative to the baseline) of each rule-to-be, per term:
  * contrib[j] for indicator terms; LINEAR terms through their steps. */
 int mql_points_from_fit_data(const mql_design *d, const double *beta,
@@ -619,7 +877,7 @@ int mql_points_from_fit_data(const mql_design *d, const double *beta,
     mql_points *m = mql_points_new();
     double *contrib = calloc(p, sizeof *contrib);
     long *step_idx = malloc(p * sizeof *step_idx);
-    long *score = NULL;
+    long *score = NULL, *uncapped = NULL;
     double *eta = NULL;
     int rc = MQL_OK;
     if (!m || !contrib || !step_idx || !(m->term_points = calloc(p, sizeof *m->term_points))) {
@@ -722,9 +980,25 @@ int mql_points_from_fit_data(const mql_design *d, const double *beta,
             }
             best += fmax;
         }
+        for (size_t k = 0; k < d->n_ix; k++) {
+            double fmax = 0;
+            for (size_t c = 0; c < d->ix[k].n_cells; c++) {
+                double v = contrib[d->ix[k].term0 + c];
+                fmax = v > fmax ? v : fmax;
+                maxabs = fabs(v) > maxabs ? fabs(v) : maxabs;
+            }
+            best += fmax;
+        }
         double span = best > 0 ? best : maxabs;
         factor = span > 0 ? o->max_points / span : 20 / log(2.0);
+        if (b && (o->cap_fit != MQL_NO_CAP || o->cap_engagement != MQL_NO_CAP ||
+                  o->cap_total != MQL_NO_CAP) &&
+            (rc = cap_scale(d, b, beta, contrib, m, step_idx, o, &factor, err)))
+            goto done;
     }
+    m->cap_fit = o->cap_fit;
+    m->cap_engagement = o->cap_engagement;
+    m->cap_total = o->cap_total;
     m->pdo = factor * log(2.0);
     m->has_map = 1;
     m->map_a = a;
@@ -739,7 +1013,6 @@ int mql_points_from_fit_data(const mql_design *d, const double *beta,
         for (size_t t = 0; t < f->n_terms && rc == MQL_OK; t++) {
             size_t j = f->term0 + t;
             long term = (long)j;
-            int is_missing = f->has_missing && t == f->n_terms - 1;
             if (step_idx[j] >= 0) {
                 mql_points_step *s = &m->steps[step_idx[j]];
                 double bl = beta_at(beta, j), rb = s->rep[step_of(s, 0.0)];
@@ -760,66 +1033,57 @@ int mql_points_from_fit_data(const mql_design *d, const double *beta,
             m->term_points[j] = pts;
             if (pts == 0)
                 continue;
-            if (is_missing) {
-                rc = add_rule(m, f->name, MQL_OP_MISSING, "", pts, f->group, term, err);
-            } else if (f->enc == MQL_ENC_BOOLEAN) {
-                rc = add_rule(m, f->name, MQL_OP_EQ, f->true_label ? f->true_label : "True", pts,
-                              f->group, term, err);
-            } else if (f->enc == MQL_ENC_BINNED) {
-                rc = add_range_rule(m, f, f->cuts[t], t + 1 < f->n_cuts ? f->cuts[t + 1] : INFINITY,
-                                    f->cut_top && t + 1 < f->n_cuts ? f->cut_top[t + 1] : NAN,
-                                    pts, term, err);
-            } else if (t + 1 < f->n_levels) {
-                rc = add_rule(m, f->name, MQL_OP_EQ, f->levels[t + 1], pts, f->group, term, err);
-            } else {
-                /* (other): the pooled level names */
-                int bar = 0;
-                size_t len = 1;
-                for (size_t k = 0; k < f->n_pooled; k++) {
-                    bar |= strchr(f->pooled[k], '|') != NULL;
-                    len += strlen(f->pooled[k]) + 1;
-                }
-                if (bar || f->n_pooled == 1) {
-                    for (size_t k = 0; k < f->n_pooled && rc == MQL_OK; k++)
-                        rc = add_rule(m, f->name, MQL_OP_EQ, f->pooled[k], pts, f->group, term,
-                                      err);
-                } else {
-                    char *v = malloc(len);
-                    if (!v) {
-                        rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
-                        break;
-                    }
-                    v[0] = '\0';
-                    for (size_t k = 0; k < f->n_pooled; k++) {
-                        if (k)
-                            strcat(v, "|");
-                        strcat(v, f->pooled[k]);
-                    }
-                    rc = add_rule(m, f->name, MQL_OP_IN, v, pts, f->group, term, err);
-                    free(v);
-                }
+            cond_alt alts[1 + 64];
+            cond_alt *al = f->n_pooled < 64 ? alts : calloc(f->n_pooled + 1, sizeof *al);
+            size_t na = 0;
+            if (!al) {
+                rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+                break;
             }
+            rc = term_conds(f, t, al, &na, err);
+            for (size_t k = 0; k < na && rc == MQL_OK; k++)
+                rc = add_rule(m, f->name, al[k].op, al[k].value, pts, f->group, term, err);
+            alts_free(al, na);
+            if (al != alts)
+                free(al);
         }
     }
+    /* interaction cells: compound rules */
+    for (size_t k = 0; k < d->n_ix && rc == MQL_OK; k++)
+        for (size_t c = 0; c < d->ix[k].n_cells && rc == MQL_OK; c++) {
+            size_t j = d->ix[k].term0 + c;
+            long pts = 0;
+            if ((rc = to_points(contrib[j] * factor, d->labels[j], &pts, err)))
+                break;
+            m->term_points[j] = pts;
+            if (pts != 0)
+                rc = add_interaction_rules(m, d, k, c, pts, err);
+        }
     if (rc)
         goto done;
     /* 4. threshold, rounding cost, bands */
     double base_rate = NAN;
     if (b) {
         size_t n = b->n_rows;
+        int caps = mql_points_has_caps(m);
         score = malloc((n ? n : 1) * sizeof *score);
         eta = malloc((n ? n : 1) * sizeof *eta);
-        if (!score || !eta) {
+        uncapped = caps ? malloc((n ? n : 1) * sizeof *uncapped) : NULL;
+        if (!score || !eta || (caps && !uncapped)) {
             rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
             goto done;
         }
-        if ((rc = mql_points_internal_scores(d, b, m, beta, score, eta, err)))
+        if ((rc = internal_scores(d, b, m, beta, score, uncapped, eta, err)))
             goto done;
         double sum = 0;
         for (size_t r = 0; r < n; r++)
             sum += y ? (y[r] != 0) : mql_logistic(eta[r]);
         base_rate = n ? sum / (double)n : NAN;
-        if (y && (rc = rounding_cost(m, eta, score, y, n, err)))
+        /* the rounding cost compares the exact model with the integer points before any cap;
+         * the cap cost, the integer points before and after the caps */
+        if (y && (rc = rounding_cost(m, eta, caps ? uncapped : score, y, n, err)))
+            goto done;
+        if (y && caps && (rc = cap_cost(m, score, uncapped, y, n, err)))
             goto done;
     }
     /* The threshold: given, or chosen by the documented rule (choose_threshold). */
@@ -838,6 +1102,7 @@ done:
     free(contrib);
     free(step_idx);
     free(score);
+    free(uncapped);
     free(eta);
     if (rc) {
         mql_points_free(m);

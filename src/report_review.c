@@ -153,6 +153,30 @@ static int html_models(const mql_review *r, mql_html *h)
     return st;
 }
 
+/* What whole points and caps cost: the new model's rounding and cap cost on its training
+ * leads, and how often the current model's caps bind (figures also in summary.csv). */
+static int html_costs(const mql_review *r, mql_html *h)
+{
+    const mql_points *np = r->model->points;
+    int st = 0;
+    if (isfinite(np->auc_exact) && isfinite(np->auc_points))
+        st = mql_html_paraf(h, "Rounding the fitted weights to whole points moves the AUC on the "
+                            "training leads from %.4f to %.4f.", np->auc_exact, np->auc_points);
+    if (!st && isfinite(np->auc_capped))
+        st = mql_html_paraf(h, "The caps (applied after summing each group, then to the total) "
+                            "change the score of %.2f%% of the training leads; their cost: AUC "
+                            "%.4f to %.4f, log loss %.4f to %.4f.", 100 * np->share_capped,
+                            np->auc_points, np->auc_capped, np->logloss_points,
+                            np->logloss_capped);
+    if (!st && r->current && r->cur_sum.has_caps)
+        st = mql_html_paraf(h, "The current model's caps bind for %zu leads (fit cap), %zu "
+                            "(engagement cap) and %zu (total cap); without them its AUC would be "
+                            "%.4f instead of %.3f.", r->cur_sum.cap_binds[0],
+                            r->cur_sum.cap_binds[1], r->cur_sum.cap_binds[2],
+                            r->cur_sum.auc_uncapped, r->cur_sum.auc.auc);
+    return st;
+}
+
 static int html_thresholds(const mql_review *r, mql_html *h)
 {
     const mql_bt_sweep *sw = r->new_sw;
@@ -709,6 +733,7 @@ int mql_review_write_html(const mql_review *r, FILE *f, mql_err *err)
     st = st ? st : mql_html_para(h, "The group follows the whole words of a column's name and "
                                  "the nature of its values; --fit and --engagement move a "
                                  "column.");
+    st = st ? st : html_costs(r, h);
     st = st ? st : html_thresholds(r, h);
     st = st ? st : html_reliability(r, h);
     st = st ? st : html_distribution(r, h);

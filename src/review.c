@@ -497,10 +497,10 @@ static int step_evaluate(const mql_review_spec *sp, mql_review *r, mql_err *err)
 static int step_tables(const mql_review_spec *sp, mql_review *r, mql_err *err)
 {
     int st;
-    static const char *const rules_cols[] = {"feature", "operator", "value", "points", "group"};
+    static const char *const rules_cols[] = {"rule", "points", "group"};
     if (!(r->t_thr = mql_eval_thresholds_tab(r->new_sw, r->new_s, NULL, 0)) ||
         !(r->t_metrics = mql_eval_summary_tab(&r->new_sum)) ||
-        !(r->t_rules = mql_tab_new(5, rules_cols)))
+        !(r->t_rules = mql_tab_new(3, rules_cols)))
         return oom(err);
     double *cuts = NULL;
     size_t n_cuts = 0;
@@ -517,13 +517,24 @@ static int step_tables(const mql_review_spec *sp, mql_review *r, mql_err *err)
     const mql_points *p = r->model->points;
     for (size_t k = 0; k < p->n_rules; k++) {
         const mql_rule *u = &p->rules[k];
-        if (mql_tab_row(r->t_rules) || mql_tab_add_str(r->t_rules, u->feature) ||
-            mql_tab_add_str(r->t_rules, mql_op_name(u->op)) ||
-            mql_tab_add_str(r->t_rules, u->value) ||
+        char words[1024];
+        if (mql_tab_row(r->t_rules) ||
+            mql_tab_add_str(r->t_rules, mql_rule_text(u, words, sizeof words)) ||
             mql_tab_add_int(r->t_rules, u->points) ||
             mql_tab_add_str(r->t_rules, u->group == MQL_GROUP_FIT ? "fit" : "engagement"))
             return oom(err);
     }
+    /* caps, in the order they apply (mql_points_apply_caps) */
+    static const char *const cap_words[] = {"cap: the fit score is at most",
+                                            "cap: the engagement score is at most",
+                                            "cap: the total score (after the group caps) is at most"};
+    static const char *const cap_group[] = {"fit", "engagement", "total"};
+    const long caps[] = {p->cap_fit, p->cap_engagement, p->cap_total};
+    for (size_t k = 0; k < 3; k++)
+        if (caps[k] != MQL_NO_CAP &&
+            (mql_tab_row(r->t_rules) || mql_tab_add_str(r->t_rules, cap_words[k]) ||
+             mql_tab_add_int(r->t_rules, caps[k]) || mql_tab_add_str(r->t_rules, cap_group[k])))
+            return oom(err);
     if (sp->current) {
         if (!(r->t_thr_cur = mql_eval_thresholds_tab(r->cur_sw, r->cur_s, NULL, 0)) ||
             !(r->t_metrics_cur = mql_eval_summary_tab(&r->cur_sum)) ||
@@ -598,6 +609,26 @@ static int step_key_figures(mql_review *r, mql_err *err)
         bad |= kv(r, "current_mqls_per_month", c->mqls_per_month, "%.1f", c->mqls_per_month);
         bad |= kv(r, "current_mql_to_sql", c->sql_rate, "%.1f%%", 100 * c->sql_rate);
         bad |= kv(r, "current_mql_to_won", c->won_rate, "%.1f%%", 100 * c->won_rate);
+    }
+    if (isfinite(np->auc_exact) && isfinite(np->auc_points)) {
+        bad |= kv(r, "new_auc_unrounded", np->auc_exact, "%.4f", np->auc_exact);
+        bad |= kv(r, "new_auc_points", np->auc_points, "%.4f", np->auc_points);
+    }
+    if (isfinite(np->auc_capped)) {
+        bad |= kv(r, "new_auc_capped", np->auc_capped, "%.4f", np->auc_capped);
+        bad |= kv(r, "new_logloss_points", np->logloss_points, "%.4f", np->logloss_points);
+        bad |= kv(r, "new_logloss_capped", np->logloss_capped, "%.4f", np->logloss_capped);
+        bad |= kv(r, "new_share_capped", np->share_capped, "%.2f%%", 100 * np->share_capped);
+    }
+    if (cur && r->cur_sum.has_caps) {
+        bad |= kv(r, "current_cap_fit_binds", (double)r->cur_sum.cap_binds[0], "%zu",
+                  r->cur_sum.cap_binds[0]);
+        bad |= kv(r, "current_cap_engagement_binds", (double)r->cur_sum.cap_binds[1], "%zu",
+                  r->cur_sum.cap_binds[1]);
+        bad |= kv(r, "current_cap_total_binds", (double)r->cur_sum.cap_binds[2], "%zu",
+                  r->cur_sum.cap_binds[2]);
+        bad |= kv(r, "current_auc_uncapped", r->cur_sum.auc_uncapped, "%.4f",
+                  r->cur_sum.auc_uncapped);
     }
     if (r->has_rec) {   /* a model that does not beat chance recommends nothing */
         bad |= kv(r, "recommended_threshold", rr->threshold, "%g", rr->threshold);

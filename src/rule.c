@@ -1,5 +1,6 @@
-/* rule.c: one rule's condition and its matching semantics: cells (missing, numeric, boolean,
- * text), the operators, overlap between two rules of a feature, and a rule in words. */
+/* rule.c: one rule of a points model: its conditions and their matching semantics (the
+ * operators on value.h's cells), compound rules (conditions ANDed across features), overlap
+ * between two rules of one feature set, and a rule in words. */
 #include "mqlcal/rule.h"
 
 #include <ctype.h>
@@ -41,7 +42,7 @@ static int vcell_cmp(const mql_cell *a, const mql_cell *b)
     return span_icmp(a->text, a->len, b->text, b->len);
 }
 
-static const mql_rule *sort_rule;     /* qsort has no context argument (rule_values only) */
+static const mql_cond *sort_rule;     /* qsort has no context argument (rule_values only) */
 static int vindex_cmp(const void *x, const void *y)
 {
     return vcell_cmp(&sort_rule->vcells[*(const size_t *)x], &sort_rule->vcells[*(const size_t *)y]);
@@ -49,7 +50,7 @@ static int vindex_cmp(const void *x, const void *y)
 
 /* An in rule with many values: binary search of c in the sorted index (a 50,000-level column
  * pooled into one rule was matched level by level against every value: 2.5e9 compares). */
-static int in_search(const mql_rule *r, const mql_cell *c)
+static int in_search(const mql_cond *r, const mql_cell *c)
 {
     if (!c->is_num && !c->text)
         return 0;
@@ -67,7 +68,7 @@ static int in_search(const mql_rule *r, const mql_cell *c)
     return 0;
 }
 
-int mql_rule_match(const mql_rule *r, const mql_cell *c)
+int mql_cond_match(const mql_cond *r, const mql_cell *c)
 {
     if (r->op == MQL_OP_MISSING)
         return c->missing;
@@ -94,7 +95,7 @@ int mql_rule_match(const mql_rule *r, const mql_cell *c)
     return 0;
 }
 
-void mql_rule_clear(mql_rule *r)
+void mql_cond_clear(mql_cond *r)
 {
     if (!r)
         return;
@@ -106,11 +107,10 @@ void mql_rule_clear(mql_rule *r)
     free(r->vcells);
     free(r->vindex);
     memset(r, 0, sizeof *r);
-    r->term = -1;
 }
 
 /* Splits r->value on '|' (in) or takes it whole (=, !=) into values / vcells. */
-static int rule_values(mql_rule *r, const char *const *na, size_t n_na, mql_err *err)
+static int cond_values(mql_cond *r, const char *const *na, size_t n_na, mql_err *err)
 {
     const char *v = r->value;
     size_t n = 1;
@@ -156,20 +156,10 @@ static int rule_values(mql_rule *r, const char *const *na, size_t n_na, mql_err 
     return MQL_OK;
 }
 
-int mql_rule_init(mql_rule *r, const char *feature, const char *op, const char *value,
-                  long points, mql_group group, mql_err *err)
-{
-    return mql_rule_init_na(r, feature, op, value, points, group, NULL, 0, err);
-}
-
-int mql_rule_init_na(mql_rule *r, const char *feature, const char *op, const char *value,
-                     long points, mql_group group, const char *const *na, size_t n_na,
-                     mql_err *err)
+int mql_cond_init(mql_cond *r, const char *feature, const char *op, const char *value,
+                  const char *const *na, size_t n_na, mql_err *err)
 {
     memset(r, 0, sizeof *r);
-    r->term = -1;
-    r->points = points;
-    r->group = group;
     r->lo = r->hi = NAN;
     int rc = MQL_OK;
     char *opt = mql_trim_dup(op ? op : "");
@@ -197,7 +187,7 @@ int mql_rule_init_na(mql_rule *r, const char *feature, const char *op, const cha
     case MQL_OP_EQ:
     case MQL_OP_NE:
     case MQL_OP_IN:
-        rc = rule_values(r, na, n_na, err);
+        rc = cond_values(r, na, n_na, err);
         break;
     case MQL_OP_GE:
     case MQL_OP_GT:
@@ -228,11 +218,11 @@ int mql_rule_init_na(mql_rule *r, const char *feature, const char *op, const cha
 done:
     free(opt);
     if (rc)
-        mql_rule_clear(r);
+        mql_cond_clear(r);
     return rc;
 }
 
-const char *mql_rule_text(const mql_rule *r, char *buf, size_t cap)
+const char *mql_cond_text(const mql_cond *r, char *buf, size_t cap)
 {
     char a[40], b[40];
     switch (r->op) {
@@ -241,7 +231,7 @@ const char *mql_rule_text(const mql_rule *r, char *buf, size_t cap)
     case MQL_OP_IN: {
         size_t n = (size_t)snprintf(buf, cap, "%s in ", r->feature);
         for (size_t k = 0; k < r->n_values && n < cap; k++)
-            n += (size_t)snprintf(buf + n, cap - n, "%s%s", k ? ", " : "", r->values[k]);
+            n += (size_t)snprintf(buf + n, cap - n, "%s%s", k ? "|" : "", r->values[k]);
         break;
     }
     case MQL_OP_GE:
@@ -265,12 +255,6 @@ const char *mql_rule_text(const mql_rule *r, char *buf, size_t cap)
     return buf;
 }
 
-const char *mql_reason_text(const mql_rule *r, char *buf, size_t cap)
-{
-    char t[512];
-    snprintf(buf, cap, "%+ld %s", r->points, mql_rule_text(r, t, sizeof t));
-    return buf;
-}
 
 /* ---- overlap between two rules of one feature ---- */
 
@@ -279,7 +263,7 @@ typedef struct interval {
     int lo_open, hi_open;
 } interval;
 
-static interval rule_interval(const mql_rule *r)
+static interval cond_interval(const mql_cond *r)
 {
     interval v = {-INFINITY, INFINITY, 1, 1};
     switch (r->op) {
@@ -339,13 +323,13 @@ static int is_range(mql_op op)
     return op >= MQL_OP_GE && op <= MQL_OP_BETWEEN;
 }
 
-int mql_rules_overlap(const mql_rule *a, const mql_rule *b, char *witness, size_t cap)
+int mql_conds_overlap(const mql_cond *a, const mql_cond *b, char *witness, size_t cap)
 {
     /* Order the pair so that a's kind <= b's kind: set (=, in) < != < range < missing. */
     int ka = a->op == MQL_OP_NE ? 1 : is_range(a->op) ? 2 : a->op == MQL_OP_MISSING ? 3 : 0;
     int kb = b->op == MQL_OP_NE ? 1 : is_range(b->op) ? 2 : b->op == MQL_OP_MISSING ? 3 : 0;
     if (ka > kb) {
-        const mql_rule *t = a;
+        const mql_cond *t = a;
         a = b, b = t;
         int tk = ka;
         ka = kb, kb = tk;
@@ -368,7 +352,7 @@ int mql_rules_overlap(const mql_rule *a, const mql_rule *b, char *witness, size_
             } else if (kb == 1) {
                 hit = !mql_cell_eq(v, &b->vcells[0]);
             } else {
-                interval iv = rule_interval(b);
+                interval iv = cond_interval(b);
                 hit = v->is_num && in_interval(&iv, v->num);
             }
             if (hit) {
@@ -382,8 +366,8 @@ int mql_rules_overlap(const mql_rule *a, const mql_rule *b, char *witness, size_
         snprintf(witness, cap, "any other value");
         return 1;
     }
-    interval iv = rule_interval(b), both;
-    if (ka == 2 && !intersect(rule_interval(a), iv, &both))
+    interval iv = cond_interval(b), both;
+    if (ka == 2 && !intersect(cond_interval(a), iv, &both))
         return 0;
     if (ka == 2)
         iv = both;
@@ -412,3 +396,187 @@ int mql_group_parse(const char *s, const char *feature, mql_group *g)
     return 0;
 }
 
+/* ==== rules: one or more conditions ANDed ================================================== */
+
+void mql_rule_clear(mql_rule *r)
+{
+    if (!r)
+        return;
+    for (size_t k = 0; r->cond && k < r->n_cond; k++)
+        mql_cond_clear(&r->cond[k]);
+    free(r->cond);
+    free(r->name);
+    memset(r, 0, sizeof *r);
+    r->term = -1;
+}
+
+int mql_rule_init(mql_rule *r, const char *feature, const char *op, const char *value,
+                  long points, mql_group group, mql_err *err)
+{
+    return mql_rule_init_na(r, feature, op, value, points, group, NULL, 0, err);
+}
+
+int mql_rule_init_na(mql_rule *r, const char *feature, const char *op, const char *value,
+                     long points, mql_group group, const char *const *na, size_t n_na,
+                     mql_err *err)
+{
+    memset(r, 0, sizeof *r);
+    r->term = -1;
+    r->points = points;
+    r->group = group;
+    if (!(r->cond = calloc(1, sizeof *r->cond)))
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    int rc = mql_cond_init(&r->cond[0], feature, op, value, na, n_na, err);
+    if (rc) {
+        free(r->cond);
+        r->cond = NULL;
+        return rc;
+    }
+    r->n_cond = 1;
+    return MQL_OK;
+}
+
+int mql_rule_add_cond(mql_rule *r, const char *feature, const char *op, const char *value,
+                      mql_err *err)
+{
+    return mql_rule_add_cond_na(r, feature, op, value, NULL, 0, err);
+}
+
+int mql_rule_add_cond_na(mql_rule *r, const char *feature, const char *op, const char *value,
+                         const char *const *na, size_t n_na, mql_err *err)
+{
+    mql_cond c;
+    int rc = mql_cond_init(&c, feature, op, value, na, n_na, err);
+    if (rc)
+        return rc;
+    for (size_t k = 0; k < r->n_cond; k++)
+        if (strcmp(r->cond[k].feature, c.feature) == 0) {
+            rc = mql_err_set(err, MQL_EDATA, "the rule has a second condition on '%s' (one "
+                             "condition per feature: use 'in' or 'between' for alternatives)",
+                             c.feature);
+            mql_cond_clear(&c);
+            return rc;
+        }
+    mql_cond *nc = realloc(r->cond, (r->n_cond + 1) * sizeof *nc);
+    if (!nc) {
+        mql_cond_clear(&c);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
+    r->cond = nc;
+    r->cond[r->n_cond++] = c;
+    return MQL_OK;
+}
+
+int mql_rule_set_name(mql_rule *r, const char *name, mql_err *err)
+{
+    char *n = name && name[0] ? mql_strdup(name) : NULL;
+    if (name && name[0] && !n)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    free(r->name);
+    r->name = n;
+    return MQL_OK;
+}
+
+int mql_rule_copy(mql_rule *dst, const mql_rule *src, const char *const *na, size_t n_na,
+                  mql_err *err)
+{
+    const mql_cond *c = &src->cond[0];
+    int rc = mql_rule_init_na(dst, c->feature, mql_op_name(c->op), c->value, src->points,
+                              src->group, na, n_na, err);
+    for (size_t k = 1; rc == MQL_OK && k < src->n_cond; k++)
+        rc = mql_rule_add_cond_na(dst, src->cond[k].feature, mql_op_name(src->cond[k].op),
+                                  src->cond[k].value, na, n_na, err);
+    if (rc == MQL_OK)
+        rc = mql_rule_set_name(dst, src->name, err);
+    if (rc) {
+        mql_rule_clear(dst);
+        return rc;
+    }
+    dst->term = src->term;
+    dst->line = src->line;
+    return MQL_OK;
+}
+
+int mql_rule_match(const mql_rule *r, const mql_cell *cells)
+{
+    for (size_t k = 0; k < r->n_cond; k++)
+        if (!mql_cond_match(&r->cond[k], &cells[k]))
+            return 0;
+    return 1;
+}
+
+long mql_rule_cond_of(const mql_rule *r, const char *feature)
+{
+    for (size_t k = 0; k < r->n_cond; k++)
+        if (strcmp(r->cond[k].feature, feature) == 0)
+            return (long)k;
+    return -1;
+}
+
+int mql_rules_same_features(const mql_rule *a, const mql_rule *b)
+{
+    if (a->n_cond != b->n_cond)
+        return 0;
+    for (size_t k = 0; k < a->n_cond; k++)
+        if (mql_rule_cond_of(b, a->cond[k].feature) < 0)
+            return 0;
+    return 1;
+}
+
+const char *mql_rule_text(const mql_rule *r, char *buf, size_t cap)
+{
+    size_t n = 0;
+    if (cap)
+        buf[0] = '\0';
+    for (size_t k = 0; k < r->n_cond && n + 1 < cap; k++) {
+        if (k)
+            n += (size_t)snprintf(buf + n, cap - n, " and ");
+        if (n + 1 < cap) {
+            mql_cond_text(&r->cond[k], buf + n, cap - n);
+            n += strlen(buf + n);
+        }
+    }
+    return buf;
+}
+
+const char *mql_reason_text(const mql_rule *r, char *buf, size_t cap)
+{
+    char t[1024];
+    snprintf(buf, cap, "%+ld %s", r->points, mql_rule_text(r, t, sizeof t));
+    return buf;
+}
+
+int mql_rules_overlap(const mql_rule *a, const mql_rule *b, char *witness, size_t cap)
+{
+    if (!mql_rules_same_features(a, b))
+        return 0;
+    if (a->n_cond == 1)
+        return mql_conds_overlap(&a->cond[0], &b->cond[0], witness, cap);
+    size_t n = 0;
+    if (cap)
+        witness[0] = '\0';
+    for (size_t k = 0; k < a->n_cond; k++) {
+        const mql_cond *ca = &a->cond[k], *cb = &b->cond[mql_rule_cond_of(b, ca->feature)];
+        char w[128];
+        if (!mql_conds_overlap(ca, cb, w, sizeof w))
+            return 0;
+        if (n + 1 < cap)
+            n += (size_t)snprintf(witness + n, cap - n, "%s%s%s%s", k ? ", " : "", ca->feature,
+                                  ca->op == MQL_OP_MISSING ? " " : " = ",
+                                  ca->op == MQL_OP_MISSING ? "missing" : w);
+    }
+    return 1;
+}
+
+const char *mql_rule_field(const mql_rule *r, int which, char *buf, size_t cap)
+{
+    size_t n = 0;
+    if (cap)
+        buf[0] = '\0';
+    for (size_t k = 0; k < r->n_cond && n + 1 < cap; k++) {
+        const mql_cond *c = &r->cond[k];
+        const char *v = which == 0 ? c->feature : which == 1 ? mql_op_name(c->op) : c->value;
+        n += (size_t)snprintf(buf + n, cap - n, "%s%s", k ? " & " : "", v);
+    }
+    return buf;
+}

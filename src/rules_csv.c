@@ -183,6 +183,126 @@ static int parse_comment(mql_points *m, const char *line, const char *name, size
     return MQL_OK;
 }
 
+/* Reader state besides the model: the version, and per rule whether its points and group were
+ * given (a version 2 rule spans rows, and gives them on one row or repeats them). */
+typedef struct reader {
+    int v2;
+    unsigned char *pts_set, *grp_set;   /* per rule of m */
+    size_t cap_line[3];                 /* line of the fit / engagement / total cap row, 0 */
+} reader;
+
+static void reader_free(reader *rd)
+{
+    free(rd->pts_set);
+    free(rd->grp_set);
+}
+
+/* One data row: threshold, cap, a one-condition rule, or a condition of a named (version 2)
+ * rule. */
+static int read_row(mql_points *m, reader *rd, char **fld, size_t nf, const char *name,
+                    size_t ln, size_t *thr_line, mql_err *err)
+{
+    const char *fb, *ob, *pb, *gb, *nb = "";
+    size_t fl = mql_trim_span(fld[0], strlen(fld[0]), &fb);
+    size_t ol = mql_trim_span(fld[1], strlen(fld[1]), &ob);
+    size_t pl = mql_trim_span(fld[3], strlen(fld[3]), &pb);
+    size_t gl = nf >= 5 ? mql_trim_span(fld[4], strlen(fld[4]), &gb) : (gb = "", 0);
+    size_t nl = nf >= 6 ? mql_trim_span(fld[5], strlen(fld[5]), &nb) : 0;
+    char pt[64], gtext[32];
+    long pts = 0;
+    int has_pts = pl > 0;
+    if (pl >= sizeof pt)
+        return mql_err_set(err, MQL_EDATA, "%s:%zu: points '%.*s' is not an integer", name, ln,
+                           (int)(pl > 40 ? 40 : pl), pb);
+    memcpy(pt, pb, pl);
+    pt[pl] = '\0';
+    if (has_pts && mql_parse_long(pt, LONG_MIN / 4, LONG_MAX / 4, &pts))
+        return mql_err_set(err, MQL_EDATA, "%s:%zu: points '%s' is not an integer", name, ln, pt);
+    snprintf(gtext, sizeof gtext, "%.*s", (int)(gl < 31 ? gl : 31), gb);
+    if (ol == 0 && (mql_span_ieq(fb, fl, "threshold", 9) || mql_span_ieq(fb, fl, "cap", 3))) {
+        int thr = mql_span_ieq(fb, fl, "threshold", 9);
+        if (!has_pts)
+            return mql_err_set(err, MQL_EDATA, "%s:%zu: points '' is not an integer", name, ln);
+        if (nl)
+            return mql_err_set(err, MQL_EDATA, "%s:%zu: a %s row takes no rule name", name, ln,
+                               thr ? "threshold" : "cap");
+        if (thr) {
+            if (*thr_line)
+                return mql_err_set(err, MQL_EDATA, "%s:%zu: a second threshold row (the first "
+                                   "is on line %zu)", name, ln, *thr_line);
+            m->threshold = pts;
+            *thr_line = ln;
+            return MQL_OK;
+        }
+        int k = mql_span_ieq(gb, gl, "fit", 3) ? 0 : mql_span_ieq(gb, gl, "engagement", 10) ? 1
+                : mql_span_ieq(gb, gl, "total", 5) ? 2 : -1;
+        if (k < 0)
+            return mql_err_set(err, MQL_EDATA, "%s:%zu: a cap row names fit, engagement or total "
+                               "in the group column, not '%s'", name, ln, gtext);
+        if (rd->cap_line[k])
+            return mql_err_set(err, MQL_EDATA, "%s:%zu: a second %s cap (the first is on line "
+                               "%zu)", name, ln, gtext, rd->cap_line[k]);
+        rd->cap_line[k] = ln;
+        *(k == 0 ? &m->cap_fit : k == 1 ? &m->cap_engagement : &m->cap_total) = pts;
+        return MQL_OK;
+    }
+    mql_group g;
+    if (mql_group_parse(gtext, fld[0], &g) || gl >= 31)
+        return mql_err_set(err, MQL_EDATA, "%s:%zu: group '%s' is neither fit nor engagement",
+                           name, ln, gtext);
+    char rname[256];
+    snprintf(rname, sizeof rname, "%.*s", (int)(nl < 255 ? nl : 255), nb);
+    long at = -1;
+    for (size_t i = 0; nl && i < m->n_rules && at < 0; i++)
+        if (m->rules[i].name && strcmp(m->rules[i].name, rname) == 0)
+            at = (long)i;
+    int rc;
+    if (at >= 0) {
+        mql_rule *r = &m->rules[at];
+        if ((rc = mql_rule_add_cond_na(r, fld[0], fld[1], fld[2], mql_points_na(m), m->na.n,
+                                       err)))
+            return mql_err_prefix(err, rc, "%s:%zu: rule '%s'", name, ln, rname);
+        if (has_pts && rd->pts_set[at] && pts != r->points)
+            return mql_err_set(err, MQL_EDATA, "%s:%zu: rule '%s' has points %ld here and %ld on "
+                               "line %zu (give them once)", name, ln, rname, pts, r->points,
+                               r->line);
+        if (gl && rd->grp_set[at] && g != r->group)
+            return mql_err_set(err, MQL_EDATA, "%s:%zu: rule '%s' has two groups", name, ln,
+                               rname);
+        if (has_pts)
+            r->points = pts, rd->pts_set[at] = 1;
+        if (gl)
+            r->group = g, rd->grp_set[at] = 1;
+        return MQL_OK;
+    }
+    if (!has_pts && !nl)
+        return mql_err_set(err, MQL_EDATA, "%s:%zu: points '' is not an integer", name, ln);
+    mql_rule *nr = realloc(m->rules, (m->n_rules + 1) * sizeof *nr);
+    if (nr)
+        m->rules = nr;
+    unsigned char *ps = nr ? realloc(rd->pts_set, m->n_rules + 1) : NULL;
+    if (ps)
+        rd->pts_set = ps;
+    unsigned char *gs = ps ? realloc(rd->grp_set, m->n_rules + 1) : NULL;
+    if (gs)
+        rd->grp_set = gs;
+    if (!gs)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    mql_rule *r = &m->rules[m->n_rules];
+    if ((rc = mql_rule_init_na(r, fld[0], fld[1], fld[2], pts, g, mql_points_na(m), m->na.n,
+                               err)))
+        return mql_err_prefix(err, rc, "%s:%zu", name, ln);
+    if ((rc = mql_rule_set_name(r, nl ? rname : NULL, err))) {
+        mql_rule_clear(r);
+        return rc;
+    }
+    r->line = ln;
+    rd->pts_set[m->n_rules] = (unsigned char)has_pts;
+    rd->grp_set[m->n_rules] = gl > 0;
+    m->n_rules++;
+    return MQL_OK;
+}
+
 int mql_points_read_stream(FILE *f, const char *name, mql_points **out, mql_err *err)
 {
     *out = NULL;
@@ -194,6 +314,7 @@ int mql_points_read_stream(FILE *f, const char *name, mql_points **out, mql_err 
     ssize_t len;
     int rc = MQL_OK, header = 0;
     char delim = ',';
+    reader rd = {0};
     while (rc == MQL_OK && (len = getline(&line, &cap, f)) >= 0) {
         ln++;
         char *s = line;
@@ -219,8 +340,9 @@ int mql_points_read_stream(FILE *f, const char *name, mql_points **out, mql_err 
             if (!strchr(s, ',') && strchr(s, ';'))
                 delim = ';';
             long nf = split_fields(s, delim, fld, 8);
-            static const char *const want[] = {"feature", "operator", "value", "points", "group"};
-            int ok = nf == 4 || nf == 5;
+            static const char *const want[] = {"feature", "operator", "value", "points", "group",
+                                               "rule"};
+            int ok = nf >= 4 && nf <= 6;
             for (long i = 0; ok && i < nf; i++) {
                 const char *h;
                 size_t hl = mql_trim_span(fld[i], strlen(fld[i]), &h);
@@ -228,7 +350,9 @@ int mql_points_read_stream(FILE *f, const char *name, mql_points **out, mql_err 
             }
             if (!ok)
                 rc = mql_err_set(err, MQL_EDATA, "%s:%zu: the header must be "
-                                 "feature,operator,value,points[,group]", name, ln);
+                                 "feature,operator,value,points[,group] (version 1) or "
+                                 "feature,operator,value,points,group,rule (version 2)", name, ln);
+            rd.v2 = nf == 6;
             header = 1;
             continue;
         }
@@ -237,50 +361,14 @@ int mql_points_read_stream(FILE *f, const char *name, mql_points **out, mql_err 
             rc = mql_err_set(err, MQL_EDATA, "%s:%zu: unterminated quote", name, ln);
             break;
         }
-        if (nf < 4 || nf > 5) {
-            rc = mql_err_set(err, MQL_EDATA, "%s:%zu: %ld fields; a rule has 4 or 5 "
+        if (rd.v2 ? nf < 4 || nf > 6 : nf < 4 || nf > 5) {
+            rc = mql_err_set(err, MQL_EDATA, rd.v2 ? "%s:%zu: %ld fields; a row has 4 to 6 "
+                             "(feature,operator,value,points,group,rule)"
+                             : "%s:%zu: %ld fields; a rule has 4 or 5 "
                              "(feature,operator,value,points[,group])", name, ln, nf);
             break;
         }
-        char *pt = mql_trim_dup(fld[3]);
-        if (!pt) {
-            rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
-            break;
-        }
-        long pts = 0;
-        int bad_pts = mql_parse_long(pt, LONG_MIN / 4, LONG_MAX / 4, &pts) != 0;
-        const char *fb, *ob;
-        size_t fl = mql_trim_span(fld[0], strlen(fld[0]), &fb);
-        size_t ol = mql_trim_span(fld[1], strlen(fld[1]), &ob);
-        if (bad_pts) {
-            rc = mql_err_set(err, MQL_EDATA, "%s:%zu: points '%s' is not an integer", name, ln,
-                             pt);
-        } else if (ol == 0 && mql_span_ieq(fb, fl, "threshold", 9)) {
-            if (thr_line)
-                rc = mql_err_set(err, MQL_EDATA, "%s:%zu: a second threshold row (the first is "
-                                 "on line %zu)", name, ln, thr_line);
-            m->threshold = pts;
-            thr_line = ln;
-        } else {
-            mql_group g;
-            mql_rule *nr = realloc(m->rules, (m->n_rules + 1) * sizeof *nr);
-            if (nr)
-                m->rules = nr;
-            if (!nr)
-                rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
-            else if (mql_group_parse(nf == 5 ? fld[4] : "", fld[0], &g))
-                rc = mql_err_set(err, MQL_EDATA, "%s:%zu: group '%s' is neither fit nor "
-                                 "engagement", name, ln, fld[4]);
-            else {
-                rc = mql_rule_init_na(&m->rules[m->n_rules], fld[0], fld[1], fld[2], pts, g,
-                                      mql_points_na(m), m->na.n, err);
-                if (rc)
-                    mql_err_prefix(err, rc, "%s:%zu", name, ln);
-                else
-                    m->rules[m->n_rules++].line = ln;
-            }
-        }
-        free(pt);
+        rc = read_row(m, &rd, fld, (size_t)nf, name, ln, &thr_line, err);
     }
     free(line);
     if (rc == MQL_OK && ferror(f))
@@ -288,6 +376,11 @@ int mql_points_read_stream(FILE *f, const char *name, mql_points **out, mql_err 
     if (rc == MQL_OK && !header)
         rc = mql_err_set(err, MQL_EDATA, "%s: no header line feature,operator,value,points,group",
                          name);
+    for (size_t i = 0; rc == MQL_OK && i < m->n_rules; i++)
+        if (!rd.pts_set[i])
+            rc = mql_err_set(err, MQL_EDATA, "%s:%zu: rule '%s' has no points (give them on one "
+                             "of its rows)", name, m->rules[i].line, m->rules[i].name);
+    reader_free(&rd);
     if (rc == MQL_OK && !thr_line)
         rc = mql_err_set(err, MQL_EDATA, "%s: no threshold row (add a line 'threshold,,,N': "
                          "MQL when score >= N)", name);
@@ -374,16 +467,56 @@ int mql_points_write_csv(const mql_points *m, FILE *f)
         bad |= fprintf(f, "# rounding cost on the training leads: AUC %.4f -> %.4f, log loss "
                        "%.4f -> %.4f\n", m->auc_exact, m->auc_points, m->logloss_exact,
                        m->logloss_points) < 0;
-    bad |= fputs("feature,operator,value,points,group\n", f) < 0;
+    int v2 = mql_points_is_v2(m);
+    if (!v2) {
+        bad |= fputs("feature,operator,value,points,group\n", f) < 0;
+        for (size_t i = 0; i < m->n_rules; i++) {
+            const mql_rule *r = &m->rules[i];
+            bad |= put_field(f, r->cond[0].feature) || putc(',', f) == EOF;
+            bad |= fprintf(f, "%s,", mql_op_name(r->cond[0].op)) < 0;
+            bad |= put_field(f, r->cond[0].value);
+            bad |= fprintf(f, ",%ld,%s\n", r->points,
+                           r->group == MQL_GROUP_ENGAGEMENT ? "engagement" : "fit") < 0;
+        }
+        bad |= fprintf(f, "threshold,,,%ld,\n", m->threshold) < 0;
+        return bad || ferror(f) ? MQL_EIO : MQL_OK;
+    }
+    /* Version 2: a compound rule is one row per condition sharing its name in the 'rule'
+     * column, points and group on its first row; caps as "cap,,,N,fit|engagement|total". */
+    bad |= fputs("# rules format version 2: rows with the same 'rule' name are one rule whose "
+                 "conditions must all match\n", f) < 0;
+    if (isfinite(m->auc_capped) && isfinite(m->logloss_capped))
+        bad |= fprintf(f, "# cap cost on the training leads: AUC %.4f -> %.4f, log loss %.4f -> "
+                       "%.4f (%.2f%% of leads capped)\n", m->auc_points, m->auc_capped,
+                       m->logloss_points, m->logloss_capped, 100 * m->share_capped) < 0;
+    bad |= fputs("feature,operator,value,points,group,rule\n", f) < 0;
     for (size_t i = 0; i < m->n_rules; i++) {
         const mql_rule *r = &m->rules[i];
-        bad |= put_field(f, r->feature) || putc(',', f) == EOF;
-        bad |= fprintf(f, "%s,", mql_op_name(r->op)) < 0;
-        bad |= put_field(f, r->value);
-        bad |= fprintf(f, ",%ld,%s\n", r->points,
-                       r->group == MQL_GROUP_ENGAGEMENT ? "engagement" : "fit") < 0;
+        char gen[32];
+        const char *nm = r->name;
+        if (!nm && r->n_cond > 1) {
+            /* an unnamed compound rule (built in code): a name no other rule has */
+            snprintf(gen, sizeof gen, "rule %zu", i + 1);
+            nm = gen;
+        }
+        for (size_t k = 0; k < r->n_cond; k++) {
+            bad |= put_field(f, r->cond[k].feature) || putc(',', f) == EOF;
+            bad |= fprintf(f, "%s,", mql_op_name(r->cond[k].op)) < 0;
+            bad |= put_field(f, r->cond[k].value);
+            if (k == 0)
+                bad |= fprintf(f, ",%ld,%s,", r->points,
+                               r->group == MQL_GROUP_ENGAGEMENT ? "engagement" : "fit") < 0;
+            else
+                bad |= fputs(",,,", f) < 0;
+            bad |= put_field(f, nm ? nm : "") || putc('\n', f) == EOF;
+        }
     }
-    bad |= fprintf(f, "threshold,,,%ld,\n", m->threshold) < 0;
+    static const char *const cn[] = {"fit", "engagement", "total"};
+    const long cv[] = {m->cap_fit, m->cap_engagement, m->cap_total};
+    for (size_t k = 0; k < 3; k++)
+        if (cv[k] != MQL_NO_CAP)
+            bad |= fprintf(f, "cap,,,%ld,%s,\n", cv[k], cn[k]) < 0;
+    bad |= fprintf(f, "threshold,,,%ld,,\n", m->threshold) < 0;
     return bad || ferror(f) ? MQL_EIO : MQL_OK;
 }
 

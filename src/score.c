@@ -1,6 +1,8 @@
 /* score.c: applying a points model to leads, from a loaded table or record by record from a CSV
- * stream. Both paths build an mql_cell per value and call mql_rule_match, so they agree; numeric
- * cells look their rule up in a breakpoint table made at bind time by mql_rule_match itself. */
+ * stream. Both paths build an mql_cell per value and call mql_cond_match, so they agree; numeric
+ * cells look their one-condition rule up in a breakpoint table made at bind time by
+ * mql_cond_match itself. Compound rules (several features) are matched condition by condition;
+ * caps are applied by mql_points_apply_caps. */
 #include "mqlcal/score.h"
 
 #include <math.h>
@@ -29,6 +31,22 @@ typedef struct scorer_feature {
     long *piece;              /* 2 n_bp + 1 */
 } scorer_feature;
 
+/* Compound rules with one feature set: per row each feature's cell is read once, then the rules
+ * are tried in order (they are mutually exclusive, so the first match is the only one). */
+typedef struct scorer_compound {
+    size_t *rules;            /* indices into m->rules */
+    size_t n_rules;
+    size_t n_feat;
+    const char **feat;        /* the feature set (borrowed from the first rule's conditions) */
+    size_t *col;              /* table column or header field of each feature */
+    const mql_column **c;     /* table-bound only */
+    mql_cell **level_cell;    /* table-bound categorical / ID columns: each level code's cell
+                                 (texts borrowed from the table), NULL otherwise */
+    size_t *cond;             /* n_rules x n_feat: the rule's condition on each feature */
+} scorer_compound;
+
+#define DATE_TEXT 32
+
 struct mql_scorer {
     const mql_points *m;
     const mql_table *t;       /* NULL for header-bound scorers */
@@ -37,7 +55,13 @@ struct mql_scorer {
     size_t n_fields;
     scorer_feature *f;
     size_t n_f;
-    long *hit;                /* n_f scratch: the matched rule per feature while scoring a row */
+    scorer_compound *cg;      /* compound rules by feature set */
+    size_t n_cg;
+    size_t max_feat;          /* largest feature set of a compound group */
+    long *hit;                /* n_f + n_cg scratch: the matched rule per feature (set) while
+                                 scoring a row */
+    mql_cell *cells;          /* max_feat scratch cells for score_row / score_fields */
+    char *ctext;              /* max_feat date texts for score_row */
     int *counted;             /* table-bound: whether f[].unmatched has been counted (on the first
                                  request, so binding costs no pass over the rows) */
     int dec_comma;            /* header-bound: the file is ';'-separated (decimal commas) */
@@ -59,6 +83,20 @@ void mql_scorer_free(mql_scorer *s)
         free(s->f[i].piece);
     }
     free(s->f);
+    for (size_t i = 0; s->cg && i < s->n_cg; i++) {
+        scorer_compound *g = &s->cg[i];
+        free(g->rules);
+        free(g->feat);
+        free(g->col);
+        free(g->c);
+        for (size_t k = 0; g->level_cell && k < g->n_feat; k++)
+            free(g->level_cell[k]);
+        free(g->level_cell);
+        free(g->cond);
+    }
+    free(s->cg);
+    free(s->cells);
+    free(s->ctext);
     free(s->hit);
     free(s->counted);
     free(s);
@@ -67,21 +105,53 @@ void mql_scorer_free(mql_scorer *s)
 static int build_pieces(const mql_points *m, scorer_feature *f, mql_err *err);
 static long match_feature(const mql_points *m, const scorer_feature *f, const mql_cell *c);
 
-/* Groups the rules by feature, in order of first appearance, and makes each feature's lookups
- * for missing and numeric cells. */
+/* Groups the one-condition rules by feature and the compound rules by feature set, in order
+ * of first appearance, and makes each feature's lookups for missing and numeric cells. */
 static int group_rules(mql_scorer *s, mql_err *err)
 {
     const mql_points *m = s->m;
     s->f = calloc(m->n_rules ? m->n_rules : 1, sizeof *s->f);
-    if (!s->f)
+    s->cg = calloc(m->n_rules ? m->n_rules : 1, sizeof *s->cg);
+    if (!s->f || !s->cg)
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     for (size_t i = 0; i < m->n_rules; i++) {
+        const mql_rule *ru = &m->rules[i];
+        if (ru->n_cond > 1) {
+            size_t k = 0;
+            while (k < s->n_cg && !mql_rules_same_features(&m->rules[s->cg[k].rules[0]], ru))
+                k++;
+            scorer_compound *g = &s->cg[k];
+            if (k == s->n_cg) {
+                g->n_feat = ru->n_cond;
+                if (!(g->feat = malloc(g->n_feat * sizeof *g->feat)) ||
+                    !(g->col = calloc(g->n_feat, sizeof *g->col)) ||
+                    !(g->c = calloc(g->n_feat, sizeof *g->c)) ||
+                    !(g->level_cell = calloc(g->n_feat, sizeof *g->level_cell)))
+                    return mql_err_set(err, MQL_ENOMEM, "out of memory");
+                for (size_t j = 0; j < g->n_feat; j++)
+                    g->feat[j] = ru->cond[j].feature;
+                s->max_feat = g->n_feat > s->max_feat ? g->n_feat : s->max_feat;
+                s->n_cg++;
+            }
+            size_t *nr = realloc(g->rules, (g->n_rules + 1) * sizeof *nr);
+            size_t *nc = nr ? realloc(g->cond, (g->n_rules + 1) * g->n_feat * sizeof *nc) : NULL;
+            if (nr)
+                g->rules = nr;
+            if (nc)
+                g->cond = nc;
+            if (!nr || !nc)
+                return mql_err_set(err, MQL_ENOMEM, "out of memory");
+            for (size_t j = 0; j < g->n_feat; j++)
+                g->cond[g->n_rules * g->n_feat + j] = (size_t)mql_rule_cond_of(ru, g->feat[j]);
+            g->rules[g->n_rules++] = i;
+            continue;
+        }
         size_t k = 0;
-        while (k < s->n_f && strcmp(s->f[k].name, m->rules[i].feature) != 0)
+        while (k < s->n_f && strcmp(s->f[k].name, ru->cond[0].feature) != 0)
             k++;
         scorer_feature *f = &s->f[k];
         if (k == s->n_f) {
-            f->name = m->rules[i].feature;
+            f->name = ru->cond[0].feature;
             f->na_rule = -1;
             s->n_f++;
         }
@@ -91,7 +161,9 @@ static int group_rules(mql_scorer *s, mql_err *err)
         f->rules = nr;
         f->rules[f->n_rules++] = i;
     }
-    if (!(s->hit = malloc((s->n_f ? s->n_f : 1) * sizeof *s->hit)))
+    if (!(s->hit = malloc((s->n_f + s->n_cg + 1) * sizeof *s->hit)) ||
+        !(s->cells = malloc((s->max_feat + 1) * sizeof *s->cells)) ||
+        !(s->ctext = malloc((s->max_feat + 1) * DATE_TEXT)))
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     mql_cell miss = {NULL, 0, 1, 0, NAN};
     for (size_t k = 0; k < s->n_f; k++) {
@@ -103,11 +175,27 @@ static int group_rules(mql_scorer *s, mql_err *err)
     return MQL_OK;
 }
 
+/* The rule of compound group g whose conditions all match the feature cells (cells[j] is the
+ * cell of g->feat[j]), or -1. */
+static long match_compound(const mql_points *m, const scorer_compound *g, const mql_cell *cells)
+{
+    for (size_t k = 0; k < g->n_rules; k++) {
+        const mql_rule *ru = &m->rules[g->rules[k]];
+        const size_t *ci = &g->cond[k * g->n_feat];
+        size_t j = 0;
+        while (j < g->n_feat && mql_cond_match(&ru->cond[ci[j]], &cells[j]))
+            j++;
+        if (j == g->n_feat)
+            return (long)g->rules[k];
+    }
+    return -1;
+}
+
 /* The first rule of feature f that matches c (the reader guarantees there is at most one). */
 static long match_feature(const mql_points *m, const scorer_feature *f, const mql_cell *c)
 {
     for (size_t k = 0; k < f->n_rules; k++)
-        if (mql_rule_match(&m->rules[f->rules[k]], c))
+        if (mql_cond_match(&m->rules[f->rules[k]].cond[0], c))
             return (long)f->rules[k];
     return -1;
 }
@@ -126,7 +214,7 @@ static int build_pieces(const mql_points *m, scorer_feature *f, mql_err *err)
 {
     size_t cap = 0;
     for (size_t k = 0; k < f->n_rules; k++) {
-        const mql_rule *r = &m->rules[f->rules[k]];
+        const mql_cond *r = &m->rules[f->rules[k]].cond[0];
         cap += r->op == MQL_OP_BETWEEN ? 2 : r->op == MQL_OP_MISSING ? 0
                : (r->op == MQL_OP_EQ || r->op == MQL_OP_NE || r->op == MQL_OP_IN) ? r->n_values
                                                                                   : 1;
@@ -136,7 +224,7 @@ static int build_pieces(const mql_points *m, scorer_feature *f, mql_err *err)
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     size_t n = 0;
     for (size_t k = 0; k < f->n_rules; k++) {
-        const mql_rule *r = &m->rules[f->rules[k]];
+        const mql_cond *r = &m->rules[f->rules[k]].cond[0];
         switch (r->op) {
         case MQL_OP_EQ:
         case MQL_OP_NE:
@@ -315,6 +403,29 @@ int mql_scorer_bind(const mql_points *m, const mql_table *t, mql_scorer **out, m
             f->level_rule[l] = match_feature(m, f, &cell);
         }
     }
+    for (size_t k = 0; k < s->n_cg && rc == MQL_OK; k++) {
+        scorer_compound *g = &s->cg[k];
+        for (size_t j = 0; j < g->n_feat && rc == MQL_OK; j++) {
+            long c = find_column(t, g->feat[j]);
+            if (c < 0) {
+                rc = mql_err_set(err, MQL_EDATA, "%s has no column '%s' that the model needs",
+                                 source_name(t->source), g->feat[j]);
+                break;
+            }
+            g->col[j] = (size_t)c;
+            g->c[j] = &t->cols[c];
+            if (g->c[j]->type != MQL_COL_CATEGORICAL && g->c[j]->type != MQL_COL_ID)
+                continue;
+            size_t L = g->c[j]->n_levels;
+            if (!(g->level_cell[j] = malloc((L ? L : 1) * sizeof *g->level_cell[j]))) {
+                rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+                break;
+            }
+            for (size_t l = 0; l < L; l++)
+                mql_cell_from_text(&g->level_cell[j][l], g->c[j]->levels[l], mql_points_na(m),
+                                   m->na.n);
+        }
+    }
     if (rc == MQL_OK && !(s->counted = calloc(1, sizeof *s->counted)))
         rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
     if (rc) {
@@ -352,6 +463,18 @@ int mql_scorer_bind_header(const mql_points *m, char *const *names, size_t n_nam
         }
         f->col = c;
     }
+    for (size_t k = 0; k < s->n_cg && rc == MQL_OK; k++) {
+        scorer_compound *g = &s->cg[k];
+        for (size_t j = 0; j < g->n_feat && rc == MQL_OK; j++) {
+            size_t c = 0;
+            while (c < n_names && strcmp(names[c], g->feat[j]) != 0)
+                c++;
+            if (c == n_names)
+                rc = mql_err_set(err, MQL_EDATA, "%s has no column '%s' that the model needs",
+                                 source_name(source), g->feat[j]);
+            g->col[j] = c;
+        }
+    }
     if (rc) {
         mql_scorer_free(s);
         return rc;
@@ -360,7 +483,8 @@ int mql_scorer_bind_header(const mql_points *m, char *const *names, size_t n_nam
     return MQL_OK;
 }
 
-/* Fills the sub-scores, probability, band, MQL flag and reasons from the matched rules. */
+/* Fills the sub-scores (capped), probability, band, MQL flag and reasons from the matched
+ * rules. */
 static void finish(const mql_points *m, const long *hit, size_t n_hit, mql_score_result *r)
 {
     r->score = r->fit = r->engagement = 0;
@@ -393,7 +517,9 @@ static void finish(const mql_points *m, const long *hit, size_t n_hit, mql_score
         if (r->n_reasons < MQL_N_REASONS)
             r->n_reasons++;
     }
-    r->score = r->fit + r->engagement;
+    r->uncapped = r->fit + r->engagement;
+    r->capped = mql_points_apply_caps(m, r->fit, r->engagement, &r->fit, &r->engagement,
+                                      &r->score);
     r->probability = mql_points_prob(m, (double)r->score);
     r->band = mql_points_band(m, r->score);
     r->is_mql = r->score >= m->threshold;
@@ -415,16 +541,40 @@ static long feature_hit(const mql_scorer *s, const scorer_feature *f, size_t row
     return match_cell(s->m, f, &cell);
 }
 
-static void row_hits(const mql_scorer *s, size_t row, long *h)
+/* Scratch for matching compound rules on table rows: a cell per feature and room for a date's
+ * text per feature ("YYYY-MM-DD HH:MM:SS"). One per thread. */
+typedef struct compound_scratch {
+    mql_cell *cells;
+    char *text;
+} compound_scratch;
+
+/* The matched rule of compound group g for table row `row`. */
+static long compound_hit(const mql_scorer *s, const scorer_compound *g, size_t row,
+                         const compound_scratch *cs)
+{
+    for (size_t j = 0; j < g->n_feat; j++) {
+        const mql_column *c = g->c[j];
+        if (g->level_cell[j] && !cell_missing(c, row))
+            cs->cells[j] = g->level_cell[j][c->code[row]];
+        else
+            table_cell(s->m, c, row, &cs->cells[j], cs->text + j * DATE_TEXT, DATE_TEXT);
+    }
+    return match_compound(s->m, g, cs->cells);
+}
+
+static void row_hits(const mql_scorer *s, size_t row, long *h, const compound_scratch *cs)
 {
     for (size_t k = 0; k < s->n_f; k++)
         h[k] = feature_hit(s, &s->f[k], row);
+    for (size_t k = 0; k < s->n_cg; k++)
+        h[s->n_f + k] = compound_hit(s, &s->cg[k], row, cs);
 }
 
 void mql_scorer_score_row(const mql_scorer *s, size_t row, mql_score_result *r)
 {
-    row_hits(s, row, s->hit);
-    finish(s->m, s->hit, s->n_f, r);
+    compound_scratch cs = {s->cells, s->ctext};
+    row_hits(s, row, s->hit, &cs);
+    finish(s->m, s->hit, s->n_f + s->n_cg, r);
 }
 
 void mql_scorer_score_fields(mql_scorer *s, const char *const *fields, size_t n_fields,
@@ -448,7 +598,14 @@ void mql_scorer_score_fields(mql_scorer *s, const char *const *fields, size_t n_
         h[k] = match_cell(s->m, f, &cell);
         f->unmatched += h[k] < 0 && !cell.missing;
     }
-    finish(s->m, h, s->n_f, r);
+    for (size_t k = 0; k < s->n_cg; k++) {
+        const scorer_compound *g = &s->cg[k];
+        for (size_t j = 0; j < g->n_feat; j++)
+            mql_cell_from_text(&s->cells[j], g->col[j] < n_fields ? fields[g->col[j]] : "",
+                               s->na, s->n_na);
+        h[s->n_f + k] = match_compound(s->m, g, s->cells);
+    }
+    finish(s->m, h, s->n_f + s->n_cg, r);
 }
 
 typedef struct score_job {
@@ -457,6 +614,8 @@ typedef struct score_job {
     long *score, *fit, *engagement;
     const long *pts_fit, *pts_eng;   /* by rule index + 1 (0: no rule): the rule's points in
                                         its group, 0 in the other */
+    int capped;                      /* the model has caps */
+    compound_scratch cs;             /* this thread's */
 } score_job;
 
 /* Rows [r0, r1): the sums finish() makes, without the probability, band and reasons. Works a
@@ -490,13 +649,22 @@ static void *score_range(void *arg)
                 }
             }
         }
+        for (size_t k = 0; k < s->n_cg; k++)
+            for (size_t r = 0; r < nb; r++) {
+                long h = compound_hit(s, &s->cg[k], r0 + r, &j->cs);
+                fb[r] += j->pts_fit[h + 1];
+                eb[r] += j->pts_eng[h + 1];
+            }
         for (size_t r = 0; r < nb; r++) {
+            long f = fb[r], e = eb[r], t = f + e;
+            if (j->capped)
+                mql_points_apply_caps(s->m, fb[r], eb[r], &f, &e, &t);
             if (j->score)
-                j->score[r0 + r] = fb[r] + eb[r];
+                j->score[r0 + r] = t;
             if (j->fit)
-                j->fit[r0 + r] = fb[r];
+                j->fit[r0 + r] = f;
             if (j->engagement)
-                j->engagement[r0 + r] = eb[r];
+                j->engagement[r0 + r] = e;
         }
     }
     return NULL;
@@ -518,8 +686,18 @@ int mql_scorer_score_all(const mql_scorer *s, long *score, long *fit, long *enga
         const mql_rule *ru = &s->m->rules[i];
         pts[(ru->group == MQL_GROUP_ENGAGEMENT ? nr + 1 : 0) + i + 1] = ru->points;
     }
-    score_job jobs[2] = {{s, 0, two ? n / 2 : n, score, fit, engagement, pts, pts + nr + 1},
-                         {s, n / 2, n, score, fit, engagement, pts, pts + nr + 1}};
+    size_t mf = s->max_feat + 1;
+    mql_cell *cells = malloc(2 * mf * sizeof *cells);
+    char *text = malloc(2 * mf * DATE_TEXT);
+    if (!cells || !text) {
+        free(pts), free(cells), free(text);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
+    int capped = mql_points_has_caps(s->m);
+    score_job jobs[2] = {{s, 0, two ? n / 2 : n, score, fit, engagement, pts, pts + nr + 1,
+                          capped, {cells, text}},
+                         {s, n / 2, n, score, fit, engagement, pts, pts + nr + 1, capped,
+                          {cells + mf, text + mf * DATE_TEXT}}};
     pthread_t th;
     int threaded = two && pthread_create(&th, NULL, score_range, &jobs[1]) == 0;
     if (two && !threaded)
@@ -528,6 +706,25 @@ int mql_scorer_score_all(const mql_scorer *s, long *score, long *fit, long *enga
     if (threaded)
         pthread_join(th, NULL);
     free(pts);
+    free(cells);
+    free(text);
+    return MQL_OK;
+}
+
+int mql_scorer_cap_stats(const mql_scorer *s, long *uncapped, size_t binds[3], mql_err *err)
+{
+    if (!s->t)
+        return mql_err_set(err, MQL_EDATA, "scorer: not bound to a table");
+    binds[0] = binds[1] = binds[2] = 0;
+    for (size_t r = 0; r < s->t->n_rows; r++) {
+        mql_score_result res;
+        mql_scorer_score_row(s, r, &res);
+        if (uncapped)
+            uncapped[r] = res.uncapped;
+        binds[0] += (res.capped & MQL_CAP_FIT) != 0;
+        binds[1] += (res.capped & MQL_CAP_ENGAGEMENT) != 0;
+        binds[2] += (res.capped & MQL_CAP_TOTAL) != 0;
+    }
     return MQL_OK;
 }
 

@@ -101,7 +101,8 @@ static void explain_row(const mql_design *d, const mql_design_binding *b, const 
         long out = 0;
         const mql_rule *hit = NULL;
         for (size_t k = 0; k < back->n_rules; k++)
-            if (strcmp(back->rules[k].feature, f->name) == 0 &&
+            if (back->rules[k].n_cond == 1 &&
+                strcmp(back->rules[k].cond[0].feature, f->name) == 0 &&
                 mql_rule_match(&back->rules[k], &cell)) {
                 out += back->rules[k].points;
                 hit = &back->rules[k];

@@ -84,6 +84,9 @@ typedef struct mql_design_opts {
     char **skip;               /* left out by screening (identifier-like; leakage.h), each with */
     char **skip_why;           /*   the reason noted in the design's notes */
     size_t n_skip;
+    int interactions_auto;     /* --interactions auto (see interact.h) */
+    char **interactions;       /* --interactions a:b,c:d: explicit pairs "a:b" */
+    size_t n_interactions;
 } mql_design_opts;
 
 /* Sets the defaults: everything empty, min_level_count 10, most-frequent reference, linear. */
@@ -110,6 +113,8 @@ int mql_design_opts_parse_group(mql_design_opts *o, mql_group g, const char *tex
 int mql_design_opts_parse_features(mql_design_opts *o, const char *text, mql_err *err);
 int mql_design_opts_parse_exclude(mql_design_opts *o, const char *text, mql_err *err);
 int mql_design_opts_parse_min_level_count(mql_design_opts *o, const char *text, mql_err *err);
+/*  _interactions: "auto", or "a:b[,c:d]" (each a pair of column names). */
+int mql_design_opts_parse_interactions(mql_design_opts *o, const char *text, mql_err *err);
 /* Adds a role column name (outcome, SQL, date, ACV, join key). Returns MQL_OK or MQL_ENOMEM. */
 int mql_design_opts_add_role(mql_design_opts *o, const char *name, mql_err *err);
 /* Leaves a column out of the features because screening flagged it; the design notes
@@ -174,13 +179,32 @@ typedef struct mql_feature {
     size_t n_terms;            /* derived: design columns of this feature */
 } mql_feature;
 
+/* A two-way interaction between two features that are CATEGORICAL, BOOLEAN or BINNED (the ones
+ * a points table scores by level or range): one design column per kept cell, the product of
+ * term ta[c] of feature a and term tb[c] of feature b (offsets within each feature's terms, so
+ * a cell is "job_level=VP" x "employees=[100,inf)"). With both main effects in the model this
+ * is R's a:b under treatment coding, restricted to the kept cells. Interaction columns follow
+ * every feature's terms, interactions in order, cells in order; their label is the two term
+ * labels joined by ':' ("job_level=VP:employees=[100,inf)"), their text the two texts joined
+ * by " and ". */
+typedef struct mql_interaction {
+    size_t a, b;               /* in: feature indices, a < b */
+    size_t n_cells;
+    size_t *ta, *tb;           /* in: n_cells term offsets within feature a / b */
+    size_t term0;              /* derived: first design column */
+} mql_interaction;
+
 typedef struct mql_design {
     size_t n_features;
     mql_feature *features;     /* in table order */
+    mql_interaction *ix;       /* interactions (see mql_design_set_interactions); NULL, 0: none */
+    size_t n_ix;
     size_t p;                  /* design columns, intercept (column 0) included */
     char **labels;             /* p term labels: "(Intercept)", "job_level=VP", "visits=[3,6)" */
     char **texts;              /* p terms in words: "baseline", "job_level = VP", "visits 3-5" */
-    long *term_feature;        /* p: feature index of each term, -1 for the intercept */
+    long *term_feature;        /* p: feature index of each term, -1 for the intercept and for
+                                  interaction columns */
+    long *term_ix;             /* p: interaction index of each term, -1 for the others */
     char **notes;              /* why columns were skipped or encoded specially, in table order: */
     size_t n_notes;            /*   "lead_id: identifier-like, not a feature" */
 } mql_design;
@@ -204,6 +228,19 @@ int mql_design_build(const mql_table *t, const mql_design_opts *o, mql_design **
 int mql_design_from_parts(const mql_feature *features, size_t n, mql_design **out, mql_err *err);
 
 void mql_design_free(mql_design *d);
+
+/* Whether feature f can take part in an interaction (CATEGORICAL, BOOLEAN or BINNED). */
+int mql_feature_interactable(const mql_feature *f);
+
+/* Replaces d's interactions with deep copies of ix[0..n) ("in" fields) and recomputes p, labels,
+ * texts, term_feature and term_ix. MQL_EDATA when an interaction names a feature that cannot
+ * interact, a == b or a > b, or a term offset out of range; MQL_ENOMEM. Any binding of d must
+ * be made again afterwards (p changed). On failure d keeps no interactions. */
+int mql_design_set_interactions(mql_design *d, const mql_interaction *ix, size_t n,
+                                mql_err *err);
+
+/* A deep copy of d (features, interactions; notes too). The caller frees *out. */
+int mql_design_copy(const mql_design *d, mql_design **out, mql_err *err);
 
 /* Term label / words for design column j (< d->p), or NULL when out of range. Owned by d. */
 const char *mql_design_label(const mql_design *d, size_t j);
@@ -250,7 +287,7 @@ int mql_design_bind(const mql_design *d, const mql_table *t, mql_design_binding 
 void mql_design_binding_free(mql_design_binding *b);
 
 /* mql_glm_fill_fn over a binding (ctx = the mql_design_binding): writes rows [row0, row0 + m)
- * row-major into x (m * p doubles), intercept 1 in column 0. No allocation and no string work
+ * row-major into x (m * p doubles), intercept 1 in column 0, interaction columns last. No allocation and no string work
  * per row. Returns MQL_OK, or MQL_EDATA when the rows are out of range. */
 int mql_design_fill(void *ctx, size_t row0, size_t m, double *x, mql_err *err);
 

@@ -71,6 +71,8 @@ typedef struct mql_scored {
     mql_platt platt;
     long threshold;             /* the model's MQL threshold */
     const mql_points *model;    /* borrowed; NULL when built from arrays */
+    double *uncapped;           /* models with caps: the score before any cap; NULL otherwise */
+    size_t cap_binds[3];        /* leads the fit, engagement and total cap bound */
 } mql_scored;
 
 /* Scores every row of t with model m (through mql_scorer_bind, so a missing column is
@@ -117,6 +119,13 @@ typedef struct mql_eval_summary {
     int prob_platt;
     double threshold;           /* the model's threshold and its probability */
     double threshold_prob;
+    int has_caps;               /* the model has caps: */
+    size_t cap_binds[3];        /*   leads (all, censored included) the fit / engagement / total
+                                     cap bound */
+    double auc_uncapped;        /*   the cap cost: AUC and log loss of the score before the caps
+                                     (rated leads; log loss through the same map), against auc /
+                                     logloss of the capped score */
+    double logloss_uncapped;
 } mql_eval_summary;
 
 /* Computes the summary over the rated leads (censored excluded). HL uses g = 10 groups of prob
@@ -127,7 +136,9 @@ typedef struct mql_eval_summary {
 int mql_eval_summarize(const mql_scored *s, mql_eval_summary *out, mql_err *err);
 
 /* Rows metric,value,lo,hi,note: leads, censored, rated, won, base rate, AUC, Gini, KS, Brier,
- * log loss, calibration intercept, calibration slope, HL chi-square, HL p. */
+ * log loss, calibration intercept, calibration slope, HL chi-square, HL p; for a model with
+ * caps also "leads capped: fit / engagement / total", "AUC without caps", "log loss without
+ * caps". */
 mql_tab *mql_eval_summary_tab(const mql_eval_summary *m);
 
 /* One sentence reading calibration in plain language into buf, e.g. "scores overstate
@@ -242,6 +253,7 @@ typedef struct mql_compare {
     size_t move_rated[4], move_won[4];
     mql_rule_diff *rules;
     size_t n_rules;
+    const mql_points *old_model, *new_model;   /* borrowed from the scored sets (may be NULL) */
 } mql_compare;
 
 /* Compares two scored sets of the same leads (same n and y): summaries, volume and conversion
@@ -252,7 +264,8 @@ int mql_compare_run(const mql_scored *olds, const mql_scored *news, mql_compare 
                     mql_err *err);
 void mql_compare_free(mql_compare *c);
 /* metric, old, new, change: AUC, Gini, KS, Brier, log loss, threshold, MQLs, MQLs/month,
- * MQL-to-won, MQL-to-SQL, recall. */
+ * MQL-to-won, MQL-to-SQL, recall; when either model has caps, the leads each cap binds
+ * ("leads the fit cap binds", engagement, total; empty for a model without that cap). */
 mql_tab *mql_compare_metrics_tab(const mql_compare *c);
 /* movement, leads, rated, won, won_rate. */
 mql_tab *mql_compare_migration_tab(const mql_compare *c);

@@ -1,4 +1,4 @@
-/* model.h: the saved model (format "mqlcal-model" version 1): where it was trained, its design,
+/* model.h: the saved model (format "mqlcal-model" version 1 or 2): where it was trained, its design,
  * its logistic fit and its points table; and the train step every command reuses. */
 #ifndef MQLCAL_MODEL_H
 #define MQLCAL_MODEL_H
@@ -9,11 +9,14 @@
 #include "mqlcal/common.h"
 #include "mqlcal/design.h"
 #include "mqlcal/glm.h"
+#include "mqlcal/interact.h"
 #include "mqlcal/points_fit.h"
 #include "mqlcal/table.h"
 
 #define MQL_MODEL_FORMAT "mqlcal-model"
-#define MQL_MODEL_VERSION 1
+#define MQL_MODEL_VERSION 2   /* the newest version read; written: 1, or 2 when the model has
+                                 interactions, compound rules or caps (which version 1 readers
+                                 would silently drop) */
 
 struct mql_points;
 
@@ -83,6 +86,7 @@ typedef struct mql_fit_diag {
     int sep_checked;          /* 1: mql_separation_check (linear programming) was run */
     char **warnings;          /* aliasing, separation, low EPV, no convergence */
     size_t n_warnings;
+    mql_ix_report ix;         /* --interactions: every pair tried and why kept or not */
 } mql_fit_diag;
 
 /* Zeroes diag; mql_fit_diag_clear frees what it holds and zeroes it again (NULL-safe). */

@@ -5,6 +5,7 @@
 #ifndef MQLCAL_POINTS_H
 #define MQLCAL_POINTS_H
 
+#include <limits.h>
 #include <jansson.h>
 
 #include "mqlcal/activity.h"
@@ -66,6 +67,14 @@ typedef struct mql_points {
     double strength;                       /* the fit's strength that scaled the default points
                                               (points_fit.h: mql_points_strength); NAN when the
                                               scale was given or the model was read from a file */
+    /* Caps (rules CSV version 2 'cap' rows; MQL_NO_CAP when absent): upper limits on the fit
+     * and engagement sub-scores and on the total, applied as the marketing platforms apply them
+     * (see mql_points_apply_caps). */
+    long cap_fit, cap_engagement, cap_total;
+    double auc_capped, logloss_capped;     /* cap cost on the training data: the integer score
+                                              capped (compare auc_points / logloss_points);
+                                              NAN when unknown or no caps */
+    double share_capped;                   /* share of training leads some cap binds (NAN) */
     /* fitted models only (0 / NULL for rules read from a CSV): */
     size_t n_terms;       /* design columns p */
     long *term_points;    /* p: integer points of each indicator term (0 for the intercept, for
@@ -80,7 +89,9 @@ typedef struct mql_points {
     size_t n_decays;
 } mql_points;
 
-/* An empty model (no rules, threshold 0, no map, pdo and rounding costs NAN), or NULL. */
+#define MQL_NO_CAP LONG_MAX
+
+/* An empty model (no rules, threshold 0, no map, no caps, pdo and rounding costs NAN), or NULL. */
 mql_points *mql_points_new(void);
 void mql_points_free(mql_points *m);
 
@@ -96,12 +107,31 @@ int mql_points_set_na(mql_points *m, const char *const *na, size_t n, mql_err *e
  * MQL_ENOMEM. */
 int mql_points_add_rule(mql_points *m, const mql_rule *r, mql_err *err);
 
+/* Whether m has a cap; whether it needs the rules CSV version 2 (a compound rule or a cap). */
+int mql_points_has_caps(const mql_points *m);
+int mql_points_is_v2(const mql_points *m);
+
+/* The scoring order with caps, the one definition every scoring path uses:
+ *  1. every matched rule's points, negative ones included, are summed per group: fit, engagement;
+ *  2. each group sum is capped from above: fit = min(fit, cap_fit), engagement likewise;
+ *  3. the total is min(fit + engagement, cap_total).
+ * So a cap applies after summing: a lead with +130 positive and -30 negative fit points has
+ * fit 100 under a fit cap of 100 (negative points still subtract before the cap), and a cap never
+ * raises a score. Writes the capped sub-scores and total (any pointer may be NULL) and returns
+ * which caps bound (score above the cap before it): MQL_CAP_FIT | MQL_CAP_ENGAGEMENT |
+ * MQL_CAP_TOTAL bits. Without caps: fit, engagement and their sum unchanged, returns 0. */
+#define MQL_CAP_FIT 1u
+#define MQL_CAP_ENGAGEMENT 2u
+#define MQL_CAP_TOTAL 4u
+unsigned mql_points_apply_caps(const mql_points *m, long fit, long engagement, long *fit_out,
+                               long *engagement_out, long *total);
+
 /* Probability for a score by the model's map: logistic (a + b score), or the isotonic knots
  * (clipped to the knot range, linear between knots). NAN when the model has no map. */
 double mql_points_prob(const mql_points *m, double score);
 
-/* Lowest and highest score the rules can give: per feature the smallest / largest of 0 (no rule
- * matches) and its rules' points, summed over features. */
+/* Lowest and highest score the rules can give: per feature set (see rule.h) and group the
+ * smallest / largest of 0 (no rule matches) and its rules' points, summed, then capped. */
 void mql_points_range(const mql_points *m, long *min_score, long *max_score);
 
 /* Recomputes the bands from the threshold. The rule: width w = round(ln 2 / map_b) points (one
@@ -125,7 +155,7 @@ int mql_points_set_decay(mql_points *m, const char *feature, const mql_decay *d,
 /* The decay entry of feature, or NULL. */
 const mql_feature_decay *mql_points_decay_of(const mql_points *m, const char *feature);
 
-/* Rejects two rules of one feature that some cell could both match (MQL_EDATA naming both
+/* Rejects two rules of one feature set that one lead could both match (MQL_EDATA naming both
  * lines, or both rule numbers for models not read from a file, and a value both match). name
  * names the source in the message. Returns MQL_OK when the rules are mutually exclusive. */
 int mql_points_check_overlaps(const mql_points *m, const char *name, mql_err *err);

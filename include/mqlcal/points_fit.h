@@ -21,6 +21,9 @@ typedef struct mql_points_opts {
     long threshold;       /* LONG_MIN: choose (documented rule) */
     int by_strength;      /* 1 (default): with pdo NAN, mql_model_add_points scales max_points by
                              the fit's strength (mql_points_strength); 0: max_points as given */
+    long cap_fit, cap_engagement, cap_total;   /* caps the platform applies (MQL_NO_CAP: none);
+                                                  stored in the model, and with pdo NAN they
+                                                  choose the scale (see below) */
 } mql_points_opts;
 void mql_points_opts_default(mql_points_opts *o);
 
@@ -67,13 +70,25 @@ double mql_points_strength(double auc_exact, double lr_p);
 int mql_points_from_fit_data(const mql_design *d, const double *beta,
                              const mql_design_binding *b, const unsigned char *y,
                              const mql_points_opts *o, mql_points **out, mql_err *err);
+/*  Interactions (d->ix): each interaction cell with non-zero points becomes a compound rule
+ *  of round(beta * factor) points: the two terms' conditions ANDed (alternatives of a pooled
+ *  "(other)" whose names hold '|' give one rule each), named after the term's label, in the
+ *  engagement group when either feature is engagement, else fit. The "best lead" of the
+ *  default scale adds each interaction's largest positive cell.
+ *  Caps (o->cap_*, with b and pdo NAN): the scale is instead the largest under which at most 1%
+ *  of the training leads would exceed a cap before rounding: min over the caps given of
+ *  cap / (99th percentile of the exact fit, engagement or total score at one point per unit
+ *  of log-odds), over percentiles > 0. The rounding cost is then measured on the score before
+ *  the caps, and the cap cost (auc_capped, logloss_capped, share_capped) on the capped score.
+ *  Internal scores (and so the self-check) apply the caps. */
 /* mql_points_from_fit_data without training data (designs without LINEAR terms). */
 int mql_points_from_fit(const mql_design *d, const double *beta, const mql_points_opts *o,
                         mql_points **out, mql_err *err);
 
 /* The model's own ("internal") integer score of every row of b, and optionally the exact linear
- * predictor: per row the term_points of the indicator terms mql_design_fill sets, plus the step
- * points of LINEAR terms at the filled value (unless its missing term is set); eta = x beta
+ * predictor: per row the term_points of the indicator terms mql_design_fill sets (interaction
+ * columns included), plus the step points of LINEAR terms at the filled value (unless its
+ * missing term is set), summed per group and capped (mql_points_apply_caps); eta = x beta
  * (beta may be NULL when eta is NULL). score and eta are b->n_rows long, caller-owned. Large
  * tables are scored on two threads; the result does not depend on the split. Returns MQL_OK,
  * MQL_ENOMEM, or the design fill's error. */

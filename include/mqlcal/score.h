@@ -11,7 +11,10 @@ typedef struct mql_scorer mql_scorer;
 #define MQL_N_REASONS 3
 
 typedef struct mql_score_result {
-    long score, fit, engagement;     /* fit + engagement = score */
+    long score, fit, engagement;     /* the capped total and sub-scores (mql_points_apply_caps):
+                                        fit + engagement = score unless the total cap bound */
+    long uncapped;                   /* the sum of the matched rules' points before any cap */
+    unsigned capped;                 /* the caps that bound: MQL_CAP_FIT | _ENGAGEMENT | _TOTAL */
     double probability;              /* NAN without a map */
     const char *band;                /* owned by the points model; "" without bands */
     int is_mql;                      /* score >= threshold */
@@ -42,11 +45,19 @@ void mql_scorer_set_delim(mql_scorer *s, char delim);
 void mql_scorer_score_fields(mql_scorer *s, const char *const *fields, size_t n_fields,
                              mql_score_result *r);
 
-/* Scores every row: score, fit and engagement sub-scores (any may be NULL; each n_rows long). */
+/* Scores every row: score, fit and engagement sub-scores, capped as in mql_score_result (any may
+ * be NULL; each n_rows long). */
 int mql_scorer_score_all(const mql_scorer *s, long *score, long *fit, long *engagement,
                          mql_err *err);
 
-/* Cells of feature k (in mql_scorer_feature order) that were not missing and matched no rule
+/* Models with caps: the score of every row before the caps (uncapped, n_rows, may be NULL) and
+ * the number of rows each cap binds (binds[0] fit, [1] engagement, [2] total). A table-bound
+ * scorer; MQL_OK or MQL_EDATA. */
+int mql_scorer_cap_stats(const mql_scorer *s, long *uncapped, size_t binds[3], mql_err *err);
+
+/* Features of the one-condition rules (compound rules' features are not listed unless a
+ * one-condition rule names them too).
+ * Cells of feature k (in mql_scorer_feature order) that were not missing and matched no rule
  * (the reference level, or a level the model has never seen: both score 0 for that feature).
  * Table-bound scorers count all rows on the first call (so binding, which the self-check does on
  * every fit, costs no pass over the rows); header-bound ones count as rows are scored. */

@@ -918,6 +918,12 @@ const char *const cli_fit_usage =
     "                       `fit` and the review show each column's group and why)\n"
     "  --keep LIST          keep these columns as features although screening flags them\n"
     "                       (identifier-like numbers; leakage suspects in `review`)\n"
+    "  --interactions auto | A:B[,C:D]\n"
+    "                       two-way interactions among categorical, boolean and binned\n"
+    "                       features. auto: every fit x fit and fit x engagement pair is\n"
+    "                       screened by a likelihood-ratio test (Holm, family-wise 5%) and\n"
+    "                       kept only if it also lowers the 5-fold held-out log loss; A:B\n"
+    "                       adds that pair. Kept ones become compound rules.\n"
     "Missing cells are a level of their own ('(missing)'); a numeric column's missing\n"
     "cells get an indicator term and 0 in the linear term.\n"
     "\n"
@@ -949,7 +955,11 @@ const char *const cli_fit_usage =
     "                       --max-points)\n"
     "  --threshold N        the MQL threshold (default: the score whose probability is\n"
     "                       closest to the one at twice the training leads' average odds,\n"
-    "                       2p / (1 + p) for a base rate p, within the training scores)\n";
+    "                       2p / (1 + p) for a base rate p, within the training scores)\n"
+    "  --cap-total N        the platform caps the total score at N (HubSpot: 100): the\n"
+    "                       scale is chosen so at most 1% of training leads reach a cap,\n"
+    "                       and the cap cost (AUC, log loss) is reported\n"
+    "  --cap-fit N, --cap-engagement N   caps on the fit / engagement sub-scores\n";
 
 void cli_fit_opts_init(cli_fit_opts *o)
 {
@@ -976,6 +986,15 @@ static int design_opt(int st, const mql_err *err)
     return st;
 }
 
+/* A --cap-* value: a whole number of points >= 1. */
+static int cap_opt(const char *name, const char *val, long *cap)
+{
+    if (mql_parse_long(val, 1, 1000000, cap) == 0)
+        return MQL_OK;
+    cli_error("%s: expected a whole number of points from 1 to 1000000, got '%s'", name, val);
+    return MQL_EUSAGE;
+}
+
 int cli_fit_opt(cli_fit_opts *o, int argc, char **argv, int *i)
 {
     mql_err err;
@@ -994,8 +1013,15 @@ int cli_fit_opt(cli_fit_opts *o, int argc, char **argv, int *i)
     else if (r == 0 && (r = cli_opt(argc, argv, i, "--engagement", &val)) > 0)
         st = design_opt(mql_design_opts_parse_group(&o->design, MQL_GROUP_ENGAGEMENT, val, &err),
                         &err);
-    else if (r == 0 && (r = cli_opt(argc, argv, i, "--l2", &val)) > 0) {
-        o->l2_given = 1;
+    else if (r == 0 && (r = cli_opt(argc, argv, i, "--interactions", &val)) > 0)
+        st = design_opt(mql_design_opts_parse_interactions(&o->design, val, &err), &err);
+    else if (r == 0 && (r = cli_opt(argc, argv, i, "--cap-total", &val)) > 0)
+        st = cap_opt("--cap-total", val, &o->points.cap_total);
+    else if (r == 0 && (r = cli_opt(argc, argv, i, "--cap-fit", &val)) > 0)
+        st = cap_opt("--cap-fit", val, &o->points.cap_fit);
+    else if (r == 0 && (r = cli_opt(argc, argv, i, "--cap-engagement", &val)) > 0) {
+        st = cap_opt("--cap-engagement", val, &o->points.cap_engagement);
+    } else if (r == 0 && (r = cli_opt(argc, argv, i, "--l2", &val)) > 0) {
         if (mql_parse_double(val, &o->glm.l2) || o->glm.l2 < 0) {
             cli_error("--l2: expected a number >= 0, got '%s'", val);
             st = MQL_EUSAGE;
@@ -1476,6 +1502,16 @@ int cli_points_print(FILE *f, const mql_points *m, mql_format fmt)
     fprintf(f, "\nMQL when score >= %ld%s", m->threshold, nl);
     if (m->threshold_rule)
         fprintf(f, "threshold: %s%s", m->threshold_rule, nl);
+    if (mql_points_has_caps(m)) {
+        fputs("caps (applied after summing each group, negative points included):", f);
+        if (m->cap_fit != MQL_NO_CAP)
+            fprintf(f, " fit at most %ld;", m->cap_fit);
+        if (m->cap_engagement != MQL_NO_CAP)
+            fprintf(f, " engagement at most %ld;", m->cap_engagement);
+        if (m->cap_total != MQL_NO_CAP)
+            fprintf(f, " total at most %ld;", m->cap_total);
+        fputs(nl, f);
+    }
     long smin, smax;
     mql_points_range(m, &smin, &smax);
     fprintf(f, "scores range from %ld to %ld%s", smin, smax, nl);
@@ -1503,6 +1539,10 @@ int cli_points_print(FILE *f, const mql_points *m, mql_format fmt)
         fprintf(f, "rounding cost on the training leads: AUC %.4f -> %.4f, log loss %.4f -> "
                    "%.4f%s", m->auc_exact, m->auc_points, m->logloss_exact, m->logloss_points,
                 nl);
+    if (isfinite(m->auc_capped))
+        fprintf(f, "cap cost on the training leads: AUC %.4f -> %.4f, log loss %.4f -> %.4f "
+                   "(%.2f%% of leads capped)%s", m->auc_points, m->auc_capped, m->logloss_points,
+                m->logloss_capped, 100 * m->share_capped, nl);
     return ferror(f) ? -1 : 0;
 }
 

@@ -191,6 +191,37 @@ static fit_stats stats_of(const mql_glm_result *r)
     return s;
 }
 
+/* What --interactions tried and why each pair was kept or not. */
+static void print_interactions(FILE *f, const mql_design *d, const mql_ix_report *ix)
+{
+    if (!ix->mode)
+        return;
+    if (ix->mode == 1)
+        fprintf(f, "\ninteractions: %zu pairs screened (fit x fit, fit x engagement) by the "
+                   "likelihood-ratio test against the main-effects model (deviance %.4f); Holm's "
+                   "step-down keeps the family-wise error at %.0f%%; a significant pair is kept "
+                   "only if it lowers the %d-fold held-out log loss\n",
+                ix->n_tried, ix->dev_main, 100 * MQL_IX_ALPHA, MQL_IX_FOLDS);
+    else
+        fprintf(f, "\ninteractions asked for (--interactions):\n");
+    static const char *const names[] = {"pair", "cells", "df", "LR", "p", "Holm level", "kept",
+                                        "why"};
+    mql_tab *t = mql_tab_new(8, names);
+    for (size_t k = 0; t && k < ix->n_tried; k++) {
+        const mql_ix_try *tr = &ix->tried[k];
+        if (mql_tab_row(t) || mql_tab_add_fmt(t, "%s:%s", d->features[tr->a].name,
+                                              d->features[tr->b].name) ||
+            mql_tab_add_int(t, (long long)tr->cells) || mql_tab_add_int(t, (long long)tr->df) ||
+            mql_tab_add_num(t, tr->lr, "%.3f") || mql_tab_add_num(t, tr->p, "%.3g") ||
+            mql_tab_add_num(t, tr->holm, "%.3g") || mql_tab_add_str(t, tr->kept ? "yes" : "no") ||
+            mql_tab_add_str(t, tr->why))
+            break;
+    }
+    if (t)
+        mql_tab_write(t, f, MQL_FMT_TABLE);
+    mql_tab_free(t);
+}
+
 static void print_summary(FILE *f, const mql_model *m, const mql_fit_diag *dg, const fit_opts *o,
                           const mql_tab *tab)
 {
@@ -241,6 +272,7 @@ static void print_summary(FILE *f, const mql_model *m, const mql_fit_diag *dg, c
     fprintf(f, "McFadden R2        %.4f\n", s.mcfadden);
     fprintf(f, "iterations         %d (%s)\n", r->iterations,
             r->converged ? "converged" : "NOT converged");
+    print_interactions(f, m->design, &dg->ix);
 }
 
 static int write_json_report(FILE *f, const mql_model *m, const mql_fit_diag *dg,
@@ -284,6 +316,28 @@ static int write_json_report(FILE *f, const mql_model *m, const mql_fit_diag *dg
     for (size_t k = 0; k < dg->n_warnings; k++)
         json_array_append_new(w, json_string(dg->warnings[k]));
     json_object_set_new(o, "warnings", w);
+    if (dg->ix.mode) {
+        json_t *ia = json_array();
+        for (size_t k = 0; k < dg->ix.n_tried; k++) {
+            const mql_ix_try *tr = &dg->ix.tried[k];
+            json_t *e = json_object();
+            json_object_set_new(e, "a", json_string(m->design->features[tr->a].name));
+            json_object_set_new(e, "b", json_string(m->design->features[tr->b].name));
+            json_object_set_new(e, "cells", json_integer((json_int_t)tr->cells));
+            json_object_set_new(e, "df", json_integer((json_int_t)tr->df));
+            json_object_set_new(e, "lr", json_real(tr->lr));
+            json_object_set_new(e, "p", json_real(tr->p));
+            json_object_set_new(e, "holm", isfinite(tr->holm) ? json_real(tr->holm) : json_null());
+            json_object_set_new(e, "cv_logloss_without",
+                                isfinite(tr->cv_without) ? json_real(tr->cv_without) : json_null());
+            json_object_set_new(e, "cv_logloss_with",
+                                isfinite(tr->cv_with) ? json_real(tr->cv_with) : json_null());
+            json_object_set_new(e, "kept", json_boolean(tr->kept));
+            json_object_set_new(e, "why", json_string(tr->why));
+            json_array_append_new(ia, e);
+        }
+        json_object_set_new(o, "interactions", ia);
+    }
     fputs("{\"coefficients\": ", f);
     int bad = mql_tab_write(tab, f, MQL_FMT_JSON) != 0;
     fputs(", \"statistics\": ", f);

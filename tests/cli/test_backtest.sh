@@ -7,43 +7,43 @@ LEADS=datasets/synthetic-leads.csv
 RULES=datasets/current-model.rules.csv
 L="--outcome closed_won --sql became_sql --date created_date --acv acv --exclude sql_date,close_date"
 
-# Capacity met: the rules model's threshold 55 gives 3139 MQLs over 24 months = 130.79/month
-# (<= 150); 50 gives 4244 / 24 = 176.83 (over), so 55 is the loosest within capacity.
+# Capacity met: the rules model's threshold 45 gives 2876 MQLs over 24 months = 119.83/month
+# (<= 150); 40 gives 4043 / 24 = 168.46 (over), so 45 is the loosest within capacity.
 run backtest $RULES $LEADS $L --capacity 150
 expect cap_met 0 ''
-expect_out cap_met_sentence '^recommendation: threshold 55 gives 130\.79 MQLs/month, within capacity 150, and captures 44\.1% of won deals \(552 of 1251\)$'
+expect_out cap_met_sentence '^recommendation: threshold 45 gives 119\.83 MQLs/month, within capacity 150, and captures 39\.6% of won deals \(495 of 1251\)$'
 expect_out cap_header_platt 'probabilities from an in-sample Platt fit: the rules file has no score map'
-expect_out cap_marked '^>  +55 '
-expect_out cap_all_rows 'thresholds \(all 31;'
+expect_out cap_marked '^>  +45 '
+expect_out cap_all_rows 'thresholds \(all 29;'
 
-# Capacity not met: on the grid 50..80 the strictest threshold 80 gives 335 / 24 = 13.96/month.
-run backtest $RULES $LEADS $L --capacity 10 --thresholds 50:80:10
+# Capacity not met: on the grid 50..80 the strictest threshold 80 gives 79 / 24 = 3.29/month.
+run backtest $RULES $LEADS $L --capacity 2 --thresholds 50:80:10
 expect cap_over 0 ''
-expect_out cap_over_sentence 'even the strictest threshold 80 gives 13\.96 MQLs/month, 3\.96 over capacity 10'
+expect_out cap_over_sentence 'even the strictest threshold 80 gives 3\.29 MQLs/month, 1\.29 over capacity 2'
 
-# Minimum MQL-to-SQL (the default rate with --sql) of 50%: 60 gives 1236 / 2319 = 53.3%,
-# 55 gives 49.3%.
+# Minimum MQL-to-SQL (the default rate with --sql) of 50%: 50 gives 1079 / 2087 = 51.7%,
+# 45 gives 47.5%.
 run backtest $RULES $LEADS $L --min-rate 0.5
 expect min_rate 0 ''
-expect_out min_rate_sentence 'threshold 60 is the loosest whose MQL-to-SQL is at least 50%: 53\.3%'
+expect_out min_rate_sentence 'threshold 50 is the loosest whose MQL-to-SQL is at least 50%: 51\.7%'
 run backtest $RULES $LEADS $L --min-rate 0.5 --rate-of won
 expect min_rate_won 0 ''
 expect_out min_rate_won_sentence 'MQL-to-won is at least 50%'
 run backtest $RULES $LEADS $L --min-rate 0.2 --rate-of won --lower-bound
 expect min_rate_lb 0 ''
-# 65's interval 21.4-25.7% clears 20%; 60's lower bound is 18.2%.
-expect_out min_rate_lb_sentence 'threshold 65 is the loosest whose MQL-to-won lower 95% bound is at least 20%'
+# 55's interval 20.9-25.5% clears 20%; 50's lower bound is 18.0%.
+expect_out min_rate_lb_sentence 'threshold 55 is the loosest whose MQL-to-won lower 95% bound is at least 20%'
 
-# Target volume 100/month: 60 gives 96.62 (below), the next looser 55 gives 130.79.
+# Target volume 100/month: 50 gives 86.96 (below), the next looser 45 gives 119.83.
 run backtest $RULES $LEADS $L --target-volume 100
 expect target 0 ''
-expect_out target_sentence 'threshold 60 gives 96\.62 MQLs/month, the closest to the target 100 from below; the next looser threshold 55 gives 130\.79'
+expect_out target_sentence 'threshold 50 gives 86\.96 MQLs/month, the closest to the target 100 from below; the next looser threshold 45 gives 119\.83'
 
 # Bands: MQL cut at the capacity recommendation, nurture and reject below it.
 run backtest $RULES $LEADS $L --capacity 150 --bands
 expect bands 0 ''
-expect_out bands_mql '^MQL +>= 55 +3139 '
-expect_out bands_nurture '^nurture +[-0-9]+ to < 55 '
+expect_out bands_mql '^MQL +>= 45 +2876 '
+expect_out bands_nurture '^nurture +[-0-9]+ to < 45 '
 expect_out bands_reject '^reject +< [-0-9]+ '
 
 # Maturity: leads created fewer than 60 days before the last date (2025-12-31), i.e. after
@@ -63,7 +63,7 @@ run backtest $RULES $LEADS $L --thresholds 50:80:10 --format csv
 expect grid_csv 0 ''
 check grid_csv_rows [ "$(wc -l <"$OUT")" = 5 ]
 expect_out grid_csv_header '^threshold,prob,mqls,share,mqls_per_month,censored,sqls,sql_rate,sql_lo,sql_hi,won,won_rate,won_lo,won_hi,recall,lift,f1,acv_won,acv_share,below,won_missed$'
-expect_out grid_csv_60 '^60,[0-9.e-]+,2319,0\.11595,96\.625,0,1236,'
+expect_out grid_csv_60 '^60,[0-9.e-]+,870,0\.0435,36\.25,0,521,'
 run backtest $RULES $LEADS $L --thresholds 60,50,70 --format csv
 expect grid_list 0 ''
 check grid_list_order [ "$(cut -d, -f1 "$OUT" | tr '\n' ' ')" = "threshold 50 60 70 " ]

@@ -77,9 +77,11 @@ check md5_synthetic-leads.csv md5_documented "$D/synthetic-leads.csv" "$D/SOURCE
 check md5_synthetic-weights md5_documented "$D/synthetic-leads.weights.csv" "$D/SOURCE-synthetic.md"
 check no_olist [ ! -e "$D/olist-marketing-funnel" ]
 
-# The current production model: the rules header, a threshold row, known operators only.
+# The current production model: the version 2 rules header, a threshold row, known operators
+# only, integer points (empty only on a compound rule's further rows), the compound rule.
 R="$D/current-model.rules.csv"
-check rules_header [ "$(head -n 1 "$R")" = "feature,operator,value,points,group" ]
-check rules_threshold grep -Eq '^threshold,,,[0-9]+,?$' "$R"
+check rules_header [ "$(head -n 1 "$R")" = "feature,operator,value,points,group,rule" ]
+check rules_threshold grep -Eq '^threshold,,,[0-9]+,?,?$' "$R"
 check rules_operators sh -c "awk -F, 'NR > 1 && \$1 != \"threshold\" && \$2 !~ /^(=|!=|in|>=|>|<=|<|between|missing)\$/ { bad = 1 } END { exit bad }' '$R'"
-check rules_points_integers sh -c "awk -F, 'NR > 1 && \$4 !~ /^[+-]?[0-9]+\$/ { bad = 1 } END { exit bad }' '$R'"
+check rules_points_integers sh -c "awk -F, 'NR > 1 && \$4 !~ /^[+-]?[0-9]+\$/ && !(\$4 == \"\" && \$6 != \"\") { bad = 1 } END { exit bad }' '$R'"
+check rules_compound [ "$(grep -c ',director+ at 100+ employees$' "$R")" = 2 ]

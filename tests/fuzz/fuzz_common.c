@@ -231,8 +231,9 @@ const char *fuzz_leads_for(const mql_points *m, const uint8_t *extra, size_t n)
     g.cell = calloc((size_t)MAX_ROWS * MAX_COLS, sizeof *g.cell);
     if (!g.name || !g.cell)
         fuzz_fail("out of memory");
-    for (size_t k = 0; k < m->n_rules; k++) {
-        const mql_rule *r = &m->rules[k];
+    for (size_t k = 0; k < m->n_rules; k++)
+        for (size_t ci = 0; ci < m->rules[k].n_cond; ci++) {
+        const mql_cond *r = &m->rules[k].cond[ci];
         long c = col_of(&g, r->feature);
         switch (r->op) {
         case MQL_OP_EQ:

@@ -367,7 +367,7 @@ static void test_roundtrip(void **state)
     assert_int_equal(b->points->n_rules, m->points->n_rules);
     assert_int_equal(b->points->threshold, 75);
     for (size_t k = 0; k < m->points->n_rules; k++) {
-        assert_string_equal(b->points->rules[k].feature, m->points->rules[k].feature);
+        assert_string_equal(b->points->rules[k].cond[0].feature, m->points->rules[k].cond[0].feature);
         assert_int_equal(b->points->rules[k].points, m->points->rules[k].points);
     }
     assert_int_equal(b->design->n_features, m->design->n_features);
@@ -435,8 +435,8 @@ static void test_read_errors(void **state)
     (void)state;
     read_error("{\n\"format\": \"mqlcal-model\",\n\"version\": 1,,\n}", MQL_EDATA, ": line 3: ");
     read_error("{\"format\": \"mqlcal-model\", \"version\": 1", MQL_EDATA, "line 1");
-    read_error("{\"format\": \"mqlcal-model\", \"version\": 2}", MQL_EDATA,
-               "format version 2 is newer than this mqlcal (reads 1)");
+    read_error("{\"format\": \"mqlcal-model\", \"version\": 3}", MQL_EDATA,
+               "format version 3 is newer than this mqlcal (reads 2)");
     read_error("{\"format\": \"other\", \"version\": 1}", MQL_EDATA, "not an mqlcal model");
     read_error("[1, 2]", MQL_EDATA, "not a model file");
     read_error("{\"format\": \"mqlcal-model\", \"version\": 1, \"created\": \"x\"}", MQL_EDATA,

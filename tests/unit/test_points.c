@@ -84,10 +84,11 @@ static int teardown(void **state)
 static void assert_rule(const mql_rule *r, const char *feature, mql_op op, const char *value,
                         long points)
 {
-    if (strcmp(r->feature, feature) || r->op != op || strcmp(r->value, value) ||
+    const mql_cond *c = &r->cond[0];
+    if (r->n_cond != 1 || strcmp(c->feature, feature) || c->op != op || strcmp(c->value, value) ||
         r->points != points)
-        fail_msg("rule %s %s '%s' %ld, expected %s %s '%s' %ld", r->feature, mql_op_name(r->op),
-                 r->value, r->points, feature, mql_op_name(op), value, points);
+        fail_msg("rule %s %s '%s' %ld, expected %s %s '%s' %ld", c->feature, mql_op_name(c->op),
+                 c->value, r->points, feature, mql_op_name(op), value, points);
 }
 
 /* pdo = 10 ln 2, so factor = 10 points per unit of log-odds: points = round(10 beta):
@@ -173,7 +174,7 @@ static void test_convert_default_scale(void **state)
             beta[j] = NAN;
     assert_int_equal(mql_points_from_fit_data(fx->d, beta, fx->b, NULL, NULL, &m, &err), MQL_OK);
     for (size_t i = 0; i < m->n_rules; i++)
-        assert_string_not_equal(m->rules[i].feature, "webinar");
+        assert_string_not_equal(m->rules[i].cond[0].feature, "webinar");
     mql_points_free(m);
     /* a linear term without the training data */
     assert_int_equal(mql_points_from_fit(fx->d, fx->beta, NULL, &m, &err), MQL_EDATA);
@@ -210,7 +211,8 @@ static void test_round_trip(void **state)
     mql_points *back = read_text(buf, MQL_OK, &err);
     assert_int_equal(back->n_rules, m->n_rules);
     for (size_t i = 0; i < m->n_rules; i++) {
-        assert_rule(&back->rules[i], m->rules[i].feature, m->rules[i].op, m->rules[i].value,
+        assert_rule(&back->rules[i], m->rules[i].cond[0].feature, m->rules[i].cond[0].op,
+                    m->rules[i].cond[0].value,
                     m->rules[i].points);
         assert_int_equal(back->rules[i].group, m->rules[i].group);
     }
@@ -227,7 +229,7 @@ static void test_round_trip(void **state)
                       "industry,=,\"Media, Entertainment\",-11,fit\n"
                       "\"#tag\",=,x,2,engagement\nthreshold,,,20\n";
     m = read_text(iso, MQL_OK, &err);
-    assert_string_equal(m->rules[0].value, "Media, Entertainment");
+    assert_string_equal(m->rules[0].cond[0].value, "Media, Entertainment");
     assert_close(mql_points_prob(m, 5), 0.0675, 1e-15, 0);   /* 0.01 + (0.125 - 0.01) / 2 */
     assert_close(mql_points_prob(m, 99), 0.5, 0, 0);          /* clipped */
     buf = NULL;
@@ -235,8 +237,8 @@ static void test_round_trip(void **state)
     assert_int_equal(mql_points_write_csv(m, f), MQL_OK);
     fclose(f);
     back = read_text(buf, MQL_OK, &err);
-    assert_string_equal(back->rules[0].value, "Media, Entertainment");
-    assert_string_equal(back->rules[1].feature, "#tag");
+    assert_string_equal(back->rules[0].cond[0].value, "Media, Entertainment");
+    assert_string_equal(back->rules[1].cond[0].feature, "#tag");
     assert_int_equal(back->n_iso, 3);
     assert_true(back->iso_y[1] == 0.125 && back->iso_x[2] == 40);
     mql_points_free(back);
@@ -429,7 +431,7 @@ static void test_score(void **state)
     assert_int_equal(res.n_reasons, 3);
     char buf[256];
     assert_string_equal(mql_reason_text(&m->rules[res.reason[0]], buf, sizeof buf),
-                        "+25 job_level in Director, VP");
+                        "+25 job_level in Director|VP");
     assert_string_equal(mql_reason_text(&m->rules[res.reason[1]], buf, sizeof buf),
                         "+20 pricing_page_visits >= 3");
     assert_string_equal(mql_reason_text(&m->rules[res.reason[2]], buf, sizeof buf),
@@ -494,7 +496,8 @@ static void test_json(void **state)
     assert_int_equal(mql_points_from_json(j2, &back, &err), MQL_OK);
     assert_int_equal(back->n_rules, m->n_rules);
     for (size_t i = 0; i < m->n_rules; i++) {
-        assert_rule(&back->rules[i], m->rules[i].feature, m->rules[i].op, m->rules[i].value,
+        assert_rule(&back->rules[i], m->rules[i].cond[0].feature, m->rules[i].cond[0].op,
+                    m->rules[i].cond[0].value,
                     m->rules[i].points);
         assert_int_equal(back->rules[i].term, m->rules[i].term);
     }
@@ -678,7 +681,7 @@ static const char *fast_rules =
 static const mql_rule *ref_rule(const mql_points *m, const char *feature, const mql_cell *c)
 {
     for (size_t i = 0; i < m->n_rules; i++)
-        if (strcmp(m->rules[i].feature, feature) == 0 && mql_rule_match(&m->rules[i], c))
+        if (strcmp(m->rules[i].cond[0].feature, feature) == 0 && mql_rule_match(&m->rules[i], c))
             return &m->rules[i];
     return NULL;
 }
@@ -1060,7 +1063,8 @@ static void test_kept_placeholder(void **state)
     assert_int_equal(m->na.n, 2);
     int has_select = 0;
     for (size_t k = 0; k < m->n_rules; k++)
-        has_select |= m->rules[k].op == MQL_OP_EQ && strcmp(m->rules[k].value, "Select") == 0;
+        has_select |= m->rules[k].cond[0].op == MQL_OP_EQ &&
+                      strcmp(m->rules[k].cond[0].value, "Select") == 0;
     assert_true(has_select);
     assert_int_equal(mql_points_self_check(d, b, m, &err), MQL_OK);
 

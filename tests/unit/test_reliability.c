@@ -93,7 +93,7 @@ static void test_in_many_values(void **state)
     mql_rule big;
     mql_err err;
     assert_int_equal(mql_rule_init(&big, "f", "in", list, 5, MQL_GROUP_FIT, &err), MQL_OK);
-    assert_non_null(big.vindex);
+    assert_non_null(big.cond[0].vindex);
     const char *probes[] = {"level1", "LEVEL1", "xlevel2", "-50", "-50.0", "13", "1", "Level",
                             "zz", "true", "", "NA", "1e1", "-43", "xLevel4 "};
     for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {

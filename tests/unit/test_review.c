@@ -234,7 +234,7 @@ static void test_findings_and_notes(void **state)
     assert_false(r->weak);
     assert_true(r->has_rec);
     for (size_t k = 0; k < r->model->points->n_rules; k++)
-        assert_string_not_equal(r->model->points->rules[k].feature, "acv");
+        assert_string_not_equal(r->model->points->rules[k].cond[0].feature, "acv");
     /* The spec's design options are left as they were (the suspect went into a copy). */
     assert_int_equal(f->design.n_roles, 3);
 }
