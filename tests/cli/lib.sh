@@ -8,6 +8,9 @@ TMP=$(mktemp -d tests/tmp/cli.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 OUT="$TMP/stdout"
 ERR="$TMP/stderr"
+# The table cache of every run goes to this test's own directory, never to ~/.cache.
+export XDG_CACHE_HOME="$PWD/$TMP/xdg-cache"
+unset MQLCAL_CACHE_DIR
 
 # run ARGS...: runs mqlcal with stdout/stderr captured; sets RC.
 run() {
