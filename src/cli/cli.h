@@ -21,6 +21,7 @@ int cmd_calibrate(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_score(int argc, char **argv);
+int cmd_sql(int argc, char **argv);
 int cmd_review(int argc, char **argv);
 
 /* Prints "mqlcal: " + message + newline to stderr. */

@@ -24,6 +24,7 @@ static const command commands[] = {
     {"rules", cmd_rules, "print a model's points table (readable, rules CSV, JSON, Markdown)"},
     {"plan", cmd_plan, "pipeline math: revenue target and ACV back to MQLs needed"},
     {"review", cmd_review, "the whole quarterly review into one HTML report and CSV tables"},
+    {"sql", cmd_sql, "SQL for a warehouse: scoring query and count tables to fit from"},
 };
 
 static void usage(FILE *f)
