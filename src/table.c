@@ -1139,6 +1139,11 @@ static int id_rule(const char *name, size_t distinct, size_t filled)
     return filled > 0 && distinct == filled && id_like_name(name);
 }
 
+int mql_id_like(const char *name, size_t distinct, size_t filled)
+{
+    return id_rule(name, distinct, filled);
+}
+
 /* Index of the spelling in the true/false pairs: pair * 2 + (0 true, 1 false), or -1. */
 static int bool_word(const char *s)
 {

@@ -1,9 +1,11 @@
 /* table_ops.c: tables derived from tables: row subsets (the training part of a time split, a
- * cross-validation fold). Kept apart from table.c, which reads CSV files. */
+ * cross-validation fold), gathered rows, and count tables expanded to one row per lead or kept
+ * compact for weighted fitting. Kept apart from table.c, which reads CSV files. */
 #include "mqlcal/table_ops.h"
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 /* Copies rows idx[0..n_dst) of column s into d (d zeroed by the caller). Returns 0 or -1 (no
@@ -155,4 +157,122 @@ void mql_column_recount(mql_column *c)
         distinct = c->n_rows - c->n_missing;
     }
     c->n_distinct = distinct;
+}
+
+/* An identifier-like column of a count table that is not one once its rows are counted as the
+ * leads they stand for: back to what mql_table_read makes of such values (numbers when every
+ * level reads as one, else categories). Returns 0 or -1 (no memory). */
+static int retype_id(mql_column *c)
+{
+    size_t filled = c->n_rows - c->n_missing;
+    if (c->type != MQL_COL_ID || mql_id_like(c->name, c->n_distinct, filled))
+        return 0;
+    double *v = malloc((c->n_levels ? c->n_levels : 1) * sizeof *v);
+    if (!v)
+        return -1;
+    int numeric = 1;
+    for (size_t k = 0; k < c->n_levels && numeric; k++)
+        numeric = mql_parse_double(c->levels[k], &v[k]) == 0;
+    if (!numeric) {
+        free(v);
+        c->type = MQL_COL_CATEGORICAL;
+        return 0;
+    }
+    if (!(c->num = malloc((c->n_rows ? c->n_rows : 1) * sizeof *c->num))) {
+        free(v);
+        return -1;
+    }
+    for (size_t i = 0; i < c->n_rows; i++)
+        c->num[i] = c->code[i] == MQL_NA_CODE ? NAN : v[c->code[i]];
+    free(v);
+    for (size_t k = 0; k < c->n_levels; k++)
+        free(c->levels[k]);
+    free(c->levels);
+    free(c->level_count);
+    free(c->code);
+    c->levels = NULL;
+    c->level_count = NULL;
+    c->code = NULL;
+    c->n_levels = 0;
+    c->type = MQL_COL_NUMERIC;
+    mql_column_recount(c);
+    return 0;
+}
+
+/* Row i of t rep[i] times, through mql_table_gather. */
+static int repeat_rows(const mql_table *t, const size_t *rep, mql_table **out, mql_err *err)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_rows; i++) {
+        if (rep[i] > SIZE_MAX / (2 * sizeof(size_t)) - n)
+            return mql_err_set(err, MQL_EDATA, "the counts add up to more leads than fit in "
+                               "memory");
+        n += rep[i];
+    }
+    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    if (!idx)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory for %zu leads", n);
+    for (size_t i = 0, k = 0; i < t->n_rows; i++)
+        for (size_t r = 0; r < rep[i]; r++)
+            idx[k++] = i;
+    int rc = mql_table_gather(t, idx, n, out, err);
+    free(idx);
+    return rc;
+}
+
+int mql_table_repeat(const mql_table *t, const size_t *rep, mql_table **out, mql_err *err)
+{
+    *out = NULL;
+    int rc = repeat_rows(t, rep, out, err);
+    for (size_t j = 0; rc == MQL_OK && j < (*out)->n_cols; j++)
+        if (retype_id(&(*out)->cols[j])) {
+            mql_table_free(*out);
+            *out = NULL;
+            rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+        }
+    return rc;
+}
+
+int mql_table_counts_compact(const mql_table *t, long count_col, long won_col, mql_table **out,
+                             unsigned char **y, double **w, mql_err *err)
+{
+    *out = NULL;
+    *y = NULL;
+    *w = NULL;
+    if (count_col < 0 || won_col < 0 || (size_t)count_col >= t->n_cols ||
+        (size_t)won_col >= t->n_cols || !t->cols[count_col].num || !t->cols[won_col].num)
+        return mql_err_set(err, MQL_EDATA, "count table: the count and won columns must be "
+                           "numeric");
+    const double *n = t->cols[count_col].num, *k = t->cols[won_col].num;
+    size_t *rep = malloc((t->n_rows ? t->n_rows : 1) * sizeof *rep);
+    if (!rep)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < t->n_rows; i++) {
+        if (!(k[i] >= 0) || !(n[i] >= k[i])) {
+            free(rep);
+            return mql_err_set(err, MQL_EDATA, "%s: line %zu: won must be between 0 and the "
+                               "count", t->source ? t->source : "count table", i + 2);
+        }
+        rep[i] = (size_t)(k[i] > 0) + (size_t)(n[i] > k[i]);
+    }
+    int rc = repeat_rows(t, rep, out, err);
+    if (rc == MQL_OK && (!(*y = malloc((*out)->n_rows + 1)) ||
+                         !(*w = malloc(((*out)->n_rows + 1) * sizeof **w))))
+        rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+    for (size_t i = 0, r = 0; rc == MQL_OK && i < t->n_rows; i++) {
+        if (k[i] > 0)
+            (*y)[r] = 1, (*w)[r++] = k[i];
+        if (n[i] > k[i])
+            (*y)[r] = 0, (*w)[r++] = n[i] - k[i];
+    }
+    free(rep);
+    if (rc) {
+        mql_table_free(*out);
+        free(*y);
+        free(*w);
+        *out = NULL;
+        *y = NULL;
+        *w = NULL;
+    }
+    return rc;
 }

@@ -151,6 +151,10 @@ int mql_parse_decimal_comma(const char *s, size_t n, double *out);
  * double range: the reader makes such cells of a numeric column missing. */
 int mql_is_nonfinite_number(const char *s, size_t n);
 
+/* mql_table_read's identifier rule: at least 20 filled rows with >= 95% distinct values, or an
+ * id-like name ("lead_id", "LeadId", "id") with every value distinct. */
+int mql_id_like(const char *name, size_t distinct, size_t filled);
+
 /* Whether text is a "truthy" outcome cell: a true value by value.h's equality (1, 1.0, true, yes,
  * y, t in any case, blanks around ignored) or won. */
 int mql_truthy(const char *s);

@@ -27,4 +27,23 @@ int mql_table_add_numeric(mql_table *t, const char *name, const double *v, mql_e
 /* Recounts n_missing and n_distinct of a NUMERIC or DATE column after its values changed. */
 void mql_column_recount(mql_column *c);
 
+/* A new table in which row i of t appears rep[i] times (0 drops it), in order: a count table
+ * (one row per cell with its number of leads) expanded to one row per lead. Columns, levels and
+ * labels as mql_table_subset keeps them; an identifier-like column (mql_table_read's rule on the
+ * count table's few rows) is retyped by the same rule on the expanded rows, numeric when its
+ * levels are numbers, else categorical, so the result types its columns as the lead file would.
+ * Returns MQL_OK with *out (free with mql_table_free), MQL_EDATA when the counts overflow,
+ * MQL_ENOMEM. */
+int mql_table_repeat(const mql_table *t, const size_t *rep, mql_table **out, mql_err *err);
+
+/* The compact form of a count table for weighted fitting: per row i of t a won row (y = 1,
+ * weight won_i) and a lost row (y = 0, weight count_i - won_i), each only when its weight is
+ * positive. With the weights as mql_model_train's frequency weights (which mql_design_build also
+ * counts levels by) the fit has the estimates of the leads the table counts, at a cost that grows
+ * with the cells, not the leads. count_col and won_col are numeric columns of t. Returns MQL_OK
+ * with *out, *y and *w (caller frees: mql_table_free, free, free), MQL_EDATA when a won count is
+ * negative or above its count, MQL_ENOMEM. */
+int mql_table_counts_compact(const mql_table *t, long count_col, long won_col, mql_table **out,
+                             unsigned char **y, double **w, mql_err *err);
+
 #endif

@@ -1,6 +1,7 @@
 /* cli.c: what the subcommands share: messages on stderr, option matching, atomic output files,
  * and the lead-file options (--outcome, --join, --na, ...) with their loading and checks. */
 #include "cli.h"
+#include "mqlcal/table_ops.h"
 
 #include "mqlcal/firth.h"
 
@@ -186,7 +187,12 @@ const char *const cli_leads_usage =
     "  --exclude LIST       columns that are not features\n"
     "  --features LIST      use only these columns as features\n"
     "  --no-cache           read the CSV; neither use nor write the table cache\n"
-    "                       ($XDG_CACHE_HOME/mqlcal or ~/.cache/mqlcal; README \"Table cache\")\n";
+    "                       ($XDG_CACHE_HOME/mqlcal or ~/.cache/mqlcal; README \"Table cache\")\n"
+    "  --count COL --won COL  the file is a count table (e.g. from `mqlcal sql --cells`):\n"
+    "                       each row stands for COL leads of which --won COL won (integers,\n"
+    "                       0 <= won <= count); --sql COL and --acv COL are then the row's\n"
+    "                       SQL count and ACV sum. Every estimate and table is that of the\n"
+    "                       leads the rows count (they are expanded to one row per lead)\n";
 
 int cli_leads_opt(cli_leads *l, int argc, char **argv, int *i)
 {
@@ -199,6 +205,7 @@ int cli_leads_opt(cli_leads *l, int argc, char **argv, int *i)
         {"--delim", &l->delim}, {"--categorical", &l->categorical}, {"--exclude", &l->exclude},
         {"--features", &l->features}, {"--lost", &l->lost}, {"--open", &l->open},
         {"--months", &l->months}, {"--date-format", &l->date_format},
+        {"--features", &l->features}, {"--count", &l->count}, {"--won", &l->won},
     };
     if (strcmp(argv[*i], "--no-cache") == 0) {
         l->no_cache = 1;
@@ -334,9 +341,10 @@ int cli_delim_parse(const char *s, char *out)
 
 int cli_require_outcome(const char *cmd, const cli_leads *l)
 {
-    if (l->outcome || l->join)
+    if (l->outcome || l->join || l->won)
         return MQL_OK;
-    cli_error("%s%san outcome is required: --outcome COL[=VALUE] or --join FILE --key COL",
+    cli_error("%s%san outcome is required: --outcome COL[=VALUE], --join FILE --key COL, or "
+              "--count COL --won COL",
               cmd ? cmd : "", cmd ? ": " : "");
     return MQL_EUSAGE;
 }
@@ -389,7 +397,94 @@ static int read_table(const cli_leads *l, const mql_read_opts *ro, mql_table **o
     if (trace && strcmp(trace, "1") == 0 && st == MQL_OK)
         fprintf(stderr, "mqlcal: table cache: %s\n", names[res]);
     free(dir);
-    return st;
+    return st
+/* A numeric count column of a count table: integers >= 0, none missing. */
+static int count_column(const mql_table *t, const char *opt, const char *name, long *col)
+{
+    if ((*col = role_column(t, opt, name)) < 0)
+        return MQL_EUSAGE;
+    const mql_column *c = &t->cols[*col];
+    if (c->type != MQL_COL_NUMERIC && c->type != MQL_COL_BOOLEAN) {
+        cli_error("%s: column '%s' is %s, not a count", opt, name, mql_coltype_name(c->type));
+        return MQL_EDATA;
+    }
+    for (size_t i = 0; i < t->n_rows; i++) {
+        double v = c->num[i];
+        if (!(v >= 0) || !mql_is_integral(v)) {
+            cli_error("%s: line %zu: column '%s': %s; counts are whole numbers >= 0", t->source,
+                      i + 2, name, isnan(v) ? "missing" : "not a whole number >= 0");
+            return MQL_EDATA;
+        }
+    }
+    return MQL_OK;
+}
+
+/* --count / --won: checks the count columns of the table read into d->table and replaces it by
+ * its expansion to one row per lead: row i becomes count_i rows, of which the first won_i have
+ * y = 1 and the first sql_i have sql = 1; a won row carries acv_i / won_i as its ACV. */
+static int load_counts(const cli_leads *l, cli_data *d)
+{
+    const mql_table *t = d->table;
+    mql_err err;
+    long jn, jw, js = -1, ja = -1;
+    int st;
+    if ((st = count_column(t, "--count", l->count, &jn)) ||
+        (st = count_column(t, "--won", l->won, &jw)) ||
+        (l->sql && (st = count_column(t, "--sql", l->sql, &js))))
+        return st;
+    if (l->acv && (ja = role_column(t, "--acv", l->acv)) < 0)
+        return MQL_EUSAGE;
+    const double *n = t->cols[jn].num, *w = t->cols[jw].num, *q = js >= 0 ? t->cols[js].num : NULL;
+    size_t *rep = malloc((t->n_rows ? t->n_rows : 1) * sizeof *rep);
+    if (!rep) {
+        cli_error("out of memory");
+        return MQL_ENOMEM;
+    }
+    for (size_t i = 0; i < t->n_rows; i++) {
+        if (w[i] > n[i] || (q && q[i] > n[i])) {
+            cli_error("%s: line %zu: %s %.0f is more than the %.0f leads in column '%s'",
+                      t->source, i + 2, w[i] > n[i] ? l->won : l->sql, w[i] > n[i] ? w[i] : q[i],
+                      n[i], l->count);
+            free(rep);
+            return MQL_EDATA;
+        }
+        rep[i] = (size_t)n[i];
+    }
+    mql_table *x;
+    if ((st = mql_table_repeat(t, rep, &x, &err))) {
+        free(rep);
+        cli_error("%s", err.msg);
+        return st;
+    }
+    d->y = malloc(x->n_rows ? x->n_rows : 1);
+    d->sql = q ? malloc(x->n_rows ? x->n_rows : 1) : NULL;
+    if (!d->y || (q && !d->sql)) {
+        free(rep);
+        mql_table_free(x);
+        cli_error("out of memory");
+        return MQL_ENOMEM;
+    }
+    double *acv = ja >= 0 ? x->cols[ja].num : NULL;
+    size_t r = 0;
+    for (size_t i = 0; i < t->n_rows; i++) {
+        double a = acv && w[i] > 0 ? t->cols[ja].num[i] / w[i] : NAN;
+        for (size_t k = 0; k < rep[i]; k++, r++) {
+            d->y[r] = k < (size_t)w[i];
+            if (q)
+                d->sql[r] = k < (size_t)q[i];
+            if (acv)
+                acv[r] = d->y[r] ? a : NAN;
+        }
+        d->n_pos += (size_t)w[i];
+        d->n_sql += q ? (size_t)q[i] : 0;
+    }
+    free(rep);
+    mql_table_free(d->table);
+    d->table = x;
+    d->count_col = jn;
+    d->outcome_col = jw;
+    d->sql_col = js;
+    return MQL_OK;
 }
 
 /* Warnings about cells read as missing because they had no value of their column's type, and
@@ -640,7 +735,7 @@ int cli_closed_subset(const cli_data *d, const double *w_in, mql_table **t, unsi
 int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
 {
     memset(d, 0, sizeof *d);
-    d->outcome_col = d->sql_col = d->date_col = d->acv_col = d->key_col = -1;
+    d->outcome_col = d->sql_col = d->date_col = d->acv_col = d->key_col = d->count_col = -1;
     name_list cat = {0}, excl = {0}, feat = {0};
     mql_na_list na = {0};
     mql_read_opts ro = {0};
@@ -654,6 +749,15 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
         return MQL_EUSAGE;
     if (l->outcome && l->join) {
         cli_error("--outcome and --join both set the outcome: give one");
+        return MQL_EUSAGE;
+    }
+    if ((l->count != NULL) != (l->won != NULL)) {
+        cli_error("--count COL and --won COL go together (a count table)");
+        return MQL_EUSAGE;
+    }
+    if (l->count && (l->outcome || l->join)) {
+        cli_error("--count: the outcome of a count table is --won COL, not %s",
+                  l->outcome ? "--outcome" : "--join");
         return MQL_EUSAGE;
     }
     if ((l->join || l->activity) && !l->key) {
@@ -745,6 +849,8 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
     for (size_t k = 0; k < l->n_lookup; k++)
         if ((st = load_lookup(d, l, l->lookup[k], l->on[k], &ro)))
             goto done;
+    if (l->count && (st = load_counts(l, d)))
+        goto done;
     const mql_table *t = d->table;
     if (l->outcome && (st = eval_outcome(l, d)))
         goto done;
@@ -780,11 +886,22 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
         st = MQL_EUSAGE;
         goto done;
     }
-    size_t n_out = strlen(l->outcome ? l->outcome : l->key ? l->key : "") +
-                   strlen(l->join ? l->join : "") + 16;
-    if ((l->outcome || l->join) && (d->outcome_label = malloc(n_out)))
-        snprintf(d->outcome_label, n_out, l->outcome ? "%s" : "%s in %s",
-                 l->outcome ? l->outcome : l->key, l->join ? l->join : "");
+    const char *out1 = l->outcome ? l->outcome : l->won ? l->won : l->key;
+    size_t n_out = strlen(out1 ? out1 : "") + strlen(l->join ? l->join : "") + 16;
+    if ((l->outcome || l->join || l->won) && (d->outcome_label = malloc(n_out)))
+        snprintf(d->outcome_label, n_out, l->join ? "%s in %s" : "%s", out1,
+                 l->join ? l->join : "");
+    if (d->y && d->n_pos == 0 && l->won) {
+        cli_error("--won %s: no won leads (0 of %zu)", l->won, t->n_rows);
+        st = MQL_EDATA;
+        goto done;
+    }
+    if (d->y && d->n_pos == t->n_rows && l->won) {
+        cli_error("--won %s: every lead won (%zu of %zu); the outcome needs both won and not won "
+                  "leads", l->won, d->n_pos, t->n_rows);
+        st = MQL_EDATA;
+        goto done;
+    }
     if (d->y && d->n_pos == 0 && l->outcome && d->outcome_col >= 0) {
         char top[600];
         const mql_column *c = &t->cols[d->outcome_col];
@@ -815,7 +932,8 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
         st = MQL_EDATA;
         goto done;
     }
-    if (l->sql && (st = eval_flag(t, "--sql", l->sql, &d->sql, &d->n_sql, &d->sql_col)))
+    if (l->sql && !l->count &&
+        (st = eval_flag(t, "--sql", l->sql, &d->sql, &d->n_sql, &d->sql_col)))
         goto done;
     if (l->date) {
         if ((d->date_col = role_column(t, "--date", l->date)) < 0) {
@@ -866,7 +984,7 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
     for (size_t j = 0; j < t->n_cols; j++) {
         long jj = (long)j;
         int role = jj == d->outcome_col || jj == d->sql_col || jj == d->date_col ||
-                   jj == d->acv_col || jj == d->key_col;
+                   jj == d->acv_col || jj == d->key_col || jj == d->count_col;
         int listed = 0, excluded = 0;
         for (size_t k = 0; k < feat.n; k++)
             listed |= strcmp(feat.v[k], t->cols[j].name) == 0;
@@ -899,7 +1017,7 @@ void cli_data_free(cli_data *d)
     free(d->open);
     free(d->open_label);
     memset(d, 0, sizeof *d);
-    d->outcome_col = d->sql_col = d->date_col = d->acv_col = d->key_col = -1;
+    d->outcome_col = d->sql_col = d->date_col = d->acv_col = d->key_col = d->count_col = -1;
 }
 
 /* ---- design and fit options (fit, backtest, review) ---- */
@@ -1201,10 +1319,14 @@ int cli_fit_prepare(cli_fit_opts *o, const cli_data *d, double **w)
     mql_err err;
     int st;
     *w = NULL;
+    if (o->weight && d->count_col >= 0) {
+        cli_error("--weight and --count both say how many leads a row stands for: give one");
+        return MQL_EUSAGE;
+    }
     if (o->weight && (st = load_weights(d->table, o->weight, w)))
         return st;
     const long roles[] = {d->outcome_col, d->sql_col, d->date_col, d->acv_col, d->key_col,
-                          o->weight ? mql_table_find(d->table, o->weight) : -1};
+                          d->count_col, o->weight ? mql_table_find(d->table, o->weight) : -1};
     for (size_t k = 0; k < sizeof roles / sizeof roles[0]; k++)
         if (roles[k] >= 0 &&
             (st = mql_design_opts_add_role(&o->design, d->table->cols[roles[k]].name, &err))) {

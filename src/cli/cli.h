@@ -154,6 +154,8 @@ typedef struct cli_leads {
     const char *lookup[CLI_MAX_LOOKUPS];   /* --lookup FILE, in order; --on COL[=LCOL] pairs */
     const char *on[CLI_MAX_LOOKUPS];       /*   with the lookup of the same rank */
     size_t n_lookup, n_on;
+    const char *count;        /* --count COL: the file is a count table, COL leads per row */
+    const char *won;          /* --won COL: of which won (the outcome of a count table) */
 } cli_leads;
 
 /* Matches one leads option at argv[*i]: 1 consumed (and *i advanced past its value), 0 not a
@@ -185,6 +187,9 @@ typedef struct cli_data {
     long date_col;            /* -1 when not given */
     long acv_col;
     long key_col;             /* --key column, -1 */
+    long count_col;           /* --count column, -1; with --count the table is the expanded one
+                                 (one row per lead), outcome_col the --won column and sql_col
+                                 the --sql count column */
     size_t n_pos;             /* rows with y = 1 */
     size_t n_sql;             /* rows with sql = 1 */
     unsigned char *feature;   /* n_cols: 1 when the column is a model feature (not a role, not
