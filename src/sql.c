@@ -759,39 +759,38 @@ static void sb_prob(sb *b, const mql_points *m, mql_sql_dialect d, const char *s
             sb_double(b, d, m->iso_y[0]);
             return;
         }
+        sb c = {0};   /* the score clipped to the knots */
+        sb_printf(&c, "CASE WHEN %s < ", s);
+        sb_double(&c, d, m->iso_x[0]);
+        sb_put(&c, " THEN ");
+        sb_double(&c, d, m->iso_x[0]);
+        sb_printf(&c, " WHEN %s > ", s);
+        sb_double(&c, d, m->iso_x[m->n_iso - 1]);
+        sb_put(&c, " THEN ");
+        sb_double(&c, d, m->iso_x[m->n_iso - 1]);
+        sb_printf(&c, " ELSE %s END", s);
+        if (c.fail) {
+            b->fail = 1;
+            return;
+        }
         sb_put(b, "CASE");
         for (size_t k = 1; k < m->n_iso; k++) {
             double slope = (m->iso_y[k] - m->iso_y[k - 1]) / (m->iso_x[k] - m->iso_x[k - 1]);
             if (k + 1 < m->n_iso) {
-                sb_printf(b, " WHEN %s <= ", s);
+                sb_printf(b, " WHEN %s <= ", c.s);
                 sb_double(b, d, m->iso_x[k]);
+                sb_put(b, " THEN ");
             } else {
-                sb_put(b, " ELSE");
+                sb_put(b, " ELSE ");
             }
-            sb_put(b, " THEN ");
             sb_double(b, d, slope);
-            sb_put(b, " * (");
-            if (k == 1) {
-                sb_printf(b, "CASE WHEN %s < ", s);
-                sb_double(b, d, m->iso_x[0]);
-                sb_put(b, " THEN ");
-                sb_double(b, d, m->iso_x[0]);
-                sb_printf(b, " ELSE %s END", s);
-            } else if (k + 1 == m->n_iso) {
-                sb_printf(b, "CASE WHEN %s > ", s);
-                sb_double(b, d, m->iso_x[k]);
-                sb_put(b, " THEN ");
-                sb_double(b, d, m->iso_x[k]);
-                sb_printf(b, " ELSE %s END", s);
-            } else {
-                sb_put(b, s);
-            }
-            sb_put(b, " - ");
+            sb_printf(b, " * (%s - ", c.s);
             sb_double(b, d, m->iso_x[k - 1]);
             sb_put(b, ") + ");
             sb_double(b, d, m->iso_y[k - 1]);
         }
         sb_put(b, " END");
+        free(c.s);
         return;
     }
     /* mql_logistic: 1 / (1 + exp(-eta)) for eta >= 0, exp(eta) / (1 + exp(eta)) below */

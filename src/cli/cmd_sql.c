@@ -381,16 +381,22 @@ int cmd_sql(int argc, char **argv)
     if ((st = cli_out_open(&out, o.out)))
         goto done;
     int bad = fputs(text, out.f) == EOF;
-    /* the encoding a fit of the cell table must be given to read the same design */
-    for (size_t f = 0; dz && f < dz->n_features && !bad; f++) {
-        const mql_feature *ft = &dz->features[f];
-        if (ft->enc != MQL_ENC_BINNED)
-            continue;
-        bad |= fprintf(out.f, "-- fit with: --cuts %s=", ft->name) < 0;
-        for (size_t k = 0; k < ft->n_cuts && !bad; k++) {
-            char buf[40];
-            mql_fmt_shortest(ft->cuts[k], buf, sizeof buf);
-            bad |= fprintf(out.f, "%s%s", k ? "," : "", buf) < 0;
+    /* how to read the cell table back: the count columns and the encoding a fit must be given
+     * to rebuild the same design (the cuts; the rest follows from the counts) */
+    if (dz) {
+        bad |= fprintf(out.f, "-- read the result with: --count n --won won%s%s%s%s",
+                       o.leads.sql ? " --sql sql" : "", o.leads.acv ? " --acv acv" : "",
+                       o.leads.date ? " --date " : "", o.leads.date ? o.leads.date : "") < 0;
+        for (size_t f = 0; f < dz->n_features && !bad; f++) {
+            const mql_feature *ft = &dz->features[f];
+            if (ft->enc != MQL_ENC_BINNED)
+                continue;
+            bad |= fprintf(out.f, " --cuts %s=", ft->name) < 0;
+            for (size_t k = 0; k < ft->n_cuts && !bad; k++) {
+                char buf[40];
+                mql_fmt_shortest(ft->cuts[k], buf, sizeof buf);
+                bad |= fprintf(out.f, "%s%s", k ? "," : "", buf) < 0;
+            }
         }
         bad |= fputc('\n', out.f) == EOF;
     }
