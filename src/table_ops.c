@@ -202,6 +202,7 @@ static int retype_id(mql_column *c)
 /* Row i of t rep[i] times, through mql_table_gather. */
 static int repeat_rows(const mql_table *t, const size_t *rep, mql_table **out, mql_err *err)
 {
+    *out = NULL;
     size_t n = 0;
     for (size_t i = 0; i < t->n_rows; i++) {
         if (rep[i] > SIZE_MAX / (2 * sizeof(size_t)) - n)
