@@ -1018,6 +1018,12 @@ static int bin_tops(mql_feature *f, const mql_column *col, size_t n_rows, int mo
 }
 
 /* Builds a CATEGORICAL feature. Sets *skip (with a note) for constant or all-missing columns. */
+/* Leads a training row stands for: its frequency weight rounded, 1 without weights. */
+static size_t row_weight(const double *w, size_t r)
+{
+    return w ? (size_t)llround(w[r] > 0 ? w[r] : 0) : 1;
+}
+
 static int build_categorical(mql_design *d, const mql_column *col, size_t n_rows,
                              const mql_design_opts *o, mql_feature *f, int *skip, mql_err *err)
 {
@@ -1033,10 +1039,11 @@ static int build_categorical(mql_design *d, const mql_column *col, size_t n_rows
      * rows actually present. */
     for (size_t r = 0; r < n_rows; r++) {
         uint32_t c = col->code[r];
+        size_t wr = row_weight(o->w, r);
         if (c == MQL_NA_CODE)
-            na++;
+            na += wr;
         else if (c < L)
-            cnt[c]++;
+            cnt[c] += wr;
         else {
             rc = mql_err_set(err, MQL_EDATA, "column '%s': row %zu has level code %u of %zu",
                              col->name, r + 1, (unsigned)c, L);
@@ -1110,18 +1117,19 @@ done:
     return rc;
 }
 
-static int build_boolean(mql_design *d, const mql_column *col, size_t n_rows, mql_feature *f,
-                         int *skip, mql_err *err)
+static int build_boolean(mql_design *d, const mql_column *col, size_t n_rows,
+                         const mql_design_opts *o, mql_feature *f, int *skip, mql_err *err)
 {
     size_t nt = 0, nf = 0, na = 0;
     for (size_t r = 0; r < n_rows; r++) {
         double v = col->num[r];
+        size_t wr = row_weight(o->w, r);
         if (isnan(v))
-            na++;
+            na += wr;
         else if (v != 0)
-            nt++;
+            nt += wr;
         else
-            nf++;
+            nf += wr;
     }
     const char *tl = col->true_label ? col->true_label : "true";
     const char *fl = col->false_label ? col->false_label : "false";
@@ -1158,11 +1166,14 @@ static int build_numeric(mql_design *d, const mql_column *col, size_t n_rows,
     double lo = INFINITY, hi = -INFINITY;
     for (size_t r = 0; r < n_rows; r++) {
         double x = col->num[r];
+        size_t wr = row_weight(o->w, r);
         if (isnan(x)) {
-            na++;
+            na += wr;
             continue;
         }
-        nv++;
+        if (wr == 0)
+            continue;
+        nv += wr;
         integer &= is_integral(x);
         lo = x < lo ? x : lo;
         hi = x > hi ? x : hi;
@@ -1197,6 +1208,10 @@ static int build_numeric(mql_design *d, const mql_column *col, size_t n_rows,
         }
         memcpy(f->cuts, cs->cuts, cs->n_cuts * sizeof *f->cuts);
         f->n_cuts = cs->n_cuts;
+    } else if (nb >= 2 && o->w) {
+        return mql_err_set(err, MQL_EUSAGE, "--bins %s: quantile bins of weighted or counted "
+                           "rows are not supported; give the cut points with --cuts %s=a,b,...",
+                           col->name, col->name);
     } else if (nb >= 2) {
         v = malloc(nv * sizeof *v);
         f->cuts = malloc((nb - 1) * sizeof *f->cuts);
@@ -1232,7 +1247,7 @@ static int build_numeric(mql_design *d, const mql_column *col, size_t n_rows,
         }
         for (size_t r = 0; r < n_rows; r++)
             if (!isnan(col->num[r]))
-                f->bin_count[bin_of(f->cuts, f->n_cuts, col->num[r])]++;
+                f->bin_count[bin_of(f->cuts, f->n_cuts, col->num[r])] += row_weight(o->w, r);
         for (size_t k = 0; k <= f->n_cuts && !fail; k++) {
             if (f->bin_count[k])
                 continue;
@@ -1303,7 +1318,7 @@ int mql_design_build(const mql_table *t, const mql_design_opts *o, mql_design **
         if (col->type == MQL_COL_CATEGORICAL)
             rc = build_categorical(d, col, t->n_rows, o, f, &skip, err);
         else if (col->type == MQL_COL_BOOLEAN)
-            rc = build_boolean(d, col, t->n_rows, f, &skip, err);
+            rc = build_boolean(d, col, t->n_rows, o, f, &skip, err);
         else
             rc = build_numeric(d, col, t->n_rows, o, f, &skip, err);
         if (rc || skip)

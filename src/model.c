@@ -407,7 +407,17 @@ int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
     mql_glm_result *r = NULL;
     double *yd = NULL;
     mql_design *d = NULL;
-    int st = mql_design_build(t, dopts, &d, err);
+    /* the design counts levels in leads: the weights, when the rows are weighted */
+    mql_design_opts dw;
+    if (!dopts) {
+        mql_design_opts_init(&dw);
+        dw.w = w;
+    } else {
+        dw = *dopts;
+        if (w)
+            dw.w = w;
+    }
+    int st = mql_design_build(t, &dw, &d, err);
     if (st != MQL_OK)
         goto out;
     if (copy_notes(d, diag)) {

@@ -87,6 +87,10 @@ typedef struct mql_design_opts {
     int interactions_auto;     /* --interactions auto (see interact.h) */
     char **interactions;       /* --interactions a:b,c:d: explicit pairs "a:b" */
     size_t n_interactions;
+    const double *w;           /* frequency weights of the training rows (borrowed; NULL: 1 each):
+                                  levels, missing cells and bins are counted in leads, so the
+                                  reference level, pooling and constant columns are those of the
+                                  rows the weights stand for. Quantile --bins need w NULL */
 } mql_design_opts;
 
 /* Sets the defaults: everything empty, min_level_count 10, most-frequent reference, linear. */
