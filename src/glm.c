@@ -96,6 +96,7 @@ void mql_glm_opts_default(mql_glm_opts *o)
     o->method = MQL_GLM_METHOD_ML;
     o->flic = 1;
     o->profile = -1;
+    o->unit_start = 0;
 }
 
 int mql_glm_fill_matrix(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
@@ -162,6 +163,7 @@ typedef struct glm_shared {
     double *beta_raw;           /* p: the same coefficients on the unshifted columns */
     int check;                  /* validate X (first pass) */
     int intercept;
+    int unit_start;             /* mql_glm_opts.unit_start */
 } glm_shared;
 
 typedef struct glm_part {
@@ -272,8 +274,9 @@ static int part_chunk(glm_part *t, size_t row0, size_t m)
         if (sh->beta) {
             eta = t->eta[r];
         } else {
-            /* binomial()$initialize: mustart = (w y + 0.5) / (w + 1), eta = logit(mustart) */
-            double ms = (w * y + 0.5) / (w + 1.0);
+            /* binomial()$initialize: mustart = (w y + 0.5) / (w + 1), eta = logit(mustart);
+             * unit_start: the value of each unit row the weight stands for */
+            double ms = sh->unit_start ? (y + 0.5) / 2.0 : (w * y + 0.5) / (w + 1.0);
             eta = log(ms / (1.0 - ms));
         }
         double *xr = x + r * p;
@@ -823,6 +826,8 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
         openblas_set_num_threads(1);
     }
     glm_work *ws = work_new(d, nthreads, icpt);
+    if (ws)
+        ws->sh.unit_start = o->unit_start;
     mql_glm_result *r = result_new(d->n, p);
     if (!ws || !r) {
         st = mql_err_set(err, MQL_ENOMEM, "glm: out of memory for %zu columns", p);

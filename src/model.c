@@ -567,13 +567,19 @@ out:
 int mql_model_add_points(mql_model *m, const mql_table *t, const unsigned char *y,
                          const mql_points_opts *po, mql_err *err)
 {
+    return mql_model_add_points_weighted(m, t, y, NULL, po, err);
+}
+
+int mql_model_add_points_weighted(mql_model *m, const mql_table *t, const unsigned char *y,
+                                  const double *w, const mql_points_opts *po, mql_err *err)
+{
     if (!m->design || !m->fit)
         return mql_err_set(err, MQL_EDATA, "the model has no fit to turn into points");
     mql_design_binding *b = NULL;
     mql_points *pts = NULL;
     int st = mql_design_bind(m->design, t, &b, err);
     if (st == MQL_OK)
-        st = mql_points_from_fit_data(m->design, m->fit->beta, b, y, po, &pts, err);
+        st = mql_points_from_fit_weighted(m->design, m->fit->beta, b, y, w, po, &pts, err);
     /* The default scale follows the fit's strength: a weak model is re-scaled to fewer points. */
     mql_points_opts def;
     if (!po) {
@@ -590,7 +596,7 @@ int mql_model_add_points(mql_model *m, const mql_table *t, const unsigned char *
             o2.max_points = fmax(10, po->max_points * s);
             mql_points_free(pts);
             pts = NULL;
-            st = mql_points_from_fit_data(m->design, m->fit->beta, b, y, &o2, &pts, err);
+            st = mql_points_from_fit_weighted(m->design, m->fit->beta, b, y, w, &o2, &pts, err);
         }
         if (st == MQL_OK)
             pts->strength = s;

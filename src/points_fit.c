@@ -704,6 +704,7 @@ typedef struct cost_job {
     const double *eta;
     const long *score;
     const unsigned char *y;
+    const double *w;         /* frequency weights or NULL */
     size_t n;
     double *pe, *sd, *ps;    /* n each: mql_logistic(eta), the score as a double, its probability */
     int auc_exact_rc;
@@ -716,20 +717,20 @@ static void *cost_auc_exact(void *arg)
 {
     cost_job *j = arg;
     mql_err e2;
-    j->auc_exact_rc = mql_auc(j->eta, j->y, NULL, j->n, &j->auc_exact, &e2);
+    j->auc_exact_rc = mql_auc(j->eta, j->y, j->w, j->n, &j->auc_exact, &e2);
     return NULL;
 }
 
 /* The rounding cost: AUC and log loss of the exact model (eta, mql_logistic(eta)) and of the
  * integer points (the score, and its probability by the model's map). */
 static int rounding_cost(mql_points *m, const double *eta, const long *score,
-                         const unsigned char *y, size_t n, mql_err *err)
+                         const unsigned char *y, const double *w, size_t n, mql_err *err)
 {
     size_t k = n ? n : 1;
     double *buf = malloc(3 * k * sizeof *buf);
     if (!buf)
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
-    cost_job j = {m, eta, score, y, n, buf, buf + k, buf + 2 * k, 0, NAN};
+    cost_job j = {m, eta, score, y, w, n, buf, buf + k, buf + 2 * k, 0, NAN};
     pthread_t th;
     int threaded = n >= 100000 && pthread_create(&th, NULL, cost_auc_exact, &j) == 0;
     for (size_t i = 0; i < n; i++) {
@@ -739,9 +740,9 @@ static int rounding_cost(mql_points *m, const double *eta, const long *score,
     }
     mql_err e2;
     double auc_points = NAN, ll_exact = NAN, ll_points = NAN;
-    int auc_rc = mql_auc(j.sd, y, NULL, n, &auc_points, &e2);
-    int ll_rc = mql_logloss(j.pe, y, NULL, n, &ll_exact, &e2) ||
-                mql_logloss(j.ps, y, NULL, n, &ll_points, &e2);
+    int auc_rc = mql_auc(j.sd, y, w, n, &auc_points, &e2);
+    int ll_rc = mql_logloss(j.pe, y, w, n, &ll_exact, &e2) ||
+                mql_logloss(j.ps, y, w, n, &ll_points, &e2);
     if (threaded)
         pthread_join(th, NULL);
     else
@@ -861,7 +862,19 @@ int mql_points_from_fit_data(const mql_design *d, const double *beta,
                              const mql_design_binding *b, const unsigned char *y,
                              const mql_points_opts *o, mql_points **out, mql_err *err)
 {
+    return mql_points_from_fit_weighted(d, beta, b, y, NULL, o, out, err);
+}
+
+int mql_points_from_fit_weighted(const mql_design *d, const double *beta,
+                                 const mql_design_binding *b, const unsigned char *y,
+                                 const double *w, const mql_points_opts *o, mql_points **out,
+                                 mql_err *err)
+{
     *out = NULL;
+    for (size_t k = 0; w && k < d->n_features; k++)
+        if (d->features[k].enc == MQL_ENC_LINEAR)
+            return mql_err_set(err, MQL_EUSAGE, "'%s' is a linear term: its value steps need "
+                               "one row per lead, not weighted rows", d->features[k].name);
     mql_points_opts defaults;
     if (!o) {
         mql_points_opts_default(&defaults);
@@ -1075,13 +1088,17 @@ int mql_points_from_fit_data(const mql_design *d, const double *beta,
         }
         if ((rc = internal_scores(d, b, m, beta, score, uncapped, eta, err)))
             goto done;
-        double sum = 0;
-        for (size_t r = 0; r < n; r++)
-            sum += y ? (y[r] != 0) : mql_logistic(eta[r]);
-        base_rate = n ? sum / (double)n : NAN;
+        double sum = 0, sw = 0;
+        for (size_t r = 0; r < n; r++) {
+            double wr = w ? w[r] : 1.0;
+            sum += wr * (y ? (y[r] != 0) : mql_logistic(eta[r]));
+            sw += wr;
+        }
+        base_rate = sw > 0 ? sum / sw : NAN;
         /* the rounding cost compares the exact model with the integer points before any cap;
-         * the cap cost, the integer points before and after the caps */
-        if (y && (rc = rounding_cost(m, eta, caps ? uncapped : score, y, n, err)))
+         * the cap cost, the integer points before and after the caps (unweighted: caps with
+         * count tables read one row per cell) */
+        if (y && (rc = rounding_cost(m, eta, caps ? uncapped : score, y, w, n, err)))
             goto done;
         if (y && caps && (rc = cap_cost(m, score, uncapped, y, n, err)))
             goto done;

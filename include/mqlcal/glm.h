@@ -56,6 +56,10 @@ typedef struct mql_glm_opts {
     int method;               /* MQL_GLM_METHOD_ML (default) or MQL_GLM_METHOD_FIRTH (firth.h) */
     int flic;                 /* Firth: 1 (default) = FLIC intercept */
     int profile;              /* Firth: MQL_FIRTH_PROFILE_* (default -1: auto) */
+    int unit_start;           /* 0 (default): R's starting values (w y + 0.5) / (w + 1); 1: those
+                                 of the unit rows a frequency weight stands for, (y + 0.5) / 2,
+                                 so weighted rows follow the IRLS path of their expansion (same
+                                 iterations, and the same last weights behind the standard errors) */
 } mql_glm_opts;
 
 void mql_glm_opts_default(mql_glm_opts *o);

@@ -131,6 +131,10 @@ int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
  * any earlier table). Returns MQL_OK, MQL_EUSAGE for bad points options, MQL_EDATA, MQL_ENOMEM. */
 int mql_model_add_points(mql_model *m, const mql_table *t, const unsigned char *y,
                          const mql_points_opts *po, mql_err *err);
+/* mql_model_add_points on weighted training rows (a count table's compact form, see
+ * mql_table_counts_compact): threshold and rounding cost weighted (mql_points_from_fit_weighted). */
+int mql_model_add_points_weighted(mql_model *m, const mql_table *t, const unsigned char *y,
+                                  const double *w, const mql_points_opts *po, mql_err *err);
 
 /* ---- model files (model_io.c) ------------------------------------------------------------ */
 

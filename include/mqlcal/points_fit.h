@@ -81,6 +81,14 @@ int mql_points_from_fit_data(const mql_design *d, const double *beta,
  *  of log-odds), over percentiles > 0. The rounding cost is then measured on the score before
  *  the caps, and the cap cost (auc_capped, logloss_capped, share_capped) on the capped score.
  *  Internal scores (and so the self-check) apply the caps. */
+/* mql_points_from_fit_data on weighted rows (frequency weights w, NULL: 1 each), e.g. a count
+ * table's won and lost rows: the base rate of the default threshold and the rounding cost are
+ * weighted, so they are those of the leads the rows stand for. LINEAR terms need one row per lead
+ * (their steps come from the values): MQL_EUSAGE with w. */
+int mql_points_from_fit_weighted(const mql_design *d, const double *beta,
+                                 const mql_design_binding *b, const unsigned char *y,
+                                 const double *w, const mql_points_opts *o, mql_points **out,
+                                 mql_err *err);
 /* mql_points_from_fit_data without training data (designs without LINEAR terms). */
 int mql_points_from_fit(const mql_design *d, const double *beta, const mql_points_opts *o,
                         mql_points **out, mql_err *err);

@@ -435,6 +435,22 @@ static int load_counts(const cli_leads *l, cli_data *d)
     if (l->acv && (ja = role_column(t, "--acv", l->acv)) < 0)
         return MQL_EUSAGE;
     const double *n = t->cols[jn].num, *w = t->cols[jw].num, *q = js >= 0 ? t->cols[js].num : NULL;
+    if (l->count_compact) {
+        /* the fit's form: a won and a lost row per cell, weighted by their leads */
+        mql_table *c;
+        if ((st = mql_table_counts_compact(t, jn, jw, &c, &d->y, &d->w, &err))) {
+            cli_error("%s", err.msg);
+            return st;
+        }
+        for (size_t i = 0; i < t->n_rows; i++)
+            d->n_pos += (size_t)w[i];
+        mql_table_free(d->table);
+        d->table = c;
+        d->count_col = jn;
+        d->outcome_col = jw;
+        d->sql_col = js;
+        return MQL_OK;
+    }
     size_t *rep = malloc((t->n_rows ? t->n_rows : 1) * sizeof *rep);
     if (!rep) {
         cli_error("out of memory");
@@ -891,14 +907,20 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
     if ((l->outcome || l->join || l->won) && (d->outcome_label = malloc(n_out)))
         snprintf(d->outcome_label, n_out, l->join ? "%s in %s" : "%s", out1,
                  l->join ? l->join : "");
+    size_t n_leads = t->n_rows;
+    if (d->w) {
+        n_leads = 0;
+        for (size_t i = 0; i < t->n_rows; i++)
+            n_leads += (size_t)d->w[i];
+    }
     if (d->y && d->n_pos == 0 && l->won) {
-        cli_error("--won %s: no won leads (0 of %zu)", l->won, t->n_rows);
+        cli_error("--won %s: no won leads (0 of %zu)", l->won, n_leads);
         st = MQL_EDATA;
         goto done;
     }
-    if (d->y && d->n_pos == t->n_rows && l->won) {
+    if (d->y && d->n_pos == n_leads && l->won) {
         cli_error("--won %s: every lead won (%zu of %zu); the outcome needs both won and not won "
-                  "leads", l->won, d->n_pos, t->n_rows);
+                  "leads", l->won, d->n_pos, n_leads);
         st = MQL_EDATA;
         goto done;
     }
@@ -1012,6 +1034,7 @@ void cli_data_free(cli_data *d)
     mql_table_free(d->table);
     free(d->y);
     free(d->sql);
+    free(d->w);
     free(d->feature);
     free(d->outcome_label);
     free(d->open);

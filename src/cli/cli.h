@@ -156,6 +156,8 @@ typedef struct cli_leads {
     size_t n_lookup, n_on;
     const char *count;        /* --count COL: the file is a count table, COL leads per row */
     const char *won;          /* --won COL: of which won (the outcome of a count table) */
+    int count_compact;        /* set by the caller: keep a count table compact (a won and a lost
+                                 row per cell, weights in cli_data.w) instead of expanding it */
 } cli_leads;
 
 /* Matches one leads option at argv[*i]: 1 consumed (and *i advanced past its value), 0 not a
@@ -190,6 +192,7 @@ typedef struct cli_data {
     long count_col;           /* --count column, -1; with --count the table is the expanded one
                                  (one row per lead), outcome_col the --won column and sql_col
                                  the --sql count column */
+    double *w;                /* compact count tables: the rows' weights (leads), else NULL */
     size_t n_pos;             /* rows with y = 1 */
     size_t n_sql;             /* rows with sql = 1 */
     unsigned char *feature;   /* n_cols: 1 when the column is a model feature (not a role, not

@@ -231,7 +231,11 @@ static void print_summary(FILE *f, const mql_model *m, const mql_fit_diag *dg, c
             m->train.outcome ? m->train.outcome : "outcome", m->design->n_features,
             m->design->p - 1);
     fprintf(f, "data        %s\n", o->leads.path);
-    fprintf(f, "rows        %zu", r->n);
+    if (o->leads.count)
+        fprintf(f, "rows        %.0f (leads of the count table's '%s' column)", r->n_weighted,
+                o->leads.count);
+    else
+        fprintf(f, "rows        %zu", r->n);
     if (o->fit.weight)
         fprintf(f, " (weighted n %.10g, weights from '%s')", r->n_weighted, o->fit.weight);
     fprintf(f, "\nevents      %.10g (base rate %.2f%%)\n", r->events, 100.0 * s.base_rate);
@@ -395,27 +399,65 @@ int cmd_fit(int argc, char **argv)
         st = st < 0 ? MQL_OK : st;
         goto done;
     }
-    if ((st = cli_leads_load(&o.leads, &d, 1)))
+    /* A count table is fitted in its compact form (a won and a lost row per cell, weighted):
+     * the cost grows with the cells. Quantile bins and linear terms need one row per lead (their
+     * cuts and steps come from the values), so those designs use the expanded rows. */
+    if (o.leads.count && o.act.path) {
+        cli_error("--activity needs one row per lead, not a count table (--count)");
+        st = MQL_EUSAGE;
         goto done;
-    if ((st = cli_activity_apply(&o.act, &o.leads, &d, NULL, &o.fit, &act)))
-        goto done;
-    if ((st = cli_fit_prepare(&o.fit, &d, &w)))
-        goto done;
-    if ((st = cli_activity_fit(&act, &d, &o.fit)))
-        goto done;
-    if (o.snapshots) {
-        if (!o.act.path) {
-            cli_error("--snapshot-table needs --activity");
-            st = MQL_EUSAGE;
-            goto done;
-        }
-        if ((st = cli_activity_write_table(o.snapshots, &act, &d)))
-            goto done;
     }
-    /* Open leads (outcome not known yet) are left out of the fit. */
-    if ((st = cli_closed_subset(&d, w, &ft, &fy, &fw, &owned)))
-        goto done;
-    int train_st = mql_model_train(ft, fy, fw, &o.fit.design, &o.fit.glm, &m, &dg, &err);
+    o.leads.count_compact = o.leads.count && !o.fit.design.bins && !o.fit.design.n_col_bins;
+    int train_st;
+    for (;;) {
+        if ((st = cli_leads_load(&o.leads, &d, 1)))
+            goto done;
+        if ((st = cli_activity_apply(&o.act, &o.leads, &d, NULL, &o.fit, &act)))
+            goto done;
+        if ((st = cli_fit_prepare(&o.fit, &d, &w)))
+            goto done;
+        if ((st = cli_activity_fit(&act, &d, &o.fit)))
+            goto done;
+        if (o.snapshots) {
+            if (!o.act.path) {
+                cli_error("--snapshot-table needs --activity");
+                st = MQL_EUSAGE;
+                goto done;
+            }
+            if ((st = cli_activity_write_table(o.snapshots, &act, &d)))
+                goto done;
+        }
+        /* Open leads (outcome not known yet) are left out of the fit. */
+        if ((st = cli_closed_subset(&d, d.w ? d.w : w, &ft, &fy, &fw, &owned)))
+            goto done;
+        o.fit.glm.unit_start = d.w != NULL;
+        train_st = mql_model_train(ft, fy, fw, &o.fit.design, &o.fit.glm, &m, &dg, &err);
+        int linear = 0;
+        for (size_t k = 0; m && d.w && k < m->design->n_features; k++)
+            linear |= m->design->features[k].enc == MQL_ENC_LINEAR;
+        if (!linear)
+            break;
+        mql_model_free(m);
+        m = NULL;
+        mql_fit_diag_clear(&dg);
+        mql_fit_diag_init(&dg);
+        if (owned) {
+            mql_table_free(ft);
+            free(fy);
+            free(fw);
+            owned = 0;
+        }
+        cli_data_free(&d);
+        free(w);
+        w = NULL;
+        o.leads.count_compact = 0;
+    }
+    if (m && m->fit && d.w) {
+        /* degrees of freedom of the leads, as from the raw rows (not of the weighted rows) */
+        double drop = m->fit->df_null - m->fit->df_residual;
+        m->fit->df_null = m->fit->n_weighted - 1;
+        m->fit->df_residual = m->fit->df_null - drop;
+    }
     for (size_t k = 0; k < dg.n_notes; k++)
         fprintf(stderr, "mqlcal: note: %s\n", dg.notes[k]);
     if (!m) {
@@ -426,7 +468,8 @@ int cmd_fit(int argc, char **argv)
     if ((st = fingerprint(m, &o, &d)))
         goto done;
     /* The points table and its self-check: only for a model that may be used. */
-    if (train_st == MQL_OK && (st = mql_model_add_points(m, ft, fy, &o.fit.points, &err))) {
+    if (train_st == MQL_OK &&
+        (st = mql_model_add_points_weighted(m, ft, fy, d.w ? fw : NULL, &o.fit.points, &err))) {
         cli_error("points: %s", err.msg);
         goto done;
     }
