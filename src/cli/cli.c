@@ -435,22 +435,6 @@ static int load_counts(const cli_leads *l, cli_data *d)
     if (l->acv && (ja = role_column(t, "--acv", l->acv)) < 0)
         return MQL_EUSAGE;
     const double *n = t->cols[jn].num, *w = t->cols[jw].num, *q = js >= 0 ? t->cols[js].num : NULL;
-    if (l->count_compact) {
-        /* the fit's form: a won and a lost row per cell, weighted by their leads */
-        mql_table *c;
-        if ((st = mql_table_counts_compact(t, jn, jw, &c, &d->y, &d->w, &err))) {
-            cli_error("%s", err.msg);
-            return st;
-        }
-        for (size_t i = 0; i < t->n_rows; i++)
-            d->n_pos += (size_t)w[i];
-        mql_table_free(d->table);
-        d->table = c;
-        d->count_col = jn;
-        d->outcome_col = jw;
-        d->sql_col = js;
-        return MQL_OK;
-    }
     size_t *rep = malloc((t->n_rows ? t->n_rows : 1) * sizeof *rep);
     if (!rep) {
         cli_error("out of memory");
@@ -465,6 +449,23 @@ static int load_counts(const cli_leads *l, cli_data *d)
             return MQL_EDATA;
         }
         rep[i] = (size_t)n[i];
+    }
+    if (l->count_compact) {
+        free(rep);
+        /* the fit's form: a won and a lost row per cell, weighted by their leads */
+        mql_table *c;
+        if ((st = mql_table_counts_compact(t, jn, jw, &c, &d->y, &d->w, &err))) {
+            cli_error("%s", err.msg);
+            return st;
+        }
+        for (size_t i = 0; i < t->n_rows; i++)
+            d->n_pos += (size_t)w[i];
+        mql_table_free(d->table);
+        d->table = c;
+        d->count_col = jn;
+        d->outcome_col = jw;
+        d->sql_col = js;
+        return MQL_OK;
     }
     mql_table *x;
     if ((st = mql_table_repeat(t, rep, &x, &err))) {

@@ -256,6 +256,20 @@ if command -v sqlite3 >/dev/null 2>&1; then
     sort "$TMP/cells.csv" >"$TMP/cells.sorted"
     check cells_from_model_same_table cmp -s "$TMP/mc.csv" "$TMP/cells.sorted"
 fi
+# Every feature binned by cut points: `fit` keeps the count table compact (a won and a lost row per
+# cell, weighted) and prints the raw rows' summary and points table (the data lines aside).
+BINNED="--features job_level,email_domain_type,webinar_attended,pricing_page_visits,employees --cuts employees=76,301 --cuts pricing_page_visits=1,2"
+"$MQLCAL" fit "$LEADS" $ROLES $BINNED 2>&1 | sed '1d;3,4d' >"$TMP/raw.sum"
+"$MQLCAL" sql --fit-design "$LEADS" --dialect postgres --table leads $ROLES $BINNED >"$TMP/b.sql" 2>/dev/null
+pg --csv <"$TMP/b.sql" >"$TMP/bcells.csv"
+run fit "$TMP/bcells.csv" $CROLES $BINNED
+sed '1d;3,4d' "$OUT" >"$TMP/cnt.sum"
+check compact_fit_summary_identical cmp -s "$TMP/raw.sum" "$TMP/cnt.sum"
+expect_out compact_fit_rows "rows        20000 \(leads of the count table's 'n' column\)"
+"$MQLCAL" fit "$LEADS" $ROLES $BINNED --format csv >"$TMP/raw.bcoef" 2>/dev/null
+run fit "$TMP/bcells.csv" $CROLES $BINNED --format csv
+check compact_fit_coef_1e-10 close "$TMP/raw.bcoef" "$OUT" 1e-10
+
 run review "$TMP/cells.csv" $CROLES $CUTS --capacity 150 -o "$TMP/cnt.rev"
 expect cells_review 0 ""
 for f in thresholds.csv bands.csv calibration.csv; do
