@@ -397,7 +397,9 @@ static int read_table(const cli_leads *l, const mql_read_opts *ro, mql_table **o
     if (trace && strcmp(trace, "1") == 0 && st == MQL_OK)
         fprintf(stderr, "mqlcal: table cache: %s\n", names[res]);
     free(dir);
-    return st
+    return st;
+}
+
 /* A numeric count column of a count table: integers >= 0, none missing. */
 static int count_column(const mql_table *t, const char *opt, const char *name, long *col)
 {
