@@ -46,7 +46,9 @@ static void usage(FILE *f)
             "  --date COL           group by the month of COL (YYYY-MM-01), or the day with\n"
             "  --period day         (a day table keeps --maturity and mid-month splits exact)\n"
             "  --acv COL            acv = the sum of COL over won leads\n"
-            "  --na LIST            placeholders read as missing (as for score and fit)\n"
+            "  --na LIST            placeholders read as missing (default: the model's list, or\n"
+            "                       the defaults): LIST replaces, +LIST adds, -LIST keeps\n"
+            "                       defaults as answers (as for score and fit)\n"
             "  --min-level-count N, --reference R, --bins B, --cuts C, --fit LIST,\n"
             "  --engagement LIST, --delim C, --categorical LIST, --exclude LIST, --features LIST\n"
             "                       with --fit-design: the design options of `fit`. Pass the\n"
@@ -124,7 +126,7 @@ static int match(void *vo, int argc, char **argv, int *i)
 }
 
 /* "a,b" -> trimmed names (the list and its strings malloc'd), n set. NULL on no memory. */
-static char **split_list(const char *s, size_t *n, int add_empty)
+static char **split_list(const char *s, size_t *n)
 {
     size_t cap = 2;
     for (const char *p = s; *p; p++)
@@ -143,8 +145,6 @@ static char **split_list(const char *s, size_t *n, int add_empty)
             break;
         p = e + 1;
     }
-    if (add_empty && !(v[(*n)++] = mql_strdup("")))
-        goto fail;
     return v;
 fail:
     for (size_t k = 0; k < *n; k++)
@@ -330,8 +330,9 @@ int cmd_sql(int argc, char **argv)
     mql_sql_opts so;
     mql_sql_opts_init(&so);
     mql_flag_spec fo = {0}, fs = {0};
-    char **keys = NULL, **na = NULL;
-    size_t n_keys = 0, n_na = 0;
+    char **keys = NULL;
+    size_t n_keys = 0;
+    mql_na_list na = {0};
     cli_data d = {0};
     mql_model *m = NULL;
     mql_design *design = NULL;
@@ -346,16 +347,19 @@ int cmd_sql(int argc, char **argv)
         (st = role_flag("--outcome", o.leads.outcome, &fo, &so.outcome)) ||
         (st = role_flag("--sql", o.leads.sql, &fs, &so.sql)))
         goto done;
-    if ((o.columns && !(keys = split_list(o.columns, &n_keys, 0))) ||
-        (o.leads.na && !(na = split_list(o.leads.na, &n_na, 1)))) {
+    if (o.columns && !(keys = split_list(o.columns, &n_keys))) {
         cli_error("out of memory");
         st = MQL_ENOMEM;
         goto done;
     }
+    if (o.leads.na && (st = mql_na_parse(o.leads.na, &na, &err))) {
+        cli_error("--na: %s", err.msg);
+        goto done;
+    }
     so.keys = (const char *const *)keys;
     so.n_keys = n_keys;
-    so.na = (const char *const *)na;
-    so.n_na = n_na;
+    so.na = o.leads.na ? (const char *const *)na.v : NULL;
+    so.n_na = o.leads.na ? na.n : 0;
     if (o.fit_design) {
         if ((st = sample_design(&o, &so, &d, &design)))
             goto done;
@@ -365,6 +369,10 @@ int cmd_sql(int argc, char **argv)
     } else {
         if ((st = load_model(pos.v[0], &o, &m)))
             goto done;
+        if (!o.leads.na) {   /* the model's own placeholders (those of its training file) */
+            so.na = mql_points_na(m->points);
+            so.n_na = m->points->na.n;
+        }
         if (o.cells)
             st = mql_sql_cells(m->design, &so, &text, &err);
         else if (o.counts)
@@ -414,7 +422,7 @@ done:
     if (d.table)
         cli_data_free(&d);
     free_list(keys, n_keys);
-    free_list(na, n_na);
+    mql_na_clear(&na);
     mql_flag_spec_clear(&fo);
     mql_flag_spec_clear(&fs);
     mql_design_opts_clear(&o.design);

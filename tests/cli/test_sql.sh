@@ -73,6 +73,7 @@ for d in postgres sqlite bigquery snowflake spark; do
     golden "tricky.$d" "$SQLF/tricky.rules.csv" --dialect $d --table 'crm.odd "leads"' \
         --columns id,"it's \"odd\"" --na 'n/a,Select,?'
     golden "iso.$d" "$SQLF/iso.rules.csv" --dialect $d --table leads
+    golden "keepselect.$d" "$SQLF/keepselect.rules.csv" --dialect $d --table leads
     golden "counts.$d" "$RULES" --counts --dialect $d --table leads $ROLES --period day
     golden "cells.$d" --fit-design "$LEADS" --dialect $d --table leads $ROLES $DESIGN
 done
@@ -130,6 +131,10 @@ else
     sqlite_score score_tricky "$SQLF/tricky.rules.csv" tricky id "$SQLF/tricky.csv" 15
     sqlite_score score_tricky_na "$SQLF/tricky.rules.csv" tricky id "$SQLF/tricky.csv" 15 \
         --na 'Select,?,NULL'
+    # the model's own placeholder list ('# na: -Select': Select is an answer, not missing)
+    sqlite_score score_model_na "$SQLF/keepselect.rules.csv" tricky id "$SQLF/tricky.csv" 15
+    sqlite_score score_na_plus "$SQLF/keepselect.rules.csv" tricky id "$SQLF/tricky.csv" 15 \
+        --na +Select,O\'Brien
 fi
 
 # ---- PostgreSQL --------------------------------------------------------------------------------
@@ -189,6 +194,7 @@ pg_score score_fitted "$TMP/model.json" leads lead_id "$LEADS" 20000
 pg_score score_isotonic "$SQLF/iso.rules.csv" leads lead_id "$LEADS" 20000
 pg_score score_tricky "$SQLF/tricky.rules.csv" tricky id "$SQLF/tricky.csv" 15
 pg_score score_tricky_na "$SQLF/tricky.rules.csv" tricky id "$SQLF/tricky.csv" 15 --na 'Select,?,NULL'
+pg_score score_model_na "$SQLF/keepselect.rules.csv" tricky id "$SQLF/tricky.csv" 15
 
 # The score table of a model equals `mqlcal score`'s scores counted by score and day.
 "$MQLCAL" score "$RULES" "$LEADS" >"$TMP/sc.csv"
