@@ -450,13 +450,11 @@ static void sb_cells_ctes(sb *b, const mql_sql_opts *o, const colset *cs, int ra
     sb_put(b, "\n  SELECT 0 AS mql_0");
     sb_carry(b, o);
     for (size_t i = 0; i < cs->n; i++) {
-        char cast[16];
-        snprintf(cast, sizeof cast, "%s", text_type(d));
         sb_put(b, ",\n    ");
         sb t = {0};
         sb_put(&t, "CAST(");
         sb_ident(&t, d, cs->name[i]);
-        sb_printf(&t, " AS %s)", cast);
+        sb_printf(&t, " AS %s)", text_type(d));
         if (t.fail) {
             b->fail = 1;
             return;
@@ -614,22 +612,6 @@ static void sb_flag(sb *b, mql_sql_dialect d, const mql_sql_flag *f, size_t i)
     sb_printf(b, "CASE WHEN mql_t%zu IS NOT NULL AND ", i);
     if (f->type == MQL_COL_DATE) {
         sb_put(b, "1 = 1");
-    } else if (f->type == MQL_COL_CATEGORICAL || f->type == MQL_COL_ID) {
-        if (f->value) {
-            char *low = mql_strdup(f->value);
-            if (!low) {
-                b->fail = 1;
-                return;
-            }
-            for (char *p = low; *p; p++)
-                if (*p >= 'A' && *p <= 'Z')
-                    *p = (char)(*p + 32);
-            sb_printf(b, "mql_l%zu = ", i);
-            sb_lit(b, d, low);
-            free(low);
-        } else {
-            sb_printf(b, "mql_l%zu IN ('1', 'true', 'yes', 'y', 'won')", i);
-        }
     } else if (f->type == MQL_COL_NUMERIC || f->type == MQL_COL_BOOLEAN) {
         mql_cell c;
         mql_cell_from_text(&c, f->value ? f->value : "1", NULL, 0);
@@ -641,7 +623,7 @@ static void sb_flag(sb *b, mql_sql_dialect d, const mql_sql_flag *f, size_t i)
             sb_printf(b, "mql_x%zu = ", i);
             sb_double(b, d, c.num);
         }
-    } else if (f->value) {  /* auto: the = relation of rule.h */
+    } else if (f->value) {  /* categories and auto: value.h's equality with VALUE */
         mql_cell c;
         mql_cell_from_text(&c, f->value, NULL, 0);
         char *tv = mql_strndup(c.text, c.len);
@@ -651,7 +633,7 @@ static void sb_flag(sb *b, mql_sql_dialect d, const mql_sql_flag *f, size_t i)
         }
         sb_eq(b, d, i, &c, tv);
         free(tv);
-    } else {
+    } else {                /* mql_truthy: a true value (1, 1.0, true, yes, y, t) or won */
         sb_printf(b, "(mql_x%zu = 1 OR mql_l%zu = 'won')", i, i);
     }
     sb_put(b, " THEN 1 ELSE 0 END");
@@ -659,15 +641,21 @@ static void sb_flag(sb *b, mql_sql_dialect d, const mql_sql_flag *f, size_t i)
 
 /* ==== the scoring pipeline ================================================================== */
 
+/* Helper indices of the role columns of a count query (added to the colset after the
+ * features); -1 when not given. */
+typedef struct roles_ix {
+    long won, sql, date, acv;
+} roles_ix;
+
+static void sb_roles_from(sb *b, const mql_sql_opts *o, const roles_ix *ix);
+
 /* Stages mql_c5 .. mql_c9 after sb_cells_ctes: per feature the matched rule (mql_m<f>, the rule
  * index + 1, 0 for none), the fit and engagement sums, each feature's reason rank (mql_k<f>: the
  * matched rule's place in the order |points| descending, ties in rule order; S for none or
- * zero points), and the three smallest ranks mql_q1..mql_q3. extra is carried from mql_c5 on
- * (role values of count queries, computed in mql_c5 by role_fn). */
-typedef void (*role_fn)(sb *b, const mql_sql_opts *o, const colset *cs);
-
+ * zero points), and the three smallest ranks mql_q1..mql_q3. Count queries pass their roles
+ * (computed in mql_c5) and extra, the role aliases carried from there on. */
 static void sb_score_ctes(sb *b, const mql_points *m, const mql_sql_opts *o, const colset *cs,
-                          size_t n_feat, const size_t *rank, size_t S, role_fn roles,
+                          size_t n_feat, const size_t *rank, size_t S, const roles_ix *roles,
                           const char *extra)
 {
     mql_sql_dialect d = o->dialect;
@@ -676,7 +664,7 @@ static void sb_score_ctes(sb *b, const mql_points *m, const mql_sql_opts *o, con
     sb_put(b, "\n  SELECT mql_0");
     sb_carry(b, o);
     if (roles)
-        roles(b, o, cs);
+        sb_roles_from(b, o, roles);
     for (size_t f = 0; f < n_feat; f++) {
         sb_put(b, ",\n    CASE");
         for (size_t r = 0; r < m->n_rules; r++) {
@@ -930,11 +918,6 @@ int mql_sql_score(const mql_points *m, const mql_sql_opts *o, char **out, mql_er
     return finish(&b, rc, out, err);
 }
 
-/* Helper indices of the role columns (added to cs after the features); -1 when not given. */
-typedef struct roles_ix {
-    long won, sql, date, acv;
-} roles_ix;
-
 static int add_roles(const mql_sql_opts *o, colset *cs, roles_ix *ix, mql_err *err)
 {
     ix->won = o->outcome.column ? colset_add(cs, o->outcome.column) : -1;
@@ -950,7 +933,7 @@ static int add_roles(const mql_sql_opts *o, colset *cs, roles_ix *ix, mql_err *e
 }
 
 
-/* mql_won, mql_sql, mql_period, mql_acv from the helpers (role_fn of the count queries). */
+/* mql_won, mql_sql, mql_period, mql_acv from the helpers (stage mql_c5 of the count queries). */
 static void sb_roles_from(sb *b, const mql_sql_opts *o, const roles_ix *ix)
 {
     mql_sql_dialect d = o->dialect;
@@ -963,18 +946,10 @@ static void sb_roles_from(sb *b, const mql_sql_opts *o, const roles_ix *ix)
         sb_put(b, " AS mql_sql");
     }
     if (ix->date >= 0)
-        sb_printf(b, ",\n    %sSUBSTR(mql_t%ld, 1, %d)%s AS mql_period", o->by_day ? "" : "",
-                  ix->date, o->by_day ? 10 : 7, o->by_day ? "" : " || '-01'");
+        sb_printf(b, ",\n    SUBSTR(mql_t%ld, 1, %d)%s AS mql_period", ix->date,
+                  o->by_day ? 10 : 7, o->by_day ? "" : " || '-01'");
     if (ix->acv >= 0)
         sb_printf(b, ",\n    mql_x%ld AS mql_acv", ix->acv);
-}
-
-static const roles_ix *g_roles;   /* set around sb_score_ctes (role_fn has no context) */
-
-static void roles_cb(sb *b, const mql_sql_opts *o, const colset *cs)
-{
-    (void)cs;
-    sb_roles_from(b, o, g_roles);
 }
 
 /* The carried role aliases and the aggregate columns of a count query. */
@@ -1024,9 +999,7 @@ int mql_sql_score_counts(const mql_points *m, const mql_sql_opts *o, char **out,
         sb_header(&b, o, "leads and wins by score");
         sb_cells_ctes(&b, o, &cs, 0, &rc, err);
         if (rc == MQL_OK && !extra.fail) {
-            g_roles = &ix;
-            sb_score_ctes(&b, m, o, &cs, n_feat, rank, S, roles_cb, extra.s);
-            g_roles = NULL;
+            sb_score_ctes(&b, m, o, &cs, n_feat, rank, S, &ix, extra.s);
             sb_put(&b, "\nSELECT mql_fit + mql_eng AS score");
             if (ix.date >= 0) {
                 sb_put(&b, ", mql_period AS ");

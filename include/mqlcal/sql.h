@@ -27,8 +27,9 @@ int mql_sql_dialect_parse(const char *name, mql_sql_dialect *d);
 const char *mql_sql_dialect_name(mql_sql_dialect d);
 
 /* How a 0/1 role column (outcome, SQL stage) is read, mirroring mql_flag_eval: by the column's
- * type in a sample of the leads, or (MQL_COL_TYPES, "auto") without one: positive when the cell
- * is numerically 1 (1, 1.0, true, yes, y, t) or reads "won". */
+ * type in a sample of the leads (date: filled; numeric: equal to 1 or VALUE; boolean: the true
+ * or the named value), else (categories, or -1 = auto without a sample) positive when the cell is
+ * a true value (1, 1.0, true, yes, y, t) or reads "won", or with VALUE equals it (value.h). */
 typedef struct mql_sql_flag {
     const char *column;      /* NULL: none */
     const char *value;       /* COL=VALUE: positive when equal (case-insensitive / numerically) */

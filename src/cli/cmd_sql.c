@@ -103,8 +103,13 @@ static int design_opt(sql_opts *o, int argc, char **argv, int *i)
 static int match(void *vo, int argc, char **argv, int *i)
 {
     sql_opts *o = vo;
-    if (strcmp(argv[*i], "--counts") == 0 || strcmp(argv[*i], "--cells") == 0) {
-        *(argv[*i][3] == 'o' ? &o->counts : &o->cells) = 1;
+    if (strcmp(argv[*i], "--counts") == 0) {
+        o->counts = 1;
+        (*i)++;
+        return 1;
+    }
+    if (strcmp(argv[*i], "--cells") == 0) {
+        o->cells = 1;
         (*i)++;
         return 1;
     }
