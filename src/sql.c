@@ -557,8 +557,8 @@ static void sb_eq(sb *b, mql_sql_dialect d, size_t i, const mql_cell *v, const c
     free(low);
 }
 
-/* Whether rule r matches the cell of helper i (a non-NULL boolean for every lead). */
-static void sb_match(sb *b, mql_sql_dialect d, size_t i, const mql_rule *r)
+/* Whether condition r matches the cell of helper i (a non-NULL boolean for every lead). */
+static void sb_match(sb *b, mql_sql_dialect d, size_t i, const mql_cond *r)
 {
     switch (r->op) {
     case MQL_OP_MISSING:
@@ -649,62 +649,125 @@ typedef struct roles_ix {
 
 static void sb_roles_from(sb *b, const mql_sql_opts *o, const roles_ix *ix);
 
-/* Stages mql_c5 .. mql_c9 after sb_cells_ctes: per feature the matched rule (mql_m<f>, the rule
- * index + 1, 0 for none), the fit and engagement sums, each feature's reason rank (mql_k<f>: the
- * matched rule's place in the order |points| descending, ties in rule order; S for none or
- * zero points), and the three smallest ranks mql_q1..mql_q3. Count queries pass their roles
- * (computed in mql_c5) and extra, the role aliases carried from there on. */
+/* The rules grouped by feature set (rule.h: a lead matches at most one rule per feature set;
+ * sets add up independently): group[r] for each rule, groups numbered in first-rule order. */
+typedef struct rule_groups {
+    size_t *group;            /* n_rules */
+    size_t n;
+} rule_groups;
+
+static int same_features(const mql_rule *a, const mql_rule *b)
+{
+    if (a->n_cond != b->n_cond)
+        return 0;
+    for (size_t i = 0; i < a->n_cond; i++) {
+        size_t k = 0;
+        while (k < b->n_cond && strcmp(a->cond[i].feature, b->cond[k].feature) != 0)
+            k++;
+        if (k == b->n_cond)
+            return 0;
+    }
+    return 1;
+}
+
+static int group_rules(const mql_points *m, rule_groups *g)
+{
+    g->n = 0;
+    if (!(g->group = malloc((m->n_rules ? m->n_rules : 1) * sizeof *g->group)))
+        return -1;
+    for (size_t r = 0; r < m->n_rules; r++) {
+        size_t k = 0;
+        while (k < r && !same_features(&m->rules[k], &m->rules[r]))
+            k++;
+        g->group[r] = k < r ? g->group[k] : g->n++;
+    }
+    return 0;
+}
+
+/* The capped sub-scores and total of mql_points_apply_caps: each group sum capped from above,
+ * then the total. Writes the three expressions (fit, engagement, score) into f, e, t. */
+static void cap_exprs(const mql_points *m, mql_sql_dialect d, char *f, char *e, char *t,
+                      size_t cap)
+{
+    const char *least = d == MQL_SQL_SQLITE ? "MIN" : "LEAST";
+    if (m->cap_fit != MQL_NO_CAP)
+        snprintf(f, cap, "%s(mql_fit, %ld)", least, m->cap_fit);
+    else
+        snprintf(f, cap, "mql_fit");
+    if (m->cap_engagement != MQL_NO_CAP)
+        snprintf(e, cap, "%s(mql_eng, %ld)", least, m->cap_engagement);
+    else
+        snprintf(e, cap, "mql_eng");
+    if (m->cap_total != MQL_NO_CAP)
+        snprintf(t, cap, "%s(%s + %s, %ld)", least, f, e, m->cap_total);
+    else
+        snprintf(t, cap, "(%s + %s)", f, e);
+}
+
+/* Stages mql_c5 .. mql_c9 after sb_cells_ctes: per feature set the matched rule (mql_m<g>, the
+ * rule index + 1, 0 for none: its conditions ANDed), the fit and engagement sums before caps,
+ * each set's reason rank (mql_k<g>: the matched rule's place in the order |points| descending,
+ * ties in rule order; S for none or zero points), and the three smallest ranks mql_q1..mql_q3.
+ * Count queries pass their roles (computed in mql_c5) and extra, the role aliases carried from
+ * there on. */
 static void sb_score_ctes(sb *b, const mql_points *m, const mql_sql_opts *o, const colset *cs,
-                          size_t n_feat, const size_t *rank, size_t S, const roles_ix *roles,
-                          const char *extra)
+                          const rule_groups *rg, const size_t *rank, size_t S,
+                          const roles_ix *roles, const char *extra)
 {
     mql_sql_dialect d = o->dialect;
+    size_t n_grp = rg->n;
     sb_put(b, ",\n");
     sb_cte(b, o->dialect, 5);
     sb_put(b, "\n  SELECT mql_0");
     sb_carry(b, o);
     if (roles)
         sb_roles_from(b, o, roles);
-    for (size_t f = 0; f < n_feat; f++) {
+    for (size_t g = 0; g < n_grp; g++) {
         sb_put(b, ",\n    CASE");
         for (size_t r = 0; r < m->n_rules; r++) {
-            if (strcmp(m->rules[r].feature, cs->name[f]) != 0)
+            if (rg->group[r] != g)
                 continue;
+            const mql_rule *ru = &m->rules[r];
             sb_put(b, "\n      WHEN ");
-            sb_match(b, d, f, &m->rules[r]);
+            for (size_t c = 0; c < ru->n_cond; c++) {
+                sb_put(b, c ? " AND (" : "(");
+                sb_match(b, d, (size_t)colset_find(cs, ru->cond[c].feature), &ru->cond[c]);
+                sb_put(b, ")");
+            }
             sb_printf(b, " THEN %zu", r + 1);
         }
-        sb_printf(b, "\n      ELSE 0 END AS mql_m%zu", f);
+        sb_printf(b, "\n      ELSE 0 END AS mql_m%zu", g);
     }
     sb_put(b, "\n  FROM mql_c4\n),\n");
     sb_cte(b, o->dialect, 6);
     sb_put(b, "\n  SELECT mql_0");
     sb_carry(b, o);
     sb_put(b, extra);
-    for (int g = 0; g < 2; g++) {
+    for (int eng = 0; eng < 2; eng++) {
         sb_put(b, ",\n    0");
-        for (size_t f = 0; f < n_feat; f++) {
+        for (size_t g = 0; g < n_grp; g++) {
             int any = 0;
             for (size_t r = 0; r < m->n_rules; r++) {
                 const mql_rule *ru = &m->rules[r];
-                if (strcmp(ru->feature, cs->name[f]) != 0 || ru->points == 0 ||
-                    (int)(ru->group == MQL_GROUP_ENGAGEMENT) != g)
+                if (rg->group[r] != g || ru->points == 0 ||
+                    (int)(ru->group == MQL_GROUP_ENGAGEMENT) != eng)
                     continue;
-                sb_printf(b, any ? " WHEN %zu THEN %ld" : " + CASE mql_m%zu WHEN %zu THEN %ld",
-                          any ? r + 1 : f, any ? ru->points : (long)(r + 1), ru->points);
+                if (!any)
+                    sb_printf(b, " + CASE mql_m%zu", g);
+                sb_printf(b, " WHEN %zu THEN %ld", r + 1, ru->points);
                 any = 1;
             }
             if (any)
                 sb_put(b, " ELSE 0 END");
         }
-        sb_put(b, g ? " AS mql_eng" : " AS mql_fit");
+        sb_put(b, eng ? " AS mql_eng" : " AS mql_fit");
     }
-    for (size_t f = 0; f < n_feat; f++) {
-        sb_printf(b, ",\n    CASE mql_m%zu", f);
+    for (size_t g = 0; g < n_grp; g++) {
+        sb_printf(b, ",\n    CASE mql_m%zu", g);
         for (size_t r = 0; r < m->n_rules; r++)
-            if (strcmp(m->rules[r].feature, cs->name[f]) == 0 && m->rules[r].points != 0)
+            if (rg->group[r] == g && m->rules[r].points != 0)
                 sb_printf(b, " WHEN %zu THEN %zu", r + 1, rank[r]);
-        sb_printf(b, " ELSE %zu END AS mql_k%zu", S, f);
+        sb_printf(b, " ELSE %zu END AS mql_k%zu", S, g);
     }
     sb_put(b, "\n  FROM mql_c5\n)");
     for (int q = 1; q <= 3; q++) {
@@ -714,21 +777,21 @@ static void sb_score_ctes(sb *b, const mql_points *m, const mql_sql_opts *o, con
         sb_carry(b, o);
         sb_put(b, extra);
         sb_put(b, ", mql_fit, mql_eng");
-        for (size_t f = 0; f < n_feat; f++)
-            sb_printf(b, ", mql_k%zu", f);
+        for (size_t g = 0; g < n_grp; g++)
+            sb_printf(b, ", mql_k%zu", g);
         for (int p = 1; p < q; p++)
             sb_printf(b, ", mql_q%d", p);
         sb_put(b, ",\n    ");
-        sb_least_open(b, d, n_feat);
-        for (size_t f = 0; f < n_feat; f++) {
-            sb_put(b, f ? ", " : "");
+        sb_least_open(b, d, n_grp);
+        for (size_t g = 0; g < n_grp; g++) {
+            sb_put(b, g ? ", " : "");
             if (q == 1)
-                sb_printf(b, "mql_k%zu", f);
+                sb_printf(b, "mql_k%zu", g);
             else
-                sb_printf(b, "CASE WHEN mql_k%zu > mql_q%d THEN mql_k%zu ELSE %zu END", f, q - 1,
-                          f, S);
+                sb_printf(b, "CASE WHEN mql_k%zu > mql_q%d THEN mql_k%zu ELSE %zu END", g, q - 1,
+                          g, S);
         }
-        sb_put(b, n_feat > 1 ? ")" : "");
+        sb_put(b, n_grp > 1 ? ")" : "");
         sb_printf(b, " AS mql_q%d\n  FROM mql_c%d\n)", q, 5 + q);
     }
 }
@@ -848,8 +911,9 @@ static int model_features(const mql_points *m, colset *cs, mql_err *err)
     if (m->n_rules == 0)
         return mql_err_set(err, MQL_EDATA, "the model has no rules: every lead scores 0");
     for (size_t r = 0; r < m->n_rules; r++)
-        if (colset_add(cs, m->rules[r].feature) < 0)
-            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        for (size_t c = 0; c < m->rules[r].n_cond; c++)
+            if (colset_add(cs, m->rules[r].cond[c].feature) < 0)
+                return mql_err_set(err, MQL_ENOMEM, "out of memory");
     return MQL_OK;
 }
 
@@ -876,7 +940,9 @@ int mql_sql_score(const mql_points *m, const mql_sql_opts *o, char **out, mql_er
     sb b = {0};
     colset cs = {0};
     size_t *rank = calloc(m->n_rules ? m->n_rules : 1, sizeof *rank);
-    int rc = !rank ? mql_err_set(err, MQL_ENOMEM, "out of memory") : model_features(m, &cs, err);
+    rule_groups rg = {0};
+    int rc = !rank || group_rules(m, &rg) ? mql_err_set(err, MQL_ENOMEM, "out of memory")
+                                          : model_features(m, &cs, err);
     if (rc == MQL_OK)
         rc = check_names(o, &cs, err);
     if (rc == MQL_OK) {
@@ -885,15 +951,16 @@ int mql_sql_score(const mql_points *m, const mql_sql_opts *o, char **out, mql_er
         sb_header(&b, o, "scoring query, one row per lead");
         sb_cells_ctes(&b, o, &cs, 0, &rc, err);
         if (rc == MQL_OK) {
-            sb_score_ctes(&b, m, o, &cs, cs.n, rank, S, NULL, "");
-            const char *s = "(mql_fit + mql_eng)";
+            sb_score_ctes(&b, m, o, &cs, &rg, rank, S, NULL, "");
+            char fe[64], ee[64], s[160];
+            cap_exprs(m, d, fe, ee, s, sizeof s);
             sb_put(&b, "\nSELECT ");
             for (size_t k = 0; k < o->n_keys; k++) {
                 sb_ident(&b, d, o->keys[k]);
                 sb_put(&b, ", ");
             }
-            sb_printf(&b, "%s AS score, mql_fit AS fit_score, mql_eng AS engagement_score,\n  ",
-                      s);
+            sb_printf(&b, "%s AS score, %s AS fit_score, %s AS engagement_score,\n  ", s, fe,
+                      ee);
             sb_prob(&b, m, d, s);
             sb_put(&b, " AS probability,\n  ");
             sb_band(&b, m, d, s);
@@ -914,6 +981,7 @@ int mql_sql_score(const mql_points *m, const mql_sql_opts *o, char **out, mql_er
         }
     }
     free(rank);
+    free(rg.group);
     free(cs.name);
     return finish(&b, rc, out, err);
 }
@@ -986,8 +1054,9 @@ int mql_sql_score_counts(const mql_points *m, const mql_sql_opts *o, char **out,
     colset cs = {0};
     roles_ix ix;
     size_t *rank = calloc(m->n_rules ? m->n_rules : 1, sizeof *rank);
-    int rc = !rank ? mql_err_set(err, MQL_ENOMEM, "out of memory") : model_features(m, &cs, err);
-    size_t n_feat = cs.n;
+    rule_groups rg = {0};
+    int rc = !rank || group_rules(m, &rg) ? mql_err_set(err, MQL_ENOMEM, "out of memory")
+                                          : model_features(m, &cs, err);
     if (rc == MQL_OK)
         rc = add_roles(o, &cs, &ix, err);
     if (rc == MQL_OK)
@@ -999,15 +1068,17 @@ int mql_sql_score_counts(const mql_points *m, const mql_sql_opts *o, char **out,
         sb_header(&b, o, "leads and wins by score");
         sb_cells_ctes(&b, o, &cs, 0, &rc, err);
         if (rc == MQL_OK && !extra.fail) {
-            sb_score_ctes(&b, m, o, &cs, n_feat, rank, S, &ix, extra.s);
-            sb_put(&b, "\nSELECT mql_fit + mql_eng AS score");
+            sb_score_ctes(&b, m, o, &cs, &rg, rank, S, &ix, extra.s);
+            char fe[64], ee[64], sc[160];
+            cap_exprs(m, d, fe, ee, sc, sizeof sc);
+            sb_printf(&b, "\nSELECT %s AS score", sc);
             if (ix.date >= 0) {
                 sb_put(&b, ", mql_period AS ");
                 sb_ident(&b, d, o->date);
             }
             sb_put(&b, ", ");
             sb_aggregates(&b, o, &ix);
-            sb_put(&b, "\nFROM mql_c9\nGROUP BY mql_fit + mql_eng");
+            sb_printf(&b, "\nFROM mql_c9\nGROUP BY %s", sc);
             sb_put(&b, ix.date >= 0 ? ", mql_period\nORDER BY 1, 2;\n" : "\nORDER BY 1;\n");
         }
         if (extra.fail)
@@ -1015,6 +1086,7 @@ int mql_sql_score_counts(const mql_points *m, const mql_sql_opts *o, char **out,
     }
     free(extra.s);
     free(rank);
+    free(rg.group);
     free(cs.name);
     return finish(&b, rc, out, err);
 }

@@ -74,6 +74,7 @@ for d in postgres sqlite bigquery snowflake spark; do
         --columns id,"it's \"odd\"" --na 'n/a,Select,?'
     golden "iso.$d" "$SQLF/iso.rules.csv" --dialect $d --table leads
     golden "keepselect.$d" "$SQLF/keepselect.rules.csv" --dialect $d --table leads
+    golden "compound.$d" "$SQLF/compound.rules.csv" --dialect $d --table leads --columns lead_id
     golden "counts.$d" "$RULES" --counts --dialect $d --table leads $ROLES --period day
     golden "cells.$d" --fit-design "$LEADS" --dialect $d --table leads $ROLES $DESIGN
 done
@@ -131,6 +132,8 @@ else
     sqlite_score score_tricky "$SQLF/tricky.rules.csv" tricky id "$SQLF/tricky.csv" 15
     sqlite_score score_tricky_na "$SQLF/tricky.rules.csv" tricky id "$SQLF/tricky.csv" 15 \
         --na 'Select,?,NULL'
+    # compound rules (conditions ANDed, one rule per feature set) and caps
+    sqlite_score score_compound_caps "$SQLF/compound.rules.csv" leads lead_id "$LEADS" 20000
     # the model's own placeholder list ('# na: -Select': Select is an answer, not missing)
     sqlite_score score_model_na "$SQLF/keepselect.rules.csv" tricky id "$SQLF/tricky.csv" 15
     sqlite_score score_na_plus "$SQLF/keepselect.rules.csv" tricky id "$SQLF/tricky.csv" 15 \
@@ -195,6 +198,7 @@ pg_score score_isotonic "$SQLF/iso.rules.csv" leads lead_id "$LEADS" 20000
 pg_score score_tricky "$SQLF/tricky.rules.csv" tricky id "$SQLF/tricky.csv" 15
 pg_score score_tricky_na "$SQLF/tricky.rules.csv" tricky id "$SQLF/tricky.csv" 15 --na 'Select,?,NULL'
 pg_score score_model_na "$SQLF/keepselect.rules.csv" tricky id "$SQLF/tricky.csv" 15
+pg_score score_compound_caps "$SQLF/compound.rules.csv" leads lead_id "$LEADS" 20000
 
 # The score table of a model equals `mqlcal score`'s scores counted by score and day.
 "$MQLCAL" score "$RULES" "$LEADS" >"$TMP/sc.csv"
