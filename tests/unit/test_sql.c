@@ -119,7 +119,7 @@ static void test_statement_errors(void **state)
     o.outcome.column = "won";
     o.date = "created";
     assert_int_equal(mql_sql_score_counts(m, &o, &s, &err), MQL_OK);
-    assert_non_null(strstr(s, "GROUP BY mql_fit + mql_eng, mql_period"));
+    assert_non_null(strstr(s, "GROUP BY (mql_fit + mql_eng), mql_period"));
     assert_non_null(strstr(s, "SUBSTR(mql_t3, 1, 7) || '-01' AS mql_period"));
     free(s);
     mql_points_free(m);
