@@ -403,7 +403,6 @@ void cli_activity_print_fit(FILE *f, const cli_activity_run *run, const cli_data
         const mql_decay_fit *df = &rep->fits[k];
         const char *name = d->table->cols[ad->first_col + k].name;
         char text[200], lo[32], hi[32];
-        (void)text;
         if (!run->fit_mask[k]) {
             fprintf(f, "  %-20s stated: %s\n", name, mql_decay_text(&df->best, text, sizeof text));
             continue;
