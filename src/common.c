@@ -1,4 +1,5 @@
 /* common.c: error messages, string and number helpers shared by every module. */
+#define _DEFAULT_SOURCE     /* madvise(MADV_HUGEPAGE) */
 #include "mqlcal/common.h"
 
 #include <ctype.h>
@@ -10,6 +11,8 @@
 #include <string.h>
 
 #include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <gsl/gsl_errno.h>
 
 int mql_err_set(mql_err *err, int status, const char *fmt, ...)
@@ -352,6 +355,19 @@ int mql_sort_doubles(double *v, size_t n)
     return 0;
 }
 
+void *mql_alloc_big(size_t bytes)
+{
+    if (bytes < MQL_BIG_BYTES)
+        return malloc(bytes ? bytes : 1);
+    void *p = NULL;
+    if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE);   /* a hint: failure only costs speed */
+#endif
+    return p;
+}
+
 int mql_order_doubles(const double *v, size_t n, size_t *order, double *sorted)
 {
     for (size_t i = 0; i < n; i++)
@@ -361,8 +377,8 @@ int mql_order_doubles(const double *v, size_t n, size_t *order, double *sorted)
             sorted[i] = v[i] == 0 ? 0.0 : v[i];
         return 0;
     }
-    uint64_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
-    size_t *ib = malloc(n * sizeof *ib);
+    uint64_t *a = mql_alloc_big(n * sizeof *a), *b = mql_alloc_big(n * sizeof *b);
+    size_t *ib = mql_alloc_big(n * sizeof *ib);
     size_t(*count)[257] = malloc(8 * sizeof *count);
     if (!a || !b || !ib || !count) {
         free(a);
@@ -419,4 +435,56 @@ void mql_gsl_quiet(void)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, gsl_quiet_once);
+}
+
+/* ---- parallel work items (mql_parallel_for) ---------------------------------------------- */
+
+typedef struct col_pool {
+    pthread_mutex_t mu;
+    size_t next, n;
+    int (*work)(void *ctx, size_t j);
+    void *ctx;
+    int failed;
+} col_pool;
+
+static void *pool_worker(void *arg)
+{
+    col_pool *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        size_t j = p->next++;
+        pthread_mutex_unlock(&p->mu);
+        if (j >= p->n)
+            return NULL;
+        if (p->work(p->ctx, j)) {
+            pthread_mutex_lock(&p->mu);
+            p->failed = 1;
+            pthread_mutex_unlock(&p->mu);
+        }
+    }
+}
+
+int mql_parallel_for(size_t n, size_t n_threads, int (*work)(void *ctx, size_t j), void *ctx)
+{
+    col_pool p = {.n = n, .work = work, .ctx = ctx};
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_t th[8];
+    size_t started = 0;
+    if (n_threads > 8)
+        n_threads = 8;
+    if (n_threads > n)
+        n_threads = n;
+    while (started + 1 < n_threads && pthread_create(&th[started], NULL, pool_worker, &p) == 0)
+        started++;
+    pool_worker(&p);
+    for (size_t k = 0; k < started; k++)
+        pthread_join(th[k], NULL);
+    pthread_mutex_destroy(&p.mu);
+    return p.failed;
+}
+
+size_t mql_cpu_count(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus < 1 ? 1 : cpus > 8 ? 8 : (size_t)cpus;
 }

@@ -99,6 +99,8 @@ static void add(mql_screen_col *c, const char *fmt, ...)
     va_end(ap);
 }
 
+_Static_assert(MQL_SCREEN_BINS <= 32, "group_counts searches at most 32 cuts");
+
 /* ---- single-feature AUC over groups -------------------------------------------------------- */
 
 typedef struct grp {
@@ -166,29 +168,44 @@ static int cmp_d(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Group ids per row for the AUC: levels with MQL_SCREEN_LEVEL_MIN rows or more on their own,
- * rarer levels together, booleans by value, numbers by up to MQL_SCREEN_BINS quantile groups
- * (cut points from at most 65,536 evenly spaced filled values), dates filled or not; missing
- * always its own group (the last). Returns the number of groups, 0 when out of memory. */
-static size_t row_groups(const mql_column *c, size_t n, uint32_t *gid)
+/* Groups for the AUC: levels with MQL_SCREEN_LEVEL_MIN rows or more on their own, rarer levels
+ * together, booleans by value, numbers by up to MQL_SCREEN_BINS quantile groups (cut points from
+ * at most 65,536 evenly spaced filled values), dates filled or not; missing always its own group
+ * (the last). Counts the won (pos) and other (neg) rows of each group into g (at least
+ * MQL_SCREEN_BINS + 1 entries, or n_levels + 2 for a categorical column, zeroed). Returns the
+ * number of groups, 0 when out of memory. */
+static size_t group_counts(const mql_column *c, const unsigned char *y, size_t n, grp *g)
 {
     if (c->type == MQL_COL_CATEGORICAL) {
-        uint32_t *map = malloc((c->n_levels ? c->n_levels : 1) * sizeof *map);
-        if (!map)
+        size_t nl = c->n_levels;
+        double *pos = calloc(2 * (nl + 1), sizeof *pos);
+        if (!pos)
             return 0;
-        uint32_t ng = 0;
-        for (size_t k = 0; k < c->n_levels; k++)
-            map[k] = c->level_count[k] >= MQL_SCREEN_LEVEL_MIN ? ng++ : UINT32_MAX;
-        uint32_t pooled = ng++, miss = ng++;
-        for (size_t i = 0; i < n; i++)
-            gid[i] = c->code[i] == MQL_NA_CODE ? miss
-                     : map[c->code[i]] == UINT32_MAX ? pooled : map[c->code[i]];
-        free(map);
+        double *neg = pos + nl + 1;
+        for (size_t i = 0; i < n; i++) {   /* per level first: the missing code goes last */
+            uint32_t k = c->code[i] == MQL_NA_CODE ? (uint32_t)nl : c->code[i];
+            pos[k] += y[i] != 0;
+            neg[k] += y[i] == 0;
+        }
+        size_t ng = 0;
+        grp pooled = {0, 0};
+        for (size_t k = 0; k < nl; k++) {
+            if (c->level_count[k] >= MQL_SCREEN_LEVEL_MIN)
+                g[ng++] = (grp){pos[k], neg[k]};
+            else
+                pooled.pos += pos[k], pooled.neg += neg[k];
+        }
+        g[ng++] = pooled;
+        g[ng++] = (grp){pos[nl], neg[nl]};
+        free(pos);
         return ng;
     }
     if (c->type == MQL_COL_BOOLEAN || c->type == MQL_COL_DATE) {
-        for (size_t i = 0; i < n; i++)
-            gid[i] = isnan(c->num[i]) ? 2 : c->type == MQL_COL_DATE ? 0 : (uint32_t)(c->num[i] != 0);
+        for (size_t i = 0; i < n; i++) {
+            size_t k = isnan(c->num[i]) ? 2 : c->type == MQL_COL_DATE ? 0 : (size_t)(c->num[i] != 0);
+            g[k].pos += y[i] != 0;
+            g[k].neg += y[i] == 0;
+        }
         return 3;
     }
     size_t filled = n - c->n_missing, step = filled / 65536 + 1, m = 0;
@@ -199,7 +216,8 @@ static size_t row_groups(const mql_column *c, size_t n, uint32_t *gid)
         if (!isnan(c->num[i]) && f++ % step == 0)
             s[m++] = c->num[i];
     qsort(s, m, sizeof *s, cmp_d);
-    double cuts[MQL_SCREEN_BINS];
+    /* The cuts padded with +inf to 32 entries, for a search without branches. */
+    double cuts[32];
     size_t nc = 0;
     for (size_t b = 1; b < MQL_SCREEN_BINS && m; b++) {
         double v = s[b * m / MQL_SCREEN_BINS];
@@ -207,41 +225,39 @@ static size_t row_groups(const mql_column *c, size_t n, uint32_t *gid)
             cuts[nc++] = v;
     }
     free(s);
+    for (size_t k = nc; k < 32; k++)
+        cuts[k] = INFINITY;
+    double pos[MQL_SCREEN_BINS + 1] = {0}, neg[MQL_SCREEN_BINS + 1] = {0};
     for (size_t i = 0; i < n; i++) {
         double v = c->num[i];
-        if (isnan(v)) {
-            gid[i] = (uint32_t)nc + 1;
-            continue;
-        }
-        size_t lo = 0, hi = nc;          /* the number of cuts <= v */
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (cuts[mid] <= v)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        gid[i] = (uint32_t)lo;
+        size_t k = 0;                    /* the number of cuts <= v (nc + 1 for missing) */
+        k += cuts[k + 15] <= v ? 16 : 0;
+        k += cuts[k + 7] <= v ? 8 : 0;
+        k += cuts[k + 3] <= v ? 4 : 0;
+        k += cuts[k + 1] <= v ? 2 : 0;
+        k += cuts[k] <= v ? 1 : 0;
+        k = isnan(v) ? nc + 1 : k > nc ? nc : k;
+        pos[k] += y[i] != 0;
+        neg[k] += y[i] == 0;
     }
+    for (size_t k = 0; k < nc + 2; k++)
+        g[k] = (grp){pos[k], neg[k]};
     return nc + 2;
 }
 
 /* The AUC rule (a). Returns 0 or -1 when out of memory. */
 static int screen_auc(const mql_column *c, const unsigned char *y, size_t n, size_t n_pos,
-                      uint32_t *gid, mql_screen_col *out)
+                      mql_screen_col *out)
 {
     size_t n_neg = n - n_pos;
     if (n_pos < MQL_SCREEN_AUC_MIN_CLASS || n_neg < MQL_SCREEN_AUC_MIN_CLASS)
         return 0;
-    size_t ng = row_groups(c, n, gid);
-    grp *g = ng ? calloc(ng, sizeof *g) : NULL;
-    if (!g)
+    size_t cap = c->type == MQL_COL_CATEGORICAL ? c->n_levels + 2 : MQL_SCREEN_BINS + 2;
+    grp *g = calloc(cap, sizeof *g);
+    size_t ng = g ? group_counts(c, y, n, g) : 0;
+    if (!ng) {
+        free(g);
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (y[i])
-            g[gid[i]].pos += 1;
-        else
-            g[gid[i]].neg += 1;
     }
     group_auc(g, ng, &out->auc, &out->auc_lo, &out->auc_hi);
     free(g);
@@ -333,21 +349,28 @@ static void screen_date(const mql_column *c, const mql_column *created, size_t n
     }
 }
 
-/* Steps up and down between consecutive filled values in the order ord (NULL: row order). */
+/* Steps up and down between consecutive filled values in the order ord (NULL: row order). Stops
+ * early once the fewer direction has more than MQL_SCREEN_MONOTONE leaves of the most steps there
+ * can be (n - 1): the monotone rule can no longer hold, and the counts only say so. */
 static void steps(const double *v, size_t n, const size_t *ord, size_t *up, size_t *down)
 {
     double prev = NAN;
-    *up = *down = 0;
+    size_t u = 0, d = 0;
+    double most_minor = (1 - MQL_SCREEN_MONOTONE) * (double)(n ? n - 1 : 0);
     for (size_t k = 0; k < n; k++) {
         double x = v[ord ? ord[k] : k];
         if (isnan(x))
             continue;
         if (!isnan(prev)) {
-            *up += x > prev;
-            *down += x < prev;
+            u += x > prev;
+            d += x < prev;
         }
         prev = x;
+        if ((k & 4095) == 0 && (double)(u < d ? u : d) > most_minor)
+            break;
     }
+    *up = u;
+    *down = d;
 }
 
 /* The identifier rules on a numeric column. ord: the rows with a created date in date order
@@ -394,19 +417,70 @@ void mql_screen_free(mql_screen *s)
     free(s);
 }
 
+typedef struct screen_ctx {
+    const mql_table *t;
+    const unsigned char *y, *skip;
+    long date_col;
+    mql_screen *s;
+    const mql_column *created;
+    const size_t *ord;
+    size_t n_ord, n_pos;
+    int have_y;
+} screen_ctx;
+
+/* Screens column j (an mql_parallel_for work item). Returns 0 or -1 when out of memory. */
+static int screen_one(void *ctx, size_t j)
+{
+    const screen_ctx *cx = ctx;
+    const mql_table *t = cx->t;
+    const unsigned char *y = cx->y;
+    size_t n = t->n_rows, n_pos = cx->n_pos;
+    const mql_column *c = &t->cols[j], *created = cx->created;
+    mql_screen_col *o = &cx->s->col[j];
+    o->auc = o->auc_lo = o->auc_hi = NAN;
+    if ((cx->skip && cx->skip[j]) || (long)j == cx->date_col || c->type == MQL_COL_ID)
+        return 0;
+    o->screened = 1;
+    if (c->n_distinct == 0)
+        return 0;
+    if (cx->have_y && c->type != MQL_COL_DATE && screen_auc(c, y, n, n_pos, o))
+        return -1;
+    if (cx->have_y && screen_pure(c, y, n, n_pos, o))
+        return -1;
+    if (c->type == MQL_COL_DATE && created)
+        screen_date(c, created, n, o);
+    char word[MQL_NAME_WORD];
+    if (mql_screen_name_word(c->name, word, sizeof word)) {
+        o->flags |= MQL_SCREEN_F_NAME;
+        add(o, "the name says '%s'", word);
+    }
+    if ((o->flags & MQL_SCREEN_LEAK) && !(o->flags & MQL_SCREEN_F_AUC) && !isnan(o->auc))
+        add(o, "single-feature AUC %.3f (95%% interval %.3f-%.3f)", o->auc, o->auc_lo,
+            o->auc_hi);
+    if (c->type == MQL_COL_NUMERIC) {
+        /* Identifier evidence is its own sentence, after the leakage evidence. */
+        mql_screen_col id = {0};
+        screen_idlike(c, n, cx->ord, cx->n_ord, created ? created->name : "", &id);
+        if (id.flags) {
+            o->flags |= id.flags;
+            add(o, "identifier-like: %s", id.evidence);
+        }
+    }
+    return 0;
+}
+
 int mql_screen_run(const mql_table *t, const unsigned char *y, long date_col,
                    const unsigned char *skip, mql_screen **out, mql_err *err)
 {
     *out = NULL;
     size_t n = t->n_rows;
     mql_screen *s = calloc(1, sizeof *s);
-    uint32_t *gid = malloc((n ? n : 1) * sizeof *gid);
     if (s) {
         s->n_cols = t->n_cols;
         s->col = calloc(t->n_cols ? t->n_cols : 1, sizeof *s->col);
     }
     size_t *ord = NULL, n_ord = 0;
-    int fail = !s || !s->col || !gid;
+    int fail = !s || !s->col;
     const mql_column *created = date_col >= 0 && (size_t)date_col < t->n_cols &&
                                         t->cols[date_col].type == MQL_COL_DATE
                                     ? &t->cols[date_col]
@@ -438,41 +512,14 @@ int mql_screen_run(const mql_table *t, const unsigned char *y, long date_col,
     size_t n_pos = 0;
     for (size_t i = 0; y && i < n; i++)
         n_pos += y[i];
-    int have_y = y && n_pos > 0 && n_pos < n;
-    for (size_t j = 0; !fail && j < t->n_cols; j++) {
-        const mql_column *c = &t->cols[j];
-        mql_screen_col *o = &s->col[j];
-        o->auc = o->auc_lo = o->auc_hi = NAN;
-        if ((skip && skip[j]) || (long)j == date_col || c->type == MQL_COL_ID)
-            continue;
-        o->screened = 1;
-        if (c->n_distinct == 0)
-            continue;
-        if (have_y && c->type != MQL_COL_DATE)
-            fail |= screen_auc(c, y, n, n_pos, gid, o) != 0;
-        if (have_y && !fail)
-            fail |= screen_pure(c, y, n, n_pos, o) != 0;
-        if (c->type == MQL_COL_DATE && created)
-            screen_date(c, created, n, o);
-        char word[MQL_NAME_WORD];
-        if (mql_screen_name_word(c->name, word, sizeof word)) {
-            o->flags |= MQL_SCREEN_F_NAME;
-            add(o, "the name says '%s'", word);
-        }
-        if ((o->flags & MQL_SCREEN_LEAK) && !(o->flags & MQL_SCREEN_F_AUC) && !isnan(o->auc))
-            add(o, "single-feature AUC %.3f (95%% interval %.3f-%.3f)", o->auc, o->auc_lo,
-                o->auc_hi);
-        if (c->type == MQL_COL_NUMERIC) {
-            /* Identifier evidence is its own sentence, after the leakage evidence. */
-            mql_screen_col id = {0};
-            screen_idlike(c, n, ord, n_ord, created ? created->name : "", &id);
-            if (id.flags) {
-                o->flags |= id.flags;
-                add(o, "identifier-like: %s", id.evidence);
-            }
-        }
-    }
-    free(gid);
+    screen_ctx cx = {.t = t, .y = y, .date_col = date_col, .skip = skip, .s = s, .created = created,
+                     .ord = ord, .n_ord = n_ord, .n_pos = n_pos,
+                     .have_y = y && n_pos > 0 && n_pos < n};
+    /* Columns are screened independently, on every CPU (one column's AUC is a pass over its rows). */
+    if (!fail && n >= 65536)
+        fail = mql_parallel_for(t->n_cols, mql_cpu_count(), screen_one, &cx);
+    for (size_t j = 0; !fail && n < 65536 && j < t->n_cols; j++)
+        fail = screen_one(&cx, j);
     free(ord);
     if (fail) {
         mql_screen_free(s);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>       /* malloc_trim */
@@ -697,6 +698,7 @@ typedef struct builder {
     size_t n_file_cols;
     size_t n_rows;                   /* data rows taken */
     size_t cap_rows;
+    size_t cap_hint;                 /* rows to make room for at first (an estimate; 0: none) */
     size_t *line;                    /* the physical line of each row taken (cap_rows) */
     int dec_comma;                   /* ';' file: numbers may have a decimal comma */
     int secondary;                   /* a later part's builder: the table belongs to part 0's */
@@ -813,11 +815,31 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
     return MQL_OK;
 }
 
+/* Column arrays come from mql_alloc_big (huge pages for large ones). */
+static void *col_alloc(size_t bytes)
+{
+    return mql_alloc_big(bytes);
+}
+
+/* Resizes a column array of old bytes to bytes (the first min(old, bytes) kept). */
+static void *col_realloc(void *p, size_t old, size_t bytes)
+{
+    if (bytes < MQL_BIG_BYTES)
+        return realloc(p, bytes ? bytes : 1);
+    void *q = col_alloc(bytes);
+    if (!q)
+        return NULL;
+    if (p)
+        memcpy(q, p, old < bytes ? old : bytes);
+    free(p);
+    return q;
+}
+
 /* Rewrites a numeric or date column as text: the n_rows values seen so far become their text;
  * the code array gets room for cap rows. */
 static int to_text(colb *c, size_t n_rows, size_t cap)
 {
-    uint32_t *code = malloc((cap > n_rows ? cap : n_rows ? n_rows : 1) * sizeof *code);
+    uint32_t *code = col_alloc((cap > n_rows ? cap : n_rows ? n_rows : 1) * sizeof *code);
     if (!code)
         return -1;
     for (size_t i = 0; i < n_rows; i++) {
@@ -844,10 +866,22 @@ static int to_text(colb *c, size_t n_rows, size_t cap)
     return 0;
 }
 
-/* Resizes a column array to bytes. */
-static void *col_realloc(void *p, size_t bytes)
+/* Makes room for cap rows in column c's array (of old rows). Returns 0 or -1. */
+static int col_reserve(colb *c, size_t old, size_t cap)
 {
-    return realloc(p, bytes ? bytes : 1);
+    if (c->num) {
+        double *q = col_realloc(c->num, old * sizeof *q, cap * sizeof *q);
+        if (!q)
+            return -1;
+        c->num = q;
+    }
+    if (c->code) {
+        uint32_t *q = col_realloc(c->code, old * sizeof *q, cap * sizeof *q);
+        if (!q)
+            return -1;
+        c->code = q;
+    }
+    return 0;
 }
 
 /* Makes room for row i in every stored column. */
@@ -855,26 +889,15 @@ static int ensure_rows(builder *b, size_t i)
 {
     if (i < b->cap_rows)
         return 0;
-    size_t cap = b->cap_rows ? 2 * b->cap_rows : 4096;
-    size_t *ln = col_realloc(b->line, cap * sizeof *ln);
+    size_t cap = b->cap_rows ? 2 * b->cap_rows : b->cap_hint > 4096 ? b->cap_hint : 4096;
+    size_t old = b->cap_rows;
+    size_t *ln = col_realloc(b->line, old * sizeof *ln, cap * sizeof *ln);
     if (!ln)
         return -1;
     b->line = ln;
-    for (size_t j = 0; j < b->n_file_cols; j++) {
-        colb *c = &b->cb[j];
-        if (c->num) {
-            double *p = col_realloc(c->num, cap * sizeof *p);
-            if (!p)
-                return -1;
-            c->num = p;
-        }
-        if (c->code) {
-            uint32_t *p = col_realloc(c->code, cap * sizeof *p);
-            if (!p)
-                return -1;
-            c->code = p;
-        }
-    }
+    for (size_t j = 0; j < b->n_file_cols; j++)
+        if (col_reserve(&b->cb[j], old, cap))
+            return -1;
     b->cap_rows = cap;
     return 0;
 }
@@ -893,12 +916,12 @@ static int start_mode(builder *b, colb *c, const char *s, size_t n, size_t i)
         c->mode = M_TEXT;
     c->origin = c->mode;
     if (c->mode == M_TEXT) {
-        if (!(c->code = malloc(b->cap_rows * sizeof *c->code)))
+        if (!(c->code = col_alloc(b->cap_rows * sizeof *c->code)))
             return -1;
         for (size_t k = 0; k < i; k++)
             c->code[k] = MQL_NA_CODE;
     } else {
-        if (!(c->num = malloc(b->cap_rows * sizeof *c->num)))
+        if (!(c->num = col_alloc(b->cap_rows * sizeof *c->num)))
             return -1;
         for (size_t k = 0; k < i; k++)
             c->num[k] = NAN;
@@ -1566,24 +1589,6 @@ static int pool_run(size_t n, size_t n_threads, int (*work)(void *, size_t), voi
     return p.failed;
 }
 
-/* Makes room for cap rows in column c's array. Returns 0 or -1. */
-static int col_reserve(colb *c, size_t cap)
-{
-    if (c->num) {
-        double *q = col_realloc(c->num, cap * sizeof *q);
-        if (!q)
-            return -1;
-        c->num = q;
-    }
-    if (c->code) {
-        uint32_t *q = col_realloc(c->code, cap * sizeof *q);
-        if (!q)
-            return -1;
-        c->code = q;
-    }
-    return 0;
-}
-
 /* Marks rows [from, to) of c missing. */
 static void col_fill_missing(colb *c, size_t from, size_t to)
 {
@@ -1731,9 +1736,9 @@ static int merge_column1(merge_ctx *m, size_t j)
     if (A->mode == M_EMPTY) {
         /* The first value is in this part: A becomes B after n0 missing rows. */
         size_t cap = m->b0->cap_rows;
-        if (B->num && !(A->num = malloc(cap * sizeof *A->num)))
+        if (B->num && !(A->num = col_alloc(cap * sizeof *A->num)))
             return -1;
-        if (B->code && !(A->code = malloc(cap * sizeof *A->code)))
+        if (B->code && !(A->code = col_alloc(cap * sizeof *A->code)))
             return -1;
         col_fill_missing(A, 0, n0);
         if (B->num)
@@ -1880,14 +1885,17 @@ static int read_parts(builder *bs, size_t max_parts, uint64_t min_part_bytes, co
     for (size_t k = 0; k < n_parts; k++)
         total += bs[k].n_rows;
     builder *b0 = &bs[0];
-    b0->cap_rows = total;
-    for (size_t j = 0; j < b0->n_file_cols; j++)
-        if (col_reserve(&b0->cb[j], total))
+    if (b0->cap_rows < total) {       /* part 0's room was estimated for the whole file */
+        for (size_t j = 0; j < b0->n_file_cols; j++)
+            if (col_reserve(&b0->cb[j], b0->cap_rows, total))
+                return mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b0->path);
+        size_t *ln = col_realloc(b0->line, b0->cap_rows * sizeof *ln, total * sizeof *ln);
+        if (!ln)
             return mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b0->path);
-    size_t *ln = col_realloc(b0->line, total * sizeof *ln);
-    if (!ln)
-        return mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b0->path);
-    b0->line = ln;
+        b0->line = ln;
+        b0->cap_rows = total;
+    }
+    size_t *ln = b0->line;
     for (size_t k = 1, at = b0->n_rows; k < n_parts; at += bs[k].n_rows, k++)
         memcpy(b0->line + at, bs[k].line, bs[k].n_rows * sizeof *ln);
     for (size_t k = 1; k < n_parts; k++) {
@@ -1896,6 +1904,28 @@ static int read_parts(builder *bs, size_t max_parts, uint64_t min_part_bytes, co
         builder_free(&bs[k]);
     }
     return MQL_OK;
+}
+
+/* The data rows of a regular file, estimated from the line ends in its first 256 KiB (0 when
+ * not known): the builders make room for them at once instead of growing by doubling. */
+static size_t rows_estimate(const char *path)
+{
+    struct stat st;
+    if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0)
+        return 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    static const size_t sample = (size_t)256 << 10;
+    char *buf = malloc(sample);
+    size_t got = buf ? fread(buf, 1, sample, f) : 0, lines = 0;
+    fclose(f);
+    for (const char *q = buf, *e = buf + got; q && (q = memchr(q, '\n', (size_t)(e - q))); q++)
+        lines++;
+    free(buf);
+    if (lines < 2 || got == 0)
+        return 0;
+    return (size_t)((double)st.st_size * (double)lines / (double)got);
 }
 
 /* Parts to read a file in: opts->threads, or for 0 one per online CPU (at most 8) when the file
@@ -1946,6 +1976,11 @@ int mql_table_read(const char *path, const mql_read_opts *opts, mql_table **out,
         bs[k] = proto;
         bs[k].secondary = k > 0;
     }
+    /* Room for the estimated rows: part 0 for the whole file (it receives the other parts), the
+     * others for their share; 10% over, since untouched room costs address space only. */
+    size_t est = rows_estimate(path);
+    for (size_t k = 0; k < 16; k++)
+        bs[k].cap_hint = k == 0 || n_parts < 2 ? est + est / 10 : est / n_parts + est / 10;
     mql_csv_opts co = {opts ? opts->delim : 0, 0};
     mql_csv_info info;
     int split = 0;

@@ -123,4 +123,20 @@ int mql_order_doubles(const double *v, size_t n, size_t *order, double *sorted);
  * know about GSL's global handler. Thread-safe; does the work once. */
 void mql_gsl_quiet(void);
 
+/* malloc for large arrays: from MQL_BIG_BYTES on, aligned to 2 MiB and marked for transparent
+ * huge pages before the first touch, so filling it costs a page fault per 2 MiB rather than per
+ * 4 KiB (on a virtual machine a fault costs microseconds; a million-row table touches hundreds of
+ * MB). Freed with free(). */
+#define MQL_BIG_BYTES ((size_t)4 << 20)
+void *mql_alloc_big(size_t bytes);
+
+/* Runs work(ctx, j) for j = 0 .. n-1 on up to n_threads threads (at most 8, the caller's thread
+ * among them), each taking the next j as it finishes: for items whose costs differ by orders of
+ * magnitude (an identifier column against a 0/1 flag). work returns nonzero on failure; so does
+ * this when some item failed (every item is still run). A thread that cannot be started leaves its
+ * share to the others. */
+int mql_parallel_for(size_t n, size_t n_threads, int (*work)(void *ctx, size_t j), void *ctx);
+/* Online CPUs, between 1 and 8. */
+size_t mql_cpu_count(void);
+
 #endif

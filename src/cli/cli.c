@@ -45,6 +45,30 @@ void cli_warn(const char *fmt, ...)
     va_end(ap);
 }
 
+/* MQLCAL_TIMINGS=1: each call prints the wall and CPU seconds since the previous call (or the
+ * process start) on stderr, labelled with the phase that just ended (README "Speed"). */
+void cli_phase(const char *done)
+{
+    static int on = -1;
+    static double wall0 = -1, cpu0 = 0;
+    if (on < 0) {
+        const char *e = getenv("MQLCAL_TIMINGS");
+        on = e && *e && strcmp(e, "0") != 0;
+    }
+    if (!on)
+        return;
+    struct timespec w, c;
+    clock_gettime(CLOCK_MONOTONIC, &w);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c);
+    double wall = (double)w.tv_sec + 1e-9 * (double)w.tv_nsec;
+    double cpu = (double)c.tv_sec + 1e-9 * (double)c.tv_nsec;
+    if (wall0 >= 0 && done)
+        fprintf(stderr, "mqlcal: timing: %-12s %7.3f s wall %7.3f s CPU\n", done, wall - wall0,
+                cpu - cpu0);
+    wall0 = wall;
+    cpu0 = cpu;
+}
+
 int cli_opt(int argc, char **argv, int *i, const char *name, const char **val)
 {
     const char *a = argv[*i];

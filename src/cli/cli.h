@@ -28,6 +28,9 @@ int cmd_review(int argc, char **argv);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "mqlcal: warning: " + message to stderr. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* With MQLCAL_TIMINGS=1, prints the seconds since the previous call as phase `done` (NULL: only
+ * starts the clock). */
+void cli_phase(const char *done);
 
 /* Matches argv[*i] against "--name VALUE" or "--name=VALUE". On a match sets *val, advances *i past
  * the value and returns 1; returns -1 (after printing a usage error) when the value is missing;

@@ -412,10 +412,12 @@ int cmd_fit(int argc, char **argv)
     for (;;) {
         if ((st = cli_leads_load(&o.leads, &d, 1)))
             goto done;
+        cli_phase("read");
         if ((st = cli_activity_apply(&o.act, &o.leads, &d, NULL, &o.fit, &act)))
             goto done;
         if ((st = cli_fit_prepare(&o.fit, &d, &w)))
             goto done;
+        cli_phase("screen");
         if ((st = cli_activity_fit(&act, &d, &o.fit)))
             goto done;
         if (o.snapshots) {
@@ -432,6 +434,7 @@ int cmd_fit(int argc, char **argv)
             goto done;
         o.fit.glm.unit_start = d.w != NULL;
         train_st = mql_model_train(ft, fy, fw, &o.fit.design, &o.fit.glm, &m, &dg, &err);
+        cli_phase("fit");
         int linear = 0;
         for (size_t k = 0; m && d.w && k < m->design->n_features; k++)
             linear |= m->design->features[k].enc == MQL_ENC_LINEAR;
@@ -473,6 +476,7 @@ int cmd_fit(int argc, char **argv)
         cli_error("points: %s", err.msg);
         goto done;
     }
+    cli_phase("points");
     if (train_st == MQL_OK && (st = cli_activity_annotate(&act, &d, m)))
         goto done;
     if (!(tab = coef_table(m, o.format))) {

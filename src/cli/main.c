@@ -90,7 +90,9 @@ int main(int argc, char **argv)
      * library also installs this itself: mql_gsl_quiet). */
     gsl_set_error_handler_off();
     cli_signals_init();
+    cli_phase(NULL);
     int rc = dispatch(argc, argv);
+    cli_phase("output");
     errno = 0;
     if ((fflush(stdout) != 0 || ferror(stdout)) && rc == MQL_OK) {
         cli_error("cannot write to standard output: %s", errno ? strerror(errno) : "write error");
