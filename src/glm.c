@@ -754,7 +754,7 @@ static int warm_start(const mql_glm_data *d, const mql_glm_opts *o, const glm_wo
 {
     size_t k = d->n / o->warm_rows, m = d->n / k, p = d->p;
     warm_ctx c = {d, k, k / 2};
-    double *y = malloc(m * sizeof *y), *w = d->w ? malloc(m * sizeof *w) : NULL;
+    double *y = mql_alloc_big(m * sizeof *y), *w = d->w ? mql_alloc_big(m * sizeof *w) : NULL;
     mql_glm_result *r = NULL;
     int iters = 0;
     if (!y || (d->w && !w))

@@ -487,8 +487,9 @@ int mql_screen_run(const mql_table *t, const unsigned char *y, long date_col,
                                     : NULL;
     if (!fail && created) {
         /* The rows with a date in date order (stable); NULL when that is row order. */
-        double *d = malloc((n ? n : 1) * sizeof *d);
-        size_t *idx = malloc((n ? n : 1) * sizeof *idx), *o = malloc((n ? n : 1) * sizeof *o);
+        double *d = mql_alloc_big((n ? n : 1) * sizeof *d);
+        size_t *idx = mql_alloc_big((n ? n : 1) * sizeof *idx);
+        size_t *o = mql_alloc_big((n ? n : 1) * sizeof *o);
         fail = !d || !idx || !o;
         int sorted = 1;
         double prev = -INFINITY;

@@ -33,9 +33,9 @@ static void sort_rows(row *r, size_t n)
 {
     if (n < 2)
         return;
-    double *key = calloc(n, sizeof *key); /* calloc: gcc 12 cannot see the loop fill it */
-    size_t *ord = malloc(n * sizeof *ord);
-    row *tmp = malloc(n * sizeof *tmp);
+    double *key = mql_alloc_big(n * sizeof *key);
+    size_t *ord = mql_alloc_big(n * sizeof *ord);
+    row *tmp = mql_alloc_big(n * sizeof *tmp);
     if (key && ord && tmp) {
         for (size_t i = 0; i < n; i++)
             key[i] = r[i].s;
@@ -67,7 +67,7 @@ static int rows_load(const double *score, const unsigned char *y, const double *
         return mql_err_set(err, MQL_EDATA, "no rows to evaluate");
     if (!score || !y)
         return mql_err_set(err, MQL_EDATA, "missing score or outcome array");
-    row *r = malloc(n * sizeof *r);
+    row *r = mql_alloc_big(n * sizeof *r);
     if (!r)
         return mql_err_set(err, MQL_ENOMEM, "out of memory for %zu rows", n);
     double tp = 0, tn = 0;
@@ -232,8 +232,8 @@ int mql_auc(const double *score, const unsigned char *y, const double *w, size_t
         free(gpos);
         free(gneg);
     }
-    size_t *ord = malloc(n * sizeof *ord);
-    double *sorted = malloc(n * sizeof *sorted);
+    size_t *ord = mql_alloc_big(n * sizeof *ord);
+    double *sorted = mql_alloc_big(n * sizeof *sorted);
     if (!ord || !sorted || mql_order_doubles(score, n, ord, sorted)) {
         free(ord);
         free(sorted);
@@ -465,7 +465,7 @@ int mql_hosmer_lemeshow(const double *p, const unsigned char *y, size_t n, size_
     }
     sort_rows(r, n);
     /* quantile() needs the sorted values themselves; read them through the row array. */
-    double *xs = malloc(n * sizeof *xs);
+    double *xs = mql_alloc_big(n * sizeof *xs);
     if (!xs) {
         free(r);
         free(br);
@@ -659,7 +659,7 @@ int mql_calibration(const double *p, const unsigned char *y, const double *w, si
     }
     if ((rc = need_both_classes(wp, wn, err)))
         return rc;
-    double *lp = malloc(n * sizeof *lp);
+    double *lp = mql_alloc_big(n * sizeof *lp);
     if (!lp)
         return mql_err_set(err, MQL_ENOMEM, "out of memory for %zu rows", n);
     for (size_t i = 0; i < n; i++)
@@ -709,7 +709,7 @@ int mql_reliability_quantile(const double *p, const unsigned char *y, size_t n, 
     row *r;
     if ((rc = rows_load(p, y, NULL, n, &r, &wp, &wn, err)))
         return rc;
-    double *e = malloc((n_bins + 1 + n) * sizeof *e), *xs = e + n_bins + 1;
+    double *e = mql_alloc_big((n_bins + 1 + n) * sizeof *e), *xs = e + n_bins + 1;
     if (!e) {
         free(r);
         return mql_err_set(err, MQL_ENOMEM, "out of memory");

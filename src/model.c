@@ -435,7 +435,7 @@ int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
         diag->n_unseen_levels += bind->f[k].n_unseen_levels;
         diag->n_unseen_rows += bind->f[k].n_unseen;
     }
-    if (!(yd = malloc((t->n_rows ? t->n_rows : 1) * sizeof *yd))) {
+    if (!(yd = mql_alloc_big((t->n_rows ? t->n_rows : 1) * sizeof *yd))) {
         st = mql_err_set(err, MQL_ENOMEM, "out of memory");
         goto out;
     }

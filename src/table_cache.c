@@ -583,20 +583,11 @@ static int read_column_meta(rbuf *r, mql_column *c, uint64_t n_rows, uint64_t *b
     return 0;
 }
 
-/* A column array of n bytes (free()-able). Arrays of 8 MiB and more are aligned to 2 MiB and
- * asked to use huge pages: faulting in fresh memory page by page costs more than reading it. */
+/* A column array of n bytes (free()-able): mql_alloc_big, so that large arrays fault in 2 MiB
+ * at a time (filling fresh memory page by page costs more than reading it). */
 static void *array_alloc(size_t n)
 {
-    const size_t huge = (size_t)2 << 20;
-    if (n < ((size_t)8 << 20))
-        return malloc(n ? n : 1);
-    size_t padded = (n + huge - 1) / huge * huge;
-    void *p = aligned_alloc(huge, padded);
-#ifdef MADV_HUGEPAGE
-    if (p)
-        madvise(p, padded, MADV_HUGEPAGE);     /* a hint: failure costs only speed */
-#endif
-    return p;
+    return mql_alloc_big(n);
 }
 
 /* Reads n bytes into p, hashing them in pieces while they are in the cache: the XXH64 of the

@@ -23,7 +23,7 @@ static int gather_column(const mql_column *s, const size_t *idx, size_t n_dst, m
         return -1;
     size_t cap = n_dst ? n_dst : 1;
     if (s->num) {
-        if (!(d->num = malloc(cap * sizeof *d->num)))
+        if (!(d->num = mql_alloc_big(cap * sizeof *d->num)))
             return -1;
         for (size_t k = 0; k < n_dst; k++) {
             d->num[k] = s->num[idx[k]];
@@ -41,7 +41,7 @@ static int gather_column(const mql_column *s, const size_t *idx, size_t n_dst, m
                 return -1;
     }
     if (s->code) {
-        if (!(d->code = malloc(cap * sizeof *d->code)))
+        if (!(d->code = mql_alloc_big(cap * sizeof *d->code)))
             return -1;
         for (size_t k = 0; k < n_dst; k++) {
             uint32_t c = s->code[idx[k]];
@@ -117,7 +117,7 @@ int mql_table_add_numeric(mql_table *t, const char *name, const double *v, mql_e
     c->type = MQL_COL_NUMERIC;
     c->n_rows = t->n_rows;
     c->name = mql_strdup(name);
-    c->num = malloc((t->n_rows ? t->n_rows : 1) * sizeof *c->num);
+    c->num = mql_alloc_big((t->n_rows ? t->n_rows : 1) * sizeof *c->num);
     if (!c->name || !c->num) {
         free(c->name);
         free(c->num);
@@ -178,7 +178,7 @@ static int retype_id(mql_column *c)
         c->type = MQL_COL_CATEGORICAL;
         return 0;
     }
-    if (!(c->num = malloc((c->n_rows ? c->n_rows : 1) * sizeof *c->num))) {
+    if (!(c->num = mql_alloc_big((c->n_rows ? c->n_rows : 1) * sizeof *c->num))) {
         free(v);
         return -1;
     }
