@@ -1018,6 +1018,58 @@ double mql_isotonic_predict(const mql_isotonic *m, double x)
     return slope * (x - m->x[lo]) + m->y[lo];
 }
 
+/* The rows grouped by score value when there are at most PLATT_GROUPS distinct values (points
+ * models score in whole points): a won and a lost row per value, weighted by their counts (or
+ * weights), in first-seen order, into *gx, *gy, *gw (2 per group; the caller frees the block at
+ * *gx). Returns the rows made, 0 when there are more values or no memory (then use the rows). */
+#define PLATT_GROUPS 4096
+static size_t group_scores(const double *x, const unsigned char *y, const double *w, size_t n,
+                           double **gx, unsigned char **gy, double **gw)
+{
+    enum { CAP = 4 * PLATT_GROUPS };
+    uint64_t *key = malloc(CAP * sizeof *key);
+    uint32_t *slot = malloc(CAP * sizeof *slot);
+    double *blk = malloc(PLATT_GROUPS * 2 * (2 * sizeof(double)) + 2 * PLATT_GROUPS);
+    size_t g = 0;
+    if (!key || !slot || !blk)
+        goto none;
+    double *vx = blk, *vw = blk + 2 * PLATT_GROUPS;
+    unsigned char *vy = (unsigned char *)(blk + 4 * PLATT_GROUPS);
+    memset(slot, 0xFF, CAP * sizeof *slot);
+    for (size_t i = 0; i < n; i++) {
+        double v = x[i] == 0 ? 0.0 : x[i];        /* -0 and 0 are one value */
+        uint64_t bits;
+        memcpy(&bits, &v, sizeof bits);
+        uint64_t h = bits * UINT64_C(0x9E3779B97F4A7C15);
+        size_t k = (size_t)(h >> 50) & (CAP - 1);
+        while (slot[k] != UINT32_MAX && key[k] != bits)
+            k = (k + 1) & (CAP - 1);
+        if (slot[k] == UINT32_MAX) {
+            if (g == PLATT_GROUPS)
+                goto none;
+            key[k] = bits;
+            slot[k] = (uint32_t)g;
+            vx[2 * g] = vx[2 * g + 1] = v;
+            vy[2 * g] = 1;
+            vy[2 * g + 1] = 0;
+            vw[2 * g] = vw[2 * g + 1] = 0;
+            g++;
+        }
+        vw[2 * slot[k] + (y[i] ? 0 : 1)] += w ? w[i] : 1.0;
+    }
+    free(key);
+    free(slot);
+    *gx = vx;
+    *gy = vy;
+    *gw = vw;
+    return 2 * g;
+none:
+    free(key);
+    free(slot);
+    free(blk);
+    return 0;
+}
+
 int mql_platt_fit(const double *score, const unsigned char *y, const double *w, size_t n,
                   mql_platt *out, mql_err *err)
 {
@@ -1030,7 +1082,12 @@ int mql_platt_fit(const double *score, const unsigned char *y, const double *w, 
     if ((rc = need_both_classes(wp, wn, err)))
         return rc;
     double a = log(wp / wn), b = 0, cov[3];
-    rc = logit_newton(score, NULL, y, w, n, &a, &b, cov, &out->iter, err);
+    double *gx = NULL, *gw = NULL;
+    unsigned char *gy = NULL;
+    size_t ng = n > 2 * PLATT_GROUPS ? group_scores(score, y, w, n, &gx, &gy, &gw) : 0;
+    rc = ng ? logit_newton(gx, NULL, gy, gw, ng, &a, &b, cov, &out->iter, err)
+            : logit_newton(score, NULL, y, w, n, &a, &b, cov, &out->iter, err);
+    free(gx);
     if (rc)
         return mql_err_prefix(err, rc, "Platt scaling");
     out->a = a;

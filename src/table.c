@@ -118,6 +118,33 @@ static int dict_rehash(dict *d, size_t n_slot)
     return 0;
 }
 
+/* Room for n levels without growing (n slots at most half full). Returns 0 or -1. */
+static int dict_reserve(dict *d, size_t n)
+{
+    if (n > UINT32_MAX - 2)
+        n = UINT32_MAX - 2;
+    if (n > d->cap) {
+        char **l = realloc(d->lev, n * sizeof *l);
+        if (l)
+            d->lev = l;
+        uint32_t *ln = l ? realloc(d->len, n * sizeof *ln) : NULL;
+        if (ln)
+            d->len = ln;
+        uint32_t *hs = ln ? realloc(d->hash, n * sizeof *hs) : NULL;
+        if (hs)
+            d->hash = hs;
+        size_t *cn = hs ? realloc(d->count, n * sizeof *cn) : NULL;
+        if (!cn)
+            return -1;
+        d->count = cn;
+        d->cap = n;
+    }
+    size_t slots = d->mask + 1;
+    while (slots < 2 * n)
+        slots *= 2;
+    return slots > d->mask + 1 ? dict_rehash(d, slots) : 0;
+}
+
 /* Index of s in d, or -1. */
 static long dict_find(const dict *d, const char *s, size_t n)
 {
@@ -983,6 +1010,11 @@ static int put_cell(builder *b, colb *c, size_t i, const char *s, size_t n)
     } else if (c->d.mask < 4095) {
         c->hash = str_hash(s, n);
     }
+    /* A dictionary that has grown with nearly every row (identifiers) gets room for the rows the
+     * file is estimated to hold at once, instead of doubling and rehashing a dozen times. */
+    if (c->d.n == 16384 && i < 17000 && b->cap_hint > 2 * 16384 &&
+        dict_reserve(&c->d, b->cap_hint))
+        return -1;
     return dict_add_hashed(&c->d, s, n, c->hash, &c->code[i]);
 }
 
@@ -1628,6 +1660,8 @@ static int merge_levels(colb *A, size_t n0, colb *B, size_t nk)
     if (!map)
         return -1;
     for (size_t k = 0; k < d->n; k++) {
+        if (k + 16 < d->n)
+            dict_prefetch(&A->d, d->hash[k + 16]);   /* an identifier's table misses the cache */
         if (dict_put(&A->d, d->lev[k], d->len[k], d->hash[k], d->count[k], d->lev[k], &map[k])) {
             free(map);
             return -1;

@@ -8,6 +8,47 @@
 #include <stdint.h>
 #include <string.h>
 
+/* gather_column for an identifier column with more levels than rows taken (a part of a file of
+ * unique keys): only the levels those rows use are copied, in their original order, and the codes
+ * renumbered; copying a million keys for each part of a split would cost more than the split. */
+static int gather_id(const mql_column *s, const size_t *idx, size_t n_dst, mql_column *d)
+{
+    size_t L = s->n_levels;
+    uint32_t *map = mql_alloc_big(L * sizeof *map);
+    if (!map)
+        return -1;
+    memset(map, 0xFF, L * sizeof *map);          /* UINT32_MAX: not used */
+    for (size_t k = 0; k < n_dst; k++) {
+        uint32_t c = s->code[idx[k]];
+        if (c != MQL_NA_CODE && c < L)
+            map[c] = 0;
+    }
+    size_t used = 0;
+    for (size_t l = 0; l < L; l++)
+        if (map[l] == 0)
+            map[l] = (uint32_t)used++;
+    d->levels = calloc(used ? used : 1, sizeof *d->levels);
+    d->level_count = calloc(used ? used : 1, sizeof *d->level_count);
+    d->code = mql_alloc_big((n_dst ? n_dst : 1) * sizeof *d->code);
+    int bad = !d->levels || !d->level_count || !d->code;
+    for (size_t l = 0; !bad && l < L; l++)
+        if (map[l] != UINT32_MAX) {
+            bad = !(d->levels[map[l]] = mql_strdup(s->levels[l]));
+            d->n_levels += !bad;
+        }
+    for (size_t k = 0; !bad && k < n_dst; k++) {
+        uint32_t c = s->code[idx[k]];
+        d->code[k] = c == MQL_NA_CODE || c >= L ? MQL_NA_CODE : map[c];
+        if (d->code[k] == MQL_NA_CODE)
+            d->n_missing++;
+        else
+            d->level_count[d->code[k]]++;
+    }
+    free(map);
+    d->n_distinct = used;
+    return bad ? -1 : 0;
+}
+
 /* Copies rows idx[0..n_dst) of column s into d (d zeroed by the caller). Returns 0 or -1 (no
  * memory); on failure d holds whatever was allocated, for the caller's mql_table_free. */
 static int gather_column(const mql_column *s, const size_t *idx, size_t n_dst, mql_column *d)
@@ -30,6 +71,8 @@ static int gather_column(const mql_column *s, const size_t *idx, size_t n_dst, m
             d->n_missing += isnan(d->num[k]) != 0;
         }
     }
+    if (s->type == MQL_COL_ID && s->code && s->n_levels > n_dst)
+        return gather_id(s, idx, n_dst, d);
     if (s->levels || s->code) {
         size_t L = s->n_levels;
         d->levels = calloc(L ? L : 1, sizeof *d->levels);
@@ -58,6 +101,19 @@ static int gather_column(const mql_column *s, const size_t *idx, size_t n_dst, m
     return 0;
 }
 
+typedef struct gather_ctx {
+    const mql_table *t;
+    const size_t *idx;
+    size_t n;
+    mql_table *s;
+} gather_ctx;
+
+static int gather_one(void *ctx, size_t j)
+{
+    gather_ctx *g = ctx;
+    return gather_column(&g->t->cols[j], g->idx, g->n, &g->s->cols[j]);
+}
+
 int mql_table_gather(const mql_table *t, const size_t *idx, size_t n, mql_table **out,
                      mql_err *err)
 {
@@ -74,14 +130,14 @@ int mql_table_gather(const mql_table *t, const size_t *idx, size_t n, mql_table 
         mql_table_free(s);
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     }
-    for (size_t j = 0; j < t->n_cols; j++) {
-        s->n_cols = j + 1;
-        if (gather_column(&t->cols[j], idx, n, &s->cols[j])) {
-            mql_table_free(s);
-            return mql_err_set(err, MQL_ENOMEM, "out of memory for a %zu-row table", n);
-        }
-    }
+    /* Columns are copied on every CPU (each its own work item); s->cols is zeroed, so on failure
+     * mql_table_free releases whatever each column holds. */
     s->n_cols = t->n_cols;
+    gather_ctx g = {t, idx, n, s};
+    if (mql_parallel_for(t->n_cols, n >= 65536 ? mql_cpu_count() : 1, gather_one, &g)) {
+        mql_table_free(s);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory for a %zu-row table", n);
+    }
     *out = s;
     return MQL_OK;
 }
