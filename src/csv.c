@@ -1062,12 +1062,29 @@ int mql_csv_put(FILE *f, const char *s, char delim)
 }
 
 /* Whether a field must be quoted (see mql_csv_put). */
+static inline uint64_t has_byte(uint64_t w, unsigned char c)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    uint64_t x = w ^ (ones * c);
+    return (x - ones) & ~x & highs;   /* nonzero iff some byte of w is c */
+}
+
 static int needs_quote(const char *s, size_t n, char delim)
 {
-    int quote = n > 0 && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t');
-    for (size_t i = 0; i < n && !quote; i++)
-        quote = s[i] == delim || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
-    return quote;
+    if (n > 0 && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+        return 1;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {      /* 8 bytes at a time */
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (has_byte(w, (unsigned char)delim) | has_byte(w, '"') | has_byte(w, '\r') |
+            has_byte(w, '\n'))
+            return 1;
+    }
+    for (; i < n; i++)
+        if (s[i] == delim || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
+            return 1;
+    return 0;
 }
 
 size_t mql_csv_quote(char *buf, const char *s, size_t n, char delim)
