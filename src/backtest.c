@@ -67,11 +67,7 @@ static int totals_compute(const mql_bt_input *in, mql_bt_totals *t, mql_err *err
                            "backtest: all %zu leads are censored (younger than the maturity); "
                            "no rate can be computed",
                            n);
-    if (t->won == 0)
-        return mql_err_set(err, MQL_EDATA,
-                           "backtest: no won lead among the %zu matured leads; rates, recall and "
-                           "lift need at least one",
-                           t->n_rated);
+    /* No won lead: every rate is 0, and recall, lift and the won share are n/a (NAN). */
     t->base_won_rate = (double)t->won / (double)t->n_rated;
     t->base_sql_rate = t->has_sql ? (double)t->sqls / (double)t->n_rated : NAN;
     if (in->month && t->first_month <= t->last_month) {
@@ -194,8 +190,8 @@ static void row_fill(mql_bt_row *r, double threshold, const acc *a, const mql_bt
     r->won = a->won;
     rate_ci(t->has_sql, a->sqls, r->rated, &r->sql_rate, &r->sql_lo, &r->sql_hi);
     rate_ci(1, a->won, r->rated, &r->won_rate, &r->won_lo, &r->won_hi);
-    r->recall = (double)a->won / (double)t->won;
-    r->lift = r->won_rate / t->base_won_rate;
+    r->recall = t->won ? (double)a->won / (double)t->won : NAN;
+    r->lift = t->won ? r->won_rate / t->base_won_rate : NAN;
     r->precision = r->won_rate;
     r->f1 = 2.0 * (double)a->won / (double)(r->rated + t->won);
     r->acv_won = a->acv_won;
@@ -565,7 +561,10 @@ size_t mql_bt_rec_sentence(const mql_bt_sweep *s, const mql_bt_constraint *c,
                        thr, r->shortfall, lim);
         break;
     case MQL_REC_MET:
-        if (c->goal == MQL_GOAL_CAPACITY) {
+        if (c->goal == MQL_GOAL_CAPACITY && s->totals.won == 0) {
+            len = snprintf(buf, cap, "threshold %s gives %s MQLs/month, within capacity %s; "
+                           "the rated leads hold no won deal, so recall is n/a", thr, vol, lim);
+        } else if (c->goal == MQL_GOAL_CAPACITY) {
             len = snprintf(buf, cap,
                            "threshold %s gives %s MQLs/month, within capacity %s, and captures "
                            "%.1f%% of won deals (%zu of %zu)",
@@ -636,7 +635,7 @@ int mql_banding_compute(const mql_bt_input *in, double hi, double lo, mql_bandin
         d->per_month = t->has_months ? (double)d->leads / (double)t->n_months : NAN;
         rate_ci(t->has_sql, d->sqls, d->rated, &d->sql_rate, &d->sql_lo, &d->sql_hi);
         rate_ci(1, d->won, d->rated, &d->won_rate, &d->won_lo, &d->won_hi);
-        d->won_share = (double)d->won / (double)t->won;
+        d->won_share = t->won ? (double)d->won / (double)t->won : NAN;
         d->acv_won = a[b].acv_won;
     }
     return MQL_OK;

@@ -108,12 +108,24 @@ static int scored_platt(mql_scored *s, mql_err *err)
             sc[k] = s->score[i];
             yy[k++] = s->y[i] != 0;
         }
-    int st = mql_platt_fit(sc, yy, NULL, k, &s->platt, err);
+    size_t won = 0;
+    for (size_t i = 0; i < k; i++)
+        won += yy[i];
+    /* Without a won and a lost rated lead no map can be fitted: the probabilities are unknown
+     * (NAN, no_prob) and every figure built on them reads n/a; the rest is still reported. */
+    int st = won == 0 || won == k ? MQL_OK : mql_platt_fit(sc, yy, NULL, k, &s->platt, err);
     free(sc);
     free(yy);
     if (st)
         return mql_err_prefix(err, st, "in-sample Platt map for a model without a score map");
     s->prob_platt = 1;
+    s->no_prob = won == 0 || won == k;
+    if (s->no_prob) {
+        s->platt.a = s->platt.b = NAN;
+        for (size_t i = 0; i < s->n; i++)
+            s->prob[i] = NAN;
+        return MQL_OK;
+    }
     for (size_t i = 0; i < s->n; i++)
         s->prob[i] = mql_platt_predict(&s->platt, s->score[i]);
     return MQL_OK;
@@ -400,9 +412,13 @@ static int summarize_caps(const mql_scored *s, mql_eval_summary *out, mql_err *e
                               : NAN;
         y[k++] = s->y[i];
     }
-    if (st == MQL_OK)
+    size_t won = 0;
+    for (size_t i = 0; i < k; i++)
+        won += y[i];
+    out->auc_uncapped = out->logloss_uncapped = NAN;   /* n/a on a window without both classes */
+    if (st == MQL_OK && won > 0 && won < k)
         st = mql_auc(u, y, NULL, k, &out->auc_uncapped, err);
-    if (st == MQL_OK)
+    if (st == MQL_OK && k && !s->no_prob)
         st = mql_logloss(pu, y, NULL, k, &out->logloss_uncapped, err);
     free(u);
     free(pu);
@@ -438,18 +454,26 @@ int mql_eval_summarize(const mql_scored *s, mql_eval_summary *out, mql_err *err)
     out->brier = out->logloss = NAN;
     out->has_auc = out->events >= 2 && lost >= 2;
     out->has_ks = out->events >= 1 && lost >= 1;
+    out->no_prob = s->no_prob;
     if ((out->has_auc && (st = mql_auc_ci(sc, y, k, 0.95, &out->auc, err))) ||
         (out->has_ks && (st = mql_ks(sc, y, NULL, k, &out->ks, err))) ||
-        (k && (st = mql_brier(p, y, NULL, k, &out->brier, err))) ||
-        (k && (st = mql_logloss(p, y, NULL, k, &out->logloss, err))))
+        (k && !s->no_prob && (st = mql_brier(p, y, NULL, k, &out->brier, err))) ||
+        (k && !s->no_prob && (st = mql_logloss(p, y, NULL, k, &out->logloss, err))))
         goto done;
     if (s->uncapped && (st = summarize_caps(s, out, err)))
         goto done;
     mql_err e2;
-    if (mql_calibration(p, y, NULL, k, &out->calib, &e2) == MQL_OK)
+    if (s->no_prob || !out->has_ks) {   /* one class: say why rather than quote a NAN */
+        snprintf(out->calib_msg, sizeof out->calib_msg, "%s", out->few_msg);
+        if (s->no_prob || !k) {
+            snprintf(out->hl_msg, sizeof out->hl_msg, "%s", out->few_msg);
+            goto done;
+        }
+    } else if (mql_calibration(p, y, NULL, k, &out->calib, &e2) == MQL_OK) {
         out->has_calib = 1;
-    else
+    } else {
         snprintf(out->calib_msg, sizeof out->calib_msg, "%.150s", e2.msg);
+    }
     if (mql_hosmer_lemeshow(p, y, k, 10, out->hl_groups, &out->hl, &e2) == MQL_OK)
         out->has_hl = 1;
     else
@@ -492,7 +516,9 @@ mql_tab *mql_eval_summary_tab(const mql_eval_summary *m)
     else
         snprintf(note, sizeof note, "%s", m->few_msg);
     fail = fail || sum_row(t, "KS", m->ks.ks, "%.4f", NAN, NAN, note);
-    const char *pn = m->prob_platt ? MQL_EVAL_PLATT_NOTE : "probabilities from the model's map";
+    const char *pn = m->no_prob || !m->n_rated ? m->few_msg
+                     : m->prob_platt          ? MQL_EVAL_PLATT_NOTE
+                                              : "probabilities from the model's map";
     fail = fail || sum_row(t, "Brier", m->brier, "%.5f", NAN, NAN, pn) ||
            sum_row(t, "log loss", m->logloss, "%.5f", NAN, NAN, pn);
     if (m->has_calib) {
@@ -758,7 +784,8 @@ int mql_eval_reliability_bands(const mql_scored *s, const double *cuts, size_t n
     mql_tab *t = mql_tab_new(9, cols);
     if (!b || !t)
         st = oom(err);
-    else if (!(st = mql_reliability_bands(sc, p, y, k, cuts, n_cuts, b, err))) {
+    else if (!(st = mql_reliability_bands(sc, s->no_prob ? NULL : p, y, k, cuts, n_cuts, b,
+                                          err))) {
         /* The score bands hold whole points: [lo, hi) reads as lo .. hi - 1 for integer cuts,
          * so the table shows the bounds of the band's leads instead of the open ends. */
         for (size_t j = 0; j <= n_cuts; j++) {
@@ -883,7 +910,13 @@ int mql_eval_gains(const mql_scored *s, mql_tab **out, mql_err *err)
         return st;
     mql_gains_row g[10];
     mql_tab *t = NULL;
-    if (!(st = mql_gains_table(sc, y, k, g, &nr, err))) {
+    size_t won = 0;
+    for (size_t i = 0; i < k; i++)
+        won += y[i];
+    if (!won) {   /* no won rated lead: capture and lift are n/a; the table has no row */
+        if (!(t = mql_tab_new(11, cols)))
+            st = oom(err);
+    } else if (!(st = mql_gains_table(sc, y, k, g, &nr, err))) {
         if (!(t = mql_tab_new(11, cols)))
             st = oom(err);
         for (size_t j = 0; !st && j < nr; j++)

@@ -95,6 +95,11 @@ static int html_models(const mql_review *r, mql_html *h)
     double *x2 = malloc((n3 + 1) * sizeof *x2), *y2 = malloc((n3 + 1) * sizeof *y2);
     if (!cl1 || !cw1 || !cl2 || !cw2 || !x1 || !y1 || !x2 || !y2) {
         st = st ? st : MQL_ENOMEM;
+    } else if (!n1 || !n3) {   /* no won evaluation lead: nothing to capture */
+        char s[320];
+        snprintf(s, sizeof s, "No gains curves: they show the share of won deals captured, and "
+                 "the evaluation leads hold no won deal (%s).", r->new_sum.few_msg);
+        st = st ? st : mql_html_para(h, s);
     } else {
         double tot1 = cl1[n1 - 1], tot2 = cl2[n3 - 1];
         x1[0] = y1[0] = x2[0] = y2[0] = 0;
@@ -322,8 +327,14 @@ static int html_gains(const mql_review *r, mql_html *h)
     size_t n, n2;
     double *cl = tab_col(r->t_gains, "cum_leads", &n), *cw = tab_col(r->t_gains, "capture", &n2);
     double *x = malloc((n + 1) * sizeof *x), *y = malloc((n + 1) * sizeof *y);
-    if (!cl || !cw || !x || !y || n == 0) {
+    if (!cl || !cw || !x || !y) {
         st = st ? st : MQL_ENOMEM;
+    } else if (n == 0) {   /* no won evaluation lead: nothing to capture */
+        char s[320];
+        snprintf(s, sizeof s, "No gains curve: it shows the share of won deals captured, and the "
+                 "evaluation leads hold no won deal (%s).", r->new_sum.few_msg);
+        free(cl), free(cw), free(x), free(y);
+        return st ? st : mql_html_para(h, s);
     } else {
         x[0] = y[0] = 0;
         for (size_t i = 0; i < n; i++) {
@@ -386,6 +397,19 @@ static int html_grades(const mql_review *r, mql_html *h)
     return st;
 }
 
+/* The plan in words; when no threshold is recommended (a model that does not beat chance, a
+ * window too small to judge), it says so first and reads the plan as information only. */
+static void plan_sentence(const mql_review *r, char *buf, size_t cap)
+{
+    int o = 0;
+    if (!r->has_rec)
+        o = snprintf(buf, cap, "No threshold is recommended (%s): the plan below is information "
+                     "only, not a threshold to adopt. ", r->no_rec_why);
+    if (o < 0 || (size_t)o >= cap)
+        o = 0;
+    mql_dplan_sentence(r->plan, buf + o, cap - (size_t)o);
+}
+
 static int html_plan(const mql_review *r, mql_html *h)
 {
     int st = mql_html_section(h, "plan", "Pipeline plan",
@@ -393,9 +417,13 @@ static int html_plan(const mql_review *r, mql_html *h)
                               "the conversion rates taken from the evaluation leads at each "
                               "threshold unless given.");
     if (!r->plan)
-        return st ? st : mql_html_para(h, "No plan was asked for (give --revenue and --acv).");
-    char s[1024];
-    mql_dplan_sentence(r->plan, s, sizeof s);
+        return st ? st : r->plan_msg[0]
+                             ? mql_html_callout(h, MQL_CALLOUT_WARNING, "Plan not computed",
+                                                r->plan_msg)
+                             : mql_html_para(h, "No plan was asked for (give --revenue and "
+                                                "--acv).");
+    char s[1400];
+    plan_sentence(r, s, sizeof s);
     /* Met in history is good only when sales can take the volume: over capacity it warns. */
     if (r->plan_over_capacity) {
         size_t o = strlen(s);
@@ -403,12 +431,16 @@ static int html_plan(const mql_review *r, mql_html *h)
                  "of %g.", r->plan->rows[r->plan->pick.index].need, r->capacity);
     }
     st = st ? st : mql_html_callout(h, r->plan->pick.status == MQL_PICK_MET &&
-                                               !r->plan_over_capacity
+                                               !r->plan_over_capacity && r->has_rec
                                            ? MQL_CALLOUT_GOOD
                                            : MQL_CALLOUT_WARNING,
-                                    r->plan_over_capacity ? "Plan exceeds capacity" : "Plan", s);
-    st = st ? st : mql_html_table(h, r->t_plan, "The funnel at the plan's threshold", "plan.csv",
-                                  MQL_HTML_NO_ROW, NULL);
+                                    !r->has_rec             ? "Plan (information only)"
+                                    : r->plan_over_capacity ? "Plan exceeds capacity"
+                                                            : "Plan", s);
+    st = st ? st : mql_html_table(h, r->t_plan, r->has_rec ? "The funnel at the plan's threshold"
+                                                           : "The funnel at the plan's threshold "
+                                                             "(information only: not recommended)",
+                                  "plan.csv", MQL_HTML_NO_ROW, NULL);
     size_t rows[64], hl = MQL_HTML_NO_ROW, m = pick_rows(r->new_sw, r->plan->pick.index, -1,
                                                         rows, 64, &hl);
     mql_tab *t = mql_dplan_thresholds_tab(r->plan);
@@ -624,14 +656,14 @@ int mql_review_write_html(const mql_review *r, FILE *f, mql_err *err)
         if (r->findings[q].lead)
             mql_html_callout(h, callout_kind(r->findings[q].kind), r->findings[q].title,
                              r->findings[q].text);
-    char v[6][64], n[6][96];
+    char v[6][64], n[6][160];
     mql_kpi k[6];
     size_t nk = 0;
     snprintf(v[nk], sizeof v[nk], "%g", rr->threshold);
     if (!r->has_rec)
         snprintf(v[nk], sizeof v[nk], "none");
     if (!r->has_rec)
-        snprintf(n[nk], sizeof n[nk], "the new model does not beat chance");
+        snprintf(n[nk], sizeof n[nk], "%s", r->no_rec_why);
     else if (isfinite(rr->mqls_per_month))
         snprintf(n[nk], sizeof n[nk], "%.1f MQLs/month", rr->mqls_per_month);
     else
@@ -667,8 +699,8 @@ int mql_review_write_html(const mql_review *r, FILE *f, mql_err *err)
     if (r->plan) {
         const mql_dplan_row *pr = &r->plan->rows[r->plan->pick.index];
         snprintf(v[nk], sizeof v[nk], "%.1f", pr->need);
-        snprintf(n[nk], sizeof n[nk], "at threshold %g (history %.1f)", pr->threshold,
-                 pr->mqls_per_month);
+        snprintf(n[nk], sizeof n[nk], "at threshold %g (history %.1f)%s", pr->threshold,
+                 pr->mqls_per_month, r->has_rec ? "" : "; information, not recommended");
         k[nk] = (mql_kpi){"MQLs/month the plan needs", v[nk], n[nk], 0}, nk++;
     }
     if (r->has_sql)
@@ -786,10 +818,12 @@ int mql_review_write_summary_md(const mql_review *r, FILE *f, mql_err *err)
         bad |= mql_tab_write(r->t_cmp, f, MQL_FMT_MD) != 0;
     }
     if (r->t_plan) {
-        char s[1024];
-        mql_dplan_sentence(r->plan, s, sizeof s);
-        fprintf(f, "\n## Plan\n\n%s\n\n", s);
+        char s[1400];
+        plan_sentence(r, s, sizeof s);
+        fprintf(f, "\n## Plan%s\n\n%s\n\n", r->has_rec ? "" : " (information only)", s);
         bad |= mql_tab_write(r->t_plan, f, MQL_FMT_MD) != 0;
+    } else if (r->plan_msg[0]) {
+        fprintf(f, "\n## Plan\n\n%s\n", r->plan_msg);
     }
     fprintf(f, "\nEvery figure of index.html is in the CSV files of this directory "
                "(summary.csv holds the figures quoted in the text).\n");

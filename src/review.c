@@ -266,19 +266,8 @@ static int step_split(const mql_review_spec *sp, mql_review *r, mql_err *err)
     free(meval);
     if (st)
         return oom(err);
-    /* A small window is reported with what it allows (metrics that need more read "n/a (too
-     * few: ...)"); a window without a won or without a lost lead allows no rate and no ranking. */
-    size_t won = 0;
-    for (size_t i = 0; i < r->n_eval; i++)
-        won += r->y_eval[i] != 0;
-    if (won == 0 || won == r->n_eval)
-        return mql_err_set(err, MQL_EUSAGE, "%s: the %zu evaluation lead%s hold%s %s, so no "
-                           "conversion rate or ranking can be judged on %s; choose %s",
-                           sp->split == MQL_REVIEW_TRAIN_UNTIL ? "--train-until" : "--holdout-last",
-                           r->n_eval, r->n_eval == 1 ? "" : "s", r->n_eval == 1 ? "s" : "",
-                           won ? "no lost lead" : "no won lead", r->n_eval == 1 ? "it" : "them",
-                           sp->split == MQL_REVIEW_TRAIN_UNTIL ? "an earlier date"
-                                                               : "a larger fraction");
+    /* A small window is reported with what it allows: a metric that needs won and lost leads
+     * reads "n/a (too few: N won, M lost)" and the rest is reported (issue 11). */
     return MQL_OK;
 }
 
@@ -421,8 +410,19 @@ static int step_evaluate(const mql_review_spec *sp, mql_review *r, mql_err *err)
     mql_err psi_err;
     if (r->cur_all && mql_eval_psi_compute(r->cur_all, &r->psi, &psi_err) == MQL_OK)
         r->has_psi = 1;
-    if (sp->plan && (st = mql_dplan_run(r->new_s, r->new_sw, sp->plan, &r->plan, err)))
-        return prefix(err, st, "plan");
+    if (sp->plan && r->role && r->new_sw->totals.won == 0) {
+        /* A plan divides by the won rate: with no won evaluation lead there is none. */
+        snprintf(r->plan_msg, sizeof r->plan_msg, "No plan: a plan needs the MQL-to-won rate, "
+                 "and the evaluation leads hold no won deal (%s).", r->new_sum.few_msg);
+    } else if (sp->plan && (st = mql_dplan_run(r->new_s, r->new_sw, sp->plan, &r->plan, err))) {
+        if (st != MQL_EDATA || !r->role)
+            return prefix(err, st, "plan");
+        /* The data of a small evaluation window cannot carry a plan: say why, report the rest. */
+        snprintf(r->plan_msg, sizeof r->plan_msg, "No plan: on the evaluation leads (%zu won, "
+                 "%zu lost) %.400s.", r->new_sum.events, r->new_sum.n_rated - r->new_sum.events,
+                 strncmp(err->msg, "plan: ", 6) == 0 ? err->msg + 6 : err->msg);
+        st = MQL_OK;
+    }
     r->capacity = sp->capacity;
     r->plan_over_capacity = r->plan && sp->capacity > 0 &&
                             r->plan->rows[r->plan->pick.index].need > sp->capacity;
@@ -477,14 +477,23 @@ static int step_evaluate(const mql_review_spec *sp, mql_review *r, mql_err *err)
     double lr = g->null_deviance - g->deviance, df = g->df_null - g->df_residual;
     r->lr_p = df > 0 && lr >= 0 ? gsl_cdf_chisq_Q(lr, df) : NAN;
     r->weak = (r->new_sum.has_auc && r->new_sum.auc.lo <= 0.5) || r->lr_p >= 0.05;
-    r->has_rec = !r->weak;
+    r->has_rec = !r->weak && r->new_sum.has_auc;
+    char a[200];
+    auc_words(r, a, sizeof a);
     if (r->weak) {
-        char a[200];
-        auc_words(r, a, sizeof a);
+        snprintf(r->no_rec_why, sizeof r->no_rec_why, "the new model does not beat chance");
         snprintf(r->rec_text, sizeof r->rec_text,
                  "No new threshold is recommended: the new model does not beat chance (AUC %s; "
                  "likelihood-ratio test p = %.2g), so it should not replace the current one.", a,
                  r->lr_p);
+    } else if (!r->has_rec) {
+        /* Too few won or lost evaluation leads to rank them: no threshold can be judged. */
+        snprintf(r->no_rec_why, sizeof r->no_rec_why, "the evaluation window is too small: %s",
+                 r->new_sum.few_msg);
+        snprintf(r->rec_text, sizeof r->rec_text,
+                 "No threshold is recommended: the evaluation leads are too few to judge one "
+                 "(AUC %s). Widen the window (an earlier --train-until or a larger "
+                 "--holdout-last).", a);
     }
     r->eng_share_new = eng_share(r->new_s);
     r->eng_share_cur = cur ? eng_share(r->cur_s) : NAN;
@@ -974,9 +983,12 @@ static int step_findings(mql_review *r, mql_err *err)
     }
     if (!st && !r->new_sum.has_auc) {
         st = finding(r, err, MQL_REVIEW_WARNING, "Evaluation window too small",
-                     "The evaluation leads cannot rank the models: AUC %s. Widen the window "
-                     "(an earlier --train-until or a larger --holdout-last) before acting on the "
-                     "comparison.", r->new_sum.few_msg);
+                     "The evaluation leads cannot rank the models: AUC %s, so no threshold is "
+                     "recommended and the figures below describe too few leads to act on. "
+                     "Widen the window (an earlier --train-until or a larger --holdout-last).",
+                     r->new_sum.few_msg);
+        if (!st)
+            r->findings[r->n_findings - 1].lead = 1;
     } else if (!st && cur) {
         double d = r->new_sum.auc.auc - r->cur_sum.auc.auc;
         st = finding(r, err, d > 0.01 ? MQL_REVIEW_GOOD : MQL_REVIEW_INFO,
@@ -987,6 +999,8 @@ static int step_findings(mql_review *r, mql_err *err)
                               : "no material gain in ranking; the case for switching rests "
                                 "on calibration and volume.");
     }
+    if (!st && r->plan_msg[0])
+        st = finding(r, err, MQL_REVIEW_WARNING, "Plan not computed", "%s", r->plan_msg);
     return st ? st : bad ? oom(err) : MQL_OK;
 }
 

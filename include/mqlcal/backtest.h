@@ -65,8 +65,9 @@ typedef struct mql_bt_row {
     size_t sqls, won;         /* among rated MQLs */
     double sql_rate, sql_lo, sql_hi;   /* MQL-to-SQL and Wilson 95%; NAN without SQL or rated 0 */
     double won_rate, won_lo, won_hi;   /* MQL-to-won (= precision); NAN when rated == 0 */
-    double recall;            /* won / totals.won */
-    double lift;              /* won_rate / totals.base_won_rate; NAN when rated == 0 */
+    double recall;            /* won / totals.won; NAN when totals.won == 0 */
+    double lift;              /* won_rate / totals.base_won_rate; NAN when rated == 0 or
+                                 totals.won == 0 */
     double precision;         /* won / rated, the same number as won_rate; NAN when rated == 0 */
     double f1;                /* 2 P R / (P + R) = 2 won / (rated + totals.won); 0 when won == 0 */
     double acv_won;           /* sum of acv over rated won MQLs */
@@ -87,8 +88,8 @@ typedef struct mql_bt_sweep {
  * increasing threshold order. Algorithm: one stable radix sort of the leads by score, descending,
  * then a single linear pass accumulating counts; a row is emitted when the pass crosses a
  * candidate, so the cost is O(n + m log m) after the sort (1M leads: see scripts/bench_backtest.c).
- * EDATA when n == 0, a score is not finite, or no rated lead is won (no base rate: every rate
- * would divide by zero); EUSAGE when a given threshold is not finite or n_thresholds == 0 with
+ * EDATA when n == 0, a score is not finite, or every lead is censored (no rated lead). With no
+ * won rated lead every rate is 0 and recall, lift and the bands' won share are NAN; EUSAGE when a given threshold is not finite or n_thresholds == 0 with
  * thresholds != NULL. On success *out is a new sweep the caller frees with mql_bt_sweep_free. */
 int mql_bt_sweep_run(const mql_bt_input *in, const double *thresholds, size_t n_thresholds,
                      mql_bt_sweep **out, mql_err *err);

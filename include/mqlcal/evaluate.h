@@ -68,6 +68,8 @@ typedef struct mql_scored {
     long maturity_days;         /* 0: none */
     double end_day;             /* the data's end date used for censoring (NAN: none) */
     int prob_platt;             /* 1: prob comes from the in-sample Platt fit below */
+    int no_prob;                /* 1: no map could be fitted (the rated leads hold no won or no
+                                   lost lead): every prob is NAN, platt.a and platt.b too */
     mql_platt platt;
     long threshold;             /* the model's MQL threshold */
     const mql_points *model;    /* borrowed; NULL when built from arrays */
@@ -78,7 +80,8 @@ typedef struct mql_scored {
 /* Scores every row of t with model m (through mql_scorer_bind, so a missing column is
  * MQL_EDATA naming it) and attaches the roles. Maturity censoring as mql_censor_mask. A model
  * without a map gets the in-sample Platt map (EDATA / ENOCONV when it cannot be fitted: all
- * scores equal, or separation). m and t are borrowed only during the call, except that
+ * scores equal, or separation; when the rated leads hold no won or no lost lead there is no map:
+ * no_prob = 1 and every prob is NAN). m and t are borrowed only during the call, except that
  * out->model keeps pointing at m. Free with mql_scored_free. */
 int mql_scored_new(const mql_points *m, const mql_table *t, const mql_eval_roles *r,
                    mql_scored **out, mql_err *err);
@@ -117,6 +120,7 @@ typedef struct mql_eval_summary {
     mql_hl_group hl_groups[10];
     char hl_msg[160];
     int prob_platt;
+    int no_prob;                /* the scored set's no_prob: Brier, log loss, calibration n/a */
     double threshold;           /* the model's threshold and its probability */
     double threshold_prob;
     int has_caps;               /* the model has caps: */
@@ -200,7 +204,7 @@ int mql_eval_reliability_quantile(const mql_scored *s, size_t n_bins, mql_tab **
 int mql_eval_bands(const mql_scored *s, mql_tab **out, mql_err *err);
 
 /* Cumulative gains by score decile: decile, score_min, score_max, leads, won, rate, cum_leads,
- * cum_won, capture, lift, cum_lift (rated leads). */
+ * cum_won, capture, lift, cum_lift (rated leads). No row when no rated lead is won. */
 int mql_eval_gains(const mql_scored *s, mql_tab **out, mql_err *err);
 
 /* ---- stability ------------------------------------------------------------------------------ */

@@ -136,7 +136,11 @@ typedef struct mql_review {
                                          interval holds 0.5, or its LR test p >= 0.05): no
                                          threshold is recommended (rec is still the row the
                                          tables would mark; has_rec is 0) */
-    int has_rec;                      /* 1: rec is a recommendation */
+    int has_rec;                      /* 1: rec is a recommendation (0 also when the evaluation
+                                         leads hold fewer than 2 won or 2 lost: nothing can be
+                                         judged) */
+    char no_rec_why[160];             /* !has_rec: why, e.g. "the new model does not beat
+                                         chance" */
     double lr_p;                      /* the new model's likelihood-ratio test p (training) */
     /* The evaluation (on the evaluation leads; cur_all: the current model on every lead). */
     mql_scored *cur_s, *new_s, *cur_all;
@@ -149,6 +153,8 @@ typedef struct mql_review {
     int has_psi;
     mql_eval_psi psi;                 /* the current score's drift (has_psi) */
     mql_dplan *plan;                  /* NULL without a plan */
+    char plan_msg[512];               /* a plan was asked for but the evaluation leads cannot
+                                         carry one (no won lead, no usable rate): why; else "" */
     double capacity;                  /* the spec's SDR capacity (0: none) */
     int plan_over_capacity;           /* the plan's threshold needs more MQLs a month than the
                                          capacity */

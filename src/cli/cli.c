@@ -1342,7 +1342,29 @@ static int screen_prepare(cli_fit_opts *o, const cli_data *d, const long *roles,
     for (size_t k = 0; k < n_roles; k++)
         if (roles[k] >= 0)
             role[roles[k]] = 1;
-    if ((st = mql_screen_run(t, d->y, d->date_col, role, &o->screen, &err))) {
+    if (o->screen_rows) {   /* the training leads only: screened as a table of their own */
+        mql_table *sub = NULL;
+        size_t n = t->n_rows, k = 0;
+        unsigned char *y = d->y ? malloc(n ? n : 1) : NULL;
+        for (size_t i = 0; y && i < n; i++)
+            if (o->screen_rows[i])
+                y[k++] = d->y[i];
+        if (d->y && !y) {
+            cli_error("out of memory");
+            st = MQL_ENOMEM;
+        } else if ((st = mql_table_subset(t, o->screen_rows, &sub, &err)) == MQL_OK) {
+            for (size_t j = 0; j < sub->n_cols; j++)   /* a subset keeps the file's count */
+                if (sub->cols[j].num && !sub->cols[j].code)
+                    mql_column_recount(&sub->cols[j]);
+            st = mql_screen_run(sub, y, d->date_col, role, &o->screen, &err);
+        }
+        if (st && (y || !d->y))
+            cli_error("%s", err.msg);
+        free(y);
+        mql_table_free(sub);
+        if (st)
+            goto done;
+    } else if ((st = mql_screen_run(t, d->y, d->date_col, role, &o->screen, &err))) {
         cli_error("%s", err.msg);
         goto done;
     }

@@ -256,6 +256,10 @@ typedef struct cli_fit_opts {
      * screening never leaves it out. Both owned, freed by cli_fit_opts_clear. */
     struct mql_screen *screen;
     unsigned char *keep_col;
+    /* Set by the command before cli_fit_prepare (not owned): screen only the leads with
+     * screen_rows[i] = 1 (the training leads of a split), so that the evaluation leads never
+     * decide what is left out; NULL: every lead. */
+    const unsigned char *screen_rows;
     int no_flic, profile_given;   /* --no-flic, --profile seen (they need --firth) */
     int l2_given;             /* --l2 seen: the method is the user's, no automatic Firth */
 } cli_fit_opts;
@@ -279,6 +283,19 @@ int cli_fit_opts_finish(cli_fit_opts *o, const cli_leads *l);
  * suspects stay: `fit` warns about them, `review` leaves them out itself. An unknown --keep
  * column is a usage error. Prints its error; returns the exit code. */
 int cli_fit_prepare(cli_fit_opts *o, const cli_data *d, double **w);
+
+/* The training leads of a split, for o->screen_rows: *rows (malloc'd, caller frees) marks the
+ * leads up to until_day (by_date; d's date column) or the first 1 - holdout of the rows, open
+ * leads excluded. *rows is NULL when the split cannot be made (the command reports it). Returns
+ * MQL_OK or MQL_ENOMEM (printed). */
+int cli_train_rows(const cli_data *d, int by_date, long until_day, double holdout,
+                   unsigned char **rows);
+
+/* After cli_fit_prepare, for the refits of `backtest`: leaves the leakage suspects of o->screen
+ * out of the design as `review` leaves them out of its new model (candidate features not kept
+ * with --keep or --features, not dates, not already left out as identifiers), and warns naming
+ * each with its evidence. Returns the exit code (printed). */
+int cli_fit_leave_out_suspects(cli_fit_opts *o, const cli_data *d);
 
 /* The help text of the design and fit options. */
 extern const char *const cli_fit_usage;

@@ -307,6 +307,7 @@ typedef struct bt_state {
     mql_model *model;           /* loaded MODEL, or NULL */
     double *w;
     mql_split_eval *split;      /* --train-until / --holdout-last */
+    unsigned char *screen_rows; /* the training leads the refit's screening sees (NULL: all) */
     mql_scored *own_ev;         /* the evaluated set when there is no split */
     const mql_scored *ev;       /* the evaluated leads: own_ev or split->test */
     mql_eval_runs *runs;
@@ -321,6 +322,7 @@ static void bt_free(bt_state *b)
 {
     mql_model_free(b->model);
     free(b->w);
+    free(b->screen_rows);
     mql_split_eval_free(b->split);
     mql_scored_free(b->own_ev);
     mql_eval_runs_free(b->runs);
@@ -436,7 +438,13 @@ static int report_sweep(bt_state *b, FILE *f, const char *what, const mql_tab *s
     mql_bt_rec rec;
     char sentence[512] = "";
     long mark = -1;
-    if (o->has_goal) {
+    /* No won rated lead: no rate to weigh volume against, so no threshold can be judged. */
+    int judge = sw->totals.won > 0;
+    if (!judge) {
+        snprintf(sentence, sizeof sentence, "no recommendation: the evaluated leads hold no won "
+                 "deal (too few: 0 won, %zu lost), so no threshold can be judged; recall and "
+                 "lift are n/a", sw->totals.n_rated);
+    } else if (o->has_goal) {
         if ((st = mql_bt_recommend(sw, &o->goal, &rec, &err)))
             return fail_err(st, &err);
         mql_bt_rec_sentence(sw, &o->goal, &rec, sentence, sizeof sentence);
@@ -468,7 +476,9 @@ static int report_sweep(bt_state *b, FILE *f, const char *what, const mql_tab *s
     mql_banding bd;
     mql_band_choice ch;
     int has_bands = 0;
-    if (o->bands) {
+    if (o->bands && !judge) {
+        cli_warn("--bands: the evaluated leads hold no won deal; no bands");
+    } else if (o->bands) {
         if ((st = mql_banding_choose(sw, &o->goal, NAN, &ch, &err)))
             return fail_err(st, &err);
         mql_bt_input in = mql_scored_bt_input(b->ev);
@@ -509,7 +519,7 @@ static int report_sweep(bt_state *b, FILE *f, const char *what, const mql_tab *s
         cli_json_tab(&j, "thresholds", all);
         if (btab)
             cli_json_tab(&j, "bands", btab);
-        if (o->has_goal)
+        if (o->has_goal && judge)
             cli_json_num(&j, "recommended_threshold", sw->rows[rec.index].threshold);
         cli_json_str(&j, "recommendation", sentence);
         cli_json_end(&j);
@@ -533,7 +543,10 @@ static int report_sweep(bt_state *b, FILE *f, const char *what, const mql_tab *s
         return MQL_ENOMEM;
     }
     char title[256];
-    if (k == sw->n_rows)
+    if (!judge)
+        snprintf(title, sizeof title, "thresholds (%zu of %zu shown; no recommendation, no row "
+                 "marked; --format csv or json lists all with every column)", k, sw->n_rows);
+    else if (k == sw->n_rows)
         snprintf(title, sizeof title, "thresholds (all %zu; > marks the %s)", k,
                  o->has_goal ? "recommendation" : "model's threshold");
     else
@@ -548,7 +561,7 @@ static int report_sweep(bt_state *b, FILE *f, const char *what, const mql_tab *s
                  100 * ch.floor);
         cli_tab_print(f, o->format, title, btab);
     }
-    fprintf(f, "%s%s\n", o->has_goal ? "recommendation: " : "", sentence);
+    fprintf(f, "%s%s\n", o->has_goal && judge ? "recommendation: " : "", sentence);
     return MQL_OK;
 }
 
@@ -614,7 +627,26 @@ int cmd_backtest(int argc, char **argv)
     mql_eval_roles roles = {.y = b.d.y, .sql = b.d.sql, .date_col = b.d.date_col,
                             .acv_col = b.d.acv_col, .maturity_days = o->maturity,
                             .open = b.d.open, .months = b.d.months};
-    if (o->pos.n == 1 && (st = cli_fit_prepare(&o->fit, &b.d, &b.w)))
+    /* Refits leave leakage suspects out as review does; with --train-until / --holdout-last
+     * only the training leads are screened. */
+    long until_day = 0;
+    if (o->train_until) {
+        double day;
+        int has_time;
+        if (mql_date_parse(o->train_until, strlen(o->train_until), &day, &has_time)) {
+            cli_error("--train-until: expected a date YYYY-MM-DD, got '%s'", o->train_until);
+            st = MQL_EUSAGE;
+            goto done;
+        }
+        until_day = (long)floor(day);
+    }
+    if (o->pos.n == 1 && (o->train_until || o->holdout > 0) &&
+        (st = cli_train_rows(&b.d, o->train_until != NULL, until_day, o->holdout,
+                             &b.screen_rows)))
+        goto done;
+    o->fit.screen_rows = b.screen_rows;
+    if (o->pos.n == 1 && ((st = cli_fit_prepare(&o->fit, &b.d, &b.w)) ||
+                          (st = cli_fit_leave_out_suspects(&o->fit, &b.d))))
         goto done;
     mql_train_spec spec = spec_of(&b);
     char what[256];
@@ -646,18 +678,8 @@ int cmd_backtest(int argc, char **argv)
 
     mql_tab *split = NULL;
     if (o->train_until || o->holdout > 0) {
-        mql_split_how how = {.holdout = o->holdout, .date_col = b.d.date_col};
-        if (o->train_until) {
-            double day;
-            int has_time;
-            if (mql_date_parse(o->train_until, strlen(o->train_until), &day, &has_time)) {
-                cli_error("--train-until: expected a date YYYY-MM-DD, got '%s'", o->train_until);
-                st = MQL_EUSAGE;
-                goto done;
-            }
-            how.by_date = 1;
-            how.until_day = (long)floor(day);
-        }
+        mql_split_how how = {.holdout = o->holdout, .date_col = b.d.date_col,
+                             .by_date = o->train_until != NULL, .until_day = until_day};
         if ((st = mql_split_eval_run(t, &roles, b.w, &how, fixed, &spec, &b.split, &err)) ||
             (st = mql_split_eval_tab(b.split, &b.tabs[T_SPLIT], &err))) {
             cli_error("%s", err.msg);

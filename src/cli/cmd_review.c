@@ -438,6 +438,7 @@ int cmd_review(int argc, char **argv)
     const char **dnames = NULL;
     cli_inspect ins = {0};
     double *w = NULL;
+    unsigned char *screen_rows = NULL;
     mql_model *cur = NULL;
     mql_review *r = NULL;
     char *tmp = NULL;
@@ -449,9 +450,16 @@ int cmd_review(int argc, char **argv)
     }
     if ((st = check_dir(&o)))
         goto done;
+    /* With a split the screening sees the training leads only: the evaluation leads must not
+     * decide which columns the new model leaves out. */
     if ((st = cli_leads_load(&o.leads, &d, 1)) ||
         (st = cli_activity_apply(&o.act, &o.leads, &d, NULL, &o.fit, &act)) ||
-        (st = cli_fit_prepare(&o.fit, &d, &w)) ||
+        ((o.train_until || o.holdout) &&
+         (st = cli_train_rows(&d, o.train_until != NULL, o.train_day, o.holdout_f,
+                              &screen_rows))))
+        goto done;
+    o.fit.screen_rows = screen_rows;
+    if ((st = cli_fit_prepare(&o.fit, &d, &w)) ||
         (st = cli_inspect_columns(&d, o.fit.screen, &ins)) ||
         (st = cli_activity_fit(&act, &d, &o.fit)))
         goto done;
@@ -532,7 +540,7 @@ int cmd_review(int argc, char **argv)
         printf("new model AUC %s", r->new_sum.few_msg);
     printf("%s; ", r->role ? " (evaluation leads)" : " (in-sample)");
     if (!r->has_rec) {
-        printf("no recommended threshold (the new model does not beat chance)\n");
+        printf("no recommended threshold (%s)\n", r->no_rec_why);
     } else {
         printf("recommended threshold %g: ", rr->threshold);
         if (isfinite(rr->mqls_per_month))
@@ -552,6 +560,7 @@ int cmd_review(int argc, char **argv)
     }
 done:
     free(tmp);
+    free(screen_rows);
     mql_review_free(r);
     free(dnames);
     cli_activity_run_free(&act);

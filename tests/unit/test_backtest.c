@@ -600,14 +600,24 @@ static void test_sweep_errors(void **state)
     static const unsigned char none[N_LEADS] = {0};
     e = in;
     e.won = none;
-    assert_int_equal(mql_bt_sweep_run(&e, NULL, 0, &s, &err), MQL_EDATA);
-    assert_string_equal(err.msg, "backtest: no won lead among the 14 matured leads; rates, recall "
-                                 "and lift need at least one");
+    /* no won lead: rates are 0, recall and lift n/a (a small evaluation window never fails) */
+    assert_int_equal(mql_bt_sweep_run(&e, NULL, 0, &s, &err), MQL_OK);
+    assert_int_equal(s->totals.won, 0);
+    assert_true(s->totals.base_won_rate == 0);
+    for (size_t k = 0; k < s->n_rows; k++) {
+        assert_true(s->rows[k].won_rate == 0);
+        assert_true(isnan(s->rows[k].recall) && isnan(s->rows[k].lift));
+        assert_true(s->rows[k].f1 == 0);
+    }
+    mql_bt_sweep_free(s);
     /* the only won leads censored: also no won lead to rate */
     const unsigned char w1[] = {1, 0}, c1[] = {1, 0};
     const double sc[] = {5, 4};
     mql_bt_input e2 = {2, sc, w1, NULL, NULL, NULL, c1};
-    assert_int_equal(mql_bt_sweep_run(&e2, NULL, 0, &s, &err), MQL_EDATA);
+    assert_int_equal(mql_bt_sweep_run(&e2, NULL, 0, &s, &err), MQL_OK);
+    assert_int_equal(s->totals.won, 0);
+    assert_int_equal(s->totals.n_rated, 1);
+    mql_bt_sweep_free(s);
     const unsigned char call[] = {1, 1};
     e2.censored = call;
     assert_int_equal(mql_bt_sweep_run(&e2, NULL, 0, &s, &err), MQL_EDATA);
