@@ -5,6 +5,9 @@
 # window with no won lead, no lost lead, one lead, or 11 won and 1 lost.
 #   sh scripts/gen_windows.sh lost-tail OUT.csv   30 lost leads 2024-03-01..04, 1 lost 2024-03-10
 #   sh scripts/gen_windows.sh won-tail OUT.csv    1 lost lead 2024-03-01, 11 won 2024-03-02..05
+#   sh scripts/gen_windows.sh late-leak OUT.csv   tests/fixtures/trust/no-signal.csv with a column
+#       partner_tier that leaks the outcome only after 2025-06-30: before, Gold / Silver / Bronze by
+#       row number; after, every won lead is Platinum (lost ones keep the rotation)
 # Usage from the repository root; the output is the same on every machine (no randomness).
 set -eu
 kind=$1
@@ -12,7 +15,14 @@ out=$2
 src=datasets/synthetic-leads.csv
 case $kind in
 lost-tail | won-tail) ;;
-*) echo "usage: gen_windows.sh lost-tail|won-tail OUT.csv" >&2; exit 2 ;;
+late-leak)
+    LC_ALL=C awk -F, 'BEGIN { OFS = ","; split("Gold,Silver,Bronze", tier, ",") }
+        NR == 1 { print $0, "partner_tier"; next }
+        { print $0, ($2 > "2025-06-30" && $NF == 1) ? "Platinum" : tier[NR % 3 + 1] }' \
+        tests/fixtures/trust/no-signal.csv >"$out.tmp"
+    mv "$out.tmp" "$out"
+    exit 0 ;;
+*) echo "usage: gen_windows.sh lost-tail|won-tail|late-leak OUT.csv" >&2; exit 2 ;;
 esac
 LC_ALL=C awk -v kind="$kind" '
 # Rewrites a lead: its created date (field 2, never quoted) and its last five fields

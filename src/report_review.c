@@ -469,7 +469,10 @@ static int html_plan(const mql_review *r, mql_html *h)
     if (!sel)
         return st ? st : MQL_ENOMEM;
     st = st ? st : mql_html_table(h, sel, "Need against history at selected thresholds",
-                                  "plan_thresholds.csv", hl, "highlighted: the plan's threshold");
+                                  "plan_thresholds.csv", hl,
+                                  r->has_rec ? "highlighted: the plan's threshold"
+                                             : "highlighted: the plan's threshold (information "
+                                               "only: not recommended)");
     mql_tab_free(sel);
     st = st ? st : mql_html_benchmark(h, "Plans commonly assume MQL-to-SQL of 13-27% and "
                                          "opportunity win rates of 20-30%; the figures above "
