@@ -280,7 +280,9 @@ int cli_fit_opts_finish(cli_fit_opts *o, const cli_leads *l);
  * features, with --weight reads the frequency weights into *w (malloc'd, caller frees; NULL
  * without --weight), screens the other columns (o->screen) and leaves identifier-like numbers
  * out of the design unless asked for (--keep, --features; the design notes each one). Leakage
- * suspects stay: `fit` warns about them, `review` leaves them out itself. An unknown --keep
+ * suspects stay: `fit` warns about them, `review` leaves them out itself, `backtest` through
+ * cli_fit_leave_out_suspects. o->screen_rows, when set, limits the screening to those leads
+ * (figures and flags of the training leads of a split). An unknown --keep
  * column is a usage error. Prints its error; returns the exit code. */
 int cli_fit_prepare(cli_fit_opts *o, const cli_data *d, double **w);
 

@@ -530,6 +530,73 @@ static void test_errors(void **state)
     mql_scored_free(s3);
 }
 
+/* A window with one class (issue 11): no in-sample Platt map can be fitted, so the probabilities
+ * are unknown (NAN, no_prob) and every figure built on them reads n/a with the counts; the sweep
+ * rates are 0 with recall and lift n/a; gains have no row; nothing fails. */
+static void test_one_class_window(void **state)
+{
+    (void)state;
+    mql_err err;
+    mql_scored *s = NULL;
+    const double sc[] = {5, 3, 8, 1, 3};
+    const unsigned char lost[] = {0, 0, 0, 0, 0};
+    assert_int_equal(mql_scored_from_arrays(5, sc, NULL, lost, NULL, NULL, NULL, 4, &s, &err),
+                     MQL_OK);
+    assert_int_equal(s->no_prob, 1);
+    assert_int_equal(s->prob_platt, 1);
+    for (size_t i = 0; i < 5; i++)
+        assert_true(isnan(s->prob[i]));
+    mql_eval_summary m;
+    assert_int_equal(mql_eval_summarize(s, &m, &err), MQL_OK);
+    assert_string_equal(m.few_msg, "n/a (too few: 0 won, 5 lost)");
+    assert_int_equal(m.has_auc, 0);
+    assert_int_equal(m.has_ks, 0);
+    assert_int_equal(m.has_calib, 0);
+    assert_int_equal(m.has_hl, 0);
+    assert_true(isnan(m.brier) && isnan(m.logloss));
+    assert_string_equal(m.calib_msg, "n/a (too few: 0 won, 5 lost)");
+    mql_tab *t = mql_eval_summary_tab(&m);
+    assert_non_null(t);
+    for (size_t i = 0; i < mql_tab_rows(t); i++)
+        if (strcmp(mql_tab_cell(t, i, 0, NULL), "Brier") == 0) {
+            assert_string_equal(mql_tab_cell(t, i, 1, NULL), "");
+            assert_string_equal(mql_tab_cell(t, i, 4, NULL), "n/a (too few: 0 won, 5 lost)");
+        }
+    mql_tab_free(t);
+    assert_int_equal(mql_eval_gains(s, &t, &err), MQL_OK);
+    assert_int_equal(mql_tab_rows(t), 0);
+    mql_tab_free(t);
+    double *cuts = NULL;
+    size_t n_cuts = 0;
+    assert_int_equal(mql_eval_score_cuts(s, 4, &cuts, &n_cuts, &err), MQL_OK);
+    assert_int_equal(mql_eval_reliability_bands(s, cuts, n_cuts, &t, &err), MQL_OK);
+    for (size_t i = 0; i < mql_tab_rows(t); i++)   /* predicted: empty, observed: 0 */
+        assert_string_equal(mql_tab_cell(t, i, 5, NULL), "");
+    mql_tab_free(t);
+    free(cuts);
+    mql_bt_sweep *sw = NULL;
+    assert_int_equal(mql_eval_sweep(s, NULL, 0, &sw, &err), MQL_OK);
+    assert_true(sw->rows[0].won_rate == 0 && isnan(sw->rows[0].recall));
+    mql_bt_sweep_free(sw);
+    mql_scored_free(s);
+    /* Eleven won and one lost: Brier and KS are computed, AUC and calibration are not. */
+    const double sc12[] = {9, 8, 8, 7, 7, 6, 6, 5, 5, 4, 3, 2};
+    const unsigned char y12[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1};
+    double p12[12];
+    for (size_t i = 0; i < 12; i++)
+        p12[i] = 0.05 * sc12[i];
+    assert_int_equal(mql_scored_from_arrays(12, sc12, p12, y12, NULL, NULL, NULL, 5, &s, &err),
+                     MQL_OK);
+    assert_int_equal(mql_eval_summarize(s, &m, &err), MQL_OK);
+    assert_string_equal(m.few_msg, "n/a (too few: 11 won, 1 lost)");
+    assert_int_equal(m.has_auc, 0);
+    assert_int_equal(m.has_ks, 1);
+    assert_true(isfinite(m.brier));
+    /* calibration has both classes here (one lost lead): it is attempted, not refused */
+    assert_true(m.has_calib || m.calib_msg[0]);
+    mql_scored_free(s);
+}
+
 /* K-fold runs refit the model on the other folds: every lead is tested once, and the held-out
  * AUC of the synthetic leads lies below the in-sample one. */
 static void test_run_parts_folds(void **state)
@@ -606,7 +673,7 @@ int main(void)
         cmocka_unit_test(test_ref_bank_fit),        cmocka_unit_test(test_in_sample_platt),
         cmocka_unit_test(test_scored_and_compare),  cmocka_unit_test(test_censoring_and_sweep),
         cmocka_unit_test(test_histogram_cuts_gains), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_run_parts_folds),
+        cmocka_unit_test(test_run_parts_folds),     cmocka_unit_test(test_one_class_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
