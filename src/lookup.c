@@ -190,13 +190,8 @@ static int retype(mql_column *d)
     for (size_t i = 0; i < d->n_rows; i++)
         num[i] = d->code[i] == MQL_NA_CODE ? NAN : v[d->code[i]];
     free(v);
-    for (size_t k = 0; k < d->n_levels; k++)
-        free(d->levels[k]);
-    free(d->levels);
-    free(d->level_count);
+    mql_column_free_levels(d);
     free(d->code);
-    d->levels = NULL;
-    d->level_count = NULL;
     d->code = NULL;
     d->n_levels = 0;
     d->num = num;
@@ -209,11 +204,7 @@ static void column_free(mql_column *c)
     free(c->name);
     free(c->num);
     free(c->code);
-    if (c->levels)
-        for (size_t k = 0; k < c->n_levels; k++)
-            free(c->levels[k]);
-    free(c->levels);
-    free(c->level_count);
+    mql_column_free_levels(c);
     free(c->true_label);
     free(c->false_label);
     free(c->unreadable_text);

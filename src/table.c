@@ -64,6 +64,12 @@ typedef struct dict {
     uint32_t *len, *hash;
     size_t *count;
     size_t n, cap;
+    /* Index-less mode (raw): no slot table; every value added is a new entry (repeats too),
+     * its text in blocks of an arena instead of a malloc each. Identifier columns take it once
+     * their first rows are nearly all distinct; raw_finish makes the entries distinct levels. */
+    int raw;
+    char **blk;
+    size_t n_blk, blk_used, blk_cap;
 } dict;
 
 /* A fast non-cryptographic hash of short strings, 8 bytes at a time. */
@@ -89,9 +95,12 @@ static inline uint32_t str_hash(const char *s, size_t n)
 
 static void dict_free(dict *d)
 {
-    if (d->lev)
+    if (d->lev && !d->blk)
         for (size_t i = 0; i < d->n; i++)
             free(d->lev[i]);
+    for (size_t k = 0; k < d->n_blk; k++)
+        free(d->blk[k]);
+    free(d->blk);
     free(d->lev);
     free(d->slot);
     free(d->len);
@@ -118,33 +127,6 @@ static int dict_rehash(dict *d, size_t n_slot)
     return 0;
 }
 
-/* Room for n levels without growing (n slots at most half full). Returns 0 or -1. */
-static int dict_reserve(dict *d, size_t n)
-{
-    if (n > UINT32_MAX - 2)
-        n = UINT32_MAX - 2;
-    if (n > d->cap) {
-        char **l = realloc(d->lev, n * sizeof *l);
-        if (l)
-            d->lev = l;
-        uint32_t *ln = l ? realloc(d->len, n * sizeof *ln) : NULL;
-        if (ln)
-            d->len = ln;
-        uint32_t *hs = ln ? realloc(d->hash, n * sizeof *hs) : NULL;
-        if (hs)
-            d->hash = hs;
-        size_t *cn = hs ? realloc(d->count, n * sizeof *cn) : NULL;
-        if (!cn)
-            return -1;
-        d->count = cn;
-        d->cap = n;
-    }
-    size_t slots = d->mask + 1;
-    while (slots < 2 * n)
-        slots *= 2;
-    return slots > d->mask + 1 ? dict_rehash(d, slots) : 0;
-}
-
 /* Index of s in d, or -1. */
 static long dict_find(const dict *d, const char *s, size_t n)
 {
@@ -158,6 +140,34 @@ static long dict_find(const dict *d, const char *s, size_t n)
             return (long)k;
     }
     return -1;
+}
+
+/* Room for one more level in the level arrays. Returns 0 or -1. */
+static int dict_grow(dict *d)
+{
+    if (d->n >= UINT32_MAX - 1)
+        return -1;
+    if (d->n < d->cap)
+        return 0;
+    size_t c = d->cap ? 2 * d->cap : 8;
+    char **l = realloc(d->lev, c * sizeof *l);
+    if (!l)
+        return -1;
+    d->lev = l;
+    uint32_t *ln = realloc(d->len, c * sizeof *ln);
+    if (!ln)
+        return -1;
+    d->len = ln;
+    uint32_t *hs = realloc(d->hash, c * sizeof *hs);
+    if (!hs)
+        return -1;
+    d->hash = hs;
+    size_t *cn = realloc(d->count, c * sizeof *cn);
+    if (!cn)
+        return -1;
+    d->count = cn;
+    d->cap = c;
+    return 0;
 }
 
 /* Adds cnt occurrences of s (n bytes) whose str_hash is h: *code receives its level. The string
@@ -179,28 +189,8 @@ static int dict_put(dict *d, const char *s, size_t n, uint32_t h, size_t cnt, ch
             return 0;
         }
     }
-    if (d->n >= UINT32_MAX - 1)
+    if (dict_grow(d))
         return -1;
-    if (d->n == d->cap) {
-        size_t c = d->cap ? 2 * d->cap : 8;
-        char **l = realloc(d->lev, c * sizeof *l);
-        if (!l)
-            return -1;
-        d->lev = l;
-        uint32_t *ln = realloc(d->len, c * sizeof *ln);
-        if (!ln)
-            return -1;
-        d->len = ln;
-        uint32_t *hs = realloc(d->hash, c * sizeof *hs);
-        if (!hs)
-            return -1;
-        d->hash = hs;
-        size_t *cn = realloc(d->count, c * sizeof *cn);
-        if (!cn)
-            return -1;
-        d->count = cn;
-        d->cap = c;
-    }
     char *copy = owned ? owned : mql_strndup(s, n);
     if (!copy)
         return -1;
@@ -238,6 +228,191 @@ static inline void dict_prefetch(const dict *d, uint32_t h)
     (void)d;
     (void)h;
 #endif
+}
+
+/* ---- index-less dictionaries (identifier columns) ------------------------------------------- */
+
+#define RAW_BLOCK ((size_t)4 << 20)
+
+/* A copy of s (n bytes, NUL added) in d's arena; NULL when out of memory. */
+static char *raw_store(dict *d, const char *s, size_t n)
+{
+    if (!d->n_blk || d->blk_used + n + 1 > d->blk_cap) {
+        size_t cap = n + 1 > RAW_BLOCK ? n + 1 : RAW_BLOCK;
+        char **b = realloc(d->blk, (d->n_blk + 1) * sizeof *b);
+        if (!b)
+            return NULL;
+        d->blk = b;
+        if (!(b[d->n_blk] = mql_alloc_big(cap)))
+            return NULL;
+        d->n_blk++;
+        d->blk_used = 0;
+        d->blk_cap = cap;
+    }
+    char *p = d->blk[d->n_blk - 1] + d->blk_used;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    d->blk_used += n + 1;
+    return p;
+}
+
+/* Adds s as a new entry of the raw dictionary d (repeats included): *code receives it. */
+static int raw_add(dict *d, const char *s, size_t n, uint32_t *code)
+{
+    char *p;
+    if (dict_grow(d) || !(p = raw_store(d, s, n)))
+        return -1;
+    size_t k = d->n++;
+    d->lev[k] = p;
+    d->len[k] = (uint32_t)n;
+    d->hash[k] = 0;
+    d->count[k] = 1;
+    *code = (uint32_t)k;
+    return 0;
+}
+
+/* Turns d index-less: its levels move to the arena, its slot table goes. Returns 0 or -1. */
+static int dict_to_raw(dict *d)
+{
+    for (size_t k = 0; k < d->n; k++) {
+        char *p = raw_store(d, d->lev[k], d->len[k]);
+        if (!p)
+            return -1;
+        free(d->lev[k]);
+        d->lev[k] = p;
+    }
+    free(d->slot);
+    d->slot = NULL;
+    d->mask = 0;
+    d->raw = 1;
+    return 0;
+}
+
+/* Stable LSD radix sort of key[0..m) carrying idx, by bytes (a byte all keys share is skipped);
+ * tk, ti are scratch of m entries. */
+static void radix_u64(uint64_t *key, uint32_t *idx, uint64_t *tk, uint32_t *ti, size_t m)
+{
+    for (int byte = 0; byte < 8; byte++) {
+        size_t cnt[256] = {0};
+        int shift = 8 * byte;
+        for (size_t k = 0; k < m; k++)
+            cnt[(key[k] >> shift) & 0xFF]++;
+        if (m && cnt[(key[0] >> shift) & 0xFF] == m)
+            continue;
+        size_t at = 0;
+        for (int b = 0; b < 256; b++) {
+            size_t c = cnt[b];
+            cnt[b] = at;
+            at += c;
+        }
+        for (size_t k = 0; k < m; k++) {
+            size_t o = cnt[(key[k] >> shift) & 0xFF]++;
+            tk[o] = key[k];
+            ti[o] = idx[k];
+        }
+        memcpy(key, tk, m * sizeof *key);
+        memcpy(idx, ti, m * sizeof *idx);
+    }
+}
+
+/* Makes the entries of a raw dictionary distinct levels in first-seen order (entries are added
+ * in row order, so the first of equal entries is the first occurrence): equal texts are found by
+ * sorting their 64-bit hashes and comparing the texts of equal hashes; code[0..n_rows) is
+ * renumbered and counts are summed. d stays index-less (dict_unraw makes it an ordinary one).
+ * Returns 0 or -1. */
+static int raw_finish(dict *d, uint32_t *code, size_t n_rows)
+{
+    size_t m = d->n;
+    uint64_t *key = mql_alloc_big((m ? m : 1) * sizeof *key);
+    uint64_t *tk = mql_alloc_big((m ? m : 1) * sizeof *tk);
+    uint32_t *idx = mql_alloc_big((m ? m : 1) * sizeof *idx);
+    uint32_t *ti = mql_alloc_big((m ? m : 1) * sizeof *ti);
+    uint32_t *rep = mql_alloc_big((m ? m : 1) * sizeof *rep);
+    int rc = -1;
+    if (!key || !tk || !idx || !ti || !rep)
+        goto out;
+    for (size_t k = 0; k < m; k++) {
+        key[k] = mql_xxh64(d->lev[k], d->len[k]);
+        idx[k] = (uint32_t)k;
+    }
+    radix_u64(key, idx, tk, ti, m);
+    /* rep[k]: the first entry equal to k. Within a run of equal hashes the entries ascend (the
+     * sort is stable); each is compared with the run's distinct texts so far (nearly always one). */
+    for (size_t a = 0; a < m;) {
+        size_t b = a + 1;
+        while (b < m && key[b] == key[a])
+            b++;
+        for (size_t q = a; q < b; q++) {
+            uint32_t k = idx[q];
+            rep[k] = k;
+            for (size_t r = a; r < q; r++) {
+                uint32_t e = idx[r];
+                if (rep[e] == e && d->len[e] == d->len[k] &&
+                    memcmp(d->lev[e], d->lev[k], d->len[k]) == 0) {
+                    rep[k] = e;
+                    break;
+                }
+            }
+        }
+        a = b;
+    }
+    /* Levels in entry order; in place, since a level's slot is never after its first entry. */
+    uint32_t *lvl = ti;
+    size_t L = 0;
+    for (size_t k = 0; k < m; k++) {
+        if (rep[k] == k) {
+            lvl[k] = (uint32_t)L;
+            d->lev[L] = d->lev[k];
+            d->len[L] = d->len[k];
+            d->count[L] = d->count[k];
+            L++;
+        } else {
+            lvl[k] = lvl[rep[k]];
+            d->count[lvl[k]] += d->count[k];
+        }
+    }
+    for (size_t k = 0; k < L; k++)
+        d->hash[k] = str_hash(d->lev[k], d->len[k]);
+    d->n = L;
+    for (size_t i = 0; i < n_rows; i++)
+        if (code[i] != MQL_NA_CODE)
+            code[i] = lvl[code[i]];
+    rc = 0;
+out:
+    free(key);
+    free(tk);
+    free(idx);
+    free(ti);
+    free(rep);
+    return rc;
+}
+
+/* An ordinary dictionary again (each level its own string, the slot table rebuilt) from a raw
+ * one that raw_finish made distinct. Returns 0 or -1. */
+static int dict_unraw(dict *d)
+{
+    char **own = malloc((d->cap ? d->cap : 1) * sizeof *own);
+    size_t k = 0;
+    while (own && k < d->n && (own[k] = mql_strndup(d->lev[k], d->len[k])))
+        k++;
+    if (!own || k < d->n) {
+        while (own && k)
+            free(own[--k]);
+        free(own);
+        return -1;
+    }
+    free(d->lev);
+    d->lev = own;
+    for (size_t b = 0; b < d->n_blk; b++)
+        free(d->blk[b]);
+    free(d->blk);
+    d->blk = NULL;
+    d->n_blk = d->blk_used = d->blk_cap = 0;
+    d->raw = 0;
+    size_t slots = 16;
+    while (slots <= 2 * d->n)
+        slots *= 2;
+    return dict_rehash(d, slots);
 }
 
 /* ======================================================================== values ==== */
@@ -880,7 +1055,8 @@ static int to_text(colb *c, size_t n_rows, size_t cap)
             mql_date_format(v, v != floor(v), buf, sizeof buf);
         else
             num_text(v, buf, sizeof buf);
-        if (dict_add(&c->d, buf, strlen(buf), &code[i])) {
+        if ((c->d.raw ? raw_add(&c->d, buf, strlen(buf), &code[i])
+                      : dict_add(&c->d, buf, strlen(buf), &code[i]))) {
             free(code);
             return -1;
         }
@@ -1007,14 +1183,18 @@ static int put_cell(builder *b, colb *c, size_t i, const char *s, size_t n)
         if (to_text(c, i, b->cap_rows))
             return -1;
         c->hash = str_hash(s, n);
+    } else if (c->d.raw) {
+        return raw_add(&c->d, s, n, &c->code[i]);
     } else if (c->d.mask < 4095) {
         c->hash = str_hash(s, n);
     }
-    /* A dictionary that has grown with nearly every row (identifiers) gets room for the rows the
-     * file is estimated to hold at once, instead of doubling and rehashing a dozen times. */
-    if (c->d.n == 16384 && i < 17000 && b->cap_hint > 2 * 16384 &&
-        dict_reserve(&c->d, b->cap_hint))
-        return -1;
+    /* A dictionary that has grown with nearly every row is an identifier's: from here on its
+     * values are kept without an index (a hash table of millions of keys misses the cache on
+     * every row), and raw_finish makes them distinct levels once the file is read. */
+    if (c->d.n == 16384 && i < 17000 && dict_to_raw(&c->d) == 0)
+        return raw_add(&c->d, s, n, &c->code[i]);
+    if (c->d.raw)
+        return -1;               /* dict_to_raw ran out of memory */
     return dict_add_hashed(&c->d, s, n, c->hash, &c->code[i]);
 }
 
@@ -1215,6 +1395,10 @@ static void take_levels(mql_column *col, dict *d)
     col->levels = d->lev;
     col->level_count = d->count;
     col->n_levels = col->n_distinct = d->n;
+    col->level_blocks = d->blk;
+    col->n_level_blocks = d->n_blk;
+    d->blk = NULL;
+    d->n_blk = 0;
     d->lev = NULL;
     d->count = NULL;
     d->n = 0;
@@ -1529,7 +1713,8 @@ static int finish_column(const builder *b, colb *c, mql_column *col, size_t n)
             /* Integer identifiers: besides the distinct share, the values must be dense (an
              * auto-increment key) or the name must say id, so amounts in whole dollars with
              * mostly distinct values stay numeric. */
-            if (to_text(c, n, n))
+            if ((n >= 65536 && dict_to_raw(&c->d)) || to_text(c, n, n) ||
+                (c->d.raw && raw_finish(&c->d, c->code, n)))
                 return -1;
             col->type = MQL_COL_ID;
             col->code = c->code;
@@ -1552,6 +1737,12 @@ static int finish_column(const builder *b, colb *c, mql_column *col, size_t n)
         miss += c->code[i] == MQL_NA_CODE;
     col->n_missing = miss;
     dict *d = &c->d;
+    if (d->raw) {          /* distinct levels; an index again unless the column is an identifier */
+        if (raw_finish(d, c->code, n))
+            return -1;
+        if ((c->forced || !id_rule(col->name, d->n, n - miss)) && dict_unraw(d))
+            return -1;
+    }
     if (!c->forced) {      /* dates like 10/20/2016 (before the identifier rule: timestamps) */
         int r = levels_to_dates(c, col, n, b->opts ? b->opts->date_order : MQL_DATE_AUTO);
         if (r)
@@ -1705,6 +1896,22 @@ static int merge_rows(colb *A, size_t n0, colb *B, size_t from, size_t nk)
     return 0;
 }
 
+/* Adds B's rows [from, nk) to A's rows n0 + from ... when either dictionary is index-less: A
+ * becomes index-less and takes each row's text as an entry (raw_finish merges repeats). */
+static int raw_merge(colb *A, size_t n0, colb *B, size_t from, size_t nk)
+{
+    if (!A->d.raw && dict_to_raw(&A->d))
+        return -1;
+    for (size_t i = from; i < nk; i++) {
+        uint32_t c = B->code[i];
+        if (c == MQL_NA_CODE)
+            A->code[n0 + i] = MQL_NA_CODE;
+        else if (raw_add(&A->d, B->d.lev[c], B->d.len[c], &A->code[n0 + i]))
+            return -1;
+    }
+    return 0;
+}
+
 /* One column of part k merged into part 0's builder, which holds n0 rows and has room for all. */
 typedef struct merge_ctx {
     builder *b0, *bk;
@@ -1761,7 +1968,10 @@ static int merge_column1(merge_ctx *m, size_t j)
         size_t from = replay_rows(B, nk);
         /* A replay of B's first rows always leaves A text when B turned to text later: B's
          * first value was read in B's first mode, which A (in another mode or text) cannot. */
-        return from < nk ? merge_rows(A, n0, B, from, nk) : 0;
+        if (from >= nk)
+            return 0;
+        return A->d.raw || B->d.raw ? raw_merge(A, n0, B, from, nk)
+                                    : merge_rows(A, n0, B, from, nk);
     }
     if (B->mode == M_EMPTY) {
         col_fill_missing(A, n0, n0 + nk);
@@ -1799,7 +2009,7 @@ static int merge_column1(merge_ctx *m, size_t j)
      * turns to text where the one-thread reader would, and B's levels follow A's. */
     if (A->mode != M_TEXT && to_text(A, n0, m->b0->cap_rows))
         return -1;
-    return merge_levels(A, n0, B, nk);
+    return A->d.raw || B->d.raw ? raw_merge(A, n0, B, 0, nk) : merge_levels(A, n0, B, nk);
 }
 
 /* Replaying: part k's first rows, cell by cell into part 0's builder, for the columns flagged. */
@@ -2053,16 +2263,29 @@ fail:
     return st;
 }
 
+void mql_column_free_levels(mql_column *c)
+{
+    if (c->levels && !c->level_blocks)
+        for (size_t k = 0; k < c->n_levels; k++)
+            free(c->levels[k]);
+    for (size_t k = 0; k < c->n_level_blocks; k++)
+        free(c->level_blocks[k]);
+    free(c->level_blocks);
+    free(c->levels);
+    free(c->level_count);
+    c->level_blocks = NULL;
+    c->n_level_blocks = 0;
+    c->levels = NULL;
+    c->level_count = NULL;
+    c->n_levels = 0;
+}
+
 static void column_clear(mql_column *c)
 {
     free(c->name);
     free(c->num);
     free(c->code);
-    if (c->levels)
-        for (size_t k = 0; k < c->n_levels; k++)
-            free(c->levels[k]);
-    free(c->levels);
-    free(c->level_count);
+    mql_column_free_levels(c);
     free(c->true_label);
     free(c->false_label);
     for (size_t k = 0; k < c->n_spellings; k++)

@@ -241,13 +241,8 @@ static int retype_id(mql_column *c)
     for (size_t i = 0; i < c->n_rows; i++)
         c->num[i] = c->code[i] == MQL_NA_CODE ? NAN : v[c->code[i]];
     free(v);
-    for (size_t k = 0; k < c->n_levels; k++)
-        free(c->levels[k]);
-    free(c->levels);
-    free(c->level_count);
+    mql_column_free_levels(c);
     free(c->code);
-    c->levels = NULL;
-    c->level_count = NULL;
     c->code = NULL;
     c->n_levels = 0;
     c->type = MQL_COL_NUMERIC;

@@ -44,6 +44,10 @@ typedef struct mql_column {
                                 trimmed */
     size_t *level_count;     /* rows per level */
     size_t n_levels;
+    char **level_blocks;     /* when not NULL, the levels' text lives in these n_level_blocks
+                                blocks (identifier columns, read without a per-value malloc):
+                                mql_column_free_levels frees the levels either way */
+    size_t n_level_blocks;
     size_t n_distinct;       /* distinct non-missing values, for every type */
     char *true_label;        /* BOOLEAN: the most frequent spellings, e.g. "Yes" / "no" (a text
                                 column is boolean when every value is a true or a false spelling
@@ -117,6 +121,8 @@ typedef struct mql_read_opts {
  * impossible date in a column of dates, are missing cells counted in n_unreadable. */
 int mql_table_read(const char *path, const mql_read_opts *opts, mql_table **out, mql_err *err);
 void mql_table_free(mql_table *t);
+/* Frees a column's levels (their text, levels and level_count) and sets them empty. */
+void mql_column_free_levels(mql_column *c);
 
 /* Index of the column called name, or -1. */
 long mql_table_find(const mql_table *t, const char *name);
