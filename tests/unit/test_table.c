@@ -628,6 +628,50 @@ static void test_parallel_few_boundaries(void **state)
  * text column, boolean spellings; the label is the most frequent spelling, the first seen among
  * equally frequent ones; every spelling of a merged value is recorded with its rows; the one- and
  * multi-thread readers agree. Placeholders are missing with blanks around them too. */
+/* Identifier columns are read without a dictionary index once their first 16,384 values are
+ * nearly all distinct; the distinct levels, their first-seen order, counts and codes must be what
+ * an indexed dictionary gives, on one thread and in parts, also for a column whose values start
+ * repeating later (categorical after all) and for integer identifiers. */
+static void test_identifiers_without_index(void **state)
+{
+    (void)state;
+    enum { N = 70000 };
+    text t = {0};
+    add(&t, "key,uid,num_id,y\n");
+    for (int i = 0; i < N; i++) {
+        int k = i < 30000 ? i : i % 500;           /* unique, then repeats of early keys */
+        int u = i % 50 == 49 ? i - 1 : i;          /* 2% repeat the row before */
+        add(&t, "K%06d,U%d,%d,%d\n", k, u, N - i, i % 3 == 0);
+    }
+    mql_table *one = read_all_ways(t.s, NULL);
+    const mql_column *key = col(one, "key"), *uid = col(one, "uid"), *num = col(one, "num_id");
+    assert_int_equal(key->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(key->n_levels, 30000);
+    assert_int_equal(key->level_count[0], 1 + (N - 30000) / 500);
+    assert_int_equal(uid->type, MQL_COL_ID);
+    assert_int_equal(uid->n_levels, N - N / 50);
+    assert_string_equal(uid->levels[0], "U0");
+    assert_string_equal(uid->levels[49], "U50");   /* U48 twice: level 48; then U50 */
+    assert_int_equal(uid->level_count[48], 2);
+    assert_int_equal(num->type, MQL_COL_ID);
+    assert_int_equal(num->n_levels, N);
+    char buf[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(buf, sizeof buf, "K%06d", i < 30000 ? i : i % 500);
+        assert_string_equal(key->levels[key->code[i]], buf);
+        snprintf(buf, sizeof buf, "U%d", i % 50 == 49 ? i - 1 : i);
+        assert_string_equal(uid->levels[uid->code[i]], buf);
+        snprintf(buf, sizeof buf, "%d", N - i);
+        assert_string_equal(num->levels[num->code[i]], buf);
+    }
+    size_t sum = 0;
+    for (size_t l = 0; l < uid->n_levels; l++)
+        sum += uid->level_count[l];
+    assert_int_equal(sum, N);
+    mql_table_free(one);
+    free(t.s);
+}
+
 static void test_merge_spellings(void **state)
 {
     (void)state;
@@ -699,6 +743,7 @@ int main(void)
         cmocka_unit_test(test_parallel_errors),
         cmocka_unit_test(test_parallel_few_boundaries),
         cmocka_unit_test(test_merge_spellings),
+        cmocka_unit_test(test_identifiers_without_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
