@@ -62,14 +62,10 @@ static int totals_compute(const mql_bt_input *in, mql_bt_totals *t, mql_err *err
         }
     }
     t->n_rated = n - t->n_censored;
-    if (t->n_rated == 0)
-        return mql_err_set(err, MQL_EDATA,
-                           "backtest: all %zu leads are censored (younger than the maturity); "
-                           "no rate can be computed",
-                           n);
-    /* No won lead: every rate is 0, and recall, lift and the won share are n/a (NAN). */
-    t->base_won_rate = (double)t->won / (double)t->n_rated;
-    t->base_sql_rate = t->has_sql ? (double)t->sqls / (double)t->n_rated : NAN;
+    /* No won lead: every rate is 0, and recall, lift and the won share are n/a (NAN). No rated
+     * lead (all censored: a window younger than the maturity): every rate is n/a too. */
+    t->base_won_rate = t->n_rated ? (double)t->won / (double)t->n_rated : NAN;
+    t->base_sql_rate = t->has_sql && t->n_rated ? (double)t->sqls / (double)t->n_rated : NAN;
     if (in->month && t->first_month <= t->last_month) {
         t->has_months = 1;
         t->n_months = (size_t)(t->last_month - t->first_month) + 1;
@@ -193,7 +189,7 @@ static void row_fill(mql_bt_row *r, double threshold, const acc *a, const mql_bt
     r->recall = t->won ? (double)a->won / (double)t->won : NAN;
     r->lift = t->won ? r->won_rate / t->base_won_rate : NAN;
     r->precision = r->won_rate;
-    r->f1 = 2.0 * (double)a->won / (double)(r->rated + t->won);
+    r->f1 = r->rated + t->won ? 2.0 * (double)a->won / (double)(r->rated + t->won) : NAN;
     r->acv_won = a->acv_won;
     r->acv_share = t->acv_won > 0 ? a->acv_won / t->acv_won : NAN;
     r->below = t->n - a->mqls;

@@ -1045,8 +1045,10 @@ int mql_eval_histogram(const mql_scored *s, size_t n_bins, mql_tab **out, mql_er
         else
             lost++;
     }
-    if (!(lo <= hi))
-        return mql_err_set(err, MQL_EDATA, "histogram: no rated lead");
+    if (!(lo <= hi)) {   /* no rated lead (every one censored): a table without rows */
+        *out = mql_tab_new(6, cols);
+        return *out ? MQL_OK : oom(err);
+    }
     /* Whole-point bins: width = ceil(range / n_bins), at least 1, starting at floor(lo). */
     double start = floor(lo), width = ceil((hi - start + 1) / (double)n_bins);
     if (width < 1)

@@ -300,8 +300,13 @@ static int html_distribution(const mql_review *r, mql_html *h)
     double *blo = tab_col(r->t_hist, "bin_lo", &n), *bhi = tab_col(r->t_hist, "bin_hi", &n2);
     double *ws = tab_col(r->t_hist, "won_share", &n3), *ls = tab_col(r->t_hist, "lost_share", &n4);
     double *edges = malloc((n + 1) * sizeof *edges);
-    if (!blo || !bhi || !ws || !ls || !edges || n == 0) {
+    if (!blo || !bhi || !ws || !ls || !edges) {
         st = st ? st : MQL_ENOMEM;
+    } else if (n == 0) {   /* every evaluation lead censored */
+        char s[240];
+        snprintf(s, sizeof s, "No score distribution: no evaluation lead is old enough to have "
+                 "an outcome (%s).", r->new_sum.few_msg);
+        st = st ? st : mql_html_para(h, s);
     } else {
         for (size_t i = 0; i < n; i++)
             edges[i] = blo[i];
@@ -734,9 +739,14 @@ int mql_review_write_html(const mql_review *r, FILE *f, mql_err *err)
     /* Data */
     mql_html_section(h, "data", "The data", NULL);
     const mql_bt_totals *tot = &r->new_sw->totals;
-    mql_html_paraf(h, "%zu leads in %s (%zu columns); %zu won on the evaluation leads, a base "
-                   "rate of %.1f%%. %s.", t->n_rows, r->file, t->n_cols, tot->won,
-                   100 * tot->base_won_rate, r->split_text);
+    if (tot->n_rated)
+        mql_html_paraf(h, "%zu leads in %s (%zu columns); %zu won on the evaluation leads, a "
+                       "base rate of %.1f%%. %s.", t->n_rows, r->file, t->n_cols, tot->won,
+                       100 * tot->base_won_rate, r->split_text);
+    else
+        mql_html_paraf(h, "%zu leads in %s (%zu columns); no evaluation lead is old enough to "
+                       "have an outcome, so there is no base rate. %s.", t->n_rows, r->file,
+                       t->n_cols, r->split_text);
     for (size_t q = 0; q < r->n_data_notes; q++)
         mql_html_callout(h, callout_kind(r->data_notes[q].kind), r->data_notes[q].title,
                          r->data_notes[q].text);

@@ -69,7 +69,8 @@ typedef struct mql_bt_row {
     double lift;              /* won_rate / totals.base_won_rate; NAN when rated == 0 or
                                  totals.won == 0 */
     double precision;         /* won / rated, the same number as won_rate; NAN when rated == 0 */
-    double f1;                /* 2 P R / (P + R) = 2 won / (rated + totals.won); 0 when won == 0 */
+    double f1;                /* 2 P R / (P + R) = 2 won / (rated + totals.won); 0 when won == 0,
+                                 NAN when rated + totals.won == 0 */
     double acv_won;           /* sum of acv over rated won MQLs */
     double acv_share;         /* acv_won / totals.acv_won; NAN when that total is 0 */
     size_t below;             /* n - mqls: leads below the threshold */
@@ -88,8 +89,9 @@ typedef struct mql_bt_sweep {
  * increasing threshold order. Algorithm: one stable radix sort of the leads by score, descending,
  * then a single linear pass accumulating counts; a row is emitted when the pass crosses a
  * candidate, so the cost is O(n + m log m) after the sort (1M leads: see scripts/bench_backtest.c).
- * EDATA when n == 0, a score is not finite, or every lead is censored (no rated lead). With no
- * won rated lead every rate is 0 and recall, lift and the bands' won share are NAN; EUSAGE when a given threshold is not finite or n_thresholds == 0 with
+ * EDATA when n == 0 or a score is not finite. With no won rated lead every rate is 0 and recall,
+ * lift and the bands' won share are NAN; with no rated lead at all (every lead censored) the base
+ * rates, every rate and F1 are NAN too; EUSAGE when a given threshold is not finite or n_thresholds == 0 with
  * thresholds != NULL. On success *out is a new sweep the caller frees with mql_bt_sweep_free. */
 int mql_bt_sweep_run(const mql_bt_input *in, const double *thresholds, size_t n_thresholds,
                      mql_bt_sweep **out, mql_err *err);

@@ -228,7 +228,7 @@ mql_tab *mql_eval_psi_tab(const mql_eval_psi *p);
 /* ---- distribution and grades ---------------------------------------------------------------- */
 
 /* Score histogram of won vs lost (rated leads) over about n_bins equal-width bins of whole
- * points: bin_lo, bin_hi, won, lost, won_share, lost_share. */
+ * points: bin_lo, bin_hi, won, lost, won_share, lost_share. No row when no lead is rated. */
 int mql_eval_histogram(const mql_scored *s, size_t n_bins, mql_tab **out, mql_err *err);
 
 /* Fit x engagement grade matrix: fit grade A (top) .. D by the fit sub-score's type-7 quartiles

@@ -409,9 +409,12 @@ static void print_header(FILE *f, const bt_state *b, const mql_scored *s, const 
 static void print_base_rates(FILE *f, const mql_bt_sweep *sw)
 {
     const mql_bt_totals *t = &sw->totals;
-    fprintf(f, "base rate won %.2f%% (%zu of %zu rated leads)", 100 * t->base_won_rate, t->won,
-            t->n_rated);
-    if (t->has_sql)
+    if (!t->n_rated)
+        fprintf(f, "base rate won n/a (no rated lead: all %zu are censored)", t->n_censored);
+    else
+        fprintf(f, "base rate won %.2f%% (%zu of %zu rated leads)", 100 * t->base_won_rate,
+                t->won, t->n_rated);
+    if (t->has_sql && t->n_rated)
         fprintf(f, ", SQL %.2f%% (%zu)", 100 * t->base_sql_rate, t->sqls);
     if (t->has_months)
         fprintf(f, "; %zu months", t->n_months);

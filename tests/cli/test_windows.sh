@@ -71,6 +71,18 @@ expect windows_holdout_one_exit 0 ''
 expect_out windows_holdout_one_na '^new model AUC n/a \(too few: 0 won, 1 lost\) \(evaluation leads\); no recommended threshold'
 no_nan windows_holdout_one_no_nan "$TMP/holdout1"/*.csv "$TMP/holdout1"/*.md "$TMP/holdout1"/*.html "$OUT" "$ERR"
 
+# --maturity censoring every evaluation lead: no rated lead at all (0 won, 0 lost)
+run review "$W/won-tail.csv" $ROLES $CUR $PLAN --train-until 2024-02-29 --maturity 30 -o "$TMP/young"
+expect windows_all_censored_exit 0 ''
+expect_out windows_all_censored_na '^new model AUC n/a \(too few: 0 won, 0 lost\) \(evaluation leads\); no recommended threshold'
+check windows_all_censored_data grep -q 'no evaluation lead is old enough to have an outcome, so there is no base rate' "$TMP/young/index.html"
+check windows_all_censored_hist grep -q 'No score distribution: no evaluation lead is old enough' "$TMP/young/index.html"
+no_nan windows_all_censored_no_nan "$TMP/young"/*.csv "$TMP/young"/*.md "$TMP/young"/*.html "$OUT" "$ERR"
+run backtest "$W/won-tail.csv" $ROLES --train-until 2024-02-29 --maturity 30 --capacity 5
+expect windows_backtest_all_censored 0 ''
+expect_out windows_backtest_all_censored_base '^base rate won n/a \(no rated lead: all 12 are censored\)'
+no_nan windows_backtest_all_censored_no_nan "$OUT" "$ERR"
+
 # ---- backtest, calibrate and compare on the same windows ----------------------------------------
 run backtest "$W/lost-tail.csv" $ROLES --train-until 2024-02-29 --capacity 100
 expect windows_backtest_no_won 0 ''
