@@ -32,6 +32,26 @@ const char *mql_coltype_name(mql_coltype t)
     return "?";
 }
 
+/* Column arrays come from mql_alloc_big (huge pages for large ones). */
+static void *col_alloc(size_t bytes)
+{
+    return mql_alloc_big(bytes);
+}
+
+/* Resizes a column array of old bytes to bytes (the first min(old, bytes) kept). */
+static void *col_realloc(void *p, size_t old, size_t bytes)
+{
+    if (bytes < MQL_BIG_BYTES)
+        return realloc(p, bytes ? bytes : 1);
+    void *q = col_alloc(bytes);
+    if (!q)
+        return NULL;
+    if (p)
+        memcpy(q, p, old < bytes ? old : bytes);
+    free(p);
+    return q;
+}
+
 /* ======================================================================== dictionary ==== */
 
 /* Allocates a large hash table (free()-able), asking for huge pages when it spans several: the
@@ -142,6 +162,30 @@ static long dict_find(const dict *d, const char *s, size_t n)
     return -1;
 }
 
+/* Room for c levels in the level arrays (c > d->cap; large arrays in huge pages). */
+static int dict_room(dict *d, size_t c)
+{
+    size_t n = d->n;
+    char **l = col_realloc(d->lev, n * sizeof *l, c * sizeof *l);
+    if (!l)
+        return -1;
+    d->lev = l;
+    uint32_t *ln = col_realloc(d->len, n * sizeof *ln, c * sizeof *ln);
+    if (!ln)
+        return -1;
+    d->len = ln;
+    uint32_t *hs = col_realloc(d->hash, n * sizeof *hs, c * sizeof *hs);
+    if (!hs)
+        return -1;
+    d->hash = hs;
+    size_t *cn = col_realloc(d->count, n * sizeof *cn, c * sizeof *cn);
+    if (!cn)
+        return -1;
+    d->count = cn;
+    d->cap = c;
+    return 0;
+}
+
 /* Room for one more level in the level arrays. Returns 0 or -1. */
 static int dict_grow(dict *d)
 {
@@ -149,25 +193,7 @@ static int dict_grow(dict *d)
         return -1;
     if (d->n < d->cap)
         return 0;
-    size_t c = d->cap ? 2 * d->cap : 8;
-    char **l = realloc(d->lev, c * sizeof *l);
-    if (!l)
-        return -1;
-    d->lev = l;
-    uint32_t *ln = realloc(d->len, c * sizeof *ln);
-    if (!ln)
-        return -1;
-    d->len = ln;
-    uint32_t *hs = realloc(d->hash, c * sizeof *hs);
-    if (!hs)
-        return -1;
-    d->hash = hs;
-    size_t *cn = realloc(d->count, c * sizeof *cn);
-    if (!cn)
-        return -1;
-    d->count = cn;
-    d->cap = c;
-    return 0;
+    return dict_room(d, d->cap ? 2 * d->cap : 8);
 }
 
 /* Adds cnt occurrences of s (n bytes) whose str_hash is h: *code receives its level. The string
@@ -1017,26 +1043,6 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
     return MQL_OK;
 }
 
-/* Column arrays come from mql_alloc_big (huge pages for large ones). */
-static void *col_alloc(size_t bytes)
-{
-    return mql_alloc_big(bytes);
-}
-
-/* Resizes a column array of old bytes to bytes (the first min(old, bytes) kept). */
-static void *col_realloc(void *p, size_t old, size_t bytes)
-{
-    if (bytes < MQL_BIG_BYTES)
-        return realloc(p, bytes ? bytes : 1);
-    void *q = col_alloc(bytes);
-    if (!q)
-        return NULL;
-    if (p)
-        memcpy(q, p, old < bytes ? old : bytes);
-    free(p);
-    return q;
-}
-
 /* Rewrites a numeric or date column as text: the n_rows values seen so far become their text;
  * the code array gets room for cap rows. */
 static int to_text(colb *c, size_t n_rows, size_t cap)
@@ -1191,7 +1197,8 @@ static int put_cell(builder *b, colb *c, size_t i, const char *s, size_t n)
     /* A dictionary that has grown with nearly every row is an identifier's: from here on its
      * values are kept without an index (a hash table of millions of keys misses the cache on
      * every row), and raw_finish makes them distinct levels once the file is read. */
-    if (c->d.n == 16384 && i < 17000 && dict_to_raw(&c->d) == 0)
+    if (c->d.n == 16384 && i < 17000 && dict_to_raw(&c->d) == 0 &&
+        (b->cap_hint <= c->d.cap || dict_room(&c->d, b->cap_hint) == 0))
         return raw_add(&c->d, s, n, &c->code[i]);
     if (c->d.raw)
         return -1;               /* dict_to_raw ran out of memory */
@@ -1548,7 +1555,7 @@ static int to_boolean(mql_column *col, size_t n)
     }
     if (tcode < 0 || fcode < 0)
         return 0;
-    double *num = malloc((n ? n : 1) * sizeof *num);
+    double *num = mql_alloc_big((n ? n : 1) * sizeof *num);
     if (!num)
         return -1;
     for (size_t i = 0; i < n; i++)
