@@ -162,12 +162,6 @@ static void group_auc(grp *g, size_t n, double *auc, double *lo, double *hi)
     *hi = fmin(1, a + z * se);
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Groups for the AUC: levels with MQL_SCREEN_LEVEL_MIN rows or more on their own, rarer levels
  * together, booleans by value, numbers by up to MQL_SCREEN_BINS quantile groups (cut points from
  * at most 65,536 evenly spaced filled values), dates filled or not; missing always its own group
@@ -215,7 +209,13 @@ static size_t group_counts(const mql_column *c, const unsigned char *y, size_t n
     for (size_t i = 0, f = 0; i < n; i++)
         if (!isnan(c->num[i]) && f++ % step == 0)
             s[m++] = c->num[i];
-    qsort(s, m, sizeof *s, cmp_d);
+    size_t *ord = malloc((m ? m : 1) * sizeof *ord);
+    if (!ord || mql_order_doubles(s, m, ord, s)) {   /* sorted in place (radix) */
+        free(ord);
+        free(s);
+        return 0;
+    }
+    free(ord);
     /* The cuts padded with +inf to 32 entries, for a search without branches. */
     double cuts[32];
     size_t nc = 0;

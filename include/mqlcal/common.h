@@ -127,7 +127,7 @@ void mql_gsl_quiet(void);
  * huge pages before the first touch, so filling it costs a page fault per 2 MiB rather than per
  * 4 KiB (on a virtual machine a fault costs microseconds; a million-row table touches hundreds of
  * MB). Freed with free(). */
-#define MQL_BIG_BYTES ((size_t)4 << 20)
+#define MQL_BIG_BYTES ((size_t)2 << 20)
 void *mql_alloc_big(size_t bytes);
 
 /* Runs work(ctx, j) for j = 0 .. n-1 on up to n_threads threads (at most 8, the caller's thread
