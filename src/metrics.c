@@ -639,6 +639,58 @@ static int logit_newton(const double *x, const double *off, const unsigned char 
                        "predicted by the score?)");
 }
 
+/* The rows grouped by score value when there are at most PLATT_GROUPS distinct values (points
+ * models score in whole points): a won and a lost row per value, weighted by their counts (or
+ * weights), in first-seen order, into *gx, *gy, *gw (2 per group; the caller frees the block at
+ * *gx). Returns the rows made, 0 when there are more values or no memory (then use the rows). */
+#define PLATT_GROUPS 4096
+static size_t group_scores(const double *x, const unsigned char *y, const double *w, size_t n,
+                           double **gx, unsigned char **gy, double **gw)
+{
+    enum { CAP = 4 * PLATT_GROUPS };
+    uint64_t *key = malloc(CAP * sizeof *key);
+    uint32_t *slot = malloc(CAP * sizeof *slot);
+    double *blk = malloc(PLATT_GROUPS * 2 * (2 * sizeof(double)) + 2 * PLATT_GROUPS);
+    size_t g = 0;
+    if (!key || !slot || !blk)
+        goto none;
+    double *vx = blk, *vw = blk + 2 * PLATT_GROUPS;
+    unsigned char *vy = (unsigned char *)(blk + 4 * PLATT_GROUPS);
+    memset(slot, 0xFF, CAP * sizeof *slot);
+    for (size_t i = 0; i < n; i++) {
+        double v = x[i] == 0 ? 0.0 : x[i];        /* -0 and 0 are one value */
+        uint64_t bits;
+        memcpy(&bits, &v, sizeof bits);
+        uint64_t h = bits * UINT64_C(0x9E3779B97F4A7C15);
+        size_t k = (size_t)(h >> 50) & (CAP - 1);
+        while (slot[k] != UINT32_MAX && key[k] != bits)
+            k = (k + 1) & (CAP - 1);
+        if (slot[k] == UINT32_MAX) {
+            if (g == PLATT_GROUPS)
+                goto none;
+            key[k] = bits;
+            slot[k] = (uint32_t)g;
+            vx[2 * g] = vx[2 * g + 1] = v;
+            vy[2 * g] = 1;
+            vy[2 * g + 1] = 0;
+            vw[2 * g] = vw[2 * g + 1] = 0;
+            g++;
+        }
+        vw[2 * slot[k] + (y[i] ? 0 : 1)] += w ? w[i] : 1.0;
+    }
+    free(key);
+    free(slot);
+    *gx = vx;
+    *gy = vy;
+    *gw = vw;
+    return 2 * g;
+none:
+    free(key);
+    free(slot);
+    free(blk);
+    return 0;
+}
+
 int mql_calibration(const double *p, const unsigned char *y, const double *w, size_t n,
                     mql_calib *out, mql_err *err)
 {
@@ -659,9 +711,19 @@ int mql_calibration(const double *p, const unsigned char *y, const double *w, si
     }
     if ((rc = need_both_classes(wp, wn, err)))
         return rc;
+    /* Probabilities of a points model take one value per score: rows grouped by value. */
+    double *gx = NULL, *gw = NULL;
+    unsigned char *gy = NULL;
+    size_t ng = n > 2 * PLATT_GROUPS ? group_scores(p, y, w, n, &gx, &gy, &gw) : 0;
+    if (ng) {
+        p = gx, y = gy, w = gw;
+        n = ng;
+    }
     double *lp = mql_alloc_big(n * sizeof *lp);
-    if (!lp)
+    if (!lp) {
+        free(gx);
         return mql_err_set(err, MQL_ENOMEM, "out of memory for %zu rows", n);
+    }
     for (size_t i = 0; i < n; i++)
         lp[i] = log(p[i] / (1 - p[i]));
     double a = 0, b = 0, cov[3];
@@ -673,6 +735,7 @@ int mql_calibration(const double *p, const unsigned char *y, const double *w, si
         b = 1;
         rc = logit_newton(lp, NULL, y, w, n, &a, &b, cov, &out->iter_slope, err);
     }
+    free(gx);
     if (rc == MQL_OK) {
         out->slope_a = a;
         out->slope = b;
@@ -1016,58 +1079,6 @@ double mql_isotonic_predict(const mql_isotonic *m, double x)
     size_t lo = hi - 1;
     double slope = (m->y[hi] - m->y[lo]) / (m->x[hi] - m->x[lo]);
     return slope * (x - m->x[lo]) + m->y[lo];
-}
-
-/* The rows grouped by score value when there are at most PLATT_GROUPS distinct values (points
- * models score in whole points): a won and a lost row per value, weighted by their counts (or
- * weights), in first-seen order, into *gx, *gy, *gw (2 per group; the caller frees the block at
- * *gx). Returns the rows made, 0 when there are more values or no memory (then use the rows). */
-#define PLATT_GROUPS 4096
-static size_t group_scores(const double *x, const unsigned char *y, const double *w, size_t n,
-                           double **gx, unsigned char **gy, double **gw)
-{
-    enum { CAP = 4 * PLATT_GROUPS };
-    uint64_t *key = malloc(CAP * sizeof *key);
-    uint32_t *slot = malloc(CAP * sizeof *slot);
-    double *blk = malloc(PLATT_GROUPS * 2 * (2 * sizeof(double)) + 2 * PLATT_GROUPS);
-    size_t g = 0;
-    if (!key || !slot || !blk)
-        goto none;
-    double *vx = blk, *vw = blk + 2 * PLATT_GROUPS;
-    unsigned char *vy = (unsigned char *)(blk + 4 * PLATT_GROUPS);
-    memset(slot, 0xFF, CAP * sizeof *slot);
-    for (size_t i = 0; i < n; i++) {
-        double v = x[i] == 0 ? 0.0 : x[i];        /* -0 and 0 are one value */
-        uint64_t bits;
-        memcpy(&bits, &v, sizeof bits);
-        uint64_t h = bits * UINT64_C(0x9E3779B97F4A7C15);
-        size_t k = (size_t)(h >> 50) & (CAP - 1);
-        while (slot[k] != UINT32_MAX && key[k] != bits)
-            k = (k + 1) & (CAP - 1);
-        if (slot[k] == UINT32_MAX) {
-            if (g == PLATT_GROUPS)
-                goto none;
-            key[k] = bits;
-            slot[k] = (uint32_t)g;
-            vx[2 * g] = vx[2 * g + 1] = v;
-            vy[2 * g] = 1;
-            vy[2 * g + 1] = 0;
-            vw[2 * g] = vw[2 * g + 1] = 0;
-            g++;
-        }
-        vw[2 * slot[k] + (y[i] ? 0 : 1)] += w ? w[i] : 1.0;
-    }
-    free(key);
-    free(slot);
-    *gx = vx;
-    *gy = vy;
-    *gw = vw;
-    return 2 * g;
-none:
-    free(key);
-    free(slot);
-    free(blk);
-    return 0;
 }
 
 int mql_platt_fit(const double *score, const unsigned char *y, const double *w, size_t n,

@@ -160,6 +160,9 @@ int mql_tab_add_num(mql_tab *t, double v, const char *fmt)
     }
     char buf[64];
     snprintf(buf, sizeof buf, fmt ? fmt : "%g", v);
+    /* a value that rounds to zero reads 0.0000, not -0.0000 */
+    if (buf[0] == '-' && strspn(buf + 1, "0.") == strlen(buf + 1))
+        memmove(buf, buf + 1, strlen(buf));
     c->text = mql_strdup(buf);
     exact_text(v, buf, sizeof buf);
     c->exact = mql_strdup(buf);

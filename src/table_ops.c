@@ -27,14 +27,28 @@ static int gather_id(const mql_column *s, const size_t *idx, size_t n_dst, mql_c
     for (size_t l = 0; l < L; l++)
         if (map[l] == 0)
             map[l] = (uint32_t)used++;
+    /* the used levels' text in one block of the column's own (mql_column.level_blocks) */
+    size_t bytes = 0;
+    for (size_t l = 0; l < L; l++)
+        if (map[l] != UINT32_MAX)
+            bytes += strlen(s->levels[l]) + 1;
     d->levels = calloc(used ? used : 1, sizeof *d->levels);
     d->level_count = calloc(used ? used : 1, sizeof *d->level_count);
     d->code = mql_alloc_big((n_dst ? n_dst : 1) * sizeof *d->code);
-    int bad = !d->levels || !d->level_count || !d->code;
+    d->level_blocks = malloc(sizeof *d->level_blocks);
+    char *text = d->level_blocks ? mql_alloc_big(bytes ? bytes : 1) : NULL;
+    int bad = !d->levels || !d->level_count || !d->code || !text;
+    if (text) {
+        d->level_blocks[0] = text;
+        d->n_level_blocks = 1;
+    }
     for (size_t l = 0; !bad && l < L; l++)
         if (map[l] != UINT32_MAX) {
-            bad = !(d->levels[map[l]] = mql_strdup(s->levels[l]));
-            d->n_levels += !bad;
+            size_t len = strlen(s->levels[l]) + 1;
+            memcpy(text, s->levels[l], len);
+            d->levels[map[l]] = text;
+            text += len;
+            d->n_levels++;
         }
     for (size_t k = 0; !bad && k < n_dst; k++) {
         uint32_t c = s->code[idx[k]];

@@ -1313,6 +1313,30 @@ static int load_weights(const mql_table *t, const char *name, double **out)
 
 /* The screening and --keep of cli_fit_prepare: o->screen, o->keep_col, and identifier-like
  * columns into the design's skip list. */
+/* The rows of t in mask as a table of their own for the screen, which never looks at
+ * identifier-like columns: those come without their values (copying a million keys would cost
+ * more than the screen), so column indices stay t's. */
+static int subset_for_screen(const mql_table *t, const unsigned char *mask, mql_table **out,
+                             mql_err *err)
+{
+    mql_column *cols = malloc((t->n_cols ? t->n_cols : 1) * sizeof *cols);
+    if (!cols)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    memcpy(cols, t->cols, t->n_cols * sizeof *cols);
+    for (size_t j = 0; j < t->n_cols; j++)
+        if (cols[j].type == MQL_COL_ID) {
+            cols[j].code = NULL;
+            cols[j].levels = NULL;
+            cols[j].level_count = NULL;
+            cols[j].n_levels = 0;
+        }
+    mql_table view = *t;
+    view.cols = cols;
+    int st = mql_table_subset(&view, mask, out, err);
+    free(cols);
+    return st;
+}
+
 static int screen_prepare(cli_fit_opts *o, const cli_data *d, const long *roles, size_t n_roles)
 {
     const mql_table *t = d->table;
@@ -1352,7 +1376,7 @@ static int screen_prepare(cli_fit_opts *o, const cli_data *d, const long *roles,
         if (d->y && !y) {
             cli_error("out of memory");
             st = MQL_ENOMEM;
-        } else if ((st = mql_table_subset(t, o->screen_rows, &sub, &err)) == MQL_OK) {
+        } else if ((st = subset_for_screen(t, o->screen_rows, &sub, &err)) == MQL_OK) {
             for (size_t j = 0; j < sub->n_cols; j++)   /* a subset keeps the file's count */
                 if (sub->cols[j].num && !sub->cols[j].code)
                     mql_column_recount(&sub->cols[j]);

@@ -459,6 +459,7 @@ int cmd_review(int argc, char **argv)
                               &screen_rows))))
         goto done;
     o.fit.screen_rows = screen_rows;
+    cli_phase("read");
     if ((st = cli_fit_prepare(&o.fit, &d, &w)) ||
         (st = cli_inspect_columns(&d, o.fit.screen, &ins)) ||
         (st = cli_activity_fit(&act, &d, &o.fit)))
@@ -483,10 +484,12 @@ int cmd_review(int argc, char **argv)
         .train_until = o.train_day, .holdout = o.holdout_f, .maturity = o.maturity,
         .open = d.open, .open_label = d.open_label, .months = d.months,
         .capacity = o.capacity_s ? o.capacity : 0, .plan = o.has_plan ? &o.plan_in : NULL};
+    cli_phase("screen");
     if ((st = mql_review_run(&spec, &r, &err))) {
         cli_error("%s", err.msg);
         goto done;
     }
+    cli_phase("review");
     if (act.data) {
         /* The decays travel with the new model; the report gets its decay section. */
         const mql_activity_data *ad = act.data;
