@@ -88,6 +88,12 @@ typedef struct score_ctx {
     char *line;         /* the output record being built (one fwrite per record: stdio's
                            per-call locking was the hot spot) */
     size_t cap;
+    struct prob_text {  /* the probability's text by score (a function of the score alone):
+                           formatting it per lead was a tenth of the scoring thread's time */
+        long score;
+        int len;        /* 0: empty slot */
+        char text[40];
+    } prob[1024];
 } score_ctx;
 
 /* Makes room for `more` bytes after `used` in the record buffer. */
@@ -286,8 +292,15 @@ static int score_row(const mql_csv_row *row, void *vctx, mql_err *err)
         *p++ = ',';
         p += fmt_long(p, r.engagement);
         *p++ = ',';
-        if (!isnan(r.probability))
-            p += snprintf(p, 40, "%.6g", r.probability);
+        if (!isnan(r.probability)) {
+            struct prob_text *pt = &c->prob[(unsigned long)r.score & 1023];
+            if (!pt->len || pt->score != r.score) {
+                pt->score = r.score;
+                pt->len = snprintf(pt->text, sizeof pt->text, "%.6g", r.probability);
+            }
+            memcpy(p, pt->text, (size_t)pt->len);
+            p += pt->len;
+        }
         *p++ = ',';
         p += mql_csv_quote(p, r.band, strlen(r.band), ',');
         *p++ = ',';
