@@ -359,11 +359,14 @@ void *mql_alloc_big(size_t bytes)
 {
     if (bytes < MQL_BIG_BYTES)
         return malloc(bytes ? bytes : 1);
+    /* Whole 2 MiB pages: a partial last page would be filled in 4 KiB pages. */
+    const size_t huge = (size_t)2 << 20;
+    size_t padded = (bytes + huge - 1) / huge * huge;
     void *p = NULL;
-    if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0)
+    if (posix_memalign(&p, huge, padded) != 0)
         return NULL;
 #ifdef MADV_HUGEPAGE
-    madvise(p, bytes, MADV_HUGEPAGE);   /* a hint: failure only costs speed */
+    madvise(p, padded, MADV_HUGEPAGE);   /* a hint: failure only costs speed */
 #endif
     return p;
 }

@@ -123,8 +123,8 @@ int mql_order_doubles(const double *v, size_t n, size_t *order, double *sorted);
  * know about GSL's global handler. Thread-safe; does the work once. */
 void mql_gsl_quiet(void);
 
-/* malloc for large arrays: from MQL_BIG_BYTES on, aligned to 2 MiB and marked for transparent
- * huge pages before the first touch, so filling it costs a page fault per 2 MiB rather than per
+/* malloc for large arrays: from MQL_BIG_BYTES on, whole 2 MiB pages, aligned and marked for
+ * transparent huge pages before the first touch, so filling it costs a page fault per 2 MiB rather than per
  * 4 KiB (on a virtual machine a fault costs microseconds; a million-row table touches hundreds of
  * MB). Freed with free(). */
 #define MQL_BIG_BYTES ((size_t)2 << 20)
