@@ -282,17 +282,45 @@ static int screen_pure(const mql_column *c, const unsigned char *y, size_t n, si
     size_t *cnt = calloc(2 * n_ind, sizeof *cnt);
     if (!cnt)
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        int miss = mql_cell_missing(c, i);
-        size_t ind = miss ? 1 : 0;
-        cnt[2 * ind] += 1;
-        cnt[2 * ind + 1] += y[i];
-        if (miss || !n_val)
-            continue;
-        ind = 2 + (c->type == MQL_COL_BOOLEAN ? (size_t)(c->num[i] != 0) : c->code[i]);
-        cnt[2 * ind] += 1;
-        cnt[2 * ind + 1] += y[i];
+    /* Counted in locals (a counter in memory bumped every row waits on its own store); the
+     * filled indicator is what the empty one leaves. */
+    size_t m_n = 0, m_y = 0, t_n = 0, t_y = 0;
+    if (c->code) {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t k = c->code[i];
+            if (k == MQL_NA_CODE) {
+                m_n++;
+                m_y += y[i];
+            } else if (n_val) {
+                cnt[2 * (2 + k)] += 1;
+                cnt[2 * (2 + k) + 1] += y[i];
+            }
+        }
+    } else if (c->num) {
+        int boolean = c->type == MQL_COL_BOOLEAN;
+        for (size_t i = 0; i < n; i++) {
+            double v = c->num[i];
+            size_t miss = isnan(v), on = boolean && !miss && v != 0;
+            m_n += miss;
+            m_y += miss & y[i];
+            t_n += on;
+            t_y += on & y[i];
+        }
+        if (boolean) {
+            size_t f_n = n - m_n, f_y = n_pos - m_y;   /* filled = false + true */
+            cnt[2 * 2] = f_n - t_n;
+            cnt[2 * 2 + 1] = f_y - t_y;
+            cnt[2 * 3] = t_n;
+            cnt[2 * 3 + 1] = t_y;
+        }
+    } else {
+        m_n = n;                  /* no values at all */
+        m_y = n_pos;
     }
+    cnt[0] = n - m_n;
+    cnt[1] = n_pos - m_y;
+    cnt[2] = m_n;
+    cnt[3] = m_y;
     size_t best = SIZE_MAX, more = 0;
     for (size_t q = 0; q < n_ind; q++) {
         size_t f = cnt[2 * q], a = cnt[2 * q + 1];
