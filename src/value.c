@@ -72,6 +72,8 @@ int mql_na_parse(const char *spec, mql_na_list *out, mql_err *err)
     out->v = NULL;
     out->n = 0;
     const char *s = spec ? spec : "";
+    while (*s == ' ' || *s == '\t')   /* "# na: -Select" in a hand-written rules file */
+        s++;
     int mode = 0;    /* 0 replace, '+' add, '-' remove */
     if (s[0] == '+' || (s[0] == '-' && s[1] && s[1] != ','))
         mode = *s++;

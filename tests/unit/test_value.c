@@ -122,6 +122,13 @@ static void test_na_lists(void **state)
                         "NA,N/A,null,Select,unknown,none,-,TBD,n.a.");
     mql_na_clear(&l);
 
+    /* as a hand-written rules file's "# na: -Select" reaches it: blanks before the sign */
+    assert_int_equal(mql_na_parse(" -Select", &l, &err), MQL_OK);
+    assert_int_equal(l.n, mql_n_default_na - 1);
+    assert_false(mql_na_match("Select", 6, (const char *const *)l.v, l.n));
+    assert_false(mql_na_match("-Select", 7, (const char *const *)l.v, l.n));
+    mql_na_clear(&l);
+
     assert_int_equal(mql_na_parse("-select, Unknown", &l, &err), MQL_OK);
     assert_int_equal(l.n, mql_n_default_na - 2);
     assert_false(mql_na_match("Select", 6, (const char *const *)l.v, l.n));
