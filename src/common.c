@@ -324,7 +324,7 @@ int mql_sort_doubles(double *v, size_t n)
 {
     if (n < 2)
         return 0;
-    uint64_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    uint64_t *a = mql_alloc_big(n * sizeof *a), *b = mql_alloc_big(n * sizeof *b);
     size_t(*count)[257] = malloc(8 * sizeof *count);
     if (!a || !b || !count) {
         free(a);

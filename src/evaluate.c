@@ -739,7 +739,8 @@ int mql_eval_score_cuts(const mql_scored *s, size_t n_bands, double **cuts, size
         return oom(err);
     }
     memcpy(x, s->score, s->n * sizeof *x);
-    qsort(x, s->n, sizeof *x, cmp_double);
+    if (mql_sort_doubles(x, s->n))
+        qsort(x, s->n, sizeof *x, cmp_double);
     size_t m = 0;
     for (size_t k = 1; k < n_bands; k++) {
         /* Cuts at whole scores (integer points): ceil keeps "score >= cut" a real threshold. */
@@ -1104,7 +1105,8 @@ static int quartiles(const double *v, size_t n, double *q, mql_err *err)
     if (!x)
         return oom(err);
     memcpy(x, v, n * sizeof *x);
-    qsort(x, n, sizeof *x, cmp_double);
+    if (mql_sort_doubles(x, n))
+        qsort(x, n, sizeof *x, cmp_double);
     for (int k = 0; k < 3; k++)
         q[k] = quantile7(x, n, 0.25 * (k + 1));
     free(x);

@@ -209,13 +209,10 @@ static size_t group_counts(const mql_column *c, const unsigned char *y, size_t n
     for (size_t i = 0, f = 0; i < n; i++)
         if (!isnan(c->num[i]) && f++ % step == 0)
             s[m++] = c->num[i];
-    size_t *ord = malloc((m ? m : 1) * sizeof *ord);
-    if (!ord || mql_order_doubles(s, m, ord, s)) {   /* sorted in place (radix) */
-        free(ord);
+    if (mql_sort_doubles(s, m)) {
         free(s);
         return 0;
     }
-    free(ord);
     /* The cuts padded with +inf to 32 entries, for a search without branches. */
     double cuts[32];
     size_t nc = 0;

@@ -877,7 +877,8 @@ int mql_psi_compute(const double *base, size_t n_base, const double *cur, size_t
         if (!xs)
             return mql_err_set(err, MQL_ENOMEM, "out of memory");
         memcpy(xs, base, n_base * sizeof *xs);
-        qsort(xs, n_base, sizeof *xs, dbl_cmp);
+        if (mql_sort_doubles(xs, n_base))
+            qsort(xs, n_base, sizeof *xs, dbl_cmp);
         for (size_t k = 0; k < 9; k++)
             q[k] = quantile_r7(xs, n_base, (double)(k + 1) / 10.0);
         free(xs);

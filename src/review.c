@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gsl/gsl_cdf.h>
 
@@ -1153,12 +1154,19 @@ int mql_review_run(const mql_review_spec *sp, mql_review **out, mql_err *err)
     mql_design_opts design;
     char **roles = NULL;
     int st;
-    if (!(st = step_leakage(sp, r, &design, &roles, err)) && !(st = step_split(sp, r, err)) &&
-        !(st = step_fit(sp, r, &design, err)) && !(st = step_evaluate(sp, r, err)) &&
-        !(st = step_tables(sp, r, err)) && !(st = step_key_figures(r, err)) &&
-        !(st = step_alerts(sp, r, err)) &&
-        !(st = step_findings(r, err)))
-        st = step_data_notes(sp, r, err);
+    /* each step's wall seconds in r->step_seconds (MQLCAL_TIMINGS prints them) */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+#define TIMED(k, call)                                                                         \
+    (st = (call), clock_gettime(CLOCK_MONOTONIC, &t1),                                         \
+     r->step_seconds[k] = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec), \
+     t0 = t1, st)
+    if (!TIMED(0, step_leakage(sp, r, &design, &roles, err)) && !TIMED(1, step_split(sp, r, err)) &&
+        !TIMED(2, step_fit(sp, r, &design, err)) && !TIMED(3, step_evaluate(sp, r, err)) &&
+        !TIMED(4, step_tables(sp, r, err)) && !(st = step_key_figures(r, err)) &&
+        !(st = step_alerts(sp, r, err)) && !(st = step_findings(r, err)))
+        (void)TIMED(5, step_data_notes(sp, r, err));
+#undef TIMED
     free(roles);
     if (st) {
         mql_review_free(r);

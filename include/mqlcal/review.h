@@ -180,6 +180,8 @@ typedef struct mql_review {
     char **warnings;
     size_t n_warnings;
     const mql_review_decay *decay;    /* borrowed, set by the caller; NULL: no activity log */
+    double step_seconds[6];     /* wall seconds of the steps: leakage, split, fit, evaluate,
+                                   tables, findings (with key figures and alerts) */
 } mql_review;
 
 /* Runs the review described by spec. The recommendation: with a capacity, the lowest threshold

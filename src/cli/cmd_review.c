@@ -490,6 +490,13 @@ int cmd_review(int argc, char **argv)
         goto done;
     }
     cli_phase("review");
+    if (getenv("MQLCAL_TIMINGS") && strcmp(getenv("MQLCAL_TIMINGS"), "0") != 0) {
+        static const char *const step[] = {"leakage", "split", "fit", "evaluate", "tables",
+                                           "findings"};
+        for (size_t k = 0; k < 6; k++)
+            fprintf(stderr, "mqlcal: timing:   review %-9s %7.3f s wall\n", step[k],
+                    r->step_seconds[k]);
+    }
     if (act.data) {
         /* The decays travel with the new model; the report gets its decay section. */
         const mql_activity_data *ad = act.data;
