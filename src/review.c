@@ -608,6 +608,8 @@ static int step_key_figures(mql_review *r, mql_err *err)
     bad |= kv(r, "eval_leads", (double)r->n_eval, "%zu", r->n_eval);
     bad |= kv(r, "censored", (double)tot->n_censored, "%zu", tot->n_censored);
     bad |= kv(r, "base_won_rate", tot->base_won_rate, "%.1f%%", 100 * tot->base_won_rate);
+    if (isfinite(tot->base_sql_rate))
+        bad |= kv(r, "base_sql_rate", tot->base_sql_rate, "%.1f%%", 100 * tot->base_sql_rate);
     bad |= kv(r, "new_auc", r->new_sum.auc.auc, "%.3f", r->new_sum.auc.auc);
     bad |= kv(r, "new_brier", r->new_sum.brier, "%.4f", r->new_sum.brier);
     if (cur) {
