@@ -1017,7 +1017,7 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
         return MQL_OK;
     const char *const *lists[2] = {o ? o->only : NULL, o ? o->categorical : NULL};
     size_t nl[2] = {o ? o->n_only : 0, o ? o->n_categorical : 0};
-    for (int l = 0; l < 2; l++)
+    for (int l = o && o->only_if_present ? 1 : 0; l < 2; l++)
         for (size_t i = 0; lists[l] && i < nl[l]; i++) {
             size_t j = 0;
             while (j < row->n_fields && strcmp(row->field[j], lists[l][i]) != 0)

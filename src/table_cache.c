@@ -757,7 +757,24 @@ int mql_table_read_cached(const char *path, const mql_read_opts *opts,
         return mql_table_read(path, opts, out, err);
     }
     int stale;
-    mql_table *t = load(entry, path, hash, bytes, &opt, &stale);
+    mql_table *t = NULL;
+    if (opts && opts->only) {
+        /* A read of some columns is served by an entry of the whole table when there is one
+         * (the other commands of a review cache the whole file): the extra columns are unused. */
+        mql_read_opts all = *opts;
+        all.only = NULL;
+        all.n_only = 0;
+        all.only_if_present = 0;
+        wbuf aopt = {0};
+        char *aentry = NULL;
+        if (!option_text(&all, &aopt) && (aentry = entry_path(cache->dir, hash, bytes, &aopt)) &&
+            (t = load(aentry, path, hash, bytes, &aopt, &stale)))
+            utimensat(AT_FDCWD, aentry, NULL, 0);
+        free(aentry);
+        free(aopt.p);
+    }
+    if (!t)
+        t = load(entry, path, hash, bytes, &opt, &stale);
     if (t) {
         utimensat(AT_FDCWD, entry, NULL, 0);       /* most recently used */
         *out = t;

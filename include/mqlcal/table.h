@@ -104,6 +104,8 @@ typedef struct mql_read_opts {
     size_t n_categorical;
     const char *const *only;          /* when non-NULL, keep just these columns (others are parsed */
     size_t n_only;                    /*   for validity but not stored) */
+    int only_if_present;              /* a name of `only` the file lacks is skipped, not an error
+                                         (the caller reports columns it needs and cannot find) */
     size_t threads;                   /* 0: a regular file is read in parts of at least 4 MiB, up
                                          to one per online CPU (at most 8), each parsed and typed
                                          on its own thread, then merged; stdin and small files on

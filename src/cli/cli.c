@@ -775,11 +775,73 @@ int cli_closed_subset(const cli_data *d, const double *w_in, mql_table **t, unsi
     return MQL_OK;
 }
 
+/* Adds name (n bytes; up to a '=' when cut_eq) to l unless it is there. Returns 0 or -1. */
+static int used_add(name_list *l, const char *name, int cut_eq)
+{
+    if (!name || !*name)
+        return 0;
+    size_t n = strlen(name);
+    const char *eq = cut_eq ? strchr(name, '=') : NULL;
+    if (eq)
+        n = (size_t)(eq - name);
+    for (size_t k = 0; k < l->n; k++)
+        if (strlen(l->v[k]) == n && strncmp(l->v[k], name, n) == 0)
+            return 0;
+    char **v = realloc(l->v, (l->n + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    l->v = v;
+    return (l->v[l->n] = mql_strndup(name, n)) ? (l->n++, 0) : -1;
+}
+
+/* The columns a command evaluating saved models reads: every column a rule of l->uses names, and
+ * those of the role options (outcome, SQL, date, ACV, key, count table, lookup keys, and the
+ * --features / --exclude lists, which are checked against the file). */
+static int used_columns(const cli_leads *l, name_list *out)
+{
+    int bad = 0;
+    for (int m = 0; m < 2; m++) {
+        const mql_points *p = l->uses[m];
+        for (size_t k = 0; p && k < p->n_rules; k++)
+            for (size_t c = 0; c < p->rules[k].n_cond; c++)
+                bad |= used_add(out, p->rules[k].cond[c].feature, 0);
+    }
+    const char *roles[] = {l->outcome, l->sql};
+    for (size_t k = 0; k < 2; k++) {
+        mql_flag_spec spec;
+        mql_err err;
+        if (roles[k] && mql_flag_spec_parse(roles[k], &spec, &err) == MQL_OK) {
+            bad |= used_add(out, spec.column, 0);
+            mql_flag_spec_clear(&spec);
+        } else {
+            bad |= used_add(out, roles[k], 1);
+        }
+    }
+    const char *plain[] = {l->date, l->acv, l->key, l->count, l->won};
+    for (size_t k = 0; k < sizeof plain / sizeof plain[0]; k++)
+        bad |= used_add(out, plain[k], 0);
+    for (size_t k = 0; k < l->n_on; k++)
+        bad |= used_add(out, l->on[k], 1);
+    name_list lists[2] = {{0}, {0}};
+    bad |= list_split(l->features, &lists[0]) || list_split(l->exclude, &lists[1]);
+    for (size_t j = 0; j < 2; j++) {
+        for (size_t k = 0; k < lists[j].n; k++)
+            bad |= used_add(out, lists[j].v[k], 0);
+        list_free(&lists[j]);
+    }
+    if (bad) {
+        list_free(out);
+        cli_error("out of memory");
+        return MQL_ENOMEM;
+    }
+    return MQL_OK;
+}
+
 int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
 {
     memset(d, 0, sizeof *d);
     d->outcome_col = d->sql_col = d->date_col = d->acv_col = d->key_col = d->count_col = -1;
-    name_list cat = {0}, excl = {0}, feat = {0};
+    name_list cat = {0}, excl = {0}, feat = {0}, used = {0};
     mql_na_list na = {0};
     mql_read_opts ro = {0};
     mql_err err;
@@ -881,6 +943,13 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
     }
     ro.categorical = (const char *const *)cat.v;
     ro.n_categorical = cat.n;
+    if ((l->uses[0] || l->uses[1]) && (st = used_columns(l, &used)))
+        goto done;
+    if (used.v) {
+        ro.only = (const char *const *)used.v;
+        ro.n_only = used.n;
+        ro.only_if_present = 1;   /* a model column the file lacks is reported when bound */
+    }
     if ((st = read_table(l, &ro, &d->table, &err))) {
         if (st == MQL_EUSAGE)
             cli_error("--categorical: %s", err.msg);
@@ -1049,6 +1118,7 @@ done:
     list_free(&cat);
     list_free(&excl);
     list_free(&feat);
+    list_free(&used);
     if (st)
         cli_data_free(d);
     return st;

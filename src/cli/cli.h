@@ -12,6 +12,8 @@
 #include "mqlcal/report_table.h"
 #include "mqlcal/table.h"
 
+struct mql_points;
+
 /* One entry per subcommand, each in src/cmd_NAME.c. Each returns an exit code (mql_status). */
 int cmd_inspect(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
@@ -161,6 +163,9 @@ typedef struct cli_leads {
     const char *won;          /* --won COL: of which won (the outcome of a count table) */
     int count_compact;        /* set by the caller: keep a count table compact (a won and a lost
                                  row per cell, weights in cli_data.w) instead of expanding it */
+    const struct mql_points *uses[2];  /* set by commands that evaluate saved models (no refit):
+                                 only the columns their rules read and the role options name are
+                                 typed and stored; the others are tokenised and checked only */
 } cli_leads;
 
 /* Matches one leads option at argv[*i]: 1 consumed (and *i advanced past its value), 0 not a

@@ -628,6 +628,8 @@ int cmd_backtest(int argc, char **argv)
     if (o->pos.n == 2 && (st = cli_model_load(o->pos.v[0], &b.model)))
         goto done;
     o->leads.model_na = cli_model_na(b.model);
+    if (b.model)                  /* a saved model is not refitted: only its columns are read */
+        o->leads.uses[0] = b.model->points;
     if ((st = cli_leads_load(&o->leads, &b.d, 1)))
         goto done;
     const mql_table *t = b.d.table;

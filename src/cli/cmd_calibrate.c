@@ -158,7 +158,8 @@ int cmd_calibrate(int argc, char **argv)
         goto done;
     }
     if ((st = cli_model_load(o.pos.v[0], &model)) ||
-        (o.leads.model_na = cli_model_na(model), st = cli_leads_load(&o.leads, &d, 1)))
+        (o.leads.model_na = cli_model_na(model), o.leads.uses[0] = model->points,
+         st = cli_leads_load(&o.leads, &d, 1)))
         goto done;
     mql_eval_roles roles = {.y = d.y, .sql = d.sql, .date_col = d.date_col,
                             .acv_col = d.acv_col, .maturity_days = o.maturity,

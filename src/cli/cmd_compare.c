@@ -77,7 +77,8 @@ int cmd_compare(int argc, char **argv)
         goto done;
     }
     if ((st = cli_model_load(o.pos.v[0], &mo)) || (st = cli_model_load(o.pos.v[1], &mn)) ||
-        (o.leads.model_na = cli_model_na(mn), st = cli_leads_load(&o.leads, &d, 1)))
+        (o.leads.model_na = cli_model_na(mn), o.leads.uses[0] = mo->points,
+         o.leads.uses[1] = mn->points, st = cli_leads_load(&o.leads, &d, 1)))
         goto done;
     mql_eval_roles roles = {.y = d.y, .sql = d.sql, .date_col = d.date_col,
                             .acv_col = d.acv_col, .maturity_days = o.maturity,

@@ -194,7 +194,8 @@ static int plan_data(plan_opts *o, mql_dplan_in *in, mql_format fmt)
     mql_err err;
     int st;
     if ((st = cli_model_load(o->model, &m)) ||
-        (o->leads.model_na = cli_model_na(m), st = cli_leads_load(&o->leads, &d, 1)))
+        (o->leads.model_na = cli_model_na(m), o->leads.uses[0] = m->points,
+         st = cli_leads_load(&o->leads, &d, 1)))
         goto done;
     mql_eval_roles roles = {.y = d.y, .sql = d.sql, .date_col = d.date_col,
                             .acv_col = d.acv_col, .maturity_days = o->maturity,
