@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,9 +63,11 @@ void cli_phase(const char *done)
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c);
     double wall = (double)w.tv_sec + 1e-9 * (double)w.tv_nsec;
     double cpu = (double)c.tv_sec + 1e-9 * (double)c.tv_nsec;
+    struct rusage ru;
+    long peak_kb = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
     if (wall0 >= 0 && done)
-        fprintf(stderr, "mqlcal: timing: %-12s %7.3f s wall %7.3f s CPU\n", done, wall - wall0,
-                cpu - cpu0);
+        fprintf(stderr, "mqlcal: timing: %-12s %7.3f s wall %7.3f s CPU  peak %ld MB\n", done,
+                wall - wall0, cpu - cpu0, peak_kb / 1024);
     wall0 = wall;
     cpu0 = cpu;
 }

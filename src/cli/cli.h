@@ -31,7 +31,7 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "mqlcal: warning: " + message to stderr. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* With MQLCAL_TIMINGS=1, prints the seconds since the previous call as phase `done` (NULL: only
- * starts the clock). */
+ * starts the clock) and the process's peak memory so far. */
 void cli_phase(const char *done);
 
 /* Matches argv[*i] against "--name VALUE" or "--name=VALUE". On a match sets *val, advances *i past
