@@ -1774,51 +1774,6 @@ static int finish_column(const builder *b, colb *c, mql_column *col, size_t n)
 
 /* ======================================================================== parallel parts ==== */
 
-/* Runs work(ctx, j) for j = 0 .. n-1 on n_threads threads taking the next j as they finish (the
- * columns' costs differ by orders of magnitude: an identifier column against a 0/1 flag). Returns
- * nonzero when some work item failed. */
-typedef struct col_pool {
-    pthread_mutex_t mu;
-    size_t next, n;
-    int (*work)(void *ctx, size_t j);
-    void *ctx;
-    int failed;
-} col_pool;
-
-static void *pool_worker(void *arg)
-{
-    col_pool *p = arg;
-    for (;;) {
-        pthread_mutex_lock(&p->mu);
-        size_t j = p->next++;
-        pthread_mutex_unlock(&p->mu);
-        if (j >= p->n)
-            return NULL;
-        if (p->work(p->ctx, j)) {
-            pthread_mutex_lock(&p->mu);
-            p->failed = 1;
-            pthread_mutex_unlock(&p->mu);
-        }
-    }
-}
-
-static int pool_run(size_t n, size_t n_threads, int (*work)(void *, size_t), void *ctx)
-{
-    col_pool p = {.n = n, .work = work, .ctx = ctx};
-    pthread_mutex_init(&p.mu, NULL);
-    pthread_t th[8];
-    size_t started = 0;
-    if (n_threads > 8)
-        n_threads = 8;
-    while (started + 1 < n_threads && pthread_create(&th[started], NULL, pool_worker, &p) == 0)
-        started++;
-    pool_worker(&p);
-    for (size_t k = 0; k < started; k++)
-        pthread_join(th[k], NULL);
-    pthread_mutex_destroy(&p.mu);
-    return p.failed;
-}
-
 /* Marks rows [from, to) of c missing. */
 static void col_fill_missing(colb *c, size_t from, size_t to)
 {
@@ -2072,7 +2027,7 @@ static int merge_part(builder *b0, builder *bk, const char *path, char delim,
             st = MQL_OK;
     }
     merge_ctx mc = {b0, bk, n0, nk, replayed};
-    if (!st && pool_run(b0->n_file_cols, n_threads, merge_column, &mc))
+    if (!st && mql_parallel_for(b0->n_file_cols, n_threads, merge_column, &mc))
         st = mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b0->path);
     free(replayed);
     if (!st)
@@ -2253,7 +2208,7 @@ int mql_table_read(const char *path, const mql_read_opts *opts, mql_table **out,
     t->hash = info.hash;
     /* Inference (distinct counts over up to millions of values) runs on two or more threads,
      * each taking the next column. */
-    if (pool_run(b->n_file_cols, n_parts > 2 ? n_parts : 2, finish_one, b)) {
+    if (mql_parallel_for(b->n_file_cols, n_parts > 2 ? n_parts : 2, finish_one, b)) {
         st = mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b->path);
         goto fail;
     }
