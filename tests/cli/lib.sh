@@ -41,3 +41,13 @@ check() {
     name=$1; shift
     if "$@"; then echo "ok $name"; else echo "not ok $name: $*"; fi
 }
+
+# no_nan NAME FILE...: no figure reads nan or inf (as a word: "infinite" or "info" are fine).
+no_nan() {
+    name=$1; shift
+    if grep -EiHn '(^|[^a-z_])-?(nan|inf)([^a-z_]|$)' "$@" >"$TMP/nan.txt" 2>/dev/null; then
+        echo "not ok $name: nan or inf printed"; head -n 3 "$TMP/nan.txt" | sed 's/^/#   /'
+    else
+        echo "ok $name"
+    fi
+}

@@ -9,16 +9,6 @@
 F=$FIX/report
 B63="$F/base63.csv --outcome closed_won --sql became_sql --date created_date"
 
-# no_nan NAME FILE...: no figure reads nan or inf (as a word: "infinite" or "info" are fine).
-no_nan() {
-    name=$1; shift
-    if grep -EiHn '(^|[^a-z_])-?(nan|inf)([^a-z_]|$)' "$@" >"$TMP/nan.txt" 2>/dev/null; then
-        echo "not ok $name: nan or inf printed"; head -n 3 "$TMP/nan.txt" | sed 's/^/#   /'
-    else
-        echo "ok $name"
-    fi
-}
-
 # ---- item 5: a 63% base rate ------------------------------------------------------------------
 # "Twice the base rate" would be 127%: the threshold is where the odds are twice the average
 # (2p / (1 + p) = 77.7% at p = 63.5%), inside the training scores.

@@ -9,16 +9,6 @@ ROLES="--outcome closed_won --sql became_sql --date created_date --acv acv --exc
 CUR="--current datasets/current-model.rules.csv"
 PLAN="--revenue 500000 --period quarter"
 
-# no_nan NAME FILE...: no figure reads nan or inf (as a word: "infinite" or "info" are fine).
-no_nan() {
-    name=$1; shift
-    if grep -EiHn '(^|[^a-z_])-?(nan|inf)([^a-z_]|$)' "$@" >"$TMP/nan.txt" 2>/dev/null; then
-        echo "not ok $name: nan or inf printed"; head -n 3 "$TMP/nan.txt" | sed 's/^/#   /'
-    else
-        echo "ok $name"
-    fi
-}
-
 # ---- the fixtures are what the committed script writes ------------------------------------------
 for k in lost-tail won-tail late-leak; do
     sh scripts/gen_windows.sh $k "$TMP/$k.csv"
