@@ -371,6 +371,27 @@ void *mql_alloc_big(size_t bytes)
     return p;
 }
 
+void *mql_alloc_big_filled(size_t bytes, int fill)
+{
+    void *p = mql_alloc_big(bytes);
+    if (p)
+        memset(p, fill, bytes);
+    return p;
+}
+
+void *mql_realloc_big(void *p, size_t old, size_t bytes)
+{
+    if (bytes < MQL_BIG_BYTES)
+        return realloc(p, bytes ? bytes : 1);
+    void *q = mql_alloc_big(bytes);
+    if (!q)
+        return NULL;
+    if (p)
+        memcpy(q, p, old < bytes ? old : bytes);
+    free(p);
+    return q;
+}
+
 int mql_order_doubles(const double *v, size_t n, size_t *order, double *sorted)
 {
     for (size_t i = 0; i < n; i++)

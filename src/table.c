@@ -17,6 +17,7 @@
 #endif
 
 #include "mqlcal/csv.h"
+#include "mqlcal/dict.h"
 #include "mqlcal/value.h"
 
 
@@ -30,415 +31,6 @@ const char *mql_coltype_name(mql_coltype t)
     case MQL_COL_ID: return "id";
     }
     return "?";
-}
-
-/* Column arrays come from mql_alloc_big (huge pages for large ones). */
-static void *col_alloc(size_t bytes)
-{
-    return mql_alloc_big(bytes);
-}
-
-/* Resizes a column array of old bytes to bytes (the first min(old, bytes) kept). */
-static void *col_realloc(void *p, size_t old, size_t bytes)
-{
-    if (bytes < MQL_BIG_BYTES)
-        return realloc(p, bytes ? bytes : 1);
-    void *q = col_alloc(bytes);
-    if (!q)
-        return NULL;
-    if (p)
-        memcpy(q, p, old < bytes ? old : bytes);
-    free(p);
-    return q;
-}
-
-/* ======================================================================== dictionary ==== */
-
-/* Allocates a large hash table (free()-able), asking for huge pages when it spans several: the
- * tables of identifier columns are probed at random, and with 4 KiB pages nearly every probe
- * would also miss the TLB. fill is the byte every entry starts with. */
-static void *table_alloc(size_t bytes, int fill)
-{
-    void *p = NULL;
-    const size_t huge = (size_t)2 << 20;
-    if (bytes >= 2 * huge) {
-        if (posix_memalign(&p, huge, bytes) != 0)
-            return NULL;
-#ifdef MADV_HUGEPAGE
-        madvise(p, bytes, MADV_HUGEPAGE);   /* a hint: failure only costs speed */
-#endif
-    } else if (!(p = malloc(bytes ? bytes : 1))) {
-        return NULL;
-    }
-    memset(p, fill, bytes);
-    return p;
-}
-
-/* Distinct strings in first-seen order with an open-addressing index. A slot holds the string's
- * hash (high 32 bits) and level + 1 (low 32 bits, 0 = empty), so probing a long table of
- * identifiers compares hashes without touching the level arrays. */
-typedef struct dict {
-    uint64_t *slot;
-    size_t mask;
-    char **lev;
-    uint32_t *len, *hash;
-    size_t *count;
-    size_t n, cap;
-    /* Index-less mode (raw): no slot table; every value added is a new entry (repeats too),
-     * its text in blocks of an arena instead of a malloc each. Identifier columns take it once
-     * their first rows are nearly all distinct; raw_finish makes the entries distinct levels. */
-    int raw;
-    char **blk;
-    size_t n_blk, blk_used, blk_cap;
-} dict;
-
-/* A fast non-cryptographic hash of short strings, 8 bytes at a time. */
-static inline uint32_t str_hash(const char *s, size_t n)
-{
-    uint64_t h = UINT64_C(0x9E3779B97F4A7C15) ^ n;
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * UINT64_C(0xBF58476D1CE4E5B9);
-        h ^= h >> 31;
-        s += 8;
-        n -= 8;
-    }
-    uint64_t w = 0;
-    for (size_t i = 0; i < n; i++)
-        w |= (uint64_t)(unsigned char)s[i] << (8 * i);
-    h = (h ^ w) * UINT64_C(0x94D049BB133111EB);
-    h ^= h >> 29;
-    h *= UINT64_C(0xBF58476D1CE4E5B9);
-    return (uint32_t)(h >> 32);
-}
-
-static void dict_free(dict *d)
-{
-    if (d->lev && !d->blk)
-        for (size_t i = 0; i < d->n; i++)
-            free(d->lev[i]);
-    for (size_t k = 0; k < d->n_blk; k++)
-        free(d->blk[k]);
-    free(d->blk);
-    free(d->lev);
-    free(d->slot);
-    free(d->len);
-    free(d->hash);
-    free(d->count);
-    memset(d, 0, sizeof *d);
-}
-
-static int dict_rehash(dict *d, size_t n_slot)
-{
-    uint64_t *slot = table_alloc(n_slot * sizeof *slot, 0);
-    if (!slot)
-        return -1;
-    size_t mask = n_slot - 1;
-    for (size_t k = 0; k < d->n; k++) {
-        size_t i = d->hash[k] & mask;
-        while (slot[i])
-            i = (i + 1) & mask;
-        slot[i] = (uint64_t)d->hash[k] << 32 | (k + 1);
-    }
-    free(d->slot);
-    d->slot = slot;
-    d->mask = mask;
-    return 0;
-}
-
-/* Index of s in d, or -1. */
-static long dict_find(const dict *d, const char *s, size_t n)
-{
-    if (!d->slot)
-        return -1;
-    uint32_t h = str_hash(s, n);
-    for (size_t i = h & d->mask; d->slot[i]; i = (i + 1) & d->mask) {
-        uint64_t e = d->slot[i];
-        size_t k = (uint32_t)e - 1;
-        if ((uint32_t)(e >> 32) == h && d->len[k] == n && memcmp(d->lev[k], s, n) == 0)
-            return (long)k;
-    }
-    return -1;
-}
-
-/* Room for c levels in the level arrays (c > d->cap; large arrays in huge pages). */
-static int dict_room(dict *d, size_t c)
-{
-    size_t n = d->n;
-    char **l = col_realloc(d->lev, n * sizeof *l, c * sizeof *l);
-    if (!l)
-        return -1;
-    d->lev = l;
-    uint32_t *ln = col_realloc(d->len, n * sizeof *ln, c * sizeof *ln);
-    if (!ln)
-        return -1;
-    d->len = ln;
-    uint32_t *hs = col_realloc(d->hash, n * sizeof *hs, c * sizeof *hs);
-    if (!hs)
-        return -1;
-    d->hash = hs;
-    size_t *cn = col_realloc(d->count, n * sizeof *cn, c * sizeof *cn);
-    if (!cn)
-        return -1;
-    d->count = cn;
-    d->cap = c;
-    return 0;
-}
-
-/* Room for one more level in the level arrays. Returns 0 or -1. */
-static int dict_grow(dict *d)
-{
-    if (d->n >= UINT32_MAX - 1)
-        return -1;
-    if (d->n < d->cap)
-        return 0;
-    return dict_room(d, d->cap ? 2 * d->cap : 8);
-}
-
-/* Adds cnt occurrences of s (n bytes) whose str_hash is h: *code receives its level. The string
- * is copied, or when owned is not NULL (a copy of s from malloc) taken over or freed. Returns 0
- * or -1 (no memory; owned is then still the caller's). */
-static int dict_put(dict *d, const char *s, size_t n, uint32_t h, size_t cnt, char *owned,
-                    uint32_t *code)
-{
-    if (!d->slot && dict_rehash(d, 16))
-        return -1;
-    size_t i = h & d->mask;
-    for (; d->slot[i]; i = (i + 1) & d->mask) {
-        uint64_t e = d->slot[i];
-        uint32_t k = (uint32_t)e - 1;
-        if ((uint32_t)(e >> 32) == h && d->len[k] == n && memcmp(d->lev[k], s, n) == 0) {
-            d->count[k] += cnt;
-            *code = k;
-            free(owned);
-            return 0;
-        }
-    }
-    if (dict_grow(d))
-        return -1;
-    char *copy = owned ? owned : mql_strndup(s, n);
-    if (!copy)
-        return -1;
-    size_t k = d->n++;
-    d->lev[k] = copy;
-    d->len[k] = (uint32_t)n;
-    d->hash[k] = h;
-    d->count[k] = cnt;
-    d->slot[i] = (uint64_t)h << 32 | (k + 1);
-    *code = (uint32_t)k;
-    if (2 * d->n > d->mask + 1 && dict_rehash(d, 2 * (d->mask + 1)))
-        return -1;
-    return 0;
-}
-
-/* Adds one occurrence of s (n bytes) whose str_hash is h: *code receives its level. Returns 0 or
- * -1 (no memory). */
-static int dict_add_hashed(dict *d, const char *s, size_t n, uint32_t h, uint32_t *code)
-{
-    return dict_put(d, s, n, h, 1, NULL, code);
-}
-
-static int dict_add(dict *d, const char *s, size_t n, uint32_t *code)
-{
-    return dict_add_hashed(d, s, n, str_hash(s, n), code);
-}
-
-/* Starts loading the slot where s will be looked up, when the table is too big for the cache. */
-static inline void dict_prefetch(const dict *d, uint32_t h)
-{
-#if defined(__GNUC__)
-    if (d->mask >= 4095)
-        __builtin_prefetch(&d->slot[h & d->mask]);
-#else
-    (void)d;
-    (void)h;
-#endif
-}
-
-/* ---- index-less dictionaries (identifier columns) ------------------------------------------- */
-
-#define RAW_BLOCK ((size_t)4 << 20)
-
-/* A copy of s (n bytes, NUL added) in d's arena; NULL when out of memory. */
-static char *raw_store(dict *d, const char *s, size_t n)
-{
-    if (!d->n_blk || d->blk_used + n + 1 > d->blk_cap) {
-        size_t cap = n + 1 > RAW_BLOCK ? n + 1 : RAW_BLOCK;
-        char **b = realloc(d->blk, (d->n_blk + 1) * sizeof *b);
-        if (!b)
-            return NULL;
-        d->blk = b;
-        if (!(b[d->n_blk] = mql_alloc_big(cap)))
-            return NULL;
-        d->n_blk++;
-        d->blk_used = 0;
-        d->blk_cap = cap;
-    }
-    char *p = d->blk[d->n_blk - 1] + d->blk_used;
-    memcpy(p, s, n);
-    p[n] = '\0';
-    d->blk_used += n + 1;
-    return p;
-}
-
-/* Adds s as a new entry of the raw dictionary d (repeats included): *code receives it. */
-static int raw_add(dict *d, const char *s, size_t n, uint32_t *code)
-{
-    char *p;
-    if (dict_grow(d) || !(p = raw_store(d, s, n)))
-        return -1;
-    size_t k = d->n++;
-    d->lev[k] = p;
-    d->len[k] = (uint32_t)n;
-    d->hash[k] = 0;
-    d->count[k] = 1;
-    *code = (uint32_t)k;
-    return 0;
-}
-
-/* Turns d index-less: its levels move to the arena, its slot table goes. Returns 0 or -1. */
-static int dict_to_raw(dict *d)
-{
-    for (size_t k = 0; k < d->n; k++) {
-        char *p = raw_store(d, d->lev[k], d->len[k]);
-        if (!p)
-            return -1;
-        free(d->lev[k]);
-        d->lev[k] = p;
-    }
-    free(d->slot);
-    d->slot = NULL;
-    d->mask = 0;
-    d->raw = 1;
-    return 0;
-}
-
-/* Stable LSD radix sort of key[0..m) carrying idx, by bytes (a byte all keys share is skipped);
- * tk, ti are scratch of m entries. */
-static void radix_u64(uint64_t *key, uint32_t *idx, uint64_t *tk, uint32_t *ti, size_t m)
-{
-    for (int byte = 0; byte < 8; byte++) {
-        size_t cnt[256] = {0};
-        int shift = 8 * byte;
-        for (size_t k = 0; k < m; k++)
-            cnt[(key[k] >> shift) & 0xFF]++;
-        if (m && cnt[(key[0] >> shift) & 0xFF] == m)
-            continue;
-        size_t at = 0;
-        for (int b = 0; b < 256; b++) {
-            size_t c = cnt[b];
-            cnt[b] = at;
-            at += c;
-        }
-        for (size_t k = 0; k < m; k++) {
-            size_t o = cnt[(key[k] >> shift) & 0xFF]++;
-            tk[o] = key[k];
-            ti[o] = idx[k];
-        }
-        memcpy(key, tk, m * sizeof *key);
-        memcpy(idx, ti, m * sizeof *idx);
-    }
-}
-
-/* Makes the entries of a raw dictionary distinct levels in first-seen order (entries are added
- * in row order, so the first of equal entries is the first occurrence): equal texts are found by
- * sorting their 64-bit hashes and comparing the texts of equal hashes; code[0..n_rows) is
- * renumbered and counts are summed. d stays index-less (dict_unraw makes it an ordinary one).
- * Returns 0 or -1. */
-static int raw_finish(dict *d, uint32_t *code, size_t n_rows)
-{
-    size_t m = d->n;
-    uint64_t *key = mql_alloc_big((m ? m : 1) * sizeof *key);
-    uint64_t *tk = mql_alloc_big((m ? m : 1) * sizeof *tk);
-    uint32_t *idx = mql_alloc_big((m ? m : 1) * sizeof *idx);
-    uint32_t *ti = mql_alloc_big((m ? m : 1) * sizeof *ti);
-    uint32_t *rep = mql_alloc_big((m ? m : 1) * sizeof *rep);
-    int rc = -1;
-    if (!key || !tk || !idx || !ti || !rep)
-        goto out;
-    for (size_t k = 0; k < m; k++) {
-        key[k] = mql_xxh64(d->lev[k], d->len[k]);
-        idx[k] = (uint32_t)k;
-    }
-    radix_u64(key, idx, tk, ti, m);
-    /* rep[k]: the first entry equal to k. Within a run of equal hashes the entries ascend (the
-     * sort is stable); each is compared with the run's distinct texts so far (nearly always one). */
-    for (size_t a = 0; a < m;) {
-        size_t b = a + 1;
-        while (b < m && key[b] == key[a])
-            b++;
-        for (size_t q = a; q < b; q++) {
-            uint32_t k = idx[q];
-            rep[k] = k;
-            for (size_t r = a; r < q; r++) {
-                uint32_t e = idx[r];
-                if (rep[e] == e && d->len[e] == d->len[k] &&
-                    memcmp(d->lev[e], d->lev[k], d->len[k]) == 0) {
-                    rep[k] = e;
-                    break;
-                }
-            }
-        }
-        a = b;
-    }
-    /* Levels in entry order; in place, since a level's slot is never after its first entry. */
-    uint32_t *lvl = ti;
-    size_t L = 0;
-    for (size_t k = 0; k < m; k++) {
-        if (rep[k] == k) {
-            lvl[k] = (uint32_t)L;
-            d->lev[L] = d->lev[k];
-            d->len[L] = d->len[k];
-            d->count[L] = d->count[k];
-            L++;
-        } else {
-            lvl[k] = lvl[rep[k]];
-            d->count[lvl[k]] += d->count[k];
-        }
-    }
-    for (size_t k = 0; k < L; k++)
-        d->hash[k] = str_hash(d->lev[k], d->len[k]);
-    d->n = L;
-    for (size_t i = 0; i < n_rows; i++)
-        if (code[i] != MQL_NA_CODE)
-            code[i] = lvl[code[i]];
-    rc = 0;
-out:
-    free(key);
-    free(tk);
-    free(idx);
-    free(ti);
-    free(rep);
-    return rc;
-}
-
-/* An ordinary dictionary again (each level its own string, the slot table rebuilt) from a raw
- * one that raw_finish made distinct. Returns 0 or -1. */
-static int dict_unraw(dict *d)
-{
-    char **own = malloc((d->cap ? d->cap : 1) * sizeof *own);
-    size_t k = 0;
-    while (own && k < d->n && (own[k] = mql_strndup(d->lev[k], d->len[k])))
-        k++;
-    if (!own || k < d->n) {
-        while (own && k)
-            free(own[--k]);
-        free(own);
-        return -1;
-    }
-    free(d->lev);
-    d->lev = own;
-    for (size_t b = 0; b < d->n_blk; b++)
-        free(d->blk[b]);
-    free(d->blk);
-    d->blk = NULL;
-    d->n_blk = d->blk_used = d->blk_cap = 0;
-    d->raw = 0;
-    size_t slots = 16;
-    while (slots <= 2 * d->n)
-        slots *= 2;
-    return dict_rehash(d, slots);
 }
 
 /* ======================================================================== values ==== */
@@ -910,8 +502,8 @@ typedef struct colb {
     long out;                /* index among the stored columns, -1 when not stored */
     double *num;
     uint32_t *code;
-    dict d;
-    uint32_t hash;           /* str_hash of the current cell (text mode) */
+    mql_dict d;
+    uint32_t hash;           /* mql_str_hash of the current cell (text mode) */
     int has_time;
     size_t n_bad;            /* NUM / DATE: cells of the column's form without a value */
     size_t bad_row;          /*   (mql_column.n_unreadable): the first one's row and text */
@@ -1047,7 +639,7 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
  * the code array gets room for cap rows. */
 static int to_text(colb *c, size_t n_rows, size_t cap)
 {
-    uint32_t *code = col_alloc((cap > n_rows ? cap : n_rows ? n_rows : 1) * sizeof *code);
+    uint32_t *code = mql_alloc_big((cap > n_rows ? cap : n_rows ? n_rows : 1) * sizeof *code);
     if (!code)
         return -1;
     for (size_t i = 0; i < n_rows; i++) {
@@ -1061,8 +653,8 @@ static int to_text(colb *c, size_t n_rows, size_t cap)
             mql_date_format(v, v != floor(v), buf, sizeof buf);
         else
             num_text(v, buf, sizeof buf);
-        if ((c->d.raw ? raw_add(&c->d, buf, strlen(buf), &code[i])
-                      : dict_add(&c->d, buf, strlen(buf), &code[i]))) {
+        if ((c->d.raw ? mql_dict_raw_add(&c->d, buf, strlen(buf), &code[i])
+                      : mql_dict_add(&c->d, buf, strlen(buf), &code[i]))) {
             free(code);
             return -1;
         }
@@ -1079,13 +671,13 @@ static int to_text(colb *c, size_t n_rows, size_t cap)
 static int col_reserve(colb *c, size_t old, size_t cap)
 {
     if (c->num) {
-        double *q = col_realloc(c->num, old * sizeof *q, cap * sizeof *q);
+        double *q = mql_realloc_big(c->num, old * sizeof *q, cap * sizeof *q);
         if (!q)
             return -1;
         c->num = q;
     }
     if (c->code) {
-        uint32_t *q = col_realloc(c->code, old * sizeof *q, cap * sizeof *q);
+        uint32_t *q = mql_realloc_big(c->code, old * sizeof *q, cap * sizeof *q);
         if (!q)
             return -1;
         c->code = q;
@@ -1100,7 +692,7 @@ static int ensure_rows(builder *b, size_t i)
         return 0;
     size_t cap = b->cap_rows ? 2 * b->cap_rows : b->cap_hint > 4096 ? b->cap_hint : 4096;
     size_t old = b->cap_rows;
-    size_t *ln = col_realloc(b->line, old * sizeof *ln, cap * sizeof *ln);
+    size_t *ln = mql_realloc_big(b->line, old * sizeof *ln, cap * sizeof *ln);
     if (!ln)
         return -1;
     b->line = ln;
@@ -1125,12 +717,12 @@ static int start_mode(builder *b, colb *c, const char *s, size_t n, size_t i)
         c->mode = M_TEXT;
     c->origin = c->mode;
     if (c->mode == M_TEXT) {
-        if (!(c->code = col_alloc(b->cap_rows * sizeof *c->code)))
+        if (!(c->code = mql_alloc_big(b->cap_rows * sizeof *c->code)))
             return -1;
         for (size_t k = 0; k < i; k++)
             c->code[k] = MQL_NA_CODE;
     } else {
-        if (!(c->num = col_alloc(b->cap_rows * sizeof *c->num)))
+        if (!(c->num = mql_alloc_big(b->cap_rows * sizeof *c->num)))
             return -1;
         for (size_t k = 0; k < i; k++)
             c->num[k] = NAN;
@@ -1152,7 +744,7 @@ static int note_bad(colb *c, size_t i, const char *s, size_t n)
 
 /* Stores cell s (n bytes) in row i of column c: the one-thread typing rule (the first value
  * picks the mode; a value the mode cannot read turns the column to text). The caller has made
- * room for row i; c->hash must hold str_hash(s) when c is text with a large dictionary.
+ * room for row i; c->hash must hold mql_str_hash(s) when c is text with a large dictionary.
  * Returns 0 or -1 (no memory). */
 static int put_cell(builder *b, colb *c, size_t i, const char *s, size_t n)
 {
@@ -1188,21 +780,21 @@ static int put_cell(builder *b, colb *c, size_t i, const char *s, size_t n)
     if (c->mode != M_TEXT) {
         if (to_text(c, i, b->cap_rows))
             return -1;
-        c->hash = str_hash(s, n);
+        c->hash = mql_str_hash(s, n);
     } else if (c->d.raw) {
-        return raw_add(&c->d, s, n, &c->code[i]);
+        return mql_dict_raw_add(&c->d, s, n, &c->code[i]);
     } else if (c->d.mask < 4095) {
-        c->hash = str_hash(s, n);
+        c->hash = mql_str_hash(s, n);
     }
     /* A dictionary that has grown with nearly every row is an identifier's: from here on its
      * values are kept without an index (a hash table of millions of keys misses the cache on
-     * every row), and raw_finish makes them distinct levels once the file is read. */
-    if (c->d.n == 16384 && i < 17000 && dict_to_raw(&c->d) == 0 &&
-        (b->cap_hint <= c->d.cap || dict_room(&c->d, b->cap_hint) == 0))
-        return raw_add(&c->d, s, n, &c->code[i]);
+     * every row), and mql_dict_raw_finish makes them distinct levels once the file is read. */
+    if (c->d.n == 16384 && i < 17000 && mql_dict_to_raw(&c->d) == 0 &&
+        (b->cap_hint <= c->d.cap || mql_dict_room(&c->d, b->cap_hint) == 0))
+        return mql_dict_raw_add(&c->d, s, n, &c->code[i]);
     if (c->d.raw)
-        return -1;               /* dict_to_raw ran out of memory */
-    return dict_add_hashed(&c->d, s, n, c->hash, &c->code[i]);
+        return -1;               /* mql_dict_to_raw ran out of memory */
+    return mql_dict_add_hashed(&c->d, s, n, c->hash, &c->code[i]);
 }
 
 static int on_row(const mql_csv_row *row, void *ctx, mql_err *err)
@@ -1218,8 +810,8 @@ static int on_row(const mql_csv_row *row, void *ctx, mql_err *err)
     for (size_t j = 0; j < b->n_file_cols; j++) {
         colb *c = &b->cb[j];
         if (c->mode == M_TEXT && c->d.mask >= 4095) {
-            c->hash = str_hash(row->field[j], row->len[j]);
-            dict_prefetch(&c->d, c->hash);
+            c->hash = mql_str_hash(row->field[j], row->len[j]);
+            mql_dict_prefetch(&c->d, c->hash);
         }
     }
     for (size_t j = 0; j < b->n_file_cols; j++) {
@@ -1243,7 +835,7 @@ static int on_cell(void *ctx, size_t j, const char *s, size_t n, mql_err *err)
         return MQL_OK;           /* an extra field: the record's field count check fails */
     colb *c = &b->cb[j];
     if (c->mode == M_TEXT && c->d.mask >= 4095)
-        c->hash = str_hash(s, n);
+        c->hash = mql_str_hash(s, n);
     if (put_cell(b, c, i, s, n))
         return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
     return MQL_OK;
@@ -1317,7 +909,7 @@ static size_t count_distinct(const double *v, size_t n, size_t *miss, int *all_i
     /* All-ones bits are a NaN, never inserted (NaN cells are skipped), so they mark empty. */
     const uint64_t empty = UINT64_MAX;
     size_t cap = 64, used = 0;
-    uint64_t *set = table_alloc(cap * sizeof *set, 0xFF);
+    uint64_t *set = mql_alloc_big_filled(cap * sizeof *set, 0xFF);
     if (!set)
         return (size_t)-1;
     for (size_t i = 0; i < n; i++) {
@@ -1336,7 +928,7 @@ static size_t count_distinct(const double *v, size_t n, size_t *miss, int *all_i
         set[k] = bits;
         if (2 * ++used > cap) {
             size_t nc = 2 * cap;
-            uint64_t *ns = table_alloc(nc * sizeof *ns, 0xFF);
+            uint64_t *ns = mql_alloc_big_filled(nc * sizeof *ns, 0xFF);
             if (!ns) {
                 free(set);
                 return (size_t)-1;
@@ -1397,7 +989,7 @@ static int bool_word(const char *s)
 }
 
 /* Moves the dictionary into the column's levels. */
-static void take_levels(mql_column *col, dict *d)
+static void take_levels(mql_column *col, mql_dict *d)
 {
     col->levels = d->lev;
     col->level_count = d->count;
@@ -1409,12 +1001,12 @@ static void take_levels(mql_column *col, dict *d)
     d->lev = NULL;
     d->count = NULL;
     d->n = 0;
-    dict_free(d);
+    mql_dict_free(d);
 }
 
 /* Spelling records of the groups with more than one member: grp[k] is level k's group, best[g]
  * the group's label level. Grouped by group, most rows first. */
-static int record_spellings(mql_column *col, const dict *d, const uint32_t *grp,
+static int record_spellings(mql_column *col, const mql_dict *d, const uint32_t *grp,
                             const size_t *size, size_t n_groups)
 {
     size_t m = 0;
@@ -1458,7 +1050,7 @@ static int record_spellings(mql_column *col, const dict *d, const uint32_t *grp,
  * "yes" = "y"): each value keeps the position of its first-seen spelling, is labelled by its most
  * frequent spelling (the first seen of equally frequent ones) trimmed, and the rows' codes are
  * renumbered. Every spelling of a merged value is recorded in col->spellings. Consumes d. */
-static int merge_levels_equal(mql_column *col, dict *d, size_t n, const char *const *na,
+static int merge_levels_equal(mql_column *col, mql_dict *d, size_t n, const char *const *na,
                               size_t n_na)
 {
     size_t L = d->n, maxlen = 0;
@@ -1466,7 +1058,7 @@ static int merge_levels_equal(mql_column *col, dict *d, size_t n, const char *co
         maxlen = d->len[k] > maxlen ? d->len[k] : maxlen;
     uint32_t *grp = malloc((L ? L : 1) * sizeof *grp);
     char *key = malloc(maxlen + 40);
-    dict kd = {0};
+    mql_dict kd = {0};
     int rc = -1;
     size_t *size = NULL, *best = NULL;
     if (!grp || !key)
@@ -1477,7 +1069,7 @@ static int merge_levels_equal(mql_column *col, dict *d, size_t n, const char *co
         size_t kl = mql_cell_key(&cell, key, maxlen + 40);
         if (cell.missing)   /* cannot happen: ingest read placeholders as missing */
             kl = (size_t)snprintf(key, maxlen + 40, "m:%zu", k);
-        if (dict_add(&kd, key, kl, &grp[k]))
+        if (mql_dict_add(&kd, key, kl, &grp[k]))
             goto done;
     }
     if (kd.n == L) {            /* every value has one spelling */
@@ -1525,10 +1117,10 @@ static int merge_levels_equal(mql_column *col, dict *d, size_t n, const char *co
     col->levels = lev;
     col->level_count = cnt;
     col->n_levels = col->n_distinct = G;
-    dict_free(d);
+    mql_dict_free(d);
     rc = 0;
 done:
-    dict_free(&kd);
+    mql_dict_free(&kd);
     free(grp);
     free(key);
     free(size);
@@ -1584,7 +1176,7 @@ static int to_boolean(mql_column *col, size_t n)
  * when only the order is in doubt), -1 when out of memory. */
 static int levels_to_dates(colb *c, mql_column *col, size_t n, mql_date_order order)
 {
-    dict *d = &c->d;
+    mql_dict *d = &c->d;
     size_t n_shaped = 0;
     int a_big = 0, b_big = 0, all_dots = 1;
     for (size_t k = 0; k < d->n; k++) {
@@ -1678,7 +1270,7 @@ static int levels_to_dates(colb *c, mql_column *col, size_t n, mql_date_order or
     col->num = num;
     col->n_missing = miss;
     col->n_distinct = nd;
-    dict_free(d);
+    mql_dict_free(d);
     return 1;
 }
 
@@ -1720,8 +1312,8 @@ static int finish_column(const builder *b, colb *c, mql_column *col, size_t n)
             /* Integer identifiers: besides the distinct share, the values must be dense (an
              * auto-increment key) or the name must say id, so amounts in whole dollars with
              * mostly distinct values stay numeric. */
-            if ((n >= 65536 && dict_to_raw(&c->d)) || to_text(c, n, n) ||
-                (c->d.raw && raw_finish(&c->d, c->code, n)))
+            if ((n >= 65536 && mql_dict_to_raw(&c->d)) || to_text(c, n, n) ||
+                (c->d.raw && mql_dict_raw_finish(&c->d, c->code, n)))
                 return -1;
             col->type = MQL_COL_ID;
             col->code = c->code;
@@ -1743,11 +1335,11 @@ static int finish_column(const builder *b, colb *c, mql_column *col, size_t n)
     for (size_t i = 0; i < n; i++)
         miss += c->code[i] == MQL_NA_CODE;
     col->n_missing = miss;
-    dict *d = &c->d;
+    mql_dict *d = &c->d;
     if (d->raw) {          /* distinct levels; an index again unless the column is an identifier */
-        if (raw_finish(d, c->code, n))
+        if (mql_dict_raw_finish(d, c->code, n))
             return -1;
-        if ((c->forced || !id_rule(col->name, d->n, n - miss)) && dict_unraw(d))
+        if ((c->forced || !id_rule(col->name, d->n, n - miss)) && mql_dict_unraw(d))
             return -1;
     }
     if (!c->forced) {      /* dates like 10/20/2016 (before the identifier rule: timestamps) */
@@ -1808,14 +1400,14 @@ static size_t replay_rows(const colb *B, size_t nk)
  * its own text and B's level order is their first-seen order there. */
 static int merge_levels(colb *A, size_t n0, colb *B, size_t nk)
 {
-    dict *d = &B->d;
+    mql_dict *d = &B->d;
     uint32_t *map = malloc((d->n ? d->n : 1) * sizeof *map);
     if (!map)
         return -1;
     for (size_t k = 0; k < d->n; k++) {
         if (k + 16 < d->n)
-            dict_prefetch(&A->d, d->hash[k + 16]);   /* an identifier's table misses the cache */
-        if (dict_put(&A->d, d->lev[k], d->len[k], d->hash[k], d->count[k], d->lev[k], &map[k])) {
+            mql_dict_prefetch(&A->d, d->hash[k + 16]);   /* an identifier's table misses the cache */
+        if (mql_dict_put(&A->d, d->lev[k], d->len[k], d->hash[k], d->count[k], d->lev[k], &map[k])) {
             free(map);
             return -1;
         }
@@ -1833,7 +1425,7 @@ static int merge_levels(colb *A, size_t n0, colb *B, size_t nk)
  * first in B's replayed (canonical) rows takes its place where it first appears as text. */
 static int merge_rows(colb *A, size_t n0, colb *B, size_t from, size_t nk)
 {
-    dict *d = &B->d;
+    mql_dict *d = &B->d;
     uint32_t *map = malloc((d->n ? d->n : 1) * sizeof *map);
     if (!map)
         return -1;
@@ -1847,7 +1439,7 @@ static int merge_rows(colb *A, size_t n0, colb *B, size_t from, size_t nk)
             A->code[n0 + i] = map[c];
             A->d.count[map[c]]++;
         } else {
-            if (dict_add_hashed(&A->d, d->lev[c], d->len[c], d->hash[c], &map[c])) {
+            if (mql_dict_add_hashed(&A->d, d->lev[c], d->len[c], d->hash[c], &map[c])) {
                 free(map);
                 return -1;
             }
@@ -1859,16 +1451,16 @@ static int merge_rows(colb *A, size_t n0, colb *B, size_t from, size_t nk)
 }
 
 /* Adds B's rows [from, nk) to A's rows n0 + from ... when either dictionary is index-less: A
- * becomes index-less and takes each row's text as an entry (raw_finish merges repeats). */
+ * becomes index-less and takes each row's text as an entry (mql_dict_raw_finish merges repeats). */
 static int raw_merge(colb *A, size_t n0, colb *B, size_t from, size_t nk)
 {
-    if (!A->d.raw && dict_to_raw(&A->d))
+    if (!A->d.raw && mql_dict_to_raw(&A->d))
         return -1;
     for (size_t i = from; i < nk; i++) {
         uint32_t c = B->code[i];
         if (c == MQL_NA_CODE)
             A->code[n0 + i] = MQL_NA_CODE;
-        else if (raw_add(&A->d, B->d.lev[c], B->d.len[c], &A->code[n0 + i]))
+        else if (mql_dict_raw_add(&A->d, B->d.lev[c], B->d.len[c], &A->code[n0 + i]))
             return -1;
     }
     return 0;
@@ -1911,7 +1503,7 @@ static int merge_column(void *arg, size_t j)
     B->num = NULL;
     B->code = NULL;
     B->bad_text = NULL;
-    dict_free(&B->d);
+    mql_dict_free(&B->d);
 #ifdef __GLIBC__
     /* glibc keeps the freed arrays of a part thread's arena (below its mmap threshold, which
      * rises as blocks are freed): hand the pages back, or the copy would double the peak. */
@@ -1942,9 +1534,9 @@ static int merge_column1(merge_ctx *m, size_t j)
     if (A->mode == M_EMPTY) {
         /* The first value is in this part: A becomes B after n0 missing rows. */
         size_t cap = m->b0->cap_rows;
-        if (B->num && !(A->num = col_alloc(cap * sizeof *A->num)))
+        if (B->num && !(A->num = mql_alloc_big(cap * sizeof *A->num)))
             return -1;
-        if (B->code && !(A->code = col_alloc(cap * sizeof *A->code)))
+        if (B->code && !(A->code = mql_alloc_big(cap * sizeof *A->code)))
             return -1;
         col_fill_missing(A, 0, n0);
         if (B->num)
@@ -1956,7 +1548,7 @@ static int merge_column1(merge_ctx *m, size_t j)
         A->switch_row = n0 + B->switch_row;
         A->has_time = B->has_time;
         merge_bad(A, n0, B);
-        dict_free(&A->d);
+        mql_dict_free(&A->d);
         A->d = B->d;
         memset(&B->d, 0, sizeof B->d);
         return 0;
@@ -1995,7 +1587,7 @@ static int replay_row(const mql_csv_row *row, void *ctx, mql_err *err)
         if (!r->replayed[j] || i >= replay_rows(&r->bk->cb[j], r->nk))
             continue;
         if (A->mode == M_TEXT && A->d.mask >= 4095)
-            A->hash = str_hash(row->field[j], row->len[j]);
+            A->hash = mql_str_hash(row->field[j], row->len[j]);
         if (put_cell(r->b0, A, r->n0 + i, row->field[j], row->len[j]))
             return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", r->b0->path,
                                r->n0 + i + 1);
@@ -2048,7 +1640,7 @@ static void builder_free(builder *b)
             free(b->cb[j].num);
             free(b->cb[j].code);
             free(b->cb[j].bad_text);
-            dict_free(&b->cb[j].d);
+            mql_dict_free(&b->cb[j].d);
         }
     free(b->cb);
     free(b->line);
@@ -2095,7 +1687,7 @@ static int read_parts(builder *bs, size_t max_parts, uint64_t min_part_bytes, co
         for (size_t j = 0; j < b0->n_file_cols; j++)
             if (col_reserve(&b0->cb[j], b0->cap_rows, total))
                 return mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b0->path);
-        size_t *ln = col_realloc(b0->line, b0->cap_rows * sizeof *ln, total * sizeof *ln);
+        size_t *ln = mql_realloc_big(b0->line, b0->cap_rows * sizeof *ln, total * sizeof *ln);
         if (!ln)
             return mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b0->path);
         b0->line = ln;
@@ -2441,15 +2033,15 @@ int mql_column_to_categorical(mql_column *c, mql_err *err)
                 continue;
             }
             const char *s = c->num[i] != 0 ? c->true_label : c->false_label;
-            if (dict_add(&b.d, s, strlen(s), &b.code[i])) {
+            if (mql_dict_add(&b.d, s, strlen(s), &b.code[i])) {
                 free(b.code);
-                dict_free(&b.d);
+                mql_dict_free(&b.d);
                 return mql_err_set(err, MQL_ENOMEM, "out of memory");
             }
         }
         for (size_t k = 0; k < c->n_spellings; k++) {   /* truth -> the label's level */
             const char *s = c->spellings[k].level ? c->true_label : c->false_label;
-            long lv = dict_find(&b.d, s, strlen(s));
+            long lv = mql_dict_find(&b.d, s, strlen(s));
             c->spellings[k].level = lv < 0 ? 0 : (uint32_t)lv;
         }
         free(c->num);
@@ -2458,7 +2050,7 @@ int mql_column_to_categorical(mql_column *c, mql_err *err)
         c->true_label = c->false_label = NULL;
     } else if (to_text(&b, n, n)) {
         free(b.code);
-        dict_free(&b.d);
+        mql_dict_free(&b.d);
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     }
     c->num = NULL;
@@ -2606,25 +2198,25 @@ int mql_join_eval(const mql_table *t, const char *key, const char *join_path, ch
     size_t n = t->n_rows;
     if (c->type == MQL_COL_CATEGORICAL || c->type == MQL_COL_ID) {
         /* Index the join keys, then mark each lead level found there. */
-        dict d = {0};
+        mql_dict d = {0};
         uint32_t code;
         unsigned char *hit = malloc(c->n_levels ? c->n_levels : 1);
         for (size_t q = 0; hit && q < k->n_levels; q++)
-            if (dict_add(&d, k->levels[q], strlen(k->levels[q]), &code)) {
+            if (mql_dict_add(&d, k->levels[q], strlen(k->levels[q]), &code)) {
                 free(hit);
                 hit = NULL;
             }
         if (!hit) {
-            dict_free(&d);
+            mql_dict_free(&d);
             mql_table_free(jt);
             return mql_err_set(err, MQL_ENOMEM, "out of memory");
         }
         for (size_t q = 0; q < c->n_levels; q++)
-            hit[q] = dict_find(&d, c->levels[q], strlen(c->levels[q])) >= 0;
+            hit[q] = mql_dict_find(&d, c->levels[q], strlen(c->levels[q])) >= 0;
         for (size_t i = 0; i < n; i++)
             out[i] = c->code[i] != MQL_NA_CODE && hit[c->code[i]];
         free(hit);
-        dict_free(&d);
+        mql_dict_free(&d);
     } else {
         /* Numbers, dates and booleans compare by value: "007" in one file matches 7. */
         double *v = malloc((k->n_levels ? k->n_levels : 1) * sizeof *v);

@@ -129,6 +129,11 @@ void mql_gsl_quiet(void);
  * MB). Freed with free(). */
 #define MQL_BIG_BYTES ((size_t)2 << 20)
 void *mql_alloc_big(size_t bytes);
+/* mql_alloc_big with every byte set to fill. */
+void *mql_alloc_big_filled(size_t bytes, int fill);
+/* Resizes p (old bytes, from malloc or mql_alloc_big) to bytes, keeping the first min(old,
+ * bytes); large sizes move to a fresh mql_alloc_big block. NULL on failure (p is kept). */
+void *mql_realloc_big(void *p, size_t old, size_t bytes);
 
 /* Runs work(ctx, j) for j = 0 .. n-1 on up to n_threads threads (at most 8, the caller's thread
  * among them), each taking the next j as it finishes: for items whose costs differ by orders of
