@@ -62,13 +62,14 @@ static int dbl_cmp(const void *a, const void *b)
 static int rows_load(const double *score, const unsigned char *y, const double *w, size_t n,
                      row **out, double *wpos, double *wneg, mql_err *err)
 {
-    *out = NULL;
+    if (out)
+        *out = NULL;
     if (n == 0)
         return mql_err_set(err, MQL_EDATA, "no rows to evaluate");
     if (!score || !y)
         return mql_err_set(err, MQL_EDATA, "missing score or outcome array");
-    row *r = mql_alloc_big(n * sizeof *r);
-    if (!r)
+    row *r = out ? mql_alloc_big(n * sizeof *r) : NULL;     /* out NULL: only the checks */
+    if (out && !r)
         return mql_err_set(err, MQL_ENOMEM, "out of memory for %zu rows", n);
     double tp = 0, tn = 0;
     for (size_t i = 0; i < n; i++) {
@@ -81,16 +82,19 @@ static int rows_load(const double *score, const unsigned char *y, const double *
             free(r);
             return mql_err_set(err, MQL_EDATA, "row %zu: weight must be finite and >= 0", i + 1);
         }
-        r[i].s = score[i];
-        r[i].w = wi;
-        r[i].p = 0;
-        r[i].y = y[i] ? 1 : 0;
-        if (r[i].y)
+        if (r) {
+            r[i].s = score[i];
+            r[i].w = wi;
+            r[i].p = 0;
+            r[i].y = y[i] ? 1 : 0;
+        }
+        if (y[i])
             tp += wi;
         else
             tn += wi;
     }
-    *out = r;
+    if (out)
+        *out = r;
     *wpos = tp;
     *wneg = tn;
     return MQL_OK;
@@ -1085,12 +1089,10 @@ double mql_isotonic_predict(const mql_isotonic *m, double x)
 int mql_platt_fit(const double *score, const unsigned char *y, const double *w, size_t n,
                   mql_platt *out, mql_err *err)
 {
-    row *r;
     double wp, wn;
-    int rc = rows_load(score, y, w, n, &r, &wp, &wn, err);
+    int rc = rows_load(score, y, w, n, NULL, &wp, &wn, err);
     if (rc)
         return rc;
-    free(r);
     if ((rc = need_both_classes(wp, wn, err)))
         return rc;
     double a = log(wp / wn), b = 0, cov[3];
