@@ -87,7 +87,7 @@ static double select_kth(double *v, size_t n, size_t k)
  * values; NAN when none. */
 static int num_summary(const mql_column *c, size_t n, double *mn, double *med, double *mx)
 {
-    double *v = malloc((n ? n : 1) * sizeof *v);
+    double *v = mql_alloc_big((n ? n : 1) * sizeof *v);
     if (!v)
         return -1;
     size_t m = 0;
