@@ -637,11 +637,15 @@ static void test_identifiers_without_index(void **state)
     (void)state;
     enum { N = 70000 };
     text t = {0};
-    add(&t, "key,uid,num_id,y\n");
+    add(&t, "key,uid,num_id,mixed_id,y\n");
     for (int i = 0; i < N; i++) {
         int k = i < 30000 ? i : i % 500;           /* unique, then repeats of early keys */
         int u = i % 50 == 49 ? i - 1 : i;          /* 2% repeat the row before */
-        add(&t, "K%06d,U%d,%d,%d\n", k, u, N - i, i % 3 == 0);
+        add(&t, "K%06d,U%d,%d,", k, u, N - i);
+        if (i < N / 2)                             /* text keys, then numbers (a replayed part) */
+            add(&t, "M%d,%d\n", i, i % 3 == 0);
+        else
+            add(&t, "%d,%d\n", i, i % 3 == 0);
     }
     mql_table *one = read_all_ways(t.s, NULL);
     const mql_column *key = col(one, "key"), *uid = col(one, "uid"), *num = col(one, "num_id");
@@ -664,6 +668,11 @@ static void test_identifiers_without_index(void **state)
         snprintf(buf, sizeof buf, "%d", N - i);
         assert_string_equal(num->levels[num->code[i]], buf);
     }
+    const mql_column *mixed = col(one, "mixed_id");
+    assert_int_equal(mixed->type, MQL_COL_ID);
+    assert_int_equal(mixed->n_levels, N);
+    assert_string_equal(mixed->levels[mixed->code[N / 2 - 1]], "M34999");
+    assert_string_equal(mixed->levels[mixed->code[N / 2]], "35000");
     size_t sum = 0;
     for (size_t l = 0; l < uid->n_levels; l++)
         sum += uid->level_count[l];
