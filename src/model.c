@@ -577,9 +577,11 @@ int mql_model_add_points_weighted(mql_model *m, const mql_table *t, const unsign
         return mql_err_set(err, MQL_EDATA, "the model has no fit to turn into points");
     mql_design_binding *b = NULL;
     mql_points *pts = NULL;
+    long *inside = NULL;   /* the points step's own scores, reused by the self-check */
     int st = mql_design_bind(m->design, t, &b, err);
     if (st == MQL_OK)
-        st = mql_points_from_fit_weighted(m->design, m->fit->beta, b, y, w, po, &pts, err);
+        st = mql_points_from_fit_scored(m->design, m->fit->beta, b, y, w, po, &pts, &inside,
+                                        err);
     /* The default scale follows the fit's strength: a weak model is re-scaled to fewer points. */
     mql_points_opts def;
     if (!po) {
@@ -596,13 +598,17 @@ int mql_model_add_points_weighted(mql_model *m, const mql_table *t, const unsign
             o2.max_points = fmax(10, po->max_points * s);
             mql_points_free(pts);
             pts = NULL;
-            st = mql_points_from_fit_weighted(m->design, m->fit->beta, b, y, w, &o2, &pts, err);
+            free(inside);
+            inside = NULL;
+            st = mql_points_from_fit_scored(m->design, m->fit->beta, b, y, w, &o2, &pts, &inside,
+                                            err);
         }
         if (st == MQL_OK)
             pts->strength = s;
     }
     if (st == MQL_OK)
-        st = mql_points_self_check(m->design, b, pts, err);
+        st = mql_points_self_check_scored(m->design, b, pts, inside, err);
+    free(inside);
     mql_design_binding_free(b);
     if (st) {
         mql_points_free(pts);

@@ -870,7 +870,17 @@ int mql_points_from_fit_weighted(const mql_design *d, const double *beta,
                                  const double *w, const mql_points_opts *o, mql_points **out,
                                  mql_err *err)
 {
+    return mql_points_from_fit_scored(d, beta, b, y, w, o, out, NULL, err);
+}
+
+int mql_points_from_fit_scored(const mql_design *d, const double *beta,
+                               const mql_design_binding *b, const unsigned char *y,
+                               const double *w, const mql_points_opts *o, mql_points **out,
+                               long **scores, mql_err *err)
+{
     *out = NULL;
+    if (scores)
+        *scores = NULL;
     for (size_t k = 0; w && k < d->n_features; k++)
         if (d->features[k].enc == MQL_ENC_LINEAR)
             return mql_err_set(err, MQL_EUSAGE, "'%s' is a linear term: its value steps need "
@@ -1118,6 +1128,10 @@ int mql_points_from_fit_weighted(const mql_design *d, const double *beta,
 done:
     free(contrib);
     free(step_idx);
+    if (rc == MQL_OK && scores && b) {
+        *scores = score;   /* the caller's now */
+        score = NULL;
+    }
     free(score);
     free(uncapped);
     free(eta);

@@ -143,8 +143,14 @@ static void explain_row(const mql_design *d, const mql_design_binding *b, const 
 int mql_points_self_check(const mql_design *d, const mql_design_binding *b, const mql_points *m,
                           mql_err *err)
 {
+    return mql_points_self_check_scored(d, b, m, NULL, err);
+}
+
+int mql_points_self_check_scored(const mql_design *d, const mql_design_binding *b,
+                                 const mql_points *m, const long *given, mql_err *err)
+{
     size_t n = b->n_rows;
-    long *inside = malloc((n ? n : 1) * sizeof *inside);
+    long *inside = given ? NULL : malloc((n ? n : 1) * sizeof *inside);
     long *outside = malloc((n ? n : 1) * sizeof *outside);
     char *buf = NULL;
     size_t len = 0;
@@ -152,12 +158,13 @@ int mql_points_self_check(const mql_design *d, const mql_design_binding *b, cons
     mql_points *back = NULL;
     mql_scorer *sc = NULL;
     int rc = MQL_OK;
-    if (!inside || !outside) {
+    if ((!given && !inside) || !outside) {
         rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = mql_points_internal_scores(d, b, m, NULL, inside, NULL, err)))
+    if (!given && (rc = mql_points_internal_scores(d, b, m, NULL, inside, NULL, err)))
         goto done;
+    const long *in = given ? given : inside;
     if (!(mem = open_memstream(&buf, &len))) {
         rc = mql_err_set(err, MQL_ENOMEM, "self-check: cannot open a memory stream");
         goto done;
@@ -182,10 +189,10 @@ int mql_points_self_check(const mql_design *d, const mql_design_binding *b, cons
         goto done;
     }
     for (size_t r = 0; r < n; r++)
-        if (inside[r] != outside[r]) {
+        if (in[r] != outside[r]) {
             rc = mql_err_set(err, MQL_EDATA, "self-check failed: lead on line %zu scores %ld by "
                              "the exported rules and %ld inside the model", r + 2, outside[r],
-                             inside[r]);
+                             in[r]);
             explain_row(d, b, m, back, r, err);
             break;
         }

@@ -89,6 +89,13 @@ int mql_points_from_fit_weighted(const mql_design *d, const double *beta,
                                  const mql_design_binding *b, const unsigned char *y,
                                  const double *w, const mql_points_opts *o, mql_points **out,
                                  mql_err *err);
+/* mql_points_from_fit_weighted that also hands over the internal scores it computed (with b:
+ * *scores receives b->n_rows scores, exactly mql_points_internal_scores of the result, for the
+ * self-check to reuse; caller frees; NULL without b or on failure). scores may be NULL. */
+int mql_points_from_fit_scored(const mql_design *d, const double *beta,
+                               const mql_design_binding *b, const unsigned char *y,
+                               const double *w, const mql_points_opts *o, mql_points **out,
+                               long **scores, mql_err *err);
 /* mql_points_from_fit_data without training data (designs without LINEAR terms). */
 int mql_points_from_fit(const mql_design *d, const double *beta, const mql_points_opts *o,
                         mql_points **out, mql_err *err);

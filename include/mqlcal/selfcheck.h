@@ -14,5 +14,10 @@
  * line = row + 2, the header being line 1), or the reader's / binder's error. */
 int mql_points_self_check(const mql_design *d, const mql_design_binding *b, const mql_points *m,
                           mql_err *err);
+/* mql_points_self_check with the inside scores already known (inside: b->n_rows scores from
+ * mql_points_internal_scores or mql_points_from_fit_scored; NULL: computed here), so the check
+ * after the points step does not score every lead inside the model a second time. */
+int mql_points_self_check_scored(const mql_design *d, const mql_design_binding *b,
+                                 const mql_points *m, const long *inside, mql_err *err);
 
 #endif

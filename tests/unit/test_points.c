@@ -525,6 +525,47 @@ static void test_json(void **state)
     mql_points_free(m);
 }
 
+/* The points step hands over its own scores of the training rows: exactly the internal scores
+ * of the model it made, so the self-check reuses them; the reused scores are checked as
+ * strictly as recomputed ones (a corrupted rule, or a corrupted inside score, fails the same). */
+static void test_self_check_reuses_scores(void **state)
+{
+    fixture *fx = *state;
+    mql_points_opts o;
+    mql_points_opts_default(&o);
+    o.pdo = 10 * log(2.0);
+    mql_points *m;
+    long *sc = NULL;
+    mql_err err;
+    assert_int_equal(mql_points_from_fit_scored(fx->d, fx->beta, fx->b, fx->y, NULL, &o, &m, &sc,
+                                                &err), MQL_OK);
+    assert_non_null(sc);
+    size_t n = fx->b->n_rows;
+    long *ref = malloc(n * sizeof *ref);
+    assert_non_null(ref);
+    assert_int_equal(mql_points_internal_scores(fx->d, fx->b, m, NULL, ref, NULL, &err), MQL_OK);
+    for (size_t r = 0; r < n; r++)
+        assert_int_equal(sc[r], ref[r]);
+    assert_int_equal(mql_points_self_check_scored(fx->d, fx->b, m, sc, &err), MQL_OK);
+    /* line 10 (VP, webinar, 3 visits) is 33 inside the model; the rule edited to 13 gives 34 */
+    assert_int_equal(sc[8], 33);
+    m->rules[0].points = 13;
+    assert_int_equal(mql_points_self_check_scored(fx->d, fx->b, m, sc, &err), MQL_EDATA);
+    assert_string_equal(err.msg, "self-check failed: lead on line 10 scores 34 by the exported "
+                                 "rules and 33 inside the model: 'job_level' = 'VP' gets +13 by "
+                                 "the rule 'job_level = VP' and +12 inside the model; likely "
+                                 "cause: the rule's points differ from the model's (was the table "
+                                 "edited after the fit?)");
+    m->rules[0].points = 12;
+    sc[8] = 32;   /* a wrong score handed in is caught too */
+    assert_int_equal(mql_points_self_check_scored(fx->d, fx->b, m, sc, &err), MQL_EDATA);
+    assert_true(strncmp(err.msg, "self-check failed: lead on line 10 scores 33 by the exported "
+                                 "rules and 32 inside the model", 91) == 0);
+    free(ref);
+    free(sc);
+    mql_points_free(m);
+}
+
 /* The self-check compares the model's own scores with the exported rules' scores. */
 static void test_self_check(void **state)
 {
@@ -1126,6 +1167,7 @@ int main(void)
         cmocka_unit_test(test_synthetic_target),
         cmocka_unit_test(test_bands_inside_range),
         cmocka_unit_test_setup_teardown(test_threshold_high_base_rate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_self_check_reuses_scores, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
