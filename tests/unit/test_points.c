@@ -559,8 +559,8 @@ static void test_self_check_reuses_scores(void **state)
     m->rules[0].points = 12;
     sc[8] = 32;   /* a wrong score handed in is caught too */
     assert_int_equal(mql_points_self_check_scored(fx->d, fx->b, m, sc, &err), MQL_EDATA);
-    assert_true(strncmp(err.msg, "self-check failed: lead on line 10 scores 33 by the exported "
-                                 "rules and 32 inside the model", 91) == 0);
+    assert_string_equal(err.msg, "self-check failed: lead on line 10 scores 33 by the exported "
+                                 "rules and 32 inside the model");
     free(ref);
     free(sc);
     mql_points_free(m);
