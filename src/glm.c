@@ -728,12 +728,17 @@ static int finish(glm_work *ws, size_t rank, int intercept, mql_glm_result *r, m
 typedef struct warm_ctx {
     const mql_glm_data *d;
     size_t k, off;
+    const double *x;            /* the subsample's rows, filled once (NULL: fill on each pass) */
 } warm_ctx;
 
 static int warm_fill(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
 {
     const warm_ctx *c = ctx;
     size_t p = c->d->p;
+    if (c->x) {
+        memcpy(x, c->x + row0 * p, m * p * sizeof *x);
+        return MQL_OK;
+    }
     for (size_t r = 0; r < m; r++) {
         int st = c->d->fill(c->d->ctx, (row0 + r) * c->k + c->off, 1, x + r * p, err);
         if (st != MQL_OK)
@@ -753,7 +758,8 @@ static int warm_start(const mql_glm_data *d, const mql_glm_opts *o, const glm_wo
                       double *beta)
 {
     size_t k = d->n / o->warm_rows, m = d->n / k, p = d->p;
-    warm_ctx c = {d, k, k / 2};
+    warm_ctx c = {d, k, k / 2, NULL};
+    double *xs = NULL;
     double *y = mql_alloc_big(m * sizeof *y), *w = d->w ? mql_alloc_big(m * sizeof *w) : NULL;
     mql_glm_result *r = NULL;
     int iters = 0;
@@ -763,6 +769,18 @@ static int warm_start(const mql_glm_data *d, const mql_glm_opts *o, const glm_wo
         y[i] = d->y[i * k + c.off];
         if (w)
             w[i] = d->w[i * k + c.off];
+    }
+    /* The subsample's rows are filled once (every pass of its fit reads them again) when they
+     * take at most 256 MB; the same values either way. */
+    xs = m * p <= ((size_t)32 << 20) ? mql_alloc_big(m * p * sizeof *xs) : NULL;
+    if (xs) {
+        mql_err fe;
+        if (warm_fill(&c, 0, m, xs, &fe) == MQL_OK) {
+            c.x = xs;
+        } else {
+            free(xs);
+            xs = NULL;
+        }
     }
     mql_glm_data sd = {m, p, warm_fill, &c, y, w};
     mql_glm_opts so = *o;
@@ -786,6 +804,7 @@ out:
     mql_glm_result_free(r);
     free(y);
     free(w);
+    free(xs);
     return iters;
 }
 
