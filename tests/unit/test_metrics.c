@@ -569,10 +569,36 @@ static void test_auc_integer_route(void **state)
     assert_true(a1 == a2);
 }
 
+/* Unweighted non-integer scores of 4,096 rows or more take the split sort (won and other scores
+ * sorted apart and merged): the same AUC, bit for bit, as the indexed sort that weights of 1
+ * take, with ties across and within the classes. */
+static void test_auc_split_route(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    static double s[N], w[N];
+    static unsigned char y[N];
+    uint64_t g = 7;
+    for (size_t i = 0; i < N; i++) {
+        g = g * 6364136223846793005ULL + 1442695040888963407ULL;
+        s[i] = (double)((g >> 33) % 5000) / 7.0 - 300.0;    /* many ties, not integers */
+        w[i] = 1.0;
+        y[i] = (g >> 45) % 5 == 0 || (s[i] > 200 && (g >> 50) % 2);
+    }
+    double split, indexed;
+    mql_err err;
+    assert_int_equal(mql_auc(s, y, NULL, N, &split, &err), MQL_OK);
+    assert_int_equal(mql_auc(s, y, w, N, &indexed, &err), MQL_OK);
+    if (split != indexed)
+        fail_msg("split %.17g, indexed %.17g", split, indexed);
+    assert_true(split > 0.55 && split < 0.95);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_auc_integer_route),
+        cmocka_unit_test(test_auc_split_route),
         cmocka_unit_test(test_auc_sklearn),
         cmocka_unit_test(test_auc_hand_ties),
         cmocka_unit_test(test_auc_ci_delong),
