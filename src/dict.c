@@ -92,11 +92,11 @@ static int dict_grow(mql_dict *d)
     return mql_dict_room(d, d->cap ? 2 * d->cap : 8);
 }
 
-/* Adds cnt occurrences of s (n bytes) whose mql_str_hash is h: *code receives its level. The string
- * is copied, or when owned is not NULL (a copy of s from malloc) taken over or freed. Returns 0
- * or -1 (no memory; owned is then still the caller's). */
+/* Adds cnt occurrences of s (n bytes) whose mql_str_hash is h: *code receives its level. The
+ * string is copied, or when owned is not NULL (a copy of s from malloc) taken over or freed.
+ * Returns 0 or -1 (no memory; owned is then still the caller's). */
 int mql_dict_put(mql_dict *d, const char *s, size_t n, uint32_t h, size_t cnt, char *owned,
-                    uint32_t *code)
+                 uint32_t *code)
 {
     if (!d->slot && dict_rehash(d, 16))
         return -1;
@@ -128,8 +128,8 @@ int mql_dict_put(mql_dict *d, const char *s, size_t n, uint32_t h, size_t cnt, c
     return 0;
 }
 
-/* Adds one occurrence of s (n bytes) whose mql_str_hash is h: *code receives its level. Returns 0 or
- * -1 (no memory). */
+/* Adds one occurrence of s (n bytes) whose mql_str_hash is h: *code receives its level. Returns
+ * 0 or -1 (no memory). */
 int mql_dict_add_hashed(mql_dict *d, const char *s, size_t n, uint32_t h, uint32_t *code)
 {
     return mql_dict_put(d, s, n, h, 1, NULL, code);
@@ -137,6 +137,8 @@ int mql_dict_add_hashed(mql_dict *d, const char *s, size_t n, uint32_t h, uint32
 
 int mql_dict_add(mql_dict *d, const char *s, size_t n, uint32_t *code)
 {
+    if (d->raw)
+        return mql_dict_raw_add(d, s, n, code);
     return mql_dict_add_hashed(d, s, n, mql_str_hash(s, n), code);
 }
 
@@ -247,7 +249,8 @@ int mql_dict_raw_finish(mql_dict *d, uint32_t *code, size_t n_rows)
     }
     radix_u64(key, idx, tk, ti, m);
     /* rep[k]: the first entry equal to k. Within a run of equal hashes the entries ascend (the
-     * sort is stable); each is compared with the run's distinct texts so far (nearly always one). */
+     * sort is stable); each is compared with the run's distinct texts so far (nearly always
+     * one). */
     for (size_t a = 0; a < m;) {
         size_t b = a + 1;
         while (b < m && key[b] == key[a])

@@ -196,7 +196,9 @@ static size_t group_counts(const mql_column *c, const unsigned char *y, size_t n
     }
     if (c->type == MQL_COL_BOOLEAN || c->type == MQL_COL_DATE) {
         for (size_t i = 0; i < n; i++) {
-            size_t k = isnan(c->num[i]) ? 2 : c->type == MQL_COL_DATE ? 0 : (size_t)(c->num[i] != 0);
+            size_t k = isnan(c->num[i])             ? 2
+                       : c->type == MQL_COL_DATE ? 0
+                                                 : (size_t)(c->num[i] != 0);
             g[k].pos += y[i] != 0;
             g[k].neg += y[i] == 0;
         }
@@ -375,8 +377,9 @@ static void screen_date(const mql_column *c, const mql_column *created, size_t n
 }
 
 /* Steps up and down between consecutive filled values in the order ord (NULL: row order). Stops
- * early once the fewer direction has more than MQL_SCREEN_MONOTONE leaves of the most steps there
- * can be (n - 1): the monotone rule can no longer hold, and the counts only say so. */
+ * early once the rarer direction holds more than 1 - MQL_SCREEN_MONOTONE of the most changes
+ * there can be (n - 1): the monotone rule can then no longer hold, so the partial counts give the
+ * same verdict (they are only quoted when it holds). */
 static void steps(const double *v, size_t n, const size_t *ord, size_t *up, size_t *down)
 {
     double prev = NAN;
@@ -541,7 +544,8 @@ int mql_screen_run(const mql_table *t, const unsigned char *y, long date_col,
     screen_ctx cx = {.t = t, .y = y, .date_col = date_col, .skip = skip, .s = s, .created = created,
                      .ord = ord, .n_ord = n_ord, .n_pos = n_pos,
                      .have_y = y && n_pos > 0 && n_pos < n};
-    /* Columns are screened independently, on every CPU (one column's AUC is a pass over its rows). */
+    /* Columns are screened independently, on every CPU (a column's AUC is a pass over its
+     * rows). */
     if (!fail && n >= 65536)
         fail = mql_parallel_for(t->n_cols, mql_cpu_count(), screen_one, &cx);
     for (size_t j = 0; !fail && n < 65536 && j < t->n_cols; j++)

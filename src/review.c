@@ -1159,9 +1159,10 @@ int mql_review_run(const mql_review_spec *sp, mql_review **out, mql_err *err)
     /* each step's wall seconds in r->step_seconds (MQLCAL_TIMINGS prints them) */
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-#define TIMED(k, call)                                                                         \
-    (st = (call), clock_gettime(CLOCK_MONOTONIC, &t1),                                         \
-     r->step_seconds[k] = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec), \
+#define TIMED(k, call)                                                                    \
+    (st = (call), clock_gettime(CLOCK_MONOTONIC, &t1),                                    \
+     r->step_seconds[k] = (double)(t1.tv_sec - t0.tv_sec) +                               \
+                          1e-9 * (double)(t1.tv_nsec - t0.tv_nsec),                       \
      t0 = t1, st)
     if (!TIMED(0, step_leakage(sp, r, &design, &roles, err)) && !TIMED(1, step_split(sp, r, err)) &&
         !TIMED(2, step_fit(sp, r, &design, err)) && !TIMED(3, step_evaluate(sp, r, err)) &&

@@ -653,8 +653,7 @@ static int to_text(colb *c, size_t n_rows, size_t cap)
             mql_date_format(v, v != floor(v), buf, sizeof buf);
         else
             num_text(v, buf, sizeof buf);
-        if ((c->d.raw ? mql_dict_raw_add(&c->d, buf, strlen(buf), &code[i])
-                      : mql_dict_add(&c->d, buf, strlen(buf), &code[i]))) {
+        if (mql_dict_add(&c->d, buf, strlen(buf), &code[i])) {
             free(code);
             return -1;
         }
@@ -1405,9 +1404,10 @@ static int merge_levels(colb *A, size_t n0, colb *B, size_t nk)
     if (!map)
         return -1;
     for (size_t k = 0; k < d->n; k++) {
-        if (k + 16 < d->n)
-            mql_dict_prefetch(&A->d, d->hash[k + 16]);   /* an identifier's table misses the cache */
-        if (mql_dict_put(&A->d, d->lev[k], d->len[k], d->hash[k], d->count[k], d->lev[k], &map[k])) {
+        if (k + 16 < d->n)          /* an identifier's table misses the cache: load ahead */
+            mql_dict_prefetch(&A->d, d->hash[k + 16]);
+        if (mql_dict_put(&A->d, d->lev[k], d->len[k], d->hash[k], d->count[k], d->lev[k],
+                         &map[k])) {
             free(map);
             return -1;
         }

@@ -38,7 +38,8 @@ int mql_dict_room(mql_dict *d, size_t c);
  * or freed. Returns 0 or -1 (no memory; owned is then still the caller's). */
 int mql_dict_put(mql_dict *d, const char *s, size_t n, uint32_t h, size_t cnt, char *owned,
                  uint32_t *code);
-/* One occurrence of s (with its hash h, or hashed here). Returns 0 or -1. */
+/* One occurrence of s (with its hash h, or hashed here). mql_dict_add also serves a raw d (a new
+ * entry, as mql_dict_raw_add). Returns 0 or -1. */
 int mql_dict_add_hashed(mql_dict *d, const char *s, size_t n, uint32_t h, uint32_t *code);
 int mql_dict_add(mql_dict *d, const char *s, size_t n, uint32_t *code);
 

@@ -48,15 +48,20 @@ void cli_warn(const char *fmt, ...)
 
 /* MQLCAL_TIMINGS=1: each call prints the wall and CPU seconds since the previous call (or the
  * process start) on stderr, labelled with the phase that just ended (README "Speed"). */
-void cli_phase(const char *done)
+int cli_timings(void)
 {
     static int on = -1;
-    static double wall0 = -1, cpu0 = 0;
     if (on < 0) {
         const char *e = getenv("MQLCAL_TIMINGS");
         on = e && *e && strcmp(e, "0") != 0;
     }
-    if (!on)
+    return on;
+}
+
+void cli_phase(const char *done)
+{
+    static double wall0 = -1, cpu0 = 0;
+    if (!cli_timings())
         return;
     struct timespec w, c;
     clock_gettime(CLOCK_MONOTONIC, &w);

@@ -33,6 +33,8 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* With MQLCAL_TIMINGS=1, prints the seconds since the previous call as phase `done` (NULL: only
  * starts the clock) and the process's peak memory so far. */
 void cli_phase(const char *done);
+/* Whether MQLCAL_TIMINGS asks for timings (set and not "0"). */
+int cli_timings(void);
 
 /* Matches argv[*i] against "--name VALUE" or "--name=VALUE". On a match sets *val, advances *i past
  * the value and returns 1; returns -1 (after printing a usage error) when the value is missing;

@@ -490,7 +490,7 @@ int cmd_review(int argc, char **argv)
         goto done;
     }
     cli_phase("review");
-    if (getenv("MQLCAL_TIMINGS") && strcmp(getenv("MQLCAL_TIMINGS"), "0") != 0) {
+    if (cli_timings()) {
         static const char *const step[] = {"leakage", "split", "fit", "evaluate", "tables",
                                            "findings"};
         for (size_t k = 0; k < 6; k++)
