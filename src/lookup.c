@@ -82,12 +82,6 @@ static char *fold(const char *s)
     return o;
 }
 
-/* Line of row r of t for messages (the row's number + 1 when lines were not kept). */
-static size_t line_of(const mql_table *t, size_t r)
-{
-    return t->line ? t->line[r] : r + 2;
-}
-
 /* The lookup file's base name without directory and extension ("sales_teams"). */
 static void base_name(const char *path, char *buf, size_t cap)
 {
@@ -306,7 +300,7 @@ int mql_table_lookup(mql_table *t, const char *key, const mql_table *lk, const c
         uint32_t c = lc->code[r];
         if (c == MQL_NA_CODE) {
             st = mql_err_set(err, MQL_EDATA, "%s:%zu: the key '%s' is empty (every row of a "
-                             "lookup file needs its key)", lk->source, line_of(lk, r), lk_key);
+                             "lookup file needs its key)", lk->source, mql_table_line(lk, r), lk_key);
             goto fail;
         }
         lkey *x = &v[n_lk++];
@@ -325,8 +319,8 @@ int mql_table_lookup(mql_table *t, const char *key, const mql_table *lk, const c
         int dup = numeric ? !isnan(v[k].v) && v[k].v == v[k - 1].v : strcmp(v[k].s, v[k - 1].s) == 0;
         if (dup) {
             st = mql_err_set(err, MQL_EDATA, "%s:%zu: key '%s' repeats line %zu: a lookup file "
-                             "needs one row per %s", lk->source, line_of(lk, v[k].row), v[k].s,
-                             line_of(lk, v[k - 1].row), lk_key);
+                             "needs one row per %s", lk->source, mql_table_line(lk, v[k].row), v[k].s,
+                             mql_table_line(lk, v[k - 1].row), lk_key);
             goto fail;
         }
     }

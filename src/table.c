@@ -87,7 +87,18 @@ static int parse_num_general(const char *s, size_t n, double *out);
  * Exact fast path when the mantissa fits 2^53 and the power of ten is at most 22 (both then
  * exact doubles, so one multiply or divide rounds correctly); strtod otherwise. s must be
  * NUL-terminated at s[n]. Returns 0 and sets *out, or -1. */
+static inline int parse_num_dec(const char *s, size_t n, double *out, int *dec);
+
 static inline int parse_num(const char *s, size_t n, double *out)
+{
+    int dec;
+    return parse_num_dec(s, n, out, &dec);
+}
+
+/* parse_num, also saying how the number was written: *dec is the count of digits after the
+ * point of a plain decimal ([sign] digits [. digits], so *out times 10^*dec is an integer below
+ * 2^53 in magnitude), 99 for any other form. */
+static inline int parse_num_dec(const char *s, size_t n, double *out, int *dec)
 {
     /* The common short forms first: [sign] digits [. digits], at most 19 digits (so m cannot
      * overflow), exact under the same condition as below. */
@@ -109,8 +120,10 @@ static inline int parse_num(const char *s, size_t n, double *out)
     if (i == n && nd + nf > 0 && nd + nf <= 19 && m <= (UINT64_C(1) << 53) && nf <= 22) {
         double v = nf ? (double)m / pow10_exact[nf] : (double)m;
         *out = neg ? -v : v;
+        *dec = (int)nf;
         return 0;
     }
+    *dec = 99;
     return parse_num_general(s, n, out);
 }
 
@@ -505,6 +518,8 @@ typedef struct colb {
     mql_dict d;
     uint32_t hash;           /* mql_str_hash of the current cell (text mode) */
     int has_time;
+    int dec;                 /* NUM: the most digits after the point of the values read, 99
+                                when some value was not a plain decimal (parse_num_dec) */
     size_t n_bad;            /* NUM / DATE: cells of the column's form without a value */
     size_t bad_row;          /*   (mql_column.n_unreadable): the first one's row and text */
     char *bad_text;
@@ -519,7 +534,10 @@ typedef struct builder {
     size_t n_rows;                   /* data rows taken */
     size_t cap_rows;
     size_t cap_hint;                 /* rows to make room for at first (an estimate; 0: none) */
-    size_t *line;                    /* the physical line of each row taken (cap_rows) */
+    size_t *line;                    /* the physical line of each row taken (cap_rows), or NULL
+                                        while every row i so far is on line line0 + i (one line
+                                        per record, no blank lines: nearly every export) */
+    size_t line0;                    /* the line of row 0 (0: no row yet) */
     int dec_comma;                   /* ';' file: numbers may have a decimal comma */
     int secondary;                   /* a later part's builder: the table belongs to part 0's */
     const char *const *na;
@@ -691,14 +709,41 @@ static int ensure_rows(builder *b, size_t i)
         return 0;
     size_t cap = b->cap_rows ? 2 * b->cap_rows : b->cap_hint > 4096 ? b->cap_hint : 4096;
     size_t old = b->cap_rows;
-    size_t *ln = mql_realloc_big(b->line, old * sizeof *ln, cap * sizeof *ln);
-    if (!ln)
-        return -1;
-    b->line = ln;
+    if (b->line) {
+        size_t *ln = mql_realloc_big(b->line, old * sizeof *ln, cap * sizeof *ln);
+        if (!ln)
+            return -1;
+        b->line = ln;
+    }
     for (size_t j = 0; j < b->n_file_cols; j++)
         if (col_reserve(&b->cb[j], old, cap))
             return -1;
     b->cap_rows = cap;
+    return 0;
+}
+
+/* The lines of rows 0 .. n - 1 when they are line0, line0 + 1, ...: the array, with room for cap
+ * rows. Returns it or NULL (no memory). */
+static size_t *lines_materialise(size_t line0, size_t n, size_t cap)
+{
+    size_t *ln = mql_alloc_big((cap > n ? cap : n ? n : 1) * sizeof *ln);
+    for (size_t i = 0; ln && i < n; i++)
+        ln[i] = line0 + i;
+    return ln;
+}
+
+/* Records that row i (just taken, room made) is on line `line`. Returns 0 or -1. */
+static int note_line(builder *b, size_t i, size_t line)
+{
+    if (i == 0)
+        b->line0 = line;
+    if (!b->line) {
+        if (line == b->line0 + i)
+            return 0;
+        if (!(b->line = lines_materialise(b->line0, i, b->cap_rows)))
+            return -1;
+    }
+    b->line[i] = line;
     return 0;
 }
 
@@ -758,13 +803,20 @@ static int put_cell(builder *b, colb *c, size_t i, const char *s, size_t n)
         return -1;
     int ht;
     switch (c->mode) {
-    case M_NUM:
-        if (parse_num(s, n, &c->num[i]) == 0 ||
-            (b->dec_comma && parse_num_comma(s, n, &c->num[i]) == 0))
+    case M_NUM: {
+        int dec;
+        if (parse_num_dec(s, n, &c->num[i], &dec) == 0) {
+            c->dec = dec > c->dec ? dec : c->dec;
             return 0;
+        }
+        if (b->dec_comma && parse_num_comma(s, n, &c->num[i]) == 0) {
+            c->dec = 99;
+            return 0;
+        }
         if (nonfinite_num(s, n))
             return note_bad(c, i, s, n);
         break;
+    }
     case M_DATE:
         if (mql_date_parse(s, n, &c->num[i], &ht) == 0) {
             c->has_time |= ht;
@@ -818,7 +870,8 @@ static int on_row(const mql_csv_row *row, void *ctx, mql_err *err)
         if (c->out >= 0 && put_cell(b, c, i, row->field[j], row->len[j]))
             return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
     }
-    b->line[i] = row->line;
+    if (note_line(b, i, row->line))
+        return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
     b->n_rows++;
     return MQL_OK;
 }
@@ -844,8 +897,10 @@ static int on_record_end(void *ctx, size_t n_fields, size_t line, mql_err *err)
 {
     builder *b = ctx;
     (void)n_fields;
-    (void)err;
-    b->line[b->n_rows++] = line;
+    if (note_line(b, b->n_rows, line))
+        return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path,
+                           b->n_rows + 1);
+    b->n_rows++;
     return MQL_OK;
 }
 
@@ -862,10 +917,12 @@ static inline size_t bits_slot(uint64_t x, size_t mask)
 
 /* Distinct non-NAN values of v (n entries); also the number of NANs, whether every value is an
  * integer and whether all are 0 or 1, and the range. Integers spanning fewer than 2^24 values
- * (counts, flags, days) are counted in a bitmap; other values by hashing their bits. Returns
- * (size_t)-1 when out of memory. */
-static size_t count_distinct(const double *v, size_t n, size_t *miss, int *all_int, int *all01,
-                             double *lo, double *hi)
+ * (counts, flags, days) are counted in a bitmap, and so are decimals when dec (0 .. 15) says every
+ * value was written with at most dec digits after the point and their hundredths, thousandths...
+ * span fewer than 2^24 steps (amounts, rates, scores); other values by hashing their bits.
+ * Returns (size_t)-1 when out of memory. */
+static size_t count_distinct(const double *v, size_t n, int dec, size_t *miss, int *all_int,
+                             int *all01, double *lo, double *hi)
 {
     size_t nan = 0;
     int frac = 0, not01 = 0;
@@ -888,8 +945,15 @@ static size_t count_distinct(const double *v, size_t n, size_t *miss, int *all_i
     *hi = mx;
     if (nan == n)
         return 0;
-    if (!frac && mx - mn < 16777216.0) {
-        size_t words = (size_t)(mx - mn) / 64 + 1, used = 0;
+    /* Scaled by 10^dec, each value is within a rounding of the integer it was written as (its
+     * digits without the point, below 2^53), so x * scale - base + 0.5 truncates to that integer
+     * minus base's (the rounding errors stay below 0.5 under 2^50): one bit per written value,
+     * and distinct doubles are distinct integers. */
+    double scale = !frac ? 1 : dec >= 1 && dec <= 15 ? pow10_exact[dec] : 0;
+    if (scale > 0 && mx * scale - mn * scale < 16777216.0 && fabs(mn * scale) < 0x1p50 &&
+        fabs(mx * scale) < 0x1p50) {
+        double base = round(mn * scale);
+        size_t words = (size_t)(round(mx * scale) - base) / 64 + 1, used = 0;
         uint64_t *bits = calloc(words, sizeof *bits);
         if (!bits)
             return (size_t)-1;
@@ -897,7 +961,7 @@ static size_t count_distinct(const double *v, size_t n, size_t *miss, int *all_i
             double x = v[i];
             if (isnan(x))
                 continue;
-            size_t k = (size_t)(x - mn);
+            size_t k = (size_t)(x * scale - base + 0.5);
             uint64_t bit = UINT64_C(1) << (k % 64);
             used += !(bits[k / 64] & bit);
             bits[k / 64] |= bit;
@@ -1259,7 +1323,7 @@ static int levels_to_dates(colb *c, mql_column *col, size_t n, mql_date_order or
     size_t miss, nd;
     int all_int, all01;
     double lo, hi;
-    if ((nd = count_distinct(num, n, &miss, &all_int, &all01, &lo, &hi)) == (size_t)-1) {
+    if ((nd = count_distinct(num, n, 99, &miss, &all_int, &all01, &lo, &hi)) == (size_t)-1) {
         free(day);
         free(num);
         return -1;
@@ -1295,7 +1359,8 @@ static int finish_column(const builder *b, colb *c, mql_column *col, size_t n)
         int all_int, all01;
         double lo, hi;
         size_t miss;
-        size_t nd = count_distinct(c->num, n, &miss, &all_int, &all01, &lo, &hi);
+        int dec = c->mode == M_NUM ? c->dec : 99;
+        size_t nd = count_distinct(c->num, n, dec, &miss, &all_int, &all01, &lo, &hi);
         if (nd == (size_t)-1)
             return -1;
         col->n_missing = miss;
@@ -1321,6 +1386,8 @@ static int finish_column(const builder *b, colb *c, mql_column *col, size_t n)
             return 0;
         } else {
             col->type = MQL_COL_NUMERIC;
+            col->plain_decimal = dec <= 15;
+            col->decimals = dec <= 15 ? dec : 0;
         }
         col->num = c->num;
         c->num = NULL;
@@ -1547,6 +1614,7 @@ static int merge_column1(merge_ctx *m, size_t j)
         A->origin = B->origin;
         A->switch_row = n0 + B->switch_row;
         A->has_time = B->has_time;
+        A->dec = B->dec;
         merge_bad(A, n0, B);
         mql_dict_free(&A->d);
         A->d = B->d;
@@ -1554,6 +1622,7 @@ static int merge_column1(merge_ctx *m, size_t j)
         return 0;
     }
     A->has_time |= B->has_time;
+    A->dec = B->dec > A->dec ? B->dec : A->dec;
     if (A->mode == B->mode && A->mode != M_TEXT) {
         memcpy(A->num + n0, B->num, nk * sizeof *B->num);
         merge_bad(A, n0, B);
@@ -1687,15 +1756,25 @@ static int read_parts(builder *bs, size_t max_parts, uint64_t min_part_bytes, co
         for (size_t j = 0; j < b0->n_file_cols; j++)
             if (col_reserve(&b0->cb[j], b0->cap_rows, total))
                 return mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b0->path);
-        size_t *ln = mql_realloc_big(b0->line, b0->cap_rows * sizeof *ln, total * sizeof *ln);
-        if (!ln)
-            return mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b0->path);
-        b0->line = ln;
+        if (b0->line) {
+            size_t *ln = mql_realloc_big(b0->line, b0->cap_rows * sizeof *ln, total * sizeof *ln);
+            if (!ln)
+                return mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b0->path);
+            b0->line = ln;
+        }
         b0->cap_rows = total;
     }
-    size_t *ln = b0->line;
-    for (size_t k = 1, at = b0->n_rows; k < n_parts; at += bs[k].n_rows, k++)
-        memcpy(b0->line + at, bs[k].line, bs[k].n_rows * sizeof *ln);
+    /* The lines stay implicit when every part's are and each part starts on the line after the
+     * previous part's last row. */
+    int regular = b0->line == NULL;
+    for (size_t k = 1, at = b0->n_rows; regular && k < n_parts; at += bs[k].n_rows, k++)
+        regular = bs[k].n_rows == 0 || (!bs[k].line && bs[k].line0 == b0->line0 + at);
+    if (!regular && !b0->line &&
+        !(b0->line = lines_materialise(b0->line0, b0->n_rows, b0->cap_rows)))
+        return mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b0->path);
+    for (size_t k = 1, at = b0->n_rows; !regular && k < n_parts; at += bs[k].n_rows, k++)
+        for (size_t i = 0; i < bs[k].n_rows; i++)
+            b0->line[at + i] = bs[k].line ? bs[k].line[i] : bs[k].line0 + i;
     for (size_t k = 1; k < n_parts; k++) {
         if ((st = merge_part(b0, &bs[k], path, info->delim, &parts[k], n_parts, err)))
             return st;
@@ -1795,6 +1874,11 @@ int mql_table_read(const char *path, const mql_read_opts *opts, mql_table **out,
     }
     t->delim = info.delim;
     t->n_bytes = info.n_bytes;
+    /* No line array when row i is on line i + 2 (mql_table.line NULL means that). */
+    if (!b->line && b->line0 != 2 && !(b->line = lines_materialise(b->line0, b->n_rows, 0))) {
+        st = mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b->path);
+        goto fail;
+    }
     t->line = b->line;
     b->line = NULL;
     t->hash = info.hash;
@@ -1866,6 +1950,11 @@ void mql_table_free(mql_table *t)
     free(t->source);
     mql_na_clear(&t->na);
     free(t);
+}
+
+size_t mql_table_line(const mql_table *t, size_t r)
+{
+    return t->line ? t->line[r] : r + 2;
 }
 
 const char *const *mql_table_na(const mql_table *t)

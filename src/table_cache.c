@@ -269,6 +269,7 @@ static int build_meta(const mql_table *t, const wbuf *opt, wbuf *m, uint64_t *da
         put_u64(m, c->n_missing);
         put_u64(m, c->n_distinct);
         put_u32(m, (uint32_t)c->has_time);
+        put_u32(m, (uint32_t)(c->plain_decimal ? c->decimals + 1 : 0));
         put_u64(m, c->n_rows);
         put_u64(m, c->n_levels);
         put_u32(m, c->level_count != NULL);
@@ -538,6 +539,9 @@ static int read_column_meta(rbuf *r, mql_column *c, uint64_t n_rows, uint64_t *b
     c->n_missing = get_u64(r);
     c->n_distinct = get_u64(r);
     c->has_time = (int)get_u32(r);
+    uint32_t dec = get_u32(r);
+    c->plain_decimal = dec > 0 && dec <= 16;
+    c->decimals = c->plain_decimal ? (int)dec - 1 : 0;
     c->n_rows = get_u64(r);
     uint64_t n_levels = get_count(r, 12);
     uint32_t has_count = get_u32(r);

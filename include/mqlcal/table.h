@@ -59,6 +59,11 @@ typedef struct mql_column {
                                 most frequent first; NULL when every value has one spelling */
     size_t n_spellings;
     int has_time;            /* DATE: some value carried HH:MM:SS */
+    int plain_decimal;       /* NUMERIC: 1 when every value was written [sign] digits [. digits]
+                                with at most `decimals` (<= 15) digits after the point, so that
+                                value * 10^decimals is within a rounding of an integer (below
+                                2^53); 0 when not known (other forms, or not read from text) */
+    int decimals;
     size_t n_rows;           /* cells in num[] / code[] (the table's n_rows) */
     /* NUMERIC, BOOLEAN, DATE: cells that had the column's form but no value of its type, read
      * as missing: NaN, inf or a number beyond the double range (1e400) in a numeric column, an
@@ -80,11 +85,15 @@ typedef struct mql_table {
     uint64_t hash;           /* XXH64 of the file's bytes (mql_xxh64; `xxh64sum FILE`) */
     mql_na_list na;          /* the placeholders it was read with; v = NULL: the defaults */
     size_t *line;            /* n_rows: the physical line on which each row's record starts, for
-                                messages; NULL in derived tables (mql_table_subset) */
+                                messages; NULL when row i is on line i + 2 (one line per
+                                record: nearly every export) and in derived tables
+                                (mql_table_subset) */
 } mql_table;
 
 /* The table's placeholder list for value.h's functions: NULL when it is the default one. */
 const char *const *mql_table_na(const mql_table *t);
+/* The physical line of row r's record (r + 2 when t keeps no line array). */
+size_t mql_table_line(const mql_table *t, size_t r);
 
 /* How dates written with '/', '.' or '-' around a four-digit year (10/20/2016, 20.10.2016)
  * are read: AUTO decides per column (a first field above 12 means day/month, a second field

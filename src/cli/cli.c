@@ -446,7 +446,7 @@ static int count_column(const mql_table *t, const char *opt, const char *name, l
         double v = c->num[i];
         if (!(v >= 0) || !mql_is_integral(v)) {
             cli_error("%s: line %zu: column '%s': %s; counts are whole numbers >= 0", t->source,
-                      i + 2, name, isnan(v) ? "missing" : "not a whole number >= 0");
+                      mql_table_line(t, i), name, isnan(v) ? "missing" : "not a whole number >= 0");
             return MQL_EDATA;
         }
     }
@@ -546,7 +546,7 @@ static void table_warnings(const mql_table *t)
         const mql_column *c = &t->cols[j];
         if (c->n_unreadable && c->unreadable_text) {
             size_t r = c->unreadable_row;
-            size_t line = t->line ? t->line[r] : r + 2;
+            size_t line = mql_table_line(t, r);
             char g[32];
             const char *why = c->type == MQL_COL_DATE ? "not a day of the calendar"
                                                       : "NaN, inf or beyond the double range";

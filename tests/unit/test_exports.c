@@ -118,7 +118,7 @@ static void test_cells_without_value(void **state)
     assert_int_equal(a->n_missing, 4);
     assert_int_equal(a->unreadable_row, 1);
     assert_string_equal(a->unreadable_text, "NaN");
-    assert_int_equal(t->line[a->unreadable_row], 3);
+    assert_int_equal(mql_table_line(t, a->unreadable_row), 3);
     assert_int_equal(c->type, MQL_COL_DATE);
     assert_int_equal(c->n_unreadable, 2);
     assert_string_equal(c->unreadable_text, "2023-02-30");
@@ -181,7 +181,7 @@ static void test_parallel_equal(void **state)
         mql_table *par = read_ok(s, &o);
         assert_int_equal(one->n_cols, par->n_cols);
         for (size_t r = 0; r < one->n_rows; r++)
-            assert_int_equal(one->line[r], par->line[r]);
+            assert_int_equal(mql_table_line(one, r), mql_table_line(par, r));
         for (size_t j = 0; j < one->n_cols; j++) {
             const mql_column *x = &one->cols[j], *y = &par->cols[j];
             assert_int_equal(x->type, y->type);
@@ -210,7 +210,7 @@ static void test_parallel_equal(void **state)
     assert_int_equal(col(one, "late_nan")->n_unreadable, 1);
     assert_true(col(one, "late_nan")->num[599] == 2.5);
     assert_int_equal(col(one, "mixed")->type, MQL_COL_CATEGORICAL);
-    assert_int_equal(one->line[599], 601);
+    assert_int_equal(mql_table_line(one, 599), 601);
     mql_table_free(one);
     free(s);
 }

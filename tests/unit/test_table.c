@@ -401,6 +401,9 @@ static void assert_tables_equal(const mql_table *a, const mql_table *b)
     assert_int_equal(a->n_bytes, b->n_bytes);
     assert_int_equal(a->delim, b->delim);
     assert_true(a->hash == b->hash);
+    assert_int_equal(a->line == NULL, b->line == NULL);
+    for (size_t i = 0; a->line && i < a->n_rows; i++)
+        assert_int_equal(a->line[i], b->line[i]);
     for (size_t j = 0; j < a->n_cols; j++) {
         const mql_column *x = &a->cols[j], *y = &b->cols[j];
         assert_string_equal(x->name, y->name);
@@ -521,6 +524,103 @@ static void test_parallel_matches_one_thread(void **state)
     assert_string_equal(c->levels[c->code[399]], "7.0"); /* later cells keep their spelling */
     assert_int_equal(col(one, "flag")->type, MQL_COL_BOOLEAN);
     assert_int_equal(col(one, "mostly_empty")->n_missing, 399);
+    mql_table_free(one);
+    free(t.s);
+}
+
+/* Line numbers: no array when row i is on line i + 2; with a record spanning lines, every row's
+ * line, the same read on one thread or in parts (a part starting after the multi-line record
+ * has its lines shifted, one before it has them implicit). */
+static void test_line_numbers(void **state)
+{
+    (void)state;
+    text t = {0};
+    add(&t, "id,note,x\n");
+    for (int i = 0; i < 400; i++)
+        add(&t, "L%04d,plain,%d\n", i, i % 7);
+    mql_table *one = read_all_ways(t.s, NULL);
+    assert_null(one->line);
+    mql_table_free(one);
+    for (int at = 0; at < 400; at += 133) {
+        text u = {0};
+        add(&u, "id,note,x\n");
+        for (int i = 0; i < 400; i++)
+            add(&u, i == at ? "L%04d,\"two\nlines\",%d\n" : "L%04d,plain,%d\n", i, i % 7);
+        one = read_all_ways(u.s, NULL);
+        /* the last record spanning lines moves no record's first line */
+        assert_true((one->line == NULL) == (at == 399));
+        for (int i = 0; one->line && i < 400; i++)
+            assert_int_equal(one->line[i], (size_t)(i + 2 + (i > at)));
+        mql_table_free(one);
+        free(u.s);
+    }
+    free(t.s);
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Distinct non-missing values by sorting (-0 equal to 0), the reference for n_distinct. */
+static size_t distinct_by_sort(const mql_column *c, size_t n)
+{
+    double *v = malloc(n * sizeof *v);
+    size_t m = 0, d = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(c->num[i]))
+            v[m++] = c->num[i];
+    qsort(v, m, sizeof *v, cmp_dbl);
+    for (size_t i = 0; i < m; i++)
+        d += i == 0 || v[i] != v[i - 1];
+    free(v);
+    return d;
+}
+
+/* Decimal columns are counted by their written digits when every value is a plain decimal: the
+ * distinct counts equal a sort's for short and long forms of one value (1.5, 1.50), -0, negative
+ * values, values near the span limit, and the columns that must be hashed (an exponent, a
+ * thousands separator, 16 decimals) say so; on one thread and in parts. */
+static void test_decimal_distinct(void **state)
+{
+    (void)state;
+    text t = {0};
+    add(&t, "rate,amount,wide,expo,thousands,long_dec,ints\n");
+    unsigned r = 12345;
+    for (int i = 0; i < 5000; i++) {
+        r = r * 1103515245u + 12345u;
+        int k = (int)(r >> 8) % 20001 - 10000;            /* -1.0000 .. 1.0000 */
+        const char *sign = k < 0 ? "-" : "";
+        int a = k < 0 ? -k : k;
+        if (i % 97 == 0)
+            add(&t, "%s%d.%d,", sign, a / 10000, (a % 10000) / 1000);   /* 0.5, not 0.5000 */
+        else if (i % 101 == 0)
+            add(&t, "-0.0000,");
+        else
+            add(&t, "%s%d.%04d,", sign, a / 10000, a % 10000);
+        add(&t, "%d.%02d,", (int)(r >> 12) % 100000, i % 100);
+        add(&t, "%s,", i % 2 ? "1677.7215" : "-1677.7216");      /* 2^24 + 1 steps */
+        add(&t, "%s,", i % 3 ? "1.5e2" : "0.25");
+        add(&t, "\"%d,%03d.5\",", 1 + i % 9, i % 1000);
+        add(&t, "0.%016d,", i % 777);
+        add(&t, "%d\n", (int)(r >> 16) % 5000 - 2500);
+    }
+    mql_table *one = read_all_ways(t.s, NULL);
+    static const struct {
+        const char *name;
+        int plain, dec;
+    } want[] = {{"rate", 1, 4},      {"amount", 1, 2},    {"wide", 1, 4},
+                {"expo", 0, 0},      {"thousands", 0, 0}, {"long_dec", 0, 0},
+                {"ints", 1, 0}};
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+        const mql_column *c = col(one, want[k].name);
+        assert_int_equal(c->type, MQL_COL_NUMERIC);
+        assert_int_equal(c->n_distinct, distinct_by_sort(c, one->n_rows));
+        if (c->plain_decimal != want[k].plain || c->decimals != want[k].dec)
+            fail_msg("%s: plain %d decimals %d", want[k].name, c->plain_decimal, c->decimals);
+    }
+    assert_int_equal(col(one, "wide")->n_distinct, 2);
     mql_table_free(one);
     free(t.s);
 }
@@ -749,6 +849,8 @@ int main(void)
         cmocka_unit_test(test_distinct_counts),
         cmocka_unit_test(test_parallel_matches_one_thread),
         cmocka_unit_test(test_parallel_mixed_modes),
+        cmocka_unit_test(test_line_numbers),
+        cmocka_unit_test(test_decimal_distinct),
         cmocka_unit_test(test_parallel_errors),
         cmocka_unit_test(test_parallel_few_boundaries),
         cmocka_unit_test(test_merge_spellings),
