@@ -204,6 +204,66 @@ static int runs_by_sort(const double *x, size_t n, value_runs *r)
     return 0;
 }
 
+/* Runs by counting the written digits of a column of plain decimals (mql_column.plain_decimal):
+ * value * 10^dec is within a rounding of an integer, so a count per integer between the
+ * smallest and the largest gives the runs in ascending order without sorting the rows. Each
+ * run's value is rebuilt as integer / 10^dec, the same correctly rounded quotient the reader
+ * computed, and 0 keeps the sign a sort would put first (-0 when the column has one), so the
+ * runs equal runs_by_sort's bit for bit. Returns 0, 1 when the span is too wide for counting
+ * (r untouched), -1 when out of memory. */
+static int runs_by_digits(const double *x, size_t n, int dec, value_runs *r)
+{
+    static const double p10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    if (dec < 0 || dec > 15 || n > UINT32_MAX)
+        return 1;
+    double scale = p10[dec], mn = INFINITY, mx = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        mn = x[i] < mn ? x[i] : mn;     /* NaN compares false: skipped */
+        mx = x[i] > mx ? x[i] : mx;
+    }
+    if (!(mn <= mx))
+        return 1;                        /* no value: runs_by_sort's empty runs */
+    if (!(fabs(mn * scale) < 0x1p50 && fabs(mx * scale) < 0x1p50))
+        return 1;
+    double base = round(mn * scale), span = round(mx * scale) - base + 1;
+    if (span > 2.0 * (double)n + 65536.0 || span > 16777216.0)
+        return 1;
+    size_t m = (size_t)span;
+    uint32_t *cnt = calloc(m, sizeof *cnt);
+    if (!cnt)
+        return -1;
+    size_t nv = 0;
+    int negz = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = x[i];
+        if (isnan(v))
+            continue;
+        cnt[(size_t)(v * scale - base + 0.5)]++;
+        negz |= v == 0 && signbit(v);
+        nv++;
+    }
+    size_t nd = 0;
+    for (size_t k = 0; k < m; k++)
+        nd += cnt[k] != 0;
+    double *u = malloc((nd ? nd : 1) * sizeof *u);
+    size_t *c = malloc((nd ? nd : 1) * sizeof *c);
+    if (!u || !c) {
+        free(cnt), free(u), free(c);
+        return -1;
+    }
+    for (size_t k = 0, j = 0; k < m; k++) {
+        if (!cnt[k])
+            continue;
+        double w = base + (double)k;
+        u[j] = w == 0 ? (negz ? -0.0 : 0.0) : w / scale;
+        c[j++] = cnt[k];
+    }
+    free(cnt);
+    *r = (value_runs){u, c, nd, nv};
+    return 0;
+}
+
 /* The value at position i (< nv) of the sorted values. */
 static double runs_at(const value_runs *r, size_t i)
 {
@@ -218,11 +278,14 @@ static double runs_at(const value_runs *r, size_t i)
 static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_t n_rows,
                         mql_points_step *s, mql_err *err)
 {
-    /* Counting beats sorting when the column repeats its values (integers, short decimals);
-     * the table's distinct count only picks the method, the runs are the same either way. */
+    /* Counting beats sorting when the column's written digits span a short range or it repeats
+     * its values (integers, short decimals); the table's distinct count and digits only pick
+     * the method, the runs are the same either way. */
     value_runs vr = {0};
     int hr = 1;
-    if (bf->col->n_distinct <= 4 * (size_t)65536 && bf->col->n_distinct * 4 <= n_rows)
+    if (bf->col->plain_decimal)
+        hr = runs_by_digits(bf->col->num, n_rows, bf->col->decimals, &vr);
+    if (hr == 1 && bf->col->n_distinct <= 4 * (size_t)65536 && bf->col->n_distinct * 4 <= n_rows)
         hr = runs_by_hash(bf->col->num, n_rows, bf->col->n_distinct + 1, &vr);
     if (hr == 1)
         hr = runs_by_sort(bf->col->num, n_rows, &vr);

@@ -1012,6 +1012,14 @@ static size_t count_distinct(const double *v, size_t n, int dec, size_t *miss, i
     return used;
 }
 
+size_t mql_num_distinct(const double *v, size_t n, int dec)
+{
+    size_t miss;
+    int all_int, all01;
+    double lo, hi;
+    return count_distinct(v, n, dec >= 0 ? dec : 99, &miss, &all_int, &all01, &lo, &hi);
+}
+
 /* Column names that announce an identifier: id, *_id, "* id", *-id, camelCase *Id. */
 static int id_like_name(const char *name)
 {

@@ -69,6 +69,8 @@ static int gather_column(const mql_column *s, const size_t *idx, size_t n_dst, m
 {
     d->type = s->type;
     d->has_time = s->has_time;
+    d->plain_decimal = s->plain_decimal;   /* some of the same values */
+    d->decimals = s->decimals;
     d->n_rows = n_dst;
     d->n_distinct = s->n_distinct;
     if (!(d->name = mql_strdup(s->name)))
@@ -205,28 +207,12 @@ int mql_table_add_numeric(mql_table *t, const char *name, const double *v, mql_e
 
 void mql_column_recount(mql_column *c)
 {
-    /* n_missing exactly; n_distinct as an upper bound that is exact for the few-valued columns
-     * the design cares about (it decides linear vs step rules only through the values). */
     c->n_missing = 0;
     for (size_t i = 0; i < c->n_rows; i++)
         c->n_missing += isnan(c->num[i]) != 0;
-    size_t distinct = 0;
-    double *tmp = malloc((c->n_rows ? c->n_rows : 1) * sizeof *tmp);
-    if (tmp) {
-        size_t m = 0;
-        for (size_t i = 0; i < c->n_rows; i++)
-            if (!isnan(c->num[i]))
-                tmp[m++] = c->num[i];
-        if (mql_sort_doubles(tmp, m) == 0)
-            for (size_t i = 0; i < m; i++)
-                distinct += i == 0 || tmp[i] != tmp[i - 1];
-        else
-            distinct = m;
-        free(tmp);
-    } else {
-        distinct = c->n_rows - c->n_missing;
-    }
-    c->n_distinct = distinct;
+    size_t distinct = mql_num_distinct(c->num, c->n_rows, c->plain_decimal ? c->decimals : -1);
+    /* out of memory: every value counted, an upper bound */
+    c->n_distinct = distinct != (size_t)-1 ? distinct : c->n_rows - c->n_missing;
 }
 
 /* An identifier-like column of a count table that is not one once its rows are counted as the

@@ -92,6 +92,10 @@ typedef struct mql_table {
 
 /* The table's placeholder list for value.h's functions: NULL when it is the default one. */
 const char *const *mql_table_na(const mql_table *t);
+/* Distinct non-NaN values among v[0..n) (-0 and 0 one value): dec >= 0 says every value is a
+ * plain decimal with at most dec digits after the point (mql_column.plain_decimal), which lets
+ * short spans be counted in a bitmap; -1 when not known. (size_t)-1 when out of memory. */
+size_t mql_num_distinct(const double *v, size_t n, int dec);
 /* The physical line of row r's record (r + 2 when t keeps no line array). */
 size_t mql_table_line(const mql_table *t, size_t r);
 

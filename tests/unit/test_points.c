@@ -950,6 +950,10 @@ static void test_linear_steps_counted_and_sorted(void **state)
     long cu = mql_table_find(t, "u"), cw = mql_table_find(t, "w");
     assert_true(t->cols[cu].n_distinct <= 37);
     assert_int_equal(t->cols[cw].n_distinct, N);
+    /* u's steps come from counting its written digits (2 decimals), w's from sorting */
+    assert_int_equal(t->cols[cu].plain_decimal, 1);
+    assert_int_equal(t->cols[cu].decimals, 2);
+    assert_int_equal(t->cols[cw].plain_decimal, 0);
     expect_steps(t->cols[cu].num, N, &m->steps[0]);
     expect_steps(t->cols[cw].num, N, &m->steps[1]);
     assert_int_equal(mql_points_self_check(d, b, m, &err), MQL_OK);
