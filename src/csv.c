@@ -1104,6 +1104,52 @@ size_t mql_csv_quote(char *buf, const char *s, size_t n, char delim)
     return o;
 }
 
+size_t mql_csv_join(char *buf, const mql_csv_row *row, char delim)
+{
+    size_t nf = row->n_fields;
+    if (nf == 0)
+        return 0;
+    /* One piece: field k + 1 starts right after field k's NUL, no field starts or ends with a
+     * blank, and the span holds no delimiter, quote, CR or LF (its NULs become delimiters). */
+    const char *s = row->field[0];
+    int whole = 1;
+    for (size_t k = 0; k < nf && whole; k++) {
+        const char *f = row->field[k];
+        size_t n = row->len[k];
+        whole = (k == 0 || f == row->field[k - 1] + row->len[k - 1] + 1) &&
+                (n == 0 || (f[0] != ' ' && f[0] != '\t' && f[n - 1] != ' ' && f[n - 1] != '\t'));
+    }
+    size_t span = (size_t)(row->field[nf - 1] - s) + row->len[nf - 1];
+    if (whole) {
+        size_t i = 0;
+        for (; i + 8 <= span; i += 8) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (has_byte(w, (unsigned char)delim) | has_byte(w, '"') | has_byte(w, '\r') |
+                has_byte(w, '\n'))
+                break;
+            memcpy(buf + i, &w, 8);
+        }
+        for (; i < span && whole; i++) {
+            char ch = s[i];
+            whole = ch != delim && ch != '"' && ch != '\r' && ch != '\n';
+            buf[i] = ch;
+        }
+        if (whole) {
+            for (size_t k = 0; k + 1 < nf; k++)
+                buf[row->field[k + 1] - s - 1] = delim;
+            return span;
+        }
+    }
+    size_t used = 0;
+    for (size_t k = 0; k < nf; k++) {
+        if (k)
+            buf[used++] = delim;
+        used += mql_csv_quote(buf + used, row->field[k], row->len[k], delim);
+    }
+    return used;
+}
+
 int mql_csv_put_n(FILE *f, const char *s, size_t n, char delim)
 {
     int quote = needs_quote(s, n, delim);

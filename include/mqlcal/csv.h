@@ -92,6 +92,10 @@ int mql_csv_put_n(FILE *f, const char *s, size_t n, char delim);
  * NUL-terminated). Returns their number. For writers that build a whole record before one
  * fwrite. */
 size_t mql_csv_quote(char *buf, const char *s, size_t n, char delim);
+/* The fields of row joined by delim, each as mql_csv_quote writes it, into buf (room for the sum
+ * of 2 len + 3 over the fields). Returns the bytes written. A record whose fields lie one after
+ * the other (as the readers hand them over) and need no quotes is copied in one piece. */
+size_t mql_csv_join(char *buf, const mql_csv_row *row, char delim);
 
 /* Writes a double for machine reading: "%.17g" shortest round-trip form; NAN as empty. */
 int mql_csv_put_double(FILE *f, double v);

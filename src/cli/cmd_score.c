@@ -212,14 +212,12 @@ static int score_row(const mql_csv_row *row, void *vctx, mql_err *err)
     FILE *f = c->f;
     int bad = 0;
     /* the input fields as read, quoted where needed */
-    size_t used = 0;
-    for (size_t k = 0; k < row->n_fields; k++) {
-        if (line_room(c, used, 2 * row->len[k] + 3))
-            return mql_err_set(err, MQL_ENOMEM, "out of memory");
-        if (k)
-            c->line[used++] = ',';
-        used += mql_csv_quote(c->line + used, row->field[k], row->len[k], ',');
-    }
+    size_t room = 0;
+    for (size_t k = 0; k < row->n_fields; k++)
+        room += 2 * row->len[k] + 3;
+    if (line_room(c, 0, room))
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    size_t used = mql_csv_join(c->line, row, ',');
     if (row->index == 0) {
         /* An input column with the name of an added one would make two columns of one name:
          * then every added column is prefixed, and the user is told. */
@@ -255,11 +253,14 @@ static int score_row(const mql_csv_row *row, void *vctx, mql_err *err)
         if (!(c->reason = calloc(c->m->n_rules ? c->m->n_rules : 1, sizeof *c->reason)) ||
             !(c->reason_len = calloc(c->m->n_rules ? c->m->n_rules : 1, sizeof *c->reason_len)))
             return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        /* each reason as its output field: quoted once here, copied per lead */
         for (size_t k = 0; k < c->m->n_rules; k++) {
             char buf[600];
-            if (!(c->reason[k] = mql_strdup(mql_reason_text(&c->m->rules[k], buf, sizeof buf))))
+            const char *text = mql_reason_text(&c->m->rules[k], buf, sizeof buf);
+            size_t n = strlen(text);
+            if (!(c->reason[k] = malloc(2 * n + 3)))
                 return mql_err_set(err, MQL_ENOMEM, "out of memory");
-            c->reason_len[k] = strlen(c->reason[k]);
+            c->reason_len[k] = mql_csv_quote(c->reason[k], text, n, ',');
         }
         for (size_t k = 0; k < sizeof added / sizeof added[0]; k++)
             bad |= fprintf(f, ",%s%s", prefix, added[k]) < 0;
@@ -278,10 +279,10 @@ static int score_row(const mql_csv_row *row, void *vctx, mql_err *err)
             mql_scorer_score_fields(c->s, (const char *const *)row->field, row->n_fields, &r);
         }
         /* the added columns: three numbers, probability, band, flag, reasons (the longest
-         * reason fits 2 len + 2 bytes quoted) */
+         * reasons are stored quoted) */
         size_t more = 3 * 22 + 40 + 2 * strlen(r.band) + 2 + 4 + 8;
         for (size_t k = 0; k < r.n_reasons; k++)
-            more += 2 * c->reason_len[r.reason[k]] + 3;
+            more += c->reason_len[r.reason[k]] + 1;
         if (line_room(c, used, more))
             return mql_err_set(err, MQL_ENOMEM, "out of memory");
         char *p = c->line + used;
@@ -307,8 +308,10 @@ static int score_row(const mql_csv_row *row, void *vctx, mql_err *err)
         *p++ = r.is_mql ? '1' : '0';
         for (size_t k = 0; k < MQL_N_REASONS; k++) {
             *p++ = ',';
-            if (k < r.n_reasons)
-                p += mql_csv_quote(p, c->reason[r.reason[k]], c->reason_len[r.reason[k]], ',');
+            if (k < r.n_reasons) {
+                memcpy(p, c->reason[r.reason[k]], c->reason_len[r.reason[k]]);
+                p += c->reason_len[r.reason[k]];
+            }
         }
         *p++ = '\n';
         used = (size_t)(p - c->line);

@@ -301,6 +301,52 @@ static void test_read_parts(void **state)
     unlink(path);
 }
 
+/* mql_csv_join equals joining the fields quoted one by one (mql_csv_quote), for records laid
+ * out as the readers hand them over (fields one after the other, NUL-terminated) with and
+ * without fields that need quotes, long plain records (the 8-byte steps), and fields that are
+ * not adjacent. */
+static void test_join(void **state)
+{
+    (void)state;
+    static const char *const recs[][5] = {
+        {"L0001", "Director", "", "42", "2024-01-01"},
+        {"a long plain field of many bytes", "another long one", "x", "", "y"},
+        {"has,comma", "b", "c", "d", "e"},
+        {"has \"quote\"", "b", "", "", ""},
+        {" leading", "trailing ", "tab\t", "ok", "z"},
+        {"line\nbreak", "cr\r", "", "q", "w"},
+        {"", "", "", "", ""},
+        {"semi;colon", "b", "c", "d", "e"},
+    };
+    for (size_t r = 0; r < sizeof recs / sizeof recs[0]; r++)
+        for (int delim = 0; delim < 2; delim++) {
+            char d = delim ? ';' : ',';
+            char arena[512], want[1024], got[1024];
+            char *field[5];
+            size_t len[5], at = 0, w = 0;
+            for (size_t k = 0; k < 5; k++) {
+                len[k] = strlen(recs[r][k]);
+                field[k] = arena + at;
+                memcpy(arena + at, recs[r][k], len[k] + 1);
+                at += len[k] + 1;
+                if (k)
+                    want[w++] = d;
+                w += mql_csv_quote(want + w, recs[r][k], len[k], d);
+            }
+            mql_csv_row row = {1, 2, 5, field, len, d};
+            size_t g = mql_csv_join(got, &row, d);
+            assert_int_equal(g, w);
+            assert_memory_equal(got, want, w);
+            /* the same fields, not adjacent: field 2 moved */
+            char other[128];
+            memcpy(other, recs[r][2], len[2] + 1);
+            field[2] = other;
+            g = mql_csv_join(got, &row, d);
+            assert_int_equal(g, w);
+            assert_memory_equal(got, want, w);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_put),
         cmocka_unit_test(test_xxh64_reference),
         cmocka_unit_test(test_read_parts),
+        cmocka_unit_test(test_join),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
