@@ -7,6 +7,9 @@
 
 #include <errno.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -56,6 +59,16 @@ int cli_timings(void)
         on = e && *e && strcmp(e, "0") != 0;
     }
     return on;
+}
+
+void cli_reuse_freed_memory(void)
+{
+#ifdef __GLIBC__
+    /* Blocks up to 1 GiB come from the heap (not each its own mapping, unmapped when freed),
+     * and the heap's free top is kept up to 2 GiB. */
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, INT_MAX);
+#endif
 }
 
 void cli_phase(const char *done)

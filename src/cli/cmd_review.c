@@ -450,6 +450,7 @@ int cmd_review(int argc, char **argv)
     }
     if ((st = check_dir(&o)))
         goto done;
+    cli_reuse_freed_memory();
     /* With a split the screening sees the training leads only: the evaluation leads must not
      * decide which columns the new model leaves out. */
     if ((st = cli_leads_load(&o.leads, &d, 1)) ||
