@@ -16,6 +16,7 @@
 #include <malloc.h>       /* malloc_trim */
 #endif
 
+#include "dates.h"
 #include "mqlcal/csv.h"
 #include "mqlcal/dict.h"
 #include "mqlcal/value.h"
@@ -311,172 +312,6 @@ static int nonfinite_num(const char *s, size_t n)
     return isinf(strtod(buf, NULL)) != 0;
 }
 
-static int two(const char *s)
-{
-    return is_digit(s[0]) && is_digit(s[1]) ? (s[0] - '0') * 10 + (s[1] - '0') : -1;
-}
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's
- * days_from_civil). */
-static long days_from_civil(long y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (long)doe - 719468;
-}
-
-static int leap(long y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-int mql_date_parse(const char *s, size_t len, double *days, int *has_time)
-{
-    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (len < 10 || s[4] != '-' || s[7] != '-')
-        return -1;
-    int hi = two(s), lo = two(s + 2), mo = two(s + 5), d = two(s + 8);
-    if (hi < 0 || lo < 0 || mo < 1 || mo > 12 || d < 1)
-        return -1;
-    long y = hi * 100 + lo;
-    if (d > mdays[mo - 1] + (mo == 2 && leap(y)))
-        return -1;
-    double v = (double)days_from_civil(y, (unsigned)mo, (unsigned)d);
-    int t = 0;
-    if (len > 10) {
-        if ((s[10] != ' ' && s[10] != 'T') || len < 16 || s[13] != ':')
-            return -1;
-        int hh = two(s + 11), mm = two(s + 14), ss = 0;
-        size_t i = 16;
-        if (len >= 19 && s[16] == ':') {
-            ss = two(s + 17);
-            i = 19;
-            if (i < len && s[i] == '.') {       /* fractional seconds, ignored */
-                i++;
-                while (i < len && is_digit(s[i]))
-                    i++;
-            }
-        }
-        if (i < len && s[i] == 'Z')
-            i++;
-        if (i != len || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
-            return -1;
-        v += (hh * 3600 + mm * 60 + ss) / 86400.0;
-        t = 1;
-    }
-    *days = v;
-    if (has_time)
-        *has_time = t;
-    return 0;
-}
-
-/* Whether s has the shape of an ISO date, digits in every place of YYYY-MM-DD (the rest is not
- * looked at): a value of that shape that mql_date_parse refuses is an impossible date. */
-static int iso_date_shaped(const char *s, size_t n)
-{
-    return n >= 10 && two(s) >= 0 && two(s + 2) >= 0 && s[4] == '-' && two(s + 5) >= 0 &&
-           s[7] == '-' && two(s + 8) >= 0 && (n == 10 || s[10] == ' ' || s[10] == 'T');
-}
-
-/* Reads a day-first or month-first date: A SEP B SEP YYYY with A, B of one or two digits and SEP
- * one of '/', '.', '-' (the same twice), then optionally " HH:MM[:SS]" and " AM"/" PM". *a and *b
- * receive the two fields. Returns 0 when s has that shape (whether or not it is a possible date
- * in either order), -1 otherwise. *time is the time of day as a fraction (0 without one). */
-static int dmy_shape(const char *s, size_t n, int *a, int *b, long *year, double *time,
-                     int *has_time, char *sep)
-{
-    size_t i = 0;
-    int f[2];
-    for (int k = 0; k < 2; k++) {
-        if (i >= n || !is_digit(s[i]))
-            return -1;
-        f[k] = s[i++] - '0';
-        if (i < n && is_digit(s[i]))
-            f[k] = f[k] * 10 + (s[i++] - '0');
-        if (i >= n || (s[i] != '/' && s[i] != '.' && s[i] != '-') || (k == 1 && s[i] != *sep))
-            return -1;
-        *sep = s[i++];
-    }
-    if (i + 4 > n || !is_digit(s[i]) || two(s + i) < 0 || two(s + i + 2) < 0 ||
-        (i + 4 < n && is_digit(s[i + 4])))
-        return -1;
-    *year = two(s + i) * 100 + two(s + i + 2);
-    i += 4;
-    *time = 0;
-    *has_time = 0;
-    if (i < n) {
-        if ((s[i] != ' ' && s[i] != 'T') || i + 5 > n)
-            return -1;
-        i++;
-        int hh = 0, mm, ss = 0;
-        if (!is_digit(s[i]))
-            return -1;
-        hh = s[i++] - '0';
-        if (i < n && is_digit(s[i]))
-            hh = hh * 10 + (s[i++] - '0');
-        if (i + 3 > n || s[i] != ':' || (mm = two(s + i + 1)) < 0)
-            return -1;
-        i += 3;
-        if (i + 3 <= n && s[i] == ':' && (ss = two(s + i + 1)) >= 0)
-            i += 3;
-        if (i + 3 == n && s[i] == ' ' && (s[i + 2] | 0x20) == 'm' &&
-            ((s[i + 1] | 0x20) == 'a' || (s[i + 1] | 0x20) == 'p')) {
-            if (hh < 1 || hh > 12)
-                return -1;
-            hh = hh % 12 + ((s[i + 1] | 0x20) == 'p' ? 12 : 0);
-            i += 3;
-        }
-        if (i != n || hh > 23 || mm > 59 || ss > 60)
-            return -1;
-        *time = (hh * 3600 + mm * 60 + ss) / 86400.0;
-        *has_time = 1;
-    }
-    *a = f[0];
-    *b = f[1];
-    return 0;
-}
-
-/* Days since 1970-01-01 of y-m-d, or -1 when there is no such day. */
-static int civil_days(long y, int m, int d, double *days)
-{
-    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap(y)))
-        return -1;
-    *days = (double)days_from_civil(y, (unsigned)m, (unsigned)d);
-    return 0;
-}
-
-void mql_date_format(double days, int with_time, char *buf, size_t cap)
-{
-    if (isnan(days)) {
-        snprintf(buf, cap, "%s", "");
-        return;
-    }
-    double fl = floor(days);
-    long z = (long)fl + 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long y = (long)yoe + era * 400;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    y += m <= 2;
-    if (!with_time) {
-        snprintf(buf, cap, "%04ld-%02u-%02u", y, m, d);
-        return;
-    }
-    long secs = lround((days - fl) * 86400.0);
-    if (secs >= 86400)
-        secs = 86399;
-    snprintf(buf, cap, "%04ld-%02u-%02u %02ld:%02ld:%02ld", y, m, d, secs / 3600,
-             secs / 60 % 60, secs % 60);
-}
-
 /* Shortest "%.{15,16,17}g" text that reads back as v exactly; integers without exponent. */
 static void num_text(double v, char *buf, size_t cap)
 {
@@ -583,22 +418,6 @@ static int in_list(const char *name, const char *const *list, size_t n)
     return 0;
 }
 
-/* "a, b, c" for messages, cut with ", ..." to fit. */
-static void column_list(char *const *names, size_t n, size_t stride, char *buf, size_t cap)
-{
-    size_t o = 0;
-    buf[0] = '\0';
-    for (size_t j = 0; j < n; j++) {
-        const char *nm = *(char *const *)((const char *)names + j * stride);
-        size_t need = strlen(nm) + 2;
-        if (o + need + 6 >= cap) {
-            snprintf(buf + o, cap - o, "%s...", j ? ", " : "");
-            return;
-        }
-        o += (size_t)snprintf(buf + o, cap - o, "%s%s", j ? ", " : "", nm);
-    }
-}
-
 static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
 {
     const mql_read_opts *o = b->opts;
@@ -634,7 +453,8 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
                 j++;
             if (j == row->n_fields) {
                 char cols[640];
-                column_list(row->field, row->n_fields, sizeof(char *), cols, sizeof cols);
+                mql_name_list((const char *const *)row->field, row->n_fields, sizeof(char *), cols,
+                              sizeof cols);
                 const char *near = mql_nearest_name(lists[l][i], (const char *const *)row->field,
                                                     row->n_fields, sizeof(char *));
                 return mql_err_set(err, MQL_EUSAGE, "no column '%s' in %s%s%s%s (columns: %s)",
@@ -755,7 +575,7 @@ static int start_mode(builder *b, colb *c, const char *s, size_t n, size_t i)
     if (!c->forced && (parse_num(s, n, &v) == 0 ||
                        (b->dec_comma && parse_num_comma(s, n, &v) == 0) || nonfinite_num(s, n)))
         c->mode = M_NUM;
-    else if (!c->forced && (mql_date_parse(s, n, &v, &ht) == 0 || iso_date_shaped(s, n)))
+    else if (!c->forced && (mql_date_parse(s, n, &v, &ht) == 0 || mql_date_iso_shaped(s, n)))
         c->mode = M_DATE;
     else
         c->mode = M_TEXT;
@@ -822,7 +642,7 @@ static int put_cell(builder *b, colb *c, size_t i, const char *s, size_t n)
             c->has_time |= ht;
             return 0;
         }
-        if (iso_date_shaped(s, n))
+        if (mql_date_iso_shaped(s, n))
             return note_bad(c, i, s, n);
         break;
     default:
@@ -1049,16 +869,6 @@ int mql_id_like(const char *name, size_t distinct, size_t filled)
     return id_rule(name, distinct, filled);
 }
 
-/* Index of the spelling in the true/false pairs: pair * 2 + (0 true, 1 false), or -1. */
-static int bool_word(const char *s)
-{
-    static const char *const w[] = {"true", "false", "yes", "no", "y", "n", "t", "f", "1", "0"};
-    for (int k = 0; k < 10; k++)
-        if (mql_strcasecmp(s, w[k]) == 0)
-            return k;
-    return -1;
-}
-
 /* Moves the dictionary into the column's levels. */
 static void take_levels(mql_column *col, mql_dict *d)
 {
@@ -1257,7 +1067,7 @@ static int levels_to_dates(colb *c, mql_column *col, size_t n, mql_date_order or
         char sep = 0;
         if (mql_date_parse(d->lev[k], d->len[k], &v, &ht) == 0)
             continue;
-        if (dmy_shape(d->lev[k], d->len[k], &a, &b, &y, &t, &ht, &sep))
+        if (mql_date_dmy_shape(d->lev[k], d->len[k], &a, &b, &y, &t, &ht, &sep))
             return 0;
         n_shaped++;
         a_big |= a > 12;
@@ -1282,10 +1092,10 @@ static int levels_to_dates(colb *c, mql_column *col, size_t n, mql_date_order or
                 int ht, a, b;
                 long y;
                 char sep = 0;
-                if (dmy_shape(d->lev[k], d->len[k], &a, &b, &y, &t, &ht, &sep))
+                if (mql_date_dmy_shape(d->lev[k], d->len[k], &a, &b, &y, &t, &ht, &sep))
                     continue;
-                rows[0] += civil_days(y, a, b, &v) == 0 ? d->count[k] : 0;
-                rows[1] += civil_days(y, b, a, &v) == 0 ? d->count[k] : 0;
+                rows[0] += mql_date_civil_days(y, a, b, &v) == 0 ? d->count[k] : 0;
+                rows[1] += mql_date_civil_days(y, b, a, &v) == 0 ? d->count[k] : 0;
             }
             order = rows[1] > rows[0] ? MQL_DATE_DMY : MQL_DATE_MDY;
         }
@@ -1306,8 +1116,9 @@ static int levels_to_dates(colb *c, mql_column *col, size_t n, mql_date_order or
             col->has_time |= ht;
             continue;
         }
-        dmy_shape(d->lev[k], d->len[k], &a, &b, &y, &t, &ht, &sep);
-        if (order == MQL_DATE_DMY ? civil_days(y, b, a, &day[k]) : civil_days(y, a, b, &day[k]))
+        mql_date_dmy_shape(d->lev[k], d->len[k], &a, &b, &y, &t, &ht, &sep);
+        if (order == MQL_DATE_DMY ? mql_date_civil_days(y, b, a, &day[k])
+                                  : mql_date_civil_days(y, a, b, &day[k]))
             day[k] = NAN;
         else {
             day[k] += t;
@@ -2022,15 +1833,16 @@ const char *mql_spellings_text(const mql_column *c, size_t first, size_t *next, 
     for (size_t q = first; q < k && o < cap; q++) {
         const mql_spelling *s = &c->spellings[q];
         char rows[32];
-        int w = snprintf(buf + o, cap - o, "%s'%s' (%s%s)", q == first ? "" : q + 1 == k ? " and " : ", ",
-                         s->text, mql_fmt_grouped((double)s->count, rows, sizeof rows),
+        const char *sep = q == first ? "" : q + 1 == k ? " and " : ", ";
+        int w = snprintf(buf + o, cap - o, "%s'%s' (%s%s)", sep, s->text,
+                         mql_fmt_grouped((double)s->count, rows, sizeof rows),
                          q == first ? " rows" : "");
         o += w > 0 ? (size_t)w : 0;
     }
-    const char *label = c->type == MQL_COL_BOOLEAN
-                            ? (c->spellings[first].level ? c->true_label : c->false_label)
-                        : c->spellings[first].level < c->n_levels ? c->levels[c->spellings[first].level]
-                                                                 : "";
+    size_t lv = c->spellings[first].level;
+    const char *label = c->type == MQL_COL_BOOLEAN ? (lv ? c->true_label : c->false_label)
+                        : lv < c->n_levels         ? c->levels[lv]
+                                                   : "";
     if (o < cap)
         snprintf(buf + o, cap - o, " are one value, '%s'", label);
     return buf;
@@ -2154,188 +1966,5 @@ int mql_column_to_categorical(mql_column *c, mql_err *err)
     c->code = b.code;
     c->type = MQL_COL_CATEGORICAL;
     take_levels(c, &b.d);
-    return MQL_OK;
-}
-
-/* ======================================================================== flags and joins ==== */
-
-int mql_flag_spec_parse(const char *text, mql_flag_spec *spec, mql_err *err)
-{
-    spec->column = spec->value = NULL;
-    if (!text || !*text || *text == '=')
-        return mql_err_set(err, MQL_EUSAGE, "expected COL or COL=VALUE, got '%s'",
-                           text ? text : "");
-    const char *eq = strchr(text, '=');
-    spec->column = eq ? mql_strndup(text, (size_t)(eq - text)) : mql_strdup(text);
-    if (eq)
-        spec->value = mql_strdup(eq + 1);
-    if (!spec->column || (eq && !spec->value)) {
-        mql_flag_spec_clear(spec);
-        return mql_err_set(err, MQL_ENOMEM, "out of memory");
-    }
-    return MQL_OK;
-}
-
-void mql_flag_spec_clear(mql_flag_spec *spec)
-{
-    if (!spec)
-        return;
-    free(spec->column);
-    free(spec->value);
-    spec->column = spec->value = NULL;
-}
-
-const char *mql_table_nearest(const mql_table *t, const char *name)
-{
-    if (!t || t->n_cols == 0)
-        return NULL;
-    return mql_nearest_name(name, (const char *const *)&t->cols[0].name, t->n_cols,
-                            sizeof(mql_column));
-}
-
-/* "no column 'x' in leads.csv; did you mean 'X'? (columns: a, b, ...)" with MQL_EUSAGE. */
-static int no_column(const mql_table *t, const char *name, mql_err *err)
-{
-    char cols[640];
-    column_list(&t->cols[0].name, t->n_cols, sizeof(mql_column), cols, sizeof cols);
-    const char *near = mql_table_nearest(t, name);
-    return mql_err_set(err, MQL_EUSAGE, "no column '%s' in %s%s%s%s (columns: %s)", name,
-                       t->source, near ? "; did you mean '" : "", near ? near : "",
-                       near ? "'?" : "", cols);
-}
-
-int mql_table_require(const mql_table *t, const char *name, long *col, mql_err *err)
-{
-    *col = mql_table_find(t, name);
-    return *col < 0 ? no_column(t, name, err) : MQL_OK;
-}
-
-int mql_flag_eval(const mql_table *t, const mql_flag_spec *spec, unsigned char *out, mql_err *err)
-{
-    long j;
-    if (mql_table_require(t, spec->column, &j, err))
-        return MQL_EUSAGE;
-    const mql_column *c = &t->cols[j];
-    size_t n = t->n_rows;
-    const char *val = spec->value;
-    double x;
-    switch (c->type) {
-    case MQL_COL_NUMERIC:
-        if (val && mql_parse_double(val, &x))
-            x = NAN;        /* a non-number VALUE matches no number */
-        for (size_t i = 0; i < n; i++)
-            out[i] = !isnan(c->num[i]) && c->num[i] == (val ? x : 1.0);
-        return MQL_OK;
-    case MQL_COL_BOOLEAN: {
-        double want = 1.0;
-        if (val) {
-            if (mql_strcasecmp(val, c->true_label) == 0 || bool_word(val) % 2 == 0)
-                want = 1.0;
-            else if (mql_strcasecmp(val, c->false_label) == 0 || bool_word(val) % 2 == 1)
-                want = 0.0;
-            else
-                want = NAN;
-        }
-        for (size_t i = 0; i < n; i++)
-            out[i] = !isnan(c->num[i]) && c->num[i] == want;
-        return MQL_OK;
-    }
-    case MQL_COL_DATE: {
-        int ht;
-        if (val && mql_date_parse(val, strlen(val), &x, &ht))
-            x = NAN;
-        for (size_t i = 0; i < n; i++)
-            out[i] = !isnan(c->num[i]) && (!val || c->num[i] == x);
-        return MQL_OK;
-    }
-    case MQL_COL_CATEGORICAL:
-    case MQL_COL_ID: {
-        unsigned char *pos = malloc(c->n_levels ? c->n_levels : 1);
-        if (!pos)
-            return mql_err_set(err, MQL_ENOMEM, "out of memory");
-        /* VALUE matches by value.h's equality ("won" = "Won", "1" = "1.0"); only a blank VALUE
-         * would be missing, so a kept placeholder such as "Unknown" can be the positive value */
-        static const char *const blank[] = {""};
-        mql_cell want;
-        mql_cell_from_text(&want, val, blank, 1);
-        for (size_t k = 0; k < c->n_levels; k++) {
-            mql_cell lv;
-            mql_cell_from_text(&lv, c->levels[k], blank, 1);
-            pos[k] = val ? mql_cell_eq(&want, &lv) : mql_truthy(c->levels[k]);
-        }
-        for (size_t i = 0; i < n; i++)
-            out[i] = c->code[i] != MQL_NA_CODE && pos[c->code[i]];
-        free(pos);
-        return MQL_OK;
-    }
-    }
-    return mql_err_set(err, MQL_EDATA, "column '%s': unknown type", c->name);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-int mql_join_eval(const mql_table *t, const char *key, const char *join_path, char delim,
-                  unsigned char *out, mql_err *err)
-{
-    long j;
-    if (mql_table_require(t, key, &j, err))
-        return MQL_EUSAGE;
-    const char *only[1] = {key};
-    mql_read_opts o = {.delim = delim, .categorical = only, .n_categorical = 1, .only = only,
-                       .n_only = 1};
-    mql_table *jt;
-    int st = mql_table_read(join_path, &o, &jt, err);
-    if (st)
-        return st;
-    const mql_column *c = &t->cols[j], *k = &jt->cols[0];
-    size_t n = t->n_rows;
-    if (c->type == MQL_COL_CATEGORICAL || c->type == MQL_COL_ID) {
-        /* Index the join keys, then mark each lead level found there. */
-        mql_dict d = {0};
-        uint32_t code;
-        unsigned char *hit = malloc(c->n_levels ? c->n_levels : 1);
-        for (size_t q = 0; hit && q < k->n_levels; q++)
-            if (mql_dict_add(&d, k->levels[q], strlen(k->levels[q]), &code)) {
-                free(hit);
-                hit = NULL;
-            }
-        if (!hit) {
-            mql_dict_free(&d);
-            mql_table_free(jt);
-            return mql_err_set(err, MQL_ENOMEM, "out of memory");
-        }
-        for (size_t q = 0; q < c->n_levels; q++)
-            hit[q] = mql_dict_find(&d, c->levels[q], strlen(c->levels[q])) >= 0;
-        for (size_t i = 0; i < n; i++)
-            out[i] = c->code[i] != MQL_NA_CODE && hit[c->code[i]];
-        free(hit);
-        mql_dict_free(&d);
-    } else {
-        /* Numbers, dates and booleans compare by value: "007" in one file matches 7. */
-        double *v = malloc((k->n_levels ? k->n_levels : 1) * sizeof *v);
-        if (!v) {
-            mql_table_free(jt);
-            return mql_err_set(err, MQL_ENOMEM, "out of memory");
-        }
-        size_t m = 0;
-        for (size_t q = 0; q < k->n_levels; q++) {
-            int ht;
-            double x;
-            if (c->type == MQL_COL_DATE
-                    ? mql_date_parse(k->levels[q], strlen(k->levels[q]), &x, &ht) == 0
-                    : mql_parse_double(k->levels[q], &x) == 0)
-                v[m++] = x;
-        }
-        qsort(v, m, sizeof *v, cmp_double);
-        for (size_t i = 0; i < n; i++)
-            out[i] = !isnan(c->num[i]) &&
-                     bsearch(&c->num[i], v, m, sizeof *v, cmp_double) != NULL;
-        free(v);
-    }
-    mql_table_free(jt);
     return MQL_OK;
 }

@@ -371,6 +371,21 @@ static size_t edit_distance(const char *a, const char *b, size_t cap)
     return row[nb];
 }
 
+void mql_name_list(const char *const *names, size_t n, size_t stride, char *buf, size_t cap)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t j = 0; j < n; j++) {
+        const char *nm = *(const char *const *)((const char *)names + j * stride);
+        size_t need = strlen(nm) + 2;
+        if (o + need + 6 >= cap) {
+            snprintf(buf + o, cap - o, "%s...", j ? ", " : "");
+            return;
+        }
+        o += (size_t)snprintf(buf + o, cap - o, "%s%s", j ? ", " : "", nm);
+    }
+}
+
 const char *mql_nearest_name(const char *name, const char *const *names, size_t n, size_t stride)
 {
     if (!name || !names)

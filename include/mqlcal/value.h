@@ -118,5 +118,8 @@ int mql_cut_bounds(double below, double above, int decimals, double *hi, double 
  * distance ignoring case when it is at most a third of the name's length (at least 1, at most 3).
  * NULL when no name is near. */
 const char *mql_nearest_name(const char *name, const char *const *names, size_t n, size_t stride);
+/* "a, b, c" for messages, cut with ", ..." to fit cap bytes: the n names at names, stride bytes
+ * apart (as for mql_nearest_name). */
+void mql_name_list(const char *const *names, size_t n, size_t stride, char *buf, size_t cap);
 
 #endif
