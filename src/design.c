@@ -1,5 +1,5 @@
 /* design.c: lead table -> design matrix for logistic regression. Building chooses the encoding
- * from the training table; binding maps any table onto it; filling writes rows in chunks. */
+ * from the training table; binding maps any table onto it (design_fill.c writes the rows). */
 #include "mqlcal/design.h"
 
 #include <math.h>
@@ -933,8 +933,7 @@ static int note(mql_design *d, const char *fmt, ...)
     return list_push(&d->notes, &d->n_notes, buf);
 }
 
-/* Number of cut points <= v, i.e. the bin of v. */
-static size_t bin_of(const double *cuts, size_t n, double v)
+size_t mql_design_bin_of(const double *cuts, size_t n, double v)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
@@ -956,7 +955,7 @@ static size_t bin_of(const double *cuts, size_t n, double v)
 static size_t quantile_cuts(const double *v, size_t n, size_t nb, double *cuts)
 {
     double min = v[0];
-    size_t above = bin_of(v, n, min);   /* first index with v > min */
+    size_t above = mql_design_bin_of(v, n, min);   /* first index with v > min */
     size_t m = 0;
     for (size_t k = 1; k < nb; k++) {
         size_t idx = k * n / nb;
@@ -995,7 +994,7 @@ static int bin_tops(mql_feature *f, const mql_column *col, size_t n_rows, int mo
             int dx = mql_decimals(x);
             dec = dx < 0 ? -1 : dx > dec ? dx : dec;
         }
-        size_t b = bin_of(f->cuts, f->n_cuts, x);   /* x < cuts[b] */
+        size_t b = mql_design_bin_of(f->cuts, f->n_cuts, x);   /* x < cuts[b] */
         if (b < f->n_cuts && x > below[b])
             below[b] = x;
     }
@@ -1247,7 +1246,7 @@ static int build_numeric(mql_design *d, const mql_column *col, size_t n_rows,
         }
         for (size_t r = 0; r < n_rows; r++)
             if (!isnan(col->num[r]))
-                f->bin_count[bin_of(f->cuts, f->n_cuts, col->num[r])] += row_weight(o->w, r);
+                f->bin_count[mql_design_bin_of(f->cuts, f->n_cuts, col->num[r])] += row_weight(o->w, r);
         for (size_t k = 0; k <= f->n_cuts && !fail; k++) {
             if (f->bin_count[k])
                 continue;
@@ -1340,7 +1339,7 @@ int mql_design_build(const mql_table *t, const mql_design_opts *o, mql_design **
     return MQL_OK;
 }
 
-/* ==== binding and filling ================================================================== */
+/* ==== binding ================================================================== */
 
 void mql_design_binding_free(mql_design_binding *b)
 {
@@ -1349,6 +1348,7 @@ void mql_design_binding_free(mql_design_binding *b)
     for (size_t i = 0; b->f && b->design && i < b->design->n_features; i++)
         free(b->f[i].code_term);
     free(b->f);
+    mql_design_slots_free(b->slots);
     free(b);
 }
 
@@ -1522,114 +1522,5 @@ int mql_design_bind(const mql_design *d, const mql_table *t, mql_design_binding 
         return rc;
     }
     *out = b;
-    return MQL_OK;
-}
-
-/* Rows are written in blocks small enough to stay in cache while every feature visits them,
- * so each feature's loop is branch-light and the output is written once. */
-#define FILL_BLOCK 64
-
-static void fill_codes(const mql_bound_feature *bf, const mql_feature *f, size_t r0, size_t m,
-                       double *x, size_t p)
-{
-    const uint32_t *code = bf->col->code + r0;
-    const int32_t *map = bf->code_term;
-    size_t nt = f->n_terms, L = bf->n_codes;
-    int32_t na = bf->na_term;
-    for (size_t r = 0; r < m; r++) {
-        double *xr = x + r * p + f->term0;
-        for (size_t k = 0; k < nt; k++)
-            xr[k] = 0.0;
-        uint32_t c = code[r];
-        int32_t o = c == MQL_NA_CODE ? na : c < L ? map[c] : -1;
-        if (o >= 0)
-            xr[o] = 1.0;
-    }
-}
-
-/* LINEAR (value, missing imputed 0) and BOOLEAN (indicator of a non-zero value) over num[].
- * One loop per case keeps the inner loops free of encoding tests. */
-static void fill_value(const mql_bound_feature *bf, const mql_feature *f, size_t r0, size_t m,
-                       double *x, size_t p)
-{
-    const double *v = bf->col->num + r0;
-    double *xc = x + f->term0;
-    if (f->enc == MQL_ENC_BOOLEAN) {
-        for (size_t r = 0; r < m; r++) {
-            double a = v[r];
-            xc[r * p] = a == a && a != 0.0;
-            if (f->has_missing)
-                xc[r * p + 1] = a != a;
-        }
-    } else if (f->has_missing) {
-        for (size_t r = 0; r < m; r++) {
-            double a = v[r];
-            int miss = a != a;   /* NaN */
-            xc[r * p] = miss ? 0.0 : a;
-            xc[r * p + 1] = miss;
-        }
-    } else {
-        for (size_t r = 0; r < m; r++) {
-            double a = v[r];
-            xc[r * p] = a == a ? a : 0.0;
-        }
-    }
-}
-
-static void fill_bins(const mql_bound_feature *bf, const mql_feature *f, size_t r0, size_t m,
-                      double *x, size_t p)
-{
-    const double *v = bf->col->num + r0;
-    size_t nt = f->n_terms, nc = f->n_cuts;
-    for (size_t r = 0; r < m; r++) {
-        double *xr = x + r * p + f->term0;
-        for (size_t k = 0; k < nt; k++)
-            xr[k] = 0.0;
-        double a = v[r];
-        if (isnan(a)) {
-            if (f->has_missing)
-                xr[nc] = 1.0;
-        } else {
-            size_t bin = bin_of(f->cuts, nc, a);
-            if (bin > 0)
-                xr[bin - 1] = 1.0;
-        }
-    }
-}
-
-int mql_design_fill(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
-{
-    const mql_design_binding *b = ctx;
-    const mql_design *d = b->design;
-    if (row0 > b->n_rows || m > b->n_rows - row0)
-        return mql_err_set(err, MQL_EDATA, "design: rows %zu..%zu out of range (%zu rows)", row0,
-                           row0 + m, b->n_rows);
-    size_t p = d->p;
-    for (size_t b0 = 0; b0 < m; b0 += FILL_BLOCK) {
-        size_t bm = m - b0 < FILL_BLOCK ? m - b0 : FILL_BLOCK;
-        double *xb = x + b0 * p;
-        size_t r0 = row0 + b0;
-        for (size_t r = 0; r < bm; r++)
-            xb[r * p] = 1.0;
-        for (size_t i = 0; i < d->n_features; i++) {
-            const mql_feature *f = &d->features[i];
-            const mql_bound_feature *bf = &b->f[i];
-            if (bf->by_code)
-                fill_codes(bf, f, r0, bm, xb, p);
-            else if (f->enc == MQL_ENC_BINNED)
-                fill_bins(bf, f, r0, bm, xb, p);
-            else
-                fill_value(bf, f, r0, bm, xb, p);
-        }
-        for (size_t k = 0; k < d->n_ix; k++) {
-            const mql_interaction *ix = &d->ix[k];
-            size_t ja = d->features[ix->a].term0, jb = d->features[ix->b].term0;
-            for (size_t r = 0; r < bm; r++) {
-                double *xr = xb + r * p;
-                for (size_t c = 0; c < ix->n_cells; c++)
-                    xr[ix->term0 + c] = xr[ja + ix->ta[c]] * xr[jb + ix->tb[c]];
-            }
-        }
-    }
     return MQL_OK;
 }

@@ -1,6 +1,7 @@
 /* glm.c: binomial logistic regression by IRLS (Newton, canonical logit link), following R's
  * glm.fit / binomial() step by step so coefficients, SEs, deviance and AIC agree with R. */
 #include "mqlcal/glm.h"
+#include "mqlcal/xwx.h"
 
 #include <float.h>
 #include <math.h>
@@ -160,7 +161,9 @@ typedef struct glm_shared {
     size_t p;
     const double *shift;        /* p, shift[0] = 0 */
     const double *beta;         /* p in the shifted parametrisation, or NULL: R's mustart */
-    double *beta_raw;           /* p: the same coefficients on the unshifted columns */
+    double *beta_raw;           /* p + 1: the same coefficients on the unshifted columns, then 0
+                                   (the coded layout's "no column") */
+    const mql_glm_coded *coded; /* the coded layout when the passes read it, else NULL */
     int check;                  /* validate X (first pass) */
     int intercept;
     int unit_start;             /* mql_glm_opts.unit_start */
@@ -169,12 +172,15 @@ typedef struct glm_shared {
 typedef struct glm_part {
     const glm_shared *sh;
     size_t row0, row1;
-    double *x;                  /* GLM_CHUNK x p */
+    double *x;                  /* GLM_CHUNK x p (coded layout: GLM_CHUNK x md dense values) */
     double *eta;                /* GLM_CHUNK */
     double *wz;                 /* GLM_CHUNK */
+    double *s;                  /* GLM_CHUNK: sqrt(W) (coded layout) */
+    uint32_t *idx;              /* GLM_CHUNK x k slot columns (coded layout) */
+    mql_xwx *xa;                /* the coded layout's sums, assembled into a and b */
     double *a;                  /* p x p */
     double *b;                  /* p */
-    double *pos, *neg;          /* p: separation counts (first pass) */
+    double *pos, *neg;          /* p + 1: separation counts (first pass) */
     unsigned char *binary;      /* p */
     double dev;                 /* sum of unit deviances */
     double dev_int;             /* part of dev from rows with integer w and w*y */
@@ -232,35 +238,98 @@ static void sep_decide(size_t p, const double *pos, const double *neg,
     }
 }
 
-static int part_chunk(glm_part *t, size_t row0, size_t m)
+/* Pass 0's checks of a dense chunk: finite values, the intercept column, separation counts. */
+static int check_dense(glm_part *t, size_t row0, size_t m)
 {
     const glm_shared *sh = t->sh;
     const mql_glm_data *d = sh->d;
     size_t p = sh->p;
+    const double *x = t->x;
+    /* v * 0 is NaN exactly when v is not finite; rows are only searched when it is */
+    double probe = 0.0;
+    for (size_t k = 0; k < m * p; k++)
+        probe += x[k] * 0.0;
+    for (size_t r = 0; r < m; r++) {
+        const double *xr = x + r * p;
+        for (size_t j = 0; isnan(probe) && j < p; j++)
+            if (!isfinite(xr[j]))
+                return mql_err_set(&t->err, MQL_EDATA,
+                                   "design row %zu, column %zu: value %g is not finite",
+                                   row0 + r, j, xr[j]);
+        if (sh->intercept && xr[0] != 1.0)
+            return mql_err_set(&t->err, MQL_EDATA,
+                               "design row %zu, column 0: intercept column holds %g, not 1",
+                               row0 + r, xr[0]);
+    }
+    sep_count(x, m, p, d->y + row0, d->w ? d->w + row0 : NULL, t->pos, t->neg, t->binary);
+    return MQL_OK;
+}
+
+/* The same checks on a chunk in the coded layout: coded columns hold 0 and 1 by construction,
+ * so only the dense values are checked; separation counts as sep_count's. */
+static int check_coded(glm_part *t, size_t row0, size_t m)
+{
+    const glm_shared *sh = t->sh;
+    const mql_glm_data *d = sh->d;
+    const mql_glm_coded *cx = sh->coded;
+    size_t k = cx->k, md = cx->md;
+    const double *xd = t->x, *yv = d->y + row0, *wv = d->w ? d->w + row0 : NULL;
+    for (size_t r = 0; r < m; r++) {
+        const double *xr = xd + r * md;
+        for (size_t a = 0; a < md; a++)
+            if (!isfinite(xr[a]))
+                return mql_err_set(&t->err, MQL_EDATA,
+                                   "design row %zu, column %zu: value %g is not finite",
+                                   row0 + r, cx->dense[a], xr[a]);
+        if (sh->intercept && xr[0] != 1.0)
+            return mql_err_set(&t->err, MQL_EDATA,
+                               "design row %zu, column 0: intercept column holds %g, not 1",
+                               row0 + r, xr[0]);
+        double w = wv ? wv[r] : 1.0;
+        if (w == 0.0)
+            continue;
+        for (size_t i = 0; i < k; i++) {
+            uint32_t j = t->idx[r * k + i];
+            t->pos[j] += w * yv[r];
+            t->neg[j] += w * (1.0 - yv[r]);
+        }
+    }
+    for (size_t a = 0; a < md; a++) {
+        size_t j = cx->dense[a];
+        for (size_t r = 0; j > 0 && t->binary[j] && r < m; r++) {
+            double w = wv ? wv[r] : 1.0, v = xd[r * md + a];
+            if (w == 0.0)
+                continue;
+            if (v == 1.0) {
+                t->pos[j] += w * yv[r];
+                t->neg[j] += w * (1.0 - yv[r]);
+            } else if (v != 0.0) {
+                t->binary[j] = 0;
+            }
+        }
+    }
+    return MQL_OK;
+}
+
+static int part_chunk(glm_part *t, size_t row0, size_t m)
+{
+    const glm_shared *sh = t->sh;
+    const mql_glm_data *d = sh->d;
+    const mql_glm_coded *cx = sh->coded;
+    size_t p = sh->p;
     double *x = t->x;
-    int st = d->fill(d->ctx, row0, m, x, &t->err);
+    /* the coded layout's slots are read until a pass has noted every row's tuple */
+    uint32_t *idx = cx && (sh->check || !mql_xwx_indexed(t->xa)) ? t->idx : NULL;
+    size_t r_part = row0 - t->row0;
+    int st = cx ? cx->fill(cx->ctx, row0, m, idx, x, &t->err)
+                : d->fill(d->ctx, row0, m, x, &t->err);
     if (st != MQL_OK)
         return st;
-    if (sh->check) {
-        /* v * 0 is NaN exactly when v is not finite; rows are only searched when it is */
-        double probe = 0.0;
-        for (size_t k = 0; k < m * p; k++)
-            probe += x[k] * 0.0;
-        for (size_t r = 0; r < m; r++) {
-            const double *xr = x + r * p;
-            for (size_t j = 0; isnan(probe) && j < p; j++)
-                if (!isfinite(xr[j]))
-                    return mql_err_set(&t->err, MQL_EDATA,
-                                       "design row %zu, column %zu: value %g is not finite",
-                                       row0 + r, j, xr[j]);
-            if (sh->intercept && xr[0] != 1.0)
-                return mql_err_set(&t->err, MQL_EDATA,
-                                   "design row %zu, column 0: intercept column holds %g, not 1",
-                                   row0 + r, xr[0]);
-        }
-        sep_count(x, m, p, d->y + row0, d->w ? d->w + row0 : NULL, t->pos, t->neg, t->binary);
-    }
-    if (sh->beta)
+    if (sh->check && (st = cx ? check_coded(t, row0, m) : check_dense(t, row0, m)) != MQL_OK)
+        return st;
+    if (sh->beta && cx)
+        mql_xwx_eta(t->xa, r_part, m, idx, x, sh->beta_raw, t->eta);
+    else if (sh->beta)
         cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)p, 1.0, x, (int)p, sh->beta_raw, 1,
                     0.0, t->eta, 1);
     const double *restrict c = sh->shift;
@@ -279,9 +348,11 @@ static int part_chunk(glm_part *t, size_t row0, size_t m)
             double ms = sh->unit_start ? (y + 0.5) / 2.0 : (w * y + 0.5) / (w + 1.0);
             eta = log(ms / (1.0 - ms));
         }
-        double *xr = x + r * p;
         if (w == 0.0) {
-            memset(xr, 0, p * sizeof *xr);
+            if (cx)
+                t->s[r] = 0.0;
+            else
+                memset(x + r * p, 0, p * sizeof *x);
             t->wz[r] = 0.0;
             continue;
         }
@@ -326,11 +397,19 @@ static int part_chunk(glm_part *t, size_t row0, size_t m)
                 t->ll_nonint += ll;
             }
         }
+        t->wz[r] = s * z;
+        if (cx) {
+            t->s[r] = s;
+            continue;
+        }
         /* shifted and scaled in one sweep: sqrt(W) (x - c) */
-        double *restrict xs = xr;
+        double *restrict xs = x + r * p;
         for (size_t j = 0; j < p; j++)
             xs[j] = (xs[j] - c[j]) * s;
-        t->wz[r] = s * z;
+    }
+    if (cx) {
+        mql_xwx_add(t->xa, r_part, m, idx, x, t->s, t->wz, c);
+        return MQL_OK;
     }
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)p, (int)m, 1.0, x, (int)p, 1.0, t->a,
                 (int)p);
@@ -345,10 +424,12 @@ static void *part_run(void *arg)
     memset(t->a, 0, p * p * sizeof *t->a);
     memset(t->b, 0, p * sizeof *t->b);
     if (t->sh->check) {
-        memset(t->pos, 0, p * sizeof *t->pos);
-        memset(t->neg, 0, p * sizeof *t->neg);
+        memset(t->pos, 0, (p + 1) * sizeof *t->pos);
+        memset(t->neg, 0, (p + 1) * sizeof *t->neg);
         memset(t->binary, 1, p);
     }
+    if (t->xa)
+        mql_xwx_begin(t->xa, t->sh->beta ? t->sh->beta_raw : NULL);
     t->dev = t->dev_int = t->ll_nonint = t->ll_const = 0.0;
     t->n_extreme = 0;
     t->status = MQL_OK;
@@ -358,6 +439,8 @@ static void *part_run(void *arg)
         if (t->status != MQL_OK)
             break;
     }
+    if (t->xa && t->status == MQL_OK)
+        mql_xwx_assemble(t->xa, t->sh->shift, t->a, t->b);
     return NULL;
 }
 
@@ -388,6 +471,9 @@ static void work_free(glm_work *ws)
         free(ws->part[i].pos);
         free(ws->part[i].neg);
         free(ws->part[i].binary);
+        free(ws->part[i].s);
+        free(ws->part[i].idx);
+        mql_xwx_free(ws->part[i].xa);
     }
     free(ws->a);
     free(ws->b);
@@ -402,7 +488,9 @@ static void work_free(glm_work *ws)
     free(ws);
 }
 
-static glm_work *work_new(const mql_glm_data *d, size_t nthreads, int intercept)
+/* cx: the coded layout the passes read, or NULL for dense rows. */
+static glm_work *work_new(const mql_glm_data *d, const mql_glm_coded *cx, size_t nthreads,
+                          int intercept)
 {
     size_t p = d->p;
     glm_work *ws = calloc(1, sizeof *ws);
@@ -413,6 +501,7 @@ static glm_work *work_new(const mql_glm_data *d, size_t nthreads, int intercept)
     ws->sh.d = d;
     ws->sh.p = p;
     ws->sh.intercept = intercept;
+    ws->sh.coded = cx;
     int ok = 1;
     for (size_t i = 0; i < nthreads; i++) {
         glm_part *t = &ws->part[i];
@@ -424,17 +513,23 @@ static glm_work *work_new(const mql_glm_data *d, size_t nthreads, int intercept)
         t->wz = malloc(GLM_CHUNK * sizeof *t->wz);
         t->a = malloc(p * p * sizeof *t->a);
         t->b = malloc(p * sizeof *t->b);
-        t->pos = malloc(p * sizeof *t->pos);
-        t->neg = malloc(p * sizeof *t->neg);
+        t->pos = malloc((p + 1) * sizeof *t->pos);
+        t->neg = malloc((p + 1) * sizeof *t->neg);
         t->binary = malloc(p);
         ok = ok && t->x && t->eta && t->wz && t->a && t->b && t->pos && t->neg && t->binary;
+        if (cx) {
+            t->s = malloc(GLM_CHUNK * sizeof *t->s);
+            t->idx = malloc(GLM_CHUNK * (cx->k ? cx->k : 1) * sizeof *t->idx);
+            t->xa = mql_xwx_new(p, cx->k, cx->md, cx->dense, t->row1 - t->row0);
+            ok = ok && t->s && t->idx && t->xa;
+        }
     }
     ws->a = malloc(p * p * sizeof *ws->a);
     ws->b = malloc(p * sizeof *ws->b);
     ws->shift = calloc(p, sizeof *ws->shift);
     ws->beta = calloc(p, sizeof *ws->beta);
     ws->beta_old = calloc(p, sizeof *ws->beta_old);
-    ws->sh.beta_raw = calloc(p, sizeof *ws->sh.beta_raw);
+    ws->sh.beta_raw = calloc(p + 1, sizeof *ws->sh.beta_raw);
     ws->kept = malloc(p * sizeof *ws->kept);
     ws->sys = gsl_matrix_alloc(p, p);
     ws->rhs = gsl_vector_alloc(p);
@@ -618,6 +713,22 @@ static double penalty(const double *beta, size_t p, double lambda, int intercept
 
 /* ---------------------------------------------------------------- the fit */
 
+/* The coded layout when the passes should read it (else NULL: dense rows): a consistent
+ * layout (dense columns increasing inside 0..p, the intercept first) with at least one coded
+ * column. Measured on 1M rows (docs/PERFORMANCE.md): one binned column among 20 numeric ones
+ * already makes the coded passes faster; an all-numeric design gains nothing from them. */
+static const mql_glm_coded *coded_choice(const mql_glm_data *d)
+{
+    const mql_glm_coded *cx = d->coded;
+    if (!cx || !cx->fill || !cx->dense || cx->md == 0 || cx->md > d->p || cx->dense[0] != 0 ||
+        d->p >= UINT32_MAX)
+        return NULL;
+    for (size_t a = 1; a < cx->md; a++)
+        if (cx->dense[a] <= cx->dense[a - 1] || cx->dense[a] >= d->p)
+            return NULL;
+    return cx->md < d->p ? cx : NULL;
+}
+
 static int check_inputs(const mql_glm_data *d, double *sum_w, double *events, size_t *n_ok,
                         mql_err *err)
 {
@@ -729,7 +840,22 @@ typedef struct warm_ctx {
     const mql_glm_data *d;
     size_t k, off;
     const double *x;            /* the subsample's rows, filled once (NULL: fill on each pass) */
+    const mql_glm_coded *cx;    /* the full data's coded layout, when its passes read it */
+    uint32_t *idx;              /* the subsample in that layout (m x k slots, m x md values) */
+    double *xd;
 } warm_ctx;
+
+static int warm_fill_coded(void *ctx, size_t row0, size_t m, uint32_t *idx, double *xd,
+                           mql_err *err)
+{
+    (void)err;
+    const warm_ctx *c = ctx;
+    size_t k = c->cx->k, md = c->cx->md;
+    if (idx)
+        memcpy(idx, c->idx + row0 * k, m * k * sizeof *idx);
+    memcpy(xd, c->xd + row0 * md, m * md * sizeof *xd);
+    return MQL_OK;
+}
 
 static int warm_fill(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
 {
@@ -758,8 +884,9 @@ static int warm_start(const mql_glm_data *d, const mql_glm_opts *o, const glm_wo
                       double *beta)
 {
     size_t k = d->n / o->warm_rows, m = d->n / k, p = d->p;
-    warm_ctx c = {d, k, k / 2, NULL};
+    warm_ctx c = {d, k, k / 2, NULL, NULL, NULL, NULL};
     double *xs = NULL;
+    mql_glm_coded scx;
     double *y = mql_alloc_big(m * sizeof *y), *w = d->w ? mql_alloc_big(m * sizeof *w) : NULL;
     mql_glm_result *r = NULL;
     int iters = 0;
@@ -770,9 +897,27 @@ static int warm_start(const mql_glm_data *d, const mql_glm_opts *o, const glm_wo
         if (w)
             w[i] = d->w[i * k + c.off];
     }
-    /* The subsample's rows are filled once (every pass of its fit reads them again) when they
+    mql_glm_data sd = {m, p, warm_fill, &c, y, w, NULL};
+    /* With the coded layout, the subsample's passes read it too (filled once); its dense rows
+     * then serve only compute_shift's first chunk. */
+    const mql_glm_coded *cx = coded_choice(d);
+    if (cx) {
+        c.idx = mql_alloc_big(m * (cx->k ? cx->k : 1) * sizeof *c.idx);
+        c.xd = mql_alloc_big(m * cx->md * sizeof *c.xd);
+        int ok = c.idx && c.xd;
+        mql_err fe;
+        for (size_t i = 0; ok && i < m; i++)
+            ok = cx->fill(cx->ctx, i * k + c.off, 1, c.idx + i * cx->k, c.xd + i * cx->md,
+                          &fe) == MQL_OK;
+        if (ok) {
+            c.cx = cx;
+            scx = (mql_glm_coded){cx->k, cx->md, cx->dense, warm_fill_coded, &c};
+            sd.coded = &scx;
+        }
+    }
+    /* Dense rows: filled once (every pass of the subsample's fit reads them again) when they
      * take at most 256 MB; the same values either way. */
-    xs = m * p <= ((size_t)32 << 20) ? mql_alloc_big(m * p * sizeof *xs) : NULL;
+    xs = !sd.coded && m * p <= ((size_t)32 << 20) ? mql_alloc_big(m * p * sizeof *xs) : NULL;
     if (xs) {
         mql_err fe;
         if (warm_fill(&c, 0, m, xs, &fe) == MQL_OK) {
@@ -782,7 +927,6 @@ static int warm_start(const mql_glm_data *d, const mql_glm_opts *o, const glm_wo
             xs = NULL;
         }
     }
-    mql_glm_data sd = {m, p, warm_fill, &c, y, w};
     mql_glm_opts so = *o;
     so.l2 = o->l2 / (double)k;
     so.warm_rows = 0;
@@ -805,6 +949,8 @@ out:
     free(y);
     free(w);
     free(xs);
+    free(c.idx);
+    free(c.xd);
     return iters;
 }
 
@@ -844,7 +990,7 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
         blas_threads = openblas_get_num_threads();
         openblas_set_num_threads(1);
     }
-    glm_work *ws = work_new(d, nthreads, icpt);
+    glm_work *ws = work_new(d, coded_choice(d), nthreads, icpt);
     if (ws)
         ws->sh.unit_start = o->unit_start;
     mql_glm_result *r = result_new(d->n, p);

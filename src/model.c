@@ -441,7 +441,16 @@ int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
     }
     for (size_t i = 0; i < t->n_rows; i++)
         yd[i] = y[i] ? 1.0 : 0.0;
-    mql_glm_data gd = {t->n_rows, d->p, mql_design_fill, bind, yd, w};
+    /* The coded layout lets the IRLS passes skip the dense rows (xwx.h); a design without
+     * one (MQL_EDATA) is read as dense rows. */
+    mql_glm_coded coded;
+    mql_glm_data gd = {t->n_rows, d->p, mql_design_fill, bind, yd, w, NULL};
+    st = mql_design_coded(bind, &coded, err);
+    if (st == MQL_ENOMEM)
+        goto out;
+    if (st == MQL_OK)
+        gd.coded = &coded;
+    st = MQL_OK;
     int firth = gopts->method == MQL_GLM_METHOD_FIRTH, fit_st;
     if (firth) {
         if (gopts->l2 > 0.0) {

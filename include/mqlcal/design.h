@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "mqlcal/common.h"
+#include "mqlcal/glm.h"
 #include "mqlcal/table.h"
 
 /* ---- options ----------------------------------------------------------------------------- */
@@ -276,6 +277,7 @@ typedef struct mql_design_binding {
     size_t n_rows;
     size_t p;
     mql_bound_feature *f;      /* design->n_features */
+    struct mql_design_slots *slots;   /* mql_design_coded's layout, built on its first call */
 } mql_design_binding;
 
 /* Binds d to table t (the training table, a test period, or new leads): finds every feature's
@@ -294,6 +296,26 @@ void mql_design_binding_free(mql_design_binding *b);
  * row-major into x (m * p doubles), intercept 1 in column 0, interaction columns last. No allocation and no string work
  * per row. Returns MQL_OK, or MQL_EDATA when the rows are out of range. */
 int mql_design_fill(void *ctx, size_t row0, size_t m, double *x, mql_err *err);
+
+/* glm.h's coded layout of the same rows (design_fill.c): one slot per CATEGORICAL, BOOLEAN or
+ * BINNED feature (its term for the row, none for the reference), one per "(missing)" term of a
+ * LINEAR feature and one per interaction (its cell); the dense columns are the intercept and the
+ * LINEAR values. Sets *out to read b through mql_design_fill_coded (ctx = b; the pointers stay
+ * b's, valid while b lives). The slot values are those mql_design_fill writes, so a fit reading
+ * either layout fits the same matrix. Returns MQL_OK, MQL_EDATA when an interaction lists a
+ * cell twice (the layout cannot hold two equal columns: read the dense rows), or MQL_ENOMEM. */
+int mql_design_coded(mql_design_binding *b, mql_glm_coded *out, mql_err *err);
+
+/* mql_glm_coded_fill_fn over a binding on which mql_design_coded succeeded (ctx = the
+ * binding); idx may be NULL (the dense values only). Returns MQL_OK, or MQL_EDATA when the rows are out of range. */
+int mql_design_fill_coded(void *ctx, size_t row0, size_t m, uint32_t *idx, double *xd,
+                          mql_err *err);
+
+/* Frees a binding's coded layout (mql_design_binding_free calls it). NULL-safe. */
+void mql_design_slots_free(struct mql_design_slots *s);
+
+/* The bin of v under n increasing cuts: the number of cuts <= v. */
+size_t mql_design_bin_of(const double *cuts, size_t n, double v);
 
 /* Every feature of d with its group and the reason (group.c): a table feature, group, reason,
  * in design order, the reason recomputed from o (NULL: defaults) and the feature's column in t

@@ -6,6 +6,7 @@
 #define MQLCAL_GLM_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <gsl/gsl_matrix.h>
 #include "mqlcal/common.h"
 
@@ -16,6 +17,23 @@
  * err, so it must only read ctx. */
 typedef int (*mql_glm_fill_fn)(void *ctx, size_t row0, size_t m, double *x, mql_err *err);
 
+/* The same rows in a coded layout: each row as k slots, each naming the one design column it
+ * sets to 1 (or p: none), plus md dense columns. fill writes rows [row0, row0 + m) as idx (m x k
+ * column indices, row-major; idx NULL: the dense values only) and xd (m x md values); the same
+ * rules as mql_glm_fill_fn (same
+ * values each call, concurrent calls on disjoint rows). Every design column is either dense or
+ * set by exactly one slot (0 otherwise); the values must equal those of mql_glm_data.fill. */
+typedef int (*mql_glm_coded_fill_fn)(void *ctx, size_t row0, size_t m, uint32_t *idx, double *xd,
+                                     mql_err *err);
+
+typedef struct mql_glm_coded {
+    size_t k;                 /* slots per row */
+    size_t md;                /* dense columns */
+    const size_t *dense;      /* md design columns, increasing; dense[0] = 0 (the intercept) */
+    mql_glm_coded_fill_fn fill;
+    void *ctx;
+} mql_glm_coded;
+
 typedef struct mql_glm_data {
     size_t n;                 /* rows */
     size_t p;                 /* columns, intercept included (column 0 by convention) */
@@ -23,6 +41,9 @@ typedef struct mql_glm_data {
     void *ctx;
     const double *y;          /* n responses in [0, 1]: 0/1, or successes / trials with w = trials */
     const double *w;          /* n prior (frequency) weights >= 0, or NULL for all 1 */
+    const mql_glm_coded *coded;   /* optional (NULL: fill only): mql_glm_fit's passes read the
+                                     coded layout when it is cheaper (xwx.h); the results agree
+                                     with the dense passes to rounding */
 } mql_glm_data;
 
 /* Convenience: a fill callback over an in-memory gsl_matrix (ctx = the matrix). */
