@@ -1246,7 +1246,8 @@ static int build_numeric(mql_design *d, const mql_column *col, size_t n_rows,
         }
         for (size_t r = 0; r < n_rows; r++)
             if (!isnan(col->num[r]))
-                f->bin_count[mql_design_bin_of(f->cuts, f->n_cuts, col->num[r])] += row_weight(o->w, r);
+                f->bin_count[mql_design_bin_of(f->cuts, f->n_cuts, col->num[r])] +=
+                    row_weight(o->w, r);
         for (size_t k = 0; k <= f->n_cuts && !fail; k++) {
             if (f->bin_count[k])
                 continue;

@@ -116,7 +116,11 @@ static int fit_dev(const ix_ctx *c, const mql_interaction *ix, size_t n, double 
     int rc = design_with(c, ix, n, &d, &b, err);
     if (rc)
         return rc;
-    mql_glm_data gd = {c->t->n_rows, d->p, mql_design_fill, b, c->yd, c->w};
+    mql_glm_coded cx;
+    mql_err cerr;
+    mql_glm_data gd = {c->t->n_rows, d->p, mql_design_fill, b, c->yd, c->w, NULL};
+    if (mql_design_coded(b, &cx, &cerr) == MQL_OK)
+        gd.coded = &cx;   /* else dense rows, as model.c */
     mql_glm_result *r = NULL;
     rc = mql_glm_fit(&gd, c->g, &r, err);
     if (rc == MQL_ENOCONV)
@@ -148,10 +152,13 @@ static int cv_logloss(const ix_ctx *c, const mql_interaction *ix, size_t n, doub
     double loss = 0, wsum = 0;
     if (!wf || !x)
         rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+    mql_glm_coded cx;
+    mql_err cerr;
+    int coded = mql_design_coded(b, &cx, &cerr) == MQL_OK;   /* else dense rows */
     for (size_t k = 0; rc == MQL_OK && k < MQL_IX_FOLDS; k++) {
         for (size_t i = 0; i < rows; i++)
             wf[i] = i % MQL_IX_FOLDS == k ? 0.0 : c->w ? c->w[i] : 1.0;
-        mql_glm_data gd = {rows, p, mql_design_fill, b, c->yd, wf};
+        mql_glm_data gd = {rows, p, mql_design_fill, b, c->yd, wf, coded ? &cx : NULL};
         mql_glm_result *r = NULL;
         rc = mql_glm_fit(&gd, c->g, &r, err);
         if (rc == MQL_ENOCONV)

@@ -441,16 +441,13 @@ int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
     }
     for (size_t i = 0; i < t->n_rows; i++)
         yd[i] = y[i] ? 1.0 : 0.0;
-    /* The coded layout lets the IRLS passes skip the dense rows (xwx.h); a design without
-     * one (MQL_EDATA) is read as dense rows. */
+    /* The coded layout lets the IRLS passes skip the dense rows (xwx.h); without one (an
+     * interaction listing a cell twice, no memory for its tables) they read the dense rows. */
     mql_glm_coded coded;
+    mql_err cerr;
     mql_glm_data gd = {t->n_rows, d->p, mql_design_fill, bind, yd, w, NULL};
-    st = mql_design_coded(bind, &coded, err);
-    if (st == MQL_ENOMEM)
-        goto out;
-    if (st == MQL_OK)
+    if (mql_design_coded(bind, &coded, &cerr) == MQL_OK)
         gd.coded = &coded;
-    st = MQL_OK;
     int firth = gopts->method == MQL_GLM_METHOD_FIRTH, fit_st;
     if (firth) {
         if (gopts->l2 > 0.0) {

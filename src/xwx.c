@@ -94,8 +94,8 @@ mql_xwx *mql_xwx_new(size_t p, size_t k, size_t md, const size_t *dense, size_t 
     a->etat = malloc(a->cap * sizeof *a->etat);
     a->n_rows = n_rows;
     a->id = malloc((n_rows ? n_rows : 1) * sizeof *a->id);
-    if (!a->etat || !a->id || !a->dense || !a->dpos || !a->dd || !a->cd || !a->cc || !a->bd || !a->bc || !a->cdense ||
-        !a->wx || !a->slot || !a->key || !a->val) {
+    if (!a->etat || !a->id || !a->dense || !a->dpos || !a->dd || !a->cd || !a->cc || !a->bd ||
+        !a->bc || !a->cdense || !a->wx || !a->slot || !a->key || !a->val) {
         mql_xwx_free(a);
         return NULL;
     }
