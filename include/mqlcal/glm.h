@@ -19,10 +19,10 @@ typedef int (*mql_glm_fill_fn)(void *ctx, size_t row0, size_t m, double *x, mql_
 
 /* The same rows in a coded layout: each row as k slots, each naming the one design column it
  * sets to 1 (or p: none), plus md dense columns. fill writes rows [row0, row0 + m) as idx (m x k
- * column indices, row-major; idx NULL: the dense values only) and xd (m x md values); the same
- * rules as mql_glm_fill_fn (same
- * values each call, concurrent calls on disjoint rows). Every design column is either dense or
- * set by exactly one slot (0 otherwise); the values must equal those of mql_glm_data.fill. */
+ * column indices, row-major; idx NULL: the dense values only) and xd (m x md values), under
+ * mql_glm_fill_fn's rules (same values each call, concurrent calls on disjoint rows). Every
+ * design column is either dense or set by exactly one slot (0 otherwise); the values must equal
+ * those of mql_glm_data.fill. */
 typedef int (*mql_glm_coded_fill_fn)(void *ctx, size_t row0, size_t m, uint32_t *idx, double *xd,
                                      mql_err *err);
 
@@ -42,8 +42,9 @@ typedef struct mql_glm_data {
     const double *y;          /* n responses in [0, 1]: 0/1, or successes / trials with w = trials */
     const double *w;          /* n prior (frequency) weights >= 0, or NULL for all 1 */
     const mql_glm_coded *coded;   /* optional (NULL: fill only): mql_glm_fit's passes read the
-                                     coded layout when it is cheaper (xwx.h); the results agree
-                                     with the dense passes to rounding */
+                                     coded layout when it has a coded column (md < p; xwx.h),
+                                     agreeing with the dense passes to rounding; Firth's fit and
+                                     the separation checks always read fill */
 } mql_glm_data;
 
 /* Convenience: a fill callback over an in-memory gsl_matrix (ctx = the matrix). */
