@@ -98,6 +98,7 @@ void mql_glm_opts_default(mql_glm_opts *o)
     o->flic = 1;
     o->profile = -1;
     o->unit_start = 0;
+    o->keep_eta = 0;
 }
 
 int mql_glm_fill_matrix(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
@@ -124,6 +125,7 @@ void mql_glm_result_free(mql_glm_result *r)
     free(r->ci_lo);
     free(r->ci_hi);
     free(r->lr_p);
+    free(r->eta);
     gsl_matrix_free(r->cov);
     free(r);
 }
@@ -167,6 +169,8 @@ typedef struct glm_shared {
     int check;                  /* validate X (first pass) */
     int intercept;
     int unit_start;             /* mql_glm_opts.unit_start */
+    double *eta_out;            /* n or NULL: every pass at beta writes X beta here, so the last
+                                   pass leaves the final linear predictor (mql_glm_opts.keep_eta) */
 } glm_shared;
 
 typedef struct glm_part {
@@ -332,6 +336,8 @@ static int part_chunk(glm_part *t, size_t row0, size_t m)
     else if (sh->beta)
         cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)p, 1.0, x, (int)p, sh->beta_raw, 1,
                     0.0, t->eta, 1);
+    if (sh->beta && sh->eta_out)
+        memcpy(sh->eta_out + row0, t->eta, m * sizeof *t->eta);
     const double *restrict c = sh->shift;
 
     const double *yv = d->y + row0;
@@ -930,6 +936,7 @@ static int warm_start(const mql_glm_data *d, const mql_glm_opts *o, const glm_wo
     mql_glm_opts so = *o;
     so.l2 = o->l2 / (double)k;
     so.warm_rows = 0;
+    so.keep_eta = 0;
     mql_err e = {0};
     if (mql_glm_fit(&sd, &so, &r, &e) != MQL_OK || r->state != MQL_GLM_CONVERGED)
         goto out;
@@ -1000,6 +1007,13 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
     }
     if (icpt && (st = compute_shift(ws, err)) != MQL_OK)
         goto fail;
+    if (o->keep_eta) {
+        if (!(r->eta = mql_alloc_big((d->n ? d->n : 1) * sizeof *r->eta))) {
+            st = mql_err_set(err, MQL_ENOMEM, "glm: out of memory for the linear predictor");
+            goto fail;
+        }
+        ws->sh.eta_out = r->eta;
+    }
 
     /* Large n: coefficients from a subsample fit (see mql_glm_opts.warm_rows). */
     int warm = 0;

@@ -14,6 +14,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "mqlcal/firth.h"
+#include "mqlcal/points_cost.h"
 #include "mqlcal/points_fit.h"
 #include "mqlcal/separation.h"
 #include "mqlcal/selfcheck.h"
@@ -464,7 +465,10 @@ int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
         fo.threads = gopts->threads;
         fit_st = mql_firth_fit(&gd, &fo, &r, err);
     } else {
-        fit_st = mql_glm_fit(&gd, gopts, &r, err);
+        /* the last pass's linear predictor serves the points step (mql_model_add_points) */
+        mql_glm_opts go = *gopts;
+        go.keep_eta = 1;
+        fit_st = mql_glm_fit(&gd, &go, &r, err);
     }
     if (fit_st != MQL_OK && fit_st != MQL_ENOCONV) {
         st = fit_st;
@@ -581,19 +585,24 @@ int mql_model_add_points_weighted(mql_model *m, const mql_table *t, const unsign
 {
     if (!m->design || !m->fit)
         return mql_err_set(err, MQL_EDATA, "the model has no fit to turn into points");
-    mql_design_binding *b = NULL;
-    mql_points *pts = NULL;
-    long *inside = NULL;   /* the points step's own scores, reused by the self-check */
-    int st = mql_design_bind(m->design, t, &b, err);
-    if (st == MQL_OK)
-        st = mql_points_from_fit_scored(m->design, m->fit->beta, b, y, w, po, &pts, &inside,
-                                        err);
-    /* The default scale follows the fit's strength: a weak model is re-scaled to fewer points. */
     mql_points_opts def;
     if (!po) {
         mql_points_opts_default(&def);
         po = &def;
     }
+    /* The fit's own linear predictor when t is the table it was fitted on; the self-check on
+     * every lead of small tables (or when asked), else on the rows the points step picks. */
+    const double *eta = m->fit->eta && m->fit->n == t->n_rows && m->train.hash == t->hash &&
+                                m->train.bytes == t->n_bytes
+                            ? m->fit->eta : NULL;
+    int full = po->full_check || t->n_rows <= MQL_SELFCHECK_FULL_ROWS;
+    mql_points_extra ex = {eta, full, !full, NULL, NULL, 0};
+    mql_design_binding *b = NULL;
+    mql_points *pts = NULL;
+    int st = mql_design_bind(m->design, t, &b, err);
+    if (st == MQL_OK)
+        st = mql_points_from_fit_ex(m->design, m->fit->beta, b, y, w, po, &ex, &pts, err);
+    /* The default scale follows the fit's strength: a weak model is re-scaled to fewer points. */
     if (st == MQL_OK && po->by_strength && isnan(po->pdo)) {
         const mql_glm_result *g = m->fit;
         double lr = g->null_deviance - g->deviance, df = g->df_null - g->df_residual;
@@ -604,18 +613,24 @@ int mql_model_add_points_weighted(mql_model *m, const mql_table *t, const unsign
             o2.max_points = fmax(10, po->max_points * s);
             mql_points_free(pts);
             pts = NULL;
-            free(inside);
-            inside = NULL;
-            st = mql_points_from_fit_scored(m->design, m->fit->beta, b, y, w, &o2, &pts, &inside,
-                                            err);
+            free(ex.scores);
+            free(ex.check_rows);
+            st = mql_points_from_fit_ex(m->design, m->fit->beta, b, y, w, &o2, &ex, &pts, err);
         }
         if (st == MQL_OK)
             pts->strength = s;
     }
     if (st == MQL_OK)
-        st = mql_points_self_check_scored(m->design, b, pts, inside, err);
-    free(inside);
+        st = full ? mql_points_self_check_scored(m->design, b, pts, ex.scores, err)
+                  : mql_points_self_check_rows(m->design, b, pts, ex.check_rows, ex.n_check, err);
+    free(ex.scores);
+    free(ex.check_rows);
     mql_design_binding_free(b);
+    /* the linear predictor has served its one use: its memory goes back now */
+    if (eta) {
+        free(m->fit->eta);
+        m->fit->eta = NULL;
+    }
     if (st) {
         mql_points_free(pts);
         return st;

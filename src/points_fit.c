@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "mqlcal/metrics.h"
+#include "mqlcal/points_cost.h"
 
 /* ==== conversion from a fitted model ========================================================= */
 
@@ -39,6 +40,7 @@ void mql_points_opts_default(mql_points_opts *o)
     o->threshold = LONG_MIN;
     o->by_strength = 1;
     o->cap_fit = o->cap_engagement = o->cap_total = MQL_NO_CAP;
+    o->full_check = 0;
 }
 
 double mql_points_strength(double auc_exact, double lr_p)
@@ -634,7 +636,8 @@ static void *internal_range(void *arg)
                     s[jb->eng[j]] += m->term_points[j];
                 }
             }
-            mql_points_apply_caps(m, s[0], s[1], NULL, NULL, &score[r0 + r]);
+            if (score)
+                mql_points_apply_caps(m, s[0], s[1], NULL, NULL, &score[r0 + r]);
             if (jb->uncapped)
                 jb->uncapped[r0 + r] = s[0] + s[1];
             if (eta)
@@ -708,22 +711,19 @@ static int to_points(double x, const char *feature, long *out, mql_err *err)
     return MQL_OK;
 }
 
-/* The default threshold (the rule of the header): one doubling of the odds above the average
+/* The default threshold (the rule of the header; slo and shi: the lowest and highest score of
+ * the n training leads): one doubling of the odds above the average
  * training lead. The target probability p2 = 2p / (1 + p) has twice the base odds p / (1 - p): about
  * twice the base rate p when p is small, and below 100% at any base rate (63% won: 77.3%). The
  * pick is the achievable score whose mapped probability is closest to p2 (ties to the lower),
  * kept inside the training leads' scores [lo, hi]: at most hi, and above lo when hi > lo, so some
  * lead is an MQL and some is not. The rule as applied goes into m->threshold_rule. */
-static int choose_threshold(mql_points *m, double base, const long *score, size_t n,
+static int choose_threshold(mql_points *m, double base, long slo, long shi, size_t n,
                             mql_err *err)
 {
     long smin, smax;
     mql_points_range(m, &smin, &smax);
-    long lo = smax, hi = smin;
-    for (size_t r = 0; r < n; r++) {
-        lo = score[r] < lo ? score[r] : lo;
-        hi = score[r] > hi ? score[r] : hi;
-    }
+    long lo = slo < smax ? slo : smax, hi = shi > smin ? shi : smin;
     if (n == 0)
         lo = smin, hi = smax;
     double target = 2 * base / (1 + base);
@@ -759,93 +759,6 @@ static int choose_threshold(mql_points *m, double base, const long *score, size_
     free(m->threshold_rule);
     if (!(m->threshold_rule = mql_strdup(rule)))
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
-    return MQL_OK;
-}
-
-typedef struct cost_job {
-    const mql_points *m;
-    const double *eta;
-    const long *score;
-    const unsigned char *y;
-    const double *w;         /* frequency weights or NULL */
-    size_t n;
-    double *pe, *sd, *ps;    /* n each: mql_logistic(eta), the score as a double, its probability */
-    int auc_exact_rc;
-    double auc_exact;
-} cost_job;
-
-/* The AUC of eta: the heaviest piece (a full sort of continuous values), on a thread of its own
- * while the caller does the rest. */
-static void *cost_auc_exact(void *arg)
-{
-    cost_job *j = arg;
-    mql_err e2;
-    j->auc_exact_rc = mql_auc(j->eta, j->y, j->w, j->n, &j->auc_exact, &e2);
-    return NULL;
-}
-
-/* The rounding cost: AUC and log loss of the exact model (eta, mql_logistic(eta)) and of the
- * integer points (the score, and its probability by the model's map). */
-static int rounding_cost(mql_points *m, const double *eta, const long *score,
-                         const unsigned char *y, const double *w, size_t n, mql_err *err)
-{
-    size_t k = n ? n : 1;
-    double *buf = malloc(3 * k * sizeof *buf);
-    if (!buf)
-        return mql_err_set(err, MQL_ENOMEM, "out of memory");
-    cost_job j = {m, eta, score, y, w, n, buf, buf + k, buf + 2 * k, 0, NAN};
-    pthread_t th;
-    int threaded = n >= 100000 && pthread_create(&th, NULL, cost_auc_exact, &j) == 0;
-    for (size_t i = 0; i < n; i++) {
-        j.pe[i] = mql_logistic(eta[i]);
-        j.sd[i] = (double)score[i];
-        j.ps[i] = mql_points_prob(m, j.sd[i]);
-    }
-    mql_err e2;
-    double auc_points = NAN, ll_exact = NAN, ll_points = NAN;
-    int auc_rc = mql_auc(j.sd, y, w, n, &auc_points, &e2);
-    int ll_rc = mql_logloss(j.pe, y, w, n, &ll_exact, &e2) ||
-                mql_logloss(j.ps, y, w, n, &ll_points, &e2);
-    if (threaded)
-        pthread_join(th, NULL);
-    else
-        cost_auc_exact(&j);
-    /* A sample with one class has no AUC: the costs stay NAN (unknown) rather than failing. */
-    m->auc_exact = j.auc_exact;
-    m->auc_points = auc_points;
-    if (j.auc_exact_rc || auc_rc)
-        m->auc_exact = m->auc_points = NAN;
-    m->logloss_exact = ll_exact;
-    m->logloss_points = ll_points;
-    if (ll_rc)
-        m->logloss_exact = m->logloss_points = NAN;
-    free(buf);
-    return MQL_OK;
-}
-
-/* The cap cost: AUC and log loss of the capped integer score (through the map), and the share
- * of leads whose score a cap changed. */
-static int cap_cost(mql_points *m, const long *score, const long *uncapped,
-                    const unsigned char *y, size_t n, mql_err *err)
-{
-    double *sd = malloc((n ? n : 1) * sizeof *sd), *ps = malloc((n ? n : 1) * sizeof *ps);
-    if (!sd || !ps) {
-        free(sd), free(ps);
-        return mql_err_set(err, MQL_ENOMEM, "out of memory");
-    }
-    size_t changed = 0;
-    for (size_t i = 0; i < n; i++) {
-        sd[i] = (double)score[i];
-        ps[i] = mql_points_prob(m, sd[i]);
-        changed += score[i] != uncapped[i];
-    }
-    mql_err e2;
-    if (mql_auc(sd, y, NULL, n, &m->auc_capped, &e2))
-        m->auc_capped = NAN;
-    if (mql_logloss(ps, y, NULL, n, &m->logloss_capped, &e2))
-        m->logloss_capped = NAN;
-    m->share_capped = n ? (double)changed / (double)n : NAN;
-    free(sd), free(ps);
     return MQL_OK;
 }
 
@@ -941,9 +854,25 @@ int mql_points_from_fit_scored(const mql_design *d, const double *beta,
                                const double *w, const mql_points_opts *o, mql_points **out,
                                long **scores, mql_err *err)
 {
-    *out = NULL;
+    mql_points_extra ex = {NULL, scores != NULL, 0, NULL, NULL, 0};
+    int rc = mql_points_from_fit_ex(d, beta, b, y, w, o, &ex, out, err);
     if (scores)
-        *scores = NULL;
+        *scores = ex.scores;
+    else
+        free(ex.scores);
+    return rc;
+}
+
+int mql_points_from_fit_ex(const mql_design *d, const double *beta, const mql_design_binding *b,
+                           const unsigned char *y, const double *w, const mql_points_opts *o,
+                           mql_points_extra *ex, mql_points **out, mql_err *err)
+{
+    *out = NULL;
+    if (ex) {
+        ex->scores = NULL;
+        ex->check_rows = NULL;
+        ex->n_check = 0;
+    }
     for (size_t k = 0; w && k < d->n_features; k++)
         if (d->features[k].enc == MQL_ENC_LINEAR)
             return mql_err_set(err, MQL_EUSAGE, "'%s' is a linear term: its value steps need "
@@ -963,8 +892,8 @@ int mql_points_from_fit_scored(const mql_design *d, const double *beta,
     mql_points *m = mql_points_new();
     double *contrib = calloc(p, sizeof *contrib);
     long *step_idx = malloc(p * sizeof *step_idx);
-    long *score = NULL, *uncapped = NULL;
     double *eta = NULL;
+    mql_points_pass pass = {NAN, 0, -1, NULL, NULL, 0};
     int rc = MQL_OK;
     if (!m || !contrib || !step_idx || !(m->term_points = calloc(p, sizeof *m->term_points))) {
         rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
@@ -1147,33 +1076,22 @@ int mql_points_from_fit_scored(const mql_design *d, const double *beta,
         }
     if (rc)
         goto done;
-    /* 4. threshold, rounding cost, bands */
-    double base_rate = NAN;
+    /* 4. threshold, rounding cost, bands: one pass over the leads, with the linear predictor
+     * the fit's last pass computed, or here by design rows when it is not given */
     if (b) {
         size_t n = b->n_rows;
-        int caps = mql_points_has_caps(m);
-        score = malloc((n ? n : 1) * sizeof *score);
-        eta = malloc((n ? n : 1) * sizeof *eta);
-        uncapped = caps ? malloc((n ? n : 1) * sizeof *uncapped) : NULL;
-        if (!score || !eta || (caps && !uncapped)) {
-            rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
-            goto done;
+        const double *eta_at = ex ? ex->eta : NULL;
+        if (!eta_at) {
+            if (!(eta = mql_alloc_big((n ? n : 1) * sizeof *eta))) {
+                rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+                goto done;
+            }
+            if ((rc = internal_scores(d, b, m, beta, NULL, NULL, eta, err)))
+                goto done;
+            eta_at = eta;
         }
-        if ((rc = internal_scores(d, b, m, beta, score, uncapped, eta, err)))
-            goto done;
-        double sum = 0, sw = 0;
-        for (size_t r = 0; r < n; r++) {
-            double wr = w ? w[r] : 1.0;
-            sum += wr * (y ? (y[r] != 0) : mql_logistic(eta[r]));
-            sw += wr;
-        }
-        base_rate = sw > 0 ? sum / sw : NAN;
-        /* the rounding cost compares the exact model with the integer points before any cap;
-         * the cap cost, the integer points before and after the caps (unweighted: caps with
-         * count tables read one row per cell) */
-        if (y && (rc = rounding_cost(m, eta, caps ? uncapped : score, y, w, n, err)))
-            goto done;
-        if (y && caps && (rc = cap_cost(m, score, uncapped, y, n, err)))
+        if ((rc = mql_points_cost_pass(d, b, m, eta_at, y, w, ex && ex->want_scores,
+                                       ex && ex->want_check, &pass, err)))
             goto done;
     }
     /* The threshold: given, or chosen by the documented rule (choose_threshold). */
@@ -1181,22 +1099,24 @@ int mql_points_from_fit_scored(const mql_design *d, const double *beta,
         m->threshold = o->threshold;
         if (!(m->threshold_rule = mql_strdup("set by hand (--threshold)")))
             rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
-    } else if (isnan(base_rate)) {
+    } else if (isnan(pass.base_rate)) {
         m->threshold = 0;
     } else {
-        rc = choose_threshold(m, base_rate, score, b ? b->n_rows : 0, err);
+        rc = choose_threshold(m, pass.base_rate, pass.lo, pass.hi, b->n_rows, err);
     }
     if (rc == MQL_OK)
         rc = mql_points_make_bands(m, err);
 done:
     free(contrib);
     free(step_idx);
-    if (rc == MQL_OK && scores && b) {
-        *scores = score;   /* the caller's now */
-        score = NULL;
+    if (rc == MQL_OK && ex) {
+        ex->scores = pass.scores;   /* the caller's now */
+        ex->check_rows = pass.check_rows;
+        ex->n_check = pass.n_check;
+    } else {
+        free(pass.scores);
+        free(pass.check_rows);
     }
-    free(score);
-    free(uncapped);
     free(eta);
     if (rc) {
         mql_points_free(m);

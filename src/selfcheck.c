@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mqlcal/points_cost.h"
 #include "mqlcal/points_fit.h"
 #include "mqlcal/rules_csv.h"
 #include "mqlcal/score.h"
@@ -140,6 +141,9 @@ static void explain_row(const mql_design *d, const mql_design_binding *b, const 
     free(x);
 }
 
+static int check_rows(const mql_design *d, const mql_design_binding *b, const mql_points *m,
+                      const long *given, const size_t *rows, size_t k, mql_err *err);
+
 int mql_points_self_check(const mql_design *d, const mql_design_binding *b, const mql_points *m,
                           mql_err *err)
 {
@@ -149,7 +153,25 @@ int mql_points_self_check(const mql_design *d, const mql_design_binding *b, cons
 int mql_points_self_check_scored(const mql_design *d, const mql_design_binding *b,
                                  const mql_points *m, const long *given, mql_err *err)
 {
-    size_t n = b->n_rows;
+    return check_rows(d, b, m, given, NULL, 0, err);
+}
+
+int mql_points_self_check_rows(const mql_design *d, const mql_design_binding *b,
+                               const mql_points *m, const size_t *rows, size_t k, mql_err *err)
+{
+    for (size_t i = 0; i < k; i++)
+        if (rows[i] >= b->n_rows || (i && rows[i] <= rows[i - 1]))
+            return mql_err_set(err, MQL_EUSAGE, "self-check: rows must be ascending and below "
+                               "%zu", b->n_rows);
+    return check_rows(d, b, m, NULL, rows, k, err);
+}
+
+/* The self-check on every row (rows NULL; inside scores given or computed by design rows) or on
+ * rows[0..k) (inside scores from mql_points_inside_rows, outside ones row by row). */
+static int check_rows(const mql_design *d, const mql_design_binding *b, const mql_points *m,
+                      const long *given, const size_t *rows, size_t k, mql_err *err)
+{
+    size_t n = rows ? k : b->n_rows;
     long *inside = given ? NULL : malloc((n ? n : 1) * sizeof *inside);
     long *outside = malloc((n ? n : 1) * sizeof *outside);
     char *buf = NULL;
@@ -162,7 +184,9 @@ int mql_points_self_check_scored(const mql_design *d, const mql_design_binding *
         rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
         goto done;
     }
-    if (!given && (rc = mql_points_internal_scores(d, b, m, NULL, inside, NULL, err)))
+    if (!given && !rows && (rc = mql_points_internal_scores(d, b, m, NULL, inside, NULL, err)))
+        goto done;
+    if (rows && (rc = mql_points_inside_rows(d, b, m, rows, k, inside, err)))
         goto done;
     const long *in = given ? given : inside;
     if (!(mem = open_memstream(&buf, &len))) {
@@ -183,16 +207,22 @@ int mql_points_self_check_scored(const mql_design *d, const mql_design_binding *
     }
     if ((rc = mql_points_read_stream(mem, "rules.csv", &back, err)) ||
         (rc = mql_scorer_bind(back, b->table, &sc, err)) ||
-        (rc = mql_scorer_score_all(sc, outside, NULL, NULL, err))) {
+        (!rows && (rc = mql_scorer_score_all(sc, outside, NULL, NULL, err)))) {
         mql_err_prefix(err, rc, "self-check failed: the exported rules do not read back");
         explain_read_back(d, err);
         goto done;
     }
-    for (size_t r = 0; r < n; r++)
-        if (in[r] != outside[r]) {
+    for (size_t i = 0; rows && i < k; i++) {
+        mql_score_result res;
+        mql_scorer_score_row(sc, rows[i], &res);
+        outside[i] = res.score;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (in[i] != outside[i]) {
+            size_t r = rows ? rows[i] : i;
             rc = mql_err_set(err, MQL_EDATA, "self-check failed: lead on line %zu scores %ld by "
-                             "the exported rules and %ld inside the model", r + 2, outside[r],
-                             in[r]);
+                             "the exported rules and %ld inside the model", r + 2, outside[i],
+                             in[i]);
             explain_row(d, b, m, back, r, err);
             break;
         }

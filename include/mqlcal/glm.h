@@ -74,6 +74,8 @@ typedef struct mql_glm_opts {
                                  iterations then run to R's convergence rule as usual, so the result
                                  is the same maximum to rounding (deviance ~1e-12 relative).
                                  Default 50000; 0 = always R's start. Smaller n never takes it. */
+    int keep_eta;             /* 1: result.eta keeps the linear predictor X beta of the last pass,
+                                 the one at the final coefficients (default 0: not kept) */
     /* Read by mql_model_train (model.h), not by mql_glm_fit: */
     int method;               /* MQL_GLM_METHOD_ML (default) or MQL_GLM_METHOD_FIRTH (firth.h) */
     int flic;                 /* Firth: 1 (default) = FLIC intercept */
@@ -113,6 +115,8 @@ typedef struct mql_glm_result {
     int warm_iterations;      /* iterations of the subsample fit the warm start used, 0 = none */
     int converged;
     mql_glm_state state;
+    double *eta;              /* n: X beta at the final coefficients as the last IRLS pass computed
+                                 it (opts.keep_eta), or NULL; freed with the result */
     signed char *separated;   /* p; as mql_glm_separation_check's sep, 0 for aliased columns */
     size_t n_extreme;         /* rows with w > 0 and fitted p < eps or > 1 - eps, eps = 10 *
                                  DBL_EPSILON (R's "fitted probabilities numerically 0 or 1") */

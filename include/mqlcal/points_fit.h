@@ -24,6 +24,9 @@ typedef struct mql_points_opts {
     long cap_fit, cap_engagement, cap_total;   /* caps the platform applies (MQL_NO_CAP: none);
                                                   stored in the model, and with pdo NAN they
                                                   choose the scale (see below) */
+    int full_check;       /* mql_model_add_points: 1 = self-check every training lead through the
+                             exported rules; 0 (default) = every lead up to
+                             MQL_SELFCHECK_FULL_ROWS (points_cost.h), the sampled check above */
 } mql_points_opts;
 void mql_points_opts_default(mql_points_opts *o);
 
@@ -96,6 +99,23 @@ int mql_points_from_fit_scored(const mql_design *d, const double *beta,
                                const mql_design_binding *b, const unsigned char *y,
                                const double *w, const mql_points_opts *o, mql_points **out,
                                long **scores, mql_err *err);
+/* Optional inputs and outputs of mql_points_from_fit_ex. */
+typedef struct mql_points_extra {
+    const double *eta;    /* in: b->n_rows linear predictor x beta of the training rows at these
+                             coefficients (the fit's last IRLS pass: mql_glm_opts.keep_eta), so
+                             the rounding cost needs no design rows; NULL: computed here */
+    int want_scores;      /* in: hand back every row's internal score in scores */
+    int want_check;       /* in: hand back the rows the sampled self-check scores (see
+                             points_cost.h) in check_rows */
+    long *scores;         /* out: b->n_rows internal scores or NULL; caller frees */
+    size_t *check_rows;   /* out: ascending distinct rows or NULL; caller frees */
+    size_t n_check;
+} mql_points_extra;
+/* mql_points_from_fit_weighted with extras (ex may be NULL). With ex->eta the exact model's AUC
+ * and log loss are those of the given linear predictor. */
+int mql_points_from_fit_ex(const mql_design *d, const double *beta, const mql_design_binding *b,
+                           const unsigned char *y, const double *w, const mql_points_opts *o,
+                           mql_points_extra *ex, mql_points **out, mql_err *err);
 /* mql_points_from_fit_data without training data (designs without LINEAR terms). */
 int mql_points_from_fit(const mql_design *d, const double *beta, const mql_points_opts *o,
                         mql_points **out, mql_err *err);

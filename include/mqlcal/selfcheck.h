@@ -19,5 +19,12 @@ int mql_points_self_check(const mql_design *d, const mql_design_binding *b, cons
  * after the points step does not score every lead inside the model a second time. */
 int mql_points_self_check_scored(const mql_design *d, const mql_design_binding *b,
                                  const mql_points *m, const long *inside, mql_err *err);
+/* The sampled self-check: the same comparison on rows[0..k) only (ascending, distinct, below
+ * b->n_rows, else MQL_EUSAGE), the inside scores from mql_points_inside_rows. The points step
+ * picks the rows (mql_points_extra.check_rows: every level, the values either side of every cut,
+ * every interaction cell, a fixed-seed sample; see points_cost.h); a failure reads as the full
+ * check's, naming the first checked lead that differs. */
+int mql_points_self_check_rows(const mql_design *d, const mql_design_binding *b,
+                               const mql_points *m, const size_t *rows, size_t k, mql_err *err);
 
 #endif

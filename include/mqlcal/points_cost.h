@@ -1,0 +1,52 @@
+/* points_cost.h: the points step's one pass over the training leads (points_cost.c): each lead's
+ * integer score from per-feature lookup tables (no design rows), and from it the threshold's
+ * score range, the rounding and cap costs, and the leads the sampled self-check scores. */
+#ifndef MQLCAL_POINTS_COST_H
+#define MQLCAL_POINTS_COST_H
+
+#include "mqlcal/design.h"
+#include "mqlcal/points.h"
+
+/* Leads up to this count are always self-checked in full (every lead through the exported
+ * rules); larger tables check the sample of mql_points_pass.check_rows unless asked for all. */
+#define MQL_SELFCHECK_FULL_ROWS 100000
+/* Random leads added to the sampled self-check (fixed seed). */
+#define MQL_SELFCHECK_SAMPLE 10000
+
+/* What the pass returns besides the costs it stores in the points model. */
+typedef struct mql_points_pass {
+    double base_rate;          /* weighted mean of y (mean fitted probability without y); NAN
+                                  without rows */
+    long lo, hi;               /* lowest and highest (capped) score of a lead; hi < lo: no rows */
+    long *scores;              /* with want_scores: every lead's (capped) score, caller frees */
+    size_t *check_rows;        /* with want_check: ascending distinct rows, caller frees */
+    size_t n_check;
+} mql_points_pass;
+
+/* One pass over the rows of b for the points model m made from design d:
+ *  - each lead's score exactly as mql_points_internal_scores gives it (term points of the terms
+ *    mql_design_fill would set, step points of LINEAR terms, interaction cells, caps), computed
+ *    per feature from the table's level codes and values;
+ *  - with y: the rounding cost (auc_exact and logloss_exact of eta, auc_points and
+ *    logloss_points of the score before the caps, weighted by w) and with caps the cap cost
+ *    (unweighted), stored in m; the sums run in row order, so they are bit for bit those of
+ *    mql_auc and mql_logloss on materialised arrays (the AUC of an integer score adds its
+ *    weights per score value, as mql_auc does);
+ *  - with want_check: the self-check's rows: for every feature the first row of every table
+ *    level (and of missing), for a numeric feature the first row of the lowest and of the highest
+ *    value in every step or bin (the values either side of every cut), for every interaction the
+ *    first row of every pair of terms, and MQL_SELFCHECK_SAMPLE rows drawn with a fixed seed.
+ * eta (b->n_rows) is the linear predictor at the fitted coefficients. Large tables run the exact
+ * model's AUC and log loss on a second thread. Returns MQL_OK or MQL_ENOMEM; out->scores and
+ * out->check_rows are NULL on failure. */
+int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_points *m,
+                         const double *eta, const unsigned char *y, const double *w,
+                         int want_scores, int want_check, mql_points_pass *out, mql_err *err);
+
+/* The internal score (capped) of rows[0..k) of b, as mql_points_cost_pass computes it (rows
+ * NULL: rows 0..k-1). score has k entries, caller-owned. Returns MQL_OK or MQL_ENOMEM. */
+int mql_points_inside_rows(const mql_design *d, const mql_design_binding *b,
+                           const mql_points *m, const size_t *rows, size_t k, long *score,
+                           mql_err *err);
+
+#endif

@@ -1,0 +1,687 @@
+/* points_cost.c: the points step's pass over the training leads: every lead's integer score from
+ * per-feature lookup tables (level code -> points, value -> step points), and from it the score
+ * range, the rounding and cap costs, and the rows the sampled self-check scores. */
+#include "mqlcal/points_cost.h"
+
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mqlcal/metrics.h"
+
+/* ==== per-feature scoring tables ============================================================= */
+
+enum { K_CODE, K_BIN, K_BOOL, K_LIN, K_LIN_NOSTEP };
+enum { CHUNK = 256 };
+/* A score histogram covers at most this many values; a wider range (a huge --pdo) scores
+ * through materialised arrays and mql_auc instead. */
+#define HIST_MAX ((size_t)1 << 20)
+
+typedef struct feat_tab {
+    const mql_feature *f;
+    const mql_bound_feature *bf;
+    int kind;
+    int eng;                   /* 1: engagement group */
+    long *tp;                  /* n_terms + 1: tp[0] = 0 (no term set), tp[t + 1] = term t */
+    const mql_points_step *st; /* K_LIN */
+    long lo, hi;               /* the least and most points the feature gives a lead */
+} feat_tab;
+
+typedef struct ix_tab {
+    size_t a, b, nb;           /* features; nb = n_terms of b + 1 */
+    long *pts;                 /* (n_terms of a + 1) * nb: points of each pair of set terms */
+    int eng;
+    long lo, hi;
+} ix_tab;
+
+typedef struct lead_scorer {
+    const mql_design *d;
+    const mql_design_binding *b;
+    const mql_points *m;
+    feat_tab *f;
+    ix_tab *ix;
+    long lo[2], hi[2];         /* bounds of the fit and engagement sums */
+} lead_scorer;
+
+static void scorer_free(lead_scorer *s)
+{
+    for (size_t i = 0; s->f && i < s->d->n_features; i++)
+        free(s->f[i].tp);
+    for (size_t k = 0; s->ix && k < s->d->n_ix; k++)
+        free(s->ix[k].pts);
+    free(s->f);
+    free(s->ix);
+}
+
+/* Points of design term j of m (0 beyond the model's terms, as mql_points_internal_scores). */
+static long term_pts(const mql_points *m, size_t j)
+{
+    return m->term_points && j < m->n_terms ? m->term_points[j] : 0;
+}
+
+static int group_of(const mql_design *d, size_t f)
+{
+    return d->features[f].group == MQL_GROUP_ENGAGEMENT;
+}
+
+static int scorer_init(lead_scorer *s, const mql_design *d, const mql_design_binding *b,
+                       const mql_points *m, mql_err *err)
+{
+    *s = (lead_scorer){d, b, m, NULL, NULL, {0, 0}, {0, 0}};
+    s->f = calloc(d->n_features ? d->n_features : 1, sizeof *s->f);
+    s->ix = calloc(d->n_ix ? d->n_ix : 1, sizeof *s->ix);
+    if (!s->f || !s->ix)
+        goto oom;
+    for (size_t i = 0; i < d->n_features; i++) {
+        const mql_feature *f = &d->features[i];
+        feat_tab *t = &s->f[i];
+        t->f = f;
+        t->bf = &b->f[i];
+        t->eng = group_of(d, i);
+        if (!(t->tp = calloc(f->n_terms + 1, sizeof *t->tp)))
+            goto oom;
+        for (size_t k = 0; k < f->n_terms; k++)
+            t->tp[k + 1] = term_pts(m, f->term0 + k);
+        for (size_t k = 0; k < m->n_steps; k++)
+            if (m->steps[k].term == f->term0)
+                t->st = &m->steps[k];
+        t->kind = t->bf->by_code ? K_CODE : f->enc == MQL_ENC_BINNED ? K_BIN
+                  : f->enc == MQL_ENC_BOOLEAN ? K_BOOL : t->st ? K_LIN : K_LIN_NOSTEP;
+        long lo = 0, hi = 0;
+        if (t->kind == K_LIN) {
+            lo = hi = t->st->points[0];
+            for (size_t k = 0; k < t->st->n; k++) {
+                lo = t->st->points[k] < lo ? t->st->points[k] : lo;
+                hi = t->st->points[k] > hi ? t->st->points[k] : hi;
+            }
+            if (f->has_missing) {
+                lo = t->tp[2] < lo ? t->tp[2] : lo;
+                hi = t->tp[2] > hi ? t->tp[2] : hi;
+            }
+        } else if (t->kind == K_LIN_NOSTEP) {
+            for (size_t k = 1; k <= f->n_terms; k++) {   /* the value's points and the missing one's */
+                lo += t->tp[k] < 0 ? t->tp[k] : 0;
+                hi += t->tp[k] > 0 ? t->tp[k] : 0;
+            }
+        } else {
+            for (size_t k = 1; k <= f->n_terms; k++) {
+                lo = t->tp[k] < lo ? t->tp[k] : lo;
+                hi = t->tp[k] > hi ? t->tp[k] : hi;
+            }
+        }
+        t->lo = lo;
+        t->hi = hi;
+        s->lo[t->eng] += lo;
+        s->hi[t->eng] += hi;
+    }
+    for (size_t k = 0; k < d->n_ix; k++) {
+        const mql_interaction *ix = &d->ix[k];
+        ix_tab *t = &s->ix[k];
+        t->a = ix->a;
+        t->b = ix->b;
+        t->nb = d->features[ix->b].n_terms + 1;
+        t->eng = group_of(d, ix->a) || group_of(d, ix->b);
+        if (!(t->pts = calloc((d->features[ix->a].n_terms + 1) * t->nb, sizeof *t->pts)))
+            goto oom;
+        for (size_t c = 0; c < ix->n_cells; c++) {
+            long v = term_pts(m, ix->term0 + c);
+            t->pts[(ix->ta[c] + 1) * t->nb + ix->tb[c] + 1] = v;
+            t->lo = v < t->lo ? v : t->lo;
+            t->hi = v > t->hi ? v : t->hi;
+        }
+        s->lo[t->eng] += t->lo;
+        s->hi[t->eng] += t->hi;
+    }
+    return MQL_OK;
+oom:
+    scorer_free(s);
+    return mql_err_set(err, MQL_ENOMEM, "out of memory");
+}
+
+/* The bin of v: the number of cuts <= v (design.c's rule). */
+static size_t bin_of(const double *cuts, size_t n, double v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cuts[mid] <= v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The rows the self-check must see, gathered during the pass: per feature the first row of each
+ * key (a table level code; for numbers the lowest and highest value of each step, bin or truth
+ * value), per interaction the first row of each pair of set terms. */
+typedef struct check_feat {
+    size_t nkey;
+    size_t *rmin, *rmax;       /* nkey rows (SIZE_MAX: none yet); coded features use rmin only */
+    double *vmin, *vmax;
+} check_feat;
+
+typedef struct check_state {
+    check_feat *f;             /* n_features */
+    size_t **ix_first;         /* n_ix: first row of each pair of terms */
+    size_t *ix_n;
+} check_state;
+
+static void check_free(check_state *c, const mql_design *d)
+{
+    for (size_t i = 0; c->f && i < d->n_features; i++) {
+        free(c->f[i].rmin), free(c->f[i].rmax);
+        free(c->f[i].vmin), free(c->f[i].vmax);
+    }
+    for (size_t k = 0; c->ix_first && k < d->n_ix; k++)
+        free(c->ix_first[k]);
+    free(c->f), free(c->ix_first), free(c->ix_n);
+}
+
+static int check_init(check_state *c, const lead_scorer *s)
+{
+    const mql_design *d = s->d;
+    c->f = calloc(d->n_features ? d->n_features : 1, sizeof *c->f);
+    c->ix_first = calloc(d->n_ix ? d->n_ix : 1, sizeof *c->ix_first);
+    c->ix_n = calloc(d->n_ix ? d->n_ix : 1, sizeof *c->ix_n);
+    if (!c->f || !c->ix_first || !c->ix_n)
+        return -1;
+    for (size_t i = 0; i < d->n_features; i++) {
+        const feat_tab *t = &s->f[i];
+        check_feat *cf = &c->f[i];
+        /* key 0: missing (or a code beyond the levels); then levels, or steps / bins / truth */
+        cf->nkey = t->kind == K_CODE ? t->bf->n_codes + 1
+                   : t->kind == K_LIN ? t->st->n + 1
+                   : t->kind == K_BIN ? t->f->n_cuts + 2 : 3;
+        cf->rmin = malloc(cf->nkey * sizeof *cf->rmin);
+        cf->rmax = malloc(cf->nkey * sizeof *cf->rmax);
+        cf->vmin = malloc(cf->nkey * sizeof *cf->vmin);
+        cf->vmax = malloc(cf->nkey * sizeof *cf->vmax);
+        if (!cf->rmin || !cf->rmax || !cf->vmin || !cf->vmax)
+            return -1;
+        for (size_t k = 0; k < cf->nkey; k++) {
+            cf->rmin[k] = cf->rmax[k] = SIZE_MAX;
+            cf->vmin[k] = INFINITY;
+            cf->vmax[k] = -INFINITY;
+        }
+    }
+    for (size_t k = 0; k < d->n_ix; k++) {
+        c->ix_n[k] = (d->features[d->ix[k].a].n_terms + 1) * s->ix[k].nb;
+        if (!(c->ix_first[k] = malloc(c->ix_n[k] * sizeof *c->ix_first[k])))
+            return -1;
+        for (size_t q = 0; q < c->ix_n[k]; q++)
+            c->ix_first[k][q] = SIZE_MAX;
+    }
+    return 0;
+}
+
+/* Notes row r with value a under key k of a numeric feature. */
+static inline void check_value(check_feat *cf, size_t k, double a, size_t r)
+{
+    if (a < cf->vmin[k] || cf->rmin[k] == SIZE_MAX) {
+        cf->vmin[k] = a;
+        cf->rmin[k] = r;
+    }
+    if (a > cf->vmax[k] || cf->rmax[k] == SIZE_MAX) {
+        cf->vmax[k] = a;
+        cf->rmax[k] = r;
+    }
+}
+
+/* Fit and engagement points of mm rows (rows[r0 + i], or r0 + i when rows is NULL) into sf and
+ * se; act (n_features x CHUNK) receives each feature's set term (-1: none) for the
+ * interactions. ck, when given, notes the rows the self-check must see. */
+static void score_chunk(const lead_scorer *s, const size_t *rows, size_t r0, size_t mm, long *sf,
+                        long *se, int32_t *act, check_state *ck)
+{
+    const mql_design *d = s->d;
+    for (size_t i = 0; i < mm; i++)
+        sf[i] = se[i] = 0;
+    for (size_t fi = 0; fi < d->n_features; fi++) {
+        const feat_tab *t = &s->f[fi];
+        const mql_column *col = t->bf->col;
+        long *g = t->eng ? se : sf;
+        int32_t *ac = act + fi * CHUNK;
+        check_feat *cf = ck ? &ck->f[fi] : NULL;
+        const long *tp = t->tp;
+        int has_miss = t->f->has_missing;
+        switch (t->kind) {
+        case K_CODE: {
+            const int32_t *map = t->bf->code_term;
+            size_t L = t->bf->n_codes;
+            int32_t na = t->bf->na_term;
+            for (size_t i = 0; i < mm; i++) {
+                size_t r = rows ? rows[r0 + i] : r0 + i;
+                uint32_t c = col->code[r];
+                int32_t o = c == MQL_NA_CODE ? na : c < L ? map[c] : -1;
+                ac[i] = o;
+                g[i] += tp[o + 1];
+                if (cf) {
+                    size_t k = c < L ? (size_t)c + 1 : 0;
+                    if (cf->rmin[k] == SIZE_MAX)
+                        cf->rmin[k] = r;
+                }
+            }
+            break;
+        }
+        case K_BIN: {
+            const double *cuts = t->f->cuts;
+            size_t nc = t->f->n_cuts;
+            for (size_t i = 0; i < mm; i++) {
+                size_t r = rows ? rows[r0 + i] : r0 + i;
+                double a = col->num[r];
+                int32_t o;
+                size_t bin = 0;
+                if (isnan(a)) {
+                    o = has_miss ? (int32_t)nc : -1;
+                } else {
+                    bin = bin_of(cuts, nc, a);
+                    o = bin > 0 ? (int32_t)bin - 1 : -1;
+                }
+                ac[i] = o;
+                g[i] += tp[o + 1];
+                if (cf) {
+                    if (isnan(a)) {
+                        if (cf->rmin[0] == SIZE_MAX)
+                            cf->rmin[0] = r;
+                    } else {
+                        check_value(cf, bin + 1, a, r);
+                    }
+                }
+            }
+            break;
+        }
+        case K_BOOL:
+            for (size_t i = 0; i < mm; i++) {
+                size_t r = rows ? rows[r0 + i] : r0 + i;
+                double a = col->num[r];
+                int32_t o = a != a ? (has_miss ? 1 : -1) : a != 0.0 ? 0 : -1;
+                ac[i] = o;
+                g[i] += tp[o + 1];
+                if (cf) {
+                    if (isnan(a)) {
+                        if (cf->rmin[0] == SIZE_MAX)
+                            cf->rmin[0] = r;
+                    } else {
+                        check_value(cf, a != 0.0 ? 2 : 1, a, r);
+                    }
+                }
+            }
+            break;
+        case K_LIN: {
+            /* the step by one compare per cut over the whole chunk (independent compares the
+             * compiler vectorises), then the points */
+            const mql_points_step *st = t->st;
+            double xv[CHUNK];
+            double kk[CHUNK];   /* step counts as doubles: a compare and an add per lane */
+            for (size_t i = 0; i < mm; i++) {
+                double a = col->num[rows ? rows[r0 + i] : r0 + i];
+                xv[i] = a == a ? a : 0.0;
+            }
+            for (size_t i = mm; i < CHUNK; i++)
+                xv[i] = 0.0;
+            for (size_t i = 0; i < CHUNK; i++)
+                kk[i] = 0.0;
+            for (size_t c = 1; c < st->n; c++) {
+                double cut = st->lo[c];
+                for (size_t i = 0; i < CHUNK; i++)
+                    kk[i] += cut <= xv[i] ? 1.0 : 0.0;
+            }
+            for (size_t i = 0; i < mm; i++) {
+                double a = col->num[rows ? rows[r0 + i] : r0 + i];
+                ac[i] = -1;
+                g[i] += a != a && has_miss ? tp[2] : st->points[(size_t)kk[i]];
+            }
+            for (size_t i = 0; cf && i < mm; i++) {
+                size_t r = rows ? rows[r0 + i] : r0 + i;
+                double a = col->num[r];
+                if (a != a) {
+                    if (cf->rmin[0] == SIZE_MAX)
+                        cf->rmin[0] = r;
+                } else {
+                    check_value(cf, (size_t)kk[i] + 1, a, r);
+                }
+            }
+            break;
+        }
+        default:   /* K_LIN_NOSTEP: a value term scored as an indicator, as the design fill sets it */
+            for (size_t i = 0; i < mm; i++) {
+                size_t r = rows ? rows[r0 + i] : r0 + i;
+                double a = col->num[r];
+                int miss = a != a;
+                ac[i] = -1;
+                g[i] += (!miss && a != 0.0 ? tp[1] : 0) + (miss && has_miss ? tp[2] : 0);
+                if (cf) {
+                    if (miss) {
+                        if (cf->rmin[0] == SIZE_MAX)
+                            cf->rmin[0] = r;
+                    } else {
+                        check_value(cf, 1, a, r);
+                    }
+                }
+            }
+            break;
+        }
+    }
+    for (size_t k = 0; k < d->n_ix; k++) {
+        const ix_tab *t = &s->ix[k];
+        const int32_t *aa = act + t->a * CHUNK, *ab = act + t->b * CHUNK;
+        long *g = t->eng ? se : sf;
+        for (size_t i = 0; i < mm; i++) {
+            size_t q = (size_t)(aa[i] + 1) * t->nb + (size_t)(ab[i] + 1);
+            g[i] += t->pts[q];
+            if (ck && ck->ix_first[k][q] == SIZE_MAX)
+                ck->ix_first[k][q] = rows ? rows[r0 + i] : r0 + i;
+        }
+    }
+}
+
+int mql_points_inside_rows(const mql_design *d, const mql_design_binding *b,
+                           const mql_points *m, const size_t *rows, size_t k, long *score,
+                           mql_err *err)
+{
+    lead_scorer s;
+    int rc = scorer_init(&s, d, b, m, err);
+    if (rc)
+        return rc;
+    long sf[CHUNK], se[CHUNK];
+    int32_t *act = malloc((d->n_features ? d->n_features : 1) * CHUNK * sizeof *act);
+    if (!act) {
+        scorer_free(&s);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
+    for (size_t r0 = 0; r0 < k; r0 += CHUNK) {
+        size_t mm = k - r0 < CHUNK ? k - r0 : CHUNK;
+        score_chunk(&s, rows, r0, mm, sf, se, act, NULL);
+        for (size_t i = 0; i < mm; i++)
+            mql_points_apply_caps(m, sf[i], se[i], NULL, NULL, &score[r0 + i]);
+    }
+    free(act);
+    scorer_free(&s);
+    return MQL_OK;
+}
+
+/* ==== the exact model's costs (a thread of their own on large tables) ======================== */
+
+typedef struct exact_job {
+    const double *eta;
+    const unsigned char *y;
+    const double *w;
+    size_t n;
+    int auc_rc, ll_rc;
+    double auc, ll;
+} exact_job;
+
+/* The AUC of eta (mql_auc) and the log loss of mql_logistic(eta) as mql_logloss sums it. */
+static void *exact_cost(void *arg)
+{
+    exact_job *j = arg;
+    mql_err e2;
+    j->auc_rc = mql_auc(j->eta, j->y, j->w, j->n, &j->auc, &e2);
+    const double eps = DBL_EPSILON;
+    double s = 0, tot = 0;
+    int bad = j->n == 0;
+    for (size_t i = 0; i < j->n; i++) {
+        double wi = j->w ? j->w[i] : 1.0, p = mql_logistic(j->eta[i]);
+        bad |= !isfinite(wi) || wi < 0 || !(p >= 0 && p <= 1);
+        tot += wi;
+        double q = fmin(fmax(p, eps), 1 - eps);
+        s -= wi * (j->y[i] ? log(q) : log(1 - q));
+    }
+    j->ll_rc = bad || !(tot > 0);
+    j->ll = s / tot;
+    return NULL;
+}
+
+/* ==== the pass ============================================================================== */
+
+/* A score's log loss terms through the map, computed once per score value. */
+typedef struct prob_cache {
+    long lo;
+    size_t n;
+    double *l1, *l0;           /* log q and log(1 - q), NAN: not yet computed */
+    unsigned char *bad;        /* the mapped probability is outside [0, 1] */
+} prob_cache;
+
+static void prob_terms(const mql_points *m, prob_cache *pc, long sc, double *l1, double *l0,
+                       int *bad)
+{
+    size_t k = (size_t)(sc - pc->lo);
+    if (pc->l1 && k < pc->n && !isnan(pc->l1[k])) {
+        *l1 = pc->l1[k];
+        *l0 = pc->l0[k];
+        *bad |= pc->bad[k];
+        return;
+    }
+    const double eps = DBL_EPSILON;
+    double p = mql_points_prob(m, (double)sc), q = fmin(fmax(p, eps), 1 - eps);
+    int b = !(p >= 0 && p <= 1);
+    *l1 = log(q);
+    *l0 = log(1 - q);
+    *bad |= b;
+    if (pc->l1 && k < pc->n) {
+        pc->l1[k] = *l1;
+        pc->l0[k] = *l0;
+        pc->bad[k] = (unsigned char)b;
+    }
+}
+
+/* The AUC from per-score weights, walked in ascending score order (mql_auc's integer path). */
+static double hist_auc(const double *gpos, const double *gneg, size_t range, double wp, double wn)
+{
+    double area = 0, neg_below = 0;
+    for (size_t k = 0; k < range; k++) {
+        area += gpos[k] * (neg_below + 0.5 * gneg[k]);
+        neg_below += gneg[k];
+    }
+    return area / (wp * wn);
+}
+
+static int cmp_size(const void *x, const void *y)
+{
+    size_t a = *(const size_t *)x, b = *(const size_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* The check rows of ck plus MQL_SELFCHECK_SAMPLE rows of a fixed-seed generator, ascending and
+ * distinct, into out. */
+static int check_rows(const check_state *ck, const mql_design *d, size_t n, mql_points_pass *out)
+{
+    size_t cap = MQL_SELFCHECK_SAMPLE, k = 0;
+    for (size_t i = 0; i < d->n_features; i++)
+        cap += 2 * ck->f[i].nkey;
+    for (size_t q = 0; q < d->n_ix; q++)
+        cap += ck->ix_n[q];
+    size_t *rows = malloc(cap * sizeof *rows);
+    if (!rows)
+        return -1;
+    for (size_t i = 0; i < d->n_features; i++)
+        for (size_t j = 0; j < ck->f[i].nkey; j++) {
+            if (ck->f[i].rmin[j] != SIZE_MAX)
+                rows[k++] = ck->f[i].rmin[j];
+            if (ck->f[i].rmax[j] != SIZE_MAX)
+                rows[k++] = ck->f[i].rmax[j];
+        }
+    for (size_t q = 0; q < d->n_ix; q++)
+        for (size_t j = 0; j < ck->ix_n[q]; j++)
+            if (ck->ix_first[q][j] != SIZE_MAX)
+                rows[k++] = ck->ix_first[q][j];
+    uint64_t x = UINT64_C(0x6d716c63616c);   /* splitmix64 from a fixed seed */
+    for (size_t j = 0; n && j < MQL_SELFCHECK_SAMPLE; j++) {
+        uint64_t z = (x += UINT64_C(0x9E3779B97F4A7C15));
+        z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+        rows[k++] = (size_t)((z ^ (z >> 31)) % n);
+    }
+    qsort(rows, k, sizeof *rows, cmp_size);
+    size_t u = 0;
+    for (size_t j = 0; j < k; j++)
+        if (u == 0 || rows[j] != rows[u - 1])
+            rows[u++] = rows[j];
+    out->check_rows = rows;
+    out->n_check = u;
+    return 0;
+}
+
+int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_points *m,
+                         const double *eta, const unsigned char *y, const double *w,
+                         int want_scores, int want_check, mql_points_pass *out, mql_err *err)
+{
+    size_t n = b->n_rows;
+    *out = (mql_points_pass){NAN, 0, -1, NULL, NULL, 0};
+    lead_scorer s;
+    int rc = scorer_init(&s, d, b, m, err);
+    if (rc)
+        return rc;
+    int caps = mql_points_has_caps(m);
+    /* every lead's score lies in [lo, hi]: the caps only lower a sum */
+    long lo, hi = s.hi[0] + s.hi[1];
+    mql_points_apply_caps(m, s.lo[0], s.lo[1], NULL, NULL, &lo);
+    lo = lo < s.lo[0] + s.lo[1] ? lo : s.lo[0] + s.lo[1];
+    size_t range = (size_t)(hi - lo) + 1;
+    int hist = range <= HIST_MAX;
+    check_state ck = {0};
+    double *gp = NULL, *gn = NULL, *cp = NULL, *cn = NULL, *sd = NULL, *sdc = NULL;
+    int32_t *act = malloc((d->n_features ? d->n_features : 1) * CHUNK * sizeof *act);
+    prob_cache pc = {lo, hist ? range : 0, NULL, NULL, NULL};
+    int ok = act != NULL;
+    if (ok && want_scores)
+        ok = (out->scores = mql_alloc_big((n ? n : 1) * sizeof *out->scores)) != NULL;
+    if (ok && want_check)
+        ok = check_init(&ck, &s) == 0;
+    if (ok && y && hist) {
+        gp = calloc(range, sizeof *gp), gn = calloc(range, sizeof *gn);
+        pc.l1 = malloc(range * sizeof *pc.l1), pc.l0 = malloc(range * sizeof *pc.l0);
+        pc.bad = calloc(range, 1);
+        ok = gp && gn && pc.l1 && pc.l0 && pc.bad;
+        for (size_t k = 0; ok && k < range; k++)
+            pc.l1[k] = NAN;
+        if (ok && caps) {
+            cp = calloc(range, sizeof *cp), cn = calloc(range, sizeof *cn);
+            ok = cp && cn;
+        }
+    } else if (ok && y) {
+        sd = mql_alloc_big((n ? n : 1) * sizeof *sd);
+        sdc = caps ? mql_alloc_big((n ? n : 1) * sizeof *sdc) : NULL;
+        ok = sd && (!caps || sdc);
+    }
+    exact_job ej = {eta, y, w, n, 0, 0, NAN, NAN};
+    pthread_t th;
+    int threaded = 0;
+    if (!ok) {
+        rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (y)
+        threaded = n >= 100000 && pthread_create(&th, NULL, exact_cost, &ej) == 0;
+    double bsum = 0, bsw = 0, wp = 0, wn = 0, llp = 0, llc = 0, cwp = 0, cwn = 0;
+    int wbad = 0, pbad = 0, cbad = 0;
+    size_t changed = 0;
+    long slo = LONG_MAX, shi = LONG_MIN;
+    long sf[CHUNK], se[CHUNK];
+    for (size_t r0 = 0; r0 < n; r0 += CHUNK) {
+        size_t mm = n - r0 < CHUNK ? n - r0 : CHUNK;
+        score_chunk(&s, NULL, r0, mm, sf, se, act, want_check ? &ck : NULL);
+        for (size_t i = 0; i < mm; i++) {
+            size_t r = r0 + i;
+            long unc = sf[i] + se[i], sc;
+            mql_points_apply_caps(m, sf[i], se[i], NULL, NULL, &sc);
+            slo = sc < slo ? sc : slo;
+            shi = sc > shi ? sc : shi;
+            if (out->scores)
+                out->scores[r] = sc;
+            double wr = w ? w[r] : 1.0;
+            bsum += wr * (y ? (y[r] != 0) : mql_logistic(eta[r]));
+            bsw += wr;
+            if (!y)
+                continue;
+            /* the rounding cost reads the score before the caps */
+            long cs = caps ? unc : sc;
+            double l1, l0;
+            wbad |= !isfinite(wr) || wr < 0;
+            if (y[r])
+                wp += wr;
+            else
+                wn += wr;
+            if (hist) {
+                size_t k = (size_t)(cs - lo);
+                if (y[r])
+                    gp[k] += wr;
+                else
+                    gn[k] += wr;
+            } else {
+                sd[r] = (double)cs;
+            }
+            prob_terms(m, &pc, cs, &l1, &l0, &pbad);
+            llp -= wr * (y[r] ? l1 : l0);
+            if (!caps)
+                continue;
+            changed += sc != unc;
+            if (hist) {
+                size_t k = (size_t)(sc - lo);
+                if (y[r])
+                    cp[k] += 1.0;
+                else
+                    cn[k] += 1.0;
+            } else {
+                sdc[r] = (double)sc;
+            }
+            if (y[r])
+                cwp += 1.0;
+            else
+                cwn += 1.0;
+            prob_terms(m, &pc, sc, &l1, &l0, &cbad);
+            llc -= 1.0 * (y[r] ? l1 : l0);
+        }
+    }
+    out->base_rate = bsw > 0 ? bsum / bsw : NAN;
+    out->lo = slo;
+    out->hi = shi;
+    if (y) {
+        if (threaded)
+            pthread_join(th, NULL);
+        else
+            exact_cost(&ej);
+        mql_err e2;
+        double auc_points = NAN;
+        int auc_rc = n == 0 || wbad || !(wp > 0) || !(wn > 0);
+        if (hist && !auc_rc)
+            auc_points = hist_auc(gp, gn, range, wp, wn);
+        else if (!hist)
+            auc_rc = mql_auc(sd, y, w, n, &auc_points, &e2);
+        /* A sample with one class has no AUC: the costs stay NAN (unknown) rather than failing. */
+        m->auc_exact = ej.auc;
+        m->auc_points = auc_points;
+        if (ej.auc_rc || auc_rc)
+            m->auc_exact = m->auc_points = NAN;
+        int ll_rc = ej.ll_rc || n == 0 || pbad || wbad || !(bsw > 0);
+        m->logloss_exact = ll_rc ? NAN : ej.ll;
+        m->logloss_points = ll_rc ? NAN : llp / bsw;
+        if (caps) {
+            double auc_c = NAN;
+            if (hist && n > 0 && cwp > 0 && cwn > 0)
+                auc_c = hist_auc(cp, cn, range, cwp, cwn);
+            else if (!hist && mql_auc(sdc, y, NULL, n, &auc_c, &e2))
+                auc_c = NAN;
+            m->auc_capped = auc_c;
+            m->logloss_capped = n == 0 || cbad ? NAN : llc / (double)n;
+            m->share_capped = n ? (double)changed / (double)n : NAN;
+        }
+    }
+    if (want_check && check_rows(&ck, d, n, out))
+        rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+done:
+    if (rc) {
+        free(out->scores);
+        out->scores = NULL;
+    }
+    check_free(&ck, d);
+    free(act), free(gp), free(gn), free(cp), free(cn), free(sd), free(sdc);
+    free(pc.l1), free(pc.l0), free(pc.bad);
+    scorer_free(&s);
+    return rc;
+}
