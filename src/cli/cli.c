@@ -1218,7 +1218,10 @@ const char *const cli_fit_usage =
     "  --cap-total N        the platform caps the total score at N (HubSpot: 100): the\n"
     "                       scale is chosen so at most 1% of training leads reach a cap,\n"
     "                       and the cap cost (AUC, log loss) is reported\n"
-    "  --cap-fit N, --cap-engagement N   caps on the fit / engagement sub-scores\n";
+    "  --cap-fit N, --cap-engagement N   caps on the fit / engagement sub-scores\n"
+    "  --full-check         self-check every training lead through the exported rules\n"
+    "                       (default: every lead up to 100,000 leads; above, every level,\n"
+    "                       the leads either side of every cut and 10,000 random leads)\n";
 
 void cli_fit_opts_init(cli_fit_opts *o)
 {
@@ -1287,6 +1290,10 @@ int cli_fit_opt(cli_fit_opts *o, int argc, char **argv, int *i)
         }
     } else if (r == 0 && strcmp(argv[*i], "--firth") == 0) {
         o->glm.method = MQL_GLM_METHOD_FIRTH;
+        (*i)++;
+        r = 1;
+    } else if (r == 0 && strcmp(argv[*i], "--full-check") == 0) {
+        o->points.full_check = 1;
         (*i)++;
         r = 1;
     } else if (r == 0 && strcmp(argv[*i], "--no-flic") == 0) {

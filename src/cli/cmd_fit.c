@@ -12,6 +12,7 @@
 #include "mqlcal/leakage.h"
 #include "mqlcal/model.h"
 #include "mqlcal/points.h"
+#include "mqlcal/points_cost.h"
 #include "mqlcal/report_table.h"
 
 static void usage(FILE *f)
@@ -498,8 +499,14 @@ int cmd_fit(int argc, char **argv)
         cli_activity_print_fit(sf, &act, &d);
         cli_open_note(sf, &d, "left out of the fit (not closed yet)");
         if (m->points) {
-            fputs("\npoints table (self-check passed: the exported rules score every training "
-                  "lead as the model does)\n\n", sf);
+            if (o.fit.points.full_check || !ft || ft->n_rows <= MQL_SELFCHECK_FULL_ROWS)
+                fputs("\npoints table (self-check passed: the exported rules score every "
+                      "training lead as the model does)\n\n", sf);
+            else
+                fprintf(sf, "\npoints table (self-check passed: the exported rules score "
+                            "every level, the leads either side of every cut and %d random "
+                            "training leads as the model does; --full-check checks every "
+                            "lead)\n\n", MQL_SELFCHECK_SAMPLE);
             cli_points_print(sf, m->points, MQL_FMT_TABLE);
             if (m->points->strength < 1)
                 fprintf(sf, "points scaled to the fit's strength: the best lead scores about "
