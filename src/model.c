@@ -596,7 +596,9 @@ int mql_model_add_points_weighted(mql_model *m, const mql_table *t, const unsign
                                 m->train.bytes == t->n_bytes
                             ? m->fit->eta : NULL;
     int full = po->full_check || t->n_rows <= MQL_SELFCHECK_FULL_ROWS;
-    mql_points_extra ex = {eta, full, !full, NULL, NULL, 0};
+    /* eta is freed after this step: the exact model's AUC may sort it in place */
+    mql_points_extra ex = {.eta = eta, .eta_writable = eta != NULL, .auc_exact = NAN,
+                           .logloss_exact = NAN, .want_scores = full, .want_check = !full};
     mql_design_binding *b = NULL;
     mql_points *pts = NULL;
     int st = mql_design_bind(m->design, t, &b, err);
@@ -611,10 +613,14 @@ int mql_model_add_points_weighted(mql_model *m, const mql_table *t, const unsign
         if (s < 1) {
             mql_points_opts o2 = *po;
             o2.max_points = fmax(10, po->max_points * s);
-            mql_points_free(pts);
-            pts = NULL;
             free(ex.scores);
             free(ex.check_rows);
+            /* the exact model is unchanged by the scale (and eta may be sorted by now) */
+            ex.have_exact = 1;
+            ex.auc_exact = pts->auc_exact;
+            ex.logloss_exact = pts->logloss_exact;
+            mql_points_free(pts);
+            pts = NULL;
             st = mql_points_from_fit_ex(m->design, m->fit->beta, b, y, w, &o2, &ex, &pts, err);
         }
         if (st == MQL_OK)

@@ -409,6 +409,7 @@ int mql_points_inside_rows(const mql_design *d, const mql_design_binding *b,
 
 typedef struct exact_job {
     const double *eta;
+    double *scratch;           /* eta itself when the caller lets it be overwritten, or NULL */
     const unsigned char *y;
     const double *w;
     size_t n;
@@ -416,12 +417,90 @@ typedef struct exact_job {
     double auc, ll;
 } exact_job;
 
-/* The AUC of eta (mql_auc) and the log loss of mql_logistic(eta) as mql_logloss sums it. */
+static uint64_t key_of(double v)
+{
+    uint64_t k;
+    v = v == 0 ? 0.0 : v;   /* -0 sorts with +0, as the compares of mql_auc tie them */
+    memcpy(&k, &v, sizeof k);
+    return k >> 63 ? ~k : k | UINT64_C(0x8000000000000000);
+}
+
+/* Sorts the keys a[0..n) ascending by LSD radix (bytes all keys share are skipped), with
+ * scratch b (n); the result ends in a. */
+static void radix_keys(uint64_t *a, uint64_t *b, size_t n)
+{
+    size_t count[8][256] = {{0}};
+    for (size_t i = 0; i < n; i++)
+        for (int d = 0; d < 8; d++)
+            count[d][(a[i] >> (8 * d)) & 0xFF]++;
+    for (int d = 0; d < 8; d++) {
+        if (n == 0 || count[d][(a[0] >> (8 * d)) & 0xFF] == n)
+            continue;
+        size_t pos[256], s = 0;
+        for (int k = 0; k < 256; k++) {
+            pos[k] = s;
+            s += count[d][k];
+        }
+        for (size_t i = 0; i < n; i++)
+            b[pos[(a[i] >> (8 * d)) & 0xFF]++] = a[i];
+        memcpy(a, b, n * sizeof *a);
+    }
+}
+
+/* The AUC of unweighted scores v[0..n) by mql_auc's rule, overwriting v: the won values moved
+ * to the front, both parts sorted as keys (one scratch of the larger part), then merged. Every
+ * term of the sum is a count or a half count, so the result is mql_auc's bit for bit. Returns 0,
+ * 1 for a score that is not finite or a single class (no AUC), -1 when out of memory. */
+static int auc_in_place(double *v, const unsigned char *y, size_t n, double *auc)
+{
+    size_t np = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(v[i]))
+            return 1;
+        if (y[i]) {
+            double t = v[np];
+            v[np++] = v[i];
+            v[i] = t;
+        }
+    }
+    size_t nn = n - np;
+    if (!np || !nn)
+        return 1;
+    uint64_t *k = (uint64_t *)(void *)v, *scratch = mql_alloc_big((np > nn ? np : nn) * 8);
+    if (!scratch)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t key = key_of(v[i]);
+        memcpy(&k[i], &key, sizeof key);
+    }
+    radix_keys(k, scratch, np);
+    radix_keys(k + np, scratch, nn);
+    free(scratch);
+    const uint64_t *ps = k, *ns = k + np;
+    double area = 0;
+    size_t j = 0;
+    for (size_t i = 0; i < np;) {
+        uint64_t x = ps[i];
+        size_t i2 = i;
+        while (i2 < np && ps[i2] == x)
+            i2++;
+        while (j < nn && ns[j] < x)
+            j++;
+        size_t e = j;
+        while (e < nn && ns[e] == x)
+            e++;
+        area += (double)(i2 - i) * ((double)j + 0.5 * (double)(e - j));
+        i = i2;
+    }
+    *auc = area / ((double)np * (double)nn);
+    return 0;
+}
+
+/* The log loss of mql_logistic(eta) as mql_logloss sums it, then the AUC of eta (mql_auc, or
+ * in place over eta when it is scratch and the rows unweighted). */
 static void *exact_cost(void *arg)
 {
     exact_job *j = arg;
-    mql_err e2;
-    j->auc_rc = mql_auc(j->eta, j->y, j->w, j->n, &j->auc, &e2);
     const double eps = DBL_EPSILON;
     double s = 0, tot = 0;
     int bad = j->n == 0;
@@ -434,6 +513,15 @@ static void *exact_cost(void *arg)
     }
     j->ll_rc = bad || !(tot > 0);
     j->ll = s / tot;
+    int rc = -1;
+    if (j->scratch && !j->w && j->n > 0)
+        rc = auc_in_place(j->scratch, j->y, j->n, &j->auc);
+    if (rc < 0) {
+        mql_err e2;
+        j->auc_rc = mql_auc(j->eta, j->y, j->w, j->n, &j->auc, &e2);
+    } else {
+        j->auc_rc = rc;
+    }
     return NULL;
 }
 
@@ -528,9 +616,11 @@ static int check_rows(const check_state *ck, const mql_design *d, size_t n, mql_
 }
 
 int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_points *m,
-                         const double *eta, const unsigned char *y, const double *w,
-                         int want_scores, int want_check, mql_points_pass *out, mql_err *err)
+                         const mql_points_pass_in *in, const unsigned char *y, const double *w,
+                         mql_points_pass *out, mql_err *err)
 {
+    const double *eta = in->eta;
+    int want_scores = in->want_scores, want_check = in->want_check;
     size_t n = b->n_rows;
     *out = (mql_points_pass){NAN, 0, -1, NULL, NULL, 0};
     lead_scorer s;
@@ -569,14 +659,17 @@ int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_p
         sdc = caps ? mql_alloc_big((n ? n : 1) * sizeof *sdc) : NULL;
         ok = sd && (!caps || sdc);
     }
-    exact_job ej = {eta, y, w, n, 0, 0, NAN, NAN};
+    exact_job ej = {eta, in->eta_writable ? (double *)eta : NULL, y, w, n, 0, 0, NAN, NAN};
+    if (in->have_exact)
+        ej = (exact_job){eta, NULL, y, w, n, isnan(in->auc_exact), isnan(in->logloss_exact),
+                         in->auc_exact, in->logloss_exact};
     pthread_t th;
     int threaded = 0;
     if (!ok) {
         rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
         goto done;
     }
-    if (y)
+    if (y && !in->have_exact)
         threaded = n >= 100000 && pthread_create(&th, NULL, exact_cost, &ej) == 0;
     double bsum = 0, bsw = 0, wp = 0, wn = 0, llp = 0, llc = 0, cwp = 0, cwn = 0;
     int wbad = 0, pbad = 0, cbad = 0;
@@ -644,7 +737,7 @@ int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_p
     if (y) {
         if (threaded)
             pthread_join(th, NULL);
-        else
+        else if (!in->have_exact)
             exact_cost(&ej);
         mql_err e2;
         double auc_points = NAN;

@@ -854,7 +854,7 @@ int mql_points_from_fit_scored(const mql_design *d, const double *beta,
                                const double *w, const mql_points_opts *o, mql_points **out,
                                long **scores, mql_err *err)
 {
-    mql_points_extra ex = {NULL, scores != NULL, 0, NULL, NULL, 0};
+    mql_points_extra ex = {.auc_exact = NAN, .logloss_exact = NAN, .want_scores = scores != NULL};
     int rc = mql_points_from_fit_ex(d, beta, b, y, w, o, &ex, out, err);
     if (scores)
         *scores = ex.scores;
@@ -1081,7 +1081,7 @@ int mql_points_from_fit_ex(const mql_design *d, const double *beta, const mql_de
     if (b) {
         size_t n = b->n_rows;
         const double *eta_at = ex ? ex->eta : NULL;
-        if (!eta_at) {
+        if (!eta_at && !(ex && ex->have_exact && y)) {
             if (!(eta = mql_alloc_big((n ? n : 1) * sizeof *eta))) {
                 rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
                 goto done;
@@ -1090,8 +1090,11 @@ int mql_points_from_fit_ex(const mql_design *d, const double *beta, const mql_de
                 goto done;
             eta_at = eta;
         }
-        if ((rc = mql_points_cost_pass(d, b, m, eta_at, y, w, ex && ex->want_scores,
-                                       ex && ex->want_check, &pass, err)))
+        mql_points_pass_in pin = {eta_at, eta_at && (eta_at == eta || (ex && ex->eta_writable)),
+                                  ex && ex->have_exact, ex ? ex->auc_exact : NAN,
+                                  ex ? ex->logloss_exact : NAN, ex && ex->want_scores,
+                                  ex && ex->want_check};
+        if ((rc = mql_points_cost_pass(d, b, m, &pin, y, w, &pass, err)))
             goto done;
     }
     /* The threshold: given, or chosen by the documented rule (choose_threshold). */

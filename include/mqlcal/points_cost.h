@@ -23,6 +23,17 @@ typedef struct mql_points_pass {
     size_t n_check;
 } mql_points_pass;
 
+/* The pass's inputs besides the data. */
+typedef struct mql_points_pass_in {
+    const double *eta;         /* b->n_rows linear predictor at the fitted coefficients */
+    int eta_writable;          /* 1: eta is the caller's scratch: the exact model's AUC sorts it
+                                  in place (unweighted rows), saving a copy of n doubles */
+    int have_exact;            /* 1: auc_exact and logloss_exact below are the exact model's
+                                  (a second pass on the same fit): eta is not read with y */
+    double auc_exact, logloss_exact;
+    int want_scores, want_check;
+} mql_points_pass_in;
+
 /* One pass over the rows of b for the points model m made from design d:
  *  - each lead's score exactly as mql_points_internal_scores gives it (term points of the terms
  *    mql_design_fill would set, step points of LINEAR terms, interaction cells, caps), computed
@@ -31,17 +42,17 @@ typedef struct mql_points_pass {
  *    logloss_points of the score before the caps, weighted by w) and with caps the cap cost
  *    (unweighted), stored in m; the sums run in row order, so they are bit for bit those of
  *    mql_auc and mql_logloss on materialised arrays (the AUC of an integer score adds its
- *    weights per score value, as mql_auc does);
+ *    weights per score value, as mql_auc does; the AUC of eta sorts the won and the other
+ *    values apart and counts, which is exact in any order);
  *  - with want_check: the self-check's rows: for every feature the first row of every table
  *    level (and of missing), for a numeric feature the first row of the lowest and of the highest
  *    value in every step or bin (the values either side of every cut), for every interaction the
  *    first row of every pair of terms, and MQL_SELFCHECK_SAMPLE rows drawn with a fixed seed.
- * eta (b->n_rows) is the linear predictor at the fitted coefficients. Large tables run the exact
- * model's AUC and log loss on a second thread. Returns MQL_OK or MQL_ENOMEM; out->scores and
- * out->check_rows are NULL on failure. */
+ * Large tables run the exact model's AUC and log loss on a second thread. Returns MQL_OK or
+ * MQL_ENOMEM; out->scores and out->check_rows are NULL on failure. */
 int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_points *m,
-                         const double *eta, const unsigned char *y, const double *w,
-                         int want_scores, int want_check, mql_points_pass *out, mql_err *err);
+                         const mql_points_pass_in *in, const unsigned char *y, const double *w,
+                         mql_points_pass *out, mql_err *err);
 
 /* The internal score (capped) of rows[0..k) of b, as mql_points_cost_pass computes it (rows
  * NULL: rows 0..k-1). score has k entries, caller-owned. Returns MQL_OK or MQL_ENOMEM. */

@@ -104,6 +104,11 @@ typedef struct mql_points_extra {
     const double *eta;    /* in: b->n_rows linear predictor x beta of the training rows at these
                              coefficients (the fit's last IRLS pass: mql_glm_opts.keep_eta), so
                              the rounding cost needs no design rows; NULL: computed here */
+    int eta_writable;     /* in: 1 = eta is the caller's scratch (not needed after the call): the
+                             AUC of the exact model sorts it in place instead of a copy */
+    int have_exact;       /* in: 1 = auc_exact and logloss_exact are known from an earlier call
+                             on the same fit and eta (say, one rescaled by strength) */
+    double auc_exact, logloss_exact;
     int want_scores;      /* in: hand back every row's internal score in scores */
     int want_check;       /* in: hand back the rows the sampled self-check scores (see
                              points_cost.h) in check_rows */

@@ -130,7 +130,7 @@ static void test_eta_kept(void **state)
                      MQL_OK);
     for (size_t r = 0; r < N_LEADS; r++)
         assert_close(m->fit->eta[r], eta[r], 1e-12, 1e-12);
-    mql_points_extra ex = {m->fit->eta, 0, 0, NULL, NULL, 0};
+    mql_points_extra ex = {.eta = m->fit->eta};
     mql_points *q = NULL;
     assert_int_equal(mql_points_from_fit_ex(m->design, m->fit->beta, b, fx->y, NULL, NULL, &ex,
                                             &q, &err), MQL_OK);
@@ -269,7 +269,7 @@ static void test_sampled_check(void **state)
     mql_points_opts po;
     mql_points_opts_default(&po);
     po.pdo = 20;
-    mql_points_extra ex = {NULL, 0, 1, NULL, NULL, 0};
+    mql_points_extra ex = {.want_check = 1};
     mql_points *p = NULL;
     assert_int_equal(mql_points_from_fit_ex(m->design, m->fit->beta, b, fx->y, NULL, &po, &ex,
                                             &p, &err), MQL_OK);
