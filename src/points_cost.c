@@ -219,14 +219,15 @@ static int check_init(check_state *c, const lead_scorer *s)
     return 0;
 }
 
-/* Notes row r with value a under key k of a numeric feature. */
+/* Notes row r with value a (finite: the table reads anything else as missing) under key k of a
+ * numeric feature: strict compares keep the first row of the lowest and highest value. */
 static inline void check_value(check_feat *cf, size_t k, double a, size_t r)
 {
-    if (a < cf->vmin[k] || cf->rmin[k] == SIZE_MAX) {
+    if (a < cf->vmin[k]) {
         cf->vmin[k] = a;
         cf->rmin[k] = r;
     }
-    if (a > cf->vmax[k] || cf->rmax[k] == SIZE_MAX) {
+    if (a > cf->vmax[k]) {
         cf->vmax[k] = a;
         cf->rmax[k] = r;
     }
@@ -681,8 +682,9 @@ int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_p
         score_chunk(&s, NULL, r0, mm, sf, se, act, want_check ? &ck : NULL);
         for (size_t i = 0; i < mm; i++) {
             size_t r = r0 + i;
-            long unc = sf[i] + se[i], sc;
-            mql_points_apply_caps(m, sf[i], se[i], NULL, NULL, &sc);
+            long unc = sf[i] + se[i], sc = unc;
+            if (caps)
+                mql_points_apply_caps(m, sf[i], se[i], NULL, NULL, &sc);
             slo = sc < slo ? sc : slo;
             shi = sc > shi ? sc : shi;
             if (out->scores)
