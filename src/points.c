@@ -52,6 +52,8 @@ void mql_points_free(mql_points *m)
         free(m->steps[i].rep);
         free(m->steps[i].points);
         free(m->steps[i].top);
+        free(m->steps[i].vlo);
+        free(m->steps[i].vhi);
     }
     free(m->steps);
     mql_na_clear(&m->na);

@@ -337,7 +337,9 @@ static void score_chunk(const lead_scorer *s, const size_t *rows, size_t r0, siz
                 ac[i] = -1;
                 g[i] += a != a && has_miss ? tp[2] : st->points[(size_t)kk[i]];
             }
-            for (size_t i = 0; cf && i < mm; i++) {
+            /* steps that know their lowest and highest training values are looked up after
+             * the pass (check_lookup) */
+            for (size_t i = 0; cf && !st->vlo && i < mm; i++) {
                 size_t r = rows ? rows[r0 + i] : r0 + i;
                 double a = col->num[r];
                 if (a != a) {
@@ -570,6 +572,42 @@ static double hist_auc(const double *gpos, const double *gneg, size_t range, dou
     return area / (wp * wn);
 }
 
+/* The first row of x[0..n) equal to v (NaN v: the first missing one), or SIZE_MAX. */
+static size_t first_row(const double *x, size_t n, double v)
+{
+    size_t r = 0;
+    if (v != v)
+        while (r < n && x[r] == x[r])
+            r++;
+    else
+        while (r < n && x[r] != v)
+            r++;
+    return r < n ? r : SIZE_MAX;
+}
+
+/* The check rows of the LINEAR features whose steps know their lowest and highest training
+ * values: the first row holding each, and the first missing row. A scan per value that stops at
+ * the first hit: a common value is found within a few rows, where tracking the lowest and the
+ * highest value of every step would test every row. */
+static void check_lookup(check_state *ck, const lead_scorer *s, size_t n)
+{
+    for (size_t fi = 0; fi < s->d->n_features; fi++) {
+        const feat_tab *t = &s->f[fi];
+        if (t->kind != K_LIN || !t->st->vlo)
+            continue;
+        const double *x = t->bf->col->num;
+        check_feat *cf = &ck->f[fi];
+        for (size_t k = 0; k < t->st->n; k++) {
+            if (!isnan(t->st->vlo[k]))
+                cf->rmin[k + 1] = first_row(x, n, t->st->vlo[k]);
+            if (!isnan(t->st->vhi[k]))
+                cf->rmax[k + 1] = first_row(x, n, t->st->vhi[k]);
+        }
+        if (t->bf->col->n_missing)
+            cf->rmin[0] = first_row(x, n, NAN);
+    }
+}
+
 static int cmp_size(const void *x, const void *y)
 {
     size_t a = *(const size_t *)x, b = *(const size_t *)y;
@@ -767,6 +805,8 @@ int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_p
             m->share_capped = n ? (double)changed / (double)n : NAN;
         }
     }
+    if (want_check)
+        check_lookup(&ck, &s, n);
     if (want_check && check_rows(&ck, d, n, out))
         rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
 done:

@@ -358,11 +358,20 @@ static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_
     /* representative = mean of the training values in each step: beta * mean is the average
      * exact contribution of the step's leads, the least-squares constant for the step. The
      * values are added one by one in ascending order (the order of the sorted values). */
+    if (!(s->vlo = malloc((cap + 1) * sizeof *s->vlo)) ||
+        !(s->vhi = malloc((cap + 1) * sizeof *s->vhi))) {
+        runs_free(&vr);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
     size_t j = 0;
     for (size_t k = 0; k < s->n; k++) {
         size_t cnt = 0;
         double sum = 0;
+        s->vlo[k] = s->vhi[k] = NAN;
         for (; j < nd && (k + 1 == s->n || vr.u[j] < s->lo[k + 1]); j++) {
+            if (cnt == 0)
+                s->vlo[k] = vr.u[j];
+            s->vhi[k] = vr.u[j];
             double v = vr.u[j];
             for (size_t t = 0; t < vr.c[j]; t++)
                 sum += v;

@@ -34,6 +34,9 @@ typedef struct mql_points_step {
     double *top;          /* n, built only (NULL when read back): where step k's rule ends,
                              "between lo[k]..top[k]", a short decimal at the data's precision
                              below lo[k + 1] with no training value in (top[k], lo[k + 1]) */
+    double *vlo, *vhi;    /* n, built only (NULL when read back): the lowest and highest training
+                             value in step k (NAN: none), the leads the sampled self-check
+                             looks up on either side of every cut */
 } mql_points_step;
 
 /* A feature computed from an activity log (engagement that fades): its value at a moment is the
