@@ -1,6 +1,6 @@
 /* test_postfit.c: the points step after the fit (issue 17): the IRLS linear predictor it reuses,
  * the per-feature lead scores and streamed costs (bit for bit those of design rows and of
- * mql_auc / mql_logloss on materialised arrays), value runs by dense counting, and the sampled
+ * mql_auc / mql_logloss on materialised arrays), value runs in any row order, and the sampled
  * self-check (which leads it always checks, and that it still catches a disagreement). */
 #include "testutil.h"
 
@@ -29,7 +29,7 @@ static uint64_t lcg(uint64_t *s)
 }
 
 /* N_LEADS leads: job (5 levels, 'rare' on three rows, some missing), x (4 decimals, some
- * missing), x_late / x_early (the same multiset of decimals in two orders: the first 64 values of
+ * missing), x_late / x_early (the same multiset of decimals in two row orders: the first 64 values of
  * x_late have 2 decimals, of x_early 4), visits (0..8), amt (2 decimals), flag (yes/no), won. */
 static int setup(void **state)
 {
@@ -220,9 +220,9 @@ static void test_scores_and_costs(void **state)
     mql_model_free(mb);
 }
 
-/* Value runs counted densely (x_early: the first values show 4 decimals) and by the general path
- * (x_late: the first values show 2, so the dense count gives up at the first 4-decimal value)
- * give the same steps: cuts, rule ends, representatives. */
+/* Value runs do not depend on where the values sit: the same 4-decimal values in two row orders
+ * (x_late, x_early) give the same steps: cuts, rule ends, representatives, and the lowest and
+ * highest training value of each step (the sampled check's lookups). */
 static void test_dense_runs(void **state)
 {
     fixture *fx = *state;
@@ -249,6 +249,10 @@ static void test_dense_runs(void **state)
         assert_true(sl->lo[k] == se->lo[k]);
         assert_true(sl->rep[k] == se->rep[k]);
         assert_true(sl->top[k] == se->top[k] || (isnan(sl->top[k]) && isnan(se->top[k])));
+        assert_true(sl->vlo[k] == se->vlo[k] && sl->vhi[k] == se->vhi[k]);
+        assert_true(sl->vlo[k] >= sl->lo[k] && sl->vhi[k] >= sl->vlo[k]);
+        if (k + 1 < sl->n)
+            assert_true(sl->vhi[k] < sl->lo[k + 1]);
     }
     mql_points_free(p);
     mql_design_binding_free(b);
