@@ -85,20 +85,26 @@ static double select_kth(double *v, size_t n, size_t k)
 
 /* Min, median (R's: mean of the two middle values for an even count) and max of the filled
  * values; NAN when none. */
-static int num_summary(const mql_column *c, size_t n, double *mn, double *med, double *mx)
+/* Minimum, median and maximum of a numeric column; *scratch (n values, allocated at the first
+ * call and kept for the next column: fresh pages cost a fault and a zeroing each) holds the
+ * values for the selection. */
+static int num_summary(const mql_column *c, size_t n, double **scratch, double *mn, double *med,
+                       double *mx)
 {
-    double *v = mql_alloc_big((n ? n : 1) * sizeof *v);
-    if (!v)
+    if (!*scratch && !(*scratch = mql_alloc_big((n ? n : 1) * sizeof **scratch)))
         return -1;
+    double *v = *scratch, lo = INFINITY, hi = -INFINITY;
     size_t m = 0;
-    *mn = INFINITY;
-    *mx = -INFINITY;
-    for (size_t i = 0; i < n; i++)
-        if (!isnan(c->num[i])) {
-            v[m++] = c->num[i];
-            *mn = fmin(*mn, c->num[i]);
-            *mx = fmax(*mx, c->num[i]);
-        }
+    for (size_t i = 0; i < n; i++) {
+        double x = c->num[i];
+        if (isnan(x))
+            continue;
+        v[m++] = x;
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+    }
+    *mn = lo;
+    *mx = hi;
     if (m == 0) {
         *mn = *med = *mx = NAN;
     } else {
@@ -108,15 +114,13 @@ static int num_summary(const mql_column *c, size_t n, double *mn, double *med, d
         } else {
             double lower = -INFINITY;       /* the largest value left of the upper middle */
             for (size_t i = 0; i < m / 2; i++)
-                lower = fmax(lower, v[i]);
+                lower = v[i] > lower ? v[i] : lower;
             *med = (lower + upper) / 2;
         }
     }
-    free(v);
     return 0;
 }
 
-/* "US 1234 (12.3%), DE 987 (9.9%), FR 55 (0.6%), +7 more" */
 static void top_levels(const mql_column *c, size_t n_rows, char *buf, size_t cap)
 {
     size_t best[3] = {0}, nb = 0;
@@ -228,6 +232,7 @@ int cli_inspect_columns(const cli_data *dp, const mql_screen *screen, cli_inspec
         return MQL_ENOMEM;
     }
     int oom = 0;
+    double *scratch = NULL;
     for (size_t j = 0; j < t->n_cols; j++) {
         const mql_column *c = &t->cols[j];
         char note[768] = "", top[512] = "", buf[64];
@@ -238,18 +243,18 @@ int cli_inspect_columns(const cli_data *dp, const mql_screen *screen, cli_inspec
                mql_tab_add_int(tab, (long long)c->n_missing) |
                mql_tab_add_num(tab, 100.0 * (double)c->n_missing / (double)t->n_rows, "%.1f") |
                mql_tab_add_int(tab, (long long)c->n_distinct);
-        if (c->type == MQL_COL_NUMERIC && num_summary(c, t->n_rows, &mn, &med, &mx))
+        if (c->type == MQL_COL_NUMERIC && num_summary(c, t->n_rows, &scratch, &mn, &med, &mx))
             oom = 1;
         if (c->type == MQL_COL_NUMERIC) {
             oom |= mql_tab_add_num(tab, mn, "%.6g") | mql_tab_add_num(tab, med, "%.6g") |
                    mql_tab_add_num(tab, mx, "%.6g");
         } else if (c->type == MQL_COL_DATE && c->n_distinct) {
             double lo = INFINITY, hi = -INFINITY;
-            for (size_t i = 0; i < t->n_rows; i++)
-                if (!isnan(c->num[i])) {
-                    lo = fmin(lo, c->num[i]);
-                    hi = fmax(hi, c->num[i]);
-                }
+            for (size_t i = 0; i < t->n_rows; i++) {
+                double x = c->num[i];   /* NaN compares false */
+                lo = x < lo ? x : lo;
+                hi = x > hi ? x : hi;
+            }
             mql_date_format(lo, 0, buf, sizeof buf);
             oom |= mql_tab_add_str(tab, buf) | mql_tab_add_str(tab, NULL);
             mql_date_format(hi, 0, buf, sizeof buf);
@@ -303,6 +308,7 @@ int cli_inspect_columns(const cli_data *dp, const mql_screen *screen, cli_inspec
                 oom = 1;
         }
     }
+    free(scratch);
     if (oom) {
         cli_inspect_free(r);
         cli_error("out of memory");
