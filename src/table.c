@@ -1740,8 +1740,10 @@ void mql_column_free_levels(mql_column *c)
 static void column_clear(mql_column *c)
 {
     free(c->name);
-    free(c->num);
-    free(c->code);
+    if (!c->borrowed) {
+        free(c->num);
+        free(c->code);
+    }
     mql_column_free_levels(c);
     free(c->true_label);
     free(c->false_label);
@@ -1765,6 +1767,8 @@ void mql_table_free(mql_table *t)
     if (!t)
         return;
     table_free_cols(t);
+    if (t->map)
+        munmap(t->map, t->map_len);
     free(t->line);
     free(t->source);
     mql_na_clear(&t->na);
@@ -1932,6 +1936,14 @@ int mql_column_to_categorical(mql_column *c, mql_err *err)
         return MQL_OK;
     }
     size_t n = c->n_rows;
+    if (c->borrowed) {           /* the values are replaced (and freed) below: own them first */
+        double *own = mql_alloc_big((n ? n : 1) * sizeof *own);
+        if (!own)
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        memcpy(own, c->num, n * sizeof *own);
+        c->num = own;
+        c->borrowed = 0;
+    }
     colb b = {.mode = c->type == MQL_COL_DATE ? M_DATE : M_NUM, .num = c->num};
     if (c->type == MQL_COL_BOOLEAN) {
         if (!(b.code = malloc((n ? n : 1) * sizeof *b.code)))

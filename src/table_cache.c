@@ -17,6 +17,7 @@
 #define MAGIC "MQLTBL\0\x1a"
 #define ENDIAN_MARK 0x01020304u
 #define HEADER_BYTES 64
+#define ENTRY_PAGE 4096
 #define NULL_LEN UINT32_MAX
 #define SUFFIX ".mqlt"
 
@@ -249,6 +250,19 @@ static const void *col_data(const mql_column *c, size_t n_rows, size_t *bytes)
     return NULL;
 }
 
+/* Arrays start 8-byte aligned in the entry (a code array of an odd row count is padded), and
+ * the first at a page boundary, so a mapped entry's arrays can be used where they lie. */
+static uint64_t pad8(uint64_t n)
+{
+    return (n + 7) & ~(uint64_t)7;
+}
+
+static uint64_t data_offset(uint64_t meta_len)
+{
+    uint64_t o = HEADER_BYTES + meta_len + 8;
+    return (o + ENTRY_PAGE - 1) / ENTRY_PAGE * ENTRY_PAGE;
+}
+
 static int build_meta(const mql_table *t, const wbuf *opt, wbuf *m, uint64_t *data_len)
 {
     memset(m, 0, sizeof *m);
@@ -287,7 +301,7 @@ static int build_meta(const mql_table *t, const wbuf *opt, wbuf *m, uint64_t *da
         }
         put_u64(m, bytes);
         put_u64(m, d ? mql_xxh64(d, bytes) : 0);
-        *data_len += bytes;
+        *data_len += pad8(bytes);
     }
     return m->failed ? -1 : 0;
 }
@@ -404,7 +418,7 @@ static int store(const char *dir, const char *path, const mql_table *t, const wb
         free(m.p);
         return -1;
     }
-    uint64_t total = HEADER_BYTES + m.n + 8 + data_len;
+    uint64_t total = data_offset(m.n) + data_len;
     if (total > max_bytes || make_dir(dir)) {
         free(m.p);
         return -1;
@@ -423,12 +437,14 @@ static int store(const char *dir, const char *path, const mql_table *t, const wb
     snprintf(tmp, tn, "%s/.tmp-XXXXXX", dir);
     if ((fd = mkstemp(tmp)) < 0)
         goto done;
-    if (write_all(fd, &h, sizeof h) || write_all(fd, m.p, m.n) || write_all(fd, &msum, 8))
+    static const char zero[ENTRY_PAGE];
+    if (write_all(fd, &h, sizeof h) || write_all(fd, m.p, m.n) || write_all(fd, &msum, 8) ||
+        write_all(fd, zero, data_offset(m.n) - (HEADER_BYTES + m.n + 8)))
         goto done;
     for (size_t j = 0; j < t->n_cols; j++) {
         size_t bytes;
         const void *d = col_data(&t->cols[j], t->n_rows, &bytes);
-        if (d && write_all(fd, d, bytes))
+        if (d && (write_all(fd, d, bytes) || write_all(fd, zero, pad8(bytes) - bytes)))
             goto done;
     }
     if (close(fd) != 0) {
@@ -587,31 +603,13 @@ static int read_column_meta(rbuf *r, mql_column *c, uint64_t n_rows, uint64_t *b
     return 0;
 }
 
-/* A column array of n bytes (free()-able): mql_alloc_big, so that large arrays fault in 2 MiB
- * at a time (filling fresh memory page by page costs more than reading it). */
-static void *array_alloc(size_t n)
+/* Whether the n bytes at p are all zero (the padding of an entry: every byte is checked). */
+static int zeros(const char *p, size_t n)
 {
-    return mql_alloc_big(n);
-}
-
-/* Reads n bytes into p, hashing them in pieces while they are in the cache: the XXH64 of the
- * bytes in *sum. */
-static int read_hashed(int fd, void *p, size_t n, uint64_t *sum)
-{
-    mql_xxh64_state s;
-    mql_xxh64_init(&s);
-    char *c = p;
-    const size_t piece = (size_t)256 << 10;
-    while (n) {
-        size_t k = n < piece ? n : piece;
-        if (read_all(fd, c, k))
-            return -1;
-        mql_xxh64_update(&s, c, k);
-        c += k;
-        n -= k;
-    }
-    *sum = mql_xxh64_digest(&s);
-    return 0;
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
 }
 
 /* Codes must index the levels (or be missing): a table that passed the checksums is still
@@ -667,7 +665,7 @@ static mql_table *load(const char *path, const char *source, uint64_t file_hash,
         h.sum != mql_xxh64(&h, offsetof(header, sum)) || h.file_hash != file_hash ||
         h.file_bytes != file_bytes || h.opt_hash != mql_xxh64(opt->p, opt->n) ||
         h.meta_len > (uint64_t)st.st_size || h.data_len > (uint64_t)st.st_size ||
-        (uint64_t)st.st_size != HEADER_BYTES + h.meta_len + 8 + h.data_len)
+        (uint64_t)st.st_size != data_offset(h.meta_len) + h.data_len)
         goto bad;
     uint64_t msum;
     if (!(meta = malloc(h.meta_len ? h.meta_len : 1)) || read_all(fd, meta, h.meta_len) ||
@@ -701,28 +699,41 @@ static mql_table *load(const char *path, const char *source, uint64_t file_hash,
         if (read_column_meta(&r, &t->cols[j], t->n_rows, &bytes[2 * j], &bytes[2 * j + 1],
                              &kind[j]))
             goto bad_cols;
-        data += bytes[2 * j];
+        data += pad8(bytes[2 * j]);
     }
     if (r.at != r.n || data != h.data_len)
         goto bad_cols;
+    /* The arrays are used where they lie in a private mapping of the entry (pages the page cache
+     * already holds, copied only where a command writes): no copy, no fresh memory to fill. */
+    /* Populated read-only, then made writable: populating a writable private mapping would copy
+     * every page at once. */
+    t->map_len = (size_t)st.st_size;
+    t->map = mmap(NULL, t->map_len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    if (t->map == MAP_FAILED) {
+        t->map = NULL;
+        goto bad_cols;
+    }
+    if (mprotect(t->map, t->map_len, PROT_READ | PROT_WRITE) != 0)
+        goto bad_cols;
+    char *at = (char *)t->map + data_offset(h.meta_len);
+    if (!zeros((char *)t->map + HEADER_BYTES + h.meta_len + 8,
+               data_offset(h.meta_len) - (HEADER_BYTES + h.meta_len + 8)))
+        goto bad_cols;
     for (size_t j = 0; j < n_cols; j++) {
         mql_column *c = &t->cols[j];
-        void *d = NULL;
         if (kind[j] == 1)
-            d = c->num = array_alloc(bytes[2 * j]);
+            c->num = (double *)(void *)at;
         else if (kind[j] == 2)
-            d = c->code = array_alloc(bytes[2 * j]);
+            c->code = (uint32_t *)(void *)at;
         else
             continue;
-        uint64_t sum;
-        if (!d || read_hashed(fd, d, bytes[2 * j], &sum) || sum != bytes[2 * j + 1])
+        c->borrowed = 1;
+        if (mql_xxh64(at, bytes[2 * j]) != bytes[2 * j + 1] ||
+            !zeros(at + bytes[2 * j], pad8(bytes[2 * j]) - bytes[2 * j]) ||
+            (c->code && !codes_valid(c, t->n_rows)))
             goto bad_cols;
-        if (c->code && !codes_valid(c, t->n_rows))
-            goto bad_cols;
+        at += pad8(bytes[2 * j]);
     }
-    char extra;
-    if (read(fd, &extra, 1) != 0)
-        goto bad_cols;
     free(bytes);
     free(kind);
     free(meta);

@@ -242,7 +242,9 @@ static int retype_id(mql_column *c)
         c->num[i] = c->code[i] == MQL_NA_CODE ? NAN : v[c->code[i]];
     free(v);
     mql_column_free_levels(c);
-    free(c->code);
+    if (!c->borrowed)
+        free(c->code);
+    c->borrowed = 0;             /* num is the column's own */
     c->code = NULL;
     c->n_levels = 0;
     c->type = MQL_COL_NUMERIC;

@@ -64,6 +64,8 @@ typedef struct mql_column {
                                 value * 10^decimals is within a rounding of an integer (below
                                 2^53); 0 when not known (other forms, or not read from text) */
     int decimals;
+    int borrowed;            /* num / code point into the table's mapping of a table cache entry
+                                (mql_table.map): written copy-on-write, never freed */
     size_t n_rows;           /* cells in num[] / code[] (the table's n_rows) */
     /* NUMERIC, BOOLEAN, DATE: cells that had the column's form but no value of its type, read
      * as missing: NaN, inf or a number beyond the double range (1e400) in a numeric column, an
@@ -88,6 +90,9 @@ typedef struct mql_table {
                                 messages; NULL when row i is on line i + 2 (one line per
                                 record: nearly every export) and in derived tables
                                 (mql_table_subset) */
+    void *map;               /* a table cache entry mapped for the columns that borrow from it
+                                (NULL: none), unmapped with the table */
+    size_t map_len;
 } mql_table;
 
 /* The table's placeholder list for value.h's functions: NULL when it is the default one. */
