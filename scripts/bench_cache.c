@@ -9,28 +9,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_time.h"
 #include "mqlcal/common.h"
 #include "mqlcal/table.h"
 #include "mqlcal/table_cache.h"
-
-static double clock_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_d);
-    return v[(n - 1) / 2];
-}
 
 int main(int argc, char **argv)
 {
@@ -55,7 +37,7 @@ int main(int argc, char **argv)
             mql_table_free(t);
         }
         for (int r = 0; r < runs; r++) {
-            double w0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+            double w0 = bench_clock(CLOCK_MONOTONIC), c0 = bench_clock(CLOCK_PROCESS_CPUTIME_ID);
             mql_table *t = NULL;
             mql_cache_result res = MQL_CACHE_HIT;
             int st = MQL_OK;
@@ -66,8 +48,8 @@ int main(int argc, char **argv)
                 st = mql_file_xxh64(argv[1], &h, &n, &err);
             else
                 st = mql_table_read_cached(argv[1], NULL, &co, &t, &res, &err);
-            wall[phase][r] = clock_s(CLOCK_MONOTONIC) - w0;
-            cpu[phase][r] = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+            wall[phase][r] = bench_clock(CLOCK_MONOTONIC) - w0;
+            cpu[phase][r] = bench_clock(CLOCK_PROCESS_CPUTIME_ID) - c0;
             if (st || res != MQL_CACHE_HIT) {
                 fprintf(stderr, "bench_cache: %s\n", st ? err.msg : "not a cache hit");
                 return 1;
@@ -77,7 +59,7 @@ int main(int argc, char **argv)
     }
     static const char *const name[3] = {"csv_read", "csv_xxh64", "cache_hit"};
     for (int phase = 0; phase < 3; phase++)
-        printf("%s wall_s=%.3f cpu_s=%.3f\n", name[phase], median(wall[phase], runs),
-               median(cpu[phase], runs));
+        printf("%s wall_s=%.3f cpu_s=%.3f\n", name[phase], bench_median(wall[phase], runs),
+               bench_median(cpu[phase], runs));
     return 0;
 }

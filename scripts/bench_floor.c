@@ -23,26 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_time.h"
 #include "mqlcal/common.h"
-
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_d);
-    return v[(n - 1) / 2];
-}
 
 static size_t fields;
 
@@ -87,31 +69,31 @@ int main(int argc, char **argv)
         struct csv_parser p;
         csv_init(&p, CSV_STRICT | CSV_APPEND_NULL);
         fields = 0;
-        double t0 = cpu_s();
+        double t0 = bench_clock(CLOCK_PROCESS_CPUTIME_ID);
         csv_parse(&p, buf, (size_t)size, on_field, on_row, NULL);
         csv_fini(&p, on_field, on_row, NULL);
-        t[r] = cpu_s() - t0;
+        t[r] = bench_clock(CLOCK_PROCESS_CPUTIME_ID) - t0;
         csv_free(&p);
     }
-    double csv_t = median(t, runs);
+    double csv_t = bench_median(t, runs);
     printf("csv_bytes cpu_s=%.3f fields=%zu MB=%.1f\n", csv_t, fields, (double)size / 1e6);
     free(buf);
     /* fresh memory for the table, faulted in and zeroed */
     size_t bytes = rows * cols * sizeof(double);
     for (int r = 0; r < runs; r++) {
-        double t0 = cpu_s();
+        double t0 = bench_clock(CLOCK_PROCESS_CPUTIME_ID);
         double *m = mql_alloc_big(bytes);
         if (!m)
             return 5;
         for (size_t i = 0; i < bytes / sizeof *m; i += 512)   /* one store per 4 KiB */
             m[i] = 1.0;
-        t[r] = cpu_s() - t0;
+        t[r] = bench_clock(CLOCK_PROCESS_CPUTIME_ID) - t0;
         free(m);
     }
     /* The first run takes pages the process never had; later runs may get the same pages
      * back from the kernel, already backed by the host on a virtual machine: the first is the
      * reader's case. */
-    double mem_t = t[0], mem_again = runs > 1 ? median(t + 1, runs - 1) : t[0];
+    double mem_t = t[0], mem_again = runs > 1 ? bench_median(t + 1, runs - 1) : t[0];
     printf("fresh_mem cpu_s=%.3f MB=%.1f (again: %.3f)\n", mem_t, (double)bytes / 1e6, mem_again);
     /* one IRLS pass over an in-memory design */
     double *x = mql_alloc_big(bytes), *eta = malloc(rows * sizeof *eta);
@@ -128,7 +110,7 @@ int main(int argc, char **argv)
         beta[j] = 0.1 / (double)(j + 1);
     double dev = 0;
     for (int r = 0; r < runs; r++) {
-        double t0 = cpu_s();
+        double t0 = bench_clock(CLOCK_PROCESS_CPUTIME_ID);
         cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)rows, (int)cols, 1.0, x, (int)cols, beta, 1,
                     0.0, eta, 1);
         for (size_t i = 0; i < rows; i++) {
@@ -147,9 +129,9 @@ int main(int argc, char **argv)
             cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)cols, (int)m, 1.0, xw,
                         (int)cols, 1.0, xtx, (int)cols);
         }
-        t[r] = cpu_s() - t0;
+        t[r] = bench_clock(CLOCK_PROCESS_CPUTIME_ID) - t0;
     }
-    double pass = median(t, runs);
+    double pass = bench_median(t, runs);
     printf("irls_pass cpu_s=%.3f rows=%zu cols=%zu (deviance %.3g)\n", pass, rows, cols, dev);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     cores = cores < 1 ? 1 : cores > 2 ? 2 : cores;   /* the reader and IRLS use two threads */

@@ -103,7 +103,8 @@ static int scorer_init(lead_scorer *s, const mql_design *d, const mql_design_bin
                 hi = t->tp[2] > hi ? t->tp[2] : hi;
             }
         } else if (t->kind == K_LIN_NOSTEP) {
-            for (size_t k = 1; k <= f->n_terms; k++) {   /* the value's points and the missing one's */
+            /* the value's points and the missing one's */
+            for (size_t k = 1; k <= f->n_terms; k++) {
                 lo += t->tp[k] < 0 ? t->tp[k] : 0;
                 hi += t->tp[k] > 0 ? t->tp[k] : 0;
             }
@@ -140,20 +141,6 @@ static int scorer_init(lead_scorer *s, const mql_design *d, const mql_design_bin
 oom:
     scorer_free(s);
     return mql_err_set(err, MQL_ENOMEM, "out of memory");
-}
-
-/* The bin of v: the number of cuts <= v (design.c's rule). */
-static size_t bin_of(const double *cuts, size_t n, double v)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (cuts[mid] <= v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
 }
 
 /* The rows the self-check must see, gathered during the pass: per feature the first row of each
@@ -233,6 +220,17 @@ static inline void check_value(check_feat *cf, size_t k, double a, size_t r)
     }
 }
 
+/* Notes row r with value a under key k (a missing value: under key 0, its first row only). */
+static inline void check_cell(check_feat *cf, size_t k, double a, size_t r)
+{
+    if (a != a) {
+        if (cf->rmin[0] == SIZE_MAX)
+            cf->rmin[0] = r;
+    } else {
+        check_value(cf, k, a, r);
+    }
+}
+
 /* Fit and engagement points of mm rows (rows[r0 + i], or r0 + i when rows is NULL) into sf and
  * se; act (n_features x CHUNK) receives each feature's set term (-1: none) for the
  * interactions. ck, when given, notes the rows the self-check must see. */
@@ -280,19 +278,13 @@ static void score_chunk(const lead_scorer *s, const size_t *rows, size_t r0, siz
                 if (isnan(a)) {
                     o = has_miss ? (int32_t)nc : -1;
                 } else {
-                    bin = bin_of(cuts, nc, a);
+                    bin = mql_design_bin_of(cuts, nc, a);
                     o = bin > 0 ? (int32_t)bin - 1 : -1;
                 }
                 ac[i] = o;
                 g[i] += tp[o + 1];
-                if (cf) {
-                    if (isnan(a)) {
-                        if (cf->rmin[0] == SIZE_MAX)
-                            cf->rmin[0] = r;
-                    } else {
-                        check_value(cf, bin + 1, a, r);
-                    }
-                }
+                if (cf)
+                    check_cell(cf, bin + 1, a, r);
             }
             break;
         }
@@ -303,14 +295,8 @@ static void score_chunk(const lead_scorer *s, const size_t *rows, size_t r0, siz
                 int32_t o = a != a ? (has_miss ? 1 : -1) : a != 0.0 ? 0 : -1;
                 ac[i] = o;
                 g[i] += tp[o + 1];
-                if (cf) {
-                    if (isnan(a)) {
-                        if (cf->rmin[0] == SIZE_MAX)
-                            cf->rmin[0] = r;
-                    } else {
-                        check_value(cf, a != 0.0 ? 2 : 1, a, r);
-                    }
-                }
+                if (cf)
+                    check_cell(cf, a != 0.0 ? 2 : 1, a, r);
             }
             break;
         case K_LIN: {
@@ -341,31 +327,19 @@ static void score_chunk(const lead_scorer *s, const size_t *rows, size_t r0, siz
              * the pass (check_lookup) */
             for (size_t i = 0; cf && !st->vlo && i < mm; i++) {
                 size_t r = rows ? rows[r0 + i] : r0 + i;
-                double a = col->num[r];
-                if (a != a) {
-                    if (cf->rmin[0] == SIZE_MAX)
-                        cf->rmin[0] = r;
-                } else {
-                    check_value(cf, (size_t)kk[i] + 1, a, r);
-                }
+                check_cell(cf, (size_t)kk[i] + 1, col->num[r], r);
             }
             break;
         }
-        default:   /* K_LIN_NOSTEP: a value term scored as an indicator, as the design fill sets it */
+        default:   /* K_LIN_NOSTEP: a value term scored as an indicator, as the design fill does */
             for (size_t i = 0; i < mm; i++) {
                 size_t r = rows ? rows[r0 + i] : r0 + i;
                 double a = col->num[r];
                 int miss = a != a;
                 ac[i] = -1;
                 g[i] += (!miss && a != 0.0 ? tp[1] : 0) + (miss && has_miss ? tp[2] : 0);
-                if (cf) {
-                    if (miss) {
-                        if (cf->rmin[0] == SIZE_MAX)
-                            cf->rmin[0] = r;
-                    } else {
-                        check_value(cf, 1, a, r);
-                    }
-                }
+                if (cf)
+                    check_cell(cf, 1, a, r);
             }
             break;
         }
