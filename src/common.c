@@ -285,7 +285,7 @@ const char *mql_fmt_grouped(double v, char *buf, size_t cap)
 
 /* An order-preserving key: flip all bits of negatives, set the sign bit of non-negatives, so
  * unsigned order equals numeric order. -0.0 is mapped to +0.0's key. */
-static uint64_t sort_key(double d)
+uint64_t mql_sort_key(double d)
 {
     uint64_t u;
     if (d == 0)
@@ -320,21 +320,15 @@ static double key_double(uint64_t k)
     return d;
 }
 
-int mql_sort_doubles(double *v, size_t n)
+int mql_sort_keys(uint64_t *a, uint64_t *b, size_t n)
 {
     if (n < 2)
         return 0;
-    uint64_t *a = mql_alloc_big(n * sizeof *a), *b = mql_alloc_big(n * sizeof *b);
     size_t(*count)[257] = malloc(8 * sizeof *count);
-    if (!a || !b || !count) {
-        free(a);
-        free(b);
-        free(count);
+    if (!count)
         return -1;
-    }
     int skip[8];
-    for (size_t i = 0; i < n; i++)
-        a[i] = sort_key(v[i]);
+    uint64_t *src = a, *dst = b;
     radix_counts(a, n, count, skip);
     for (int d = 0; d < 8; d++) {
         if (skip[d])
@@ -342,17 +336,32 @@ int mql_sort_doubles(double *v, size_t n)
         size_t *c = count[d];
         int shift = 8 * d;
         for (size_t i = 0; i < n; i++)
-            b[c[(a[i] >> shift) & 0xFF]++] = a[i];
-        uint64_t *t = a;
-        a = b;
-        b = t;
+            dst[c[(src[i] >> shift) & 0xFF]++] = src[i];
+        uint64_t *t = src;
+        src = dst;
+        dst = t;
     }
-    for (size_t i = 0; i < n; i++)
+    if (src != a)
+        memcpy(a, src, n * sizeof *a);
+    free(count);
+    return 0;
+}
+
+int mql_sort_doubles(double *v, size_t n)
+{
+    if (n < 2)
+        return 0;
+    uint64_t *a = mql_alloc_big(n * sizeof *a), *b = mql_alloc_big(n * sizeof *b);
+    int rc = a && b ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        a[i] = mql_sort_key(v[i]);
+    if (rc == 0)
+        rc = mql_sort_keys(a, b, n);
+    for (size_t i = 0; rc == 0 && i < n; i++)
         v[i] = key_double(a[i]);
     free(a);
     free(b);
-    free(count);
-    return 0;
+    return rc;
 }
 
 void *mql_alloc_big(size_t bytes)
@@ -413,7 +422,7 @@ int mql_order_doubles(const double *v, size_t n, size_t *order, double *sorted)
     }
     int skip[8];
     for (size_t i = 0; i < n; i++)
-        a[i] = sort_key(v[i]);
+        a[i] = mql_sort_key(v[i]);
     radix_counts(a, n, count, skip);
     size_t *ia = order, *ob = ib;
     for (int d = 0; d < 8; d++) {

@@ -180,6 +180,36 @@ static size_t count_cuts(const double *cuts, size_t m, double s, int right_close
  * Discrimination
  * ============================================================================================== */
 
+double mql_auc_area_keys(const uint64_t *pos, size_t np, const uint64_t *neg, size_t nn)
+{
+    double area = 0;
+    size_t j = 0;                 /* negatives below the current value */
+    for (size_t i = 0; i < np;) {
+        uint64_t v = pos[i];
+        size_t i2 = i;
+        while (i2 < np && pos[i2] == v)
+            i2++;
+        while (j < nn && neg[j] < v)
+            j++;
+        size_t e = j;
+        while (e < nn && neg[e] == v)
+            e++;
+        area += (double)(i2 - i) * ((double)j + 0.5 * (double)(e - j));
+        i = i2;
+    }
+    return area;
+}
+
+double mql_auc_area_hist(const double *gpos, const double *gneg, size_t range)
+{
+    double area = 0, neg_below = 0;
+    for (size_t b = 0; b < range; b++) {
+        area += gpos[b] * (neg_below + 0.5 * gneg[b]);
+        neg_below += gneg[b];
+    }
+    return area;
+}
+
 int mql_auc(const double *score, const unsigned char *y, const double *w, size_t n, double *auc,
             mql_err *err)
 {
@@ -223,11 +253,7 @@ int mql_auc(const double *score, const unsigned char *y, const double *w, size_t
                 else
                     gneg[b] += w ? w[i] : 1.0;
             }
-            double area = 0, neg_below = 0;
-            for (size_t b = 0; b < range; b++) {
-                area += gpos[b] * (neg_below + 0.5 * gneg[b]);
-                neg_below += gneg[b];
-            }
+            double area = mql_auc_area_hist(gpos, gneg, range);
             free(gpos);
             free(gneg);
             *auc = area / (wp * wn);
@@ -237,36 +263,26 @@ int mql_auc(const double *score, const unsigned char *y, const double *w, size_t
         free(gneg);
     }
     if (!w && n >= 4096) {
-        /* Unweighted: the won and the other scores sorted apart (values only, no index) and
+        /* Unweighted: the won and the other scores sorted apart (order keys only, no index) and
          * merged. Every term is a count or a half count, so the sum is exact in any order and
          * equals the walk below bit for bit. */
         size_t np = (size_t)wp, nn = (size_t)wn;
-        double *ps = mql_alloc_big((np ? np : 1) * sizeof *ps);
-        double *ns = mql_alloc_big((nn ? nn : 1) * sizeof *ns);
-        if (ps && ns) {
+        uint64_t *ps = mql_alloc_big((np ? np : 1) * sizeof *ps);
+        uint64_t *ns = mql_alloc_big((nn ? nn : 1) * sizeof *ns);
+        uint64_t *scratch = mql_alloc_big((np > nn ? np : nn) * sizeof *scratch);
+        if (ps && ns && scratch) {
             for (size_t i = 0, a = 0, b = 0; i < n; i++) {
                 if (y[i])
-                    ps[a++] = score[i];
+                    ps[a++] = mql_sort_key(score[i]);
                 else
-                    ns[b++] = score[i];
+                    ns[b++] = mql_sort_key(score[i]);
             }
         }
-        if (ps && ns && mql_sort_doubles(ps, np) == 0 && mql_sort_doubles(ns, nn) == 0) {
-            double area = 0;
-            size_t j = 0;                 /* negatives below the current value */
-            for (size_t i = 0; i < np;) {
-                double v = ps[i];
-                size_t i2 = i;
-                while (i2 < np && ps[i2] == v)
-                    i2++;
-                while (j < nn && ns[j] < v)
-                    j++;
-                size_t e = j;
-                while (e < nn && ns[e] == v)
-                    e++;
-                area += (double)(i2 - i) * ((double)j + 0.5 * (double)(e - j));
-                i = i2;
-            }
+        int keys_sorted = ps && ns && scratch && mql_sort_keys(ps, scratch, np) == 0 &&
+                          mql_sort_keys(ns, scratch, nn) == 0;
+        free(scratch);
+        if (keys_sorted) {
+            double area = mql_auc_area_keys(ps, np, ns, nn);
             free(ps);
             free(ns);
             *auc = area / (wp * wn);

@@ -394,36 +394,6 @@ typedef struct exact_job {
     double auc, ll;
 } exact_job;
 
-static uint64_t key_of(double v)
-{
-    uint64_t k;
-    v = v == 0 ? 0.0 : v;   /* -0 sorts with +0, as the compares of mql_auc tie them */
-    memcpy(&k, &v, sizeof k);
-    return k >> 63 ? ~k : k | UINT64_C(0x8000000000000000);
-}
-
-/* Sorts the keys a[0..n) ascending by LSD radix (bytes all keys share are skipped), with
- * scratch b (n); the result ends in a. */
-static void radix_keys(uint64_t *a, uint64_t *b, size_t n)
-{
-    size_t count[8][256] = {{0}};
-    for (size_t i = 0; i < n; i++)
-        for (int d = 0; d < 8; d++)
-            count[d][(a[i] >> (8 * d)) & 0xFF]++;
-    for (int d = 0; d < 8; d++) {
-        if (n == 0 || count[d][(a[0] >> (8 * d)) & 0xFF] == n)
-            continue;
-        size_t pos[256], s = 0;
-        for (int k = 0; k < 256; k++) {
-            pos[k] = s;
-            s += count[d][k];
-        }
-        for (size_t i = 0; i < n; i++)
-            b[pos[(a[i] >> (8 * d)) & 0xFF]++] = a[i];
-        memcpy(a, b, n * sizeof *a);
-    }
-}
-
 /* The AUC of unweighted scores v[0..n) by mql_auc's rule, overwriting v: the won values moved
  * to the front, both parts sorted as keys (one scratch of the larger part), then merged. Every
  * term of the sum is a count or a half count, so the result is mql_auc's bit for bit. Returns 0,
@@ -447,28 +417,14 @@ static int auc_in_place(double *v, const unsigned char *y, size_t n, double *auc
     if (!scratch)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        uint64_t key = key_of(v[i]);
+        uint64_t key = mql_sort_key(v[i]);
         memcpy(&k[i], &key, sizeof key);
     }
-    radix_keys(k, scratch, np);
-    radix_keys(k + np, scratch, nn);
+    int rc = mql_sort_keys(k, scratch, np) || mql_sort_keys(k + np, scratch, nn) ? -1 : 0;
     free(scratch);
-    const uint64_t *ps = k, *ns = k + np;
-    double area = 0;
-    size_t j = 0;
-    for (size_t i = 0; i < np;) {
-        uint64_t x = ps[i];
-        size_t i2 = i;
-        while (i2 < np && ps[i2] == x)
-            i2++;
-        while (j < nn && ns[j] < x)
-            j++;
-        size_t e = j;
-        while (e < nn && ns[e] == x)
-            e++;
-        area += (double)(i2 - i) * ((double)j + 0.5 * (double)(e - j));
-        i = i2;
-    }
+    if (rc)
+        return -1;
+    double area = mql_auc_area_keys(k, np, k + np, nn);
     *auc = area / ((double)np * (double)nn);
     return 0;
 }
@@ -538,12 +494,7 @@ static void prob_terms(const mql_points *m, prob_cache *pc, long sc, double *l1,
 /* The AUC from per-score weights, walked in ascending score order (mql_auc's integer path). */
 static double hist_auc(const double *gpos, const double *gneg, size_t range, double wp, double wn)
 {
-    double area = 0, neg_below = 0;
-    for (size_t k = 0; k < range; k++) {
-        area += gpos[k] * (neg_below + 0.5 * gneg[k]);
-        neg_below += gneg[k];
-    }
-    return area / (wp * wn);
+    return mql_auc_area_hist(gpos, gneg, range) / (wp * wn);
 }
 
 /* The first row of x[0..n) equal to v (NaN v: the first missing one), or SIZE_MAX. */

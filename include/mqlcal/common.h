@@ -108,6 +108,12 @@ const char *mql_fmt_grouped(double v, char *buf, size_t cap);
  * values here, allocation included, against about 100 ms for qsort. Returns 0, or -1 when the
  * n-element scratch buffer cannot be allocated (v is then unchanged). */
 int mql_sort_doubles(double *v, size_t n);
+/* The order key of a non-NaN double: keys compare as unsigned integers in the doubles' order,
+ * -0 as +0. */
+uint64_t mql_sort_key(double d);
+/* Sorts the keys a[0..n) ascending (LSD radix, bytes every key shares skipped) with scratch b
+ * (n keys); the result ends in a. Returns 0 or -1 (no memory). */
+int mql_sort_keys(uint64_t *a, uint64_t *b, size_t n);
 
 /* The stable ascending order of n doubles (no NaN; -0 and +0 compare equal): fills order[0..n)
  * with the indices of v so that v[order[0]] <= v[order[1]] <= ..., equal values in index order,

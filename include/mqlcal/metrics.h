@@ -17,6 +17,13 @@
 
 /* ---- discrimination ------------------------------------------------------------------------- */
 
+/* The Mann-Whitney area behind mql_auc, for callers that hold the scores grouped: each positive
+ * counts the negatives below it and half the tied ones. From ascending order keys of the won
+ * and the other scores (mql_sort_key); from weights per score value gpos/gneg[0..range),
+ * ascending. The AUC is the area over (positives x negatives). */
+double mql_auc_area_keys(const uint64_t *pos, size_t np, const uint64_t *neg, size_t nn);
+double mql_auc_area_hist(const double *gpos, const double *gneg, size_t range);
+
 /* Mann-Whitney AUC: P(score_pos > score_neg) + 0.5 P(tie), weighted by w_pos * w_neg when w is
  * given. Equals sklearn.metrics.roc_auc_score(y, score, sample_weight=w). EDATA when a class has
  * no (positive-weight) rows or a score is not finite. */
