@@ -169,7 +169,7 @@ static int closed_train(const mql_review_spec *sp, mql_review *r, mql_err *err)
     r->n_train = 0;
     for (size_t i = 0; i < n; i++)
         r->n_train += keep[i] = !sp->open[i];
-    int st = mql_table_subset(t, keep, &r->train_t, err);
+    int st = mql_table_subset_view(t, keep, &r->train_t, err);
     r->y_train = malloc(r->n_train ? r->n_train : 1);
     if (sp->w)
         r->w_train = malloc((r->n_train ? r->n_train : 1) * sizeof *r->w_train);
@@ -233,9 +233,9 @@ static int step_split(const mql_review_spec *sp, mql_review *r, mql_err *err)
         r->n_train += mtrain[i];
         r->n_eval += meval[i];
     }
-    st = mql_table_subset(t, mtrain, &r->train_t, err);
+    st = mql_table_subset_view(t, mtrain, &r->train_t, err);
     if (!st)
-        st = mql_table_subset(t, meval, &r->eval_t, err);
+        st = mql_table_subset_view(t, meval, &r->eval_t, err);
     r->y_train = malloc(r->n_train ? r->n_train : 1);
     r->y_eval = malloc(r->n_eval ? r->n_eval : 1);
     if (sp->sql)

@@ -8,10 +8,14 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Row k of a gathered column: idx[k], or r0 + k for a run of rows (idx NULL). */
+#define ROW(k) (idx ? idx[k] : r0 + (k))
+
 /* gather_column for an identifier column with more levels than rows taken (a part of a file of
  * unique keys): only the levels those rows use are copied, in their original order, and the codes
  * renumbered; copying a million keys for each part of a split would cost more than the split. */
-static int gather_id(const mql_column *s, const size_t *idx, size_t n_dst, mql_column *d)
+static int gather_id(const mql_column *s, const size_t *idx, size_t r0, size_t n_dst,
+                     mql_column *d)
 {
     size_t L = s->n_levels;
     uint32_t *map = mql_alloc_big(L * sizeof *map);
@@ -19,7 +23,7 @@ static int gather_id(const mql_column *s, const size_t *idx, size_t n_dst, mql_c
         return -1;
     memset(map, 0xFF, L * sizeof *map);          /* UINT32_MAX: not used */
     for (size_t k = 0; k < n_dst; k++) {
-        uint32_t c = s->code[idx[k]];
+        uint32_t c = s->code[ROW(k)];
         if (c != MQL_NA_CODE && c < L)
             map[c] = 0;
     }
@@ -51,7 +55,7 @@ static int gather_id(const mql_column *s, const size_t *idx, size_t n_dst, mql_c
             d->n_levels++;
         }
     for (size_t k = 0; !bad && k < n_dst; k++) {
-        uint32_t c = s->code[idx[k]];
+        uint32_t c = s->code[ROW(k)];
         d->code[k] = c == MQL_NA_CODE || c >= L ? MQL_NA_CODE : map[c];
         if (d->code[k] == MQL_NA_CODE)
             d->n_missing++;
@@ -63,9 +67,13 @@ static int gather_id(const mql_column *s, const size_t *idx, size_t n_dst, mql_c
     return bad ? -1 : 0;
 }
 
-/* Copies rows idx[0..n_dst) of column s into d (d zeroed by the caller). Returns 0 or -1 (no
- * memory); on failure d holds whatever was allocated, for the caller's mql_table_free. */
-static int gather_column(const mql_column *s, const size_t *idx, size_t n_dst, mql_column *d)
+/* Copies rows idx[0..n_dst) of column s into d (d zeroed by the caller). With idx NULL the rows
+ * are the run r0 .. r0 + n_dst - 1 and d borrows s's arrays at that offset instead of copying
+ * them (mql_column.borrowed), except for an identifier column whose levels are narrowed, whose
+ * codes are renumbered and so copied. Returns 0 or -1 (no memory); on failure d holds whatever
+ * was allocated, for the caller's mql_table_free. */
+static int gather_column(const mql_column *s, const size_t *idx, size_t r0, size_t n_dst,
+                         mql_column *d)
 {
     d->type = s->type;
     d->has_time = s->has_time;
@@ -79,16 +87,24 @@ static int gather_column(const mql_column *s, const size_t *idx, size_t n_dst, m
         (s->false_label && !(d->false_label = mql_strdup(s->false_label))))
         return -1;
     size_t cap = n_dst ? n_dst : 1;
+    int narrow_id = s->type == MQL_COL_ID && s->code && s->n_levels > n_dst;
+    /* a run shares both arrays or neither (one flag says whether the column frees them) */
+    int share = !idx && !narrow_id;
     if (s->num) {
-        if (!(d->num = mql_alloc_big(cap * sizeof *d->num)))
+        if (share) {
+            d->num = s->num + r0;
+            d->borrowed = 1;
+        } else if (!(d->num = mql_alloc_big(cap * sizeof *d->num))) {
             return -1;
+        }
         for (size_t k = 0; k < n_dst; k++) {
-            d->num[k] = s->num[idx[k]];
+            if (!share)
+                d->num[k] = s->num[ROW(k)];
             d->n_missing += isnan(d->num[k]) != 0;
         }
     }
-    if (s->type == MQL_COL_ID && s->code && s->n_levels > n_dst)
-        return gather_id(s, idx, n_dst, d);
+    if (narrow_id)
+        return gather_id(s, idx, r0, n_dst, d);
     if (s->levels || s->code) {
         size_t L = s->n_levels;
         d->levels = calloc(L ? L : 1, sizeof *d->levels);
@@ -100,11 +116,14 @@ static int gather_column(const mql_column *s, const size_t *idx, size_t n_dst, m
                 return -1;
     }
     if (s->code) {
-        if (!(d->code = mql_alloc_big(cap * sizeof *d->code)))
+        if (share) {
+            d->code = s->code + r0;
+            d->borrowed = 1;
+        } else if (!(d->code = mql_alloc_big(cap * sizeof *d->code))) {
             return -1;
+        }
         for (size_t k = 0; k < n_dst; k++) {
-            uint32_t c = s->code[idx[k]];
-            d->code[k] = c;
+            uint32_t c = share ? d->code[k] : (d->code[k] = s->code[ROW(k)]);
             if (c == MQL_NA_CODE)
                 d->n_missing++;
             else if (c < d->n_levels)
@@ -119,19 +138,19 @@ static int gather_column(const mql_column *s, const size_t *idx, size_t n_dst, m
 
 typedef struct gather_ctx {
     const mql_table *t;
-    const size_t *idx;
-    size_t n;
+    const size_t *idx;         /* NULL: the run of rows from r0 */
+    size_t r0, n;
     mql_table *s;
 } gather_ctx;
 
 static int gather_one(void *ctx, size_t j)
 {
     gather_ctx *g = ctx;
-    return gather_column(&g->t->cols[j], g->idx, g->n, &g->s->cols[j]);
+    return gather_column(&g->t->cols[j], g->idx, g->r0, g->n, &g->s->cols[j]);
 }
 
-int mql_table_gather(const mql_table *t, const size_t *idx, size_t n, mql_table **out,
-                     mql_err *err)
+static int gather(const mql_table *t, const size_t *idx, size_t r0, size_t n, mql_table **out,
+                  mql_err *err)
 {
     *out = NULL;
     mql_table *s = calloc(1, sizeof *s);
@@ -149,13 +168,19 @@ int mql_table_gather(const mql_table *t, const size_t *idx, size_t n, mql_table 
     /* Columns are copied on every CPU (each its own work item); s->cols is zeroed, so on failure
      * mql_table_free releases whatever each column holds. */
     s->n_cols = t->n_cols;
-    gather_ctx g = {t, idx, n, s};
+    gather_ctx g = {t, idx, r0, n, s};
     if (mql_parallel_for(t->n_cols, n >= 65536 ? mql_cpu_count() : 1, gather_one, &g)) {
         mql_table_free(s);
         return mql_err_set(err, MQL_ENOMEM, "out of memory for a %zu-row table", n);
     }
     *out = s;
     return MQL_OK;
+}
+
+int mql_table_gather(const mql_table *t, const size_t *idx, size_t n, mql_table **out,
+                     mql_err *err)
+{
+    return gather(t, idx, 0, n, out, err);
 }
 
 int mql_table_subset(const mql_table *t, const unsigned char *mask, mql_table **out,
@@ -171,9 +196,24 @@ int mql_table_subset(const mql_table *t, const unsigned char *mask, mql_table **
     for (size_t i = 0, k = 0; i < t->n_rows; i++)
         if (mask[i])
             idx[k++] = i;
-    int st = mql_table_gather(t, idx, n, out, err);
+    int st = gather(t, idx, 0, n, out, err);
     free(idx);
     return st;
+}
+
+int mql_table_subset_view(const mql_table *t, const unsigned char *mask, mql_table **out,
+                          mql_err *err)
+{
+    size_t n = 0, first = t->n_rows, last = 0;
+    for (size_t i = 0; i < t->n_rows; i++)
+        if (mask[i]) {
+            n++;
+            first = first < i ? first : i;
+            last = i;
+        }
+    if (n == 0 || last - first + 1 != n)
+        return mql_table_subset(t, mask, out, err);
+    return gather(t, NULL, first, n, out, err);
 }
 
 int mql_table_add_numeric(mql_table *t, const char *name, const double *v, mql_err *err)

@@ -64,8 +64,10 @@ typedef struct mql_column {
                                 value * 10^decimals is within a rounding of an integer (below
                                 2^53); 0 when not known (other forms, or not read from text) */
     int decimals;
-    int borrowed;            /* num / code point into the table's mapping of a table cache entry
-                                (mql_table.map): written copy-on-write, never freed */
+    int borrowed;            /* num / code point into memory the column does not own, never
+                                freed with it: a table cache entry's mapping (mql_table.map,
+                                written copy-on-write) or a run of another table's rows
+                                (mql_table_subset_view, never written: copy first) */
     size_t n_rows;           /* cells in num[] / code[] (the table's n_rows) */
     /* NUMERIC, BOOLEAN, DATE: cells that had the column's form but no value of its type, read
      * as missing: NaN, inf or a number beyond the double range (1e400) in a numeric column, an

@@ -15,6 +15,15 @@
 int mql_table_subset(const mql_table *t, const unsigned char *mask, mql_table **out,
                      mql_err *err);
 
+/* As mql_table_subset, but when the rows kept are one run (a time split of a file in date order,
+ * a holdout of its last rows) the new table's numeric and code arrays point into t's own
+ * (mql_column.borrowed) instead of being copied: nothing lead-sized is allocated except the
+ * renumbered codes of an identifier column. t must then outlive *out and keep its arrays
+ * unchanged; the columns' own operations (mql_column_to_categorical, retyping) copy before they
+ * write. Other masks are copied as by mql_table_subset. The result is the same either way. */
+int mql_table_subset_view(const mql_table *t, const unsigned char *mask, mql_table **out,
+                          mql_err *err);
+
 /* A new table holding rows idx[0..n) of t in that order (an index may repeat: one lead seen at
  * several moments), otherwise as mql_table_subset. Returns MQL_OK with *out or MQL_ENOMEM. */
 int mql_table_gather(const mql_table *t, const size_t *idx, size_t n, mql_table **out,

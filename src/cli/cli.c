@@ -765,7 +765,7 @@ int cli_closed_subset(const cli_data *d, const double *w_in, mql_table **t, unsi
     }
     for (size_t i = 0; i < n; i++)
         keep[i] = !d->open[i];
-    int st = mql_table_subset(d->table, keep, t, &err);
+    int st = mql_table_subset_view(d->table, keep, t, &err);
     if (st) {
         free(keep);
         *t = d->table;
@@ -1430,7 +1430,7 @@ static int subset_for_screen(const mql_table *t, const unsigned char *mask, mql_
         }
     mql_table view = *t;
     view.cols = cols;
-    int st = mql_table_subset(&view, mask, out, err);
+    int st = mql_table_subset_view(&view, mask, out, err);
     free(cols);
     return st;
 }
