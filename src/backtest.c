@@ -706,9 +706,19 @@ long mql_month_index(double day)
 {
     if (!date_ok(day))
         return MQL_NO_MONTH;
+    /* Leads come in runs of the same month (a file in date order): the last month's days are
+     * remembered, per thread, and a day inside them needs no calendar arithmetic. */
+    static _Thread_local long memo_lo = 1, memo_hi = 0, memo_month;
+    long dn = (long)floor(day);
+    if (dn >= memo_lo && dn < memo_hi)
+        return memo_month;
     int y, m, d;
-    mql_civil_from_days((long)floor(day), &y, &m, &d);
-    return ((long)y - 1970) * 12 + (m - 1);
+    mql_civil_from_days(dn, &y, &m, &d);
+    long month = ((long)y - 1970) * 12 + (m - 1);
+    memo_lo = dn - (d - 1);
+    memo_hi = mql_month_start_day(month + 1);
+    memo_month = month;
+    return month;
 }
 
 long mql_quarter_index(double day)

@@ -170,6 +170,17 @@ static int apply_open(mql_scored *s, const unsigned char *open, mql_err *err)
     return MQL_OK;
 }
 
+/* v holds n longs (as the scorer wrote them): each becomes its value as a double. */
+static void longs_to_doubles(double *v, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)v;
+    for (size_t i = 0; i < n; i++) {
+        long x;
+        memcpy(&x, p + i * sizeof x, sizeof x);
+        v[i] = (double)x;
+    }
+}
+
 int mql_scored_new(const mql_points *m, const mql_table *t, const mql_eval_roles *r,
                    mql_scored **out, mql_err *err)
 {
@@ -188,35 +199,31 @@ int mql_scored_new(const mql_points *m, const mql_table *t, const mql_eval_roles
         return st;
     size_t n = t->n_rows, cap = n ? n : 1;
     mql_scored *s = scored_alloc(n, 1, r->sql != NULL, r->date_col >= 0, r->acv_col >= 0, 0);
-    long *a = malloc(cap * sizeof *a), *b = malloc(cap * sizeof *b), *c = malloc(cap * sizeof *c);
-    if (!s || !a || !b || !c) {
+    if (!s) {
         st = oom(err);
         goto fail;
     }
-    if ((st = mql_scorer_score_all(sc, a, b, c, err)))
+    /* The integer scores land in the arrays of their doubles, each turned into its double in
+     * place: no lead-sized array of longs besides (fresh memory costs more than the copy). */
+    _Static_assert(sizeof(long) == sizeof(double), "a score's long fits in its double's place");
+    if ((st = mql_scorer_score_all(sc, (long *)s->score, (long *)s->fit, (long *)s->eng, err)))
         goto fail;
+    longs_to_doubles(s->score, n);
+    longs_to_doubles(s->fit, n);
+    longs_to_doubles(s->eng, n);
     if (mql_points_has_caps(m)) {
-        /* the score before the caps, for the cap cost; a holds it for a moment */
+        /* the score before the caps, for the cap cost (turned into doubles in place too) */
         if (!(s->uncapped = malloc(cap * sizeof *s->uncapped))) {
             st = oom(err);
             goto fail;
         }
-        long *u = malloc(cap * sizeof *u);
-        if (!u || (st = mql_scorer_cap_stats(sc, u, s->cap_binds, err))) {
-            free(u);
-            st = st ? st : oom(err);
+        if ((st = mql_scorer_cap_stats(sc, (long *)s->uncapped, s->cap_binds, err)))
             goto fail;
-        }
-        for (size_t i = 0; i < n; i++)
-            s->uncapped[i] = (double)u[i];
-        free(u);
+        longs_to_doubles(s->uncapped, n);
     }
     s->model = m;
     s->threshold = m->threshold;
     for (size_t i = 0; i < n; i++) {
-        s->score[i] = (double)a[i];
-        s->fit[i] = (double)b[i];
-        s->eng[i] = (double)c[i];
         s->y[i] = r->y[i] != 0;
         if (s->sql)
             s->sql[i] = r->sql[i] != 0;
@@ -236,16 +243,10 @@ int mql_scored_new(const mql_points *m, const mql_table *t, const mql_eval_roles
     } else if ((st = scored_platt(s, err))) {
         goto fail;
     }
-    free(a);
-    free(b);
-    free(c);
     mql_scorer_free(sc);
     *out = s;
     return MQL_OK;
 fail:
-    free(a);
-    free(b);
-    free(c);
     mql_scorer_free(sc);
     mql_scored_free(s);
     return st;

@@ -4,6 +4,7 @@
  * relative, R's intervals 1e-12 absolute (R printed with 15 decimals). */
 #include "testutil.h"
 #include "mqlcal/backtest.h"
+#include "mqlcal/funnel.h"
 
 /* ---- the hand-made set ------------------------------------------------------------------------
  *  lead  score  won  sql  month         acv     censored
@@ -724,6 +725,22 @@ static void test_month_quarter(void **state)
     assert_string_equal(mql_quarter_label(-1, buf, sizeof buf), "1969Q4");
     assert_string_equal(mql_month_label(654, buf, sizeof buf), "2024-07");
     assert_string_equal(mql_month_label(-1, buf, sizeof buf), "1969-12");
+    /* The remembered month (runs of days in one month) against the calendar, day by day: in
+     * order, back and forth across month ends, leap days and 1970, and at times of day. */
+    for (long dn = -800; dn < 1200; dn++) {
+        int y, m, d;
+        mql_civil_from_days(dn, &y, &m, &d);
+        long want = ((long)y - 1970) * 12 + (m - 1);
+        assert_int_equal(mql_month_index((double)dn), want);
+        assert_int_equal(mql_month_index((double)dn + 0.999), want);
+        mql_civil_from_days(-dn, &y, &m, &d);
+        assert_int_equal(mql_month_index((double)-dn), ((long)y - 1970) * 12 + (m - 1));
+    }
+    assert_int_equal(mql_month_index(D_2024_03_31), 650);
+    assert_int_equal(mql_month_index(D_2024_04_01), 651);
+    assert_int_equal(mql_month_index(D_2024_03_31 + 0.5), 650);
+    assert_true(mql_month_index(NAN) == MQL_NO_MONTH);
+    assert_int_equal(mql_month_index(D_2024_04_01 - 0.01), 650);
 }
 
 static void test_censor(void **state)
