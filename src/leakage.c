@@ -99,7 +99,200 @@ static void add(mql_screen_col *c, const char *fmt, ...)
     va_end(ap);
 }
 
-_Static_assert(MQL_SCREEN_BINS <= 32, "group_counts searches at most 32 cuts");
+_Static_assert(MQL_SCREEN_BINS <= 32, "the quantile search looks at most 32 cuts");
+
+/* ---- counting a column's rows once for rules (a) and (b) ---------------------------------- */
+
+/* The won and other rows of each value or group of a column, counted in one pass that the AUC
+ * and the purity rule share: a categorical column per level (the missing code last), a boolean
+ * false, true, missing; a date filled, (none), missing; a number per quantile group, then
+ * missing. cnt[2 * k] is group k's other rows, cnt[2 * k + 1] its won rows. */
+typedef struct tally {
+    size_t *cnt;
+    size_t n_grp;     /* the last group holds the missing rows */
+} tally;
+
+/* How a row finds its group. */
+enum { BY_CODE, BY_BOOL, BY_DATE, BY_SEARCH, BY_DIGITS, ALL_MISSING };
+
+#define CHUNK 4096   /* rows given their groups at a time (16 KiB of scratch on the stack) */
+
+/* The cut points of the numeric quantile groups (at most MQL_SCREEN_BINS - 1, ascending, into
+ * cuts, *nc of them): from at most 65,536 evenly spaced filled values (every step-th), sorted,
+ * the values at b / MQL_SCREEN_BINS above the smallest, each once. Returns 0 or -1 when out of
+ * memory. */
+static int quantile_cuts(const mql_column *c, size_t n, double *cuts, size_t *nc)
+{
+    size_t filled = n - c->n_missing, step = filled / 65536 + 1, m = 0;
+    double *s = malloc((filled / step + 2) * sizeof *s);
+    if (!s)
+        return -1;
+    if (c->n_missing == 0) {
+        for (size_t i = 0; i < n; i += step)
+            s[m++] = c->num[i];
+    } else {
+        for (size_t i = 0, f = 0, next = 0; i < n; i++)
+            if (!isnan(c->num[i]) && f++ == next) {
+                s[m++] = c->num[i];
+                next += step;
+            }
+    }
+    if (mql_sort_doubles(s, m)) {
+        free(s);
+        return -1;
+    }
+    *nc = 0;
+    for (size_t b = 1; b < MQL_SCREEN_BINS && m; b++) {
+        double v = s[b * m / MQL_SCREEN_BINS];
+        if (v > s[0] && (*nc == 0 || v > cuts[*nc - 1]))
+            cuts[(*nc)++] = v;
+    }
+    free(s);
+    return 0;
+}
+
+/* The group of each row of a column of plain decimals (mql_column.plain_decimal) by its written
+ * digits: value * 10^dec is within a quarter of the integer written (cuts below 2^49), so a value is
+ * at or above a cut exactly when its integer is at or above the cut's, and a table over the
+ * integers between the first and the last cut gives the number of cuts at or below each one
+ * (the group), without searching the cuts row by row. */
+typedef struct digit_groups {
+    double scale, shift, top;   /* table index: v * scale - shift clamped to [0, top] */
+    unsigned char *lut;         /* the group of each index */
+} digit_groups;
+
+/* Builds the table for cuts[0..nc) of a column with at most dec digits after the point. Returns
+ * 0, 1 when the cuts span too many integers for a small table (g untouched), -1 when out of
+ * memory. */
+static int digit_groups_make(const double *cuts, size_t nc, int dec, digit_groups *g)
+{
+    static const double p10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    if (nc == 0 || dec < 0 || dec > 15)
+        return 1;
+    double scale = p10[dec], first = cuts[0] * scale, last = cuts[nc - 1] * scale;
+    if (!(fabs(first) < 0x1p49 && fabs(last) < 0x1p49))
+        return 1;
+    double lo = round(first), span = round(last) - lo + 1;
+    if (span > 65536)
+        return 1;
+    size_t m = (size_t)span + 1;   /* index 0: below the first cut; k: integer lo - 1 + k */
+    unsigned char *lut = malloc(m);
+    if (!lut)
+        return -1;
+    for (size_t k = 0, b = 0; k < m; k++) {
+        while (b < nc && round(cuts[b] * scale) <= lo - 1 + (double)k)
+            b++;
+        lut[k] = (unsigned char)b;
+    }
+    /* Index k holds values whose integer is lo - 1 + k: v * scale - (lo - 1.5) is k + 0.5 within
+     * a quarter; values beyond either end clamp to index 0 or m - 1. */
+    *g = (digit_groups){scale, lo - 1.5, span + 0.5, lut};
+    return 0;
+}
+
+/* Bumps cnt[2 * group + won] for rows [0, m) of a chunk. Consecutive rows go to sets of counters
+ * in turn (sets of stride counters each): a counter bumped by every row would wait on its own
+ * store each time. */
+static void count_chunk(const uint32_t *grp, const unsigned char *y, size_t m, size_t *cnt,
+                        size_t stride, size_t sets)
+{
+    size_t i = 0;
+    if (sets == 4)
+        for (; i + 4 <= m; i += 4) {
+            cnt[2 * (size_t)grp[i] + (y[i] != 0)]++;
+            cnt[stride + 2 * (size_t)grp[i + 1] + (y[i + 1] != 0)]++;
+            cnt[2 * stride + 2 * (size_t)grp[i + 2] + (y[i + 2] != 0)]++;
+            cnt[3 * stride + 2 * (size_t)grp[i + 3] + (y[i + 3] != 0)]++;
+        }
+    for (; i < m; i++)
+        cnt[2 * (size_t)grp[i] + (y[i] != 0)]++;
+}
+
+/* Counts column c's rows by group (tally). general: 1 finds every number's quantile group by
+ * searching the cuts, as any column can; 0 lets a column of plain decimals use its digits (the
+ * same groups; the unit tests compare both). Returns 0 or -1 when out of memory. */
+static int tally_rows(const mql_column *c, const unsigned char *y, size_t n, int general,
+                      tally *t)
+{
+    int by = c->code && c->type == MQL_COL_CATEGORICAL ? BY_CODE
+             : !c->num                                 ? ALL_MISSING
+             : c->type == MQL_COL_BOOLEAN              ? BY_BOOL
+             : c->type == MQL_COL_DATE                 ? BY_DATE
+                                                       : BY_SEARCH;
+    size_t ng = by == BY_CODE ? c->n_levels + 1 : by == ALL_MISSING ? 1 : 3, nc = 0;
+    double cuts[32];
+    digit_groups dg = {0};
+    if (by == BY_SEARCH) {
+        if (quantile_cuts(c, n, cuts, &nc))
+            return -1;
+        int st = general || !c->plain_decimal ? 1 : digit_groups_make(cuts, nc, c->decimals, &dg);
+        if (st < 0)
+            return -1;
+        by = st == 0 ? BY_DIGITS : BY_SEARCH;
+        for (size_t k = nc; k < 32; k++)   /* padded with +inf for a search without branches */
+            cuts[k] = INFINITY;
+        ng = nc + 2;
+    }
+    size_t stride = 2 * ng, sets = ng <= 1024 ? 4 : 1;
+    size_t *cnt = calloc(stride * sets, sizeof *cnt);
+    if (!cnt) {
+        free(dg.lut);
+        return -1;
+    }
+    uint32_t grp[CHUNK];
+    const uint32_t nl = (uint32_t)c->n_levels, miss = (uint32_t)(ng - 1);
+    for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
+        size_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
+        const double *v = c->num ? c->num + i0 : NULL;
+        switch (by) {
+        case BY_CODE:
+            for (size_t i = 0; i < m; i++) {
+                uint32_t k = c->code[i0 + i];
+                grp[i] = k == MQL_NA_CODE ? nl : k;
+            }
+            break;
+        case BY_BOOL:
+            for (size_t i = 0; i < m; i++)
+                grp[i] = isnan(v[i]) ? 2 : v[i] != 0;
+            break;
+        case BY_DATE:
+            for (size_t i = 0; i < m; i++)
+                grp[i] = isnan(v[i]) ? 2 : 0;
+            break;
+        case BY_SEARCH:
+            for (size_t i = 0; i < m; i++) {
+                double x = v[i];
+                size_t k = 0;   /* the number of cuts <= x (nc + 1 for missing) */
+                k += cuts[k + 15] <= x ? 16 : 0;
+                k += cuts[k + 7] <= x ? 8 : 0;
+                k += cuts[k + 3] <= x ? 4 : 0;
+                k += cuts[k + 1] <= x ? 2 : 0;
+                k += cuts[k] <= x ? 1 : 0;
+                grp[i] = isnan(x) ? miss : (uint32_t)(k > nc ? nc : k);
+            }
+            break;
+        case BY_DIGITS:
+            for (size_t i = 0; i < m; i++) {
+                double x = v[i], d = x * dg.scale - dg.shift;
+                d = d > 0 ? d : 0;      /* NaN too: its group is set below */
+                d = d < dg.top ? d : dg.top;
+                grp[i] = isnan(x) ? miss : dg.lut[(size_t)d];
+            }
+            break;
+        default:
+            for (size_t i = 0; i < m; i++)
+                grp[i] = 0;
+        }
+        count_chunk(grp, y + i0, m, cnt, stride, sets);
+    }
+    for (size_t s = 1; s < sets; s++)
+        for (size_t k = 0; k < stride; k++)
+            cnt[k] += cnt[s * stride + k];
+    free(dg.lut);
+    *t = (tally){cnt, ng};
+    return 0;
+}
 
 /* ---- single-feature AUC over groups -------------------------------------------------------- */
 
@@ -162,103 +355,43 @@ static void group_auc(grp *g, size_t n, double *auc, double *lo, double *hi)
     *hi = fmin(1, a + z * se);
 }
 
-/* Groups for the AUC: levels with MQL_SCREEN_LEVEL_MIN rows or more on their own, rarer levels
- * together, booleans by value, numbers by up to MQL_SCREEN_BINS quantile groups (cut points from
- * at most 65,536 evenly spaced filled values), dates filled or not; missing always its own group
- * (the last). Counts the won (pos) and other (neg) rows of each group into g (at least
- * MQL_SCREEN_BINS + 1 entries, or n_levels + 2 for a categorical column, zeroed). Returns the
- * number of groups, 0 when out of memory. */
-static size_t group_counts(const mql_column *c, const unsigned char *y, size_t n, grp *g)
+/* Won (*pos) and other (*neg) rows of the AUC groups of a column from its tally (g: at least
+ * the tally's groups + 1 entries): levels with MQL_SCREEN_LEVEL_MIN rows or more on their own,
+ * rarer levels together, booleans by value, numbers by quantile group (tally_rows), missing
+ * always its own group (the last). Returns the number of groups. */
+static size_t auc_groups(const mql_column *c, const tally *t, grp *g)
 {
-    if (c->type == MQL_COL_CATEGORICAL) {
-        size_t nl = c->n_levels;
-        double *pos = calloc(2 * (nl + 1), sizeof *pos);
-        if (!pos)
-            return 0;
-        double *neg = pos + nl + 1;
-        for (size_t i = 0; i < n; i++) {   /* per level first: the missing code goes last */
-            uint32_t k = c->code[i] == MQL_NA_CODE ? (uint32_t)nl : c->code[i];
-            pos[k] += y[i] != 0;
-            neg[k] += y[i] == 0;
-        }
-        size_t ng = 0;
+    const size_t *cnt = t->cnt;
+    if (c->code && c->type == MQL_COL_CATEGORICAL) {
+        size_t nl = t->n_grp - 1, ng = 0;
         grp pooled = {0, 0};
         for (size_t k = 0; k < nl; k++) {
+            grp v = {(double)cnt[2 * k + 1], (double)cnt[2 * k]};
             if (c->level_count[k] >= MQL_SCREEN_LEVEL_MIN)
-                g[ng++] = (grp){pos[k], neg[k]};
+                g[ng++] = v;
             else
-                pooled.pos += pos[k], pooled.neg += neg[k];
+                pooled.pos += v.pos, pooled.neg += v.neg;
         }
         g[ng++] = pooled;
-        g[ng++] = (grp){pos[nl], neg[nl]};
-        free(pos);
+        g[ng++] = (grp){(double)cnt[2 * nl + 1], (double)cnt[2 * nl]};
         return ng;
     }
-    if (c->type == MQL_COL_BOOLEAN || c->type == MQL_COL_DATE) {
-        for (size_t i = 0; i < n; i++) {
-            size_t k = isnan(c->num[i])             ? 2
-                       : c->type == MQL_COL_DATE ? 0
-                                                 : (size_t)(c->num[i] != 0);
-            g[k].pos += y[i] != 0;
-            g[k].neg += y[i] == 0;
-        }
-        return 3;
-    }
-    size_t filled = n - c->n_missing, step = filled / 65536 + 1, m = 0;
-    double *s = malloc((filled / step + 2) * sizeof *s);
-    if (!s)
-        return 0;
-    for (size_t i = 0, f = 0; i < n; i++)
-        if (!isnan(c->num[i]) && f++ % step == 0)
-            s[m++] = c->num[i];
-    if (mql_sort_doubles(s, m)) {
-        free(s);
-        return 0;
-    }
-    /* The cuts padded with +inf to 32 entries, for a search without branches. */
-    double cuts[32];
-    size_t nc = 0;
-    for (size_t b = 1; b < MQL_SCREEN_BINS && m; b++) {
-        double v = s[b * m / MQL_SCREEN_BINS];
-        if (v > s[0] && (nc == 0 || v > cuts[nc - 1]))
-            cuts[nc++] = v;
-    }
-    free(s);
-    for (size_t k = nc; k < 32; k++)
-        cuts[k] = INFINITY;
-    double pos[MQL_SCREEN_BINS + 1] = {0}, neg[MQL_SCREEN_BINS + 1] = {0};
-    for (size_t i = 0; i < n; i++) {
-        double v = c->num[i];
-        size_t k = 0;                    /* the number of cuts <= v (nc + 1 for missing) */
-        k += cuts[k + 15] <= v ? 16 : 0;
-        k += cuts[k + 7] <= v ? 8 : 0;
-        k += cuts[k + 3] <= v ? 4 : 0;
-        k += cuts[k + 1] <= v ? 2 : 0;
-        k += cuts[k] <= v ? 1 : 0;
-        k = isnan(v) ? nc + 1 : k > nc ? nc : k;
-        pos[k] += y[i] != 0;
-        neg[k] += y[i] == 0;
-    }
-    for (size_t k = 0; k < nc + 2; k++)
-        g[k] = (grp){pos[k], neg[k]};
-    return nc + 2;
+    for (size_t k = 0; k < t->n_grp; k++)
+        g[k] = (grp){(double)cnt[2 * k + 1], (double)cnt[2 * k]};
+    return t->n_grp;
 }
 
 /* The AUC rule (a). Returns 0 or -1 when out of memory. */
-static int screen_auc(const mql_column *c, const unsigned char *y, size_t n, size_t n_pos,
+static int screen_auc(const mql_column *c, const tally *t, size_t n, size_t n_pos,
                       mql_screen_col *out)
 {
     size_t n_neg = n - n_pos;
     if (n_pos < MQL_SCREEN_AUC_MIN_CLASS || n_neg < MQL_SCREEN_AUC_MIN_CLASS)
         return 0;
-    size_t cap = c->type == MQL_COL_CATEGORICAL ? c->n_levels + 2 : MQL_SCREEN_BINS + 2;
-    grp *g = calloc(cap, sizeof *g);
-    size_t ng = g ? group_counts(c, y, n, g) : 0;
-    if (!ng) {
-        free(g);
+    grp *g = malloc((t->n_grp + 1) * sizeof *g);
+    if (!g)
         return -1;
-    }
-    group_auc(g, ng, &out->auc, &out->auc_lo, &out->auc_hi);
+    group_auc(g, auc_groups(c, t, g), &out->auc, &out->auc_lo, &out->auc_hi);
     free(g);
     if (out->auc_lo >= MQL_SCREEN_AUC_LO) {
         out->flags |= MQL_SCREEN_F_AUC;
@@ -268,74 +401,57 @@ static int screen_auc(const mql_column *c, const unsigned char *y, size_t n, siz
     return 0;
 }
 
-/* The purity rule (b): indicators filled, empty and (categorical, boolean) each value. */
-static int screen_pure(const mql_column *c, const unsigned char *y, size_t n, size_t n_pos,
-                       mql_screen_col *out)
+int mql_screen_auc(const mql_column *c, const unsigned char *y, size_t n, int general,
+                   double *auc, double *lo, double *hi)
+{
+    tally t;
+    if (tally_rows(c, y, n, general, &t))
+        return -1;
+    grp *g = malloc((t.n_grp + 1) * sizeof *g);
+    if (!g) {
+        free(t.cnt);
+        return -1;
+    }
+    group_auc(g, auc_groups(c, &t, g), auc, lo, hi);
+    free(g);
+    free(t.cnt);
+    return 0;
+}
+
+/* The purity rule (b): indicators filled, empty and (categorical, boolean) each value, counted
+ * from the column's tally (whose groups are those values, the missing group last). */
+static void screen_pure(const mql_column *c, const tally *t, size_t n, size_t n_pos,
+                        mql_screen_col *out)
 {
     double base = (double)n_pos / (double)n;
     double need = fmax(MQL_SCREEN_PURE, base + 0.5 * (1 - base));
-    size_t n_val = c->type == MQL_COL_CATEGORICAL ? c->n_levels
-                   : c->type == MQL_COL_BOOLEAN   ? 2
-                                                  : 0;
-    size_t n_ind = 2 + n_val;
-    size_t *cnt = calloc(2 * n_ind, sizeof *cnt);
-    if (!cnt)
-        return -1;
-    /* Counted in locals (a counter in memory bumped every row waits on its own store); the
-     * filled indicator is what the empty one leaves. */
-    size_t m_n = 0, m_y = 0, t_n = 0, t_y = 0;
-    if (c->code) {
-        for (size_t i = 0; i < n; i++) {
-            uint32_t k = c->code[i];
-            if (k == MQL_NA_CODE) {
-                m_n++;
-                m_y += y[i];
-            } else if (n_val) {
-                cnt[2 * (2 + k)] += 1;
-                cnt[2 * (2 + k) + 1] += y[i];
-            }
-        }
-    } else if (c->num) {
-        int boolean = c->type == MQL_COL_BOOLEAN;
-        for (size_t i = 0; i < n; i++) {
-            double v = c->num[i];
-            size_t miss = isnan(v), on = boolean && !miss && v != 0;
-            m_n += miss;
-            m_y += miss & y[i];
-            t_n += on;
-            t_y += on & y[i];
-        }
-        if (boolean) {
-            size_t f_n = n - m_n, f_y = n_pos - m_y;   /* filled = false + true */
-            cnt[2 * 2] = f_n - t_n;
-            cnt[2 * 2 + 1] = f_y - t_y;
-            cnt[2 * 3] = t_n;
-            cnt[2 * 3 + 1] = t_y;
-        }
-    } else {
-        m_n = n;                  /* no values at all */
-        m_y = n_pos;
-    }
-    cnt[0] = n - m_n;
-    cnt[1] = n_pos - m_y;
-    cnt[2] = m_n;
-    cnt[3] = m_y;
-    size_t best = SIZE_MAX, more = 0;
-    for (size_t q = 0; q < n_ind; q++) {
-        size_t f = cnt[2 * q], a = cnt[2 * q + 1];
+    size_t n_val = c->code && c->type == MQL_COL_CATEGORICAL ? c->n_levels
+                   : c->type == MQL_COL_BOOLEAN && c->num    ? 2
+                                                              : 0;
+    const size_t *miss = t->cnt + 2 * (t->n_grp - 1);
+    size_t m_n = miss[0] + miss[1], m_y = miss[1];
+    size_t best = SIZE_MAX, best_a = 0, more = 0;
+    for (size_t q = 0; q < 2 + n_val; q++) {
+        /* q = 0: filled, 1: empty, 2 + k: value k (the tally's group k) */
+        size_t f = q == 0 ? n - m_n : q == 1 ? m_n : t->cnt[2 * (q - 2)] + t->cnt[2 * (q - 2) + 1];
+        size_t a = q == 0 ? n_pos - m_y : q == 1 ? m_y : t->cnt[2 * (q - 2) + 1];
         if (f == 0 || f == n || a < MQL_SCREEN_PURE_MIN)
             continue;
         if ((double)a / (double)f < need || (double)a / (double)n_pos < MQL_SCREEN_PURE_COVER)
             continue;
-        if (best == SIZE_MAX || a > cnt[2 * best + 1]) {
+        if (best == SIZE_MAX || a > best_a) {
             more += best != SIZE_MAX;
             best = q;
+            best_a = a;
         } else {
             more++;
         }
     }
     if (best != SIZE_MAX) {
-        size_t f = cnt[2 * best], a = cnt[2 * best + 1];
+        size_t f = best == 0   ? n - m_n
+                   : best == 1 ? m_n
+                               : t->cnt[2 * (best - 2)] + t->cnt[2 * (best - 2) + 1];
+        size_t a = best_a;
         char what[96];
         if (best == 0)
             snprintf(what, sizeof what, "being filled");
@@ -351,8 +467,6 @@ static int screen_pure(const mql_column *c, const unsigned char *y, size_t n, si
         if (more)
             add(out, "%zu more value%s like it", more, more > 1 ? "s" : "");
     }
-    free(cnt);
-    return 0;
 }
 
 /* The date rule (c). */
@@ -407,11 +521,14 @@ static void screen_idlike(const mql_column *c, size_t n, const size_t *ord, size
                           const char *date_name, mql_screen_col *out)
 {
     size_t filled = n - c->n_missing;
-    int all_int = 1;
-    for (size_t i = 0; i < n && all_int; i++)
-        all_int = isnan(c->num[i]) || c->num[i] == floor(c->num[i]);
-    if (all_int && filled >= MQL_SCREEN_MIN_ROWS &&
-        (double)c->n_distinct >= MQL_SCREEN_UNIQUE * (double)filled) {
+    /* Integers looked for only when the counts could make an identifier; plain decimals
+     * written without a point are integers. */
+    int all_int = filled >= MQL_SCREEN_MIN_ROWS &&
+                  (double)c->n_distinct >= MQL_SCREEN_UNIQUE * (double)filled;
+    if (all_int && !(c->plain_decimal && c->decimals == 0))
+        for (size_t i = 0; i < n && all_int; i++)
+            all_int = isnan(c->num[i]) || c->num[i] == floor(c->num[i]);
+    if (all_int) {
         out->flags |= MQL_SCREEN_F_UNIQUE;
         add(out, "%zu distinct integers in %zu filled rows", c->n_distinct, filled);
     }
@@ -471,10 +588,17 @@ static int screen_one(void *ctx, size_t j)
     o->screened = 1;
     if (c->n_distinct == 0)
         return 0;
-    if (cx->have_y && c->type != MQL_COL_DATE && screen_auc(c, y, n, n_pos, o))
-        return -1;
-    if (cx->have_y && screen_pure(c, y, n, n_pos, o))
-        return -1;
+    if (cx->have_y) {   /* rules (a) and (b) from one count of the column's rows */
+        tally tl;
+        if (tally_rows(c, y, n, 0, &tl))
+            return -1;
+        int st = c->type != MQL_COL_DATE ? screen_auc(c, &tl, n, n_pos, o) : 0;
+        if (!st)
+            screen_pure(c, &tl, n, n_pos, o);
+        free(tl.cnt);
+        if (st)
+            return -1;
+    }
     if (c->type == MQL_COL_DATE && created)
         screen_date(c, created, n, o);
     char word[MQL_NAME_WORD];
@@ -513,27 +637,31 @@ int mql_screen_run(const mql_table *t, const unsigned char *y, long date_col,
                                         t->cols[date_col].type == MQL_COL_DATE
                                     ? &t->cols[date_col]
                                     : NULL;
-    if (!fail && created) {
-        /* The rows with a date in date order (stable); NULL when that is row order. */
+    int sorted = 1;
+    double prev = -INFINITY;
+    for (size_t i = 0; created && i < n && sorted; i++)
+        if (!isnan(created->num[i])) {
+            sorted = created->num[i] >= prev;
+            prev = created->num[i];
+        }
+    if (!fail && created && !sorted) {
+        /* The rows with a date in date order (stable); NULL when that is row order (most
+         * exports: no arrays then). */
         double *d = mql_alloc_big((n ? n : 1) * sizeof *d);
         size_t *idx = mql_alloc_big((n ? n : 1) * sizeof *idx);
         size_t *o = mql_alloc_big((n ? n : 1) * sizeof *o);
         fail = !d || !idx || !o;
-        int sorted = 1;
-        double prev = -INFINITY;
         for (size_t i = 0; !fail && i < n; i++)
             if (!isnan(created->num[i])) {
-                sorted &= created->num[i] >= prev;
-                prev = created->num[i];
                 idx[n_ord] = i;
                 d[n_ord++] = created->num[i];
             }
-        if (!fail && !sorted && mql_order_doubles(d, n_ord, o, NULL) == 0) {
+        if (!fail && mql_order_doubles(d, n_ord, o, NULL) == 0) {
             ord = o;
             for (size_t k = 0; k < n_ord; k++)
                 ord[k] = idx[ord[k]];
             o = NULL;
-        } else if (!fail && !sorted) {
+        } else if (!fail) {
             fail = 1;
         }
         free(d), free(idx), free(o);

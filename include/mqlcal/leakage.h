@@ -61,6 +61,15 @@ int mql_screen_run(const mql_table *t, const unsigned char *y, long date_col,
                    const unsigned char *skip, mql_screen **out, mql_err *err);
 void mql_screen_free(mql_screen *s);
 
+/* The single-feature AUC of rule (a) of column c (n rows) against y (0/1) and its 95% DeLong
+ * interval, whatever the class counts. general: 1 puts every number in its quantile group by
+ * searching the cut points, as any column can; 0 lets a column of plain decimals
+ * (mql_column.plain_decimal) find its group from its written digits, as mql_screen_run does.
+ * Both give the same groups, so the same numbers bit for bit (the unit tests compare them).
+ * Returns 0, or -1 when out of memory. */
+int mql_screen_auc(const mql_column *c, const unsigned char *y, size_t n, int general,
+                   double *auc, double *lo, double *hi);
+
 /* Whether a column name speaks of the sales process's outcome: a whole word (split at
  * non-alphanumerics and lower-to-upper case changes) status, stage, reason, tag, quality, close
  * or result, alone or with the ending s, es, d or ed ("Tags", "closed", "Lead Stage"). Writes
