@@ -119,9 +119,13 @@ enum { BY_CODE, BY_BOOL, BY_DATE, BY_SEARCH, BY_DIGITS, ALL_MISSING };
 
 /* The cut points of the numeric quantile groups (at most MQL_SCREEN_BINS - 1, ascending, into
  * cuts, *nc of them): from at most 65,536 evenly spaced filled values (every step-th), sorted,
- * the values at b / MQL_SCREEN_BINS above the smallest, each once. Returns 0 or -1 when out of
- * memory. */
-static int quantile_cuts(const mql_column *c, size_t n, double *cuts, size_t *nc)
+ * the values at b / MQL_SCREEN_BINS above the smallest, each once. scale > 0 (10^dec for a
+ * column of plain decimals with at most dec digits after the point; 0: any column) sorts the
+ * sample by the integers written, value * scale rounded (a radix sort then skips the bytes
+ * they share), and gives the cuts as those integers (*as_int = 1), unless a sampled value is
+ * too large for them. Returns 0 or -1 when out of memory. */
+static int quantile_cuts(const mql_column *c, size_t n, double scale, double *cuts, size_t *nc,
+                         int *as_int)
 {
     size_t filled = n - c->n_missing, step = filled / 65536 + 1, m = 0;
     double *s = malloc((filled / step + 2) * sizeof *s);
@@ -137,57 +141,79 @@ static int quantile_cuts(const mql_column *c, size_t n, double *cuts, size_t *nc
                 next += step;
             }
     }
-    if (mql_sort_doubles(s, m)) {
-        free(s);
-        return -1;
-    }
     *nc = 0;
-    for (size_t b = 1; b < MQL_SCREEN_BINS && m; b++) {
-        double v = s[b * m / MQL_SCREEN_BINS];
-        if (v > s[0] && (*nc == 0 || v > cuts[*nc - 1]))
-            cuts[(*nc)++] = v;
+    *as_int = 0;
+    if (scale > 0 && m >= 2) {
+        uint64_t *a = malloc(2 * m * sizeof *a);
+        if (!a) {
+            free(s);
+            return -1;
+        }
+        int fits = 1;
+        for (size_t i = 0; i < m && fits; i++) {
+            double w = s[i] * scale;
+            if (!(fits = fabs(w) < 0x1p49))
+                break;
+            w = (w + 0x1.8p52) - 0x1.8p52;   /* the integer written (within a quarter of w) */
+            a[i] = (uint64_t)(int64_t)w ^ UINT64_C(0x8000000000000000);   /* order kept */
+        }
+        if (fits && mql_sort_keys(a, a + m, m)) {
+            free(a), free(s);
+            return -1;
+        }
+        for (size_t b = 1; fits && b < MQL_SCREEN_BINS; b++) {
+            uint64_t v = a[b * m / MQL_SCREEN_BINS];
+            double w = (double)(int64_t)(v ^ UINT64_C(0x8000000000000000));
+            if (v > a[0] && (*nc == 0 || w > cuts[*nc - 1]))
+                cuts[(*nc)++] = w;
+        }
+        free(a);
+        *as_int = fits;
+    }
+    if (!*as_int) {
+        if (mql_sort_doubles(s, m)) {
+            free(s);
+            return -1;
+        }
+        for (size_t b = 1; b < MQL_SCREEN_BINS && m; b++) {
+            double v = s[b * m / MQL_SCREEN_BINS];
+            if (v > s[0] && (*nc == 0 || v > cuts[*nc - 1]))
+                cuts[(*nc)++] = v;
+        }
     }
     free(s);
     return 0;
 }
 
 /* The group of each row of a column of plain decimals (mql_column.plain_decimal) by its written
- * digits: value * 10^dec is within a quarter of the integer written (cuts below 2^49), so a value is
- * at or above a cut exactly when its integer is at or above the cut's, and a table over the
- * integers between the first and the last cut gives the number of cuts at or below each one
- * (the group), without searching the cuts row by row. */
+ * digits: value * 10^dec is within a quarter of the integer written, so a value is at or above
+ * a cut exactly when its integer is at or above the cut's, and a table over the integers from
+ * the first to the last cut gives the number of cuts at or below each (the group) without
+ * searching the cuts row by row. */
 typedef struct digit_groups {
-    double scale, shift, top;   /* table index: v * scale - shift clamped to [0, top] */
+    double scale, shift, top;   /* table index: v * scale - shift, truncated, within [0, top] */
     unsigned char *lut;         /* the group of each index */
 } digit_groups;
 
-/* Builds the table for cuts[0..nc) of a column with at most dec digits after the point. Returns
- * 0, 1 when the cuts span too many integers for a small table (g untouched), -1 when out of
- * memory. */
-static int digit_groups_make(const double *cuts, size_t nc, int dec, digit_groups *g)
+/* Builds the table for the integer cuts k[0..nc) (quantile_cuts' as_int) at scale 10^dec.
+ * Returns 0, 1 when they span too many integers for a small table (g untouched), -1 when out
+ * of memory. */
+static int digit_groups_make(const double *k, size_t nc, double scale, digit_groups *g)
 {
-    static const double p10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-    if (nc == 0 || dec < 0 || dec > 15)
+    if (nc == 0 || k[nc - 1] - k[0] >= 65536)
         return 1;
-    double scale = p10[dec], first = cuts[0] * scale, last = cuts[nc - 1] * scale;
-    if (!(fabs(first) < 0x1p49 && fabs(last) < 0x1p49))
-        return 1;
-    double lo = round(first), span = round(last) - lo + 1;
-    if (span > 65536)
-        return 1;
-    size_t m = (size_t)span + 1;   /* index 0: below the first cut; k: integer lo - 1 + k */
+    size_t m = (size_t)(k[nc - 1] - k[0]) + 2;   /* 0: below the first cut; i: k[0] - 1 + i */
     unsigned char *lut = malloc(m);
     if (!lut)
         return -1;
-    for (size_t k = 0, b = 0; k < m; k++) {
-        while (b < nc && round(cuts[b] * scale) <= lo - 1 + (double)k)
+    for (size_t i = 0, b = 0; i < m; i++) {
+        while (b < nc && k[b] <= k[0] - 1 + (double)i)
             b++;
-        lut[k] = (unsigned char)b;
+        lut[i] = (unsigned char)b;
     }
-    /* Index k holds values whose integer is lo - 1 + k: v * scale - (lo - 1.5) is k + 0.5 within
-     * a quarter; values beyond either end clamp to index 0 or m - 1. */
-    *g = (digit_groups){scale, lo - 1.5, span + 0.5, lut};
+    /* A value whose integer is k[0] - 1 + i has v * scale - (k[0] - 1.5) = i + 0.5 within a
+     * quarter: index i; values beyond either end clamp to index 0 or m - 1. */
+    *g = (digit_groups){scale, k[0] - 1.5, (double)(m - 1), lut};
     return 0;
 }
 
@@ -224,12 +250,17 @@ static int tally_rows(const mql_column *c, const unsigned char *y, size_t n, int
     double cuts[32];
     digit_groups dg = {0};
     if (by == BY_SEARCH) {
-        if (quantile_cuts(c, n, cuts, &nc))
+        static const double p10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+        int dec = c->decimals, as_int, st = 1;
+        double scale = !general && c->plain_decimal && dec >= 0 && dec <= 15 ? p10[dec] : 0;
+        if (quantile_cuts(c, n, scale, cuts, &nc, &as_int))
             return -1;
-        int st = general || !c->plain_decimal ? 1 : digit_groups_make(cuts, nc, c->decimals, &dg);
-        if (st < 0)
+        if (as_int && (st = digit_groups_make(cuts, nc, scale, &dg)) < 0)
             return -1;
-        by = st == 0 ? BY_DIGITS : BY_SEARCH;
+        if (as_int && st == 1 && nc > 0 && quantile_cuts(c, n, 0, cuts, &nc, &as_int))
+            return -1;   /* too wide for a table: the cuts as values, for the search */
+        by = as_int && st == 0 ? BY_DIGITS : BY_SEARCH;
         for (size_t k = nc; k < 32; k++)   /* padded with +inf for a search without branches */
             cuts[k] = INFINITY;
         ng = nc + 2;
@@ -274,10 +305,13 @@ static int tally_rows(const mql_column *c, const unsigned char *y, size_t n, int
             break;
         case BY_DIGITS:
             for (size_t i = 0; i < m; i++) {
+                /* Clamped above first, NaN too (its group is set below), so that the
+                 * conversion is defined (plain decimals are below 2^53); then below. */
                 double x = v[i], d = x * dg.scale - dg.shift;
-                d = d > 0 ? d : 0;      /* NaN too: its group is set below */
                 d = d < dg.top ? d : dg.top;
-                grp[i] = isnan(x) ? miss : dg.lut[(size_t)d];
+                long long k = (long long)d;
+                k = k > 0 ? k : 0;
+                grp[i] = isnan(x) ? miss : dg.lut[k];
             }
             break;
         default:
