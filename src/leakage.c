@@ -150,20 +150,24 @@ static int quantile_cuts(const mql_column *c, size_t n, double scale, double *cu
             return -1;
         }
         int fits = 1;
+        double lo = INFINITY;
         for (size_t i = 0; i < m && fits; i++) {
             double w = s[i] * scale;
             if (!(fits = fabs(w) < 0x1p49))
                 break;
-            w = (w + 0x1.8p52) - 0x1.8p52;   /* the integer written (within a quarter of w) */
-            a[i] = (uint64_t)(int64_t)w ^ UINT64_C(0x8000000000000000);   /* order kept */
+            lo = w < lo ? w : lo;
         }
+        lo = (lo + 0x1.8p52) - 0x1.8p52;   /* the integer written (within a quarter) */
+        /* Keys from the smallest integer up: their high bytes are all zero (no radix pass). */
+        for (size_t i = 0; i < m && fits; i++)
+            a[i] = (uint64_t)(((s[i] * scale + 0x1.8p52) - 0x1.8p52) - lo);
         if (fits && mql_sort_keys(a, a + m, m)) {
             free(a), free(s);
             return -1;
         }
         for (size_t b = 1; fits && b < MQL_SCREEN_BINS; b++) {
             uint64_t v = a[b * m / MQL_SCREEN_BINS];
-            double w = (double)(int64_t)(v ^ UINT64_C(0x8000000000000000));
+            double w = lo + (double)v;
             if (v > a[0] && (*nc == 0 || w > cuts[*nc - 1]))
                 cuts[(*nc)++] = w;
         }
