@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mqlcal/leakage.h"
+#include "mqlcal/table_ops.h"
 
 const char *const mql_screen_rule =
     "a candidate feature is a leakage suspect when, on its own, (a) its single-feature AUC (each "
@@ -602,6 +603,8 @@ void mql_screen_free(mql_screen *s)
 
 typedef struct screen_ctx {
     const mql_table *t;
+    const unsigned char *rows;   /* the leads screened (NULL: all) */
+    size_t n;                    /* how many: the rows of y, created and each column screened */
     const unsigned char *y, *skip;
     long date_col;
     mql_screen *s;
@@ -611,18 +614,79 @@ typedef struct screen_ctx {
     int have_y;
 } screen_ctx;
 
+/* Column c's rows where rows[i] is set (n_sub of them) into d, as mql_table_subset and
+ * mql_column_recount make them for a table of those leads: the values or codes, the missing
+ * and distinct counts, the rows per level (d shares everything else with c; free d's num, code
+ * and level_count). One column at a time, so that the memory is reused column after column
+ * instead of a copy of the whole table. Returns 0 or -1 when out of memory. */
+static int column_rows(const mql_column *c, const unsigned char *rows, size_t n_sub,
+                       mql_column *d)
+{
+    *d = *c;
+    d->num = NULL;
+    d->code = NULL;
+    d->level_count = NULL;
+    d->n_rows = n_sub;
+    d->n_missing = 0;
+    size_t n = c->n_rows, cap = n_sub ? n_sub : 1;
+    if (c->num) {
+        if (!(d->num = malloc(cap * sizeof *d->num)))
+            return -1;
+        for (size_t i = 0, k = 0; i < n; i++)
+            if (rows[i])
+                d->num[k++] = c->num[i];
+    }
+    if (c->code) {
+        size_t nl = c->n_levels;
+        d->code = malloc(cap * sizeof *d->code);
+        d->level_count = calloc(nl ? nl : 1, sizeof *d->level_count);
+        if (!d->code || !d->level_count)
+            return -1;
+        for (size_t i = 0, k = 0; i < n; i++)
+            if (rows[i]) {
+                uint32_t v = d->code[k++] = c->code[i];
+                if (v == MQL_NA_CODE)
+                    d->n_missing++;
+                else if (v < nl)
+                    d->level_count[v]++;
+            }
+        d->n_distinct = 0;
+        for (size_t l = 0; l < nl; l++)
+            d->n_distinct += d->level_count[l] > 0;
+    }
+    if (d->num && !d->code)
+        mql_column_recount(d);
+    return 0;
+}
+
+static int screen_column(const screen_ctx *cx, size_t j, const mql_column *c);
+
 /* Screens column j (an mql_parallel_for work item). Returns 0 or -1 when out of memory. */
 static int screen_one(void *ctx, size_t j)
 {
     const screen_ctx *cx = ctx;
-    const mql_table *t = cx->t;
-    const unsigned char *y = cx->y;
-    size_t n = t->n_rows, n_pos = cx->n_pos;
-    const mql_column *c = &t->cols[j], *created = cx->created;
+    const mql_column *c = &cx->t->cols[j];
     mql_screen_col *o = &cx->s->col[j];
     o->auc = o->auc_lo = o->auc_hi = NAN;
     if ((cx->skip && cx->skip[j]) || (long)j == cx->date_col || c->type == MQL_COL_ID)
         return 0;
+    if (!cx->rows)
+        return screen_column(cx, j, c);
+    mql_column part;
+    int st = column_rows(c, cx->rows, cx->n, &part) ? -1 : screen_column(cx, j, &part);
+    free(part.num);
+    free(part.code);
+    free(part.level_count);
+    return st;
+}
+
+/* Screens column j, c (all its rows, or those of cx->rows). Returns 0 or -1 (no memory). */
+static int screen_column(const screen_ctx *cx, size_t j, const mql_column *c)
+{
+    const unsigned char *y = cx->y;
+    size_t n = cx->n, n_pos = cx->n_pos;
+    const mql_column *created = cx->created;
+    mql_screen_col *o = &cx->s->col[j];
     o->screened = 1;
     if (c->n_distinct == 0)
         return 0;
@@ -662,6 +726,12 @@ static int screen_one(void *ctx, size_t j)
 int mql_screen_run(const mql_table *t, const unsigned char *y, long date_col,
                    const unsigned char *skip, mql_screen **out, mql_err *err)
 {
+    return mql_screen_run_rows(t, NULL, y, date_col, skip, out, err);
+}
+
+int mql_screen_run_rows(const mql_table *t, const unsigned char *rows, const unsigned char *y,
+                        long date_col, const unsigned char *skip, mql_screen **out, mql_err *err)
+{
     *out = NULL;
     size_t n = t->n_rows;
     mql_screen *s = calloc(1, sizeof *s);
@@ -675,9 +745,35 @@ int mql_screen_run(const mql_table *t, const unsigned char *y, long date_col,
                                         t->cols[date_col].type == MQL_COL_DATE
                                     ? &t->cols[date_col]
                                     : NULL;
+    /* Part of the leads: their outcomes and created dates gathered once, each column's values
+     * as it is screened. */
+    unsigned char *y_part = NULL;
+    mql_column created_part = {0};
+    if (rows) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            k += rows[i] != 0;
+        if (y && !fail && !(y_part = malloc(k ? k : 1)))
+            fail = 1;
+        for (size_t i = 0, m = 0; y_part && i < n; i++)
+            if (rows[i])
+                y_part[m++] = y[i];
+        if (created && !fail) {
+            created_part = *created;
+            created_part.n_rows = k;
+            if ((created_part.num = malloc((k ? k : 1) * sizeof *created_part.num)))
+                for (size_t i = 0, m = 0; i < n; i++)
+                    if (rows[i])
+                        created_part.num[m++] = created->num[i];
+            fail = !created_part.num;
+            created = &created_part;
+        }
+        y = y_part;
+        n = k;
+    }
     int sorted = 1;
     double prev = -INFINITY;
-    for (size_t i = 0; created && i < n && sorted; i++)
+    for (size_t i = 0; !fail && created && i < n && sorted; i++)
         if (!isnan(created->num[i])) {
             sorted = created->num[i] >= prev;
             prev = created->num[i];
@@ -707,8 +803,8 @@ int mql_screen_run(const mql_table *t, const unsigned char *y, long date_col,
     size_t n_pos = 0;
     for (size_t i = 0; y && i < n; i++)
         n_pos += y[i];
-    screen_ctx cx = {.t = t, .y = y, .date_col = date_col, .skip = skip, .s = s, .created = created,
-                     .ord = ord, .n_ord = n_ord, .n_pos = n_pos,
+    screen_ctx cx = {.t = t, .rows = rows, .n = n, .y = y, .date_col = date_col, .skip = skip,
+                     .s = s, .created = created, .ord = ord, .n_ord = n_ord, .n_pos = n_pos,
                      .have_y = y && n_pos > 0 && n_pos < n};
     /* Columns are screened independently, on every CPU (a column's AUC is a pass over its
      * rows). */
@@ -717,6 +813,9 @@ int mql_screen_run(const mql_table *t, const unsigned char *y, long date_col,
     for (size_t j = 0; !fail && n < 65536 && j < t->n_cols; j++)
         fail = screen_one(&cx, j);
     free(ord);
+    free(y_part);
+    if (rows)
+        free(created_part.num);
     if (fail) {
         mql_screen_free(s);
         return mql_err_set(err, MQL_ENOMEM, "out of memory");

@@ -59,6 +59,12 @@ typedef struct mql_screen {
  * (*out the caller's, free with mql_screen_free) or MQL_ENOMEM. */
 int mql_screen_run(const mql_table *t, const unsigned char *y, long date_col,
                    const unsigned char *skip, mql_screen **out, mql_err *err);
+/* mql_screen_run on the leads where rows[i] is set (n_rows flags; NULL: all), with y and the
+ * dates still over all of t's rows: the same screen as mql_table_subset's table of those leads
+ * with its numeric, boolean and date columns recounted (mql_column_recount), without copying
+ * the table (one column's rows at a time). */
+int mql_screen_run_rows(const mql_table *t, const unsigned char *rows, const unsigned char *y,
+                        long date_col, const unsigned char *skip, mql_screen **out, mql_err *err);
 void mql_screen_free(mql_screen *s);
 
 /* The single-feature AUC of rule (a) of column c (n rows) against y (0/1) and its 95% DeLong

@@ -1411,30 +1411,6 @@ static int load_weights(const mql_table *t, const char *name, double **out)
 
 /* The screening and --keep of cli_fit_prepare: o->screen, o->keep_col, and identifier-like
  * columns into the design's skip list. */
-/* The rows of t in mask as a table of their own for the screen, which never looks at
- * identifier-like columns: those come without their values (copying a million keys would cost
- * more than the screen), so column indices stay t's. */
-static int subset_for_screen(const mql_table *t, const unsigned char *mask, mql_table **out,
-                             mql_err *err)
-{
-    mql_column *cols = malloc((t->n_cols ? t->n_cols : 1) * sizeof *cols);
-    if (!cols)
-        return mql_err_set(err, MQL_ENOMEM, "out of memory");
-    memcpy(cols, t->cols, t->n_cols * sizeof *cols);
-    for (size_t j = 0; j < t->n_cols; j++)
-        if (cols[j].type == MQL_COL_ID) {
-            cols[j].code = NULL;
-            cols[j].levels = NULL;
-            cols[j].level_count = NULL;
-            cols[j].n_levels = 0;
-        }
-    mql_table view = *t;
-    view.cols = cols;
-    int st = mql_table_subset_view(&view, mask, out, err);
-    free(cols);
-    return st;
-}
-
 static int screen_prepare(cli_fit_opts *o, const cli_data *d, const long *roles, size_t n_roles)
 {
     const mql_table *t = d->table;
@@ -1464,29 +1440,9 @@ static int screen_prepare(cli_fit_opts *o, const cli_data *d, const long *roles,
     for (size_t k = 0; k < n_roles; k++)
         if (roles[k] >= 0)
             role[roles[k]] = 1;
-    if (o->screen_rows) {   /* the training leads only: screened as a table of their own */
-        mql_table *sub = NULL;
-        size_t n = t->n_rows, k = 0;
-        unsigned char *y = d->y ? malloc(n ? n : 1) : NULL;
-        for (size_t i = 0; y && i < n; i++)
-            if (o->screen_rows[i])
-                y[k++] = d->y[i];
-        if (d->y && !y) {
-            cli_error("out of memory");
-            st = MQL_ENOMEM;
-        } else if ((st = subset_for_screen(t, o->screen_rows, &sub, &err)) == MQL_OK) {
-            for (size_t j = 0; j < sub->n_cols; j++)   /* a subset keeps the file's count */
-                if (sub->cols[j].num && !sub->cols[j].code)
-                    mql_column_recount(&sub->cols[j]);
-            st = mql_screen_run(sub, y, d->date_col, role, &o->screen, &err);
-        }
-        if (st && (y || !d->y))
-            cli_error("%s", err.msg);
-        free(y);
-        mql_table_free(sub);
-        if (st)
-            goto done;
-    } else if ((st = mql_screen_run(t, d->y, d->date_col, role, &o->screen, &err))) {
+    /* with screen_rows, the training leads only, as a table of their own would be screened */
+    if ((st = mql_screen_run_rows(t, o->screen_rows, d->y, d->date_col, role, &o->screen,
+                                  &err))) {
         cli_error("%s", err.msg);
         goto done;
     }
