@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "mqlcal/leakage.h"
-#include "mqlcal/table_ops.h"
 
 const char *const mql_screen_rule =
     "a candidate feature is a leakage suspect when, on its own, (a) its single-feature AUC (each "
@@ -556,20 +555,27 @@ static void steps(const double *v, size_t n, const size_t *ord, size_t *up, size
 
 /* The identifier rules on a numeric column. ord: the rows with a created date in date order
  * (n_ord of them), NULL when there is no date or the rows are in date order already. */
-static void screen_idlike(const mql_column *c, size_t n, const size_t *ord, size_t n_ord,
-                          const char *date_name, mql_screen_col *out)
+static int screen_idlike(const mql_column *c, size_t n, int distinct_bound, const size_t *ord,
+                         size_t n_ord, const char *date_name, mql_screen_col *out)
 {
-    size_t filled = n - c->n_missing;
+    size_t filled = n - c->n_missing, distinct = c->n_distinct;
     /* Integers looked for only when the counts could make an identifier; plain decimals
-     * written without a point are integers. */
+     * written without a point are integers. distinct_bound: c->n_distinct is that of more rows
+     * (an upper bound), counted here only when the rule could hold. */
     int all_int = filled >= MQL_SCREEN_MIN_ROWS &&
-                  (double)c->n_distinct >= MQL_SCREEN_UNIQUE * (double)filled;
+                  (double)distinct >= MQL_SCREEN_UNIQUE * (double)filled;
     if (all_int && !(c->plain_decimal && c->decimals == 0))
         for (size_t i = 0; i < n && all_int; i++)
             all_int = isnan(c->num[i]) || c->num[i] == floor(c->num[i]);
+    if (all_int && distinct_bound) {
+        distinct = mql_num_distinct(c->num, n, c->plain_decimal ? c->decimals : -1);
+        if (distinct == (size_t)-1)
+            return -1;
+        all_int = (double)distinct >= MQL_SCREEN_UNIQUE * (double)filled;
+    }
     if (all_int) {
         out->flags |= MQL_SCREEN_F_UNIQUE;
-        add(out, "%zu distinct integers in %zu filled rows", c->n_distinct, filled);
+        add(out, "%zu distinct integers in %zu filled rows", distinct, filled);
     }
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1 && !ord)
@@ -589,6 +595,7 @@ static void screen_idlike(const mql_column *c, size_t n, const size_t *ord, size
             break;
         }
     }
+    return 0;
 }
 
 /* ---- the screen --------------------------------------------------------------------------- */
@@ -616,8 +623,10 @@ typedef struct screen_ctx {
 
 /* Column c's rows where rows[i] is set (n_sub of them) into d, as mql_table_subset and
  * mql_column_recount make them for a table of those leads: the values or codes, the missing
- * and distinct counts, the rows per level (d shares everything else with c; free d's num, code
- * and level_count). One column at a time, so that the memory is reused column after column
+ * count, the rows per level and distinct levels; a number's distinct count stays c's, an upper
+ * bound that screen_idlike replaces by the count of these rows when it matters (counting them
+ * costs more than the rest of the screen). d shares everything else with c; free d's num, code
+ * and level_count. One column at a time, so that the memory is reused column after column
  * instead of a copy of the whole table. Returns 0 or -1 when out of memory. */
 static int column_rows(const mql_column *c, const unsigned char *rows, size_t n_sub,
                        mql_column *d)
@@ -632,9 +641,13 @@ static int column_rows(const mql_column *c, const unsigned char *rows, size_t n_
     if (c->num) {
         if (!(d->num = malloc(cap * sizeof *d->num)))
             return -1;
-        for (size_t i = 0, k = 0; i < n; i++)
-            if (rows[i])
-                d->num[k++] = c->num[i];
+        size_t k = 0, miss = 0;
+        for (size_t i = 0; i < n; i++)
+            if (rows[i]) {
+                d->num[k] = c->num[i];
+                miss += isnan(d->num[k++]) != 0;
+            }
+        d->n_missing = miss;
     }
     if (c->code) {
         size_t nl = c->n_levels;
@@ -654,8 +667,6 @@ static int column_rows(const mql_column *c, const unsigned char *rows, size_t n_
         for (size_t l = 0; l < nl; l++)
             d->n_distinct += d->level_count[l] > 0;
     }
-    if (d->num && !d->code)
-        mql_column_recount(d);
     return 0;
 }
 
@@ -688,7 +699,10 @@ static int screen_column(const screen_ctx *cx, size_t j, const mql_column *c)
     const mql_column *created = cx->created;
     mql_screen_col *o = &cx->s->col[j];
     o->screened = 1;
-    if (c->n_distinct == 0)
+    /* Part of the leads: a number's distinct count is the whole column's (column_rows), so
+     * none filled is told by the missing count. */
+    int bound = cx->rows && c->num && !c->code;
+    if (bound ? c->n_missing == n : c->n_distinct == 0)
         return 0;
     if (cx->have_y) {   /* rules (a) and (b) from one count of the column's rows */
         tally tl;
@@ -714,7 +728,8 @@ static int screen_column(const screen_ctx *cx, size_t j, const mql_column *c)
     if (c->type == MQL_COL_NUMERIC) {
         /* Identifier evidence is its own sentence, after the leakage evidence. */
         mql_screen_col id = {0};
-        screen_idlike(c, n, cx->ord, cx->n_ord, created ? created->name : "", &id);
+        if (screen_idlike(c, n, bound, cx->ord, cx->n_ord, created ? created->name : "", &id))
+            return -1;
         if (id.flags) {
             o->flags |= id.flags;
             add(o, "identifier-like: %s", id.evidence);
