@@ -11,6 +11,7 @@
 
 #include "mqlcal/leakage.h"
 #include "mqlcal/metrics.h"
+#include "mqlcal/table_ops.h"
 
 static mql_table *load(const char *text)
 {
@@ -287,6 +288,63 @@ static void test_screen_unchanged(void **state)
     mql_table_free(t);
 }
 
+/* Part of the leads (review's training rows): mql_screen_run_rows equals mql_screen_run on a
+ * table of those leads (mql_table_subset, numbers recounted, as the command line did before),
+ * including a column unique only among those leads (the whole column's distinct count is just
+ * an upper bound) and one empty among them. */
+static void test_rows_as_subset(void **state)
+{
+    (void)state;
+    rng_state = 31;
+    buf b = {0};
+    size_t n = 90000;
+    put(&b, "x,ids,late,cat,created,closed_won\n");
+    for (size_t i = 0; i < n; i++) {
+        int in = i % 10 < 7, won = rnd() % 5 == 0;
+        put(&b, "%.3f,%zu,%s,%s,2024-%02zu-%02zu,%d\n", (double)(rnd() % 5000) / 1000 + won,
+            in ? 5 * i : 1, in ? "" : "2.5", rnd() % 3 ? "a" : won ? "b" : "c",
+            1 + (size_t)(rnd() % 12), 1 + (size_t)(rnd() % 28), won);
+    }
+    mql_table *t = load(b.p);
+    free(b.p);
+    unsigned char *y = outcome(t), *mask = malloc(n), *y_sub = malloc(n);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((mask[i] = i % 10 < 7))
+            y_sub[k++] = y[i];
+    long date = mql_table_find(t, "created");
+    unsigned char skip[8] = {0};
+    skip[mql_table_find(t, "closed_won")] = 1;
+    mql_table *sub = NULL;
+    mql_err err;
+    assert_int_equal(mql_table_subset(t, mask, &sub, &err), MQL_OK);
+    for (size_t j = 0; j < sub->n_cols; j++)
+        if (sub->cols[j].num && !sub->cols[j].code)
+            mql_column_recount(&sub->cols[j]);
+    mql_screen *want = NULL, *got = NULL;
+    assert_int_equal(mql_screen_run(sub, y_sub, date, skip, &want, &err), MQL_OK);
+    assert_int_equal(mql_screen_run_rows(t, mask, y, date, skip, &got, &err), MQL_OK);
+    for (size_t j = 0; j < t->n_cols; j++) {
+        const mql_screen_col *a = &got->col[j], *w = &want->col[j];
+        assert_int_equal(a->flags, w->flags);
+        assert_int_equal(a->screened, w->screened);
+        assert_string_equal(a->evidence, w->evidence);
+        assert_same_bits(a->auc, w->auc);
+        assert_same_bits(a->auc_lo, w->auc_lo);
+        assert_same_bits(a->auc_hi, w->auc_hi);
+    }
+    const mql_screen_col *ids = &got->col[mql_table_find(t, "ids")];
+    assert_true(ids->flags & MQL_SCREEN_F_UNIQUE);
+    assert_non_null(strstr(ids->evidence, "63000 distinct integers in 63000 filled rows"));
+    assert_true(isnan(got->col[mql_table_find(t, "late")].auc));   /* empty among them */
+    assert_true(got->col[mql_table_find(t, "x")].auc > 0.6);
+    mql_screen_free(want);
+    mql_screen_free(got);
+    mql_table_free(sub);
+    free(mask), free(y_sub), free(y);
+    mql_table_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_routes_sampled),
         cmocka_unit_test(test_routes_edges),
         cmocka_unit_test(test_screen_unchanged),
+        cmocka_unit_test(test_rows_as_subset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
