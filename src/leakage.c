@@ -626,6 +626,7 @@ typedef struct screen_ctx {
     const mql_table *t;
     const unsigned char *rows;   /* the leads screened (NULL: all) */
     size_t n;                    /* how many: the rows of y, created and each column screened */
+    long run;                    /* >= 0: rows is one run of n rows from this one (no copies) */
     const unsigned char *y, *skip;
     long date_col;
     mql_screen *s;
@@ -642,7 +643,7 @@ typedef struct screen_ctx {
  * costs more than the rest of the screen). d shares everything else with c; free d's num, code
  * and level_count. One column at a time, so that the memory is reused column after column
  * instead of a copy of the whole table. Returns 0 or -1 when out of memory. */
-static int column_rows(const mql_column *c, const unsigned char *rows, size_t n_sub,
+static int column_rows(const mql_column *c, const unsigned char *rows, size_t n_sub, long run,
                        mql_column *d)
 {
     *d = *c;
@@ -652,7 +653,11 @@ static int column_rows(const mql_column *c, const unsigned char *rows, size_t n_
     d->n_rows = n_sub;
     d->n_missing = 0;
     size_t n = c->n_rows, cap = n_sub ? n_sub : 1;
-    if (c->num) {
+    if (c->num && run >= 0) {   /* one run of rows: the column's own values */
+        d->num = c->num + run;
+        for (size_t i = 0; i < n_sub; i++)
+            d->n_missing += isnan(d->num[i]) != 0;
+    } else if (c->num) {
         if (!(d->num = malloc(cap * sizeof *d->num)))
             return -1;
         size_t k = 0, miss = 0;
@@ -665,13 +670,17 @@ static int column_rows(const mql_column *c, const unsigned char *rows, size_t n_
     }
     if (c->code) {
         size_t nl = c->n_levels;
-        d->code = malloc(cap * sizeof *d->code);
+        uint32_t *code = run >= 0 ? NULL : malloc(cap * sizeof *code);
+        d->code = run >= 0 ? c->code + run : code;
         d->level_count = calloc(nl ? nl : 1, sizeof *d->level_count);
         if (!d->code || !d->level_count)
             return -1;
-        for (size_t i = 0, k = 0; i < n; i++)
+        for (size_t i = run >= 0 ? (size_t)run : 0, k = 0; k < n_sub && i < n; i++)
             if (rows[i]) {
-                uint32_t v = d->code[k++] = c->code[i];
+                uint32_t v = c->code[i];
+                if (code)
+                    code[k] = v;
+                k++;
                 if (v == MQL_NA_CODE)
                     d->n_missing++;
                 else if (v < nl)
@@ -698,9 +707,11 @@ static int screen_one(void *ctx, size_t j)
     if (!cx->rows)
         return screen_column(cx, j, c);
     mql_column part;
-    int st = column_rows(c, cx->rows, cx->n, &part) ? -1 : screen_column(cx, j, &part);
-    free(part.num);
-    free(part.code);
+    int st = column_rows(c, cx->rows, cx->n, cx->run, &part) ? -1 : screen_column(cx, j, &part);
+    if (cx->run < 0) {
+        free(part.num);
+        free(part.code);
+    }
     free(part.level_count);
     return st;
 }
@@ -778,11 +789,17 @@ int mql_screen_run_rows(const mql_table *t, const unsigned char *rows, const uns
      * as it is screened. */
     unsigned char *y_part = NULL;
     mql_column created_part = {0};
+    long run = -1;
     if (rows) {
-        size_t k = 0;
+        size_t k = 0, first = 0, last = 0;
         for (size_t i = 0; i < n; i++)
-            k += rows[i] != 0;
-        if (y && !fail && !(y_part = malloc(k ? k : 1)))
+            if (rows[i]) {
+                first = k++ ? first : i;
+                last = i;
+            }
+        /* One run of rows (an out-of-time split of a file in date order): no copies at all. */
+        run = k && last - first + 1 == k ? (long)first : -1;
+        if (y && run < 0 && !fail && !(y_part = malloc(k ? k : 1)))
             fail = 1;
         for (size_t i = 0, m = 0; y_part && i < n; i++)
             if (rows[i])
@@ -790,14 +807,16 @@ int mql_screen_run_rows(const mql_table *t, const unsigned char *rows, const uns
         if (created && !fail) {
             created_part = *created;
             created_part.n_rows = k;
-            if ((created_part.num = malloc((k ? k : 1) * sizeof *created_part.num)))
+            if (run >= 0)
+                created_part.num = created->num + run;
+            else if ((created_part.num = malloc((k ? k : 1) * sizeof *created_part.num)))
                 for (size_t i = 0, m = 0; i < n; i++)
                     if (rows[i])
                         created_part.num[m++] = created->num[i];
             fail = !created_part.num;
             created = &created_part;
         }
-        y = y_part;
+        y = y && run >= 0 ? y + run : y_part;
         n = k;
     }
     int sorted = 1;
@@ -832,8 +851,9 @@ int mql_screen_run_rows(const mql_table *t, const unsigned char *rows, const uns
     size_t n_pos = 0;
     for (size_t i = 0; y && i < n; i++)
         n_pos += y[i];
-    screen_ctx cx = {.t = t, .rows = rows, .n = n, .y = y, .date_col = date_col, .skip = skip,
-                     .s = s, .created = created, .ord = ord, .n_ord = n_ord, .n_pos = n_pos,
+    screen_ctx cx = {.t = t, .rows = rows, .n = n, .run = run, .y = y, .date_col = date_col,
+                     .skip = skip, .s = s, .created = created, .ord = ord, .n_ord = n_ord,
+                     .n_pos = n_pos,
                      .have_y = y && n_pos > 0 && n_pos < n};
     /* Columns are screened independently, on every CPU (a column's AUC is a pass over its
      * rows). */
@@ -843,7 +863,7 @@ int mql_screen_run_rows(const mql_table *t, const unsigned char *rows, const uns
         fail = screen_one(&cx, j);
     free(ord);
     free(y_part);
-    if (rows)
+    if (rows && run < 0)
         free(created_part.num);
     if (fail) {
         mql_screen_free(s);

@@ -291,16 +291,16 @@ static void test_screen_unchanged(void **state)
 /* Part of the leads (review's training rows): mql_screen_run_rows equals mql_screen_run on a
  * table of those leads (mql_table_subset, numbers recounted, as the command line did before),
  * including a column unique only among those leads (the whole column's distinct count is just
- * an upper bound) and one empty among them. */
-static void test_rows_as_subset(void **state)
+ * an upper bound) and one empty among them; the rows scattered (gathered per column) or one run
+ * (the columns' own arrays). */
+static void check_rows(int one_run)
 {
-    (void)state;
     rng_state = 31;
     buf b = {0};
     size_t n = 90000;
     put(&b, "x,ids,late,cat,created,closed_won\n");
     for (size_t i = 0; i < n; i++) {
-        int in = i % 10 < 7, won = rnd() % 5 == 0;
+        int in = one_run ? i >= 1000 && i < 64000 : i % 10 < 7, won = rnd() % 5 == 0;
         put(&b, "%.3f,%zu,%s,%s,2024-%02zu-%02zu,%d\n", (double)(rnd() % 5000) / 1000 + won,
             in ? 5 * i : 1, in ? "" : "2.5", rnd() % 3 ? "a" : won ? "b" : "c",
             1 + (size_t)(rnd() % 12), 1 + (size_t)(rnd() % 28), won);
@@ -310,8 +310,9 @@ static void test_rows_as_subset(void **state)
     unsigned char *y = outcome(t), *mask = malloc(n), *y_sub = malloc(n);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if ((mask[i] = i % 10 < 7))
+        if ((mask[i] = one_run ? i >= 1000 && i < 64000 : i % 10 < 7))
             y_sub[k++] = y[i];
+    assert_int_equal(k, 63000);
     long date = mql_table_find(t, "created");
     unsigned char skip[8] = {0};
     skip[mql_table_find(t, "closed_won")] = 1;
@@ -343,6 +344,13 @@ static void test_rows_as_subset(void **state)
     mql_table_free(sub);
     free(mask), free(y_sub), free(y);
     mql_table_free(t);
+}
+
+static void test_rows_as_subset(void **state)
+{
+    (void)state;
+    check_rows(0);
+    check_rows(1);
 }
 
 int main(void)
