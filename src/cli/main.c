@@ -84,25 +84,8 @@ static int dispatch(int argc, char **argv)
  * destructors: OpenBLAS's joins its worker threads, and a worker still retrying an allocation
  * under a memory limit would keep the process from ever exiting. Nothing of ours needs an
  * atexit handler (outputs are closed by the commands, temporary files removed). */
-/* OpenBLAS (when it is the BLAS) starts a pool of threads as it loads, which spin on sched_yield
- * for about a tenth of a second waiting for work: on two cores that spin takes time from the
- * reader's threads. mqlcal never asks OpenBLAS for threads (its own threads split the rows and
- * each calls the BLAS single-threaded), so the pool is stopped before anything else runs. Weak
- * symbols: with another BLAS these are NULL and nothing is done. */
-extern void openblas_set_num_threads(int n) __attribute__((weak));
-extern int blas_thread_shutdown_(void) __attribute__((weak));
-
-static void stop_blas_threads(void)
-{
-    if (openblas_set_num_threads && blas_thread_shutdown_) {
-        openblas_set_num_threads(1);
-        blas_thread_shutdown_();
-    }
-}
-
 int main(int argc, char **argv)
 {
-    stop_blas_threads();
     /* GSL's default handler aborts; every GSL status is checked by the caller instead (the
      * library also installs this itself: mql_gsl_quiet). */
     gsl_set_error_handler_off();
