@@ -28,6 +28,10 @@ typedef struct feat_tab {
     int eng;                   /* 1: engagement group */
     long *tp;                  /* n_terms + 1: tp[0] = 0 (no term set), tp[t + 1] = term t */
     const mql_points_step *st; /* K_LIN */
+    long *itab;                /* K_LIN on a column of integers with cuts close together: the
+                                  points of each integer in [ilo, ilo + n_itab) (NULL: none) */
+    double ilo;
+    size_t n_itab;
     long lo, hi;               /* the least and most points the feature gives a lead */
 } feat_tab;
 
@@ -49,8 +53,10 @@ typedef struct lead_scorer {
 
 static void scorer_free(lead_scorer *s)
 {
-    for (size_t i = 0; s->f && i < s->d->n_features; i++)
+    for (size_t i = 0; s->f && i < s->d->n_features; i++) {
         free(s->f[i].tp);
+        free(s->f[i].itab);
+    }
     for (size_t k = 0; s->ix && k < s->d->n_ix; k++)
         free(s->ix[k].pts);
     free(s->f);
@@ -91,6 +97,27 @@ static int scorer_init(lead_scorer *s, const mql_design *d, const mql_design_bin
                 t->st = &m->steps[k];
         t->kind = t->bf->by_code ? K_CODE : f->enc == MQL_ENC_BINNED ? K_BIN
                   : f->enc == MQL_ENC_BOOLEAN ? K_BOOL : t->st ? K_LIN : K_LIN_NOSTEP;
+        /* a column of integers (written without decimals) whose cuts span at most 4096: its
+         * points by integer from a table, [ilo, ihi] = one below the first cut .. the last cut
+         * (a value outside is clamped to an end, in the first or the last step) */
+        const mql_column *col = t->bf->col;
+        if (t->kind == K_LIN && t->st->n > 1 && t->st->vlo && col->plain_decimal &&
+            col->decimals == 0) {
+            double ilo = floor(t->st->lo[1]) - 1, ihi = ceil(t->st->lo[t->st->n - 1]);
+            if (ihi - ilo < 4096) {
+                t->ilo = ilo;
+                t->n_itab = (size_t)(ihi - ilo) + 1;
+                if (!(t->itab = malloc(t->n_itab * sizeof *t->itab)))
+                    goto oom;
+                for (size_t k = 0; k < t->n_itab; k++) {
+                    double x = ilo + (double)k;
+                    size_t st = 0;
+                    for (size_t c = 1; c < t->st->n; c++)
+                        st += t->st->lo[c] <= x;
+                    t->itab[k] = t->st->points[st];
+                }
+            }
+        }
         long lo = 0, hi = 0;
         if (t->kind == K_LIN) {
             lo = hi = t->st->points[0];
@@ -303,6 +330,20 @@ static void score_chunk(const lead_scorer *s, const size_t *rows, size_t r0, siz
             /* the step by one compare per cut over the whole chunk (independent compares the
              * compiler vectorises), then the points */
             const mql_points_step *st = t->st;
+            if (t->itab && !(cf && !st->vlo)) {
+                /* integers: the table, the value clamped into it (missing: 0, as below) */
+                double ilo = t->ilo, ihi = t->ilo + (double)(t->n_itab - 1);
+                const long *it = t->itab;
+                for (size_t i = 0; i < mm; i++) {
+                    double a = col->num[rows ? rows[r0 + i] : r0 + i];
+                    double c = a == a ? a : 0.0;
+                    c = c < ilo ? ilo : c;
+                    c = c > ihi ? ihi : c;
+                    ac[i] = -1;
+                    g[i] += a != a && has_miss ? tp[2] : it[(size_t)(c - ilo)];
+                }
+                break;
+            }
             double xv[CHUNK];
             double kk[CHUNK];   /* step counts as doubles: a compare and an add per lane */
             for (size_t i = 0; i < mm; i++) {
@@ -382,7 +423,7 @@ int mql_points_inside_rows(const mql_design *d, const mql_design_binding *b,
     return MQL_OK;
 }
 
-/* ==== the exact model's costs (a thread of their own on large tables) ======================== */
+/* ==== the exact model's costs ================================================================= */
 
 typedef struct exact_job {
     const double *eta;
@@ -579,6 +620,95 @@ static int check_rows(const check_state *ck, const mql_design *d, size_t n, mql_
     return 0;
 }
 
+/* ==== the scores, on up to two threads ====================================================== */
+
+/* Keeps in a the check rows of b as if a's rows and b's had been noted in one pass in row
+ * order: the lower value (the higher for the maximum), between equal ones the earlier row;
+ * first rows by the earlier row. Values a key never notes stay +-INFINITY on both sides, so
+ * the rule reduces to the earlier row there. */
+static void check_merge(check_state *a, const check_state *b, const mql_design *d)
+{
+    for (size_t i = 0; i < d->n_features; i++) {
+        check_feat *x = &a->f[i];
+        const check_feat *z = &b->f[i];
+        for (size_t k = 0; k < x->nkey; k++) {
+            if (z->vmin[k] < x->vmin[k] || (z->vmin[k] == x->vmin[k] && z->rmin[k] < x->rmin[k])) {
+                x->vmin[k] = z->vmin[k];
+                x->rmin[k] = z->rmin[k];
+            }
+            if (z->vmax[k] > x->vmax[k] || (z->vmax[k] == x->vmax[k] && z->rmax[k] < x->rmax[k])) {
+                x->vmax[k] = z->vmax[k];
+                x->rmax[k] = z->rmax[k];
+            }
+        }
+    }
+    for (size_t q = 0; q < d->n_ix; q++)
+        for (size_t j = 0; j < a->ix_n[q]; j++)
+            if (b->ix_first[q][j] < a->ix_first[q][j])
+                a->ix_first[q][j] = b->ix_first[q][j];
+}
+
+/* The scoring half of the pass: blocks of rows taken in turn by up to two threads, each lead's
+ * fit and engagement points stored per row (k32 when every sum fits in 32 bits, else k64), so
+ * that the costs can then be summed in row order by one thread. */
+typedef struct score_shared {
+    const lead_scorer *s;
+    size_t n, blk;
+    int32_t *k32;              /* 2 per row: fit, engagement */
+    long *k64;                 /* the same when a sum may not fit in 32 bits */
+    pthread_mutex_t lock;
+    size_t next;               /* first row of the next block (under lock) */
+} score_shared;
+
+typedef struct score_job {
+    score_shared *sh;
+    int32_t *act;              /* n_features x CHUNK */
+    check_state *ck;           /* NULL: no check rows */
+} score_job;
+
+static void *score_part(void *arg)
+{
+    score_job *j = arg;
+    score_shared *sh = j->sh;
+    long sf[CHUNK], se[CHUNK];
+    for (;;) {
+        pthread_mutex_lock(&sh->lock);
+        size_t b0 = sh->next;
+        sh->next = b0 < sh->n ? b0 + sh->blk : b0;
+        pthread_mutex_unlock(&sh->lock);
+        if (b0 >= sh->n)
+            break;
+        size_t b1 = sh->n - b0 < sh->blk ? sh->n : b0 + sh->blk;
+        for (size_t r0 = b0; r0 < b1; r0 += CHUNK) {
+            size_t mm = b1 - r0 < CHUNK ? b1 - r0 : CHUNK;
+            score_chunk(sh->s, NULL, r0, mm, sf, se, j->act, j->ck);
+            if (sh->k32) {
+                int32_t *k = sh->k32 + 2 * r0;
+                for (size_t i = 0; i < mm; i++) {
+                    k[2 * i] = (int32_t)sf[i];
+                    k[2 * i + 1] = (int32_t)se[i];
+                }
+            } else {
+                long *k = sh->k64 + 2 * r0;
+                for (size_t i = 0; i < mm; i++) {
+                    k[2 * i] = sf[i];
+                    k[2 * i + 1] = se[i];
+                }
+            }
+        }
+    }
+    return NULL;
+}
+
+void mql_points_exact_costs(const double *eta, int eta_writable, const unsigned char *y,
+                            const double *w, size_t n, double *auc, double *logloss)
+{
+    exact_job ej = {eta, eta_writable ? (double *)eta : NULL, y, w, n, 0, 0, NAN, NAN};
+    exact_cost(&ej);
+    *auc = ej.auc_rc ? NAN : ej.auc;
+    *logloss = ej.ll_rc ? NAN : ej.ll;
+}
+
 int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_points *m,
                          const mql_points_pass_in *in, const unsigned char *y, const double *w,
                          mql_points_pass *out, mql_err *err)
@@ -598,15 +728,27 @@ int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_p
     lo = lo < s.lo[0] + s.lo[1] ? lo : s.lo[0] + s.lo[1];
     size_t range = (size_t)(hi - lo) + 1;
     int hist = range <= HIST_MAX;
-    check_state ck = {0};
+    /* the exact model's costs first (the points step brings them, computed beside the steps):
+     * a writable eta is then free to hold the scores */
+    double auc_x = in->auc_exact, ll_x = in->logloss_exact;
+    if (y && !in->have_exact)
+        mql_points_exact_costs(eta, in->eta_writable, y, w, n, &auc_x, &ll_x);
+    int narrow = s.lo[0] >= INT32_MIN && s.lo[1] >= INT32_MIN && s.hi[0] <= INT32_MAX &&
+                 s.hi[1] <= INT32_MAX;
+    int eta_keys = y && in->eta_writable && narrow && eta;
+    void *keys = eta_keys ? (void *)eta : mql_alloc_big((n ? n : 1) * (narrow ? 8 : 16));
+    int threads = in->threads ? in->threads : n >= 100000 ? 2 : 1;
+    check_state ck = {0}, ck2 = {0};
     double *gp = NULL, *gn = NULL, *cp = NULL, *cn = NULL, *sd = NULL, *sdc = NULL;
-    int32_t *act = malloc((d->n_features ? d->n_features : 1) * CHUNK * sizeof *act);
+    int32_t *act = malloc((d->n_features ? d->n_features : 1) * CHUNK * sizeof *act), *act2 = NULL;
     prob_cache pc = {lo, hist ? range : 0, NULL, NULL, NULL};
-    int ok = act != NULL;
+    int ok = act != NULL && keys != NULL;
+    if (ok && threads > 1)
+        ok = (act2 = malloc((d->n_features ? d->n_features : 1) * CHUNK * sizeof *act2)) != NULL;
     if (ok && want_scores)
         ok = (out->scores = mql_alloc_big((n ? n : 1) * sizeof *out->scores)) != NULL;
     if (ok && want_check)
-        ok = check_init(&ck, &s) == 0;
+        ok = check_init(&ck, &s) == 0 && (threads < 2 || check_init(&ck2, &s) == 0);
     if (ok && y && hist) {
         gp = calloc(range, sizeof *gp), gn = calloc(range, sizeof *gn);
         pc.l1 = malloc(range * sizeof *pc.l1), pc.l0 = malloc(range * sizeof *pc.l0);
@@ -623,18 +765,27 @@ int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_p
         sdc = caps ? mql_alloc_big((n ? n : 1) * sizeof *sdc) : NULL;
         ok = sd && (!caps || sdc);
     }
-    exact_job ej = {eta, in->eta_writable ? (double *)eta : NULL, y, w, n, 0, 0, NAN, NAN};
-    if (in->have_exact)
-        ej = (exact_job){eta, NULL, y, w, n, isnan(in->auc_exact), isnan(in->logloss_exact),
-                         in->auc_exact, in->logloss_exact};
-    pthread_t th;
-    int threaded = 0;
     if (!ok) {
         rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
         goto done;
     }
-    if (y && !in->have_exact)
-        threaded = n >= 100000 && pthread_create(&th, NULL, exact_cost, &ej) == 0;
+    /* 1. every lead's points, in blocks of rows shared by the threads (a block of at most 16384
+     * rows, at least 16 blocks when there are rows enough) */
+    size_t blk = (n / 16 + CHUNK - 1) / CHUNK * CHUNK;
+    blk = blk < CHUNK ? CHUNK : blk > 16384 ? 16384 : blk;
+    score_shared sh = {&s, n, blk, narrow ? keys : NULL, narrow ? NULL : keys,
+                       PTHREAD_MUTEX_INITIALIZER, 0};
+    score_job jobs[2] = {{&sh, act, want_check ? &ck : NULL},
+                         {&sh, act2, want_check ? &ck2 : NULL}};
+    pthread_t th;
+    int threaded = threads > 1 && pthread_create(&th, NULL, score_part, &jobs[1]) == 0;
+    score_part(&jobs[0]);
+    if (threaded)
+        pthread_join(th, NULL);
+    pthread_mutex_destroy(&sh.lock);
+    if (threaded && want_check)
+        check_merge(&ck, &ck2, d);
+    /* 2. the costs, summed in row order */
     double bsum = 0, bsw = 0, wp = 0, wn = 0, llp = 0, llc = 0, cwp = 0, cwn = 0;
     int wbad = 0, pbad = 0, cbad = 0;
     size_t changed = 0;
@@ -642,7 +793,19 @@ int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_p
     long sf[CHUNK], se[CHUNK];
     for (size_t r0 = 0; r0 < n; r0 += CHUNK) {
         size_t mm = n - r0 < CHUNK ? n - r0 : CHUNK;
-        score_chunk(&s, NULL, r0, mm, sf, se, act, want_check ? &ck : NULL);
+        if (narrow) {
+            const int32_t *k = (const int32_t *)keys + 2 * r0;
+            for (size_t i = 0; i < mm; i++) {
+                sf[i] = k[2 * i];
+                se[i] = k[2 * i + 1];
+            }
+        } else {
+            const long *k = (const long *)keys + 2 * r0;
+            for (size_t i = 0; i < mm; i++) {
+                sf[i] = k[2 * i];
+                se[i] = k[2 * i + 1];
+            }
+        }
         for (size_t i = 0; i < mm; i++) {
             size_t r = r0 + i;
             long unc = sf[i] + se[i], sc = unc;
@@ -700,10 +863,6 @@ int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_p
     out->lo = slo;
     out->hi = shi;
     if (y) {
-        if (threaded)
-            pthread_join(th, NULL);
-        else if (!in->have_exact)
-            exact_cost(&ej);
         mql_err e2;
         double auc_points = NAN;
         int auc_rc = n == 0 || wbad || !(wp > 0) || !(wn > 0);
@@ -712,12 +871,12 @@ int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_p
         else if (!hist)
             auc_rc = mql_auc(sd, y, w, n, &auc_points, &e2);
         /* A sample with one class has no AUC: the costs stay NAN (unknown) rather than failing. */
-        m->auc_exact = ej.auc;
+        m->auc_exact = auc_x;
         m->auc_points = auc_points;
-        if (ej.auc_rc || auc_rc)
+        if (isnan(auc_x) || auc_rc)
             m->auc_exact = m->auc_points = NAN;
-        int ll_rc = ej.ll_rc || n == 0 || pbad || wbad || !(bsw > 0);
-        m->logloss_exact = ll_rc ? NAN : ej.ll;
+        int ll_rc = isnan(ll_x) || n == 0 || pbad || wbad || !(bsw > 0);
+        m->logloss_exact = ll_rc ? NAN : ll_x;
         m->logloss_points = ll_rc ? NAN : llp / bsw;
         if (caps) {
             double auc_c = NAN;
@@ -740,7 +899,10 @@ done:
         out->scores = NULL;
     }
     check_free(&ck, d);
-    free(act), free(gp), free(gn), free(cp), free(cn), free(sd), free(sdc);
+    check_free(&ck2, d);
+    if (!eta_keys)
+        free(keys);
+    free(act), free(act2), free(gp), free(gn), free(cp), free(cn), free(sd), free(sdc);
     free(pc.l1), free(pc.l0), free(pc.bad);
     scorer_free(&s);
     return rc;

@@ -3,6 +3,7 @@
  * ("internal") scores of the training rows. */
 #include "mqlcal/points_fit.h"
 #include "mqlcal/value.h"
+#include "mqlcal/value_runs.h"
 
 #include <limits.h>
 #include <math.h>
@@ -79,202 +80,6 @@ static size_t step_of(const mql_points_step *s, double x)
     return k;
 }
 
-/* The sorted non-missing values of a column as runs: distinct values u[0] < ... < u[nd-1]
- * (-0 read as +0), u[j] occurring c[j] times; nv = sum of c. Everything linear_steps needs from
- * the sorted values (order statistics, the values of each step summed in ascending order) can be
- * read off the runs, and a column with few distinct values gives its runs without sorting its
- * rows. */
-typedef struct value_runs {
-    double *u;
-    size_t *c;
-    size_t nd, nv;
-} value_runs;
-
-static void runs_free(value_runs *r)
-{
-    free(r->u);
-    free(r->c);
-    r->u = NULL;
-    r->c = NULL;
-}
-
-static uint64_t runs_bits(double x)
-{
-    uint64_t k;
-    if (x == 0)
-        x = 0.0;
-    memcpy(&k, &x, sizeof k);
-    return k;
-}
-
-/* Runs by counting the values in a hash table of at most `limit` distinct values. Returns 0,
- * 1 when the column has more distinct values (r untouched), -1 when out of memory. */
-static int runs_by_hash(const double *x, size_t n, size_t limit, value_runs *r)
-{
-    /* key and count side by side: one cache line per probe */
-    typedef struct slot {
-        uint64_t key;
-        size_t cnt;
-    } slot;
-    const uint64_t empty = UINT64_MAX;   /* a NaN pattern: never a key */
-    size_t cap = 16;
-    int bits = 4;
-    while (cap < 2 * limit)
-        cap *= 2, bits++;
-    slot *tab = malloc(cap * sizeof *tab);
-    if (!tab)
-        return -1;
-    for (size_t i = 0; i < cap; i++)
-        tab[i] = (slot){empty, 0};
-    size_t nd = 0, nv = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (isnan(x[i]))
-            continue;
-        uint64_t k = runs_bits(x[i]);
-        size_t h = (size_t)((k * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - bits));
-        while (tab[h].key != k && tab[h].key != empty)
-            h = (h + 1) & (cap - 1);
-        if (tab[h].key == empty) {
-            if (nd == limit) {
-                free(tab);
-                return 1;
-            }
-            tab[h].key = k;
-            nd++;
-        }
-        tab[h].cnt++;
-        nv++;
-    }
-    double *u = malloc((nd ? nd : 1) * sizeof *u), *uu = malloc((nd ? nd : 1) * sizeof *uu);
-    size_t *c = malloc((nd ? nd : 1) * sizeof *c), *cc = malloc((nd ? nd : 1) * sizeof *cc);
-    size_t *ord = malloc((nd ? nd : 1) * sizeof *ord);
-    int rc = u && uu && c && cc && ord ? 0 : -1;
-    if (rc == 0) {
-        size_t j = 0;
-        for (size_t h = 0; h < cap; h++)
-            if (tab[h].key != empty) {
-                memcpy(&uu[j], &tab[h].key, sizeof uu[j]);
-                cc[j++] = tab[h].cnt;
-            }
-        rc = mql_order_doubles(uu, nd, ord, NULL);
-    }
-    if (rc == 0) {
-        for (size_t j = 0; j < nd; j++) {
-            u[j] = uu[ord[j]];
-            c[j] = cc[ord[j]];
-        }
-        *r = (value_runs){u, c, nd, nv};
-        u = NULL;
-        c = NULL;
-    }
-    free(tab), free(u), free(uu), free(c), free(cc), free(ord);
-    return rc;
-}
-
-/* Runs by sorting the values. Returns 0 or -1 when out of memory. */
-static int runs_by_sort(const double *x, size_t n, value_runs *r)
-{
-    double *v = malloc((n ? n : 1) * sizeof *v);
-    if (!v)
-        return -1;
-    size_t nv = 0, nd = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!isnan(x[i]))
-            v[nv++] = x[i];
-    if (mql_sort_doubles(v, nv)) {
-        free(v);
-        return -1;
-    }
-    for (size_t i = 0; i < nv; i++)
-        nd += i == 0 || v[i] != v[i - 1];
-    double *u = malloc((nd ? nd : 1) * sizeof *u);
-    size_t *c = malloc((nd ? nd : 1) * sizeof *c);
-    if (!u || !c) {
-        free(v), free(u), free(c);
-        return -1;
-    }
-    size_t j = 0;
-    for (size_t i = 0; i < nv; i++) {
-        if (i == 0 || v[i] != v[i - 1]) {
-            u[j] = v[i];
-            c[j++] = 0;
-        }
-        c[j - 1]++;
-    }
-    free(v);
-    *r = (value_runs){u, c, nd, nv};
-    return 0;
-}
-
-/* Runs by counting the written digits of a column of plain decimals (mql_column.plain_decimal):
- * value * 10^dec is within a rounding of an integer, so a count per integer between the
- * smallest and the largest gives the runs in ascending order without sorting the rows. Each
- * run's value is rebuilt as integer / 10^dec, the same correctly rounded quotient the reader
- * computed, and 0 keeps the sign a sort would put first (-0 when the column has one), so the
- * runs equal runs_by_sort's bit for bit. Returns 0, 1 when the span is too wide for counting
- * (r untouched), -1 when out of memory. */
-static int runs_by_digits(const double *x, size_t n, int dec, value_runs *r)
-{
-    static const double p10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-    if (dec < 0 || dec > 15 || n > UINT32_MAX)
-        return 1;
-    double scale = p10[dec], mn = INFINITY, mx = -INFINITY;
-    for (size_t i = 0; i < n; i++) {
-        mn = x[i] < mn ? x[i] : mn;     /* NaN compares false: skipped */
-        mx = x[i] > mx ? x[i] : mx;
-    }
-    if (!(mn <= mx))
-        return 1;                        /* no value: runs_by_sort's empty runs */
-    if (!(fabs(mn * scale) < 0x1p50 && fabs(mx * scale) < 0x1p50))
-        return 1;
-    double base = round(mn * scale), span = round(mx * scale) - base + 1;
-    if (span > 2.0 * (double)n + 65536.0 || span > 16777216.0)
-        return 1;
-    size_t m = (size_t)span;
-    uint32_t *cnt = calloc(m, sizeof *cnt);
-    if (!cnt)
-        return -1;
-    size_t nv = 0;
-    int negz = 0;
-    for (size_t i = 0; i < n; i++) {
-        double v = x[i];
-        if (isnan(v))
-            continue;
-        cnt[(size_t)(v * scale - base + 0.5)]++;
-        negz |= v == 0 && signbit(v);
-        nv++;
-    }
-    size_t nd = 0;
-    for (size_t k = 0; k < m; k++)
-        nd += cnt[k] != 0;
-    double *u = malloc((nd ? nd : 1) * sizeof *u);
-    size_t *c = malloc((nd ? nd : 1) * sizeof *c);
-    if (!u || !c) {
-        free(cnt), free(u), free(c);
-        return -1;
-    }
-    for (size_t k = 0, j = 0; k < m; k++) {
-        if (!cnt[k])
-            continue;
-        double w = base + (double)k;
-        u[j] = w == 0 ? (negz ? -0.0 : 0.0) : w / scale;
-        c[j++] = cnt[k];
-    }
-    free(cnt);
-    *r = (value_runs){u, c, nd, nv};
-    return 0;
-}
-
-/* The value at position i (< nv) of the sorted values. */
-static double runs_at(const value_runs *r, size_t i)
-{
-    size_t j = 0;
-    while (i >= r->c[j])
-        i -= r->c[j++];
-    return r->u[j];
-}
-
 /* Builds the steps of a LINEAR term from the training values (see the header). beta_base
  * receives beta * rep_base; contribution k is beta * (rep[k] - rep_base). */
 static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_t n_rows,
@@ -283,14 +88,14 @@ static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_
     /* Counting beats sorting when the column's written digits span a short range or it repeats
      * its values (integers, short decimals); the table's distinct count and digits only pick
      * the method, the runs are the same either way. */
-    value_runs vr = {0};
+    mql_value_runs vr = {0};
     int hr = 1;
     if (bf->col->plain_decimal)
-        hr = runs_by_digits(bf->col->num, n_rows, bf->col->decimals, &vr);
+        hr = mql_runs_by_digits(bf->col->num, n_rows, bf->col->decimals, &vr);
     if (hr == 1 && bf->col->n_distinct <= 4 * (size_t)65536 && bf->col->n_distinct * 4 <= n_rows)
-        hr = runs_by_hash(bf->col->num, n_rows, bf->col->n_distinct + 1, &vr);
+        hr = mql_runs_by_hash(bf->col->num, n_rows, bf->col->n_distinct + 1, &vr);
     if (hr == 1)
-        hr = runs_by_sort(bf->col->num, n_rows, &vr);
+        hr = mql_runs_by_sort(bf->col->num, n_rows, &vr);
     if (hr)
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     size_t nv = vr.nv, nd = vr.nd;
@@ -299,14 +104,14 @@ static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_
     s->rep = malloc((cap + 1) * sizeof *s->rep);
     s->points = calloc(cap + 1, sizeof *s->points);
     if (!s->lo || !s->rep || !s->points) {
-        runs_free(&vr);
+        mql_runs_free(&vr);
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     }
     s->lo[0] = -INFINITY;
     s->n = 1;
     if (nv == 0) {
         s->rep[0] = 0;
-        runs_free(&vr);
+        mql_runs_free(&vr);
         return MQL_OK;
     }
     if (f->integer && nd <= 12) {
@@ -316,7 +121,7 @@ static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_
         /* About 6 quantile steps with the cut rule of design --bins 6: candidate k is
          * v[floor(k n / 6)], a candidate at the minimum moves up to the next distinct value. */
         for (size_t k = 1; k < 6; k++) {
-            double c = runs_at(&vr, k * nv / 6);
+            double c = mql_runs_at(&vr, k * nv / 6);
             if (c <= vr.u[0]) {
                 if (nd < 2)
                     continue;
@@ -337,7 +142,7 @@ static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_
             dec = dq < 0 ? -1 : dq > dec ? dq : dec;
         }
         if (!(s->top = malloc((cap + 1) * sizeof *s->top))) {
-            runs_free(&vr);
+            mql_runs_free(&vr);
             return mql_err_set(err, MQL_ENOMEM, "out of memory");
         }
         size_t q = 0;
@@ -360,7 +165,7 @@ static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_
      * values are added one by one in ascending order (the order of the sorted values). */
     if (!(s->vlo = malloc((cap + 1) * sizeof *s->vlo)) ||
         !(s->vhi = malloc((cap + 1) * sizeof *s->vhi))) {
-        runs_free(&vr);
+        mql_runs_free(&vr);
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     }
     size_t j = 0;
@@ -372,27 +177,34 @@ static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_
             if (cnt == 0)
                 s->vlo[k] = vr.u[j];
             s->vhi[k] = vr.u[j];
-            double v = vr.u[j];
-            for (size_t t = 0; t < vr.c[j]; t++)
-                sum += v;
+            sum = mql_sum_repeated(sum, vr.u[j], vr.c[j]);
             cnt += vr.c[j];
         }
         s->rep[k] = cnt ? sum / (double)cnt : s->lo[k];
     }
-    runs_free(&vr);
+    mql_runs_free(&vr);
     return MQL_OK;
 }
 
-/* The steps of the LINEAR terms into m->steps, shared by up to two threads: each takes the next
- * term not yet taken (columns differ in cost: a decimal column takes several times longer than
- * a small integer one, so a fixed split would leave one thread idle). */
+/* The steps of the LINEAR terms into m->steps, and the exact model's costs when the points step
+ * computes them, shared by up to two threads: each takes the next job not yet taken (columns
+ * differ in cost: a decimal column takes several times longer than a small integer one, so a
+ * fixed split would leave one thread idle). Job 0 is the exact model's costs when wanted (the
+ * longest: it goes first), the others are steps in feature order. */
 typedef struct steps_shared {
     const mql_design *d;
     const mql_design_binding *b;
     mql_points *m;
     const size_t *feature;   /* n_steps: the design feature of each step */
     pthread_mutex_t lock;
-    size_t next;             /* the next step to take (under lock) */
+    size_t next;             /* the next job to take (under lock) */
+    /* the exact model's costs (job 0) when exact is set */
+    int exact;
+    const double *eta;
+    int eta_writable;
+    const unsigned char *y;
+    const double *w;
+    double auc, ll;
 } steps_shared;
 
 typedef struct steps_job {
@@ -408,8 +220,14 @@ static void *steps_part(void *arg)
     steps_shared *sh = j->sh;
     for (;;) {
         pthread_mutex_lock(&sh->lock);
-        size_t k = sh->next++;
+        size_t q = sh->next++;
         pthread_mutex_unlock(&sh->lock);
+        if (sh->exact && q == 0) {
+            mql_points_exact_costs(sh->eta, sh->eta_writable, sh->y, sh->w, sh->b->n_rows,
+                                   &sh->auc, &sh->ll);
+            continue;
+        }
+        size_t k = q - (size_t)sh->exact;
         if (k >= sh->m->n_steps)
             break;
         size_t i = sh->feature[k];
@@ -913,6 +731,8 @@ int mql_points_from_fit_ex(const mql_design *d, const double *beta, const mql_de
     if (b && b->table && (rc = mql_points_set_na(m, mql_table_na(b->table), b->table->na.n, err)))
         goto done;
     double a = beta_at(beta, 0);
+    int have_exact = ex && ex->have_exact;
+    double auc_exact = ex ? ex->auc_exact : NAN, logloss_exact = ex ? ex->logloss_exact : NAN;
     /* 1. exact contributions and LINEAR steps */
     for (size_t j = 0; j < p; j++) {
         contrib[j] = j ? beta_at(beta, j) : 0;
@@ -932,13 +752,16 @@ int mql_points_from_fit_ex(const mql_design *d, const double *beta, const mql_de
         }
         n_lin++;
     }
-    if (n_lin) {
-        if (!(m->steps = calloc(n_lin, sizeof *m->steps))) {
+    /* the exact model's costs from the given linear predictor, beside the steps (the pass
+     * would otherwise compute them first, alone) */
+    int exact = b && y && ex && ex->eta && !have_exact;
+    if (n_lin || exact) {
+        if (n_lin && !(m->steps = calloc(n_lin, sizeof *m->steps))) {
             rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
             goto done;
         }
         m->n_steps = n_lin;
-        size_t *feat = malloc(n_lin * sizeof *feat);
+        size_t *feat = malloc((n_lin ? n_lin : 1) * sizeof *feat);
         if (!feat) {
             rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
             goto done;
@@ -946,16 +769,23 @@ int mql_points_from_fit_ex(const mql_design *d, const double *beta, const mql_de
         for (size_t i = 0, k = 0; i < d->n_features; i++)
             if (d->features[i].enc == MQL_ENC_LINEAR)
                 feat[k++] = i;
-        steps_shared sh = {d, b, m, feat, PTHREAD_MUTEX_INITIALIZER, 0};
+        steps_shared sh = {d, b, m, feat, PTHREAD_MUTEX_INITIALIZER, 0, exact,
+                           exact ? ex->eta : NULL, exact && ex->eta_writable, y, w, NAN, NAN};
         steps_job jobs[2] = {{&sh, MQL_OK, 0, {{0}}}, {&sh, MQL_OK, 0, {{0}}}};
         pthread_t th;
-        int threaded = n_lin > 1 && b->n_rows >= 100000 &&
-                       pthread_create(&th, NULL, steps_part, &jobs[1]) == 0;
+        int threads = ex && ex->threads ? ex->threads
+                      : (n_lin + (size_t)exact > 1 && b->n_rows >= 100000) ? 2 : 1;
+        int threaded = threads > 1 && pthread_create(&th, NULL, steps_part, &jobs[1]) == 0;
         steps_part(&jobs[0]);
         if (threaded)
             pthread_join(th, NULL);
         pthread_mutex_destroy(&sh.lock);
         free(feat);
+        if (exact) {
+            have_exact = 1;
+            auc_exact = sh.auc;
+            logloss_exact = sh.ll;
+        }
         /* the first failure in feature order */
         const steps_job *bad = jobs[0].rc ? &jobs[0] : NULL;
         if (jobs[1].rc && (!bad || jobs[1].failed < bad->failed))
@@ -1090,7 +920,7 @@ int mql_points_from_fit_ex(const mql_design *d, const double *beta, const mql_de
     if (b) {
         size_t n = b->n_rows;
         const double *eta_at = ex ? ex->eta : NULL;
-        if (!eta_at && !(ex && ex->have_exact && y)) {
+        if (!eta_at && !(have_exact && y)) {
             if (!(eta = mql_alloc_big((n ? n : 1) * sizeof *eta))) {
                 rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
                 goto done;
@@ -1100,9 +930,8 @@ int mql_points_from_fit_ex(const mql_design *d, const double *beta, const mql_de
             eta_at = eta;
         }
         mql_points_pass_in pin = {eta_at, eta_at && (eta_at == eta || (ex && ex->eta_writable)),
-                                  ex && ex->have_exact, ex ? ex->auc_exact : NAN,
-                                  ex ? ex->logloss_exact : NAN, ex && ex->want_scores,
-                                  ex && ex->want_check};
+                                  have_exact, auc_exact, logloss_exact, ex && ex->want_scores,
+                                  ex && ex->want_check, ex ? ex->threads : 0};
         if ((rc = mql_points_cost_pass(d, b, m, &pin, y, w, &pass, err)))
             goto done;
     }

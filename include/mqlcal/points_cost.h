@@ -32,6 +32,8 @@ typedef struct mql_points_pass_in {
                                   (a second pass on the same fit): eta is not read with y */
     double auc_exact, logloss_exact;
     int want_scores, want_check;
+    int threads;               /* threads that score the leads: 0 = two on large tables (100000
+                                  rows or more), else one; 1 or 2 = that many (tests) */
 } mql_points_pass_in;
 
 /* One pass over the rows of b for the points model m made from design d:
@@ -48,12 +50,22 @@ typedef struct mql_points_pass_in {
  *    level (and of missing), for a numeric feature the first row of the lowest and of the highest
  *    value in every step or bin (the values either side of every cut), for every interaction the
  *    first row of every pair of terms, and MQL_SELFCHECK_SAMPLE rows drawn with a fixed seed.
- * Large tables run the exact model's AUC and log loss on a second thread. Returns MQL_OK or
- * MQL_ENOMEM; out->scores and out->check_rows are NULL on failure. */
+ * The leads are scored in blocks of rows on in->threads threads into a score per row (in eta's
+ * memory when it is writable: the exact model's costs are computed first, or brought with
+ * have_exact), then the costs are summed from those scores in row order by one thread, so the
+ * result does not depend on the threads. Returns MQL_OK or MQL_ENOMEM; out->scores and
+ * out->check_rows are NULL on failure. */
 int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_points *m,
                          const mql_points_pass_in *in, const unsigned char *y, const double *w,
                          mql_points_pass *out, mql_err *err);
 
+/* The exact model's rounding-cost terms from the linear predictor eta of n rows with outcomes y
+ * (weights w, NULL: 1 each): *auc is mql_auc of eta and *logloss mql_logloss of mql_logistic(eta)
+ * bit for bit, NAN where they are undefined (no rows, one class, a bad weight or probability).
+ * With eta_writable (eta is the caller's scratch) and w NULL the AUC sorts eta in place: its
+ * contents are lost. */
+void mql_points_exact_costs(const double *eta, int eta_writable, const unsigned char *y,
+                            const double *w, size_t n, double *auc, double *logloss);
 /* The internal score (capped) of rows[0..k) of b, as mql_points_cost_pass computes it (rows
  * NULL: rows 0..k-1). score has k entries, caller-owned. Returns MQL_OK or MQL_ENOMEM. */
 int mql_points_inside_rows(const mql_design *d, const mql_design_binding *b,

@@ -112,6 +112,8 @@ typedef struct mql_points_extra {
     int want_scores;      /* in: hand back every row's internal score in scores */
     int want_check;       /* in: hand back the rows the sampled self-check scores (see
                              points_cost.h) in check_rows */
+    int threads;          /* in: 0 = two threads on large tables, else one; 1 or 2 = that many
+                             (tests: the result does not depend on it) */
     long *scores;         /* out: b->n_rows internal scores or NULL; caller frees */
     size_t *check_rows;   /* out: ascending distinct rows or NULL; caller frees */
     size_t n_check;

@@ -39,7 +39,7 @@ static int setup(void **state)
     int fd = mkstemp(fx->path);
     if (fd < 0 || !(f = fdopen(fd, "w")))
         return -1;
-    fputs("job,x,x_late,x_early,visits,amt,flag,won\n", f);
+    fputs("job,x,x_late,x_early,visits,amt,flag,emp,won\n", f);
     uint64_t s = 42;
     static const char *jobs[] = {"analyst", "manager", "director", "vp", ""};
     for (int r = 0; r < N_LEADS; r++) {
@@ -57,14 +57,18 @@ static int setup(void **state)
         int visits = (int)(lcg(&s) % 9);
         long amt = (long)(lcg(&s) % 100000);
         int flag = lcg(&s) % 3 == 0;
+        long emp = (long)(lcg(&s) % 3000);
+        char es[24] = "";
+        if (lcg(&s) % 40)
+            snprintf(es, sizeof es, "%ld", emp);
         double eta = -1.5 + 0.4 * (double)xi / 10000 + 0.15 * visits + (flag ? 0.5 : 0) +
                      (job == jobs[3] ? 0.8 : job == jobs[2] ? 0.4 : 0) + (double)amt / 100000;
         int won = (double)(lcg(&s) % 1000000) / 1e6 < 1 / (1 + exp(-eta));
         char xs[32] = "";
         if (!xmiss)
             snprintf(xs, sizeof xs, "%.4f", (double)xi / 10000);
-        fprintf(f, "%s,%s,%.4f,%.4f,%d,%.2f,%s,%d\n", job, xs, (double)li / 10000,
-                (double)ei / 10000, visits, (double)amt / 100, flag ? "yes" : "no", won);
+        fprintf(f, "%s,%s,%.4f,%.4f,%d,%.2f,%s,%s,%d\n", job, xs, (double)li / 10000,
+                (double)ei / 10000, visits, (double)amt / 100, flag ? "yes" : "no", es, won);
     }
     fclose(f);
     mql_err err;
@@ -370,6 +374,66 @@ static void test_full_check_same_model(void **state)
     mql_model_free(c);
 }
 
+/* The points step on one thread and on two (the steps, the exact model's costs and the scores
+ * in blocks shared out, the costs summed in row order after): the same model, costs, scores and
+ * check rows bit for bit, with and without caps, with the fit's linear predictor as scratch. */
+static void test_threads_same(void **state)
+{
+    fixture *fx = *state;
+    mql_model *m = train(fx, 0);
+    mql_design_binding *b = NULL;
+    mql_err err;
+    assert_int_equal(mql_design_bind(m->design, fx->t, &b, &err), MQL_OK);
+    for (int caps = 0; caps < 2; caps++) {
+        mql_points_opts po;
+        mql_points_opts_default(&po);
+        if (caps)
+            po.cap_fit = 30;
+        mql_points *p[2] = {NULL, NULL};
+        mql_points_extra ex[2];
+        for (int t = 0; t < 2; t++) {
+            double *eta = malloc(N_LEADS * sizeof *eta);
+            memcpy(eta, m->fit->eta, N_LEADS * sizeof *eta);
+            ex[t] = (mql_points_extra){.eta = eta, .eta_writable = 1, .auc_exact = NAN,
+                                       .logloss_exact = NAN, .want_scores = 1, .want_check = 1,
+                                       .threads = t + 1};
+            assert_int_equal(mql_points_from_fit_ex(m->design, m->fit->beta, b, fx->y, NULL, &po,
+                                                    &ex[t], &p[t], &err), MQL_OK);
+            free(eta);
+        }
+        assert_int_equal(p[0]->n_rules, p[1]->n_rules);
+        for (size_t k = 0; k < p[0]->n_rules; k++)
+            assert_int_equal(p[0]->rules[k].points, p[1]->rules[k].points);
+        assert_int_equal(p[0]->threshold, p[1]->threshold);
+        assert_memory_equal(&p[0]->auc_exact, &p[1]->auc_exact, sizeof(double));
+        assert_memory_equal(&p[0]->auc_points, &p[1]->auc_points, sizeof(double));
+        assert_memory_equal(&p[0]->logloss_exact, &p[1]->logloss_exact, sizeof(double));
+        assert_memory_equal(&p[0]->logloss_points, &p[1]->logloss_points, sizeof(double));
+        assert_true(isfinite(p[0]->auc_points) && isfinite(p[0]->logloss_points));
+        if (caps) {
+            assert_memory_equal(&p[0]->auc_capped, &p[1]->auc_capped, sizeof(double));
+            assert_memory_equal(&p[0]->logloss_capped, &p[1]->logloss_capped, sizeof(double));
+            assert_true(p[0]->share_capped == p[1]->share_capped && p[0]->share_capped > 0);
+        }
+        assert_memory_equal(ex[0].scores, ex[1].scores, N_LEADS * sizeof(long));
+        assert_int_equal(ex[0].n_check, ex[1].n_check);
+        assert_memory_equal(ex[0].check_rows, ex[1].check_rows, ex[0].n_check * sizeof(size_t));
+        /* and the scores are the design rows' */
+        long *sc = malloc(N_LEADS * sizeof *sc);
+        assert_int_equal(mql_points_internal_scores(m->design, b, p[0], NULL, sc, NULL, &err),
+                         MQL_OK);
+        assert_memory_equal(sc, ex[0].scores, N_LEADS * sizeof(long));
+        free(sc);
+        for (int t = 0; t < 2; t++) {
+            free(ex[t].scores);
+            free(ex[t].check_rows);
+            mql_points_free(p[t]);
+        }
+    }
+    mql_design_binding_free(b);
+    mql_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_dense_runs),
         cmocka_unit_test(test_sampled_check),
         cmocka_unit_test(test_full_check_same_model),
+        cmocka_unit_test(test_threads_same),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
