@@ -563,11 +563,17 @@ static void check_lookup(check_state *ck, const lead_scorer *s, size_t n)
             continue;
         const double *x = t->bf->col->num;
         check_feat *cf = &ck->f[fi];
-        for (size_t k = 0; k < t->st->n; k++) {
-            if (!isnan(t->st->vlo[k]))
-                cf->rmin[k + 1] = first_row(x, n, t->st->vlo[k]);
-            if (!isnan(t->st->vhi[k]))
-                cf->rmax[k + 1] = first_row(x, n, t->st->vhi[k]);
+        const mql_points_step *st = t->st;
+        for (size_t k = 0; k < st->n; k++) {
+            /* the lowest and the highest value, rare, may be known from the steps */
+            if (k == 0 && st->row_lo != SIZE_MAX)
+                cf->rmin[1] = st->row_lo;
+            else if (!isnan(st->vlo[k]))
+                cf->rmin[k + 1] = first_row(x, n, st->vlo[k]);
+            if (k + 1 == st->n && st->row_hi != SIZE_MAX)
+                cf->rmax[k + 1] = st->row_hi;
+            else if (!isnan(st->vhi[k]))
+                cf->rmax[k + 1] = first_row(x, n, st->vhi[k]);
         }
         if (t->bf->col->n_missing)
             cf->rmin[0] = first_row(x, n, NAN);

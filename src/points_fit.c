@@ -109,6 +109,7 @@ static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_
     }
     s->lo[0] = -INFINITY;
     s->n = 1;
+    s->row_lo = s->row_hi = SIZE_MAX;
     if (nv == 0) {
         s->rep[0] = 0;
         mql_runs_free(&vr);
@@ -136,8 +137,11 @@ static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_
      * Values with no short decimal form move the cut down to the shortest decimal above the
      * value below it; no training value changes step. */
     if (!f->integer) {
-        int dec = 0;
-        for (size_t q = 0; q < nd && dec >= 0; q++) {
+        /* a plain-decimal column's values have at most its written decimals (each is the
+         * rounded quotient of its digits): once a value has that many, no other has more */
+        const mql_column *col = bf->col;
+        int dec = 0, most = col->plain_decimal && col->decimals <= 6 ? col->decimals : 7;
+        for (size_t q = 0; q < nd && dec >= 0 && dec < most; q++) {
             int dq = mql_decimals(vr.u[q]);
             dec = dq < 0 ? -1 : dq > dec ? dq : dec;
         }
@@ -182,6 +186,10 @@ static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_
         }
         s->rep[k] = cnt ? sum / (double)cnt : s->lo[k];
     }
+    if (vr.row_min != SIZE_MAX && s->vlo[0] == vr.u[0])
+        s->row_lo = vr.row_min;
+    if (vr.row_max != SIZE_MAX && s->vhi[s->n - 1] == vr.u[nd - 1])
+        s->row_hi = vr.row_max;
     mql_runs_free(&vr);
     return MQL_OK;
 }

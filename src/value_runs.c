@@ -81,7 +81,7 @@ int mql_runs_by_hash(const double *x, size_t n, size_t limit, mql_value_runs *r)
             u[j] = uu[ord[j]];
             c[j] = cc[ord[j]];
         }
-        *r = (mql_value_runs){u, c, nd, nv};
+        *r = (mql_value_runs){u, c, nd, nv, SIZE_MAX, SIZE_MAX};
         u = NULL;
         c = NULL;
     }
@@ -119,7 +119,7 @@ int mql_runs_by_sort(const double *x, size_t n, mql_value_runs *r)
         c[j - 1]++;
     }
     free(v);
-    *r = (mql_value_runs){u, c, nd, nv};
+    *r = (mql_value_runs){u, c, nd, nv, SIZE_MAX, SIZE_MAX};
     return 0;
 }
 
@@ -130,9 +130,16 @@ int mql_runs_by_digits(const double *x, size_t n, int dec, mql_value_runs *r)
     if (dec < 0 || dec > 15 || n > UINT32_MAX)
         return 1;
     double scale = p10[dec], mn = INFINITY, mx = -INFINITY;
+    size_t rmin = SIZE_MAX, rmax = SIZE_MAX;   /* the first row of each (a new extreme is rare) */
     for (size_t i = 0; i < n; i++) {
-        mn = x[i] < mn ? x[i] : mn;     /* NaN compares false: skipped */
-        mx = x[i] > mx ? x[i] : mx;
+        if (x[i] < mn) {                 /* NaN compares false: skipped */
+            mn = x[i];
+            rmin = i;
+        }
+        if (x[i] > mx) {
+            mx = x[i];
+            rmax = i;
+        }
     }
     if (!(mn <= mx))
         return 1;                        /* no value: mql_runs_by_sort's empty runs */
@@ -170,7 +177,7 @@ int mql_runs_by_digits(const double *x, size_t n, int dec, mql_value_runs *r)
         c[j++] = cnt[k];
     }
     free(cnt);
-    *r = (mql_value_runs){u, c, nd, nv};
+    *r = (mql_value_runs){u, c, nd, nv, rmin, rmax};
     return 0;
 }
 

@@ -37,6 +37,9 @@ typedef struct mql_points_step {
     double *vlo, *vhi;    /* n, built only (NULL when read back): the lowest and highest training
                              value in step k (NAN: none), the leads the sampled self-check
                              looks up on either side of every cut */
+    size_t row_lo, row_hi; /* built only: the first training row holding vlo[0] (the lowest
+                             value) and vhi[n - 1] (the highest) when the steps learnt them on
+                             the way; SIZE_MAX: not known (looked up) */
 } mql_points_step;
 
 /* A feature computed from an activity log (engagement that fades): its value at a moment is the

@@ -13,6 +13,8 @@ typedef struct mql_value_runs {
     double *u;
     size_t *c;
     size_t nd, nv;
+    size_t row_min, row_max;   /* the first row holding u[0] and u[nd - 1], when the route
+                                  learns it on the way (digits); SIZE_MAX: not known */
 } mql_value_runs;
 
 /* Frees u and c (NULL-safe) and sets them to NULL. */

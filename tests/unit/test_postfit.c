@@ -226,7 +226,8 @@ static void test_scores_and_costs(void **state)
 
 /* Value runs do not depend on where the values sit: the same 4-decimal values in two row orders
  * (x_late, x_early) give the same steps: cuts, rule ends, representatives, and the lowest and
- * highest training value of each step (the sampled check's lookups). */
+ * highest training value of each step (the sampled check's lookups), whose extremes' first rows
+ * the steps know. */
 static void test_dense_runs(void **state)
 {
     fixture *fx = *state;
@@ -257,6 +258,20 @@ static void test_dense_runs(void **state)
         assert_true(sl->vlo[k] >= sl->lo[k] && sl->vhi[k] >= sl->vlo[k]);
         if (k + 1 < sl->n)
             assert_true(sl->vhi[k] < sl->lo[k + 1]);
+    }
+    /* the first rows of the lowest and the highest value, learnt while counting, are the first
+     * rows holding them */
+    const mql_points_step *both[2] = {sl, se};
+    long fi[2] = {fl, fe};
+    for (int q = 0; q < 2; q++) {
+        const double *xv = b->f[fi[q]].col->num;
+        size_t rlo = SIZE_MAX, rhi = SIZE_MAX;
+        for (size_t r = N_LEADS; r-- > 0;) {
+            rlo = xv[r] == both[q]->vlo[0] ? r : rlo;
+            rhi = xv[r] == both[q]->vhi[both[q]->n - 1] ? r : rhi;
+        }
+        assert_int_equal(both[q]->row_lo, rlo);
+        assert_int_equal(both[q]->row_hi, rhi);
     }
     mql_points_free(p);
     mql_design_binding_free(b);
