@@ -34,9 +34,8 @@ int mql_runs_by_hash(const double *x, size_t n, size_t limit, mql_value_runs *r)
  * smallest and the largest gives the runs in ascending order without sorting the rows. Each
  * run's value is rebuilt as integer / 10^dec, the same correctly rounded quotient the reader
  * computed, and zero as +0 (earlier versions kept -0 when the column had one: the sort never
- * did). Returns
- * 0, 1 when dec is out of 0..15 or the span is too wide for counting (r untouched), -1 when out
- * of memory. */
+ * did). Returns 0, 1 when dec is out of 0..15 or the span is too wide for counting (r
+ * untouched), -1 when out of memory. */
 int mql_runs_by_digits(const double *x, size_t n, int dec, mql_value_runs *r);
 
 /* The value at position i (< nv) of the sorted values. */

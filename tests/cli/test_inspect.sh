@@ -78,6 +78,14 @@ expect_out csv_date_row "^first_contact_date,date,0,0,[0-9]+,2018-01-01,,2018-05
 run inspect $FIX/join/mqls.csv --join $FIX/join/deals.csv --key mql_id --format json
 expect_out json_rate "\"positives\": 7, \"rows\": 30, \"rate\": 0\.23333333333333334"
 expect_out json_columns "\"column_table\": \["
+# medians: plain decimals from their counted runs, the same values in exponent form (and a span
+# too wide to count) by selection; an even count averages the two middle values; a zero is 0
+run inspect $FIX/inspect/medians.csv --format csv
+expect_out median_plain_even "^plain_even,numeric,2,20,8,-2\.25,2\.5,10,,$"
+expect_out median_expo_even "^expo_even,numeric,2,20,8,-2\.25,2\.5,10,,$"
+expect_out median_plain_odd "^plain_odd,numeric,1,10,9,1,5,9,,$"
+expect_out median_zero "^zero_mid,numeric,3,30,5,-2,0,2,,$"
+expect_out median_wide "^wide,numeric,6,60,4,1e-06,6,1000000000,,$"
 run inspect --help
 expect help 0 ""
 expect_out help_usage "usage: mqlcal inspect LEADS.csv"
