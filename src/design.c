@@ -39,9 +39,11 @@ static void fmt_num(double v, char *buf, size_t cap)
     }
 }
 
+/* v is a whole number below 2^53 in magnitude. The conversion is floor's answer there, without
+ * a call to floor per value (it is a library call unless the target has SSE4.1). */
 static int is_integral(double v)
 {
-    return fabs(v) < 9007199254740992.0 && floor(v) == v;
+    return fabs(v) < 9007199254740992.0 && (double)(int64_t)v == v;
 }
 
 static int list_push(char ***arr, size_t *n, const char *s)
@@ -1173,7 +1175,8 @@ static int build_numeric(mql_design *d, const mql_column *col, size_t n_rows,
         if (wr == 0)
             continue;
         nv += wr;
-        integer &= is_integral(x);
+        if (integer && !is_integral(x))
+            integer = 0;
         lo = x < lo ? x : lo;
         hi = x > hi ? x : hi;
     }

@@ -1,6 +1,6 @@
-/* design_fill.c: a bound design's rows, as dense rows (mql_design_fill: p doubles per row) or in
- * glm.h's coded layout (mql_design_fill_coded: one column index per coded feature, the few
- * numeric values dense), the same matrix either way. */
+/* design_fill.c: a bound design's rows, as dense rows (mql_design_fill: p doubles per row;
+ * mql_design_fill_cols: the same column-major) or in glm.h's coded layout (mql_design_fill_coded:
+ * one column index per coded feature, the few numeric values dense), the same matrix each way. */
 #include "mqlcal/design.h"
 
 #include <math.h>
@@ -111,6 +111,108 @@ int mql_design_fill(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
                 for (size_t c = 0; c < ix->n_cells; c++)
                     xr[ix->term0 + c] = xr[ja + ix->ta[c]] * xr[jb + ix->tb[c]];
             }
+        }
+    }
+    return MQL_OK;
+}
+
+/* ==== column-major rows ==================================================================== */
+
+/* The dense IRLS passes read a chunk column by column (mql_glm_fill_cols_fn): each feature's
+ * columns are written as contiguous runs from its table column, with no transpose. Every value
+ * equals mql_design_fill's. */
+static void cols_codes(const mql_bound_feature *bf, const mql_feature *f, size_t r0, size_t m,
+                       size_t step, double *x, size_t ld)
+{
+    const uint32_t *code = bf->col->code + r0;
+    const int32_t *map = bf->code_term;
+    size_t L = bf->n_codes;
+    int32_t na = bf->na_term;
+    double *xf = x + f->term0 * ld;
+    for (size_t k = 0; k < f->n_terms; k++)
+        memset(xf + k * ld, 0, m * sizeof *xf);
+    for (size_t r = 0; r < m; r++) {
+        uint32_t c = code[r * step];
+        int32_t o = c == MQL_NA_CODE ? na : c < L ? map[c] : -1;
+        if (o >= 0)
+            xf[(size_t)o * ld + r] = 1.0;
+    }
+}
+
+static void cols_value(const mql_bound_feature *bf, const mql_feature *f, size_t r0, size_t m,
+                       size_t step, double *x, size_t ld)
+{
+    const double *v = bf->col->num + r0;
+    double *xc = x + f->term0 * ld, *xm = xc + ld;
+    if (f->enc == MQL_ENC_BOOLEAN) {
+        for (size_t r = 0; r < m; r++)
+            xc[r] = v[r * step] == v[r * step] && v[r * step] != 0.0;
+    } else if (step == 1 && bf->col->n_missing == 0) {
+        memcpy(xc, v, m * sizeof *xc);   /* no NaN to replace */
+    } else if (step == 1) {
+        for (size_t r = 0; r < m; r++)
+            xc[r] = v[r] == v[r] ? v[r] : 0.0;
+    } else {
+        for (size_t r = 0; r < m; r++)
+            xc[r] = v[r * step] == v[r * step] ? v[r * step] : 0.0;
+    }
+    if (f->has_missing)
+        for (size_t r = 0; r < m; r++)
+            xm[r] = v[r * step] != v[r * step];
+}
+
+static void cols_bins(const mql_bound_feature *bf, const mql_feature *f, size_t r0, size_t m,
+                      size_t step, double *x, size_t ld)
+{
+    const double *v = bf->col->num + r0;
+    size_t nc = f->n_cuts;
+    double *xf = x + f->term0 * ld;
+    for (size_t k = 0; k < f->n_terms; k++)
+        memset(xf + k * ld, 0, m * sizeof *xf);
+    for (size_t r = 0; r < m; r++) {
+        double a = v[r * step];
+        if (isnan(a)) {
+            if (f->has_missing)
+                xf[nc * ld + r] = 1.0;
+        } else {
+            size_t bin = mql_design_bin_of(f->cuts, nc, a);
+            if (bin > 0)
+                xf[(bin - 1) * ld + r] = 1.0;
+        }
+    }
+}
+
+int mql_design_fill_cols(void *ctx, size_t row0, size_t m, size_t step, double *x, size_t ld,
+                         mql_err *err)
+{
+    const mql_design_binding *b = ctx;
+    const mql_design *d = b->design;
+    if (step == 0 || ld < m)
+        return mql_err_set(err, MQL_EUSAGE, "design: step %zu or leading dimension %zu < %zu "
+                           "rows", step, ld, m);
+    if (m > 0 && (row0 >= b->n_rows || (m - 1) > (b->n_rows - 1 - row0) / step))
+        return mql_err_set(err, MQL_EDATA, "design: %zu rows from %zu, every %zu, out of range "
+                           "(%zu rows)", m, row0, step, b->n_rows);
+    for (size_t r = 0; r < m; r++)
+        x[r] = 1.0;
+    for (size_t i = 0; i < d->n_features; i++) {
+        const mql_feature *f = &d->features[i];
+        const mql_bound_feature *bf = &b->f[i];
+        if (bf->by_code)
+            cols_codes(bf, f, row0, m, step, x, ld);
+        else if (f->enc == MQL_ENC_BINNED)
+            cols_bins(bf, f, row0, m, step, x, ld);
+        else
+            cols_value(bf, f, row0, m, step, x, ld);
+    }
+    for (size_t k = 0; k < d->n_ix; k++) {
+        const mql_interaction *ix = &d->ix[k];
+        size_t ja = d->features[ix->a].term0, jb = d->features[ix->b].term0;
+        for (size_t c = 0; c < ix->n_cells; c++) {
+            const double *xa = x + (ja + ix->ta[c]) * ld, *xb = x + (jb + ix->tb[c]) * ld;
+            double *xo = x + (ix->term0 + c) * ld;
+            for (size_t r = 0; r < m; r++)
+                xo[r] = xa[r] * xb[r];
         }
     }
     return MQL_OK;

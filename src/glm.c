@@ -2,6 +2,7 @@
  * glm.fit / binomial() step by step so coefficients, SEs, deviance and AIC agree with R. */
 #include "mqlcal/glm.h"
 #include "mqlcal/xwx.h"
+#include "mqlcal/xwx_dense.h"
 
 #include <float.h>
 #include <math.h>
@@ -176,10 +177,12 @@ typedef struct glm_shared {
 typedef struct glm_part {
     const glm_shared *sh;
     size_t row0, row1;
-    double *x;                  /* GLM_CHUNK x p (coded layout: GLM_CHUNK x md dense values) */
+    double *x;                  /* GLM_CHUNK x p column-major (coded layout: GLM_CHUNK x md
+                                   dense values, row-major) */
+    double *xr;                 /* GLM_CHUNK x p: fill's rows when the data has no fill_cols */
     double *eta;                /* GLM_CHUNK */
     double *wz;                 /* GLM_CHUNK */
-    double *s;                  /* GLM_CHUNK: sqrt(W) (coded layout) */
+    double *s;                  /* GLM_CHUNK: sqrt(W) */
     uint32_t *idx;              /* GLM_CHUNK x k slot columns (coded layout) */
     mql_xwx *xa;                /* the coded layout's sums, assembled into a and b */
     double *a;                  /* p x p */
@@ -203,13 +206,14 @@ static double lchoose_int(double n, double k)
 }
 
 /* Adds a chunk's weighted events (pos) and non-events (neg) among rows with x_j = 1, and clears
- * binary[j] when column j holds a value other than 0 and 1 on a row with w > 0. */
-static void sep_count(const double *x, size_t m, size_t p, const double *y, const double *w,
-                      double *pos, double *neg, unsigned char *binary)
+ * binary[j] when column j holds a value other than 0 and 1 on a row with w > 0. Row r's column
+ * j is x[r * rs + j * cs] (row-major: rs = p, cs = 1; column-major: rs = 1, cs = ld). */
+static void sep_count(const double *x, size_t m, size_t p, size_t rs, size_t cs, const double *y,
+                      const double *w, double *pos, double *neg, unsigned char *binary)
 {
     for (size_t j = 1; j < p; j++) {
         for (size_t r = 0; binary[j] && r < m; r++) {
-            double wr = w ? w[r] : 1.0, v = x[r * p + j];
+            double wr = w ? w[r] : 1.0, v = x[r * rs + j * cs];
             if (wr == 0.0)
                 continue;
             if (v == 1.0) {
@@ -242,7 +246,8 @@ static void sep_decide(size_t p, const double *pos, const double *neg,
     }
 }
 
-/* Pass 0's checks of a dense chunk: finite values, the intercept column, separation counts. */
+/* Pass 0's checks of a dense chunk (column-major, m rows): finite values, the intercept
+ * column, separation counts. The first bad value in row order is reported. */
 static int check_dense(glm_part *t, size_t row0, size_t m)
 {
     const glm_shared *sh = t->sh;
@@ -254,19 +259,33 @@ static int check_dense(glm_part *t, size_t row0, size_t m)
     for (size_t k = 0; k < m * p; k++)
         probe += x[k] * 0.0;
     for (size_t r = 0; r < m; r++) {
-        const double *xr = x + r * p;
         for (size_t j = 0; isnan(probe) && j < p; j++)
-            if (!isfinite(xr[j]))
+            if (!isfinite(x[j * m + r]))
                 return mql_err_set(&t->err, MQL_EDATA,
                                    "design row %zu, column %zu: value %g is not finite",
-                                   row0 + r, j, xr[j]);
-        if (sh->intercept && xr[0] != 1.0)
+                                   row0 + r, j, x[j * m + r]);
+        if (sh->intercept && x[r] != 1.0)
             return mql_err_set(&t->err, MQL_EDATA,
                                "design row %zu, column 0: intercept column holds %g, not 1",
-                               row0 + r, xr[0]);
+                               row0 + r, x[r]);
     }
-    sep_count(x, m, p, d->y + row0, d->w ? d->w + row0 : NULL, t->pos, t->neg, t->binary);
+    sep_count(x, m, p, 1, m, d->y + row0, d->w ? d->w + row0 : NULL, t->pos, t->neg, t->binary);
     return MQL_OK;
+}
+
+/* A dense chunk, column-major with leading dimension m, from fill_cols or, without one, fill's
+ * rows transposed. */
+static int fill_dense(glm_part *t, size_t row0, size_t m)
+{
+    const mql_glm_data *d = t->sh->d;
+    size_t p = t->sh->p;
+    if (d->fill_cols)
+        return d->fill_cols(d->ctx, row0, m, 1, t->x, m, &t->err);
+    int st = d->fill(d->ctx, row0, m, t->xr, &t->err);
+    for (size_t r = 0; st == MQL_OK && r < m; r++)
+        for (size_t j = 0; j < p; j++)
+            t->x[j * m + r] = t->xr[r * p + j];
+    return st;
 }
 
 /* The same checks on a chunk in the coded layout: coded columns hold 0 and 1 by construction,
@@ -325,8 +344,7 @@ static int part_chunk(glm_part *t, size_t row0, size_t m)
     /* the coded layout's slots are read until a pass has noted every row's tuple */
     uint32_t *idx = cx && (sh->check || !mql_xwx_indexed(t->xa)) ? t->idx : NULL;
     size_t r_part = row0 - t->row0;
-    int st = cx ? cx->fill(cx->ctx, row0, m, idx, x, &t->err)
-                : d->fill(d->ctx, row0, m, x, &t->err);
+    int st = cx ? cx->fill(cx->ctx, row0, m, idx, x, &t->err) : fill_dense(t, row0, m);
     if (st != MQL_OK)
         return st;
     if (sh->check && (st = cx ? check_coded(t, row0, m) : check_dense(t, row0, m)) != MQL_OK)
@@ -334,8 +352,7 @@ static int part_chunk(glm_part *t, size_t row0, size_t m)
     if (sh->beta && cx)
         mql_xwx_eta(t->xa, r_part, m, idx, x, sh->beta_raw, t->eta);
     else if (sh->beta)
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)p, 1.0, x, (int)p, sh->beta_raw, 1,
-                    0.0, t->eta, 1);
+        mql_xwx_dense_eta(x, m, p, m, sh->beta_raw, t->eta);
     if (sh->beta && sh->eta_out)
         memcpy(sh->eta_out + row0, t->eta, m * sizeof *t->eta);
     const double *restrict c = sh->shift;
@@ -355,10 +372,7 @@ static int part_chunk(glm_part *t, size_t row0, size_t m)
             eta = log(ms / (1.0 - ms));
         }
         if (w == 0.0) {
-            if (cx)
-                t->s[r] = 0.0;
-            else
-                memset(x + r * p, 0, p * sizeof *x);
+            t->s[r] = 0.0;
             t->wz[r] = 0.0;
             continue;
         }
@@ -404,22 +418,12 @@ static int part_chunk(glm_part *t, size_t row0, size_t m)
             }
         }
         t->wz[r] = s * z;
-        if (cx) {
-            t->s[r] = s;
-            continue;
-        }
-        /* shifted and scaled in one sweep: sqrt(W) (x - c) */
-        double *restrict xs = x + r * p;
-        for (size_t j = 0; j < p; j++)
-            xs[j] = (xs[j] - c[j]) * s;
+        t->s[r] = s;
     }
-    if (cx) {
+    if (cx)
         mql_xwx_add(t->xa, r_part, m, idx, x, t->s, t->wz, c);
-        return MQL_OK;
-    }
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)p, (int)m, 1.0, x, (int)p, 1.0, t->a,
-                (int)p);
-    cblas_dgemv(CblasRowMajor, CblasTrans, (int)m, (int)p, 1.0, x, (int)p, t->wz, 1, 1.0, t->b, 1);
+    else
+        mql_xwx_dense_add(x, m, p, m, c, t->s, t->wz, t->a, t->b);
     return MQL_OK;
 }
 
@@ -470,6 +474,7 @@ static void work_free(glm_work *ws)
         return;
     for (size_t i = 0; i < GLM_MAX_THREADS; i++) {
         free(ws->part[i].x);
+        free(ws->part[i].xr);
         free(ws->part[i].eta);
         free(ws->part[i].wz);
         free(ws->part[i].a);
@@ -522,12 +527,15 @@ static glm_work *work_new(const mql_glm_data *d, const mql_glm_coded *cx, size_t
         t->pos = malloc((p + 1) * sizeof *t->pos);
         t->neg = malloc((p + 1) * sizeof *t->neg);
         t->binary = malloc(p);
-        ok = ok && t->x && t->eta && t->wz && t->a && t->b && t->pos && t->neg && t->binary;
+        t->s = malloc(GLM_CHUNK * sizeof *t->s);
+        ok = ok && t->x && t->eta && t->wz && t->a && t->b && t->pos && t->neg && t->binary &&
+             t->s;
+        if (!cx && !d->fill_cols)
+            ok = ok && (t->xr = malloc(GLM_CHUNK * p * sizeof *t->xr));
         if (cx) {
-            t->s = malloc(GLM_CHUNK * sizeof *t->s);
             t->idx = malloc(GLM_CHUNK * (cx->k ? cx->k : 1) * sizeof *t->idx);
             t->xa = mql_xwx_new(p, cx->k, cx->md, cx->dense, t->row1 - t->row0);
-            ok = ok && t->s && t->idx && t->xa;
+            ok = ok && t->idx && t->xa;
         }
     }
     ws->a = malloc(p * p * sizeof *ws->a);
@@ -844,8 +852,9 @@ static int finish(glm_work *ws, size_t rank, int intercept, mql_glm_result *r, m
 /* Every k-th row of a larger design, from row off: the fill callback of the subsample fit. */
 typedef struct warm_ctx {
     const mql_glm_data *d;
-    size_t k, off;
-    const double *x;            /* the subsample's rows, filled once (NULL: fill on each pass) */
+    size_t k, off, m;
+    const double *x;            /* the subsample's m rows, filled once, column-major (leading
+                                   dimension m); NULL: filled on each pass */
     const mql_glm_coded *cx;    /* the full data's coded layout, when its passes read it */
     uint32_t *idx;              /* the subsample in that layout (m x k slots, m x md values) */
     double *xd;
@@ -867,14 +876,34 @@ static int warm_fill(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
 {
     const warm_ctx *c = ctx;
     size_t p = c->d->p;
-    if (c->x) {
-        memcpy(x, c->x + row0 * p, m * p * sizeof *x);
-        return MQL_OK;
-    }
     for (size_t r = 0; r < m; r++) {
+        if (c->x) {
+            for (size_t j = 0; j < p; j++)
+                x[r * p + j] = c->x[j * c->m + row0 + r];
+            continue;
+        }
         int st = c->d->fill(c->d->ctx, (row0 + r) * c->k + c->off, 1, x + r * p, err);
         if (st != MQL_OK)
             return st;
+    }
+    return MQL_OK;
+}
+
+/* The subsample's rows column-major: copied from c->x, or gathered every k-th row by the full
+ * data's fill_cols. */
+static int warm_fill_cols(void *ctx, size_t row0, size_t m, size_t step, double *x, size_t ld,
+                          mql_err *err)
+{
+    const warm_ctx *c = ctx;
+    if (!c->x)
+        return c->d->fill_cols(c->d->ctx, row0 * c->k + c->off, m, c->k * step, x, ld, err);
+    for (size_t j = 0; j < c->d->p; j++) {
+        const double *src = c->x + j * c->m + row0;
+        if (step == 1)
+            memcpy(x + j * ld, src, m * sizeof *x);
+        else
+            for (size_t r = 0; r < m; r++)
+                x[j * ld + r] = src[r * step];
     }
     return MQL_OK;
 }
@@ -890,7 +919,7 @@ static int warm_start(const mql_glm_data *d, const mql_glm_opts *o, const glm_wo
                       double *beta)
 {
     size_t k = d->n / o->warm_rows, m = d->n / k, p = d->p;
-    warm_ctx c = {d, k, k / 2, NULL, NULL, NULL, NULL};
+    warm_ctx c = {d, k, k / 2, m, NULL, NULL, NULL, NULL};
     double *xs = NULL;
     mql_glm_coded scx;
     double *y = mql_alloc_big(m * sizeof *y), *w = d->w ? mql_alloc_big(m * sizeof *w) : NULL;
@@ -921,18 +950,33 @@ static int warm_start(const mql_glm_data *d, const mql_glm_opts *o, const glm_wo
             sd.coded = &scx;
         }
     }
-    /* Dense rows: filled once (every pass of the subsample's fit reads them again) when they
-     * take at most 256 MB; the same values either way. */
+    /* Dense rows: filled once, column-major (every pass of the subsample's fit reads them
+     * again), when they take at most 256 MB; the same values either way. */
     xs = !sd.coded && m * p <= ((size_t)32 << 20) ? mql_alloc_big(m * p * sizeof *xs) : NULL;
     if (xs) {
         mql_err fe;
-        if (warm_fill(&c, 0, m, xs, &fe) == MQL_OK) {
+        int fs = MQL_OK;
+        if (d->fill_cols) {
+            fs = d->fill_cols(d->ctx, c.off, m, k, xs, m, &fe);
+        } else {
+            double *row = malloc(p * sizeof *row);
+            fs = row ? MQL_OK : MQL_ENOMEM;
+            for (size_t i = 0; fs == MQL_OK && i < m; i++) {
+                fs = d->fill(d->ctx, i * k + c.off, 1, row, &fe);
+                for (size_t j = 0; fs == MQL_OK && j < p; j++)
+                    xs[j * m + i] = row[j];
+            }
+            free(row);
+        }
+        if (fs == MQL_OK) {
             c.x = xs;
         } else {
             free(xs);
             xs = NULL;
         }
     }
+    if (!sd.coded && (c.x || d->fill_cols))
+        sd.fill_cols = warm_fill_cols;
     mql_glm_opts so = *o;
     so.l2 = o->l2 / (double)k;
     so.warm_rows = 0;
@@ -1168,7 +1212,7 @@ int mql_glm_separation_check(const mql_glm_data *d, signed char *sep, double *cn
         size_t m = d->n - r0 < GLM_CHUNK ? d->n - r0 : GLM_CHUNK;
         if ((st = d->fill(d->ctx, r0, m, x, err)) != MQL_OK)
             goto out;
-        sep_count(x, m, p, d->y + r0, d->w ? d->w + r0 : NULL, pos, neg, binary);
+        sep_count(x, m, p, p, 1, d->y + r0, d->w ? d->w + r0 : NULL, pos, neg, binary);
     }
     sep_decide(p, pos, neg, binary, sep, cnt);
 out:

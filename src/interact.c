@@ -118,7 +118,8 @@ static int fit_dev(const ix_ctx *c, const mql_interaction *ix, size_t n, double 
         return rc;
     mql_glm_coded cx;
     mql_err cerr;
-    mql_glm_data gd = {c->t->n_rows, d->p, mql_design_fill, b, c->yd, c->w, NULL};
+    mql_glm_data gd = {c->t->n_rows, d->p, mql_design_fill, b, c->yd, c->w, NULL,
+                       mql_design_fill_cols};
     if (mql_design_coded(b, &cx, &cerr) == MQL_OK)
         gd.coded = &cx;   /* else dense rows, as model.c */
     mql_glm_result *r = NULL;
@@ -158,7 +159,8 @@ static int cv_logloss(const ix_ctx *c, const mql_interaction *ix, size_t n, doub
     for (size_t k = 0; rc == MQL_OK && k < MQL_IX_FOLDS; k++) {
         for (size_t i = 0; i < rows; i++)
             wf[i] = i % MQL_IX_FOLDS == k ? 0.0 : c->w ? c->w[i] : 1.0;
-        mql_glm_data gd = {rows, p, mql_design_fill, b, c->yd, wf, coded ? &cx : NULL};
+        mql_glm_data gd = {rows, p, mql_design_fill, b, c->yd, wf, coded ? &cx : NULL,
+                           mql_design_fill_cols};
         mql_glm_result *r = NULL;
         rc = mql_glm_fit(&gd, c->g, &r, err);
         if (rc == MQL_ENOCONV)

@@ -446,7 +446,8 @@ int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
      * interaction listing a cell twice, no memory for its tables) they read the dense rows. */
     mql_glm_coded coded;
     mql_err cerr;
-    mql_glm_data gd = {t->n_rows, d->p, mql_design_fill, bind, yd, w, NULL};
+    mql_glm_data gd = {t->n_rows, d->p, mql_design_fill, bind, yd, w, NULL,
+                       mql_design_fill_cols};
     if (mql_design_coded(bind, &coded, &cerr) == MQL_OK)
         gd.coded = &coded;
     int firth = gopts->method == MQL_GLM_METHOD_FIRTH, fit_st;

@@ -297,6 +297,13 @@ void mql_design_binding_free(mql_design_binding *b);
  * per row. Returns MQL_OK, or MQL_EDATA when the rows are out of range. */
 int mql_design_fill(void *ctx, size_t row0, size_t m, double *x, mql_err *err);
 
+/* mql_glm_fill_cols_fn over a binding (ctx = the mql_design_binding): the same values as
+ * mql_design_fill, column-major (column j of the r-th row at x[j * ld + r]) for the rows
+ * row0 + r * step, r < m. Returns MQL_OK, MQL_EUSAGE for step 0 or ld < m, or MQL_EDATA when a
+ * row is out of range. */
+int mql_design_fill_cols(void *ctx, size_t row0, size_t m, size_t step, double *x, size_t ld,
+                         mql_err *err);
+
 /* glm.h's coded layout of the same rows (design_fill.c): one slot per CATEGORICAL, BOOLEAN or
  * BINNED feature (its term for the row, none for the reference), one per "(missing)" term of a
  * LINEAR feature and one per interaction (its cell); the dense columns are the intercept and the

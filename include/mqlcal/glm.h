@@ -17,6 +17,14 @@
  * err, so it must only read ctx. */
 typedef int (*mql_glm_fill_fn)(void *ctx, size_t row0, size_t m, double *x, mql_err *err);
 
+/* The same rows column-major, optionally every step-th: rows row0 + r * step (r < m) with
+ * column j of the r-th at x[j * ld + r] (ld >= m), under mql_glm_fill_fn's rules, the values
+ * those of fill. The dense IRLS passes read a chunk this way when it is given (each column a
+ * contiguous run, scaled in place and handed to the BLAS as is), and the warm start's
+ * subsample with step > 1. */
+typedef int (*mql_glm_fill_cols_fn)(void *ctx, size_t row0, size_t m, size_t step, double *x,
+                                    size_t ld, mql_err *err);
+
 /* The same rows in a coded layout: each row as k slots, each naming the one design column it
  * sets to 1 (or p: none), plus md dense columns. fill writes rows [row0, row0 + m) as idx (m x k
  * column indices, row-major; idx NULL: the dense values only) and xd (m x md values), under
@@ -45,6 +53,7 @@ typedef struct mql_glm_data {
                                      coded layout when it has a coded column (md < p; xwx.h),
                                      agreeing with the dense passes to rounding; Firth's fit and
                                      the separation checks always read fill */
+    mql_glm_fill_cols_fn fill_cols;   /* optional (NULL: the passes transpose fill's rows) */
 } mql_glm_data;
 
 /* Convenience: a fill callback over an in-memory gsl_matrix (ctx = the matrix). */

@@ -1,0 +1,21 @@
+/* xwx_dense.h: one IRLS chunk's share of eta, X'WX and X'Wz from dense rows held column-major
+ * (glm.h's mql_glm_fill_cols_fn), as glm.c's dense passes form them; xwx.h does the same from
+ * the coded layout. */
+#ifndef MQLCAL_XWX_DENSE_H
+#define MQLCAL_XWX_DENSE_H
+
+#include <stddef.h>
+
+/* eta = X beta for an m x p chunk x, column-major with leading dimension ld >= m (column j of
+ * row r at x[j * ld + r]); beta has p entries (none NaN). */
+void mql_xwx_dense_eta(const double *x, size_t m, size_t p, size_t ld, const double *beta,
+                       double *eta);
+
+/* Overwrites x (as above) with sqrt(W) (x - c) row by row (s: m values sqrt(W), 0 for a row
+ * that adds nothing; c: p column shifts, c[0] = 0 for the intercept) and adds
+ * (X - 1c)' W (X - 1c) to the upper triangle of the row-major p x p matrix a (its lower
+ * triangle is not touched) and (X - 1c)' W z to b, with wz (m) holding sqrt(W) z. */
+void mql_xwx_dense_add(double *x, size_t m, size_t p, size_t ld, const double *c,
+                       const double *s, const double *wz, double *a, double *b);
+
+#endif
