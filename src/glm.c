@@ -254,10 +254,16 @@ static int check_dense(glm_part *t, size_t row0, size_t m)
     const mql_glm_data *d = sh->d;
     size_t p = sh->p;
     const double *x = t->x;
-    /* v * 0 is NaN exactly when v is not finite; rows are only searched when it is */
-    double probe = 0.0;
-    for (size_t k = 0; k < m * p; k++)
-        probe += x[k] * 0.0;
+    /* v * 0 is NaN exactly when v is not finite; rows are only searched when it is. Four
+     * sums, so that no add waits for the one before. */
+    double q[4] = {0.0, 0.0, 0.0, 0.0};
+    size_t k = 0;
+    for (; k + 4 <= m * p; k += 4)
+        for (size_t i = 0; i < 4; i++)
+            q[i] += x[k + i] * 0.0;
+    for (; k < m * p; k++)
+        q[0] += x[k] * 0.0;
+    double probe = q[0] + q[1] + q[2] + q[3];
     for (size_t r = 0; r < m; r++) {
         for (size_t j = 0; isnan(probe) && j < p; j++)
             if (!isfinite(x[j * m + r]))
@@ -349,22 +355,25 @@ static int part_chunk(glm_part *t, size_t row0, size_t m)
         return st;
     if (sh->check && (st = cx ? check_coded(t, row0, m) : check_dense(t, row0, m)) != MQL_OK)
         return st;
+    /* with eta_out, eta goes straight to its place there */
+    double *etav = sh->eta_out ? sh->eta_out + row0 : t->eta;
     if (sh->beta && cx)
-        mql_xwx_eta(t->xa, r_part, m, idx, x, sh->beta_raw, t->eta);
+        mql_xwx_eta(t->xa, r_part, m, idx, x, sh->beta_raw, etav);
     else if (sh->beta)
-        mql_xwx_dense_eta(x, m, p, m, sh->beta_raw, t->eta);
-    if (sh->beta && sh->eta_out)
-        memcpy(sh->eta_out + row0, t->eta, m * sizeof *t->eta);
+        mql_xwx_dense_eta(x, m, p, m, sh->beta_raw, etav);
     const double *restrict c = sh->shift;
 
     const double *yv = d->y + row0;
     const double *wv = d->w ? d->w + row0 : NULL;
     const double eps10 = 10.0 * DBL_EPSILON;
+    /* the sums in locals (t's arrays could alias them), added in the same order */
+    double dev = t->dev, dev_int = t->dev_int, ll_nonint = t->ll_nonint, ll_const = t->ll_const;
+    size_t n_extreme = t->n_extreme;
     for (size_t r = 0; r < m; r++) {
         double y = yv[r], w = wv ? wv[r] : 1.0;
         double eta, mu_eta, mu;
         if (sh->beta) {
-            eta = t->eta[r];
+            eta = etav[r];
         } else {
             /* binomial()$initialize: mustart = (w y + 0.5) / (w + 1), eta = logit(mustart);
              * unit_start: the value of each unit row the weight stands for */
@@ -394,19 +403,19 @@ static int part_chunk(glm_part *t, size_t row0, size_t m)
             dev_i = 2.0 * w * -log(mu);
         else
             dev_i = 2.0 * w * (y_log_y(y, mu) + y_log_y(1.0 - y, 1.0 - mu));
-        t->dev += dev_i;
+        dev += dev_i;
         if (mu > 1.0 - eps10 || mu < eps10)
-            t->n_extreme++;
+            n_extreme++;
         /* R's binomial()$aic: dbinom(round(w y), round(w), mu, log = TRUE) summed over w > 0.
          * For integer w and w y this is a beta-free constant minus dev_i / 2. */
         if (w == 1.0 && (y == 0.0 || y == 1.0)) {
-            t->dev_int += dev_i;
+            dev_int += dev_i;
         } else {
             double nn = nearbyint(w), k = nearbyint(w * y);
             if (nn == w && k == w * y) {
-                t->dev_int += dev_i;
+                dev_int += dev_i;
                 if (sh->check)
-                    t->ll_const += lchoose_int(nn, k) +
+                    ll_const += lchoose_int(nn, k) +
                                    w * (y_log_y(y, 1.0) + y_log_y(1.0 - y, 1.0));
             } else {
                 double ll = lchoose_int(nn, k);
@@ -414,12 +423,17 @@ static int part_chunk(glm_part *t, size_t row0, size_t m)
                     ll += k * log(mu);
                 if (nn > k)
                     ll += (nn - k) * log(1.0 - mu);
-                t->ll_nonint += ll;
+                ll_nonint += ll;
             }
         }
         t->wz[r] = s * z;
         t->s[r] = s;
     }
+    t->dev = dev;
+    t->dev_int = dev_int;
+    t->ll_nonint = ll_nonint;
+    t->ll_const = ll_const;
+    t->n_extreme = n_extreme;
     if (cx)
         mql_xwx_add(t->xa, r_part, m, idx, x, t->s, t->wz, c);
     else

@@ -1,5 +1,6 @@
 /* test_xwx.c: the coded layout of a design (design_fill.c) and X'WX from per-level sums (xwx.c)
- * against the dense rows they replace. The data are generated (a fixed LCG): categoricals with a
+ * against the dense rows they replace; the column-major dense chunks (mql_design_fill_cols,
+ * xwx_dense.c) against the rows and a plain computation. The data are generated (a fixed LCG): categoricals with a
  * pooled rare level, missing cells and an unseen level, a boolean with missing cells (read as
  * 0/1 and, in a second table, as text), a linear numeric with missing cells, a binned numeric,
  * a numeric with a large mean, frequency weights with zeros and fractions, and an interaction.
@@ -15,6 +16,7 @@
 #include "mqlcal/glm.h"
 #include "mqlcal/table.h"
 #include "mqlcal/xwx.h"
+#include "mqlcal/xwx_dense.h"
 
 #define NROWS 40000
 
@@ -331,9 +333,19 @@ static void test_fit_coded_vs_dense(void **state)
         o.l2 = cases[ci].l2;
         mql_glm_data dense = {NROWS, d->p, mql_design_fill, b, y, w, NULL};
         mql_glm_data coded = {NROWS, d->p, mql_design_fill, b, y, w, &cx};
-        mql_glm_result *r0 = NULL, *r1 = NULL;
+        mql_glm_data cols = {NROWS, d->p, mql_design_fill, b, y, w, NULL, mql_design_fill_cols};
+        mql_glm_result *r0 = NULL, *r1 = NULL, *r2 = NULL;
         assert_int_equal(mql_glm_fit(&dense, &o, &r0, &err), MQL_OK);
         assert_int_equal(mql_glm_fit(&coded, &o, &r1, &err), MQL_OK);
+        /* column-major chunks from fill_cols or from fill's rows transposed: the same values
+         * through the same sums, so the same fit to the last bit */
+        assert_int_equal(mql_glm_fit(&cols, &o, &r2, &err), MQL_OK);
+        assert_true(r2->deviance == r0->deviance);
+        assert_int_equal(r2->iterations, r0->iterations);
+        assert_int_equal(r2->warm_iterations, r0->warm_iterations);
+        assert_memory_equal(r2->beta, r0->beta, d->p * sizeof *r0->beta);
+        assert_memory_equal(r2->se, r0->se, d->p * sizeof *r0->se);
+        mql_glm_result_free(r2);
         assert_close(r1->deviance, r0->deviance, 1e-12, 0.0);
         assert_close(r1->loglik, r0->loglik, 1e-12, 0.0);
         assert_int_equal(r1->iterations, r0->iterations);
@@ -446,6 +458,112 @@ static void test_first_pass_checks(void **state)
     mql_glm_result_free(r0);
 }
 
+/* ---- column-major dense chunks ------------------------------------------------------------- */
+
+/* mql_design_fill_cols writes mql_design_fill's values column-major, for consecutive rows and
+ * for every step-th row, with a leading dimension above m (rows below m untouched). */
+static void test_fill_cols_equals_rows(void **state)
+{
+    (void)state;
+    mql_err err;
+    double *y = malloc(NROWS * sizeof *y), *w = malloc(NROWS * sizeof *w);
+    mql_table *t = gen_table(41, 0, 0, y, w);
+    mql_design *d = gen_design(t);
+    mql_design_binding *b = NULL;
+    assert_int_equal(mql_design_bind(d, t, &b, &err), MQL_OK);
+    size_t p = d->p, m = 300, ld = m + 5;
+    double *rows = malloc(p * sizeof *rows), *cols = malloc(ld * p * sizeof *cols);
+    static const struct { size_t row0, step; } cases[] = {{0, 1}, {1234, 1}, {NROWS - 300, 1},
+                                                         {17, 7}, {5, NROWS / 300}};
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        for (size_t k = 0; k < ld * p; k++)
+            cols[k] = -7.0;
+        assert_int_equal(mql_design_fill_cols(b, cases[ci].row0, m, cases[ci].step, cols, ld,
+                                              &err), MQL_OK);
+        for (size_t r = 0; r < m; r++) {
+            assert_int_equal(mql_design_fill(b, cases[ci].row0 + r * cases[ci].step, 1, rows,
+                                             &err), MQL_OK);
+            for (size_t j = 0; j < p; j++)
+                assert_true(cols[j * ld + r] == rows[j]);
+        }
+        for (size_t j = 0; j < p; j++)
+            for (size_t r = m; r < ld; r++)
+                assert_true(cols[j * ld + r] == -7.0);
+    }
+    /* the last row in range, one past it, step 0, ld below m */
+    assert_int_equal(mql_design_fill_cols(b, NROWS - 1, 1, 3, cols, ld, &err), MQL_OK);
+    assert_int_equal(mql_design_fill_cols(b, 1, 2, NROWS - 1, cols, ld, &err), MQL_EDATA);
+    assert_non_null(strstr(err.msg, "out of range"));
+    assert_int_equal(mql_design_fill_cols(b, NROWS, 1, 1, cols, ld, &err), MQL_EDATA);
+    assert_int_equal(mql_design_fill_cols(b, 0, 3, 0, cols, ld, &err), MQL_EUSAGE);
+    assert_int_equal(mql_design_fill_cols(b, 0, m, 1, cols, m - 1, &err), MQL_EUSAGE);
+    free(rows);
+    free(cols);
+    mql_design_binding_free(b);
+    mql_design_free(d);
+    mql_table_free(t);
+    free(y);
+    free(w);
+}
+
+/* xwx_dense.c on a small chunk against plain loops, to 1e-12 relative: eta = X beta, and after
+ * shifting and scaling, X'WX (upper triangle added to what a held; the lower triangle left
+ * alone) and X'Wz (added to b). The chunk has an intercept (shift 0), a column with a large mean,
+ * rows of weight 0 (s = 0) and a leading dimension above m. */
+static void test_dense_chunk_sums(void **state)
+{
+    (void)state;
+    enum { M = 37, P = 5, LD = 41 };
+    double x[LD * P], x0[M * P], c[P] = {0.0, 0.3, 1000.0, -2.0, 0.5}, s[M], wz[M];
+    double beta[P] = {-1.5, 0.25, 0.001, -0.75, 2.0}, eta[M];
+    lcg_state = 99;
+    for (size_t r = 0; r < M; r++) {
+        for (size_t j = 0; j < P; j++) {
+            double v = j == 0 ? 1.0 : j == 2 ? 1000.0 + 50.0 * (unif() - 0.5)
+                                             : 4.0 * unif() - 2.0;
+            x[j * LD + r] = v;
+            x0[r * P + j] = v;
+        }
+        double wr = r % 6 == 4 ? 0.0 : 0.5 + 2.0 * unif();   /* W of the row */
+        s[r] = sqrt(wr);
+        wz[r] = s[r] * (3.0 * unif() - 1.0);
+    }
+    mql_xwx_dense_eta(x, M, P, LD, beta, eta);
+    for (size_t r = 0; r < M; r++) {
+        double want = 0.0;
+        for (size_t j = 0; j < P; j++)
+            want += x0[r * P + j] * beta[j];
+        assert_close(eta[r], want, 1e-12, 1e-12);
+    }
+    double a[P * P], b[P], a0[P * P], b0[P];
+    for (size_t k = 0; k < P * P; k++)
+        a[k] = a0[k] = 0.125 * (double)k;
+    for (size_t j = 0; j < P; j++)
+        b[j] = b0[j] = -0.5 * (double)j;
+    mql_xwx_dense_add(x, M, P, LD, c, s, wz, a, b);
+    for (size_t i = 0; i < P; i++) {
+        double wb = b0[i];
+        for (size_t r = 0; r < M; r++)
+            wb += (x0[r * P + i] - c[i]) * s[r] * wz[r];
+        assert_close(b[i], wb, 1e-12, 1e-12);
+        for (size_t j = 0; j < P; j++) {
+            if (j < i) {
+                assert_true(a[i * P + j] == a0[i * P + j]);
+                continue;
+            }
+            double wa = a0[i * P + j];
+            for (size_t r = 0; r < M; r++)
+                wa += (x0[r * P + i] - c[i]) * (x0[r * P + j] - c[j]) * s[r] * s[r];
+            assert_close(a[i * P + j], wa, 1e-12, 1e-12);
+        }
+    }
+    /* the chunk now holds sqrt(W) (x - c): zero on the weight-0 rows */
+    for (size_t r = 0; r < M; r++)
+        for (size_t j = 0; j < P; j++)
+            assert_close(x[j * LD + r], (x0[r * P + j] - c[j]) * s[r], 1e-15, 0.0);
+    assert_true(x[2 * LD + 4] == 0.0 && x[0 * LD + 10] == 0.0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -455,6 +573,8 @@ int main(void)
         cmocka_unit_test(test_sums_row_by_row),
         cmocka_unit_test(test_fit_coded_vs_dense),
         cmocka_unit_test(test_first_pass_checks),
+        cmocka_unit_test(test_fill_cols_equals_rows),
+        cmocka_unit_test(test_dense_chunk_sums),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
