@@ -969,13 +969,17 @@ static int warm_fill_cols(void *ctx, size_t row0, size_t m, size_t step, double 
  * starts from R's mustart, so a bad subsample costs time, never accuracy. The subsample's ridge
  * penalty is lambda / k, the same penalty per row. */
 static int warm_start(const mql_glm_data *d, const mql_glm_opts *o, const glm_work *ws,
-                      double *beta)
+                      double *scratch, size_t n_scratch, double *beta)
 {
     size_t k = d->n / o->warm_rows, m = d->n / k, p = d->p;
     warm_ctx c = {d, k, k / 2, m, NULL, NULL, NULL, NULL};
     double *xs = NULL;
     mql_glm_coded scx;
-    double *y = mql_alloc_big(m * sizeof *y), *w = d->w ? mql_alloc_big(m * sizeof *w) : NULL;
+    /* The dense subsample's y, w and rows in the caller's scratch when they fit (memory the
+     * fit touches anyway: fresh memory costs more than the copying, docs/PERFORMANCE.md) */
+    int own = !scratch || n_scratch < m * (p + 2) || coded_choice(d);
+    double *y = own ? mql_alloc_big(m * sizeof *y) : scratch;
+    double *w = !d->w ? NULL : own ? mql_alloc_big(m * sizeof *w) : scratch + m;
     mql_glm_result *r = NULL;
     int iters = 0;
     if (!y || (d->w && !w))
@@ -1005,7 +1009,8 @@ static int warm_start(const mql_glm_data *d, const mql_glm_opts *o, const glm_wo
     }
     /* Dense rows: filled once, column-major (every pass of the subsample's fit reads them
      * again), when they take at most 256 MB; the same values either way. */
-    xs = !sd.coded && m * p <= ((size_t)32 << 20) ? mql_alloc_big(m * p * sizeof *xs) : NULL;
+    xs = sd.coded || m * p > ((size_t)32 << 20) ? NULL
+         : own ? mql_alloc_big(m * p * sizeof *xs) : scratch + 2 * m;
     if (xs) {
         mql_err fe;
         int fs = MQL_OK;
@@ -1024,7 +1029,8 @@ static int warm_start(const mql_glm_data *d, const mql_glm_opts *o, const glm_wo
         if (fs == MQL_OK) {
             c.x = xs;
         } else {
-            free(xs);
+            if (own)
+                free(xs);
             xs = NULL;
         }
     }
@@ -1050,9 +1056,11 @@ static int warm_start(const mql_glm_data *d, const mql_glm_opts *o, const glm_wo
     iters = r->iterations > 0 ? r->iterations : 1;
 out:
     mql_glm_result_free(r);
-    free(y);
-    free(w);
-    free(xs);
+    if (own) {
+        free(y);
+        free(w);
+        free(xs);
+    }
     free(c.idx);
     free(c.xd);
     return iters;
@@ -1104,8 +1112,15 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
     }
     if (icpt && (st = compute_shift(ws, err)) != MQL_OK)
         goto fail;
+    int try_warm = o->warm_rows > 0 && d->n / 4 >= o->warm_rows;
+    size_t n_eta = d->n ? d->n : 1;
     if (o->keep_eta) {
-        if (!(r->eta = mql_alloc_big((d->n ? d->n : 1) * sizeof *r->eta))) {
+        /* room for the dense warm start's subsample too, which is done with it before pass 0
+         * writes eta */
+        size_t sk = try_warm ? d->n / o->warm_rows : 1, sm = d->n / sk;
+        if (try_warm && !coded_choice(d) && sm * p <= ((size_t)32 << 20) && sm * (p + 2) > n_eta)
+            n_eta = sm * (p + 2);
+        if (!(r->eta = mql_alloc_big(n_eta * sizeof *r->eta))) {
             st = mql_err_set(err, MQL_ENOMEM, "glm: out of memory for the linear predictor");
             goto fail;
         }
@@ -1114,8 +1129,8 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
 
     /* Large n: coefficients from a subsample fit (see mql_glm_opts.warm_rows). */
     int warm = 0;
-    if (o->warm_rows > 0 && d->n / 4 >= o->warm_rows)
-        warm = warm_start(d, o, ws, ws->beta);
+    if (try_warm)
+        warm = warm_start(d, o, ws, r->eta, o->keep_eta ? n_eta : 0, ws->beta);
     /* Iteration 0, at R's starting values or the warm start: validates X and fixes the aliased
      * columns. */
     if ((st = work_pass(ws, warm ? ws->beta : NULL, 1, err)) != MQL_OK)
