@@ -3,6 +3,7 @@
 #include "mqlcal/glm.h"
 #include "mqlcal/xwx.h"
 #include "mqlcal/xwx_dense.h"
+#include "mqlcal/glm_warm.h"
 
 #include <float.h>
 #include <math.h>
@@ -849,11 +850,15 @@ static int check_opts(const mql_glm_opts *o, mql_err *err)
  * R evaluates mu = linkinv(0) = 1/2. */
 static double null_deviance(const mql_glm_data *d, double mu0)
 {
+    /* the unit deviance of y = 0 and y = 1, the same expression taken once */
+    const double u0 = y_log_y(0.0, mu0) + y_log_y(1.0, 1.0 - mu0);
+    const double u1 = y_log_y(1.0, mu0) + y_log_y(0.0, 1.0 - mu0);
     double dev = 0.0;
     for (size_t i = 0; i < d->n; i++) {
-        double w = d->w ? d->w[i] : 1.0;
+        double w = d->w ? d->w[i] : 1.0, y = d->y[i];
         if (w > 0.0)
-            dev += 2.0 * w * (y_log_y(d->y[i], mu0) + y_log_y(1.0 - d->y[i], 1.0 - mu0));
+            dev += 2.0 * w * (y == 0.0 ? u0 : y == 1.0 ? u1
+                                              : y_log_y(y, mu0) + y_log_y(1.0 - y, 1.0 - mu0));
     }
     return dev;
 }
@@ -898,172 +903,6 @@ static int finish(glm_work *ws, size_t rank, int intercept, mql_glm_result *r, m
     for (size_t j = 0; j < p; j++)
         r->se[j] = r->aliased[j] ? NAN : sqrt(gsl_matrix_get(r->cov, j, j));
     return MQL_OK;
-}
-
-/* ---------------------------------------------------------------- the warm start */
-
-/* Every k-th row of a larger design, from row off: the fill callback of the subsample fit. */
-typedef struct warm_ctx {
-    const mql_glm_data *d;
-    size_t k, off, m;
-    const double *x;            /* the subsample's m rows, filled once, column-major (leading
-                                   dimension m); NULL: filled on each pass */
-    const mql_glm_coded *cx;    /* the full data's coded layout, when its passes read it */
-    uint32_t *idx;              /* the subsample in that layout (m x k slots, m x md values) */
-    double *xd;
-} warm_ctx;
-
-static int warm_fill_coded(void *ctx, size_t row0, size_t m, uint32_t *idx, double *xd,
-                           mql_err *err)
-{
-    (void)err;
-    const warm_ctx *c = ctx;
-    size_t k = c->cx->k, md = c->cx->md;
-    if (idx)
-        memcpy(idx, c->idx + row0 * k, m * k * sizeof *idx);
-    memcpy(xd, c->xd + row0 * md, m * md * sizeof *xd);
-    return MQL_OK;
-}
-
-static int warm_fill(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
-{
-    const warm_ctx *c = ctx;
-    size_t p = c->d->p;
-    for (size_t r = 0; r < m; r++) {
-        if (c->x) {
-            for (size_t j = 0; j < p; j++)
-                x[r * p + j] = c->x[j * c->m + row0 + r];
-            continue;
-        }
-        int st = c->d->fill(c->d->ctx, (row0 + r) * c->k + c->off, 1, x + r * p, err);
-        if (st != MQL_OK)
-            return st;
-    }
-    return MQL_OK;
-}
-
-/* The subsample's rows column-major: copied from c->x, or gathered every k-th row by the full
- * data's fill_cols. */
-static int warm_fill_cols(void *ctx, size_t row0, size_t m, size_t step, double *x, size_t ld,
-                          mql_err *err)
-{
-    const warm_ctx *c = ctx;
-    if (!c->x)
-        return c->d->fill_cols(c->d->ctx, row0 * c->k + c->off, m, c->k * step, x, ld, err);
-    for (size_t j = 0; j < c->d->p; j++) {
-        const double *src = c->x + j * c->m + row0;
-        if (step == 1)
-            memcpy(x + j * ld, src, m * sizeof *x);
-        else
-            for (size_t r = 0; r < m; r++)
-                x[j * ld + r] = src[r * step];
-    }
-    return MQL_OK;
-}
-
-/* Fits every k-th row (k = n / warm_rows, starting mid-stride) with R's rule and writes its
- * coefficients, in the shifted parametrisation of ws, to beta (0 for columns aliased in the
- * subsample). It runs before any full pass, so the subsample's rows are not validated yet: any
- * failure just means no warm start, and the full first pass reports the bad row. Returns the subsample fit's iteration count, or 0 when the subsample gives no
- * usable start (failure, no convergence, separation, a non-finite coefficient): the caller then
- * starts from R's mustart, so a bad subsample costs time, never accuracy. The subsample's ridge
- * penalty is lambda / k, the same penalty per row. */
-static int warm_start(const mql_glm_data *d, const mql_glm_opts *o, const glm_work *ws,
-                      double *scratch, size_t n_scratch, double *beta)
-{
-    size_t k = d->n / o->warm_rows, m = d->n / k, p = d->p;
-    warm_ctx c = {d, k, k / 2, m, NULL, NULL, NULL, NULL};
-    double *xs = NULL;
-    mql_glm_coded scx;
-    /* The dense subsample's y, w and rows in the caller's scratch when they fit (memory the
-     * fit touches anyway: fresh memory costs more than the copying, docs/PERFORMANCE.md) */
-    int own = !scratch || n_scratch < m * (p + 2) || coded_choice(d);
-    double *y = own ? mql_alloc_big(m * sizeof *y) : scratch;
-    double *w = !d->w ? NULL : own ? mql_alloc_big(m * sizeof *w) : scratch + m;
-    mql_glm_result *r = NULL;
-    int iters = 0;
-    if (!y || (d->w && !w))
-        goto out;
-    for (size_t i = 0; i < m; i++) {
-        y[i] = d->y[i * k + c.off];
-        if (w)
-            w[i] = d->w[i * k + c.off];
-    }
-    mql_glm_data sd = {m, p, warm_fill, &c, y, w, NULL};
-    /* With the coded layout, the subsample's passes read it too (filled once); its dense rows
-     * then serve only compute_shift's first chunk. */
-    const mql_glm_coded *cx = coded_choice(d);
-    if (cx) {
-        c.idx = mql_alloc_big(m * (cx->k ? cx->k : 1) * sizeof *c.idx);
-        c.xd = mql_alloc_big(m * cx->md * sizeof *c.xd);
-        int ok = c.idx && c.xd;
-        mql_err fe;
-        for (size_t i = 0; ok && i < m; i++)
-            ok = cx->fill(cx->ctx, i * k + c.off, 1, c.idx + i * cx->k, c.xd + i * cx->md,
-                          &fe) == MQL_OK;
-        if (ok) {
-            c.cx = cx;
-            scx = (mql_glm_coded){cx->k, cx->md, cx->dense, warm_fill_coded, &c};
-            sd.coded = &scx;
-        }
-    }
-    /* Dense rows: filled once, column-major (every pass of the subsample's fit reads them
-     * again), when they take at most 256 MB; the same values either way. */
-    xs = sd.coded || m * p > ((size_t)32 << 20) ? NULL
-         : own ? mql_alloc_big(m * p * sizeof *xs) : scratch + 2 * m;
-    if (xs) {
-        mql_err fe;
-        int fs = MQL_OK;
-        if (d->fill_cols) {
-            fs = d->fill_cols(d->ctx, c.off, m, k, xs, m, &fe);
-        } else {
-            double *row = malloc(p * sizeof *row);
-            fs = row ? MQL_OK : MQL_ENOMEM;
-            for (size_t i = 0; fs == MQL_OK && i < m; i++) {
-                fs = d->fill(d->ctx, i * k + c.off, 1, row, &fe);
-                for (size_t j = 0; fs == MQL_OK && j < p; j++)
-                    xs[j * m + i] = row[j];
-            }
-            free(row);
-        }
-        if (fs == MQL_OK) {
-            c.x = xs;
-        } else {
-            if (own)
-                free(xs);
-            xs = NULL;
-        }
-    }
-    if (!sd.coded && (c.x || d->fill_cols))
-        sd.fill_cols = warm_fill_cols;
-    mql_glm_opts so = *o;
-    so.l2 = o->l2 / (double)k;
-    so.warm_rows = 0;
-    so.keep_eta = 0;
-    mql_err e = {0};
-    if (mql_glm_fit(&sd, &so, &r, &e) != MQL_OK || r->state != MQL_GLM_CONVERGED)
-        goto out;
-    for (size_t j = 0; j < p; j++) {
-        double b = isnan(r->beta[j]) ? 0.0 : r->beta[j];
-        if (!isfinite(b))
-            goto out;
-        beta[j] = b;
-    }
-    /* raw -> shifted: beta0_s = beta0 + sum c_j beta_j */
-    if (o->intercept)
-        for (size_t j = 1; j < p; j++)
-            beta[0] += ws->shift[j] * beta[j];
-    iters = r->iterations > 0 ? r->iterations : 1;
-out:
-    mql_glm_result_free(r);
-    if (own) {
-        free(y);
-        free(w);
-        free(xs);
-    }
-    free(c.idx);
-    free(c.xd);
-    return iters;
 }
 
 int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **out, mql_err *err)
@@ -1130,7 +969,8 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
     /* Large n: coefficients from a subsample fit (see mql_glm_opts.warm_rows). */
     int warm = 0;
     if (try_warm)
-        warm = warm_start(d, o, ws, r->eta, o->keep_eta ? n_eta : 0, ws->beta);
+        warm = mql_glm_warm_start(d, o, coded_choice(d), ws->shift, r->eta,
+                                  o->keep_eta ? n_eta : 0, ws->beta);
     /* Iteration 0, at R's starting values or the warm start: validates X and fixes the aliased
      * columns. */
     if ((st = work_pass(ws, warm ? ws->beta : NULL, 1, err)) != MQL_OK)
