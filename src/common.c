@@ -73,9 +73,11 @@ void mql_fmt_shortest(double v, char *buf, size_t cap)
     }
 }
 
+/* The conversion is floor's answer below 2^53, without a call to floor (a library call unless
+ * the target has SSE4.1): the design's scan tests every value of a numeric column. */
 int mql_is_integral(double v)
 {
-    return fabs(v) < 9007199254740992.0 && floor(v) == v;
+    return fabs(v) < 9007199254740992.0 && (double)(int64_t)v == v;
 }
 
 double mql_logistic(double eta)

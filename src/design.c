@@ -1,6 +1,7 @@
 /* design.c: lead table -> design matrix for logistic regression. Building chooses the encoding
  * from the training table; binding maps any table onto it (design_fill.c writes the rows). */
 #include "mqlcal/design.h"
+#include "mqlcal/design_scan.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -37,13 +38,6 @@ static void fmt_num(double v, char *buf, size_t cap)
         if (strtod(buf, NULL) == v)
             return;
     }
-}
-
-/* v is a whole number below 2^53 in magnitude. The conversion is floor's answer there, without
- * a call to floor per value (it is a library call unless the target has SSE4.1). */
-static int is_integral(double v)
-{
-    return fabs(v) < 9007199254740992.0 && (double)(int64_t)v == v;
 }
 
 static int list_push(char ***arr, size_t *n, const char *s)
@@ -473,7 +467,7 @@ static char *bin_human(const mql_feature *f, size_t b)
     if (b == f->n_cuts)
         return xprintf("%s+", lo);
     double a = f->cuts[b - 1], z = f->cuts[b];
-    if (f->integer && is_integral(a) && is_integral(z)) {
+    if (f->integer && mql_is_integral(a) && mql_is_integral(z)) {
         if (z - 1 == a)
             return xprintf("%s", lo);
         fmt_num(z - 1, hi, sizeof hi);
@@ -1019,12 +1013,6 @@ static int bin_tops(mql_feature *f, const mql_column *col, size_t n_rows, int mo
 }
 
 /* Builds a CATEGORICAL feature. Sets *skip (with a note) for constant or all-missing columns. */
-/* Leads a training row stands for: its frequency weight rounded, 1 without weights. */
-static size_t row_weight(const double *w, size_t r)
-{
-    return w ? (size_t)llround(w[r] > 0 ? w[r] : 0) : 1;
-}
-
 static int build_categorical(mql_design *d, const mql_column *col, size_t n_rows,
                              const mql_design_opts *o, mql_feature *f, int *skip, mql_err *err)
 {
@@ -1040,7 +1028,7 @@ static int build_categorical(mql_design *d, const mql_column *col, size_t n_rows
      * rows actually present. */
     for (size_t r = 0; r < n_rows; r++) {
         uint32_t c = col->code[r];
-        size_t wr = row_weight(o->w, r);
+        size_t wr = mql_design_row_weight(o->w, r);
         if (c == MQL_NA_CODE)
             na += wr;
         else if (c < L)
@@ -1124,7 +1112,7 @@ static int build_boolean(mql_design *d, const mql_column *col, size_t n_rows,
     size_t nt = 0, nf = 0, na = 0;
     for (size_t r = 0; r < n_rows; r++) {
         double v = col->num[r];
-        size_t wr = row_weight(o->w, r);
+        size_t wr = mql_design_row_weight(o->w, r);
         if (isnan(v))
             na += wr;
         else if (v != 0)
@@ -1159,27 +1147,14 @@ static int build_boolean(mql_design *d, const mql_column *col, size_t n_rows,
 
 /* Builds a NUMERIC feature: linear, explicit cuts, or quantile bins. Only quantile bins need
  * the values sorted; the linear case is one pass (min, max, integer-ness, missing). */
-static int build_numeric(mql_design *d, const mql_column *col, size_t n_rows,
-                         const mql_design_opts *o, mql_feature *f, int *skip, mql_err *err)
+/* sc: the column's scan (mql_design_scan_numeric). */
+static int build_numeric(mql_design *d, const mql_column *col, const mql_numeric_scan *sc,
+                         size_t n_rows, const mql_design_opts *o, mql_feature *f, int *skip,
+                         mql_err *err)
 {
-    size_t nv = 0, na = 0;
-    int integer = 1;
-    double lo = INFINITY, hi = -INFINITY;
-    for (size_t r = 0; r < n_rows; r++) {
-        double x = col->num[r];
-        size_t wr = row_weight(o->w, r);
-        if (isnan(x)) {
-            na += wr;
-            continue;
-        }
-        if (wr == 0)
-            continue;
-        nv += wr;
-        if (integer && !is_integral(x))
-            integer = 0;
-        lo = x < lo ? x : lo;
-        hi = x > hi ? x : hi;
-    }
+    size_t nv = sc->nv, na = sc->na;
+    int integer = sc->integer;
+    double lo = sc->lo, hi = sc->hi;
     int fail = 0;
     double *v = NULL;
     char a[40];
@@ -1250,7 +1225,7 @@ static int build_numeric(mql_design *d, const mql_column *col, size_t n_rows,
         for (size_t r = 0; r < n_rows; r++)
             if (!isnan(col->num[r]))
                 f->bin_count[mql_design_bin_of(f->cuts, f->n_cuts, col->num[r])] +=
-                    row_weight(o->w, r);
+                    mql_design_row_weight(o->w, r);
         for (size_t k = 0; k <= f->n_cuts && !fail; k++) {
             if (f->bin_count[k])
                 continue;
@@ -1277,10 +1252,30 @@ int mql_design_build(const mql_table *t, const mql_design_opts *o, mql_design **
     if (rc)
         return rc;
     mql_design *d = calloc(1, sizeof *d);
-    if (!d || !(d->features = calloc(t->n_cols ? t->n_cols : 1, sizeof *d->features))) {
+    mql_numeric_scan *scans = calloc(t->n_cols ? t->n_cols : 1, sizeof *scans);
+    size_t *scan_of = malloc((t->n_cols ? t->n_cols : 1) * sizeof *scan_of);
+    if (!d || !scans || !scan_of ||
+        !(d->features = calloc(t->n_cols ? t->n_cols : 1, sizeof *d->features))) {
         free(d);
+        free(scans);
+        free(scan_of);
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     }
+    /* the numeric feature columns' scans first, all at once */
+    size_t n_scans = 0;
+    for (size_t i = 0; i < t->n_cols; i++) {
+        const mql_column *col = &t->cols[i];
+        if (col->type == MQL_COL_CATEGORICAL || col->type == MQL_COL_BOOLEAN ||
+            col->type == MQL_COL_ID || col->type == MQL_COL_DATE ||
+            list_has(o->roles, o->n_roles, col->name) ||
+            (o->n_features && !list_has(o->features, o->n_features, col->name)) ||
+            list_has(o->exclude, o->n_exclude, col->name) ||
+            list_has(o->skip, o->n_skip, col->name))
+            continue;
+        scan_of[i] = n_scans;
+        scans[n_scans++] = (mql_numeric_scan){.col = col, .n_rows = t->n_rows, .w = o->w};
+    }
+    mql_design_scan_numeric(scans, n_scans);
     for (size_t i = 0; i < t->n_cols && rc == MQL_OK; i++) {
         const mql_column *col = &t->cols[i];
         if (list_has(o->roles, o->n_roles, col->name) ||
@@ -1323,7 +1318,7 @@ int mql_design_build(const mql_table *t, const mql_design_opts *o, mql_design **
         else if (col->type == MQL_COL_BOOLEAN)
             rc = build_boolean(d, col, t->n_rows, o, f, &skip, err);
         else
-            rc = build_numeric(d, col, t->n_rows, o, f, &skip, err);
+            rc = build_numeric(d, col, &scans[scan_of[i]], t->n_rows, o, f, &skip, err);
         if (rc || skip)
             feature_clear(f);
         else
@@ -1333,6 +1328,8 @@ int mql_design_build(const mql_table *t, const mql_design_opts *o, mql_design **
         rc = mql_err_set(err, MQL_EDATA, "%s: no column is usable as a feature%s%s%s", src_name(t),
                          d->n_notes ? " (" : "", d->n_notes ? d->notes[0] : "",
                          d->n_notes > 1 ? "; ...)" : d->n_notes ? ")" : "");
+    free(scans);
+    free(scan_of);
     if (rc == MQL_OK)
         rc = design_derive(d, err);
     if (rc) {
