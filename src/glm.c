@@ -52,6 +52,37 @@ static int blas_room(size_t n_threads)
     return ok;
 }
 
+/* ---------------------------------------------------------------- fresh memory */
+
+/* The first write to a fresh page costs the kernel its zeroing (docs/PERFORMANCE.md: about
+ * 1.5-3 ms per MB here), and the warm start's gather would take all of that on one thread:
+ * a second thread writes one byte a page of the upper half meanwhile. */
+typedef struct touch_range {
+    unsigned char *p;
+    size_t bytes;
+} touch_range;
+
+static void *touch_pages(void *arg)
+{
+    const touch_range *t = arg;
+    for (size_t k = 0; k < t->bytes; k += 4096)
+        t->p[k] = 0;
+    return NULL;
+}
+
+static void touch_halves(void *p, size_t bytes)
+{
+    size_t half = bytes / 2 / 4096 * 4096;
+    touch_range lo = {p, half}, hi = {(unsigned char *)p + half, bytes - half};
+    pthread_t tid;
+    int threaded = pthread_create(&tid, NULL, touch_pages, &hi) == 0;
+    touch_pages(&lo);
+    if (threaded)
+        pthread_join(tid, NULL);
+    else
+        touch_pages(&hi);
+}
+
 /* ---------------------------------------------------------------- the logit link, R's way */
 
 /* R's C_logit_linkinv / C_logit_mu_eta clamp |eta| > 30 so that mu stays inside (0, 1) and
@@ -963,6 +994,8 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
             st = mql_err_set(err, MQL_ENOMEM, "glm: out of memory for the linear predictor");
             goto fail;
         }
+        if (try_warm && nthreads > 1)
+            touch_halves(r->eta, n_eta * sizeof *r->eta);
         ws->sh.eta_out = r->eta;
     }
 
