@@ -100,6 +100,99 @@ static int rows_load(const double *score, const unsigned char *y, const double *
     return MQL_OK;
 }
 
+/* The ties of an unweighted score, ascending: each distinct value with its positives and
+ * negatives. What the DeLong interval and the gains table read from sorted rows. */
+typedef struct score_group {
+    double s, pos, neg;
+} score_group;
+
+_Static_assert(sizeof(score_group) <= sizeof(row), "groups are written over sorted rows");
+
+/* The groups of scores that are whole numbers over a short span (an integer points score),
+ * counted per value instead of sorting the rows: the same groups in the same order as
+ * groups_of_sorted's. Scores are finite (rows_load checked). Returns the number of groups with
+ * *out (the caller frees), 0 when the scores are not such (sort them), (size_t)-1 when out of
+ * memory. */
+static size_t groups_by_count(const double *score, const unsigned char *y, size_t n,
+                              score_group **out)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double x = score[i];
+        if (!(fabs(x) < 0x1p52) || x != (double)(int64_t)x)
+            return 0;
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+    }
+    if (n == 0 || hi - lo + 1 > 2.0 * (double)n + 65536.0 || hi - lo + 1 > 16777216.0)
+        return 0;
+    size_t m = (size_t)(hi - lo) + 1, ng = 0;
+    size_t *cnt = calloc(2 * m, sizeof *cnt);     /* [2k]: negatives at lo + k, [2k + 1]: positives */
+    if (!cnt)
+        return (size_t)-1;
+    for (size_t i = 0; i < n; i++)
+        cnt[2 * (size_t)(score[i] - lo) + (y[i] != 0)]++;
+    for (size_t k = 0; k < m; k++)
+        ng += cnt[2 * k] + cnt[2 * k + 1] > 0;
+    score_group *g = malloc(ng * sizeof *g);
+    if (!g) {
+        free(cnt);
+        return (size_t)-1;
+    }
+    for (size_t k = 0, j = 0; k < m; k++)
+        if (cnt[2 * k] + cnt[2 * k + 1] > 0)
+            g[j++] = (score_group){lo + (double)k, (double)cnt[2 * k + 1], (double)cnt[2 * k]};
+    free(cnt);
+    *out = g;
+    return ng;
+}
+
+/* Rows sorted by s (sort_rows) turned into their groups, written over the rows already read
+ * (group k needs fewer bytes than row k, and k groups span at least k rows). Returns the number
+ * of groups; the groups start at r. */
+static size_t groups_of_sorted(row *r, size_t n)
+{
+    score_group *g = (score_group *)(void *)r;
+    size_t ng = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        double gp = 0, gn = 0, s = r[i].s;
+        for (; j < n && r[j].s == s; j++) {
+            if (r[j].y)
+                gp += 1;
+            else
+                gn += 1;
+        }
+        score_group v = {r[j - 1].s, gp, gn};    /* every row of the group is read */
+        g[ng++] = v;
+        i = j;
+    }
+    return ng;
+}
+
+/* The groups of an unweighted score: counted when the scores allow (groups_by_count), else
+ * from a sorted copy of the rows. Returns the number of groups with *out (free it), or
+ * (size_t)-1 when out of memory. */
+static size_t score_groups(const double *score, const unsigned char *y, size_t n,
+                           score_group **out, mql_err *err)
+{
+    size_t ng = groups_by_count(score, y, n, out);
+    if (ng == (size_t)-1) {
+        mql_err_set(err, MQL_ENOMEM, "out of memory for %zu rows", n);
+        return ng;
+    }
+    if (ng)
+        return ng;
+    row *r;
+    double wp, wn;
+    if (rows_load(score, y, NULL, n, &r, &wp, &wn, err))
+        return (size_t)-1;
+    sort_rows(r, n);
+    ng = groups_of_sorted(r, n);
+    *out = (score_group *)(void *)r;
+    return ng;
+}
+
 static int need_both_classes(double wpos, double wneg, mql_err *err)
 {
     if (!(wpos > 0))
@@ -331,18 +424,18 @@ int mql_auc_ci(const double *score, const unsigned char *y, size_t n, double lev
 {
     if (!(level > 0 && level < 1))
         return mql_err_set(err, MQL_EDATA, "confidence level %g is not in (0, 1)", level);
-    row *r;
     double wp, wn;
-    int rc = rows_load(score, y, NULL, n, &r, &wp, &wn, err);
+    int rc = rows_load(score, y, NULL, n, NULL, &wp, &wn, err);
     if (rc)
         return rc;
-    if (wp < 2 || wn < 2) {
-        free(r);
+    if (wp < 2 || wn < 2)
         return mql_err_set(err, MQL_EDATA,
                            "DeLong interval needs at least 2 positives and 2 negatives "
                            "(have %.0f and %.0f)", wp, wn);
-    }
-    sort_rows(r, n);
+    score_group *g;
+    size_t ng = score_groups(score, y, n, &g, err);
+    if (ng == (size_t)-1)
+        return MQL_ENOMEM;
     /* Sun & Xu midranks: for a positive, (combined midrank - midrank among positives) / n_neg
      * reduces to (negatives below + half the tied negatives) / n_neg; for a negative,
      * 1 - (positives below + half the tied positives) / n_pos. Pass 1: AUC = mean of the former;
@@ -350,15 +443,8 @@ int mql_auc_ci(const double *score, const unsigned char *y, size_t n, double lev
     double m = wp, k = wn;
     for (int pass = 0; pass < 2; pass++) {
         double neg_below = 0, pos_below = 0, sum10 = 0, ss10 = 0, ss01 = 0;
-        for (size_t i = 0; i < n;) {
-            size_t j = i;
-            double gp = 0, gn = 0;
-            for (; j < n && r[j].s == r[i].s; j++) {
-                if (r[j].y)
-                    gp += 1;
-                else
-                    gn += 1;
-            }
+        for (size_t i = 0; i < ng; i++) {
+            double gp = g[i].pos, gn = g[i].neg;
             double v10 = (neg_below + 0.5 * gn) / k;
             double v01 = 1.0 - (pos_below + 0.5 * gp) / m;
             if (pass == 0) {
@@ -369,7 +455,6 @@ int mql_auc_ci(const double *score, const unsigned char *y, size_t n, double lev
             }
             neg_below += gn;
             pos_below += gp;
-            i = j;
         }
         if (pass == 0) {
             out->auc = sum10 / m;
@@ -378,7 +463,7 @@ int mql_auc_ci(const double *score, const unsigned char *y, size_t n, double lev
             out->se = sqrt(var);
         }
     }
-    free(r);
+    free(g);
     double z = mql_z_for_level(level);
     out->lo = fmax(0.0, out->auc - z * out->se);
     out->hi = fmin(1.0, out->auc + z * out->se);
@@ -979,16 +1064,16 @@ int mql_psi_compute(const double *base, size_t n_base, const double *cur, size_t
 int mql_gains_table(const double *score, const unsigned char *y, size_t n, mql_gains_row *rows,
                     size_t *n_rows, mql_err *err)
 {
-    row *r;
     double wp, wn;
-    int rc = rows_load(score, y, NULL, n, &r, &wp, &wn, err);
+    int rc = rows_load(score, y, NULL, n, NULL, &wp, &wn, err);
     if (rc)
         return rc;
-    if (!(wp > 0)) {
-        free(r);
+    if (!(wp > 0))
         return mql_err_set(err, MQL_EDATA, "gains table: no events");
-    }
-    sort_rows(r, n);
+    score_group *grp;
+    size_t ng = score_groups(score, y, n, &grp, err);
+    if (ng == (size_t)-1)
+        return MQL_ENOMEM;
     mql_gains_row acc[10];
     memset(acc, 0, sizeof acc);
     for (size_t d = 0; d < 10; d++) {
@@ -996,19 +1081,16 @@ int mql_gains_table(const double *score, const unsigned char *y, size_t n, mql_g
         acc[d].max_score = -INFINITY;
     }
     /* Descending: rank = rows with a strictly higher score, constant within a tie group. */
-    for (size_t j = n; j > 0;) {
-        size_t i = j, above = n - j;
-        size_t d = (10 * above) / n;
-        double s = r[j - 1].s;
-        for (; i > 0 && r[i - 1].s == s; i--) {
-            acc[d].leads++;
-            acc[d].events += r[i - 1].y;
-        }
-        acc[d].min_score = fmin(acc[d].min_score, s);
-        acc[d].max_score = fmax(acc[d].max_score, s);
-        j = i;
+    for (size_t i = ng, above = 0; i > 0; i--) {
+        const score_group *t = &grp[i - 1];
+        size_t d = (10 * above) / n, leads = (size_t)(t->pos + t->neg);
+        acc[d].leads += leads;
+        acc[d].events += (size_t)t->pos;
+        acc[d].min_score = fmin(acc[d].min_score, t->s);
+        acc[d].max_score = fmax(acc[d].max_score, t->s);
+        above += leads;
     }
-    free(r);
+    free(grp);
     double overall = wp / (double)n;
     size_t used = 0, cl = 0, ce = 0;
     for (size_t d = 0; d < 10; d++) {

@@ -594,11 +594,59 @@ static void test_auc_split_route(void **state)
     assert_true(split > 0.55 && split < 0.95);
 }
 
+/* The DeLong interval and the gains table from scores counted per whole number (an integer
+ * points score) against the same scores halved, which are not whole numbers and take the sort:
+ * the order and the ties are the same, so every figure is bit for bit the same (the gains'
+ * score ranges halved), incl. negative scores and a span too wide to count. */
+static void test_counted_groups_route(void **state)
+{
+    (void)state;
+    enum { N = 30000 };
+    static double s[N], h[N];
+    static unsigned char y[N];
+    uint64_t g = 11;
+    for (int wide = 0; wide < 2; wide++) {
+        for (size_t i = 0; i < N; i++) {
+            g = g * 6364136223846793005ULL + 1442695040888963407ULL;
+            s[i] = (double)((g >> 33) % 180) - 40.0;          /* -40 .. 139, many ties */
+            if (wide && i % 1000 == 0)
+                s[i] = 1e9 + (double)i;                       /* span too wide: sorted */
+            h[i] = s[i] / 2.0;
+            y[i] = (g >> 45) % 4 == 0 || (s[i] > 80 && (g >> 50) % 2);
+        }
+        mql_auc_interval a, b;
+        mql_err err;
+        assert_int_equal(mql_auc_ci(s, y, N, 0.95, &a, &err), MQL_OK);
+        assert_int_equal(mql_auc_ci(h, y, N, 0.95, &b, &err), MQL_OK);
+        assert_memory_equal(&a.auc, &b.auc, sizeof a.auc);
+        assert_memory_equal(&a.se, &b.se, sizeof a.se);
+        assert_int_equal(a.n_pos, b.n_pos);
+        double plain;
+        assert_int_equal(mql_auc(s, y, NULL, N, &plain, &err), MQL_OK);
+        assert_close(a.auc, plain, 1e-13, 0);
+        assert_true(a.auc > 0.55 && a.auc < 0.95);
+        mql_gains_row ra[10], rb[10];
+        size_t na, nb;
+        assert_int_equal(mql_gains_table(s, y, N, ra, &na, &err), MQL_OK);
+        assert_int_equal(mql_gains_table(h, y, N, rb, &nb, &err), MQL_OK);
+        assert_int_equal(na, nb);
+        assert_true(na >= 8);
+        for (size_t d = 0; d < na; d++) {
+            assert_int_equal(ra[d].leads, rb[d].leads);
+            assert_int_equal(ra[d].events, rb[d].events);
+            assert_true(ra[d].min_score == 2 * rb[d].min_score);
+            assert_true(ra[d].max_score == 2 * rb[d].max_score);
+            assert_memory_equal(&ra[d].cum_lift, &rb[d].cum_lift, sizeof(double));
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_auc_integer_route),
         cmocka_unit_test(test_auc_split_route),
+        cmocka_unit_test(test_counted_groups_route),
         cmocka_unit_test(test_auc_sklearn),
         cmocka_unit_test(test_auc_hand_ties),
         cmocka_unit_test(test_auc_ci_delong),
