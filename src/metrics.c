@@ -127,7 +127,8 @@ static size_t groups_by_count(const double *score, const unsigned char *y, size_
     if (n == 0 || hi - lo + 1 > 2.0 * (double)n + 65536.0 || hi - lo + 1 > 16777216.0)
         return 0;
     size_t m = (size_t)(hi - lo) + 1, ng = 0;
-    size_t *cnt = calloc(2 * m, sizeof *cnt);     /* [2k]: negatives at lo + k, [2k + 1]: positives */
+    /* cnt[2k]: the negatives at score lo + k, cnt[2k + 1]: the positives */
+    size_t *cnt = calloc(2 * m, sizeof *cnt);
     if (!cnt)
         return (size_t)-1;
     for (size_t i = 0; i < n; i++)
