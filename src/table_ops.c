@@ -183,13 +183,11 @@ int mql_table_gather(const mql_table *t, const size_t *idx, size_t n, mql_table 
     return gather(t, idx, 0, n, out, err);
 }
 
-int mql_table_subset(const mql_table *t, const unsigned char *mask, mql_table **out,
-                     mql_err *err)
+/* Copies the n rows that mask keeps (n counted by the caller). */
+static int gather_mask(const mql_table *t, const unsigned char *mask, size_t n, mql_table **out,
+                       mql_err *err)
 {
     *out = NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < t->n_rows; i++)
-        n += mask[i] != 0;
     size_t *idx = malloc((n ? n : 1) * sizeof *idx);
     if (!idx)
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
@@ -199,6 +197,15 @@ int mql_table_subset(const mql_table *t, const unsigned char *mask, mql_table **
     int st = gather(t, idx, 0, n, out, err);
     free(idx);
     return st;
+}
+
+int mql_table_subset(const mql_table *t, const unsigned char *mask, mql_table **out,
+                     mql_err *err)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_rows; i++)
+        n += mask[i] != 0;
+    return gather_mask(t, mask, n, out, err);
 }
 
 int mql_table_subset_view(const mql_table *t, const unsigned char *mask, mql_table **out,
@@ -212,7 +219,7 @@ int mql_table_subset_view(const mql_table *t, const unsigned char *mask, mql_tab
             last = i;
         }
     if (n == 0 || last - first + 1 != n)
-        return mql_table_subset(t, mask, out, err);
+        return gather_mask(t, mask, n, out, err);
     return gather(t, NULL, first, n, out, err);
 }
 
