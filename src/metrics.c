@@ -171,27 +171,35 @@ static size_t groups_of_sorted(row *r, size_t n)
     return ng;
 }
 
-/* The groups of an unweighted score: counted when the scores allow (groups_by_count), else
- * from a sorted copy of the rows. Returns the number of groups with *out (free it), or
- * (size_t)-1 when out of memory. */
-static size_t score_groups(const double *score, const unsigned char *y, size_t n,
-                           score_group **out, mql_err *err)
+/* The groups of an unweighted score (*g, *ng; free *g) and its class totals: counted when the
+ * scores allow (groups_by_count), else from a sorted copy of the rows, which rows_load checks
+ * first (finite scores; its errors are this function's). Returns MQL_OK, MQL_EDATA or
+ * MQL_ENOMEM. */
+static int score_groups(const double *score, const unsigned char *y, size_t n, score_group **g,
+                        size_t *ng, double *wpos, double *wneg, mql_err *err)
 {
-    size_t ng = groups_by_count(score, y, n, out);
-    if (ng == (size_t)-1) {
-        mql_err_set(err, MQL_ENOMEM, "out of memory for %zu rows", n);
-        return ng;
+    size_t k = score && y ? groups_by_count(score, y, n, g) : 0;
+    if (k == (size_t)-1)
+        return mql_err_set(err, MQL_ENOMEM, "out of memory for %zu rows", n);
+    if (k) {
+        double wp = 0, wn = 0;
+        for (size_t i = 0; i < k; i++) {
+            wp += (*g)[i].pos;
+            wn += (*g)[i].neg;
+        }
+        *ng = k;
+        *wpos = wp;
+        *wneg = wn;
+        return MQL_OK;
     }
-    if (ng)
-        return ng;
     row *r;
-    double wp, wn;
-    if (rows_load(score, y, NULL, n, &r, &wp, &wn, err))
-        return (size_t)-1;
+    int rc = rows_load(score, y, NULL, n, &r, wpos, wneg, err);
+    if (rc)
+        return rc;
     sort_rows(r, n);
-    ng = groups_of_sorted(r, n);
-    *out = (score_group *)(void *)r;
-    return ng;
+    *ng = groups_of_sorted(r, n);
+    *g = (score_group *)(void *)r;
+    return MQL_OK;
 }
 
 static int need_both_classes(double wpos, double wneg, mql_err *err)
@@ -425,18 +433,18 @@ int mql_auc_ci(const double *score, const unsigned char *y, size_t n, double lev
 {
     if (!(level > 0 && level < 1))
         return mql_err_set(err, MQL_EDATA, "confidence level %g is not in (0, 1)", level);
+    score_group *g;
+    size_t ng;
     double wp, wn;
-    int rc = rows_load(score, y, NULL, n, NULL, &wp, &wn, err);
+    int rc = score_groups(score, y, n, &g, &ng, &wp, &wn, err);
     if (rc)
         return rc;
-    if (wp < 2 || wn < 2)
+    if (wp < 2 || wn < 2) {
+        free(g);
         return mql_err_set(err, MQL_EDATA,
                            "DeLong interval needs at least 2 positives and 2 negatives "
                            "(have %.0f and %.0f)", wp, wn);
-    score_group *g;
-    size_t ng = score_groups(score, y, n, &g, err);
-    if (ng == (size_t)-1)
-        return MQL_ENOMEM;
+    }
     /* Sun & Xu midranks: for a positive, (combined midrank - midrank among positives) / n_neg
      * reduces to (negatives below + half the tied negatives) / n_neg; for a negative,
      * 1 - (positives below + half the tied positives) / n_pos. Pass 1: AUC = mean of the former;
@@ -1065,16 +1073,16 @@ int mql_psi_compute(const double *base, size_t n_base, const double *cur, size_t
 int mql_gains_table(const double *score, const unsigned char *y, size_t n, mql_gains_row *rows,
                     size_t *n_rows, mql_err *err)
 {
+    score_group *grp;
+    size_t ng;
     double wp, wn;
-    int rc = rows_load(score, y, NULL, n, NULL, &wp, &wn, err);
+    int rc = score_groups(score, y, n, &grp, &ng, &wp, &wn, err);
     if (rc)
         return rc;
-    if (!(wp > 0))
+    if (!(wp > 0)) {
+        free(grp);
         return mql_err_set(err, MQL_EDATA, "gains table: no events");
-    score_group *grp;
-    size_t ng = score_groups(score, y, n, &grp, err);
-    if (ng == (size_t)-1)
-        return MQL_ENOMEM;
+    }
     mql_gains_row acc[10];
     memset(acc, 0, sizeof acc);
     for (size_t d = 0; d < 10; d++) {
