@@ -3,9 +3,7 @@
  * colour span (report_html.h). The grouped single-feature AUC and its DeLong interval are
  * compared with metrics.c's mql_auc_ci on the same scores (itself checked against R's pROC in
  * test_metrics.c), to 1e-12. */
-#include "testutil.h"
-
-#include <unistd.h>
+#include "testutil_table.h"
 
 #include "mqlcal/design.h"
 #include "mqlcal/leakage.h"
@@ -15,16 +13,6 @@
 
 #define LEAKY "tests/fixtures/trust/leaky-leads.csv"
 
-static mql_table *load(const char *text)
-{
-    char path[64];
-    mql_table *t = NULL;
-    mql_err err;
-    assert_non_null(write_temp(path, sizeof path, text));
-    assert_int_equal(mql_table_read(path, NULL, &t, &err), MQL_OK);
-    unlink(path);
-    return t;
-}
 
 static unsigned char *outcome(const mql_table *t, const char *name)
 {
@@ -87,7 +75,7 @@ static void test_groups(void **state)
     assert_int_equal(mql_group_guess("Country"), MQL_GROUP_FIT);
     assert_int_equal(mql_group_guess("review_score"), MQL_GROUP_FIT);   /* not "view" */
     /* The column's nature: a count word on whole numbers from 0 is an activity count. */
-    mql_table *t = load("num_touches_x,total_q,total_r\n0,1,1.5\n3,2,2\n5,0,-1\n");
+    mql_table *t = table_from_text("num_touches_x,total_q,total_r\n0,1,1.5\n3,2,2\n5,0,-1\n", NULL);
     assert_int_equal(mql_group_infer("total_q", &t->cols[1], why, sizeof why),
                      MQL_GROUP_ENGAGEMENT);
     assert_non_null(strstr(why, "a count of what the lead did ('total' in the name"));
@@ -184,7 +172,7 @@ static void test_rules(void **state)
                               i < 10 ? "won" : "open", i < 10 || i == 25 ? "a" : "b", later,
                               before, 1000 + 3 * i, i / 2, won);
     }
-    mql_table *t = load(buf);
+    mql_table *t = table_from_text(buf, NULL);
     unsigned char *y = outcome(t, "won");
     unsigned char skip[8] = {0};
     skip[7] = 1;

@@ -5,24 +5,12 @@
  * equal an independent grouping written here (qsort of the sample, a linear count of the cuts
  * per row) scored through metrics.c's mql_auc_ci (to 1e-12, as test_leakage.c). The whole
  * screen must not change when the table's plain-decimal knowledge is taken away. */
-#include "testutil.h"
-
-#include <unistd.h>
+#include "testutil_table.h"
 
 #include "mqlcal/leakage.h"
 #include "mqlcal/metrics.h"
 #include "mqlcal/table_ops.h"
 
-static mql_table *load(const char *text)
-{
-    char path[64];
-    mql_table *t = NULL;
-    mql_err err;
-    assert_non_null(write_temp(path, sizeof path, text));
-    assert_int_equal(mql_table_read(path, NULL, &t, &err), MQL_OK);
-    unlink(path);
-    return t;
-}
 
 static uint64_t rng_state;
 static uint64_t rnd(void)
@@ -80,7 +68,7 @@ static mql_table *make_leads(size_t n, uint64_t seed)
             mixed[mix], ints, wide, 7 * i + 3, seg[sk], rnd() % 2 ? "yes" : "no",
             1 + (size_t)(rnd() % 12), 1 + (size_t)(rnd() % 28), note, won);
     }
-    mql_table *t = load(b.p);
+    mql_table *t = table_from_text(b.p, NULL);
     free(b.p);
     return t;
 }
@@ -205,7 +193,7 @@ static void test_routes_edges(void **state)
         int won = (k == 5 || k == 8 || k == 11 || f == 1) ? rnd() % 3 != 0 : rnd() % 5 == 0;
         put(&b, "%s,%s,%d\n", v[k], far[f], won);
     }
-    mql_table *t = load(b.p);
+    mql_table *t = table_from_text(b.p, NULL);
     free(b.p);
     unsigned char *y = outcome(t);
     const mql_column *x = &t->cols[0], *far = &t->cols[1];
@@ -230,7 +218,7 @@ static void test_routes_edges(void **state)
         double v = (double)((long)(rnd() % 4000001) - 2000000) * 1000.25;
         put(&b, "%.2f,%d\n", v, v > 1e8 ? rnd() % 4 != 0 : rnd() % 4 == 0);
     }
-    mql_table *w = load(b.p);
+    mql_table *w = table_from_text(b.p, NULL);
     free(b.p);
     unsigned char *yw = outcome(w);
     assert_true(w->cols[0].plain_decimal);
@@ -305,7 +293,7 @@ static void check_rows(int one_run)
             in ? 5 * i : 1, in ? "" : "2.5", rnd() % 3 ? "a" : won ? "b" : "c",
             1 + (size_t)(rnd() % 12), 1 + (size_t)(rnd() % 28), won);
     }
-    mql_table *t = load(b.p);
+    mql_table *t = table_from_text(b.p, NULL);
     free(b.p);
     unsigned char *y = outcome(t), *mask = malloc(n), *y_sub = malloc(n);
     size_t k = 0;

@@ -1,9 +1,7 @@
 /* test_subset_view.c: mql_table_subset_view, a run of rows that borrows the source table's
  * arrays, against mql_table_subset's copy: the same table either way, the source never written,
  * and the view's columns copied before an operation writes them. */
-#include "testutil.h"
-
-#include <unistd.h>
+#include "testutil_table.h"
 
 #include "mqlcal/table.h"
 #include "mqlcal/table_ops.h"
@@ -15,7 +13,7 @@
 static mql_table *leads(void)
 {
     static const char *const job[] = {"VP", "Director", "Manager", "Staff"};
-    char *text = malloc(8192), path[64];
+    char *text = malloc(8192);
     assert_non_null(text);
     size_t k = (size_t)snprintf(text, 8192, "lead_id,visits,job,demo,created,amount\n");
     for (int i = 0; i < ROWS; i++) {
@@ -26,15 +24,9 @@ static mql_table *leads(void)
                               i < 4 ? "Intern" : job[i % 4], i % 3 ? "yes" : "no", 1 + i % 28,
                               100 * (i % 4));
     }
-    assert_non_null(write_temp(path, sizeof path, text));
-    free(text);
     mql_read_opts o = {0};
-    mql_table *t = NULL;
-    mql_err err;
-    int st = mql_table_read(path, &o, &t, &err);
-    unlink(path);
-    if (st)
-        fail_msg("read failed: %s", err.msg);
+    mql_table *t = table_from_text(text, &o);
+    free(text);
     return t;
 }
 

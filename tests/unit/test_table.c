@@ -1,24 +1,11 @@
 /* test_table.c: the lead table: type inference, placeholders, booleans, dates, thousands
  * separators, identifier detection, flags, joins and every error path. Expected day numbers
  * come from Python's datetime (date - date(1970, 1, 1)). */
-#include "testutil.h"
+#include "testutil_table.h"
 
 #include <unistd.h>
 
 #include "mqlcal/table.h"
-
-static mql_table *read_text(const char *text, const mql_read_opts *o)
-{
-    char path[64];
-    mql_table *t = NULL;
-    mql_err err;
-    assert_non_null(write_temp(path, sizeof path, text));
-    int st = mql_table_read(path, o, &t, &err);
-    unlink(path);
-    if (st)
-        fail_msg("read failed: %s", err.msg);
-    return t;
-}
 
 /* Reads text expecting failure with status and a message containing needle. */
 static void expect_fail(const char *text, const mql_read_opts *o, int status, const char *needle)
@@ -53,7 +40,7 @@ static void test_inference(void **state)
         "1e3,,Select,,,SMB,TRUE,x\n"
         "\"1,234,567\",1,YES,2020-02-29,,N/A,False,x\n"
         "\"12,500.50\",0,No,1969-12-31,,mid-market,,x\n";
-    mql_table *t = read_text(text, NULL);
+    mql_table *t = table_from_text(text, NULL);
     assert_int_equal(t->n_rows, 5);
     assert_int_equal(t->n_cols, 8);
     assert_int_equal(t->delim, ',');
@@ -121,7 +108,7 @@ static void test_numbers_and_fallbacks(void **state)
                        "12345678901234567890,1,5,2020-01-01\n"
                        "1.5e-300,2,\"1,234\",2020-01-02\n"
                        "0.1,abc,7,soon\n";
-    mql_table *t = read_text(text, NULL);
+    mql_table *t = table_from_text(text, NULL);
     const mql_column *c = col(t, "big");
     assert_int_equal(c->type, MQL_COL_NUMERIC);
     assert_true(c->num[0] == strtod("12345678901234567890", NULL));
@@ -149,7 +136,7 @@ static void test_identifiers(void **state)
     for (int i = 0; i < 40; i++)
         o += (size_t)snprintf(text + o, sizeof text - o, "u%d@x.com,%d,%d,%d,%s,%03d\n", i,
                               9000 + i * 37, 100 + i, 1000 + i * 104729, i % 2 ? "a" : "b", i % 3);
-    mql_table *t = read_text(text, NULL);
+    mql_table *t = table_from_text(text, NULL);
     assert_int_equal(col(t, "email")->type, MQL_COL_ID);
     assert_int_equal(col(t, "lead_id")->type, MQL_COL_ID);      /* named id, all distinct */
     assert_int_equal(col(t, "seq")->type, MQL_COL_ID);          /* dense distinct integers */
@@ -163,7 +150,7 @@ static void test_identifiers(void **state)
     /* forced categorical keeps the spelling; "only" keeps just the named columns */
     const char *cat[] = {"code"}, *only[] = {"code", "tier"};
     mql_read_opts ro = {.categorical = cat, .n_categorical = 1, .only = only, .n_only = 2};
-    t = read_text(text, &ro);
+    t = table_from_text(text, &ro);
     assert_int_equal(t->n_cols, 2);
     assert_string_equal(t->cols[0].name, "tier");
     assert_int_equal(col(t, "code")->type, MQL_COL_CATEGORICAL);
@@ -175,14 +162,14 @@ static void test_placeholders(void **state)
 {
     (void)state;
     const char *text = "a,b\nNA,x\nn/a,-\nNULL,none\nUnknown,y\n5,z\n";
-    mql_table *t = read_text(text, NULL);
+    mql_table *t = table_from_text(text, NULL);
     assert_int_equal(col(t, "a")->n_missing, 4);
     assert_int_equal(col(t, "a")->type, MQL_COL_NUMERIC);
     assert_int_equal(col(t, "b")->n_missing, 2);
     mql_table_free(t);
     const char *na[] = {"", "z"};
     mql_read_opts ro = {.na = na, .n_na = 2};
-    t = read_text(text, &ro);
+    t = table_from_text(text, &ro);
     assert_int_equal(col(t, "a")->n_missing, 0);
     assert_int_equal(col(t, "a")->type, MQL_COL_CATEGORICAL);
     assert_int_equal(col(t, "b")->n_missing, 1);
@@ -224,7 +211,7 @@ static void test_flags(void **state)
                        "lost,no,mql,2,,N\n"
                        "WON,Won,sql,1,,Y\n"
                        ",TRUE,,3,2020-02-01,\n";
-    mql_table *t = read_text(text, NULL);
+    mql_table *t = table_from_text(text, NULL);
     unsigned char y[4];
     mql_err err;
     mql_flag_spec s;
@@ -334,7 +321,7 @@ static void test_hash_and_stdin_name(void **state)
 {
     (void)state;
     const char *text = "a;b\r\n1;x\r\n2;y";
-    mql_table *t = read_text(text, NULL);
+    mql_table *t = table_from_text(text, NULL);
     assert_int_equal(t->delim, ';');
     assert_int_equal(t->n_bytes, strlen(text));
     assert_true(t->hash == mql_xxh64(text, strlen(text)));
@@ -350,7 +337,7 @@ static void test_hash_and_stdin_name(void **state)
 static void test_distinct_counts(void **state)
 {
     (void)state;
-    mql_table *t = read_text("small,wide,frac,day\n"
+    mql_table *t = table_from_text("small,wide,frac,day\n"
                              "-0,-20000000,0.25,2024-01-01\n"
                              "0,5,0.5,2024-01-01\n"
                              "3,20000000,0.25,2024-01-03\n"
@@ -444,11 +431,11 @@ static mql_table *read_all_ways(const char *s, const mql_read_opts *base)
 {
     mql_read_opts o = base ? *base : (mql_read_opts){0};
     o.threads = 1;
-    mql_table *one = read_text(s, &o);
+    mql_table *one = table_from_text(s, &o);
     static const size_t ways[] = {2, 3, 5};
     for (size_t w = 0; w < 3; w++) {
         o.threads = ways[w];
-        mql_table *par = read_text(s, &o);
+        mql_table *par = table_from_text(s, &o);
         assert_tables_equal(one, par);
         mql_table_free(par);
     }
