@@ -99,6 +99,8 @@ static int num_summary(const mql_column *c, size_t n, double **scratch, double *
     if (by_runs < 0)
         return -1;
     if (by_runs == 0) {
+        /* the extremes from the values, not the runs: the runs read -0 as 0, and a minimum or
+         * maximum of -0 prints as written */
         double lo = INFINITY, hi = -INFINITY;
         for (size_t i = 0; i < n; i++) {
             double x = c->num[i];   /* NaN compares false */
