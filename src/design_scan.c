@@ -41,6 +41,46 @@ static void scan_one(mql_numeric_scan *sc)
     sc->hi = hi;
 }
 
+/* The unweighted scan (every row one lead), scan_one's loop in blocks with the whole-number
+ * test taken out of it: a block at a time, by the 2^52 rounding (no conversion, no test per
+ * value to wait for the one before). The same outputs as scan_one, the extremes included (the
+ * same comparisons in the same order keep the same zero when -0 and 0 both occur). */
+static void scan_plain(mql_numeric_scan *sc)
+{
+    enum { BLOCK = 1024 };
+    const double *v = sc->col->num;
+    size_t n = sc->n_rows, na = 0;
+    double lo = INFINITY, hi = -INFINITY;
+    int integer = 1;
+    for (size_t b0 = 0; b0 < n; b0 += BLOCK) {
+        size_t b1 = n - b0 < BLOCK ? n : b0 + BLOCK;
+        for (size_t r = b0; r < b1; r++) {
+            double x = v[r];
+            if (isnan(x)) {
+                na++;
+                continue;
+            }
+            lo = x < lo ? x : lo;
+            hi = x > hi ? x : hi;
+        }
+        /* mql_is_integral(x): below 2^52, adding and taking away 2^52 rounds |x| to a whole
+         * number, which equals |x| exactly when |x| is one; from 2^52 to 2^53 every double is
+         * whole; from 2^53 on mql_is_integral says no. A NaN is not a counted value. */
+        int bad = 0;
+        for (size_t r = b0; integer && r < b1; r++) {
+            double x = v[r], a = fabs(x);
+            int whole = a < 0x1p52 ? (a + 0x1p52) - 0x1p52 == a : a < 0x1p53;
+            bad |= (x == x) & !whole;
+        }
+        integer &= !bad;
+    }
+    sc->nv = n - na;
+    sc->na = na;
+    sc->integer = integer;
+    sc->lo = lo;
+    sc->hi = hi;
+}
+
 typedef struct scan_part {
     mql_numeric_scan *sc;
     size_t n;
@@ -49,8 +89,12 @@ typedef struct scan_part {
 static void *scan_part_run(void *arg)
 {
     scan_part *pt = arg;
-    for (size_t i = 0; i < pt->n; i++)
-        scan_one(&pt->sc[i]);
+    for (size_t i = 0; i < pt->n; i++) {
+        if (pt->sc[i].w)
+            scan_one(&pt->sc[i]);
+        else
+            scan_plain(&pt->sc[i]);
+    }
     return NULL;
 }
 
