@@ -132,6 +132,7 @@ void mql_glm_opts_default(mql_glm_opts *o)
     o->profile = -1;
     o->unit_start = 0;
     o->keep_eta = 0;
+    o->last_margin = 0.5;
 }
 
 int mql_glm_fill_matrix(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
@@ -200,6 +201,7 @@ typedef struct glm_shared {
                                    (the coded layout's "no column") */
     const mql_glm_coded *coded; /* the coded layout when the passes read it, else NULL */
     int check;                  /* validate X (first pass) */
+    int last;                   /* deviance and eta only: no system (mql_glm_opts.last_margin) */
     int intercept;
     int unit_start;             /* mql_glm_opts.unit_start */
     double *eta_out;            /* n or NULL: every pass at beta writes X beta here, so the last
@@ -501,6 +503,8 @@ static int part_chunk(glm_part *t, size_t row0, size_t m)
     t->ll_nonint = ll_nonint;
     t->ll_const = ll_const;
     t->n_extreme = n_extreme;
+    if (sh->last)
+        return MQL_OK;
     if (cx)
         mql_xwx_add(t->xa, r_part, m, idx, x, t->s, t->wz, c);
     else
@@ -643,11 +647,13 @@ static glm_work *work_new(const mql_glm_data *d, const mql_glm_coded *cx, size_t
 }
 
 /* Runs one pass at beta (shifted parametrisation; NULL = R's starting values) and sums the
- * per-thread parts. Returns the first failing range's status with its message. */
-static int work_pass(glm_work *ws, const double *beta, int check, mql_err *err)
+ * per-thread parts; with last, the deviance and eta only (A and b come out zero). Returns the
+ * first failing range's status with its message. */
+static int run_pass(glm_work *ws, const double *beta, int check, int last, mql_err *err)
 {
     ws->sh.beta = beta;
     ws->sh.check = check;
+    ws->sh.last = last;
     if (beta) {
         memcpy(ws->sh.beta_raw, beta, ws->p * sizeof *beta);
         for (size_t j = 1; j < ws->p; j++)
@@ -693,6 +699,11 @@ static int work_pass(glm_work *ws, const double *beta, int check, mql_err *err)
             }
     }
     return MQL_OK;
+}
+
+static int work_pass(glm_work *ws, const double *beta, int check, mql_err *err)
+{
+    return run_pass(ws, beta, check, 0, err);
 }
 
 /* Shift for each non-intercept column: its prior-weighted mean over the first chunk. Any value
@@ -798,6 +809,29 @@ static int newton_solve(glm_work *ws, size_t rank, double lambda, int intercept,
     for (size_t s = 0; s < rank; s++)
         beta[ws->kept[s]] = gsl_vector_get(&sol.vector, s);
     return MQL_OK;
+}
+
+/* The relative change of the penalised deviance that the Newton step beta_old -> beta predicts:
+ * its decrement d' (A + lambda I_P) d, d = beta - beta_old, with A the system the step solved
+ * (the quadratic model's decrease), set against the deviance as R's convergence rule does. Near
+ * the maximum the actual change differs from it by a term of third order in d. */
+static double predicted_change(const glm_work *ws, size_t rank, double lambda, int intercept,
+                               double pdev_old)
+{
+    size_t p = ws->p;
+    double q = 0.0;
+    for (size_t s = 0; s < rank; s++) {
+        size_t i = ws->kept[s];
+        double di = ws->beta[i] - ws->beta_old[i], row = 0.0;
+        for (size_t t = 0; t < rank; t++) {
+            size_t j = ws->kept[t];
+            row += sym_at(ws->a, p, i, j) * (ws->beta[j] - ws->beta_old[j]);
+        }
+        if (!(intercept && i == 0))
+            row += lambda * di;
+        q += di * row;
+    }
+    return fabs(q) / (fabs(pdev_old - q) + 0.1);
 }
 
 static double penalty(const double *beta, size_t p, double lambda, int intercept)
@@ -1057,8 +1091,13 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
         iter++;
         if ((st = newton_solve(ws, rank, o->l2, icpt, iter, ws->beta, err)) != MQL_OK)
             goto fail;
-        if ((st = work_pass(ws, ws->beta, 0, err)) != MQL_OK)
+        /* a step that predicts convergence: the pass without the next system (last_margin) */
+        double pred = have_old && !ws->sh.coded && o->last_margin > 0.0
+                          ? predicted_change(ws, rank, o->l2, icpt, pdev_old) : INFINITY;
+        int last = pred < o->last_margin * o->tol;
+        if ((st = run_pass(ws, ws->beta, 0, last, err)) != MQL_OK)
             goto fail;
+        r->last_passes += last;
         pdev = ws->dev + penalty(ws->beta, p, o->l2, icpt);
         /* Step halving: R halves while the deviance is not finite; like glm2 we also halve when
          * the penalised deviance rises by more than the convergence tolerance (never the case on
@@ -1087,6 +1126,13 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
         if (fabs(pdev - pdev_old) / (fabs(pdev) + 0.1) < o->tol) {
             conv = 1;
             break;
+        }
+        /* Not the last after all: the next step needs the system at beta (a halving pass has
+         * computed it at the halved beta already). The same pass in full, the same deviance. */
+        if (last && halvings == 0 && iter < o->max_iter) {
+            r->last_misses++;
+            if ((st = work_pass(ws, ws->beta, 0, err)) != MQL_OK)
+                goto fail;
         }
         /* The halving pass (if any) overwrote A and b with the system at the halved beta, which
          * is where the next Newton step starts from, as in R. */

@@ -85,6 +85,14 @@ typedef struct mql_glm_opts {
                                  Default 50000; 0 = always R's start. Smaller n never takes it. */
     int keep_eta;             /* 1: result.eta keeps the linear predictor X beta of the last pass,
                                  the one at the final coefficients (default 0: not kept) */
+    double last_margin;       /* a pass whose Newton step predicts (by its decrement, the change
+                                 of the quadratic model) a relative change of the penalised
+                                 deviance below last_margin * tol is expected to be the last: it
+                                 evaluates the deviance (and eta) without the next system, which
+                                 a converged fit never solves. When the fit then goes on, the pass
+                                 is run again in full at the same coefficients, so the results
+                                 are the same either way. Dense passes only; default 0.5, 0 =
+                                 every pass in full. */
     /* Read by mql_model_train (model.h), not by mql_glm_fit: */
     int method;               /* MQL_GLM_METHOD_ML (default) or MQL_GLM_METHOD_FIRTH (firth.h) */
     int flic;                 /* Firth: 1 (default) = FLIC intercept */
@@ -122,6 +130,8 @@ typedef struct mql_glm_result {
     double n_weighted, events;     /* sum w, sum w*y */
     int iterations;           /* full-data Newton iterations (after the warm start, if any) */
     int warm_iterations;      /* iterations of the subsample fit the warm start used, 0 = none */
+    int last_passes;          /* passes that skipped the system (opts.last_margin) */
+    int last_misses;          /* ... and were run again in full because the fit went on */
     int converged;
     mql_glm_state state;
     double *eta;              /* n: X beta at the final coefficients as the last IRLS pass computed

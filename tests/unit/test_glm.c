@@ -617,6 +617,74 @@ static void test_warm_start(void **state)
     }
 }
 
+/* A pass whose Newton step predicts convergence skips the next system (last_margin): the
+ * results are those of full passes bit for bit, whether the prediction holds (default margin)
+ * or fails on every pass and the pass is run again in full (a huge margin); on fixtures with
+ * and without a warm start, ridge, aliased columns, weights, separation and max_iter reached. */
+static void check_last_pass(const char *name, const mql_glm_opts *base, int expect_last)
+{
+    fixture *fx = fixture_load(name);
+    mql_glm_result *r[3] = {NULL, NULL, NULL};
+    const double margin[3] = {0.0, 0.5, 1e300};
+    mql_err e;
+    for (int k = 0; k < 3; k++) {
+        mql_glm_opts o = *base;
+        o.last_margin = margin[k];
+        o.keep_eta = 1;
+        int st = fit_fixture(fx, &o, &r[k], &e);
+        assert_true(st == MQL_OK || st == MQL_ENOCONV);
+        assert_non_null(r[k]);
+    }
+    assert_int_equal(r[0]->last_passes, 0);
+    if (expect_last) {
+        assert_true(r[1]->last_passes >= 1);
+        assert_int_equal(r[1]->last_misses, 0);
+        assert_true(r[2]->last_misses >= 1);
+    }
+    size_t p = r[0]->p;
+    for (int k = 1; k < 3; k++) {
+        assert_int_equal(r[k]->iterations, r[0]->iterations);
+        assert_int_equal(r[k]->warm_iterations, r[0]->warm_iterations);
+        assert_int_equal(r[k]->converged, r[0]->converged);
+        assert_int_equal(r[k]->state, r[0]->state);
+        assert_int_equal(r[k]->n_extreme, r[0]->n_extreme);
+        assert_memory_equal(r[k]->beta, r[0]->beta, p * sizeof *r[0]->beta);
+        assert_memory_equal(r[k]->se, r[0]->se, p * sizeof *r[0]->se);
+        assert_memory_equal(r[k]->cov->data, r[0]->cov->data, p * p * sizeof(double));
+        assert_memory_equal(r[k]->eta, r[0]->eta, fx->n * sizeof *r[0]->eta);
+        assert_memory_equal(&r[k]->deviance, &r[0]->deviance, sizeof(double));
+        assert_memory_equal(&r[k]->loglik, &r[0]->loglik, sizeof(double));
+        assert_memory_equal(&r[k]->null_deviance, &r[0]->null_deviance, sizeof(double));
+    }
+    for (int k = 0; k < 3; k++)
+        mql_glm_result_free(r[k]);
+    fixture_free(fx);
+}
+
+static void test_last_pass(void **state)
+{
+    (void)state;
+    mql_glm_opts o;
+    mql_glm_opts_default(&o);
+    assert_true(o.last_margin == 0.5);
+    check_last_pass("sim", &o, 1);
+    check_last_pass("alias", &o, 1);
+    check_last_pass("freq_agg", &o, 1);
+    check_last_pass("separated", &o, 0);
+    check_last_pass("complete", &o, 0);
+    o.threads = 3;
+    check_last_pass("sim", &o, 1);
+    o.threads = 0;
+    o.warm_rows = 200;                       /* n = 2000: a warm start */
+    check_last_pass("sim", &o, 1);
+    o.warm_rows = 0;
+    o.l2 = 2.0;
+    check_last_pass("sim", &o, 1);
+    o.l2 = 0.0;
+    o.max_iter = 2;                          /* stops before convergence */
+    check_last_pass("maxit2", &o, 0);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -632,6 +700,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_zero_column_aliased),
         cmocka_unit_test(test_warm_start),
+        cmocka_unit_test(test_last_pass),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
