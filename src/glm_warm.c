@@ -3,6 +3,7 @@
 #include "mqlcal/glm_warm.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,42 @@ static int warm_fill_cols(void *ctx, size_t row0, size_t m, size_t step, double 
     return MQL_OK;
 }
 
+/* The dense subsample's gather, column-major with leading dimension ld: rows [r0, r0 + m) of
+ * every k-th row from off. It reads rows spread over the whole table, a cache line for each
+ * value, so on a large table the upper half of the rows goes to a second thread. */
+typedef struct gather_part {
+    const mql_glm_data *d;
+    size_t r0, m, k, off, ld;
+    double *x;
+    int st;
+    mql_err err;
+} gather_part;
+
+static void *gather_run(void *arg)
+{
+    gather_part *g = arg;
+    g->st = g->d->fill_cols(g->d->ctx, g->off + g->r0 * g->k, g->m, g->k, g->x + g->r0, g->ld,
+                            &g->err);
+    return NULL;
+}
+
+static int gather_cols(const mql_glm_data *d, size_t off, size_t m, size_t k, double *x,
+                       mql_err *err)
+{
+    size_t h = m >= 8192 ? m / 2 : m;
+    gather_part lo = {d, 0, h, k, off, m, x, MQL_OK, {{0}}};
+    gather_part hi = {d, h, m - h, k, off, m, x, MQL_OK, {{0}}};
+    pthread_t tid;
+    int threaded = h < m && pthread_create(&tid, NULL, gather_run, &hi) == 0;
+    gather_run(&lo);
+    if (threaded)
+        pthread_join(tid, NULL);
+    else if (h < m)
+        gather_run(&hi);
+    *err = lo.st != MQL_OK ? lo.err : hi.err;
+    return lo.st != MQL_OK ? lo.st : hi.st;
+}
+
 /* Fits every k-th row (k = n / warm_rows, starting mid-stride) with R's rule and writes its
  * coefficients, in the shifted parametrisation, to beta (0 for columns aliased in the
  * subsample). It runs before any full pass, so the subsample's rows are not validated yet: any
@@ -119,7 +156,7 @@ int mql_glm_warm_start(const mql_glm_data *d, const mql_glm_opts *o, const mql_g
         mql_err fe;
         int fs = MQL_OK;
         if (d->fill_cols) {
-            fs = d->fill_cols(d->ctx, c.off, m, k, xs, m, &fe);
+            fs = gather_cols(d, c.off, m, k, xs, &fe);
         } else {
             double *row = malloc(p * sizeof *row);
             fs = row ? MQL_OK : MQL_ENOMEM;

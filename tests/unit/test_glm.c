@@ -685,6 +685,80 @@ static void test_last_pass(void **state)
     check_last_pass("maxit2", &o, 0);
 }
 
+/* Columns of a generated design, read by rows (fill) or by columns (fill_cols). */
+typedef struct cols_ctx {
+    size_t n, p;
+    const double *x;             /* p columns of n values, column 0 all ones */
+} cols_ctx;
+
+static int cols_fill(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
+{
+    (void)err;
+    const cols_ctx *c = ctx;
+    for (size_t r = 0; r < m; r++)
+        for (size_t j = 0; j < c->p; j++)
+            x[r * c->p + j] = c->x[j * c->n + row0 + r];
+    return MQL_OK;
+}
+
+static int cols_fill_cols(void *ctx, size_t row0, size_t m, size_t step, double *x, size_t ld,
+                          mql_err *err)
+{
+    (void)err;
+    const cols_ctx *c = ctx;
+    for (size_t j = 0; j < c->p; j++)
+        for (size_t r = 0; r < m; r++)
+            x[j * ld + r] = c->x[j * c->n + row0 + r * step];
+    return MQL_OK;
+}
+
+/* The warm start's subsample gathered by fill_cols, on two threads from 8,192 rows on, against
+ * the same rows taken one by one through fill: the same fit bit for bit (the subsample, hence
+ * the start, the iterations and every result). */
+static void test_warm_gather_threads(void **state)
+{
+    (void)state;
+    size_t n = 40000, p = 4;
+    double *x = malloc(n * p * sizeof *x), *y = malloc(n * sizeof *y);
+    assert_true(x && y);
+    uint64_t seed = 5;
+    for (size_t i = 0; i < n; i++) {
+        double v[3];
+        for (int k = 0; k < 3; k++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            v[k] = (double)(seed >> 11) / 9007199254740992.0;
+        }
+        x[i] = 1.0;
+        x[n + i] = v[0] * 4.0 - 2.0;
+        x[2 * n + i] = floor(v[1] * 7.0);
+        x[3 * n + i] = (double)(i % 13) / 13.0;   /* the sampled rows see a pattern of i */
+        double eta = -0.5 + 0.8 * x[n + i] - 0.2 * x[2 * n + i] + 1.5 * x[3 * n + i];
+        y[i] = v[2] < 1.0 / (1.0 + exp(-eta));
+    }
+    cols_ctx c = {n, p, x};
+    mql_glm_opts o;
+    mql_glm_opts_default(&o);
+    o.warm_rows = 10000;                     /* k = 4: a subsample of 10,000 rows */
+    o.keep_eta = 1;
+    mql_glm_data by_rows = {n, p, cols_fill, &c, y, NULL, NULL, NULL};
+    mql_glm_data by_cols = {n, p, cols_fill, &c, y, NULL, NULL, cols_fill_cols};
+    mql_glm_result *a = NULL, *b = NULL;
+    mql_err e;
+    assert_int_equal(mql_glm_fit(&by_rows, &o, &a, &e), MQL_OK);
+    assert_int_equal(mql_glm_fit(&by_cols, &o, &b, &e), MQL_OK);
+    assert_true(a->warm_iterations > 0);
+    assert_int_equal(b->warm_iterations, a->warm_iterations);
+    assert_int_equal(b->iterations, a->iterations);
+    assert_memory_equal(b->beta, a->beta, p * sizeof *a->beta);
+    assert_memory_equal(b->se, a->se, p * sizeof *a->se);
+    assert_memory_equal(b->eta, a->eta, n * sizeof *a->eta);
+    assert_memory_equal(&b->deviance, &a->deviance, sizeof a->deviance);
+    mql_glm_result_free(a);
+    mql_glm_result_free(b);
+    free(x);
+    free(y);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -701,6 +775,7 @@ int main(void)
         cmocka_unit_test(test_zero_column_aliased),
         cmocka_unit_test(test_warm_start),
         cmocka_unit_test(test_last_pass),
+        cmocka_unit_test(test_warm_gather_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
