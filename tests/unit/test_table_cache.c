@@ -331,6 +331,40 @@ static void test_corrupt_ignored(void **state)
     empty_dir();
 }
 
+/* An entry large enough for its columns to be checked on two threads (8 MB and more): a hit
+ * equals the plain read, and a byte changed in any column, the first thread's or the second's,
+ * is found. Columns: two of 4.8 MB of doubles, then 2.4 MB of codes, at the entry's end. */
+static void test_corrupt_large(void **state)
+{
+    (void)state;
+    size_t rows = 600000, cap = rows * 32 + 64, at = 0;
+    char *text = malloc(cap), path[64];
+    assert_non_null(text);
+    at += (size_t)snprintf(text, cap, "x,y,c\n");
+    for (size_t i = 0; i < rows; i++)
+        at += (size_t)snprintf(text + at, cap - at, "%zu.%zu,%zu,%c\n", i % 977, i % 10, i % 31,
+                               "abc"[i % 3]);
+    assert_non_null(write_temp(path, sizeof path, text));
+    free(text);
+    mql_table *plain = read_plain(path, NULL);
+    mql_table *t = read_via(path, NULL, 0, MQL_CACHE_MISS);
+    mql_table_free(t);
+    t = read_via(path, NULL, 0, MQL_CACHE_HIT);
+    assert_tables_equal(plain, t);
+    mql_table_free(t);
+    const long offs[] = {-9, -(long)(rows * 4 + 100), -(long)(rows * 12 + 100)};
+    for (size_t k = 0; k < sizeof offs / sizeof *offs; k++) {
+        damage(path, offs[k], -1);
+        t = read_via(path, NULL, 0, MQL_CACHE_STALE);
+        assert_tables_equal(plain, t);
+        mql_table_free(t);
+        mql_table_free(read_via(path, NULL, 0, MQL_CACHE_HIT));
+    }
+    mql_table_free(plain);
+    unlink(path);
+    empty_dir();
+}
+
 static void test_size_limit(void **state)
 {
     (void)state;
@@ -415,6 +449,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hit_identical),   cmocka_unit_test(test_file_hash),
         cmocka_unit_test(test_changes_miss),    cmocka_unit_test(test_corrupt_ignored),
+        cmocka_unit_test(test_corrupt_large),
         cmocka_unit_test(test_size_limit),      cmocka_unit_test(test_hit_mapped),      cmocka_unit_test(test_read_error_not_cached),
         cmocka_unit_test(test_dir_default),
     };
