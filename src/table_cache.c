@@ -24,88 +24,13 @@
 
 /* ======================================================================== hashing ==== */
 
-/* Large files are read on a second thread while this one hashes: the copy out of the page cache
- * (about half the time of reading and hashing on one core) runs beside the hash. The reader
- * fills the two buffers in turn; the chunks are hashed in file order, whatever their sizes. */
-#define HASH_BUF ((size_t)1 << 20)
-#define HASH_PIPE_MIN ((off_t)8 << 20)
-
-typedef struct hash_pipe {
-    int fd;
-    char *buf[2];
-    ssize_t len[2];             /* bytes in buf[k]; 0: the end; -1: a read error (err_no) */
-    int full[2];
-    int stop;                   /* the hashing side gave up: the reader ends */
-    int err_no;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-} hash_pipe;
-
-static ssize_t read_some(int fd, char *buf, size_t cap)
-{
-    ssize_t m;
-    do
-        m = read(fd, buf, cap);
-    while (m < 0 && errno == EINTR);
-    return m;
-}
-
-static void *pipe_reader(void *arg)
-{
-    hash_pipe *hp = arg;
-    for (int k = 0;; k ^= 1) {
-        pthread_mutex_lock(&hp->lock);
-        while (hp->full[k] && !hp->stop)
-            pthread_cond_wait(&hp->cond, &hp->lock);
-        int stop = hp->stop;
-        pthread_mutex_unlock(&hp->lock);
-        if (stop)
-            return NULL;
-        ssize_t m = read_some(hp->fd, hp->buf[k], HASH_BUF);
-        int e = errno;
-        pthread_mutex_lock(&hp->lock);
-        hp->len[k] = m;
-        hp->err_no = m < 0 ? e : 0;
-        hp->full[k] = 1;
-        pthread_cond_broadcast(&hp->cond);
-        pthread_mutex_unlock(&hp->lock);
-        if (m <= 0)
-            return NULL;
-    }
-}
-
-/* Hashes what the reader thread delivers; *total gets the bytes. Returns 0, or the errno of a
- * failed read. */
-static int hash_piped(hash_pipe *hp, mql_xxh64_state *s, uint64_t *total)
-{
-    for (int k = 0;; k ^= 1) {
-        pthread_mutex_lock(&hp->lock);
-        while (!hp->full[k])
-            pthread_cond_wait(&hp->cond, &hp->lock);
-        ssize_t m = hp->len[k];
-        int e = hp->err_no;
-        pthread_mutex_unlock(&hp->lock);
-        if (m < 0)
-            return e ? e : EIO;
-        if (m == 0)
-            return 0;
-        mql_xxh64_update(s, hp->buf[k], (size_t)m);
-        *total += (uint64_t)m;
-        pthread_mutex_lock(&hp->lock);
-        hp->full[k] = 0;
-        pthread_cond_broadcast(&hp->cond);
-        pthread_mutex_unlock(&hp->lock);
-    }
-}
-
 int mql_file_xxh64(const char *path, uint64_t *hash, uint64_t *bytes, mql_err *err)
 {
     int fd = open(path, O_RDONLY);
     if (fd < 0)
         return mql_err_set(err, MQL_EIO, "%s: %s", path, strerror(errno));
-    struct stat st;
-    int piped = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= HASH_PIPE_MIN;
-    char *buf = malloc(piped ? 2 * HASH_BUF : HASH_BUF);
+    size_t cap = (size_t)1 << 20;
+    char *buf = malloc(cap);
     if (!buf) {
         close(fd);
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
@@ -113,32 +38,20 @@ int mql_file_xxh64(const char *path, uint64_t *hash, uint64_t *bytes, mql_err *e
     mql_xxh64_state s;
     mql_xxh64_init(&s);
     uint64_t total = 0;
-    int st_rc = MQL_OK, e = 0;
-    hash_pipe hp = {fd, {buf, buf + HASH_BUF}, {0, 0}, {0, 0}, 0, 0, PTHREAD_MUTEX_INITIALIZER,
-                    PTHREAD_COND_INITIALIZER};
-    pthread_t tid;
-    if (piped && pthread_create(&tid, NULL, pipe_reader, &hp) == 0) {
-        e = hash_piped(&hp, &s, &total);
-        pthread_mutex_lock(&hp.lock);
-        hp.stop = 1;
-        pthread_cond_broadcast(&hp.cond);
-        pthread_mutex_unlock(&hp.lock);
-        pthread_join(tid, NULL);
-    } else {
-        for (;;) {
-            ssize_t m = read_some(fd, buf, HASH_BUF);
-            if (m < 0)
-                e = errno;
-            if (m <= 0)
-                break;
-            mql_xxh64_update(&s, buf, (size_t)m);
-            total += (uint64_t)m;
+    int st_rc = MQL_OK;
+    for (;;) {
+        ssize_t m = read(fd, buf, cap);
+        if (m < 0 && errno == EINTR)
+            continue;
+        if (m < 0) {
+            st_rc = mql_err_set(err, MQL_EIO, "%s: %s", path, strerror(errno));
+            break;
         }
+        if (m == 0)
+            break;
+        mql_xxh64_update(&s, buf, (size_t)m);
+        total += (uint64_t)m;
     }
-    if (e)
-        st_rc = mql_err_set(err, MQL_EIO, "%s: %s", path, strerror(e));
-    pthread_mutex_destroy(&hp.lock);
-    pthread_cond_destroy(&hp.cond);
     free(buf);
     close(fd);
     *hash = mql_xxh64_digest(&s);

@@ -235,36 +235,6 @@ static void test_file_hash(void **state)
     mql_table_free(t);
 }
 
-/* A file of 8 MB and more is read on a second thread while the first hashes: the same hash as
- * the bytes hashed in memory at once, for sizes that end inside a buffer and on its edge. */
-static void test_file_hash_piped(void **state)
-{
-    (void)state;
-    const size_t sizes[] = {((size_t)9 << 20) + 12345, (size_t)8 << 20};
-    size_t cap = ((size_t)9 << 20) + 12345;
-    unsigned char *v = malloc(cap);
-    assert_non_null(v);
-    uint64_t seed = 11;
-    for (size_t i = 0; i < cap; i++) {
-        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-        v[i] = (unsigned char)(seed >> 56);
-    }
-    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
-        char path[64];
-        snprintf(path, sizeof path, "/tmp/mqlcal-hash-XXXXXX");
-        int fd = mkstemp(path);
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, v, sizes[k]), (ssize_t)sizes[k]);
-        close(fd);
-        uint64_t h, n;
-        assert_int_equal(mql_file_xxh64(path, &h, &n, NULL), MQL_OK);
-        assert_int_equal(n, sizes[k]);
-        assert_true(h == mql_xxh64(v, sizes[k]));
-        unlink(path);
-    }
-    free(v);
-}
-
 static void test_changes_miss(void **state)
 {
     (void)state;
@@ -478,7 +448,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hit_identical),   cmocka_unit_test(test_file_hash),
-        cmocka_unit_test(test_file_hash_piped),
         cmocka_unit_test(test_changes_miss),    cmocka_unit_test(test_corrupt_ignored),
         cmocka_unit_test(test_corrupt_large),
         cmocka_unit_test(test_size_limit),      cmocka_unit_test(test_hit_mapped),      cmocka_unit_test(test_read_error_not_cached),
