@@ -767,6 +767,10 @@ static void *part_main(void *arg)
     part *pt = arg;
     split *sp = pt->sp;
     pt->r.line = sp->line[pt->k];
+    const mql_csv_cell_fns *cells = pt->r.cells;
+    if (cells && cells->begin &&
+        (pt->status = cells->begin(pt->r.ctx, sp->line[0], sp->line[pt->k], &pt->err)))
+        return NULL;
     pt->status = parse_range(&pt->r, sp->fd, sp->delim, sp->start[pt->k], 0, sp, pt->k, sp->size,
                              &pt->clean);
     return NULL;

@@ -358,7 +358,22 @@ typedef struct colb {
     size_t n_bad;            /* NUM / DATE: cells of the column's form without a value */
     size_t bad_row;          /*   (mql_column.n_unreadable): the first one's row and text */
     char *bad_text;
+    int shared;              /* num / code lie in the parts' shared arrays (slabs): never freed
+                                or reallocated through this column */
 } colb;
+
+/* The column arrays the parts of a parallel read share: one array of doubles and one of codes
+ * per file column, each made when a part first needs it, of cap rows. Part k writes its row i at
+ * row base_k + i, where base_k (mql_csv_cell_fns.begin) bounds the rows of the parts before it,
+ * so the parts never overlap, and when every record is one line the rows are already where the
+ * table wants them: the merge moves nothing into fresh memory. */
+typedef struct slabs {
+    pthread_mutex_t mu;
+    size_t cap;
+    size_t n_cols;
+    double **num;
+    uint32_t **code;
+} slabs;
 
 typedef struct builder {
     const char *path;
@@ -375,6 +390,10 @@ typedef struct builder {
     size_t line0;                    /* the line of row 0 (0: no row yet) */
     int dec_comma;                   /* ';' file: numbers may have a decimal comma */
     int secondary;                   /* a later part's builder: the table belongs to part 0's */
+    slabs *sl;                       /* parallel read: the shared arrays (NULL: none) */
+    size_t base;                     /* the row of the shared arrays this part's row 0 is at */
+    int placed;                      /* new arrays go to the shared ones at base (cap_rows is the
+                                        room left there); 0: arrays of its own */
     const char *const *na;
     size_t n_na;
     size_t *na_len;
@@ -442,6 +461,14 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
             b->cb[j].out = (long)n_store++;
         b->cb[j].forced = o && o->categorical && in_list(name, o->categorical, o->n_categorical);
     }
+    /* The parts' headers are handled one after another on one thread: the first makes the
+     * table of shared arrays. */
+    if (b->sl && !b->sl->num) {
+        b->sl->n_cols = row->n_fields;
+        if (!(b->sl->num = calloc(row->n_fields, sizeof *b->sl->num)) ||
+            !(b->sl->code = calloc(row->n_fields, sizeof *b->sl->code)))
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
     if (b->secondary)
         return MQL_OK;
     const char *const *lists[2] = {o ? o->only : NULL, o ? o->categorical : NULL};
@@ -474,10 +501,12 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
 }
 
 /* Rewrites a numeric or date column as text: the n_rows values seen so far become their text;
- * the code array gets room for cap rows. */
-static int to_text(colb *c, size_t n_rows, size_t cap)
+ * the code array gets room for cap rows, or is into (a window of the shared arrays, which also
+ * hold the values: they are left there). */
+static int to_text(colb *c, size_t n_rows, size_t cap, uint32_t *into)
 {
-    uint32_t *code = mql_alloc_big((cap > n_rows ? cap : n_rows ? n_rows : 1) * sizeof *code);
+    uint32_t *code =
+        into ? into : mql_alloc_big((cap > n_rows ? cap : n_rows ? n_rows : 1) * sizeof *code);
     if (!code)
         return -1;
     for (size_t i = 0; i < n_rows; i++) {
@@ -492,11 +521,13 @@ static int to_text(colb *c, size_t n_rows, size_t cap)
         else
             num_text(v, buf, sizeof buf);
         if (mql_dict_add(&c->d, buf, strlen(buf), &code[i])) {
-            free(code);
+            if (!into)
+                free(code);
             return -1;
         }
     }
-    free(c->num);
+    if (!into)
+        free(c->num);
     c->num = NULL;
     c->code = code;
     c->mode = M_TEXT;
@@ -504,25 +535,42 @@ static int to_text(colb *c, size_t n_rows, size_t cap)
     return 0;
 }
 
-/* Makes room for cap rows in column c's array (of old rows). Returns 0 or -1. */
-static int col_reserve(colb *c, size_t old, size_t cap)
+/* Array p (of elem-byte entries) with room for cap entries, its first keep kept; an array in
+ * the shared ones is copied out and left there (other parts may still read it). NULL when out
+ * of memory (p is then unchanged). */
+static void *array_reserve(void *p, int shared, size_t elem, size_t keep, size_t cap)
+{
+    if (!shared)
+        return mql_realloc_big(p, keep * elem, cap * elem);
+    void *q = mql_alloc_big(cap * elem);
+    if (q)
+        memcpy(q, p, keep * elem);
+    return q;
+}
+
+/* Makes room for cap rows in column c's array, keeping its first keep rows; the column then has
+ * an array of its own. Returns 0 or -1. */
+static int col_reserve(colb *c, size_t keep, size_t cap)
 {
     if (c->num) {
-        double *q = mql_realloc_big(c->num, old * sizeof *q, cap * sizeof *q);
+        double *q = array_reserve(c->num, c->shared, sizeof *q, keep, cap);
         if (!q)
             return -1;
         c->num = q;
     }
     if (c->code) {
-        uint32_t *q = mql_realloc_big(c->code, old * sizeof *q, cap * sizeof *q);
+        /* (a column holds one array: there is no shared num left behind to lose track of) */
+        uint32_t *q = array_reserve(c->code, c->shared, sizeof *q, keep, cap);
         if (!q)
             return -1;
         c->code = q;
     }
+    c->shared = 0;
     return 0;
 }
 
-/* Makes room for row i in every stored column. */
+/* Makes room for row i in every stored column. A placed part that has filled its room in the
+ * shared arrays (the row estimate was low) goes on in arrays of its own. */
 static int ensure_rows(builder *b, size_t i)
 {
     if (i < b->cap_rows)
@@ -536,10 +584,62 @@ static int ensure_rows(builder *b, size_t i)
         b->line = ln;
     }
     for (size_t j = 0; j < b->n_file_cols; j++)
-        if (col_reserve(&b->cb[j], old, cap))
+        if (col_reserve(&b->cb[j], i, cap))
             return -1;
     b->cap_rows = cap;
+    b->placed = 0;
     return 0;
+}
+
+/* Column c's window (at the builder's base) in the shared array of doubles or of codes, which
+ * the first part to need it makes. NULL when out of memory. */
+static double *slab_num(builder *b, const colb *c)
+{
+    slabs *sl = b->sl;
+    size_t j = (size_t)(c - b->cb);
+    pthread_mutex_lock(&sl->mu);
+    if (!sl->num[j])
+        sl->num[j] = mql_alloc_big(sl->cap * sizeof *sl->num[j]);
+    double *p = sl->num[j];
+    pthread_mutex_unlock(&sl->mu);
+    return p ? p + b->base : NULL;
+}
+
+static uint32_t *slab_code(builder *b, const colb *c)
+{
+    slabs *sl = b->sl;
+    size_t j = (size_t)(c - b->cb);
+    pthread_mutex_lock(&sl->mu);
+    if (!sl->code[j])
+        sl->code[j] = mql_alloc_big(sl->cap * sizeof *sl->code[j]);
+    uint32_t *p = sl->code[j];
+    pthread_mutex_unlock(&sl->mu);
+    return p ? p + b->base : NULL;
+}
+
+/* A new array for column c of builder b, room for b->cap_rows rows: its window in the shared
+ * arrays when b is placed. NULL when out of memory. */
+static double *col_new_num(builder *b, colb *c)
+{
+    double *p = b->placed ? slab_num(b, c) : mql_alloc_big(b->cap_rows * sizeof *p);
+    c->shared = b->placed;
+    return p;
+}
+
+static uint32_t *col_new_code(builder *b, colb *c)
+{
+    uint32_t *p = b->placed ? slab_code(b, c) : mql_alloc_big(b->cap_rows * sizeof *p);
+    c->shared = b->placed;
+    return p;
+}
+
+/* to_text for column c of builder b, whose first n_rows rows are read. */
+static int col_to_text(builder *b, colb *c, size_t n_rows)
+{
+    uint32_t *into = NULL;
+    if (b->placed && !(into = slab_code(b, c)))
+        return -1;
+    return to_text(c, n_rows, b->cap_rows, into);
 }
 
 /* The lines of rows 0 .. n - 1 when they are line0, line0 + 1, ...: the array, with room for cap
@@ -581,12 +681,12 @@ static int start_mode(builder *b, colb *c, const char *s, size_t n, size_t i)
         c->mode = M_TEXT;
     c->origin = c->mode;
     if (c->mode == M_TEXT) {
-        if (!(c->code = mql_alloc_big(b->cap_rows * sizeof *c->code)))
+        if (!(c->code = col_new_code(b, c)))
             return -1;
         for (size_t k = 0; k < i; k++)
             c->code[k] = MQL_NA_CODE;
     } else {
-        if (!(c->num = mql_alloc_big(b->cap_rows * sizeof *c->num)))
+        if (!(c->num = col_new_num(b, c)))
             return -1;
         for (size_t k = 0; k < i; k++)
             c->num[k] = NAN;
@@ -649,7 +749,7 @@ static int put_cell(builder *b, colb *c, size_t i, const char *s, size_t n)
         break;
     }
     if (c->mode != M_TEXT) {
-        if (to_text(c, i, b->cap_rows))
+        if (col_to_text(b, c, i))
             return -1;
         c->hash = mql_str_hash(s, n);
     } else if (c->d.raw) {
@@ -710,6 +810,18 @@ static int on_cell(void *ctx, size_t j, const char *s, size_t n, mql_err *err)
         c->hash = mql_str_hash(s, n);
     if (put_cell(b, c, i, s, n))
         return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
+    return MQL_OK;
+}
+
+/* The start of a part of the parallel reader: its rows go to the shared arrays from row
+ * part_line - data_line on (csv.h), when that is within them. */
+static int on_part_begin(void *ctx, size_t data_line, size_t part_line, mql_err *err)
+{
+    builder *b = ctx;
+    (void)err;
+    b->base = part_line - data_line;
+    b->placed = b->sl && b->base < b->sl->cap;
+    b->cap_rows = b->placed ? b->sl->cap - b->base : 0;
     return MQL_OK;
 }
 
@@ -1195,7 +1307,7 @@ static int finish_column(const builder *b, colb *c, mql_column *col, size_t n)
             /* Integer identifiers: besides the distinct share, the values must be dense (an
              * auto-increment key) or the name must say id, so amounts in whole dollars with
              * mostly distinct values stay numeric. */
-            if ((n >= 65536 && mql_dict_to_raw(&c->d)) || to_text(c, n, n) ||
+            if ((n >= 65536 && mql_dict_to_raw(&c->d)) || to_text(c, n, n, NULL) ||
                 (c->d.raw && mql_dict_raw_finish(&c->d, c->code, n)))
                 return -1;
             col->type = MQL_COL_ID;
@@ -1383,17 +1495,22 @@ static int merge_column(void *arg, size_t j)
     merge_ctx *m = arg;
     colb *B = &m->bk->cb[j];
     int r = merge_column1(m, j);
-    free(B->num);
-    free(B->code);
+    int own = !B->shared && (B->num || B->code);
+    if (!B->shared) {
+        free(B->num);
+        free(B->code);
+    }
     free(B->bad_text);
     B->num = NULL;
     B->code = NULL;
+    B->shared = 0;
     B->bad_text = NULL;
     mql_dict_free(&B->d);
 #ifdef __GLIBC__
     /* glibc keeps the freed arrays of a part thread's arena (below its mmap threshold, which
      * rises as blocks are freed): hand the pages back, or the copy would double the peak. */
-    malloc_trim(0);
+    if (own)
+        malloc_trim(0);
 #endif
     return r;
 }
@@ -1418,17 +1535,17 @@ static int merge_column1(merge_ctx *m, size_t j)
         return 0;
     }
     if (A->mode == M_EMPTY) {
-        /* The first value is in this part: A becomes B after n0 missing rows. */
-        size_t cap = m->b0->cap_rows;
-        if (B->num && !(A->num = mql_alloc_big(cap * sizeof *A->num)))
+        /* The first value is in this part: A becomes B after n0 missing rows. B's rows may lie
+         * in the same shared array as A's, from row n0 on: memmove. */
+        if (B->num && !(A->num = col_new_num(m->b0, A)))
             return -1;
-        if (B->code && !(A->code = mql_alloc_big(cap * sizeof *A->code)))
+        if (B->code && !(A->code = col_new_code(m->b0, A)))
             return -1;
         col_fill_missing(A, 0, n0);
-        if (B->num)
-            memcpy(A->num + n0, B->num, nk * sizeof *B->num);
-        if (B->code)
-            memcpy(A->code + n0, B->code, nk * sizeof *B->code);
+        if (B->num && A->num + n0 != B->num)
+            memmove(A->num + n0, B->num, nk * sizeof *B->num);
+        if (B->code && A->code + n0 != B->code)
+            memmove(A->code + n0, B->code, nk * sizeof *B->code);
         A->mode = B->mode;
         A->origin = B->origin;
         A->switch_row = n0 + B->switch_row;
@@ -1443,13 +1560,14 @@ static int merge_column1(merge_ctx *m, size_t j)
     A->has_time |= B->has_time;
     A->dec = B->dec > A->dec ? B->dec : A->dec;
     if (A->mode == B->mode && A->mode != M_TEXT) {
-        memcpy(A->num + n0, B->num, nk * sizeof *B->num);
+        if (A->num + n0 != B->num)     /* not in place already (a record spans lines) */
+            memmove(A->num + n0, B->num, nk * sizeof *B->num);
         merge_bad(A, n0, B);
         return 0;
     }
     /* B is text from its first value on, or from a value A's mode could not read either: A
      * turns to text where the one-thread reader would, and B's levels follow A's. */
-    if (A->mode != M_TEXT && to_text(A, n0, m->b0->cap_rows))
+    if (A->mode != M_TEXT && col_to_text(m->b0, A, n0))
         return -1;
     return A->d.raw || B->d.raw ? raw_merge(A, n0, B, 0, nk) : merge_levels(A, n0, B, nk);
 }
@@ -1525,8 +1643,10 @@ static void builder_free(builder *b)
 {
     if (b->cb)
         for (size_t j = 0; j < b->n_file_cols; j++) {
-            free(b->cb[j].num);
-            free(b->cb[j].code);
+            if (!b->cb[j].shared) {     /* the shared arrays are freed with the slabs */
+                free(b->cb[j].num);
+                free(b->cb[j].code);
+            }
             free(b->cb[j].bad_text);
             mql_dict_free(&b->cb[j].d);
         }
@@ -1537,43 +1657,41 @@ static void builder_free(builder *b)
     b->n_file_cols = b->n_rows = b->cap_rows = 0;
 }
 
-/* Reads the file in parts on several threads into builders bs[0 .. max_parts) and merges them
- * into bs[0]. *split is 0 when the file could not be split (the builders are then reset and the
- * caller reads it on one thread). */
-static int read_parts(builder *bs, size_t max_parts, uint64_t min_part_bytes, const char *path,
-                      const mql_csv_opts *co, mql_csv_info *info, int *split, mql_err *err)
+/* Frees the shared arrays, except those part 0's builder b0 (when not NULL) holds: they become
+ * its own. */
+static void slabs_free(slabs *sl, builder *b0)
 {
-    void *ctx[16];
-    mql_csv_part parts[16];
-    size_t n_parts = 0;
-    for (size_t k = 0; k < max_parts; k++)
-        ctx[k] = &bs[k];
-    *split = 0;
-    static const mql_csv_cell_fns cells = {on_cell, on_record_end};
-    int st = mql_csv_read_parts(path, co, max_parts, min_part_bytes, on_row, &cells, ctx, parts,
-                                &n_parts, info, err);
-    if (st)
-        return st;
-    if (n_parts == 0) {
-        for (size_t k = 0; k < max_parts; k++)
-            builder_free(&bs[k]);
-        if (bs[0].t->cols) {
-            for (size_t j = 0; j < bs[0].t->n_cols; j++)
-                free(bs[0].t->cols[j].name);
-            free(bs[0].t->cols);
-            bs[0].t->cols = NULL;
-            bs[0].t->n_cols = 0;
+    for (size_t j = 0; j < sl->n_cols && sl->num; j++) {
+        colb *c = b0 && b0->cb && j < b0->n_file_cols ? &b0->cb[j] : NULL;
+        if (c && c->shared) {        /* part 0's rows start each array (its base is 0) */
+            if (c->num == sl->num[j])
+                sl->num[j] = NULL;
+            if (c->code == sl->code[j])
+                sl->code[j] = NULL;
+            c->shared = 0;
         }
-        return MQL_OK;
+        free(sl->num[j]);
+        free(sl->code[j]);
     }
-    *split = 1;
+    free(sl->num);
+    free(sl->code);
+    sl->num = NULL;
+    sl->code = NULL;
+    pthread_mutex_destroy(&sl->mu);
+}
+
+/* Merges parts 1 .. n_parts - 1 (their rows counted) into part 0's builder. */
+static int merge_parts(builder *bs, size_t n_parts, const mql_csv_part *parts, const char *path,
+                       char delim, mql_err *err)
+{
+    int st;
     size_t total = 0;
     for (size_t k = 0; k < n_parts; k++)
         total += bs[k].n_rows;
     builder *b0 = &bs[0];
     if (b0->cap_rows < total) {       /* part 0's room was estimated for the whole file */
         for (size_t j = 0; j < b0->n_file_cols; j++)
-            if (col_reserve(&b0->cb[j], b0->cap_rows, total))
+            if (col_reserve(&b0->cb[j], b0->n_rows, total))
                 return mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b0->path);
         if (b0->line) {
             size_t *ln = mql_realloc_big(b0->line, b0->cap_rows * sizeof *ln, total * sizeof *ln);
@@ -1582,6 +1700,7 @@ static int read_parts(builder *bs, size_t max_parts, uint64_t min_part_bytes, co
             b0->line = ln;
         }
         b0->cap_rows = total;
+        b0->placed = 0;
     }
     /* The lines stay implicit when every part's are and each part starts on the line after the
      * previous part's last row. */
@@ -1595,11 +1714,55 @@ static int read_parts(builder *bs, size_t max_parts, uint64_t min_part_bytes, co
         for (size_t i = 0; i < bs[k].n_rows; i++)
             b0->line[at + i] = bs[k].line ? bs[k].line[i] : bs[k].line0 + i;
     for (size_t k = 1; k < n_parts; k++) {
-        if ((st = merge_part(b0, &bs[k], path, info->delim, &parts[k], n_parts, err)))
+        if ((st = merge_part(b0, &bs[k], path, delim, &parts[k], n_parts, err)))
             return st;
         builder_free(&bs[k]);
     }
     return MQL_OK;
+}
+
+/* Reads the file in parts on several threads into builders bs[0 .. max_parts) and merges them
+ * into bs[0]. The parts write into shared arrays (slabs) as far as the row estimate (bs[0]'s
+ * cap_hint) reaches. *split is 0 when the file could not be split (the builders are then reset
+ * and the caller reads it on one thread). */
+static int read_parts(builder *bs, size_t max_parts, uint64_t min_part_bytes, const char *path,
+                      const mql_csv_opts *co, mql_csv_info *info, int *split, mql_err *err)
+{
+    void *ctx[16];
+    mql_csv_part parts[16];
+    size_t n_parts = 0;
+    slabs sl = {.cap = bs[0].cap_hint};
+    pthread_mutex_init(&sl.mu, NULL);
+    for (size_t k = 0; k < max_parts; k++) {
+        ctx[k] = &bs[k];
+        bs[k].sl = sl.cap ? &sl : NULL;
+    }
+    *split = 0;
+    static const mql_csv_cell_fns cells = {on_cell, on_record_end, on_part_begin};
+    int st = mql_csv_read_parts(path, co, max_parts, min_part_bytes, on_row, &cells, ctx, parts,
+                                &n_parts, info, err);
+    if (!st && n_parts == 0) {
+        for (size_t k = 0; k < max_parts; k++)
+            builder_free(&bs[k]);
+        if (bs[0].t->cols) {
+            for (size_t j = 0; j < bs[0].t->n_cols; j++)
+                free(bs[0].t->cols[j].name);
+            free(bs[0].t->cols);
+            bs[0].t->cols = NULL;
+            bs[0].t->n_cols = 0;
+        }
+    } else if (!st) {
+        *split = 1;
+        st = merge_parts(bs, n_parts, parts, path, info->delim, err);
+    }
+    /* Part 0's builder keeps its arrays (on success), none is shared any more. */
+    slabs_free(&sl, st ? NULL : &bs[0]);
+    for (size_t k = 0; k < max_parts; k++) {
+        bs[k].sl = NULL;
+        bs[k].placed = 0;
+        bs[k].base = 0;
+    }
+    return st;
 }
 
 /* The data rows of a regular file, estimated from the line ends in its first 256 KiB (0 when
@@ -1969,7 +2132,7 @@ int mql_column_to_categorical(mql_column *c, mql_err *err)
         free(c->true_label);
         free(c->false_label);
         c->true_label = c->false_label = NULL;
-    } else if (to_text(&b, n, n)) {
+    } else if (to_text(&b, n, n, NULL)) {
         free(b.code);
         mql_dict_free(&b.d);
         return mql_err_set(err, MQL_ENOMEM, "out of memory");

@@ -58,6 +58,13 @@ typedef struct mql_csv_part {
 typedef struct mql_csv_cell_fns {
     int (*cell)(void *ctx, size_t j, const char *s, size_t n, mql_err *err);
     int (*end)(void *ctx, size_t n_fields, size_t line, mql_err *err);
+    /* Optional (NULL: not called): once on each part's thread before its first record, with the
+     * physical line where the data records begin (after the header) and the line where the part
+     * begins. Every record starts on a line of its own, so part_line - data_line bounds the
+     * records of the parts before this one, and record i of the part (from 0) is at most row
+     * part_line - data_line + i of the file: parts may write their rows there in one shared
+     * array. */
+    int (*begin)(void *ctx, size_t data_line, size_t part_line, mql_err *err);
 } mql_csv_cell_fns;
 
 /* Reads a regular file in up to max_parts parts on as many threads: the header record goes to

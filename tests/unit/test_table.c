@@ -355,93 +355,6 @@ static void test_distinct_counts(void **state)
 
 /* ---- the parallel reader (opts.threads >= 2) against the one-thread reader ---- */
 
-/* A growing text buffer for generated files. */
-typedef struct text {
-    char *s;
-    size_t n, cap;
-} text;
-
-static void add(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(text *t, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    assert_true(k >= 0);
-    if (t->n + (size_t)k + 1 > t->cap) {
-        t->cap = 2 * (t->n + (size_t)k + 1);
-        t->s = realloc(t->s, t->cap);
-        assert_non_null(t->s);
-    }
-    va_start(ap, fmt);
-    vsnprintf(t->s + t->n, (size_t)k + 1, fmt, ap);
-    va_end(ap);
-    t->n += (size_t)k;
-}
-
-/* The two tables agree in every field, cell and level (numbers by their bits). */
-static void assert_tables_equal(const mql_table *a, const mql_table *b)
-{
-    assert_int_equal(a->n_rows, b->n_rows);
-    assert_int_equal(a->n_cols, b->n_cols);
-    assert_int_equal(a->n_bytes, b->n_bytes);
-    assert_int_equal(a->delim, b->delim);
-    assert_true(a->hash == b->hash);
-    assert_int_equal(a->line == NULL, b->line == NULL);
-    for (size_t i = 0; a->line && i < a->n_rows; i++)
-        assert_int_equal(a->line[i], b->line[i]);
-    for (size_t j = 0; j < a->n_cols; j++) {
-        const mql_column *x = &a->cols[j], *y = &b->cols[j];
-        assert_string_equal(x->name, y->name);
-        if (x->type != y->type)
-            fail_msg("column %s: %s against %s", x->name, mql_coltype_name(x->type),
-                     mql_coltype_name(y->type));
-        assert_int_equal(x->n_missing, y->n_missing);
-        assert_int_equal(x->n_distinct, y->n_distinct);
-        assert_int_equal(x->n_levels, y->n_levels);
-        assert_int_equal(x->has_time, y->has_time);
-        assert_int_equal(x->n_rows, y->n_rows);
-        for (size_t k = 0; k < x->n_levels; k++) {
-            assert_string_equal(x->levels[k], y->levels[k]);
-            assert_int_equal(x->level_count[k], y->level_count[k]);
-        }
-        assert_int_equal(x->true_label == NULL, y->true_label == NULL);
-        if (x->true_label) {
-            assert_string_equal(x->true_label, y->true_label);
-            assert_string_equal(x->false_label, y->false_label);
-        }
-        assert_int_equal(x->num == NULL, y->num == NULL);
-        assert_int_equal(x->code == NULL, y->code == NULL);
-        for (size_t i = 0; i < a->n_rows; i++) {
-            if (x->num && memcmp(&x->num[i], &y->num[i], sizeof x->num[i]) != 0 &&
-                !(isnan(x->num[i]) && isnan(y->num[i])))
-                fail_msg("column %s row %zu: %.17g against %.17g", x->name, i, x->num[i],
-                         y->num[i]);
-            if (x->code && x->code[i] != y->code[i])
-                fail_msg("column %s row %zu: level %u against %u", x->name, i, x->code[i],
-                         y->code[i]);
-        }
-    }
-}
-
-/* Reads text on one thread and in 2, 3 and 5 parts; every table must equal the first. Returns
- * the one-thread table. */
-static mql_table *read_all_ways(const char *s, const mql_read_opts *base)
-{
-    mql_read_opts o = base ? *base : (mql_read_opts){0};
-    o.threads = 1;
-    mql_table *one = table_from_text(s, &o);
-    static const size_t ways[] = {2, 3, 5};
-    for (size_t w = 0; w < 3; w++) {
-        o.threads = ways[w];
-        mql_table *par = table_from_text(s, &o);
-        assert_tables_equal(one, par);
-        mql_table_free(par);
-    }
-    return one;
-}
-
 /* The message of a failing read with the given thread count. */
 static int fail_text(const char *s, size_t threads, mql_err *err)
 {
@@ -479,7 +392,7 @@ static void expect_same_failure(const char *s, int status, const char *needle)
 static void test_parallel_matches_one_thread(void **state)
 {
     (void)state;
-    text t = {0};
+    gen_text t = {0};
     add(&t, "id,note,late_level,num_then_text,score,created,flag,mostly_empty\n");
     for (int i = 0; i < 400; i++) {
         add(&t, "L%04d,", i);
@@ -521,7 +434,7 @@ static void test_parallel_matches_one_thread(void **state)
 static void test_line_numbers(void **state)
 {
     (void)state;
-    text t = {0};
+    gen_text t = {0};
     add(&t, "id,note,x\n");
     for (int i = 0; i < 400; i++)
         add(&t, "L%04d,plain,%d\n", i, i % 7);
@@ -529,7 +442,7 @@ static void test_line_numbers(void **state)
     assert_null(one->line);
     mql_table_free(one);
     for (int at = 0; at < 400; at += 133) {
-        text u = {0};
+        gen_text u = {0};
         add(&u, "id,note,x\n");
         for (int i = 0; i < 400; i++)
             add(&u, i == at ? "L%04d,\"two\nlines\",%d\n" : "L%04d,plain,%d\n", i, i % 7);
@@ -572,7 +485,7 @@ static size_t distinct_by_sort(const mql_column *c, size_t n)
 static void test_decimal_distinct(void **state)
 {
     (void)state;
-    text t = {0};
+    gen_text t = {0};
     add(&t, "rate,amount,wide,expo,thousands,long_dec,ints\n");
     unsigned r = 12345;
     for (int i = 0; i < 5000; i++) {
@@ -618,7 +531,7 @@ static void test_decimal_distinct(void **state)
 static void test_parallel_mixed_modes(void **state)
 {
     (void)state;
-    text t = {0};
+    gen_text t = {0};
     add(&t, "text_then_num,zip,date_then_num,num_then_date,text_then_date,forced\n");
     for (int i = 0; i < 300; i++) {
         int late = i >= 150;
@@ -663,7 +576,7 @@ static void test_parallel_errors(void **state)
 {
     (void)state;
     for (int variant = 0; variant < 5; variant++) {
-        text t = {0};
+        gen_text t = {0};
         add(&t, "a,b,c\r\n");
         for (int i = 0; i < 200; i++) {
             if (variant == 0 && i == 170)
@@ -698,7 +611,7 @@ static void test_parallel_errors(void **state)
 static void test_parallel_few_boundaries(void **state)
 {
     (void)state;
-    text t = {0};
+    gen_text t = {0};
     add(&t, "\xEF\xBB\xBFk;v\n1;\"");
     for (int i = 0; i < 2000; i++)
         add(&t, "line %d of one field\n", i);
@@ -723,7 +636,7 @@ static void test_identifiers_without_index(void **state)
 {
     (void)state;
     enum { N = 70000 };
-    text t = {0};
+    gen_text t = {0};
     add(&t, "key,uid,num_id,mixed_id,y\n");
     for (int i = 0; i < N; i++) {
         int k = i < 30000 ? i : i % 500;           /* unique, then repeats of early keys */
@@ -771,7 +684,7 @@ static void test_identifiers_without_index(void **state)
 static void test_merge_spellings(void **state)
 {
     (void)state;
-    text t = {0};
+    gen_text t = {0};
     add(&t, "source,tier,dne,other\n");
     for (int i = 0; i < 120; i++)
         add(&t, "%s,%s,%s,%s\n", i % 10 == 3 ? "google" : i % 10 == 7 ? "\" GOOGLE\"" : i % 2 ? "Google" : "Bing",

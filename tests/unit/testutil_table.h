@@ -23,4 +23,107 @@ static inline mql_table *table_from_text(const char *text, const mql_read_opts *
     return t;
 }
 
+/* ---- comparing the parallel reader (opts.threads >= 2) with the one-thread reader ---- */
+
+/* A growing text buffer for generated files. */
+typedef struct gen_text {
+    char *s;
+    size_t n, cap;
+} gen_text;
+
+static inline void add(gen_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void add(gen_text *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    assert_true(k >= 0);
+    if (t->n + (size_t)k + 1 > t->cap) {
+        t->cap = 2 * (t->n + (size_t)k + 1);
+        t->s = realloc(t->s, t->cap);
+        assert_non_null(t->s);
+    }
+    va_start(ap, fmt);
+    vsnprintf(t->s + t->n, (size_t)k + 1, fmt, ap);
+    va_end(ap);
+    t->n += (size_t)k;
+}
+
+/* The two tables agree in every field, cell, level and spelling (numbers by their bits). */
+static inline void assert_tables_equal(const mql_table *a, const mql_table *b)
+{
+    assert_int_equal(a->n_rows, b->n_rows);
+    assert_int_equal(a->n_cols, b->n_cols);
+    assert_int_equal(a->n_bytes, b->n_bytes);
+    assert_int_equal(a->delim, b->delim);
+    assert_true(a->hash == b->hash);
+    assert_int_equal(a->line == NULL, b->line == NULL);
+    for (size_t i = 0; a->line && i < a->n_rows; i++)
+        assert_int_equal(a->line[i], b->line[i]);
+    for (size_t j = 0; j < a->n_cols; j++) {
+        const mql_column *x = &a->cols[j], *y = &b->cols[j];
+        assert_string_equal(x->name, y->name);
+        if (x->type != y->type)
+            fail_msg("column %s: %s against %s", x->name, mql_coltype_name(x->type),
+                     mql_coltype_name(y->type));
+        assert_int_equal(x->n_missing, y->n_missing);
+        assert_int_equal(x->n_distinct, y->n_distinct);
+        assert_int_equal(x->n_levels, y->n_levels);
+        assert_int_equal(x->has_time, y->has_time);
+        assert_int_equal(x->n_rows, y->n_rows);
+        for (size_t k = 0; k < x->n_levels; k++) {
+            assert_string_equal(x->levels[k], y->levels[k]);
+            assert_int_equal(x->level_count[k], y->level_count[k]);
+        }
+        assert_int_equal(x->true_label == NULL, y->true_label == NULL);
+        if (x->true_label) {
+            assert_string_equal(x->true_label, y->true_label);
+            assert_string_equal(x->false_label, y->false_label);
+        }
+        assert_int_equal(x->plain_decimal, y->plain_decimal);
+        assert_int_equal(x->decimals, y->decimals);
+        assert_int_equal(x->date_ambiguous, y->date_ambiguous);
+        assert_int_equal(x->n_unreadable, y->n_unreadable);
+        if (x->n_unreadable) {
+            assert_int_equal(x->unreadable_row, y->unreadable_row);
+            assert_string_equal(x->unreadable_text, y->unreadable_text);
+        }
+        assert_int_equal(x->n_spellings, y->n_spellings);
+        for (size_t k = 0; k < x->n_spellings; k++) {
+            assert_int_equal(x->spellings[k].level, y->spellings[k].level);
+            assert_string_equal(x->spellings[k].text, y->spellings[k].text);
+            assert_int_equal(x->spellings[k].count, y->spellings[k].count);
+        }
+        assert_int_equal(x->num == NULL, y->num == NULL);
+        assert_int_equal(x->code == NULL, y->code == NULL);
+        for (size_t i = 0; i < a->n_rows; i++) {
+            if (x->num && memcmp(&x->num[i], &y->num[i], sizeof x->num[i]) != 0 &&
+                !(isnan(x->num[i]) && isnan(y->num[i])))
+                fail_msg("column %s row %zu: %.17g against %.17g", x->name, i, x->num[i],
+                         y->num[i]);
+            if (x->code && x->code[i] != y->code[i])
+                fail_msg("column %s row %zu: level %u against %u", x->name, i, x->code[i],
+                         y->code[i]);
+        }
+    }
+}
+
+/* Reads text on one thread and in 2, 3 and 5 parts; every table must equal the first. Returns
+ * the one-thread table. */
+static inline mql_table *read_all_ways(const char *s, const mql_read_opts *base)
+{
+    mql_read_opts o = base ? *base : (mql_read_opts){0};
+    o.threads = 1;
+    mql_table *one = table_from_text(s, &o);
+    static const size_t ways[] = {2, 3, 5};
+    for (size_t w = 0; w < 3; w++) {
+        o.threads = ways[w];
+        mql_table *par = table_from_text(s, &o);
+        assert_tables_equal(one, par);
+        mql_table_free(par);
+    }
+    return one;
+}
+
 #endif
