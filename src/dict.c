@@ -183,6 +183,35 @@ int mql_dict_raw_add(mql_dict *d, const char *s, size_t n, uint32_t *code)
     return 0;
 }
 
+int mql_dict_raw_append(mql_dict *d, mql_dict *from, size_t *at)
+{
+    size_t need = d->n + from->n;
+    if (need >= UINT32_MAX - 1 || (need > d->cap && mql_dict_room(d, need)))
+        return -1;
+    if (from->n_blk) {
+        char **b = realloc(d->blk, (d->n_blk + from->n_blk) * sizeof *b);
+        if (!b)
+            return -1;
+        d->blk = b;
+        memcpy(b + d->n_blk, from->blk, from->n_blk * sizeof *b);
+        d->n_blk += from->n_blk;
+        d->blk_used = from->blk_used;      /* from's last block is d's last now */
+        d->blk_cap = from->blk_cap;
+    }
+    memcpy(d->lev + d->n, from->lev, from->n * sizeof *d->lev);
+    memcpy(d->len + d->n, from->len, from->n * sizeof *d->len);
+    memcpy(d->hash + d->n, from->hash, from->n * sizeof *d->hash);
+    memcpy(d->count + d->n, from->count, from->n * sizeof *d->count);
+    *at = d->n;
+    d->n = need;
+    free(from->blk);           /* the blocks are d's: from is left empty */
+    from->blk = NULL;
+    from->n_blk = 0;
+    from->n = 0;
+    mql_dict_free(from);
+    return 0;
+}
+
 /* Turns d index-less: its levels move to the arena, its slot table goes. Returns 0 or -1. */
 int mql_dict_to_raw(mql_dict *d)
 {

@@ -1449,11 +1449,23 @@ static int merge_rows(colb *A, size_t n0, colb *B, size_t from, size_t nk)
 }
 
 /* Adds B's rows [from, nk) to A's rows n0 + from ... when either dictionary is index-less: A
- * becomes index-less and takes each row's text as an entry (mql_dict_raw_finish merges repeats). */
+ * becomes index-less and takes B's entries whole when B is index-less and no row was replayed,
+ * else each row's text as an entry (mql_dict_raw_finish merges repeats either way). */
 static int raw_merge(colb *A, size_t n0, colb *B, size_t from, size_t nk)
 {
     if (!A->d.raw && mql_dict_to_raw(&A->d))
         return -1;
+    if (from == 0 && B->d.raw) {
+        /* B's entries, text and all, become A's: its codes are shifted, nothing is copied */
+        size_t at;
+        if (mql_dict_raw_append(&A->d, &B->d, &at))
+            return -1;
+        for (size_t i = 0; i < nk; i++) {
+            uint32_t c = B->code[i];
+            A->code[n0 + i] = c == MQL_NA_CODE ? MQL_NA_CODE : (uint32_t)(at + c);
+        }
+        return 0;
+    }
     for (size_t i = from; i < nk; i++) {
         uint32_t c = B->code[i];
         if (c == MQL_NA_CODE)

@@ -52,6 +52,12 @@ int mql_dict_to_raw(mql_dict *d);
 int mql_dict_raw_add(mql_dict *d, const char *s, size_t n, uint32_t *code);
 int mql_dict_raw_finish(mql_dict *d, uint32_t *code, size_t n_rows);
 int mql_dict_unraw(mql_dict *d);
+/* Appends the entries of raw dictionary from (every text in its arena) to raw d, in from's
+ * order, taking over from's arena, which is left empty: from's entry k is d's entry *at + k.
+ * What mql_dict_raw_finish makes of d is what it would make of one entry per row of from's
+ * rows, since from's entries are in first-seen order and carry their counts. Returns 0 or -1
+ * (no memory; both unchanged). */
+int mql_dict_raw_append(mql_dict *d, mql_dict *from, size_t *at);
 
 /* A fast non-cryptographic hash of short strings, 8 bytes at a time. */
 static inline uint32_t mql_str_hash(const char *s, size_t n)
