@@ -263,25 +263,71 @@ static void radix_u64(uint64_t *key, uint32_t *idx, uint64_t *tk, uint32_t *ti, 
  * sorting their 64-bit hashes and comparing the texts of equal hashes; code[0..n_rows) is
  * renumbered and counts are summed. d stays index-less (mql_dict_unraw makes it an ordinary one).
  * Returns 0 or -1. */
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Whether the m keys of run[] (equal in their high 32 bits) are pairwise distinct: compared
+ * pairwise while the run is short (nearly always one or two keys), else sorted. */
+static int run_distinct(uint64_t *run, size_t m)
+{
+    if (m > 32) {
+        qsort(run, m, sizeof *run, cmp_u64);
+        for (size_t q = 1; q < m; q++)
+            if (run[q] == run[q - 1])
+                return 0;
+        return 1;
+    }
+    for (size_t q = 1; q < m; q++)
+        for (size_t r = 0; r < q; r++)
+            if (run[q] == run[r])
+                return 0;
+    return 1;
+}
+
 /* Whether the entries of raw d are pairwise distinct by their 64-bit hashes (then their texts
- * differ): one sort of the hashes alone, 16 bytes per entry instead of the 28 of the full
- * grouping. Returns 1, 0 (some hashes are equal: the full grouping decides), -1 (no memory). */
+ * differ): the hashes alone, 16 bytes per entry instead of the 28 of the full grouping, sorted by
+ * their high 32 bits in two passes of 16 bits (equal hashes then lie in one run of equal high
+ * halves). Returns 1, 0 (some hashes are equal: the full grouping decides), -1 (no memory). */
 static int raw_hashes_distinct(const mql_dict *d)
 {
     size_t m = d->n;
     uint64_t *key = mql_alloc_big((m ? m : 1) * sizeof *key);
     uint64_t *tk = mql_alloc_big((m ? m : 1) * sizeof *tk);
+    size_t *cnt = malloc(65536 * sizeof *cnt);
     int rc = -1;
-    if (key && tk) {
+    if (key && tk && cnt) {
         for (size_t k = 0; k < m; k++)
             key[k] = mql_xxh64(d->lev[k], d->len[k]);
-        radix_u64(key, NULL, tk, NULL, m);
+        uint64_t *src = key, *dst = tk;
+        for (int shift = 32; shift < 64; shift += 16) {
+            memset(cnt, 0, 65536 * sizeof *cnt);
+            for (size_t k = 0; k < m; k++)
+                cnt[(src[k] >> shift) & 0xFFFF]++;
+            size_t at = 0;
+            for (size_t b = 0; b < 65536; b++) {
+                size_t c = cnt[b];
+                cnt[b] = at;
+                at += c;
+            }
+            for (size_t k = 0; k < m; k++)
+                dst[cnt[(src[k] >> shift) & 0xFFFF]++] = src[k];
+            uint64_t *t = src;
+            src = dst;
+            dst = t;
+        }
         rc = 1;
-        for (size_t k = 1; k < m && rc; k++)
-            rc = key[k] != key[k - 1];
+        for (size_t a = 0, b; a < m && rc; a = b) {
+            for (b = a + 1; b < m && src[b] >> 32 == src[a] >> 32; b++)
+                ;
+            rc = run_distinct(src + a, b - a);
+        }
     }
     free(key);
     free(tk);
+    free(cnt);
     return rc;
 }
 
@@ -292,11 +338,8 @@ int mql_dict_raw_finish(mql_dict *d, uint32_t *code, size_t n_rows)
     int distinct = raw_hashes_distinct(d);
     if (distinct < 0)
         return -1;
-    if (distinct) {
-        for (size_t k = 0; k < m; k++)
-            d->hash[k] = mql_str_hash(d->lev[k], d->len[k]);
+    if (distinct)
         return 0;
-    }
     uint64_t *key = mql_alloc_big((m ? m : 1) * sizeof *key);
     uint64_t *tk = mql_alloc_big((m ? m : 1) * sizeof *tk);
     uint32_t *idx = mql_alloc_big((m ? m : 1) * sizeof *idx);
@@ -346,8 +389,6 @@ int mql_dict_raw_finish(mql_dict *d, uint32_t *code, size_t n_rows)
             d->count[lvl[k]] += d->count[k];
         }
     }
-    for (size_t k = 0; k < L; k++)
-        d->hash[k] = mql_str_hash(d->lev[k], d->len[k]);
     d->n = L;
     for (size_t i = 0; i < n_rows; i++)
         if (code[i] != MQL_NA_CODE)
@@ -376,6 +417,8 @@ int mql_dict_unraw(mql_dict *d)
         free(own);
         return -1;
     }
+    for (k = 0; k < d->n; k++)     /* (raw entries carry no hash) */
+        d->hash[k] = mql_str_hash(d->lev[k], d->len[k]);
     free(d->lev);
     d->lev = own;
     for (size_t b = 0; b < d->n_blk; b++)

@@ -46,8 +46,9 @@ int mql_dict_add(mql_dict *d, const char *s, size_t n, uint32_t *code);
 /* Raw mode. mql_dict_to_raw drops the index (levels move to the arena); mql_dict_raw_add adds s
  * as a new entry, repeats included; mql_dict_raw_finish makes the entries distinct levels in
  * first-seen order (equal texts found by a radix sort of 64-bit hashes, texts of equal hashes
- * compared), renumbering code[0..n_rows) and summing counts, the dictionary staying index-less;
- * mql_dict_unraw gives it its index back (each level its own string). Each returns 0 or -1. */
+ * compared), renumbering code[0..n_rows) and summing counts, the dictionary staying index-less
+ * (its hash entries not set); mql_dict_unraw gives it its index and hashes back (each level its
+ * own string). Each returns 0 or -1. */
 int mql_dict_to_raw(mql_dict *d);
 int mql_dict_raw_add(mql_dict *d, const char *s, size_t n, uint32_t *code);
 int mql_dict_raw_finish(mql_dict *d, uint32_t *code, size_t n_rows);
