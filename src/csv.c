@@ -786,11 +786,29 @@ typedef struct scanner {
     uint64_t target;         /* look for it from here */
 } scanner;
 
-/* Bytes equal to c in s[0..n). A plain loop the compiler vectorises. */
+/* Bytes equal to c in s[0..n), 8 at a time (gcc -O2 leaves the plain loop a byte loop): in
+ * w = word ^ c..c the bytes equal to c are zero, ((w & 7F..) + 7F..) | w has the high bit of
+ * exactly the nonzero bytes (no carry crosses a byte), and the zero bytes' flags are summed in
+ * byte lanes, emptied before any lane can pass 255. */
 static size_t count_byte(const unsigned char *s, size_t n, unsigned char c)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
+    const uint64_t lo7 = UINT64_C(0x7F7F7F7F7F7F7F7F), ones = UINT64_C(0x0101010101010101);
+    const uint64_t pat = ones * c;
+    size_t k = 0, i = 0;
+    while (i + 8 <= n) {
+        uint64_t lanes = 0;
+        for (int r = 0; r < 255 && i + 8 <= n; r++, i += 8) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            w ^= pat;
+            lanes += (~(((w & lo7) + lo7) | w) & ~lo7) >> 7;
+        }
+        /* the sum of the eight lanes (up to 2040): pairs in 16-bit lanes, then those summed */
+        const uint64_t even = UINT64_C(0x00FF00FF00FF00FF);
+        uint64_t pairs = (lanes & even) + ((lanes >> 8) & even);
+        k += (size_t)((pairs * UINT64_C(0x0001000100010001)) >> 48);
+    }
+    for (; i < n; i++)
         k += s[i] == c;
     return k;
 }

@@ -122,16 +122,16 @@ static void test_parts_multiline_records(void **state)
 }
 
 /* A stretch of blank lines longer than a part: a part with no records at all, and the parts
- * after it start thousands of rows below their first line. */
-static void test_parts_without_records(void **state)
+ * after it start thousands of rows below their first line. The boundary scan counts the line
+ * ends of a long run of them (LF only: 8 per word for thousands of bytes) exactly. */
+static void without_records(int crlf)
 {
-    (void)state;
     gen_text t = {0};
     add(&t, "k,x,late\n");
     for (int i = 0; i < 120; i++)
         add(&t, "a%d,%d,\n", i % 9, i);
     for (int i = 0; i < 6000; i++)
-        add(&t, i % 2 ? "\r\n" : "\n");
+        add(&t, crlf && i % 2 ? "\r\n" : "\n");
     for (int i = 0; i < 120; i++)
         add(&t, "b%d,%d.5,%s\n", i % 5, i, i % 3 ? "2024-01-02" : "");
     mql_csv_part parts[16];
@@ -150,6 +150,13 @@ static void test_parts_without_records(void **state)
     assert_int_equal(col(one, "late")->n_missing, 120 + 40);
     mql_table_free(one);
     free(t.s);
+}
+
+static void test_parts_without_records(void **state)
+{
+    (void)state;
+    without_records(0);
+    without_records(1);
 }
 
 /* ---- parts beyond the row estimate ---- */
