@@ -616,6 +616,7 @@ int mql_model_add_points_weighted(mql_model *m, const mql_table *t, const unsign
             o2.max_points = fmax(10, po->max_points * s);
             free(ex.scores);
             free(ex.check_rows);
+            free(ex.check_scores);
             /* the exact model is unchanged by the scale (and eta may be sorted by now) */
             ex.have_exact = 1;
             ex.auc_exact = pts->auc_exact;
@@ -629,9 +630,11 @@ int mql_model_add_points_weighted(mql_model *m, const mql_table *t, const unsign
     }
     if (st == MQL_OK)
         st = full ? mql_points_self_check_scored(m->design, b, pts, ex.scores, err)
-                  : mql_points_self_check_rows(m->design, b, pts, ex.check_rows, ex.n_check, err);
+                  : mql_points_self_check_rows_scored(m->design, b, pts, ex.check_rows,
+                                                      ex.n_check, ex.check_scores, err);
     free(ex.scores);
     free(ex.check_rows);
+    free(ex.check_scores);
     mql_design_binding_free(b);
     /* the linear predictor has served its one use: its memory goes back now */
     if (eta) {

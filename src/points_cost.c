@@ -899,10 +899,22 @@ int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_p
         check_lookup(&ck, &s, n);
     if (want_check && check_rows(&ck, d, n, out))
         rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+    /* the check rows' scores, from the keys every lead's points went into */
+    if (rc == MQL_OK && want_check &&
+        !(out->check_scores = malloc((out->n_check ? out->n_check : 1) * sizeof(long))))
+        rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+    for (size_t j = 0; rc == MQL_OK && want_check && j < out->n_check; j++) {
+        size_t r = out->check_rows[j];
+        long f = narrow ? ((const int32_t *)keys)[2 * r] : ((const long *)keys)[2 * r];
+        long e = narrow ? ((const int32_t *)keys)[2 * r + 1] : ((const long *)keys)[2 * r + 1];
+        mql_points_apply_caps(m, f, e, NULL, NULL, &out->check_scores[j]);
+    }
 done:
     if (rc) {
         free(out->scores);
         out->scores = NULL;
+        free(out->check_scores);
+        out->check_scores = NULL;
     }
     check_free(&ck, d);
     check_free(&ck2, d);

@@ -707,6 +707,7 @@ int mql_points_from_fit_ex(const mql_design *d, const double *beta, const mql_de
         ex->scores = NULL;
         ex->check_rows = NULL;
         ex->n_check = 0;
+        ex->check_scores = NULL;
     }
     for (size_t k = 0; w && k < d->n_features; k++)
         if (d->features[k].enc == MQL_ENC_LINEAR)
@@ -962,9 +963,11 @@ done:
         ex->scores = pass.scores;   /* the caller's now */
         ex->check_rows = pass.check_rows;
         ex->n_check = pass.n_check;
+        ex->check_scores = pass.check_scores;
     } else {
         free(pass.scores);
         free(pass.check_rows);
+        free(pass.check_scores);
     }
     free(eta);
     if (rc) {

@@ -159,11 +159,18 @@ int mql_points_self_check_scored(const mql_design *d, const mql_design_binding *
 int mql_points_self_check_rows(const mql_design *d, const mql_design_binding *b,
                                const mql_points *m, const size_t *rows, size_t k, mql_err *err)
 {
+    return mql_points_self_check_rows_scored(d, b, m, rows, k, NULL, err);
+}
+
+int mql_points_self_check_rows_scored(const mql_design *d, const mql_design_binding *b,
+                                      const mql_points *m, const size_t *rows, size_t k,
+                                      const long *inside, mql_err *err)
+{
     for (size_t i = 0; i < k; i++)
         if (rows[i] >= b->n_rows || (i && rows[i] <= rows[i - 1]))
             return mql_err_set(err, MQL_EUSAGE, "self-check: rows must be ascending and below "
                                "%zu", b->n_rows);
-    return check_rows(d, b, m, NULL, rows, k, err);
+    return check_rows(d, b, m, inside, rows, k, err);
 }
 
 /* The self-check on every row (rows NULL; inside scores given or computed by design rows) or on
@@ -186,7 +193,7 @@ static int check_rows(const mql_design *d, const mql_design_binding *b, const mq
     }
     if (!given && !rows && (rc = mql_points_internal_scores(d, b, m, NULL, inside, NULL, err)))
         goto done;
-    if (rows && (rc = mql_points_inside_rows(d, b, m, rows, k, inside, err)))
+    if (!given && rows && (rc = mql_points_inside_rows(d, b, m, rows, k, inside, err)))
         goto done;
     const long *in = given ? given : inside;
     if (!(mem = open_memstream(&buf, &len))) {

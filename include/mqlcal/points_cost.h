@@ -21,6 +21,8 @@ typedef struct mql_points_pass {
     long *scores;              /* with want_scores: every lead's (capped) score, caller frees */
     size_t *check_rows;        /* with want_check: ascending distinct rows, caller frees */
     size_t n_check;
+    long *check_scores;        /* with want_check: the (capped) score of each check row, as
+                                  mql_points_inside_rows gives it, caller frees */
 } mql_points_pass;
 
 /* The pass's inputs besides the data. */

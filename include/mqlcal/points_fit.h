@@ -117,6 +117,7 @@ typedef struct mql_points_extra {
     long *scores;         /* out: b->n_rows internal scores or NULL; caller frees */
     size_t *check_rows;   /* out: ascending distinct rows or NULL; caller frees */
     size_t n_check;
+    long *check_scores;   /* out: n_check internal scores of check_rows or NULL; caller frees */
 } mql_points_extra;
 /* mql_points_from_fit_weighted with extras (ex may be NULL). With ex->eta the exact model's AUC
  * and log loss are those of the given linear predictor. */

@@ -26,5 +26,11 @@ int mql_points_self_check_scored(const mql_design *d, const mql_design_binding *
  * check's, naming the first checked lead that differs. */
 int mql_points_self_check_rows(const mql_design *d, const mql_design_binding *b,
                                const mql_points *m, const size_t *rows, size_t k, mql_err *err);
+/* mql_points_self_check_rows with the inside scores of rows[0..k) already known (inside: k
+ * scores, mql_points_extra.check_scores from the pass that scored every lead; NULL: computed
+ * here by mql_points_inside_rows). */
+int mql_points_self_check_rows_scored(const mql_design *d, const mql_design_binding *b,
+                                      const mql_points *m, const size_t *rows, size_t k,
+                                      const long *inside, mql_err *err);
 
 #endif

@@ -307,6 +307,26 @@ static void test_sampled_check(void **state)
     assert_true(has_rare);
     assert_int_equal(mql_points_self_check_rows(m->design, b, p, ex.check_rows, ex.n_check, &err),
                      MQL_OK);
+    /* the pass hands over the check rows' scores: those mql_points_inside_rows gives, and the
+     * check on them passes; a handed-over score that is off is caught on its lead */
+    assert_non_null(ex.check_scores);
+    long *inside = malloc(ex.n_check * sizeof *inside);
+    assert_non_null(inside);
+    assert_int_equal(mql_points_inside_rows(m->design, b, p, ex.check_rows, ex.n_check, inside,
+                                            &err), MQL_OK);
+    assert_memory_equal(inside, ex.check_scores, ex.n_check * sizeof *inside);
+    free(inside);
+    assert_int_equal(mql_points_self_check_rows_scored(m->design, b, p, ex.check_rows, ex.n_check,
+                                                       ex.check_scores, &err), MQL_OK);
+    size_t mid = ex.n_check / 2;
+    ex.check_scores[mid] += 1;
+    assert_int_equal(mql_points_self_check_rows_scored(m->design, b, p, ex.check_rows, ex.n_check,
+                                                       ex.check_scores, &err), MQL_EDATA);
+    char want_mid[64];
+    snprintf(want_mid, sizeof want_mid, "self-check failed: lead on line %zu scores ",
+             ex.check_rows[mid] + 2);
+    assert_memory_equal(err.msg, want_mid, strlen(want_mid));
+    ex.check_scores[mid] -= 1;
     /* the 'rare' rule edited: its first lead (line RARE_ROW + 2) disagrees */
     mql_rule *rr = NULL;
     for (size_t k = 0; k < p->n_rules; k++)
@@ -321,6 +341,9 @@ static void test_sampled_check(void **state)
     snprintf(want, sizeof want, "self-check failed: lead on line %d scores ", RARE_ROW + 2);
     assert_memory_equal(err.msg, want, strlen(want));
     assert_non_null(strstr(err.msg, "'job' = 'rare' gets"));
+    assert_int_equal(mql_points_self_check_rows_scored(m->design, b, p, ex.check_rows, ex.n_check,
+                                                       ex.check_scores, &err), MQL_EDATA);
+    assert_memory_equal(err.msg, want, strlen(want));
     rr->points -= 5;
     /* a step that starts one ulp above its lowest training value: only the leads holding that
      * value move to the step below inside the model */
@@ -361,6 +384,7 @@ static void test_sampled_check(void **state)
     size_t far = N_LEADS;
     assert_int_equal(mql_points_self_check_rows(m->design, b, p, &far, 1, &err), MQL_EUSAGE);
     free(ex.check_rows);
+    free(ex.check_scores);
     free(ex.scores);
     mql_points_free(p);
     mql_design_binding_free(b);
@@ -433,6 +457,9 @@ static void test_threads_same(void **state)
         assert_memory_equal(ex[0].scores, ex[1].scores, N_LEADS * sizeof(long));
         assert_int_equal(ex[0].n_check, ex[1].n_check);
         assert_memory_equal(ex[0].check_rows, ex[1].check_rows, ex[0].n_check * sizeof(size_t));
+        assert_memory_equal(ex[0].check_scores, ex[1].check_scores, ex[0].n_check * sizeof(long));
+        for (size_t i = 0; i < ex[0].n_check; i++)   /* the capped scores of those rows */
+            assert_int_equal(ex[0].check_scores[i], ex[0].scores[ex[0].check_rows[i]]);
         /* and the scores are the design rows' */
         long *sc = malloc(N_LEADS * sizeof *sc);
         assert_int_equal(mql_points_internal_scores(m->design, b, p[0], NULL, sc, NULL, &err),
@@ -442,6 +469,7 @@ static void test_threads_same(void **state)
         for (int t = 0; t < 2; t++) {
             free(ex[t].scores);
             free(ex[t].check_rows);
+            free(ex[t].check_scores);
             mql_points_free(p[t]);
         }
     }
