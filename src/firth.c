@@ -40,6 +40,7 @@ void mql_firth_opts_default(mql_firth_opts *o)
     o->profile = MQL_FIRTH_PROFILE_AUTO;
     o->alias_tol = 1e-7;
     o->threads = 0;
+    o->warm_rows = 50000;
 }
 
 /* ---------------------------------------------------------------- passes over the rows */
@@ -66,7 +67,9 @@ typedef struct fshared {
 typedef struct fpart {
     const fshared *sh;
     size_t row0, row1;
-    double *x, *xs, *mu;        /* chunk x p, chunk x k, chunk */
+    double *x, *xs, *mu;        /* chunk x p, chunk x k (both column-major), chunk */
+    double *sw, *res;           /* chunk: sqrt(w mu (1 - mu)) and the score residual per row
+                                   (res then holds the hat term's factor) */
     double *a, *g;              /* k x k (upper triangle), k */
     double ll;
     int status;
@@ -86,26 +89,85 @@ static void log_mu(double eta, double *lm, double *l1m)
     }
 }
 
+/* dst = src - c and xs = s dst, row by row; dst may be src (loads come before stores). Four rows
+ * a step: gcc's -O2 vectorises this form (the same values as one at a time). */
+static void shift_scale(const double *src, double c, const double *s, size_t m, double *dst,
+                        double *xs)
+{
+    size_t r = 0;
+    for (; r + 4 <= m; r += 4) {
+        double a0 = src[r] - c, a1 = src[r + 1] - c, a2 = src[r + 2] - c, a3 = src[r + 3] - c;
+        dst[r] = a0;
+        dst[r + 1] = a1;
+        dst[r + 2] = a2;
+        dst[r + 3] = a3;
+        xs[r] = s[r] * a0;
+        xs[r + 1] = s[r + 1] * a1;
+        xs[r + 2] = s[r + 2] * a2;
+        xs[r + 3] = s[r + 3] * a3;
+    }
+    for (; r < m; r++) {
+        dst[r] = src[r] - c;
+        xs[r] = s[r] * dst[r];
+    }
+}
+
+/* h += z * z, elementwise, four rows a step as above. */
+static void add_squares(const double *z, size_t m, double *h)
+{
+    size_t r = 0;
+    for (; r + 4 <= m; r += 4) {
+        double h0 = h[r] + z[r] * z[r], h1 = h[r + 1] + z[r + 1] * z[r + 1];
+        double h2 = h[r + 2] + z[r + 2] * z[r + 2], h3 = h[r + 3] + z[r + 3] * z[r + 3];
+        h[r] = h0;
+        h[r + 1] = h1;
+        h[r + 2] = h2;
+        h[r + 3] = h3;
+    }
+    for (; r < m; r++)
+        h[r] += z[r] * z[r];
+}
+
+/* The chunk's rows into t->x column-major (column j at x + j m): the design's fill_cols, or its
+ * row fill into t->xs and a transpose. */
+static int chunk_fill(fpart *t, size_t row0, size_t m)
+{
+    const mql_glm_data *d = t->sh->d;
+    size_t p = t->sh->p;
+    if (d->fill_cols)
+        return d->fill_cols(d->ctx, row0, m, 1, t->x, m, &t->err);
+    int st = d->fill(d->ctx, row0, m, t->xs, &t->err);
+    if (st != MQL_OK)
+        return st;
+    for (size_t r = 0; r < m; r++)
+        for (size_t j = 0; j < p; j++)
+            t->x[j * m + r] = t->xs[r * p + j];
+    return MQL_OK;
+}
+
+/* One chunk of a pass, column by column: the per-row weights in one loop (exp, log1p), then each
+ * kept column's scaled copy and score sum in a loop over the rows, I by dsyrk, the hat rows by
+ * one triangular solve. */
 static int part_chunk(fpart *t, size_t row0, size_t m)
 {
     const fshared *sh = t->sh;
     const mql_glm_data *d = sh->d;
     size_t p = sh->p, k = sh->k;
-    double *x = t->x;
-    int st = d->fill(d->ctx, row0, m, x, &t->err);
+    const double *x = t->x;     /* the chunk column-major; then its kept columns shifted */
+    int st = chunk_fill(t, row0, m);
     if (st != MQL_OK)
         return st;
-    if (sh->check)
+    if (sh->check)      /* in row order, so the first bad row is the one named */
         for (size_t r = 0; r < m; r++) {
             for (size_t j = 0; j < p; j++)
-                if (!isfinite(x[r * p + j]))
+                if (!isfinite(x[j * m + r]))
                     return mql_err_set(&t->err, MQL_EDATA,
                                        "design row %zu, column %zu: value %g is not finite",
-                                       row0 + r, j, x[r * p + j]);
-            if (sh->intercept && x[r * p] != 1.0)
+                                       row0 + r, j, x[j * m + r]);
+            if (sh->intercept && x[r] != 1.0)
                 return mql_err_set(&t->err, MQL_EDATA,
                                    "design row %zu, column 0: intercept column holds %g, not 1",
-                                   row0 + r, x[r * p]);
+                                   row0 + r, x[r]);
         }
     double *eta = t->mu;
     if (sh->mode == PASS_START)
@@ -115,7 +177,7 @@ static int part_chunk(fpart *t, size_t row0, size_t m)
             eta[r] = log(ms / (1.0 - ms));
         }
     else
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)p, 1.0, x, (int)p, sh->beta_raw,
+        cblas_dgemv(CblasColMajor, CblasNoTrans, (int)m, (int)p, 1.0, x, (int)m, sh->beta_raw,
                     1, 0.0, eta, 1);
     if (sh->mode == PASS_ETA || sh->store_eta)
         memcpy(sh->eta_out + row0, eta, m * sizeof *eta);
@@ -124,12 +186,11 @@ static int part_chunk(fpart *t, size_t row0, size_t m)
     const double *yv = d->y + row0, *wv = d->w ? d->w + row0 : NULL;
     const double *c = sh->shift;
     const size_t *kept = sh->kept;
+    double *sw = t->sw, *res = t->res;
     for (size_t r = 0; r < m; r++) {
         double w = wv ? wv[r] : 1.0, y = yv[r], e = eta[r];
-        double *xs = t->xs + r * k;
-        const double *xr = x + r * p;
-        if (w == 0.0) {
-            memset(xs, 0, k * sizeof *xs);
+        if (w == 0.0) {         /* no weight: no part in I, the score or l */
+            sw[r] = res[r] = 0.0;
             t->mu[r] = 0.5;
             continue;
         }
@@ -137,38 +198,38 @@ static int part_chunk(fpart *t, size_t row0, size_t m)
         double mu = e >= 0.0 ? 1.0 / (1.0 + ex) : ex / (1.0 + ex);
         double lm = e >= 0.0 ? -l1pe : e - l1pe, l1m = e >= 0.0 ? -e - l1pe : -l1pe;
         t->ll += w * (y * lm + (1.0 - y) * l1m);
-        double s = sqrt(w * mu * (1.0 - mu)), res = w * (y - mu);
+        sw[r] = sqrt(w * mu * (1.0 - mu));
+        res[r] = w * (y - mu);
         if (sh->mode == PASS_START)
-            res += w * mu * (1.0 - mu) * e;     /* X'W z, z = eta + (y - mu) / (mu (1 - mu)) */
-        for (size_t q = 0; q < k; q++) {
-            double xc = xr[kept[q]] - c[kept[q]];
-            xs[q] = s * xc;
-            if (sh->mode != PASS_HAT)
-                t->g[q] += xc * res;
-        }
+            res[r] += w * mu * (1.0 - mu) * e; /* X'W z, z = eta + (y - mu) / (mu (1 - mu)) */
         t->mu[r] = mu;
     }
+    /* The kept columns, shifted, to the front of x (kept[] ascends, so each column moves down
+     * over one no longer needed); xs: those scaled by sqrt(W). The score sums are dgemv's. */
+    double *xc = t->x;
+    for (size_t q = 0; q < k; q++)
+        shift_scale(x + kept[q] * m, c[kept[q]], sw, m, xc + q * m, t->xs + q * m);
+    if (sh->mode != PASS_HAT)
+        cblas_dgemv(CblasColMajor, CblasTrans, (int)m, (int)k, 1.0, xc, (int)m, res, 1, 1.0,
+                    t->g, 1);
     if (sh->mode != PASS_HAT) {
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)k, (int)m, 1.0, t->xs, (int)k,
+        /* the lower triangle column-major is the upper one row-major (work_pass's reading) */
+        cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, (int)k, (int)m, 1.0, t->xs, (int)m,
                     1.0, t->a, (int)k);
         if (sh->mode != PASS_BOTH)
             return MQL_OK;
     }
-    /* PASS_HAT: rows of sqrt(W)(X - c) L^-T; h_i is the squared norm of row i */
-    cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, (int)m, (int)k,
-                1.0, sh->L, (int)sh->ldl, t->xs, (int)k);
-    for (size_t r = 0; r < m; r++) {
-        double w = wv ? wv[r] : 1.0;
-        if (w == 0.0)
-            continue;
-        const double *z = t->xs + r * k, *xr = x + r * p;
-        double h = 0.0;
-        for (size_t q = 0; q < k; q++)
-            h += z[q] * z[q];
-        double f = h * (0.5 - t->mu[r]);
-        for (size_t q = 0; q < k; q++)
-            t->g[q] += (xr[kept[q]] - c[kept[q]]) * f;
-    }
+    /* the hat: Z = sqrt(W)(X - c) L^-T (L row-major lower is L' column-major upper); h_i is the
+     * squared norm of row i of Z, and the score gains X'(h (1/2 - mu)) */
+    cblas_dtrsm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, (int)m,
+                (int)k, 1.0, sh->L, (int)sh->ldl, t->xs, (int)m);
+    double *f = t->res;
+    memset(f, 0, m * sizeof *f);
+    for (size_t q = 0; q < k; q++)
+        add_squares(t->xs + q * m, m, f);
+    for (size_t r = 0; r < m; r++)
+        f[r] = wv && wv[r] == 0.0 ? 0.0 : f[r] * (0.5 - t->mu[r]);
+    cblas_dgemv(CblasColMajor, CblasTrans, (int)m, (int)k, 1.0, xc, (int)m, f, 1, 1.0, t->g, 1);
     return MQL_OK;
 }
 
@@ -204,6 +265,8 @@ typedef struct fwork {
     gsl_matrix *chol_prev;      /* k x k: the factor at the last accepted b (PASS_BOTH) */
     int lagged;                 /* 1: one pass per iteration (PASS_BOTH), see maximise */
     int start_factor;           /* 1: ws->chol holds the start's factor (for the first hat) */
+    int start_info;             /* 1: ws->a, g and ll hold the information pass at the start
+                                   (the warm start's first pass): maximise only factors it */
     int aa_on;                  /* Anderson acceleration switched on (slow convergence seen) */
     gsl_matrix *sub;            /* k x k: scratch (constrained system, inverse) */
     gsl_vector *u, *step;       /* k */
@@ -223,6 +286,8 @@ static void work_free(fwork *ws)
         free(ws->part[i].x);
         free(ws->part[i].xs);
         free(ws->part[i].mu);
+        free(ws->part[i].sw);
+        free(ws->part[i].res);
         free(ws->part[i].a);
         free(ws->part[i].g);
     }
@@ -249,7 +314,7 @@ static void work_free(fwork *ws)
 
 /* Buffers are sized for all p columns, so the aliasing pass (k = p) and the fit (k = rank) share
  * them. */
-static fwork *work_new(const mql_glm_data *d, size_t nthreads, int intercept)
+static fwork *work_new(const mql_glm_data *d, size_t nthreads, int intercept, size_t n_eta)
 {
     size_t p = d->p;
     fwork *ws = calloc(1, sizeof *ws);
@@ -267,9 +332,11 @@ static fwork *work_new(const mql_glm_data *d, size_t nthreads, int intercept)
         t->x = malloc(FIRTH_CHUNK * p * sizeof *t->x);
         t->xs = malloc(FIRTH_CHUNK * p * sizeof *t->xs);
         t->mu = malloc(FIRTH_CHUNK * sizeof *t->mu);
+        t->sw = malloc(FIRTH_CHUNK * sizeof *t->sw);
+        t->res = malloc(FIRTH_CHUNK * sizeof *t->res);
         t->a = malloc(p * p * sizeof *t->a);
         t->g = malloc(p * sizeof *t->g);
-        ok = ok && t->x && t->xs && t->mu && t->a && t->g;
+        ok = ok && t->x && t->xs && t->mu && t->sw && t->res && t->a && t->g;
     }
     ws->kept = malloc(p * sizeof *ws->kept);
     ws->shift = calloc(p, sizeof *ws->shift);
@@ -288,7 +355,7 @@ static fwork *work_new(const mql_glm_data *d, size_t nthreads, int intercept)
     ws->aa_df = malloc(AA_M * p * sizeof *ws->aa_df);
     ws->aa_b = malloc(p * sizeof *ws->aa_b);
     ws->aa_f = malloc(p * sizeof *ws->aa_f);
-    ws->eta = malloc(d->n * sizeof *ws->eta);
+    ws->eta = malloc(n_eta * sizeof *ws->eta);
     if (!ok || !ws->kept || !ws->shift || !ws->beta_raw || !ws->a || !ws->g || !ws->chol || !ws->chol_prev ||
         !ws->sub || !ws->u || !ws->step || !ws->b_old || !ws->se || !ws->tmp || !ws->aa_dx ||
         !ws->aa_df || !ws->aa_b || !ws->aa_f || !ws->eta) {
@@ -494,7 +561,9 @@ static int maximise(fwork *ws, double *b, size_t fix, const double *scale, int m
     if (first_both)
         gsl_matrix_memcpy(ws->chol_prev, ws->chol);
     ws->start_factor = 0;
-    if ((st = work_pass(ws, b, first_both ? PASS_BOTH : PASS_INFO, 0, err)) != MQL_OK)
+    if (ws->start_info)
+        ws->start_info = 0;
+    else if ((st = work_pass(ws, b, first_both ? PASS_BOTH : PASS_INFO, 0, err)) != MQL_OK)
         return st;
     if (factor(ws))
         return mql_err_set(err, MQL_EDATA, "firth: the information matrix X'WX of the %zu "
@@ -859,6 +928,91 @@ static mql_glm_result *result_alloc(size_t n, size_t p)
     return r;
 }
 
+/* ---------------------------------------------------------------- the warm start */
+
+/* Every k-th row of a larger design, gathered once column-major (ld m): the subsample fit's data. */
+typedef struct warm_rows {
+    size_t m, p;
+    const double *x;
+} warm_rows;
+
+static int warm_fill(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
+{
+    (void)err;
+    const warm_rows *c = ctx;
+    for (size_t r = 0; r < m; r++)
+        for (size_t j = 0; j < c->p; j++)
+            x[r * c->p + j] = c->x[j * c->m + row0 + r];
+    return MQL_OK;
+}
+
+static int warm_fill_cols(void *ctx, size_t row0, size_t m, size_t step, double *x, size_t ld,
+                          mql_err *err)
+{
+    (void)err;
+    const warm_rows *c = ctx;
+    for (size_t j = 0; j < c->p; j++)
+        for (size_t r = 0; r < m; r++)
+            x[j * ld + r] = c->x[j * c->m + row0 + r * step];
+    return MQL_OK;
+}
+
+/* Large n (n >= 4 warm_rows): Firth's fit of every k-th row (k = n / warm_rows, from mid-stride),
+ * without FLIC or profiles, into b (p, the shifted parametrisation: b0 = beta0 + sum c_j b_j; 0
+ * for columns aliased in the subsample). Firth's estimate is finite where a plain fit of the
+ * subsample would separate, so the start serves the data Firth is chosen for. The rows, y and w
+ * are gathered into scratch (m (p + 2) doubles). Returns the subsample fit's iterations, or 0
+ * when it gives no start (any failure: the full first pass then reports a bad row). */
+static int warm_start(const mql_glm_data *d, const mql_firth_opts *o, const double *shift,
+                      double *scratch, double *b)
+{
+    size_t k = d->n / o->warm_rows, m = d->n / k, off = k / 2, p = d->p;
+    double *y = scratch, *w = d->w ? scratch + m : NULL, *x = scratch + 2 * m;
+    mql_err e = {0};
+    int st = MQL_OK;
+    if (d->fill_cols) {
+        st = d->fill_cols(d->ctx, off, m, k, x, m, &e);
+    } else {
+        double *row = malloc(p * sizeof *row);
+        st = row ? MQL_OK : MQL_ENOMEM;
+        for (size_t i = 0; st == MQL_OK && i < m; i++) {
+            st = d->fill(d->ctx, i * k + off, 1, row, &e);
+            for (size_t j = 0; st == MQL_OK && j < p; j++)
+                x[j * m + i] = row[j];
+        }
+        free(row);
+    }
+    if (st != MQL_OK)
+        return 0;
+    for (size_t i = 0; i < m; i++) {
+        y[i] = d->y[i * k + off];
+        if (w)
+            w[i] = d->w[i * k + off];
+    }
+    warm_rows c = {m, p, x};
+    mql_glm_data sd = {m, p, warm_fill, &c, y, w, NULL, warm_fill_cols};
+    mql_firth_opts so = *o;
+    so.warm_rows = 0;
+    so.flic = 0;
+    so.profile = MQL_FIRTH_PROFILE_OFF;
+    mql_glm_result *r = NULL;
+    int iters = 0;
+    if (mql_firth_fit(&sd, &so, &r, &e) != MQL_OK)
+        goto out;
+    for (size_t j = 0; j < p; j++) {
+        double v = r->aliased[j] ? 0.0 : r->beta[j];
+        if (!isfinite(v))
+            goto out;
+        b[j] = v;
+    }
+    for (size_t j = 1; j < p; j++)
+        b[0] += shift[j] * b[j];
+    iters = r->iterations > 0 ? r->iterations : 1;
+out:
+    mql_glm_result_free(r);
+    return iters;
+}
+
 int mql_firth_fit(const mql_glm_data *d, const mql_firth_opts *o, mql_glm_result **out,
                   mql_err *err)
 {
@@ -885,7 +1039,16 @@ int mql_firth_fit(const mql_glm_data *d, const mql_firth_opts *o, mql_glm_result
         blas_threads = openblas_get_num_threads();
         openblas_set_num_threads(1);
     }
-    fwork *ws = work_new(d, nthreads, 1);
+    /* The warm start's subsample (m rows, p + 2 doubles each) is gathered into the eta buffer,
+     * which nothing else uses before the final pass: memory the fit touches anyway. */
+    int try_warm = o->warm_rows > 0 && d->n / 4 >= o->warm_rows;
+    size_t n_eta = d->n;
+    if (try_warm) {
+        size_t sm = d->n / (d->n / o->warm_rows);
+        if (sm * (p + 2) > n_eta)
+            n_eta = sm * (p + 2);
+    }
+    fwork *ws = work_new(d, nthreads, 1, n_eta);
     mql_glm_result *r = result_alloc(d->n, p);
     double *b = malloc(p * sizeof *b);
     gsl_matrix *cov_s = gsl_matrix_alloc(p, p);
@@ -909,30 +1072,48 @@ int mql_firth_fit(const mql_glm_data *d, const mql_firth_opts *o, mql_glm_result
     for (size_t j = 1; j < p; j++)
         ws->shift[j] = sw0 > 0.0 && isfinite(ws->shift[j]) ? ws->shift[j] / sw0 : 0.0;
 
-    /* start: R's glm starting values and their first least-squares step, on the columns kept
-     * by glm.c's aliasing rule (the same first-iteration weights) */
-    memset(b, 0, p * sizeof *b);
-    if ((st = work_pass(ws, b, PASS_START, 1, err)) != MQL_OK)
+    /* Large n: start from Firth's fit of a subsample (warm_start) */
+    int warm = try_warm ? warm_start(d, o, ws->shift, ws->eta, b) : 0;
+    /* start: the first pass validates the rows and fixes the columns kept by glm.c's aliasing
+     * rule on its information matrix: at R's glm starting values (the same first-iteration
+     * weights as glm.c), whose first least-squares step is the start, or at the warm start (as
+     * glm.c's warm pass 0), whose information pass it then is */
+    if (!warm)
+        memset(b, 0, p * sizeof *b);
+    if ((st = work_pass(ws, b, warm ? PASS_INFO : PASS_START, 1, err)) != MQL_OK)
         goto done;
     size_t rank = detect_aliasing(ws, o->alias_tol, 1, r->aliased);
     if (r->aliased[0]) {
         st = mql_err_set(err, MQL_EDATA, "firth: the intercept column is aliased");
         goto done;
     }
+    int redo = 0;
     for (size_t s = 0; s < rank; s++) {
         for (size_t t = 0; t < rank; t++)
             ws->a[s * rank + t] = ws->a[ws->kept[s] * p + ws->kept[t]];
         ws->g[s] = ws->g[ws->kept[s]];
     }
+    for (size_t j = 0; warm && j < p; j++)
+        redo |= r->aliased[j] && b[j] != 0.0;
     ws->k = rank;
-    if (factor(ws) || newton_step(ws, NO_FIX)) {
-        st = mql_err_set(err, MQL_EDATA, "firth: the %zu kept columns are singular", rank);
-        goto done;
-    }
-    for (size_t q = 0; q < rank; q++)
-        b[q] = isfinite(ws->step->data[q]) ? ws->step->data[q] : 0.0;
-    ws->start_factor = 1;
     ws->lagged = d->n > MQL_FIRTH_PROFILE_ROWS;
+    if (warm) {
+        for (size_t q = 0; q < rank; q++)
+            b[q] = b[ws->kept[q]];
+        /* a column aliased here but not in the subsample left its term in that pass's eta */
+        if (redo && (st = work_pass(ws, b, PASS_INFO, 0, err)) != MQL_OK)
+            goto done;
+        ws->start_info = 1;
+        r->warm_iterations = warm;
+    } else {
+        if (factor(ws) || newton_step(ws, NO_FIX)) {
+            st = mql_err_set(err, MQL_EDATA, "firth: the %zu kept columns are singular", rank);
+            goto done;
+        }
+        for (size_t q = 0; q < rank; q++)
+            b[q] = isfinite(ws->step->data[q]) ? ws->step->data[q] : 0.0;
+        ws->start_factor = 1;
+    }
 
     int iters = 0, conv = 0;
     if ((st = maximise(ws, b, NO_FIX, NULL, o->max_iter, o->tol, &iters, &conv, err)) != MQL_OK)

@@ -464,6 +464,7 @@ int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
         fo.profile = gopts->profile;
         fo.alias_tol = gopts->alias_tol;
         fo.threads = gopts->threads;
+        fo.warm_rows = gopts->warm_rows;
         fit_st = mql_firth_fit(&gd, &fo, &r, err);
     } else {
         /* the last pass's linear predictor serves the points step (mql_model_add_points) */

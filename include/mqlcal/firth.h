@@ -38,6 +38,12 @@ typedef struct mql_firth_opts {
                                  MQL_FIRTH_PROFILE_ROWS; _ON always; _OFF never */
     double alias_tol;         /* as mql_glm_opts.alias_tol (default 1e-7) */
     int threads;              /* as mql_glm_opts.threads (0 = auto) */
+    size_t warm_rows;         /* as mql_glm_opts.warm_rows (default 50000; 0 = never): with
+                                 n >= 4 * warm_rows the Newton iterations start from Firth's fit
+                                 of about warm_rows spread-out rows (finite where a plain fit of
+                                 them would separate) instead of R's starting values and their
+                                 first step; they still run to tol, so the estimate is the same
+                                 maximum to rounding, in fewer passes */
 } mql_firth_opts;
 
 void mql_firth_opts_default(mql_firth_opts *o);

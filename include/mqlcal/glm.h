@@ -51,8 +51,8 @@ typedef struct mql_glm_data {
     const double *w;          /* n prior (frequency) weights >= 0, or NULL for all 1 */
     const mql_glm_coded *coded;   /* optional (NULL: fill only): mql_glm_fit's passes read the
                                      coded layout when it has a coded column (md < p; xwx.h),
-                                     agreeing with the dense passes to rounding; Firth's fit and
-                                     the separation checks always read fill */
+                                     agreeing with the dense passes to rounding; Firth's fit
+                                     reads fill_cols (or fill), the separation checks fill */
     mql_glm_fill_cols_fn fill_cols;   /* optional (NULL: the passes transpose fill's rows) */
 } mql_glm_data;
 

@@ -245,6 +245,139 @@ static void test_bank(void **state)
     unload(&L);
 }
 
+/* The warm start (mql_firth_opts.warm_rows, taken here on the bank file by a small warm_rows):
+ * the iterations start from a plain fit of every k-th row and still run to tol, so the estimate
+ * is the cold one to rounding and still R's; a warm_rows the rows cannot take four times leaves
+ * the fit cold, bit for bit. */
+static mql_model *train_warm(loaded *L, size_t warm_rows)
+{
+    mql_glm_opts g;
+    mql_glm_opts_default(&g);
+    g.method = MQL_GLM_METHOD_FIRTH;
+    g.flic = 0;
+    g.profile = MQL_FIRTH_PROFILE_OFF;
+    g.warm_rows = warm_rows;
+    mql_model *m = NULL;
+    mql_err err;
+    if (mql_model_train(L->t, L->y, NULL, &L->o, &g, &m, NULL, &err))
+        fail_msg("train: %s", err.msg);
+    assert_true(m->fit->converged);
+    return m;
+}
+
+static void test_warm_start(void **state)
+{
+    (void)state;
+    loaded L;
+    load("datasets/bank-marketing/bank-additional-full.csv", "y", "y", "duration", NULL, &L);
+    ref_firth r;
+    ref_load(FIX "bank.ref", &r);
+    mql_model *cold = train_warm(&L, 0), *warm = train_warm(&L, 10000);
+    mql_model *big = train_warm(&L, L.t->n_rows);   /* n < 4 warm_rows: never warm */
+    assert_int_equal(cold->fit->warm_iterations, 0);
+    assert_int_equal(big->fit->warm_iterations, 0);
+    assert_true(warm->fit->warm_iterations > 0);
+    compare(warm, &r, 0);
+    const mql_glm_result *a = cold->fit, *b = warm->fit, *c = big->fit;
+    assert_int_equal(a->rank, b->rank);
+    for (size_t j = 0; j < a->p; j++) {
+        assert_int_equal(a->aliased[j], b->aliased[j]);
+        if (a->aliased[j])
+            continue;
+        /* both stop within tol = 1e-8 standard errors of the maximum */
+        assert_close(b->beta[j], a->beta[j], 0, 1e-7 * a->se[j]);
+        assert_close(b->se[j], a->se[j], 1e-6, 0);
+    }
+    assert_close(b->pen_loglik, a->pen_loglik, 1e-13, 0);
+    assert_memory_equal(c->beta, a->beta, a->p * sizeof *a->beta);
+    assert_memory_equal(c->se, a->se, a->p * sizeof *a->se);
+    assert_int_equal(c->iterations, a->iterations);
+    mql_model_free(cold);
+    mql_model_free(warm);
+    mql_model_free(big);
+    unload(&L);
+}
+
+/* The passes read the rows column-major: through fill_cols when the data has one, else fill's
+ * rows transposed. Both routes give the same numbers bit for bit, on two threads, with weights
+ * (zero weights included) and the warm start taken. */
+typedef struct colgen {
+    size_t n;
+    const double *x;    /* n x 4, row-major */
+} colgen;
+
+static int colgen_fill(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
+{
+    (void)err;
+    const colgen *g = ctx;
+    memcpy(x, g->x + row0 * 4, m * 4 * sizeof *x);
+    return MQL_OK;
+}
+
+static int colgen_fill_cols(void *ctx, size_t row0, size_t m, size_t step, double *x, size_t ld,
+                            mql_err *err)
+{
+    (void)err;
+    const colgen *g = ctx;
+    for (size_t j = 0; j < 4; j++)
+        for (size_t r = 0; r < m; r++)
+            x[j * ld + r] = g->x[(row0 + r * step) * 4 + j];
+    return MQL_OK;
+}
+
+static void test_fill_routes(void **state)
+{
+    (void)state;
+    size_t n = 40000;
+    double *x = malloc(n * 4 * sizeof *x), *y = malloc(n * sizeof *y), *w = malloc(n * sizeof *w);
+    assert_true(x && y && w);
+    uint64_t s = 42;
+    for (size_t i = 0; i < n; i++) {
+        double u[3];
+        for (int j = 0; j < 3; j++) {
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            u[j] = (double)(s >> 11) / 9007199254740992.0;
+        }
+        x[i * 4] = 1.0;
+        x[i * 4 + 1] = u[0] * 4.0 - 2.0;
+        x[i * 4 + 2] = u[1] < 0.3;
+        x[i * 4 + 3] = (double)(i % 7);
+        double eta = -1.0 + 0.8 * x[i * 4 + 1] + 0.5 * x[i * 4 + 2] - 0.1 * x[i * 4 + 3];
+        y[i] = u[2] < 1.0 / (1.0 + exp(-eta));
+        w[i] = (double)(i % 5);   /* every fifth row weightless */
+    }
+    colgen g = {n, x};
+    mql_glm_data rows = {n, 4, colgen_fill, &g, y, w, NULL, NULL};
+    mql_glm_data cols = rows;
+    cols.fill_cols = colgen_fill_cols;
+    mql_firth_opts o;
+    mql_firth_opts_default(&o);
+    o.threads = 2;
+    o.warm_rows = 5000;
+    mql_glm_result *a = NULL, *b = NULL;
+    mql_err err;
+    assert_int_equal(mql_firth_fit(&rows, &o, &a, &err), MQL_OK);
+    assert_int_equal(mql_firth_fit(&cols, &o, &b, &err), MQL_OK);
+    assert_true(a->warm_iterations > 0 && a->converged);
+    assert_memory_equal(a->beta, b->beta, 4 * sizeof *a->beta);
+    assert_memory_equal(a->se, b->se, 4 * sizeof *a->se);
+    assert_true(a->pen_loglik == b->pen_loglik && a->deviance == b->deviance);
+    assert_int_equal(a->iterations, b->iterations);
+    /* and the estimate is the cold one's (a fit of R's start) to tol */
+    mql_glm_result *c = NULL;
+    o.warm_rows = 0;
+    assert_int_equal(mql_firth_fit(&cols, &o, &c, &err), MQL_OK);
+    assert_int_equal(c->warm_iterations, 0);
+    for (size_t j = 0; j < 4; j++)
+        assert_close(b->beta[j], c->beta[j], 0, 1e-7 * c->se[j]);
+    mql_glm_result_free(a);
+    mql_glm_result_free(b);
+    mql_glm_result_free(c);
+    free(x);
+    free(y);
+    free(w);
+}
+
 /* (c) complete separation: won exactly when visits >= 5. */
 static void test_complete(void **state)
 {
@@ -403,6 +536,8 @@ int main(void)
         cmocka_unit_test(test_b2b),
         cmocka_unit_test(test_bank),
         cmocka_unit_test(test_complete),
+        cmocka_unit_test(test_warm_start),
+        cmocka_unit_test(test_fill_routes),
         cmocka_unit_test(test_separation_check),
         cmocka_unit_test(test_errors),
     };
