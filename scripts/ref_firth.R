@@ -1,6 +1,6 @@
 # ref_firth.R: R references for Firth's penalized logistic regression (tests/unit/test_firth.c).
 # Run from the project root:  Rscript scripts/ref_firth.R
-# Writes tests/fixtures/firth/{b2b,bank,complete}.ref and tests/fixtures/firth/complete.csv.
+# Writes tests/fixtures/firth/{b2b,b2b_pooled,bank,complete}.ref and tests/fixtures/firth/complete.csv.
 #
 # The design is mqlcal's default encoding rebuilt in R by encode() from scripts/ref_fit.R (sourced
 # below, so both scripts build the same columns with the same labels). Aliased columns (R's NA in
@@ -11,13 +11,13 @@
 # l the binomial log-likelihood with frequency weights w. Two references for the estimate:
 #  - brglm2: glm(y ~ 0 + X, family = binomial, method = "brglmFit", type = "AS_mean"), which for
 #    the logit link solves the same adjusted score equations;
-#  - newton(): a step-halving Newton on the modified score U*(beta) = X'(w (y - mu) + h (1/2 - mu)),
+#  - newton_max(): a step-halving Newton on the modified score U*(beta) = X'(w (y - mu) + h (1/2 - mu)),
 #    h the diagonal of the hat matrix W^1/2 X I^-1 X' W^1/2, as logistf does.
-# The fixture takes brglm2's estimate when brglm2 converges and agrees with newton() to 1e-8,
-# and newton()'s otherwise; the "reference" line says which. Profile penalized-likelihood
+# The fixture takes brglm2's estimate when brglm2 converges and agrees with newton_max() to 1e-8,
+# and newton_max()'s otherwise; the "reference" line says which. Profile penalized-likelihood
 # intervals (logistf's definition: the beta_j where 2 (l*max - max_{beta_-j} l*) = qchisq(.95, 1),
 # the penalty kept at the full model's information) and penalized likelihood-ratio p-values are
-# computed by newton() with beta_j fixed. FLIC (Puhr et al. 2017): the intercept refitted by
+# computed by newton_max() with beta_j fixed. FLIC (Puhr et al. 2017): the intercept refitted by
 # maximum likelihood with the Firth linear predictor minus its intercept as an offset.
 suppressPackageStartupMessages({library(data.table); library(brglm2)})
 
@@ -92,6 +92,26 @@ newton <- function(X, y, w, beta, free = seq_len(ncol(X)), maxit = 100, tol = 1e
   list(beta = beta, pll = cur, iter = it)
 }
 
+# newton() stops wherever the modified score vanishes; l* need not be concave, and near
+# separation it has saddle points (the B2B file with its rare levels pooled has one at
+# l* = -165.123, below the maximum -164.804). A saddle is unstable: newton_max restarts from a
+# point 2e-3 standard errors away in a fixed pseudo-random direction (the free coefficients only)
+# and keeps the restart's end when l* is higher there by more than rounding, up to four times.
+newton_max <- function(X, y, w, beta, free = seq_len(ncol(X))) {
+  f <- newton(X, y, w, beta, free)
+  for (k in 1:4) {
+    mu <- plogis(drop(X %*% f$beta))
+    se <- sqrt(diag(solve(crossprod(X, X * (w * mu * (1 - mu))))))
+    set.seed(k)
+    pb <- f$beta
+    pb[free] <- pb[free] + 2e-3 * (runif(length(free)) - 0.5) * se[free]
+    g <- tryCatch(newton(X, y, w, pb, free), error = function(e) NULL)
+    if (is.null(g) || !(g$pll > f$pll + 1e-9 * (1 + abs(f$pll)))) break
+    f <- g
+  }
+  f
+}
+
 firth_ref <- function(path, X, y, w = NULL, what, profile = TRUE) {
   if (is.null(w)) w <- rep(1, length(y))
   plain <- suppressWarnings(glm(y ~ 0 + X, family = binomial(), weights = w))
@@ -99,7 +119,7 @@ firth_ref <- function(path, X, y, w = NULL, what, profile = TRUE) {
   labels <- colnames(X)
   Xk <- X[, keep, drop = FALSE]
   start <- c(qlogis(sum(w * y) / sum(w)), rep(0, ncol(Xk) - 1))
-  nt <- newton(Xk, y, w, start)
+  nt <- newton_max(Xk, y, w, start)
   bf <- tryCatch(suppressWarnings(glm(y ~ 0 + Xk, family = binomial(), weights = w,
                                       method = "brglmFit", type = "AS_mean",
                                       control = list(epsilon = 1e-12, maxit = 500))),
@@ -129,7 +149,7 @@ firth_ref <- function(path, X, y, w = NULL, what, profile = TRUE) {
       # each constrained fit starts from the last one moved along the covariance column
       prof <- function(b) {
         s <- warm + (b - warm[j]) * cj / cj[j]; s[j] <- b
-        f <- newton(Xk, y, w, s, free)
+        f <- newton_max(Xk, y, w, s, free)
         warm <<- f$beta
         2 * (lmax - f$pll)
       }
@@ -173,7 +193,7 @@ firth_ref <- function(path, X, y, w = NULL, what, profile = TRUE) {
 
 dir.create("tests/fixtures/firth", showWarnings = FALSE, recursive = TRUE)
 which <- commandArgs(trailingOnly = TRUE)
-if (!length(which)) which <- c("b2b", "bank", "complete")
+if (!length(which)) which <- c("b2b", "b2b_pooled", "bank", "complete")
 
 # (a) B2B opportunities, every column, Status=Won, "Unknown" missing, no rare-level pooling
 # (mqlcal fit --min-level-count 0): the plain fit separates (levels with only wins or losses).
@@ -189,6 +209,24 @@ firth_ref("tests/fixtures/firth/b2b.ref", encode(d, spec, min_count = 0),
           what = paste("B2B_dataset.csv, outcome Status=Won, every column, --min-level-count 0;",
                        "profiles for four terms (two of them separated in the plain fit)"),
           profile = c("Product=Product I", "Posit_statm=No", "Seller=Seller 9", "Up_sale"))
+}
+
+# (a') The same file with mqlcal's default pooling (levels under 10 rows into "(other)"): the
+# Fisher scoring of l* stops at a saddle point here unless it checks (firth.c's escape_saddle);
+# profiles for four terms whose constrained fits have more than one stationary point.
+if ("b2b_pooled" %in% which) {
+d <- fread("datasets/b2b-opportunities/B2B_dataset.csv", na.strings = c("", "Unknown"))
+bools <- c("Competitors", "Purch_dept", "Partnership", "Budgt_alloc", "Forml_tend", "RFI", "RFP",
+           "Cross_sale", "Up_sale")
+spec <- list()
+for (nm in setdiff(names(d), "Status"))
+  spec[[nm]] <- if (nm %in% bools) "bool:Yes" else "cat"
+firth_ref("tests/fixtures/firth/b2b_pooled.ref", encode(d, spec, min_count = 10),
+          as.numeric(d$Status == "Won"),
+          what = paste("B2B_dataset.csv, outcome Status=Won, every column, default pooling (10);",
+                       "profiles for four terms"),
+          profile = c("Product=Product A", "Seller=Seller 10", "Strat_deal=Unimportant",
+                      "Scope=Few questions"))
 }
 
 # (b) Bank Marketing, every column but duration, default pooling (10): default=yes has 3 leads,

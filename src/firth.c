@@ -28,6 +28,7 @@
 #define FIRTH_MAX_HALVINGS 40
 #define NO_FIX SIZE_MAX
 #define AA_M 6                  /* Anderson acceleration memory */
+#define FIRTH_ESCAPE_CELLS 1e7  /* n x k up to which a fit is checked for a saddle point */
 
 extern int openblas_get_num_threads(void) __attribute__((weak));
 extern void openblas_set_num_threads(int n) __attribute__((weak));
@@ -661,6 +662,65 @@ static int maximise(fwork *ws, double *b, size_t fix, const double *scale, int m
     return MQL_OK;
 }
 
+/* Fisher scoring ascends l*, but its metric is I (positive definite), not l*'s Hessian, so it
+ * can stop at a saddle point of l*, where the modified score is zero but l* still rises nearby:
+ * on the bundled B2B file with its rare levels pooled, l* = -165.123 there while the maximum,
+ * which R's Newton reaches, is -164.804. A saddle is unstable: from a point a thousandth of a
+ * standard error away, in a fixed pseudo-random direction, the ascent leaves it. So the
+ * maximisation is restarted from such a point; the restart's end replaces b when l* is higher
+ * there by more than rounding, and is tried again from it (at most MAX_ESCAPES times). At a
+ * maximum the restart comes back and b is kept bit for bit. *pll: l* at the returned b.
+ * Leaves ws's passes at some other point: the caller makes its own pass at b afterwards. */
+#define MAX_ESCAPES 4
+static int escape_saddle(fwork *ws, double *b, size_t fix, const double *scale, int max_iter,
+                         double tol, int *iters, double *pll, mql_err *err)
+{
+    size_t k = ws->k;
+    double *bb = malloc(k * sizeof *bb), *se = malloc(k * sizeof *se);
+    if (!bb || !se) {
+        free(bb);
+        free(se);
+        return mql_err_set(err, MQL_ENOMEM, "firth: out of memory");
+    }
+    int st = MQL_OK;
+    uint64_t seed = 0x9e3779b97f4a7c15ULL;
+    /* l* at b itself (maximise's last pass was at the point before its last step) */
+    if ((st = work_pass(ws, b, PASS_INFO, 0, err)) != MQL_OK)
+        goto out;
+    if (factor(ws)) {
+        st = mql_err_set(err, MQL_EDATA, "firth: singular information at the estimate");
+        goto out;
+    }
+    *pll = ws->pll;
+    for (int round = 0; round < MAX_ESCAPES; round++) {
+        if (scale)
+            memcpy(se, scale, k * sizeof *se);
+        else
+            std_errors(ws, se);
+        for (size_t q = 0; q < k; q++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            double u = (double)(seed >> 11) / 9007199254740992.0 - 0.5;
+            bb[q] = q == fix ? b[q] : b[q] + 2e-3 * u * se[q];
+        }
+        int it = 0, conv = 0;
+        if ((st = maximise(ws, bb, fix, scale, max_iter, tol, &it, &conv, err)) != MQL_OK)
+            goto out;
+        *iters += it;
+        if (!conv)
+            break;
+        if ((st = work_pass(ws, bb, PASS_INFO, 0, err)) != MQL_OK)
+            goto out;
+        if (factor(ws) || !(ws->pll > *pll + 1e-9 * (1.0 + fabs(*pll))))
+            break;
+        memcpy(b, bb, k * sizeof *b);
+        *pll = ws->pll;
+    }
+out:
+    free(bb);
+    free(se);
+    return st;
+}
+
 /* ---------------------------------------------------------------- aliasing and start */
 
 /* glm.c's rule on the first pass's I (equal weights at the start, so I is proportional to the
@@ -759,26 +819,33 @@ static int check_opts(const mql_firth_opts *o, mql_err *err)
  * leaves its solution in warm. A step of 1e-6 standard errors is precise enough: the statistic's
  * error is of the order of its square. */
 static int profile_root(fwork *ws, double *warm, const double *cov_col, size_t q, double v,
-                        double pll_max, const double *se, double *root, mql_err *err)
+                        double pll_max, const double *se, int escape, double *root, mql_err *err)
 {
     size_t k = ws->k;
     double d = (v - warm[q]) / cov_col[q];
     for (size_t s = 0; s < k; s++)
         warm[s] += d * cov_col[s];
     warm[q] = v;
-    int it, conv;
+    int it = 0, conv;
     int st = maximise(ws, warm, q, se, 200, 1e-6, &it, &conv, err);
     if (st != MQL_OK)
         return st;
     warm[q] = v;
-    double stat = 2.0 * (pll_max - ws->pll);
+    double pll = ws->pll;
+    if (escape && conv && (st = escape_saddle(ws, warm, q, se, 200, 1e-6, &it, &pll, err)) !=
+                              MQL_OK)
+        return st;
+    double stat = 2.0 * (pll_max - pll);
     *root = stat > 0.0 ? sqrt(stat) : 0.0;
     return MQL_OK;
 }
 
 /* One end of the interval of term q (side -1 or +1), in the distance t = side (b_q - bh_q) >= 0
  * where the root r(t) is nearly linear: secant steps from (0, 0), kept inside the bracket once
- * one is known (bisection otherwise), doubling t until r passes Z975. */
+ * one is known (bisection otherwise), doubling t until r passes Z975. The constrained fits
+ * continue from one another; at the end found, escape_saddle checks that the constrained fit is
+ * a maximum, and when it was not (l* higher nearby, so r lower) the search goes on from there
+ * (at most MAX_ESCAPES times). */
 static int profile_end(fwork *ws, const double *bh, const double *cov_col, size_t q, int side,
                        double pll_max, const double *se, double *end, mql_err *err)
 {
@@ -787,33 +854,49 @@ static int profile_end(fwork *ws, const double *bh, const double *cov_col, size_
     memcpy(warm, bh, k * sizeof *warm);
     double t0 = 0.0, r0 = 0.0, t1 = Z975 * se[q], r1;
     double lo = 0.0, hi = INFINITY;         /* r(lo) < Z975 <= r(hi) */
-    int st = profile_root(ws, warm, cov_col, q, bh[q] + side * t1, pll_max, se, &r1, err);
+    int st = profile_root(ws, warm, cov_col, q, bh[q] + side * t1, pll_max, se, 0, &r1, err);
     if (st != MQL_OK)
         return st;
-    for (int n = 0; n < 100 && fabs(r1 - Z975) > 1e-9; n++) {
-        if (r1 < Z975)
-            lo = t1 > lo ? t1 : lo;
-        else
-            hi = t1 < hi ? t1 : hi;
-        double t2 = r1 != r0 ? t1 + (Z975 - r1) * (t1 - t0) / (r1 - r0) : NAN;
-        if (isinf(hi)) {
-            if (!(t2 > lo) || !isfinite(t2) || t2 > 4.0 * lo + 1e-300)
-                t2 = lo > 0.0 ? 2.0 * lo : 2.0 * t1;
-            if (t2 > 1e6 * (se[q] + 1.0)) {
-                *end = side * INFINITY;
-                return MQL_OK;
+    for (int escapes = 0;; escapes++) {
+        for (int n = 0; n < 100 && fabs(r1 - Z975) > 1e-9; n++) {
+            if (r1 < Z975)
+                lo = t1 > lo ? t1 : lo;
+            else
+                hi = t1 < hi ? t1 : hi;
+            double t2 = r1 != r0 ? t1 + (Z975 - r1) * (t1 - t0) / (r1 - r0) : NAN;
+            if (isinf(hi)) {
+                if (!(t2 > lo) || !isfinite(t2) || t2 > 4.0 * lo + 1e-300)
+                    t2 = lo > 0.0 ? 2.0 * lo : 2.0 * t1;
+                if (t2 > 1e6 * (se[q] + 1.0)) {
+                    *end = side * INFINITY;
+                    return MQL_OK;
+                }
+            } else if (!(t2 > lo && t2 < hi)) {
+                t2 = 0.5 * (lo + hi);
             }
-        } else if (!(t2 > lo && t2 < hi)) {
-            t2 = 0.5 * (lo + hi);
+            if (fabs(t2 - t1) < 1e-12 * (1.0 + t1))
+                break;
+            t0 = t1;
+            r0 = r1;
+            t1 = t2;
+            if ((st = profile_root(ws, warm, cov_col, q, bh[q] + side * t1, pll_max, se, 0, &r1,
+                                   err)) != MQL_OK)
+                return st;
         }
-        if (fabs(t2 - t1) < 1e-12 * (1.0 + t1))
+        if (escapes == MAX_ESCAPES)
             break;
-        t0 = t1;
-        r0 = r1;
-        t1 = t2;
-        if ((st = profile_root(ws, warm, cov_col, q, bh[q] + side * t1, pll_max, se, &r1,
+        double r_end;
+        if ((st = profile_root(ws, warm, cov_col, q, bh[q] + side * t1, pll_max, se, 1, &r_end,
                                err)) != MQL_OK)
             return st;
+        if (!(r_end < r1 - 1e-9))
+            break;
+        /* a higher branch at t1: r there is lower, so the end lies further out */
+        r1 = r_end;
+        lo = t1;
+        hi = INFINITY;
+        t0 = 0.0;
+        r0 = 0.0;
     }
     *end = bh[q] + side * t1;
     return MQL_OK;
@@ -841,7 +924,7 @@ static int profile_all(fwork *ws, const double *bh, const gsl_matrix *cov_s, dou
         size_t j = ws->kept[q];
         double root;
         memcpy(ws->tmp, bh, k * sizeof *bh);
-        if ((st = profile_root(ws, ws->tmp, col, q, 0.0, pll_max, se, &root, err)) != MQL_OK)
+        if ((st = profile_root(ws, ws->tmp, col, q, 0.0, pll_max, se, 1, &root, err)) != MQL_OK)
             break;
         r->lr_p[j] = gsl_cdf_chisq_Q(root * root, 1.0);
         if ((st = profile_end(ws, bh, col, q, -1, pll_max, se, &r->ci_lo[j], err)) == MQL_OK)
@@ -1117,6 +1200,12 @@ int mql_firth_fit(const mql_glm_data *d, const mql_firth_opts *o, mql_glm_result
 
     int iters = 0, conv = 0;
     if ((st = maximise(ws, b, NO_FIX, NULL, o->max_iter, o->tol, &iters, &conv, err)) != MQL_OK)
+        goto done;
+    /* data small enough for another maximisation: make sure it is a maximum (escape_saddle) */
+    double pll_end;
+    if (conv && (double)d->n * (double)rank <= FIRTH_ESCAPE_CELLS &&
+        (st = escape_saddle(ws, b, NO_FIX, NULL, o->max_iter, o->tol, &iters, &pll_end, err)) !=
+            MQL_OK)
         goto done;
     /* the information, l* and log det at the final coefficients (after the last step), and the
      * linear predictor for FLIC and the fit statistics */
