@@ -41,15 +41,18 @@ void mql_scored_free(mql_scored *s)
 {
     if (!s)
         return;
-    free(s->score);
-    free(s->prob);
-    free(s->fit);
-    free(s->eng);
-    free(s->y);
-    free(s->sql);
-    free(s->date);
-    free(s->month);
-    free(s->acv);
+    if (!s->borrows) {
+        free(s->score);
+        free(s->fit);
+        free(s->eng);
+        free(s->y);
+        free(s->sql);
+        free(s->date);
+        free(s->month);
+        free(s->acv);
+    }
+    if (!s->borrows_prob)
+        free(s->prob);
     free(s->censored);
     free(s->open);
     free(s->uncapped);
@@ -181,6 +184,23 @@ static void longs_to_doubles(double *v, size_t n)
     }
 }
 
+/* The roles mql_scored_new attaches after the scores, in its order: censoring, open leads, the
+ * stated months, the probabilities (the model's map, else the in-sample Platt map). */
+static int scored_finish(mql_scored *s, const mql_points *m, const mql_eval_roles *r,
+                         mql_err *err)
+{
+    int st;
+    if ((st = apply_censoring(s, r->maturity_days, err)) || (st = apply_open(s, r->open, err)))
+        return st;
+    s->months = r->months;
+    if (!m->has_map)
+        return scored_platt(s, err);
+    if (!s->borrows_prob)
+        for (size_t i = 0; i < s->n; i++)
+            s->prob[i] = mql_points_prob(m, s->score[i]);
+    return MQL_OK;
+}
+
 int mql_scored_new(const mql_points *m, const mql_table *t, const mql_eval_roles *r,
                    mql_scored **out, mql_err *err)
 {
@@ -234,15 +254,8 @@ int mql_scored_new(const mql_points *m, const mql_table *t, const mql_eval_roles
     }
     if (s->date)
         fill_months(s);
-    if ((st = apply_censoring(s, r->maturity_days, err)) || (st = apply_open(s, r->open, err)))
+    if ((st = scored_finish(s, m, r, err)))
         goto fail;
-    s->months = r->months;
-    if (m->has_map) {
-        for (size_t i = 0; i < n; i++)
-            s->prob[i] = mql_points_prob(m, s->score[i]);
-    } else if ((st = scored_platt(s, err))) {
-        goto fail;
-    }
     mql_scorer_free(sc);
     *out = s;
     return MQL_OK;
@@ -250,6 +263,78 @@ fail:
     mql_scorer_free(sc);
     mql_scored_free(s);
     return st;
+}
+
+int mql_scored_part(const mql_scored *all, const unsigned char *part, unsigned char which,
+                    const mql_eval_roles *r, mql_scored **out, mql_err *err)
+{
+    *out = NULL;
+    if (!all->model || !all->fit || all->uncapped || all->borrows)
+        return mql_err_set(err, MQL_EUSAGE, "a part of scored leads needs a whole set scored "
+                           "by a model without caps");
+    size_t n = all->n, k = 0, first = 0, last = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!part || part[i] == which) {
+            first = k ? first : i;
+            last = i;
+            k++;
+        }
+    if (k == 0)
+        return mql_err_set(err, MQL_EDATA, "no leads in the evaluated part");
+    const mql_points *m = all->model;
+    mql_scored *s;
+    if (last - first + 1 == k) {
+        /* one run: the lead arrays are all's at an offset; prob too when a map gives it */
+        if (!(s = calloc(1, sizeof *s)))
+            return oom(err);
+        s->n = k;
+        s->end_day = NAN;
+        s->borrows = 1;
+        s->score = all->score + first;
+        s->fit = all->fit + first;
+        s->eng = all->eng + first;
+        s->y = all->y + first;
+        s->sql = all->sql ? all->sql + first : NULL;
+        s->date = all->date ? all->date + first : NULL;
+        s->month = all->month ? all->month + first : NULL;
+        s->acv = all->acv ? all->acv + first : NULL;
+        if (m->has_map) {
+            s->prob = all->prob + first;
+            s->borrows_prob = 1;
+        } else if (!(s->prob = malloc(k * sizeof *s->prob))) {
+            mql_scored_free(s);
+            return oom(err);
+        }
+    } else {
+        if (!(s = scored_alloc(k, 1, all->sql != NULL, all->date != NULL, all->acv != NULL, 0)))
+            return oom(err);
+        for (size_t i = first, j = 0; i <= last; i++) {
+            if (part[i] != which)
+                continue;
+            s->score[j] = all->score[i];
+            s->fit[j] = all->fit[i];
+            s->eng[j] = all->eng[i];
+            s->y[j] = all->y[i];
+            if (s->sql)
+                s->sql[j] = all->sql[i];
+            if (s->date) {
+                s->date[j] = all->date[i];
+                s->month[j] = all->month[i];
+            }
+            if (s->acv)
+                s->acv[j] = all->acv[i];
+            j++;
+        }
+    }
+    s->model = m;
+    s->threshold = m->threshold;
+    int st = scored_finish(s, m, r, err);
+    if (st) {
+        mql_scored_free(s);
+        return st;
+    }
+    *out = s;
+    return MQL_OK;
 }
 
 int mql_scored_from_arrays(size_t n, const double *score, const double *prob,
@@ -1224,6 +1309,13 @@ static int diff_rules(const mql_points *o, const mql_points *n, mql_compare *c, 
 int mql_compare_run(const mql_scored *olds, const mql_scored *news, mql_compare **out,
                     mql_err *err)
 {
+    return mql_compare_run_summarized(olds, NULL, news, NULL, out, err);
+}
+
+int mql_compare_run_summarized(const mql_scored *olds, const mql_eval_summary *old_sum,
+                               const mql_scored *news, const mql_eval_summary *new_sum,
+                               mql_compare **out, mql_err *err)
+{
     *out = NULL;
     if (olds->n != news->n)
         return mql_err_set(err, MQL_EDATA, "compare: the scored sets differ in size (%zu, %zu)",
@@ -1235,8 +1327,12 @@ int mql_compare_run(const mql_scored *olds, const mql_scored *news, mql_compare 
     c->old_model = olds->model;
     c->new_model = news->model;
     int st;
-    if ((st = mql_eval_summarize(olds, &c->old_sum, err)) ||
-        (st = mql_eval_summarize(news, &c->new_sum, err)) ||
+    if (old_sum)
+        c->old_sum = *old_sum;
+    if (new_sum)
+        c->new_sum = *new_sum;
+    if ((!old_sum && (st = mql_eval_summarize(olds, &c->old_sum, err))) ||
+        (!new_sum && (st = mql_eval_summarize(news, &c->new_sum, err))) ||
         (st = mql_eval_sweep(olds, &to, 1, &c->old_at, err)) ||
         (st = mql_eval_sweep(news, &tn, 1, &c->new_at, err)) ||
         (st = diff_rules(olds->model, news->model, c, err))) {

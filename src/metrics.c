@@ -484,9 +484,54 @@ int mql_auc_ci(const double *score, const unsigned char *y, size_t n, double lev
     return MQL_OK;
 }
 
+/* KS of an unweighted score from its groups of ties (score_groups: counted for an integer score
+ * instead of sorted), walked from the top score down as mql_ks walks the sorted rows. Each
+ * group's counts are sums of ones, exact, so every figure is mql_ks's bit for bit. */
+static int ks_groups(const double *score, const unsigned char *y, size_t n, mql_ks_result *out,
+                     mql_err *err)
+{
+    score_group *g;
+    size_t ng;
+    double wp, wn;
+    int rc = score_groups(score, y, n, &g, &ng, &wp, &wn, err);
+    if (rc)
+        return rc;
+    if ((rc = need_both_classes(wp, wn, err))) {
+        free(g);
+        return rc;
+    }
+    double tp = 0, fp = 0;
+    out->ks = -1;
+    for (size_t k = ng; k > 0; k--) {
+        tp += g[k - 1].pos;
+        fp += g[k - 1].neg;
+        double tpr = tp / wp, fpr = fp / wn, d = fabs(tpr - fpr);
+        if (d > out->ks) {
+            out->ks = d;
+            out->threshold = g[k - 1].s;
+            out->tpr = tpr;
+            out->fpr = fpr;
+        }
+    }
+    free(g);
+    return MQL_OK;
+}
+
+/* 1 when some score is -0: the counted groups name the zero group +0, while the sorted rows name
+ * it by its last row in input order. */
+static int has_negative_zero(const double *score, size_t n)
+{
+    for (size_t i = 0; score && i < n; i++)
+        if (score[i] == 0 && signbit(score[i]))
+            return 1;
+    return 0;
+}
+
 int mql_ks(const double *score, const unsigned char *y, const double *w, size_t n,
            mql_ks_result *out, mql_err *err)
 {
+    if (!w && !has_negative_zero(score, n))
+        return ks_groups(score, y, n, out, err);
     row *r;
     double wp, wn;
     int rc = rows_load(score, y, w, n, &r, &wp, &wn, err);

@@ -389,7 +389,53 @@ static void auc_words(const mql_review *r, char *buf, size_t cap)
                  m->auc.hi, m->auc.lo <= 0.5 ? ", which holds 0.5: a coin" : "");
 }
 
-static int step_evaluate(const mql_review_spec *sp, mql_review *r, mql_err *err)
+/* The current model's side of the evaluation, which needs nothing from the new model: scored on
+ * every lead (cur_all, for the drift by period), its evaluation leads taken from those scores
+ * instead of scoring them again (mql_scored_part; scored when it cannot: a model with caps),
+ * their summary and sweep, and the PSI. Into r's cur_* fields; on failure they stay as made so
+ * far, and cur_side_clear empties them. */
+static int cur_side(const mql_review_spec *sp, mql_review *r, mql_err *err)
+{
+    const mql_points *p = sp->current->points;
+    int st, sub = r->eval_t != NULL;
+    mql_eval_roles roles = {.open = sub ? r->open_eval : sp->open, .maturity_days = sp->maturity,
+                            .months = sp->months};
+    if ((st = score(sp, r, p, 1, &r->cur_all, err)))
+        return st;
+    if (mql_scored_part(r->cur_all, sub ? r->role : NULL, 2, &roles, &r->cur_s, err) &&
+        (st = score(sp, r, p, 0, &r->cur_s, err)))
+        return st;
+    if ((st = mql_eval_summarize(r->cur_s, &r->cur_sum, err)) ||
+        (st = sweep_with(r->cur_s, (double)p->threshold, &r->cur_sw, err)))
+        return st;
+    mql_err psi_err;
+    r->has_psi = mql_eval_psi_compute(r->cur_all, &r->psi, &psi_err) == MQL_OK;
+    return MQL_OK;
+}
+
+static void cur_side_clear(mql_review *r)
+{
+    mql_scored_free(r->cur_s), mql_scored_free(r->cur_all);
+    mql_bt_sweep_free(r->cur_sw);
+    r->cur_s = r->cur_all = NULL;
+    r->cur_sw = NULL;
+    memset(&r->cur_sum, 0, sizeof r->cur_sum);
+    memset(&r->psi, 0, sizeof r->psi);
+    r->has_psi = 0;
+}
+
+/* The new model's evaluation leads, summary and sweep. */
+static int new_side(const mql_review_spec *sp, mql_review *r, mql_err *err)
+{
+    int st;
+    if ((st = score(sp, r, r->model->points, 0, &r->new_s, err)) ||
+        (st = mql_eval_summarize(r->new_s, &r->new_sum, err)))
+        return st;
+    return sweep_with(r->new_s, (double)r->model->points->threshold, &r->new_sw, err);
+}
+
+/* Every step of the evaluation in the order the review reports their errors in. */
+static int both_sides_in_order(const mql_review_spec *sp, mql_review *r, mql_err *err)
 {
     int st;
     const mql_model *cur = sp->current;
@@ -406,11 +452,33 @@ static int step_evaluate(const mql_review_spec *sp, mql_review *r, mql_err *err)
         (cur && (st = sweep_with(r->cur_s, (double)cur->points->threshold, &r->cur_sw, err))) ||
         (cur && (st = mql_compare_run(r->cur_s, r->new_s, &r->cmp, err))))
         return st;
-    if (cur)
-        r->cur_row = row_at(r->cur_sw, (double)cur->points->threshold);
     mql_err psi_err;
     if (r->cur_all && mql_eval_psi_compute(r->cur_all, &r->psi, &psi_err) == MQL_OK)
         r->has_psi = 1;
+    return MQL_OK;
+}
+
+static int step_evaluate(const mql_review_spec *sp, mql_review *r, mql_err *err)
+{
+    int st;
+    const mql_model *cur = sp->current;
+    mql_err cur_err;
+    if (!cur) {
+        st = both_sides_in_order(sp, r, err);
+    } else if (cur_side(sp, r, &cur_err) == MQL_OK) {
+        /* the new side's steps come after every current-side step that can fail before them */
+        if (!(st = new_side(sp, r, err)))
+            st = mql_compare_run_summarized(r->cur_s, &r->cur_sum, r->new_s, &r->new_sum,
+                                            &r->cmp, err);
+    } else {
+        /* all again in the old order, for the error it reports first */
+        cur_side_clear(r);
+        st = both_sides_in_order(sp, r, err);
+    }
+    if (st)
+        return st;
+    if (cur)
+        r->cur_row = row_at(r->cur_sw, (double)cur->points->threshold);
     if (sp->plan && r->role && r->new_sw->totals.won == 0) {
         /* A plan divides by the won rate: with no won evaluation lead there is none. */
         snprintf(r->plan_msg, sizeof r->plan_msg, "No plan: a plan needs the MQL-to-won rate, "

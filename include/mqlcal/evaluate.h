@@ -75,6 +75,10 @@ typedef struct mql_scored {
     const mql_points *model;    /* borrowed; NULL when built from arrays */
     double *uncapped;           /* models with caps: the score before any cap; NULL otherwise */
     size_t cap_binds[3];        /* leads the fit, engagement and total cap bound */
+    /* A run of another set's leads (mql_scored_part): these arrays point into that set, which
+     * outlives this one, and are not freed with it. */
+    unsigned char borrows;      /* score, fit, eng, y, sql, date, month and acv */
+    unsigned char borrows_prob; /* prob (a model with a map: the same probability per score) */
 } mql_scored;
 
 /* Scores every row of t with model m (through mql_scorer_bind, so a missing column is
@@ -96,6 +100,18 @@ int mql_scored_from_arrays(size_t n, const double *score, const double *prob,
  * EDATA when the subset is empty. */
 int mql_scored_subset(const mql_scored *s, const unsigned char *mask, mql_scored **out,
                       mql_err *err);
+
+/* The leads of all that part marks with which (part NULL: every lead), as mql_scored_new scores
+ * them on the table of just those rows: all comes from mql_scored_new on the whole table, and
+ * of r only open (indexed by the kept leads), maturity_days and months are read, applied to the
+ * part as mql_scored_new applies them (the censoring's end date is the part's own; a model
+ * without a map gets the Platt map of the part's rated leads). Every array and figure equals
+ * mql_scored_new's on the subset table, without scoring again. When the kept leads are one run
+ * the set borrows all's arrays (all must outlive it); otherwise they are copied. EUSAGE for a
+ * model with caps (their binds are counted by scoring: use mql_scored_new) or a set not from
+ * mql_scored_new; EDATA when no lead is kept. */
+int mql_scored_part(const mql_scored *all, const unsigned char *part, unsigned char which,
+                    const mql_eval_roles *r, mql_scored **out, mql_err *err);
 void mql_scored_free(mql_scored *s);
 
 /* The backtest input view of s (arrays borrowed from s). */
@@ -266,6 +282,11 @@ typedef struct mql_compare {
  * added / removed). EDATA when the sets differ in n. Free with mql_compare_free. */
 int mql_compare_run(const mql_scored *olds, const mql_scored *news, mql_compare **out,
                     mql_err *err);
+/* mql_compare_run with either summary already computed (mql_eval_summarize of that set; NULL:
+ * computed here): copied instead of computed again. */
+int mql_compare_run_summarized(const mql_scored *olds, const mql_eval_summary *old_sum,
+                               const mql_scored *news, const mql_eval_summary *new_sum,
+                               mql_compare **out, mql_err *err);
 void mql_compare_free(mql_compare *c);
 /* metric, old, new, change: AUC, Gini, KS, Brier, log loss, threshold, MQLs, MQLs/month,
  * MQL-to-won, MQL-to-SQL, recall; when either model has caps, the leads each cap binds

@@ -641,12 +641,55 @@ static void test_counted_groups_route(void **state)
     }
 }
 
+/* KS of an unweighted score from its groups (counted for an integer score, else sorted) against
+ * the sorted rows' walk, which the weighted route keeps: weights of one give the old figures. Bit
+ * for bit, on an integer score (counted), a wide one (sorted) and one holding -0 (sorted rows,
+ * which name the zero group by its last row). */
+static void test_ks_groups_route(void **state)
+{
+    (void)state;
+    enum { N = 30000 };
+    static double s[N], ones[N];
+    static unsigned char y[N];
+    uint64_t g = 23;
+    for (int kind = 0; kind < 3; kind++) {
+        for (size_t i = 0; i < N; i++) {
+            g = g * 6364136223846793005ULL + 1442695040888963407ULL;
+            s[i] = (double)((g >> 33) % 120) - 30.0;
+            if (kind == 1 && i % 997 == 0)
+                s[i] = 1e9 + (double)i;
+            if (kind == 2 && s[i] == 0 && i > N / 2)
+                s[i] = -0.0;
+            ones[i] = 1.0;
+            y[i] = (g >> 45) % 5 == 0 || (s[i] > 40 && (g >> 50) % 2);
+            if (kind == 2)   /* won from 0 up: the KS threshold is the zero group */
+                y[i] = (s[i] >= 0) != ((g >> 45) % 20 == 0);
+        }
+        mql_ks_result a, b;
+        mql_err err;
+        assert_int_equal(mql_ks(s, y, NULL, N, &a, &err), MQL_OK);
+        assert_int_equal(mql_ks(s, y, ones, N, &b, &err), MQL_OK);
+        assert_memory_equal(&a, &b, sizeof a);
+        assert_true(a.ks > 0.1 && a.ks < 0.95);
+        if (kind == 2)
+            assert_true(a.threshold == 0 && signbit(a.threshold));
+    }
+    /* one class: the same error from both routes */
+    memset(y, 0, sizeof y);
+    mql_ks_result a;
+    mql_err e1, e2;
+    assert_int_equal(mql_ks(s, y, NULL, N, &a, &e1), MQL_EDATA);
+    assert_int_equal(mql_ks(s, y, ones, N, &a, &e2), MQL_EDATA);
+    assert_string_equal(e1.msg, e2.msg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_auc_integer_route),
         cmocka_unit_test(test_auc_split_route),
         cmocka_unit_test(test_counted_groups_route),
+        cmocka_unit_test(test_ks_groups_route),
         cmocka_unit_test(test_auc_sklearn),
         cmocka_unit_test(test_auc_hand_ties),
         cmocka_unit_test(test_auc_ci_delong),

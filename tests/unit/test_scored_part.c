@@ -1,0 +1,272 @@
+/* test_scored_part.c: mql_scored_part (a part of a scored set: the review's current model on its
+ * evaluation leads, taken from its scores on every lead) against the old route, mql_scored_new on
+ * the part's own table, bit for bit: runs of rows (borrowed arrays) and scattered rows (copied),
+ * with the in-sample Platt map and with a score map, with and without maturity censoring and open
+ * leads. Also mql_compare_run_summarized against mql_compare_run. */
+#include "testutil.h"
+
+#include "mqlcal/evaluate.h"
+#include "mqlcal/model.h"
+#include "mqlcal/table_ops.h"
+
+#define LEADS "datasets/synthetic-leads.csv"
+#define CURRENT "datasets/current-model.rules.csv"
+#define CAPPED "tests/fixtures/compound/capped.rules.csv"
+
+typedef struct fixture {
+    mql_table *t;
+    unsigned char *y, *sql, *open;
+    long date_col, acv_col;
+    mql_model *platt, *map, *capped;   /* map: the current rules with a score map set by hand */
+} fixture;
+
+static unsigned char *flag(const mql_table *t, const char *col)
+{
+    mql_flag_spec fs = {0};
+    mql_err err;
+    unsigned char *v = malloc(t->n_rows);
+    assert_non_null(v);
+    assert_int_equal(mql_flag_spec_parse(col, &fs, &err), MQL_OK);
+    assert_int_equal(mql_flag_eval(t, &fs, v, &err), MQL_OK);
+    mql_flag_spec_clear(&fs);
+    return v;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    mql_err err;
+    if (!f || mql_table_read(LEADS, NULL, &f->t, &err) ||
+        mql_model_load_any(CURRENT, &f->platt, &err) ||
+        mql_model_load_any(CURRENT, &f->map, &err) ||
+        mql_model_load_any(CAPPED, &f->capped, &err))
+        return -1;
+    f->map->points->has_map = 1;
+    f->map->points->map_a = -3.1;
+    f->map->points->map_b = 0.047;
+    f->y = flag(f->t, "closed_won");
+    f->sql = flag(f->t, "became_sql");
+    f->date_col = mql_table_find(f->t, "created_date");
+    f->acv_col = mql_table_find(f->t, "acv");
+    /* open leads: some lost ones, scattered */
+    f->open = malloc(f->t->n_rows);
+    for (size_t i = 0; i < f->t->n_rows; i++)
+        f->open[i] = !f->y[i] && i % 11 == 3;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    mql_table_free(f->t);
+    mql_model_free(f->platt), mql_model_free(f->map), mql_model_free(f->capped);
+    free(f->y), free(f->sql), free(f->open);
+    free(f);
+    return 0;
+}
+
+static void same_bytes(const void *a, const void *b, size_t bytes)
+{
+    assert_true((a == NULL) == (b == NULL));
+    if (a)
+        assert_memory_equal(a, b, bytes);
+}
+
+/* Every array and figure of got equals want's. */
+static void same_set(const mql_scored *got, const mql_scored *want)
+{
+    size_t n = want->n;
+    assert_int_equal(got->n, n);
+    same_bytes(got->score, want->score, n * sizeof(double));
+    same_bytes(got->prob, want->prob, n * sizeof(double));
+    same_bytes(got->fit, want->fit, n * sizeof(double));
+    same_bytes(got->eng, want->eng, n * sizeof(double));
+    same_bytes(got->y, want->y, n);
+    same_bytes(got->sql, want->sql, n);
+    same_bytes(got->date, want->date, n * sizeof(double));
+    same_bytes(got->month, want->month, n * sizeof(long));
+    same_bytes(got->acv, want->acv, n * sizeof(double));
+    same_bytes(got->censored, want->censored, n);
+    same_bytes(got->open, want->open, n);
+    assert_null(got->uncapped);
+    assert_null(want->uncapped);
+    assert_int_equal(got->n_censored, want->n_censored);
+    assert_int_equal(got->n_open, want->n_open);
+    assert_int_equal(got->months, want->months);
+    assert_int_equal(got->maturity_days, want->maturity_days);
+    assert_memory_equal(&got->end_day, &want->end_day, sizeof got->end_day);
+    assert_int_equal(got->prob_platt, want->prob_platt);
+    assert_int_equal(got->no_prob, want->no_prob);
+    assert_memory_equal(&got->platt.a, &want->platt.a, sizeof got->platt.a);
+    assert_memory_equal(&got->platt.b, &want->platt.b, sizeof got->platt.b);
+    assert_int_equal(got->threshold, want->threshold);
+    assert_ptr_equal(got->model, want->model);
+    assert_memory_equal(got->cap_binds, want->cap_binds, sizeof got->cap_binds);
+}
+
+/* The part of kind `kind` (0: the last fifth, 1: a run in the middle, 2: every third row,
+ * 3: every lead) marked 2 in part (the review's evaluation role); returns how many. */
+static size_t make_part(size_t n, int kind, unsigned char *part)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int in = kind == 0   ? i >= n - n / 5
+                 : kind == 1 ? i >= 3 * n / 10 && i < n / 2
+                 : kind == 2 ? i % 3 == 1
+                             : 1;
+        part[i] = in ? 2 : (unsigned char)(i % 2);
+        k += in;
+    }
+    return k;
+}
+
+/* mql_scored_part against mql_scored_new on the part's table, for one model, part, maturity and
+ * open flags; returns whether the part borrowed all's arrays. */
+static int check_part(const fixture *f, const mql_model *m, int kind, long maturity, int open)
+{
+    size_t n = f->t->n_rows;
+    unsigned char *part = malloc(n), *keep = malloc(n);
+    size_t k = make_part(n, kind, part);
+    unsigned char *y = malloc(k), *sql = malloc(k), *op = malloc(k);
+    for (size_t i = 0, j = 0; i < n; i++) {
+        keep[i] = part[i] == 2;
+        if (keep[i]) {
+            y[j] = f->y[i];
+            sql[j] = f->sql[i];
+            op[j++] = f->open[i];
+        }
+    }
+    mql_err err;
+    mql_table *sub;
+    assert_int_equal(mql_table_subset(f->t, keep, &sub, &err), MQL_OK);
+    mql_eval_roles whole = {.y = f->y, .sql = f->sql, .date_col = f->date_col,
+                            .acv_col = f->acv_col, .maturity_days = maturity,
+                            .open = open ? f->open : NULL};
+    mql_eval_roles of_part = whole;
+    of_part.y = y;
+    of_part.sql = sql;
+    of_part.open = open ? op : NULL;
+    mql_scored *all, *want, *got;
+    assert_int_equal(mql_scored_new(m->points, f->t, &whole, &all, &err), MQL_OK);
+    assert_int_equal(mql_scored_new(m->points, sub, &of_part, &want, &err), MQL_OK);
+    assert_int_equal(mql_scored_part(all, kind == 3 ? NULL : part, 2, &of_part, &got, &err),
+                     MQL_OK);
+    same_set(got, want);
+    int borrowed = got->borrows;
+    assert_int_equal(got->borrows_prob, borrowed && m->points->has_map);
+    mql_scored_free(got);   /* before all: it may borrow all's arrays (ASan checks both) */
+    mql_scored_free(want);
+    mql_scored_free(all);
+    mql_table_free(sub);
+    free(part), free(keep), free(y), free(sql), free(op);
+    return borrowed;
+}
+
+static void test_part_equals_scoring(void **state)
+{
+    fixture *f = *state;
+    const mql_model *models[] = {f->platt, f->map};
+    for (int mi = 0; mi < 2; mi++)
+        for (int kind = 0; kind < 4; kind++)
+            for (int mat = 0; mat < 2; mat++)
+                for (int open = 0; open < 2; open++) {
+                    int borrowed = check_part(f, models[mi], kind, mat ? 45 : 0, open);
+                    assert_int_equal(borrowed, kind != 2);   /* runs borrow, scattered copy */
+                }
+}
+
+/* The censoring's end date is the part's own: a part that ends before the data's last day
+ * censors fewer leads than the same rows of the whole set would. */
+static void test_part_own_end_day(void **state)
+{
+    fixture *f = *state;
+    size_t n = f->t->n_rows;
+    mql_eval_roles whole = {.y = f->y, .sql = f->sql, .date_col = f->date_col,
+                            .acv_col = f->acv_col, .maturity_days = 45};
+    mql_scored *all, *got;
+    mql_err err;
+    unsigned char *part = malloc(n);
+    make_part(n, 1, part);   /* a run in the middle of a file in date order */
+    assert_int_equal(mql_scored_new(f->platt->points, f->t, &whole, &all, &err), MQL_OK);
+    assert_int_equal(mql_scored_part(all, part, 2, &whole, &got, &err), MQL_OK);
+    assert_true(got->end_day < all->end_day);
+    assert_true(got->n_censored > 0 && got->n_censored < all->n_censored);
+    mql_scored_free(got);
+    mql_scored_free(all);
+    free(part);
+}
+
+static void test_part_refused(void **state)
+{
+    fixture *f = *state;
+    size_t n = f->t->n_rows;
+    mql_eval_roles whole = {.y = f->y, .date_col = f->date_col, .acv_col = -1};
+    mql_scored *all, *got = NULL, *got2;
+    mql_err err;
+    /* caps: their binds are counted by scoring */
+    assert_int_equal(mql_scored_new(f->capped->points, f->t, &whole, &all, &err), MQL_OK);
+    assert_non_null(all->uncapped);
+    assert_int_equal(mql_scored_part(all, NULL, 2, &whole, &got, &err), MQL_EUSAGE);
+    assert_null(got);
+    mql_scored_free(all);
+    /* an empty part; a part of a part */
+    unsigned char *part = calloc(n, 1);
+    assert_int_equal(mql_scored_new(f->platt->points, f->t, &whole, &all, &err), MQL_OK);
+    assert_int_equal(mql_scored_part(all, part, 2, &whole, &got, &err), MQL_EDATA);
+    assert_int_equal(mql_scored_part(all, NULL, 2, &whole, &got, &err), MQL_OK);
+    assert_int_equal(mql_scored_part(got, NULL, 2, &whole, &got2, &err), MQL_EUSAGE);
+    mql_scored_free(got);
+    mql_scored_free(all);
+    free(part);
+}
+
+/* The compare with both summaries given equals the compare that computes them. */
+static void test_compare_summarized(void **state)
+{
+    fixture *f = *state;
+    mql_eval_roles whole = {.y = f->y, .sql = f->sql, .date_col = f->date_col,
+                            .acv_col = f->acv_col, .maturity_days = 45, .open = f->open};
+    mql_scored *a, *b;
+    mql_err err;
+    assert_int_equal(mql_scored_new(f->platt->points, f->t, &whole, &a, &err), MQL_OK);
+    assert_int_equal(mql_scored_new(f->map->points, f->t, &whole, &b, &err), MQL_OK);
+    mql_eval_summary sa, sb;
+    assert_int_equal(mql_eval_summarize(a, &sa, &err), MQL_OK);
+    assert_int_equal(mql_eval_summarize(b, &sb, &err), MQL_OK);
+    mql_compare *c1, *c2;
+    assert_int_equal(mql_compare_run(a, b, &c1, &err), MQL_OK);
+    assert_int_equal(mql_compare_run_summarized(a, &sa, b, &sb, &c2, &err), MQL_OK);
+    const mql_eval_summary *x[2] = {&c1->old_sum, &c1->new_sum}, *z[2] = {&c2->old_sum,
+                                                                           &c2->new_sum};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(x[k]->n_rated, z[k]->n_rated);
+        assert_int_equal(x[k]->events, z[k]->events);
+        assert_memory_equal(&x[k]->auc, &z[k]->auc, sizeof x[k]->auc);
+        assert_memory_equal(&x[k]->ks, &z[k]->ks, sizeof x[k]->ks);
+        assert_memory_equal(&x[k]->brier, &z[k]->brier, sizeof x[k]->brier);
+        assert_memory_equal(&x[k]->logloss, &z[k]->logloss, sizeof x[k]->logloss);
+        assert_memory_equal(&x[k]->calib, &z[k]->calib, sizeof x[k]->calib);
+        assert_memory_equal(&x[k]->hl, &z[k]->hl, sizeof x[k]->hl);
+        assert_string_equal(x[k]->few_msg, z[k]->few_msg);
+    }
+    assert_memory_equal(c1->move, c2->move, sizeof c1->move);
+    assert_memory_equal(c1->move_rated, c2->move_rated, sizeof c1->move_rated);
+    assert_memory_equal(c1->move_won, c2->move_won, sizeof c1->move_won);
+    assert_int_equal(c1->n_rules, c2->n_rules);
+    mql_compare_free(c1);
+    mql_compare_free(c2);
+    mql_scored_free(a);
+    mql_scored_free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_part_equals_scoring),
+        cmocka_unit_test(test_part_own_end_day),
+        cmocka_unit_test(test_part_refused),
+        cmocka_unit_test(test_compare_summarized),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
