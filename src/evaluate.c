@@ -47,9 +47,11 @@ void mql_scored_free(mql_scored *s)
         free(s->eng);
         free(s->y);
         free(s->sql);
-        free(s->date);
         free(s->month);
-        free(s->acv);
+        if (!s->borrows_columns) {
+            free(s->date);
+            free(s->acv);
+        }
     }
     if (!s->borrows_prob)
         free(s->prob);
@@ -218,7 +220,21 @@ int mql_scored_new(const mql_points *m, const mql_table *t, const mql_eval_roles
     if (st)
         return st;
     size_t n = t->n_rows, cap = n ? n : 1;
-    mql_scored *s = scored_alloc(n, 1, r->sql != NULL, r->date_col >= 0, r->acv_col >= 0, 0);
+    /* lent columns: the date and acv arrays are the table's (no fresh memory for their copies) */
+    int lend = r->lend_columns != 0;
+    mql_scored *s = scored_alloc(n, 1, r->sql != NULL, r->date_col >= 0 && !lend,
+                                 r->acv_col >= 0 && !lend, 0);
+    if (s && lend) {
+        s->borrows_columns = 1;
+        s->acv = r->acv_col >= 0 ? t->cols[r->acv_col].num : NULL;
+        if (r->date_col >= 0) {
+            s->date = t->cols[r->date_col].num;
+            if (!(s->month = malloc(cap * sizeof *s->month))) {
+                mql_scored_free(s);
+                s = NULL;
+            }
+        }
+    }
     if (!s) {
         st = oom(err);
         goto fail;
@@ -247,9 +263,9 @@ int mql_scored_new(const mql_points *m, const mql_table *t, const mql_eval_roles
         s->y[i] = r->y[i] != 0;
         if (s->sql)
             s->sql[i] = r->sql[i] != 0;
-        if (s->date)
+        if (s->date && !lend)
             s->date[i] = t->cols[r->date_col].num[i];
-        if (s->acv)
+        if (s->acv && !lend)
             s->acv[i] = t->cols[r->acv_col].num[i];
     }
     if (s->date)
@@ -874,19 +890,31 @@ int mql_eval_reliability_bands(const mql_scored *s, const double *cuts, size_t n
     else if (!(st = mql_reliability_bands(sc, s->no_prob ? NULL : p, y, k, cuts, n_cuts, b,
                                           err))) {
         /* The score bands hold whole points: [lo, hi) reads as lo .. hi - 1 for integer cuts,
-         * so the table shows the bounds of the band's leads instead of the open ends. */
+         * so the table shows the bounds of the band's leads instead of the open ends. One pass:
+         * a lead's band is the number of cuts at or below its score (the cuts increase
+         * strictly, mql_reliability_bands checked them); a NAN score is in no band. */
         for (size_t j = 0; j <= n_cuts; j++) {
-            double lo = INFINITY, hi = -INFINITY;
-            for (size_t i = 0; i < k; i++) {
-                int in = (j == 0 || sc[i] >= cuts[j - 1]) && (j == n_cuts || sc[i] < cuts[j]);
-                if (in) {
-                    lo = sc[i] < lo ? sc[i] : lo;
-                    hi = sc[i] > hi ? sc[i] : hi;
-                }
-            }
-            b[j].lo = lo <= hi ? lo : NAN;
-            b[j].hi = lo <= hi ? hi : NAN;
+            b[j].lo = INFINITY;
+            b[j].hi = -INFINITY;
         }
+        for (size_t i = 0; i < k; i++) {
+            double x = sc[i];
+            if (isnan(x))
+                continue;
+            size_t lo = 0, hi = n_cuts;   /* the first cut above x */
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (cuts[mid] <= x)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            b[lo].lo = x < b[lo].lo ? x : b[lo].lo;
+            b[lo].hi = x > b[lo].hi ? x : b[lo].hi;
+        }
+        for (size_t j = 0; j <= n_cuts; j++)
+            if (!(b[j].lo <= b[j].hi))
+                b[j].lo = b[j].hi = NAN;
         if (rel_tab_rows(t, b, n_cuts + 1, 1))
             st = oom(err);
     }

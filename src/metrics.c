@@ -640,8 +640,193 @@ int mql_wilson(double k, double n, double z, double *lo, double *hi)
  * Calibration
  * ============================================================================================== */
 
+static int hl_finish(double chisq, size_t used, size_t g, mql_hl *out, mql_err *err)
+{
+    if (used < 3)
+        return mql_err_set(err, MQL_EDATA,
+                           "Hosmer-Lemeshow: only %zu distinct groups (ties); need 3 for df >= 1",
+                           used);
+    out->chisq = chisq;
+    out->df = (int)used - 2;
+    out->p_value = gsl_cdf_chisq_Q(chisq, (double)out->df);
+    out->groups_used = used;
+    out->groups_asked = g;
+    return MQL_OK;
+}
+
+static int hl_sorted(const double *p, const unsigned char *y, size_t n, size_t g,
+                     mql_hl_group *groups, mql_hl *out, mql_err *err);
+
+/* A distinct value of an array, with its rows and the positives among them. */
+typedef struct value_count {
+    double v;
+    size_t n, pos;
+} value_count;
+
+static int value_count_cmp(const void *a, const void *b)
+{
+    double x = ((const value_count *)a)->v, z = ((const value_count *)b)->v;
+    return (x > z) - (x < z);
+}
+
+#define DISTINCT_MAX 4096
+
+/* The distinct values of x ascending, each with its rows and positives (y != 0): what a stable
+ * sort of the rows gives as blocks of ties, found through a small hash on the values' bits
+ * instead of sorting the rows. x holds no NAN. Returns the number of values (*out, the caller
+ * frees), 0 when there are more than DISTINCT_MAX of them or a -0 (whose tie block a sort names
+ * by its last row), (size_t)-1 when out of memory. */
+static size_t distinct_counts(const double *x, const unsigned char *y, size_t n,
+                              value_count **out)
+{
+    enum { SLOTS = 2 * DISTINCT_MAX };
+    int32_t *slot = malloc(SLOTS * sizeof *slot);
+    value_count *v = malloc(DISTINCT_MAX * sizeof *v);
+    if (!slot || !v) {
+        free(slot);
+        free(v);
+        return (size_t)-1;
+    }
+    memset(slot, 0xff, SLOTS * sizeof *slot);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t bits;
+        memcpy(&bits, &x[i], sizeof bits);
+        if (bits == 0x8000000000000000ULL)
+            goto too_many;
+        size_t h = (size_t)((bits * 0x9E3779B97F4A7C15ULL) >> 51) & (SLOTS - 1);
+        for (;;) {
+            int32_t k = slot[h];
+            if (k < 0) {
+                if (m == DISTINCT_MAX)
+                    goto too_many;
+                slot[h] = (int32_t)m;
+                v[m++] = (value_count){x[i], 0, 0};
+                k = slot[h];
+            } else if (memcmp(&v[k].v, &x[i], sizeof bits) != 0) {
+                h = (h + 1) & (SLOTS - 1);
+                continue;
+            }
+            v[k].n++;
+            v[k].pos += y[i] != 0;
+            break;
+        }
+    }
+    free(slot);
+    qsort(v, m, sizeof *v, value_count_cmp);
+    *out = v;
+    return m;
+too_many:
+    free(slot);
+    free(v);
+    return 0;
+}
+
+/* quantile_r7 over the sorted values that v's counts stand for (v ascending, n rows in all). */
+static double quantile_r7_counts(const value_count *v, size_t m, size_t n, double prob)
+{
+    double index = 1.0 + (double)(n - 1) * prob;
+    double lo = floor(index), hi = ceil(index);
+    size_t want[2] = {(size_t)lo - 1, (size_t)hi - 1};
+    double at[2] = {NAN, NAN};
+    for (int t = 0; t < 2; t++)
+        for (size_t k = 0, cum = 0; k < m; k++) {
+            cum += v[k].n;
+            if (want[t] < cum) {
+                at[t] = v[k].v;
+                break;
+            }
+        }
+    double qs = at[0], xh = at[1];
+    if (index > lo && xh != qs) {
+        double h = index - lo;
+        qs = (1 - h) * qs + h * xh;
+    }
+    return qs;
+}
+
+/* Hosmer-Lemeshow from the probabilities' distinct values (distinct_counts): the same breaks,
+ * groups and sums as mql_hosmer_lemeshow's sorted rows, bit for bit (a group's expected counts
+ * add each row's probability in the sorted order, which within a tie block is one value repeated;
+ * its observed counts are sums of ones). Returns 1 when done (*rc: its status), 0 when the
+ * probabilities have too many distinct values (sort them). p was checked by check_probs. */
+static int hl_counted(const double *p, const unsigned char *y, size_t n, size_t g,
+                      mql_hl_group *groups, mql_hl *out, int *rc, mql_err *err)
+{
+    value_count *v;
+    size_t m = distinct_counts(p, y, n, &v);
+    if (m == 0)
+        return 0;
+    if (m == (size_t)-1) {
+        *rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+        return 1;
+    }
+    double *br = malloc((g + 1) * sizeof *br);
+    if (!br) {
+        free(v);
+        *rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+        return 1;
+    }
+    double by = 1.0 / (double)g;
+    for (size_t i = 0; i <= g; i++)
+        br[i] = quantile_r7_counts(v, m, n, fmin((double)i * by, 1.0));
+    qsort(br, g + 1, sizeof *br, dbl_cmp);
+    size_t nb = unique_sorted(br, g + 1);
+    *rc = MQL_OK;
+    if (nb < 2) {
+        *rc = mql_err_set(err, MQL_EDATA,
+                          "Hosmer-Lemeshow: all predicted probabilities are equal (%.17g)", br[0]);
+        free(v);
+        free(br);
+        return 1;
+    }
+    size_t used = 0, j = 0;
+    double chisq = 0;
+    for (size_t k = 0; k + 1 < nb && *rc == MQL_OK; k++) {
+        mql_hl_group gr = {br[k], br[k + 1], 0, 0, 0, 0, 0};
+        for (; j < m && (k + 2 == nb || v[j].v <= br[k + 1]); j++) {
+            double s = v[j].v, t = 1 - s;
+            gr.n += v[j].n;
+            gr.obs1 += (double)v[j].pos;
+            gr.obs0 += (double)(v[j].n - v[j].pos);
+            for (size_t c = 0; c < v[j].n; c++) {
+                gr.exp1 += s;
+                gr.exp0 += t;
+            }
+        }
+        if (gr.n == 0)
+            continue;
+        if (!(gr.exp1 > 0) || !(gr.exp0 > 0)) {
+            *rc = mql_err_set(err, MQL_EDATA,
+                              "Hosmer-Lemeshow: group (%.6g, %.6g] has an expected count of 0",
+                              gr.lo, gr.hi);
+            break;
+        }
+        chisq += (gr.obs1 - gr.exp1) * (gr.obs1 - gr.exp1) / gr.exp1 +
+                 (gr.obs0 - gr.exp0) * (gr.obs0 - gr.exp0) / gr.exp0;
+        groups[used++] = gr;
+    }
+    free(v);
+    free(br);
+    if (*rc == MQL_OK)
+        *rc = hl_finish(chisq, used, g, out, err);
+    return 1;
+}
+
 int mql_hosmer_lemeshow(const double *p, const unsigned char *y, size_t n, size_t g,
                         mql_hl_group *groups, mql_hl *out, mql_err *err)
+{
+    mql_gsl_quiet();
+    int rc_counted;
+    if (p && y && n && g >= 3 &&
+        check_probs(p, n, 0, err) == MQL_OK &&
+        hl_counted(p, y, n, g, groups, out, &rc_counted, err))
+        return rc_counted;
+    return hl_sorted(p, y, n, g, groups, out, err);
+}
+
+static int hl_sorted(const double *p, const unsigned char *y, size_t n, size_t g,
+                     mql_hl_group *groups, mql_hl *out, mql_err *err)
 {
     mql_gsl_quiet();
     if (g < 3)
@@ -713,16 +898,7 @@ int mql_hosmer_lemeshow(const double *p, const unsigned char *y, size_t n, size_
     }
     free(r);
     free(br);
-    if (used < 3)
-        return mql_err_set(err, MQL_EDATA,
-                           "Hosmer-Lemeshow: only %zu distinct groups (ties); need 3 for df >= 1",
-                           used);
-    out->chisq = chisq;
-    out->df = (int)used - 2;
-    out->p_value = gsl_cdf_chisq_Q(chisq, (double)out->df);
-    out->groups_used = used;
-    out->groups_asked = g;
-    return MQL_OK;
+    return hl_finish(chisq, used, g, out, err);
 }
 
 /* log(1 + exp(t)) without overflow. */

@@ -372,7 +372,8 @@ static int score(const mql_review_spec *sp, mql_review *r, const mql_points *m, 
                             .acv_col = sp->acv_col,
                             .maturity_days = sp->maturity,
                             .open = sub ? r->open_eval : sp->open,
-                            .months = sp->months};
+                            .months = sp->months,
+                            .lend_columns = 1};   /* the tables outlive the review's sets */
     return mql_scored_new(m, t, &roles, out, err);
 }
 

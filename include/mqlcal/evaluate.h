@@ -47,6 +47,8 @@ typedef struct mql_eval_roles {
                                    NULL: none open */
     size_t months;              /* > 0: the months the leads cover when there is no date
                                    (--months): the divisor of every per-month volume */
+    int lend_columns;           /* 1: the scored set's date and acv arrays are the table's
+                                   columns, not copies (the table must outlive the set) */
 } mql_eval_roles;
 
 /* A model applied to leads. Every array has n entries and is owned by the set. */
@@ -79,6 +81,7 @@ typedef struct mql_scored {
      * outlives this one, and are not freed with it. */
     unsigned char borrows;      /* score, fit, eng, y, sql, date, month and acv */
     unsigned char borrows_prob; /* prob (a model with a map: the same probability per score) */
+    unsigned char borrows_columns; /* date and acv: the table's (mql_eval_roles.lend_columns) */
 } mql_scored;
 
 /* Scores every row of t with model m (through mql_scorer_bind, so a missing column is

@@ -1,11 +1,16 @@
-/* test_scored_part.c: mql_scored_part (a part of a scored set: the review's current model on its
- * evaluation leads, taken from its scores on every lead) against the old route, mql_scored_new on
- * the part's own table, bit for bit: runs of rows (borrowed arrays) and scattered rows (copied),
- * with the in-sample Platt map and with a score map, with and without maturity censoring and open
- * leads. Also mql_compare_run_summarized against mql_compare_run. */
+/* test_scored_part.c: the review evaluation's faster routes against the old ones, bit for bit.
+ * - mql_scored_part (the current model's evaluation leads taken from its scores on every lead)
+ *   against mql_scored_new on the part's own table: runs of rows (borrowed arrays) and scattered
+ *   rows (copied), with the in-sample Platt map and with a score map, with and without maturity
+ *   censoring and open leads; lent date and acv columns (mql_eval_roles.lend_columns).
+ * - mql_compare_run_summarized against mql_compare_run.
+ * - Hosmer-Lemeshow from the probabilities' distinct values against the sorted rows (written here
+ *   as metrics.c wrote it), and the reliability bands' score bounds in one pass against a pass
+ *   per band. */
 #include "testutil.h"
 
 #include "mqlcal/evaluate.h"
+#include "mqlcal/metrics.h"
 #include "mqlcal/model.h"
 #include "mqlcal/table_ops.h"
 
@@ -260,6 +265,194 @@ static void test_compare_summarized(void **state)
     mql_scored_free(b);
 }
 
+/* Lent columns: the date and acv arrays are the table's, every figure the same as with copies. */
+static void test_lend_columns(void **state)
+{
+    fixture *f = *state;
+    mql_eval_roles r = {.y = f->y, .sql = f->sql, .date_col = f->date_col, .acv_col = f->acv_col,
+                        .maturity_days = 45, .open = f->open};
+    mql_scored *a, *b;
+    mql_err err;
+    assert_int_equal(mql_scored_new(f->platt->points, f->t, &r, &a, &err), MQL_OK);
+    r.lend_columns = 1;
+    assert_int_equal(mql_scored_new(f->platt->points, f->t, &r, &b, &err), MQL_OK);
+    assert_ptr_equal(b->date, f->t->cols[f->date_col].num);
+    assert_ptr_equal(b->acv, f->t->cols[f->acv_col].num);
+    assert_true(b->borrows_columns && !a->borrows_columns);
+    same_set(b, a);
+    mql_scored_free(b);   /* leaves the table's columns alone (ASan) */
+    mql_scored_free(a);
+    assert_false(isnan(f->t->cols[f->date_col].num[0]));
+}
+
+/* The old route of mql_hosmer_lemeshow: rows sorted by p (stably), breaks at R's type-7
+ * quantiles, a group per break interval, sums in the sorted order. */
+typedef struct hl_row {
+    double p;
+    size_t i;
+    unsigned char y;
+} hl_row;
+
+static int hl_row_cmp(const void *a, const void *b)
+{
+    const hl_row *x = a, *z = b;
+    return x->p < z->p ? -1 : x->p > z->p ? 1 : (x->i > z->i) - (x->i < z->i);
+}
+
+static double r7(const hl_row *r, size_t n, double prob)
+{
+    double index = 1.0 + (double)(n - 1) * prob, lo = floor(index), hi = ceil(index);
+    double qs = r[(size_t)lo - 1].p, xh = r[(size_t)hi - 1].p;
+    if (index > lo && xh != qs)
+        qs = (1 - (index - lo)) * qs + (index - lo) * xh;
+    return qs;
+}
+
+static int dcmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, z = *(const double *)b;
+    return (x > z) - (x < z);
+}
+
+static size_t hl_sorted_here(const double *p, const unsigned char *y, size_t n,
+                             mql_hl_group *groups, double *chisq)
+{
+    hl_row *r = malloc(n * sizeof *r);
+    for (size_t i = 0; i < n; i++)
+        r[i] = (hl_row){p[i], i, y[i] != 0};
+    qsort(r, n, sizeof *r, hl_row_cmp);
+    double br[11];
+    for (size_t i = 0; i <= 10; i++)
+        br[i] = r7(r, n, fmin((double)i * 0.1, 1.0));
+    qsort(br, 11, sizeof *br, dcmp);
+    size_t nb = 0;
+    for (size_t i = 0; i < 11; i++)
+        if (nb == 0 || br[i] != br[nb - 1])
+            br[nb++] = br[i];
+    size_t used = 0, i = 0;
+    *chisq = 0;
+    for (size_t k = 0; k + 1 < nb; k++) {
+        mql_hl_group gr = {br[k], br[k + 1], 0, 0, 0, 0, 0};
+        for (; i < n && (k + 2 == nb || r[i].p <= br[k + 1]); i++) {
+            gr.n++;
+            gr.obs1 += r[i].y;
+            gr.obs0 += 1 - r[i].y;
+            gr.exp1 += r[i].p;
+            gr.exp0 += 1 - r[i].p;
+        }
+        if (gr.n == 0)
+            continue;
+        *chisq += (gr.obs1 - gr.exp1) * (gr.obs1 - gr.exp1) / gr.exp1 +
+                  (gr.obs0 - gr.exp0) * (gr.obs0 - gr.exp0) / gr.exp0;
+        groups[used++] = gr;
+    }
+    free(r);
+    return used;
+}
+
+static void test_hl_counted_route(void **state)
+{
+    fixture *f = *state;
+    mql_eval_roles r = {.y = f->y, .date_col = -1, .acv_col = -1, .maturity_days = 0};
+    const mql_model *models[] = {f->platt, f->map};
+    for (int mi = 0; mi < 2; mi++) {
+        mql_scored *s;
+        mql_err err;
+        assert_int_equal(mql_scored_new(models[mi]->points, f->t, &r, &s, &err), MQL_OK);
+        mql_hl_group g1[10], g2[10];
+        mql_hl hl;
+        double chisq;
+        assert_int_equal(mql_hosmer_lemeshow(s->prob, s->y, s->n, 10, g1, &hl, &err), MQL_OK);
+        size_t used = hl_sorted_here(s->prob, s->y, s->n, g2, &chisq);
+        assert_int_equal(hl.groups_used, used);
+        assert_true(used >= 3);
+        assert_memory_equal(&hl.chisq, &chisq, sizeof chisq);
+        for (size_t k = 0; k < used; k++) {
+            assert_memory_equal(&g1[k].lo, &g2[k].lo, sizeof(double));
+            assert_memory_equal(&g1[k].hi, &g2[k].hi, sizeof(double));
+            assert_int_equal(g1[k].n, g2[k].n);
+            assert_memory_equal(&g1[k].obs1, &g2[k].obs1, sizeof(double));
+            assert_memory_equal(&g1[k].obs0, &g2[k].obs0, sizeof(double));
+            assert_memory_equal(&g1[k].exp1, &g2[k].exp1, sizeof(double));
+            assert_memory_equal(&g1[k].exp0, &g2[k].exp0, sizeof(double));
+        }
+        mql_scored_free(s);
+    }
+    /* more distinct probabilities than the counted route takes: the sorted route, same figures */
+    enum { N = 20000 };
+    static double p[N];
+    static unsigned char y[N];
+    uint64_t g = 5;
+    for (size_t i = 0; i < N; i++) {
+        g = g * 6364136223846793005ULL + 1442695040888963407ULL;
+        p[i] = (double)((g >> 33) % 9000 + 500) / 10000.0;
+        y[i] = (double)((g >> 20) % 1000) / 1000.0 < p[i];
+    }
+    mql_hl_group g1[10], g2[10];
+    mql_hl hl;
+    mql_err err;
+    double chisq;
+    assert_int_equal(mql_hosmer_lemeshow(p, y, N, 10, g1, &hl, &err), MQL_OK);
+    assert_int_equal(hl.groups_used, hl_sorted_here(p, y, N, g2, &chisq));
+    assert_memory_equal(&hl.chisq, &chisq, sizeof chisq);
+    /* a few rows: breaks fall between distinct values (the quantiles interpolate) */
+    for (size_t n = 23; n <= 41; n += 6) {
+        for (size_t i = 0; i < n; i++) {
+            p[i] = 0.02 + 0.029 * (double)((i * 7) % 31);
+            y[i] = i % 3 == 0 || p[i] > 0.6;
+        }
+        assert_int_equal(mql_hosmer_lemeshow(p, y, n, 10, g1, &hl, &err), MQL_OK);
+        assert_int_equal(hl.groups_used, hl_sorted_here(p, y, n, g2, &chisq));
+        assert_memory_equal(&hl.chisq, &chisq, sizeof chisq);
+        for (size_t k = 0; k < hl.groups_used; k++) {
+            assert_memory_equal(&g1[k].lo, &g2[k].lo, sizeof(double));
+            assert_memory_equal(&g1[k].hi, &g2[k].hi, sizeof(double));
+        }
+    }
+    /* all equal: the same error from the counted route */
+    for (size_t i = 0; i < N; i++)
+        p[i] = 0.25;
+    assert_int_equal(mql_hosmer_lemeshow(p, y, N, 10, g1, &hl, &err), MQL_EDATA);
+    assert_non_null(strstr(err.msg, "all predicted probabilities are equal (0.25)"));
+}
+
+/* The reliability bands' score bounds: the least and greatest score of each band's rated
+ * leads, as a pass per band finds them. */
+static void test_band_bounds(void **state)
+{
+    fixture *f = *state;
+    mql_eval_roles r = {.y = f->y, .date_col = f->date_col, .acv_col = -1, .maturity_days = 45};
+    mql_scored *s;
+    mql_err err;
+    assert_int_equal(mql_scored_new(f->platt->points, f->t, &r, &s, &err), MQL_OK);
+    double *cuts;
+    size_t m;
+    assert_int_equal(mql_eval_score_cuts(s, 10, &cuts, &m, &err), MQL_OK);
+    assert_true(m >= 4);
+    mql_tab *t;
+    assert_int_equal(mql_eval_reliability_bands(s, cuts, m, &t, &err), MQL_OK);
+    assert_int_equal(mql_tab_rows(t), m + 1);
+    for (size_t j = 0; j <= m; j++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < s->n; i++) {
+            double x = s->score[i];
+            if (s->censored[i] || !((j == 0 || x >= cuts[j - 1]) && (j == m || x < cuts[j])))
+                continue;
+            lo = x < lo ? x : lo;
+            hi = x > hi ? x : hi;
+        }
+        int num;
+        char want[64];
+        snprintf(want, sizeof want, "%.17g", lo);
+        assert_string_equal(mql_tab_cell(t, j, 1, &num), want);
+        snprintf(want, sizeof want, "%.17g", hi);
+        assert_string_equal(mql_tab_cell(t, j, 2, &num), want);
+    }
+    mql_tab_free(t);
+    free(cuts);
+    mql_scored_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +460,9 @@ int main(void)
         cmocka_unit_test(test_part_own_end_day),
         cmocka_unit_test(test_part_refused),
         cmocka_unit_test(test_compare_summarized),
+        cmocka_unit_test(test_lend_columns),
+        cmocka_unit_test(test_hl_counted_route),
+        cmocka_unit_test(test_band_bounds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
