@@ -1225,20 +1225,24 @@ int mql_review_run(const mql_review_spec *sp, mql_review **out, mql_err *err)
     mql_design_opts design;
     char **roles = NULL;
     int st;
-    /* each step's wall seconds in r->step_seconds (MQLCAL_TIMINGS prints them) */
-    struct timespec t0, t1;
+    /* each step's wall and CPU seconds in r->step_seconds and step_cpu (MQLCAL_TIMINGS prints
+     * them) */
+    struct timespec t0, t1, c0, c1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+#define SECONDS(a, b)                                                                     \
+    ((double)((b).tv_sec - (a).tv_sec) + 1e-9 * (double)((b).tv_nsec - (a).tv_nsec))
 #define TIMED(k, call)                                                                    \
     (st = (call), clock_gettime(CLOCK_MONOTONIC, &t1),                                    \
-     r->step_seconds[k] = (double)(t1.tv_sec - t0.tv_sec) +                               \
-                          1e-9 * (double)(t1.tv_nsec - t0.tv_nsec),                       \
-     t0 = t1, st)
+     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1), r->step_seconds[k] = SECONDS(t0, t1),   \
+     r->step_cpu[k] = SECONDS(c0, c1), t0 = t1, c0 = c1, st)
     if (!TIMED(0, step_leakage(sp, r, &design, &roles, err)) && !TIMED(1, step_split(sp, r, err)) &&
         !TIMED(2, step_fit(sp, r, &design, err)) && !TIMED(3, step_evaluate(sp, r, err)) &&
         !TIMED(4, step_tables(sp, r, err)) && !(st = step_key_figures(r, err)) &&
         !(st = step_alerts(sp, r, err)) && !(st = step_findings(r, err)))
         (void)TIMED(5, step_data_notes(sp, r, err));
 #undef TIMED
+#undef SECONDS
     free(roles);
     if (st) {
         mql_review_free(r);

@@ -182,6 +182,7 @@ typedef struct mql_review {
     const mql_review_decay *decay;    /* borrowed, set by the caller; NULL: no activity log */
     double step_seconds[6];     /* wall seconds of the steps: leakage, split, fit, evaluate,
                                    tables, findings (with key figures and alerts) */
+    double step_cpu[6];         /* the process's CPU seconds (every thread) in each step */
 } mql_review;
 
 /* Runs the review described by spec. The recommendation: with a capacity, the lowest threshold

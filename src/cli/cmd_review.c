@@ -495,8 +495,8 @@ int cmd_review(int argc, char **argv)
         static const char *const step[] = {"leakage", "split", "fit", "evaluate", "tables",
                                            "findings"};
         for (size_t k = 0; k < 6; k++)
-            fprintf(stderr, "mqlcal: timing:   review %-9s %7.3f s wall\n", step[k],
-                    r->step_seconds[k]);
+            fprintf(stderr, "mqlcal: timing:   review %-9s %7.3f s wall %7.3f s CPU\n",
+                    step[k], r->step_seconds[k], r->step_cpu[k]);
     }
     if (act.data) {
         /* The decays travel with the new model; the report gets its decay section. */
