@@ -97,16 +97,14 @@ static mql_scored *scored_alloc(size_t n, int with_sub, int with_sql, int with_d
     return s;
 }
 
-/* The in-sample Platt map on the rated rows; fills prob for every row. */
+/* The in-sample Platt map on the rated rows; fills prob for every row. The rated scores are
+ * gathered in prob itself, which the map's probabilities then replace (no n-sized scratch). */
 static int scored_platt(mql_scored *s, mql_err *err)
 {
-    double *sc = malloc((s->n ? s->n : 1) * sizeof *sc);
+    double *sc = s->prob;
     unsigned char *yy = malloc(s->n ? s->n : 1);
-    if (!sc || !yy) {
-        free(sc);
-        free(yy);
+    if (!yy)
         return oom(err);
-    }
     size_t k = 0;
     for (size_t i = 0; i < s->n; i++)
         if (!s->censored || !s->censored[i]) {
@@ -119,7 +117,6 @@ static int scored_platt(mql_scored *s, mql_err *err)
     /* Without a won and a lost rated lead no map can be fitted: the probabilities are unknown
      * (NAN, no_prob) and every figure built on them reads n/a; the rest is still reported. */
     int st = won == 0 || won == k ? MQL_OK : mql_platt_fit(sc, yy, NULL, k, &s->platt, err);
-    free(sc);
     free(yy);
     if (st)
         return mql_err_prefix(err, st, "in-sample Platt map for a model without a score map");
