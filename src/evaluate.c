@@ -97,6 +97,38 @@ static mql_scored *scored_alloc(size_t n, int with_sub, int with_sql, int with_d
     return s;
 }
 
+/* prob[i] = the map at score[i] for every lead: the Platt map (platt non-NULL) or the model's
+ * map. Whole scores over a short span (integer points) read a table of the map at each whole
+ * score between the least and the greatest, the same doubles as calling it per lead (the same
+ * argument; -0 and +0 give the same value); other scores call it per lead. */
+static void fill_probs(mql_scored *s, const mql_platt *platt, const mql_points *m)
+{
+    enum { SPAN = 4096 };
+    size_t n = s->n;
+    double lo = INFINITY, hi = -INFINITY;
+    int whole = n >= 2 * SPAN;
+    for (size_t i = 0; whole && i < n; i++) {
+        double x = s->score[i];
+        if (!(fabs(x) < 0x1p52) || x != floor(x))
+            whole = 0;
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+    }
+    double *tab = whole && hi - lo < SPAN ? malloc(SPAN * sizeof *tab) : NULL;
+    if (tab) {
+        for (size_t k = 0; k <= (size_t)(hi - lo); k++)
+            tab[k] = platt ? mql_platt_predict(platt, lo + (double)k)
+                           : mql_points_prob(m, lo + (double)k);
+        for (size_t i = 0; i < n; i++)
+            s->prob[i] = tab[(size_t)(s->score[i] - lo)];
+        free(tab);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        s->prob[i] = platt ? mql_platt_predict(platt, s->score[i])
+                           : mql_points_prob(m, s->score[i]);
+}
+
 /* The in-sample Platt map on the rated rows; fills prob for every row. The rated scores are
  * gathered in prob itself, which the map's probabilities then replace (no n-sized scratch). */
 static int scored_platt(mql_scored *s, mql_err *err)
@@ -128,8 +160,7 @@ static int scored_platt(mql_scored *s, mql_err *err)
             s->prob[i] = NAN;
         return MQL_OK;
     }
-    for (size_t i = 0; i < s->n; i++)
-        s->prob[i] = mql_platt_predict(&s->platt, s->score[i]);
+    fill_probs(s, &s->platt, NULL);
     return MQL_OK;
 }
 
@@ -195,8 +226,7 @@ static int scored_finish(mql_scored *s, const mql_points *m, const mql_eval_role
     if (!m->has_map)
         return scored_platt(s, err);
     if (!s->borrows_prob)
-        for (size_t i = 0; i < s->n; i++)
-            s->prob[i] = mql_points_prob(m, s->score[i]);
+        fill_probs(s, NULL, m);
     return MQL_OK;
 }
 

@@ -6,7 +6,8 @@
  * - mql_compare_run_summarized against mql_compare_run.
  * - Hosmer-Lemeshow from the probabilities' distinct values against the sorted rows (written here
  *   as metrics.c wrote it), and the reliability bands' score bounds in one pass against a pass
- *   per band. */
+ *   per band; the probabilities from a table of the map at each whole score against the map
+ *   per lead. */
 #include "testutil.h"
 
 #include "mqlcal/evaluate.h"
@@ -453,6 +454,27 @@ static void test_band_bounds(void **state)
     mql_scored_free(s);
 }
 
+/* The probabilities read from a table of the map at each whole score equal the map called per
+ * lead, for the Platt map and for a score map. */
+static void test_prob_table(void **state)
+{
+    fixture *f = *state;
+    mql_eval_roles r = {.y = f->y, .date_col = f->date_col, .acv_col = -1, .maturity_days = 45};
+    const mql_model *models[] = {f->platt, f->map};
+    for (int mi = 0; mi < 2; mi++) {
+        mql_scored *s;
+        mql_err err;
+        assert_int_equal(mql_scored_new(models[mi]->points, f->t, &r, &s, &err), MQL_OK);
+        assert_true(s->n >= 8192);   /* the table route */
+        for (size_t i = 0; i < s->n; i++) {
+            double want = mi == 0 ? mql_platt_predict(&s->platt, s->score[i])
+                                  : mql_points_prob(models[mi]->points, s->score[i]);
+            assert_memory_equal(&s->prob[i], &want, sizeof want);
+        }
+        mql_scored_free(s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -463,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_lend_columns),
         cmocka_unit_test(test_hl_counted_route),
         cmocka_unit_test(test_band_bounds),
+        cmocka_unit_test(test_prob_table),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
