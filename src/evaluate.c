@@ -1101,14 +1101,27 @@ int mql_eval_psi_compute(const mql_scored *s, mql_eval_psi *out, mql_err *err)
             q0 = q < q0 ? q : q0;
             q1 = q > q1 ? q : q1;
         }
-    double *base = malloc(s->n * sizeof *base), *cur = malloc(s->n * sizeof *cur);
+    /* the two periods' scores in arrays of their own sizes (counted first: fresh memory costs
+     * more than a second look at the dates) */
+    int by_quarter = q0 != LONG_MAX && q1 > q0;
+    size_t mb = s->n / 2, mc = s->n - s->n / 2;
+    if (by_quarter) {
+        mb = mc = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            long q = mql_quarter_index(s->date[i]);
+            mb += q == q0;
+            mc += q == q1;
+        }
+    }
+    double *base = malloc((mb ? mb : 1) * sizeof *base);
+    double *cur = malloc((mc ? mc : 1) * sizeof *cur);
     if (!base || !cur) {
         free(base);
         free(cur);
         return oom(err);
     }
     size_t nb = 0, nc = 0;
-    if (q0 != LONG_MAX && q1 > q0) {
+    if (by_quarter) {
         out->by_quarter = 1;
         mql_quarter_label(q0, out->base_label, sizeof out->base_label);
         mql_quarter_label(q1, out->cur_label, sizeof out->cur_label);
