@@ -148,6 +148,39 @@ static sort_item *radix_sort(sort_item *items, sort_item *tmp, size_t n)
     return src;
 }
 
+/* The order radix_sort gives the leads (score descending, ties in input order), for whole
+ * scores over a short span (integer points), by counting the leads per score instead: out (n
+ * entries) holds every lead's key and index in that order. Returns out, or NULL when the scores
+ * are not such or the counts find no memory (radix_sort then). */
+static sort_item *count_sort(const double *score, size_t n, sort_item *out)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double x = score[i];
+        if (!(fabs(x) < 0x1p52) || x != floor(x))
+            return NULL;
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+    }
+    if (n == 0 || hi - lo + 1 > 2.0 * (double)n + 65536.0 || hi - lo + 1 > 16777216.0)
+        return NULL;
+    size_t m = (size_t)(hi - lo) + 1;
+    size_t *at = calloc(m, sizeof *at);   /* at[k]: leads of score hi - k, then where they go */
+    if (!at)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        at[(size_t)(hi - score[i])]++;
+    for (size_t k = 0, sum = 0; k < m; k++) {
+        size_t c = at[k];
+        at[k] = sum;
+        sum += c;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[at[(size_t)(hi - score[i])]++] = (sort_item){desc_key(score[i]), i};
+    free(at);
+    return out;
+}
+
 /* ================================================================================================
  * Sweep
  * ============================================================================================== */
@@ -226,18 +259,22 @@ int mql_bt_sweep_run(const mql_bt_input *in, const double *thresholds, size_t n_
                                thresholds[j]);
     size_t n = in->n;
     mql_bt_sweep *s = calloc(1, sizeof *s);
-    sort_item *items = malloc(n * sizeof *items), *tmp = malloc(n * sizeof *tmp);
+    sort_item *items = malloc(n * sizeof *items), *tmp = NULL;
     double *thr = NULL;
-    if (!s || !items || !tmp)
+    if (!s || !items)
         goto nomem;
     s->totals = tot;
-    for (size_t i = 0; i < n; i++) {
-        items[i].key = desc_key(in->score[i]);
-        items[i].idx = i;
+    sort_item *sorted = count_sort(in->score, n, items);
+    if (!sorted) {
+        if (!(tmp = malloc(n * sizeof *tmp)))
+            goto nomem;
+        for (size_t i = 0; i < n; i++) {
+            items[i].key = desc_key(in->score[i]);
+            items[i].idx = i;
+        }
+        if (!(sorted = radix_sort(items, tmp, n)))
+            goto nomem;
     }
-    sort_item *sorted = radix_sort(items, tmp, n);
-    if (!sorted)
-        goto nomem;
 
     acc a = {0};
     if (!thresholds) {

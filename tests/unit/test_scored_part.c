@@ -7,9 +7,10 @@
  * - Hosmer-Lemeshow from the probabilities' distinct values against the sorted rows (written here
  *   as metrics.c wrote it), and the reliability bands' score bounds in one pass against a pass
  *   per band; the probabilities from a table of the map at each whole score against the map
- *   per lead. */
+ *   per lead; the sweep's order of the leads by counting whole scores against the radix sort. */
 #include "testutil.h"
 
+#include "mqlcal/backtest.h"
 #include "mqlcal/evaluate.h"
 #include "mqlcal/metrics.h"
 #include "mqlcal/model.h"
@@ -475,6 +476,56 @@ static void test_prob_table(void **state)
     }
 }
 
+/* The sweep's order of the leads by counting whole scores against the radix sort: the same
+ * scores moved by a half (not whole: the radix route) give the same rows but for the threshold,
+ * bit for bit (ACV sums add in the same order), for every distinct score and for a list. */
+static void test_sweep_count_route(void **state)
+{
+    (void)state;
+    enum { N = 40000 };
+    static double s[N], h[N], acv[N];
+    static unsigned char won[N], sql[N], cens[N];
+    static long month[N];
+    uint64_t g = 77;
+    for (size_t i = 0; i < N; i++) {
+        g = g * 6364136223846793005ULL + 1442695040888963407ULL;
+        s[i] = (double)((g >> 33) % 150) - 50.0;
+        if (i % 5000 == 7)
+            s[i] = -0.0;
+        h[i] = s[i] + 0.5;
+        won[i] = (g >> 45) % 6 == 0 || (s[i] > 60 && (g >> 50) % 2);
+        sql[i] = won[i] || (g >> 52) % 4 == 0;
+        cens[i] = (g >> 40) % 9 == 0;
+        month[i] = 660 + (long)(i * 24 / N);
+        acv[i] = won[i] ? 1000.0 + (double)((g >> 20) % 100000) / 7.0 : NAN;
+    }
+    mql_bt_input a = {.n = N, .score = s, .won = won, .sql = sql, .month = month, .acv = acv,
+                      .censored = cens};
+    mql_bt_input b = a;
+    b.score = h;
+    const double list[] = {-20, 0, 13, 40, 99};
+    double hlist[5];
+    for (int k = 0; k < 5; k++)
+        hlist[k] = list[k] + 0.5;
+    for (int pass = 0; pass < 2; pass++) {
+        mql_bt_sweep *x, *z;
+        mql_err err;
+        assert_int_equal(mql_bt_sweep_run(&a, pass ? list : NULL, pass ? 5 : 0, &x, &err), MQL_OK);
+        assert_int_equal(mql_bt_sweep_run(&b, pass ? hlist : NULL, pass ? 5 : 0, &z, &err),
+                         MQL_OK);
+        assert_int_equal(x->n_rows, z->n_rows);
+        assert_true(x->n_rows >= 5);
+        for (size_t k = 0; k < x->n_rows; k++) {
+            mql_bt_row r = z->rows[k];
+            assert_true(r.threshold == x->rows[k].threshold + 0.5);
+            r.threshold = x->rows[k].threshold;
+            assert_memory_equal(&r, &x->rows[k], sizeof r);
+        }
+        mql_bt_sweep_free(x);
+        mql_bt_sweep_free(z);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -486,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_hl_counted_route),
         cmocka_unit_test(test_band_bounds),
         cmocka_unit_test(test_prob_table),
+        cmocka_unit_test(test_sweep_count_route),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
