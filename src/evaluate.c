@@ -1377,11 +1377,34 @@ static int diff_rules(const mql_points *o, const mql_points *n, mql_compare *c, 
 int mql_compare_run(const mql_scored *olds, const mql_scored *news, mql_compare **out,
                     mql_err *err)
 {
-    return mql_compare_run_summarized(olds, NULL, news, NULL, out, err);
+    return mql_compare_run_summarized(olds, NULL, NULL, news, NULL, NULL, out, err);
+}
+
+/* The one-row sweep of s at threshold thr: the row of sweep sw at exactly thr when sw has one
+ * (the same leads added in the same order, the same totals), else swept. */
+static int sweep_at(const mql_scored *s, const mql_bt_sweep *sw, double thr, mql_bt_sweep **out,
+                    mql_err *err)
+{
+    for (size_t k = 0; sw && k < sw->n_rows; k++) {
+        if (sw->rows[k].threshold != thr)
+            continue;
+        mql_bt_sweep *o = calloc(1, sizeof *o);
+        if (!o || !(o->rows = malloc(sizeof *o->rows))) {
+            free(o);
+            return oom(err);
+        }
+        o->totals = sw->totals;
+        o->n_rows = 1;
+        o->rows[0] = sw->rows[k];
+        *out = o;
+        return MQL_OK;
+    }
+    return mql_eval_sweep(s, &thr, 1, out, err);
 }
 
 int mql_compare_run_summarized(const mql_scored *olds, const mql_eval_summary *old_sum,
-                               const mql_scored *news, const mql_eval_summary *new_sum,
+                               const mql_bt_sweep *old_sw, const mql_scored *news,
+                               const mql_eval_summary *new_sum, const mql_bt_sweep *new_sw,
                                mql_compare **out, mql_err *err)
 {
     *out = NULL;
@@ -1401,8 +1424,8 @@ int mql_compare_run_summarized(const mql_scored *olds, const mql_eval_summary *o
         c->new_sum = *new_sum;
     if ((!old_sum && (st = mql_eval_summarize(olds, &c->old_sum, err))) ||
         (!new_sum && (st = mql_eval_summarize(news, &c->new_sum, err))) ||
-        (st = mql_eval_sweep(olds, &to, 1, &c->old_at, err)) ||
-        (st = mql_eval_sweep(news, &tn, 1, &c->new_at, err)) ||
+        (st = sweep_at(olds, old_sw, to, &c->old_at, err)) ||
+        (st = sweep_at(news, new_sw, tn, &c->new_at, err)) ||
         (st = diff_rules(olds->model, news->model, c, err))) {
         mql_compare_free(c);
         return st;

@@ -469,8 +469,8 @@ static int step_evaluate(const mql_review_spec *sp, mql_review *r, mql_err *err)
     } else if (cur_side(sp, r, &cur_err) == MQL_OK) {
         /* the new side's steps come after every current-side step that can fail before them */
         if (!(st = new_side(sp, r, err)))
-            st = mql_compare_run_summarized(r->cur_s, &r->cur_sum, r->new_s, &r->new_sum,
-                                            &r->cmp, err);
+            st = mql_compare_run_summarized(r->cur_s, &r->cur_sum, r->cur_sw, r->new_s,
+                                            &r->new_sum, r->new_sw, &r->cmp, err);
     } else {
         /* all again in the old order, for the error it reports first */
         cur_side_clear(r);

@@ -286,9 +286,12 @@ typedef struct mql_compare {
 int mql_compare_run(const mql_scored *olds, const mql_scored *news, mql_compare **out,
                     mql_err *err);
 /* mql_compare_run with either summary already computed (mql_eval_summarize of that set; NULL:
- * computed here): copied instead of computed again. */
+ * computed here), copied instead of computed again, and either set's sweep over its distinct
+ * scores (mql_eval_sweep; NULL: none), whose row at exactly the model's threshold, when it has
+ * one, is the one-row sweep at that threshold. */
 int mql_compare_run_summarized(const mql_scored *olds, const mql_eval_summary *old_sum,
-                               const mql_scored *news, const mql_eval_summary *new_sum,
+                               const mql_bt_sweep *old_sw, const mql_scored *news,
+                               const mql_eval_summary *new_sum, const mql_bt_sweep *new_sw,
                                mql_compare **out, mql_err *err);
 void mql_compare_free(mql_compare *c);
 /* metric, old, new, change: AUC, Gini, KS, Brier, log loss, threshold, MQLs, MQLs/month,

@@ -241,9 +241,28 @@ static void test_compare_summarized(void **state)
     mql_eval_summary sa, sb;
     assert_int_equal(mql_eval_summarize(a, &sa, &err), MQL_OK);
     assert_int_equal(mql_eval_summarize(b, &sb, &err), MQL_OK);
+    mql_bt_sweep *wa, *wb;
+    assert_int_equal(mql_eval_sweep(a, NULL, 0, &wa, &err), MQL_OK);
+    assert_int_equal(mql_eval_sweep(b, NULL, 0, &wb, &err), MQL_OK);
     mql_compare *c1, *c2;
     assert_int_equal(mql_compare_run(a, b, &c1, &err), MQL_OK);
-    assert_int_equal(mql_compare_run_summarized(a, &sa, b, &sb, &c2, &err), MQL_OK);
+    assert_int_equal(mql_compare_run_summarized(a, &sa, wa, b, &sb, wb, &c2, &err), MQL_OK);
+    for (int k = 0; k < 2; k++) {   /* the one-row sweeps: from the full sweeps' rows */
+        const mql_bt_sweep *x1 = k ? c1->new_at : c1->old_at, *x2 = k ? c2->new_at : c2->old_at;
+        assert_int_equal(x2->n_rows, 1);
+        const mql_bt_totals *t1 = &x1->totals, *t2 = &x2->totals;
+        assert_int_equal(t1->n, t2->n);
+        assert_int_equal(t1->n_censored, t2->n_censored);
+        assert_int_equal(t1->won, t2->won);
+        assert_int_equal(t1->sqls, t2->sqls);
+        assert_memory_equal(&t1->acv_won, &t2->acv_won, sizeof t1->acv_won);
+        assert_int_equal(t1->n_months, t2->n_months);
+        assert_memory_equal(&x1->rows[0], &x2->rows[0], sizeof x1->rows[0]);
+    }
+    size_t at = 0;   /* the full sweep has a row at the threshold: the copy was taken */
+    while (at < wa->n_rows && wa->rows[at].threshold != (double)a->threshold)
+        at++;
+    assert_true(at < wa->n_rows);
     const mql_eval_summary *x[2] = {&c1->old_sum, &c1->new_sum}, *z[2] = {&c2->old_sum,
                                                                            &c2->new_sum};
     for (int k = 0; k < 2; k++) {
@@ -263,6 +282,8 @@ static void test_compare_summarized(void **state)
     assert_int_equal(c1->n_rules, c2->n_rules);
     mql_compare_free(c1);
     mql_compare_free(c2);
+    mql_bt_sweep_free(wa);
+    mql_bt_sweep_free(wb);
     mql_scored_free(a);
     mql_scored_free(b);
 }
