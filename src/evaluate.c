@@ -23,14 +23,78 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* R's type-7 quantile of sorted x[0..n) at probability q. */
-static double quantile7(const double *x, size_t n, double q)
+/* The values of an array in ascending order, read by rank: whole numbers over a short span with
+ * no -0 (integer points) are counted per value (cum[k]: the values <= lo + k), the k-th smallest
+ * then being lo + j for the first j with cum[j] > k, the same double as a sorted copy's x[k];
+ * other values are a sorted copy. */
+typedef struct ranked {
+    double *x;                  /* the sorted copy; NULL when counted */
+    size_t *cum;
+    size_t m;
+    double lo;
+} ranked;
+
+static int ranked_make(const double *v, size_t n, ranked *r)
+{
+    *r = (ranked){0};
+    double lo = INFINITY, hi = -INFINITY;
+    int whole = n > 0;
+    for (size_t i = 0; whole && i < n; i++) {
+        double x = v[i];
+        if (!(fabs(x) < 0x1p52) || x != floor(x) || (x == 0 && signbit(x)))
+            whole = 0;
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+    }
+    if (whole && hi - lo + 1 <= 2.0 * (double)n + 65536.0 && hi - lo + 1 <= 16777216.0) {
+        r->m = (size_t)(hi - lo) + 1;
+        r->lo = lo;
+        if ((r->cum = calloc(r->m, sizeof *r->cum))) {
+            for (size_t i = 0; i < n; i++)
+                r->cum[(size_t)(v[i] - lo)]++;
+            for (size_t k = 1; k < r->m; k++)
+                r->cum[k] += r->cum[k - 1];
+            return MQL_OK;
+        }
+    }
+    if (!(r->x = malloc((n ? n : 1) * sizeof *r->x)))
+        return MQL_ENOMEM;
+    memcpy(r->x, v, n * sizeof *r->x);
+    if (mql_sort_doubles(r->x, n))
+        qsort(r->x, n, sizeof *r->x, cmp_double);
+    return MQL_OK;
+}
+
+static double ranked_at(const ranked *r, size_t k)
+{
+    if (r->x)
+        return r->x[k];
+    size_t a = 0, b = r->m - 1;   /* the first j with cum[j] > k */
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        if (r->cum[mid] > k)
+            b = mid;
+        else
+            a = mid + 1;
+    }
+    return r->lo + (double)a;
+}
+
+static void ranked_free(ranked *r)
+{
+    free(r->x);
+    free(r->cum);
+}
+
+/* R's type-7 quantile at probability q of the n ranked values. */
+static double ranked_quantile7(const ranked *r, size_t n, double q)
 {
     double h = (double)(n - 1) * q;
     size_t lo = (size_t)floor(h);
     if (lo + 1 >= n)
-        return x[n - 1];
-    return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
+        return ranked_at(r, n - 1);
+    double a = ranked_at(r, lo);
+    return a + (h - (double)lo) * (ranked_at(r, lo + 1) - a);
 }
 
 /* ================================================================================================
@@ -861,23 +925,21 @@ int mql_eval_score_cuts(const mql_scored *s, size_t n_bands, double **cuts, size
     if (n_bands < 2 || n_bands > 1000)
         return mql_err_set(err, MQL_EUSAGE, "--bands: expected 2 to 1000 bands, got %zu",
                            n_bands);
-    double *x = malloc(s->n * sizeof *x), *c = malloc((n_bands ? n_bands : 1) * sizeof *c);
-    if (!x || !c) {
-        free(x);
+    double *c = malloc((n_bands ? n_bands : 1) * sizeof *c);
+    ranked x;
+    if (!c || ranked_make(s->score, s->n, &x)) {
         free(c);
         return oom(err);
     }
-    memcpy(x, s->score, s->n * sizeof *x);
-    if (mql_sort_doubles(x, s->n))
-        qsort(x, s->n, sizeof *x, cmp_double);
     size_t m = 0;
+    double x0 = ranked_at(&x, 0);
     for (size_t k = 1; k < n_bands; k++) {
         /* Cuts at whole scores (integer points): ceil keeps "score >= cut" a real threshold. */
-        double q = ceil(quantile7(x, s->n, (double)k / (double)n_bands) - 1e-9);
-        if (q > x[0] && (m == 0 || q > c[m - 1]))
+        double q = ceil(ranked_quantile7(&x, s->n, (double)k / (double)n_bands) - 1e-9);
+        if (q > x0 && (m == 0 || q > c[m - 1]))
             c[m++] = q;
     }
-    free(x);
+    ranked_free(&x);
     *cuts = c;
     *n_cuts = m;
     return MQL_OK;
@@ -1255,15 +1317,12 @@ static int quart_grade(double v, const double *q)
 
 static int quartiles(const double *v, size_t n, double *q, mql_err *err)
 {
-    double *x = malloc(n * sizeof *x);
-    if (!x)
+    ranked x;
+    if (ranked_make(v, n, &x))
         return oom(err);
-    memcpy(x, v, n * sizeof *x);
-    if (mql_sort_doubles(x, n))
-        qsort(x, n, sizeof *x, cmp_double);
     for (int k = 0; k < 3; k++)
-        q[k] = quantile7(x, n, 0.25 * (k + 1));
-    free(x);
+        q[k] = ranked_quantile7(&x, n, 0.25 * (k + 1));
+    ranked_free(&x);
     return MQL_OK;
 }
 

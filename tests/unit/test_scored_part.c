@@ -7,7 +7,8 @@
  * - Hosmer-Lemeshow from the probabilities' distinct values against the sorted rows (written here
  *   as metrics.c wrote it), and the reliability bands' score bounds in one pass against a pass
  *   per band; the probabilities from a table of the map at each whole score against the map
- *   per lead; the sweep's order of the leads by counting whole scores against the radix sort. */
+ *   per lead; the sweep's order of the leads by counting whole scores against the radix sort;
+ *   the score cuts from counted scores against a sorted copy. */
 #include "testutil.h"
 
 #include "mqlcal/backtest.h"
@@ -547,6 +548,64 @@ static void test_sweep_count_route(void **state)
     }
 }
 
+/* The score cuts from the scores counted per value against a sorted copy (the old route, written
+ * here): the same cuts, bit for bit, on whole scores (counted) and on scores with a fraction or a
+ * -0 (sorted). */
+static double q7(const double *x, size_t n, double q)
+{
+    double h = (double)(n - 1) * q;
+    size_t lo = (size_t)floor(h);
+    if (lo + 1 >= n)
+        return x[n - 1];
+    return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
+}
+
+static void test_cuts_counted_route(void **state)
+{
+    (void)state;
+    enum { N = 30001 };
+    static double sc[N], x[N];
+    static unsigned char y[N];
+    uint64_t g = 99;
+    for (int kind = 0; kind < 5; kind++) {
+        /* kinds 3 and 4: a few leads of spread scores, so the quantiles fall between ranks and
+         * between different values */
+        size_t n = kind < 3 ? N : kind == 3 ? 13 : 58;
+        for (size_t i = 0; i < n; i++) {
+            g = g * 6364136223846793005ULL + 1442695040888963407ULL;
+            sc[i] = (double)((g >> 33) % 97) - 31.0 + (kind == 1 ? 0.25 : 0.0);
+            if (kind == 2 && sc[i] == 0)
+                sc[i] = -0.0;
+            if (kind >= 3)
+                sc[i] = (double)((i * 37) % 101) * 3.0 - 20.0;
+            y[i] = (g >> 45) % 4 == 0 || i % 5 == 0;
+        }
+        mql_scored *s;
+        mql_err err;
+        assert_int_equal(mql_scored_from_arrays(n, sc, NULL, y, NULL, NULL, NULL, 10, &s, &err),
+                         MQL_OK);
+        for (size_t bands = 2; bands <= 40; bands += 19) {
+            double *cuts;
+            size_t m;
+            assert_int_equal(mql_eval_score_cuts(s, bands, &cuts, &m, &err), MQL_OK);
+            memcpy(x, sc, n * sizeof *x);
+            qsort(x, n, sizeof *x, dcmp);
+            double want[64];
+            size_t k = 0;
+            for (size_t b = 1; b < bands; b++) {
+                double q = ceil(q7(x, n, (double)b / (double)bands) - 1e-9);
+                if (q > x[0] && (k == 0 || q > want[k - 1]))
+                    want[k++] = q;
+            }
+            assert_int_equal(m, k);
+            assert_true(m >= 1);
+            assert_memory_equal(cuts, want, m * sizeof *cuts);
+            free(cuts);
+        }
+        mql_scored_free(s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -559,6 +618,7 @@ int main(void)
         cmocka_unit_test(test_band_bounds),
         cmocka_unit_test(test_prob_table),
         cmocka_unit_test(test_sweep_count_route),
+        cmocka_unit_test(test_cuts_counted_route),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
