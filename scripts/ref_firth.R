@@ -195,16 +195,23 @@ dir.create("tests/fixtures/firth", showWarnings = FALSE, recursive = TRUE)
 which <- commandArgs(trailingOnly = TRUE)
 if (!length(which)) which <- c("b2b", "b2b_pooled", "bank", "complete")
 
+# The B2B file as mqlcal reads it: "Unknown" missing, the Yes/No columns boolean, the rest
+# categorical; the design with levels under min_count rows pooled.
+b2b <- function() fread("datasets/b2b-opportunities/B2B_dataset.csv", na.strings = c("", "Unknown"))
+b2b_design <- function(d, min_count) {
+  bools <- c("Competitors", "Purch_dept", "Partnership", "Budgt_alloc", "Forml_tend", "RFI", "RFP",
+             "Cross_sale", "Up_sale")
+  spec <- list()
+  for (nm in setdiff(names(d), "Status"))
+    spec[[nm]] <- if (nm %in% bools) "bool:Yes" else "cat"
+  encode(d, spec, min_count = min_count)
+}
+
 # (a) B2B opportunities, every column, Status=Won, "Unknown" missing, no rare-level pooling
 # (mqlcal fit --min-level-count 0): the plain fit separates (levels with only wins or losses).
 if ("b2b" %in% which) {
-d <- fread("datasets/b2b-opportunities/B2B_dataset.csv", na.strings = c("", "Unknown"))
-bools <- c("Competitors", "Purch_dept", "Partnership", "Budgt_alloc", "Forml_tend", "RFI", "RFP",
-           "Cross_sale", "Up_sale")
-spec <- list()
-for (nm in setdiff(names(d), "Status"))
-  spec[[nm]] <- if (nm %in% bools) "bool:Yes" else "cat"
-firth_ref("tests/fixtures/firth/b2b.ref", encode(d, spec, min_count = 0),
+d <- b2b()
+firth_ref("tests/fixtures/firth/b2b.ref", b2b_design(d, 0),
           as.numeric(d$Status == "Won"),
           what = paste("B2B_dataset.csv, outcome Status=Won, every column, --min-level-count 0;",
                        "profiles for four terms (two of them separated in the plain fit)"),
@@ -215,13 +222,8 @@ firth_ref("tests/fixtures/firth/b2b.ref", encode(d, spec, min_count = 0),
 # Fisher scoring of l* stops at a saddle point here unless it checks (firth.c's escape_saddle);
 # profiles for four terms whose constrained fits have more than one stationary point.
 if ("b2b_pooled" %in% which) {
-d <- fread("datasets/b2b-opportunities/B2B_dataset.csv", na.strings = c("", "Unknown"))
-bools <- c("Competitors", "Purch_dept", "Partnership", "Budgt_alloc", "Forml_tend", "RFI", "RFP",
-           "Cross_sale", "Up_sale")
-spec <- list()
-for (nm in setdiff(names(d), "Status"))
-  spec[[nm]] <- if (nm %in% bools) "bool:Yes" else "cat"
-firth_ref("tests/fixtures/firth/b2b_pooled.ref", encode(d, spec, min_count = 10),
+d <- b2b()
+firth_ref("tests/fixtures/firth/b2b_pooled.ref", b2b_design(d, 10),
           as.numeric(d$Status == "Won"),
           what = paste("B2B_dataset.csv, outcome Status=Won, every column, default pooling (10);",
                        "profiles for four terms"),

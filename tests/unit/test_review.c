@@ -4,6 +4,7 @@
  * Structural checks only; the numbers themselves are tested in test_evaluate.c, test_backtest.c
  * and test_funnel.c against R and scikit-learn. */
 #include "testutil.h"
+#include "testutil_table.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,18 +29,6 @@ typedef struct fixture {
 static const char *const notes[] = {
     "lead_id: identifier-like: 20000 distinct of 20000 filled; not a feature"};
 
-static unsigned char *flag(const mql_table *t, const char *col)
-{
-    mql_flag_spec fs = {0};
-    mql_err err;
-    unsigned char *v = malloc(t->n_rows);
-    assert_non_null(v);
-    assert_int_equal(mql_flag_spec_parse(col, &fs, &err), MQL_OK);
-    assert_int_equal(mql_flag_eval(t, &fs, v, &err), MQL_OK);
-    mql_flag_spec_clear(&fs);
-    return v;
-}
-
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
@@ -47,8 +36,8 @@ static int setup(void **state)
     if (!f || mql_table_read(LEADS, NULL, &f->t, &err) ||
         mql_model_load_any(CURRENT, &f->cur, &err))
         return -1;
-    f->y = flag(f->t, "closed_won");
-    f->sql = flag(f->t, "became_sql");
+    f->y = table_flag(f->t, "closed_won");
+    f->sql = table_flag(f->t, "became_sql");
     /* acv is filled only for won leads and not given a role here: screening finds it a
      * leakage suspect the review must leave out. */
     f->skip = calloc(f->t->n_cols, 1);

@@ -10,6 +10,7 @@
  *   per lead; the sweep's order of the leads by counting whole scores against the radix sort;
  *   the score cuts from counted scores against a sorted copy. */
 #include "testutil.h"
+#include "testutil_table.h"
 
 #include "mqlcal/backtest.h"
 #include "mqlcal/evaluate.h"
@@ -28,18 +29,6 @@ typedef struct fixture {
     mql_model *platt, *map, *capped;   /* map: the current rules with a score map set by hand */
 } fixture;
 
-static unsigned char *flag(const mql_table *t, const char *col)
-{
-    mql_flag_spec fs = {0};
-    mql_err err;
-    unsigned char *v = malloc(t->n_rows);
-    assert_non_null(v);
-    assert_int_equal(mql_flag_spec_parse(col, &fs, &err), MQL_OK);
-    assert_int_equal(mql_flag_eval(t, &fs, v, &err), MQL_OK);
-    mql_flag_spec_clear(&fs);
-    return v;
-}
-
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
@@ -52,8 +41,8 @@ static int setup(void **state)
     f->map->points->has_map = 1;
     f->map->points->map_a = -3.1;
     f->map->points->map_b = 0.047;
-    f->y = flag(f->t, "closed_won");
-    f->sql = flag(f->t, "became_sql");
+    f->y = table_flag(f->t, "closed_won");
+    f->sql = table_flag(f->t, "became_sql");
     f->date_col = mql_table_find(f->t, "created_date");
     f->acv_col = mql_table_find(f->t, "acv");
     /* open leads: some lost ones, scattered */

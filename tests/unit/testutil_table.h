@@ -8,6 +8,19 @@
 
 #include "mqlcal/table.h"
 
+/* The 0/1 flag a column spec ("closed_won", "Status=Won") gives each of t's rows (malloc'd). */
+static inline unsigned char *table_flag(const mql_table *t, const char *spec)
+{
+    mql_flag_spec fs = {0};
+    mql_err err;
+    unsigned char *v = malloc(t->n_rows);
+    assert_non_null(v);
+    assert_int_equal(mql_flag_spec_parse(spec, &fs, &err), MQL_OK);
+    assert_int_equal(mql_flag_eval(t, &fs, v, &err), MQL_OK);
+    mql_flag_spec_clear(&fs);
+    return v;
+}
+
 /* Writes text to a temporary file and reads it with o (NULL: the defaults); a read that fails
  * fails the test with the reader's message. The file is removed either way. */
 static inline mql_table *table_from_text(const char *text, const mql_read_opts *o)
