@@ -104,13 +104,16 @@ static void unload(loaded *L)
     mql_design_opts_clear(&L->o);
 }
 
-static mql_model *train(loaded *L, int flic, int profile, mql_fit_diag *dg)
+/* Firth's fit of L with the warm start from warm_rows (mql_glm_opts.warm_rows) */
+static mql_model *train_rows(loaded *L, int flic, int profile, size_t warm_rows,
+                             mql_fit_diag *dg)
 {
     mql_glm_opts g;
     mql_glm_opts_default(&g);
     g.method = MQL_GLM_METHOD_FIRTH;
     g.flic = flic;
     g.profile = profile;
+    g.warm_rows = warm_rows;
     mql_model *m = NULL;
     mql_err err;
     int st = mql_model_train(L->t, L->y, NULL, &L->o, &g, &m, dg, &err);
@@ -119,6 +122,13 @@ static mql_model *train(loaded *L, int flic, int profile, mql_fit_diag *dg)
     assert_int_equal(m->fit->method, MQL_GLM_METHOD_FIRTH);
     assert_true(m->fit->converged);
     return m;
+}
+
+static mql_model *train(loaded *L, int flic, int profile, mql_fit_diag *dg)
+{
+    mql_glm_opts g;
+    mql_glm_opts_default(&g);
+    return train_rows(L, flic, profile, g.warm_rows, dg);
 }
 
 static long term_index(const mql_model *m, const char *label)
@@ -281,23 +291,12 @@ static void test_bank(void **state)
 }
 
 /* The warm start (mql_firth_opts.warm_rows, taken here on the bank file by a small warm_rows):
- * the iterations start from a plain fit of every k-th row and still run to tol, so the estimate
+ * the iterations start from Firth's fit of every k-th row and still run to tol, so the estimate
  * is the cold one to rounding and still R's; a warm_rows the rows cannot take four times leaves
  * the fit cold, bit for bit. */
 static mql_model *train_warm(loaded *L, size_t warm_rows)
 {
-    mql_glm_opts g;
-    mql_glm_opts_default(&g);
-    g.method = MQL_GLM_METHOD_FIRTH;
-    g.flic = 0;
-    g.profile = MQL_FIRTH_PROFILE_OFF;
-    g.warm_rows = warm_rows;
-    mql_model *m = NULL;
-    mql_err err;
-    if (mql_model_train(L->t, L->y, NULL, &L->o, &g, &m, NULL, &err))
-        fail_msg("train: %s", err.msg);
-    assert_true(m->fit->converged);
-    return m;
+    return train_rows(L, 0, MQL_FIRTH_PROFILE_OFF, warm_rows, NULL);
 }
 
 static void test_warm_start(void **state)
