@@ -10,6 +10,7 @@
  * over the first chunk (as glm.c does) so I stays well conditioned; h, log det I and the slopes
  * do not change under that shift. */
 #include "mqlcal/firth.h"
+#include "mqlcal/glm_warm.h"
 
 #include <float.h>
 #include <math.h>
@@ -1013,33 +1014,6 @@ static mql_glm_result *result_alloc(size_t n, size_t p)
 
 /* ---------------------------------------------------------------- the warm start */
 
-/* Every k-th row of a larger design, gathered once column-major (ld m): the subsample fit's data. */
-typedef struct warm_rows {
-    size_t m, p;
-    const double *x;
-} warm_rows;
-
-static int warm_fill(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
-{
-    (void)err;
-    const warm_rows *c = ctx;
-    for (size_t r = 0; r < m; r++)
-        for (size_t j = 0; j < c->p; j++)
-            x[r * c->p + j] = c->x[j * c->m + row0 + r];
-    return MQL_OK;
-}
-
-static int warm_fill_cols(void *ctx, size_t row0, size_t m, size_t step, double *x, size_t ld,
-                          mql_err *err)
-{
-    (void)err;
-    const warm_rows *c = ctx;
-    for (size_t j = 0; j < c->p; j++)
-        for (size_t r = 0; r < m; r++)
-            x[j * ld + r] = c->x[j * c->m + row0 + r * step];
-    return MQL_OK;
-}
-
 /* Large n (n >= 4 warm_rows): Firth's fit of every k-th row (k = n / warm_rows, from mid-stride),
  * without FLIC or profiles, into b (p, the shifted parametrisation: b0 = beta0 + sum c_j b_j; 0
  * for columns aliased in the subsample). Firth's estimate is finite where a plain fit of the
@@ -1052,28 +1026,15 @@ static int warm_start(const mql_glm_data *d, const mql_firth_opts *o, const doub
     size_t k = d->n / o->warm_rows, m = d->n / k, off = k / 2, p = d->p;
     double *y = scratch, *w = d->w ? scratch + m : NULL, *x = scratch + 2 * m;
     mql_err e = {0};
-    int st = MQL_OK;
-    if (d->fill_cols) {
-        st = d->fill_cols(d->ctx, off, m, k, x, m, &e);
-    } else {
-        double *row = malloc(p * sizeof *row);
-        st = row ? MQL_OK : MQL_ENOMEM;
-        for (size_t i = 0; st == MQL_OK && i < m; i++) {
-            st = d->fill(d->ctx, i * k + off, 1, row, &e);
-            for (size_t j = 0; st == MQL_OK && j < p; j++)
-                x[j * m + i] = row[j];
-        }
-        free(row);
-    }
-    if (st != MQL_OK)
+    if (mql_glm_gather_rows(d, off, k, m, x, &e) != MQL_OK)
         return 0;
     for (size_t i = 0; i < m; i++) {
         y[i] = d->y[i * k + off];
         if (w)
             w[i] = d->w[i * k + off];
     }
-    warm_rows c = {m, p, x};
-    mql_glm_data sd = {m, p, warm_fill, &c, y, w, NULL, warm_fill_cols};
+    mql_glm_rows c = {m, p, x};
+    mql_glm_data sd = {m, p, mql_glm_rows_fill, &c, y, w, NULL, mql_glm_rows_fill_cols};
     mql_firth_opts so = *o;
     so.warm_rows = 0;
     so.flic = 0;

@@ -11,12 +11,38 @@
 typedef struct warm_ctx {
     const mql_glm_data *d;
     size_t k, off, m;
-    const double *x;            /* the subsample's m rows, filled once, column-major (leading
-                                   dimension m); NULL: filled on each pass */
+    mql_glm_rows rows;          /* the subsample's m rows, filled once (rows.x NULL: filled on
+                                   each pass) */
     const mql_glm_coded *cx;    /* the full data's coded layout, when its passes read it */
     uint32_t *idx;              /* the subsample in that layout (m x k slots, m x md values) */
     double *xd;
 } warm_ctx;
+
+int mql_glm_rows_fill(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
+{
+    (void)err;
+    const mql_glm_rows *c = ctx;
+    for (size_t r = 0; r < m; r++)
+        for (size_t j = 0; j < c->p; j++)
+            x[r * c->p + j] = c->x[j * c->m + row0 + r];
+    return MQL_OK;
+}
+
+int mql_glm_rows_fill_cols(void *ctx, size_t row0, size_t m, size_t step, double *x, size_t ld,
+                           mql_err *err)
+{
+    (void)err;
+    const mql_glm_rows *c = ctx;
+    for (size_t j = 0; j < c->p; j++) {
+        const double *src = c->x + j * c->m + row0;
+        if (step == 1)
+            memcpy(x + j * ld, src, m * sizeof *x);
+        else
+            for (size_t r = 0; r < m; r++)
+                x[j * ld + r] = src[r * step];
+    }
+    return MQL_OK;
+}
 
 static int warm_fill_coded(void *ctx, size_t row0, size_t m, uint32_t *idx, double *xd,
                            mql_err *err)
@@ -33,13 +59,12 @@ static int warm_fill_coded(void *ctx, size_t row0, size_t m, uint32_t *idx, doub
 static int warm_fill(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
 {
     const warm_ctx *c = ctx;
+    if (c->rows.x) {
+        mql_glm_rows rows = c->rows;
+        return mql_glm_rows_fill(&rows, row0, m, x, err);
+    }
     size_t p = c->d->p;
     for (size_t r = 0; r < m; r++) {
-        if (c->x) {
-            for (size_t j = 0; j < p; j++)
-                x[r * p + j] = c->x[j * c->m + row0 + r];
-            continue;
-        }
         int st = c->d->fill(c->d->ctx, (row0 + r) * c->k + c->off, 1, x + r * p, err);
         if (st != MQL_OK)
             return st;
@@ -47,23 +72,17 @@ static int warm_fill(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
     return MQL_OK;
 }
 
-/* The subsample's rows column-major: copied from c->x, or gathered every k-th row by the full
- * data's fill_cols. */
+/* The subsample's rows column-major: copied from c->rows, or gathered every k-th row by the
+ * full data's fill_cols. */
 static int warm_fill_cols(void *ctx, size_t row0, size_t m, size_t step, double *x, size_t ld,
                           mql_err *err)
 {
     const warm_ctx *c = ctx;
-    if (!c->x)
-        return c->d->fill_cols(c->d->ctx, row0 * c->k + c->off, m, c->k * step, x, ld, err);
-    for (size_t j = 0; j < c->d->p; j++) {
-        const double *src = c->x + j * c->m + row0;
-        if (step == 1)
-            memcpy(x + j * ld, src, m * sizeof *x);
-        else
-            for (size_t r = 0; r < m; r++)
-                x[j * ld + r] = src[r * step];
+    if (c->rows.x) {
+        mql_glm_rows rows = c->rows;
+        return mql_glm_rows_fill_cols(&rows, row0, m, step, x, ld, err);
     }
-    return MQL_OK;
+    return c->d->fill_cols(c->d->ctx, row0 * c->k + c->off, m, c->k * step, x, ld, err);
 }
 
 /* The dense subsample's gather, column-major with leading dimension ld: rows [r0, r0 + m) of
@@ -85,9 +104,21 @@ static void *gather_run(void *arg)
     return NULL;
 }
 
-static int gather_cols(const mql_glm_data *d, size_t off, size_t m, size_t k, double *x,
-                       mql_err *err)
+int mql_glm_gather_rows(const mql_glm_data *d, size_t off, size_t k, size_t m, double *x,
+                        mql_err *err)
 {
+    if (!d->fill_cols) {
+        size_t p = d->p;
+        double *row = malloc(p * sizeof *row);
+        int st = row ? MQL_OK : mql_err_set(err, MQL_ENOMEM, "out of memory");
+        for (size_t i = 0; st == MQL_OK && i < m; i++) {
+            st = d->fill(d->ctx, i * k + off, 1, row, err);
+            for (size_t j = 0; st == MQL_OK && j < p; j++)
+                x[j * m + i] = row[j];
+        }
+        free(row);
+        return st;
+    }
     size_t h = m >= 8192 ? m / 2 : m;
     gather_part lo = {d, 0, h, k, off, m, x, MQL_OK, {{0}}};
     gather_part hi = {d, h, m - h, k, off, m, x, MQL_OK, {{0}}};
@@ -114,7 +145,7 @@ int mql_glm_warm_start(const mql_glm_data *d, const mql_glm_opts *o, const mql_g
                        const double *shift, double *scratch, size_t n_scratch, double *beta)
 {
     size_t k = d->n / o->warm_rows, m = d->n / k, p = d->p;
-    warm_ctx c = {d, k, k / 2, m, NULL, NULL, NULL, NULL};
+    warm_ctx c = {d, k, k / 2, m, {m, p, NULL}, NULL, NULL, NULL};
     double *xs = NULL;
     mql_glm_coded scx;
     /* The dense subsample's y, w and rows in the caller's scratch when they fit (memory the
@@ -154,28 +185,15 @@ int mql_glm_warm_start(const mql_glm_data *d, const mql_glm_opts *o, const mql_g
          : own ? mql_alloc_big(m * p * sizeof *xs) : scratch + 2 * m;
     if (xs) {
         mql_err fe;
-        int fs = MQL_OK;
-        if (d->fill_cols) {
-            fs = gather_cols(d, c.off, m, k, xs, &fe);
-        } else {
-            double *row = malloc(p * sizeof *row);
-            fs = row ? MQL_OK : MQL_ENOMEM;
-            for (size_t i = 0; fs == MQL_OK && i < m; i++) {
-                fs = d->fill(d->ctx, i * k + c.off, 1, row, &fe);
-                for (size_t j = 0; fs == MQL_OK && j < p; j++)
-                    xs[j * m + i] = row[j];
-            }
-            free(row);
-        }
-        if (fs == MQL_OK) {
-            c.x = xs;
+        if (mql_glm_gather_rows(d, c.off, k, m, xs, &fe) == MQL_OK) {
+            c.rows.x = xs;
         } else {
             if (own)
                 free(xs);
             xs = NULL;
         }
     }
-    if (!sd.coded && (c.x || d->fill_cols))
+    if (!sd.coded && (c.rows.x || d->fill_cols))
         sd.fill_cols = warm_fill_cols;
     mql_glm_opts so = *o;
     so.l2 = o->l2 / (double)k;

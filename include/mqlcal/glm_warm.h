@@ -1,9 +1,28 @@
-/* glm_warm.h: the warm start of large IRLS fits (glm_warm.c), for glm.c's mql_glm_fit. */
+/* glm_warm.h: the warm start of large IRLS fits (glm_warm.c), for glm.c's mql_glm_fit, and the
+ * subsample gathering it shares with Firth's warm start (firth.c). */
 #ifndef MQLCAL_GLM_WARM_H
 #define MQLCAL_GLM_WARM_H
 
 #include <stddef.h>
 #include "mqlcal/glm.h"
+
+/* m rows of a design held column-major (row r of column j at x[j * m + r]): the data of a fit
+ * on a subsample gathered once (ctx of the two callbacks below). */
+typedef struct mql_glm_rows {
+    size_t m, p;
+    const double *x;
+} mql_glm_rows;
+
+/* mql_glm_data.fill and .fill_cols over an mql_glm_rows. */
+int mql_glm_rows_fill(void *ctx, size_t row0, size_t m, double *x, mql_err *err);
+int mql_glm_rows_fill_cols(void *ctx, size_t row0, size_t m, size_t step, double *x, size_t ld,
+                           mql_err *err);
+
+/* Gathers m rows of d, every k-th from row off, into x column-major (leading dimension m):
+ * through d->fill_cols (the upper half of the rows on a second thread from 8,192 rows), else
+ * d->fill's rows one at a time. Returns the fill callback's status. */
+int mql_glm_gather_rows(const mql_glm_data *d, size_t off, size_t k, size_t m, double *x,
+                        mql_err *err);
 
 /* Fits every k-th row of d (k = n / o->warm_rows) and writes the coefficients, in the shifted
  * parametrisation (columns centred on shift, shift[0] = 0), to beta (p). cx: the coded layout
