@@ -14,17 +14,6 @@
 #define LEAKY "tests/fixtures/trust/leaky-leads.csv"
 
 
-static unsigned char *outcome(const mql_table *t, const char *name)
-{
-    long j = mql_table_find(t, name);
-    assert_true(j >= 0);
-    unsigned char *y = malloc(t->n_rows);
-    assert_non_null(y);
-    for (size_t i = 0; i < t->n_rows; i++)
-        y[i] = t->cols[j].num[i] == 1;
-    return y;
-}
-
 static void test_name_words(void **state)
 {
     (void)state;
@@ -99,7 +88,7 @@ static void test_auc_matches_delong(void **state)
     mql_table *t = NULL;
     mql_err err;
     assert_int_equal(mql_table_read(LEAKY, NULL, &t, &err), MQL_OK);
-    unsigned char *y = outcome(t, "Converted");
+    unsigned char *y = table_flag(t, "Converted");
     mql_screen *s = NULL;
     assert_int_equal(mql_screen_run(t, y, mql_table_find(t, "Created Date"), NULL, &s, &err),
                      MQL_OK);
@@ -173,7 +162,7 @@ static void test_rules(void **state)
                               before, 1000 + 3 * i, i / 2, won);
     }
     mql_table *t = table_from_text(buf, NULL);
-    unsigned char *y = outcome(t, "won");
+    unsigned char *y = table_flag(t, "won");
     unsigned char skip[8] = {0};
     skip[7] = 1;
     mql_screen *s = NULL;

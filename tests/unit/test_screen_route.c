@@ -73,17 +73,6 @@ static mql_table *make_leads(size_t n, uint64_t seed)
     return t;
 }
 
-static unsigned char *outcome(const mql_table *t)
-{
-    long j = mql_table_find(t, "closed_won");
-    assert_true(j >= 0);
-    unsigned char *y = malloc(t->n_rows);
-    assert_non_null(y);
-    for (size_t i = 0; i < t->n_rows; i++)
-        y[i] = t->cols[j].num[i] == 1;
-    return y;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -139,7 +128,7 @@ static void assert_same_bits(double a, double b)
 static void check_routes(size_t n, uint64_t seed)
 {
     mql_table *t = make_leads(n, seed);
-    unsigned char *y = outcome(t);
+    unsigned char *y = table_flag(t, "closed_won");
     const char *cols[] = {"dec2", "dec4", "mixed", "ints", "wide", "constant"};
     for (size_t q = 0; q < sizeof cols / sizeof *cols; q++) {
         const mql_column *c = &t->cols[mql_table_find(t, cols[q])];
@@ -195,7 +184,7 @@ static void test_routes_edges(void **state)
     }
     mql_table *t = table_from_text(b.p, NULL);
     free(b.p);
-    unsigned char *y = outcome(t);
+    unsigned char *y = table_flag(t, "closed_won");
     const mql_column *x = &t->cols[0], *far = &t->cols[1];
     assert_true(x->plain_decimal);
     assert_int_equal(x->decimals, 3);
@@ -220,7 +209,7 @@ static void test_routes_edges(void **state)
     }
     mql_table *w = table_from_text(b.p, NULL);
     free(b.p);
-    unsigned char *yw = outcome(w);
+    unsigned char *yw = table_flag(w, "closed_won");
     assert_true(w->cols[0].plain_decimal);
     double a[3], g[3];
     assert_int_equal(mql_screen_auc(&w->cols[0], yw, w->n_rows, 0, &a[0], &a[1], &a[2]), 0);
@@ -240,7 +229,7 @@ static void test_screen_unchanged(void **state)
 {
     (void)state;
     mql_table *t = make_leads(120000, 21);
-    unsigned char *y = outcome(t);
+    unsigned char *y = table_flag(t, "closed_won");
     long date = mql_table_find(t, "created");
     unsigned char skip[16] = {0};
     skip[mql_table_find(t, "closed_won")] = 1;
@@ -295,7 +284,7 @@ static void check_rows(int one_run)
     }
     mql_table *t = table_from_text(b.p, NULL);
     free(b.p);
-    unsigned char *y = outcome(t), *mask = malloc(n), *y_sub = malloc(n);
+    unsigned char *y = table_flag(t, "closed_won"), *mask = malloc(n), *y_sub = malloc(n);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if ((mask[i] = one_run ? i >= 1000 && i < 64000 : i % 10 < 7))
