@@ -84,8 +84,28 @@ static int dispatch(int argc, char **argv)
  * destructors: OpenBLAS's joins its worker threads, and a worker still retrying an allocation
  * under a memory limit would keep the process from ever exiting. Nothing of ours needs an
  * atexit handler (outputs are closed by the commands, temporary files removed). */
+/* OpenBLAS starts a pool of worker threads when it loads (one fewer than the cores), and each
+ * spins in sched_yield for about 0.1 s after the start and after every threaded call. mqlcal runs
+ * its own threads (the reader's parts, the IRLS passes, the points step) and calls BLAS only on
+ * small per-chunk products, single-threaded (glm.c, firth.c), so the pool only takes CPU from
+ * ours: 10-12% of a cache-warm `fit`'s perf samples were its worker yielding. The process sets
+ * OpenBLAS to one thread and stops the pool before any work (blas_thread_shutdown_ is what
+ * OpenBLAS's own fork handler calls; a later threaded call would restart it, and with one thread
+ * none is). Weak references: with another BLAS they are absent and nothing is done. */
+extern void openblas_set_num_threads(int n) __attribute__((weak));
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+
+static void blas_single(void)
+{
+    if (openblas_set_num_threads)
+        openblas_set_num_threads(1);
+    if (blas_thread_shutdown_)
+        blas_thread_shutdown_();
+}
+
 int main(int argc, char **argv)
 {
+    blas_single();
     /* GSL's default handler aborts; every GSL status is checked by the caller instead (the
      * library also installs this itself: mql_gsl_quiet). */
     gsl_set_error_handler_off();
