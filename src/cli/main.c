@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include <gsl/gsl_errno.h>
 
@@ -79,30 +80,49 @@ static int dispatch(int argc, char **argv)
     return c->run(argc - 1, argv + 1);
 }
 
-/* The end of every run: standard output must really have been written (`--help >/dev/full`
- * is an error, exit 3), then the process ends with _exit, skipping the shared libraries'
- * destructors: OpenBLAS's joins its worker threads, and a worker still retrying an allocation
- * under a memory limit would keep the process from ever exiting. Nothing of ours needs an
- * atexit handler (outputs are closed by the commands, temporary files removed). */
 /* OpenBLAS starts a pool of worker threads when it loads (one fewer than the cores), and each
  * spins in sched_yield for about 0.1 s after the start and after every threaded call. mqlcal runs
  * its own threads (the reader's parts, the IRLS passes, the points step) and calls BLAS only on
  * small per-chunk products, single-threaded (glm.c, firth.c), so the pool only takes CPU from
- * ours: 10-12% of a cache-warm `fit`'s perf samples were its worker yielding. The process sets
+ * ours: 7-12% of a cache-warm `fit`'s perf samples were its worker yielding. The process sets
  * OpenBLAS to one thread and stops the pool before any work (blas_thread_shutdown_ is what
  * OpenBLAS's own fork handler calls; a later threaded call would restart it, and with one thread
- * none is). Weak references: with another BLAS they are absent and nothing is done. */
+ * none is). The stop joins the workers, and a worker whose start-up buffer (128 MiB) malloc
+ * refuses retries for ever: so the pool is stopped only when no limit can make malloc refuse it
+ * (RLIMIT_AS and RLIMIT_DATA unlimited, and the kernel not in strict overcommit); otherwise it is
+ * left to fall asleep on its own. Weak references: with another BLAS nothing is done. */
 extern void openblas_set_num_threads(int n) __attribute__((weak));
 extern int blas_thread_shutdown_(void) __attribute__((weak));
+
+static int memory_unlimited(void)
+{
+    struct rlimit as, data;
+    if (getrlimit(RLIMIT_AS, &as) != 0 || getrlimit(RLIMIT_DATA, &data) != 0 ||
+        as.rlim_cur != RLIM_INFINITY || data.rlim_cur != RLIM_INFINITY)
+        return 0;
+    FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
+    int mode = -1;
+    if (f) {
+        if (fscanf(f, "%d", &mode) != 1)
+            mode = -1;
+        fclose(f);
+    }
+    return mode == 0 || mode == 1;
+}
 
 static void blas_single(void)
 {
     if (openblas_set_num_threads)
         openblas_set_num_threads(1);
-    if (blas_thread_shutdown_)
+    if (blas_thread_shutdown_ && memory_unlimited())
         blas_thread_shutdown_();
 }
 
+/* The end of every run: standard output must really have been written (`--help >/dev/full`
+ * is an error, exit 3), then the process ends with _exit, skipping the shared libraries'
+ * destructors: OpenBLAS's joins its worker threads, and a worker still retrying an allocation
+ * under a memory limit would keep the process from ever exiting. Nothing of ours needs an
+ * atexit handler (outputs are closed by the commands, temporary files removed). */
 int main(int argc, char **argv)
 {
     blas_single();
