@@ -334,6 +334,11 @@ const char *cli_source_date(char *buf, size_t cap);
  * MQL_OK or MQL_ENOMEM (printed). */
 int cli_model_stamp(mql_model *m);
 
+/* A model written anew from one that was read (calibrate -o): m->created becomes now, or
+ * cli_source_date when there is one, and m->tool_version this mqlcal. Returns MQL_OK or
+ * MQL_ENOMEM (printed). */
+int cli_model_restamp(mql_model *m);
+
 /* The pipeline-plan options shared by `plan` and `review`: --revenue, --acv, --win-rate,
  * --sql-to-opp, --mql-to-sql, --period, --cycle-days, --start (argv strings, not owned). */
 typedef struct cli_plan_opts {

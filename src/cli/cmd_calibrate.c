@@ -37,7 +37,8 @@ static void usage(FILE *f)
             "                       --date): excluded from every rate and metric\n"
             "  -o FILE              write the model with the re-fitted map as JSON (points,\n"
             "                       rules and threshold untouched; a rules CSV becomes a JSON\n"
-            "                       model holding its rules); atomic\n"
+            "                       model holding its rules); atomic. Its 'created' time\n"
+            "                       is now (SOURCE_DATE_EPOCH when set), 'tool' this mqlcal\n"
             "  --format F           table (default), csv (the score-band reliability table),\n"
             "                       json (everything), md\n"
             "  -h, --help           this help\n"
@@ -200,7 +201,7 @@ int cmd_calibrate(int argc, char **argv)
             cli_error("%s", err.msg);
             goto done;
         }
-        if ((st = cli_model_save(o.out, model)))
+        if ((st = cli_model_restamp(model)) || (st = cli_model_save(o.out, model)))
             goto done;
     }
     if ((st = cli_out_open(&out, "-")))

@@ -47,6 +47,19 @@ expect_out score_prob '^L0000001,.*,-15,[-0-9]+,[-0-9]+,0\.0[0-9]+,'
 run calibrate "$TMP/recal.json" $LEADS $L
 expect recal_map 0 ''
 expect_out recal_map_used "probabilities from the model's score map"
+# The recalibrated model is a new model: its `created` is the recalibration's time
+# (SOURCE_DATE_EPOCH when set) and its `tool` this mqlcal, not the input model's.
+sed 's/"created": "[^"]*"/"created": "2001-02-03T04:05:06Z"/; s/"tool": "[^"]*"/"tool": "mqlcal 0.0.1"/' \
+    "$TMP/recal.json" >"$TMP/old.json"
+SOURCE_DATE_EPOCH=1700000000 "$MQLCAL" calibrate "$TMP/old.json" $LEADS $L \
+    -o "$TMP/restamped.json" >"$OUT" 2>"$ERR"
+RC=$?
+expect restamp 0 ''
+check restamp_created grep -q '"created": "2023-11-14T22:13:20Z"' "$TMP/restamped.json"
+check restamp_tool sh -c "! grep -q '\"tool\": \"mqlcal 0.0.1\"' '$TMP/restamped.json'"
+env -u SOURCE_DATE_EPOCH "$MQLCAL" calibrate "$TMP/old.json" $LEADS $L -o "$TMP/restamped.json" \
+    >"$OUT" 2>"$ERR"
+check restamp_now sh -c "grep -q '\"created\": \"'\$(date -u +%Y)- '$TMP/restamped.json'"
 run calibrate $RULES $LEADS $L --method isotonic -o "$TMP/iso.json"
 expect write_iso 0 ''
 check write_iso_method grep -q '"method": "isotonic"' "$TMP/iso.json"
