@@ -1081,7 +1081,10 @@ int mql_firth_fit(const mql_glm_data *d, const mql_firth_opts *o, mql_glm_result
     int blas_threads = 0;
     if (openblas_get_num_threads && openblas_set_num_threads) {
         blas_threads = openblas_get_num_threads();
-        openblas_set_num_threads(1);
+        if (blas_threads != 1)              /* a set restarts a stopped pool (main.c) */
+            openblas_set_num_threads(1);
+        else
+            blas_threads = 0;
     }
     /* The warm start's subsample (m rows, p + 2 doubles each) is gathered into the eta buffer,
      * which nothing else uses before the final pass: memory the fit touches anyway. */

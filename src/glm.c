@@ -1004,7 +1004,10 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
     int blas_threads = 0;
     if (openblas_get_num_threads && openblas_set_num_threads) {
         blas_threads = openblas_get_num_threads();
-        openblas_set_num_threads(1);
+        if (blas_threads != 1)              /* a set restarts a stopped pool (main.c) */
+            openblas_set_num_threads(1);
+        else
+            blas_threads = 0;
     }
     glm_work *ws = work_new(d, coded_choice(d), nthreads, icpt);
     if (ws)

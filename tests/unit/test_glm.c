@@ -5,6 +5,8 @@
  * iteration counts, ranks, degrees of freedom and n_extreme exactly. */
 #include "testutil.h"
 
+#include <dirent.h>
+
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_matrix.h>
 
@@ -759,6 +761,47 @@ static void test_warm_gather_threads(void **state)
     free(y);
 }
 
+/* A process that stopped OpenBLAS's worker pool (src/cli/main.c: one thread, then
+ * blas_thread_shutdown_) keeps it stopped through a fit: the fit asks for one BLAS thread only when
+ * the setting is not one already, since OpenBLAS's set starts the pool again (its worker then spun
+ * in sched_yield through the rest of a run). Threads are counted from /proc/self/task after the
+ * fit has joined its own; on one core OpenBLAS has no pool and the counts agree either way. */
+extern void openblas_set_num_threads(int n) __attribute__((weak));
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+
+static int task_count(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        n += de->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static void test_blas_pool_kept_stopped(void **state)
+{
+    (void)state;
+    if (!openblas_set_num_threads || !blas_thread_shutdown_ || task_count() < 0)
+        skip();
+    openblas_set_num_threads(1);
+    blas_thread_shutdown_();
+    int before = task_count();
+    fixture *fx = fixture_load("sim");
+    mql_glm_opts o;
+    mql_glm_opts_default(&o);
+    o.threads = 2;
+    mql_glm_result *r = NULL;
+    mql_err e;
+    assert_int_equal(fit_fixture(fx, &o, &r, &e), MQL_OK);
+    assert_int_equal(task_count(), before);
+    mql_glm_result_free(r);
+    fixture_free(fx);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -776,6 +819,7 @@ int main(void)
         cmocka_unit_test(test_warm_start),
         cmocka_unit_test(test_last_pass),
         cmocka_unit_test(test_warm_gather_threads),
+        cmocka_unit_test(test_blas_pool_kept_stopped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
