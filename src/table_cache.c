@@ -21,6 +21,8 @@
 #define ENTRY_PAGE 4096
 #define NULL_LEN UINT32_MAX
 #define SUFFIX ".mqlt"
+#define IDX_MAGIC "MQLIDX\0\x1a"
+#define IDX_SUFFIX ".mqli"        /* identity records (the identity index) */
 
 /* ======================================================================== hashing ==== */
 
@@ -29,7 +31,7 @@ int mql_file_xxh64(const char *path, uint64_t *hash, uint64_t *bytes, mql_err *e
     int fd = open(path, O_RDONLY);
     if (fd < 0)
         return mql_err_set(err, MQL_EIO, "%s: %s", path, strerror(errno));
-    size_t cap = (size_t)1 << 20;
+    size_t cap = (size_t)256 << 10;     /* stays in L2; fresh memory is dear here */
     char *buf = malloc(cap);
     if (!buf) {
         close(fd);
@@ -323,10 +325,15 @@ static int cmp_mtime(const void *a, const void *b)
     return strcmp(x->path, y->path);
 }
 
+static int ident_in_use(const char *path, char *const *names, size_t n);
+
 /* Removes the least recently used entries until the directory's entries fit max_bytes; keep is
- * the entry just written (removed last). Leftover temporary files older than an hour go too. */
+ * the entry just written (removed last). Leftover temporary files older than an hour go too, and
+ * identity records whose content hash no kept entry was stored under. */
 static void trim_dir(const char *dir, uint64_t max_bytes, const char *keep)
 {
+    char **idx = NULL;
+    size_t n_idx = 0, cap_idx = 0;
     DIR *d = opendir(dir);
     if (!d)
         return;
@@ -339,7 +346,9 @@ static void trim_dir(const char *dir, uint64_t max_bytes, const char *keep)
         size_t ln = strlen(de->d_name);
         int is_entry = ln > strlen(SUFFIX) && strcmp(de->d_name + ln - strlen(SUFFIX), SUFFIX) == 0;
         int is_tmp = strncmp(de->d_name, ".tmp-", 5) == 0;
-        if (!is_entry && !is_tmp)
+        int is_idx = ln > strlen(IDX_SUFFIX) &&
+                     strcmp(de->d_name + ln - strlen(IDX_SUFFIX), IDX_SUFFIX) == 0;
+        if (!is_entry && !is_tmp && !is_idx)
             continue;
         size_t pn = strlen(dir) + ln + 2;
         char *p = malloc(pn);
@@ -355,6 +364,20 @@ static void trim_dir(const char *dir, uint64_t max_bytes, const char *keep)
             if (now - st.st_mtim.tv_sec > 3600)
                 unlink(p);
             free(p);
+            continue;
+        }
+        if (is_idx) {
+            if (n_idx == cap_idx) {
+                size_t nc = cap_idx ? 2 * cap_idx : 16;
+                char **ni = realloc(idx, nc * sizeof *ni);
+                if (!ni) {
+                    free(p);
+                    continue;
+                }
+                idx = ni;
+                cap_idx = nc;
+            }
+            idx[n_idx++] = p;
             continue;
         }
         if (n == cap) {
@@ -383,6 +406,16 @@ static void trim_dir(const char *dir, uint64_t max_bytes, const char *keep)
                 e[k].path = NULL;
             }
     }
+    char **names = malloc((n ? n : 1) * sizeof *names);
+    for (size_t k = 0; names && k < n; k++)
+        names[k] = e[k].path;
+    for (size_t k = 0; k < n_idx; k++) {
+        if (names && !ident_in_use(idx[k], names, n))
+            unlink(idx[k]);
+        free(idx[k]);
+    }
+    free(idx);
+    free(names);
     for (size_t k = 0; k < n; k++)
         free(e[k].path);
     free(e);
@@ -795,29 +828,149 @@ bad:
     return NULL;
 }
 
+/* ======================================================================== the identity index ==== */
+
+/* A hint that lets a hit check the entry while the CSV is still being hashed: for a file's
+ * identity (device and inode, in the record's name; size and modification time, in the record)
+ * the content hash it had when last read. It only chooses which entry to check first: the entry
+ * is used only once the CSV's own hash, computed meanwhile, equals the hash it was stored under,
+ * so a file changed behind the same size and time, or a wrong or damaged record, costs a wasted
+ * check and never a wrong table. */
+
+typedef struct ident_rec {
+    char magic[8];
+    uint32_t version, pad;
+    uint64_t dev, ino, size, mtime_sec, mtime_nsec;
+    uint64_t file_hash;
+    uint64_t sum;             /* XXH64 of the 64 bytes above */
+} ident_rec;
+
+_Static_assert(sizeof(ident_rec) == 72, "identity record is 72 bytes");
+
+static char *ident_path(const char *dir, const struct stat *st)
+{
+    uint64_t id[2] = {(uint64_t)st->st_dev, (uint64_t)st->st_ino};
+    size_t n = strlen(dir) + 24;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%016llx" IDX_SUFFIX, dir, (unsigned long long)mql_xxh64(id, sizeof id));
+    return p;
+}
+
+static ident_rec ident_of(const struct stat *st, uint64_t file_hash)
+{
+    ident_rec r = {.version = MQL_TABLE_CACHE_VERSION, .dev = (uint64_t)st->st_dev,
+                   .ino = (uint64_t)st->st_ino, .size = (uint64_t)st->st_size,
+                   .mtime_sec = (uint64_t)st->st_mtim.tv_sec,
+                   .mtime_nsec = (uint64_t)st->st_mtim.tv_nsec, .file_hash = file_hash};
+    memcpy(r.magic, IDX_MAGIC, 8);
+    r.sum = mql_xxh64(&r, offsetof(ident_rec, sum));
+    return r;
+}
+
+/* A well-formed record (magic, version, checksum) read from the open file fd into *r. */
+static int ident_load(int fd, ident_rec *r)
+{
+    return read_all(fd, r, sizeof *r) == 0 && memcmp(r->magic, IDX_MAGIC, 8) == 0 &&
+           r->version == MQL_TABLE_CACHE_VERSION &&
+           r->sum == mql_xxh64(r, offsetof(ident_rec, sum)) ? 0 : -1;
+}
+
+/* The content hash the index holds for a file of this identity: 0 with *hash set, or -1. */
+static int ident_read(const char *dir, const struct stat *st, uint64_t *hash)
+{
+    char *p = ident_path(dir, st);
+    int fd = p ? open(p, O_RDONLY) : -1;
+    free(p);
+    if (fd < 0)
+        return -1;
+    ident_rec r, want = ident_of(st, 0);
+    int rc = ident_load(fd, &r) == 0 && r.dev == want.dev && r.ino == want.ino &&
+             r.size == want.size && r.mtime_sec == want.mtime_sec &&
+             r.mtime_nsec == want.mtime_nsec ? 0 : -1;
+    close(fd);
+    *hash = r.file_hash;
+    return rc;
+}
+
+static int same_identity(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Records hash for the file at path, whose identity before it was hashed was *before: only when
+ * it is the same now (a file changed while it was hashed gets no record). Failures are ignored. */
+static void ident_write(const char *dir, const char *path, const struct stat *before,
+                        uint64_t hash)
+{
+    struct stat now;
+    if (stat(path, &now) != 0 || !same_identity(before, &now))
+        return;
+    char *p = ident_path(dir, before);
+    size_t tn = strlen(dir) + 32;
+    char *tmp = malloc(tn);
+    if (p && tmp) {
+        snprintf(tmp, tn, "%s/.tmp-XXXXXX", dir);
+        int fd = mkstemp(tmp);
+        if (fd >= 0) {
+            ident_rec r = ident_of(before, hash);
+            int ok = write_all(fd, &r, sizeof r) == 0;
+            if (close(fd) != 0 || !ok || rename(tmp, p) != 0)
+                unlink(tmp);
+        }
+    }
+    free(tmp);
+    free(p);
+}
+
+/* Whether the index record at path names a content hash some entry in names[0..n) (file names
+ * of the kept entries, NULL for removed ones) was stored under. */
+static int ident_in_use(const char *path, char *const *names, size_t n)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    ident_rec r;
+    int ok = ident_load(fd, &r) == 0;
+    close(fd);
+    if (!ok)
+        return 0;
+    char hex[20];
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)r.file_hash);
+    for (size_t k = 0; k < n; k++) {
+        const char *b = names[k] ? strrchr(names[k], '/') : NULL;
+        if (b && strncmp(b + 1, hex, 16) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* ======================================================================== the entry point ==== */
 
-int mql_table_read_cached(const char *path, const mql_read_opts *opts,
-                          const mql_cache_opts *cache, mql_table **out,
-                          mql_cache_result *result, mql_err *err)
-{
-    mql_cache_result res = MQL_CACHE_OFF;
-    struct stat st;
+/* The CSV's hash, on a thread of its own while a candidate entry is checked. */
+typedef struct hash_job {
+    const char *path;
     uint64_t hash, bytes;
-    wbuf opt = {0};
-    char *entry = NULL;
-    int st_rc;
-    if (!cache || !cache->dir || strcmp(path, "-") == 0 || stat(path, &st) != 0 ||
-        !S_ISREG(st.st_mode) || (uint64_t)st.st_size < cache->min_file_bytes ||
-        mql_file_xxh64(path, &hash, &bytes, NULL) != MQL_OK || option_text(opts, &opt) ||
-        !(entry = entry_path(cache->dir, hash, bytes, &opt))) {
-        free(opt.p);
-        if (result)
-            *result = MQL_CACHE_OFF;
-        return mql_table_read(path, opts, out, err);
-    }
-    int stale;
+    int rc;
+} hash_job;
+
+static void *hash_run(void *arg)
+{
+    hash_job *j = arg;
+    j->rc = mql_file_xxh64(j->path, &j->hash, &j->bytes, NULL);
+    return NULL;
+}
+
+/* The table for a CSV with this hash and size from the entries a read with opts may use (for a
+ * read of some columns the whole table's entry first), or NULL (*stale as load sets it).
+ * *used: the entry's path (malloc'd) when one loaded. */
+static mql_table *lookup(const char *dir, const char *path, uint64_t hash, uint64_t bytes,
+                         const mql_read_opts *opts, const wbuf *opt, int *stale, char **used)
+{
     mql_table *t = NULL;
+    *stale = 0;
+    *used = NULL;
     if (opts && opts->only) {
         /* A read of some columns is served by an entry of the whole table when there is one
          * (the other commands of a review cache the whole file): the extra columns are unused. */
@@ -827,30 +980,107 @@ int mql_table_read_cached(const char *path, const mql_read_opts *opts,
         all.only_if_present = 0;
         wbuf aopt = {0};
         char *aentry = NULL;
-        if (!option_text(&all, &aopt) && (aentry = entry_path(cache->dir, hash, bytes, &aopt)) &&
-            (t = load(aentry, path, hash, bytes, &aopt, &stale)))
-            utimensat(AT_FDCWD, aentry, NULL, 0);
-        free(aentry);
+        if (!option_text(&all, &aopt) && (aentry = entry_path(dir, hash, bytes, &aopt)) &&
+            (t = load(aentry, path, hash, bytes, &aopt, stale)))
+            *used = aentry;
+        else
+            free(aentry);
         free(aopt.p);
     }
-    if (!t)
-        t = load(entry, path, hash, bytes, &opt, &stale);
+    char *entry;
+    if (!t && (entry = entry_path(dir, hash, bytes, opt))) {
+        if ((t = load(entry, path, hash, bytes, opt, stale)))
+            *used = entry;
+        else
+            free(entry);
+    }
+    return t;
+}
+
+int mql_table_read_cached(const char *path, const mql_read_opts *opts,
+                          const mql_cache_opts *cache, mql_table **out,
+                          mql_cache_result *result, mql_err *err)
+{
+    mql_cache_trace tr;
+    int st_rc = mql_table_read_cached_traced(path, opts, cache, out, &tr, err);
+    if (result)
+        *result = tr.result;
+    return st_rc;
+}
+
+int mql_table_read_cached_traced(const char *path, const mql_read_opts *opts,
+                                 const mql_cache_opts *cache, mql_table **out,
+                                 mql_cache_trace *trace, mql_err *err)
+{
+    mql_cache_trace tr = {MQL_CACHE_OFF, MQL_CACHE_NO_CANDIDATE};
+    struct stat st;
+    wbuf opt = {0};
+    if (!cache || !cache->dir || strcmp(path, "-") == 0 || stat(path, &st) != 0 ||
+        !S_ISREG(st.st_mode) || (uint64_t)st.st_size < cache->min_file_bytes ||
+        option_text(opts, &opt)) {
+        free(opt.p);
+        if (trace)
+            *trace = tr;
+        return mql_table_read(path, opts, out, err);
+    }
+    int stale = 0, st_rc;
+    mql_table *t = NULL;
+    char *used = NULL;
+    hash_job hj = {path, 0, 0, MQL_EIO};
+    uint64_t claimed;
+    pthread_t tid;
+    if (ident_read(cache->dir, &st, &claimed) == 0 &&
+        pthread_create(&tid, NULL, hash_run, &hj) == 0) {
+        /* The entry the file's identity points at is checked while the CSV is hashed; it is
+         * used only if the CSV's hash is the one it was stored under. */
+        t = lookup(cache->dir, path, claimed, (uint64_t)st.st_size, opts, &opt, &stale, &used);
+        pthread_join(tid, NULL);
+        if (hj.rc == MQL_OK && (hj.hash != claimed || hj.bytes != (uint64_t)st.st_size)) {
+            tr.candidate = MQL_CACHE_CANDIDATE_REJECTED;
+            mql_table_free(t);
+            t = NULL;
+            free(used);
+            used = NULL;
+            stale = 0;
+        } else if (hj.rc == MQL_OK) {
+            tr.candidate = MQL_CACHE_CANDIDATE_CONFIRMED;
+        }
+    } else {
+        hash_run(&hj);
+    }
+    if (hj.rc != MQL_OK) {              /* not hashed: read as if there were no cache */
+        mql_table_free(t);
+        free(used);
+        free(opt.p);
+        if (trace)
+            *trace = tr;
+        return mql_table_read(path, opts, out, err);
+    }
+    if (tr.candidate != MQL_CACHE_CANDIDATE_CONFIRMED)
+        t = lookup(cache->dir, path, hj.hash, hj.bytes, opts, &opt, &stale, &used);
     if (t) {
-        utimensat(AT_FDCWD, entry, NULL, 0);       /* most recently used */
+        utimensat(AT_FDCWD, used, NULL, 0);       /* most recently used */
         *out = t;
-        res = MQL_CACHE_HIT;
+        tr.result = MQL_CACHE_HIT;
         st_rc = MQL_OK;
     } else if ((st_rc = mql_table_read(path, opts, out, err)) == MQL_OK) {
-        res = stale ? MQL_CACHE_STALE : MQL_CACHE_MISS;
+        tr.result = stale ? MQL_CACHE_STALE : MQL_CACHE_MISS;
         /* The file may have changed between the hash and the read: store only what was hashed. */
-        if ((*out)->hash != hash || (*out)->n_bytes != bytes || reading_notes(*out) ||
+        char *entry = entry_path(cache->dir, hj.hash, hj.bytes, &opt);
+        if (!entry || (*out)->hash != hj.hash || (*out)->n_bytes != hj.bytes ||
+            reading_notes(*out) ||
             store(cache->dir, entry, *out, &opt,
                   cache->max_bytes ? cache->max_bytes : MQL_TABLE_CACHE_MAX_DEFAULT))
-            res = MQL_CACHE_NOT_STORED;
+            tr.result = MQL_CACHE_NOT_STORED;
+        free(entry);
     }
-    free(entry);
+    /* The next run finds the entry by the file's identity, unless it already did. */
+    if ((tr.result == MQL_CACHE_HIT || tr.result == MQL_CACHE_MISS ||
+         tr.result == MQL_CACHE_STALE) && tr.candidate != MQL_CACHE_CANDIDATE_CONFIRMED)
+        ident_write(cache->dir, path, &st, hj.hash);
+    free(used);
     free(opt.p);
-    if (result)
-        *result = res;
+    if (trace)
+        *trace = tr;
     return st_rc;
 }

@@ -44,6 +44,21 @@ typedef enum mql_cache_result {
     MQL_CACHE_NOT_STORED      /* read from the CSV; the entry could not be written (ignored) */
 } mql_cache_result;
 
+/* Whether the entry came through the identity index (a record of each file's device, inode,
+ * size and modification time with the content hash it had when last read): the entry that record
+ * points at is checked while the CSV is hashed, and used only if the CSV's hash is the one it was
+ * stored under. */
+typedef enum mql_cache_candidate {
+    MQL_CACHE_NO_CANDIDATE = 0,       /* no record for the file's identity: hashed, then looked up */
+    MQL_CACHE_CANDIDATE_CONFIRMED,    /* the record's hash was the CSV's: its entry was the lookup */
+    MQL_CACHE_CANDIDATE_REJECTED      /* the CSV's hash differs (the file changed): looked up again */
+} mql_cache_candidate;
+
+typedef struct mql_cache_trace {
+    mql_cache_result result;
+    mql_cache_candidate candidate;
+} mql_cache_trace;
+
 /* The cache directory by XDG: $XDG_CACHE_HOME/mqlcal when XDG_CACHE_HOME is an absolute path,
  * else $HOME/.cache/mqlcal. Returns a malloc'd string, or NULL when neither is set (or no
  * memory). Does not create it. */
@@ -55,6 +70,11 @@ char *mql_cache_dir_default(void);
 int mql_table_read_cached(const char *path, const mql_read_opts *opts,
                           const mql_cache_opts *cache, mql_table **out,
                           mql_cache_result *result, mql_err *err);
+
+/* mql_table_read_cached that also says how the entry was found (trace may be NULL). */
+int mql_table_read_cached_traced(const char *path, const mql_read_opts *opts,
+                                 const mql_cache_opts *cache, mql_table **out,
+                                 mql_cache_trace *trace, mql_err *err);
 
 /* The entry's path for a CSV with this content hash and size read with opts (malloc'd; NULL on
  * no memory). For tests that corrupt an entry. */

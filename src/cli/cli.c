@@ -425,7 +425,8 @@ static uint64_t env_u64(const char *name, uint64_t def)
  * MQLCAL_NO_CACHE set to anything but "" or "0", or when no cache directory can be named.
  * MQLCAL_CACHE_DIR overrides the XDG directory, MQLCAL_CACHE_MAX_MB the size limit (2048),
  * MQLCAL_CACHE_MIN_BYTES the smallest file cached (1 MiB). MQLCAL_CACHE_TRACE=1 prints the
- * outcome (hit, miss, stale, not stored, off) on stderr, for tests. */
+ * outcome (hit, miss, stale, not stored, off) and the identity index's part on stderr, for
+ * tests. */
 static int read_table(const cli_leads *l, const mql_read_opts *ro, mql_table **out, mql_err *err)
 {
     const char *off = getenv("MQLCAL_NO_CACHE");
@@ -435,12 +436,14 @@ static int read_table(const cli_leads *l, const mql_read_opts *ro, mql_table **o
         dir = dir_env && *dir_env ? mql_strdup(dir_env) : mql_cache_dir_default();
     mql_cache_opts co = {dir, env_u64("MQLCAL_CACHE_MAX_MB", 2048) << 20,
                          env_u64("MQLCAL_CACHE_MIN_BYTES", MQL_TABLE_CACHE_MIN_DEFAULT)};
-    mql_cache_result res;
-    int st = mql_table_read_cached(l->path, ro, &co, out, &res, err);
+    mql_cache_trace tr;
+    int st = mql_table_read_cached_traced(l->path, ro, &co, out, &tr, err);
     const char *trace = getenv("MQLCAL_CACHE_TRACE");
     static const char *const names[] = {"off", "hit", "miss", "stale", "not stored"};
+    static const char *const routes[] = {"", " (entry found by the file's identity)",
+                                         " (identity record's entry rejected: content changed)"};
     if (trace && strcmp(trace, "1") == 0 && st == MQL_OK)
-        fprintf(stderr, "mqlcal: table cache: %s\n", names[res]);
+        fprintf(stderr, "mqlcal: table cache: %s%s\n", names[tr.result], routes[tr.candidate]);
     free(dir);
     return st;
 }

@@ -444,6 +444,172 @@ static void test_dir_default(void **state)
     free(d);
 }
 
+/* ---------------------------------------------------------------- the identity index */
+
+static size_t records(void)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    size_t n = 0;
+    while (d && (de = readdir(d)))
+        n += strstr(de->d_name, ".mqli") != NULL;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* The only identity record's path (static buffer), or fails. */
+static const char *record_path(void)
+{
+    static char p[512];
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    p[0] = '\0';
+    while (d && (de = readdir(d)))
+        if (strstr(de->d_name, ".mqli"))
+            snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+    if (d)
+        closedir(d);
+    assert_true(p[0] != '\0');
+    return p;
+}
+
+static mql_table *read_traced(const char *path, mql_cache_result want,
+                              mql_cache_candidate want_cand)
+{
+    mql_cache_opts co = {dir, 0, 0};
+    mql_table *t = NULL;
+    mql_cache_trace tr = {MQL_CACHE_OFF, MQL_CACHE_NO_CANDIDATE};
+    mql_err err;
+    if (mql_table_read_cached_traced(path, NULL, &co, &t, &tr, &err))
+        fail_msg("read %s: %s", path, err.msg);
+    if (tr.result != want || tr.candidate != want_cand)
+        fail_msg("%s: cache result %d/%d, expected %d/%d", path, (int)tr.result,
+                 (int)tr.candidate, (int)want, (int)want_cand);
+    return t;
+}
+
+/* Rewrites the file's bytes in place (same inode, same size) and puts its modification time
+ * back, so its identity record still matches. */
+static void rewrite_same_identity(const char *path, const char *text)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    int fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, text, strlen(text), 0), (ssize_t)strlen(text));
+    close(fd);
+    struct timespec ts[2] = {st.st_atim, st.st_mtim};
+    assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+    struct stat now;
+    assert_int_equal(stat(path, &now), 0);
+    assert_int_equal(now.st_size, st.st_size);
+    assert_true(now.st_ino == st.st_ino && now.st_mtim.tv_sec == st.st_mtim.tv_sec &&
+                now.st_mtim.tv_nsec == st.st_mtim.tv_nsec);
+}
+
+/* A store records the file's identity; the next read checks the entry it points at while the
+ * CSV is hashed. The entry is used only when the CSV's hash is the one it was stored under: a file
+ * changed behind the same inode, size and time is read again (its old entry, intact and
+ * checksum-clean, is never used), a damaged candidate is stale, a damaged or foreign record is
+ * ignored and rewritten; a record whose entries are all gone is removed at the next trim. */
+static void test_identity_index(void **state)
+{
+    (void)state;
+    char path[64];
+    assert_non_null(write_temp(path, sizeof path, mixed));
+    mql_table *plain = read_plain(path, NULL);
+    mql_table *t = read_traced(path, MQL_CACHE_MISS, MQL_CACHE_NO_CANDIDATE);
+    assert_tables_equal(plain, t);
+    mql_table_free(t);
+    assert_int_equal(records(), 1);
+    t = read_traced(path, MQL_CACHE_HIT, MQL_CACHE_CANDIDATE_CONFIRMED);
+    assert_tables_equal(plain, t);
+    mql_table_free(t);
+    mql_table_free(plain);
+
+    /* the same identity, other bytes: the record's entry is rejected, the CSV read */
+    char *changed = mql_strdup(mixed);
+    char *a5 = strstr(changed, "A5,105");
+    assert_non_null(a5);
+    memcpy(a5, "A9,905", 6);
+    rewrite_same_identity(path, changed);
+    plain = read_plain(path, NULL);
+    t = read_traced(path, MQL_CACHE_MISS, MQL_CACHE_CANDIDATE_REJECTED);
+    assert_tables_equal(plain, t);
+    mql_table_free(t);
+    assert_int_equal(entries(), 2);
+    assert_int_equal(records(), 1);                     /* the record now holds the new hash */
+    t = read_traced(path, MQL_CACHE_HIT, MQL_CACHE_CANDIDATE_CONFIRMED);
+    assert_tables_equal(plain, t);
+    mql_table_free(t);
+    /* and back: the first entry is found by its hash again, the record updated */
+    rewrite_same_identity(path, mixed);
+    mql_table *first = read_plain(path, NULL);
+    t = read_traced(path, MQL_CACHE_HIT, MQL_CACHE_CANDIDATE_REJECTED);
+    assert_tables_equal(first, t);
+    mql_table_free(t);
+    t = read_traced(path, MQL_CACHE_HIT, MQL_CACHE_CANDIDATE_CONFIRMED);
+    mql_table_free(t);
+
+    /* a damaged candidate: stale, read from the CSV, stored again */
+    damage(path, -9, -1);
+    t = read_traced(path, MQL_CACHE_STALE, MQL_CACHE_CANDIDATE_CONFIRMED);
+    assert_tables_equal(first, t);
+    mql_table_free(t);
+    mql_table_free(read_traced(path, MQL_CACHE_HIT, MQL_CACHE_CANDIDATE_CONFIRMED));
+
+    /* a damaged record (each byte in turn), and a foreign one: ignored, then rewritten */
+    const char *rp = record_path();
+    unsigned char rec[72];
+    int fd = open(rp, O_RDONLY);
+    assert_int_equal(read(fd, rec, sizeof rec), (ssize_t)sizeof rec);
+    close(fd);
+    for (size_t k = 0; k < sizeof rec; k += 7) {
+        unsigned char bad[72];
+        memcpy(bad, rec, sizeof bad);
+        bad[k] ^= 0x21;
+        fd = open(rp, O_WRONLY | O_TRUNC);
+        assert_int_equal(write(fd, bad, sizeof bad), (ssize_t)sizeof bad);
+        close(fd);
+        t = read_traced(path, MQL_CACHE_HIT, MQL_CACHE_NO_CANDIDATE);
+        assert_tables_equal(first, t);
+        mql_table_free(t);
+        mql_table_free(read_traced(path, MQL_CACHE_HIT, MQL_CACHE_CANDIDATE_CONFIRMED));
+    }
+    fd = open(rp, O_WRONLY | O_TRUNC);
+    assert_int_equal(write(fd, "not a record\n", 13), 13);
+    close(fd);
+    mql_table_free(read_traced(path, MQL_CACHE_HIT, MQL_CACHE_NO_CANDIDATE));
+    mql_table_free(read_traced(path, MQL_CACHE_HIT, MQL_CACHE_CANDIDATE_CONFIRMED));
+
+    /* a record whose entries are gone: removed when the next store trims the directory */
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char p[512];
+    while (d && (de = readdir(d)))
+        if (strstr(de->d_name, ".mqlt")) {
+            snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+            unlink(p);
+        }
+    if (d)
+        closedir(d);
+    assert_int_equal(records(), 1);
+    char other[64];
+    assert_non_null(write_temp(other, sizeof other, "a,b\n1,x\n2,y\n3,x\n"));
+    mql_table_free(read_traced(other, MQL_CACHE_MISS, MQL_CACHE_NO_CANDIDATE));
+    assert_int_equal(records(), 1);                     /* only the other file's */
+    assert_int_equal(entries(), 1);
+    mql_table_free(read_traced(path, MQL_CACHE_MISS, MQL_CACHE_NO_CANDIDATE));
+    assert_int_equal(records(), 2);
+    mql_table_free(first);
+    mql_table_free(plain);
+    free(changed);
+    unlink(other);
+    unlink(path);
+    empty_dir();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -452,6 +618,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_large),
         cmocka_unit_test(test_size_limit),      cmocka_unit_test(test_hit_mapped),      cmocka_unit_test(test_read_error_not_cached),
         cmocka_unit_test(test_dir_default),
+        cmocka_unit_test(test_identity_index),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
