@@ -44,14 +44,19 @@ static void scan_one(mql_numeric_scan *sc)
 /* The unweighted scan (every row one lead), scan_one's loop in blocks with the whole-number
  * test taken out of it: a block at a time, by the 2^52 rounding (no conversion, no test per
  * value to wait for the one before). The same outputs as scan_one, the extremes included (the
- * same comparisons in the same order keep the same zero when -0 and 0 both occur). */
-static void scan_plain(mql_numeric_scan *sc)
+ * same comparisons in the same order keep the same zero when -0 and 0 both occur), whatever
+ * the blocks the values are given in. */
+void mql_scan_acc_init(mql_scan_acc *a)
+{
+    *a = (mql_scan_acc){0, INFINITY, -INFINITY, 1};
+}
+
+void mql_scan_acc_add(mql_scan_acc *a, const double *v, size_t n)
 {
     enum { BLOCK = 1024 };
-    const double *v = sc->col->num;
-    size_t n = sc->n_rows, na = 0;
-    double lo = INFINITY, hi = -INFINITY;
-    int integer = 1;
+    size_t na = a->na;
+    double lo = a->lo, hi = a->hi;
+    int integer = a->integer;
     for (size_t b0 = 0; b0 < n; b0 += BLOCK) {
         size_t b1 = n - b0 < BLOCK ? n : b0 + BLOCK;
         for (size_t r = b0; r < b1; r++) {
@@ -68,17 +73,39 @@ static void scan_plain(mql_numeric_scan *sc)
          * whole; from 2^53 on mql_is_integral says no. A NaN is not a counted value. */
         int bad = 0;
         for (size_t r = b0; integer && r < b1; r++) {
-            double x = v[r], a = fabs(x);
-            int whole = a < 0x1p52 ? (a + 0x1p52) - 0x1p52 == a : a < 0x1p53;
+            double x = v[r], m = fabs(x);
+            int whole = m < 0x1p52 ? (m + 0x1p52) - 0x1p52 == m : m < 0x1p53;
             bad |= (x == x) & !whole;
         }
         integer &= !bad;
     }
-    sc->nv = n - na;
-    sc->na = na;
-    sc->integer = integer;
-    sc->lo = lo;
-    sc->hi = hi;
+    *a = (mql_scan_acc){na, lo, hi, integer};
+}
+
+static void scan_plain(mql_numeric_scan *sc)
+{
+    const mql_column *c = sc->col;
+    mql_scan_acc a;
+    if (c->scan_of && c->scan_of == c->num && c->borrowed && c->scan_rows == sc->n_rows &&
+        c->n_rows == sc->n_rows) {
+        a = (mql_scan_acc){c->scan_na, c->scan_lo, c->scan_hi, c->scan_integer};
+    } else {
+        mql_scan_acc_init(&a);
+        mql_scan_acc_add(&a, c->num, sc->n_rows);
+    }
+    sc->nv = sc->n_rows - a.na;
+    sc->na = a.na;
+    sc->integer = a.integer;
+    sc->lo = a.lo;
+    sc->hi = a.hi;
+}
+
+/* Whether sc needs a pass over its column (no weights and a scan from the cache: none). */
+static int needs_pass(const mql_numeric_scan *sc)
+{
+    const mql_column *c = sc->col;
+    return sc->w || !(c->scan_of && c->scan_of == c->num && c->borrowed &&
+                      c->scan_rows == sc->n_rows && c->n_rows == sc->n_rows);
 }
 
 typedef struct scan_part {
@@ -100,6 +127,14 @@ static void *scan_part_run(void *arg)
 
 void mql_design_scan_numeric(mql_numeric_scan *sc, size_t n)
 {
+    size_t passes = 0;
+    for (size_t i = 0; i < n; i++)
+        passes += needs_pass(&sc[i]);
+    if (passes == 0) {              /* every scan from the cache: no thread */
+        scan_part all = {sc, n};
+        scan_part_run(&all);
+        return;
+    }
     scan_part half = {sc + n / 2, n - n / 2};
     pthread_t tid;
     int threaded = n >= 2 && pthread_create(&tid, NULL, scan_part_run, &half) == 0;

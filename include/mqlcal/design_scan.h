@@ -15,7 +15,19 @@ typedef struct mql_numeric_scan {
     double lo, hi;             /* out: the counted values' range (INFINITY, -INFINITY: none) */
 } mql_numeric_scan;
 
-/* Fills the outputs of sc[0..n), the second half on a thread of its own when one can be had
+/* The unweighted scan over consecutive blocks of one column (the same outputs as one pass):
+ * the table cache takes it block by block while it checksums a hit's columns. */
+typedef struct mql_scan_acc {
+    size_t na;
+    double lo, hi;
+    int integer;
+} mql_scan_acc;
+
+void mql_scan_acc_init(mql_scan_acc *a);
+void mql_scan_acc_add(mql_scan_acc *a, const double *v, size_t n);
+
+/* Fills the outputs of sc[0..n), from the column's own scan when a cache hit left one
+ * (mql_column.scan_of) and the rows are unweighted, else by a pass, the second half on a thread of its own when one can be had
  * (the same values either way). */
 void mql_design_scan_numeric(mql_numeric_scan *sc, size_t n);
 

@@ -77,6 +77,15 @@ typedef struct mql_column {
     char *unreadable_text;   /* ... and its text (NULL when n_unreadable is 0) */
     int date_ambiguous;      /* CATEGORICAL: every value is a date like 03/04/2016 that reads
                                 both as month/day/year and day/month/year (--date-format) */
+    /* NUMERIC from a table cache hit: the unweighted scan of num (design_scan.h: missing cells,
+     * whole numbers, range), taken in the pass that checked the entry's checksums. It describes
+     * the array scan_of of scan_rows values only: mql_design_scan_numeric uses it while num is
+     * still that borrowed array of that length (a column given other values has another array;
+     * the entry's mapping is never reused while the table lives). NULL: none. */
+    const double *scan_of;
+    size_t scan_rows, scan_na;
+    double scan_lo, scan_hi;
+    int scan_integer;
 } mql_column;
 
 typedef struct mql_table {

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mqlcal/design_scan.h"
 #include "mqlcal/table_cache.h"
 
 static char dir[64];
@@ -444,6 +445,96 @@ static void test_dir_default(void **state)
     free(d);
 }
 
+/* ---------------------------------------------------------------- the scan kept by a hit */
+
+/* The scan of each numeric column (mql_design_scan_numeric, unweighted) of tables a and b. */
+static void assert_scans_equal(const mql_table *a, const mql_table *b, size_t n_rows)
+{
+    for (size_t j = 0; j < a->n_cols; j++) {
+        if (a->cols[j].type != MQL_COL_NUMERIC)
+            continue;
+        mql_numeric_scan x = {.col = &a->cols[j], .n_rows = n_rows};
+        mql_numeric_scan y = {.col = &b->cols[j], .n_rows = n_rows};
+        mql_design_scan_numeric(&x, 1);
+        mql_design_scan_numeric(&y, 1);
+        assert_int_equal(x.nv, y.nv);
+        assert_int_equal(x.na, y.na);
+        assert_int_equal(x.integer, y.integer);
+        assert_memory_equal(&x.lo, &y.lo, sizeof x.lo);     /* bit for bit: -0 is not 0 */
+        assert_memory_equal(&x.hi, &y.hi, sizeof x.hi);
+    }
+}
+
+/* A hit keeps each numeric column's scan, taken while its checksum was checked, and the design's
+ * scan uses it: the same outputs as a pass over a plain read's column (missing cells, whole and
+ * fractional columns, -0 and 0, columns over several 64 KiB blocks). It is not used for fewer
+ * rows, nor once the column has another array; a plain read keeps none. */
+static void test_hit_keeps_scan(void **state)
+{
+    (void)state;
+    size_t rows = 30000, cap = rows * 48 + 64, at = 0;
+    char *text = malloc(cap), path[64];
+    assert_non_null(text);
+    at += (size_t)snprintf(text, cap, "whole,frac,gaps,zeros,big,tag\n");
+    for (size_t i = 0; i < rows; i++) {
+        const char *z = i % 7 == 3 ? "-0" : i % 5 == 1 ? "0" : "-2";
+        at += (size_t)snprintf(text + at, cap - at, "%zu,%zu.%zu,%s,%s,%s,%c\n", i % 977,
+                               i % 31, i % 10, i % 9 == 0 ? "" : "5", z,
+                               i == 20000 ? "9007199254740993" : "12", "abc"[i % 3]);
+    }
+    assert_non_null(write_temp(path, sizeof path, text));
+    free(text);
+    mql_table *plain = read_plain(path, NULL);
+    for (size_t j = 0; j < plain->n_cols; j++)
+        assert_null(plain->cols[j].scan_of);
+    mql_table_free(read_via(path, NULL, 0, MQL_CACHE_MISS));
+    mql_table *hit = read_via(path, NULL, 0, MQL_CACHE_HIT);
+    size_t kept = 0;
+    for (size_t j = 0; j < hit->n_cols; j++)
+        if (hit->cols[j].type == MQL_COL_NUMERIC) {
+            assert_ptr_equal(hit->cols[j].scan_of, hit->cols[j].num);
+            kept++;
+        }
+    assert_int_equal(kept, 5);
+    assert_scans_equal(plain, hit, rows);
+    /* fewer rows than were scanned: a pass over those rows */
+    assert_scans_equal(plain, hit, rows / 3);
+    /* the kept scan is the only source: changed to say so, it is what the design gets ... */
+    mql_column *c = &hit->cols[0];
+    double lo = c->scan_lo;
+    c->scan_lo = -12345.0;
+    mql_numeric_scan x = {.col = c, .n_rows = rows};
+    mql_design_scan_numeric(&x, 1);
+    assert_true(x.lo == -12345.0);
+    /* ... until the column has an array of its own (the same values): a pass again */
+    double *own = malloc(rows * sizeof *own);
+    memcpy(own, c->num, rows * sizeof *own);
+    const double *mapped = c->num;
+    c->num = own;
+    c->borrowed = 0;
+    mql_design_scan_numeric(&x, 1);
+    assert_true(x.lo == lo);
+    c->num = (double *)mapped;
+    c->borrowed = 1;
+    free(own);
+    c->scan_lo = lo;
+    /* weighted rows: always a pass */
+    double *w = malloc(rows * sizeof *w);
+    for (size_t i = 0; i < rows; i++)
+        w[i] = i % 2 ? 2.0 : 0.0;
+    mql_numeric_scan a = {.col = &plain->cols[0], .n_rows = rows, .w = w};
+    mql_numeric_scan b = {.col = c, .n_rows = rows, .w = w};
+    mql_design_scan_numeric(&a, 1);
+    mql_design_scan_numeric(&b, 1);
+    assert_int_equal(a.nv, b.nv);
+    assert_true(a.lo == b.lo && a.hi == b.hi);
+    free(w);
+    mql_table_free(hit);
+    mql_table_free(plain);
+    unlink(path);
+    empty_dir();
+}
+
 /* ---------------------------------------------------------------- the identity index */
 
 static size_t records(void)
@@ -619,6 +710,7 @@ int main(void)
         cmocka_unit_test(test_size_limit),      cmocka_unit_test(test_hit_mapped),      cmocka_unit_test(test_read_error_not_cached),
         cmocka_unit_test(test_dir_default),
         cmocka_unit_test(test_identity_index),
+        cmocka_unit_test(test_hit_keeps_scan),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
