@@ -5,7 +5,9 @@
  * reading option that affects typing (delimiter, placeholder list, --categorical, `only`) and
  * the identity of the reading code (the format version and the running executable's size and
  * modification time, so a rebuilt mqlcal never trusts another build's typing). A hit costs one
- * pass of XXH64 over the CSV plus reading the columns back; it never parses.
+ * pass of XXH64 over the CSV plus reading the columns back; it never parses. An identity record
+ * per file (device, inode, size, modification time -> the content hash last read) names the
+ * entry to check while the CSV is hashed on another thread; the hash still decides.
  *
  * Layout (native byte order, checked by a marker): a 64-byte header (magic, version, CSV hash and
  * size, options hash, lengths, and the header's own XXH64), a metadata block (the option text,
