@@ -34,10 +34,35 @@ static int leap(long y)
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
+/* Length of a time-zone designator at s (n bytes left): "Z", " UTC", " GMT" (the blank optional)
+ * or an offset +HH, +HHMM, +HH:MM (or -), with an optional blank before it; 0 when there is none
+ * or it is malformed. */
+static size_t zone_len(const char *s, size_t n)
+{
+    if (n == 1 && s[0] == 'Z')
+        return 1;
+    size_t i = n > 0 && s[0] == ' ' ? 1 : 0;
+    if (n - i == 3 && ((s[i] == 'U' && s[i + 1] == 'T' && s[i + 2] == 'C') ||
+                       (s[i] == 'G' && s[i + 1] == 'M' && s[i + 2] == 'T')))
+        return n;
+    if (n - i < 3 || (s[i] != '+' && s[i] != '-'))
+        return 0;
+    int hh = two(s + i + 1);
+    if (hh < 0 || hh > 14)
+        return 0;
+    i += 3;
+    if (i == n)
+        return n;
+    if (s[i] == ':')
+        i++;
+    int mm = i + 2 <= n ? two(s + i) : -1;
+    return mm >= 0 && mm <= 59 && i + 2 == n ? n : 0;
+}
+
 int mql_date_parse(const char *s, size_t len, double *days, int *has_time)
 {
     static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (len < 10 || s[4] != '-' || s[7] != '-')
+    if (len < 10 || (s[4] != '-' && s[4] != '/') || s[7] != s[4])
         return -1;
     int hi = two(s), lo = two(s + 2), mo = two(s + 5), d = two(s + 8);
     if (hi < 0 || lo < 0 || mo < 1 || mo > 12 || d < 1)
@@ -61,8 +86,8 @@ int mql_date_parse(const char *s, size_t len, double *days, int *has_time)
                     i++;
             }
         }
-        if (i < len && s[i] == 'Z')
-            i++;
+        if (i < len)                         /* a zone: the time is read as written */
+            i += zone_len(s + i, len - i);
         if (i != len || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
             return -1;
         v += (hh * 3600 + mm * 60 + ss) / 86400.0;
@@ -76,8 +101,8 @@ int mql_date_parse(const char *s, size_t len, double *days, int *has_time)
 
 int mql_date_iso_shaped(const char *s, size_t n)
 {
-    return n >= 10 && two(s) >= 0 && two(s + 2) >= 0 && s[4] == '-' && two(s + 5) >= 0 &&
-           s[7] == '-' && two(s + 8) >= 0 && (n == 10 || s[10] == ' ' || s[10] == 'T');
+    return n >= 10 && two(s) >= 0 && two(s + 2) >= 0 && (s[4] == '-' || s[4] == '/') &&
+           two(s + 5) >= 0 && s[7] == s[4] && two(s + 8) >= 0 && (n == 10 || s[10] == ' ' || s[10] == 'T');
 }
 
 int mql_date_dmy_shape(const char *s, size_t n, int *a, int *b, long *year, double *time,

@@ -377,3 +377,53 @@ int mql_table_counts_compact(const mql_table *t, long count_col, long won_col, m
     }
     return rc;
 }
+
+/* The numeric date forms, each over 1990-01-01 to 2100-01-01 (where they do not overlap): Excel's
+ * serial day numbers (day 25569 is 1970-01-01), and Unix seconds and milliseconds. */
+static const struct {
+    const char *name;
+    double lo, hi, per_day, day0;
+} numeric_dates[] = {
+    {"Excel serial day numbers", 32874.0, 73051.0, 1.0, 25569.0},
+    {"Unix timestamps in seconds", 631152000.0, 4102444800.0, 86400.0, 0.0},
+    {"Unix timestamps in milliseconds", 631152000000.0, 4102444800000.0, 86400000.0, 0.0},
+};
+
+int mql_column_numeric_to_date(mql_column *c, const char **form)
+{
+    *form = NULL;
+    if (c->type != MQL_COL_NUMERIC || c->n_missing >= c->n_rows)
+        return MQL_EDATA;
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < c->n_rows; i++)
+        if (!isnan(c->num[i])) {
+            lo = c->num[i] < lo ? c->num[i] : lo;
+            hi = c->num[i] > hi ? c->num[i] : hi;
+        }
+    size_t f = 0, nf = sizeof numeric_dates / sizeof numeric_dates[0];
+    while (f < nf && !(lo >= numeric_dates[f].lo && hi <= numeric_dates[f].hi))
+        f++;
+    if (f == nf)
+        return MQL_EDATA;
+    double *v = c->num;
+    if (c->borrowed) {           /* never written through: converted into an array of its own */
+        if (!(v = malloc((c->n_rows ? c->n_rows : 1) * sizeof *v)))
+            return MQL_ENOMEM;
+        memcpy(v, c->num, c->n_rows * sizeof *v);
+        c->num = v;
+        c->borrowed = 0;
+    }
+    int has_time = 0;
+    for (size_t i = 0; i < c->n_rows; i++) {
+        if (isnan(v[i]))
+            continue;
+        v[i] = v[i] / numeric_dates[f].per_day - numeric_dates[f].day0;
+        has_time |= v[i] != floor(v[i]);
+    }
+    c->type = MQL_COL_DATE;
+    c->has_time = has_time;
+    c->plain_decimal = 0;
+    c->decimals = 0;
+    *form = numeric_dates[f].name;
+    return MQL_OK;
+}

@@ -10,11 +10,16 @@
 
 /* ==== placeholders ========================================================================= */
 
-const char *const mql_default_na[] = {"", "NA", "N/A", "null", "Select", "unknown", "none", "-"};
+/* The CRM placeholders, then the error values Excel and Google Sheets write into a cell whose
+ * formula failed (an export of a spreadsheet keeps them as text). */
+const char *const mql_default_na[] = {"",        "NA",      "N/A",   "null",   "Select",
+                                      "unknown", "none",    "-",     "#N/A",   "#DIV/0!",
+                                      "#VALUE!", "#REF!",   "#NAME?", "#NUM!", "#NULL!",
+                                      "#ERROR!"};
 const size_t mql_n_default_na = sizeof mql_default_na / sizeof mql_default_na[0];
 
 /* lengths of mql_default_na, so the per-cell test needs no strlen (scoring streams millions) */
-static const size_t default_na_len[] = {0, 2, 3, 4, 6, 7, 4, 1};
+static const size_t default_na_len[] = {0, 2, 3, 4, 6, 7, 4, 1, 4, 7, 7, 5, 6, 5, 6, 7};
 _Static_assert(sizeof default_na_len / sizeof default_na_len[0] ==
                    sizeof mql_default_na / sizeof mql_default_na[0],
                "one length per default placeholder");
@@ -94,7 +99,7 @@ int mql_na_parse(const char *spec, mql_na_list *out, mql_err *err)
             while (k < out->n && !mql_span_ieq(out->v[k], strlen(out->v[k]), b, tl))
                 k++;
             if (k == out->n) {
-                char defaults[128];
+                char defaults[256];
                 mql_na_format(NULL, 0, defaults, sizeof defaults);
                 mql_na_clear(out);
                 return mql_err_set(err, MQL_EUSAGE,
@@ -127,8 +132,9 @@ int mql_na_match(const char *s, size_t n, const char *const *na, size_t n_na)
     n = mql_trim_span(s, n, &s);
     if (n == 0)
         return 1;
-    /* the lengths of the non-empty defaults (1, 2, 3, 4, 6, 7): most cells differ in length */
-    if (len && (n > 7 || !(UINT32_C(0xDE) >> n & 1)))
+    /* the non-empty defaults are 1 to 7 bytes long, and those of 5 start with '#': most cells
+     * differ in length or first byte */
+    if (len && (n > 7 || (n == 5 && s[0] != '#')))
         return 0;
     for (size_t i = 0; i < n_na; i++)
         if (mql_span_ieq(s, n, na[i], len ? len[i] : strlen(na[i])))

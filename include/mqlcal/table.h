@@ -174,8 +174,10 @@ const char *mql_cell_text(const mql_column *c, size_t row, char *buf, size_t cap
 /* Whether cell (col, row) is missing. */
 int mql_cell_missing(const mql_column *c, size_t row);
 
-/* Date helpers: "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS" (also with 'T') to days since 1970-01-01.
- * Returns 0 on success; *has_time says whether a time part was present. */
+/* Date helpers: "YYYY-MM-DD" (or "YYYY/MM/DD"), optionally with " HH:MM[:SS[.fff]]" (also with
+ * 'T') and a zone ("Z", "+02:00", "-0500", " UTC"), to days since 1970-01-01. The zone is not
+ * applied: the date and time are read as written. Returns 0 on success; *has_time says whether
+ * a time part was present. */
 int mql_date_parse(const char *s, size_t len, double *days, int *has_time);
 /* Formats days as YYYY-MM-DD (with_time: YYYY-MM-DD HH:MM:SS) into buf. */
 void mql_date_format(double days, int with_time, char *buf, size_t cap);

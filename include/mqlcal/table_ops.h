@@ -33,6 +33,13 @@ int mql_table_gather(const mql_table *t, const size_t *idx, size_t n, mql_table 
  * missing). MQL_EDATA when t has a column of that name, MQL_ENOMEM. */
 int mql_table_add_numeric(mql_table *t, const char *name, const double *v, mql_err *err);
 
+/* Turns a NUMERIC column whose filled values are all dates written as numbers into a DATE column
+ * (days since 1970-01-01): Excel serial day numbers (45292 is 2024-01-01), Unix seconds or Unix
+ * milliseconds, each recognised only when every value lies between 1990 and 2100. *form names the
+ * form found ("Excel serial day numbers"). MQL_EDATA (column unchanged) when the values fit none
+ * of them; MQL_ENOMEM. A borrowed column gets an array of its own. */
+int mql_column_numeric_to_date(mql_column *c, const char **form);
+
 /* Recounts n_missing and n_distinct of a NUMERIC or DATE column after its values changed. */
 void mql_column_recount(mql_column *c);
 

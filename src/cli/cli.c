@@ -223,10 +223,11 @@ const char *const cli_leads_usage =
     "  --acv COL            deal value of won deals (numeric)\n"
     "  --na LIST            placeholders read as missing (any case, blanks around ignored):\n"
     "                       LIST (comma-separated) replaces the defaults\n"
-    "                       NA,N/A,null,Select,unknown,none,-; +LIST adds to them; -LIST keeps\n"
-    "                       those defaults as answers (--na -Select). Empty cells are always\n"
-    "                       missing. The list travels with the model and its rules CSV; with\n"
-    "                       a MODEL, its list is the default\n"
+    "                       NA,N/A,null,Select,unknown,none,- and the spreadsheet errors #N/A,\n"
+    "                       #DIV/0!,#VALUE!,#REF!,#NAME?,#NUM!,#NULL!,#ERROR!; +LIST adds to\n"
+    "                       them; -LIST keeps those defaults as answers (--na -Select). Empty\n"
+    "                       cells are always missing. The list travels with the model and its\n"
+    "                       rules CSV; with a MODEL, its list is the default\n"
     "  --delim C            separator: ',', ';' or 'tab' (default: detected from the header)\n"
     "  --categorical LIST   columns read as categories even when they hold numbers\n"
     "  --exclude LIST       columns that are not features\n"
@@ -861,6 +862,79 @@ static int used_columns(const cli_leads *l, name_list *out)
     return MQL_OK;
 }
 
+/* The first and last day of DATE column c, YYYY-MM-DD, into lo and hi (32 bytes each). */
+static void date_range(const mql_column *c, char *lo, char *hi)
+{
+    double a = INFINITY, b = -INFINITY;
+    for (size_t i = 0; i < c->n_rows; i++)
+        if (!isnan(c->num[i])) {
+            a = c->num[i] < a ? c->num[i] : a;
+            b = c->num[i] > b ? c->num[i] : b;
+        }
+    mql_date_format(a, 0, lo, 32);
+    mql_date_format(b, 0, hi, 32);
+}
+
+/* The most common value of text column c, or NULL. */
+static const char *common_level(const mql_column *c)
+{
+    if (!c->levels || !c->n_levels)
+        return NULL;
+    size_t best = 0;
+    for (size_t k = 1; k < c->n_levels; k++)
+        if (c->level_count && c->level_count[k] > c->level_count[best])
+            best = k;
+    return c->levels[best];
+}
+
+/* --date on a column that is not a date: what it holds and the forms mqlcal reads. */
+static void date_column_error(const mql_column *c)
+{
+    const char *v = common_level(c);
+    char what[200];
+    if (c->type == MQL_COL_NUMERIC) {
+        double a = INFINITY, b = -INFINITY;
+        for (size_t i = 0; i < c->n_rows; i++)
+            if (!isnan(c->num[i])) {
+                a = c->num[i] < a ? c->num[i] : a;
+                b = c->num[i] > b ? c->num[i] : b;
+            }
+        if (a <= b)
+            snprintf(what, sizeof what, "numbers (%.15g to %.15g; read as dates only when all "
+                     "are Excel serial days, Unix seconds or milliseconds of 1990-2100)", a, b);
+        else
+            snprintf(what, sizeof what, "numeric with no value");
+    } else if (v) {
+        snprintf(what, sizeof what, "%s (values such as '%.60s')", mql_coltype_name(c->type), v);
+    } else {
+        snprintf(what, sizeof what, "%s%s", mql_coltype_name(c->type),
+                 c->n_missing == c->n_rows ? " with no value" : "");
+    }
+    cli_error("--date: column '%s' is %s, not a date; mqlcal reads 2024-03-05 or 2024/03/05 "
+              "(with a time and zone: 2024-03-05T10:22:31Z, 2024-03-05 10:22:31.123+01:00) and "
+              "a day and month around a four-digit year (03/05/2024, 05.03.2024, with a time "
+              "such as 1:30 PM); export the column in one of these forms", c->name, what);
+}
+
+/* --acv on a column that is not numeric: what it holds, and how to make it a number. */
+static void acv_column_error(const mql_column *c)
+{
+    const char *v = common_level(c);
+    static const char *const money_marks[] = {"$", "\xe2\x82\xac", "\xc2\xa3", "EUR", "USD",
+                                              "GBP", "CHF"};
+    int money = 0;
+    for (size_t k = 0; v && k < sizeof money_marks / sizeof *money_marks; k++)
+        money |= strstr(v, money_marks[k]) != NULL;
+    if (v)
+        cli_error("--acv: column '%s' is %s (values such as '%.60s'), not numeric%s", c->name,
+                  mql_coltype_name(c->type), v,
+                  money ? ": amounts with a currency sign or code are text to mqlcal; export "
+                          "the column as plain numbers (1234.50, or 1234,50 in a ';' file)"
+                        : "");
+    else
+        cli_error("--acv: column '%s' is %s, not numeric", c->name, mql_coltype_name(c->type));
+}
+
 int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
 {
     memset(d, 0, sizeof *d);
@@ -1090,9 +1164,24 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
             st = MQL_EDATA;
             goto done;
         }
-        if (c->type != MQL_COL_DATE) {
-            cli_error("--date: column '%s' is %s, not a date (YYYY-MM-DD[ HH:MM:SS])", c->name,
-                      mql_coltype_name(c->type));
+        const char *form = NULL;
+        if (c->type == MQL_COL_NUMERIC) {
+            /* Excel writes a date cell formatted as General as its serial day number, and
+             * warehouses write epoch timestamps: named by --date, such numbers are dates. */
+            int cs = mql_column_numeric_to_date(&d->table->cols[d->date_col], &form);
+            if (cs == MQL_ENOMEM) {
+                cli_error("out of memory");
+                st = cs;
+                goto done;
+            }
+        }
+        if (form) {
+            char lo[32], hi[32];
+            date_range(c, lo, hi);
+            fprintf(stderr, "mqlcal: note: --date: column '%s' holds %s, read as dates (%s to "
+                    "%s)\n", c->name, form, lo, hi);
+        } else if (c->type != MQL_COL_DATE) {
+            date_column_error(c);
             st = MQL_EDATA;
             goto done;
         }
@@ -1104,8 +1193,7 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
         }
         const mql_column *c = &t->cols[d->acv_col];
         if (c->type != MQL_COL_NUMERIC) {
-            cli_error("--acv: column '%s' is %s, not numeric", c->name,
-                      mql_coltype_name(c->type));
+            acv_column_error(c);
             st = MQL_EDATA;
             goto done;
         }

@@ -48,7 +48,7 @@ expect_out "City = Select is a rule" "City = Select +-94"
 expect_out "placeholder fit self-check passed" "self-check passed"
 run rules "$TMP/pl.json" --format csv -o "$TMP/pl.csv"
 expect "rules csv exit 0" 0 ""
-check "rules CSV carries '# na:'" grep -qx '# na: NA,N/A,null,unknown,none,-' "$TMP/pl.csv"
+check "rules CSV carries '# na:'" grep -qx '# na: NA,N/A,null,unknown,none,-,#N/A,#DIV/0!,#VALUE!,#REF!,#NAME?,#NUM!,#NULL!,#ERROR!' "$TMP/pl.csv"
 check "rules CSV has the Select rule" grep -q '^City,=,Select,-94,fit$' "$TMP/pl.csv"
 check "model JSON carries na" grep -q '"na": \[' "$TMP/pl.json"
 run score "$TMP/pl.csv" $F/placeholders.csv
@@ -72,7 +72,7 @@ run fit $F/placeholders.csv --outcome Converted --na +Thane
 expect "fit --na +Thane exit 0" 0 ""
 check "--na +Thane: Thane is missing, not a level" sh -c "! grep -q 'City = Thane' '$OUT'"
 run fit $F/placeholders.csv --outcome Converted --na -Nope
-expect "--na -Nope exit 2" 2 "--na: 'Nope' is not a default placeholder, so there is nothing to keep \(the defaults: NA,N/A,null,Select,unknown,none,-\)"
+expect "--na -Nope exit 2" 2 "--na: 'Nope' is not a default placeholder, so there is nothing to keep \(the defaults: NA,N/A,null,Select,unknown,none,-,#N/A,#DIV/0!,#VALUE!,#REF!,#NAME\?,#NUM!,#NULL!,#ERROR!\)"
 
 # ---- 7. helpful errors -----------------------------------------------------------------------
 run fit $F/spellings.csv --outcome converted
