@@ -597,6 +597,15 @@ size_t mql_bt_rec_sentence(const mql_bt_sweep *s, const mql_bt_constraint *c,
         if (c->goal == MQL_GOAL_CAPACITY && s->totals.won == 0) {
             len = snprintf(buf, cap, "threshold %s gives %s MQLs/month, within capacity %s; "
                            "the rated leads hold no won deal, so recall is n/a", thr, vol, lim);
+        } else if (c->goal == MQL_GOAL_CAPACITY && row->mqls == s->totals.n) {
+            /* The capacity does not bind: the loosest threshold passes every lead, which is no
+             * selection at all, and "captures 100% of won deals" would read as a success. */
+            len = snprintf(buf, cap,
+                           "capacity %s is at or above the whole volume (%s leads/month), so it "
+                           "does not limit the threshold: threshold %s, the lowest score, makes "
+                           "every lead an MQL (MQL-to-won %.1f%%, the base rate); choose the "
+                           "threshold by a minimum rate (--min-rate) or the plan instead",
+                           lim, vol, thr, 100.0 * row->won_rate);
         } else if (c->goal == MQL_GOAL_CAPACITY) {
             len = snprintf(buf, cap,
                            "threshold %s gives %s MQLs/month, within capacity %s, and captures "

@@ -56,6 +56,7 @@ typedef struct reader {
     const mql_csv_cell_fns *cells;   /* cell mode (parts): fields go to cells->cell unstored */
     size_t n_calls;          /* libcsv callbacks so far: tells whether csv_fini flushed a record */
     char delim;              /* direct mode: the delimiter, for the rows handed on */
+    int at_top;              /* the reader starts at the top of the file (not a later part) */
 } reader;
 
 static void batch_free(batch *b)
@@ -309,8 +310,17 @@ static void on_record(int term, void *ctx)
                 return;
             }
     } else if (nf != r->n_header && !r->allow_ragged) {
-        r->status = mql_err_set(r->err, MQL_EDATA, "%s:%zu: %zu field%s, header has %zu",
-                                r->path, r->rec_line, nf, nf == 1 ? "" : "s", r->n_header);
+        /* Report exports put a title above the column names or notes and a footer below the
+         * data (Salesforce: "Confidential Information - Do Not Distribute"): say so. */
+        const char *hint = "";
+        if (r->n_records == 1 && r->at_top && nf > r->n_header)
+            hint = ": is the first line a title or note above the column names? They must be "
+                   "the first line: delete the lines above them";
+        else if (nf == 1)
+            hint = ": a note, total or report footer below the data? Delete the lines that "
+                   "are not leads";
+        r->status = mql_err_set(r->err, MQL_EDATA, "%s:%zu: %zu field%s, header has %zu%s",
+                                r->path, r->rec_line, nf, nf == 1 ? "" : "s", r->n_header, hint);
         return;
     }
     if (r->cells) {
@@ -458,6 +468,11 @@ static int producer_chunk(pipeline *pl, slot *s, struct csv_parser *p, int *firs
             d += 3;
             m -= 3;
         }
+        if (m >= 2 && ((d[0] == 0xFF && d[1] == 0xFE) || (d[0] == 0xFE && d[1] == 0xFF)))
+            return mql_err_set(&pl->perr, MQL_EDATA,
+                               "%s: the file is UTF-16 text (Excel's \"Unicode Text\"), not "
+                               "UTF-8: save it as \"CSV UTF-8\", or convert it with iconv -f "
+                               "UTF-16 -t UTF-8", r->path);
         if (!pl->delim)
             pl->delim = detect_delim(d, m);
         csv_set_delim(p, (unsigned char)pl->delim);
@@ -540,7 +555,7 @@ int mql_csv_read(const char *path, const mql_csv_opts *opts, mql_csv_row_fn fn, 
     mql_xxh64_init(&pl->hash);
     pl->delim = opts && opts->delim ? opts->delim : 0;
     pl->r = (reader){.path = is_stdin ? "<stdin>" : path, .err = &pl->perr, .line = 1,
-                     .allow_ragged = opts && opts->allow_ragged};
+                     .allow_ragged = opts && opts->allow_ragged, .at_top = 1};
     pthread_mutex_init(&pl->mu, NULL);
     pthread_cond_init(&pl->cv, NULL);
     pthread_t th;
@@ -992,6 +1007,7 @@ int mql_csv_read_parts(const char *path, const mql_csv_opts *opts, size_t max_pa
         sp->floor[k] = k + 1 < n ? h_end + data / n * (k + 1) : sp->size;
         pt[k] = (part){.sp = sp, .k = k};
         part_reader(&pt[k].r, sp, &pt[k].b, &pt[k].err, 0, fn, cells, ctx[k]);
+        pt[k].r.at_top = k == 0;
     }
     sp->end[n - 1] = sp->size;
     sp->end_known[n - 1] = 1;

@@ -498,7 +498,23 @@ static int step_evaluate(const mql_review_spec *sp, mql_review *r, mql_err *err)
                             r->plan->rows[r->plan->pick.index].need > sp->capacity;
     /* The recommendation. */
     const mql_bt_sweep *sw = r->new_sw;
-    if (sp->capacity > 0) {
+    /* A capacity at or above the whole volume passes every lead at the lowest score: no
+     * selection. The threshold then comes from the plan, the current model or the model. */
+    char cap_note[200] = "";
+    int by_capacity = sp->capacity > 0;
+    if (by_capacity) {
+        mql_bt_constraint c = {.goal = MQL_GOAL_CAPACITY, .value = sp->capacity};
+        mql_bt_rec rec;
+        if ((st = mql_bt_recommend(sw, &c, &rec, err)))
+            return prefix(err, st, "--capacity");
+        if (rec.status == MQL_REC_MET && sw->rows[rec.index].mqls == sw->totals.n) {
+            by_capacity = 0;
+            snprintf(cap_note, sizeof cap_note, "Capacity %g is at or above the whole volume "
+                     "(%.1f leads/month), so it does not limit the threshold. ", sp->capacity,
+                     sw->rows[rec.index].mqls_per_month);
+        }
+    }
+    if (by_capacity) {
         mql_bt_constraint c = {.goal = MQL_GOAL_CAPACITY, .value = sp->capacity};
         mql_bt_rec rec;
         if ((st = mql_bt_recommend(sw, &c, &rec, err)))
@@ -531,15 +547,24 @@ static int step_evaluate(const mql_review_spec *sp, mql_review *r, mql_err *err)
         r->rec = rec.index;
         char s[400];
         mql_bt_rec_sentence(sw, &c, &rec, s, sizeof s);
-        snprintf(r->rec_text, sizeof r->rec_text,
-                 "Keeping the current model's MQL volume (no --capacity given): %s", s);
+        snprintf(r->rec_text, sizeof r->rec_text, "Keeping the current model's MQL volume (%s): "
+                 "%s", cap_note[0] ? "the capacity does not bind" : "no --capacity given", s);
     } else {
         r->rec = row_at(sw, (double)r->model->points->threshold);
         const mql_points *np = r->model->points;
         snprintf(r->rec_text, sizeof r->rec_text,
-                 "The new model's own threshold %ld (%s; no --capacity, plan or current model to "
-                 "set the volume).", np->threshold,
-                 np->threshold_rule ? np->threshold_rule : "as the model file gives it");
+                 "The new model's own threshold %ld (%s; no %s, plan or current model to set "
+                 "the volume).", np->threshold,
+                 np->threshold_rule ? np->threshold_rule : "as the model file gives it",
+                 cap_note[0] ? "binding --capacity" : "--capacity");
+    }
+    if (cap_note[0]) {
+        size_t nn = strlen(cap_note), nt = strlen(r->rec_text);
+        if (nn + nt >= sizeof r->rec_text)
+            nt = sizeof r->rec_text - nn - 1;
+        memmove(r->rec_text + nn, r->rec_text, nt);
+        memcpy(r->rec_text, cap_note, nn);
+        r->rec_text[nn + nt] = '\0';
     }
     /* Does the new model beat chance? Its evaluation AUC interval must exclude 0.5 and its
      * likelihood-ratio test on the training leads must be significant at 5%. */

@@ -360,6 +360,8 @@ typedef struct colb {
     char *bad_text;
     int shared;              /* num / code lie in the parts' shared arrays (slabs): never freed
                                 or reallocated through this column */
+    int unnamed;             /* no name in the header: never stored, and every cell must be
+                                blank (the empty columns a spreadsheet leaves at the right) */
 } colb;
 
 /* The column arrays the parts of a parallel read share: one array of doubles and one of codes
@@ -400,6 +402,10 @@ typedef struct builder {
     unsigned char na_first[256];     /* lower-cased first bytes of the placeholders */
     uint64_t na_lens;                /* bit k: some placeholder has length k (< 64) */
     int na_empty;                    /* "" is a placeholder */
+    size_t n_unnamed;                /* columns without a name in the header (colb.unnamed) */
+    size_t unnamed_bad;              /* cell mode: 1 + the unnamed column with a value in the
+                                        record being read (0: none), reported at its end */
+    char unnamed_text[48];           /*   ... and the start of that value */
 } builder;
 
 static int lower(int c)
@@ -448,19 +454,25 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
     size_t n_store = 0;
     for (size_t j = 0; j < row->n_fields; j++) {
         const char *name = row->field[j];
-        if (!row->len[j])
-            return mql_err_set(err, MQL_EDATA, "%s:%zu: column %zu has an empty header name",
-                               b->path, row->line, j + 1);
+        b->cb[j].out = -1;
+        if (!row->len[j]) {
+            b->cb[j].unnamed = 1;
+            b->n_unnamed++;
+            continue;
+        }
         for (size_t k = 0; k < j; k++)
-            if (strcmp(row->field[k], name) == 0)
+            if (row->len[k] && strcmp(row->field[k], name) == 0)
                 return mql_err_set(err, MQL_EDATA,
                                    "%s:%zu: duplicate column name '%s' (columns %zu and %zu)",
                                    b->path, row->line, name, k + 1, j + 1);
-        b->cb[j].out = -1;
         if (!o || !o->only || in_list(name, o->only, o->n_only))
             b->cb[j].out = (long)n_store++;
         b->cb[j].forced = o && o->categorical && in_list(name, o->categorical, o->n_categorical);
     }
+    if (b->n_unnamed == row->n_fields)
+        return mql_err_set(err, MQL_EDATA, "%s:%zu: the header line has no column names: the "
+                           "column names must be the first line of the file", b->path,
+                           row->line);
     /* The parts' headers are handled one after another on one thread: the first makes the
      * table of shared arrays. */
     if (b->sl && !b->sl->num) {
@@ -768,11 +780,33 @@ static int put_cell(builder *b, colb *c, size_t i, const char *s, size_t n)
     return mql_dict_add_hashed(&c->d, s, n, c->hash, &c->code[i]);
 }
 
+/* The error for a value in column j, which has no name in the header. */
+static int unnamed_error(const builder *b, size_t line, size_t j, const char *s, size_t n,
+                         mql_err *err)
+{
+    return mql_err_set(err, MQL_EDATA,
+                       "%s:%zu: column %zu has no name in the header but holds '%.*s%s' here: "
+                       "name it in the header line (and if a title or note stands above the "
+                       "column names, delete it: they must be the first line)",
+                       b->path, line, j + 1, (int)(n > 40 ? 40 : n), s, n > 40 ? "..." : "");
+}
+
+/* Whether s (n bytes) holds anything but blanks. */
+static int nonblank(const char *s, size_t n)
+{
+    const char *t;
+    return mql_trim_span(s, n, &t) > 0;
+}
+
 static int on_row(const mql_csv_row *row, void *ctx, mql_err *err)
 {
     builder *b = ctx;
     if (row->index == 0)
         return on_header(b, row, err);
+    if (b->n_unnamed)
+        for (size_t j = 0; j < b->n_file_cols && j < row->n_fields; j++)
+            if (b->cb[j].unnamed && nonblank(row->field[j], row->len[j]))
+                return unnamed_error(b, row->line, j, row->field[j], row->len[j], err);
     size_t i = b->n_rows;
     if (ensure_rows(b, i))
         return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
@@ -803,6 +837,12 @@ static int on_cell(void *ctx, size_t j, const char *s, size_t n, mql_err *err)
     size_t i = b->n_rows;
     if (j == 0 && ensure_rows(b, i))
         return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
+    if (j < b->n_file_cols && b->cb[j].unnamed && !b->unnamed_bad && nonblank(s, n)) {
+        b->unnamed_bad = j + 1;  /* reported at the record's end, where its line is known */
+        size_t k = n < sizeof b->unnamed_text - 1 ? n : sizeof b->unnamed_text - 1;
+        memcpy(b->unnamed_text, s, k);
+        b->unnamed_text[k] = '\0';
+    }
     if (j >= b->n_file_cols || b->cb[j].out < 0)
         return MQL_OK;           /* an extra field: the record's field count check fails */
     colb *c = &b->cb[j];
@@ -829,6 +869,9 @@ static int on_record_end(void *ctx, size_t n_fields, size_t line, mql_err *err)
 {
     builder *b = ctx;
     (void)n_fields;
+    if (b->unnamed_bad)
+        return unnamed_error(b, line, b->unnamed_bad - 1, b->unnamed_text,
+                             strlen(b->unnamed_text), err);
     if (note_line(b, b->n_rows, line))
         return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path,
                            b->n_rows + 1);

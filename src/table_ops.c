@@ -427,3 +427,32 @@ int mql_column_numeric_to_date(mql_column *c, const char **form)
     *form = numeric_dates[f].name;
     return MQL_OK;
 }
+
+/* The words that label a totals row, compared ignoring case, blanks and a trailing colon. */
+static int totals_label(const char *s)
+{
+    static const char *const words[] = {"total", "totals", "grand total", "subtotal", "sum"};
+    size_t n = mql_trim_span(s, strlen(s), &s);
+    if (n && s[n - 1] == ':')
+        n--;
+    for (size_t k = 0; k < sizeof words / sizeof *words; k++)
+        if (mql_span_ieq(s, n, words[k], strlen(words[k])))
+            return 1;
+    return 0;
+}
+
+int mql_table_totals_row(const mql_table *t, size_t *n_empty)
+{
+    *n_empty = 0;
+    if (t->n_rows < 2 || t->n_cols < 2)
+        return 0;
+    const mql_column *c = &t->cols[0];
+    size_t r = t->n_rows - 1;
+    if ((c->type != MQL_COL_CATEGORICAL && c->type != MQL_COL_ID) || !c->code || !c->levels ||
+        c->code[r] == MQL_NA_CODE || c->code[r] >= c->n_levels ||
+        !totals_label(c->levels[c->code[r]]))
+        return 0;
+    for (size_t j = 1; j < t->n_cols; j++)
+        *n_empty += mql_cell_missing(&t->cols[j], r) != 0;
+    return 2 * *n_empty >= t->n_cols - 1;
+}

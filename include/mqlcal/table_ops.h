@@ -40,6 +40,12 @@ int mql_table_add_numeric(mql_table *t, const char *name, const double *v, mql_e
  * of them; MQL_ENOMEM. A borrowed column gets an array of its own. */
 int mql_column_numeric_to_date(mql_column *c, const char **form);
 
+/* Whether the last row of t looks like the totals row a spreadsheet adds below the data rather
+ * than a lead: its first column reads Total, Totals, Grand Total, Subtotal or Sum (any case, a
+ * trailing colon allowed) and at least half of its other cells are missing (*n_empty of them).
+ * Returns 1 or 0. */
+int mql_table_totals_row(const mql_table *t, size_t *n_empty);
+
 /* Recounts n_missing and n_distinct of a NUMERIC or DATE column after its values changed. */
 void mql_column_recount(mql_column *c);
 

@@ -559,6 +559,15 @@ static int load_counts(const cli_leads *l, cli_data *d)
  * about columns of dates whose order of day and month no value decides. */
 static void table_warnings(const mql_table *t)
 {
+    size_t n_empty;
+    if (mql_table_totals_row(t, &n_empty)) {
+        const mql_column *c = &t->cols[0];
+        size_t last = t->n_rows - 1;
+        cli_warn("%s:%zu: the last row looks like a totals row ('%s' in column '%s', %zu of its "
+                 "%zu other cells empty), not a lead, but it is read as one: delete it from the "
+                 "export", t->source, mql_table_line(t, last), c->levels[c->code[last]], c->name,
+                 n_empty, t->n_cols - 1);
+    }
     for (size_t j = 0; j < t->n_cols; j++) {
         const mql_column *c = &t->cols[j];
         if (c->n_unreadable && c->unreadable_text) {
