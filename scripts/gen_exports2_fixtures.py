@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Writes tests/fixtures/exports2/: the first 600 leads of datasets/synthetic-leads.csv (eight of
+its columns) saved the way spreadsheets and CRM reports save them: dates with a time zone, as
+Excel serial numbers or epoch milliseconds, two-digit years; amounts with a currency; spreadsheet
+error cells; UTF-16; a title above the header, a footer below the data, blank trailing columns,
+a totals row. Deterministic; run from the repository root. The tests read the committed files,
+never this script (tests/cli/test_exports2.sh)."""
+import csv
+import datetime
+import io
+
+OUT = "tests/fixtures/exports2/"
+COLS = ["lead_id", "created_date", "job_level", "employees", "lead_source",
+        "pricing_page_visits", "became_sql", "closed_won", "acv"]
+
+with open("datasets/synthetic-leads.csv", newline="") as f:
+    rd = csv.DictReader(f)
+    rows = [[r[c] for c in COLS] for _, r in zip(range(600), rd)]
+DI, EI, AI = COLS.index("created_date"), COLS.index("employees"), COLS.index("acv")
+
+
+def text(header, body, delim=","):
+    s = io.StringIO()
+    w = csv.writer(s, delimiter=delim, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(body)
+    return s.getvalue()
+
+
+def save(name, data):
+    with open(OUT + name, "wb") as f:
+        f.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def day(r):
+    return datetime.datetime.strptime(r[DI], "%Y-%m-%d")
+
+
+def with_dates(fmt):
+    out = []
+    for i, r in enumerate(rows):
+        r = list(r)
+        t = day(r) + datetime.timedelta(hours=8 + i % 9, minutes=i % 60, seconds=i % 47)
+        r[DI] = fmt(i, t)
+        out.append(r)
+    return out
+
+
+ZONES = ["+02:00", "Z", "-0500", ".250Z", "+0530", " UTC"]
+save("dates_zone.csv", text(COLS, with_dates(
+    lambda i, t: t.strftime("%Y-%m-%dT%H:%M:%S") + ZONES[i % len(ZONES)])))
+save("dates_slash.csv", text(COLS, with_dates(lambda i, t: t.strftime("%Y/%m/%d"))))
+save("dates_excel.csv", text(COLS, with_dates(
+    lambda i, t: str((t.date() - datetime.date(1899, 12, 30)).days))))
+save("dates_epoch_ms.csv", text(COLS, with_dates(
+    lambda i, t: str(int((t - datetime.datetime(1970, 1, 1)).total_seconds()) * 1000))))
+save("dates_2digit.csv", text(COLS, with_dates(
+    lambda i, t: "%d/%d/%s" % (t.month, t.day, t.strftime("%y")))))
+
+money = []
+for r in rows:
+    r = list(r)
+    r[AI] = "${:,.2f}".format(float(r[AI])) if r[AI] else ""
+    money.append(r)
+save("acv_currency.csv", text(COLS, money))
+
+ERRORS = ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#ERROR!"]
+errs = []
+for i, r in enumerate(rows):
+    r = list(r)
+    if i % 25 == 3:
+        r[EI] = ERRORS[(i // 25) % len(ERRORS)]
+    errs.append(r)
+save("excel_errors.csv", text(COLS, errs))
+
+small = rows[:20]
+save("utf16.csv", b"\xff\xfe" + text(COLS, small, "\t").replace("\n", "\r\n").encode("utf-16-le"))
+save("title_line.csv", "Leads report - exported 2024-06-01\n" + text(COLS, small))
+save("title_padded.csv", "Leads report" + "," * (len(COLS) - 1) + "\n" + text(COLS, small))
+save("footer.csv", text(COLS, small) + '\n"Confidential Information - Do Not Distribute"\n'
+     '"Copyright (c) 2000-2024 salesforce.com, inc. All rights reserved."\n')
+save("trailing_cols.csv", text(COLS + ["", ""], [r + ["", ""] for r in rows]))
+save("unnamed_value.csv", text(COLS + [""], [r + ["note" if i == 7 else ""]
+                                             for i, r in enumerate(small)]))
+sums = ["Total"] + [""] * (len(COLS) - 1)
+sums[EI] = str(sum(int(r[EI]) for r in rows if r[EI]))
+save("totals_row.csv", text(COLS, rows + [sums]))

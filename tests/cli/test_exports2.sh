@@ -1,0 +1,90 @@
+#!/bin/sh
+# test_exports2.sh: lead exports as spreadsheets and CRM reports save them (a tester's second
+# round): dates with a time zone, as Excel serial numbers or epoch milliseconds; spreadsheet error
+# cells; amounts with a currency; UTF-16; a title above the header, a footer below the data,
+# blank trailing columns, a totals row; a capacity above the whole volume. Fixtures:
+# tests/fixtures/exports2/, made by scripts/gen_exports2_fixtures.py from datasets/synthetic-leads.csv.
+. tests/cli/lib.sh
+X=$FIX/exports2
+R="--outcome closed_won --sql became_sql --acv acv"
+
+# ---- dates -------------------------------------------------------------------------------------
+# ISO timestamps with a zone (+02:00, Z, -0500, .250Z, +0530, " UTC") are dates, read as written;
+# they were all "not a day of the calendar", so the date column was empty.
+run inspect $X/dates_zone.csv $R --date created_date
+expect zone_dates_read 0 ""
+check zone_dates_no_warning [ ! -s "$ERR" ]
+expect_out zone_dates_range "^created_date +date +0 +0\.0 +600 +2024-01-01 +2024-01-26"
+run inspect $X/dates_slash.csv $R --date created_date
+expect slash_dates_read 0 ""
+expect_out slash_dates_range "^created_date +date +0 +0\.0 +26 +2024-01-01 +2024-01-26"
+# Excel serial day numbers and epoch milliseconds named by --date are dates, with a note
+run inspect $X/dates_excel.csv $R --date created_date
+expect excel_serial_dates 0 "note: --date: column 'created_date' holds Excel serial day numbers, read as dates \(2024-01-01 to 2024-01-26\)"
+expect_out excel_serial_range "^created_date +date +0 +0\.0 +26 +2024-01-01 +2024-01-26"
+run inspect $X/dates_epoch_ms.csv $R --date created_date
+expect epoch_ms_dates 0 "note: --date: column 'created_date' holds Unix timestamps in milliseconds, read as dates \(2024-01-01 to 2024-01-26\)"
+run backtest $X/dates_excel.csv $R --date created_date --features job_level,lead_source \
+    --holdout-last 0.3 --capacity 50
+expect excel_serial_backtest 0 ""
+expect_out excel_serial_months "recommendation: threshold"
+# a numeric column that is no date form: its range and what would have been read
+run inspect $X/dates_excel.csv $R --date employees
+expect numeric_not_date 1 "--date: column 'employees' is numbers \(1 to 19812; read as dates only when all are Excel serial days, Unix seconds or milliseconds of 1990-2100\), not a date"
+# a form mqlcal does not read: a value of it, and the forms it reads
+run inspect $X/dates_2digit.csv $R --date created_date
+expect two_digit_year 1 "--date: column 'created_date' is categorical \(values such as '1/[0-9]+/24'\), not a date; mqlcal reads 2024-03-05 or 2024/03/05"
+
+# ---- spreadsheet error cells are missing values --------------------------------------------------
+run inspect $X/excel_errors.csv $R --date created_date
+expect excel_errors_read 0 ""
+expect_out excel_errors_numeric "^employees +numeric +49 "
+cut -d, -f1-9 $X/trailing_cols.csv >$TMP/base.csv      # the same leads without blank columns
+run fit $TMP/base.csv $R --date created_date --features employees,job_level --firth -o $TMP/emp.json
+expect excel_errors_model 0 ""
+# score: '#N/A' scores as the blank cell it stands for (it matched no rule before: 0 points)
+sed 's/,#[A-Z0-9/!?]*,/,,/' $X/excel_errors.csv >$TMP/blanked.csv
+run score $TMP/emp.json $X/excel_errors.csv -o $TMP/s1.csv
+expect excel_errors_score 0 ""
+run score $TMP/emp.json $TMP/blanked.csv -o $TMP/s2.csv
+cut -d, -f10-13 $TMP/s1.csv >$TMP/c1
+cut -d, -f10-13 $TMP/s2.csv >$TMP/c2
+check excel_errors_score_as_blank sh -c "[ -s $TMP/c1 ] && cmp -s $TMP/c1 $TMP/c2"
+check excel_errors_reason grep -q "^L0000004,.*,#N/A,.*employees missing" $TMP/s1.csv
+
+# ---- amounts with a currency ---------------------------------------------------------------------
+run inspect $X/acv_currency.csv $R --date created_date
+expect acv_currency 1 "--acv: column 'acv' is categorical \(values such as '\\\$[0-9,]+\.00'\), not numeric: amounts with a currency sign or code are text to mqlcal; export the column as plain numbers"
+
+# ---- file shapes ---------------------------------------------------------------------------------
+run inspect $X/utf16.csv --outcome closed_won
+expect utf16 1 "utf16.csv: the file is UTF-16 text \(Excel's \"Unicode Text\"\), not UTF-8: save it as \"CSV UTF-8\", or convert it with iconv -f UTF-16 -t UTF-8"
+run inspect $X/title_line.csv --outcome closed_won
+expect title_line 1 "title_line.csv:2: 9 fields, header has 1: is the first line a title or note above the column names\? They must be the first line: delete the lines above them"
+run inspect $X/title_padded.csv --outcome closed_won
+expect title_padded 1 "title_padded.csv:2: column 2 has no name in the header but holds 'created_date' here: name it in the header line \(and if a title or note stands above the column names, delete it: they must be the first line\)"
+run inspect $X/footer.csv --outcome closed_won
+expect footer 1 "footer.csv:23: 1 field, header has 9: a note, total or report footer below the data\? Delete the lines that are not leads"
+# blank trailing columns without a name are dropped; one holding a value is named
+run fit $X/trailing_cols.csv $R --date created_date --firth -o $TMP/tc.json
+expect trailing_columns_fit 0 ""
+expect_out trailing_columns_rows "^rows +600"
+run inspect $X/unnamed_value.csv --outcome closed_won
+expect unnamed_value 1 "unnamed_value.csv:9: column 10 has no name in the header but holds 'note' here"
+printf ',,\n1,2,3\n' >$TMP/noheader.csv
+run inspect $TMP/noheader.csv
+expect no_header_names 1 "noheader.csv:1: the header line has no column names"
+# a totals row is named (it is read as a lead: the warning says to delete it)
+run inspect $X/totals_row.csv $R --date created_date
+expect totals_row 0 "totals_row.csv:602: the last row looks like a totals row \('Total' in column 'lead_id', 7 of its 8 other cells empty\), not a lead, but it is read as one: delete it from the export"
+run inspect $X/trailing_cols.csv $R --date created_date
+check no_totals_warning_without_totals [ ! -s "$ERR" ]
+
+# ---- a capacity above the whole volume -----------------------------------------------------------
+run backtest $TMP/tc.json $X/trailing_cols.csv $R --date created_date --capacity 1000
+expect capacity_unbound 0 ""
+expect_out capacity_unbound_text "recommendation: capacity 1000 is at or above the whole volume \(600 leads/month\), so it does not limit the threshold: threshold -?[0-9]+, the lowest score, makes every lead an MQL \(MQL-to-won 8\.3%, the base rate\)"
+run review $TMP/base.csv $R --date created_date --capacity 1000 -o $TMP/rv
+expect capacity_unbound_review 0 ""
+check capacity_unbound_review_text grep -q "^Capacity 1000 is at or above the whole volume (600.0 leads/month), so it does not limit the threshold. The new model's own threshold" $TMP/rv/summary.md
+check capacity_review_not_everyone sh -c "grep -q '^recommended_recall,' $TMP/rv/summary.csv && ! grep -q '^recommended_recall,1,' $TMP/rv/summary.csv"
