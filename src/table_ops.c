@@ -456,3 +456,56 @@ int mql_table_totals_row(const mql_table *t, size_t *n_empty)
         *n_empty += mql_cell_missing(&t->cols[j], r) != 0;
     return 2 * *n_empty >= t->n_cols - 1;
 }
+
+/* Whether text s reads as a number once a percent sign, or a currency sign or code, and the
+ * grouping around it are taken away: "65%", "$1,234.50", "1.234,50 EUR", "EUR 1 234". Returns
+ * 1 for a percentage, 2 for an amount, 0 otherwise. */
+static int formatted_number(const char *s)
+{
+    static const char *const marks[] = {"$", "\xe2\x82\xac", "\xc2\xa3", "EUR", "USD", "GBP",
+                                        "CHF"};
+    size_t n = mql_trim_span(s, strlen(s), &s);
+    int kind = 0;
+    if (n > 1 && s[n - 1] == '%') {
+        kind = 1;
+        n--;
+    } else {
+        for (size_t k = 0; k < sizeof marks / sizeof *marks && !kind; k++) {
+            size_t m = strlen(marks[k]);
+            if (n > m && strncmp(s, marks[k], m) == 0) {
+                s += m;
+                n -= m;
+                kind = 2;
+            } else if (n > m && strncmp(s + n - m, marks[k], m) == 0) {
+                n -= m;
+                kind = 2;
+            }
+        }
+    }
+    if (!kind)
+        return 0;
+    int digits = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9')
+            digits++;
+        else if (c != '.' && c != ',' && c != ' ' && c != '-' && c != '+' && c != '\'')
+            return 0;
+    }
+    return digits ? kind : 0;
+}
+
+int mql_column_formatted_numbers(const mql_column *c)
+{
+    if (c->type != MQL_COL_CATEGORICAL || !c->levels || c->n_levels < 2)
+        return 0;
+    size_t pct = 0, money = 0;
+    for (size_t k = 0; k < c->n_levels; k++) {
+        int f = formatted_number(c->levels[k]);
+        pct += f == 1;
+        money += f == 2;
+    }
+    if (10 * pct >= 9 * c->n_levels)
+        return 1;
+    return 10 * money >= 9 * c->n_levels ? 2 : 0;
+}

@@ -46,6 +46,11 @@ int mql_column_numeric_to_date(mql_column *c, const char **form);
  * Returns 1 or 0. */
 int mql_table_totals_row(const mql_table *t, size_t *n_empty);
 
+/* Whether categorical column c holds numbers written with a unit that makes them text: 1 when
+ * at least 90% of its levels are percentages ("65%"), 2 when they are amounts with a currency
+ * sign or code ("$1,234.50", "1.234,50 EUR"), 0 otherwise (at least two levels needed). */
+int mql_column_formatted_numbers(const mql_column *c);
+
 /* Recounts n_missing and n_distinct of a NUMERIC or DATE column after its values changed. */
 void mql_column_recount(mql_column *c);
 

@@ -582,6 +582,12 @@ static void table_warnings(const mql_table *t)
                      c->n_unreadable == 1 ? "" : "s", c->n_unreadable == 1 ? "is" : "are", why,
                      c->unreadable_text, mql_coltype_name(c->type));
         }
+        int fmt = mql_column_formatted_numbers(c);
+        if (fmt)
+            cli_warn("%s: column '%s' holds %s such as '%s', which are text to mqlcal: read as "
+                     "%zu categories; export the column as plain numbers (%s) to use it as a "
+                     "number", t->source, c->name, fmt == 1 ? "percentages" : "amounts with a "
+                     "currency", c->levels[0], c->n_levels, fmt == 1 ? "65 or 0.65" : "1234.50");
         if (c->date_ambiguous && c->n_levels)
             cli_warn("%s: column '%s' holds dates such as %s that read both as month/day/year "
                      "and day/month/year: read as text; give --date-format mdy or dmy",
@@ -1206,6 +1212,18 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
             st = MQL_EDATA;
             goto done;
         }
+        /* A refund or a credit note exported as a deal: summed as it is, it lowers the ACV
+         * captured and the plan's ACV, so say so. */
+        size_t n_neg = 0, first = 0;
+        for (size_t i = 0; i < t->n_rows; i++)
+            if (c->num[i] < 0 && n_neg++ == 0)
+                first = i;
+        if (n_neg)
+            cli_warn("%s:%zu: --acv: %zu deal value%s negative (the first is %g, here): summed as "
+                     "%s in ACV captured and the plan's average; check for refunds or credits",
+                     t->source, mql_table_line(t, first), n_neg, n_neg == 1 ? " is" : "s are",
+                     c->num[first], n_neg == 1 ? "it is" : "they are");
+
     }
     const name_list *lists[2] = {&excl, &feat};
     const char *lname[2] = {"--exclude", "--features"};

@@ -88,3 +88,17 @@ run review $TMP/base.csv $R --date created_date --capacity 1000 -o $TMP/rv
 expect capacity_unbound_review 0 ""
 check capacity_unbound_review_text grep -q "^Capacity 1000 is at or above the whole volume (600.0 leads/month), so it does not limit the threshold. The new model's own threshold" $TMP/rv/summary.md
 check capacity_review_not_everyone sh -c "grep -q '^recommended_recall,' $TMP/rv/summary.csv && ! grep -q '^recommended_recall,1,' $TMP/rv/summary.csv"
+
+# ---- numbers a spreadsheet formats as text: percentages, currencies; negative deal values ----
+awk -F, 'BEGIN { OFS = "," } NR == 1 { print $0, "open_rate"; next } { print $0, (NR * 7) % 101 "%" }' \
+    $TMP/base.csv >$TMP/pct.csv
+run inspect $TMP/pct.csv $R --date created_date
+expect percent_column 0 "pct.csv: column 'open_rate' holds percentages such as '14%', which are text to mqlcal: read as 101 categories; export the column as plain numbers \(65 or 0\.65\) to use it as a number"
+run inspect $X/acv_currency.csv --outcome closed_won
+expect currency_column 0 "acv_currency.csv: column 'acv' holds amounts with a currency such as '\\\$[0-9,]+\.00', which are text to mqlcal"
+awk -F, 'BEGIN { OFS = "," } NR > 1 && $9 != "" && NR % 4 == 0 { $9 = "-" $9 } { print }' \
+    $TMP/base.csv >$TMP/neg.csv
+run inspect $TMP/neg.csv $R --date created_date
+expect negative_acv 0 "neg.csv:[0-9]+: --acv: [0-9]+ deal values are negative \(the first is -[0-9]+, here\): summed as they are in ACV captured and the plan's average; check for refunds or credits"
+run inspect $TMP/base.csv $R --date created_date
+check no_format_warnings [ ! -s "$ERR" ]
