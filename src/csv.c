@@ -119,7 +119,8 @@ static void batch_put(batch *b, const void *data, size_t n)
 static void column_label(const reader *r, size_t j, char *buf, size_t cap)
 {
     if (j < r->n_header)
-        snprintf(buf, cap, "column %zu '%.200s'", j + 1, r->header[j]);
+        snprintf(buf, cap, "column %zu '%.60s%s'", j + 1, r->header[j],
+                 strlen(r->header[j]) > 60 ? "..." : "");
     else
         snprintf(buf, cap, "column %zu", j + 1);
 }
@@ -346,11 +347,11 @@ static void on_record(int term, void *ctx)
     r->n_records++;
 }
 
-/* The delimiter of the header line: the most frequent of ',', ';', TAB outside quotes, ',' on a
- * tie or when none occurs. Looks at the first line of buf only. */
+/* The delimiter of the header line: the most frequent of ',', ';', TAB, '|' outside quotes, ','
+ * on a tie or when none occurs. Looks at the first line of buf only. */
 static char detect_delim(const unsigned char *s, size_t n)
 {
-    size_t comma = 0, semi = 0, tab = 0;
+    size_t comma = 0, semi = 0, tab = 0, pipe = 0;
     int inq = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = s[i];
@@ -366,11 +367,15 @@ static char detect_delim(const unsigned char *s, size_t n)
             semi++;
         else if (c == '\t')
             tab++;
+        else if (c == '|')
+            pipe++;
     }
-    if (semi > comma && semi > tab)
+    if (semi > comma && semi > tab && semi > pipe)
         return ';';
-    if (tab > comma && tab > semi)
+    if (tab > comma && tab > semi && tab > pipe)
         return '\t';
+    if (pipe > comma && pipe > semi && pipe > tab)
+        return '|';
     return ',';
 }
 

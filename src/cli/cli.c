@@ -154,11 +154,21 @@ int cli_pos_take(cli_pos *p, char **argv, int *i)
         return MQL_EUSAGE;
     }
     if (p->n >= p->max || (size_t)p->n >= sizeof p->v / sizeof p->v[0]) {
+        /* Most often the rest of an option's value, split by the shell at a blank. */
+        char hint[300] = "";
+        const char *prev = *i >= 1 ? argv[*i - 1] : "", *opt = *i >= 2 ? argv[*i - 2] : "";
+        size_t pl = strlen(prev);
+        if (opt[0] == '-' && opt[1] == '-' && pl && prev[pl - 1] == ',')
+            snprintf(hint, sizeof hint, "; a list takes no blank after its commas: %.60s %.60s%.60s",
+                     opt, prev, a);
+        else if (opt[0] == '-' && opt[1] == '-' && prev[0] != '-' && !strpbrk(a, "./"))
+            snprintf(hint, sizeof hint, "; if it is part of the value of %.60s, quote the value: "
+                     "%.60s '%.60s %.60s'", opt, opt, prev, a);
         if (p->expect)
-            cli_error("%s: unexpected argument '%s': expected %s (see 'mqlcal %s --help')",
-                      p->cmd, a, p->expect, p->cmd);
+            cli_error("%s: unexpected argument '%s': expected %s%s (see 'mqlcal %s --help')",
+                      p->cmd, a, p->expect, hint, p->cmd);
         else
-            cli_error("%s: unexpected argument '%s' (see 'mqlcal %s --help')", p->cmd, a,
+            cli_error("%s: unexpected argument '%s'%s (see 'mqlcal %s --help')", p->cmd, a, hint,
                       p->cmd);
         return MQL_EUSAGE;
     }

@@ -102,3 +102,16 @@ run inspect $TMP/neg.csv $R --date created_date
 expect negative_acv 0 "neg.csv:[0-9]+: --acv: [0-9]+ deal values are negative \(the first is -[0-9]+, here\): summed as they are in ACV captured and the plan's average; check for refunds or credits"
 run inspect $TMP/base.csv $R --date created_date
 check no_format_warnings [ ! -s "$ERR" ]
+
+# ---- '|'-separated exports (warehouse unloads) are detected -----------------------------------
+tr ',' '|' <$TMP/base.csv >$TMP/pipe.csv
+run inspect $TMP/pipe.csv $R --date created_date
+expect pipe_detected 0 ""
+expect_out pipe_delimiter "^delimiter +'\|'"
+expect_out pipe_rows "^rows +600"
+
+# ---- a value the shell split at a blank ------------------------------------------------------
+run fit $TMP/base.csv --outcome closed_won --exclude acv, became_sql
+expect list_with_blank 2 "fit: unexpected argument 'became_sql': expected LEADS.csv; a list takes no blank after its commas: --exclude acv,became_sql"
+run fit $TMP/base.csv --outcome closed won
+expect value_with_blank 2 "fit: unexpected argument 'won': expected LEADS.csv; if it is part of the value of --outcome, quote the value: --outcome 'closed won'"

@@ -18,7 +18,7 @@ expect header_only 1 "bad/header_only.csv: no data rows"
 run inspect $B/duplicate_column.csv
 expect duplicate_column 1 "bad/duplicate_column.csv:1: duplicate column name 'source' \(columns 2 and 3\)"
 run inspect $B/empty_header_name.csv
-expect empty_header_name 1 "bad/empty_header_name.csv:1: column 2 has an empty header name"
+expect empty_header_name 1 "bad/empty_header_name.csv:2: column 2 has no name in the header but holds 'web' here"
 run inspect $B/non_utf8.csv
 expect non_utf8 1 "bad/non_utf8.csv:3: column 3 'industry': invalid UTF-8 byte 0xE9 \(save the export as UTF-8\)"
 run inspect $B/no_positives.csv --outcome won
@@ -44,7 +44,7 @@ expect no_file 2 "inspect: expected LEADS.csv, got no file"
 run inspect $FIX/join/mqls.csv --format xml
 expect bad_format 2 "--format: expected table, csv, json or md"
 run inspect $FIX/join/mqls.csv --date origin
-expect date_not_a_date 1 "--date: column 'origin' is categorical, not a date"
+expect date_not_a_date 1 "--date: column 'origin' is categorical \(values such as '[^']*'\), not a date"
 
 # ---- the Olist-shaped join: 7 of the 30 leads have a deal (one deal's lead is not in the file)
 run inspect $FIX/join/mqls.csv --join $FIX/join/deals.csv --key mql_id
