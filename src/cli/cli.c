@@ -238,7 +238,7 @@ const char *const cli_leads_usage =
     "                       them; -LIST keeps those defaults as answers (--na -Select). Empty\n"
     "                       cells are always missing. The list travels with the model and its\n"
     "                       rules CSV; with a MODEL, its list is the default\n"
-    "  --delim C            separator: ',', ';' or 'tab' (default: detected from the header)\n"
+    "  --delim C            separator: ',', ';', '|' or 'tab' (default: detected from the header)\n"
     "  --categorical LIST   columns read as categories even when they hold numbers\n"
     "  --exclude LIST       columns that are not features\n"
     "  --features LIST      use only these columns as features\n"
