@@ -2,6 +2,7 @@
  * from the training table; binding maps any table onto it (design_fill.c writes the rows). */
 #include "mqlcal/design.h"
 #include "mqlcal/design_scan.h"
+#include "mqlcal/value.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -839,8 +840,9 @@ mql_group mql_design_group(const mql_design_opts *o, const mql_column *c, char *
 static int no_column(const mql_table *t, const char *opt, const char *name, mql_err *err)
 {
     const char *near = mql_table_nearest(t, name);
-    return mql_err_set(err, MQL_EUSAGE, "%s: no column '%s' in %s%s%s%s", opt, name, src_name(t),
-                       near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+    return mql_err_set(err, MQL_EUSAGE, "%s: no column '%s' in %s%s%s%s%s", opt, name,
+                       src_name(t), near ? "; did you mean '" : "", near ? near : "",
+                       near ? "'?" : "", mql_name_lookalike(name, near));
 }
 
 /* Every column an option names must exist and have a type the option can use. */

@@ -60,9 +60,9 @@ static int no_column(const mql_table *t, const char *name, mql_err *err)
     char cols[640];
     mql_name_list((const char *const *)&t->cols[0].name, t->n_cols, sizeof(mql_column), cols, sizeof cols);
     const char *near = mql_table_nearest(t, name);
-    return mql_err_set(err, MQL_EUSAGE, "no column '%s' in %s%s%s%s (columns: %s)", name,
+    return mql_err_set(err, MQL_EUSAGE, "no column '%s' in %s%s%s%s%s (columns: %s)", name,
                        t->source, near ? "; did you mean '" : "", near ? near : "",
-                       near ? "'?" : "", cols);
+                       near ? "'?" : "", mql_name_lookalike(name, near), cols);
 }
 
 int mql_table_require(const mql_table *t, const char *name, long *col, mql_err *err)

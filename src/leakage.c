@@ -899,5 +899,5 @@ void mql_screen_carriers(const mql_screen *s, const mql_table *t, const mql_desi
     }
     free(used);
     if (!buf[0])
-        snprintf(buf, cap, "(no single feature stands out)");
+        snprintf(buf, cap, "its features together (no single feature stands out)");
 }

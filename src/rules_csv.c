@@ -303,6 +303,20 @@ static int read_row(mql_points *m, reader *rd, char **fld, size_t nf, const char
     return MQL_OK;
 }
 
+/* The field count without the blank fields at the end of a row (nf fields, 1 to the array's
+ * size): a spreadsheet that saved the rules keeps its empty columns at the right as trailing
+ * separators (",,"). */
+static long drop_blank_tail(char **fld, long nf)
+{
+    while (nf > 0) {
+        const char *b;
+        if (mql_trim_span(fld[nf - 1], strlen(fld[nf - 1]), &b) > 0)
+            break;
+        nf--;
+    }
+    return nf;
+}
+
 int mql_points_read_stream(FILE *f, const char *name, mql_points **out, mql_err *err)
 {
     *out = NULL;
@@ -335,11 +349,13 @@ int mql_points_read_stream(FILE *f, const char *name, mql_points **out, mql_err 
             rc = parse_comment(m, b, name, ln, err);
             continue;
         }
-        char *fld[8];
+        char *fld[64];
         if (!header) {
             if (!strchr(s, ',') && strchr(s, ';'))
                 delim = ';';
-            long nf = split_fields(s, delim, fld, 8);
+            long nf = split_fields(s, delim, fld, 64);
+            if (nf > 0 && nf <= 64)
+                nf = drop_blank_tail(fld, nf);
             static const char *const want[] = {"feature", "operator", "value", "points", "group",
                                                "rule"};
             int ok = nf >= 4 && nf <= 6;
@@ -356,7 +372,9 @@ int mql_points_read_stream(FILE *f, const char *name, mql_points **out, mql_err 
             header = 1;
             continue;
         }
-        long nf = split_fields(s, delim, fld, 8);
+        long nf = split_fields(s, delim, fld, 64);
+        if (nf > 0 && nf <= 64)
+            nf = drop_blank_tail(fld, nf);
         if (nf < 0) {
             rc = mql_err_set(err, MQL_EDATA, "%s:%zu: unterminated quote", name, ln);
             break;

@@ -496,9 +496,10 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
                               sizeof cols);
                 const char *near = mql_nearest_name(lists[l][i], (const char *const *)row->field,
                                                     row->n_fields, sizeof(char *));
-                return mql_err_set(err, MQL_EUSAGE, "no column '%s' in %s%s%s%s (columns: %s)",
+                return mql_err_set(err, MQL_EUSAGE, "no column '%s' in %s%s%s%s%s (columns: %s)",
                                    lists[l][i], b->path, near ? "; did you mean '" : "",
-                                   near ? near : "", near ? "'?" : "", cols);
+                                   near ? near : "", near ? "'?" : "",
+                                   mql_name_lookalike(lists[l][i], near), cols);
             }
         }
     mql_table *t = b->t;

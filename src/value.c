@@ -392,6 +392,26 @@ void mql_name_list(const char *const *names, size_t n, size_t stride, char *buf,
     }
 }
 
+const char *mql_name_lookalike(const char *name, const char *near)
+{
+    static const struct {
+        const char *utf8, *note;
+    } look[] = {
+        {"\xc2\xa0", " (the file's name holds a non-breaking space, U+00A0, where it shows a "
+                     "blank: rename the column in the file)"},
+        {"\xe2\x80\xaf", " (the file's name holds a narrow non-breaking space, U+202F: rename the "
+                         "column in the file)"},
+        {"\xe2\x80\x8b", " (the file's name holds an invisible zero-width space, U+200B: rename "
+                         "the column in the file)"},
+        {"\xef\xbb\xbf", " (the file's name holds an invisible byte-order mark, U+FEFF: rename "
+                         "the column in the file)"},
+    };
+    for (size_t k = 0; near && k < sizeof look / sizeof *look; k++)
+        if (strstr(near, look[k].utf8) && !strstr(name, look[k].utf8))
+            return look[k].note;
+    return "";
+}
+
 const char *mql_nearest_name(const char *name, const char *const *names, size_t n, size_t stride)
 {
     if (!name || !names)

@@ -118,6 +118,10 @@ int mql_cut_bounds(double below, double above, int decimals, double *hi, double 
  * distance ignoring case when it is at most a third of the name's length (at least 1, at most 3).
  * NULL when no name is near. */
 const char *mql_nearest_name(const char *name, const char *const *names, size_t n, size_t stride);
+/* For a "did you mean" hint: a note when the near name holds a character that prints as a blank
+ * or not at all (a non-breaking, narrow or zero-width space, a byte-order mark) that name does
+ * not, so that the two print alike; "" otherwise (or when near is NULL). Never NULL. */
+const char *mql_name_lookalike(const char *name, const char *near);
 /* "a, b, c" for messages, cut with ", ..." to fit cap bytes: the n names at names, stride bytes
  * apart (as for mql_nearest_name). */
 void mql_name_list(const char *const *names, size_t n, size_t stride, char *buf, size_t cap);

@@ -112,10 +112,11 @@ int cmd_compare(int argc, char **argv)
                  c->move[1], c->move_won[1], c->move[2], c->move_won[2]);
     } else {
         snprintf(verdict, sizeof verdict,
-                 "the new model ranks leads %s the old one (AUC %.4f vs %.4f, %+.4f); at their "
-                 "thresholds %zu leads become MQL (%zu won) and %zu stop being MQL (%zu won)",
+                 "the new model ranks leads %s the old one (AUC %.4f, the old %.4f, %+.4f); at "
+                 "their thresholds %zu leads become MQL (%zu won) and %zu stop being MQL (%zu "
+                 "won)",
                  da > 0.005 ? "better than" : da < -0.005 ? "worse than" : "about as well as",
-                 c->old_sum.auc.auc, c->new_sum.auc.auc, da, c->move[1], c->move_won[1],
+                 c->new_sum.auc.auc, c->old_sum.auc.auc, da, c->move[1], c->move_won[1],
                  c->move[2], c->move_won[2]);
     }
     if ((st = cli_out_open(&out, "-")))

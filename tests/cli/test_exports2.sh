@@ -115,3 +115,29 @@ run fit $TMP/base.csv --outcome closed_won --exclude acv, became_sql
 expect list_with_blank 2 "fit: unexpected argument 'became_sql': expected LEADS.csv; a list takes no blank after its commas: --exclude acv,became_sql"
 run fit $TMP/base.csv --outcome closed won
 expect value_with_blank 2 "fit: unexpected argument 'won': expected LEADS.csv; if it is part of the value of --outcome, quote the value: --outcome 'closed won'"
+
+# ---- compare names each AUC: the new model's first (it read "AUC old vs new" after "the new") ---
+run compare $TMP/emp.json $TMP/tc.json $TMP/base.csv $R --date created_date
+expect compare_runs 0 ""
+check compare_auc_order sh -c "grep -Eo 'ranks leads better than the old one \(AUC [0-9.]+, the old [0-9.]+, \+' $OUT | awk '{ gsub(/[(,]/, \"\"); if (\$9 + 0 > \$12 + 0) ok = 1 } END { exit !ok }'"
+
+# ---- a rules CSV saved by a spreadsheet: BOM, CRLF, ';', empty columns at the right ------------
+awk 'BEGIN { printf "\357\273\277" } { gsub(/,/, ";"); printf "%s;;\r\n", $0 }' \
+    datasets/current-model.rules.csv >$TMP/rules_excel.csv
+run rules $TMP/rules_excel.csv --format csv
+expect rules_excel_read 0 ""
+run rules datasets/current-model.rules.csv --format csv
+cp "$OUT" $TMP/rules_plain.out
+run rules $TMP/rules_excel.csv --format csv
+check rules_excel_same_model cmp -s "$OUT" $TMP/rules_plain.out
+awk '{ print $0 ",,,,,,,,,," }' datasets/current-model.rules.csv >$TMP/rules_wide.csv
+head -n 200 datasets/synthetic-leads.csv >$TMP/leads200.csv
+run score $TMP/rules_wide.csv $TMP/leads200.csv -o $TMP/sw.csv
+expect rules_wide_columns 0 ""
+run score datasets/current-model.rules.csv $TMP/leads200.csv -o $TMP/sp.csv
+check rules_wide_same_scores sh -c "[ -s $TMP/sw.csv ] && cmp -s $TMP/sw.csv $TMP/sp.csv"
+
+# ---- a column name that prints like the one asked for -------------------------------------------
+printf 'lead_id,closed\302\240won,job\nL1,1,a\nL2,0,b\nL3,1,a\nL4,0,b\n' >$TMP/nbsp.csv
+run inspect $TMP/nbsp.csv --outcome "closed won"
+expect nbsp_name 2 "no column 'closed won' in .*nbsp.csv; did you mean 'closed.won'\? \(the file's name holds a non-breaking space, U\+00A0, where it shows a blank: rename the column in the file\)"
