@@ -912,6 +912,27 @@ static const char *common_level(const mql_column *c)
     return c->levels[best];
 }
 
+/* Whether outcome column c holds one value, a lost spelling (0, false, no, n, f, lost). */
+static int single_lost_value(const mql_column *c)
+{
+    if (c->n_distinct != 1)
+        return 0;
+    if (c->type == MQL_COL_BOOLEAN)
+        return 1;
+    if (c->type == MQL_COL_NUMERIC) {
+        for (size_t i = 0; i < c->n_rows; i++)
+            if (!isnan(c->num[i]))
+                return c->num[i] == 0;
+        return 0;
+    }
+    if (c->type != MQL_COL_CATEGORICAL || !c->n_levels)
+        return 0;
+    static const char *const blank[] = {""};
+    mql_cell v;
+    mql_cell_from_text(&v, c->levels[0], blank, 1);
+    return mql_cell_truth(&v) == 0 || mql_value_eq(c->levels[0], "lost");
+}
+
 /* --date on a column that is not a date: what it holds and the forms mqlcal reads. */
 static void date_column_error(const mql_column *c)
 {
@@ -1152,6 +1173,11 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
             cli_error("--outcome %s: no positive rows (0 of %zu): no cell of '%s' equals '%s' "
                       "(ignoring case, blanks and number spelling); its most common values: %s",
                       l->outcome, t->n_rows, c->name, eq + 1, top);
+        else if (single_lost_value(c))
+            cli_error("--outcome %s: no positive rows (0 of %zu): every filled cell of '%s' "
+                      "reads as lost (%s), so the file holds no won deal; a model needs won and "
+                      "lost leads: export a longer period or check the outcome column",
+                      l->outcome, t->n_rows, c->name, top);
         else
             cli_error("--outcome %s: no positive rows (0 of %zu); positive means "
                       "1/true/yes/y/won, or use --outcome COL=VALUE with one of its most common "

@@ -141,3 +141,8 @@ check rules_wide_same_scores sh -c "[ -s $TMP/sw.csv ] && cmp -s $TMP/sw.csv $TM
 printf 'lead_id,closed\302\240won,job\nL1,1,a\nL2,0,b\nL3,1,a\nL4,0,b\n' >$TMP/nbsp.csv
 run inspect $TMP/nbsp.csv --outcome "closed won"
 expect nbsp_name 2 "no column 'closed won' in .*nbsp.csv; did you mean 'closed.won'\? \(the file's name holds a non-breaking space, U\+00A0, where it shows a blank: rename the column in the file\)"
+
+# ---- a file with no won deal at all: said as such (not "use --outcome COL=VALUE with '0'") -----
+awk -F, 'BEGIN { OFS = "," } NR > 1 { $8 = "0" } { print }' $TMP/base.csv >$TMP/allost.csv
+run fit $TMP/allost.csv --outcome closed_won
+expect single_class 1 "--outcome closed_won: no positive rows \(0 of 600\): every filled cell of 'closed_won' reads as lost \('0' \(600\)\), so the file holds no won deal; a model needs won and lost leads"
