@@ -207,14 +207,33 @@ int mql_parse_number(const char *s, size_t n, double *out)
     return rc;
 }
 
+/* The length of a thousands separator of decimal-comma locales at s (n bytes): '.', a blank,
+ * a no-break space (U+00A0) or a narrow no-break space (U+202F), as French, German and Nordic
+ * spreadsheets write them; 0 when there is none. *blank says whether it is a kind of space. */
+static size_t group_sep(const char *s, size_t n, int *blank)
+{
+    *blank = 1;
+    if (n >= 1 && s[0] == ' ')
+        return 1;
+    if (n >= 2 && (unsigned char)s[0] == 0xC2 && (unsigned char)s[1] == 0xA0)
+        return 2;
+    if (n >= 3 && (unsigned char)s[0] == 0xE2 && (unsigned char)s[1] == 0x80 &&
+        (unsigned char)s[2] == 0xAF)
+        return 3;
+    *blank = 0;
+    return n >= 1 && s[0] == '.';
+}
+
 /* A decimal comma, the form of ';'-separated exports: [sign] digits [',' digits] with optional
- * '.' thousands groups ("8170,38", "1.234.567,89", "-0,5", "1.234.567"), and an exponent after
- * the fraction. A comma or two '.' groups must be present (one '.' group is parse_num's decimal
- * point). Returns 0 and sets *out, or -1. */
+ * thousands groups of one separator, '.' or a kind of space ("8170,38", "1.234.567,89", "-0,5",
+ * "1.234.567", "1 234,50", "12 500"), and an exponent after the fraction. A comma, a space group
+ * or two '.' groups must be present (one '.' group is parse_num's decimal point). Returns 0 and
+ * sets *out, or -1. */
 static int parse_num_comma(const char *s, size_t n, double *out)
 {
     char buf[96];
-    size_t i = 0, o = 0, groups = 0;
+    size_t i = 0, o = 0, groups = 0, sl, first_sl = 0;
+    int blank = 0, first_blank = 0;
     if (n + 1 > sizeof buf)
         return -1;
     if (i < n && (s[i] == '-' || s[i] == '+'))
@@ -224,13 +243,20 @@ static int parse_num_comma(const char *s, size_t n, double *out)
         buf[o++] = s[i++], lead++;
     if (lead == 0)
         return -1;
-    while (i < n && s[i] == '.') {
-        if (lead > 3 || i + 4 > n || !is_digit(s[i + 1]) || !is_digit(s[i + 2]) ||
-            !is_digit(s[i + 3]) || (i + 4 < n && is_digit(s[i + 4])))
+    while (i < n && (sl = group_sep(s + i, n - i, &blank)) > 0) {
+        if (groups == 0) {
+            first_sl = sl;
+            first_blank = blank;
+        } else if (sl != first_sl || blank != first_blank ||
+                   (blank && memcmp(s + i, s + i - 3 - sl, sl) != 0)) {
+            return -1;           /* one separator throughout */
+        }
+        if (lead > 3 || i + sl + 3 > n || !is_digit(s[i + sl]) || !is_digit(s[i + sl + 1]) ||
+            !is_digit(s[i + sl + 2]) || (i + sl + 3 < n && is_digit(s[i + sl + 3])))
             return -1;
-        memcpy(buf + o, s + i + 1, 3);
+        memcpy(buf + o, s + i + sl, 3);
         o += 3;
-        i += 4;
+        i += sl + 3;
         groups++;
     }
     int comma = 0;
@@ -254,7 +280,7 @@ static int parse_num_comma(const char *s, size_t n, double *out)
                 return -1;
         }
     }
-    if (i != n || (!comma && groups < 2))
+    if (i != n || (!comma && groups < (first_blank ? 1u : 2u)))
         return -1;
     buf[o] = '\0';
     return parse_num_general(buf, o, out);

@@ -146,3 +146,27 @@ expect nbsp_name 2 "no column 'closed won' in .*nbsp.csv; did you mean 'closed.w
 awk -F, 'BEGIN { OFS = "," } NR > 1 { $8 = "0" } { print }' $TMP/base.csv >$TMP/allost.csv
 run fit $TMP/allost.csv --outcome closed_won
 expect single_class 1 "--outcome closed_won: no positive rows \(0 of 600\): every filled cell of 'closed_won' reads as lost \('0' \(600\)\), so the file holds no won deal; a model needs won and lost leads"
+
+# ---- a French export: ';', decimal comma, a blank or U+00A0 between thousands ------------------
+awk -F, 'BEGIN { OFS = ";" }
+    function fr(x, sep,   s, n) {     # 12300.5 -> "12 300,50" with sep between thousands
+        if (x == "") return ""
+        s = sprintf("%.2f", x); n = index(s, ".")
+        int_part = substr(s, 1, n - 1); frac = substr(s, n + 1)
+        while (length(int_part) > 3) { frac_t = substr(int_part, length(int_part) - 2); int_part = substr(int_part, 1, length(int_part) - 3); grp = sep frac_t grp }
+        out = int_part grp "," frac; grp = ""; return out }
+    NR == 1 { $1 = $1; print; next }
+    { $4 = ($4 == "" ? "" : fr($4, NR % 2 ? " " : "\302\240")); $9 = fr($9, " "); print }' \
+    $TMP/base.csv >$TMP/fr.csv
+run inspect $TMP/fr.csv $R --date created_date
+expect french_numbers 0 ""
+expect_out french_employees "^employees +numeric +25 "
+expect_out french_acv "^acv +numeric "
+run score $TMP/emp.json $TMP/fr.csv -o $TMP/sfr.csv
+expect french_score 0 ""
+# score, fit_score, engagement_score, probability: the 9th to 6th fields from the end (the
+# amounts with a decimal comma are quoted in the output, so count from the end)
+awk -F, '{ print $(NF - 8), $(NF - 7), $(NF - 6), $(NF - 5) }' $TMP/sfr.csv >$TMP/cfr
+run score $TMP/emp.json $TMP/base.csv -o $TMP/sbase.csv
+awk -F, '{ print $(NF - 8), $(NF - 7), $(NF - 6), $(NF - 5) }' $TMP/sbase.csv >$TMP/cbase
+check french_scores_equal sh -c "[ -s $TMP/cfr ] && cmp -s $TMP/cfr $TMP/cbase"

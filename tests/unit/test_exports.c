@@ -9,6 +9,7 @@
 #include "mqlcal/lookup.h"
 #include "mqlcal/outcome.h"
 #include "mqlcal/table.h"
+#include "mqlcal/table_ops.h"
 
 static int read_file(const char *text, const mql_read_opts *o, mql_table **t, mql_err *err)
 {
@@ -57,6 +58,83 @@ static void test_decimal_comma(void **state)
     /* In a ',' file a quoted "8170,38" stays text: the comma is no decimal mark there. */
     t = read_ok("id,amount\n1,\"8170,38\"\n2,\"12,5\"\n", NULL);
     assert_int_equal(col(t, "amount")->type, MQL_COL_CATEGORICAL);
+    mql_table_free(t);
+}
+
+/* Spaces as thousands separators of decimal-comma locales (a blank, U+00A0, U+202F), one kind
+ * per number; a single space group is a number (it cannot be a decimal point), and the scorer
+ * reads the same cells the same way (mql_parse_decimal_comma). */
+static void test_space_groups(void **state)
+{
+    (void)state;
+    mql_table *t = read_ok("id;fr;nbsp;nnbsp;mixed\n"
+                           "1;1 234,50;1\xc2\xa0" "234,5;12\xe2\x80\xaf" "500;1 234\n"
+                           "2;12 500;1\xc2\xa0" "234\xc2\xa0" "567;980,1;1 234.567,1\n", NULL);
+    const mql_column *fr = col(t, "fr"), *nb = col(t, "nbsp"), *nn = col(t, "nnbsp");
+    assert_int_equal(fr->type, MQL_COL_NUMERIC);
+    assert_true(fr->num[0] == 1234.5 && fr->num[1] == 12500);
+    assert_int_equal(nb->type, MQL_COL_NUMERIC);
+    assert_true(nb->num[0] == 1234.5 && nb->num[1] == 1234567);
+    assert_int_equal(nn->type, MQL_COL_NUMERIC);
+    assert_true(nn->num[0] == 12500 && nn->num[1] == 980.1);
+    assert_int_equal(col(t, "mixed")->type, MQL_COL_CATEGORICAL);   /* ' ' then '.': text */
+    mql_table_free(t);
+    double v;
+    assert_int_equal(mql_parse_decimal_comma("1 234 567,89", 12, &v), 0);
+    assert_true(v == 1234567.89);
+    assert_int_equal(mql_parse_decimal_comma("12  500", 7, &v), -1);    /* two blanks */
+    assert_int_equal(mql_parse_decimal_comma("1234 567", 8, &v), -1);   /* 4 digits before */
+    assert_int_equal(mql_parse_decimal_comma("1 23", 4, &v), -1);       /* a short group */
+    assert_int_equal(mql_parse_decimal_comma(" 234", 4, &v), -1);
+}
+
+/* ISO timestamps with a zone and YYYY/MM/DD read as written; a malformed zone does not. */
+static void test_zone_dates(void **state)
+{
+    (void)state;
+    double d;
+    int ht;
+    static const char *const ok[] = {"2024-03-05T10:22:31+02:00", "2024-03-05T10:22:31-0500",
+                                     "2024-03-05T10:22:31.123Z", "2024-03-05 10:22:31 UTC",
+                                     "2024-03-05T10:22:31+05", "2024-03-05T10:22Z",
+                                     "2024-03-05 10:22:31 GMT", "2024-03-05T10:22:31 +01:00"};
+    for (size_t k = 0; k < sizeof ok / sizeof *ok; k++) {
+        assert_int_equal(mql_date_parse(ok[k], strlen(ok[k]), &d, &ht), 0);
+        assert_true(floor(d) == 19787 && ht == 1);                  /* 2024-03-05 */
+    }
+    assert_int_equal(mql_date_parse("2024-03-05T10:22:31+02:00", 25, &d, &ht), 0);
+    assert_true(fabs(d - (19787 + (10 * 3600 + 22 * 60 + 31) / 86400.0)) < 1e-12);
+    assert_int_equal(mql_date_parse("2024/03/05", 10, &d, &ht), 0);
+    assert_true(d == 19787 && ht == 0);
+    static const char *const bad[] = {"2024-03-05T10:22:31+5:00", "2024-03-05T10:22:31+02:0",
+                                      "2024-03-05T10:22:31+15:00", "2024-03-05T10:22:31 EST",
+                                      "2024/03-05", "2024-03-05T10:22:31ZZ"};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++)
+        assert_int_equal(mql_date_parse(bad[k], strlen(bad[k]), &d, &ht), -1);
+}
+
+/* --date's numeric forms: Excel serial days, Unix seconds and milliseconds, each only when every
+ * value lies in 1990-2100; anything else leaves the column as it was. */
+static void test_numeric_dates(void **state)
+{
+    (void)state;
+    mql_table *t = read_ok("xl,sec,ms,count\n45292,1704067200,1704067200000,3\n"
+                           "45293.5,1704153600,1704110400000,45292\n", NULL);
+    const char *form;
+    mql_column *xl = (mql_column *)col(t, "xl"), *sec = (mql_column *)col(t, "sec"),
+               *ms = (mql_column *)col(t, "ms"), *cnt = (mql_column *)col(t, "count");
+    assert_int_equal(mql_column_numeric_to_date(xl, &form), MQL_OK);
+    assert_string_equal(form, "Excel serial day numbers");
+    assert_int_equal(xl->type, MQL_COL_DATE);
+    assert_true(xl->num[0] == 19723 && xl->num[1] == 19724.5 && xl->has_time);  /* 2024-01-01 */
+    assert_int_equal(mql_column_numeric_to_date(sec, &form), MQL_OK);
+    assert_string_equal(form, "Unix timestamps in seconds");
+    assert_true(sec->num[0] == 19723 && sec->num[1] == 19724 && !sec->has_time);
+    assert_int_equal(mql_column_numeric_to_date(ms, &form), MQL_OK);
+    assert_string_equal(form, "Unix timestamps in milliseconds");
+    assert_true(ms->num[0] == 19723 && ms->num[1] == 19723.5);
+    assert_int_equal(mql_column_numeric_to_date(cnt, &form), MQL_EDATA);   /* 3 is no date */
+    assert_true(form == NULL && cnt->type == MQL_COL_NUMERIC && cnt->num[0] == 3);
     mql_table_free(t);
 }
 
@@ -345,6 +423,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decimal_comma),
+        cmocka_unit_test(test_space_groups),
+        cmocka_unit_test(test_zone_dates),
+        cmocka_unit_test(test_numeric_dates),
         cmocka_unit_test(test_day_month_dates),
         cmocka_unit_test(test_cells_without_value),
         cmocka_unit_test(test_nul_byte),
