@@ -102,7 +102,8 @@ int mql_date_parse(const char *s, size_t len, double *days, int *has_time)
 int mql_date_iso_shaped(const char *s, size_t n)
 {
     return n >= 10 && two(s) >= 0 && two(s + 2) >= 0 && (s[4] == '-' || s[4] == '/') &&
-           two(s + 5) >= 0 && s[7] == s[4] && two(s + 8) >= 0 && (n == 10 || s[10] == ' ' || s[10] == 'T');
+           two(s + 5) >= 0 && s[7] == s[4] && two(s + 8) >= 0 &&
+           (n == 10 || s[10] == ' ' || s[10] == 'T');
 }
 
 int mql_date_dmy_shape(const char *s, size_t n, int *a, int *b, long *year, double *time,

@@ -5,8 +5,9 @@
 
 #include <stddef.h>
 
-/* Whether s has the shape of an ISO date, digits in every place of YYYY-MM-DD (the rest is not
- * looked at): a value of that shape that mql_date_parse refuses is an impossible date. */
+/* Whether s has the shape of an ISO date, digits in every place of YYYY-MM-DD or YYYY/MM/DD (the
+ * rest is not looked at): a value of that shape that mql_date_parse refuses is an impossible
+ * date. */
 int mql_date_iso_shaped(const char *s, size_t n);
 /* Reads a day-first or month-first date: A SEP B SEP YYYY with A, B of one or two digits and SEP
  * one of '/', '.', '-' (the same twice), then optionally " HH:MM[:SS]" and " AM"/" PM". *a and *b

@@ -159,8 +159,8 @@ int cli_pos_take(cli_pos *p, char **argv, int *i)
         const char *prev = *i >= 1 ? argv[*i - 1] : "", *opt = *i >= 2 ? argv[*i - 2] : "";
         size_t pl = strlen(prev);
         if (opt[0] == '-' && opt[1] == '-' && pl && prev[pl - 1] == ',')
-            snprintf(hint, sizeof hint, "; a list takes no blank after its commas: %.60s %.60s%.60s",
-                     opt, prev, a);
+            snprintf(hint, sizeof hint,
+                     "; a list takes no blank after its commas: %.60s %.60s%.60s", opt, prev, a);
         else if (opt[0] == '-' && opt[1] == '-' && prev[0] != '-' && !strpbrk(a, "./"))
             snprintf(hint, sizeof hint, "; if it is part of the value of %.60s, quote the value: "
                      "%.60s '%.60s %.60s'", opt, opt, prev, a);

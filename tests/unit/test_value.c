@@ -138,7 +138,8 @@ static void test_na_lists(void **state)
     assert_true(mql_na_match(" ", 1, (const char *const *)l.v, l.n));
     /* the format reads back to the same list */
     mql_na_format((const char *const *)l.v, l.n, buf, sizeof buf);
-    assert_string_equal(buf, "NA,N/A,null,none,-,#N/A,#DIV/0!,#VALUE!,#REF!,#NAME?,#NUM!,#NULL!,#ERROR!");
+    assert_string_equal(buf, "NA,N/A,null,none,-,#N/A,#DIV/0!,#VALUE!,#REF!,#NAME?,#NUM!,"
+                             "#NULL!,#ERROR!");
     mql_na_list back;
     assert_int_equal(mql_na_parse(buf, &back, &err), MQL_OK);
     assert_int_equal(back.n, l.n);
