@@ -216,24 +216,49 @@ static void json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* The width of s as written by put_text: in Markdown a '|' is written "\|". */
+static size_t text_width(const char *s, int markdown)
+{
+    size_t w = width(s);
+    for (; markdown && *s; s++)
+        w += *s == '|';
+    return w;
+}
+
+/* Writes s as one table cell: a line break as a blank (it would end the row), and in Markdown a
+ * '|' as "\|" (it would end the cell: `job_level in Director|VP`). */
+static void put_text(FILE *f, const char *s, int markdown)
+{
+    for (; *s; s++) {
+        if (*s == '\n' || *s == '\r')
+            fputc(' ', f);
+        else if (*s == '|' && markdown)
+            fputs("\\|", f);
+        else
+            fputc(*s, f);
+    }
+}
+
 static void write_text(const mql_tab *t, FILE *f, int markdown)
 {
     size_t *w = calloc(t->n_cols, sizeof *w);
     if (!w)
         return;
     for (size_t j = 0; j < t->n_cols; j++)
-        w[j] = width(t->names[j]);
+        w[j] = text_width(t->names[j], markdown);
     for (size_t i = 0; i < t->n_rows; i++)
         for (size_t j = 0; j < t->n_cols; j++) {
             const cell *c = &t->cells[i * t->n_cols + j];
-            size_t cw = c->text ? width(c->text) : 0;
+            size_t cw = c->text ? text_width(c->text, markdown) : 0;
             if (cw > w[j])
                 w[j] = cw;
         }
     const char *sep = markdown ? " | " : "  ";
-    for (size_t j = 0; j < t->n_cols; j++)
-        fprintf(f, "%s%s%*s", j ? sep : (markdown ? "| " : ""), t->names[j],
-                (int)(w[j] - width(t->names[j])), "");
+    for (size_t j = 0; j < t->n_cols; j++) {
+        fputs(j ? sep : (markdown ? "| " : ""), f);
+        put_text(f, t->names[j], markdown);
+        fprintf(f, "%*s", (int)(w[j] - text_width(t->names[j], markdown)), "");
+    }
     fputs(markdown ? " |\n" : "\n", f);
     for (size_t j = 0; j < t->n_cols; j++) {
         fputs(j ? (markdown ? "-|-" : "  ") : (markdown ? "|-" : ""), f);
@@ -245,14 +270,16 @@ static void write_text(const mql_tab *t, FILE *f, int markdown)
         for (size_t j = 0; j < t->n_cols; j++) {
             const cell *c = &t->cells[i * t->n_cols + j];
             const char *s = c->text ? c->text : "";
-            int pad = (int)(w[j] - width(s));
+            int pad = (int)(w[j] - text_width(s, markdown));
             fputs(j ? sep : (markdown ? "| " : ""), f);
-            if (c->numeric)
-                fprintf(f, "%*s%s", pad, "", s);
-            else if (j + 1 < t->n_cols || markdown)
-                fprintf(f, "%s%*s", s, pad, "");
-            else
-                fputs(s, f);
+            if (c->numeric) {
+                fprintf(f, "%*s", pad, "");
+                put_text(f, s, markdown);
+            } else {
+                put_text(f, s, markdown);
+                if (j + 1 < t->n_cols || markdown)
+                    fprintf(f, "%*s", pad, "");
+            }
         }
         fputs(markdown ? " |\n" : "\n", f);
     }

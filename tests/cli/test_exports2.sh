@@ -170,3 +170,9 @@ awk -F, '{ print $(NF - 8), $(NF - 7), $(NF - 6), $(NF - 5) }' $TMP/sfr.csv >$TM
 run score $TMP/emp.json $TMP/base.csv -o $TMP/sbase.csv
 awk -F, '{ print $(NF - 8), $(NF - 7), $(NF - 6), $(NF - 5) }' $TMP/sbase.csv >$TMP/cbase
 check french_scores_equal sh -c "[ -s $TMP/cfr ] && cmp -s $TMP/cfr $TMP/cbase"
+
+# ---- Markdown tables escape '|' (an `in` rule's values, a column named a|b) ----------------------
+run rules datasets/current-model.rules.csv --format md
+expect rules_md 0 ""
+check rules_md_escaped grep -qF '| fit        | job_level in Director\|VP\|C-Level and employees >= 100 | +25    |' "$OUT"
+check rules_md_cells sh -c "sed 's/[\\\\]|//g' $OUT | awk -F'|' '/^[|]/ && NF != 5 { bad = 1 } END { exit bad }'"
