@@ -300,7 +300,9 @@ static void test_errors(void **state)
     (void)state;
     expect_fail("a,b,a\n1,2,3\n", NULL, MQL_EDATA,
                 ":1: duplicate column name 'a' (columns 1 and 3)");
-    expect_fail("a,,c\n1,2,3\n", NULL, MQL_EDATA, ":1: column 2 has an empty header name");
+    expect_fail("a,,c\n1,2,3\n", NULL, MQL_EDATA,
+                ":2: column 2 has no name in the header but holds '2' here");
+    expect_fail(",,\n1,2,3\n", NULL, MQL_EDATA, ":1: the header line has no column names");
     expect_fail("a,b\n", NULL, MQL_EDATA, "no data rows");
     expect_fail("a,b\n\n\n", NULL, MQL_EDATA, "no data rows");
     expect_fail("", NULL, MQL_EDATA, "empty file");
