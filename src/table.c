@@ -489,7 +489,8 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
         for (size_t k = 0; k < j; k++)
             if (row->len[k] && strcmp(row->field[k], name) == 0)
                 return mql_err_set(err, MQL_EDATA,
-                                   "%s:%zu: duplicate column name '%s' (columns %zu and %zu)",
+                                   "%s:%zu: duplicate column name '%s' (columns %zu and %zu): "
+                                   "rename one of them in the header line",
                                    b->path, row->line, name, k + 1, j + 1);
         if (!o || !o->only || in_list(name, o->only, o->n_only))
             b->cb[j].out = (long)n_store++;

@@ -176,3 +176,8 @@ run rules datasets/current-model.rules.csv --format md
 expect rules_md 0 ""
 check rules_md_escaped grep -qF '| fit        | job_level in Director\|VP\|C-Level and employees >= 100 | +25    |' "$OUT"
 check rules_md_cells sh -c "sed 's/[\\\\]|//g' $OUT | awk -F'|' '/^[|]/ && NF != 5 { bad = 1 } END { exit bad }'"
+
+# ---- two columns of one name (a report with two "Created Date" fields) ---------------------------
+printf 'lead_id,Created Date,Created Date,won\nL1,2024-01-01,2023-05-01,1\n' >$TMP/dup.csv
+run inspect $TMP/dup.csv
+expect duplicate_names 1 "dup.csv:1: duplicate column name 'Created Date' \(columns 2 and 3\): rename one of them in the header line"
