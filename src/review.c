@@ -207,7 +207,7 @@ static int step_split(const mql_review_spec *sp, mql_review *r, mql_err *err)
         mql_time_split ts;
         const double *date = t->cols[sp->date_col].num;
         if ((st = mql_train_until(date, n, sp->train_until, &ts, err)))
-            return prefix(err, st, "--train-until");
+            return st;           /* its messages start with "--train-until DATE:" */
         mql_split_roles(&ts, date, n, r->role);
         char day[32];
         mql_date_format((double)sp->train_until, 0, day, sizeof day);

@@ -181,3 +181,8 @@ check rules_md_cells sh -c "sed 's/[\\\\]|//g' $OUT | awk -F'|' '/^[|]/ && NF !=
 printf 'lead_id,Created Date,Created Date,won\nL1,2024-01-01,2023-05-01,1\n' >$TMP/dup.csv
 run inspect $TMP/dup.csv
 expect duplicate_names 1 "dup.csv:1: duplicate column name 'Created Date' \(columns 2 and 3\): rename one of them in the header line"
+
+# ---- --train-until after the last lead: the option is named once ---------------------------------
+run review $TMP/base.csv $R --date created_date --train-until 2030-01-01 -o $TMP/rv_late
+expect train_until_late 1 "^mqlcal: --train-until 2030-01-01: no lead is dated after it \(dates run 2024-01-01 to 2024-01-26\)$"
+check train_until_late_nothing_written [ ! -e $TMP/rv_late ]
