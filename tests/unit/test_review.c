@@ -298,7 +298,9 @@ static void test_errors(void **state)
     s.train_until += 3650;
     assert_int_equal(mql_review_run(&s, &r, &err), MQL_EDATA);
     assert_null(r);
-    assert_non_null(strstr(err.msg, "--train-until: "));
+    assert_non_null(strstr(err.msg, "--train-until "));
+    assert_non_null(strstr(err.msg, ": no lead is dated after it"));
+    assert_null(strstr(err.msg, "--train-until: --train-until"));   /* the option named once */
     /* A current model with a feature the leads do not have. */
     char path[64];
     assert_non_null(write_temp(path, sizeof path,
