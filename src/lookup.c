@@ -264,7 +264,7 @@ static int collect_misses(const char *const *keys, const long *row_of, size_t n,
             }
         free(f);
     }
-    if (!st)
+    if (!st && rep->n_miss)       /* with no miss, rep->miss is NULL: not for qsort */
         qsort(rep->miss, rep->n_miss, sizeof *rep->miss, cmp_miss);
     for (size_t k = 0; k < n_lk; k++)
         free(folded[k]);
