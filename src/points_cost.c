@@ -20,6 +20,8 @@ enum { CHUNK = 256 };
 /* A score histogram covers at most this many values; a wider range (a huge --pdo) scores
  * through materialised arrays and mql_auc instead. */
 #define HIST_MAX ((size_t)1 << 20)
+/* The costs are counted per score (counted_costs) over at most this many score values. */
+#define COUNTED_MAX ((size_t)1 << 16)
 
 typedef struct feat_tab {
     const mql_feature *f;
@@ -664,12 +666,17 @@ typedef struct score_shared {
     long *k64;                 /* the same when a sum may not fit in 32 bits */
     pthread_mutex_t lock;
     size_t next;               /* first row of the next block (under lock) */
+    const unsigned char *y;    /* with the jobs' cnt: the outcomes counted per score */
+    long lo;                   /* the lowest score there can be: cnt's first entry */
 } score_shared;
 
 typedef struct score_job {
     score_shared *sh;
     int32_t *act;              /* n_features x CHUNK */
     check_state *ck;           /* NULL: no check rows */
+    uint32_t *cnt;             /* NULL, or 2 per score from sh->lo: this job's leads with that
+                                  (uncapped) score, other then won (the counted costs) */
+    long slo, shi;             /* with cnt: the lowest and highest score counted */
 } score_job;
 
 static void *score_part(void *arg)
@@ -688,6 +695,18 @@ static void *score_part(void *arg)
         for (size_t r0 = b0; r0 < b1; r0 += CHUNK) {
             size_t mm = b1 - r0 < CHUNK ? b1 - r0 : CHUNK;
             score_chunk(sh->s, NULL, r0, mm, sf, se, j->act, j->ck);
+            if (j->cnt) {
+                const unsigned char *y = sh->y + r0;
+                long slo = j->slo, shi = j->shi;
+                for (size_t i = 0; i < mm; i++) {
+                    long sc = sf[i] + se[i];
+                    slo = sc < slo ? sc : slo;
+                    shi = sc > shi ? sc : shi;
+                    j->cnt[2 * (size_t)(sc - sh->lo) + (y[i] != 0)]++;
+                }
+                j->slo = slo;
+                j->shi = shi;
+            }
             if (sh->k32) {
                 int32_t *k = sh->k32 + 2 * r0;
                 for (size_t i = 0; i < mm; i++) {
@@ -704,6 +723,41 @@ static void *score_part(void *arg)
         }
     }
     return NULL;
+}
+
+/* The costs of unweighted leads without caps from the leads counted per score and outcome
+ * (cnt, 2 per score from pc->lo, every job's merged): the weights per score of the AUC (gp, gn:
+ * counts, which the row-order sums of 1.0 equal), the won and other totals, the log loss terms of
+ * each score that occurs (computed once, pbad from those), then the log loss summed in row order
+ * from a table of those terms by score and outcome, the same additions as the general loop
+ * (1.0 times a term is the term). out_scores, when given, receives every lead's score. */
+static double counted_costs(const void *keys, int narrow, size_t n, const unsigned char *y,
+                            const uint32_t *cnt, const mql_points *m, prob_cache *pc, double *tab,
+                            double *gp, double *gn, double *wp, double *wn, int *pbad,
+                            long *out_scores)
+{
+    size_t range = pc->n;
+    long lo = pc->lo;
+    double p = 0, q = 0;
+    for (size_t k = 0; k < range; k++) {
+        gn[k] = (double)cnt[2 * k];
+        gp[k] = (double)cnt[2 * k + 1];
+        p += gp[k];
+        q += gn[k];
+        if (cnt[2 * k] || cnt[2 * k + 1])
+            prob_terms(m, pc, lo + (long)k, &tab[2 * k + 1], &tab[2 * k], pbad);
+    }
+    *wp = p;
+    *wn = q;
+    double llp = 0;
+    for (size_t r = 0; r < n; r++) {
+        long sc = narrow ? (long)((const int32_t *)keys)[2 * r] + ((const int32_t *)keys)[2 * r + 1]
+                         : ((const long *)keys)[2 * r] + ((const long *)keys)[2 * r + 1];
+        if (out_scores)
+            out_scores[r] = sc;
+        llp -= tab[2 * (size_t)(sc - lo) + (y[r] != 0)];
+    }
+    return llp;
 }
 
 void mql_points_exact_costs(const double *eta, int eta_writable, const unsigned char *y,
@@ -748,7 +802,19 @@ int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_p
     double *gp = NULL, *gn = NULL, *cp = NULL, *cn = NULL, *sd = NULL, *sdc = NULL;
     int32_t *act = malloc((d->n_features ? d->n_features : 1) * CHUNK * sizeof *act), *act2 = NULL;
     prob_cache pc = {lo, hist ? range : 0, NULL, NULL, NULL};
+    /* Unweighted leads without caps over a short span of scores: the costs from the leads
+     * counted per score by the scoring threads (counted_costs), not from every lead's score by
+     * one thread. */
+    int counted = y && !w && !caps && range <= COUNTED_MAX && n <= UINT32_MAX;
+    uint32_t *cnt = NULL, *cnt2 = NULL;
+    double *tab = NULL;
     int ok = act != NULL && keys != NULL;
+    if (ok && counted) {
+        cnt = calloc(2 * range, sizeof *cnt);
+        cnt2 = threads > 1 ? calloc(2 * range, sizeof *cnt2) : NULL;
+        tab = malloc(2 * range * sizeof *tab);
+        ok = cnt && tab && (threads < 2 || cnt2);
+    }
     if (ok && threads > 1)
         ok = (act2 = malloc((d->n_features ? d->n_features : 1) * CHUNK * sizeof *act2)) != NULL;
     if (ok && want_scores)
@@ -780,9 +846,9 @@ int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_p
     size_t blk = (n / 16 + CHUNK - 1) / CHUNK * CHUNK;
     blk = blk < CHUNK ? CHUNK : blk > 16384 ? 16384 : blk;
     score_shared sh = {&s, n, blk, narrow ? keys : NULL, narrow ? NULL : keys,
-                       PTHREAD_MUTEX_INITIALIZER, 0};
-    score_job jobs[2] = {{&sh, act, want_check ? &ck : NULL},
-                         {&sh, act2, want_check ? &ck2 : NULL}};
+                       PTHREAD_MUTEX_INITIALIZER, 0, y, lo};
+    score_job jobs[2] = {{&sh, act, want_check ? &ck : NULL, cnt, LONG_MAX, LONG_MIN},
+                         {&sh, act2, want_check ? &ck2 : NULL, cnt2, LONG_MAX, LONG_MIN}};
     pthread_t th;
     int threaded = threads > 1 && pthread_create(&th, NULL, score_part, &jobs[1]) == 0;
     score_part(&jobs[0]);
@@ -797,7 +863,17 @@ int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_p
     size_t changed = 0;
     long slo = LONG_MAX, shi = LONG_MIN;
     long sf[CHUNK], se[CHUNK];
-    for (size_t r0 = 0; r0 < n; r0 += CHUNK) {
+    if (counted) {
+        for (size_t k = 0; threaded && k < 2 * range; k++)
+            cnt[k] += cnt2[k];
+        slo = jobs[0].slo < jobs[1].slo ? jobs[0].slo : jobs[1].slo;
+        shi = jobs[0].shi > jobs[1].shi ? jobs[0].shi : jobs[1].shi;
+        llp = counted_costs(keys, narrow, n, y, cnt, m, &pc, tab, gp, gn, &wp, &wn, &pbad,
+                            out->scores);
+        bsum = wp;
+        bsw = (double)n;
+    }
+    for (size_t r0 = 0; !counted && r0 < n; r0 += CHUNK) {
         size_t mm = n - r0 < CHUNK ? n - r0 : CHUNK;
         if (narrow) {
             const int32_t *k = (const int32_t *)keys + 2 * r0;
@@ -922,6 +998,7 @@ done:
         free(keys);
     free(act), free(act2), free(gp), free(gn), free(cp), free(cn), free(sd), free(sdc);
     free(pc.l1), free(pc.l0), free(pc.bad);
+    free(cnt), free(cnt2), free(tab);
     scorer_free(&s);
     return rc;
 }

@@ -219,11 +219,8 @@ static int check_rows(const mql_design *d, const mql_design_binding *b, const mq
         explain_read_back(d, err);
         goto done;
     }
-    for (size_t i = 0; rows && i < k; i++) {
-        mql_score_result res;
-        mql_scorer_score_row(sc, rows[i], &res);
-        outside[i] = res.score;
-    }
+    if (rows)
+        mql_scorer_score_rows(sc, rows, k, outside);
     for (size_t i = 0; i < n; i++)
         if (in[i] != outside[i]) {
             size_t r = rows ? rows[i] : i;

@@ -55,7 +55,10 @@ typedef struct mql_points_pass_in {
  * The leads are scored in blocks of rows on in->threads threads into a score per row (in eta's
  * memory when it is writable: the exact model's costs are computed first, or brought with
  * have_exact), then the costs are summed from those scores in row order by one thread, so the
- * result does not depend on the threads. Returns MQL_OK or MQL_ENOMEM; out->scores and
+ * result does not depend on the threads. Unweighted leads without caps over a span of at most
+ * 65,536 scores are also counted per score and outcome by the scoring threads: the AUC's weights,
+ * the class totals and the log loss term of each score come from the counts (exact integers),
+ * and the one thread only adds each lead's term in row order. Returns MQL_OK or MQL_ENOMEM; out->scores and
  * out->check_rows are NULL on failure. */
 int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_points *m,
                          const mql_points_pass_in *in, const unsigned char *y, const double *w,

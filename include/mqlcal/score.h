@@ -38,6 +38,11 @@ void mql_scorer_free(mql_scorer *s);
 /* Scores table row `row` (a table-bound scorer). A scorer keeps one row's scratch, so one
  * scorer serves one thread at a time. */
 void mql_scorer_score_row(const mql_scorer *s, size_t row, mql_score_result *r);
+/* The score of table rows rows[0..k) into score[0..k): each mql_scorer_score_row's r->score
+ * (the same matches and sums, without the probability, band and reasons). Scattered rows, such
+ * as the sampled self-check's, cost a cache miss per cell: read column by column in blocks of
+ * rows (ascending rows best), those misses fall on the pages the previous row's did. */
+void mql_scorer_score_rows(const mql_scorer *s, const size_t *rows, size_t k, long *score);
 /* Scores one record of raw text fields (a header-bound scorer; n_fields as in the header). Gives
  * exactly what mql_scorer_score_row gives for the same lead: for a ';'-separated file say so
  * with mql_scorer_set_delim, so decimal commas read as the table reader reads them. */

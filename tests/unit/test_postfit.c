@@ -10,6 +10,7 @@
 #include "mqlcal/model.h"
 #include "mqlcal/points_cost.h"
 #include "mqlcal/points_fit.h"
+#include "mqlcal/score.h"
 #include "mqlcal/selfcheck.h"
 #include "mqlcal/table.h"
 
@@ -159,7 +160,8 @@ static void test_eta_kept(void **state)
 /* Per-feature lead scores equal the design-row scores on every lead (levels, '(missing)', bins,
  * booleans, LINEAR steps, an interaction, caps), and the streamed costs equal mql_auc and
  * mql_logloss on materialised arrays bit for bit, unweighted and weighted. */
-static void check_costs(const fixture *fx, const mql_model *m, const double *w, long cap)
+static void check_costs(const fixture *fx, const mql_model *m, const double *w, long cap,
+                        double pdo)
 {
     mql_design_binding *b = NULL;
     mql_err err;
@@ -167,10 +169,13 @@ static void check_costs(const fixture *fx, const mql_model *m, const double *w, 
     mql_points_opts po;
     mql_points_opts_default(&po);
     po.cap_total = cap;
-    po.pdo = 20;
+    po.pdo = pdo;
     mql_points *p = NULL;
     assert_int_equal(mql_points_from_fit_weighted(m->design, m->fit->beta, b, fx->y, w, &po, &p,
                                                   &err), MQL_OK);
+    long smin, smax;
+    mql_points_range(p, &smin, &smax);
+    assert_true(pdo < 1000 ? smax - smin < 65536 : smax - smin > 65536);
     double *eta = malloc(N_LEADS * sizeof *eta), *pe = malloc(N_LEADS * sizeof *pe);
     double *sd = malloc(N_LEADS * sizeof *sd), *ps = malloc(N_LEADS * sizeof *ps);
     long *sc = malloc(N_LEADS * sizeof *sc), *in = malloc(N_LEADS * sizeof *in);
@@ -211,15 +216,18 @@ static void test_scores_and_costs(void **state)
 {
     fixture *fx = *state;
     mql_model *m = train(fx, 0);
-    check_costs(fx, m, NULL, MQL_NO_CAP);
-    check_costs(fx, m, NULL, 60);
+    /* pdo 20: the unweighted costs counted per score (a span of a few hundred scores); pdo
+     * 40000: a span too wide to count (over 65,536 scores), summed lead by lead */
+    check_costs(fx, m, NULL, MQL_NO_CAP, 20);
+    check_costs(fx, m, NULL, MQL_NO_CAP, 40000);
+    check_costs(fx, m, NULL, 60, 20);
     mql_model_free(m);
     /* weighted rows (a count table's form) need a design without LINEAR terms */
     mql_model *mb = train(fx, 1);
     double *w = malloc(N_LEADS * sizeof *w);
     for (size_t r = 0; r < N_LEADS; r++)
         w[r] = 1 + (double)(r % 3);
-    check_costs(fx, mb, w, MQL_NO_CAP);
+    check_costs(fx, mb, w, MQL_NO_CAP, 20);
     free(w);
     mql_model_free(mb);
 }
@@ -477,6 +485,52 @@ static void test_threads_same(void **state)
     mql_model_free(m);
 }
 
+/* mql_scorer_score_rows (the sampled self-check's route: column by column in blocks of rows)
+ * gives each row mql_scorer_score_row's score: levels, missing cells, steps, bins, the job:amt
+ * interaction's compound rules and a fit cap; rows ascending, scattered and repeated, in
+ * counts below and above its block of 256 rows. */
+static void test_score_rows_route(void **state)
+{
+    fixture *fx = *state;
+    mql_model *m = train(fx, 0);
+    mql_points_opts po;
+    mql_points_opts_default(&po);
+    po.cap_fit = 30;
+    mql_err err;
+    assert_int_equal(mql_model_add_points(m, fx->t, fx->y, &po, &err), MQL_OK);
+    int compound = 0;
+    for (size_t k = 0; k < m->points->n_rules; k++)
+        compound |= m->points->rules[k].n_cond > 1;
+    assert_true(compound);
+    mql_scorer *sc = NULL;
+    assert_int_equal(mql_scorer_bind(m->points, fx->t, &sc, &err), MQL_OK);
+    enum { K = 1000 };
+    size_t *rows = malloc(K * sizeof *rows);
+    long *got = malloc(K * sizeof *got);
+    uint64_t seed = 7;
+    int capped = 0;
+    for (int order = 0; order < 2; order++) {
+        for (size_t i = 0; i < K; i++)   /* ascending, then scattered with repeats */
+            rows[i] = order ? (size_t)(lcg(&seed) % N_LEADS) : i * (N_LEADS / K) + i % 7;
+        rows[K - 1] = RARE_ROW + 1;
+        size_t counts[] = {K, 300, 10, 1};
+        for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+            mql_scorer_score_rows(sc, rows, counts[c], got);
+            for (size_t i = 0; i < counts[c]; i++) {
+                mql_score_result res;
+                mql_scorer_score_row(sc, rows[i], &res);
+                assert_int_equal(got[i], res.score);
+                capped |= res.capped != 0;
+            }
+        }
+    }
+    assert_true(capped);
+    free(rows);
+    free(got);
+    mql_scorer_free(sc);
+    mql_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -486,6 +540,7 @@ int main(void)
         cmocka_unit_test(test_sampled_check),
         cmocka_unit_test(test_full_check_same_model),
         cmocka_unit_test(test_threads_same),
+        cmocka_unit_test(test_score_rows_route),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
