@@ -1171,6 +1171,9 @@ static int build_numeric(mql_design *d, const mql_column *col, const mql_numeric
     f->has_missing = na > 0;
     f->missing_count = na;
     f->enc = MQL_ENC_LINEAR;
+    f->has_range = !sc->w;
+    f->range_lo = lo;
+    f->range_hi = hi;
     size_t nb = o->bins;
     const mql_cuts_spec *cs = NULL;
     for (size_t i = 0; i < o->n_cuts; i++)

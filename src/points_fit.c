@@ -90,7 +90,10 @@ static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_
      * the method, the runs are the same either way. */
     mql_value_runs vr = {0};
     int hr = 1;
-    if (bf->col->plain_decimal)
+    if (bf->col->plain_decimal && f->has_range)   /* the range the design's scan found */
+        hr = mql_runs_by_digits_range(bf->col->num, n_rows, bf->col->decimals, f->range_lo,
+                                      f->range_hi, &vr);
+    if (hr == 1 && bf->col->plain_decimal)
         hr = mql_runs_by_digits(bf->col->num, n_rows, bf->col->decimals, &vr);
     if (hr == 1 && bf->col->n_distinct <= 4 * (size_t)65536 && bf->col->n_distinct * 4 <= n_rows)
         hr = mql_runs_by_hash(bf->col->num, n_rows, bf->col->n_distinct + 1, &vr);

@@ -123,6 +123,32 @@ int mql_runs_by_sort(const double *x, size_t n, mql_value_runs *r)
     return 0;
 }
 
+/* The runs from per-integer counts cnt[0..m) of the integers base .. base + m - 1. Frees cnt.
+ * Returns 0 or -1 when out of memory (cnt freed either way). */
+static int runs_from_counts(uint32_t *cnt, size_t m, double base, double scale, size_t nv,
+                            size_t rmin, size_t rmax, mql_value_runs *r)
+{
+    size_t nd = 0;
+    for (size_t k = 0; k < m; k++)
+        nd += cnt[k] != 0;
+    double *u = malloc((nd ? nd : 1) * sizeof *u);
+    size_t *c = malloc((nd ? nd : 1) * sizeof *c);
+    if (!u || !c) {
+        free(cnt), free(u), free(c);
+        return -1;
+    }
+    for (size_t k = 0, j = 0; k < m; k++) {
+        if (!cnt[k])
+            continue;
+        double w = base + (double)k;
+        u[j] = w == 0 ? 0.0 : w / scale;   /* the sort's key reads -0 as +0 */
+        c[j++] = cnt[k];
+    }
+    free(cnt);
+    *r = (mql_value_runs){u, c, nd, nv, rmin, rmax};
+    return 0;
+}
+
 int mql_runs_by_digits(const double *x, size_t n, int dec, mql_value_runs *r)
 {
     static const double p10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
@@ -160,25 +186,45 @@ int mql_runs_by_digits(const double *x, size_t n, int dec, mql_value_runs *r)
         cnt[(size_t)(v * scale - base + 0.5)]++;
         nv++;
     }
-    size_t nd = 0;
-    for (size_t k = 0; k < m; k++)
-        nd += cnt[k] != 0;
-    double *u = malloc((nd ? nd : 1) * sizeof *u);
-    size_t *c = malloc((nd ? nd : 1) * sizeof *c);
-    if (!u || !c) {
-        free(cnt), free(u), free(c);
+    return runs_from_counts(cnt, m, base, scale, nv, rmin, rmax, r);
+}
+
+int mql_runs_by_digits_range(const double *x, size_t n, int dec, double lo, double hi,
+                             mql_value_runs *r)
+{
+    static const double p10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    if (dec < 0 || dec > 15 || n > UINT32_MAX || !(lo <= hi))
+        return 1;
+    double scale = p10[dec];
+    if (!(fabs(lo * scale) < 0x1p50 && fabs(hi * scale) < 0x1p50))
+        return 1;
+    /* the bounds mql_runs_by_digits computes from the column's extremes */
+    double base = round(lo * scale), span = round(hi * scale) - base + 1;
+    if (span > 2.0 * (double)n + 65536.0 || span > 16777216.0)
+        return 1;
+    size_t m = (size_t)span, last = m - 1;
+    uint32_t *cnt = calloc(m, sizeof *cnt);
+    if (!cnt)
         return -1;
+    size_t nv = 0, rmin = SIZE_MAX, rmax = SIZE_MAX;
+    for (size_t i = 0; i < n; i++) {
+        double q = x[i] * scale - base + 0.5;   /* NaN for a missing value */
+        if (!(q >= 0 && q < span)) {
+            if (q != q)
+                continue;
+            free(cnt);                           /* outside [lo, hi]: not the column's range */
+            return 1;
+        }
+        size_t k = (size_t)(long)q;
+        /* the first row of each end value, without a branch (the lowest value may be common) */
+        rmin = k == 0 && rmin == SIZE_MAX ? i : rmin;
+        rmax = k == last && rmax == SIZE_MAX ? i : rmax;
+        cnt[k]++;
     }
-    for (size_t k = 0, j = 0; k < m; k++) {
-        if (!cnt[k])
-            continue;
-        double w = base + (double)k;
-        u[j] = w == 0 ? 0.0 : w / scale;   /* the sort's key reads -0 as +0 */
-        c[j++] = cnt[k];
-    }
-    free(cnt);
-    *r = (mql_value_runs){u, c, nd, nv, rmin, rmax};
-    return 0;
+    for (size_t k = 0; k < m; k++)
+        nv += cnt[k];
+    return runs_from_counts(cnt, m, base, scale, nv, rmin, rmax, r);
 }
 
 double mql_runs_at(const mql_value_runs *r, size_t i)

@@ -175,6 +175,11 @@ typedef struct mql_feature {
                                   in (cut_top[k], cuts[k]) (value.h's mql_cut_bounds) */
     int integer;               /* in, NUMERIC: the training values were all integers, so bins
                                   read "3-5" */
+    int has_range;             /* built only (0 when read back or given), LINEAR: range_lo and
+                                  range_hi are the smallest and largest training value of the
+                                  table the design was built from (its scan), which the points
+                                  step's value runs start from (a hint: checked on the values) */
+    double range_lo, range_hi;
     char *true_label;          /* in, BOOLEAN, optional: spellings, e.g. "yes" / "no" */
     char *false_label;
     long table_col;            /* in, informational: column index in the training table, or -1 */

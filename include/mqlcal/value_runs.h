@@ -38,6 +38,16 @@ int mql_runs_by_hash(const double *x, size_t n, size_t limit, mql_value_runs *r)
  * untouched), -1 when out of memory. */
 int mql_runs_by_digits(const double *x, size_t n, int dec, mql_value_runs *r);
 
+/* mql_runs_by_digits when the range [lo, hi] of the column's values is known beforehand (the
+ * design's scan of the column, mql_feature.range_lo/hi): one pass over the rows instead of two.
+ * The first rows of the end values are noted while counting (row_min when a value equals lo,
+ * row_max when one equals hi; SIZE_MAX otherwise). With lo and hi the smallest and largest
+ * value the runs are mql_runs_by_digits' bit for bit, first rows included. Returns 0, 1 when
+ * mql_runs_by_digits would decline or a value lies outside [lo, hi] (the range is not the
+ * column's: r untouched), -1 when out of memory. */
+int mql_runs_by_digits_range(const double *x, size_t n, int dec, double lo, double hi,
+                             mql_value_runs *r);
+
 /* The value at position i (< nv) of the sorted values. */
 double mql_runs_at(const mql_value_runs *r, size_t i);
 

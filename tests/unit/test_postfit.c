@@ -235,7 +235,7 @@ static void test_scores_and_costs(void **state)
 /* Value runs do not depend on where the values sit: the same 4-decimal values in two row orders
  * (x_late, x_early) give the same steps: cuts, rule ends, representatives, and the lowest and
  * highest training value of each step (the sampled check's lookups), whose extremes' first rows
- * the steps know. */
+ * the steps know (counted from the range the design's scan recorded). */
 static void test_dense_runs(void **state)
 {
     fixture *fx = *state;
@@ -280,6 +280,10 @@ static void test_dense_runs(void **state)
         }
         assert_int_equal(both[q]->row_lo, rlo);
         assert_int_equal(both[q]->row_hi, rhi);
+        /* the design's scan gave the runs their range: the column's extremes */
+        const mql_feature *f = &m->design->features[fi[q]];
+        assert_true(f->has_range);
+        assert_true(f->range_lo == both[q]->vlo[0] && f->range_hi == both[q]->vhi[both[q]->n - 1]);
     }
     mql_points_free(p);
     mql_design_binding_free(b);

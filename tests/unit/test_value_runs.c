@@ -2,7 +2,7 @@
  * mql_sum_repeated against c additions one by one (binade edges, ties to even, signs, zero
  * crossings, huge and tiny values, fixed points), and the runs by counting digits or hashing
  * against the runs by sorting (missing values, -0, one value, ranges grown late in the column,
- * spans too wide to count). Exact comparisons: these are speed routes with no tolerance. */
+ * spans too wide to count), and the runs counted from a known range against those by digits. Exact comparisons: these are speed routes with no tolerance. */
 #include "testutil.h"
 #include "mqlcal/value_runs.h"
 
@@ -105,6 +105,56 @@ static void check_runs_equal(const mql_value_runs *a, const mql_value_runs *b)
     }
 }
 
+/* The first row holding v (values compared as numbers: -0 == 0), or SIZE_MAX. */
+static size_t first_of(const double *x, size_t n, double v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (x[i] == v)
+            return i;
+    return SIZE_MAX;
+}
+
+/* mql_runs_by_digits_range (one pass, the range known) against mql_runs_by_digits (d, or NULL
+ * when it declines): given the column's exact range, the same runs and the same first rows of
+ * the lowest and highest value (the first rows holding them); given a wider range, the same runs
+ * with the first rows unknown unless a value sits at an end; given a range that leaves a value
+ * out, no runs (1, r untouched). */
+static void check_range(const double *x, size_t n, int dec, const mql_value_runs *d)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        lo = x[i] < lo ? x[i] : lo;
+        hi = x[i] > hi ? x[i] : hi;
+    }
+    mql_value_runs e = {0};
+    int rc = mql_runs_by_digits_range(x, n, dec, lo, hi, &e);
+    assert_int_equal(rc, d ? 0 : 1);
+    if (!d) {
+        assert_null(e.u);
+        return;
+    }
+    check_runs_equal(d, &e);
+    assert_int_equal(e.row_min, d->row_min);
+    assert_int_equal(e.row_max, d->row_max);
+    assert_int_equal(e.row_min, first_of(x, n, lo));
+    assert_int_equal(e.row_max, first_of(x, n, hi));
+    mql_runs_free(&e);
+    double step = 1;
+    for (int k = 0; k < dec; k++)
+        step /= 10;
+    assert_int_equal(mql_runs_by_digits_range(x, n, dec, lo - 2 * step, hi + step, &e), 0);
+    check_runs_equal(d, &e);
+    assert_int_equal(e.row_min, SIZE_MAX);
+    assert_int_equal(e.row_max, SIZE_MAX);
+    mql_runs_free(&e);
+    if (lo < hi) {   /* the lowest or the highest value left out */
+        assert_int_equal(mql_runs_by_digits_range(x, n, dec, lo + step, hi, &e), 1);
+        assert_null(e.u);
+        assert_int_equal(mql_runs_by_digits_range(x, n, dec, lo, hi - step, &e), 1);
+        assert_null(e.u);
+    }
+}
+
 /* Runs by digits and by hash equal runs by sort on written decimals, bit for bit (a zero run is
  * +0 whichever zeros the column holds). */
 static void check_digits(const double *x, size_t n, int dec, int expect)
@@ -115,6 +165,7 @@ static void check_digits(const double *x, size_t n, int dec, int expect)
     assert_int_equal(rc, expect);
     if (rc == 0)
         check_runs_equal(&s, &d);
+    check_range(x, n, dec, rc == 0 ? &d : NULL);
     if (s.nd <= 1000) {
         assert_int_equal(mql_runs_by_hash(x, n, s.nd + 1, &h), 0);
         assert_int_equal(h.nd, s.nd);
