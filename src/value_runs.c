@@ -217,9 +217,12 @@ int mql_runs_by_digits_range(const double *x, size_t n, int dec, double lo, doub
             return 1;
         }
         size_t k = (size_t)(long)q;
-        /* the first row of each end value, without a branch (the lowest value may be common) */
-        rmin = k == 0 && rmin == SIZE_MAX ? i : rmin;
-        rmax = k == last && rmax == SIZE_MAX ? i : rmax;
+        /* the first row of each end value: the test on the row first (false once it is
+         * known: a predicted branch), as the lowest value may be most of the column */
+        if (rmin == SIZE_MAX && k == 0)
+            rmin = i;
+        if (rmax == SIZE_MAX && k == last)
+            rmax = i;
         cnt[k]++;
     }
     for (size_t k = 0; k < m; k++)
