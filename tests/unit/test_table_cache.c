@@ -191,6 +191,39 @@ static void test_hit_identical(void **state)
     empty_dir();
 }
 
+/* A hit keeps every column's levels in one block of the column's own (the identifier lead_id's
+ * 5,000 values are one allocation): each level lies inside level_blocks[0], one after the other
+ * with its NUL, and the table equals the plain read's. */
+static void test_hit_levels_one_block(void **state)
+{
+    (void)state;
+    const char *path = "datasets/synthetic-leads.csv";
+    mql_table *plain = read_plain(path, NULL);
+    mql_table_free(read_via(path, NULL, 0, MQL_CACHE_MISS));
+    mql_table *hit = read_via(path, NULL, 0, MQL_CACHE_HIT);
+    assert_tables_equal(plain, hit);
+    size_t with_levels = 0, big = 0;
+    for (size_t j = 0; j < hit->n_cols; j++) {
+        const mql_column *c = &hit->cols[j];
+        if (c->n_levels == 0)
+            continue;
+        with_levels++;
+        big += c->n_levels >= 1000;
+        assert_int_equal(c->n_level_blocks, 1);
+        const char *at = c->level_blocks[0];
+        for (size_t k = 0; k < c->n_levels; k++) {
+            if (c->levels[k] != at)
+                fail_msg("%s: level %zu not where the block's walk is", c->name, k);
+            at += strlen(at) + 1;
+        }
+    }
+    assert_true(with_levels >= 4);    /* the categoricals and lead_id */
+    assert_int_equal(big, 1);         /* lead_id */
+    mql_table_free(plain);
+    mql_table_free(hit);
+    empty_dir();
+}
+
 /* A hit's arrays lie in a private mapping of the entry: written in place they change the table,
  * not the entry (the next hit reads the stored values); columns turned categorical or retyped
  * own their new arrays; freeing such a table releases everything (ASan build). */
@@ -711,6 +744,7 @@ int main(void)
         cmocka_unit_test(test_dir_default),
         cmocka_unit_test(test_identity_index),
         cmocka_unit_test(test_hit_keeps_scan),
+        cmocka_unit_test(test_hit_levels_one_block),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
