@@ -237,7 +237,17 @@ void cli_open_note(FILE *f, const cli_data *d, const char *what);
 int cli_closed_subset(const cli_data *d, const double *w_in, mql_table **t, unsigned char **y,
                       double **w, int *owned);
 
-/* Reads l->path and evaluates the roles. need_outcome: an outcome is required. Prints its errors
+/* A comma-separated list split into trimmed strings (owned). */
+typedef struct cli_names {
+    char **v;
+    size_t n;
+} cli_names;
+
+/* Splits s (NULL: an empty list) into l. Returns 0, or -1 when out of memory (l empty). */
+int cli_names_split(const char *s, cli_names *l);
+void cli_names_free(cli_names *l);
+
+/* Reads l->path and evaluates the roles (leads.c). need_outcome: an outcome is required. Prints its errors
  * and returns the exit code (MQL_OK on success). An outcome with no positive or no negative row
  * is a data error (1); an unknown column a usage error (2). Free with cli_data_free. */
 int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome);
