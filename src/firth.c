@@ -31,9 +31,6 @@
 #define AA_M 6                  /* Anderson acceleration memory */
 #define FIRTH_ESCAPE_CELLS 1e7  /* n x k up to which a fit is checked for a saddle point */
 
-extern int openblas_get_num_threads(void) __attribute__((weak));
-extern void openblas_set_num_threads(int n) __attribute__((weak));
-
 void mql_firth_opts_default(mql_firth_opts *o)
 {
     o->max_iter = 50;
@@ -1078,14 +1075,7 @@ int mql_firth_fit(const mql_glm_data *d, const mql_firth_opts *o, mql_glm_result
                                      : (d->n >= FIRTH_AUTO_THREAD_ROWS ? 2 : 1);
     if (nthreads > d->n)
         nthreads = d->n;
-    int blas_threads = 0;
-    if (openblas_get_num_threads && openblas_set_num_threads) {
-        blas_threads = openblas_get_num_threads();
-        if (blas_threads != 1)              /* a set restarts a stopped pool (main.c) */
-            openblas_set_num_threads(1);
-        else
-            blas_threads = 0;
-    }
+    int blas_threads = mql_blas_single();
     /* The warm start's subsample (m rows, p + 2 doubles each) is gathered into the eta buffer,
      * which nothing else uses before the final pass: memory the fit touches anyway. */
     int try_warm = o->warm_rows > 0 && d->n / 4 >= o->warm_rows;
@@ -1282,7 +1272,6 @@ done:
     gsl_matrix_free(cov_s);
     work_free(ws);
     mql_glm_result_free(r);
-    if (blas_threads > 0)
-        openblas_set_num_threads(blas_threads);
+    mql_blas_restore(blas_threads);
     return st;
 }

@@ -20,10 +20,27 @@
 #define GLM_AUTO_THREAD_ROWS 32768
 
 /* OpenBLAS threads its own kernels, which only costs time on our small per-chunk products and
- * oversubscribes the cores when our own passes are threaded: the fit runs it single-threaded and
+ * oversubscribes the cores when our own passes are threaded: a fit runs it single-threaded and
  * restores the setting afterwards. Weak references keep GSL's reference CBLAS usable. */
 extern int openblas_get_num_threads(void) __attribute__((weak));
 extern void openblas_set_num_threads(int n) __attribute__((weak));
+
+int mql_blas_single(void)
+{
+    if (!openblas_get_num_threads || !openblas_set_num_threads)
+        return 0;
+    int threads = openblas_get_num_threads();
+    if (threads == 1)
+        return 0;
+    openblas_set_num_threads(1);
+    return threads;
+}
+
+void mql_blas_restore(int threads)
+{
+    if (threads > 0 && openblas_set_num_threads)
+        openblas_set_num_threads(threads);
+}
 
 /* OpenBLAS takes a work buffer of about 128 MiB from malloc for each concurrent level-3 call (our
  * dsyrk per chunk) and, when malloc fails, retries for ever: under a memory limit (`ulimit -v`)
@@ -1001,14 +1018,7 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
     if (!blas_room(nthreads))
         return mql_err_set(err, MQL_ENOMEM, "glm: out of memory (the BLAS needs a %zu MiB work "
                            "buffer)", BLAS_BUFFER_BYTES >> 20);
-    int blas_threads = 0;
-    if (openblas_get_num_threads && openblas_set_num_threads) {
-        blas_threads = openblas_get_num_threads();
-        if (blas_threads != 1)              /* a set restarts a stopped pool (main.c) */
-            openblas_set_num_threads(1);
-        else
-            blas_threads = 0;
-    }
+    int blas_threads = mql_blas_single();
     glm_work *ws = work_new(d, coded_choice(d), nthreads, icpt);
     if (ws)
         ws->sh.unit_start = o->unit_start;
@@ -1162,8 +1172,7 @@ done:
     r->state = (o->l2 == 0.0 && (r->n_extreme > 0 || any_sep)) ? MQL_GLM_SEPARATED
                                 : (conv ? MQL_GLM_CONVERGED : MQL_GLM_NOT_CONVERGED);
     work_free(ws);
-    if (blas_threads > 0)
-        openblas_set_num_threads(blas_threads);
+    mql_blas_restore(blas_threads);
     *out = r;
     if (!conv)
         return mql_err_set(err, MQL_ENOCONV,
@@ -1172,8 +1181,7 @@ done:
     return MQL_OK;
 fail:
     work_free(ws);
-    if (blas_threads > 0)
-        openblas_set_num_threads(blas_threads);
+    mql_blas_restore(blas_threads);
     mql_glm_result_free(r);
     return st;
 }

@@ -171,6 +171,13 @@ void mql_glm_result_free(mql_glm_result *r);
  * bad arguments, MQL_EDATA for invalid y or w, or the fill callback's status. */
 int mql_glm_separation_check(const mql_glm_data *d, signed char *sep, double *cnt, mql_err *err);
 
+/* OpenBLAS single-threaded for a fit (glm.c, firth.c): our passes thread themselves, and its
+ * kernels only see small per-chunk products. Sets one thread when the setting is not one already
+ * (a set restarts a pool the CLI stopped at start, whose worker then spins) and returns the
+ * setting for mql_blas_restore: 0 when there is nothing to restore or OpenBLAS is not the BLAS. */
+int mql_blas_single(void);
+void mql_blas_restore(int threads);
+
 /* Linear predictor for one row x (length p) given beta; aliased (NAN) betas count as 0. The
  * probability is mql_logistic (common.h) of it. */
 double mql_glm_eta(const double *x, const double *beta, size_t p);

@@ -8,6 +8,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "cli.h"
+#include "mqlcal/glm.h"
 
 typedef struct command {
     const char *name;
@@ -91,7 +92,6 @@ static int dispatch(int argc, char **argv)
  * refuses retries for ever: so the pool is stopped only when no limit can make malloc refuse it
  * (RLIMIT_AS and RLIMIT_DATA unlimited, and the kernel not in strict overcommit); otherwise it is
  * left to fall asleep on its own. Weak references: with another BLAS nothing is done. */
-extern void openblas_set_num_threads(int n) __attribute__((weak));
 extern int blas_thread_shutdown_(void) __attribute__((weak));
 
 static int memory_unlimited(void)
@@ -112,8 +112,7 @@ static int memory_unlimited(void)
 
 static void blas_single(void)
 {
-    if (openblas_set_num_threads)
-        openblas_set_num_threads(1);
+    (void)mql_blas_single();     /* never restored: mqlcal wants one BLAS thread throughout */
     if (blas_thread_shutdown_ && memory_unlimited())
         blas_thread_shutdown_();
 }
