@@ -19,20 +19,33 @@
 #include "mqlcal/separation.h"
 #include "mqlcal/selfcheck.h"
 
-mql_model *mql_model_new(void)
+int mql_model_stamp_now(mql_model *m)
 {
-    mql_model *m = calloc(1, sizeof *m);
-    if (!m)
-        return NULL;
     char buf[32];
     time_t now = time(NULL);
     struct tm tmv;
     if (!gmtime_r(&now, &tmv) || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tmv))
         snprintf(buf, sizeof buf, "1970-01-01T00:00:00Z");
-    m->created = mql_strdup(buf);
-    m->tool_version = mql_strdup("mqlcal " MQL_VERSION);
+    char *c = mql_strdup(buf), *t = mql_strdup("mqlcal " MQL_VERSION);
+    if (!c || !t) {
+        free(c);
+        free(t);
+        return MQL_ENOMEM;
+    }
+    free(m->created);
+    m->created = c;
+    free(m->tool_version);
+    m->tool_version = t;
+    return MQL_OK;
+}
+
+mql_model *mql_model_new(void)
+{
+    mql_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
     m->train.events = NAN;
-    if (!m->created || !m->tool_version) {
+    if (mql_model_stamp_now(m) != MQL_OK) {
         mql_model_free(m);
         return NULL;
     }

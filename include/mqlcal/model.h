@@ -49,6 +49,10 @@ typedef struct mql_model {
 /* An empty model with created and tool_version set (created = now, UTC). NULL when out of
  * memory. Free with mql_model_free (NULL-safe; frees design, fit and points). */
 mql_model *mql_model_new(void);
+
+/* Stamps m as made now by this mqlcal: `created` the current UTC time, `tool` this version (a
+ * model written anew from one that was read). Returns MQL_OK or MQL_ENOMEM (m unchanged). */
+int mql_model_stamp_now(mql_model *m);
 void mql_model_free(mql_model *m);
 
 /* ---- the train step ---------------------------------------------------------------------- */

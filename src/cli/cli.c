@@ -629,25 +629,11 @@ const char *cli_source_date(char *buf, size_t cap)
 
 int cli_model_restamp(mql_model *m)
 {
-    char buf[32];
-    if (!cli_source_date(buf, sizeof buf)) {
-        time_t now = time(NULL);
-        struct tm tmv;
-        if (!gmtime_r(&now, &tmv) || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tmv))
-            snprintf(buf, sizeof buf, "1970-01-01T00:00:00Z");
-    }
-    char *c = mql_strdup(buf), *t = mql_strdup("mqlcal " MQL_VERSION);
-    if (!c || !t) {
-        free(c);
-        free(t);
+    if (mql_model_stamp_now(m) != MQL_OK) {
         cli_error("out of memory");
         return MQL_ENOMEM;
     }
-    free(m->created);
-    m->created = c;
-    free(m->tool_version);
-    m->tool_version = t;
-    return MQL_OK;
+    return cli_model_stamp(m);
 }
 
 int cli_model_stamp(mql_model *m)
