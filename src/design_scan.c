@@ -82,12 +82,20 @@ void mql_scan_acc_add(mql_scan_acc *a, const double *v, size_t n)
     *a = (mql_scan_acc){na, lo, hi, integer};
 }
 
+/* Whether sc's column carries a scan kept by a cache hit (table_cache.c) for this very array
+ * and all of sc's rows. */
+static int kept_scan(const mql_numeric_scan *sc)
+{
+    const mql_column *c = sc->col;
+    return c->scan_of && c->scan_of == c->num && c->borrowed && c->scan_rows == sc->n_rows &&
+           c->n_rows == sc->n_rows;
+}
+
 static void scan_plain(mql_numeric_scan *sc)
 {
     const mql_column *c = sc->col;
     mql_scan_acc a;
-    if (c->scan_of && c->scan_of == c->num && c->borrowed && c->scan_rows == sc->n_rows &&
-        c->n_rows == sc->n_rows) {
+    if (kept_scan(sc)) {
         a = (mql_scan_acc){c->scan_na, c->scan_lo, c->scan_hi, c->scan_integer};
     } else {
         mql_scan_acc_init(&a);
@@ -103,9 +111,7 @@ static void scan_plain(mql_numeric_scan *sc)
 /* Whether sc needs a pass over its column (no weights and a scan from the cache: none). */
 static int needs_pass(const mql_numeric_scan *sc)
 {
-    const mql_column *c = sc->col;
-    return sc->w || !(c->scan_of && c->scan_of == c->num && c->borrowed &&
-                      c->scan_rows == sc->n_rows && c->n_rows == sc->n_rows);
+    return sc->w || !kept_scan(sc);
 }
 
 typedef struct scan_part {

@@ -123,6 +123,10 @@ int mql_runs_by_sort(const double *x, size_t n, mql_value_runs *r)
     return 0;
 }
 
+/* 10^dec for the written decimals dec = 0 .. 15 of the digit routes */
+static const double p10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                               1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
 /* The runs from per-integer counts cnt[0..m) of the integers base .. base + m - 1. Frees cnt.
  * Returns 0 or -1 when out of memory (cnt freed either way). */
 static int runs_from_counts(uint32_t *cnt, size_t m, double base, double scale, size_t nv,
@@ -151,8 +155,6 @@ static int runs_from_counts(uint32_t *cnt, size_t m, double base, double scale, 
 
 int mql_runs_by_digits(const double *x, size_t n, int dec, mql_value_runs *r)
 {
-    static const double p10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
     if (dec < 0 || dec > 15 || n > UINT32_MAX)
         return 1;
     double scale = p10[dec], mn = INFINITY, mx = -INFINITY;
@@ -192,8 +194,6 @@ int mql_runs_by_digits(const double *x, size_t n, int dec, mql_value_runs *r)
 int mql_runs_by_digits_range(const double *x, size_t n, int dec, double lo, double hi,
                              mql_value_runs *r)
 {
-    static const double p10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
     if (dec < 0 || dec > 15 || n > UINT32_MAX || !(lo <= hi))
         return 1;
     double scale = p10[dec];
