@@ -444,6 +444,17 @@ static int make_dir(const char *dir)
 }
 
 /* Writes t to path through a temporary file and a rename. Returns 0 or -1 (nothing left). */
+/* A new temporary file in dir, ".tmp-XXXXXX" (trim_dir removes a stale one): its descriptor, and
+ * its path in *tmp (malloc'd; NULL when out of memory). Returns -1 when it cannot be made. */
+static int temp_open(const char *dir, char **tmp)
+{
+    size_t tn = strlen(dir) + 32;
+    if (!(*tmp = malloc(tn)))
+        return -1;
+    snprintf(*tmp, tn, "%s/.tmp-XXXXXX", dir);
+    return mkstemp(*tmp);
+}
+
 static int store(const char *dir, const char *path, const mql_table *t, const wbuf *opt,
                  uint64_t max_bytes)
 {
@@ -464,13 +475,9 @@ static int store(const char *dir, const char *path, const mql_table *t, const wb
     memcpy(h.magic, MAGIC, 8);
     h.sum = mql_xxh64(&h, offsetof(header, sum));
     uint64_t msum = mql_xxh64(m.p, m.n);
-    size_t tn = strlen(dir) + 32;
-    char *tmp = malloc(tn);
-    int fd = -1, rc = -1;
-    if (!tmp)
-        goto done;
-    snprintf(tmp, tn, "%s/.tmp-XXXXXX", dir);
-    if ((fd = mkstemp(tmp)) < 0)
+    char *tmp = NULL;
+    int rc = -1, fd = temp_open(dir, &tmp);
+    if (fd < 0)
         goto done;
     static const char zero[ENTRY_PAGE];
     if (write_all(fd, &h, sizeof h) || write_all(fd, m.p, m.n) || write_all(fd, &msum, 8) ||
@@ -976,18 +983,13 @@ static void ident_write(const char *dir, const char *path, const struct stat *be
     struct stat now;
     if (stat(path, &now) != 0 || !same_identity(before, &now))
         return;
-    char *p = ident_path(dir, before);
-    size_t tn = strlen(dir) + 32;
-    char *tmp = malloc(tn);
-    if (p && tmp) {
-        snprintf(tmp, tn, "%s/.tmp-XXXXXX", dir);
-        int fd = mkstemp(tmp);
-        if (fd >= 0) {
-            ident_rec r = ident_of(before, hash);
-            int ok = write_all(fd, &r, sizeof r) == 0;
-            if (close(fd) != 0 || !ok || rename(tmp, p) != 0)
-                unlink(tmp);
-        }
+    char *p = ident_path(dir, before), *tmp = NULL;
+    int fd = p ? temp_open(dir, &tmp) : -1;
+    if (fd >= 0) {
+        ident_rec r = ident_of(before, hash);
+        int ok = write_all(fd, &r, sizeof r) == 0;
+        if (close(fd) != 0 || !ok || rename(tmp, p) != 0)
+            unlink(tmp);
     }
     free(tmp);
     free(p);
