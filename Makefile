@@ -38,7 +38,7 @@ deps:
 deps-test:
 	@scripts/install-deps.sh --test
 
-$(BUILD)/%.o: src/%.c $(wildcard include/mqlcal/*.h) | $(BUILD)
+$(BUILD)/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/mqlcal/*.h) | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/cli/%.o: src/cli/%.c $(wildcard src/cli/*.h) $(wildcard include/mqlcal/*.h) | $(BUILD)
