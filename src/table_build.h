@@ -1,0 +1,98 @@
+/* table_build.h: the columns mql_table_read builds while the file streams (table.c) and infers
+ * once it is read (table_infer.c); not part of the library's interface. */
+#ifndef MQLCAL_SRC_TABLE_BUILD_H
+#define MQLCAL_SRC_TABLE_BUILD_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mqlcal/dict.h"
+#include "mqlcal/table.h"
+
+typedef enum cmode { M_EMPTY, M_NUM, M_DATE, M_TEXT } cmode;
+
+/* A column being built while the file streams. */
+typedef struct colb {
+    cmode mode;
+    cmode origin;            /* the mode the first value chose */
+    size_t switch_row;       /* when origin is NUM or DATE and mode TEXT: the row whose value
+                                turned the column to text (earlier rows hold canonical text) */
+    int forced;              /* --categorical: text from the first value */
+    long out;                /* index among the stored columns, -1 when not stored */
+    double *num;
+    uint32_t *code;
+    mql_dict d;
+    uint32_t hash;           /* mql_str_hash of the current cell (text mode) */
+    int has_time;
+    int dec;                 /* NUM: the most digits after the point of the values read, 99
+                                when some value was not a plain decimal (parse_num_dec) */
+    size_t n_bad;            /* NUM / DATE: cells of the column's form without a value */
+    size_t bad_row;          /*   (mql_column.n_unreadable): the first one's row and text */
+    char *bad_text;
+    int shared;              /* num / code lie in the parts' shared arrays (slabs): never freed
+                                or reallocated through this column */
+    int unnamed;             /* no name in the header: never stored, and every cell must be
+                                blank (the empty columns a spreadsheet leaves at the right) */
+} colb;
+
+/* The column arrays the parts of a parallel read share: one array of doubles and one of codes
+ * per file column, each made when a part first needs it, of cap rows. Part k writes its row i at
+ * row base_k + i, where base_k (mql_csv_cell_fns.begin) bounds the rows of the parts before it,
+ * so the parts never overlap, and when every record is one line the rows are already where the
+ * table wants them: the merge moves nothing into fresh memory. */
+typedef struct slabs {
+    pthread_mutex_t mu;
+    size_t cap;
+    size_t n_cols;
+    double **num;
+    uint32_t **code;
+} slabs;
+
+typedef struct builder {
+    const char *path;
+    const mql_read_opts *opts;
+    mql_table *t;
+    colb *cb;
+    size_t n_file_cols;
+    size_t n_rows;                   /* data rows taken */
+    size_t cap_rows;
+    size_t cap_hint;                 /* rows to make room for at first (an estimate; 0: none) */
+    size_t *line;                    /* the physical line of each row taken (cap_rows), or NULL
+                                        while every row i so far is on line line0 + i (one line
+                                        per record, no blank lines: nearly every export) */
+    size_t line0;                    /* the line of row 0 (0: no row yet) */
+    int dec_comma;                   /* ';' file: numbers may have a decimal comma */
+    int secondary;                   /* a later part's builder: the table belongs to part 0's */
+    slabs *sl;                       /* parallel read: the shared arrays (NULL: none) */
+    size_t base;                     /* the row of the shared arrays this part's row 0 is at */
+    int placed;                      /* new arrays go to the shared ones at base (cap_rows is the
+                                        room left there); 0: arrays of its own */
+    const char *const *na;
+    size_t n_na;
+    size_t *na_len;
+    unsigned char na_first[256];     /* lower-cased first bytes of the placeholders */
+    uint64_t na_lens;                /* bit k: some placeholder has length k (< 64) */
+    int na_empty;                    /* "" is a placeholder */
+    size_t n_unnamed;                /* columns without a name in the header (colb.unnamed) */
+    size_t unnamed_bad;              /* cell mode: 1 + the unnamed column with a value in the
+                                        record being read (0: none), reported at its end */
+    char unnamed_text[48];           /*   ... and the start of that value */
+} builder;
+
+static inline int lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+/* Rewrites a numeric or date column as text: the n_rows values seen so far become their text;
+ * the code array gets room for cap rows, or is into (a window of the shared arrays, which also
+ * hold the values: they are left there). */
+int mql_colb_to_text(colb *c, size_t n_rows, size_t cap, uint32_t *into);
+
+/* Infers column c of builder b, whose n rows are read, into col (table_infer.c): its type,
+ * counts, values and levels, taking c's arrays and dictionary where it keeps them. Returns 0 or
+ * -1 (no memory). */
+int mql_colb_finish(const builder *b, colb *c, mql_column *col, size_t n);
+
+#endif

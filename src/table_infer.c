@@ -1,0 +1,591 @@
+/* table_infer.c: the type inference that ends mql_table_read, column by column (distinct counts;
+ * numeric, boolean, date, categorical or identifier-like; spellings merged into one level by
+ * value.h's equality), and mql_column_to_categorical. */
+#include "table_build.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dates.h"
+#include "table_num.h"
+#include "mqlcal/dict.h"
+#include "mqlcal/value.h"
+
+/* Slot of a double's bits: mixes the high bits (where integer-valued doubles differ) down. */
+static inline size_t bits_slot(uint64_t x, size_t mask)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xFF51AFD7ED558CCD);
+    x ^= x >> 33;
+    return (size_t)x & mask;
+}
+
+/* Distinct non-NAN values of v (n entries); also the number of NANs, whether every value is an
+ * integer and whether all are 0 or 1, and the range. Integers spanning fewer than 2^24 values
+ * (counts, flags, days) are counted in a bitmap, and so are decimals when dec (0 .. 15) says every
+ * value was written with at most dec digits after the point and their hundredths, thousandths...
+ * span fewer than 2^24 steps (amounts, rates, scores); other values by hashing their bits.
+ * Returns (size_t)-1 when out of memory. */
+static size_t count_distinct(const double *v, size_t n, int dec, size_t *miss, int *all_int,
+                             int *all01, double *lo, double *hi)
+{
+    size_t nan = 0;
+    int frac = 0, not01 = 0;
+    double mn = INFINITY, mx = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double x = v[i];
+        if (isnan(x)) {
+            nan++;
+            continue;
+        }
+        frac |= x != floor(x);
+        not01 |= x != 0 && x != 1;
+        mn = x < mn ? x : mn;
+        mx = x > mx ? x : mx;
+    }
+    *miss = nan;
+    *all_int = !frac;
+    *all01 = !not01;
+    *lo = mn;
+    *hi = mx;
+    if (nan == n)
+        return 0;
+    /* Scaled by 10^dec, each value is within a rounding of the integer it was written as (its
+     * digits without the point, below 2^53), so x * scale - base + 0.5 truncates to that integer
+     * minus base's (the rounding errors stay below 0.5 under 2^50): one bit per written value,
+     * and distinct doubles are distinct integers. */
+    double scale = !frac ? 1 : dec >= 1 && dec <= 15 ? mql_pow10_exact[dec] : 0;
+    if (scale > 0 && mx * scale - mn * scale < 16777216.0 && fabs(mn * scale) < 0x1p50 &&
+        fabs(mx * scale) < 0x1p50) {
+        double base = round(mn * scale);
+        size_t words = (size_t)(round(mx * scale) - base) / 64 + 1, used = 0;
+        uint64_t *bits = calloc(words, sizeof *bits);
+        if (!bits)
+            return (size_t)-1;
+        for (size_t i = 0; i < n; i++) {
+            double x = v[i];
+            if (isnan(x))
+                continue;
+            size_t k = (size_t)(x * scale - base + 0.5);
+            uint64_t bit = UINT64_C(1) << (k % 64);
+            used += !(bits[k / 64] & bit);
+            bits[k / 64] |= bit;
+        }
+        free(bits);
+        return used;
+    }
+    /* All-ones bits are a NaN, never inserted (NaN cells are skipped), so they mark empty. */
+    const uint64_t empty = UINT64_MAX;
+    size_t cap = 64, used = 0;
+    uint64_t *set = mql_alloc_big_filled(cap * sizeof *set, 0xFF);
+    if (!set)
+        return (size_t)-1;
+    for (size_t i = 0; i < n; i++) {
+        double x = v[i];
+        if (isnan(x))
+            continue;
+        if (x == 0)
+            x = 0.0;          /* -0 and 0 are one value */
+        uint64_t bits;
+        memcpy(&bits, &x, 8);
+        size_t mask = cap - 1, k = bits_slot(bits, mask);
+        while (set[k] != empty && set[k] != bits)
+            k = (k + 1) & mask;
+        if (set[k] == bits)
+            continue;
+        set[k] = bits;
+        if (2 * ++used > cap) {
+            size_t nc = 2 * cap;
+            uint64_t *ns = mql_alloc_big_filled(nc * sizeof *ns, 0xFF);
+            if (!ns) {
+                free(set);
+                return (size_t)-1;
+            }
+            for (size_t q = 0; q < cap; q++)
+                if (set[q] != empty) {
+                    size_t r = bits_slot(set[q], nc - 1);
+                    while (ns[r] != empty)
+                        r = (r + 1) & (nc - 1);
+                    ns[r] = set[q];
+                }
+            free(set);
+            set = ns;
+            cap = nc;
+        }
+    }
+    free(set);
+    return used;
+}
+
+size_t mql_num_distinct(const double *v, size_t n, int dec)
+{
+    size_t miss;
+    int all_int, all01;
+    double lo, hi;
+    return count_distinct(v, n, dec >= 0 ? dec : 99, &miss, &all_int, &all01, &lo, &hi);
+}
+
+/* Column names that announce an identifier: id, *_id, "* id", *-id, camelCase *Id. */
+static int id_like_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (mql_strcasecmp(name, "id") == 0)
+        return 1;
+    if (n < 3)
+        return 0;
+    const char *e = name + n - 3;
+    if ((e[0] == '_' || e[0] == ' ' || e[0] == '-' || e[0] == '.') && lower(e[1]) == 'i' &&
+        lower(e[2]) == 'd')
+        return 1;
+    return e[0] >= 'a' && e[0] <= 'z' && e[1] == 'I' && (e[2] == 'd' || e[2] == 'D');
+}
+
+/* The identifier rule: at least 20 filled rows with >= 95% distinct values, or an id-like name
+ * with every value distinct. */
+static int id_rule(const char *name, size_t distinct, size_t filled)
+{
+    if (filled >= 20 && (double)distinct >= 0.95 * (double)filled)
+        return 1;
+    return filled > 0 && distinct == filled && id_like_name(name);
+}
+
+int mql_id_like(const char *name, size_t distinct, size_t filled)
+{
+    return id_rule(name, distinct, filled);
+}
+
+/* Moves the dictionary into the column's levels. */
+static void take_levels(mql_column *col, mql_dict *d)
+{
+    col->levels = d->lev;
+    col->level_count = d->count;
+    col->n_levels = col->n_distinct = d->n;
+    col->level_blocks = d->blk;
+    col->n_level_blocks = d->n_blk;
+    d->blk = NULL;
+    d->n_blk = 0;
+    d->lev = NULL;
+    d->count = NULL;
+    d->n = 0;
+    mql_dict_free(d);
+}
+
+/* Spelling records of the groups with more than one member: grp[k] is level k's group, best[g]
+ * the group's label level. Grouped by group, most rows first. */
+static int record_spellings(mql_column *col, const mql_dict *d, const uint32_t *grp,
+                            const size_t *size, size_t n_groups)
+{
+    size_t m = 0;
+    for (size_t k = 0; k < d->n; k++)
+        m += size[grp[k]] > 1;
+    if (m == 0)
+        return 0;
+    mql_spelling *sp = calloc(m, sizeof *sp);
+    if (!sp)
+        return -1;
+    size_t o = 0;
+    for (size_t g = 0; g < n_groups; g++) {
+        if (size[g] < 2)
+            continue;
+        size_t first = o;
+        for (size_t k = 0; k < d->n; k++) {
+            if (grp[k] != g)
+                continue;
+            sp[o] = (mql_spelling){(uint32_t)g, mql_strndup(d->lev[k], d->len[k]), d->count[k]};
+            if (!sp[o].text) {
+                for (size_t q = 0; q < o; q++)
+                    free(sp[q].text);
+                free(sp);
+                return -1;
+            }
+            /* insertion by rows, descending; stable for equal counts (first seen first) */
+            for (size_t q = o; q > first && sp[q - 1].count < sp[q].count; q--) {
+                mql_spelling t = sp[q - 1];
+                sp[q - 1] = sp[q];
+                sp[q] = t;
+            }
+            o++;
+        }
+    }
+    col->spellings = sp;
+    col->n_spellings = m;
+    return 0;
+}
+
+/* The levels of a text column, merged by value.h's equality ("Google" = "google", "1" = "1.0",
+ * "yes" = "y"): each value keeps the position of its first-seen spelling, is labelled by its most
+ * frequent spelling (the first seen of equally frequent ones) trimmed, and the rows' codes are
+ * renumbered. Every spelling of a merged value is recorded in col->spellings. Consumes d. */
+static int merge_levels_equal(mql_column *col, mql_dict *d, size_t n, const char *const *na,
+                              size_t n_na)
+{
+    size_t L = d->n, maxlen = 0;
+    for (size_t k = 0; k < L; k++)
+        maxlen = d->len[k] > maxlen ? d->len[k] : maxlen;
+    uint32_t *grp = malloc((L ? L : 1) * sizeof *grp);
+    char *key = malloc(maxlen + 40);
+    mql_dict kd = {0};
+    int rc = -1;
+    size_t *size = NULL, *best = NULL;
+    if (!grp || !key)
+        goto done;
+    for (size_t k = 0; k < L; k++) {
+        mql_cell cell;
+        mql_cell_from_span(&cell, d->lev[k], d->len[k], na, n_na);
+        size_t kl = mql_cell_key(&cell, key, maxlen + 40);
+        if (cell.missing)   /* cannot happen: ingest read placeholders as missing */
+            kl = (size_t)snprintf(key, maxlen + 40, "m:%zu", k);
+        if (mql_dict_add(&kd, key, kl, &grp[k]))
+            goto done;
+    }
+    if (kd.n == L) {            /* every value has one spelling */
+        take_levels(col, d);
+        rc = 0;
+        goto done;
+    }
+    size_t G = kd.n;
+    size = calloc(G, sizeof *size);
+    best = malloc(G * sizeof *best);
+    char **lev = calloc(G, sizeof *lev);
+    size_t *cnt = calloc(G, sizeof *cnt);
+    if (!size || !best || !lev || !cnt) {
+        free(lev);
+        free(cnt);
+        goto done;
+    }
+    for (size_t k = 0; k < L; k++) {
+        uint32_t g = grp[k];
+        if (size[g]++ == 0 || d->count[k] > d->count[best[g]])
+            best[g] = k;
+        cnt[g] += d->count[k];
+    }
+    for (size_t g = 0; g < G; g++) {
+        const char *b;
+        size_t bl = mql_trim_span(d->lev[best[g]], d->len[best[g]], &b);
+        if (!(lev[g] = mql_strndup(b, bl))) {
+            for (size_t q = 0; q < g; q++)
+                free(lev[q]);
+            free(lev);
+            free(cnt);
+            goto done;
+        }
+    }
+    if (record_spellings(col, d, grp, size, G)) {
+        for (size_t g = 0; g < G; g++)
+            free(lev[g]);
+        free(lev);
+        free(cnt);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (col->code[i] != MQL_NA_CODE)
+            col->code[i] = grp[col->code[i]];
+    col->levels = lev;
+    col->level_count = cnt;
+    col->n_levels = col->n_distinct = G;
+    mql_dict_free(d);
+    rc = 0;
+done:
+    mql_dict_free(&kd);
+    free(grp);
+    free(key);
+    free(size);
+    free(best);
+    return rc;
+}
+
+/* A categorical column whose values are all true or false spellings (value.h: 1/true/yes/y/t and
+ * 0/false/no/n/f in any case, after merging), both present, becomes BOOLEAN with the levels'
+ * labels. Returns 0 (also when it stays categorical) or -1 (no memory). */
+static int to_boolean(mql_column *col, size_t n)
+{
+    long tcode = -1, fcode = -1;
+    if (col->n_levels != 2)
+        return 0;
+    for (size_t k = 0; k < 2; k++) {
+        mql_cell cell;
+        mql_cell_from_text(&cell, col->levels[k], NULL, 0);
+        int t = mql_cell_truth(&cell);
+        if (t == 1)
+            tcode = (long)k;
+        else if (t == 0)
+            fcode = (long)k;
+    }
+    if (tcode < 0 || fcode < 0)
+        return 0;
+    double *num = mql_alloc_big((n ? n : 1) * sizeof *num);
+    if (!num)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        num[i] = col->code[i] == MQL_NA_CODE ? NAN : col->code[i] == (uint32_t)tcode;
+    col->type = MQL_COL_BOOLEAN;
+    col->n_distinct = 2;
+    col->true_label = col->levels[tcode];
+    col->false_label = col->levels[fcode];
+    for (size_t k = 0; k < col->n_spellings; k++)
+        col->spellings[k].level = col->spellings[k].level == (uint32_t)tcode;
+    free(col->levels);
+    free(col->level_count);
+    free(col->code);
+    col->levels = NULL;
+    col->level_count = NULL;
+    col->code = NULL;
+    col->n_levels = 0;
+    col->num = num;
+    return 0;
+}
+
+/* A text column whose every value is a date (10/20/2016, 20.10.2016, 10/20/2016 10:00 AM, or
+ * ISO) becomes a date column, the order of day and month decided as mql_date_order says. A
+ * value of that shape that is no day in the chosen order is a missing cell counted in
+ * n_unreadable. Returns 1 when converted, 0 when the column stays text (col->date_ambiguous set
+ * when only the order is in doubt), -1 when out of memory. */
+static int levels_to_dates(colb *c, mql_column *col, size_t n, mql_date_order order)
+{
+    mql_dict *d = &c->d;
+    size_t n_shaped = 0;
+    int a_big = 0, b_big = 0, all_dots = 1;
+    for (size_t k = 0; k < d->n; k++) {
+        double v, t;
+        int ht, a, b;
+        long y;
+        char sep = 0;
+        if (mql_date_parse(d->lev[k], d->len[k], &v, &ht) == 0)
+            continue;
+        if (mql_date_dmy_shape(d->lev[k], d->len[k], &a, &b, &y, &t, &ht, &sep))
+            return 0;
+        n_shaped++;
+        a_big |= a > 12;
+        b_big |= b > 12;
+        all_dots &= sep == '.';
+    }
+    if (n_shaped == 0)
+        return 0;
+    if (order == MQL_DATE_AUTO) {
+        if (a_big != b_big)
+            order = a_big ? MQL_DATE_DMY : MQL_DATE_MDY;
+        else if (!a_big && all_dots)
+            order = MQL_DATE_DMY;
+        else if (!a_big) {
+            col->date_ambiguous = 1;
+            return 0;
+        } else {
+            /* Both fields exceed 12 somewhere: the order that reads more rows wins. */
+            size_t rows[2] = {0, 0};
+            for (size_t k = 0; k < d->n; k++) {
+                double v, t;
+                int ht, a, b;
+                long y;
+                char sep = 0;
+                if (mql_date_dmy_shape(d->lev[k], d->len[k], &a, &b, &y, &t, &ht, &sep))
+                    continue;
+                rows[0] += mql_date_civil_days(y, a, b, &v) == 0 ? d->count[k] : 0;
+                rows[1] += mql_date_civil_days(y, b, a, &v) == 0 ? d->count[k] : 0;
+            }
+            order = rows[1] > rows[0] ? MQL_DATE_DMY : MQL_DATE_MDY;
+        }
+    }
+    double *day = malloc((d->n ? d->n : 1) * sizeof *day);
+    double *num = malloc((n ? n : 1) * sizeof *num);
+    if (!day || !num) {
+        free(day);
+        free(num);
+        return -1;
+    }
+    for (size_t k = 0; k < d->n; k++) {
+        double t;
+        int ht, a, b;
+        long y;
+        char sep = 0;
+        if (mql_date_parse(d->lev[k], d->len[k], &day[k], &ht) == 0) {
+            col->has_time |= ht;
+            continue;
+        }
+        mql_date_dmy_shape(d->lev[k], d->len[k], &a, &b, &y, &t, &ht, &sep);
+        if (order == MQL_DATE_DMY ? mql_date_civil_days(y, b, a, &day[k])
+                                  : mql_date_civil_days(y, a, b, &day[k]))
+            day[k] = NAN;
+        else {
+            day[k] += t;
+            col->has_time |= ht;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t k = c->code[i];
+        num[i] = k == MQL_NA_CODE ? NAN : day[k];
+        if (k != MQL_NA_CODE && isnan(day[k])) {
+            if (col->n_unreadable++ == 0) {
+                col->unreadable_row = i;
+                if (!(col->unreadable_text = mql_strdup(d->lev[k]))) {
+                    free(day);
+                    free(num);
+                    return -1;
+                }
+            }
+        }
+    }
+    size_t miss, nd;
+    int all_int, all01;
+    double lo, hi;
+    if ((nd = count_distinct(num, n, 99, &miss, &all_int, &all01, &lo, &hi)) == (size_t)-1) {
+        free(day);
+        free(num);
+        return -1;
+    }
+    free(day);
+    col->type = MQL_COL_DATE;
+    col->num = num;
+    col->n_missing = miss;
+    col->n_distinct = nd;
+    mql_dict_free(d);
+    return 1;
+}
+
+int mql_colb_finish(const builder *b, colb *c, mql_column *col, size_t n)
+{
+    col->has_time = c->has_time;
+    col->n_rows = n;
+    col->n_unreadable = c->n_bad;
+    col->unreadable_row = c->bad_row;
+    col->unreadable_text = c->bad_text;
+    c->bad_text = NULL;
+    if (c->mode == M_EMPTY) {          /* every cell missing: a constant categorical */
+        col->type = MQL_COL_CATEGORICAL;
+        col->code = malloc((n ? n : 1) * sizeof *col->code);
+        if (!col->code)
+            return -1;
+        for (size_t i = 0; i < n; i++)
+            col->code[i] = MQL_NA_CODE;
+        col->n_missing = n;
+        return 0;
+    }
+    if (c->mode == M_NUM || c->mode == M_DATE) {
+        int all_int, all01;
+        double lo, hi;
+        size_t miss;
+        int dec = c->mode == M_NUM ? c->dec : 99;
+        size_t nd = count_distinct(c->num, n, dec, &miss, &all_int, &all01, &lo, &hi);
+        if (nd == (size_t)-1)
+            return -1;
+        col->n_missing = miss;
+        col->n_distinct = nd;
+        if (c->mode == M_DATE) {
+            col->type = MQL_COL_DATE;
+        } else if (all01 && nd == 2) {
+            col->type = MQL_COL_BOOLEAN;
+            if (!(col->true_label = mql_strdup("1")) || !(col->false_label = mql_strdup("0")))
+                return -1;
+        } else if (all_int && id_rule(col->name, nd, n - miss) &&
+                   (id_like_name(col->name) || hi - lo + 1 <= 2.0 * (double)nd)) {
+            /* Integer identifiers: besides the distinct share, the values must be dense (an
+             * auto-increment key) or the name must say id, so amounts in whole dollars with
+             * mostly distinct values stay numeric. */
+            if ((n >= 65536 && mql_dict_to_raw(&c->d)) || mql_colb_to_text(c, n, n, NULL) ||
+                (c->d.raw && mql_dict_raw_finish(&c->d, c->code, n)))
+                return -1;
+            col->type = MQL_COL_ID;
+            col->code = c->code;
+            c->code = NULL;
+            take_levels(col, &c->d);
+            return 0;
+        } else {
+            col->type = MQL_COL_NUMERIC;
+            col->plain_decimal = dec <= 15;
+            col->decimals = dec <= 15 ? dec : 0;
+        }
+        col->num = c->num;
+        c->num = NULL;
+        return 0;
+    }
+    /* text: what the column's number or date phase counted does not apply */
+    col->n_unreadable = 0;
+    free(col->unreadable_text);
+    col->unreadable_text = NULL;
+    size_t miss = 0;
+    for (size_t i = 0; i < n; i++)
+        miss += c->code[i] == MQL_NA_CODE;
+    col->n_missing = miss;
+    mql_dict *d = &c->d;
+    if (d->raw) {          /* distinct levels; an index again unless the column is an identifier */
+        if (mql_dict_raw_finish(d, c->code, n))
+            return -1;
+        if ((c->forced || !id_rule(col->name, d->n, n - miss)) && mql_dict_unraw(d))
+            return -1;
+    }
+    if (!c->forced) {      /* dates like 10/20/2016 (before the identifier rule: timestamps) */
+        int r = levels_to_dates(c, col, n, b->opts ? b->opts->date_order : MQL_DATE_AUTO);
+        if (r)
+            return r < 0 ? -1 : 0;
+    }
+    if (!c->forced && id_rule(col->name, d->n, n - miss)) {
+        col->type = MQL_COL_ID;     /* keys keep their spellings: joins match them exactly */
+        col->code = c->code;
+        c->code = NULL;
+        take_levels(col, d);
+        return 0;
+    }
+    col->type = MQL_COL_CATEGORICAL;
+    col->code = c->code;
+    c->code = NULL;
+    if (merge_levels_equal(col, d, n, b->na, b->n_na))
+        return -1;
+    if (!c->forced && to_boolean(col, n))
+        return -1;
+    return 0;
+}
+
+int mql_column_to_categorical(mql_column *c, mql_err *err)
+{
+    if (c->type == MQL_COL_CATEGORICAL)
+        return MQL_OK;
+    if (c->type == MQL_COL_ID) {
+        c->type = MQL_COL_CATEGORICAL;
+        return MQL_OK;
+    }
+    size_t n = c->n_rows;
+    if (c->borrowed) {           /* the values are replaced (and freed) below: own them first */
+        double *own = mql_alloc_big((n ? n : 1) * sizeof *own);
+        if (!own)
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        memcpy(own, c->num, n * sizeof *own);
+        c->num = own;
+        c->borrowed = 0;
+    }
+    colb b = {.mode = c->type == MQL_COL_DATE ? M_DATE : M_NUM, .num = c->num};
+    if (c->type == MQL_COL_BOOLEAN) {
+        if (!(b.code = malloc((n ? n : 1) * sizeof *b.code)))
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+            if (isnan(c->num[i])) {
+                b.code[i] = MQL_NA_CODE;
+                continue;
+            }
+            const char *s = c->num[i] != 0 ? c->true_label : c->false_label;
+            if (mql_dict_add(&b.d, s, strlen(s), &b.code[i])) {
+                free(b.code);
+                mql_dict_free(&b.d);
+                return mql_err_set(err, MQL_ENOMEM, "out of memory");
+            }
+        }
+        for (size_t k = 0; k < c->n_spellings; k++) {   /* truth -> the label's level */
+            const char *s = c->spellings[k].level ? c->true_label : c->false_label;
+            long lv = mql_dict_find(&b.d, s, strlen(s));
+            c->spellings[k].level = lv < 0 ? 0 : (uint32_t)lv;
+        }
+        free(c->num);
+        free(c->true_label);
+        free(c->false_label);
+        c->true_label = c->false_label = NULL;
+    } else if (mql_colb_to_text(&b, n, n, NULL)) {
+        free(b.code);
+        mql_dict_free(&b.d);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
+    c->num = NULL;
+    c->code = b.code;
+    c->type = MQL_COL_CATEGORICAL;
+    take_levels(c, &b.d);
+    return MQL_OK;
+}

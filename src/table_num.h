@@ -1,0 +1,64 @@
+/* table_num.h: the numbers the table reader reads in a cell (table_num.c), shared by table.c,
+ * table_infer.c and table_column.c (not part of the library's interface: mql_parse_number and
+ * the other public forms are in mqlcal/value.h and mqlcal/table.h). parse_num_dec is here, static
+ * inline, because the reader calls it for every numeric cell. */
+#ifndef MQLCAL_SRC_TABLE_NUM_H
+#define MQLCAL_SRC_TABLE_NUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* 1e0 .. 1e22: the powers of ten that are exact doubles. */
+extern const double mql_pow10_exact[23];
+
+/* parse_num's general path: long mantissas, exponents, thousands separators. */
+int mql_parse_num_general(const char *s, size_t n, double *out);
+
+/* Shortest "%.{15,16,17}g" text that reads back as v exactly; integers without exponent. */
+void mql_num_text(double v, char *buf, size_t cap);
+
+/* Parses a decimal number (sign, digits, '.', exponent, unambiguous thousands separators).
+ * Exact fast path when the mantissa fits 2^53 and the power of ten is at most 22 (both then
+ * exact doubles, so one multiply or divide rounds correctly); strtod otherwise. s must be
+ * NUL-terminated at s[n]. Returns 0 and sets *out, or -1. */
+static inline int parse_num_dec(const char *s, size_t n, double *out, int *dec);
+
+static inline int parse_num(const char *s, size_t n, double *out)
+{
+    int dec;
+    return parse_num_dec(s, n, out, &dec);
+}
+
+/* parse_num, also saying how the number was written: *dec is the count of digits after the
+ * point of a plain decimal ([sign] digits [. digits], so *out times 10^*dec is an integer below
+ * 2^53 in magnitude), 99 for any other form. */
+static inline int parse_num_dec(const char *s, size_t n, double *out, int *dec)
+{
+    /* The common short forms first: [sign] digits [. digits], at most 19 digits (so m cannot
+     * overflow), exact under the same condition as below. */
+    size_t i = 0;
+    int neg = 0;
+    if (n && (s[0] == '-' || s[0] == '+'))
+        neg = s[i++] == '-';
+    uint64_t m = 0;
+    size_t d0 = i;
+    while (i < n && (unsigned char)(s[i] - '0') < 10)
+        m = m * 10 + (uint64_t)(s[i++] - '0');
+    size_t nd = i - d0, nf = 0;
+    if (i < n && s[i] == '.') {
+        size_t f0 = ++i;
+        while (i < n && (unsigned char)(s[i] - '0') < 10)
+            m = m * 10 + (uint64_t)(s[i++] - '0');
+        nf = i - f0;
+    }
+    if (i == n && nd + nf > 0 && nd + nf <= 19 && m <= (UINT64_C(1) << 53) && nf <= 22) {
+        double v = nf ? (double)m / mql_pow10_exact[nf] : (double)m;
+        *out = neg ? -v : v;
+        *dec = (int)nf;
+        return 0;
+    }
+    *dec = 99;
+    return mql_parse_num_general(s, n, out);
+}
+
+#endif
