@@ -25,7 +25,6 @@
 
 #define FIRTH_CHUNK 4096
 #define FIRTH_MAX_THREADS 16
-#define FIRTH_AUTO_THREAD_ROWS 32768
 #define FIRTH_MAX_HALVINGS 40
 #define NO_FIX SIZE_MAX
 #define AA_M 6                  /* Anderson acceleration memory */
@@ -1071,10 +1070,7 @@ int mql_firth_fit(const mql_glm_data *d, const mql_firth_opts *o, mql_glm_result
     if (st != MQL_OK || (st = check_data(d, &sum_w, &events, &n_ok, err)) != MQL_OK)
         return st;
     size_t p = d->p;
-    size_t nthreads = o->threads > 0 ? (size_t)o->threads
-                                     : (d->n >= FIRTH_AUTO_THREAD_ROWS ? 2 : 1);
-    if (nthreads > d->n)
-        nthreads = d->n;
+    size_t nthreads = mql_glm_threads(d->n, o->threads);
     int blas_threads = mql_blas_single();
     /* The warm start's subsample (m rows, p + 2 doubles each) is gathered into the eta buffer,
      * which nothing else uses before the final pass: memory the fit touches anyway. */

@@ -25,6 +25,12 @@
 extern int openblas_get_num_threads(void) __attribute__((weak));
 extern void openblas_set_num_threads(int n) __attribute__((weak));
 
+size_t mql_glm_threads(size_t n, int threads)
+{
+    size_t t = threads > 0 ? (size_t)threads : (n >= GLM_AUTO_THREAD_ROWS ? 2 : 1);
+    return t > n ? n : t;
+}
+
 int mql_blas_single(void)
 {
     if (!openblas_get_num_threads || !openblas_set_num_threads)
@@ -150,6 +156,7 @@ void mql_glm_opts_default(mql_glm_opts *o)
     o->unit_start = 0;
     o->keep_eta = 0;
     o->last_margin = 0.5;
+    o->cache = NULL;
 }
 
 int mql_glm_fill_matrix(void *ctx, size_t row0, size_t m, double *x, mql_err *err)
@@ -1009,10 +1016,7 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
 
     size_t p = d->p;
     int icpt = o->intercept ? 1 : 0;
-    size_t nthreads = o->threads > 0 ? (size_t)o->threads
-                                     : (d->n >= GLM_AUTO_THREAD_ROWS ? 2 : 1);
-    if (nthreads > d->n)
-        nthreads = d->n;
+    size_t nthreads = mql_glm_threads(d->n, o->threads);
     while (nthreads > 1 && !blas_room(nthreads))
         nthreads--;
     if (!blas_room(nthreads))

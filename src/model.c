@@ -14,6 +14,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "mqlcal/firth.h"
+#include "mqlcal/fit_cache.h"
 #include "mqlcal/points_cost.h"
 #include "mqlcal/points_fit.h"
 #include "mqlcal/separation.h"
@@ -385,7 +386,7 @@ static double memory_limit(void)
  * until the system killed it), naming the widest feature and the options that help. */
 static int check_size(const mql_design *d, size_t n, const mql_glm_opts *g, mql_err *err)
 {
-    int threads = g->threads > 0 ? g->threads : (n >= 32768 ? 2 : 1);
+    int threads = (int)mql_glm_threads(n, g->threads);
     double need = fit_bytes(n, d->p, threads), have = memory_limit();
     if (need <= have)
         return MQL_OK;
@@ -400,6 +401,61 @@ static int check_size(const mql_design *d, size_t n, const mql_glm_opts *g, mql_
                        "'(other)'), or leave the column out with --exclude",
                        d->p, d->n_features ? d->features[wide].name : "?",
                        d->n_features ? d->features[wide].n_terms : 0, need / 1e9, have / 1e9);
+}
+
+/* The fit itself: mql_firth_fit with Firth's options from g, or mql_glm_fit keeping the last
+ * pass's linear predictor (the points step reads it). */
+static int fit_run(const mql_glm_data *gd, const mql_glm_opts *g, mql_glm_result **r,
+                   mql_err *err)
+{
+    if (g->method != MQL_GLM_METHOD_FIRTH)
+        return mql_glm_fit(gd, g, r, err);
+    mql_firth_opts fo;
+    mql_firth_opts_default(&fo);
+    fo.max_iter = 4 * g->max_iter;   /* Newton steps (default 100); tol: firth.h's */
+    fo.flic = g->flic;
+    fo.profile = g->profile;
+    fo.alias_tol = g->alias_tol;
+    fo.threads = g->threads;
+    fo.warm_rows = g->warm_rows;
+    return mql_firth_fit(gd, &fo, r, err);
+}
+
+/* Whether the process runs under an address-space limit (ulimit -v), where mql_glm_fit may take
+ * fewer threads than asked for want of memory, and so other bits. */
+static int address_limited(void)
+{
+    struct rlimit rl;
+    return getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY;
+}
+
+/* fit_run through the fit cache (fit_cache.h): a stored result for the same key, else the fit,
+ * stored when it ended with a result (MQL_OK or MQL_ENOCONV; errors are never stored). The
+ * cache is off without a directory, for designs under cache->min_file_bytes (n x p doubles:
+ * the fit costs less than the entry) and under an address-space limit. A cache that cannot be
+ * read or written is never an error. *cres says what happened. */
+static int fit_cached(const mql_design_binding *bind, const mql_glm_data *gd,
+                      const mql_glm_opts *gopts, mql_glm_result **r, mql_cache_result *cres,
+                      mql_err *err)
+{
+    mql_glm_opts go = *gopts;
+    go.keep_eta = go.keep_eta || go.method != MQL_GLM_METHOD_FIRTH;
+    const mql_cache_opts *co = gopts->cache;
+    mql_fit_key key;
+    int stale = 0, st;
+    *cres = MQL_CACHE_OFF;
+    if (!co || !co->dir || (double)gd->n * (double)gd->p * sizeof(double) <
+                               (double)co->min_file_bytes ||
+        address_limited() || mql_fit_key_make(bind, gd, &go, &key))
+        return fit_run(gd, &go, r, err);
+    if ((*r = mql_fit_cache_load(co->dir, &key, &st, &stale))) {
+        *cres = MQL_CACHE_HIT;
+    } else if ((st = fit_run(gd, &go, r, err)) == MQL_OK || st == MQL_ENOCONV) {
+        *cres = mql_fit_cache_store(co->dir, co->max_bytes, &key, *r, st) ? MQL_CACHE_NOT_STORED
+                : stale ? MQL_CACHE_STALE : MQL_CACHE_MISS;
+    }
+    mql_fit_key_clear(&key);
+    return st;
 }
 
 int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
@@ -464,27 +520,12 @@ int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
     if (mql_design_coded(bind, &coded, &cerr) == MQL_OK)
         gd.coded = &coded;
     int firth = gopts->method == MQL_GLM_METHOD_FIRTH, fit_st;
-    if (firth) {
-        if (gopts->l2 > 0.0) {
-            st = mql_err_set(err, MQL_EUSAGE, "Firth's method and a ridge penalty (l2) exclude "
-                             "each other");
-            goto out;
-        }
-        mql_firth_opts fo;
-        mql_firth_opts_default(&fo);
-        fo.max_iter = 4 * gopts->max_iter;   /* Newton steps (default 100); tol: firth.h's */
-        fo.flic = gopts->flic;
-        fo.profile = gopts->profile;
-        fo.alias_tol = gopts->alias_tol;
-        fo.threads = gopts->threads;
-        fo.warm_rows = gopts->warm_rows;
-        fit_st = mql_firth_fit(&gd, &fo, &r, err);
-    } else {
-        /* the last pass's linear predictor serves the points step (mql_model_add_points) */
-        mql_glm_opts go = *gopts;
-        go.keep_eta = 1;
-        fit_st = mql_glm_fit(&gd, &go, &r, err);
+    if (firth && gopts->l2 > 0.0) {
+        st = mql_err_set(err, MQL_EUSAGE, "Firth's method and a ridge penalty (l2) exclude "
+                         "each other");
+        goto out;
     }
+    fit_st = fit_cached(bind, &gd, gopts, &r, &diag->fit_cache, err);
     if (fit_st != MQL_OK && fit_st != MQL_ENOCONV) {
         st = fit_st;
         goto out;

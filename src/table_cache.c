@@ -2,6 +2,7 @@
 #define _DEFAULT_SOURCE     /* madvise */
 #include "mqlcal/table_cache.h"
 #include "mqlcal/design_scan.h"
+#include "cache_file.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -64,14 +65,9 @@ int mql_file_xxh64(const char *path, uint64_t *hash, uint64_t *bytes, mql_err *e
 
 /* ======================================================================== the key ==== */
 
-/* A growable byte buffer (the option text and the metadata block). */
-typedef struct wbuf {
-    char *p;
-    size_t n, cap;
-    int failed;
-} wbuf;
+/* The byte buffer of the option text and the metadata block (cache_file.h). */
 
-static void put(wbuf *b, const void *data, size_t n)
+void mql_wb_put(mql_wbuf *b, const void *data, size_t n)
 {
     if (b->failed)
         return;
@@ -91,49 +87,49 @@ static void put(wbuf *b, const void *data, size_t n)
     b->n += n;
 }
 
-static void put_u64(wbuf *b, uint64_t v)
+void mql_wb_u64(mql_wbuf *b, uint64_t v)
 {
-    put(b, &v, sizeof v);
+    mql_wb_put(b, &v, sizeof v);
 }
 
-static void put_u32(wbuf *b, uint32_t v)
+void mql_wb_u32(mql_wbuf *b, uint32_t v)
 {
-    put(b, &v, sizeof v);
+    mql_wb_put(b, &v, sizeof v);
 }
 
-static void put_str(wbuf *b, const char *s)
+void mql_wb_str(mql_wbuf *b, const char *s)
 {
     if (!s) {
-        put_u32(b, NULL_LEN);
+        mql_wb_u32(b, NULL_LEN);
         return;
     }
     size_t n = strlen(s);
-    put_u32(b, (uint32_t)n);
-    put(b, s, n);
+    mql_wb_u32(b, (uint32_t)n);
+    mql_wb_put(b, s, n);
 }
 
-static void put_list(wbuf *b, const char *tag, const char *const *v, size_t n)
+static void put_list(mql_wbuf *b, const char *tag, const char *const *v, size_t n)
 {
-    put_str(b, tag);
+    mql_wb_str(b, tag);
     if (!v) {                  /* NULL list (defaults / none) differs from an empty one */
-        put_u64(b, UINT64_MAX);
+        mql_wb_u64(b, UINT64_MAX);
         return;
     }
-    put_u64(b, n);
+    mql_wb_u64(b, n);
     for (size_t k = 0; k < n; k++)
-        put_str(b, v[k]);
+        mql_wb_str(b, v[k]);
 }
 
-/* The identity of the code that typed the table: a rebuilt executable misses every entry. */
-static void put_build(wbuf *b)
+/* The identity of the code that made an entry: a rebuilt executable misses every entry. */
+void mql_cache_put_build(mql_wbuf *b, uint32_t version)
 {
     struct stat st;
-    put_u32(b, MQL_TABLE_CACHE_VERSION);
-    put_str(b, MQL_VERSION);
+    mql_wb_u32(b, version);
+    mql_wb_str(b, MQL_VERSION);
     if (stat("/proc/self/exe", &st) == 0) {
-        put_u64(b, (uint64_t)st.st_size);
-        put_u64(b, (uint64_t)st.st_mtim.tv_sec);
-        put_u64(b, (uint64_t)st.st_mtim.tv_nsec);
+        mql_wb_u64(b, (uint64_t)st.st_size);
+        mql_wb_u64(b, (uint64_t)st.st_mtim.tv_sec);
+        mql_wb_u64(b, (uint64_t)st.st_mtim.tv_nsec);
     }
 }
 
@@ -150,12 +146,12 @@ static int reading_notes(const mql_table *t)
 
 /* Every reading option that affects the table, as bytes (threads does not: the table is the same
  * on any number of threads). */
-static int option_text(const mql_read_opts *o, wbuf *b)
+static int option_text(const mql_read_opts *o, mql_wbuf *b)
 {
     memset(b, 0, sizeof *b);
-    put_build(b);
-    put_u32(b, o ? (unsigned char)o->delim : 0);
-    put_u32(b, o ? (uint32_t)o->date_order : 0);      /* --date-format */
+    mql_cache_put_build(b, MQL_TABLE_CACHE_VERSION);
+    mql_wb_u32(b, o ? (unsigned char)o->delim : 0);
+    mql_wb_u32(b, o ? (uint32_t)o->date_order : 0);      /* --date-format */
     put_list(b, "na", o ? o->na : NULL, o ? o->n_na : 0);
     put_list(b, "categorical", o ? o->categorical : NULL, o ? o->n_categorical : 0);
     put_list(b, "only", o ? o->only : NULL, o ? o->n_only : 0);
@@ -163,7 +159,7 @@ static int option_text(const mql_read_opts *o, wbuf *b)
 }
 
 static char *entry_path(const char *dir, uint64_t file_hash, uint64_t file_bytes,
-                        const wbuf *opt)
+                        const mql_wbuf *opt)
 {
     mql_xxh64_state s;
     mql_xxh64_init(&s);
@@ -182,7 +178,7 @@ static char *entry_path(const char *dir, uint64_t file_hash, uint64_t file_bytes
 char *mql_table_cache_path(const char *dir, uint64_t file_hash, uint64_t file_bytes,
                            const mql_read_opts *opts)
 {
-    wbuf opt;
+    mql_wbuf opt;
     if (option_text(opts, &opt)) {
         free(opt.p);
         return NULL;
@@ -225,7 +221,7 @@ _Static_assert(sizeof(header) == HEADER_BYTES, "cache header is 64 bytes");
 
 /* ======================================================================== storing ==== */
 
-static int write_all(int fd, const void *p, size_t n)
+int mql_cache_write_all(int fd, const void *p, size_t n)
 {
     const char *c = p;
     while (n) {
@@ -267,44 +263,44 @@ static uint64_t data_offset(uint64_t meta_len)
     return (o + ENTRY_PAGE - 1) / ENTRY_PAGE * ENTRY_PAGE;
 }
 
-static int build_meta(const mql_table *t, const wbuf *opt, wbuf *m, uint64_t *data_len)
+static int build_meta(const mql_table *t, const mql_wbuf *opt, mql_wbuf *m, uint64_t *data_len)
 {
     memset(m, 0, sizeof *m);
-    put_u64(m, opt->n);
-    put(m, opt->p, opt->n);
-    put_u64(m, t->n_rows);
-    put_u64(m, t->n_cols);
-    put_u32(m, (unsigned char)t->delim);
+    mql_wb_u64(m, opt->n);
+    mql_wb_put(m, opt->p, opt->n);
+    mql_wb_u64(m, t->n_rows);
+    mql_wb_u64(m, t->n_cols);
+    mql_wb_u32(m, (unsigned char)t->delim);
     put_list(m, "na", (const char *const *)t->na.v, t->na.n);
     *data_len = 0;
     for (size_t j = 0; j < t->n_cols; j++) {
         const mql_column *c = &t->cols[j];
         size_t bytes;
         const void *d = col_data(c, t->n_rows, &bytes);
-        put_str(m, c->name);
-        put_u32(m, (uint32_t)c->type);
-        put_u32(m, c->num ? 1 : c->code ? 2 : 0);
-        put_u64(m, c->n_missing);
-        put_u64(m, c->n_distinct);
-        put_u32(m, (uint32_t)c->has_time);
-        put_u32(m, (uint32_t)(c->plain_decimal ? c->decimals + 1 : 0));
-        put_u64(m, c->n_rows);
-        put_u64(m, c->n_levels);
-        put_u32(m, c->level_count != NULL);
+        mql_wb_str(m, c->name);
+        mql_wb_u32(m, (uint32_t)c->type);
+        mql_wb_u32(m, c->num ? 1 : c->code ? 2 : 0);
+        mql_wb_u64(m, c->n_missing);
+        mql_wb_u64(m, c->n_distinct);
+        mql_wb_u32(m, (uint32_t)c->has_time);
+        mql_wb_u32(m, (uint32_t)(c->plain_decimal ? c->decimals + 1 : 0));
+        mql_wb_u64(m, c->n_rows);
+        mql_wb_u64(m, c->n_levels);
+        mql_wb_u32(m, c->level_count != NULL);
         for (size_t k = 0; k < c->n_levels; k++) {
-            put_str(m, c->levels[k]);
-            put_u64(m, c->level_count ? c->level_count[k] : 0);
+            mql_wb_str(m, c->levels[k]);
+            mql_wb_u64(m, c->level_count ? c->level_count[k] : 0);
         }
-        put_str(m, c->true_label);
-        put_str(m, c->false_label);
-        put_u64(m, c->n_spellings);
+        mql_wb_str(m, c->true_label);
+        mql_wb_str(m, c->false_label);
+        mql_wb_u64(m, c->n_spellings);
         for (size_t k = 0; k < c->n_spellings; k++) {
-            put_u32(m, c->spellings[k].level);
-            put_str(m, c->spellings[k].text);
-            put_u64(m, c->spellings[k].count);
+            mql_wb_u32(m, c->spellings[k].level);
+            mql_wb_str(m, c->spellings[k].text);
+            mql_wb_u64(m, c->spellings[k].count);
         }
-        put_u64(m, bytes);
-        put_u64(m, d ? mql_xxh64(d, bytes) : 0);
+        mql_wb_u64(m, bytes);
+        mql_wb_u64(m, d ? mql_xxh64(d, bytes) : 0);
         *data_len += pad8(bytes);
     }
     return m->failed ? -1 : 0;
@@ -328,10 +324,10 @@ static int cmp_mtime(const void *a, const void *b)
 
 static int ident_in_use(const char *path, char *const *names, size_t n);
 
-/* Removes the least recently used entries until the directory's entries fit max_bytes; keep is
- * the entry just written (removed last). Leftover temporary files older than an hour go too, and
+/* Removes the least recently used entries (tables and fits alike) until the directory's entries
+ * fit max_bytes; keep is the entry just written (removed last). Leftover temporary files older than an hour go too, and
  * identity records whose content hash no kept entry was stored under. */
-static void trim_dir(const char *dir, uint64_t max_bytes, const char *keep)
+void mql_cache_trim(const char *dir, uint64_t max_bytes, const char *keep)
 {
     char **idx = NULL;
     size_t n_idx = 0, cap_idx = 0;
@@ -345,7 +341,10 @@ static void trim_dir(const char *dir, uint64_t max_bytes, const char *keep)
     time_t now = time(NULL);
     while ((de = readdir(d))) {
         size_t ln = strlen(de->d_name);
-        int is_entry = ln > strlen(SUFFIX) && strcmp(de->d_name + ln - strlen(SUFFIX), SUFFIX) == 0;
+        int is_entry = (ln > strlen(SUFFIX) && strcmp(de->d_name + ln - strlen(SUFFIX), SUFFIX) == 0) ||
+                       (ln > strlen(MQL_FIT_CACHE_SUFFIX) &&
+                        strcmp(de->d_name + ln - strlen(MQL_FIT_CACHE_SUFFIX),
+                               MQL_FIT_CACHE_SUFFIX) == 0);
         int is_tmp = strncmp(de->d_name, ".tmp-", 5) == 0;
         int is_idx = ln > strlen(IDX_SUFFIX) &&
                      strcmp(de->d_name + ln - strlen(IDX_SUFFIX), IDX_SUFFIX) == 0;
@@ -423,7 +422,7 @@ static void trim_dir(const char *dir, uint64_t max_bytes, const char *keep)
 }
 
 /* mkdir -p for the cache directory (mode 0700: the cache holds the leads' data). */
-static int make_dir(const char *dir)
+int mql_cache_make_dir(const char *dir)
 {
     char *p = mql_strdup(dir);
     if (!p)
@@ -443,10 +442,9 @@ static int make_dir(const char *dir)
     return rc;
 }
 
-/* Writes t to path through a temporary file and a rename. Returns 0 or -1 (nothing left). */
 /* A new temporary file in dir, ".tmp-XXXXXX" (trim_dir removes a stale one): its descriptor, and
  * its path in *tmp (malloc'd; NULL when out of memory). Returns -1 when it cannot be made. */
-static int temp_open(const char *dir, char **tmp)
+int mql_cache_temp_open(const char *dir, char **tmp)
 {
     size_t tn = strlen(dir) + 32;
     if (!(*tmp = malloc(tn)))
@@ -455,17 +453,18 @@ static int temp_open(const char *dir, char **tmp)
     return mkstemp(*tmp);
 }
 
-static int store(const char *dir, const char *path, const mql_table *t, const wbuf *opt,
+/* Writes t to path through a temporary file and a rename. Returns 0 or -1 (nothing left). */
+static int store(const char *dir, const char *path, const mql_table *t, const mql_wbuf *opt,
                  uint64_t max_bytes)
 {
-    wbuf m;
+    mql_wbuf m;
     uint64_t data_len;
     if (build_meta(t, opt, &m, &data_len)) {
         free(m.p);
         return -1;
     }
     uint64_t total = data_offset(m.n) + data_len;
-    if (total > max_bytes || make_dir(dir)) {
+    if (total > max_bytes || mql_cache_make_dir(dir)) {
         free(m.p);
         return -1;
     }
@@ -476,17 +475,17 @@ static int store(const char *dir, const char *path, const mql_table *t, const wb
     h.sum = mql_xxh64(&h, offsetof(header, sum));
     uint64_t msum = mql_xxh64(m.p, m.n);
     char *tmp = NULL;
-    int rc = -1, fd = temp_open(dir, &tmp);
+    int rc = -1, fd = mql_cache_temp_open(dir, &tmp);
     if (fd < 0)
         goto done;
     static const char zero[ENTRY_PAGE];
-    if (write_all(fd, &h, sizeof h) || write_all(fd, m.p, m.n) || write_all(fd, &msum, 8) ||
-        write_all(fd, zero, data_offset(m.n) - (HEADER_BYTES + m.n + 8)))
+    if (mql_cache_write_all(fd, &h, sizeof h) || mql_cache_write_all(fd, m.p, m.n) || mql_cache_write_all(fd, &msum, 8) ||
+        mql_cache_write_all(fd, zero, data_offset(m.n) - (HEADER_BYTES + m.n + 8)))
         goto done;
     for (size_t j = 0; j < t->n_cols; j++) {
         size_t bytes;
         const void *d = col_data(&t->cols[j], t->n_rows, &bytes);
-        if (d && (write_all(fd, d, bytes) || write_all(fd, zero, pad8(bytes) - bytes)))
+        if (d && (mql_cache_write_all(fd, d, bytes) || mql_cache_write_all(fd, zero, pad8(bytes) - bytes)))
             goto done;
     }
     if (close(fd) != 0) {
@@ -497,7 +496,7 @@ static int store(const char *dir, const char *path, const mql_table *t, const wb
     if (rename(tmp, path) != 0)
         goto done;
     rc = 0;
-    trim_dir(dir, max_bytes, path);
+    mql_cache_trim(dir, max_bytes, path);
 done:
     if (fd >= 0)
         close(fd);
@@ -510,14 +509,9 @@ done:
 
 /* ======================================================================== loading ==== */
 
-/* A bounds-checked reader over the metadata block. */
-typedef struct rbuf {
-    const char *p;
-    size_t n, at;
-    int bad;
-} rbuf;
+/* The bounds-checked reader over a metadata block (cache_file.h). */
 
-static void get(rbuf *r, void *out, size_t n)
+void mql_rb_get(mql_rbuf *r, void *out, size_t n)
 {
     if (r->bad || r->n - r->at < n) {
         r->bad = 1;
@@ -528,25 +522,25 @@ static void get(rbuf *r, void *out, size_t n)
     r->at += n;
 }
 
-static uint64_t get_u64(rbuf *r)
+uint64_t mql_rb_u64(mql_rbuf *r)
 {
     uint64_t v;
-    get(r, &v, sizeof v);
+    mql_rb_get(r, &v, sizeof v);
     return v;
 }
 
-static uint32_t get_u32(rbuf *r)
+uint32_t mql_rb_u32(mql_rbuf *r)
 {
     uint32_t v;
-    get(r, &v, sizeof v);
+    mql_rb_get(r, &v, sizeof v);
     return v;
 }
 
 /* A string (NULL for the NULL marker): *s is malloc'd. Returns -1 on a bad block or no memory. */
-static int get_str(rbuf *r, char **s)
+static int get_str(mql_rbuf *r, char **s)
 {
     *s = NULL;
-    uint32_t n = get_u32(r);
+    uint32_t n = mql_rb_u32(r);
     if (r->bad)
         return -1;
     if (n == NULL_LEN)
@@ -564,15 +558,15 @@ static int get_str(rbuf *r, char **s)
 }
 
 /* A count that must fit what is left of the block at min_each bytes per item. */
-static uint64_t get_count(rbuf *r, size_t min_each)
+static uint64_t get_count(mql_rbuf *r, size_t min_each)
 {
-    uint64_t n = get_u64(r);
+    uint64_t n = mql_rb_u64(r);
     if (!r->bad && n > (r->n - r->at) / min_each)
         r->bad = 1;
     return r->bad ? 0 : n;
 }
 
-static int read_all(int fd, void *p, size_t n)
+int mql_cache_read_all(int fd, void *p, size_t n)
 {
     char *c = p;
     while (n) {
@@ -592,11 +586,11 @@ static int read_all(int fd, void *p, size_t n)
  * million (most of a cache hit's read of the 1M leads export went to those). A first walk sizes
  * the block and checks every length; a level holding NUL or running past the block is an error.
  * Returns 0 or -1 (r->bad, or no memory). */
-static int read_level_block(rbuf *r, mql_column *c, uint64_t n)
+static int read_level_block(mql_rbuf *r, mql_column *c, uint64_t n)
 {
     size_t at0 = r->at, bytes = 0;
     for (uint64_t k = 0; k < n; k++) {
-        uint32_t len = get_u32(r);
+        uint32_t len = mql_rb_u32(r);
         if (r->bad || len == NULL_LEN || r->n - r->at < (size_t)len + 8) {
             r->bad = 1;
             return -1;
@@ -613,7 +607,7 @@ static int read_level_block(rbuf *r, mql_column *c, uint64_t n)
     c->level_blocks[0] = text;
     c->n_level_blocks = 1;
     for (uint64_t k = 0; k < n; k++) {
-        uint32_t len = get_u32(r);
+        uint32_t len = mql_rb_u32(r);
         const char *src = r->p + r->at;
         if (memchr(src, '\0', len)) {
             r->bad = 1;
@@ -625,29 +619,29 @@ static int read_level_block(rbuf *r, mql_column *c, uint64_t n)
         c->n_levels = k + 1;
         text += (size_t)len + 1;
         r->at += len;
-        uint64_t cnt = get_u64(r);
+        uint64_t cnt = mql_rb_u64(r);
         if (c->level_count)
             c->level_count[k] = cnt;
     }
     return r->bad ? -1 : 0;
 }
 
-static int read_column_meta(rbuf *r, mql_column *c, uint64_t n_rows, uint64_t *bytes,
+static int read_column_meta(mql_rbuf *r, mql_column *c, uint64_t n_rows, uint64_t *bytes,
                             uint64_t *sum, uint32_t *kind)
 {
     if (get_str(r, &c->name) || !c->name)
         return -1;
-    uint32_t type = get_u32(r);
-    *kind = get_u32(r);
-    c->n_missing = get_u64(r);
-    c->n_distinct = get_u64(r);
-    c->has_time = (int)get_u32(r);
-    uint32_t dec = get_u32(r);
+    uint32_t type = mql_rb_u32(r);
+    *kind = mql_rb_u32(r);
+    c->n_missing = mql_rb_u64(r);
+    c->n_distinct = mql_rb_u64(r);
+    c->has_time = (int)mql_rb_u32(r);
+    uint32_t dec = mql_rb_u32(r);
     c->plain_decimal = dec > 0 && dec <= 16;
     c->decimals = c->plain_decimal ? (int)dec - 1 : 0;
-    c->n_rows = get_u64(r);
+    c->n_rows = mql_rb_u64(r);
     uint64_t n_levels = get_count(r, 12);
-    uint32_t has_count = get_u32(r);
+    uint32_t has_count = mql_rb_u32(r);
     if (r->bad || type > MQL_COL_ID || *kind > 2 || c->n_rows != n_rows || c->n_missing > n_rows)
         return -1;
     c->type = (mql_coltype)type;
@@ -669,15 +663,15 @@ static int read_column_meta(rbuf *r, mql_column *c, uint64_t n_rows, uint64_t *b
         if (!(c->spellings = calloc(n_sp, sizeof *c->spellings)))
             return -1;
         for (uint64_t k = 0; k < n_sp; k++) {
-            c->spellings[k].level = get_u32(r);
+            c->spellings[k].level = mql_rb_u32(r);
             if (get_str(r, &c->spellings[k].text) || !c->spellings[k].text)
                 return -1;
             c->n_spellings = k + 1;
-            c->spellings[k].count = get_u64(r);
+            c->spellings[k].count = mql_rb_u64(r);
         }
     }
-    *bytes = get_u64(r);
-    *sum = get_u64(r);
+    *bytes = mql_rb_u64(r);
+    *sum = mql_rb_u64(r);
     uint64_t want = *kind == 1 ? n_rows * sizeof(double) : *kind == 2 ? n_rows * sizeof(uint32_t) : 0;
     if (r->bad || *bytes != want)
         return -1;
@@ -779,7 +773,7 @@ static int verify_columns(mql_table *t, const uint64_t *bytes)
 }
 
 /* A list written by put_list into *l (NULL marker: left empty). */
-static int read_list(rbuf *r, const char *tag, mql_na_list *l)
+static int read_list(mql_rbuf *r, const char *tag, mql_na_list *l)
 {
     char *t;
     if (get_str(r, &t) || !t || strcmp(t, tag) != 0) {
@@ -787,7 +781,7 @@ static int read_list(rbuf *r, const char *tag, mql_na_list *l)
         return -1;
     }
     free(t);
-    uint64_t n = get_u64(r);
+    uint64_t n = mql_rb_u64(r);
     if (r->bad)
         return -1;
     if (n == UINT64_MAX)
@@ -805,7 +799,7 @@ static int read_list(rbuf *r, const char *tag, mql_na_list *l)
 /* Loads the entry at path for a CSV with this hash and size read with opt. Returns the table,
  * or NULL when there is no entry (*stale 0) or it failed a check (*stale 1). */
 static mql_table *load(const char *path, const char *source, uint64_t file_hash,
-                       uint64_t file_bytes, const wbuf *opt, int *stale)
+                       uint64_t file_bytes, const mql_wbuf *opt, int *stale)
 {
     *stale = 0;
     int fd = open(path, O_RDONLY);
@@ -816,7 +810,7 @@ static mql_table *load(const char *path, const char *source, uint64_t file_hash,
     char *meta = NULL;
     struct stat st;
     header h;
-    if (fstat(fd, &st) != 0 || read_all(fd, &h, sizeof h) || memcmp(h.magic, MAGIC, 8) != 0 ||
+    if (fstat(fd, &st) != 0 || mql_cache_read_all(fd, &h, sizeof h) || memcmp(h.magic, MAGIC, 8) != 0 ||
         h.version != MQL_TABLE_CACHE_VERSION || h.endian != ENDIAN_MARK ||
         h.sum != mql_xxh64(&h, offsetof(header, sum)) || h.file_hash != file_hash ||
         h.file_bytes != file_bytes || h.opt_hash != mql_xxh64(opt->p, opt->n) ||
@@ -824,19 +818,19 @@ static mql_table *load(const char *path, const char *source, uint64_t file_hash,
         (uint64_t)st.st_size != data_offset(h.meta_len) + h.data_len)
         goto bad;
     uint64_t msum;
-    if (!(meta = malloc(h.meta_len ? h.meta_len : 1)) || read_all(fd, meta, h.meta_len) ||
-        read_all(fd, &msum, 8) || msum != mql_xxh64(meta, h.meta_len))
+    if (!(meta = malloc(h.meta_len ? h.meta_len : 1)) || mql_cache_read_all(fd, meta, h.meta_len) ||
+        mql_cache_read_all(fd, &msum, 8) || msum != mql_xxh64(meta, h.meta_len))
         goto bad;
-    rbuf r = {meta, h.meta_len, 0, 0};
+    mql_rbuf r = {meta, h.meta_len, 0, 0};
     uint64_t on = get_count(&r, 1);
     if (r.bad || on != opt->n || memcmp(meta + r.at, opt->p, opt->n) != 0)
         goto bad;
     r.at += on;
     if (!(t = calloc(1, sizeof *t)) || !(t->source = mql_strdup(source)))
         goto bad;
-    t->n_rows = get_u64(&r);
+    t->n_rows = mql_rb_u64(&r);
     uint64_t n_cols = get_count(&r, 32);
-    t->delim = (char)get_u32(&r);
+    t->delim = (char)mql_rb_u32(&r);
     t->hash = file_hash;
     t->n_bytes = file_bytes;
     if (r.bad || t->n_rows == 0 || t->n_rows > h.data_len + ((uint64_t)1 << 40))
@@ -947,7 +941,7 @@ static ident_rec ident_of(const struct stat *st, uint64_t file_hash)
 /* A well-formed record (magic, version, checksum) read from the open file fd into *r. */
 static int ident_load(int fd, ident_rec *r)
 {
-    return read_all(fd, r, sizeof *r) == 0 && memcmp(r->magic, IDX_MAGIC, 8) == 0 &&
+    return mql_cache_read_all(fd, r, sizeof *r) == 0 && memcmp(r->magic, IDX_MAGIC, 8) == 0 &&
            r->version == MQL_TABLE_CACHE_VERSION &&
            r->sum == mql_xxh64(r, offsetof(ident_rec, sum)) ? 0 : -1;
 }
@@ -984,10 +978,10 @@ static void ident_write(const char *dir, const char *path, const struct stat *be
     if (stat(path, &now) != 0 || !same_identity(before, &now))
         return;
     char *p = ident_path(dir, before), *tmp = NULL;
-    int fd = p ? temp_open(dir, &tmp) : -1;
+    int fd = p ? mql_cache_temp_open(dir, &tmp) : -1;
     if (fd >= 0) {
         ident_rec r = ident_of(before, hash);
-        int ok = write_all(fd, &r, sizeof r) == 0;
+        int ok = mql_cache_write_all(fd, &r, sizeof r) == 0;
         if (close(fd) != 0 || !ok || rename(tmp, p) != 0)
             unlink(tmp);
     }
@@ -1037,7 +1031,7 @@ static void *hash_run(void *arg)
  * read of some columns the whole table's entry first), or NULL (*stale as load sets it).
  * *used: the entry's path (malloc'd) when one loaded. */
 static mql_table *lookup(const char *dir, const char *path, uint64_t hash, uint64_t bytes,
-                         const mql_read_opts *opts, const wbuf *opt, int *stale, char **used)
+                         const mql_read_opts *opts, const mql_wbuf *opt, int *stale, char **used)
 {
     mql_table *t = NULL;
     *stale = 0;
@@ -1049,7 +1043,7 @@ static mql_table *lookup(const char *dir, const char *path, uint64_t hash, uint6
         all.only = NULL;
         all.n_only = 0;
         all.only_if_present = 0;
-        wbuf aopt = {0};
+        mql_wbuf aopt = {0};
         char *aentry = NULL;
         if (!option_text(&all, &aopt) && (aentry = entry_path(dir, hash, bytes, &aopt)) &&
             (t = load(aentry, path, hash, bytes, &aopt, stale)))
@@ -1085,7 +1079,7 @@ int mql_table_read_cached_traced(const char *path, const mql_read_opts *opts,
 {
     mql_cache_trace tr = {MQL_CACHE_OFF, MQL_CACHE_NO_CANDIDATE};
     struct stat st;
-    wbuf opt = {0};
+    mql_wbuf opt = {0};
     if (!cache || !cache->dir || strcmp(path, "-") == 0 || stat(path, &st) != 0 ||
         !S_ISREG(st.st_mode) || (uint64_t)st.st_size < cache->min_file_bytes ||
         option_text(opts, &opt)) {

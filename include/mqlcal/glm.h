@@ -101,6 +101,8 @@ typedef struct mql_glm_opts {
                                  of the unit rows a frequency weight stands for, (y + 0.5) / 2,
                                  so weighted rows follow the IRLS path of their expansion (same
                                  iterations, and the same last weights behind the standard errors) */
+    const struct mql_cache_opts *cache;   /* the fit cache (fit_cache.h; borrowed): NULL or a
+                                 NULL dir: every fit runs. Never part of the result. */
 } mql_glm_opts;
 
 void mql_glm_opts_default(mql_glm_opts *o);
@@ -170,6 +172,11 @@ void mql_glm_result_free(mql_glm_result *r);
  * cnt[0] = 0). sep and cnt are caller-owned arrays of length p. Returns MQL_OK, MQL_EUSAGE for
  * bad arguments, MQL_EDATA for invalid y or w, or the fill callback's status. */
 int mql_glm_separation_check(const mql_glm_data *d, signed char *sep, double *cnt, mql_err *err);
+
+/* The worker threads a fit of n rows runs its passes on for opts.threads = threads (0: auto, 2
+ * from 32768 rows), at most n; mql_glm_fit may take fewer when the BLAS's buffers do not fit in
+ * memory (and then fails with MQL_ENOMEM at one). Firth's fit takes as many. */
+size_t mql_glm_threads(size_t n, int threads);
 
 /* OpenBLAS single-threaded for a fit (glm.c, firth.c): our passes thread themselves, and its
  * kernels only see small per-chunk products. Sets one thread when the setting is not one already

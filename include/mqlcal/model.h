@@ -12,6 +12,7 @@
 #include "mqlcal/interact.h"
 #include "mqlcal/points_fit.h"
 #include "mqlcal/table.h"
+#include "mqlcal/table_cache.h"
 
 #define MQL_MODEL_FORMAT "mqlcal-model"
 #define MQL_MODEL_VERSION 2   /* the newest version read; written: 1, or 2 when the model has
@@ -91,6 +92,8 @@ typedef struct mql_fit_diag {
     char **warnings;          /* aliasing, separation, low EPV, no convergence */
     size_t n_warnings;
     mql_ix_report ix;         /* --interactions: every pair tried and why kept or not */
+    mql_cache_result fit_cache;   /* the fit cache (fit_cache.h): MQL_CACHE_HIT when the fit's
+                                 result was the stored one, OFF when there was no cache */
 } mql_fit_diag;
 
 /* Zeroes diag; mql_fit_diag_clear frees what it holds and zeroes it again (NULL-safe). */

@@ -322,6 +322,9 @@ void cli_fit_opts_clear(cli_fit_opts *o)
     o->screen = NULL;
     free(o->keep_col);
     o->keep_col = NULL;
+    free((char *)o->cache.dir);
+    o->cache.dir = NULL;
+    o->glm.cache = NULL;
 }
 
 /* Prints a design-option parser's error. */
@@ -458,6 +461,9 @@ int cli_fit_opts_finish(cli_fit_opts *o, const cli_leads *l)
         (l->exclude &&
          design_opt(mql_design_opts_parse_exclude(&o->design, l->exclude, &err), &err)))
         return MQL_EUSAGE;
+    free((char *)o->cache.dir);
+    cli_cache_opts(l, &o->cache);
+    o->glm.cache = &o->cache;
     return MQL_OK;
 }
 

@@ -174,6 +174,20 @@ typedef struct cli_leads {
                                  typed and stored; the others are tokenised and checked only */
 } cli_leads;
 
+/* The cache options of l (README "Table cache"): the directory is NULL (no cache) with
+ * --no-cache, with MQLCAL_NO_CACHE set to anything but "" or "0", or when no cache directory can
+ * be named; MQLCAL_CACHE_DIR overrides the XDG directory, MQLCAL_CACHE_MAX_MB the size limit
+ * (2048), MQLCAL_CACHE_MIN_BYTES the smallest CSV file (and the smallest fit's design, n x p
+ * doubles) cached (1 MiB). co->dir is malloc'd: the caller frees it. */
+void cli_cache_opts(const cli_leads *l, mql_cache_opts *co);
+
+/* "off", "hit", "miss", "stale", "not stored". */
+const char *cli_cache_result_name(mql_cache_result r);
+
+/* With MQLCAL_CACHE_TRACE=1 or MQLCAL_TIMINGS=1: "mqlcal: fit cache: hit" (or miss, ...) on
+ * stderr, what the fit cache did for a train step. */
+void cli_fit_cache_note(mql_cache_result r);
+
 /* Matches one leads option at argv[*i]: 1 consumed (and *i advanced past its value), 0 not a
  * leads option, -1 error already printed. */
 int cli_leads_opt(cli_leads *l, int argc, char **argv, int *i);
@@ -283,6 +297,8 @@ typedef struct cli_fit_opts {
     const unsigned char *screen_rows;
     int no_flic, profile_given;   /* --no-flic, --profile seen (they need --firth) */
     int l2_given;             /* --l2 seen: the method is the user's, no automatic Firth */
+    mql_cache_opts cache;     /* set by cli_fit_opts_finish (cli_cache_opts of the leads; dir
+                                 owned): the fit cache, which glm.cache points at */
 } cli_fit_opts;
 
 /* Defaults (mql_design_opts_init, mql_glm_opts_default); _clear frees the design options. */
@@ -293,7 +309,8 @@ void cli_fit_opts_clear(cli_fit_opts *o);
  * -1 error already printed (a bad value is a usage error). */
 int cli_fit_opt(cli_fit_opts *o, int argc, char **argv, int *i);
 
-/* After parsing: applies the leads options --features and --exclude to the design options.
+/* After parsing: applies the leads options --features and --exclude to the design options,
+ * and their cache options to the fit (glm.cache; --no-cache turns the fit cache off too).
  * Prints its error; returns MQL_OK or MQL_EUSAGE. */
 int cli_fit_opts_finish(cli_fit_opts *o, const cli_leads *l);
 

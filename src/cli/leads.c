@@ -197,30 +197,46 @@ static uint64_t env_u64(const char *name, uint64_t def)
     return errno || *end || v[0] == '-' ? def : (uint64_t)n;
 }
 
-/* Reads the leads through the table cache (README "Table cache"): off with --no-cache, with
- * MQLCAL_NO_CACHE set to anything but "" or "0", or when no cache directory can be named.
- * MQLCAL_CACHE_DIR overrides the XDG directory, MQLCAL_CACHE_MAX_MB the size limit (2048),
- * MQLCAL_CACHE_MIN_BYTES the smallest file cached (1 MiB). MQLCAL_CACHE_TRACE=1 prints the
- * outcome (hit, miss, stale, not stored, off) and the identity index's part on stderr, for
- * tests. */
-static int read_table(const cli_leads *l, const mql_read_opts *ro, mql_table **out, mql_err *err)
+void cli_cache_opts(const cli_leads *l, mql_cache_opts *co)
 {
     const char *off = getenv("MQLCAL_NO_CACHE");
     const char *dir_env = getenv("MQLCAL_CACHE_DIR");
     char *dir = NULL;
     if (!l->no_cache && !(off && *off && strcmp(off, "0") != 0))
         dir = dir_env && *dir_env ? mql_strdup(dir_env) : mql_cache_dir_default();
-    mql_cache_opts co = {dir, env_u64("MQLCAL_CACHE_MAX_MB", 2048) << 20,
-                         env_u64("MQLCAL_CACHE_MIN_BYTES", MQL_TABLE_CACHE_MIN_DEFAULT)};
+    *co = (mql_cache_opts){dir, env_u64("MQLCAL_CACHE_MAX_MB", 2048) << 20,
+                           env_u64("MQLCAL_CACHE_MIN_BYTES", MQL_TABLE_CACHE_MIN_DEFAULT)};
+}
+
+const char *cli_cache_result_name(mql_cache_result r)
+{
+    static const char *const names[] = {"off", "hit", "miss", "stale", "not stored"};
+    return (unsigned)r < sizeof names / sizeof *names ? names[r] : "?";
+}
+
+void cli_fit_cache_note(mql_cache_result r)
+{
+    const char *trace = getenv("MQLCAL_CACHE_TRACE");
+    if ((trace && strcmp(trace, "1") == 0) || cli_timings())
+        fprintf(stderr, "mqlcal: fit cache: %s\n", cli_cache_result_name(r));
+}
+
+/* Reads the leads through the table cache (README "Table cache"; cli_cache_opts).
+ * MQLCAL_CACHE_TRACE=1 prints the outcome (hit, miss, stale, not stored, off) and the identity
+ * index's part on stderr, for tests. */
+static int read_table(const cli_leads *l, const mql_read_opts *ro, mql_table **out, mql_err *err)
+{
+    mql_cache_opts co;
+    cli_cache_opts(l, &co);
     mql_cache_trace tr;
     int st = mql_table_read_cached_traced(l->path, ro, &co, out, &tr, err);
     const char *trace = getenv("MQLCAL_CACHE_TRACE");
-    static const char *const names[] = {"off", "hit", "miss", "stale", "not stored"};
     static const char *const routes[] = {"", " (entry found by the file's identity)",
                                          " (identity record's entry rejected: content changed)"};
     if (trace && strcmp(trace, "1") == 0 && st == MQL_OK)
-        fprintf(stderr, "mqlcal: table cache: %s%s\n", names[tr.result], routes[tr.candidate]);
-    free(dir);
+        fprintf(stderr, "mqlcal: table cache: %s%s\n", cli_cache_result_name(tr.result),
+                routes[tr.candidate]);
+    free((char *)co.dir);
     return st;
 }
 
