@@ -20,45 +20,62 @@ extern char *openblas_get_config(void) __attribute__((weak));
 
 /* ======================================================================== the key ==== */
 
-/* The data arrays of the key, each hashed in two halves: the first halves on one thread, the
- * second on another (1M x 20 numbers are 160 MB, about 20 ms of XXH64 on one core). */
+/* The data arrays of the key, each by its XXH64: the one a table cache hit checked when there is
+ * one (mql_column.sum_of), else hashed here, the arrays split between two threads where half the
+ * bytes are behind (1M x 20 numbers are 160 MB, about 20 ms of XXH64 on one core). */
 typedef struct seg {
     const void *p;
     size_t bytes;
-    uint64_t half[2];
+    uint64_t sum;
+    int known;
 } seg;
 
 typedef struct hash_part {
     seg *s;
-    size_t n;
-    int which;                /* 0: first halves, 1: second halves */
+    size_t lo, hi;
 } hash_part;
 
-static void *hash_halves(void *arg)
+static void *hash_run(void *arg)
 {
     hash_part *h = arg;
-    for (size_t k = 0; k < h->n; k++) {
-        seg *s = &h->s[k];
-        size_t cut = s->bytes / 2;
-        s->half[h->which] = h->which ? mql_xxh64((const char *)s->p + cut, s->bytes - cut)
-                                     : mql_xxh64(s->p, cut);
-    }
+    for (size_t k = h->lo; k < h->hi; k++)
+        if (!h->s[k].known)
+            h->s[k].sum = mql_xxh64(h->s[k].p, h->s[k].bytes);
     return NULL;
 }
 
 static void hash_segs(seg *s, size_t n)
 {
-    size_t total = 0;
+    size_t total = 0, half = 0, cut = 0;
     for (size_t k = 0; k < n; k++)
-        total += s[k].bytes;
-    hash_part a = {s, n, 0}, b = {s, n, 1};
+        total += s[k].known ? 0 : s[k].bytes;
+    for (; cut < n; cut++) {
+        size_t b = s[cut].known ? 0 : s[cut].bytes;
+        if (half + b / 2 >= total / 2)
+            break;
+        half += b;
+    }
+    hash_part a = {s, 0, cut}, b = {s, cut, n};
     pthread_t tid;
-    int threaded = total >= ((size_t)8 << 20) && pthread_create(&tid, NULL, hash_halves, &b) == 0;
-    hash_halves(&a);
+    int threaded = total >= ((size_t)8 << 20) && cut > 0 && cut < n &&
+                   pthread_create(&tid, NULL, hash_run, &b) == 0;
+    hash_run(&a);
     if (threaded)
         pthread_join(tid, NULL);
     else
-        hash_halves(&b);
+        hash_run(&b);
+}
+
+/* A bound column's array over the key's n rows, with the checked hash when it has one. */
+static seg column_seg(const mql_column *c, int by_code, size_t n)
+{
+    const void *p = by_code ? (const void *)c->code : (const void *)c->num;
+    seg s = {p, n * (by_code ? sizeof *c->code : sizeof *c->num), 0, 0};
+    if (c->sum_of && c->sum_of == p && c->borrowed && c->sum_rows == n && c->n_rows == n) {
+        s.sum = c->sum;
+        s.known = 1;
+    }
+    return s;
 }
 
 static void put_f64(mql_wbuf *b, double v)
@@ -131,16 +148,11 @@ int mql_fit_key_make(const mql_design_binding *b, const mql_glm_data *gd, const 
     seg *s = calloc(d->n_features + 2, sizeof *s);
     if (!s)
         return -1;
-    for (size_t k = 0; k < d->n_features; k++) {
-        const mql_bound_feature *bf = &b->f[k];
-        if (bf->by_code)
-            s[ns++] = (seg){bf->col->code, n * sizeof *bf->col->code, {0, 0}};
-        else
-            s[ns++] = (seg){bf->col->num, n * sizeof *bf->col->num, {0, 0}};
-    }
-    s[ns++] = (seg){gd->y, n * sizeof *gd->y, {0, 0}};
+    for (size_t k = 0; k < d->n_features; k++)
+        s[ns++] = column_seg(b->f[k].col, b->f[k].by_code, n);
+    s[ns++] = (seg){gd->y, n * sizeof *gd->y, 0, 0};
     if (gd->w)
-        s[ns++] = (seg){gd->w, n * sizeof *gd->w, {0, 0}};
+        s[ns++] = (seg){gd->w, n * sizeof *gd->w, 0, 0};
     hash_segs(s, ns);
 
     mql_wbuf kb = {0};
@@ -158,8 +170,7 @@ int mql_fit_key_make(const mql_design_binding *b, const mql_glm_data *gd, const 
     mql_wb_u64(&kb, ns);
     for (size_t k = 0; k < ns; k++) {
         mql_wb_u64(&kb, s[k].bytes);
-        mql_wb_u64(&kb, s[k].half[0]);
-        mql_wb_u64(&kb, s[k].half[1]);
+        mql_wb_u64(&kb, s[k].sum);
     }
     free(s);
     if (kb.failed) {
@@ -393,7 +404,7 @@ mql_glm_result *mql_fit_cache_load(const char *dir, const mql_fit_key *key, int 
     if (!(r = parse_body(buf + h.key_len, h.body_len, h.eta_len, status, &eta_sum)))
         goto out;
     if (h.eta_len) {
-        if (!(r->eta = malloc(h.eta_len)) || mql_cache_read_all(fd, r->eta, h.eta_len) ||
+        if (!(r->eta = mql_alloc_big(h.eta_len)) || mql_cache_read_all(fd, r->eta, h.eta_len) ||
             mql_xxh64(r->eta, h.eta_len) != eta_sum) {
             mql_glm_result_free(r);
             r = NULL;

@@ -745,6 +745,9 @@ static void *verify_run(void *arg)
         if (sum != v->bytes[2 * j + 1] || !zeros(at + n, pad8(n) - n) ||
             (c->code && !codes_valid(c, v->t->n_rows)))
             v->bad = 1;
+        c->sum_of = at;
+        c->sum_rows = v->t->n_rows;
+        c->sum = sum;
     }
     return NULL;
 }

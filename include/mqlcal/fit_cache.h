@@ -14,7 +14,8 @@
  *    first term and term count, "(missing)" term, cuts, and its binding (code -> term map,
  *    missing cell's term, numbers or codes), and the interactions' cells;
  *  - the data: XXH64 of each bound column's array over the rows (numbers or level codes), of y
- *    and of the weights (or that there are none), each array hashed in two halves on two
+ *    and of the weights (or that there are none). A column a table cache hit mapped brings the
+ *    XXH64 the hit checked it against (mql_column.sum_of); the others are hashed on two
  *    threads.
  * So a derived table (a training window, a fold, a subset, other weights) has another key even
  * when its file and options are the same; a different design (--exclude, --min-level-count,

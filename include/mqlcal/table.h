@@ -86,6 +86,13 @@ typedef struct mql_column {
     size_t scan_rows, scan_na;
     double scan_lo, scan_hi;
     int scan_integer;
+    /* From a table cache hit: XXH64 of the array sum_of (num or code) of sum_rows cells as the
+     * hit checked it against the entry, under scan_of's rule (valid while num or code is still
+     * that borrowed array of that length); the fit cache's key (fit_cache.h) takes it instead of
+     * hashing the column again. NULL: none. */
+    const void *sum_of;
+    size_t sum_rows;
+    uint64_t sum;
 } mql_column;
 
 typedef struct mql_table {
