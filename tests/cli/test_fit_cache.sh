@@ -2,7 +2,7 @@
 # test_fit_cache.sh: the fit cache (README "Table cache"): a repeat fit reuses the stored fit and
 # prints, writes and exits exactly as the first run (model JSON byte for byte with
 # SOURCE_DATE_EPOCH, stdout, stderr but for the cache's trace lines, exit code): plain, --firth,
-# --l2, --interactions auto, a separated fit (exit 1), a review; another --exclude or
+# --l2, --interactions auto, no convergence (exit 4), a separated fit (exit 1), a review; another --exclude or
 # --min-level-count misses; a damaged entry is refitted and replaced; --no-cache and
 # MQLCAL_NO_CACHE write no fit entry; two runs at once leave one whole entry.
 # MQLCAL_CACHE_MIN_BYTES=0 caches the small datasets' fits; MQLCAL_CACHE_TRACE=1 says what the
@@ -42,6 +42,9 @@ check entry_written [ "$(n_fits)" = 1 ]
 same_runs firth miss fit $LEADS $ROLES --firth
 same_runs l2 miss fit $LEADS $ROLES --l2 1
 same_runs ix hit fit $LEADS $ROLES --interactions auto
+# no convergence: exit 4, no model, the same message (the iterations and deviance kept)
+same_runs noconv miss fit $LEADS $ROLES --max-iter 2
+check noconv_no_model [ ! -e "$TMP/noconv.hit" ]
 # separation: exit 1, no model written, the same message from the stored fit
 same_runs separated miss fit datasets/b2b-opportunities/B2B_dataset.csv --outcome Status=Won
 check separated_no_model [ ! -e "$TMP/separated.hit" ]
