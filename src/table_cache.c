@@ -69,7 +69,7 @@ int mql_file_xxh64(const char *path, uint64_t *hash, uint64_t *bytes, mql_err *e
 
 void mql_wb_put(mql_wbuf *b, const void *data, size_t n)
 {
-    if (b->failed)
+    if (b->failed || n == 0)   /* n = 0 may come with data NULL (no cuts, no code map) */
         return;
     if (b->n + n > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
