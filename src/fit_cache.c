@@ -1,4 +1,5 @@
-/* fit_cache.c: logistic fits cached in the table cache's directory for repeat runs (fit_cache.h). */
+/* fit_cache.c: logistic fits cached in the table cache's directory for repeat runs
+ * (fit_cache.h). */
 #define _DEFAULT_SOURCE     /* utimensat's AT_FDCWD */
 #include "mqlcal/fit_cache.h"
 #include "cache_file.h"
@@ -356,7 +357,8 @@ static mql_glm_result *parse_body(const char *p, size_t n, uint64_t eta_len, int
         get_array(&rb, (void **)&r->separated, pp, 0))
         goto bad;
     if (mql_rb_u32(&rb)) {
-        if (rb.bad || rb.n - rb.at < pp * pp * sizeof(double) || !(r->cov = gsl_matrix_alloc(pp, pp)))
+        if (rb.bad || rb.n - rb.at < pp * pp * sizeof(double) ||
+            !(r->cov = gsl_matrix_alloc(pp, pp)))
             goto bad;
         for (size_t i = 0; i < pp; i++)
             mql_rb_get(&rb, gsl_matrix_ptr(r->cov, i, 0), pp * sizeof(double));

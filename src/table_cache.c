@@ -324,9 +324,16 @@ static int cmp_mtime(const void *a, const void *b)
 
 static int ident_in_use(const char *path, char *const *names, size_t n);
 
+/* Whether the name of ln bytes ends in suffix (and is longer). */
+static int ends_with(const char *name, size_t ln, const char *suffix)
+{
+    size_t k = strlen(suffix);
+    return ln > k && strcmp(name + ln - k, suffix) == 0;
+}
+
 /* Removes the least recently used entries (tables and fits alike) until the directory's entries
- * fit max_bytes; keep is the entry just written (removed last). Leftover temporary files older than an hour go too, and
- * identity records whose content hash no kept entry was stored under. */
+ * fit max_bytes; keep is the entry just written (removed last). Leftover temporary files older
+ * than an hour go too, and identity records whose content hash no kept entry was stored under. */
 void mql_cache_trim(const char *dir, uint64_t max_bytes, const char *keep)
 {
     char **idx = NULL;
@@ -341,10 +348,8 @@ void mql_cache_trim(const char *dir, uint64_t max_bytes, const char *keep)
     time_t now = time(NULL);
     while ((de = readdir(d))) {
         size_t ln = strlen(de->d_name);
-        int is_entry = (ln > strlen(SUFFIX) && strcmp(de->d_name + ln - strlen(SUFFIX), SUFFIX) == 0) ||
-                       (ln > strlen(MQL_FIT_CACHE_SUFFIX) &&
-                        strcmp(de->d_name + ln - strlen(MQL_FIT_CACHE_SUFFIX),
-                               MQL_FIT_CACHE_SUFFIX) == 0);
+        int is_entry = ends_with(de->d_name, ln, SUFFIX) ||
+                       ends_with(de->d_name, ln, MQL_FIT_CACHE_SUFFIX);
         int is_tmp = strncmp(de->d_name, ".tmp-", 5) == 0;
         int is_idx = ln > strlen(IDX_SUFFIX) &&
                      strcmp(de->d_name + ln - strlen(IDX_SUFFIX), IDX_SUFFIX) == 0;
@@ -479,13 +484,15 @@ static int store(const char *dir, const char *path, const mql_table *t, const mq
     if (fd < 0)
         goto done;
     static const char zero[ENTRY_PAGE];
-    if (mql_cache_write_all(fd, &h, sizeof h) || mql_cache_write_all(fd, m.p, m.n) || mql_cache_write_all(fd, &msum, 8) ||
+    if (mql_cache_write_all(fd, &h, sizeof h) || mql_cache_write_all(fd, m.p, m.n) ||
+        mql_cache_write_all(fd, &msum, 8) ||
         mql_cache_write_all(fd, zero, data_offset(m.n) - (HEADER_BYTES + m.n + 8)))
         goto done;
     for (size_t j = 0; j < t->n_cols; j++) {
         size_t bytes;
         const void *d = col_data(&t->cols[j], t->n_rows, &bytes);
-        if (d && (mql_cache_write_all(fd, d, bytes) || mql_cache_write_all(fd, zero, pad8(bytes) - bytes)))
+        if (d && (mql_cache_write_all(fd, d, bytes) ||
+                  mql_cache_write_all(fd, zero, pad8(bytes) - bytes)))
             goto done;
     }
     if (close(fd) != 0) {
@@ -813,7 +820,8 @@ static mql_table *load(const char *path, const char *source, uint64_t file_hash,
     char *meta = NULL;
     struct stat st;
     header h;
-    if (fstat(fd, &st) != 0 || mql_cache_read_all(fd, &h, sizeof h) || memcmp(h.magic, MAGIC, 8) != 0 ||
+    if (fstat(fd, &st) != 0 || mql_cache_read_all(fd, &h, sizeof h) ||
+        memcmp(h.magic, MAGIC, 8) != 0 ||
         h.version != MQL_TABLE_CACHE_VERSION || h.endian != ENDIAN_MARK ||
         h.sum != mql_xxh64(&h, offsetof(header, sum)) || h.file_hash != file_hash ||
         h.file_bytes != file_bytes || h.opt_hash != mql_xxh64(opt->p, opt->n) ||

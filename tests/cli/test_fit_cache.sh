@@ -1,9 +1,9 @@
 #!/bin/sh
-# test_fit_cache.sh: the fit cache (README "Table cache"): a repeat fit reuses the stored fit and
+# test_fit_cache.sh: the fit cache (README "Fit cache"): a repeat fit reuses the stored fit and
 # prints, writes and exits exactly as the first run (model JSON byte for byte with
 # SOURCE_DATE_EPOCH, stdout, stderr but for the cache's trace lines, exit code): plain, --firth,
-# --l2, --interactions auto, no convergence (exit 4), a separated fit (exit 1), a review; another --exclude or
-# --min-level-count misses; a damaged entry is refitted and replaced; --no-cache and
+# --l2, --interactions auto, no convergence (exit 4), a separated fit (exit 1), a review; another
+# --exclude or --min-level-count misses; a damaged entry is refitted and replaced; --no-cache and
 # MQLCAL_NO_CACHE write no fit entry; two runs at once leave one whole entry.
 # MQLCAL_CACHE_MIN_BYTES=0 caches the small datasets' fits; MQLCAL_CACHE_TRACE=1 says what the
 # cache did.
