@@ -16,7 +16,9 @@ const char *const mql_screen_rule =
     "starting at 0.85 or higher, (b) one value, or being filled or empty, marks >= 10 won leads "
     "and >= 5% of all won leads with >= 95% of its rows won, (c) it is a date later than the "
     "created date in >= 50% of rows (on or after it in >= 95%), or (d) its name has the word "
-    "status, stage, reason, tag, quality, close or result (also with -s, -es, -d, -ed); a "
+    "status, stage, reason, tag, quality, close or result (also with -s, -es, -d, -ed) or speaks "
+    "of a call's or contact's length (duration, call_length, talk_time, call_duration, "
+    "Anrufdauer, duracion_llamada, ...), known only after the call; a "
     "numeric column is identifier-like when its >= 20 filled values are integers, >= 95% of them "
     "distinct, or when it is monotone in row or date order (>= 95% of >= 20 changes one way). "
     "Such columns are usually filled during or after the sales process";
@@ -79,6 +81,111 @@ int mql_screen_name_word(const char *name, char *word, size_t cap)
                 return 1;
             }
     return 0;
+}
+
+/* ---- a call's length in the name ---------------------------------------------------------- */
+
+/* name with the accented Latin letters of UTF-8 (U+00C0-U+00FF) written in ASCII (a, e, ...;
+ * ae, oe, ue, ss for the German ones), so that "Gesprächsdauer" and "duración" split into the
+ * words their ASCII spellings give. */
+static void fold_latin(const char *name, char *out, size_t cap)
+{
+    static const char base[] = "AAAAAAACEEEEIIIIDNOOOOO?OUUUUY?s"
+                               "aaaaaaaceeeeiiiidnooooo?ouuuuy?y";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p && o + 3 < cap; p++) {
+        if (p[0] != 0xC3 || p[1] < 0x80 || p[1] > 0xBF) {
+            out[o++] = (char)*p;
+            continue;
+        }
+        unsigned k = p[1] - 0x80u;
+        char c = base[k];
+        p++;
+        out[o++] = c;
+        if (k == 0x04 || k == 0x24 || k == 0x16 || k == 0x36 || k == 0x1C || k == 0x3C)
+            out[o++] = 'e';   /* Ä ä Ö ö Ü ü */
+        else if (k == 0x1F)
+            out[o++] = 's';   /* ß */
+    }
+    out[o] = '\0';
+}
+
+static int word_in(const char *w, const char *const *list)
+{
+    for (; *list; list++)
+        if (!strcmp(w, *list))
+            return 1;
+    return 0;
+}
+
+/* The words of a call's length, in English and the CRM spellings of a few languages. */
+static const char *const dur_words[] = {"duration", "durations", "duracion", "duree", "durata",
+                                        "duracao", "dauer", "duur", NULL};
+static const char *const len_words[] = {"length", NULL};
+static const char *const time_words[] = {"time", "minutes", "mins", "min", "seconds", "secs",
+                                         "sec", NULL};
+static const char *const call_words[] = {
+    "call", "calls", "contact", "contacts", "meeting", "meetings", "talk", "talking",
+    "conversation", "conversations", "phone", "llamada", "llamadas", "appel", "appels",
+    "chiamata", "chiamate", "chamada", "chamadas", "ligacao", "anruf", "anrufs", "telefonat",
+    "telefonats", "telefon", "gespraech", "gespraechs", "kontakt", "kontakts", "reunion",
+    "gesprek", "gespreks", "bel", NULL};
+/* Words that may stand beside a bare "duration" ("last_duration", "Duration (sec)"). */
+static const char *const dur_fill[] = {"last", "avg", "average", "mean", "total", "in", "s",
+                                       "ms", "sec", "secs", "seconds", "min", "mins", "minutes",
+                                       NULL};
+
+/* A German or Dutch compound of a call word and a length: "anrufdauer", "gespreksduur". */
+static int call_compound(const char *w)
+{
+    size_t n = strlen(w);
+    for (const char *const *suf = (const char *const[]){"dauer", "duur", NULL}; *suf; suf++) {
+        size_t k = strlen(*suf);
+        if (n <= k || strcmp(w + n - k, *suf) != 0)
+            continue;
+        char pre[MQL_NAME_WORD];
+        snprintf(pre, sizeof pre, "%.*s", (int)(n - k), w);
+        if (word_in(pre, call_words))
+            return 1;
+    }
+    return 0;
+}
+
+int mql_screen_name_duration(const char *name, char *word, size_t cap)
+{
+    char folded[256];
+    fold_latin(name, folded, sizeof folded);
+    char w[16][MQL_NAME_WORD];
+    size_t n = mql_name_words(folded, w, 16);
+    size_t call = SIZE_MAX, len = SIZE_MAX, n_dur = 0, n_fill = 0;
+    const char *found = NULL;
+    for (size_t i = 0; i < n && !found; i++) {
+        int is_dur = word_in(w[i], dur_words);
+        n_dur += is_dur;
+        n_fill += word_in(w[i], dur_fill);
+        if (call_compound(w[i]))
+            found = w[i];
+        else if (word_in(w[i], call_words))
+            call = call == SIZE_MAX ? i : call;
+        else if (is_dur || word_in(w[i], len_words) ||
+                 (word_in(w[i], time_words) && i > 0 && word_in(w[i - 1], call_words)))
+            len = len == SIZE_MAX ? i : len;
+    }
+    size_t dur = SIZE_MAX;   /* "duration" on its own, or with words such as last or sec */
+    for (size_t i = 0; n_dur && n_dur + n_fill == n && i < n && dur == SIZE_MAX; i++)
+        dur = word_in(w[i], dur_words) ? i : SIZE_MAX;
+    char buf[2 * MQL_NAME_WORD + 2];
+    if (found)
+        snprintf(buf, sizeof buf, "%s", found);
+    else if (call != SIZE_MAX && len != SIZE_MAX)   /* in the name's order */
+        snprintf(buf, sizeof buf, "%s %s", w[call < len ? call : len], w[call < len ? len : call]);
+    else if (dur != SIZE_MAX)
+        snprintf(buf, sizeof buf, "%s", w[dur]);
+    else
+        return 0;
+    if (word && cap)
+        snprintf(word, cap, "%s", buf);
+    return 1;
 }
 
 /* ---- evidence text ------------------------------------------------------------------------ */
@@ -693,6 +800,23 @@ static int column_rows(const mql_column *c, const unsigned char *rows, size_t n_
     return 0;
 }
 
+/* The evidence beside a call's length in the name: leads whose length is 0 (no call took place)
+ * none of which was won, as the Bank Marketing notes say of their duration ("if duration=0
+ * then y=no"). y NULL: no outcome. */
+static void screen_zero(const mql_column *c, const unsigned char *y, size_t n, mql_screen_col *o)
+{
+    if (!y || c->type != MQL_COL_NUMERIC || !c->num)
+        return;
+    size_t zero = 0, won = 0;
+    for (size_t i = 0; i < n; i++)
+        if (c->num[i] == 0) {
+            zero++;
+            won += y[i];
+        }
+    if (zero && !won)
+        add(o, "%zu lead%s with 0, none won", zero, zero > 1 ? "s" : "");
+}
+
 static int screen_column(const screen_ctx *cx, size_t j, const mql_column *c);
 
 /* Screens column j (an mql_parallel_for work item). Returns 0 or -1 when out of memory. */
@@ -742,10 +866,15 @@ static int screen_column(const screen_ctx *cx, size_t j, const mql_column *c)
     }
     if (c->type == MQL_COL_DATE && created)
         screen_date(c, created, n, o);
-    char word[MQL_NAME_WORD];
+    char word[2 * MQL_NAME_WORD + 2];
     if (mql_screen_name_word(c->name, word, sizeof word)) {
         o->flags |= MQL_SCREEN_F_NAME;
         add(o, "the name says '%s'", word);
+    } else if (mql_screen_name_duration(c->name, word, sizeof word)) {
+        o->flags |= MQL_SCREEN_F_NAME;
+        add(o, "the name says '%s': a call's or contact's length is known only once it has "
+            "taken place", word);
+        screen_zero(c, cx->have_y ? y : NULL, n, o);
     }
     if ((o->flags & MQL_SCREEN_LEAK) && !(o->flags & MQL_SCREEN_F_AUC) && !isnan(o->auc))
         add(o, "single-feature AUC %.3f (95%% interval %.3f-%.3f)", o->auc, o->auc_lo,

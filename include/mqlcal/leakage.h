@@ -29,7 +29,8 @@ enum {
     MQL_SCREEN_F_AUC = 1,       /* leakage: single-feature AUC too high */
     MQL_SCREEN_F_PURE = 2,      /* leakage: a value (or being filled / empty) nearly always won */
     MQL_SCREEN_F_DATE = 4,      /* leakage: a date later than the created date */
-    MQL_SCREEN_F_NAME = 8,      /* leakage: the name speaks of status, stage, reason, ... */
+    MQL_SCREEN_F_NAME = 8,      /* leakage: the name speaks of status, stage, reason, ... or
+                                   of a call's length (mql_screen_name_duration) */
     MQL_SCREEN_F_UNIQUE = 16,   /* identifier-like: nearly unique integers */
     MQL_SCREEN_F_MONOTONE = 32  /* identifier-like: monotone in row or date order */
 };
@@ -81,6 +82,17 @@ int mql_screen_auc(const mql_column *c, const unsigned char *y, size_t n, int ge
  * or result, alone or with the ending s, es, d or ed ("Tags", "closed", "Lead Stage"). Writes
  * the word found to word (cap bytes) when it is given. */
 int mql_screen_name_word(const char *name, char *word, size_t cap);
+
+/* Whether a column name speaks of the length of a call, contact or meeting, known only once the
+ * call has taken place: a length word (duration, length; duración, durée, durata, duração,
+ * Dauer, duur) with a call word (call, contact, meeting, talk, conversation, phone and their
+ * Spanish, French, Italian, Portuguese, German and Dutch CRM spellings), a time word right after
+ * a call word ("talk_time", "call_minutes"), a German or Dutch compound ("Anrufdauer",
+ * "Gesprächsdauer", "gespreksduur"), or "duration" on its own (with at most words such as last,
+ * avg, sec, min: "Duration (sec)"). Accented Latin letters are read as their ASCII spelling.
+ * Writes the words found to word ("call duration", "duration"). "Total Time Spent on Website",
+ * "session_duration", "best_time_to_call" and "contract_length" are not calls' lengths. */
+int mql_screen_name_duration(const char *name, char *word, size_t cap);
 
 /* Splits a column name into words: runs of ASCII letters and digits, also split where a lower-case
  * letter meets an upper-case one ("TotalVisits" -> total, visits), lower-cased, each cut at

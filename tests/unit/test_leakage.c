@@ -39,6 +39,47 @@ static void test_name_words(void **state)
     assert_false(mql_screen_name_word("Last Notable Activity", NULL, 0));
 }
 
+/* A call's length in the name (Bank Marketing's duration), and names that are not one. */
+static void test_name_duration(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *word;
+    } yes[] = {{"duration", "duration"},
+               {"Duration (sec)", "duration"},
+               {"last_duration", "duration"},
+               {"call_length", "call length"},
+               {"talk_time", "talk time"},
+               {"TalkTime", "talk time"},
+               {"call_duration", "call duration"},
+               {"last_contact_duration", "contact duration"},
+               {"Duration of Call", "duration call"},
+               {"Meeting Length", "meeting length"},
+               {"call_minutes", "call minutes"},
+               {"duraci\xc3\xb3n_llamada", "duracion llamada"},
+               {"Dur\xc3\xa9" "e de l'appel", "duree appel"},
+               {"durata_chiamata", "durata chiamata"},
+               {"Dura\xc3\xa7\xc3\xa3o da liga\xc3\xa7\xc3\xa3o", "duracao ligacao"},
+               {"Gespr\xc3\xa4\x63hsdauer", "gespraechsdauer"},
+               {"Anrufdauer", "anrufdauer"},
+               {"Dauer", "dauer"},
+               {"gespreksduur", "gespreksduur"}};
+    char word[2 * MQL_NAME_WORD + 2];
+    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) {
+        assert_true(mql_screen_name_duration(yes[i].name, word, sizeof word));
+        assert_string_equal(word, yes[i].word);
+    }
+    /* the bundled data's other columns and lengths that are not a call's */
+    static const char *const no[] = {"contact", "campaign", "pdays", "previous", "poutcome",
+                                     "first_contact_date", "Total Time Spent on Website",
+                                     "session_duration", "avg_visit_duration",
+                                     "best_time_to_call", "contract_length", "Vertragsdauer",
+                                     "trial_duration_days", "days_since_last_activity",
+                                     "email_opens", "Do Not Call", "", "time"};
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+        assert_false(mql_screen_name_duration(no[i], NULL, 0));
+}
+
 static void test_groups(void **state)
 {
     (void)state;
@@ -247,7 +288,8 @@ static void test_heat_span(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_name_words), cmocka_unit_test(test_groups),
+        cmocka_unit_test(test_name_words),
+        cmocka_unit_test(test_name_duration), cmocka_unit_test(test_groups),
         cmocka_unit_test(test_auc_matches_delong), cmocka_unit_test(test_rules),
         cmocka_unit_test(test_strength), cmocka_unit_test(test_heat_span),
     };
