@@ -1225,3 +1225,19 @@ int mql_csv_put_double(FILE *f, double v)
     }
     return fputs(buf, f) == EOF ? EOF : 0;
 }
+
+int mql_csv_nonblank(const char *s, size_t n)
+{
+    const char *t;
+    return mql_trim_span(s, n, &t) > 0;
+}
+
+int mql_csv_unnamed_error(const char *path, size_t line, size_t j, const char *s, size_t n,
+                          mql_err *err)
+{
+    return mql_err_set(err, MQL_EDATA,
+                       "%s:%zu: column %zu has no name in the header but holds '%.*s%s' here: "
+                       "name it in the header line (and if a title or note stands above the "
+                       "column names, delete it: they must be the first line)",
+                       path, line, j + 1, (int)(n > 40 ? 40 : n), s, n > 40 ? "..." : "");
+}

@@ -404,22 +404,11 @@ static int put_cell(builder *b, colb *c, size_t i, const char *s, size_t n)
     return mql_dict_add_hashed(&c->d, s, n, c->hash, &c->code[i]);
 }
 
-/* The error for a value in column j, which has no name in the header. */
+/* The error for a value in column j, which has no name in the header (csv.h). */
 static int unnamed_error(const builder *b, size_t line, size_t j, const char *s, size_t n,
                          mql_err *err)
 {
-    return mql_err_set(err, MQL_EDATA,
-                       "%s:%zu: column %zu has no name in the header but holds '%.*s%s' here: "
-                       "name it in the header line (and if a title or note stands above the "
-                       "column names, delete it: they must be the first line)",
-                       b->path, line, j + 1, (int)(n > 40 ? 40 : n), s, n > 40 ? "..." : "");
-}
-
-/* Whether s (n bytes) holds anything but blanks. */
-static int nonblank(const char *s, size_t n)
-{
-    const char *t;
-    return mql_trim_span(s, n, &t) > 0;
+    return mql_csv_unnamed_error(b->path, line, j, s, n, err);
 }
 
 static int on_row(const mql_csv_row *row, void *ctx, mql_err *err)
@@ -429,7 +418,7 @@ static int on_row(const mql_csv_row *row, void *ctx, mql_err *err)
         return on_header(b, row, err);
     if (b->n_unnamed)
         for (size_t j = 0; j < b->n_file_cols && j < row->n_fields; j++)
-            if (b->cb[j].unnamed && nonblank(row->field[j], row->len[j]))
+            if (b->cb[j].unnamed && mql_csv_nonblank(row->field[j], row->len[j]))
                 return unnamed_error(b, row->line, j, row->field[j], row->len[j], err);
     size_t i = b->n_rows;
     if (ensure_rows(b, i))
@@ -461,7 +450,7 @@ static int on_cell(void *ctx, size_t j, const char *s, size_t n, mql_err *err)
     size_t i = b->n_rows;
     if (j == 0 && ensure_rows(b, i))
         return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
-    if (j < b->n_file_cols && b->cb[j].unnamed && !b->unnamed_bad && nonblank(s, n)) {
+    if (j < b->n_file_cols && b->cb[j].unnamed && !b->unnamed_bad && mql_csv_nonblank(s, n)) {
         b->unnamed_bad = j + 1;  /* reported at the record's end, where its line is known */
         size_t k = n < sizeof b->unnamed_text - 1 ? n : sizeof b->unnamed_text - 1;
         memcpy(b->unnamed_text, s, k);

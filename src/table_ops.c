@@ -429,16 +429,21 @@ int mql_column_numeric_to_date(mql_column *c, const char **form)
 }
 
 /* The words that label a totals row, compared ignoring case, blanks and a trailing colon. */
-static int totals_label(const char *s)
+int mql_totals_label(const char *s, size_t len)
 {
     static const char *const words[] = {"total", "totals", "grand total", "subtotal", "sum"};
-    size_t n = mql_trim_span(s, strlen(s), &s);
+    size_t n = mql_trim_span(s, len, &s);
     if (n && s[n - 1] == ':')
         n--;
     for (size_t k = 0; k < sizeof words / sizeof *words; k++)
         if (mql_span_ieq(s, n, words[k], strlen(words[k])))
             return 1;
     return 0;
+}
+
+int mql_totals_row_cells(const char *first, size_t n, size_t n_empty, size_t n_other)
+{
+    return n_other > 0 && mql_totals_label(first, n) && 2 * n_empty >= n_other;
 }
 
 int mql_table_totals_row(const mql_table *t, size_t *n_empty)
@@ -449,12 +454,14 @@ int mql_table_totals_row(const mql_table *t, size_t *n_empty)
     const mql_column *c = &t->cols[0];
     size_t r = t->n_rows - 1;
     if ((c->type != MQL_COL_CATEGORICAL && c->type != MQL_COL_ID) || !c->code || !c->levels ||
-        c->code[r] == MQL_NA_CODE || c->code[r] >= c->n_levels ||
-        !totals_label(c->levels[c->code[r]]))
+        c->code[r] == MQL_NA_CODE || c->code[r] >= c->n_levels)
+        return 0;
+    const char *first = c->levels[c->code[r]];
+    if (!mql_totals_label(first, strlen(first)))
         return 0;
     for (size_t j = 1; j < t->n_cols; j++)
         *n_empty += mql_cell_missing(&t->cols[j], r) != 0;
-    return 2 * *n_empty >= t->n_cols - 1;
+    return mql_totals_row_cells(first, strlen(first), *n_empty, t->n_cols - 1);
 }
 
 /* Whether text s reads as a number once a percent sign, or a currency sign or code, and the

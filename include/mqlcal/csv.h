@@ -104,6 +104,16 @@ size_t mql_csv_quote(char *buf, const char *s, size_t n, char delim);
  * the other (as the readers hand them over) and need no quotes is copied in one piece. */
 size_t mql_csv_join(char *buf, const mql_csv_row *row, char delim);
 
+/* Columns without a name in the header (an empty header field): the empty columns a spreadsheet
+ * leaves at the right are read as absent, a value in one is an error (a title line above the
+ * column names, or a column the analyst must name). The table reader and `score` share both. */
+/* Whether field s (n bytes) holds anything but blanks. */
+int mql_csv_nonblank(const char *s, size_t n);
+/* Sets err (MQL_EDATA, returned) to "PATH:LINE: column J has no name in the header but holds
+ * 'VALUE' here: name it ...", for the value s (n bytes, shown up to 40) in column j (0-based). */
+int mql_csv_unnamed_error(const char *path, size_t line, size_t j, const char *s, size_t n,
+                          mql_err *err);
+
 /* Writes a double for machine reading: "%.17g" shortest round-trip form; NAN as empty. */
 int mql_csv_put_double(FILE *f, double v);
 

@@ -45,6 +45,13 @@ int mql_column_numeric_to_date(mql_column *c, const char **form);
  * trailing colon allowed) and at least half of its other cells are missing (*n_empty of them).
  * Returns 1 or 0. */
 int mql_table_totals_row(const mql_table *t, size_t *n_empty);
+/* Whether cell s (n bytes) reads Total, Totals, Grand Total, Subtotal or Sum (any case, blanks
+ * and a trailing colon allowed): the first cell of a totals row. */
+int mql_totals_label(const char *s, size_t n);
+/* The same rule on a record's cells: whether a row whose first cell is first (n bytes) and
+ * n_empty of whose n_other other cells are missing is a totals row (`score` reads records, not a
+ * table). Returns 1 or 0. */
+int mql_totals_row_cells(const char *first, size_t n, size_t n_empty, size_t n_other);
 
 /* Whether categorical column c holds numbers written with a unit that makes them text: 1 when
  * at least 90% of its levels are percentages ("65%"), 2 when they are amounts with a currency

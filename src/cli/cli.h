@@ -261,6 +261,13 @@ typedef struct cli_names {
 int cli_names_split(const char *s, cli_names *l);
 void cli_names_free(cli_names *l);
 
+/* The warning about a totals row at the end of an export (mql_table_totals_row,
+ * mql_totals_row_cells): "PATH:LINE: the last row looks like a totals row ('Total' in column
+ * 'lead_id', 7 of its 8 other cells empty), not a lead, but it is VERB as one: ...", VERB "read"
+ * (the lead table) or "scored" (leads.c). */
+void cli_warn_totals_row(const char *path, size_t line, const char *label, const char *col,
+                         size_t n_empty, size_t n_other, const char *verb);
+
 /* Reads l->path and evaluates the roles (leads.c). need_outcome: an outcome is required. Prints its errors
  * and returns the exit code (MQL_OK on success). An outcome with no positive or no negative row
  * is a data error (1); an unknown column a usage error (2). Free with cli_data_free. */

@@ -16,6 +16,8 @@
 #include "cli.h"
 #include "mqlcal/csv.h"
 #include "mqlcal/score.h"
+#include "mqlcal/table_ops.h"
+#include "mqlcal/value.h"
 
 static void usage(FILE *f)
 {
@@ -95,6 +97,14 @@ typedef struct score_ctx {
         int len;        /* 0: empty slot */
         char text[40];
     } prob[1024];
+    /* The reader's checks of the leads that `fit` makes too, on the reading thread: */
+    unsigned char *unnamed;      /* per header field: no name (a value there is an error) */
+    size_t n_hdr, n_named;
+    char *first_copy;            /* the first column's name */
+    size_t last_index;           /* the last record read */
+    size_t tot_index, tot_line;  /* the last record whose first cell reads Total (0: none), */
+    size_t tot_empty;            /*   its line and its missing cells besides the first */
+    char tot_label[64];
 } score_ctx;
 
 /* Makes room for `more` bytes after `used` in the record buffer. */
@@ -476,9 +486,58 @@ typedef struct read_ctx {
     int direct;                    /* score on the reading thread (--activity) */
 } read_ctx;
 
+/* The checks of `fit`'s reader that hold for records (csv.h, table_ops.h): a value in a column
+ * without a name is an error; a last record that reads like a totals row is noted for the
+ * warning at the end. */
+static int read_checks(score_ctx *c, const mql_csv_row *row, mql_err *err)
+{
+    size_t n = row->n_fields;
+    if (row->index == 0) {
+        c->unnamed = calloc(n ? n : 1, 1);
+        c->first_copy = strdup(n ? row->field[0] : "");
+        if (!c->unnamed || !c->first_copy)
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        c->n_hdr = n;
+        for (size_t j = 0; j < n; j++) {
+            c->unnamed[j] = row->len[j] == 0;   /* as the table reader (table.c) */
+            c->n_named += !c->unnamed[j];
+        }
+        return MQL_OK;
+    }
+    c->last_index = row->index;
+    for (size_t j = 0; c->n_named < c->n_hdr && j < n && j < c->n_hdr; j++)
+        if (c->unnamed[j] && mql_csv_nonblank(row->field[j], row->len[j]))
+            return mql_csv_unnamed_error(c->path, row->line, j, row->field[j], row->len[j], err);
+    if (n && !c->unnamed[0] && mql_totals_label(row->field[0], row->len[0])) {
+        c->tot_index = row->index;
+        c->tot_line = row->line;
+        c->tot_empty = 0;
+        for (size_t j = 1; j < n && j < c->n_hdr; j++)
+            c->tot_empty += !c->unnamed[j] && mql_na_match(row->field[j], row->len[j], c->na,
+                                                            c->n_na);
+        const char *t;
+        size_t k = mql_trim_span(row->field[0], row->len[0], &t);
+        snprintf(c->tot_label, sizeof c->tot_label, "%.*s", (int)k, t);
+    }
+    return MQL_OK;
+}
+
+/* After the last record: the warning `fit` gives about a totals row at the end of the export. */
+static void totals_warning(const score_ctx *c)
+{
+    size_t n_other = c->n_named ? c->n_named - 1 : 0;
+    if (c->tot_index && c->tot_index == c->last_index && c->last_index >= 2 &&
+        mql_totals_row_cells(c->tot_label, strlen(c->tot_label), c->tot_empty, n_other))
+        cli_warn_totals_row(c->path, c->tot_line, c->tot_label, c->first_copy, c->tot_empty,
+                            n_other, "scored");
+}
+
 static int on_row(const mql_csv_row *row, void *vctx, mql_err *err)
 {
     read_ctx *rc = vctx;
+    int st = read_checks(rc->c, row, err);
+    if (st)
+        return st;
     if (row->index == 0 || rc->direct)
         return score_row(row, rc->c, err);
     if (row->index == 1)   /* the header is out: the worker takes over (or, without one, here) */
@@ -632,6 +691,8 @@ int cmd_score(int argc, char **argv)
     int cst = cli_out_close(&o, st == MQL_OK);
     if (st == MQL_OK)
         st = cst;
+    if (st == MQL_OK)
+        totals_warning(&c);
     if (st == MQL_OK && c.log)
         fprintf(stderr, "mqlcal: activity as of %s: %zu MQLs; %zu more leads would be MQLs if "
                 "engagement never decayed (their points come from faded activity); %zu leads had "
@@ -649,6 +710,8 @@ done:
     free(c.af);
     free(c.ext);
     free(c.num);
+    free(c.unnamed);
+    free(c.first_copy);
     mql_activity_free(act_log);
     mql_points_free(c.m);
     mql_na_clear(&na_list);

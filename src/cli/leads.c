@@ -346,6 +346,14 @@ static int load_counts(const cli_leads *l, cli_data *d)
     return MQL_OK;
 }
 
+void cli_warn_totals_row(const char *path, size_t line, const char *label, const char *col,
+                         size_t n_empty, size_t n_other, const char *verb)
+{
+    cli_warn("%s:%zu: the last row looks like a totals row ('%s' in column '%s', %zu of its %zu "
+             "other cells empty), not a lead, but it is %s as one: delete it from the export",
+             path, line, label, col, n_empty, n_other, verb);
+}
+
 /* Warnings about cells read as missing because they had no value of their column's type, and
  * about columns of dates whose order of day and month no value decides. */
 static void table_warnings(const mql_table *t)
@@ -354,10 +362,8 @@ static void table_warnings(const mql_table *t)
     if (mql_table_totals_row(t, &n_empty)) {
         const mql_column *c = &t->cols[0];
         size_t last = t->n_rows - 1;
-        cli_warn("%s:%zu: the last row looks like a totals row ('%s' in column '%s', %zu of its "
-                 "%zu other cells empty), not a lead, but it is read as one: delete it from the "
-                 "export", t->source, mql_table_line(t, last), c->levels[c->code[last]], c->name,
-                 n_empty, t->n_cols - 1);
+        cli_warn_totals_row(t->source, mql_table_line(t, last), c->levels[c->code[last]],
+                            c->name, n_empty, t->n_cols - 1, "read");
     }
     for (size_t j = 0; j < t->n_cols; j++) {
         const mql_column *c = &t->cols[j];

@@ -79,6 +79,25 @@ run inspect $X/totals_row.csv $R --date created_date
 expect totals_row 0 "totals_row.csv:602: the last row looks like a totals row \('Total' in column 'lead_id', 7 of its 8 other cells empty\), not a lead, but it is read as one: delete it from the export"
 run inspect $X/trailing_cols.csv $R --date created_date
 check no_totals_warning_without_totals [ ! -s "$ERR" ]
+# score reads records, not a table, with the same rules (table_ops.c, csv.c): the totals row is
+# warned about, a value in an unnamed column refused (no output file), blank ones passed through.
+run score $TMP/tc.json $X/totals_row.csv
+expect score_totals_row 0 "^mqlcal: warning: tests/fixtures/exports2/totals_row.csv:602: the last row looks like a totals row \('Total' in column 'lead_id', 7 of its 8 other cells empty\), not a lead, but it is scored as one: delete it from the export$"
+check score_totals_row_scored [ "$(wc -l <"$OUT")" = 602 ]
+run score $TMP/tc.json $X/trailing_cols.csv
+check score_no_totals_warning [ ! -s "$ERR" ]
+# 'Total' first with its other cells filled (a company so named), or a totals row not last: a lead
+sed '$s/^L0000600,/Total,/' $X/trailing_cols.csv >$TMP/total_company.csv
+run score $TMP/tc.json $TMP/total_company.csv
+check score_total_company_quiet [ ! -s "$ERR" ]
+{ cat $X/totals_row.csv; sed -n 2p $X/totals_row.csv; } >$TMP/totals_mid.csv
+run score $TMP/tc.json $TMP/totals_mid.csv
+check score_totals_mid_quiet [ ! -s "$ERR" ]
+run inspect $TMP/totals_mid.csv $R --date created_date
+check inspect_totals_mid_quiet [ ! -s "$ERR" ]
+run score $TMP/tc.json $X/unnamed_value.csv -o $TMP/uv_scored.csv
+expect score_unnamed_value 1 "^mqlcal: tests/fixtures/exports2/unnamed_value.csv:9: column 10 has no name in the header but holds 'note' here: name it in the header line \(and if a title or note stands above the column names, delete it: they must be the first line\)$"
+check score_unnamed_value_no_output [ ! -e $TMP/uv_scored.csv ]
 
 # ---- a capacity above the whole volume -----------------------------------------------------------
 run backtest $TMP/tc.json $X/trailing_cols.csv $R --date created_date --capacity 1000
