@@ -241,7 +241,8 @@ static int split_row(mql_tab *t, const char *part, const char *rows, const mql_s
         mql_tab_add_int(t, (long long)m.n) || mql_tab_add_int(t, (long long)m.events) ||
         mql_tab_add_num(t, m.base_rate, "%.4f") || mql_tab_add_num(t, m.auc.auc, "%.4f") ||
         mql_tab_add_num(t, m.auc.lo, "%.4f") || mql_tab_add_num(t, m.auc.hi, "%.4f") ||
-        mql_tab_add_num(t, m.brier, "%.5f") || mql_tab_add_num(t, m.logloss, "%.5f"))
+        mql_tab_add_num(t, m.brier, "%.5f") || mql_tab_add_num(t, m.logloss, "%.5f") ||
+        mql_tab_add_str(t, !m.has_auc ? m.few_msg : m.few ? m.few_note : NULL))
         return oom(err);
     return MQL_OK;
 }
@@ -249,9 +250,10 @@ static int split_row(mql_tab *t, const char *part, const char *rows, const mql_s
 int mql_split_eval_tab(const mql_split_eval *s, mql_tab **out, mql_err *err)
 {
     static const char *const cols[] = {"part", "rows",   "leads",  "won",   "base_rate",
-                                       "auc",  "auc_lo", "auc_hi", "brier", "logloss"};
+                                       "auc",  "auc_lo", "auc_hi", "brier", "logloss",
+                                       "note"};
     *out = NULL;
-    mql_tab *t = mql_tab_new(10, cols);
+    mql_tab *t = mql_tab_new(11, cols);
     if (!t)
         return oom(err);
     int st = split_row(t, "in-sample", s->train_label, s->train, err);

@@ -646,6 +646,7 @@ int mql_eval_summarize(const mql_scored *s, mql_eval_summary *out, mql_err *err)
     out->ks = (mql_ks_result){NAN, NAN, NAN, NAN};
     out->brier = out->logloss = NAN;
     out->has_auc = out->events >= 2 && lost >= 2;
+    out->few = mql_few_note(out->events, lost, out->few_note, sizeof out->few_note);
     out->has_ks = out->events >= 1 && lost >= 1;
     out->no_prob = s->no_prob;
     if ((out->has_auc && (st = mql_auc_ci(sc, y, k, 0.95, &out->auc, err))) ||
@@ -691,7 +692,11 @@ mql_tab *mql_eval_summary_tab(const mql_eval_summary *m)
     mql_tab *t = mql_tab_new(5, cols);
     if (!t)
         return NULL;
-    char note[256];
+    char note[256], auc_note[160], gini_note[160];
+    /* A figure on too few leads says so beside its usual note. */
+    snprintf(auc_note, sizeof auc_note, "DeLong 95%% interval%s%s", m->few ? "; " : "",
+             m->few_note);
+    snprintf(gini_note, sizeof gini_note, "2 AUC - 1%s%s", m->few ? "; " : "", m->few_note);
     int fail = sum_row(t, "leads", (double)m->n, "%.0f", NAN, NAN, NULL) ||
                sum_row(t, "censored", (double)m->n_censored, "%.0f", NAN, NAN,
                        m->n_censored ? "counted in volume, excluded from rates and metrics"
@@ -700,9 +705,9 @@ mql_tab *mql_eval_summary_tab(const mql_eval_summary *m)
                sum_row(t, "won", (double)m->events, "%.0f", NAN, NAN, NULL) ||
                sum_row(t, "base rate", m->base_rate, "%.4f", NAN, NAN, NULL) ||
                sum_row(t, "AUC", m->auc.auc, "%.4f", m->auc.lo, m->auc.hi,
-                       m->has_auc ? "DeLong 95% interval" : m->few_msg) ||
+                       m->has_auc ? auc_note : m->few_msg) ||
                sum_row(t, "Gini", m->auc.gini, "%.4f", m->auc.gini_lo, m->auc.gini_hi,
-                       m->has_auc ? "2 AUC - 1" : m->few_msg);
+                       m->has_auc ? gini_note : m->few_msg);
     if (m->has_ks)
         snprintf(note, sizeof note, "at score >= %.10g: TPR %.3f, FPR %.3f", m->ks.threshold,
                  m->ks.tpr, m->ks.fpr);
@@ -715,19 +720,24 @@ mql_tab *mql_eval_summary_tab(const mql_eval_summary *m)
     fail = fail || sum_row(t, "Brier", m->brier, "%.5f", NAN, NAN, pn) ||
            sum_row(t, "log loss", m->logloss, "%.5f", NAN, NAN, pn);
     if (m->has_calib) {
+        char ci[160], cs[160];
+        snprintf(ci, sizeof ci, "0 = calibrated in the large%s%s", m->few ? "; " : "",
+                 m->few_note);
+        snprintf(cs, sizeof cs, "1 = calibrated spread%s%s", m->few ? "; " : "", m->few_note);
         fail = fail ||
                sum_row(t, "calibration intercept", m->calib.citl, "%.4f",
                        m->calib.citl - Z95 * m->calib.citl_se,
-                       m->calib.citl + Z95 * m->calib.citl_se, "0 = calibrated in the large") ||
+                       m->calib.citl + Z95 * m->calib.citl_se, ci) ||
                sum_row(t, "calibration slope", m->calib.slope, "%.4f",
                        m->calib.slope - Z95 * m->calib.slope_se,
-                       m->calib.slope + Z95 * m->calib.slope_se, "1 = calibrated spread");
+                       m->calib.slope + Z95 * m->calib.slope_se, cs);
     } else {
         fail = fail || sum_row(t, "calibration slope", NAN, "%.4f", NAN, NAN, m->calib_msg);
     }
     if (m->has_hl) {
-        snprintf(note, sizeof note, "Hosmer-Lemeshow, %zu groups used of %zu, df %d",
-                 m->hl.groups_used, m->hl.groups_asked, m->hl.df);
+        snprintf(note, sizeof note, "Hosmer-Lemeshow, %zu groups used of %zu, df %d%s%s",
+                 m->hl.groups_used, m->hl.groups_asked, m->hl.df, m->few ? "; " : "",
+                 m->few_note);
         fail = fail || sum_row(t, "HL chi-square", m->hl.chisq, "%.3f", NAN, NAN, note) ||
                sum_row(t, "HL p", m->hl.p_value, "%.4g", NAN, NAN, NULL);
     } else {
@@ -790,8 +800,9 @@ size_t mql_eval_calib_sentence(const mql_eval_summary *m, char *buf, size_t cap)
                          : m->calib.slope > 1.1 ? "; slope above 1: the scores separate leads "
                                                   "less than the outcomes do"
                                                 : "";
-    return (size_t)snprintf(buf, cap, "%s: a lead the model gives %s converts at %s%s", lead, a,
-                            b, spread);
+    return (size_t)snprintf(buf, cap, "%s: a lead the model gives %s converts at %s%s%s%s%s",
+                            lead, a, b, spread, m->few ? " (" : "", m->few_note,
+                            m->few ? ")" : "");
 }
 
 /* ================================================================================================
@@ -1502,22 +1513,32 @@ int mql_compare_run_summarized(const mql_scored *olds, const mql_eval_summary *o
     return MQL_OK;
 }
 
-static int cmp_row(mql_tab *t, const char *metric, double a, double b, const char *fmt)
+/* A row of the comparison; note (NULL: none) says when the figures rest on too few leads. */
+static int cmp_note(mql_tab *t, const char *metric, double a, double b, const char *fmt,
+                    const char *note)
 {
     return mql_tab_row(t) || mql_tab_add_str(t, metric) || mql_tab_add_num(t, a, fmt) ||
-           mql_tab_add_num(t, b, fmt) || mql_tab_add_num(t, b - a, fmt);
+           mql_tab_add_num(t, b, fmt) || mql_tab_add_num(t, b - a, fmt) ||
+           mql_tab_add_str(t, note);
+}
+
+static int cmp_row(mql_tab *t, const char *metric, double a, double b, const char *fmt)
+{
+    return cmp_note(t, metric, a, b, fmt, NULL);
 }
 
 mql_tab *mql_compare_metrics_tab(const mql_compare *c)
 {
-    static const char *const cols[] = {"metric", "old", "new", "change"};
-    mql_tab *t = mql_tab_new(4, cols);
+    static const char *const cols[] = {"metric", "old", "new", "change", "note"};
+    mql_tab *t = mql_tab_new(5, cols);
     if (!t)
         return NULL;
     const mql_eval_summary *o = &c->old_sum, *n = &c->new_sum;
     const mql_bt_row *ro = &c->old_at->rows[0], *rn = &c->new_at->rows[0];
-    int fail = cmp_row(t, "AUC", o->auc.auc, n->auc.auc, "%.4f") ||
-               cmp_row(t, "Gini", o->auc.gini, n->auc.gini, "%.4f") ||
+    /* Both models are scored on the same leads: one count of won and lost. */
+    const char *few = n->has_auc && n->few ? n->few_note : NULL;
+    int fail = cmp_note(t, "AUC", o->auc.auc, n->auc.auc, "%.4f", few) ||
+               cmp_note(t, "Gini", o->auc.gini, n->auc.gini, "%.4f", few) ||
                cmp_row(t, "KS", o->ks.ks, n->ks.ks, "%.4f") ||
                cmp_row(t, "Brier", o->brier, n->brier, "%.5f") ||
                cmp_row(t, "log loss", o->logloss, n->logloss, "%.5f") ||
@@ -1848,6 +1869,10 @@ done:
 
 static int runs_row(mql_tab *t, const mql_eval_part *p)
 {
+    /* Figures on too few leads say so. */
+    char few[112];
+    int is_few = !isnan(p->auc) &&
+                 mql_few_note(p->test_won, p->test_rated - p->test_won, few, sizeof few);
     /* The pooled row has no single training set. */
     return mql_tab_row(t) || mql_tab_add_str(t, p->label) ||
            (isnan(p->threshold) ? mql_tab_add_str(t, NULL)
@@ -1860,7 +1885,7 @@ static int runs_row(mql_tab *t, const mql_eval_part *p)
                                 : mql_tab_add_int(t, (long long)p->mqls)) ||
            mql_tab_add_num(t, p->mqls_per_month, "%.1f") ||
            mql_tab_add_num(t, p->won_rate, "%.4f") || mql_tab_add_num(t, p->sql_rate, "%.4f") ||
-           mql_tab_add_num(t, p->recall, "%.4f");
+           mql_tab_add_num(t, p->recall, "%.4f") || mql_tab_add_str(t, is_few ? few : NULL);
 }
 
 mql_tab *mql_eval_runs_tab(const mql_eval_runs *runs, int with_pooled)
@@ -1868,8 +1893,8 @@ mql_tab *mql_eval_runs_tab(const mql_eval_runs *runs, int with_pooled)
     static const char *const cols[] = {"part",      "n_train", "n_test",   "rated",
                                        "won",       "auc",     "brier",    "logloss",
                                        "threshold", "mqls",    "mqls_per_month", "won_rate",
-                                       "sql_rate",  "recall"};
-    mql_tab *t = mql_tab_new(14, cols);
+                                       "sql_rate",  "recall",  "note"};
+    mql_tab *t = mql_tab_new(15, cols);
     if (!t)
         return NULL;
     int fail = 0;

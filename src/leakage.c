@@ -545,7 +545,7 @@ static int screen_auc(const mql_column *c, const tally *t, size_t n, size_t n_po
                       mql_screen_col *out)
 {
     size_t n_neg = n - n_pos;
-    if (n_pos < MQL_SCREEN_AUC_MIN_CLASS || n_neg < MQL_SCREEN_AUC_MIN_CLASS)
+    if (n_pos < MQL_AUC_MIN_CLASS || n_neg < MQL_AUC_MIN_CLASS)
         return 0;
     grp *g = malloc((t->n_grp + 1) * sizeof *g);
     if (!g)

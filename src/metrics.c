@@ -3,6 +3,7 @@
 #include "mqlcal/metrics.h"
 
 #include <float.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1482,4 +1483,15 @@ int mql_platt_fit(const double *score, const unsigned char *y, const double *w, 
 double mql_platt_predict(const mql_platt *m, double score)
 {
     return inv_logit(m->a + m->b * score);
+}
+
+int mql_few_note(size_t won, size_t lost, char *buf, size_t cap)
+{
+    int few = won < MQL_AUC_MIN_CLASS || lost < MQL_AUC_MIN_CLASS;
+    if (cap)
+        buf[0] = '\0';
+    if (few && cap)
+        snprintf(buf, cap, "on %zu won and %zu lost lead%s: too few to judge (at least %d of each "
+                 "needed)", won, lost, lost == 1 ? "" : "s", MQL_AUC_MIN_CLASS);
+    return few;
 }

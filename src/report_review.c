@@ -694,7 +694,10 @@ int mql_review_write_html(const mql_review *r, FILE *f, mql_err *err)
         snprintf(v[nk], sizeof v[nk], "n/a");
     /* few_msg is "n/a (too few: ...)": the value says n/a, the note the reason. */
     snprintf(n[nk], sizeof n[nk], "%s%s%s", r->role ? "on the evaluation leads" : "in-sample",
-             r->new_sum.has_auc ? "" : " ", r->new_sum.has_auc ? "" : r->new_sum.few_msg + 4);
+             !r->new_sum.has_auc ? " " : r->new_sum.few ? "; " : "",
+             !r->new_sum.has_auc ? r->new_sum.few_msg + 4
+             : r->new_sum.few    ? r->new_sum.few_note
+                                 : "");
     k[nk] = (mql_kpi){"AUC, new model", v[nk], n[nk], 0}, nk++;
     if (r->current) {
         if (r->cur_sum.has_auc)

@@ -378,7 +378,9 @@ static int score(const mql_review_spec *sp, mql_review *r, const mql_points *m, 
 }
 
 /* The new model's AUC in words: "0.550 on the evaluation leads (95% interval 0.487-0.613, which
- * holds 0.5: a coin)", or "n/a (too few: 11 won, 1 lost) on the evaluation leads". */
+ * holds 0.5: a coin)", "0.070 on the evaluation leads (95% interval ...; on 2 won and 7 lost
+ * leads: too few to judge (at least 10 of each needed))", or "n/a (too few: 11 won, 1 lost) on
+ * the evaluation leads". */
 static void auc_words(const mql_review *r, char *buf, size_t cap)
 {
     const mql_eval_summary *m = &r->new_sum;
@@ -386,8 +388,9 @@ static void auc_words(const mql_review *r, char *buf, size_t cap)
     if (!m->has_auc)
         snprintf(buf, cap, "%s %s", m->few_msg, where);
     else
-        snprintf(buf, cap, "%.3f %s (95%% interval %.3f-%.3f%s)", m->auc.auc, where, m->auc.lo,
-                 m->auc.hi, m->auc.lo <= 0.5 ? ", which holds 0.5: a coin" : "");
+        snprintf(buf, cap, "%.3f %s (95%% interval %.3f-%.3f%s%s%s)", m->auc.auc, where,
+                 m->auc.lo, m->auc.hi, m->auc.lo <= 0.5 ? ", which holds 0.5: a coin" : "",
+                 m->few ? "; " : "", m->few_note);
 }
 
 /* The current model's side of the evaluation, which needs nothing from the new model: scored on
@@ -571,8 +574,11 @@ static int step_evaluate(const mql_review_spec *sp, mql_review *r, mql_err *err)
     const mql_glm_result *g = r->model->fit;
     double lr = g->null_deviance - g->deviance, df = g->df_null - g->df_residual;
     r->lr_p = df > 0 && lr >= 0 ? gsl_cdf_chisq_Q(lr, df) : NAN;
-    r->weak = (r->new_sum.has_auc && r->new_sum.auc.lo <= 0.5) || r->lr_p >= 0.05;
-    r->has_rec = !r->weak && r->new_sum.has_auc;
+    /* An AUC on too few leads judges nothing either way: the window is too small (below). */
+    r->weak = (r->new_sum.has_auc && !r->new_sum.few && r->new_sum.auc.lo <= 0.5) ||
+              r->lr_p >= 0.05;
+    /* Rates at a threshold on fewer than MQL_AUC_MIN_CLASS won or lost leads judge nothing. */
+    r->has_rec = !r->weak && r->new_sum.has_auc && !r->new_sum.few;
     char a[200];
     auc_words(r, a, sizeof a);
     if (r->weak) {
@@ -584,7 +590,7 @@ static int step_evaluate(const mql_review_spec *sp, mql_review *r, mql_err *err)
     } else if (!r->has_rec) {
         /* Too few won or lost evaluation leads to rank them: no threshold can be judged. */
         snprintf(r->no_rec_why, sizeof r->no_rec_why, "the evaluation window is too small: %s",
-                 r->new_sum.few_msg);
+                 r->new_sum.has_auc ? r->new_sum.few_note : r->new_sum.few_msg);
         snprintf(r->rec_text, sizeof r->rec_text,
                  "No threshold is recommended: the evaluation leads are too few to judge one "
                  "(AUC %s). Widen the window (an earlier --train-until or a larger "
@@ -1090,12 +1096,14 @@ static int step_findings(mql_review *r, mql_err *err)
                      r->role ? "evaluation" : "training (in-sample)", r->new_sum.calib.citl,
                      r->new_sum.calib.slope, s);
     }
-    if (!st && !r->new_sum.has_auc) {
+    if (!st && (!r->new_sum.has_auc || r->new_sum.few)) {
+        char aw[200];
+        auc_words(r, aw, sizeof aw);
         st = finding(r, err, MQL_REVIEW_WARNING, "Evaluation window too small",
                      "The evaluation leads cannot rank the models: AUC %s, so no threshold is "
                      "recommended and the figures below describe too few leads to act on. "
                      "Widen the window (an earlier --train-until or a larger --holdout-last).",
-                     r->new_sum.few_msg);
+                     r->new_sum.has_auc ? aw : r->new_sum.few_msg);
         if (!st)
             r->findings[r->n_findings - 1].lead = 1;
     } else if (!st && cur) {

@@ -130,6 +130,10 @@ typedef struct mql_eval_summary {
     int has_auc;                /* 0: fewer than 2 won or 2 lost rated leads (few_msg says so) */
     int has_ks;                 /* 0: no won or no lost rated lead */
     char few_msg[96];           /* "n/a (too few: 11 won, 1 lost)" when a metric is not computed */
+    int few;                    /* fewer than MQL_AUC_MIN_CLASS won or lost rated leads: an AUC,
+                                   calibration or HL computed is shown with few_note */
+    char few_note[112];         /* "on 2 won and 7 lost leads: too few to judge (at least 10 of
+                                   each needed)" (mql_few_note), "" when !few */
     double brier, logloss;      /* of prob */
     int has_calib;              /* 0 when the recalibration fit failed (calib_msg says why) */
     mql_calib calib;
@@ -155,7 +159,8 @@ typedef struct mql_eval_summary {
  * (mql_hosmer_lemeshow); calibration intercept and slope by mql_calibration. A small window never
  * fails: AUC and its interval need two rated leads of each class (else has_auc = 0), KS one of
  * each (else has_ks = 0), Brier and log loss one rated lead (else NAN); few_msg then reads
- * "n/a (too few: W won, L lost)"; HL and calibration failures are recorded in their messages. */
+ * "n/a (too few: W won, L lost)"; HL and calibration failures are recorded in their messages.
+ * Under MQL_AUC_MIN_CLASS won or lost leads the figures computed carry few_note (few = 1). */
 int mql_eval_summarize(const mql_scored *s, mql_eval_summary *out, mql_err *err);
 
 /* Rows metric,value,lo,hi,note: leads, censored, rated, won, base rate, AUC, Gini, KS, Brier,

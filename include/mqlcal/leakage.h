@@ -8,11 +8,12 @@
 #include <stddef.h>
 #include "mqlcal/common.h"
 #include "mqlcal/design.h"
+#include "mqlcal/metrics.h"
 #include "mqlcal/table.h"
 
 /* The thresholds (docs/DESIGN-NOTES.md "Screening"). */
 #define MQL_SCREEN_AUC_LO 0.85      /* single-feature AUC: lower end of its 95% interval */
-#define MQL_SCREEN_AUC_MIN_CLASS 10 /* ... computed with at least this many won and not won */
+/* ... computed with at least MQL_AUC_MIN_CLASS (metrics.h) won and not won */
 #define MQL_SCREEN_LEVEL_MIN 10     /* rows a level needs to be its own group for that AUC */
 #define MQL_SCREEN_BINS 20          /* numeric columns: quantile groups for that AUC */
 #define MQL_SCREEN_PURE 0.95        /* a value is nearly pure at this share won (or higher) */
@@ -44,7 +45,7 @@ typedef struct mql_screen_col {
     double auc, auc_lo, auc_hi; /* single-feature AUC (in-sample, each group scored by its own
                                    rate, so >= 0.5) with its 95% DeLong interval; NAN when not
                                    computed (no outcome, a date or identifier column, or fewer
-                                   than MQL_SCREEN_AUC_MIN_CLASS won or not won) */
+                                   than MQL_AUC_MIN_CLASS won or not won) */
     char evidence[600];         /* every finding in words, "; "-separated ("" when none) */
 } mql_screen_col;
 

@@ -30,6 +30,15 @@ double mql_auc_area_hist(const double *gpos, const double *gneg, size_t range);
 int mql_auc(const double *score, const unsigned char *y, const double *w, size_t n, double *auc,
             mql_err *err);
 
+/* An AUC, a calibration fit or a Hosmer-Lemeshow test judges a model only on at least this many
+ * won and this many lost leads: below it every output that shows one says so (mql_few_note).
+ * The screen's single-feature AUC (leakage.h) needs as many. */
+#define MQL_AUC_MIN_CLASS 10
+
+/* When won or lost is under MQL_AUC_MIN_CLASS: writes "on 2 won and 7 lost leads: too few to
+ * judge (at least 10 of each needed)" to buf and returns 1; else writes "" and returns 0. */
+int mql_few_note(size_t won, size_t lost, char *buf, size_t cap);
+
 typedef struct mql_auc_interval {
     double auc, se;           /* AUC and its DeLong standard error */
     double lo, hi;            /* AUC +- z se, clipped to [0, 1] */

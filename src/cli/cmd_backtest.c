@@ -456,6 +456,11 @@ static int report_sweep(bt_state *b, FILE *f, const char *what, const mql_tab *s
             return fail_err(st, &err);
         mql_bt_rec_sentence(sw, &o->goal, &rec, sentence, sizeof sentence);
         mark = (long)rec.index;
+        char few[112];   /* rates on a handful of won or lost leads judge nothing: say so */
+        if (mql_few_note(sw->totals.won, sw->totals.n_rated - sw->totals.won, few, sizeof few)) {
+            size_t used = strlen(sentence);
+            snprintf(sentence + used, sizeof sentence - used, "; judged %s", few);
+        }
     } else {
         /* Without a constraint, the model's own threshold is the row to look at: the first row
          * at or above it holds exactly the leads with score >= threshold. */

@@ -110,6 +110,12 @@ int cmd_compare(int argc, char **argv)
                  "the leads cannot rank the models (AUC %s); at their thresholds %zu leads "
                  "become MQL (%zu won) and %zu stop being MQL (%zu won)", c->new_sum.few_msg,
                  c->move[1], c->move_won[1], c->move[2], c->move_won[2]);
+    } else if (c->new_sum.few) {
+        snprintf(verdict, sizeof verdict,
+                 "the leads cannot rank the models (AUC %.4f, the old %.4f, %s); at their "
+                 "thresholds %zu leads become MQL (%zu won) and %zu stop being MQL (%zu won)",
+                 c->new_sum.auc.auc, c->old_sum.auc.auc, c->new_sum.few_note, c->move[1],
+                 c->move_won[1], c->move[2], c->move_won[2]);
     } else {
         snprintf(verdict, sizeof verdict,
                  "the new model ranks leads %s the old one (AUC %.4f, the old %.4f, %+.4f); at "

@@ -192,6 +192,17 @@ static fit_stats stats_of(const mql_glm_result *r)
     return s;
 }
 
+/* " on 3 won and 2 lost leads: too few to judge (at least 10 of each needed)" into buf when the
+ * training leads are too few for their AUC to judge the model (metrics.h), else "". */
+static const char *few_words(const mql_glm_result *r, char *buf, size_t cap)
+{
+    double won = r->events, lost = r->n_weighted - r->events;
+    buf[0] = ' ';
+    if (!mql_few_note(won > 0 ? (size_t)won : 0, lost > 0 ? (size_t)lost : 0, buf + 1, cap - 1))
+        buf[0] = '\0';
+    return buf;
+}
+
 /* What --interactions tried and why each pair was kept or not. */
 static void print_interactions(FILE *f, const mql_design *d, const mql_ix_report *ix)
 {
@@ -370,10 +381,11 @@ static void fit_warnings(const mql_model *m, const fit_opts *o, const cli_data *
     }
     double auc = m->points ? m->points->auc_exact : NAN, mcf = stats_of(m->fit).mcfadden;
     if (auc > 0.95 || mcf > 0.6) {
-        char who[600], a[64] = "";
+        char who[600], a[200] = "", few[120];
         mql_screen_carriers(s, d->table, m->design, who, sizeof who);
         if (isfinite(auc))
-            snprintf(a, sizeof a, "training AUC %.3f, ", auc);
+            snprintf(a, sizeof a, "training AUC %.3f%s, ", auc,
+                     few_words(m->fit, few, sizeof few));
         cli_warn("too good to be true: %sMcFadden R2 %.3f; lead scoring on what is known when a "
                  "lead arrives rarely passes AUC 0.95 or R2 0.6. It rests on %s: check when "
                  "each is filled", a, mcf, who);
@@ -500,6 +512,7 @@ int cmd_fit(int argc, char **argv)
         cli_activity_print_fit(sf, &act, &d);
         cli_open_note(sf, &d, "left out of the fit (not closed yet)");
         if (m->points) {
+            char few[120];
             if (o.fit.points.full_check || !ft || ft->n_rows <= MQL_SELFCHECK_FULL_ROWS)
                 fputs("\npoints table (self-check passed: the exported rules score every "
                       "training lead as the model does)\n\n", sf);
@@ -511,10 +524,11 @@ int cmd_fit(int argc, char **argv)
             cli_points_print(sf, m->points, MQL_FMT_TABLE);
             if (m->points->strength < 1)
                 fprintf(sf, "points scaled to the fit's strength: the best lead scores about "
-                            "%.0f points above the baseline, not %g (training AUC %.4f%s; "
+                            "%.0f points above the baseline, not %g (training AUC %.4f%s%s; "
                             "--max-points or --pdo sets the scale)\n",
                         fmax(10, o.fit.points.max_points * m->points->strength),
                         o.fit.points.max_points, m->points->auc_exact,
+                        few_words(m->fit, few, sizeof few),
                         stats_of(m->fit).lr_p >= 0.05
                             ? ", likelihood-ratio test not significant at 5%" : "");
         }

@@ -549,7 +549,9 @@ int cmd_review(int argc, char **argv)
         printf("new model AUC %.3f", r->new_sum.auc.auc);
     else
         printf("new model AUC %s", r->new_sum.few_msg);
-    printf("%s; ", r->role ? " (evaluation leads)" : " (in-sample)");
+    printf(" (%s%s%s); ", r->role ? "evaluation leads" : "in-sample",
+           r->new_sum.has_auc && r->new_sum.few ? "; " : "",
+           r->new_sum.has_auc && r->new_sum.few ? r->new_sum.few_note : "");
     if (!r->has_rec) {
         printf("no recommended threshold (%s)\n", r->no_rec_why);
     } else {

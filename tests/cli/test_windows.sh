@@ -10,7 +10,7 @@ CUR="--current datasets/current-model.rules.csv"
 PLAN="--revenue 500000 --period quarter"
 
 # ---- the fixtures are what the committed script writes ------------------------------------------
-for k in lost-tail won-tail late-leak; do
+for k in lost-tail won-tail tiny-tail late-leak; do
     sh scripts/gen_windows.sh $k "$TMP/$k.csv"
     check "windows_fixture_${k}_reproducible" cmp -s "$TMP/$k.csv" "$W/$k.csv"
 done
@@ -154,3 +154,50 @@ expect windows_late_leak_backtest 0 ''
 check windows_late_leak_backtest_quiet sh -c "! grep -q 'partner_tier' '$ERR'"
 run backtest "$L" --outcome won --date created_date --folds 2
 expect windows_late_leak_backtest_folds 0 "left out of the refitted models: 1 column looks .*: partner_tier \('Platinum'"
+
+# ---- 2 to 9 won or lost evaluation leads: the figures are shown and say they judge nothing ------
+# tiny-tail leaves 2 won and 7 lost leads after 2024-02-29; the model scores both won ones low, so
+# the out-of-time AUC is 0.036, which backtest printed without comment.
+FEW='on 2 won and 7 lost leads: too few to judge \(at least 10 of each needed\)'
+run backtest "$W/tiny-tail.csv" $ROLES --train-until 2024-02-29 --capacity 5
+expect windows_tiny_backtest 0 ''
+expect_out windows_tiny_backtest_split "^out-of-time +created after 2024-02-29 +9 +2 +0\.2222 +0\.0357 .* $FEW\$"
+check windows_tiny_backtest_in_sample_no_note sh -c "grep '^in-sample ' '$OUT' | grep -vq 'too few'"
+expect_out windows_tiny_backtest_rec "^recommendation: .*; judged $FEW\$"
+run backtest "$W/tiny-tail.csv" $ROLES --train-until 2024-02-29 --format json
+check windows_tiny_backtest_json grep -Eq "\"note\": \"$FEW\"" "$OUT"
+D="$TMP/tiny"
+run review "$W/tiny-tail.csv" $ROLES $CUR --train-until 2024-02-29 -o "$D"
+expect windows_tiny_review 0 ''
+expect_out windows_tiny_review_cli "^new model AUC 0\.036 \(evaluation leads; $FEW\); no recommended threshold \(the evaluation window is too small: $FEW\)\$"
+check windows_tiny_review_finding_first sh -c "sed -n 2p '$OUT' | grep -Eq '^Evaluation window too small: The evaluation leads cannot rank the models: AUC 0\.036 on the evaluation leads \(95% interval 0\.000-0\.135, which holds 0\.5: a coin; $FEW\), so no threshold is recommended'"
+check windows_tiny_review_not_chance sh -c "! grep -q 'does not beat chance' '$OUT'"
+check windows_tiny_metrics_auc grep -Eq "^AUC,0\.0357[0-9]*,0,0\.134[0-9]*,DeLong 95% interval; $FEW\$" "$D/metrics.csv"
+check windows_tiny_metrics_gini grep -Eq "^Gini,.*,2 AUC - 1; $FEW\$" "$D/metrics.csv"
+check windows_tiny_no_rec sh -c "! grep -q '^recommended_' '$D/summary.csv'"
+check windows_tiny_kpi grep -Eq "kpi-note\">on the evaluation leads; $FEW<" "$D/index.html"
+check windows_tiny_md_compare grep -Eq "^\| AUC +\| +0\.6429 \| +0\.0357 \| -0\.6071 \| $FEW \|\$" "$D/summary.md"
+no_nan windows_tiny_no_nan "$D"/*.csv "$D"/*.md "$OUT" "$ERR"
+# The 9 leads alone: compare, calibrate.
+{ head -n 1 "$W/tiny-tail.csv"; tail -n 9 "$W/tiny-tail.csv"; } >"$TMP/t9.csv"
+run compare datasets/current-model.rules.csv datasets/current-model.rules.csv "$TMP/t9.csv" $ROLES
+expect windows_tiny_compare 0 ''
+expect_out windows_tiny_compare_verdict "the leads cannot rank the models \(AUC 0\.6429, the old 0\.6429, $FEW\)"
+expect_out windows_tiny_compare_row "^AUC +0\.6429 +0\.6429 +0\.0000 +$FEW\$"
+run calibrate datasets/current-model.rules.csv "$TMP/t9.csv" $ROLES
+expect windows_tiny_calibrate 0 ''
+expect_out windows_tiny_calibrate_slope "^calibration slope .*1 = calibrated spread; $FEW\$"
+expect_out windows_tiny_calibrate_hl "^HL chi-square .*; $FEW\$"
+expect_out windows_tiny_calibrate_reading "^reading: .* \($FEW\)\$"
+# Per fold: 20 folds of 10 leads.
+run backtest "$FIX/trust/call-length.csv" --outcome converted --exclude "Call Duration (sec)" --folds 20
+expect windows_tiny_folds 0 ''
+expect_out windows_tiny_folds_note "^fold 1 .* on [0-9]+ won and [0-9]+ lost leads?: too few to judge \(at least 10 of each needed\)\$"
+check windows_tiny_folds_pooled_no_note sh -c "grep '^pooled ' '$OUT' | grep -vq 'too few'"
+# A window of 10 won and 10 lost or more carries no note (tests/fixtures/windows/late-leak.csv).
+run backtest "$L" --outcome won --date created_date --train-until 2025-06-30
+check windows_enough_no_note sh -c "! grep -q 'too few' '$OUT'"
+# fit's training AUC on 5 leads (3 won, 2 lost)
+run fit "$FIX/leads/small.csv" --outcome webinar_attended --l2 1
+expect windows_tiny_fit_too_good 0 "too good to be true: training AUC 1\.000 on 3 won and 2 lost leads: too few to judge \(at least 10 of each needed\), McFadden"
+expect_out windows_tiny_fit_scaled "\(training AUC 1\.0000 on 3 won and 2 lost leads: too few to judge \(at least 10 of each needed\), likelihood-ratio"

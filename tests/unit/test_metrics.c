@@ -131,6 +131,23 @@ static void test_auc_ci_delong(void **state)
     assert_close(ci.hi, ref("delong_cont_hi"), 1e-8, 0);
 }
 
+/* The note of figures on too few leads, at the edge of MQL_AUC_MIN_CLASS. */
+static void test_few_note(void **state)
+{
+    (void)state;
+    char b[128];
+    assert_int_equal(mql_few_note(2, 7, b, sizeof b), 1);
+    assert_string_equal(b, "on 2 won and 7 lost leads: too few to judge (at least 10 of each "
+                           "needed)");
+    assert_int_equal(mql_few_note(MQL_AUC_MIN_CLASS, 1, b, sizeof b), 1);
+    assert_string_equal(b, "on 10 won and 1 lost lead: too few to judge (at least 10 of each "
+                           "needed)");
+    assert_int_equal(mql_few_note(9, 500, b, sizeof b), 1);
+    assert_int_equal(mql_few_note(MQL_AUC_MIN_CLASS, MQL_AUC_MIN_CLASS, b, sizeof b), 0);
+    assert_string_equal(b, "");
+    assert_int_equal(mql_few_note(5000, 40000, b, sizeof b), 0);
+}
+
 static void test_ks_sklearn(void **state)
 {
     (void)state;
@@ -687,6 +704,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_auc_integer_route),
+        cmocka_unit_test(test_few_note),
         cmocka_unit_test(test_auc_split_route),
         cmocka_unit_test(test_counted_groups_route),
         cmocka_unit_test(test_ks_groups_route),
