@@ -704,7 +704,9 @@ int mql_review_write_html(const mql_review *r, FILE *f, mql_err *err)
             snprintf(v[nk], sizeof v[nk], "%.3f", r->cur_sum.auc.auc);
         else
             snprintf(v[nk], sizeof v[nk], "n/a");
-        snprintf(n[nk], sizeof n[nk], "threshold %ld", r->current->points->threshold);
+        snprintf(n[nk], sizeof n[nk], "threshold %ld%s%s", r->current->points->threshold,
+                 r->cur_sum.has_auc && r->cur_sum.few ? "; " : "",
+                 r->cur_sum.has_auc && r->cur_sum.few ? r->cur_sum.few_note : "");
         k[nk] = (mql_kpi){"AUC, current model", v[nk], n[nk], 0}, nk++;
     }
     if (r->plan) {

@@ -201,3 +201,4 @@ check windows_enough_no_note sh -c "! grep -q 'too few' '$OUT'"
 run fit "$FIX/leads/small.csv" --outcome webinar_attended --l2 1
 expect windows_tiny_fit_too_good 0 "too good to be true: training AUC 1\.000 on 3 won and 2 lost leads: too few to judge \(at least 10 of each needed\), McFadden"
 expect_out windows_tiny_fit_scaled "\(training AUC 1\.0000 on 3 won and 2 lost leads: too few to judge \(at least 10 of each needed\), likelihood-ratio"
+check windows_tiny_kpi_current grep -Eq "kpi-note\">threshold [0-9]+; $FEW<" "$TMP/tiny/index.html"
