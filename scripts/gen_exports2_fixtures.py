@@ -3,8 +3,8 @@
 its columns) saved the way spreadsheets and CRM reports save them: dates with a time zone, as
 Excel serial numbers or epoch milliseconds, two-digit years; amounts with a currency; spreadsheet
 error cells; UTF-16; a title above the header, a footer below the data, blank trailing columns,
-a totals row. Deterministic; run from the repository root. The tests read the committed files,
-never this script (tests/cli/test_exports2.sh)."""
+a totals row; ZIP codes with their leading zeros. Deterministic; run from the repository root.
+The tests read the committed files, never this script (tests/cli/test_exports2.sh)."""
 import csv
 import datetime
 import io
@@ -85,3 +85,10 @@ save("unnamed_value.csv", text(COLS + [""], [r + ["note" if i == 7 else ""]
 sums = ["Total"] + [""] * (len(COLS) - 1)
 sums[EI] = str(sum(int(r[EI]) for r in rows if r[EI]))
 save("totals_row.csv", text(COLS, rows + [sums]))
+# ZIP codes with their leading zeros (Boston, Hoboken, Newark) beside ones without: codes, not
+# amounts. Eight leads carry Boston's 02134 as Excel saves it without the zero (2134).
+ZIPS = ["02134", "02139", "07030", "07102", "10001", "60601", "94105"]
+ZI = COLS.index("lead_source") + 1
+zips = [r[:ZI] + ["2134" if i % 75 == 3 else ZIPS[(i * 5 + i // 7) % len(ZIPS)]] + r[ZI:]
+        for i, r in enumerate(rows)]
+save("zip_codes.csv", text(COLS[:ZI] + ["zip"] + COLS[ZI:], zips))

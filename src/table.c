@@ -303,12 +303,27 @@ static int note_line(builder *b, size_t i, size_t line)
     return 0;
 }
 
+/* Whether s (n bytes) is a whole number written with a leading zero ("02134", "007"): a code
+ * (ZIP, account, product), not a quantity. Such a value is text to the typing, so its column is
+ * categorical and no range rule groups unrelated codes ("zip 7030-10000"); its cells still
+ * compare as numbers (value.h), so '2134' is the same value as '02134'. */
+static int lead_zero_code(const char *s, size_t n)
+{
+    n = mql_trim_span(s, n, &s);
+    if (n < 2 || s[0] != '0')
+        return 0;
+    for (size_t k = 1; k < n; k++)
+        if ((unsigned char)(s[k] - '0') >= 10)
+            return 0;
+    return 1;
+}
+
 /* The first non-missing value of a column picks its mode; earlier rows become missing. */
 static int start_mode(builder *b, colb *c, const char *s, size_t n, size_t i)
 {
     double v;
     int ht;
-    if (!c->forced && (parse_num(s, n, &v) == 0 ||
+    if (!c->forced && !lead_zero_code(s, n) && (parse_num(s, n, &v) == 0 ||
                        (b->dec_comma && mql_parse_decimal_comma(s, n, &v) == 0) || mql_is_nonfinite_number(s, n)))
         c->mode = M_NUM;
     else if (!c->forced && (mql_date_parse(s, n, &v, &ht) == 0 || mql_date_iso_shaped(s, n)))
@@ -361,6 +376,8 @@ static int put_cell(builder *b, colb *c, size_t i, const char *s, size_t n)
     switch (c->mode) {
     case M_NUM: {
         int dec;
+        if (s[0] == '0' && lead_zero_code(s, n))
+            break;                   /* a code: the column turns to text */
         if (parse_num_dec(s, n, &c->num[i], &dec) == 0) {
             c->dec = dec > c->dec ? dec : c->dec;
             return 0;

@@ -99,6 +99,31 @@ run score $TMP/tc.json $X/unnamed_value.csv -o $TMP/uv_scored.csv
 expect score_unnamed_value 1 "^mqlcal: tests/fixtures/exports2/unnamed_value.csv:9: column 10 has no name in the header but holds 'note' here: name it in the header line \(and if a title or note stands above the column names, delete it: they must be the first line\)$"
 check score_unnamed_value_no_output [ ! -e $TMP/uv_scored.csv ]
 
+# ---- codes with leading zeros (ZIP 02134) are categories, not numbers cut into ranges ------------
+Z=$X/zip_codes.csv
+run inspect $Z $R --date created_date
+expect zip_inspect 0 ''
+expect_out zip_categorical "^zip +categorical +0 +0\.0 +7 .*02134 94 \(15\.7%\)"
+expect_out zip_merged "^  zip: '02134' \(86 rows\) and '2134' \(8\) are one value, '02134'\$"
+run fit $Z $R --date created_date --exclude became_sql,acv --firth -o $TMP/zip.json
+expect zip_fit 0 ''
+expect_out zip_fit_rule "^fit +zip = 02139 +[-+][0-9]+\$"
+check zip_fit_no_range sh -c "! grep -Eq '^fit +zip ([<>]|[0-9])' '$OUT'"
+# Boston's 02134 as Excel saves it (2134) scores as 02134: one value in the rules as in the table
+printf 'lead_id,created_date,job_level,employees,lead_source,zip,pricing_page_visits\nX1,2024-02-01,VP,50,Webinar,02134,1\nX2,2024-02-01,VP,50,Webinar,2134,1\nX3,2024-02-01,VP,50,Webinar,02139,1\n' >$TMP/zip3.csv
+run score $TMP/zip.json $TMP/zip3.csv
+expect zip_score 0 ''
+cp "$OUT" $TMP/zip3.scored
+check zip_score_same sh -c "[ \"\$(sed -n 2p '$OUT' | cut -d, -f8)\" = \"\$(sed -n 3p '$OUT' | cut -d, -f8)\" ]"
+check zip_score_02139_differs sh -c "[ \"\$(sed -n 2p '$OUT' | cut -d, -f8)\" != \"\$(sed -n 4p '$OUT' | cut -d, -f8)\" ]"
+# ... and in the scoring SQL (SQLite): X1 and X2 alike, X3 apart
+run sql $TMP/zip.json --dialect sqlite --table leads
+expect zip_sql 0 ''
+{ echo "CREATE TABLE leads(lead_id,created_date,job_level,employees,lead_source,zip,pricing_page_visits);"
+  echo "INSERT INTO leads VALUES('X1','2024-02-01','VP',50,'Webinar','02134',1),('X2','2024-02-01','VP',50,'Webinar','2134',1),('X3','2024-02-01','VP',50,'Webinar','02139',1);"
+  cat "$OUT"; } | sqlite3 >$TMP/zip_sql.out 2>&1
+check zip_sql_same sh -c "[ \"\$(sed -n 1p $TMP/zip_sql.out | cut -d'|' -f1)\" = \"\$(sed -n 2p $TMP/zip_sql.out | cut -d'|' -f1)\" ] && [ \"\$(sed -n 1p $TMP/zip_sql.out | cut -d'|' -f1)\" = \"\$(sed -n 2p $TMP/zip3.scored | cut -d, -f8)\" ]"
+
 # ---- a capacity above the whole volume -----------------------------------------------------------
 run backtest $TMP/tc.json $X/trailing_cols.csv $R --date created_date --capacity 1000
 expect capacity_unbound 0 ""

@@ -142,8 +142,11 @@ static void test_identifiers(void **state)
     assert_int_equal(col(t, "seq")->type, MQL_COL_ID);          /* dense distinct integers */
     assert_int_equal(col(t, "revenue")->type, MQL_COL_NUMERIC); /* sparse: an amount */
     assert_int_equal(col(t, "tier")->type, MQL_COL_CATEGORICAL);
-    assert_int_equal(col(t, "code")->type, MQL_COL_NUMERIC);
+    /* 000, 001, 002: whole numbers written with leading zeros are codes, read as categories
+     * with their spelling (they were numbers, and a range rule grouped unrelated codes) */
+    assert_int_equal(col(t, "code")->type, MQL_COL_CATEGORICAL);
     char buf[32];
+    assert_string_equal(mql_cell_text(col(t, "code"), 0, buf, sizeof buf), "000");
     assert_string_equal(mql_cell_text(col(t, "seq"), 3, buf, sizeof buf), "103");
     mql_table_free(t);
 
@@ -155,6 +158,30 @@ static void test_identifiers(void **state)
     assert_string_equal(t->cols[0].name, "tier");
     assert_int_equal(col(t, "code")->type, MQL_COL_CATEGORICAL);
     assert_string_equal(mql_cell_text(col(t, "code"), 0, buf, sizeof buf), "000");
+    mql_table_free(t);
+}
+
+/* Leading-zero codes: the first value or a later one turns the column to text, in every reader
+ * (read_all_ways: one thread, parts, cell mode); 0, 0.5, 01.5 and -05 stay numbers. */
+static void test_leading_zero_codes(void **state)
+{
+    (void)state;
+    const char *text = "zip,late,amount,mixed\n"
+                       "02134,10001,0,0.5\n"
+                       "10001,94105,12,01.5\n"
+                       "2134,07030,0.25,-05\n"
+                       "94105,60601,7,3\n";
+    mql_table *t = read_all_ways(text, NULL);
+    char buf[32];
+    assert_int_equal(col(t, "zip")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(col(t, "late")->type, MQL_COL_CATEGORICAL);
+    assert_string_equal(mql_cell_text(col(t, "late"), 2, buf, sizeof buf), "07030");
+    assert_string_equal(mql_cell_text(col(t, "late"), 0, buf, sizeof buf), "10001");
+    /* '2134' and '02134' are one value (value.h), labelled by the first seen of equals */
+    assert_int_equal(col(t, "zip")->n_distinct, 3);
+    assert_string_equal(mql_cell_text(col(t, "zip"), 2, buf, sizeof buf), "02134");
+    assert_int_equal(col(t, "amount")->type, MQL_COL_NUMERIC);
+    assert_int_equal(col(t, "mixed")->type, MQL_COL_NUMERIC);
     mql_table_free(t);
 }
 
@@ -742,6 +769,7 @@ int main(void)
         cmocka_unit_test(test_inference),
         cmocka_unit_test(test_numbers_and_fallbacks),
         cmocka_unit_test(test_identifiers),
+        cmocka_unit_test(test_leading_zero_codes),
         cmocka_unit_test(test_placeholders),
         cmocka_unit_test(test_dates),
         cmocka_unit_test(test_flags),
