@@ -39,6 +39,7 @@ void mql_firth_opts_default(mql_firth_opts *o)
     o->alias_tol = 1e-7;
     o->threads = 0;
     o->warm_rows = 50000;
+    o->keep_eta = 0;
 }
 
 /* ---------------------------------------------------------------- passes over the rows */
@@ -60,6 +61,7 @@ typedef struct fshared {
     int mode, check, intercept;
     double *eta_out;            /* n: PASS_ETA, or any pass with store_eta */
     int store_eta;
+    double *slope_out;          /* n, or NULL: each row's slope sum (slope_sums) */
 } fshared;
 
 typedef struct fpart {
@@ -126,6 +128,20 @@ static void add_squares(const double *z, size_t m, double *h)
         h[r] += z[r] * z[r];
 }
 
+/* e_r = sum_{j >= 1} beta_j x_rj for the m rows of the column-major chunk x, added from 0 in
+ * column order, as points_fit.c's internal_scores adds each row's terms (no FMA either way):
+ * beta_0 + e_r is the points step's linear predictor bit for bit, whatever the intercept. */
+static void slope_sums(const double *x, size_t m, size_t p, const double *beta, double *e)
+{
+    for (size_t r = 0; r < m; r++)
+        e[r] = 0.0;
+    for (size_t j = 1; j < p; j++) {
+        const double bj = beta[j], *xj = x + j * m;
+        for (size_t r = 0; r < m; r++)
+            e[r] += bj * xj[r];
+    }
+}
+
 /* The chunk's rows into t->x column-major (column j at x + j m): the design's fill_cols, or its
  * row fill into t->xs and a transpose. */
 static int chunk_fill(fpart *t, size_t row0, size_t m)
@@ -179,6 +195,8 @@ static int part_chunk(fpart *t, size_t row0, size_t m)
                     1, 0.0, eta, 1);
     if (sh->mode == PASS_ETA || sh->store_eta)
         memcpy(sh->eta_out + row0, eta, m * sizeof *eta);
+    if (sh->slope_out)
+        slope_sums(x, m, p, sh->beta_raw, sh->slope_out + row0);
     if (sh->mode == PASS_ETA)
         return MQL_OK;
     const double *yv = d->y + row0, *wv = d->w ? d->w + row0 : NULL;
@@ -1034,6 +1052,7 @@ static int warm_start(const mql_glm_data *d, const mql_firth_opts *o, const doub
     mql_firth_opts so = *o;
     so.warm_rows = 0;
     so.flic = 0;
+    so.keep_eta = 0;
     so.profile = MQL_FIRTH_PROFILE_OFF;
     mql_glm_result *r = NULL;
     int iters = 0;
@@ -1090,6 +1109,10 @@ int mql_firth_fit(const mql_glm_data *d, const mql_firth_opts *o, mql_glm_result
         goto done;
     }
     r->method = MQL_GLM_METHOD_FIRTH;
+    if (o->keep_eta && !(r->eta = mql_alloc_big((d->n ? d->n : 1) * sizeof *r->eta))) {
+        st = mql_err_set(err, MQL_ENOMEM, "firth: out of memory for the linear predictor");
+        goto done;
+    }
 
     /* shift: weighted means of the first chunk's columns */
     size_t m0 = d->n < FIRTH_CHUNK ? d->n : FIRTH_CHUNK;
@@ -1157,11 +1180,13 @@ int mql_firth_fit(const mql_glm_data *d, const mql_firth_opts *o, mql_glm_result
         (st = escape_saddle(ws, b, NO_FIX, NULL, o->max_iter, o->tol, &iters, &pll_end, err)) !=
             MQL_OK)
         goto done;
-    /* the information, l* and log det at the final coefficients (after the last step), and the
-     * linear predictor for FLIC and the fit statistics */
+    /* the information, l* and log det at the final coefficients (after the last step), the
+     * linear predictor for FLIC and the fit statistics, and the slope sums of the kept one */
     ws->sh.store_eta = 1;
+    ws->sh.slope_out = r->eta;
     st = work_pass(ws, b, PASS_INFO, 0, err);
     ws->sh.store_eta = 0;
+    ws->sh.slope_out = NULL;
     if (st != MQL_OK)
         goto done;
     if (factor(ws)) {
@@ -1241,6 +1266,10 @@ int mql_firth_fit(const mql_glm_data *d, const mql_firth_opts *o, mql_glm_result
         r->flic = 1;
     }
     final_stats(ws, shift0, r);
+    /* the kept linear predictor at the reported coefficients: intercept + slope sum, as the
+     * points step would compute it from r->beta */
+    for (size_t i = 0; r->eta && i < d->n; i++)
+        r->eta[i] = r->beta[0] + r->eta[i];
     double mu0 = events / sum_w;
     double nd = 0.0;
     for (size_t i = 0; i < d->n; i++) {

@@ -403,8 +403,8 @@ static int check_size(const mql_design *d, size_t n, const mql_glm_opts *g, mql_
                        d->n_features ? d->features[wide].n_terms : 0, need / 1e9, have / 1e9);
 }
 
-/* The fit itself: mql_firth_fit with Firth's options from g, or mql_glm_fit keeping the last
- * pass's linear predictor (the points step reads it). */
+/* The fit itself: mql_firth_fit with Firth's options from g, or mql_glm_fit; either keeps the
+ * linear predictor at its coefficients when g->keep_eta (the points step reads it). */
 static int fit_run(const mql_glm_data *gd, const mql_glm_opts *g, mql_glm_result **r,
                    mql_err *err)
 {
@@ -418,6 +418,7 @@ static int fit_run(const mql_glm_data *gd, const mql_glm_opts *g, mql_glm_result
     fo.alias_tol = g->alias_tol;
     fo.threads = g->threads;
     fo.warm_rows = g->warm_rows;
+    fo.keep_eta = g->keep_eta;
     return mql_firth_fit(gd, &fo, r, err);
 }
 
@@ -439,7 +440,7 @@ static int fit_cached(const mql_design_binding *bind, const mql_glm_data *gd,
                       mql_err *err)
 {
     mql_glm_opts go = *gopts;
-    go.keep_eta = go.keep_eta || go.method != MQL_GLM_METHOD_FIRTH;
+    go.keep_eta = 1;
     const mql_cache_opts *co = gopts->cache;
     mql_fit_key key;
     int stale = 0, st;

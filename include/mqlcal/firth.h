@@ -44,6 +44,11 @@ typedef struct mql_firth_opts {
                                  them would separate) instead of R's starting values and their
                                  first step; they still run to tol, so the estimate is the same
                                  maximum to rounding, in fewer passes */
+    int keep_eta;             /* 1: result.eta keeps the linear predictor at the reported
+                                 coefficients (FLIC's intercept when flic), each row's slope terms
+                                 summed in column order as the points step sums them
+                                 (points_fit.c), from the final information pass; 0 (default):
+                                 not kept */
 } mql_firth_opts;
 
 void mql_firth_opts_default(mql_firth_opts *o);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # test_postfit.sh: the points step after the fit on a file above the full self-check's 100,000
 # leads: the sampled self-check by default, --full-check for every lead, the same model either
-# way (plain IRLS with its kept linear predictor, and Firth, which recomputes it), --full-check in
+# way (plain IRLS and Firth, each with its kept linear predictor), --full-check in
 # the help of fit and review.
 . tests/cli/lib.sh
 export SOURCE_DATE_EPOCH=1700000000
@@ -32,7 +32,7 @@ expect postfit_full_ok 0 ""
 expect_out postfit_full_said "^points table \(self-check passed: the exported rules score every training lead as the model does\)"
 check postfit_same_model cmp -s "$TMP/sampled.json" "$TMP/full.json"
 
-# Firth has no IRLS linear predictor: the points step computes it from design rows, and the
+# Firth keeps its linear predictor (at the FLIC intercept) for the points step too, and the
 # sampled check runs the same way
 run fit "$TMP/big.csv" --outcome won --min-level-count 2 --firth -o "$TMP/firth.json"
 expect postfit_firth_ok 0 ""

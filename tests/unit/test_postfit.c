@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include "mqlcal/firth.h"
 #include "mqlcal/metrics.h"
 #include "mqlcal/model.h"
 #include "mqlcal/points_cost.h"
@@ -155,6 +156,56 @@ static void test_eta_kept(void **state)
     free(sc);
     mql_design_binding_free(b);
     mql_model_free(m);
+}
+
+/* Firth keeps the linear predictor at its reported coefficients (FLIC's intercept or Firth's),
+ * bit for bit the one the points step computes from design rows, so the model made from it is
+ * the one made without it (threshold, every rule, the exact model's costs, the points' costs);
+ * with and without FLIC, from R's start and from the warm start. */
+static void test_firth_eta_kept(void **state)
+{
+    fixture *fx = *state;
+    for (int c = 0; c < 2; c++) {
+        mql_design_opts o;
+        design_opts(&o, 0);
+        mql_glm_opts g;
+        mql_glm_opts_default(&g);
+        g.method = MQL_GLM_METHOD_FIRTH;
+        g.flic = c == 0;
+        g.warm_rows = c == 0 ? 0 : 20000;
+        mql_model *m = NULL;
+        mql_err err;
+        assert_int_equal(mql_model_train(fx->t, fx->y, NULL, &o, &g, &m, NULL, &err), MQL_OK);
+        mql_design_opts_clear(&o);
+        assert_int_equal(m->fit->flic, c == 0);
+        assert_int_equal(m->fit->warm_iterations > 0, c == 1);
+        assert_non_null(m->fit->eta);
+        mql_design_binding *b = NULL;
+        assert_int_equal(mql_design_bind(m->design, fx->t, &b, &err), MQL_OK);
+        mql_points *p = NULL, *q = NULL;
+        assert_int_equal(mql_points_from_fit_data(m->design, m->fit->beta, b, fx->y, NULL, &p,
+                                                  &err), MQL_OK);
+        double *eta = malloc(N_LEADS * sizeof *eta);
+        assert_int_equal(mql_points_internal_scores(m->design, b, p, m->fit->beta, NULL, eta,
+                                                    &err), MQL_OK);
+        assert_memory_equal(m->fit->eta, eta, N_LEADS * sizeof *eta);
+        mql_points_extra ex = {.eta = m->fit->eta};
+        assert_int_equal(mql_points_from_fit_ex(m->design, m->fit->beta, b, fx->y, NULL, NULL,
+                                                &ex, &q, &err), MQL_OK);
+        assert_int_equal(q->threshold, p->threshold);
+        assert_int_equal(q->n_rules, p->n_rules);
+        for (size_t k = 0; k < p->n_rules; k++)
+            assert_int_equal(q->rules[k].points, p->rules[k].points);
+        assert_true(q->auc_exact == p->auc_exact && q->logloss_exact == p->logloss_exact);
+        assert_true(q->auc_points == p->auc_points && q->logloss_points == p->logloss_points);
+        assert_int_equal(mql_model_add_points(m, fx->t, fx->y, NULL, &err), MQL_OK);
+        assert_null(m->fit->eta);
+        mql_points_free(p);
+        mql_points_free(q);
+        free(eta);
+        mql_design_binding_free(b);
+        mql_model_free(m);
+    }
 }
 
 /* Per-feature lead scores equal the design-row scores on every lead (levels, '(missing)', bins,
@@ -539,6 +590,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_eta_kept),
+        cmocka_unit_test(test_firth_eta_kept),
         cmocka_unit_test(test_scores_and_costs),
         cmocka_unit_test(test_dense_runs),
         cmocka_unit_test(test_sampled_check),
