@@ -1028,6 +1028,9 @@ static mql_glm_result *result_alloc(size_t n, size_t p)
 
 /* ---------------------------------------------------------------- the warm start */
 
+static int firth_fit(const mql_glm_data *d, const mql_firth_opts *o, int start_only,
+                     mql_glm_result **out, mql_err *err);
+
 /* Large n (n >= 4 warm_rows): Firth's fit of every k-th row (k = n / warm_rows, from mid-stride),
  * without FLIC or profiles, into b (p, the shifted parametrisation: b0 = beta0 + sum c_j b_j; 0
  * for columns aliased in the subsample). Firth's estimate is finite where a plain fit of the
@@ -1056,7 +1059,7 @@ static int warm_start(const mql_glm_data *d, const mql_firth_opts *o, const doub
     so.profile = MQL_FIRTH_PROFILE_OFF;
     mql_glm_result *r = NULL;
     int iters = 0;
-    if (mql_firth_fit(&sd, &so, &r, &e) != MQL_OK)
+    if (firth_fit(&sd, &so, 1, &r, &e) != MQL_OK)
         goto out;
     for (size_t j = 0; j < p; j++) {
         double v = r->aliased[j] ? 0.0 : r->beta[j];
@@ -1074,6 +1077,17 @@ out:
 
 int mql_firth_fit(const mql_glm_data *d, const mql_firth_opts *o, mql_glm_result **out,
                   mql_err *err)
+{
+    return firth_fit(d, o, 0, out, err);
+}
+
+/* mql_firth_fit; start_only (the warm start's subsample fit): the coefficients, aliasing and
+ * iterations only, MQL_OK when converged. No saddle check there: the full data's fit runs its
+ * own when its rows x terms allow it, and beyond that l* is close to concave (escape_saddle), so
+ * where it starts does not decide which maximum it reaches; nor the final pass, covariance,
+ * FLIC and statistics, which the start does not use. */
+static int firth_fit(const mql_glm_data *d, const mql_firth_opts *o, int start_only,
+                     mql_glm_result **out, mql_err *err)
 {
     if (!out)
         return mql_err_set(err, MQL_EUSAGE, "firth: no output pointer");
@@ -1176,10 +1190,25 @@ int mql_firth_fit(const mql_glm_data *d, const mql_firth_opts *o, mql_glm_result
         goto done;
     /* data small enough for another maximisation: make sure it is a maximum (escape_saddle) */
     double pll_end;
-    if (conv && (double)d->n * (double)rank <= FIRTH_ESCAPE_CELLS &&
+    if (conv && !start_only && (double)d->n * (double)rank <= FIRTH_ESCAPE_CELLS &&
         (st = escape_saddle(ws, b, NO_FIX, NULL, o->max_iter, o->tol, &iters, &pll_end, err)) !=
             MQL_OK)
         goto done;
+    for (size_t j = 0; j < p; j++)
+        r->beta[j] = NAN;
+    for (size_t q = 0; q < rank; q++)
+        r->beta[ws->kept[q]] = b[q];
+    r->beta[0] = b[0];
+    for (size_t q = 1; q < rank; q++)
+        r->beta[0] -= ws->shift[ws->kept[q]] * b[q];
+    if (start_only) {
+        r->iterations = iters;
+        r->converged = conv;
+        *out = r;
+        r = NULL;
+        st = conv ? MQL_OK : MQL_ENOCONV;
+        goto done;
+    }
     /* the information, l* and log det at the final coefficients (after the last step), the
      * linear predictor for FLIC and the fit statistics, and the slope sums of the kept one */
     ws->sh.store_eta = 1;
@@ -1222,13 +1251,6 @@ int mql_firth_fit(const mql_glm_data *d, const mql_firth_opts *o, mql_glm_result
                                                                         : gsl_matrix_get(&C.matrix, s, t);
             gsl_matrix_set(r->cov, ws->kept[s], ws->kept[t], v);
         }
-    for (size_t j = 0; j < p; j++)
-        r->beta[j] = NAN;
-    for (size_t q = 0; q < rank; q++)
-        r->beta[ws->kept[q]] = b[q];
-    r->beta[0] = b[0];
-    for (size_t q = 1; q < rank; q++)
-        r->beta[0] -= ws->shift[ws->kept[q]] * b[q];
     r->beta0_firth = r->beta[0];
 
     int profile = o->profile == MQL_FIRTH_PROFILE_ON ||
