@@ -28,7 +28,6 @@
 #define FIRTH_MAX_HALVINGS 40
 #define NO_FIX SIZE_MAX
 #define AA_M 6                  /* Anderson acceleration memory */
-#define FIRTH_ESCAPE_CELLS 1e7  /* n x k up to which a fit is checked for a saddle point */
 
 void mql_firth_opts_default(mql_firth_opts *o)
 {
@@ -40,6 +39,7 @@ void mql_firth_opts_default(mql_firth_opts *o)
     o->threads = 0;
     o->warm_rows = 50000;
     o->keep_eta = 0;
+    o->escape_cells = 1e7;
 }
 
 /* ---------------------------------------------------------------- passes over the rows */
@@ -284,6 +284,8 @@ typedef struct fwork {
     int start_info;             /* 1: ws->a, g and ll hold the information pass at the start
                                    (the warm start's first pass): maximise only factors it */
     int aa_on;                  /* Anderson acceleration switched on (slow convergence seen) */
+    int stay;                   /* 1: maximise, converged, stays at its last pass's point */
+    int eta_kept;               /* 1: eta (and sh.slope_out) hold the last pass's point's */
     gsl_matrix *sub;            /* k x k: scratch (constrained system, inverse) */
     gsl_vector *u, *step;       /* k */
     double *b_old, *se, *tmp;   /* k */
@@ -423,6 +425,7 @@ static int work_pass(fwork *ws, const double *b, int mode, int check, mql_err *e
             *err = ws->part[i].err;
             return ws->part[i].status;
         }
+    ws->eta_kept = ws->sh.store_eta || mode == PASS_ETA || (mode == PASS_HAT && ws->eta_kept);
     if (mode == PASS_ETA)
         return MQL_OK;
     int info = mode != PASS_HAT;
@@ -561,7 +564,8 @@ static int anderson(fwork *ws, size_t k, const double *sc, double *b)
 /* Maximises l* over b (k, shifted) from its current value, with b[fix] held when fix != NO_FIX.
  * scale: the standard errors the step is measured in (NULL: those of the current information,
  * recomputed each iteration). On return ws->a, chol, ll, logdet and pll belong to the
- * coefficients before the last (sub-tolerance) step. *conv = 1 when the step fell below tol.
+ * coefficients before the last (sub-tolerance) step, which b includes unless ws->stay (then b is
+ * that point, so the pass's results are b's). *conv = 1 when the step fell below tol.
  * On large data (ws->lagged) each iteration makes one pass: the hat diagonal at the new point is
  * taken with the factor of the information at the previous point. h is O(p / n) there and the
  * two informations agree ever more closely as the steps shrink, so the iteration has the same
@@ -609,7 +613,7 @@ static int maximise(fwork *ws, double *b, size_t fix, const double *scale, int m
         if (!isfinite(big))
             return mql_err_set(err, MQL_EDATA, "firth: iteration %d: no finite Newton step", it);
         if (big < tol) {
-            for (size_t q = 0; q < k; q++)
+            for (size_t q = 0; !ws->stay && q < k; q++)
                 b[q] += ws->step->data[q];
             *conv = 1;
             break;
@@ -1186,11 +1190,24 @@ static int firth_fit(const mql_glm_data *d, const mql_firth_opts *o, int start_o
     }
 
     int iters = 0, conv = 0;
-    if ((st = maximise(ws, b, NO_FIX, NULL, o->max_iter, o->tol, &iters, &conv, err)) != MQL_OK)
+    /* Large data not checked for a saddle point: the estimate is the point of the last pass,
+     * whose step fell below tol (as the plain fit's last pass is at its final coefficients): its
+     * information, l* and linear predictor, which every pass keeps, are the final ones, and no
+     * pass follows. */
+    int check_saddle = !start_only && (double)d->n * (double)rank <= o->escape_cells;
+    ws->stay = ws->lagged && !start_only && !check_saddle;
+    ws->sh.store_eta = ws->stay;
+    ws->sh.slope_out = ws->stay ? r->eta : NULL;
+    st = maximise(ws, b, NO_FIX, NULL, o->max_iter, o->tol, &iters, &conv, err);
+    int stayed = ws->stay;
+    ws->stay = 0;
+    ws->sh.store_eta = 0;
+    ws->sh.slope_out = NULL;
+    if (st != MQL_OK)
         goto done;
     /* data small enough for another maximisation: make sure it is a maximum (escape_saddle) */
     double pll_end;
-    if (conv && !start_only && (double)d->n * (double)rank <= FIRTH_ESCAPE_CELLS &&
+    if (conv && check_saddle &&
         (st = escape_saddle(ws, b, NO_FIX, NULL, o->max_iter, o->tol, &iters, &pll_end, err)) !=
             MQL_OK)
         goto done;
@@ -1210,10 +1227,13 @@ static int firth_fit(const mql_glm_data *d, const mql_firth_opts *o, int start_o
         goto done;
     }
     /* the information, l* and log det at the final coefficients (after the last step), the
-     * linear predictor for FLIC and the fit statistics, and the slope sums of the kept one */
+     * linear predictor for FLIC and the fit statistics, and the slope sums of the kept one: a
+     * pass, unless maximise stayed at its last pass's point (then only the linear predictor,
+     * if that pass did not keep it) */
     ws->sh.store_eta = 1;
     ws->sh.slope_out = r->eta;
-    st = work_pass(ws, b, PASS_INFO, 0, err);
+    if (!stayed || !ws->eta_kept)
+        st = work_pass(ws, b, stayed ? PASS_ETA : PASS_INFO, 0, err);
     ws->sh.store_eta = 0;
     ws->sh.slope_out = NULL;
     if (st != MQL_OK)

@@ -49,6 +49,11 @@ typedef struct mql_firth_opts {
                                  summed in column order as the points step sums them
                                  (points_fit.c), from the final information pass; 0 (default):
                                  not kept */
+    double escape_cells;      /* rows x kept terms up to which the estimate is checked for a
+                                 saddle point of l* by a restart nearby (default 1e7; beyond, l*
+                                 is close to concave). Unchecked and on more than
+                                 MQL_FIRTH_PROFILE_ROWS rows, the estimate is the point of the
+                                 last pass, whose step fell below tol, and no pass follows */
 } mql_firth_opts;
 
 void mql_firth_opts_default(mql_firth_opts *o);
