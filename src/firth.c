@@ -159,6 +159,18 @@ static int chunk_fill(fpart *t, size_t row0, size_t m)
     return MQL_OK;
 }
 
+/* 1 when the column-major chunk x (m rows, p columns) holds a value that is not finite, or an
+ * intercept (column 0) that is not 1. */
+static int chunk_bad(const double *x, size_t m, size_t p, int intercept)
+{
+    int bad = 0;
+    for (size_t q = 0; q < m * p; q++)
+        bad |= !(fabs(x[q]) <= DBL_MAX);
+    for (size_t r = 0; intercept && r < m; r++)
+        bad |= x[r] != 1.0;
+    return bad;
+}
+
 /* One chunk of a pass, column by column: the per-row weights in one loop (exp, log1p), then each
  * kept column's scaled copy and score sum in a loop over the rows, I by dsyrk, the hat rows by
  * one triangular solve. */
@@ -171,7 +183,9 @@ static int part_chunk(fpart *t, size_t row0, size_t m)
     int st = chunk_fill(t, row0, m);
     if (st != MQL_OK)
         return st;
-    if (sh->check)      /* in row order, so the first bad row is the one named */
+    /* the check: one sweep down the columns, then, when it fails, in row order, so the first
+     * bad row is the one named */
+    if (sh->check && chunk_bad(x, m, p, sh->intercept))
         for (size_t r = 0; r < m; r++) {
             for (size_t j = 0; j < p; j++)
                 if (!isfinite(x[j * m + r]))

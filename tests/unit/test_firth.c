@@ -611,6 +611,12 @@ static void test_errors(void **state)
     assert_int_equal(mql_firth_fit(&d, NULL, &r, &err), MQL_EDATA);
     assert_non_null(strstr(err.msg, "intercept"));
     xs[2] = 1.0;
+    xs[5] = INFINITY;   /* the first bad row is named, not a later one */
+    xs[7] = NAN;
+    assert_int_equal(mql_firth_fit(&d, NULL, &r, &err), MQL_EDATA);
+    assert_non_null(strstr(err.msg, "design row 2, column 1: value inf is not finite"));
+    xs[5] = 2.0;
+    xs[7] = 3.0;
     assert_int_equal(mql_firth_fit(NULL, NULL, &r, &err), MQL_EUSAGE);
     /* a tiny fit works, and all-zero outcomes still give finite estimates */
     assert_int_equal(mql_firth_fit(&d, NULL, &r, &err), MQL_OK);
