@@ -224,10 +224,13 @@ static int part_chunk(fpart *t, size_t row0, size_t m)
             t->mu[r] = 0.5;
             continue;
         }
-        double ex = exp(-fabs(e)), l1pe = log1p(ex);
+        double ex = exp(-fabs(e));
         double mu = e >= 0.0 ? 1.0 / (1.0 + ex) : ex / (1.0 + ex);
-        double lm = e >= 0.0 ? -l1pe : e - l1pe, l1m = e >= 0.0 ? -e - l1pe : -l1pe;
-        t->ll += w * (y * lm + (1.0 - y) * l1m);
+        if (sh->mode != PASS_HAT) {     /* the hat pass leaves l to the information pass */
+            double l1pe = log1p(ex);
+            double lm = e >= 0.0 ? -l1pe : e - l1pe, l1m = e >= 0.0 ? -e - l1pe : -l1pe;
+            t->ll += w * (y * lm + (1.0 - y) * l1m);
+        }
         sw[r] = sqrt(w * mu * (1.0 - mu));
         res[r] = w * (y - mu);
         if (sh->mode == PASS_START)
