@@ -598,6 +598,11 @@ static int maximise(fwork *ws, double *b, size_t fix, const double *scale, int m
     if (first_both)
         gsl_matrix_memcpy(ws->chol_prev, ws->chol);
     ws->start_factor = 0;
+    /* lagged from the warm start's information pass: the first step is the likelihood's Newton
+     * step, with no hat pass (the penalty's part of the score is O(p), small against the step
+     * from a subsample's estimate, which is several standard errors); the next pass's lagged hat
+     * brings the penalty in, and no step without it can end the iteration */
+    int first_plain = ws->lagged && ws->start_info;
     if (ws->start_info)
         ws->start_info = 0;
     else if ((st = work_pass(ws, b, first_both ? PASS_BOTH : PASS_INFO, 0, err)) != MQL_OK)
@@ -612,7 +617,7 @@ static int maximise(fwork *ws, double *b, size_t fix, const double *scale, int m
     double prev_big = 0.0;
     while (it < max_iter) {
         it++;
-        if ((!ws->lagged || (it == 1 && !first_both)) &&
+        if ((!ws->lagged || (it == 1 && !first_both && !first_plain)) &&
             (st = work_pass(ws, b, PASS_HAT, 0, err)) != MQL_OK)
             return st;
         if (newton_step(ws, fix))
@@ -629,7 +634,7 @@ static int maximise(fwork *ws, double *b, size_t fix, const double *scale, int m
         }
         if (!isfinite(big))
             return mql_err_set(err, MQL_EDATA, "firth: iteration %d: no finite Newton step", it);
-        if (big < tol) {
+        if (big < tol && !(it == 1 && first_plain)) {
             for (size_t q = 0; !ws->stay && q < k; q++)
                 b[q] += ws->step->data[q];
             *conv = 1;
