@@ -1,13 +1,18 @@
-/* cache_file.h: the file handling the table cache (table_cache.c) and the fit cache (fit_cache.c)
- * share: byte buffers for keys and metadata, the code's identity, whole writes and reads, the
- * cache directory, temporary files and the size limit (not part of the library's interface). */
+/* cache_file.h: the file handling the table cache (table_cache.c) and the result caches (fit,
+ * screen: fit_cache.c, screen_cache.c) share: byte buffers for keys and metadata, the code's
+ * identity, whole writes and reads, the cache directory, temporary files, the size limit, and the
+ * result entries' data hashes and layout (cache_entry.c) (not part of the library's interface). */
 #ifndef MQLCAL_SRC_CACHE_FILE_H
 #define MQLCAL_SRC_CACHE_FILE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mqlcal/fit_cache.h"
+#include "mqlcal/table.h"
+
 #define MQL_FIT_CACHE_SUFFIX ".mqlf"     /* fit entries (fit_cache.c); tables are .mqlt */
+#define MQL_SCREEN_CACHE_SUFFIX ".mqls"  /* screen entries (screen_cache.c) */
 
 /* A growable byte buffer; failed is set (and later puts ignored) when out of memory. Zero it to
  * start; the caller frees p. */
@@ -54,5 +59,45 @@ int mql_cache_temp_open(const char *dir, char **tmp);
  * max_bytes; keep, the entry just written, goes last. Also removes temporary files older than an
  * hour and identity records no kept table entry uses. Failures are ignored. */
 void mql_cache_trim(const char *dir, uint64_t max_bytes, const char *keep);
+
+/* ---- result entries (cache_entry.c) ---- */
+
+/* A data array of a key, by its XXH64: known when a table cache hit checked it (sum given). */
+typedef struct mql_cache_seg {
+    const void *p;
+    size_t bytes;
+    uint64_t sum;
+    int known;
+} mql_cache_seg;
+
+/* The XXH64 of every segment not known, the arrays split between two threads where half the
+ * bytes are behind (1M x 20 numbers are 160 MB, about 20 ms of XXH64 on one core). */
+void mql_cache_hash_segs(mql_cache_seg *s, size_t n);
+
+/* Column c's array (codes when by_code, else numbers) over n rows, with the XXH64 a table cache
+ * hit checked it against when that still describes it (mql_column.sum_of). */
+mql_cache_seg mql_cache_column_seg(const mql_column *c, int by_code, size_t n);
+
+/* dir/HASH16 suffix (malloc'd; NULL when out of memory). */
+char *mql_cache_key_path(const char *dir, uint64_t hash, const char *suffix);
+
+/* A result entry: a 64-byte header (magic, version, native byte order's marker, the key's hash
+ * and length, the body's length, the XXH64 of key text and body, the tail's length, the header's
+ * own XXH64), the key text, the body, then a tail the caller checks itself (its XXH64 in the
+ * body). Written through a temporary file and a rename, then the directory is trimmed to
+ * max_bytes (0: MQL_TABLE_CACHE_MAX_DEFAULT). Returns 0, or -1 (nothing left behind). */
+int mql_cache_entry_store(const char *dir, const char *path, uint64_t max_bytes,
+                          const char magic[8], uint32_t version, const mql_fit_key *key,
+                          const mql_wbuf *body, const void *tail, uint64_t tail_len);
+
+/* Opens the entry at path and checks its header, key text and body: the descriptor, placed at
+ * the tail, with *buf (malloc'd: the key text then the body, *body_len bytes of it) and
+ * *tail_len; -1 when there is no entry (*stale 0) or it failed a check (*stale 1). */
+int mql_cache_entry_open(const char *path, const char magic[8], uint32_t version,
+                         const mql_fit_key *key, char **buf, uint64_t *body_len,
+                         uint64_t *tail_len, int *stale);
+
+/* Marks the entry at path most recently used (the size limit removes the least recent first). */
+void mql_cache_entry_touch(const char *path);
 
 #endif

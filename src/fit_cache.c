@@ -1,83 +1,19 @@
 /* fit_cache.c: logistic fits cached in the table cache's directory for repeat runs
  * (fit_cache.h). */
-#define _DEFAULT_SOURCE     /* utimensat's AT_FDCWD */
 #include "mqlcal/fit_cache.h"
 #include "cache_file.h"
 
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAGIC "MQLFIT\0\x1a"
-#define ENDIAN_MARK 0x01020304u
-#define HEADER_BYTES 64
 
 /* OpenBLAS's build and core (a weak reference: GSL's reference CBLAS has none). */
 extern char *openblas_get_config(void) __attribute__((weak));
 
 /* ======================================================================== the key ==== */
-
-/* The data arrays of the key, each by its XXH64: the one a table cache hit checked when there is
- * one (mql_column.sum_of), else hashed here, the arrays split between two threads where half the
- * bytes are behind (1M x 20 numbers are 160 MB, about 20 ms of XXH64 on one core). */
-typedef struct seg {
-    const void *p;
-    size_t bytes;
-    uint64_t sum;
-    int known;
-} seg;
-
-typedef struct hash_part {
-    seg *s;
-    size_t lo, hi;
-} hash_part;
-
-static void *hash_run(void *arg)
-{
-    hash_part *h = arg;
-    for (size_t k = h->lo; k < h->hi; k++)
-        if (!h->s[k].known)
-            h->s[k].sum = mql_xxh64(h->s[k].p, h->s[k].bytes);
-    return NULL;
-}
-
-static void hash_segs(seg *s, size_t n)
-{
-    size_t total = 0, half = 0, cut = 0;
-    for (size_t k = 0; k < n; k++)
-        total += s[k].known ? 0 : s[k].bytes;
-    for (; cut < n; cut++) {
-        size_t b = s[cut].known ? 0 : s[cut].bytes;
-        if (half + b / 2 >= total / 2)
-            break;
-        half += b;
-    }
-    hash_part a = {s, 0, cut}, b = {s, cut, n};
-    pthread_t tid;
-    int threaded = total >= ((size_t)8 << 20) && cut > 0 && cut < n &&
-                   pthread_create(&tid, NULL, hash_run, &b) == 0;
-    hash_run(&a);
-    if (threaded)
-        pthread_join(tid, NULL);
-    else
-        hash_run(&b);
-}
-
-/* A bound column's array over the key's n rows, with the checked hash when it has one. */
-static seg column_seg(const mql_column *c, int by_code, size_t n)
-{
-    const void *p = by_code ? (const void *)c->code : (const void *)c->num;
-    seg s = {p, n * (by_code ? sizeof *c->code : sizeof *c->num), 0, 0};
-    if (c->sum_of && c->sum_of == p && c->borrowed && c->sum_rows == n && c->n_rows == n) {
-        s.sum = c->sum;
-        s.known = 1;
-    }
-    return s;
-}
 
 static void put_f64(mql_wbuf *b, double v)
 {
@@ -146,15 +82,15 @@ int mql_fit_key_make(const mql_design_binding *b, const mql_glm_data *gd, const 
     memset(key, 0, sizeof *key);
     const mql_design *d = b->design;
     size_t n = gd->n, ns = 0;
-    seg *s = calloc(d->n_features + 2, sizeof *s);
+    mql_cache_seg *s = calloc(d->n_features + 2, sizeof *s);
     if (!s)
         return -1;
     for (size_t k = 0; k < d->n_features; k++)
-        s[ns++] = column_seg(b->f[k].col, b->f[k].by_code, n);
-    s[ns++] = (seg){gd->y, n * sizeof *gd->y, 0, 0};
+        s[ns++] = mql_cache_column_seg(b->f[k].col, b->f[k].by_code, n);
+    s[ns++] = (mql_cache_seg){gd->y, n * sizeof *gd->y, 0, 0};
     if (gd->w)
-        s[ns++] = (seg){gd->w, n * sizeof *gd->w, 0, 0};
-    hash_segs(s, ns);
+        s[ns++] = (mql_cache_seg){gd->w, n * sizeof *gd->w, 0, 0};
+    mql_cache_hash_segs(s, ns);
 
     mql_wbuf kb = {0};
     mql_wb_str(&kb, "mqlcal-fit");
@@ -194,28 +130,10 @@ void mql_fit_key_clear(mql_fit_key *key)
 
 char *mql_fit_cache_path(const char *dir, const mql_fit_key *key)
 {
-    size_t n = strlen(dir) + 24;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%016llx" MQL_FIT_CACHE_SUFFIX, dir, (unsigned long long)key->hash);
-    return p;
+    return mql_cache_key_path(dir, key->hash, MQL_FIT_CACHE_SUFFIX);
 }
 
 /* ======================================================================== the entry ==== */
-
-typedef struct header {
-    char magic[8];
-    uint32_t version;
-    uint32_t endian;
-    uint64_t key_hash;
-    uint64_t key_len;
-    uint64_t body_len;        /* the body, without eta */
-    uint64_t body_sum;        /* XXH64 of the key text and the body */
-    uint64_t eta_len;         /* bytes of eta after the body (0: none) */
-    uint64_t sum;             /* XXH64 of the 56 bytes above */
-} header;
-
-_Static_assert(sizeof(header) == HEADER_BYTES, "fit cache header is 64 bytes");
 
 /* An optional array of p doubles: a presence flag, then the values. */
 static void put_opt_array(mql_wbuf *b, const double *v, size_t p)
@@ -258,42 +176,12 @@ static int build_body(const mql_glm_result *r, int status, mql_wbuf *b)
 int mql_fit_cache_store(const char *dir, uint64_t max_bytes, const mql_fit_key *key,
                         const mql_glm_result *r, int status)
 {
-    if (!max_bytes)
-        max_bytes = MQL_TABLE_CACHE_MAX_DEFAULT;
     mql_wbuf body;
-    char *path = NULL, *tmp = NULL;
-    int rc = -1, fd = -1;
-    if (build_body(r, status, &body))
-        goto done;
-    header h = {.version = MQL_FIT_CACHE_VERSION, .endian = ENDIAN_MARK, .key_hash = key->hash,
-                .key_len = key->len, .body_len = body.n,
-                .eta_len = r->eta ? r->n * sizeof *r->eta : 0};
-    memcpy(h.magic, MAGIC, 8);
-    mql_xxh64_state s;
-    mql_xxh64_init(&s);
-    mql_xxh64_update(&s, key->text, key->len);
-    mql_xxh64_update(&s, body.p, body.n);
-    h.body_sum = mql_xxh64_digest(&s);
-    h.sum = mql_xxh64(&h, offsetof(header, sum));
-    if (HEADER_BYTES + key->len + body.n + h.eta_len > max_bytes || mql_cache_make_dir(dir) ||
-        !(path = mql_fit_cache_path(dir, key)) || (fd = mql_cache_temp_open(dir, &tmp)) < 0)
-        goto done;
-    if (mql_cache_write_all(fd, &h, sizeof h) || mql_cache_write_all(fd, key->text, key->len) ||
-        mql_cache_write_all(fd, body.p, body.n) ||
-        (r->eta && mql_cache_write_all(fd, r->eta, h.eta_len)))
-        goto done;
-    int closed = close(fd);
-    fd = -1;
-    if (closed != 0 || rename(tmp, path) != 0)
-        goto done;
-    rc = 0;
-    mql_cache_trim(dir, max_bytes, path);
-done:
-    if (fd >= 0)
-        close(fd);
-    if (rc && tmp)
-        unlink(tmp);
-    free(tmp);
+    char *path = NULL;
+    int rc = -1;
+    if (!build_body(r, status, &body) && (path = mql_fit_cache_path(dir, key)))
+        rc = mql_cache_entry_store(dir, path, max_bytes, MAGIC, MQL_FIT_CACHE_VERSION, key, &body,
+                                   r->eta, r->eta ? r->n * sizeof *r->eta : 0);
     free(path);
     free(body.p);
     return rc;
@@ -379,44 +267,28 @@ bad:
 mql_glm_result *mql_fit_cache_load(const char *dir, const mql_fit_key *key, int *status,
                                    int *stale)
 {
-    *stale = 0;
     char *path = mql_fit_cache_path(dir, key), *buf = NULL;
-    int fd = path ? open(path, O_RDONLY) : -1;
-    if (fd < 0) {
-        free(path);
-        return NULL;
-    }
-    *stale = 1;
+    uint64_t body_len = 0, eta_len = 0, eta_sum = 0;
+    int fd = mql_cache_entry_open(path, MAGIC, MQL_FIT_CACHE_VERSION, key, &buf, &body_len,
+                                  &eta_len, stale);
     mql_glm_result *r = NULL;
-    struct stat st;
-    header h;
-    uint64_t eta_sum = 0;
-    if (fstat(fd, &st) != 0 || mql_cache_read_all(fd, &h, sizeof h) ||
-        memcmp(h.magic, MAGIC, 8) != 0 || h.version != MQL_FIT_CACHE_VERSION ||
-        h.endian != ENDIAN_MARK || h.sum != mql_xxh64(&h, offsetof(header, sum)) ||
-        h.key_hash != key->hash || h.key_len != key->len ||
-        h.body_len > (uint64_t)st.st_size || h.eta_len > (uint64_t)st.st_size ||
-        (uint64_t)st.st_size != HEADER_BYTES + h.key_len + h.body_len + h.eta_len)
+    if (fd < 0)
         goto out;
-    if (!(buf = malloc(h.key_len + h.body_len)) ||
-        mql_cache_read_all(fd, buf, h.key_len + h.body_len) ||
-        memcmp(buf, key->text, key->len) != 0 ||
-        mql_xxh64(buf, h.key_len + h.body_len) != h.body_sum)
+    *stale = 1;
+    if (!(r = parse_body(buf + key->len, body_len, eta_len, status, &eta_sum)))
         goto out;
-    if (!(r = parse_body(buf + h.key_len, h.body_len, h.eta_len, status, &eta_sum)))
+    if (eta_len && (!(r->eta = mql_alloc_big(eta_len)) ||
+                    mql_cache_read_all(fd, r->eta, eta_len) ||
+                    mql_xxh64(r->eta, eta_len) != eta_sum)) {
+        mql_glm_result_free(r);
+        r = NULL;
         goto out;
-    if (h.eta_len) {
-        if (!(r->eta = mql_alloc_big(h.eta_len)) || mql_cache_read_all(fd, r->eta, h.eta_len) ||
-            mql_xxh64(r->eta, h.eta_len) != eta_sum) {
-            mql_glm_result_free(r);
-            r = NULL;
-            goto out;
-        }
     }
     *stale = 0;
-    utimensat(AT_FDCWD, path, NULL, 0);       /* most recently used */
+    mql_cache_entry_touch(path);       /* most recently used */
 out:
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     free(buf);
     free(path);
     return r;
