@@ -55,7 +55,7 @@ int mql_cache_make_dir(const char *dir);
  * Returns -1 when it cannot be made. */
 int mql_cache_temp_open(const char *dir, char **tmp);
 
-/* Removes the least recently used entries (table and fit entries alike) until they fit
+/* Removes the least recently used entries (table, fit and screen entries alike) until they fit
  * max_bytes; keep, the entry just written, goes last. Also removes temporary files older than an
  * hour and identity records no kept table entry uses. Failures are ignored. */
 void mql_cache_trim(const char *dir, uint64_t max_bytes, const char *keep);

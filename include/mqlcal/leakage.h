@@ -24,6 +24,9 @@
 #define MQL_SCREEN_UNIQUE 0.95      /* integers: distinct values over filled cells */
 #define MQL_SCREEN_MONOTONE 0.95    /* steps in one direction over the steps that change */
 #define MQL_SCREEN_MIN_ROWS 20      /* identifier rules need this many filled rows / steps */
+/* The rule set's version, in the screen cache's key (screen_cache.h) with the thresholds above:
+ * raise it with any change to what the screen finds or how its evidence reads. */
+#define MQL_SCREEN_RULES_VERSION 1u
 
 /* What a column was flagged for (bits). */
 enum {

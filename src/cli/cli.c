@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "mqlcal/leakage.h"
+#include "mqlcal/screen_cache.h"
 #include "mqlcal/model.h"
 #include "mqlcal/points.h"
 #include "mqlcal/table_cache.h"
@@ -531,11 +532,13 @@ static int screen_prepare(cli_fit_opts *o, const cli_data *d, const long *roles,
         if (roles[k] >= 0)
             role[roles[k]] = 1;
     /* with screen_rows, the training leads only, as a table of their own would be screened */
-    if ((st = mql_screen_run_rows(t, o->screen_rows, d->y, d->date_col, role, &o->screen,
-                                  &err))) {
+    mql_cache_result cres;
+    if ((st = mql_screen_run_cached(t, o->screen_rows, d->y, d->date_col, role, &o->cache,
+                                    &o->screen, &cres, &err))) {
         cli_error("%s", err.msg);
         goto done;
     }
+    cli_cache_note("screen", cres);
     for (size_t j = 0; j < t->n_cols && !st; j++) {
         const mql_screen_col *c = &o->screen->col[j];
         if (!(c->flags & MQL_SCREEN_IDLIKE) || o->keep_col[j] || !d->feature[j])

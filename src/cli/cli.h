@@ -184,9 +184,9 @@ void cli_cache_opts(const cli_leads *l, mql_cache_opts *co);
 /* "off", "hit", "miss", "stale", "not stored". */
 const char *cli_cache_result_name(mql_cache_result r);
 
-/* With MQLCAL_CACHE_TRACE=1 or MQLCAL_TIMINGS=1: "mqlcal: fit cache: hit" (or miss, ...) on
- * stderr, what the fit cache did for a train step. */
-void cli_fit_cache_note(mql_cache_result r);
+/* With MQLCAL_CACHE_TRACE=1 or MQLCAL_TIMINGS=1: "mqlcal: WHAT cache: hit" (or miss, ...) on
+ * stderr, what the fit or screen cache did (WHAT: "fit", "screen"). */
+void cli_cache_note(const char *what, mql_cache_result r);
 
 /* Matches one leads option at argv[*i]: 1 consumed (and *i advanced past its value), 0 not a
  * leads option, -1 error already printed. */

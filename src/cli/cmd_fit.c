@@ -448,7 +448,7 @@ int cmd_fit(int argc, char **argv)
         o.fit.glm.unit_start = d.w != NULL;
         train_st = mql_model_train(ft, fy, fw, &o.fit.design, &o.fit.glm, &m, &dg, &err);
         cli_phase("fit");
-        cli_fit_cache_note(dg.fit_cache);
+        cli_cache_note("fit", dg.fit_cache);
         int linear = 0;
         for (size_t k = 0; m && d.w && k < m->design->n_features; k++)
             linear |= m->design->features[k].enc == MQL_ENC_LINEAR;

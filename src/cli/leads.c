@@ -214,11 +214,11 @@ const char *cli_cache_result_name(mql_cache_result r)
     return (unsigned)r < sizeof names / sizeof *names ? names[r] : "?";
 }
 
-void cli_fit_cache_note(mql_cache_result r)
+void cli_cache_note(const char *what, mql_cache_result r)
 {
     const char *trace = getenv("MQLCAL_CACHE_TRACE");
     if ((trace && strcmp(trace, "1") == 0) || cli_timings())
-        fprintf(stderr, "mqlcal: fit cache: %s\n", cli_cache_result_name(r));
+        fprintf(stderr, "mqlcal: %s cache: %s\n", what, cli_cache_result_name(r));
 }
 
 /* Reads the leads through the table cache (README "Table cache"; cli_cache_opts).
