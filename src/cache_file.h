@@ -1,7 +1,8 @@
-/* cache_file.h: the file handling the table cache (table_cache.c) and the result caches (fit,
- * screen: fit_cache.c, screen_cache.c) share: byte buffers for keys and metadata, the code's
- * identity, whole writes and reads, the cache directory, temporary files, the size limit, and the
- * result entries' data hashes and layout (cache_entry.c) (not part of the library's interface). */
+/* cache_file.h: the file handling the table cache (table_cache.c) and the result caches
+ * (fit_cache.c, screen_cache.c, points_cache.c) share: byte buffers for keys and metadata, the
+ * code's identity, whole writes and reads, the cache directory, temporary files, the size limit,
+ * and the result entries' data hashes and layout (cache_entry.c) (not part of the library's
+ * interface). */
 #ifndef MQLCAL_SRC_CACHE_FILE_H
 #define MQLCAL_SRC_CACHE_FILE_H
 
@@ -13,6 +14,7 @@
 
 #define MQL_FIT_CACHE_SUFFIX ".mqlf"     /* fit entries (fit_cache.c); tables are .mqlt */
 #define MQL_SCREEN_CACHE_SUFFIX ".mqls"  /* screen entries (screen_cache.c) */
+#define MQL_POINTS_CACHE_SUFFIX ".mqlp"  /* points entries (points_cache.c) */
 
 /* A growable byte buffer; failed is set (and later puts ignored) when out of memory. Zero it to
  * start; the caller frees p. */
@@ -55,9 +57,9 @@ int mql_cache_make_dir(const char *dir);
  * Returns -1 when it cannot be made. */
 int mql_cache_temp_open(const char *dir, char **tmp);
 
-/* Removes the least recently used entries (table, fit and screen entries alike) until they fit
- * max_bytes; keep, the entry just written, goes last. Also removes temporary files older than an
- * hour and identity records no kept table entry uses. Failures are ignored. */
+/* Removes the least recently used entries (table, fit, screen and points entries alike) until
+ * they fit max_bytes; keep, the entry just written, goes last. Also removes temporary files
+ * older than an hour and identity records no kept table entry uses. Failures are ignored. */
 void mql_cache_trim(const char *dir, uint64_t max_bytes, const char *keep);
 
 /* ---- result entries (cache_entry.c) ---- */
@@ -77,6 +79,10 @@ void mql_cache_hash_segs(mql_cache_seg *s, size_t n);
 /* Column c's array (codes when by_code, else numbers) over n rows, with the XXH64 a table cache
  * hit checked it against when that still describes it (mql_column.sum_of). */
 mql_cache_seg mql_cache_column_seg(const mql_column *c, int by_code, size_t n);
+
+/* The design as the fill reads it, feature by feature with its binding (fit_cache.c): term
+ * labels, names, types, encodings, terms, cuts, code -> term maps, interactions. */
+void mql_cache_put_design(mql_wbuf *b, const mql_design_binding *bd);
 
 /* dir/HASH16 suffix (malloc'd; NULL when out of memory). */
 char *mql_cache_key_path(const char *dir, uint64_t hash, const char *suffix);

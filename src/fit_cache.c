@@ -38,8 +38,7 @@ static void put_opts(mql_wbuf *b, const mql_glm_opts *o, size_t n)
     mql_wb_u32(b, (uint32_t)o->unit_start);
 }
 
-/* The design as the fill reads it, feature by feature with its binding. */
-static void put_design(mql_wbuf *b, const mql_design_binding *bd)
+void mql_cache_put_design(mql_wbuf *b, const mql_design_binding *bd)
 {
     const mql_design *d = bd->design;
     mql_wb_u64(b, d->p);
@@ -102,7 +101,7 @@ int mql_fit_key_make(const mql_design_binding *b, const mql_glm_data *gd, const 
     mql_wb_u32(&kb, gd->coded != NULL);
     mql_wb_u64(&kb, gd->coded ? gd->coded->k : 0);
     mql_wb_u64(&kb, gd->coded ? gd->coded->md : 0);
-    put_design(&kb, b);
+    mql_cache_put_design(&kb, b);
     mql_wb_u32(&kb, gd->w != NULL);
     mql_wb_u64(&kb, ns);
     for (size_t k = 0; k < ns; k++) {

@@ -15,6 +15,7 @@
 
 #include "mqlcal/firth.h"
 #include "mqlcal/fit_cache.h"
+#include "mqlcal/points_cache.h"
 #include "mqlcal/points_cost.h"
 #include "mqlcal/points_fit.h"
 #include "mqlcal/separation.h"
@@ -640,6 +641,17 @@ int mql_model_add_points(mql_model *m, const mql_table *t, const unsigned char *
 int mql_model_add_points_weighted(mql_model *m, const mql_table *t, const unsigned char *y,
                                   const double *w, const mql_points_opts *po, mql_err *err)
 {
+    return mql_model_add_points_cached(m, t, y, w, po, NULL, err);
+}
+
+int mql_model_add_points_cached(mql_model *m, const mql_table *t, const unsigned char *y,
+                                const double *w, const mql_points_opts *po,
+                                mql_cache_result *cres, mql_err *err)
+{
+    mql_cache_result local;
+    if (!cres)
+        cres = &local;
+    *cres = MQL_CACHE_OFF;
     if (!m->design || !m->fit)
         return mql_err_set(err, MQL_EDATA, "the model has no fit to turn into points");
     mql_points_opts def;
@@ -659,6 +671,18 @@ int mql_model_add_points_weighted(mql_model *m, const mql_table *t, const unsign
     mql_design_binding *b = NULL;
     mql_points *pts = NULL;
     int st = mql_design_bind(m->design, t, &b, err);
+    /* The points cache (points_cache.h): off as the fit cache is, for designs under
+     * min_file_bytes of n x p doubles. */
+    const mql_cache_opts *co = po->cache;
+    mql_fit_key key = {0};
+    int keyed = st == MQL_OK && co && co->dir &&
+                (double)t->n_rows * (double)m->design->p * sizeof(double) >=
+                    (double)co->min_file_bytes &&
+                mql_points_key_make(m, b, y, w, po, eta, full, &key) == 0, stale = 0;
+    if (keyed && (pts = mql_points_cache_load(co->dir, &key, &stale))) {
+        *cres = MQL_CACHE_HIT;
+        goto hit;
+    }
     if (st == MQL_OK)
         st = mql_points_from_fit_ex(m->design, m->fit->beta, b, y, w, po, &ex, &pts, err);
     /* The default scale follows the fit's strength: a weak model is re-scaled to fewer points. */
@@ -688,6 +712,12 @@ int mql_model_add_points_weighted(mql_model *m, const mql_table *t, const unsign
         st = full ? mql_points_self_check_scored(m->design, b, pts, ex.scores, err)
                   : mql_points_self_check_rows_scored(m->design, b, pts, ex.check_rows,
                                                       ex.n_check, ex.check_scores, err);
+    if (keyed && st == MQL_OK)
+        *cres = mql_points_cache_store(co->dir, co->max_bytes, &key, pts)
+                    ? MQL_CACHE_NOT_STORED
+                    : stale ? MQL_CACHE_STALE : MQL_CACHE_MISS;
+hit:
+    mql_fit_key_clear(&key);
     free(ex.scores);
     free(ex.check_rows);
     free(ex.check_scores);

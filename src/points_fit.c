@@ -42,6 +42,7 @@ void mql_points_opts_default(mql_points_opts *o)
     o->by_strength = 1;
     o->cap_fit = o->cap_engagement = o->cap_total = MQL_NO_CAP;
     o->full_check = 0;
+    o->cache = NULL;
 }
 
 double mql_points_strength(double auc_exact, double lr_p)

@@ -331,9 +331,10 @@ static int ends_with(const char *name, size_t ln, const char *suffix)
     return ln > k && strcmp(name + ln - k, suffix) == 0;
 }
 
-/* Removes the least recently used entries (tables, fits and screens alike) until the directory's entries
- * fit max_bytes; keep is the entry just written (removed last). Leftover temporary files older
- * than an hour go too, and identity records whose content hash no kept entry was stored under. */
+/* Removes the least recently used entries (tables, fits, screens and points alike) until the
+ * directory's entries fit max_bytes; keep is the entry just written (removed last). Leftover
+ * temporary files older than an hour go too, and identity records whose content hash no kept
+ * entry was stored under. */
 void mql_cache_trim(const char *dir, uint64_t max_bytes, const char *keep)
 {
     char **idx = NULL;
@@ -350,7 +351,8 @@ void mql_cache_trim(const char *dir, uint64_t max_bytes, const char *keep)
         size_t ln = strlen(de->d_name);
         int is_entry = ends_with(de->d_name, ln, SUFFIX) ||
                        ends_with(de->d_name, ln, MQL_FIT_CACHE_SUFFIX) ||
-                       ends_with(de->d_name, ln, MQL_SCREEN_CACHE_SUFFIX);
+                       ends_with(de->d_name, ln, MQL_SCREEN_CACHE_SUFFIX) ||
+                       ends_with(de->d_name, ln, MQL_POINTS_CACHE_SUFFIX);
         int is_tmp = strncmp(de->d_name, ".tmp-", 5) == 0;
         int is_idx = ln > strlen(IDX_SUFFIX) &&
                      strcmp(de->d_name + ln - strlen(IDX_SUFFIX), IDX_SUFFIX) == 0;

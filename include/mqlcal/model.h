@@ -142,6 +142,13 @@ int mql_model_add_points(mql_model *m, const mql_table *t, const unsigned char *
  * mql_table_counts_compact): threshold and rounding cost weighted (mql_points_from_fit_weighted). */
 int mql_model_add_points_weighted(mql_model *m, const mql_table *t, const unsigned char *y,
                                   const double *w, const mql_points_opts *po, mql_err *err);
+/* mql_model_add_points_weighted through the points cache po->cache (points_cache.h; NULL, no
+ * directory, or n x p doubles under its min_file_bytes: no cache; a cache that cannot be read
+ * or written is never an error); a hit skips the step and its self-check (passed when it was
+ * stored). *cres (may be NULL) says what the cache did. */
+int mql_model_add_points_cached(mql_model *m, const mql_table *t, const unsigned char *y,
+                                const double *w, const mql_points_opts *po,
+                                mql_cache_result *cres, mql_err *err);
 
 /* ---- model files (model_io.c) ------------------------------------------------------------ */
 

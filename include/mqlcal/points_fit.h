@@ -6,6 +6,7 @@
 
 #include "mqlcal/design.h"
 #include "mqlcal/points.h"
+#include "mqlcal/table_cache.h"
 
 /* Bounds of the scale options (the front end checks them; the conversion refuses a rule whose
  * points reach MQL_POINTS_MAX). */
@@ -27,6 +28,8 @@ typedef struct mql_points_opts {
     int full_check;       /* mql_model_add_points: 1 = self-check every training lead through the
                              exported rules; 0 (default) = every lead up to
                              MQL_SELFCHECK_FULL_ROWS (points_cost.h), the sampled check above */
+    const mql_cache_opts *cache;  /* mql_model_add_points: the points cache (points_cache.h);
+                                     NULL (default): none. Not part of the result. */
 } mql_points_opts;
 void mql_points_opts_default(mql_points_opts *o);
 

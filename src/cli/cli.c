@@ -326,6 +326,7 @@ void cli_fit_opts_clear(cli_fit_opts *o)
     free((char *)o->cache.dir);
     o->cache.dir = NULL;
     o->glm.cache = NULL;
+    o->points.cache = NULL;
 }
 
 /* Prints a design-option parser's error. */
@@ -465,6 +466,7 @@ int cli_fit_opts_finish(cli_fit_opts *o, const cli_leads *l)
     free((char *)o->cache.dir);
     cli_cache_opts(l, &o->cache);
     o->glm.cache = &o->cache;
+    o->points.cache = &o->cache;
     return MQL_OK;
 }
 

@@ -485,11 +485,15 @@ int cmd_fit(int argc, char **argv)
     if ((st = fingerprint(m, &o, &d)))
         goto done;
     /* The points table and its self-check: only for a model that may be used. */
+    mql_cache_result pcache;
     if (train_st == MQL_OK &&
-        (st = mql_model_add_points_weighted(m, ft, fy, d.w ? fw : NULL, &o.fit.points, &err))) {
+        (st = mql_model_add_points_cached(m, ft, fy, d.w ? fw : NULL, &o.fit.points, &pcache,
+                                          &err))) {
         cli_error("points: %s", err.msg);
         goto done;
     }
+    if (train_st == MQL_OK)
+        cli_cache_note("points", pcache);
     cli_phase("points");
     if (train_st == MQL_OK && (st = cli_activity_annotate(&act, &d, m)))
         goto done;
