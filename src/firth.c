@@ -40,6 +40,7 @@ void mql_firth_opts_default(mql_firth_opts *o)
     o->warm_rows = 50000;
     o->keep_eta = 0;
     o->escape_cells = 1e7;
+    o->stats_threads = 0;
 }
 
 /* ---------------------------------------------------------------- passes over the rows */
@@ -75,19 +76,6 @@ typedef struct fpart {
     int status;
     mql_err err;
 } fpart;
-
-/* log(mu) and log(1 - mu) for mu = logistic(eta), without cancellation. */
-static void log_mu(double eta, double *lm, double *l1m)
-{
-    double l1pe = log1p(exp(-fabs(eta)));
-    if (eta >= 0.0) {
-        *lm = -l1pe;
-        *l1m = -eta - l1pe;
-    } else {
-        *lm = eta - l1pe;
-        *l1m = -l1pe;
-    }
-}
 
 /* dst = src - c and xs = s dst, row by row; dst may be src (loads come before stores). Four rows
  * a step: gcc's -O2 vectorises this form (the same values as one at a time). */
@@ -847,6 +835,9 @@ static int check_opts(const mql_firth_opts *o, mql_err *err)
                            FIRTH_MAX_THREADS);
     if (o->profile < MQL_FIRTH_PROFILE_AUTO || o->profile > MQL_FIRTH_PROFILE_ON)
         return mql_err_set(err, MQL_EUSAGE, "firth: profile %d must be -1, 0 or 1", o->profile);
+    if (o->stats_threads < 0 || o->stats_threads > 1)
+        return mql_err_set(err, MQL_EUSAGE, "firth: stats_threads %d must be 0 or 1",
+                           o->stats_threads);
     return MQL_OK;
 }
 
@@ -982,20 +973,120 @@ static double y_log_y(double y, double mu)
     return y != 0.0 ? y * log(y / mu) : 0.0;
 }
 
+/* The saturated model's part of a row's deviance, y log y + (1 - y) log(1 - y): +0.0 for y = 0
+ * or 1, as y_log_y gives it there (log(1) = +0), without the log per row. */
+static double dev_saturated(double y)
+{
+    return y == 0.0 || y == 1.0 ? 0.0 : y_log_y(y, 1.0) + y_log_y(1.0 - y, 1.0);
+}
+
+/* ---------------------------------------------------------------- FLIC and the statistics
+ *
+ * Their sums run over the rows in row order, as they always did. The per-row work (an exp, a
+ * log1p) is split: a second thread does it for the rows from `split` on into a buffer while the
+ * caller does its own rows and sums them, then the caller adds the buffered rows in row order.
+ * Each row's value is the same expression on either thread, and each sum the same sequence of
+ * additions, so the results are the serial loop's bit for bit. */
+
+typedef struct frows {
+    const mql_glm_data *d;
+    const double *eta;          /* n: the linear predictor at Firth's coefficients */
+    double beta0, a;            /* FLIC: mu_i = logistic(eta_i - beta0 + a) */
+    double shift;               /* the statistics: eta_i + shift is the reported predictor */
+    double *out;                /* FLIC: mu of rows split.. (indexed from split); the
+                                   statistics: each row's log-likelihood term, over eta */
+    double *keep;               /* the statistics: the kept slope sums, or NULL (+= beta0) */
+    size_t r0, r1, ext;
+} frows;
+
+static double row_w(const mql_glm_data *d, size_t i)
+{
+    return d->w ? d->w[i] : 1.0;
+}
+
+/* FLIC's mu for rows r0..r1 into out (rows without weight are skipped). */
+static void *flic_rows(void *arg)
+{
+    frows *f = arg;
+    for (size_t i = f->r0; i < f->r1; i++)
+        if (row_w(f->d, i) != 0.0)
+            f->out[i - f->r0] = mql_logistic(f->eta[i] - f->beta0 + f->a);
+    return NULL;
+}
+
+/* One row of the statistics at e = eta_i + shift: its log-likelihood term (weight w), and 1 in
+ * *ext when its fitted probability is 0 or 1 to 10 ulp. log(mu) and log(1 - mu) without
+ * cancellation; mu and the logs share one exp (mu is mql_logistic(e) bit for bit). */
+static double stat_row(double e, double w, double y, size_t *ext)
+{
+    const double eps10 = 10.0 * DBL_EPSILON;
+    double ex = exp(-fabs(e));
+    double mu = e >= 0.0 ? 1.0 / (1.0 + ex) : ex / (1.0 + ex);
+    double l1pe = log1p(ex);
+    double lm = e >= 0.0 ? -l1pe : e - l1pe, l1m = e >= 0.0 ? -e - l1pe : -l1pe;
+    *ext += mu < eps10 || mu > 1.0 - eps10;
+    return w * (y * lm + (1.0 - y) * l1m);
+}
+
+/* The statistics' rows r0..r1: each row's log-likelihood term over out (= eta, which nothing
+ * reads after the statistics), the extreme count, and the kept predictor's intercept. */
+static void *stat_rows(void *arg)
+{
+    frows *f = arg;
+    const mql_glm_data *d = f->d;
+    for (size_t i = f->r0; i < f->r1; i++) {
+        double w = row_w(d, i);
+        if (w != 0.0)
+            f->out[i] = stat_row(f->eta[i] + f->shift, w, d->y[i], &f->ext);
+        if (f->keep)
+            f->keep[i] = f->beta0 + f->keep[i];
+    }
+    return NULL;
+}
+
+/* Runs fn(f) on a second thread (or here, when none can be started); *started for rows_join. */
+static void rows_start(void *(*fn)(void *), frows *f, pthread_t *tid, int *started)
+{
+    *started = f->r0 < f->r1 && pthread_create(tid, NULL, fn, f) == 0;
+}
+
+static void rows_join(void *(*fn)(void *), frows *f, pthread_t tid, int started)
+{
+    if (started)
+        pthread_join(tid, NULL);
+    else
+        fn(f);
+}
+
 /* FLIC's intercept: maximum likelihood of alpha with offsets o_i = eta_i - beta0 (ws->eta holds
- * eta_i); Newton on the one-dimensional score sum w (y - mu). Sets *alpha and *se. */
-static void flic_intercept(const fwork *ws, double beta0, double *alpha, double *se)
+ * eta_i); Newton on the one-dimensional score sum w (y - mu). Sets *alpha and *se. buf: n - split
+ * doubles for the second thread's rows (split = n: none, all rows here). */
+static void flic_intercept(const fwork *ws, double beta0, double *buf, size_t split,
+                           double *alpha, double *se)
 {
     const mql_glm_data *d = ws->d;
     double a = beta0, info = 0.0;
     for (int it = 0; it < 100; it++) {
         double g = 0.0;
         info = 0.0;
-        for (size_t i = 0; i < d->n; i++) {
-            double w = d->w ? d->w[i] : 1.0;
+        frows f = {d, ws->eta, beta0, a, 0.0, buf, NULL, split, d->n, 0};
+        pthread_t tid;
+        int started;
+        rows_start(flic_rows, &f, &tid, &started);
+        for (size_t i = 0; i < split; i++) {
+            double w = row_w(d, i);
             if (w == 0.0)
                 continue;
             double mu = mql_logistic(ws->eta[i] - beta0 + a);
+            g += w * (d->y[i] - mu);
+            info += w * mu * (1.0 - mu);
+        }
+        rows_join(flic_rows, &f, tid, started);
+        for (size_t i = split; i < d->n; i++) {
+            double w = row_w(d, i);
+            if (w == 0.0)
+                continue;
+            double mu = buf[i - split];
             g += w * (d->y[i] - mu);
             info += w * mu * (1.0 - mu);
         }
@@ -1010,27 +1101,40 @@ static void flic_intercept(const fwork *ws, double beta0, double *alpha, double 
     *se = info > 0.0 ? 1.0 / sqrt(info) : NAN;
 }
 
-/* Deviance, log-likelihood and extreme fits of eta_i + shift (ws->eta) into r. */
-static void final_stats(const fwork *ws, double shift, mql_glm_result *r)
+/* Deviance, log-likelihood and extreme fits of eta_i + shift (ws->eta, overwritten from split
+ * on) into r; keep (NULL: none), the kept slope sums, gains the reported intercept beta0. */
+static void final_stats(fwork *ws, double shift, size_t split, double *keep, double beta0,
+                        mql_glm_result *r)
 {
     const mql_glm_data *d = ws->d;
-    const double eps10 = 10.0 * DBL_EPSILON;
     double dev = 0.0, ll = 0.0;
     size_t ext = 0;
-    for (size_t i = 0; i < d->n; i++) {
-        double w = d->w ? d->w[i] : 1.0, y = d->y[i];
+    frows f = {d, ws->eta, beta0, 0.0, shift, ws->eta, keep, split, d->n, 0};
+    pthread_t tid;
+    int started;
+    rows_start(stat_rows, &f, &tid, &started);
+    for (size_t i = 0; i < split; i++) {
+        double w = row_w(d, i), y = d->y[i];
+        if (keep)
+            keep[i] = beta0 + keep[i];
         if (w == 0.0)
             continue;
-        double e = ws->eta[i] + shift, mu = mql_logistic(e), lm, l1m;
-        log_mu(e, &lm, &l1m);
-        double li = w * (y * lm + (1.0 - y) * l1m);
+        double li = stat_row(ws->eta[i] + shift, w, y, &ext);
         ll += li;
-        dev += -2.0 * li + 2.0 * w * (y_log_y(y, 1.0) + y_log_y(1.0 - y, 1.0));
-        ext += mu < eps10 || mu > 1.0 - eps10;
+        dev += -2.0 * li + 2.0 * w * dev_saturated(y);
+    }
+    rows_join(stat_rows, &f, tid, started);
+    for (size_t i = split; i < d->n; i++) {
+        double w = row_w(d, i);
+        if (w == 0.0)
+            continue;
+        double li = ws->eta[i];
+        ll += li;
+        dev += -2.0 * li + 2.0 * w * dev_saturated(d->y[i]);
     }
     r->deviance = dev;
     r->loglik = ll;
-    r->n_extreme = ext;
+    r->n_extreme = ext + f.ext;
 }
 
 static mql_glm_result *result_alloc(size_t n, size_t p)
@@ -1319,27 +1423,34 @@ static int firth_fit(const mql_glm_data *d, const mql_firth_opts *o, int start_o
      * the last information pass (the profiles' passes do not store it) */
     for (size_t j = 0; j < p; j++)
         r->se[j] = r->aliased[j] ? NAN : sqrt(gsl_matrix_get(r->cov, j, j));
+    /* the second thread's share of FLIC's and the statistics' rows (none on one thread, or
+     * when FLIC's buffer cannot be had: then all rows here, the same sums) */
+    size_t split = nthreads > 1 && o->stats_threads != 1 ? d->n / 2 : d->n;
     double shift0 = 0.0;
     if (o->flic) {
         double alpha, se0;
-        flic_intercept(ws, r->beta[0], &alpha, &se0);
+        double *buf = split < d->n ? malloc((d->n - split) * sizeof *buf) : NULL;
+        flic_intercept(ws, r->beta[0], buf, buf ? split : d->n, &alpha, &se0);
+        free(buf);
         shift0 = alpha - r->beta[0];
         r->beta[0] = alpha;
         r->se[0] = se0;
         gsl_matrix_set(r->cov, 0, 0, se0 * se0);
         r->flic = 1;
     }
-    final_stats(ws, shift0, r);
-    /* the kept linear predictor at the reported coefficients: intercept + slope sum, as the
-     * points step would compute it from r->beta */
-    for (size_t i = 0; r->eta && i < d->n; i++)
-        r->eta[i] = r->beta[0] + r->eta[i];
+    /* with the kept linear predictor at the reported coefficients: intercept + slope sum, as
+     * the points step would compute it from r->beta */
+    final_stats(ws, shift0, split, r->eta, r->beta[0], r);
     double mu0 = events / sum_w;
+    /* a 0/1 outcome's part, the same expression once per value */
+    double nd1 = y_log_y(1.0, mu0) + y_log_y(0.0, 1.0 - mu0);
+    double nd0 = y_log_y(0.0, mu0) + y_log_y(1.0, 1.0 - mu0);
     double nd = 0.0;
     for (size_t i = 0; i < d->n; i++) {
-        double w = d->w ? d->w[i] : 1.0;
+        double w = row_w(d, i), y = d->y[i];
         if (w > 0.0)
-            nd += 2.0 * w * (y_log_y(d->y[i], mu0) + y_log_y(1.0 - d->y[i], 1.0 - mu0));
+            nd += 2.0 * w * (y == 1.0 ? nd1 : y == 0.0 ? nd0
+                                                      : y_log_y(y, mu0) + y_log_y(1.0 - y, 1.0 - mu0));
     }
     r->null_deviance = nd;
     r->rank = rank;

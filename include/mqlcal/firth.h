@@ -54,6 +54,10 @@ typedef struct mql_firth_opts {
                                  is close to concave). Unchecked and on more than
                                  MQL_FIRTH_PROFILE_ROWS rows, the estimate is the point of the
                                  last pass, whose step fell below tol, and no pass follows */
+    int stats_threads;        /* threads for the per-row work of FLIC's intercept and the final
+                                 statistics (exp, log1p): 0 (default) two when the fit runs on
+                                 two or more, 1 one. Their sums run in row order either way, so
+                                 the results are the same bit for bit */
 } mql_firth_opts;
 
 void mql_firth_opts_default(mql_firth_opts *o);

@@ -585,6 +585,62 @@ static void test_stay(void **state)
     free(w);
 }
 
+static double ylogy(double y, double mu)
+{
+    return y != 0.0 ? y * log(y / mu) : 0.0;
+}
+
+/* FLIC's intercept and the final statistics do their per-row work on two threads and sum in row
+ * order: the same bits as on one (stats_threads = 1), with FLIC and without, zero weights and
+ * fractional outcomes included, an odd row count (the second thread takes one row more). The
+ * null deviance is the per-row formula's, summed in row order. */
+static void test_stats_split(void **state)
+{
+    (void)state;
+    size_t n = 40001;
+    double *x, *y, *w;
+    colgen_make(n, &x, &y, &w);
+    for (size_t i = 0; i < n; i += 11)
+        y[i] = 0.25;
+    colgen g = {n, x};
+    mql_glm_data cols = {n, 4, colgen_fill, &g, y, w, NULL, colgen_fill_cols};
+    double sw = 0.0, ev = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        sw += w[i];
+        ev += w[i] * y[i];
+    }
+    double mu0 = ev / sw, nd = 0.0;
+    for (size_t i = 0; i < n; i++)
+        if (w[i] > 0.0)
+            nd += 2.0 * w[i] * (ylogy(y[i], mu0) + ylogy(1.0 - y[i], 1.0 - mu0));
+    for (int flic = 1; flic >= 0; flic--) {
+        mql_firth_opts o;
+        mql_firth_opts_default(&o);
+        o.threads = 2;
+        o.keep_eta = 1;
+        o.flic = flic;
+        mql_glm_result *a = NULL, *b = NULL;
+        mql_err err;
+        assert_int_equal(mql_firth_fit(&cols, &o, &a, &err), MQL_OK);
+        o.stats_threads = 1;
+        assert_int_equal(mql_firth_fit(&cols, &o, &b, &err), MQL_OK);
+        assert_int_equal(a->flic, flic);
+        assert_memory_equal(a->beta, b->beta, 4 * sizeof *a->beta);
+        assert_memory_equal(a->se, b->se, 4 * sizeof *a->se);
+        assert_memory_equal(&a->loglik, &b->loglik, sizeof a->loglik);
+        assert_memory_equal(&a->deviance, &b->deviance, sizeof a->deviance);
+        assert_memory_equal(a->eta, b->eta, n * sizeof *a->eta);
+        assert_int_equal(a->n_extreme, b->n_extreme);
+        assert_memory_equal(&a->null_deviance, &nd, sizeof nd);
+        assert_memory_equal(&b->null_deviance, &nd, sizeof nd);
+        mql_glm_result_free(a);
+        mql_glm_result_free(b);
+    }
+    free(x);
+    free(y);
+    free(w);
+}
+
 /* Option and data errors of mql_firth_fit. */
 static void test_errors(void **state)
 {
@@ -603,6 +659,10 @@ static void test_errors(void **state)
     mql_firth_opts_default(&o);
     o.profile = 3;
     assert_int_equal(mql_firth_fit(&d, &o, &r, &err), MQL_EUSAGE);
+    mql_firth_opts_default(&o);
+    o.stats_threads = 2;
+    assert_int_equal(mql_firth_fit(&d, &o, &r, &err), MQL_EUSAGE);
+    assert_non_null(strstr(err.msg, "stats_threads"));
     y[1] = 2.0;
     assert_int_equal(mql_firth_fit(&d, NULL, &r, &err), MQL_EDATA);
     assert_non_null(strstr(err.msg, "row 1"));
@@ -638,6 +698,7 @@ int main(void)
         cmocka_unit_test(test_warm_start),
         cmocka_unit_test(test_fill_routes),
         cmocka_unit_test(test_stay),
+        cmocka_unit_test(test_stats_split),
         cmocka_unit_test(test_separation_check),
         cmocka_unit_test(test_errors),
     };
