@@ -125,7 +125,16 @@ static void slope_sums(const double *x, size_t m, size_t p, const double *beta, 
         e[r] = 0.0;
     for (size_t j = 1; j < p; j++) {
         const double bj = beta[j], *xj = x + j * m;
-        for (size_t r = 0; r < m; r++)
+        size_t r = 0;
+        for (; r + 4 <= m; r += 4) {    /* four rows a step, as shift_scale (vectorised) */
+            double e0 = e[r] + bj * xj[r], e1 = e[r + 1] + bj * xj[r + 1];
+            double e2 = e[r + 2] + bj * xj[r + 2], e3 = e[r + 3] + bj * xj[r + 3];
+            e[r] = e0;
+            e[r + 1] = e1;
+            e[r + 2] = e2;
+            e[r + 3] = e3;
+        }
+        for (; r < m; r++)
             e[r] += bj * xj[r];
     }
 }
@@ -151,9 +160,19 @@ static int chunk_fill(fpart *t, size_t row0, size_t m)
  * intercept (column 0) that is not 1. */
 static int chunk_bad(const double *x, size_t m, size_t p, int intercept)
 {
-    int bad = 0;
-    for (size_t q = 0; q < m * p; q++)
-        bad |= !(fabs(x[q]) <= DBL_MAX);
+    /* v - v is 0 for a finite v and NaN for an infinite or NaN one: four sums of those, four
+     * values a step (vectorised) */
+    double z0 = 0.0, z1 = 0.0, z2 = 0.0, z3 = 0.0;
+    size_t q = 0;
+    for (; q + 4 <= m * p; q += 4) {
+        z0 += x[q] - x[q];
+        z1 += x[q + 1] - x[q + 1];
+        z2 += x[q + 2] - x[q + 2];
+        z3 += x[q + 3] - x[q + 3];
+    }
+    for (; q < m * p; q++)
+        z0 += x[q] - x[q];
+    int bad = !(z0 + z1 + z2 + z3 == 0.0);
     for (size_t r = 0; intercept && r < m; r++)
         bad |= x[r] != 1.0;
     return bad;
