@@ -856,8 +856,9 @@ int cli_model_points(const char *path, struct mql_points **out)
 
 /* ---- points tables ---- */
 
-int cli_points_print(FILE *f, const mql_points *m, mql_format fmt)
+int cli_points_print(FILE *f, const mql_points *m, mql_format fmt, const char *few)
 {
+    few = few ? few : "";
     static const char *const names[] = {"group", "rule", "points"};
     mql_tab *t = mql_tab_new(3, names);
     int bad = !t;
@@ -912,13 +913,13 @@ int cli_points_print(FILE *f, const mql_points *m, mql_format fmt)
         fputs(nl, f);
     }
     if (isfinite(m->auc_exact))
-        fprintf(f, "rounding cost on the training leads: AUC %.4f -> %.4f, log loss %.4f -> "
-                   "%.4f%s", m->auc_exact, m->auc_points, m->logloss_exact, m->logloss_points,
-                nl);
+        fprintf(f, "rounding cost on the training leads: AUC %.4f -> %.4f%s, log loss %.4f "
+                   "-> %.4f%s", m->auc_exact, m->auc_points, few, m->logloss_exact,
+                m->logloss_points, nl);
     if (isfinite(m->auc_capped))
-        fprintf(f, "cap cost on the training leads: AUC %.4f -> %.4f, log loss %.4f -> %.4f "
-                   "(%.2f%% of leads capped)%s", m->auc_points, m->auc_capped, m->logloss_points,
-                m->logloss_capped, 100 * m->share_capped, nl);
+        fprintf(f, "cap cost on the training leads: AUC %.4f -> %.4f%s, log loss %.4f -> "
+                   "%.4f (%.2f%% of leads capped)%s", m->auc_points, m->auc_capped, few,
+                m->logloss_points, m->logloss_capped, 100 * m->share_capped, nl);
     return ferror(f) ? -1 : 0;
 }
 

@@ -406,8 +406,10 @@ int cli_inspect_columns(const cli_data *d, const struct mql_screen *screen, cli_
 void cli_inspect_free(cli_inspect *r);
 
 /* Writes a points table readably (table or md: group, rule in words, points; then the
- * threshold, score range, score map, bands and rounding cost). Returns 0 or -1. */
-int cli_points_print(FILE *f, const struct mql_points *m, mql_format fmt);
+ * threshold, score range, score map, bands and rounding cost). few (NULL: none) follows each
+ * AUC of the training leads: " on 3 won and 2 lost leads: too few to judge ..." when they are
+ * too few (mql_few_note). Returns 0 or -1. */
+int cli_points_print(FILE *f, const struct mql_points *m, mql_format fmt, const char *few);
 
 /* Report output shared by backtest, calibrate and compare. cli_tab_print writes one titled
  * table as text ("title:" line) or Markdown ("### title"), followed by a blank line. The JSON

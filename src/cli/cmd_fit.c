@@ -525,7 +525,7 @@ int cmd_fit(int argc, char **argv)
                             "every level, the leads either side of every cut and %d random "
                             "training leads as the model does; --full-check checks every "
                             "lead)\n\n", MQL_SELFCHECK_SAMPLE);
-            cli_points_print(sf, m->points, MQL_FMT_TABLE);
+            cli_points_print(sf, m->points, MQL_FMT_TABLE, few_words(m->fit, few, sizeof few));
             if (m->points->strength < 1)
                 fprintf(sf, "points scaled to the fit's strength: the best lead scores about "
                             "%.0f points above the baseline, not %g (training AUC %.4f%s%s; "

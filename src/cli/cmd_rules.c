@@ -66,7 +66,7 @@ int cmd_rules(int argc, char **argv)
              fputc('\n', o.f) != EOF;
         json_decref(j);
     } else {
-        ok = cli_points_print(o.f, m, fmt) == 0;
+        ok = cli_points_print(o.f, m, fmt, NULL) == 0;
     }
     mql_points_free(m);
     if (!ok)

@@ -198,7 +198,13 @@ check windows_tiny_folds_pooled_no_note sh -c "grep '^pooled ' '$OUT' | grep -vq
 run backtest "$L" --outcome won --date created_date --train-until 2025-06-30
 check windows_enough_no_note sh -c "! grep -q 'too few' '$OUT'"
 # fit's training AUC on 5 leads (3 won, 2 lost)
+FEW_FIT='on 3 won and 2 lost leads: too few to judge \(at least 10 of each needed\)'
 run fit "$FIX/leads/small.csv" --outcome webinar_attended --l2 1
 expect windows_tiny_fit_too_good 0 "too good to be true: training AUC 1\.000 on 3 won and 2 lost leads: too few to judge \(at least 10 of each needed\), McFadden"
 expect_out windows_tiny_fit_scaled "\(training AUC 1\.0000 on 3 won and 2 lost leads: too few to judge \(at least 10 of each needed\), likelihood-ratio"
+# ... and the points step's rounding and cap costs, AUCs on the same training leads
+expect_out windows_tiny_fit_rounding "^rounding cost on the training leads: AUC 1\.0000 -> 1\.0000 $FEW_FIT, log loss "
+run fit "$FIX/leads/small.csv" --outcome webinar_attended --l2 1 --cap-total 10
+expect windows_tiny_fit_caps 0 ''
+expect_out windows_tiny_fit_cap_cost "^cap cost on the training leads: AUC 1\.0000 -> 1\.0000 $FEW_FIT, log loss .* of leads capped\)\$"
 check windows_tiny_kpi_current grep -Eq "kpi-note\">threshold [0-9]+; $FEW<" "$TMP/tiny/index.html"
