@@ -92,3 +92,29 @@ ZI = COLS.index("lead_source") + 1
 zips = [r[:ZI] + ["2134" if i % 75 == 3 else ZIPS[(i * 5 + i // 7) % len(ZIPS)]] + r[ZI:]
         for i, r in enumerate(rows)]
 save("zip_codes.csv", text(COLS[:ZI] + ["zip"] + COLS[ZI:], zips))
+# Codes without a leading zero: West-coast ZIPs in a column named as a CRM exports it, phone
+# numbers, NAICS codes; a count whose name starts with phone stays a number. Won leads come more
+# often from two ZIPs, so the old numeric reading cut the ZIPs into ranges.
+WEST = ["90001", "90210", "94105", "94107", "97201", "98101", "98109", "85001"]
+WI = COLS.index("closed_won")
+west = [r[:ZI] + [WEST[(i * 3) % 2 + 2 if r[WI] == "1" and i % 3 else (i * 5 + i // 7) % len(WEST)],
+                  str(4155550000 + i * 13), ["541511", "511210", "523110", "334111"][i % 4],
+                  str(i * 7 % 5)] + r[ZI:]
+        for i, r in enumerate(rows)]
+save("zip_west.csv", text(COLS[:ZI] + ["Billing Zip/Postal Code", "Phone", "NAICS Code",
+                                        "phone_calls"] + COLS[ZI:], west))
+# A stray zero-padded cell among 2,000 amounts stays a number (050 is 50); three-digit SKUs with
+# one 007 are codes (one width); account numbers of 3 to 6 digits, 30 of them (1.5%) written
+# with leading zeros, are codes.
+def lcg(k):
+    return (k * 1103515245 + 12345) % 2147483648
+
+
+stray = []
+for i in range(2000):
+    x = lcg(i + 1)
+    amount = "050" if i == 1000 else str(10 + x % 99990)
+    sku = "007" if i == 500 else str(100 + (x >> 8) % 900)
+    acct = "00" + str(100 + i) if i % 67 == 5 else str(100 + (x >> 4) % (10 ** (3 + i % 4)))
+    stray.append([f"S{i + 1:05d}", amount, sku, acct, str((x >> 12) % 2)])
+save("stray_zero.csv", text(["lead_id", "amount", "sku", "account_no", "won"], stray))

@@ -94,6 +94,8 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
         if (!o || !o->only || in_list(name, o->only, o->n_only))
             b->cb[j].out = (long)n_store++;
         b->cb[j].forced = o && o->categorical && in_list(name, o->categorical, o->n_categorical);
+        b->cb[j].numeric = o && o->numeric && in_list(name, o->numeric, o->n_numeric);
+        b->cb[j].code_name = !b->cb[j].numeric && mql_code_name(name, NULL, 0);
     }
     if (b->n_unnamed == row->n_fields)
         return mql_err_set(err, MQL_EDATA, "%s:%zu: the header line has no column names: the "
@@ -109,9 +111,10 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
     }
     if (b->secondary)
         return MQL_OK;
-    const char *const *lists[2] = {o ? o->only : NULL, o ? o->categorical : NULL};
-    size_t nl[2] = {o ? o->n_only : 0, o ? o->n_categorical : 0};
-    for (int l = o && o->only_if_present ? 1 : 0; l < 2; l++)
+    const char *const *lists[3] = {o ? o->only : NULL, o ? o->categorical : NULL,
+                                   o ? o->numeric : NULL};
+    size_t nl[3] = {o ? o->n_only : 0, o ? o->n_categorical : 0, o ? o->n_numeric : 0};
+    for (int l = o && o->only_if_present ? 1 : 0; l < 3; l++)
         for (size_t i = 0; lists[l] && i < nl[l]; i++) {
             size_t j = 0;
             while (j < row->n_fields && strcmp(row->field[j], lists[l][i]) != 0)
@@ -303,27 +306,12 @@ static int note_line(builder *b, size_t i, size_t line)
     return 0;
 }
 
-/* Whether s (n bytes) is a whole number written with a leading zero ("02134", "007"): a code
- * (ZIP, account, product), not a quantity. Such a value is text to the typing, so its column is
- * categorical and no range rule groups unrelated codes ("zip 7030-10000"); its cells still
- * compare as numbers (value.h), so '2134' is the same value as '02134'. */
-static int lead_zero_code(const char *s, size_t n)
-{
-    n = mql_trim_span(s, n, &s);
-    if (n < 2 || s[0] != '0')
-        return 0;
-    for (size_t k = 1; k < n; k++)
-        if ((unsigned char)(s[k] - '0') >= 10)
-            return 0;
-    return 1;
-}
-
 /* The first non-missing value of a column picks its mode; earlier rows become missing. */
 static int start_mode(builder *b, colb *c, const char *s, size_t n, size_t i)
 {
     double v;
     int ht;
-    if (!c->forced && !lead_zero_code(s, n) && (parse_num(s, n, &v) == 0 ||
+    if (!c->forced && (c->numeric || !lead_zero_code(s, n)) && (parse_num(s, n, &v) == 0 ||
                        (b->dec_comma && mql_parse_decimal_comma(s, n, &v) == 0) || mql_is_nonfinite_number(s, n)))
         c->mode = M_NUM;
     else if (!c->forced && (mql_date_parse(s, n, &v, &ht) == 0 || mql_date_iso_shaped(s, n)))
@@ -376,8 +364,9 @@ static int put_cell(builder *b, colb *c, size_t i, const char *s, size_t n)
     switch (c->mode) {
     case M_NUM: {
         int dec;
-        if (s[0] == '0' && lead_zero_code(s, n))
-            break;                   /* a code: the column turns to text */
+        if (s[0] == '0' && !c->numeric && lead_zero_code(s, n))
+            break;                   /* a code: the column turns to text (mql_colb_finish
+                                        turns it back when such cells are too few) */
         if (parse_num_dec(s, n, &c->num[i], &dec) == 0) {
             c->dec = dec > c->dec ? dec : c->dec;
             return 0;

@@ -19,6 +19,8 @@ typedef struct colb {
     size_t switch_row;       /* when origin is NUM or DATE and mode TEXT: the row whose value
                                 turned the column to text (earlier rows hold canonical text) */
     int forced;              /* --categorical: text from the first value */
+    int numeric;             /* --numeric: leading zeros and the name make no codes */
+    int code_name;           /* the name says codes (mql_code_name) */
     long out;                /* index among the stored columns, -1 when not stored */
     double *num;
     uint32_t *code;

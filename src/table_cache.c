@@ -154,6 +154,7 @@ static int option_text(const mql_read_opts *o, mql_wbuf *b)
     mql_wb_u32(b, o ? (uint32_t)o->date_order : 0);      /* --date-format */
     put_list(b, "na", o ? o->na : NULL, o ? o->n_na : 0);
     put_list(b, "categorical", o ? o->categorical : NULL, o ? o->n_categorical : 0);
+    put_list(b, "numeric", o ? o->numeric : NULL, o ? o->n_numeric : 0);
     put_list(b, "only", o ? o->only : NULL, o ? o->n_only : 0);
     return b->failed ? -1 : 0;
 }
@@ -284,6 +285,7 @@ static int build_meta(const mql_table *t, const mql_wbuf *opt, mql_wbuf *m, uint
         mql_wb_u64(m, c->n_distinct);
         mql_wb_u32(m, (uint32_t)c->has_time);
         mql_wb_u32(m, (uint32_t)(c->plain_decimal ? c->decimals + 1 : 0));
+        mql_wb_u32(m, (uint32_t)c->code_rule);
         mql_wb_u64(m, c->n_rows);
         mql_wb_u64(m, c->n_levels);
         mql_wb_u32(m, c->level_count != NULL);
@@ -649,6 +651,8 @@ static int read_column_meta(mql_rbuf *r, mql_column *c, uint64_t n_rows, uint64_
     uint32_t dec = mql_rb_u32(r);
     c->plain_decimal = dec > 0 && dec <= 16;
     c->decimals = c->plain_decimal ? (int)dec - 1 : 0;
+    uint32_t code_rule = mql_rb_u32(r);
+    c->code_rule = code_rule <= MQL_CODE_ZEROS ? (int)code_rule : MQL_CODE_NONE;
     c->n_rows = mql_rb_u64(r);
     uint64_t n_levels = get_count(r, 12);
     uint32_t has_count = mql_rb_u32(r);

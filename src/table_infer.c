@@ -443,6 +443,127 @@ static int levels_to_dates(colb *c, mql_column *col, size_t n, mql_date_order or
     return 1;
 }
 
+/* Whether level text s (n bytes) is a number the numeric reading takes (put_cell): its value
+ * into *v, the digits after its point into *dec (99: a decimal comma). */
+static int level_number(const builder *b, const char *s, size_t n, double *v, int *dec)
+{
+    char buf[64];                  /* parse_num_dec wants the text NUL-terminated */
+    if (n >= sizeof buf)
+        return 0;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    if (parse_num_dec(buf, n, v, dec) == 0)
+        return 1;
+    *dec = 99;
+    return b->dec_comma && mql_parse_decimal_comma(buf, n, v) == 0;
+}
+
+/* A text column (not --categorical or --numeric) whose every level is a number: its
+ * mql_code_rule into col->code_rule when it is read as codes. When its only codes are
+ * leading-zero cells too few for MQL_CODE_ZEROS (a stray 050 among amounts), its cells become
+ * the numbers they spell and c is a column of numbers again. Returns 1 when turned back, 0 when
+ * not, -1 when out of memory. */
+static int codes_or_numbers(const builder *b, colb *c, mql_column *col, size_t n, size_t filled)
+{
+    mql_dict *d = &c->d;
+    size_t zeros = 0, width = 0;
+    int same = 1, dec = c->dec;
+    for (size_t k = 0; k < d->n; k++) {
+        double v;
+        int dk;
+        if (!level_number(b, d->lev[k], d->len[k], &v, &dk))
+            return 0;
+        dec = dk > dec ? dk : dec;
+        const char *t;
+        size_t w = mql_trim_span(d->lev[k], d->len[k], &t), q = 0;
+        while (q < w && t[q] >= '0' && t[q] <= '9')
+            q++;
+        same &= q == w && w >= 2 && (width == 0 || w == width);
+        width = w;
+        if (lead_zero_code(t, w))
+            zeros += d->count[k];
+    }
+    if (c->code_name || !d->n) {
+        col->code_rule = d->n ? MQL_CODE_NAME : MQL_CODE_NONE;
+        return 0;
+    }
+    if (!zeros)
+        return 0;
+    if (same || (zeros >= 2 && 100 * zeros >= filled)) {
+        col->code_rule = MQL_CODE_ZEROS;
+        return 0;
+    }
+    double *val = malloc(d->n * sizeof *val);
+    double *num = mql_alloc_big((n ? n : 1) * sizeof *num);
+    if (!val || !num) {
+        free(val);
+        free(num);
+        return -1;
+    }
+    for (size_t k = 0; k < d->n; k++) {
+        int dk;
+        level_number(b, d->lev[k], d->len[k], &val[k], &dk);
+    }
+    for (size_t i = 0; i < n; i++)
+        num[i] = c->code[i] == MQL_NA_CODE ? NAN : val[c->code[i]];
+    free(val);
+    free(c->code);
+    c->code = NULL;
+    mql_dict_free(d);
+    c->num = num;
+    c->dec = dec;
+    c->mode = M_NUM;
+    return 1;
+}
+
+/* mql_colb_finish for a column of numbers or dates. Returns 0, -1 (no memory) or 1 when the
+ * column's name says codes (MQL_CODE_NAME): c is then text, for the caller to finish. */
+static int finish_numbers(colb *c, mql_column *col, size_t n)
+{
+    int all_int, all01;
+    double lo, hi;
+    size_t miss;
+    int dec = c->mode == M_NUM ? c->dec : 99;
+    size_t nd = count_distinct(c->num, n, dec, &miss, &all_int, &all01, &lo, &hi);
+    if (nd == (size_t)-1)
+        return -1;
+    col->n_missing = miss;
+    col->n_distinct = nd;
+    if (c->mode == M_DATE) {
+        col->type = MQL_COL_DATE;
+    } else if (all01 && nd == 2) {
+        col->type = MQL_COL_BOOLEAN;
+        if (!(col->true_label = mql_strdup("1")) || !(col->false_label = mql_strdup("0")))
+            return -1;
+    } else if (c->code_name && c->mode == M_NUM && all_int && nd) {
+        /* codes by their name (ZIP, phone): text, as a leading zero makes them */
+        if ((n >= 65536 && mql_dict_to_raw(&c->d)) || mql_colb_to_text(c, n, n, NULL))
+            return -1;
+        col->code_rule = MQL_CODE_NAME;
+        return 1;
+    } else if (all_int && id_rule(col->name, nd, n - miss) &&
+               (id_like_name(col->name) || hi - lo + 1 <= 2.0 * (double)nd)) {
+        /* Integer identifiers: besides the distinct share, the values must be dense (an
+         * auto-increment key) or the name must say id, so amounts in whole dollars with
+         * mostly distinct values stay numeric. */
+        if ((n >= 65536 && mql_dict_to_raw(&c->d)) || mql_colb_to_text(c, n, n, NULL) ||
+            (c->d.raw && mql_dict_raw_finish(&c->d, c->code, n)))
+            return -1;
+        col->type = MQL_COL_ID;
+        col->code = c->code;
+        c->code = NULL;
+        take_levels(col, &c->d);
+        return 0;
+    } else {
+        col->type = MQL_COL_NUMERIC;
+        col->plain_decimal = dec <= 15;
+        col->decimals = dec <= 15 ? dec : 0;
+    }
+    col->num = c->num;
+    c->num = NULL;
+    return 0;
+}
+
 int mql_colb_finish(const builder *b, colb *c, mql_column *col, size_t n)
 {
     col->has_time = c->has_time;
@@ -462,51 +583,13 @@ int mql_colb_finish(const builder *b, colb *c, mql_column *col, size_t n)
         return 0;
     }
     if (c->mode == M_NUM || c->mode == M_DATE) {
-        int all_int, all01;
-        double lo, hi;
-        size_t miss;
-        int dec = c->mode == M_NUM ? c->dec : 99;
-        size_t nd = count_distinct(c->num, n, dec, &miss, &all_int, &all01, &lo, &hi);
-        if (nd == (size_t)-1)
-            return -1;
-        col->n_missing = miss;
-        col->n_distinct = nd;
-        if (c->mode == M_DATE) {
-            col->type = MQL_COL_DATE;
-        } else if (all01 && nd == 2) {
-            col->type = MQL_COL_BOOLEAN;
-            if (!(col->true_label = mql_strdup("1")) || !(col->false_label = mql_strdup("0")))
-                return -1;
-        } else if (all_int && id_rule(col->name, nd, n - miss) &&
-                   (id_like_name(col->name) || hi - lo + 1 <= 2.0 * (double)nd)) {
-            /* Integer identifiers: besides the distinct share, the values must be dense (an
-             * auto-increment key) or the name must say id, so amounts in whole dollars with
-             * mostly distinct values stay numeric. */
-            if ((n >= 65536 && mql_dict_to_raw(&c->d)) || mql_colb_to_text(c, n, n, NULL) ||
-                (c->d.raw && mql_dict_raw_finish(&c->d, c->code, n)))
-                return -1;
-            col->type = MQL_COL_ID;
-            col->code = c->code;
-            c->code = NULL;
-            take_levels(col, &c->d);
-            return 0;
-        } else {
-            col->type = MQL_COL_NUMERIC;
-            col->plain_decimal = dec <= 15;
-            col->decimals = dec <= 15 ? dec : 0;
-        }
-        col->num = c->num;
-        c->num = NULL;
-        return 0;
+        int r = finish_numbers(c, col, n);
+        if (r <= 0)
+            return r;
     }
-    /* text: what the column's number or date phase counted does not apply */
-    col->n_unreadable = 0;
-    free(col->unreadable_text);
-    col->unreadable_text = NULL;
     size_t miss = 0;
     for (size_t i = 0; i < n; i++)
         miss += c->code[i] == MQL_NA_CODE;
-    col->n_missing = miss;
     mql_dict *d = &c->d;
     if (d->raw) {          /* distinct levels; an index again unless the column is an identifier */
         if (mql_dict_raw_finish(d, c->code, n))
@@ -514,6 +597,16 @@ int mql_colb_finish(const builder *b, colb *c, mql_column *col, size_t n)
         if ((c->forced || !id_rule(col->name, d->n, n - miss)) && mql_dict_unraw(d))
             return -1;
     }
+    if (!c->forced && !c->numeric && !col->code_rule) {
+        int r = codes_or_numbers(b, c, col, n, n - miss);
+        if (r)
+            return r < 0 ? -1 : finish_numbers(c, col, n);
+    }
+    /* text: what the column's number or date phase counted does not apply */
+    col->n_unreadable = 0;
+    free(col->unreadable_text);
+    col->unreadable_text = NULL;
+    col->n_missing = miss;
     if (!c->forced) {      /* dates like 10/20/2016 (before the identifier rule: timestamps) */
         int r = levels_to_dates(c, col, n, b->opts ? b->opts->date_order : MQL_DATE_AUTO);
         if (r)

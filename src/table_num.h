@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mqlcal/common.h"
+
 /* 1e0 .. 1e22: the powers of ten that are exact doubles. */
 extern const double mql_pow10_exact[23];
 
@@ -16,6 +18,22 @@ int mql_parse_num_general(const char *s, size_t n, double *out);
 
 /* Shortest "%.{15,16,17}g" text that reads back as v exactly; integers without exponent. */
 void mql_num_text(double v, char *buf, size_t cap);
+
+/* Whether s (n bytes) is a whole number written with a leading zero ("02134", "007"): a code
+ * (ZIP, account, product), not a quantity. Such a value is text to the typing, so its column is
+ * categorical and no range rule groups unrelated codes ("zip 7030-10000"); its cells still
+ * compare as numbers (value.h), so '2134' is the same value as '02134'. mql_colb_finish reads
+ * them as numbers again when they are too few (mql_code_rule). */
+static inline int lead_zero_code(const char *s, size_t n)
+{
+    n = mql_trim_span(s, n, &s);
+    if (n < 2 || s[0] != '0')
+        return 0;
+    for (size_t k = 1; k < n; k++)
+        if ((unsigned char)(s[k] - '0') >= 10)
+            return 0;
+    return 1;
+}
 
 /* Parses a decimal number (sign, digits, '.', exponent, unambiguous thousands separators).
  * Exact fast path when the mantissa fits 2^53 and the power of ten is at most 22 (both then

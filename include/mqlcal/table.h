@@ -77,6 +77,8 @@ typedef struct mql_column {
     char *unreadable_text;   /* ... and its text (NULL when n_unreadable is 0) */
     int date_ambiguous;      /* CATEGORICAL: every value is a date like 03/04/2016 that reads
                                 both as month/day/year and day/month/year (--date-format) */
+    int code_rule;           /* CATEGORICAL or ID whose every value is a number, read as codes
+                                (mql_code_rule): MQL_CODE_NAME, MQL_CODE_ZEROS; 0 otherwise */
     /* NUMERIC from a table cache hit: the unweighted scan of num (design_scan.h: missing cells,
      * whole numbers, range), taken in the pass that checked the entry's checksums. It describes
      * the array scan_of of scan_rows values only: mql_design_scan_numeric uses it while num is
@@ -138,6 +140,9 @@ typedef struct mql_read_opts {
     size_t n_na;                      /*   NULL/0: the defaults "", NA, N/A, null, Select, unknown, none, - */
     const char *const *categorical;   /* columns forced categorical (numbers kept as text) */
     size_t n_categorical;
+    const char *const *numeric;       /* columns whose numbers stay numbers: neither a code's
+                                         name nor leading zeros make them codes (mql_code_rule) */
+    size_t n_numeric;
     const char *const *only;          /* when non-NULL, keep just these columns (others are parsed */
     size_t n_only;                    /*   for validity but not stored) */
     int only_if_present;              /* a name of `only` the file lacks is skipped, not an error
@@ -200,6 +205,32 @@ int mql_is_nonfinite_number(const char *s, size_t n);
 /* mql_table_read's identifier rule: at least 20 filled rows with >= 95% distinct values, or an
  * id-like name ("lead_id", "LeadId", "id") with every value distinct. */
 int mql_id_like(const char *name, size_t distinct, size_t filled);
+
+/* Why a column of numbers is read as codes (categories, spellings kept, compared as numbers:
+ * value.h) rather than numbers, which the points would cut into ranges of unrelated codes
+ * (zip 90001-94104). Not for the columns of mql_read_opts.numeric or .categorical. */
+typedef enum mql_code_rule {
+    MQL_CODE_NONE = 0,
+    /* Its name says codes (mql_code_name) and every value is a whole number (0/1 columns
+     * stay boolean). */
+    MQL_CODE_NAME,
+    /* Whole numbers written with a leading zero (02134, 007; not 0, 0.5 or -05) are at least
+     * 1% of its filled cells and at least 2 of them, or every value is a whole number written
+     * with the same number of digits (>= 2). Fewer such cells (a stray 050 among amounts) are
+     * read as the numbers they spell and the column stays numeric. */
+    MQL_CODE_ZEROS
+} mql_code_rule;
+
+/* Whether a column's name says it holds codes: a word of ZIP or postal codes (zip, zipcode,
+ * postal, postcode, plz, postleitzahl, cep, post code; "cap" as the whole name only), phone
+ * numbers (phone, telephone, telefon, telefono, telefone, telefoon, telefonnummer, tel,
+ * mobile, fax) or industry and
+ * area codes (naics, sic, fips, nace, cnae, ateco, area code, industry code), followed by no
+ * word but number, code or whose (company, billing, work, ...): "Billing Zip/Postal Code",
+ * "Zip Code (Company)", "MobilePhone", "NaicsCode" do, "phone_calls", "zip_count" do not. The
+ * words (lower case, split at non-letters and camelCase, mql_name_words) go into word (cap
+ * bytes, when not NULL). Returns 1 or 0. */
+int mql_code_name(const char *name, char *word, size_t cap);
 
 /* Whether text is a "truthy" outcome cell: a true value by value.h's equality (1, 1.0, true, yes,
  * y, t in any case, blanks around ignored) or won. */

@@ -27,7 +27,7 @@
 #include "mqlcal/common.h"
 #include "mqlcal/table.h"
 
-#define MQL_TABLE_CACHE_VERSION 3u
+#define MQL_TABLE_CACHE_VERSION 4u
 #define MQL_TABLE_CACHE_MAX_DEFAULT ((uint64_t)2 << 30)     /* 2 GiB */
 #define MQL_TABLE_CACHE_MIN_DEFAULT ((uint64_t)1 << 20)     /* files under 1 MiB: not cached */
 

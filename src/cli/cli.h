@@ -151,6 +151,7 @@ typedef struct cli_leads {
                                  to the defaults, "-a,b" keeps those defaults as answers */
     const char *delim;        /* --delim ',' ';' tab */
     const char *categorical;  /* --categorical a,b */
+    const char *numeric;      /* --numeric a,b: numbers stay numbers (no codes) */
     const char *exclude;      /* --exclude a,b */
     const char *features;     /* --features a,b */
     const mql_na_list *model_na; /* without --na: the placeholders of the MODEL the command

@@ -50,9 +50,10 @@ static void usage(FILE *f)
             "                       the defaults): LIST replaces, +LIST adds, -LIST keeps\n"
             "                       defaults as answers (as for score and fit)\n"
             "  --min-level-count N, --reference R, --bins B, --cuts C, --fit LIST,\n"
-            "  --engagement LIST, --delim C, --categorical LIST, --exclude LIST, --features LIST\n"
-            "                       with --fit-design: the design options of `fit`. Pass the\n"
-            "                       printed --cuts (and --categorical) to the fit of the table\n"
+            "  --engagement LIST, --delim C, --categorical LIST, --numeric LIST, --exclude LIST,\n"
+            "  --features LIST      with --fit-design: the design options of `fit`. Pass the\n"
+            "                       printed --cuts (and --categorical, --numeric) to the fit of\n"
+            "                       the table\n"
             "  -o FILE              write to FILE (atomically) instead of standard output\n"
             "  -h, --help           this help\n"
             "\n"
@@ -252,7 +253,8 @@ static int check_usage(const sql_opts *o, const cli_pos *pos, mql_sql_opts *so)
     }
     if (!o->fit_design && (o->design.n_cuts || o->design.bins || o->design.n_col_bins ||
                            o->design.n_ref || o->design.n_fit || o->design.n_engagement ||
-                           o->leads.categorical || o->leads.exclude || o->leads.features ||
+                           o->leads.categorical || o->leads.numeric || o->leads.exclude ||
+                           o->leads.features ||
                            o->leads.delim)) {
         cli_error("sql: the design options go with --fit-design (a model has its design)");
         return MQL_EUSAGE;

@@ -50,6 +50,8 @@ const char *const cli_leads_usage =
     "                       rules CSV; with a MODEL, its list is the default\n"
     "  --delim C            separator: ',', ';', '|' or 'tab' (default: detected from the header)\n"
     "  --categorical LIST   columns read as categories even when they hold numbers\n"
+    "  --numeric LIST       columns read as numbers even when their name says codes (zip,\n"
+    "                       phone, naics, ...) or their values have leading zeros (02134)\n"
     "  --exclude LIST       columns that are not features\n"
     "  --features LIST      use only these columns as features\n"
     "  --no-cache           read the CSV; neither use nor write the table cache\n"
@@ -68,7 +70,8 @@ int cli_leads_opt(cli_leads *l, int argc, char **argv, int *i)
     } opts[] = {
         {"--outcome", &l->outcome}, {"--sql", &l->sql}, {"--date", &l->date},
         {"--acv", &l->acv}, {"--join", &l->join}, {"--key", &l->key}, {"--na", &l->na},
-        {"--delim", &l->delim}, {"--categorical", &l->categorical}, {"--exclude", &l->exclude},
+        {"--delim", &l->delim}, {"--categorical", &l->categorical}, {"--numeric", &l->numeric},
+        {"--exclude", &l->exclude},
         {"--features", &l->features}, {"--lost", &l->lost}, {"--open", &l->open},
         {"--months", &l->months}, {"--date-format", &l->date_format},
         {"--features", &l->features}, {"--count", &l->count}, {"--won", &l->won},
@@ -354,8 +357,71 @@ void cli_warn_totals_row(const char *path, size_t line, const char *label, const
              path, line, label, col, n_empty, n_other, verb);
 }
 
+/* The option whose column the reader's "no column 'x' ..." error names: --numeric when x is
+ * one of num's, else --categorical. */
+static const char *names_option(const cli_names *num, const char *msg)
+{
+    char want[300];
+    for (size_t k = 0; k < num->n; k++) {
+        snprintf(want, sizeof want, "no column '%s' ", num->v[k]);
+        if (strncmp(msg, want, strlen(want)) == 0)
+            return "--numeric";
+    }
+    return "--categorical";
+}
+
+/* Whether level text s is a whole number written with a leading zero (02134). */
+static int zero_code(const char *s)
+{
+    if (s[0] != '0' || !s[1])
+        return 0;
+    for (s++; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+/* The note on a column of numbers read as codes (mql_code_rule). */
+static void code_note(const mql_table *t, const mql_column *c)
+{
+    char why[400], g1[32], g2[32];
+    const char *q = strpbrk(c->name, " ,;'\"()") ? "'" : "";
+    if (c->code_rule == MQL_CODE_NAME) {
+        char word[64];
+        mql_code_name(c->name, word, sizeof word);
+        snprintf(why, sizeof why, "its name says '%s' (ZIP/postal, phone and industry codes are "
+                 "labels: a range of them matches unrelated leads)", word);
+    } else {
+        size_t zeros = 0;            /* rows spelled with a leading zero, merged ones included */
+        const char *first = NULL;
+        for (size_t k = 0; k < c->n_spellings; k++)
+            if (zero_code(c->spellings[k].text)) {
+                zeros += c->spellings[k].count;
+                first = first ? first : c->spellings[k].text;
+            }
+        for (size_t k = 0; k < c->n_levels; k++) {
+            int spelled = 0;
+            for (size_t s = 0; s < c->n_spellings && !spelled; s++)
+                spelled = c->spellings[s].level == k;
+            if (!spelled && zero_code(c->levels[k])) {
+                zeros += c->level_count ? c->level_count[k] : 1;
+                first = first ? first : c->levels[k];
+            }
+        }
+        snprintf(why, sizeof why, "%s of its %s values are whole numbers written with a "
+                 "leading zero (such as '%s')", mql_fmt_grouped((double)zeros, g1, sizeof g1),
+                 mql_fmt_grouped((double)(t->n_rows - c->n_missing), g2, sizeof g2),
+                 first ? first : "");
+    }
+    fprintf(stderr, "mqlcal: note: %s: column '%s' is read as codes (%s, %s values), not "
+            "numbers: %s; --numeric %s%s%s reads it as numbers\n", t->source, c->name,
+            mql_coltype_name(c->type), mql_fmt_grouped((double)c->n_distinct, g1, sizeof g1),
+            why, q, c->name, q);
+}
+
 /* Warnings about cells read as missing because they had no value of their column's type, and
- * about columns of dates whose order of day and month no value decides. */
+ * about columns of dates whose order of day and month no value decides; notes on columns of
+ * numbers read as codes. */
 static void table_warnings(const mql_table *t)
 {
     size_t n_empty;
@@ -385,6 +451,8 @@ static void table_warnings(const mql_table *t)
                      "%zu categories; export the column as plain numbers (%s) to use it as a "
                      "number", t->source, c->name, fmt == 1 ? "percentages" : "amounts with a "
                      "currency", c->levels[0], c->n_levels, fmt == 1 ? "65 or 0.65" : "1234.50");
+        if (c->code_rule && (c->type == MQL_COL_CATEGORICAL || c->type == MQL_COL_ID))
+            code_note(t, c);
         if (c->date_ambiguous && c->n_levels)
             cli_warn("%s: column '%s' holds dates such as %s that read both as month/day/year "
                      "and day/month/year: read as text; give --date-format mdy or dmy",
@@ -410,6 +478,8 @@ static int load_lookup(cli_data *d, const cli_leads *l, const char *path, const 
     mql_read_opts ro = *lead_ro;
     ro.categorical = cat;
     ro.n_categorical = 1;
+    ro.numeric = NULL;
+    ro.n_numeric = 0;
     ro.only = NULL;
     ro.n_only = 0;
     ro.delim = 0;
@@ -772,7 +842,7 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
 {
     memset(d, 0, sizeof *d);
     d->outcome_col = d->sql_col = d->date_col = d->acv_col = d->key_col = d->count_col = -1;
-    cli_names cat = {0}, excl = {0}, feat = {0}, used = {0};
+    cli_names cat = {0}, num = {0}, excl = {0}, feat = {0}, used = {0};
     mql_na_list na = {0};
     mql_read_opts ro = {0};
     mql_err err;
@@ -846,7 +916,7 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
         cli_error("--na: %s", err.msg);
         goto done;
     }
-    if (cli_names_split(l->categorical, &cat) ||
+    if (cli_names_split(l->categorical, &cat) || cli_names_split(l->numeric, &num) ||
         cli_names_split(l->exclude, &excl) || cli_names_split(l->features, &feat)) {
         cli_error("out of memory");
         st = MQL_ENOMEM;
@@ -874,6 +944,18 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
     }
     ro.categorical = (const char *const *)cat.v;
     ro.n_categorical = cat.n;
+    ro.numeric = (const char *const *)num.v;
+    ro.n_numeric = num.n;
+    for (size_t a = 0; a < num.n; a++)
+        for (size_t k = 0; k < cat.n; k++)
+            if (strcmp(num.v[a], cat.v[k]) == 0) {
+                cli_error("--numeric %s: the column is also %s: one or the other", num.v[a],
+                          l->key && strcmp(l->key, num.v[a]) == 0 && l->activity
+                              ? "the lead key (--key), read as text"
+                              : "given to --categorical");
+                st = MQL_EUSAGE;
+                goto done;
+            }
     if ((l->uses[0] || l->uses[1]) && (st = used_columns(l, &used)))
         goto done;
     if (used.v) {
@@ -883,7 +965,7 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
     }
     if ((st = read_table(l, &ro, &d->table, &err))) {
         if (st == MQL_EUSAGE)
-            cli_error("--categorical: %s", err.msg);
+            cli_error("%s: %s", names_option(&num, err.msg), err.msg);
         else
             cli_error("%s", err.msg);
         goto done;
@@ -1078,6 +1160,7 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
 done:
     mql_na_clear(&na);
     cli_names_free(&cat);
+    cli_names_free(&num);
     cli_names_free(&excl);
     cli_names_free(&feat);
     cli_names_free(&used);

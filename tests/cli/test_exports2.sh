@@ -124,6 +124,48 @@ expect zip_sql 0 ''
   cat "$OUT"; } | sqlite3 >$TMP/zip_sql.out 2>&1
 check zip_sql_same sh -c "[ \"\$(sed -n 1p $TMP/zip_sql.out | cut -d'|' -f1)\" = \"\$(sed -n 2p $TMP/zip_sql.out | cut -d'|' -f1)\" ] && [ \"\$(sed -n 1p $TMP/zip_sql.out | cut -d'|' -f1)\" = \"\$(sed -n 2p $TMP/zip3.scored | cut -d, -f8)\" ]"
 
+# ---- codes by their column's name (West-coast ZIPs have no leading zero), phone numbers, NAICS --
+W=$X/zip_west.csv
+ZN="Billing Zip/Postal Code"
+run inspect $W $R --date created_date
+expect codes_inspect 0 "note: $W: column 'Billing Zip/Postal Code' is read as codes \(categorical, 8 values\), not numbers: its name says 'zip' .*; --numeric 'Billing Zip/Postal Code' reads it as numbers\$"
+expect_out codes_zip_categorical "^Billing Zip/Postal Code +categorical "
+expect_out codes_phone_id "^Phone +id "
+expect_out codes_naics_categorical "^NAICS Code +categorical "
+expect_out codes_phone_calls_numeric "^phone_calls +numeric "
+check codes_inspect_phone_note grep -Eq "column 'Phone' is read as codes \(id, 600 values\).*its name says 'phone'" "$ERR"
+check codes_inspect_naics_note grep -Eq "column 'NAICS Code' is read as codes.*its name says 'naics' .*; --numeric 'NAICS Code' reads" "$ERR"
+check codes_inspect_no_calls_note sh -c "! grep -q \"'phone_calls' is read as codes\" '$ERR'"
+run fit $W $R --date created_date --exclude became_sql,acv --firth
+expect codes_fit 0 "note: $W: column 'Billing Zip/Postal Code' is read as codes"
+expect_out codes_fit_rule "^fit +Billing Zip/Postal Code = 94107 +[-+][0-9]+\$"
+check codes_fit_no_range sh -c "! grep -Eq '^fit +(Billing Zip/Postal Code|NAICS Code) ([<>]|[0-9])' '$OUT'"
+expect_out codes_fit_naics_rule "^fit +NAICS Code = 541511 +[-+][0-9]+\$"
+# --numeric reads them as numbers again (the ranges are the analyst's call); names are checked
+run inspect $W $R --date created_date --numeric "$ZN,NAICS Code"
+expect codes_numeric 0 ''
+expect_out codes_numeric_zip "^Billing Zip/Postal Code +numeric "
+check codes_numeric_no_note sh -c "! grep -q 'Postal Code.* is read as codes' '$ERR'"
+run inspect $W $R --numeric zipcode
+expect codes_numeric_unknown 2 "^mqlcal: --numeric: no column 'zipcode' in $W"
+run inspect $W $R --numeric Phone --categorical Phone
+expect codes_numeric_and_categorical 2 "^mqlcal: --numeric Phone: the column is also given to --categorical: one or the other\$"
+
+# ---- a stray zero-padded cell does not make a column of numbers codes ----------------------------
+# stray_zero.csv: amount has one 050 in 2,000 numbers (numeric, 050 read as 50); sku is three-digit
+# codes with one 007 (one width: codes); account_no has 30 of 2,000 (1.5%) written with zeros.
+S=$X/stray_zero.csv
+run inspect $S --outcome won
+expect stray_inspect 0 "note: $S: column 'sku' is read as codes \(categorical, [0-9]+ values\), not numbers: 1 of its 2,000 values are whole numbers written with a leading zero \(such as '007'\); --numeric sku reads it as numbers"
+expect_out stray_amount_numeric "^amount +numeric "
+expect_out stray_sku_categorical "^sku +categorical "
+expect_out stray_account_codes "^account_no +(categorical|id) "
+check stray_account_note grep -Eq "column 'account_no' is read as codes .*: 30 of its 2,000 values are whole numbers written with a leading zero \(such as '00[0-9]+'\)" "$ERR"
+check stray_amount_no_note sh -c "! grep -q \"'amount'\" '$ERR'"
+run inspect $S --outcome won --numeric sku,account_no
+expect stray_numeric 0 ''
+expect_out stray_numeric_sku "^sku +numeric +0 +0\.0 +[0-9]+ +7 "
+
 # ---- a capacity above the whole volume -----------------------------------------------------------
 run backtest $TMP/tc.json $X/trailing_cols.csv $R --date created_date --capacity 1000
 expect capacity_unbound 0 ""

@@ -185,6 +185,78 @@ static void test_leading_zero_codes(void **state)
     mql_table_free(t);
 }
 
+/* mql_code_rule in every reader: a stray zero-padded cell among numbers is the number it spells
+ * (050 is 50) and the column stays numeric; one width, or 1% and at least 2 cells, keep the
+ * codes; a column named as a ZIP, phone or industry code is codes without any zero, except a
+ * 0/1 column (boolean) and names where another word follows (phone_calls); --numeric keeps
+ * numbers. */
+static void test_code_rules(void **state)
+{
+    (void)state;
+    gen_text t = {0};
+    add(&t, "amount,three_zeros,one_zero,sku,Mailing Zip,mobile,phone_calls,zip\n");
+    for (int i = 0; i < 300; i++)
+        add(&t, "%s,%s,%s,%s,%d,%d,%d,%s\n", i == 150 ? "050" : i % 7 ? "1200" : "75",
+            i == 10 || i == 200 || i == 250 ? "0042" : i % 2 ? "17" : "123456",
+            i == 200 ? "0042" : i % 2 ? "17" : "123456", i == 5 ? "007" : i % 2 ? "123" : "999",
+            94100 + i % 9, i % 2, i % 5, i % 4 ? "94105" : "02134");
+    mql_table *tb = read_all_ways(t.s, NULL);
+    const mql_column *a = col(tb, "amount");
+    assert_int_equal(a->type, MQL_COL_NUMERIC);
+    assert_int_equal(a->code_rule, MQL_CODE_NONE);
+    assert_true(a->num[150] == 50.0);
+    assert_int_equal(col(tb, "three_zeros")->type, MQL_COL_CATEGORICAL);   /* 3 of 300: 1% */
+    assert_int_equal(col(tb, "three_zeros")->code_rule, MQL_CODE_ZEROS);
+    assert_int_equal(col(tb, "one_zero")->type, MQL_COL_NUMERIC);
+    assert_true(col(tb, "one_zero")->num[200] == 42.0);
+    assert_int_equal(col(tb, "sku")->type, MQL_COL_CATEGORICAL);          /* one width */
+    assert_int_equal(col(tb, "sku")->code_rule, MQL_CODE_ZEROS);
+    const mql_column *z = col(tb, "Mailing Zip");
+    assert_int_equal(z->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(z->code_rule, MQL_CODE_NAME);
+    char buf[32];
+    assert_string_equal(mql_cell_text(z, 3, buf, sizeof buf), "94103");
+    assert_int_equal(col(tb, "mobile")->type, MQL_COL_BOOLEAN);
+    assert_int_equal(col(tb, "phone_calls")->type, MQL_COL_NUMERIC);
+    assert_int_equal(col(tb, "zip")->code_rule, MQL_CODE_NAME);
+    mql_table_free(tb);
+    const char *num[] = {"Mailing Zip", "zip", "sku"};
+    mql_read_opts ro = {.numeric = num, .n_numeric = 3};
+    tb = read_all_ways(t.s, &ro);
+    assert_int_equal(col(tb, "Mailing Zip")->type, MQL_COL_NUMERIC);
+    assert_int_equal(col(tb, "zip")->type, MQL_COL_NUMERIC);
+    assert_true(col(tb, "zip")->num[0] == 2134.0);
+    assert_int_equal(col(tb, "sku")->type, MQL_COL_NUMERIC);
+    assert_true(col(tb, "sku")->num[5] == 7.0);
+    mql_table_free(tb);
+    free(t.s);
+}
+
+/* mql_code_name: the names a CRM export gives its codes, and the ones that only start alike. */
+static void test_code_names(void **state)
+{
+    (void)state;
+    static const char *const yes[] = {
+        "zip", "ZIP", "Zip Code (Company)", "Billing Zip/Postal Code", "Mailing Zip", "Postal Code",
+        "BillingPostalCode", "zip5", "postcode", "post_code", "PLZ", "Postleitzahl", "cep",
+        "codigo_postal", "code postal", "CAP", "Phone", "Mobile Phone", "phone_number", "Fax",
+        "Telefono", "area_code", "NaicsCode", "SIC", "sic_code", "FIPS", "industry_code"};
+    static const char *const no[] = {
+        "phone_calls", "zip_count", "mobile_visits", "capital", "cap_table", "Cap Rate",
+        "postal_returns", "area", "industry", "country_code", "amount", "zipper"};
+    char w[64];
+    for (size_t k = 0; k < sizeof yes / sizeof *yes; k++)
+        if (!mql_code_name(yes[k], w, sizeof w))
+            fail_msg("'%s' should say codes", yes[k]);
+    for (size_t k = 0; k < sizeof no / sizeof *no; k++)
+        if (mql_code_name(no[k], w, sizeof w))
+            fail_msg("'%s' should not say codes (matched '%s')", no[k], w);
+    assert_true(mql_code_name("Zip Code (Company)", w, sizeof w));
+    assert_string_equal(w, "zip");
+    assert_true(mql_code_name("area_code", w, sizeof w));
+    assert_string_equal(w, "area code");
+}
+
 static void test_placeholders(void **state)
 {
     (void)state;
@@ -770,6 +842,8 @@ int main(void)
         cmocka_unit_test(test_numbers_and_fallbacks),
         cmocka_unit_test(test_identifiers),
         cmocka_unit_test(test_leading_zero_codes),
+        cmocka_unit_test(test_code_rules),
+        cmocka_unit_test(test_code_names),
         cmocka_unit_test(test_placeholders),
         cmocka_unit_test(test_dates),
         cmocka_unit_test(test_flags),
