@@ -77,8 +77,9 @@ int mql_code_name(const char *name, char *word, size_t cap)
         for (size_t k = end; k < n; k++)
             if (!word_in(w[k], after_words) && !code_word(w[k]) && !all_digits(w[k]))
                 return 0;
+        int two = end == i + 2;
         if (word && cap)
-            snprintf(word, cap, "%s%s%s", w[i], end == i + 2 ? " " : "", end == i + 2 ? w[i + 1] : "");
+            snprintf(word, cap, "%s%s%s", w[i], two ? " " : "", two ? w[i + 1] : "");
         return 1;
     }
     return 0;

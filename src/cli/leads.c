@@ -408,10 +408,10 @@ static void code_note(const mql_table *t, const mql_column *c)
                 first = first ? first : c->levels[k];
             }
         }
-        snprintf(why, sizeof why, "%s of its %s values are whole numbers written with a "
-                 "leading zero (such as '%s')", mql_fmt_grouped((double)zeros, g1, sizeof g1),
+        snprintf(why, sizeof why, "%s of its %s values %s written with a leading zero (such "
+                 "as '%s')", mql_fmt_grouped((double)zeros, g1, sizeof g1),
                  mql_fmt_grouped((double)(t->n_rows - c->n_missing), g2, sizeof g2),
-                 first ? first : "");
+                 zeros == 1 ? "is a whole number" : "are whole numbers", first ? first : "");
     }
     fprintf(stderr, "mqlcal: note: %s: column '%s' is read as codes (%s, %s values), not "
             "numbers: %s; --numeric %s%s%s reads it as numbers\n", t->source, c->name,

@@ -156,7 +156,7 @@ expect codes_numeric_and_categorical 2 "^mqlcal: --numeric Phone: the column is 
 # codes with one 007 (one width: codes); account_no has 30 of 2,000 (1.5%) written with zeros.
 S=$X/stray_zero.csv
 run inspect $S --outcome won
-expect stray_inspect 0 "note: $S: column 'sku' is read as codes \(categorical, [0-9]+ values\), not numbers: 1 of its 2,000 values are whole numbers written with a leading zero \(such as '007'\); --numeric sku reads it as numbers"
+expect stray_inspect 0 "note: $S: column 'sku' is read as codes \(categorical, [0-9]+ values\), not numbers: 1 of its 2,000 values is a whole number written with a leading zero \(such as '007'\); --numeric sku reads it as numbers"
 expect_out stray_amount_numeric "^amount +numeric "
 expect_out stray_sku_categorical "^sku +categorical "
 expect_out stray_account_codes "^account_no +(categorical|id) "
