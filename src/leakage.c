@@ -157,14 +157,14 @@ int mql_screen_name_duration(const char *name, char *word, size_t cap)
     fold_latin(name, folded, sizeof folded);
     char w[16][MQL_NAME_WORD];
     size_t n = mql_name_words(folded, w, 16);
-    size_t call = SIZE_MAX, len = SIZE_MAX, n_dur = 0, n_fill = 0;
-    const char *found = NULL;
-    for (size_t i = 0; i < n && !found; i++) {
+    /* found: a compound word such as "Anrufdauer" (an index, so the compiler sees w's bound) */
+    size_t call = SIZE_MAX, len = SIZE_MAX, n_dur = 0, n_fill = 0, found = SIZE_MAX;
+    for (size_t i = 0; i < n && found == SIZE_MAX; i++) {
         int is_dur = word_in(w[i], dur_words);
         n_dur += is_dur;
         n_fill += word_in(w[i], dur_fill);
         if (call_compound(w[i]))
-            found = w[i];
+            found = i;
         else if (word_in(w[i], call_words))
             call = call == SIZE_MAX ? i : call;
         else if (is_dur || word_in(w[i], len_words) ||
@@ -175,8 +175,8 @@ int mql_screen_name_duration(const char *name, char *word, size_t cap)
     for (size_t i = 0; n_dur && n_dur + n_fill == n && i < n && dur == SIZE_MAX; i++)
         dur = word_in(w[i], dur_words) ? i : SIZE_MAX;
     char buf[2 * MQL_NAME_WORD + 2];
-    if (found)
-        snprintf(buf, sizeof buf, "%s", found);
+    if (found != SIZE_MAX)
+        snprintf(buf, sizeof buf, "%s", w[found]);
     else if (call != SIZE_MAX && len != SIZE_MAX)   /* in the name's order */
         snprintf(buf, sizeof buf, "%s %s", w[call < len ? call : len], w[call < len ? len : call]);
     else if (dur != SIZE_MAX)
