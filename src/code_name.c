@@ -26,14 +26,6 @@ static const char *const after_words[] = {
     "business", "work", "home", "main", "primary", "other", "office", "direct", "personal",
     "cell", "us", NULL};
 
-static int word_in(const char *w, const char *const *list)
-{
-    for (; *list; list++)
-        if (!strcmp(w, *list))
-            return 1;
-    return 0;
-}
-
 /* w without its trailing digits is a code word ("zip5" is "zip"). */
 static int code_word(const char *w)
 {
@@ -42,7 +34,7 @@ static int code_word(const char *w)
     while (n && w[n - 1] >= '0' && w[n - 1] <= '9')
         n--;
     snprintf(s, sizeof s, "%.*s", (int)n, w);
-    return n && word_in(s, code_words);
+    return n && mql_name_word_in(s, code_words);
 }
 
 static int all_digits(const char *w)
@@ -55,9 +47,10 @@ static int all_digits(const char *w)
 
 int mql_code_name(const char *name, char *word, size_t cap)
 {
-    char w[16][MQL_NAME_WORD];
-    size_t n = mql_name_words(name, w, 16);
-    const char *t = name;
+    char folded[256], w[16][MQL_NAME_WORD];
+    mql_name_fold_latin(name, folded, sizeof folded);   /* "Teléfono", "Código Postal" */
+    size_t n = mql_name_words(folded, w, 16);
+    const char *t = folded;
     while (*t == ' ')
         t++;
     /* "cap" (Italy's postal code) is also capital or a cap: the whole name only */
@@ -70,12 +63,12 @@ int mql_code_name(const char *name, char *word, size_t cap)
         size_t end;
         if (code_word(w[i]))
             end = i + 1;
-        else if (i + 1 < n && word_in(w[i], code_stems) && !strcmp(w[i + 1], "code"))
+        else if (i + 1 < n && mql_name_word_in(w[i], code_stems) && !strcmp(w[i + 1], "code"))
             end = i + 2;
         else
             continue;
         for (size_t k = end; k < n; k++)
-            if (!word_in(w[k], after_words) && !code_word(w[k]) && !all_digits(w[k]))
+            if (!mql_name_word_in(w[k], after_words) && !code_word(w[k]) && !all_digits(w[k]))
                 return 0;
         int two = end == i + 2;
         if (word && cap)

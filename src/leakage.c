@@ -85,10 +85,7 @@ int mql_screen_name_word(const char *name, char *word, size_t cap)
 
 /* ---- a call's length in the name ---------------------------------------------------------- */
 
-/* name with the accented Latin letters of UTF-8 (U+00C0-U+00FF) written in ASCII (a, e, ...;
- * ae, oe, ue, ss for the German ones), so that "Gesprächsdauer" and "duración" split into the
- * words their ASCII spellings give. */
-static void fold_latin(const char *name, char *out, size_t cap)
+void mql_name_fold_latin(const char *name, char *out, size_t cap)
 {
     static const char base[] = "AAAAAAACEEEEIIIIDNOOOOO?OUUUUY?s"
                                "aaaaaaaceeeeiiiidnooooo?ouuuuy?y";
@@ -110,7 +107,7 @@ static void fold_latin(const char *name, char *out, size_t cap)
     out[o] = '\0';
 }
 
-static int word_in(const char *w, const char *const *list)
+int mql_name_word_in(const char *w, const char *const *list)
 {
     for (; *list; list++)
         if (!strcmp(w, *list))
@@ -145,7 +142,7 @@ static int call_compound(const char *w)
             continue;
         char pre[MQL_NAME_WORD];
         snprintf(pre, sizeof pre, "%.*s", (int)(n - k), w);
-        if (word_in(pre, call_words))
+        if (mql_name_word_in(pre, call_words))
             return 1;
     }
     return 0;
@@ -154,26 +151,27 @@ static int call_compound(const char *w)
 int mql_screen_name_duration(const char *name, char *word, size_t cap)
 {
     char folded[256];
-    fold_latin(name, folded, sizeof folded);
+    mql_name_fold_latin(name, folded, sizeof folded);
     char w[16][MQL_NAME_WORD];
     size_t n = mql_name_words(folded, w, 16);
     /* found: a compound word such as "Anrufdauer" (an index, so the compiler sees w's bound) */
     size_t call = SIZE_MAX, len = SIZE_MAX, n_dur = 0, n_fill = 0, found = SIZE_MAX;
     for (size_t i = 0; i < n && found == SIZE_MAX; i++) {
-        int is_dur = word_in(w[i], dur_words);
+        int is_dur = mql_name_word_in(w[i], dur_words);
         n_dur += is_dur;
-        n_fill += word_in(w[i], dur_fill);
+        n_fill += mql_name_word_in(w[i], dur_fill);
         if (call_compound(w[i]))
             found = i;
-        else if (word_in(w[i], call_words))
+        else if (mql_name_word_in(w[i], call_words))
             call = call == SIZE_MAX ? i : call;
-        else if (is_dur || word_in(w[i], len_words) ||
-                 (word_in(w[i], time_words) && i > 0 && word_in(w[i - 1], call_words)))
+        else if (is_dur || mql_name_word_in(w[i], len_words) ||
+                 (mql_name_word_in(w[i], time_words) && i > 0 &&
+                  mql_name_word_in(w[i - 1], call_words)))
             len = len == SIZE_MAX ? i : len;
     }
     size_t dur = SIZE_MAX;   /* "duration" on its own, or with words such as last or sec */
     for (size_t i = 0; n_dur && n_dur + n_fill == n && i < n && dur == SIZE_MAX; i++)
-        dur = word_in(w[i], dur_words) ? i : SIZE_MAX;
+        dur = mql_name_word_in(w[i], dur_words) ? i : SIZE_MAX;
     char buf[2 * MQL_NAME_WORD + 2];
     if (found != SIZE_MAX)
         snprintf(buf, sizeof buf, "%s", w[found]);

@@ -103,6 +103,12 @@ int mql_screen_name_duration(const char *name, char *word, size_t cap);
  * MQL_NAME_WORD - 1 bytes. Writes at most max words to w; returns how many. */
 #define MQL_NAME_WORD 32
 size_t mql_name_words(const char *name, char (*w)[MQL_NAME_WORD], size_t max);
+/* name with the accented Latin letters of UTF-8 (U+00C0-U+00FF) written in ASCII (a, e, ...;
+ * ae, oe, ue, ss for the German ones) into out (cap bytes, cut there), so that "Gesprächsdauer",
+ * "duración" and "Teléfono" split into the words their ASCII spellings give. */
+void mql_name_fold_latin(const char *name, char *out, size_t cap);
+/* 1 when w is one of the NULL-terminated list's words. */
+int mql_name_word_in(const char *w, const char *const *list);
 
 /* The features of d that carry a model's discrimination, by single-feature AUC (s may be NULL:
  * none stands out): those at 0.75 or more, at least the best one, at most five, as "Tags

@@ -240,7 +240,8 @@ static void test_code_names(void **state)
         "zip", "ZIP", "Zip Code (Company)", "Billing Zip/Postal Code", "Mailing Zip", "Postal Code",
         "BillingPostalCode", "zip5", "postcode", "post_code", "PLZ", "Postleitzahl", "cep",
         "codigo_postal", "code postal", "CAP", "Phone", "Mobile Phone", "phone_number", "Fax",
-        "Telefono", "area_code", "NaicsCode", "SIC", "sic_code", "FIPS", "industry_code"};
+        "Telefono", "Teléfono", "Téléphone", "Código Postal", "area_code", "NaicsCode", "SIC",
+        "sic_code", "FIPS", "industry_code"};
     static const char *const no[] = {
         "phone_calls", "zip_count", "mobile_visits", "capital", "cap_table", "Cap Rate",
         "postal_returns", "area", "industry", "country_code", "amount", "zipper"};
