@@ -54,6 +54,24 @@ void mql_cache_hash_segs(mql_cache_seg *s, size_t n)
         hash_run(&b);
 }
 
+int mql_cache_key_finish(mql_wbuf *kb, mql_cache_seg *s, size_t ns, mql_fit_key *key)
+{
+    mql_wb_u64(kb, ns);
+    for (size_t k = 0; k < ns; k++) {
+        mql_wb_u64(kb, s[k].bytes);
+        mql_wb_u64(kb, s[k].sum);
+    }
+    free(s);
+    if (kb->failed) {
+        free(kb->p);
+        return -1;
+    }
+    key->text = kb->p;
+    key->len = kb->n;
+    key->hash = mql_xxh64(kb->p, kb->n);
+    return 0;
+}
+
 mql_cache_seg mql_cache_column_seg(const mql_column *c, int by_code, size_t n)
 {
     const void *p = by_code ? (const void *)c->code : (const void *)c->num;

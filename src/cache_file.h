@@ -80,6 +80,11 @@ void mql_cache_hash_segs(mql_cache_seg *s, size_t n);
  * hit checked it against when that still describes it (mql_column.sum_of). */
 mql_cache_seg mql_cache_column_seg(const mql_column *c, int by_code, size_t n);
 
+/* Ends a key: appends the ns segments' lengths and XXH64s to kb and frees s, then hands kb's
+ * text to key (its length and XXH64 set). Returns 0, or -1 when kb ran out of memory (kb's text
+ * freed, no key). */
+int mql_cache_key_finish(mql_wbuf *kb, mql_cache_seg *s, size_t ns, mql_fit_key *key);
+
 /* The design as the fill reads it, feature by feature with its binding (fit_cache.c): term
  * labels, names, types, encodings, terms, cuts, code -> term maps, interactions. */
 void mql_cache_put_design(mql_wbuf *b, const mql_design_binding *bd);

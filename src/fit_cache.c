@@ -103,20 +103,7 @@ int mql_fit_key_make(const mql_design_binding *b, const mql_glm_data *gd, const 
     mql_wb_u64(&kb, gd->coded ? gd->coded->md : 0);
     mql_cache_put_design(&kb, b);
     mql_wb_u32(&kb, gd->w != NULL);
-    mql_wb_u64(&kb, ns);
-    for (size_t k = 0; k < ns; k++) {
-        mql_wb_u64(&kb, s[k].bytes);
-        mql_wb_u64(&kb, s[k].sum);
-    }
-    free(s);
-    if (kb.failed) {
-        free(kb.p);
-        return -1;
-    }
-    key->text = kb.p;
-    key->len = kb.n;
-    key->hash = mql_xxh64(kb.p, kb.n);
-    return 0;
+    return mql_cache_key_finish(&kb, s, ns, key);
 }
 
 void mql_fit_key_clear(mql_fit_key *key)

@@ -91,20 +91,7 @@ int mql_points_key_make(const mql_model *m, const mql_design_binding *b, const u
     mql_wb_put(&kb, fd, sizeof fd);
     mql_wb_u32(&kb, w != NULL);
     mql_wb_u32(&kb, eta != NULL);
-    mql_wb_u64(&kb, ns);
-    for (size_t k = 0; k < ns; k++) {
-        mql_wb_u64(&kb, s[k].bytes);
-        mql_wb_u64(&kb, s[k].sum);
-    }
-    free(s);
-    if (kb.failed) {
-        free(kb.p);
-        return -1;
-    }
-    key->text = kb.p;
-    key->len = kb.n;
-    key->hash = mql_xxh64(kb.p, kb.n);
-    return 0;
+    return mql_cache_key_finish(&kb, s, ns, key);
 }
 
 char *mql_points_cache_path(const char *dir, const mql_fit_key *key)
