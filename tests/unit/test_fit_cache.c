@@ -5,61 +5,25 @@
  * l2, Firth, --exclude, --min-level-count. A corrupt or truncated entry is stale (refitted,
  * rewritten); no directory writes nothing; the size limit trims fit entries too. */
 #include "testutil.h"
+#include "testutil_cache.h"
 #include "testutil_table.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "mqlcal/fit_cache.h"
 #include "mqlcal/model.h"
 
-static char dir[64];
-
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/mqlcal-fitcache-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static void empty_dir(void)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char p[512];
-    while (d && (de = readdir(d)))
-        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
-            snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-            unlink(p);
-        }
-    if (d)
-        closedir(d);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    empty_dir();
-    rmdir(dir);
-    return 0;
+    return cache_dir_setup("fitcache");
 }
 
 /* Fit entries in the directory, and the path of the last one seen. */
 static size_t fit_entries(char *last, size_t cap)
 {
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    size_t n = 0;
-    while (d && (de = readdir(d)))
-        if (strstr(de->d_name, ".mqlf")) {
-            n++;
-            if (last)
-                snprintf(last, cap, "%s/%s", dir, de->d_name);
-        }
-    if (d)
-        closedir(d);
-    return n;
+    return cache_entries(".mqlf", last, cap);
 }
 
 /* 600 leads: a count, a measure with decimals, a five-level category and an outcome drawn from
@@ -366,5 +330,5 @@ int main(void)
         cmocka_unit_test(test_off_writes_nothing),
         cmocka_unit_test(test_trim_fit_entries),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, cache_dir_teardown);
 }

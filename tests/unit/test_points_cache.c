@@ -6,9 +6,9 @@
  * rewritten); no directory or a design under the minimum writes nothing; the size limit trims
  * points entries too. */
 #include "testutil.h"
+#include "testutil_cache.h"
 #include "testutil_table.h"
 
-#include <dirent.h>
 #include <jansson.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,51 +16,16 @@
 #include "mqlcal/model.h"
 #include "mqlcal/points_cache.h"
 
-static char dir[64];
-
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/mqlcal-ptscache-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return cache_dir_setup("ptscache");
 }
 
-static void empty_dir(void)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char p[512];
-    while (d && (de = readdir(d)))
-        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
-            snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-            unlink(p);
-        }
-    if (d)
-        closedir(d);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    empty_dir();
-    rmdir(dir);
-    return 0;
-}
-
+/* Points entries in the directory, and the path of the last one seen. */
 static size_t points_entries(char *last, size_t cap)
 {
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    size_t n = 0;
-    while (d && (de = readdir(d)))
-        if (strstr(de->d_name, ".mqlp")) {
-            n++;
-            if (last)
-                snprintf(last, cap, "%s/%s", dir, de->d_name);
-        }
-    if (d)
-        closedir(d);
-    return n;
+    return cache_entries(".mqlp", last, cap);
 }
 
 /* 600 leads: a count, a measure, a five-level category, a flag, an outcome and weights. */
@@ -371,5 +336,5 @@ int main(void)
         cmocka_unit_test(test_off_writes_nothing),
         cmocka_unit_test(test_trim_points_entries),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, cache_dir_teardown);
 }

@@ -5,60 +5,24 @@
  * again, rewritten); no directory or a table under the minimum writes nothing; the size limit
  * trims screen entries too. */
 #include "testutil.h"
+#include "testutil_cache.h"
 #include "testutil_table.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "mqlcal/screen_cache.h"
 
-static char dir[64];
-
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/mqlcal-screencache-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static void empty_dir(void)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char p[512];
-    while (d && (de = readdir(d)))
-        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
-            snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-            unlink(p);
-        }
-    if (d)
-        closedir(d);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    empty_dir();
-    rmdir(dir);
-    return 0;
+    return cache_dir_setup("screencache");
 }
 
 /* Screen entries in the directory, and the path of the last one seen. */
 static size_t screen_entries(char *last, size_t cap)
 {
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    size_t n = 0;
-    while (d && (de = readdir(d)))
-        if (strstr(de->d_name, ".mqls")) {
-            n++;
-            if (last)
-                snprintf(last, cap, "%s/%s", dir, de->d_name);
-        }
-    if (d)
-        closedir(d);
-    return n;
+    return cache_entries(".mqls", last, cap);
 }
 
 /* 400 leads: an id, a created date, a count, a stage whose level 'Won' is nearly always won (so
@@ -309,5 +273,5 @@ int main(void)
         cmocka_unit_test(test_off_writes_nothing),
         cmocka_unit_test(test_trim_screen_entries),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, cache_dir_teardown);
 }
