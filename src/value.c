@@ -136,9 +136,21 @@ int mql_na_match(const char *s, size_t n, const char *const *na, size_t n_na)
      * differ in length or first byte */
     if (len && (n > 7 || (n == 5 && s[0] != '#')))
         return 0;
-    for (size_t i = 0; i < n_na; i++)
+    /* and they begin with N, S or U (either case), '-' or '#': a number or most words is ruled
+     * out by its first byte */
+    unsigned char x = (unsigned char)s[0];
+    if (len && (x | 0x20) != 'n' && (x | 0x20) != 's' && (x | 0x20) != 'u' && x != '-' &&
+        x != '#')
+        return 0;
+    /* a first byte that differs (as mql_span_ieq compares it) rules a placeholder out before
+     * its length is taken: most cells are no placeholder's */
+    for (size_t i = 0; i < n_na; i++) {
+        unsigned char y = (unsigned char)na[i][0];
+        if (x != y && (x | 0x20) != (y | 0x20))
+            continue;
         if (mql_span_ieq(s, n, na[i], len ? len[i] : strlen(na[i])))
             return 1;
+    }
     return 0;
 }
 

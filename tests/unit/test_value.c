@@ -1,5 +1,7 @@
 /* test_value.c: the one equality of cells (case, blanks, number and boolean spellings), its key,
  * the placeholder lists of --na, the short cut bounds of rules, and the nearest-name hint. */
+#include <ctype.h>
+
 #include "testutil.h"
 
 #include "mqlcal/value.h"
@@ -96,6 +98,30 @@ static void test_truth(void **state)
         mql_cell_from_text(&c, neither[i], NULL, 0);
         assert_int_equal(mql_cell_truth(&c), -1);
     }
+}
+
+/* The default list (na NULL) rules most cells out by length and first byte before comparing:
+ * every default placeholder, in upper and lower case and padded, still matches, and cells that
+ * pass the length test but begin otherwise, or differ after the first byte, do not. */
+static void test_na_defaults_fast_path(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < mql_n_default_na; i++) {
+        char up[32], low[32];
+        size_t n = strlen(mql_default_na[i]);
+        for (size_t k = 0; k <= n; k++) {
+            up[k] = (char)toupper((unsigned char)mql_default_na[i][k]);
+            low[k] = (char)tolower((unsigned char)mql_default_na[i][k]);
+        }
+        assert_true(mql_na_match(mql_default_na[i], n, NULL, 0));
+        assert_true(mql_na_match(up, n, NULL, 0));
+        assert_true(mql_na_match(low, n, NULL, 0));
+    }
+    assert_true(mql_na_match(" NULL\t", 6, NULL, 0));
+    const char *const not_na[] = {"7", "12", "Other", "VP", "-1", "#N/B", "Nope", "uk", "sel",
+                                  "none!", "N/A2", "Manager", "Paid"};
+    for (size_t i = 0; i < sizeof not_na / sizeof not_na[0]; i++)
+        assert_false(mql_na_match(not_na[i], strlen(not_na[i]), NULL, 0));
 }
 
 /* --na: replace, add (+), keep (-); "" always present; the format gives the spec back. */
@@ -230,6 +256,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_equality),   cmocka_unit_test(test_key),
         cmocka_unit_test(test_truth),      cmocka_unit_test(test_na_lists),
+        cmocka_unit_test(test_na_defaults_fast_path),
         cmocka_unit_test(test_cut_bounds), cmocka_unit_test(test_nearest_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
