@@ -626,22 +626,23 @@ void mql_scorer_score_rows(const mql_scorer *s, const size_t *rows, size_t k, lo
     }
 }
 
-void mql_scorer_score_fields(mql_scorer *s, const char *const *fields, size_t n_fields,
-                             mql_score_result *r)
+void mql_scorer_score_spans(mql_scorer *s, const char *const *fields, const size_t *lens,
+                            size_t n_fields, mql_score_result *r)
 {
     long *h = s->hit;
     for (size_t k = 0; k < s->n_f; k++) {
         scorer_feature *f = &s->f[k];
         mql_cell cell;
         const char *txt = f->col < n_fields ? fields[f->col] : "";
-        mql_cell_from_text(&cell, txt, s->na, s->n_na);
+        size_t len = f->col < n_fields && lens ? lens[f->col] : strlen(txt);
+        mql_cell_from_span(&cell, txt, len, s->na, s->n_na);
         double v;
         if (s->dec_comma && !cell.missing && !cell.is_num &&
-            mql_parse_decimal_comma(txt, strlen(txt), &v) == 0) {
+            mql_parse_decimal_comma(txt, len, &v) == 0) {
             cell.is_num = 1;                 /* "8170,38" in a ';' file, as table.c reads it */
             cell.num = v;
         } else if (!cell.missing && !cell.is_num && f->n_bp &&
-                   mql_is_nonfinite_number(txt, strlen(txt))) {
+                   mql_is_nonfinite_number(txt, len)) {
             cell.missing = 1;                /* NaN in a numeric feature: missing, as table.c */
         }
         h[k] = match_cell(s->m, f, &cell);
@@ -649,12 +650,21 @@ void mql_scorer_score_fields(mql_scorer *s, const char *const *fields, size_t n_
     }
     for (size_t k = 0; k < s->n_cg; k++) {
         const scorer_compound *g = &s->cg[k];
-        for (size_t j = 0; j < g->n_feat; j++)
-            mql_cell_from_text(&s->cells[j], g->col[j] < n_fields ? fields[g->col[j]] : "",
-                               s->na, s->n_na);
+        for (size_t j = 0; j < g->n_feat; j++) {
+            size_t col = g->col[j];
+            const char *txt = col < n_fields ? fields[col] : "";
+            mql_cell_from_span(&s->cells[j], txt,
+                               col < n_fields && lens ? lens[col] : strlen(txt), s->na, s->n_na);
+        }
         h[s->n_f + k] = match_compound(s->m, g, s->cells);
     }
     finish(s->m, h, s->n_f + s->n_cg, r);
+}
+
+void mql_scorer_score_fields(mql_scorer *s, const char *const *fields, size_t n_fields,
+                             mql_score_result *r)
+{
+    mql_scorer_score_spans(s, fields, NULL, n_fields, r);
 }
 
 typedef struct score_job {

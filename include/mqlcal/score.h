@@ -49,6 +49,9 @@ void mql_scorer_score_rows(const mql_scorer *s, const size_t *rows, size_t k, lo
 void mql_scorer_set_delim(mql_scorer *s, char delim);
 void mql_scorer_score_fields(mql_scorer *s, const char *const *fields, size_t n_fields,
                              mql_score_result *r);
+/* The same with each field's length given (lens[k] == strlen(fields[k])), so none is measured. */
+void mql_scorer_score_spans(mql_scorer *s, const char *const *fields, const size_t *lens,
+                            size_t n_fields, mql_score_result *r);
 
 /* Scores every row: score, fit and engagement sub-scores, capped as in mql_score_result (any may
  * be NULL; each n_rows long). */

@@ -287,7 +287,8 @@ static int score_row(const mql_csv_row *row, void *vctx, mql_err *err)
             c->n_mql += r.is_mql != 0;
             c->n_stale += !r.is_mql && r0.is_mql;
         } else {
-            mql_scorer_score_fields(c->s, (const char *const *)row->field, row->n_fields, &r);
+            mql_scorer_score_spans(c->s, (const char *const *)row->field, row->len,
+                                   row->n_fields, &r);
         }
         /* the added columns: three numbers, probability, band, flag, reasons (the longest
          * reasons are stored quoted) */
@@ -467,12 +468,22 @@ static int batch_add(pipeline *pl, const mql_csv_row *row, mql_err *err)
         b->text = t;
         b->cap_t = cap;
     }
+    /* The reader stores a record's fields back to back, each followed by its NUL: then the
+     * record is one copy (bytes then counts the span exactly), else a copy per field. */
+    const char *first = nf ? row->field[0] : NULL;
+    int whole = nf > 0;
+    for (size_t k = 1; k < nf && whole; k++)
+        whole = row->field[k] == row->field[k - 1] + row->len[k - 1] + 1;
+    if (whole)
+        memcpy(b->text + b->used, first, bytes);
     for (size_t k = 0; k < nf; k++) {
         b->off[b->n_fields] = b->used;
         b->len[b->n_fields++] = row->len[k];
-        memcpy(b->text + b->used, row->field[k], row->len[k]);
-        b->used += row->len[k];
-        b->text[b->used++] = '\0';
+        if (!whole) {
+            memcpy(b->text + b->used, row->field[k], row->len[k]);
+            b->text[b->used + row->len[k]] = '\0';
+        }
+        b->used += row->len[k] + 1;
     }
     b->row_index[b->n_rows] = row->index;
     b->row_line[b->n_rows] = row->line;
