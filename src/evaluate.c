@@ -1,6 +1,7 @@
 /* evaluate.c: a points model applied to leads and everything measured on the result (scored
- * set, summary, thresholds, reliability, bands, gains, PSI, histogram, grades, comparison and
- * out-of-sample runs), as structs plus mql_tab tables shared by every front end. */
+ * set, summary, recalibration, thresholds, reliability, bands, gains, PSI, histogram, grades), as
+ * structs plus mql_tab tables shared by every front end. The comparison of two models is in
+ * evaluate_compare.c, the out-of-sample runs in evaluate_runs.c. */
 #include "mqlcal/evaluate.h"
 
 #include <float.h>
@@ -9,13 +10,9 @@
 #include <string.h>
 
 #include "mqlcal/table_ops.h"
+#include "evaluate_scored.h"
 
 static const double Z95 = 1.959963984540054;
-
-static int oom(mql_err *err)
-{
-    return mql_err_set(err, MQL_ENOMEM, "out of memory");
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -125,8 +122,8 @@ void mql_scored_free(mql_scored *s)
     free(s);
 }
 
-static mql_scored *scored_alloc(size_t n, int with_sub, int with_sql, int with_date,
-                                int with_acv, int with_cens)
+mql_scored *mql_scored_alloc(size_t n, int with_sub, int with_sql, int with_date,
+                             int with_acv, int with_cens)
 {
     mql_scored *s = calloc(1, sizeof *s);
     if (!s)
@@ -313,8 +310,8 @@ int mql_scored_new(const mql_points *m, const mql_table *t, const mql_eval_roles
     size_t n = t->n_rows, cap = n ? n : 1;
     /* lent columns: the date and acv arrays are the table's (no fresh memory for their copies) */
     int lend = r->lend_columns != 0;
-    mql_scored *s = scored_alloc(n, 1, r->sql != NULL, r->date_col >= 0 && !lend,
-                                 r->acv_col >= 0 && !lend, 0);
+    mql_scored *s = mql_scored_alloc(n, 1, r->sql != NULL, r->date_col >= 0 && !lend,
+                                     r->acv_col >= 0 && !lend, 0);
     if (s && lend) {
         s->borrows_columns = 1;
         s->acv = r->acv_col >= 0 ? t->cols[r->acv_col].num : NULL;
@@ -413,7 +410,7 @@ int mql_scored_part(const mql_scored *all, const unsigned char *part, unsigned c
             return oom(err);
         }
     } else {
-        if (!(s = scored_alloc(k, 1, all->sql != NULL, all->date != NULL, all->acv != NULL, 0)))
+        if (!(s = mql_scored_alloc(k, 1, all->sql != NULL, all->date != NULL, all->acv != NULL, 0)))
             return oom(err);
         for (size_t i = first, j = 0; i <= last; i++) {
             if (part[i] != which)
@@ -451,7 +448,7 @@ int mql_scored_from_arrays(size_t n, const double *score, const double *prob,
     *out = NULL;
     if (n == 0)
         return mql_err_set(err, MQL_EDATA, "no leads to evaluate");
-    mql_scored *s = scored_alloc(n, 0, sql != NULL, date != NULL, acv != NULL, 0);
+    mql_scored *s = mql_scored_alloc(n, 0, sql != NULL, date != NULL, acv != NULL, 0);
     if (!s)
         return oom(err);
     s->threshold = threshold;
@@ -482,7 +479,7 @@ int mql_scored_from_arrays(size_t n, const double *score, const double *prob,
 
 /* Copies lead i of s into row j of o, for every array o has (o's optional arrays are a subset of
  * s's); keeps o->n_censored counting. */
-static void scored_copy_row(mql_scored *o, size_t j, const mql_scored *s, size_t i)
+void mql_scored_copy_row(mql_scored *o, size_t j, const mql_scored *s, size_t i)
 {
     o->score[j] = s->score[i];
     o->prob[j] = s->prob[i];
@@ -518,8 +515,8 @@ int mql_scored_subset(const mql_scored *s, const unsigned char *mask, mql_scored
         k += mask[i] != 0;
     if (k == 0)
         return mql_err_set(err, MQL_EDATA, "no leads in the evaluated part");
-    mql_scored *o = scored_alloc(k, s->fit != NULL, s->sql != NULL, s->date != NULL,
-                                 s->acv != NULL, s->censored != NULL);
+    mql_scored *o = mql_scored_alloc(k, s->fit != NULL, s->sql != NULL, s->date != NULL,
+                                     s->acv != NULL, s->censored != NULL);
     if (!o)
         return oom(err);
     o->threshold = s->threshold;
@@ -536,7 +533,7 @@ int mql_scored_subset(const mql_scored *s, const unsigned char *mask, mql_scored
     for (size_t i = 0; i < s->n; i++) {
         if (!mask[i])
             continue;
-        scored_copy_row(o, j++, s, i);
+        mql_scored_copy_row(o, j++, s, i);
     }
     int st = s->prob_platt ? scored_platt(o, err) : MQL_OK;
     if (st) {
@@ -556,8 +553,8 @@ mql_bt_input mql_scored_bt_input(const mql_scored *s)
 }
 
 /* Copies of the rated rows' score, prob and y (censored dropped). *k is their count. */
-static int rated_arrays(const mql_scored *s, double **score, double **prob, unsigned char **y,
-                        size_t *k, mql_err *err)
+int mql_scored_rated_arrays(const mql_scored *s, double **score, double **prob, unsigned char **y,
+                            size_t *k, mql_err *err)
 {
     size_t cap = s->n ? s->n : 1;
     *score = malloc(cap * sizeof **score);
@@ -625,7 +622,7 @@ int mql_eval_summarize(const mql_scored *s, mql_eval_summary *out, mql_err *err)
     double *sc, *p;
     unsigned char *y;
     size_t k;
-    int st = rated_arrays(s, &sc, &p, &y, &k, err);
+    int st = mql_scored_rated_arrays(s, &sc, &p, &y, &k, err);
     if (st)
         return st;
     out->n = s->n;
@@ -815,7 +812,7 @@ int mql_eval_recalibrate(const mql_scored *s, mql_points *m, mql_recal_method me
     double *sc, *p;
     unsigned char *y;
     size_t k;
-    int st = rated_arrays(s, &sc, &p, &y, &k, err);
+    int st = mql_scored_rated_arrays(s, &sc, &p, &y, &k, err);
     if (st)
         return st;
     mql_platt pl;
@@ -980,7 +977,7 @@ int mql_eval_reliability_bands(const mql_scored *s, const double *cuts, size_t n
     double *sc, *p;
     unsigned char *y;
     size_t k;
-    int st = rated_arrays(s, &sc, &p, &y, &k, err);
+    int st = mql_scored_rated_arrays(s, &sc, &p, &y, &k, err);
     if (st)
         return st;
     mql_rel_bin *b = malloc((n_cuts + 1) * sizeof *b);
@@ -1040,7 +1037,7 @@ int mql_eval_reliability_quantile(const mql_scored *s, size_t n_bins, mql_tab **
     double *sc, *p;
     unsigned char *y;
     size_t k, used = 0;
-    int st = rated_arrays(s, &sc, &p, &y, &k, err);
+    int st = mql_scored_rated_arrays(s, &sc, &p, &y, &k, err);
     if (st)
         return st;
     mql_rel_bin *b = malloc((n_bins ? n_bins : 1) * sizeof *b);
@@ -1120,7 +1117,7 @@ int mql_eval_gains(const mql_scored *s, mql_tab **out, mql_err *err)
     double *sc, *p;
     unsigned char *y;
     size_t k, nr = 0;
-    int st = rated_arrays(s, &sc, &p, &y, &k, err);
+    int st = mql_scored_rated_arrays(s, &sc, &p, &y, &k, err);
     if (st)
         return st;
     mql_gains_row g[10];
@@ -1380,531 +1377,3 @@ int mql_eval_grades(const mql_scored *s, mql_tab **out, mql_err *err)
     return MQL_OK;
 }
 
-/* ================================================================================================
- * comparison
- * ============================================================================================== */
-
-void mql_compare_free(mql_compare *c)
-{
-    if (!c)
-        return;
-    mql_bt_sweep_free(c->old_at);
-    mql_bt_sweep_free(c->new_at);
-    free(c->rules);
-    free(c);
-}
-
-/* Same conditions (feature, operator and value text each; order of conditions aside). */
-static int same_rule(const mql_rule *a, const mql_rule *b)
-{
-    if (a->n_cond != b->n_cond)
-        return 0;
-    for (size_t k = 0; k < a->n_cond; k++) {
-        const mql_cond *x = &a->cond[k], *y = NULL;
-        for (size_t j = 0; j < b->n_cond && !y; j++)
-            if (mql_strcasecmp(x->feature, b->cond[j].feature) == 0)
-                y = &b->cond[j];
-        if (!y || x->op != y->op ||
-            mql_strcasecmp(x->value ? x->value : "", y->value ? y->value : "") != 0)
-            return 0;
-    }
-    return 1;
-}
-
-static int diff_rules(const mql_points *o, const mql_points *n, mql_compare *c, mql_err *err)
-{
-    size_t no = o ? o->n_rules : 0, nn = n ? n->n_rules : 0;
-    if (!(c->rules = calloc(no + nn + 1, sizeof *c->rules)))
-        return oom(err);
-    unsigned char *used = calloc(nn + 1, 1);
-    if (!used)
-        return oom(err);
-    for (size_t i = 0; i < no; i++) {
-        mql_rule_diff *d = &c->rules[c->n_rules++];
-        d->old_rule = &o->rules[i];
-        d->old_points = o->rules[i].points;
-        d->change = MQL_RULE_REMOVED;
-        for (size_t j = 0; j < nn; j++)
-            if (!used[j] && same_rule(&o->rules[i], &n->rules[j])) {
-                used[j] = 1;
-                d->new_rule = &n->rules[j];
-                d->new_points = n->rules[j].points;
-                d->change = d->new_points == d->old_points ? MQL_RULE_SAME : MQL_RULE_CHANGED;
-                break;
-            }
-    }
-    for (size_t j = 0; j < nn; j++)
-        if (!used[j]) {
-            mql_rule_diff *d = &c->rules[c->n_rules++];
-            d->new_rule = &n->rules[j];
-            d->new_points = n->rules[j].points;
-            d->change = MQL_RULE_ADDED;
-        }
-    free(used);
-    return MQL_OK;
-}
-
-int mql_compare_run(const mql_scored *olds, const mql_scored *news, mql_compare **out,
-                    mql_err *err)
-{
-    return mql_compare_run_summarized(olds, NULL, NULL, news, NULL, NULL, out, err);
-}
-
-/* The one-row sweep of s at threshold thr: the row of sweep sw at exactly thr when sw has one
- * (the same leads added in the same order, the same totals), else swept. */
-static int sweep_at(const mql_scored *s, const mql_bt_sweep *sw, double thr, mql_bt_sweep **out,
-                    mql_err *err)
-{
-    for (size_t k = 0; sw && k < sw->n_rows; k++) {
-        if (sw->rows[k].threshold != thr)
-            continue;
-        mql_bt_sweep *o = calloc(1, sizeof *o);
-        if (!o || !(o->rows = malloc(sizeof *o->rows))) {
-            free(o);
-            return oom(err);
-        }
-        o->totals = sw->totals;
-        o->n_rows = 1;
-        o->rows[0] = sw->rows[k];
-        *out = o;
-        return MQL_OK;
-    }
-    return mql_eval_sweep(s, &thr, 1, out, err);
-}
-
-int mql_compare_run_summarized(const mql_scored *olds, const mql_eval_summary *old_sum,
-                               const mql_bt_sweep *old_sw, const mql_scored *news,
-                               const mql_eval_summary *new_sum, const mql_bt_sweep *new_sw,
-                               mql_compare **out, mql_err *err)
-{
-    *out = NULL;
-    if (olds->n != news->n)
-        return mql_err_set(err, MQL_EDATA, "compare: the scored sets differ in size (%zu, %zu)",
-                           olds->n, news->n);
-    mql_compare *c = calloc(1, sizeof *c);
-    if (!c)
-        return oom(err);
-    double to = (double)olds->threshold, tn = (double)news->threshold;
-    c->old_model = olds->model;
-    c->new_model = news->model;
-    int st;
-    if (old_sum)
-        c->old_sum = *old_sum;
-    if (new_sum)
-        c->new_sum = *new_sum;
-    if ((!old_sum && (st = mql_eval_summarize(olds, &c->old_sum, err))) ||
-        (!new_sum && (st = mql_eval_summarize(news, &c->new_sum, err))) ||
-        (st = sweep_at(olds, old_sw, to, &c->old_at, err)) ||
-        (st = sweep_at(news, new_sw, tn, &c->new_at, err)) ||
-        (st = diff_rules(olds->model, news->model, c, err))) {
-        mql_compare_free(c);
-        return st;
-    }
-    for (size_t i = 0; i < olds->n; i++) {
-        int a = olds->score[i] >= to, b = news->score[i] >= tn;
-        int k = a && b ? 0 : !a && b ? 1 : a ? 2 : 3;
-        c->move[k]++;
-        if (!olds->censored || !olds->censored[i]) {
-            c->move_rated[k]++;
-            c->move_won[k] += olds->y[i];
-        }
-    }
-    *out = c;
-    return MQL_OK;
-}
-
-/* A row of the comparison; note (NULL: none) says when the figures rest on too few leads. */
-static int cmp_note(mql_tab *t, const char *metric, double a, double b, const char *fmt,
-                    const char *note)
-{
-    return mql_tab_row(t) || mql_tab_add_str(t, metric) || mql_tab_add_num(t, a, fmt) ||
-           mql_tab_add_num(t, b, fmt) || mql_tab_add_num(t, b - a, fmt) ||
-           mql_tab_add_str(t, note);
-}
-
-static int cmp_row(mql_tab *t, const char *metric, double a, double b, const char *fmt)
-{
-    return cmp_note(t, metric, a, b, fmt, NULL);
-}
-
-mql_tab *mql_compare_metrics_tab(const mql_compare *c)
-{
-    static const char *const cols[] = {"metric", "old", "new", "change", "note"};
-    mql_tab *t = mql_tab_new(5, cols);
-    if (!t)
-        return NULL;
-    const mql_eval_summary *o = &c->old_sum, *n = &c->new_sum;
-    const mql_bt_row *ro = &c->old_at->rows[0], *rn = &c->new_at->rows[0];
-    /* Both models are scored on the same leads: one count of won and lost. */
-    const char *few = n->has_auc && n->few ? n->few_note : NULL;
-    int fail = cmp_note(t, "AUC", o->auc.auc, n->auc.auc, "%.4f", few) ||
-               cmp_note(t, "Gini", o->auc.gini, n->auc.gini, "%.4f", few) ||
-               cmp_row(t, "KS", o->ks.ks, n->ks.ks, "%.4f") ||
-               cmp_row(t, "Brier", o->brier, n->brier, "%.5f") ||
-               cmp_row(t, "log loss", o->logloss, n->logloss, "%.5f") ||
-               cmp_row(t, "threshold", ro->threshold, rn->threshold, "%.10g") ||
-               cmp_row(t, "MQLs", (double)ro->mqls, (double)rn->mqls, "%.0f") ||
-               cmp_row(t, "MQLs per month", ro->mqls_per_month, rn->mqls_per_month, "%.1f") ||
-               cmp_row(t, "MQL-to-won", ro->won_rate, rn->won_rate, "%.4f") ||
-               cmp_row(t, "MQL-to-SQL", ro->sql_rate, rn->sql_rate, "%.4f") ||
-               cmp_row(t, "recall of won", ro->recall, rn->recall, "%.4f");
-    if (!fail && (o->has_caps || n->has_caps)) {
-        static const char *const cn[] = {"leads the fit cap binds",
-                                         "leads the engagement cap binds",
-                                         "leads the total cap binds"};
-        const mql_points *mo = c->old_model, *mn = c->new_model;
-        for (int k = 0; k < 3 && !fail; k++) {
-            long co = !mo ? MQL_NO_CAP : k == 0 ? mo->cap_fit : k == 1 ? mo->cap_engagement
-                                                                      : mo->cap_total;
-            long cw = !mn ? MQL_NO_CAP : k == 0 ? mn->cap_fit : k == 1 ? mn->cap_engagement
-                                                                      : mn->cap_total;
-            fail = cmp_row(t, cn[k], co == MQL_NO_CAP ? NAN : (double)o->cap_binds[k],
-                           cw == MQL_NO_CAP ? NAN : (double)n->cap_binds[k], "%.0f");
-        }
-    }
-    if (fail) {
-        mql_tab_free(t);
-        return NULL;
-    }
-    return t;
-}
-
-mql_tab *mql_compare_migration_tab(const mql_compare *c)
-{
-    static const char *const cols[] = {"movement", "leads", "rated", "won", "won_rate"};
-    static const char *const names[] = {"stay MQL", "become MQL", "stop being MQL",
-                                        "stay non-MQL"};
-    mql_tab *t = mql_tab_new(5, cols);
-    if (!t)
-        return NULL;
-    int fail = 0;
-    for (int k = 0; k < 4 && !fail; k++)
-        fail = mql_tab_row(t) || mql_tab_add_str(t, names[k]) ||
-               mql_tab_add_int(t, (long long)c->move[k]) ||
-               mql_tab_add_int(t, (long long)c->move_rated[k]) ||
-               mql_tab_add_int(t, (long long)c->move_won[k]) ||
-               mql_tab_add_num(t, c->move_rated[k] ? (double)c->move_won[k] /
-                                                         (double)c->move_rated[k]
-                                                   : NAN,
-                               "%.4f");
-    if (fail) {
-        mql_tab_free(t);
-        return NULL;
-    }
-    return t;
-}
-
-mql_tab *mql_compare_rules_tab(const mql_compare *c)
-{
-    static const char *const cols[] = {"feature", "operator", "value", "old_points", "new_points",
-                                       "change"};
-    static const char *const ch[] = {"same", "changed", "added", "removed"};
-    mql_tab *t = mql_tab_new(6, cols);
-    if (!t)
-        return NULL;
-    int fail = 0;
-    for (size_t k = 0; k < c->n_rules && !fail; k++) {
-        const mql_rule_diff *d = &c->rules[k];
-        const mql_rule *r = d->old_rule ? d->old_rule : d->new_rule;
-        char fb[512], ob[128], vb[1024];
-        fail = mql_tab_row(t) || mql_tab_add_str(t, mql_rule_field(r, 0, fb, sizeof fb)) ||
-               mql_tab_add_str(t, mql_rule_field(r, 1, ob, sizeof ob)) ||
-               mql_tab_add_str(t, mql_rule_field(r, 2, vb, sizeof vb)) ||
-               (d->old_rule ? mql_tab_add_int(t, d->old_points) : mql_tab_add_str(t, NULL)) ||
-               (d->new_rule ? mql_tab_add_int(t, d->new_points) : mql_tab_add_str(t, NULL)) ||
-               mql_tab_add_str(t, ch[d->change]);
-    }
-    if (fail) {
-        mql_tab_free(t);
-        return NULL;
-    }
-    return t;
-}
-
-/* ================================================================================================
- * training and out-of-sample runs
- * ============================================================================================== */
-
-/* The train and points steps for one glm option set. */
-static int train_once(const mql_table *t, const unsigned char *y, const double *w,
-                      const mql_train_spec *spec, const mql_glm_opts *glm, mql_model **out,
-                      mql_fit_diag *diag, mql_err *err)
-{
-    mql_model *m = NULL;
-    int st = mql_model_train(t, y, w, spec ? spec->design : NULL, glm, &m, diag, err);
-    if (!st)
-        st = mql_model_add_points(m, t, y, spec ? &spec->points : NULL, err);
-    if (st) {
-        mql_model_free(m);
-        return st;
-    }
-    m->l2 = glm ? glm->l2 : 0;
-    *out = m;
-    return MQL_OK;
-}
-
-int mql_eval_train(const mql_table *t, const unsigned char *y, const double *w,
-                   const mql_train_spec *spec, mql_model **out, mql_fit_diag *diag,
-                   mql_err *err)
-{
-    *out = NULL;
-    const mql_glm_opts *glm = spec ? spec->glm : NULL;
-    mql_glm_opts def;
-    if (!glm) {
-        mql_glm_opts_default(&def);
-        glm = &def;
-    }
-    int automatic = spec && spec->auto_firth && glm->method == MQL_GLM_METHOD_ML &&
-                    glm->l2 == 0.0;
-    mql_fit_diag local;
-    if (!diag)
-        diag = &local;
-    int st = train_once(t, y, w, spec, glm, out, diag, err);
-    mql_firth_reason why = MQL_FIRTH_NOT_USED;
-    char text[sizeof spec->choice->why];
-    if (automatic && st == MQL_EDATA && diag->state == MQL_GLM_SEPARATED) {
-        why = MQL_FIRTH_SEPARATION;
-        snprintf(text, sizeof text, "%s", err->msg);
-    } else if (automatic && st == MQL_OK && diag->n_params && diag->epv < MQL_MIN_EPV) {
-        why = MQL_FIRTH_FEW_EVENTS;
-        snprintf(text, sizeof text, "%.1f events per parameter (%zu parameters), below %.0f",
-                 diag->epv, diag->n_params, MQL_MIN_EPV);
-    }
-    double epv = diag->epv;
-    if (why != MQL_FIRTH_NOT_USED) {
-        mql_model_free(*out);
-        *out = NULL;
-        mql_fit_diag_clear(diag);
-        mql_glm_opts firth = *glm;
-        firth.method = MQL_GLM_METHOD_FIRTH;
-        firth.flic = 1;
-        firth.profile = 0;      /* MQL_FIRTH_PROFILE_OFF: a refit needs the estimates only */
-        st = train_once(t, y, w, spec, &firth, out, diag, err);
-    }
-    if (spec && spec->choice) {
-        mql_fit_choice *c = spec->choice;
-        c->reason = why;
-        c->epv = epv;
-        snprintf(c->why, sizeof c->why, "%s", why ? text : "");
-        c->n_fits++;
-        c->n_separation += why == MQL_FIRTH_SEPARATION;
-        c->n_few_events += why == MQL_FIRTH_FEW_EVENTS;
-    }
-    if (diag == &local)
-        mql_fit_diag_clear(&local);
-    return st;
-}
-
-void mql_eval_runs_free(mql_eval_runs *runs)
-{
-    if (!runs)
-        return;
-    free(runs->parts);
-    mql_scored_free(runs->pooled);
-    free(runs);
-}
-
-/* Metrics of one tested part (s: its leads; score = integer points of its model). */
-static int part_metrics(const mql_scored *s, mql_eval_part *p, mql_err *err)
-{
-    double *sc, *pr;
-    unsigned char *y;
-    size_t k;
-    int st = rated_arrays(s, &sc, &pr, &y, &k, err);
-    if (st)
-        return st;
-    p->n_test = s->n;
-    p->test_rated = k;
-    p->test_won = 0;
-    for (size_t i = 0; i < k; i++)
-        p->test_won += y[i];
-    p->auc = p->brier = p->logloss = NAN;
-    if (p->test_won > 0 && p->test_won < k) {
-        mql_auc(sc, y, NULL, k, &p->auc, NULL);
-        mql_brier(pr, y, NULL, k, &p->brier, NULL);
-        mql_logloss(pr, y, NULL, k, &p->logloss, NULL);
-    }
-    free(sc);
-    free(pr);
-    free(y);
-    p->threshold = (double)s->threshold;
-    p->mqls = 0;
-    p->mqls_per_month = p->won_rate = p->sql_rate = p->recall = NAN;
-    if (p->test_won == 0) {
-        for (size_t i = 0; i < s->n; i++)
-            p->mqls += s->score[i] >= p->threshold;
-        return MQL_OK;
-    }
-    mql_bt_sweep *sw = NULL;
-    if ((st = mql_eval_sweep(s, &p->threshold, 1, &sw, err)))
-        return st;
-    const mql_bt_row *r = &sw->rows[0];
-    p->mqls = r->mqls;
-    p->mqls_per_month = r->mqls_per_month;
-    p->won_rate = r->won_rate;
-    p->sql_rate = r->sql_rate;
-    p->recall = r->recall;
-    mql_bt_sweep_free(sw);
-    return MQL_OK;
-}
-
-/* Appends the tested rows of s (mask) to the pooled arrays, score := probability. */
-static void pool_append(mql_scored *pool, size_t *k, const mql_scored *s)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        size_t j = (*k)++;
-        scored_copy_row(pool, j, s, i);
-        pool->score[j] = s->prob[i];
-    }
-}
-
-int mql_eval_run_parts(const mql_table *t, const mql_eval_roles *r, const long *part,
-                       size_t n_parts, const char *const *labels, mql_split_mode mode,
-                       const mql_points *fixed, const mql_train_spec *spec,
-                       mql_eval_runs **out, mql_err *err)
-{
-    *out = NULL;
-    size_t n = t->n_rows, cap = n ? n : 1;
-    mql_eval_runs *runs = calloc(1, sizeof *runs);
-    unsigned char *train = malloc(cap), *test = malloc(cap);
-    unsigned char *ysub = malloc(cap);
-    double *wsub = spec && spec->w ? malloc(cap * sizeof *wsub) : NULL;
-    mql_scored *fixed_scored = NULL;
-    int st = MQL_OK;
-    if (!runs || !train || !test || !ysub || (spec && spec->w && !wsub) ||
-        !(runs->parts = calloc(n_parts ? n_parts : 1, sizeof *runs->parts))) {
-        st = oom(err);
-        goto done;
-    }
-    size_t tested = 0;
-    for (size_t i = 0; i < n; i++)
-        tested += part[i] >= (mode == MQL_SPLIT_BEFORE ? 1 : 0) && part[i] < (long)n_parts;
-    if (fixed && (st = mql_scored_new(fixed, t, r, &fixed_scored, err)))
-        goto done;
-    runs->pooled = scored_alloc(tested, 0, r->sql != NULL, r->date_col >= 0, r->acv_col >= 0,
-                                r->maturity_days > 0 || r->open);
-    if (runs->pooled && r->open && !(runs->pooled->open = calloc(tested ? tested : 1, 1))) {
-        mql_scored_free(runs->pooled);
-        runs->pooled = NULL;
-    }
-    if (runs->pooled)
-        runs->pooled->months = r->months;
-    if (!runs->pooled) {
-        st = oom(err);
-        goto done;
-    }
-    runs->pooled->threshold = 0;
-    size_t pooled_k = 0;
-    for (size_t j = (mode == MQL_SPLIT_BEFORE ? 1 : 0); j < n_parts; j++) {
-        mql_eval_part *p = &runs->parts[runs->n_parts++];
-        snprintf(p->label, sizeof p->label, "%s", labels[j]);
-        size_t ntr = 0, nte = 0;
-        for (size_t i = 0; i < n; i++) {
-            long q = part[i];
-            train[i] = q >= 0 && (mode == MQL_SPLIT_BEFORE ? q < (long)j : q != (long)j) &&
-                       !(r->open && r->open[i]);     /* open leads are not fitted */
-            test[i] = q == (long)j;
-            ntr += train[i];
-            nte += test[i];
-        }
-        p->n_train = fixed ? 0 : ntr;
-        if (nte == 0 || (!fixed && ntr == 0)) {
-            st = mql_err_set(err, MQL_EDATA, "%s: no leads to %s", p->label,
-                             nte == 0 ? "test" : "train on");
-            goto done;
-        }
-        mql_scored *full = NULL, *sub = NULL;
-        mql_model *m = NULL;
-        if (fixed) {
-            st = mql_scored_subset(fixed_scored, test, &sub, err);
-        } else {
-            mql_table *tt = NULL;
-            size_t k = 0;
-            for (size_t i = 0; i < n; i++)
-                if (train[i]) {
-                    ysub[k] = r->y[i];
-                    if (wsub)
-                        wsub[k] = spec->w[i];
-                    k++;
-                }
-            if (!(st = mql_table_subset(t, train, &tt, err)) &&
-                !(st = mql_eval_train(tt, ysub, wsub, spec, &m, NULL, err)) &&
-                !(st = mql_scored_new(m->points, t, r, &full, err)))
-                st = mql_scored_subset(full, test, &sub, err);
-            mql_table_free(tt);
-        }
-        if (!st)
-            st = part_metrics(sub, p, err);
-        if (!st)
-            pool_append(runs->pooled, &pooled_k, sub);
-        mql_scored_free(sub);
-        mql_scored_free(full);
-        mql_model_free(m);
-        if (st) {
-            mql_err_prefix(err, st, "%s", p->label);
-            goto done;
-        }
-    }
-    snprintf(runs->pooled_part.label, sizeof runs->pooled_part.label, "pooled");
-    if ((st = part_metrics(runs->pooled, &runs->pooled_part, err)))
-        goto done;
-    /* Pooled threshold and volume have no single meaning across refits. */
-    runs->pooled_part.threshold = NAN;
-    runs->pooled_part.mqls = 0;
-    runs->pooled_part.mqls_per_month = runs->pooled_part.won_rate = NAN;
-    runs->pooled_part.sql_rate = runs->pooled_part.recall = NAN;
-done:
-    free(train);
-    free(test);
-    free(ysub);
-    free(wsub);
-    mql_scored_free(fixed_scored);
-    if (st) {
-        mql_eval_runs_free(runs);
-        return st;
-    }
-    *out = runs;
-    return MQL_OK;
-}
-
-static int runs_row(mql_tab *t, const mql_eval_part *p)
-{
-    /* Figures on too few leads say so. */
-    char few[112];
-    int is_few = !isnan(p->auc) &&
-                 mql_few_note(p->test_won, p->test_rated - p->test_won, few, sizeof few);
-    /* The pooled row has no single training set. */
-    return mql_tab_row(t) || mql_tab_add_str(t, p->label) ||
-           (isnan(p->threshold) ? mql_tab_add_str(t, NULL)
-                                : mql_tab_add_int(t, (long long)p->n_train)) || mql_tab_add_int(t, (long long)p->n_test) ||
-           mql_tab_add_int(t, (long long)p->test_rated) ||
-           mql_tab_add_int(t, (long long)p->test_won) || mql_tab_add_num(t, p->auc, "%.4f") ||
-           mql_tab_add_num(t, p->brier, "%.5f") || mql_tab_add_num(t, p->logloss, "%.5f") ||
-           mql_tab_add_num(t, p->threshold, "%.10g") ||
-           (isnan(p->threshold) ? mql_tab_add_str(t, NULL)
-                                : mql_tab_add_int(t, (long long)p->mqls)) ||
-           mql_tab_add_num(t, p->mqls_per_month, "%.1f") ||
-           mql_tab_add_num(t, p->won_rate, "%.4f") || mql_tab_add_num(t, p->sql_rate, "%.4f") ||
-           mql_tab_add_num(t, p->recall, "%.4f") || mql_tab_add_str(t, is_few ? few : NULL);
-}
-
-mql_tab *mql_eval_runs_tab(const mql_eval_runs *runs, int with_pooled)
-{
-    static const char *const cols[] = {"part",      "n_train", "n_test",   "rated",
-                                       "won",       "auc",     "brier",    "logloss",
-                                       "threshold", "mqls",    "mqls_per_month", "won_rate",
-                                       "sql_rate",  "recall",  "note"};
-    mql_tab *t = mql_tab_new(15, cols);
-    if (!t)
-        return NULL;
-    int fail = 0;
-    for (size_t j = 0; j < runs->n_parts && !fail; j++)
-        fail = runs_row(t, &runs->parts[j]);
-    if (!fail && with_pooled)
-        fail = runs_row(t, &runs->pooled_part);
-    if (fail) {
-        mql_tab_free(t);
-        return NULL;
-    }
-    return t;
-}
