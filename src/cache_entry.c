@@ -115,7 +115,7 @@ int mql_cache_entry_store(const char *dir, const char *path, uint64_t max_bytes,
     if (!max_bytes)
         max_bytes = MQL_TABLE_CACHE_MAX_DEFAULT;
     char *tmp = NULL;
-    int rc = -1, fd = -1;
+    int ok = 0, fd = -1;
     header h = {.version = version, .endian = ENDIAN_MARK, .key_hash = key->hash,
                 .key_len = key->len, .body_len = body->n, .tail_len = tail_len};
     memcpy(h.magic, magic, 8);
@@ -128,23 +128,12 @@ int mql_cache_entry_store(const char *dir, const char *path, uint64_t max_bytes,
     if (body->failed || HEADER_BYTES + key->len + body->n + tail_len > max_bytes ||
         mql_cache_make_dir(dir) || (fd = mql_cache_temp_open(dir, &tmp)) < 0)
         goto done;
-    if (mql_cache_write_all(fd, &h, sizeof h) || mql_cache_write_all(fd, key->text, key->len) ||
-        mql_cache_write_all(fd, body->p, body->n) ||
-        (tail_len && mql_cache_write_all(fd, tail, tail_len)))
-        goto done;
-    int closed = close(fd);
-    fd = -1;
-    if (closed != 0 || rename(tmp, path) != 0)
-        goto done;
-    rc = 0;
-    mql_cache_trim(dir, max_bytes, path);
+    ok = !(mql_cache_write_all(fd, &h, sizeof h) ||
+           mql_cache_write_all(fd, key->text, key->len) ||
+           mql_cache_write_all(fd, body->p, body->n) ||
+           (tail_len && mql_cache_write_all(fd, tail, tail_len)));
 done:
-    if (fd >= 0)
-        close(fd);
-    if (rc && tmp)
-        unlink(tmp);
-    free(tmp);
-    return rc;
+    return mql_cache_temp_finish(fd, tmp, path, dir, max_bytes, ok);
 }
 
 int mql_cache_entry_open(const char *path, const char magic[8], uint32_t version,

@@ -57,6 +57,13 @@ int mql_cache_make_dir(const char *dir);
  * Returns -1 when it cannot be made. */
 int mql_cache_temp_open(const char *dir, char **tmp);
 
+/* Ends a write begun by mql_cache_temp_open (fd, tmp; fd may be -1 and tmp NULL when it failed):
+ * when ok, closes fd, renames tmp over path and trims dir to max_bytes (mql_cache_trim); else,
+ * or when the close or rename fails, removes tmp. Frees tmp. Returns 0 when the entry is in
+ * place, -1 otherwise (nothing left behind). */
+int mql_cache_temp_finish(int fd, char *tmp, const char *path, const char *dir,
+                          uint64_t max_bytes, int ok);
+
 /* Removes the least recently used entries (table, fit, screen and points entries alike) until
  * they fit max_bytes; keep, the entry just written, goes last. Also removes temporary files
  * older than an hour and identity records no kept table entry uses. Failures are ignored. */

@@ -463,6 +463,23 @@ int mql_cache_temp_open(const char *dir, char **tmp)
     return mkstemp(*tmp);
 }
 
+int mql_cache_temp_finish(int fd, char *tmp, const char *path, const char *dir,
+                          uint64_t max_bytes, int ok)
+{
+    int rc = -1;
+    if (fd >= 0) {
+        int closed = close(fd);
+        if (ok && closed == 0 && rename(tmp, path) == 0) {
+            rc = 0;
+            mql_cache_trim(dir, max_bytes, path);
+        }
+    }
+    if (rc && tmp)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
 /* Writes t to path through a temporary file and a rename. Returns 0 or -1 (nothing left). */
 static int store(const char *dir, const char *path, const mql_table *t, const mql_wbuf *opt,
                  uint64_t max_bytes)
@@ -485,7 +502,7 @@ static int store(const char *dir, const char *path, const mql_table *t, const mq
     h.sum = mql_xxh64(&h, offsetof(header, sum));
     uint64_t msum = mql_xxh64(m.p, m.n);
     char *tmp = NULL;
-    int rc = -1, fd = mql_cache_temp_open(dir, &tmp);
+    int ok = 0, fd = mql_cache_temp_open(dir, &tmp);
     if (fd < 0)
         goto done;
     static const char zero[ENTRY_PAGE];
@@ -500,23 +517,10 @@ static int store(const char *dir, const char *path, const mql_table *t, const mq
                   mql_cache_write_all(fd, zero, pad8(bytes) - bytes)))
             goto done;
     }
-    if (close(fd) != 0) {
-        fd = -1;
-        goto done;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0)
-        goto done;
-    rc = 0;
-    mql_cache_trim(dir, max_bytes, path);
+    ok = 1;
 done:
-    if (fd >= 0)
-        close(fd);
-    if (rc && tmp)
-        unlink(tmp);
-    free(tmp);
     free(m.p);
-    return rc;
+    return mql_cache_temp_finish(fd, tmp, path, dir, max_bytes, ok);
 }
 
 /* ======================================================================== loading ==== */
