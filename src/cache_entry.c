@@ -54,6 +54,11 @@ void mql_cache_hash_segs(mql_cache_seg *s, size_t n)
         hash_run(&b);
 }
 
+int mql_cache_on(const mql_cache_opts *cache, double bytes)
+{
+    return cache && cache->dir && bytes >= (double)cache->min_file_bytes;
+}
+
 int mql_cache_key_finish(mql_wbuf *kb, mql_cache_seg *s, size_t ns, mql_fit_key *key)
 {
     mql_wb_u64(kb, ns);

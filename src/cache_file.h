@@ -40,6 +40,9 @@ typedef struct mql_rbuf {
 void mql_rb_get(mql_rbuf *r, void *out, size_t n);
 uint64_t mql_rb_u64(mql_rbuf *r);
 uint32_t mql_rb_u32(mql_rbuf *r);
+/* A string as mql_wb_str wrote it into *s (malloc'd; NULL for the NULL marker). Returns -1 (bad
+ * set) when it runs past the block, holds a NUL byte, or memory runs out. */
+int mql_rb_str(mql_rbuf *r, char **s);
 
 /* The identity of the running code: an entry format's version, mqlcal's version and the running
  * executable's size and modification time, so a rebuilt mqlcal misses every entry. */

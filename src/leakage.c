@@ -817,6 +817,11 @@ static void screen_zero(const mql_column *c, const unsigned char *y, size_t n, m
 
 static int screen_column(const screen_ctx *cx, size_t j, const mql_column *c);
 
+int mql_screen_reads(const mql_table *t, size_t j, long date_col, const unsigned char *skip)
+{
+    return !(skip && skip[j]) && (long)j != date_col && t->cols[j].type != MQL_COL_ID;
+}
+
 /* Screens column j (an mql_parallel_for work item). Returns 0 or -1 when out of memory. */
 static int screen_one(void *ctx, size_t j)
 {
@@ -824,7 +829,7 @@ static int screen_one(void *ctx, size_t j)
     const mql_column *c = &cx->t->cols[j];
     mql_screen_col *o = &cx->s->col[j];
     o->auc = o->auc_lo = o->auc_hi = NAN;
-    if ((cx->skip && cx->skip[j]) || (long)j == cx->date_col || c->type == MQL_COL_ID)
+    if (!mql_screen_reads(cx->t, j, cx->date_col, cx->skip))
         return 0;
     if (!cx->rows)
         return screen_column(cx, j, c);

@@ -446,8 +446,7 @@ static int fit_cached(const mql_design_binding *bind, const mql_glm_data *gd,
     mql_fit_key key;
     int stale = 0, st;
     *cres = MQL_CACHE_OFF;
-    if (!co || !co->dir || (double)gd->n * (double)gd->p * sizeof(double) <
-                               (double)co->min_file_bytes ||
+    if (!mql_cache_on(co, (double)gd->n * (double)gd->p * sizeof(double)) ||
         address_limited() || mql_fit_key_make(bind, gd, &go, &key))
         return fit_run(gd, &go, r, err);
     if ((*r = mql_fit_cache_load(co->dir, &key, &st, &stale))) {
@@ -675,9 +674,8 @@ int mql_model_add_points_cached(mql_model *m, const mql_table *t, const unsigned
      * min_file_bytes of n x p doubles. */
     const mql_cache_opts *co = po->cache;
     mql_fit_key key = {0};
-    int keyed = st == MQL_OK && co && co->dir &&
-                (double)t->n_rows * (double)m->design->p * sizeof(double) >=
-                    (double)co->min_file_bytes &&
+    int keyed = st == MQL_OK &&
+                mql_cache_on(co, (double)t->n_rows * (double)m->design->p * sizeof(double)) &&
                 mql_points_key_make(m, b, y, w, po, eta, full, &key) == 0, stale = 0;
     if (keyed && (pts = mql_points_cache_load(co->dir, &key, &stale))) {
         *cres = MQL_CACHE_HIT;

@@ -178,23 +178,6 @@ done:
     return rc;
 }
 
-/* A string of the body into a new block (*out NULL for a NULL string); -1 when it does not
- * fit. */
-static int get_str(mql_rbuf *rb, char **out)
-{
-    *out = NULL;
-    uint32_t len = mql_rb_u32(rb);
-    if (rb->bad)
-        return -1;
-    if (len == UINT32_MAX)
-        return 0;
-    if (rb->n - rb->at < len || !(*out = malloc((size_t)len + 1)))
-        return -1;
-    mql_rb_get(rb, *out, len);
-    (*out)[len] = '\0';
-    return 0;
-}
-
 mql_points *mql_points_cache_load(const char *dir, const mql_fit_key *key, int *stale)
 {
     char *path = mql_points_cache_path(dir, key), *buf = NULL, *js = NULL, *rule = NULL;
@@ -206,7 +189,7 @@ mql_points *mql_points_cache_load(const char *dir, const mql_fit_key *key, int *
         close(fd);
         mql_rbuf rb = {buf + key->len, body_len, 0, 0};
         double bits[N_BITS];
-        if (!tail_len && !get_str(&rb, &js) && js && !get_str(&rb, &rule)) {
+        if (!tail_len && !mql_rb_str(&rb, &js) && js && !mql_rb_str(&rb, &rule)) {
             mql_rb_get(&rb, bits, sizeof bits);
             if (!rb.bad && rb.at == rb.n)
                 p = points_of(js, strlen(js), rule, bits);

@@ -11,12 +11,6 @@
 #define MAGIC "MQLSCR\0\x1a"
 
 
-/* Whether the screen reads column j (screen_one's test in leakage.c). */
-static int screened(const mql_table *t, size_t j, long date_col, const unsigned char *skip)
-{
-    return !(skip && skip[j]) && (long)j != date_col && t->cols[j].type != MQL_COL_ID;
-}
-
 /* The rule set: its version and every threshold. */
 static void put_rules(mql_wbuf *b)
 {
@@ -68,7 +62,7 @@ int mql_screen_key_make(const mql_table *t, const unsigned char *rows, const uns
         s[ns++] = mql_cache_column_seg(created, 0, n);
     for (size_t j = 0; j < t->n_cols; j++) {
         const mql_column *c = &t->cols[j];
-        if (!screened(t, j, date_col, skip))
+        if (!mql_screen_reads(t, j, date_col, skip))
             continue;
         if (c->num)
             s[ns++] = mql_cache_column_seg(c, 0, n);
@@ -95,8 +89,9 @@ int mql_screen_key_make(const mql_table *t, const unsigned char *rows, const uns
     for (size_t j = 0; j < t->n_cols; j++) {
         const mql_column *c = &t->cols[j];
         mql_wb_u32(&kb, (uint32_t)c->type);
-        mql_wb_u32(&kb, (uint32_t)screened(t, j, date_col, skip));
-        if (screened(t, j, date_col, skip)) {
+        int reads = mql_screen_reads(t, j, date_col, skip);
+        mql_wb_u32(&kb, (uint32_t)reads);
+        if (reads) {
             put_column(&kb, c);
             mql_wb_u32(&kb, c->num != NULL);
             mql_wb_u32(&kb, c->code != NULL);
@@ -190,8 +185,7 @@ int mql_screen_run_cached(const mql_table *t, const unsigned char *rows, const u
     mql_fit_key key;
     int stale = 0;
     *cres = MQL_CACHE_OFF;
-    if (!co || !co->dir ||
-        (double)t->n_rows * (double)t->n_cols * sizeof(double) < (double)co->min_file_bytes ||
+    if (!mql_cache_on(co, (double)t->n_rows * (double)t->n_cols * sizeof(double)) ||
         mql_screen_key_make(t, rows, y, date_col, skip, &key))
         return mql_screen_run_rows(t, rows, y, date_col, skip, out, err);
     int st = MQL_OK;

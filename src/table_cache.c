@@ -552,8 +552,7 @@ uint32_t mql_rb_u32(mql_rbuf *r)
     return v;
 }
 
-/* A string (NULL for the NULL marker): *s is malloc'd. Returns -1 on a bad block or no memory. */
-static int get_str(mql_rbuf *r, char **s)
+int mql_rb_str(mql_rbuf *r, char **s)
 {
     *s = NULL;
     uint32_t n = mql_rb_u32(r);
@@ -645,7 +644,7 @@ static int read_level_block(mql_rbuf *r, mql_column *c, uint64_t n)
 static int read_column_meta(mql_rbuf *r, mql_column *c, uint64_t n_rows, uint64_t *bytes,
                             uint64_t *sum, uint32_t *kind)
 {
-    if (get_str(r, &c->name) || !c->name)
+    if (mql_rb_str(r, &c->name) || !c->name)
         return -1;
     uint32_t type = mql_rb_u32(r);
     *kind = mql_rb_u32(r);
@@ -672,7 +671,7 @@ static int read_column_meta(mql_rbuf *r, mql_column *c, uint64_t n_rows, uint64_
         if (read_level_block(r, c, n_levels))
             return -1;
     }
-    if (get_str(r, &c->true_label) || get_str(r, &c->false_label))
+    if (mql_rb_str(r, &c->true_label) || mql_rb_str(r, &c->false_label))
         return -1;
     uint64_t n_sp = get_count(r, 16);
     if (r->bad)
@@ -682,7 +681,7 @@ static int read_column_meta(mql_rbuf *r, mql_column *c, uint64_t n_rows, uint64_
             return -1;
         for (uint64_t k = 0; k < n_sp; k++) {
             c->spellings[k].level = mql_rb_u32(r);
-            if (get_str(r, &c->spellings[k].text) || !c->spellings[k].text)
+            if (mql_rb_str(r, &c->spellings[k].text) || !c->spellings[k].text)
                 return -1;
             c->n_spellings = k + 1;
             c->spellings[k].count = mql_rb_u64(r);
@@ -797,7 +796,7 @@ static int verify_columns(mql_table *t, const uint64_t *bytes)
 static int read_list(mql_rbuf *r, const char *tag, mql_na_list *l)
 {
     char *t;
-    if (get_str(r, &t) || !t || strcmp(t, tag) != 0) {
+    if (mql_rb_str(r, &t) || !t || strcmp(t, tag) != 0) {
         free(t);
         return -1;
     }
@@ -810,7 +809,7 @@ static int read_list(mql_rbuf *r, const char *tag, mql_na_list *l)
     if (n > (r->n - r->at) / 4 || !(l->v = calloc(n ? n : 1, sizeof *l->v)))
         return -1;
     for (uint64_t k = 0; k < n; k++) {
-        if (get_str(r, &l->v[k]) || !l->v[k])
+        if (mql_rb_str(r, &l->v[k]) || !l->v[k])
             return -1;
         l->n = k + 1;
     }

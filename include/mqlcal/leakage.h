@@ -71,6 +71,9 @@ int mql_screen_run(const mql_table *t, const unsigned char *y, long date_col,
 int mql_screen_run_rows(const mql_table *t, const unsigned char *rows, const unsigned char *y,
                         long date_col, const unsigned char *skip, mql_screen **out, mql_err *err);
 void mql_screen_free(mql_screen *s);
+/* Whether the screen reads column j of t: not marked in skip, not the created date, not an
+ * identifier (the screen cache's key holds exactly these columns). */
+int mql_screen_reads(const mql_table *t, size_t j, long date_col, const unsigned char *skip);
 
 /* The single-feature AUC of rule (a) of column c (n rows) against y (0/1) and its 95% DeLong
  * interval, whatever the class counts. general: 1 puts every number in its quantile group by

@@ -37,6 +37,11 @@ typedef struct mql_cache_opts {
     uint64_t min_file_bytes;  /* CSV files smaller than this are read, never cached */
 } mql_cache_opts;
 
+/* Whether cache is on for a result (a screen, fit or points table) whose inputs take bytes
+ * (n x p doubles for a fit): a directory is set and bytes reach min_file_bytes, below which the
+ * result costs less to compute than its entry to read. */
+int mql_cache_on(const mql_cache_opts *cache, double bytes);
+
 /* What mql_table_read_cached did, for tests and --verbose messages. */
 typedef enum mql_cache_result {
     MQL_CACHE_OFF = 0,        /* no cache: no directory, stdin, or a file under min_file_bytes */
