@@ -18,11 +18,10 @@ static long find_word(char (*w)[MQL_NAME_WORD], size_t n, const char *const *lis
                       const char **hit)
 {
     for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; list[k]; k++)
-            if (strcmp(w[i], list[k]) == 0) {
-                *hit = w[i];
-                return (long)i;
-            }
+        if (mql_name_word_in(w[i], list)) {
+            *hit = w[i];
+            return (long)i;
+        }
     return -1;
 }
 
