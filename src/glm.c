@@ -558,7 +558,7 @@ static void *part_run(void *arg)
         if (t->status != MQL_OK)
             break;
     }
-    if (t->xa && t->status == MQL_OK)
+    if (t->xa && t->status == MQL_OK && !t->sh->last)
         mql_xwx_assemble(t->xa, t->sh->shift, t->a, t->b);
     return NULL;
 }
@@ -1109,7 +1109,7 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
         if ((st = newton_solve(ws, rank, o->l2, icpt, iter, ws->beta, err)) != MQL_OK)
             goto fail;
         /* a step that predicts convergence: the pass without the next system (last_margin) */
-        double pred = have_old && !ws->sh.coded && o->last_margin > 0.0
+        double pred = have_old && o->last_margin > 0.0
                           ? predicted_change(ws, rank, o->l2, icpt, pdev_old) : INFINITY;
         int last = pred < o->last_margin * o->tol;
         if ((st = run_pass(ws, ws->beta, 0, last, err)) != MQL_OK)

@@ -91,8 +91,9 @@ typedef struct mql_glm_opts {
                                  evaluates the deviance (and eta) without the next system, which
                                  a converged fit never solves. When the fit then goes on, the pass
                                  is run again in full at the same coefficients, so the results
-                                 are the same either way. Dense passes only; default 0.5, 0 =
-                                 every pass in full. */
+                                 are the same either way (dense passes and the coded layout's,
+                                 whose per-level sums such a pass leaves alone). Default 0.5,
+                                 0 = every pass in full. */
     /* Read by mql_model_train (model.h), not by mql_glm_fit: */
     int method;               /* MQL_GLM_METHOD_ML (default) or MQL_GLM_METHOD_FIRTH (firth.h) */
     int flic;                 /* Firth: 1 (default) = FLIC intercept */

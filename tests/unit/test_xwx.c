@@ -385,6 +385,66 @@ static void test_fit_coded_vs_dense(void **state)
     free(w);
 }
 
+/* The coded layout's last pass skips the per-level sums (mql_glm_opts.last_margin): the fit is
+ * the one of full passes bit for bit, whether the prediction holds (margin 0.5) or fails on every
+ * pass and the pass runs again in full (a huge margin); with the tuples noted and with more
+ * tuples than the table keeps (row-by-row sums), one and two threads, a warm start, weights. */
+static void test_coded_last_pass(void **state)
+{
+    (void)state;
+    static const struct { int many, threads; size_t warm; int weighted; } cases[] = {
+        {0, 1, 0, 1}, {0, 2, 0, 0}, {0, 2, 5000, 1}, {1, 2, 0, 1}};
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        mql_err err;
+        double *y = malloc(NROWS * sizeof *y), *w = malloc(NROWS * sizeof *w);
+        mql_table *t = gen_table(31, 0, cases[ci].many, y, w);
+        mql_design *d = gen_design(t);
+        mql_design_binding *b = NULL;
+        assert_int_equal(mql_design_bind(d, t, &b, &err), MQL_OK);
+        mql_glm_coded cx;
+        assert_int_equal(mql_design_coded(b, &cx, &err), MQL_OK);
+        assert_true(cx.md < d->p);
+        mql_glm_data coded = {NROWS, d->p, mql_design_fill, b, y,
+                              cases[ci].weighted ? w : NULL, &cx};
+        const double margin[3] = {0.0, 0.5, 1e300};
+        mql_glm_result *r[3] = {NULL, NULL, NULL};
+        for (int k = 0; k < 3; k++) {
+            mql_glm_opts o;
+            mql_glm_opts_default(&o);
+            o.threads = cases[ci].threads;
+            o.warm_rows = cases[ci].warm;
+            o.last_margin = margin[k];
+            o.keep_eta = 1;
+            assert_int_equal(mql_glm_fit(&coded, &o, &r[k], &err), MQL_OK);
+        }
+        assert_int_equal(r[0]->last_passes, 0);
+        assert_true(r[1]->last_passes >= 1);
+        assert_int_equal(r[1]->last_misses, 0);
+        assert_true(r[2]->last_misses >= 1);
+        for (int k = 1; k < 3; k++) {
+            assert_int_equal(r[k]->iterations, r[0]->iterations);
+            assert_int_equal(r[k]->warm_iterations, r[0]->warm_iterations);
+            assert_int_equal(r[k]->state, r[0]->state);
+            assert_int_equal(r[k]->n_extreme, r[0]->n_extreme);
+            assert_memory_equal(r[k]->beta, r[0]->beta, d->p * sizeof *r[0]->beta);
+            assert_memory_equal(r[k]->se, r[0]->se, d->p * sizeof *r[0]->se);
+            assert_memory_equal(r[k]->cov->data, r[0]->cov->data, d->p * d->p * sizeof(double));
+            assert_memory_equal(r[k]->eta, r[0]->eta, NROWS * sizeof *r[0]->eta);
+            assert_memory_equal(&r[k]->deviance, &r[0]->deviance, sizeof(double));
+            assert_memory_equal(&r[k]->loglik, &r[0]->loglik, sizeof(double));
+        }
+        if (cases[ci].warm)
+            assert_true(r[0]->warm_iterations > 0);
+        for (int k = 0; k < 3; k++)
+            mql_glm_result_free(r[k]);
+        mql_design_binding_free(b);
+        mql_design_free(d);
+        mql_table_free(t);
+        free(y);
+        free(w);
+    }
+}
+
 /* ---- a hand-made coded layout: the checks of the first pass ------------------------------- */
 
 typedef struct toy {
@@ -584,6 +644,7 @@ int main(void)
         cmocka_unit_test(test_sums_tuples),
         cmocka_unit_test(test_sums_row_by_row),
         cmocka_unit_test(test_fit_coded_vs_dense),
+        cmocka_unit_test(test_coded_last_pass),
         cmocka_unit_test(test_first_pass_checks),
         cmocka_unit_test(test_fill_cols_equals_rows),
         cmocka_unit_test(test_dense_chunk_sums),
