@@ -438,45 +438,56 @@ static void link_rows(size_t m, const double *eta, const double *y, double *mu, 
     }
 }
 
-static int part_chunk(glm_part *t, size_t row0, size_t m)
+/* Whether every row of a chunk is a common one: weight 1 (or none), y 0 or 1, |eta| <= 30. Such
+ * a chunk takes common_rows instead of part_chunk's row loop. */
+static int all_common(size_t m, const double *eta, const double *y, const double *w)
+{
+    size_t odd = 0;
+    for (size_t r = 0; r < m; r++)
+        odd += !(eta[r] >= -R_THRESH && eta[r] <= R_THRESH) | (y[r] != 0.0 && y[r] != 1.0) |
+               (w && w[r] != 1.0);
+    return odd == 0;
+}
+
+/* part_chunk's row loop for a chunk of common rows (all_common), in sweeps: sqrt(W) and the
+ * argument of the deviance's log without a branch, the logs in a loop of their own, then the
+ * sums in row order. Each value and each sum is the one the row loop gives (W = 1 * mu.eta,
+ * dev_i = 2 * 1 * -log(mu or 1 - mu), added to dev and dev_int in the same order); such rows
+ * add nothing to ll_nonint or ll_const. me's values are spent once W is taken, so it holds the
+ * logs. */
+static void common_rows(glm_part *t, size_t m, const double *y)
+{
+    const double eps10 = 10.0 * DBL_EPSILON;
+    const double *restrict mu = t->mu;
+    double *restrict s = t->s, *restrict wz = t->wz, *restrict lg = t->me;
+    for (size_t r = 0; r < m; r++) {
+        double sr = sqrt(lg[r]);
+        lg[r] = y[r] == 0.0 ? 1.0 - mu[r] : mu[r];
+        wz[r] = sr * wz[r];
+        s[r] = sr;
+    }
+    for (size_t r = 0; r < m; r++)
+        lg[r] = log(lg[r]);
+    double dev = t->dev, dev_int = t->dev_int;
+    size_t n_extreme = t->n_extreme;
+    for (size_t r = 0; r < m; r++) {
+        double dev_i = 2.0 * 1.0 * -lg[r];
+        dev += dev_i;
+        dev_int += dev_i;
+        n_extreme += mu[r] > 1.0 - eps10 || mu[r] < eps10;
+    }
+    t->dev = dev;
+    t->dev_int = dev_int;
+    t->n_extreme = n_extreme;
+}
+
+/* part_chunk's rows in general: W, z and the deviance row by row, the rows with |eta| > 30 by
+ * R's clamped link, the log-likelihood's parts for weighted or fractional rows. */
+static void other_rows(glm_part *t, size_t m, const double *ev, const double *yv,
+                       const double *wv)
 {
     const glm_shared *sh = t->sh;
-    const mql_glm_data *d = sh->d;
-    const mql_glm_coded *cx = sh->coded;
-    size_t p = sh->p;
-    double *x = t->x;
-    /* the coded layout's slots are read until a pass has noted every row's tuple */
-    uint32_t *idx = cx && (sh->check || !mql_xwx_indexed(t->xa)) ? t->idx : NULL;
-    size_t r_part = row0 - t->row0;
-    int st = cx ? cx->fill(cx->ctx, row0, m, idx, x, &t->err) : fill_dense(t, row0, m);
-    if (st != MQL_OK)
-        return st;
-    if (sh->check && (st = cx ? check_coded(t, row0, m) : check_dense(t, row0, m)) != MQL_OK)
-        return st;
-    /* with eta_out, eta goes straight to its place there */
-    double *etav = sh->eta_out ? sh->eta_out + row0 : t->eta;
-    if (sh->beta && cx)
-        mql_xwx_eta(t->xa, r_part, m, idx, x, sh->beta_raw, etav);
-    else if (sh->beta)
-        mql_xwx_dense_eta(x, m, p, m, sh->beta_raw, etav);
-    const double *restrict c = sh->shift;
-
-    const double *yv = d->y + row0;
-    const double *wv = d->w ? d->w + row0 : NULL;
     const double eps10 = 10.0 * DBL_EPSILON;
-    /* eta: X beta, or R's start, binomial()$initialize: mustart = (w y + 0.5) / (w + 1),
-     * eta = logit(mustart); unit_start: the value of each unit row the weight stands for */
-    double *ev = sh->beta ? etav : t->eta;
-    for (size_t r = 0; !sh->beta && r < m; r++) {
-        double y = yv[r], w = wv ? wv[r] : 1.0;
-        double ms = sh->unit_start ? (y + 0.5) / 2.0 : (w * y + 0.5) / (w + 1.0);
-        ev[r] = log(ms / (1.0 - ms));
-    }
-    /* The common case |eta| <= 30 in sweeps (exp, then the divisions), R's W = w mu.eta^2 / var
-     * simplified (mu.eta = var there); the other rows in the loop below. */
-    for (size_t r = 0; r < m; r++)
-        t->mu[r] = ev[r] >= -R_THRESH && ev[r] <= R_THRESH ? exp(ev[r]) : 0.0;
-    link_rows(m, ev, yv, t->mu, t->me, t->wz);
     /* the sums in locals (t's arrays could alias them), added in the same order */
     double dev = t->dev, dev_int = t->dev_int, ll_nonint = t->ll_nonint, ll_const = t->ll_const;
     size_t n_extreme = t->n_extreme;
@@ -536,6 +547,50 @@ static int part_chunk(glm_part *t, size_t row0, size_t m)
     t->ll_nonint = ll_nonint;
     t->ll_const = ll_const;
     t->n_extreme = n_extreme;
+}
+
+static int part_chunk(glm_part *t, size_t row0, size_t m)
+{
+    const glm_shared *sh = t->sh;
+    const mql_glm_data *d = sh->d;
+    const mql_glm_coded *cx = sh->coded;
+    size_t p = sh->p;
+    double *x = t->x;
+    /* the coded layout's slots are read until a pass has noted every row's tuple */
+    uint32_t *idx = cx && (sh->check || !mql_xwx_indexed(t->xa)) ? t->idx : NULL;
+    size_t r_part = row0 - t->row0;
+    int st = cx ? cx->fill(cx->ctx, row0, m, idx, x, &t->err) : fill_dense(t, row0, m);
+    if (st != MQL_OK)
+        return st;
+    if (sh->check && (st = cx ? check_coded(t, row0, m) : check_dense(t, row0, m)) != MQL_OK)
+        return st;
+    /* with eta_out, eta goes straight to its place there */
+    double *etav = sh->eta_out ? sh->eta_out + row0 : t->eta;
+    if (sh->beta && cx)
+        mql_xwx_eta(t->xa, r_part, m, idx, x, sh->beta_raw, etav);
+    else if (sh->beta)
+        mql_xwx_dense_eta(x, m, p, m, sh->beta_raw, etav);
+    const double *restrict c = sh->shift;
+
+    const double *yv = d->y + row0;
+    const double *wv = d->w ? d->w + row0 : NULL;
+    /* eta: X beta, or R's start, binomial()$initialize: mustart = (w y + 0.5) / (w + 1),
+     * eta = logit(mustart); unit_start: the value of each unit row the weight stands for */
+    double *ev = sh->beta ? etav : t->eta;
+    for (size_t r = 0; !sh->beta && r < m; r++) {
+        double y = yv[r], w = wv ? wv[r] : 1.0;
+        double ms = sh->unit_start ? (y + 0.5) / 2.0 : (w * y + 0.5) / (w + 1.0);
+        ev[r] = log(ms / (1.0 - ms));
+    }
+    /* The common case |eta| <= 30 in sweeps (exp, then the divisions), R's W = w mu.eta^2 / var
+     * simplified (mu.eta = var there); the rest in common_rows or other_rows. */
+    for (size_t r = 0; r < m; r++)
+        t->mu[r] = ev[r] >= -R_THRESH && ev[r] <= R_THRESH ? exp(ev[r]) : 0.0;
+    link_rows(m, ev, yv, t->mu, t->me, t->wz);
+    if (all_common(m, ev, yv, wv))
+        common_rows(t, m, yv);
+    else
+        other_rows(t, m, ev, yv, wv);
     if (sh->last)
         return MQL_OK;
     if (cx)

@@ -715,6 +715,61 @@ static int cols_fill_cols(void *ctx, size_t row0, size_t m, size_t step, double 
     return MQL_OK;
 }
 
+/* A pass takes a chunk of common rows (weight 1, y 0 or 1, |eta| <= 30) in sweeps and any
+ * other chunk row by row; both give each row's unit deviance by R's formula, added in row
+ * order, so on one thread the deviance is that sum bit for bit: without weights (every chunk
+ * common), and with one weight of 2 or 0 making the second or third of three chunks a row-by-row
+ * one. */
+static void test_chunk_routes(void **state)
+{
+    (void)state;
+    size_t n = 12000, p = 3;
+    double *x = malloc(n * p * sizeof *x), *y = malloc(n * sizeof *y), *w = malloc(n * sizeof *w);
+    assert_true(x && y && w);
+    uint64_t seed = 11;
+    for (size_t i = 0; i < n; i++) {
+        double v[2];
+        for (int k = 0; k < 2; k++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            v[k] = (double)(seed >> 11) / 9007199254740992.0;
+        }
+        x[i] = 1.0;
+        x[n + i] = v[0] * 4.0 - 2.0;
+        x[2 * n + i] = (double)(i % 7);
+        y[i] = v[1] < 1.0 / (1.0 + exp(-(-1.0 + 0.7 * x[n + i] + 0.1 * x[2 * n + i])));
+        w[i] = 1.0;
+    }
+    cols_ctx c = {n, p, x};
+    static const struct { size_t row; double w; } odd[3] = {{0, 1.0}, {5000, 2.0}, {9000, 0.0}};
+    for (int k = 0; k < 3; k++) {
+        w[odd[k].row] = odd[k].w;
+        mql_glm_opts o;
+        mql_glm_opts_default(&o);
+        o.threads = 1;
+        o.keep_eta = 1;
+        mql_glm_data d = {n, p, cols_fill, &c, y, k ? w : NULL, NULL, cols_fill_cols};
+        mql_glm_result *r = NULL;
+        mql_err e;
+        assert_int_equal(mql_glm_fit(&d, &o, &r, &e), MQL_OK);
+        double dev = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            double wi = k ? w[i] : 1.0;
+            if (wi == 0.0)
+                continue;
+            assert_true(fabs(r->eta[i]) <= 30.0);
+            double ex = exp(r->eta[i]), mu = ex / (1.0 + ex);
+            dev += 2.0 * wi * -log(y[i] == 0.0 ? 1.0 - mu : mu);
+        }
+        assert_memory_equal(&r->deviance, &dev, sizeof dev);
+        assert_int_equal(r->n_extreme, 0);
+        mql_glm_result_free(r);
+        w[odd[k].row] = 1.0;
+    }
+    free(x);
+    free(y);
+    free(w);
+}
+
 /* The warm start's subsample gathered by fill_cols, on two threads from 8,192 rows on, against
  * the same rows taken one by one through fill: the same fit bit for bit (the subsample, hence
  * the start, the iterations and every result). */
@@ -840,6 +895,7 @@ int main(void)
         cmocka_unit_test(test_zero_column_aliased),
         cmocka_unit_test(test_warm_start),
         cmocka_unit_test(test_last_pass),
+        cmocka_unit_test(test_chunk_routes),
         cmocka_unit_test(test_warm_gather_threads),
         cmocka_unit_test(test_blas_pool_kept_stopped),
     };
