@@ -4,6 +4,7 @@
 
 
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -459,6 +460,36 @@ static int fit_cached(const mql_design_binding *bind, const mql_glm_data *gd,
     return st;
 }
 
+/* y as the doubles mql_glm_fit reads (0 or 1). The array is fresh memory, whose first write
+ * costs the kernel its zeroing (1.5-3 ms a MB here, docs/PERFORMANCE.md): on a large table a
+ * second thread writes the upper half meanwhile. The same values either way. */
+typedef struct y_part {
+    const unsigned char *y;
+    double *yd;
+    size_t n;
+} y_part;
+
+static void *y_fill(void *arg)
+{
+    const y_part *h = arg;
+    for (size_t i = 0; i < h->n; i++)
+        h->yd[i] = h->y[i] ? 1.0 : 0.0;
+    return NULL;
+}
+
+static void y_doubles(const unsigned char *y, double *yd, size_t n)
+{
+    size_t half = n >= ((size_t)1 << 16) ? n / 2 : n;
+    y_part lo = {y, yd, half}, hi = {y + half, yd + half, n - half};
+    pthread_t tid;
+    int threaded = half < n && pthread_create(&tid, NULL, y_fill, &hi) == 0;
+    y_fill(&lo);
+    if (threaded)
+        pthread_join(tid, NULL);
+    else
+        y_fill(&hi);
+}
+
 int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
                     const mql_design_opts *dopts, const mql_glm_opts *gopts, mql_model **out,
                     mql_fit_diag *diag, mql_err *err)
@@ -510,8 +541,7 @@ int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
         st = mql_err_set(err, MQL_ENOMEM, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < t->n_rows; i++)
-        yd[i] = y[i] ? 1.0 : 0.0;
+    y_doubles(y, yd, t->n_rows);
     /* The coded layout lets the IRLS passes skip the dense rows (xwx.h); without one (an
      * interaction listing a cell twice, no memory for its tables) they read the dense rows. */
     mql_glm_coded coded;
