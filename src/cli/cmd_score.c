@@ -68,6 +68,20 @@ typedef struct act_field {
     mql_decay decay;
 } act_field;
 
+/* What one scoring thread owns: a scorer keeps one record's scratch, so each thread that scores
+ * has its own (bound to the same header), and its own cache of probability texts. */
+typedef struct scoring {
+    mql_scorer *s;
+    struct prob_text {  /* the probability's text by score (a function of the score alone):
+                           formatting it per lead was a tenth of the scoring thread's time */
+        long score;
+        int len;        /* 0: empty slot */
+        char text[40];
+    } prob[1024];
+    char **fields;      /* field pointers of the batch record being scored */
+    size_t cap_fields;
+} scoring;
+
 typedef struct score_ctx {
     const mql_activity *log;   /* --activity, or NULL */
     const char *key;           /* --key */
@@ -81,22 +95,18 @@ typedef struct score_ctx {
     mql_scorer *s_nodecay;     /* the same model scoring the features without decay */
     size_t n_mql, n_stale, n_no_events;
     mql_points *m;
-    mql_scorer *s;
+    scoring sc[2];             /* [0] the reading thread's (the header binds its scorer, with
+                                  the messages), [1] the worker's */
     FILE *f;
     const char *path;
     const char *const *na;
     size_t n_na;
     char **reason;      /* the reason text of each rule, made once at the header */
     size_t *reason_len;
-    char *line;         /* the output record being built (one fwrite per record: stdio's
-                           per-call locking was the hot spot) */
+    size_t tail_room;   /* bytes the added columns of one record can take */
+    char *line;         /* the output record being built on the reading thread (one fwrite per
+                           record: stdio's per-call locking was the hot spot) */
     size_t cap;
-    struct prob_text {  /* the probability's text by score (a function of the score alone):
-                           formatting it per lead was a tenth of the scoring thread's time */
-        long score;
-        int len;        /* 0: empty slot */
-        char text[40];
-    } prob[1024];
     /* The reader's checks of the leads that `fit` makes too, on the reading thread: */
     unsigned char *unnamed;      /* per header field: no name (a value there is an error) */
     size_t n_hdr, n_named;
@@ -188,7 +198,7 @@ static int bind_activity(score_ctx *c, const mql_csv_row *row, mql_err *err)
                      fd->feature);
     }
     c->n_ext = next;
-    int rc = mql_scorer_bind_header(m, names, next, c->path, c->na, c->n_na, &c->s, err);
+    int rc = mql_scorer_bind_header(m, names, next, c->path, c->na, c->n_na, &c->sc[0].s, err);
     if (!rc)
         rc = mql_scorer_bind_header(m, names, next, c->path, c->na, c->n_na, &c->s_nodecay, err);
     free(names);
@@ -216,127 +226,173 @@ static void activity_record(score_ctx *c, const mql_csv_row *row, int no_decay)
     }
 }
 
-/* Scores one record (the header: binds the scorer) and writes it. */
-static int score_row(const mql_csv_row *row, void *vctx, mql_err *err)
+/* The header record: checks the names, binds the scorers (a missing column is reported before
+ * anything is written), makes the reason texts and writes the header line. */
+static int score_header(score_ctx *c, const mql_csv_row *row, mql_err *err)
 {
-    score_ctx *c = vctx;
     FILE *f = c->f;
-    int bad = 0;
-    /* the input fields as read, quoted where needed */
     size_t room = 0;
     for (size_t k = 0; k < row->n_fields; k++)
         room += 2 * row->len[k] + 3;
     if (line_room(c, 0, room))
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     size_t used = mql_csv_join(c->line, row, ',');
-    if (row->index == 0) {
-        /* An input column with the name of an added one would make two columns of one name:
-         * then every added column is prefixed, and the user is told. */
-        const char *prefix = "";
-        for (int pass = 0; pass < 2; pass++) {
-            const char *clash = NULL;
-            for (size_t k = 0; k < sizeof added / sizeof added[0] && !clash; k++)
-                for (size_t j = 0; j < row->n_fields && !clash; j++) {
-                    char name[64];
-                    snprintf(name, sizeof name, "%s%s", prefix, added[k]);
-                    if (mql_strcasecmp(row->field[j], name) == 0)
-                        clash = row->field[j];
-                }
-            if (!clash)
-                break;
-            if (pass == 1)
-                return mql_err_set(err, MQL_EDATA, "%s: column '%s' has the name of an output "
-                                   "column even with the prefix mqlcal_; rename it", c->path,
-                                   clash);
-            cli_warn("%s: column '%s' has the name of an output column; the added columns are "
-                     "named mqlcal_score, mqlcal_fit_score, ... mqlcal_reason_3", c->path, clash);
-            prefix = "mqlcal_";
-        }
-        /* bind first: a missing column is reported before anything is written */
-        int rc = c->log ? bind_activity(c, row, err)
-                        : mql_scorer_bind_header(c->m, row->field, row->n_fields, c->path, c->na,
-                                                 c->n_na, &c->s, err);
-        if (rc)
-            return rc;
-        if (c->s)
-            mql_scorer_set_delim(c->s, row->delim);
-        bad |= fwrite(c->line, 1, used, f) != used;
-        if (!(c->reason = calloc(c->m->n_rules ? c->m->n_rules : 1, sizeof *c->reason)) ||
-            !(c->reason_len = calloc(c->m->n_rules ? c->m->n_rules : 1, sizeof *c->reason_len)))
-            return mql_err_set(err, MQL_ENOMEM, "out of memory");
-        /* each reason as its output field: quoted once here, copied per lead */
-        for (size_t k = 0; k < c->m->n_rules; k++) {
-            char buf[600];
-            const char *text = mql_reason_text(&c->m->rules[k], buf, sizeof buf);
-            size_t n = strlen(text);
-            if (!(c->reason[k] = malloc(2 * n + 3)))
-                return mql_err_set(err, MQL_ENOMEM, "out of memory");
-            c->reason_len[k] = mql_csv_quote(c->reason[k], text, n, ',');
-        }
-        for (size_t k = 0; k < sizeof added / sizeof added[0]; k++)
-            bad |= fprintf(f, ",%s%s", prefix, added[k]) < 0;
-        bad |= putc('\n', f) == EOF;
-    } else {
-        mql_score_result r;
-        if (c->log) {
-            activity_record(c, row, 0);
-            mql_scorer_score_fields(c->s, c->ext, c->n_ext, &r);
-            mql_score_result r0;
-            activity_record(c, row, 1);
-            mql_scorer_score_fields(c->s_nodecay, c->ext, c->n_ext, &r0);
-            c->n_mql += r.is_mql != 0;
-            c->n_stale += !r.is_mql && r0.is_mql;
-        } else {
-            mql_scorer_score_spans(c->s, (const char *const *)row->field, row->len,
-                                   row->n_fields, &r);
-        }
-        /* the added columns: three numbers, probability, band, flag, reasons (the longest
-         * reasons are stored quoted) */
-        size_t more = 3 * 22 + 40 + 2 * strlen(r.band) + 2 + 4 + 8;
-        for (size_t k = 0; k < r.n_reasons; k++)
-            more += c->reason_len[r.reason[k]] + 1;
-        if (line_room(c, used, more))
-            return mql_err_set(err, MQL_ENOMEM, "out of memory");
-        char *p = c->line + used;
-        *p++ = ',';
-        p += fmt_long(p, r.score);
-        *p++ = ',';
-        p += fmt_long(p, r.fit);
-        *p++ = ',';
-        p += fmt_long(p, r.engagement);
-        *p++ = ',';
-        if (!isnan(r.probability)) {
-            struct prob_text *pt = &c->prob[(unsigned long)r.score & 1023];
-            if (!pt->len || pt->score != r.score) {
-                pt->score = r.score;
-                pt->len = snprintf(pt->text, sizeof pt->text, "%.6g", r.probability);
+    /* An input column with the name of an added one would make two columns of one name: then
+     * every added column is prefixed, and the user is told. */
+    const char *prefix = "";
+    for (int pass = 0; pass < 2; pass++) {
+        const char *clash = NULL;
+        for (size_t k = 0; k < sizeof added / sizeof added[0] && !clash; k++)
+            for (size_t j = 0; j < row->n_fields && !clash; j++) {
+                char name[64];
+                snprintf(name, sizeof name, "%s%s", prefix, added[k]);
+                if (mql_strcasecmp(row->field[j], name) == 0)
+                    clash = row->field[j];
             }
-            memcpy(p, pt->text, (size_t)pt->len);
-            p += pt->len;
-        }
-        *p++ = ',';
-        p += mql_csv_quote(p, r.band, strlen(r.band), ',');
-        *p++ = ',';
-        *p++ = r.is_mql ? '1' : '0';
-        for (size_t k = 0; k < MQL_N_REASONS; k++) {
-            *p++ = ',';
-            if (k < r.n_reasons) {
-                memcpy(p, c->reason[r.reason[k]], c->reason_len[r.reason[k]]);
-                p += c->reason_len[r.reason[k]];
-            }
-        }
-        *p++ = '\n';
-        used = (size_t)(p - c->line);
-        bad |= fwrite(c->line, 1, used, f) != used;
+        if (!clash)
+            break;
+        if (pass == 1)
+            return mql_err_set(err, MQL_EDATA, "%s: column '%s' has the name of an output "
+                               "column even with the prefix mqlcal_; rename it", c->path, clash);
+        cli_warn("%s: column '%s' has the name of an output column; the added columns are "
+                 "named mqlcal_score, mqlcal_fit_score, ... mqlcal_reason_3", c->path, clash);
+        prefix = "mqlcal_";
     }
+    /* bind first: a missing column is reported before anything is written; the worker's scorer
+     * binds to the same names, so it cannot fail where the first did not (but for memory) */
+    int rc = c->log ? bind_activity(c, row, err)
+                    : mql_scorer_bind_header(c->m, row->field, row->n_fields, c->path, c->na,
+                                             c->n_na, &c->sc[0].s, err);
+    if (!rc && !c->log)
+        rc = mql_scorer_bind_header(c->m, row->field, row->n_fields, c->path, c->na, c->n_na,
+                                    &c->sc[1].s, err);
+    if (rc)
+        return rc;
+    for (int t = 0; t < 2; t++)
+        if (c->sc[t].s)
+            mql_scorer_set_delim(c->sc[t].s, row->delim);
+    int bad = fwrite(c->line, 1, used, f) != used;
+    if (!(c->reason = calloc(c->m->n_rules ? c->m->n_rules : 1, sizeof *c->reason)) ||
+        !(c->reason_len = calloc(c->m->n_rules ? c->m->n_rules : 1, sizeof *c->reason_len)))
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    /* each reason as its output field: quoted once here, copied per lead */
+    size_t longest = 0;
+    for (size_t k = 0; k < c->m->n_rules; k++) {
+        char buf[600];
+        const char *text = mql_reason_text(&c->m->rules[k], buf, sizeof buf);
+        size_t n = strlen(text);
+        if (!(c->reason[k] = malloc(2 * n + 3)))
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        c->reason_len[k] = mql_csv_quote(c->reason[k], text, n, ',');
+        longest = c->reason_len[k] > longest ? c->reason_len[k] : longest;
+    }
+    /* the added columns at most: three numbers, probability, band (quoted), flag, reasons,
+     * separators and the line end */
+    size_t band = 0;
+    for (size_t k = 0; k < c->m->n_bands; k++) {
+        size_t n = strlen(c->m->bands[k].name);
+        band = n > band ? n : band;
+    }
+    c->tail_room = 3 * 22 + 40 + 2 * band + 2 + 4 + 8 + MQL_N_REASONS * (longest + 1);
+    for (size_t k = 0; k < sizeof added / sizeof added[0]; k++)
+        bad |= fprintf(f, ",%s%s", prefix, added[k]) < 0;
+    bad |= putc('\n', f) == EOF;
     if (bad)
         return mql_err_set(err, MQL_EIO, "writing the scored leads failed: %s", strerror(errno));
     return MQL_OK;
 }
 
-/* ---------------------------------------------------------------- reader / scorer pipeline */
+/* Bytes format_record may write for row. */
+static size_t record_room(const score_ctx *c, const mql_csv_row *row)
+{
+    size_t room = c->tail_room;
+    for (size_t k = 0; k < row->n_fields; k++)
+        room += 2 * row->len[k] + 3;
+    return room;
+}
 
-#define SCORE_BATCH 4096
+/* Scores one data record with w's scorer (--activity: the reading thread's scorers) and writes
+ * its output line at p, which has record_room bytes. Returns the bytes written. */
+static size_t format_record(score_ctx *c, scoring *w, const mql_csv_row *row, char *p)
+{
+    mql_score_result r;
+    if (c->log) {
+        activity_record(c, row, 0);
+        mql_scorer_score_fields(w->s, c->ext, c->n_ext, &r);
+        mql_score_result r0;
+        activity_record(c, row, 1);
+        mql_scorer_score_fields(c->s_nodecay, c->ext, c->n_ext, &r0);
+        c->n_mql += r.is_mql != 0;
+        c->n_stale += !r.is_mql && r0.is_mql;
+    } else {
+        mql_scorer_score_spans(w->s, (const char *const *)row->field, row->len, row->n_fields,
+                               &r);
+    }
+    /* the input fields as read, quoted where needed, then the added columns: three numbers,
+     * probability, band, flag, reasons */
+    char *p0 = p;
+    p += mql_csv_join(p, row, ',');
+    *p++ = ',';
+    p += fmt_long(p, r.score);
+    *p++ = ',';
+    p += fmt_long(p, r.fit);
+    *p++ = ',';
+    p += fmt_long(p, r.engagement);
+    *p++ = ',';
+    if (!isnan(r.probability)) {
+        struct prob_text *pt = &w->prob[(unsigned long)r.score & 1023];
+        if (!pt->len || pt->score != r.score) {
+            pt->score = r.score;
+            pt->len = snprintf(pt->text, sizeof pt->text, "%.6g", r.probability);
+        }
+        memcpy(p, pt->text, (size_t)pt->len);
+        p += pt->len;
+    }
+    *p++ = ',';
+    p += mql_csv_quote(p, r.band, strlen(r.band), ',');
+    *p++ = ',';
+    *p++ = r.is_mql ? '1' : '0';
+    for (size_t k = 0; k < MQL_N_REASONS; k++) {
+        *p++ = ',';
+        if (k < r.n_reasons) {
+            memcpy(p, c->reason[r.reason[k]], c->reason_len[r.reason[k]]);
+            p += c->reason_len[r.reason[k]];
+        }
+    }
+    *p++ = '\n';
+    return (size_t)(p - p0);
+}
+
+/* Scores one record and writes it, on the reading thread (the header: binds the scorers). */
+static int score_row(const mql_csv_row *row, void *vctx, mql_err *err)
+{
+    score_ctx *c = vctx;
+    if (row->index == 0)
+        return score_header(c, row, err);
+    if (line_room(c, 0, record_room(c, row)))
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    size_t used = format_record(c, &c->sc[0], row, c->line);
+    if (fwrite(c->line, 1, used, c->f) != used)
+        return mql_err_set(err, MQL_EIO, "writing the scored leads failed: %s", strerror(errno));
+    return MQL_OK;
+}
+
+/* ---------------------------------------------------------------- reader / scorer pipeline
+ *
+ * The reading thread checks and copies records into a ring of N_BATCH batches of SCORE_BATCH
+ * records; batch k (counting from 0) lives in b[k % N_BATCH]. A filled batch is handed over,
+ * claimed by the worker thread or by the reading thread itself (which scores rather than waits
+ * whenever the batch it would fill next is still in use: scoring and writing cost three times
+ * what reading does, so one thread of each kind left a core idle), scored and formatted into
+ * the batch's own output text, and written. Batches are scored in any order on either thread
+ * but written strictly in order: the thread that finishes a batch writes every finished batch
+ * next in line, unless the other thread is writing, which then writes them too. One writer at a
+ * time, in input order, so the output is byte-identical to a one-thread run. */
+
+#define SCORE_BATCH 2048
+#define N_BATCH 6
+
+enum batch_state { B_FREE, B_FILLED, B_BUSY, B_DONE };
 
 typedef struct batch {
     size_t n_rows, n_fields;       /* rows and fields held */
@@ -344,92 +400,132 @@ typedef struct batch {
     size_t *off, *len, cap_f;      /* per field: offset in text, length */
     char *text;                    /* the fields, each followed by a NUL */
     size_t used, cap_t;
-    int full;                      /* handed to the worker, not yet written */
+    char *out;                     /* the formatted records */
+    size_t out_n, out_cap;
+    enum batch_state state;        /* under the pipeline's lock */
 } batch;
 
 typedef struct pipeline {
     score_ctx *c;
-    batch b[2];
-    int fill;                      /* the batch the reader fills */
+    batch b[N_BATCH];
+    size_t n_filled;               /* batches handed over so far */
+    size_t n_claimed;              /* ... claimed for scoring (the next one to claim) */
+    size_t n_written;              /* ... written (the next one to write) */
+    int writing;                   /* a thread is writing */
     int started, done;             /* worker running; no more batches */
-    int status;                    /* the worker's first failure */
+    int status;                    /* the first failure of a batch (memory, writing) */
     mql_err err;
-    char **fields;                 /* the worker's field pointers */
-    size_t cap_fields;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t tid;
 } pipeline;
 
-/* Scores and writes the rows of b in order; MQL_OK or the first failure. */
-static int batch_write(pipeline *pl, const batch *b, mql_err *err)
+/* Scores and formats the rows of b into b->out, in order; MQL_OK or MQL_ENOMEM. */
+static int format_batch(score_ctx *c, scoring *w, batch *b, mql_err *err)
 {
+    /* each field at most twice its bytes and quotes and a separator (sum 2 (len + 1) + 1),
+     * and the added columns */
+    size_t room = 2 * b->used + b->n_fields + b->n_rows * c->tail_room;
+    if (room > b->out_cap) {
+        char *o = realloc(b->out, room);
+        if (!o)
+            return mql_err_set(err, MQL_ENOMEM, "out of memory");
+        b->out = o;
+        b->out_cap = room;
+    }
+    b->out_n = 0;
     size_t f0 = 0;
     for (size_t r = 0; r < b->n_rows; r++) {
         size_t nf = b->row_nf[r];
-        if (nf > pl->cap_fields) {
-            char **v = realloc(pl->fields, nf * sizeof *v);
+        if (nf > w->cap_fields) {
+            char **v = realloc(w->fields, nf * sizeof *v);
             if (!v)
                 return mql_err_set(err, MQL_ENOMEM, "out of memory");
-            pl->fields = v;
-            pl->cap_fields = nf;
+            w->fields = v;
+            w->cap_fields = nf;
         }
         for (size_t k = 0; k < nf; k++)
-            pl->fields[k] = b->text + b->off[f0 + k];
-        mql_csv_row row = {b->row_index[r], b->row_line[r], nf, pl->fields, b->len + f0};
-        int st = score_row(&row, pl->c, err);
-        if (st)
-            return st;
+            w->fields[k] = b->text + b->off[f0 + k];
+        mql_csv_row row = {b->row_index[r], b->row_line[r], nf, w->fields, b->len + f0};
+        b->out_n += format_record(c, w, &row, b->out + b->out_n);
         f0 += nf;
     }
     return MQL_OK;
 }
 
-static void *worker(void *arg)
+/* Records the first failure (pl->mu held). */
+static void pipeline_fail(pipeline *pl, int st, const mql_err *e)
 {
-    pipeline *pl = arg;
-    int i = 0;
-    for (;;) {
-        pthread_mutex_lock(&pl->mu);
-        while (!pl->b[i].full && !pl->done)
-            pthread_cond_wait(&pl->cv, &pl->mu);
-        int have = pl->b[i].full, failed = pl->status != MQL_OK;
-        pthread_mutex_unlock(&pl->mu);
-        if (!have)
-            return NULL;
-        mql_err e;
-        int st = failed ? MQL_OK : batch_write(pl, &pl->b[i], &e);
-        pthread_mutex_lock(&pl->mu);
-        if (st && pl->status == MQL_OK) {
-            pl->status = st;
-            pl->err = e;
-        }
-        pl->b[i].full = 0;
-        pthread_cond_broadcast(&pl->cv);
-        pthread_mutex_unlock(&pl->mu);
-        i ^= 1;
+    if (st && pl->status == MQL_OK) {
+        pl->status = st;
+        pl->err = *e;
     }
 }
 
-/* Hands the filled batch to the worker (or writes it here when there is no worker) and waits
- * for the other one to be free. Returns the worker's failure, if any. */
+/* Scores batch k, which the calling thread has claimed, then writes the finished batches next
+ * in line unless another thread is writing. Called and returns with pl->mu held. After a
+ * failure batches are passed over unscored and unwritten (the output is discarded). */
+static void run_batch(pipeline *pl, scoring *w, size_t k)
+{
+    batch *b = &pl->b[k % N_BATCH];
+    int skip = pl->status != MQL_OK;
+    b->state = B_BUSY;
+    pthread_mutex_unlock(&pl->mu);
+    mql_err e;
+    int st = skip ? MQL_OK : format_batch(pl->c, w, b, &e);
+    pthread_mutex_lock(&pl->mu);
+    pipeline_fail(pl, st, &e);
+    b->state = B_DONE;
+    while (!pl->writing && pl->b[pl->n_written % N_BATCH].state == B_DONE) {
+        batch *wb = &pl->b[pl->n_written % N_BATCH];
+        int write = pl->status == MQL_OK;
+        pl->writing = 1;
+        pthread_mutex_unlock(&pl->mu);
+        int bad = write && fwrite(wb->out, 1, wb->out_n, pl->c->f) != wb->out_n;
+        if (bad)
+            mql_err_set(&e, MQL_EIO, "writing the scored leads failed: %s", strerror(errno));
+        pthread_mutex_lock(&pl->mu);
+        pipeline_fail(pl, bad ? MQL_EIO : MQL_OK, &e);
+        wb->state = B_FREE;
+        pl->n_written++;
+        pl->writing = 0;
+    }
+    pthread_cond_broadcast(&pl->cv);
+}
+
+static void *worker(void *arg)
+{
+    pipeline *pl = arg;
+    pthread_mutex_lock(&pl->mu);
+    for (;;) {
+        while (pl->n_claimed == pl->n_filled && !pl->done)
+            pthread_cond_wait(&pl->cv, &pl->mu);
+        if (pl->n_claimed == pl->n_filled)
+            break;
+        run_batch(pl, &pl->c->sc[1], pl->n_claimed++);
+    }
+    pthread_mutex_unlock(&pl->mu);
+    return NULL;
+}
+
+/* Hands the filled batch over and waits for the next one to be free, scoring batches meanwhile.
+ * Returns the first failure of a batch, if any. */
 static int batch_submit(pipeline *pl, mql_err *err)
 {
-    batch *b = &pl->b[pl->fill];
+    batch *b = &pl->b[pl->n_filled % N_BATCH];
     if (b->n_rows == 0)
         return MQL_OK;
-    if (!pl->started) {
-        int st = batch_write(pl, b, err);
-        b->n_rows = b->n_fields = b->used = 0;
-        return st;
-    }
     pthread_mutex_lock(&pl->mu);
-    b->full = 1;
+    b->state = B_FILLED;
+    pl->n_filled++;
     pthread_cond_broadcast(&pl->cv);
-    pl->fill ^= 1;
-    batch *nb = &pl->b[pl->fill];
-    while (nb->full)
-        pthread_cond_wait(&pl->cv, &pl->mu);
+    batch *nb = &pl->b[pl->n_filled % N_BATCH];
+    while (nb->state != B_FREE) {
+        if (pl->n_claimed < pl->n_filled)
+            run_batch(pl, &pl->c->sc[0], pl->n_claimed++);
+        else
+            pthread_cond_wait(&pl->cv, &pl->mu);
+    }
     int st = pl->status;
     if (st && err)
         *err = pl->err;
@@ -441,7 +537,7 @@ static int batch_submit(pipeline *pl, mql_err *err)
 /* Copies one record into the batch being filled. */
 static int batch_add(pipeline *pl, const mql_csv_row *row, mql_err *err)
 {
-    batch *b = &pl->b[pl->fill];
+    batch *b = &pl->b[pl->n_filled % N_BATCH];
     size_t nf = row->n_fields, bytes = 0;
     for (size_t k = 0; k < nf; k++)
         bytes += row->len[k] + 1;
@@ -563,7 +659,7 @@ static int score_stream(score_ctx *c, const char *leads, const mql_csv_opts *co,
     int st = MQL_OK;
     pthread_mutex_init(&pl.mu, NULL);
     pthread_cond_init(&pl.cv, NULL);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < N_BATCH; i++) {
         pl.b[i].row_nf = malloc(SCORE_BATCH * sizeof *pl.b[i].row_nf);
         pl.b[i].row_index = malloc(SCORE_BATCH * sizeof *pl.b[i].row_index);
         pl.b[i].row_line = malloc(SCORE_BATCH * sizeof *pl.b[i].row_line);
@@ -575,28 +671,33 @@ static int score_stream(score_ctx *c, const char *leads, const mql_csv_opts *co,
         st = mql_csv_read(leads, co, on_row, &rc, NULL, err);
     if (st == MQL_OK)
         st = batch_submit(&pl, err);
-    if (pl.started) {
-        pthread_mutex_lock(&pl.mu);
-        pl.done = 1;
-        if (st && pl.status == MQL_OK)
-            pl.status = st;        /* the worker skips what is left */
-        pthread_cond_broadcast(&pl.cv);
-        pthread_mutex_unlock(&pl.mu);
+    /* The batches not yet claimed are scored here too, then the worker ends; every batch handed
+     * over is written when both are through (after a reading error too, as the one-thread
+     * scorer would have: on standard output the leads before the last full batch come out
+     * whatever the timing; the partial batch never does). */
+    pthread_mutex_lock(&pl.mu);
+    pl.done = 1;
+    while (pl.n_claimed < pl.n_filled)
+        run_batch(&pl, &c->sc[0], pl.n_claimed++);
+    pthread_cond_broadcast(&pl.cv);
+    pthread_mutex_unlock(&pl.mu);
+    if (pl.started)
         pthread_join(pl.tid, NULL);
-        if (st == MQL_OK && pl.status) {
-            st = pl.status;
-            *err = pl.err;
-        }
+    if (st == MQL_OK && pl.status) {
+        st = pl.status;
+        *err = pl.err;
     }
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < N_BATCH; i++) {
         free(pl.b[i].row_nf);
         free(pl.b[i].row_index);
         free(pl.b[i].row_line);
         free(pl.b[i].off);
         free(pl.b[i].len);
         free(pl.b[i].text);
+        free(pl.b[i].out);
     }
-    free(pl.fields);
+    for (int t = 0; t < 2; t++)
+        free(c->sc[t].fields);
     pthread_mutex_destroy(&pl.mu);
     pthread_cond_destroy(&pl.cv);
     return st;
@@ -716,7 +817,8 @@ done:
     free(c.reason);
     free(c.reason_len);
     free(c.line);
-    mql_scorer_free(c.s);
+    for (int t = 0; t < 2; t++)
+        mql_scorer_free(c.sc[t].s);
     mql_scorer_free(c.s_nodecay);
     free(c.af);
     free(c.ext);
