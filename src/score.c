@@ -7,9 +7,27 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Header-bound scorers: a feature's recent cell texts, by their raw bytes, with the rule each
+ * matched and whether it was missing. Everything the match of a field reads is its bytes, the
+ * placeholder list and the file's delimiter (fixed while the scorer scores; mql_scorer_set_delim
+ * empties the memo), so a text seen before matches as it did: a lead file repeats a handful of
+ * levels per column, and a lookup costs less than trimming, the placeholder and number checks
+ * and the rule-by-rule compares. Direct-mapped by a hash of the bytes; longer texts are matched
+ * directly. */
+#define MEMO_BITS 10
+#define MEMO_SLOTS (1u << MEMO_BITS)
+#define MEMO_WORDS 3          /* texts of up to 24 bytes, compared as zero-padded words */
+typedef struct memo_slot {
+    uint64_t key[MEMO_WORDS];
+    int32_t rule;
+    unsigned char len;        /* key bytes + 1; 0: empty */
+    unsigned char missing;
+} memo_slot;
 
 /* One column the rules read: the rules on it, and for a table-bound categorical column the rule
  * each level matches (computed once per level). */
@@ -29,6 +47,8 @@ typedef struct scorer_feature {
     double *bp;
     size_t n_bp;
     long *piece;              /* 2 n_bp + 1 */
+    memo_slot *memo;          /* header-bound: MEMO_SLOTS, NULL once switched off */
+    size_t memo_seen, memo_new;   /* lookups and misses in the current window */
 } scorer_feature;
 
 /* Compound rules with one feature set: per row each feature's cell is read once, then the rules
@@ -65,11 +85,20 @@ struct mql_scorer {
     int *counted;             /* table-bound: whether f[].unmatched has been counted (on the first
                                  request, so binding costs no pass over the rows) */
     int dec_comma;            /* header-bound: the file is ';'-separated (decimal commas) */
+    /* Per rule, for finish(): its points, whether it counts as engagement, and its rank in the
+     * order of the reasons (|points| descending, ties in rule order): the top list then compares
+     * one integer per step instead of reading two rules. */
+    long *points;
+    unsigned char *engage;
+    size_t *rank;
 };
 
 void mql_scorer_set_delim(mql_scorer *s, char delim)
 {
     s->dec_comma = delim == ';';
+    for (size_t k = 0; k < s->n_f; k++)
+        if (s->f[k].memo)
+            memset(s->f[k].memo, 0, MEMO_SLOTS * sizeof *s->f[k].memo);
 }
 
 void mql_scorer_free(mql_scorer *s)
@@ -81,6 +110,7 @@ void mql_scorer_free(mql_scorer *s)
         free(s->f[i].level_rule);
         free(s->f[i].bp);
         free(s->f[i].piece);
+        free(s->f[i].memo);
     }
     free(s->f);
     for (size_t i = 0; s->cg && i < s->n_cg; i++) {
@@ -99,11 +129,52 @@ void mql_scorer_free(mql_scorer *s)
     free(s->ctext);
     free(s->hit);
     free(s->counted);
+    free(s->points);
+    free(s->engage);
+    free(s->rank);
     free(s);
 }
 
 static int build_pieces(const mql_points *m, scorer_feature *f, mql_err *err);
 static long match_feature(const mql_points *m, const scorer_feature *f, const mql_cell *c);
+
+typedef struct rule_order {
+    long abs_points;
+    size_t rule;
+} rule_order;
+
+static int cmp_reason_order(const void *a, const void *b)
+{
+    const rule_order *x = a, *y = b;
+    if (x->abs_points != y->abs_points)
+        return x->abs_points > y->abs_points ? -1 : 1;
+    return (x->rule > y->rule) - (x->rule < y->rule);
+}
+
+/* Fills s->points, s->engage and s->rank from the rules. */
+static int rank_rules(mql_scorer *s, mql_err *err)
+{
+    const mql_points *m = s->m;
+    size_t n = m->n_rules ? m->n_rules : 1;
+    rule_order *o = malloc(n * sizeof *o);
+    s->points = malloc(n * sizeof *s->points);
+    s->engage = malloc(n);
+    s->rank = malloc(n * sizeof *s->rank);
+    if (!o || !s->points || !s->engage || !s->rank) {
+        free(o);
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < m->n_rules; i++) {
+        s->points[i] = m->rules[i].points;
+        s->engage[i] = m->rules[i].group == MQL_GROUP_ENGAGEMENT;
+        o[i] = (rule_order){labs(m->rules[i].points), i};
+    }
+    qsort(o, m->n_rules, sizeof *o, cmp_reason_order);
+    for (size_t k = 0; k < m->n_rules; k++)
+        s->rank[o[k].rule] = k;
+    free(o);
+    return MQL_OK;
+}
 
 /* Groups the one-condition rules by feature and the compound rules by feature set, in order
  * of first appearance, and makes each feature's lookups for missing and numeric cells. */
@@ -165,10 +236,13 @@ static int group_rules(mql_scorer *s, mql_err *err)
         !(s->cells = malloc((s->max_feat + 1) * sizeof *s->cells)) ||
         !(s->ctext = malloc((s->max_feat + 1) * DATE_TEXT)))
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    int rc = rank_rules(s, err);
+    if (rc)
+        return rc;
     mql_cell miss = {NULL, 0, 1, 0, NAN};
     for (size_t k = 0; k < s->n_f; k++) {
         s->f[k].na_rule = match_feature(m, &s->f[k], &miss);
-        int rc = build_pieces(m, &s->f[k], err);
+        rc = build_pieces(m, &s->f[k], err);
         if (rc)
             return rc;
     }
@@ -462,6 +536,8 @@ int mql_scorer_bind_header(const mql_points *m, char *const *names, size_t n_nam
                              near ? near : "", near ? "'?)" : "");
         }
         f->col = c;
+        if (rc == MQL_OK && !(f->memo = calloc(MEMO_SLOTS, sizeof *f->memo)))
+            rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
     }
     for (size_t k = 0; k < s->n_cg && rc == MQL_OK; k++) {
         scorer_compound *g = &s->cg[k];
@@ -485,41 +561,38 @@ int mql_scorer_bind_header(const mql_points *m, char *const *names, size_t n_nam
 
 /* Fills the sub-scores (capped), probability, band, MQL flag and reasons from the matched
  * rules. */
-static void finish(const mql_points *m, const long *hit, size_t n_hit, mql_score_result *r)
+static void finish(const mql_scorer *s, const long *hit, size_t n_hit, mql_score_result *r)
 {
-    r->score = r->fit = r->engagement = 0;
-    r->n_reasons = 0;
+    const mql_points *m = s->m;
+    long fit = 0, engagement = 0;
+    size_t n = 0;
     for (size_t i = 0; i < n_hit; i++) {
         if (hit[i] < 0)
             continue;
-        const mql_rule *ru = &m->rules[hit[i]];
-        if (ru->group == MQL_GROUP_ENGAGEMENT)
-            r->engagement += ru->points;
+        size_t h = (size_t)hit[i];
+        long pts = s->points[h];
+        if (s->engage[h])
+            engagement += pts;
         else
-            r->fit += ru->points;
-        if (ru->points == 0)
+            fit += pts;
+        if (pts == 0)
             continue;
-        /* insertion into the top list: |points| descending, ties in rule order */
-        size_t pos = r->n_reasons;
-        while (pos > 0) {
-            const mql_rule *q = &m->rules[r->reason[pos - 1]];
-            long aq = labs(q->points), ar = labs(ru->points);
-            if (aq > ar || (aq == ar && r->reason[pos - 1] < (size_t)hit[i]))
-                break;
+        /* insertion into the top list: |points| descending, ties in rule order (the rank) */
+        size_t pos = n, rk = s->rank[h];
+        while (pos > 0 && s->rank[r->reason[pos - 1]] > rk)
             pos--;
-        }
         if (pos >= MQL_N_REASONS)
             continue;
-        size_t end = r->n_reasons < MQL_N_REASONS ? r->n_reasons : MQL_N_REASONS - 1;
+        size_t end = n < MQL_N_REASONS ? n : MQL_N_REASONS - 1;
         for (size_t k = end; k > pos; k--)
             r->reason[k] = r->reason[k - 1];
-        r->reason[pos] = (size_t)hit[i];
-        if (r->n_reasons < MQL_N_REASONS)
-            r->n_reasons++;
+        r->reason[pos] = h;
+        if (n < MQL_N_REASONS)
+            n++;
     }
-    r->uncapped = r->fit + r->engagement;
-    r->capped = mql_points_apply_caps(m, r->fit, r->engagement, &r->fit, &r->engagement,
-                                      &r->score);
+    r->n_reasons = n;
+    r->uncapped = fit + engagement;
+    r->capped = mql_points_apply_caps(m, fit, engagement, &r->fit, &r->engagement, &r->score);
     r->probability = mql_points_prob(m, (double)r->score);
     r->band = mql_points_band(m, r->score);
     r->is_mql = r->score >= m->threshold;
@@ -574,7 +647,7 @@ void mql_scorer_score_row(const mql_scorer *s, size_t row, mql_score_result *r)
 {
     compound_scratch cs = {s->cells, s->ctext};
     row_hits(s, row, s->hit, &cs);
-    finish(s->m, s->hit, s->n_f + s->n_cg, r);
+    finish(s, s->hit, s->n_f + s->n_cg, r);
 }
 
 /* Asks for the cache line at p (a hint: no effect on any result). */
@@ -626,27 +699,69 @@ void mql_scorer_score_rows(const mql_scorer *s, const size_t *rows, size_t k, lo
     }
 }
 
+/* The rule of f that the field txt (len bytes) of a record matches, and whether it is missing. */
+static long span_rule(const mql_scorer *s, const scorer_feature *f, const char *txt, size_t len,
+                      int *missing)
+{
+    mql_cell cell;
+    mql_cell_from_span(&cell, txt, len, s->na, s->n_na);
+    double v;
+    if (s->dec_comma && !cell.missing && !cell.is_num &&
+        mql_parse_decimal_comma(txt, len, &v) == 0) {
+        cell.is_num = 1;                 /* "8170,38" in a ';' file, as table.c reads it */
+        cell.num = v;
+    } else if (!cell.missing && !cell.is_num && f->n_bp && mql_is_nonfinite_number(txt, len)) {
+        cell.missing = 1;                /* NaN in a numeric feature: missing, as table.c */
+    }
+    *missing = cell.missing;
+    return match_cell(s->m, f, &cell);
+}
+
+/* span_rule through f's memo. A feature whose texts rarely repeat (an amount, an employee count)
+ * would only add the lookup: after a window of 4096 lookups with more than half of them new,
+ * its memo is switched off. */
+static long memo_rule(const mql_scorer *s, scorer_feature *f, const char *txt, size_t len,
+                      int *missing)
+{
+    if (!f->memo || len > sizeof f->memo->key)
+        return span_rule(s, f, txt, len, missing);
+    uint64_t w[MEMO_WORDS] = {0, 0, 0};
+    memcpy(w, txt, len);
+    uint64_t h = (w[0] * 0x9E3779B97F4A7C15u) ^ (w[1] * 0xC2B2AE3D27D4EB4Fu) ^
+                 (w[2] * 0x165667B19E3779F9u) ^ len;
+    h = (h ^ (h >> 29)) * 0xBF58476D1CE4E5B9u;
+    memo_slot *e = &f->memo[h >> (64 - MEMO_BITS)];
+    if (e->len == len + 1 && e->key[0] == w[0] && e->key[1] == w[1] && e->key[2] == w[2]) {
+        *missing = e->missing;
+    } else {
+        e->rule = (int32_t)span_rule(s, f, txt, len, missing);
+        e->missing = (unsigned char)*missing;
+        e->len = (unsigned char)(len + 1);
+        memcpy(e->key, w, sizeof w);
+        f->memo_new++;
+    }
+    long rule = e->rule;
+    if (++f->memo_seen == 4096) {
+        if (2 * f->memo_new > f->memo_seen) {
+            free(f->memo);
+            f->memo = NULL;
+        }
+        f->memo_seen = f->memo_new = 0;
+    }
+    return rule;
+}
+
 void mql_scorer_score_spans(mql_scorer *s, const char *const *fields, const size_t *lens,
                             size_t n_fields, mql_score_result *r)
 {
     long *h = s->hit;
     for (size_t k = 0; k < s->n_f; k++) {
         scorer_feature *f = &s->f[k];
-        mql_cell cell;
         const char *txt = f->col < n_fields ? fields[f->col] : "";
         size_t len = f->col < n_fields && lens ? lens[f->col] : strlen(txt);
-        mql_cell_from_span(&cell, txt, len, s->na, s->n_na);
-        double v;
-        if (s->dec_comma && !cell.missing && !cell.is_num &&
-            mql_parse_decimal_comma(txt, len, &v) == 0) {
-            cell.is_num = 1;                 /* "8170,38" in a ';' file, as table.c reads it */
-            cell.num = v;
-        } else if (!cell.missing && !cell.is_num && f->n_bp &&
-                   mql_is_nonfinite_number(txt, len)) {
-            cell.missing = 1;                /* NaN in a numeric feature: missing, as table.c */
-        }
-        h[k] = match_cell(s->m, f, &cell);
-        f->unmatched += h[k] < 0 && !cell.missing;
+        int missing;
+        h[k] = memo_rule(s, f, txt, len, &missing);
+        f->unmatched += h[k] < 0 && !missing;
     }
     for (size_t k = 0; k < s->n_cg; k++) {
         const scorer_compound *g = &s->cg[k];
@@ -658,7 +773,7 @@ void mql_scorer_score_spans(mql_scorer *s, const char *const *fields, const size
         }
         h[s->n_f + k] = match_compound(s->m, g, s->cells);
     }
-    finish(s->m, h, s->n_f + s->n_cg, r);
+    finish(s, h, s->n_f + s->n_cg, r);
 }
 
 void mql_scorer_score_fields(mql_scorer *s, const char *const *fields, size_t n_fields,

@@ -839,6 +839,113 @@ static void test_score_numeric_lookup(void **state)
     mql_points_free(m);
 }
 
+/* ---- the streaming scorer's memo of cell texts ------------------------------------------------
+ * A header-bound scorer remembers the rule each recent cell text matched (score.c, memo_rule).
+ * Over 30,000 records, texts that differ only past the eighth or sixteenth byte (more of them
+ * than memo slots), by a trailing blank or by case, texts too long for the memo, placeholders,
+ * and a number column with thousands of distinct values (its memo is switched off part way)
+ * must score as a scorer that has never seen them (a freshly bound one), with ',' and then ';'
+ * as the delimiter. After mql_scorer_set_delim the remembered texts no longer hold ("1,5" is the
+ * number 1.5 in a ';' file only). */
+static const char memo_rules[] =
+    "feature,operator,value,points,group\n"
+    "job,=,Individual Contributor,1,fit\n"
+    "job,=,Individual Contributors,2,fit\n"
+    "job,=,Individual Contributor and Team Lead,4,fit\n"
+    "job,=,vp,8,fit\n"
+    "job,missing,,16,fit\n"
+    "n,>=,697,32,fit\n"
+    "n,=,1.5,64,engagement\n"
+    "n,missing,,128,fit\n"
+    "threshold,,,10\n";
+
+/* The score a freshly bound scorer gives the record {job, n}. */
+static long cold_score(const mql_points *m, char *const *hdr, const char *job, const char *n,
+                       char delim)
+{
+    mql_err err;
+    mql_scorer *c;
+    assert_int_equal(mql_scorer_bind_header(m, hdr, 2, "mem", NULL, 0, &c, &err), MQL_OK);
+    mql_scorer_set_delim(c, delim);
+    const char *fields[] = {job, n};
+    mql_score_result res;
+    mql_scorer_score_fields(c, fields, 2, &res);
+    mql_scorer_free(c);
+    return res.score;
+}
+
+static void test_score_memo(void **state)
+{
+    (void)state;
+    mql_err err;
+    mql_points *m = read_text(memo_rules, MQL_OK, &err);
+    static const char *jobs[] = {
+        "Individual Contributor", "Individual Contributors", "Individual Contributor ",
+        " Individual Contributor", "individual contributor", "Individual ContributoR",
+        "Individual Contributor and Team Lead", "Individual Contributor and Team Leads",
+        "Individual Contributor and Team Lea", "VP", "vp", "Vp ", "V", "VPs", "", " ", "NA",
+        "na", "Select", "-", "x", "Individual", "Individual Contributo"};
+    static const char *nums[] = {"1,5", "1.5", "697", "696.99", " 697 ", "NaN", "", "1.50",
+                                 "6.97e2", "1,500", "n/a"};
+    enum { NJ = sizeof jobs / sizeof jobs[0], NN = sizeof nums / sizeof nums[0] };
+    char *hdr[] = {"job", "n"};
+    mql_scorer *s;
+    assert_int_equal(mql_scorer_bind_header(m, hdr, 2, "mem", NULL, 0, &s, &err), MQL_OK);
+    for (int pass = 0; pass < 2; pass++) {
+        char delim = pass ? ';' : ',';
+        /* each listed text's points by a fresh scorer ("1" and "x" match no rule) */
+        long pj[NJ], pn[NN];
+        for (size_t j = 0; j < NJ; j++)
+            pj[j] = cold_score(m, hdr, jobs[j], "1", delim);
+        for (size_t i = 0; i < NN; i++)
+            pn[i] = cold_score(m, hdr, "x", nums[i], delim);
+        mql_scorer_set_delim(s, delim);
+        for (size_t r = 0; r < 30000; r++) {
+            /* every other job one of 1,500 texts (no rule's) of the length of "Individual
+             * Contributor" and with its first bytes: more texts than memo slots, so texts share
+             * slots; two numbers in three one of thousands of whole numbers (so the column's
+             * memo is switched off), else a listed text */
+            char job[64], num[32];
+            long want = 0;
+            if (r % 2) {
+                snprintf(job, sizeof job, "Individual Contrib%04zu", (r * 31) % 1500);
+            } else {
+                snprintf(job, sizeof job, "%s", jobs[(r / 2 * 5) % NJ]);
+                want += pj[(r / 2 * 5) % NJ];
+            }
+            if (r % 3 != 2) {
+                size_t v = (r * 7919) % 20000;
+                snprintf(num, sizeof num, "%zu", v);
+                want += v >= 697 ? 32 : 0;
+            } else {
+                snprintf(num, sizeof num, "%s", nums[(r / 3) % NN]);
+                want += pn[(r / 3) % NN];
+            }
+            const char *fields[] = {job, num};
+            mql_score_result res;
+            mql_scorer_score_fields(s, fields, 2, &res);
+            if (res.score != want)
+                fail_msg("pass %d record %zu ('%s', '%s'): score %ld, a fresh scorer %ld", pass,
+                         r, job, num, res.score, want);
+        }
+    }
+    mql_scorer_free(s);
+    /* a remembered text does not outlive a change of delimiter: "1,5" is 1.5 in a ';' file only */
+    assert_int_equal(mql_scorer_bind_header(m, hdr, 2, "mem", NULL, 0, &s, &err), MQL_OK);
+    const char *dc[] = {"vp", "1,5"};
+    mql_score_result res;
+    mql_scorer_score_fields(s, dc, 2, &res);
+    assert_int_equal(res.score, 8);
+    mql_scorer_set_delim(s, ';');
+    mql_scorer_score_fields(s, dc, 2, &res);
+    assert_int_equal(res.score, 8 + 64);
+    mql_scorer_set_delim(s, ',');
+    mql_scorer_score_fields(s, dc, 2, &res);
+    assert_int_equal(res.score, 8);
+    mql_scorer_free(s);
+    mql_points_free(m);
+}
+
 /* ---- LINEAR steps from counted vs sorted values ---------------------------------------------
  * Column u repeats 37 short decimals (few distinct values: counted in a hash table) and column w
  * has 2,000 distinct fractions (sorted). Either way the steps must be the header's rule applied to
@@ -1163,6 +1270,7 @@ int main(void)
         cmocka_unit_test(test_overlap),
         cmocka_unit_test(test_score),
         cmocka_unit_test(test_score_numeric_lookup),
+        cmocka_unit_test(test_score_memo),
         cmocka_unit_test(test_default_placeholders),
         cmocka_unit_test(test_linear_steps_counted_and_sorted),
         cmocka_unit_test_setup_teardown(test_json, setup, teardown),
