@@ -46,16 +46,7 @@ static int dict_rehash(mql_dict *d, size_t n_slot)
 /* Index of s in d, or -1. */
 long mql_dict_find(const mql_dict *d, const char *s, size_t n)
 {
-    if (!d->slot)
-        return -1;
-    uint32_t h = mql_str_hash(s, n);
-    for (size_t i = h & d->mask; d->slot[i]; i = (i + 1) & d->mask) {
-        uint64_t e = d->slot[i];
-        size_t k = (uint32_t)e - 1;
-        if ((uint32_t)(e >> 32) == h && d->len[k] == n && memcmp(d->lev[k], s, n) == 0)
-            return (long)k;
-    }
-    return -1;
+    return mql_dict_lookup(d, s, n, mql_str_hash(s, n));
 }
 
 /* Room for c levels in the level arrays (c > d->cap; large arrays in huge pages). */
@@ -104,7 +95,7 @@ int mql_dict_put(mql_dict *d, const char *s, size_t n, uint32_t h, size_t cnt, c
     for (; d->slot[i]; i = (i + 1) & d->mask) {
         uint64_t e = d->slot[i];
         uint32_t k = (uint32_t)e - 1;
-        if ((uint32_t)(e >> 32) == h && d->len[k] == n && memcmp(d->lev[k], s, n) == 0) {
+        if ((uint32_t)(e >> 32) == h && d->len[k] == n && mql_span_eq(d->lev[k], s, n)) {
             d->count[k] += cnt;
             *code = k;
             free(owned);

@@ -1,7 +1,8 @@
 /* test_dict.c: the index-less (raw) dictionary identifier columns are read in, against the
  * indexed dictionary on the same rows: mql_dict_raw_finish (levels in first-seen order, counts,
  * codes), its all-distinct route (the hashes sorted by their high halves) and
- * mql_dict_raw_append (a later part's entries taken whole, as the parallel reader merges). */
+ * mql_dict_raw_append (a later part's entries taken whole, as the parallel reader merges); the
+ * string hash's word-wise tail against the byte loop it replaced, and mql_span_eq. */
 #include "testutil.h"
 
 #include "mqlcal/dict.h"
@@ -105,11 +106,73 @@ static void test_raw_append(void **state)
     check(1000, 2, 0, 10);                  /* part 0 without rows */
 }
 
+/* mql_str_hash as it was written before its tail was read in whole words: the tail's bytes
+ * shifted in one at a time. The word loads must give the same hash (the levels' slots, and so
+ * nothing else, depend on it, but a different word would be a different function). */
+static uint32_t hash_bytewise(const char *s, size_t n)
+{
+    uint64_t h = UINT64_C(0x9E3779B97F4A7C15) ^ n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * UINT64_C(0xBF58476D1CE4E5B9);
+        h ^= h >> 31;
+        s += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    h = (h ^ w) * UINT64_C(0x94D049BB133111EB);
+    h ^= h >> 29;
+    h *= UINT64_C(0xBF58476D1CE4E5B9);
+    return (uint32_t)(h >> 32);
+}
+
+/* Every length from 0 to 40 at every alignment, bytes above 0x7f included, so each route of the
+ * tail (one to three bytes, four to seven, the overlapping word after whole words) is taken. */
+static void test_hash_tail(void **state)
+{
+    (void)state;
+    char buf[64];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (char)(0x9d * (i + 1) ^ 0x5a);
+    for (size_t off = 0; off < 8; off++)
+        for (size_t n = 0; n + off <= 48; n++)
+            if (mql_str_hash(buf + off, n) != hash_bytewise(buf + off, n))
+                fail_msg("length %zu at offset %zu: %08x against %08x", n, off,
+                         mql_str_hash(buf + off, n), hash_bytewise(buf + off, n));
+}
+
+/* mql_span_eq finds a difference in any one byte of spans of 0 to 40 bytes, the high bit too,
+ * and nothing when the spans are equal but at different addresses. */
+static void test_span_eq(void **state)
+{
+    (void)state;
+    char a[48], b[48];
+    for (size_t i = 0; i < sizeof a; i++)
+        a[i] = (char)('a' + i % 26);
+    for (size_t n = 0; n <= 40; n++) {
+        memcpy(b + 3, a, n);
+        assert_true(mql_span_eq(a, b + 3, n));
+        for (size_t p = 0; p < n; p++) {
+            for (int bit = 0; bit < 8; bit += 7) {
+                b[3 + p] = (char)(a[p] ^ (1 << bit));
+                if (mql_span_eq(a, b + 3, n) || mql_span_eq(b + 3, a, n))
+                    fail_msg("length %zu: byte %zu (bit %d) differs, found equal", n, p, bit);
+                b[3 + p] = a[p];
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_raw_finish),
         cmocka_unit_test(test_raw_append),
+        cmocka_unit_test(test_hash_tail),
+        cmocka_unit_test(test_span_eq),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
