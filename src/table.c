@@ -345,6 +345,28 @@ static int note_bad(colb *c, size_t i, const char *s, size_t n)
     return 0;
 }
 
+/* Stores cell s (n bytes) in row i of text or date column c when it is spelled as the last
+ * cell the column looked up in its (small) dictionary or read as a plain date: it has that
+ * cell's value and is no placeholder. Exports repeat a category from row to row (business, No,
+ * False) and list leads by the day they were created, so the placeholder test and the hash
+ * and probe, or the date's parse, are skipped for such cells, and put_cell's call too. Returns
+ * 1 when it stored the cell, 0 when put_cell must. */
+static inline int put_repeat(colb *c, size_t i, const char *s, size_t n)
+{
+    if (c->mode == M_TEXT && c->memo && !c->d.raw && c->d.mask < 4095) {
+        uint32_t k = c->memo - 1;
+        if (c->d.len[k] == n && mql_span_eq(c->d.lev[k], s, n)) {
+            c->d.count[k]++;
+            c->code[i] = k;
+            return 1;
+        }
+    } else if (c->mode == M_DATE && n == 10 && c->day_memo && memcmp(c->day_text, s, 10) == 0) {
+        c->num[i] = c->day;
+        return 1;
+    }
+    return 0;
+}
+
 /* Stores cell s (n bytes) in row i of column c: the one-thread typing rule (the first value
  * picks the mode; a value the mode cannot read turns the column to text). The caller has made
  * room for row i; c->hash must hold mql_str_hash(s) when c is text with a large dictionary.
@@ -382,6 +404,11 @@ static int put_cell(builder *b, colb *c, size_t i, const char *s, size_t n)
     case M_DATE:
         if (mql_date_parse(s, n, &c->num[i], &ht) == 0) {
             c->has_time |= ht;
+            if (n == 10) {       /* a day without a time: the memo above */
+                memcpy(c->day_text, s, 10);
+                c->day = c->num[i];
+                c->day_memo = 1;
+            }
             return 0;
         }
         if (mql_date_iso_shaped(s, n))
@@ -407,7 +434,15 @@ static int put_cell(builder *b, colb *c, size_t i, const char *s, size_t n)
         return mql_dict_raw_add(&c->d, s, n, &c->code[i]);
     if (c->d.raw)
         return -1;               /* mql_dict_to_raw ran out of memory */
-    return mql_dict_add_hashed(&c->d, s, n, c->hash, &c->code[i]);
+    long k = mql_dict_lookup(&c->d, s, n, c->hash);
+    if (k >= 0) {                /* a level already: counted without mql_dict_put's call */
+        c->d.count[k]++;
+        c->code[i] = (uint32_t)k;
+    } else if (mql_dict_add_hashed(&c->d, s, n, c->hash, &c->code[i])) {
+        return -1;
+    }
+    c->memo = c->code[i] + 1;
+    return 0;
 }
 
 /* The error for a value in column j, which has no name in the header (csv.h). */
@@ -440,7 +475,8 @@ static int on_row(const mql_csv_row *row, void *ctx, mql_err *err)
     }
     for (size_t j = 0; j < b->n_file_cols; j++) {
         colb *c = &b->cb[j];
-        if (c->out >= 0 && put_cell(b, c, i, row->field[j], row->len[j]))
+        if (c->out >= 0 && !put_repeat(c, i, row->field[j], row->len[j]) &&
+            put_cell(b, c, i, row->field[j], row->len[j]))
             return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
     }
     if (note_line(b, i, row->line))
@@ -465,6 +501,8 @@ static int on_cell(void *ctx, size_t j, const char *s, size_t n, mql_err *err)
     if (j >= b->n_file_cols || b->cb[j].out < 0)
         return MQL_OK;           /* an extra field: the record's field count check fails */
     colb *c = &b->cb[j];
+    if (put_repeat(c, i, s, n))
+        return MQL_OK;
     if (c->mode == M_TEXT && c->d.mask >= 4095)
         c->hash = mql_str_hash(s, n);
     if (put_cell(b, c, i, s, n))
@@ -703,6 +741,7 @@ static int merge_column1(merge_ctx *m, size_t j)
         merge_bad(A, n0, B);
         mql_dict_free(&A->d);
         A->d = B->d;
+        A->memo = 0;             /* it named a level of A's old dictionary */
         memset(&B->d, 0, sizeof B->d);
         return 0;
     }
@@ -740,6 +779,8 @@ static int replay_row(const mql_csv_row *row, void *ctx, mql_err *err)
     for (size_t j = 0; j < r->b0->n_file_cols; j++) {
         colb *A = &r->b0->cb[j];
         if (!r->replayed[j] || i >= replay_rows(&r->bk->cb[j], r->nk))
+            continue;
+        if (put_repeat(A, r->n0 + i, row->field[j], row->len[j]))
             continue;
         if (A->mode == M_TEXT && A->d.mask >= 4095)
             A->hash = mql_str_hash(row->field[j], row->len[j]);

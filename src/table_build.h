@@ -26,6 +26,12 @@ typedef struct colb {
     uint32_t *code;
     mql_dict d;
     uint32_t hash;           /* mql_str_hash of the current cell (text mode) */
+    uint32_t memo;           /* text, small indexed dictionary: 1 + the level the last cell
+                                looked up was (0: none), set by put_cell alone, so its text is
+                                a cell's that is no placeholder */
+    int day_memo;            /* date: day_text (10 bytes) is the last plain date read, ... */
+    char day_text[10];
+    double day;              /*   ... and day its value */
     int has_time;
     int dec;                 /* NUM: the most digits after the point of the values read, 99
                                 when some value was not a plain decimal (parse_num_dec) */

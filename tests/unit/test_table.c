@@ -783,6 +783,74 @@ static void test_identifiers_without_index(void **state)
     free(t.s);
 }
 
+/* A cell spelled as its column's last looked-up category, or last plain date, takes that value
+ * without a lookup (put_repeat): categories of 1 to 20 bytes next to ones that differ in a
+ * single byte (a digit for a letter, so no spelling merge joins them), placeholders after a
+ * category, and days that differ in one digit, a timestamp of the same day and an impossible
+ * day twice running (not remembered: both unreadable). Every cell is checked against its own
+ * text, on one thread and in parts. */
+static void test_repeated_cells(void **state)
+{
+    (void)state;
+    static const char letters[] = "kqzmwxbvtrplhgfdsnay";
+    static const char *days[] = {"2024-01-05", "2024-01-06", "2024-01-15", "2024-02-05",
+                                 "2024-11-05", "2025-01-05", "2034-01-05", "2124-01-05",
+                                 "3024-01-05", "2024-01-05 10:30", "2024-02-30"};
+    enum { MAXR = 1200 };
+    char(*cat)[24] = calloc(MAXR, sizeof *cat);
+    const char **day = calloc(MAXR, sizeof *day);
+    assert_non_null(cat);
+    assert_non_null(day);
+    gen_text t = {0};
+    add(&t, "cat,day\n");
+    size_t r = 0;
+    for (size_t len = 1; len <= 20; len++)
+        for (size_t p = 0; p < len; p++) {
+            char base[24], var[24];
+            memcpy(base, letters, len);
+            base[len] = '\0';
+            memcpy(var, base, len + 1);
+            var[p] = (char)('0' + p % 10);
+            const char *cells[5] = {base, base, var, var, NULL};
+            for (size_t k = 0; k < 5; k++, r++) {
+                assert_true(r < MAXR);
+                if (cells[k])
+                    snprintf(cat[r], sizeof cat[r], "%s", cells[k]);
+                /* runs of three rows of one day, each day a digit or two from the last */
+                day[r] = k == 4 && p % 3 == 0 ? NULL : days[(r / 3) % 11];
+                add(&t, "%s,%s\n", cells[k] ? cells[k] : (k % 2 ? "NA" : "na"),
+                    day[r] ? day[r] : "");
+            }
+        }
+    mql_table *one = read_all_ways(t.s, NULL);
+    const mql_column *c = col(one, "cat"), *d = col(one, "day");
+    assert_int_equal(c->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(c->n_levels, 20 + 210);       /* each base once, each variant */
+    assert_int_equal(d->type, MQL_COL_DATE);
+    assert_true(d->has_time);
+    size_t bad = 0;
+    for (size_t i = 0; i < r; i++) {
+        if (!cat[i][0])
+            assert_int_equal(c->code[i], MQL_NA_CODE);
+        else if (c->code[i] == MQL_NA_CODE || strcmp(c->levels[c->code[i]], cat[i]) != 0)
+            fail_msg("row %zu: '%s' read as '%s'", i, cat[i],
+                     c->code[i] == MQL_NA_CODE ? "(missing)" : c->levels[c->code[i]]);
+        double v = NAN;
+        int ht;
+        if (day[i] && mql_date_parse(day[i], strlen(day[i]), &v, &ht) != 0)
+            bad++;
+        if (!(isnan(v) ? isnan(d->num[i]) : d->num[i] == v))
+            fail_msg("row %zu: '%s' read as %.6f, not %.6f", i, day[i] ? day[i] : "",
+                     d->num[i], v);
+    }
+    assert_true(bad >= 2);
+    assert_int_equal(d->n_unreadable, bad);
+    mql_table_free(one);
+    free(t.s);
+    free(cat);
+    free(day);
+}
+
 static void test_merge_spellings(void **state)
 {
     (void)state;
@@ -860,6 +928,7 @@ int main(void)
         cmocka_unit_test(test_parallel_few_boundaries),
         cmocka_unit_test(test_merge_spellings),
         cmocka_unit_test(test_identifiers_without_index),
+        cmocka_unit_test(test_repeated_cells),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
