@@ -49,7 +49,8 @@ long mql_dict_find(const mql_dict *d, const char *s, size_t n)
     return mql_dict_lookup(d, s, n, mql_str_hash(s, n));
 }
 
-/* Room for c levels in the level arrays (c > d->cap; large arrays in huge pages). */
+/* Room for c levels in the level arrays (c > d->cap; large arrays in huge pages); a raw d has no
+ * hashes to make room for. */
 int mql_dict_room(mql_dict *d, size_t c)
 {
     size_t n = d->n;
@@ -61,8 +62,8 @@ int mql_dict_room(mql_dict *d, size_t c)
     if (!ln)
         return -1;
     d->len = ln;
-    uint32_t *hs = mql_realloc_big(d->hash, n * sizeof *hs, c * sizeof *hs);
-    if (!hs)
+    uint32_t *hs = d->raw ? NULL : mql_realloc_big(d->hash, n * sizeof *hs, c * sizeof *hs);
+    if (!hs && !d->raw)
         return -1;
     d->hash = hs;
     size_t *cn = mql_realloc_big(d->count, n * sizeof *cn, c * sizeof *cn);
@@ -168,7 +169,6 @@ int mql_dict_raw_add(mql_dict *d, const char *s, size_t n, uint32_t *code)
     size_t k = d->n++;
     d->lev[k] = p;
     d->len[k] = (uint32_t)n;
-    d->hash[k] = 0;
     d->count[k] = 1;
     *code = (uint32_t)k;
     return 0;
@@ -191,7 +191,6 @@ int mql_dict_raw_append(mql_dict *d, mql_dict *from, size_t *at)
     }
     memcpy(d->lev + d->n, from->lev, from->n * sizeof *d->lev);
     memcpy(d->len + d->n, from->len, from->n * sizeof *d->len);
-    memcpy(d->hash + d->n, from->hash, from->n * sizeof *d->hash);
     memcpy(d->count + d->n, from->count, from->n * sizeof *d->count);
     *at = d->n;
     d->n = need;
@@ -203,7 +202,8 @@ int mql_dict_raw_append(mql_dict *d, mql_dict *from, size_t *at)
     return 0;
 }
 
-/* Turns d index-less: its levels move to the arena, its slot table goes. Returns 0 or -1. */
+/* Turns d index-less: its levels move to the arena, its slot table and hashes go (an
+ * identifier's entries would otherwise carry 4 bytes each of nothing). Returns 0 or -1. */
 int mql_dict_to_raw(mql_dict *d)
 {
     for (size_t k = 0; k < d->n; k++) {
@@ -214,7 +214,9 @@ int mql_dict_to_raw(mql_dict *d)
         d->lev[k] = p;
     }
     free(d->slot);
+    free(d->hash);
     d->slot = NULL;
+    d->hash = NULL;
     d->mask = 0;
     d->raw = 1;
     return 0;
@@ -399,17 +401,21 @@ out:
 int mql_dict_unraw(mql_dict *d)
 {
     char **own = malloc((d->cap ? d->cap : 1) * sizeof *own);
+    uint32_t *hash = mql_alloc_big((d->cap ? d->cap : 1) * sizeof *hash);
     size_t k = 0;
-    while (own && k < d->n && (own[k] = mql_strndup(d->lev[k], d->len[k])))
+    while (own && hash && k < d->n && (own[k] = mql_strndup(d->lev[k], d->len[k])))
         k++;
-    if (!own || k < d->n) {
+    if (!own || !hash || k < d->n) {
         while (own && k)
             free(own[--k]);
         free(own);
+        free(hash);
         return -1;
     }
     for (k = 0; k < d->n; k++)     /* (raw entries carry no hash) */
-        d->hash[k] = mql_str_hash(d->lev[k], d->len[k]);
+        hash[k] = mql_str_hash(d->lev[k], d->len[k]);
+    free(d->hash);
+    d->hash = hash;
     free(d->lev);
     d->lev = own;
     for (size_t b = 0; b < d->n_blk; b++)

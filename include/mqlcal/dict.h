@@ -19,9 +19,10 @@ typedef struct mql_dict {
     uint32_t *len, *hash;
     size_t *count;
     size_t n, cap;
-    /* Index-less mode (raw): no slot table; every value added is a new entry (repeats too),
-     * its text in blocks of an arena instead of a malloc each. Identifier columns take it once
-     * their first rows are nearly all distinct; raw_finish makes the entries distinct levels. */
+    /* Index-less mode (raw): no slot table and no hashes (hash is NULL); every value added is
+     * a new entry (repeats too), its text in blocks of an arena instead of a malloc each.
+     * Identifier columns take it once their first rows are nearly all distinct; raw_finish
+     * makes the entries distinct levels. */
     int raw;
     char **blk;
     size_t n_blk, blk_used, blk_cap;
@@ -47,7 +48,7 @@ int mql_dict_add(mql_dict *d, const char *s, size_t n, uint32_t *code);
  * as a new entry, repeats included; mql_dict_raw_finish makes the entries distinct levels in
  * first-seen order (equal texts found by a radix sort of 64-bit hashes, texts of equal hashes
  * compared), renumbering code[0..n_rows) and summing counts, the dictionary staying index-less
- * (its hash entries not set); mql_dict_unraw gives it its index and hashes back (each level its
+ * (without hashes); mql_dict_unraw gives it its index and hashes back (each level its
  * own string). Each returns 0 or -1. */
 int mql_dict_to_raw(mql_dict *d);
 int mql_dict_raw_add(mql_dict *d, const char *s, size_t n, uint32_t *code);

@@ -26,8 +26,10 @@ static void fill(mql_dict *d, uint32_t *code, size_t from, size_t to, size_t n, 
 {
     char buf[64];
     for (size_t i = from; i < to; i++) {
-        if (i - from == indexed)
+        if (i - from == indexed) {
             assert_int_equal(mql_dict_to_raw(d), 0);
+            assert_null(d->hash);       /* an identifier's entries carry no hash */
+        }
         row_text(buf, sizeof buf, i, n, scheme);
         assert_int_equal(mql_dict_add(d, buf, strlen(buf), &code[i]), 0);
     }
