@@ -78,6 +78,9 @@ static int dispatch(int argc, char **argv)
         cli_error("unknown command '%s' (see 'mqlcal help')", name);
         return MQL_EUSAGE;
     }
+    /* before any work: an output may not replace one of the command's inputs */
+    if (cli_out_not_input(argc - 2, argv + 2))
+        return MQL_EUSAGE;
     return c->run(argc - 1, argv + 1);
 }
 

@@ -1,6 +1,7 @@
 /* out.c: output files that never destroy: temporary file beside the target, fsync, rename;
  * special files written in place; symlinks followed; temporary files removed on signals and
- * recognised after a SIGKILL; the atomic directory exchange `review` uses. */
+ * recognised after a SIGKILL; the atomic directory exchange `review` uses; an output that
+ * would replace an input refused. */
 #define _GNU_SOURCE             /* renameat2, syscall */
 #include "cli.h"
 
@@ -247,6 +248,68 @@ int cli_dir_exchange(const char *tmp, const char *dir)
     errno = ENOSYS;
     return -1;
 #endif
+}
+
+/* ---- an output that is an input ----
+ * `score m.json leads.csv -o leads.csv` would replace the export by its scored copy, and
+ * `fit leads.csv -o leads.csv` by a model JSON: the rename that makes an output atomic destroys
+ * the input just as surely as a plain overwrite. The command line is checked before any work. */
+
+/* Whether arg names the file sb describes (the same device and inode, so "./a.csv", a hard link
+ * and a symbolic link to a.csv are a.csv), or, as "--opt=FILE", its value does; "-" names
+ * standard input (`score m.json - -o a.csv <a.csv`). */
+static int names_file(const char *arg, const struct stat *sb)
+{
+    struct stat ab;
+    int ok = strcmp(arg, "-") == 0 ? fstat(STDIN_FILENO, &ab) : stat(arg, &ab);
+    if (ok == 0 && ab.st_dev == sb->st_dev && ab.st_ino == sb->st_ino)
+        return 1;
+    const char *eq = arg[0] == '-' ? strchr(arg, '=') : NULL;
+    return eq && stat(eq + 1, &ab) == 0 && ab.st_dev == sb->st_dev && ab.st_ino == sb->st_ino;
+}
+
+/* The value of -o / --output at argv[k] ("-o FILE", "-o=FILE", "--output=FILE"), NULL when
+ * argv[k] is no output option; *used: how many arguments it takes. */
+static const char *output_value(int argc, char **argv, int k, int *used)
+{
+    static const char *const names[] = {"-o", "--output"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        size_t n = strlen(names[i]);
+        if (strncmp(argv[k], names[i], n) != 0)
+            continue;
+        if (argv[k][n] == '=') {
+            *used = 1;
+            return argv[k] + n + 1;
+        }
+        if (argv[k][n] == '\0' && k + 1 < argc) {
+            *used = 2;
+            return argv[k + 1];
+        }
+    }
+    return NULL;
+}
+
+int cli_out_not_input(int argc, char **argv)
+{
+    for (int k = 0; k < argc; k++) {
+        int used;
+        const char *out = output_value(argc, argv, k, &used);
+        struct stat sb;
+        if (!out || strcmp(out, "-") == 0 || stat(out, &sb) != 0 || !S_ISREG(sb.st_mode))
+            continue;
+        for (int j = 0; j < argc; j++) {
+            if (j >= k && j < k + used)
+                continue;
+            if (names_file(argv[j], &sb)) {
+                cli_error("-o %s: that file is also an input of this command (%s%s%s): write "
+                          "the output to another file (it would replace the input)", out,
+                          strcmp(argv[j], "-") ? "'" : "", strcmp(argv[j], "-") ? argv[j]
+                          : "standard input", strcmp(argv[j], "-") ? "'" : "");
+                return MQL_EUSAGE;
+            }
+        }
+    }
+    return MQL_OK;
 }
 
 /* ---- output files ---- */

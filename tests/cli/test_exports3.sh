@@ -1,0 +1,40 @@
+#!/bin/sh
+# test_exports3.sh: lead exports as CRMs and spreadsheets save them, a third round (the red team's
+# list): an output that would replace an input, a header repeated mid-file (two exports joined),
+# a rules CSV saved as UTF-16, nearly empty columns of a HubSpot export, write errors that name
+# their cause. The files are made here from datasets/synthetic-leads.csv.
+. tests/cli/lib.sh
+R="--outcome closed_won --sql became_sql --acv acv --date created_date --exclude sql_date,close_date"
+head -n 601 datasets/synthetic-leads.csv >$TMP/leads.csv
+cp $TMP/leads.csv $TMP/leads.orig
+run fit $TMP/leads.csv $R --firth -o $TMP/m.json
+expect base_fit 0 ""
+cp $TMP/m.json $TMP/m.orig
+
+# ---- an output that is an input: refused before any work, the input left as it was ----------
+# (it was replaced: score -o leads.csv by the scored copy, fit -o leads.csv by the model JSON)
+run score $TMP/m.json $TMP/leads.csv -o $TMP/leads.csv
+expect out_is_leads 2 "^mqlcal: -o $TMP/leads.csv: that file is also an input of this command \('$TMP/leads.csv'\): write the output to another file \(it would replace the input\)\$"
+run fit $TMP/leads.csv $R --firth -o ./$TMP/leads.csv
+expect out_is_leads_dot 2 "that file is also an input of this command \('$TMP/leads.csv'\)"
+run score $TMP/m.json $TMP/leads.csv --output=$TMP/m.json
+expect out_is_model_eq 2 "^mqlcal: -o $TMP/m.json: that file is also an input"
+run calibrate $TMP/m.json $TMP/leads.csv $R -o $TMP/m.json
+expect out_is_model_calibrate 2 "that file is also an input of this command \('$TMP/m.json'\)"
+run rules $TMP/m.json --format csv -o $TMP/m.json
+expect out_is_model_rules 2 "that file is also an input"
+ln -s leads.csv $TMP/link.csv
+ln $TMP/leads.csv $TMP/hard.csv
+run score $TMP/m.json $TMP/link.csv -o $TMP/leads.csv
+expect out_is_symlinked_input 2 "that file is also an input of this command \('$TMP/link.csv'\)"
+run score $TMP/m.json $TMP/hard.csv -o $TMP/leads.csv
+expect out_is_hard_linked_input 2 "that file is also an input of this command \('$TMP/hard.csv'\)"
+"$MQLCAL" score $TMP/m.json - -o $TMP/leads.csv <$TMP/leads.csv >"$OUT" 2>"$ERR"; RC=$?
+expect out_is_stdin 2 "that file is also an input of this command \(standard input\)"
+check out_inputs_intact sh -c "cmp -s $TMP/leads.csv $TMP/leads.orig && cmp -s $TMP/m.json $TMP/m.orig"
+check out_no_temporary_left sh -c "! ls $TMP | grep -q mqlcal-tmp"
+# an existing output that is no input is replaced as before (a second run of the same command)
+run score $TMP/m.json $TMP/leads.csv -o $TMP/scored.csv
+run score $TMP/m.json $TMP/leads.csv -o $TMP/scored.csv
+expect out_rerun_replaces 0 ""
+check out_rerun_rows [ "$(wc -l <$TMP/scored.csv)" = 601 ]
