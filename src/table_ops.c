@@ -464,6 +464,56 @@ int mql_table_totals_row(const mql_table *t, size_t *n_empty)
     return mql_totals_row_cells(first, strlen(first), *n_empty, t->n_cols - 1);
 }
 
+/* The level of text column c that reads name exactly, or c->n_levels when there is none (a
+ * column of numbers, dates or yes/no has no level that is a name). */
+static size_t level_named(const mql_column *c, const char *name)
+{
+    if ((c->type != MQL_COL_CATEGORICAL && c->type != MQL_COL_ID) || !c->levels || !c->code)
+        return c->n_levels;
+    for (size_t k = 0; k < c->n_levels; k++)
+        if (c->levels[k] && strcmp(c->levels[k], name) == 0)
+            return k;
+    return c->n_levels;
+}
+
+int mql_table_header_row(const mql_table *t, size_t *row)
+{
+    if (t->n_rows == 0 || t->n_cols < 2)
+        return 0;
+    /* A header line among the data makes every column text: a column of numbers, dates or
+     * yes/no rules the file out at once, before any level is searched. */
+    for (size_t j = 0; j < t->n_cols; j++)
+        if (t->cols[j].type != MQL_COL_CATEGORICAL && t->cols[j].type != MQL_COL_ID)
+            return 0;
+    const mql_column *c0 = &t->cols[0];
+    size_t k0 = level_named(c0, c0->name);
+    if (k0 == c0->n_levels)
+        return 0;
+    for (size_t r = 0; r < t->n_rows; r++) {
+        if (c0->code[r] != k0)
+            continue;
+        size_t j = 1;
+        for (; j < t->n_cols; j++) {
+            const mql_column *c = &t->cols[j];
+            uint32_t code = c->code[r];
+            if (code == MQL_NA_CODE || code >= c->n_levels || strcmp(c->levels[code], c->name))
+                break;
+        }
+        if (j == t->n_cols) {
+            *row = r;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int mql_header_row_error(const char *path, size_t line, mql_err *err)
+{
+    return mql_err_set(err, MQL_EDATA, "%s:%zu: the header line again (each cell is its "
+                       "column's name): two exports joined into one file? Delete the repeated "
+                       "header lines", path, line);
+}
+
 /* Whether text s reads as a number once a percent sign, or a currency sign or code, and the
  * grouping around it are taken away: "65%", "$1,234.50", "1.234,50 EUR", "EUR 1 234". Returns
  * 1 for a percentage, 2 for an amount, 0 otherwise. */

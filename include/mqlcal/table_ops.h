@@ -53,6 +53,14 @@ int mql_totals_label(const char *s, size_t n);
  * table). Returns 1 or 0. */
 int mql_totals_row_cells(const char *first, size_t n, size_t n_empty, size_t n_other);
 
+/* Whether a row of t holds every column's own name, as the header line does: two exports joined
+ * into one file (`cat a.csv b.csv`) repeat it among the data, where it turns every column into
+ * text. Sets *row to the first such row and returns 1, or returns 0. */
+int mql_table_header_row(const mql_table *t, size_t *row);
+
+/* The error for such a row at line of path (`score` finds it among the records): MQL_EDATA. */
+int mql_header_row_error(const char *path, size_t line, mql_err *err);
+
 /* Whether categorical column c holds numbers written with a unit that makes them text: 1 when
  * at least 90% of its levels are percentages ("65%"), 2 when they are amounts with a currency
  * sign or code ("$1,234.50", "1.234,50 EUR"), 0 otherwise (at least two levels needed). */

@@ -111,6 +111,8 @@ typedef struct score_ctx {
     unsigned char *unnamed;      /* per header field: no name (a value there is an error) */
     size_t n_hdr, n_named;
     char *first_copy;            /* the first column's name */
+    char *hdr_text;              /* the header's fields back to back, hdr_len[j] bytes each, */
+    size_t *hdr_len;             /*   to recognise the header repeated among the records */
     size_t last_index;           /* the last record read */
     size_t tot_index, tot_line;  /* the last record whose first cell reads Total (0: none), */
     size_t tot_empty;            /*   its line and its missing cells besides the first */
@@ -594,24 +596,40 @@ typedef struct read_ctx {
 } read_ctx;
 
 /* The checks of `fit`'s reader that hold for records (csv.h, table_ops.h): a value in a column
- * without a name is an error; a last record that reads like a totals row is noted for the
- * warning at the end. */
+ * without a name is an error, and so is the header line repeated (two exports joined); a last
+ * record that reads like a totals row is noted for the warning at the end. */
 static int read_checks(score_ctx *c, const mql_csv_row *row, mql_err *err)
 {
     size_t n = row->n_fields;
     if (row->index == 0) {
+        size_t total = 0;
+        for (size_t j = 0; j < n; j++)
+            total += row->len[j];
         c->unnamed = calloc(n ? n : 1, 1);
         c->first_copy = strdup(n ? row->field[0] : "");
-        if (!c->unnamed || !c->first_copy)
+        c->hdr_text = malloc(total ? total : 1);
+        c->hdr_len = malloc((n ? n : 1) * sizeof *c->hdr_len);
+        if (!c->unnamed || !c->first_copy || !c->hdr_text || !c->hdr_len)
             return mql_err_set(err, MQL_ENOMEM, "out of memory");
         c->n_hdr = n;
-        for (size_t j = 0; j < n; j++) {
+        for (size_t j = 0, at = 0; j < n; at += row->len[j], j++) {
             c->unnamed[j] = row->len[j] == 0;   /* as the table reader (table.c) */
             c->n_named += !c->unnamed[j];
+            memcpy(c->hdr_text + at, row->field[j], row->len[j]);
+            c->hdr_len[j] = row->len[j];
         }
         return MQL_OK;
     }
     c->last_index = row->index;
+    if (n == c->n_hdr && n > 1 && row->len[0] == c->hdr_len[0] &&
+        memcmp(row->field[0], c->hdr_text, row->len[0]) == 0) {
+        size_t j = 1, at = c->hdr_len[0];
+        while (j < n && row->len[j] == c->hdr_len[j] &&
+               memcmp(row->field[j], c->hdr_text + at, row->len[j]) == 0)
+            at += c->hdr_len[j++];
+        if (j == n)
+            return mql_header_row_error(c->path, row->line, err);
+    }
     for (size_t j = 0; c->n_named < c->n_hdr && j < n && j < c->n_hdr; j++)
         if (c->unnamed[j] && mql_csv_nonblank(row->field[j], row->len[j]))
             return mql_csv_unnamed_error(c->path, row->line, j, row->field[j], row->len[j], err);
@@ -825,6 +843,8 @@ done:
     free(c.num);
     free(c.unnamed);
     free(c.first_copy);
+    free(c.hdr_text);
+    free(c.hdr_len);
     mql_activity_free(act_log);
     mql_points_free(c.m);
     mql_na_clear(&na_list);

@@ -420,6 +420,19 @@ static void code_note(const mql_table *t, const mql_column *c)
             why, q, c->name, q);
 }
 
+/* The error for a header line repeated among the data rows of t (mql_table_header_row), read
+ * from path (for --lookup: "--lookup FILE: "); MQL_OK when there is none. */
+static int header_row_check(const mql_table *t, const char *what)
+{
+    size_t r;
+    mql_err err;
+    if (!mql_table_header_row(t, &r))
+        return MQL_OK;
+    int st = mql_header_row_error(t->source, mql_table_line(t, r), &err);
+    cli_error("%s%s", what, err.msg);
+    return st;
+}
+
 /* Warnings about cells read as missing because they had no value of their column's type, and
  * about columns of dates whose order of day and month no value decides; notes on columns of
  * numbers read as codes. */
@@ -488,6 +501,12 @@ static int load_lookup(cli_data *d, const cli_leads *l, const char *path, const 
     int st = mql_table_read(path, &ro, &lk, &err);
     if (st) {
         cli_error("--lookup %s: %s", path, err.msg);
+        return st;
+    }
+    char what[300];
+    snprintf(what, sizeof what, "--lookup %s: ", path);
+    if ((st = header_row_check(lk, what))) {
+        mql_table_free(lk);
         return st;
     }
     table_warnings(lk);
@@ -971,6 +990,8 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
             cli_error("%s", err.msg);
         goto done;
     }
+    if ((st = header_row_check(d->table, "")))
+        goto done;
     table_warnings(d->table);
     for (size_t k = 0; k < l->n_lookup; k++)
         if ((st = load_lookup(d, l, l->lookup[k], l->on[k], &ro)))

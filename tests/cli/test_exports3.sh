@@ -38,3 +38,30 @@ run score $TMP/m.json $TMP/leads.csv -o $TMP/scored.csv
 run score $TMP/m.json $TMP/leads.csv -o $TMP/scored.csv
 expect out_rerun_replaces 0 ""
 check out_rerun_rows [ "$(wc -l <$TMP/scored.csv)" = 601 ]
+
+# ---- the header line repeated among the data (two exports joined with cat): an error naming its
+# line, from the table's reader and from score's (every column was read as text, the outcome
+# said "1 value of column 'closed_won' is neither won (1) nor lost (0): closed_won", and score
+# scored the header line as a lead)
+{ cat $TMP/leads.csv; sed -n '1p;602,700p' datasets/synthetic-leads.csv; } >$TMP/joined.csv
+run inspect $TMP/joined.csv $R
+expect header_again_inspect 1 "^mqlcal: $TMP/joined.csv:602: the header line again \(each cell is its column's name\): two exports joined into one file\? Delete the repeated header lines\$"
+run fit $TMP/joined.csv $R --firth
+expect header_again_fit 1 "joined.csv:602: the header line again"
+run score $TMP/m.json $TMP/joined.csv -o $TMP/joined_scored.csv
+expect header_again_score 1 "^mqlcal: $TMP/joined.csv:602: the header line again \(each cell is its column's name\): two exports joined into one file\? Delete the repeated header lines\$"
+check header_again_score_no_output [ ! -e $TMP/joined_scored.csv ]
+awk -F, 'NR == 1 || !seen[$0]++' $TMP/joined.csv | awk 'NR == 1 || $0 !~ /^lead_id,/' >$TMP/unjoined.csv
+run fit $TMP/unjoined.csv $R --firth
+expect header_again_removed 0 ""
+expect_out header_again_removed_rows "^rows +699"
+# a lookup file joined the same way (its key column names itself again)
+printf 'industry,segment\nSoftware,tech\nindustry,segment\nRetail,trade\n' >$TMP/segments.csv
+run fit $TMP/leads.csv $R --firth --lookup $TMP/segments.csv --on industry
+expect header_again_lookup 1 "^mqlcal: --lookup $TMP/segments.csv: $TMP/segments.csv:3: the header line again"
+# a lead that merely shares the first column's name is a lead
+sed '2s/^L0000001,/lead_id,/' $TMP/leads.csv >$TMP/lead_named.csv
+run inspect $TMP/lead_named.csv $R
+expect header_again_one_cell 0 ""
+run score $TMP/m.json $TMP/lead_named.csv
+expect header_again_one_cell_score 0 ""
