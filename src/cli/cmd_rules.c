@@ -1,5 +1,8 @@
 /* cmd_rules.c: `mqlcal rules MODEL`: prints a points model as a readable table (group, rule in
  * words, points), as the rules CSV a CRM admin types in, as JSON or as Markdown. */
+#include <errno.h>
+#include <string.h>
+
 #include <jansson.h>
 
 #include "cli.h"
@@ -58,6 +61,7 @@ int cmd_rules(int argc, char **argv)
         return st;
     }
     int ok;
+    errno = 0;
     if (fmt == MQL_FMT_CSV) {
         ok = mql_points_write_csv(m, o.f) == MQL_OK;
     } else if (fmt == MQL_FMT_JSON) {
@@ -68,9 +72,11 @@ int cmd_rules(int argc, char **argv)
     } else {
         ok = cli_points_print(o.f, m, fmt, NULL) == 0;
     }
+    int e = errno;       /* the failed write's reason, as cli_out_close gives a later one */
     mql_points_free(m);
     if (!ok)
-        cli_error("rules: writing %s failed", out ? out : "standard output");
+        cli_error("%s: write error: %s", out && strcmp(out, "-") ? out : "standard output",
+                  e ? strerror(e) : "unknown");
     st = cli_out_close(&o, ok);
     return ok ? st : MQL_EIO;
 }

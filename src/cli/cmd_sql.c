@@ -1,6 +1,7 @@
 /* cmd_sql.c: `mqlcal sql`: prints the SQL a warehouse runs for mqlcal: the scoring query of a
  * model, its score-by-period count table, or the cell count table of a design (from a model or
  * from a sample of the leads with the fit's encoding options). */
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -416,7 +417,9 @@ int cmd_sql(int argc, char **argv)
         bad |= fputc('\n', out.f) == EOF;
     }
     if (bad) {
-        cli_error("writing the SQL failed");
+        int e = errno;   /* the failed write's reason, as cli_out_close gives a later one */
+        cli_error("%s: write error: %s", o.out && strcmp(o.out, "-") ? o.out : "standard output",
+                  e ? strerror(e) : "unknown");
         cli_out_close(&out, 0);
         st = MQL_EIO;
         goto done;

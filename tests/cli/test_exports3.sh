@@ -65,3 +65,16 @@ run inspect $TMP/lead_named.csv $R
 expect header_again_one_cell 0 ""
 run score $TMP/m.json $TMP/lead_named.csv
 expect header_again_one_cell_score 0 ""
+
+# ---- a write that fails names the file and the cause (rules said "rules: writing FILE failed",
+# sql "writing the SQL failed"); both outputs are larger than stdio's buffer, so the write fails
+# before the close
+if [ -w /dev/full ]; then
+    run rules $TMP/m.json --format json -o /dev/full
+    expect rules_write_error 3 "^mqlcal: /dev/full: write error: No space left on device\$"
+    run sql $TMP/m.json --dialect sqlite --table leads -o /dev/full
+    expect sql_write_error 3 "^mqlcal: /dev/full: write error: No space left on device\$"
+else
+    echo "ok rules_write_error # SKIP no /dev/full"
+    echo "ok sql_write_error # SKIP no /dev/full"
+fi
