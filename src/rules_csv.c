@@ -335,6 +335,16 @@ int mql_points_read_stream(FILE *f, const char *name, mql_points **out, mql_err 
         if (ln == 1 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
             (unsigned char)s[2] == 0xBF)
             s += 3;
+        /* Excel's "Unicode Text" (and Notepad's "Unicode") is UTF-16 with a byte order mark:
+         * every other byte of the rules is NUL, which said nothing of the cause. */
+        const unsigned char *u = (const unsigned char *)s;
+        if (ln == 1 && len >= 2 &&
+            ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) {
+            rc = mql_err_set(err, MQL_EDATA, "%s: the file is UTF-16 text (Excel's \"Unicode "
+                             "Text\"), not UTF-8: save it as \"CSV UTF-8\", or convert it with "
+                             "iconv -f UTF-16 -t UTF-8", name);
+            break;
+        }
         size_t n = strlen(s);
         if (n != (size_t)len - (size_t)(s - line)) {
             rc = mql_err_set(err, MQL_EDATA, "%s:%zu: NUL byte in the line", name, ln);

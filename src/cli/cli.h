@@ -109,8 +109,8 @@ int cli_out_close(cli_out *o, int ok);
 
 /* The command line's check that no -o / --output FILE (also -o=FILE, --output=FILE) is a file
  * another argument names (the same file by device and inode: through "./", a hard link or a
- * symbolic link too; "-" is standard input): argv[0..argc) are the command's arguments. Returns MQL_OK, or MQL_EUSAGE
- * after printing the error. */
+ * symbolic link too; "-" is standard input): argv[0..argc) are the command's arguments.
+ * Returns MQL_OK, or MQL_EUSAGE after printing the error. */
 int cli_out_not_input(int argc, char **argv);
 
 /* The end of a command that wrote its report to o: closes o when it is open (keeping the output

@@ -78,3 +78,16 @@ else
     echo "ok rules_write_error # SKIP no /dev/full"
     echo "ok sql_write_error # SKIP no /dev/full"
 fi
+
+# ---- a rules CSV saved as Excel's "Unicode Text" (UTF-16 with a byte order mark), little and big
+# endian: said as such, as for a lead export (it said "NUL byte in the line")
+{ printf '\377\376'; iconv -f UTF-8 -t UTF-16LE datasets/current-model.rules.csv; } >$TMP/u16.rules.csv
+{ printf '\376\377'; iconv -f UTF-8 -t UTF-16BE datasets/current-model.rules.csv; } >$TMP/u16be.rules.csv
+U16="the file is UTF-16 text \(Excel's \"Unicode Text\"\), not UTF-8: save it as \"CSV UTF-8\", or convert it with iconv -f UTF-16 -t UTF-8\$"
+run rules $TMP/u16.rules.csv
+expect rules_utf16 1 "^mqlcal: $TMP/u16.rules.csv: $U16"
+run rules $TMP/u16be.rules.csv
+expect rules_utf16_be 1 "^mqlcal: $TMP/u16be.rules.csv: $U16"
+run score $TMP/u16.rules.csv $TMP/leads.csv -o $TMP/u16_scored.csv
+expect score_rules_utf16 1 "^mqlcal: $TMP/u16.rules.csv: $U16"
+check score_rules_utf16_no_output [ ! -e $TMP/u16_scored.csv ]
