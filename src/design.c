@@ -1014,6 +1014,23 @@ static int bin_tops(mql_feature *f, const mql_column *col, size_t n_rows, int mo
     return 0;
 }
 
+/* Whether a column filled in fewer leads than a level needs (--min-level-count) while its
+ * missing cells are that many or more is left out, with a note: a CRM export carries dozens of
+ * properties filled for a handful of leads (HubSpot's custom fields), and such a column's only
+ * contrast is "filled or not" for those few, which the fit cannot estimate (one filled cell in
+ * 2,000 separated the fit). Its rare values would be pooled, but there is nothing to pool them
+ * with. Sets *skip; returns 1 when out of memory. */
+static int sparse_skip(mql_design *d, const mql_column *col, size_t filled, size_t na,
+                       const mql_design_opts *o, int *skip)
+{
+    size_t m = o->min_level_count;
+    if (m <= 1 || filled == 0 || filled >= m || na < m)
+        return 0;
+    *skip = 1;
+    return note(d, "%s: filled in only %zu of %zu leads (fewer than %zu, --min-level-count), not "
+                   "a feature", col->name, filled, filled + na, m);
+}
+
 /* Builds a CATEGORICAL feature. Sets *skip (with a note) for constant or all-missing columns. */
 static int build_categorical(mql_design *d, const mql_column *col, size_t n_rows,
                              const mql_design_opts *o, mql_feature *f, int *skip, mql_err *err)
@@ -1041,9 +1058,18 @@ static int build_categorical(mql_design *d, const mql_column *col, size_t n_rows
             goto done;
         }
     }
+    size_t filled = 0;
     for (size_t k = 0; k < L; k++)
-        if (cnt[k] > 0)
+        if (cnt[k] > 0) {
             rk[ns++] = (level_rank){col->levels[k], cnt[k]};
+            filled += cnt[k];
+        }
+    if (sparse_skip(d, col, filled, na, o, skip)) {
+        rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (*skip)
+        goto done;
     if (ns == 0 || (ns == 1 && na == 0)) {
         *skip = 1;
         if ((ns == 0 ? note(d, "%s: all missing, not a feature", col->name)
@@ -1124,6 +1150,10 @@ static int build_boolean(mql_design *d, const mql_column *col, size_t n_rows,
     }
     const char *tl = col->true_label ? col->true_label : "true";
     const char *fl = col->false_label ? col->false_label : "false";
+    if (sparse_skip(d, col, nt + nf, na, o, skip))
+        return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    if (*skip)
+        return MQL_OK;
     int fail = 0;
     if (nt + nf == 0 || ((nt == 0 || nf == 0) && na == 0)) {
         *skip = 1;
@@ -1160,6 +1190,8 @@ static int build_numeric(mql_design *d, const mql_column *col, const mql_numeric
     int fail = 0;
     double *v = NULL;
     char a[40];
+    if ((fail = sparse_skip(d, col, nv, na, o, skip)) || *skip)
+        goto done;
     if (nv == 0 || (lo == hi && na == 0)) {
         *skip = 1;
         fmt_num(lo, a, sizeof a);
@@ -1242,6 +1274,66 @@ static int build_numeric(mql_design *d, const mql_column *col, const mql_numeric
 done:
     free(v);
     return fail ? mql_err_set(err, MQL_ENOMEM, "out of memory") : MQL_OK;
+}
+
+/* The column name of note s when it is of the kind "NAME<mark>..." and ends with tail, else
+ * NULL; *len: the name's length. */
+static const char *note_of_kind(const char *s, const char *mark, const char *tail, size_t *len)
+{
+    size_t n = strlen(s), nt = strlen(tail);
+    const char *at = strstr(s, mark), *next;
+    if (!at || n < nt || strcmp(s + n - nt, tail) != 0)
+        return NULL;
+    while ((next = strstr(at + 1, mark)))   /* the last mark: a name may hold ": " */
+        at = next;
+    *len = (size_t)(at - s);
+    return s;
+}
+
+/* Replaces more than 5 notes of one kind (mark and tail as note_of_kind) by one, at the place of
+ * the first: "what: A, B, C, D, E and 124 more". A HubSpot export has a hundred empty properties,
+ * and a note apiece buried the warnings that matter. Returns 0, or 1 when out of memory (the
+ * notes unchanged). */
+static int collapse_notes(mql_design *d, const char *mark, const char *tail, const char *what)
+{
+    size_t k = 0, len, first = d->n_notes;
+    for (size_t i = 0; i < d->n_notes; i++)
+        if (note_of_kind(d->notes[i], mark, tail, &len) && k++ == 0)
+            first = i;
+    if (k <= 5)
+        return 0;
+    size_t cap = strlen(what) + 64, used = 0, shown = 0;
+    for (size_t i = 0; i < d->n_notes && shown < 5; i++)
+        if (note_of_kind(d->notes[i], mark, tail, &len)) {
+            cap += len + 2;
+            shown++;
+        }
+    char *buf = malloc(cap);
+    if (!buf)
+        return 1;
+    used = (size_t)snprintf(buf, cap, "%zu columns %s: ", k, what);
+    shown = 0;
+    for (size_t i = 0; i < d->n_notes && shown < 5; i++) {
+        const char *nm = note_of_kind(d->notes[i], mark, tail, &len);
+        if (nm)
+            used += (size_t)snprintf(buf + used, cap - used, "%s%.*s", shown++ ? ", " : "",
+                                     (int)len, nm);
+    }
+    snprintf(buf + used, cap - used, " and %zu more", k - 5);
+    size_t w = 0;
+    for (size_t i = 0; i < d->n_notes; i++) {
+        if (i != first && note_of_kind(d->notes[i], mark, tail, &len)) {
+            free(d->notes[i]);
+            continue;
+        }
+        if (i == first) {
+            free(d->notes[i]);
+            d->notes[i] = buf;
+        }
+        d->notes[w++] = d->notes[i];
+    }
+    d->n_notes = w;
+    return 0;
 }
 
 int mql_design_build(const mql_table *t, const mql_design_opts *o, mql_design **out,
@@ -1335,6 +1427,14 @@ int mql_design_build(const mql_table *t, const mql_design_opts *o, mql_design **
                          d->n_notes > 1 ? "; ...)" : d->n_notes ? ")" : "");
     free(scans);
     free(scan_of);
+    char sparse[96];
+    snprintf(sparse, sizeof sparse, "filled in fewer than %zu leads each (--min-level-count), "
+             "not features", o->min_level_count);
+    if (rc == MQL_OK &&
+        (collapse_notes(d, ": all missing", ": all missing, not a feature",
+                        "all missing, not features") ||
+         collapse_notes(d, ": filled in only ", ", --min-level-count), not a feature", sparse)))
+        rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
     if (rc == MQL_OK)
         rc = design_derive(d, err);
     if (rc) {

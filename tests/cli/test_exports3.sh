@@ -91,3 +91,25 @@ expect rules_utf16_be 1 "^mqlcal: $TMP/u16be.rules.csv: $U16"
 run score $TMP/u16.rules.csv $TMP/leads.csv -o $TMP/u16_scored.csv
 expect score_rules_utf16 1 "^mqlcal: $TMP/u16.rules.csv: $U16"
 check score_rules_utf16_no_output [ ! -e $TMP/u16_scored.csv ]
+
+# ---- a HubSpot export: "Record ID", then dozens of properties that are empty or filled for a
+# lead or two. A column filled in fewer leads than a level needs (--min-level-count) is no
+# feature (one filled cell made 'Property 0=(missing)' separate the fit: exit 1), and many notes
+# of one kind are one line (a note per empty property buried the warnings)
+awk -F, 'BEGIN { OFS = "," }
+    NR == 1 { $1 = "Record ID"; s = $0; for (k = 0; k < 40; k++) s = s ",Property " k; print s; next }
+    { $1 = 9000 + NR; s = $0
+      for (k = 0; k < 40; k++) s = s "," ((k < 8 && NR == 10 + 50 * k) || (k == 8 && NR % 200 == 0) ? "x" NR : "")
+      print s }' $TMP/leads.csv >$TMP/hubspot.csv
+run fit $TMP/hubspot.csv $R --firth
+expect hubspot_fit 0 "^mqlcal: note: 9 columns filled in fewer than 10 leads each \(--min-level-count\), not features: Property 0, Property 1, Property 2, Property 3, Property 4 and 4 more\$"
+expect hubspot_empty 0 "^mqlcal: note: 31 columns all missing, not features: Property 9, Property 10, Property 11, Property 12, Property 13 and 26 more\$"
+check hubspot_few_notes [ "$(grep -c 'note:' "$ERR")" -le 4 ]
+check hubspot_no_property_rule sh -c "! grep -q Property '$OUT'"
+run fit $TMP/hubspot.csv $R --firth --exclude "Property 0,Property 1,Property 2,Property 3,Property 4"
+expect hubspot_one_sparse 0 "^mqlcal: note: Property 8: filled in only 3 of 600 leads \(fewer than 10, --min-level-count\), not a feature\$"
+run fit $TMP/hubspot.csv $R --features "job_level,Property 0" --min-level-count 0
+expect hubspot_no_pooling_keeps 1 "separation"
+run inspect $TMP/hubspot.csv $R
+expect hubspot_inspect 0 ""
+expect_out hubspot_inspect_sparse "^Property 0 +categorical +599 "
