@@ -464,14 +464,27 @@ int mql_table_totals_row(const mql_table *t, size_t *n_empty)
     return mql_totals_row_cells(first, strlen(first), *n_empty, t->n_cols - 1);
 }
 
-/* The level of text column c that reads name exactly, or c->n_levels when there is none (a
- * column of numbers, dates or yes/no has no level that is a name). */
+/* Whether cell s (n bytes) is the header name h, or h after a UTF-8 byte order mark: the
+ * second export of `cat a.csv b.csv` brings its own mark, where only the file's first is taken
+ * off. */
+int mql_header_cell_is(const char *s, size_t n, const char *h)
+{
+    size_t nh = strlen(h);
+    if (n == nh + 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+        s += 3;
+        n -= 3;
+    }
+    return n == nh && memcmp(s, h, n) == 0;
+}
+
+/* The level of text column c that reads name (mql_header_cell_is), or c->n_levels when there is
+ * none (a column of numbers, dates or yes/no has no level that is a name). */
 static size_t level_named(const mql_column *c, const char *name)
 {
     if ((c->type != MQL_COL_CATEGORICAL && c->type != MQL_COL_ID) || !c->levels || !c->code)
         return c->n_levels;
     for (size_t k = 0; k < c->n_levels; k++)
-        if (c->levels[k] && strcmp(c->levels[k], name) == 0)
+        if (c->levels[k] && mql_header_cell_is(c->levels[k], strlen(c->levels[k]), name))
             return k;
     return c->n_levels;
 }

@@ -58,6 +58,9 @@ int mql_totals_row_cells(const char *first, size_t n, size_t n_empty, size_t n_o
  * text. Sets *row to the first such row and returns 1, or returns 0. */
 int mql_table_header_row(const mql_table *t, size_t *row);
 
+/* Whether cell s (n bytes) reads header name h, alone or after a UTF-8 byte order mark (the
+ * second export's own, in a file joined with cat). */
+int mql_header_cell_is(const char *s, size_t n, const char *h);
 /* The error for such a row at line of path (`score` finds it among the records): MQL_EDATA. */
 int mql_header_row_error(const char *path, size_t line, mql_err *err);
 

@@ -621,8 +621,9 @@ static int read_checks(score_ctx *c, const mql_csv_row *row, mql_err *err)
         return MQL_OK;
     }
     c->last_index = row->index;
-    if (n == c->n_hdr && n > 1 && row->len[0] == c->hdr_len[0] &&
-        memcmp(row->field[0], c->hdr_text, row->len[0]) == 0) {
+    if (n == c->n_hdr && n > 1 &&
+        (row->len[0] == c->hdr_len[0] || row->len[0] == c->hdr_len[0] + 3) &&
+        mql_header_cell_is(row->field[0], row->len[0], c->first_copy)) {
         size_t j = 1, at = c->hdr_len[0];
         while (j < n && row->len[j] == c->hdr_len[j] &&
                memcmp(row->field[j], c->hdr_text + at, row->len[j]) == 0)

@@ -55,6 +55,12 @@ awk -F, 'NR == 1 || !seen[$0]++' $TMP/joined.csv | awk 'NR == 1 || $0 !~ /^lead_
 run fit $TMP/unjoined.csv $R --firth
 expect header_again_removed 0 ""
 expect_out header_again_removed_rows "^rows +699"
+# two exports that each begin with a UTF-8 byte order mark: the second header keeps its mark
+{ printf '\357\273\277'; cat $TMP/leads.csv; printf '\357\273\277'; sed -n '1p;602,700p' datasets/synthetic-leads.csv; } >$TMP/joined_bom.csv
+run inspect $TMP/joined_bom.csv $R
+expect header_again_bom 1 "joined_bom.csv:602: the header line again"
+run score $TMP/m.json $TMP/joined_bom.csv
+expect header_again_bom_score 1 "joined_bom.csv:602: the header line again"
 # a lookup file joined the same way (its key column names itself again)
 printf 'industry,segment\nSoftware,tech\nindustry,segment\nRetail,trade\n' >$TMP/segments.csv
 run fit $TMP/leads.csv $R --firth --lookup $TMP/segments.csv --on industry
