@@ -24,6 +24,18 @@
 double mql_auc_area_keys(const uint64_t *pos, size_t np, const uint64_t *neg, size_t nn);
 double mql_auc_area_hist(const double *gpos, const double *gneg, size_t range);
 
+/* Twice the unweighted Mann-Whitney area of v[0..n) (each won value counts the other values
+ * below it twice and the tied ones once: an exact integer, so area = 0.5 * *area2 is the
+ * area mql_auc_area_keys sums, bit for bit) without sorting every value: v is bucketed over
+ * [lo, hi] (its least and greatest values) in n / 8 buckets; pairs across buckets follow from
+ * the counts per bucket and class, and only values sharing a bucket are compared. np: the rows
+ * with y[i] != 0. scratch: n doubles the function may overwrite, or NULL (it then allocates).
+ * Returns 0, or -1 (nothing computed) when a class is empty, np * (n - np) >= 2^51, n does
+ * not fit in 32 bits, hi - lo is not positive and finite (a single value, or a span too wide
+ * to bucket), or out of memory: the caller then sorts. v must be finite. */
+int mql_auc_area2_buckets(const double *v, const unsigned char *y, size_t n, size_t np,
+                          double lo, double hi, double *scratch, uint64_t *area2);
+
 /* Mann-Whitney AUC: P(score_pos > score_neg) + 0.5 P(tie), weighted by w_pos * w_neg when w is
  * given. Equals sklearn.metrics.roc_auc_score(y, score, sample_weight=w). EDATA when a class has
  * no (positive-weight) rows or a score is not finite. */

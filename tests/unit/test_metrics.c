@@ -611,6 +611,69 @@ static void test_auc_split_route(void **state)
     assert_true(split > 0.55 && split < 0.95);
 }
 
+/* The bucketed pair count (mql_auc_area2_buckets, which unweighted mql_auc now takes) equals
+ * twice the area of mql_auc's indexed sort (weights of 1 take it), so half of it over np x nn
+ * is that AUC bit for bit: a hand case (won 1 and 2, other 2 and 3: one tie,
+ * area 0.5, AUC 0.125); continuous values (a few per bucket, pairs compared); values on a grid of
+ * 300 with ties across the classes (whole buckets of one value); -0.0 beside +0.0; one outlier
+ * that squeezes the rest into a few buckets of thousands (those sorted); and the cases it leaves
+ * to the caller (-1): one class, a single value, a span too wide to bucket. */
+static void test_auc_area2_buckets(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    static double v[N], scratch[N], ones[N];
+    static unsigned char y[N];
+    for (size_t i = 0; i < N; i++)
+        ones[i] = 1.0;
+    mql_err err;
+    double hv[4] = {1, 2, 2, 3}, auc;
+    unsigned char hy[4] = {1, 1, 0, 0};
+    uint64_t a2 = 0;
+    assert_int_equal(mql_auc_area2_buckets(hv, hy, 4, 2, 1, 3, NULL, &a2), 0);
+    assert_int_equal(a2, 1);
+    assert_int_equal(mql_auc(hv, hy, NULL, 4, &auc, &err), MQL_OK);
+    assert_true(auc == 0.125);
+    for (int kind = 0; kind < 4; kind++) {
+        uint64_t g = 31 + (uint64_t)kind;
+        double lo = INFINITY, hi = -INFINITY;
+        size_t np = 0;
+        for (size_t i = 0; i < N; i++) {
+            g = g * 6364136223846793005ULL + 1442695040888963407ULL;
+            double u = (double)(g >> 11) * 0x1p-53;
+            v[i] = kind == 1 ? (double)((g >> 33) % 300) / 7.0 - 20.0
+                   : kind == 2 ? (i % 3 == 0 ? 0.0 : i % 3 == 1 ? -0.0 : u - 0.5)
+                               : 8.0 * u - 5.0 + u * u;
+            if (kind == 3 && i == 17)
+                v[i] = 1e9;
+            y[i] = (g >> 45) % 4 == 0 || (v[i] > (kind == 2 ? 0.2 : 1.0) && (g >> 50) % 2);
+            np += y[i];
+            lo = v[i] < lo ? v[i] : lo;
+            hi = v[i] > hi ? v[i] : hi;
+        }
+        double want, got;
+        assert_int_equal(mql_auc(v, y, ones, N, &want, &err), MQL_OK);
+        assert_int_equal(mql_auc(v, y, NULL, N, &got, &err), MQL_OK);
+        if (got != want)
+            fail_msg("kind %d: mql_auc unweighted %.17g, weights of 1 %.17g", kind, got, want);
+        assert_int_equal(mql_auc_area2_buckets(v, y, N, np, lo, hi, scratch, &a2), 0);
+        got = 0.5 * (double)a2 / ((double)np * (double)(N - np));
+        if (got != want)
+            fail_msg("kind %d: buckets %.17g, mql_auc %.17g", kind, got, want);
+        if (!(want > 0.5 && want < 0.95))
+            fail_msg("kind %d: AUC %.4f", kind, want);
+        /* no scratch given: the function allocates its own, the same count */
+        uint64_t again = 0;
+        assert_int_equal(mql_auc_area2_buckets(v, y, N, np, lo, hi, NULL, &again), 0);
+        assert_true(again == a2);
+    }
+    assert_int_equal(mql_auc_area2_buckets(hv, hy, 4, 0, 1, 3, NULL, &a2), -1);
+    assert_int_equal(mql_auc_area2_buckets(hv, hy, 4, 4, 1, 3, NULL, &a2), -1);
+    double same[4] = {2, 2, 2, 2}, wide[4] = {-1e308, 0, 1, 1e308};
+    assert_int_equal(mql_auc_area2_buckets(same, hy, 4, 2, 2, 2, NULL, &a2), -1);
+    assert_int_equal(mql_auc_area2_buckets(wide, hy, 4, 2, -1e308, 1e308, NULL, &a2), -1);
+}
+
 /* The DeLong interval and the gains table from scores counted per whole number (an integer
  * points score) against the same scores halved, which are not whole numbers and take the sort:
  * the order and the ties are the same, so every figure is bit for bit the same (the gains'
@@ -706,6 +769,7 @@ int main(void)
         cmocka_unit_test(test_auc_integer_route),
         cmocka_unit_test(test_few_note),
         cmocka_unit_test(test_auc_split_route),
+        cmocka_unit_test(test_auc_area2_buckets),
         cmocka_unit_test(test_counted_groups_route),
         cmocka_unit_test(test_ks_groups_route),
         cmocka_unit_test(test_auc_sklearn),
