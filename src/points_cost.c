@@ -472,20 +472,28 @@ static int auc_in_place(double *v, const unsigned char *y, size_t n, double *auc
     return 0;
 }
 
-/* The log loss of mql_logistic(eta) as mql_logloss sums it, then the AUC of eta (mql_auc, or
- * in place over eta when it is scratch and the rows unweighted). */
-static void *exact_cost(void *arg)
+/* Row i's log loss term as mql_logloss weighs it (wi times the log of the clamped probability
+ * of its outcome); *bad is set for a bad weight or probability. */
+static inline double ll_term(double eta, unsigned char y, double wi, int *bad)
 {
-    exact_job *j = arg;
     const double eps = DBL_EPSILON;
+    double p = mql_logistic(eta);
+    *bad |= !isfinite(wi) || wi < 0 || !(p >= 0 && p <= 1);
+    double q = fmin(fmax(p, eps), 1 - eps);
+    return wi * (y ? log(q) : log(1 - q));
+}
+
+/* The log loss of mql_logistic(eta) as mql_logloss sums it, then the AUC of eta (mql_auc, or
+ * in place over eta when it is scratch and the rows unweighted): all on one thread, what
+ * mql_exact_costs does when it cannot have its buffer. */
+static void exact_cost(exact_job *j)
+{
     double s = 0, tot = 0;
     int bad = j->n == 0;
     for (size_t i = 0; i < j->n; i++) {
-        double wi = j->w ? j->w[i] : 1.0, p = mql_logistic(j->eta[i]);
-        bad |= !isfinite(wi) || wi < 0 || !(p >= 0 && p <= 1);
+        double wi = j->w ? j->w[i] : 1.0;
         tot += wi;
-        double q = fmin(fmax(p, eps), 1 - eps);
-        s -= wi * (j->y[i] ? log(q) : log(1 - q));
+        s -= ll_term(j->eta[i], j->y[i], wi, &bad);
     }
     j->ll_rc = bad || !(tot > 0);
     j->ll = s / tot;
@@ -498,7 +506,131 @@ static void *exact_cost(void *arg)
     } else {
         j->auc_rc = rc;
     }
-    return NULL;
+}
+
+/* Rows per block of the log loss terms: 16 blocks or more from a million rows on, so two
+ * threads end their last blocks close together. */
+#define EXACT_BLOCK ((size_t)1 << 16)
+
+void mql_exact_costs_init(mql_exact_costs *x, const double *eta, int eta_writable,
+                          const unsigned char *y, const double *w, size_t n)
+{
+    *x = (mql_exact_costs){.eta = eta, .y = y, .w = w, .n = n, .blk = EXACT_BLOCK,
+                           .writable = eta_writable, .auc = NAN, .ll = NAN};
+    pthread_mutex_init(&x->lock, NULL);
+    pthread_cond_init(&x->done, NULL);
+    size_t nb = (n + EXACT_BLOCK - 1) / EXACT_BLOCK;
+    if (n == 0)
+        return;
+    x->term = mql_alloc_big(n * sizeof *x->term);
+    x->blocks = malloc(nb * sizeof *x->blocks);
+    if (!x->term || !x->blocks) {
+        free(x->term);
+        free(x->blocks);
+        x->term = NULL;
+        x->blocks = NULL;
+        return;
+    }
+    x->n_blocks = nb;
+}
+
+size_t mql_exact_costs_jobs(const mql_exact_costs *x)
+{
+    return x->n_blocks + 1;
+}
+
+/* Block b: each row's term into x->term, and the block's class count, eta range and flags. */
+static void exact_block(mql_exact_costs *x, size_t b)
+{
+    size_t r0 = b * x->blk, r1 = x->n - r0 < x->blk ? x->n : r0 + x->blk;
+    mql_exact_block o = {INFINITY, -INFINITY, 0, 0, 0};
+    for (size_t i = r0; i < r1; i++) {
+        double e = x->eta[i];
+        x->term[i] = ll_term(e, x->y[i], x->w ? x->w[i] : 1.0, &o.bad);
+        o.np += x->y[i] != 0;
+        if (isfinite(e)) {
+            o.lo = e < o.lo ? e : o.lo;
+            o.hi = e > o.hi ? e : o.hi;
+        } else {
+            o.nonfinite = 1;
+        }
+    }
+    x->blocks[b] = o;
+    pthread_mutex_lock(&x->lock);
+    if (++x->n_done == x->n_blocks)
+        pthread_cond_broadcast(&x->done);
+    pthread_mutex_unlock(&x->lock);
+}
+
+/* The last job: the log loss summed in row order (tot as the serial loop adds the weights: n
+ * itself when they are all 1), then the AUC: unweighted by buckets (exact counts, so the
+ * area is the sorted merge's bit for bit), in place or by mql_auc where that does not apply. */
+static void exact_last(mql_exact_costs *x)
+{
+    pthread_mutex_lock(&x->lock);
+    while (x->n_done < x->n_blocks)
+        pthread_cond_wait(&x->done, &x->lock);
+    pthread_mutex_unlock(&x->lock);
+    size_t n = x->n, np = 0;
+    double s = 0, tot = 0, lo = INFINITY, hi = -INFINITY;
+    int bad = n == 0, nonfinite = 0;
+    for (size_t b = 0; b < x->n_blocks; b++) {
+        const mql_exact_block *o = &x->blocks[b];
+        bad |= o->bad;
+        nonfinite |= o->nonfinite;
+        np += o->np;
+        lo = o->lo < lo ? o->lo : lo;
+        hi = o->hi > hi ? o->hi : hi;
+    }
+    for (size_t i = 0; x->w && i < n; i++)
+        tot += x->w[i];
+    if (!x->w)
+        tot = (double)n;
+    for (size_t i = 0; i < n; i++)
+        s -= x->term[i];
+    x->ll_rc = bad || !(tot > 0);
+    x->ll = s / tot;
+    int rc = -1;
+    uint64_t area2;
+    if (!x->w && (nonfinite || !np || np == n)) {
+        rc = 1;   /* no AUC: a score that is not finite or a single class */
+    } else if (!x->w && mql_auc_area2_buckets(x->eta, x->y, n, np, lo, hi, x->term,
+                                              &area2) == 0) {
+        x->auc = 0.5 * (double)area2 / ((double)np * (double)(n - np));
+        rc = 0;
+    } else if (x->writable && !x->w) {
+        rc = auc_in_place((double *)x->eta, x->y, n, &x->auc);
+    }
+    if (rc < 0) {
+        mql_err e2;
+        x->auc_rc = mql_auc(x->eta, x->y, x->w, n, &x->auc, &e2);
+    } else {
+        x->auc_rc = rc;
+    }
+}
+
+void mql_exact_costs_run(mql_exact_costs *x, size_t job)
+{
+    if (job < x->n_blocks) {
+        exact_block(x, job);
+    } else if (x->term) {
+        exact_last(x);
+    } else {
+        exact_job ej = {x->eta, x->writable ? (double *)x->eta : NULL, x->y, x->w, x->n, 0, 0,
+                        NAN, NAN};
+        exact_cost(&ej);
+        x->auc = ej.auc, x->ll = ej.ll, x->auc_rc = ej.auc_rc, x->ll_rc = ej.ll_rc;
+    }
+}
+
+void mql_exact_costs_finish(mql_exact_costs *x, double *auc, double *logloss)
+{
+    *auc = x->auc_rc ? NAN : x->auc;
+    *logloss = x->ll_rc ? NAN : x->ll;
+    free(x->term);
+    free(x->blocks);
+    pthread_mutex_destroy(&x->lock);
+    pthread_cond_destroy(&x->done);
 }
 
 /* ==== the pass ============================================================================== */
@@ -763,10 +895,11 @@ static double counted_costs(const void *keys, int narrow, size_t n, const unsign
 void mql_points_exact_costs(const double *eta, int eta_writable, const unsigned char *y,
                             const double *w, size_t n, double *auc, double *logloss)
 {
-    exact_job ej = {eta, eta_writable ? (double *)eta : NULL, y, w, n, 0, 0, NAN, NAN};
-    exact_cost(&ej);
-    *auc = ej.auc_rc ? NAN : ej.auc;
-    *logloss = ej.ll_rc ? NAN : ej.ll;
+    mql_exact_costs x;
+    mql_exact_costs_init(&x, eta, eta_writable, y, w, n);
+    for (size_t k = 0; k < mql_exact_costs_jobs(&x); k++)
+        mql_exact_costs_run(&x, k);
+    mql_exact_costs_finish(&x, auc, logloss);
 }
 
 int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_points *m,

@@ -201,8 +201,10 @@ static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_
 /* The steps of the LINEAR terms into m->steps, and the exact model's costs when the points step
  * computes them, shared by up to two threads: each takes the next job not yet taken (columns
  * differ in cost: a decimal column takes several times longer than a small integer one, so a
- * fixed split would leave one thread idle). Job 0 is the exact model's costs when wanted (the
- * longest: it goes first), the others are steps in feature order. */
+ * fixed split would leave one thread idle). The exact costs' jobs (points_cost.h) come first:
+ * their blocks of rows, shared by both threads, then one step, then their last job, which
+ * waits for the blocks (the step covers the other thread's last block), then the other steps
+ * in feature order. */
 typedef struct steps_shared {
     const mql_design *d;
     const mql_design_binding *b;
@@ -210,14 +212,31 @@ typedef struct steps_shared {
     const size_t *feature;   /* n_steps: the design feature of each step */
     pthread_mutex_t lock;
     size_t next;             /* the next job to take (under lock) */
-    /* the exact model's costs (job 0) when exact is set */
-    int exact;
-    const double *eta;
-    int eta_writable;
-    const unsigned char *y;
-    const double *w;
-    double auc, ll;
+    mql_exact_costs *ex;     /* the exact model's costs, or NULL */
 } steps_shared;
+
+/* Job q of the order above: 1 and *e for the exact costs' job *e, 0 and *k for step *k, -1 past
+ * the last job. */
+static int job_of(const steps_shared *sh, size_t q, size_t *e, size_t *k)
+{
+    size_t nx = sh->ex ? mql_exact_costs_jobs(sh->ex) : 0, ns = sh->m->n_steps;
+    size_t nblk = nx ? nx - 1 : 0, lead = nx && ns ? 1 : 0;
+    if (q < nblk) {
+        *e = q;
+        return 1;
+    }
+    q -= nblk;
+    if (nx && q == lead) {
+        *e = nblk;
+        return 1;
+    }
+    if (nx && q > lead)
+        q--;
+    if (q >= ns)
+        return -1;
+    *k = q;
+    return 0;
+}
 
 typedef struct steps_job {
     steps_shared *sh;
@@ -234,14 +253,14 @@ static void *steps_part(void *arg)
         pthread_mutex_lock(&sh->lock);
         size_t q = sh->next++;
         pthread_mutex_unlock(&sh->lock);
-        if (sh->exact && q == 0) {
-            mql_points_exact_costs(sh->eta, sh->eta_writable, sh->y, sh->w, sh->b->n_rows,
-                                   &sh->auc, &sh->ll);
+        size_t xj = 0, k = 0;
+        int kind = job_of(sh, q, &xj, &k);
+        if (kind < 0)
+            break;
+        if (kind == 1) {
+            mql_exact_costs_run(sh->ex, xj);
             continue;
         }
-        size_t k = q - (size_t)sh->exact;
-        if (k >= sh->m->n_steps)
-            break;
         size_t i = sh->feature[k];
         const mql_feature *f = &sh->d->features[i];
         mql_points_step *s = &sh->m->steps[k];
@@ -782,12 +801,15 @@ int mql_points_from_fit_ex(const mql_design *d, const double *beta, const mql_de
         for (size_t i = 0, k = 0; i < d->n_features; i++)
             if (d->features[i].enc == MQL_ENC_LINEAR)
                 feat[k++] = i;
-        steps_shared sh = {d, b, m, feat, PTHREAD_MUTEX_INITIALIZER, 0, exact,
-                           exact ? ex->eta : NULL, exact && ex->eta_writable, y, w, NAN, NAN};
+        mql_exact_costs xc;
+        if (exact)
+            mql_exact_costs_init(&xc, ex->eta, ex->eta_writable, y, w, b->n_rows);
+        steps_shared sh = {d, b, m, feat, PTHREAD_MUTEX_INITIALIZER, 0, exact ? &xc : NULL};
         steps_job jobs[2] = {{&sh, MQL_OK, 0, {{0}}}, {&sh, MQL_OK, 0, {{0}}}};
         pthread_t th;
+        size_t n_jobs = n_lin + (exact ? mql_exact_costs_jobs(&xc) : 0);
         int threads = ex && ex->threads ? ex->threads
-                      : (n_lin + (size_t)exact > 1 && b->n_rows >= 100000) ? 2 : 1;
+                      : (n_jobs > 1 && b->n_rows >= 100000) ? 2 : 1;
         int threaded = threads > 1 && pthread_create(&th, NULL, steps_part, &jobs[1]) == 0;
         steps_part(&jobs[0]);
         if (threaded)
@@ -796,8 +818,7 @@ int mql_points_from_fit_ex(const mql_design *d, const double *beta, const mql_de
         free(feat);
         if (exact) {
             have_exact = 1;
-            auc_exact = sh.auc;
-            logloss_exact = sh.ll;
+            mql_exact_costs_finish(&xc, &auc_exact, &logloss_exact);
         }
         /* the first failure in feature order */
         const steps_job *bad = jobs[0].rc ? &jobs[0] : NULL;

@@ -4,6 +4,8 @@
 #ifndef MQLCAL_POINTS_COST_H
 #define MQLCAL_POINTS_COST_H
 
+#include <pthread.h>
+
 #include "mqlcal/design.h"
 #include "mqlcal/points.h"
 
@@ -28,8 +30,9 @@ typedef struct mql_points_pass {
 /* The pass's inputs besides the data. */
 typedef struct mql_points_pass_in {
     const double *eta;         /* b->n_rows linear predictor at the fitted coefficients */
-    int eta_writable;          /* 1: eta is the caller's scratch: the exact model's AUC sorts it
-                                  in place (unweighted rows), saving a copy of n doubles */
+    int eta_writable;          /* 1: eta is the caller's scratch: the pass keeps the scores in
+                                  its memory, and the exact model's AUC may sort it in place
+                                  (unweighted rows its buckets cannot count), saving a copy */
     int have_exact;            /* 1: auc_exact and logloss_exact below are the exact model's
                                   (a second pass on the same fit): eta is not read with y */
     double auc_exact, logloss_exact;
@@ -46,8 +49,8 @@ typedef struct mql_points_pass_in {
  *    logloss_points of the score before the caps, weighted by w) and with caps the cap cost
  *    (unweighted), stored in m; the sums run in row order, so they are bit for bit those of
  *    mql_auc and mql_logloss on materialised arrays (the AUC of an integer score adds its
- *    weights per score value, as mql_auc does; the AUC of eta sorts the won and the other
- *    values apart and counts, which is exact in any order);
+ *    weights per score value, as mql_auc does; the AUC of eta counts its pairs by buckets or
+ *    sorts the won and the other values apart, which is exact in any order);
  *  - with want_check: the self-check's rows: for every feature the first row of every table
  *    level (and of missing), for a numeric feature the first row of the lowest and of the highest
  *    value in every step or bin (the values either side of every cut), for every interaction the
@@ -67,10 +70,45 @@ int mql_points_cost_pass(const mql_design *d, const mql_design_binding *b, mql_p
 /* The exact model's rounding-cost terms from the linear predictor eta of n rows with outcomes y
  * (weights w, NULL: 1 each): *auc is mql_auc of eta and *logloss mql_logloss of mql_logistic(eta)
  * bit for bit, NAN where they are undefined (no rows, one class, a bad weight or probability).
- * With eta_writable (eta is the caller's scratch) and w NULL the AUC sorts eta in place: its
- * contents are lost. */
+ * With eta_writable (eta is the caller's scratch) and w NULL the AUC may sort eta in place
+ * (when mql_auc_area2_buckets declines): its contents are then lost. */
 void mql_points_exact_costs(const double *eta, int eta_writable, const unsigned char *y,
                             const double *w, size_t n, double *auc, double *logloss);
+
+/* mql_points_exact_costs as jobs that up to two threads take in turn (the points step runs them
+ * beside its value steps): jobs 0 .. jobs - 2 each compute the log loss terms of a block of
+ * rows (and the block's class count and range of eta); the last job waits for those, adds the
+ * terms in row order and counts the AUC's pairs (mql_auc_area2_buckets). The results are
+ * mql_points_exact_costs's bit for bit, whatever thread runs which job. Usage: _init, then
+ * every job of _jobs once (the last job after or beside the others, never before one has
+ * started), then _finish, which frees what _init took. Out of memory, the last job alone does
+ * it all, as mql_points_exact_costs did on one thread. The fields are private. */
+typedef struct mql_exact_block {
+    double lo, hi;             /* the least and greatest finite eta of the block */
+    size_t np;                 /* its rows with y != 0 */
+    int bad, nonfinite;        /* a bad weight or probability; an eta that is not finite */
+} mql_exact_block;
+
+typedef struct mql_exact_costs {
+    const double *eta;
+    const unsigned char *y;
+    const double *w;
+    size_t n, blk, n_blocks;
+    int writable;
+    double *term;              /* n: each row's log loss term, then the AUC's scratch */
+    mql_exact_block *blocks;
+    pthread_mutex_t lock;
+    pthread_cond_t done;
+    size_t n_done;             /* blocks finished (under lock) */
+    double auc, ll;
+    int auc_rc, ll_rc;
+} mql_exact_costs;
+
+void mql_exact_costs_init(mql_exact_costs *x, const double *eta, int eta_writable,
+                          const unsigned char *y, const double *w, size_t n);
+size_t mql_exact_costs_jobs(const mql_exact_costs *x);
+void mql_exact_costs_run(mql_exact_costs *x, size_t job);
+void mql_exact_costs_finish(mql_exact_costs *x, double *auc, double *logloss);
 /* The internal score (capped) of rows[0..k) of b, as mql_points_cost_pass computes it (rows
  * NULL: rows 0..k-1). score has k entries, caller-owned. Returns MQL_OK or MQL_ENOMEM. */
 int mql_points_inside_rows(const mql_design *d, const mql_design_binding *b,

@@ -6,10 +6,13 @@
 
 #include <ctype.h>
 #include <limits.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "mqlcal/design.h"
 #include "mqlcal/glm.h"
+#include "mqlcal/metrics.h"
+#include "mqlcal/points_cost.h"
 #include "mqlcal/points_fit.h"
 #include "mqlcal/rules_csv.h"
 #include "mqlcal/score.h"
@@ -1259,6 +1262,76 @@ static void test_kept_placeholder(void **state)
     mql_table_free(t);
 }
 
+/* Runs the last job of the exact costs (on a second thread: it must wait for the blocks). */
+static void *last_job(void *arg)
+{
+    mql_exact_costs *x = arg;
+    mql_exact_costs_run(x, mql_exact_costs_jobs(x) - 1);
+    return NULL;
+}
+
+/* The exact model's costs in row blocks (points_cost.h) are mql_logloss of mql_logistic(eta)
+ * and mql_auc of eta bit for bit: on one thread in order, with the blocks in reverse order
+ * while a second thread already waits in the last job, weighted, with eta writable, and NAN
+ * for one class (AUC) and for no rows (both). 200,000 rows: four blocks, the last a short one;
+ * eta with ties (a grid) and continuous values. */
+static void test_exact_costs_jobs(void **state)
+{
+    (void)state;
+    enum { N = 200000 };
+    double *eta = malloc(N * sizeof *eta), *p = malloc(N * sizeof *p);
+    double *w = malloc(N * sizeof *w), *copy = malloc(N * sizeof *copy);
+    unsigned char *y = malloc(N);
+    assert_non_null(eta && p && w && copy && y);
+    uint64_t g = 5;
+    for (size_t i = 0; i < N; i++) {
+        g = g * 6364136223846793005ULL + 1442695040888963407ULL;
+        double u = (double)(g >> 11) * 0x1p-53;
+        eta[i] = i % 4 == 0 ? (double)((g >> 40) % 50) / 8.0 - 4.0 : 9.0 * u - 6.0;
+        p[i] = mql_logistic(eta[i]);
+        w[i] = 0.25 + (double)((g >> 20) % 100) / 64.0;
+        y[i] = (g >> 45) % 8 == 0 || (eta[i] > 0.5 && (g >> 50) % 2);
+    }
+    mql_err err;
+    double auc_ref, ll_ref, aucw_ref, llw_ref, auc, ll;
+    assert_int_equal(mql_auc(eta, y, NULL, N, &auc_ref, &err), MQL_OK);
+    assert_int_equal(mql_logloss(p, y, NULL, N, &ll_ref, &err), MQL_OK);
+    assert_int_equal(mql_auc(eta, y, w, N, &aucw_ref, &err), MQL_OK);
+    assert_int_equal(mql_logloss(p, y, w, N, &llw_ref, &err), MQL_OK);
+    assert_true(auc_ref > 0.55 && auc_ref < 0.95);
+
+    mql_points_exact_costs(eta, 0, y, NULL, N, &auc, &ll);
+    assert_memory_equal(&auc, &auc_ref, sizeof auc);
+    assert_memory_equal(&ll, &ll_ref, sizeof ll);
+    mql_points_exact_costs(eta, 0, y, w, N, &auc, &ll);
+    assert_memory_equal(&auc, &aucw_ref, sizeof auc);
+    assert_memory_equal(&ll, &llw_ref, sizeof ll);
+    memcpy(copy, eta, N * sizeof *copy);
+    mql_points_exact_costs(copy, 1, y, NULL, N, &auc, &ll);
+    assert_memory_equal(&auc, &auc_ref, sizeof auc);
+    assert_memory_equal(&ll, &ll_ref, sizeof ll);
+
+    mql_exact_costs x;
+    mql_exact_costs_init(&x, eta, 0, y, NULL, N);
+    size_t jobs = mql_exact_costs_jobs(&x);
+    assert_int_equal(jobs, 5);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, last_job, &x), 0);
+    for (size_t k = jobs - 1; k-- > 0;)
+        mql_exact_costs_run(&x, k);
+    pthread_join(th, NULL);
+    mql_exact_costs_finish(&x, &auc, &ll);
+    assert_memory_equal(&auc, &auc_ref, sizeof auc);
+    assert_memory_equal(&ll, &ll_ref, sizeof ll);
+
+    memset(y, 0, N);
+    mql_points_exact_costs(eta, 0, y, NULL, N, &auc, &ll);
+    assert_true(isnan(auc) && isfinite(ll));
+    mql_points_exact_costs(eta, 0, y, NULL, 0, &auc, &ll);
+    assert_true(isnan(auc) && isnan(ll));
+    free(eta), free(p), free(w), free(copy), free(y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1280,6 +1353,7 @@ int main(void)
         cmocka_unit_test(test_bands_inside_range),
         cmocka_unit_test_setup_teardown(test_threshold_high_base_rate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_self_check_reuses_scores, setup, teardown),
+        cmocka_unit_test(test_exact_costs_jobs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
