@@ -428,11 +428,20 @@ int mql_column_numeric_to_date(mql_column *c, const char **form)
     return MQL_OK;
 }
 
-/* The words that label a totals row, compared ignoring case, blanks and a trailing colon. */
+/* The words that label a totals row, compared ignoring case, blanks, a trailing colon and a
+ * count in parentheses after them (Salesforce's "Grand Totals (2,000 records)"). */
 int mql_totals_label(const char *s, size_t len)
 {
-    static const char *const words[] = {"total", "totals", "grand total", "subtotal", "sum"};
+    static const char *const words[] = {"total", "totals", "grand total", "grand totals",
+                                        "subtotal", "sum"};
     size_t n = mql_trim_span(s, len, &s);
+    if (n && s[n - 1] == ')') {
+        size_t k = n - 1;
+        while (k > 0 && s[k] != '(')
+            k--;
+        if (s[k] == '(')
+            n = mql_trim_span(s, k, &s);
+    }
     if (n && s[n - 1] == ':')
         n--;
     for (size_t k = 0; k < sizeof words / sizeof *words; k++)
@@ -525,6 +534,22 @@ int mql_header_row_error(const char *path, size_t line, mql_err *err)
     return mql_err_set(err, MQL_EDATA, "%s:%zu: the header line again (each cell is its "
                        "column's name): two exports joined into one file? Delete the repeated "
                        "header lines", path, line);
+}
+
+size_t mql_column_db_nulls(const mql_column *c)
+{
+    if (c->type != MQL_COL_CATEGORICAL || !c->levels)
+        return 0;
+    for (size_t k = 0; k < c->n_levels; k++)
+        if (c->levels[k] && strcmp(c->levels[k], "\\N") == 0) {
+            if (c->level_count)
+                return c->level_count[k];
+            size_t n = 0;
+            for (size_t r = 0; r < c->n_rows; r++)
+                n += c->code[r] == k;
+            return n;
+        }
+    return 0;
 }
 
 /* Whether text s reads as a number once a percent sign, or a currency sign or code, and the

@@ -45,8 +45,9 @@ int mql_column_numeric_to_date(mql_column *c, const char **form);
  * trailing colon allowed) and at least half of its other cells are missing (*n_empty of them).
  * Returns 1 or 0. */
 int mql_table_totals_row(const mql_table *t, size_t *n_empty);
-/* Whether cell s (n bytes) reads Total, Totals, Grand Total, Subtotal or Sum (any case, blanks
- * and a trailing colon allowed): the first cell of a totals row. */
+/* Whether cell s (n bytes) reads Total, Totals, Grand Total(s), Subtotal or Sum (any case;
+ * blanks, a trailing colon and a count in parentheses allowed: "Grand Totals (2,000 records)"):
+ * the first cell of a totals row. */
 int mql_totals_label(const char *s, size_t n);
 /* The same rule on a record's cells: whether a row whose first cell is first (n bytes) and
  * n_empty of whose n_other other cells are missing is a totals row (`score` reads records, not a
@@ -63,6 +64,11 @@ int mql_table_header_row(const mql_table *t, size_t *row);
 int mql_header_cell_is(const char *s, size_t n, const char *h);
 /* The error for such a row at line of path (`score` finds it among the records): MQL_EDATA. */
 int mql_header_row_error(const char *path, size_t line, mql_err *err);
+
+/* The cells of categorical column c that read \N, the NULL of a database's text export (MySQL's
+ * SELECT INTO OUTFILE, Postgres's COPY, Hive): not a placeholder by default (--na +\N makes it
+ * one), so such a column of numbers is read as text. 0 when there is none. */
+size_t mql_column_db_nulls(const mql_column *c);
 
 /* Whether categorical column c holds numbers written with a unit that makes them text: 1 when
  * at least 90% of its levels are percentages ("65%"), 2 when they are amounts with a currency

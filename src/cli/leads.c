@@ -459,6 +459,14 @@ static void table_warnings(const mql_table *t)
                      c->n_unreadable == 1 ? "" : "s", c->n_unreadable == 1 ? "is" : "are", why,
                      c->unreadable_text, mql_coltype_name(c->type));
         }
+        size_t n_null = mql_column_db_nulls(c);
+        if (n_null) {
+            char g[32];
+            cli_warn("%s: column '%s' holds '\\N' in %s cell%s, a database's NULL (MySQL, "
+                     "Postgres, Hive exports), which is text to mqlcal: the column is read as "
+                     "categories; --na '+\\N' reads those cells as missing", t->source, c->name,
+                     mql_fmt_grouped((double)n_null, g, sizeof g), n_null == 1 ? "" : "s");
+        }
         int fmt = mql_column_formatted_numbers(c);
         if (fmt)
             cli_warn("%s: column '%s' holds %s such as '%s', which are text to mqlcal: read as "

@@ -119,3 +119,25 @@ expect hubspot_no_pooling_keeps 1 "separation"
 run inspect $TMP/hubspot.csv $R
 expect hubspot_inspect 0 ""
 expect_out hubspot_inspect_sparse "^Property 0 +categorical +599 "
+
+# ---- Salesforce's "Grand Totals (2,000 records)" row last: a totals row like 'Total' (it was read
+# as a lead without a word; its 153 in closed_won then made an outcome value of its own)
+{ cat $TMP/leads.csv; echo 'Grand Totals (600 records),,,,,,,,,,,,,,,,50,,'; } >$TMP/grand.csv
+run inspect $TMP/grand.csv --outcome closed_won
+expect grand_totals 1 "grand.csv:602: the last row looks like a totals row \('Grand Totals \(600 records\)' in column 'lead_id', 17 of its 18 other cells empty\), not a lead, but it is read as one: delete it from the export"
+run score $TMP/m.json $TMP/grand.csv -o $TMP/grand_scored.csv
+expect grand_totals_score 0 "grand.csv:602: the last row looks like a totals row \('Grand Totals \(600 records\)'.* but it is scored as one"
+# a company whose name holds a parenthesis is no totals label
+{ cat $TMP/leads.csv; echo 'Totally Legit (UK),,,,,,,,,,,,,,,,0,,'; } >$TMP/notgrand.csv
+run score $TMP/m.json $TMP/notgrand.csv -o $TMP/notgrand_scored.csv
+check not_grand_totals_quiet [ ! -s "$ERR" ]
+
+# ---- a warehouse export writes NULL as \N (MySQL SELECT INTO OUTFILE, Postgres COPY, Hive): a
+# warning names the column and the option that reads it as missing (employees turned into 500
+# categories without a word)
+awk -F, 'BEGIN { OFS = "," } NR > 1 && $4 == "" { $4 = "\\N" } { print }' $TMP/leads.csv >$TMP/nulls.csv
+run inspect $TMP/nulls.csv --outcome closed_won
+expect db_null_warning 0 "^mqlcal: warning: $TMP/nulls.csv: column 'employees' holds '\\\\N' in [0-9]+ cells, a database's NULL \(MySQL, Postgres, Hive exports\), which is text to mqlcal: the column is read as categories; --na '\+\\\\N' reads those cells as missing\$"
+run inspect $TMP/nulls.csv --outcome closed_won --na '+\N'
+expect db_null_as_missing 0 ""
+expect_out db_null_numeric "^employees +numeric "
