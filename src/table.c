@@ -39,14 +39,15 @@ const char *mql_coltype_name(mql_coltype t)
 /* ======================================================================== reading ==== */
 
 /* Whether field s (n bytes) is a missing-value placeholder; most fields are rejected on their
- * length or first byte without a comparison. */
+ * first byte and length together without a comparison ("-1.5444" has the length of "unknown"
+ * and the first byte of "-", but no placeholder has both). */
 static int is_na(const builder *b, const char *s, size_t n)
 {
     if (n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t'))
         n = mql_trim_span(s, n, &s);    /* " NA " is NA, as value.h reads it */
     if (n == 0)
         return b->na_empty;
-    if (n >= 64 || !(b->na_lens >> n & 1) || !b->na_first[(unsigned char)lower(s[0])])
+    if (n >= 64 || !(b->na_lens[(unsigned char)lower(s[0])] >> n & 1))
         return 0;
     for (size_t k = 0; k < b->n_na; k++) {
         if (b->na_len[k] != n)
@@ -1017,10 +1018,9 @@ int mql_table_read(const char *path, const mql_read_opts *opts, mql_table **out,
         size_t n = na_len[k] = strlen(proto.na[k]);
         if (n == 0)
             proto.na_empty = 1;
-        else if (n < 64) {
-            proto.na_lens |= UINT64_C(1) << n;
-            proto.na_first[(unsigned char)lower((unsigned char)proto.na[k][0])] = 1;
-        }
+        else if (n < 64)
+            proto.na_lens[(unsigned char)lower((unsigned char)proto.na[k][0])] |=
+                UINT64_C(1) << n;
     }
     for (size_t k = 0; k < 16; k++) {
         bs[k] = proto;

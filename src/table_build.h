@@ -79,8 +79,8 @@ typedef struct builder {
     const char *const *na;
     size_t n_na;
     size_t *na_len;
-    unsigned char na_first[256];     /* lower-cased first bytes of the placeholders */
-    uint64_t na_lens;                /* bit k: some placeholder has length k (< 64) */
+    uint64_t na_lens[256];           /* by lower-cased first byte: bit k when a placeholder
+                                        starting with that byte has length k (< 64) */
     int na_empty;                    /* "" is a placeholder */
     size_t n_unnamed;                /* columns without a name in the header (colb.unnamed) */
     size_t unnamed_bad;              /* cell mode: 1 + the unnamed column with a value in the

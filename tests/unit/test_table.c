@@ -276,6 +276,39 @@ static void test_placeholders(void **state)
     mql_table_free(t);
 }
 
+/* The placeholder test rejects a cell on its first byte and length together: numbers sharing
+ * the first byte of one placeholder ("-") and the length of another ("unknown", "#NAME?") are
+ * numbers; a placeholder is still found in any case and with blanks around it, and a list's
+ * placeholders that start alike ("-999", "-") are each found at their own length only. */
+static void test_placeholder_first_byte_and_length(void **state)
+{
+    (void)state;
+    const char *text = "x,y\n-123456,-999\n-12345,-\n-,-9999\n #name? ,-99\n"
+                       "UNKNOWN,N.A.\n-1.5444,-999 \n";
+    mql_table *t = table_from_text(text, NULL);
+    const mql_column *c = col(t, "x");
+    assert_int_equal(c->type, MQL_COL_NUMERIC);
+    assert_int_equal(c->n_missing, 3);        /* "-", " #name? ", "UNKNOWN" */
+    assert_true(c->num[0] == -123456 && c->num[1] == -12345 && c->num[5] == -1.5444);
+    assert_true(isnan(c->num[2]) && isnan(c->num[3]) && isnan(c->num[4]));
+    c = col(t, "y");                           /* "N.A." is text to the default list */
+    assert_int_equal(c->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(c->n_missing, 1);
+    mql_table_free(t);
+    const char *na[] = {"-999", "n.a.", "-"};
+    mql_read_opts ro = {.na = na, .n_na = 3};
+    t = table_from_text(text, &ro);
+    c = col(t, "x");                           /* "#name?" and "unknown" are not on the list */
+    assert_int_equal(c->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(c->n_missing, 1);
+    c = col(t, "y");
+    assert_int_equal(c->type, MQL_COL_NUMERIC);
+    assert_int_equal(c->n_missing, 4);         /* "-999" twice, "-", "N.A." */
+    assert_true(c->num[2] == -9999 && c->num[3] == -99);
+    assert_true(isnan(c->num[0]) && isnan(c->num[1]) && isnan(c->num[4]) && isnan(c->num[5]));
+    mql_table_free(t);
+}
+
 static void test_dates(void **state)
 {
     (void)state;
@@ -914,6 +947,7 @@ int main(void)
         cmocka_unit_test(test_code_rules),
         cmocka_unit_test(test_code_names),
         cmocka_unit_test(test_placeholders),
+        cmocka_unit_test(test_placeholder_first_byte_and_length),
         cmocka_unit_test(test_dates),
         cmocka_unit_test(test_flags),
         cmocka_unit_test(test_join),
