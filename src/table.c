@@ -171,6 +171,7 @@ int mql_colb_to_text(colb *c, size_t n_rows, size_t cap, uint32_t *into)
     c->num = NULL;
     c->code = code;
     c->mode = M_TEXT;
+    c->st_ok = 0;
     c->switch_row = n_rows;
     return 0;
 }
@@ -330,6 +331,8 @@ static int start_mode(builder *b, colb *c, const char *s, size_t n, size_t i)
             return -1;
         for (size_t k = 0; k < i; k++)
             c->num[k] = NAN;
+        numstats_init(&c->st);
+        c->st_ok = c->mode == M_NUM;
     }
     return 0;
 }
@@ -387,15 +390,22 @@ static int put_cell(builder *b, colb *c, size_t i, const char *s, size_t n)
     switch (c->mode) {
     case M_NUM: {
         int dec;
-        if (s[0] == '0' && !c->numeric && lead_zero_code(s, n))
+        double v;
+        /* (a leading-zero code has a digit after its '0': "0.5" needs no further look) */
+        if (s[0] == '0' && n >= 2 && (unsigned char)(s[1] - '0') < 10 && !c->numeric &&
+            lead_zero_code(s, n))
             break;                   /* a code: the column turns to text (mql_colb_finish
                                         turns it back when such cells are too few) */
-        if (parse_num_dec(s, n, &c->num[i], &dec) == 0) {
+        if (parse_num_dec(s, n, &v, &dec) == 0) {
+            c->num[i] = v;
             c->dec = dec > c->dec ? dec : c->dec;
+            numstats_add(&c->st, v, dec == 0);
             return 0;
         }
-        if (b->dec_comma && mql_parse_decimal_comma(s, n, &c->num[i]) == 0) {
+        if (b->dec_comma && mql_parse_decimal_comma(s, n, &v) == 0) {
+            c->num[i] = v;
             c->dec = 99;
+            numstats_add(&c->st, v, 0);
             return 0;
         }
         if (mql_is_nonfinite_number(s, n))
@@ -739,6 +749,8 @@ static int merge_column1(merge_ctx *m, size_t j)
         A->switch_row = n0 + B->switch_row;
         A->has_time = B->has_time;
         A->dec = B->dec;
+        A->st = B->st;               /* A's first n0 rows are missing */
+        A->st_ok = B->st_ok;
         merge_bad(A, n0, B);
         mql_dict_free(&A->d);
         A->d = B->d;
@@ -751,6 +763,8 @@ static int merge_column1(merge_ctx *m, size_t j)
     if (A->mode == B->mode && A->mode != M_TEXT) {
         if (A->num + n0 != B->num)     /* not in place already (a record spans lines) */
             memmove(A->num + n0, B->num, nk * sizeof *B->num);
+        numstats_merge(&A->st, &B->st);
+        A->st_ok &= B->st_ok;
         merge_bad(A, n0, B);
         return 0;
     }

@@ -3,6 +3,7 @@
 #ifndef MQLCAL_SRC_TABLE_BUILD_H
 #define MQLCAL_SRC_TABLE_BUILD_H
 
+#include <math.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +12,15 @@
 #include "mqlcal/table.h"
 
 typedef enum cmode { M_EMPTY, M_NUM, M_DATE, M_TEXT } cmode;
+
+/* What the first pass of table_infer.c's distinct count finds in a column of numbers, gathered
+ * while the cells are stored (put_cell), so that the finished column is read once, not twice. */
+typedef struct numstats {
+    size_t n_val;            /* cells holding a number (the other rows hold NAN) */
+    double lo, hi;           /* the range of those numbers (INFINITY, -INFINITY: none) */
+    int frac;                /* some number is not whole */
+    int not01;               /* some number is neither 0 nor 1 */
+} numstats;
 
 /* A column being built while the file streams. */
 typedef struct colb {
@@ -35,6 +45,10 @@ typedef struct colb {
     int has_time;
     int dec;                 /* NUM: the most digits after the point of the values read, 99
                                 when some value was not a plain decimal (parse_num_dec) */
+    numstats st;             /* NUM: the numbers stored so far, when st_ok (it is not once
+                                the column has been anything but numbers: the numbers are
+                                then counted afresh) */
+    int st_ok;
     size_t n_bad;            /* NUM / DATE: cells of the column's form without a value */
     size_t bad_row;          /*   (mql_column.n_unreadable): the first one's row and text */
     char *bad_text;
@@ -91,6 +105,36 @@ typedef struct builder {
 static inline int lower(int c)
 {
     return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+/* No numbers yet. */
+static inline void numstats_init(numstats *st)
+{
+    *st = (numstats){0, INFINITY, -INFINITY, 0, 0};
+}
+
+/* Adds number x (not NAN); whole says it is known to be a whole number (written without
+ * digits after the point), which spares the test. The range keeps the first of equal extremes
+ * (-0 or 0), as one pass over the column in row order would. */
+static inline void numstats_add(numstats *st, double x, int whole)
+{
+    st->n_val++;
+    if (!whole && !st->frac)
+        st->frac = x != floor(x);
+    if (!st->not01)
+        st->not01 = x != 0 && x != 1;
+    st->lo = x < st->lo ? x : st->lo;
+    st->hi = x > st->hi ? x : st->hi;
+}
+
+/* Adds the numbers of b, which follow a's rows, to a: the same as adding them one by one. */
+static inline void numstats_merge(numstats *a, const numstats *b)
+{
+    a->n_val += b->n_val;
+    a->frac |= b->frac;
+    a->not01 |= b->not01;
+    a->lo = b->lo < a->lo ? b->lo : a->lo;
+    a->hi = b->hi > a->hi ? b->hi : a->hi;
 }
 
 /* Rewrites a numeric or date column as text: the n_rows values seen so far become their text;

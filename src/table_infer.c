@@ -22,35 +22,25 @@ static inline size_t bits_slot(uint64_t x, size_t mask)
     return (size_t)x & mask;
 }
 
-/* Distinct non-NAN values of v (n entries); also the number of NANs, whether every value is an
- * integer and whether all are 0 or 1, and the range. Integers spanning fewer than 2^24 values
- * (counts, flags, days) are counted in a bitmap, and so are decimals when dec (0 .. 15) says every
- * value was written with at most dec digits after the point and their hundredths, thousandths...
- * span fewer than 2^24 steps (amounts, rates, scores); other values by hashing their bits.
- * Returns (size_t)-1 when out of memory. */
-static size_t count_distinct(const double *v, size_t n, int dec, size_t *miss, int *all_int,
-                             int *all01, double *lo, double *hi)
+/* The numbers of v (n entries, NAN for missing) gathered in one pass. */
+static void numstats_scan(const double *v, size_t n, numstats *st)
 {
-    size_t nan = 0;
-    int frac = 0, not01 = 0;
-    double mn = INFINITY, mx = -INFINITY;
-    for (size_t i = 0; i < n; i++) {
-        double x = v[i];
-        if (isnan(x)) {
-            nan++;
-            continue;
-        }
-        frac |= x != floor(x);
-        not01 |= x != 0 && x != 1;
-        mn = x < mn ? x : mn;
-        mx = x > mx ? x : mx;
-    }
-    *miss = nan;
-    *all_int = !frac;
-    *all01 = !not01;
-    *lo = mn;
-    *hi = mx;
-    if (nan == n)
+    numstats_init(st);
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(v[i]))
+            numstats_add(st, v[i], 0);
+}
+
+/* Distinct non-NAN values of v (n entries), whose numbers st describes. Integers spanning fewer
+ * than 2^24 values (counts, flags, days) are counted in a bitmap, and so are decimals when dec
+ * (0 .. 15) says every value was written with at most dec digits after the point and their
+ * hundredths, thousandths... span fewer than 2^24 steps (amounts, rates, scores); other values
+ * by hashing their bits. Returns (size_t)-1 when out of memory. */
+static size_t distinct_of(const double *v, size_t n, int dec, const numstats *st)
+{
+    int frac = st->frac;
+    double mn = st->lo, mx = st->hi;
+    if (st->n_val == 0)
         return 0;
     /* Scaled by 10^dec, each value is within a rounding of the integer it was written as (its
      * digits without the point, below 2^53), so x * scale - base + 0.5 truncates to that integer
@@ -121,10 +111,9 @@ static size_t count_distinct(const double *v, size_t n, int dec, size_t *miss, i
 
 size_t mql_num_distinct(const double *v, size_t n, int dec)
 {
-    size_t miss;
-    int all_int, all01;
-    double lo, hi;
-    return count_distinct(v, n, dec >= 0 ? dec : 99, &miss, &all_int, &all01, &lo, &hi);
+    numstats st;
+    numstats_scan(v, n, &st);
+    return distinct_of(v, n, dec >= 0 ? dec : 99, &st);
 }
 
 /* Column names that announce an identifier: id, *_id, "* id", *-id, camelCase *Id. */
@@ -426,10 +415,10 @@ static int levels_to_dates(colb *c, mql_column *col, size_t n, mql_date_order or
             }
         }
     }
-    size_t miss, nd;
-    int all_int, all01;
-    double lo, hi;
-    if ((nd = count_distinct(num, n, 99, &miss, &all_int, &all01, &lo, &hi)) == (size_t)-1) {
+    numstats st;
+    numstats_scan(num, n, &st);
+    size_t nd = distinct_of(num, n, 99, &st);
+    if (nd == (size_t)-1) {
         free(day);
         free(num);
         return -1;
@@ -437,7 +426,7 @@ static int levels_to_dates(colb *c, mql_column *col, size_t n, mql_date_order or
     free(day);
     col->type = MQL_COL_DATE;
     col->num = num;
-    col->n_missing = miss;
+    col->n_missing = n - st.n_val;
     col->n_distinct = nd;
     mql_dict_free(d);
     return 1;
@@ -513,6 +502,7 @@ static int codes_or_numbers(const builder *b, colb *c, mql_column *col, size_t n
     c->num = num;
     c->dec = dec;
     c->mode = M_NUM;
+    c->st_ok = 0;                  /* (finish_numbers counts these numbers afresh) */
     return 1;
 }
 
@@ -520,13 +510,18 @@ static int codes_or_numbers(const builder *b, colb *c, mql_column *col, size_t n
  * column's name says codes (MQL_CODE_NAME): c is then text, for the caller to finish. */
 static int finish_numbers(colb *c, mql_column *col, size_t n)
 {
-    int all_int, all01;
-    double lo, hi;
-    size_t miss;
     int dec = c->mode == M_NUM ? c->dec : 99;
-    size_t nd = count_distinct(c->num, n, dec, &miss, &all_int, &all01, &lo, &hi);
+    numstats st;
+    if (c->mode == M_NUM && c->st_ok)
+        st = c->st;                /* gathered by put_cell as the cells were stored */
+    else
+        numstats_scan(c->num, n, &st);
+    size_t nd = distinct_of(c->num, n, dec, &st);
     if (nd == (size_t)-1)
         return -1;
+    size_t miss = n - st.n_val;
+    int all_int = !st.frac, all01 = !st.not01;
+    double lo = st.lo, hi = st.hi;
     col->n_missing = miss;
     col->n_distinct = nd;
     if (c->mode == M_DATE) {

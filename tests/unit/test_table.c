@@ -660,6 +660,79 @@ static void test_decimal_distinct(void **state)
     free(t.s);
 }
 
+/* Column c's counts against a pass over its finished numbers (mql_num_distinct counts afresh;
+ * the reader gathers the range, whole-number and 0/1 flags and filled cells while reading). */
+static void assert_counts_afresh(const mql_column *c, size_t n)
+{
+    size_t nan = 0;
+    for (size_t i = 0; i < n; i++)
+        nan += isnan(c->num[i]) != 0;
+    assert_int_equal(c->n_missing, nan);
+    assert_int_equal(c->n_distinct,
+                     mql_num_distinct(c->num, n, c->plain_decimal ? (int)c->decimals : -1));
+}
+
+/* The first pass of the distinct count is gathered while the cells are stored, in every part of
+ * a parallel read: the typing it decides matches a pass over the column. Extremes in the last
+ * rows (a lost one would make 'sparse' dense, an identifier); whole numbers written with a
+ * point ('seq_id' is an identifier, 'flag' boolean); -0 and 0; a column that starts after the
+ * first part; placeholders and unreadable cells; a stray leading-zero code whose column is
+ * read as numbers again, and one whose column turns to text. */
+static void test_counts_while_reading(void **state)
+{
+    (void)state;
+    gen_text t = {0};
+    add(&t, "sparse,seq_id,flag,signed_zero,late,holes,stray_zero,turns,rate\n");
+    for (int i = 0; i < 400; i++) {
+        add(&t, "%d,%d.0,%s,", i < 399 ? i : -500, 400 - i,
+            (const char *[]){"1.0", "0", "0.00", "1", "NA"}[i % 5]);
+        add(&t, "%s,", i % 3 == 0 ? "-0" : i % 3 == 1 ? "0" : "2.5");
+        if (i < 250)
+            add(&t, ",");
+        else
+            add(&t, "%d.%02d,", (i * 7) % 13, i % 100);
+        add(&t, "%s,", i % 9 == 4 ? "inf" : i % 9 == 5 ? "-" : i % 2 ? "12" : "-3.25");
+        add(&t, "%s,", i == 377 ? "050" : i % 4 ? "17.5" : "18");
+        add(&t, "%s,", i == 390 ? "abc" : "7");
+        add(&t, "%s%d.%04d\n", i % 2 ? "-" : "", i % 3, (i * 7919) % 10000);
+    }
+    mql_table *one = read_all_ways(t.s, NULL);
+    size_t n = one->n_rows;
+    assert_int_equal(col(one, "sparse")->type, MQL_COL_NUMERIC);
+    assert_true(col(one, "sparse")->num[399] == -500);
+    assert_int_equal(col(one, "seq_id")->type, MQL_COL_ID);
+    assert_int_equal(col(one, "flag")->type, MQL_COL_BOOLEAN);
+    assert_int_equal(col(one, "flag")->n_missing, 80);
+    assert_int_equal(col(one, "turns")->type, MQL_COL_CATEGORICAL);
+    static const char *const numeric[] = {"sparse", "signed_zero", "late", "holes",
+                                          "stray_zero", "rate"};
+    for (size_t k = 0; k < sizeof numeric / sizeof numeric[0]; k++) {
+        const mql_column *c = col(one, numeric[k]);
+        if (c->type != MQL_COL_NUMERIC)
+            fail_msg("%s: %s", numeric[k], mql_coltype_name(c->type));
+        assert_counts_afresh(c, n);
+    }
+    assert_int_equal(col(one, "signed_zero")->n_distinct, 2);
+    assert_int_equal(col(one, "late")->n_missing, 250);
+    assert_int_equal(col(one, "holes")->n_missing, 88);
+    assert_int_equal(col(one, "holes")->n_unreadable, 44);
+    assert_int_equal(col(one, "stray_zero")->n_distinct, 3);     /* 17.5, 18 and 50 */
+    mql_table_free(one);
+    free(t.s);
+    /* a ';' file: decimal commas, whose digits are not counted (decimals 99) */
+    t = (gen_text){0};
+    add(&t, "amount;share\n");
+    for (int i = 0; i < 300; i++)
+        add(&t, "%d,%02d;%s\n", 1000 + i % 37, i % 7, i % 2 ? "0,5" : "1");
+    one = read_all_ways(t.s, NULL);
+    assert_counts_afresh(col(one, "amount"), one->n_rows);
+    assert_int_equal(col(one, "amount")->plain_decimal, 0);
+    assert_int_equal(col(one, "share")->n_distinct, 2);
+    assert_int_equal(col(one, "share")->type, MQL_COL_NUMERIC);
+    mql_table_free(one);
+    free(t.s);
+}
+
 /* Columns whose first half and second half were typed differently: the second half's cells
  * that the part kept only as numbers or canonical text are read again from the file, so the
  * levels keep the spellings and first-seen order of the one-thread reader. */
@@ -958,6 +1031,7 @@ int main(void)
         cmocka_unit_test(test_parallel_mixed_modes),
         cmocka_unit_test(test_line_numbers),
         cmocka_unit_test(test_decimal_distinct),
+        cmocka_unit_test(test_counts_while_reading),
         cmocka_unit_test(test_parallel_errors),
         cmocka_unit_test(test_parallel_few_boundaries),
         cmocka_unit_test(test_merge_spellings),
