@@ -192,17 +192,28 @@ static int scan_field(reader *r, const unsigned char *s, size_t n)
     return 0;
 }
 
-/* Cell mode: checks field data in place (8 bytes at a time while plain ASCII) and hands it on. */
+/* Cell mode: checks field data in place (8 bytes at a time while plain ASCII) and hands it on.
+ * The last word overlaps the one before it, and a field of 4 to 7 bytes (most numbers) is
+ * checked as two overlapping halves of one word, so only the shortest fields go byte by byte. */
 static void on_cell(reader *r, const unsigned char *s, size_t n)
 {
     uint64_t acc = 0, w;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        memcpy(&w, s + i, 8);
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&w, s + i, 8);
+            acc |= special_bytes(w);
+        }
+        memcpy(&w, s + n - 8, 8);
         acc |= special_bytes(w);
+    } else if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4);
+        acc = special_bytes((uint64_t)hi << 32 | lo);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            acc |= (uint64_t)(s[i] < 0x20 || s[i] >= 0x80);
     }
-    for (; i < n; i++)
-        acc |= (uint64_t)(s[i] < 0x20 || s[i] >= 0x80);
     if (acc && scan_field(r, s, n))
         return;
     int st = r->cells->cell(r->ctx, r->rec_nf, (const char *)s, n, r->err);

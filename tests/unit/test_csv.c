@@ -301,6 +301,73 @@ static void test_read_parts(void **state)
     unlink(path);
 }
 
+/* Cell mode: the header (collect_row, hence the first member) and the count of cells and of
+ * their bytes. */
+typedef struct cell_count {
+    collect header;
+    size_t cells, bytes;
+} cell_count;
+
+static int count_cell(void *ctx, size_t j, const char *s, size_t n, mql_err *err)
+{
+    (void)j, (void)err;
+    cell_count *c = ctx;
+    c->cells++;
+    c->bytes += strlen(s) == n ? n : 0;
+    return MQL_OK;
+}
+
+static int count_end(void *ctx, size_t n_fields, size_t line, mql_err *err)
+{
+    (void)ctx, (void)n_fields, (void)line, (void)err;
+    return MQL_OK;
+}
+
+/* Cell mode checks every byte of a field in place, a word at a time where it can: for fields of
+ * 1 to 20 bytes (after 20 plain records, so the file is read in two parts), an invalid byte at
+ * each position is found and named with its line and column, and a valid two-byte letter at
+ * each position passes. */
+static void test_cell_bytes_checked(void **state)
+{
+    (void)state;
+    static const mql_csv_cell_fns fns = {count_cell, count_end, NULL};
+    for (size_t len = 1; len <= 20; len++)
+        for (size_t pos = 0; pos < len; pos++)
+            for (int bad = 0; bad < 2; bad++) {
+                char field[32], text[512] = "id,v\n";
+                for (int r = 1; r <= 20; r++)
+                    snprintf(text + strlen(text), sizeof text - strlen(text), "%d,plain\n", r);
+                memset(field, '7', len);
+                field[len] = '\0';
+                if (bad)
+                    field[pos] = (char)0xFF;
+                else if (pos + 1 < len)
+                    memcpy(field + pos, "\xC3\xA9", 2);
+                snprintf(text + strlen(text), sizeof text - strlen(text), "21,%s\n", field);
+                char path[64];
+                assert_non_null(write_temp(path, sizeof path, text));
+                cell_count got[2] = {{{{0}}}};
+                void *ctx[2] = {&got[0], &got[1]};
+                mql_csv_part parts[2];
+                size_t n_parts = 0;
+                mql_err err = {{0}};
+                int st = mql_csv_read_parts(path, NULL, 2, 0, collect_row, &fns, ctx, parts,
+                                            &n_parts, NULL, &err);
+                unlink(path);
+                if (bad) {
+                    assert_int_equal(st, MQL_EDATA);
+                    if (!strstr(err.msg, ":22: column 2 'v': invalid UTF-8 byte 0xFF"))
+                        fail_msg("length %zu, byte %zu: '%s'", len, pos, err.msg);
+                } else {
+                    if (st != MQL_OK)
+                        fail_msg("length %zu, byte %zu: '%s'", len, pos, err.msg);
+                    assert_int_equal(n_parts, 2);
+                    assert_int_equal(got[0].cells + got[1].cells, 42);
+                    assert_int_equal(got[0].bytes + got[1].bytes, 9 + 2 * 12 + 20 * 5 + len);
+                }
+            }
+}
+
 /* mql_csv_join equals joining the fields quoted one by one (mql_csv_quote), for records laid
  * out as the readers hand them over (fields one after the other, NUL-terminated) with and
  * without fields that need quotes, long plain records (the 8-byte steps), and fields that are
@@ -361,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_xxh64_reference),
         cmocka_unit_test(test_read_parts),
         cmocka_unit_test(test_join),
+        cmocka_unit_test(test_cell_bytes_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
