@@ -43,7 +43,8 @@ const char *mql_coltype_name(mql_coltype t)
  * and the first byte of "-", but no placeholder has both). */
 static int is_na(const builder *b, const char *s, size_t n)
 {
-    if (n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+    /* (' ' and '\t' are the only bytes trimmed; both are below '!') */
+    if (n && ((unsigned char)s[0] <= ' ' || (unsigned char)s[n - 1] <= ' '))
         n = mql_trim_span(s, n, &s);    /* " NA " is NA, as value.h reads it */
     if (n == 0)
         return b->na_empty;
@@ -456,6 +457,28 @@ static int put_cell(builder *b, colb *c, size_t i, const char *s, size_t n)
     return 0;
 }
 
+/* put_cell's commonest case, inline in the readers' loops: a plain decimal number
+ * (parse_num_plain) in a column of numbers, not a placeholder and not a leading-zero code, is
+ * stored and counted as put_cell stores it. Returns 1 when it took the cell, 0 when put_cell
+ * must read it by the whole rule. */
+static inline int put_plain_number(const builder *b, colb *c, size_t i, const char *s, size_t n)
+{
+    double v;
+    int dec;
+    if (c->mode != M_NUM || (s[0] == '0' && n >= 2 && (unsigned char)(s[1] - '0') < 10) ||
+        parse_num_plain(s, n, &v, &dec) != 0)
+        return 0;
+    /* A plain number has no blanks to trim and no letters, so is_na's first-byte and length
+     * test is all it takes to rule out a placeholder; one that passes it ("-999" on a --na
+     * list) is left to put_cell, which keeps this function free of calls. */
+    if (n < 64 && (b->na_lens[(unsigned char)s[0]] >> n & 1))
+        return 0;
+    c->num[i] = v;
+    c->dec = dec > c->dec ? dec : c->dec;
+    numstats_add(&c->st, v, dec == 0);
+    return 1;
+}
+
 /* The error for a value in column j, which has no name in the header (csv.h). */
 static int unnamed_error(const builder *b, size_t line, size_t j, const char *s, size_t n,
                          mql_err *err)
@@ -486,7 +509,8 @@ static int on_row(const mql_csv_row *row, void *ctx, mql_err *err)
     }
     for (size_t j = 0; j < b->n_file_cols; j++) {
         colb *c = &b->cb[j];
-        if (c->out >= 0 && !put_repeat(c, i, row->field[j], row->len[j]) &&
+        if (c->out >= 0 && !put_plain_number(b, c, i, row->field[j], row->len[j]) &&
+            !put_repeat(c, i, row->field[j], row->len[j]) &&
             put_cell(b, c, i, row->field[j], row->len[j]))
             return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
     }
@@ -496,22 +520,28 @@ static int on_row(const mql_csv_row *row, void *ctx, mql_err *err)
     return MQL_OK;
 }
 
-/* Cell mode of the parallel reader: each cell is typed as libcsv hands it over. */
-static int on_cell(void *ctx, size_t j, const char *s, size_t n, mql_err *err)
+/* on_cell for every cell but a plain number in a column of numbers with room for its row. Not
+ * inlined: on_cell stays a leaf without a frame, and reaches this by a jump. */
+static int on_cell_rule(void *ctx, size_t j, const char *s, size_t n, mql_err *err)
+    __attribute__((noinline));
+static int on_cell_rule(void *ctx, size_t j, const char *s, size_t n, mql_err *err)
 {
     builder *b = ctx;
     size_t i = b->n_rows;
     if (j == 0 && ensure_rows(b, i))
         return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
-    if (j < b->n_file_cols && b->cb[j].unnamed && !b->unnamed_bad && mql_csv_nonblank(s, n)) {
-        b->unnamed_bad = j + 1;  /* reported at the record's end, where its line is known */
-        size_t k = n < sizeof b->unnamed_text - 1 ? n : sizeof b->unnamed_text - 1;
-        memcpy(b->unnamed_text, s, k);
-        b->unnamed_text[k] = '\0';
-    }
-    if (j >= b->n_file_cols || b->cb[j].out < 0)
+    if (j >= b->n_file_cols)
         return MQL_OK;           /* an extra field: the record's field count check fails */
     colb *c = &b->cb[j];
+    if (c->out < 0) {            /* not stored; an unnamed column's cells must be blank */
+        if (c->unnamed && !b->unnamed_bad && mql_csv_nonblank(s, n)) {
+            b->unnamed_bad = j + 1;  /* reported at the record's end, where its line is known */
+            size_t k = n < sizeof b->unnamed_text - 1 ? n : sizeof b->unnamed_text - 1;
+            memcpy(b->unnamed_text, s, k);
+            b->unnamed_text[k] = '\0';
+        }
+        return MQL_OK;
+    }
     if (put_repeat(c, i, s, n))
         return MQL_OK;
     if (c->mode == M_TEXT && c->d.mask >= 4095)
@@ -519,6 +549,19 @@ static int on_cell(void *ctx, size_t j, const char *s, size_t n, mql_err *err)
     if (put_cell(b, c, i, s, n))
         return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
     return MQL_OK;
+}
+
+/* Cell mode of the parallel reader: each cell is typed as libcsv hands it over. The commonest
+ * cells, a plain number in a column of numbers or a repeat (put_repeat), whose row has room,
+ * are stored here without a call (nor the frame one needs); on_cell_rule takes the rest. */
+static int on_cell(void *ctx, size_t j, const char *s, size_t n, mql_err *err)
+{
+    builder *b = ctx;
+    if (j < b->n_file_cols && b->n_rows < b->cap_rows && b->cb[j].out >= 0 &&
+        (put_plain_number(b, &b->cb[j], b->n_rows, s, n) ||
+         put_repeat(&b->cb[j], b->n_rows, s, n)))
+        return MQL_OK;
+    return on_cell_rule(ctx, j, s, n, err);
 }
 
 /* The start of a part of the parallel reader: its rows go to the shared arrays from row

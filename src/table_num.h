@@ -40,6 +40,7 @@ static inline int lead_zero_code(const char *s, size_t n)
  * exact doubles, so one multiply or divide rounds correctly); strtod otherwise. s must be
  * NUL-terminated at s[n]. Returns 0 and sets *out, or -1. */
 static inline int parse_num_dec(const char *s, size_t n, double *out, int *dec);
+static inline int parse_num_plain(const char *s, size_t n, double *out, int *dec);
 
 static inline int parse_num(const char *s, size_t n, double *out)
 {
@@ -47,13 +48,12 @@ static inline int parse_num(const char *s, size_t n, double *out)
     return parse_num_dec(s, n, out, &dec);
 }
 
-/* parse_num, also saying how the number was written: *dec is the count of digits after the
- * point of a plain decimal ([sign] digits [. digits], so *out times 10^*dec is an integer below
- * 2^53 in magnitude), 99 for any other form. */
-static inline int parse_num_dec(const char *s, size_t n, double *out, int *dec)
+/* parse_num_dec's first step, the common short forms: [sign] digits [. digits], at most 19
+ * digits (so the mantissa cannot overflow), exact under the same condition as the general path.
+ * Returns 0 and sets *out and *dec (the digits after the point), or -1 for any other form
+ * (which the general path may still read). */
+static inline int parse_num_plain(const char *s, size_t n, double *out, int *dec)
 {
-    /* The common short forms first: [sign] digits [. digits], at most 19 digits (so m cannot
-     * overflow), exact under the same condition as below. */
     size_t i = 0;
     int neg = 0;
     if (n && (s[0] == '-' || s[0] == '+'))
@@ -75,6 +75,16 @@ static inline int parse_num_dec(const char *s, size_t n, double *out, int *dec)
         *dec = (int)nf;
         return 0;
     }
+    return -1;
+}
+
+/* parse_num, also saying how the number was written: *dec is the count of digits after the
+ * point of a plain decimal ([sign] digits [. digits], so *out times 10^*dec is an integer below
+ * 2^53 in magnitude), 99 for any other form. */
+static inline int parse_num_dec(const char *s, size_t n, double *out, int *dec)
+{
+    if (parse_num_plain(s, n, out, dec) == 0)
+        return 0;
     *dec = 99;
     return mql_parse_num_general(s, n, out);
 }

@@ -733,6 +733,48 @@ static void test_counts_while_reading(void **state)
     free(t.s);
 }
 
+/* The inline path for plain numbers (put_plain_number) and put_cell's whole rule agree: cells
+ * at its edges ('0' then a point or not, signs, a bare point, 19 and 20 digits, past 2^53) and
+ * plain numbers that are placeholders on a --na list read as the parser reads them, on one
+ * thread (row mode) and in parts (cell mode); the decimals are the most any cell has. */
+static void test_plain_number_cells(void **state)
+{
+    (void)state;
+    static const char *const cells[] = {
+        "0.5", "0", "-0", "+5", "1.", ".5", "-.5", "12.250", "9007199254740993",
+        "1234567890123456789", "12345678901234567890", "-999", "999", "-9990", "0.0", "NA",
+        "1e3", "-0.125"};
+    const size_t nc = sizeof cells / sizeof cells[0];
+    gen_text t = {0};
+    add(&t, "edges,amount\n");
+    for (size_t i = 0; i < 20 * nc; i++)
+        add(&t, "%s,%s\n", cells[i % nc], i % 7 == 3 ? "-999" : i % 2 ? "-12.5" : "40.125");
+    const char *na[] = {"", "-999", "999", "NA"};
+    mql_read_opts o = {.na = na, .n_na = 4};
+    mql_table *one = read_all_ways(t.s, &o);
+    const mql_column *c = col(one, "edges");
+    assert_int_equal(c->type, MQL_COL_NUMERIC);
+    assert_int_equal(c->plain_decimal, 0);       /* "1e3" and the long ones are not plain */
+    for (size_t i = 0; i < one->n_rows; i++) {
+        const char *cell = cells[i % nc];
+        double want;
+        if (strcmp(cell, "-999") == 0 || strcmp(cell, "999") == 0 || strcmp(cell, "NA") == 0)
+            assert_true(isnan(c->num[i]));
+        else if (mql_parse_number(cell, strlen(cell), &want) != 0 ||
+                 memcmp(&want, &c->num[i], sizeof want) != 0)
+            fail_msg("row %zu '%s': %.17g", i, cell, c->num[i]);
+    }
+    assert_int_equal(c->n_missing, 60);
+    c = col(one, "amount");
+    assert_int_equal(c->type, MQL_COL_NUMERIC);
+    assert_int_equal(c->plain_decimal, 1);
+    assert_int_equal(c->decimals, 3);
+    assert_int_equal(c->n_distinct, 2);
+    assert_true(c->num[0] == 40.125 && c->num[1] == -12.5 && isnan(c->num[3]));
+    mql_table_free(one);
+    free(t.s);
+}
+
 /* Columns whose first half and second half were typed differently: the second half's cells
  * that the part kept only as numbers or canonical text are read again from the file, so the
  * levels keep the spellings and first-seen order of the one-thread reader. */
@@ -1032,6 +1074,7 @@ int main(void)
         cmocka_unit_test(test_line_numbers),
         cmocka_unit_test(test_decimal_distinct),
         cmocka_unit_test(test_counts_while_reading),
+        cmocka_unit_test(test_plain_number_cells),
         cmocka_unit_test(test_parallel_errors),
         cmocka_unit_test(test_parallel_few_boundaries),
         cmocka_unit_test(test_merge_spellings),
