@@ -27,7 +27,11 @@ typedef struct mql_wbuf {
 void mql_wb_put(mql_wbuf *b, const void *data, size_t n);
 void mql_wb_u64(mql_wbuf *b, uint64_t v);
 void mql_wb_u32(mql_wbuf *b, uint32_t v);
-/* A string as its length (u32) and bytes; NULL as a length of UINT32_MAX. */
+/* A string's length as a u32. A length of UINT32_MAX or more (a cell of 4 GiB, which the
+ * readers accept since they count in size_t) has no u32 form besides the NULL marker's, so it
+ * sets failed: the entry is not stored, rather than stored with a wrong length. */
+void mql_wb_len(mql_wbuf *b, size_t n);
+/* A string as its length (mql_wb_len) and bytes; NULL as a length of UINT32_MAX. */
 void mql_wb_str(mql_wbuf *b, const char *s);
 
 /* A bounds-checked reader over n bytes at p: a read past the end sets bad and gives zeros. */

@@ -97,6 +97,15 @@ void mql_wb_u32(mql_wbuf *b, uint32_t v)
     mql_wb_put(b, &v, sizeof v);
 }
 
+void mql_wb_len(mql_wbuf *b, size_t n)
+{
+    if (n >= NULL_LEN) {
+        b->failed = 1;
+        return;
+    }
+    mql_wb_u32(b, (uint32_t)n);
+}
+
 void mql_wb_str(mql_wbuf *b, const char *s)
 {
     if (!s) {
@@ -104,7 +113,7 @@ void mql_wb_str(mql_wbuf *b, const char *s)
         return;
     }
     size_t n = strlen(s);
-    mql_wb_u32(b, (uint32_t)n);
+    mql_wb_len(b, n);
     mql_wb_put(b, s, n);
 }
 

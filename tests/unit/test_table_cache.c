@@ -13,6 +13,8 @@
 #include "mqlcal/design_scan.h"
 #include "mqlcal/table_cache.h"
 
+#include "../../src/cache_file.h"   /* the entries' byte buffer (not public) */
+
 static char dir[64];
 
 static int setup(void **state)
@@ -734,6 +736,32 @@ static void test_identity_index(void **state)
     empty_dir();
 }
 
+/* A length with no 32-bit form (a cell of 4 GiB or more; the readers count in size_t) fails the
+ * buffer, so the entry holding it is not stored, instead of stored with its length cut to 32
+ * bits or read back as the NULL marker. */
+static void test_length_beyond_u32(void **state)
+{
+    (void)state;
+    mql_wbuf b = {0};
+    mql_wb_len(&b, 7);
+    assert_false(b.failed);
+    assert_int_equal(b.n, 4);
+    uint32_t v;
+    memcpy(&v, b.p, 4);
+    assert_int_equal(v, 7);
+    mql_wb_len(&b, (size_t)UINT32_MAX - 1);
+    assert_false(b.failed);
+    mql_wb_len(&b, (size_t)UINT32_MAX);          /* the NULL marker's value */
+    assert_true(b.failed);
+    free(b.p);
+    mql_wbuf c = {0};
+    mql_wb_len(&c, (size_t)UINT32_MAX + 8);      /* would be 7 once cut to 32 bits */
+    assert_true(c.failed);
+    mql_wb_put(&c, "x", 1);                      /* later puts are ignored */
+    assert_int_equal(c.n, 0);
+    free(c.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -745,6 +773,7 @@ int main(void)
         cmocka_unit_test(test_identity_index),
         cmocka_unit_test(test_hit_keeps_scan),
         cmocka_unit_test(test_hit_levels_one_block),
+        cmocka_unit_test(test_length_beyond_u32),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
