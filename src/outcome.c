@@ -154,8 +154,10 @@ int mql_outcome_eval(const mql_table *t, const mql_outcome_spec *spec, mql_outco
                              c->type == MQL_COL_DATE ? "a filled date" : "true");
             goto done;
         }
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             out->n_pos += out->y[i];
+            out->n_missing_lost += c->type == MQL_COL_BOOLEAN && mql_cell_missing(c, i);
+        }
         out->n_lost = n - out->n_pos;
         goto done;
     }
@@ -296,6 +298,7 @@ int mql_outcome_eval(const mql_table *t, const mql_outcome_spec *spec, mql_outco
         if (mql_cell_missing(c, i)) {
             cls = lists ? CLS_OPEN : CLS_LOST;
             out->n_open_missing += lists != 0;
+            out->n_missing_lost += lists == 0;
         } else if (numeric) {
             size_t lo = 0, hi = n_it;
             while (lo < hi) {

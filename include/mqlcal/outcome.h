@@ -26,6 +26,9 @@ typedef struct mql_outcome {
     unsigned char *open;              /* 1 open; NULL when no lead is open */
     size_t n_pos, n_lost, n_open;
     size_t n_open_missing;            /* of n_open: leads whose outcome cell is missing */
+    size_t n_missing_lost;            /* of n_lost: leads whose outcome cell is missing, lost
+                                         because no list was given (never for a date column,
+                                         whose empty cell is the outcome's own 'not won') */
 } mql_outcome;
 
 /* Evaluates spec on every row of t. Positives follow mql_flag_eval. The other values:

@@ -593,6 +593,20 @@ static int eval_outcome(const cli_leads *l, cli_data *d)
     d->n_pos = o.n_pos;
     d->n_open = o.n_open;
     d->outcome_col = o.col;
+    if (o.n_missing_lost) {
+        /* A lead export's stage or won flag is empty for leads that never got a deal and for
+         * deals a CRM has not closed: both are read as lost unless a list says otherwise, which
+         * turns open deals into losses without a word. Say how many and how to change it. */
+        const mql_column *c = &d->table->cols[o.col];
+        char g[32];
+        fprintf(stderr, "mqlcal: note: --outcome %s: %s lead%s with an empty '%s' counted as "
+                "lost%s\n", l->outcome, mql_fmt_grouped((double)o.n_missing_lost, g, sizeof g),
+                o.n_missing_lost == 1 ? "" : "s", c->name,
+                c->type == MQL_COL_BOOLEAN
+                    ? " (not won)"
+                    : " (not won); if some are deals not closed yet, name the lost values "
+                      "(--lost A,B): empty cells are then left out as open");
+    }
     if (o.n_open) {
         const char *col = d->table->cols[o.col].name;
         size_t n = strlen(col) + (l->open ? strlen(l->open) : 0) +

@@ -32,6 +32,22 @@ run inspect $P $OPEN
 expect open_inspect 0 ""
 expect_out open_inspect_rate "deal_stage=Won: 148 positive of 273 closed = 54.21% \(95% Wilson interval 48.28% to 60.02%\)"
 expect_out open_inspect_note "open +207 leads whose deal_stage is Engaging or Prospecting: counted as rows, in no rate"
+# An empty outcome cell without a list is lost, and said so (a stage left empty is as often a
+# deal not closed yet as a lead that got none); with a list the empty cells are open, no note.
+awk -F, -v OFS=, 'NR > 1 && NR % 9 == 0 { $NF = "" } { print }' \
+    datasets/b2b-opportunities/B2B_dataset.csv >"$TMP/b2b_blank.csv"
+run inspect "$TMP/b2b_blank.csv" --outcome Status=Won
+expect empty_outcome_note 0 "note: --outcome Status=Won: 49 leads with an empty 'Status' counted as lost \(not won\); if some are deals not closed yet, name the lost values \(--lost A,B\): empty cells are then left out as open"
+run inspect "$TMP/b2b_blank.csv" --outcome Status=Won --lost Lost
+expect empty_outcome_listed 0 ""
+check empty_outcome_listed_no_note sh -c "! grep -q 'counted as lost' '$ERR'"
+expect_out empty_outcome_open "open +49 leads whose Status is empty"
+awk -F, -v OFS=, 'NR == 1 { $NF = "won_flag" } NR > 1 { $NF = NR % 9 == 0 ? "" : $NF ~ /^Won/ ? "true" : "false" } { print }' \
+    datasets/b2b-opportunities/B2B_dataset.csv >"$TMP/b2b_flag.csv"
+run inspect "$TMP/b2b_flag.csv" --outcome won_flag
+expect empty_flag_note 0 "note: --outcome won_flag: 49 leads with an empty 'won_flag' counted as lost \(not won\)\$"
+run inspect "$TMP/b2b_flag.csv" --outcome won_flag
+check empty_flag_no_list_advice sh -c "! grep -q -- '--lost A,B' '$ERR'"
 # --open alone: every other value is lost; the base rate is that of closed deals
 run fit $P --outcome deal_stage=Won --open Engaging,Prospecting $EXCL
 expect open_only_fit 0 ""
