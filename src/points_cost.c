@@ -333,7 +333,8 @@ static void score_chunk(const lead_scorer *s, const size_t *rows, size_t r0, siz
              * compiler vectorises), then the points */
             const mql_points_step *st = t->st;
             if (t->itab && !(cf && !st->vlo)) {
-                /* integers: the table, the value clamped into it (missing: 0, as below) */
+                /* integers: the table, the value clamped into it (missing: 0, as below; the index
+                 * converted as a signed long, as below) */
                 double ilo = t->ilo, ihi = t->ilo + (double)(t->n_itab - 1);
                 const long *it = t->itab;
                 for (size_t i = 0; i < mm; i++) {
@@ -342,7 +343,7 @@ static void score_chunk(const lead_scorer *s, const size_t *rows, size_t r0, siz
                     c = c < ilo ? ilo : c;
                     c = c > ihi ? ihi : c;
                     ac[i] = -1;
-                    g[i] += a != a && has_miss ? tp[2] : it[(size_t)(c - ilo)];
+                    g[i] += a != a && has_miss ? tp[2] : it[(long)(c - ilo)];
                 }
                 break;
             }
@@ -361,10 +362,21 @@ static void score_chunk(const lead_scorer *s, const size_t *rows, size_t r0, siz
                 for (size_t i = 0; i < CHUNK; i++)
                     kk[i] += cut <= xv[i] ? 1.0 : 0.0;
             }
-            for (size_t i = 0; i < mm; i++) {
-                double a = col->num[rows ? rows[r0 + i] : r0 + i];
-                ac[i] = -1;
-                g[i] += a != a && has_miss ? tp[2] : st->points[(size_t)kk[i]];
+            /* The step counts are small and not negative, so they convert to an index as a
+             * signed long, one instruction; a conversion to size_t must also handle values
+             * of 2^63 and more and costs a compare and a branch per lead. Without missing
+             * values the column need not be read again. */
+            if (has_miss) {
+                for (size_t i = 0; i < mm; i++) {
+                    double a = col->num[rows ? rows[r0 + i] : r0 + i];
+                    ac[i] = -1;
+                    g[i] += a != a ? tp[2] : st->points[(long)kk[i]];
+                }
+            } else {
+                for (size_t i = 0; i < mm; i++) {
+                    ac[i] = -1;
+                    g[i] += st->points[(long)kk[i]];
+                }
             }
             /* steps that know their lowest and highest training values are looked up after
              * the pass (check_lookup) */

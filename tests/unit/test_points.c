@@ -646,6 +646,90 @@ static void test_self_check(void **state)
     mql_table_free(t);
 }
 
+/* The points pass's step lookups (score_chunk through mql_points_inside_rows: the table of
+ * points by integer, and the per-cut counts for decimals) against the row-by-row reference,
+ * mql_points_internal_scores, on values exactly at, just below and just above every cut, far
+ * outside the cuts and missing. A decimal column with a missing cell (its missing term) and an
+ * integer column without one; the values are set after the fit, so the cuts stay the fit's.
+ * The table reads infinities as missing, so no column holds one. */
+static void test_inside_rows_at_cuts(void **state)
+{
+    (void)state;
+    char csv[4096], path[64];
+    size_t len = (size_t)snprintf(csv, sizeof csv, "amt,visits,won\n");
+    enum { N = 80 };
+    for (size_t r = 0; r < N; r++)
+        len += (size_t)snprintf(csv + len, sizeof csv - len, "%s,%zu,%d\n",
+                                r == 7 ? "" : r % 9 == 0 ? "-1.75" : r % 5 == 0 ? "2.125" : "0.5",
+                                r % 9, (int)(r % 3 == 0 || r % 7 == 0));
+    assert_non_null(write_temp(path, sizeof path, csv));
+    mql_err err;
+    mql_table *t;
+    mql_design *d;
+    mql_design_binding *b;
+    mql_design_opts dopt;
+    mql_design_opts_init(&dopt);
+    dopt.min_level_count = 0;
+    assert_int_equal(mql_design_opts_add_role(&dopt, "won", &err), MQL_OK);
+    assert_int_equal(mql_table_read(path, NULL, &t, &err), MQL_OK);
+    unlink(path);
+    assert_int_equal(mql_design_build(t, &dopt, &d, &err), MQL_OK);
+    mql_design_opts_clear(&dopt);
+    assert_int_equal(mql_design_bind(d, t, &b, &err), MQL_OK);
+    double beta[16];
+    assert_true(d->p <= 16);
+    for (size_t j = 0; j < d->p; j++)
+        beta[j] = j == 0 ? -1.0 : 0.45 + 0.3 * (double)j;
+    unsigned char y[N];
+    long won = mql_table_find(t, "won");
+    for (size_t r = 0; r < N; r++)
+        y[r] = t->cols[won].num[r] != 0;
+    mql_points_opts o;
+    mql_points_opts_default(&o);
+    o.pdo = 10 * log(2.0);
+    mql_points *m;
+    assert_int_equal(mql_points_from_fit_data(d, beta, b, y, &o, &m, &err), MQL_OK);
+    /* both columns score through steps with more than one cut */
+    int seen[2] = {0, 0};
+    for (size_t k = 0; k < m->n_steps; k++) {
+        const mql_points_step *st = &m->steps[k];
+        size_t fi = strcmp(d->labels[st->term], "amt") == 0 ? 0 : 1;
+        assert_true(st->n > 2);
+        seen[fi] = 1;
+        mql_column *col = &t->cols[mql_table_find(t, fi ? "visits" : "amt")];
+        size_t r = 0;
+        for (size_t c = 1; c < st->n; c++) {
+            double cut = st->lo[c];
+            double v[3] = {cut, fi ? cut - 1 : nextafter(cut, -INFINITY),
+                           fi ? cut + 1 : nextafter(cut, INFINITY)};
+            for (int q = 0; q < 3; q++)
+                col->num[r++] = v[q];
+        }
+        col->num[r++] = -1e300;
+        col->num[r++] = 1e300;
+        col->num[r++] = fi ? -1000 : -0.0;
+        col->num[r++] = fi ? 1000 : 0.0;
+        col->num[r++] = NAN;
+        assert_true(r <= N);
+    }
+    assert_true(seen[0] && seen[1]);
+    long ref[N], got[N];
+    size_t rows[N];
+    for (size_t r = 0; r < N; r++)
+        rows[r] = N - 1 - r;
+    assert_int_equal(mql_points_internal_scores(d, b, m, NULL, ref, NULL, &err), MQL_OK);
+    assert_int_equal(mql_points_inside_rows(d, b, m, rows, N, got, &err), MQL_OK);
+    for (size_t r = 0; r < N; r++)
+        if (got[r] != ref[rows[r]])
+            fail_msg("row %zu (amt %.17g, visits %.17g): %ld by the pass, %ld by the reference",
+                     rows[r], t->cols[0].num[rows[r]], t->cols[1].num[rows[r]], got[r],
+                     ref[rows[r]]);
+    mql_points_free(m);
+    mql_design_binding_free(b);
+    mql_design_free(d);
+    mql_table_free(t);
+}
+
 /* The issue's target: on datasets/synthetic-leads.csv (closed_won, default design: linear
  * numerics, so every numeric becomes point steps) with the default scale, the integer score
  * loses at most 0.005 AUC against the unrounded model (measured: 0.7864 -> 0.7826), and the
@@ -1354,6 +1438,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_threshold_high_base_rate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_self_check_reuses_scores, setup, teardown),
         cmocka_unit_test(test_exact_costs_jobs),
+        cmocka_unit_test(test_inside_rows_at_cuts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
