@@ -88,6 +88,27 @@ mql_cache_seg mql_cache_column_seg(const mql_column *c, int by_code, size_t n)
     return s;
 }
 
+mql_cache_seg *mql_cache_data_segs(const mql_design_binding *b, size_t n, const void *y,
+                                   size_t y_bytes, const double *w, const double *eta,
+                                   size_t *ns)
+{
+    const mql_design *d = b->design;
+    mql_cache_seg *s = calloc(d->n_features + 3, sizeof *s);
+    size_t k = 0;
+    if (!s)
+        return NULL;
+    for (size_t f = 0; f < d->n_features; f++)
+        s[k++] = mql_cache_column_seg(b->f[f].col, b->f[f].by_code, n);
+    s[k++] = (mql_cache_seg){y, y_bytes, 0, 0};
+    if (w)
+        s[k++] = (mql_cache_seg){w, n * sizeof *w, 0, 0};
+    if (eta)
+        s[k++] = (mql_cache_seg){eta, n * sizeof *eta, 0, 0};
+    mql_cache_hash_segs(s, k);
+    *ns = k;
+    return s;
+}
+
 char *mql_cache_key_path(const char *dir, uint64_t hash, const char *suffix)
 {
     size_t n = strlen(dir) + strlen(suffix) + 19;

@@ -94,6 +94,13 @@ void mql_cache_hash_segs(mql_cache_seg *s, size_t n);
  * hit checked it against when that still describes it (mql_column.sum_of). */
 mql_cache_seg mql_cache_column_seg(const mql_column *c, int by_code, size_t n);
 
+/* The segments of the data a fit or points step reads over n rows, hashed: each bound feature's
+ * column (mql_cache_column_seg), y (y_bytes), then w and eta (n doubles each) when not NULL.
+ * Sets *ns; NULL when out of memory. Hand them to mql_cache_key_finish. */
+mql_cache_seg *mql_cache_data_segs(const mql_design_binding *b, size_t n, const void *y,
+                                   size_t y_bytes, const double *w, const double *eta,
+                                   size_t *ns);
+
 /* Ends a key: appends the ns segments' lengths and XXH64s to kb and frees s, then hands kb's
  * text to key (its length and XXH64 set). Returns 0, or -1 when kb ran out of memory (kb's text
  * freed, no key). */

@@ -79,17 +79,10 @@ int mql_fit_key_make(const mql_design_binding *b, const mql_glm_data *gd, const 
                      mql_fit_key *key)
 {
     memset(key, 0, sizeof *key);
-    const mql_design *d = b->design;
-    size_t n = gd->n, ns = 0;
-    mql_cache_seg *s = calloc(d->n_features + 2, sizeof *s);
+    size_t n = gd->n, ns;
+    mql_cache_seg *s = mql_cache_data_segs(b, n, gd->y, n * sizeof *gd->y, gd->w, NULL, &ns);
     if (!s)
         return -1;
-    for (size_t k = 0; k < d->n_features; k++)
-        s[ns++] = mql_cache_column_seg(b->f[k].col, b->f[k].by_code, n);
-    s[ns++] = (mql_cache_seg){gd->y, n * sizeof *gd->y, 0, 0};
-    if (gd->w)
-        s[ns++] = (mql_cache_seg){gd->w, n * sizeof *gd->w, 0, 0};
-    mql_cache_hash_segs(s, ns);
 
     mql_wbuf kb = {0};
     mql_wb_str(&kb, "mqlcal-fit");

@@ -59,18 +59,10 @@ int mql_points_key_make(const mql_model *m, const mql_design_binding *b, const u
     const mql_design *d = m->design;
     const mql_glm_result *r = m->fit;
     const mql_table *t = b->table;
-    size_t n = t->n_rows, ns = 0;
-    mql_cache_seg *s = calloc(d->n_features + 3, sizeof *s);
+    size_t n = t->n_rows, ns;
+    mql_cache_seg *s = mql_cache_data_segs(b, n, y, n * sizeof *y, w, eta, &ns);
     if (!s)
         return -1;
-    for (size_t k = 0; k < d->n_features; k++)
-        s[ns++] = mql_cache_column_seg(b->f[k].col, b->f[k].by_code, n);
-    s[ns++] = (mql_cache_seg){y, n * sizeof *y, 0, 0};
-    if (w)
-        s[ns++] = (mql_cache_seg){w, n * sizeof *w, 0, 0};
-    if (eta)
-        s[ns++] = (mql_cache_seg){eta, n * sizeof *eta, 0, 0};
-    mql_cache_hash_segs(s, ns);
 
     mql_wbuf kb = {0};
     mql_wb_str(&kb, "mqlcal-points");
