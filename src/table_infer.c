@@ -50,21 +50,24 @@ static size_t distinct_of(const double *v, size_t n, int dec, const numstats *st
     if (scale > 0 && mx * scale - mn * scale < 16777216.0 && fabs(mn * scale) < 0x1p50 &&
         fabs(mx * scale) < 0x1p50) {
         double base = round(mn * scale);
-        size_t words = (size_t)(round(mx * scale) - base) / 64 + 1, used = 0;
+        size_t words = (size_t)(round(mx * scale) - base) / 64 + 1, used = 0, i = 0;
         uint64_t *bits = calloc(words, sizeof *bits);
         if (!bits)
             return (size_t)-1;
-        for (size_t i = 0; i < n; i++) {
+        for (; i < n; i++) {
             double x = v[i];
             if (isnan(x))
                 continue;
             size_t k = (size_t)(x * scale - base + 0.5);
+            if (k / 64 >= words)
+                break;        /* a value outside the range st gave: count by hashing instead */
             uint64_t bit = UINT64_C(1) << (k % 64);
             used += !(bits[k / 64] & bit);
             bits[k / 64] |= bit;
         }
         free(bits);
-        return used;
+        if (i == n)
+            return used;
     }
     /* All-ones bits are a NaN, never inserted (NaN cells are skipped), so they mark empty. */
     const uint64_t empty = UINT64_MAX;
