@@ -18,4 +18,14 @@ void mql_xwx_dense_eta(const double *x, size_t m, size_t p, size_t ld, const dou
 void mql_xwx_dense_add(double *x, size_t m, size_t p, size_t ld, const double *c,
                        const double *s, const double *wz, double *a, double *b);
 
+/* Adds X'X to the upper triangle of the row-major p x p matrix a (a[j p + i] for j <= i; the
+ * rest is not touched) for an m x p chunk x laid out as above: what dsyrk would add. Up to 40
+ * columns the sums run in one fixed order (xwx_dense.c), the same bits whichever code path the
+ * CPU takes; above that this is dsyrk, whose order depends on OpenBLAS's kernel. */
+void mql_xwx_dense_gram(const double *x, size_t m, size_t p, size_t ld, double *a);
+
+/* The fixed-order sums (any p) by the code compiled for the baseline instruction set only,
+ * whatever the CPU offers: for the unit test that holds the two paths to the same bits. */
+void mql_xwx_dense_gram_baseline(const double *x, size_t m, size_t p, size_t ld, double *a);
+
 #endif
