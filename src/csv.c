@@ -35,7 +35,7 @@ typedef struct batch {
     size_t n_rec, cap_rec;
 } batch;
 
-typedef struct reader {
+typedef struct mql_csv_reader {
     const char *path;
     int status;              /* first error; libcsv cannot be stopped mid-chunk, so later
                                 callbacks are ignored once this is set */
@@ -53,8 +53,10 @@ typedef struct reader {
     mql_csv_row_fn fn;       /* direct mode (parts): each record goes to fn as soon as it ends, */
     void *ctx;               /*   and b holds only the record being parsed */
     size_t index;            /* direct mode: index of the next record handed to fn */
-    const mql_csv_cell_fns *cells;   /* cell mode (parts): fields go to cells->cell unstored */
-    size_t n_calls;          /* libcsv callbacks so far: tells whether csv_fini flushed a record */
+    const mql_csv_cell_fns *cells;   /* cell mode (parts): fields go to cells->cell unstored
+                                        and unchecked (csv.h) */
+    size_t n_calls;          /* on_record calls so far: tells whether csv_fini flushed a record
+                                (a flushed field always comes with its record's end) */
     char delim;              /* direct mode: the delimiter, for the rows handed on */
     int at_top;              /* the reader starts at the top of the file (not a later part) */
 } reader;
@@ -192,11 +194,13 @@ static int scan_field(reader *r, const unsigned char *s, size_t n)
     return 0;
 }
 
-/* Cell mode: checks field data in place (8 bytes at a time while plain ASCII) and hands it on.
- * The last word overlaps the one before it, and a field of 4 to 7 bytes (most numbers) is
- * checked as two overlapping halves of one word, so only the shortest fields go byte by byte. */
-static void on_cell(reader *r, const unsigned char *s, size_t n)
+/* Checks a cell that cell mode handed over unchecked (csv.h): 8 bytes at a time while plain
+ * ASCII, the slow scan only for a cell with a control or non-ASCII byte. The last word overlaps
+ * the one before it, and a cell of 4 to 7 bytes is checked as two overlapping halves of one
+ * word, so only the shortest cells go byte by byte. */
+int mql_csv_cell_check(mql_csv_reader *r, const char *cell, size_t n)
 {
+    const unsigned char *s = (const unsigned char *)cell;
     uint64_t acc = 0, w;
     if (n >= 8) {
         for (size_t i = 0; i + 8 < n; i += 8) {
@@ -214,36 +218,22 @@ static void on_cell(reader *r, const unsigned char *s, size_t n)
         for (size_t i = 0; i < n; i++)
             acc |= (uint64_t)(s[i] < 0x20 || s[i] >= 0x80);
     }
-    if (acc && scan_field(r, s, n))
-        return;
-    int st = r->cells->cell(r->ctx, r->rec_nf, (const char *)s, n, r->err);
-    if (st)
-        r->status = st;
-    r->rec_nf++;
+    return acc && scan_field(r, s, n) ? r->status : MQL_OK;
 }
 
-static void on_field(void *data, size_t n, void *ctx)
+/* on_field for the modes that store the field in the batch (all but cell mode). Not inlined, so
+ * that cell mode's on_field saves one register, not the five this needs. */
+static void on_field_store(reader *r, const unsigned char *src, size_t n)
+    __attribute__((noinline));
+static void on_field_store(reader *r, const unsigned char *src, size_t n)
 {
-    reader *r = ctx;
     batch *b = r->b;
-    r->n_calls++;
-    if (r->status)
-        return;
-    if (r->rec_nf == 0) {
-        r->rec_line = r->line;
-        r->rec_first = b->n_fields;
-    }
-    if (r->cells) {
-        on_cell(r, data, n);
-        return;
-    }
     if (batch_room_field(b, n)) {
         r->status = mql_err_set(r->err, MQL_ENOMEM, "%s: out of memory", r->path);
         return;
     }
     /* Copy and look for control / non-ASCII bytes in one pass, 8 bytes at a time (the last word
      * overlaps the previous one); only fields with such bytes take the slow check. */
-    const unsigned char *src = data;
     unsigned char *dst = (unsigned char *)b->bytes + b->n_bytes;
     uint64_t acc = 0, w;
     if (n >= 8) {
@@ -269,6 +259,27 @@ static void on_field(void *data, size_t n, void *ctx)
     b->len[b->n_fields] = n;
     b->n_bytes += n + 1;
     b->n_fields++;
+    r->rec_nf++;
+}
+
+static void on_field(void *data, size_t n, void *ctx)
+{
+    reader *r = ctx;
+    if (r->status)
+        return;
+    if (r->rec_nf == 0) {
+        r->rec_line = r->line;
+        r->rec_first = r->b->n_fields;
+    }
+    if (!r->cells) {
+        on_field_store(r, data, n);
+        return;
+    }
+    /* Cell mode: the cell goes on unchecked. cell() reads most cells of a numeric file as plain
+     * numbers, which need no check, and calls mql_csv_cell_check for the others. */
+    int st = r->cells->cell(r->ctx, r->rec_nf, data, n, r, r->err);
+    if (st)
+        r->status = st;
     r->rec_nf++;
 }
 

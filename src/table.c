@@ -520,13 +520,18 @@ static int on_row(const mql_csv_row *row, void *ctx, mql_err *err)
     return MQL_OK;
 }
 
-/* on_cell for every cell but a plain number in a column of numbers with room for its row. Not
- * inlined: on_cell stays a leaf without a frame, and reaches this by a jump. */
-static int on_cell_rule(void *ctx, size_t j, const char *s, size_t n, mql_err *err)
-    __attribute__((noinline));
-static int on_cell_rule(void *ctx, size_t j, const char *s, size_t n, mql_err *err)
+/* on_cell for every cell but a plain number in a column of numbers with room for its row: the
+ * reader's check first (csv.h), as the cell may hold any byte. Not inlined: on_cell stays a leaf
+ * without a frame, and reaches this by a jump. */
+static int on_cell_rule(void *ctx, size_t j, const char *s, size_t n, mql_csv_reader *rd,
+                        mql_err *err) __attribute__((noinline));
+static int on_cell_rule(void *ctx, size_t j, const char *s, size_t n, mql_csv_reader *rd,
+                        mql_err *err)
 {
     builder *b = ctx;
+    int st = mql_csv_cell_check(rd, s, n);
+    if (st)
+        return st;
     size_t i = b->n_rows;
     if (j == 0 && ensure_rows(b, i))
         return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
@@ -551,17 +556,18 @@ static int on_cell_rule(void *ctx, size_t j, const char *s, size_t n, mql_err *e
     return MQL_OK;
 }
 
-/* Cell mode of the parallel reader: each cell is typed as libcsv hands it over. The commonest
- * cells, a plain number in a column of numbers or a repeat (put_repeat), whose row has room,
- * are stored here without a call (nor the frame one needs); on_cell_rule takes the rest. */
-static int on_cell(void *ctx, size_t j, const char *s, size_t n, mql_err *err)
+/* Cell mode of the parallel reader: each cell is typed as libcsv hands it over, unchecked. The
+ * commonest cell, a plain number in a column of numbers whose row has room, is stored here
+ * without a call (nor the frame one needs), and without the reader's check: it is digits, a
+ * sign and a point, which the check would pass. on_cell_rule takes the rest. */
+static int on_cell(void *ctx, size_t j, const char *s, size_t n, mql_csv_reader *rd,
+                   mql_err *err)
 {
     builder *b = ctx;
     if (j < b->n_file_cols && b->n_rows < b->cap_rows && b->cb[j].out >= 0 &&
-        (put_plain_number(b, &b->cb[j], b->n_rows, s, n) ||
-         put_repeat(&b->cb[j], b->n_rows, s, n)))
+        put_plain_number(b, &b->cb[j], b->n_rows, s, n))
         return MQL_OK;
-    return on_cell_rule(ctx, j, s, n, err);
+    return on_cell_rule(ctx, j, s, n, rd, err);
 }
 
 /* The start of a part of the parallel reader: its rows go to the shared arrays from row

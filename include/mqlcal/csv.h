@@ -50,13 +50,22 @@ typedef struct mql_csv_part {
     size_t n_records;       /* data records in it */
 } mql_csv_part;
 
+/* The reader of one part in cell mode (csv.c), as cell() sees it: where the cell lies, for
+ * mql_csv_cell_check. */
+typedef struct mql_csv_reader mql_csv_reader;
+
 /* Cell-by-cell delivery of data records (mql_csv_read_parts): cell() for each field of a record
- * in order (j from 0; s NUL-terminated, valid during the call, already checked as UTF-8), then
- * end() once the record is complete and its field count checked. A record that fails a check
- * may have had some cells delivered before the read stops with the error. Either returns MQL_OK
- * or a status (with err filled) that stops the read. */
+ * in order (j from 0; s NUL-terminated, valid during the call), then end() once the record is
+ * complete and its field count checked. A record that fails a check may have had some cells
+ * delivered before the read stops with the error. Either returns MQL_OK or a status (with err
+ * filled) that stops the read.
+ * The cell comes as the file holds it, not yet checked: cell() must pass it to
+ * mql_csv_cell_check(rd, s, n) before anything else, unless it has seen that every byte is
+ * printable ASCII (as when it reads the cell as a plain number), for which the check does
+ * nothing. Most cells of a numeric export are such numbers, and the reader's own byte check
+ * cost as much as the number's parse. */
 typedef struct mql_csv_cell_fns {
-    int (*cell)(void *ctx, size_t j, const char *s, size_t n, mql_err *err);
+    int (*cell)(void *ctx, size_t j, const char *s, size_t n, mql_csv_reader *rd, mql_err *err);
     int (*end)(void *ctx, size_t n_fields, size_t line, mql_err *err);
     /* Optional (NULL: not called): once on each part's thread before its first record, with the
      * physical line where the data records begin (after the header) and the line where the part
@@ -83,6 +92,12 @@ int mql_csv_read_parts(const char *path, const mql_csv_opts *opts, size_t max_pa
                        uint64_t min_part_bytes, mql_csv_row_fn fn, const mql_csv_cell_fns *cells,
                        void *const *ctx, mql_csv_part *parts, size_t *n_parts,
                        mql_csv_info *info, mql_err *err);
+
+/* The check of a cell that cell() was handed (mql_csv_cell_fns): UTF-8, no NUL byte, and the
+ * line breaks inside a quoted field counted, so that later messages name the right line.
+ * Returns MQL_OK, or MQL_EDATA with err filled ("path:line: column 3 'x': invalid UTF-8 byte
+ * 0xFF ..."); cell() returns that status. */
+int mql_csv_cell_check(mql_csv_reader *rd, const char *s, size_t n);
 
 /* Reads the data records of a part that mql_csv_read_parts read successfully, again, in order
  * (index from 1); field counts are not checked again. fn may stop the read by returning a

@@ -308,10 +308,14 @@ typedef struct cell_count {
     size_t cells, bytes;
 } cell_count;
 
-static int count_cell(void *ctx, size_t j, const char *s, size_t n, mql_err *err)
+static int count_cell(void *ctx, size_t j, const char *s, size_t n, mql_csv_reader *rd,
+                      mql_err *err)
 {
     (void)j, (void)err;
     cell_count *c = ctx;
+    int st = mql_csv_cell_check(rd, s, n);
+    if (st)
+        return st;
     c->cells++;
     c->bytes += strlen(s) == n ? n : 0;
     return MQL_OK;

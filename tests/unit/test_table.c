@@ -490,13 +490,18 @@ static void test_distinct_counts(void **state)
 
 /* ---- the parallel reader (opts.threads >= 2) against the one-thread reader ---- */
 
-/* The message of a failing read with the given thread count. */
-static int fail_text(const char *s, size_t threads, mql_err *err)
+/* The message of a failing read of the n bytes at s (which may hold a NUL) with the given
+ * thread count. */
+static int fail_bytes(const char *s, size_t n, size_t threads, mql_err *err)
 {
     char path[64];
     mql_table *t = NULL;
     mql_read_opts o = {.threads = threads};
-    assert_non_null(write_temp(path, sizeof path, s));
+    snprintf(path, sizeof path, "/tmp/mqlcal-test-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, s, n), (ssize_t)n);
+    close(fd);
     int st = mql_table_read(path, &o, &t, err);
     unlink(path);
     assert_null(t);
@@ -507,18 +512,23 @@ static int fail_text(const char *s, size_t threads, mql_err *err)
     return st;
 }
 
-/* Reads text on one thread and in 2 and 3 parts expecting the same failure, whose message must
- * contain needle. */
-static void expect_same_failure(const char *s, int status, const char *needle)
+/* Reads the n bytes at s on one thread and in 2 and 3 parts expecting the same failure, whose
+ * message must contain needle. */
+static void expect_same_failure_n(const char *s, size_t n, int status, const char *needle)
 {
     mql_err e1 = {{0}}, e2 = {{0}};
-    assert_int_equal(fail_text(s, 1, &e1), status);
+    assert_int_equal(fail_bytes(s, n, 1, &e1), status);
     if (!strstr(e1.msg, needle))
         fail_msg("message '%s' lacks '%s'", e1.msg, needle);
     for (size_t w = 2; w <= 3; w++) {
-        assert_int_equal(fail_text(s, w, &e2), status);
+        assert_int_equal(fail_bytes(s, n, w, &e2), status);
         assert_string_equal(e1.msg, e2.msg);
     }
+}
+
+static void expect_same_failure(const char *s, int status, const char *needle)
+{
+    expect_same_failure_n(s, strlen(s), status, needle);
 }
 
 /* 400 rows of mixed columns: a quoted field with line breaks (CRLF and LF) and commas around
@@ -773,6 +783,66 @@ static void test_plain_number_cells(void **state)
     assert_true(c->num[0] == 40.125 && c->num[1] == -12.5 && isnan(c->num[3]));
     mql_table_free(one);
     free(t.s);
+}
+
+/* The parallel reader hands cells over unchecked and the table checks all but plain numbers
+ * (csv.h): cells of number columns that start like numbers but hold a line break inside quotes,
+ * a control, NUL or non-ASCII byte must be checked as the one-thread reader checks them. Valid
+ * ones give the same table (every row's line counted past the quoted line breaks); invalid ones
+ * the same message, with the line and column, whichever part they fall in. */
+static void test_unchecked_number_cells(void **state)
+{
+    (void)state;
+    static const char *const odd[] = {"\"12\n34\"", "\"5\r\n\"", "\"\r\n7\"", "1\t2",
+                                      "\"3\x01\"", "4\xC2\xA0", "\"-0.5\n\"", "6\xE2\x80\xAF" "000"};
+    const int n_odd = (int)(sizeof odd / sizeof odd[0]);
+    gen_text t = {0};
+    add(&t, "c0,c1,c2,c3,c4,c5,c6,c7\n");
+    /* column k meets odd[k] once early in the file and once late, each time after numbers only
+     * (so in a part that has typed it as numbers) */
+    for (int i = 0; i < 300; i++)
+        for (int k = 0; k < n_odd; k++)
+            add(&t, "%s%c", i == 20 + 9 * k || i == 170 + 13 * k ? odd[k] : k % 2 ? "-1.25" : "7",
+                k + 1 < n_odd ? ',' : '\n');
+    mql_table *one = read_all_ways(t.s, NULL);
+    assert_int_equal(one->n_rows, 300);
+    /* 4 odd cells hold a line break (one a CRLF), each twice: the last row is 8 lines down */
+    assert_non_null(one->line);
+    assert_int_equal(one->line[299], 301 + 8);
+    assert_int_equal(col(one, "c3")->type, MQL_COL_CATEGORICAL);   /* "1\t2": text */
+    mql_table_free(one);
+    free(t.s);
+
+    /* a bad byte in a number-shaped cell, after quoted line breaks in number-shaped cells of
+     * another column (row i on line 2 + i, plus one per earlier break) */
+    static const char *const bad[] = {"12\xFF", "0.\xC0\xAF", "\"1\n2\xC3\x28\"", "-7\x80"};
+    static const unsigned bad_byte[] = {0xFF, 0xC0, 0xC3, 0x80};
+    for (size_t v = 0; v < 4; v++)
+        for (int at = 40; at < 300; at += 110) {
+            gen_text u = {0};
+            add(&u, "x,y,z\n");
+            for (int i = 0; i < 300; i++)
+                add(&u, "%s,%s,%d\n", i % 50 == 5 ? "\"1\n\"" : "3.5", i == at ? bad[v] : "8",
+                    i % 4);
+            char needle[96];
+            snprintf(needle, sizeof needle, "FILE:%d: column 2 'y': invalid UTF-8 byte 0x%02X",
+                     2 + at + (at + 44) / 50 + (v == 2), bad_byte[v]);
+            expect_same_failure(u.s, MQL_EDATA, needle);
+            free(u.s);
+        }
+
+    /* a NUL inside a number ("12<NUL>5"): not a plain number, so checked, and refused */
+    for (int at = 40; at < 300; at += 110) {
+        gen_text u = {0};
+        add(&u, "x,y\n");
+        for (int i = 0; i < 300; i++)
+            add(&u, i == at ? "%d,12@5\n" : "%d,8\n", i);
+        *strchr(u.s, '@') = '\0';
+        char needle[96];
+        snprintf(needle, sizeof needle, "FILE:%d: column 2 'y': NUL byte at byte 3", 2 + at);
+        expect_same_failure_n(u.s, u.n, MQL_EDATA, needle);
+        free(u.s);
+    }
 }
 
 /* Columns whose first half and second half were typed differently: the second half's cells
@@ -1075,6 +1145,7 @@ int main(void)
         cmocka_unit_test(test_decimal_distinct),
         cmocka_unit_test(test_counts_while_reading),
         cmocka_unit_test(test_plain_number_cells),
+        cmocka_unit_test(test_unchecked_number_cells),
         cmocka_unit_test(test_parallel_errors),
         cmocka_unit_test(test_parallel_few_boundaries),
         cmocka_unit_test(test_merge_spellings),
