@@ -50,26 +50,34 @@ static inline int parse_num(const char *s, size_t n, double *out)
 
 /* parse_num_dec's first step, the common short forms: [sign] digits [. digits], at most 19
  * digits (so the mantissa cannot overflow), exact under the same condition as the general path.
- * Returns 0 and sets *out and *dec (the digits after the point), or -1 for any other form
- * (which the general path may still read). */
+ * s must be NUL-terminated at s[n]: the NUL ends the digit loops, which then need no bound test
+ * (an earlier NUL or any other byte ends them too, and the form is refused unless they reached
+ * s[n]). The table reader runs this for nearly every cell of a numeric file. Returns 0 and sets
+ * *out and *dec (the digits after the point), or -1 for any other form (which the general path
+ * may still read). */
 static inline int parse_num_plain(const char *s, size_t n, double *out, int *dec)
 {
-    size_t i = 0;
-    int neg = 0;
-    if (n && (s[0] == '-' || s[0] == '+'))
-        neg = s[i++] == '-';
+    const unsigned char *p = (const unsigned char *)s;
+    int neg = p[0] == '-';
+    p += neg | (p[0] == '+');
+    const unsigned char *d0 = p;
     uint64_t m = 0;
-    size_t d0 = i;
-    while (i < n && (unsigned char)(s[i] - '0') < 10)
-        m = m * 10 + (uint64_t)(s[i++] - '0');
-    size_t nd = i - d0, nf = 0;
-    if (i < n && s[i] == '.') {
-        size_t f0 = ++i;
-        while (i < n && (unsigned char)(s[i] - '0') < 10)
-            m = m * 10 + (uint64_t)(s[i++] - '0');
-        nf = i - f0;
+    unsigned d;
+    while ((d = (unsigned)*p - '0') < 10) {
+        m = m * 10 + d;
+        p++;
     }
-    if (i == n && nd + nf > 0 && nd + nf <= 19 && m <= (UINT64_C(1) << 53) && nf <= 22) {
+    size_t nd = (size_t)(p - d0), nf = 0;
+    if (*p == '.') {
+        const unsigned char *f0 = ++p;
+        while ((d = (unsigned)*p - '0') < 10) {
+            m = m * 10 + d;
+            p++;
+        }
+        nf = (size_t)(p - f0);
+    }
+    if (p == (const unsigned char *)s + n && nd + nf > 0 && nd + nf <= 19 &&
+        m <= (UINT64_C(1) << 53)) {
         double v = nf ? (double)m / mql_pow10_exact[nf] : (double)m;
         *out = neg ? -v : v;
         *dec = (int)nf;

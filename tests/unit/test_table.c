@@ -7,6 +7,8 @@
 
 #include "mqlcal/table.h"
 
+#include "../../src/table_num.h"   /* parse_num_plain (not public) */
+
 /* Reads text expecting failure with status and a message containing needle. */
 static void expect_fail(const char *text, const mql_read_opts *o, int status, const char *needle)
 {
@@ -785,6 +787,77 @@ static void test_plain_number_cells(void **state)
     free(t.s);
 }
 
+/* parse_num_plain as it was written with a bound test in each digit loop, the reference for the
+ * one that stops at the NUL after the cell instead. */
+static int plain_by_bounds(const char *s, size_t n, double *out, int *dec)
+{
+    size_t i = 0;
+    int neg = 0;
+    if (n && (s[0] == '-' || s[0] == '+'))
+        neg = s[i++] == '-';
+    uint64_t m = 0;
+    size_t d0 = i;
+    while (i < n && (unsigned char)(s[i] - '0') < 10)
+        m = m * 10 + (uint64_t)(s[i++] - '0');
+    size_t nd = i - d0, nf = 0;
+    if (i < n && s[i] == '.') {
+        size_t f0 = ++i;
+        while (i < n && (unsigned char)(s[i] - '0') < 10)
+            m = m * 10 + (uint64_t)(s[i++] - '0');
+        nf = i - f0;
+    }
+    if (i == n && nd + nf > 0 && nd + nf <= 19 && m <= (UINT64_C(1) << 53) && nf <= 22) {
+        double v = nf ? (double)m / mql_pow10_exact[nf] : (double)m;
+        *out = neg ? -v : v;
+        *dec = (int)nf;
+        return 0;
+    }
+    return -1;
+}
+
+static void expect_plain_agrees(const char *s, size_t n)
+{
+    double a = 0, b = 0;
+    int da = -1, db = -1;
+    int ra = parse_num_plain(s, n, &a, &da), rb = plain_by_bounds(s, n, &b, &db);
+    if (ra != rb || (ra == 0 && (memcmp(&a, &b, sizeof a) != 0 || da != db)))
+        fail_msg("'%.*s' (%zu bytes): %d %.17g %d against %d %.17g %d", (int)n, s, n, ra, a, da,
+                 rb, b, db);
+}
+
+/* parse_num_plain's digit loops stop at the NUL after the cell (the readers' cells all have
+ * one): every string of up to 6 bytes over digits, the point, signs, the bytes either side of
+ * the digits, a letter and a NUL inside the cell, and long runs of digits about the 19-digit and
+ * 2^53 limits, read as the bounded loops read them (value bits and decimals). */
+static void test_plain_number_sentinel(void **state)
+{
+    (void)state;
+    static const char alpha[] = {'0', '7', '9', '.', '-', '+', '/', ':', 'e', '\0'};
+    const size_t na = sizeof alpha;
+    char s[40];
+    for (size_t n = 0; n <= 6; n++) {
+        size_t total = 1;
+        for (size_t k = 0; k < n; k++)
+            total *= na;
+        for (size_t code = 0; code < total; code++) {
+            size_t c = code;
+            for (size_t k = 0; k < n; k++, c /= na)
+                s[k] = alpha[c % na];
+            s[n] = '\0';
+            s[n + 1] = '5';      /* digits past the NUL must not be read as the cell's */
+            s[n + 2] = '\0';
+            expect_plain_agrees(s, n);
+        }
+    }
+    static const char *const longs[] = {
+        "9007199254740992", "9007199254740993", "-9007199254740992.5", "900719925474099.25",
+        "1234567890123456789", "12345678901234567890", "0.0000000000000000001",
+        "0.00000000000000000001", "123456789.0123456789", "1234567890.123456789",
+        "00000000000000000000001", "-.0000000000000000009", "18446744073709551616"};
+    for (size_t k = 0; k < sizeof longs / sizeof longs[0]; k++)
+        expect_plain_agrees(longs[k], strlen(longs[k]));
+}
+
 /* The parallel reader hands cells over unchecked and the table checks all but plain numbers
  * (csv.h): cells of number columns that start like numbers but hold a line break inside quotes,
  * a control, NUL or non-ASCII byte must be checked as the one-thread reader checks them. Valid
@@ -1146,6 +1219,7 @@ int main(void)
         cmocka_unit_test(test_counts_while_reading),
         cmocka_unit_test(test_plain_number_cells),
         cmocka_unit_test(test_unchecked_number_cells),
+        cmocka_unit_test(test_plain_number_sentinel),
         cmocka_unit_test(test_parallel_errors),
         cmocka_unit_test(test_parallel_few_boundaries),
         cmocka_unit_test(test_merge_spellings),
