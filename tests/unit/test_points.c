@@ -646,15 +646,26 @@ static void test_self_check(void **state)
     mql_table_free(t);
 }
 
+static void inside_rows_at_cuts(int plain);
+
 /* The points pass's step lookups (score_chunk through mql_points_inside_rows: the table of
- * points by integer, and the per-cut counts for decimals) against the row-by-row reference,
+ * points by written integer, and the per-cut counts) against the row-by-row reference,
  * mql_points_internal_scores, on values exactly at, just below and just above every cut, far
  * outside the cuts and missing. A decimal column with a missing cell (its missing term) and an
- * integer column without one; the values are set after the fit, so the cuts stay the fit's.
- * The table reads infinities as missing, so no column holds one. */
+ * integer column without one (a missing value there scores as 0 does); the values are set after
+ * the fit, so the cuts stay the fit's. The table reads infinities as missing, so no column
+ * holds one. Twice: the decimals one written unit (0.001) either side of each cut, as a plain
+ * decimal column holds them (the table by integer), then the doubles next to each cut, which
+ * no plain decimal column holds (the column marked as not plain: the counts per cut). */
 static void test_inside_rows_at_cuts(void **state)
 {
     (void)state;
+    for (int plain = 1; plain >= 0; plain--)
+        inside_rows_at_cuts(plain);
+}
+
+static void inside_rows_at_cuts(int plain)
+{
     char csv[4096], path[64];
     size_t len = (size_t)snprintf(csv, sizeof csv, "amt,visits,won\n");
     enum { N = 80 };
@@ -697,16 +708,23 @@ static void test_inside_rows_at_cuts(void **state)
         assert_true(st->n > 2);
         seen[fi] = 1;
         mql_column *col = &t->cols[mql_table_find(t, fi ? "visits" : "amt")];
+        assert_true(col->plain_decimal);
+        assert_int_equal(col->decimals, fi ? 0 : 3);
+        if (!fi)
+            col->plain_decimal = plain;
         size_t r = 0;
         for (size_t c = 1; c < st->n; c++) {
-            double cut = st->lo[c];
-            double v[3] = {cut, fi ? cut - 1 : nextafter(cut, -INFINITY),
-                           fi ? cut + 1 : nextafter(cut, INFINITY)};
+            double cut = st->lo[c], w = round(cut * 1000);
+            assert_true(fi || w / 1000 == cut);   /* a cut at the data's precision */
+            double v[3] = {cut, fi ? cut - 1 : plain ? (w - 1) / 1000 : nextafter(cut, -INFINITY),
+                           fi ? cut + 1 : plain ? (w + 1) / 1000 : nextafter(cut, INFINITY)};
             for (int q = 0; q < 3; q++)
                 col->num[r++] = v[q];
         }
         col->num[r++] = -1e300;
         col->num[r++] = 1e300;
+        col->num[r++] = fi ? -7 : -123.456;   /* beyond the table's ends, as written */
+        col->num[r++] = fi ? 20 : 99.999;
         col->num[r++] = fi ? -1000 : -0.0;
         col->num[r++] = fi ? 1000 : 0.0;
         col->num[r++] = NAN;
@@ -1372,6 +1390,11 @@ static void test_exact_costs_jobs(void **state)
         g = g * 6364136223846793005ULL + 1442695040888963407ULL;
         double u = (double)(g >> 11) * 0x1p-53;
         eta[i] = i % 4 == 0 ? (double)((g >> 40) % 50) / 8.0 - 4.0 : 9.0 * u - 6.0;
+        /* and the logistic's edges: a signed zero, tiny values, and probabilities that round
+         * to 0 or 1 (the loss clamps them), the exponential underflowing at the last two */
+        static const double edge[] = {-0.0, 0.0, 1e-300, -1e-300, 40, -40, 800, -800};
+        if (i >= 1000 && i < 1000 + 16 * 8 && i % 16 == 1)
+            eta[i] = edge[(i - 1000) / 16];
         p[i] = mql_logistic(eta[i]);
         w[i] = 0.25 + (double)((g >> 20) % 100) / 64.0;
         y[i] = (g >> 45) % 8 == 0 || (eta[i] > 0.5 && (g >> 50) % 2);
