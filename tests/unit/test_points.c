@@ -646,6 +646,71 @@ static void test_self_check(void **state)
     mql_table_free(t);
 }
 
+/* The sampled self-check scores its rows through the read-back rules on two threads from 4,096
+ * rows on, half each (selfcheck.c): every row is compared, so a wrong inside score in either
+ * half fails the check and is named by its line. */
+static void test_self_check_rows_halves(void **state)
+{
+    (void)state;
+    enum { N = 6000 };
+    static const char *const tier[] = {"Gold", "Silver", "Bronze", ""};
+    size_t cap = 32 * N, len = 0;
+    char *csv = malloc(cap), path[64];
+    assert_non_null(csv);
+    len += (size_t)snprintf(csv + len, cap - len, "tier,visits,won\n");
+    for (size_t r = 0; r < N; r++)
+        len += (size_t)snprintf(csv + len, cap - len, "%s,%zu,%d\n", tier[r % 4], r % 11,
+                                (int)(r % 3 == 0 || r % 7 == 0));
+    assert_non_null(write_temp(path, sizeof path, csv));
+    free(csv);
+    mql_err err;
+    mql_table *t;
+    mql_design *d;
+    mql_design_binding *b;
+    mql_design_opts dopt;
+    mql_design_opts_init(&dopt);
+    dopt.min_level_count = 0;
+    assert_int_equal(mql_design_opts_add_role(&dopt, "won", &err), MQL_OK);
+    assert_int_equal(mql_table_read(path, NULL, &t, &err), MQL_OK);
+    unlink(path);
+    assert_int_equal(mql_design_build(t, &dopt, &d, &err), MQL_OK);
+    mql_design_opts_clear(&dopt);
+    assert_int_equal(mql_design_bind(d, t, &b, &err), MQL_OK);
+    double beta[16];
+    assert_true(d->p <= 16);
+    for (size_t j = 0; j < d->p; j++)
+        beta[j] = j == 0 ? -1.0 : 0.3 * (double)j;
+    mql_points_opts o;
+    mql_points_opts_default(&o);
+    o.pdo = 10 * log(2.0);
+    mql_points *m;
+    long *sc = NULL;
+    assert_int_equal(mql_points_from_fit_scored(d, beta, b, NULL, NULL, &o, &m, &sc, &err),
+                     MQL_OK);
+    size_t *rows = malloc(N * sizeof *rows);
+    assert_non_null(rows);
+    for (size_t r = 0; r < N; r++)
+        rows[r] = r;
+    assert_int_equal(mql_points_self_check_rows_scored(d, b, m, rows, N, sc, &err), MQL_OK);
+    static const size_t bad[] = {100, 2999, 3000, 5999};
+    for (size_t q = 0; q < sizeof bad / sizeof bad[0]; q++) {
+        char want[64];
+        sc[bad[q]]++;
+        assert_int_equal(mql_points_self_check_rows_scored(d, b, m, rows, N, sc, &err),
+                         MQL_EDATA);
+        snprintf(want, sizeof want, "lead on line %zu scores %ld by", bad[q] + 2, sc[bad[q]] - 1);
+        if (!strstr(err.msg, want))
+            fail_msg("expected '%s' in: %s", want, err.msg);
+        sc[bad[q]]--;
+    }
+    free(rows);
+    free(sc);
+    mql_points_free(m);
+    mql_design_binding_free(b);
+    mql_design_free(d);
+    mql_table_free(t);
+}
+
 static void inside_rows_at_cuts(int plain);
 
 /* The points pass's step lookups (score_chunk through mql_points_inside_rows: the table of
@@ -1462,6 +1527,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_self_check_reuses_scores, setup, teardown),
         cmocka_unit_test(test_exact_costs_jobs),
         cmocka_unit_test(test_inside_rows_at_cuts),
+        cmocka_unit_test(test_self_check_rows_halves),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
