@@ -11,6 +11,7 @@
  * do not change under that shift. */
 #include "mqlcal/firth.h"
 #include "mqlcal/glm_warm.h"
+#include "mqlcal/xwx_dense.h"
 
 #include <float.h>
 #include <math.h>
@@ -179,8 +180,8 @@ static int chunk_bad(const double *x, size_t m, size_t p, int intercept)
 }
 
 /* One chunk of a pass, column by column: the per-row weights in one loop (exp, log1p), then each
- * kept column's scaled copy and score sum in a loop over the rows, I by dsyrk, the hat rows by
- * one triangular solve. */
+ * kept column's scaled copy and score sum in a loop over the rows, I by mql_xwx_dense_gram, the
+ * hat rows by one triangular solve. */
 static int part_chunk(fpart *t, size_t row0, size_t m)
 {
     const fshared *sh = t->sh;
@@ -253,9 +254,8 @@ static int part_chunk(fpart *t, size_t row0, size_t m)
         cblas_dgemv(CblasColMajor, CblasTrans, (int)m, (int)k, 1.0, xc, (int)m, res, 1, 1.0,
                     t->g, 1);
     if (sh->mode != PASS_HAT) {
-        /* the lower triangle column-major is the upper one row-major (work_pass's reading) */
-        cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, (int)k, (int)m, 1.0, t->xs, (int)m,
-                    1.0, t->a, (int)k);
+        /* the upper triangle row-major (work_pass's reading), as the dense IRLS passes form it */
+        mql_xwx_dense_gram(t->xs, m, k, m, t->a);
         if (sh->mode != PASS_BOTH)
             return MQL_OK;
     }
