@@ -655,7 +655,19 @@ done:
  * prefix is not well formed, the part before the boundary meets the error first, or does not end
  * cleanly at the boundary (csv_fini sees an open quote); either way the caller is told to read the
  * file on one thread, so every result and message equals the one-thread reader's. Line numbers
- * count LF and CR-not-before-LF bytes, the one-thread reader's rule. */
+ * count LF and CR-not-before-LF bytes, the one-thread reader's rule.
+ *
+ * The scan runs on the calling thread, which also hashes the whole file, and reaches the middle
+ * of the file some 30 ms after part 0 has started: a part that waited for it would finish that
+ * much later. So when the caller can take records whose lines are not yet known (cell mode with
+ * begin and reset), part k >= 1 starts at once at a guess, the first LF at or after its floor,
+ * as if the quotes before it were even; the part before it parses up to the guess and waits
+ * there. The scan later finds the true boundary. The same as the guess (nearly always): the part
+ * learns its first line and shifts the lines it has handed on (begin). Later (the LF lay inside
+ * a quoted field, as in a CRM export's multi-line notes): the part forgets its records (reset)
+ * and starts again at the true boundary, while the part before it parses on to it. An error a
+ * part meets before its guess is confirmed would name a wrong line: the caller is then told to
+ * read on one thread, which names the right one. */
 
 #define SPLIT_MAX 16
 
@@ -670,12 +682,20 @@ typedef struct split {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     size_t n;                        /* parts planned */
-    uint64_t start[SPLIT_MAX];       /* first byte of part k */
+    uint64_t start[SPLIT_MAX];       /* first byte of part k (once found[k] for k >= 1) */
     size_t line[SPLIT_MAX];          /* its physical line */
-    uint64_t floor[SPLIT_MAX];       /* part k ends at or after this offset */
+    int found[SPLIT_MAX];            /* FOUND: the scan has set start[k] and line[k]; NO_PART:
+                                        it found no boundary for part k (0: not yet) */
+    uint64_t guess[SPLIT_MAX];       /* part k was started here before the scan came (0: not) */
+    uint64_t floor[SPLIT_MAX];       /* part k ends at the first LF outside quotes from here */
+    uint64_t stop[SPLIT_MAX];        /* part k may parse up to here before its end is known:
+                                        part k + 1's guess, else floor[k] */
     uint64_t end[SPLIT_MAX];         /* ... and exactly here once end_known[k] */
     int end_known[SPLIT_MAX];
 } split;
+
+#define FOUND 1
+#define NO_PART 2
 
 typedef struct part {
     split *sp;
@@ -685,6 +705,8 @@ typedef struct part {
     mql_err err;
     int status;
     int clean;               /* ended exactly at a record boundary */
+    int spec;                /* running from guess[k], its first line not yet known */
+    int spec_error;          /* status arose before the guess was confirmed (a wrong line) */
     int started;
     pthread_t th;
 } part;
@@ -709,17 +731,59 @@ static int pread_full(int fd, unsigned char *buf, size_t n, uint64_t off)
     return 0;
 }
 
-/* The offset up to which part k may parse from pos: its end once known, else its floor (waiting
- * there until the boundary scan has found the end). */
-static uint64_t part_limit(split *sp, size_t k, uint64_t pos, int *known)
+/* The offset up to which part k may parse from pos: its end once known, else its stop (waiting
+ * there until the boundary scan has found the end). A part running from a guess returns as soon
+ * as the scan has judged the guess (*verdict: FOUND or NO_PART), so that it learns its first
+ * line early, or stops parsing what is not its part. */
+static uint64_t part_limit(part *pt, uint64_t pos, int *known, int *verdict)
 {
+    split *sp = pt->sp;
+    size_t k = pt->k;
     pthread_mutex_lock(&sp->mu);
-    while (!sp->end_known[k] && pos >= sp->floor[k])
+    for (;;) {
+        *verdict = pt->spec ? sp->found[k] : 0;
+        if (*verdict || sp->end_known[k] || pos < sp->stop[k])
+            break;
         pthread_cond_wait(&sp->cv, &sp->mu);
+    }
     *known = sp->end_known[k];
-    uint64_t lim = *known ? sp->end[k] : sp->floor[k];
+    uint64_t lim = *known ? sp->end[k] : sp->stop[k];
     pthread_mutex_unlock(&sp->mu);
     return lim;
+}
+
+/* Waits until the scan has judged part k's guess: FOUND (start[k] and line[k] set) or NO_PART. */
+static int part_verdict(part *pt)
+{
+    split *sp = pt->sp;
+    pthread_mutex_lock(&sp->mu);
+    while (!sp->found[pt->k])
+        pthread_cond_wait(&sp->cv, &sp->mu);
+    int v = sp->found[pt->k];
+    pthread_mutex_unlock(&sp->mu);
+    return v;
+}
+
+/* The line a part running from a guess counts from until it learns its first line: any value
+ * does, since the lines handed on are shifted by the difference then. */
+#define GUESS_LINE ((size_t)1)
+
+#define GUESS_WRONG 0x5357   /* private status: the part's guess was not its start after all */
+
+/* A part running from a guess whose start the scan has found: when the guess was right, the
+ * lines counted so far are shifted to the true ones (the caller's too, through begin) and the
+ * part goes on as any other; when wrong, GUESS_WRONG (part_main starts the part again). */
+static int part_settle(part *pt)
+{
+    split *sp = pt->sp;
+    if (sp->start[pt->k] != sp->guess[pt->k])
+        return GUESS_WRONG;
+    size_t shift = sp->line[pt->k] - GUESS_LINE;
+    pt->r.line += shift;
+    pt->r.rec_line += shift;
+    pt->spec = 0;
+    return pt->r.cells->begin(pt->r.ctx, sp->line[0], sp->line[pt->k], shift,
+                              pt->r.rec_nf > 0, &pt->err);
 }
 
 /* The message for a libcsv parse failure, as the one-thread reader words it. */
@@ -735,11 +799,13 @@ static int parse_failure(reader *r, struct csv_parser *p, mql_err *err)
     return mql_err_set(err, MQL_ENOMEM, "%s: %s", r->path, csv_strerror(csv_error(p)));
 }
 
-/* Parses bytes [pos, end) of fd in direct mode with a fresh parser; sp/k: the end is part k's,
- * found while it runs. At the end of the file the parser is finished as the one-thread reader
- * does; elsewhere *clean says whether the range ended exactly at a record boundary. */
-static int parse_range(reader *r, int fd, char delim, uint64_t pos, uint64_t end, split *sp,
-                       size_t k, uint64_t file_size, int *clean)
+/* Parses bytes [pos, end) of fd in direct mode with a fresh parser; pt: the range is that part's,
+ * its end found while it runs (end unused). At the end of the file the parser is finished as the
+ * one-thread reader does; elsewhere *clean says whether the range ended exactly at a record
+ * boundary. A part running from a guess settles it (part_settle) as soon as the scan has judged
+ * it, and returns GUESS_WRONG when the guess was wrong or the part is not needed. */
+static int parse_range(reader *r, int fd, char delim, uint64_t pos, uint64_t end, part *pt,
+                       uint64_t file_size, int *clean)
 {
     struct csv_parser p;
     unsigned char *buf = malloc(CHUNK);
@@ -752,8 +818,17 @@ static int parse_range(reader *r, int fd, char delim, uint64_t pos, uint64_t end
     r->delim = delim;
     int st = MQL_OK;
     for (;;) {
-        int known = 1;
-        uint64_t lim = sp ? part_limit(sp, k, pos, &known) : end;
+        int known = 1, verdict = 0;
+        uint64_t lim = pt ? part_limit(pt, pos, &known, &verdict) : end;
+        if (verdict) {
+            if (verdict == NO_PART)
+                st = GUESS_WRONG;
+            else
+                st = part_settle(pt);
+            if (st)
+                break;
+            continue;
+        }
         if (known)
             end = lim;
         if (pos >= lim)
@@ -804,18 +879,41 @@ static void part_reader(reader *r, const split *sp, batch *b, mql_err *err, size
                   .cells = cells};
 }
 
+/* A part's thread. A part started from a guess that ends (its last record, or an error) before
+ * the scan has judged the guess waits for the verdict: a wrong guess starts the part again at
+ * the true boundary with a fresh parser and a reset context, and an error found while the
+ * part's lines were not known is marked, so that the caller reads on one thread. */
 static void *part_main(void *arg)
 {
     part *pt = arg;
     split *sp = pt->sp;
-    pt->r.line = sp->line[pt->k];
     const mql_csv_cell_fns *cells = pt->r.cells;
-    if (cells && cells->begin &&
-        (pt->status = cells->begin(pt->r.ctx, sp->line[0], sp->line[pt->k], &pt->err)))
-        return NULL;
-    pt->status = parse_range(&pt->r, sp->fd, sp->delim, sp->start[pt->k], 0, sp, pt->k, sp->size,
-                             &pt->clean);
-    return NULL;
+    for (;;) {
+        uint64_t from = pt->spec ? sp->guess[pt->k] : sp->start[pt->k];
+        pt->r.line = pt->spec ? GUESS_LINE : sp->line[pt->k];
+        if (!pt->spec && cells && cells->begin &&
+            (pt->status = cells->begin(pt->r.ctx, sp->line[0], sp->line[pt->k], 0, 0, &pt->err)))
+            return NULL;
+        int st = parse_range(&pt->r, sp->fd, sp->delim, from, 0, pt, sp->size, &pt->clean);
+        if (!pt->spec && st != GUESS_WRONG) {
+            pt->status = st;
+            return NULL;
+        }
+        if (part_verdict(pt) == NO_PART)
+            return NULL;     /* the file has fewer parts: this one's records are not used */
+        if (sp->start[pt->k] == sp->guess[pt->k]) {
+            pt->spec_error = st != MQL_OK;
+            pt->status = st ? st : part_settle(pt);
+            return NULL;
+        }
+        /* The guess lay inside a quoted field: the true start is later. */
+        mql_csv_row_fn fn = pt->r.fn;
+        void *ctx = pt->r.ctx;
+        pt->b.n_bytes = pt->b.n_fields = pt->b.n_rec = 0;
+        part_reader(&pt->r, sp, &pt->b, &pt->err, 0, fn, cells, ctx);
+        cells->reset(ctx);
+        pt->spec = 0;
+    }
 }
 
 /* Counts of one stretch of bytes for the boundary scan. */
@@ -872,19 +970,23 @@ static void scan_count(scanner *sc, const unsigned char *s, size_t n)
     sc->pos += n;
 }
 
-/* Publishes the end of part k - 1 (and the start of part k when b is a boundary). */
+/* Publishes the end of part k - 1, and when b is a boundary (not the end of the file) the start
+ * of part k, whose start[k] and line[k] are set. */
 static void publish_end(split *sp, size_t k, uint64_t b)
 {
     pthread_mutex_lock(&sp->mu);
     sp->end[k - 1] = b;
     sp->end_known[k - 1] = 1;
+    if (b < sp->size)
+        sp->found[k] = FOUND;
     pthread_cond_broadcast(&sp->cv);
     pthread_mutex_unlock(&sp->mu);
 }
 
 /* Runs the boundary scan over s[0..n) (the bytes at sc->pos): counts up to the next target, then
  * walks byte by byte to the first LF outside quotes, which ends part k - 1 and starts part k
- * (started here). Returns 0, or -1 when a thread cannot be started. */
+ * (started here unless it runs from a guess already). Returns 0, or -1 when a thread cannot be
+ * started. */
 static int scan_feed(split *sp, part *pt, scanner *sc, const unsigned char *s, size_t n)
 {
     while (n && sc->k < sp->n) {
@@ -911,6 +1013,8 @@ static int scan_feed(split *sp, part *pt, scanner *sc, const unsigned char *s, s
         publish_end(sp, k, sc->pos);
         if (sc->k < sp->n)
             sc->target = sp->floor[k];
+        if (pt[k].started)
+            continue;
         if (pthread_create(&pt[k].th, NULL, part_main, &pt[k]))
             return -1;
         pt[k].started = 1;
@@ -957,6 +1061,32 @@ static void split_close(split *sp, part *pt, size_t n_pt)
         pthread_cond_destroy(&sp->cv);
         close(sp->fd);
         free(sp);
+    }
+}
+
+/* Guesses the start of parts 1 .. n - 1 (each the byte after the first LF at or after its floor
+ * and after the guess before it) and marks them to start at once. Stops at the first part
+ * without a LF in the MiB after its floor, which then starts when the scan finds it, with every
+ * part after it. buf: CHUNK bytes of scratch. */
+static void guess_starts(split *sp, part *pt, unsigned char *buf)
+{
+    uint64_t from = sp->start[0];
+    for (size_t k = 1; k < sp->n; k++) {
+        uint64_t at = sp->floor[k - 1] > from ? sp->floor[k - 1] : from;
+        size_t m = sp->size - at < CHUNK ? (size_t)(sp->size - at) : CHUNK;
+        const unsigned char *lf = NULL;
+        /* a line is rarely long: look at 64 KiB first */
+        for (size_t got = 0, step = 64u << 10; !lf && got < m; got += step, step = m - got) {
+            size_t w = step < m - got ? step : m - got;
+            if (pread_full(sp->fd, buf + got, w, at + got))
+                return;
+            lf = memchr(buf + got, '\n', w);
+        }
+        if (!lf || at + (uint64_t)(lf - buf) + 1 >= sp->size)
+            return;
+        from = sp->guess[k] = at + (uint64_t)(lf - buf) + 1;
+        sp->stop[k - 1] = from;
+        pt[k].spec = 1;
     }
 }
 
@@ -1011,7 +1141,7 @@ int mql_csv_read_parts(const char *path, const mql_csv_opts *opts, size_t max_pa
     reader hr = {.path = path, .err = &herr, .line = 1, .allow_ragged = sp->allow_ragged,
                  .b = &hb, .fn = header_fanout, .ctx = &fan};
     int hclean;
-    int hst = parse_range(&hr, fd, sp->delim, bom, h_end, NULL, 0, sp->size, &hclean);
+    int hst = parse_range(&hr, fd, sp->delim, bom, h_end, NULL, sp->size, &hclean);
     batch_free(&hb);
     sp->header = hr.header;
     sp->n_header = hr.n_header;
@@ -1031,7 +1161,7 @@ int mql_csv_read_parts(const char *path, const mql_csv_opts *opts, size_t max_pa
         n = (size_t)(data / min_part_bytes);
     sp->n = n = n ? n : 1;
     for (size_t k = 0; k < n; k++) {
-        sp->floor[k] = k + 1 < n ? h_end + data / n * (k + 1) : sp->size;
+        sp->floor[k] = sp->stop[k] = k + 1 < n ? h_end + data / n * (k + 1) : sp->size;
         pt[k] = (part){.sp = sp, .k = k};
         part_reader(&pt[k].r, sp, &pt[k].b, &pt[k].err, 0, fn, cells, ctx[k]);
         pt[k].r.at_top = k == 0;
@@ -1040,11 +1170,16 @@ int mql_csv_read_parts(const char *path, const mql_csv_opts *opts, size_t max_pa
     sp->end_known[n - 1] = 1;
     sp->start[0] = h_end;
     sp->line[0] = hr.line;
-    if (pthread_create(&pt[0].th, NULL, part_main, &pt[0])) {
-        st = mql_err_set(err, MQL_ENOMEM, "%s: cannot start a reader thread", path);
-        goto out;
+    sp->found[0] = FOUND;
+    if (cells && cells->begin && cells->reset)
+        guess_starts(sp, pt, buf);
+    for (size_t k = 0; k < n && (k == 0 || pt[k].spec); k++) {
+        if (pthread_create(&pt[k].th, NULL, part_main, &pt[k])) {
+            st = mql_err_set(err, MQL_ENOMEM, "%s: cannot start a reader thread", path);
+            break;
+        }
+        pt[k].started = 1;
     }
-    pt[0].started = 1;
 
     /* One pass over the file on this thread: the fingerprint, and the boundary scan until every
      * part has started. */
@@ -1066,10 +1201,16 @@ int mql_csv_read_parts(const char *path, const mql_csv_opts *opts, size_t max_pa
         }
         off += m;
     }
-    /* Boundaries not found (long quoted stretches, few lines): fewer parts, the last to EOF. */
+    /* Boundaries not found (long quoted stretches, few lines, or a failure): fewer parts, the
+     * last to EOF; the parts started from guesses beyond them stop. */
     size_t used = sc.k < n ? sc.k : n;
     if (used < n)
         publish_end(sp, used, sp->size);
+    pthread_mutex_lock(&sp->mu);
+    for (size_t k = used; k < n; k++)
+        sp->found[k] = NO_PART;
+    pthread_cond_broadcast(&sp->cv);
+    pthread_mutex_unlock(&sp->mu);
     for (size_t k = 0; k < n; k++)
         if (pt[k].started)
             pthread_join(pt[k].th, NULL);
@@ -1080,6 +1221,8 @@ int mql_csv_read_parts(const char *path, const mql_csv_opts *opts, size_t max_pa
     size_t total = 0;
     for (size_t k = 0; k < used; k++) {
         if (pt[k].status) {
+            if (pt[k].spec_error)
+                goto out;    /* its message may name a wrong line: the one-thread reader's won't */
             st = pt[k].status;
             memcpy(err->msg, pt[k].err.msg, sizeof err->msg);
             goto out;
@@ -1113,7 +1256,7 @@ int mql_csv_read_range(const char *path, char delim, const mql_csv_part *range,
     reader r;
     part_reader(&r, &sp, &b, err, range->line, fn, NULL, ctx);
     int clean;
-    int st = parse_range(&r, fd, delim, range->offset, range->end, NULL, 0, UINT64_MAX, &clean);
+    int st = parse_range(&r, fd, delim, range->offset, range->end, NULL, UINT64_MAX, &clean);
     batch_free(&b);
     close(fd);
     return st;

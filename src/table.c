@@ -571,15 +571,77 @@ static int on_cell(void *ctx, size_t j, const char *s, size_t n, mql_csv_reader 
 }
 
 /* The start of a part of the parallel reader: its rows go to the shared arrays from row
- * part_line - data_line on (csv.h), when that is within them. */
-static int on_part_begin(void *ctx, size_t data_line, size_t part_line, mql_err *err)
+ * part_line - data_line on (csv.h), when that is within them. A part started at a guessed
+ * boundary learns its line after some rows (in arrays of its own): their lines are shifted, and
+ * they move to the shared arrays when they fit there, so the merge finds them in place. */
+static int on_part_begin(void *ctx, size_t data_line, size_t part_line, size_t shift,
+                         int in_record, mql_err *err)
 {
     builder *b = ctx;
-    (void)err;
+    if (b->n_rows)
+        b->line0 += shift;
+    for (size_t i = 0; b->line && i < b->n_rows; i++)
+        b->line[i] += shift;
     b->base = part_line - data_line;
-    b->placed = b->sl && b->base < b->sl->cap;
-    b->cap_rows = b->placed ? b->sl->cap - b->base : 0;
+    size_t room = b->sl && b->base < b->sl->cap ? b->sl->cap - b->base : 0;
+    /* the row being read has cells stored already when a record is open (it had room then);
+     * row n_rows holds nothing of the part's otherwise, and may be the next part's first row */
+    size_t keep = b->n_rows + (in_record != 0);
+    b->placed = room > 0 && keep <= room;
+    if (!b->placed)
+        return MQL_OK;           /* no row yet: cap_rows stays 0, arrays of its own come later */
+    if (b->line && room > b->cap_rows) {
+        size_t *ln = mql_realloc_big(b->line, b->cap_rows * sizeof *ln, room * sizeof *ln);
+        if (!ln)
+            return mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b->path);
+        b->line = ln;
+    }
+    for (size_t j = 0; j < b->n_file_cols && b->cap_rows; j++) {
+        colb *c = &b->cb[j];
+        if (c->num) {
+            double *p = slab_num(b, c);
+            if (!p)
+                return mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b->path);
+            memcpy(p, c->num, keep * sizeof *p);
+            free(c->num);
+            c->num = p;
+            c->shared = 1;
+        }
+        if (c->code) {
+            uint32_t *p = slab_code(b, c);
+            if (!p)
+                return mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b->path);
+            memcpy(p, c->code, keep * sizeof *p);
+            free(c->code);
+            c->code = p;
+            c->shared = 1;
+        }
+    }
+    b->cap_rows = room;
     return MQL_OK;
+}
+
+/* A part started at a wrongly guessed boundary starts again: every data row is forgotten, and the
+ * columns are as the header left them. */
+static void on_part_reset(void *ctx)
+{
+    builder *b = ctx;
+    for (size_t j = 0; j < b->n_file_cols; j++) {
+        colb *c = &b->cb[j];
+        if (!c->shared) {
+            free(c->num);
+            free(c->code);
+        }
+        free(c->bad_text);
+        mql_dict_free(&c->d);
+        *c = (colb){.forced = c->forced, .numeric = c->numeric, .code_name = c->code_name,
+                    .out = c->out, .unnamed = c->unnamed};
+    }
+    free(b->line);
+    b->line = NULL;
+    b->line0 = b->n_rows = b->cap_rows = b->base = 0;
+    b->placed = 0;
+    b->unnamed_bad = 0;
 }
 
 static int on_record_end(void *ctx, size_t n_fields, size_t line, mql_err *err)
@@ -993,7 +1055,7 @@ static int read_parts(builder *bs, size_t max_parts, uint64_t min_part_bytes, co
         bs[k].sl = sl.cap ? &sl : NULL;
     }
     *split = 0;
-    static const mql_csv_cell_fns cells = {on_cell, on_record_end, on_part_begin};
+    static const mql_csv_cell_fns cells = {on_cell, on_record_end, on_part_begin, on_part_reset};
     int st = mql_csv_read_parts(path, co, max_parts, min_part_bytes, on_row, &cells, ctx, parts,
                                 &n_parts, info, err);
     if (!st && n_parts == 0) {

@@ -67,13 +67,21 @@ typedef struct mql_csv_reader mql_csv_reader;
 typedef struct mql_csv_cell_fns {
     int (*cell)(void *ctx, size_t j, const char *s, size_t n, mql_csv_reader *rd, mql_err *err);
     int (*end)(void *ctx, size_t n_fields, size_t line, mql_err *err);
-    /* Optional (NULL: not called): once on each part's thread before its first record, with the
-     * physical line where the data records begin (after the header) and the line where the part
-     * begins. Every record starts on a line of its own, so part_line - data_line bounds the
-     * records of the parts before this one, and record i of the part (from 0) is at most row
-     * part_line - data_line + i of the file: parts may write their rows there in one shared
-     * array. */
-    int (*begin)(void *ctx, size_t data_line, size_t part_line, mql_err *err);
+    /* Optional (NULL: not called): once on each part's thread when the part's first line is
+     * known, with the physical line where the data records begin (after the header) and the
+     * line where the part begins. Every record starts on a line of its own, so part_line -
+     * data_line bounds the records of the parts before this one, and record i of the part (from
+     * 0) is at most row part_line - data_line + i of the file: parts may write their rows there
+     * in one shared array. Usually it comes before the part's first record (shift 0); a part
+     * started before the scan for record boundaries reached it may have handed on records
+     * already, whose lines were then short by shift (to be added, modulo SIZE_MAX + 1), and
+     * in_record says whether some cells of the next record have been handed on too. */
+    int (*begin)(void *ctx, size_t data_line, size_t part_line, size_t shift, int in_record,
+                 mql_err *err);
+    /* Optional: forget every data record handed on since the header (a part started at a guessed
+     * boundary that was wrong starts again at the true one; begin follows). When begin or reset
+     * is NULL, no part starts before its boundary is found. */
+    void (*reset)(void *ctx);
 } mql_csv_cell_fns;
 
 /* Reads a regular file in up to max_parts parts on as many threads: the header record goes to
@@ -85,7 +93,8 @@ typedef struct mql_csv_cell_fns {
  * when a part fails, the error reported is the first in file order. parts (max_parts entries)
  * receives where each part lies; info as for mql_csv_read.
  * When the file cannot be split (stdin, not a regular file, max_parts < 2, no line end in the
- * first MiB, or quoting that the boundary scan misjudges on a malformed file) it returns MQL_OK
+ * first MiB, quoting that the boundary scan misjudges on a malformed file, or an error met by a
+ * part started at a guessed boundary, before its first line was known) it returns MQL_OK
  * with *n_parts = 0, possibly after fn has seen some records: the caller then discards what the
  * contexts hold and reads the file with mql_csv_read, which reports any error exactly. */
 int mql_csv_read_parts(const char *path, const mql_csv_opts *opts, size_t max_parts,
