@@ -280,20 +280,12 @@ static int run_distinct(uint64_t *run, size_t m)
     return 1;
 }
 
-/* Whether the entries of raw d are pairwise distinct by their 64-bit hashes (then their texts
- * differ): the hashes alone, 16 bytes per entry instead of the 28 of the full grouping, sorted by
- * their high 32 bits in two passes of 16 bits (equal hashes then lie in one run of equal high
- * halves). Returns 1, 0 (some hashes are equal: the full grouping decides), -1 (no memory). */
-static int raw_hashes_distinct(const mql_dict *d)
+int mql_keys_distinct(uint64_t *key, size_t m)
 {
-    size_t m = d->n;
-    uint64_t *key = mql_alloc_big((m ? m : 1) * sizeof *key);
     uint64_t *tk = mql_alloc_big((m ? m : 1) * sizeof *tk);
     size_t *cnt = malloc(65536 * sizeof *cnt);
     int rc = -1;
-    if (key && tk && cnt) {
-        for (size_t k = 0; k < m; k++)
-            key[k] = mql_xxh64(d->lev[k], d->len[k]);
+    if (tk && cnt) {
         uint64_t *src = key, *dst = tk;
         for (int shift = 32; shift < 64; shift += 16) {
             memset(cnt, 0, 65536 * sizeof *cnt);
@@ -311,6 +303,7 @@ static int raw_hashes_distinct(const mql_dict *d)
             src = dst;
             dst = t;
         }
+        /* (two passes: the sorted keys are back in key) */
         rc = 1;
         for (size_t a = 0, b; a < m && rc; a = b) {
             for (b = a + 1; b < m && src[b] >> 32 == src[a] >> 32; b++)
@@ -318,9 +311,25 @@ static int raw_hashes_distinct(const mql_dict *d)
             rc = run_distinct(src + a, b - a);
         }
     }
-    free(key);
     free(tk);
     free(cnt);
+    return rc;
+}
+
+/* Whether the entries of raw d are pairwise distinct by their 64-bit hashes (then their texts
+ * differ): the hashes alone, 16 bytes per entry instead of the 28 of the full grouping
+ * (mql_keys_distinct). Returns 1, 0 (some hashes are equal: the full grouping decides), -1 (no
+ * memory). */
+static int raw_hashes_distinct(const mql_dict *d)
+{
+    size_t m = d->n;
+    uint64_t *key = mql_alloc_big((m ? m : 1) * sizeof *key);
+    if (!key)
+        return -1;
+    for (size_t k = 0; k < m; k++)
+        key[k] = mql_xxh64(d->lev[k], d->len[k]);
+    int rc = mql_keys_distinct(key, m);
+    free(key);
     return rc;
 }
 

@@ -61,6 +61,12 @@ int mql_dict_unraw(mql_dict *d);
  * (no memory; both unchanged). */
 int mql_dict_raw_append(mql_dict *d, mql_dict *from, size_t *at);
 
+/* Whether the m 64-bit keys (text hashes, mql_xxh64) are pairwise distinct: sorted in place by
+ * their high 32 bits in two 16-bit passes (equal keys then lie in one run of equal high halves,
+ * checked within it), with m keys of scratch. Returns 1, 0 (two keys are equal) or -1 (no
+ * memory; key unchanged or reordered). */
+int mql_keys_distinct(uint64_t *key, size_t m);
+
 /* The n < 8 bytes at s as a little-endian word (byte i in bits 8i .. 8i + 7, the rest 0), where
  * whole is the length of the string they end (the 8 bytes before s + n are in it when whole is
  * 8 or more). Read with at most three loads instead of a loop of n shifts, which was a third of
