@@ -98,6 +98,8 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
         b->cb[j].forced = o && o->categorical && in_list(name, o->categorical, o->n_categorical);
         b->cb[j].numeric = o && o->numeric && in_list(name, o->numeric, o->n_numeric);
         b->cb[j].code_name = !b->cb[j].numeric && mql_code_name(name, NULL, 0);
+        b->cb[j].keyable = o && o->ids_unused && !b->cb[j].forced &&
+                           !(o->used && in_list(name, o->used, o->n_used));
     }
     if (b->n_unnamed == row->n_fields)
         return mql_err_set(err, MQL_EDATA, "%s:%zu: the header line has no column names: the "
@@ -284,6 +286,124 @@ static int col_to_text(builder *b, colb *c, size_t n_rows)
     return mql_colb_to_text(c, n_rows, b->cap_rows, into);
 }
 
+/* ---- identifier cells as keys (M_KEY) ---- */
+
+#define KEYTEXT_BLOCK ((size_t)4 << 20)
+
+int mql_keytext_put(keytext *kt, const char *s, size_t n)
+{
+    size_t head = n < 255 ? 1 : 5, need = head + n + 1;
+    if (!kt->n_blk || kt->used[kt->n_blk - 1] + need > kt->cap) {
+        size_t cap = need > KEYTEXT_BLOCK ? need : KEYTEXT_BLOCK;
+        char **b = realloc(kt->blk, (kt->n_blk + 1) * sizeof *b);
+        if (!b)
+            return -1;
+        kt->blk = b;
+        size_t *u = realloc(kt->used, (kt->n_blk + 1) * sizeof *u);
+        if (!u)
+            return -1;
+        kt->used = u;
+        if (!(b[kt->n_blk] = mql_alloc_big(cap)))
+            return -1;
+        u[kt->n_blk++] = 0;
+        kt->cap = cap;
+    }
+    unsigned char *p = (unsigned char *)kt->blk[kt->n_blk - 1] + kt->used[kt->n_blk - 1];
+    if (head == 1) {
+        p[0] = (unsigned char)n;
+    } else {
+        uint32_t l4 = (uint32_t)n;
+        p[0] = 255;
+        memcpy(p + 1, &l4, sizeof l4);
+    }
+    memcpy(p + head, s, n);
+    p[head + n] = '\0';
+    kt->used[kt->n_blk - 1] += need;
+    kt->n++;
+    return 0;
+}
+
+int mql_keytext_append(keytext *a, keytext *from)
+{
+    if (!from->n_blk)
+        return 0;
+    size_t nb = a->n_blk + from->n_blk;
+    char **b = realloc(a->blk, nb * sizeof *b);
+    if (!b)
+        return -1;
+    a->blk = b;
+    size_t *u = realloc(a->used, nb * sizeof *u);
+    if (!u)
+        return -1;
+    a->used = u;
+    memcpy(b + a->n_blk, from->blk, from->n_blk * sizeof *b);
+    memcpy(u + a->n_blk, from->used, from->n_blk * sizeof *u);
+    a->n_blk = nb;
+    a->cap = from->cap;                /* from's last block is a's last now */
+    a->n += from->n;
+    free(from->blk);
+    free(from->used);
+    memset(from, 0, sizeof *from);
+    return 0;
+}
+
+void mql_keytext_free(keytext *kt)
+{
+    for (size_t k = 0; k < kt->n_blk; k++)
+        free(kt->blk[k]);
+    free(kt->blk);
+    free(kt->used);
+    memset(kt, 0, sizeof *kt);
+}
+
+/* Stores cell s (n bytes, no placeholder) in row i of M_KEY column c. Returns 0 or -1. */
+static int key_put(colb *c, size_t i, const char *s, size_t n)
+{
+    if (mql_keytext_put(&c->kt, s, n))
+        return -1;
+    uint64_t k = key_of(s, n);
+    memcpy(&c->num[i], &k, sizeof k);
+    return 0;
+}
+
+/* Turns text column c, whose first n_rows rows are read, into M_KEY: each row's level becomes
+ * its key and text, and the codes and dictionary go. An identifier's dictionary takes 24 bytes
+ * an entry, its code 4 and its distinct check 16 more once the file is read; a key and its text
+ * take about 18, and a caller that never reads the values (mql_read_opts.ids_unused) keeps none
+ * of them after the read. Returns 0 or -1 (no memory; c unchanged). */
+static int to_key(builder *b, colb *c, size_t n_rows)
+{
+    int shared = c->shared;
+    double *num = col_new_num(b, c);
+    if (!num)
+        return -1;
+    keytext kt = {0};
+    for (size_t r = 0; r < n_rows; r++) {
+        uint32_t k = c->code[r];
+        if (k == MQL_NA_CODE) {
+            num[r] = NAN;
+        } else if (mql_keytext_put(&kt, c->d.lev[k], c->d.len[k])) {
+            mql_keytext_free(&kt);
+            if (!c->shared)
+                free(num);
+            c->shared = shared;
+            return -1;
+        } else {
+            uint64_t key = key_of(c->d.lev[k], c->d.len[k]);
+            memcpy(&num[r], &key, sizeof key);
+        }
+    }
+    if (!shared)                 /* a shared array stays with the slabs, which free it */
+        free(c->code);
+    c->code = NULL;
+    c->num = num;
+    mql_dict_free(&c->d);
+    c->kt = kt;
+    c->mode = M_KEY;
+    c->memo = 0;
+    return 0;
+}
+
 /* The lines of rows 0 .. n - 1 when they are line0, line0 + 1, ...: the array, with room for cap
  * rows. Returns it or NULL (no memory). */
 static size_t *lines_materialise(size_t line0, size_t n, size_t cap)
@@ -426,6 +546,8 @@ static int put_cell(builder *b, colb *c, size_t i, const char *s, size_t n)
         if (mql_date_iso_shaped(s, n))
             return note_bad(c, i, s, n);
         break;
+    case M_KEY:
+        return key_put(c, i, s, n);
     default:
         break;
     }
@@ -440,7 +562,10 @@ static int put_cell(builder *b, colb *c, size_t i, const char *s, size_t n)
     }
     /* A dictionary that has grown with nearly every row is an identifier's: from here on its
      * values are kept without an index (a hash table of millions of keys misses the cache on
-     * every row), and mql_dict_raw_finish makes them distinct levels once the file is read. */
+     * every row), and mql_dict_raw_finish makes them distinct levels once the file is read;
+     * or, when the caller reads no identifier's values, as keys (to_key). */
+    if (c->d.n == 16384 && i < 17000 && c->keyable && c->origin == M_TEXT)
+        return to_key(b, c, i) ? -1 : key_put(c, i, s, n);
     if (c->d.n == 16384 && i < 17000 && mql_dict_to_raw(&c->d) == 0 &&
         (b->cap_hint <= c->d.cap || mql_dict_room(&c->d, b->cap_hint) == 0))
         return mql_dict_raw_add(&c->d, s, n, &c->code[i]);
@@ -678,6 +803,8 @@ static int needs_replay(const colb *A, const colb *B)
         return 0;
     if (A->mode == B->mode && A->mode != M_TEXT)
         return 0;
+    if (B->mode == M_KEY)            /* (text from its first value on: to_key) */
+        return 0;
     if (B->mode == M_TEXT && (B->origin == M_TEXT || (A->mode != M_TEXT && B->origin == A->mode)))
         return 0;
     return 1;
@@ -773,6 +900,25 @@ static int raw_merge(colb *A, size_t n0, colb *B, size_t from, size_t nk)
     return 0;
 }
 
+/* Adds B's rows [from, nk) to M_KEY column A's rows n0 + from ...: B's keys and texts when B is
+ * M_KEY too (then from is 0: needs_replay), else each text row's key and text. */
+static int key_merge(colb *A, size_t n0, colb *B, size_t from, size_t nk)
+{
+    if (B->mode == M_KEY) {
+        if (A->num + n0 != B->num)     /* not in place already (a record spans lines) */
+            memmove(A->num + n0, B->num, nk * sizeof *B->num);
+        return mql_keytext_append(&A->kt, &B->kt);
+    }
+    for (size_t i = from; i < nk; i++) {
+        uint32_t c = B->code[i];
+        if (c == MQL_NA_CODE)
+            A->num[n0 + i] = NAN;
+        else if (key_put(A, n0 + i, B->d.lev[c], B->d.len[c]))
+            return -1;
+    }
+    return 0;
+}
+
 /* One column of part k merged into part 0's builder, which holds n0 rows and has room for all. */
 typedef struct merge_ctx {
     builder *b0, *bk;
@@ -815,6 +961,7 @@ static int merge_column(void *arg, size_t j)
     B->shared = 0;
     B->bad_text = NULL;
     mql_dict_free(&B->d);
+    mql_keytext_free(&B->kt);
 #ifdef __GLIBC__
     /* glibc keeps the freed arrays of a part thread's arena (below its mmap threshold, which
      * rises as blocks are freed): hand the pages back, or the copy would double the peak. */
@@ -836,6 +983,8 @@ static int merge_column1(merge_ctx *m, size_t j)
          * first value was read in B's first mode, which A (in another mode or text) cannot. */
         if (from >= nk)
             return 0;
+        if (A->mode == M_KEY)
+            return key_merge(A, n0, B, from, nk);
         return A->d.raw || B->d.raw ? raw_merge(A, n0, B, from, nk)
                                     : merge_rows(A, n0, B, from, nk);
     }
@@ -867,10 +1016,20 @@ static int merge_column1(merge_ctx *m, size_t j)
         A->d = B->d;
         A->memo = 0;             /* it named a level of A's old dictionary */
         memset(&B->d, 0, sizeof B->d);
+        A->kt = B->kt;
+        memset(&B->kt, 0, sizeof B->kt);
         return 0;
     }
     A->has_time |= B->has_time;
     A->dec = B->dec > A->dec ? B->dec : A->dec;
+    if (A->mode == M_KEY || B->mode == M_KEY) {
+        /* A text A takes B's keys as keys too (rows in place stay so); a column of numbers or
+         * dates turns to text first, where the one-thread reader would. */
+        if (A->mode != M_KEY && ((A->mode != M_TEXT && col_to_text(m->b0, A, n0)) ||
+                                 to_key(m->b0, A, n0)))
+            return -1;
+        return key_merge(A, n0, B, 0, nk);
+    }
     if (A->mode == B->mode && A->mode != M_TEXT) {
         if (A->num + n0 != B->num)     /* not in place already (a record spans lines) */
             memmove(A->num + n0, B->num, nk * sizeof *B->num);
@@ -966,6 +1125,7 @@ static void builder_free(builder *b)
             }
             free(b->cb[j].bad_text);
             mql_dict_free(&b->cb[j].d);
+            mql_keytext_free(&b->cb[j].kt);
         }
     free(b->cb);
     free(b->line);

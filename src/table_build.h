@@ -7,11 +7,26 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "mqlcal/common.h"
 #include "mqlcal/dict.h"
 #include "mqlcal/table.h"
 
-typedef enum cmode { M_EMPTY, M_NUM, M_DATE, M_TEXT } cmode;
+/* M_KEY: an identifier's cells as 64-bit hashes (in num's 8 bytes per row) and their text
+ * (keytext), for a column whose values the caller does not read (mql_read_opts.ids_unused). */
+typedef enum cmode { M_EMPTY, M_NUM, M_DATE, M_TEXT, M_KEY } cmode;
+
+/* The texts of an M_KEY column's filled cells in row order, each a length (one byte, or 255 and
+ * four bytes), its bytes and a NUL, packed in blocks: 10 bytes per identifier such as
+ * "L0000001", where a dictionary entry takes 24 besides its text. */
+typedef struct keytext {
+    char **blk;
+    size_t *used;            /* bytes taken in each block */
+    size_t n_blk, cap;       /* blocks; the last one's size */
+    size_t n;                /* texts */
+} keytext;
+
 
 /* What the first pass of table_infer.c's distinct count finds in a column of numbers, gathered
  * while the cells are stored (put_cell), so that the finished column is read once, not twice. */
@@ -56,6 +71,9 @@ typedef struct colb {
                                 or reallocated through this column */
     int unnamed;             /* no name in the header: never stored, and every cell must be
                                 blank (the empty columns a spreadsheet leaves at the right) */
+    int keyable;             /* mql_read_opts.ids_unused and not a column the caller reads: a
+                                text column may go M_KEY where it would go index-less */
+    keytext kt;              /* M_KEY: the cells' texts */
 } colb;
 
 /* The column arrays the parts of a parallel read share: one array of doubles and one of codes
@@ -136,6 +154,55 @@ static inline void numstats_merge(numstats *a, const numstats *b)
     a->lo = b->lo < a->lo ? b->lo : a->lo;
     a->hi = b->hi > a->hi ? b->hi : a->hi;
 }
+
+/* The key of an M_KEY cell: mql_xxh64 of its text, never the bits of NAN, which mark a missing
+ * cell (the double NAN stored in the column's num array, as every mode stores one). */
+static inline uint64_t key_of(const char *s, size_t n)
+{
+    const double na = NAN;
+    uint64_t k = mql_xxh64(s, n), m;
+    memcpy(&m, &na, sizeof m);
+    return k == m ? k ^ 1 : k;
+}
+
+/* Row i's key in an M_KEY column's array (the bits of NAN for a missing cell), and whether it is
+ * missing. */
+static inline uint64_t key_at(const double *num, size_t i)
+{
+    uint64_t k;
+    memcpy(&k, &num[i], sizeof k);
+    return k;
+}
+
+static inline int key_missing(const double *num, size_t i)
+{
+    const double na = NAN;
+    uint64_t m;
+    memcpy(&m, &na, sizeof m);
+    return key_at(num, i) == m;
+}
+
+/* Adds text s (n bytes) to kt. Returns 0 or -1 (no memory). */
+int mql_keytext_put(keytext *kt, const char *s, size_t n);
+/* The text at *p of a keytext block (its length into *n); *p moves past it. */
+static inline const char *mql_keytext_next(const char **p, size_t *n)
+{
+    const unsigned char *q = (const unsigned char *)*p;
+    size_t len = q[0], head = 1;
+    if (len == 255) {
+        uint32_t l4;
+        memcpy(&l4, q + 1, sizeof l4);
+        len = l4;
+        head = 5;
+    }
+    *n = len;
+    *p += head + len + 1;
+    return (const char *)q + head;
+}
+/* Moves from's texts after a's (from is left empty). Returns 0 or -1 (no memory; both
+ * unchanged). */
+int mql_keytext_append(keytext *a, keytext *from);
+void mql_keytext_free(keytext *kt);
 
 /* Rewrites a numeric or date column as text: the n_rows values seen so far become their text;
  * the code array gets room for cap rows, or is into (a window of the shared arrays, which also

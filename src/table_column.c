@@ -85,6 +85,8 @@ long mql_table_find(const mql_table *t, const char *name)
 
 int mql_cell_missing(const mql_column *c, size_t row)
 {
+    if (c->no_values)            /* every cell was filled */
+        return 0;
     if (c->code)
         return c->code[row] == MQL_NA_CODE;
     return c->num ? isnan(c->num[row]) : 1;
@@ -100,7 +102,7 @@ const char *mql_cell_text(const mql_column *c, size_t row, char *buf, size_t cap
     switch (c->type) {
     case MQL_COL_CATEGORICAL:
     case MQL_COL_ID:
-        snprintf(buf, cap, "%s", c->levels[c->code[row]]);
+        snprintf(buf, cap, "%s", c->no_values ? "" : c->levels[c->code[row]]);
         break;
     case MQL_COL_BOOLEAN:
         snprintf(buf, cap, "%s", c->num[row] != 0 ? c->true_label : c->false_label);

@@ -11,6 +11,7 @@
 #include "dates.h"
 #include "table_num.h"
 #include "mqlcal/dict.h"
+#include "mqlcal/table_ops.h"
 #include "mqlcal/value.h"
 
 /* Slot of a double's bits: mixes the high bits (where integer-valued doubles differ) down. */
@@ -562,6 +563,126 @@ static int finish_numbers(colb *c, mql_column *col, size_t n)
     return 0;
 }
 
+/* Whether text s (n bytes) is neither a number the column's numeric reading takes nor a date of
+ * any shape: a column with one such level stays text whatever its other levels are
+ * (codes_or_numbers, levels_to_dates). */
+static int plain_text(const builder *b, const char *s, size_t n)
+{
+    double v, t;
+    int dec, ht, p, q;
+    long y;
+    char sep = 0;
+    return !level_number(b, s, n, &v, &dec) && mql_date_parse(s, n, &v, &ht) != 0 &&
+           mql_date_dmy_shape(s, n, &p, &q, &y, &t, &ht, &sep) != 0;
+}
+
+/* What decides whether an identifier column's values can go (mql_column.no_values), gathered
+ * over its distinct texts: a level that is plain text (so the column is neither numbers nor
+ * dates, and reads as no codes) and none that is the column's name (which the check for a
+ * repeated header line would look for). */
+typedef struct unused_check {
+    const builder *b;
+    const char *name;
+    int plain, named;
+} unused_check;
+
+static void unused_text(unused_check *u, const char *s, size_t n)
+{
+    u->plain = u->plain || plain_text(u->b, s, n);
+    u->named = u->named || mql_header_cell_is(s, n, u->name);
+}
+
+/* The rule itself, once the texts are seen: every one of the n cells filled and distinct (as
+ * the caller knows), and the last row's text, which the check for a totals row reads, no totals
+ * label. The same rule on either route (keys or a dictionary) makes the same table whatever
+ * parts the file was read in. */
+static int unused_ok(const unused_check *u, const char *last, size_t last_n)
+{
+    return u->plain && !u->named && !mql_totals_label(last, last_n);
+}
+
+/* An identifier column without its values (mql_column.no_values): n cells, filled and
+ * distinct. */
+static void set_no_values(mql_column *col, size_t n)
+{
+    col->type = MQL_COL_ID;
+    col->no_values = 1;
+    col->n_distinct = n;
+    col->n_missing = 0;
+    col->n_unreadable = 0;       /* (as for any text column) */
+    free(col->unreadable_text);
+    col->unreadable_text = NULL;
+}
+
+/* Finishes M_KEY column c, whose n rows are read. It keeps no values when every cell is filled,
+ * the identifier rule holds for n distinct values and unused_ok does: the text route below would
+ * make an identifier of it, and the same rule would drop its values there. The keys tell whether
+ * the n texts are distinct: sorted in place, since nothing reads them in row order after.
+ * Otherwise c becomes the index-less text column the reader would have built (one entry per
+ * filled row, taking the texts' blocks), for the text route. Returns 0 (finished), 1 (c is text
+ * now) or -1 (no memory). */
+static int finish_keys(const builder *b, colb *c, mql_column *col, size_t n)
+{
+    keytext *kt = &c->kt;
+    if (kt->n == n && n && id_rule(col->name, n, n)) {
+        unused_check u = {b, col->name, 0, 0};
+        const char *last = NULL;
+        size_t last_n = 0;
+        for (size_t k = 0; k < kt->n_blk && !u.named; k++)
+            for (const char *p = kt->blk[k], *e = p + kt->used[k]; p < e && !u.named;) {
+                last = mql_keytext_next(&p, &last_n);
+                unused_text(&u, last, last_n);
+            }
+        if (unused_ok(&u, last, last_n)) {
+            int r = mql_keys_distinct((uint64_t *)(void *)c->num, n);
+            if (r < 0)
+                return -1;
+            if (r) {
+                free(c->num);            /* (the slabs' arrays are part 0's own by now) */
+                c->num = NULL;
+                mql_keytext_free(kt);
+                set_no_values(col, n);
+                return 0;
+            }
+        }
+    }
+    /* The texts become raw entries in row order; with every cell filled (kt->n == n) the keys
+     * are not read, so their order does not matter. */
+    mql_dict d = {.raw = 1};
+    uint32_t *code = mql_alloc_big((n ? n : 1) * sizeof *code);
+    if (!code || (kt->n && mql_dict_room(&d, kt->n))) {
+        free(code);
+        mql_dict_free(&d);
+        return -1;
+    }
+    size_t k = 0, blk = 0;
+    const char *p = kt->n_blk ? kt->blk[0] : NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (kt->n < n && key_missing(c->num, i)) {
+            code[i] = MQL_NA_CODE;
+            continue;
+        }
+        while (p == kt->blk[blk] + kt->used[blk])
+            p = kt->blk[++blk];
+        size_t len;
+        d.lev[k] = (char *)mql_keytext_next(&p, &len);
+        d.len[k] = (uint32_t)len;
+        d.count[k] = 1;
+        code[i] = (uint32_t)k++;
+    }
+    d.n = k;
+    d.blk = kt->blk;             /* the texts' blocks are the dictionary's now */
+    d.n_blk = kt->n_blk;
+    free(kt->used);
+    memset(kt, 0, sizeof *kt);
+    free(c->num);
+    c->num = NULL;
+    c->code = code;
+    c->d = d;
+    c->mode = M_TEXT;
+    return 1;
+}
+
 int mql_colb_finish(const builder *b, colb *c, mql_column *col, size_t n)
 {
     col->has_time = c->has_time;
@@ -579,6 +700,11 @@ int mql_colb_finish(const builder *b, colb *c, mql_column *col, size_t n)
             col->code[i] = MQL_NA_CODE;
         col->n_missing = n;
         return 0;
+    }
+    if (c->mode == M_KEY) {
+        int r = finish_keys(b, c, col, n);
+        if (r <= 0)
+            return r;
     }
     if (c->mode == M_NUM || c->mode == M_DATE) {
         int r = finish_numbers(c, col, n);
@@ -611,6 +737,21 @@ int mql_colb_finish(const builder *b, colb *c, mql_column *col, size_t n)
             return r < 0 ? -1 : 0;
     }
     if (!c->forced && id_rule(col->name, d->n, n - miss)) {
+        if (c->keyable && !miss && d->n == n && !col->code_rule) {
+            /* finish_keys's rule, for a column read as a dictionary (its parts had too few
+             * rows to go M_KEY, or it turned to text late) */
+            unused_check u = {b, col->name, 0, 0};
+            for (size_t k = 0; k < d->n && !u.named; k++)
+                unused_text(&u, d->lev[k], d->len[k]);
+            uint32_t last = c->code[n - 1];
+            if (unused_ok(&u, d->lev[last], d->len[last])) {
+                free(c->code);
+                c->code = NULL;
+                mql_dict_free(d);
+                set_no_values(col, n);
+                return 0;
+            }
+        }
         col->type = MQL_COL_ID;     /* keys keep their spellings: joins match them exactly */
         col->code = c->code;
         c->code = NULL;

@@ -81,8 +81,13 @@ static int gather_column(const mql_column *s, const size_t *idx, size_t r0, size
     d->decimals = s->decimals;
     d->n_rows = n_dst;
     d->n_distinct = s->n_distinct;
+    d->no_values = s->no_values;
     if (!(d->name = mql_strdup(s->name)))
         return -1;
+    if (s->no_values) {          /* every cell filled and distinct: so are any n_dst of them */
+        d->n_distinct = n_dst;
+        return 0;
+    }
     if ((s->true_label && !(d->true_label = mql_strdup(s->true_label))) ||
         (s->false_label && !(d->false_label = mql_strdup(s->false_label))))
         return -1;
@@ -517,6 +522,8 @@ int mql_table_header_row(const mql_table *t, size_t *row)
         size_t j = 1;
         for (; j < t->n_cols; j++) {
             const mql_column *c = &t->cols[j];
+            if (c->no_values)        /* no cell of it is its name (mql_column.no_values) */
+                break;
             uint32_t code = c->code[r];
             if (code == MQL_NA_CODE || code >= c->n_levels || strcmp(c->levels[code], c->name))
                 break;

@@ -79,6 +79,12 @@ typedef struct mql_column {
                                 both as month/day/year and day/month/year (--date-format) */
     int code_rule;           /* CATEGORICAL or ID whose every value is a number, read as codes
                                 (mql_code_rule): MQL_CODE_NAME, MQL_CODE_ZEROS; 0 otherwise */
+    int no_values;           /* ID read with mql_read_opts.ids_unused: the column's values were
+                                not kept (num, code and levels are NULL, n_levels 0). The reader
+                                drops them only when every cell is filled and distinct
+                                (n_distinct = n_rows, n_missing 0), no cell is the column's name
+                                and the last is no totals label, so the checks for a repeated
+                                header line and a totals row read the same without them */
     /* NUMERIC from a table cache hit: the unweighted scan of num (design_scan.h: missing cells,
      * whole numbers, range), taken in the pass that checked the entry's checksums. It describes
      * the array scan_of of scan_rows values only: mql_design_scan_numeric uses it while num is
@@ -155,6 +161,16 @@ typedef struct mql_read_opts {
                                          The table is the same either way, cell by cell, levels
                                          in the same order, errors with the same message. */
     mql_date_order date_order;        /* --date-format; AUTO by default */
+    int ids_unused;                   /* 1: the caller reads no identifier's values (fit without
+                                         a key, lookup or cache): an identifier-like text column
+                                         not named in `used` may come back without its values
+                                         (mql_column.no_values). Once its first rows are nearly
+                                         all distinct, its cells are kept as a 64-bit hash and
+                                         their text instead of a dictionary entry each, and when
+                                         the column turns out not to qualify the dictionary is
+                                         built from that text: the table is then the same */
+    const char *const *used;          /* columns whose values the caller reads (roles, features): */
+    size_t n_used;                    /*   always kept */
 } mql_read_opts;
 
 /* Reads a CSV into a table; opts may be NULL. On failure *out is NULL and err names file, line and

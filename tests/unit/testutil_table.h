@@ -82,6 +82,7 @@ static inline void assert_tables_equal(const mql_table *a, const mql_table *b)
                      mql_coltype_name(y->type));
         assert_int_equal(x->n_missing, y->n_missing);
         assert_int_equal(x->n_distinct, y->n_distinct);
+        assert_int_equal(x->no_values, y->no_values);
         assert_int_equal(x->n_levels, y->n_levels);
         assert_int_equal(x->has_time, y->has_time);
         assert_int_equal(x->n_rows, y->n_rows);
