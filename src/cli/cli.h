@@ -176,6 +176,10 @@ typedef struct cli_leads {
     const char *won;          /* --won COL: of which won (the outcome of a count table) */
     int count_compact;        /* set by the caller: keep a count table compact (a won and a lost
                                  row per cell, weights in cli_data.w) instead of expanding it */
+    int ids_unused;           /* set by commands that read no identifier's values (fit): with
+                                 the table cache off, and no --join, --key, --activity, --lookup
+                                 or --count, identifier-like columns that no role option names
+                                 are read without their values (mql_read_opts.ids_unused) */
     const struct mql_points *uses[2];  /* set by commands that evaluate saved models (no refit):
                                  only the columns their rules read and the role options name are
                                  typed and stored; the others are tokenised and checked only */

@@ -421,6 +421,13 @@ int cmd_fit(int argc, char **argv)
         goto done;
     }
     o.leads.count_compact = o.leads.count && !o.fit.design.bins && !o.fit.design.n_col_bins;
+    /* The fit reads no identifier's values (it notes the column and leaves it out), unless an
+     * option names columns beyond the roles, --features and --exclude (which the reader keeps
+     * whole). */
+    const mql_design_opts *dz = &o.fit.design;
+    o.leads.ids_unused = !o.fit.weight && !o.fit.keep && !dz->n_ref && !dz->n_col_bins &&
+                         !dz->n_cuts && !dz->n_fit && !dz->n_engagement &&
+                         !dz->n_interactions && !o.snapshots;
     int train_st;
     for (;;) {
         if ((st = cli_leads_load(&o.leads, &d, 1)))

@@ -998,12 +998,25 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
                 st = MQL_EUSAGE;
                 goto done;
             }
-    if ((l->uses[0] || l->uses[1]) && (st = used_columns(l, &used)))
+    int uses = l->uses[0] || l->uses[1];
+    mql_cache_opts co;
+    cli_cache_opts(l, &co);
+    /* Identifiers' values are read only where something may: a role, a join or the cache
+     * (which keeps the table for the next command). */
+    int ids_unused = l->ids_unused && !co.dir && !l->join && !l->key && !l->activity &&
+                     !l->n_lookup && !l->count;
+    free((char *)co.dir);
+    if ((uses || ids_unused) && (st = used_columns(l, &used)))
         goto done;
-    if (used.v) {
+    if (used.v && uses) {
         ro.only = (const char *const *)used.v;
         ro.n_only = used.n;
         ro.only_if_present = 1;   /* a model column the file lacks is reported when bound */
+    }
+    if (ids_unused) {
+        ro.ids_unused = 1;
+        ro.used = (const char *const *)used.v;
+        ro.n_used = used.n;
     }
     if ((st = read_table(l, &ro, &d->table, &err))) {
         if (st == MQL_EUSAGE)
