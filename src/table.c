@@ -759,8 +759,9 @@ static void on_part_reset(void *ctx)
         }
         free(c->bad_text);
         mql_dict_free(&c->d);
+        mql_keytext_free(&c->kt);
         *c = (colb){.forced = c->forced, .numeric = c->numeric, .code_name = c->code_name,
-                    .out = c->out, .unnamed = c->unnamed};
+                    .out = c->out, .unnamed = c->unnamed, .keyable = c->keyable};
     }
     free(b->line);
     b->line = NULL;

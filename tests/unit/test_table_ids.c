@@ -157,6 +157,22 @@ static void test_ids_merge_routes(void **state)
     free(text);
 }
 
+/* Records of three lines each (a quoted note), so that the parts' guessed boundaries mostly fall
+ * inside a note and the parts start again (on_part_reset) with their columns as the header left
+ * them, keyable ones included. */
+static void test_ids_parts_restarted(void **state)
+{
+    (void)state;
+    enum { N = 60000 };
+    gen_text t = {0};
+    add(&t, "lead_id,note,y\n");
+    for (int i = 0; i < N; i++)
+        add(&t, "L%06d,\"first line %d\nsecond\nthird\",%d\n", i, i % 7, i % 3 == 0);
+    static const char *const dropped[] = {"lead_id"};
+    expect_ids_unused(t.s, NULL, 0, dropped, 1);
+    free(t.s);
+}
+
 /* A unique column one of whose cells is its name (a header line again), or whose last cell is a
  * totals label, keeps its values: the checks for both read them. */
 static void test_ids_header_and_totals(void **state)
@@ -254,6 +270,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ids_dropped_and_kept),
         cmocka_unit_test(test_ids_merge_routes),
+        cmocka_unit_test(test_ids_parts_restarted),
         cmocka_unit_test(test_ids_header_and_totals),
         cmocka_unit_test(test_ids_small_files),
         cmocka_unit_test(test_ids_no_values_column),
