@@ -82,13 +82,15 @@ void mql_scan_acc_add(mql_scan_acc *a, const double *v, size_t n)
     *a = (mql_scan_acc){na, lo, hi, integer};
 }
 
-/* Whether sc's column carries a scan kept by a cache hit (table_cache.c) for this very array
- * and all of sc's rows. */
+/* Whether sc's column carries a scan kept by the reader (table_infer.c) or a cache hit
+ * (table_cache.c) for this very array and all of sc's rows. A column of fewer rows (a subset, a
+ * time split's training part, a view at another offset) has another array or another length;
+ * the derived tables' columns (table_ops.c, lookup.c) start without one. */
 static int kept_scan(const mql_numeric_scan *sc)
 {
     const mql_column *c = sc->col;
-    return c->scan_of && c->scan_of == c->num && c->borrowed && c->scan_rows == sc->n_rows &&
-           c->n_rows == sc->n_rows;
+    return c->type == MQL_COL_NUMERIC && c->scan_of && c->scan_of == c->num &&
+           c->scan_rows == sc->n_rows && c->n_rows == sc->n_rows;
 }
 
 static void scan_plain(mql_numeric_scan *sc)
@@ -108,21 +110,27 @@ static void scan_plain(mql_numeric_scan *sc)
     sc->hi = a.hi;
 }
 
-/* Whether sc needs a pass over its column (no weights and a scan from the cache: none). */
+/* Whether sc needs a pass over its column (no weights and a kept scan: none). */
 static int needs_pass(const mql_numeric_scan *sc)
 {
     return sc->w || !kept_scan(sc);
 }
 
+/* The passes lo .. hi - 1 among the n scans of sc (counted in order among those that need
+ * one). */
 typedef struct scan_part {
     mql_numeric_scan *sc;
-    size_t n;
+    size_t n, lo, hi;
 } scan_part;
 
 static void *scan_part_run(void *arg)
 {
     scan_part *pt = arg;
-    for (size_t i = 0; i < pt->n; i++) {
+    for (size_t i = 0, k = 0; i < pt->n && k < pt->hi; i++) {
+        if (!needs_pass(&pt->sc[i]))
+            continue;
+        if (k++ < pt->lo)
+            continue;
         if (pt->sc[i].w)
             scan_one(&pt->sc[i]);
         else
@@ -133,18 +141,18 @@ static void *scan_part_run(void *arg)
 
 void mql_design_scan_numeric(mql_numeric_scan *sc, size_t n)
 {
+    /* The kept scans at once; the passes, when two or more, half on a thread of their own. */
     size_t passes = 0;
-    for (size_t i = 0; i < n; i++)
-        passes += needs_pass(&sc[i]);
-    if (passes == 0) {              /* every scan from the cache: no thread */
-        scan_part all = {sc, n};
-        scan_part_run(&all);
-        return;
+    for (size_t i = 0; i < n; i++) {
+        if (needs_pass(&sc[i]))
+            passes++;
+        else
+            scan_plain(&sc[i]);
     }
-    scan_part half = {sc + n / 2, n - n / 2};
+    scan_part half = {sc, n, passes / 2, passes};
     pthread_t tid;
-    int threaded = n >= 2 && pthread_create(&tid, NULL, scan_part_run, &half) == 0;
-    scan_part rest = {sc, threaded ? n / 2 : n};
+    int threaded = passes >= 2 && pthread_create(&tid, NULL, scan_part_run, &half) == 0;
+    scan_part rest = {sc, n, 0, threaded ? passes / 2 : passes};
     scan_part_run(&rest);
     if (threaded)
         pthread_join(tid, NULL);

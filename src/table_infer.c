@@ -510,6 +510,23 @@ static int codes_or_numbers(const builder *b, colb *c, mql_column *col, size_t n
     return 1;
 }
 
+/* Keeps in col the design's scan of its numbers num (design_scan.h: missing cells, whole
+ * numbers, range) as st counted them while they were stored, so that the fit does not read the
+ * column once more for it. The same values as a pass over num in row order: st's range keeps
+ * the first of equal extremes (-0 or 0) as that pass does, and its frac is the pass's "not
+ * whole" below 2^53; mql_is_integral also says no from 2^53 on, where every double is whole,
+ * and such a value is one of the extremes in magnitude. */
+static void keep_scan(mql_column *col, const double *num, size_t n, const numstats *st)
+{
+    col->scan_of = num;
+    col->scan_rows = n;
+    col->scan_na = n - st->n_val;
+    col->scan_lo = st->lo;
+    col->scan_hi = st->hi;
+    col->scan_integer = !st->frac && (st->n_val == 0 || (fabs(st->lo) < 0x1p53 &&
+                                                         fabs(st->hi) < 0x1p53));
+}
+
 /* mql_colb_finish for a column of numbers or dates. Returns 0, -1 (no memory) or 1 when the
  * column's name says codes (MQL_CODE_NAME): c is then text, for the caller to finish. */
 static int finish_numbers(colb *c, mql_column *col, size_t n)
@@ -557,6 +574,7 @@ static int finish_numbers(colb *c, mql_column *col, size_t n)
         col->type = MQL_COL_NUMERIC;
         col->plain_decimal = dec <= 15;
         col->decimals = dec <= 15 ? dec : 0;
+        keep_scan(col, c->num, n, &st);
     }
     col->num = c->num;
     c->num = NULL;

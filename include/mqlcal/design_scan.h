@@ -26,9 +26,10 @@ typedef struct mql_scan_acc {
 void mql_scan_acc_init(mql_scan_acc *a);
 void mql_scan_acc_add(mql_scan_acc *a, const double *v, size_t n);
 
-/* Fills the outputs of sc[0..n), from the column's own scan when a cache hit left one
- * (mql_column.scan_of) and the rows are unweighted, else by a pass, the second half on a thread of its own when one can be had
- * (the same values either way). */
+/* Fills the outputs of sc[0..n): from the column's own scan (mql_column.scan_of, kept by the
+ * reader or a cache hit) when it describes sc's very array and rows and the rows are
+ * unweighted, else by a pass, the second half of such columns on a thread of its own when one
+ * can be had (the same values either way). */
 void mql_design_scan_numeric(mql_numeric_scan *sc, size_t n);
 
 /* Leads a training row stands for: its frequency weight rounded (0 when not positive), 1

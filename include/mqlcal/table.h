@@ -85,11 +85,15 @@ typedef struct mql_column {
                                 (n_distinct = n_rows, n_missing 0), no cell is the column's name
                                 and the last is no totals label, so the checks for a repeated
                                 header line and a totals row read the same without them */
-    /* NUMERIC from a table cache hit: the unweighted scan of num (design_scan.h: missing cells,
-     * whole numbers, range), taken in the pass that checked the entry's checksums. It describes
-     * the array scan_of of scan_rows values only: mql_design_scan_numeric uses it while num is
-     * still that borrowed array of that length (a column given other values has another array;
-     * the entry's mapping is never reused while the table lives). NULL: none. */
+    /* NUMERIC as mql_table_read or a table cache hit made it: the unweighted scan of num
+     * (design_scan.h: missing cells, whole numbers, range), counted by the reader as it stored
+     * the numbers, or by a hit in the pass that checked the entry's checksums. It describes the
+     * array scan_of of scan_rows values only: mql_design_scan_numeric uses it while num is still
+     * that array of that length and the column NUMERIC: a numeric column given other values
+     * gets a new array while the old one is still held (a column leaves NUMERIC for good when
+     * its array is freed), and code that writes num in place must set scan_of NULL (the one
+     * that does, mql_column_numeric_to_date, makes the column a date). Derived tables'
+     * columns start without one. NULL: none. */
     const double *scan_of;
     size_t scan_rows, scan_na;
     double scan_lo, scan_hi;
