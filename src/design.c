@@ -1044,10 +1044,11 @@ static int build_categorical(mql_design *d, const mql_column *col, size_t n_rows
         goto done;
     }
     /* Counted from the codes rather than taken from level_count, so levels are ranked by the
-     * rows actually present. */
+     * rows actually present. Unweighted, a row is one lead: no call per row for its weight. */
+    const double *w = o->w;
     for (size_t r = 0; r < n_rows; r++) {
         uint32_t c = col->code[r];
-        size_t wr = mql_design_row_weight(o->w, r);
+        size_t wr = w ? mql_design_row_weight(w, r) : 1;
         if (c == MQL_NA_CODE)
             na += wr;
         else if (c < L)
@@ -1138,9 +1139,10 @@ static int build_boolean(mql_design *d, const mql_column *col, size_t n_rows,
                          const mql_design_opts *o, mql_feature *f, int *skip, mql_err *err)
 {
     size_t nt = 0, nf = 0, na = 0;
+    const double *w = o->w;
     for (size_t r = 0; r < n_rows; r++) {
         double v = col->num[r];
-        size_t wr = mql_design_row_weight(o->w, r);
+        size_t wr = w ? mql_design_row_weight(w, r) : 1;   /* unweighted: no call per row */
         if (isnan(v))
             na += wr;
         else if (v != 0)
