@@ -134,12 +134,13 @@ static void test_plain_route_equals_old(void **state)
  * -0 and 0 as the low or the high extreme (which zero comes first depends on the seed), a whole
  * number beyond 2^53 and whole numbers between 2^52 and 2^53, exponent forms, NaN, inf and NA
  * cells, one leading-zero code among many numbers (read as numbers again: their counts are taken
- * afresh), a column whose first half is blank. rows rows; the values come from seed; readable:
+ * afresh), a column whose first half is blank, and notes on several lines (a part of the
+ * parallel read guessed inside one starts again). rows rows; the values come from seed; readable:
  * no NaN or inf cell (the table cache stores no table read with such cells). */
 static char *scan_file(size_t rows, uint64_t seed, int readable)
 {
     gen_text g = {0};
-    add(&g, "whole,frac,zlo,zhi,big,big52,expo,odd,lead,late,won\n");
+    add(&g, "whole,frac,zlo,zhi,big,big52,expo,odd,lead,late,won,note\n");
     size_t big_at = (size_t)(seed % rows), odd_at = (size_t)((seed / 7) % rows);
     for (size_t r = 0; r < rows; r++) {
         uint64_t z = (seed += 0x9E3779B97F4A7C15ULL);     /* splitmix64 */
@@ -160,7 +161,8 @@ static char *scan_file(size_t rows, uint64_t seed, int readable)
         add(&g, "%s,", readable ? od_ok[(u >> 13) % 3] : od[(u >> 13) % 6]);
         add(&g, "%s,", r == rows / 2 ? "050" : u % 3 ? "5" : "123");
         add(&g, r < rows / 2 ? "," : "%u,", u % 50);
-        add(&g, "%u\n", (u >> 17) % 2);
+        /* a note on several lines now and then: a part may start inside it, and again */
+        add(&g, "%u,%s\n", (u >> 17) % 2, u % 23 == 0 ? "\"called,\nno answer\n\"" : "ok");
     }
     return g.s;
 }
