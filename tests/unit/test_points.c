@@ -649,6 +649,22 @@ static void test_self_check(void **state)
 /* The sampled self-check scores its rows through the read-back rules on two threads from 4,096
  * rows on, half each (selfcheck.c): every row is compared, so a wrong inside score in either
  * half fails the check and is named by its line. */
+/* Reads the CSV at path (then removed), with "won" as the outcome and every level kept, and
+ * binds its design to it. */
+static void read_bound(const char *path, mql_table **t, mql_design **d, mql_design_binding **b)
+{
+    mql_err err;
+    mql_design_opts dopt;
+    mql_design_opts_init(&dopt);
+    dopt.min_level_count = 0;
+    assert_int_equal(mql_design_opts_add_role(&dopt, "won", &err), MQL_OK);
+    assert_int_equal(mql_table_read(path, NULL, t, &err), MQL_OK);
+    unlink(path);
+    assert_int_equal(mql_design_build(*t, &dopt, d, &err), MQL_OK);
+    mql_design_opts_clear(&dopt);
+    assert_int_equal(mql_design_bind(*d, *t, b, &err), MQL_OK);
+}
+
 static void test_self_check_rows_halves(void **state)
 {
     (void)state;
@@ -667,15 +683,7 @@ static void test_self_check_rows_halves(void **state)
     mql_table *t;
     mql_design *d;
     mql_design_binding *b;
-    mql_design_opts dopt;
-    mql_design_opts_init(&dopt);
-    dopt.min_level_count = 0;
-    assert_int_equal(mql_design_opts_add_role(&dopt, "won", &err), MQL_OK);
-    assert_int_equal(mql_table_read(path, NULL, &t, &err), MQL_OK);
-    unlink(path);
-    assert_int_equal(mql_design_build(t, &dopt, &d, &err), MQL_OK);
-    mql_design_opts_clear(&dopt);
-    assert_int_equal(mql_design_bind(d, t, &b, &err), MQL_OK);
+    read_bound(path, &t, &d, &b);
     double beta[16];
     assert_true(d->p <= 16);
     for (size_t j = 0; j < d->p; j++)
@@ -743,15 +751,7 @@ static void inside_rows_at_cuts(int plain)
     mql_table *t;
     mql_design *d;
     mql_design_binding *b;
-    mql_design_opts dopt;
-    mql_design_opts_init(&dopt);
-    dopt.min_level_count = 0;
-    assert_int_equal(mql_design_opts_add_role(&dopt, "won", &err), MQL_OK);
-    assert_int_equal(mql_table_read(path, NULL, &t, &err), MQL_OK);
-    unlink(path);
-    assert_int_equal(mql_design_build(t, &dopt, &d, &err), MQL_OK);
-    mql_design_opts_clear(&dopt);
-    assert_int_equal(mql_design_bind(d, t, &b, &err), MQL_OK);
+    read_bound(path, &t, &d, &b);
     double beta[16];
     assert_true(d->p <= 16);
     for (size_t j = 0; j < d->p; j++)
