@@ -9,8 +9,7 @@
  * reading the coded layout reaches the dense fit's deviance to 1e-12 relative and its
  * coefficients and standard errors to 1e-9 relative, with the same iterations and flags. */
 #include "testutil.h"
-
-#include <unistd.h>
+#include "testutil_table.h"
 
 #include <gsl/gsl_cblas.h>
 
@@ -78,13 +77,8 @@ static mql_table *gen_table(uint64_t seed, int text_flag, int many, double *y, d
         len += (size_t)snprintf(text + len, cap - len, ",%d,%g\n", (int)yy, ww);
         assert_true(len < cap);
     }
-    char path[64];
-    assert_non_null(write_temp(path, sizeof path, text));
+    mql_table *t = table_from_text(text, NULL);
     free(text);
-    mql_table *t = NULL;
-    mql_err err;
-    assert_int_equal(mql_table_read(path, NULL, &t, &err), MQL_OK);
-    unlink(path);
     return t;
 }
 
@@ -735,13 +729,9 @@ static void test_fit_gram_vs_dsyrk(void **state)
         len += (size_t)snprintf(text + len, cap - len, "%c,%d\n", "ABC"[src], (int)y[r]);
         assert_true(len < cap);
     }
-    char path[64];
-    assert_non_null(write_temp(path, sizeof path, text));
+    mql_table *t = table_from_text(text, NULL);
     free(text);
-    mql_table *t = NULL;
     mql_err err;
-    assert_int_equal(mql_table_read(path, NULL, &t, &err), MQL_OK);
-    unlink(path);
     mql_design_opts o;
     mql_design_opts_init(&o);
     assert_int_equal(mql_design_opts_add_role(&o, "won", &err), MQL_OK);
