@@ -213,13 +213,26 @@ static int col_reserve(colb *c, size_t keep, size_t cap)
     return 0;
 }
 
+/* The most rows a part's own first arrays have room for before it is placed. */
+enum { UNPLACED_ROWS = 65536 };
+
 /* Makes room for row i in every stored column. A placed part that has filled its room in the
  * shared arrays (the row estimate was low) goes on in arrays of its own. */
 static int ensure_rows(builder *b, size_t i)
 {
     if (i < b->cap_rows)
         return 0;
-    size_t cap = b->cap_rows ? 2 * b->cap_rows : b->cap_hint > 4096 ? b->cap_hint : 4096;
+    size_t hint = b->cap_hint > 4096 ? b->cap_hint : 4096, cap;
+    if (!b->cap_rows) {
+        /* A part not yet placed in the shared arrays usually is within some thousands of rows
+         * (once the part before it has counted its lines), and then copies its rows there: its
+         * own first arrays are small ones rather than a part's worth of address space, each of
+         * whose first 2 MiB page would be faulted and zeroed to be dropped. */
+        size_t first = hint / 16 < UNPLACED_ROWS ? hint / 16 : UNPLACED_ROWS;
+        cap = b->sl && !b->placed && first >= 256 ? first : hint;
+    } else {
+        cap = 2 * b->cap_rows > hint ? 2 * b->cap_rows : hint;
+    }
     size_t old = b->cap_rows;
     if (b->line) {
         size_t *ln = mql_realloc_big(b->line, old * sizeof *ln, cap * sizeof *ln);
