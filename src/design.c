@@ -1031,6 +1031,42 @@ static int sparse_skip(mql_design *d, const mql_column *col, size_t filled, size
                    "a feature", col->name, filled, filled + na, m);
 }
 
+/* Unweighted rows per level of code[0..n) into cnt[0..L) (zero on entry) and missing codes into
+ * *na, without a branch per row: a code picks its level's slot, slot L when missing, slot L + 1
+ * when neither (a bad code), in four interleaved tallies, so that a run of one level does not wait
+ * on its own increments (a counter's load after its store). Returns 0 when counted, 1 when the
+ * caller must count (many levels, or a bad code: cnt and *na are then untouched), -1 when out of
+ * memory. */
+static int count_codes(const uint32_t *code, size_t n, size_t L, size_t *cnt, size_t *na)
+{
+    if (L > 4096)
+        return 1;
+    const size_t S = L + 2;
+    size_t *h = calloc(4 * S, sizeof *h);
+    if (!h)
+        return -1;
+    size_t r = 0;
+    for (; r + 4 <= n; r += 4)
+        for (size_t k = 0; k < 4; k++) {
+            uint32_t c = code[r + k];
+            h[k * S + (c < L ? c : c == MQL_NA_CODE ? L : L + 1)]++;
+        }
+    for (; r < n; r++) {
+        uint32_t c = code[r];
+        h[c < L ? c : c == MQL_NA_CODE ? L : L + 1]++;
+    }
+    int bad = h[L + 1] + h[S + L + 1] + h[2 * S + L + 1] + h[3 * S + L + 1] != 0;
+    for (size_t k = 0; !bad && k <= L; k++) {
+        size_t v = h[k] + h[S + k] + h[2 * S + k] + h[3 * S + k];
+        if (k < L)
+            cnt[k] = v;
+        else
+            *na = v;
+    }
+    free(h);
+    return bad;
+}
+
 /* Builds a CATEGORICAL feature. Sets *skip (with a note) for constant or all-missing columns. */
 static int build_categorical(mql_design *d, const mql_column *col, size_t n_rows,
                              const mql_design_opts *o, mql_feature *f, int *skip, mql_err *err)
@@ -1044,9 +1080,15 @@ static int build_categorical(mql_design *d, const mql_column *col, size_t n_rows
         goto done;
     }
     /* Counted from the codes rather than taken from level_count, so levels are ranked by the
-     * rows actually present. Unweighted, a row is one lead: no call per row for its weight. */
+     * rows actually present. Unweighted, a row is one lead: no call per row for its weight, and
+     * count_codes counts without a branch; the loop below takes the rest, and names a bad code. */
     const double *w = o->w;
-    for (size_t r = 0; r < n_rows; r++) {
+    int todo = w ? 1 : count_codes(col->code, n_rows, L, cnt, &na);
+    if (todo < 0) {
+        rc = mql_err_set(err, MQL_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t r = 0; todo && r < n_rows; r++) {
         uint32_t c = col->code[r];
         size_t wr = w ? mql_design_row_weight(w, r) : 1;
         if (c == MQL_NA_CODE)
@@ -1140,7 +1182,17 @@ static int build_boolean(mql_design *d, const mql_column *col, size_t n_rows,
 {
     size_t nt = 0, nf = 0, na = 0;
     const double *w = o->w;
-    for (size_t r = 0; r < n_rows; r++) {
+    if (!w) {
+        /* unweighted: counted without a branch (true and false cells come in no order) */
+        const double *x = col->num;
+        for (size_t r = 0; r < n_rows; r++) {
+            size_t m = isnan(x[r]) != 0;
+            na += m;
+            nt += (size_t)(x[r] != 0) - m;   /* NaN compares unequal to 0 */
+        }
+        nf = n_rows - na - nt;
+    }
+    for (size_t r = 0; w && r < n_rows; r++) {
         double v = col->num[r];
         size_t wr = w ? mql_design_row_weight(w, r) : 1;   /* unweighted: no call per row */
         if (isnan(v))

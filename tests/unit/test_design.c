@@ -930,6 +930,66 @@ static void test_degenerate_columns(void **state)
     tab_free(t);
 }
 
+/* Unweighted, a categorical's levels are counted by a branch-free four-way tally and a boolean's
+ * true and missing cells without a branch; with a weight of 1 per row, by the per-row loop. Both
+ * must give the hand counts, on 1,003 rows (the tally's tail) with missing cells. */
+static void test_unweighted_counts(void **state)
+{
+    (void)state;
+    enum { N = 1003 };
+    static const char *const lv[] = {"Manager", "Director", "VP", "CEO", "Intern", NULL};
+    const char *jobs[N];
+    double flag[N], news[N], won[N], ones[N];
+    size_t want_job[6] = {0}, want_true = 0, want_na = 0;
+    for (size_t r = 0; r < N; r++) {
+        jobs[r] = lv[(r * 7 + r / 3) % 6];
+        want_job[(r * 7 + r / 3) % 6]++;
+        flag[r] = r % 11 == 0 ? NAN : (double)((r * 5 / 3) % 2);
+        want_true += r % 11 != 0 && (r * 5 / 3) % 2;
+        want_na += r % 11 == 0;
+        news[r] = r % 11 == 0 ? NAN : 0.0;   /* "no" or missing: no true cell */
+        won[r] = r % 4 == 0;
+        ones[r] = 1;
+    }
+    mql_table *t = tab_new("counts.csv", N, 4);
+    col_text(t, 0, "job_level", MQL_COL_CATEGORICAL, jobs);
+    col_num(t, 1, "demo_request", MQL_COL_BOOLEAN, flag);
+    col_num(t, 2, "newsletter", MQL_COL_BOOLEAN, news);
+    col_num(t, 3, "won", MQL_COL_BOOLEAN, won);
+    mql_err err;
+    for (int k = 0; k < 2; k++) {
+        mql_design_opts o;
+        mql_design *d = NULL;
+        opts_base(&o);
+        o.w = k ? ones : NULL;
+        assert_int_equal(mql_design_build(t, &o, &d, &err), MQL_OK);
+        assert_int_equal(d->n_features, 3);
+        const mql_feature *fj = &d->features[0], *fb = &d->features[1];
+        assert_string_equal(fj->name, "job_level");
+        assert_int_equal(fj->n_levels, 5);
+        assert_int_equal(fj->missing_count, want_job[5]);
+        for (size_t i = 0; i < fj->n_levels; i++) {
+            size_t l = 0;
+            while (strcmp(lv[l], fj->levels[i]) != 0)
+                l++;
+            assert_int_equal(fj->level_count[i], want_job[l]);
+        }
+        assert_string_equal(fb->name, "demo_request");
+        assert_int_equal(fb->missing_count, want_na);
+        assert_true(want_true > 0 && want_true + want_na < N);
+        /* newsletter's missing cells are not true ones: no (false) is its only value */
+        int noted = 0;
+        for (size_t i = 0; i < d->n_notes; i++)
+            noted |= strncmp(d->notes[i], "newsletter: only 'no' besides missing cells",
+                             strlen("newsletter: only 'no' besides missing cells")) == 0;
+        assert_true(noted);
+        assert_int_equal(d->features[2].missing_count, want_na);
+        mql_design_free(d);
+        mql_design_opts_clear(&o);
+    }
+    tab_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -944,6 +1004,7 @@ int main(void)
         cmocka_unit_test(test_parser_errors),
         cmocka_unit_test(test_build_option_errors),
         cmocka_unit_test(test_degenerate_columns),
+        cmocka_unit_test(test_unweighted_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
