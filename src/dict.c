@@ -251,73 +251,98 @@ static void radix_u64(uint64_t *key, uint32_t *idx, uint64_t *tk, uint32_t *ti, 
     }
 }
 
-/* Makes the entries of a raw dictionary distinct levels in first-seen order (entries are added
- * in row order, so the first of equal entries is the first occurrence): equal texts are found by
- * sorting their 64-bit hashes and comparing the texts of equal hashes; code[0..n_rows) is
- * renumbered and counts are summed. d stays index-less (mql_dict_unraw makes it an ordinary one).
- * Returns 0 or -1. */
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
+/* ---- whether keys are distinct, sorted in place ---- */
 
-/* Whether the m keys of run[] (equal in their high 32 bits) are pairwise distinct: compared
- * pairwise while the run is short (nearly always one or two keys), else sorted. */
-static int run_distinct(uint64_t *run, size_t m)
+/* A bucket of at most this many keys is checked with a table of at most 2^16 two-byte slots
+ * (128 KiB, within the second-level cache) rather than partitioned further. */
+#define KEYS_SMALL 32768
+
+/* Whether the m <= KEYS_SMALL keys are pairwise distinct: each goes into an open-addressed
+ * table (linear probing) of the least power of two >= 2m slots, a slot holding a key's
+ * position + 1 (0: empty), from the top bits of the key's Fibonacci hash (its product with
+ * 2^64 over the golden ratio), which mixes in every bit: the keys of one bucket share their high
+ * bytes. slot has room for 2 * KEYS_SMALL. A handful of keys are compared pairwise. */
+static int keys_distinct_small(const uint64_t *key, size_t m, uint16_t *slot)
 {
-    if (m > 32) {
-        qsort(run, m, sizeof *run, cmp_u64);
+    if (m < 16) {
         for (size_t q = 1; q < m; q++)
-            if (run[q] == run[q - 1])
-                return 0;
+            for (size_t r = 0; r < q; r++)
+                if (key[q] == key[r])
+                    return 0;
         return 1;
     }
-    for (size_t q = 1; q < m; q++)
-        for (size_t r = 0; r < q; r++)
-            if (run[q] == run[r])
+    unsigned lg = 5;
+    while (((size_t)1 << lg) < 2 * m)
+        lg++;
+    size_t mask = ((size_t)1 << lg) - 1;
+    memset(slot, 0, (mask + 1) * sizeof *slot);
+    for (size_t k = 0; k < m; k++) {
+        size_t h = (size_t)((key[k] * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - lg));
+        for (; slot[h]; h = (h + 1) & mask)
+            if (key[slot[h] - 1] == key[k])
                 return 0;
+        slot[h] = (uint16_t)(k + 1);
+    }
     return 1;
+}
+
+/* Whether the m keys, which agree above bit shift + 8, are pairwise distinct: partitioned in
+ * place by their byte at shift (American flag sort: McIlroy, Bostic and McIlroy, "Engineering
+ * radix sort", Computing Systems 6(1), 1993), then each byte's bucket on its own, since equal
+ * keys share one: by the table when it is small enough, else by the next byte down (below the
+ * lowest byte a bucket's keys are equal). Recurses at most 8 deep. */
+static int keys_distinct_from(uint64_t *key, size_t m, int shift, uint16_t *slot)
+{
+    if (m <= KEYS_SMALL)
+        return keys_distinct_small(key, m, slot);
+    if (shift < 0)
+        return 0;
+    size_t head[256] = {0}, end[256];
+    for (size_t k = 0; k < m; k++)
+        head[(key[k] >> shift) & 0xFF]++;
+    size_t at = 0;
+    for (size_t b = 0; b < 256; b++) {
+        size_t c = head[b];
+        head[b] = at;
+        at += c;
+        end[b] = at;
+    }
+    /* head[b]: bucket b's first place not yet filled. The key there moves to its own bucket's
+     * head, displacing the key it finds, and so on until a key belongs in b. Each step loads
+     * from the head the last one named, so a bucket's next cache line is fetched a line ahead:
+     * with 256 heads the hardware prefetcher does not follow them, and the chain of dependent
+     * misses made the partition of 5M keys twice as slow. */
+    for (size_t b = 0; b < 256; b++)
+        while (head[b] < end[b]) {
+            uint64_t v = key[head[b]];
+            size_t d;
+            while ((d = (v >> shift) & 0xFF) != b) {
+                uint64_t t = key[head[d]];
+                if (head[d] + 8 < end[d])
+                    __builtin_prefetch(key + head[d] + 8, 1);
+                key[head[d]++] = v;
+                v = t;
+            }
+            key[head[b]++] = v;
+        }
+    int rc = 1;
+    for (size_t b = 0, a = 0; b < 256 && rc; a = end[b++])
+        rc = keys_distinct_from(key + a, end[b] - a, shift - 8, slot);
+    return rc;
 }
 
 int mql_keys_distinct(uint64_t *key, size_t m)
 {
-    uint64_t *tk = mql_alloc_big((m ? m : 1) * sizeof *tk);
-    size_t *cnt = malloc(65536 * sizeof *cnt);
-    int rc = -1;
-    if (tk && cnt) {
-        uint64_t *src = key, *dst = tk;
-        for (int shift = 32; shift < 64; shift += 16) {
-            memset(cnt, 0, 65536 * sizeof *cnt);
-            for (size_t k = 0; k < m; k++)
-                cnt[(src[k] >> shift) & 0xFFFF]++;
-            size_t at = 0;
-            for (size_t b = 0; b < 65536; b++) {
-                size_t c = cnt[b];
-                cnt[b] = at;
-                at += c;
-            }
-            for (size_t k = 0; k < m; k++)
-                dst[cnt[(src[k] >> shift) & 0xFFFF]++] = src[k];
-            uint64_t *t = src;
-            src = dst;
-            dst = t;
-        }
-        /* (two passes: the sorted keys are back in key) */
-        rc = 1;
-        for (size_t a = 0, b; a < m && rc; a = b) {
-            for (b = a + 1; b < m && src[b] >> 32 == src[a] >> 32; b++)
-                ;
-            rc = run_distinct(src + a, b - a);
-        }
-    }
-    free(tk);
-    free(cnt);
+    uint16_t *slot = malloc(2 * KEYS_SMALL * sizeof *slot);
+    if (!slot)
+        return -1;
+    int rc = keys_distinct_from(key, m, 56, slot);
+    free(slot);
     return rc;
 }
 
 /* Whether the entries of raw d are pairwise distinct by their 64-bit hashes (then their texts
- * differ): the hashes alone, 16 bytes per entry instead of the 28 of the full grouping
+ * differ): the hashes alone, 8 bytes per entry instead of the 28 of the full grouping
  * (mql_keys_distinct). Returns 1, 0 (some hashes are equal: the full grouping decides), -1 (no
  * memory). */
 static int raw_hashes_distinct(const mql_dict *d)
@@ -333,6 +358,11 @@ static int raw_hashes_distinct(const mql_dict *d)
     return rc;
 }
 
+/* Makes the entries of a raw dictionary distinct levels in first-seen order (entries are added
+ * in row order, so the first of equal entries is the first occurrence): equal texts are found by
+ * sorting their 64-bit hashes and comparing the texts of equal hashes; code[0..n_rows) is
+ * renumbered and counts are summed. d stays index-less (mql_dict_unraw makes it an ordinary one).
+ * Returns 0 or -1. */
 int mql_dict_raw_finish(mql_dict *d, uint32_t *code, size_t n_rows)
 {
     size_t m = d->n;

@@ -671,7 +671,7 @@ static void set_no_values(mql_column *col, size_t n)
 /* Finishes M_KEY column c, whose n rows are read. It keeps no values when every cell is filled,
  * the identifier rule holds for n distinct values and unused_ok does: the text route below would
  * make an identifier of it, and the same rule would drop its values there. The keys tell whether
- * the n texts are distinct: sorted in place, since nothing reads them in row order after.
+ * the n texts are distinct: reordered in place, since nothing reads them in row order after.
  * Otherwise c becomes the index-less text column the reader would have built (one entry per
  * filled row, taking the texts' blocks), for the text route. Returns 0 (finished), 1 (c is text
  * now) or -1 (no memory). */

@@ -61,10 +61,12 @@ int mql_dict_unraw(mql_dict *d);
  * (no memory; both unchanged). */
 int mql_dict_raw_append(mql_dict *d, mql_dict *from, size_t *at);
 
-/* Whether the m 64-bit keys (text hashes, mql_xxh64) are pairwise distinct: sorted in place by
- * their high 32 bits in two 16-bit passes (equal keys then lie in one run of equal high halves,
- * checked within it), with m keys of scratch. Returns 1, 0 (two keys are equal) or -1 (no
- * memory; key unchanged or reordered). */
+/* Whether the m 64-bit keys (text hashes, mql_xxh64) are pairwise distinct: partitioned in place
+ * by their high bytes until a bucket (equal keys share one) has at most 32768 keys, each such
+ * bucket then checked with a hash table of its positions, so no scratch grows with m (128 KiB
+ * in all): the caller's keys are often a column's own array, which a copy as large would only
+ * have added fresh memory to. key is left reordered. Returns 1, 0 (two keys are equal) or -1
+ * (no memory; key unchanged). */
 int mql_keys_distinct(uint64_t *key, size_t m);
 
 /* The n < 8 bytes at s as a little-endian word (byte i in bits 8i .. 8i + 7, the rest 0), where

@@ -1,8 +1,9 @@
 /* test_dict.c: the index-less (raw) dictionary identifier columns are read in, against the
  * indexed dictionary on the same rows: mql_dict_raw_finish (levels in first-seen order, counts,
- * codes), its all-distinct route (the hashes sorted by their high halves) and
- * mql_dict_raw_append (a later part's entries taken whole, as the parallel reader merges); the
- * string hash's word-wise tail against the byte loop it replaced, and mql_span_eq. */
+ * codes), its all-distinct route and mql_dict_raw_append (a later part's entries taken whole,
+ * as the parallel reader merges); mql_keys_distinct, which partitions keys in place, against a
+ * sort of a copy; the string hash's word-wise tail against the byte loop it replaced, and
+ * mql_span_eq. */
 #include "testutil.h"
 
 #include "mqlcal/dict.h"
@@ -86,8 +87,9 @@ static void check(size_t n, int scheme, size_t split, size_t indexed)
     free(ce);
 }
 
-/* Enough rows (300,000) that the buckets of one 16-bit pass hold several hashes each: a repeat
- * far from its first occurrence is only found when the sort uses all 32 high bits. */
+/* Enough rows (300,000) that the all-distinct check (mql_keys_distinct) partitions the hashes
+ * by their top byte before it checks a bucket with its table; a repeat far from its first
+ * occurrence must meet it in one bucket. */
 static void test_raw_finish(void **state)
 {
     (void)state;
@@ -106,6 +108,122 @@ static void test_raw_append(void **state)
     }
     check(N, 2, N, 100);
     check(1000, 2, 0, 10);                  /* part 0 without rows */
+}
+
+/* ---- mql_keys_distinct ---- */
+
+/* The next of a fixed sequence of well-mixed 64-bit words (splitmix64, Steele, Lea and Flood
+ * 2014): keys like mql_xxh64's, the same on every run. */
+static uint64_t splitmix(uint64_t *s)
+{
+    uint64_t z = (*s += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* mql_keys_distinct on key[0..m) (what's names the case) equals the answer of a sorted copy
+ * (two equal neighbours: not distinct), which is what the two 16-bit passes with m keys of
+ * scratch it replaced answered, and leaves the same keys, reordered. */
+static void check_keys(uint64_t *key, size_t m, const char *what)
+{
+    uint64_t *want = malloc((m ? m : 1) * sizeof *want);
+    assert_non_null(want);
+    memcpy(want, key, m * sizeof *key);
+    qsort(want, m, sizeof *want, cmp_key);
+    int distinct = 1;
+    for (size_t k = 1; k < m; k++)
+        distinct = distinct && want[k] != want[k - 1];
+    int got = mql_keys_distinct(key, m);
+    if (got != distinct)
+        fail_msg("%s, %zu keys: %d, expected %d", what, m, got, distinct);
+    qsort(key, m, sizeof *key, cmp_key);
+    if (m && memcmp(key, want, m * sizeof *key) != 0)
+        fail_msg("%s, %zu keys: the keys changed", what, m);
+    free(want);
+}
+
+/* Sizes on either side of each route: pairwise (under 16 keys), one table (up to 32768), one
+ * partition by the top byte (a few hundred thousand); keys all distinct, with one repeat (the
+ * last key the same as one a third of the way in, or the first two the same) and with many
+ * (every 7th key an earlier one). */
+static void test_keys_distinct_random(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {0, 1, 2, 3, 15, 16, 17, 1000, 32768, 32769, 300000};
+    uint64_t *key = malloc(300000 * sizeof *key);
+    assert_non_null(key);
+    for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++) {
+        size_t m = sizes[z];
+        for (int scheme = 0; scheme < 4; scheme++) {
+            uint64_t s = 42 + m;
+            for (size_t k = 0; k < m; k++)
+                key[k] = splitmix(&s);
+            if (scheme == 1 && m >= 2)
+                key[m - 1] = key[m / 3];
+            if (scheme == 2 && m >= 2)
+                key[1] = key[0];
+            if (scheme == 3)
+                for (size_t k = 6; k < m; k += 7)
+                    key[k] = key[k / 3];
+            char what[32];
+            snprintf(what, sizeof what, "scheme %d", scheme);
+            check_keys(key, m, what);
+        }
+    }
+    free(key);
+}
+
+/* Keys that a partition by the top byte does not separate: 65536 keys sharing their top six
+ * bytes (partitioned down to the second-lowest byte before the tables; distinct, then with one
+ * repeat), 40000 sharing their high 32 bits (the old check's runs), 40000 equal keys (below the
+ * lowest byte: not distinct), the extreme keys 0 and 2^64 - 1 among others, and a repeat in
+ * the top byte's first bucket and in its last. */
+static void test_keys_distinct_shared(void **state)
+{
+    (void)state;
+    enum { M = 65536 };
+    uint64_t *key = malloc(M * sizeof *key);
+    assert_non_null(key);
+    uint64_t high = UINT64_C(0xA5C3E1F00F1E) << 16;
+    for (size_t k = 0; k < M; k++)
+        key[k] = high | (uint64_t)((k * 40503u) & 0xFFFF);      /* (a permutation of 0..65535) */
+    check_keys(key, M, "top six bytes shared");
+    for (size_t k = 0; k < M; k++)
+        key[k] = high | (uint64_t)((k * 40503u) & 0xFFFF);
+    key[M - 1] = key[17];
+    check_keys(key, M, "top six bytes shared, one repeat");
+    for (size_t k = 0; k < 40000; k++)
+        key[k] = (UINT64_C(0x12345678) << 32) | (uint64_t)(k * 2654435761u);
+    check_keys(key, 40000, "high halves shared");
+    key[39999] = key[0];
+    check_keys(key, 40000, "high halves shared, one repeat");
+    for (size_t k = 0; k < 40000; k++)
+        key[k] = UINT64_C(0x0123456789ABCDEF);
+    check_keys(key, 40000, "all equal");
+    uint64_t s = 7;
+    for (size_t k = 0; k < 40000; k++)
+        key[k] = splitmix(&s);
+    key[100] = 0;
+    key[30000] = UINT64_MAX;
+    check_keys(key, 40000, "0 and 2^64 - 1 among them");
+    key[39000] = 0;
+    check_keys(key, 40000, "0 twice");
+    for (int top = 0; top < 256; top += 255) {      /* a repeat in the first and last bucket */
+        s = 9;
+        for (size_t k = 0; k < 40000; k++)
+            key[k] = splitmix(&s);
+        key[7] = (key[7] & ~(UINT64_C(0xFF) << 56)) | (uint64_t)top << 56;
+        key[39999] = key[7];
+        check_keys(key, 40000, top ? "a repeat in the last bucket" : "a repeat in the first");
+    }
+    free(key);
 }
 
 /* mql_str_hash as it was written before its tail was read in whole words: the tail's bytes
@@ -173,6 +291,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_raw_finish),
         cmocka_unit_test(test_raw_append),
+        cmocka_unit_test(test_keys_distinct_random),
+        cmocka_unit_test(test_keys_distinct_shared),
         cmocka_unit_test(test_hash_tail),
         cmocka_unit_test(test_span_eq),
     };
