@@ -59,6 +59,7 @@ void mql_model_free(mql_model *m)
 {
     if (!m)
         return;
+    free(m->spare);
     free(m->created);
     free(m->tool_version);
     mql_training *t = &m->train;
@@ -648,6 +649,14 @@ int mql_model_train(const mql_table *t, const unsigned char *y, const double *w,
     m->train.bytes = t->n_bytes;
     m->train.hash = t->hash;
     m->train.events = r->events;
+    /* y's doubles go with the linear predictor to the points step, whose exact model needs as
+     * many doubles of scratch: one block touched once instead of a second one faulted in fresh
+     * (this VM's largest cost, docs/PERFORMANCE.md). The peak is unchanged: the points step
+     * would hold its own block where this one is now. */
+    if (r->eta) {
+        m->spare = yd;
+        yd = NULL;
+    }
     d = NULL;
     r = NULL;
     *out = m;
@@ -694,8 +703,10 @@ int mql_model_add_points_cached(mql_model *m, const mql_table *t, const unsigned
                                 m->train.bytes == t->n_bytes
                             ? m->fit->eta : NULL;
     int full = po->full_check || t->n_rows <= MQL_SELFCHECK_FULL_ROWS;
-    /* eta is freed after this step: the exact model's AUC may sort it in place */
-    mql_points_extra ex = {.eta = eta, .eta_writable = eta != NULL, .auc_exact = NAN,
+    /* eta is freed after this step: the exact model's AUC may sort it in place, and the train
+     * step's spare block is its scratch */
+    mql_points_extra ex = {.eta = eta, .eta_writable = eta != NULL,
+                           .scratch = eta ? m->spare : NULL, .auc_exact = NAN,
                            .logloss_exact = NAN, .want_scores = full, .want_check = !full};
     mql_design_binding *b = NULL;
     mql_points *pts = NULL;
@@ -750,11 +761,14 @@ hit:
     free(ex.check_rows);
     free(ex.check_scores);
     mql_design_binding_free(b);
-    /* the linear predictor has served its one use: its memory goes back now */
+    /* the linear predictor and the spare block have served their one use: their memory goes
+     * back now */
     if (eta) {
         free(m->fit->eta);
         m->fit->eta = NULL;
     }
+    free(m->spare);
+    m->spare = NULL;
     if (st) {
         mql_points_free(pts);
         return st;

@@ -604,7 +604,7 @@ static void exact_cost(exact_job *j)
 #define EXACT_BLOCK ((size_t)1 << 16)
 
 void mql_exact_costs_init(mql_exact_costs *x, const double *eta, int eta_writable,
-                          const unsigned char *y, const double *w, size_t n)
+                          double *scratch, const unsigned char *y, const double *w, size_t n)
 {
     *x = (mql_exact_costs){.eta = eta, .y = y, .w = w, .n = n, .blk = EXACT_BLOCK,
                            .writable = eta_writable, .auc = NAN, .ll = NAN};
@@ -613,10 +613,12 @@ void mql_exact_costs_init(mql_exact_costs *x, const double *eta, int eta_writabl
     size_t nb = (n + EXACT_BLOCK - 1) / EXACT_BLOCK;
     if (n == 0)
         return;
-    x->term = mql_alloc_big(n * sizeof *x->term);
+    x->own_term = !scratch;
+    x->term = scratch ? scratch : mql_alloc_big(n * sizeof *x->term);
     x->blocks = malloc(nb * sizeof *x->blocks);
     if (!x->term || !x->blocks) {
-        free(x->term);
+        if (x->own_term)
+            free(x->term);
         free(x->blocks);
         x->term = NULL;
         x->blocks = NULL;
@@ -718,7 +720,8 @@ void mql_exact_costs_finish(mql_exact_costs *x, double *auc, double *logloss)
 {
     *auc = x->auc_rc ? NAN : x->auc;
     *logloss = x->ll_rc ? NAN : x->ll;
-    free(x->term);
+    if (x->own_term)
+        free(x->term);
     free(x->blocks);
     pthread_mutex_destroy(&x->lock);
     pthread_cond_destroy(&x->done);
@@ -1032,7 +1035,7 @@ void mql_points_exact_costs(const double *eta, int eta_writable, const unsigned 
                             const double *w, size_t n, double *auc, double *logloss)
 {
     mql_exact_costs x;
-    mql_exact_costs_init(&x, eta, eta_writable, y, w, n);
+    mql_exact_costs_init(&x, eta, eta_writable, NULL, y, w, n);
     for (size_t k = 0; k < mql_exact_costs_jobs(&x); k++)
         mql_exact_costs_run(&x, k);
     mql_exact_costs_finish(&x, auc, logloss);

@@ -803,7 +803,7 @@ int mql_points_from_fit_ex(const mql_design *d, const double *beta, const mql_de
                 feat[k++] = i;
         mql_exact_costs xc;
         if (exact)
-            mql_exact_costs_init(&xc, ex->eta, ex->eta_writable, y, w, b->n_rows);
+            mql_exact_costs_init(&xc, ex->eta, ex->eta_writable, ex->scratch, y, w, b->n_rows);
         steps_shared sh = {d, b, m, feat, PTHREAD_MUTEX_INITIALIZER, 0, exact ? &xc : NULL};
         steps_job jobs[2] = {{&sh, MQL_OK, 0, {{0}}}, {&sh, MQL_OK, 0, {{0}}}};
         pthread_t th;

@@ -45,6 +45,10 @@ typedef struct mql_model {
     mql_glm_result *fit;      /* NULL for a points-only model; fit->p == design->p */
     double l2;                /* the ridge lambda of the fit (0: none) */
     struct mql_points *points;/* NULL until the points step */
+    double *spare;            /* NULL, or fit->n doubles the train step is done with (the outcome
+                                 as doubles, in memory already), kept with fit->eta for the
+                                 points step to use as scratch instead of fresh memory: it frees
+                                 both (so does mql_model_free). Never written to a file. */
 } mql_model;
 
 /* An empty model with created and tool_version set (created = now, UTC). NULL when out of

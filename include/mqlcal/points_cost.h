@@ -96,6 +96,7 @@ typedef struct mql_exact_costs {
     size_t n, blk, n_blocks;
     int writable;
     double *term;              /* n: each row's log loss term, then the AUC's scratch */
+    int own_term;              /* 1: term was allocated by _init (and _finish frees it) */
     mql_exact_block *blocks;
     pthread_mutex_t lock;
     pthread_cond_t done;
@@ -104,8 +105,10 @@ typedef struct mql_exact_costs {
     int auc_rc, ll_rc;
 } mql_exact_costs;
 
+/* scratch: NULL, or n doubles of the caller's that the jobs may overwrite (the caller frees
+ * them after _finish), which spares a fresh block as large. */
 void mql_exact_costs_init(mql_exact_costs *x, const double *eta, int eta_writable,
-                          const unsigned char *y, const double *w, size_t n);
+                          double *scratch, const unsigned char *y, const double *w, size_t n);
 size_t mql_exact_costs_jobs(const mql_exact_costs *x);
 void mql_exact_costs_run(mql_exact_costs *x, size_t job);
 void mql_exact_costs_finish(mql_exact_costs *x, double *auc, double *logloss);

@@ -109,6 +109,8 @@ typedef struct mql_points_extra {
                              the rounding cost needs no design rows; NULL: computed here */
     int eta_writable;     /* in: 1 = eta is the caller's scratch (not needed after the call): the
                              AUC of the exact model sorts it in place instead of a copy */
+    double *scratch;      /* in: NULL, or b->n_rows doubles the exact model's costs may
+                             overwrite (mql_exact_costs_init), instead of fresh memory */
     int have_exact;       /* in: 1 = auc_exact and logloss_exact are known from an earlier call
                              on the same fit and eta (say, one rescaled by strength) */
     double auc_exact, logloss_exact;

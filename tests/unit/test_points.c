@@ -1439,8 +1439,8 @@ static void *last_job(void *arg)
 
 /* The exact model's costs in row blocks (points_cost.h) are mql_logloss of mql_logistic(eta)
  * and mql_auc of eta bit for bit: on one thread in order, with the blocks in reverse order
- * while a second thread already waits in the last job, weighted, with eta writable, and NAN
- * for one class (AUC) and for no rows (both). 200,000 rows: four blocks, the last a short one;
+ * while a second thread already waits in the last job (in their own memory or the caller's
+ * scratch), weighted, with eta writable, and NAN for one class (AUC) and for no rows (both). 200,000 rows: four blocks, the last a short one;
  * eta with ties (a grid) and continuous values. */
 static void test_exact_costs_jobs(void **state)
 {
@@ -1483,18 +1483,26 @@ static void test_exact_costs_jobs(void **state)
     assert_memory_equal(&auc, &auc_ref, sizeof auc);
     assert_memory_equal(&ll, &ll_ref, sizeof ll);
 
-    mql_exact_costs x;
-    mql_exact_costs_init(&x, eta, 0, y, NULL, N);
-    size_t jobs = mql_exact_costs_jobs(&x);
-    assert_int_equal(jobs, 5);
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, last_job, &x), 0);
-    for (size_t k = jobs - 1; k-- > 0;)
-        mql_exact_costs_run(&x, k);
-    pthread_join(th, NULL);
-    mql_exact_costs_finish(&x, &auc, &ll);
-    assert_memory_equal(&auc, &auc_ref, sizeof auc);
-    assert_memory_equal(&ll, &ll_ref, sizeof ll);
+    /* in their own memory, then in the caller's scratch (what the train step hands over),
+     * which holds garbage to begin with, weighted too; the scratch stays the caller's */
+    for (int own = 1; own >= 0; own--)
+        for (int weighted = 0; weighted < 2 - own; weighted++) {
+            for (size_t i = 0; i < N; i++)
+                copy[i] = (double)i * -1e300;
+            mql_exact_costs x;
+            mql_exact_costs_init(&x, eta, 0, own ? NULL : copy, y, weighted ? w : NULL, N);
+            size_t jobs = mql_exact_costs_jobs(&x);
+            assert_int_equal(jobs, 5);
+            assert_true(own ? x.term != copy : x.term == copy);
+            pthread_t th;
+            assert_int_equal(pthread_create(&th, NULL, last_job, &x), 0);
+            for (size_t k = jobs - 1; k-- > 0;)
+                mql_exact_costs_run(&x, k);
+            pthread_join(th, NULL);
+            mql_exact_costs_finish(&x, &auc, &ll);
+            assert_memory_equal(&auc, weighted ? &aucw_ref : &auc_ref, sizeof auc);
+            assert_memory_equal(&ll, weighted ? &llw_ref : &ll_ref, sizeof ll);
+        }
 
     memset(y, 0, N);
     mql_points_exact_costs(eta, 0, y, NULL, N, &auc, &ll);

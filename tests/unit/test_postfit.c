@@ -1,7 +1,8 @@
 /* test_postfit.c: the points step after the fit (issue 17): the IRLS linear predictor it reuses,
- * the per-feature lead scores and streamed costs (bit for bit those of design rows and of
- * mql_auc / mql_logloss on materialised arrays), value runs in any row order, and the sampled
- * self-check (which leads it always checks, and that it still catches a disagreement). */
+ * the spare block it takes as scratch, the per-feature lead scores and streamed costs (bit for
+ * bit those of design rows and of mql_auc / mql_logloss on materialised arrays), value runs in
+ * any row order, and the sampled self-check (which leads it always checks, and that it still
+ * catches a disagreement). */
 #include "testutil.h"
 
 #include <unistd.h>
@@ -147,15 +148,47 @@ static void test_eta_kept(void **state)
     assert_close(q->auc_exact, p->auc_exact, 1e-12, 0);
     assert_close(q->logloss_exact, p->logloss_exact, 1e-12, 0);
     assert_true(q->auc_points == p->auc_points && q->logloss_points == p->logloss_points);
-    /* the points step hands the predictor back once used */
+    /* the points step hands the predictor and the spare block back once used */
     assert_int_equal(mql_model_add_points(m, fx->t, fx->y, NULL, &err), MQL_OK);
     assert_null(m->fit->eta);
+    assert_null(m->spare);
     mql_points_free(p);
     mql_points_free(q);
     free(eta);
     free(sc);
     mql_design_binding_free(b);
     mql_model_free(m);
+}
+
+/* The train step keeps y's doubles as the model's spare block beside eta, and the points step
+ * makes the same model in it as in fresh memory of its own (the spare taken away): the same
+ * rules, threshold and costs, bit for bit. */
+static void test_spare_block(void **state)
+{
+    fixture *fx = *state;
+    mql_model *m = train(fx, 0), *own = train(fx, 0);
+    assert_non_null(m->spare);
+    for (size_t r = 0; r < N_LEADS; r++)
+        if (m->spare[r] != (fx->y[r] ? 1.0 : 0.0))
+            fail_msg("row %zu: spare %g, y %d", r, m->spare[r], fx->y[r]);
+    free(own->spare);
+    own->spare = NULL;
+    mql_err err;
+    assert_int_equal(mql_model_add_points(m, fx->t, fx->y, NULL, &err), MQL_OK);
+    assert_int_equal(mql_model_add_points(own, fx->t, fx->y, NULL, &err), MQL_OK);
+    assert_null(m->spare);
+    const mql_points *p = m->points, *q = own->points;
+    assert_int_equal(p->threshold, q->threshold);
+    assert_int_equal(p->n_rules, q->n_rules);
+    for (size_t k = 0; k < p->n_rules; k++)
+        assert_int_equal(p->rules[k].points, q->rules[k].points);
+    assert_true(isfinite(p->auc_exact) && isfinite(p->logloss_exact));
+    assert_memory_equal(&p->auc_exact, &q->auc_exact, sizeof p->auc_exact);
+    assert_memory_equal(&p->logloss_exact, &q->logloss_exact, sizeof p->logloss_exact);
+    assert_memory_equal(&p->auc_points, &q->auc_points, sizeof p->auc_points);
+    assert_memory_equal(&p->logloss_points, &q->logloss_points, sizeof p->logloss_points);
+    mql_model_free(m);
+    mql_model_free(own);
 }
 
 /* Firth keeps the linear predictor at its reported coefficients (FLIC's intercept or Firth's),
@@ -590,6 +623,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_eta_kept),
+        cmocka_unit_test(test_spare_block),
         cmocka_unit_test(test_firth_eta_kept),
         cmocka_unit_test(test_scores_and_costs),
         cmocka_unit_test(test_dense_runs),
