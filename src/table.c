@@ -21,6 +21,7 @@
 #include "table_num.h"
 #include "mqlcal/csv.h"
 #include "mqlcal/dict.h"
+#include "mqlcal/table_ops.h"
 #include "mqlcal/value.h"
 
 
@@ -70,6 +71,40 @@ static int in_list(const char *name, const char *const *list, size_t n)
     return 0;
 }
 
+/* Whether a header name reads as a number or a date: a text column may hold such a value in
+ * the canonical spelling the reader gives numbers and dates it met before the column turned to
+ * text ("1.5" for "1.50"), so only a typed read tells whether a level is the name. */
+static int name_reads_as_value(const builder *b, const char *s, size_t n)
+{
+    double v;
+    int ht;
+    n = mql_trim_span(s, n, &s);
+    return parse_num(s, n, &v) == 0 || (b->dec_comma && mql_parse_decimal_comma(s, n, &v) == 0) ||
+           mql_is_nonfinite_number(s, n) || mql_date_parse(s, n, &v, &ht) == 0 ||
+           mql_date_iso_shaped(s, n);
+}
+
+/* Whether column `name` (n bytes) is read without its values (mql_read_opts.unread). */
+static int is_unread(const builder *b, const char *name, size_t n)
+{
+    const mql_read_opts *o = b->opts;
+    if (!b->may_unread)
+        return 0;
+    int listed = o->unread && in_list(name, o->unread, o->n_unread);
+    int rest = o->unread_rest && !(o->used && in_list(name, o->used, o->n_used));
+    return (listed || rest) && !name_reads_as_value(b, name, n);
+}
+
+/* Points the unread columns at their names, the table's copies (made by part 0's header). */
+static void unread_names(builder *b)
+{
+    for (size_t j = 0; j < b->n_file_cols; j++)
+        if (b->cb[j].unread >= 0) {
+            b->cb[j].name = b->t->cols[b->cb[j].unread].name;
+            b->cb[j].name_len = strlen(b->cb[j].name);
+        }
+}
+
 static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
 {
     const mql_read_opts *o = b->opts;
@@ -82,6 +117,7 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
     for (size_t j = 0; j < row->n_fields; j++) {
         const char *name = row->field[j];
         b->cb[j].out = -1;
+        b->cb[j].unread = -1;
         if (!row->len[j]) {
             b->cb[j].unnamed = 1;
             b->n_unnamed++;
@@ -93,7 +129,11 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
                                    "%s:%zu: duplicate column name '%s' (columns %zu and %zu): "
                                    "rename one of them in the header line",
                                    b->path, row->line, name, k + 1, j + 1);
-        if (!o || !o->only || in_list(name, o->only, o->n_only))
+        if (o && o->only && !in_list(name, o->only, o->n_only))
+            b->cb[j].out = -1;       /* not stored: no column of the table */
+        else if (is_unread(b, name, row->len[j]))
+            b->cb[j].unread = (long)n_store++;
+        else
             b->cb[j].out = (long)n_store++;
         b->cb[j].forced = o && o->categorical && in_list(name, o->categorical, o->n_categorical);
         b->cb[j].numeric = o && o->numeric && in_list(name, o->numeric, o->n_numeric);
@@ -113,8 +153,10 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
             !(b->sl->code = calloc(row->n_fields, sizeof *b->sl->code)))
             return mql_err_set(err, MQL_ENOMEM, "out of memory");
     }
-    if (b->secondary)
+    if (b->secondary) {
+        unread_names(b);
         return MQL_OK;
+    }
     const char *const *lists[3] = {o ? o->only : NULL, o ? o->categorical : NULL,
                                    o ? o->numeric : NULL};
     size_t nl[3] = {o ? o->n_only : 0, o ? o->n_categorical : 0, o ? o->n_numeric : 0};
@@ -140,9 +182,12 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
     if (!t->cols)
         return mql_err_set(err, MQL_ENOMEM, "out of memory");
     t->n_cols = n_store;
-    for (size_t j = 0; j < row->n_fields; j++)
-        if (b->cb[j].out >= 0 && !(t->cols[b->cb[j].out].name = mql_strdup(row->field[j])))
+    for (size_t j = 0; j < row->n_fields; j++) {
+        long k = b->cb[j].out >= 0 ? b->cb[j].out : b->cb[j].unread;
+        if (k >= 0 && !(t->cols[k].name = mql_strdup(row->field[j])))
             return mql_err_set(err, MQL_ENOMEM, "out of memory");
+    }
+    unread_names(b);
     return MQL_OK;
 }
 
@@ -624,6 +669,20 @@ static int unnamed_error(const builder *b, size_t line, size_t j, const char *s,
     return mql_csv_unnamed_error(b->path, line, j, s, n, err);
 }
 
+/* Notes what the checks for a repeated header line and a totals row (table_ops.h) need of cell s
+ * (n bytes) of unread column c: whether it is the column's name once trimmed (a level is a
+ * trimmed spelling of its cells), and, in the table's first column, whether it is a totals
+ * label (the last row's decides). */
+static inline void unread_cell(colb *c, const char *s, size_t n)
+{
+    if (n && ((unsigned char)s[0] <= ' ' || (unsigned char)s[n - 1] <= ' '))
+        n = mql_trim_span(s, n, &s);
+    if ((n == c->name_len || n == c->name_len + 3) && mql_header_cell_is(s, n, c->name))
+        c->name_seen = 1;
+    if (c->unread == 0)
+        c->tail_totals = mql_totals_label(s, n);
+}
+
 static int on_row(const mql_csv_row *row, void *ctx, mql_err *err)
 {
     builder *b = ctx;
@@ -647,7 +706,9 @@ static int on_row(const mql_csv_row *row, void *ctx, mql_err *err)
     }
     for (size_t j = 0; j < b->n_file_cols; j++) {
         colb *c = &b->cb[j];
-        if (c->out >= 0 && !put_plain_number(b, c, i, row->field[j], row->len[j]) &&
+        if (c->unread >= 0)
+            unread_cell(c, row->field[j], row->len[j]);
+        else if (c->out >= 0 && !put_plain_number(b, c, i, row->field[j], row->len[j]) &&
             !put_repeat(c, i, row->field[j], row->len[j]) &&
             put_cell(b, c, i, row->field[j], row->len[j]))
             return mql_err_set(err, MQL_ENOMEM, "%s: out of memory at row %zu", b->path, i + 1);
@@ -677,7 +738,9 @@ static int on_cell_rule(void *ctx, size_t j, const char *s, size_t n, mql_csv_re
         return MQL_OK;           /* an extra field: the record's field count check fails */
     colb *c = &b->cb[j];
     if (c->out < 0) {            /* not stored; an unnamed column's cells must be blank */
-        if (c->unnamed && !b->unnamed_bad && mql_csv_nonblank(s, n)) {
+        if (c->unread >= 0)
+            unread_cell(c, s, n);
+        else if (c->unnamed && !b->unnamed_bad && mql_csv_nonblank(s, n)) {
             b->unnamed_bad = j + 1;  /* reported at the record's end, where its line is known */
             size_t k = n < sizeof b->unnamed_text - 1 ? n : sizeof b->unnamed_text - 1;
             memcpy(b->unnamed_text, s, k);
@@ -774,7 +837,8 @@ static void on_part_reset(void *ctx)
         mql_dict_free(&c->d);
         mql_keytext_free(&c->kt);
         *c = (colb){.forced = c->forced, .numeric = c->numeric, .code_name = c->code_name,
-                    .out = c->out, .unnamed = c->unnamed, .keyable = c->keyable};
+                    .out = c->out, .unnamed = c->unnamed, .keyable = c->keyable,
+                    .unread = c->unread, .name = c->name, .name_len = c->name_len};
     }
     free(b->line);
     b->line = NULL;
@@ -962,7 +1026,12 @@ static void merge_bad(colb *A, size_t n0, colb *B)
 static int merge_column(void *arg, size_t j)
 {
     merge_ctx *m = arg;
-    colb *B = &m->bk->cb[j];
+    colb *A = &m->b0->cb[j], *B = &m->bk->cb[j];
+    if (A->unread >= 0) {        /* B's rows follow A's: its last row is the table's so far */
+        A->name_seen |= B->name_seen;
+        if (m->nk)
+            A->tail_totals = B->tail_totals;
+    }
     int r = merge_column1(m, j);
     int own = !B->shared && (B->num || B->code);
     if (!B->shared) {
@@ -1125,8 +1194,39 @@ static int merge_part(builder *b0, builder *bk, const char *path, char delim,
 static int finish_one(void *arg, size_t j)
 {
     builder *b = arg;
-    return b->cb[j].out >= 0 &&
-           mql_colb_finish(b, &b->cb[j], &b->t->cols[b->cb[j].out], b->n_rows);
+    const colb *c = &b->cb[j];
+    if (c->unread >= 0) {        /* mql_column.no_values: nothing is known of its cells */
+        mql_column *col = &b->t->cols[c->unread];
+        col->type = MQL_COL_ID;
+        col->no_values = MQL_NO_VALUES_UNREAD;
+        col->n_rows = b->n_rows;
+        return 0;
+    }
+    return c->out >= 0 && mql_colb_finish(b, &b->cb[j], &b->t->cols[c->out], b->n_rows);
+}
+
+/* Whether the checks for a repeated header line and a totals row (table_ops.h) might read t
+ * differently with its unread columns' values: a cell of one is its column's name, or the first
+ * column's last cell is a totals label (whose row counts the unread columns' empty cells). */
+static int unread_in_doubt(const builder *b, const mql_table *t)
+{
+    int any = 0;
+    for (size_t j = 0; j < b->n_file_cols; j++) {
+        const colb *c = &b->cb[j];
+        if (c->unread >= 0 && (c->name_seen || (c->unread == 0 && c->tail_totals)))
+            return 1;
+        any |= c->unread >= 0;
+    }
+    if (!any || t->n_cols == 0 || t->n_rows == 0)
+        return 0;
+    /* (an unread first column was answered above; an identifier without its values ends in no
+     * totals label) */
+    const mql_column *c0 = &t->cols[0];
+    if (c0->no_values || !c0->code || !c0->levels)
+        return 0;
+    uint32_t k = c0->code[t->n_rows - 1];
+    return k != MQL_NA_CODE && k < c0->n_levels &&
+           mql_totals_label(c0->levels[k], strlen(c0->levels[k]));
 }
 
 static void builder_free(builder *b)
@@ -1291,15 +1391,21 @@ static size_t part_count(const mql_read_opts *opts, uint64_t *min_part_bytes)
     return cpus < 1 ? 1 : cpus > 8 ? 8 : (size_t)cpus;
 }
 
-int mql_table_read(const char *path, const mql_read_opts *opts, mql_table **out, mql_err *err)
+/* mql_table_read, once: *doubt says whether the file must be read again with its unread
+ * columns typed (unread_in_doubt). */
+static int table_read(const char *path, const mql_read_opts *opts, mql_table **out, int *doubt,
+                      mql_err *err)
 {
     *out = NULL;
+    *doubt = 0;
     builder bs[16];
     uint64_t min_part_bytes;
     size_t n_parts = part_count(opts, &min_part_bytes);
     size_t *na_len = NULL;
     mql_table *t = calloc(1, sizeof *t);
     builder proto = {.path = strcmp(path, "-") == 0 ? "<stdin>" : path, .opts = opts, .t = t};
+    /* stdin cannot be read twice, as a doubt would need */
+    proto.may_unread = opts && (opts->n_unread || opts->unread_rest) && strcmp(path, "-") != 0;
     proto.na = opts && opts->na ? opts->na : mql_default_na;
     proto.n_na = opts && opts->na ? opts->n_na : mql_n_default_na;
     na_len = calloc(proto.n_na ? proto.n_na : 1, sizeof *na_len);
@@ -1360,6 +1466,7 @@ int mql_table_read(const char *path, const mql_read_opts *opts, mql_table **out,
         st = mql_err_set(err, MQL_ENOMEM, "%s: out of memory", b->path);
         goto fail;
     }
+    *doubt = unread_in_doubt(b, t);
     for (size_t k = 0; k < 16; k++)
         builder_free(&bs[k]);
     free(na_len);
@@ -1371,4 +1478,20 @@ fail:
     free(na_len);
     mql_table_free(t);
     return st;
+}
+
+int mql_table_read(const char *path, const mql_read_opts *opts, mql_table **out, mql_err *err)
+{
+    int doubt;
+    int st = table_read(path, opts, out, &doubt, err);
+    if (st || !doubt)
+        return st;
+    /* The checks for a repeated header line and a totals row need the unread columns' cells in
+     * this file (a rare one): it is read again with every column typed. */
+    mql_table_free(*out);
+    mql_read_opts whole = *opts;
+    whole.unread = NULL;
+    whole.n_unread = 0;
+    whole.unread_rest = 0;
+    return table_read(path, &whole, out, &doubt, err);
 }

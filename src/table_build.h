@@ -74,6 +74,13 @@ typedef struct colb {
     int keyable;             /* mql_read_opts.ids_unused and not a column the caller reads: a
                                 text column may go M_KEY where it would go index-less */
     keytext kt;              /* M_KEY: the cells' texts */
+    long unread;             /* mql_read_opts.unread: the column's index among the table's
+                                columns (out is then -1: its cells are neither typed nor
+                                stored); -1: not such a column */
+    const char *name;        /* unread: the column's name (the table's copy), name_len bytes */
+    size_t name_len;
+    int name_seen;           /* unread: some cell, trimmed, is the name (mql_header_cell_is) */
+    int tail_totals;         /* unread: the last row's cell is a totals label */
 } colb;
 
 /* The column arrays the parts of a parallel read share: one array of doubles and one of codes
@@ -118,6 +125,7 @@ typedef struct builder {
     size_t unnamed_bad;              /* cell mode: 1 + the unnamed column with a value in the
                                         record being read (0: none), reported at its end */
     char unnamed_text[48];           /*   ... and the start of that value */
+    int may_unread;                  /* mql_read_opts.unread applies (a file, not stdin) */
 } builder;
 
 static inline int lower(int c)

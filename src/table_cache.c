@@ -1110,9 +1110,11 @@ int mql_table_read_cached_traced(const char *path, const mql_read_opts *opts,
     mql_cache_trace tr = {MQL_CACHE_OFF, MQL_CACHE_NO_CANDIDATE};
     struct stat st;
     mql_wbuf opt = {0};
-    /* A table read without its identifiers' values (ids_unused) is never cached: the next
-     * command may read them. */
-    if (!cache || !cache->dir || (opts && opts->ids_unused) || strcmp(path, "-") == 0 ||
+    /* A table read without its identifiers' values (ids_unused) or some columns' (unread) is
+     * never cached: the next command may read them. */
+    if (!cache || !cache->dir ||
+        (opts && (opts->ids_unused || opts->n_unread || opts->unread_rest)) ||
+        strcmp(path, "-") == 0 ||
         stat(path, &st) != 0 ||
         !S_ISREG(st.st_mode) || (uint64_t)st.st_size < cache->min_file_bytes ||
         option_text(opts, &opt)) {

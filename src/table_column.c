@@ -85,8 +85,8 @@ long mql_table_find(const mql_table *t, const char *name)
 
 int mql_cell_missing(const mql_column *c, size_t row)
 {
-    if (c->no_values)            /* every cell was filled */
-        return 0;
+    if (c->no_values)            /* an identifier's were all filled; an unread column has none */
+        return c->no_values == MQL_NO_VALUES_UNREAD;
     if (c->code)
         return c->code[row] == MQL_NA_CODE;
     return c->num ? isnan(c->num[row]) : 1;

@@ -660,7 +660,7 @@ static int unused_ok(const unused_check *u, const char *last, size_t last_n)
 static void set_no_values(mql_column *col, size_t n)
 {
     col->type = MQL_COL_ID;
-    col->no_values = 1;
+    col->no_values = MQL_NO_VALUES_ID;
     col->n_distinct = n;
     col->n_missing = 0;
     col->n_unreadable = 0;       /* (as for any text column) */

@@ -84,8 +84,9 @@ static int gather_column(const mql_column *s, const size_t *idx, size_t r0, size
     d->no_values = s->no_values;
     if (!(d->name = mql_strdup(s->name)))
         return -1;
-    if (s->no_values) {          /* every cell filled and distinct: so are any n_dst of them */
-        d->n_distinct = n_dst;
+    if (s->no_values) {          /* an identifier's cells are filled and distinct: so are any
+                                    n_dst of them; nothing is known of an unread column's */
+        d->n_distinct = s->no_values == MQL_NO_VALUES_ID ? n_dst : 0;
         return 0;
     }
     if ((s->true_label && !(d->true_label = mql_strdup(s->true_label))) ||

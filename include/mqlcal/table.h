@@ -32,6 +32,8 @@ typedef struct mql_spelling {
  *  NUMERIC, BOOLEAN (0/1), DATE (days since 1970-01-01; the fraction is the time of day): num[],
  *    NAN marks a missing cell;
  *  CATEGORICAL, ID: code[] indexes levels[]; MQL_NA_CODE marks a missing cell. */
+enum { MQL_NO_VALUES_ID = 1, MQL_NO_VALUES_UNREAD = 2 };   /* mql_column.no_values */
+
 typedef struct mql_column {
     char *name;
     mql_coltype type;
@@ -79,12 +81,21 @@ typedef struct mql_column {
                                 both as month/day/year and day/month/year (--date-format) */
     int code_rule;           /* CATEGORICAL or ID whose every value is a number, read as codes
                                 (mql_code_rule): MQL_CODE_NAME, MQL_CODE_ZEROS; 0 otherwise */
-    int no_values;           /* ID read with mql_read_opts.ids_unused: the column's values were
-                                not kept (num, code and levels are NULL, n_levels 0). The reader
-                                drops them only when every cell is filled and distinct
+    int no_values;           /* the column's values were not kept (num, code and levels are
+                                NULL, n_levels 0), for one of two reasons:
+                                MQL_NO_VALUES_ID: an ID read with mql_read_opts.ids_unused. The
+                                reader drops them only when every cell is filled and distinct
                                 (n_distinct = n_rows, n_missing 0), no cell is the column's name
                                 and the last is no totals label, so the checks for a repeated
-                                header line and a totals row read the same without them */
+                                header line and a totals row read the same without them.
+                                MQL_NO_VALUES_UNREAD: a column of mql_read_opts.unread, never
+                                typed: nothing is known of its cells (type MQL_COL_ID, the type
+                                that is never a feature nor screened; n_distinct and n_missing
+                                0; every cell reads as missing). The reader leaves a column
+                                unread only when no cell is its name and, when it is the first
+                                column, its last cell is no totals label, and only when the
+                                table's first column ends in no totals label, so those two
+                                checks read the same as with its values */
     /* NUMERIC as mql_table_read or a table cache hit made it: the unweighted scan of num
      * (design_scan.h: missing cells, whole numbers, range), counted by the reader as it stored
      * the numbers, or by a hit in the pass that checked the entry's checksums. It describes the
@@ -175,6 +186,18 @@ typedef struct mql_read_opts {
                                          built from that text: the table is then the same */
     const char *const *used;          /* columns whose values the caller reads (roles, features): */
     size_t n_used;                    /*   always kept */
+    const char *const *unread;        /* columns whose values the caller never reads (fit's
+                                         --exclude): their cells are tokenised and checked by
+                                         the CSV's rules (field counts, quotes) but neither typed
+                                         nor stored, and the column comes back with no_values
+                                         MQL_NO_VALUES_UNREAD. A name that reads as a number or
+                                         a date is read whole, and so is every column of stdin
+                                         or of a file in which a cell of an unread column is its
+                                         name or whose last row starts with a totals label (read
+                                         twice then: the two checks need the values) */
+    size_t n_unread;
+    int unread_rest;                  /* 1: every column not named in `used` is unread too (fit
+                                         with --features) */
 } mql_read_opts;
 
 /* Reads a CSV into a table; opts may be NULL. On failure *out is NULL and err names file, line and

@@ -40,7 +40,7 @@ static void drop_values(mql_table *t, const char *name)
     mql_column_free_levels(c);
     free(c->code);
     c->code = NULL;
-    c->no_values = 1;
+    c->no_values = MQL_NO_VALUES_ID;
 }
 
 /* The table of text read with ids_unused (columns `used` kept whole), the same whatever parts it
