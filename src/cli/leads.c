@@ -743,10 +743,20 @@ static int used_add(cli_names *l, const char *name, int cut_eq)
     return (l->v[l->n] = mql_strndup(name, n)) ? (l->n++, 0) : -1;
 }
 
+/* Whether list l holds name. */
+static int names_have(const cli_names *l, const char *name)
+{
+    for (size_t k = 0; k < l->n; k++)
+        if (strcmp(l->v[k], name) == 0)
+            return 1;
+    return 0;
+}
+
 /* The columns a command evaluating saved models reads: every column a rule of l->uses names, and
  * those of the role options (outcome, SQL, date, ACV, key, count table, lookup keys, and the
- * --features / --exclude lists, which are checked against the file). */
-static int used_columns(const cli_leads *l, cli_names *out)
+ * --features / --exclude lists, which are checked against the file). unread (when not NULL)
+ * gets the --exclude'd columns no other option names, whose values nothing reads. */
+static int used_columns(const cli_leads *l, cli_names *out, cli_names *unread)
 {
     int bad = 0;
     for (int m = 0; m < 2; m++) {
@@ -774,12 +784,17 @@ static int used_columns(const cli_leads *l, cli_names *out)
     cli_names lists[2] = {{0}, {0}};
     bad |= cli_names_split(l->features, &lists[0]) || cli_names_split(l->exclude, &lists[1]);
     for (size_t j = 0; j < 2; j++) {
-        for (size_t k = 0; k < lists[j].n; k++)
+        for (size_t k = 0; k < lists[j].n; k++) {
+            if (j == 1 && unread && !names_have(out, lists[j].v[k]))
+                bad |= used_add(unread, lists[j].v[k], 0);
             bad |= used_add(out, lists[j].v[k], 0);
+        }
         cli_names_free(&lists[j]);
     }
     if (bad) {
         cli_names_free(out);
+        if (unread)
+            cli_names_free(unread);
         cli_error("out of memory");
         return MQL_ENOMEM;
     }
@@ -884,7 +899,7 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
 {
     memset(d, 0, sizeof *d);
     d->outcome_col = d->sql_col = d->date_col = d->acv_col = d->key_col = d->count_col = -1;
-    cli_names cat = {0}, num = {0}, excl = {0}, feat = {0}, used = {0};
+    cli_names cat = {0}, num = {0}, excl = {0}, feat = {0}, used = {0}, unread = {0};
     mql_na_list na = {0};
     mql_read_opts ro = {0};
     mql_err err;
@@ -1006,7 +1021,7 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
     int ids_unused = l->ids_unused && !co.dir && !l->join && !l->key && !l->activity &&
                      !l->n_lookup && !l->count;
     free((char *)co.dir);
-    if ((uses || ids_unused) && (st = used_columns(l, &used)))
+    if ((uses || ids_unused) && (st = used_columns(l, &used, ids_unused ? &unread : NULL)))
         goto done;
     if (used.v && uses) {
         ro.only = (const char *const *)used.v;
@@ -1014,9 +1029,14 @@ int cli_leads_load(const cli_leads *l, cli_data *d, int need_outcome)
         ro.only_if_present = 1;   /* a model column the file lacks is reported when bound */
     }
     if (ids_unused) {
+        /* The columns the fit leaves out (--exclude, or every column --features does not list)
+         * are only tokenised: the model never reads them, nor does anything the fit prints. */
         ro.ids_unused = 1;
         ro.used = (const char *const *)used.v;
         ro.n_used = used.n;
+        ro.unread = (const char *const *)unread.v;
+        ro.n_unread = unread.n;
+        ro.unread_rest = l->features && *l->features;
     }
     if ((st = read_table(l, &ro, &d->table, &err))) {
         if (st == MQL_EUSAGE)
@@ -1221,6 +1241,7 @@ done:
     cli_names_free(&excl);
     cli_names_free(&feat);
     cli_names_free(&used);
+    cli_names_free(&unread);
     if (st)
         cli_data_free(d);
     return st;
