@@ -71,6 +71,16 @@ int mql_table_require(const mql_table *t, const char *name, long *col, mql_err *
     return *col < 0 ? no_column(t, name, err) : MQL_OK;
 }
 
+/* out[i] = 1 where v[i] is want: a missing cell (NaN) equals nothing, and a NaN want matches no
+ * cell, so no test for NaN is needed, and the loop has no branch (an outcome column is a coin
+ * toss row by row). Returns MQL_OK. */
+static int flag_equal(const double *v, size_t n, double want, unsigned char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = v[i] == want;
+    return MQL_OK;
+}
+
 int mql_flag_eval(const mql_table *t, const mql_flag_spec *spec, unsigned char *out, mql_err *err)
 {
     long j;
@@ -84,9 +94,7 @@ int mql_flag_eval(const mql_table *t, const mql_flag_spec *spec, unsigned char *
     case MQL_COL_NUMERIC:
         if (val && mql_parse_double(val, &x))
             x = NAN;        /* a non-number VALUE matches no number */
-        for (size_t i = 0; i < n; i++)
-            out[i] = !isnan(c->num[i]) && c->num[i] == (val ? x : 1.0);
-        return MQL_OK;
+        return flag_equal(c->num, n, val ? x : 1.0, out);
     case MQL_COL_BOOLEAN: {
         double want = 1.0;
         if (val) {
@@ -97,9 +105,7 @@ int mql_flag_eval(const mql_table *t, const mql_flag_spec *spec, unsigned char *
             else
                 want = NAN;
         }
-        for (size_t i = 0; i < n; i++)
-            out[i] = !isnan(c->num[i]) && c->num[i] == want;
-        return MQL_OK;
+        return flag_equal(c->num, n, want, out);
     }
     case MQL_COL_DATE: {
         int ht;
