@@ -193,8 +193,9 @@ static int on_header(builder *b, const mql_csv_row *row, mql_err *err)
 
 int mql_colb_to_text(colb *c, size_t n_rows, size_t cap, uint32_t *into)
 {
+    size_t wide = 0;
     uint32_t *code =
-        into ? into : mql_alloc_big((cap > n_rows ? cap : n_rows ? n_rows : 1) * sizeof *code);
+        into ? into : mql_alloc_big(code_room(cap > n_rows ? cap : n_rows ? n_rows : 1, &wide));
     if (!code)
         return -1;
     for (size_t i = 0; i < n_rows; i++) {
@@ -218,22 +219,23 @@ int mql_colb_to_text(colb *c, size_t n_rows, size_t cap, uint32_t *into)
         free(c->num);
     c->num = NULL;
     c->code = code;
+    c->code_wide = wide;
     c->mode = M_TEXT;
     c->st_ok = 0;
     c->switch_row = n_rows;
     return 0;
 }
 
-/* Array p (of elem-byte entries) with room for cap entries, its first keep kept; an array in
- * the shared ones is copied out and left there (other parts may still read it). NULL when out
- * of memory (p is then unchanged). */
-static void *array_reserve(void *p, int shared, size_t elem, size_t keep, size_t cap)
+/* Array p in a block of the given bytes, its first keep bytes kept; an array in the shared ones
+ * is copied out and left there (other parts may still read it). NULL when out of memory (p is
+ * then unchanged). */
+static void *array_reserve(void *p, int shared, size_t keep, size_t bytes)
 {
     if (!shared)
-        return mql_realloc_big(p, keep * elem, cap * elem);
-    void *q = mql_alloc_big(cap * elem);
+        return mql_realloc_big(p, keep, bytes);
+    void *q = mql_alloc_big(bytes);
     if (q)
-        memcpy(q, p, keep * elem);
+        memcpy(q, p, keep);
     return q;
 }
 
@@ -242,17 +244,19 @@ static void *array_reserve(void *p, int shared, size_t elem, size_t keep, size_t
 static int col_reserve(colb *c, size_t keep, size_t cap)
 {
     if (c->num) {
-        double *q = array_reserve(c->num, c->shared, sizeof *q, keep, cap);
+        double *q = array_reserve(c->num, c->shared, keep * sizeof *q, cap * sizeof *q);
         if (!q)
             return -1;
         c->num = q;
     }
     if (c->code) {
         /* (a column holds one array: there is no shared num left behind to lose track of) */
-        uint32_t *q = array_reserve(c->code, c->shared, sizeof *q, keep, cap);
+        size_t wide;
+        uint32_t *q = array_reserve(c->code, c->shared, keep * sizeof *q, code_room(cap, &wide));
         if (!q)
             return -1;
         c->code = q;
+        c->code_wide = wide;
     }
     c->shared = 0;
     return 0;
@@ -307,13 +311,15 @@ static double *slab_num(builder *b, const colb *c)
     return p ? p + b->base : NULL;
 }
 
+/* The shared array of codes has room for a double a row (slabs_free): part 0's codes, at its
+ * start, can take their column's values in place at its finish (colb.code_wide). */
 static uint32_t *slab_code(builder *b, const colb *c)
 {
     slabs *sl = b->sl;
     size_t j = (size_t)(c - b->cb);
     pthread_mutex_lock(&sl->mu);
     if (!sl->code[j])
-        sl->code[j] = mql_alloc_big(sl->cap * sizeof *sl->code[j]);
+        sl->code[j] = mql_alloc_big(sl->cap * sizeof(double));
     uint32_t *p = sl->code[j];
     pthread_mutex_unlock(&sl->mu);
     return p ? p + b->base : NULL;
@@ -330,8 +336,10 @@ static double *col_new_num(builder *b, colb *c)
 
 static uint32_t *col_new_code(builder *b, colb *c)
 {
-    uint32_t *p = b->placed ? slab_code(b, c) : mql_alloc_big(b->cap_rows * sizeof *p);
+    size_t wide = 0;
+    uint32_t *p = b->placed ? slab_code(b, c) : mql_alloc_big(code_room(b->cap_rows, &wide));
     c->shared = b->placed;
+    c->code_wide = wide;
     return p;
 }
 
@@ -454,6 +462,7 @@ static int to_key(builder *b, colb *c, size_t n_rows)
     if (!shared)                 /* a shared array stays with the slabs, which free it */
         free(c->code);
     c->code = NULL;
+    c->code_wide = 0;
     c->num = num;
     mql_dict_free(&c->d);
     c->kt = kt;
@@ -815,6 +824,7 @@ static int on_part_begin(void *ctx, size_t data_line, size_t part_line, size_t s
             memcpy(p, c->code, keep * sizeof *p);
             free(c->code);
             c->code = p;
+            c->code_wide = 0;        /* (slabs_free gives part 0's its room) */
             c->shared = 1;
         }
     }
@@ -1041,6 +1051,7 @@ static int merge_column(void *arg, size_t j)
     free(B->bad_text);
     B->num = NULL;
     B->code = NULL;
+    B->code_wide = 0;
     B->shared = 0;
     B->bad_text = NULL;
     mql_dict_free(&B->d);
@@ -1249,7 +1260,7 @@ static void builder_free(builder *b)
 }
 
 /* Frees the shared arrays, except those part 0's builder b0 (when not NULL) holds: they become
- * its own. */
+ * its own, an array of codes with its room for a double a row (colb.code_wide). */
 static void slabs_free(slabs *sl, builder *b0)
 {
     for (size_t j = 0; j < sl->n_cols && sl->num; j++) {
@@ -1257,8 +1268,10 @@ static void slabs_free(slabs *sl, builder *b0)
         if (c && c->shared) {        /* part 0's rows start each array (its base is 0) */
             if (c->num == sl->num[j])
                 sl->num[j] = NULL;
-            if (c->code == sl->code[j])
+            if (c->code && c->code == sl->code[j]) {
                 sl->code[j] = NULL;
+                c->code_wide = sl->cap;
+            }
             c->shared = 0;
         }
         free(sl->num[j]);

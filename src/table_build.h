@@ -49,6 +49,9 @@ typedef struct colb {
     long out;                /* index among the stored columns, -1 when not stored */
     double *num;
     uint32_t *code;
+    size_t code_wide;        /* code starts a block with room for this many doubles (0: not
+                                known to): mql_colb_finish writes a column's values over its
+                                codes there instead of into a fresh array (code_room) */
     mql_dict d;
     uint32_t hash;           /* mql_str_hash of the current cell (text mode) */
     uint32_t memo;           /* text, small indexed dictionary: 1 + the level the last cell
@@ -211,6 +214,17 @@ static inline const char *mql_keytext_next(const char **p, size_t *n)
  * unchanged). */
 int mql_keytext_append(keytext *a, keytext *from);
 void mql_keytext_free(keytext *kt);
+
+/* The bytes to ask for a code array of cap rows, and (into *wide) the doubles it then has room
+ * for: 8 bytes a row once the array is a large one (mql_alloc_big's whole 2 MiB pages, of which
+ * only those touched cost memory), so that a column that turns out boolean, numeric or dates at
+ * its finish takes its values in the block its codes are in, 4 below that. */
+static inline size_t code_room(size_t cap, size_t *wide)
+{
+    int big = cap * sizeof(double) >= MQL_BIG_BYTES;
+    *wide = big ? cap : 0;
+    return cap * (big ? sizeof(double) : sizeof(uint32_t));
+}
 
 /* Rewrites a numeric or date column as text: the n_rows values seen so far become their text;
  * the code array gets room for cap rows, or is into (a window of the shared arrays, which also

@@ -325,10 +325,44 @@ done:
     return rc;
 }
 
+/* The values of a column whose n rows are codes: row i's is val[code[i]], NAN for a missing cell.
+ * The codes are *code, whose block has room for wide doubles from its start (colb.code_wide;
+ * 0: not known to). With room for n, the values are written over the codes, from the last row
+ * down: value i takes bytes [8i, 8i + 8) and code i bytes [4i, 4i + 4), so a value written after
+ * every code j >= i is read covers no code still to be read. memcpy reads and writes them: the
+ * same bytes are read as codes and written as doubles, which through typed pointers the
+ * compiler could take never to overlap and reorder. Else the values go to a fresh array and the
+ * codes are freed. Either way *code is NULL after. Returns the values (the caller's to free;
+ * the block's start where it was reused) or NULL when out of memory (*code then unchanged). */
+static double *codes_to_doubles(uint32_t **code, size_t n, size_t wide, const double *val)
+{
+    if (n && wide >= n) {
+        unsigned char *blk = (unsigned char *)*code;
+        for (size_t i = n; i-- > 0;) {
+            uint32_t k;
+            memcpy(&k, blk + i * sizeof k, sizeof k);
+            double v = k == MQL_NA_CODE ? NAN : val[k];
+            memcpy(blk + i * sizeof v, &v, sizeof v);
+        }
+        *code = NULL;
+        return (double *)(void *)blk;
+    }
+    double *num = mql_alloc_big((n ? n : 1) * sizeof *num);
+    if (!num)
+        return NULL;
+    const uint32_t *c = *code;
+    for (size_t i = 0; i < n; i++)
+        num[i] = c[i] == MQL_NA_CODE ? NAN : val[c[i]];
+    free(*code);
+    *code = NULL;
+    return num;
+}
+
 /* A categorical column whose values are all true or false spellings (value.h: 1/true/yes/y/t and
  * 0/false/no/n/f in any case, after merging), both present, becomes BOOLEAN with the levels'
- * labels. Returns 0 (also when it stays categorical) or -1 (no memory). */
-static int to_boolean(mql_column *col, size_t n)
+ * labels; its values take the codes' block when it has room for them (wide, codes_to_doubles).
+ * Returns 0 (also when it stays categorical) or -1 (no memory). */
+static int to_boolean(mql_column *col, size_t n, size_t wide)
 {
     long tcode = -1, fcode = -1;
     if (col->n_levels != 2)
@@ -344,11 +378,10 @@ static int to_boolean(mql_column *col, size_t n)
     }
     if (tcode < 0 || fcode < 0)
         return 0;
-    double *num = mql_alloc_big((n ? n : 1) * sizeof *num);
+    const double truth[2] = {tcode == 0, tcode == 1};
+    double *num = codes_to_doubles(&col->code, n, wide, truth);
     if (!num)
         return -1;
-    for (size_t i = 0; i < n; i++)
-        num[i] = col->code[i] == MQL_NA_CODE ? NAN : col->code[i] == (uint32_t)tcode;
     col->type = MQL_COL_BOOLEAN;
     col->n_distinct = 2;
     col->true_label = col->levels[tcode];
@@ -357,10 +390,8 @@ static int to_boolean(mql_column *col, size_t n)
         col->spellings[k].level = col->spellings[k].level == (uint32_t)tcode;
     free(col->levels);
     free(col->level_count);
-    free(col->code);
     col->levels = NULL;
     col->level_count = NULL;
-    col->code = NULL;
     col->n_levels = 0;
     col->num = num;
     return 0;
@@ -369,8 +400,9 @@ static int to_boolean(mql_column *col, size_t n)
 /* A text column whose every value is a date (10/20/2016, 20.10.2016, 10/20/2016 10:00 AM, or
  * ISO) becomes a date column, the order of day and month decided as mql_date_order says. A
  * value of that shape that is no day in the chosen order is a missing cell counted in
- * n_unreadable. Returns 1 when converted, 0 when the column stays text (col->date_ambiguous set
- * when only the order is in doubt), -1 when out of memory. */
+ * n_unreadable. The days take the codes' block when it has room for them (codes_to_doubles).
+ * Returns 1 when converted, 0 when the column stays text (col->date_ambiguous set when only the
+ * order is in doubt), -1 when out of memory. */
 static int levels_to_dates(colb *c, mql_column *col, size_t n, mql_date_order order)
 {
     mql_dict *d = &c->d;
@@ -417,12 +449,8 @@ static int levels_to_dates(colb *c, mql_column *col, size_t n, mql_date_order or
         }
     }
     double *day = malloc((d->n ? d->n : 1) * sizeof *day);
-    double *num = malloc((n ? n : 1) * sizeof *num);
-    if (!day || !num) {
-        free(day);
-        free(num);
+    if (!day)
         return -1;
-    }
     for (size_t k = 0; k < d->n; k++) {
         double t;
         int ht, a, b;
@@ -441,20 +469,26 @@ static int levels_to_dates(colb *c, mql_column *col, size_t n, mql_date_order or
             col->has_time |= ht;
         }
     }
-    for (size_t i = 0; i < n; i++) {
+    /* The unreadable cells are counted from the codes, before the days may overwrite them. */
+    int no_day = 0;
+    for (size_t k = 0; k < d->n; k++)
+        no_day |= isnan(day[k]);
+    for (size_t i = 0; no_day && i < n; i++) {
         uint32_t k = c->code[i];
-        num[i] = k == MQL_NA_CODE ? NAN : day[k];
-        if (k != MQL_NA_CODE && isnan(day[k])) {
-            if (col->n_unreadable++ == 0) {
-                col->unreadable_row = i;
-                if (!(col->unreadable_text = mql_strdup(d->lev[k]))) {
-                    free(day);
-                    free(num);
-                    return -1;
-                }
+        if (k != MQL_NA_CODE && isnan(day[k]) && col->n_unreadable++ == 0) {
+            col->unreadable_row = i;
+            if (!(col->unreadable_text = mql_strdup(d->lev[k]))) {
+                free(day);
+                return -1;
             }
         }
     }
+    double *num = codes_to_doubles(&c->code, n, c->code_wide, day);
+    if (!num) {
+        free(day);
+        return -1;
+    }
+    c->code_wide = 0;
     numstats st;
     numstats_scan(num, n, &st);
     size_t nd = distinct_of(num, n, 99, &st);
@@ -490,8 +524,8 @@ static int level_number(const builder *b, const char *s, size_t n, double *v, in
 /* A text column (not --categorical or --numeric) whose every level is a number: its
  * mql_code_rule into col->code_rule when it is read as codes. When its only codes are
  * leading-zero cells too few for MQL_CODE_ZEROS (a stray 050 among amounts), its cells become
- * the numbers they spell and c is a column of numbers again. Returns 1 when turned back, 0 when
- * not, -1 when out of memory. */
+ * the numbers they spell (in the codes' block when it has room, codes_to_doubles) and c is a
+ * column of numbers again. Returns 1 when turned back, 0 when not, -1 when out of memory. */
 static int codes_or_numbers(const builder *b, colb *c, mql_column *col, size_t n, size_t filled)
 {
     mql_dict *d = &c->d;
@@ -523,21 +557,17 @@ static int codes_or_numbers(const builder *b, colb *c, mql_column *col, size_t n
         return 0;
     }
     double *val = malloc(d->n * sizeof *val);
-    double *num = mql_alloc_big((n ? n : 1) * sizeof *num);
-    if (!val || !num) {
-        free(val);
-        free(num);
+    if (!val)
         return -1;
-    }
     for (size_t k = 0; k < d->n; k++) {
         int dk;
         level_number(b, d->lev[k], d->len[k], &val[k], &dk);
     }
-    for (size_t i = 0; i < n; i++)
-        num[i] = c->code[i] == MQL_NA_CODE ? NAN : val[c->code[i]];
+    double *num = codes_to_doubles(&c->code, n, c->code_wide, val);
     free(val);
-    free(c->code);
-    c->code = NULL;
+    if (!num)
+        return -1;
+    c->code_wide = 0;
     mql_dict_free(d);
     c->num = num;
     c->dec = dec;
@@ -604,6 +634,7 @@ static int finish_numbers(colb *c, mql_column *col, size_t n)
         col->type = MQL_COL_ID;
         col->code = c->code;
         c->code = NULL;
+        c->code_wide = 0;
         take_levels(col, &c->d);
         return 0;
     } else {
@@ -801,6 +832,7 @@ int mql_colb_finish(const builder *b, colb *c, mql_column *col, size_t n)
             if (unused_ok(&u, d->lev[last], d->len[last])) {
                 free(c->code);
                 c->code = NULL;
+                c->code_wide = 0;
                 mql_dict_free(d);
                 set_no_values(col, n);
                 return 0;
@@ -809,15 +841,18 @@ int mql_colb_finish(const builder *b, colb *c, mql_column *col, size_t n)
         col->type = MQL_COL_ID;     /* keys keep their spellings: joins match them exactly */
         col->code = c->code;
         c->code = NULL;
+        c->code_wide = 0;
         take_levels(col, d);
         return 0;
     }
     col->type = MQL_COL_CATEGORICAL;
     col->code = c->code;
+    size_t wide = c->code_wide;
     c->code = NULL;
+    c->code_wide = 0;
     if (merge_levels_equal(col, d, n, b->na, b->n_na))
         return -1;
-    if (!c->forced && to_boolean(col, n))
+    if (!c->forced && to_boolean(col, n, wide))
         return -1;
     return 0;
 }
