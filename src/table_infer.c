@@ -732,37 +732,44 @@ static int finish_keys(const builder *b, colb *c, mql_column *col, size_t n)
         }
     }
     /* The texts become raw entries in row order; with every cell filled (kt->n == n) the keys
-     * are not read, so their order does not matter. */
+     * are not read, so their order does not matter. The codes take the first half of the keys'
+     * block instead of a fresh array: code i (bytes [4i, 4i + 4)) is written after key i (bytes
+     * [8i, 8i + 8)) and every key before it are read, so it covers none still to be read
+     * (memcpy, as in codes_to_doubles). */
     mql_dict d = {.raw = 1};
-    uint32_t *code = mql_alloc_big((n ? n : 1) * sizeof *code);
-    if (!code || (kt->n && mql_dict_room(&d, kt->n))) {
-        free(code);
+    if (kt->n && mql_dict_room(&d, kt->n)) {
         mql_dict_free(&d);
         return -1;
     }
+    unsigned char *code = (unsigned char *)c->num;
     size_t k = 0, blk = 0;
     const char *p = kt->n_blk ? kt->blk[0] : NULL;
     for (size_t i = 0; i < n; i++) {
-        if (kt->n < n && key_missing(c->num, i)) {
-            code[i] = MQL_NA_CODE;
-            continue;
+        uint32_t ci = MQL_NA_CODE;
+        if (kt->n == n || !key_missing(c->num, i)) {
+            while (p == kt->blk[blk] + kt->used[blk])
+                p = kt->blk[++blk];
+            size_t len;
+            d.lev[k] = (char *)mql_keytext_next(&p, &len);
+            d.len[k] = (uint32_t)len;
+            d.count[k] = 1;
+            ci = (uint32_t)k++;
         }
-        while (p == kt->blk[blk] + kt->used[blk])
-            p = kt->blk[++blk];
-        size_t len;
-        d.lev[k] = (char *)mql_keytext_next(&p, &len);
-        d.len[k] = (uint32_t)len;
-        d.count[k] = 1;
-        code[i] = (uint32_t)k++;
+        memcpy(code + i * sizeof ci, &ci, sizeof ci);
     }
     d.n = k;
     d.blk = kt->blk;             /* the texts' blocks are the dictionary's now */
     d.n_blk = kt->n_blk;
     free(kt->used);
     memset(kt, 0, sizeof *kt);
-    free(c->num);
+    /* The other half goes back to the allocator, pages already touched that what follows takes
+     * before fresh ones. Kept as room for doubles (colb.code_wide) it would only serve an
+     * identifier that turns out dates, and it held the peak 20 MB higher at 5M rows. glibc
+     * shrinks a block in place; where realloc fails the block stays whole. */
+    uint32_t *half = realloc(code, (n ? n : 1) * sizeof *half);
     c->num = NULL;
-    c->code = code;
+    c->code = half ? half : (uint32_t *)(void *)code;
+    c->code_wide = half ? 0 : n;
     c->d = d;
     c->mode = M_TEXT;
     return 1;

@@ -3,7 +3,8 @@
  * (colb.code_wide: the parallel reader's shared arrays, the large arrays of one thread), and in a
  * fresh array when it has none. Both routes must give the same values bit for bit, NAN for a
  * missing cell: mql_colb_finish is driven directly with and without the room, and the reader
- * on one thread and in parts, on files small and large. */
+ * on one thread and in parts, on files small and large. An identifier's keys that end as text
+ * leave their codes in the keys' block. */
 #include "testutil_table.h"
 
 #include "../../src/dates.h"         /* mql_date_civil_days (not public) */
@@ -185,6 +186,36 @@ static const char *stamps(size_t i, char *buf)
     return buf;
 }
 
+/* An identifier's keys (mql_read_opts.ids_unused) whose column does not qualify to lose its
+ * values (a cell is missing): the codes are written over the keys, from the first row up, and
+ * must read as the column read as text does (here timestamps, which then become dates). */
+static void test_keys_in_place(void **state)
+{
+    (void)state;
+    const size_t n = 3000;
+    colb k = {.mode = M_KEY, .origin = M_TEXT, .keyable = 1};
+    assert_non_null(k.num = malloc(n * sizeof *k.num));
+    for (size_t i = 0; i < n; i++) {
+        char buf[64];
+        const char *s = stamps(i, buf);
+        if (!s) {
+            k.num[i] = NAN;
+            continue;
+        }
+        uint64_t key = key_of(s, strlen(s));
+        memcpy(&k.num[i], &key, sizeof key);
+        assert_int_equal(mql_keytext_put(&k.kt, s, strlen(s)), 0);
+    }
+    mql_table *keys = finish(&k, n, "stamp");
+    colb f = text_colb(stamps, n, 0);
+    mql_table *fresh = finish(&f, n, "stamp");
+    assert_int_equal(keys->cols[0].type, MQL_COL_DATE);
+    assert_int_equal(keys->cols[0].has_time, 1);
+    assert_values_equal(&keys->cols[0], &fresh->cols[0]);
+    mql_table_free(keys);
+    mql_table_free(fresh);
+}
+
 /* ---- the reader: one thread and in parts ---- */
 
 /* A lead file of n rows whose text columns end as booleans (flag: yes/no/Y with blanks; webinar:
@@ -279,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_boolean_in_place),
         cmocka_unit_test(test_dates_in_place),
         cmocka_unit_test(test_numbers_in_place),
+        cmocka_unit_test(test_keys_in_place),
         cmocka_unit_test(test_reader_small),
         cmocka_unit_test(test_reader_large),
     };
