@@ -51,3 +51,25 @@ no_nan() {
         echo "ok $name"
     fi
 }
+
+# fit_same_cache_off_on NAME ARGS...: fit ARGS with the table cache off, then on (a fresh cache:
+# a miss), and the same exit code, stdout, stderr and model file both times
+fit_same_cache_off_on() {
+    name=$1; shift
+    MQLCAL_NO_CACHE=1 run fit "$@" -o "$TMP/off.json"
+    rc_off=$RC; cp "$OUT" "$TMP/off.out"; cp "$ERR" "$TMP/off.err"
+    rm -rf "$XDG_CACHE_HOME"
+    run fit "$@" -o "$TMP/on.json"
+    if [ "$RC" != "$rc_off" ]; then
+        echo "not ok $name: exit $rc_off with the cache off, $RC with it on"; return
+    fi
+    if ! cmp -s "$OUT" "$TMP/off.out" || ! cmp -s "$ERR" "$TMP/off.err"; then
+        echo "not ok $name: the output differs"; diff "$TMP/off.err" "$ERR" | head -n 5 | sed 's/^/#   /'
+        return
+    fi
+    if [ -f "$TMP/on.json" ] && ! cmp -s "$TMP/on.json" "$TMP/off.json"; then
+        echo "not ok $name: the model differs"; return
+    fi
+    rm -f "$TMP/on.json" "$TMP/off.json"
+    echo "ok $name"
+}

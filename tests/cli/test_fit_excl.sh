@@ -10,40 +10,18 @@ export SOURCE_DATE_EPOCH=1700000000 MQLCAL_CACHE_MIN_BYTES=0
 ROLES="--outcome closed_won --sql became_sql --date created_date --acv acv"
 L=datasets/synthetic-leads.csv
 
-# same NAME ARGS...: fit ARGS with the cache off, then on (a fresh cache: a miss), the same exit
-# code, stdout, stderr and model file
-same() {
-    name=$1; shift
-    MQLCAL_NO_CACHE=1 run fit "$@" -o "$TMP/off.json"
-    rc_off=$RC; cp "$OUT" "$TMP/off.out"; cp "$ERR" "$TMP/off.err"
-    rm -rf "$XDG_CACHE_HOME"
-    run fit "$@" -o "$TMP/on.json"
-    if [ "$RC" != "$rc_off" ]; then
-        echo "not ok $name: exit $rc_off with the cache off, $RC with it on"; return
-    fi
-    if ! cmp -s "$OUT" "$TMP/off.out" || ! cmp -s "$ERR" "$TMP/off.err"; then
-        echo "not ok $name: the output differs"; diff "$TMP/off.err" "$ERR" | head -n 5 | sed 's/^/#   /'
-        return
-    fi
-    if [ -f "$TMP/on.json" ] && ! cmp -s "$TMP/on.json" "$TMP/off.json"; then
-        echo "not ok $name: the model differs"; return
-    fi
-    rm -f "$TMP/on.json" "$TMP/off.json"
-    echo "ok $name"
-}
-
-same fit_excl_export "$L" $ROLES --exclude sql_date,close_date
-same fit_excl_json "$L" $ROLES --exclude sql_date,close_date,lead_source --format json
-same fit_excl_full_check "$L" $ROLES --exclude sql_date,close_date --full-check
+fit_same_cache_off_on fit_excl_export "$L" $ROLES --exclude sql_date,close_date
+fit_same_cache_off_on fit_excl_json "$L" $ROLES --exclude sql_date,close_date,lead_source --format json
+fit_same_cache_off_on fit_excl_full_check "$L" $ROLES --exclude sql_date,close_date --full-check
 # the first column, and a column that is also a role (read: the role needs it)
-same fit_excl_first_and_role "$L" $ROLES --exclude lead_id,sql_date,close_date,acv
+fit_same_cache_off_on fit_excl_first_and_role "$L" $ROLES --exclude lead_id,sql_date,close_date,acv
 # every column --features does not list; one listed and excluded too
-same fit_excl_features "$L" --outcome closed_won --features employees,industry,lead_source
-same fit_excl_features_excluded "$L" --outcome closed_won --features employees,industry \
+fit_same_cache_off_on fit_excl_features "$L" --outcome closed_won --features employees,industry,lead_source
+fit_same_cache_off_on fit_excl_features_excluded "$L" --outcome closed_won --features employees,industry \
     --exclude industry,sql_date
 
 # a name the file lacks: exit 2 either way, with the nearest name
-same fit_excl_no_column "$L" $ROLES --exclude sql_dat
+fit_same_cache_off_on fit_excl_no_column "$L" $ROLES --exclude sql_dat
 check fit_excl_no_column_exit [ "$rc_off" = 2 ]
 check fit_excl_no_column_message grep -q "no column 'sql_dat'.*did you mean 'sql_date'" "$TMP/off.err"
 
@@ -51,11 +29,11 @@ check fit_excl_no_column_message grep -q "no column 'sql_dat'.*did you mean 'sql
 # header line again among the rows (an error): the file is read whole
 T=$TMP/totals.csv
 { cat "$L"; echo "Total,,,,,,,,,,,,,,,,,,"; } >"$T"
-same fit_excl_totals "$T" $ROLES --exclude lead_id,sql_date,close_date
+fit_same_cache_off_on fit_excl_totals "$T" $ROLES --exclude lead_id,sql_date,close_date
 check fit_excl_totals_warned grep -q "Total" "$TMP/off.err"
 H=$TMP/header.csv
 { head -n 3001 "$L"; head -n 1 "$L"; tail -n +3002 "$L"; } >"$H"
-same fit_excl_header_again "$H" $ROLES --exclude sql_date,close_date
+fit_same_cache_off_on fit_excl_header_again "$H" $ROLES --exclude sql_date,close_date
 check fit_excl_header_error grep -q "the header line again" "$TMP/off.err"
 
 # a left-out column's impossible date: no warning (its cells are not read), the same fit

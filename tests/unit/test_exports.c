@@ -2,7 +2,7 @@
  * commas, day/month dates, cells without a value and NUL bytes, each the same on one thread and
  * in parts; lookup joins; the outcome read as won / lost / open. Expected day numbers are from
  * Python's datetime (date - date(1970, 1, 1)). */
-#include "testutil.h"
+#include "testutil_table.h"
 
 #include <unistd.h>
 
@@ -29,14 +29,6 @@ static mql_table *read_ok(const char *text, const mql_read_opts *o)
     return t;
 }
 
-static const mql_column *col(const mql_table *t, const char *name)
-{
-    long j = mql_table_find(t, name);
-    if (j < 0)
-        fail_msg("no column %s", name);
-    return &t->cols[j];
-}
-
 /* ---- the reader ---------------------------------------------------------------------------- */
 
 static void test_decimal_comma(void **state)
@@ -47,7 +39,7 @@ static void test_decimal_comma(void **state)
                            "2;1.234,5;-0,25;7\n"
                            "3;12;1e3;2,5\n"
                            "4;1.234.567;3,0e2;x\n", NULL);
-    const mql_column *a = col(t, "amount"), *r = col(t, "rate"), *c = col(t, "code");
+    const mql_column *a = table_col(t, "amount"), *r = table_col(t, "rate"), *c = table_col(t, "code");
     assert_int_equal(a->type, MQL_COL_NUMERIC);
     assert_true(a->num[0] == 8170.38 && a->num[1] == 1234.5 && a->num[2] == 12 &&
                 a->num[3] == 1234567);
@@ -57,7 +49,7 @@ static void test_decimal_comma(void **state)
     mql_table_free(t);
     /* In a ',' file a quoted "8170,38" stays text: the comma is no decimal mark there. */
     t = read_ok("id,amount\n1,\"8170,38\"\n2,\"12,5\"\n", NULL);
-    assert_int_equal(col(t, "amount")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(t, "amount")->type, MQL_COL_CATEGORICAL);
     mql_table_free(t);
 }
 
@@ -70,14 +62,14 @@ static void test_space_groups(void **state)
     mql_table *t = read_ok("id;fr;nbsp;nnbsp;mixed\n"
                            "1;1 234,50;1\xc2\xa0" "234,5;12\xe2\x80\xaf" "500;1 234\n"
                            "2;12 500;1\xc2\xa0" "234\xc2\xa0" "567;980,1;1 234.567,1\n", NULL);
-    const mql_column *fr = col(t, "fr"), *nb = col(t, "nbsp"), *nn = col(t, "nnbsp");
+    const mql_column *fr = table_col(t, "fr"), *nb = table_col(t, "nbsp"), *nn = table_col(t, "nnbsp");
     assert_int_equal(fr->type, MQL_COL_NUMERIC);
     assert_true(fr->num[0] == 1234.5 && fr->num[1] == 12500);
     assert_int_equal(nb->type, MQL_COL_NUMERIC);
     assert_true(nb->num[0] == 1234.5 && nb->num[1] == 1234567);
     assert_int_equal(nn->type, MQL_COL_NUMERIC);
     assert_true(nn->num[0] == 12500 && nn->num[1] == 980.1);
-    assert_int_equal(col(t, "mixed")->type, MQL_COL_CATEGORICAL);   /* ' ' then '.': text */
+    assert_int_equal(table_col(t, "mixed")->type, MQL_COL_CATEGORICAL);   /* ' ' then '.': text */
     mql_table_free(t);
     double v;
     assert_int_equal(mql_parse_decimal_comma("1 234 567,89", 12, &v), 0);
@@ -121,8 +113,8 @@ static void test_numeric_dates(void **state)
     mql_table *t = read_ok("xl,sec,ms,count\n45292,1704067200,1704067200000,3\n"
                            "45293.5,1704153600,1704110400000,45292\n", NULL);
     const char *form;
-    mql_column *xl = (mql_column *)col(t, "xl"), *sec = (mql_column *)col(t, "sec"),
-               *ms = (mql_column *)col(t, "ms"), *cnt = (mql_column *)col(t, "count");
+    mql_column *xl = (mql_column *)table_col(t, "xl"), *sec = (mql_column *)table_col(t, "sec"),
+               *ms = (mql_column *)table_col(t, "ms"), *cnt = (mql_column *)table_col(t, "count");
     assert_int_equal(mql_column_numeric_to_date(xl, &form), MQL_OK);
     assert_string_equal(form, "Excel serial day numbers");
     assert_int_equal(xl->type, MQL_COL_DATE);
@@ -144,8 +136,8 @@ static void test_day_month_dates(void **state)
     mql_table *t = read_ok("us,eu,iso,dash,clock\n"
                            "10/20/2016,20.10.2016,2016-10-20T10:00:00Z,20-10-2016,10/20/2016 1:30 PM\n"
                            "1/2/2016,3.1.2016,2016-10-21,01-02-2016,1/2/2016 12:00 AM\n", NULL);
-    const mql_column *us = col(t, "us"), *eu = col(t, "eu"), *iso = col(t, "iso"),
-                     *dash = col(t, "dash"), *clk = col(t, "clock");
+    const mql_column *us = table_col(t, "us"), *eu = table_col(t, "eu"), *iso = table_col(t, "iso"),
+                     *dash = table_col(t, "dash"), *clk = table_col(t, "clock");
     assert_int_equal(us->type, MQL_COL_DATE);
     assert_true(us->num[0] == 17094 && us->num[1] == 16802);     /* 2016-10-20, 2016-01-02 */
     assert_int_equal(eu->type, MQL_COL_DATE);
@@ -162,21 +154,21 @@ static void test_day_month_dates(void **state)
 
     const char *amb = "d\n03/04/2016\n05/06/2016\n";
     t = read_ok(amb, NULL);
-    assert_int_equal(col(t, "d")->type, MQL_COL_CATEGORICAL);
-    assert_int_equal(col(t, "d")->date_ambiguous, 1);
+    assert_int_equal(table_col(t, "d")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(t, "d")->date_ambiguous, 1);
     mql_table_free(t);
     mql_read_opts o = {.date_order = MQL_DATE_DMY};
     t = read_ok(amb, &o);
-    assert_true(col(t, "d")->num[0] == 16894);                   /* 03/04/2016: 3 April */
+    assert_true(table_col(t, "d")->num[0] == 16894);                   /* 03/04/2016: 3 April */
     mql_table_free(t);
     o.date_order = MQL_DATE_MDY;
     t = read_ok(amb, &o);
-    assert_true(col(t, "d")->num[0] == 16864);                   /* 03/04/2016: 4 March */
+    assert_true(table_col(t, "d")->num[0] == 16864);                   /* 03/04/2016: 4 March */
     mql_table_free(t);
     /* a text column that only looks like dates in part stays text */
     t = read_ok("v\n1/2/2016\nsoon\n", NULL);
-    assert_int_equal(col(t, "v")->type, MQL_COL_CATEGORICAL);
-    assert_int_equal(col(t, "v")->date_ambiguous, 0);
+    assert_int_equal(table_col(t, "v")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(t, "v")->date_ambiguous, 0);
     mql_table_free(t);
 }
 
@@ -190,7 +182,7 @@ static void test_cells_without_value(void **state)
                            "4,-Infinity,2023-13-01,03/16/2023\n"
                            "5,1e400,2023-03-02,03/17/2023\n"
                            "6,2.5,2023-03-03,03/18/2023\n", NULL);
-    const mql_column *a = col(t, "acv"), *c = col(t, "created"), *u = col(t, "us");
+    const mql_column *a = table_col(t, "acv"), *c = table_col(t, "created"), *u = table_col(t, "us");
     assert_int_equal(a->type, MQL_COL_NUMERIC);
     assert_int_equal(a->n_unreadable, 4);
     assert_int_equal(a->n_missing, 4);
@@ -207,9 +199,9 @@ static void test_cells_without_value(void **state)
     mql_table_free(t);
     /* a text column keeps "NaN" as a level and reports nothing */
     t = read_ok("s\nabc\nNaN\n", NULL);
-    assert_int_equal(col(t, "s")->type, MQL_COL_CATEGORICAL);
-    assert_int_equal(col(t, "s")->n_unreadable, 0);
-    assert_string_equal(col(t, "s")->levels[1], "NaN");
+    assert_int_equal(table_col(t, "s")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(t, "s")->n_unreadable, 0);
+    assert_string_equal(table_col(t, "s")->levels[1], "NaN");
     mql_table_free(t);
 }
 
@@ -281,13 +273,13 @@ static void test_parallel_equal(void **state)
         }
         mql_table_free(par);
     }
-    assert_int_equal(col(one, "amount")->n_unreadable, 2);
-    assert_int_equal(col(one, "amount")->unreadable_row, 77);
-    assert_int_equal(col(one, "created")->type, MQL_COL_DATE);
-    assert_int_equal(col(one, "iso")->n_unreadable, 1);
-    assert_int_equal(col(one, "late_nan")->n_unreadable, 1);
-    assert_true(col(one, "late_nan")->num[599] == 2.5);
-    assert_int_equal(col(one, "mixed")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(one, "amount")->n_unreadable, 2);
+    assert_int_equal(table_col(one, "amount")->unreadable_row, 77);
+    assert_int_equal(table_col(one, "created")->type, MQL_COL_DATE);
+    assert_int_equal(table_col(one, "iso")->n_unreadable, 1);
+    assert_int_equal(table_col(one, "late_nan")->n_unreadable, 1);
+    assert_true(table_col(one, "late_nan")->num[599] == 2.5);
+    assert_int_equal(table_col(one, "mixed")->type, MQL_COL_CATEGORICAL);
     assert_int_equal(mql_table_line(one, 599), 601);
     mql_table_free(one);
     free(s);
@@ -319,14 +311,14 @@ static void test_lookup(void **state)
     assert_string_equal(rep.miss[0].near, "GTX Pro");
     assert_int_equal(rep.n_renamed, 1);
     assert_true(strncmp(rep.renamed[0], "region -> mqlcal-test-", 22) == 0);  /* base name */
-    const mql_column *price = col(leads, "sales_price");
+    const mql_column *price = table_col(leads, "sales_price");
     assert_int_equal(price->type, MQL_COL_NUMERIC);
     assert_true(price->num[0] == 550 && isnan(price->num[1]) && price->num[2] == 55 &&
                 isnan(price->num[3]) && price->num[5] == 550);
-    const mql_column *series = col(leads, "series");
+    const mql_column *series = table_col(leads, "series");
     assert_int_equal(series->n_missing, 3);
     assert_string_equal(series->levels[series->code[2]], "MG");
-    assert_int_equal(col(leads, "launch_year")->type, MQL_COL_NUMERIC);   /* no longer an id */
+    assert_int_equal(table_col(leads, "launch_year")->type, MQL_COL_NUMERIC);   /* no longer an id */
     assert_int_equal(leads->cols[leads->n_cols - 2].type, MQL_COL_CATEGORICAL);   /* region */
     mql_lookup_report_clear(&rep);
     mql_table_free(lk);
@@ -349,7 +341,7 @@ static void test_lookup(void **state)
     lk = read_ok("acct,tier\n007,gold\n8.0,silver\n", &o);
     assert_int_equal(mql_table_lookup(leads, "acct", lk, "acct", &rep, &err), MQL_OK);
     assert_int_equal(rep.n_matched, 2);
-    const mql_column *tier = col(leads, "tier");
+    const mql_column *tier = table_col(leads, "tier");
     assert_string_equal(tier->levels[tier->code[0]], "gold");
     assert_int_equal(tier->code[2], MQL_NA_CODE);
     mql_lookup_report_clear(&rep);

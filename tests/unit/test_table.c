@@ -24,14 +24,6 @@ static void expect_fail(const char *text, const mql_read_opts *o, int status, co
         fail_msg("message '%s' lacks '%s'", err.msg, needle);
 }
 
-static const mql_column *col(const mql_table *t, const char *name)
-{
-    long j = mql_table_find(t, name);
-    if (j < 0)
-        fail_msg("no column %s", name);
-    return &t->cols[j];
-}
-
 static void test_inference(void **state)
 {
     (void)state;
@@ -47,20 +39,20 @@ static void test_inference(void **state)
     assert_int_equal(t->n_cols, 8);
     assert_int_equal(t->delim, ',');
 
-    const mql_column *c = col(t, "amount");
+    const mql_column *c = table_col(t, "amount");
     assert_int_equal(c->type, MQL_COL_NUMERIC);
     double want[] = {100.0, -36.4, 1000.0, 1234567.0, 12500.5};
     for (int i = 0; i < 5; i++)
         assert_true(c->num[i] == want[i]);           /* exact: the parser rounds correctly */
     assert_int_equal(c->n_distinct, 5);
 
-    c = col(t, "flag");
+    c = table_col(t, "flag");
     assert_int_equal(c->type, MQL_COL_BOOLEAN);
     assert_string_equal(c->true_label, "1");
     assert_int_equal(c->n_missing, 1);
     assert_true(isnan(c->num[2]) && c->num[0] == 1 && c->num[1] == 0);
 
-    c = col(t, "yn");                                 /* Select is a placeholder */
+    c = table_col(t, "yn");                                 /* Select is a placeholder */
     assert_int_equal(c->type, MQL_COL_BOOLEAN);
     assert_string_equal(c->true_label, "Yes");     /* one row each: the first seen */
     assert_string_equal(c->false_label, "no");
@@ -68,12 +60,12 @@ static void test_inference(void **state)
     assert_true(c->num[3] == 1 && c->num[4] == 0 && isnan(c->num[2]));
     assert_int_equal(c->n_missing, 1);
 
-    c = col(t, "created");
+    c = table_col(t, "created");
     assert_int_equal(c->type, MQL_COL_DATE);
     assert_false(c->has_time);
     assert_true(c->num[0] == 17588 && c->num[1] == 11017 && c->num[3] == 18321 &&
                 c->num[4] == -1);
-    c = col(t, "stamp");
+    c = table_col(t, "stamp");
     assert_int_equal(c->type, MQL_COL_DATE);
     assert_true(c->has_time);
     assert_close(c->num[0], 17588.832569444443, 0, 1e-9);
@@ -81,7 +73,7 @@ static void test_inference(void **state)
     assert_string_equal(mql_cell_text(c, 0, buf, sizeof buf), "2018-02-26 19:58:54");
     assert_string_equal(mql_cell_text(c, 2, buf, sizeof buf), "");
 
-    c = col(t, "segment");
+    c = table_col(t, "segment");
     assert_int_equal(c->type, MQL_COL_CATEGORICAL);
     assert_int_equal(c->n_levels, 3);
     assert_string_equal(c->levels[0], "SMB");
@@ -89,13 +81,13 @@ static void test_inference(void **state)
     assert_int_equal(c->code[3], MQL_NA_CODE);
     assert_int_equal(c->n_missing, 1);
 
-    c = col(t, "tf");   /* spellings differ in case only: still one true/false pair */
+    c = table_col(t, "tf");   /* spellings differ in case only: still one true/false pair */
     assert_int_equal(c->type, MQL_COL_BOOLEAN);
     assert_string_equal(c->true_label, "True");
     assert_string_equal(c->false_label, "false");
     assert_true(c->num[2] == 1 && c->num[3] == 0 && isnan(c->num[4]));
 
-    c = col(t, "always");
+    c = table_col(t, "always");
     assert_int_equal(c->type, MQL_COL_CATEGORICAL);
     assert_int_equal(c->n_distinct, 1);
     mql_table_free(t);
@@ -111,20 +103,20 @@ static void test_numbers_and_fallbacks(void **state)
                        "1.5e-300,2,\"1,234\",2020-01-02\n"
                        "0.1,abc,7,soon\n";
     mql_table *t = table_from_text(text, NULL);
-    const mql_column *c = col(t, "big");
+    const mql_column *c = table_col(t, "big");
     assert_int_equal(c->type, MQL_COL_NUMERIC);
     assert_true(c->num[0] == strtod("12345678901234567890", NULL));
     assert_true(c->num[1] == strtod("1.5e-300", NULL));
     assert_true(c->num[2] == 0.1);
-    c = col(t, "late");
+    c = table_col(t, "late");
     assert_int_equal(c->type, MQL_COL_CATEGORICAL);
     char buf[64];
     assert_string_equal(mql_cell_text(c, 0, buf, sizeof buf), "1");
     assert_string_equal(mql_cell_text(c, 2, buf, sizeof buf), "abc");
-    c = col(t, "ambig");
+    c = table_col(t, "ambig");
     assert_int_equal(c->type, MQL_COL_CATEGORICAL);
     assert_string_equal(mql_cell_text(c, 1, buf, sizeof buf), "1,234");
-    c = col(t, "when");
+    c = table_col(t, "when");
     assert_int_equal(c->type, MQL_COL_CATEGORICAL);
     assert_string_equal(mql_cell_text(c, 1, buf, sizeof buf), "2020-01-02");
     mql_table_free(t);
@@ -139,17 +131,17 @@ static void test_identifiers(void **state)
         o += (size_t)snprintf(text + o, sizeof text - o, "u%d@x.com,%d,%d,%d,%s,%03d\n", i,
                               9000 + i * 37, 100 + i, 1000 + i * 104729, i % 2 ? "a" : "b", i % 3);
     mql_table *t = table_from_text(text, NULL);
-    assert_int_equal(col(t, "email")->type, MQL_COL_ID);
-    assert_int_equal(col(t, "lead_id")->type, MQL_COL_ID);      /* named id, all distinct */
-    assert_int_equal(col(t, "seq")->type, MQL_COL_ID);          /* dense distinct integers */
-    assert_int_equal(col(t, "revenue")->type, MQL_COL_NUMERIC); /* sparse: an amount */
-    assert_int_equal(col(t, "tier")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(t, "email")->type, MQL_COL_ID);
+    assert_int_equal(table_col(t, "lead_id")->type, MQL_COL_ID);      /* named id, all distinct */
+    assert_int_equal(table_col(t, "seq")->type, MQL_COL_ID);          /* dense distinct integers */
+    assert_int_equal(table_col(t, "revenue")->type, MQL_COL_NUMERIC); /* sparse: an amount */
+    assert_int_equal(table_col(t, "tier")->type, MQL_COL_CATEGORICAL);
     /* 000, 001, 002: whole numbers written with leading zeros are codes, read as categories
      * with their spelling (they were numbers, and a range rule grouped unrelated codes) */
-    assert_int_equal(col(t, "code")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(t, "code")->type, MQL_COL_CATEGORICAL);
     char buf[32];
-    assert_string_equal(mql_cell_text(col(t, "code"), 0, buf, sizeof buf), "000");
-    assert_string_equal(mql_cell_text(col(t, "seq"), 3, buf, sizeof buf), "103");
+    assert_string_equal(mql_cell_text(table_col(t, "code"), 0, buf, sizeof buf), "000");
+    assert_string_equal(mql_cell_text(table_col(t, "seq"), 3, buf, sizeof buf), "103");
     mql_table_free(t);
 
     /* forced categorical keeps the spelling; "only" keeps just the named columns */
@@ -158,8 +150,8 @@ static void test_identifiers(void **state)
     t = table_from_text(text, &ro);
     assert_int_equal(t->n_cols, 2);
     assert_string_equal(t->cols[0].name, "tier");
-    assert_int_equal(col(t, "code")->type, MQL_COL_CATEGORICAL);
-    assert_string_equal(mql_cell_text(col(t, "code"), 0, buf, sizeof buf), "000");
+    assert_int_equal(table_col(t, "code")->type, MQL_COL_CATEGORICAL);
+    assert_string_equal(mql_cell_text(table_col(t, "code"), 0, buf, sizeof buf), "000");
     mql_table_free(t);
 }
 
@@ -175,15 +167,15 @@ static void test_leading_zero_codes(void **state)
                        "94105,60601,7,3\n";
     mql_table *t = read_all_ways(text, NULL);
     char buf[32];
-    assert_int_equal(col(t, "zip")->type, MQL_COL_CATEGORICAL);
-    assert_int_equal(col(t, "late")->type, MQL_COL_CATEGORICAL);
-    assert_string_equal(mql_cell_text(col(t, "late"), 2, buf, sizeof buf), "07030");
-    assert_string_equal(mql_cell_text(col(t, "late"), 0, buf, sizeof buf), "10001");
+    assert_int_equal(table_col(t, "zip")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(t, "late")->type, MQL_COL_CATEGORICAL);
+    assert_string_equal(mql_cell_text(table_col(t, "late"), 2, buf, sizeof buf), "07030");
+    assert_string_equal(mql_cell_text(table_col(t, "late"), 0, buf, sizeof buf), "10001");
     /* '2134' and '02134' are one value (value.h), labelled by the first seen of equals */
-    assert_int_equal(col(t, "zip")->n_distinct, 3);
-    assert_string_equal(mql_cell_text(col(t, "zip"), 2, buf, sizeof buf), "02134");
-    assert_int_equal(col(t, "amount")->type, MQL_COL_NUMERIC);
-    assert_int_equal(col(t, "mixed")->type, MQL_COL_NUMERIC);
+    assert_int_equal(table_col(t, "zip")->n_distinct, 3);
+    assert_string_equal(mql_cell_text(table_col(t, "zip"), 2, buf, sizeof buf), "02134");
+    assert_int_equal(table_col(t, "amount")->type, MQL_COL_NUMERIC);
+    assert_int_equal(table_col(t, "mixed")->type, MQL_COL_NUMERIC);
     mql_table_free(t);
 }
 
@@ -203,33 +195,33 @@ static void test_code_rules(void **state)
             i == 200 ? "0042" : i % 2 ? "17" : "123456", i == 5 ? "007" : i % 2 ? "123" : "999",
             94100 + i % 9, i % 2, i % 5, i % 4 ? "94105" : "02134");
     mql_table *tb = read_all_ways(t.s, NULL);
-    const mql_column *a = col(tb, "amount");
+    const mql_column *a = table_col(tb, "amount");
     assert_int_equal(a->type, MQL_COL_NUMERIC);
     assert_int_equal(a->code_rule, MQL_CODE_NONE);
     assert_true(a->num[150] == 50.0);
-    assert_int_equal(col(tb, "three_zeros")->type, MQL_COL_CATEGORICAL);   /* 3 of 300: 1% */
-    assert_int_equal(col(tb, "three_zeros")->code_rule, MQL_CODE_ZEROS);
-    assert_int_equal(col(tb, "one_zero")->type, MQL_COL_NUMERIC);
-    assert_true(col(tb, "one_zero")->num[200] == 42.0);
-    assert_int_equal(col(tb, "sku")->type, MQL_COL_CATEGORICAL);          /* one width */
-    assert_int_equal(col(tb, "sku")->code_rule, MQL_CODE_ZEROS);
-    const mql_column *z = col(tb, "Mailing Zip");
+    assert_int_equal(table_col(tb, "three_zeros")->type, MQL_COL_CATEGORICAL);   /* 3 of 300: 1% */
+    assert_int_equal(table_col(tb, "three_zeros")->code_rule, MQL_CODE_ZEROS);
+    assert_int_equal(table_col(tb, "one_zero")->type, MQL_COL_NUMERIC);
+    assert_true(table_col(tb, "one_zero")->num[200] == 42.0);
+    assert_int_equal(table_col(tb, "sku")->type, MQL_COL_CATEGORICAL);          /* one width */
+    assert_int_equal(table_col(tb, "sku")->code_rule, MQL_CODE_ZEROS);
+    const mql_column *z = table_col(tb, "Mailing Zip");
     assert_int_equal(z->type, MQL_COL_CATEGORICAL);
     assert_int_equal(z->code_rule, MQL_CODE_NAME);
     char buf[32];
     assert_string_equal(mql_cell_text(z, 3, buf, sizeof buf), "94103");
-    assert_int_equal(col(tb, "mobile")->type, MQL_COL_BOOLEAN);
-    assert_int_equal(col(tb, "phone_calls")->type, MQL_COL_NUMERIC);
-    assert_int_equal(col(tb, "zip")->code_rule, MQL_CODE_NAME);
+    assert_int_equal(table_col(tb, "mobile")->type, MQL_COL_BOOLEAN);
+    assert_int_equal(table_col(tb, "phone_calls")->type, MQL_COL_NUMERIC);
+    assert_int_equal(table_col(tb, "zip")->code_rule, MQL_CODE_NAME);
     mql_table_free(tb);
     const char *num[] = {"Mailing Zip", "zip", "sku"};
     mql_read_opts ro = {.numeric = num, .n_numeric = 3};
     tb = read_all_ways(t.s, &ro);
-    assert_int_equal(col(tb, "Mailing Zip")->type, MQL_COL_NUMERIC);
-    assert_int_equal(col(tb, "zip")->type, MQL_COL_NUMERIC);
-    assert_true(col(tb, "zip")->num[0] == 2134.0);
-    assert_int_equal(col(tb, "sku")->type, MQL_COL_NUMERIC);
-    assert_true(col(tb, "sku")->num[5] == 7.0);
+    assert_int_equal(table_col(tb, "Mailing Zip")->type, MQL_COL_NUMERIC);
+    assert_int_equal(table_col(tb, "zip")->type, MQL_COL_NUMERIC);
+    assert_true(table_col(tb, "zip")->num[0] == 2134.0);
+    assert_int_equal(table_col(tb, "sku")->type, MQL_COL_NUMERIC);
+    assert_true(table_col(tb, "sku")->num[5] == 7.0);
     mql_table_free(tb);
     free(t.s);
 }
@@ -265,16 +257,16 @@ static void test_placeholders(void **state)
     (void)state;
     const char *text = "a,b\nNA,x\nn/a,-\nNULL,none\nUnknown,y\n5,z\n";
     mql_table *t = table_from_text(text, NULL);
-    assert_int_equal(col(t, "a")->n_missing, 4);
-    assert_int_equal(col(t, "a")->type, MQL_COL_NUMERIC);
-    assert_int_equal(col(t, "b")->n_missing, 2);
+    assert_int_equal(table_col(t, "a")->n_missing, 4);
+    assert_int_equal(table_col(t, "a")->type, MQL_COL_NUMERIC);
+    assert_int_equal(table_col(t, "b")->n_missing, 2);
     mql_table_free(t);
     const char *na[] = {"", "z"};
     mql_read_opts ro = {.na = na, .n_na = 2};
     t = table_from_text(text, &ro);
-    assert_int_equal(col(t, "a")->n_missing, 0);
-    assert_int_equal(col(t, "a")->type, MQL_COL_CATEGORICAL);
-    assert_int_equal(col(t, "b")->n_missing, 1);
+    assert_int_equal(table_col(t, "a")->n_missing, 0);
+    assert_int_equal(table_col(t, "a")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(t, "b")->n_missing, 1);
     mql_table_free(t);
 }
 
@@ -288,22 +280,22 @@ static void test_placeholder_first_byte_and_length(void **state)
     const char *text = "x,y\n-123456,-999\n-12345,-\n-,-9999\n #name? ,-99\n"
                        "UNKNOWN,N.A.\n-1.5444,-999 \n";
     mql_table *t = table_from_text(text, NULL);
-    const mql_column *c = col(t, "x");
+    const mql_column *c = table_col(t, "x");
     assert_int_equal(c->type, MQL_COL_NUMERIC);
     assert_int_equal(c->n_missing, 3);        /* "-", " #name? ", "UNKNOWN" */
     assert_true(c->num[0] == -123456 && c->num[1] == -12345 && c->num[5] == -1.5444);
     assert_true(isnan(c->num[2]) && isnan(c->num[3]) && isnan(c->num[4]));
-    c = col(t, "y");                           /* "N.A." is text to the default list */
+    c = table_col(t, "y");                           /* "N.A." is text to the default list */
     assert_int_equal(c->type, MQL_COL_CATEGORICAL);
     assert_int_equal(c->n_missing, 1);
     mql_table_free(t);
     const char *na[] = {"-999", "n.a.", "-"};
     mql_read_opts ro = {.na = na, .n_na = 3};
     t = table_from_text(text, &ro);
-    c = col(t, "x");                           /* "#name?" and "unknown" are not on the list */
+    c = table_col(t, "x");                           /* "#name?" and "unknown" are not on the list */
     assert_int_equal(c->type, MQL_COL_CATEGORICAL);
     assert_int_equal(c->n_missing, 1);
-    c = col(t, "y");
+    c = table_col(t, "y");
     assert_int_equal(c->type, MQL_COL_NUMERIC);
     assert_int_equal(c->n_missing, 4);         /* "-999" twice, "-", "N.A." */
     assert_true(c->num[2] == -9999 && c->num[3] == -99);
@@ -465,7 +457,7 @@ static void test_hash_and_stdin_name(void **state)
     assert_int_equal(t->n_rows, 2);
     assert_int_equal(mql_table_find(t, "b"), 1);
     assert_int_equal(mql_table_find(t, "c"), -1);
-    assert_string_equal(mql_coltype_name(col(t, "b")->type), "categorical");
+    assert_string_equal(mql_coltype_name(table_col(t, "b")->type), "categorical");
     mql_table_free(t);
 }
 
@@ -481,12 +473,12 @@ static void test_distinct_counts(void **state)
                              "-5,5,,2024-01-02 12:00:00\n"
                              "1e3,,-0.5,\n"
                              "3,7,1e-3,2024-01-03\n", NULL);
-    assert_int_equal(col(t, "small")->n_distinct, 4);     /* 0, 3, -5, 1000 */
-    assert_int_equal(col(t, "wide")->n_distinct, 4);      /* -2e7, 5, 2e7, 7 */
-    assert_int_equal(col(t, "wide")->n_missing, 1);
-    assert_int_equal(col(t, "frac")->n_distinct, 4);      /* 0.25, 0.5, -0.5, 0.001 */
-    assert_int_equal(col(t, "day")->n_distinct, 3);       /* 2 days and one time of day */
-    assert_int_equal(col(t, "day")->n_missing, 1);
+    assert_int_equal(table_col(t, "small")->n_distinct, 4);     /* 0, 3, -5, 1000 */
+    assert_int_equal(table_col(t, "wide")->n_distinct, 4);      /* -2e7, 5, 2e7, 7 */
+    assert_int_equal(table_col(t, "wide")->n_missing, 1);
+    assert_int_equal(table_col(t, "frac")->n_distinct, 4);      /* 0.25, 0.5, -0.5, 0.001 */
+    assert_int_equal(table_col(t, "day")->n_distinct, 3);       /* 2 days and one time of day */
+    assert_int_equal(table_col(t, "day")->n_missing, 1);
     mql_table_free(t);
 }
 
@@ -561,16 +553,16 @@ static void test_parallel_matches_one_thread(void **state)
     mql_table *one = read_all_ways(t.s, NULL);
     /* the one-thread reading itself, for the record: */
     assert_int_equal(one->n_rows, 400);
-    assert_int_equal(col(one, "id")->type, MQL_COL_ID);
-    assert_int_equal(col(one, "late_level")->type, MQL_COL_CATEGORICAL);
-    assert_string_equal(col(one, "late_level")->levels[0], "first");
-    assert_string_equal(col(one, "late_level")->levels[1], "zeta");
-    const mql_column *c = col(one, "num_then_text");
+    assert_int_equal(table_col(one, "id")->type, MQL_COL_ID);
+    assert_int_equal(table_col(one, "late_level")->type, MQL_COL_CATEGORICAL);
+    assert_string_equal(table_col(one, "late_level")->levels[0], "first");
+    assert_string_equal(table_col(one, "late_level")->levels[1], "zeta");
+    const mql_column *c = table_col(one, "num_then_text");
     assert_int_equal(c->type, MQL_COL_CATEGORICAL);
     assert_string_equal(c->levels[0], "0.5");          /* numbers read before turned to text */
     assert_string_equal(c->levels[c->code[399]], "7.0"); /* later cells keep their spelling */
-    assert_int_equal(col(one, "flag")->type, MQL_COL_BOOLEAN);
-    assert_int_equal(col(one, "mostly_empty")->n_missing, 399);
+    assert_int_equal(table_col(one, "flag")->type, MQL_COL_BOOLEAN);
+    assert_int_equal(table_col(one, "mostly_empty")->n_missing, 399);
     mql_table_free(one);
     free(t.s);
 }
@@ -661,13 +653,13 @@ static void test_decimal_distinct(void **state)
                 {"expo", 0, 0},      {"thousands", 0, 0}, {"long_dec", 0, 0},
                 {"ints", 1, 0}};
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
-        const mql_column *c = col(one, want[k].name);
+        const mql_column *c = table_col(one, want[k].name);
         assert_int_equal(c->type, MQL_COL_NUMERIC);
         assert_int_equal(c->n_distinct, distinct_by_sort(c, one->n_rows));
         if (c->plain_decimal != want[k].plain || c->decimals != want[k].dec)
             fail_msg("%s: plain %d decimals %d", want[k].name, c->plain_decimal, c->decimals);
     }
-    assert_int_equal(col(one, "wide")->n_distinct, 2);
+    assert_int_equal(table_col(one, "wide")->n_distinct, 2);
     mql_table_free(one);
     free(t.s);
 }
@@ -710,25 +702,25 @@ static void test_counts_while_reading(void **state)
     }
     mql_table *one = read_all_ways(t.s, NULL);
     size_t n = one->n_rows;
-    assert_int_equal(col(one, "sparse")->type, MQL_COL_NUMERIC);
-    assert_true(col(one, "sparse")->num[399] == -500);
-    assert_int_equal(col(one, "seq_id")->type, MQL_COL_ID);
-    assert_int_equal(col(one, "flag")->type, MQL_COL_BOOLEAN);
-    assert_int_equal(col(one, "flag")->n_missing, 80);
-    assert_int_equal(col(one, "turns")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(one, "sparse")->type, MQL_COL_NUMERIC);
+    assert_true(table_col(one, "sparse")->num[399] == -500);
+    assert_int_equal(table_col(one, "seq_id")->type, MQL_COL_ID);
+    assert_int_equal(table_col(one, "flag")->type, MQL_COL_BOOLEAN);
+    assert_int_equal(table_col(one, "flag")->n_missing, 80);
+    assert_int_equal(table_col(one, "turns")->type, MQL_COL_CATEGORICAL);
     static const char *const numeric[] = {"sparse", "signed_zero", "late", "holes",
                                           "stray_zero", "rate"};
     for (size_t k = 0; k < sizeof numeric / sizeof numeric[0]; k++) {
-        const mql_column *c = col(one, numeric[k]);
+        const mql_column *c = table_col(one, numeric[k]);
         if (c->type != MQL_COL_NUMERIC)
             fail_msg("%s: %s", numeric[k], mql_coltype_name(c->type));
         assert_counts_afresh(c, n);
     }
-    assert_int_equal(col(one, "signed_zero")->n_distinct, 2);
-    assert_int_equal(col(one, "late")->n_missing, 250);
-    assert_int_equal(col(one, "holes")->n_missing, 88);
-    assert_int_equal(col(one, "holes")->n_unreadable, 44);
-    assert_int_equal(col(one, "stray_zero")->n_distinct, 3);     /* 17.5, 18 and 50 */
+    assert_int_equal(table_col(one, "signed_zero")->n_distinct, 2);
+    assert_int_equal(table_col(one, "late")->n_missing, 250);
+    assert_int_equal(table_col(one, "holes")->n_missing, 88);
+    assert_int_equal(table_col(one, "holes")->n_unreadable, 44);
+    assert_int_equal(table_col(one, "stray_zero")->n_distinct, 3);     /* 17.5, 18 and 50 */
     mql_table_free(one);
     free(t.s);
     /* a ';' file: decimal commas, whose digits are not counted (decimals 99) */
@@ -737,10 +729,10 @@ static void test_counts_while_reading(void **state)
     for (int i = 0; i < 300; i++)
         add(&t, "%d,%02d;%s\n", 1000 + i % 37, i % 7, i % 2 ? "0,5" : "1");
     one = read_all_ways(t.s, NULL);
-    assert_counts_afresh(col(one, "amount"), one->n_rows);
-    assert_int_equal(col(one, "amount")->plain_decimal, 0);
-    assert_int_equal(col(one, "share")->n_distinct, 2);
-    assert_int_equal(col(one, "share")->type, MQL_COL_NUMERIC);
+    assert_counts_afresh(table_col(one, "amount"), one->n_rows);
+    assert_int_equal(table_col(one, "amount")->plain_decimal, 0);
+    assert_int_equal(table_col(one, "share")->n_distinct, 2);
+    assert_int_equal(table_col(one, "share")->type, MQL_COL_NUMERIC);
     mql_table_free(one);
     free(t.s);
 }
@@ -764,7 +756,7 @@ static void test_plain_number_cells(void **state)
     const char *na[] = {"", "-999", "999", "NA"};
     mql_read_opts o = {.na = na, .n_na = 4};
     mql_table *one = read_all_ways(t.s, &o);
-    const mql_column *c = col(one, "edges");
+    const mql_column *c = table_col(one, "edges");
     assert_int_equal(c->type, MQL_COL_NUMERIC);
     assert_int_equal(c->plain_decimal, 0);       /* "1e3" and the long ones are not plain */
     for (size_t i = 0; i < one->n_rows; i++) {
@@ -777,7 +769,7 @@ static void test_plain_number_cells(void **state)
             fail_msg("row %zu '%s': %.17g", i, cell, c->num[i]);
     }
     assert_int_equal(c->n_missing, 60);
-    c = col(one, "amount");
+    c = table_col(one, "amount");
     assert_int_equal(c->type, MQL_COL_NUMERIC);
     assert_int_equal(c->plain_decimal, 1);
     assert_int_equal(c->decimals, 3);
@@ -882,7 +874,7 @@ static void test_unchecked_number_cells(void **state)
     /* 4 odd cells hold a line break (one a CRLF), each twice: the last row is 8 lines down */
     assert_non_null(one->line);
     assert_int_equal(one->line[299], 301 + 8);
-    assert_int_equal(col(one, "c3")->type, MQL_COL_CATEGORICAL);   /* "1\t2": text */
+    assert_int_equal(table_col(one, "c3")->type, MQL_COL_CATEGORICAL);   /* "1\t2": text */
     mql_table_free(one);
     free(t.s);
 
@@ -941,13 +933,13 @@ static void test_parallel_mixed_modes(void **state)
     const char *cat[] = {"forced"};
     mql_read_opts o = {.categorical = cat, .n_categorical = 1};
     mql_table *one = read_all_ways(t.s, &o);
-    const mql_column *c = col(one, "text_then_num");
+    const mql_column *c = table_col(one, "text_then_num");
     assert_int_equal(c->n_levels, 6);
     assert_string_equal(c->levels[0], "def");
     assert_string_equal(c->levels[2], "1e3");          /* not 1000: read as text all along */
     assert_string_equal(c->levels[3], "12,500.50");
     assert_string_equal(c->levels[5], "007");
-    c = col(one, "zip");
+    c = table_col(one, "zip");
     /* "02134" and "2134" are one value (value.h): one level, labelled by the spelling most rows
      * use, with both spellings recorded */
     assert_int_equal(c->n_levels, 2);
@@ -957,8 +949,8 @@ static void test_parallel_mixed_modes(void **state)
     assert_string_equal(c->spellings[0].text, "02134");
     assert_string_equal(c->spellings[1].text, "2134");
     assert_int_equal(c->spellings[0].count + c->spellings[1].count, 298);
-    assert_int_equal(col(one, "date_then_num")->has_time, 1);
-    assert_int_equal(col(one, "forced")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(one, "date_then_num")->has_time, 1);
+    assert_int_equal(table_col(one, "forced")->type, MQL_COL_CATEGORICAL);
     mql_table_free(one);
     free(t.s);
 }
@@ -1041,7 +1033,7 @@ static void test_identifiers_without_index(void **state)
             add(&t, "%d,%d\n", i, i % 3 == 0);
     }
     mql_table *one = read_all_ways(t.s, NULL);
-    const mql_column *key = col(one, "key"), *uid = col(one, "uid"), *num = col(one, "num_id");
+    const mql_column *key = table_col(one, "key"), *uid = table_col(one, "uid"), *num = table_col(one, "num_id");
     assert_int_equal(key->type, MQL_COL_CATEGORICAL);
     assert_int_equal(key->n_levels, 30000);
     assert_int_equal(key->level_count[0], 1 + (N - 30000) / 500);
@@ -1061,7 +1053,7 @@ static void test_identifiers_without_index(void **state)
         snprintf(buf, sizeof buf, "%d", N - i);
         assert_string_equal(num->levels[num->code[i]], buf);
     }
-    const mql_column *mixed = col(one, "mixed_id");
+    const mql_column *mixed = table_col(one, "mixed_id");
     assert_int_equal(mixed->type, MQL_COL_ID);
     assert_int_equal(mixed->n_levels, N);
     assert_string_equal(mixed->levels[mixed->code[N / 2 - 1]], "M34999");
@@ -1114,7 +1106,7 @@ static void test_repeated_cells(void **state)
             }
         }
     mql_table *one = read_all_ways(t.s, NULL);
-    const mql_column *c = col(one, "cat"), *d = col(one, "day");
+    const mql_column *c = table_col(one, "cat"), *d = table_col(one, "day");
     assert_int_equal(c->type, MQL_COL_CATEGORICAL);
     assert_int_equal(c->n_levels, 20 + 210);       /* each base once, each variant */
     assert_int_equal(d->type, MQL_COL_DATE);
@@ -1153,7 +1145,7 @@ static void test_merge_spellings(void **state)
             i % 3 == 0 ? "yes" : i % 3 == 1 ? "y" : i % 6 == 2 ? "No" : "no",
             i % 5 == 0 ? " NA " : "x");
     mql_table *one = read_all_ways(t.s, NULL);
-    const mql_column *c = col(one, "source");
+    const mql_column *c = table_col(one, "source");
     assert_int_equal(c->type, MQL_COL_CATEGORICAL);
     assert_int_equal(c->n_levels, 2);
     assert_string_equal(c->levels[0], "Bing");
@@ -1174,18 +1166,18 @@ static void test_merge_spellings(void **state)
     assert_int_equal(next, 3);
     assert_string_equal(buf, "'Google' (36 rows), 'google' (12) and ' GOOGLE' (12) are one value, "
                              "'Google'");
-    c = col(one, "tier");
+    c = table_col(one, "tier");
     assert_int_equal(c->n_levels, 2);
     assert_string_equal(c->levels[0], "1");     /* 60 rows "1" against 30 "1.0" */
     assert_int_equal(c->level_count[0], 90);
-    c = col(one, "dne");
+    c = table_col(one, "dne");
     assert_int_equal(c->type, MQL_COL_BOOLEAN);  /* yes / y / No / no: one true, one false */
     assert_string_equal(c->true_label, "yes");
     assert_string_equal(c->false_label, "No");  /* 20 rows each: the first seen */
     assert_true(c->num[0] == 1 && c->num[1] == 1 && c->num[2] == 0);
     assert_int_equal(c->n_spellings, 4);
     assert_int_equal(c->spellings[0].level, 1);
-    c = col(one, "other");
+    c = table_col(one, "other");
     assert_int_equal(c->n_missing, 24);
     mql_table_free(one);
     /* the --outcome COL truth rule is the same equality, plus "won" */

@@ -21,14 +21,6 @@ static int count_row(const mql_csv_row *row, void *ctx, mql_err *err)
     return MQL_OK;
 }
 
-static const mql_column *col(const mql_table *t, const char *name)
-{
-    long j = mql_table_find(t, name);
-    if (j < 0)
-        fail_msg("no column %s", name);
-    return &t->cols[j];
-}
-
 /* Turns identifier column `name` of t, read the usual way, into what ids_unused makes of it,
  * checking first that it qualifies (filled and distinct). */
 static void drop_values(mql_table *t, const char *name)
@@ -85,12 +77,12 @@ static void test_ids_dropped_and_kept(void **state)
     expect_ids_unused(t.s, used, 1, dropped, 2);
     /* what the usual read makes of the kept ones */
     mql_table *u = read_all_ways(t.s, NULL);
-    assert_int_equal(col(u, "email")->type, MQL_COL_ID);
-    assert_int_equal(col(u, "uid")->type, MQL_COL_ID);
-    assert_int_equal(col(u, "late_key")->type, MQL_COL_CATEGORICAL);
-    assert_int_equal(col(u, "num_first")->type, MQL_COL_CATEGORICAL);
-    assert_int_equal(col(u, "zip")->type, MQL_COL_ID);
-    assert_int_equal(col(u, "kept_id")->type, MQL_COL_ID);
+    assert_int_equal(table_col(u, "email")->type, MQL_COL_ID);
+    assert_int_equal(table_col(u, "uid")->type, MQL_COL_ID);
+    assert_int_equal(table_col(u, "late_key")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(u, "num_first")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(u, "zip")->type, MQL_COL_ID);
+    assert_int_equal(table_col(u, "kept_id")->type, MQL_COL_ID);
     mql_table_free(u);
     /* with no column named, kept_id goes too */
     static const char *const all[] = {"lead_id", "text_then_num", "kept_id"};
@@ -149,10 +141,10 @@ static void test_ids_merge_routes(void **state)
     static const char *const dropped[] = {"key_then_num", "num_then_key"};
     expect_ids_unused(text, NULL, 0, dropped, 2);
     mql_table *u = read_all_ways(text, NULL);
-    assert_int_equal(col(u, "key_then_cat")->type, MQL_COL_CATEGORICAL);
-    assert_int_equal(col(u, "key_num_cat")->type, MQL_COL_CATEGORICAL);
-    assert_int_equal(col(u, "cat_then_key")->type, MQL_COL_CATEGORICAL);
-    assert_int_equal(col(u, "date_then_key")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(u, "key_then_cat")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(u, "key_num_cat")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(u, "cat_then_key")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(u, "date_then_key")->type, MQL_COL_CATEGORICAL);
     mql_table_free(u);
     free(text);
 }
@@ -208,7 +200,7 @@ static void test_ids_small_files(void **state)
     expect_ids_unused(text, NULL, 0, dropped, 1);
     mql_read_opts o = {.ids_unused = 1};
     mql_table *t = table_from_text(text, &o);
-    assert_int_equal(col(t, "code")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(t, "code")->type, MQL_COL_CATEGORICAL);
     mql_table_free(t);
     /* numbers that are ids (dense integers) stay as they were: read as numbers first */
     expect_ids_unused("id,y\n1,1\n2,0\n3,1\n", NULL, 0, NULL, 0);
@@ -226,7 +218,7 @@ static void test_ids_no_values_column(void **state)
         add(&t, "%s,L%d\n", i == 29 ? "Total" : i % 3 ? "stage" : "Open", i);
     mql_read_opts o = {.ids_unused = 1};
     mql_table *tb = table_from_text(t.s, &o);
-    const mql_column *c = col(tb, "lead_id");
+    const mql_column *c = table_col(tb, "lead_id");
     assert_true(c->no_values);
     assert_null(c->code);
     assert_null(c->levels);
@@ -250,18 +242,9 @@ static void test_ids_no_values_column(void **state)
     mql_table_free(sub);
     mql_table_free(tb);
     /* a cache directory given, the read goes around it */
-    char path[64], dir[] = "/tmp/mqlcal-ids-XXXXXX";
-    assert_non_null(write_temp(path, sizeof path, t.s));
-    assert_non_null(mkdtemp(dir));
-    mql_cache_opts co = {dir, 0, 0};
-    mql_cache_trace tr;
-    mql_table *ct = NULL;
-    assert_int_equal(mql_table_read_cached_traced(path, &o, &co, &ct, &tr, &err), MQL_OK);
-    assert_int_equal(tr.result, MQL_CACHE_OFF);
+    mql_table *ct = table_from_text_cached(t.s, &o, MQL_CACHE_OFF);
     assert_true(ct->cols[1].no_values);
     mql_table_free(ct);
-    unlink(path);
-    rmdir(dir);
     free(t.s);
 }
 

@@ -10,14 +10,6 @@
 
 #include "mqlcal/csv.h"
 
-static const mql_column *col(const mql_table *t, const char *name)
-{
-    long j = mql_table_find(t, name);
-    if (j < 0)
-        fail_msg("no column %s", name);
-    return &t->cols[j];
-}
-
 /* ---- where the parts fall: mql_csv_read_parts on the same text ---- */
 
 typedef struct part_count {
@@ -109,14 +101,14 @@ static void test_parts_multiline_records(void **state)
     mql_table *one = read_all_ways(t.s, NULL);
     assert_int_equal(one->n_rows, N);
     assert_non_null(one->line);
-    assert_int_equal(col(one, "id")->type, MQL_COL_ID);
-    assert_int_equal(col(one, "amount")->type, MQL_COL_NUMERIC);
-    assert_int_equal(col(one, "created")->type, MQL_COL_DATE);
-    assert_int_equal(col(one, "level")->type, MQL_COL_CATEGORICAL);
-    assert_int_equal(col(one, "num_then_text")->type, MQL_COL_CATEGORICAL);
-    assert_int_equal(col(one, "text_then_num")->type, MQL_COL_CATEGORICAL);
-    assert_int_equal(col(one, "late")->n_missing, N - 40);
-    assert_int_equal(col(one, "flag")->type, MQL_COL_BOOLEAN);
+    assert_int_equal(table_col(one, "id")->type, MQL_COL_ID);
+    assert_int_equal(table_col(one, "amount")->type, MQL_COL_NUMERIC);
+    assert_int_equal(table_col(one, "created")->type, MQL_COL_DATE);
+    assert_int_equal(table_col(one, "level")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(one, "num_then_text")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(one, "text_then_num")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(one, "late")->n_missing, N - 40);
+    assert_int_equal(table_col(one, "flag")->type, MQL_COL_BOOLEAN);
     mql_table_free(one);
     free(t.s);
 }
@@ -142,12 +134,12 @@ static void without_records(int crlf)
     mql_table *one = read_all_ways(t.s, NULL);
     assert_int_equal(one->n_rows, 240);
     assert_int_equal(one->line[120], 122 + 6000);
-    const mql_column *k = col(one, "k");
+    const mql_column *k = table_col(one, "k");
     assert_int_equal(k->n_levels, 14);
     assert_string_equal(k->levels[k->code[239]], "b4");
-    assert_int_equal(col(one, "x")->type, MQL_COL_NUMERIC);
-    assert_int_equal(col(one, "late")->type, MQL_COL_DATE);
-    assert_int_equal(col(one, "late")->n_missing, 120 + 40);
+    assert_int_equal(table_col(one, "x")->type, MQL_COL_NUMERIC);
+    assert_int_equal(table_col(one, "late")->type, MQL_COL_DATE);
+    assert_int_equal(table_col(one, "late")->n_missing, 120 + 40);
     mql_table_free(one);
     free(t.s);
 }
@@ -183,11 +175,11 @@ static void estimate_low(int short_rows, int with_lines)
             i % 11, r % 1000 == 999 ? "text" : "1.5", r > short_rows - 300 ? "x" : "");
     mql_table *one = read_all_ways(t.s, NULL);
     assert_int_equal(one->n_rows, (size_t)i);
-    assert_int_equal(col(one, "id")->type, MQL_COL_ID);
-    assert_int_equal(col(one, "v")->n_distinct, 11);
-    assert_int_equal(col(one, "w")->type, short_rows >= 1000 ? MQL_COL_CATEGORICAL
+    assert_int_equal(table_col(one, "id")->type, MQL_COL_ID);
+    assert_int_equal(table_col(one, "v")->n_distinct, 11);
+    assert_int_equal(table_col(one, "w")->type, short_rows >= 1000 ? MQL_COL_CATEGORICAL
                                                               : MQL_COL_NUMERIC);
-    assert_int_equal(col(one, "late")->n_missing, (size_t)(long_rows + short_rows - 299));
+    assert_int_equal(table_col(one, "late")->n_missing, (size_t)(long_rows + short_rows - 299));
     mql_table_free(one);
     free(t.s);
 }

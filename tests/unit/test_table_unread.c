@@ -11,14 +11,6 @@
 #include "mqlcal/table_cache.h"
 #include "mqlcal/table_ops.h"
 
-static const mql_column *col(const mql_table *t, const char *name)
-{
-    long j = mql_table_find(t, name);
-    if (j < 0)
-        fail_msg("no column %s", name);
-    return &t->cols[j];
-}
-
 /* Turns column `name` of t, read the usual way, into what an unread read makes of it: its name
  * and row count kept, nothing else. */
 static void make_unread(mql_table *t, const char *name)
@@ -85,12 +77,12 @@ static void test_unread_kinds(void **state)
     expect_unread(text, &o, NULL, unread, 5);
     /* what the usual read makes of them: every kind the reader has */
     mql_table *u = read_all_ways(text, NULL);
-    assert_int_equal(col(u, "sql_date")->type, MQL_COL_DATE);
-    assert_int_equal(col(u, "sql_date")->n_unreadable, 1);
-    assert_int_equal(col(u, "notes")->type, MQL_COL_BOOLEAN);
-    assert_true(col(u, "ambiguous")->date_ambiguous);
-    assert_int_equal(col(u, "code")->code_rule, MQL_CODE_ZEROS);
-    assert_int_equal(col(u, "mixed")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(u, "sql_date")->type, MQL_COL_DATE);
+    assert_int_equal(table_col(u, "sql_date")->n_unreadable, 1);
+    assert_int_equal(table_col(u, "notes")->type, MQL_COL_BOOLEAN);
+    assert_true(table_col(u, "ambiguous")->date_ambiguous);
+    assert_int_equal(table_col(u, "code")->code_rule, MQL_CODE_ZEROS);
+    assert_int_equal(table_col(u, "mixed")->type, MQL_COL_CATEGORICAL);
     mql_table_free(u);
     /* with the identifiers' values unused too: lead_id goes its own way (ids_unused) */
     static const char *const used[] = {"created", "y"};
@@ -217,7 +209,7 @@ static void test_unread_column(void **state)
     static const char *const unread[] = {"note"};
     mql_read_opts o = {.unread = unread, .n_unread = 1};
     mql_table *tb = table_from_text(t.s, &o);
-    const mql_column *c = col(tb, "note");
+    const mql_column *c = table_col(tb, "note");
     assert_int_equal(c->no_values, MQL_NO_VALUES_UNREAD);
     assert_int_equal(c->type, MQL_COL_ID);
     assert_null(c->code);
@@ -242,18 +234,9 @@ static void test_unread_column(void **state)
     mql_table_free(sub);
     mql_table_free(tb);
     /* a cache directory given, the read goes around it */
-    char path[64], dir[] = "/tmp/mqlcal-unread-XXXXXX";
-    assert_non_null(write_temp(path, sizeof path, t.s));
-    assert_non_null(mkdtemp(dir));
-    mql_cache_opts co = {dir, 0, 0};
-    mql_cache_trace tr;
-    mql_table *ct = NULL;
-    assert_int_equal(mql_table_read_cached_traced(path, &o, &co, &ct, &tr, &err), MQL_OK);
-    assert_int_equal(tr.result, MQL_CACHE_OFF);
+    mql_table *ct = table_from_text_cached(t.s, &o, MQL_CACHE_OFF);
     assert_int_equal(ct->cols[1].no_values, MQL_NO_VALUES_UNREAD);
     mql_table_free(ct);
-    unlink(path);
-    rmdir(dir);
     free(t.s);
 }
 

@@ -11,14 +11,6 @@
 #include "../../src/table_build.h"   /* colb, mql_colb_finish (not public) */
 #include "mqlcal/value.h"
 
-static const mql_column *col(const mql_table *t, const char *name)
-{
-    long j = mql_table_find(t, name);
-    if (j < 0)
-        fail_msg("no column %s", name);
-    return &t->cols[j];
-}
-
 /* ---- mql_colb_finish on a column built by hand ---- */
 
 /* A text column of n rows as the reader leaves it: row i's text is text(i) (NULL: missing), its
@@ -244,15 +236,15 @@ static char *lead_file(size_t n)
 static void assert_leads(const mql_table *t, size_t n)
 {
     assert_int_equal(t->n_rows, n);
-    const mql_column *flag = col(t, "flag"), *web = col(t, "webinar"), *late = col(t, "late");
-    const mql_column *amount = col(t, "amount"), *signup = col(t, "signup");
+    const mql_column *flag = table_col(t, "flag"), *web = table_col(t, "webinar"), *late = table_col(t, "late");
+    const mql_column *amount = table_col(t, "amount"), *signup = table_col(t, "signup");
     assert_int_equal(flag->type, MQL_COL_BOOLEAN);
     assert_int_equal(web->type, MQL_COL_BOOLEAN);
     assert_int_equal(late->type, MQL_COL_BOOLEAN);
     assert_int_equal(amount->type, MQL_COL_NUMERIC);
     assert_int_equal(signup->type, MQL_COL_DATE);
-    assert_int_equal(col(t, "stamp")->type, MQL_COL_DATE);
-    assert_int_equal(col(t, "tier")->type, MQL_COL_CATEGORICAL);
+    assert_int_equal(table_col(t, "stamp")->type, MQL_COL_DATE);
+    assert_int_equal(table_col(t, "tier")->type, MQL_COL_CATEGORICAL);
     assert_int_equal(signup->n_unreadable, 2);
     assert_int_equal(signup->unreadable_row, 40);
     for (size_t i = 0; i < n; i++) {

@@ -7,6 +7,37 @@
 #include <unistd.h>
 
 #include "mqlcal/table.h"
+#include "mqlcal/table_cache.h"
+
+/* Column `name` of t; a table without one fails the test. */
+static inline const mql_column *table_col(const mql_table *t, const char *name)
+{
+    long j = mql_table_find(t, name);
+    if (j < 0)
+        fail_msg("no column %s", name);
+    return &t->cols[j];
+}
+
+/* Reads text with o through a table cache in a fresh temporary directory, checks the cache's
+ * answer (mql_cache_trace.result) is want, and returns the table; the file and the directory
+ * are removed (a read the cache stores an entry for fails the test: the directory must stay
+ * empty). */
+static inline mql_table *table_from_text_cached(const char *text, const mql_read_opts *o,
+                                                int want)
+{
+    char path[64], dir[] = "/tmp/mqlcal-test-cache-XXXXXX";
+    assert_non_null(write_temp(path, sizeof path, text));
+    assert_non_null(mkdtemp(dir));
+    mql_cache_opts co = {dir, 0, 0};
+    mql_cache_trace tr;
+    mql_table *t = NULL;
+    mql_err err;
+    assert_int_equal(mql_table_read_cached_traced(path, o, &co, &t, &tr, &err), MQL_OK);
+    assert_int_equal(tr.result, want);
+    unlink(path);
+    assert_int_equal(rmdir(dir), 0);   /* for reads the cache leaves alone: nothing written */
+    return t;
+}
 
 /* The 0/1 flag a column spec ("closed_won", "Status=Won") gives each of t's rows (malloc'd). */
 static inline unsigned char *table_flag(const mql_table *t, const char *spec)
