@@ -25,17 +25,17 @@ static inline const mql_column *table_col(const mql_table *t, const char *name)
 static inline mql_table *table_from_text_cached(const char *text, const mql_read_opts *o,
                                                 int want)
 {
-    char path[64], dir[] = "/tmp/mqlcal-test-cache-XXXXXX";
+    char path[64], cdir[] = "/tmp/mqlcal-test-cache-XXXXXX";
     assert_non_null(write_temp(path, sizeof path, text));
-    assert_non_null(mkdtemp(dir));
-    mql_cache_opts co = {dir, 0, 0};
+    assert_non_null(mkdtemp(cdir));
+    mql_cache_opts co = {cdir, 0, 0};
     mql_cache_trace tr;
     mql_table *t = NULL;
     mql_err err;
     assert_int_equal(mql_table_read_cached_traced(path, o, &co, &t, &tr, &err), MQL_OK);
     assert_int_equal(tr.result, want);
     unlink(path);
-    assert_int_equal(rmdir(dir), 0);   /* for reads the cache leaves alone: nothing written */
+    assert_int_equal(rmdir(cdir), 0);   /* for reads the cache leaves alone: nothing written */
     return t;
 }
 
