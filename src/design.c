@@ -1191,16 +1191,17 @@ static int build_boolean(mql_design *d, const mql_column *col, size_t n_rows,
             nt += (size_t)(x[r] != 0) - m;   /* NaN compares unequal to 0 */
         }
         nf = n_rows - na - nt;
-    }
-    for (size_t r = 0; w && r < n_rows; r++) {
-        double v = col->num[r];
-        size_t wr = w ? mql_design_row_weight(w, r) : 1;   /* unweighted: no call per row */
-        if (isnan(v))
-            na += wr;
-        else if (v != 0)
-            nt += wr;
-        else
-            nf += wr;
+    } else {
+        for (size_t r = 0; r < n_rows; r++) {
+            double v = col->num[r];
+            size_t wr = mql_design_row_weight(w, r);
+            if (isnan(v))
+                na += wr;
+            else if (v != 0)
+                nt += wr;
+            else
+                nf += wr;
+        }
     }
     const char *tl = col->true_label ? col->true_label : "true";
     const char *fl = col->false_label ? col->false_label : "false";
