@@ -295,6 +295,7 @@ static void *part_run(void *arg)
 typedef struct fwork {
     const mql_glm_data *d;
     size_t p, k, nthreads;
+    int serial;                 /* the parts run one after another here (mql_blas_parallel) */
     fshared sh;
     fpart part[FIRTH_MAX_THREADS];
     size_t *kept;
@@ -436,7 +437,7 @@ static int work_pass(fwork *ws, const double *b, int mode, int check, mql_err *e
     pthread_t tid[FIRTH_MAX_THREADS];
     int started[FIRTH_MAX_THREADS] = {0};
     for (size_t i = 1; i < ws->nthreads; i++)
-        started[i] = pthread_create(&tid[i], NULL, part_run, &ws->part[i]) == 0;
+        started[i] = !ws->serial && pthread_create(&tid[i], NULL, part_run, &ws->part[i]) == 0;
     part_run(&ws->part[0]);
     for (size_t i = 1; i < ws->nthreads; i++) {
         if (started[i])
@@ -1253,7 +1254,13 @@ static int firth_fit(const mql_glm_data *d, const mql_firth_opts *o, int start_o
         return st;
     size_t p = d->p;
     size_t nthreads = mql_glm_threads(d->n, o->threads);
-    int blas_threads = mql_blas_single();
+    int blas_threads = mql_blas_single();   /* before mql_blas_parallel, as in mql_glm_fit */
+    int blas_par = mql_blas_parallel();
+    if (blas_par < 0) {
+        mql_blas_restore(blas_threads);
+        return mql_err_set(err, MQL_ENOMEM, "firth: out of memory (the BLAS needs a 128 MiB work "
+                           "buffer)");
+    }
     /* The warm start's subsample (m rows, p + 2 doubles each) is gathered into the eta buffer,
      * which nothing else uses before the final pass: memory the fit touches anyway. */
     int try_warm = o->warm_rows > 0 && d->n / 4 >= o->warm_rows;
@@ -1264,6 +1271,8 @@ static int firth_fit(const mql_glm_data *d, const mql_firth_opts *o, int start_o
             n_eta = sm * (p + 2);
     }
     fwork *ws = work_new(d, nthreads, 1, n_eta);
+    if (ws)
+        ws->serial = !blas_par;
     mql_glm_result *r = result_alloc(d->n, p);
     double *b = malloc(p * sizeof *b);
     gsl_matrix *cov_s = gsl_matrix_alloc(p, p);

@@ -8,8 +8,10 @@
 #include <float.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <gsl/gsl_cblas.h>
 #include <gsl/gsl_errno.h>
@@ -48,31 +50,52 @@ void mql_blas_restore(int threads)
         openblas_set_num_threads(threads);
 }
 
-/* OpenBLAS takes a work buffer of about 128 MiB from malloc for each concurrent level-3 call (our
- * dsyrk per chunk) and, when malloc fails, retries for ever: under a memory limit (`ulimit -v`)
- * the fit spun instead of failing. So before the first BLAS call the fit asks malloc for that
- * much per thread itself and, when it cannot have it, reports out of memory (with one thread
- * less first). The probe only reserves address space (nothing is touched) and is freed at once,
- * so OpenBLAS's own request of the same size then succeeds. */
+/* OpenBLAS takes a work buffer of 128 MiB (and a page) from malloc for each thread inside a
+ * level-2 or level-3 call at the same time (our dsyrk and dgemv per chunk), keeps it until exit,
+ * and when malloc refuses one retries for ever. Without a limit on memory malloc does not refuse
+ * 128 MiB of address space, and the passes call the BLAS from their threads. Under a limit
+ * (`ulimit -v`, strict overcommit) a probe-and-free before the fit was not enough: the fit's own
+ * allocations after the probe could take the room, and a BLAS call then spun in OpenBLAS for
+ * ever (about one run in 40 at 310-380 MB). So under a limit the BLAS is called from one thread
+ * only, the one that runs the fits (mqlcal's main thread): it takes its buffer here, while the
+ * room just probed is still free, and the passes run their parts one after another on it. The
+ * parts are the same, so are the sums and every bit of the result. */
 #define BLAS_BUFFER_BYTES ((size_t)128 << 20)
 
-/* 1 when n_threads BLAS buffers fit in the address space now (or OpenBLAS is not the BLAS).
- * OpenBLAS keeps the buffers it got until exit, so once n_threads were granted a later fit with
- * as many threads needs no new probe. */
-static int blas_room(size_t n_threads)
+int mql_memory_unlimited(void)
 {
-    static _Atomic size_t granted;
-    if (!openblas_get_num_threads || n_threads <= granted)
+    struct rlimit as, data;
+    if (getrlimit(RLIMIT_AS, &as) != 0 || getrlimit(RLIMIT_DATA, &data) != 0 ||
+        as.rlim_cur != RLIM_INFINITY || data.rlim_cur != RLIM_INFINITY)
+        return 0;
+    FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
+    int mode = -1;
+    if (f) {
+        if (fscanf(f, "%d", &mode) != 1)
+            mode = -1;
+        fclose(f);
+    }
+    return mode == 0 || mode == 1;
+}
+
+int mql_blas_parallel(void)
+{
+    static _Atomic int ready;   /* the calling thread's buffer exists */
+    if (!openblas_get_num_threads || mql_memory_unlimited())
         return 1;
-    void *probe[GLM_MAX_THREADS] = {0};
-    int ok = 1;
-    for (size_t k = 0; k < n_threads && k < GLM_MAX_THREADS && ok; k++)
-        ok = (probe[k] = malloc(BLAS_BUFFER_BYTES + 4096)) != NULL;
-    for (size_t k = 0; k < n_threads && k < GLM_MAX_THREADS; k++)
-        free(probe[k]);
-    if (ok)
-        granted = n_threads;
-    return ok;
+    if (ready)
+        return 0;
+    /* the buffer and a page, and room for what OpenBLAS's first call maps before it (a run
+     * whose probe had 2 MiB to spare still spun) */
+    void *probe = malloc(BLAS_BUFFER_BYTES + 4096 + ((size_t)16 << 20));
+    if (!probe)
+        return -1;
+    free(probe);
+    /* a 1 x 1 dsyrk: OpenBLAS's level-3 interface takes the buffer on every call, and keeps it */
+    double a = 1.0, c = 0.0;
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, 1, 1, 1.0, &a, 1, 0.0, &c, 1);
+    ready = 1;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- fresh memory */
@@ -630,6 +653,7 @@ static void *part_run(void *arg)
 /* The fit's workspace, allocated once: nothing in the iteration loop allocates. */
 typedef struct glm_work {
     size_t p, nthreads;
+    int serial;                 /* the parts run one after another here (mql_blas_parallel) */
     glm_shared sh;
     glm_part part[GLM_MAX_THREADS];
     double *a, *b;              /* summed X'WX (upper) and X'Wz, p x p and p */
@@ -750,7 +774,7 @@ static int run_pass(glm_work *ws, const double *beta, int check, int last, mql_e
     pthread_t tid[GLM_MAX_THREADS];
     int started[GLM_MAX_THREADS] = {0};
     for (size_t i = 1; i < ws->nthreads; i++)
-        started[i] = pthread_create(&tid[i], NULL, part_run, &ws->part[i]) == 0;
+        started[i] = !ws->serial && pthread_create(&tid[i], NULL, part_run, &ws->part[i]) == 0;
     part_run(&ws->part[0]);
     for (size_t i = 1; i < ws->nthreads; i++) {
         if (started[i])
@@ -1081,15 +1105,19 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
     size_t p = d->p;
     int icpt = o->intercept ? 1 : 0;
     size_t nthreads = mql_glm_threads(d->n, o->threads);
-    while (nthreads > 1 && !blas_room(nthreads))
-        nthreads--;
-    if (!blas_room(nthreads))
+    /* one BLAS thread first: setting it may start OpenBLAS's pool, whose workers take buffers */
+    int blas_threads = mql_blas_single();
+    int blas_par = mql_blas_parallel();
+    if (blas_par < 0) {
+        mql_blas_restore(blas_threads);
         return mql_err_set(err, MQL_ENOMEM, "glm: out of memory (the BLAS needs a %zu MiB work "
                            "buffer)", BLAS_BUFFER_BYTES >> 20);
-    int blas_threads = mql_blas_single();
+    }
     glm_work *ws = work_new(d, coded_choice(d), nthreads, icpt);
-    if (ws)
+    if (ws) {
         ws->sh.unit_start = o->unit_start;
+        ws->serial = !blas_par;
+    }
     mql_glm_result *r = result_new(d->n, p);
     if (!ws || !r) {
         st = mql_err_set(err, MQL_ENOMEM, "glm: out of memory for %zu columns", p);

@@ -425,19 +425,11 @@ static int fit_run(const mql_glm_data *gd, const mql_glm_opts *g, mql_glm_result
     return mql_firth_fit(gd, &fo, r, err);
 }
 
-/* Whether the process runs under an address-space limit (ulimit -v), where mql_glm_fit may take
- * fewer threads than asked for want of memory, and so other bits. */
-static int address_limited(void)
-{
-    struct rlimit rl;
-    return getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY;
-}
-
 /* fit_run through the fit cache (fit_cache.h): a stored result for the same key, else the fit,
  * stored when it ended with a result (MQL_OK or MQL_ENOCONV; errors are never stored). The
  * cache is off without a directory, for designs under cache->min_file_bytes (n x p doubles:
- * the fit costs less than the entry) and under an address-space limit. A cache that cannot be
- * read or written is never an error. *cres says what happened. */
+ * the fit costs less than the entry). A cache that cannot be read or written is never an error.
+ * *cres says what happened. */
 static int fit_cached(const mql_design_binding *bind, const mql_glm_data *gd,
                       const mql_glm_opts *gopts, mql_glm_result **r, mql_cache_result *cres,
                       mql_err *err)
@@ -449,7 +441,7 @@ static int fit_cached(const mql_design_binding *bind, const mql_glm_data *gd,
     int stale = 0, st;
     *cres = MQL_CACHE_OFF;
     if (!mql_cache_on(co, (double)gd->n * (double)gd->p * sizeof(double)) ||
-        address_limited() || mql_fit_key_make(bind, gd, &go, &key))
+        mql_fit_key_make(bind, gd, &go, &key))
         return fit_run(gd, &go, r, err);
     if ((*r = mql_fit_cache_load(co->dir, &key, &st, &stale))) {
         *cres = MQL_CACHE_HIT;

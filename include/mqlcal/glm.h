@@ -186,6 +186,16 @@ size_t mql_glm_threads(size_t n, int threads);
 int mql_blas_single(void);
 void mql_blas_restore(int threads);
 
+/* 1 when no limit on memory can make malloc refuse (RLIMIT_AS and RLIMIT_DATA unlimited, the
+ * kernel not in strict overcommit). */
+int mql_memory_unlimited(void);
+
+/* Whether the fits may call the BLAS from several threads at once: 1 (yes), 0 (only from the
+ * calling thread, whose work buffer this has made sure of: under a memory limit OpenBLAS would
+ * retry a refused buffer for ever), -1 (not even that buffer: out of memory). Fits are run from
+ * one thread, the same each time. */
+int mql_blas_parallel(void);
+
 /* Linear predictor for one row x (length p) given beta; aliased (NAN) betas count as 0. The
  * probability is mql_logistic (common.h) of it. */
 double mql_glm_eta(const double *x, const double *beta, size_t p);

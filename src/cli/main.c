@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/resource.h>
 
 #include <gsl/gsl_errno.h>
 
@@ -97,26 +96,10 @@ static int dispatch(int argc, char **argv)
  * left to fall asleep on its own. Weak references: with another BLAS nothing is done. */
 extern int blas_thread_shutdown_(void) __attribute__((weak));
 
-static int memory_unlimited(void)
-{
-    struct rlimit as, data;
-    if (getrlimit(RLIMIT_AS, &as) != 0 || getrlimit(RLIMIT_DATA, &data) != 0 ||
-        as.rlim_cur != RLIM_INFINITY || data.rlim_cur != RLIM_INFINITY)
-        return 0;
-    FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
-    int mode = -1;
-    if (f) {
-        if (fscanf(f, "%d", &mode) != 1)
-            mode = -1;
-        fclose(f);
-    }
-    return mode == 0 || mode == 1;
-}
-
 static void blas_single(void)
 {
     (void)mql_blas_single();     /* never restored: mqlcal wants one BLAS thread throughout */
-    if (blas_thread_shutdown_ && memory_unlimited())
+    if (blas_thread_shutdown_ && mql_memory_unlimited())
         blas_thread_shutdown_();
 }
 

@@ -58,6 +58,19 @@ run fit $LEADS $ROLES --firth -o "$TMP/c3.json"
 expect concurrent_entry_hits 0 'fit cache: hit'
 check concurrent_hit_same_model cmp -s "$TMP/c1.json" "$TMP/c3.json"
 
+# Under an address-space limit a fit runs its two halves one after the other on one core (glm.c,
+# mql_blas_parallel): the same model to the last bit as on two cores (41,188 leads: two halves),
+# and cached like any other (a run without the limit then hits its entry).
+MQLCAL_NO_CACHE=1 run fit $BANK --outcome y --exclude duration,default -o "$TMP/free.json"
+expect bank_unlimited_fit 0 ''
+rm -rf "$CDIR"
+(ulimit -v 4000000 && run fit $BANK --outcome y --exclude duration,default -o "$TMP/lim.json"; echo "$RC" >"$TMP/lim.rc")
+RC=$(cat "$TMP/lim.rc")
+expect limited_fit_cached 0 'fit cache: miss'
+check limited_same_model cmp -s "$TMP/lim.json" "$TMP/free.json"
+run fit $BANK --outcome y --exclude duration,default -o "$TMP/after.json"
+expect unlimited_hits_limited_entry 0 'fit cache: hit'
+
 # a review reuses its stored fit: the same report
 R="--outcome closed_won --sql became_sql --date created_date --acv acv --maturity 45"
 export MQLCAL_NO_CACHE=1
