@@ -54,6 +54,8 @@ enum { PASS_INFO, PASS_HAT, PASS_BOTH, PASS_ETA, PASS_START };
 
 typedef struct fshared {
     const mql_glm_data *d;
+    int serial;                 /* the parts run on the fit's thread, which beats the clock at
+                                   each chunk (mql_blas_beat) */
     size_t p, k;                /* design columns; kept (estimated) columns */
     const size_t *kept;         /* k design column indices */
     const double *shift;        /* p; shift[0] = 0 */
@@ -284,6 +286,8 @@ static void *part_run(void *arg)
     t->status = MQL_OK;
     for (size_t r = t->row0; r < t->row1; r += FIRTH_CHUNK) {
         size_t m = t->row1 - r < FIRTH_CHUNK ? t->row1 - r : FIRTH_CHUNK;
+        if (t->sh->serial)
+            mql_blas_beat(1);
         if ((t->status = part_chunk(t, r, m)) != MQL_OK)
             break;
     }
@@ -1272,7 +1276,7 @@ static int firth_fit(const mql_glm_data *d, const mql_firth_opts *o, int start_o
     }
     fwork *ws = work_new(d, nthreads, 1, n_eta);
     if (ws)
-        ws->serial = !blas_par;
+        ws->serial = ws->sh.serial = !blas_par;
     mql_glm_result *r = result_alloc(d->n, p);
     double *b = malloc(p * sizeof *b);
     gsl_matrix *cov_s = gsl_matrix_alloc(p, p);
@@ -1501,5 +1505,6 @@ done:
     work_free(ws);
     mql_glm_result_free(r);
     mql_blas_restore(blas_threads);
+    mql_blas_beat(0);
     return st;
 }

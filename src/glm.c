@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include <gsl/gsl_cblas.h>
 #include <gsl/gsl_errno.h>
@@ -93,9 +94,36 @@ int mql_blas_parallel(void)
     free(probe);
     /* a 1 x 1 dsyrk: OpenBLAS's level-3 interface takes the buffer on every call, and keeps it */
     double a = 1.0, c = 0.0;
+    mql_blas_beat(1);
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, 1, 1, 1.0, &a, 1, 0.0, &c, 1);
     ready = 1;
     return 0;
+}
+
+/* Under a memory limit the fit's thread also beats a clock at each chunk and iteration of its
+ * passes (CLOCK_MONOTONIC nanoseconds of the last beat, 0 when no fit runs): OpenBLAS can
+ * still wait there for ever, rarely (docs/RELIABILITY.md), and mqlcal's watchdog ends a run
+ * whose beat has stopped (mql_blas_stall_seconds). A beat costs a clock read per 4,096 rows;
+ * without a limit there is none. */
+static _Atomic long long beat_ns;
+
+static long long clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void mql_blas_beat(int on)
+{
+    long long t = on ? clock_ns() : 0;
+    beat_ns = on && t == 0 ? 1 : t;
+}
+
+double mql_blas_stall_seconds(void)
+{
+    long long t = beat_ns;
+    return t ? (double)(clock_ns() - t) / 1e9 : 0.0;
 }
 
 /* ---------------------------------------------------------------- fresh memory */
@@ -251,6 +279,8 @@ typedef struct glm_shared {
     int last;                   /* deviance and eta only: no system (mql_glm_opts.last_margin) */
     int intercept;
     int unit_start;             /* mql_glm_opts.unit_start */
+    int serial;                 /* the parts run one after another on the fit's thread, which
+                                   beats the clock at each chunk (mql_blas_beat) */
     double *eta_out;            /* n or NULL: every pass at beta writes X beta here, so the last
                                    pass leaves the final linear predictor (mql_glm_opts.keep_eta) */
 } glm_shared;
@@ -641,6 +671,8 @@ static void *part_run(void *arg)
     t->status = MQL_OK;
     for (size_t r = t->row0; r < t->row1; r += GLM_CHUNK) {
         size_t m = t->row1 - r < GLM_CHUNK ? t->row1 - r : GLM_CHUNK;
+        if (t->sh->serial)
+            mql_blas_beat(1);
         t->status = part_chunk(t, r, m);
         if (t->status != MQL_OK)
             break;
@@ -1116,7 +1148,7 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
     glm_work *ws = work_new(d, coded_choice(d), nthreads, icpt);
     if (ws) {
         ws->sh.unit_start = o->unit_start;
-        ws->serial = !blas_par;
+        ws->serial = ws->sh.serial = !blas_par;
     }
     mql_glm_result *r = result_new(d->n, p);
     if (!ws || !r) {
@@ -1198,6 +1230,8 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
     }
     while (iter < o->max_iter) {
         iter++;
+        if (ws->serial)
+            mql_blas_beat(1);
         if ((st = newton_solve(ws, rank, o->l2, icpt, iter, ws->beta, err)) != MQL_OK)
             goto fail;
         /* a step that predicts convergence: the pass without the next system (last_margin) */
@@ -1269,6 +1303,7 @@ done:
                                 : (conv ? MQL_GLM_CONVERGED : MQL_GLM_NOT_CONVERGED);
     work_free(ws);
     mql_blas_restore(blas_threads);
+    mql_blas_beat(0);
     *out = r;
     if (!conv)
         return mql_err_set(err, MQL_ENOCONV,
@@ -1278,6 +1313,7 @@ done:
 fail:
     work_free(ws);
     mql_blas_restore(blas_threads);
+    mql_blas_beat(0);
     mql_glm_result_free(r);
     return st;
 }

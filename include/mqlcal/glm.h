@@ -196,6 +196,14 @@ int mql_memory_unlimited(void);
  * one thread, the same each time. */
 int mql_blas_parallel(void);
 
+/* The beat of a fit running under a memory limit (mql_blas_parallel 0): its thread calls
+ * mql_blas_beat(1) at each chunk and iteration of its passes and mql_blas_beat(0) when the fit
+ * ends. mql_blas_stall_seconds: the seconds since the last beat, 0 when no fit runs. OpenBLAS
+ * can still wait for ever for a buffer the limit refuses (rarely; docs/RELIABILITY.md): a
+ * caller's watchdog thread may end such a run. */
+void mql_blas_beat(int on);
+double mql_blas_stall_seconds(void);
+
 /* Linear predictor for one row x (length p) given beta; aliased (NAN) betas count as 0. The
  * probability is mql_logistic (common.h) of it. */
 double mql_glm_eta(const double *x, const double *beta, size_t p);

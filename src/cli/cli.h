@@ -121,6 +121,9 @@ int cli_out_finish(cli_out *o, int st);
  * on SIGINT, SIGTERM, SIGHUP and SIGPIPE, then let the signal take its default course. Called
  * once by main. */
 void cli_signals_init(void);
+/* Removes the temporary files and directories of outputs not yet finished, as the signal
+ * handler does (async-signal-safe). */
+void cli_remove_temps(void);
 
 /* Registers / forgets a temporary path for removal on those signals (a directory is removed
  * with its files). At most 8 at a time; returns 0 or -1 when the table is full. */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
 
 #include <gsl/gsl_errno.h>
 
@@ -96,10 +97,50 @@ static int dispatch(int argc, char **argv)
  * left to fall asleep on its own. Weak references: with another BLAS nothing is done. */
 extern int blas_thread_shutdown_(void) __attribute__((weak));
 
+/* Under a memory limit a fit's BLAS calls run on its own thread, whose buffer is taken before
+ * the passes (glm.c, mql_blas_parallel); OpenBLAS can still wait for ever for another one the
+ * limit refuses, rarely and for reasons not found (docs/RELIABILITY.md). This thread ends such a
+ * run: when the fit's beat has stopped for BLAS_STALL_S seconds (no chunk of 4,096 rows and no
+ * solve of mqlcal's takes a fraction of that), it says so, removes unfinished outputs and
+ * exits 5. Its stack is small: under a limit every thread's stack counts. */
+#define BLAS_STALL_S 120.0
+
+static void *blas_watchdog(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        sleep(5);
+        double s = mql_blas_stall_seconds();
+        if (s > BLAS_STALL_S) {
+            cli_error("out of memory: the fit has waited %.0f s for a 128 MiB work buffer of "
+                      "OpenBLAS's, which the memory limit (ulimit -v) refuses; raise the limit",
+                      s);
+            cli_remove_temps();
+            fflush(stderr);
+            _exit(MQL_ENOMEM);
+        }
+    }
+    return NULL;
+}
+
+static void watchdog_start(void)
+{
+    pthread_attr_t at;
+    pthread_t th;
+    if (pthread_attr_init(&at) != 0)
+        return;
+    pthread_attr_setstacksize(&at, (size_t)64 << 10);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    (void)pthread_create(&th, &at, blas_watchdog, NULL);   /* none: no watchdog, as before */
+    pthread_attr_destroy(&at);
+}
+
 static void blas_single(void)
 {
     (void)mql_blas_single();     /* never restored: mqlcal wants one BLAS thread throughout */
-    if (blas_thread_shutdown_ && mql_memory_unlimited())
+    if (!mql_memory_unlimited())
+        watchdog_start();
+    else if (blas_thread_shutdown_)
         blas_thread_shutdown_();
 }
 

@@ -84,9 +84,8 @@ static void empty_dir_fd(int fd, int depth)
     }
 }
 
-static void on_signal(int sig)
+void cli_remove_temps(void)
 {
-    int saved = errno;
     for (int i = 0; i < MAX_TMP; i++) {
         if (!tmp_slots[i].used)
             continue;
@@ -102,6 +101,12 @@ static void on_signal(int sig)
         }
         tmp_slots[i].used = 0;
     }
+}
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    cli_remove_temps();
     errno = saved;
     signal(sig, SIG_DFL);
     raise(sig);

@@ -5,7 +5,8 @@
  * (the address-space limit and OpenBLAS's buffers are per process), under an alarm: a child that
  * spins is killed by SIGALRM and the case fails. The coefficients of the limited fit (its parts
  * one after another on one thread) must equal, bit for bit, those of the same fit without a
- * limit (its parts on two threads). Without OpenBLAS, or under a sanitizer (whose shadow memory
+ * limit (its parts on two threads), and the fit's beat (mql_blas_beat, which mqlcal's watchdog
+ * reads) must have ended with it. Without OpenBLAS, or under a sanitizer (whose shadow memory
  * no address-space limit admits), the cases are skipped. */
 #include "testutil.h"
 
@@ -134,7 +135,9 @@ static int child(int which, int fd)
     if (mql_blas_parallel() != 0)   /* limited: the BLAS from this thread only */
         return 13;
     squeeze();
-    return fit_to(fd) == MQL_OK ? 0 : 14;
+    if (fit_to(fd) != MQL_OK)
+        return 14;
+    return mql_blas_stall_seconds() == 0.0 ? 0 : 15;   /* the fit's beat ends with it */
 }
 
 /* Runs case which in a child; returns its exit status (or 100 + signal) and reads what it wrote
@@ -201,12 +204,28 @@ static void test_unlimited_is_parallel(void **state)
     assert_int_equal(mql_blas_parallel(), 1);
 }
 
+/* The beat's clock: the seconds since the last beat, 0 when none is on. */
+static void test_beat_clock(void **state)
+{
+    (void)state;
+    assert_true(mql_blas_stall_seconds() == 0.0);
+    mql_blas_beat(1);
+    nanosleep(&(struct timespec){0, 200000000}, NULL);
+    double s = mql_blas_stall_seconds();
+    assert_true(s >= 0.19 && s < 60.0);
+    mql_blas_beat(1);
+    assert_true(mql_blas_stall_seconds() < s);
+    mql_blas_beat(0);
+    assert_true(mql_blas_stall_seconds() == 0.0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_limited_fit_finishes_same_bits),
         cmocka_unit_test(test_no_room_is_out_of_memory),
         cmocka_unit_test(test_unlimited_is_parallel),
+        cmocka_unit_test(test_beat_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
