@@ -15,6 +15,16 @@
 
 /* ==== per-feature scoring tables ============================================================= */
 
+/* score_chunk is built twice on x86-64 with GCC, for AVX2 and for the baseline, and the loader
+ * picks by the processor: the compares per cut then run on four leads at a time instead of two
+ * (-O2 targets SSE2 only). Only integer operations and exact sums of small integers differ in
+ * width, so every lead's points are the same either way. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SCORE_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SCORE_CLONES
+#endif
+
 enum { K_CODE, K_BIN, K_BOOL, K_LIN, K_LIN_NOSTEP };
 enum { CHUNK = 256 };
 /* A score histogram covers at most this many values; a wider range (a huge --pdo) scores
@@ -35,6 +45,9 @@ typedef struct feat_tab {
                                   index (value * dscale - dshift), clamped into [0, dtop]
                                   (NULL: none) */
     double dscale, dshift, dtop;
+    double *dpts;              /* K_LIN searched by compares (no dtab), points within 2^50:
+                                  st->n doubles, the points of step 0, then each step's less
+                                  the step's before (NULL: none) */
     long p0;                   /* K_LIN: the points of a missing value read as 0 (no missing
                                   term), as the step search reads it */
     int in_ix;                 /* 1: an interaction reads the feature's set term (act) */
@@ -62,6 +75,7 @@ static void scorer_free(lead_scorer *s)
     for (size_t i = 0; s->f && i < s->d->n_features; i++) {
         free(s->f[i].tp);
         free(s->f[i].dtab);
+        free(s->f[i].dpts);
     }
     for (size_t k = 0; s->ix && k < s->d->n_ix; k++)
         free(s->ix[k].pts);
@@ -140,6 +154,28 @@ static int dtab_make(feat_tab *t)
     return 0;
 }
 
+/* The points of a LINEAR feature's steps as differences (t->dpts), for the search by compares:
+ * a lead's points are then those of step 0 plus, for each cut at or below its value, its step's
+ * points less the step's before, added as doubles in the same sweep as the compares, where the
+ * step count would be turned into an index and the points loaded from it (a dependent load per
+ * lead and column). Every partial sum is the points of a step, an integer; below 2^50 in
+ * magnitude, the differences and the sums are exact doubles, so the sum converts back to the
+ * step's points. Larger points keep the index. Returns 0 (t->dpts set or left NULL), -1 when
+ * out of memory. */
+static int dpts_make(feat_tab *t)
+{
+    const mql_points_step *st = t->st;
+    for (size_t k = 0; k < st->n; k++)
+        if (!(st->points[k] > -(1L << 50) && st->points[k] < (1L << 50)))
+            return 0;
+    if (!(t->dpts = malloc(st->n * sizeof *t->dpts)))
+        return -1;
+    t->dpts[0] = (double)st->points[0];
+    for (size_t k = 1; k < st->n; k++)
+        t->dpts[k] = (double)(st->points[k] - st->points[k - 1]);
+    return 0;
+}
+
 static int scorer_init(lead_scorer *s, const mql_design *d, const mql_design_binding *b,
                        const mql_points *m, mql_err *err)
 {
@@ -165,7 +201,7 @@ static int scorer_init(lead_scorer *s, const mql_design *d, const mql_design_bin
                   : f->enc == MQL_ENC_BOOLEAN ? K_BOOL : t->st ? K_LIN : K_LIN_NOSTEP;
         if (t->kind == K_LIN) {
             t->p0 = t->st->points[step_at(t->st, 0.0)];
-            if (dtab_make(t) < 0)
+            if (dtab_make(t) < 0 || (!t->dtab && dpts_make(t) < 0))
                 goto oom;
         }
         long lo = 0, hi = 0;
@@ -312,6 +348,7 @@ static inline void check_cell(check_feat *cf, size_t k, double a, size_t r)
 /* Fit and engagement points of mm rows (rows[r0 + i], or r0 + i when rows is NULL) into sf and
  * se; act (n_features x CHUNK) receives each feature's set term (-1: none) for the
  * interactions. ck, when given, notes the rows the self-check must see. */
+SCORE_CLONES
 static void score_chunk(const lead_scorer *s, const size_t *rows, size_t r0, size_t mm, long *sf,
                         long *se, int32_t *act, check_state *ck)
 {
@@ -413,6 +450,43 @@ static void score_chunk(const lead_scorer *s, const size_t *rows, size_t r0, siz
                 break;
             }
             double xv[CHUNK];
+            if (t->dpts && !(cf && !st->vlo)) {
+                /* the points by difference per cut (dpts_make); a missing value reads as 0,
+                 * then takes the missing term's points when there is one */
+                double pp[CHUNK];
+                const double *dp = t->dpts;
+                if (!rows) {
+                    const double *x = col->num + r0;
+                    for (size_t i = 0; i < mm; i++)
+                        xv[i] = x[i] == x[i] ? x[i] : 0.0;
+                } else {
+                    for (size_t i = 0; i < mm; i++) {
+                        double a = col->num[rows[r0 + i]];
+                        xv[i] = a == a ? a : 0.0;
+                    }
+                }
+                for (size_t i = mm; i < CHUNK; i++)
+                    xv[i] = 0.0;
+                for (size_t i = 0; i < CHUNK; i++)
+                    pp[i] = dp[0];
+                for (size_t c = 1; c < st->n; c++) {
+                    double cut = st->lo[c], dc = dp[c];
+                    for (size_t i = 0; i < CHUNK; i++)
+                        pp[i] += cut <= xv[i] ? dc : 0.0;
+                }
+                if (has_miss) {
+                    for (size_t i = 0; i < mm; i++) {
+                        double a = col->num[rows ? rows[r0 + i] : r0 + i];
+                        g[i] += a != a ? tp[2] : (long)pp[i];
+                    }
+                } else {
+                    for (size_t i = 0; i < mm; i++)
+                        g[i] += (long)pp[i];
+                }
+                for (size_t i = 0; i < mm; i++)
+                    ac[i] = -1;
+                break;
+            }
             double kk[CHUNK];   /* step counts as doubles: a compare and an add per lane */
             for (size_t i = 0; i < mm; i++) {
                 double a = col->num[rows ? rows[r0 + i] : r0 + i];

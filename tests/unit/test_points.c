@@ -729,7 +729,8 @@ static void inside_rows_at_cuts(int plain);
  * the fit, so the cuts stay the fit's. The table reads infinities as missing, so no column
  * holds one. Twice: the decimals one written unit (0.001) either side of each cut, as a plain
  * decimal column holds them (the table by integer), then the doubles next to each cut, which
- * no plain decimal column holds (the column marked as not plain: the counts per cut). */
+ * no plain decimal column holds (the column marked as not plain: the points added per cut by
+ * difference). Through the row list of the self-check and through the whole pass in row order. */
 static void test_inside_rows_at_cuts(void **state)
 {
     (void)state;
@@ -794,6 +795,11 @@ static void inside_rows_at_cuts(int plain)
         col->num[r++] = fi ? 1000 : 0.0;
         col->num[r++] = NAN;
         assert_true(r <= N);
+        /* the missing cells as the reader counts them (the pass reads a column without any
+         * without testing its values) */
+        col->n_missing = 0;
+        for (size_t q = 0; q < N; q++)
+            col->n_missing += isnan(col->num[q]);
     }
     assert_true(seen[0] && seen[1]);
     long ref[N], got[N];
@@ -807,6 +813,19 @@ static void inside_rows_at_cuts(int plain)
             fail_msg("row %zu (amt %.17g, visits %.17g): %ld by the pass, %ld by the reference",
                      rows[r], t->cols[0].num[rows[r]], t->cols[1].num[rows[r]], got[r],
                      ref[rows[r]]);
+    /* the pass itself over every row in order (its loops without a row list) */
+    double eta[N] = {0};
+    mql_points_pass_in pin = {eta, 0, 0, NAN, NAN, 1, 0, 1};
+    mql_points_pass pass;
+    assert_int_equal(mql_points_cost_pass(d, b, m, &pin, y, NULL, &pass, &err), MQL_OK);
+    for (size_t r = 0; r < N; r++)
+        if (pass.scores[r] != ref[r])
+            fail_msg("row %zu (amt %.17g, visits %.17g): %ld by the whole pass, %ld by the "
+                     "reference", r, t->cols[0].num[r], t->cols[1].num[r], pass.scores[r],
+                     ref[r]);
+    free(pass.scores);
+    free(pass.check_rows);
+    free(pass.check_scores);
     mql_points_free(m);
     mql_design_binding_free(b);
     mql_design_free(d);
