@@ -178,16 +178,14 @@ static int linear_steps(const mql_feature *f, const mql_bound_feature *bf, size_
     }
     size_t j = 0;
     for (size_t k = 0; k < s->n; k++) {
-        size_t cnt = 0;
-        double sum = 0;
-        s->vlo[k] = s->vhi[k] = NAN;
-        for (; j < nd && (k + 1 == s->n || vr.u[j] < s->lo[k + 1]); j++) {
-            if (cnt == 0)
-                s->vlo[k] = vr.u[j];
-            s->vhi[k] = vr.u[j];
-            sum = mql_sum_repeated(sum, vr.u[j], vr.c[j]);
+        size_t j0 = j, cnt = 0;
+        for (; j < nd && (k + 1 == s->n || vr.u[j] < s->lo[k + 1]); j++)
             cnt += vr.c[j];
-        }
+        /* every run holds a value at least once, so the step's first and last runs are its
+         * lowest and highest values */
+        s->vlo[k] = j > j0 ? vr.u[j0] : NAN;
+        s->vhi[k] = j > j0 ? vr.u[j - 1] : NAN;
+        double sum = mql_sum_runs(0, vr.u + j0, vr.c + j0, j - j0);
         s->rep[k] = cnt ? sum / (double)cnt : s->lo[k];
     }
     if (vr.row_min != SIZE_MAX && s->vlo[0] == vr.u[0])

@@ -292,3 +292,74 @@ double mql_sum_repeated(double s, double v, size_t c)
     }
     return s;
 }
+
+/* mql_sum_repeated's jump run after run: while the sum stays inside one binade, each run is an
+ * integer step of the sum's significand (the same test per run as there: not a tie, the whole
+ * run one unit inside the binade), so the sum is decoded once per binade and rebuilt once when
+ * it leaves, not once per run; a run that would leave the binade goes as far as it can, then
+ * its next addition is made by hand, as mql_sum_repeated does. */
+double mql_sum_runs(double s, const double *v, const size_t *c, size_t k)
+{
+    const int64_t lo = ((int64_t)1 << 52) + 1, hi = ((int64_t)1 << 53) - 1;
+    size_t j = 0, left = k ? c[0] : 0;   /* run j's additions not yet made */
+    while (j < k) {
+        if (left == 0) {
+            if (++j < k)
+                left = c[j];
+            continue;
+        }
+        uint64_t bits;
+        memcpy(&bits, &s, sizeof bits);
+        int ex = (int)((bits >> 52) & 0x7FF);   /* s = S 2^(ex - 1075) */
+        if (ex >= 53 && ex < 2040) {
+            uint64_t ub = (uint64_t)(ex - 52) << 52, ib = (uint64_t)(2098 - ex) << 52;
+            double u, inv;
+            memcpy(&u, &ub, sizeof u);
+            memcpy(&inv, &ib, sizeof inv);
+            int64_t a = (int64_t)((bits & ((UINT64_C(1) << 52) - 1)) | (UINT64_C(1) << 52));
+            int neg = s < 0;
+            size_t moved = 0;
+            while (j < k) {
+                double vj = v[j];
+                if (!isfinite(vj))
+                    break;
+                double q = vj * inv;                 /* v / u, exact: a power of two */
+                if (!(fabs(q) < 0x1p51))
+                    break;
+                double dq = q >= 0 ? (q + 0x1.8p52) - 0x1.8p52 : (q - 0x1.8p52) + 0x1.8p52;
+                if (fabs(q - dq) == 0.5)
+                    break;
+                int64_t step = (int64_t)dq * (neg ? -1 : 1);
+                size_t m;
+                if (left < ((size_t)1 << 11) && a + (int64_t)left * step >= lo &&
+                    a + (int64_t)left * step <= hi && (step >= 0 || a >= lo))
+                    m = left;                        /* the whole run stays inside */
+                else if (step > 0)
+                    m = (size_t)((hi - a) / step);
+                else if (step < 0)
+                    m = a < lo ? 0 : (size_t)((a - lo) / -step);
+                else
+                    m = a >= lo ? left : 0;
+                m = m < left ? m : left;
+                a += (int64_t)m * step;
+                left -= m;
+                moved += m;
+                if (left)
+                    break;                           /* the run leaves the binade */
+                if (++j < k)
+                    left = c[j];
+            }
+            if (moved) {
+                double mag = (double)a;
+                s = (neg ? -mag : mag) * u;
+                continue;
+            }
+        }
+        double t = s + v[j];
+        left--;
+        if (memcmp(&t, &s, sizeof t) == 0)
+            left = 0;                                /* a fixed point: the rest of the run too */
+        s = t;
+    }
+    return s;
+}

@@ -56,4 +56,10 @@ double mql_runs_at(const mql_value_runs *r, size_t i);
  * sum). */
 double mql_sum_repeated(double s, double v, size_t c);
 
+/* s after the runs v[0] added c[0] times, then v[1] c[1] times, ... v[k-1] c[k-1] times, each
+ * addition made one by one in double precision, bit for bit (mql_sum_repeated run by run), with
+ * the sum decoded once per binade it passes through rather than once per run (a step's values
+ * summed in ascending order). */
+double mql_sum_runs(double s, const double *v, const size_t *c, size_t k);
+
 #endif

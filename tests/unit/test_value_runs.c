@@ -1,6 +1,7 @@
 /* test_value_runs.c: value_runs.c's routes against the plain ones they replace, bit for bit:
  * mql_sum_repeated against c additions one by one (binade edges, ties to even, signs, zero
- * crossings, huge and tiny values, fixed points), and the runs by counting digits or hashing
+ * crossings, huge and tiny values, fixed points), mql_sum_runs against its runs added one by
+ * one, and the runs by counting digits or hashing
  * against the runs by sorting (missing values, -0, one value, ranges grown late in the column,
  * spans too wide to count), and the runs counted from a known range against those by digits. Exact comparisons: these are speed routes with no tolerance. */
 #include "testutil.h"
@@ -92,6 +93,75 @@ static void test_sum_random(void **state)
     check_sum(0x1p53 - 3000, 0.5, 20000);
     check_sum(0x1p53 - 3000, 1.5, 20000);
     check_sum(-(0x1p53 - 3000), -2.5, 20000);
+}
+
+/* mql_sum_runs against the runs added one by one, on runs drawn from the cases above: written
+ * decimals in ascending order from negative to positive (a step's values: the sum falls, then
+ * crosses zero and rises through many binades), ties of half-integers near 2^53, tiny and huge
+ * values beside common ones, empty runs and runs longer than the whole-run check covers. */
+static void test_sum_runs(void **state)
+{
+    (void)state;
+    enum { K = 400 };
+    double v[K];
+    size_t c[K];
+    uint64_t st = 7;
+    for (int it = 0; it < 3000; it++) {
+        size_t k = (size_t)(lcg(&st) % K);
+        int kind = it % 5;
+        double x = kind == 0 ? -5.0 : kind == 1 ? 0.5 : -1e-3;
+        for (size_t j = 0; j < k; j++) {
+            switch (kind) {
+            case 0:   /* ascending 4-decimal values, as a column's steps hold them */
+            case 2:
+                x += (double)(1 + lcg(&st) % 300) / 1e4;
+                v[j] = round(x * 1e4) / 1e4;
+                break;
+            case 1:   /* half-integers: ties once the sum nears 2^53 */
+                v[j] = (double)(lcg(&st) % 5) + 0.5;
+                break;
+            case 3: { /* any double, any sign, huge and tiny among them */
+                double f = (double)lcg(&st) / 9007199254740992.0 - 0.5;
+                v[j] = ldexp(f, (int)(lcg(&st) % 200) - 100);
+                break;
+            }
+            default:  /* small integers, zeros and negative zeros */
+                v[j] = (double)((long)(lcg(&st) % 7) - 3);
+                if (v[j] == 0 && lcg(&st) % 2)
+                    v[j] = -0.0;
+                break;
+            }
+            uint64_t r = lcg(&st);
+            c[j] = r % 11 == 0 ? 0 : r % 13 == 0 ? (size_t)(r % 100000) : (size_t)(r % 40);
+        }
+        double s0 = kind == 1 ? 0x1p53 - (double)(lcg(&st) % 5000)
+                    : it % 7 == 0 ? 0.0 : ldexp((double)lcg(&st) / 9007199254740992.0 - 0.5,
+                                                (int)(lcg(&st) % 80) - 20);
+        double want = s0;
+        for (size_t j = 0; j < k; j++)
+            want = sum_serial(want, v[j], c[j]);
+        double got = mql_sum_runs(s0, v, c, k);
+        if (!same_bits(want, got))
+            fail_msg("case %d (%zu runs from %.17g): %.17g, one by one %.17g", it, k, s0, got,
+                     want);
+    }
+    assert_true(same_bits(mql_sum_runs(1.5, NULL, NULL, 0), 1.5));
+    /* runs that end exactly on a binade's edge, then go on from there */
+    const double starts[] = {0x1p53 - 10, 0x1p52 + 3, 0x1p52, 0x1p53 - 1};
+    const double pairs[][4] = {{1, 10, 1, 5}, {-1, 4, -1, 6}, {0.5, 3, 1.5, 3}, {2, 7, -3, 9},
+                               {1, 13, -1, 20}, {-2, 2, 4, 3}};
+    for (size_t a = 0; a < sizeof starts / sizeof *starts; a++)
+        for (size_t b = 0; b < sizeof pairs / sizeof *pairs; b++)
+            for (int sg = -1; sg <= 1; sg += 2) {
+                double vv[2] = {sg * pairs[b][0], sg * pairs[b][2]};
+                size_t cc[2] = {(size_t)pairs[b][1], (size_t)pairs[b][3]};
+                double s0 = sg * starts[a];
+                double want = sum_serial(sum_serial(s0, vv[0], cc[0]), vv[1], cc[1]);
+                double got = mql_sum_runs(s0, vv, cc, 2);
+                if (!same_bits(want, got))
+                    fail_msg("%.17g + %zu x %g + %zu x %g: %.17g, one by one %.17g", s0, cc[0],
+                             vv[0], cc[1], vv[1], got, want);
+            }
 }
 
 static void check_runs_equal(const mql_value_runs *a, const mql_value_runs *b)
@@ -227,6 +297,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sum_edges),
         cmocka_unit_test(test_sum_random),
+        cmocka_unit_test(test_sum_runs),
         cmocka_unit_test(test_runs_routes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
