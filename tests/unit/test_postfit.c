@@ -401,6 +401,42 @@ static void test_sampled_check(void **state)
         has_rare |= ex.check_rows[i] == RARE_ROW;
     }
     assert_true(has_rare);
+    /* every step's lowest and highest value by the first row holding it, and a column's first
+     * missing row, as a plain scan finds them (the pass finds them eight rows at a time) */
+    size_t n_found = 0;
+    for (size_t k = 0; k < p->n_steps; k++) {
+        const mql_points_step *st = &p->steps[k];
+        const mql_feature *f = NULL;
+        const mql_column *col = NULL;
+        for (size_t i = 0; i < m->design->n_features; i++)
+            if (m->design->features[i].term0 == st->term) {
+                f = &m->design->features[i];
+                col = b->f[i].col;
+            }
+        assert_non_null(f);
+        assert_non_null(st->vlo);
+        for (size_t q = 0; q < 2 * st->n + 1; q++) {
+            double v = q == 2 * st->n ? NAN : q % 2 ? st->vhi[q / 2] : st->vlo[q / 2];
+            size_t r = 0;
+            while (r < b->n_rows && !(v != v ? col->num[r] != col->num[r] : col->num[r] == v))
+                r++;
+            if (r == b->n_rows)
+                continue;
+            size_t lo = 0, hi = ex.n_check;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (ex.check_rows[mid] < r)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo == ex.n_check || ex.check_rows[lo] != r)
+                fail_msg("'%s': row %zu, the first holding %.17g, is not a check row", f->name, r,
+                         v);
+            n_found++;
+        }
+    }
+    assert_true(n_found > 20);
     assert_int_equal(mql_points_self_check_rows(m->design, b, p, ex.check_rows, ex.n_check, &err),
                      MQL_OK);
     /* the pass hands over the check rows' scores: those mql_points_inside_rows gives, and the
