@@ -1006,9 +1006,29 @@ static const mql_glm_coded *coded_choice(const mql_glm_data *d)
     return cx->md < d->p ? cx : NULL;
 }
 
-static int check_inputs(const mql_glm_data *d, double *sum_w, double *events, size_t *n_ok,
-                        mql_err *err)
+/* Unweighted rows whose responses are all 0 or 1 (the usual fit): the ordered sums of
+ * check_inputs are then sums of whole numbers below 2^53, exact in any order, so counts give
+ * the same doubles: sum_w = n, events = the number of ones. The counts have no chain of adds
+ * (gcc vectorises them), where the ordered loop waits on two. Returns the number of ones, or
+ * (size_t)-1 when some weight or response rules the shortcut out. */
+static size_t binary_events(const mql_glm_data *d)
 {
+    if (d->w || d->n > ((size_t)1 << 53))
+        return (size_t)-1;
+    size_t ones = 0, zeros = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        ones += d->y[i] == 1.0;
+        zeros += d->y[i] == 0.0;
+    }
+    return ones + zeros == d->n ? ones : (size_t)-1;
+}
+
+/* *binary: set when the rows are unweighted with 0/1 responses (binary_events), which lets
+ * null_deviance take its branch-free loop. */
+static int check_inputs(const mql_glm_data *d, double *sum_w, double *events, size_t *n_ok,
+                        int *binary, mql_err *err)
+{
+    *binary = 0;
     if (!d || !d->fill || !d->y)
         return mql_err_set(err, MQL_EUSAGE, "glm: missing data, fill callback or y");
     if (d->n == 0)
@@ -1017,6 +1037,14 @@ static int check_inputs(const mql_glm_data *d, double *sum_w, double *events, si
         return mql_err_set(err, MQL_EDATA, "glm: no columns in the design matrix");
     if (d->p > (size_t)1 << 20)
         return mql_err_set(err, MQL_ENOMEM, "glm: %zu columns is beyond the supported size", d->p);
+    size_t ones = binary_events(d);
+    if (ones != (size_t)-1) {
+        *sum_w = (double)d->n;
+        *events = (double)ones;
+        *n_ok = d->n;
+        *binary = 1;
+        return MQL_OK;
+    }
     double sw = 0.0, ev = 0.0;
     size_t ok = 0;
     for (size_t i = 0; i < d->n; i++) {
@@ -1056,13 +1084,22 @@ static int check_opts(const mql_glm_opts *o, mql_err *err)
 }
 
 /* Null deviance: the intercept-only fit is the weighted mean (R's wtdmu); without an intercept
- * R evaluates mu = linkinv(0) = 1/2. */
-static double null_deviance(const mql_glm_data *d, double mu0)
+ * R evaluates mu = linkinv(0) = 1/2. binary: unweighted 0/1 rows (check_inputs). */
+static double null_deviance(const mql_glm_data *d, double mu0, int binary)
 {
     /* the unit deviance of y = 0 and y = 1, the same expression taken once */
     const double u0 = y_log_y(0.0, mu0) + y_log_y(1.0, 1.0 - mu0);
     const double u1 = y_log_y(1.0, mu0) + y_log_y(0.0, 1.0 - mu0);
     double dev = 0.0;
+    if (binary) {
+        /* The same terms (2 * 1 * u, w = 1) added in the same order; the term is picked by
+         * indexing, not by a branch on y, which a random outcome mispredicts (the loop took
+         * 3.7 ms on 1M rows, against the 1.4 of its chain of adds). */
+        const double term[2] = {2.0 * 1.0 * u0, 2.0 * 1.0 * u1};
+        for (size_t i = 0; i < d->n; i++)
+            dev += term[d->y[i] != 0.0];
+        return dev;
+    }
     for (size_t i = 0; i < d->n; i++) {
         double w = d->w ? d->w[i] : 1.0, y = d->y[i];
         if (w > 0.0)
@@ -1130,7 +1167,8 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
         return st;
     double sum_w = 0.0, events = 0.0;
     size_t n_ok = 0;
-    st = check_inputs(d, &sum_w, &events, &n_ok, err);
+    int binary = 0;
+    st = check_inputs(d, &sum_w, &events, &n_ok, &binary, err);
     if (st != MQL_OK)
         return st;
 
@@ -1290,7 +1328,7 @@ done:
     r->deviance = ws->dev;
     r->loglik = ll_const - 0.5 * ws->dev_int + ws->ll_nonint;
     r->aic = -2.0 * r->loglik + 2.0 * (double)rank;
-    r->null_deviance = null_deviance(d, icpt ? events / sum_w : 0.5);
+    r->null_deviance = null_deviance(d, icpt ? events / sum_w : 0.5, binary);
     r->df_null = (double)n_ok - (double)icpt;
     r->df_residual = (double)n_ok - (double)rank;
     r->n_weighted = sum_w;
@@ -1326,7 +1364,8 @@ int mql_glm_separation_check(const mql_glm_data *d, signed char *sep, double *cn
         return mql_err_set(err, MQL_EUSAGE, "glm: separation check needs sep and cnt arrays");
     double sw, ev;
     size_t n_ok;
-    int st = check_inputs(d, &sw, &ev, &n_ok, err);
+    int bin;
+    int st = check_inputs(d, &sw, &ev, &n_ok, &bin, err);
     if (st != MQL_OK)
         return st;
     size_t p = d->p;
