@@ -683,7 +683,7 @@ static void *part_run(void *arg)
 }
 
 /* The fit's workspace, allocated once: nothing in the iteration loop allocates. */
-typedef struct glm_work {
+typedef struct mql_glm_work {
     size_t p, nthreads;
     int serial;                 /* the parts run one after another here (mql_blas_parallel) */
     glm_shared sh;
@@ -695,6 +695,8 @@ typedef struct glm_work {
     size_t *kept;               /* rank indices of the non-aliased columns */
     gsl_matrix *sys;            /* rank x rank system, then its Cholesky factor (p x p block) */
     gsl_vector *rhs, *sol;
+    int borrowed;               /* the parts' chunk buffers (x, eta, wz, s, mu, me) are another
+                                   workspace's (work_new's lend): not freed here */
 } glm_work;
 
 static void work_free(glm_work *ws)
@@ -702,18 +704,20 @@ static void work_free(glm_work *ws)
     if (!ws)
         return;
     for (size_t i = 0; i < GLM_MAX_THREADS; i++) {
-        free(ws->part[i].x);
+        if (!ws->borrowed) {
+            free(ws->part[i].x);
+            free(ws->part[i].eta);
+            free(ws->part[i].wz);
+            free(ws->part[i].s);
+            free(ws->part[i].mu);
+            free(ws->part[i].me);
+        }
         free(ws->part[i].xr);
-        free(ws->part[i].eta);
-        free(ws->part[i].wz);
         free(ws->part[i].a);
         free(ws->part[i].b);
         free(ws->part[i].pos);
         free(ws->part[i].neg);
         free(ws->part[i].binary);
-        free(ws->part[i].s);
-        free(ws->part[i].mu);
-        free(ws->part[i].me);
         free(ws->part[i].idx);
         mql_xwx_free(ws->part[i].xa);
     }
@@ -730,14 +734,19 @@ static void work_free(glm_work *ws)
     free(ws);
 }
 
-/* cx: the coded layout the passes read, or NULL for dense rows. */
+/* cx: the coded layout the passes read, or NULL for dense rows. lend: NULL, or the workspace
+ * of a fit that runs no pass while this one lives (the warm start's subsample fit runs inside
+ * mql_glm_fit before its pass 0): dense passes over as many columns on no more threads then
+ * use its chunk buffers, which that fit has touched already, instead of fresh ones (the
+ * subsample fit's first writes to its own took about 420 page faults on 1M x 20). */
 static glm_work *work_new(const mql_glm_data *d, const mql_glm_coded *cx, size_t nthreads,
-                          int intercept)
+                          int intercept, const glm_work *lend)
 {
     size_t p = d->p;
     glm_work *ws = calloc(1, sizeof *ws);
     if (!ws)
         return NULL;
+    ws->borrowed = lend && !cx && !lend->sh.coded && lend->p == p && nthreads <= lend->nthreads;
     ws->p = p;
     ws->nthreads = nthreads;
     ws->sh.d = d;
@@ -750,17 +759,27 @@ static glm_work *work_new(const mql_glm_data *d, const mql_glm_coded *cx, size_t
         t->sh = &ws->sh;
         t->row0 = d->n * i / nthreads;
         t->row1 = d->n * (i + 1) / nthreads;
-        t->x = malloc(GLM_CHUNK * p * sizeof *t->x);
-        t->eta = malloc(GLM_CHUNK * sizeof *t->eta);
-        t->wz = malloc(GLM_CHUNK * sizeof *t->wz);
+        if (ws->borrowed) {
+            const glm_part *u = &lend->part[i];
+            t->x = u->x;
+            t->eta = u->eta;
+            t->wz = u->wz;
+            t->s = u->s;
+            t->mu = u->mu;
+            t->me = u->me;
+        } else {
+            t->x = malloc(GLM_CHUNK * p * sizeof *t->x);
+            t->eta = malloc(GLM_CHUNK * sizeof *t->eta);
+            t->wz = malloc(GLM_CHUNK * sizeof *t->wz);
+            t->s = malloc(GLM_CHUNK * sizeof *t->s);
+            t->mu = malloc(GLM_CHUNK * sizeof *t->mu);
+            t->me = malloc(GLM_CHUNK * sizeof *t->me);
+        }
         t->a = malloc(p * p * sizeof *t->a);
         t->b = malloc(p * sizeof *t->b);
         t->pos = malloc((p + 1) * sizeof *t->pos);
         t->neg = malloc((p + 1) * sizeof *t->neg);
         t->binary = malloc(p);
-        t->s = malloc(GLM_CHUNK * sizeof *t->s);
-        t->mu = malloc(GLM_CHUNK * sizeof *t->mu);
-        t->me = malloc(GLM_CHUNK * sizeof *t->me);
         ok = ok && t->x && t->eta && t->wz && t->a && t->b && t->pos && t->neg && t->binary &&
              t->s && t->mu && t->me;
         if (!cx && !d->fill_cols)
@@ -788,6 +807,18 @@ static glm_work *work_new(const mql_glm_data *d, const mql_glm_coded *cx, size_t
     }
     ws->sh.shift = ws->shift;
     return ws;
+}
+
+glm_work *mql_glm_work_alloc(const mql_glm_data *d, size_t nthreads)
+{
+    if (!d || d->p == 0 || nthreads == 0 || nthreads > GLM_MAX_THREADS)
+        return NULL;
+    return work_new(d, NULL, nthreads, 1, NULL);
+}
+
+void mql_glm_work_free(glm_work *ws)
+{
+    work_free(ws);
 }
 
 /* Runs one pass at beta (shifted parametrisation; NULL = R's starting values) and sums the
@@ -1153,6 +1184,12 @@ static int finish(glm_work *ws, size_t rank, int intercept, mql_glm_result *r, m
 
 int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **out, mql_err *err)
 {
+    return mql_glm_fit_lent(d, o, NULL, out, err);
+}
+
+int mql_glm_fit_lent(const mql_glm_data *d, const mql_glm_opts *o, const glm_work *lend,
+                     mql_glm_result **out, mql_err *err)
+{
     mql_gsl_quiet();
     if (!out)
         return mql_err_set(err, MQL_EUSAGE, "glm: no output pointer");
@@ -1183,7 +1220,7 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
         return mql_err_set(err, MQL_ENOMEM, "glm: out of memory (the BLAS needs a %zu MiB work "
                            "buffer)", BLAS_BUFFER_BYTES >> 20);
     }
-    glm_work *ws = work_new(d, coded_choice(d), nthreads, icpt);
+    glm_work *ws = work_new(d, coded_choice(d), nthreads, icpt, lend);
     if (ws) {
         ws->sh.unit_start = o->unit_start;
         ws->serial = ws->sh.serial = !blas_par;
@@ -1216,7 +1253,7 @@ int mql_glm_fit(const mql_glm_data *d, const mql_glm_opts *o, mql_glm_result **o
     int warm = 0;
     if (try_warm)
         warm = mql_glm_warm_start(d, o, coded_choice(d), ws->shift, r->eta,
-                                  o->keep_eta ? n_eta : 0, ws->beta);
+                                  o->keep_eta ? n_eta : 0, ws, ws->beta);
     /* Iteration 0, at R's starting values or the warm start: validates X and fixes the aliased
      * columns. */
     if ((st = work_pass(ws, warm ? ws->beta : NULL, 1, err)) != MQL_OK)

@@ -142,7 +142,8 @@ int mql_glm_gather_rows(const mql_glm_data *d, size_t off, size_t k, size_t m, d
  * so a bad subsample costs time, never accuracy. The subsample's ridge penalty is lambda / k,
  * the same penalty per row. */
 int mql_glm_warm_start(const mql_glm_data *d, const mql_glm_opts *o, const mql_glm_coded *cx,
-                       const double *shift, double *scratch, size_t n_scratch, double *beta)
+                       const double *shift, double *scratch, size_t n_scratch,
+                       const struct mql_glm_work *lend, double *beta)
 {
     size_t k = d->n / o->warm_rows, m = d->n / k, p = d->p;
     warm_ctx c = {d, k, k / 2, m, {m, p, NULL}, NULL, NULL, NULL};
@@ -200,7 +201,7 @@ int mql_glm_warm_start(const mql_glm_data *d, const mql_glm_opts *o, const mql_g
     so.warm_rows = 0;
     so.keep_eta = 0;
     mql_err e = {0};
-    if (mql_glm_fit(&sd, &so, &r, &e) != MQL_OK || r->state != MQL_GLM_CONVERGED)
+    if (mql_glm_fit_lent(&sd, &so, lend, &r, &e) != MQL_OK || r->state != MQL_GLM_CONVERGED)
         goto out;
     for (size_t j = 0; j < p; j++) {
         double b = isnan(r->beta[j]) ? 0.0 : r->beta[j];

@@ -12,6 +12,7 @@
 #include <gsl/gsl_matrix.h>
 
 #include "mqlcal/glm.h"
+#include "mqlcal/glm_warm.h"
 
 #define COEF_REL 1e-6
 #define COEF_ABS 1e-9
@@ -891,6 +892,65 @@ static void test_binary_sums(void **state)
     free(w);
 }
 
+/* The warm start's subsample fit on a lent workspace's chunk buffers (mql_glm_fit_lent, as
+ * mql_glm_fit lends its own) against the same fit on buffers of its own: the same start bit for
+ * bit, on one thread and two, whatever the lent buffers held; a workspace of another width or
+ * fewer threads is not borrowed from, with the same result. */
+static void test_warm_lent_workspace(void **state)
+{
+    (void)state;
+    size_t n = 400000, p = 5;
+    double *x = malloc(n * p * sizeof *x), *y = malloc(n * sizeof *y);
+    assert_true(x && y);
+    uint64_t seed = 23;
+    for (size_t i = 0; i < n; i++) {
+        double v[3];
+        for (int k = 0; k < 3; k++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            v[k] = (double)(seed >> 11) / 9007199254740992.0;
+        }
+        x[i] = 1.0;
+        x[n + i] = v[0] * 4.0 - 2.0;
+        x[2 * n + i] = floor(v[1] * 7.0);
+        x[3 * n + i] = (double)(i % 13) / 13.0;
+        x[4 * n + i] = 100.0 + v[0] * v[1];
+        double eta = -0.5 + 0.8 * x[n + i] - 0.2 * x[2 * n + i] + 1.5 * x[3 * n + i];
+        y[i] = v[2] < 1.0 / (1.0 + exp(-eta));
+    }
+    cols_ctx c = {n, p, x};
+    mql_glm_data d = {n, p, cols_fill, &c, y, NULL, NULL, cols_fill_cols};
+    mql_glm_data narrow = {n, p - 1, cols_fill, &c, y, NULL, NULL, cols_fill_cols};
+    const double shift[5] = {0.0, 0.1, 3.0, 0.5, 100.25};
+    for (int threads = 1; threads <= 2; threads++) {
+        mql_glm_opts o;
+        mql_glm_opts_default(&o);
+        o.threads = threads;
+        o.warm_rows = 100000;                /* k = 4: 100,000 rows, two threads when asked */
+        double own[5], lent[5];
+        int it_own = mql_glm_warm_start(&d, &o, NULL, shift, NULL, 0, NULL, own);
+        assert_true(it_own > 0);
+        struct mql_glm_work *lends[3] = {mql_glm_work_alloc(&d, 2), mql_glm_work_alloc(&narrow, 2),
+                                         mql_glm_work_alloc(&d, 1)};
+        for (int l = 0; l < 3; l++) {
+            assert_non_null(lends[l]);
+            memset(lent, 0, sizeof lent);
+            assert_int_equal(mql_glm_warm_start(&d, &o, NULL, shift, NULL, 0, lends[l], lent),
+                             it_own);
+            assert_memory_equal(lent, own, sizeof own);
+            /* again, on buffers the first fit has left its values in */
+            assert_int_equal(mql_glm_warm_start(&d, &o, NULL, shift, NULL, 0, lends[l], lent),
+                             it_own);
+            assert_memory_equal(lent, own, sizeof own);
+            mql_glm_work_free(lends[l]);
+        }
+    }
+    assert_null(mql_glm_work_alloc(&d, 0));
+    assert_null(mql_glm_work_alloc(&d, 17));
+    mql_glm_work_free(NULL);
+    free(x);
+    free(y);
+}
+
 /* A process that stopped OpenBLAS's worker pool (src/cli/main.c: one thread, then
  * blas_thread_shutdown_) keeps it stopped through a fit: the fit asks for one BLAS thread only when
  * the setting is not one already, since OpenBLAS's set starts the pool again (its worker then spun
@@ -973,6 +1033,7 @@ int main(void)
         cmocka_unit_test(test_warm_gather_threads),
         cmocka_unit_test(test_blas_pool_kept_stopped),
         cmocka_unit_test(test_binary_sums),
+        cmocka_unit_test(test_warm_lent_workspace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
