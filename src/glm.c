@@ -513,12 +513,7 @@ static void common_rows(glm_part *t, size_t m, const double *y)
     const double eps10 = 10.0 * DBL_EPSILON;
     const double *restrict mu = t->mu;
     double *restrict s = t->s, *restrict wz = t->wz, *restrict lg = t->me;
-    for (size_t r = 0; r < m; r++) {
-        double sr = sqrt(lg[r]);
-        lg[r] = y[r] == 0.0 ? 1.0 - mu[r] : mu[r];
-        wz[r] = sr * wz[r];
-        s[r] = sr;
-    }
+    mql_xwx_root_weights(m, y, mu, lg, s, wz);
     for (size_t r = 0; r < m; r++)
         lg[r] = log(lg[r]);
     double dev = t->dev, dev_int = t->dev_int;

@@ -3,9 +3,14 @@
  * with no transpose anywhere between the table's columns and the sums. */
 #include "mqlcal/xwx_dense.h"
 
+#include <math.h>
 #include <string.h>
 
 #include <gsl/gsl_cblas.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 void mql_xwx_dense_eta(const double *x, size_t m, size_t p, size_t ld, const double *beta,
                        double *eta)
@@ -35,6 +40,42 @@ void mql_xwx_dense_add(double *x, size_t m, size_t p, size_t ld, const double *c
     }
     mql_xwx_dense_gram(x, m, p, ld, a);
     cblas_dgemv(CblasColMajor, CblasTrans, (int)m, (int)p, 1.0, x, (int)ld, wz, 1, 1.0, b, 1);
+}
+
+/* ================================================================ sqrt(W) of common rows === */
+
+void mql_xwx_root_weights_scalar(size_t m, const double *y, const double *mu, double *me,
+                                 double *s, double *wz)
+{
+    for (size_t r = 0; r < m; r++) {
+        double sr = sqrt(me[r]);
+        me[r] = y[r] == 0.0 ? 1.0 - mu[r] : mu[r];
+        wz[r] = sr * wz[r];
+        s[r] = sr;
+    }
+}
+
+/* Two rows a step with SSE2 (the x86-64 baseline): gcc does not vectorise sqrt under errno's
+ * rules, and the scalar square root was the pass's largest cost outside the BLAS, exp and log
+ * in profiles. sqrtpd rounds each lane as sqrtsd does (IEEE's correctly rounded square root),
+ * and the pick of 1 - mu or mu is the scalar comparison's (-0.0 == 0.0 included), so every
+ * value is mql_xwx_root_weights_scalar's; the unit test holds them to that. */
+void mql_xwx_root_weights(size_t m, const double *y, const double *mu, double *me, double *s,
+                          double *wz)
+{
+    size_t r = 0;
+#ifdef __SSE2__
+    const __m128d one = _mm_set1_pd(1.0), zero = _mm_setzero_pd();
+    for (; r + 2 <= m; r += 2) {
+        __m128d sr = _mm_sqrt_pd(_mm_loadu_pd(me + r));
+        __m128d mu2 = _mm_loadu_pd(mu + r), is0 = _mm_cmpeq_pd(_mm_loadu_pd(y + r), zero);
+        __m128d arg = _mm_or_pd(_mm_and_pd(is0, _mm_sub_pd(one, mu2)), _mm_andnot_pd(is0, mu2));
+        _mm_storeu_pd(me + r, arg);
+        _mm_storeu_pd(wz + r, _mm_mul_pd(sr, _mm_loadu_pd(wz + r)));
+        _mm_storeu_pd(s + r, sr);
+    }
+#endif
+    mql_xwx_root_weights_scalar(m - r, y + r, mu + r, me + r, s + r, wz + r);
 }
 
 /* ================================================================ X'X's upper triangle ==== */

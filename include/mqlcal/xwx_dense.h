@@ -18,6 +18,16 @@ void mql_xwx_dense_eta(const double *x, size_t m, size_t p, size_t ld, const dou
 void mql_xwx_dense_add(double *x, size_t m, size_t p, size_t ld, const double *c,
                        const double *s, const double *wz, double *a, double *b);
 
+/* The weights of m common rows (weight 1, y 0 or 1, |eta| <= 30), for either layout's passes:
+ * s = sqrt(me) (me: mu.eta = W there), wz = s wz (wz: z on entry), and me then holds the
+ * argument of the unit deviance's log, 1 - mu for y = 0 and mu otherwise. The arrays do not
+ * overlap. mql_xwx_root_weights_scalar: the same one row at a time, for the unit test that holds
+ * the two to the same bits. */
+void mql_xwx_root_weights(size_t m, const double *y, const double *mu, double *me, double *s,
+                          double *wz);
+void mql_xwx_root_weights_scalar(size_t m, const double *y, const double *mu, double *me,
+                                 double *s, double *wz);
+
 /* Adds X'X to the upper triangle of the row-major p x p matrix a (a[j p + i] for j <= i; the
  * rest is not touched) for an m x p chunk x laid out as above: what dsyrk would add. Up to 40
  * columns the sums run in one fixed order (xwx_dense.c), the same bits whichever code path the

@@ -778,6 +778,53 @@ static void test_fit_gram_vs_dsyrk(void **state)
     free(w);
 }
 
+/* The common rows' weights two at a time (mql_xwx_root_weights) against one at a time: the same
+ * bits in every output, for m = 0 to 9 and 4,096 rows (odd counts end with a scalar row), y 0, 1
+ * and -0.0, mu.eta from tiny to 1/4 (square roots that are not exact). */
+static void test_root_weights(void **state)
+{
+    (void)state;
+    enum { MMAX = 4096 };
+    static const size_t ms[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, MMAX};
+    double *y = malloc(MMAX * sizeof *y), *mu = malloc(MMAX * sizeof *mu);
+    double *me[2], *s[2], *wz[2];
+    for (int k = 0; k < 2; k++) {
+        me[k] = malloc(MMAX * sizeof *me[k]);
+        s[k] = malloc(MMAX * sizeof *s[k]);
+        wz[k] = malloc(MMAX * sizeof *wz[k]);
+        assert_true(me[k] && s[k] && wz[k]);
+    }
+    assert_true(y && mu);
+    lcg_state = 9;
+    for (size_t mi = 0; mi < sizeof ms / sizeof ms[0]; mi++) {
+        size_t m = ms[mi];
+        for (size_t r = 0; r < m; r++) {
+            double u = unif();
+            y[r] = r % 3 == 0 ? 0.0 : r % 3 == 1 ? 1.0 : -0.0;
+            mu[r] = r % 17 == 5 ? 1e-300 : u;
+            me[0][r] = me[1][r] = mu[r] * (1.0 - mu[r]);
+            wz[0][r] = wz[1][r] = (unif() - 0.5) * 40.0;
+            s[0][r] = s[1][r] = NAN;
+        }
+        mql_xwx_root_weights(m, y, mu, me[0], s[0], wz[0]);
+        mql_xwx_root_weights_scalar(m, y, mu, me[1], s[1], wz[1]);
+        assert_memory_equal(me[0], me[1], m * sizeof *me[0]);
+        assert_memory_equal(s[0], s[1], m * sizeof *s[0]);
+        assert_memory_equal(wz[0], wz[1], m * sizeof *wz[0]);
+        for (size_t r = 0; r < m; r++) {
+            assert_true(me[0][r] == (y[r] == 0.0 ? 1.0 - mu[r] : mu[r]));
+            assert_true(s[0][r] == sqrt(mu[r] * (1.0 - mu[r])));
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        free(me[k]);
+        free(s[k]);
+        free(wz[k]);
+    }
+    free(y);
+    free(mu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -791,6 +838,7 @@ int main(void)
         cmocka_unit_test(test_fill_cols_equals_rows),
         cmocka_unit_test(test_dense_chunk_sums),
         cmocka_unit_test(test_dense_gram),
+        cmocka_unit_test(test_root_weights),
         cmocka_unit_test(test_fit_gram_vs_dsyrk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
