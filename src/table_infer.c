@@ -39,29 +39,81 @@ static void numstats_scan(const double *v, size_t n, numstats *st)
  * and a store that waits for the one before it to the same word (about 40% more time a value). */
 #define SEEN_BYTES_MAX ((size_t)1 << 18)
 
-/* The distinct values of v (n entries, NaN skipped) whose scaled integers x * scale - base lie
- * in [0, span), counted in a byte or bit map. OUT_OF_SPAN when a value lies outside (the range
- * the caller was given would be wrong), (size_t)-1 when out of memory. */
-static size_t count_scaled(const double *v, size_t n, double scale, double base, size_t span)
+/* Values marked between two looks at whether every slot of a small span is marked already. */
+#define SEEN_BLOCK 4096
+
+/* The slot of x in count_scaled's map: x * scale - base + 0.5, truncated. Converted through a
+ * signed integer, which x86-64 does in one instruction where a conversion to size_t takes a
+ * test and a branch; a value below the span's start (-1 or less before truncation) wraps to a
+ * slot past its end, which the caller rejects, as the conversion to size_t did in practice. */
+static inline size_t scaled_slot(double x, double scale, double base)
+{
+    return (size_t)(int64_t)(x * scale - base + 0.5);
+}
+
+/* Marks the values v[i0..e) in the byte map seen (span slots); NaN is skipped when nan says
+ * there may be some. Returns e, or the index of the first value outside the span. */
+static size_t mark_bytes(const double *v, size_t i0, size_t e, int nan, double scale,
+                         double base, unsigned char *seen, size_t span)
+{
+    size_t i = i0;
+    if (!nan) {
+        for (; i < e; i++) {
+            size_t k = scaled_slot(v[i], scale, base);
+            if (k >= span)
+                return i;
+            seen[k] = 1;
+        }
+        return e;
+    }
+    for (; i < e; i++) {
+        double x = v[i];
+        if (isnan(x))
+            continue;
+        size_t k = scaled_slot(x, scale, base);
+        if (k >= span)
+            return i;
+        seen[k] = 1;
+    }
+    return e;
+}
+
+/* The distinct values of v (n entries, NaN skipped, n_val of them numbers, all within [lo, hi])
+ * whose scaled integers x * scale - base lie in [0, span), counted in a byte or bit map.
+ * OUT_OF_SPAN when a value lies outside (the range the caller was given would be wrong),
+ * (size_t)-1 when out of memory. Without NaN the loop skips the test for it. A small span (a
+ * flag, a count of visits) is often all marked within the first few thousand rows: the map is
+ * looked at after every block of SEEN_BLOCK values, and once it is full the rest is not read.
+ * That is exact because lo and hi are the values' extremes and x * scale - base + 0.5 never
+ * decreases as x grows (each operation rounds monotonically), so when lo's and hi's slots lie in
+ * the span, so do every value's, and the rest would mark slots already marked. */
+static size_t count_scaled(const double *v, size_t n, size_t n_val, double lo, double hi,
+                           double scale, double base, size_t span)
 {
     size_t used = 0, i = 0;
+    int nan = n_val < n;
     if (span <= SEEN_BYTES_MAX) {
         unsigned char *seen = calloc(span, 1);
         if (!seen)
             return (size_t)-1;
-        for (; i < n; i++) {
-            double x = v[i];
-            if (isnan(x))
-                continue;
-            size_t k = (size_t)(x * scale - base + 0.5);
-            if (k >= span)
+        int may_stop = span <= SEEN_BLOCK && lo * scale - base + 0.5 >= 0 &&
+                       hi * scale - base + 0.5 < (double)span;
+        int full = 0;
+        while (i < n && !full) {
+            size_t e = n - i > SEEN_BLOCK ? i + SEEN_BLOCK : n;
+            if ((i = mark_bytes(v, i, e, nan, scale, base, seen, span)) < e)
                 break;
-            seen[k] = 1;
+            if (may_stop) {
+                size_t marked = 0;
+                for (size_t k = 0; k < span; k++)
+                    marked += seen[k];
+                full = marked == span;
+            }
         }
-        for (size_t k = 0; i == n && k < span; k++)
+        for (size_t k = 0; (i == n || full) && k < span; k++)
             used += seen[k];
         free(seen);
-        return i == n ? used : OUT_OF_SPAN;
+        return i == n || full ? used : OUT_OF_SPAN;
     }
     size_t words = (span - 1) / 64 + 1;
     uint64_t *bits = calloc(words, sizeof *bits);
@@ -69,9 +121,9 @@ static size_t count_scaled(const double *v, size_t n, double scale, double base,
         return (size_t)-1;
     for (; i < n; i++) {
         double x = v[i];
-        if (isnan(x))
+        if (nan && isnan(x))
             continue;
-        size_t k = (size_t)(x * scale - base + 0.5);
+        size_t k = scaled_slot(x, scale, base);
         if (k >= span)
             break;
         uint64_t bit = UINT64_C(1) << (k % 64);
@@ -102,7 +154,8 @@ static size_t distinct_of(const double *v, size_t n, int dec, const numstats *st
     if (scale > 0 && mx * scale - mn * scale < 16777216.0 && fabs(mn * scale) < 0x1p50 &&
         fabs(mx * scale) < 0x1p50) {
         double base = round(mn * scale);
-        size_t used = count_scaled(v, n, scale, base, (size_t)(round(mx * scale) - base) + 1);
+        size_t used = count_scaled(v, n, st->n_val, mn, mx, scale, base,
+                                   (size_t)(round(mx * scale) - base) + 1);
         if (used != OUT_OF_SPAN)
             return used;
     }

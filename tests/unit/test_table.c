@@ -664,6 +664,60 @@ static void test_decimal_distinct(void **state)
     free(t.s);
 }
 
+/* Distinct non-NaN values of v[0..n) by sorting (-0 equal to 0). */
+static size_t distinct_sorted(const double *v, size_t n)
+{
+    double *w = malloc((n ? n : 1) * sizeof *w);
+    size_t m = 0, d = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(v[i]))
+            w[m++] = v[i];
+    qsort(w, m, sizeof *w, cmp_dbl);
+    for (size_t i = 0; i < m; i++)
+        d += i == 0 || w[i] != w[i - 1];
+    free(w);
+    return d;
+}
+
+/* mql_num_distinct's shortcuts against a sort: the loop without the NaN test (no missing
+ * cell), and the stop once every slot of a small span is marked, which must not come before
+ * the last block that holds a new value. Arrays over several blocks of 4096 values: small
+ * spans filled at once, filled only by their last value (an extreme or a middle value), or
+ * never (gaps); missing cells; -0 and 0; one value; all distinct; decimals counted by their
+ * digits (dec 1 and 2), and the same values with no digit count (hashed). */
+static void test_distinct_shortcuts(void **state)
+{
+    (void)state;
+    size_t n = 3 * 4096 + 77;
+    double *v = malloc(n * sizeof *v);
+    for (int kind = 0; kind < 9; kind++) {
+        for (int nan = 0; nan < 2; nan++) {
+            for (size_t i = 0; i < n; i++) {
+                switch (kind) {
+                case 0: v[i] = (double)(i % 15); break;                /* full in block 1 */
+                case 1: v[i] = i == n - 1 ? 14 : (double)(i % 14); break;    /* last: max */
+                case 2: v[i] = i == n - 1 ? -3 : (double)(i % 14); break;    /* last: min */
+                case 3: v[i] = i == 9000 ? 7 : (double)(i % 7); break; /* middle, 3rd block */
+                case 4: v[i] = (double)(2 * (i % 50)); break;          /* gaps: never full */
+                case 5: v[i] = i % 3 == 0 ? -0.0 : i % 3 == 1 ? 0.0 : 1; break;
+                case 6: v[i] = 42; break;                              /* one value */
+                case 7: v[i] = (double)i / 100; break;                 /* all distinct */
+                default: v[i] = i == n - 2 ? 2.5 : (double)(i % 25) / 10; break;
+                }
+                if (nan && i % 11 == 5 && i != n - 1 && i != n - 2 && i != 9000)
+                    v[i] = NAN;
+            }
+            size_t want = distinct_sorted(v, n);
+            int dec = kind == 7 ? 2 : kind == 8 ? 1 : 0;
+            if (mql_num_distinct(v, n, dec) != want || mql_num_distinct(v, n, -1) != want)
+                fail_msg("kind %d nan %d: %zu, %zu (dec %d), want %zu", kind, nan,
+                         mql_num_distinct(v, n, -1), mql_num_distinct(v, n, dec), dec, want);
+        }
+    }
+    assert_int_equal(mql_num_distinct(v, 1, 0), 1);
+    free(v);
+}
+
 /* Column c's counts against a pass over its finished numbers (mql_num_distinct counts afresh;
  * the reader gathers the range, whole-number and 0/1 flags and filled cells while reading). */
 static void assert_counts_afresh(const mql_column *c, size_t n)
@@ -1208,6 +1262,7 @@ int main(void)
         cmocka_unit_test(test_parallel_mixed_modes),
         cmocka_unit_test(test_line_numbers),
         cmocka_unit_test(test_decimal_distinct),
+        cmocka_unit_test(test_distinct_shortcuts),
         cmocka_unit_test(test_counts_while_reading),
         cmocka_unit_test(test_plain_number_cells),
         cmocka_unit_test(test_unchecked_number_cells),
