@@ -222,13 +222,82 @@ enum { BY_CODE, BY_BOOL, BY_DATE, BY_SEARCH, BY_DIGITS, ALL_MISSING };
 
 #define CHUNK 4096   /* rows given their groups at a time (16 KiB of scratch on the stack) */
 
+/* Buckets a pass over keys counts them in, at most (ranks_of_keys). */
+#define RANK_BITS 12
+
+/* The keys that a[0..m) would hold at the ranks rank[0..nr) (non-decreasing, each below m,
+ * nr <= 32) once sorted ascending, into out[0..nr): a sort's keys, found by counting. The keys
+ * are counted in buckets of equal width over their range (about as many buckets as keys, at
+ * most 2^RANK_BITS); a rank's key is its bucket's when the buckets are one key wide, else it
+ * is looked for in the same way among the keys of its bucket alone, copied out in one pass for
+ * every rank's bucket: a range at least 16 times narrower each time. Where a sort of the
+ * 65,536 sampled keys moves each key two or three times, this reads them about twice, and
+ * copies the few in the ranks' buckets. a is not changed. Returns 0 or -1 when out of memory. */
+static int ranks_of_keys(const uint64_t *a, size_t m, const size_t *rank, size_t nr,
+                         uint64_t *out)
+{
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (size_t i = 0; i < m; i++) {
+        lo = a[i] < lo ? a[i] : lo;
+        hi = a[i] > hi ? a[i] : hi;
+    }
+    int bits = 4, shift = 0;
+    while (bits < RANK_BITS && ((size_t)1 << bits) < m)
+        bits++;
+    while (((hi - lo) >> shift) >> bits)
+        shift++;
+    uint32_t cnt[(size_t)1 << RANK_BITS];
+    size_t nb = (size_t)((hi - lo) >> shift) + 1, bkt[32], within[32];
+    memset(cnt, 0, nb * sizeof *cnt);
+    for (size_t i = 0; i < m; i++)
+        cnt[(a[i] - lo) >> shift]++;
+    for (size_t q = 0, b = 0, below = 0; q < nr; q++) {
+        while (below + cnt[b] <= rank[q])
+            below += cnt[b++];
+        bkt[q] = b;
+        within[q] = rank[q] - below;
+        out[q] = lo + ((uint64_t)b << shift);   /* the key itself when shift is 0 */
+    }
+    if (shift == 0)
+        return 0;
+    /* The ranks' buckets (ascending, as the ranks are), each given its place in one copy. */
+    unsigned char slot[(size_t)1 << RANK_BITS];
+    size_t first[33], at[32], n_sel = 0, total = 0;
+    memset(slot, 0, nb);
+    for (size_t q = 0; q < nr; q++)
+        if (q == 0 || bkt[q] != bkt[q - 1]) {
+            first[n_sel] = q;
+            at[n_sel] = total;
+            total += cnt[bkt[q]];
+            slot[bkt[q]] = (unsigned char)++n_sel;
+        }
+    first[n_sel] = nr;
+    uint64_t *sel = malloc(total * sizeof *sel);
+    if (!sel)
+        return -1;
+    size_t fill[32];
+    memcpy(fill, at, n_sel * sizeof *fill);
+    for (size_t i = 0; i < m; i++) {
+        unsigned char k = slot[(a[i] - lo) >> shift];
+        if (k)
+            sel[fill[k - 1]++] = a[i];
+    }
+    int rc = 0;
+    for (size_t g = 0; g < n_sel && rc == 0; g++) {
+        size_t q0 = first[g], q1 = first[g + 1];
+        rc = ranks_of_keys(sel + at[g], cnt[bkt[q0]], within + q0, q1 - q0, out + q0);
+    }
+    free(sel);
+    return rc;
+}
+
 /* The cut points of the numeric quantile groups (at most MQL_SCREEN_BINS - 1, ascending, into
  * cuts, *nc of them): from at most 65,536 evenly spaced filled values (every step-th), sorted,
  * the values at b / MQL_SCREEN_BINS above the smallest, each once. scale > 0 (10^dec for a
- * column of plain decimals with at most dec digits after the point; 0: any column) sorts the
- * sample by the integers written, value * scale rounded (a radix sort then skips the bytes
- * they share), and gives the cuts as those integers (*as_int = 1), unless a sampled value is
- * too large for them. Returns 0 or -1 when out of memory. */
+ * column of plain decimals with at most dec digits after the point; 0: any column) ranks the
+ * sample by the integers written, value * scale rounded (counted, not sorted: ranks_of_keys),
+ * and gives the cuts as those integers (*as_int = 1), unless a sampled value is too large for
+ * them. Returns 0 or -1 when out of memory. */
 static int quantile_cuts(const mql_column *c, size_t n, double scale, double *cuts, size_t *nc,
                          int *as_int)
 {
@@ -249,7 +318,7 @@ static int quantile_cuts(const mql_column *c, size_t n, double scale, double *cu
     *nc = 0;
     *as_int = 0;
     if (scale > 0 && m >= 2) {
-        uint64_t *a = malloc(2 * m * sizeof *a);
+        uint64_t *a = malloc(m * sizeof *a);
         if (!a) {
             free(s);
             return -1;
@@ -263,17 +332,21 @@ static int quantile_cuts(const mql_column *c, size_t n, double scale, double *cu
             lo = w < lo ? w : lo;
         }
         lo = (lo + 0x1.8p52) - 0x1.8p52;   /* the integer written (within a quarter) */
-        /* Keys from the smallest integer up: their high bytes are all zero (no radix pass). */
+        /* Keys from the smallest integer up: a narrow range for ranks_of_keys' buckets. */
         for (size_t i = 0; i < m && fits; i++)
             a[i] = (uint64_t)(((s[i] * scale + 0x1.8p52) - 0x1.8p52) - lo);
-        if (fits && mql_sort_keys(a, a + m, m)) {
+        size_t rank[MQL_SCREEN_BINS];
+        uint64_t r[MQL_SCREEN_BINS];
+        for (size_t b = 0; b < MQL_SCREEN_BINS; b++)
+            rank[b] = b * m / MQL_SCREEN_BINS;
+        if (fits && ranks_of_keys(a, m, rank, MQL_SCREEN_BINS, r)) {
             free(a), free(s);
             return -1;
         }
         for (size_t b = 1; fits && b < MQL_SCREEN_BINS; b++) {
-            uint64_t v = a[b * m / MQL_SCREEN_BINS];
+            uint64_t v = r[b];
             double w = lo + (double)v;
-            if (v > a[0] && (*nc == 0 || w > cuts[*nc - 1]))
+            if (v > r[0] && (*nc == 0 || w > cuts[*nc - 1]))
                 cuts[(*nc)++] = w;
         }
         free(a);
