@@ -427,6 +427,99 @@ static void count_chunk(const uint32_t *grp, const unsigned char *y, size_t m, s
         cnt[2 * (size_t)grp[i] + (y[i] != 0)]++;
 }
 
+/* Integers written (value * 10^dec) spanning at most this many: tally_small_span's counts per
+ * integer stay a few pages. */
+#define SMALL_SPAN 1024
+
+/* tally_rows for a column of plain decimals whose written integers span few values (counts,
+ * ratings, scores on a scale), in one pass where the general route takes two: every row is
+ * counted by its integer and outcome, and the sampled rows (quantile_cuts' every step-th filled
+ * value) by their integer, as the pass goes. The sample's ranks then come from its counts and
+ * each integer's counts go to its group: the same cuts, integers and groups as the route by
+ * digits (quantile_cuts with a scale, digit_groups_make), since a row's integer is its value
+ * within a quarter, which rounding to nearest and x * scale - base + 0.5 truncated both find.
+ * It needs the column's range, the reader's scan of these very values (mql_column.scan_of), so
+ * that every integer has its place. Returns 1 when the column is not such a one (t untouched),
+ * else 0 or -1 when out of memory. */
+static int tally_small_span(const mql_column *c, const unsigned char *y, size_t n, double scale,
+                            tally *t)
+{
+    size_t filled = n - c->n_missing;
+    if (c->scan_of != c->num || c->scan_rows != n || c->scan_na != c->n_missing ||
+        filled < 2 || !(fabs(c->scan_lo * scale) < 0x1p49) ||
+        !(fabs(c->scan_hi * scale) < 0x1p49))
+        return 1;
+    double base = round(c->scan_lo * scale), top = round(c->scan_hi * scale);
+    if (top - base >= SMALL_SPAN)
+        return 1;
+    size_t span = (size_t)(top - base) + 1, step = filled / 65536 + 1;
+    /* per[s][2k + won]: rows of integer base + k, in four sets (count_chunk); then the sample */
+    size_t *per = calloc(9 * span, sizeof *per), *smp = per + 8 * span, miss[2] = {0, 0};
+    if (!per)
+        return -1;
+    const double *v = c->num;
+    if (c->n_missing == 0) {
+        for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
+            size_t e = n - i0 < CHUNK ? n : i0 + CHUNK, i = i0;
+            for (; i + 4 <= e; i += 4)
+                for (size_t s = 0; s < 4; s++)
+                    per[2 * s * span + 2 * (size_t)(int64_t)(v[i + s] * scale - base + 0.5) +
+                        (y[i + s] != 0)]++;
+            for (; i < e; i++)
+                per[2 * (size_t)(int64_t)(v[i] * scale - base + 0.5) + (y[i] != 0)]++;
+            for (size_t r = (i0 + step - 1) / step * step; r < e; r += step)   /* (filled = row) */
+                smp[(size_t)(int64_t)(v[r] * scale - base + 0.5)]++;
+        }
+    } else {
+        for (size_t i = 0, f = 0, next = 0; i < n; i++) {
+            double x = v[i];
+            if (isnan(x)) {
+                miss[y[i] != 0]++;
+                continue;
+            }
+            size_t k = (size_t)(int64_t)(x * scale - base + 0.5);
+            per[2 * k + (y[i] != 0)]++;
+            if (f++ == next) {
+                smp[k]++;
+                next += step;
+            }
+        }
+    }
+    /* The sample's integers at ranks b * m / MQL_SCREEN_BINS, the cuts among them as
+     * quantile_cuts keeps them (above the smallest, each once), and each integer's group: the
+     * cuts at or below it. */
+    size_t m = 0, nc = 0, ck[MQL_SCREEN_BINS], r0 = 0;
+    for (size_t k = 0; k < span; k++)
+        m += smp[k];
+    for (size_t b = 0, k = 0, below = 0; b < MQL_SCREEN_BINS; b++) {
+        size_t q = b * m / MQL_SCREEN_BINS;
+        while (below + smp[k] <= q)
+            below += smp[k++];
+        if (b == 0)
+            r0 = k;
+        else if (k > r0 && (nc == 0 || k > ck[nc - 1]))
+            ck[nc++] = k;
+    }
+    size_t ng = nc + 2, *cnt = calloc(2 * ng, sizeof *cnt);
+    if (!cnt) {
+        free(per);
+        return -1;
+    }
+    for (size_t k = 0, g = 0; k < span; k++) {
+        while (g < nc && ck[g] <= k)
+            g++;
+        for (size_t s = 0; s < 4; s++) {
+            cnt[2 * g] += per[2 * s * span + 2 * k];
+            cnt[2 * g + 1] += per[2 * s * span + 2 * k + 1];
+        }
+    }
+    cnt[2 * (ng - 1)] = miss[0];
+    cnt[2 * (ng - 1) + 1] = miss[1];
+    free(per);
+    *t = (tally){cnt, ng};
+    return 0;
+}
+
 /* Counts column c's rows by group (tally). general: 1 finds every number's quantile group by
  * searching the cuts, as any column can; 0 lets a column of plain decimals use its digits (the
  * same groups; the unit tests compare both). Returns 0 or -1 when out of memory. */
@@ -446,6 +539,9 @@ static int tally_rows(const mql_column *c, const unsigned char *y, size_t n, int
                                        1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
         int dec = c->decimals, as_int, st = 1;
         double scale = !general && c->plain_decimal && dec >= 0 && dec <= 15 ? p10[dec] : 0;
+        int small = scale > 0 ? tally_small_span(c, y, n, scale, t) : 1;
+        if (small <= 0)
+            return small;
         if (quantile_cuts(c, n, scale, cuts, &nc, &as_int))
             return -1;
         if (as_int && (st = digit_groups_make(cuts, nc, scale, &dg)) < 0)

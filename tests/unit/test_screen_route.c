@@ -273,6 +273,51 @@ static void test_routes_ranks(void **state)
     mql_table_free(t);
 }
 
+/* Columns of few written integers, tallied in one pass that samples as it counts (leakage.c's
+ * tally_small_span), with missing cells and every 3rd filled value sampled: ratings 1-5, a
+ * span of exactly 1024 integers (the most it takes) and one of 1025 (the two-pass route), -0
+ * beside 0 and 2, and one value. Against the general route and the qsort of the sample. */
+static void test_routes_small_span(void **state)
+{
+    (void)state;
+    buf b = {0};
+    put(&b, "rating,limit,over,zeros,single,closed_won\n");
+    rng_state = 43;
+    size_t n = 140000;
+    for (size_t i = 0; i < n; i++) {
+        long r = (long)(rnd() % 5) + 1, k = (long)(rnd() % 1024), z = (long)(rnd() % 3);
+        int won = (long)(rnd() % 100) < 5 + 6 * r + k / 64;
+        const char *miss = rnd() % 12 == 0 ? "" : NULL;
+        put(&b, "%s,", miss ? miss : (char[2]){(char)('0' + r), 0});
+        put(&b, "%ld.%ld,", k / 10, k % 10);                                 /* 0.0 .. 102.3 */
+        if (i == 7)
+            put(&b, "102.4,");                                    /* 0.0 .. 102.4 */
+        else
+            put(&b, "%ld.%ld,", k / 10, k % 10);
+        put(&b, "%s,", rnd() % 9 == 0 ? "" : z == 0 ? "-0" : z == 1 ? "0" : "2");
+        put(&b, "%s,%d\n", i % 5 ? "3.25" : "", won);
+    }
+    mql_table *t = table_from_text(b.p, NULL);
+    free(b.p);
+    unsigned char *y = table_flag(t, "closed_won");
+    for (size_t j = 0; j < 5; j++) {
+        const mql_column *c = &t->cols[j];
+        if (!c->plain_decimal || c->type != MQL_COL_NUMERIC)
+            fail_msg("%s: type %d plain %d", c->name, c->type, c->plain_decimal);
+        double a[3], g[3];
+        assert_int_equal(mql_screen_auc(c, y, n, 0, &a[0], &a[1], &a[2]), 0);
+        assert_int_equal(mql_screen_auc(c, y, n, 1, &g[0], &g[1], &g[2]), 0);
+        for (int k = 0; k < 3; k++)
+            assert_same_bits(a[k], g[k]);
+        mql_auc_interval ci = reference_auc(c, y, n);
+        assert_close(a[0], ci.auc, 0, 1e-12);
+        assert_close(a[1], ci.lo, 0, 1e-12);
+        assert_close(a[2], ci.hi, 0, 1e-12);
+    }
+    free(y);
+    mql_table_free(t);
+}
+
 /* The whole screen (every rule, every column type) is the same with the table's plain-decimal
  * knowledge taken away: flags, evidence and the AUC bits. */
 static void test_screen_unchanged(void **state)
@@ -387,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_routes_sampled),
         cmocka_unit_test(test_routes_edges),
         cmocka_unit_test(test_routes_ranks),
+        cmocka_unit_test(test_routes_small_span),
         cmocka_unit_test(test_screen_unchanged),
         cmocka_unit_test(test_rows_as_subset),
     };
