@@ -157,6 +157,73 @@ static int sweep_with(const mql_scored *s, double thr, mql_bt_sweep **out, mql_e
 
 /* ---- steps ---------------------------------------------------------------------------------- */
 
+/* Whether the parts of the split may see column j of the leads without its values: an
+ * identifier (the new model never takes one as a feature: its design notes the column and leaves
+ * it out) whose every cell is filled and distinct, that no fit option beyond the roles, --features
+ * and --exclude could name (the rule `fit` follows for mql_read_opts.ids_unused) and no rule of
+ * the current model reads (with caps, the current model scores the evaluation part itself). */
+static int idle_id(const mql_review_spec *sp, size_t j)
+{
+    const mql_column *c = &sp->table->cols[j];
+    const mql_design_opts *o = sp->design;
+    if (c->type != MQL_COL_ID || c->no_values || !c->code || c->n_missing ||
+        c->n_distinct != c->n_rows || (sp->keep && sp->keep[j]) || sp->weight_column ||
+        (o && (o->n_ref || o->n_col_bins || o->n_cuts || o->n_fit || o->n_engagement ||
+               o->n_interactions)))
+        return 0;
+    const mql_points *p = sp->current ? sp->current->points : NULL;
+    for (size_t k = 0; p && k < p->n_rules; k++)
+        for (size_t q = 0; q < p->rules[k].n_cond; q++)
+            if (strcmp(p->rules[k].cond[q].feature, c->name) == 0)
+                return 0;
+    return 1;
+}
+
+/* The leads as the parts of the split see them: sp->table's columns, each idle identifier
+ * (idle_id) without its values, as the reader leaves such a column when nothing reads it
+ * (mql_column.no_values MQL_NO_VALUES_ID: filled and distinct, as any share of it is). A part
+ * then holds no copy of its share of the keys: for a million leads those copies were most of
+ * the split's time and 30 MB. *v shares everything with sp->table but its cols array (*cols,
+ * the caller frees it, never the columns); *cols is NULL when no column is idle and *v is then
+ * sp->table itself. Returns MQL_OK or MQL_ENOMEM. */
+static int parts_source(const mql_review_spec *sp, mql_table *v, mql_column **cols,
+                        mql_err *err)
+{
+    const mql_table *t = sp->table;
+    *v = *t;
+    *cols = NULL;
+    for (size_t j = 0; j < t->n_cols; j++) {
+        if (!idle_id(sp, j))
+            continue;
+        if (!*cols) {
+            if (!(*cols = malloc(t->n_cols * sizeof **cols)))
+                return oom(err);
+            memcpy(*cols, t->cols, t->n_cols * sizeof **cols);
+            v->cols = *cols;
+        }
+        mql_column *c = &(*cols)[j];
+        c->no_values = MQL_NO_VALUES_ID;
+        c->code = NULL;
+        c->levels = NULL;
+        c->level_count = NULL;
+        c->n_levels = 0;
+    }
+    return MQL_OK;
+}
+
+/* mql_table_subset_view of the leads as parts_source shows them. */
+static int part_view(const mql_review_spec *sp, const unsigned char *mask, mql_table **out,
+                     mql_err *err)
+{
+    mql_table v;
+    mql_column *cols;
+    int st = parts_source(sp, &v, &cols, err);
+    if (!st)
+        st = mql_table_subset_view(&v, mask, out, err);
+    free(cols);
+    return st;
+}
+
 /* In-sample with open leads: the model is fitted on the closed ones (train_t), evaluated on
  * every lead. */
 static int closed_train(const mql_review_spec *sp, mql_review *r, mql_err *err)
@@ -169,7 +236,7 @@ static int closed_train(const mql_review_spec *sp, mql_review *r, mql_err *err)
     r->n_train = 0;
     for (size_t i = 0; i < n; i++)
         r->n_train += keep[i] = !sp->open[i];
-    int st = mql_table_subset_view(t, keep, &r->train_t, err);
+    int st = part_view(sp, keep, &r->train_t, err);
     r->y_train = malloc(r->n_train ? r->n_train : 1);
     if (sp->w)
         r->w_train = malloc((r->n_train ? r->n_train : 1) * sizeof *r->w_train);
@@ -233,9 +300,9 @@ static int step_split(const mql_review_spec *sp, mql_review *r, mql_err *err)
         r->n_train += mtrain[i];
         r->n_eval += meval[i];
     }
-    st = mql_table_subset_view(t, mtrain, &r->train_t, err);
+    st = part_view(sp, mtrain, &r->train_t, err);
     if (!st)
-        st = mql_table_subset_view(t, meval, &r->eval_t, err);
+        st = part_view(sp, meval, &r->eval_t, err);
     r->y_train = malloc(r->n_train ? r->n_train : 1);
     r->y_eval = malloc(r->n_eval ? r->n_eval : 1);
     if (sp->sql)

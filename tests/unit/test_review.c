@@ -283,6 +283,66 @@ static void test_in_sample(void **state)
     mql_review_free(r);
 }
 
+/* The column counts the parts of a split carry, which the fit reads (rows, missing cells,
+ * distinct values), equal in a and b column by column. */
+static void same_part_counts(const mql_table *a, const mql_table *b)
+{
+    assert_int_equal(a->n_rows, b->n_rows);
+    assert_int_equal(a->n_cols, b->n_cols);
+    for (size_t j = 0; j < a->n_cols; j++) {
+        assert_string_equal(a->cols[j].name, b->cols[j].name);
+        assert_int_equal(a->cols[j].type, b->cols[j].type);
+        assert_int_equal(a->cols[j].n_rows, b->cols[j].n_rows);
+        assert_int_equal(a->cols[j].n_missing, b->cols[j].n_missing);
+        assert_int_equal(a->cols[j].n_distinct, b->cols[j].n_distinct);
+    }
+}
+
+/* The split's parts see an identifier nothing reads (lead_id) without its values, and the new
+ * model, its evaluation and the parts' counts are those of the plain path, taken when the
+ * current model reads the identifier (a rule on lead_id that matches no lead leaves its scores
+ * as they were). */
+static void test_idle_identifier(void **state)
+{
+    const fixture *f = *state;
+    size_t id = (size_t)mql_table_find(f->t, "lead_id");
+    assert_int_equal(f->t->cols[id].type, MQL_COL_ID);
+    assert_int_equal(f->r->train_t->cols[id].no_values, MQL_NO_VALUES_ID);
+    assert_int_equal(f->r->eval_t->cols[id].no_values, MQL_NO_VALUES_ID);
+    mql_err err;
+    mql_model *cur = NULL;
+    mql_rule rule;
+    assert_int_equal(mql_model_load_any(CURRENT, &cur, &err), MQL_OK);
+    assert_int_equal(mql_rule_init(&rule, "lead_id", "=", "no such lead", 5, MQL_GROUP_FIT,
+                                   &err), MQL_OK);
+    assert_int_equal(mql_points_add_rule(cur->points, &rule, &err), MQL_OK);
+    mql_rule_clear(&rule);
+    mql_review_spec s = f->spec;
+    s.current = cur;
+    mql_review *r = NULL;
+    assert_int_equal(mql_review_run(&s, &r, &err), MQL_OK);
+    /* the plain path: the parts hold their share of the keys */
+    assert_int_equal(r->train_t->cols[id].no_values, 0);
+    assert_int_equal(r->train_t->cols[id].n_levels, r->n_train);
+    assert_int_equal(r->eval_t->cols[id].n_levels, r->n_eval);
+    same_part_counts(f->r->train_t, r->train_t);
+    same_part_counts(f->r->eval_t, r->eval_t);
+    const mql_points *a = f->r->model->points, *b = r->model->points;
+    assert_int_equal(a->n_rules, b->n_rules);
+    for (size_t k = 0; k < a->n_rules; k++)
+        assert_int_equal(a->rules[k].points, b->rules[k].points);
+    assert_int_equal(a->threshold, b->threshold);
+    assert_memory_equal(&f->r->new_sum.auc, &r->new_sum.auc, sizeof r->new_sum.auc);
+    assert_memory_equal(&f->r->cur_sum.auc, &r->cur_sum.auc, sizeof r->cur_sum.auc);
+    assert_int_equal(f->r->new_sw->n_rows, r->new_sw->n_rows);
+    assert_int_equal(f->r->rec, r->rec);
+    assert_int_equal(f->r->diag.n_notes, r->diag.n_notes);
+    for (size_t q = 0; q < r->diag.n_notes; q++)
+        assert_string_equal(f->r->diag.notes[q], r->diag.notes[q]);
+    mql_review_free(r);
+    mql_model_free(cur);
+}
+
 /* Errors come back as a status with the message, and no result. */
 static void test_errors(void **state)
 {
@@ -323,7 +383,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pieces),     cmocka_unit_test(test_recommendation),
         cmocka_unit_test(test_findings_and_notes), cmocka_unit_test(test_write_dir),
-        cmocka_unit_test(test_in_sample),  cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_in_sample),  cmocka_unit_test(test_idle_identifier),
+        cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
