@@ -769,8 +769,12 @@ long mql_month_index(double day)
 
 long mql_quarter_index(double day)
 {
-    long m = mql_month_index(day);
-    return m == MQL_NO_MONTH ? LONG_MIN : floor_div(m, 3);
+    return mql_quarter_of_month(mql_month_index(day));
+}
+
+long mql_quarter_of_month(long month)
+{
+    return month == MQL_NO_MONTH ? LONG_MIN : floor_div(month, 3);
 }
 
 long mql_month_start_day(long month)

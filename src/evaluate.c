@@ -1159,13 +1159,20 @@ int mql_eval_gains(const mql_scored *s, mql_tab **out, mql_err *err)
  * PSI
  * ============================================================================================== */
 
+long mql_scored_quarter(const mql_scored *s, size_t i)
+{
+    /* The month the set holds beside the date (mql_scored.month) gives it by a division, where
+     * the date would need the calendar. */
+    return s->month ? mql_quarter_of_month(s->month[i]) : mql_quarter_index(s->date[i]);
+}
+
 int mql_eval_psi_compute(const mql_scored *s, mql_eval_psi *out, mql_err *err)
 {
     memset(out, 0, sizeof *out);
     long q0 = LONG_MAX, q1 = LONG_MIN;
     if (s->date)
         for (size_t i = 0; i < s->n; i++) {
-            long q = mql_quarter_index(s->date[i]);
+            long q = mql_scored_quarter(s, i);
             if (q == LONG_MIN)
                 continue;
             q0 = q < q0 ? q : q0;
@@ -1178,7 +1185,7 @@ int mql_eval_psi_compute(const mql_scored *s, mql_eval_psi *out, mql_err *err)
     if (by_quarter) {
         mb = mc = 0;
         for (size_t i = 0; i < s->n; i++) {
-            long q = mql_quarter_index(s->date[i]);
+            long q = mql_scored_quarter(s, i);
             mb += q == q0;
             mc += q == q1;
         }
@@ -1196,7 +1203,7 @@ int mql_eval_psi_compute(const mql_scored *s, mql_eval_psi *out, mql_err *err)
         mql_quarter_label(q0, out->base_label, sizeof out->base_label);
         mql_quarter_label(q1, out->cur_label, sizeof out->cur_label);
         for (size_t i = 0; i < s->n; i++) {
-            long q = mql_quarter_index(s->date[i]);
+            long q = mql_scored_quarter(s, i);
             if (q == q0)
                 base[nb++] = s->score[i];
             else if (q == q1)

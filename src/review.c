@@ -2,6 +2,7 @@
  * recommend, plan, and read the numbers into findings. Computes only; report_review.c writes. */
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -495,6 +496,47 @@ static void cur_side_clear(mql_review *r)
     r->has_psi = 0;
 }
 
+/* The current model's side (cur_side) run on a thread of its own while the new model is fitted:
+ * it needs the split and nothing of the new model, and the fit leaves part of the second core
+ * idle. Its result lands in r's cur_* fields; cur_wait returns its status. */
+typedef struct cur_run {
+    const mql_review_spec *sp;
+    mql_review *r;
+    int pending;                /* started and not yet waited for */
+    int threaded;               /* running on th; else cur_wait runs it */
+    pthread_t th;
+    int st;
+    mql_err err;                /* its message; the review reports it only through the old
+                                   order (step_evaluate) */
+} cur_run;
+
+static void *cur_run_main(void *arg)
+{
+    cur_run *c = arg;
+    c->st = cur_side(c->sp, c->r, &c->err);
+    return NULL;
+}
+
+static void cur_begin(cur_run *c)
+{
+    c->pending = 1;
+    c->threaded = pthread_create(&c->th, NULL, cur_run_main, c) == 0;
+}
+
+/* Waits for the current side (runs it here when no thread could be started). Returns its
+ * status; MQL_OK when it was never started. */
+static int cur_wait(cur_run *c)
+{
+    if (c->pending) {
+        if (c->threaded)
+            pthread_join(c->th, NULL);
+        else
+            cur_run_main(c);
+        c->pending = c->threaded = 0;
+    }
+    return c->st;
+}
+
 /* The new model's evaluation leads, summary and sweep. */
 static int new_side(const mql_review_spec *sp, mql_review *r, mql_err *err)
 {
@@ -503,6 +545,15 @@ static int new_side(const mql_review_spec *sp, mql_review *r, mql_err *err)
         (st = mql_eval_summarize(r->new_s, &r->new_sum, err)))
         return st;
     return sweep_with(r->new_s, (double)r->model->points->threshold, &r->new_sw, err);
+}
+
+static void new_side_clear(mql_review *r)
+{
+    mql_scored_free(r->new_s);
+    mql_bt_sweep_free(r->new_sw);
+    r->new_s = NULL;
+    r->new_sw = NULL;
+    memset(&r->new_sum, 0, sizeof r->new_sum);
 }
 
 /* Every step of the evaluation in the order the review reports their errors in. */
@@ -529,22 +580,28 @@ static int both_sides_in_order(const mql_review_spec *sp, mql_review *r, mql_err
     return MQL_OK;
 }
 
-static int step_evaluate(const mql_review_spec *sp, mql_review *r, mql_err *err)
+/* The evaluation; with a current model, its side (cur_side) was started beside the fit (cr). */
+static int step_evaluate(const mql_review_spec *sp, mql_review *r, cur_run *cr, mql_err *err)
 {
     int st;
     const mql_model *cur = sp->current;
-    mql_err cur_err;
     if (!cur) {
         st = both_sides_in_order(sp, r, err);
-    } else if (cur_side(sp, r, &cur_err) == MQL_OK) {
-        /* the new side's steps come after every current-side step that can fail before them */
-        if (!(st = new_side(sp, r, err)))
-            st = mql_compare_run_summarized(r->cur_s, &r->cur_sum, r->cur_sw, r->new_s,
-                                            &r->new_sum, r->new_sw, &r->cmp, err);
     } else {
-        /* all again in the old order, for the error it reports first */
-        cur_side_clear(r);
-        st = both_sides_in_order(sp, r, err);
+        /* The new side runs while the current side may still finish. The old order ran it
+         * after every current-side step that can fail before them: its error counts only when
+         * the current side succeeded, and a failed current side is reported as before, with
+         * everything again in the old order. */
+        int st_new = new_side(sp, r, err);
+        if (cur_wait(cr) == MQL_OK) {
+            if (!(st = st_new))
+                st = mql_compare_run_summarized(r->cur_s, &r->cur_sum, r->cur_sw, r->new_s,
+                                                &r->new_sum, r->new_sw, &r->cmp, err);
+        } else {
+            new_side_clear(r);
+            cur_side_clear(r);
+            st = both_sides_in_order(sp, r, err);
+        }
     }
     if (st)
         return st;
@@ -1086,7 +1143,7 @@ static int step_findings(mql_review *r, mql_err *err)
         const mql_scored *s = r->cur_all;
         long q0 = LONG_MAX, q1 = LONG_MIN;
         for (size_t i = 0; i < s->n; i++) {
-            long q = mql_quarter_index(s->date[i]);
+            long q = mql_scored_quarter(s, i);
             if (q == LONG_MIN)
                 continue;
             q0 = q < q0 ? q : q0;
@@ -1094,7 +1151,7 @@ static int step_findings(mql_review *r, mql_err *err)
         }
         double pred[2] = {0, 0}, won[2] = {0, 0}, cnt[2] = {0, 0};
         for (size_t i = 0; q0 < q1 && i < s->n; i++) {
-            long q = mql_quarter_index(s->date[i]);
+            long q = mql_scored_quarter(s, i);
             if ((q != q0 && q != q1) || (s->censored && s->censored[i]))
                 continue;
             int k = q == q1;
@@ -1336,13 +1393,18 @@ int mql_review_run(const mql_review_spec *sp, mql_review **out, mql_err *err)
     (st = (call), clock_gettime(CLOCK_MONOTONIC, &t1),                                    \
      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1), r->step_seconds[k] = SECONDS(t0, t1),   \
      r->step_cpu[k] = SECONDS(c0, c1), t0 = t1, c0 = c1, st)
+    /* The current model's side needs the split only: it runs beside the fit, so the fit step's
+     * times include it (as much of it as the fit outlasts). */
+    cur_run cr = {.sp = sp, .r = r};
     if (!TIMED(0, step_leakage(sp, r, &design, &roles, err)) && !TIMED(1, step_split(sp, r, err)) &&
-        !TIMED(2, step_fit(sp, r, &design, err)) && !TIMED(3, step_evaluate(sp, r, err)) &&
-        !TIMED(4, step_tables(sp, r, err)) && !(st = step_key_figures(r, err)) &&
-        !(st = step_alerts(sp, r, err)) && !(st = step_findings(r, err)))
+        (!sp->current || (cur_begin(&cr), 1)) && !TIMED(2, step_fit(sp, r, &design, err)) &&
+        !TIMED(3, step_evaluate(sp, r, &cr, err)) && !TIMED(4, step_tables(sp, r, err)) &&
+        !(st = step_key_figures(r, err)) && !(st = step_alerts(sp, r, err)) &&
+        !(st = step_findings(r, err)))
         (void)TIMED(5, step_data_notes(sp, r, err));
 #undef TIMED
 #undef SECONDS
+    cur_wait(&cr);              /* a failed fit leaves it running: it writes into r */
     free(roles);
     if (st) {
         mql_review_free(r);

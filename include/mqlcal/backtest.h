@@ -222,6 +222,9 @@ long mql_month_index(double day);
 
 /* Quarter index ((year - 1970) * 4 + quarter - 1) of a date; LONG_MIN for NAN. */
 long mql_quarter_index(double day);
+/* The same of a month index: mql_quarter_index(day) is mql_quarter_of_month(mql_month_index(day))
+ * (LONG_MIN for MQL_NO_MONTH), for arrays that hold the months already (mql_scored.month). */
+long mql_quarter_of_month(long month);
 
 /* First day (days since 1970-01-01) of a month / quarter index. */
 long mql_month_start_day(long month);

@@ -99,6 +99,10 @@ int mql_scored_from_arrays(size_t n, const double *score, const double *prob,
                            const unsigned char *y, const unsigned char *sql, const double *date,
                            const double *acv, long threshold, mql_scored **out, mql_err *err);
 
+/* The quarter index of lead i of s (mql_quarter_index of its date; LONG_MIN without one), read
+ * from s->month when the set has it. s must have a date. */
+long mql_scored_quarter(const mql_scored *s, size_t i);
+
 /* The rows with mask[i] != 0, in order (the Platt map, when used, is refitted on the subset).
  * EDATA when the subset is empty. */
 int mql_scored_subset(const mql_scored *s, const unsigned char *mask, mql_scored **out,

@@ -717,6 +717,11 @@ static void test_month_quarter(void **state)
     assert_int_equal(mql_quarter_index(D_2024_07_01), 218);          /* 54 * 4 + 2 */
     assert_int_equal(mql_quarter_index(D_2024_03_31), 216);
     assert_int_equal(mql_quarter_index(-1), -1);
+    /* The quarter of a month index is the quarter of any day in it, before 1970 too. */
+    for (double day = -800; day < 800; day += 0.75)
+        assert_int_equal(mql_quarter_of_month(mql_month_index(day)), mql_quarter_index(day));
+    assert_true(mql_quarter_of_month(MQL_NO_MONTH) == LONG_MIN);
+    assert_true(mql_quarter_index(NAN) == LONG_MIN);
     assert_int_equal(mql_quarter_start_day(218), D_2024_07_01);
     assert_int_equal(mql_quarter_start_day(219), D_2024_10_01);
     assert_int_equal(mql_month_start_day(-1), -31);                  /* 1969-12-01 */

@@ -372,6 +372,21 @@ static void test_scored_and_compare(void **state)
     assert_int_equal(psi.n_base, 5);
     assert_int_equal(psi.n_cur, 3);
     assert_true(psi.psi.psi > 0);
+    /* The quarters read from the set's months are those of its dates: the same PSI without
+     * the months (the route by the calendar), one lead's date made missing in both. */
+    a->date[1] = NAN;
+    a->month[1] = mql_month_index(NAN);
+    mql_eval_psi by_month, by_date;
+    assert_int_equal(mql_eval_psi_compute(a, &by_month, &err), MQL_OK);
+    long *months = a->month;
+    a->month = NULL;
+    for (size_t i = 0; i < a->n; i++)
+        assert_true(mql_scored_quarter(a, i) == (months[i] == MQL_NO_MONTH ? LONG_MIN
+                                                                            : months[i] / 3));
+    assert_int_equal(mql_eval_psi_compute(a, &by_date, &err), MQL_OK);
+    a->month = months;
+    assert_int_equal(by_month.n_base, 4);
+    assert_memory_equal(&by_month, &by_date, sizeof by_month);
 
     mql_scored_free(a);
     mql_scored_free(b);
