@@ -750,19 +750,22 @@ static int date_ok(double day)
 
 long mql_month_index(double day)
 {
+    /* Leads come in runs of the same month (a file in date order): the last month's days are
+     * remembered, per thread, and a day inside them needs no calendar arithmetic. The bounds
+     * are whole days, so the day itself is compared with them (its floor would compare the
+     * same, and a day outside every month, NAN included, fails the test). */
+    static _Thread_local double memo_lo = 1, memo_hi = 0;
+    static _Thread_local long memo_month;
+    if (day >= memo_lo && day < memo_hi)
+        return memo_month;
     if (!date_ok(day))
         return MQL_NO_MONTH;
-    /* Leads come in runs of the same month (a file in date order): the last month's days are
-     * remembered, per thread, and a day inside them needs no calendar arithmetic. */
-    static _Thread_local long memo_lo = 1, memo_hi = 0, memo_month;
     long dn = (long)floor(day);
-    if (dn >= memo_lo && dn < memo_hi)
-        return memo_month;
     int y, m, d;
     mql_civil_from_days(dn, &y, &m, &d);
     long month = ((long)y - 1970) * 12 + (m - 1);
-    memo_lo = dn - (d - 1);
-    memo_hi = mql_month_start_day(month + 1);
+    memo_lo = (double)(dn - (d - 1));
+    memo_hi = (double)mql_month_start_day(month + 1);
     memo_month = month;
     return month;
 }

@@ -727,27 +727,82 @@ static int step_evaluate(const mql_review_spec *sp, mql_review *r, cur_run *cr, 
     return MQL_OK;
 }
 
+/* The tables measured on the scored leads (thresholds, reliability, bands, gains, histogram,
+ * grades), each a function of a finished scored set alone: made as work items on every core
+ * (mql_parallel_for), each with its status and message, which step_tables reports in its order.
+ * The largest come first, so the last items to start are short. */
+enum { TAB_CAL, TAB_CAL_CUR, TAB_GRADES, TAB_GAINS, TAB_GAINS_CUR, TAB_THR, TAB_THR_CUR,
+       TAB_BANDS, TAB_HIST, N_TABS };
+
+typedef struct tab_jobs {
+    mql_review *r;
+    int st[N_TABS];
+    mql_err err[N_TABS];
+} tab_jobs;
+
+/* The reliability table of s by its score deciles. */
+static int reliability_tab(const mql_scored *s, mql_tab **out, mql_err *err)
+{
+    double *cuts = NULL;
+    size_t n_cuts = 0;
+    int st = mql_eval_score_cuts(s, 10, &cuts, &n_cuts, err);
+    if (!st)
+        st = mql_eval_reliability_bands(s, cuts, n_cuts, out, err);
+    free(cuts);
+    return st;
+}
+
+static int tab_job(void *ctx, size_t k)
+{
+    tab_jobs *j = ctx;
+    mql_review *r = j->r;
+    mql_err *e = &j->err[k];
+    int st = MQL_OK;
+    if (!r->current && (k == TAB_CAL_CUR || k == TAB_GAINS_CUR || k == TAB_THR_CUR))
+        return 0;
+    switch (k) {
+    case TAB_CAL: st = reliability_tab(r->new_s, &r->t_cal, e); break;
+    case TAB_CAL_CUR: st = reliability_tab(r->cur_s, &r->t_cal_cur, e); break;
+    case TAB_GRADES: st = mql_eval_grades(r->new_s, &r->t_grades, e); break;
+    case TAB_GAINS: st = mql_eval_gains(r->new_s, &r->t_gains, e); break;
+    case TAB_GAINS_CUR: st = mql_eval_gains(r->cur_s, &r->t_gains_cur, e); break;
+    case TAB_THR:
+        if (!(r->t_thr = mql_eval_thresholds_tab(r->new_sw, r->new_s, NULL, 0)))
+            st = oom(e);
+        break;
+    case TAB_THR_CUR:
+        if (!(r->t_thr_cur = mql_eval_thresholds_tab(r->cur_sw, r->cur_s, NULL, 0)))
+            st = oom(e);
+        break;
+    case TAB_BANDS: st = mql_eval_bands(r->new_s, &r->t_bands, e); break;
+    case TAB_HIST: st = mql_eval_histogram(r->new_s, 24, &r->t_hist, e); break;
+    }
+    j->st[k] = st;
+    return 0;
+}
+
+/* The status of work item k; its message into err when it failed. */
+static int tab_status(const tab_jobs *j, size_t k, mql_err *err)
+{
+    if (j->st[k])
+        *err = j->err[k];
+    return j->st[k];
+}
+
 /* Every table of the report, each written to its CSV and rendered from the same object. */
 static int step_tables(const mql_review_spec *sp, mql_review *r, mql_err *err)
 {
     int st;
+    tab_jobs jobs = {.r = r};
+    mql_parallel_for(N_TABS, mql_cpu_count(), tab_job, &jobs);
     static const char *const rules_cols[] = {"rule", "points", "group"};
-    if (!(r->t_thr = mql_eval_thresholds_tab(r->new_sw, r->new_s, NULL, 0)) ||
-        !(r->t_metrics = mql_eval_summary_tab(&r->new_sum)) ||
+    if (tab_status(&jobs, TAB_THR, err) || !(r->t_metrics = mql_eval_summary_tab(&r->new_sum)) ||
         !(r->t_rules = mql_tab_new(3, rules_cols)))
         return oom(err);
-    double *cuts = NULL;
-    size_t n_cuts = 0;
-    if ((st = mql_eval_score_cuts(r->new_s, 10, &cuts, &n_cuts, err)) ||
-        (st = mql_eval_reliability_bands(r->new_s, cuts, n_cuts, &r->t_cal, err)) ||
-        (st = mql_eval_bands(r->new_s, &r->t_bands, err)) ||
-        (st = mql_eval_gains(r->new_s, &r->t_gains, err)) ||
-        (st = mql_eval_histogram(r->new_s, 24, &r->t_hist, err)) ||
-        (st = mql_eval_grades(r->new_s, &r->t_grades, err))) {
-        free(cuts);
-        return st;
-    }
-    free(cuts);
+    static const size_t new_items[] = {TAB_CAL, TAB_BANDS, TAB_GAINS, TAB_HIST, TAB_GRADES};
+    for (size_t q = 0; q < sizeof new_items / sizeof new_items[0]; q++)
+        if ((st = tab_status(&jobs, new_items[q], err)))
+            return st;
     const mql_points *p = r->model->points;
     for (size_t k = 0; k < p->n_rules; k++) {
         const mql_rule *u = &p->rules[k];
@@ -770,19 +825,15 @@ static int step_tables(const mql_review_spec *sp, mql_review *r, mql_err *err)
              mql_tab_add_int(r->t_rules, caps[k]) || mql_tab_add_str(r->t_rules, cap_group[k])))
             return oom(err);
     if (sp->current) {
-        if (!(r->t_thr_cur = mql_eval_thresholds_tab(r->cur_sw, r->cur_s, NULL, 0)) ||
+        if (tab_status(&jobs, TAB_THR_CUR, err) ||
             !(r->t_metrics_cur = mql_eval_summary_tab(&r->cur_sum)) ||
             !(r->t_cmp = mql_compare_metrics_tab(r->cmp)) ||
             !(r->t_mig = mql_compare_migration_tab(r->cmp)) ||
             !(r->t_rules_diff = mql_compare_rules_tab(r->cmp)))
             return oom(err);
-        if ((st = mql_eval_score_cuts(r->cur_s, 10, &cuts, &n_cuts, err)) ||
-            (st = mql_eval_reliability_bands(r->cur_s, cuts, n_cuts, &r->t_cal_cur, err)) ||
-            (st = mql_eval_gains(r->cur_s, &r->t_gains_cur, err))) {
-            free(cuts);
+        if ((st = tab_status(&jobs, TAB_CAL_CUR, err)) ||
+            (st = tab_status(&jobs, TAB_GAINS_CUR, err)))
             return st;
-        }
-        free(cuts);
         if (r->has_psi && !(r->t_psi = mql_eval_psi_tab(&r->psi)))
             return oom(err);
     }

@@ -717,6 +717,19 @@ static void test_month_quarter(void **state)
     assert_int_equal(mql_quarter_index(D_2024_07_01), 218);          /* 54 * 4 + 2 */
     assert_int_equal(mql_quarter_index(D_2024_03_31), 216);
     assert_int_equal(mql_quarter_index(-1), -1);
+    /* Each day lies in its month, whether the last month looked up holds it (days in order)
+     * or not (days scattered, a missing and an impossible day between). */
+    for (int pass = 0; pass < 2; pass++)
+        for (long k = 0; k < 6400; k++) {
+            double day = -800 + 0.25 * (double)(pass ? (k * 2741) % 6400 : k);
+            long m = mql_month_index(day);
+            assert_true(mql_month_start_day(m) <= day && day < mql_month_start_day(m + 1));
+            if (k % 97 == 0) {
+                assert_true(mql_month_index(NAN) == MQL_NO_MONTH);
+                assert_true(mql_month_index(2e9) == MQL_NO_MONTH);
+                assert_int_equal(mql_month_index(day), m);
+            }
+        }
     /* The quarter of a month index is the quarter of any day in it, before 1970 too. */
     for (double day = -800; day < 800; day += 0.75)
         assert_int_equal(mql_quarter_of_month(mql_month_index(day)), mql_quarter_index(day));

@@ -343,6 +343,61 @@ static void test_idle_identifier(void **state)
     mql_model_free(cur);
 }
 
+/* Tables a and b hold the same cells. */
+static void same_tab(const mql_tab *a, const mql_tab *b)
+{
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(mql_tab_rows(a), mql_tab_rows(b));
+    assert_int_equal(mql_tab_cols(a), mql_tab_cols(b));
+    for (size_t i = 0; i < mql_tab_rows(a); i++)
+        for (size_t j = 0; j < mql_tab_cols(a); j++) {
+            const char *x = mql_tab_cell(a, i, j, NULL), *y = mql_tab_cell(b, i, j, NULL);
+            assert_true((x == NULL) == (y == NULL));
+            if (x)
+                assert_string_equal(x, y);
+        }
+}
+
+/* The tables the review measures on both cores are those made one after the other from its
+ * scored sets and sweeps. */
+static void test_tables_in_parallel(void **state)
+{
+    const fixture *f = *state;
+    const mql_review *r = f->r;
+    mql_err err;
+    mql_tab *t = NULL;
+    double *cuts = NULL;
+    size_t n_cuts = 0;
+    const mql_scored *sets[2] = {r->new_s, r->cur_s};
+    mql_tab *const cal[2] = {r->t_cal, r->t_cal_cur}, *const gains[2] = {r->t_gains,
+                                                                         r->t_gains_cur};
+    mql_tab *const thr[2] = {r->t_thr, r->t_thr_cur};
+    const mql_bt_sweep *sw[2] = {r->new_sw, r->cur_sw};
+    for (size_t k = 0; k < 2; k++) {
+        assert_int_equal(mql_eval_score_cuts(sets[k], 10, &cuts, &n_cuts, &err), MQL_OK);
+        assert_int_equal(mql_eval_reliability_bands(sets[k], cuts, n_cuts, &t, &err), MQL_OK);
+        free(cuts);
+        same_tab(cal[k], t);
+        mql_tab_free(t);
+        assert_int_equal(mql_eval_gains(sets[k], &t, &err), MQL_OK);
+        same_tab(gains[k], t);
+        mql_tab_free(t);
+        t = mql_eval_thresholds_tab(sw[k], sets[k], NULL, 0);
+        same_tab(thr[k], t);
+        mql_tab_free(t);
+    }
+    assert_int_equal(mql_eval_bands(r->new_s, &t, &err), MQL_OK);
+    same_tab(r->t_bands, t);
+    mql_tab_free(t);
+    assert_int_equal(mql_eval_histogram(r->new_s, 24, &t, &err), MQL_OK);
+    same_tab(r->t_hist, t);
+    mql_tab_free(t);
+    assert_int_equal(mql_eval_grades(r->new_s, &t, &err), MQL_OK);
+    same_tab(r->t_grades, t);
+    mql_tab_free(t);
+}
+
 /* Errors come back as a status with the message, and no result. */
 static void test_errors(void **state)
 {
@@ -384,7 +439,7 @@ int main(void)
         cmocka_unit_test(test_pieces),     cmocka_unit_test(test_recommendation),
         cmocka_unit_test(test_findings_and_notes), cmocka_unit_test(test_write_dir),
         cmocka_unit_test(test_in_sample),  cmocka_unit_test(test_idle_identifier),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_tables_in_parallel), cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
