@@ -11,6 +11,7 @@
 
 #include <gsl/gsl_cdf.h>
 
+#include "mqlcal/glm.h"
 #include "mqlcal/metrics.h"
 #include "mqlcal/review.h"
 #include "mqlcal/table_ops.h"
@@ -517,10 +518,13 @@ static void *cur_run_main(void *arg)
     return NULL;
 }
 
+/* Under a memory limit the current side keeps the old order (cur_wait runs it after the fit):
+ * its allocations beside the fit could take the room the fit has just made sure of for its BLAS
+ * buffer, which OpenBLAS would then retry for ever (mql_blas_parallel; docs/RELIABILITY.md). */
 static void cur_begin(cur_run *c)
 {
     c->pending = 1;
-    c->threaded = pthread_create(&c->th, NULL, cur_run_main, c) == 0;
+    c->threaded = mql_memory_unlimited() && pthread_create(&c->th, NULL, cur_run_main, c) == 0;
 }
 
 /* Waits for the current side (runs it here when no thread could be started). Returns its

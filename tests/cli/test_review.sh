@@ -137,3 +137,18 @@ for p in $(cat "$TMP/pcts"); do
     grep -qE "(^|[^0-9.])$(printf '%s' "$p" | sed 's/\./\\./g')" "$R2"/*.csv || missing="$missing $p"
 done
 check "review_prose_figures_in_csv${missing:+ (missing:$missing)}" [ -z "$missing" ]
+
+# The current model's side runs beside the fit without a memory limit and after it under one
+# (its allocations must not take the room the fit made sure of for its BLAS buffer): the two
+# routes write the same report, and the limited one finishes.
+CUR="--current datasets/current-model.rules.csv --train-until 2025-06-30 --capacity 150"
+export SOURCE_DATE_EPOCH=1700000000
+run review "$LEADS" $ROLES $CUR -o "$TMP/rev-free"
+expect review_unlimited_route 0 ''
+sed "s|$TMP/rev-free|DIR|" "$OUT" >"$TMP/free.out"
+(ulimit -v 4000000; timeout 120 "$MQLCAL" review "$LEADS" $ROLES $CUR -o "$TMP/rev-lim" \
+    >"$OUT" 2>"$ERR" </dev/null; echo $? >"$TMP/lim.rc")
+check review_limited_finishes [ "$(cat "$TMP/lim.rc")" = 0 ]
+sed "s|$TMP/rev-lim|DIR|" "$OUT" >"$TMP/lim.out"
+check review_limited_same_output cmp -s "$TMP/free.out" "$TMP/lim.out"
+check review_limited_same_report diff -r "$TMP/rev-free" "$TMP/rev-lim"
