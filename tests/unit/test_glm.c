@@ -771,16 +771,13 @@ static void test_chunk_routes(void **state)
     free(w);
 }
 
-/* The warm start's subsample gathered by fill_cols, on two threads from 8,192 rows on, against
- * the same rows taken one by one through fill: the same fit bit for bit (the subsample, hence
- * the start, the iterations and every result). */
-static void test_warm_gather_threads(void **state)
+/* The warm start tests' data: n rows of p (4 or 5) columns, column-major in *x: the intercept,
+ * a uniform on (-2, 2), a level 0..6, a pattern of i that the sampled rows see, and (p = 5) a
+ * column far from 0; *y drawn from the model on the first four. */
+static void warm_data(size_t n, size_t p, uint64_t seed, double **x_out, double **y_out)
 {
-    (void)state;
-    size_t n = 40000, p = 4;
     double *x = malloc(n * p * sizeof *x), *y = malloc(n * sizeof *y);
     assert_true(x && y);
-    uint64_t seed = 5;
     for (size_t i = 0; i < n; i++) {
         double v[3];
         for (int k = 0; k < 3; k++) {
@@ -790,10 +787,25 @@ static void test_warm_gather_threads(void **state)
         x[i] = 1.0;
         x[n + i] = v[0] * 4.0 - 2.0;
         x[2 * n + i] = floor(v[1] * 7.0);
-        x[3 * n + i] = (double)(i % 13) / 13.0;   /* the sampled rows see a pattern of i */
+        x[3 * n + i] = (double)(i % 13) / 13.0;
+        if (p > 4)
+            x[4 * n + i] = 100.0 + v[0] * v[1];
         double eta = -0.5 + 0.8 * x[n + i] - 0.2 * x[2 * n + i] + 1.5 * x[3 * n + i];
         y[i] = v[2] < 1.0 / (1.0 + exp(-eta));
     }
+    *x_out = x;
+    *y_out = y;
+}
+
+/* The warm start's subsample gathered by fill_cols, on two threads from 8,192 rows on, against
+ * the same rows taken one by one through fill: the same fit bit for bit (the subsample, hence
+ * the start, the iterations and every result). */
+static void test_warm_gather_threads(void **state)
+{
+    (void)state;
+    size_t n = 40000, p = 4;
+    double *x, *y;
+    warm_data(n, p, 5, &x, &y);
     cols_ctx c = {n, p, x};
     mql_glm_opts o;
     mql_glm_opts_default(&o);
@@ -900,23 +912,8 @@ static void test_warm_lent_workspace(void **state)
 {
     (void)state;
     size_t n = 400000, p = 5;
-    double *x = malloc(n * p * sizeof *x), *y = malloc(n * sizeof *y);
-    assert_true(x && y);
-    uint64_t seed = 23;
-    for (size_t i = 0; i < n; i++) {
-        double v[3];
-        for (int k = 0; k < 3; k++) {
-            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-            v[k] = (double)(seed >> 11) / 9007199254740992.0;
-        }
-        x[i] = 1.0;
-        x[n + i] = v[0] * 4.0 - 2.0;
-        x[2 * n + i] = floor(v[1] * 7.0);
-        x[3 * n + i] = (double)(i % 13) / 13.0;
-        x[4 * n + i] = 100.0 + v[0] * v[1];
-        double eta = -0.5 + 0.8 * x[n + i] - 0.2 * x[2 * n + i] + 1.5 * x[3 * n + i];
-        y[i] = v[2] < 1.0 / (1.0 + exp(-eta));
-    }
+    double *x, *y;
+    warm_data(n, p, 23, &x, &y);
     cols_ctx c = {n, p, x};
     mql_glm_data d = {n, p, cols_fill, &c, y, NULL, NULL, cols_fill_cols};
     mql_glm_data narrow = {n, p - 1, cols_fill, &c, y, NULL, NULL, cols_fill_cols};
