@@ -223,6 +223,21 @@ static void test_routes_edges(void **state)
     mql_table_free(t);
 }
 
+/* Column c's AUC and interval by the screen's plain-decimal route and by its general route: the
+ * same bits, and the reference's values to 1e-12. */
+static void check_column_routes(const mql_column *c, const unsigned char *y, size_t n)
+{
+    double a[3], g[3];
+    assert_int_equal(mql_screen_auc(c, y, n, 0, &a[0], &a[1], &a[2]), 0);
+    assert_int_equal(mql_screen_auc(c, y, n, 1, &g[0], &g[1], &g[2]), 0);
+    for (int k = 0; k < 3; k++)
+        assert_same_bits(a[k], g[k]);
+    mql_auc_interval ci = reference_auc(c, y, n);
+    assert_close(a[0], ci.auc, 0, 1e-12);
+    assert_close(a[1], ci.lo, 0, 1e-12);
+    assert_close(a[2], ci.hi, 0, 1e-12);
+}
+
 /* The sample's ranks counted in buckets (leakage.c's ranks_of_keys) where one bucket cannot
  * tell them apart: most values in a narrow range beside a few far ones (the ranks' bucket is
  * counted again, twice, in narrower buckets), a mass of one value (ties at every cut) beside
@@ -259,15 +274,7 @@ static void test_routes_ranks(void **state)
     for (size_t j = 0; j < 3; j++) {
         const mql_column *c = &t->cols[j];
         assert_true(c->plain_decimal);
-        double a[3], g[3];
-        assert_int_equal(mql_screen_auc(c, y, n, 0, &a[0], &a[1], &a[2]), 0);
-        assert_int_equal(mql_screen_auc(c, y, n, 1, &g[0], &g[1], &g[2]), 0);
-        for (int k = 0; k < 3; k++)
-            assert_same_bits(a[k], g[k]);
-        mql_auc_interval ci = reference_auc(c, y, n);
-        assert_close(a[0], ci.auc, 0, 1e-12);
-        assert_close(a[1], ci.lo, 0, 1e-12);
-        assert_close(a[2], ci.hi, 0, 1e-12);
+        check_column_routes(c, y, n);
     }
     free(y);
     mql_table_free(t);
@@ -304,15 +311,7 @@ static void test_routes_small_span(void **state)
         const mql_column *c = &t->cols[j];
         if (!c->plain_decimal || c->type != MQL_COL_NUMERIC)
             fail_msg("%s: type %d plain %d", c->name, c->type, c->plain_decimal);
-        double a[3], g[3];
-        assert_int_equal(mql_screen_auc(c, y, n, 0, &a[0], &a[1], &a[2]), 0);
-        assert_int_equal(mql_screen_auc(c, y, n, 1, &g[0], &g[1], &g[2]), 0);
-        for (int k = 0; k < 3; k++)
-            assert_same_bits(a[k], g[k]);
-        mql_auc_interval ci = reference_auc(c, y, n);
-        assert_close(a[0], ci.auc, 0, 1e-12);
-        assert_close(a[1], ci.lo, 0, 1e-12);
-        assert_close(a[2], ci.hi, 0, 1e-12);
+        check_column_routes(c, y, n);
     }
     free(y);
     mql_table_free(t);
