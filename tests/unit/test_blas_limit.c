@@ -40,7 +40,7 @@ extern int openblas_get_num_threads(void) __attribute__((weak));
 #define LEFT_FREE ((size_t)48 << 20)      /* after the squeeze: a thread's stack, not 128 MiB */
 
 /* A design of N_ROWS x N_COLS (intercept, three numeric columns) and its 0/1 outcome, the same
- * in every process (a fixed linear congruential sequence). */
+ * in every process (lcg_uniform's sequence). */
 static gsl_matrix *make_data(double **y_out)
 {
     gsl_matrix *x = gsl_matrix_alloc(N_ROWS, N_COLS);
@@ -52,13 +52,11 @@ static gsl_matrix *make_data(double **y_out)
         double eta = -0.5;
         gsl_matrix_set(x, i, 0, 1.0);
         for (size_t j = 1; j < N_COLS; j++) {
-            s = s * 6364136223846793005u + 1442695040888963407u;
-            double v = (double)(s >> 11) / 9007199254740992.0 * 4.0 - 2.0;
+            double v = lcg_uniform(&s) * 4.0 - 2.0;
             gsl_matrix_set(x, i, j, v);
             eta += (j % 2 ? 0.3 : -0.2) * v / (double)(1 + j / 8);
         }
-        s = s * 6364136223846793005u + 1442695040888963407u;
-        double u = (double)(s >> 11) / 9007199254740992.0;
+        double u = lcg_uniform(&s);
         y[i] = u < 1.0 / (1.0 + exp(-eta)) ? 1.0 : 0.0;
     }
     *y_out = y;

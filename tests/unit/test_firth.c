@@ -368,10 +368,8 @@ static void colgen_make(size_t n, double **xp, double **yp, double **wp)
     uint64_t s = 42;
     for (size_t i = 0; i < n; i++) {
         double u[3];
-        for (int j = 0; j < 3; j++) {
-            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-            u[j] = (double)(s >> 11) / 9007199254740992.0;
-        }
+        for (int j = 0; j < 3; j++)
+            u[j] = lcg_uniform(&s);
         x[i * 4] = 1.0;
         x[i * 4 + 1] = u[0] * 4.0 - 2.0;
         x[i * 4 + 2] = u[1] < 0.3;
@@ -483,10 +481,8 @@ static void test_separation_check(void **state)
     assert_true(g.x1 && y);
     uint64_t s = 12345;
     for (size_t i = 0; i < n; i++) {
-        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-        double u = (double)(s >> 11) / 9007199254740992.0;
-        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-        double v = (double)(s >> 11) / 9007199254740992.0;
+        double u = lcg_uniform(&s);
+        double v = lcg_uniform(&s);
         g.x1[i] = 2000.0 * u;
         y[i] = v < mql_logistic(-3.0 + 0.002 * g.x1[i]);
     }

@@ -730,10 +730,8 @@ static void test_chunk_routes(void **state)
     uint64_t seed = 11;
     for (size_t i = 0; i < n; i++) {
         double v[2];
-        for (int k = 0; k < 2; k++) {
-            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-            v[k] = (double)(seed >> 11) / 9007199254740992.0;
-        }
+        for (int k = 0; k < 2; k++)
+            v[k] = lcg_uniform(&seed);
         x[i] = 1.0;
         x[n + i] = v[0] * 4.0 - 2.0;
         x[2 * n + i] = (double)(i % 7);
@@ -780,10 +778,8 @@ static void warm_data(size_t n, size_t p, uint64_t seed, double **x_out, double 
     assert_true(x && y);
     for (size_t i = 0; i < n; i++) {
         double v[3];
-        for (int k = 0; k < 3; k++) {
-            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-            v[k] = (double)(seed >> 11) / 9007199254740992.0;
-        }
+        for (int k = 0; k < 3; k++)
+            v[k] = lcg_uniform(&seed);
         x[i] = 1.0;
         x[n + i] = v[0] * 4.0 - 2.0;
         x[2 * n + i] = floor(v[1] * 7.0);
@@ -867,8 +863,7 @@ static void test_binary_sums(void **state)
     assert_true(x && y && w);
     uint64_t seed = 17;
     for (size_t i = 0; i < n; i++) {
-        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-        double v = (double)(seed >> 11) / 9007199254740992.0;
+        double v = lcg_uniform(&seed);
         x[i] = 1.0;
         x[n + i] = (double)(i % 11) / 11.0;
         y[i] = v < 0.2 + 0.5 * x[n + i];

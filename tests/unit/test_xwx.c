@@ -25,8 +25,7 @@ static uint64_t lcg_state;
 
 static double unif(void)
 {
-    lcg_state = lcg_state * 6364136223846793005u + 1442695040888963407u;
-    return (double)(lcg_state >> 11) / 9007199254740992.0;
+    return lcg_uniform(&lcg_state);
 }
 
 /* Writes the generated leads to a temporary CSV and reads it back. text_flag: the flag column

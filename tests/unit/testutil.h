@@ -21,6 +21,14 @@
             fail_msg("%s = %.17g, expected %.17g (tolerance %.3g)", #got, g_, w_, t_);         \
     } while (0)
 
+/* The next uniform on [0, 1) of the tests' fixed 64-bit linear congruential sequence (Knuth's
+ * MMIX constants, the top 53 bits), advancing *seed: the same draws on every machine. */
+static inline double lcg_uniform(uint64_t *seed)
+{
+    *seed = *seed * 6364136223846793005u + 1442695040888963407u;
+    return (double)(*seed >> 11) / 9007199254740992.0;
+}
+
 /* Writes text to a fresh temporary file and returns its path (static buffer per call site). */
 static inline const char *write_temp(char *path, size_t cap, const char *text)
 {
